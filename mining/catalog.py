@@ -1,0 +1,125 @@
+"""What the workspace holds: logs, their statistics, rejects and quality findings."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mining.errors import UnknownLog
+from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["export_rejects", "list_logs", "log_id", "quality", "rejects", "summarize"]
+
+_STATS_SQL = """
+SELECT
+    (SELECT count(*) FROM cases WHERE log_id = $log) AS cases,
+    (SELECT count(*) FROM events WHERE log_id = $log) AS events,
+    (SELECT count(DISTINCT activity) FROM events WHERE log_id = $log) AS activities,
+    (SELECT count(*) FROM variants WHERE log_id = $log) AS variants,
+    (SELECT min(start_ts) FROM cases WHERE log_id = $log) AS start,
+    (SELECT max(end_ts) FROM cases WHERE log_id = $log) AS end
+"""
+
+
+def log_id(store: Store, name: str) -> int:
+    """The id of the log called ``name``; :class:`UnknownLog` lists the others."""
+    found = store.scalar("SELECT log_id FROM logs WHERE name = ?", [name])
+    if found is None:
+        names = [r[0] for r in store.query("SELECT name FROM logs ORDER BY name").rows]
+        listed = ", ".join(repr(n) for n in names) if names else "none yet"
+        msg = f"no log named {name!r} in the workspace; logs: {listed}"
+        raise UnknownLog(msg)
+    return int(found)
+
+
+def list_logs(store: Store) -> list[LogInfo]:
+    out = []
+    for lid, name, source, digest, tz, at, mapping in store.query(
+        "SELECT log_id, name, source, content_hash, timezone, ingested_at, mapping FROM logs ORDER BY log_id"
+    ).rows:
+        s = store.query(_STATS_SQL, {"log": lid}).rows[0]
+        out.append(LogInfo(lid, name, source, digest, s[0], s[1], s[2], s[3], s[4], s[5], tz, at, json.loads(mapping)))
+    return out
+
+
+def rejects(store: Store, log: int, *, run_id: int | None = None) -> list[Reject]:
+    sql = "SELECT file, row_no, column_name, reason, value FROM rejects WHERE log_id = ?"
+    params: list[Any] = [log]
+    if run_id is not None:
+        sql += " AND run_id = ?"
+        params.append(run_id)
+    return [Reject(*r) for r in store.query(sql + " ORDER BY run_id, row_no", params).rows]
+
+
+def quality(store: Store, log: int, *, run_id: int | None = None) -> list[QualityIssue]:
+    sql = "SELECT kind, count, message, examples FROM quality WHERE log_id = ?"
+    params: list[Any] = [log]
+    if run_id is not None:
+        sql += " AND run_id = ?"
+        params.append(run_id)
+    return [QualityIssue(k, int(n), m, tuple(e)) for k, n, m, e in store.query(sql + " ORDER BY run_id, kind", params).rows]
+
+
+def export_rejects(items: list[Reject], path: str | Path) -> int:
+    """Write rejects to CSV; cells that a spreadsheet would run as a formula are neutralised."""
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "row", "column", "reason", "value"])
+        for r in items:
+            writer.writerow([_safe_cell(x) for x in (r.file, r.row, r.column or "", r.reason, r.value or "")])
+    return len(items)
+
+
+def _safe_cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
+def summarize(
+    store: Store,
+    log: int,
+    *,
+    status: str,
+    source: str,
+    content_hash: str,
+    rows_read: int = 0,
+    events_added: int = 0,
+    rejects: tuple[Reject, ...] = (),
+    quality: tuple[QualityIssue, ...] = (),
+    guesses: tuple[RoleGuess, ...] = (),
+    formats: dict[str, str] | None = None,
+    run_id: int | None = None,
+) -> IngestSummary:
+    from mining.schema import ColumnMapping
+
+    name, mapping_json, tz = store.query("SELECT name, mapping, timezone FROM logs WHERE log_id = ?", [log]).rows[0]
+    m = json.loads(mapping_json)
+    mapping = ColumnMapping(
+        case=m["case"], activity=m["activity"], timestamp=m["timestamp"], start_timestamp=m.get("start_timestamp"),
+        resource=m.get("resource"), lifecycle=m.get("lifecycle"), cost=m.get("cost"),
+        timestamp_format=m.get("formats", {}).get("timestamp"),
+        start_timestamp_format=m.get("formats", {}).get("start_timestamp"), timezone=tz,
+    )
+    s = store.query(_STATS_SQL, {"log": log}).rows[0]
+    warnings = []
+    if status == "unchanged":
+        warnings.append("this file was already ingested into the log; nothing changed")
+    if mapping.timezone == "UTC" and any(
+        f not in {"ISO 8601"} for f in (formats or m.get("formats", {})).values()
+    ):
+        warnings.append("timestamps without an offset were read as UTC; pass --timezone if they are local times")
+    if not mapping.start_timestamp:
+        warnings.append("no start timestamps: processing time cannot be separated from waiting time")
+    return IngestSummary(
+        log=name, log_id=log, status=status, source=source, content_hash=content_hash,
+        cases=int(s[0]), events=int(s[1]), activities=int(s[2]), variants=int(s[3]), start=s[4], end=s[5],
+        rows_read=rows_read, events_added=events_added, rejected_rows=len({r.row for r in rejects}),
+        mapping=mapping, guesses=guesses, timestamp_formats=formats or m.get("formats", {}), timezone=tz,
+        rejects=rejects, quality=quality, warnings=tuple(warnings),
+    )

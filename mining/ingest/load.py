@@ -1,0 +1,471 @@
+"""From a staged export to the canonical tables, in one transaction.
+
+The staging table ``_stage`` holds the file as text: ``_row`` (the data row in
+the file) and ``c1..cN``.  This module validates every row, writes the
+rejects, and stores the good rows sorted by (case, time, row) with their
+directly-follows successor, plus the per-case and per-variant tables, the
+unmapped columns as attributes, and the data-quality findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mining.errors import BadTimestamp, EmptyLog, TooManyRejects
+from mining.ingest.mapping import Column
+from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
+from mining.schema import ColumnMapping, QualityIssue, Reject
+from mining.store import quote_ident
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["LoadPlan", "load"]
+
+_NULLS = ["", "null", "none", "nan", "n/a", "#n/a", "nat"]
+_CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
+_SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
+_SHOW_REJECTS = 10
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """Everything decided before writing: who is who, and how to read it."""
+
+    log_name: str
+    file: str
+    source: str
+    content_hash: str
+    columns: tuple[Column, ...]
+    mapping: ColumnMapping
+    formats: dict[str, TimestampFormat]
+    rows_read: int
+    parse_rejects: tuple[Reject, ...]
+    reject_threshold: float
+    dst: str  # "shift" or "reject"
+    append_to: int | None  # log_id when appending
+    renamed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    log_id: int
+    run_id: int
+    events_added: int
+    rejected_rows: int
+    rejects: tuple[Reject, ...]
+    quality: tuple[QualityIssue, ...]
+
+
+def _col(plan: LoadPlan, label: str | None) -> str | None:
+    if label is None:
+        return None
+    for c in plan.columns:
+        if c.label == label:
+            return quote_ident(c.internal)
+    return None
+
+
+_NULL_LIST = ", ".join("'" + n + "'" for n in _NULLS)
+
+
+def _clean(expr: str) -> str:
+    # The null tokens are our own constants, so they are inlined, not bound.
+    return f"CASE WHEN lower(trim({expr})) IN ({_NULL_LIST}) THEN NULL ELSE trim({expr}) END"
+
+
+def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) -> dict[str, str]:
+    """Expressions over the cleaned text column ``raw`` (and ``_local_<role>``)."""
+    fmt = plan.formats[role]
+    tz = plan.mapping.timezone
+    if fmt.pattern == ISO and tz == "UTC":
+        return {"utc": f"try_cast({raw} AS TIMESTAMPTZ)", "gap": "false", "overlap": "false"}
+    local, p = parse_sql(fmt, raw, f"fmt_{role}")
+    params.update(p)
+    params["tz"] = tz
+    conv = local_to_utc_sql(f"_local_{role}", "tz")
+    off = offset_sql(fmt, raw)
+    if off == "NULL::TIMESTAMPTZ":
+        return {"local": local, **conv}
+    return {
+        "local": local,
+        "utc": f"coalesce({off}, {conv['utc']})",
+        "gap": f"({off} IS NULL AND coalesce({conv['gap']}, false))",
+        "overlap": f"({off} IS NULL AND coalesce({conv['overlap']}, false))",
+    }
+
+
+def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
+    """The staged rows with parsed role values and a reject reason (NULL when good).
+
+    Built in layers so each value is cleaned and parsed once: text, local
+    time, UTC instant, then the first reason the row cannot be used.
+    """
+    m = plan.mapping
+    role_cols = {
+        "case_id": m.case, "activity": m.activity, "_ts_raw": m.timestamp, "_st_raw": m.start_timestamp,
+        "resource": m.resource, "lifecycle": m.lifecycle, "_cost_raw": m.cost,
+    }
+    all_cols = ", ".join(quote_ident(c.internal) for c in plan.columns)
+    cleaned = [
+        f"{_clean(_col(plan, label)) if label else 'NULL::VARCHAR'} AS {name}" for name, label in role_cols.items()
+    ]
+    layer1 = (
+        f"SELECT _row, {', '.join(cleaned)}, "
+        f"regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') AS _ctl FROM _stage"
+    )
+    ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
+    st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
+    locals_ = [f"{e['local']} AS _local_{r}" for r, e in (("timestamp", ts_e), ("start_timestamp", st_e)) if e and "local" in e]
+    layer2 = f"SELECT *{''.join(', ' + x for x in locals_)} FROM ({layer1})"
+    cost_sql = "NULL::DOUBLE"
+    if m.cost:
+        # Decimal commas (1.234,56 or 12,5) are read as such; the column decides.
+        cost_sql = (
+            "CASE WHEN $decimal_comma THEN try_cast(replace(replace(_cost_raw, '.', ''), ',', '.') AS DOUBLE) "
+            "ELSE try_cast(_cost_raw AS DOUBLE) END"
+        )
+    layer3 = (
+        f"SELECT *, {ts_e['utc']} AS ts, {st_e['utc'] if st_e else 'NULL::TIMESTAMPTZ'} AS start_ts, "
+        f"{cost_sql} AS cost, {ts_e['gap']} AS _gap, {ts_e['overlap']} AS _overlap, "
+        f"{st_e['gap'] if st_e else 'false'} AS _sgap FROM ({layer2})"
+    )
+    params["fmtname_ts"] = plan.formats["timestamp"].pattern
+    lit = quote_ident_label
+    checks = [
+        ("_ctl", "NULL", "NULL", "'control character in the row'"),
+        ("case_id IS NULL", lit(m.case), "NULL", "'missing case id'"),
+        ("activity IS NULL", lit(m.activity), "NULL", "'missing activity'"),
+        ("_ts_raw IS NULL", lit(m.timestamp), "NULL", "'missing timestamp'"),
+        ("ts IS NULL", lit(m.timestamp), "_ts_raw", "'does not match the column''s timestamp format ' || $fmtname_ts"),
+    ]
+    if st_e:
+        params["fmtname_st"] = plan.formats["start_timestamp"].pattern
+        checks.append(("_st_raw IS NOT NULL AND start_ts IS NULL", lit(m.start_timestamp), "_st_raw",
+                       "'does not match the column''s timestamp format ' || $fmtname_st"))
+    if m.cost:
+        checks.append(("_cost_raw IS NOT NULL AND cost IS NULL", lit(m.cost), "_cost_raw", "'cost is not a number'"))
+    if plan.dst == "reject" and m.timezone != "UTC":
+        checks.append(("_gap", lit(m.timestamp), "_ts_raw", "'wall time does not exist in ' || $tz || ' (DST gap)'"))
+        checks.append(("_overlap", lit(m.timestamp), "_ts_raw",
+                       "'wall time occurs twice in ' || $tz || ' (DST overlap)'"))
+        if st_e:
+            checks.append(("_sgap", lit(m.start_timestamp), "_st_raw",
+                           "'wall time does not exist in ' || $tz || ' (DST gap)'"))
+
+    def case(i: int) -> str:
+        return "CASE " + " ".join(f"WHEN {c[0]} THEN {c[i]}" for c in checks) + " END"
+
+    return (
+        f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost, {case(3)} AS _reason, "
+        f"{case(1)} AS _column, {case(2)} AS _value, _gap, _overlap, _sgap FROM ({layer3})"
+    )
+
+
+def quote_ident_label(label: str | None) -> str:
+    """A header as a SQL string literal for the reject report (not an identifier)."""
+    return "'" + (label or "").replace("'", "''") + "'"
+
+
+def load(store: Store, plan: LoadPlan) -> LoadResult:
+    """Validate, then write everything in one transaction; raise before writing if too many rejects."""
+    params: dict[str, object] = {}
+    if plan.mapping.cost:
+        params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
+    if plan.dst == "reject" and plan.mapping.timezone != "UTC":
+        params["tz"] = plan.mapping.timezone
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(plan, params)}", params)
+    value_rejects = store.query(
+        "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row"
+    ).rows
+    rejects = list(plan.parse_rejects) + [
+        Reject(plan.file, int(r), c, str(why), v) for r, c, why, v in value_rejects
+    ]
+    rejects.sort(key=lambda r: r.row)
+    rejected_rows = len({r.row for r in rejects})
+    if plan.rows_read == 0 or rejected_rows == plan.rows_read:
+        if plan.rows_read == 0:
+            msg = f"{plan.file} has a header but no rows"
+        else:
+            msg = f"{plan.file}: every one of its {plan.rows_read:,} rows was rejected; first: {rejects[0]}"
+        raise EmptyLog(msg)
+    if rejected_rows > plan.reject_threshold * plan.rows_read:
+        shown = "\n".join(f"  {r}" for r in rejects[:_SHOW_REJECTS])
+        share = rejected_rows / plan.rows_read
+        msg = (
+            f"{plan.file}: {rejected_rows:,} of {plan.rows_read:,} rows ({share:.1%}) were rejected, more than the "
+            f"{plan.reject_threshold:.1%} allowed; nothing was loaded. First problems:\n{shown}"
+        )
+        raise TooManyRejects(
+            msg, rejects=rejects,
+            hint="fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
+        )
+    with store.transaction():
+        log_id, run_id, first_row = _register(store, plan, rejected_rows)
+        added = _write_events(store, plan, log_id, run_id, first_row)
+        _write_attributes(store, plan, log_id, first_row)
+        _rebuild_cases(store, log_id)
+        if rejects:
+            store.execute(
+                "INSERT INTO rejects SELECT ?, ?, f, r, c, why, v FROM "
+                "(SELECT unnest(?) AS f, unnest(?) AS r, unnest(?) AS c, unnest(?) AS why, unnest(?) AS v)",
+                [log_id, run_id, [x.file for x in rejects], [x.row for x in rejects],
+                 [x.column for x in rejects], [x.reason for x in rejects], [x.value for x in rejects]],
+            )
+        quality = _quality(store, plan, log_id, run_id)
+        store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
+    for t in ("_typed", "_stage"):
+        store.execute(f"DROP TABLE IF EXISTS {t}")
+    return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality))
+
+
+def _decimal_comma(store: Store, cost_col: str) -> bool:
+    # The column decides: commas and no plain decimal points anywhere.
+    comma, point = store.query(
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(trim({cost_col}), '-?[0-9.]*,[0-9]+')), "
+        f"count(*) FILTER (WHERE regexp_full_match(trim({cost_col}), '-?[0-9]*\\.[0-9]+')) FROM _stage"
+    ).rows[0]
+    return comma > 0 and point == 0
+
+
+def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, int, int]:
+    now = dt.datetime.now(dt.UTC)
+    m = plan.mapping
+    mapping_json = json.dumps(
+        {**m.roles(), "timezone": m.timezone, "formats": {k: v.pattern for k, v in plan.formats.items()}}
+    )
+    if plan.append_to is None:
+        log_id = int(store.scalar("SELECT coalesce(max(log_id), 0) + 1 FROM logs"))
+        store.execute(
+            "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [log_id, plan.log_name, plan.source, plan.content_hash, mapping_json, m.timezone, now,
+             m.start_timestamp is not None, m.resource is not None, m.lifecycle is not None, m.cost is not None],
+        )
+        first_row = 0
+    else:
+        log_id = plan.append_to
+        store.execute(
+            "UPDATE logs SET content_hash = ?, ingested_at = ? WHERE log_id = ?", [plan.content_hash, now, log_id]
+        )
+        first_row = int(store.scalar("SELECT coalesce(max(row_no), 0) FROM events WHERE log_id = ?", [log_id]))
+        first_row = max(first_row, int(store.scalar(
+            "SELECT coalesce(max(first_row_no + rows_read), 0) FROM ingest_runs WHERE log_id = ?", [log_id])))
+    run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
+    store.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+        [run_id, log_id, "append" if plan.append_to else "load", plan.source, plan.content_hash,
+         plan.rows_read, rejected_rows, first_row, json.dumps({k: v.pattern for k, v in plan.formats.items()}), now],
+    )
+    return log_id, run_id, first_row
+
+
+_EVENT_KEY = ("case_id", "activity", "ts", "start_ts", "resource", "lifecycle")
+
+
+def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_row: int) -> int:
+    good = (
+        f"SELECT case_id, activity, ts, start_ts, resource, lifecycle, cost, _row + {int(first_row)} AS row_no, "
+        f"{int(run_id)} AS run_id FROM _typed WHERE _reason IS NULL"
+    )
+    if plan.append_to is None:
+        source = good
+        added_sql = "SELECT count(*) FROM _typed WHERE _reason IS NULL"
+    else:
+        # A newer export repeats what is already stored: add only the events
+        # not there yet, counting repeats so true duplicates survive.
+        key = ", ".join(f"{k}" for k in _EVENT_KEY)
+        on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in _EVENT_KEY)
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT n.* EXCLUDE (_k) FROM "
+            f"(SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY row_no) AS _k FROM ({good})) n "
+            f"ANTI JOIN (SELECT {key}, row_number() OVER (PARTITION BY {key} ORDER BY row_no) AS _k "
+            f"FROM events WHERE log_id = $log) o ON {on} AND n._k = o._k",
+            {"log": log_id},
+        )
+        store.execute(
+            "CREATE OR REPLACE TEMP TABLE _old AS SELECT case_id, activity, ts, start_ts, resource, lifecycle, "
+            "cost, row_no, run_id FROM events WHERE log_id = ?",
+            [log_id],
+        )
+        store.execute("DELETE FROM events WHERE log_id = ?", [log_id])
+        source = "SELECT * FROM _old UNION ALL SELECT * FROM _new"
+        added_sql = "SELECT count(*) FROM _new"
+    added = int(store.scalar(added_sql))
+    # One sort on integer keys, then each row is paired with the next by
+    # position: cheaper than window functions, which would sort again.
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE _all AS {source}"
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _case_no AS SELECT case_id, "
+        "CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no FROM (SELECT DISTINCT case_id FROM _all)"
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _sorted AS SELECT a.*, c.case_no FROM _all a JOIN _case_no c USING (case_id) "
+        "ORDER BY c.case_no, a.ts, a.row_no"
+    )
+    store.execute(
+        "INSERT INTO events SELECT $log, a.case_id, a.activity, a.ts, a.start_ts, a.resource, a.lifecycle, a.cost, "
+        "a.row_no, a.run_id, a.case_no, "
+        "CASE WHEN b.next_case = a.case_no THEN b.next_activity END, "
+        "CASE WHEN b.next_case = a.case_no THEN b.next_ts END "
+        "FROM _sorted a POSITIONAL JOIN "
+        "(SELECT case_no AS next_case, activity AS next_activity, ts AS next_ts FROM _sorted OFFSET 1) b",
+        {"log": log_id},
+    )
+    for t in ("_new", "_old", "_all", "_case_no", "_sorted"):
+        store.execute(f"DROP TABLE IF EXISTS {t}")
+    return added
+
+
+def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int) -> None:
+    used = plan.mapping.used_columns()
+    extra = [c for c in plan.columns if c.label not in used]
+    table = quote_ident(f"attrs_{log_id}")
+    known = {
+        r[1]: r[0]
+        for r in store.query(
+            "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
+        ).rows
+    }
+    if plan.append_to is None:
+        store.execute(f"CREATE TABLE {table} (row_no BIGINT NOT NULL)")
+    for c in extra:
+        if c.label in known:
+            continue
+        position = len(known) + 1
+        name = f"a{position}"
+        known[c.label] = name
+        store.execute("INSERT INTO attribute_columns VALUES (?, ?, ?, ?)", [log_id, position, name, c.label])
+        store.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} VARCHAR")
+    if not extra:
+        return
+    targets = ", ".join(quote_ident(known[c.label]) for c in extra)
+    values = ", ".join(f"nullif({quote_ident(c.internal)}, '')" for c in extra)
+    store.execute(
+        f"INSERT INTO {table} (row_no, {targets}) SELECT s._row + {int(first_row)}, {values} FROM _stage s "
+        f"WHERE s._row + {int(first_row)} IN (SELECT row_no FROM events WHERE log_id = $log)",
+        {"log": log_id},
+    )
+
+
+def _rebuild_cases(store: Store, log_id: int) -> None:
+    store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
+    store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _cases AS SELECT case_id, min(case_no) AS case_no, count(*) AS n_events, "
+        "min(ts) AS start_ts, max(ts) AS end_ts, list(activity ORDER BY ts, row_no) AS trace "
+        "FROM events WHERE log_id = ? GROUP BY case_id",
+        [log_id],
+    )
+    # Variant ids: most frequent first, ties by the activity sequence, so
+    # they are stable across re-ingests of the same data.
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _variants AS SELECT row_number() OVER (ORDER BY n DESC, trace) AS variant_id, "
+        "trace, n FROM (SELECT trace, count(*) AS n FROM _cases GROUP BY trace)"
+    )
+    store.execute(
+        "INSERT INTO variants SELECT ?, variant_id, trace, n, len(trace) FROM _variants ORDER BY variant_id",
+        [log_id],
+    )
+    store.execute(
+        "INSERT INTO cases SELECT ?, c.case_id, c.case_no, v.variant_id, c.n_events, c.start_ts, c.end_ts, "
+        "epoch(c.end_ts) - epoch(c.start_ts) FROM _cases c JOIN _variants v ON c.trace = v.trace "
+        "ORDER BY c.case_no",
+        [log_id],
+    )
+    store.execute("DROP TABLE _cases")
+    store.execute("DROP TABLE _variants")
+
+
+def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[QualityIssue]:
+    issues: list[QualityIssue] = []
+    key = ", ".join(_EVENT_KEY)
+    dup_count, dup_examples = store.query(
+        f"SELECT coalesce(sum(n - 1), 0), coalesce(list(ex ORDER BY ex)[:5], []) FROM ("
+        f"  SELECT count(*) AS n, 'case ' || case_id || ': ' || activity || ' at ' || strftime(ts, '%Y-%m-%d %H:%M:%S') AS ex "
+        f"  FROM events WHERE log_id = ? GROUP BY {key} HAVING count(*) > 1)",
+        [log_id],
+    ).rows[0]
+    if dup_count:
+        issues.append(QualityIssue(
+            "duplicate_events", int(dup_count),
+            f"{int(dup_count):,} events repeat another event exactly (same case, activity, time and resource); "
+            "they are kept and counted",
+            tuple(dup_examples),
+        ))
+    tie_count, tie_cases, tie_examples = store.query(
+        "SELECT coalesce(sum(n), 0), count(DISTINCT case_id), coalesce(list(ex ORDER BY ex)[:5], []) FROM ("
+        "  SELECT case_id, count(*) AS n, 'case ' || case_id || ' at ' || strftime(ts, '%Y-%m-%d %H:%M:%S') AS ex "
+        "  FROM events WHERE log_id = ? GROUP BY case_id, ts HAVING count(DISTINCT activity) > 1)",
+        [log_id],
+    ).rows[0]
+    if tie_count:
+        issues.append(QualityIssue(
+            "timestamp_ties", int(tie_count),
+            f"{int(tie_count):,} events in {int(tie_cases):,} cases share their timestamp with a different activity; "
+            "their order follows the file",
+            tuple(tie_examples),
+        ))
+    sentinel, sentinel_examples = store.query(
+        "SELECT count(*), coalesce(list(DISTINCT 'case ' || case_id || ': ' || strftime(ts, '%Y-%m-%d'))[:5], []) "
+        "FROM events WHERE log_id = $log AND (strftime(ts, '%Y-%m-%d') IN (SELECT unnest($s)) "
+        "OR strftime(start_ts, '%Y-%m-%d') IN (SELECT unnest($s)) OR ts > now() + INTERVAL 1 YEAR)",
+        {"log": log_id, "s": _SENTINELS},
+    ).rows[0]
+    if sentinel:
+        issues.append(QualityIssue(
+            "sentinel_dates", int(sentinel),
+            f"{int(sentinel):,} events carry a placeholder or future date (1970-01-01, 9999-12-31, ...)",
+            tuple(sorted(sentinel_examples)),
+        ))
+    if plan.mapping.start_timestamp:
+        inverted, inv_examples = store.query(
+            "SELECT count(*), coalesce(list('case ' || case_id || ': ' || activity ORDER BY row_no)[:5], []) "
+            "FROM events WHERE log_id = ? AND start_ts > ts",
+            [log_id],
+        ).rows[0]
+        if inverted:
+            issues.append(QualityIssue(
+                "complete_before_start", int(inverted),
+                f"{int(inverted):,} events complete before they start",
+                tuple(inv_examples),
+            ))
+    gaps, overlaps = store.query(
+        "SELECT count(*) FILTER (WHERE _gap OR _sgap), count(*) FILTER (WHERE _overlap) FROM _typed "
+        "WHERE _reason IS NULL"
+    ).rows[0]
+    tz = plan.mapping.timezone
+    if gaps:
+        issues.append(QualityIssue(
+            "dst_gap", int(gaps),
+            f"{int(gaps):,} local times fall in a daylight-saving gap in {tz}; read with the offset before the jump",
+        ))
+    if overlaps:
+        issues.append(QualityIssue(
+            "dst_overlap", int(overlaps),
+            f"{int(overlaps):,} local times occur twice in {tz} (clocks going back); read as the first occurrence",
+        ))
+    if plan.renamed:
+        issues.append(QualityIssue(
+            "renamed_columns", len(plan.renamed),
+            "some headers were empty or repeated and were renamed: " + "; ".join(plan.renamed),
+        ))
+    for issue in issues:
+        store.execute(
+            "INSERT INTO quality VALUES (?, ?, ?, ?, ?, ?)",
+            [log_id, run_id, issue.kind, issue.count, issue.message, list(issue.examples)],
+        )
+    return issues
+
+
+def check_formats(plan_formats: dict[str, TimestampFormat], mapping: ColumnMapping, file: str) -> None:
+    """Every mapped timestamp role needs a format."""
+    for role in ("timestamp", "start_timestamp"):
+        label = getattr(mapping, role)
+        if label and role not in plan_formats:
+            msg = f"{file}: column {label!r} does not hold timestamps in any format we know"
+            raise BadTimestamp(msg, hint="pass --timestamp-format, e.g. '%d/%m/%Y %H:%M'")

@@ -1,0 +1,281 @@
+"""Detecting which column plays which role, with a confidence and a reason.
+
+A guess combines what the header says (``case:concept:name``, ``Ticket ID``,
+``sys_updated_at``) with what the values show on the head of the file: a
+case id repeats, an activity has few distinct values that change within a
+case, a timestamp parses in one format and changes within a case.  Required
+roles that stay unclear raise :class:`AmbiguousMapping` naming the candidates
+and the flag to pass, rather than silently picking one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mining.errors import AmbiguousMapping, MissingColumn
+from mining.ingest.timestamps import TimestampFormat, detect_format
+from mining.schema import RoleGuess
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["Column", "detect_roles"]
+
+_PROFILE_ROWS = 50_000
+
+# (pattern over the normalised name, score, why).  First match wins per role.
+_NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
+    "case": (
+        (r"caseconceptname", 1.0, "the XES case identifier"),
+        (r"(case|caseid|caseidentifier|casenumber|casekey)", 0.95, "a case-id name"),
+        (r"(ticketid|ticketnumber|ticket|incidentid|incidentnumber|incident|orderid|ordernumber|order|issuekey|"
+         r"issueid|key|number|documentnumber|salesorder|purchaseorder|po|ponumber|requestid|request)", 0.7,
+         "a typical record-id name"),
+        (r".*case.*", 0.6, "the name mentions a case"),
+        (r".*(id|number|nr|no|key)", 0.35, "an id-like name"),
+    ),
+    "activity": (
+        (r"conceptname", 1.0, "the XES activity name"),
+        (r"(activity|activityname|activityid|eventname|event|action|task|taskname|step|operation)", 0.9,
+         "an activity name"),
+        (r".*activity.*", 0.8, "the name mentions an activity"),
+        (r"(status|state|stage|phase|incidentstate|ticketstatus|orderstatus)", 0.6, "a status column"),
+        (r".*(state|status|stage).*", 0.5, "the name mentions a state or status"),
+    ),
+    "timestamp": (
+        (r"timetimestamp", 1.0, "the XES timestamp"),
+        (r"(timestamp|time|datetime|eventtime|eventtimestamp|completetimestamp|endtimestamp|endtime|end|"
+         r"completetime|completed|complete|date|eventdate)", 0.9, "a timestamp name"),
+        (r".*(timestamp|updated|changed|modified).*", 0.7, "an event-time name"),
+        (r".*(time|date|at|created|on)", 0.5, "a date-like name"),
+    ),
+    "start_timestamp": (
+        (r"(starttimestamp|starttime|start|startdate|started|startedat|startat|begin|begintime)", 0.9,
+         "a start-time name"),
+        (r".*start.*", 0.6, "the name mentions a start"),
+    ),
+    "resource": (
+        (r"orgresource", 1.0, "the XES resource"),
+        (r"(resource|user|username|agent|performer|employee|owner|assignee|actor|operator|worker|handler|"
+         r"changedby|updatedby|author)", 0.9, "a resource name"),
+        (r".*(updatedby|changedby|modifiedby).*", 0.8, "who made the change"),
+        (r"(orggroup|group|team|department|role|orgrole)", 0.55, "a group, used as resource"),
+        (r".*(resource|user|agent|assignee|author).*", 0.5, "the name mentions a person"),
+    ),
+    "lifecycle": (
+        (r"lifecycletransition", 1.0, "the XES lifecycle"),
+        (r"(lifecycle|transition|eventtype|lifecyclestate)", 0.9, "a lifecycle name"),
+    ),
+    "cost": (
+        (r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A staged source column: its internal name and the header as written."""
+
+    internal: str
+    label: str
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", label.lower())
+
+
+def _name_score(role: str, label: str) -> tuple[float, str]:
+    norm = _norm(label)
+    for pattern, score, why in _NAMES[role]:
+        if re.fullmatch(pattern, norm):
+            return score, why
+    return 0.0, ""
+
+
+@dataclass(frozen=True)
+class _Profile:
+    nonnull: int
+    distinct: int
+
+
+def detect_roles(
+    store: Store,
+    table: str,
+    columns: list[Column],
+    *,
+    overrides: dict[str, str | None],
+    file: str,
+    dayfirst: bool | None,
+    formats: dict[str, TimestampFormat],
+) -> dict[str, RoleGuess]:
+    """Guess every role; ``overrides`` (role -> header) win and are checked.
+
+    ``formats`` maps a role to a user-given timestamp format; the detected
+    formats of the chosen timestamp columns are added to it.
+    """
+    by_label = {c.label: c for c in columns}
+    for role, label in overrides.items():
+        if label is not None and label not in by_label:
+            available = ", ".join(repr(c.label) for c in columns)
+            msg = f"{file}: no column {label!r} for --{role.replace('_', '-')}; available columns: {available}"
+            raise MissingColumn(msg)
+
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {table} LIMIT {_PROFILE_ROWS}")
+    total = int(store.scalar("SELECT count(*) FROM _profile"))
+    prof = _profile(store, columns)
+    guesses: dict[str, RoleGuess] = {}
+    taken: set[str] = set()
+
+    def fix(role: str) -> bool:
+        if role not in overrides:
+            return False
+        label = overrides[role]
+        guesses[role] = RoleGuess(role, label, 1.0, "given on the command line" if label else "switched off")
+        if label:
+            taken.add(label)
+        return True
+
+    # Case first: the others are judged by how they vary within a case.
+    if not fix("case"):
+        guesses["case"] = _pick(
+            "case", columns, taken, file, required=True,
+            score=lambda c: _case_score(c, prof[c.internal], total),
+        )
+        taken.add(guesses["case"].column or "")
+    case_col = by_label[guesses["case"].column or ""].internal
+
+    ts_formats: dict[str, TimestampFormat | None] = {}
+
+    def ts_format(col: Column) -> TimestampFormat | None:
+        if col.internal not in ts_formats:
+            ts_formats[col.internal] = detect_format(
+                store, "_profile", f'"{col.internal}"', label=col.label, file=file, dayfirst=dayfirst
+            )
+        return ts_formats[col.internal]
+
+    varies = _within_case_variation(store, case_col, [c for c in columns if c.label not in taken])
+
+    def ts_score(role: str) -> object:
+        def score(c: Column) -> tuple[float, str]:
+            name, why = _name_score(role, c.label)
+            if name == 0.0 or prof[c.internal].nonnull == 0:
+                return 0.0, ""
+            fmt = ts_format(c)
+            if fmt is None:
+                return 0.0, ""
+            v = varies.get(c.internal, 0.0)
+            if c.label.lower().startswith("case:") or v < 0.05:
+                # Constant within a case: a case attribute (a case's start date), not an event time.
+                return 0.0, ""
+            factor = 0.5 + 0.5 * v
+            return name * factor, f"{why}; parses as {fmt.pattern}; changes within {v:.0%} of cases"
+        return score
+
+    if not fix("timestamp"):
+        guesses["timestamp"] = _pick("timestamp", columns, taken, file, required=True, score=ts_score("timestamp"))
+    taken.add(guesses["timestamp"].column or "")
+
+    def activity_score(c: Column) -> tuple[float, str]:
+        name, why = _name_score("activity", c.label)
+        p = prof[c.internal]
+        if name == 0.0 or p.nonnull == 0 or p.distinct < 1:
+            return 0.0, ""
+        few = p.distinct <= max(50, 0.05 * total) and p.distinct <= 5000
+        v = varies.get(c.internal, 0.0)
+        factor = (1.0 if few else 0.3) * (0.6 + 0.4 * v)
+        return name * factor, f"{why}; {p.distinct:,} distinct values; changes within {v:.0%} of cases"
+
+    if not fix("activity"):
+        guesses["activity"] = _pick("activity", columns, taken, file, required=True, score=activity_score)
+    taken.add(guesses["activity"].column or "")
+
+    for role in ("start_timestamp", "resource", "lifecycle", "cost"):
+        if fix(role):
+            continue
+        if role == "start_timestamp":
+            score = ts_score("start_timestamp")
+        elif role == "cost":
+            def score(c: Column) -> tuple[float, str]:
+                name, why = _name_score("cost", c.label)
+                return name, why
+        else:
+            def score(c: Column, role: str = role) -> tuple[float, str]:
+                name, why = _name_score(role, c.label)
+                p = prof[c.internal]
+                if name == 0.0 or p.nonnull == 0:
+                    return 0.0, ""
+                return name, f"{why}; {p.distinct:,} distinct values"
+        guess = _pick(role, columns, taken, file, required=False, score=score)
+        guesses[role] = guess
+        if guess.column:
+            taken.add(guess.column)
+
+    for role in ("timestamp", "start_timestamp"):
+        label = guesses[role].column
+        if label and role not in formats:
+            fmt = ts_format(by_label[label])
+            if fmt is not None:
+                formats[role] = fmt
+    store.execute("DROP TABLE IF EXISTS _profile")
+    return guesses
+
+
+def _pick(role: str, columns: list[Column], taken: set[str], file: str, *, required: bool, score) -> RoleGuess:
+    scored = []
+    for c in columns:
+        if c.label in taken:
+            continue
+        s, why = score(c)
+        if s > 0:
+            scored.append((s, c.label, why))
+    scored.sort(key=lambda t: -t[0])
+    flag = "--" + role.replace("_", "-")
+    if not scored or (scored[0][0] < 0.3):
+        if required:
+            msg = f"{file}: cannot tell which column is the {role.replace('_', ' ')}"
+            raise AmbiguousMapping(msg, hint=f"pass {flag} COLUMN")
+        return RoleGuess(role, None, 0.0, "no column looks like one")
+    best = scored[0]
+    if required and len(scored) > 1 and scored[1][0] >= best[0] - 0.02:
+        tied = ", ".join(repr(label) for s, label, _ in scored if s >= best[0] - 0.02)
+        msg = f"{file}: the {role.replace('_', ' ')} could be any of {tied}"
+        raise AmbiguousMapping(msg, hint=f"pass {flag} COLUMN to choose")
+    margin = best[0] - (scored[1][0] if len(scored) > 1 else 0.0)
+    confidence = round(min(1.0, best[0] * (0.7 + 0.3 * min(1.0, margin / 0.3))), 2)
+    return RoleGuess(role, best[1], confidence, best[2])
+
+
+def _profile(store: Store, columns: list[Column]) -> dict[str, _Profile]:
+    parts = []
+    for c in columns:
+        q = f'"{c.internal}"'
+        parts.append(f"count({q}), approx_count_distinct({q})")
+    row = store.query(f"SELECT {', '.join(parts)} FROM _profile").rows[0]
+    return {c.internal: _Profile(int(row[2 * i]), int(row[2 * i + 1])) for i, c in enumerate(columns)}
+
+
+def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
+    name, why = _name_score("case", c.label)
+    if name == 0.0 or p.nonnull == 0 or total == 0:
+        return 0.0, ""
+    # A case id repeats (several events per case) but is far from constant.
+    ratio = p.distinct / max(p.nonnull, 1)
+    if ratio > 0.9 or p.distinct < 2:
+        return 0.0, ""
+    return name, f"{why}; {p.distinct:,} distinct values over {p.nonnull:,} rows (about {p.nonnull / p.distinct:.1f} events each)"
+
+
+def _within_case_variation(store: Store, case_col: str, columns: list[Column]) -> dict[str, float]:
+    if not columns:
+        return {}
+    flags = ", ".join(f'count(DISTINCT "{c.internal}") > 1 AS v{i}' for i, c in enumerate(columns))
+    means = ", ".join(f"avg(v{i}::INT)" for i in range(len(columns)))
+    sql = (
+        f"SELECT {means} FROM (SELECT {flags} FROM _profile "
+        f'WHERE "{case_col}" IS NOT NULL GROUP BY "{case_col}" HAVING count(*) > 1)'
+    )
+    row = store.query(sql).rows[0]
+    return {c.internal: float(row[i] or 0.0) for i, c in enumerate(columns)}
+

@@ -1,0 +1,223 @@
+"""Choosing one timestamp format per column, and turning it into UTC.
+
+Rules, because real exports break every tool that guesses row by row:
+
+* One format per column, chosen from the whole column.  A value that does not
+  match it is rejected and named, never re-guessed.
+* Day-first against month-first must be proven by the data: some value whose
+  first field is above 12 under one reading only.  Otherwise the user says
+  ``--dayfirst``/``--monthfirst`` or gives ``--timestamp-format``.
+* Offsets in the data are honoured.  Naive values are read in the log's time
+  zone (``--timezone``, default UTC) -- never the server's zone.
+* DST policy for naive values, the same as Python's ``zoneinfo`` with
+  ``fold=0``: a wall time inside a spring-forward gap is read with the offset
+  in force before the jump (02:30 becomes 03:30 summer time); a wall time
+  that occurs twice in the autumn is its first occurrence.  Both are counted
+  and reported; ``dst="reject"`` rejects those rows instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mining.errors import BadTimestamp
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["ISO", "TimestampFormat", "detect_format", "local_to_utc_sql", "parse_sql", "user_format"]
+
+ISO = "ISO 8601"
+EPOCH_S = "unix seconds"
+EPOCH_MS = "unix milliseconds"
+
+_DAYFIRST_DATES = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d.%m.%y")
+_MONTHFIRST_DATES = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y", "%m.%d.%y")
+_OTHER_DATES = ("%Y/%m/%d %H:%M:%S", "%Y.%m.%d", "%Y%m%d", "%d %b %Y", "%b %d %Y", "%d %B %Y", "%B %d %Y")
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")
+
+# An offset or Z after a clock time; a date-only value's "-01" is not an offset.
+_OFFSET_RE = r"\d:\d\d(:\d\d([.,]\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
+_SAMPLE = 5000
+
+
+@dataclass(frozen=True)
+class TimestampFormat:
+    """The format chosen for one column, and why."""
+
+    pattern: str  # ISO, EPOCH_S, EPOCH_MS or a strptime pattern
+    reason: str
+    dayfirst: bool | None = None
+
+    def describe(self) -> str:
+        return self.pattern
+
+
+def _candidates() -> list[tuple[str, bool | None]]:
+    out: list[tuple[str, bool | None]] = []
+    for dates, first in ((_DAYFIRST_DATES, True), (_MONTHFIRST_DATES, False)):
+        out += [(d + t, first) for d in dates for t in _TIMES]
+    out += [(d, None) for d in _OTHER_DATES]
+    return out
+
+
+def _mirror(pattern: str) -> str:
+    """The same pattern with day and month swapped."""
+    return pattern.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def user_format(pattern: str) -> TimestampFormat:
+    """A format the user gave with ``--timestamp-format``."""
+    if pattern.lower() in {"iso", "iso8601", "iso 8601"}:
+        return TimestampFormat(ISO, "given with --timestamp-format")
+    if "%" not in pattern:
+        msg = f"--timestamp-format {pattern!r} has no strptime directive; expected e.g. '%d/%m/%Y %H:%M'"
+        raise BadTimestamp(msg)
+    return TimestampFormat(pattern, "given with --timestamp-format")
+
+
+def detect_format(
+    store: Store,
+    table: str,
+    column_sql: str,
+    *,
+    label: str,
+    file: str,
+    dayfirst: bool | None = None,
+) -> TimestampFormat | None:
+    """Choose one format for a whole column; None if it is not a timestamp column.
+
+    ``column_sql`` is an already-quoted column of ``table`` (an internal name).
+    """
+    values = _sample(store, table, column_sql)
+    if not values:
+        return None
+    n = len(values)
+    iso_ok, epoch_s_ok, epoch_ms_ok, *counts = _count_parses(store, values)
+    if iso_ok == n:
+        return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
+    if epoch_s_ok == n:
+        return TimestampFormat(EPOCH_S, f"all {n:,} sampled values are 10-digit Unix seconds")
+    if epoch_ms_ok == n:
+        return TimestampFormat(EPOCH_MS, f"all {n:,} sampled values are 13-digit Unix milliseconds")
+    cands = _candidates()
+    full = [(p, first) for (p, first), c in zip(cands, counts, strict=True) if c == n]
+    if full:
+        pattern, first = full[0]
+        if first is None:
+            return TimestampFormat(pattern, f"all {n:,} sampled values match {pattern}")
+        mirrored = _mirror(pattern)
+        if dayfirst is not None and first != dayfirst:
+            pattern, first = mirrored, dayfirst
+            mirrored = _mirror(pattern)
+        if not any(p == mirrored for p, _ in full):
+            order = "day-first" if first else "month-first"
+            return TimestampFormat(
+                pattern,
+                f"{order}: some values only parse as {pattern}, not as {mirrored}",
+                dayfirst=first,
+            )
+        # Both readings fit the sample: let the whole column decide.
+        ok_this, ok_mirror = store.query(
+            f"SELECT count(try_strptime(trim({column_sql}), $a)), count(try_strptime(trim({column_sql}), $b)) "
+            f"FROM {table}",
+            {"a": pattern, "b": mirrored},
+        ).rows[0]
+        if ok_this != ok_mirror:
+            if ok_mirror > ok_this:
+                pattern, mirrored, first = mirrored, pattern, not first
+            order = "day-first" if first else "month-first"
+            return TimestampFormat(
+                pattern, f"{order}: proven over the whole column ({pattern} fits more values)", dayfirst=first
+            )
+        if dayfirst is not None:
+            order = "day-first" if dayfirst else "month-first"
+            return TimestampFormat(pattern, f"{order}: as asked (the data fits both)", dayfirst=dayfirst)
+        msg = (
+            f"{file}: column {label!r} fits both {pattern} and {mirrored}: no day above 12 proves "
+            "which is the day and which the month"
+        )
+        raise BadTimestamp(msg, hint="pass --dayfirst or --monthfirst, or --timestamp-format")
+    best = max(range(len(cands)), key=lambda i: counts[i])
+    best_count = max(iso_ok, counts[best] if counts else 0)
+    if best_count >= 0.5 * n:
+        # Mostly one format: the rest become rejects, named row by row.
+        if iso_ok >= counts[best]:
+            return TimestampFormat(ISO, f"{iso_ok:,} of {n:,} sampled values are ISO 8601; the rest are rejected")
+        pattern, first = cands[best]
+        return TimestampFormat(
+            pattern, f"{counts[best]:,} of {n:,} sampled values match {pattern}; the rest are rejected", first
+        )
+    return None
+
+
+def _sample(store: Store, table: str, column_sql: str) -> list[str]:
+    # The head of the file plus a spread over the rest: enough to find the
+    # format, while the whole-column pass settles day/month order.
+    rows = store.query(
+        f"SELECT DISTINCT v FROM ("
+        f"  (SELECT trim({column_sql}) AS v FROM {table} WHERE {column_sql} IS NOT NULL LIMIT {_SAMPLE})"
+        f"  UNION ALL"
+        f"  (SELECT trim({column_sql}) AS v FROM {table} WHERE {column_sql} IS NOT NULL"
+        f"   USING SAMPLE reservoir({_SAMPLE} ROWS) REPEATABLE (7))"
+        f") WHERE v <> ''"
+    ).rows
+    return sorted(r[0] for r in rows)
+
+
+def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
+    cands = _candidates()
+    parts = [
+        "count(try_cast(v AS TIMESTAMPTZ))",
+        "count(CASE WHEN regexp_full_match(v, '[0-9]{10}') THEN 1 END)",
+        "count(CASE WHEN regexp_full_match(v, '[0-9]{13}') THEN 1 END)",
+    ]
+    params: dict[str, object] = {"vals": list(values)}
+    for i, (pattern, _) in enumerate(cands):
+        params[f"f{i}"] = pattern
+        parts.append(f"count(try_strptime(v, $f{i}))")
+    sql = f"SELECT {', '.join(parts)} FROM (SELECT unnest($vals) AS v)"
+    return list(store.query(sql, params).rows[0])
+
+
+def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, dict[str, object]]:
+    """SQL for the parsed value: TIMESTAMPTZ when the data carries offsets, else TIMESTAMP (naive).
+
+    Returns ``(expression, params)``; the expression is NULL where the value
+    does not match.  ``param`` names the bound pattern.
+    """
+    v = f"trim({value_sql})"
+    if fmt.pattern == ISO:
+        return f"try_cast({v} AS TIMESTAMP)", {}
+    if fmt.pattern == EPOCH_S:
+        return f"CAST(to_timestamp(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
+    if fmt.pattern == EPOCH_MS:
+        return f"CAST(epoch_ms(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
+    return f"try_strptime({v}, ${param})", {param: fmt.pattern}
+
+
+def offset_sql(fmt: TimestampFormat, value_sql: str) -> str:
+    """SQL for the instant of a value that carries its own offset (ISO only), else NULL."""
+    if fmt.pattern != ISO:
+        return "NULL::TIMESTAMPTZ"
+    v = f"trim({value_sql})"
+    return f"CASE WHEN regexp_matches({v}, '{_OFFSET_RE}') THEN try_cast({v} AS TIMESTAMPTZ) END"
+
+
+def local_to_utc_sql(local_sql: str, tz_param: str) -> dict[str, str]:
+    """Expressions over a naive local timestamp: the UTC instant and DST flags.
+
+    Keys: ``utc``, ``gap`` (wall time that does not exist), ``overlap``
+    (wall time that occurs twice).  ``local_sql`` should be a plain column.
+    """
+    tz = f"${tz_param}"
+    u = f"timezone({tz}, {local_sql})"
+    earlier = f"({u} - INTERVAL 1 HOUR)"
+    overlap = f"(timezone({tz}, {earlier}) = {local_sql})"
+    return {
+        "utc": f"CASE WHEN {overlap} THEN {earlier} ELSE {u} END",
+        "gap": f"(timezone({tz}, {u}) <> {local_sql})",
+        "overlap": overlap,
+    }

@@ -1,0 +1,177 @@
+"""Canonical names and the plain records every layer shares.
+
+Nothing here does I/O.  The importer maps a user's columns onto these names
+once; everything after it (analytics, pm4py adapter, app, CLI) speaks only
+these.  Records are frozen dataclasses so they cache in Streamlit, compare in
+tests and serialise to JSON for the CLI's ``--json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ACTIVITY",
+    "CASE_ID",
+    "COST",
+    "LIFECYCLE",
+    "LOG_ID",
+    "RESOURCE",
+    "ROLES",
+    "ROW_NO",
+    "START_TS",
+    "TIMESTAMP",
+    "ColumnMapping",
+    "IngestSummary",
+    "LogInfo",
+    "QualityIssue",
+    "Reject",
+    "RoleGuess",
+    "to_jsonable",
+]
+
+# Canonical column names of the ``events`` table.
+LOG_ID = "log_id"
+CASE_ID = "case_id"
+ACTIVITY = "activity"
+TIMESTAMP = "ts"
+START_TS = "start_ts"
+RESOURCE = "resource"
+LIFECYCLE = "lifecycle"
+COST = "cost"
+ROW_NO = "row_no"
+
+#: Roles a source column can play, in the order the mapping screen shows them.
+ROLES = ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost")
+
+
+@dataclass(frozen=True)
+class RoleGuess:
+    """The detector's best column for one role, and why."""
+
+    role: str
+    column: str | None
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column plays which role, and how to read its timestamps.
+
+    ``None`` means "not present" for optional roles.  ``timestamp_format`` is a
+    strptime pattern (``%d/%m/%Y %H:%M``) or ``None`` to detect one format from
+    the whole column.
+    """
+
+    case: str
+    activity: str
+    timestamp: str
+    start_timestamp: str | None = None
+    resource: str | None = None
+    lifecycle: str | None = None
+    cost: str | None = None
+    timestamp_format: str | None = None
+    start_timestamp_format: str | None = None
+    timezone: str = "UTC"
+
+    def roles(self) -> dict[str, str | None]:
+        return {role: getattr(self, role) for role in ROLES}
+
+    def used_columns(self) -> set[str]:
+        return {c for c in self.roles().values() if c is not None}
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One source row that could not become an event."""
+
+    file: str
+    row: int
+    column: str | None
+    reason: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}, row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        shown = "" if self.value is None else f" (value {_clip(self.value)!r})"
+        return f"{where}: {self.reason}{shown}"
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    """A data-quality finding that did not reject rows: duplicates, ties, sentinel dates."""
+
+    kind: str
+    count: int
+    message: str
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one ``ingest`` did, for the CLI, the app and monitoring."""
+
+    log: str
+    log_id: int
+    status: str  # "loaded", "appended" or "unchanged"
+    source: str
+    content_hash: str
+    cases: int
+    events: int
+    activities: int
+    variants: int
+    start: dt.datetime | None
+    end: dt.datetime | None
+    rows_read: int
+    events_added: int
+    rejected_rows: int
+    mapping: ColumnMapping
+    guesses: tuple[RoleGuess, ...] = ()
+    timestamp_formats: Mapping[str, str] = field(default_factory=dict)
+    timezone: str = "UTC"
+    rejects: tuple[Reject, ...] = ()
+    quality: tuple[QualityIssue, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """One log in the workspace, as ``mining logs`` lists it."""
+
+    log_id: int
+    name: str
+    source: str
+    content_hash: str
+    cases: int
+    events: int
+    activities: int
+    variants: int
+    start: dt.datetime | None
+    end: dt.datetime | None
+    timezone: str
+    ingested_at: dt.datetime
+    mapping: Mapping[str, Any]
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn records (and what they hold) into JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value

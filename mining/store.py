@@ -1,0 +1,304 @@
+"""The workspace: one DuckDB file, and the only module that talks to DuckDB.
+
+Every statement goes through :meth:`Store.query` / :meth:`Store.execute`,
+which bind values as parameters; identifiers that come from users (column
+headers) go through :func:`quote_ident`.  The schema is a list of named
+migrations recorded in ``_migrations``, so a workspace written by an older
+version is upgraded in place and one written by a newer version is refused.
+
+Connections are set to UTC, whatever the server's zone, so a naive timestamp
+never picks up the machine's local time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mining.errors import MigrationError, StoreError, WorkspaceBusy
+
+__all__ = ["DEFAULT_WORKSPACE", "MIGRATIONS", "Result", "Store", "quote_ident", "workspace_path"]
+
+DEFAULT_WORKSPACE = "mining.duckdb"
+
+# Each migration is (name, statements).  Never edit a released one: append.
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "0001_workspace",
+        (
+            """CREATE TABLE logs (
+                log_id INTEGER PRIMARY KEY,
+                name VARCHAR NOT NULL UNIQUE,
+                source VARCHAR NOT NULL,
+                content_hash VARCHAR NOT NULL,
+                mapping JSON NOT NULL,
+                timezone VARCHAR NOT NULL,
+                ingested_at TIMESTAMPTZ NOT NULL,
+                has_start BOOLEAN NOT NULL,
+                has_resource BOOLEAN NOT NULL,
+                has_lifecycle BOOLEAN NOT NULL,
+                has_cost BOOLEAN NOT NULL
+            )""",
+            # One row per ingest batch (the first load and each --append).
+            """CREATE TABLE ingest_runs (
+                run_id INTEGER PRIMARY KEY,
+                log_id INTEGER NOT NULL,
+                mode VARCHAR NOT NULL,
+                source VARCHAR NOT NULL,
+                content_hash VARCHAR NOT NULL,
+                rows_read BIGINT NOT NULL,
+                events_added BIGINT NOT NULL,
+                rejected_rows BIGINT NOT NULL,
+                first_row_no BIGINT NOT NULL,
+                timestamp_formats JSON NOT NULL,
+                ingested_at TIMESTAMPTZ NOT NULL
+            )""",
+            # The canonical event table, stored sorted by (log, case, ts, row_no).
+            # next_* are the directly-follows successor within the case, so the
+            # DFG and waiting times need no window sort at query time.
+            """CREATE TABLE events (
+                log_id INTEGER NOT NULL,
+                case_id VARCHAR NOT NULL,
+                activity VARCHAR NOT NULL,
+                ts TIMESTAMPTZ NOT NULL,
+                start_ts TIMESTAMPTZ,
+                resource VARCHAR,
+                lifecycle VARCHAR,
+                cost DOUBLE,
+                row_no BIGINT NOT NULL,
+                run_id INTEGER NOT NULL,
+                case_no INTEGER NOT NULL,
+                next_activity VARCHAR,
+                next_ts TIMESTAMPTZ
+            )""",
+            """CREATE TABLE cases (
+                log_id INTEGER NOT NULL,
+                case_id VARCHAR NOT NULL,
+                case_no INTEGER NOT NULL,
+                variant_id INTEGER NOT NULL,
+                n_events INTEGER NOT NULL,
+                start_ts TIMESTAMPTZ NOT NULL,
+                end_ts TIMESTAMPTZ NOT NULL,
+                duration_s DOUBLE NOT NULL
+            )""",
+            """CREATE TABLE variants (
+                log_id INTEGER NOT NULL,
+                variant_id INTEGER NOT NULL,
+                activities VARCHAR[] NOT NULL,
+                n_cases INTEGER NOT NULL,
+                n_events INTEGER NOT NULL
+            )""",
+            # Source columns not mapped to a role; values live in attrs_<log_id>
+            # under internal names a1, a2, ... so no header text reaches SQL.
+            """CREATE TABLE attribute_columns (
+                log_id INTEGER NOT NULL,
+                position INTEGER NOT NULL,
+                column_name VARCHAR NOT NULL,
+                source_name VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE rejects (
+                log_id INTEGER NOT NULL,
+                run_id INTEGER NOT NULL,
+                file VARCHAR NOT NULL,
+                row_no BIGINT NOT NULL,
+                column_name VARCHAR,
+                reason VARCHAR NOT NULL,
+                value VARCHAR
+            )""",
+            """CREATE TABLE quality (
+                log_id INTEGER NOT NULL,
+                run_id INTEGER NOT NULL,
+                kind VARCHAR NOT NULL,
+                count BIGINT NOT NULL,
+                message VARCHAR NOT NULL,
+                examples VARCHAR[] NOT NULL
+            )""",
+        ),
+    ),
+)
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB: wrap in double quotes, double any inside."""
+    if "\x00" in name:
+        msg = f"identifier {name!r} contains a NUL character"
+        raise StoreError(msg)
+    return '"' + name.replace('"', '""') + '"'
+
+
+def workspace_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace file: the explicit path, else ``$MINING_WORKSPACE``, else ./mining.duckdb."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get("MINING_WORKSPACE")
+    return Path(env) if env else Path(DEFAULT_WORKSPACE)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Rows of one query, with their column names."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+class Store:
+    """An open workspace.  Use as a context manager, or call :meth:`close`.
+
+    ``path=":memory:"`` gives a fresh private database (tests).  A file that
+    another process holds is retried for ``busy_timeout`` seconds, then
+    :class:`WorkspaceBusy` is raised.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        read_only: bool = False,
+        busy_timeout: float = 10.0,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        if self.path != ":memory:" and read_only and not Path(self.path).exists():
+            msg = f"no workspace at {self.path}"
+            raise StoreError(msg, hint="ingest a log first: mining ingest FILE")
+        self._con = _connect(self.path, read_only=read_only, busy_timeout=busy_timeout)
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")
+        if memory_limit:
+            self._con.execute("SET memory_limit = ?", [memory_limit])
+        if threads:
+            self._con.execute("SET threads = ?", [threads])
+        if not read_only:
+            self.migrate()
+        else:
+            self._check_version()
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one door ------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        """Run one statement that returns nothing of interest."""
+        try:
+            self._con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise _wrap(exc, sql) from exc
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Result:
+        """Run one statement and fetch all its rows."""
+        try:
+            cur = self._con.execute(sql, params)
+            columns = tuple(d[0] for d in cur.description or ())
+            return Result(columns, cur.fetchall())
+        except duckdb.Error as exc:
+            raise _wrap(exc, sql) from exc
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        return self.query(sql, params).scalar()
+
+    def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """Run one statement and return a ``pyarrow.Table``."""
+        try:
+            return self._con.execute(sql, params).arrow()
+        except duckdb.Error as exc:
+            raise _wrap(exc, sql) from exc
+
+    def register(self, name: str, table: Any) -> None:
+        """Expose an Arrow table or polars frame to SQL under ``name`` (a view)."""
+        self._con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside land together, or not at all."""
+        self.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply the migrations this workspace lacks; return their names."""
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        self._check_version()
+        done = {r[0] for r in self.query("SELECT name FROM _migrations").rows}
+        applied = []
+        for name, statements in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                for statement in statements:
+                    self.execute(statement)
+                self.execute("INSERT INTO _migrations VALUES (?, now())", [name])
+            applied.append(name)
+        return applied
+
+    def _check_version(self) -> None:
+        known = {name for name, _ in MIGRATIONS}
+        try:
+            names = [r[0] for r in self._con.execute("SELECT name FROM _migrations").fetchall()]
+        except duckdb.CatalogException:
+            if self.read_only:
+                msg = f"{self.path} is not a mining workspace"
+                raise MigrationError(msg) from None
+            return
+        unknown = sorted(set(names) - known)
+        if unknown:
+            msg = f"workspace {self.path} was written by a newer version of mining (migrations {unknown})"
+            raise MigrationError(msg, hint="upgrade mining, or choose another --workspace")
+
+
+def _connect(path: str, *, read_only: bool, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                msg = f"cannot open workspace {path}: {text}"
+                raise StoreError(msg) from exc
+            if time.monotonic() >= deadline:
+                msg = f"workspace {path} is busy: another mining process is writing to it"
+                raise WorkspaceBusy(msg, hint="retry when the other ingest has finished") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def _wrap(exc: duckdb.Error, sql: str) -> StoreError:
+    first = " ".join(sql.split())[:200]
+    err = StoreError(f"query failed: {exc}")
+    err.sql = first  # type: ignore[attr-defined]
+    return err
