@@ -194,7 +194,8 @@ def _stage(
             f"CAST({quote_ident(str(r[0]))} AS VARCHAR) AS c{i}" for i, r in enumerate(described, start=1)
         )
         store.execute(
-            f"CREATE TEMP TABLE _stage AS SELECT rowid + 1 AS _row, * FROM (SELECT {select} FROM read_parquet(?))",
+            f"CREATE TEMP TABLE _stage AS SELECT file_row_number + 1 AS _row, {select} "
+            "FROM read_parquet(?, file_row_number = true)",
             [str(plain)],
         )
         rows, rejects = int(store.scalar("SELECT count(*) FROM _stage")), []

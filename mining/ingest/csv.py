@@ -133,6 +133,8 @@ def _parse_rejects(store: Store, display_name: str, *, header_lines: int) -> lis
     for line, column, kind, message, raw in found:
         reason = _REASONS.get(str(kind), str(kind).lower())
         detail = str(message).split("\n")[0] if message else ""
+        if "unterminated quote" in detail.lower():
+            reason = "a quoted field is never closed (unterminated quote)"
         if "Expected Number of Columns" in detail:
             reason += " (" + detail.replace("Expected Number of Columns", "expected").replace("Found", "found") + ")"
         out.append(Reject(display_name, int(line) - header_lines, None, reason, raw))

@@ -113,9 +113,15 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
     cleaned = [
         f"{_clean(_col(plan, label)) if label else 'NULL::VARCHAR'} AS {name}" for name, label in role_cols.items()
     ]
+    # _ctl names the first column holding a control character (NULL when none).
+    ctl_cols = " ".join(
+        f"WHEN regexp_matches({quote_ident(c.internal)}, '{_CONTROL}') THEN {quote_ident_label(c.label)}"
+        for c in plan.columns
+    )
     layer1 = (
         f"SELECT _row, {', '.join(cleaned)}, "
-        f"regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') AS _ctl FROM _stage"
+        f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END AS _ctl "
+        "FROM _stage"
     )
     ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
     st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
@@ -136,7 +142,7 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
     params["fmtname_ts"] = plan.formats["timestamp"].pattern
     lit = quote_ident_label
     checks = [
-        ("_ctl", "NULL", "NULL", "'control character in the row'"),
+        ("_ctl IS NOT NULL", "_ctl", "NULL", "'control character in the row'"),
         ("case_id IS NULL", lit(m.case), "NULL", "'missing case id'"),
         ("activity IS NULL", lit(m.activity), "NULL", "'missing activity'"),
         ("_ts_raw IS NULL", lit(m.timestamp), "NULL", "'missing timestamp'"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import AmbiguousMapping, MissingColumn
-from mining.ingest.timestamps import TimestampFormat, detect_format
+from mining.ingest.timestamps import TimestampFormat, detect_format, parse_sql
 from mining.schema import RoleGuess
 
 if TYPE_CHECKING:
@@ -155,6 +155,17 @@ def detect_roles(
             )
         return ts_formats[col.internal]
 
+    def role_format(role: str, col: Column) -> TimestampFormat | None:
+        given = formats.get(role)
+        if given is None:
+            return ts_format(col)
+        # A format the user gave decides: the column qualifies if most of its values match it.
+        parsed, params = parse_sql(given, f'"{col.internal}"', "fmt")
+        ok, n = store.query(
+            f"SELECT count({parsed}), count(nullif(trim(\"{col.internal}\"), '')) FROM _profile", params
+        ).rows[0]
+        return given if n and ok >= 0.5 * n else None
+
     varies = _within_case_variation(store, case_col, [c for c in columns if c.label not in taken])
 
     def ts_score(role: str) -> object:
@@ -162,7 +173,7 @@ def detect_roles(
             name, why = _name_score(role, c.label)
             if name == 0.0 or prof[c.internal].nonnull == 0:
                 return 0.0, ""
-            fmt = ts_format(c)
+            fmt = role_format(role, c)
             if fmt is None:
                 return 0.0, ""
             v = varies.get(c.internal, 0.0)
@@ -261,8 +272,9 @@ def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
     if name == 0.0 or p.nonnull == 0 or total == 0:
         return 0.0, ""
     # A case id repeats (several events per case) but is far from constant.
+    # A clear name stands on its own (a log may hold one case, or one event per case).
     ratio = p.distinct / max(p.nonnull, 1)
-    if ratio > 0.9 or p.distinct < 2:
+    if name < 0.9 and (ratio > 0.9 or p.distinct < 2):
         return 0.0, ""
     return name, f"{why}; {p.distinct:,} distinct values over {p.nonnull:,} rows (about {p.nonnull / p.distinct:.1f} events each)"
 

@@ -1,0 +1,252 @@
+"""Read an XES event log into an all-string Arrow table, one row per event.
+
+The flattening is pm4py's: every event attribute becomes a column named by its
+``key`` (``concept:name``, ``time:timestamp``, ...), and every trace attribute
+becomes a column prefixed with ``case:`` (``case:concept:name``), repeated on
+each event of the trace.  Values are the raw ``value`` strings from the file:
+nothing is converted, so ``00123`` and ``2011-10-01T00:38:44.546+02:00`` stay
+exactly as written.  Typing and timestamp parsing belong to the importer.
+
+The file must already be decompressed (see ``sources.decompress_if_gzip``).
+Parsing is streamed with ``lxml.etree.iterparse`` under a parser that
+resolves no entities, loads no DTD and uses no network, after
+``sources.refuse_doctype`` has refused any DOCTYPE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from lxml import etree
+
+from mining.errors import EmptyLog, IngestError, UnknownFormat
+from mining.ingest.sources import refuse_doctype
+
+__all__ = ["CASE_PREFIX", "XesRead", "read_xes"]
+
+#: Events collected as Python lists before they are turned into Arrow arrays.
+_BATCH_ROWS = 65_536
+
+#: Prefix given to trace attributes, as pm4py does.
+CASE_PREFIX = "case:"
+
+_ATTRIBUTE_TAGS = tuple(
+    "{*}" + t for t in ("string", "date", "int", "float", "boolean", "id", "list", "container")
+)
+
+
+@dataclass(frozen=True)
+class XesRead:
+    """What ``read_xes`` found: the events, and how many traces (with and without events)."""
+
+    table: pa.Table
+    traces: int
+    empty_traces: int
+
+
+def read_xes(path: Path, *, display_name: str) -> XesRead:
+    """Read the XES file at ``path``; ``display_name`` is the name used in error messages.
+
+    Returns one row per ``<event>`` in file order, every column a string.
+    Trace attributes come first (in order of first appearance), then event
+    attributes.  Attributes missing from an event are null.  Nested
+    ``list``/``container`` attributes keep their own ``value`` if they have
+    one; their children are ignored, as are ``<global>``, ``<classifier>`` and
+    ``<extension>``.  Traces without events produce no rows and are counted
+    in ``empty_traces``.
+
+    Raises
+    ------
+    UnsafeInput
+        The file declares a DOCTYPE or ENTITY.
+    IngestError
+        The XML is not well-formed (the message gives the line).
+    UnknownFormat
+        The XML is not an XES log (its root element is not ``<log>``).
+    EmptyLog
+        The log has no events.
+    """
+    path = Path(path)
+    refuse_doctype(path, display_name=display_name)
+    reader = _Reader()
+    context = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=("{*}event", "{*}trace"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        remove_blank_text=True,
+    )
+    try:
+        reader.consume(context)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else getattr(exc, "position", (None,))[0]
+        where = f", line {line}" if line else ""
+        raise IngestError(
+            f"{display_name}{where}: the XML is not well-formed ({_clean(exc.msg)}); expected a valid XES file"
+        ) from None
+    except OSError as exc:
+        raise IngestError(f"{display_name}: could not be read as XML ({exc})") from None
+
+    root = context.root
+    root_name = etree.QName(root).localname if root is not None else None
+    if reader.rows == 0:
+        if root_name != "log":
+            raise UnknownFormat(
+                f"{display_name}: this XML file is not an XES event log "
+                f"(its root element is <{root_name}>, expected <log>)"
+            )
+        traces = f"{reader.traces} trace" + ("" if reader.traces == 1 else "s")
+        raise EmptyLog(f"{display_name}: the XES log contains no <event> elements ({traces})")
+    return XesRead(table=reader.table(), traces=reader.traces, empty_traces=reader.empty_traces)
+
+
+class _Reader:
+    """Collects values column by column while the parser streams the file.
+
+    Values go into per-column Python lists, padded lazily with ``None``, for
+    one batch of about ``_BATCH_ROWS`` events; at the first trace end past
+    that size the batch becomes Arrow arrays, so Python objects never pile up
+    for more than one batch.  Trace attributes hold one value per non-empty
+    trace of the batch and are spread over its events with ``take``.
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.traces = 0
+        self.empty_traces = 0
+        # the current batch
+        self._event_cols: dict[str, list[str | None]] = {}
+        self._trace_cols: dict[str, list[str | None]] = {}
+        self._row_trace: list[int] = []  # per row: position in the trace columns, -1 outside any trace
+        self._batch_traces = 0
+        # everything flushed so far; dicts used as ordered sets of column names
+        self._trace_names: dict[str, None] = {}
+        self._event_names: dict[str, None] = {}
+        self._batches: list[tuple[int, dict[str, list[pa.Array]]]] = []
+
+    def consume(self, context: etree.iterparse) -> None:
+        event_cols = self._event_cols  # cleared in place by _flush, so this alias stays valid
+        rows = 0  # rows in the current batch
+        rows_at_last_trace = 0
+        for _, elem in context:
+            # The tag filter yields only events and traces: "...event" ends in "t", "...trace" in "e".
+            if elem.tag[-1] == "t":
+                for child in elem:
+                    key = child.get("key")
+                    if key is None:
+                        continue
+                    value = child.get("value")
+                    if value is None:
+                        continue  # a list or container without its own value
+                    col = event_cols.get(key)
+                    if col is None:
+                        col = event_cols[key] = []
+                    filled = len(col)
+                    if filled > rows:  # the same key twice in one event: the last one wins
+                        col[rows] = value
+                        continue
+                    if filled < rows:
+                        col.extend([None] * (rows - filled))
+                    col.append(value)
+                rows += 1
+                elem.clear()
+            else:
+                self._end_trace(elem, rows - rows_at_last_trace)
+                if rows >= _BATCH_ROWS:
+                    self._flush(rows)
+                    rows = 0
+                rows_at_last_trace = rows
+        self._flush(rows)
+
+    def _end_trace(self, trace: etree._Element, recent: int) -> None:
+        """Close one trace; ``recent`` events ended since the previous trace closed."""
+        self.traces += 1
+        # iterchildren matches tags in C, so the (cleared) events are skipped without a Python object each.
+        attributes = list(trace.iterchildren(*_ATTRIBUTE_TAGS))
+        events = min(len(trace) - len(attributes), recent)
+        row_trace = self._row_trace
+        if recent > events:  # events that ended since the previous trace but are not in this one
+            row_trace.extend([-1] * (recent - events))
+        if events == 0:
+            self.empty_traces += 1
+        else:
+            index = self._batch_traces
+            self._batch_traces += 1
+            trace_cols = self._trace_cols
+            for attr in attributes:
+                key = attr.get("key")
+                value = attr.get("value")
+                if key is None or value is None:
+                    continue
+                name = CASE_PREFIX + key
+                col = trace_cols.get(name)
+                if col is None:
+                    col = trace_cols[name] = []
+                filled = len(col)
+                if filled > index:
+                    col[index] = value
+                    continue
+                if filled < index:
+                    col.extend([None] * (index - filled))
+                col.append(value)
+            row_trace.extend([index] * events)
+        trace.clear()
+        parent = trace.getparent()
+        if parent is not None:
+            while trace.getprevious() is not None:
+                del parent[0]
+
+    def _flush(self, rows: int) -> None:
+        if rows == 0:
+            return
+        self._row_trace.extend([-1] * (rows - len(self._row_trace)))  # events after the last trace
+        arrays: dict[str, list[pa.Array]] = {}
+        if self._trace_cols:
+            positions = np.asarray(self._row_trace, dtype=np.int64)
+            take = pa.array(positions, mask=positions < 0)
+            for name, values in self._trace_cols.items():
+                values.extend([None] * (self._batch_traces - len(values)))
+                arrays[name] = _chunks(pa.array(values, type=pa.string()).take(take))
+                self._trace_names.setdefault(name)
+        for name, values in self._event_cols.items():
+            values.extend([None] * (rows - len(values)))
+            array = pa.array(values, type=pa.string())
+            if name in arrays:  # an event attribute literally named "case:…": the event value wins
+                array = pc.coalesce(array, pa.chunked_array(arrays[name], type=pa.string()))
+            else:
+                self._event_names.setdefault(name)
+            arrays[name] = _chunks(array)
+        self._batches.append((rows, arrays))
+        self.rows += rows
+        self._event_cols.clear()
+        self._trace_cols.clear()
+        self._row_trace.clear()
+        self._batch_traces = 0
+
+    def table(self) -> pa.Table:
+        names = list(self._trace_names) + [n for n in self._event_names if n not in self._trace_names]
+        columns = []
+        for name in names:
+            chunks: list[pa.Array] = []
+            for rows, arrays in self._batches:
+                chunks.extend(arrays.get(name) or [pa.nulls(rows, pa.string())])
+            columns.append(pa.chunked_array(chunks, type=pa.string()))
+        return pa.table(columns, names=names)
+
+
+def _chunks(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    """``pa.array`` splits data over 2 GiB into a ChunkedArray; keep a flat list of chunks either way."""
+    return list(array.chunks) if isinstance(array, pa.ChunkedArray) else [array]
+
+
+def _clean(message: str) -> str:
+    return " ".join(str(message).split())

