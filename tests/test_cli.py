@@ -1,0 +1,87 @@
+"""The command line: the --json contract, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mining.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = "case_id,activity,timestamp,resource\n001,register,2024-01-01T09:00:00Z,ann\n001,check,2024-01-01T10:00:00Z,bob\n002,register,2024-01-02T09:00:00Z,ann\n"
+
+
+def run(tmp_path, *args):
+    return CliRunner().invoke(cli, ["--workspace", str(tmp_path / "ws.duckdb"), *args])
+
+
+def test_ingest_json_contract_and_logs(tmp_path):
+    src = tmp_path / "tiny.csv"
+    src.write_text(TINY)
+    res = run(tmp_path, "ingest", str(src), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert {k: data[k] for k in ("log", "cases", "events", "activities", "variants", "rejected_rows")} == {
+        "log": "tiny", "cases": 2, "events": 3, "activities": 2, "variants": 2, "rejected_rows": 0}
+    assert data["status"] == "loaded"
+    assert data["mapping"]["resource"] == "resource"
+    again = json.loads(run(tmp_path, "ingest", str(src), "--json").output)
+    assert again["status"] == "unchanged" and again["events"] == 3
+    listed = json.loads(run(tmp_path, "logs", "--json").output)
+    assert [(x["log"], x["cases"], x["events"]) for x in listed["logs"]] == [("tiny", 2, 3)]
+
+
+def test_human_summary_names_the_counts(tmp_path):
+    src = tmp_path / "tiny.csv"
+    src.write_text(TINY)
+    res = run(tmp_path, "ingest", str(src), "--name", "tickets")
+    assert res.exit_code == 0
+    assert "Loaded log 'tickets'" in res.output
+    assert "cases                  2" in res.output
+    assert "events                 3" in res.output
+
+
+def test_role_flags_and_missing_column(tmp_path):
+    src = tmp_path / "t.csv"
+    src.write_text("Ticket,Step,When\nA,open,2024-01-01 10:00\nA,close,2024-01-02 10:00\n")
+    res = run(tmp_path, "ingest", str(src), "--case", "Ticket", "--activity", "Step", "--timestamp", "When")
+    assert res.exit_code == 0, res.output
+    bad = run(tmp_path, "ingest", str(src), "--name", "x", "--case", "Nope")
+    assert bad.exit_code == 1
+    assert "Error: t.csv: no column 'Nope' for --case; available columns: 'Ticket', 'Step', 'When'" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_rejects_are_listed_and_exported(tmp_path):
+    src = tmp_path / "r.csv"
+    src.write_text(TINY + "003,,2024-01-03T09:00:00Z,cy\n" + "".join(
+        f"{i:03d},a,2024-01-0{1 + i % 8}T09:00:00Z,x\n" for i in range(4, 30)))
+    assert run(tmp_path, "ingest", str(src)).exit_code == 0
+    res = run(tmp_path, "rejects", "r")
+    assert "r.csv, row 4, column 'activity': missing activity" in res.output
+    out = tmp_path / "rejects.csv"
+    assert run(tmp_path, "rejects", "r", "-o", str(out)).exit_code == 0
+    assert out.read_text().splitlines() == ["file,row,column,reason,value", "r.csv,4,activity,missing activity,"]
+
+
+def test_unknown_log_and_missing_file_exit_1(tmp_path):
+    res = run(tmp_path, "ingest", str(tmp_path / "absent.csv"))
+    assert res.exit_code == 1 and "absent.csv: no such file" in res.output
+    (tmp_path / "t.csv").write_text(TINY)
+    run(tmp_path, "ingest", str(tmp_path / "t.csv"))
+    res = run(tmp_path, "rejects", "nope")
+    assert res.exit_code == 1 and "no log named 'nope'" in res.output
+
+
+def test_help_starts_without_heavy_imports():
+    # Start-up time is user time: --help must not pull in pm4py, pandas or duckdb.
+    code = ("import sys; from mining.cli import main; sys.argv=['mining','--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pm4py','pandas','duckdb','polars','streamlit') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert out.stdout.strip().splitlines()[-1] == "[]"
