@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import AppendMismatch, BadTimestamp, EmptyLog, IngestError
-from mining.ingest.load import LoadPlan, check_formats, load
+from mining.ingest.load import LoadPlan, check_formats, drop_staging, load
 from mining.ingest.mapping import Column, detect_roles
 from mining.ingest.timestamps import TimestampFormat, user_format
 from mining.schema import ColumnMapping, IngestSummary, Reject
@@ -176,7 +176,7 @@ def _stage(
     """Read any format into the temp table ``_stage`` (``_row``, c1..cN as text)."""
     from mining.ingest.sources import decompress_if_gzip, detect_format
 
-    store.execute("DROP TABLE IF EXISTS _stage")
+    drop_staging(store)
     plain = decompress_if_gzip(path, workdir)
     fmt = detect_format(plain)
     if fmt == "csv":

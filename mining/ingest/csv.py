@@ -155,7 +155,9 @@ def _number_rows(store: Store, table: str, rejects: list[Reject]) -> int:
     # rowid of a table created from a parallel CSV scan follows file order;
     # the rejected records are holes in that sequence, added back here.
     if not rejects:
-        store.execute(f"CREATE TEMP TABLE {table} AS SELECT rowid + 1 AS _row, * FROM {table}_raw")
+        # No holes: the row number is the position, so a view saves a copy.
+        store.execute(f"CREATE TEMP VIEW {table} AS SELECT rowid + 1 AS _row, * FROM {table}_raw")
+        return int(store.scalar(f"SELECT count(*) FROM {table}_raw"))
     else:
         holes = sorted({r.row for r in rejects})
         # The k-th accepted row sits at file row k + #{holes h_i : h_i - i < k}

@@ -118,8 +118,10 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
         f"WHEN regexp_matches({quote_ident(c.internal)}, '{_CONTROL}') THEN {quote_ident_label(c.label)}"
         for c in plan.columns
     )
+    attrs = _attribute_columns(plan)
+    carried = "".join(f", {quote_ident(c.internal)}" for c in attrs)
     layer1 = (
-        f"SELECT _row, {', '.join(cleaned)}, "
+        f"SELECT _row{carried}, {', '.join(cleaned)}, "
         f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END AS _ctl "
         "FROM _stage"
     )
@@ -167,8 +169,25 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
 
     return (
         f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost, {case(3)} AS _reason, "
-        f"{case(1)} AS _column, {case(2)} AS _value, _gap, _overlap, _sgap FROM ({layer3})"
+        f"{case(1)} AS _column, {case(2)} AS _value, _gap, _overlap, _sgap{carried} FROM ({layer3})"
     )
+
+
+def _attribute_columns(plan: LoadPlan) -> list[Column]:
+    used = plan.mapping.used_columns()
+    return [c for c in plan.columns if c.label not in used]
+
+
+def drop_staging(store: Store) -> None:
+    """Remove the temporary tables of an ingest (also after a failed one)."""
+    names = ("_stage", "_stage_raw", "_typed", "_new", "_old", "_all", "_case_no", "_sorted", "_profile", "_tied")
+    # Views first: _stage may be a view over _stage_raw.
+    for (view,) in store.query("SELECT view_name FROM duckdb_views() WHERE temporary").rows:
+        if view in names:
+            store.execute(f"DROP VIEW {view}")
+    for (table,) in store.query("SELECT table_name FROM duckdb_tables() WHERE temporary").rows:
+        if table in names:
+            store.execute(f"DROP TABLE {table}")
 
 
 def quote_ident_label(label: str | None) -> str:
@@ -223,8 +242,7 @@ def load(store: Store, plan: LoadPlan) -> LoadResult:
             )
         quality = _quality(store, plan, log_id, run_id)
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
-    for t in ("_typed", "_stage"):
-        store.execute(f"DROP TABLE IF EXISTS {t}")
+    drop_staging(store)
     return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality))
 
 
@@ -277,7 +295,7 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         f"{int(run_id)} AS run_id FROM _typed WHERE _reason IS NULL"
     )
     if plan.append_to is None:
-        source = good
+        source = None
         added_sql = "SELECT count(*) FROM _typed WHERE _reason IS NULL"
     else:
         # A newer export repeats what is already stored: add only the events
@@ -302,15 +320,17 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
     added = int(store.scalar(added_sql))
     # One sort on integer keys, then each row is paired with the next by
     # position: cheaper than window functions, which would sort again.
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE _all AS {source}"
-    )
+    if source is None:
+        source = good
+    else:
+        store.execute(f"CREATE OR REPLACE TEMP TABLE _all AS {source}")
+        source = "SELECT * FROM _all"
     store.execute(
         "CREATE OR REPLACE TEMP TABLE _case_no AS SELECT case_id, "
-        "CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no FROM (SELECT DISTINCT case_id FROM _all)"
+        f"CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no FROM (SELECT DISTINCT case_id FROM ({source}))"
     )
     store.execute(
-        "CREATE OR REPLACE TEMP TABLE _sorted AS SELECT a.*, c.case_no FROM _all a JOIN _case_no c USING (case_id) "
+        f"CREATE OR REPLACE TEMP TABLE _sorted AS SELECT a.*, c.case_no FROM ({source}) a JOIN _case_no c USING (case_id) "
         "ORDER BY c.case_no, a.ts, a.row_no"
     )
     store.execute(
@@ -322,14 +342,13 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         "(SELECT case_no AS next_case, activity AS next_activity, ts AS next_ts FROM _sorted OFFSET 1) b",
         {"log": log_id},
     )
-    for t in ("_new", "_old", "_all", "_case_no", "_sorted"):
+    for t in ("_old", "_all", "_case_no", "_sorted"):
         store.execute(f"DROP TABLE IF EXISTS {t}")
     return added
 
 
 def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int) -> None:
-    used = plan.mapping.used_columns()
-    extra = [c for c in plan.columns if c.label not in used]
+    extra = _attribute_columns(plan)
     table = quote_ident(f"attrs_{log_id}")
     known = {
         r[1]: r[0]
@@ -351,10 +370,10 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
         return
     targets = ", ".join(quote_ident(known[c.label]) for c in extra)
     values = ", ".join(f"nullif({quote_ident(c.internal)}, '')" for c in extra)
+    # Only rows that became events: on append, those not already stored.
+    where = "_reason IS NULL" if plan.append_to is None else f"_row + {int(first_row)} IN (SELECT row_no FROM _new)"
     store.execute(
-        f"INSERT INTO {table} (row_no, {targets}) SELECT s._row + {int(first_row)}, {values} FROM _stage s "
-        f"WHERE s._row + {int(first_row)} IN (SELECT row_no FROM events WHERE log_id = $log)",
-        {"log": log_id},
+        f"INSERT INTO {table} (row_no, {targets}) SELECT _row + {int(first_row)}, {values} FROM _typed WHERE {where}"
     )
 
 
@@ -362,9 +381,9 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
     store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
     store.execute(
-        "CREATE OR REPLACE TEMP TABLE _cases AS SELECT case_id, min(case_no) AS case_no, count(*) AS n_events, "
+        "CREATE OR REPLACE TEMP TABLE _cases AS SELECT case_no, any_value(case_id) AS case_id, count(*) AS n_events, "
         "min(ts) AS start_ts, max(ts) AS end_ts, list(activity ORDER BY ts, row_no) AS trace "
-        "FROM events WHERE log_id = ? GROUP BY case_id",
+        "FROM events WHERE log_id = ? GROUP BY case_no",
         [log_id],
     )
     # Variant ids: most frequent first, ties by the activity sequence, so
@@ -390,11 +409,18 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
 def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[QualityIssue]:
     issues: list[QualityIssue] = []
     key = ", ".join(_EVENT_KEY)
+    # Duplicates and ties need two events of a case at one instant; the stored
+    # successor finds those few groups without grouping the whole log.
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _tied AS SELECT e.* FROM events e SEMI JOIN "
+        "(SELECT DISTINCT case_no, ts FROM events WHERE log_id = $log AND next_ts = ts) t "
+        "ON e.case_no = t.case_no AND e.ts = t.ts WHERE e.log_id = $log",
+        {"log": log_id},
+    )
     dup_count, dup_examples = store.query(
         f"SELECT coalesce(sum(n - 1), 0), coalesce(list(ex ORDER BY ex)[:5], []) FROM ("
         f"  SELECT count(*) AS n, 'case ' || case_id || ': ' || activity || ' at ' || strftime(ts, '%Y-%m-%d %H:%M:%S') AS ex "
-        f"  FROM events WHERE log_id = ? GROUP BY {key} HAVING count(*) > 1)",
-        [log_id],
+        f"  FROM _tied GROUP BY {key} HAVING count(*) > 1)"
     ).rows[0]
     if dup_count:
         issues.append(QualityIssue(
@@ -406,9 +432,9 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
     tie_count, tie_cases, tie_examples = store.query(
         "SELECT coalesce(sum(n), 0), count(DISTINCT case_id), coalesce(list(ex ORDER BY ex)[:5], []) FROM ("
         "  SELECT case_id, count(*) AS n, 'case ' || case_id || ' at ' || strftime(ts, '%Y-%m-%d %H:%M:%S') AS ex "
-        "  FROM events WHERE log_id = ? GROUP BY case_id, ts HAVING count(DISTINCT activity) > 1)",
-        [log_id],
+        "  FROM _tied GROUP BY case_id, ts HAVING count(DISTINCT activity) > 1)"
     ).rows[0]
+    store.execute("DROP TABLE _tied")
     if tie_count:
         issues.append(QualityIssue(
             "timestamp_ties", int(tie_count),
@@ -416,11 +442,13 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
             "their order follows the file",
             tuple(tie_examples),
         ))
+    # Our own constants, inlined; a date comparison instead of formatting every timestamp.
+    days = ", ".join(f"DATE '{d}'" for d in _SENTINELS)
     sentinel, sentinel_examples = store.query(
         "SELECT count(*), coalesce(list(DISTINCT 'case ' || case_id || ': ' || strftime(ts, '%Y-%m-%d'))[:5], []) "
-        "FROM events WHERE log_id = $log AND (strftime(ts, '%Y-%m-%d') IN (SELECT unnest($s)) "
-        "OR strftime(start_ts, '%Y-%m-%d') IN (SELECT unnest($s)) OR ts > now() + INTERVAL 1 YEAR)",
-        {"log": log_id, "s": _SENTINELS},
+        f"FROM events WHERE log_id = $log AND (CAST(ts AS DATE) IN ({days}) "
+        f"OR CAST(start_ts AS DATE) IN ({days}) OR ts > now() + INTERVAL 1 YEAR)",
+        {"log": log_id},
     ).rows[0]
     if sentinel:
         issues.append(QualityIssue(
