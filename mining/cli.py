@@ -20,7 +20,7 @@ __all__ = ["main"]
 EXIT_ERROR = 1
 
 
-def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from mining.errors import MiningError
@@ -36,7 +36,7 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _emit_json(data: Any) -> None:
+def emit_json(data: Any) -> None:
     from mining.schema import to_jsonable
 
     click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
@@ -84,7 +84,7 @@ def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Ca
 @click.option("--sheet", help="Sheet of an .xlsx workbook (default: the first with data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
     """Load an export (CSV/TSV/TXT, XLSX, Parquet, XES, .gz) into the workspace."""
     from mining.catalog import export_rejects
@@ -120,7 +120,7 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
             "guesses": summary.guesses, "quality": summary.quality, "warnings": summary.warnings,
             "rejects": summary.rejects[:100],
         }
-        _emit_json(data)
+        emit_json(data)
     else:
         click.echo(ingest_text(summary))
 
@@ -128,7 +128,7 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
 @cli.command("logs")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def logs_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the logs in the workspace."""
     from mining.catalog import list_logs
@@ -138,7 +138,7 @@ def logs_cmd(ctx: click.Context, as_json: bool) -> None:
     with Store(ctx.obj["workspace"], read_only=_exists(ctx)) as store:
         logs = list_logs(store)
     if as_json:
-        _emit_json({"logs": [
+        emit_json({"logs": [
             {"log": i.name, "cases": i.cases, "events": i.events, "activities": i.activities,
              "variants": i.variants, "start": i.start, "end": i.end, "source": i.source,
              "timezone": i.timezone, "ingested_at": i.ingested_at, "mapping": i.mapping}
@@ -153,7 +153,7 @@ def logs_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write them to this CSV instead of printing.")
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool) -> None:
     """Show the rows an ingest rejected, with file, row, column and reason."""
     from mining.catalog import export_rejects, log_id, rejects
@@ -165,7 +165,7 @@ def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool)
         n = export_rejects(items, output)
         click.echo(f"wrote {n:,} rejected rows to {output}")
     elif as_json:
-        _emit_json({"log": log, "rejects": items})
+        emit_json({"log": log, "rejects": items})
     else:
         for r in items:
             click.echo(str(r))
@@ -192,6 +192,21 @@ def _exists(ctx: click.Context) -> bool:
     from pathlib import Path
 
     return Path(ctx.obj["workspace"]).exists()
+
+
+# Commands of each area live in mining/commands/<area>.py and add themselves
+# with register(cli); their library imports stay inside the commands.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"mining.commands.{name}").register(cli)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ row and the column where it can, and says what was expected::
     │   ├── WorkspaceBusy           another process holds the workspace
     │   ├── MigrationError          the workspace schema is newer or damaged
     │   └── UnknownLog              no log of that name in the workspace
+    ├── AnalysisError               a measure could not be computed as asked
+    │   └── FilterError             a filter names something the log does not have
     ├── ModelError                  a process model could not be read or used
     ├── ConformanceError            conformance checking failed
     └── MonitorError                periodic monitoring failed
@@ -28,11 +30,13 @@ from __future__ import annotations
 
 __all__ = [
     "AmbiguousMapping",
+    "AnalysisError",
     "AppendMismatch",
     "BadEncoding",
     "BadTimestamp",
     "ConformanceError",
     "EmptyLog",
+    "FilterError",
     "IngestError",
     "MigrationError",
     "MiningError",
@@ -118,6 +122,14 @@ class MigrationError(StoreError):
 
 class UnknownLog(StoreError):
     """No log of that name exists in the workspace."""
+
+
+class AnalysisError(MiningError):
+    """A measure could not be computed as asked."""
+
+
+class FilterError(AnalysisError):
+    """A filter names something the log does not have, or contradicts itself."""
 
 
 class ModelError(MiningError):

@@ -24,7 +24,7 @@ def imports_of(path: Path) -> set[str]:
 def library_modules():
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        if rel.startswith("ui/") or rel in {"cli.py", "__main__.py"}:
+        if rel.startswith(("ui/", "commands/")) or rel in {"cli.py", "__main__.py"}:
             continue
         yield rel, imports_of(path)
 

@@ -1,0 +1,191 @@
+"""The filter every measure shares, compiled to SQL over the stored tables.
+
+A :class:`Filter` selects cases (time window, attribute values, variants,
+duration range) and may project events (activities kept or removed).  Case
+selection is a subquery over ``cases``; as long as no events are projected
+away, the successors stored at ingest are still right and no measure needs to
+sort.  With a projection, successors are recomputed over the remaining events.
+
+All values are bound as parameters; attribute columns are looked up by their
+source name and used under their internal name (``a3``), so no user text
+reaches SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mining.errors import FilterError
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["EventsSQL", "Filter", "FilterError", "case_selection", "events_relation"]
+
+WINDOW_MODES = ("started", "completed", "intersecting")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What to keep.  The default keeps everything.
+
+    ``attributes`` maps an attribute's source column name to the values to
+    keep: a case is kept when any of its events carries one of them.
+    ``variant_coverage`` keeps the most frequent variants until that share of
+    cases is covered (the variant that crosses the line is kept).
+    """
+
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    window: str = "intersecting"
+    activities_keep: tuple[str, ...] = ()
+    activities_remove: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    variant_top_k: int | None = None
+    variant_coverage: float | None = None
+    variant_ids: tuple[int, ...] = ()
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    resources: tuple[str, ...] = field(default=())
+
+    @property
+    def projects_events(self) -> bool:
+        return bool(self.activities_keep or self.activities_remove)
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Filter()
+
+    def chips(self) -> list[str]:
+        """Short labels of what is active, for the app's filter bar and reports."""
+        out = []
+        if self.start or self.end:
+            out.append(f"{self.window} {self.start or '…'} to {self.end or '…'}")
+        if self.activities_keep:
+            out.append("activities: " + ", ".join(self.activities_keep))
+        if self.activities_remove:
+            out.append("without: " + ", ".join(self.activities_remove))
+        out += [f"{k} = {', '.join(v)}" for k, v in self.attributes]
+        if self.resources:
+            out.append("resources: " + ", ".join(self.resources))
+        if self.variant_top_k:
+            out.append(f"top {self.variant_top_k} variants")
+        if self.variant_coverage:
+            out.append(f"variants covering {self.variant_coverage:.0%}")
+        if self.variant_ids:
+            out.append("variants " + ", ".join(map(str, self.variant_ids)))
+        if self.min_duration_s is not None or self.max_duration_s is not None:
+            out.append(f"duration {self.min_duration_s or 0:.0f}s to {self.max_duration_s or '∞'}s")
+        return out
+
+
+def case_selection(store: Store, log_id: int, flt: Filter, params: dict[str, Any]) -> str:
+    """SQL selecting ``case_no`` of the kept cases; adds its values to ``params``."""
+    if flt.window not in WINDOW_MODES:
+        msg = f"unknown time-window mode {flt.window!r}; expected one of {', '.join(WINDOW_MODES)}"
+        raise FilterError(msg)
+    params["f_log"] = log_id
+    where = ["c.log_id = $f_log"]
+    if flt.start is not None:
+        params["f_start"] = flt.start
+        col = {"started": "c.start_ts", "completed": "c.end_ts", "intersecting": "c.end_ts"}[flt.window]
+        where.append(f"{col} >= $f_start")
+    if flt.end is not None:
+        params["f_end"] = flt.end
+        col = {"started": "c.start_ts", "completed": "c.end_ts", "intersecting": "c.start_ts"}[flt.window]
+        where.append(f"{col} < $f_end")
+    if flt.min_duration_s is not None:
+        params["f_dmin"] = flt.min_duration_s
+        where.append("c.duration_s >= $f_dmin")
+    if flt.max_duration_s is not None:
+        params["f_dmax"] = flt.max_duration_s
+        where.append("c.duration_s <= $f_dmax")
+    if flt.variant_ids:
+        params["f_vids"] = list(flt.variant_ids)
+        where.append("list_contains($f_vids, c.variant_id)")
+    if flt.variant_top_k is not None:
+        params["f_topk"] = flt.variant_top_k
+        where.append("c.variant_id <= $f_topk")
+    if flt.variant_coverage is not None:
+        if not 0 < flt.variant_coverage <= 1:
+            msg = f"variant coverage must be in (0, 1], got {flt.variant_coverage}"
+            raise FilterError(msg)
+        params["f_cov"] = flt.variant_coverage
+        # Variant ids are ordered by frequency, so coverage is a prefix of them.
+        where.append(
+            "c.variant_id <= (SELECT coalesce(min(variant_id) FILTER (WHERE cum >= $f_cov), max(variant_id)) FROM ("
+            "SELECT variant_id, sum(n_cases) OVER (ORDER BY variant_id) / sum(n_cases) OVER () AS cum "
+            "FROM variants WHERE log_id = $f_log))"
+        )
+    if flt.resources:
+        params["f_res"] = list(flt.resources)
+        where.append(
+            "c.case_no IN (SELECT case_no FROM events WHERE log_id = $f_log AND list_contains($f_res, resource))"
+        )
+    for i, (name, values) in enumerate(flt.attributes):
+        column = _attribute_column(store, log_id, name)
+        params[f"f_av{i}"] = list(values)
+        where.append(
+            f"c.case_no IN (SELECT e.case_no FROM events e JOIN attrs_{int(log_id)} a USING (row_no) "
+            f'WHERE e.log_id = $f_log AND list_contains($f_av{i}, a."{column}"))'
+        )
+    return "SELECT c.case_no FROM cases c WHERE " + " AND ".join(where)
+
+
+def _attribute_column(store: Store, log_id: int, name: str) -> str:
+    found = store.scalar(
+        "SELECT column_name FROM attribute_columns WHERE log_id = ? AND source_name = ?", [log_id, name]
+    )
+    if found is None:
+        names = [r[0] for r in store.query(
+            "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]).rows]
+        msg = f"the log has no attribute {name!r}; attributes: {', '.join(map(repr, names)) or 'none'}"
+        raise FilterError(msg)
+    # Internal names are a1, a2, ...: safe to place in SQL.
+    if not (found.startswith("a") and found[1:].isdigit()):
+        msg = f"unexpected internal attribute name {found!r}"
+        raise FilterError(msg)
+    return str(found)
+
+
+@dataclass(frozen=True)
+class EventsSQL:
+    """A relation of the kept events with their (possibly recomputed) successors."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def events_relation(store: Store, log_id: int, flt: Filter | None = None) -> EventsSQL:
+    """SQL for the kept events: case_no, case_id, activity, ts, start_ts, resource, lifecycle,
+    cost, row_no, next_activity, next_ts, next_resource."""
+    flt = flt or Filter()
+    params: dict[str, Any] = {"f_log": log_id}
+    cols = "case_no, case_id, activity, ts, start_ts, resource, lifecycle, cost, row_no"
+    where = ["log_id = $f_log"]
+    if not flt.is_empty and not _only_projection(flt):
+        where.append(f"case_no IN ({case_selection(store, log_id, flt, params)})")
+    if not flt.projects_events:
+        sql = (
+            f"SELECT {cols}, next_activity, next_ts, "
+            "NULL::VARCHAR AS next_resource FROM events WHERE " + " AND ".join(where)
+        )
+        return EventsSQL(sql, params)
+    if flt.activities_keep:
+        params["f_keep"] = list(flt.activities_keep)
+        where.append("list_contains($f_keep, activity)")
+    if flt.activities_remove:
+        params["f_drop"] = list(flt.activities_remove)
+        where.append("NOT list_contains($f_drop, activity)")
+    sql = (
+        f"SELECT {cols}, lead(activity) OVER w AS next_activity, lead(ts) OVER w AS next_ts, "
+        "lead(resource) OVER w AS next_resource FROM events WHERE " + " AND ".join(where)
+        + " WINDOW w AS (PARTITION BY case_no ORDER BY ts, row_no)"
+    )
+    return EventsSQL(sql, params)
+
+
+def _only_projection(flt: Filter) -> bool:
+    return Filter(activities_keep=flt.activities_keep, activities_remove=flt.activities_remove) == flt
