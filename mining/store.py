@@ -285,9 +285,11 @@ def _connect(path: str, *, read_only: bool, busy_timeout: float) -> duckdb.DuckD
     while True:
         try:
             return duckdb.connect(path, read_only=read_only)
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # ConnectionException: this process already holds the file in the
+            # other mode (read-only against read-write); treated as busy too.
             text = str(exc)
-            if "lock" not in text.lower():
+            if "lock" not in text.lower() and not isinstance(exc, duckdb.ConnectionException):
                 msg = f"cannot open workspace {path}: {text}"
                 raise StoreError(msg) from exc
             if time.monotonic() >= deadline:

@@ -42,6 +42,7 @@ class IngestOptions:
     delimiter: str | None = None
     sheet: str | None = None
     display_name: str | None = None  # how to name the file in messages (uploads)
+    source: str | None = None  # what to record as the source (uploads: the original name, not a temp path)
 
 
 def log_name_for(path: Path) -> str:
@@ -74,7 +75,7 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
         log_id = int(existing[0][0])
         seen = store.scalar("SELECT count(*) FROM ingest_runs WHERE log_id = ? AND content_hash = ?", [log_id, digest])
         if seen:
-            return summarize(store, log_id, status="unchanged", source=str(path), content_hash=digest)
+            return summarize(store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest)
         if not opts.append:
             msg = f"a log named {name!r} already exists and was loaded from other data"
             raise IngestError(msg, hint="use --append to add a newer export to it, or --name for a new log")
@@ -123,13 +124,14 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
         )
         check_formats(formats, mapping, file)
         plan = LoadPlan(
-            log_name=name, file=file, source=str(path), content_hash=digest, columns=tuple(columns),
+            log_name=name, file=file, source=opts.source or str(path), content_hash=digest, columns=tuple(columns),
             mapping=mapping, formats=formats, rows_read=rows_read, parse_rejects=tuple(parse_rejects),
             reject_threshold=opts.max_rejects, dst=opts.dst, append_to=append_to, renamed=tuple(renamed),
         )
         result = load(store, plan)
     return summarize(
-        store, result.log_id, status="appended" if append_to else "loaded", source=str(path), content_hash=digest,
+        store, result.log_id, status="appended" if append_to else "loaded", source=opts.source or str(path),
+        content_hash=digest,
         rows_read=rows_read, events_added=result.events_added, rejects=result.rejects, quality=result.quality,
         guesses=tuple(guesses[r] for r in guesses), formats={k: v.pattern for k, v in formats.items()},
         run_id=result.run_id,

@@ -1,0 +1,21 @@
+"""The mining workbench (Streamlit): page configuration and navigation only.
+
+Run it with ``mining app`` or ``streamlit run app.py``; the workspace is
+``$MINING_WORKSPACE`` (default ``mining.duckdb``).  Each page is a function in
+``mining/ui/pages/``.
+"""
+
+import streamlit as st
+
+from mining.ui.pages import logs, upload
+
+st.set_page_config(page_title="mining", page_icon=":material/account_tree:", layout="wide")
+
+st.navigation(
+    {
+        "Workspace": [
+            st.Page(logs.render, title="Logs", url_path="logs", icon=":material/table_chart:", default=True),
+            st.Page(upload.render, title="Upload", url_path="upload", icon=":material/upload_file:"),
+        ],
+    }
+).run()

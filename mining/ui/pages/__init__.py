@@ -1,0 +1,119 @@
+"""The workbench's pages, one module each with a ``render()`` function.
+
+``app.py`` registers them with ``st.navigation``.  The helpers below are the
+building blocks two or more pages share: they only lay out records the
+library returned; they compute nothing.  Cell values go to ``st.dataframe``
+(plain text), never to ``unsafe_allow_html`` or ``st.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import streamlit as st
+
+from mining.schema import QualityIssue, Reject, RoleGuess
+from mining.ui import state
+
+__all__ = ["ROLE_LABELS", "guesses_table", "kpis", "mapping_table", "quality_table", "rejects_table"]
+
+#: How each role is labelled on the pages, in the mapping screen's order.
+ROLE_LABELS = {
+    "case": "Case",
+    "activity": "Activity",
+    "timestamp": "Timestamp",
+    "start_timestamp": "Start timestamp",
+    "resource": "Resource",
+    "lifecycle": "Lifecycle",
+    "cost": "Cost",
+}
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _span(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    if start is None or end is None:
+        return "-"
+    days = (end - start).total_seconds() / 86400
+    return f"{days:,.0f} days" if days >= 2 else f"{days * 24:,.1f} hours"
+
+
+def kpis(
+    *,
+    cases: int,
+    events: int,
+    activities: int,
+    variants: int,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> None:
+    """The five headline numbers of a log, as metrics."""
+    cols = st.columns(5)
+    cols[0].metric("Cases", f"{cases:,}")
+    cols[1].metric("Events", f"{events:,}")
+    cols[2].metric("Activities", f"{activities:,}")
+    cols[3].metric("Variants", f"{variants:,}")
+    cols[4].metric("Time span", _span(start, end), help=f"{_when(start)} to {_when(end)} (UTC)")
+    st.caption(f"From {_when(start)} to {_when(end)} UTC")
+
+
+def mapping_table(roles: Mapping[str, str | None], formats: Mapping[str, str], timezone: str) -> None:
+    """Which column plays which role, with the timestamp formats and the time zone."""
+    rows = [
+        {"role": label, "column": roles.get(role) or "(none)", "format": formats.get(role, "")}
+        for role, label in ROLE_LABELS.items()
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"Timestamps without an offset were read in time zone {state.md(timezone)}.")
+
+
+def guesses_table(guesses: Sequence[RoleGuess]) -> None:
+    """The detector's choice per role, with its confidence and reason."""
+    rows = [
+        {
+            "role": ROLE_LABELS.get(g.role, g.role),
+            "column": g.column or "(none)",
+            "confidence": f"{g.confidence:.0%}",
+            "reason": g.reason,
+        }
+        for g in sorted(
+            guesses, key=lambda g: list(ROLE_LABELS).index(g.role) if g.role in ROLE_LABELS else 99
+        )
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def quality_table(items: Sequence[QualityIssue]) -> None:
+    """Data-quality findings that did not reject rows."""
+    if not items:
+        st.caption("No data-quality findings.")
+        return
+    rows = [
+        {"finding": q.kind, "count": q.count, "message": q.message, "examples": "; ".join(q.examples[:5])}
+        for q in items
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, key: str) -> None:
+    """Rejected rows with file/row/column/reason/value, and the CSV to download."""
+    if not items:
+        st.caption("No rows were rejected.")
+        return
+    rows = [
+        {"file": r.file, "row": r.row, "column": r.column or "", "reason": r.reason, "value": r.value or ""}
+        for r in items
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.download_button(
+        f"Download {len(items):,} rejected rows (CSV)",
+        csv_bytes,
+        file_name=file_name,
+        mime="text/csv",
+        on_click="ignore",
+        key=key,
+        icon=":material/download:",
+    )

@@ -1,0 +1,158 @@
+"""Upload: load an export into the workspace and see what the ingest did.
+
+The file is saved under a random name in a private per-session directory
+(its suffixes kept, so ``.xes.gz`` still reads as XES) and hashed; the ingest
+itself is :func:`mining.ingest.ingest_file`, which names the original file in
+every message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from mining.errors import TooManyRejects
+from mining.ingest import IngestOptions, log_name_for
+from mining.schema import IngestSummary, Reject
+from mining.ui import state
+from mining.ui.pages import ROLE_LABELS, guesses_table, kpis, mapping_table, quality_table, rejects_table
+
+__all__ = ["render"]
+
+_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "xes", "gz"]
+_REQUIRED = ("case", "activity", "timestamp")
+# Sentinels for the role select boxes; a header can never hold a NUL character.
+_DETECT = "\x00detect"
+_NONE = "\x00none"
+_CHOICE_LABELS = {_DETECT: "(detect)", _NONE: "(none)"}
+_ORDER = {
+    "Detect": None,
+    "Day first (03/04 is 3 April)": True,
+    "Month first (03/04 is March 4)": False,
+}
+_RESULT = "mining.upload_result"
+_VERB = {"loaded": "Loaded", "appended": "Appended to", "unchanged": "Unchanged:"}
+
+
+def render() -> None:
+    st.title("Upload")
+    st.caption("CSV/TSV/TXT, Excel .xlsx, Parquet or XES, optionally gzip-compressed (.gz).")
+    uploaded = st.file_uploader("Event log export", type=_TYPES)
+    if uploaded is None:
+        return
+    with state.reporting_errors():
+        _render(state.save_upload(uploaded))
+
+
+def _render(upload: state.Upload) -> None:
+    options = _options(upload)
+    if st.button("Ingest", type="primary", key="upload-ingest", icon=":material/upload:"):
+        _ingest(upload, options)
+    result = st.session_state.get(_RESULT)
+    if result is not None and result[0] == upload.sha256:
+        _summary(upload, result[1], result[2])
+
+
+def _options(upload: state.Upload) -> IngestOptions:
+    with st.expander("Options", icon=":material/tune:"):
+        existing = [i.name for i in state.logs()]
+        append = st.checkbox(
+            "Append to an existing log",
+            disabled=not existing,
+            help="Add only the new events of a newer export to a log loaded earlier.",
+        )
+        if append:
+            name = st.selectbox("Log to append to", existing)
+        else:
+            name = st.text_input("Log name", value=log_name_for(Path(upload.name)))
+
+        columns = state.upload_columns(upload)
+        st.markdown("**Columns**: leave a role on *(detect)* to let mining choose.")
+        roles: dict[str, str | None] = {}
+        grid = st.columns(4)
+        for i, (role, label) in enumerate(ROLE_LABELS.items()):
+            with grid[i % 4]:
+                choice = _role_input(role, label, columns)
+            if choice == _NONE:
+                roles[role] = None
+            elif choice and choice != _DETECT:
+                roles[role] = choice
+
+        order = st.radio("Dates such as 03/04/2025", list(_ORDER), horizontal=True)
+        timestamp_format = st.text_input(
+            "Timestamp format",
+            placeholder="%d/%m/%Y %H:%M",
+            help="A strptime pattern; leave blank to detect it.",
+        )
+        timezone = st.text_input("Time zone", value="UTC", help="IANA name for timestamps without an offset.")
+        max_rejects = st.slider(
+            "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
+        )
+    return IngestOptions(
+        name=(name or "").strip() or None,
+        append=append,
+        roles=roles,
+        timestamp_format=timestamp_format.strip() or None,
+        dayfirst=_ORDER[order],
+        timezone=timezone.strip() or "UTC",
+        max_rejects=max_rejects / 100,
+        display_name=upload.name,
+    )
+
+
+def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str | None:
+    if columns is None:
+        help_text = "Column name; blank to detect." + ("" if role in _REQUIRED else " Type - for none.")
+        typed = st.text_input(label, placeholder="(detect)", help=help_text).strip()
+        return _NONE if typed == "-" and role not in _REQUIRED else typed or None
+    options = [_DETECT] + ([] if role in _REQUIRED else [_NONE]) + list(columns)
+    return st.selectbox(label, options, format_func=lambda c: _CHOICE_LABELS.get(c, c))
+
+
+def _ingest(upload: state.Upload, options: IngestOptions) -> None:
+    st.session_state.pop(_RESULT, None)
+    try:
+        with st.spinner(f"Ingesting {state.md(upload.name)}…"):
+            summary = state.ingest_upload(upload, options)
+    except TooManyRejects as exc:
+        state.show_error(exc)
+        found = [r for r in exc.rejects if isinstance(r, Reject)]
+        rejects_table(found, state.rejects_csv(found), file_name="rejects.csv", key="upload-too-many-rejects")
+        return
+    st.session_state[_RESULT] = (upload.sha256, summary, state.rejects_csv(summary.rejects))
+    state.remember_log(summary.log)
+
+
+def _summary(upload: state.Upload, summary: IngestSummary, csv_bytes: bytes) -> None:
+    st.success(
+        f"{_VERB.get(summary.status, summary.status)} log **{state.md(summary.log)}** "
+        f"from {state.md(upload.name)}. It is now selected on the Logs page.",
+        icon=":material/check_circle:",
+    )
+    kpis(
+        cases=summary.cases,
+        events=summary.events,
+        activities=summary.activities,
+        variants=summary.variants,
+        start=summary.start,
+        end=summary.end,
+    )
+    cols = st.columns(5)
+    cols[0].metric("Rows read", f"{summary.rows_read:,}")
+    cols[1].metric("Events added", f"{summary.events_added:,}")
+    cols[2].metric("Rejected rows", f"{summary.rejected_rows:,}")
+    for warning in summary.warnings:
+        st.warning(state.md(warning), icon=":material/warning:")
+
+    st.subheader("Column mapping")
+    mapping_table(summary.mapping.roles(), summary.timestamp_formats, summary.timezone)
+    if summary.guesses:
+        st.markdown("**How the columns were detected**")
+        guesses_table(summary.guesses)
+
+    st.subheader("Data quality")
+    quality_table(summary.quality)
+
+    st.subheader("Rejected rows")
+    rejects_table(summary.rejects, csv_bytes, file_name="rejects.csv", key="upload-rejects")

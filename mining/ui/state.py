@@ -1,0 +1,345 @@
+"""Workspace access, caching and error display for the pages.
+
+Pages call these functions, never DuckDB or SQL.  Three rules shape them:
+
+* **Short-lived connections.**  Every call opens the workspace for as long as
+  it needs it (``Store(path, read_only=True)`` to read, ``Store(path)`` only to
+  ingest) and closes it, so a ``mining ingest`` from the command line can
+  write between reruns.  DuckDB also refuses a read-only and a read-write
+  connection to one file inside one process, so :data:`_LOCK` lets reads
+  share the workspace and gives an ingest the workspace to itself.
+* **Cache keys that cannot go stale or leak.**  ``st.cache_data`` is shared by
+  every session of the server.  Each cached function therefore takes the
+  workspace's resolved path *and* its version (mtime and size of the DuckDB
+  file and its WAL), and anything derived from an upload is keyed by the
+  SHA-256 of its bytes, never by its file name.
+* **One place shows library errors.**  :func:`show_error` and
+  :func:`reporting_errors` turn a :class:`~mining.errors.MiningError` into
+  ``st.error``; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+import mining
+from mining import catalog
+from mining.errors import MiningError, WorkspaceBusy
+from mining.ingest import IngestOptions, ingest_file
+from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject
+from mining.store import Store
+from mining.store import workspace_path as _workspace_from_env
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+__all__ = [
+    "SAMPLE_LOG",
+    "LogDetails",
+    "Upload",
+    "choose_log",
+    "ensure_sample",
+    "ingest_upload",
+    "log_details",
+    "logs",
+    "md",
+    "rejects_csv",
+    "remember_log",
+    "reporting_errors",
+    "save_upload",
+    "show_error",
+    "upload_columns",
+    "upload_suffix",
+    "workspace_path",
+    "workspace_version",
+]
+
+#: The log a new user sees at once: ingested when the workspace holds no logs.
+SAMPLE_LOG = Path(mining.__file__).resolve().parent.parent / "sample_logs" / "service_desk.csv"
+
+_READ_WAIT_S = 10.0  # how long a page waits for another session's ingest
+_WRITE_WAIT_S = 30.0  # how long an ingest waits for readers and other ingests
+_CHUNK = 1 << 20
+_HEADER_MAX_BYTES = 256 << 20  # larger CSVs get text inputs instead of a header preview
+_CURRENT_LOG = "mining.current_log"
+_UPLOAD = "mining.upload"
+_UPLOAD_DIR = "mining.upload_dir"
+
+
+# -- the workspace -----------------------------------------------------------
+def workspace_path() -> Path:
+    """The workspace file: ``$MINING_WORKSPACE``, else ``mining.duckdb``."""
+    return _workspace_from_env()
+
+
+def workspace_version(path: Path) -> tuple[int, ...]:
+    """A key that changes whenever the workspace is written (by us or by the CLI)."""
+    out: list[int] = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = p.stat()
+        except FileNotFoundError:
+            out += [0, 0]
+        else:
+            out += [stat.st_mtime_ns, stat.st_size]
+    return tuple(out)
+
+
+class _WorkspaceLock:
+    """Readers share the workspace; an ingest has it alone (within this process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._writing, _READ_WAIT_S):
+                msg = "the workspace is busy: an upload is being ingested"
+                raise WorkspaceBusy(msg, hint="reload the page when the ingest has finished")
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._writing and self._readers == 0, _WRITE_WAIT_S):
+                msg = "the workspace is busy: another ingest is running"
+                raise WorkspaceBusy(msg, hint="retry when it has finished")
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+_LOCK = _WorkspaceLock()
+
+
+@contextlib.contextmanager
+def _reading(workspace: str) -> Iterator[Store]:
+    with _LOCK.shared(), Store(workspace, read_only=True, busy_timeout=5.0) as store:
+        yield store
+
+
+@contextlib.contextmanager
+def _writing(workspace: Path) -> Iterator[Store]:
+    with _LOCK.exclusive(), Store(workspace) as store:
+        yield store
+
+
+# -- cached reads --------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=32)
+def _logs(workspace: str, version: tuple[int, ...]) -> list[LogInfo]:
+    # ``version`` is only part of the cache key: a write to the file makes a new entry.
+    with _reading(workspace) as store:
+        return catalog.list_logs(store)
+
+
+def logs() -> list[LogInfo]:
+    """The workspace's logs, oldest first; empty when there is no workspace yet."""
+    path = workspace_path()
+    if not path.exists():
+        return []
+    return _logs(str(path.resolve()), workspace_version(path))
+
+
+@dataclass(frozen=True)
+class LogDetails:
+    """What the Logs page shows about one log besides its statistics."""
+
+    quality: tuple[QualityIssue, ...]
+    rejects: tuple[Reject, ...]
+    rejects_csv: bytes
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _log_details(workspace: str, version: tuple[int, ...], log_id: int) -> LogDetails:
+    with _reading(workspace) as store:
+        found = tuple(catalog.rejects(store, log_id))
+        issues = tuple(catalog.quality(store, log_id))
+    return LogDetails(issues, found, rejects_csv(found))
+
+
+def log_details(log: LogInfo) -> LogDetails:
+    path = workspace_path()
+    return _log_details(str(path.resolve()), workspace_version(path), log.log_id)
+
+
+def rejects_csv(items: Sequence[Reject]) -> bytes:
+    """The rejects as CSV bytes, with formula-like cells neutralised (``catalog.export_rejects``)."""
+    with tempfile.TemporaryDirectory(prefix="mining-rejects-") as tmp:
+        out = Path(tmp) / "rejects.csv"
+        catalog.export_rejects(list(items), out)
+        return out.read_bytes()
+
+
+# -- the current log, shared by every page -------------------------------------
+def remember_log(name: str) -> None:
+    """Make ``name`` the log the pages open with (e.g. right after an upload)."""
+    st.session_state[_CURRENT_LOG] = name
+
+
+def choose_log(available: Sequence[LogInfo]) -> LogInfo:
+    """A select box of the logs; starts on the remembered log, else the most recent."""
+    names = [i.name for i in available]
+    wanted = st.session_state.get(_CURRENT_LOG)
+    if wanted not in names:
+        wanted = max(available, key=lambda i: (i.ingested_at, i.log_id)).name
+    name = st.selectbox("Log", names, index=names.index(wanted))
+    remember_log(name)
+    return available[names.index(name)]
+
+
+# -- first launch --------------------------------------------------------------
+def ensure_sample() -> IngestSummary | None:
+    """Ingest the bundled sample log if the workspace holds no logs; return its summary."""
+    if logs() or not SAMPLE_LOG.is_file():
+        return None
+    with (
+        st.spinner(f"First launch: loading the sample log {SAMPLE_LOG.name}…"),
+        _writing(workspace_path()) as store,
+    ):
+        if catalog.list_logs(store):  # another session got there first
+            return None
+        return ingest_file(store, SAMPLE_LOG, IngestOptions(display_name=SAMPLE_LOG.name))
+
+
+# -- uploads -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file saved under a random name in this session's temp directory."""
+
+    name: str  # as the browser sent it: for messages and the default log name only
+    path: Path
+    sha256: str
+    size: int
+    file_id: str
+
+
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,12}")
+
+
+def upload_suffix(name: str) -> str:
+    """The suffix(es) to keep from an uploaded name: ``.csv``, and ``.xes.gz`` for gzip."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    suffixes = PurePosixPath(base).suffixes
+    keep = suffixes[-2:] if suffixes and suffixes[-1].lower() == ".gz" else suffixes[-1:]
+    return "".join(s for s in keep if _SUFFIX.fullmatch(s))
+
+
+class _SessionDir:
+    """A private temp directory, removed when the session's state is dropped."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="mining-upload-"))
+        weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+
+def _session_dir() -> Path:
+    holder = st.session_state.get(_UPLOAD_DIR)
+    if not isinstance(holder, _SessionDir) or not holder.path.is_dir():
+        holder = _SessionDir()
+        st.session_state[_UPLOAD_DIR] = holder
+    return holder.path
+
+
+def save_upload(uploaded: UploadedFile) -> Upload:
+    """Write the upload to disk once per upload and hash it; later reruns reuse the file."""
+    current = st.session_state.get(_UPLOAD)
+    if isinstance(current, Upload) and current.file_id == uploaded.file_id and current.path.is_file():
+        return current
+    if isinstance(current, Upload):
+        current.path.unlink(missing_ok=True)
+    path = _session_dir() / (secrets.token_hex(16) + upload_suffix(uploaded.name))
+    digest = hashlib.sha256()
+    uploaded.seek(0)
+    with path.open("xb") as fh:
+        while chunk := uploaded.read(_CHUNK):
+            digest.update(chunk)
+            fh.write(chunk)
+    uploaded.seek(0)
+    saved = Upload(uploaded.name, path, digest.hexdigest(), path.stat().st_size, uploaded.file_id)
+    st.session_state[_UPLOAD] = saved
+    return saved
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _columns(sha256: str, suffix: str, _path: str) -> tuple[str, ...] | None:
+    # Keyed by the content hash: the same name with other bytes is another entry.
+    from mining.ingest.csv import prepare_csv
+    from mining.ingest.sources import detect_format
+
+    path = Path(_path)
+    with tempfile.TemporaryDirectory(prefix="mining-header-") as tmp:
+        try:
+            if detect_format(path) != "csv":
+                return None
+            _, dialect = prepare_csv(path, Path(tmp), display_name=path.name)
+        except MiningError:
+            return None  # the ingest reports it, with the upload's own name
+    return tuple(dict.fromkeys(h.strip() for h in dialect.header if h.strip()))
+
+
+def upload_columns(upload: Upload) -> tuple[str, ...] | None:
+    """The header of an uncompressed delimited upload, or ``None`` (other formats, very large files)."""
+    suffix = upload_suffix(upload.name).lower()
+    if suffix.endswith(".gz") or upload.size > _HEADER_MAX_BYTES:
+        return None
+    return _columns(upload.sha256, suffix, str(upload.path))
+
+
+def ingest_upload(upload: Upload, options: IngestOptions) -> IngestSummary:
+    """Ingest a saved upload into the workspace; messages name the original file."""
+    opts = dataclasses.replace(options, display_name=upload.name, source=upload.name)
+    with _writing(workspace_path()) as store:
+        return ingest_file(store, upload.path, opts)
+
+
+# -- errors --------------------------------------------------------------------
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def md(text: str) -> str:
+    """Escape text (file names, values from the data) so markdown shows it literally."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def show_error(exc: MiningError) -> None:
+    """Show a library error as ``st.error``: the message, then the hint."""
+    body = md(str(exc))
+    if exc.hint:
+        body += "\n\n**Hint:** " + md(exc.hint)
+    st.error(body, icon=":material/error:")
+
+
+@contextlib.contextmanager
+def reporting_errors() -> Iterator[None]:
+    """Run a block; a :class:`MiningError` ends it and is shown.  Nothing else is caught."""
+    try:
+        yield
+    except MiningError as exc:
+        show_error(exc)

@@ -1,0 +1,292 @@
+"""The workbench pages, driven by Streamlit's AppTest against a workspace in ``tmp_path``.
+
+The Logs page is opened through ``app.py`` (it is the default page, so this
+also checks the routing); the Upload page is a function page, so it is run
+through ``AppTest.from_function`` with a two-line wrapper.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
+
+from streamlit.testing.v1 import AppTest
+
+from mining.catalog import list_logs
+from mining.ingest import IngestOptions, ingest_file
+from mining.schema import Reject
+from mining.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+TIMEOUT = 60
+
+# 3 cases, 6 events, 3 activities (Register, Approve, Reject), 2 variants.
+TINY = b"""case_id,activity,timestamp,resource
+c1,Register,2025-03-01 09:00:00,Ann
+c1,Approve,2025-03-01 10:30:00,Bob
+c2,Register,2025-03-02 09:00:00,Ann
+c2,Approve,2025-03-02 11:00:00,Bob
+c3,Register,2025-03-03 09:00:00,Ann
+c3,Reject,2025-03-03 09:45:00,Cid
+"""
+
+# Same file name as TINY in the isolation test, other bytes and header:
+# 5 cases, 10 events, 3 activities (Open, Fix, Close), 3 variants.
+OTHER = b"""ticket,step,done_at
+T1,Open,2025-04-01 08:00:00
+T1,Close,2025-04-01 09:00:00
+T2,Open,2025-04-02 08:00:00
+T2,Fix,2025-04-02 08:30:00
+T2,Close,2025-04-02 09:00:00
+T3,Open,2025-04-03 08:00:00
+T3,Close,2025-04-03 09:00:00
+T4,Open,2025-04-04 08:00:00
+T4,Close,2025-04-04 09:00:00
+T5,Open,2025-04-05 08:00:00
+"""
+
+# 8 rows, 2 rejected (row 4: no activity; row 5: a formula-like bad timestamp): 25 %.
+REJECTING = b"""case_id,activity,timestamp
+c1,Register,2025-03-01 09:00:00
+c1,Approve,2025-03-01 10:30:00
+c2,Register,2025-03-02 09:00:00
+c2,,2025-03-02 11:00:00
+c3,Register,=1+1
+c3,Reject,2025-03-03 09:45:00
+c4,Register,2025-03-03 09:00:00
+c4,Approve,2025-03-03 09:45:00
+"""
+
+
+def _upload_page() -> None:
+    # AppTest.from_function runs this body as the whole script.
+    from mining.ui.pages import upload
+
+    upload.render()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "workspace.duckdb"
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    return path
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _widget(elements, label: str):
+    return next(e for e in elements if e.label == label)
+
+
+def _text(elements) -> str:
+    # Messages are markdown-escaped (``bad\.csv``); compare the text a reader sees.
+    return "\n".join(e.value for e in elements).replace("\\", "").replace("**", "")
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader[0].set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def _mapping(at: AppTest) -> dict[str, str]:
+    frame = at.dataframe[0].value
+    return dict(zip(frame["role"], frame["column"], strict=True))
+
+
+def test_first_launch_ingests_the_sample_and_shows_its_counts(workspace: Path) -> None:
+    with Store() as store:
+        expected = ingest_file(store, SAMPLE)
+    assert not workspace.exists()
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+    assert not at.exception
+    assert "service_desk" in _text(at.success)
+    shown = _metrics(at)
+    assert shown["Cases"] == f"{expected.cases:,}"
+    assert shown["Events"] == f"{expected.events:,}"
+    assert shown["Activities"] == f"{expected.activities:,}"
+    assert shown["Variants"] == f"{expected.variants:,}"
+    assert at.selectbox[0].options == ["service_desk"]
+    # The page holds no connection: the workspace is writable at once (as by the CLI).
+    with Store(workspace) as store:
+        assert [i.name for i in list_logs(store)] == ["service_desk"]
+
+
+def test_empty_workspace_without_the_sample_says_how_to_ingest(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mining.ui import state
+
+    monkeypatch.setattr(state, "SAMPLE_LOG", tmp_path / "missing.csv")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+    assert not at.exception
+    assert "mining ingest FILE" in _text(at.info)
+    assert not at.metric
+    assert not workspace.exists()
+
+
+def test_logs_page_shows_a_tiny_log_exactly(workspace: Path, tmp_path: Path) -> None:
+    source = tmp_path / "tiny.csv"
+    source.write_bytes(TINY)
+    with Store(workspace) as store:
+        ingest_file(store, source)
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+    assert not at.exception
+    assert not at.success  # the workspace had a log, so no sample was loaded
+    assert at.selectbox[0].value == "tiny"
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Activities"], shown["Variants"]) == ("3", "6", "3", "2")
+    assert shown["Time span"] == "2 days"
+    mapping = _mapping(at)
+    assert mapping["Case"] == "case_id"
+    assert mapping["Activity"] == "activity"
+    assert mapping["Timestamp"] == "timestamp"
+    assert mapping["Resource"] == "resource"
+    assert mapping["Start timestamp"] == "(none)"
+    assert "time zone UTC" in _text(at.caption)
+    assert "No rows were rejected." in _text(at.caption)
+
+    # A write between reruns (as `mining ingest` would do) shows up on the next run.
+    other = tmp_path / "other.csv"
+    other.write_bytes(OTHER)
+    with Store(workspace) as store:
+        ingest_file(
+            store, other, IngestOptions(roles={"case": "ticket", "activity": "step", "timestamp": "done_at"})
+        )
+    at.run()
+    assert at.selectbox[0].options == ["tiny", "other"]
+    at.selectbox[0].set_value("other").run()
+    assert _metrics(at)["Cases"] == "5"
+    assert _mapping(at)["Case"] == "ticket"
+
+
+def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "tiny.csv", TINY)
+    assert _widget(at.text_input, "Log name").value == "tiny"
+    assert _widget(at.selectbox, "Case").options == [
+        "(detect)",
+        "case_id",
+        "activity",
+        "timestamp",
+        "resource",
+    ]
+
+    at.button(key="upload-ingest").click().run()
+
+    assert not at.exception
+    assert not at.error
+    assert "Loaded log tiny from tiny.csv" in _text(at.success)
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Activities"], shown["Variants"]) == ("3", "6", "3", "2")
+    assert (shown["Rows read"], shown["Events added"], shown["Rejected rows"]) == ("6", "6", "0")
+    assert _mapping(at)["Case"] == "case_id"
+    guesses = at.dataframe[1].value
+    assert list(guesses["role"][:3]) == ["Case", "Activity", "Timestamp"]
+    assert "no start timestamps" in _text(at.warning)
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    assert (log.name, log.cases, log.events) == ("tiny", 3, 6)
+
+
+def test_upload_of_a_header_only_file_shows_a_clean_error(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "header_only.csv", b"case_id,activity,timestamp\n")
+    at.button(key="upload-ingest").click().run()
+
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "header_only.csv" in _text(at.error)
+    assert "Traceback" not in _text(at.error)
+    assert not at.metric
+    with Store(workspace, read_only=True) as store:
+        assert list_logs(store) == []
+
+
+def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "rejecting.csv", REJECTING)
+    at.button(key="upload-ingest").click().run()
+
+    assert not at.exception
+    assert "rejecting.csv: 2 of 8 rows" in _text(at.error)
+    rejects = at.dataframe[0].value
+    assert list(rejects["row"]) == [4, 5]
+    assert list(rejects["column"]) == ["activity", "timestamp"]
+    assert len(at.get("download_button")) == 1
+
+    _widget(at.slider, "Max rejected rows (%)").set_value(50)
+    at.button(key="upload-ingest").click().run()
+    assert not at.error
+    assert _metrics(at)["Rejected rows"] == "2"
+    assert _metrics(at)["Cases"] == "4"
+
+
+def test_rejects_download_neutralises_formulas() -> None:
+    from mining.ui.state import rejects_csv
+
+    data = rejects_csv([Reject("x.csv", 5, "timestamp", "bad timestamp", "=1+1")]).decode()
+    assert data.splitlines() == ["file,row,column,reason,value", "x.csv,5,timestamp,bad timestamp,'=1+1"]
+
+
+def test_same_file_name_other_bytes_each_session_gets_its_own_data(workspace: Path) -> None:
+    a = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    b = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(a, "export.csv", TINY)
+    _upload(b, "export.csv", OTHER)
+
+    # The header preview is cached by content hash, not by name.
+    assert "case_id" in _widget(a.selectbox, "Case").options
+    assert "ticket" in _widget(b.selectbox, "Case").options
+    assert "case_id" not in _widget(b.selectbox, "Case").options
+
+    _widget(a.text_input, "Log name").set_value("export_a")
+    a.button(key="upload-ingest").click().run()
+    _widget(b.text_input, "Log name").set_value("export_b")
+    _widget(b.selectbox, "Case").set_value("ticket")
+    _widget(b.selectbox, "Activity").set_value("step")
+    _widget(b.selectbox, "Timestamp").set_value("done_at")
+    b.button(key="upload-ingest").click().run()
+    a.run()
+
+    assert not a.exception and not b.exception
+    assert (_metrics(a)["Cases"], _metrics(a)["Events"]) == ("3", "6")
+    assert (_metrics(b)["Cases"], _metrics(b)["Events"]) == ("5", "10")
+    assert "export_a" in _text(a.success)
+    assert "export_b" in _text(b.success)
+    with Store(workspace, read_only=True) as store:
+        assert {i.name: i.cases for i in list_logs(store)} == {"export_a": 3, "export_b": 5}
+
+
+def test_upload_suffixes_are_kept_for_format_detection() -> None:
+    from mining.ui.state import upload_suffix
+
+    assert upload_suffix("log.xes.gz") == ".xes.gz"
+    assert upload_suffix("Q3 report.v2.csv") == ".csv"
+    assert upload_suffix("..\\..\\evil.csv") == ".csv"
+    assert upload_suffix("no_suffix") == ""
+
+
+def test_gzipped_upload_uses_text_inputs_and_loads(workspace: Path) -> None:
+    import gzip
+
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "tiny.csv.gz", gzip.compress(TINY))
+    assert _widget(at.text_input, "Log name").value == "tiny"
+    _widget(at.text_input, "Case").set_value("case_id")  # no header preview for .gz: typed names
+    at.button(key="upload-ingest").click().run()
+
+    assert not at.exception
+    assert not at.error
+    assert (_metrics(at)["Cases"], _metrics(at)["Events"]) == ("3", "6")
