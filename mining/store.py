@@ -222,7 +222,7 @@ class Store:
     def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """Run one statement and return a ``pyarrow.Table``."""
         try:
-            return self._con.execute(sql, params).arrow()
+            return self._con.sql(sql, params=params).to_arrow_table()
         except duckdb.Error as exc:
             raise _wrap(exc, sql) from exc
 

@@ -84,7 +84,7 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
         raise IngestError(msg, hint="load the first export without --append, or pass --name of an existing log")
 
     with tempfile.TemporaryDirectory(prefix="mining-ingest-") as tmp:
-        columns, rows_read, parse_rejects, renamed = _stage(store, path, Path(tmp), file, opts)
+        columns, rows_read, parse_rejects, renamed, check_control = _stage(store, path, Path(tmp), file, opts)
         if rows_read == 0:
             msg = f"{file} has a header but no rows"
             raise EmptyLog(msg)
@@ -127,6 +127,7 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
             log_name=name, file=file, source=opts.source or str(path), content_hash=digest, columns=tuple(columns),
             mapping=mapping, formats=formats, rows_read=rows_read, parse_rejects=tuple(parse_rejects),
             reject_threshold=opts.max_rejects, dst=opts.dst, append_to=append_to, renamed=tuple(renamed),
+            check_control=check_control,
         )
         result = load(store, plan)
     return summarize(
@@ -174,13 +175,16 @@ def _unique_labels(labels: list[str]) -> tuple[list[str], list[str]]:
 
 def _stage(
     store: Store, path: Path, workdir: Path, file: str, opts: IngestOptions
-) -> tuple[list[Column], int, list[Reject], list[str]]:
-    """Read any format into the temp table ``_stage`` (``_row``, c1..cN as text)."""
+) -> tuple[list[Column], int, list[Reject], list[str], bool]:
+    """Read any format into the temp table ``_stage`` (``_row``, c1..cN as text).
+
+    The last value says whether rows must be checked for control characters.
+    """
     from mining.ingest.sources import decompress_if_gzip, detect_format
 
     drop_staging(store)
-    plain = decompress_if_gzip(path, workdir)
-    fmt = detect_format(plain)
+    plain = decompress_if_gzip(path, workdir, display_name=file)
+    fmt = detect_format(plain, display_name=file)
     if fmt == "csv":
         from mining.ingest.csv import prepare_csv, stage_csv
 
@@ -189,6 +193,7 @@ def _stage(
         )
         labels, renamed = _unique_labels(list(dialect.header))
         rows, rejects = stage_csv(store, utf8, dialect, "_stage", display_name=file)
+        check_control = dialect.control_chars
     elif fmt == "parquet":
         described = store.query("DESCRIBE SELECT * FROM read_parquet(?)", [str(plain)]).rows
         labels, renamed = _unique_labels([str(r[0]) for r in described])
@@ -201,6 +206,7 @@ def _stage(
             [str(plain)],
         )
         rows, rejects = int(store.scalar("SELECT count(*) FROM _stage")), []
+        check_control = True
     else:
         if fmt == "xes":
             from mining.ingest.xes import read_xes
@@ -223,5 +229,6 @@ def _stage(
         finally:
             store.unregister("_arrow_stage")
         rows, rejects = table.num_rows, []
+        check_control = True
     columns = [Column(f"c{i}", label) for i, label in enumerate(labels, start=1)]
-    return columns, rows, rejects, renamed
+    return columns, rows, rejects, renamed, check_control

@@ -50,6 +50,7 @@ class CsvDialect:
     escape: str
     skip_lines: int  # lines before the header (Excel's "sep=" line)
     header: tuple[str, ...]  # the header as written, before de-duplication
+    control_chars: bool = True  # whether any control byte occurs; False lets the per-row check go
 
 
 def prepare_csv(
@@ -70,6 +71,7 @@ def prepare_csv(
     utf8_path = path
     if source_encoding not in {"utf-8", "utf-8-sig"}:
         utf8_path = _transcode(path, workdir, source_encoding, display_name)
+    control = _has_control_bytes(utf8_path)
     with utf8_path.open("rb") as fh:
         text = fh.read(_SNIFF_BYTES).decode("utf-8-sig", errors="replace")
     lines = text.splitlines(keepends=True)
@@ -89,7 +91,7 @@ def prepare_csv(
     if any("\x00" in h for h in header):
         msg = f"{display_name}: the header contains a NUL character"
         raise UnsafeInput(msg, hint="the file is probably binary or UTF-16 without a BOM")
-    return utf8_path, CsvDialect(source_encoding, delim, '"', escape, skip, tuple(header))
+    return utf8_path, CsvDialect(source_encoding, delim, '"', escape, skip, tuple(header), control)
 
 
 def stage_csv(
@@ -194,6 +196,17 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> str:
     # charset-normalizer reports cp1252 text as latin-1 cousins; cp1252 is what
     # Windows Excel writes and is a superset for the printable range.
     return "cp1252" if enc in {"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"} else enc
+
+
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def _has_control_bytes(path: Path) -> bool:
+    # In UTF-8 these bytes never occur inside a multi-byte character, so one
+    # byte scan settles for the whole file whether any row needs the (much
+    # slower) per-row check.  translate() runs at memory speed; a regex does not.
+    with path.open("rb") as fh:
+        return any(len(c.translate(None, _CONTROL_BYTES)) != len(c) for c in iter(lambda: fh.read(_CHUNK), b""))
 
 
 def _is_utf8(path: Path) -> bool:

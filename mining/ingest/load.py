@@ -48,6 +48,7 @@ class LoadPlan:
     dst: str  # "shift" or "reject"
     append_to: int | None  # log_id when appending
     renamed: tuple[str, ...]
+    check_control: bool = True  # False when the raw bytes hold no control character
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,18 @@ def _col(plan: LoadPlan, label: str | None) -> str | None:
 
 
 _NULL_LIST = ", ".join("'" + n + "'" for n in _NULLS)
+_NULL_MAX = max(len(n.encode()) for n in _NULLS)
 
 
 def _clean(expr: str) -> str:
+    # Most values are longer than any null token and carry no surrounding
+    # spaces: they pass through untouched, without allocating a trimmed copy.
     # The null tokens are our own constants, so they are inlined, not bound.
-    return f"CASE WHEN lower(trim({expr})) IN ({_NULL_LIST}) THEN NULL ELSE trim({expr}) END"
+    return (
+        f"CASE WHEN {expr} IS NULL THEN NULL "
+        f"WHEN strlen({expr}) > {_NULL_MAX} AND NOT starts_with({expr}, ' ') AND NOT ends_with({expr}, ' ') THEN {expr} "
+        f"WHEN lower(trim({expr})) IN ({_NULL_LIST}) THEN NULL ELSE trim({expr}) END"
+    )
 
 
 def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) -> dict[str, str]:
@@ -120,11 +128,11 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
     )
     attrs = _attribute_columns(plan)
     carried = "".join(f", {quote_ident(c.internal)}" for c in attrs)
-    layer1 = (
-        f"SELECT _row{carried}, {', '.join(cleaned)}, "
-        f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END AS _ctl "
-        "FROM _stage"
+    ctl = (
+        f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END"
+        if plan.check_control else "NULL::VARCHAR"
     )
+    layer1 = f"SELECT _row{carried}, {', '.join(cleaned)}, {ctl} AS _ctl FROM _stage"
     ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
     st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
     locals_ = [f"{e['local']} AS _local_{r}" for r, e in (("timestamp", ts_e), ("start_timestamp", st_e)) if e and "local" in e]
@@ -378,32 +386,42 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
 
 
 def _rebuild_cases(store: Store, log_id: int) -> None:
+    import pyarrow as pa
+
+    from mining.ingest.tracehash import variants_of
+
     store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _cases AS SELECT case_no, any_value(case_id) AS case_id, count(*) AS n_events, "
-        "min(ts) AS start_ts, max(ts) AS end_ts, list(activity ORDER BY ts, row_no) AS trace "
-        "FROM events WHERE log_id = ? GROUP BY case_no",
-        [log_id],
-    )
-    # Variant ids: most frequent first, ties by the activity sequence, so
-    # they are stable across re-ingests of the same data.
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _variants AS SELECT row_number() OVER (ORDER BY n DESC, trace) AS variant_id, "
-        "trace, n FROM (SELECT trace, count(*) AS n FROM _cases GROUP BY trace)"
-    )
-    store.execute(
-        "INSERT INTO variants SELECT ?, variant_id, trace, n, len(trace) FROM _variants ORDER BY variant_id",
-        [log_id],
-    )
-    store.execute(
-        "INSERT INTO cases SELECT ?, c.case_id, c.case_no, v.variant_id, c.n_events, c.start_ts, c.end_ts, "
-        "epoch(c.end_ts) - epoch(c.start_ts) FROM _cases c JOIN _variants v ON c.trace = v.trace "
-        "ORDER BY c.case_no",
-        [log_id],
-    )
-    store.execute("DROP TABLE _cases")
-    store.execute("DROP TABLE _variants")
+    # The scan returns the stored (case, time, row) order; variants_of checks it.
+    ordered = store.arrow("SELECT case_no, activity FROM events WHERE log_id = ?", [log_id])
+    found = variants_of(ordered.column("case_no").to_numpy(), ordered.column("activity"))
+    del ordered
+    store.register("_variant_rows", pa.table({
+        "variant_id": pa.array(range(1, len(found.traces) + 1), pa.int32()),
+        "activities": pa.array([list(t) for t in found.traces], pa.list_(pa.string())),
+        "n_cases": pa.array(found.counts, pa.int32()),
+    }))
+    store.register("_case_variant", pa.table({
+        "case_no": pa.array(found.case_no, pa.int32()),
+        "variant_id": pa.array(found.variant_of_case, pa.int32()),
+    }))
+    try:
+        store.execute(
+            "INSERT INTO variants SELECT ?, variant_id, activities, n_cases, len(activities) FROM _variant_rows "
+            "ORDER BY variant_id",
+            [log_id],
+        )
+        store.execute(
+            "INSERT INTO cases SELECT ?, c.case_id, c.case_no, v.variant_id, c.n_events, c.start_ts, c.end_ts, "
+            "epoch(c.end_ts) - epoch(c.start_ts) FROM ("
+            "  SELECT case_no, any_value(case_id) AS case_id, count(*) AS n_events, min(ts) AS start_ts, "
+            "  max(ts) AS end_ts FROM events WHERE log_id = ? GROUP BY case_no"
+            ") c JOIN _case_variant v USING (case_no) ORDER BY c.case_no",
+            [log_id, log_id],
+        )
+    finally:
+        store.unregister("_variant_rows")
+        store.unregister("_case_variant")
 
 
 def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[QualityIssue]:
