@@ -255,10 +255,11 @@ def load(store: Store, plan: LoadPlan) -> LoadResult:
 
 
 def _decimal_comma(store: Store, cost_col: str) -> bool:
-    # The column decides: commas and no plain decimal points anywhere.
+    # The column decides: some value has a comma and none is written with a
+    # plain decimal point (1.234,56 and 12,5 are comma-decimal; 12.5 is not).
     comma, point = store.query(
-        f"SELECT count(*) FILTER (WHERE regexp_full_match(trim({cost_col}), '-?[0-9.]*,[0-9]+')), "
-        f"count(*) FILTER (WHERE regexp_full_match(trim({cost_col}), '-?[0-9]*\\.[0-9]+')) FROM _stage"
+        f"SELECT count(*) FILTER (WHERE contains({cost_col}, ',')), "
+        f"count(*) FILTER (WHERE contains({cost_col}, '.') AND NOT contains({cost_col}, ',')) FROM _stage"
     ).rows[0]
     return comma > 0 and point == 0
 
