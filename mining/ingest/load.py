@@ -106,7 +106,29 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
     }
 
 
-def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
+def _columns_needing_clean(store: Store, columns: dict[str, str | None]) -> set[str]:
+    """The role columns holding a null token or surrounding spaces anywhere.
+
+    Cleaning every value costs several times a plain copy; a cheap whole-column
+    test (length and first/last character) clears most columns outright, and
+    only columns it cannot clear get the exact test.
+    """
+    items = [(n, c) for n, c in columns.items() if c]
+    if not items:
+        return set()
+    rough = store.query("SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE strlen({c}) <= {_NULL_MAX} OR starts_with({c}, ' ') OR ends_with({c}, ' '))"
+        for _, c in items) + " FROM _stage").rows[0]
+    suspects = [(n, c) for (n, c), k in zip(items, rough, strict=True) if k]
+    if not suspects:
+        return set()
+    exact = store.query("SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE lower(trim({c})) IN ({_NULL_LIST}) OR {c} <> trim({c}))" for _, c in suspects
+    ) + " FROM _stage").rows[0]
+    return {n for (n, _), k in zip(suspects, exact, strict=True) if k}
+
+
+def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
     """The staged rows with parsed role values and a reject reason (NULL when good).
 
     Built in layers so each value is cleaned and parsed once: text, local
@@ -118,8 +140,10 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object]) -> str:
         "resource": m.resource, "lifecycle": m.lifecycle, "_cost_raw": m.cost,
     }
     all_cols = ", ".join(quote_ident(c.internal) for c in plan.columns)
+    dirty = _columns_needing_clean(store, {n: _col(plan, label) for n, label in role_cols.items() if label})
     cleaned = [
-        f"{_clean(_col(plan, label)) if label else 'NULL::VARCHAR'} AS {name}" for name, label in role_cols.items()
+        f"{(_clean(_col(plan, label)) if name in dirty else _col(plan, label)) if label else 'NULL::VARCHAR'} AS {name}"
+        for name, label in role_cols.items()
     ]
     # _ctl names the first column holding a control character (NULL when none).
     ctl_cols = " ".join(
@@ -210,7 +234,7 @@ def load(store: Store, plan: LoadPlan) -> LoadResult:
         params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
     if plan.dst == "reject" and plan.mapping.timezone != "UTC":
         params["tz"] = plan.mapping.timezone
-    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(plan, params)}", params)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(store, plan, params)}", params)
     value_rejects = store.query(
         "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row"
     ).rows
