@@ -1,0 +1,188 @@
+"""Bottleneck heatmaps as plain data: rows x columns of numbers, ready for a chart or a table.
+
+* :func:`transition_wait_heatmap`: transition (``"A → B"``) x week or month →
+  median waiting on it; a wait belongs to the period in which it ends (the
+  target starts).
+* :func:`load_heatmap`: activity x weekday-hour → activity instances
+  completed.  Columns are ``"Mon 00"`` … ``"Sun 23"`` in *ISO weekday* order
+  (Monday = 1 … Sunday = 7; engines differ: DuckDB's ``dayofweek`` and
+  Spark's ``dayofweek`` start on Sunday, so we compute the weekday with
+  arithmetic on local day numbers) in the calendar's time zone, else
+  ``timezone``, else the log's.
+* :func:`resource_heatmap`: resource x activity → instances, or median
+  processing time.
+
+Durations are seconds, or business seconds under a calendar.  Empty cells are
+``None``.  Rows and columns are cut at ``limit`` (most frequent first) so the
+grid stays readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, clock
+from mining.analysis.filters import Filter
+from mining.analysis.performance import (
+    NO_STARTS_NOTE,
+    instance_times_sql,
+    instances_sql,
+    transitions_sql,
+)
+from mining.analysis.throughput import next_period, period_sql
+from mining.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = [
+    "ARROW",
+    "WEEKDAY_HOURS",
+    "Heatmap",
+    "load_heatmap",
+    "resource_heatmap",
+    "transition_wait_heatmap",
+]
+
+ARROW = " → "
+#: The 168 columns of :func:`load_heatmap`: ``"Mon 00"`` … ``"Sun 23"``.
+WEEKDAY_HOURS = tuple(f"{d} {h:02d}" for d in WEEKDAY_NAMES for h in range(24))
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """A grid of values: ``values[i][j]`` belongs to ``rows[i]`` and ``columns[j]``."""
+
+    metric: str
+    unit: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    values: tuple[tuple[float | None, ...], ...]
+    note: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.rows), len(self.columns)
+
+    def cell(self, row: str, column: str) -> float | None:
+        try:
+            return self.values[self.rows.index(row)][self.columns.index(column)]
+        except ValueError:
+            msg = f"no cell ({row!r}, {column!r}) in the {self.metric} heatmap"
+            raise AnalysisError(msg) from None
+
+
+def _grid(
+    cells: dict[tuple[str, str], float], rows: list[str], columns: list[str]
+) -> tuple[tuple[float | None, ...], ...]:
+    return tuple(tuple(cells.get((r, c)) for c in columns) for r in rows)
+
+
+def transition_wait_heatmap(
+    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
+    period: str = "week", timezone: str | None = None, limit: int = 15,
+) -> Heatmap:
+    """Transition x period → median waiting (seconds), for the ``limit`` most frequent transitions."""
+    if period not in {"week", "month"}:
+        msg = f"unknown period {period!r}; expected 'week' or 'month'"
+        raise AnalysisError(msg)
+    inst = instances_sql(store, log_id, flt)
+    clk = clock(store, log_id, calendar, timezone=timezone)
+    local = clk.extend(transitions_sql(inst, clk), local={"l_at": "target_start"})
+    # One pass: median per (transition, period); the top transitions are chosen afterwards.
+    sql = (
+        f"SELECT source, target, p, median(wait) AS wait, count(*) AS n FROM ("
+        f"SELECT source, target, wait, {period_sql('l_at', period)} AS p FROM ({local}) x) t "
+        "WHERE p IS NOT NULL GROUP BY source, target, p"
+    )
+    freq: dict[str, int] = {}
+    cells: dict[tuple[str, str], float] = {}
+    for source, target, p, wait, n in store.query(sql, inst.params).rows:
+        label = f"{source}{ARROW}{target}"
+        freq[label] = freq.get(label, 0) + int(n)
+        cells[(label, p.isoformat())] = float(wait)
+    labels = sorted(freq, key=lambda k: (-freq[k], k))[:limit]
+    kept = {p for (label, p) in cells if label in set(labels)}
+    columns: list[str] = []
+    if kept:
+        day, last = dt.date.fromisoformat(min(kept)), dt.date.fromisoformat(max(kept))
+        while day <= last:
+            columns.append(day.isoformat())
+            day = next_period(day, period)
+    note = (f"median waiting per {period} (local {clk.timezone}), by the period in which the wait ends; "
+            f"top {len(labels)} transitions by frequency")
+    if inst.source == "none":
+        note += "; " + NO_STARTS_NOTE
+    if clk.calendar is not None:
+        note += f"; business seconds ({clk.calendar.label()})"
+    return Heatmap("median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
+
+
+def load_heatmap(
+    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
+    timezone: str | None = None, limit: int | None = None,
+) -> Heatmap:
+    """Activity x weekday-hour (``"Mon 09"``) → activity instances completed in that local hour."""
+    inst = instances_sql(store, log_id, flt, starts=False)
+    clk = clock(store, log_id, calendar, timezone=timezone)
+    local = clk.extend(inst.sql, local={"l_en": "en"})
+    day = "floor(l_en / 86400)"
+    # ISO weekday - 1 (Monday = 0): 1970-01-01, day 0, was a Thursday.
+    weekday = f"(({day} + 3) - 7 * floor(({day} + 3) / 7))"
+    hour = f"floor((l_en - 86400 * {day}) / 3600)"
+    sql = (
+        f"SELECT activity, CAST({weekday} * 24 + {hour} AS INTEGER) AS slot, count(*) AS n "
+        f"FROM ({local}) x WHERE l_en IS NOT NULL GROUP BY 1, 2"
+    )
+    totals: dict[str, int] = {}
+    cells: dict[tuple[str, str], float] = {}
+    for activity, slot, n in store.query(sql, inst.params).rows:
+        totals[activity] = totals.get(activity, 0) + int(n)
+        cells[(activity, WEEKDAY_HOURS[int(slot)])] = float(n)
+    labels = sorted(totals, key=lambda k: (-totals[k], k))[:limit]
+    columns = list(WEEKDAY_HOURS)
+    note = (f"activity instances by the local weekday and hour of their completion ({clk.timezone}); "
+            "ISO weekdays, Monday first")
+    return Heatmap("instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
+
+
+def resource_heatmap(
+    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
+    metric: str = "count", limit: int = 30,
+) -> Heatmap:
+    """Resource x activity → instances (``metric="count"``) or median processing time (``"processing"``).
+
+    Rows are the ``limit`` busiest resources; instances without a resource are left out.
+    """
+    if metric not in {"count", "processing"}:
+        msg = f"unknown metric {metric!r}; expected 'count' or 'processing'"
+        raise AnalysisError(msg)
+    inst = instances_sql(store, log_id, flt)
+    clk = clock(store, log_id, calendar)
+    sql = (
+        "SELECT resource, activity, count(*) AS n, median(b_en - b_st) AS proc "
+        f"FROM ({instance_times_sql(inst, clk)}) x WHERE resource IS NOT NULL GROUP BY 1, 2"
+    )
+    by_resource: dict[str, int] = {}
+    by_activity: dict[str, int] = {}
+    cells: dict[tuple[str, str], float] = {}
+    for resource, activity, n, proc in store.query(sql, inst.params).rows:
+        by_resource[resource] = by_resource.get(resource, 0) + int(n)
+        by_activity[activity] = by_activity.get(activity, 0) + int(n)
+        value = float(n) if metric == "count" else (None if proc is None else float(proc))
+        if value is not None:
+            cells[(resource, activity)] = value
+    labels = sorted(by_resource, key=lambda k: (-by_resource[k], k))[:limit]
+    columns = sorted(by_activity, key=lambda k: (-by_activity[k], k))
+    if metric == "count":
+        note = "activity instances per resource"
+        return Heatmap("instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
+    note = "median processing time (start to completion) per resource and activity"
+    if inst.source == "none":
+        note = NO_STARTS_NOTE
+    elif clk.calendar is not None:
+        note += f"; business seconds ({clk.calendar.label()})"
+    return Heatmap("median_processing", "seconds", tuple(labels), tuple(columns),
+                   _grid(cells, labels, columns), note)

@@ -1,0 +1,105 @@
+"""Heatmaps as data: shapes, labels and exact cells."""
+
+from __future__ import annotations
+
+import pytest
+
+from mining.analysis.calendar import Calendar
+from mining.analysis.heatmaps import WEEKDAY_HOURS, load_heatmap, resource_heatmap, transition_wait_heatmap
+from mining.errors import AnalysisError
+from mining.ingest import IngestOptions, ingest_file
+
+ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
+
+
+def load(store, tmp_path, text, name="log", **roles):
+    path = tmp_path / f"{name}.csv"
+    path.write_text(text)
+    return ingest_file(store, path, IngestOptions(roles={**ROLES, **roles})).log_id
+
+
+# Monday 8 Jan 2024 08:15 UTC is 09:15 in Amsterdam (CET); Monday 1 Jul 07:15 UTC is 09:15 CEST;
+# Sunday 7 Jan 23:30 UTC is Monday 00:30 in Amsterdam; Monday 29 Dec 1969 10:00 UTC is before the epoch.
+EVENTS = """case_id,activity,timestamp
+c1,A,2024-01-08T08:15:00Z
+c1,B,2024-07-01T07:15:00Z
+c2,A,2024-01-07T23:30:00Z
+c3,A,1969-12-29T10:00:00Z
+"""
+
+
+def test_load_heatmap_cells_in_local_time(store, tmp_path):
+    log = load(store, tmp_path, EVENTS)
+    h = load_heatmap(store, log, timezone="Europe/Amsterdam")
+    assert (h.metric, h.unit) == ("instances", "count")
+    assert h.shape == (2, 168) and h.rows == ("A", "B")
+    assert (h.columns[0], h.columns[9], h.columns[24], h.columns[-1]) == ("Mon 00", "Mon 09", "Tue 00", "Sun 23")
+    assert h.cell("A", "Mon 09") == 1 and h.cell("B", "Mon 09") == 1
+    assert h.cell("A", "Mon 00") == 1
+    assert h.cell("A", "Mon 11") == 1  # 1969-12-29 10:00 UTC was 11:00 in Amsterdam
+    assert sum(v or 0 for row in h.values for v in row) == 4
+    utc = load_heatmap(store, log)  # the log's zone: UTC
+    assert (utc.cell("A", "Mon 08"), utc.cell("A", "Sun 23"), utc.cell("A", "Mon 10")) == (1, 1, 1)
+    assert utc.cell("A", "Mon 09") is None
+    # A calendar's zone is used when no zone is given.
+    cal = load_heatmap(store, log, calendar=Calendar(timezone="Europe/Amsterdam"))
+    assert cal.values == h.values
+    assert h.columns == WEEKDAY_HOURS
+
+
+WAITS = """case_id,activity,timestamp,resource
+c1,A,2024-01-01T09:00:00Z,ann
+c1,B,2024-01-01T10:00:00Z,bob
+c2,A,2024-01-02T09:00:00Z,ann
+c2,B,2024-01-02T12:00:00Z,bob
+c3,A,2024-01-02T09:00:00Z,ann
+c3,B,2024-01-02T09:20:00Z,ann
+c4,A,2024-01-22T09:00:00Z,cat
+c4,C,2024-01-22T09:30:00Z,cat
+c4,B,2024-01-22T11:30:00Z,cat
+"""
+
+
+def test_transition_wait_heatmap(store, tmp_path):
+    log = load(store, tmp_path, WAITS, resource="resource")
+    h = transition_wait_heatmap(store, log, period="week")
+    assert (h.metric, h.unit) == ("median_wait", "seconds")
+    assert h.rows == ("A → B", "A → C", "C → B")
+    assert h.columns == ("2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22")
+    assert h.values[0] == (3600.0, None, None, None)  # median of 1 h, 3 h and 20 min
+    assert h.cell("A → C", "2024-01-22") == 1800.0
+    assert h.cell("C → B", "2024-01-22") == 7200.0
+    assert "no start timestamps" in h.note
+    top = transition_wait_heatmap(store, log, period="month", limit=1)
+    assert (top.rows, top.columns, top.values) == (("A → B",), ("2024-01-01",), ((3600.0,),))
+    with pytest.raises(AnalysisError, match="'week' or 'month'"):
+        transition_wait_heatmap(store, log, period="day")
+
+
+def test_resource_heatmaps(store, tmp_path):
+    log = load(store, tmp_path, (
+        "case_id,activity,start_timestamp,timestamp,resource\n"
+        "c1,A,2024-01-01T09:00:00Z,2024-01-01T09:10:00Z,ann\n"
+        "c1,B,2024-01-01T09:30:00Z,2024-01-01T10:30:00Z,bob\n"
+        "c2,A,2024-01-02T09:00:00Z,2024-01-02T09:30:00Z,ann\n"
+        "c2,B,2024-01-02T10:00:00Z,2024-01-02T10:20:00Z,ann\n"
+        "c3,A,2024-01-03T09:00:00Z,2024-01-03T09:05:00Z,\n"
+    ), start_timestamp="start_timestamp", resource="resource")
+    counts = resource_heatmap(store, log)
+    assert (counts.rows, counts.columns) == (("ann", "bob"), ("A", "B"))
+    assert counts.values == ((2.0, 1.0), (None, 1.0))
+    proc = resource_heatmap(store, log, metric="processing")
+    assert (proc.metric, proc.unit) == ("median_processing", "seconds")
+    assert proc.values == ((1200.0, 1200.0), (None, 3600.0))
+    with pytest.raises(AnalysisError, match="'count' or 'processing'"):
+        resource_heatmap(store, log, metric="cost")
+
+
+def test_resource_processing_without_starts_is_empty(store, tmp_path):
+    log = load(store, tmp_path, WAITS, resource="resource")
+    proc = resource_heatmap(store, log, metric="processing")
+    assert proc.shape == (3, 3)
+    assert all(v is None for row in proc.values for v in row)
+    assert proc.note.startswith("no start timestamps")
+    with pytest.raises(AnalysisError, match="no cell"):
+        proc.cell("zed", "A")

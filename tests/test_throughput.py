@@ -1,0 +1,92 @@
+"""Throughput per week and month, cycle times, and the work-in-progress steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mining.analysis.calendar import Calendar
+from mining.analysis.filters import Filter
+from mining.analysis.throughput import PeriodCount, throughput, work_in_progress
+from mining.errors import AnalysisError
+from mining.ingest import IngestOptions, ingest_file
+
+D = dt.date
+DAY = 86_400.0
+
+# c1 Mon 1 Jan 10:00 -> Wed 3 Jan 10:00 (2 days); c2 2 Jan -> 9 Jan (7 days);
+# c3 a single event on 10 Jan; c4 31 Jan -> 2 Feb (2 days).
+CASES = """case_id,activity,timestamp
+c1,a,2024-01-01T10:00:00Z
+c1,b,2024-01-03T10:00:00Z
+c2,a,2024-01-02T12:00:00Z
+c2,b,2024-01-09T12:00:00Z
+c3,a,2024-01-10T08:00:00Z
+c4,a,2024-01-31T09:00:00Z
+c4,b,2024-02-02T09:00:00Z
+"""
+
+
+def load(store, tmp_path, text, name="log", **options):
+    path = tmp_path / f"{name}.csv"
+    path.write_text(text)
+    return ingest_file(store, path, IngestOptions(**options)).log_id
+
+
+def test_weekly_counts_cycle_times_and_open_cases(store, tmp_path):
+    t = throughput(store, load(store, tmp_path, CASES), period="week")
+    assert t.timezone == "UTC" and not t.business_time
+    assert t.periods == (
+        PeriodCount(D(2024, 1, 1), 2, 1, 2 * DAY, 0),
+        PeriodCount(D(2024, 1, 8), 1, 2, 3.5 * DAY, 1),
+        PeriodCount(D(2024, 1, 15), 0, 0, None, 0),
+        PeriodCount(D(2024, 1, 22), 0, 0, None, 0),
+        PeriodCount(D(2024, 1, 29), 1, 1, 2 * DAY, 0),
+    )
+
+
+def test_monthly_counts(store, tmp_path):
+    t = throughput(store, load(store, tmp_path, CASES), period="month")
+    assert t.periods == (
+        PeriodCount(D(2024, 1, 1), 4, 3, 2 * DAY, 0),
+        PeriodCount(D(2024, 2, 1), 0, 1, 2 * DAY, 1),
+    )
+
+
+def test_daily_wip_steps(store, tmp_path):
+    wip = work_in_progress(store, load(store, tmp_path, CASES))
+    steps = {p.at: p.open_cases for p in wip.points}
+    assert [steps[D(2024, 1, d)] for d in range(1, 12)] == [0, 1, 2, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert steps[D(2024, 2, 1)] == 1 and steps[D(2024, 2, 2)] == 1
+    assert len(wip.points) == 33  # 1 January to 2 February
+    assert wip.peak is not None and (wip.peak.at, wip.peak.open_cases) == (D(2024, 1, 3), 2)
+
+
+def test_periods_are_local(store, tmp_path):
+    # Sunday 7 Jan 23:30 UTC is Monday 8 Jan 00:30 in Amsterdam.
+    log = load(store, tmp_path, "case_id,activity,timestamp\nc1,a,2024-01-07T23:30:00Z\n",
+               roles={"case": "case_id", "activity": "activity", "timestamp": "timestamp"})
+    assert throughput(store, log, period="week").periods[0].period == D(2024, 1, 1)
+    local = throughput(store, log, period="week", timezone="Europe/Amsterdam")
+    assert local.periods[0].period == D(2024, 1, 8) and local.timezone == "Europe/Amsterdam"
+
+
+def test_cycle_time_starts_at_the_first_start_and_can_be_business_time(store, tmp_path):
+    log = load(store, tmp_path, (
+        "case_id,activity,start_timestamp,timestamp\n"
+        "c1,a,2024-01-05T16:00:00Z,2024-01-05T16:30:00Z\n"  # Friday
+        "c1,b,2024-01-08T09:00:00Z,2024-01-08T10:00:00Z\n"  # Monday
+    ))
+    plain = throughput(store, log, period="month").periods[0]
+    assert plain.cycle_median_s == (2 * 24 + 18) * 3600
+    office = throughput(store, log, period="month", calendar=Calendar(timezone="UTC"))
+    assert office.business_time and office.periods[0].cycle_median_s == 2 * 3600
+
+
+def test_filter_and_bad_period(store, tmp_path):
+    log = load(store, tmp_path, CASES)
+    t = throughput(store, log, Filter(min_duration_s=3 * DAY), period="month")
+    assert [(p.period, p.started, p.completed) for p in t.periods] == [(D(2024, 1, 1), 1, 1)]
+    with pytest.raises(AnalysisError, match="unknown period"):
+        throughput(store, log, period="year")
