@@ -196,7 +196,7 @@ def _exists(ctx: click.Context) -> bool:
 
 # Commands of each area live in mining/commands/<area>.py and add themselves
 # with register(cli); their library imports stay inside the commands.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("discovery_map", "discover", "bottlenecks", "spark")
 
 
 def _register_commands() -> None:

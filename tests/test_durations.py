@@ -1,0 +1,99 @@
+"""Case durations: statistics, percentiles and histogram on hand-made logs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from mining.analysis.durations import CaseDurations, all_case_durations, case_durations
+from mining.analysis.filters import Filter
+from mining.errors import AnalysisError
+from mining.ingest import IngestOptions, ingest_file
+
+ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": None,
+         "start_timestamp": None, "lifecycle": None, "cost": None}
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+H = 3600.0
+
+
+def load(store, tmp_path, events, name="tiny"):
+    """Ingest (case, activity, hours after 2024-01-01 00:00 UTC) rows; return the log id."""
+    path = tmp_path / f"{name}.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case_id", "activity", "timestamp"])
+        w.writerows([c, a, (T0 + dt.timedelta(hours=h)).isoformat()] for c, a, h in events)
+    return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
+
+
+def cases_lasting(hours):
+    """One case per duration: start at hour 0, end after it, with a middle event."""
+    rows = []
+    for i, h in enumerate(hours):
+        rows += [(f"c{i}", "A", 0), (f"c{i}", "B", h / 2), (f"c{i}", "C", h)]
+    return rows
+
+
+DURATIONS_H = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]
+
+
+def test_statistics_match_numpy(store, tmp_path):
+    d = case_durations(store, load(store, tmp_path, cases_lasting(DURATIONS_H)))
+    secs = np.array(DURATIONS_H) * H
+    assert d.count == 10
+    assert (d.min_seconds, d.max_seconds) == (0.0, 10 * H)
+    assert d.mean_seconds == pytest.approx(secs.mean())
+    assert d.median_seconds == pytest.approx(4.5 * H)
+    # quantile_cont is numpy's default (linear) percentile: 8 h + 0.1 * 2 h.
+    assert d.p90_seconds == pytest.approx(np.percentile(secs, 90)) == pytest.approx(8.2 * H)
+    assert d.p95_seconds == pytest.approx(np.percentile(secs, 95))
+
+
+def test_histogram_has_fixed_bins_with_edges(store, tmp_path):
+    log = load(store, tmp_path, cases_lasting(DURATIONS_H))
+    d = case_durations(store, log, bins=5)
+    assert d.bin_edges == pytest.approx([0, 2 * H, 4 * H, 6 * H, 8 * H, 10 * H])
+    # [0,2) 0 1 | [2,4) 2 3 | [4,6) 4 5 | [6,8) 6 7 | [8,10] 8 10
+    assert d.bin_counts == (2, 2, 2, 2, 2)
+    default = case_durations(store, log)
+    assert (len(default.bin_counts), len(default.bin_edges), sum(default.bin_counts)) == (30, 31, 10)
+    assert default.bin_counts[-1] == 1  # the maximum falls into the last bin
+    with pytest.raises(AnalysisError, match="bins"):
+        case_durations(store, log, bins=0)
+
+
+def test_equal_durations_give_one_bin(store, tmp_path):
+    d = case_durations(store, load(store, tmp_path, cases_lasting([2, 2, 2])))
+    assert (d.bin_edges, d.bin_counts) == ((2 * H, 2 * H), (3,))
+
+
+def test_single_event_case_lasts_zero(store, tmp_path):
+    log = load(store, tmp_path, [("one", "A", 5), ("two", "A", 0), ("two", "B", 1)])
+    assert all_case_durations(store, log) == (0.0, H)
+
+
+def test_all_case_durations_sorted(store, tmp_path):
+    log = load(store, tmp_path, cases_lasting([5, 1, 3]))
+    assert all_case_durations(store, log) == (H, 3 * H, 5 * H)
+
+
+def test_duration_filter_bounds_are_inclusive(store, tmp_path):
+    log = load(store, tmp_path, cases_lasting(DURATIONS_H))
+    kept = all_case_durations(store, log, Filter(min_duration_s=2 * H, max_duration_s=5 * H))
+    assert kept == (2 * H, 3 * H, 4 * H, 5 * H)
+
+
+def test_projection_recomputes_durations_over_kept_events(store, tmp_path):
+    log = load(store, tmp_path, [*cases_lasting([2, 4]), ("only_c", "C", 0)])
+    # Keeping A and B: each case lasts half as long; "only_c" has no event left.
+    assert all_case_durations(store, log, Filter(activities_keep=("A", "B"))) == (H, 2 * H)
+    d = case_durations(store, log, Filter(activities_keep=("B",)))
+    assert (d.count, d.max_seconds) == (2, 0.0)
+
+
+def test_no_case_kept_gives_empty_record(store, tmp_path):
+    d = case_durations(store, load(store, tmp_path, cases_lasting([1])), Filter(min_duration_s=99 * H))
+    assert d == CaseDurations(0, None, None, None, None, None, None, (), ())
