@@ -82,6 +82,8 @@ def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Ca
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--delimiter", help="Field delimiter of a CSV (default: detected).")
 @click.option("--sheet", help="Sheet of an .xlsx workbook (default: the first with data).")
+@click.option("--memory-limit", metavar="SIZE",
+              help="Cap DuckDB's memory during the ingest, e.g. 2GB; beyond it DuckDB spills to disk (slower).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -100,8 +102,9 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
             roles[role] = value or None
     rejects_path = kw.pop("rejects_path")
     as_json = kw.pop("as_json")
+    memory_limit = kw.pop("memory_limit")
     options = IngestOptions(roles=roles, **kw)
-    with Store(ctx.obj["workspace"]) as store:
+    with Store(ctx.obj["workspace"], memory_limit=memory_limit) as store:
         try:
             summary = ingest_file(store, path, options)
         except TooManyRejects as exc:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from mining.analysis.calendar import Calendar, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
 from mining.analysis.variants import projected_variants
 
@@ -46,9 +47,9 @@ SELECT
     activity AS source,
     next_activity AS target,
     count(*) AS n,
-    avg(epoch(next_ts) - epoch(ts)) AS mean_s,
-    median(epoch(next_ts) - epoch(ts)) AS median_s,
-    quantile_cont(epoch(next_ts) - epoch(ts), 0.9) AS p90_s
+    avg({duration}) AS mean_s,
+    median({duration}) AS median_s,
+    quantile_cont({duration}, 0.9) AS p90_s
 FROM ({events}) AS e
 GROUP BY activity, next_activity
 """
@@ -112,8 +113,10 @@ class DFG:
     events: int = 0
 
 
-def dfg(store: Store, log_id: int, flt: Filter | None = None) -> DFG:
+def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None) -> DFG:
     """The directly-follows graph of a log, optionally filtered.
+
+    With a business ``calendar`` the transition times are working seconds.
 
     Examples
     --------
@@ -127,7 +130,11 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None) -> DFG:
     ({'register request': 6}, {'pay compensation': 3, 'reject request': 3}, True)
     """
     rel = events_relation(store, log_id, flt)
-    rows = store.query(DFG_SQL.format(events=rel.sql), rel.params).rows
+    events, duration = rel.sql, "epoch(next_ts) - epoch(ts)"
+    if calendar is not None:
+        events = clock(store, log_id, calendar).extend(rel.sql, durations={"_dur": ("ts", "next_ts")})
+        duration = "_dur"
+    rows = store.query(DFG_SQL.format(events=events, duration=duration), rel.params).rows
     edge_cases = _edge_cases(store, log_id, flt)
     activities: dict[str, int] = {}
     end: dict[str, int] = {}

@@ -6,6 +6,10 @@ Without an event projection the ``duration_s`` stored per case at ingest is
 used; with one, the duration is recomputed over the kept events, and cases
 left with no event drop out.
 
+With a business :class:`~mining.analysis.calendar.Calendar` the duration is
+counted in working seconds between the same two instants, the way every
+measure applies a calendar.
+
 Percentiles use ``quantile_cont`` (linear interpolation between the closest
 ranks, numpy's default); the median is ``median``.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mining.analysis.calendar import Calendar, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
 from mining.errors import AnalysisError
 
@@ -72,7 +77,8 @@ class CaseDurations:
 
 
 def case_durations(
-    store: Store, log_id: int, flt: Filter | None = None, *, bins: int = DEFAULT_BINS
+    store: Store, log_id: int, flt: Filter | None = None, *, bins: int = DEFAULT_BINS,
+    calendar: Calendar | None = None,
 ) -> CaseDurations:
     """Count, min/mean/median/p90/p95/max and an equal-width histogram of case durations.
 
@@ -90,7 +96,7 @@ def case_durations(
         msg = f"`bins` must be at least 1, got {bins}"
         raise AnalysisError(msg)
     params: dict[str, Any] = {}
-    durations = _durations_relation(store, log_id, flt, params)
+    durations = _durations_relation(store, log_id, flt, params, calendar)
     n, lo, mean, median, p90, p95, hi = store.query(STATS_SQL.format(durations=durations), params).rows[0]
     if not n:
         return CaseDurations(0, None, None, None, None, None, None, (), ())
@@ -112,15 +118,26 @@ def case_durations(
     )
 
 
-def all_case_durations(store: Store, log_id: int, flt: Filter | None = None) -> tuple[float, ...]:
+def all_case_durations(
+    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None
+) -> tuple[float, ...]:
     """Every kept case's duration in seconds, ascending (pm4py's ``get_all_case_durations``)."""
     params: dict[str, Any] = {}
-    durations = _durations_relation(store, log_id, flt, params)
+    durations = _durations_relation(store, log_id, flt, params, calendar)
     return tuple(float(r[0]) for r in store.query(SORTED_SQL.format(durations=durations), params).rows)
 
 
-def _durations_relation(store: Store, log_id: int, flt: Filter | None, params: dict[str, Any]) -> str:
+def _durations_relation(
+    store: Store, log_id: int, flt: Filter | None, params: dict[str, Any], calendar: Calendar | None = None
+) -> str:
     flt = flt or Filter()
+    if calendar is not None:
+        # Business seconds between each kept case's first and last timestamp.
+        clk = clock(store, log_id, calendar)
+        rel = events_relation(store, log_id, flt)
+        params.update(rel.params)
+        spans = f"SELECT min(ts) AS t0, max(ts) AS t1 FROM ({rel.sql}) AS e GROUP BY case_no"
+        return f"SELECT d FROM ({clk.extend(spans, durations={'d': ('t0', 't1')})}) AS y"
     if flt.projects_events:
         rel = events_relation(store, log_id, flt)
         params.update(rel.params)
