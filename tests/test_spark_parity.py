@@ -425,3 +425,19 @@ def test_parameter_values_bind_like_duckdb(both):
     repeated = "SELECT date_diff('month', ?, max(ts)) AS months, ? AS tag FROM events WHERE log_id = ?"
     values = [dt.datetime(2023, 11, 30, 23, 0, tzinfo=UTC), "x?", logs["tiny"]]
     assert_same(duck_store.query(repeated, values), spark_store.query(repeated, values))
+
+
+def test_spark_stays_optional():
+    """`import mining.spark` loads neither pyspark nor sqlglot, and no measure imports them."""
+    import ast
+    import subprocess
+    import sys
+
+    code = "import sys, mining.spark; print(sorted(m for m in ('pyspark', 'sqlglot') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+    for path in sorted((ROOT / "mining" / "analysis").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] in {"pyspark", "sqlglot"} for n in names), path.name
