@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import doctest
 import importlib
 
@@ -11,31 +10,11 @@ import pytest
 
 from mining.analysis.dfg import DFG, Edge, dfg
 from mining.analysis.filters import Filter
-from mining.ingest import IngestOptions, ingest_file
+from mining.ingest import ingest_file
+from tests.tinylog import TINY
+from tests.tinylog import load_hours as load
 
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": "resource",
-         "start_timestamp": None, "lifecycle": None, "cost": None}
 H = 3600.0
-
-# c1: A B C, c2: A B C, c3: A C, c4: A B B C; hours after midnight.
-TINY = [
-    ("c1", "A", 0.0), ("c1", "B", 1.0), ("c1", "C", 3.0),
-    ("c2", "A", 0.0), ("c2", "B", 2.0), ("c2", "C", 2.5),
-    ("c3", "A", 0.0), ("c3", "C", 4.0),
-    ("c4", "A", 0.0), ("c4", "B", 1 / 6), ("c4", "B", 2 / 3), ("c4", "C", 5 / 3),
-]
-
-
-def load(store, tmp_path, events, name="tiny"):
-    """Ingest (case, activity, hours after 2024-01-01 00:00 UTC[, resource]) rows; return the log id."""
-    path = tmp_path / f"{name}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["case_id", "activity", "timestamp", "resource"])
-        for case, act, hours, *res in events:
-            stamp = np.datetime64("2024-01-01T00:00:00") + np.timedelta64(round(hours * 3600), "s")
-            w.writerow([case, act, f"{stamp}+00:00", res[0] if res else "ann"])
-    return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
 
 
 def edge_map(g: DFG) -> dict[tuple[str, str], Edge]:

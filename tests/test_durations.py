@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 import numpy as np
@@ -11,22 +10,10 @@ import pytest
 from mining.analysis.durations import CaseDurations, all_case_durations, case_durations
 from mining.analysis.filters import Filter
 from mining.errors import AnalysisError
-from mining.ingest import IngestOptions, ingest_file
+from tests.tinylog import load_hours as load
 
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": None,
-         "start_timestamp": None, "lifecycle": None, "cost": None}
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 H = 3600.0
-
-
-def load(store, tmp_path, events, name="tiny"):
-    """Ingest (case, activity, hours after 2024-01-01 00:00 UTC) rows; return the log id."""
-    path = tmp_path / f"{name}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["case_id", "activity", "timestamp"])
-        w.writerows([c, a, (T0 + dt.timedelta(hours=h)).isoformat()] for c, a, h in events)
-    return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
 
 
 def cases_lasting(hours):

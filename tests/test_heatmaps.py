@@ -7,15 +7,11 @@ import pytest
 from mining.analysis.calendar import Calendar
 from mining.analysis.heatmaps import WEEKDAY_HOURS, load_heatmap, resource_heatmap, transition_wait_heatmap
 from mining.errors import AnalysisError
-from mining.ingest import IngestOptions, ingest_file
+from tests.tinylog import load_text as load
 
 ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
 
 
-def load(store, tmp_path, text, name="log", **roles):
-    path = tmp_path / f"{name}.csv"
-    path.write_text(text)
-    return ingest_file(store, path, IngestOptions(roles={**ROLES, **roles})).log_id
 
 
 # Monday 8 Jan 2024 08:15 UTC is 09:15 in Amsterdam (CET); Monday 1 Jul 07:15 UTC is 09:15 CEST;

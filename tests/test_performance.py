@@ -9,15 +9,12 @@ import pytest
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.analysis.performance import NO_STARTS_NOTE, activity_times, timing_source, transition_times
-from mining.ingest import IngestOptions, ingest_file
+from mining.ingest import ingest_file
+from tests.tinylog import load_text as load
 
 SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
 
 
-def load(store, tmp_path, text, name="log", **roles):
-    path = tmp_path / f"{name}.csv"
-    path.write_text(text)
-    return ingest_file(store, path, IngestOptions(roles=roles)).log_id
 
 
 # Case 1: A 09:00-09:10, B 09:30-10:00, C 11:00-11:05.  Case 2: A 10:00-10:20, B 10:20-10:50.

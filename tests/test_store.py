@@ -66,7 +66,7 @@ def test_unknown_log_lists_the_logs(store, tmp_path):
 
     (tmp_path / "tickets.csv").write_text("case_id,activity,timestamp\n1,a,2024-01-01\n1,b,2024-01-02\n")
     ingest_file(store, tmp_path / "tickets.csv")
-    with pytest.raises(UnknownLog, match="no log named 'orders'.*'tickets'"):
+    with pytest.raises(UnknownLog, match=r"no log named 'orders'.*'tickets'"):
         log_id(store, "orders")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 import pytest
@@ -17,30 +16,11 @@ from mining.analysis.variants import (
     variants,
 )
 from mining.errors import AnalysisError
-from mining.ingest import IngestOptions, ingest_file
+from tests.tinylog import TINY
+from tests.tinylog import load_hours as load
 
 UTC = dt.UTC
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": "resource",
-         "start_timestamp": None, "lifecycle": None, "cost": None}
 T0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
-
-# c1: A B C, c2: A B C, c3: A C, c4: A B B C; hours after midnight.
-TINY = [
-    ("c1", "A", 0.0), ("c1", "B", 1.0), ("c1", "C", 3.0),
-    ("c2", "A", 0.0), ("c2", "B", 2.0), ("c2", "C", 2.5),
-    ("c3", "A", 0.0), ("c3", "C", 4.0),
-    ("c4", "A", 0.0), ("c4", "B", 1 / 6), ("c4", "B", 2 / 3), ("c4", "C", 5 / 3),
-]
-
-
-def load(store, tmp_path, events, name="tiny"):
-    """Ingest (case, activity, hours after 2024-01-01 00:00 UTC) rows; return the log id."""
-    path = tmp_path / f"{name}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["case_id", "activity", "timestamp", "resource"])
-        w.writerows([c, a, (T0 + dt.timedelta(hours=h)).isoformat(), "ann"] for c, a, h in events)
-    return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
 
 
 def test_variants_shares_and_order(store, tmp_path):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mining.errors import BadEncoding, EmptyLog, IngestError, UnsafeInput
+from mining.errors import BadEncoding, EmptyLog, StoreError, UnsafeInput
 from mining.schema import Reject
 
 if TYPE_CHECKING:
@@ -127,12 +127,12 @@ def stage_csv(
 def _parse_rejects(store: Store, display_name: str, *, header_lines: int) -> list[Reject]:
     try:
         found = store.query(
-            "SELECT line, column_name, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
+            "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
         ).rows
-    except IngestError:
+    except StoreError:
         return []
     out = []
-    for line, column, kind, message, raw in found:
+    for line, kind, message, raw in found:
         reason = _REASONS.get(str(kind), str(kind).lower())
         detail = str(message).split("\n")[0] if message else ""
         if "unterminated quote" in detail.lower():
@@ -198,7 +198,7 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> str:
     return "cp1252" if enc in {"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"} else enc
 
 
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def _has_control_bytes(path: Path) -> bool:
