@@ -135,6 +135,16 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
     time, UTC instant, then the first reason the row cannot be used.
     """
     m = plan.mapping
+    labels: dict[str, str] = {}
+
+    def lit(label: str | None) -> str:
+        """A header as a bound parameter (it is a value in the reject report, never SQL)."""
+        text = label or ""
+        if text not in labels:
+            labels[text] = f"lbl{len(labels)}"
+            params[labels[text]] = text
+        return f"${labels[text]}"
+
     role_cols = {
         "case_id": m.case, "activity": m.activity, "_ts_raw": m.timestamp, "_st_raw": m.start_timestamp,
         "resource": m.resource, "lifecycle": m.lifecycle, "_cost_raw": m.cost,
@@ -145,17 +155,16 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
         f"{(_clean(_col(plan, label)) if name in dirty else _col(plan, label)) if label else 'NULL::VARCHAR'} AS {name}"
         for name, label in role_cols.items()
     ]
-    # _ctl names the first column holding a control character (NULL when none).
-    ctl_cols = " ".join(
-        f"WHEN regexp_matches({quote_ident(c.internal)}, '{_CONTROL}') THEN {quote_ident_label(c.label)}"
-        for c in plan.columns
-    )
     attrs = _attribute_columns(plan)
     carried = "".join(f", {quote_ident(c.internal)}" for c in attrs)
-    ctl = (
-        f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END"
-        if plan.check_control else "NULL::VARCHAR"
-    )
+    # _ctl names the first column holding a control character (NULL when none).
+    ctl = "NULL::VARCHAR"
+    if plan.check_control:
+        ctl_cols = " ".join(
+            f"WHEN regexp_matches({quote_ident(c.internal)}, '{_CONTROL}') THEN {lit(c.label)}"
+            for c in plan.columns
+        )
+        ctl = f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END"
     layer1 = f"SELECT _row{carried}, {', '.join(cleaned)}, {ctl} AS _ctl FROM _stage"
     ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
     st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
@@ -174,7 +183,6 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
         f"{st_e['gap'] if st_e else 'false'} AS _sgap FROM ({layer2})"
     )
     params["fmtname_ts"] = plan.formats["timestamp"].pattern
-    lit = quote_ident_label
     checks = [
         ("_ctl IS NOT NULL", "_ctl", "NULL", "'control character in the row'"),
         ("case_id IS NULL", lit(m.case), "NULL", "'missing case id'"),
@@ -220,11 +228,6 @@ def drop_staging(store: Store) -> None:
     for (table,) in store.query("SELECT table_name FROM duckdb_tables() WHERE temporary").rows:
         if table in names:
             store.execute(f"DROP TABLE {table}")
-
-
-def quote_ident_label(label: str | None) -> str:
-    """A header as a SQL string literal for the reject report (not an identifier)."""
-    return "'" + (label or "").replace("'", "''") + "'"
 
 
 def load(store: Store, plan: LoadPlan) -> LoadResult:
