@@ -7,7 +7,7 @@ Run it with ``mining app`` or ``streamlit run app.py``; the workspace is
 
 import streamlit as st
 
-from mining.ui.pages import logs, upload
+from mining.ui.pages import bottlenecks, logs, overview, process_map, upload, variants
 
 st.set_page_config(page_title="mining", page_icon=":material/account_tree:", layout="wide")
 
@@ -16,6 +16,24 @@ st.navigation(
         "Workspace": [
             st.Page(logs.render, title="Logs", url_path="logs", icon=":material/table_chart:", default=True),
             st.Page(upload.render, title="Upload", url_path="upload", icon=":material/upload_file:"),
+        ],
+        "Explore": [
+            st.Page(overview.render, title="Overview", url_path="overview", icon=":material/dashboard:"),
+            st.Page(
+                process_map.render,
+                title="Process map",
+                url_path="process-map",
+                icon=":material/account_tree:",
+            ),
+            st.Page(
+                variants.render, title="Variants", url_path="variants", icon=":material/format_list_numbered:"
+            ),
+            st.Page(
+                bottlenecks.render,
+                title="Bottlenecks",
+                url_path="bottlenecks",
+                icon=":material/hourglass_bottom:",
+            ),
         ],
     }
 ).run()

@@ -38,6 +38,15 @@ import streamlit as st
 
 import mining
 from mining import catalog
+from mining.analysis import dfg as _dfg_mod
+from mining.analysis import durations as _durations_mod
+from mining.analysis import heatmaps as _heatmaps_mod
+from mining.analysis import performance as _performance_mod
+from mining.analysis import rework as _rework_mod
+from mining.analysis import simplify as _simplify_mod
+from mining.analysis import throughput as _throughput_mod
+from mining.analysis import variants as _variants_mod
+from mining.analysis.filters import Filter
 from mining.errors import MiningError, WorkspaceBusy
 from mining.ingest import IngestOptions, ingest_file
 from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject
@@ -51,19 +60,29 @@ __all__ = [
     "SAMPLE_LOG",
     "LogDetails",
     "Upload",
+    "activity_times_of",
+    "case_durations_of",
+    "cases_of_variant",
     "choose_log",
+    "dfg_of",
     "ensure_sample",
+    "events_of_case",
+    "heatmap_of",
     "ingest_upload",
     "log_details",
     "logs",
     "md",
+    "process_map_of",
     "rejects_csv",
     "remember_log",
     "reporting_errors",
+    "rework_of",
     "save_upload",
     "show_error",
+    "throughput_of",
     "upload_columns",
     "upload_suffix",
+    "variants_of",
     "workspace_path",
     "workspace_version",
 ]
@@ -343,3 +362,149 @@ def reporting_errors() -> Iterator[None]:
         yield
     except MiningError as exc:
         show_error(exc)
+
+
+# -- explore: cached analyses ----------------------------------------------------
+# Each wrapper is keyed by the workspace path and version, the log id and the
+# Filter (a frozen dataclass, so hashable), plus the measure's own options.
+
+
+def _where() -> tuple[str, tuple[int, ...]]:
+    path = workspace_path()
+    return str(path.resolve()), workspace_version(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _dfg_cached(workspace: str, version: tuple[int, ...], log_id: int, flt: Filter) -> _dfg_mod.DFG:
+    with _reading(workspace) as store:
+        return _dfg_mod.dfg(store, log_id, flt)
+
+
+def dfg_of(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
+    """The log's directly-follows graph under ``flt``."""
+    return _dfg_cached(*_where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _map_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, activities: float, paths: float
+) -> _dfg_mod.DFG:
+    with _reading(workspace) as store:
+        return _simplify_mod.simplified_dfg(store, log_id, flt, activities=activities, paths=paths)
+
+
+def process_map_of(log: LogInfo, flt: Filter, *, activities: float, paths: float) -> _dfg_mod.DFG:
+    """The simplified process map (``simplified_dfg``) under ``flt``."""
+    return _map_cached(*_where(), log.log_id, flt, activities, paths)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _variants_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, top: int | None
+) -> _variants_mod.VariantTable:
+    with _reading(workspace) as store:
+        return _variants_mod.variants(store, log_id, flt, top=top)
+
+
+def variants_of(log: LogInfo, flt: Filter, *, top: int | None = None) -> _variants_mod.VariantTable:
+    """The variant table under ``flt``, most frequent first."""
+    return _variants_cached(*_where(), log.log_id, flt, top)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _variant_cases_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, variant_id: int, limit: int
+) -> _variants_mod.CaseList:
+    with _reading(workspace) as store:
+        return _variants_mod.cases_of_variant(store, log_id, variant_id, flt, limit=limit)
+
+
+def cases_of_variant(
+    log: LogInfo, flt: Filter, variant_id: int, *, limit: int = 100
+) -> _variants_mod.CaseList:
+    """The kept cases of one variant."""
+    return _variant_cases_cached(*_where(), log.log_id, flt, variant_id, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _case_events_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, case_id: str
+) -> tuple[_variants_mod.CaseEvent, ...]:
+    with _reading(workspace) as store:
+        return _variants_mod.events_of_case(store, log_id, case_id)
+
+
+def events_of_case(log: LogInfo, case_id: str) -> tuple[_variants_mod.CaseEvent, ...]:
+    """Every event of one case, in time order."""
+    return _case_events_cached(*_where(), log.log_id, case_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _durations_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> _durations_mod.CaseDurations:
+    with _reading(workspace) as store:
+        return _durations_mod.case_durations(store, log_id, flt)
+
+
+def case_durations_of(log: LogInfo, flt: Filter) -> _durations_mod.CaseDurations:
+    """Case-duration statistics and histogram under ``flt``."""
+    return _durations_cached(*_where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _throughput_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, period: str
+) -> _throughput_mod.Throughput:
+    with _reading(workspace) as store:
+        return _throughput_mod.throughput(store, log_id, flt, period=period)
+
+
+def throughput_of(log: LogInfo, flt: Filter, *, period: str = "week") -> _throughput_mod.Throughput:
+    """Cases started and completed per period under ``flt``."""
+    return _throughput_cached(*_where(), log.log_id, flt, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _activity_times_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> _performance_mod.ActivityTimes:
+    with _reading(workspace) as store:
+        return _performance_mod.activity_times(store, log_id, flt)
+
+
+def activity_times_of(log: LogInfo, flt: Filter) -> _performance_mod.ActivityTimes:
+    """Waiting and processing per activity under ``flt``."""
+    return _activity_times_cached(*_where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rework_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, limit: int
+) -> _rework_mod.Rework:
+    with _reading(workspace) as store:
+        return _rework_mod.rework(store, log_id, flt, limit=limit)
+
+
+def rework_of(log: LogInfo, flt: Filter, *, limit: int = 10) -> _rework_mod.Rework:
+    """Rework, loops and ping-pong under ``flt``."""
+    return _rework_cached(*_where(), log.log_id, flt, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _heatmap_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, kind: str
+) -> _heatmaps_mod.Heatmap:
+    builders = {
+        "transition": _heatmaps_mod.transition_wait_heatmap,
+        "load": _heatmaps_mod.load_heatmap,
+        "resource": _heatmaps_mod.resource_heatmap,
+    }
+    with _reading(workspace) as store:
+        return builders[kind](store, log_id, flt)
+
+
+def heatmap_of(log: LogInfo, flt: Filter, kind: str) -> _heatmaps_mod.Heatmap:
+    """One heatmap under ``flt``: ``transition`` (x week, median wait), ``load``
+    (activity x weekday-hour) or ``resource`` (resource x activity count)."""
+    return _heatmap_cached(*_where(), log.log_id, flt, kind)

@@ -1,0 +1,66 @@
+"""Overview: the headline numbers of the filtered log, its durations and throughput."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mining.ui import charts, state
+from mining.ui.filters import explore_log
+from mining.ui.pages import _span, _when, quality_table
+
+__all__ = ["render"]
+
+
+def _days(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 86400:,.1f} days"
+
+
+def render() -> None:
+    st.title("Overview")
+    with state.reporting_errors():
+        _render()
+
+
+def _render() -> None:
+    chosen = explore_log()
+    if chosen is None:
+        return
+    log, flt = chosen
+    graph = state.dfg_of(log, flt)
+    table = state.variants_of(log, flt, top=1)
+    durations = state.case_durations_of(log, flt)
+    weekly = state.throughput_of(log, flt, period="week")
+
+    top = st.columns(4)
+    top[0].metric("Cases", f"{durations.count:,}")
+    top[1].metric("Events", f"{graph.events:,}")
+    top[2].metric("Activities", f"{len(graph.activities):,}")
+    top[3].metric("Variants", f"{table.total_variants:,}")
+    low = st.columns(4)
+    low[0].metric("Median case duration", _days(durations.median_seconds))
+    low[1].metric("p90 case duration", _days(durations.p90_seconds))
+    per_week = charts.weekly_completed_median(weekly)
+    low[2].metric(
+        "Completed per week (median)",
+        "-" if per_week is None else f"{per_week:,.1f}",
+        help="The median, over the weeks of the log, of the cases completed in the week.",
+    )
+    low[3].metric(
+        "Log time span", _span(log.start, log.end), help=f"{_when(log.start)} to {_when(log.end)} (UTC)"
+    )
+    st.caption(f"The log runs from {_when(log.start)} to {_when(log.end)} UTC.")
+    if durations.count == 0:
+        st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
+        return
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Case durations")
+        st.altair_chart(charts.duration_histogram(durations), width="stretch")
+    with right:
+        st.subheader("Cases per week")
+        st.altair_chart(charts.throughput_chart(weekly), width="stretch")
+        st.caption(state.md(weekly.note))
+
+    st.subheader("Data quality")
+    quality_table(state.log_details(log).quality)

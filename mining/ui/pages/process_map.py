@@ -1,0 +1,65 @@
+"""Process map: the directly-follows graph, simplified with two sliders.
+
+The DOT comes from :func:`mining.ui.charts.dfg_dot` and is laid out in the
+browser by ``st.graphviz_chart`` (no system Graphviz needed).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mining.ui import charts, state
+from mining.ui.filters import explore_log
+
+__all__ = ["render"]
+
+_READABLE = 20  # activities shown by default on a large log
+
+
+def render() -> None:
+    st.title("Process map")
+    with state.reporting_errors():
+        _render()
+
+
+def _render() -> None:
+    chosen = explore_log()
+    if chosen is None:
+        return
+    log, flt = chosen
+    full = state.dfg_of(log, flt)
+    n = len(full.activities)
+    if n == 0:
+        st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")
+        return
+    mode = st.radio("Show", ["Frequency", "Performance"], horizontal=True, key="map-mode")
+    cols = st.columns(2)
+    default = 100 if n <= _READABLE else max(1, round(100 * _READABLE / n))
+    activities = cols[0].slider(
+        "Activities (%)",
+        1,
+        100,
+        default,
+        key="map-activities",
+        help=f"The most frequent share of the {n} activities.",
+    )
+    paths = cols[1].slider(
+        "Paths (%)",
+        0,
+        100,
+        100 if n <= _READABLE else 30,
+        key="map-paths",
+        help="The most frequent share of the paths; the map is kept connected.",
+    )
+    graph = state.process_map_of(log, flt, activities=activities / 100, paths=paths / 100)
+    performance = mode == "Performance"
+    st.graphviz_chart(charts.dfg_dot(graph, performance=performance), width="stretch")
+    label = (
+        "median wait between the activities"
+        if performance
+        else "times one activity directly follows the other"
+    )
+    st.caption(
+        f"{len(graph.activities)} of {n} activities and {len(graph.edges)} of {len(full.edges)} paths; "
+        f"boxes show the activity and its events, edges the {label}."
+    )

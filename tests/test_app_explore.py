@@ -1,0 +1,250 @@
+"""The Explore pages (Overview, Process map, Variants, Bottlenecks) and the filter bar, by AppTest.
+
+One workspace with the sample service-desk log is built per module; the
+expected numbers come from the library itself, run on the same workspace.
+Each page is a function page, run through ``AppTest.from_function``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
+
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.testing.v1 import AppTest
+
+from mining.analysis.dfg import dfg
+from mining.analysis.heatmaps import load_heatmap
+from mining.analysis.performance import activity_times
+from mining.analysis.simplify import simplified_dfg
+from mining.analysis.variants import variants
+from mining.catalog import list_logs
+from mining.ingest import ingest_file
+from mining.store import Store
+from mining.ui.charts import dfg_dot, dot_quote
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+TIMEOUT = 60
+PAGES = ["overview", "process_map", "variants", "bottlenecks"]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("explore") / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, SAMPLE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINING_WORKSPACE", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def log_id(workspace: Path) -> int:
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    return log.log_id
+
+
+def _page(name: str) -> None:
+    # AppTest.from_function runs this body as the whole script.
+    import importlib
+
+    importlib.import_module(f"mining.ui.pages.{name}").render()
+
+
+def _run(name: str) -> AppTest:
+    at = AppTest.from_function(_page, args=(name,), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert not at.error
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _widget(elements, label: str):
+    return next(e for e in elements if e.label == label)
+
+
+def _chips(at: AppTest) -> list[str]:
+    # Chips are markdown-escaped (``without\\: …``); compare the text a reader sees.
+    return [c.value.replace("\\", "") for c in at.sidebar.caption]
+
+
+def _dot(at: AppTest) -> str:
+    [chart] = at.get("graphviz_chart")
+    return chart.proto.spec
+
+
+def _nodes(dot: str) -> set[str]:
+    return set(re.findall(r"^\s+(a\d+) \[label=", dot, flags=re.MULTILINE))
+
+
+def _chart_data(element) -> tuple[dict, object]:
+    spec = json.loads(element.proto.spec)
+    [dataset] = element.proto.datasets
+    return spec, convert_arrow_bytes_to_pandas_df(dataset.data.data)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_each_explore_page_runs(workspace: Path, name: str) -> None:
+    at = _run(name)
+    assert at.title[0].value
+    assert "No filters: every case is kept." in [c.value for c in at.sidebar.caption]
+
+
+def test_app_lists_the_explore_pages(workspace: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert _metrics(at)["Cases"] == "2,400"  # the default Logs page still opens
+
+
+def test_overview_shows_the_sample_counts(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    at = _run("overview")
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Activities"], shown["Variants"]) == (
+        f"{log.cases:,}",
+        f"{log.events:,}",
+        f"{log.activities:,}",
+        f"{log.variants:,}",
+    )
+    assert (log.cases, log.events, log.activities, log.variants) == (2400, 16649, 10, 62)
+    assert shown["Median case duration"].endswith(" days")
+    # The histogram and the weekly chart, with units in their axis titles.
+    titles = [json.loads(c.proto.spec)["encoding"]["x"]["title"] for c in at.get("vega_lite_chart")]
+    assert titles[0] == "Case duration (days)"
+    assert "Week starting" in titles[1]
+
+
+def test_process_map_holds_every_kept_activity_and_the_slider_cuts_nodes(
+    workspace: Path, log_id: int
+) -> None:
+    at = _run("process_map")
+    share = _widget(at.slider, "Activities (%)").value
+    with Store(workspace, read_only=True) as store:
+        expected = simplified_dfg(
+            store, log_id, activities=share / 100, paths=_widget(at.slider, "Paths (%)").value / 100
+        )
+    dot = _dot(at)
+    assert dot.startswith("digraph") and "rankdir=LR" in dot
+    for activity in expected.activities:
+        assert dot_quote(f"{activity}\n{expected.activities[activity]:,}") in dot
+    assert len(_nodes(dot)) == len(expected.activities) == 10
+
+    _widget(at.slider, "Activities (%)").set_value(30)
+    at.run()
+    assert not at.exception
+    smaller = _nodes(_dot(at))
+    assert len(smaller) == 3
+
+    at.radio(key="map-mode").set_value("Performance").run()
+    assert not at.exception
+    assert re.search(r'label="[\d.]+ (d|h|min)"', _dot(at))
+
+
+def test_dot_labels_are_escaped() -> None:
+    from mining.analysis.dfg import DFG, Edge
+
+    nasty = 'say "hi"\\n\nnext'
+    graph = DFG(
+        edges=(Edge(nasty, "B", 2, 2, 60.0, 60.0, 60.0),),
+        start={nasty: 2},
+        end={"B": 2},
+        activities={nasty: 2, "B": 2},
+        cases=2,
+        events=4,
+    )
+    dot = dfg_dot(graph)
+    assert dot_quote(nasty) == '"say \\"hi\\"\\\\n\\nnext"'
+    assert 'label="say \\"hi\\"\\\\n\\nnext\\n2"' in dot
+    assert "\nnext" not in dot  # the raw newline never reaches the DOT source
+
+
+def test_variants_table_matches_the_library(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        expected = variants(store, log_id)
+    at = _run("variants")
+    table = at.dataframe[0].value
+    assert len(table) == expected.total_variants == 62
+    top = expected.variants[0]
+    assert table["cases"].iloc[0] == top.cases == 959
+    assert table["sequence"].iloc[0] == " → ".join(top.activities)
+    # Drill-down: the first variant's cases, then the first case's events.
+    cases = at.dataframe[1].value
+    assert len(cases) == min(top.cases, 200)
+    events = at.dataframe[2].value
+    assert list(events["activity"]) == list(top.activities)
+
+    at.selectbox(key="variants-variant").set_value(2).run()
+    assert not at.exception
+    assert list(at.dataframe[2].value["activity"]) == list(expected.variants[1].activities)
+
+
+def test_bottlenecks_load_heatmap_and_waiting_table(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        load = load_heatmap(store, log_id)
+        times = activity_times(store, log_id)
+    at = _run("bottlenecks")
+    charts = {json.loads(c.proto.spec)["encoding"]["y"].get("title"): c for c in at.get("vega_lite_chart")}
+    spec, frame = _chart_data(charts["Activity"])
+    assert spec["mark"]["type"] == "rect"
+    assert frame["column"].nunique() == len(load.columns) == 168
+    assert set(frame["row"]) == set(load.rows)
+    waiting = at.dataframe[0].value
+    assert set(waiting["activity"]) == {a.activity for a in times.activities}
+    assert len(waiting) == 10
+    assert at.dataframe[3].value["count"].iloc[0] > 0  # ping-pong pairs
+
+
+def test_top_one_variant_filter_keeps_only_its_cases(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        top = variants(store, log_id, top=1).variants[0]
+        full = dfg(store, log_id)
+    at = _run("overview")
+    at.sidebar.radio[0].set_value("top k").run()
+    _widget(at.sidebar.slider, "Top variants").set_value(1).run()
+    assert not at.exception
+    shown = _metrics(at)
+    assert shown["Cases"] == f"{top.cases:,}"
+    assert shown["Variants"] == "1"
+    assert any("top 1 variants" in c for c in _chips(at))
+    assert full.cases == 2400
+
+
+def test_removing_an_activity_projects_it_away_on_every_measure(workspace: Path, log_id: int) -> None:
+    at = _run("process_map")
+    at.sidebar.multiselect[0].set_value(["Send acknowledgement"]).run()
+    assert not at.exception
+    dot = _dot(at)
+    assert "Send acknowledgement" not in dot
+    assert len(_nodes(dot)) == 9
+    assert any("without: Send acknowledgement" in c for c in _chips(at))
+
+
+def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int) -> None:
+    import datetime as dt
+
+    from mining.analysis.durations import case_durations
+    from mining.analysis.filters import Filter
+
+    start = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+    with Store(workspace, read_only=True) as store:
+        expected = case_durations(store, log_id, Filter(start=start, window="started")).count
+    at = _run("overview")
+    _widget(at.sidebar.selectbox, "Cases that").set_value("started").run()
+    _widget(at.sidebar.date_input, "From").set_value(start.date()).run()
+    assert not at.exception
+    assert 0 < expected < 2400
+    assert _metrics(at)["Cases"] == f"{expected:,}"
+    assert any("started 2025-07-01" in c for c in _chips(at)), _chips(at)
