@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,9 @@ import pm4py
 path, runs, case, act, ts = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, dtype={case: str}, keep_default_na=False)
 df[ts] = pd.to_datetime(df[ts], utc=True, format="ISO8601")
+# pm4py would take a column named start_timestamp as interval starts; mining's
+# case durations run from first to last completion, so compare like with like.
+df = df.drop(columns=[c for c in ("start_timestamp",) if c in df.columns])
 df = pm4py.format_dataframe(df, case_id=case, activity_key=act, timestamp_key=ts)
 calls = {
     "dfg+perf": lambda: (pm4py.discover_dfg(df), pm4py.discover_performance_dfg(df)),
@@ -107,11 +111,15 @@ def source(key: str) -> tuple[Path, tuple[str, str, str]]:
 
 def workspace(key: str, path: Path) -> Path:
     ws = OUT / f"ws_{key}.duckdb"
-    if not ws.exists():
+    done = OUT / f"ws_{key}.done"  # written only after a complete ingest
+    if not done.exists():
+        for stale in OUT.glob(f"ws_{key}.duckdb*"):
+            stale.unlink() if stale.is_file() else shutil.rmtree(stale)
         print(f"ingesting {path.name} into {ws.name} ...", flush=True)
         code = ("from mining.store import Store; from mining.ingest import ingest_file; import sys\n"
                 "with Store(sys.argv[1], memory_limit='2GB') as s: ingest_file(s, sys.argv[2]); s.execute('CHECKPOINT')")
         subprocess.run([sys.executable, "-c", code, str(ws), str(path)], check=True, env=_env())
+        done.write_text("ok\n")
     return ws
 
 

@@ -7,9 +7,10 @@ deferred into the commands so ``mining --help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -47,11 +48,40 @@ def emit_json(data: Any) -> None:
     "--workspace", "-w", envvar="MINING_WORKSPACE", default="mining.duckdb", show_default=True,
     type=click.Path(dir_okay=False), help="The DuckDB workspace file (or set MINING_WORKSPACE).",
 )
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), envvar="MINING_ENGINE", default="duckdb",
+              show_default=True, help="Where the analysis commands run: the workspace, or Spark over --parquet.")
+@click.option("--parquet", "parquet", multiple=True, envvar="MINING_PARQUET", metavar="DIR",
+              help="With --engine spark: a folder written by `mining export` (local, s3a://, hdfs://, ...).")
+@click.option("--spark-master", envvar="MINING_SPARK_MASTER", metavar="URL",
+              help="With --engine spark: the cluster's master URL (default local[2]).")
+@click.option("--spark-remote", envvar="MINING_SPARK_REMOTE", metavar="URL",
+              help="With --engine spark: a Spark Connect URL (sc://host:15002) instead of a master.")
 @click.version_option(package_name="mining")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str) -> None:
+def cli(ctx: click.Context, workspace: str, engine: str, parquet: tuple[str, ...], spark_master: str | None,
+        spark_remote: str | None) -> None:
     """Process mining over a DuckDB workspace: load exports, then analyse them."""
-    ctx.obj = {"workspace": workspace}
+    ctx.obj = {"workspace": workspace, "engine": engine, "parquet": parquet,
+               "spark_master": spark_master, "spark_remote": spark_remote}
+
+
+@contextlib.contextmanager
+def open_reader(ctx: click.Context) -> Iterator[Any]:
+    """The store the analysis commands read: the workspace (read-only) or Spark over Parquet."""
+    obj = ctx.find_root().obj
+    if obj["engine"] == "duckdb":
+        from mining.store import Store
+
+        with Store(obj["workspace"], read_only=True) as store:
+            yield store
+        return
+    from mining.errors import StoreError
+    from mining.spark import SparkStore, session_for
+
+    if not obj["parquet"]:
+        msg = "--engine spark needs --parquet DIR (a folder written by `mining export LOG --parquet DIR`)"
+        raise StoreError(msg)
+    yield SparkStore(session_for(master=obj["spark_master"], remote=obj["spark_remote"]), obj["parquet"])
 
 
 def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -55,6 +55,7 @@ __all__ = [
     "SparkStore",
     "UnsupportedConstruct",
     "local_session",
+    "session_for",
     "spark_args",
     "to_spark_sql",
 ]
@@ -109,6 +110,19 @@ def local_session(
     # getOrCreate may hand back a running session: set the runtime settings that matter again.
     session.conf.set("spark.sql.session.timeZone", "UTC")
     session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def session_for(*, master: str | None = None, remote: str | None = None) -> SparkSession:
+    """The session the CLI uses: Spark Connect at ``remote``, a cluster ``master``, else ``local[2]``."""
+    if master is None and remote is None:
+        return local_session()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("mining")
+    builder = builder.remote(remote) if remote else builder.master(master)
+    session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    session.conf.set("spark.sql.session.timeZone", "UTC")
     return session
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly
+from mining.cli import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.analysis.calendar import Calendar
@@ -63,14 +63,13 @@ def bottlenecks_cmd(ctx: click.Context, log: str, period: str, business_hours: s
     from mining.analysis.performance import activity_times
     from mining.analysis.rework import rework
     from mining.catalog import log_id
-    from mining.store import Store
 
     calendar: Calendar | None = None
     if business_hours or country:
         start, end = parse_hours(business_hours or "9-17")
         calendar = Calendar(timezone=timezone, start_hour=start, end_hour=end,
                             country=country.upper() if country else None, subdivision=subdivision)
-    with Store(ctx.obj["workspace"], read_only=True) as store:
+    with open_reader(ctx) as store:
         lid = log_id(store, log)
         clk = clock(store, lid, calendar, timezone=timezone)
         times = activity_times(store, lid, calendar=clk.calendar)

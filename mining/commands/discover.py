@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly
+from mining.cli import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.models.discover import DiscoveredModel
@@ -48,7 +48,6 @@ def discover_cmd(ctx: click.Context, log: str, algorithm: str, noise: float, dep
     from mining.catalog import log_id
     from mining.errors import ModelError
     from mining.models.discover import discover, write_model
-    from mining.store import Store
 
     if output and Path(output).suffix.lower() not in {".bpmn", ".pnml"}:
         msg = f"--output {output!r}: the file must end in .bpmn or .pnml"
@@ -57,7 +56,7 @@ def discover_cmd(ctx: click.Context, log: str, algorithm: str, noise: float, dep
         msg = "--noise applies to the inductive miner"
         raise ModelError(msg, hint="use --dependency-threshold with --algorithm heuristics")
     flt = Filter(variant_top_k=top_variants) if top_variants else None
-    with Store(ctx.obj["workspace"], read_only=True) as store:
+    with open_reader(ctx) as store:
         model = discover(store, log_id(store, log), flt, algorithm=algorithm, noise=noise,
                          dependency_threshold=dependency_threshold)
     written = str(write_model(model, output)) if output else None

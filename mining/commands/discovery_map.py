@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly
+from mining.cli import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.analysis.dfg import DFG
@@ -86,10 +86,9 @@ def dfg_cmd(ctx: click.Context, log: str, as_json: bool, activities: float | Non
     from mining.analysis.dfg import dfg
     from mining.analysis.simplify import simplified_dfg
     from mining.catalog import log_id
-    from mining.store import Store
 
     flt = _build_filter(kw)
-    with Store(ctx.obj["workspace"], read_only=True) as store:
+    with open_reader(ctx) as store:
         lid = log_id(store, log)
         if activities is None and paths is None:
             graph = dfg(store, lid, flt)
@@ -115,10 +114,9 @@ def variants_cmd(ctx: click.Context, log: str, top: int | None, as_json: bool, *
     """Variants (distinct activity sequences), most frequent first, with shares of cases."""
     from mining.analysis.variants import variants
     from mining.catalog import log_id
-    from mining.store import Store
 
     flt = _build_filter(kw)
-    with Store(ctx.obj["workspace"], read_only=True) as store:
+    with open_reader(ctx) as store:
         table = variants(store, log_id(store, log), flt, top=top)
     if as_json:
         emit_json(table)
