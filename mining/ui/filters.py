@@ -11,6 +11,7 @@ are shown as plain-text chips (``Filter.chips()``, markdown-escaped).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -131,3 +132,12 @@ def filter_bar(log: LogInfo) -> Filter:
     else:
         st.caption("No filters: every case is kept.")
     return flt
+
+
+def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
+    """An Explore page: its title, the sidebar (log and filter bar), then ``body`` under the error display."""
+    st.title(title)
+    with state.reporting_errors():
+        chosen = explore_log()
+        if chosen is not None:
+            body(*chosen)

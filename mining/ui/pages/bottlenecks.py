@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mining.analysis.filters import Filter
+from mining.schema import LogInfo
 from mining.ui import charts, state
-from mining.ui.filters import explore_log
+from mining.ui.filters import explore_page
 
 __all__ = ["render"]
 
@@ -15,16 +17,10 @@ def _h(seconds: float | None) -> float | None:
 
 
 def render() -> None:
-    st.title("Bottlenecks")
-    with state.reporting_errors():
-        _render()
+    explore_page("Bottlenecks", _render)
 
 
-def _render() -> None:
-    chosen = explore_log()
-    if chosen is None:
-        return
-    log, flt = chosen
+def _render(log: LogInfo, flt: Filter) -> None:
     times = state.activity_times_of(log, flt)
     if not times.activities:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mining.analysis.filters import Filter
+from mining.schema import LogInfo
 from mining.ui import charts, state
-from mining.ui.filters import explore_log
+from mining.ui.filters import explore_page
 from mining.ui.pages import _span, _when, quality_table
 
 __all__ = ["render"]
@@ -16,16 +18,10 @@ def _days(seconds: float | None) -> str:
 
 
 def render() -> None:
-    st.title("Overview")
-    with state.reporting_errors():
-        _render()
+    explore_page("Overview", _render)
 
 
-def _render() -> None:
-    chosen = explore_log()
-    if chosen is None:
-        return
-    log, flt = chosen
+def _render(log: LogInfo, flt: Filter) -> None:
     graph = state.dfg_of(log, flt)
     table = state.variants_of(log, flt, top=1)
     durations = state.case_durations_of(log, flt)

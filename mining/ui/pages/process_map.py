@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mining.analysis.filters import Filter
+from mining.schema import LogInfo
 from mining.ui import charts, state
-from mining.ui.filters import explore_log
+from mining.ui.filters import explore_page
 
 __all__ = ["render"]
 
@@ -17,16 +19,10 @@ _READABLE = 20  # activities shown by default on a large log
 
 
 def render() -> None:
-    st.title("Process map")
-    with state.reporting_errors():
-        _render()
+    explore_page("Process map", _render)
 
 
-def _render() -> None:
-    chosen = explore_log()
-    if chosen is None:
-        return
-    log, flt = chosen
+def _render(log: LogInfo, flt: Filter) -> None:
     full = state.dfg_of(log, flt)
     n = len(full.activities)
     if n == 0:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mining.analysis.filters import Filter
+from mining.schema import LogInfo
 from mining.ui import charts, state
-from mining.ui.filters import explore_log
+from mining.ui.filters import explore_page
 
 __all__ = ["render"]
 
@@ -16,16 +18,10 @@ _CASES = 200  # cases listed per variant
 
 
 def render() -> None:
-    st.title("Variants")
-    with state.reporting_errors():
-        _render()
+    explore_page("Variants", _render)
 
 
-def _render() -> None:
-    chosen = explore_log()
-    if chosen is None:
-        return
-    log, flt = chosen
+def _render(log: LogInfo, flt: Filter) -> None:
     table = state.variants_of(log, flt, top=_TABLE)
     if not table.variants:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
