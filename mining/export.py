@@ -78,11 +78,7 @@ def export_parquet(store: Store, log_id: int, folder: str | os.PathLike[str]) ->
                               _join(target, f"{table}.parquet"))
     # attrs_<id> has no log_id column: the table itself belongs to the log.
     attrs = f"attrs_{log_id}"
-    if store.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [attrs]):
-        counts[attrs] = _copy(store, f"SELECT * FROM {attrs} ORDER BY row_no", [], _join(target, f"{attrs}.parquet"))
-    else:  # a log written before attribute tables existed: an empty one keeps readers simple
-        counts[attrs] = _copy(store, "SELECT CAST(NULL AS BIGINT) AS row_no WHERE false", [],
-                              _join(target, f"{attrs}.parquet"))
+    counts[attrs] = _copy(store, f"SELECT * FROM {attrs} ORDER BY row_no", [], _join(target, f"{attrs}.parquet"))
     return ParquetExport(target, log_id, counts)
 
 

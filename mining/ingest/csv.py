@@ -67,11 +67,15 @@ def prepare_csv(
     if not head.strip():
         msg = f"{display_name} is empty"
         raise EmptyLog(msg, hint="export the data again; the file has no header and no rows")
-    source_encoding = encoding or _detect_encoding(path, head, display_name)
+    source_encoding, control = encoding, None
+    if source_encoding is None:
+        source_encoding, control = _detect_encoding(path, head, display_name)
     utf8_path = path
     if source_encoding not in {"utf-8", "utf-8-sig"}:
         utf8_path = _transcode(path, workdir, source_encoding, display_name)
-    control = _has_control_bytes(utf8_path)
+        control = None
+    if control is None:
+        control = _has_control_bytes(utf8_path)
     with utf8_path.open("rb") as fh:
         text = fh.read(_SNIFF_BYTES).decode("utf-8-sig", errors="replace")
     lines = text.splitlines(keepends=True)
@@ -180,12 +184,14 @@ def _number_rows(store: Store, table: str, rejects: list[Reject]) -> int:
     return int(store.scalar(f"SELECT count(*) FROM {table}"))
 
 
-def _detect_encoding(path: Path, head: bytes, display_name: str) -> str:
+def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, bool | None]:
+    """The file's encoding, and whether it holds control bytes when that came for free."""
     for bom, name in _BOMS:
         if head.startswith(bom):
-            return name
-    if _is_utf8(path):
-        return "utf-8"
+            return name, None
+    utf8, control = _scan_utf8(path)
+    if utf8:
+        return "utf-8", control
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
@@ -195,33 +201,40 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> str:
     enc = best.encoding
     # charset-normalizer reports cp1252 text as latin-1 cousins; cp1252 is what
     # Windows Excel writes and is a superset for the printable range.
-    return "cp1252" if enc in {"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"} else enc
+    return ("cp1252" if enc in {"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"} else enc), None
 
 
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
+def _has_control(chunk: bytes) -> bool:
+    # In UTF-8 these bytes never occur inside a multi-byte character, so a byte
+    # scan settles for the whole file whether any row needs the (much slower)
+    # per-row check.  translate() runs at memory speed; a regex does not.
+    return len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+
+
 def _has_control_bytes(path: Path) -> bool:
-    # In UTF-8 these bytes never occur inside a multi-byte character, so one
-    # byte scan settles for the whole file whether any row needs the (much
-    # slower) per-row check.  translate() runs at memory speed; a regex does not.
     with path.open("rb") as fh:
-        return any(len(c.translate(None, _CONTROL_BYTES)) != len(c) for c in iter(lambda: fh.read(_CHUNK), b""))
+        return any(_has_control(c) for c in iter(lambda: fh.read(_CHUNK), b""))
 
 
-def _is_utf8(path: Path) -> bool:
+def _scan_utf8(path: Path) -> tuple[bool, bool]:
+    """One pass: is the whole file valid UTF-8, and does it hold control bytes."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    control = False
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
+            control = control or _has_control(chunk)
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
-                return False
+                return False, control
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return False, control
+    return True, control
 
 
 def _transcode(path: Path, workdir: Path, encoding: str, display_name: str) -> Path:

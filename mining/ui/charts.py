@@ -166,20 +166,15 @@ def dfg_dot(graph: DFG, *, performance: bool = False) -> str:
             f"  {ids[e.source]} -> {ids[e.target]} "
             f'[label={dot_quote(label)}, penwidth={width:.2f}, color="{colour}"];'
         )
-    start_top = max(graph.start.values(), default=1)
-    for name, n in graph.start.items():
-        if name in ids:
-            lines.append(
-                f'  __start -> {ids[name]} [label="{n:,}", style=dashed, penwidth={1 + 3 * n / start_top:.2f}, '
-                f'color="{PALETTE[2]}"];'
-            )
-    end_top = max(graph.end.values(), default=1)
-    for name, n in graph.end.items():
-        if name in ids:
-            lines.append(
-                f'  {ids[name]} -> __end [label="{n:,}", style=dashed, penwidth={1 + 3 * n / end_top:.2f}, '
-                f'color="{PALETTE[2]}"];'
-            )
+    # Dashed edges from the start node and into the end node, width by count.
+    for counts, edge in ((graph.start, "__start -> {}"), (graph.end, "{} -> __end")):
+        top = max(counts.values(), default=1)
+        for name, n in counts.items():
+            if name in ids:
+                lines.append(
+                    f'  {edge.format(ids[name])} [label="{n:,}", style=dashed, '
+                    f'penwidth={1 + 3 * n / top:.2f}, color="{PALETTE[2]}"];'
+                )
     lines.append("}")
     return "\n".join(lines)
 
