@@ -123,7 +123,7 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
     from mining.errors import TooManyRejects
     from mining.ingest import IngestOptions, ingest_file
     from mining.report import ingest_text
-    from mining.store import Store
+    from mining.store import writing
 
     roles: dict[str, str | None] = {}
     for role in ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"):
@@ -134,7 +134,7 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
     as_json = kw.pop("as_json")
     memory_limit = kw.pop("memory_limit")
     options = IngestOptions(roles=roles, **kw)
-    with Store(ctx.obj["workspace"], memory_limit=memory_limit) as store:
+    with writing(ctx.obj["workspace"], memory_limit=memory_limit) as store:
         try:
             summary = ingest_file(store, path, options)
         except TooManyRejects as exc:

@@ -13,7 +13,9 @@ never picks up the machine's local time.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ import duckdb
 
 from mining.errors import MigrationError, StoreError, WorkspaceBusy
 
-__all__ = ["DEFAULT_WORKSPACE", "MIGRATIONS", "Result", "Store", "quote_ident", "workspace_path"]
+__all__ = ["DEFAULT_WORKSPACE", "MIGRATIONS", "Result", "Store", "quote_ident", "workspace_path", "writing"]
 
 DEFAULT_WORKSPACE = "mining.duckdb"
 
@@ -277,6 +279,95 @@ class Store:
         if unknown:
             msg = f"workspace {self.path} was written by a newer version of mining (migrations {unknown})"
             raise MigrationError(msg, hint="upgrade mining, or choose another --workspace")
+
+
+@contextlib.contextmanager
+def writing(
+    path: str | os.PathLike[str],
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    busy_timeout: float = 600.0,
+) -> Iterator[Store]:
+    """Open the workspace to write, without ever making a reader wait.
+
+    DuckDB lets one process hold a file read-write, and while it does no other
+    process can open it, not even read-only.  An ingest of millions of rows
+    would stop the app and a cron ``mining monitor`` for its whole duration.
+    So a writer works on a private copy beside the workspace and, once
+    everything is checkpointed, renames the copy over it in one atomic step:
+    readers that opened the old file finish on it, the next ones see the new
+    one, and none is ever refused.  A crash leaves the workspace as it was
+    (the copy is discarded by the next writer).  Writers queue on a lock file,
+    waiting at most ``busy_timeout`` seconds.
+
+    The price is one file copy per write, about a second per 300 MB.
+    """
+    if str(path) == ":memory:":
+        with Store(path, memory_limit=memory_limit, threads=threads) as store:
+            yield store
+        return
+    target = Path(path)
+    with _writer_lock(target, busy_timeout):
+        for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+            stale.unlink(missing_ok=True)
+        scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        if target.exists():
+            _fold_wal(target)
+            shutil.copyfile(target, scratch)
+        try:
+            store = Store(scratch, memory_limit=memory_limit, threads=threads)
+            try:
+                yield store
+                store.execute("CHECKPOINT")
+            finally:
+                store.close()
+            _fsync(scratch)
+            os.replace(scratch, target)
+            _fsync(target.parent)
+        finally:
+            scratch.unlink(missing_ok=True)
+            scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _writer_lock(target: Path, timeout: float) -> Iterator[None]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.with_name(target.name + ".lock")
+    # flock, not a PID file: the kernel releases it when a writer dies, even by SIGKILL.
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    msg = f"workspace {target} is busy: another mining process is writing to it"
+                    raise WorkspaceBusy(msg, hint="retry when the other ingest has finished") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _fold_wal(target: Path) -> None:
+    """A workspace last written in place (older versions) may end in a WAL: fold it in first."""
+    if target.with_name(target.name + ".wal").exists():
+        with Store(target) as store:
+            store.execute("CHECKPOINT")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _connect(path: str, *, read_only: bool, busy_timeout: float) -> duckdb.DuckDBPyConnection:

@@ -2,12 +2,11 @@
 
 Pages call these functions, never DuckDB or SQL.  Three rules shape them:
 
-* **Short-lived connections.**  Every call opens the workspace for as long as
-  it needs it (``Store(path, read_only=True)`` to read, ``Store(path)`` only to
-  ingest) and closes it, so a ``mining ingest`` from the command line can
-  write between reruns.  DuckDB also refuses a read-only and a read-write
-  connection to one file inside one process, so :data:`_LOCK` lets reads
-  share the workspace and gives an ingest the workspace to itself.
+* **Short-lived connections, and writers that never block readers.**  Every
+  call opens the workspace read-only for as long as it needs it and closes
+  it.  An ingest (from this app or a scheduled ``mining ingest``) goes through
+  :func:`mining.store.writing`, which writes a copy and swaps it in
+  atomically, so pages keep answering while it runs.
 * **Cache keys that cannot go stale or leak.**  ``st.cache_data`` is shared by
   every session of the server.  Each cached function therefore takes the
   workspace's resolved path *and* its version (mtime and size of the DuckDB
@@ -27,7 +26,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -47,10 +45,10 @@ from mining.analysis import simplify as _simplify_mod
 from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.filters import Filter
-from mining.errors import MiningError, WorkspaceBusy
+from mining.errors import MiningError
 from mining.ingest import IngestOptions, ingest_file
 from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject
-from mining.store import Store
+from mining.store import Store, writing
 from mining.store import workspace_path as _workspace_from_env
 
 if TYPE_CHECKING:
@@ -90,8 +88,6 @@ __all__ = [
 #: The log a new user sees at once: ingested when the workspace holds no logs.
 SAMPLE_LOG = Path(mining.__file__).resolve().parent.parent / "sample_logs" / "service_desk.csv"
 
-_READ_WAIT_S = 10.0  # how long a page waits for another session's ingest
-_WRITE_WAIT_S = 30.0  # how long an ingest waits for readers and other ingests
 _CHUNK = 1 << 20
 _HEADER_MAX_BYTES = 256 << 20  # larger CSVs get text inputs instead of a header preview
 _CURRENT_LOG = "mining.current_log"
@@ -112,61 +108,22 @@ def workspace_version(path: Path) -> tuple[int, ...]:
         try:
             stat = p.stat()
         except FileNotFoundError:
-            out += [0, 0]
+            out += [0, 0, 0]
         else:
-            out += [stat.st_mtime_ns, stat.st_size]
+            # The inode changes when a writer swaps its copy in (mining.store.writing).
+            out += [stat.st_ino, stat.st_mtime_ns, stat.st_size]
     return tuple(out)
-
-
-class _WorkspaceLock:
-    """Readers share the workspace; an ingest has it alone (within this process)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writing = False
-
-    @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            if not self._cond.wait_for(lambda: not self._writing, _READ_WAIT_S):
-                msg = "the workspace is busy: an upload is being ingested"
-                raise WorkspaceBusy(msg, hint="reload the page when the ingest has finished")
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._cond:
-            if not self._cond.wait_for(lambda: not self._writing and self._readers == 0, _WRITE_WAIT_S):
-                msg = "the workspace is busy: another ingest is running"
-                raise WorkspaceBusy(msg, hint="retry when it has finished")
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
-
-
-_LOCK = _WorkspaceLock()
 
 
 @contextlib.contextmanager
 def _reading(workspace: str) -> Iterator[Store]:
-    with _LOCK.shared(), Store(workspace, read_only=True, busy_timeout=5.0) as store:
+    with Store(workspace, read_only=True, busy_timeout=5.0) as store:
         yield store
 
 
 @contextlib.contextmanager
 def _writing(workspace: Path) -> Iterator[Store]:
-    with _LOCK.exclusive(), Store(workspace) as store:
+    with writing(workspace) as store:
         yield store
 
 
