@@ -1,0 +1,177 @@
+"""The workbench in a real browser: headless Chromium drives a running ``streamlit run app.py``.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``$MINING_CHROMIUM``): no
+browser can be downloaded here, so Playwright is pointed at it.  Screenshots
+of every page land in ``test-artifacts/`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED_LOGS
+
+pytestmark = pytest.mark.browser
+
+playwright = pytest.importorskip("playwright.sync_api", reason="browser tests need: pip install playwright")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
+PAGES = {  # url path -> the page's title
+    "logs": "Logs",
+    "upload": "Upload",
+    "overview": "Overview",
+    "process-map": "Process map",
+    "variants": "Variants",
+    "bottlenecks": "Bottlenecks",
+}
+WAIT_MS = 90_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workspace = tmp_path_factory.mktemp("browser") / "workspace.duckdb"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the app did not start: {proc.stdout.read() if proc.stdout else ''}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    pg.goto(server)
+    pg.get_by_role("heading", name="Logs").wait_for()
+    yield pg
+    context.close()
+
+
+def _open(page, title: str) -> None:
+    """Navigate as a user does, by the sidebar, so the session (and its chosen log) is kept."""
+    page.locator("[data-testid=stSidebarNav]").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).wait_for()
+    _settled(page)
+
+
+def _settled(page) -> None:
+    # Streamlit shows a status widget while a script runs; wait until it is gone.
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')")
+
+
+def _shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _no_errors(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stAlertContentError]").count() == 0, \
+        page.locator("[data-testid=stAlertContentError]").all_inner_texts()
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True)).first
+    return box.locator("[data-testid=stMetricValue]").inner_text()
+
+
+def _map_size(page) -> tuple[int, int]:
+    page.locator("svg g.node").first.wait_for()
+    return page.locator("svg g.node").count(), page.locator("svg g.edge").count()
+
+
+def test_every_page_renders_on_the_sample_log_and_is_screenshotted(page) -> None:
+    # The first launch loaded the bundled sample: 2,400 service-desk tickets.
+    assert _metric(page, "Cases") == "2,400"
+    for title in PAGES.values():
+        _open(page, title)
+        _no_errors(page)
+        shot = _shot(page, f"sample-{title.lower().replace(' ', '-')}")
+        assert shot.stat().st_size > 10_000
+    _open(page, "Overview")
+    assert _metric(page, "Cases") == "2,400"
+    _open(page, "Process map")
+    # 10 activities plus the start and end markers.
+    assert _map_size(page)[0] == 12
+
+
+def test_upload_a_real_log_then_a_slider_simplifies_its_map(page) -> None:
+    helpdesk = SHARED_LOGS / "helpdesk.xes.gz"
+    _open(page, "Upload")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(helpdesk))
+    page.get_by_role("button", name="Ingest").wait_for()
+    _settled(page)
+    _shot(page, "upload-preview")
+    page.get_by_role("button", name="Ingest").click()
+    page.locator("[data-testid=stAlertContentSuccess]").first.wait_for()
+    _settled(page)
+    _no_errors(page)
+    assert "helpdesk" in page.locator("[data-testid=stAlertContentSuccess]").first.inner_text()
+    assert _metric(page, "Cases") == "4,580"
+    _shot(page, "upload-done")
+
+    _open(page, "Process map")
+    nodes, edges = _map_size(page)
+    assert nodes == 16  # helpdesk's 14 activities plus start and end
+    caption = page.get_by_text("activities and", exact=False).first.inner_text()
+    assert caption.startswith("14 of 14 activities")
+
+    thumb = page.locator("[data-testid=stSlider]").first.locator("input[type=range]")
+    thumb.focus()
+    page.keyboard.press("Home")  # 1 % of the activities: the most frequent one
+    page.get_by_text("1 of 14 activities", exact=False).first.wait_for()
+    _settled(page)
+    small_nodes, small_edges = _map_size(page)
+    assert small_nodes == 3
+    assert small_edges < edges
+    _shot(page, "helpdesk-map-simplified")
