@@ -1,0 +1,1 @@
+"""Monitoring: KPIs per period, before/after a change, control charts, alerts."""

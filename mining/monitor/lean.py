@@ -1,0 +1,404 @@
+"""The Lean view: a value-stream strip of the main variant, and waste in hours and money.
+
+Built on the activity instances of :mod:`mining.analysis.performance` (its
+waiting/processing split, business calendar and filter) and the variants of
+:mod:`mining.analysis.variants`.
+
+**The strip.**  Along the main (most frequent) variant of the kept cases, per
+step (position in the sequence): the median processing time and the median
+waiting time before it, over that variant's cases.  Its **process cycle
+efficiency** is the processing time of those cases over their lead time
+(first start to last completion), both summed over the cases.  Without start
+timestamps processing time is unknown: it is ``None``, never 0.
+
+**Waste**, over all kept cases, in hours (business hours under a calendar).
+Every second of waiting is counted in one category only, first match wins:
+
+* **rework**: the time of repeated activity instances, i.e. every execution of
+  an activity beyond its first in the case: the waiting before it plus its
+  processing (without start timestamps: the time since the previous
+  completion).  Work *between* repeats (B in A-B-A) is not counted, so this
+  is a lower bound on what loops cost;
+* **hand-offs**: waiting before an instance whose resource differs from the
+  previous instance's resource (both known);
+* **waiting**: all other waiting between activities.  Without start
+  timestamps it is all of the time between consecutive completions, so it
+  includes processing and is an upper bound;
+* **deviations** (only when ``deviating_cases`` is given): the lead time of
+  each deviating case beyond the median lead time of the other kept cases,
+  summed.  It overlaps the three above: a deviating case's extra time is also
+  waiting, hand-offs or rework.
+
+**Money.**  With ``cost_per_hour`` each hour is priced: one rate for all, or
+a rate per resource (key ``"*"`` for everyone not listed; a resource without
+a rate is an error).  Waiting, hand-offs and rework are charged at the rate
+of the resource of the instance they belong to (the one the work waited for);
+a deviating case's extra time at that case's time-weighted average rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mining.analysis.calendar import Calendar, Clock, clock
+from mining.analysis.filters import Filter
+from mining.analysis.performance import instances_sql, timed_sql
+from mining.analysis.variants import projected_variants, variants
+from mining.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["DEFAULT_RATE_KEY", "TOP_CASES", "LeanStep", "LeanView", "Waste", "lean_view"]
+
+#: Key of a per-resource rate mapping that prices every resource not listed.
+DEFAULT_RATE_KEY = "*"
+#: Case ids listed per waste, most waste first, for drill-down.
+TOP_CASES = 10
+HOUR = 3600.0
+
+# Steps of the main variant: position in completion order, the activity most
+# cases have there, medians; plus per-case processing and lead totals.
+_STEPS_SQL = """
+WITH d AS (
+    SELECT t.*, row_number() OVER (PARTITION BY case_no ORDER BY en, row_no) AS pos FROM ({timed}) t
+), s AS (
+    SELECT pos, mode(activity) AS activity, count(*) AS n, median(proc) AS proc, median(wait) AS wait
+    FROM d GROUP BY pos
+), c AS (
+    SELECT count(*) AS cases, sum(proc) AS proc_total, sum(lead) AS lead_total, median(lead) AS lead_median
+    FROM (SELECT sum(proc) AS proc, max(b_en) - min(coalesce(b_st, b_en)) AS lead FROM d GROUP BY case_no) x
+)
+SELECT s.*, c.* FROM s CROSS JOIN c ORDER BY pos
+"""
+
+# Waste per instance (disjoint: rework, else hand-off, else waiting), per case,
+# then totals, cases with waste and the top cases of each kind.
+_WASTE_SQL = """
+WITH d AS (
+    SELECT t.*, row_number() OVER (PARTITION BY case_no, activity ORDER BY en, row_no) AS occ, {rate} AS rate
+    FROM ({timed}) t
+), k AS (
+    SELECT case_no, resource, rate, b_st, b_en, coalesce(wait, 0) + coalesce(proc, 0) AS spent,
+           CASE WHEN occ > 1 THEN coalesce(wait, 0) + coalesce(proc, 0) ELSE 0 END AS rework,
+           CASE WHEN occ = 1 AND prev_resource <> resource THEN coalesce(wait, 0) ELSE 0 END AS handoff,
+           CASE WHEN occ = 1 AND NOT coalesce(prev_resource <> resource, false)
+                THEN coalesce(wait, 0) ELSE 0 END AS waiting
+    FROM d
+), c AS (
+    SELECT case_no, max(b_en) - min(coalesce(b_st, b_en)) AS lead,
+           sum(waiting) AS waiting, sum(waiting * rate) AS waiting_cost,
+           sum(handoff) AS handoff, sum(handoff * rate) AS handoff_cost,
+           sum(rework) AS rework, sum(rework * rate) AS rework_cost,
+           sum(spent * rate) / nullif(sum(spent), 0) AS case_rate
+    FROM k GROUP BY case_no
+), cc AS (
+    SELECT c.*, cs.case_id, cs.case_id IN (SELECT unnest($lean_dev)) AS dev
+    FROM c JOIN cases cs ON cs.log_id = $f_log AND cs.case_no = c.case_no
+), m AS (SELECT median(lead) AS med, count(*) AS others FROM cc WHERE NOT dev
+), x AS (
+    SELECT cc.*, CASE WHEN dev AND lead > m.med THEN lead - m.med ELSE 0 END AS deviation
+    FROM cc CROSS JOIN m
+)
+SELECT count(*) AS cases, coalesce(sum(lead), 0) AS lead,
+       any_value(m.med) AS dev_median, any_value(m.others) AS dev_others,
+       count(*) FILTER (WHERE dev) AS dev_cases,
+       {totals},
+       (SELECT list(DISTINCT coalesce(resource, '(no resource)')) FROM k WHERE rate IS NULL) AS unpriced
+FROM x CROSS JOIN m
+"""
+
+_KINDS = ("waiting", "handoff", "rework", "deviation")
+_WASTE_NAMES = {"waiting": "waiting", "handoff": "hand-offs", "rework": "rework", "deviation": "deviations"}
+
+
+@dataclass(frozen=True)
+class LeanStep:
+    """One step of the main variant: medians in seconds (business seconds under a calendar).
+
+    ``processing_median`` is ``None`` without start timestamps;
+    ``waiting_median`` is ``None`` for the first step (nothing to wait for).
+    """
+
+    position: int  # 1-based
+    activity: str
+    cases: int
+    processing_median: float | None
+    waiting_median: float | None
+
+
+@dataclass(frozen=True)
+class Waste:
+    """One kind of waste: hours, their cost, the cases that carry it and how it was computed.
+
+    ``kind`` is ``waiting``, ``hand-offs``, ``rework`` or ``deviations``.
+    ``hours`` is ``None`` when it cannot be computed (deviations with no other
+    case to compare with); ``cost`` is ``None`` without rates.  ``top_cases``
+    lists up to ten case ids with the most of it, most first.
+    """
+
+    kind: str
+    hours: float | None
+    cost: float | None
+    cases: int
+    top_cases: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class LeanView:
+    """The value-stream strip of the main variant and the waste of the kept cases.
+
+    Times of steps are seconds; waste and ``total_hours`` (the kept cases'
+    lead times, summed) are hours.  ``wastes`` is a Pareto: most hours first.
+    ``main_variant`` is the sequence as the variants table shows it; the
+    steps are activity instances, so in a log with lifecycle start/complete
+    events (where the variant lists each activity twice) a pair is one step.
+    """
+
+    cases: int
+    main_variant: tuple[str, ...]
+    main_variant_cases: int
+    main_variant_share: float
+    steps: tuple[LeanStep, ...]
+    lead_time_median: float | None
+    pce: float | None
+    processing_measured: bool
+    total_hours: float
+    wastes: tuple[Waste, ...]
+    costed: bool
+    business_time: bool
+    note: str
+
+    def waste(self, kind: str) -> Waste:
+        for w in self.wastes:
+            if w.kind == kind:
+                return w
+        msg = f"no waste {kind!r}; kinds: {', '.join(w.kind for w in self.wastes)}"
+        raise AnalysisError(msg)
+
+
+def lean_view(
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    cost_per_hour: float | Mapping[str, float] | None = None,
+    deviating_cases: Collection[str] | None = None,
+) -> LeanView:
+    """The main variant's steps and PCE, and waste (waiting, hand-offs, rework, deviations) in hours and money.
+
+    Examples
+    --------
+    >>> view = lean_view(store, log_id, cost_per_hour={"ann": 40.0, "*": 30.0})  # doctest: +SKIP
+    >>> [(w.kind, round(w.hours, 1), round(w.cost)) for w in view.wastes]      # doctest: +SKIP
+    [('waiting', 412.5, 12375), ('rework', 96.0, 3480), ('hand-offs', 20.3, 610)]
+    """
+    flt = flt or Filter()
+    params: dict[str, Any] = {}
+    rate_sql = _rate_sql(cost_per_hour, params)
+    dev = sorted({str(c) for c in deviating_cases}) if deviating_cases is not None else []
+    if dev:
+        _check_cases(store, log_id, dev)
+    clk = clock(store, log_id, calendar)
+    inst = instances_sql(store, log_id, flt)
+    measured = inst.source != "none"
+
+    totals = ", ".join(
+        f"coalesce(sum({k}), 0) AS {k}, sum({k}_cost) AS {k}_cost, count(*) FILTER (WHERE {k} > 0) AS {k}_cases, "
+        f"(list(case_id ORDER BY {k} DESC, case_id) FILTER (WHERE {k} > 0))[1:{TOP_CASES}] AS {k}_top"
+        for k in _KINDS[:3]
+    )
+    totals += (
+        ", sum(deviation) AS deviation, sum(deviation * coalesce(case_rate, 0)) AS deviation_cost, "
+        "count(*) FILTER (WHERE deviation > 0) AS deviation_cases, "
+        f"(list(case_id ORDER BY deviation DESC, case_id) FILTER (WHERE deviation > 0))[1:{TOP_CASES}] "
+        "AS deviation_top"
+    )
+    sql = _WASTE_SQL.format(timed=timed_sql(inst, clk, lags=("resource",)), rate=rate_sql, totals=totals)
+    row = store.query(sql, {**inst.params, **params, "lean_dev": dev}).dicts()[0]
+    if cost_per_hour is not None and row["unpriced"]:
+        missing = sorted(row["unpriced"])
+        msg = (
+            f"no hourly rate for resource(s) {', '.join(map(repr, missing[:10]))}"
+            f"{' and more' if len(missing) > 10 else ''}; rates were given for "
+            f"{', '.join(map(repr, sorted(cost_per_hour))) if isinstance(cost_per_hour, Mapping) else 'none'}"
+        )
+        raise AnalysisError(msg, hint=f"add their rates, or a default rate under {DEFAULT_RATE_KEY!r}")
+
+    costed = cost_per_hour is not None
+    wastes = [_waste(k, row, costed, _explain(k, measured, row)) for k in _KINDS[:3]]
+    if deviating_cases is not None:
+        wastes.append(_waste("deviation", row, costed, _explain("deviation", measured, row)))
+    wastes.sort(key=lambda w: (w.hours is None, -(w.hours or 0.0)))
+
+    main, main_cases, share, steps, lead_median, pce = _main_variant(store, log_id, flt, clk)
+    note = (
+        "Waiting, hand-offs and rework are disjoint (each second of waiting counts once: rework first, then "
+        "hand-off, then waiting)"
+        + ("; deviations overlap them" if deviating_cases is not None else "")
+        + ". PCE = processing time / lead time (first start to last completion) over the main variant's cases."
+    )
+    if not measured:
+        note += (
+            " There are no start timestamps: processing time cannot be measured, so the PCE and the steps' "
+            "processing times are unknown (None), and waiting is all of the time between completions."
+        )
+    if costed:
+        note += (
+            " Cost = hours x rate; with rates per resource, waiting is charged at the rate of the resource "
+            "whose activity waited, and a deviating case's extra time at the case's average rate."
+        )
+    if clk.calendar is not None:
+        note += f" Times are business time ({clk.calendar.label()})."
+    return LeanView(
+        cases=int(row["cases"]),
+        main_variant=main,
+        main_variant_cases=main_cases,
+        main_variant_share=share,
+        steps=steps,
+        lead_time_median=lead_median,
+        pce=pce,
+        processing_measured=measured,
+        total_hours=float(row["lead"]) / HOUR,
+        wastes=tuple(wastes),
+        costed=costed,
+        business_time=clk.business,
+        note=note,
+    )
+
+
+def _main_variant(
+    store: Store, log_id: int, flt: Filter, clk: Clock
+) -> tuple[tuple[str, ...], int, float, tuple[LeanStep, ...], float | None, float | None]:
+    """(sequence, cases, share, steps, median lead time, PCE) of the most frequent kept variant."""
+    table = variants(store, log_id, flt, top=1)
+    if not table.variants:
+        return (), 0, 0.0, (), None, None
+    top = table.variants[0]
+    # The variant's cases: its stored variant ids (several may project onto it) within the filter.
+    ids = projected_variants(store, log_id, flt)[0][2] if flt.projects_events else (top.variant_id,)
+    inst = instances_sql(store, log_id, dataclasses.replace(flt, variant_ids=ids))
+    rows = store.query(_STEPS_SQL.format(timed=timed_sql(inst, clk)), inst.params).dicts()
+    measured = inst.source != "none"
+
+    def num(v: Any) -> float | None:
+        return None if v is None else float(v)
+
+    steps = tuple(
+        LeanStep(
+            int(r["pos"]),
+            str(r["activity"]),
+            int(r["n"]),
+            num(r["proc"]) if measured else None,
+            num(r["wait"]),
+        )
+        for r in rows
+    )
+    pce = None
+    if rows and measured and rows[0]["proc_total"] is not None and rows[0]["lead_total"]:
+        pce = float(rows[0]["proc_total"]) / float(rows[0]["lead_total"])
+    lead = num(rows[0]["lead_median"]) if rows else None
+    return top.activities, top.cases, top.share, steps, lead, pce
+
+
+def _waste(kind: str, row: dict[str, Any], costed: bool, explanation: str) -> Waste:
+    seconds = row[kind]
+    if kind == "deviation" and row["dev_median"] is None:
+        seconds = None
+    cost = row[f"{kind}_cost"]
+    return Waste(
+        kind=_WASTE_NAMES[kind],
+        hours=None if seconds is None else float(seconds) / HOUR,
+        cost=(float(cost or 0.0) / HOUR) if costed and seconds is not None else None,
+        cases=int(row[f"{kind}_cases"]),
+        top_cases=tuple(row[f"{kind}_top"] or ()),
+        explanation=explanation,
+    )
+
+
+def _explain(kind: str, measured: bool, row: dict[str, Any]) -> str:
+    if kind == "waiting":
+        if measured:
+            return (
+                "Waiting before activities (previous completion in the case to the start), "
+                "leaving out hand-offs and repeated activities, which are counted there."
+            )
+        return (
+            "Time between consecutive completions in a case, leaving out hand-offs and repeated "
+            "activities. There are no start timestamps, so processing cannot be told apart: this "
+            "includes processing time and is an upper bound on waiting."
+        )
+    if kind == "handoff":
+        return (
+            "Waiting before an activity done by another resource than the previous activity "
+            "(the work changed hands); cases or events without a resource have no hand-offs."
+        )
+    if kind == "rework":
+        spent = (
+            "the waiting before it plus its processing time"
+            if measured
+            else "the time since the previous completion (no start timestamps)"
+        )
+        return (
+            f"Time of repeated activities (each execution beyond an activity's first in the case): {spent}. "
+            "Work between repeats (B in A-B-A) is not counted, so this is a lower bound on the cost of loops."
+        )
+    n_dev, others, med = int(row["dev_cases"]), int(row["dev_others"] or 0), row["dev_median"]
+    if med is None:
+        return (
+            f"Not computable: all {n_dev} kept case(s) are deviating, so there is no other case to "
+            "compare their lead time with."
+        )
+    return (
+        f"Lead time of the {n_dev} deviating case(s) beyond the median lead time of the {others} other "
+        f"case(s) ({float(med) / HOUR:.4g} h), summed over the deviating cases that took longer. "
+        "This time is also counted as waiting, hand-offs or rework."
+    )
+
+
+def _rate_sql(cost_per_hour: float | Mapping[str, float] | None, params: dict[str, Any]) -> str:
+    """SQL for an instance's hourly rate (``NULL`` when unknown); binds the rates into ``params``."""
+    if cost_per_hour is None:
+        return "CAST(NULL AS DOUBLE)"
+    if not isinstance(cost_per_hour, Mapping):
+        params["lean_rate"] = _rate(cost_per_hour, "cost_per_hour")
+        return "CAST($lean_rate AS DOUBLE)"
+    named = {str(k): _rate(v, f"the rate of {k!r}") for k, v in cost_per_hour.items()}
+    default = named.pop(DEFAULT_RATE_KEY, None)
+    params["lean_names"] = list(named)
+    params["lean_rates"] = [named[k] for k in named]
+    params["lean_default"] = default
+    return (
+        "coalesce(CAST(list_extract($lean_rates, list_position($lean_names, resource)) AS DOUBLE), "
+        "CAST($lean_default AS DOUBLE))"
+    )
+
+
+def _rate(value: Any, what: str) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = math.nan
+    if not math.isfinite(rate) or rate < 0:
+        msg = f"{what} must be a number of money per hour, 0 or more; got {value!r}"
+        raise AnalysisError(msg)
+    return rate
+
+
+def _check_cases(store: Store, log_id: int, cases: list[str]) -> None:
+    unknown = store.query(
+        "SELECT list(d ORDER BY d) FROM (SELECT unnest($ids) AS d) t "
+        "WHERE d NOT IN (SELECT case_id FROM cases WHERE log_id = $log)",
+        {"ids": cases, "log": log_id},
+    ).scalar()
+    if unknown:
+        name = store.scalar("SELECT name FROM logs WHERE log_id = ?", [log_id])
+        shown = ", ".join(map(repr, unknown[:5])) + (" and more" if len(unknown) > 5 else "")
+        msg = f"{len(unknown)} deviating case(s) are not in log {name!r}: {shown}"
+        raise AnalysisError(msg)

@@ -1,0 +1,675 @@
+"""Statistical process control: I-MR and p control charts, Nelson rules, capability against an SLA.
+
+Pure arithmetic over a series of per-period values (one KPI value per week,
+say); no SQL and no store.  Points are numbered from 0, as in ``index``.
+
+Charts
+------
+* **I-MR.**  The individuals (I) chart has its center at the mean of the
+  baseline values and limits at ``center ± E2 · MR̄``, where ``MR̄`` is the
+  average moving range (``|x_i - x_{i-1}|``) of the baseline and
+  ``E2 = 3 / d2 = 3 / 1.128 = 2.6596`` (textbooks round it to 2.66; the
+  unrounded constant keeps the limits exactly at 3 sigma with ``sigma = MR̄ / 1.128``,
+  so "beyond a limit" and rule 1 always agree).  The moving-range (MR) chart
+  has its center at ``MR̄``, ``UCL = 3.267 · MR̄`` (D4) and ``LCL = 0``; only
+  rule 1 (a range above the UCL) is applied to it, because moving ranges are
+  neither symmetric nor independent.
+* **p.**  The share of defective units per period: ``p̄ = Σd / Σn`` over the
+  baseline, and per point ``sigma_i = sqrt(p̄(1 - p̄) / n_i)`` with limits
+  ``p̄ ± 3 sigma_i`` clipped to [0, 1].  Periods with ``n = 0`` have no value and
+  no limits (``None``).
+
+``baseline`` is the number of leading points that set the limits (phase I);
+the points after it are judged against those limits (phase II).  Rules run
+over every point.  Missing points (``None`` or NaN: an empty period) are left
+out of the limits and of the rules — a run passes over them — but keep their
+index, so ``index`` always refers to the caller's series.  A moving range
+spans consecutive *present* points.
+
+Rules
+-----
+The eight Nelson rules, with zones measured in sigma from the center line::
+
+    1  one point beyond 3 sigma (outside the control limits)
+    2  nine points in a row on the same side of the center line
+    3  six points in a row steadily increasing, or decreasing
+       (six points, i.e. five increases in a row; a tie breaks the run)
+    4  fourteen points in a row alternating up and down (thirteen changes)
+    5  two of three points in a row beyond 2 sigma on the same side
+    6  four of five points in a row beyond 1 sigma on the same side
+    7  fifteen points in a row within 1 sigma of the center line (either side)
+    8  eight points in a row beyond 1 sigma, on either side (Minitab's reading;
+       Nelson's text also asks for points on both sides, which we do not)
+
+The Western Electric rules are a subset (:data:`WESTERN_ELECTRIC` maps them):
+WE 1 = Nelson 1, WE 2 = Nelson 5, WE 3 = Nelson 6, and WE 4 ("eight in a
+row on one side") is Nelson 2 with eight points instead of nine.
+
+"Beyond" and "within" are strict: a point on a zone line (to 1e-9 sigma) is
+neither, and a point on the center line belongs to no side.  A signal is
+reported at the point that completes its pattern.  A run is reported once,
+where it first reaches the rule's length; while it goes on (a tenth point on
+the same side) nothing new is reported, and a new signal needs the run to break
+first.  For rules 5 and 6 a run is a chain of windows that satisfy the rule,
+each overlapping the one before (2.5, 1.5, 2.5, 1.5, 2.5 sigma is one run of rule
+5); for rule 1 each point beyond the limits is its own signal.
+
+When the baseline has no variation (``MR̄ = 0``, or ``p̄`` of 0 or 1) there
+is no sigma: the limits coincide with the center line and the zone rules (1, 5,
+6, 7, 8) are not applied; rules 2, 3 and 4, which only compare points with
+the center line and with each other, still are.  The chart's ``note`` says so.
+
+Capability
+----------
+:func:`capability` compares values (such as case cycle times) with an SLA.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from mining.errors import MonitorError
+
+__all__ = [
+    "D2",
+    "D4",
+    "E2",
+    "NELSON_RULES",
+    "RULE_NAMES",
+    "WESTERN_ELECTRIC",
+    "Capability",
+    "ControlChart",
+    "Signal",
+    "capability",
+    "imr_chart",
+    "p_chart",
+]
+
+#: d2 for moving ranges of two points: sigma = MR̄ / d2.
+D2 = 1.128
+#: Limits of the individuals chart: center ± E2 · MR̄ (3 sigma).
+E2 = 3 / D2
+#: Upper limit of the moving-range chart: D4 · MR̄.
+D4 = 3.267
+NELSON_RULES = (1, 2, 3, 4, 5, 6, 7, 8)
+#: Western Electric rule number -> the Nelson rule that tests it (WE 4 uses 8 points, Nelson 2 uses 9).
+WESTERN_ELECTRIC = {1: 1, 2: 5, 3: 6, 4: 2}
+RULE_NAMES = {
+    1: "1 point beyond 3 sigma",
+    2: "9 points in a row on one side of the center line",
+    3: "6 points in a row steadily increasing or decreasing",
+    4: "14 points in a row alternating up and down",
+    5: "2 of 3 points beyond 2 sigma on one side",
+    6: "4 of 5 points beyond 1 sigma on one side",
+    7: "15 points in a row within 1 sigma",
+    8: "8 points in a row beyond 1 sigma on either side",
+}
+_EPS = 1e-9  # in sigma: a point this close to a zone line is on it
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One firing of a rule: ``index`` completes the pattern formed by ``points``."""
+
+    rule: int
+    name: str
+    index: int
+    points: tuple[int, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class ControlChart:
+    """A control chart: values, center, per-point limits and the rules that fired.
+
+    ``ucl``/``lcl``/``sigma`` have one entry per point; they are ``None`` only
+    at a p-chart period with no units.  ``sigma`` is ``None`` everywhere when
+    the baseline has no variation.  ``labels`` is empty when none were given.
+    """
+
+    kind: str  # "I", "MR" or "p"
+    values: tuple[float | None, ...]
+    center: float
+    ucl: tuple[float | None, ...]
+    lcl: tuple[float | None, ...]
+    signals: tuple[Signal, ...]
+    note: str
+    baseline: int
+    sigma: tuple[float | None, ...]
+    labels: tuple[str, ...] = ()
+
+    def fired(self, rule: int) -> tuple[int, ...]:
+        """Indices where ``rule`` fired, in order."""
+        return tuple(s.index for s in self.signals if s.rule == rule)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """How well values meet a specification (an SLA): indices, sigma levels and the observed defect rate.
+
+    ``cp``/``pp`` need both limits; any index is ``None`` when its sigma is 0.
+    ``sigma_level`` = 3 · Cpk (short-term, no 1.5 shift).  ``process_sigma`` is
+    the long-term "Six Sigma table" figure: the normal quantile of the
+    observed in-spec share plus 1.5 (``None`` with no defects or no value in
+    spec).  ``expected_ppm`` is the normal model's out-of-spec parts per
+    million with the overall sigma; ``defect_rate`` (``defects / n``) is the
+    observed, model-free figure.
+    """
+
+    n: int
+    mean: float
+    sigma_within: float
+    sigma_overall: float
+    cp: float | None
+    cpk: float | None
+    pp: float | None
+    ppk: float | None
+    sigma_level: float | None
+    defect_rate: float
+    note: str
+    usl: float | None = None
+    lsl: float | None = None
+    defects: int = 0
+    expected_ppm: float | None = None
+    process_sigma: float | None = None
+
+
+# -- charts -----------------------------------------------------------------
+
+
+def imr_chart(
+    values: Sequence[float | None],
+    *,
+    baseline: int | None = None,
+    labels: Sequence[str] | None = None,
+    rules: Collection[int] = NELSON_RULES,
+) -> tuple[ControlChart, ControlChart]:
+    """The individuals chart and the moving-range chart of ``values``.
+
+    ``baseline`` is the number of leading points that set the limits (all
+    points when ``None``); ``rules`` selects Nelson rules for the I chart.
+
+    Examples
+    --------
+    The first five points set the limits (MR̄ = 1.5); the sixth is judged:
+
+    >>> i, mr = imr_chart([10, 12, 11, 13, 12, 30], baseline=5)
+    >>> i.center, round(i.ucl[0], 2), i.fired(1), mr.fired(1)
+    (11.6, 15.59, (5,), (5,))
+    """
+    xs = _clean(values)
+    n_base = _baseline(baseline, len(xs))
+    labels_t = _labels(labels, len(xs))
+    rules = _rule_set(rules)
+    base = [x for x in xs[:n_base] if x is not None]
+    if len(base) < 2:
+        msg = (
+            f"an I-MR chart needs at least 2 values in the baseline (points 0-{n_base - 1}); "
+            f"found {len(base)}"
+        )
+        raise MonitorError(msg)
+    mrs = _moving_ranges(xs)
+    base_mrs = [m for m in mrs[:n_base] if m is not None]
+    mr_bar = math.fsum(base_mrs) / len(base_mrs)
+    # Identical baseline values: take one of them as the center, exactly, so
+    # "on the center line" holds for them (a float mean may be off by an ulp).
+    center = base[0] if mr_bar == 0 else math.fsum(base) / len(base)
+    sigma = mr_bar / D2
+    n = len(xs)
+    missing = n - sum(x is not None for x in xs)
+    note = (
+        f"Individuals chart: center = mean of the {len(base)} baseline values (points 0-{n_base - 1}); "
+        f"limits = center ± 2.66 times the average moving range "
+        f"(MR̄ = {mr_bar:.6g} over {len(base_mrs)} ranges), i.e. ± 3 sigma with sigma = MR̄ / 1.128."
+    )
+    if n_base < n:
+        note += f" Points {n_base}-{n - 1} are judged against these limits."
+    if missing:
+        note += f" {missing} missing point(s) are skipped."
+    if sigma == 0:
+        note += (
+            " The baseline has no variation (MR̄ = 0): there is no sigma, the limits coincide with "
+            "the center line, and the zone rules (1, 5, 6, 7, 8) are not applied; rules 2-4 are."
+        )
+    signals = _signals([center] * n, [sigma] * n, xs, rules, labels_t, fmt=_num)
+    i_chart = ControlChart(
+        "I",
+        tuple(xs),
+        center,
+        (center + 3 * sigma,) * n,
+        (center - 3 * sigma,) * n,
+        tuple(signals),
+        note,
+        n_base,
+        (sigma if sigma > 0 else None,) * n,
+        labels_t,
+    )
+    mr_ucl = D4 * mr_bar
+    mr_note = (
+        f"Moving-range chart: center = MR̄ = {mr_bar:.6g}, UCL = 3.267 times MR̄, LCL = 0; "
+        "only rule 1 (a range above the UCL) is applied."
+    )
+    mr_signals = []
+    if mr_bar > 0 and 1 in rules:
+        for i, m in enumerate(mrs):
+            if m is not None and (m - mr_ucl) / mr_bar > _EPS:
+                mr_signals.append(
+                    Signal(
+                        1,
+                        RULE_NAMES[1],
+                        i,
+                        (i,),
+                        f"The jump into {_point(i, labels_t)} is larger than the moving-range limit: "
+                        f"{_num(m)} against {_num(mr_ucl)}, an abrupt change.",
+                    )
+                )
+    mr_chart = ControlChart(
+        "MR",
+        tuple(mrs),
+        mr_bar,
+        (mr_ucl,) * n,
+        (0.0,) * n,
+        tuple(mr_signals),
+        mr_note,
+        n_base,
+        (mr_bar * 0.853 / D2 if mr_bar > 0 else None,) * n,
+        labels_t,
+    )
+    return i_chart, mr_chart
+
+
+def p_chart(
+    defects: Sequence[int],
+    sizes: Sequence[int],
+    *,
+    baseline: int | None = None,
+    labels: Sequence[str] | None = None,
+    rules: Collection[int] = NELSON_RULES,
+) -> ControlChart:
+    """The p-chart of ``defects[i] / sizes[i]`` (e.g. reworked cases / cases per week).
+
+    Examples
+    --------
+    >>> c = p_chart([5, 10, 3], [100, 400, 100])
+    >>> c.center, round(c.ucl[0], 4), round(c.ucl[1], 4)
+    (0.03, 0.0812, 0.0556)
+    """
+    if len(defects) != len(sizes):
+        msg = f"a p-chart needs one size per defect count; got {len(defects)} counts and {len(sizes)} sizes"
+        raise MonitorError(msg)
+    n = len(sizes)
+    n_base = _baseline(baseline, n)
+    labels_t = _labels(labels, n)
+    rules = _rule_set(rules)
+    for i, (d, size) in enumerate(zip(defects, sizes, strict=True)):
+        if size < 0 or d < 0 or d > size:
+            msg = (
+                f"p-chart {_point(i, labels_t)}: expected 0 <= defects <= size, got {d} defects out of {size}"
+            )
+            raise MonitorError(msg)
+    d_base = sum(int(d) for d in defects[:n_base])
+    n_base_units = sum(int(s) for s in sizes[:n_base])
+    if n_base_units == 0:
+        msg = f"a p-chart needs units in the baseline (points 0-{n_base - 1}); every period there is empty"
+        raise MonitorError(msg)
+    center = d_base / n_base_units
+    values: list[float | None] = [d / s if s > 0 else None for d, s in zip(defects, sizes, strict=True)]
+    sigmas: list[float | None] = [math.sqrt(center * (1 - center) / s) if s > 0 else None for s in sizes]
+    ucl = tuple(None if s is None else min(1.0, center + 3 * s) for s in sigmas)
+    lcl = tuple(None if s is None else max(0.0, center - 3 * s) for s in sigmas)
+    no_sigma = center in (0.0, 1.0)
+    note = (
+        f"p-chart: center p̄ = {d_base} / {n_base_units} = {center:.6g} over the baseline "
+        f"(points 0-{n_base - 1}); limits per point = p̄ ± 3 sqrt(p̄(1 - p̄) / n), clipped to [0, 1]."
+    )
+    if n_base < n:
+        note += f" Points {n_base}-{n - 1} are judged against p̄."
+    empty = sum(1 for s in sizes if s == 0)
+    if empty:
+        note += f" {empty} period(s) without units are skipped."
+    if no_sigma:
+        note += (
+            f" Every baseline unit is {'defective' if center else 'good'}: there is no sigma, the limits "
+            "coincide with the center line, and the zone rules (1, 5, 6, 7, 8) are not applied."
+        )
+    signals = _signals([center] * n, sigmas, values, rules, labels_t, fmt=_pct)
+    return ControlChart(
+        "p",
+        tuple(values),
+        center,
+        ucl,
+        lcl,
+        tuple(signals),
+        note,
+        n_base,
+        tuple(None if no_sigma else s for s in sigmas),
+        labels_t,
+    )
+
+
+# -- rules ------------------------------------------------------------------
+
+
+def _signals(
+    centers: list[float],
+    sigmas: Sequence[float | None],
+    values: Sequence[float | None],
+    rules: frozenset[int],
+    labels: tuple[str, ...],
+    *,
+    fmt: Callable[[float], str],
+) -> list[Signal]:
+    """Run the selected rules over the present points and map positions back to indices."""
+    idx = [i for i, v in enumerate(values) if v is not None]
+    x = [float(v) for v in values if v is not None]
+    c = [centers[i] for i in idx]
+    sd = [sigmas[i] or 0.0 for i in idx]
+    zones = bool(idx) and all(v > 0 for v in sd)
+    z = [(x[k] - c[k]) / sd[k] for k in range(len(idx))] if zones else []
+    if zones:
+        side = [1 if v > _EPS else -1 if v < -_EPS else 0 for v in z]
+    else:
+        side = [1 if x[k] > c[k] else -1 if x[k] < c[k] else 0 for k in range(len(idx))]
+    found: list[tuple[int, int, list[int], str]] = []  # (rule, k, positions, text)
+
+    def span(ks: list[int]) -> str:
+        return _span(idx[ks[0]], idx[ks[-1]], labels)
+
+    if zones and 1 in rules:
+        for k, v in enumerate(z):
+            if abs(v) > 3 + _EPS:
+                where = "above the upper" if v > 0 else "below the lower"
+                limit = c[k] + (3 if v > 0 else -3) * sd[k]
+                found.append(
+                    (
+                        1,
+                        k,
+                        [k],
+                        f"{_cap(_point(idx[k], labels))} is {where} control limit: "
+                        f"{fmt(x[k])} against {fmt(limit)}.",
+                    )
+                )
+    if 2 in rules:
+        for k, ks in _runs([v != 0 for v in side], 9, same=side):
+            word = "above" if side[k] > 0 else "below"
+            found.append(
+                (
+                    2,
+                    k,
+                    ks,
+                    f"{_cap(span(ks))} are all {word} the center line: "
+                    f"the level has shifted {'up' if side[k] > 0 else 'down'}.",
+                )
+            )
+    if 3 in rules:
+        step = [0] + [(x[k] > x[k - 1]) - (x[k] < x[k - 1]) for k in range(1, len(x))]
+        for k, ks in _runs([d != 0 for d in step], 5, same=step):
+            ks = [ks[0] - 1, *ks]
+            found.append(
+                (3, k, ks, f"{_cap(span(ks))} {'rise' if step[k] > 0 else 'fall'} steadily: a trend.")
+            )
+    if 4 in rules:
+        step = [0] + [(x[k] > x[k - 1]) - (x[k] < x[k - 1]) for k in range(1, len(x))]
+        alternating = [k > 1 and step[k] != 0 and step[k] == -step[k - 1] for k in range(len(x))]
+        for k, ks in _runs(alternating, 12):
+            ks = [ks[0] - 2, ks[0] - 1, *ks]
+            found.append(
+                (
+                    4,
+                    k,
+                    ks,
+                    f"{_cap(span(ks))} alternate up and down: two alternating "
+                    "sources (shifts, teams) or over-adjustment.",
+                )
+            )
+    if zones:
+        for rule, width, need, level in ((5, 3, 2, 2), (6, 5, 4, 1)):
+            if rule not in rules:
+                continue
+            for k, ks, up in _windows(z, width, need, level):
+                found.append(
+                    (
+                        rule,
+                        k,
+                        ks,
+                        f"{need} of {span(ks)} are more than {level} sigma "
+                        f"{'above' if up else 'below'} the center line: a shift "
+                        f"{'up' if up else 'down'} is likely.",
+                    )
+                )
+        if 7 in rules:
+            for k, ks in _runs([abs(v) < 1 - _EPS for v in z], 15):
+                found.append(
+                    (
+                        7,
+                        k,
+                        ks,
+                        f"{_cap(span(ks))} all lie within 1 sigma of the center line: "
+                        "less variation than the limits assume (mixed baseline, or stale limits).",
+                    )
+                )
+        if 8 in rules:
+            for k, ks in _runs([abs(v) > 1 + _EPS for v in z], 8):
+                found.append(
+                    (
+                        8,
+                        k,
+                        ks,
+                        f"{_cap(span(ks))} all lie more than 1 sigma from the center "
+                        "line: the points come from two or more levels.",
+                    )
+                )
+    found.sort(key=lambda f: (f[1], f[0]))
+    return [Signal(r, RULE_NAMES[r], idx[k], tuple(idx[j] for j in ks), text) for r, k, ks, text in found]
+
+
+def _runs(ok: list[bool], length: int, *, same: list[int] | None = None) -> list[tuple[int, list[int]]]:
+    """(completing position, run positions) where ``ok`` holds ``length`` times in a row, once per run.
+
+    With ``same``, the run also needs an equal ``same`` value throughout (a side, a direction).
+    """
+    out = []
+    run = 0
+    for k, good in enumerate(ok):
+        if good and run and (same is None or same[k] == same[k - 1]):
+            run += 1
+        else:
+            run = 1 if good else 0
+        if run == length:
+            out.append((k, list(range(k - length + 1, k + 1))))
+    return out
+
+
+def _windows(z: list[float], width: int, need: int, level: int) -> list[tuple[int, list[int], bool]]:
+    """(completing position, window, upper side) where ``need`` of ``width`` points lie beyond ``level`` sigma.
+
+    Windows at the start may be shorter.  Windows that meet the rule on one
+    side and overlap the previous such window belong to the same run, which is
+    reported once, at its first window (whose last point is then beyond the
+    level: it completed the pattern).
+    """
+    out = []
+    for up in (True, False):
+        beyond = [(v > level + _EPS) if up else (v < -level - _EPS) for v in z]
+        last_hit = -width
+        for k in range(len(z)):
+            lo = max(0, k - width + 1)
+            if sum(beyond[lo : k + 1]) >= need:
+                if k - last_hit >= width:
+                    out.append((k, list(range(lo, k + 1)), up))
+                last_hit = k
+    return out
+
+
+# -- capability -------------------------------------------------------------
+
+
+def capability(values: Sequence[float | None], *, usl: float | None, lsl: float | None = None) -> Capability:
+    """Cp/Cpk, Pp/Ppk, sigma levels and the observed defect rate of ``values`` against ``lsl``/``usl``.
+
+    ``values`` are taken in the order given (time order) for the moving ranges
+    behind the within sigma; ``None`` and NaN are skipped.  A value above ``usl``
+    or below ``lsl`` is a defect; one on a limit meets it.
+
+    Examples
+    --------
+    >>> cap = capability([2.0, 4.0, 3.0, 5.0, 6.0], usl=8.0)
+    >>> round(cap.cpk, 3), cap.cp, cap.defect_rate
+    (1.003, None, 0.0)
+    """
+    xs = [x for x in _clean(values) if x is not None]
+    if usl is None and lsl is None:
+        msg = "capability needs a specification: give an upper limit (usl), a lower limit (lsl), or both"
+        raise MonitorError(msg)
+    if usl is not None and lsl is not None and lsl >= usl:
+        msg = f"capability: the lower limit ({lsl}) must be below the upper limit ({usl})"
+        raise MonitorError(msg)
+    if len(xs) < 2:
+        msg = f"capability needs at least 2 values, got {len(xs)}"
+        raise MonitorError(msg)
+    n = len(xs)
+    mean = math.fsum(xs) / n
+    mrs = [abs(b - a) for a, b in itertools.pairwise(xs)]
+    sigma_w = math.fsum(mrs) / len(mrs) / D2
+    sigma_o = statistics.stdev(xs)
+
+    def index(sigma: float) -> tuple[float | None, float | None]:
+        if sigma == 0:
+            return None, None
+        sides = [(usl - mean) / (3 * sigma)] if usl is not None else []
+        if lsl is not None:
+            sides.append((mean - lsl) / (3 * sigma))
+        both = (usl - lsl) / (6 * sigma) if usl is not None and lsl is not None else None
+        return both, min(sides)
+
+    cp, cpk = index(sigma_w)
+    pp, ppk = index(sigma_o)
+    defects = sum(1 for x in xs if (usl is not None and x > usl) or (lsl is not None and x < lsl))
+    rate = defects / n
+    normal = statistics.NormalDist()
+    expected = None
+    if sigma_o > 0:
+        tail = (1 - normal.cdf((usl - mean) / sigma_o)) if usl is not None else 0.0
+        if lsl is not None:
+            tail += normal.cdf((lsl - mean) / sigma_o)
+        expected = 1e6 * tail
+    process_sigma = normal.inv_cdf(1 - rate) + 1.5 if 0 < rate < 1 else None
+    spec = " and ".join(
+        t for t in (f"LSL {lsl:g}" if lsl is not None else "", f"USL {usl:g}" if usl is not None else "") if t
+    )
+    note = (
+        f"Against {spec}: {defects} of {n} values ({rate:.2%}) are out of spec — the observed defect rate, "
+        "the robust figure. Cp/Cpk use the within sigma (average moving range / 1.128, values in the given "
+        "order); Pp/Ppk the overall sample standard deviation."
+    )
+    if usl is None or lsl is None:
+        note += " With one limit only, Cp and Pp are undefined and Cpk/Ppk are one-sided."
+    note += (
+        " Sigma level = 3 Cpk (short-term, no 1.5 shift); process sigma = normal quantile of the observed "
+        "in-spec share + 1.5 (the long-term Six Sigma table, 3.4 ppm = 6.0). Cycle times are usually "
+        "right-skewed, so the normal model behind the indices and the expected ppm is approximate."
+    )
+    if sigma_w == 0 or sigma_o == 0:
+        note += " The values do not vary, so the indices based on a zero sigma are undefined."
+    return Capability(
+        n=n,
+        mean=mean,
+        sigma_within=sigma_w,
+        sigma_overall=sigma_o,
+        cp=cp,
+        cpk=cpk,
+        pp=pp,
+        ppk=ppk,
+        sigma_level=None if cpk is None else 3 * cpk,
+        defect_rate=rate,
+        note=note,
+        usl=usl,
+        lsl=lsl,
+        defects=defects,
+        expected_ppm=expected,
+        process_sigma=process_sigma,
+    )
+
+
+# -- helpers ----------------------------------------------------------------
+
+
+def _clean(values: Sequence[float | None]) -> list[float | None]:
+    out: list[float | None] = []
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+            continue
+        f = float(v)
+        if math.isinf(f):
+            msg = f"point {i}: expected a finite number or None, got {v!r}"
+            raise MonitorError(msg)
+        out.append(f)
+    if not out:
+        msg = "a control chart needs at least one point; the series is empty"
+        raise MonitorError(msg)
+    return out
+
+
+def _baseline(baseline: int | None, n: int) -> int:
+    if baseline is None:
+        return n
+    if not 1 <= baseline <= n:
+        msg = f"baseline must count 1 to {n} leading points (the series has {n}), got {baseline}"
+        raise MonitorError(msg)
+    return int(baseline)
+
+
+def _labels(labels: Sequence[str] | None, n: int) -> tuple[str, ...]:
+    if labels is None:
+        return ()
+    if len(labels) != n:
+        msg = f"expected one label per point ({n}), got {len(labels)}"
+        raise MonitorError(msg)
+    return tuple(str(s) for s in labels)
+
+
+def _rule_set(rules: Collection[int]) -> frozenset[int]:
+    chosen = frozenset(int(r) for r in rules)
+    unknown = sorted(chosen - set(NELSON_RULES))
+    if unknown:
+        msg = f"unknown rule(s) {unknown}: Nelson rules are numbered 1 to 8"
+        raise MonitorError(msg)
+    return chosen
+
+
+def _moving_ranges(xs: list[float | None]) -> list[float | None]:
+    out: list[float | None] = []
+    prev: float | None = None
+    for x in xs:
+        out.append(None if x is None or prev is None else abs(x - prev))
+        if x is not None:
+            prev = x
+    return out
+
+
+def _point(i: int, labels: tuple[str, ...]) -> str:
+    return f"point {i} ({labels[i]})" if labels else f"point {i}"
+
+
+def _span(a: int, b: int, labels: tuple[str, ...]) -> str:
+    if labels:
+        return f"points {a}-{b} ({labels[a]} to {labels[b]})"
+    return f"points {a}-{b}"
+
+
+def _cap(text: str) -> str:
+    # Not str.capitalize(): it lowercases the rest, labels included.
+    return text[:1].upper() + text[1:]
+
+
+def _num(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _pct(v: float) -> str:
+    return f"{v:.2%}"
