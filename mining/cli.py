@@ -89,7 +89,7 @@ def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Ca
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 @click.option("--name", help="Log name (default: the file name without extensions).")
 @click.option("--append", is_flag=True, help="Add only the new events of a newer export to an existing log.")
 @_role_option("case", "Column holding the case id.")
@@ -102,7 +102,8 @@ def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Ca
 @click.option("--timestamp-format", metavar="FORMAT", help="strptime format of the timestamp, e.g. '%d/%m/%Y %H:%M'.")
 @click.option("--start-timestamp-format", metavar="FORMAT", help="strptime format of the start timestamp.")
 @click.option("--dayfirst/--monthfirst", default=None, help="Read 03/04 as 3 April (day first) or 4 March.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA zone of timestamps without an offset.")
+@click.option("--timezone", default=None,
+              help="IANA zone of timestamps without an offset (default UTC; on --append, the log's zone).")
 @click.option("--dst", type=click.Choice(["shift", "reject"]), default="shift", show_default=True,
               help="Local times in a DST gap or overlap: read by the zoneinfo fold=0 rule, or reject the row.")
 @click.option("--max-rejects", type=click.FloatRange(0, 1), default=0.05, show_default=True,
@@ -112,13 +113,19 @@ def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Ca
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--delimiter", help="Field delimiter of a CSV (default: detected).")
 @click.option("--sheet", help="Sheet of an .xlsx workbook (default: the first with data).")
+@click.option("--preset", default="auto", show_default=True, metavar="NAME|auto|none",
+              help="Read a business system's export (mining presets lists them): auto detects one, none never.")
+@click.option("--include", multiple=True, metavar="FAMILY",
+              help="Add an optional event family of the preset (repeatable), e.g. assignee for Jira.")
+@click.option("--preset-role", "preset_roles", multiple=True, metavar="ROLE=COLUMN",
+              help="A preset's own column (repeatable), e.g. field=Attribute for the change-log preset.")
 @click.option("--memory-limit", metavar="SIZE",
               help="Cap DuckDB's memory during the ingest, e.g. 2GB; beyond it DuckDB spills to disk (slower).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @fail_cleanly
 def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
-    """Load an export (CSV/TSV/TXT, XLSX, Parquet, XES, .gz) into the workspace."""
+    """Load an export (CSV/TSV/TXT, XLSX, Parquet, XES, .gz; a system's JSON, folder or zip) into the workspace."""
     from mining.catalog import export_rejects
     from mining.errors import TooManyRejects
     from mining.ingest import IngestOptions, ingest_file
@@ -133,7 +140,14 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
     rejects_path = kw.pop("rejects_path")
     as_json = kw.pop("as_json")
     memory_limit = kw.pop("memory_limit")
-    options = IngestOptions(roles=roles, **kw)
+    preset_roles: dict[str, str] = {}
+    for item in kw.pop("preset_roles"):
+        role, sep, column = item.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise click.BadParameter(f"expected ROLE=COLUMN, got {item!r}", param_hint="--preset-role")
+        preset_roles[role.strip()] = column.strip()
+    kw["include"] = tuple(kw.pop("include"))
+    options = IngestOptions(roles=roles, preset_roles=preset_roles, **kw)
     with writing(ctx.obj["workspace"], memory_limit=memory_limit) as store:
         try:
             summary = ingest_file(store, path, options)
@@ -151,7 +165,7 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
             "rejected_rows": summary.rejected_rows, "timezone": summary.timezone,
             "timestamp_formats": summary.timestamp_formats, "mapping": summary.mapping.roles(),
             "guesses": summary.guesses, "quality": summary.quality, "warnings": summary.warnings,
-            "rejects": summary.rejects[:100],
+            "rejects": summary.rejects[:100], "preset": summary.preset, "preset_notes": summary.preset_notes,
         }
         emit_json(data)
     else:
@@ -229,7 +243,7 @@ def _exists(ctx: click.Context) -> bool:
 
 # Commands of each area live in mining/commands/<area>.py and add themselves
 # with register(cli); their library imports stay inside the commands.
-_COMMAND_MODULES: tuple[str, ...] = ("discovery_map", "discover", "bottlenecks", "spark")
+_COMMAND_MODULES: tuple[str, ...] = ("discovery_map", "discover", "bottlenecks", "spark", "rules", "presets")
 
 
 def _register_commands() -> None:

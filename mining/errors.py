@@ -14,7 +14,8 @@ row and the column where it can, and says what was expected::
     │   ├── AmbiguousMapping        a role could not be detected with confidence
     │   ├── BadTimestamp            no single format fits the column, or day/month order is unproven
     │   ├── TooManyRejects          more rows were rejected than the threshold allows
-    │   └── AppendMismatch          --append into a log whose columns do not match
+    │   ├── AppendMismatch          --append into a log whose columns do not match
+    │   └── BadExport               a system export is inconsistent: a record without its key, a dangling reference
     ├── StoreError                  the workspace could not be opened or queried
     │   ├── WorkspaceBusy           another process holds the workspace
     │   ├── MigrationError          the workspace schema is newer or damaged
@@ -23,6 +24,7 @@ row and the column where it can, and says what was expected::
     │   └── FilterError             a filter names something the log does not have
     ├── ModelError                  a process model could not be read or used
     ├── ConformanceError            conformance checking failed
+    │   └── RuleError               a declarative rule is malformed or names an unknown activity
     └── MonitorError                periodic monitoring failed
 """
 
@@ -33,6 +35,7 @@ __all__ = [
     "AnalysisError",
     "AppendMismatch",
     "BadEncoding",
+    "BadExport",
     "BadTimestamp",
     "ConformanceError",
     "EmptyLog",
@@ -43,6 +46,7 @@ __all__ = [
     "MissingColumn",
     "ModelError",
     "MonitorError",
+    "RuleError",
     "StoreError",
     "TooManyRejects",
     "UnknownFormat",
@@ -108,6 +112,10 @@ class AppendMismatch(IngestError):
     """An --append export does not fit the log it is appended to."""
 
 
+class BadExport(IngestError):
+    """A system export (a preset's input) is inconsistent: a record lacks its key or points at nothing."""
+
+
 class StoreError(MiningError):
     """The workspace could not be opened, migrated or queried."""
 
@@ -138,6 +146,10 @@ class ModelError(MiningError):
 
 class ConformanceError(MiningError):
     """Conformance checking could not be completed."""
+
+
+class RuleError(ConformanceError):
+    """A rule file or rule text is malformed, or a rule names an activity the log lacks."""
 
 
 class MonitorError(MiningError):

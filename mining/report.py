@@ -29,6 +29,9 @@ def ingest_text(s: IngestSummary) -> str:
     if s.status != "unchanged":
         lines.append(f"  rows read   {s.rows_read:>12,}")
         lines.append(f"  rejected    {s.rejected_rows:>12,}")
+    if s.preset:
+        lines.append(f"Preset: {s.preset}")
+        lines += [f"  {note}" for note in s.preset_notes]
     m = s.mapping
     lines.append("Columns:")
     guesses = {g.role: g for g in s.guesses}

@@ -49,6 +49,8 @@ class LoadPlan:
     append_to: int | None  # log_id when appending
     renamed: tuple[str, ...]
     check_control: bool = True  # False when the raw bytes hold no control character
+    # Recorded in the log's mapping beside the roles (the preset used, so --append reuses it).
+    mapping_extra: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,8 @@ def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, in
     now = dt.datetime.now(dt.UTC)
     m = plan.mapping
     mapping_json = json.dumps(
-        {**m.roles(), "timezone": m.timezone, "formats": {k: v.pattern for k, v in plan.formats.items()}}
+        {**m.roles(), "timezone": m.timezone, "formats": {k: v.pattern for k, v in plan.formats.items()},
+         **dict(plan.mapping_extra)}
     )
     if plan.append_to is None:
         log_id = int(store.scalar("SELECT coalesce(max(log_id), 0) + 1 FROM logs"))
