@@ -124,6 +124,21 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "0002_monitor",
+        (
+            # One row per distinct monitor run: the key hashes the log, its
+            # ingest runs and the parameters, so a repeated run stores nothing.
+            """CREATE TABLE monitor_runs (
+                run_key VARCHAR PRIMARY KEY,
+                log_id INTEGER NOT NULL,
+                parameters VARCHAR NOT NULL,
+                result VARCHAR NOT NULL,
+                alerts INTEGER NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

@@ -1,0 +1,907 @@
+"""KPIs per day, week or month, with open (censored) cases counted explicitly.
+
+Every case is first reduced to a handful of facts (:func:`case_facts`, one
+SQL query): when it started and ended, whether it is complete, its cycle time,
+rework, cost, processing time.  The per-period figures (:func:`summarize`)
+and the before/after comparison (:mod:`mining.monitor.compare`) are computed
+from those facts, so both use the same case definitions.
+
+Assignment to periods
+---------------------
+A case belongs to the period in which it **started** (its first start or
+completion): ``started``, cycle times, rework, SLA, cost and PCE of a period
+describe the cases that started in it.  Completion-based counts use the
+period of the last event: ``completed`` (throughput) counts the cases that
+completed in the period.  ``wip_end`` counts the cases open at the end of the
+period.  Periods are local days, ISO weeks (Monday first) or months in the
+calendar's time zone, else the log's (:func:`~mining.analysis.throughput.period_sql`).
+
+When is a case complete?
+------------------------
+A log does not say which cases are finished, so the rule is explicit:
+
+* the **data end** (``as_of``) is the log's last recorded instant;
+* the **quiet horizon** is the 99th percentile of the gaps between consecutive
+  events of a case: a case silent for longer than almost every observed gap is
+  unlikely to see another event;
+* the **end activities** are given (``end_activities``), or else learned from
+  the *settled* cases (silent for longer than the horizon; all cases when none
+  is): every activity that ends at least 1 % of them.  An ending shared by one
+  settled case in a hundred is a way the process ends (a cancellation, a
+  refund); rarer endings are interruptions.
+
+A case is then **complete** when its last activity is an end activity,
+**open** (censored: it may still continue) when it is not and its last event
+lies within the quiet horizon of the data end, and **stalled** when it is not
+and it has been silent for longer (an abandoned case).  Cycle time, rework,
+cost and PCE are measured on complete cases only; open and stalled cases are
+counted per period, never dropped silently.  Open cases stay in the work in
+progress up to the data end; stalled ones leave it at their last event
+(unlike :func:`~mining.analysis.throughput.work_in_progress`, which takes
+every case as completed at its last event).  ``cycle_median_km_s`` is the
+Kaplan-Meier median, which also uses the open cases (censored at the data end)
+and the stalled ones (censored at their last event).
+
+The SLA is a limit on the elapsed cycle time.  A case's outcome is *decided*
+when it is complete, or when it is open or stalled and has already run past
+the limit (a known breach); the breach rate is breaches over decided cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mining.analysis.calendar import Calendar, Clock, clock
+from mining.analysis.filters import Filter
+from mining.analysis.performance import instances_sql, timed_sql
+from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_sql
+from mining.errors import MonitorError
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = [
+    "END_SHARE",
+    "PERIODS",
+    "QUIET_QUANTILE",
+    "CaseFacts",
+    "CaseMeasure",
+    "Completeness",
+    "KpiInfo",
+    "PeriodKPIs",
+    "PeriodSeries",
+    "case_facts",
+    "format_duration",
+    "kaplan_meier_quantile",
+    "kpis_per_period",
+    "parse_duration",
+    "summarize",
+]
+
+#: An activity is a default end activity when it ends at least this share of the settled cases.
+END_SHARE = 0.01
+#: The quiet horizon is this quantile of the gaps between consecutive events of a case.
+QUIET_QUANTILE = 0.99
+
+COMPLETE, OPEN, STALLED = 0, 1, 2
+_DAY = 86_400
+
+# Sums go through DECIMAL: a parallel DOUBLE sum may differ in its last bits from
+# run to run, and a repeated monitor run must give byte-identical results.
+_FACTS_SQL = """
+WITH c AS ({cases}),
+t AS ({timed}),
+i AS (
+    SELECT case_no, count(*) AS n_inst, count(DISTINCT activity) AS n_act,
+           CAST(sum(CAST(proc AS DECIMAL(38, 6))) AS DOUBLE) AS proc,
+           max(b_en) - min(coalesce(b_st, b_en)) AS lead
+    FROM t GROUP BY case_no
+),
+l AS (
+    SELECT case_no, any_value(activity) FILTER (WHERE next_ts IS NULL) AS last_activity,
+           CAST(sum(CAST(cost AS DECIMAL(38, 6))) AS DOUBLE) AS cost
+    FROM ({events}) ev GROUP BY case_no
+)
+SELECT c.case_no, k.case_id, k.variant_id, epoch(c.first) AS first_s, epoch(c.last) AS last_s,
+       c.l_first, c.l_last, {p_start} AS p_start, {p_end} AS p_end, c.b_last - c.b_first AS cycle_b,
+       l.last_activity, l.cost, coalesce(i.n_inst, 0) AS n_inst, coalesce(i.n_act, 0) AS n_act, i.proc, i.lead
+FROM c
+JOIN cases k ON k.log_id = $m_log AND k.case_no = c.case_no
+LEFT JOIN l ON l.case_no = c.case_no
+LEFT JOIN i ON i.case_no = c.case_no
+ORDER BY c.case_no
+"""
+
+_AS_OF_SQL = "SELECT max(greatest(ts, coalesce(start_ts, ts))) FROM events WHERE log_id = ?"
+_GAP_SQL = (
+    "SELECT quantile_cont(epoch(next_ts) - epoch(ts), ?) FROM events WHERE log_id = ? AND next_ts IS NOT NULL"
+)
+
+
+# -- durations as text -------------------------------------------------------
+
+_UNITS = {"w": 7 * _DAY, "d": _DAY, "h": 3600, "m": 60, "s": 1}
+_SIMPLE = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
+_ISO = re.compile(
+    r"P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+)
+
+
+def parse_duration(text: str, *, what: str = "duration") -> float:
+    """Seconds in ``"5d"``, ``"36h"``, ``"1d12h"``, ``"90m"``, ``"45s"``, ``"2w"`` or ISO 8601 ``P5D``, ``PT36H``.
+
+    Examples
+    --------
+    >>> parse_duration("1d12h"), parse_duration("PT36H"), parse_duration("P5D")
+    (129600.0, 129600.0, 432000.0)
+    """
+    raw = text.strip()
+    seconds: float | None = None
+    upper = raw.upper()
+    if upper.startswith("P"):
+        m = _ISO.fullmatch(upper)
+        if m and any(m.groupdict().values()) and not upper.endswith("T"):
+            seconds = sum(float(v) * _UNITS[k.lower()] for k, v in m.groupdict().items() if v)
+    else:
+        compact = raw.lower().replace(" ", "")
+        parts = _SIMPLE.findall(compact)
+        if parts and "".join(n + u for n, u in parts) == compact:
+            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds is None or seconds <= 0:
+        msg = (
+            f"{what} {text!r}: expected a positive duration such as 5d, 36h, 1d12h, 90m or ISO 8601 "
+            "P5D / PT36H"
+        )
+        raise MonitorError(msg)
+    return float(seconds)
+
+
+def format_duration(seconds: float | None) -> str:
+    """``'3d 04h'``, ``'2h 05m'``, ``'4m 10s'``, ``'12s'``; ``'-'`` for none (reports and alerts)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    s = round(seconds)
+    sign = "-" if s < 0 else ""
+    days, rest = divmod(abs(s), _DAY)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+# -- records -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseMeasure:
+    """An extra per-case measure computed elsewhere (conformance fitness, rule violations), plugged in.
+
+    ``values`` maps a case id (text) or an internal case number (int) to a
+    number; ``kind`` is ``"rate"`` for 0/1 values (shown as a share, charted
+    with a p-chart) or ``"mean"``.  Periods average it over their complete
+    cases that have a value.
+    """
+
+    label: str
+    values: Mapping[Any, float]
+    kind: str = "mean"
+    unit: str = ""
+    method: str = ""
+    lower_is_better: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in {"rate", "mean"}:
+            msg = f"measure {self.label!r}: kind must be 'rate' or 'mean', got {self.kind!r}"
+            raise MonitorError(msg)
+
+
+@dataclass(frozen=True)
+class KpiInfo:
+    """What one KPI column of :class:`PeriodKPIs` means; ``name`` is the field (``extra.<key>`` for plugged ones)."""
+
+    name: str
+    label: str
+    unit: str  # "cases", "seconds", "share", "money", "ratio" or a measure's own unit
+    kind: str  # "count", "duration", "rate", "mean"
+    method: str
+    lower_is_better: bool | None  # None: neither direction is better (volumes)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How complete, open and stalled cases were told apart (see the module docstring)."""
+
+    as_of: dt.datetime | None
+    quiet_seconds: float
+    end_activities: tuple[str, ...]
+    end_activities_given: bool
+    settled_cases: int
+    complete: int
+    open: int
+    stalled: int
+    method: str
+
+
+@dataclass(frozen=True)
+class PeriodKPIs:
+    """The KPIs of one period.  Durations are seconds; rates are shares in [0, 1]; ``None`` when not measurable."""
+
+    start: dt.date  # local first day
+    end: dt.date  # local first day of the next period (exclusive)
+    partial: bool  # the data window does not cover the whole period
+    started: int
+    completed: int
+    open: int
+    stalled: int
+    wip_end: int
+    cycle_median_s: float | None
+    cycle_p90_s: float | None
+    cycle_median_km_s: float | None
+    cycle_median_business_s: float | None
+    cycle_p90_business_s: float | None
+    rework_cases: int
+    rework_rate: float | None
+    sla_breaches: int
+    sla_decided: int
+    sla_breach_rate: float | None
+    cost_per_case: float | None
+    pce_median: float | None
+    extra: Mapping[str, float | None]
+    extra_n: Mapping[str, int]
+
+    def value(self, name: str) -> float | None:
+        """A KPI by its :attr:`KpiInfo.name`."""
+        if name.startswith("extra."):
+            return self.extra.get(name[len("extra.") :])
+        v = getattr(self, name)
+        return None if v is None else float(v)
+
+
+@dataclass(frozen=True)
+class PeriodSeries:
+    """KPIs per period, oldest first, contiguous (empty periods included)."""
+
+    period: str
+    timezone: str
+    calendar: str | None
+    sla_seconds: float | None
+    cost_source: str | None
+    processing_measured: bool
+    first: dt.datetime | None
+    as_of: dt.datetime | None
+    cases: int
+    left_out: int
+    completeness: Completeness
+    kpis: tuple[KpiInfo, ...]
+    periods: tuple[PeriodKPIs, ...]
+    note: str
+
+    def kpi(self, name: str) -> KpiInfo:
+        for k in self.kpis:
+            if k.name == name:
+                return k
+        msg = f"no KPI {name!r}; KPIs: {', '.join(k.name for k in self.kpis)}"
+        raise MonitorError(msg)
+
+    def values(self, name: str) -> tuple[float | None, ...]:
+        return tuple(p.value(name) for p in self.periods)
+
+
+@dataclass(frozen=True, eq=False)
+class CaseFacts:
+    """One row per kept case, as aligned numpy arrays (internal input of summaries and comparisons).
+
+    Instants are epoch seconds (``first``, ``last``) and local epoch seconds
+    (``first_local``, ``last_local``: seconds since 1970-01-01 00:00 local
+    time); ``p_start``/``p_end`` are the local first days of the periods the
+    case started and ended in.  ``cycle_b`` is business seconds under a
+    calendar, else equal to ``cycle``.  ``state`` is 0 complete, 1 open,
+    2 stalled.  Missing numbers are NaN.  ``as_of`` is the data end;
+    ``end_local``/``end_period`` the end of the window the periods cover: the
+    data end, or the filter's end when that is earlier (no kept case starts
+    after it).
+    """
+
+    log_id: int
+    period: str
+    timezone: str
+    calendar: Calendar | None
+    as_of: float | None
+    end_local: float | None
+    end_period: dt.date | None
+    processing_measured: bool
+    cost_source: str | None
+    case_no: np.ndarray
+    case_id: tuple[str, ...]
+    variant_id: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    first_local: np.ndarray
+    last_local: np.ndarray
+    p_start: tuple[dt.date, ...]
+    p_end: tuple[dt.date, ...]
+    cycle: np.ndarray
+    cycle_b: np.ndarray
+    state: np.ndarray
+    rework: np.ndarray
+    cost: np.ndarray
+    proc: np.ndarray
+    pce: np.ndarray
+    extra: Mapping[str, np.ndarray]
+    measures: Mapping[str, CaseMeasure]
+    completeness: Completeness
+    left_out: int
+
+    @property
+    def n(self) -> int:
+        return len(self.case_no)
+
+    @property
+    def complete(self) -> np.ndarray:
+        return self.state == COMPLETE
+
+    def age(self) -> np.ndarray:
+        """Seconds each case has run without completing: to the data end if open, to its last event otherwise."""
+        end = np.where(self.state == OPEN, self.as_of if self.as_of is not None else self.last, self.last)
+        return end - self.first
+
+    def sla(self, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """(decided, breached) per case against an elapsed-time limit in seconds."""
+        complete = self.complete
+        breached = np.where(complete, self.cycle > limit, self.age() > limit)
+        decided = complete | breached
+        return decided, breached & decided
+
+
+# -- building the facts ------------------------------------------------------
+
+
+def case_facts(
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    period: str = "week",
+    calendar: Calendar | None = None,
+    timezone: str | None = None,
+    cost_per_hour: float | None = None,
+    end_activities: Sequence[str] = (),
+    measures: Mapping[str, CaseMeasure] | None = None,
+    as_of: dt.datetime | None = None,
+) -> CaseFacts:
+    """The facts of every kept case (see :class:`CaseFacts` and the module docstring)."""
+    if period not in PERIODS:
+        msg = f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
+        raise MonitorError(msg)
+    if cost_per_hour is not None and not cost_per_hour >= 0:
+        msg = f"cost per hour must be zero or more, got {cost_per_hour}"
+        raise MonitorError(msg)
+    clk = clock(store, log_id, calendar, timezone=timezone)
+    inst = instances_sql(store, log_id, flt)
+    measured = inst.source != "none"
+    cases, params = cases_sql(store, log_id, flt)
+    ext = clk.extend(
+        cases, times={"b_first": "first", "b_last": "last"}, local={"l_first": "first", "l_last": "last"}
+    )
+    sql = _FACTS_SQL.format(
+        cases=ext,
+        timed=timed_sql(inst, clk),
+        events=inst.events,
+        p_start=period_sql("c.l_first", period),
+        p_end=period_sql("c.l_last", period),
+    )
+    table = store.arrow(sql, {**params, **inst.params, "m_log": log_id})
+    cols = {name: table.column(name).to_pylist() for name in table.column_names}
+    # Cases beyond the calendar's 1900-2100 table have no local time, hence no period.
+    keep = [i for i, p in enumerate(cols["p_start"]) if p is not None and cols["p_end"][i] is not None]
+    left_out = len(cols["p_start"]) - len(keep)
+
+    def arr(name: str, dtype: Any = float) -> np.ndarray:
+        values = [cols[name][i] for i in keep]
+        if dtype is float:
+            return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+        return np.array(values, dtype=dtype)
+
+    first, last = arr("first_s"), arr("last_s")
+    cycle = last - first
+    cycle_b = arr("cycle_b") if clk.business else cycle.copy()
+    has_cost = bool(store.scalar("SELECT has_cost FROM logs WHERE log_id = ?", [log_id]))
+    proc = arr("proc") if measured else np.full(len(keep), np.nan)
+    lead = arr("lead")
+    if cost_per_hour is not None:
+        # Instances without a usable start are instantaneous: no processing cost.
+        base = np.nan_to_num(proc, nan=0.0) if measured else cycle_b
+        cost = base / 3600.0 * float(cost_per_hour)
+        cost_source = "cost per hour x processing time" if measured else "cost per hour x lead time"
+    elif has_cost:
+        cost = arr("cost")
+        cost_source = "cost column"
+    else:
+        cost, cost_source = np.full(len(keep), np.nan), None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pce = np.where(lead > 0, proc / lead, np.nan)
+
+    as_of_ts = as_of or store.scalar(_AS_OF_SQL, [log_id])
+    as_of_s = None if as_of_ts is None else as_of_ts.timestamp()
+    end_local, end_period = _local_of(store, clk, as_of_ts, period)
+    if flt is not None and flt.end is not None and (as_of_ts is None or flt.end <= as_of_ts):
+        # The filter's end is exclusive: it closes the window, and its last period
+        # is the one holding the instant just before it.
+        end_local = _local_of(store, clk, flt.end, period)[0]
+        end_period = _local_of(store, clk, flt.end - dt.timedelta(microseconds=1), period)[1]
+    gap = store.scalar(_GAP_SQL, [QUIET_QUANTILE, log_id])
+    quiet = float(gap) if gap is not None else 0.0
+    last_activity = [cols["last_activity"][i] for i in keep]
+    state, completeness = _states(last_activity, last, as_of_s, as_of_ts, quiet, tuple(end_activities))
+
+    case_id = tuple(str(cols["case_id"][i]) for i in keep)
+    case_no = arr("case_no", np.int64)
+    extra = {key: _measure_values(m, case_id, case_no) for key, m in (measures or {}).items()}
+    return CaseFacts(
+        log_id=log_id,
+        period=period,
+        timezone=clk.timezone,
+        calendar=clk.calendar,
+        as_of=as_of_s,
+        end_local=end_local,
+        end_period=end_period,
+        processing_measured=measured,
+        cost_source=cost_source,
+        case_no=case_no,
+        case_id=case_id,
+        variant_id=arr("variant_id", np.int64),
+        first=first,
+        last=last,
+        first_local=arr("l_first"),
+        last_local=arr("l_last"),
+        p_start=tuple(cols["p_start"][i] for i in keep),
+        p_end=tuple(cols["p_end"][i] for i in keep),
+        cycle=cycle,
+        cycle_b=cycle_b,
+        state=state,
+        rework=arr("n_inst", np.int64) > arr("n_act", np.int64),
+        cost=cost,
+        proc=proc,
+        pce=pce,
+        extra=extra,
+        measures=dict(measures or {}),
+        completeness=completeness,
+        left_out=left_out,
+    )
+
+
+def _local_of(
+    store: Store, clk: Clock, instant: dt.datetime | None, period: str
+) -> tuple[float | None, dt.date | None]:
+    """Local epoch seconds and period of one instant, through the same clock as the cases."""
+    if instant is None:
+        return None, None
+    sql = clk.extend("SELECT CAST($t AS TIMESTAMPTZ) AS t", local={"l_t": "t"})
+    row = store.query(f"SELECT l_t, {period_sql('l_t', period)} FROM ({sql}) x", {"t": instant}).rows[0]
+    return (None if row[0] is None else float(row[0])), row[1]
+
+
+def _states(
+    last_activity: list[str | None],
+    last: np.ndarray,
+    as_of: float | None,
+    as_of_ts: dt.datetime | None,
+    quiet: float,
+    given: tuple[str, ...],
+) -> tuple[np.ndarray, Completeness]:
+    n = len(last_activity)
+    settled = (last <= as_of - quiet) if as_of is not None else np.ones(n, dtype=bool)
+    if given:
+        ends = tuple(dict.fromkeys(given))
+    else:
+        pool = (
+            [a for a, s in zip(last_activity, settled, strict=True) if s] if settled.any() else last_activity
+        )
+        counts: dict[str, int] = {}
+        for a in pool:
+            if a is not None:
+                counts[a] = counts.get(a, 0) + 1
+        total = len(pool)
+        ends = tuple(
+            a for a, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k >= END_SHARE * total
+        )
+    is_end = np.array([a in ends for a in last_activity], dtype=bool)
+    state = np.where(is_end, COMPLETE, np.where(settled, STALLED, OPEN)).astype(np.int8)
+    source = (
+        "given with --end-activity"
+        if given
+        else f"learned: the activities that end at least {END_SHARE:.0%} of the settled cases "
+        "(silent for longer than the quiet horizon)"
+    )
+    method = (
+        f"A case is complete when its last activity is an end activity ({source}: {', '.join(ends) or 'none'}). "
+        f"Otherwise it is open (censored) when its last event lies within the quiet horizon "
+        f"({format_duration(quiet)}, the {QUIET_QUANTILE:.0%} quantile of the gaps between consecutive events "
+        "of a case) of the data end, and stalled when it has been silent for longer."
+    )
+    return state, Completeness(
+        as_of=as_of_ts,
+        quiet_seconds=quiet,
+        end_activities=ends,
+        end_activities_given=bool(given),
+        settled_cases=int(settled.sum()),
+        complete=int((state == COMPLETE).sum()),
+        open=int((state == OPEN).sum()),
+        stalled=int((state == STALLED).sum()),
+        method=method,
+    )
+
+
+def _measure_values(m: CaseMeasure, case_id: tuple[str, ...], case_no: np.ndarray) -> np.ndarray:
+    out = np.full(len(case_id), np.nan)
+    by_id = {k: v for k, v in m.values.items() if isinstance(k, str)}
+    by_no = {int(k): v for k, v in m.values.items() if not isinstance(k, str)}
+    for i, (cid, cno) in enumerate(zip(case_id, case_no.tolist(), strict=True)):
+        v = by_id.get(cid, by_no.get(cno))
+        if v is not None:
+            out[i] = float(v)
+    return out
+
+
+# -- statistics ----------------------------------------------------------------
+
+
+def kaplan_meier_quantile(durations: np.ndarray, observed: np.ndarray, q: float = 0.5) -> float | None:
+    """The first duration at which the Kaplan-Meier share still running falls to ``1 - q`` or below.
+
+    ``observed`` is true for completed cases and false for censored ones; at
+    equal durations completions count before censorings.  ``None`` when the
+    curve never falls that far (too many cases still open).  Without censoring
+    this is the lower empirical quantile (for the median of an even count, the
+    lower middle value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kaplan_meier_quantile(np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, False, True, True]))
+    3.0
+    """
+    d = np.asarray(durations, dtype=float)
+    e = np.asarray(observed, dtype=bool)
+    ok = ~np.isnan(d)
+    d, e = d[ok], e[ok]
+    if d.size == 0:
+        return None
+    order = np.lexsort((~e, d))
+    d, e = d[order], e[order]
+    at_risk = d.size - np.arange(d.size)
+    survival = np.cumprod(np.where(e, 1.0 - 1.0 / at_risk, 1.0))
+    hit = np.flatnonzero(e & (survival <= 1.0 - q + 1e-12))
+    return float(d[hit[0]]) if hit.size else None
+
+
+def _quantile(values: np.ndarray, q: float) -> float | None:
+    v = values[~np.isnan(values)]
+    return float(np.quantile(v, q)) if v.size else None
+
+
+def _mean(values: np.ndarray) -> float | None:
+    v = values[~np.isnan(values)]
+    return float(v.mean()) if v.size else None
+
+
+# -- the summary ----------------------------------------------------------------
+
+
+def _kpis(facts: CaseFacts, sla: float | None) -> tuple[KpiInfo, ...]:
+    cal = facts.calendar
+    out = [
+        KpiInfo(
+            "started",
+            "Cases started",
+            "cases",
+            "count",
+            "Cases whose first event (start or completion) falls in the period.",
+            None,
+        ),
+        KpiInfo(
+            "completed",
+            "Cases completed (throughput)",
+            "cases",
+            "count",
+            "Complete cases whose last event falls in the period (completion period).",
+            None,
+        ),
+        KpiInfo(
+            "open",
+            "Open cases (censored)",
+            "cases",
+            "count",
+            "Cases started in the period that are still open at the data end.",
+            None,
+        ),
+        KpiInfo(
+            "stalled",
+            "Stalled cases",
+            "cases",
+            "count",
+            "Cases started in the period that stopped before an end activity and have been silent "
+            "for longer than the quiet horizon.",
+            None,
+        ),
+        KpiInfo(
+            "wip_end",
+            "Work in progress at period end",
+            "cases",
+            "count",
+            "Cases started before the end of the period and not yet finished then: complete and stalled "
+            "cases until their last event, open cases until the data end.",
+            None,
+        ),
+        KpiInfo(
+            "cycle_median_s",
+            "Median cycle time",
+            "seconds",
+            "duration",
+            "Median elapsed time from first start to last completion over the complete cases started in "
+            "the period; open and stalled cases are excluded (see the Kaplan-Meier median).",
+            True,
+        ),
+        KpiInfo(
+            "cycle_p90_s",
+            "90th percentile cycle time",
+            "seconds",
+            "duration",
+            "90th percentile (linear interpolation) of the elapsed cycle time of the complete cases started "
+            "in the period.",
+            True,
+        ),
+        KpiInfo(
+            "cycle_median_km_s",
+            "Median cycle time (Kaplan-Meier)",
+            "seconds",
+            "duration",
+            "Kaplan-Meier median of the cycle time of all cases started in the period: open cases are "
+            "censored at the data end, stalled ones at their last event; empty when fewer than half "
+            "are known to have completed.",
+            True,
+        ),
+    ]
+    if cal is not None:
+        out += [
+            KpiInfo(
+                "cycle_median_business_s",
+                "Median cycle time (business)",
+                "seconds",
+                "duration",
+                f"Median business time ({cal.label()}) from first start to last completion over the "
+                "complete cases started in the period.",
+                True,
+            ),
+            KpiInfo(
+                "cycle_p90_business_s",
+                "90th percentile cycle time (business)",
+                "seconds",
+                "duration",
+                f"90th percentile of the business cycle time ({cal.label()}) of the complete cases started "
+                "in the period.",
+                True,
+            ),
+        ]
+    out.append(
+        KpiInfo(
+            "rework_rate",
+            "Rework rate",
+            "share",
+            "rate",
+            "Share of the complete cases started in the period in which some activity occurs more than "
+            "once (activity instances, as in the rework analysis).",
+            True,
+        )
+    )
+    if sla is not None:
+        out.append(
+            KpiInfo(
+                "sla_breach_rate",
+                "SLA breach rate",
+                "share",
+                "rate",
+                f"Share of the decided cases started in the period whose elapsed cycle time exceeds "
+                f"{format_duration(sla)}; a case is decided when complete, or when still open or "
+                "stalled but already past the limit.",
+                True,
+            )
+        )
+    if facts.cost_source is not None:
+        out.append(
+            KpiInfo(
+                "cost_per_case",
+                "Cost per case",
+                "money",
+                "mean",
+                f"Mean cost of the complete cases started in the period ({facts.cost_source}"
+                + (", business time" if cal is not None and facts.cost_source != "cost column" else "")
+                + ").",
+                True,
+            )
+        )
+    if facts.processing_measured:
+        out.append(
+            KpiInfo(
+                "pce_median",
+                "Process cycle efficiency",
+                "ratio",
+                "mean",
+                "Median over the complete cases started in the period of processing time (start to "
+                "completion of each activity) divided by lead time (first start to last completion)"
+                + (" in business time" if cal is not None else "")
+                + ".",
+                False,
+            )
+        )
+    for key, m in facts.measures.items():
+        out.append(
+            KpiInfo(
+                f"extra.{key}",
+                m.label,
+                m.unit or ("share" if m.kind == "rate" else ""),
+                "rate" if m.kind == "rate" else "mean",
+                m.method or f"Mean of {m.label} over the complete cases started in the period.",
+                m.lower_is_better,
+            )
+        )
+    return tuple(out)
+
+
+def _period_days(facts: CaseFacts) -> list[dt.date]:
+    days = set(facts.p_start) | set(facts.p_end)
+    if facts.end_period is not None:
+        days.add(facts.end_period)
+    if not days:
+        return []
+    day = min(days)
+    last = max(days) if facts.end_period is None else max(facts.end_period, *facts.p_start)
+    out = []
+    while day <= last:
+        out.append(day)
+        day = next_period(day, facts.period)
+    return out
+
+
+def _local_midnight(day: dt.date) -> float:
+    return float((day - dt.date(1970, 1, 1)).days * _DAY)
+
+
+def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSeries:
+    """KPIs per period from the case facts (see the module docstring for every definition)."""
+    days = _period_days(facts)
+    index = {d: i for i, d in enumerate(days)}
+    n_p = len(days)
+    ps = np.array([index[d] for d in facts.p_start], dtype=np.int64)
+    # Completions after the window's end (of cases started inside it) fall outside every period.
+    pe = np.array([index.get(d, -1) for d in facts.p_end], dtype=np.int64)
+    complete = facts.complete
+    started = np.bincount(ps, minlength=n_p)
+    completed = np.bincount(pe[complete & (pe >= 0)], minlength=n_p)
+    open_ = np.bincount(ps[facts.state == OPEN], minlength=n_p)
+    stalled = np.bincount(ps[facts.state == STALLED], minlength=n_p)
+    exit_local = np.where(facts.state == OPEN, np.inf, facts.last_local)
+    first_sorted, exit_sorted = np.sort(facts.first_local), np.sort(exit_local)
+    if sla_seconds is not None:
+        decided, breached = facts.sla(sla_seconds)
+    age = facts.age()
+    span_first = float(facts.first_local.min()) if facts.n else None
+    periods = []
+    for i, day in enumerate(days):
+        end = next_period(day, facts.period)
+        boundary = _local_midnight(end)
+        wip = int(
+            np.searchsorted(first_sorted, boundary, "left") - np.searchsorted(exit_sorted, boundary, "left")
+        )
+        mine = ps == i
+        done = mine & complete
+        partial = bool(
+            (facts.end_local is not None and facts.end_local < boundary)
+            or (span_first is not None and span_first > _local_midnight(day))
+        )
+        km = kaplan_meier_quantile(np.where(complete, facts.cycle, age)[mine], complete[mine])
+        n_done = int(done.sum())
+        rework_n = int(facts.rework[done].sum())
+        if sla_seconds is not None:
+            n_dec, n_br = int(decided[mine].sum()), int(breached[mine].sum())
+        else:
+            n_dec = n_br = 0
+        business = facts.calendar is not None
+        periods.append(
+            PeriodKPIs(
+                start=day,
+                end=end,
+                partial=partial,
+                started=int(started[i]),
+                completed=int(completed[i]),
+                open=int(open_[i]),
+                stalled=int(stalled[i]),
+                wip_end=wip,
+                cycle_median_s=_quantile(facts.cycle[done], 0.5),
+                cycle_p90_s=_quantile(facts.cycle[done], 0.9),
+                cycle_median_km_s=km,
+                cycle_median_business_s=_quantile(facts.cycle_b[done], 0.5) if business else None,
+                cycle_p90_business_s=_quantile(facts.cycle_b[done], 0.9) if business else None,
+                rework_cases=rework_n,
+                rework_rate=rework_n / n_done if n_done else None,
+                sla_breaches=n_br,
+                sla_decided=n_dec,
+                sla_breach_rate=(n_br / n_dec if n_dec else None) if sla_seconds is not None else None,
+                cost_per_case=_mean(facts.cost[done]) if facts.cost_source is not None else None,
+                pce_median=_quantile(facts.pce[done], 0.5) if facts.processing_measured else None,
+                extra={key: _mean(values[done]) for key, values in facts.extra.items()},
+                extra_n={key: int((~np.isnan(values[done])).sum()) for key, values in facts.extra.items()},
+            )
+        )
+    c = facts.completeness
+    note = (
+        f"Periods are local {facts.period}s in {facts.timezone}; a case belongs to the period it started in, "
+        f"except completions, counted in the period of the last event. {c.complete:,} complete, {c.open:,} open "
+        f"and {c.stalled:,} stalled cases."
+    )
+    if facts.left_out:
+        note += f" {facts.left_out:,} cases outside 1900-2100 have no local period and are left out."
+    first = None if not facts.n else dt.datetime.fromtimestamp(float(facts.first.min()), dt.UTC)
+    return PeriodSeries(
+        period=facts.period,
+        timezone=facts.timezone,
+        calendar=facts.calendar.label() if facts.calendar is not None else None,
+        sla_seconds=sla_seconds,
+        cost_source=facts.cost_source,
+        processing_measured=facts.processing_measured,
+        first=first,
+        as_of=c.as_of,
+        cases=facts.n,
+        left_out=facts.left_out,
+        completeness=c,
+        kpis=_kpis(facts, sla_seconds),
+        periods=tuple(periods),
+        note=note,
+    )
+
+
+def kpis_per_period(
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    period: str = "week",
+    calendar: Calendar | None = None,
+    timezone: str | None = None,
+    sla_seconds: float | None = None,
+    cost_per_hour: float | None = None,
+    end_activities: Sequence[str] = (),
+    measures: Mapping[str, CaseMeasure] | None = None,
+) -> PeriodSeries:
+    """KPIs per day, week or month of a stored log.
+
+    Examples
+    --------
+    >>> s = kpis_per_period(store, log_id, period="month", sla_seconds=parse_duration("5d"))  # doctest: +SKIP
+    >>> s.periods[0].started, s.periods[0].cycle_median_s, s.periods[0].sla_breach_rate     # doctest: +SKIP
+    """
+    facts = case_facts(
+        store,
+        log_id,
+        flt,
+        period=period,
+        calendar=calendar,
+        timezone=timezone,
+        cost_per_hour=cost_per_hour,
+        end_activities=end_activities,
+        measures=measures,
+    )
+    return summarize(facts, sla_seconds=sla_seconds)

@@ -1,0 +1,544 @@
+"""A monitoring run as one self-contained HTML file.
+
+No scripts, no web fonts, nothing fetched: the styles are inline and every
+chart is an SVG drawn here, with axis titles and units.  The same run gives
+the same bytes: no generation time, fixed ordering, and every number written
+with a fixed format.  Every piece of text that comes from the data (log and
+activity names, attribute values, messages) goes through ``html.escape``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mining.monitor.periods import KpiInfo, PeriodKPIs, format_duration
+from mining.monitor.run import KpiChart, MonitorRun, format_value, period_label
+
+__all__ = ["render_html", "write_report"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:1100px;color:#1b1f24;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #d0d7de}
+h3{font-size:1.05rem;margin-top:1.4rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
+th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right;vertical-align:top}
+th{background:#f6f8fa}td.t,th.t{text-align:left}
+.scroll{overflow-x:auto}.kpi td:first-child{white-space:nowrap}.muted{color:#57606a;font-size:.9rem}
+.alert{border-left:4px solid #cf222e;background:#fff5f5;padding:.4rem .8rem;margin:.4rem 0}
+.ok{border-left:4px solid #1a7f37;background:#f3fff5;padding:.4rem .8rem}
+.warn{border-left:4px solid #bf8700;background:#fffbea;padding:.4rem .8rem;margin:.4rem 0}
+svg{background:#fff;border:1px solid #d0d7de;margin:.4rem 0}
+svg text{font-family:inherit;font-size:11px;fill:#1b1f24}
+"""
+
+_W, _H = 760, 280
+_LEFT, _RIGHT, _TOP, _BOTTOM = 78, 16, 28, 58
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _n(x: float) -> str:
+    """A coordinate: one decimal, never ``-0.0``."""
+    v = round(x, 1)
+    return f"{0.0 if v == 0 else v:.1f}"
+
+
+def _p(value: float | None) -> str:
+    """A p-value."""
+    if value is None:
+        return "-"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+# -- charts ---------------------------------------------------------------------------
+
+
+def _scale(unit: str, values: Sequence[float]) -> tuple[float, str]:
+    """Divisor and axis unit so the numbers on the axis read naturally."""
+    if unit == "seconds":
+        top = max((abs(v) for v in values), default=0.0)
+        if top >= 2 * 86_400:
+            return 86_400.0, "days"
+        if top >= 2 * 3600:
+            return 3600.0, "hours"
+        return 60.0, "minutes"
+    if unit in {"share", "ratio"}:
+        return 0.01, "%"
+    if unit == "cases":
+        return 1.0, "cases"
+    if unit == "money":
+        return 1.0, "cost per case"
+    return 1.0, unit or "value"
+
+
+def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    span = hi - lo
+    raw = span / max(count - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    out = []
+    k = 0
+    while first + k * step <= hi + step * 1e-9:
+        out.append(round(first + k * step, 10))
+        k += 1
+    return out
+
+
+def _tick_text(v: float) -> str:
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in {"-0", ""} else text
+
+
+def _svg_chart(
+    kc: KpiChart, kpi: KpiInfo, periods: Sequence[PeriodKPIs], period: str, timezone: str, change: Any
+) -> str:
+    chart = kc.chart
+    n = len(chart.values)
+    pts = [v for v in chart.values if v is not None]
+    lims = [v for v in (*chart.ucl, *chart.lcl) if v is not None]
+    div, axis_unit = _scale(kpi.unit, pts + lims + [chart.center])
+    scaled = [None if v is None else v / div for v in chart.values]
+    ucl = [None if v is None else v / div for v in chart.ucl]
+    lcl = [None if v is None else v / div for v in chart.lcl]
+    center = chart.center / div
+    every = [
+        v
+        for v in (
+            *[s for s in scaled if s is not None],
+            *[u for u in ucl if u is not None],
+            *[u for u in lcl if u is not None],
+            center,
+        )
+    ]
+    lo, hi = min(every), max(every)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 1.0, hi + 1.0
+    pad = (hi - lo) * 0.08
+    lo, hi = lo - pad, hi + pad
+    if min(every) >= 0 > lo:
+        lo = 0.0
+    pw, ph = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+
+    def x(i: float) -> float:
+        return _LEFT + (i + 0.5) * pw / n
+
+    def y(v: float) -> float:
+        return _TOP + (hi - v) / (hi - lo) * ph
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
+        f'role="img" aria-label="{_e(kc.label)} control chart">'
+    ]
+    out.append(f'<text x="{_LEFT}" y="16" font-weight="bold">{_e(kc.label)} ({_e(chart.kind)} chart)</text>')
+    for t in _ticks(lo, hi):
+        out.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#eaeef2"/>'
+        )
+        out.append(f'<text x="{_LEFT - 6}" y="{_n(y(t) + 4)}" text-anchor="end">{_e(_tick_text(t))}</text>')
+    out.append(f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_TOP + ph}" stroke="#57606a"/>')
+    out.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_TOP + ph}" y2="{_TOP + ph}" stroke="#57606a"/>')
+    step = max(1, math.ceil(n / 10))
+    for i in range(0, n, step):
+        out.append(
+            f'<line x1="{_n(x(i))}" x2="{_n(x(i))}" y1="{_TOP + ph}" y2="{_TOP + ph + 4}" stroke="#57606a"/>'
+        )
+        out.append(
+            f'<text x="{_n(x(i))}" y="{_TOP + ph + 16}" text-anchor="middle">'
+            f"{_e(periods[i].start.isoformat())}</text>"
+        )
+    out.append(
+        f'<text x="{_n(_LEFT + pw / 2)}" y="{_H - 8}" text-anchor="middle">'
+        f"Start of {_e(period)} ({_e(timezone)})</text>"
+    )
+    out.append(
+        f'<text transform="translate(14,{_n(_TOP + ph / 2)}) rotate(-90)" text-anchor="middle">'
+        f"{_e(axis_unit)}</text>"
+    )
+    if change is not None:
+        for i, p in enumerate(periods):
+            if p.start <= change < p.end:
+                frac = (change - p.start).days / max((p.end - p.start).days, 1)
+                cx = _LEFT + (i + frac) * pw / n
+                out.append(
+                    f'<line x1="{_n(cx)}" x2="{_n(cx)}" y1="{_TOP}" y2="{_TOP + ph}" stroke="#8250df" '
+                    'stroke-dasharray="5,3"/>'
+                )
+                out.append(
+                    f'<text x="{_n(cx + 4)}" y="{_TOP + 10}" fill="#8250df">change '
+                    f"{_e(change.isoformat())}</text>"
+                )
+    out.append(
+        f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_n(y(center))}" y2="{_n(y(center))}" stroke="#1a7f37"/>'
+    )
+    for limits, name in ((ucl, "UCL"), (lcl, "LCL")):
+        path = _step_path(limits, x, y, pw / n)
+        if path:
+            out.append(f'<path d="{path}" fill="none" stroke="#cf222e" stroke-dasharray="4,3"/>')
+        last = next((v for v in reversed(limits) if v is not None), None)
+        if last is not None:
+            out.append(
+                f'<text x="{_W - _RIGHT - 2}" y="{_n(y(last) - 3)}" text-anchor="end" fill="#cf222e">'
+                f"{name}</text>"
+            )
+    line = _line_path(scaled, x, y)
+    if line:
+        out.append(f'<path d="{line}" fill="none" stroke="#0969da" stroke-width="1.5"/>')
+    flagged: dict[int, list[int]] = {}
+    for s in chart.signals:
+        flagged.setdefault(s.index, []).append(s.rule)
+    for i, v in enumerate(scaled):
+        if v is None:
+            continue
+        label = period_label(periods[i].start, period)
+        tip = f"{label}: {format_value(chart.values[i], kpi.unit)}"
+        if i in flagged:
+            rules = ", ".join(str(r) for r in sorted(set(flagged[i])))
+            out.append(
+                f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="4.5" fill="#cf222e">'
+                f"<title>{_e(tip)}; rules {_e(rules)}</title></circle>"
+            )
+        else:
+            out.append(
+                f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="2.5" fill="#0969da">'
+                f"<title>{_e(tip)}</title></circle>"
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _line_path(values: Sequence[float | None], x: Any, y: Any) -> str:
+    parts = []
+    pen = False
+    for i, v in enumerate(values):
+        if v is None:
+            pen = False
+            continue
+        parts.append(f"{'L' if pen else 'M'}{_n(x(i))},{_n(y(v))}")
+        pen = True
+    return " ".join(parts)
+
+
+def _step_path(values: Sequence[float | None], x: Any, y: Any, width: float) -> str:
+    parts = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        parts.append(f"M{_n(x(i) - width / 2)},{_n(y(v))} L{_n(x(i) + width / 2)},{_n(y(v))}")
+    return " ".join(parts)
+
+
+# -- sections ---------------------------------------------------------------------------
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], text: Sequence[int] = (0,)) -> str:
+    """A table; the columns in ``text`` are left-aligned, the others (numbers) right-aligned."""
+
+    def cell(tag: str, i: int, content: str) -> str:
+        return f'<{tag} class="t">{content}</{tag}>' if i in text else f"<{tag}>{content}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _when(value: Any) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _summary(run: MonitorRun) -> str:
+    s = run.series
+    o = run.options
+    c = s.completeness
+    rows = [
+        ("Log", _e(run.log)),
+        ("Data window", f"{_e(_when(s.first))} to {_e(_when(s.as_of))} (the last recorded instant)"),
+        ("Cases", f"{s.cases:,} ({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled)"),
+        ("Ingest batches", f"{run.ingest_runs:,}"),
+        ("Periods", f"{_e(s.period)}s in {_e(s.timezone)}"),
+        ("Calendar", _e(s.calendar or "none: elapsed time")),
+        ("SLA", _e(format_duration(s.sla_seconds)) if s.sla_seconds is not None else "none"),
+        ("Filters", _e("; ".join(run.filters)) if run.filters else "none"),
+        ("Change date", _e(o.change_date.isoformat()) if o.change_date else "none"),
+        ("Run key", f"<code>{_e(run.key)}</code>"),
+    ]
+    return _table(["", ""], [(f"<b>{k}</b>", v) for k, v in rows], text=(0, 1))
+
+
+def _quality(run: MonitorRun) -> str:
+    c = run.series.completeness
+    parts = ["<h2>Data quality</h2>"]
+    if run.quality:
+        parts.append(
+            "<ul>"
+            + "".join(
+                f"<li>{_e(q.message)}"
+                + (f' <span class="muted">e.g. {_e("; ".join(q.examples[:3]))}</span>' if q.examples else "")
+                + "</li>"
+                for q in run.quality
+            )
+            + "</ul>"
+        )
+    else:
+        parts.append("<p>No data-quality findings were recorded at ingest.</p>")
+    parts.append(
+        f"<p>{c.open:,} cases are still open and {c.stalled:,} stalled; they are counted per period "
+        "and left out of the cycle times (see below).</p>"
+    )
+    if run.series.left_out:
+        parts.append(f'<p class="warn">{run.series.left_out:,} cases outside 1900-2100 have no period.</p>')
+    return "".join(parts)
+
+
+def _alerts(run: MonitorRun) -> str:
+    parts = ["<h2>Alerts</h2>"]
+    if not run.alerts:
+        parts.append('<p class="ok">No alert: no rule fired on the newest judged period of any chart.</p>')
+    for a in run.alerts:
+        parts.append(f'<div class="alert">{_e(a.sentence)}</div>')
+    return "".join(parts)
+
+
+def _kpi_table(run: MonitorRun) -> str:
+    s = run.series
+    kpis = list(s.kpis)
+    header = [f"{_e(s.period.capitalize())} starting", "Partial", *(_e(k.label) for k in kpis)]
+    rows = []
+    for p in s.periods:
+        rows.append(
+            [
+                _e(p.start.isoformat()),
+                "yes" if p.partial else "",
+                *(_e(format_value(p.value(k.name), k.unit)) for k in kpis),
+            ]
+        )
+    return (
+        "<h2>KPIs per period</h2>"
+        + f'<p class="muted">{_e(s.note)}</p>'
+        + f'<div class="kpi">{_table(header, rows, text=(0, 1))}</div>'
+    )
+
+
+def _charts(run: MonitorRun) -> str:
+    s = run.series
+    parts = ["<h2>Control charts</h2>", f'<p class="muted">{_e(run.method)}</p>']
+    for kc in run.charts:
+        kpi = s.kpi(kc.kpi)
+        parts.append(f"<h3>{_e(kc.label)}</h3>")
+        parts.append(_svg_chart(kc, kpi, s.periods, s.period, s.timezone, run.options.change_date))
+        parts.append(f'<p class="muted">{_e(kc.chart.note)} {_e(kc.note[:1].upper() + kc.note[1:])}.</p>')
+        if kc.chart.signals:
+            parts.append(
+                "<ul>"
+                + "".join(
+                    f"<li>Rule {s_.rule} ({_e(s_.name)}): {_e(s_.description)}</li>"
+                    for s_ in kc.chart.signals
+                )
+                + "</ul>"
+            )
+        if kc.moving_range is not None and kc.moving_range.signals:
+            parts.append(
+                "<p>Moving range:</p><ul>"
+                + "".join(f"<li>{_e(s_.description)}</li>" for s_ in kc.moving_range.signals)
+                + "</ul>"
+            )
+    for note in run.notes:
+        parts.append(f'<p class="muted">{_e(note)}</p>')
+    return "".join(parts)
+
+
+def _comparison(run: MonitorRun) -> str:
+    c = run.comparison
+    if c is None:
+        return ""
+    rows = []
+    for k in c.kpis:
+        unit = k.unit
+        ci = (
+            f"{_e(format_value(k.ci_low, unit))} to {_e(format_value(k.ci_high, unit))}"
+            if k.ci_low is not None and k.ci_high is not None
+            else "-"
+        )
+        rel = "-" if k.relative is None else f"{k.relative:+.1%}"
+        rows.append(
+            [
+                _e(k.label),
+                _e(format_value(k.before, unit)),
+                _e(format_value(k.after, unit)),
+                _e(_signed(k.difference, unit)),
+                rel,
+                ci,
+                _p(k.p_value),
+                f"{k.n_before:,} / {k.n_after:,}",
+                _e(_signed(k.adjusted_difference, unit)),
+            ]
+        )
+    parts = [
+        f"<h2>Before and after {_e(c.change_date.isoformat())}</h2>",
+        f"<p>{c.before_cases:,} cases started before the change and {c.after_cases:,} from it on "
+        f"({c.before_periods} and {c.after_periods} whole periods).</p>",
+        _table(
+            [
+                "KPI",
+                "Before",
+                "After",
+                "Difference",
+                "Relative",
+                f"{c.confidence:.0%} interval",
+                "p-value",
+                "n before / after",
+                "Mix-adjusted difference",
+            ],
+            rows,
+        ),
+    ]
+    for w in c.warnings:
+        parts.append(f'<p class="warn">{_e(w)}</p>')
+    mix = c.mix
+    if not mix.shifted:
+        parts.append(f"<p>{_e(mix.note)}</p>")
+    mix_rows = []
+    tb, ta = sum(mix.before) or 1, sum(mix.after) or 1
+    for name, b, a in zip(mix.strata, mix.before, mix.after, strict=True):
+        mix_rows.append([_e(name), f"{b:,}", f"{b / tb:.1%}", f"{a:,}", f"{a / ta:.1%}"])
+    parts.append(f"<h3>Case mix by {_e(mix.by)}</h3>")
+    parts.append(_table(["Stratum", "Cases before", "Share before", "Cases after", "Share after"], mix_rows))
+    return "".join(parts)
+
+
+def _signed(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    text = format_value(abs(value), unit)
+    return ("+" if value > 0 else "-" if value < 0 else "") + text
+
+
+def _capability(run: MonitorRun) -> str:
+    cap = run.capability
+    if cap is None:
+        return ""
+
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    rows = [
+        ["Cases", f"{cap.n:,}"],
+        ["Cp", f(cap.cp)],
+        ["Cpk", f(cap.cpk)],
+        ["Pp", f(cap.pp)],
+        ["Ppk", f(cap.ppk)],
+        ["Sigma level", f(cap.sigma_level)],
+        ["Observed breach rate", f"{cap.defect_rate:.1%}"],
+    ]
+    return (
+        "<h2>Capability against the SLA</h2>"
+        + _table(["Index", "Value"], rows)
+        + f'<p class="muted">{_e(cap.note)}</p>'
+    )
+
+
+def _rules(run: MonitorRun) -> str:
+    if not run.rules:
+        return ""
+    rows = [
+        [_e(r.name), f"{r.violations:,}", f"{r.activated:,}", f"{r.rate:.1%}", _e(r.sentence)]
+        for r in run.rules
+    ]
+    return "<h2>Rules</h2>" + _table(
+        ["Rule", "Violations", "Judged cases", "Rate", "In words"], rows, text=(0, 4)
+    )
+
+
+def _lean(run: MonitorRun) -> str:
+    v = run.lean
+    if v is None:
+        return ""
+    steps = [
+        [
+            str(s.position),
+            _e(s.activity),
+            f"{s.cases:,}",
+            _e(format_duration(s.waiting_median)),
+            _e(format_duration(s.processing_median)),
+        ]
+        for s in v.steps
+    ]
+    pce = "-" if v.pce is None else f"{v.pce:.1%}"
+    wastes = [
+        [
+            _e(w.kind),
+            "-" if w.hours is None else f"{w.hours:,.1f}",
+            "-" if w.cost is None else f"{w.cost:,.2f}",
+            f"{w.cases:,}",
+            _e(w.explanation),
+        ]
+        for w in v.wastes
+    ]
+    return (
+        "<h2>Lean view</h2>"
+        f"<p>Main variant: {_e(' → '.join(v.main_variant))} ({v.main_variant_cases:,} cases, "
+        f"{v.main_variant_share:.1%}); median lead time {_e(format_duration(v.lead_time_median))}; "
+        f"process cycle efficiency {pce}.</p>"
+        + _table(
+            ["Step", "Activity", "Cases", "Median waiting before", "Median processing"], steps, text=(1,)
+        )
+        + "<h3>Waste</h3>"
+        + _table(["Kind", "Hours", "Cost", "Cases", "How"], wastes, text=(0, 4))
+        + f'<p class="muted">{_e(v.note)}</p>'
+    )
+
+
+def _methods(run: MonitorRun) -> str:
+    s = run.series
+    items = [
+        f"<li><b>Complete, open and stalled cases.</b> {_e(s.completeness.method)}</li>",
+        f"<li><b>Periods.</b> {_e(s.note)}</li>",
+    ]
+    items += [f"<li><b>{_e(k.label)}.</b> {_e(k.method)}</li>" for k in s.kpis]
+    if run.comparison is not None:
+        items.append(f"<li><b>Before and after.</b> {_e(run.comparison.method)}</li>")
+        items += [
+            f"<li><b>{_e(k.label)} (before/after).</b> Test: {_e(k.test)}.</li>" for k in run.comparison.kpis
+        ]
+    items.append(f"<li><b>Control charts and alerts.</b> {_e(run.method)}</li>")
+    return "<h2>How each figure was computed</h2><ul>" + "".join(items) + "</ul>"
+
+
+def render_html(run: MonitorRun) -> str:
+    """The report as HTML text (see the module docstring)."""
+    title = f"Monitoring report: {run.log}"
+    body = [
+        f"<h1>{_e(title)}</h1>",
+        _summary(run),
+        _alerts(run),
+        _quality(run),
+        _comparison(run),
+        _kpi_table(run),
+        _charts(run),
+        _capability(run),
+        _rules(run),
+        _lean(run),
+        _methods(run),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(b for b in body if b)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def write_report(run: MonitorRun, path: str | Path) -> Path:
+    """Write the report to ``path`` (UTF-8) and return it."""
+    path = Path(path)
+    path.write_text(render_html(run), encoding="utf-8", newline="\n")
+    return path

@@ -1,0 +1,114 @@
+"""``mining monitor``: the JSON contract, exit codes for cron, the report file and stored runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mining.cli import cli
+from mining.ingest import IngestOptions, ingest_file
+from mining.store import Store
+from tests.test_monitor_run import CALM, ROLES, write_weeks
+
+
+def _workspace(tmp_path, offsets, name="weeks"):
+    ws = tmp_path / "ws.duckdb"
+    with Store(ws) as store:
+        ingest_file(
+            store, write_weeks(tmp_path / f"{name}.csv", offsets), IngestOptions(name=name, roles=ROLES)
+        )
+    return ws
+
+
+def run(ws, *args):
+    return CliRunner().invoke(cli, ["--workspace", str(ws), "monitor", *args])
+
+
+def test_json_keys_and_exit_zero_when_nothing_fires(tmp_path):
+    ws = _workspace(tmp_path, CALM)
+    res = run(ws, "weeks", "--json", "--timezone", "UTC", "--change-date", "2024-02-19", "--sla", "6h")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["alerts"] == []
+    assert len(data["periods"]) == 12
+    assert {"start", "end", "started", "completed", "cycle_median_s", "sla_breach_rate"} <= set(
+        data["periods"][0]
+    )
+    assert data["periods"][0]["start"] == "2024-01-01"
+    assert data["comparison"]["change_date"] == "2024-02-19"
+    assert data["sla_seconds"] == 6 * 3600
+    # Without a change date there is no comparison.
+    plain = json.loads(run(ws, "weeks", "--json", "--timezone", "UTC").output)
+    assert plain["comparison"] is None
+
+
+def test_an_alert_exits_three_and_the_report_is_written(tmp_path):
+    ws = _workspace(tmp_path, (*CALM[:11], 20.0))
+    report = tmp_path / "out" / "report.html"
+    report.parent.mkdir()
+    res = run(ws, "weeks", "--timezone", "UTC", "--report", str(report))
+    assert res.exit_code == 3, res.output
+    assert "alert(s):" in res.output
+    assert "Median cycle time in the week of 2024-03-18 is worse than usual" in res.output
+    assert f"wrote {report}" in res.output
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_repeating_a_run_stores_one_row_and_the_same_bytes(tmp_path):
+    ws = _workspace(tmp_path, (*CALM[:11], 20.0))
+    args = ["weeks", "--json", "--timezone", "UTC", "--change-date", "2024-02-19"]
+    first = run(ws, *args, "--report", str(tmp_path / "a.html"))
+    second = run(ws, *args, "--report", str(tmp_path / "b.html"))
+    assert first.exit_code == second.exit_code == 3
+    assert first.output == second.output
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+    with Store(ws, read_only=True) as store:
+        rows = store.query("SELECT run_key, result FROM monitor_runs").rows
+    assert len(rows) == 1
+    assert rows[0][0] == json.loads(first.output)["key"]
+    assert rows[0][1] + "\n" == first.output
+    text = run(ws, "weeks", "--timezone", "UTC", "--change-date", "2024-02-19")
+    assert "was already stored" in text.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sla", "5x"], "Error: --sla '5x': expected a positive duration such as 5d, 36h"),
+        (["--max-breach-rate", "0.2"], "Error: a maximum SLA breach rate needs an SLA (--sla DURATION)"),
+        (
+            ["--stratify", "channel", "--change-date", "2024-02-19"],
+            "Error: cannot stratify by 'channel': the log has no such attribute",
+        ),
+        (["--change-date", "2030-01-01"], "Error: no case started after the change date 2030-01-01"),
+    ],
+)
+def test_bad_input_exits_one_with_a_message(tmp_path, args, message):
+    ws = _workspace(tmp_path, CALM)
+    res = run(ws, "weeks", "--timezone", "UTC", *args)
+    assert res.exit_code == 1
+    assert message in res.output
+
+
+def test_unknown_log_and_spark_are_refused(tmp_path):
+    ws = _workspace(tmp_path, CALM)
+    res = run(ws, "nope")
+    assert res.exit_code == 1 and "no log named 'nope' in the workspace; logs: 'weeks'" in res.output
+    spark = CliRunner().invoke(cli, ["--workspace", str(ws), "--engine", "spark", "monitor", "weeks"])
+    assert spark.exit_code == 1 and "runs on the workspace only" in spark.output
+
+
+def test_since_and_until_select_cases_by_their_local_start(tmp_path):
+    ws = _workspace(tmp_path, CALM)
+    res = run(ws, "weeks", "--json", "--timezone", "UTC", "--since", "2024-01-08", "--until", "2024-02-05")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [(p["start"], p["started"], p["partial"]) for p in data["periods"]] == [
+        ("2024-01-08", 6, True),
+        ("2024-01-15", 6, False),
+        ("2024-01-22", 6, False),
+        ("2024-01-29", 6, False),
+    ]
+    assert data["filters"] == ["started 2024-01-08 00:00:00+00:00 to 2024-02-05 00:00:00+00:00"]

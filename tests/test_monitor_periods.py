@@ -1,0 +1,275 @@
+"""KPIs per period: exact values on a hand-made log, completeness, and invariants."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mining.analysis.calendar import Calendar
+from mining.analysis.filters import Filter
+from mining.errors import MonitorError
+from mining.ingest import IngestOptions, ingest_file
+from mining.monitor.periods import (
+    CaseMeasure,
+    case_facts,
+    kaplan_meier_quantile,
+    kpis_per_period,
+    parse_duration,
+    summarize,
+)
+from mining.store import Store
+
+ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "start_timestamp": "start",
+    "resource": "resource",
+    "cost": "cost",
+    "lifecycle": None,
+}
+W1, W2, W3 = dt.date(2024, 1, 1), dt.date(2024, 1, 8), dt.date(2024, 1, 15)  # Mondays
+H = 3600
+
+# (case, activity, start, end, cost); times are "MM-DD HH:MM" in January 2024, UTC.
+#   c1 A B Z      week 1, complete, 25 h, processing 3 h
+#   c2 A B B Z    week 1, complete, 48.5 h, rework, processing 3 h
+#   c3 A Z        week 2, complete, 49 h, processing 2 h
+#   c4 A B        week 2, ends without Z long before the data end: stalled
+#   c5 A B        week 3, ends without Z near the data end: open
+#   c6 A Z        week 3, complete, 3 h, processing 2 h
+EVENTS = [
+    ("c1", "A", "01-01 09:00", "01-01 10:00", 10),
+    ("c1", "B", "01-01 11:00", "01-01 12:00", 10),
+    ("c1", "Z", "01-02 09:00", "01-02 10:00", 10),
+    ("c2", "A", "01-02 09:00", "01-02 09:30", 5),
+    ("c2", "B", "01-02 10:00", "01-02 11:00", 10),
+    ("c2", "B", "01-03 10:00", "01-03 11:00", 10),
+    ("c2", "Z", "01-04 09:00", "01-04 09:30", 5),
+    ("c3", "A", "01-08 09:00", "01-08 10:00", 10),
+    ("c3", "Z", "01-10 09:00", "01-10 10:00", 10),
+    ("c4", "A", "01-09 09:00", "01-09 10:00", 10),
+    ("c4", "B", "01-09 10:00", "01-09 11:00", 10),
+    ("c5", "A", "01-15 09:00", "01-15 10:00", 10),
+    ("c5", "B", "01-15 12:00", "01-15 13:00", 10),
+    ("c6", "A", "01-16 09:00", "01-16 10:00", 10),
+    ("c6", "Z", "01-16 11:00", "01-16 12:00", 10),
+]
+
+
+def _stamp(text: str) -> str:
+    return f"2024-{text.replace(' ', 'T')}:00+00:00"
+
+
+def load_tiny(store: Store, tmp_path, events=EVENTS, name: str = "tiny") -> int:
+    path = tmp_path / f"{name}.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case_id", "activity", "start", "timestamp", "resource", "cost"])
+        for case, act, start, end, cost in events:
+            w.writerow([case, act, _stamp(start), _stamp(end), "ann", cost])
+    return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
+
+
+@pytest.fixture
+def tiny(store, tmp_path):
+    return store, load_tiny(store, tmp_path)
+
+
+def test_every_kpi_of_a_hand_made_log(tiny):
+    store, log = tiny
+    s = kpis_per_period(store, log, period="week", sla_seconds=36 * H, end_activities=("Z",))
+    c = s.completeness
+    # Gaps between consecutive events: 1, 1.5, 2, 2, 3, 22, 22.5, 24, 48 h; the 99th percentile
+    # interpolates 92 % of the way from 24 h to 48 h.
+    assert c.quiet_seconds == pytest.approx(46.08 * H)
+    assert c.as_of == dt.datetime(2024, 1, 16, 12, tzinfo=dt.UTC)
+    assert (c.complete, c.open, c.stalled, c.settled_cases) == (4, 1, 1, 4)
+    assert [p.start for p in s.periods] == [W1, W2, W3]
+    assert [p.end for p in s.periods] == [W2, W3, dt.date(2024, 1, 22)]
+    assert [p.partial for p in s.periods] == [True, False, True]  # data start Monday 09:00, end Tuesday noon
+    assert [p.started for p in s.periods] == [2, 2, 2]
+    assert [p.completed for p in s.periods] == [2, 1, 1]
+    assert [p.open for p in s.periods] == [0, 0, 1]
+    assert [p.stalled for p in s.periods] == [0, 1, 0]
+    # c4 stalled after its last event on 9 January; c5 stays open to the data end.
+    assert [p.wip_end for p in s.periods] == [0, 0, 1]
+    w1, w2, w3 = s.periods
+    assert w1.cycle_median_s == (25 + 48.5) / 2 * H
+    assert w1.cycle_p90_s == pytest.approx((25 + 0.9 * 23.5) * H)
+    assert (w2.cycle_median_s, w3.cycle_median_s) == (49 * H, 3 * H)
+    # Kaplan-Meier: the lower middle value without censoring; c4 (censored at 2 h) does not
+    # count as a completion in week 2; in week 3 c6 completes while c5 is still running.
+    assert [p.cycle_median_km_s for p in s.periods] == [25 * H, 49 * H, 3 * H]
+    assert [(p.rework_cases, p.rework_rate) for p in s.periods] == [(1, 0.5), (0, 0.0), (0, 0.0)]
+    # SLA 36 h: c2 and c3 breach; c4 (2 h old when it stalled) and c5 (27 h open) are undecided.
+    assert [(p.sla_breaches, p.sla_decided, p.sla_breach_rate) for p in s.periods] == [
+        (1, 2, 0.5),
+        (1, 1, 1.0),
+        (0, 1, 0.0),
+    ]
+    assert [p.cost_per_case for p in s.periods] == [30.0, 20.0, 20.0]
+    assert w1.pce_median == pytest.approx((3 / 25 + 3 / 48.5) / 2)
+    assert w2.pce_median == pytest.approx(2 / 49)
+    assert w3.pce_median == pytest.approx(2 / 3)
+    assert s.cost_source == "cost column"
+    assert w1.cycle_median_business_s is None
+
+
+def test_business_time_cost_per_hour_and_plugged_measures(tiny):
+    store, log = tiny
+    measure = CaseMeasure("Fitness below 1", {"c1": 1.0, "c2": 0.0, "c3": 1.0, "c4": 1.0}, kind="rate")
+    s = kpis_per_period(
+        store,
+        log,
+        period="week",
+        end_activities=("Z",),
+        cost_per_hour=50.0,
+        calendar=Calendar(timezone="UTC"),
+        measures={"unfit": measure},
+    )
+    w1, w2, w3 = s.periods
+    # Mon 09-17 plus Tue 09-10 for c1 (9 h); Tue 8 h + Wed 8 h + Thu 0.5 h for c2 (16.5 h);
+    # c3 Mon 8 h + Tue 8 h + Wed 1 h; c6 within Tuesday's hours.
+    assert w1.cycle_median_business_s == (9 + 16.5) / 2 * H
+    assert (w2.cycle_median_business_s, w3.cycle_median_business_s) == (17 * H, 3 * H)
+    assert w1.cycle_p90_business_s == pytest.approx((9 + 0.9 * 7.5) * H)
+    assert w1.cycle_median_s == (25 + 48.5) / 2 * H  # elapsed time is still reported
+    assert s.cost_source == "cost per hour x processing time"
+    assert [p.cost_per_case for p in s.periods] == [150.0, 100.0, 100.0]
+    # c4 is stalled, so its value is not averaged: only complete cases count.
+    assert [p.extra["unfit"] for p in s.periods] == [0.5, 1.0, None]
+    assert [p.extra_n["unfit"] for p in s.periods] == [2, 1, 0]
+    assert s.kpi("extra.unfit").kind == "rate"
+    assert s.values("extra.unfit") == (0.5, 1.0, None)
+
+
+def test_end_activities_are_learned_from_the_settled_cases(tiny):
+    store, log = tiny
+    c = kpis_per_period(store, log, period="week").completeness
+    # The settled cases (silent for longer than 46 h before the data end) are c1-c4:
+    # three end in Z and one in B, both at least 1 % of them.
+    assert c.end_activities == ("Z", "B")
+    assert not c.end_activities_given
+    assert (c.complete, c.open, c.stalled) == (6, 0, 0)
+    assert "learned" in c.method and "Z, B" in c.method
+
+
+def test_months_and_days_and_a_time_zone(tiny):
+    store, log = tiny
+    months = kpis_per_period(store, log, period="month", end_activities=("Z",))
+    assert [(p.start, p.started, p.completed) for p in months.periods] == [(dt.date(2024, 1, 1), 6, 4)]
+    days = kpis_per_period(store, log, period="day", end_activities=("Z",))
+    assert days.periods[0].start == dt.date(2024, 1, 1) and days.periods[-1].start == dt.date(2024, 1, 16)
+    assert sum(p.started for p in days.periods) == 6
+    assert [p.started for p in days.periods if p.started] == [1, 1, 1, 1, 1, 1]
+    # 09:00 UTC is 04:00 in New York: same local days, but the week of c1 starts on Monday 1 January.
+    ny = kpis_per_period(store, log, period="week", timezone="America/New_York", end_activities=("Z",))
+    assert ny.timezone == "America/New_York"
+    assert [p.started for p in ny.periods] == [2, 2, 2]
+
+
+def test_unknown_period_is_an_error(tiny):
+    store, log = tiny
+    with pytest.raises(MonitorError, match="unknown period 'year'; expected one of day, week, month"):
+        kpis_per_period(store, log, period="year")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("5d", 5 * 86400),
+        ("36h", 36 * H),
+        ("1d12h", 36 * H),
+        ("1d 12h", 36 * H),
+        ("90m", 5400),
+        ("45s", 45),
+        ("2w", 14 * 86400),
+        ("P5D", 5 * 86400),
+        ("PT36H", 36 * H),
+        ("P1DT12H", 36 * H),
+        ("p1w", 7 * 86400),
+        ("1.5h", 5400),
+    ],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5x", "d5", "P", "PT", "0d", "P5DT", "5d h"])
+def test_bad_durations_say_what_was_expected(text):
+    with pytest.raises(MonitorError, match=r"expected a positive duration such as 5d, 36h"):
+        parse_duration(text, what="--sla")
+
+
+def test_kaplan_meier_quantile():
+    d = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert kaplan_meier_quantile(d, np.ones(5, dtype=bool)) == 3.0
+    # 2 censored: S(1) = 4/5, S(3) = 4/5 * 2/3 = 0.533, S(4) = 0.267 -> median 4.
+    assert kaplan_meier_quantile(d, np.array([True, False, True, True, True])) == 4.0
+    # Fewer than half can be seen to complete: no median.
+    assert kaplan_meier_quantile(d, np.array([True, False, False, False, False])) is None
+    assert kaplan_meier_quantile(np.array([]), np.array([], dtype=bool)) is None
+
+
+events_strategy = st.lists(
+    st.tuples(st.integers(0, 7), st.sampled_from("ABZ"), st.integers(0, 24 * 40), st.integers(0, 300)),
+    min_size=1,
+    max_size=30,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=events_strategy, period=st.sampled_from(["day", "week", "month"]))
+def test_every_case_is_counted_once(tmp_path_factory, rows, period):
+    tmp = tmp_path_factory.mktemp("prop")
+    events = []
+    for case, act, hour, minutes in rows:
+        start = dt.datetime(2024, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
+        end = start + dt.timedelta(minutes=minutes)
+        events.append((f"k{case}", act, start.strftime("%m-%d %H:%M"), end.strftime("%m-%d %H:%M"), 1))
+    with Store() as store:
+        log = load_tiny(store, tmp, events, name="prop")
+        facts = case_facts(store, log, period=period)
+        s = summarize(facts, sla_seconds=3600.0)
+        c = s.completeness
+        n_cases = len({e[0] for e in events})
+        assert sum(p.started for p in s.periods) == n_cases == c.complete + c.open + c.stalled
+        assert sum(p.completed for p in s.periods) == c.complete
+        assert sum(p.open for p in s.periods) == c.open and sum(p.stalled for p in s.periods) == c.stalled
+        assert all(p.wip_end >= 0 for p in s.periods)
+        # Open cases are still in progress at the data end.
+        assert s.periods[-1].wip_end >= c.open
+        for p in s.periods:
+            assert p.sla_breaches <= p.sla_decided <= p.started
+            for v in (p.cycle_median_s, p.cycle_p90_s, p.cycle_median_km_s):
+                assert v is None or v >= 0
+            if p.cycle_median_s is not None:
+                assert p.cycle_median_s <= p.cycle_p90_s
+
+
+def test_a_filter_end_closes_the_window(tiny):
+    store, log = tiny
+    flt = Filter(end=dt.datetime(2024, 1, 15, tzinfo=dt.UTC), window="started")
+    s = kpis_per_period(store, log, flt, period="week", end_activities=("Z",))
+    # Weeks 1 and 2 only: no kept case can start after the end, and week 2 is covered whole.
+    assert [(p.start, p.partial, p.started, p.completed) for p in s.periods] == [
+        (W1, True, 2, 2),
+        (W2, False, 2, 1),
+    ]
+    days = kpis_per_period(
+        store,
+        log,
+        Filter(end=dt.datetime(2024, 1, 9, 12, tzinfo=dt.UTC), window="started"),
+        period="day",
+        end_activities=("Z",),
+    )
+    # c4 started on 9 January at 09:00, inside the window; c3 completes on the 10th, after it.
+    assert days.periods[-1].start == dt.date(2024, 1, 9) and days.periods[-1].partial
+    assert sum(p.started for p in days.periods) == 4 and sum(p.completed for p in days.periods) == 2

@@ -1,0 +1,223 @@
+"""A monitoring run: control charts, alerts, stored runs (idempotent), rules plugged in, the HTML report."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+
+from mining.errors import MonitorError
+from mining.ingest import IngestOptions, ingest_file
+from mining.monitor.report import render_html, write_report
+from mining.monitor.run import MonitorOptions, load_run, monitor, run_json, save_run, stored_runs
+
+ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "resource": "resource",
+    "start_timestamp": None,
+    "lifecycle": None,
+    "cost": None,
+}
+MONDAY = dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC)
+#: Added to every case's duration, per week: no rule can fire on it (12 points, no run, < 1.3 sigma).
+CALM = (0.0, 0.5, 0.2, 0.8, 0.1, 0.6, 0.3, 0.7, 0.4, 0.9, 0.2, 0.5)
+
+
+def write_weeks(path, offsets, activity_z="Z"):
+    """Six cases a week (Monday to Saturday, 09:00), A then Z after 2..7 h plus the week's offset (hours)."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case_id", "activity", "timestamp", "resource"])
+        for week, offset in enumerate(offsets):
+            for day in range(6):
+                start = MONDAY + dt.timedelta(days=7 * week + day)
+                case = f"w{week:02d}d{day}"
+                w.writerow([case, "A", start.isoformat(), "ann"])
+                end = start + dt.timedelta(hours=2 + day + offset)
+                w.writerow([case, activity_z, end.isoformat(), "bob"])
+    return path
+
+
+def load_weeks(store, tmp_path, offsets, name="weeks", **kw):
+    path = write_weeks(tmp_path / f"{name}.csv", offsets, **kw)
+    return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
+
+
+OPTIONS = MonitorOptions(period="week", timezone="UTC", lean=False)
+
+
+def test_a_jump_in_the_newest_week_alerts(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
+    run = monitor(store, log, options=OPTIONS)
+    assert [p.started for p in run.series.periods] == [6] * 12
+    assert run.series.periods[-1].cycle_median_s == 24.5 * 3600
+    fired = {(a.kpi, a.rule) for a in run.alerts}
+    assert ("cycle_median_s", "nelson-1") in fired
+    assert {a.period for a in run.alerts} == {dt.date(2024, 3, 18)}
+    median = next(a for a in run.alerts if a.kpi == "cycle_median_s" and a.rule == "nelson-1")
+    assert (median.direction, median.assessment, median.value) == ("up", "worse", 24.5 * 3600)
+    assert median.sentence.startswith(
+        "Median cycle time in the week of 2024-03-18 is worse than usual (1d 00h against a center of "
+    )
+    assert (
+        "Nelson rule 1, 1 point beyond 3 sigma: Point 11 (week of 2024-03-18) is above the upper control "
+        "limit" in median.sentence
+    )
+    # Volumes did not move: six cases a week, all done within their week.
+    assert not {a.kpi for a in run.alerts} & {"started", "completed", "wip_end"}
+
+
+def test_a_calm_series_does_not_alert(store, tmp_path):
+    log = load_weeks(store, tmp_path, CALM)
+    run = monitor(store, log, options=OPTIONS)
+    assert run.alerts == ()
+    chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    assert chart.chart.kind == "I" and chart.moving_range is not None
+    assert chart.chart.signals == ()
+    assert len(chart.chart.values) == 12
+
+
+def test_max_breach_rate_alerts_on_the_newest_week(store, tmp_path):
+    # Week 12's cases take 2..7 h plus 3 h: 5 h, 6 h and 7 h ... over a 6 h SLA: 4 of 6 breach.
+    log = load_weeks(store, tmp_path, (*([0.0] * 11), 3.0))
+    opts = MonitorOptions(
+        period="week", timezone="UTC", lean=False, sla_seconds=6 * 3600, max_breach_rate=0.5
+    )
+    run = monitor(store, log, options=opts)
+    breach = [a for a in run.alerts if a.rule == "max-breach-rate"]
+    assert len(breach) == 1
+    assert breach[0].value == pytest.approx(4 / 6)
+    assert breach[0].sentence == (
+        "SLA breach rate in the week of 2024-03-18 is 66.7% (4 of 6 decided cases over "
+        "6h 00m), above the maximum of 50.0%."
+    )
+    with pytest.raises(MonitorError, match=r"a maximum SLA breach rate needs an SLA \(--sla DURATION\)"):
+        MonitorOptions(max_breach_rate=0.1)
+
+
+def test_open_weeks_are_not_judged(store, tmp_path):
+    # The newest week's cases never reach Z.  The quiet horizon is under 8 h (the longest gap), so
+    # Saturday's case is open and the others are stalled: 1 of 6 open is over 10 %, so the week's
+    # durations are not charted.
+    path = write_weeks(tmp_path / "open.csv", CALM)
+    rows = path.read_text().splitlines()
+    kept = [r for r in rows if not (r.startswith("w11") and ",Z," in r)]
+    path.write_text("\n".join(kept) + "\n")
+    log = ingest_file(store, path, IngestOptions(name="open", roles=ROLES)).log_id
+    run = monitor(
+        store, log, options=MonitorOptions(period="week", timezone="UTC", lean=False, end_activities=("Z",))
+    )
+    last = run.series.periods[-1]
+    assert (last.started, last.open, last.stalled, last.completed) == (6, 1, 5, 0)
+    chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    assert chart.chart.values[-1] is None
+    assert chart.chart.values[-2] == run.series.periods[-2].cycle_median_s
+
+
+def test_a_run_is_stored_once_and_repeats_byte_for_byte(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
+    opts = MonitorOptions(
+        period="week", timezone="UTC", change_date=dt.date(2024, 2, 19), sla_seconds=6 * 3600
+    )
+    first = monitor(store, log, options=opts)
+    second = monitor(store, log, options=opts)
+    assert first.key == second.key
+    text = run_json(first)
+    assert run_json(second) == text
+    assert save_run(store, first) is True
+    assert save_run(store, second) is False
+    assert [r.key for r in stored_runs(store)] == [first.key]
+    assert stored_runs(store, log)[0].alerts == len(first.alerts) > 0
+    assert load_run(store, first.key) == text
+    a = write_report(first, tmp_path / "a.html").read_bytes()
+    b = write_report(second, tmp_path / "b.html").read_bytes()
+    assert a == b
+    # Other parameters, another run; new data, another run.
+    other = monitor(store, log, options=MonitorOptions(period="month", timezone="UTC", lean=False))
+    assert other.key != first.key
+    assert save_run(store, other) is True
+    more = write_weeks(tmp_path / "more.csv", (*CALM[:11], 20.0, 0.3))
+    ingest_file(store, more, IngestOptions(name="weeks", roles=ROLES, append=True))
+    newer = monitor(store, log, options=opts)
+    assert newer.key != first.key and newer.ingest_runs == 2
+    assert len(newer.series.periods) == 13
+
+
+def test_the_json_has_the_promised_keys(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
+    run = monitor(
+        store, log, options=MonitorOptions(period="week", timezone="UTC", change_date=dt.date(2024, 2, 19))
+    )
+    data = json.loads(run_json(run))
+    assert {"periods", "comparison", "alerts", "key", "kpis", "charts", "completeness", "lean"} <= set(data)
+    first = data["periods"][0]
+    assert first["start"] == "2024-01-01" and first["end"] == "2024-01-08"
+    assert {"started", "completed", "open", "wip_end", "cycle_median_s", "rework_rate"} <= set(first)
+    assert data["comparison"]["change_date"] == "2024-02-19"
+    assert {k["kpi"] for k in data["comparison"]["kpis"]} >= {"cycle_median_s", "rework_rate", "completed"}
+    assert {"kpi", "rule", "period", "sentence"} <= set(data["alerts"][0])
+    assert data["lean"]["main_variant"] == ["A", "Z"]
+
+
+def test_rules_become_per_period_violation_rates(store, tmp_path):
+    # Every Saturday case is handled by ann twice (A and Z): a four-eyes violation in 1 of 6 cases.
+    path = write_weeks(tmp_path / "rules.csv", CALM)
+    rows = path.read_text().splitlines()
+    path.write_text("\n".join(r.replace(",bob", ",ann") if "d5," in r else r for r in rows) + "\n")
+    log = ingest_file(store, path, IngestOptions(name="rules", roles=ROLES)).log_id
+    from mining.conformance.rules import load_rules
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("- four-eyes A, Z\n- A before Z\n", encoding="utf-8")
+    opts = MonitorOptions(period="week", timezone="UTC")
+    run = monitor(store, log, options=opts, rules=load_rules(rules_file))
+    assert [r.violations for r in run.rules] == [12, 0]
+    # The rules enter the key, not the file they were read from; the run stays reproducible.
+    again = tmp_path / "again.yaml"
+    again.write_text("- four-eyes A, Z\n- A before Z\n", encoding="utf-8")
+    assert run.key == monitor(store, log, options=opts, rules=load_rules(again)).key
+    assert len(run.key) == 64 and run.key != monitor(store, log, options=opts).key
+    # A violating case deviates: the Lean view prices its extra lead time.
+    deviation = run.lean.waste("deviations")
+    assert deviation.cases > 0 and set(deviation.top_cases) <= {f"w{w:02d}d5" for w in range(12)}
+    assert run.series.values("extra.rule_1") == pytest.approx((1 / 6,) * 12)
+    assert run.series.values("extra.rule_2") == (0.0,) * 12
+    assert run.series.kpi("extra.rule_1").label == "Violations of “four-eyes A, Z”"
+    chart = next(c for c in run.charts if c.kpi == "extra.rule_1")
+    assert chart.chart.kind == "p" and chart.chart.center == pytest.approx(1 / 6)
+
+
+def test_the_report_is_self_contained_and_escaped(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0), activity_z='<b>Done</b> & "closed"')
+    run = monitor(
+        store,
+        log,
+        options=MonitorOptions(
+            period="week", timezone="UTC", sla_seconds=6 * 3600, change_date=dt.date(2024, 2, 19)
+        ),
+    )
+    page = render_html(run)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<b>Done</b>" not in page
+    assert "&lt;b&gt;Done&lt;/b&gt; &amp; &quot;closed&quot;" in page
+    for banned in ("<script", "<link", "@import", "url(", "https://", "src="):
+        assert banned not in page
+    assert page.count("http://") == page.count('xmlns="http://www.w3.org/2000/svg"') == len(run.charts)
+    # Axis titles with units, the change date marked, every section present.
+    assert "Start of week (UTC)" in page and ">hours</text>" in page and "change 2024-02-19" in page
+    for heading in (
+        "Alerts",
+        "Data quality",
+        "Before and after 2024-02-19",
+        "KPIs per period",
+        "Control charts",
+        "Capability against the SLA",
+        "Lean view",
+        "How each figure was computed",
+    ):
+        assert f"<h2>{heading}</h2>" in page
+    assert all(a.sentence.split(" (")[0].replace("&", "&amp;") in page for a in run.alerts)
