@@ -95,8 +95,13 @@ def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at.run()
 
 
+def _frame(at: AppTest, *columns: str):
+    """The first table shown with exactly these columns."""
+    return next(d.value for d in at.dataframe if list(d.value.columns) == list(columns))
+
+
 def _mapping(at: AppTest) -> dict[str, str]:
-    frame = at.dataframe[0].value
+    frame = _frame(at, "role", "column", "format")
     return dict(zip(frame["role"], frame["column"], strict=True))
 
 
@@ -183,6 +188,14 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
         "resource",
     ]
 
+    # Before anything is written: the detected roles with their confidence, and the first rows.
+    preview = _frame(at, "role", "column", "confidence", "reason")
+    assert dict(zip(preview["role"], preview["column"], strict=True))["Case"] == "case_id"
+    assert all(c.endswith("%") for c in preview["confidence"])
+    assert list(_frame(at, "case_id", "activity", "timestamp", "resource")["case_id"]) == [
+        "c1", "c1", "c2", "c2", "c3", "c3"]
+    assert not workspace.exists()
+
     at.button(key="upload-ingest").click().run()
 
     assert not at.exception
@@ -192,7 +205,7 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
     assert (shown["Cases"], shown["Events"], shown["Activities"], shown["Variants"]) == ("3", "6", "3", "2")
     assert (shown["Rows read"], shown["Events added"], shown["Rejected rows"]) == ("6", "6", "0")
     assert _mapping(at)["Case"] == "case_id"
-    guesses = at.dataframe[1].value
+    guesses = [d.value for d in at.dataframe if "confidence" in d.value.columns][-1]
     assert list(guesses["role"][:3]) == ["Case", "Activity", "Timestamp"]
     assert "no start timestamps" in _text(at.warning)
     with Store(workspace, read_only=True) as store:
@@ -203,9 +216,10 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
 def test_upload_of_a_header_only_file_shows_a_clean_error(workspace: Path) -> None:
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
     _upload(at, "header_only.csv", b"case_id,activity,timestamp\n")
-    at.button(key="upload-ingest").click().run()
 
+    # The preview already finds the problem, so no Ingest button is offered.
     assert not at.exception
+    assert [b for b in at.button if b.key == "upload-ingest"] == []
     assert len(at.error) == 1
     assert "header_only.csv" in _text(at.error)
     assert "Traceback" not in _text(at.error)
@@ -221,7 +235,7 @@ def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: P
 
     assert not at.exception
     assert "rejecting.csv: 2 of 8 rows" in _text(at.error)
-    rejects = at.dataframe[0].value
+    rejects = next(d.value for d in at.dataframe if "reason" in d.value.columns and "row" in d.value.columns)
     assert list(rejects["row"]) == [4, 5]
     assert list(rejects["column"]) == ["activity", "timestamp"]
     assert len(at.get("download_button")) == 1
@@ -290,3 +304,26 @@ def test_gzipped_upload_uses_text_inputs_and_loads(workspace: Path) -> None:
     assert not at.exception
     assert not at.error
     assert (_metrics(at)["Cases"], _metrics(at)["Events"]) == ("3", "6")
+
+
+def test_upload_of_a_jira_export_is_read_through_its_preset(workspace: Path) -> None:
+    jira = ROOT / "tests" / "files" / "presets" / "jira" / "search_changelog.json"
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    at.file_uploader[0].set_value(("search_changelog.json", jira.read_bytes(), "application/json"))
+    at.run()
+    assert not at.exception
+    assert not at.error
+    assert "Read as a jira export" in _text(at.info)
+    assert "3 issues, 4 field changes read as events" in _text(at.caption)
+    sample = next(d.value for d in at.dataframe if "source_row" in d.value.columns)
+    assert list(sample["activity"][:1]) == ["Created"]
+
+    at.button(key="upload-ingest").click().run()
+    assert not at.error
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Variants"]) == ("3", "7", "3")
+
+    # Switching the detection off reads the JSON as no plain log can be: a clean error, no ingest offered.
+    _widget(at.selectbox, "Source system").set_value("\x00none").run()
+    assert "read through a preset" in _text(at.error)
+    assert [b for b in at.button if b.key == "upload-ingest"] == []

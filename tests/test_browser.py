@@ -175,3 +175,37 @@ def test_upload_a_real_log_then_a_slider_simplifies_its_map(page) -> None:
     assert small_nodes == 3
     assert small_edges < edges
     _shot(page, "helpdesk-map-simplified")
+
+
+def test_a_long_ingest_shows_progress_and_cancel_leaves_the_workspace_as_it_was(page, tmp_path) -> None:
+    import duckdb
+
+    big = tmp_path / "big_export.csv"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'C' || lpad((i // 8)::VARCHAR, 8, '0') AS case_id, 'step ' || (i % 8) AS activity, "
+        "strftime(TIMESTAMP '2024-01-01' + (i * INTERVAL 1 MINUTE), '%Y-%m-%dT%H:%M:%SZ') AS timestamp "
+        "FROM range(1500000) t(i)) TO ? (HEADER)",
+        [str(big)],
+    )
+    con.close()
+    _open(page, "Logs")
+    before = page.locator("[data-testid=stSelectbox]").first.inner_text()
+
+    _open(page, "Upload")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(big))
+    page.get_by_role("button", name="Ingest").wait_for()
+    _settled(page)
+    page.get_by_role("button", name="Ingest").click()
+    page.locator("[data-testid=stProgress]").wait_for()
+    _shot(page, "upload-progress")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Ingest cancelled; the workspace is as it was.").wait_for()
+    _settled(page)
+    _no_errors(page)
+
+    _open(page, "Logs")
+    assert page.locator("[data-testid=stSelectbox]").first.inner_text() == before
+    page.locator("[data-testid=stSelectbox]").first.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert options and "big_export" not in options

@@ -29,7 +29,7 @@ from mining.errors import (
     MissingColumn,
     UnknownFormat,
 )
-from mining.ingest.load import LoadPlan, check_formats, drop_staging, load
+from mining.ingest.load import LoadPlan, Progress, _silent, check_formats, drop_staging, load
 from mining.ingest.mapping import Column, detect_roles
 from mining.ingest.timestamps import TimestampFormat, user_format
 from mining.schema import ROLES, ColumnMapping, IngestSummary, Reject, RoleGuess
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from mining.presets.base import EventTable, PresetOptions, RawExport
     from mining.store import Store
 
-__all__ = ["IngestOptions", "ingest_file", "log_name_for"]
+__all__ = ["IngestOptions", "IngestPreview", "ingest_file", "log_name_for", "preview"]
 
 #: Rows of a table shown to the presets' detectors: headers and a few values decide.
 _DETECT_ROWS = 1000
@@ -81,8 +81,13 @@ def log_name_for(path: Path) -> str:
     return name or path.name
 
 
-def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = None) -> IngestSummary:
-    """Load one export (a file, or a folder of a system's tables) into the workspace; see :class:`IngestOptions`."""
+def ingest_file(
+    store: Store, path: str | Path, options: IngestOptions | None = None, *, progress: Progress | None = None
+) -> IngestSummary:
+    """Load one export (a file, or a folder of a system's tables) into the workspace; see :class:`IngestOptions`.
+
+    ``progress(share, message)`` is called as the stages pass (the app's progress bar).
+    """
     import dataclasses
 
     from mining.catalog import summarize
@@ -119,8 +124,11 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
         msg = f"--append: there is no log named {name!r} to append to"
         raise IngestError(msg, hint="load the first export without --append, or pass --name of an existing log")
 
+    report = progress or _silent
     with tempfile.TemporaryDirectory(prefix="mining-ingest-") as tmp:
+        report(0.02, f"Reading {file}")
         staged = _stage_export(store, path, Path(tmp), file, opts, previous)
+        report(0.45, f"Read {staged.rows_read:,} rows; choosing the columns")
         columns = staged.columns
         if staged.rows_read == 0:
             msg = f"{file} has a header but no rows"
@@ -134,25 +142,7 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
             if missing:
                 msg = f"{file}: --append needs the columns the log was built from; missing {missing}"
                 raise AppendMismatch(msg)
-        table = staged.table
-        formats: dict[str, TimestampFormat] = {}
-        if opts.timestamp_format:
-            formats["timestamp"] = user_format(opts.timestamp_format)
-        elif table is not None and table.timestamp_format and overrides.get("timestamp") == table.roles.get("timestamp"):
-            formats["timestamp"] = TimestampFormat(table.timestamp_format, f"written by the {staged.preset} preset")
-        if opts.start_timestamp_format:
-            formats["start_timestamp"] = user_format(opts.start_timestamp_format)
-        dayfirst = opts.dayfirst if opts.dayfirst is not None or table is None else table.dayfirst
-        timezone = (table.timezone if table is not None else None) or opts.timezone or "UTC"
-        guesses = detect_roles(
-            store, "_stage", columns, overrides=overrides, file=file, dayfirst=dayfirst, formats=formats
-        )
-        if staged.preset:
-            for role in ROLES:
-                if role not in opts.roles:
-                    column = guesses[role].column
-                    why = f"set by the {staged.preset} preset" if column else f"not in the {staged.preset} preset's events"
-                    guesses[role] = RoleGuess(role, column, 1.0, why)
+        guesses, formats, timezone = _resolve_roles(store, staged, overrides, opts, file)
         mapping = ColumnMapping(
             case=guesses["case"].column or "",
             activity=guesses["activity"].column or "",
@@ -172,7 +162,8 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
             reject_threshold=opts.max_rejects, dst=opts.dst, append_to=append_to, renamed=tuple(staged.renamed),
             check_control=staged.check_control, mapping_extra=staged.mapping_extra,
         )
-        result = load(store, plan)
+        result = load(store, plan, report)
+    report(0.97, "Summarising")
     summary = summarize(
         store, result.log_id, status="appended" if append_to else "loaded", source=opts.source or str(path),
         content_hash=digest,
@@ -181,6 +172,77 @@ def ingest_file(store: Store, path: str | Path, options: IngestOptions | None = 
         run_id=result.run_id,
     )
     return dataclasses.replace(summary, preset=staged.preset, preset_notes=staged.notes)
+
+
+@dataclass(frozen=True)
+class IngestPreview:
+    """What an ingest of a file would do, worked out without touching any workspace.
+
+    The upload page shows it before the user commits: the roles with their
+    confidence and reason, the timestamp formats, the preset, and the first
+    rows as the loader will see them (a preset's events, when one applies).
+    """
+
+    file: str
+    rows_read: int
+    columns: tuple[str, ...]
+    guesses: tuple[RoleGuess, ...]
+    timestamp_formats: dict[str, str]
+    timezone: str
+    preset: str | None
+    preset_notes: tuple[str, ...]
+    sample: tuple[tuple[str | None, ...], ...]
+
+
+def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int = 10) -> IngestPreview:
+    """Read ``path`` as :func:`ingest_file` would, into a private in-memory database, and report the plan."""
+    from mining.store import Store
+
+    opts = options or IngestOptions()
+    path = Path(path)
+    file = opts.display_name or path.name
+    with Store() as store, tempfile.TemporaryDirectory(prefix="mining-preview-") as tmp:
+        if opts.timezone is not None:
+            _check_timezone(store, opts.timezone)
+        staged = _stage_export(store, path, Path(tmp), file, opts, {})
+        if staged.rows_read == 0:
+            msg = f"{file} has a header but no rows"
+            raise EmptyLog(msg)
+        guesses, formats, timezone = _resolve_roles(store, staged, dict(staged.roles), opts, file)
+        select = ", ".join(c.internal for c in staged.columns)
+        sample = store.query(f"SELECT {select} FROM _stage ORDER BY _row LIMIT ?", [rows]).rows
+    return IngestPreview(
+        file=file, rows_read=staged.rows_read, columns=tuple(c.label for c in staged.columns),
+        guesses=tuple(guesses.values()), timestamp_formats={k: v.pattern for k, v in formats.items()},
+        timezone=timezone, preset=staged.preset, preset_notes=staged.notes,
+        sample=tuple(tuple(None if v is None else str(v) for v in r) for r in sample),
+    )
+
+
+def _resolve_roles(
+    store: Store, staged: _Staged, overrides: dict[str, str | None], opts: IngestOptions, file: str
+) -> tuple[dict[str, RoleGuess], dict[str, TimestampFormat], str]:
+    """Decide each role's column, the timestamp formats and the zone of naive times."""
+    table = staged.table
+    formats: dict[str, TimestampFormat] = {}
+    if opts.timestamp_format:
+        formats["timestamp"] = user_format(opts.timestamp_format)
+    elif table is not None and table.timestamp_format and overrides.get("timestamp") == table.roles.get("timestamp"):
+        formats["timestamp"] = TimestampFormat(table.timestamp_format, f"written by the {staged.preset} preset")
+    if opts.start_timestamp_format:
+        formats["start_timestamp"] = user_format(opts.start_timestamp_format)
+    dayfirst = opts.dayfirst if opts.dayfirst is not None or table is None else table.dayfirst
+    timezone = (table.timezone if table is not None else None) or opts.timezone or "UTC"
+    guesses = detect_roles(
+        store, "_stage", staged.columns, overrides=overrides, file=file, dayfirst=dayfirst, formats=formats
+    )
+    if staged.preset:
+        for role in ROLES:
+            if role not in opts.roles:
+                column = guesses[role].column
+                why = f"set by the {staged.preset} preset" if column else f"not in the {staged.preset} preset's events"
+                guesses[role] = RoleGuess(role, column, 1.0, why)
+    return guesses, formats, timezone
 
 
 @dataclass(frozen=True)

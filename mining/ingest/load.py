@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,14 @@ class LoadResult:
     rejected_rows: int
     rejects: tuple[Reject, ...]
     quality: tuple[QualityIssue, ...]
+
+
+# Called with (share done, what is happening): the app's progress bar.
+Progress = Callable[[float, str], None]
+
+
+def _silent(share: float, message: str) -> None:
+    del share, message
 
 
 def _col(plan: LoadPlan, label: str | None) -> str | None:
@@ -232,8 +241,10 @@ def drop_staging(store: Store) -> None:
             store.execute(f"DROP TABLE {table}")
 
 
-def load(store: Store, plan: LoadPlan) -> LoadResult:
+def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> LoadResult:
     """Validate, then write everything in one transaction; raise before writing if too many rejects."""
+    report = progress or _silent
+    report(0.5, f"Checking {plan.rows_read:,} rows")
     params: dict[str, object] = {}
     if plan.mapping.cost:
         params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
@@ -266,8 +277,10 @@ def load(store: Store, plan: LoadPlan) -> LoadResult:
             hint="fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
         )
     with store.transaction():
+        report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
         log_id, run_id, first_row = _register(store, plan, rejected_rows)
         added = _write_events(store, plan, log_id, run_id, first_row)
+        report(0.85, "Writing attributes, cases and variants")
         _write_attributes(store, plan, log_id, first_row)
         _rebuild_cases(store, log_id)
         if rejects:

@@ -46,13 +46,15 @@ from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.filters import Filter
 from mining.errors import MiningError
-from mining.ingest import IngestOptions, ingest_file
+from mining.ingest import IngestOptions, IngestPreview, ingest_file
 from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject
 from mining.store import Store, writing
 from mining.store import workspace_path as _workspace_from_env
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    from mining.ingest.job import IngestJob
 
 __all__ = [
     "SAMPLE_LOG",
@@ -66,10 +68,10 @@ __all__ = [
     "ensure_sample",
     "events_of_case",
     "heatmap_of",
-    "ingest_upload",
     "log_details",
     "logs",
     "md",
+    "preview_upload",
     "process_map_of",
     "rejects_csv",
     "remember_log",
@@ -77,6 +79,7 @@ __all__ = [
     "rework_of",
     "save_upload",
     "show_error",
+    "start_ingest",
     "throughput_of",
     "upload_columns",
     "upload_suffix",
@@ -288,11 +291,30 @@ def upload_columns(upload: Upload) -> tuple[str, ...] | None:
     return _columns(upload.sha256, suffix, str(upload.path))
 
 
-def ingest_upload(upload: Upload, options: IngestOptions) -> IngestSummary:
-    """Ingest a saved upload into the workspace; messages name the original file."""
+_PREVIEW_MAX_BYTES = 200 * 1024 * 1024  # a preview reads the whole file; beyond this the ingest alone does
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _preview(sha256: str, name: str, _path: str, options: IngestOptions) -> IngestPreview:
+    # Keyed by the content hash and the options, never by the file name.
+    from mining.ingest import preview
+
+    return preview(Path(_path), dataclasses.replace(options, display_name=name, source=name))
+
+
+def preview_upload(upload: Upload, options: IngestOptions) -> IngestPreview | None:
+    """What the ingest would do (roles with confidence, formats, preset, first rows), or None for big files."""
+    if upload.size > _PREVIEW_MAX_BYTES:
+        return None
+    return _preview(upload.sha256, upload.name, str(upload.path), options)
+
+
+def start_ingest(upload: Upload, options: IngestOptions) -> IngestJob:
+    """Start ingesting a saved upload in a child process (cancellable); messages name the original file."""
+    from mining.ingest.job import start_ingest as _start
+
     opts = dataclasses.replace(options, display_name=upload.name, source=upload.name)
-    with _writing(workspace_path()) as store:
-        return ingest_file(store, upload.path, opts)
+    return _start(workspace_path(), upload.path, opts)
 
 
 # -- errors --------------------------------------------------------------------

@@ -1,26 +1,32 @@
 """Upload: load an export into the workspace and see what the ingest did.
 
 The file is saved under a random name in a private per-session directory
-(its suffixes kept, so ``.xes.gz`` still reads as XES) and hashed; the ingest
-itself is :func:`mining.ingest.ingest_file`, which names the original file in
-every message.
+(its suffixes kept, so ``.xes.gz`` still reads as XES) and hashed.  Before
+anything is written the page shows :func:`mining.ingest.preview`: the roles
+with their confidence, the formats, the preset and the first rows.  The
+ingest itself runs in a child process (:mod:`mining.ingest.job`) behind a
+progress bar, so Cancel stops it at once and leaves the workspace as it was.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import streamlit as st
 
 from mining.errors import TooManyRejects
-from mining.ingest import IngestOptions, log_name_for
+from mining.ingest import IngestOptions, IngestPreview, log_name_for
 from mining.schema import IngestSummary, Reject
 from mining.ui import state
 from mining.ui.pages import ROLE_LABELS, guesses_table, kpis, mapping_table, quality_table, rejects_table
 
 __all__ = ["render"]
 
-_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "xes", "gz"]
+_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "xes", "gz", "json", "jsonl", "zip"]
+_AUTO = "\x00auto"
+_NO_PRESET = "\x00none"
+_POLL_S = 0.2
 _REQUIRED = ("case", "activity", "timestamp")
 # Sentinels for the role select boxes; a header can never hold a NUL character.
 _DETECT = "\x00detect"
@@ -37,7 +43,11 @@ _VERB = {"loaded": "Loaded", "appended": "Appended to", "unchanged": "Unchanged:
 
 def render() -> None:
     st.title("Upload")
-    st.caption("CSV/TSV/TXT, Excel .xlsx, Parquet or XES, optionally gzip-compressed (.gz).")
+    st.caption(
+        "CSV/TSV/TXT, Excel .xlsx, Parquet or XES, optionally gzip-compressed (.gz); or a business system's "
+        "export (Jira, ServiceNow, Zendesk, Shopify, Square, SAP, Odoo, a change log) as CSV, JSON or a .zip "
+        "of its tables."
+    )
     uploaded = st.file_uploader("Event log export", type=_TYPES)
     if uploaded is None:
         return
@@ -47,6 +57,10 @@ def render() -> None:
 
 def _render(upload: state.Upload) -> None:
     options = _options(upload)
+    if not _preview(upload, options):
+        return  # the error says what to fix; the options above re-run the preview
+    if st.session_state.get("upload-cancel"):
+        st.info("Ingest cancelled; the workspace is as it was.", icon=":material/cancel:")
     if st.button("Ingest", type="primary", key="upload-ingest", icon=":material/upload:"):
         _ingest(upload, options)
     result = st.session_state.get(_RESULT)
@@ -89,6 +103,7 @@ def _options(upload: state.Upload) -> IngestOptions:
         max_rejects = st.slider(
             "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
         )
+        preset = _preset_input()
     return IngestOptions(
         name=(name or "").strip() or None,
         append=append,
@@ -98,6 +113,51 @@ def _options(upload: state.Upload) -> IngestOptions:
         timezone=timezone.strip() or "UTC",
         max_rejects=max_rejects / 100,
         display_name=upload.name,
+        preset=preset,
+    )
+
+
+def _preset_input() -> str:
+    from mining.presets import presets
+
+    known = {name: title for name, title, _ in presets()}
+    choice = st.selectbox(
+        "Source system",
+        [_AUTO, *known, _NO_PRESET],
+        format_func=lambda c: {_AUTO: "Detect automatically", _NO_PRESET: "None: a plain event log"}.get(
+            c, known.get(c, c)
+        ),
+        help="A preset turns a system's raw export (changelogs, orders, audit tables) into events.",
+    )
+    return {_AUTO: "auto", _NO_PRESET: "none"}.get(choice, choice)
+
+
+def _preview(upload: state.Upload, options: IngestOptions) -> bool:
+    """Show what the ingest would do; False when it could not work that out (the error is shown)."""
+    st.subheader("Preview")
+    plan = None
+    with state.reporting_errors():
+        plan = state.preview_upload(upload, options)
+        if plan is None:
+            st.caption("No preview for files this large; the columns are detected during the ingest.")
+            return True
+        _show_preview(plan)
+    return plan is not None
+
+
+def _show_preview(plan: IngestPreview) -> None:
+    if plan.preset:
+        st.info(f"Read as a **{state.md(plan.preset)}** export.", icon=":material/hub:")
+        for note in plan.preset_notes:
+            st.caption(state.md(note))
+    st.caption(
+        f"{plan.rows_read:,} rows; timestamps read as "
+        + ", ".join(f"{state.md(k)}: {state.md(v)}" for k, v in plan.timestamp_formats.items())
+        + f"; naive times in {state.md(plan.timezone)}. Change a role under Options if it is wrong."
+    )
+    guesses_table(plan.guesses)
+    st.dataframe(
+        [dict(zip(plan.columns, row, strict=True)) for row in plan.sample], hide_index=True, width="stretch"
     )
 
 
@@ -112,14 +172,24 @@ def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str |
 
 def _ingest(upload: state.Upload, options: IngestOptions) -> None:
     st.session_state.pop(_RESULT, None)
+    job = state.start_ingest(upload, options)
+    bar = st.progress(0.0, text=f"Ingesting {state.md(upload.name)}…")
+    # A click on Cancel reruns the page, which stops this loop at its next
+    # Streamlit call; the finally then kills the child process.
+    st.button("Cancel", key="upload-cancel", icon=":material/cancel:")
     try:
-        with st.spinner(f"Ingesting {state.md(upload.name)}…"):
-            summary = state.ingest_upload(upload, options)
+        while not (status := job.status()).done:
+            bar.progress(status.share, text=state.md(status.message))
+            time.sleep(_POLL_S)
+        bar.progress(1.0, text="Done")
+        summary = job.result()
     except TooManyRejects as exc:
         state.show_error(exc)
         found = [r for r in exc.rejects if isinstance(r, Reject)]
         rejects_table(found, state.rejects_csv(found), file_name="rejects.csv", key="upload-too-many-rejects")
         return
+    finally:
+        job.cancel()
     st.session_state[_RESULT] = (upload.sha256, summary, state.rejects_csv(summary.rejects))
     state.remember_log(summary.log)
 

@@ -1,0 +1,165 @@
+"""Workbench interaction speed on a 1M-event log, measured in a real browser.
+
+Starts ``streamlit run app.py`` on a copy of the cached 1M-event workspace
+(bench/out/ws_sd1m.duckdb, shared with bench/analytics.py), drives it with
+headless Chromium and times each interaction from the user's action to the
+moment the app has finished its rerun and the browser has painted twice.
+
+"First" is an interaction on a page nobody has opened yet (its queries run);
+"again" is the same page opened once more, with another filter value, or with
+a slider moved to a value not seen before, so a cache hit does not flatter the
+figure where a user would wait.  The reference is the Logs page, which reads
+only the catalogue: the ratio against it shows the cost of each page over the
+app's fixed per-rerun cost on this (noisy, shared) machine.
+
+    python bench/app.py [--runs 5] [--chromium /usr/bin/chromium]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Resolves when the next rerun has finished and the result has been painted.
+_ARM = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__t0 = performance.now(); window.__done = null;
+  // Any change of the script state after arming is this action's rerun; a fast
+  // rerun may flip running -> notRunning within one observer callback.
+  const obs = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'notRunning') {
+      obs.disconnect();
+      requestAnimationFrame(() => requestAnimationFrame(() => { window.__done = performance.now(); }));
+    }
+  });
+  obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the app did not start")
+
+
+def _timed(page, action: Callable[[], None]) -> float:
+    page.evaluate(_ARM)
+    action()
+    page.wait_for_function("window.__done !== null", timeout=120_000)
+    return (page.evaluate("window.__done - window.__t0")) / 1000
+
+
+def _nav(page, title: str) -> Callable[[], None]:
+    return lambda: page.locator("[data-testid=stSidebarNav]").get_by_text(title, exact=True).click()
+
+
+def _radio(page, label: str, option: str) -> None:
+    group = page.get_by_role("radiogroup", name=label)
+    group.locator("[data-testid=stRadioOption]").filter(has_text=option).first.click()
+
+
+def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.locator("[data-testid=stMetric]").first.wait_for()
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+    t: dict[str, list[float]] = {}
+
+    def add(name: str, seconds: float) -> None:
+        t.setdefault(name, []).append(seconds)
+
+    for title in ("Overview", "Process map", "Variants", "Bottlenecks"):
+        add(f"{title}: first open", _timed(page, _nav(page, title)))
+        add("Logs (reference)", _timed(page, _nav(page, "Logs")))
+    for i in range(runs):
+        for title in ("Overview", "Process map", "Variants", "Bottlenecks"):
+            add(f"{title}: open again", _timed(page, _nav(page, title)))
+        add("Logs (reference)", _timed(page, _nav(page, "Logs")))
+        _timed(page, _nav(page, "Process map"))
+        slider = page.locator("[data-testid=stSlider]").first.locator("input[type=range]")
+        slider.focus()
+        add("Process map: activities slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
+        paths = page.locator("[data-testid=stSlider]").nth(1).locator("input[type=range]")
+        paths.focus()
+        add("Process map: paths slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
+        mode = "Performance" if i % 2 == 0 else "Frequency"
+        add("Process map: frequency/performance", _timed(page, lambda m=mode: _radio(page, "Show", m)))
+        _timed(page, _nav(page, "Variants"))
+        radio = "top k" if i % 2 == 0 else "all"
+        add("Filter: variants all/top k (Variants page)",
+            _timed(page, lambda r=radio: _radio(page, "Variants", r)))
+    ctx.close()
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--chromium", default=os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium"))
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from analytics import source, workspace  # the same cached 1M-event workspace as the analytics bench
+    from playwright.sync_api import sync_playwright
+
+    cached = workspace("sd1m", source("sd1m")[0])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp) / "ws.duckdb"
+        shutil.copyfile(cached, ws)
+        proc, url = _serve(ws)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=args.chromium,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                )
+                times = _session(browser, url, args.runs)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    ref = statistics.median(times["Logs (reference)"])
+    print(f"1M-event service desk log, {args.runs} runs; median seconds from action to painted result")
+    print(f"{'interaction':<46} {'median':>8} {'max':>8} {'x ref':>7}")
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(f"{name:<46} {med:8.3f} {max(values):8.3f} {med / ref:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
