@@ -51,3 +51,15 @@ def test_holiday_counts_as_closed(store, tmp_path):
 
     cal = Calendar(timezone="Europe/Amsterdam", start_hour=9, end_hour=17, closed_days=(dt.date(2024, 3, 4),))
     assert all_case_durations(store, log, calendar=cal) == (0.0, 3600.0)
+
+
+def test_durations_sharing_a_column_join_its_bucket_once(store, tmp_path):
+    from mining.analysis.calendar import Calendar, clock
+    from tests.tinylog import load_hours
+
+    log = load_hours(store, tmp_path, [("c1", "A", 0.0), ("c1", "B", 1.0), ("c1", "C", 3.0)])
+    clk = clock(store, log, Calendar(start_hour=0, end_hour=24))  # Monday 1 January 2024, open all day
+    inner = "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' AS a, TIMESTAMPTZ '2024-01-01 01:00:00+00' AS b, " \
+            "TIMESTAMPTZ '2024-01-01 03:00:00+00' AS c"
+    sql = clk.extend(inner, durations={"d": ("a", "b"), "e": ("a", "c")})
+    assert store.query(f"SELECT d, e FROM ({sql})").rows == [(3600.0, 10800.0)]

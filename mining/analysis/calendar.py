@@ -402,7 +402,9 @@ class Clock:
         local = local or {}
         instants: list[str] = []
         for cols in (list(times.values()), [c for pair in durations.values() for c in pair], list(local.values())):
-            instants += [c for c in cols if c not in instants]
+            for c in cols:
+                if c not in instants:  # one bucket join per column, even when durations share one
+                    instants.append(c)
         alias = {c: f"_b{i}" for i, c in enumerate(instants)}
         select = ["x.*"]
         for name, col in times.items():
