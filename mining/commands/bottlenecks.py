@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mining.cli import emit_json, fail_cleanly, open_reader
+from mining.commands import calendar_option_values
 
 if TYPE_CHECKING:
-    from mining.analysis.calendar import Calendar
     from mining.analysis.heatmaps import Heatmap
     from mining.analysis.performance import ActivityTimes, DurationStats
     from mining.analysis.rework import Rework
@@ -58,17 +58,13 @@ def register(cli: click.Group) -> None:
 def bottlenecks_cmd(ctx: click.Context, log: str, period: str, business_hours: str | None, country: str | None,
                     subdivision: str | None, timezone: str | None, top: int, as_json: bool) -> None:
     """Waiting vs processing per activity, rework, ping-pong and heatmaps for LOG."""
-    from mining.analysis.calendar import Calendar, clock, parse_hours
+    from mining.analysis.calendar import clock
     from mining.analysis.heatmaps import load_heatmap, resource_heatmap, transition_wait_heatmap
     from mining.analysis.performance import activity_times
     from mining.analysis.rework import rework
     from mining.catalog import log_id
 
-    calendar: Calendar | None = None
-    if business_hours or country:
-        start, end = parse_hours(business_hours or "9-17")
-        calendar = Calendar(timezone=timezone, start_hour=start, end_hour=end,
-                            country=country.upper() if country else None, subdivision=subdivision)
+    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
     with open_reader(ctx) as store:
         lid = log_id(store, log)
         clk = clock(store, lid, calendar, timezone=timezone)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mining.cli import fail_cleanly, open_reader
+from mining.commands import calendar_option_values
 
 if TYPE_CHECKING:
     from mining.monitor.run import MonitorRun
@@ -191,7 +192,7 @@ def monitor_cmd(
     """KPIs per period of LOG, before/after --change-date, control charts and alerts (exit 3 on an alert)."""
     from zoneinfo import ZoneInfo
 
-    from mining.analysis.calendar import Calendar, clock, parse_hours
+    from mining.analysis.calendar import clock
     from mining.analysis.filters import Filter
     from mining.catalog import log_id
     from mining.errors import MonitorError
@@ -202,16 +203,7 @@ def monitor_cmd(
     if root["engine"] != "duckdb":
         msg = "mining monitor runs on the workspace only; drop --engine spark"
         raise MonitorError(msg)
-    calendar: Calendar | None = None
-    if business_hours or country:
-        start, end = parse_hours(business_hours or "9-17")
-        calendar = Calendar(
-            timezone=timezone,
-            start_hour=start,
-            end_hour=end,
-            country=country.upper() if country else None,
-            subdivision=subdivision,
-        )
+    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
     options = MonitorOptions(
         period=period,
         change_date=change_date,

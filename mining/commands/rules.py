@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mining.cli import emit_json, fail_cleanly, open_reader
+from mining.commands import calendar_option_values
 
 if TYPE_CHECKING:
     from mining.conformance.rules import RuleResult
@@ -100,7 +101,6 @@ def rules_cmd(
     """Check declarative rules on LOG and report each rule's violation rate and cases."""
     from pathlib import Path
 
-    from mining.analysis.calendar import Calendar, parse_hours
     from mining.catalog import log_id
     from mining.conformance.rules import check_rules, export_violations, find_rule, load_rules, parse_rule
     from mining.errors import RuleError
@@ -116,16 +116,7 @@ def rules_cmd(
         raise RuleError(msg)
     rules = list(load_rules(Path(rules_file))) if rules_file else []
     rules += [parse_rule(text) for text in rule_texts]
-    calendar: Calendar | None = None
-    if business_hours or country:
-        start, end = parse_hours(business_hours or "9-17")
-        calendar = Calendar(
-            timezone=timezone,
-            start_hour=start,
-            end_hour=end,
-            country=country.upper() if country else None,
-            subdivision=subdivision,
-        )
+    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
     written = None
     with open_reader(ctx) as store:
         lid = log_id(store, log)
