@@ -38,6 +38,6 @@ def test_documented_ingest_flags_exist():
 
 def test_readme_names_the_two_commands():
     assert "bash .ci/setup && .venv/bin/mining app" in README
-    assert "bash .ci/setup && .venv/bin/python -m pytest" in README
+    assert "bash .ci/setup --browser && .venv/bin/python -m pytest" in README
     run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
-    assert ".venv/bin/python -m pytest" in run
+    assert "bash .ci/setup --browser && .venv/bin/python -m pytest" in run
