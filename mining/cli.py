@@ -243,7 +243,7 @@ def _exists(ctx: click.Context) -> bool:
 
 # Commands of each area live in mining/commands/<area>.py and add themselves
 # with register(cli); their library imports stay inside the commands.
-_COMMAND_MODULES: tuple[str, ...] = ("discovery_map", "discover", "bottlenecks", "spark", "rules", "presets", "monitor")
+_COMMAND_MODULES: tuple[str, ...] = ("discovery_map", "discover", "bottlenecks", "spark", "rules", "presets", "monitor", "conform")
 
 
 def _register_commands() -> None:

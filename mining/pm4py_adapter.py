@@ -22,24 +22,59 @@ a log to before mining, so the result equals pm4py's on the full log:
   ``apply_heu_dfg``.  We compute the same six weighted counters from the
   variants (each occurrence in a variant counts ``n_cases`` times) and call
   ``apply_heu_dfg`` ourselves.
+
+Conformance also runs on the variants, one trace per distinct sequence, and
+weights each result by its number of cases (pm4py's checkers deduplicate
+variants the same way before replaying, so the figures equal pm4py's on the
+full log):
+
+* alignments: r4pm (Rust4PM) first, in chunks of variants through its
+  ``align_variants``; pm4py's A* alignments as the fallback, one variant per
+  task in a process pool.  Both use pm4py's costs (10000 per log move and
+  visible model move, 1 per silent move), so the optimal costs are pm4py's
+  and log fitness is pm4py's ``1 - sum(cost) / sum(len(trace) * 10000 +
+  cost of the empty trace)`` over all cases.  pm4py's A* ignores arc
+  weights, so a net with weighted arcs needs r4pm;
+* token replay: pm4py's replayer on one trace per variant; its missing,
+  consumed, remaining and produced tokens are weighted by the cases;
+* precision: pm4py's ETC (``etconformance_token``) computed from weighted
+  prefix counts instead of a full log, prefixes kept as tuples (pm4py joins
+  them with commas, which breaks on activity names containing a comma).
+
+Nets arrive as plain values (see :class:`mining.conformance.models.NetSpec`:
+``places``, ``transitions`` as ``(id, label or None)``, ``arcs`` as
+``(source, target, weight)``, ``initial`` and ``final`` markings).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 os.environ["PM4PY_SHOW_PROGRESS_BAR"] = "false"
 
 __all__ = [
+    "COST_MOVE",
+    "COST_SILENT",
+    "Aligned",
+    "AlignmentRun",
+    "NetLike",
     "Pm4pyModel",
+    "align_pm4py",
+    "align_r4pm",
     "bpmn_elements",
+    "etc_precision",
     "heuristics",
     "inductive",
+    "net_parts",
     "petri_counts",
+    "petri_net",
     "pnml_xml",
+    "token_replay",
     "tree_text",
 ]
 
@@ -205,3 +240,459 @@ def pnml_xml(model: Pm4pyModel) -> str:
 
     data = pnml.export_petri_as_string(model.net, model.initial_marking, model.final_marking)
     return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+
+
+# ---------------------------------------------------------------------------
+# conformance
+
+#: pm4py's alignment costs (``align_utils.STD_MODEL_LOG_MOVE_COST``, ``STD_TAU_COST``).
+COST_MOVE = 10_000
+COST_SILENT = 1
+
+#: One alignment: its cost in pm4py's units and its moves ``(kind, label)``, kind being
+#: ``sync``, ``log``, ``model`` (a visible transition) or ``tau`` (a silent one, label None).
+Aligned = tuple[int, tuple[tuple[str, str | None], ...]]
+
+
+class NetLike(Protocol):
+    places: tuple[str, ...]
+    transitions: tuple[tuple[str, str | None], ...]
+    arcs: tuple[tuple[str, str, int], ...]
+    initial: tuple[tuple[str, int], ...]
+    final: tuple[tuple[str, int], ...]
+
+
+class AlignmentRun:
+    """What an aligner did: the empty trace's cost, the traces it aligned, and the ones it could not."""
+
+    __slots__ = ("aligned", "empty_cost", "failed")
+
+    def __init__(self, empty_cost: int, aligned: dict[int, Aligned], failed: dict[int, str]) -> None:
+        self.empty_cost = empty_cost
+        self.aligned = aligned
+        self.failed = failed
+
+
+def petri_net(spec: NetLike) -> Pm4pyModel:
+    """A pm4py accepting Petri net from plain values; place and transition names are the ids."""
+    from pm4py.objects.petri_net.obj import Marking, PetriNet
+    from pm4py.objects.petri_net.utils import petri_utils
+
+    net = PetriNet("model")
+    nodes: dict[str, Any] = {}
+    for pid in spec.places:
+        nodes[pid] = PetriNet.Place(pid)
+        net.places.add(nodes[pid])
+    for tid, label in spec.transitions:
+        nodes[tid] = PetriNet.Transition(tid, label)
+        net.transitions.add(nodes[tid])
+    for src, dst, weight in spec.arcs:
+        petri_utils.add_arc_from_to(nodes[src], nodes[dst], net, weight=weight)
+    im = Marking({nodes[p]: n for p, n in spec.initial})
+    fm = Marking({nodes[p]: n for p, n in spec.final})
+    return Pm4pyModel(net, im, fm)
+
+
+def net_parts(
+    model: Pm4pyModel,
+) -> tuple[
+    list[str],
+    list[tuple[str, str | None]],
+    list[tuple[str, str, int]],
+    list[tuple[str, int]],
+    list[tuple[str, int]],
+]:
+    """A pm4py net as plain values (places, transitions, arcs, initial, final), keyed by unique ids."""
+    places = {p: f"p{i}:{p.name}" for i, p in enumerate(sorted(model.net.places, key=lambda p: str(p.name)))}
+    trans = {
+        t: f"t{i}:{t.name}" for i, t in enumerate(sorted(model.net.transitions, key=lambda t: str(t.name)))
+    }
+    nodes = {**places, **trans}
+    arcs = sorted((nodes[a.source], nodes[a.target], int(getattr(a, "weight", 1))) for a in model.net.arcs)
+    return (
+        list(places.values()),
+        [(trans[t], t.label) for t in trans],
+        arcs,
+        [(places[p], int(n)) for p, n in model.initial_marking.items()],
+        [(places[p], int(n)) for p, n in model.final_marking.items()],
+    )
+
+
+def _event_log(traces: Iterable[Sequence[str]]) -> Any:
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+
+    return EventLog([Trace([Event({"concept:name": a}) for a in trace]) for trace in traces])
+
+
+def token_replay(model: Pm4pyModel, traces: Sequence[Sequence[str]]) -> list[tuple[int, int, int, int, bool]]:
+    """pm4py's token replay, one result per trace: (missing, consumed, remaining, produced, fits).
+
+    The parameters are those of pm4py's ``fitness_token_based_replay``.
+    """
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay as tr
+
+    p = tr.Parameters
+    parameters = {
+        p.CONSIDER_REMAINING_IN_FITNESS: True,
+        p.CLEANING_TOKEN_FLOOD: False,
+        p.SHOW_PROGRESS_BAR: False,
+    }
+    out = tr.apply(
+        _event_log(traces), model.net, model.initial_marking, model.final_marking, parameters=parameters
+    )
+    return [
+        (
+            int(r["missing_tokens"]),
+            int(r["consumed_tokens"]),
+            int(r["remaining_tokens"]),
+            int(r["produced_tokens"]),
+            bool(r["trace_is_fit"]),
+        )
+        for r in out
+    ]
+
+
+def etc_precision(model: Pm4pyModel, variants: Sequence[Variant]) -> float:
+    """pm4py's ETC precision (``precision_token_based_replay``) from variant counts."""
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay as tr
+    from pm4py.objects.petri_net.utils.align_utils import (
+        get_visible_transitions_eventually_enabled_by_marking,
+    )
+
+    followers: dict[tuple[str, ...], set[str]] = {}
+    weight: Counter[tuple[str, ...]] = Counter()
+    starts: set[str] = set()
+    n_traces = 0
+    for acts, n in variants:
+        n_traces += n
+        if acts:
+            starts.add(acts[0])
+        for i in range(1, len(acts)):
+            followers.setdefault(tuple(acts[:i]), set()).add(acts[i])
+            weight[tuple(acts[:i])] += n
+    prefixes = list(followers)
+    p = tr.Parameters
+    parameters = {
+        p.SHOW_PROGRESS_BAR: False,
+        p.CONSIDER_REMAINING_IN_FITNESS: False,
+        p.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
+        p.STOP_IMMEDIATELY_UNFIT: True,
+        p.WALK_THROUGH_HIDDEN_TRANS: True,
+        p.CLEANING_TOKEN_FLOOD: False,
+    }
+    replayed = (
+        tr.apply(
+            _event_log(prefixes), model.net, model.initial_marking, model.final_marking, parameters=parameters
+        )
+        if prefixes
+        else []
+    )
+    # The empty prefix, as pm4py adds it: what the initial marking enables against the start activities.
+    initially = {
+        t.label
+        for t in get_visible_transitions_eventually_enabled_by_marking(model.net, model.initial_marking)
+    }
+    sum_at = n_traces * len(initially)
+    sum_ee = n_traces * len(initially - starts)
+    for prefix, result in zip(prefixes, replayed, strict=True):
+        if result["trace_is_fit"]:
+            enabled = {t.label for t in result["enabled_transitions_in_marking"] if t.label is not None}
+            sum_at += len(enabled) * weight[prefix]
+            sum_ee += len(enabled - followers[prefix]) * weight[prefix]
+    return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
+
+
+def _r4pm_net(spec: NetLike) -> tuple[dict[str, Any], dict[str, str | None]]:
+    import uuid
+
+    # r4pm wants UUIDs as ids; numbering them keeps a run reproducible.
+    ids = {
+        name: str(uuid.UUID(int=k + 1))
+        for k, name in enumerate([*spec.places, *(t for t, _ in spec.transitions)])
+    }
+    places = set(spec.places)
+    labels = {ids[t]: lab for t, lab in spec.transitions}
+    arcs = [
+        {
+            "from_to": {
+                "type": "PlaceTransition" if src in places else "TransitionPlace",
+                "nodes": [ids[src], ids[dst]],
+            },
+            "weight": int(w),
+        }
+        for src, dst, w in spec.arcs
+    ]
+    net = {
+        "places": {ids[p]: {"id": ids[p]} for p in spec.places},
+        "transitions": {ids[t]: {"id": ids[t], "label": lab} for t, lab in spec.transitions},
+        "arcs": arcs,
+        "initial_marking": {ids[p]: int(n) for p, n in spec.initial},
+        "final_markings": [{ids[p]: int(n) for p, n in spec.final}],
+    }
+    return net, labels
+
+
+def _r4pm_moves(
+    raw: list[dict[str, Any]], trace: Sequence[str], labels: Mapping[str, str | None]
+) -> tuple[tuple[str, str | None], ...]:
+    moves: list[tuple[str, str | None]] = []
+    for move in raw:
+        ((kind, body),) = move.items()
+        if kind == "SyncMove":
+            moves.append(("sync", trace[body["trace_event_index"]]))
+        elif kind == "LogMove":
+            moves.append(("log", trace[body["trace_event_index"]]))
+        else:
+            label = labels[body["transition"]]
+            moves.append(("model", label) if label is not None else ("tau", None))
+    return tuple(moves)
+
+
+def align_r4pm(
+    spec: NetLike,
+    traces: Sequence[Sequence[str]],
+    *,
+    chunk: int = 64,
+    max_states: int | None = 2_000_000,
+    on_chunk: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> AlignmentRun:
+    """Optimal alignments with r4pm, in chunks of up to ``chunk`` traces, in the order given.
+
+    ``should_stop`` is asked before each chunk; ``on_chunk(n)`` is told how
+    many traces a chunk finished.  A trace whose search exceeds
+    ``max_states`` is reported in ``failed``.  Raises
+    :class:`~mining.errors.ConformanceError` when r4pm is missing or
+    rejects the net, so the caller can fall back to pm4py.
+    """
+    from mining.errors import ConformanceError
+
+    try:
+        import polars as pl
+        import r4pm
+        from r4pm import bindings
+    except ImportError as exc:
+        msg = f"r4pm is not available ({exc})"
+        raise ConformanceError(msg) from exc
+    net, labels = _r4pm_net(spec)
+    cost_fn = {
+        "log_move_cost": COST_MOVE,
+        "model_move_cost": COST_MOVE,
+        "silent_move_cost": COST_SILENT,
+        "sync_move_cost": 0,
+    }
+    options: dict[str, Any] = {"cost_fn": cost_fn}
+    if max_states:
+        options["max_states"] = max_states
+    try:
+        empty = bindings.align_empty_trace(net, options)
+    except Exception as exc:  # r4pm reports every failure as a bare TypeError/ValueError
+        msg = f"r4pm could not align against this net: {exc}"
+        raise ConformanceError(msg) from exc
+    aligned: dict[int, Aligned] = {}
+    failed: dict[int, str] = {}
+    lo, size = 0, 1
+    while lo < len(traces):
+        if should_stop is not None and should_stop():
+            break
+        batch = list(range(lo, min(lo + size, len(traces))))
+        # Chunks grow 1, 2, 4, ... up to ``chunk``: early progress and a prompt stop on small
+        # logs, and few calls (each has a fixed set-up cost) on large ones.
+        lo, size = lo + len(batch), min(size * 2, chunk)
+        # Increasing timestamps keep each trace's order whatever r4pm sorts by.
+        cases = [f"c{i}" for i in batch for _ in traces[i]]
+        acts = [a for i in batch for a in traces[i]]
+        stamps = [k for i in batch for k in range(len(traces[i]))]
+        frame = pl.DataFrame(
+            {
+                "case:concept:name": cases,
+                "concept:name": acts,
+                "time:timestamp": pl.Series(stamps, dtype=pl.Int64).cast(pl.Datetime("ms", "UTC")),
+            }
+        )
+        results: list[dict[str, Any]] = []
+        if acts:
+            log_id = proj_id = None
+            try:
+                log_id = r4pm.import_item_from_df("EventLog", frame)
+                proj_id = bindings.log_to_activity_projection(log_id)
+                results = bindings.align_variants(net, proj_id, options)
+            except Exception as exc:
+                msg = f"r4pm could not align against this net: {exc}"
+                raise ConformanceError(msg) from exc
+            finally:
+                for item in (proj_id, log_id):
+                    if item is not None:
+                        r4pm.remove_item(item)
+        by_trace = {tuple(r["activities"]): r["result"] for r in results}
+        for i in batch:
+            trace = tuple(traces[i])
+            # A case has at least one event, so r4pm never sees an empty trace: align it here.
+            result = by_trace.get(trace) if trace else {"Ok": empty}
+            if result is None:
+                failed[i] = "r4pm returned no alignment for this trace"
+            elif "Ok" in result:
+                aligned[i] = (int(result["Ok"]["cost"]), _r4pm_moves(result["Ok"]["moves"], trace, labels))
+            else:
+                failed[i] = f"r4pm: {result.get('Err')}"
+        if on_chunk is not None:
+            on_chunk(len(batch))
+    return AlignmentRun(int(empty["cost"]), aligned, failed)
+
+
+# -- pm4py alignments, in worker processes ----------------------------------
+
+_WORKER_MODEL: Pm4pyModel | None = None
+
+
+def _worker_init(spec: tuple[Any, ...]) -> None:
+    global _WORKER_MODEL
+    os.environ["PM4PY_SHOW_PROGRESS_BAR"] = "false"
+    _WORKER_MODEL = petri_net(_Spec(*spec))
+
+
+class _Spec:
+    __slots__ = ("arcs", "final", "initial", "places", "transitions")
+
+    def __init__(self, places: Any, transitions: Any, arcs: Any, initial: Any, final: Any) -> None:
+        self.places, self.transitions, self.arcs = places, transitions, arcs
+        self.initial, self.final = initial, final
+
+
+def _spec_tuple(spec: NetLike) -> tuple[Any, ...]:
+    return (
+        tuple(spec.places),
+        tuple(spec.transitions),
+        tuple(spec.arcs),
+        tuple(spec.initial),
+        tuple(spec.final),
+    )
+
+
+def _pm4py_align_one(model: Pm4pyModel, trace: Sequence[str], max_seconds: float | None) -> Aligned | None:
+    from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
+
+    p = alignments.Parameters
+    parameters: dict[Any, Any] = {p.ENABLE_BEST_WORST_COST: False, p.SHOW_PROGRESS_BAR: False}
+    if max_seconds is not None:
+        parameters[p.PARAM_MAX_ALIGN_TIME_TRACE] = max(max_seconds, 0.001)
+    (log_trace,) = _event_log([trace])
+    ali = alignments.apply_trace(
+        log_trace, model.net, model.initial_marking, model.final_marking, parameters=parameters
+    )
+    if ali is None:
+        return None
+    moves: list[tuple[str, str | None]] = []
+    for log_side, model_side in ali["alignment"]:
+        if log_side == ">>":
+            moves.append(("model", model_side) if model_side is not None else ("tau", None))
+        elif model_side == ">>":
+            moves.append(("log", log_side))
+        else:
+            moves.append(("sync", log_side))
+    return int(ali["cost"]), tuple(moves)
+
+
+def _worker_align(task: tuple[int, tuple[str, ...], float | None]) -> tuple[int, Aligned | None]:
+    index, trace, max_seconds = task
+    assert _WORKER_MODEL is not None
+    return index, _pm4py_align_one(_WORKER_MODEL, trace, max_seconds)
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start workers without the caller's ``__main__``.
+
+    A "spawn" child re-imports the parent's main script; one without an
+    ``if __name__ == "__main__"`` guard would run again in every worker and
+    start pools of its own, forever.  The workers need nothing from it (they
+    run this module's functions), so while the pool starts its processes
+    ``__main__`` is a bare module.  Fork is not an option: the parent may be
+    a threaded server holding DuckDB's threads.
+    """
+    import sys
+    import types
+
+    real = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real
+
+
+def align_pm4py(
+    spec: NetLike,
+    traces: Sequence[Sequence[str]],
+    *,
+    processes: int = 1,
+    deadline: float | None = None,
+    on_done: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> AlignmentRun:
+    """pm4py's optimal alignments (its default A* variant), one trace per task.
+
+    With ``processes > 1`` the traces go to a pool of fresh ("spawn")
+    processes, each building the net once; the pool is terminated as soon as
+    ``deadline`` (a ``time.monotonic()`` value) passes or ``should_stop()``
+    says so, and the traces not finished by then are simply absent from the
+    result.  In one process, pm4py's own per-trace time limit enforces the
+    deadline.
+    """
+    model = petri_net(spec)
+    empty = _pm4py_align_one(model, (), None)
+    if empty is None:
+        from mining.errors import ConformanceError
+
+        msg = "pm4py found no way through the model from its initial to its final marking"
+        raise ConformanceError(msg)
+    aligned: dict[int, Aligned] = {}
+    failed: dict[int, str] = {}
+
+    def remaining() -> float | None:
+        return None if deadline is None else deadline - time.monotonic()
+
+    def stop() -> bool:
+        left = remaining()
+        return (left is not None and left <= 0) or (should_stop is not None and should_stop())
+
+    if processes <= 1 or len(traces) < 2 * processes:
+        for i, trace in enumerate(traces):
+            if stop():
+                break
+            result = _pm4py_align_one(model, trace, remaining())
+            if result is None:
+                if stop():
+                    break
+                failed[i] = "pm4py found no alignment"
+                continue
+            aligned[i] = result
+            if on_done is not None:
+                on_done(1)
+        return AlignmentRun(empty[0], aligned, failed)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with _main_hidden():
+        pool = ctx.Pool(processes, initializer=_worker_init, initargs=(_spec_tuple(spec),))
+    try:
+        pending = pool.imap_unordered(_worker_align, [(i, tuple(t), None) for i, t in enumerate(traces)])
+        done = 0
+        while done < len(traces) and not stop():
+            left = remaining()
+            try:
+                # Wake up now and then to honour should_stop while a long trace runs.
+                index, result = pending.next(timeout=0.5 if left is None else max(0.0, min(left, 0.5)))
+            except multiprocessing.TimeoutError:
+                continue
+            done += 1
+            if result is None:
+                failed[index] = "pm4py found no alignment"
+            else:
+                aligned[index] = result
+            if on_done is not None:
+                on_done(1)
+    finally:
+        pool.terminate()
+        pool.join()
+    return AlignmentRun(empty[0], aligned, failed)

@@ -1,0 +1,233 @@
+"""``mining conform``: check a stored log against a documented model (BPMN, PNML or a list of steps).
+
+The workspace is opened read-only.  ``--json`` prints one object whose keys
+are a contract for scripts: ``fitness``, ``fitness_bounds``, ``precision``,
+``fitting_cases_share``, ``deviations`` (each with ``kind``, ``activity``,
+``cases``, ``share``, ``sentence``, ``median_duration_with_s``,
+``median_duration_without_s``), ``method``, ``engine``, ``complete``,
+``aligned_variants_share``, ``aligned_cases_share``, ``labels``,
+``accepted``, ``overlay``, ``notes``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mining.cli import emit_json, fail_cleanly, open_reader
+
+if TYPE_CHECKING:
+    from mining.conformance import ConformanceResult
+
+__all__ = ["register"]
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(conform_cmd)
+
+
+@click.command("conform")
+@click.argument("log")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The documented model: .bpmn (BPMN 2.0), .pnml (Petri net), .yaml/.yml or .txt (steps).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["alignments", "token-replay"]),
+    default="alignments",
+    show_default=True,
+    help="Alignments (fitness, deviations) or token replay (fitness only).",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop aligning after this many seconds and report the share aligned and fitness bounds.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="'MODEL=LOG'",
+    help="Match a model task to a log activity, e.g. --map 'Approve=Approval'. Repeatable.",
+)
+@click.option(
+    "--map-file",
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE.yaml",
+    help="Label matches from YAML: 'map: {Model task: Log activity}', optional 'invisible: [...]'.",
+)
+@click.option(
+    "--invisible",
+    multiple=True,
+    metavar="LABEL",
+    help="Treat this model label as a silent step (not an activity). Repeatable.",
+)
+@click.option(
+    "--allow",
+    "allow_path",
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE",
+    help="Accepted deviations: lines 'skip:A', 'insert:B', 'swap:C', or YAML with those keys.",
+)
+@click.option(
+    "--no-precision",
+    is_flag=True,
+    help="Skip ETC precision (it replays every prefix of every variant: slow with many variants).",
+)
+@click.option(
+    "--cases",
+    "cases_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.csv|FILE.xlsx",
+    help="Write the deviating cases (case, variant, deviations, duration) to this file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.pass_context
+@fail_cleanly
+def conform_cmd(
+    ctx: click.Context,
+    log: str,
+    model_path: str,
+    method: str,
+    budget: float | None,
+    maps: tuple[str, ...],
+    map_file: str | None,
+    invisible: tuple[str, ...],
+    allow_path: str | None,
+    no_precision: bool,
+    cases_path: str | None,
+    as_json: bool,
+) -> None:
+    """Check LOG against a documented model: fitness, precision, deviations in plain words."""
+    from pathlib import Path
+
+    from mining.catalog import log_id
+    from mining.conformance import Allowlist, LabelMapping, conform, deviating_cases, export_cases, load_model
+    from mining.errors import ConformanceError
+
+    if cases_path and Path(cases_path).suffix.lower() not in {".csv", ".xlsx"}:
+        msg = f"--cases {cases_path!r}: the file must end in .csv or .xlsx"
+        raise ConformanceError(msg)
+    model = load_model(model_path)
+    mapping = LabelMapping.parse(maps, invisible)
+    if map_file:
+        mapping = LabelMapping.from_yaml(map_file).merged(mapping)
+    allow = Allowlist.load(allow_path) if allow_path else None
+    with open_reader(ctx) as store:
+        result = conform(
+            store,
+            log_id(store, log),
+            model,
+            method=method,
+            mapping=mapping,
+            allow=allow,
+            budget=budget,
+            precision=not no_precision,
+        )
+        written = export_cases(deviating_cases(store, result), cases_path) if cases_path else None
+    if as_json:
+        emit_json(_summary(result, cases_path, written))
+    else:
+        click.echo(_text(log, result, cases_path, written))
+
+
+def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) -> dict[str, Any]:
+    return {
+        "model": r.model,
+        "method": r.method,
+        "engine": r.engine,
+        "cases": r.cases,
+        "complete": r.complete,
+        "fitness": r.fitness,
+        "fitness_bounds": list(r.fitness_bounds),
+        "precision": r.precision,
+        "fitting_cases_share": r.fitting_cases_share,
+        "fitting_cases_bounds": list(r.fitting_cases_bounds),
+        "aligned_variants_share": r.aligned_variants_share,
+        "aligned_cases_share": r.aligned_cases_share,
+        "deviations": [
+            {
+                "kind": d.kind,
+                "activity": d.activity,
+                "cases": d.cases,
+                "share": d.share,
+                "occurrences": d.occurrences,
+                "median_duration_with_s": d.median_duration_with_s,
+                "median_duration_without_s": d.median_duration_without_s,
+                "sentence": d.sentence,
+            }
+            for d in r.deviations
+        ],
+        "accepted": [{"kind": k, "activity": a, "cases": n} for k, a, n in r.accepted],
+        "labels": {
+            "matched": [{"model": m, "log": log, "how": how} for m, log, how in r.labels.matched],
+            "unmatched_model": list(r.labels.model_only),
+            "unmatched_log": list(r.labels.log_only),
+            "suggested": [
+                {"model": s.model_label, "log": s.log_activity, "ratio": s.ratio} for s in r.labels.suggested
+            ],
+            "silent": list(r.labels.silent),
+        },
+        "overlay": None
+        if r.overlay is None
+        else {
+            "complete": r.overlay.complete,
+            "edges": [
+                {"source": e.source, "target": e.target, "count": e.count, "cases": e.cases}
+                for e in r.overlay.edges
+            ],
+            "activities": [{"activity": a, "events": n, "cases": c} for a, n, c in r.overlay.activities],
+        },
+        "notes": list(r.notes),
+        "cases_file": cases_path,
+        "deviating_cases": written,
+        "seconds": round(r.seconds, 3),
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int | None) -> str:
+    lo, hi = r.fitness_bounds
+    fitness = f"{r.fitness:.4f}" if r.fitness is not None else f"between {lo:.4f} and {hi:.4f} (partial)"
+    lines = [
+        f"{log} against {r.model}: {r.method} ({r.engine}), {r.cases:,} cases",
+        f"  fitness {fitness}",
+        f"  precision {'-' if r.precision is None else f'{r.precision:.4f}'}",
+        "  fitting cases "
+        + (
+            _pct(r.fitting_cases_share)
+            if r.fitting_cases_share is not None
+            else f"between {_pct(r.fitting_cases_bounds[0])} and {_pct(r.fitting_cases_bounds[1])}"
+        ),
+    ]
+    if not r.complete:
+        lines.append(
+            f"  aligned {_pct(r.aligned_variants_share)} of variants, {_pct(r.aligned_cases_share)} of cases"
+        )
+    if r.deviations:
+        lines.append("Deviations:")
+        lines += [f"  {d.sentence}" for d in r.deviations]
+    elif r.method == "alignments":
+        lines.append("No deviations." if r.complete else "No deviations among the aligned cases.")
+    if r.accepted:
+        lines.append("Accepted: " + ", ".join(f"{k} '{a}' ({n:,} cases)" for k, a, n in r.accepted))
+    if r.labels.model_only:
+        lines.append("Model tasks not in the log: " + ", ".join(repr(t) for t in r.labels.model_only))
+    if r.labels.log_only:
+        lines.append("Log activities not in the model: " + ", ".join(repr(a) for a in r.labels.log_only))
+    for s in r.labels.suggested:
+        lines.append(f"  did you mean --map '{s.model_label}={s.log_activity}'? (similarity {s.ratio:.2f})")
+    lines += [f"Note: {n}" for n in r.notes]
+    if cases_path:
+        lines.append(f"wrote {written:,} deviating cases to {cases_path}")
+    return "\n".join(lines)

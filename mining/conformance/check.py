@@ -1,0 +1,402 @@
+"""Checking a stored log against a model: the alignment / replay driver and the metrics.
+
+The input is always the variant-compressed log: one trace per distinct
+activity sequence of the checked cases, weighted by its number of cases.
+Alignments are computed once per variant (r4pm, else pm4py in a process
+pool; see :mod:`mining.pm4py_adapter`), most frequent variant first, so a
+check stopped by the budget or by ``cancel()`` has covered as many cases
+as it could.  It then says so: ``complete`` is False, ``fitness`` is None
+and ``fitness_bounds`` is the interval the full figure must lie in, since
+each unaligned trace costs between 0 and its worst case (all log moves
+plus the shortest path through the model).
+
+Metrics, each equal to pm4py's on the full log (``tests/test_conformance_pm4py.py``):
+
+* ``fitness``: alignment-based log fitness (``pm4py.fitness_alignments``'s
+  ``log_fitness``: ``1 - sum(deviating moves) / sum(len(trace) + moves of
+  the shortest path through the model)`` over all cases, counted in whole
+  moves, where pm4py also adds 1/10000 of a move per silent step) or, with
+  ``method="token-replay"``, token-replay log fitness
+  (``pm4py.fitness_token_based_replay``);
+* ``precision``: ETC precision (``pm4py.precision_token_based_replay``);
+* ``fitting_cases_share``: cases whose alignment has no deviation (with an
+  allowlist: no deviation left after it), or that replay without missing
+  or remaining tokens.
+
+Examples
+--------
+>>> model = load_model("order_to_cash.bpmn")  # doctest: +SKIP
+>>> result = conform(store, log_id, model, budget=30)  # doctest: +SKIP
+>>> result.fitness, result.engine, result.deviations[0].sentence  # doctest: +SKIP
+(0.93, 'r4pm', "'Credit check' skipped in 18% of cases (412 of 2,300); ...")
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mining.conformance.deviations import (
+    Allowlist,
+    Deviation,
+    MapOverlay,
+    VariantCheck,
+    aggregate,
+    map_overlay,
+    split_accepted,
+    trace_deviations,
+)
+from mining.conformance.labels import LabelMapping, LabelMatch, match_labels
+from mining.errors import ConformanceError
+
+if TYPE_CHECKING:
+    from mining.analysis.filters import Filter
+    from mining.conformance.models import NetSpec, ProcessModel
+    from mining.store import Store
+
+__all__ = ["ENGINES", "METHODS", "ConformanceResult", "checked_variants", "conform"]
+
+METHODS = ("alignments", "token-replay")
+ENGINES = ("auto", "r4pm", "pm4py")
+
+#: pm4py's cost of one log move or visible model move (``align_utils.STD_MODEL_LOG_MOVE_COST``).
+_MOVE = 10_000
+
+
+@dataclass(frozen=True)
+class ConformanceResult:
+    """A stored log checked against a model: metrics, deviations, the map overlay and how it was done.
+
+    ``fitness_bounds`` equals ``(fitness, fitness)`` for a complete check;
+    for a partial one ``fitness`` is None and the bounds hold the full
+    figure.  The same goes for ``fitting_cases_share``.  Shares are of the
+    checked cases (``cases``).
+    """
+
+    log_id: int
+    filter: Filter | None
+    model: str
+    method: str
+    engine: str
+    cases: int
+    complete: bool
+    fitness: float | None
+    fitness_bounds: tuple[float, float]
+    precision: float | None
+    fitting_cases_share: float | None
+    fitting_cases_bounds: tuple[float, float]
+    aligned_variants_share: float
+    aligned_cases_share: float
+    deviations: tuple[Deviation, ...]
+    accepted: tuple[tuple[str, str, int], ...]  # (kind, activity, cases) taken off by the allowlist
+    variants: tuple[VariantCheck, ...]
+    labels: LabelMatch
+    overlay: MapOverlay | None
+    notes: tuple[str, ...]
+    seconds: float
+
+
+def checked_variants(
+    store: Store, log_id: int, flt: Filter | None = None
+) -> list[tuple[tuple[str, ...], int, tuple[int, ...]]]:
+    """``(activities, cases, stored variant ids)`` of the kept cases, most cases first.
+
+    A filter that removes activities merges the stored variants that become
+    the same sequence (:func:`mining.analysis.variants.projected_variants`).
+    """
+    from mining.analysis.filters import case_selection
+    from mining.analysis.variants import projected_variants
+
+    if flt is not None and flt.projects_events:
+        return projected_variants(store, log_id, flt)
+    params: dict[str, Any] = {"log": log_id}
+    if flt is None or flt.is_empty:
+        sql = "SELECT variant_id, activities, n_cases FROM variants WHERE log_id = $log"
+    else:
+        sql = (
+            "SELECT v.variant_id, v.activities, c.n FROM (SELECT variant_id, count(*) AS n FROM cases "
+            f"WHERE log_id = $log AND case_no IN ({case_selection(store, log_id, flt, params)}) "
+            "GROUP BY variant_id) AS c JOIN variants AS v ON v.log_id = $log AND v.variant_id = c.variant_id"
+        )
+    rows = store.query(sql, params).rows
+    ranked = sorted(((tuple(acts), int(n), int(vid)) for vid, acts, n in rows), key=lambda r: (-r[1], r[0]))
+    return [(acts, n, (vid,)) for acts, n, vid in ranked]
+
+
+def conform(
+    store: Store,
+    log_id: int,
+    model: ProcessModel,
+    flt: Filter | None = None,
+    *,
+    method: str = "alignments",
+    mapping: LabelMapping | None = None,
+    allow: Allowlist | None = None,
+    budget: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    engine: str = "auto",
+    processes: int | None = None,
+    precision: bool = True,
+) -> ConformanceResult:
+    """Check the (filtered) log against ``model``; see the module docstring for what is measured.
+
+    ``budget`` (seconds) bounds the alignments; ``progress(done, total)``
+    is called as variants are aligned; ``cancel()`` returning True stops
+    early.  ``engine`` forces ``r4pm`` or ``pm4py`` (``auto``: r4pm, with
+    pm4py for what it cannot do); ``processes`` sizes pm4py's pool (default:
+    the cores).  ``precision=False`` skips ETC precision, which replays every
+    prefix of every variant and can take longer than the alignments; it also
+    runs only if the budget is not spent by then.
+    """
+    if method not in METHODS:
+        msg = f"unknown method {method!r}; expected one of {', '.join(METHODS)}"
+        raise ConformanceError(msg)
+    if engine not in ENGINES:
+        msg = f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}"
+        raise ConformanceError(msg)
+    if budget is not None and budget < 0:
+        msg = f"the budget must be at least 0 seconds, got {budget}"
+        raise ConformanceError(msg)
+    started = time.monotonic()
+    deadline = None if budget is None else started + budget
+    rows = checked_variants(store, log_id, flt)
+    if not rows:
+        msg = "no cases to check" + (
+            " (the filter keeps none)" if flt is not None and not flt.is_empty else ""
+        )
+        raise ConformanceError(msg)
+    total = sum(n for _, n, _ in rows)
+    weighted = [(acts, n) for acts, n, _ in rows]
+    activities = _by_frequency(weighted)
+    labels = match_labels(model.tasks, activities, mapping)
+    net = model.net.relabel(labels.relabelling())
+    notes = list(model.notes)
+    if labels.silent:
+        notes.append("treated as silent steps: " + ", ".join(repr(s) for s in labels.silent))
+    if not labels.matched:
+        notes.append("no task of the model matches an activity of the log; see the suggested label matches")
+
+    stop = _Stop(deadline, cancel)
+    stopping = stop.now
+
+    if method == "token-replay":
+        checks, fitness_pair, fitting_pair, used = _token_replay(net, rows, total)
+        notes.append(
+            "token replay gives fitness and fitting cases; deviations per activity come from alignments"
+        )
+    else:
+        checks, fitness_pair, fitting_pair, used, run_notes = _alignments(
+            net, rows, total, allow, deadline, progress, cancel, stopping, engine, processes
+        )
+        notes += run_notes
+    complete = all(c.aligned for c in checks)
+    etc = None
+    if precision and stopping():
+        notes.append(f"precision was not computed: {stop.reason}")
+    elif precision:
+        from mining import pm4py_adapter
+
+        etc = pm4py_adapter.etc_precision(pm4py_adapter.petri_net(net), weighted)
+    aligned_cases = sum(c.cases for c in checks if c.aligned)
+    if not complete:
+        notes.append(
+            f"partial result: {sum(c.aligned for c in checks):,} of {len(checks):,} variants "
+            f"({aligned_cases:,} of {total:,} cases) were aligned "
+            + (f"before {stop.reason}" if stop.reason else "(the engines found no alignment for the rest)")
+        )
+    accepted: dict[tuple[str, str], int] = {}
+    for c in checks:
+        for kind, act, _ in c.accepted:
+            accepted[(kind, act)] = accepted.get((kind, act), 0) + c.cases
+    return ConformanceResult(
+        log_id=log_id,
+        filter=flt,
+        model=model.name,
+        method=method,
+        engine=used,
+        cases=total,
+        complete=complete,
+        fitness=fitness_pair[0] if complete else None,
+        fitness_bounds=fitness_pair,
+        precision=etc,
+        fitting_cases_share=fitting_pair[0] if complete else None,
+        fitting_cases_bounds=fitting_pair,
+        aligned_variants_share=sum(c.aligned for c in checks) / len(checks),
+        aligned_cases_share=aligned_cases / total,
+        deviations=aggregate(store, log_id, flt, checks, total) if method == "alignments" else (),
+        accepted=tuple((k, a, n) for (k, a), n in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0]))),
+        variants=tuple(checks),
+        labels=labels,
+        overlay=map_overlay(net, weighted),
+        notes=tuple(notes),
+        seconds=time.monotonic() - started,
+    )
+
+
+class _Stop:
+    """Whether to stop (budget spent or cancel() said so), remembering why."""
+
+    def __init__(self, deadline: float | None, cancel: Callable[[], bool] | None) -> None:
+        self.deadline, self.cancel = deadline, cancel
+        self.reason = ""
+
+    def now(self) -> bool:
+        if self.reason:
+            return True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.reason = "the budget ran out"
+        elif self.cancel is not None and self.cancel():
+            self.reason = "the check was cancelled"
+        return bool(self.reason)
+
+
+def _by_frequency(weighted: Sequence[tuple[Sequence[str], int]]) -> list[str]:
+    counts: dict[str, int] = {}
+    for acts, n in weighted:
+        for a in acts:
+            counts[a] = counts.get(a, 0) + n
+    return sorted(counts, key=lambda a: (-counts[a], a))
+
+
+def _token_replay(
+    net: NetSpec, rows: Sequence[tuple[tuple[str, ...], int, tuple[int, ...]]], total: int
+) -> tuple[list[VariantCheck], tuple[float, float], tuple[float, float], str]:
+    from mining import pm4py_adapter
+
+    replayed = pm4py_adapter.token_replay(pm4py_adapter.petri_net(net), [acts for acts, _, _ in rows])
+    m = c = r = p = 0
+    checks = []
+    fitting = 0
+    for rank, ((acts, n, ids), (mi, co, re, pr, fits)) in enumerate(
+        zip(rows, replayed, strict=True), start=1
+    ):
+        m, c, r, p = m + n * mi, c + n * co, r + n * re, p + n * pr
+        fitting += n if fits else 0
+        trace_fitness = 0.5 * (1 - mi / co if co else 1) + 0.5 * (1 - re / pr if pr else 1)
+        checks.append(VariantCheck(rank, acts, n, ids, aligned=True, fitness=trace_fitness))
+    # pm4py's log fitness (replay_fitness.token_replay.evaluate), weighted by cases.
+    fitness = 0.5 * (1 - m / c) + 0.5 * (1 - r / p) if c > 0 and p > 0 else 0.0
+    return checks, (fitness, fitness), (fitting / total, fitting / total), "pm4py"
+
+
+def _alignments(
+    net: NetSpec,
+    rows: Sequence[tuple[tuple[str, ...], int, tuple[int, ...]]],
+    total: int,
+    allow: Allowlist | None,
+    deadline: float | None,
+    progress: Callable[[int, int], None] | None,
+    cancel: Callable[[], bool] | None,
+    stopping: Callable[[], bool],
+    engine: str,
+    processes: int | None,
+) -> tuple[list[VariantCheck], tuple[float, float], tuple[float, float], str, list[str]]:
+    from mining import pm4py_adapter
+
+    traces = [acts for acts, _, _ in rows]
+    notes: list[str] = []
+    done = 0
+
+    def advance(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress is not None:
+            progress(done, len(traces))
+
+    aligned: dict[int, pm4py_adapter.Aligned] = {}
+    empty_cost: int | None = None
+    used: list[str] = []
+    todo = list(range(len(traces)))
+    if engine in {"auto", "r4pm"}:
+        try:
+            run = pm4py_adapter.align_r4pm(net, traces, on_chunk=advance, should_stop=stopping)
+        except ConformanceError as exc:
+            if engine == "r4pm":
+                raise
+            notes.append(f"{exc}; aligned with pm4py instead")
+            done = 0  # pm4py starts over: progress counts from zero again
+        else:
+            used.append("r4pm")
+            empty_cost, aligned = run.empty_cost, dict(run.aligned)
+            todo = sorted(run.failed)
+            if run.failed:
+                notes.append(
+                    f"r4pm could not align {len(run.failed):,} variant(s) "
+                    f"({next(iter(run.failed.values()))}); "
+                    + ("they were aligned with pm4py" if engine == "auto" else "they stay unaligned")
+                )
+            done = len(run.aligned)
+            if engine == "r4pm":
+                todo = []
+    if todo and engine != "r4pm" and not stopping():
+        run = pm4py_adapter.align_pm4py(
+            net,
+            [traces[i] for i in todo],
+            processes=processes or os.cpu_count() or 1,
+            deadline=deadline,
+            on_done=advance,
+            should_stop=stopping,
+        )
+        used.append("pm4py")
+        empty_cost = run.empty_cost if empty_cost is None else empty_cost
+        aligned.update({todo[j]: res for j, res in run.aligned.items()})
+        if run.failed:
+            notes.append(f"pm4py found no alignment for {len(run.failed):,} variant(s)")
+    if empty_cost is None:
+        # Nothing was aligned (budget 0 or cancelled at once): the bounds still need the empty trace.
+        used = used or ["pm4py" if engine == "pm4py" else "r4pm"]
+        empty_cost = _empty_cost(net, used[0])
+    labels = set(net.labels)
+    checks: list[VariantCheck] = []
+    cost_sum = 0
+    worst_all = 0
+    worst_unaligned = 0
+    fitting = unaligned_cases = 0
+    # Whole deviating moves: pm4py's raw costs add 1 per silent step (1/10000 of a move) on both
+    # sides of its ratio, so a log that fits scores 0.99998 there and exactly 1 here.
+    for i, (acts, n, ids) in enumerate(rows):
+        worst = len(acts) + empty_cost // _MOVE
+        worst_all += n * worst
+        if i not in aligned:
+            worst_unaligned += n * worst
+            unaligned_cases += n
+            checks.append(VariantCheck(i + 1, acts, n, ids, aligned=False))
+            continue
+        raw, moves = aligned[i]
+        cost = raw // _MOVE
+        cost_sum += n * cost
+        kept, accepted = split_accepted(trace_deviations(moves, labels), allow)
+        # pm4py's trace fitness, which counts whole moves too.
+        fitness = 1 - cost / worst if worst else 0.0
+        checks.append(
+            VariantCheck(
+                i + 1,
+                acts,
+                n,
+                ids,
+                aligned=True,
+                cost=cost,
+                fitness=fitness,
+                deviations=kept,
+                accepted=accepted,
+            )
+        )
+        fitting += n if not kept else 0
+    high = 1 - cost_sum / worst_all if worst_all else 0.0
+    low = 1 - (cost_sum + worst_unaligned) / worst_all if worst_all else 0.0
+    return checks, (low, high), (fitting / total, (fitting + unaligned_cases) / total), "+".join(used), notes
+
+
+def _empty_cost(net: NetSpec, engine: str) -> int:
+    from mining import pm4py_adapter
+
+    if engine == "r4pm":
+        try:
+            return pm4py_adapter.align_r4pm(net, [], should_stop=lambda: True).empty_cost
+        except ConformanceError:
+            pass
+    return pm4py_adapter.align_pm4py(net, [], should_stop=lambda: True).empty_cost

@@ -1,0 +1,189 @@
+"""Matching a model's task labels to a log's activities.
+
+The order, first hit wins:
+
+1. a mapping the user confirmed (:class:`LabelMapping`, from ``--map
+   "Model label=Log activity"`` or a YAML file);
+2. the same text;
+3. the same text ignoring case and runs of whitespace (``Approve  order``
+   and ``approve order``), when exactly one activity fits.
+
+What is left is listed, both ways, and every remaining task gets near
+matches (``difflib`` ratio at least :data:`SUGGEST_RATIO`) as suggestions:
+they are never applied until the user passes them back as a mapping.
+
+Labels that name no real step (empty, ``tau``, ``tau_1``, ``τ``, ``Inv1``,
+``invisible``, ``silent_2``, ``hid_7``, ``skip_approve``) are treated as
+silent unless an activity of the log matches them; ``invisible`` in the
+mapping (``--invisible LABEL``) adds more.  The result says which were made silent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mining.errors import ConformanceError
+
+__all__ = ["SUGGEST_RATIO", "LabelMapping", "LabelMatch", "Suggestion", "looks_silent", "match_labels"]
+
+SUGGEST_RATIO = 0.6
+
+# "tau", "tau_1", "tau split", "τ", "Inv1", "invisible 2", "silent", "hid_7", "skip_approve".
+_SILENT = re.compile(
+    r"(?:tau|invisible|silent)(?:\d*|[\s_\-].*)|τ.*|inv[_\-]?\d+|hid(?:den)?[_\-]?\d+|skip_.+",
+    re.IGNORECASE,
+)
+
+
+def looks_silent(label: str) -> bool:
+    """True for labels modelling tools give steps that are not activities: ``tau_3``, ``Inv1``, ``skip_x``."""
+    text = label.strip()
+    return not text or bool(_SILENT.fullmatch(text))
+
+
+@dataclass(frozen=True)
+class LabelMapping:
+    """Confirmed matches ``(model label, log activity)`` and labels to treat as silent."""
+
+    pairs: tuple[tuple[str, str], ...] = ()
+    invisible: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, items: Iterable[str], invisible: Iterable[str] = ()) -> LabelMapping:
+        """From ``"Model label=Log activity"`` strings (the CLI's ``--map``)."""
+        pairs = []
+        for item in items:
+            model, sep, log = item.partition("=")
+            if not sep or not model.strip() or not log.strip():
+                msg = f"--map {item!r}: expected 'Model label=Log activity'"
+                raise ConformanceError(msg)
+            pairs.append((model.strip(), log.strip()))
+        return cls(tuple(pairs), tuple(i.strip() for i in invisible))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> LabelMapping:
+        """From a YAML file: ``map: {Model label: Log activity, ...}`` and optionally ``invisible: [...]``."""
+        import yaml
+
+        name = Path(path).name
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            msg = f"{name}: cannot read the label mapping ({exc}); expected YAML 'map: {{Model label: Log activity}}'"
+            raise ConformanceError(msg) from None
+        if not isinstance(data, dict) or not isinstance(data.get("map", {}), dict):
+            msg = f"{name}: expected YAML 'map: {{Model label: Log activity}}' and optionally 'invisible: [...]'"
+            raise ConformanceError(msg)
+        invisible = data.get("invisible") or []
+        if not isinstance(invisible, list):
+            msg = f"{name}: 'invisible' must be a list of model labels"
+            raise ConformanceError(msg)
+        pairs = tuple((str(k).strip(), str(v).strip()) for k, v in (data.get("map") or {}).items())
+        return cls(pairs, tuple(str(i).strip() for i in invisible))
+
+    def merged(self, other: LabelMapping) -> LabelMapping:
+        return LabelMapping(self.pairs + other.pairs, self.invisible + other.invisible)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A near match the user may confirm with ``--map "model=log"``."""
+
+    model_label: str
+    log_activity: str
+    ratio: float
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """How the model's labels met the log's activities.
+
+    ``matched`` is ``(model label, log activity, how)`` with ``how`` one of
+    ``exact``, ``normalised`` (case/whitespace) or ``mapped`` (confirmed by
+    the user); ``silent`` lists labels treated as silent steps.
+    """
+
+    matched: tuple[tuple[str, str, str], ...]
+    model_only: tuple[str, ...]
+    log_only: tuple[str, ...]
+    suggested: tuple[Suggestion, ...]
+    silent: tuple[str, ...]
+
+    def relabelling(self) -> dict[str, str | None]:
+        """Model label -> the name its transitions carry in the check (a log activity, or None if silent)."""
+        out: dict[str, str | None] = {m: log for m, log, _ in self.matched}
+        out.update({s: None for s in self.silent})
+        return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def match_labels(
+    model_labels: Sequence[str], log_activities: Sequence[str], mapping: LabelMapping | None = None
+) -> LabelMatch:
+    """Match labels as described in the module docstring; errors name what the mapping got wrong."""
+    mapping = mapping or LabelMapping()
+    labels = list(dict.fromkeys(model_labels))
+    activities = list(dict.fromkeys(log_activities))
+    known_labels, known_acts = set(labels), set(activities)
+    for label in mapping.invisible:
+        if label not in known_labels:
+            msg = f"--invisible {label!r}: the model has no task of that name; tasks: {_listing(labels)}"
+            raise ConformanceError(msg)
+    matched: dict[str, tuple[str, str]] = {}
+    for model, log in mapping.pairs:
+        if model not in known_labels:
+            msg = f"--map {model!r}={log!r}: the model has no task {model!r}; tasks: {_listing(labels)}"
+            raise ConformanceError(msg)
+        if log not in known_acts:
+            msg = f"--map {model!r}={log!r}: the log has no activity {log!r}; activities: {_listing(activities)}"
+            raise ConformanceError(msg)
+        if model in matched and matched[model][0] != log:
+            msg = f"--map: model task {model!r} is mapped twice ({matched[model][0]!r} and {log!r}); expected once"
+            raise ConformanceError(msg)
+        matched[model] = (log, "mapped")
+    silent = [lab for lab in labels if lab in mapping.invisible and lab not in matched]
+    for label in labels:
+        if label not in matched and label not in silent and label in known_acts:
+            matched[label] = (label, "exact")
+    used = {log for log, _ in matched.values()}
+    by_norm: dict[str, list[str]] = {}
+    for act in activities:
+        if act not in used:
+            by_norm.setdefault(_norm(act), []).append(act)
+    for label in labels:
+        if label in matched or label in silent:
+            continue
+        candidates = [a for a in by_norm.get(_norm(label), []) if a not in used]
+        if len(candidates) == 1:
+            matched[label] = (candidates[0], "normalised")
+            used.add(candidates[0])
+        elif looks_silent(label):
+            silent.append(label)
+    model_only = tuple(lab for lab in labels if lab not in matched and lab not in silent)
+    log_only = tuple(a for a in activities if a not in used)
+    suggestions = []
+    for label in model_only:
+        scored = sorted(
+            ((difflib.SequenceMatcher(None, _norm(label), _norm(a)).ratio(), a) for a in log_only),
+            key=lambda x: (-x[0], x[1]),
+        )
+        suggestions += [Suggestion(label, a, round(r, 3)) for r, a in scored[:3] if r >= SUGGEST_RATIO]
+    return LabelMatch(
+        matched=tuple((lab, *matched[lab]) for lab in labels if lab in matched),
+        model_only=model_only,
+        log_only=log_only,
+        suggested=tuple(suggestions),
+        silent=tuple(silent),
+    )
+
+
+def _listing(items: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(repr(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "") if items else "none"

@@ -1,0 +1,258 @@
+"""``mining conform``: the --json contract, the human output, the case export and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mining.cli import cli
+from tests.conftest import FILES
+
+HERE = FILES / "conformance"
+
+# The log of tests/test_conformance_check.py against steps_abcd.yaml (A B C D, D optional),
+# with one case id that a spreadsheet would run as a formula.
+LOG = """case_id,activity,timestamp
+c1,A,2024-01-01T00:00:00Z
+c1,B,2024-01-01T01:00:00Z
+c1,C,2024-01-01T02:00:00Z
+c1,D,2024-01-01T10:00:00Z
+c2,A,2024-01-01T00:00:00Z
+c2,B,2024-01-01T01:00:00Z
+c2,C,2024-01-01T12:00:00Z
+-c3,A,2024-01-01T00:00:00Z
+-c3,B,2024-01-01T02:00:00Z
+-c3,D,2024-01-02T06:00:00Z
+c4,A,2024-01-01T00:00:00Z
+c4,B,2024-01-01T01:00:00Z
+c4,X,2024-01-01T02:00:00Z
+c4,C,2024-01-01T03:00:00Z
+c4,D,2024-01-03T02:00:00Z
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    src = tmp_path / "orders.csv"
+    src.write_text(LOG, encoding="utf-8")
+    ws = tmp_path / "ws.duckdb"
+    res = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", str(src), "--json"])
+    assert res.exit_code == 0, res.output
+    return ws
+
+
+def run(ws, *args):
+    return CliRunner().invoke(cli, ["--workspace", str(ws), "conform", "orders", *args])
+
+
+def test_json_contract(workspace):
+    res = run(workspace, "--model", str(HERE / "steps_abcd.yaml"), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert {
+        "fitness",
+        "precision",
+        "fitting_cases_share",
+        "deviations",
+        "method",
+        "engine",
+        "aligned_variants_share",
+        "fitness_bounds",
+        "labels",
+        "notes",
+    } <= set(data)
+    # Worst cases 4+3, 3+3, 3+3, 5+3; deviating moves 0, 0, 1, 1.
+    assert data["fitness"] == pytest.approx(1 - 2 / 27)
+    assert data["fitness_bounds"] == [data["fitness"], data["fitness"]]
+    assert (data["method"], data["engine"], data["complete"], data["cases"]) == (
+        "alignments",
+        "r4pm",
+        True,
+        4,
+    )
+    assert (data["fitting_cases_share"], data["aligned_variants_share"], data["precision"]) == (0.5, 1.0, 1.0)
+    assert data["deviations"] == [
+        {
+            "kind": "skipped",
+            "activity": "C",
+            "cases": 1,
+            "share": 0.25,
+            "occurrences": 1,
+            "median_duration_with_s": 30 * 3600.0,
+            "median_duration_without_s": 12 * 3600.0,
+            "sentence": "'C' skipped in 25% of cases (1 of 4); those cases take 18.0 hours longer (median).",
+        },
+        {
+            "kind": "not_in_model",
+            "activity": "X",
+            "cases": 1,
+            "share": 0.25,
+            "occurrences": 1,
+            "median_duration_with_s": 50 * 3600.0,
+            "median_duration_without_s": 12 * 3600.0,
+            "sentence": "'X' (not in the model) done in 25% of cases (1 of 4); those cases take 38.0 hours longer "
+            "(median).",
+        },
+    ]
+    assert data["labels"] == {
+        "matched": [{"model": a, "log": a, "how": "exact"} for a in "ABCD"],
+        "unmatched_model": [],
+        "unmatched_log": ["X"],
+        "suggested": [],
+        "silent": [],
+    }
+    assert data["overlay"]["edges"] == [
+        {"source": "B", "target": "D", "count": 1, "cases": 1},
+        {"source": "B", "target": "X", "count": 1, "cases": 1},
+        {"source": "X", "target": "C", "count": 1, "cases": 1},
+    ]
+    assert data["notes"] == []
+
+
+def test_human_output_lists_metrics_and_sentences(workspace):
+    res = run(workspace, "--model", str(HERE / "steps_abcd.yaml"))
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines() == [
+        "orders against steps_abcd.yaml: alignments (r4pm), 4 cases",
+        "  fitness 0.9259",
+        "  precision 1.0000",
+        "  fitting cases 50.0%",
+        "Deviations:",
+        "  'C' skipped in 25% of cases (1 of 4); those cases take 18.0 hours longer (median).",
+        "  'X' (not in the model) done in 25% of cases (1 of 4); those cases take 38.0 hours longer (median).",
+        "Log activities not in the model: 'X'",
+    ]
+
+
+def test_no_precision_flag(workspace):
+    res = run(workspace, "--model", str(HERE / "steps_abcd.yaml"), "--no-precision", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["precision"], data["fitness"]) == (None, pytest.approx(1 - 2 / 27))
+
+
+def test_budget_zero_is_reported_as_partial(workspace):
+    res = run(workspace, "--model", str(HERE / "steps_abcd.yaml"), "--budget", "0", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["complete"], data["fitness"], data["fitness_bounds"], data["aligned_variants_share"]) == (
+        False,
+        None,
+        [0.0, 1.0],
+        0.0,
+    )
+    text = run(workspace, "--model", str(HERE / "steps_abcd.yaml"), "--budget", "0").output
+    assert "  fitness between 0.0000 and 1.0000 (partial)" in text
+    assert "  aligned 0.0% of variants, 0.0% of cases" in text
+
+
+def test_map_invisible_and_allow(workspace, tmp_path):
+    model = tmp_path / "model.txt"
+    model.write_text("A\nB\nCheck\nTidy up\nD (optional)\n", encoding="utf-8")
+    allow = tmp_path / "allow.txt"
+    allow.write_text("insert:X\n", encoding="utf-8")
+    res = run(
+        workspace,
+        "--model",
+        str(model),
+        "--map",
+        "Check=C",
+        "--invisible",
+        "Tidy up",
+        "--allow",
+        str(allow),
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["labels"]["matched"][2] == {"model": "Check", "log": "C", "how": "mapped"}
+    assert data["labels"]["silent"] == ["Tidy up"]
+    assert data["accepted"] == [{"kind": "not_in_model", "activity": "X", "cases": 1}]
+    assert [(d["kind"], d["activity"]) for d in data["deviations"]] == [("skipped", "C")]
+    assert data["fitting_cases_share"] == 0.75
+    assert data["notes"] == ["treated as silent steps: 'Tidy up'"]
+
+
+def test_suggestions_are_printed_but_not_applied(workspace, tmp_path):
+    model = tmp_path / "model.txt"
+    model.write_text("A\nB\nCC\nD\n", encoding="utf-8")
+    res = run(workspace, "--model", str(model))
+    assert res.exit_code == 0, res.output
+    assert "Model tasks not in the log: 'CC'" in res.output
+    assert "  did you mean --map 'CC=C'? (similarity 0.67)" in res.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_cases_export_neutralises_formulas(workspace, tmp_path, suffix):
+    out = tmp_path / f"cases{suffix}"
+    digest = hashlib.sha256(workspace.read_bytes()).hexdigest()
+    res = run(workspace, "--model", str(HERE / "steps_abcd.yaml"), "--cases", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[-1] == f"wrote 2 deviating cases to {out}"
+    if suffix == ".csv":
+        with out.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+    else:
+        from python_calamine import CalamineWorkbook
+
+        rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert [r[:3] for r in rows] == [
+        ["case", "variant", "deviations"],
+        ["'-c3", "3" if suffix == ".csv" else 3.0, "skipped 'C'"],
+        ["c4", "4" if suffix == ".csv" else 4.0, "not in the model 'X'"],
+    ]
+    # Read-only: conformance never writes to the workspace.
+    assert hashlib.sha256(workspace.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "nowhere.bpmn"], "Error: nowhere.bpmn: cannot read the model file"),
+        (
+            ["--model", str(HERE / "ambiguous_final.pnml")],
+            "Error: ambiguous_final.pnml: no final marking, and it cannot be inferred",
+        ),
+        (
+            ["--model", str(HERE / "steps_abcd.yaml"), "--cases", "out.json"],
+            "Error: --cases 'out.json': the file must end in .csv or .xlsx",
+        ),
+        (
+            ["--model", str(HERE / "steps_abcd.yaml"), "--map", "Z=A"],
+            "Error: --map 'Z'='A': the model has no task 'Z'; tasks: 'A', 'B', 'C', 'D'",
+        ),
+        (
+            ["--model", str(HERE / "steps_abcd.yaml"), "--allow", str(HERE / "allow_bad.txt")],
+            "Error: allow_bad.txt, line 2: 'move:C'; expected 'skip:Activity', 'insert:Activity' or 'swap:Activity'",
+        ),
+    ],
+)
+def test_errors_exit_1_with_a_message(workspace, args, message):
+    res = run(workspace, *args)
+    assert res.exit_code == 1
+    assert res.output.startswith(message)
+    assert "Traceback" not in res.output
+
+
+def test_unknown_log_exits_1(workspace):
+    res = CliRunner().invoke(
+        cli, ["--workspace", str(workspace), "conform", "nope", "--model", str(HERE / "steps_abcd.yaml")]
+    )
+    assert res.exit_code == 1
+    assert res.output == "Error: no log named 'nope' in the workspace; logs: 'orders'\n"
+
+
+def test_map_file(workspace, tmp_path):
+    model = tmp_path / "model.txt"
+    model.write_text("A\nB\nCheck\nTidy up\nD (optional)\n", encoding="utf-8")
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("map:\n  Check: C\ninvisible: [Tidy up]\n", encoding="utf-8")
+    res = run(workspace, "--model", str(model), "--map-file", str(labels), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["labels"]["matched"][2] == {"model": "Check", "log": "C", "how": "mapped"}
+    assert (data["labels"]["silent"], data["labels"]["unmatched_model"]) == (["Tidy up"], [])
