@@ -7,7 +7,16 @@ Run it with ``mining app`` or ``streamlit run app.py``; the workspace is
 
 import streamlit as st
 
-from mining.ui.pages import bottlenecks, logs, overview, process_map, upload, variants
+from mining.ui.pages import (
+    bottlenecks,
+    conformance,
+    logs,
+    monitoring,
+    overview,
+    process_map,
+    upload,
+    variants,
+)
 
 st.set_page_config(page_title="mining", page_icon=":material/account_tree:", layout="wide")
 
@@ -33,6 +42,12 @@ st.navigation(
                 title="Bottlenecks",
                 url_path="bottlenecks",
                 icon=":material/hourglass_bottom:",
+            ),
+        ],
+        "Check": [
+            st.Page(conformance.render, title="Conformance", url_path="conformance", icon=":material/rule:"),
+            st.Page(
+                monitoring.render, title="Monitoring", url_path="monitoring", icon=":material/monitor_heart:"
             ),
         ],
     }

@@ -13,7 +13,7 @@ from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGues
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["export_rejects", "list_logs", "log_id", "quality", "rejects", "summarize"]
+__all__ = ["attribute_names", "export_rejects", "list_logs", "log_id", "quality", "rejects", "summarize"]
 
 _STATS_SQL = """
 SELECT
@@ -63,6 +63,12 @@ def quality(store: Store, log: int, *, run_id: int | None = None) -> list[Qualit
         sql += " AND run_id = ?"
         params.append(run_id)
     return [QualityIssue(k, int(n), m, tuple(e)) for k, n, m, e in store.query(sql + " ORDER BY run_id, kind", params).rows]
+
+
+def attribute_names(store: Store, log: int) -> list[str]:
+    """The log's extra columns (case or event attributes), by their names in the file, in file order."""
+    sql = "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position"
+    return [str(r[0]) for r in store.query(sql, [log]).rows]
 
 
 def export_rejects(items: list[Reject], path: str | Path) -> int:

@@ -34,6 +34,8 @@ PAGES = {  # title -> what shows that the page has drawn
     "Process map": "svg g.node",
     "Variants": "[data-testid=stVegaLiteChart]",
     "Bottlenecks": "[data-testid=stVegaLiteChart]",
+    "Conformance": "[data-testid=stAlertContentInfo]",
+    "Monitoring": "[data-testid=stVegaLiteChart]",
 }
 WAIT_MS = 90_000
 

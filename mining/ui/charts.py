@@ -10,6 +10,7 @@ pages look alike.  Activity names are user data: DOT labels go through
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections.abc import Sequence
 
@@ -22,20 +23,32 @@ from mining.analysis.heatmaps import Heatmap
 from mining.analysis.performance import ActivityTimes
 from mining.analysis.throughput import Throughput
 from mining.analysis.variants import Variant
+from mining.conformance.deviations import MapOverlay
+from mining.monitor.compare import MapComparison
+from mining.monitor.lean import LeanView
+from mining.monitor.periods import PeriodSeries
+from mining.monitor.run import KpiChart
 
 __all__ = [
+    "DEVIATION",
     "PALETTE",
     "SCHEME",
     "activity_times_chart",
+    "control_chart",
     "days",
     "dfg_dot",
     "dot_quote",
     "duration_histogram",
+    "frozen_dfg_dots",
     "heatmap_chart",
     "heatmap_frame",
     "hours",
+    "kpi_scale",
+    "kpi_trend_chart",
+    "lean_steps_chart",
     "pareto_chart",
     "throughput_chart",
+    "waste_chart",
     "weekly_completed_median",
 ]
 
@@ -46,6 +59,8 @@ PALETTE = ("#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#0
 _MAIN = PALETTE[4]
 _ACCENT = PALETTE[6]
 _SECOND = PALETTE[1]
+#: Paths and activities a model does not allow (the conformance overlay): orange, apart from the blues.
+DEVIATION = "#d94801"
 
 
 def hours(seconds: float | None) -> float | None:
@@ -132,9 +147,15 @@ def _colour(value: float, lo: float, hi: float) -> str:
     return shades[i]
 
 
-def dfg_dot(graph: DFG, *, performance: bool = False) -> str:
+def dfg_dot(graph: DFG, *, performance: bool = False, overlay: MapOverlay | None = None) -> str:
     """DOT of a DFG, left to right: activities with counts; edges labelled and
-    weighted by count, or labelled and coloured by median wait (``performance``)."""
+    weighted by count, or labelled and coloured by median wait (``performance``).
+
+    With ``overlay``, the paths and activities the model does not allow are
+    drawn in :data:`DEVIATION`; without it the map is unchanged.
+    """
+    bad_edges = set() if overlay is None else {(o.source, o.target) for o in overlay.edges}
+    bad_nodes = set() if overlay is None else {a for a, _, _ in overlay.activities}
     ids = {name: f"a{i}" for i, name in enumerate(graph.activities)}
     lines = [
         "digraph process {",
@@ -148,7 +169,8 @@ def dfg_dot(graph: DFG, *, performance: bool = False) -> str:
     ]
     for name, n in graph.activities.items():
         label = dot_quote(name + "\n" + f"{n:,}")
-        lines.append(f"  {ids[name]} [label={label}];")
+        marked = f', color="{DEVIATION}", fontcolor="{DEVIATION}", penwidth=2' if name in bad_nodes else ""
+        lines.append(f"  {ids[name]} [label={label}{marked}];")
     top = max((e.count for e in graph.edges), default=1)
     waits = [e.median_seconds for e in graph.edges]
     lo, hi = (min(waits), max(waits)) if waits else (0.0, 0.0)
@@ -162,9 +184,12 @@ def dfg_dot(graph: DFG, *, performance: bool = False) -> str:
         else:
             label = f"{e.count:,}"
             colour = PALETTE[5]
+        marked = ""
+        if (e.source, e.target) in bad_edges:
+            colour, marked = DEVIATION, f', fontcolor="{DEVIATION}"'
         lines.append(
             f"  {ids[e.source]} -> {ids[e.target]} "
-            f'[label={dot_quote(label)}, penwidth={width:.2f}, color="{colour}"];'
+            f'[label={dot_quote(label)}, penwidth={width:.2f}, color="{colour}"{marked}];'
         )
     # Dashed edges from the start node and into the end node, width by count.
     for counts, edge in ((graph.start, "__start -> {}"), (graph.end, "{} -> __end")):
@@ -258,4 +283,242 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str) -> alt.Chart
             tooltip=["row:N", "column:O", alt.Tooltip("value:Q", title=title, format=",.2f")],
         )
         .properties(height=max(120, 22 * len(h.rows)))
+    )
+
+
+# -- monitoring: before and after on one layout -----------------------------------
+def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
+    """One period's map over the union of both periods' nodes and edges, in the union's order.
+
+    Both DOTs hold the same statements in the same order; what the period
+    lacks is ``style=invis``, node sizes are fixed and edge counts are
+    ``xlabel`` (placed after layout), so Graphviz lays both out identically.
+    """
+    both = (maps.before, maps.after)
+    ids = {name: f"a{i}" for i, name in enumerate(maps.activities)}
+    widest = {name: max([len(name), *(len(f"{g.activities.get(name, 0):,}") for g in both)]) for name in ids}
+    top = max((e.count for g in both for e in g.edges), default=1)
+    # Top to bottom: two maps side by side are narrow and tall.
+    lines = [
+        "digraph process {",
+        "  rankdir=TB;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, fixedsize=true, '
+        f'height=0.6, fillcolor="{PALETTE[0]}", color="{PALETTE[5]}"];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+        f'  __start [label="start", shape=circle, style=filled, fillcolor="{PALETTE[2]}", fontsize=8, '
+        "width=0.5];",
+        f'  __end [label="end", shape=doublecircle, style=filled, fillcolor="{PALETTE[5]}", '
+        "fontcolor=white, fontsize=8, width=0.5];",
+    ]
+    for name, node in ids.items():
+        n = graph.activities.get(name)
+        shown = "" if n is not None else ', style="rounded,filled,invis"'
+        label = dot_quote(name + "\n" + (f"{n:,}" if n is not None else ""))
+        width = max(1.2, 0.09 * widest[name] + 0.3)
+        lines.append(f"  {node} [label={label}, width={width:.2f}{shown}];")
+    edges = {(e.source, e.target): e for e in graph.edges}
+    for source, target in maps.edges:
+        e = edges.get((source, target))
+        if e is None:
+            lines.append(f"  {ids[source]} -> {ids[target]} [style=invis];")
+        else:
+            lines.append(
+                f"  {ids[source]} -> {ids[target]} [xlabel={dot_quote(f'{e.count:,}')}, "
+                f'penwidth={1 + 5 * e.count / top:.2f}, color="{PALETTE[5]}"];'
+            )
+    for pick, edge in ((lambda g: g.start, "__start -> {}"), (lambda g: g.end, "{} -> __end")):
+        names = sorted({a for g in both for a in pick(g)})
+        counts = pick(graph)
+        for name in names:
+            n = counts.get(name)
+            if n is None:
+                lines.append(f"  {edge.format(ids[name])} [style=invis];")
+            else:
+                lines.append(
+                    f'  {edge.format(ids[name])} [xlabel="{n:,}", style=dashed, color="{PALETTE[2]}"];'
+                )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def frozen_dfg_dots(maps: MapComparison) -> tuple[str, str]:
+    """DOT of the maps before and after a change, laid out identically (see :func:`_frozen_dot`)."""
+    return _frozen_dot(maps, maps.before), _frozen_dot(maps, maps.after)
+
+
+# -- monitoring: KPI trends and control charts --------------------------------------
+def kpi_scale(unit: str) -> tuple[float, str]:
+    """How a KPI unit is charted: the factor from the record's value and the axis unit."""
+    if unit == "seconds":
+        return 1 / 86400, "days"
+    if unit in {"share", "ratio"}:
+        return 100.0, "%"
+    if unit == "money":
+        return 1.0, "currency units"
+    return 1.0, unit or "value"
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def _period_axis(series: PeriodSeries) -> alt.X:
+    return alt.X("period:T", title=f"{series.period.capitalize()} starting ({series.timezone})")
+
+
+def _change_rule(change_date: dt.date | None) -> alt.Chart | None:
+    if change_date is None:
+        return None
+    frame = pd.DataFrame({"change": [change_date.isoformat()], "what": ["change date"]})
+    return (
+        alt.Chart(frame)
+        .mark_rule(color=DEVIATION, strokeDash=[5, 4], size=2)
+        .encode(x="change:T", tooltip=[alt.Tooltip("change:T", title="change date")])
+    )
+
+
+def kpi_trend_chart(
+    series: PeriodSeries, names: Sequence[str], *, title: str, change_date: dt.date | None = None
+) -> alt.Chart | alt.LayerChart:
+    """One line per KPI in ``names`` (all of one unit) over the periods, with a rule at ``change_date``."""
+    infos = [series.kpi(n) for n in names]
+    factor, unit = kpi_scale(infos[0].unit)
+    rows = [
+        {
+            "period": p.start.isoformat(),
+            "kpi": k.label,
+            "value": _scaled(p.value(k.name), factor),
+            "partial": "yes" if p.partial else "no",
+        }
+        for p in series.periods
+        for k in infos
+    ]
+    labels = [k.label for k in infos]
+    colours = [_MAIN, _ACCENT, _SECOND, PALETTE[3]][: len(labels)]
+    lines = (
+        alt.Chart(pd.DataFrame(rows, columns=["period", "kpi", "value", "partial"]))
+        .mark_line(point=True)
+        .encode(
+            x=_period_axis(series),
+            y=alt.Y("value:Q", title=f"{title} ({unit})"),
+            color=alt.Color(
+                "kpi:N",
+                title=None,
+                scale=alt.Scale(domain=labels, range=colours),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+            ),
+            tooltip=[
+                alt.Tooltip("period:T", title="period starting"),
+                "kpi:N",
+                alt.Tooltip("value:Q", title=unit, format=",.2f"),
+                alt.Tooltip("partial:N", title="partial period"),
+            ],
+        )
+    )
+    rule = _change_rule(change_date)
+    return lines if rule is None else alt.layer(lines, rule)
+
+
+def control_chart(
+    kc: KpiChart, series: PeriodSeries, *, change_date: dt.date | None = None
+) -> alt.LayerChart:
+    """An I or p chart: the values, the center line, per-point limits and the points where a rule fired."""
+    chart = kc.chart
+    factor, unit = kpi_scale(kc.unit)
+    fired: dict[int, list[str]] = {}
+    for s in chart.signals:
+        fired.setdefault(s.index, []).append(str(s.rule))
+    rows = [
+        {
+            "period": p.start.isoformat(),
+            "value": _scaled(chart.values[i], factor),
+            "ucl": _scaled(chart.ucl[i], factor),
+            "lcl": _scaled(chart.lcl[i], factor),
+            "center": chart.center * factor,
+            "rules": ", ".join(fired.get(i, [])),
+        }
+        for i, p in enumerate(series.periods)
+    ]
+    frame = pd.DataFrame(rows, columns=["period", "value", "ucl", "lcl", "center", "rules"])
+    limits = frame.melt(id_vars=["period"], value_vars=["ucl", "lcl"], var_name="limit", value_name="bound")
+    y_title = f"{kc.label} ({unit})"
+    base = alt.Chart(frame).encode(x=_period_axis(series))
+    layers: list[alt.Chart] = [
+        alt.Chart(limits)
+        .mark_line(color=_ACCENT, strokeDash=[4, 3], interpolate="step-after")
+        .encode(
+            x=_period_axis(series),
+            y=alt.Y("bound:Q", title=y_title),
+            detail="limit:N",
+            tooltip=[
+                alt.Tooltip("period:T", title="period starting"),
+                "limit:N",
+                alt.Tooltip("bound:Q", format=",.2f"),
+            ],
+        ),
+        alt.Chart(pd.DataFrame({"center": [chart.center * factor]}))
+        .mark_rule(color=_SECOND, size=2)
+        .encode(y=alt.Y("center:Q", title=y_title), tooltip=[alt.Tooltip("center:Q", format=",.2f")]),
+        base.mark_line(point=True, color=_MAIN).encode(
+            y=alt.Y("value:Q", title=y_title),
+            tooltip=[
+                alt.Tooltip("period:T", title="period starting"),
+                alt.Tooltip("value:Q", title=unit, format=",.2f"),
+                alt.Tooltip("rules:N", title="rules fired"),
+            ],
+        ),
+        base.transform_filter(alt.datum.rules != "")
+        .mark_point(color=DEVIATION, filled=True, size=110, opacity=1)
+        .encode(
+            y=alt.Y("value:Q", title=y_title),
+            tooltip=[
+                alt.Tooltip("period:T", title="period starting"),
+                alt.Tooltip("rules:N", title="rules fired"),
+            ],
+        ),
+    ]
+    rule = _change_rule(change_date)
+    if rule is not None:
+        layers.append(rule)
+    return alt.layer(*layers)
+
+
+# -- monitoring: the Lean view -------------------------------------------------------
+def lean_steps_chart(view: LeanView) -> alt.Chart:
+    """Median waiting before and processing of each step of the main variant, stacked, in hours."""
+    rows = []
+    for s in view.steps:
+        step = f"{s.position}. {s.activity}"
+        rows.append({"step": step, "part": "waiting", "hours": hours(s.waiting_median) or 0.0})
+        if view.processing_measured:
+            rows.append({"step": step, "part": "processing", "hours": hours(s.processing_median) or 0.0})
+    order = [f"{s.position}. {s.activity}" for s in view.steps]
+    return (
+        alt.Chart(pd.DataFrame(rows, columns=["step", "part", "hours"]))
+        .mark_bar()
+        .encode(
+            y=alt.Y("step:N", title="Step of the main variant", sort=order, axis=alt.Axis(labelLimit=300)),
+            x=alt.X("hours:Q", title="Median time per case (hours)", stack="zero"),
+            color=alt.Color(
+                "part:N",
+                title=None,
+                scale=alt.Scale(domain=["waiting", "processing"], range=[_MAIN, _SECOND]),
+            ),
+            tooltip=["step:N", "part:N", alt.Tooltip("hours:Q", format=",.2f")],
+        )
+    )
+
+
+def waste_chart(view: LeanView) -> alt.Chart:
+    """Hours of each kind of waste over the kept cases."""
+    rows = [{"kind": w.kind, "hours": w.hours} for w in view.wastes if w.hours is not None]
+    unit = "business hours" if view.business_time else "hours"
+    return (
+        alt.Chart(pd.DataFrame(rows, columns=["kind", "hours"]))
+        .mark_bar(color=_MAIN)
+        .encode(
+            y=alt.Y("kind:N", title="Waste", sort=[r["kind"] for r in rows]),
+            x=alt.X("hours:Q", title=f"Time over all kept cases ({unit})"),
+            tooltip=["kind:N", alt.Tooltip("hours:Q", title=unit, format=",.1f")],
+        )
     )

@@ -58,25 +58,42 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SAMPLE_LOG",
+    "CheckInterrupted",
+    "ConformanceRequest",
+    "DeviatingExport",
     "LogDetails",
+    "RememberedOverlay",
     "Upload",
     "activity_times_of",
+    "attributes_of",
     "case_durations_of",
     "cases_of_variant",
     "choose_log",
+    "conformance_of",
+    "deviating_export_of",
+    "deviation_cases_of",
     "dfg_of",
     "ensure_sample",
     "events_of_case",
     "heatmap_of",
+    "labels_of",
     "log_details",
     "logs",
+    "maps_of",
     "md",
+    "monitor_of",
+    "monitor_report_of",
     "preview_upload",
     "process_map_of",
+    "read_model",
     "rejects_csv",
     "remember_log",
+    "remember_overlay",
+    "remembered_overlay",
     "reporting_errors",
     "rework_of",
+    "rules_of",
+    "sample_models",
     "save_upload",
     "show_error",
     "start_ingest",
@@ -487,3 +504,356 @@ def heatmap_of(log: LogInfo, flt: Filter, kind: str) -> _heatmaps_mod.Heatmap:
     """One heatmap under ``flt``: ``transition`` (x week, median wait), ``load``
     (activity x weekday-hour) or ``resource`` (resource x activity count)."""
     return _heatmap_cached(*_where(), log.log_id, flt, kind)
+
+
+# -- check: conformance ------------------------------------------------------------
+# The Conformance and Monitoring pages.  Their library modules are imported
+# inside the functions: the Explore pages never pay for them.
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable
+
+    from mining.conformance.check import ConformanceResult
+    from mining.conformance.deviations import Allowlist, DeviatingCase, MapOverlay
+    from mining.conformance.labels import LabelMapping, LabelMatch
+    from mining.conformance.models import ProcessModel
+    from mining.conformance.rules import RuleResult
+    from mining.monitor.compare import MapComparison
+    from mining.monitor.run import MonitorOptions, MonitorRun
+
+_OVERLAYS = "mining.overlays"
+_DEVIATING_LIMIT = 1000  # cases listed in a deviation's drill-down
+
+
+def sample_models() -> list[Path]:
+    """The documented models of the sample logs (``sample_logs/*.bpmn``), by name."""
+    return sorted(SAMPLE_LOG.parent.glob("*.bpmn"))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _model_cached(sha256: str, name: str, _data: bytes) -> ProcessModel:
+    # Keyed by the content hash and the name (the suffix decides the format); never by the name alone.
+    from mining.conformance.models import load_model
+
+    return load_model(_data, name)
+
+
+def read_model(name: str, data: bytes) -> tuple[ProcessModel, str]:
+    """A model read from its bytes (an upload or a sample file) and the SHA-256 of those bytes."""
+    digest = hashlib.sha256(data).hexdigest()
+    return _model_cached(digest, name, data), digest
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _labels_cached(tasks: tuple[str, ...], activities: tuple[str, ...], mapping: LabelMapping) -> LabelMatch:
+    from mining.conformance.labels import match_labels
+
+    return match_labels(tasks, activities, mapping)
+
+
+def labels_of(log: LogInfo, flt: Filter, model: ProcessModel, mapping: LabelMapping) -> LabelMatch:
+    """How the model's tasks meet the kept activities (most frequent first), as the check will match them."""
+    counts = dfg_of(log, flt).activities
+    activities = tuple(sorted(counts, key=lambda a: (-counts[a], a)))
+    return _labels_cached(model.tasks, activities, mapping)
+
+
+@dataclass(frozen=True)
+class ConformanceRequest:
+    """Everything a conformance check depends on besides the workspace: its cache key."""
+
+    log_id: int
+    flt: Filter
+    model_name: str
+    model_sha256: str
+    method: str
+    budget: float | None
+    mapping: LabelMapping
+    allow: Allowlist | None
+
+
+class CheckInterrupted(Exception):
+    """Streamlit stopped the script while a check ran (Cancel, or any other click).
+
+    ``result`` is the partial result the check returned when asked to stop;
+    the page keeps it and re-raises ``control`` so that Streamlit reruns.
+    """
+
+    def __init__(self, result: ConformanceResult, control: BaseException) -> None:
+        super().__init__("the conformance check was interrupted")
+        self.result = result
+        self.control = control
+
+
+class _Unfinished(Exception):
+    """Carries a partial result out of the cached function, so that it is never cached."""
+
+    def __init__(self, result: ConformanceResult) -> None:
+        super().__init__("partial conformance result")
+        self.result = result
+
+
+class _Progress:
+    """``progress`` and ``cancel`` callbacks for :func:`mining.conformance.check.conform`.
+
+    A click (Cancel, or any widget) stops a running script: with Streamlit's
+    fast reruns (the default) a new run starts at once and every later element
+    call *or session-state access* of the old run raises ``StopException``;
+    without them the next element call raises ``RerunException``.  Raised
+    inside the check either would throw away every alignment done so far, so
+    it is kept here instead: the check then stops at its next chunk
+    (``cancelled``: the Cancel flag read through ``cancel()`` and this both
+    stop it) and returns a partial result, and the exception is raised after.
+    """
+
+    def __init__(self, cancel: Callable[[], bool]) -> None:
+        self.bar = st.progress(0.0, text="Aligning the variants…")
+        self.cancel = cancel
+        self.control: BaseException | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        self.show(min(1.0, done / total) if total else 1.0, f"Aligned {done:,} of {total:,} variants")
+
+    def show(self, share: float, text: str) -> None:
+        from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
+        if self.control is not None:
+            return
+        try:
+            self.bar.progress(share, text=text)
+        except (RerunException, StopException) as exc:
+            self.control = exc
+
+    def cancelled(self) -> bool:
+        from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
+        if self.control is None:
+            try:
+                return bool(self.cancel())
+            except (RerunException, StopException) as exc:
+                self.control = exc
+        return True
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _conformance_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    request: ConformanceRequest,
+    _model: ProcessModel,
+    _cancel: Callable[[], bool],
+) -> ConformanceResult:
+    from mining.conformance.check import conform
+
+    progress = _Progress(_cancel)
+    with _reading(workspace) as store:
+        result = conform(
+            store,
+            request.log_id,
+            _model,
+            request.flt,
+            method=request.method,
+            mapping=request.mapping,
+            allow=request.allow,
+            budget=request.budget,
+            progress=progress,
+            cancel=progress.cancelled,
+        )
+    if result.complete:
+        # A click during the last steps (precision) lands here: the result is whole, but still kept.
+        progress.show(1.0, f"Checked {len(result.variants):,} variants ({result.engine})")
+    if progress.control is not None:
+        raise CheckInterrupted(result, progress.control)
+    if not result.complete:
+        raise _Unfinished(result)
+    return result
+
+
+def conformance_of(
+    request: ConformanceRequest, model: ProcessModel, *, cancel: Callable[[], bool]
+) -> ConformanceResult:
+    """Check the log against ``model`` with a progress bar; complete results are cached.
+
+    A result cut short by the budget or by ``cancel()`` is returned but never
+    cached (the next run may get further).  Raises :class:`CheckInterrupted`
+    when Streamlit stopped the script during the check.
+    """
+    try:
+        return _conformance_cached(*_where(), request, model, cancel)
+    except _Unfinished as unfinished:
+        return unfinished.result
+
+
+def _result_key(result: ConformanceResult) -> float:
+    # Variants are aligned most frequent first, so the aligned share identifies a partial result.
+    return result.aligned_variants_share
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _deviation_cases_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    request: ConformanceRequest,
+    aligned: float,
+    kind: str,
+    activity: str,
+    _result: ConformanceResult,
+) -> tuple[tuple[DeviatingCase, ...], bool]:
+    from mining.conformance.deviations import deviating_cases
+
+    [found] = [d for d in _result.deviations if (d.kind, d.activity) == (kind, activity)]
+    ranks = set(found.variants)
+    # The deviating cases of a result restricted to the variants that have this deviation.
+    only = dataclasses.replace(_result, variants=tuple(v for v in _result.variants if v.rank in ranks))
+    with _reading(workspace) as store:
+        cases = deviating_cases(store, only, limit=_DEVIATING_LIMIT + 1)
+    return tuple(cases[:_DEVIATING_LIMIT]), len(cases) > _DEVIATING_LIMIT
+
+
+def deviation_cases_of(
+    request: ConformanceRequest, result: ConformanceResult, kind: str, activity: str
+) -> tuple[tuple[DeviatingCase, ...], bool]:
+    """The checked cases with one deviation (by case id, at most 1,000) and whether there are more."""
+    return _deviation_cases_cached(*_where(), request, _result_key(result), kind, activity, result)
+
+
+@dataclass(frozen=True)
+class DeviatingExport:
+    """The deviating cases as CSV and XLSX bytes (``export_cases``: formula-like cells neutralised)."""
+
+    rows: int
+    csv: bytes
+    xlsx: bytes
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _export_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    request: ConformanceRequest,
+    aligned: float,
+    _result: ConformanceResult,
+) -> DeviatingExport:
+    from mining.conformance.deviations import deviating_cases, export_cases
+
+    with _reading(workspace) as store:
+        cases = deviating_cases(store, _result)
+    with tempfile.TemporaryDirectory(prefix="mining-deviating-") as tmp:
+        rows = export_cases(cases, Path(tmp) / "cases.csv")
+        export_cases(cases, Path(tmp) / "cases.xlsx")
+        return DeviatingExport(
+            rows, (Path(tmp) / "cases.csv").read_bytes(), (Path(tmp) / "cases.xlsx").read_bytes()
+        )
+
+
+def deviating_export_of(request: ConformanceRequest, result: ConformanceResult) -> DeviatingExport:
+    """Every deviating case of ``result`` as CSV and XLSX bytes."""
+    return _export_cached(*_where(), request, _result_key(result), result)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rules_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, texts: tuple[str, ...]
+) -> tuple[RuleResult, ...]:
+    from mining.conformance.rules import check_rules, parse_rule
+
+    rules = [parse_rule(text) for text in texts]
+    with _reading(workspace) as store:
+        return check_rules(store, log_id, rules, flt)
+
+
+def rules_of(log: LogInfo, flt: Filter, texts: Sequence[str]) -> tuple[RuleResult, ...]:
+    """One-line rules (``A before B``, ...) checked over the kept cases, in order."""
+    return _rules_cached(*_where(), log.log_id, flt, tuple(texts))
+
+
+@dataclass(frozen=True)
+class RememberedOverlay:
+    """The map overlay of the last conformance check of a log, for the Process map page."""
+
+    workspace: str
+    version: tuple[int, ...]
+    log_id: int
+    model: str
+    overlay: MapOverlay
+
+
+def remember_overlay(log: LogInfo, model: str, overlay: MapOverlay) -> None:
+    """Keep the overlay of a check for this session's Process map page."""
+    workspace, version = _where()
+    kept = dict(st.session_state.get(_OVERLAYS, {}))
+    kept[log.log_id] = RememberedOverlay(workspace, version, log.log_id, model, overlay)
+    st.session_state[_OVERLAYS] = kept
+
+
+def remembered_overlay(log: LogInfo) -> RememberedOverlay | None:
+    """The overlay kept for ``log``, unless the workspace changed since."""
+    found = st.session_state.get(_OVERLAYS, {}).get(log.log_id)
+    if isinstance(found, RememberedOverlay) and (found.workspace, found.version) == _where():
+        return found
+    return None
+
+
+# -- check: monitoring -------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _attributes_cached(workspace: str, version: tuple[int, ...], log_id: int) -> tuple[str, ...]:
+    with _reading(workspace) as store:
+        return tuple(catalog.attribute_names(store, log_id))
+
+
+def attributes_of(log: LogInfo) -> tuple[str, ...]:
+    """The log's attribute columns (to stratify by), in file order."""
+    return _attributes_cached(*_where(), log.log_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _monitor_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
+) -> MonitorRun:
+    from mining.monitor.run import monitor
+
+    with _reading(workspace) as store:
+        return monitor(store, log_id, flt, options)
+
+
+def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun:
+    """One monitoring run (KPIs, before/after, control charts, alerts, Lean view) under ``flt``."""
+    return _monitor_cached(*_where(), log.log_id, flt, options)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _report_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
+) -> bytes:
+    from mining.monitor.report import render_html
+
+    # The bytes `mining monitor --report` writes (UTF-8, "\n" line ends).
+    return render_html(_monitor_cached(workspace, version, log_id, flt, options)).encode("utf-8")
+
+
+def monitor_report_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> bytes:
+    """The run's self-contained HTML report."""
+    return _report_cached(*_where(), log.log_id, flt, options)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _maps_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    log_id: int,
+    flt: Filter,
+    change_date: dt.date,
+    timezone: str | None,
+) -> MapComparison:
+    from mining.monitor.compare import compare_maps
+
+    with _reading(workspace) as store:
+        return compare_maps(store, log_id, change_date, flt, timezone=timezone)
+
+
+def maps_of(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str | None = None) -> MapComparison:
+    """The process maps of the cases started before and after ``change_date``, over one node set."""
+    return _maps_cached(*_where(), log.log_id, flt, change_date, timezone)

@@ -49,7 +49,24 @@ def _render(log: LogInfo, flt: Filter) -> None:
     )
     graph = state.process_map_of(log, flt, activities=activities / 100, paths=paths / 100)
     performance = mode == "Performance"
-    st.graphviz_chart(charts.dfg_dot(graph, performance=performance), width="stretch")
+    # The overlay of the last check on the Conformance page; the map is unchanged until it is toggled on.
+    kept = state.remembered_overlay(log)
+    overlay = None
+    if kept is None:
+        st.caption("Check the log against a model on the **Conformance** page to mark its deviations here.")
+    elif st.toggle("Show deviations from the model", key="map-overlay"):
+        overlay = kept.overlay
+    st.graphviz_chart(charts.dfg_dot(graph, performance=performance, overlay=overlay), width="stretch")
+    if overlay is not None:
+        shown = {(e.source, e.target) for e in graph.edges}
+        paths = sum((o.source, o.target) in shown for o in overlay.edges)
+        acts = sum(a in graph.activities for a, _, _ in overlay.activities)
+        st.caption(
+            f":orange[**Orange**]: {paths} path{'' if paths == 1 else 's'} and "
+            f"{acts} activit{'y' if acts == 1 else 'ies'} on this map that the model "
+            f"{state.md(kept.model)} does not allow"
+            + ("." if overlay.complete else " (the model is too large to list its paths: activities only).")
+        )
     label = (
         "median wait between the activities"
         if performance

@@ -1,0 +1,412 @@
+"""The Conformance page and the deviation overlay on the Process map, by AppTest.
+
+One workspace with the sample service-desk log is built per module and
+checked against its documented model (``sample_logs/service_desk.bpmn``);
+every expected figure comes from the library run on the same workspace.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
+
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from mining.analysis.simplify import simplified_dfg
+from mining.analysis.variants import events_of_case
+from mining.catalog import list_logs
+from mining.conformance import Allowlist, conform, deviating_cases, export_cases, load_model
+from mining.conformance.check import ConformanceResult
+from mining.conformance.rules import check_rules, parse_rule
+from mining.ingest import ingest_file
+from mining.store import Store
+from mining.ui.charts import DEVIATION, dfg_dot
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+MODEL = ROOT / "sample_logs" / "service_desk.bpmn"
+TIMEOUT = 120
+DOCTYPE = b"""<?xml version="1.0"?>
+<!DOCTYPE definitions [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">&x;</process></definitions>
+"""
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("conformance") / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, SAMPLE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINING_WORKSPACE", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def log_id(workspace: Path) -> int:
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    return log.log_id
+
+
+@pytest.fixture(scope="module")
+def expected(workspace: Path, log_id: int) -> ConformanceResult:
+    with Store(workspace, read_only=True) as store:
+        return conform(store, log_id, load_model(MODEL))
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The bytes each download button serves, by its file name."""
+    found: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        if filename is not None and isinstance(path_or_data, bytes):
+            found[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return found
+
+
+def _pages() -> None:
+    # AppTest.from_function runs this body as the whole script; a session key picks the page.
+    import importlib
+
+    import streamlit as st
+
+    importlib.import_module(f"mining.ui.pages.{st.session_state.get('test-page', 'conformance')}").render()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_function(_pages, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def _checked() -> AppTest:
+    at = _app()
+    at.button(key="conf-run").click().run()
+    assert not at.exception
+    assert not at.error
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _widget(elements, label: str):
+    return next(e for e in elements if e.label == label)
+
+
+def _plain(text: str) -> str:
+    # Text from the data is markdown-escaped (``5\\.6 days``); compare what a reader sees.
+    return text.replace("\\", "")
+
+
+def _sentences(at: AppTest, known: list[str]) -> list[str]:
+    return [s for s in (_plain(m.value) for m in at.markdown) if s in known]
+
+
+def _table(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _dot(at: AppTest) -> str:
+    [chart] = at.get("graphviz_chart")
+    return chart.proto.spec
+
+
+def _marked(dot: str) -> tuple[set[tuple[str, str]], set[str]]:
+    """The edges and activities drawn in the deviation colour, by activity name."""
+    names, nodes = {}, set()
+    for node, label, rest in re.findall(r'^\s+(a\d+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', dot, re.M):
+        names[node] = label.split("\\n")[0]
+        if DEVIATION in rest:
+            nodes.add(names[node])
+    edges = {
+        (names[a], names[b])
+        for a, b, rest in re.findall(r"^\s+(a\d+) -> (a\d+) \[(.*)\];$", dot, re.M)
+        if f'color="{DEVIATION}"' in rest
+    }
+    return edges, nodes
+
+
+def test_check_shows_the_library_figures_and_sentences(workspace: Path, expected: ConformanceResult) -> None:
+    at = _app()
+    assert _widget(at.selectbox, "Sample model").value == "service_desk.bpmn"  # named like the log
+    assert "Log activities missing from the model: Reopen" in [_plain(c.value) for c in at.caption]
+    assert not at.metric  # nothing runs before Check is pressed
+
+    at.button(key="conf-run").click().run()
+    assert not at.exception and not at.error
+    shown = _metrics(at)
+    assert expected.complete
+    assert shown["Fitness"] == f"{expected.fitness:.3f}"
+    assert shown["Precision"] == f"{expected.precision:.3f}"
+    assert shown["Fitting cases"] == f"{expected.fitting_cases_share:.1%}"
+    assert shown["Checked cases"] == f"{expected.cases:,}" == "2,400"
+    sentences = [d.sentence for d in expected.deviations]
+    assert _sentences(at, sentences) == sentences
+    assert len(sentences) == 8
+    table = _table(at, "impact (days)")
+    assert list(table["cases"]) == [d.cases for d in expected.deviations]
+    assert list(table["activity"]) == [d.activity for d in expected.deviations]
+
+
+def test_drill_down_lists_exactly_the_cases_of_a_deviation(
+    workspace: Path, log_id: int, expected: ConformanceResult
+) -> None:
+    reopen = next(d for d in expected.deviations if (d.kind, d.activity) == ("not_in_model", "Reopen"))
+    stored = sorted(
+        {vid for v in expected.variants if v.rank in reopen.variants for vid in v.stored_variant_ids}
+    )
+    with Store(workspace, read_only=True) as store:
+        cases = [
+            r[0]
+            for r in store.query(
+                "SELECT case_id FROM cases WHERE log_id = ? AND list_contains(?, variant_id) "
+                "ORDER BY case_id",
+                [log_id, stored],
+            ).rows
+        ]
+    at = _checked()
+    _widget(at.selectbox, "Deviation").set_value(expected.deviations.index(reopen)).run()
+    assert not at.exception
+    listed = _table(at, "deviations")
+    assert list(listed["case"]) == cases
+    assert len(cases) == reopen.cases == 142
+    assert all("not in the model 'Reopen'" in text for text in listed["deviations"])
+
+    _widget(at.selectbox, "Case").set_value(cases[1]).run()
+    with Store(workspace, read_only=True) as store:
+        events = events_of_case(store, log_id, cases[1])
+    shown = _table(at, "lifecycle")
+    assert list(shown["activity"]) == [e.activity for e in events]
+    assert "Reopen" in list(shown["activity"])
+
+
+def test_allowlist_removes_a_deviation_and_raises_the_fitting_share(
+    workspace: Path, log_id: int, expected: ConformanceResult
+) -> None:
+    with Store(workspace, read_only=True) as store:
+        allowed = conform(store, log_id, load_model(MODEL), allow=Allowlist.parse(["skip:Triage"]))
+    at = _checked()
+    _widget(at.multiselect, "Accepted deviations (allowlist)").set_value(["skip:Triage"]).run()
+    assert not at.exception and not at.error
+    shown = _metrics(at)
+    assert shown["Fitting cases"] == f"{allowed.fitting_cases_share:.1%}"
+    assert shown["Fitting cases"] != f"{expected.fitting_cases_share:.1%}"
+    assert allowed.fitting_cases_share > expected.fitting_cases_share
+    sentences = [d.sentence for d in allowed.deviations]
+    assert _sentences(at, sentences) == sentences
+    assert len(sentences) == len(expected.deviations) - 1
+    assert not any(s.startswith("'Triage' skipped") for s in sentences)
+    assert "Accepted: Triage skipped in 80 cases" in [_plain(c.value) for c in at.caption]
+
+
+def test_deviating_cases_download_as_csv_and_xlsx(
+    workspace: Path, log_id: int, expected: ConformanceResult, served: dict[str, bytes], tmp_path: Path
+) -> None:
+    with Store(workspace, read_only=True) as store:
+        rows = export_cases(deviating_cases(store, expected), tmp_path / "cases.csv")
+    at = _checked()
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == [
+        f"Download {rows:,} deviating cases (CSV)",
+        f"Download {rows:,} deviating cases (Excel)",
+    ]
+    data = served["service_desk-deviating-cases.csv"]
+    assert data == (tmp_path / "cases.csv").read_bytes()
+    lines = data.decode().splitlines()
+    assert lines[0] == "case,variant,deviations,duration_seconds,duration"
+    assert len(lines) - 1 == rows == round(expected.cases * (1 - expected.fitting_cases_share))
+    with zipfile.ZipFile(io.BytesIO(served["service_desk-deviating-cases.xlsx"])) as book:
+        strings = book.read("xl/sharedStrings.xml").decode()
+    assert lines[1].split(",")[0] in strings
+
+
+def test_budget_zero_says_partial_with_bounds(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        partial = conform(store, log_id, load_model(MODEL), budget=0)
+    at = _app()
+    _widget(at.number_input, "Time budget (seconds)").set_value(0.0)
+    at.button(key="conf-run").click().run()
+    assert not at.exception and not at.error
+    lo, hi = partial.fitness_bounds
+    assert not partial.complete and partial.aligned_variants_share == 0
+    shown = _metrics(at)
+    assert shown["Fitness"] == f"{lo:.3f} to {hi:.3f}"
+    assert shown["Precision"] == "-"
+    [warning] = at.warning
+    assert _plain(warning.value).startswith("Partial result: 0% of the variants (0.0% of the cases)")
+    assert f"between {lo:.3f} and {hi:.3f}" in warning.value.replace("\\", "")
+
+
+@pytest.mark.parametrize("where", ["progress bar", "cancel flag"])
+def test_a_click_during_the_check_keeps_a_partial_result(workspace: Path, log_id: int, where: str) -> None:
+    # A click stops a running script: without fast reruns the next element call (the progress
+    # bar) raises RerunException; with them (the default) every element call and session-state
+    # access of the old run (the Cancel flag) raises StopException.  Either way the check must
+    # stop with what it aligned and hand the exception back instead of losing the work.
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
+    from mining.ui import state
+
+    class Bar:
+        def progress(self, *args: object, **kwargs: object) -> None:
+            if where == "progress bar":
+                raise RerunException(None)  # type: ignore[arg-type]
+
+    calls = 0
+
+    def cancel() -> bool:
+        nonlocal calls
+        calls += 1
+        if where == "cancel flag" and calls > 1:
+            raise StopException()
+        return False
+
+    progress = state._Progress(cancel)
+    progress.bar = Bar()  # type: ignore[assignment]
+    with Store(workspace, read_only=True) as store:
+        result = conform(store, log_id, load_model(MODEL), progress=progress, cancel=progress.cancelled)
+    assert isinstance(progress.control, RerunException if where == "progress bar" else StopException)
+    assert not result.complete
+    assert 0 < result.aligned_variants_share < 1  # the first chunk was aligned, then it stopped
+    lo, hi = result.fitness_bounds
+    assert result.fitness is None and 0 <= lo < hi <= 1
+    assert any("the check was cancelled" in n for n in result.notes)
+
+
+def test_after_cancel_changes_wait_for_check(workspace: Path, expected: ConformanceResult) -> None:
+    from mining.ui.pages.conformance import CANCEL_KEY
+
+    at = _checked()
+    at.session_state[CANCEL_KEY] = True  # as the Cancel button's callback leaves it
+    _widget(at.number_input, "Time budget (seconds)").set_value(60.0).run()
+    assert not at.exception
+    assert not at.metric  # no automatic check after Cancel
+    assert "press Check" in _plain(" ".join(i.value for i in at.info)).replace("**", "")
+
+    at.button(key="conf-run").click().run()
+    assert not at.exception
+    assert _metrics(at)["Fitness"] == f"{expected.fitness:.3f}"
+    assert at.session_state[CANCEL_KEY] is False
+
+
+def test_uploaded_steps_model_with_a_near_match_to_confirm(workspace: Path, log_id: int) -> None:
+    from mining.conformance import LabelMapping
+
+    steps = b"Ticket created\nTriage ticket\nAssign to group\nInvestigate\nResolve\nClose\n"
+    mapping = LabelMapping((("Triage ticket", "Triage"),))
+    with Store(workspace, read_only=True) as store:
+        loose = conform(store, log_id, load_model(steps, "steps.txt"))
+        mapped = conform(store, log_id, load_model(steps, "steps.txt"), mapping=mapping)
+    at = _app()
+    at.radio(key="conf-source").set_value("Upload a model").run()
+    at.file_uploader[0].set_value(("steps.txt", steps, "text/plain")).run()
+    assert not at.exception and not at.error
+    captions = [_plain(c.value) for c in at.caption]
+    assert "Model tasks missing from the log: Triage ticket" in captions
+    assert "Suggested near matches: Triage ticket = Triage" in captions
+    assert loose.labels.model_only == ("Triage ticket",)
+
+    at.button(key="conf-run").click().run()
+    assert _metrics(at)["Fitness"] == f"{loose.fitness:.3f}"
+    confirm = _widget(at.multiselect, "Confirm near matches")
+    assert confirm.options == ["Triage ticket = Triage (63% similar)"]
+    confirm.set_value([0]).run()  # the check reruns with the confirmed match
+    assert not at.exception and not at.error
+    matched = _table(at, "log activity")
+    assert ("Triage ticket", "Triage", "mapped") in list(matched.itertuples(index=False, name=None))
+    assert _metrics(at)["Fitness"] == f"{mapped.fitness:.3f}"
+    assert mapped.fitness > loose.fitness
+
+    at.radio(key="conf-method").set_value("token-replay").run()
+    with Store(workspace, read_only=True) as store:
+        replayed = conform(
+            store, log_id, load_model(steps, "steps.txt"), mapping=mapping, method="token-replay"
+        )
+    assert not at.exception and not at.error
+    assert _metrics(at)["Fitness"] == f"{replayed.fitness:.3f}"
+    assert _metrics(at)["Fitting cases"] == f"{replayed.fitting_cases_share:.1%}"
+
+
+def test_doctype_upload_shows_one_clean_error_naming_the_file(workspace: Path) -> None:
+    at = _app()
+    at.radio(key="conf-source").set_value("Upload a model").run()
+    at.file_uploader[0].set_value(("evil.bpmn", DOCTYPE, "application/xml")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = _plain(at.error[0].value)
+    assert "evil.bpmn" in message and "DOCTYPE" in message
+    assert "Traceback" not in message
+    assert not at.metric
+    assert _widget(at.text_area, "Rules, one per line")  # the rules still work without a model
+
+
+def test_rules_give_the_library_sentences(workspace: Path, log_id: int) -> None:
+    texts = ["Triage before Investigate", "Ticket created -> Close within 5d"]
+    with Store(workspace, read_only=True) as store:
+        results = check_rules(store, log_id, [parse_rule(t) for t in texts])
+    at = _app()
+    _widget(at.text_area, "Rules, one per line").set_value("\n".join([*texts, "# a comment"])).run()
+    assert not at.exception and not at.error
+    sentences = [r.sentence for r in results]
+    assert _sentences(at, sentences) == sentences
+    table = _table(at, "judged cases")
+    assert list(table["violations"]) == [r.violations for r in results]
+    assert results[0].violations > 0  # the sample skips triage now and then
+
+    _widget(at.text_area, "Rules, one per line").set_value("Triage befor Investigate").run()
+    assert len(at.error) == 1
+    assert "rule 'Triage befor Investigate'" in _plain(at.error[0].value)
+
+
+def test_process_map_overlay_marks_exactly_the_disallowed_paths(
+    workspace: Path, log_id: int, expected: ConformanceResult
+) -> None:
+    with Store(workspace, read_only=True) as store:
+        graph = simplified_dfg(store, log_id, activities=1.0, paths=1.0)
+    plain = dfg_dot(graph)
+
+    at = _checked()
+    at.session_state["test-page"] = "process_map"
+    at.run()
+    assert not at.exception
+    assert _dot(at) == plain  # the default map is unchanged
+    at.toggle(key="map-overlay").set_value(True).run()
+    assert not at.exception
+    edges, nodes = _marked(_dot(at))
+    shown = {(e.source, e.target) for e in graph.edges}
+    assert expected.overlay is not None and expected.overlay.complete
+    assert edges == {(o.source, o.target) for o in expected.overlay.edges} & shown
+    assert len(edges) == 17
+    assert nodes == {a for a, _, _ in expected.overlay.activities} == {"Reopen"}
+    assert "17 paths and 1 activity" in _plain(" ".join(c.value for c in at.caption))
+
+    at.toggle(key="map-overlay").set_value(False).run()
+    assert _dot(at) == plain
+
+
+def test_process_map_without_a_check_has_no_toggle(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        graph = simplified_dfg(store, log_id, activities=1.0, paths=1.0)
+    at = _app()
+    at.session_state["test-page"] = "process_map"
+    at.run()
+    assert not at.exception
+    assert not at.toggle
+    assert _dot(at) == dfg_dot(graph)
+    assert DEVIATION not in _dot(at)

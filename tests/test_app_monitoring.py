@@ -1,0 +1,293 @@
+"""The Monitoring page, by AppTest, on the sample service-desk log.
+
+The page starts on the sample's documented change date (2025-07-01) and SLA
+(5 days); every expected figure is the library's :func:`mining.monitor.run.monitor`
+with those options on the same workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
+
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from mining.analysis.filters import Filter
+from mining.catalog import list_logs
+from mining.ingest import ingest_file
+from mining.monitor import compare_maps
+from mining.monitor.report import write_report
+from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
+from mining.samples import CHANGE_DATES
+from mining.store import Store
+from mining.ui.pages.monitoring import ALERT_ICON
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+TIMEOUT = 120
+CHANGE = CHANGE_DATES["service_desk"]
+# As the page builds them: the SLA text "5d" is parsed to seconds (a float), as the CLI does.
+OPTIONS = MonitorOptions(period="week", change_date=CHANGE, sla_seconds=5 * 86400.0)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("monitoring") / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, SAMPLE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINING_WORKSPACE", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def log_id(workspace: Path) -> int:
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    return log.log_id
+
+
+@pytest.fixture(scope="module")
+def expected(workspace: Path, log_id: int) -> MonitorRun:
+    with Store(workspace, read_only=True) as store:
+        return monitor(store, log_id, Filter(), OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def page(workspace: Path) -> AppTest:
+    at = _run()
+    return at
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The bytes each download button serves, by its file name."""
+    found: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        if filename is not None and isinstance(path_or_data, bytes):
+            found[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return found
+
+
+def _page() -> None:
+    # AppTest.from_function runs this body as the whole script.
+    from mining.ui.pages import monitoring
+
+    monitoring.render()
+
+
+def _run() -> AppTest:
+    at = AppTest.from_function(_page, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert not at.error
+    return at
+
+
+def _widget(elements, label: str):
+    return next(e for e in elements if e.label == label)
+
+
+def _plain(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def _table(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _charts(at: AppTest) -> dict[str, tuple[dict, list]]:
+    """Each Vega-Lite chart by its first y-axis title: its spec and the tables of its layers."""
+    out = {}
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        layers = spec.get("layer", [spec])
+        title = next(
+            layer["encoding"]["y"]["title"]
+            for layer in layers
+            if layer.get("encoding", {}).get("y", {}).get("title")
+        )
+        out[title] = (spec, [convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets])
+    return out
+
+
+def _frame(chart: tuple[dict, list], column: str):
+    """The chart's table that has ``column``."""
+    return next(f for f in chart[1] if column in f.columns)
+
+
+def test_page_starts_on_the_documented_change_date_and_sla(page: AppTest) -> None:
+    assert _widget(page.date_input, "Change date").value == CHANGE == dt.date(2025, 7, 1)
+    assert _widget(page.text_input, "SLA (cycle time)").value == "5d"
+    assert _widget(page.selectbox, "Case mix by").options == ["variant", "priority", "channel", "category"]
+
+
+def test_before_after_cycle_time_row_is_the_library_comparison(page: AppTest, expected: MonitorRun) -> None:
+    assert expected.comparison is not None
+    k = expected.comparison.get("cycle_median_s")
+    table = _table(page, "p-value")
+    row = table[table["KPI"] == "Median cycle time"].iloc[0]
+    assert row["before"] == format_value(k.before, "seconds")
+    assert row["after"] == format_value(k.after, "seconds")
+    assert row["direction"] == "lower"  # the sample's change shortened the queue before Investigate
+    assert row["relative"] == f"{k.relative:+.1%}"
+    assert row["p-value"] == f"{k.p_value:.2g}"
+    assert k.p_value is not None and k.p_value < 1e-6
+    assert row["mix-adjusted difference"] == "-" + format_value(-k.adjusted_difference, "seconds")
+    assert len(table) == len(expected.comparison.kpis)
+    mix = [w for w in page.warning if w.proto.icon == ":material/warning:"]
+    assert [_plain(w.value) for w in mix] == list(expected.comparison.warnings)
+    assert expected.comparison.mix.shifted  # the sample's variant mix moved: the warning is shown
+
+
+def test_kpi_charts_have_one_point_per_period_and_the_change_rule(
+    page: AppTest, expected: MonitorRun
+) -> None:
+    charts = _charts(page)
+    spec = charts["Work in progress (cases)"][0]
+    frame = _frame(charts["Work in progress (cases)"], "kpi")
+    periods = expected.series.periods
+    assert len(frame) == len(periods) == 54
+    assert list(frame["period"]) == [p.start.isoformat() for p in periods]
+    assert list(frame["value"]) == [p.wip_end for p in periods]
+    rule = spec["layer"][1]
+    assert rule["mark"]["type"] == "rule"
+    assert spec["layer"][0]["encoding"]["x"]["title"] == "Week starting (UTC)"
+    cycle = _frame(charts["Cycle time (days)"], "kpi")
+    assert len(cycle) == 3 * len(periods)  # median, p90 and Kaplan-Meier median
+
+
+def test_alerts_shown_are_the_library_alerts(page: AppTest, expected: MonitorRun) -> None:
+    shown = [_plain(w.value) for w in page.warning if w.proto.icon == ALERT_ICON]
+    assert shown == [a.sentence for a in expected.alerts]
+    assert len(shown) > 0
+
+
+def test_report_download_is_the_library_report(
+    workspace: Path, expected: MonitorRun, served: dict[str, bytes], tmp_path: Path
+) -> None:
+    at = _run()
+    [button] = at.get("download_button")
+    assert button.label == "Download the report (HTML)"
+    data = served["service_desk-monitoring.html"]
+    assert data == write_report(expected, tmp_path / "report.html").read_bytes()
+    assert data.startswith(b"<!DOCTYPE html>")
+    assert expected.key.encode() in data
+
+    # The same bytes as `mining monitor --report`, run on a copy (the CLI records the run).
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(workspace, copy)
+    out = tmp_path / "cli.html"
+    args = ["--workspace", str(copy), "monitor", "service_desk", "--change-date", CHANGE.isoformat()]
+    result = CliRunner().invoke(cli, [*args, "--sla", "5d", "--report", str(out)])
+    assert result.exit_code == 3, result.output  # alerts fired
+    assert out.read_bytes() == data
+
+
+def test_maps_before_and_after_share_one_layout(page: AppTest, workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        maps = compare_maps(store, log_id, CHANGE)
+    before, after = (c.proto.spec for c in page.get("graphviz_chart"))
+
+    def skeleton(dot: str) -> list[str]:
+        # What decides the layout: the statements, in order, without labels, styles and widths of lines.
+        return [re.sub(r" \[.*\];$", "", ln) for ln in dot.splitlines()]
+
+    assert skeleton(before) == skeleton(after)
+    edges = [ln for ln in before.splitlines() if re.match(r"^\s+a\d+ -> a\d+ ", ln)]
+    assert len(edges) == len(maps.edges)
+    hidden_before = sum("[style=invis]" in ln for ln in edges)
+    assert hidden_before == len(set(maps.edges) - {(e.source, e.target) for e in maps.before.edges})
+    hidden_after = sum(
+        "[style=invis]" in ln for ln in after.splitlines() if re.match(r"^\s+a\d+ -> a\d+ ", ln)
+    )
+    assert hidden_after == len(set(maps.edges) - {(e.source, e.target) for e in maps.after.edges})
+    assert hidden_before + hidden_after > 0  # some path exists on one side only
+
+
+def test_control_chart_marks_the_points_where_rules_fired(page: AppTest, expected: MonitorRun) -> None:
+    at = page
+    _widget(at.selectbox, "KPI").set_value("cycle_median_s").run()
+    assert not at.exception
+    kc = next(c for c in expected.charts if c.kpi == "cycle_median_s")
+    frame = _frame(_charts(at)["Median cycle time (days)"], "rules")
+    assert len(frame) == len(expected.series.periods)
+    fired = sorted({s.index for s in kc.chart.signals})
+    assert [i for i, r in enumerate(frame["rules"]) if r] == fired
+    assert list(frame["ucl"].round(6)) == [None if u is None else round(u / 86400, 6) for u in kc.chart.ucl]
+    signals = _table(at, "what")
+    assert list(signals["what"]) == [s.description for s in kc.chart.signals]
+    assert len(signals) > 0
+
+
+def test_lean_view_shows_the_main_variant_and_the_waste(page: AppTest, expected: MonitorRun) -> None:
+    view = expected.lean
+    assert view is not None
+    steps = _frame(_charts(page)["Step of the main variant"], "part")
+    assert len(steps) == 2 * len(view.steps) == 14  # waiting and processing per step
+    waste = _table(page, "how")
+    assert list(waste["waste"]) == [w.kind for w in view.wastes]
+    assert list(waste["cases"]) == [w.cases for w in view.wastes]
+
+
+def test_monthly_periods_follow_the_library(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        monthly = monitor(
+            store, log_id, Filter(), MonitorOptions(period="month", change_date=CHANGE, sla_seconds=5 * 86400)
+        )
+    at = _run()
+    _widget(at.selectbox, "Period").set_value("month").run()
+    assert not at.exception
+    frame = _frame(_charts(at)["Work in progress (cases)"], "kpi")
+    assert len(frame) == len(monthly.series.periods) == 13
+    assert [_plain(w.value) for w in at.warning if w.proto.icon == ALERT_ICON] == [
+        a.sentence for a in monthly.alerts
+    ]
+
+
+def test_a_bad_sla_shows_one_clean_error(workspace: Path) -> None:
+    at = _run()
+    _widget(at.text_input, "SLA (cycle time)").set_value("five days").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert _plain(at.error[0].value).startswith("SLA 'five days': expected a positive duration")
+    assert not at.get("vega_lite_chart")
+
+
+def test_stratify_by_an_attribute_and_no_change_date(workspace: Path, log_id: int) -> None:
+    options = MonitorOptions(period="week", change_date=CHANGE, sla_seconds=5 * 86400.0, stratify="priority")
+    with Store(workspace, read_only=True) as store:
+        by_priority = monitor(store, log_id, Filter(), options)
+    at = _run()
+    _widget(at.selectbox, "Case mix by").set_value("priority").run()
+    assert not at.exception and not at.error
+    assert by_priority.comparison is not None
+    k = by_priority.comparison.get("cycle_median_s")
+    table = _table(at, "p-value")
+    row = table[table["KPI"] == "Median cycle time"].iloc[0]
+    assert row["mix-adjusted difference"] == "-" + format_value(-k.adjusted_difference, "seconds")
+    assert by_priority.comparison.mix.by == "priority"
+
+    _widget(at.date_input, "Change date").set_value(None).run()
+    assert not at.exception and not at.error
+    assert not any("p-value" in d.value.columns for d in at.dataframe)
+    assert not at.get("graphviz_chart")
+    assert "layer" not in _charts(at)["Work in progress (cases)"][0]  # no change-date rule to draw
