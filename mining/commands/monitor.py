@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -124,6 +125,13 @@ class _Instant(click.ParamType):
     help="A YAML rule file: each rule's violation rate becomes a KPI.",
 )
 @click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE",
+    help="A documented model (.bpmn/.pnml/.yaml/.txt): fitness and the share of deviating cases become KPIs.",
+)
+@click.option(
     "--business-hours",
     metavar="START-END",
     help="Also report business cycle times, Mon-Fri, e.g. 9-17 or 8:30-17:15.",
@@ -177,6 +185,7 @@ def monitor_cmd(
     end_activities: tuple[str, ...],
     stratify: str,
     rules_file: str | None,
+    model_file: str | None,
     business_hours: str | None,
     country: str | None,
     subdivision: str | None,
@@ -220,8 +229,6 @@ def monitor_cmd(
     )
     rules: tuple[Any, ...] = ()
     if rules_file:
-        from pathlib import Path
-
         from mining.conformance.rules import load_rules
 
         rules = load_rules(Path(rules_file))
@@ -233,7 +240,13 @@ def monitor_cmd(
             zone = ZoneInfo(clock(store, lid, calendar, timezone=timezone).timezone)
             since, until = (t if t is None or t.tzinfo else t.replace(tzinfo=zone) for t in (since, until))
             flt = Filter(start=since, end=until, window="started")
-        run = monitor(store, lid, flt, options, rules=rules)
+        measures = None
+        if model_file:
+            from mining.conformance.models import load_model
+            from mining.monitor.run import conformance_measures
+
+            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt)
+        run = monitor(store, lid, flt, options, measures=measures, rules=rules)
         known = _stored(store, run.key)
     text = run_json(run)
     if not known:

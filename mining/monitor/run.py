@@ -63,6 +63,7 @@ from mining.monitor.spc import Capability, ControlChart, capability, imr_chart, 
 from mining.schema import QualityIssue, to_jsonable
 
 if TYPE_CHECKING:
+    from mining.conformance.models import ProcessModel
     from mining.conformance.rules import Rule, RuleResult
     from mining.monitor.lean import LeanView
     from mining.store import Store
@@ -75,6 +76,7 @@ __all__ = [
     "MonitorOptions",
     "MonitorRun",
     "StoredRun",
+    "conformance_measures",
     "format_value",
     "load_run",
     "monitor",
@@ -396,6 +398,43 @@ def _alerts(
     kpi_order = {k.name: i for i, k in enumerate(series.kpis)}
     out.sort(key=lambda a: (a.period, kpi_order[a.kpi], a.rule))
     return out
+
+
+# -- a documented model ----------------------------------------------------------
+
+
+def conformance_measures(
+    store: Store, log_id: int, model: ProcessModel, flt: Filter | None = None
+) -> dict[str, CaseMeasure]:
+    """Each case's alignment fitness against ``model``, and whether it deviates, as two plug-in measures.
+
+    Alignments run once per variant (:func:`mining.conformance.check.conform`,
+    no budget: a monitor needs every case judged), so every case of a variant
+    gets that variant's fitness.
+    """
+    from mining.conformance.check import conform
+
+    result = conform(store, log_id, model, flt, method="alignments", precision=False)
+    by_variant: dict[int, tuple[float, bool]] = {}
+    for check in result.variants:
+        if check.aligned and check.fitness is not None:
+            for vid in check.stored_variant_ids:
+                by_variant[vid] = (check.fitness, bool(check.fits))
+    rows = store.query("SELECT case_no, variant_id FROM cases WHERE log_id = ? ORDER BY case_no", [log_id]).rows
+    fitness = {int(c): by_variant[v][0] for c, v in rows if v in by_variant}
+    deviating = {int(c): 0.0 if by_variant[v][1] else 1.0 for c, v in rows if v in by_variant}
+    about = f"the model {model.name!r}, aligned once per variant ({result.engine})"
+    return {
+        "conformance_fitness": CaseMeasure(
+            label="Conformance fitness", values=fitness, kind="mean", unit="fitness", lower_is_better=False,
+            method=f"Mean alignment fitness of the complete cases started in the period, against {about}.",
+        ),
+        "deviating_cases": CaseMeasure(
+            label="Cases deviating from the model", values=deviating, kind="rate", unit="share",
+            method=f"Share of the complete cases started in the period whose alignment against {about} "
+            "has a log or model move.",
+        ),
+    }
 
 
 # -- rules -----------------------------------------------------------------------
