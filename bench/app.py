@@ -13,6 +13,10 @@ only the catalogue: the ratio against it shows the cost of each page over the
 app's fixed per-rerun cost on this (noisy, shared) machine.
 
     python bench/app.py [--runs 5] [--chromium /usr/bin/chromium]
+
+It also times the same reruns on the server alone (Streamlit's AppTest, no
+browser): the difference is what the browser spends drawing, chiefly the
+Graphviz layout of the map, which runs client-side.
 """
 
 from __future__ import annotations
@@ -77,7 +81,11 @@ def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
 def _timed(page, action: Callable[[], None]) -> float:
     page.evaluate(_ARM)
     action()
-    page.wait_for_function("window.__done !== null", timeout=120_000)
+    try:
+        page.wait_for_function("window.__done !== null", timeout=120_000)
+    except Exception:
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "mining-bench-app-timeout.png"), full_page=True)
+        raise
     return (page.evaluate("window.__done - window.__t0")) / 1000
 
 
@@ -126,6 +134,49 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
     return t
 
 
+SERVER_CHILD = r"""
+import json, os, statistics, sys, time
+os.environ["MINING_WORKSPACE"] = sys.argv[1]
+runs = int(sys.argv[2])
+from streamlit.testing.v1 import AppTest
+
+def page(name):
+    def run():
+        import importlib
+        importlib.import_module("mining.ui.pages." + name).render()
+    return run
+
+out = {}
+def timed(name, at, step):
+    t = time.perf_counter(); step(at); out.setdefault(name, []).append(time.perf_counter() - t)
+    assert not at.exception, at.exception
+
+for name in ("overview", "process_map", "variants", "bottlenecks"):
+    at = AppTest.from_function(page(name), default_timeout=600)
+    timed(name + ": first open", at, lambda a: a.run())
+    for i in range(runs):
+        timed(name + ": rerun", at, lambda a: a.run())
+        timed(name + ": filter variants all/top k", at,
+              lambda a, i=i: a.radio(key="flt-1-vmode").set_value("top k" if i % 2 == 0 else "all").run())
+        if name == "process_map":
+            timed("process_map: activities slider", at,
+                  lambda a, i=i: a.slider(key="map-activities").set_value(90 - i).run())
+            timed("process_map: frequency/performance", at,
+                  lambda a, i=i: a.radio(key="map-mode").set_value(["Performance", "Frequency"][i % 2]).run())
+print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
+"""
+
+
+def _server_side(ws: Path, runs: int) -> dict[str, list[float]]:
+    import json
+
+    out = subprocess.run([sys.executable, "-c", SERVER_CHILD, str(ws), str(runs)], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
@@ -141,6 +192,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws.duckdb"
         shutil.copyfile(cached, ws)
+        server = _server_side(ws, args.runs)
         proc, url = _serve(ws)
         try:
             with sync_playwright() as p:
@@ -153,6 +205,11 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+    print("Server side (AppTest rerun of the page, no browser); seconds")
+    print(f"{'interaction':<46} {'median':>8} {'max':>8}")
+    for name, (med, worst) in server.items():
+        print(f"{name:<46} {med:8.3f} {worst:8.3f}")
+    print()
     ref = statistics.median(times["Logs (reference)"])
     print(f"1M-event service desk log, {args.runs} runs; median seconds from action to painted result")
     print(f"{'interaction':<46} {'median':>8} {'max':>8} {'x ref':>7}")

@@ -420,17 +420,26 @@ def conformance_measures(
         if check.aligned and check.fitness is not None:
             for vid in check.stored_variant_ids:
                 by_variant[vid] = (check.fitness, bool(check.fits))
-    rows = store.query("SELECT case_no, variant_id FROM cases WHERE log_id = ? ORDER BY case_no", [log_id]).rows
+    rows = store.query(
+        "SELECT case_no, variant_id FROM cases WHERE log_id = ? ORDER BY case_no", [log_id]
+    ).rows
     fitness = {int(c): by_variant[v][0] for c, v in rows if v in by_variant}
     deviating = {int(c): 0.0 if by_variant[v][1] else 1.0 for c, v in rows if v in by_variant}
     about = f"the model {model.name!r}, aligned once per variant ({result.engine})"
     return {
         "conformance_fitness": CaseMeasure(
-            label="Conformance fitness", values=fitness, kind="mean", unit="fitness", lower_is_better=False,
+            label="Conformance fitness",
+            values=fitness,
+            kind="mean",
+            unit="fitness",
+            lower_is_better=False,
             method=f"Mean alignment fitness of the complete cases started in the period, against {about}.",
         ),
         "deviating_cases": CaseMeasure(
-            label="Cases deviating from the model", values=deviating, kind="rate", unit="share",
+            label="Cases deviating from the model",
+            values=deviating,
+            kind="rate",
+            unit="share",
             method=f"Share of the complete cases started in the period whose alignment against {about} "
             "has a log or model move.",
         ),
