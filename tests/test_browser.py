@@ -92,7 +92,7 @@ def page(browser, server):
     pg = context.new_page()
     pg.set_default_timeout(WAIT_MS)
     pg.goto(server)
-    pg.get_by_role("heading", name="Logs").wait_for()
+    pg.get_by_role("heading", name="Logs", exact=True).wait_for()
     yield pg
     context.close()
 
@@ -100,7 +100,7 @@ def page(browser, server):
 def _open(page, title: str) -> None:
     """Navigate as a user does, by the sidebar, so the session (and its chosen log) is kept."""
     page.locator("[data-testid=stSidebarNav]").get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).wait_for()
+    page.get_by_role("heading", name=title, exact=True).wait_for()
     page.locator(PAGES[title]).first.wait_for()
     _settled(page)
 
