@@ -327,3 +327,53 @@ def test_upload_of_a_jira_export_is_read_through_its_preset(workspace: Path) -> 
     _widget(at.selectbox, "Source system").set_value("\x00none").run()
     assert "read through a preset" in _text(at.error)
     assert [b for b in at.button if b.key == "upload-ingest"] == []
+
+
+# Column names no detection knows: the user maps them on the page.
+CHANGES = (
+    b"ticket;what;was;now;agent;at\n"
+    b"T-1;stage;;New;ann;2024-05-01 09:00\n"
+    b"T-1;stage;New;Done;bob;2024-05-02 10:00\n"
+    b"T-1;note;;call back;bob;2024-05-02 10:05\n"
+    b"T-2;stage;;New;ann;2024-05-03 08:00\n"
+)
+
+
+def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "changes.csv", CHANGES)
+    assert [s for s in at.selectbox if s.label == "Field name"] == []  # only for the change-log preset
+    _widget(at.selectbox, "Source system").set_value("changelog").run()
+    assert _widget(at.selectbox, "Field name").options == ["(detect)", "ticket", "what", "was", "now", "agent", "at"]
+    _widget(at.selectbox, "Case").set_value("ticket")
+    _widget(at.selectbox, "Timestamp").set_value("at")
+    _widget(at.selectbox, "Resource").set_value("agent")
+    _widget(at.selectbox, "Field name").set_value("what")
+    _widget(at.selectbox, "New value").set_value("now")
+    _widget(at.selectbox, "Old value").set_value("was").run()
+    assert not at.error, _text(at.error)
+    assert "Read as a changelog export" in _text(at.info)
+
+    at.button(key="upload-ingest").click().run()
+    assert not at.error, _text(at.error)
+    shown = _metrics(at)
+    # 'stage' is the status-like field: its three changes are the events, the note is left out.
+    assert (shown["Cases"], shown["Events"], shown["Variants"]) == ("2", "3", "2")
+
+    # "Also read as events" brings the note in, as --include does.
+    _widget(at.text_input, "Log name").set_value("changes_all")
+    _widget(at.text_input, "Also read as events").set_value("all").run()
+    at.button(key="upload-ingest").click().run()
+    assert not at.error, _text(at.error)
+    assert _metrics(at)["Events"] == "4"
+    with Store(workspace, read_only=True) as store:
+        rows = store.query(
+            "SELECT case_id, activity, resource FROM events WHERE log_id = "
+            "(SELECT log_id FROM logs WHERE name = 'changes_all') ORDER BY case_no, ts, row_no"
+        ).rows
+    assert rows == [
+        ("T-1", "stage: New", "ann"),
+        ("T-1", "stage: Done", "bob"),
+        ("T-1", "note: call back", "bob"),
+        ("T-2", "stage: New", "ann"),
+    ]

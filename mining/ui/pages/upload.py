@@ -104,6 +104,13 @@ def _options(upload: state.Upload) -> IngestOptions:
             "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
         )
         preset = _preset_input()
+        preset_roles = _change_history_input(columns) if preset == "changelog" else {}
+        include = st.text_input(
+            "Also read as events",
+            placeholder="assignee, resolution",
+            help="A preset's optional event families or fields, comma-separated: Jira's assignee, resolution "
+            "and sprint changes; a change log's or Odoo's field names; 'all' for every field.",
+        )
     return IngestOptions(
         name=(name or "").strip() or None,
         append=append,
@@ -114,7 +121,38 @@ def _options(upload: state.Upload) -> IngestOptions:
         max_rejects=max_rejects / 100,
         display_name=upload.name,
         preset=preset,
+        include=tuple(i.strip() for i in include.split(",") if i.strip()),
+        preset_roles=preset_roles,
     )
+
+
+#: The change-log preset's own columns, beside the case, timestamp and resource chosen above.
+_CHANGE_ROLES = {"field": "Field name", "new": "New value", "old": "Old value"}
+
+
+def _change_history_input(columns: tuple[str, ...] | None) -> dict[str, str]:
+    """The change log's field / new / old columns; unset ones are found by their names."""
+    st.markdown(
+        "**Change history**: one row per change of a record. The record is the *Case* above, who changed "
+        "it the *Resource* and when the *Timestamp*; each change of the field becomes an event "
+        "'field: new value'."
+    )
+    chosen: dict[str, str] = {}
+    grid = st.columns(len(_CHANGE_ROLES))
+    for (role, label), cell in zip(_CHANGE_ROLES.items(), grid, strict=True):
+        with cell:
+            if columns is None:
+                value = st.text_input(label, placeholder="(detect)", key=f"upload-change-{role}").strip()
+            else:
+                value = st.selectbox(
+                    label,
+                    [_DETECT, *columns],
+                    format_func=lambda c: _CHOICE_LABELS.get(c, c),
+                    key=f"upload-change-{role}",
+                )
+        if value and value != _DETECT:
+            chosen[role] = value
+    return chosen
 
 
 def _preset_input() -> str:
