@@ -452,12 +452,18 @@ def align_r4pm(
     spec: NetLike,
     traces: Sequence[Sequence[str]],
     *,
-    chunk: int = 64,
+    chunk: int = 1024,
+    chunk_seconds: float = 0.25,
     max_states: int | None = 2_000_000,
     on_chunk: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> AlignmentRun:
     """Optimal alignments with r4pm, in chunks of up to ``chunk`` traces, in the order given.
+
+    Chunks are sized from the speed seen so far to take about ``chunk_seconds``
+    each: a stop request or a spent budget is acted on that soon, while an
+    easy net is aligned in few calls (each call re-sends the net and builds
+    a log, a fixed cost that dominates on small nets).
 
     ``should_stop`` is asked before each chunk; ``on_chunk(n)`` is told how
     many traces a chunk finished.  A trace whose search exceeds
@@ -496,9 +502,7 @@ def align_r4pm(
         if should_stop is not None and should_stop():
             break
         batch = list(range(lo, min(lo + size, len(traces))))
-        # Chunks grow 1, 2, 4, ... up to ``chunk``: early progress and a prompt stop on small
-        # logs, and few calls (each has a fixed set-up cost) on large ones.
-        lo, size = lo + len(batch), min(size * 2, chunk)
+        began = time.perf_counter()
         # Increasing timestamps keep each trace's order whatever r4pm sorts by.
         cases = [f"c{i}" for i in batch for _ in traces[i]]
         acts = [a for i in batch for a in traces[i]]
@@ -537,6 +541,11 @@ def align_r4pm(
                 failed[i] = f"r4pm: {result.get('Err')}"
         if on_chunk is not None:
             on_chunk(len(batch))
+        # Grow at most fourfold per call: the first traces (the most frequent variants) say
+        # little about the tail, which is usually longer and harder.
+        per_trace = (time.perf_counter() - began) / len(batch)
+        fits = int(chunk_seconds / per_trace) if per_trace > 0 else chunk
+        lo, size = lo + len(batch), max(1, min(fits, size * 4, chunk))
     return AlignmentRun(int(empty["cost"]), aligned, failed)
 
 

@@ -234,8 +234,8 @@ def aggregate(
     if flt is not None and not flt.is_empty:
         selection = f"AND case_no IN ({case_selection(store, log_id, flt, params)})"
     table = store.arrow(DURATIONS_SQL.format(selection=selection), params)
-    # Cases in duration order once; a group's median is then its middle member in that order.
-    by_duration = np.argsort(table.column("duration_s").to_numpy(), kind="stable")
+    # In duration order (ties in any order: equal values), a group's median is its middle member.
+    by_duration = np.argsort(table.column("duration_s").to_numpy())
     duration = table.column("duration_s").to_numpy()[by_duration]
     case_variant = table.column("variant_id").to_numpy()[by_duration]
     size = int(case_variant.max()) + 1 if len(case_variant) else 1
