@@ -14,6 +14,12 @@ app's fixed per-rerun cost on this (noisy, shared) machine.
 
     python bench/app.py [--runs 5] [--chromium /usr/bin/chromium]
 
+Conformance and Monitoring are timed too: the check itself (alignments,
+ETC precision) is long work behind a progress bar and is reported apart
+from the interactions on its result (picking a deviation, then a case).
+Monitoring's first open computes every KPI per week; switching the period
+or the KPI of the control chart are its interactions.
+
 It also times the same reruns on the server alone (Streamlit's AppTest, no
 browser): the difference is what the browser spends drawing, chiefly the
 Graphviz layout of the map, which runs client-side.
@@ -98,6 +104,32 @@ def _radio(page, label: str, option: str) -> None:
     group.locator("[data-testid=stRadioOption]").filter(has_text=option).first.click()
 
 
+def _select(page, label: str, option: int | str) -> None:
+    """Pick an option of the select box labelled ``label``: by its text, or the n-th one."""
+    box = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_text(label, exact=True)).first
+    box.locator("[data-baseweb=select]").click()
+    options = page.get_by_role("option")
+    (options.nth(option) if isinstance(option, int) else options.filter(has_text=option).first).click()
+
+
+def _check_pages(page, runs: int, add: Callable[[str, float], None]) -> None:
+    add("Conformance: first open", _timed(page, _nav(page, "Conformance")))
+    model = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_text("Sample model", exact=True))
+    if "service_desk.bpmn" not in model.first.inner_text():
+        _timed(page, lambda: _select(page, "Sample model", "service_desk.bpmn"))
+    add("Conformance: the check (long work)", _timed(page, lambda: page.get_by_role("button", name="Check").click()))
+    page.get_by_text("Cases of a deviation").wait_for()
+    for i in range(runs):
+        add("Conformance: pick a deviation", _timed(page, lambda i=i: _select(page, "Deviation", (i + 1) % 2)))
+        add("Conformance: pick a case", _timed(page, lambda i=i: _select(page, "Case", i + 1)))
+    add("Monitoring: first open", _timed(page, _nav(page, "Monitoring")))
+    for i in range(runs):
+        add("Monitoring: control chart KPI", _timed(page, lambda i=i: _select(page, "KPI", i + 1)))
+    for i in range(runs):
+        period = "month" if i % 2 == 0 else "week"
+        add("Monitoring: period week/month", _timed(page, lambda p=period: _select(page, "Period", p)))
+
+
 def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
@@ -124,12 +156,17 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         paths = page.locator("[data-testid=stSlider]").nth(1).locator("input[type=range]")
         paths.focus()
         add("Process map: paths slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
-        mode = "Performance" if i % 2 == 0 else "Frequency"
+        # The other view than the one shown (the page may keep the mode when it is left).
+        shown = page.get_by_role("radiogroup", name="Show").locator("input:checked").locator("..").inner_text()
+        mode = "Frequency" if "Performance" in shown else "Performance"
         add("Process map: frequency/performance", _timed(page, lambda m=mode: _radio(page, "Show", m)))
         _timed(page, _nav(page, "Variants"))
         radio = "top k" if i % 2 == 0 else "all"
         add("Filter: variants all/top k (Variants page)",
             _timed(page, lambda r=radio: _radio(page, "Variants", r)))
+    if runs % 2:  # the last pick was "top k": back to all variants for the pages that follow
+        _timed(page, lambda: _radio(page, "Variants", "all"))
+    _check_pages(page, runs, add)
     ctx.close()
     return t
 
@@ -141,18 +178,19 @@ runs = int(sys.argv[2])
 from streamlit.testing.v1 import AppTest
 
 def page(name):
-    def run():
-        import importlib
-        importlib.import_module("mining.ui.pages." + name).render()
-    return run
+    return AppTest.from_string(f"from mining.ui.pages import {name}\n{name}.render()\n", default_timeout=600)
+
+def widget(elements, label):
+    return next(e for e in elements if e.label == label)
 
 out = {}
 def timed(name, at, step):
     t = time.perf_counter(); step(at); out.setdefault(name, []).append(time.perf_counter() - t)
     assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
 
 for name in ("overview", "process_map", "variants", "bottlenecks"):
-    at = AppTest.from_function(page(name), default_timeout=600)
+    at = page(name)
     timed(name + ": first open", at, lambda a: a.run())
     for i in range(runs):
         timed(name + ": rerun", at, lambda a: a.run())
@@ -163,6 +201,24 @@ for name in ("overview", "process_map", "variants", "bottlenecks"):
                   lambda a, i=i: a.slider(key="map-activities").set_value(90 - i).run())
             timed("process_map: frequency/performance", at,
                   lambda a, i=i: a.radio(key="map-mode").set_value(["Performance", "Frequency"][i % 2]).run())
+
+at = page("conformance")
+timed("conformance: first open", at, lambda a: a.run())
+widget(at.selectbox, "Sample model").set_value("service_desk.bpmn").run()
+timed("conformance: the check (long work)", at, lambda a: a.button(key="conf-run").click().run())
+for i in range(runs):
+    timed("conformance: pick a deviation", at,
+          lambda a, i=i: widget(a.selectbox, "Deviation").select_index((i + 1) % 2).run())
+    timed("conformance: pick a case", at,
+          lambda a, i=i: widget(a.selectbox, "Case").select_index(i + 1).run())
+
+at = page("monitoring")
+timed("monitoring: first open", at, lambda a: a.run())
+for i in range(runs):
+    timed("monitoring: control chart KPI", at, lambda a, i=i: widget(a.selectbox, "KPI").select_index(i + 1).run())
+for i in range(runs):
+    timed("monitoring: period week/month", at,
+          lambda a, i=i: widget(a.selectbox, "Period").set_value("month" if i % 2 == 0 else "week").run())
 print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
 """
 

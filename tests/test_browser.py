@@ -211,3 +211,26 @@ def test_a_long_ingest_shows_progress_and_cancel_leaves_the_workspace_as_it_was(
     page.locator("[data-testid=stSelectbox]").first.click()
     options = page.get_by_role("option").all_inner_texts()
     assert options and "big_export" not in options
+
+
+def _selected(page, label: str) -> str:
+    group = page.get_by_role("radiogroup", name=label)
+    return group.locator("[data-testid=stRadioOption][data-selected=true]").inner_text()
+
+
+def test_the_filter_bar_keeps_its_values_from_page_to_page(page) -> None:
+    assert _metric(page, "Cases") == "2,400"  # the Logs page has the sample log (loaded on first launch)
+    _open(page, "Variants")
+    everything = page.get_by_text("variants over", exact=False).first.inner_text()
+    page.get_by_role("radiogroup", name="Variants").locator("[data-testid=stRadioOption]").filter(
+        has_text="top k"
+    ).click()
+    page.get_by_text("Top variants", exact=True).wait_for()
+    _settled(page)
+    kept = page.get_by_text("variants over", exact=False).first.inner_text()
+    assert kept.startswith("10 variants over") and kept != everything
+    # Streamlit ties a widget's state to the page that drew it; the bar must carry it over both ways.
+    for title in ("Process map", "Variants", "Overview", "Variants"):
+        _open(page, title)
+        assert _selected(page, "Variants") == "top k", title
+    assert page.get_by_text("variants over", exact=False).first.inner_text() == kept

@@ -24,6 +24,7 @@ __all__ = ["FILTER_KEY", "current_filter", "explore_log", "filter_bar"]
 
 FILTER_KEY = "mining.filter"
 _SAVED = "mining.filter_widgets"
+_PAGE = "mining.filter_page"  # the Explore page that drew the filter bar last
 _VARIANT_MODES = ("all", "top k", "coverage")
 
 
@@ -33,9 +34,16 @@ def current_filter() -> Filter:
     return found if isinstance(found, Filter) else Filter()
 
 
-def _seed(key: str, default: Any) -> str:
-    """Give a widget its saved (or default) value through the session state, once."""
-    if key not in st.session_state:
+def _seed(key: str, default: Any, *, restore: bool = False) -> str:
+    """Give a widget its saved (or default) value through the session state.
+
+    Once, unless ``restore``: on the first run of another page the old
+    page's value may still sit under the key, but Streamlit ties a widget's
+    state to the page that drew it (its element id includes the page), so
+    the new page's widget would start from its default.  Assigning the saved
+    value before the widget is created is what carries it over.
+    """
+    if restore or key not in st.session_state:
         st.session_state[key] = st.session_state.get(_SAVED, {}).get(key, default)
     return key
 
@@ -46,8 +54,8 @@ def _save(keys: list[str]) -> None:
     st.session_state[_SAVED] = saved
 
 
-def explore_log() -> tuple[LogInfo, Filter] | None:
-    """The sidebar of an Explore page: the log and the filter bar.
+def explore_log(page: str = "") -> tuple[LogInfo, Filter] | None:
+    """The sidebar of an Explore page (``page`` names it): the log and the filter bar.
 
     ``None`` (after saying how to add one) when the workspace holds no logs.
     """
@@ -59,14 +67,19 @@ def explore_log() -> tuple[LogInfo, Filter] | None:
             icon=":material/info:",
         )
         return None
+    arrived = st.session_state.get(_PAGE) != page
+    st.session_state[_PAGE] = page
     with st.sidebar:
         log = state.choose_log(available)
-        flt = filter_bar(log)
+        flt = filter_bar(log, restore=arrived)
     return log, flt
 
 
-def filter_bar(log: LogInfo) -> Filter:
-    """Render the filter widgets for ``log`` and return (and keep) the filter."""
+def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
+    """Render the filter widgets for ``log`` and return (and keep) the filter.
+
+    ``restore`` (the first run of a page) sets every widget to its saved value.
+    """
     st.subheader("Filters")
     prefix = f"flt-{log.log_id}-"
     keys: list[str] = []
@@ -74,7 +87,11 @@ def filter_bar(log: LogInfo) -> Filter:
     window = "intersecting"
     if log.start is not None and log.end is not None:
         lo, hi = log.start.date(), log.end.date()
-        keys += [_seed(prefix + "from", lo), _seed(prefix + "to", hi), _seed(prefix + "window", window)]
+        keys += [
+            _seed(prefix + "from", lo, restore=restore),
+            _seed(prefix + "to", hi, restore=restore),
+            _seed(prefix + "window", window, restore=restore),
+        ]
         first = st.date_input("From", min_value=lo, max_value=hi, key=prefix + "from")
         last = st.date_input("To (inclusive)", min_value=lo, max_value=hi, key=prefix + "to")
         window = st.selectbox(
@@ -94,7 +111,7 @@ def filter_bar(log: LogInfo) -> Filter:
                     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
 
     all_activities = sorted(state.dfg_of(log, Filter()).activities)
-    keys.append(_seed(prefix + "remove", []))
+    keys.append(_seed(prefix + "remove", [], restore=restore))
     st.session_state[prefix + "remove"] = [
         a for a in st.session_state[prefix + "remove"] if a in all_activities
     ]
@@ -104,14 +121,14 @@ def filter_bar(log: LogInfo) -> Filter:
         removed = []
 
     total_variants = state.variants_of(log, Filter(), top=1).total_variants
-    keys.append(_seed(prefix + "vmode", "all"))
+    keys.append(_seed(prefix + "vmode", "all", restore=restore))
     mode = st.radio("Variants", _VARIANT_MODES, horizontal=True, key=prefix + "vmode")
     top_k = coverage = None
     if mode == "top k" and total_variants > 1:
-        keys.append(_seed(prefix + "topk", min(10, total_variants)))
+        keys.append(_seed(prefix + "topk", min(10, total_variants), restore=restore))
         top_k = st.slider("Top variants", 1, total_variants, key=prefix + "topk")
     elif mode == "coverage":
-        keys.append(_seed(prefix + "coverage", 80))
+        keys.append(_seed(prefix + "coverage", 80, restore=restore))
         coverage = st.slider("Variant coverage (% of cases)", 5, 100, step=5, key=prefix + "coverage") / 100
     _save(keys)
 
@@ -138,6 +155,6 @@ def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
     """An Explore page: its title, the sidebar (log and filter bar), then ``body`` under the error display."""
     st.title(title)
     with state.reporting_errors():
-        chosen = explore_log()
+        chosen = explore_log(title)
         if chosen is not None:
             body(*chosen)
