@@ -219,7 +219,7 @@ def _selected(page, label: str) -> str:
 
 
 def test_the_filter_bar_keeps_its_values_from_page_to_page(page) -> None:
-    assert _metric(page, "Cases") == "2,400"  # the Logs page has the sample log (loaded on first launch)
+    # Whichever log is active (an earlier test may have uploaded one): every log here has over 10 variants.
     _open(page, "Variants")
     everything = page.get_by_text("variants over", exact=False).first.inner_text()
     page.get_by_role("radiogroup", name="Variants").locator("[data-testid=stRadioOption]").filter(
