@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
-from mining.analysis.throughput import PeriodCount, throughput, work_in_progress
+from mining.analysis.throughput import (
+    PERIODS,
+    PeriodCount,
+    period_sql,
+    period_starts,
+    throughput,
+    work_in_progress,
+)
 from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
 
@@ -90,3 +100,31 @@ def test_filter_and_bad_period(store, tmp_path):
     assert [(p.period, p.started, p.completed) for p in t.periods] == [(D(2024, 1, 1), 1, 1)]
     with pytest.raises(AnalysisError, match="unknown period"):
         throughput(store, log, period="year")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    epochs=st.lists(
+        st.one_of(
+            st.floats(min_value=-2.2e9, max_value=4.1e9, allow_nan=False),
+            st.integers(min_value=-25_000, max_value=47_000).map(lambda d: d * DAY),  # midnights
+            st.just(float("nan")),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    period=st.sampled_from(PERIODS),
+)
+def test_period_starts_in_numpy_equal_the_sql(epochs, period):
+    import duckdb
+
+    with duckdb.connect() as con:
+        expected = [
+            row[0]
+            for row in con.execute(
+                f"SELECT {period_sql('e', period)} FROM unnest(CAST($e AS DOUBLE[])) WITH ORDINALITY AS t(e, i) "
+                "ORDER BY i",
+                {"e": [None if math.isnan(e) else e for e in epochs]},
+            ).fetchall()
+        ]
+    assert period_starts(epochs, period) == expected

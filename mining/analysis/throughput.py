@@ -35,6 +35,7 @@ __all__ = [
     "cases_sql",
     "next_period",
     "period_sql",
+    "period_starts",
     "throughput",
     "work_in_progress",
 ]
@@ -96,6 +97,35 @@ def period_sql(local_epoch: str, period: str) -> str:
     if period == "month":
         return f"CAST(date_trunc('month', {date}) AS DATE)"
     return date
+
+
+def period_starts(local_epoch: Any, period: str) -> list[dt.date | None]:
+    """:func:`period_sql` over an array of local epochs (NaN: None), in numpy.
+
+    For facts already fetched: a monitor run switching from weeks to months
+    needs no second query.
+    """
+    import numpy as np
+
+    if period not in PERIODS:
+        msg = f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
+        raise AnalysisError(msg)
+    epoch = np.asarray(local_epoch, dtype=float)
+    known = ~np.isnan(epoch)
+    day = np.floor(epoch[known] / 86400).astype(np.int64)
+    if period == "week":
+        day = day - (day + 3) % 7  # numpy's % is a floor modulo, like the SQL's
+    first = day.astype("datetime64[D]")
+    if period == "month":
+        first = first.astype("datetime64[M]").astype("datetime64[D]")
+    distinct, inverse = np.unique(first, return_inverse=True)
+    dates = [d.item() for d in distinct]
+    if known.all():
+        return [dates[k] for k in inverse.tolist()]
+    out: list[dt.date | None] = [None] * len(epoch)
+    for i, k in zip(np.flatnonzero(known).tolist(), inverse.tolist(), strict=True):
+        out[i] = dates[k]
+    return out
 
 
 def cases_sql(store: Store, log_id: int, flt: Filter | None) -> tuple[str, dict[str, Any]]:

@@ -49,6 +49,7 @@ the limit (a known breach); the breach rate is breaches over decided cases.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -61,7 +62,7 @@ import numpy as np
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
-from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_sql
+from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_starts
 from mining.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ l AS (
     FROM ({events}) ev GROUP BY case_no
 )
 SELECT c.case_no, k.case_id, k.variant_id, epoch(c.first) AS first_s, epoch(c.last) AS last_s,
-       c.l_first, c.l_last, {p_start} AS p_start, {p_end} AS p_end, c.b_last - c.b_first AS cycle_b,
+       c.l_first, c.l_last, c.b_last - c.b_first AS cycle_b,
        l.last_activity, l.cost, coalesce(i.n_inst, 0) AS n_inst, coalesce(i.n_act, 0) AS n_act, i.proc, i.lead
 FROM c
 JOIN cases k ON k.log_id = $m_log AND k.case_no = c.case_no
@@ -322,6 +323,7 @@ class CaseFacts:
     as_of: float | None
     end_local: float | None
     end_period: dt.date | None
+    window_last_local: float | None  # the window's last instant, local: it lies in ``end_period``
     processing_measured: bool
     cost_source: str | None
     case_no: np.ndarray
@@ -345,9 +347,27 @@ class CaseFacts:
     completeness: Completeness
     left_out: int
 
+    def __post_init__(self) -> None:
+        # Facts are kept between runs (``monitor(memo=...)``): no consumer may change them in place.
+        for value in (*vars(self).values(), *self.extra.values()):
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
     @property
     def n(self) -> int:
         return len(self.case_no)
+
+    def at_period(self, period: str) -> CaseFacts:
+        """The same cases in days, weeks or months: only the period columns change, no query runs."""
+        starts = period_starts(np.concatenate([self.first_local, self.last_local]), period)
+        end = None if self.window_last_local is None else period_starts([self.window_last_local], period)[0]
+        return dataclasses.replace(
+            self,
+            period=period,
+            p_start=tuple(starts[: self.n]),
+            p_end=tuple(starts[self.n :]),
+            end_period=end,
+        )
 
     @property
     def complete(self) -> np.ndarray:
@@ -400,26 +420,37 @@ def case_facts(
         cases=ext,
         timed=timed_sql(inst, clk),
         events=inst.events,
-        p_start=period_sql("c.l_first", period),
-        p_end=period_sql("c.l_last", period),
     )
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     table = store.arrow(sql, {**params, **inst.params, "m_log": log_id})
-    cols = {name: table.column(name).to_pylist() for name in table.column_names}
     # Cases beyond the calendar's 1900-2100 table have no local time, hence no period.
-    keep = [i for i, p in enumerate(cols["p_start"]) if p is not None and cols["p_end"][i] is not None]
-    left_out = len(cols["p_start"]) - len(keep)
+    dated = pc.and_(pc.is_valid(table.column("l_first")), pc.is_valid(table.column("l_last")))
+    left_out = table.num_rows - int(pc.sum(dated).as_py() or 0)
+    if left_out:
+        table = table.filter(dated)
+    n_kept = table.num_rows
 
     def arr(name: str, dtype: Any = float) -> np.ndarray:
-        values = [cols[name][i] for i in keep]
+        # Column by column in Arrow: a 1M-case log would spend seconds in Python lists.
+        column = table.column(name)
         if dtype is float:
-            return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-        return np.array(values, dtype=dtype)
+            return np.asarray(column.cast(pa.float64()).to_numpy(), dtype=float)  # nulls are NaN
+        return np.asarray(column.to_numpy(), dtype=dtype)
+
+    def values(name: str) -> list[Any]:
+        # Periods and activities repeat: convert each distinct value once.
+        encoded = table.column(name).combine_chunks().dictionary_encode()
+        distinct = [*encoded.dictionary.to_pylist(), None]
+        codes = encoded.indices.fill_null(len(distinct) - 1).to_numpy()
+        return [distinct[k] for k in codes.tolist()]
 
     first, last = arr("first_s"), arr("last_s")
     cycle = last - first
     cycle_b = arr("cycle_b") if clk.business else cycle.copy()
     has_cost = bool(store.scalar("SELECT has_cost FROM logs WHERE log_id = ?", [log_id]))
-    proc = arr("proc") if measured else np.full(len(keep), np.nan)
+    proc = arr("proc") if measured else np.full(n_kept, np.nan)
     lead = arr("lead")
     if cost_per_hour is not None:
         # Instances without a usable start are instantaneous: no processing cost.
@@ -430,34 +461,37 @@ def case_facts(
         cost = arr("cost")
         cost_source = "cost column"
     else:
-        cost, cost_source = np.full(len(keep), np.nan), None
+        cost, cost_source = np.full(n_kept, np.nan), None
     with np.errstate(divide="ignore", invalid="ignore"):
         pce = np.where(lead > 0, proc / lead, np.nan)
 
     as_of_ts = as_of or store.scalar(_AS_OF_SQL, [log_id])
     as_of_s = None if as_of_ts is None else as_of_ts.timestamp()
-    end_local, end_period = _local_of(store, clk, as_of_ts, period)
+    end_local = last_local = _local_of(store, clk, as_of_ts)
     if flt is not None and flt.end is not None and (as_of_ts is None or flt.end <= as_of_ts):
         # The filter's end is exclusive: it closes the window, and its last period
         # is the one holding the instant just before it.
-        end_local = _local_of(store, clk, flt.end, period)[0]
-        end_period = _local_of(store, clk, flt.end - dt.timedelta(microseconds=1), period)[1]
+        end_local = _local_of(store, clk, flt.end)
+        last_local = _local_of(store, clk, flt.end - dt.timedelta(microseconds=1))
     gap = store.scalar(_GAP_SQL, [QUIET_QUANTILE, log_id])
     quiet = float(gap) if gap is not None else 0.0
-    last_activity = [cols["last_activity"][i] for i in keep]
+    last_activity = values("last_activity")
     state, completeness = _states(last_activity, last, as_of_s, as_of_ts, quiet, tuple(end_activities))
 
-    case_id = tuple(str(cols["case_id"][i]) for i in keep)
+    case_id = tuple(table.column("case_id").to_pylist())
     case_no = arr("case_no", np.int64)
     extra = {key: _measure_values(m, case_id, case_no) for key, m in (measures or {}).items()}
-    return CaseFacts(
+    first_local = arr("l_first")
+    last_local_of_case = arr("l_last")
+    facts = CaseFacts(
         log_id=log_id,
         period=period,
         timezone=clk.timezone,
         calendar=clk.calendar,
         as_of=as_of_s,
         end_local=end_local,
-        end_period=end_period,
+        end_period=None,
+        window_last_local=last_local,
         processing_measured=measured,
         cost_source=cost_source,
         case_no=case_no,
@@ -465,10 +499,10 @@ def case_facts(
         variant_id=arr("variant_id", np.int64),
         first=first,
         last=last,
-        first_local=arr("l_first"),
-        last_local=arr("l_last"),
-        p_start=tuple(cols["p_start"][i] for i in keep),
-        p_end=tuple(cols["p_end"][i] for i in keep),
+        first_local=first_local,
+        last_local=last_local_of_case,
+        p_start=(),
+        p_end=(),
         cycle=cycle,
         cycle_b=cycle_b,
         state=state,
@@ -481,17 +515,16 @@ def case_facts(
         completeness=completeness,
         left_out=left_out,
     )
+    return facts.at_period(period)
 
 
-def _local_of(
-    store: Store, clk: Clock, instant: dt.datetime | None, period: str
-) -> tuple[float | None, dt.date | None]:
-    """Local epoch seconds and period of one instant, through the same clock as the cases."""
+def _local_of(store: Store, clk: Clock, instant: dt.datetime | None) -> float | None:
+    """Local epoch seconds of one instant, through the same clock as the cases."""
     if instant is None:
-        return None, None
+        return None
     sql = clk.extend("SELECT CAST($t AS TIMESTAMPTZ) AS t", local={"l_t": "t"})
-    row = store.query(f"SELECT l_t, {period_sql('l_t', period)} FROM ({sql}) x", {"t": instant}).rows[0]
-    return (None if row[0] is None else float(row[0])), row[1]
+    value = store.scalar(f"SELECT l_t FROM ({sql}) x", {"t": instant})
+    return None if value is None else float(value)
 
 
 def _states(
