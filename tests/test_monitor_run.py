@@ -221,3 +221,23 @@ def test_the_report_is_self_contained_and_escaped(store, tmp_path):
     ):
         assert f"<h2>{heading}</h2>" in page
     assert all(a.sentence.split(" (")[0].replace("&", "&amp;") in page for a in run.alerts)
+
+
+def test_a_memo_reuses_the_facts_and_the_lean_view_and_changes_no_figure(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
+    memo: dict = {}
+    runs = [
+        MonitorOptions(period="week", timezone="UTC"),
+        MonitorOptions(period="month", timezone="UTC", sla_seconds=6 * 3600),
+        MonitorOptions(period="day", timezone="UTC", change_date=dt.date(2024, 2, 19)),
+    ]
+    for opts in runs:
+        assert run_json(monitor(store, log, options=opts, memo=memo)) == run_json(monitor(store, log, options=opts))
+    # One set of facts and one Lean view served all three: the period, SLA and change date are not in them.
+    assert sorted(key[0] for key in memo) == ["facts", "lean"]
+    facts = memo[next(k for k in memo if k[0] == "facts")]
+    with pytest.raises(ValueError, match="read-only"):
+        facts.cycle[0] = 0.0
+    # Another time zone is other facts.
+    monitor(store, log, options=MonitorOptions(period="week", timezone="Europe/Amsterdam"), memo=memo)
+    assert sorted(key[0] for key in memo) == ["facts", "facts", "lean"]

@@ -40,7 +40,7 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -552,12 +552,19 @@ def monitor(
     *,
     measures: Mapping[str, CaseMeasure] | None = None,
     rules: Sequence[Rule] = (),
+    memo: MutableMapping[Hashable, Any] | None = None,
 ) -> MonitorRun:
     """Monitor a stored log: KPIs per period, before/after, control charts and alerts.
 
     ``measures`` plugs in extra per-case measures (see
     :class:`~mining.monitor.periods.CaseMeasure`); ``rules`` adds the
     violation rate of each declarative rule as one.  Reads only.
+
+    ``memo`` keeps the two costly stages for the next run on the same
+    data: the case facts (one pass over the events, whatever the period,
+    change date or SLA) and the Lean view.  The caller owns it and must
+    drop it when the workspace changes; it is used only without measures
+    and rules, which are not hashable inputs.
 
     Examples
     --------
@@ -583,17 +590,25 @@ def monitor(
             raise MonitorError(msg)
         all_measures.update(found)
     key = run_key(store, log_id, flt, opts, measures, rules)
-    facts = case_facts(
-        store,
-        log_id,
-        flt,
-        period=opts.period,
-        calendar=opts.calendar,
-        timezone=opts.timezone,
-        cost_per_hour=opts.cost_per_hour,
-        end_activities=opts.end_activities,
-        measures=all_measures,
+    if all_measures:
+        memo = None
+    facts = _kept(
+        memo,
+        ("facts", log_id, flt, opts.calendar, opts.timezone, opts.cost_per_hour, opts.end_activities),
+        lambda: case_facts(
+            store,
+            log_id,
+            flt,
+            period=opts.period,
+            calendar=opts.calendar,
+            timezone=opts.timezone,
+            cost_per_hour=opts.cost_per_hour,
+            end_activities=opts.end_activities,
+            measures=all_measures,
+        ),
     )
+    if facts.period != opts.period:
+        facts = facts.at_period(opts.period)
     if facts.n == 0:
         msg = f"log {name!r} has no cases" + (" that pass the filter" if flt and not flt.is_empty else "")
         raise MonitorError(msg)
@@ -638,13 +653,17 @@ def monitor(
             for measure_key in found:
                 hit |= facts.extra[measure_key] == 1.0
             deviating = [facts.case_id[i] for i in np.flatnonzero(hit).tolist()]
-        lean = lean_view(
-            store,
-            log_id,
-            flt,
-            calendar=opts.calendar,
-            cost_per_hour=opts.cost_per_hour,
-            deviating_cases=deviating,
+        lean = _kept(
+            memo,
+            ("lean", log_id, flt, opts.calendar, opts.cost_per_hour),
+            lambda: lean_view(
+                store,
+                log_id,
+                flt,
+                calendar=opts.calendar,
+                cost_per_hour=opts.cost_per_hour,
+                deviating_cases=deviating,
+            ),
         )
     batches = len(store.query(_RUNS_SQL, [log_id]).rows)
     return MonitorRun(
@@ -665,6 +684,16 @@ def monitor(
         notes=tuple(notes),
         method=_METHOD,
     )
+
+
+def _kept(memo: MutableMapping[Hashable, Any] | None, key: Hashable, compute: Callable[[], Any]) -> Any:
+    if memo is None:
+        return compute()
+    try:
+        return memo[key]
+    except KeyError:
+        value = memo[key] = compute()
+        return value
 
 
 _METHOD = (

@@ -26,8 +26,10 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -809,6 +811,43 @@ def attributes_of(log: LogInfo) -> tuple[str, ...]:
     return _attributes_cached(*_where(), log.log_id)
 
 
+class _Memo(MutableMapping[Hashable, object]):
+    """A small LRU mapping, safe to share between the server's session threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._items, self._lock = size, OrderedDict[Hashable, object](), threading.Lock()
+
+    def __getitem__(self, key: Hashable) -> object:
+        with self._lock:
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def __setitem__(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __delitem__(self, key: Hashable) -> None:
+        with self._lock:
+            del self._items[key]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _monitor_memo(workspace: str, version: tuple[int, ...]) -> _Memo:
+    # One per workspace state: a write gives a new version, hence a fresh memo.  Eight entries
+    # hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB).
+    return _Memo(8)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _monitor_cached(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
@@ -816,7 +855,8 @@ def _monitor_cached(
     from mining.monitor.run import monitor
 
     with _reading(workspace) as store:
-        return monitor(store, log_id, flt, options)
+        # Another period, change date or SLA reuses the facts and the Lean view of the last run.
+        return monitor(store, log_id, flt, options, memo=_monitor_memo(workspace, version))
 
 
 def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun:
