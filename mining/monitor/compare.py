@@ -10,7 +10,10 @@ work in progress) over the whole periods on each side of the change.
 For each KPI the comparison gives the value before and after, the difference
 ``after - before`` (absolute and relative to before), a percentile bootstrap
 interval of the difference (cases resampled with replacement within each side,
-from a seeded generator, so the interval is reproducible) and a two-sided
+from a seeded generator, so the interval is reproducible; a median's or
+p90's replicates are drawn exactly from the order statistics a resample would
+have, without building it, and a mean over more than ten million case draws
+takes the normal replicates of the mean) and a two-sided
 Mann-Whitney U test (``scipy.stats.mannwhitneyu``) on the case values.  For a
 rate the case values are 0/1; on two groups of 0/1 values the tie-corrected
 asymptotic Mann-Whitney test is the two-proportion z-test (with a continuity
@@ -72,6 +75,10 @@ OPEN_WARNING = 0.05
 #: Warn when a side has fewer cases than this.
 FEW_CASES = 20
 _CHUNK_CELLS = 2_000_000
+#: A mean's replicates resample cases up to this many cases x resamples; beyond, see _bootstrap.
+_EXACT_MEAN_CELLS = 10_000_000
+#: Half-width, in standard deviations of the rank, of the order statistics _quantile_replicates draws.
+_WINDOW_SD = 7.0
 
 _ATTRIBUTE_SQL = """
 SELECT e.case_no, first(a.{column} ORDER BY e.ts, e.row_no) FILTER (WHERE a.{column} IS NOT NULL) AS value
@@ -253,12 +260,67 @@ def _bootstrap(values: np.ndarray, kind: str, resamples: int, rng: np.random.Gen
     if kind == "rate":
         # Resampling 0/1 values with replacement is a binomial draw.
         return rng.binomial(n, float(values.mean()), resamples) / n
+    if kind in {"median", "p90"}:
+        return _quantile_replicates(values, 0.5 if kind == "median" else 0.9, resamples, rng)
+    if n * resamples > _EXACT_MEAN_CELLS:
+        # The bootstrap distribution of a mean over this many cases is the normal one of the
+        # mean (skewness shrinks as 1/sqrt(n)), closer than 1,000 resamples can tell apart.
+        return rng.normal(float(values.mean()), float(values.std()) / math.sqrt(n), resamples)
     stat = _stat(kind)
     out = np.empty(resamples)
     chunk = max(1, _CHUNK_CELLS // max(n, 1))
     for lo in range(0, resamples, chunk):
         hi = min(resamples, lo + chunk)
         out[lo:hi] = stat(values[rng.integers(0, n, size=(hi - lo, n))])
+    return out
+
+
+def _quantile_replicates(values: np.ndarray, q: float, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``np.quantile(resample, q)`` for bootstrap resamples, drawn exactly without building them.
+
+    A resample's quantile depends only on its two order statistics at the
+    ranks around ``q (n - 1)``, i.e. on how many of its n draws fall on each
+    sorted value near there.  The draws below a window of sorted values are
+    Binomial(n, a/n); those in the window (and above it) are multinomial
+    given the rest.  The window spans ``_WINDOW_SD`` (7) standard deviations of the rank on
+    each side, so a replicate whose order statistics fall outside it (about
+    one in 10^11) is rare; such a replicate draws its cases outside the
+    window too, which completes it exactly.
+    Cost: resamples x window instead of resamples x n.
+    """
+    x = np.sort(values)
+    n = x.size
+    h = q * (n - 1)
+    low = math.floor(h)
+    frac = h - low
+    high = min(low + 1, n - 1) if frac > 0 else low
+    half = int(_WINDOW_SD * math.sqrt(n * q * (1 - q))) + 16
+    a, b = max(0, low - half), min(n, high + half + 1)
+    below = rng.binomial(n, a / n, resamples) if a else np.zeros(resamples, dtype=np.int64)
+    cells = np.full(b - a + 1, 1.0 / (n - a))
+    cells[-1] = (n - b) / (n - a)  # everything above the window, as one cell
+    counts = rng.multinomial(n - below, cells)
+    # through[:, j]: draws at sorted positions up to a + j.
+    through = below[:, None] + np.cumsum(counts[:, :-1], axis=1)
+
+    def order_statistic(rank: int) -> tuple[np.ndarray, np.ndarray]:
+        inside = (below <= rank) & (through[:, -1] > rank)
+        return x[a + np.argmax(through > rank, axis=1)], inside
+
+    lo_value, ok_lo = order_statistic(low)
+    hi_value, ok_hi = order_statistic(high)
+    out = lo_value + frac * (hi_value - lo_value)
+    for i in np.flatnonzero(~(ok_lo & ok_hi)).tolist():
+        # Given the counts, the draws below (above) the window are uniform over its sorted
+        # positions: drawing them completes this replicate exactly (a fresh resample would not).
+        positions = np.concatenate(
+            [
+                np.sort(rng.integers(0, a, below[i])) if a else np.zeros(0, dtype=np.int64),
+                np.repeat(np.arange(a, b), counts[i, :-1]),
+                np.sort(rng.integers(b, n, counts[i, -1])) if b < n else np.zeros(0, dtype=np.int64),
+            ]
+        )
+        out[i] = x[positions[low]] + frac * (x[positions[high]] - x[positions[low]])
     return out
 
 
@@ -562,7 +624,9 @@ def compare(
     method = (
         f"Cases are split by their first event: before or from {change_date.isoformat()} 00:00 "
         f"({facts.timezone}). Differences are after minus before; intervals are {confidence:.0%} percentile "
-        f"bootstrap intervals from {resamples:,} resamples of the cases on each side (seed {seed}); p-values are "
+        f"bootstrap intervals from {resamples:,} resamples of the cases on each side (seed {seed}; a "
+        "resample's median or p90 is drawn from the order statistics it would have, and a mean over more than "
+        "ten million draws from its normal bootstrap distribution); p-values are "
         "two-sided Mann-Whitney U tests. Mix-adjusted values reweight the after-cases to the before shares of "
         f"the strata ({stratify}); a chi-square test on the strata counts flags a shift at p < {MIX_ALPHA}."
     )
