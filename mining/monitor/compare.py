@@ -77,8 +77,6 @@ FEW_CASES = 20
 _CHUNK_CELLS = 2_000_000
 #: A mean's replicates resample cases up to this many cases x resamples; beyond, see _bootstrap.
 _EXACT_MEAN_CELLS = 10_000_000
-#: Half-width, in standard deviations of the rank, of the order statistics _quantile_replicates draws.
-_WINDOW_SD = 7.0
 
 _ATTRIBUTE_SQL = """
 SELECT e.case_no, first(a.{column} ORDER BY e.ts, e.row_no) FILTER (WHERE a.{column} IS NOT NULL) AS value
@@ -278,50 +276,25 @@ def _bootstrap(values: np.ndarray, kind: str, resamples: int, rng: np.random.Gen
 def _quantile_replicates(values: np.ndarray, q: float, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """``np.quantile(resample, q)`` for bootstrap resamples, drawn exactly without building them.
 
-    A resample's quantile depends only on its two order statistics at the
-    ranks around ``q (n - 1)``, i.e. on how many of its n draws fall on each
-    sorted value near there.  The draws below a window of sorted values are
-    Binomial(n, a/n); those in the window (and above it) are multinomial
-    given the rest.  The window spans ``_WINDOW_SD`` (7) standard deviations of the rank on
-    each side, so a replicate whose order statistics fall outside it (about
-    one in 10^11) is rare; such a replicate draws its cases outside the
-    window too, which completes it exactly.
-    Cost: resamples x window instead of resamples x n.
+    A resample draws the sorted position ``floor(n U)`` for n uniform U; floor
+    keeps the order, so its order statistic of rank r sits at ``floor(n U_(r))``
+    with ``U_(r) ~ Beta(r + 1, n - r)``, and the next one above it at
+    ``U_(r) + (1 - U_(r)) Beta(1, n - r - 1)`` (the least of the uniforms left
+    above).  ``np.quantile`` interpolates between those two: the replicate is
+    exact, at a cost of ``resamples`` instead of ``resamples x n`` draws.
     """
     x = np.sort(values)
     n = x.size
     h = q * (n - 1)
     low = math.floor(h)
     frac = h - low
-    high = min(low + 1, n - 1) if frac > 0 else low
-    half = int(_WINDOW_SD * math.sqrt(n * q * (1 - q))) + 16
-    a, b = max(0, low - half), min(n, high + half + 1)
-    below = rng.binomial(n, a / n, resamples) if a else np.zeros(resamples, dtype=np.int64)
-    cells = np.full(b - a + 1, 1.0 / (n - a))
-    cells[-1] = (n - b) / (n - a)  # everything above the window, as one cell
-    counts = rng.multinomial(n - below, cells)
-    # through[:, j]: draws at sorted positions up to a + j.
-    through = below[:, None] + np.cumsum(counts[:, :-1], axis=1)
-
-    def order_statistic(rank: int) -> tuple[np.ndarray, np.ndarray]:
-        inside = (below <= rank) & (through[:, -1] > rank)
-        return x[a + np.argmax(through > rank, axis=1)], inside
-
-    lo_value, ok_lo = order_statistic(low)
-    hi_value, ok_hi = order_statistic(high)
-    out = lo_value + frac * (hi_value - lo_value)
-    for i in np.flatnonzero(~(ok_lo & ok_hi)).tolist():
-        # Given the counts, the draws below (above) the window are uniform over its sorted
-        # positions: drawing them completes this replicate exactly (a fresh resample would not).
-        positions = np.concatenate(
-            [
-                np.sort(rng.integers(0, a, below[i])) if a else np.zeros(0, dtype=np.int64),
-                np.repeat(np.arange(a, b), counts[i, :-1]),
-                np.sort(rng.integers(b, n, counts[i, -1])) if b < n else np.zeros(0, dtype=np.int64),
-            ]
-        )
-        out[i] = x[positions[low]] + frac * (x[positions[high]] - x[positions[low]])
-    return out
+    u_low = rng.beta(low + 1, n - low, resamples)
+    lo_value = x[np.minimum((u_low * n).astype(np.int64), n - 1)]
+    if frac == 0 or low + 1 >= n:
+        return lo_value
+    u_high = u_low + (1 - u_low) * rng.beta(1, n - low - 1, resamples)
+    hi_value = x[np.minimum((u_high * n).astype(np.int64), n - 1)]
+    return lo_value + frac * (hi_value - lo_value)
 
 
 def _weighted(values: np.ndarray, weights: np.ndarray, kind: str) -> float | None:

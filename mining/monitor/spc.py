@@ -535,7 +535,8 @@ def capability(values: Sequence[float | None], *, usl: float | None, lsl: float 
     mean = math.fsum(xs) / n
     mrs = [abs(b - a) for a, b in itertools.pairwise(xs)]
     sigma_w = math.fsum(mrs) / len(mrs) / D2
-    sigma_o = statistics.stdev(xs)
+    # Two passes in floats: statistics.stdev's exact fractions take 0.1 s on 150,000 cases.
+    sigma_o = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
 
     def index(sigma: float) -> tuple[float | None, float | None]:
         if sigma == 0:
