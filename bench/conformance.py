@@ -5,6 +5,8 @@ written once as PNML to bench/out/ and read by each tool itself):
 
   sepsis  the real Sepsis log (1,050 cases, 846 variants) against the inductive
           miner's net on its 10 most frequent variants (a "happy path" model)
+  sepsis-imf  the same log against IMf (noise 0.2) on all its variants: a larger
+          net with more silent steps and concurrency, the hard case for alignments
   rtf     road_traffic_fines (150,370 cases) against its normative net
   o2c1m   the generated order-to-cash log, ~1M events, against sample_logs/order_to_cash.bpmn
 
@@ -21,7 +23,7 @@ fresh process per round (tools interleaved A B A B), each measure is called
 once to warm up and then ``--runs`` times; medians are printed with the
 paired ratio and both tools' fitness.
 
-    python bench/conformance.py [--logs sepsis rtf o2c1m] [--runs 3] [--pm4py-runs 1] [--rounds 2]
+    python bench/conformance.py [--logs sepsis sepsis-imf rtf o2c1m] [--runs 3] [--pm4py-runs 1] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ for name, call in calls.items():
 print(json.dumps(out))
 """
 
-LOGS = ("sepsis", "rtf", "o2c1m")
+LOGS = ("sepsis", "sepsis-imf", "rtf", "o2c1m")
 
 
 def _env() -> dict[str, str]:
@@ -97,7 +99,7 @@ def _env() -> dict[str, str]:
 
 
 def source(key: str) -> tuple[Path, tuple[str, str, str]]:
-    if key == "sepsis":
+    if key.startswith("sepsis"):
         return SHARED / "logs" / "sepsis.csv.gz", ("case:concept:name", "concept:name", "time:timestamp")
     if key == "rtf":
         return SHARED / "logs" / "road_traffic_fines.csv.gz", ("case_id", "activity", "timestamp")
@@ -142,6 +144,9 @@ def model_file(key: str, ws: Path) -> Path:
     if key == "sepsis":
         with Store(ws, read_only=True) as s:
             model = from_discovered(discover(s, 1, Filter(variant_top_k=10)))
+    elif key == "sepsis-imf":
+        with Store(ws, read_only=True) as s:
+            model = from_discovered(discover(s, 1, Filter(), noise=0.2))
     elif key == "rtf":
         model = load_model(SHARED / "models" / "road_traffic_fines_normative_no_data.pnml")
     else:
