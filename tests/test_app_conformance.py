@@ -130,13 +130,13 @@ def _dot(at: AppTest) -> str:
 def _marked(dot: str) -> tuple[set[tuple[str, str]], set[str]]:
     """The edges and activities drawn in the deviation colour, by activity name."""
     names, nodes = {}, set()
-    for node, label, rest in re.findall(r'^\s+(a\d+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', dot, re.M):
+    for node, label, rest in re.findall(r'^\s+(a\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', dot, re.M):
         names[node] = label.split("\\n")[0]
         if DEVIATION in rest:
             nodes.add(names[node])
     edges = {
         (names[a], names[b])
-        for a, b, rest in re.findall(r"^\s+(a\d+) -> (a\d+) \[(.*)\];$", dot, re.M)
+        for a, b, rest in re.findall(r"^\s+(a\w+) -> (a\w+) \[(.*)\];$", dot, re.M)
         if f'color="{DEVIATION}"' in rest
     }
     return edges, nodes

@@ -86,7 +86,7 @@ def _dot(at: AppTest) -> str:
 
 
 def _nodes(dot: str) -> set[str]:
-    return set(re.findall(r"^\s+(a\d+) \[label=", dot, flags=re.MULTILINE))
+    return set(re.findall(r"^\s+(a\w+) \[label=", dot, flags=re.MULTILINE))
 
 
 def _chart_data(element) -> tuple[dict, object]:
@@ -150,7 +150,13 @@ def test_process_map_holds_every_kept_activity_and_the_slider_cuts_nodes(
 
     at.radio(key="map-mode").set_value("Performance").run()
     assert not at.exception
-    assert re.search(r'label="[\d.]+ (d|h|min)"', _dot(at))
+    performance = _dot(at)
+    assert re.search(r'label="[\d.]+ (d|h|min)"', performance)
+    # Each drawing has ids of its own (the browser would otherwise morph the last one into it,
+    # for a second); the same drawing keeps them.
+    assert len(_nodes(performance)) == 3 and not _nodes(performance) & smaller
+    at.radio(key="map-mode").set_value("Frequency").run()
+    assert _nodes(_dot(at)) == smaller
 
 
 def test_dot_labels_are_escaped() -> None:

@@ -11,6 +11,7 @@ pages look alike.  Activity names are user data: DOT labels go through
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import statistics
 from collections.abc import Sequence
 
@@ -147,6 +148,17 @@ def _colour(value: float, lo: float, hi: float) -> str:
     return shades[i]
 
 
+def _drawing_key(*content: object) -> str:
+    """A short digest of what a map shows, for its node ids.
+
+    The browser's renderer (d3-graphviz) matches nodes and edges with the
+    last drawing by id and precomputes a morph for each match, point by
+    point along every path: about 1 s when a map is redrawn in the other
+    view.  Ids unique to each drawing make it draw afresh, in milliseconds.
+    """
+    return hashlib.blake2b(repr(content).encode(), digest_size=4).hexdigest()
+
+
 def dfg_dot(graph: DFG, *, performance: bool = False, overlay: MapOverlay | None = None) -> str:
     """DOT of a DFG, left to right: activities with counts; edges labelled and
     weighted by count, or labelled and coloured by median wait (``performance``).
@@ -156,15 +168,17 @@ def dfg_dot(graph: DFG, *, performance: bool = False, overlay: MapOverlay | None
     """
     bad_edges = set() if overlay is None else {(o.source, o.target) for o in overlay.edges}
     bad_nodes = set() if overlay is None else {a for a, _, _ in overlay.activities}
-    ids = {name: f"a{i}" for i, name in enumerate(graph.activities)}
+    key = _drawing_key(performance, sorted(bad_edges), sorted(bad_nodes), graph)
+    ids = {name: f"a{key}_{i}" for i, name in enumerate(graph.activities)}
+    start, end = f"s{key}", f"e{key}"
     lines = [
         "digraph process {",
         "  rankdir=LR;",
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
         f'fillcolor="{PALETTE[0]}", color="{PALETTE[5]}"];',
         '  edge [fontname="Helvetica", fontsize=9];',
-        f'  __start [label="start", shape=circle, style=filled, fillcolor="{PALETTE[2]}", fontsize=8];',
-        f'  __end [label="end", shape=doublecircle, style=filled, fillcolor="{PALETTE[5]}", '
+        f'  {start} [label="start", shape=circle, style=filled, fillcolor="{PALETTE[2]}", fontsize=8];',
+        f'  {end} [label="end", shape=doublecircle, style=filled, fillcolor="{PALETTE[5]}", '
         "fontcolor=white, fontsize=8];",
     ]
     for name, n in graph.activities.items():
@@ -192,7 +206,7 @@ def dfg_dot(graph: DFG, *, performance: bool = False, overlay: MapOverlay | None
             f'[label={dot_quote(label)}, penwidth={width:.2f}, color="{colour}"{marked}];'
         )
     # Dashed edges from the start node and into the end node, width by count.
-    for counts, edge in ((graph.start, "__start -> {}"), (graph.end, "{} -> __end")):
+    for counts, edge in ((graph.start, start + " -> {}"), (graph.end, "{} -> " + end)):
         top = max(counts.values(), default=1)
         for name, n in counts.items():
             if name in ids:
@@ -295,7 +309,9 @@ def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
     ``xlabel`` (placed after layout), so Graphviz lays both out identically.
     """
     both = (maps.before, maps.after)
-    ids = {name: f"a{i}" for i, name in enumerate(maps.activities)}
+    key = _drawing_key(maps)  # one for both: the two DOTs keep the same statements
+    ids = {name: f"a{key}_{i}" for i, name in enumerate(maps.activities)}
+    start, end = f"s{key}", f"e{key}"
     widest = {name: max([len(name), *(len(f"{g.activities.get(name, 0):,}") for g in both)]) for name in ids}
     top = max((e.count for g in both for e in g.edges), default=1)
     # Top to bottom: two maps side by side are narrow and tall.
@@ -305,9 +321,9 @@ def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, fixedsize=true, '
         f'height=0.6, fillcolor="{PALETTE[0]}", color="{PALETTE[5]}"];',
         '  edge [fontname="Helvetica", fontsize=9];',
-        f'  __start [label="start", shape=circle, style=filled, fillcolor="{PALETTE[2]}", fontsize=8, '
+        f'  {start} [label="start", shape=circle, style=filled, fillcolor="{PALETTE[2]}", fontsize=8, '
         "width=0.5];",
-        f'  __end [label="end", shape=doublecircle, style=filled, fillcolor="{PALETTE[5]}", '
+        f'  {end} [label="end", shape=doublecircle, style=filled, fillcolor="{PALETTE[5]}", '
         "fontcolor=white, fontsize=8, width=0.5];",
     ]
     for name, node in ids.items():
@@ -326,7 +342,7 @@ def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
                 f"  {ids[source]} -> {ids[target]} [xlabel={dot_quote(f'{e.count:,}')}, "
                 f'penwidth={1 + 5 * e.count / top:.2f}, color="{PALETTE[5]}"];'
             )
-    for pick, edge in ((lambda g: g.start, "__start -> {}"), (lambda g: g.end, "{} -> __end")):
+    for pick, edge in ((lambda g: g.start, start + " -> {}"), (lambda g: g.end, "{} -> " + end)):
         names = sorted({a for g in both for a in pick(g)})
         counts = pick(graph)
         for name in names:
