@@ -18,7 +18,8 @@ Conformance and Monitoring are timed too: the check itself (alignments,
 ETC precision) is long work behind a progress bar and is reported apart
 from the interactions on its result (picking a deviation, then a case).
 Monitoring's first open computes every KPI per week; switching the period
-or the KPI of the control chart are its interactions.
+or the KPI of the control chart are its interactions, then setting a change
+date (the before/after joins every rerun) and switching the period again.
 
 It also times the same reruns on the server alone (Streamlit's AppTest, no
 browser): the difference is what the browser spends drawing, chiefly the
@@ -41,21 +42,31 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Half-way through the 1M-event log's 13 months.
+CHANGE_DATE = "2025-07-01"
 
 # Resolves when the next rerun has finished and the result has been painted.
 _ARM = """() => {
   const app = document.querySelector('[data-testid=stApp]');
-  window.__t0 = performance.now(); window.__done = null;
+  window.__t0 = performance.now(); window.__done = null; window.__last = null;
   // Any change of the script state after arming is this action's rerun; a fast
   // rerun may flip running -> notRunning within one observer callback.
-  const obs = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'notRunning') {
+  const obs = new MutationObserver((records) => {
+    window.__last = performance.now();
+    if (records.some((r) => r.attributeName === 'data-test-script-state')
+        && app.getAttribute('data-test-script-state') === 'notRunning') {
       obs.disconnect();
       requestAnimationFrame(() => requestAnimationFrame(() => { window.__done = performance.now(); }));
     }
   });
-  obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  obs.observe(app, {attributes: true, childList: true, subtree: true, characterData: true});
 }"""
+
+# A rerun fast enough for React to batch running -> notRunning leaves the state
+# attribute unchanged: then the page is done at its last change, once it has
+# been quiet for a while.
+_DONE = """() => window.__done !== null || (window.__last !== null && performance.now() - window.__last > 500
+  && document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') === 'notRunning')"""
 
 
 def _free_port() -> int:
@@ -88,11 +99,11 @@ def _timed(page, action: Callable[[], None]) -> float:
     page.evaluate(_ARM)
     action()
     try:
-        page.wait_for_function("window.__done !== null", timeout=120_000)
+        page.wait_for_function(_DONE, timeout=120_000)
     except Exception:
         page.screenshot(path=str(Path(tempfile.gettempdir()) / "mining-bench-app-timeout.png"), full_page=True)
         raise
-    return (page.evaluate("window.__done - window.__t0")) / 1000
+    return (page.evaluate("(window.__done ?? window.__last) - window.__t0")) / 1000
 
 
 def _nav(page, title: str) -> Callable[[], None]:
@@ -104,30 +115,52 @@ def _radio(page, label: str, option: str) -> None:
     group.locator("[data-testid=stRadioOption]").filter(has_text=option).first.click()
 
 
-def _select(page, label: str, option: int | str) -> None:
-    """Pick an option of the select box labelled ``label``: by its text, or the n-th one."""
-    box = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_text(label, exact=True)).first
-    box.locator("[data-baseweb=select]").click()
+def _select(page, label: str, option: int | str) -> Callable[[], None]:
+    """Open the select box labelled ``label`` (not timed) and return the click on an option: by text, or the n-th."""
+    box = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_role("combobox", name=label, exact=True)).first
+    # A select box drawn a moment ago may not open on the first click yet: try again.
+    for _ in range(10):
+        box.get_by_role("button", name="Open").click()
+        try:
+            page.get_by_role("listbox").first.wait_for(timeout=2_000)
+            break
+        except Exception:
+            continue
     options = page.get_by_role("option")
-    (options.nth(option) if isinstance(option, int) else options.filter(has_text=option).first).click()
+    chosen = options.nth(option) if isinstance(option, int) else options.filter(has_text=option).first
+    return chosen.click
 
 
 def _check_pages(page, runs: int, add: Callable[[str, float], None]) -> None:
     add("Conformance: first open", _timed(page, _nav(page, "Conformance")))
-    model = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_text("Sample model", exact=True))
-    if "service_desk.bpmn" not in model.first.inner_text():
-        _timed(page, lambda: _select(page, "Sample model", "service_desk.bpmn"))
+    if page.get_by_role("combobox", name="Sample model").input_value() != "service_desk.bpmn":
+        _timed(page, _select(page, "Sample model", "service_desk.bpmn"))
     add("Conformance: the check (long work)", _timed(page, lambda: page.get_by_role("button", name="Check").click()))
     page.get_by_text("Cases of a deviation").wait_for()
     for i in range(runs):
-        add("Conformance: pick a deviation", _timed(page, lambda i=i: _select(page, "Deviation", (i + 1) % 2)))
-        add("Conformance: pick a case", _timed(page, lambda i=i: _select(page, "Case", i + 1)))
+        add("Conformance: pick a deviation", _timed(page, _select(page, "Deviation", (i + 1) % 2)))
+        add("Conformance: pick a case", _timed(page, _select(page, "Case", i + 1)))
     add("Monitoring: first open", _timed(page, _nav(page, "Monitoring")))
     for i in range(runs):
-        add("Monitoring: control chart KPI", _timed(page, lambda i=i: _select(page, "KPI", i + 1)))
+        add("Monitoring: control chart KPI", _timed(page, _select(page, "KPI", i + 1)))
     for i in range(runs):
         period = "month" if i % 2 == 0 else "week"
-        add("Monitoring: period week/month", _timed(page, lambda p=period: _select(page, "Period", p)))
+        add("Monitoring: period week/month", _timed(page, _select(page, "Period", period)))
+    # A change date adds the before/after (bootstrap intervals, rank tests, case mix) to every rerun.
+    # The date field takes the typed digits segment by segment and commits when it loses focus.
+    page.get_by_role("spinbutton", name="year, Change date").click()
+    page.keyboard.type(CHANGE_DATE.replace("-", ""))
+    heading = page.get_by_role("heading", name="Monitoring", exact=True)
+    add("Monitoring: change date (before/after)", _timed(page, heading.click))
+    page.get_by_role("heading", name=f"Before and after {CHANGE_DATE}").wait_for()
+    for i in range(runs):
+        period = "month" if i % 2 == 0 else "week"
+        add("Monitoring: period, with before/after", _timed(page, _select(page, "Period", period)))
+    for i in range(runs):
+        other = f"2025080{i + 1}"  # a date not chosen before: no cached run
+        page.get_by_role("spinbutton", name="year, Change date").click()
+        page.keyboard.type(other)
+        add("Monitoring: change date, new value", _timed(page, heading.click))
 
 
 def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
@@ -172,7 +205,7 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
 
 
 SERVER_CHILD = r"""
-import json, os, statistics, sys, time
+import datetime as dt, json, os, statistics, sys, time
 os.environ["MINING_WORKSPACE"] = sys.argv[1]
 runs = int(sys.argv[2])
 from streamlit.testing.v1 import AppTest
@@ -219,6 +252,14 @@ for i in range(runs):
 for i in range(runs):
     timed("monitoring: period week/month", at,
           lambda a, i=i: widget(a.selectbox, "Period").set_value("month" if i % 2 == 0 else "week").run())
+timed("monitoring: change date (before/after)", at,
+      lambda a: widget(a.date_input, "Change date").set_value(dt.date.fromisoformat(sys.argv[3])).run())
+for i in range(runs):
+    timed("monitoring: period, with before/after", at,
+          lambda a, i=i: widget(a.selectbox, "Period").set_value("month" if i % 2 == 0 else "week").run())
+for i in range(runs):
+    timed("monitoring: change date, new value", at,
+          lambda a, i=i: widget(a.date_input, "Change date").set_value(dt.date(2025, 8, i + 1)).run())
 print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
 """
 
@@ -226,7 +267,7 @@ print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
 def _server_side(ws: Path, runs: int) -> dict[str, list[float]]:
     import json
 
-    out = subprocess.run([sys.executable, "-c", SERVER_CHILD, str(ws), str(runs)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", SERVER_CHILD, str(ws), str(runs), CHANGE_DATE], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])

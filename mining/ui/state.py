@@ -22,9 +22,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import weakref
@@ -861,7 +863,21 @@ def _monitor_cached(
 
 def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun:
     """One monitoring run (KPIs, before/after, control charts, alerts, Lean view) under ``flt``."""
+    if options.change_date is None:
+        # The before/after's tests come from scipy, half a second to import: load it while the
+        # user reads the page, not when they pick a change date.
+        _warm_import("scipy.stats")
     return _monitor_cached(*_where(), log.log_id, flt, options)
+
+
+_WARMING: set[str] = set()
+
+
+def _warm_import(module: str) -> None:
+    if module in sys.modules or module in _WARMING:
+        return
+    _WARMING.add(module)
+    threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True).start()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
