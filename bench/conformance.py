@@ -14,6 +14,8 @@ Measures (mining call / pm4py call):
   alignments    conform(method="alignments", precision=False)   / pm4py.fitness_alignments
   token-replay  conform(method="token-replay", precision=False) / pm4py.fitness_token_based_replay
   full check    conform(method="alignments")                    / fitness_alignments + precision_token_based_replay
+  r4pm alone    r4pm's align_variants on the same variants, one call / pm4py.fitness_alignments
+                (the floor of mining's alignments: what r4pm itself takes)
 
 mining's figures include what pm4py's do not: reading the variants from the
 workspace, deviations with duration medians and the map overlay; pm4py
@@ -63,6 +65,30 @@ with Store(ws, read_only=True) as s:
         value = result.precision if name == "full check" else result.fitness
         out[name] = {"seconds": statistics.median(times), "fitness": value, "engine": result.engine,
                      "variants": len(result.variants), "cases": result.cases}
+    # The floor: r4pm's own alignment of the same variants in one call, nothing around it.
+    import polars as pl, r4pm
+    from r4pm import bindings
+    from mining import pm4py_adapter as ad
+    net, _ = ad._r4pm_net(model.net)
+    options = {"cost_fn": {"log_move_cost": ad.COST_MOVE, "model_move_cost": ad.COST_MOVE,
+                           "silent_move_cost": ad.COST_SILENT, "sync_move_cost": 0}}
+    traces = [v.activities for v in result.variants]
+    frame = pl.DataFrame({
+        "case:concept:name": [f"c{i}" for i, t in enumerate(traces) for _ in t],
+        "concept:name": [a for t in traces for a in t],
+        "time:timestamp": pl.Series([k for t in traces for k in range(len(t))], dtype=pl.Int64).cast(
+            pl.Datetime("ms", "UTC")),
+    })
+    times = []
+    for _ in range(runs + 1):
+        t = time.perf_counter()
+        log = r4pm.import_item_from_df("EventLog", frame)
+        proj = bindings.log_to_activity_projection(log)
+        bindings.align_variants(net, proj, options)
+        times.append(time.perf_counter() - t)
+        r4pm.remove_item(proj); r4pm.remove_item(log)
+    out["r4pm alone"] = {"seconds": statistics.median(times[1:]), "fitness": float("nan"), "engine": "r4pm",
+                         "variants": len(traces), "cases": result.cases}
 print(json.dumps(out))
 """
 
@@ -179,7 +205,7 @@ def main() -> None:
         path, (case, act, ts) = source(key)
         ws = workspace(key, path)
         model = model_file(key, ws)
-        mine: dict[str, list[dict[str, float]]] = {m: [] for m in MEASURES}
+        mine: dict[str, list[dict[str, float]]] = {m: [] for m in (*MEASURES, "r4pm alone")}
         pm: dict[str, list[dict[str, float]]] = {m: [] for m in MEASURES}
         for _ in range(args.rounds):  # A B A B: noise hits both alike
             for m, v in child(MINING_CHILD, str(ws), str(model), str(args.runs)).items():
@@ -190,6 +216,13 @@ def main() -> None:
                 pm[m].append(v)
         for m in MEASURES:
             a = statistics.median(r["seconds"] for r in mine[m])
+            if m == "full check":  # before it: the alignments' floor, against pm4py's alignments
+                floor = statistics.median(r["seconds"] for r in mine["r4pm alone"])
+                ratio = statistics.median(
+                    y["seconds"] / x["seconds"] for x, y in zip(mine["r4pm alone"], pm["alignments"], strict=True)
+                )
+                print(f"{key:<7} {'r4pm alone':<13} {floor:9.3f} {statistics.median(r['seconds'] for r in pm['alignments']):9.3f} "
+                      f"{ratio:12.1f}x {'':>15} {'':>14}  r4pm's call on the same variants, nothing around it", flush=True)
             b = statistics.median(r["seconds"] for r in pm[m])
             ratio = statistics.median(
                 y["seconds"] / x["seconds"] for x, y in zip(mine[m], pm[m], strict=True)
