@@ -198,7 +198,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="fresh-process rounds, tools interleaved")
     args = ap.parse_args()
     print(
-        f"{'log':<7} {'measure':<13} {'mining s':>9} {'pm4py s':>9} {'pm4py/mining':>13} "
+        f"{'log':<10} {'measure':<13} {'mining s':>9} {'pm4py s':>9} {'pm4py/mining':>13} "
         f"{'mining fitness':>15} {'pm4py fitness':>14}  engine, variants, cases"
     )
     for key in args.logs:
@@ -221,7 +221,7 @@ def main() -> None:
                 ratio = statistics.median(
                     y["seconds"] / x["seconds"] for x, y in zip(mine["r4pm alone"], pm["alignments"], strict=True)
                 )
-                print(f"{key:<7} {'r4pm alone':<13} {floor:9.3f} {statistics.median(r['seconds'] for r in pm['alignments']):9.3f} "
+                print(f"{key:<10} {'r4pm alone':<13} {floor:9.3f} {statistics.median(r['seconds'] for r in pm['alignments']):9.3f} "
                       f"{ratio:12.1f}x {'':>15} {'':>14}  r4pm's call on the same variants, nothing around it", flush=True)
             b = statistics.median(r["seconds"] for r in pm[m])
             ratio = statistics.median(
@@ -229,7 +229,7 @@ def main() -> None:
             )
             last = mine[m][-1]
             print(
-                f"{key:<7} {m:<13} {a:9.3f} {b:9.3f} {ratio:12.1f}x {last['fitness']:15.6f} "
+                f"{key:<10} {m:<13} {a:9.3f} {b:9.3f} {ratio:12.1f}x {last['fitness']:15.6f} "
                 f"{pm[m][-1]['fitness']:14.6f}  {last['engine']}, {last['variants']:,}, {last['cases']:,}",
                 flush=True,
             )
