@@ -448,6 +448,36 @@ def _r4pm_moves(
     return tuple(moves)
 
 
+def _r4pm_options(max_states: int | None) -> dict[str, Any]:
+    """r4pm's alignment options with pm4py's costs (see :data:`COST_MOVE`)."""
+    cost_fn = {
+        "log_move_cost": COST_MOVE,
+        "model_move_cost": COST_MOVE,
+        "silent_move_cost": COST_SILENT,
+        "sync_move_cost": 0,
+    }
+    options: dict[str, Any] = {"cost_fn": cost_fn}
+    if max_states:
+        options["max_states"] = max_states
+    return options
+
+
+def _r4pm_frame(traces: Sequence[Sequence[str]], indices: Sequence[int]) -> Any:
+    """The traces at ``indices`` as the event log r4pm imports (case ``c<index>``, pm4py's column names)."""
+    import polars as pl
+
+    # Increasing timestamps keep each trace's order whatever r4pm sorts by.
+    return pl.DataFrame(
+        {
+            "case:concept:name": [f"c{i}" for i in indices for _ in traces[i]],
+            "concept:name": [a for i in indices for a in traces[i]],
+            "time:timestamp": pl.Series(
+                [k for i in indices for k in range(len(traces[i]))], dtype=pl.Int64
+            ).cast(pl.Datetime("ms", "UTC")),
+        }
+    )
+
+
 def align_r4pm(
     spec: NetLike,
     traces: Sequence[Sequence[str]],
@@ -474,22 +504,14 @@ def align_r4pm(
     from mining.errors import ConformanceError
 
     try:
-        import polars as pl
+        import polars  # noqa: F401  (_r4pm_frame builds the log with it)
         import r4pm
         from r4pm import bindings
     except ImportError as exc:
         msg = f"r4pm is not available ({exc})"
         raise ConformanceError(msg) from exc
     net, labels = _r4pm_net(spec)
-    cost_fn = {
-        "log_move_cost": COST_MOVE,
-        "model_move_cost": COST_MOVE,
-        "silent_move_cost": COST_SILENT,
-        "sync_move_cost": 0,
-    }
-    options: dict[str, Any] = {"cost_fn": cost_fn}
-    if max_states:
-        options["max_states"] = max_states
+    options = _r4pm_options(max_states)
     try:
         empty = bindings.align_empty_trace(net, options)
     except Exception as exc:  # r4pm reports every failure as a bare TypeError/ValueError
@@ -503,19 +525,9 @@ def align_r4pm(
             break
         batch = list(range(lo, min(lo + size, len(traces))))
         began = time.perf_counter()
-        # Increasing timestamps keep each trace's order whatever r4pm sorts by.
-        cases = [f"c{i}" for i in batch for _ in traces[i]]
-        acts = [a for i in batch for a in traces[i]]
-        stamps = [k for i in batch for k in range(len(traces[i]))]
-        frame = pl.DataFrame(
-            {
-                "case:concept:name": cases,
-                "concept:name": acts,
-                "time:timestamp": pl.Series(stamps, dtype=pl.Int64).cast(pl.Datetime("ms", "UTC")),
-            }
-        )
+        frame = _r4pm_frame(traces, batch)
         results: list[dict[str, Any]] = []
-        if acts:
+        if frame.height:
             log_id = proj_id = None
             try:
                 log_id = r4pm.import_item_from_df("EventLog", frame)
