@@ -254,3 +254,15 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
     assert 0 < expected < 2400
     assert _metrics(at)["Cases"] == f"{expected:,}"
     assert any("started 2025-07-01" in c for c in _chips(at)), _chips(at)
+    # The time span is the kept cases', not the whole log's.
+    from mining.ui.pages import _span, _when
+
+    with Store(workspace, read_only=True) as store:
+        first, last = store.query(
+            "SELECT min(start_ts), max(end_ts) FROM cases WHERE log_id = $log AND start_ts >= $t",
+            {"log": log_id, "t": start},
+        ).rows[0]
+        [log] = list_logs(store)
+    assert first >= start > log.start
+    assert _metrics(at)["Time span"] == _span(first, last) != _span(log.start, log.end)
+    assert f"The kept cases run from {_when(first)} to {_when(last)} UTC" in " ".join(c.value for c in at.caption)

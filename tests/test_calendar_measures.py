@@ -41,6 +41,9 @@ def test_case_durations_in_business_seconds(store, tmp_path):
     assert all_case_durations(store, log, calendar=cal) == (5400.0, 7200.0)
     d = case_durations(store, log, calendar=cal)
     assert (d.count, d.min_seconds, d.max_seconds) == (2, 5400.0, 7200.0)
+    plain = case_durations(store, log)
+    assert (d.first_ts, d.last_ts) == (plain.first_ts, plain.last_ts)  # a calendar counts time, not instants
+    assert d.first_ts < d.last_ts
 
 
 def test_holiday_counts_as_closed(store, tmp_path):

@@ -84,3 +84,15 @@ def test_projection_recomputes_durations_over_kept_events(store, tmp_path):
 def test_no_case_kept_gives_empty_record(store, tmp_path):
     d = case_durations(store, load(store, tmp_path, cases_lasting([1])), Filter(min_duration_s=99 * H))
     assert d == CaseDurations(0, None, None, None, None, None, None, (), ())
+
+
+def test_time_span_is_the_kept_cases_and_their_kept_events(store, tmp_path):
+    log = load(store, tmp_path, [("a", "A", 0), ("a", "B", 5), ("b", "A", 10), ("b", "C", 30)])
+    whole = case_durations(store, log)
+    assert (whole.first_ts, whole.last_ts) == (T0, T0 + dt.timedelta(hours=30))
+    late = case_durations(store, log, Filter(min_duration_s=10 * H))
+    assert (late.first_ts, late.last_ts) == (T0 + dt.timedelta(hours=10), T0 + dt.timedelta(hours=30))
+    # Without C, case b ends at its A: the span ends there too.
+    projected = case_durations(store, log, Filter(activities_remove=("C",)))
+    assert (projected.first_ts, projected.last_ts) == (T0, T0 + dt.timedelta(hours=10))
+    assert case_durations(store, log, Filter(min_duration_s=99 * H)).first_ts is None

@@ -16,6 +16,7 @@ ranks, numpy's default); the median is ``median``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,18 +32,21 @@ __all__ = ["DEFAULT_BINS", "CaseDurations", "all_case_durations", "case_duration
 DEFAULT_BINS = 30
 
 #: Durations of every case of the log, as stored.
-ALL_DURATIONS_SQL = "SELECT duration_s AS d FROM cases WHERE log_id = $log"
+ALL_DURATIONS_SQL = "SELECT duration_s AS d, start_ts AS t0, end_ts AS t1 FROM cases WHERE log_id = $log"
 
 #: Durations of the selected cases from the stored per-case table.
-STORED_DURATIONS_SQL = "SELECT duration_s AS d FROM cases WHERE log_id = $log AND case_no IN ({selection})"
+STORED_DURATIONS_SQL = (
+    "SELECT duration_s AS d, start_ts AS t0, end_ts AS t1 FROM cases WHERE log_id = $log "
+    "AND case_no IN ({selection})"
+)
 
 #: Durations recomputed over the kept (projected) events.
 PROJECTED_DURATIONS_SQL = (
-    "SELECT epoch(max(ts)) - epoch(min(ts)) AS d FROM ({events}) AS e GROUP BY case_no"
+    "SELECT epoch(max(ts)) - epoch(min(ts)) AS d, min(ts) AS t0, max(ts) AS t1 FROM ({events}) AS e GROUP BY case_no"
 )
 
 STATS_SQL = """
-SELECT count(*), min(d), avg(d), median(d), quantile_cont(d, 0.9), quantile_cont(d, 0.95), max(d)
+SELECT count(*), min(d), avg(d), median(d), quantile_cont(d, 0.9), quantile_cont(d, 0.95), max(d), min(t0), max(t1)
 FROM ({durations}) AS x
 """
 
@@ -74,6 +78,9 @@ class CaseDurations:
     max_seconds: float | None
     bin_edges: tuple[float, ...]
     bin_counts: tuple[int, ...]
+    #: The kept cases' first and last timestamps (of their kept events under a projection).
+    first_ts: dt.datetime | None = None
+    last_ts: dt.datetime | None = None
 
 
 def case_durations(
@@ -97,7 +104,7 @@ def case_durations(
         raise AnalysisError(msg)
     params: dict[str, Any] = {}
     durations = _durations_relation(store, log_id, flt, params, calendar)
-    n, lo, mean, median, p90, p95, hi = store.query(STATS_SQL.format(durations=durations), params).rows[0]
+    n, lo, mean, median, p90, p95, hi, first, last = store.query(STATS_SQL.format(durations=durations), params).rows[0]
     if not n:
         return CaseDurations(0, None, None, None, None, None, None, (), ())
     lo, hi = float(lo), float(hi)
@@ -114,7 +121,7 @@ def case_durations(
         edges = (*(lo + i * width for i in range(bins)), hi)
         counts = tuple(int(hist.get(i, 0)) for i in range(bins))
     return CaseDurations(
-        int(n), lo, float(mean), float(median), float(p90), float(p95), hi, edges, counts
+        int(n), lo, float(mean), float(median), float(p90), float(p95), hi, edges, counts, first, last
     )
 
 
@@ -137,7 +144,7 @@ def _durations_relation(
         rel = events_relation(store, log_id, flt)
         params.update(rel.params)
         spans = f"SELECT min(ts) AS t0, max(ts) AS t1 FROM ({rel.sql}) AS e GROUP BY case_no"
-        return f"SELECT d FROM ({clk.extend(spans, durations={'d': ('t0', 't1')})}) AS y"
+        return f"SELECT d, t0, t1 FROM ({clk.extend(spans, durations={'d': ('t0', 't1')})}) AS y"
     if flt.projects_events:
         rel = events_relation(store, log_id, flt)
         params.update(rel.params)

@@ -41,10 +41,16 @@ def _render(log: LogInfo, flt: Filter) -> None:
         "-" if per_week is None else f"{per_week:,.1f}",
         help="The median, over the weeks of the log, of the cases completed in the week.",
     )
-    low[3].metric(
-        "Log time span", _span(log.start, log.end), help=f"{_when(log.start)} to {_when(log.end)} (UTC)"
-    )
-    st.caption(f"The log runs from {_when(log.start)} to {_when(log.end)} UTC.")
+    # The kept cases' span, so a time-window or attribute filter shows the window it leaves.
+    first, last = durations.first_ts, durations.last_ts
+    low[3].metric("Time span", _span(first, last), help=f"{_when(first)} to {_when(last)} (UTC)")
+    if flt.is_empty:
+        st.caption(f"The log runs from {_when(log.start)} to {_when(log.end)} UTC.")
+    else:
+        st.caption(
+            f"The kept cases run from {_when(first)} to {_when(last)} UTC; "
+            f"the whole log from {_when(log.start)} to {_when(log.end)}."
+        )
     if durations.count == 0:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
         return
