@@ -116,10 +116,18 @@ def summarize(
     warnings = []
     if status == "unchanged":
         warnings.append("this file was already ingested into the log; nothing changed")
-    if mapping.timezone == "UTC" and any(
-        f not in {"ISO 8601"} for f in (formats or m.get("formats", {})).values()
-    ):
-        warnings.append("timestamps without an offset were read as UTC; pass --timezone if they are local times")
+    if "naive_utc" in m:
+        naive = [getattr(mapping, role) for role in m["naive_utc"]]
+    else:  # a log ingested before the values were checked: judged by its formats
+        naive = [
+            getattr(mapping, role) for role, f in m.get("formats", {}).items()
+            if mapping.timezone == "UTC" and f not in {"ISO 8601", "unix seconds", "unix milliseconds"}
+        ]
+    if naive:
+        columns = " and ".join(repr(c) for c in naive)
+        warnings.append(
+            f"timestamps without an offset in {columns} were read as UTC; pass --timezone if they are local times"
+        )
     if not mapping.start_timestamp:
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")
     return IngestSummary(

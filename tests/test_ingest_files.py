@@ -289,6 +289,30 @@ def test_offsets_are_honoured(store, timezone, naive_row):
     ]
 
 
+NAIVE_WARNING = "timestamps without an offset in 'timestamp' were read as UTC"
+
+
+@pytest.mark.parametrize(
+    ("stamps", "warned"),
+    [pytest.param(["2024-06-01T08:00:00Z", "2024-06-01 10:00:00+02:00"], False, id="iso-with-offsets"),
+     pytest.param(["2024-06-01T08:00:00Z", "2024-06-01 12:00:00"], True, id="iso-one-naive"),
+     pytest.param(["2024-06-01", "2024-06-02"], True, id="iso-dates"),
+     pytest.param(["1717228800", "1717232400"], False, id="unix-seconds"),
+     pytest.param(["06/13/2024 10:00", "06/14/2024 11:00"], True, id="month-first")],
+)
+def test_naive_warning_counts_values_without_an_offset(store, tmp_path, stamps, warned):
+    path = tmp_path / "stamps.csv"
+    path.write_text("case_id,activity,timestamp\n" + "".join(f"1,A{i},{t}\n" for i, t in enumerate(stamps)))
+    s = load(store, path)
+    assert any(w.startswith(NAIVE_WARNING) for w in s.warnings) is warned, s.warnings
+    # The verdict is the log's: a re-ingest of the same file repeats it; a chosen zone silences it.
+    again = load(store, path)
+    assert again.status == "unchanged"
+    assert any(w.startswith(NAIVE_WARNING) for w in again.warnings) is warned
+    chosen = load(store, path, name="chosen", timezone="UTC")
+    assert not [w for w in chosen.warnings if w.startswith(NAIVE_WARNING)]
+
+
 def test_naive_times_in_a_named_zone(store):
     s = load(store, "naive_local.csv", timezone="Europe/Berlin")
     assert counts(s) == (2, 4, 2, 1, 0)

@@ -30,8 +30,8 @@ from mining.errors import (
     UnknownFormat,
 )
 from mining.ingest.load import LoadPlan, Progress, _silent, check_formats, drop_staging, load
-from mining.ingest.mapping import Column, detect_roles
-from mining.ingest.timestamps import TimestampFormat, user_format
+from mining.ingest.mapping import PROFILE_ROWS, Column, detect_roles
+from mining.ingest.timestamps import TimestampFormat, has_naive_values, user_format
 from mining.schema import ROLES, ColumnMapping, IngestSummary, Reject, RoleGuess
 from mining.store import quote_ident
 
@@ -156,11 +156,19 @@ def ingest_file(
             timezone=timezone,
         )
         check_formats(formats, mapping, file)
+        internal = {c.label: quote_ident(c.internal) for c in columns}
+        # Only a zone nobody chose earns the warning; an appended export keeps its log's verdict.
+        defaulted = timezone == "UTC" and opts.timezone is None and append_to is None
+        naive = tuple(
+            role for role, label in (("timestamp", mapping.timestamp), ("start_timestamp", mapping.start_timestamp))
+            if defaulted and label and role in formats
+            and has_naive_values(store, "_stage", internal[label], formats[role], rows=PROFILE_ROWS)
+        )
         plan = LoadPlan(
             log_name=name, file=file, source=opts.source or str(path), content_hash=digest, columns=tuple(columns),
             mapping=mapping, formats=formats, rows_read=staged.rows_read, parse_rejects=tuple(staged.rejects),
             reject_threshold=opts.max_rejects, dst=opts.dst, append_to=append_to, renamed=tuple(staged.renamed),
-            check_control=staged.check_control, mapping_extra=staged.mapping_extra,
+            check_control=staged.check_control, mapping_extra=staged.mapping_extra, naive_roles=naive,
         )
         result = load(store, plan, report)
     report(0.97, "Summarising")

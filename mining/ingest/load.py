@@ -52,6 +52,8 @@ class LoadPlan:
     check_control: bool = True  # False when the raw bytes hold no control character
     # Recorded in the log's mapping beside the roles (the preset used, so --append reuses it).
     mapping_extra: tuple[tuple[str, object], ...] = ()
+    # The timestamp roles holding values without an offset, read as UTC by default.
+    naive_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,7 @@ def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, in
     m = plan.mapping
     mapping_json = json.dumps(
         {**m.roles(), "timezone": m.timezone, "formats": {k: v.pattern for k, v in plan.formats.items()},
-         **dict(plan.mapping_extra)}
+         "naive_utc": list(plan.naive_roles), **dict(plan.mapping_extra)}
     )
     if plan.append_to is None:
         log_id = int(store.scalar("SELECT coalesce(max(log_id), 0) + 1 FROM logs"))

@@ -27,7 +27,10 @@ from mining.errors import BadTimestamp
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["ISO", "TimestampFormat", "detect_format", "local_to_utc_sql", "parse_sql", "user_format"]
+__all__ = [
+    "EPOCH_MS", "EPOCH_S", "ISO", "TimestampFormat", "detect_format", "has_naive_values", "local_to_utc_sql",
+    "parse_sql", "user_format",
+]
 
 ISO = "ISO 8601"
 EPOCH_S = "unix seconds"
@@ -157,6 +160,24 @@ def detect_format(
             pattern, f"{counts[best]:,} of {n:,} sampled values match {pattern}; the rest are rejected", first
         )
     return None
+
+
+def has_naive_values(store: Store, table: str, column_sql: str, fmt: TimestampFormat, *, rows: int) -> bool:
+    """Whether values of the column carry no offset, so the log's zone decides their instant.
+
+    Unix times are instants; a strptime pattern has an offset only with
+    ``%z``/``%Z``; ISO 8601 values are judged one by one over the first
+    ``rows`` rows, the head the roles were chosen from (a regex over tens of
+    millions of values would cost more than the warning is worth).
+    """
+    if fmt.pattern in {EPOCH_S, EPOCH_MS}:
+        return False
+    if fmt.pattern != ISO:
+        return "%z" not in fmt.pattern and "%Z" not in fmt.pattern
+    return bool(store.scalar(
+        f"SELECT count(*) FROM (SELECT trim({column_sql}) AS v FROM {table} LIMIT {int(rows)}) "
+        f"WHERE v <> '' AND NOT regexp_matches(v, '{_OFFSET_RE}')"
+    ))
 
 
 def _sample(store: Store, table: str, column_sql: str) -> list[str]:
