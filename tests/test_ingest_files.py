@@ -654,6 +654,40 @@ def test_detected_case_column(store):
     assert counts(s) == (2, 6, 2, 2, 0)
 
 
+def _three_columns(tmp_path, header: str, third: list[str], fourth: list[str] | None = None) -> Path:
+    path = tmp_path / "unnamed.csv"
+    rows = [header] + [
+        f"c{i // 2},step {i % 2},{third[i]}" + (f",{fourth[i]}" if fourth else "") for i in range(len(third))
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_time_column_without_a_timestamp_name_is_found_by_its_values(store, tmp_path):
+    times = ["2024-03-01 09:00", "2024-03-01 10:30", "2024-03-02 08:00", "2024-03-02 12:00"]
+    s = load(store, _three_columns(tmp_path, "case_id,activity,zeitstempel", times))
+    [guess] = [g for g in s.guesses if g.role == "timestamp"]
+    assert (guess.column, guess.confidence) == ("zeitstempel", 0.6)
+    assert guess.reason.startswith("not a timestamp name, but its values are times; parses as ISO 8601")
+    assert counts(s)[:2] == (2, 4)
+    assert timestamps(store)[1] == (2, T("2024-03-01 10:30"))
+
+
+def test_two_unnamed_time_columns_are_a_question_not_a_guess(store, tmp_path):
+    times = ["2024-03-01 09:00", "2024-03-01 10:30", "2024-03-02 08:00", "2024-03-02 12:00"]
+    with pytest.raises(AmbiguousMapping, match=r"the timestamp could be any of 'ts', 'logged'") as e:
+        load(store, _three_columns(tmp_path, "case_id,activity,ts,logged", times, times))
+    assert e.value.hint == "pass --timestamp COLUMN to choose"
+
+
+def test_unix_seconds_under_a_neutral_name_are_not_taken_for_times(store, tmp_path):
+    ids = ["1709283600", "1709289000", "1709366400", "1709380800"]
+    with pytest.raises(AmbiguousMapping, match="cannot tell which column is the timestamp"):
+        load(store, _three_columns(tmp_path, "case_id,activity,ref", ids))
+    # Named as a time, the same digits are one.
+    assert counts(load(store, _three_columns(tmp_path, "case_id,activity,time", ids)))[:2] == (2, 4)
+
+
 def test_role_override_picks_the_column(store):
     s = load(store, "role_override.csv", roles={"case": "Ticket"})
     assert s.mapping.case == "Ticket"

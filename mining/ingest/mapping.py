@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import AmbiguousMapping, MissingColumn
-from mining.ingest.timestamps import TimestampFormat, detect_format, parse_sql
+from mining.ingest.timestamps import EPOCH_MS, EPOCH_S, TimestampFormat, detect_format, parse_sql
 from mining.schema import RoleGuess
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["Column", "detect_roles"]
+__all__ = ["PROFILE_ROWS", "Column", "detect_roles"]
 
-_PROFILE_ROWS = 50_000
+PROFILE_ROWS = 50_000
 
 # (pattern over the normalised name, score, why).  First match wins per role.
 _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
@@ -122,7 +122,7 @@ def detect_roles(
             msg = f"{file}: no column {label!r} for --{role.replace('_', '-')}; available columns: {available}"
             raise MissingColumn(msg)
 
-    store.execute(f"CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {table} LIMIT {_PROFILE_ROWS}")
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {table} LIMIT {PROFILE_ROWS}")
     total = int(store.scalar("SELECT count(*) FROM _profile"))
     prof = _profile(store, columns)
     guesses: dict[str, RoleGuess] = {}
@@ -168,14 +168,18 @@ def detect_roles(
 
     varies = _within_case_variation(store, case_col, [c for c in columns if c.label not in taken])
 
-    def ts_score(role: str) -> object:
+    def ts_score(role: str, *, by_values: bool = False) -> object:
         def score(c: Column) -> tuple[float, str]:
             name, why = _name_score(role, c.label)
-            if name == 0.0 or prof[c.internal].nonnull == 0:
+            if prof[c.internal].nonnull == 0 or (name == 0.0 and not by_values):
                 return 0.0, ""
             fmt = role_format(role, c)
             if fmt is None:
                 return 0.0, ""
+            if name == 0.0:
+                if fmt.pattern in {EPOCH_S, EPOCH_MS}:
+                    return 0.0, ""  # ten digits under a neutral name are as likely an id as a time
+                name, why = 0.6, "not a timestamp name, but its values are times"
             v = varies.get(c.internal, 0.0)
             if c.label.lower().startswith("case:") or v < 0.05:
                 # Constant within a case: a case attribute (a case's start date), not an event time.
@@ -185,7 +189,13 @@ def detect_roles(
         return score
 
     if not fix("timestamp"):
-        guesses["timestamp"] = _pick("timestamp", columns, taken, file, required=True, score=ts_score("timestamp"))
+        named = ts_score("timestamp")
+        free = [c for c in columns if c.label not in taken]
+        # Exports name their time column in any language ("ts", "Zeitstempel", "fecha"): with no
+        # timestamp-like name at all, the one column whose values are times and change within cases is it.
+        by_name = any(named(c)[0] >= 0.3 for c in free)
+        score = named if by_name else ts_score("timestamp", by_values=True)
+        guesses["timestamp"] = _pick("timestamp", columns, taken, file, required=True, score=score)
     taken.add(guesses["timestamp"].column or "")
 
     def activity_score(c: Column) -> tuple[float, str]:
