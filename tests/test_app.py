@@ -208,9 +208,52 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
     guesses = [d.value for d in at.dataframe if "confidence" in d.value.columns][-1]
     assert list(guesses["role"][:3]) == ["Case", "Activity", "Timestamp"]
     assert "no start timestamps" in _text(at.warning)
+    # The library's hint, in the app's words: the zone is an option here, not a flag.
+    assert (
+        "timestamps without an offset in 'timestamp' were read as UTC; use the \"Time zone\" option if they are "
+        "local times" in _text(at.warning).replace("\\", "")
+    )
+    assert "--" not in _text(at.warning)
     with Store(workspace, read_only=True) as store:
         [log] = list_logs(store)
     assert (log.name, log.cases, log.events) == ("tiny", 3, 6)
+
+
+# TINY's next export: c3 again (already loaded) and a new case c4, in the same local time.
+NEWER = TINY + b"""c4,Register,2025-03-31 09:00:00,Ann
+c4,Approve,2025-03-31 10:00:00,Bob
+"""
+
+
+def test_append_in_the_app_reads_the_new_export_in_the_logs_zone(workspace: Path) -> None:
+    import datetime as dt
+
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "tiny.csv", TINY)
+    _widget(at.text_input, "Time zone").set_value("Europe/Berlin").run()
+    at.button(key="upload-ingest").click().run()
+    assert not at.error
+    assert "were read as UTC" not in _text(at.warning)
+
+    again = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(again, "tiny_march.csv", NEWER)
+    _widget(again.checkbox, "Append to an existing log").check().run()
+    _widget(again.selectbox, "Log to append to").set_value("tiny").run()
+    assert _widget(again.text_input, "Time zone").value == ""  # left blank: the log's own zone
+    again.button(key="upload-ingest").click().run()
+    assert not again.exception
+    assert not again.error, _text(again.error)
+    assert (_metrics(again)["Rows read"], _metrics(again)["Events added"]) == ("8", "2")
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+        first, last = store.query(
+            "SELECT min(ts), max(ts) FROM events WHERE log_id = $log AND case_id = 'c4'", {"log": log.log_id}
+        ).rows[0]
+    assert (log.cases, log.events, log.timezone) == (4, 8, "Europe/Berlin")
+    # 31 March 2025 is summer time in Berlin (UTC+2).
+    assert (first, last) == (
+        dt.datetime(2025, 3, 31, 7, tzinfo=dt.UTC), dt.datetime(2025, 3, 31, 8, tzinfo=dt.UTC)
+    )
 
 
 def test_upload_of_a_header_only_file_shows_a_clean_error(workspace: Path) -> None:
@@ -235,6 +278,8 @@ def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: P
 
     assert not at.exception
     assert "rejecting.csv: 2 of 8 rows" in _text(at.error)
+    assert 'or raise the "Max rejected rows" slider' in _text(at.error).replace("\\", "")
+    assert "--" not in _text(at.error)
     rejects = next(d.value for d in at.dataframe if "reason" in d.value.columns and "row" in d.value.columns)
     assert list(rejects["row"]) == [4, 5]
     assert list(rejects["column"]) == ["activity", "timestamp"]
@@ -377,3 +422,45 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
         ("T-1", "note: call back", "bob"),
         ("T-2", "stage: New", "ann"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("library", "app"),
+    [
+        ("pass --timestamp COLUMN to choose", "use the column for this role under Options"),
+        ("pass --start-timestamp COLUMN", "use the column for this role under Options"),
+        ("pass --dayfirst or --monthfirst, or --timestamp-format",
+         'use the "Dates such as 03/04/2025" choice under Options, or the "Timestamp format" option'),
+        ("fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
+         'fix the export, map other columns, or raise the "Max rejected rows" slider'),
+        ("use --append to add a newer export to it, or --name for a new log",
+         'use "Append to an existing log" to add a newer export to it, or the "Log name" option for a new log'),
+        ("save it as UTF-8, or pass --encoding (for example cp1252)",
+         'save it as UTF-8, or use the "Encoding" option (for example cp1252)'),
+        ("pass --preset NAME (`mining presets` lists them) or --preset auto", 'use the "Source system" choice'),
+        ("fix that line (or export again), or load the file as a plain log with --preset none",
+         'fix that line (or export again), or load the file as a plain log with the "Source system" choice "None"'),
+        ("add fields with --include FIELD (technical name or label), or --include all",
+         'add fields with "Also read as events" (technical name or label), or "Also read as events" all'),
+        ("no field column (pass --preset-role field=COLUMN)", "no field column (use the change-history columns under Options)"),
+        ("the zone is in transaction STZAC (system time zone)", "the zone is in transaction STZAC (system time zone)"),
+    ],
+)
+def test_library_hints_name_the_apps_controls(library: str, app: str) -> None:
+    from mining.ui.state import in_app_terms
+
+    assert in_app_terms(library) == app
+
+
+def test_the_encoding_option_reads_a_central_european_export(workspace: Path) -> None:
+    # 0xA3 is "Ł" in cp1250 and "£" in cp1252, the encoding detection's guess for non-UTF-8 bytes.
+    data = "case_id,activity,timestamp\nc1,Zgłoszenie Łódź,2025-03-01 09:00\nc1,Zamknięcie,2025-03-01 10:00\n"
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "lodz.csv", data.encode("cp1250"))
+    assert "Zg³oszenie £ódŸ" in list(_frame(at, "case_id", "activity", "timestamp")["activity"])
+    _widget(at.text_input, "Encoding").set_value("cp1250").run()
+    assert list(_frame(at, "case_id", "activity", "timestamp")["activity"]) == ["Zgłoszenie Łódź", "Zamknięcie"]
+    at.button(key="upload-ingest").click().run()
+    assert not at.error
+    with Store(workspace, read_only=True) as store:
+        assert store.query("SELECT activity FROM events ORDER BY row_no").rows == [("Zgłoszenie Łódź",), ("Zamknięcie",)]

@@ -51,7 +51,7 @@ from mining.analysis import variants as _variants_mod
 from mining.analysis.filters import Filter
 from mining.errors import MiningError
 from mining.ingest import IngestOptions, IngestPreview, ingest_file
-from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject
+from mining.schema import ROLES, IngestSummary, LogInfo, QualityIssue, Reject
 from mining.store import Store, writing
 from mining.store import workspace_path as _workspace_from_env
 
@@ -347,11 +347,44 @@ def md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
+_ROLE_FLAGS = "|".join(r.replace("_", "-") for r in ROLES)
+
+#: The library's hints name the CLI's flags; here each becomes the upload page's control for it.
+_APP_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), words) for pattern, words in (
+        (r"\bpass (?=--)", "use "),
+        (r"\s*\(write them all with --rejects FILE\)", ""),
+        (r"\s*\(`mining presets` lists them\)|; `mining presets` lists them", ""),
+        (rf"--({_ROLE_FLAGS}) COLUMN( to choose)?", "the column for this role under Options"),
+        (r"--dayfirst or --monthfirst", "the \"Dates such as 03/04/2025\" choice under Options"),
+        (r"--dayfirst|--monthfirst", "the \"Dates such as 03/04/2025\" choice under Options"),
+        (r"--timestamp-format", "the \"Timestamp format\" option"),
+        (r"--timezone", "the \"Time zone\" option"),
+        (r"--max-rejects", "the \"Max rejected rows\" slider"),
+        (r"--append", "\"Append to an existing log\""),
+        (r"--name\b", "the \"Log name\" option"),
+        (r"--encoding", "the \"Encoding\" option"),
+        (r"--include( FIELD)?", "\"Also read as events\""),
+        (r"--preset-role \w+=COLUMN", "the change-history columns under Options"),
+        (r"--preset none", "the \"Source system\" choice \"None\""),
+        (r"--preset NAME( \(`mining presets` lists them\))?", "the \"Source system\" choice"),
+        (r" or --preset auto", ""),
+    )
+)
+
+
+def in_app_terms(text: str) -> str:
+    """A library message or hint with the CLI's flags put as the app's controls."""
+    for pattern, words in _APP_TERMS:
+        text = pattern.sub(words, text)
+    return text
+
+
 def show_error(exc: MiningError) -> None:
-    """Show a library error as ``st.error``: the message, then the hint."""
-    body = md(str(exc))
+    """Show a library error as ``st.error``: the message, then the hint, in the app's words."""
+    body = md(in_app_terms(str(exc)))
     if exc.hint:
-        body += "\n\n**Hint:** " + md(exc.hint)
+        body += "\n\n**Hint:** " + md(in_app_terms(exc.hint))
     st.error(body, icon=":material/error:")
 
 

@@ -99,7 +99,16 @@ def _options(upload: state.Upload) -> IngestOptions:
             placeholder="%d/%m/%Y %H:%M",
             help="A strptime pattern; leave blank to detect it.",
         )
-        timezone = st.text_input("Time zone", value="UTC", help="IANA name for timestamps without an offset.")
+        zone, encoding = st.columns(2)
+        timezone = zone.text_input(
+            "Time zone",
+            placeholder="UTC",
+            help="IANA name (Europe/Berlin) for timestamps without an offset. Blank: UTC, or the log's own "
+            "zone when appending.",
+        )
+        encoding_name = encoding.text_input(
+            "Encoding", placeholder="(detect)", help="The file's text encoding when it is not UTF-8, e.g. cp1252."
+        )
         max_rejects = st.slider(
             "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
         )
@@ -117,7 +126,8 @@ def _options(upload: state.Upload) -> IngestOptions:
         roles=roles,
         timestamp_format=timestamp_format.strip() or None,
         dayfirst=_ORDER[order],
-        timezone=timezone.strip() or "UTC",
+        timezone=timezone.strip() or None,
+        encoding=encoding_name.strip() or None,
         max_rejects=max_rejects / 100,
         display_name=upload.name,
         preset=preset,
@@ -187,7 +197,7 @@ def _show_preview(plan: IngestPreview) -> None:
     if plan.preset:
         st.info(f"Read as a **{state.md(plan.preset)}** export.", icon=":material/hub:")
         for note in plan.preset_notes:
-            st.caption(state.md(note))
+            st.caption(state.md(state.in_app_terms(note)))
     st.caption(
         f"{plan.rows_read:,} rows; timestamps read as "
         + ", ".join(f"{state.md(k)}: {state.md(v)}" for k, v in plan.timestamp_formats.items())
@@ -251,7 +261,7 @@ def _summary(upload: state.Upload, summary: IngestSummary, csv_bytes: bytes) -> 
     cols[1].metric("Events added", f"{summary.events_added:,}")
     cols[2].metric("Rejected rows", f"{summary.rejected_rows:,}")
     for warning in summary.warnings:
-        st.warning(state.md(warning), icon=":material/warning:")
+        st.warning(state.md(state.in_app_terms(warning)), icon=":material/warning:")
 
     st.subheader("Column mapping")
     mapping_table(summary.mapping.roles(), summary.timestamp_formats, summary.timezone)
