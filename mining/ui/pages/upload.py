@@ -70,7 +70,8 @@ def _render(upload: state.Upload) -> None:
 
 def _options(upload: state.Upload) -> IngestOptions:
     with st.expander("Options", icon=":material/tune:"):
-        existing = [i.name for i in state.logs()]
+        zones = {i.name: i.timezone for i in state.logs()}
+        existing = list(zones)
         append = st.checkbox(
             "Append to an existing log",
             disabled=not existing,
@@ -126,7 +127,8 @@ def _options(upload: state.Upload) -> IngestOptions:
         roles=roles,
         timestamp_format=timestamp_format.strip() or None,
         dayfirst=_ORDER[order],
-        timezone=timezone.strip() or None,
+        # Blank: the library's default (UTC), or on append the log's zone, named so the preview shows it.
+        timezone=timezone.strip() or (zones.get(name or "") if append else None),
         encoding=encoding_name.strip() or None,
         max_rejects=max_rejects / 100,
         display_name=upload.name,
