@@ -428,8 +428,8 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
 @pytest.mark.parametrize(
     ("library", "app"),
     [
-        ("pass --timestamp COLUMN to choose", "use the column for this role under Options"),
-        ("pass --start-timestamp COLUMN", "use the column for this role under Options"),
+        ("pass --timestamp COLUMN to choose", "use the Timestamp column under Options"),
+        ("pass --start-timestamp COLUMN", "use the Start timestamp column under Options"),
         ("pass --dayfirst or --monthfirst, or --timestamp-format",
          'use the "Dates such as 03/04/2025" choice under Options, or the "Timestamp format" option'),
         ("fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",

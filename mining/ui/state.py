@@ -350,12 +350,13 @@ def md(text: str) -> str:
 _ROLE_FLAGS = "|".join(r.replace("_", "-") for r in ROLES)
 
 #: The library's hints name the CLI's flags; here each becomes the upload page's control for it.
-_APP_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+_APP_TERMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
     (re.compile(pattern), words) for pattern, words in (
         (r"\bpass (?=--)", "use "),
         (r"\s*\(write them all with --rejects FILE\)", ""),
         (r"\s*\(`mining presets` lists them\)|; `mining presets` lists them", ""),
-        (rf"--({_ROLE_FLAGS}) COLUMN( to choose)?", "the column for this role under Options"),
+        (rf"--({_ROLE_FLAGS}) COLUMN( to choose)?",
+         lambda m: f"the {m.group(1).replace('-', ' ').capitalize()} column under Options"),
         (r"--dayfirst or --monthfirst", "the \"Dates such as 03/04/2025\" choice under Options"),
         (r"--dayfirst|--monthfirst", "the \"Dates such as 03/04/2025\" choice under Options"),
         (r"--timestamp-format", "the \"Timestamp format\" option"),
