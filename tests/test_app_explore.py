@@ -266,3 +266,62 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
     assert first >= start > log.start
     assert _metrics(at)["Time span"] == _span(first, last) != _span(log.start, log.end)
     assert f"The kept cases run from {_when(first)} to {_when(last)} UTC" in " ".join(c.value for c in at.caption)
+
+
+def _pages_of_one_session() -> None:
+    # One session moving between pages, as the sidebar does: the filter bar keeps its values.
+    import importlib
+
+    import streamlit as st
+
+    importlib.import_module(f"mining.ui.pages.{st.session_state.get('page', 'overview')}").render()
+
+
+def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
+    workspace: Path, log_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mining.analysis import heatmaps, performance, rework
+    from mining.analysis import variants as variants_mod
+    from mining.ui import state
+
+    at = AppTest.from_function(_pages_of_one_session, default_timeout=TIMEOUT).run()
+    at.sidebar.radio[0].set_value("top k").run()
+    _widget(at.sidebar.slider, "Top variants").set_value(4).run()  # a filter no other test uses
+    assert not at.exception
+    assert state.warm_wait(TIMEOUT)
+
+    calls: list[str] = []
+
+    def counted(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(performance, "activity_times")
+    counted(rework, "rework")
+    for name in ("transition_wait_heatmap", "load_heatmap", "resource_heatmap"):
+        counted(heatmaps, name)
+    counted(variants_mod, "variants")
+
+    for page in ("bottlenecks", "variants"):
+        at.session_state["page"] = page
+        at.run()
+        assert not at.exception
+        assert any("top 4 variants" in c for c in _chips(at)), _chips(at)
+    assert calls == []  # every measure came from the cache the warm-up filled
+    # And it was this filter's: the Variants page lists exactly the 4 kept variants.
+    assert any(c.value.startswith("4 variants over") for c in at.caption), [c.value for c in at.caption]
+    # Without the warm-up, the same steps with a filter nobody has seen compute when the page opens.
+    monkeypatch.setattr(state, "warm_explore", lambda *a, **k: None)
+    _widget(at.sidebar.slider, "Top variants").set_value(5).run()
+    at.session_state["page"] = "bottlenecks"
+    at.run()
+    assert not at.exception
+    assert any("top 5 variants" in c for c in _chips(at)), _chips(at)
+    assert sorted(set(calls)) == [
+        "activity_times", "load_heatmap", "resource_heatmap", "rework", "transition_wait_heatmap", "variants",
+    ]

@@ -11,6 +11,7 @@ are shown as plain-text chips (``Filter.chips()``, markdown-escaped).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -158,3 +159,12 @@ def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
         chosen = explore_log(title)
         if chosen is not None:
             body(*chosen)
+            _warm_the_other_pages(*chosen)
+
+
+def _warm_the_other_pages(log: LogInfo, flt: Filter) -> None:
+    # The pages import this module, so they are imported here, when one of them has run.
+    from mining.ui.pages import bottlenecks, overview, process_map, variants
+
+    pages = (overview, process_map, variants, bottlenecks)
+    state.warm_explore(log, flt, [functools.partial(p.measures, log, flt) for p in pages])

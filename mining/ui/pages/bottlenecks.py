@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from mining.analysis.filters import Filter
@@ -9,7 +11,12 @@ from mining.schema import LogInfo
 from mining.ui import charts, state
 from mining.ui.filters import explore_page
 
-__all__ = ["render"]
+if TYPE_CHECKING:
+    from mining.analysis.heatmaps import Heatmap
+    from mining.analysis.performance import ActivityTimes
+    from mining.analysis.rework import Rework
+
+__all__ = ["measures", "render"]
 
 
 def _h(seconds: float | None) -> float | None:
@@ -20,8 +27,17 @@ def render() -> None:
     explore_page("Bottlenecks", _render)
 
 
+def measures(log: LogInfo, flt: Filter) -> tuple[ActivityTimes, Rework, Heatmap, Heatmap, Heatmap]:
+    """Everything the page shows under ``flt``, from the cache: the page draws it, the warm-up fills it."""
+    return (
+        state.activity_times_of(log, flt),
+        state.rework_of(log, flt),
+        *(state.heatmap_of(log, flt, kind) for kind in ("transition", "load", "resource")),
+    )
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
-    times = state.activity_times_of(log, flt)
+    times, rw, waits, load, people = measures(log, flt)
     if not times.activities:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")
         return
@@ -50,7 +66,6 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.caption(state.md(times.note))
 
     st.subheader("Rework")
-    rw = state.rework_of(log, flt)
     cols = st.columns(4)
     cols[0].metric("Cases with rework", f"{rw.cases_with_rework:,}", help=f"of {rw.cases:,} cases")
     cols[1].metric("Rework share", f"{rw.rework_share:.1%}")
@@ -97,21 +112,18 @@ def _render(log: LogInfo, flt: Filter) -> None:
             )
 
     st.subheader("Heatmaps")
-    waits = state.heatmap_of(log, flt, "transition")
     st.caption("Median wait per transition and week (the most frequent transitions)")
     st.altair_chart(
         charts.heatmap_chart(waits, row_title="Transition", column_title="Week starting"),
         width="stretch",
         key="heatmap-transition",
     )
-    load = state.heatmap_of(log, flt, "load")
     st.caption("Activity instances completed per weekday and hour")
     st.altair_chart(
         charts.heatmap_chart(load, row_title="Activity", column_title="Weekday and hour"),
         width="stretch",
         key="heatmap-load",
     )
-    people = state.heatmap_of(log, flt, "resource")
     st.caption("Activity instances per resource (the busiest resources)")
     if not people.rows:
         st.caption("The log has no resources.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from mining.analysis.filters import Filter
@@ -10,7 +12,13 @@ from mining.ui import charts, state
 from mining.ui.filters import explore_page
 from mining.ui.pages import _span, _when, quality_table
 
-__all__ = ["render"]
+if TYPE_CHECKING:
+    from mining.analysis.dfg import DFG
+    from mining.analysis.durations import CaseDurations
+    from mining.analysis.throughput import Throughput
+    from mining.analysis.variants import VariantTable
+
+__all__ = ["measures", "render"]
 
 
 def _days(seconds: float | None) -> str:
@@ -21,11 +29,18 @@ def render() -> None:
     explore_page("Overview", _render)
 
 
+def measures(log: LogInfo, flt: Filter) -> tuple[DFG, VariantTable, CaseDurations, Throughput]:
+    """Everything the page shows under ``flt``, from the cache: the page draws it, the warm-up fills it."""
+    return (
+        state.dfg_of(log, flt),
+        state.variants_of(log, flt, top=1),
+        state.case_durations_of(log, flt),
+        state.throughput_of(log, flt, period="week"),
+    )
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
-    graph = state.dfg_of(log, flt)
-    table = state.variants_of(log, flt, top=1)
-    durations = state.case_durations_of(log, flt)
-    weekly = state.throughput_of(log, flt, period="week")
+    graph, table, durations, weekly = measures(log, flt)
 
     top = st.columns(4)
     top[0].metric("Cases", f"{durations.count:,}")

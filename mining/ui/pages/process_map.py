@@ -6,6 +6,8 @@ browser by ``st.graphviz_chart`` (no system Graphviz needed).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from mining.analysis.filters import Filter
@@ -13,7 +15,10 @@ from mining.schema import LogInfo
 from mining.ui import charts, state
 from mining.ui.filters import explore_page
 
-__all__ = ["render"]
+if TYPE_CHECKING:
+    from mining.analysis.dfg import DFG
+
+__all__ = ["measures", "render"]
 
 _READABLE = 20  # activities shown by default on a large log
 
@@ -22,8 +27,13 @@ def render() -> None:
     explore_page("Process map", _render)
 
 
+def measures(log: LogInfo, flt: Filter) -> tuple[DFG]:
+    """The full graph under ``flt``, from the cache; the simplified map depends on the sliders."""
+    return (state.dfg_of(log, flt),)
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
-    full = state.dfg_of(log, flt)
+    (full,) = measures(log, flt)
     n = len(full.activities)
     if n == 0:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")

@@ -3,6 +3,8 @@ from a variant to its cases and from a case to its events."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from mining.analysis.filters import Filter
@@ -10,7 +12,10 @@ from mining.schema import LogInfo
 from mining.ui import charts, state
 from mining.ui.filters import explore_page
 
-__all__ = ["render"]
+if TYPE_CHECKING:
+    from mining.analysis.variants import VariantTable
+
+__all__ = ["measures", "render"]
 
 _PARETO = 50  # variants in the chart
 _TABLE = 500  # variants in the table
@@ -21,8 +26,13 @@ def render() -> None:
     explore_page("Variants", _render)
 
 
+def measures(log: LogInfo, flt: Filter) -> tuple[VariantTable]:
+    """Everything the page shows under ``flt`` before a drill-down, from the cache (see the warm-up)."""
+    return (state.variants_of(log, flt, top=_TABLE),)
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
-    table = state.variants_of(log, flt, top=_TABLE)
+    (table,) = measures(log, flt)
     if not table.variants:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
         return
