@@ -21,6 +21,12 @@ Monitoring's first open computes every KPI per week; switching the period
 or the KPI of the control chart are its interactions, then setting a change
 date (the before/after joins every rerun) and switching the period again.
 
+After a filter change the app computes the other Explore pages' measures in
+the background; no pause is inserted between actions, so a page opened right
+after one includes whatever of that warm-up is still running, and the
+server-side figures (AppTest, one session) likewise find pages warmed by the
+ones before them.
+
 It also times the same reruns on the server alone (Streamlit's AppTest, no
 browser): the difference is what the browser spends drawing, chiefly the
 Graphviz layout of the map, which runs client-side.
