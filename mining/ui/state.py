@@ -910,7 +910,7 @@ def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun
 # page that opens mid-way wait for the value being computed instead of computing it twice.
 
 _WARM_LOCK = threading.Lock()
-_WARM_NEXT: list[tuple[Hashable, tuple[Callable[[], object], ...]]] = []  # at most one: the newest
+_warm_next: tuple[Hashable, tuple[Callable[[], object], ...]] | None = None  # only the newest request waits
 _WARM_DONE: OrderedDict[Hashable, None] = OrderedDict()
 _WARM_KEPT = 64
 _warm_thread: threading.Thread | None = None
@@ -918,19 +918,19 @@ _warm_thread: threading.Thread | None = None
 
 def warm_explore(log: LogInfo, flt: Filter, calls: Sequence[Callable[[], object]]) -> None:
     """Run ``calls`` (cached reads of ``log`` under ``flt``) in the background, once per workspace state."""
-    global _warm_thread
+    global _warm_next, _warm_thread
     key = (*_where(), log.log_id, flt)
     with _WARM_LOCK:
         if key in _WARM_DONE:
             return
-        _WARM_NEXT[:] = [(key, tuple(calls))]
+        _warm_next = (key, tuple(calls))
         if _warm_thread is None or not _warm_thread.is_alive():  # not alive: a bug ended it
             _warm_thread = threading.Thread(target=_warm_worker, name="mining warm-up", daemon=True)
             _warm_thread.start()
 
 
 def warm_wait(timeout: float | None = None) -> bool:
-    """Wait until the warm-up has nothing left to do; False on timeout (tests and benchmarks)."""
+    """Wait until the warm-up has nothing left to do; False on timeout (for tests)."""
     with _WARM_LOCK:
         thread = _warm_thread
     if thread is not None:
@@ -940,17 +940,16 @@ def warm_wait(timeout: float | None = None) -> bool:
 
 
 def _warm_worker() -> None:
-    global _warm_thread
+    global _warm_next, _warm_thread
     while True:
         with _WARM_LOCK:
-            if not _WARM_NEXT:
+            if _warm_next is None:
                 _warm_thread = None  # under the lock: a new request starts a new thread
                 return
-            key, calls = _WARM_NEXT.pop()
+            (key, calls), _warm_next = _warm_next, None
         for call in calls:
-            with _WARM_LOCK:
-                if _WARM_NEXT:
-                    break  # a newer filter came: its measures matter more
+            if _warm_next is not None:
+                break  # a newer filter came: its measures matter more
             with contextlib.suppress(MiningError):  # the page shows it when it is opened
                 call()
         else:
