@@ -116,8 +116,10 @@ def workspace(key: str, path: Path) -> Path:
         for stale in OUT.glob(f"ws_{key}.duckdb*"):
             stale.unlink() if stale.is_file() else shutil.rmtree(stale)
         print(f"ingesting {path.name} into {ws.name} ...", flush=True)
-        code = ("from mining.store import Store; from mining.ingest import ingest_file; import sys\n"
-                "with Store(sys.argv[1], memory_limit='2GB') as s: ingest_file(s, sys.argv[2]); s.execute('CHECKPOINT')")
+        code = (
+            "from mining.store import Store; from mining.ingest import ingest_file; import sys\n"
+            "with Store(sys.argv[1], memory_limit='2GB') as s: ingest_file(s, sys.argv[2]); s.execute('CHECKPOINT')"
+        )
         subprocess.run([sys.executable, "-c", code, str(ws), str(path)], check=True, env=_env())
         done.write_text("ok\n")
     return ws
@@ -128,7 +130,9 @@ def _env() -> dict[str, str]:
 
 
 def child(code: str, *args: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=_env(), check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=_env(), check=False
+    )
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -84,10 +84,24 @@ def _free_port() -> int:
 def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -107,7 +121,9 @@ def _timed(page, action: Callable[[], None]) -> float:
     try:
         page.wait_for_function(_DONE, timeout=120_000)
     except Exception:
-        page.screenshot(path=str(Path(tempfile.gettempdir()) / "mining-bench-app-timeout.png"), full_page=True)
+        page.screenshot(
+            path=str(Path(tempfile.gettempdir()) / "mining-bench-app-timeout.png"), full_page=True
+        )
         raise
     return (page.evaluate("(window.__done ?? window.__last) - window.__t0")) / 1000
 
@@ -123,7 +139,11 @@ def _radio(page, label: str, option: str) -> None:
 
 def _select(page, label: str, option: int | str) -> Callable[[], None]:
     """Open the select box labelled ``label`` (not timed) and return the click on an option: by text, or the n-th."""
-    box = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_role("combobox", name=label, exact=True)).first
+    box = (
+        page.locator("[data-testid=stSelectbox]")
+        .filter(has=page.get_by_role("combobox", name=label, exact=True))
+        .first
+    )
     # A select box drawn a moment ago may not open on the first click yet: try again.
     for _ in range(10):
         box.get_by_role("button", name="Open").click()
@@ -141,7 +161,10 @@ def _check_pages(page, runs: int, add: Callable[[str, float], None]) -> None:
     add("Conformance: first open", _timed(page, _nav(page, "Conformance")))
     if page.get_by_role("combobox", name="Sample model").input_value() != "service_desk.bpmn":
         _timed(page, _select(page, "Sample model", "service_desk.bpmn"))
-    add("Conformance: the check (long work)", _timed(page, lambda: page.get_by_role("button", name="Check").click()))
+    add(
+        "Conformance: the check (long work)",
+        _timed(page, lambda: page.get_by_role("button", name="Check").click()),
+    )
     page.get_by_text("Cases of a deviation").wait_for()
     for i in range(runs):
         add("Conformance: pick a deviation", _timed(page, _select(page, "Deviation", (i + 1) % 2)))
@@ -191,18 +214,25 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         _timed(page, _nav(page, "Process map"))
         slider = page.locator("[data-testid=stSlider]").first.locator("input[type=range]")
         slider.focus()
-        add("Process map: activities slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
+        add(
+            "Process map: activities slider, new value",
+            _timed(page, lambda: page.keyboard.press("ArrowLeft")),
+        )
         paths = page.locator("[data-testid=stSlider]").nth(1).locator("input[type=range]")
         paths.focus()
         add("Process map: paths slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
         # The other view than the one shown (the page may keep the mode when it is left).
-        shown = page.get_by_role("radiogroup", name="Show").locator("input:checked").locator("..").inner_text()
+        shown = (
+            page.get_by_role("radiogroup", name="Show").locator("input:checked").locator("..").inner_text()
+        )
         mode = "Frequency" if "Performance" in shown else "Performance"
         add("Process map: frequency/performance", _timed(page, lambda m=mode: _radio(page, "Show", m)))
         _timed(page, _nav(page, "Variants"))
         radio = "top k" if i % 2 == 0 else "all"
-        add("Filter: variants all/top k (Variants page)",
-            _timed(page, lambda r=radio: _radio(page, "Variants", r)))
+        add(
+            "Filter: variants all/top k (Variants page)",
+            _timed(page, lambda r=radio: _radio(page, "Variants", r)),
+        )
     if runs % 2:  # the last pick was "top k": back to all variants for the pages that follow
         _timed(page, lambda: _radio(page, "Variants", "all"))
     _check_pages(page, runs, add)
@@ -273,8 +303,14 @@ print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
 def _server_side(ws: Path, runs: int) -> dict[str, list[float]]:
     import json
 
-    out = subprocess.run([sys.executable, "-c", SERVER_CHILD, str(ws), str(runs), CHANGE_DATE], capture_output=True, text=True,
-                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", SERVER_CHILD, str(ws), str(runs), CHANGE_DATE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -213,10 +213,14 @@ def main() -> None:
             if m == "full check":  # before it: the alignments' floor, against pm4py's alignments
                 floor = statistics.median(r["seconds"] for r in mine["r4pm alone"])
                 ratio = statistics.median(
-                    y["seconds"] / x["seconds"] for x, y in zip(mine["r4pm alone"], pm["alignments"], strict=True)
+                    y["seconds"] / x["seconds"]
+                    for x, y in zip(mine["r4pm alone"], pm["alignments"], strict=True)
                 )
-                print(f"{key:<10} {'r4pm alone':<13} {floor:9.3f} {statistics.median(r['seconds'] for r in pm['alignments']):9.3f} "
-                      f"{ratio:12.1f}x {'':>15} {'':>14}  r4pm's call on the same variants, nothing around it", flush=True)
+                print(
+                    f"{key:<10} {'r4pm alone':<13} {floor:9.3f} {statistics.median(r['seconds'] for r in pm['alignments']):9.3f} "
+                    f"{ratio:12.1f}x {'':>15} {'':>14}  r4pm's call on the same variants, nothing around it",
+                    flush=True,
+                )
             b = statistics.median(r["seconds"] for r in pm[m])
             ratio = statistics.median(
                 y["seconds"] / x["seconds"] for x, y in zip(mine[m], pm[m], strict=True)

@@ -72,8 +72,13 @@ def ensure_data(events: int, fmt: str) -> Path:
 def run_child(tool: str, path: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PM4PY_SHOW_PROGRESS_BAR": "false"}
-        out = subprocess.run([sys.executable, "-c", CHILD, tool, str(path), tmp],
-                             capture_output=True, text=True, env=env, check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, tool, str(path), tmp],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
         if out.returncode != 0:
             raise SystemExit(f"{tool} on {path.name} failed:\n{out.stderr[-3000:]}")
         return json.loads(out.stdout.strip().splitlines()[-1])
@@ -86,8 +91,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-pm4py-above", type=int, default=20_000_000)
     args = ap.parse_args()
-    print(f"{'size':>6} {'fmt':<8} {'tool':<7} {'median s':>9} {'events/s':>12} {'peak MiB':>9} "
-          f"{'B/event':>8} {'pm4py/mining':>13}")
+    print(
+        f"{'size':>6} {'fmt':<8} {'tool':<7} {'median s':>9} {'events/s':>12} {'peak MiB':>9} "
+        f"{'B/event':>8} {'pm4py/mining':>13}"
+    )
     for size in args.sizes:
         for fmt in args.formats:
             path = ensure_data(size, fmt)
@@ -96,8 +103,11 @@ def main() -> None:
             for _ in range(args.runs):
                 for tool in tools:  # interleaved, so noise hits both alike
                     runs[tool].append(run_child(tool, path))
-            ratios = ([p["seconds"] / m["seconds"] for m, p in zip(runs["mining"], runs["pm4py"], strict=True)]
-                      if "pm4py" in runs else [])
+            ratios = (
+                [p["seconds"] / m["seconds"] for m, p in zip(runs["mining"], runs["pm4py"], strict=True)]
+                if "pm4py" in runs
+                else []
+            )
             for tool in tools:
                 r = runs[tool]
                 secs = statistics.median(x["seconds"] for x in r)
@@ -106,8 +116,11 @@ def main() -> None:
                 stored = r[0]["stored_bytes"]
                 per_event = f"{stored / events:8.1f}" if stored else f"{'-':>8}"
                 ratio = f"{statistics.median(ratios):12.1f}x" if tool == "pm4py" and ratios else f"{'':>13}"
-                print(f"{size // 1_000_000:>5}M {fmt:<8} {tool:<7} {secs:9.2f} {events / secs:12,.0f} "
-                      f"{peak:9.0f} {per_event} {ratio}", flush=True)
+                print(
+                    f"{size // 1_000_000:>5}M {fmt:<8} {tool:<7} {secs:9.2f} {events / secs:12,.0f} "
+                    f"{peak:9.0f} {per_event} {ratio}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

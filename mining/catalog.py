@@ -43,7 +43,11 @@ def list_logs(store: Store) -> list[LogInfo]:
         "SELECT log_id, name, source, content_hash, timezone, ingested_at, mapping FROM logs ORDER BY log_id"
     ).rows:
         s = store.query(_STATS_SQL, {"log": lid}).rows[0]
-        out.append(LogInfo(lid, name, source, digest, s[0], s[1], s[2], s[3], s[4], s[5], tz, at, json.loads(mapping)))
+        out.append(
+            LogInfo(
+                lid, name, source, digest, s[0], s[1], s[2], s[3], s[4], s[5], tz, at, json.loads(mapping)
+            )
+        )
     return out
 
 
@@ -62,7 +66,10 @@ def quality(store: Store, log: int, *, run_id: int | None = None) -> list[Qualit
     if run_id is not None:
         sql += " AND run_id = ?"
         params.append(run_id)
-    return [QualityIssue(k, int(n), m, tuple(e)) for k, n, m, e in store.query(sql + " ORDER BY run_id, kind", params).rows]
+    return [
+        QualityIssue(k, int(n), m, tuple(e))
+        for k, n, m, e in store.query(sql + " ORDER BY run_id, kind", params).rows
+    ]
 
 
 def attribute_names(store: Store, log: int) -> list[str]:
@@ -104,13 +111,21 @@ def summarize(
 ) -> IngestSummary:
     from mining.schema import ColumnMapping
 
-    name, mapping_json, tz = store.query("SELECT name, mapping, timezone FROM logs WHERE log_id = ?", [log]).rows[0]
+    name, mapping_json, tz = store.query(
+        "SELECT name, mapping, timezone FROM logs WHERE log_id = ?", [log]
+    ).rows[0]
     m = json.loads(mapping_json)
     mapping = ColumnMapping(
-        case=m["case"], activity=m["activity"], timestamp=m["timestamp"], start_timestamp=m.get("start_timestamp"),
-        resource=m.get("resource"), lifecycle=m.get("lifecycle"), cost=m.get("cost"),
+        case=m["case"],
+        activity=m["activity"],
+        timestamp=m["timestamp"],
+        start_timestamp=m.get("start_timestamp"),
+        resource=m.get("resource"),
+        lifecycle=m.get("lifecycle"),
+        cost=m.get("cost"),
         timestamp_format=m.get("formats", {}).get("timestamp"),
-        start_timestamp_format=m.get("formats", {}).get("start_timestamp"), timezone=tz,
+        start_timestamp_format=m.get("formats", {}).get("start_timestamp"),
+        timezone=tz,
     )
     s = store.query(_STATS_SQL, {"log": log}).rows[0]
     warnings = []
@@ -120,7 +135,8 @@ def summarize(
         naive = [getattr(mapping, role) for role in m["naive_utc"]]
     else:  # a log ingested before the values were checked: judged by its formats
         naive = [
-            getattr(mapping, role) for role, f in m.get("formats", {}).items()
+            getattr(mapping, role)
+            for role, f in m.get("formats", {}).items()
             if mapping.timezone == "UTC" and f not in {"ISO 8601", "unix seconds", "unix milliseconds"}
         ]
     if naive:
@@ -131,9 +147,25 @@ def summarize(
     if not mapping.start_timestamp:
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")
     return IngestSummary(
-        log=name, log_id=log, status=status, source=source, content_hash=content_hash,
-        cases=int(s[0]), events=int(s[1]), activities=int(s[2]), variants=int(s[3]), start=s[4], end=s[5],
-        rows_read=rows_read, events_added=events_added, rejected_rows=len({r.row for r in rejects}),
-        mapping=mapping, guesses=guesses, timestamp_formats=formats or m.get("formats", {}), timezone=tz,
-        rejects=rejects, quality=quality, warnings=tuple(warnings),
+        log=name,
+        log_id=log,
+        status=status,
+        source=source,
+        content_hash=content_hash,
+        cases=int(s[0]),
+        events=int(s[1]),
+        activities=int(s[2]),
+        variants=int(s[3]),
+        start=s[4],
+        end=s[5],
+        rows_read=rows_read,
+        events_added=events_added,
+        rejected_rows=len({r.row for r in rejects}),
+        mapping=mapping,
+        guesses=guesses,
+        timestamp_formats=formats or m.get("formats", {}),
+        timezone=tz,
+        rejects=rejects,
+        quality=quality,
+        warnings=tuple(warnings),
     )

@@ -45,24 +45,60 @@ def emit_json(data: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--workspace", "-w", envvar="MINING_WORKSPACE", default="mining.duckdb", show_default=True,
-    type=click.Path(dir_okay=False), help="The DuckDB workspace file (or set MINING_WORKSPACE).",
+    "--workspace",
+    "-w",
+    envvar="MINING_WORKSPACE",
+    default="mining.duckdb",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The DuckDB workspace file (or set MINING_WORKSPACE).",
 )
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), envvar="MINING_ENGINE", default="duckdb",
-              show_default=True, help="Where the analysis commands run: the workspace, or Spark over --parquet.")
-@click.option("--parquet", "parquet", multiple=True, envvar="MINING_PARQUET", metavar="DIR",
-              help="With --engine spark: a folder written by `mining export` (local, s3a://, hdfs://, ...).")
-@click.option("--spark-master", envvar="MINING_SPARK_MASTER", metavar="URL",
-              help="With --engine spark: the cluster's master URL (default local[2]).")
-@click.option("--spark-remote", envvar="MINING_SPARK_REMOTE", metavar="URL",
-              help="With --engine spark: a Spark Connect URL (sc://host:15002) instead of a master.")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    envvar="MINING_ENGINE",
+    default="duckdb",
+    show_default=True,
+    help="Where the analysis commands run: the workspace, or Spark over --parquet.",
+)
+@click.option(
+    "--parquet",
+    "parquet",
+    multiple=True,
+    envvar="MINING_PARQUET",
+    metavar="DIR",
+    help="With --engine spark: a folder written by `mining export` (local, s3a://, hdfs://, ...).",
+)
+@click.option(
+    "--spark-master",
+    envvar="MINING_SPARK_MASTER",
+    metavar="URL",
+    help="With --engine spark: the cluster's master URL (default local[2]).",
+)
+@click.option(
+    "--spark-remote",
+    envvar="MINING_SPARK_REMOTE",
+    metavar="URL",
+    help="With --engine spark: a Spark Connect URL (sc://host:15002) instead of a master.",
+)
 @click.version_option(package_name="mining")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str, engine: str, parquet: tuple[str, ...], spark_master: str | None,
-        spark_remote: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    workspace: str,
+    engine: str,
+    parquet: tuple[str, ...],
+    spark_master: str | None,
+    spark_remote: str | None,
+) -> None:
     """Process mining over a DuckDB workspace: load exports, then analyse them."""
-    ctx.obj = {"workspace": workspace, "engine": engine, "parquet": parquet,
-               "spark_master": spark_master, "spark_remote": spark_remote}
+    ctx.obj = {
+        "workspace": workspace,
+        "engine": engine,
+        "parquet": parquet,
+        "spark_master": spark_master,
+        "spark_remote": spark_remote,
+    }
 
 
 @contextlib.contextmanager
@@ -99,28 +135,64 @@ def _role_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Ca
 @_role_option("resource", "Column holding the resource ('' for none).")
 @_role_option("lifecycle", "Column holding the lifecycle transition ('' for none).")
 @_role_option("cost", "Column holding a per-event cost ('' for none).")
-@click.option("--timestamp-format", metavar="FORMAT", help="strptime format of the timestamp, e.g. '%d/%m/%Y %H:%M'.")
+@click.option(
+    "--timestamp-format", metavar="FORMAT", help="strptime format of the timestamp, e.g. '%d/%m/%Y %H:%M'."
+)
 @click.option("--start-timestamp-format", metavar="FORMAT", help="strptime format of the start timestamp.")
 @click.option("--dayfirst/--monthfirst", default=None, help="Read 03/04 as 3 April (day first) or 4 March.")
-@click.option("--timezone", default=None,
-              help="IANA zone of timestamps without an offset (default UTC; on --append, the log's zone).")
-@click.option("--dst", type=click.Choice(["shift", "reject"]), default="shift", show_default=True,
-              help="Local times in a DST gap or overlap: read by the zoneinfo fold=0 rule, or reject the row.")
-@click.option("--max-rejects", type=click.FloatRange(0, 1), default=0.05, show_default=True,
-              help="Share of rows that may be rejected before the ingest fails.")
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False),
-              help="Write every rejected row to this CSV (also when the ingest fails).")
+@click.option(
+    "--timezone",
+    default=None,
+    help="IANA zone of timestamps without an offset (default UTC; on --append, the log's zone).",
+)
+@click.option(
+    "--dst",
+    type=click.Choice(["shift", "reject"]),
+    default="shift",
+    show_default=True,
+    help="Local times in a DST gap or overlap: read by the zoneinfo fold=0 rule, or reject the row.",
+)
+@click.option(
+    "--max-rejects",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Share of rows that may be rejected before the ingest fails.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False),
+    help="Write every rejected row to this CSV (also when the ingest fails).",
+)
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--delimiter", help="Field delimiter of a CSV (default: detected).")
 @click.option("--sheet", help="Sheet of an .xlsx workbook (default: the first with data).")
-@click.option("--preset", default="auto", show_default=True, metavar="NAME|auto|none",
-              help="Read a business system's export (mining presets lists them): auto detects one, none never.")
-@click.option("--include", multiple=True, metavar="FAMILY",
-              help="Add an optional event family of the preset (repeatable), e.g. assignee for Jira.")
-@click.option("--preset-role", "preset_roles", multiple=True, metavar="ROLE=COLUMN",
-              help="A preset's own column (repeatable), e.g. field=Attribute for the change-log preset.")
-@click.option("--memory-limit", metavar="SIZE",
-              help="Cap DuckDB's memory during the ingest, e.g. 2GB; beyond it DuckDB spills to disk (slower).")
+@click.option(
+    "--preset",
+    default="auto",
+    show_default=True,
+    metavar="NAME|auto|none",
+    help="Read a business system's export (mining presets lists them): auto detects one, none never.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="FAMILY",
+    help="Add an optional event family of the preset (repeatable), e.g. assignee for Jira.",
+)
+@click.option(
+    "--preset-role",
+    "preset_roles",
+    multiple=True,
+    metavar="ROLE=COLUMN",
+    help="A preset's own column (repeatable), e.g. field=Attribute for the change-log preset.",
+)
+@click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    help="Cap DuckDB's memory during the ingest, e.g. 2GB; beyond it DuckDB spills to disk (slower).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -159,13 +231,26 @@ def ingest(ctx: click.Context, path: str, **kw: Any) -> None:
         export_rejects(list(summary.rejects), rejects_path)
     if as_json:
         data = {
-            "log": summary.log, "status": summary.status, "cases": summary.cases, "events": summary.events,
-            "activities": summary.activities, "variants": summary.variants, "start": summary.start,
-            "end": summary.end, "rows_read": summary.rows_read, "events_added": summary.events_added,
-            "rejected_rows": summary.rejected_rows, "timezone": summary.timezone,
-            "timestamp_formats": summary.timestamp_formats, "mapping": summary.mapping.roles(),
-            "guesses": summary.guesses, "quality": summary.quality, "warnings": summary.warnings,
-            "rejects": summary.rejects[:100], "preset": summary.preset, "preset_notes": summary.preset_notes,
+            "log": summary.log,
+            "status": summary.status,
+            "cases": summary.cases,
+            "events": summary.events,
+            "activities": summary.activities,
+            "variants": summary.variants,
+            "start": summary.start,
+            "end": summary.end,
+            "rows_read": summary.rows_read,
+            "events_added": summary.events_added,
+            "rejected_rows": summary.rejected_rows,
+            "timezone": summary.timezone,
+            "timestamp_formats": summary.timestamp_formats,
+            "mapping": summary.mapping.roles(),
+            "guesses": summary.guesses,
+            "quality": summary.quality,
+            "warnings": summary.warnings,
+            "rejects": summary.rejects[:100],
+            "preset": summary.preset,
+            "preset_notes": summary.preset_notes,
         }
         emit_json(data)
     else:
@@ -185,19 +270,35 @@ def logs_cmd(ctx: click.Context, as_json: bool) -> None:
     with Store(ctx.obj["workspace"], read_only=_exists(ctx)) as store:
         logs = list_logs(store)
     if as_json:
-        emit_json({"logs": [
-            {"log": i.name, "cases": i.cases, "events": i.events, "activities": i.activities,
-             "variants": i.variants, "start": i.start, "end": i.end, "source": i.source,
-             "timezone": i.timezone, "ingested_at": i.ingested_at, "mapping": i.mapping}
-            for i in logs
-        ]})
+        emit_json(
+            {
+                "logs": [
+                    {
+                        "log": i.name,
+                        "cases": i.cases,
+                        "events": i.events,
+                        "activities": i.activities,
+                        "variants": i.variants,
+                        "start": i.start,
+                        "end": i.end,
+                        "source": i.source,
+                        "timezone": i.timezone,
+                        "ingested_at": i.ingested_at,
+                        "mapping": i.mapping,
+                    }
+                    for i in logs
+                ]
+            }
+        )
     else:
         click.echo(logs_text(logs))
 
 
 @cli.command("rejects")
 @click.argument("log")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write them to this CSV instead of printing.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write them to this CSV instead of printing."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
 @click.pass_context
 @fail_cleanly
@@ -230,9 +331,11 @@ def app_cmd(ctx: click.Context, port: int) -> None:
 
     app = Path(__file__).resolve().parent.parent / "app.py"
     env = dict(os.environ, MINING_WORKSPACE=str(Path(ctx.obj["workspace"]).resolve()))
-    sys.exit(subprocess.call(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)], env=env
-    ))
+    sys.exit(
+        subprocess.call(
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)], env=env
+        )
+    )
 
 
 def _exists(ctx: click.Context) -> bool:
@@ -243,7 +346,16 @@ def _exists(ctx: click.Context) -> bool:
 
 # Commands of each area live in mining/commands/<area>.py and add themselves
 # with register(cli); their library imports stay inside the commands.
-_COMMAND_MODULES: tuple[str, ...] = ("discovery_map", "discover", "bottlenecks", "spark", "rules", "presets", "monitor", "conform")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "discovery_map",
+    "discover",
+    "bottlenecks",
+    "spark",
+    "rules",
+    "presets",
+    "monitor",
+    "conform",
+)
 
 
 def _register_commands() -> None:

@@ -74,11 +74,17 @@ def export_parquet(store: Store, log_id: int, folder: str | os.PathLike[str]) ->
         path.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for table, order in CANONICAL_TABLES:
-        counts[table] = _copy(store, f"SELECT * FROM {table} WHERE log_id = ? ORDER BY {order}", [log_id],
-                              _join(target, f"{table}.parquet"))
+        counts[table] = _copy(
+            store,
+            f"SELECT * FROM {table} WHERE log_id = ? ORDER BY {order}",
+            [log_id],
+            _join(target, f"{table}.parquet"),
+        )
     # attrs_<id> has no log_id column: the table itself belongs to the log.
     attrs = f"attrs_{log_id}"
-    counts[attrs] = _copy(store, f"SELECT * FROM {attrs} ORDER BY row_no", [], _join(target, f"{attrs}.parquet"))
+    counts[attrs] = _copy(
+        store, f"SELECT * FROM {attrs} ORDER BY row_no", [], _join(target, f"{attrs}.parquet")
+    )
     return ParquetExport(target, log_id, counts)
 
 

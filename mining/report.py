@@ -21,7 +21,8 @@ def ingest_text(s: IngestSummary) -> str:
     lines = [
         f"{verb} log {s.log!r} from {s.source}",
         f"  cases       {s.cases:>12,}",
-        f"  events      {s.events:>12,}" + (f"   (+{s.events_added:,} new)" if s.status == "appended" else ""),
+        f"  events      {s.events:>12,}"
+        + (f"   (+{s.events_added:,} new)" if s.status == "appended" else ""),
         f"  activities  {s.activities:>12,}",
         f"  variants    {s.variants:>12,}",
         f"  time span   {_when(s.start)} to {_when(s.end)}",
@@ -48,7 +49,9 @@ def ingest_text(s: IngestSummary) -> str:
         lines.append("Rejected rows:")
         lines += [f"  {r}" for r in s.rejects[:_MAX_REJECTS_SHOWN]]
         if len(s.rejects) > _MAX_REJECTS_SHOWN:
-            lines.append(f"  ... {len(s.rejects) - _MAX_REJECTS_SHOWN:,} more (mining rejects {s.log} -o FILE)")
+            lines.append(
+                f"  ... {len(s.rejects) - _MAX_REJECTS_SHOWN:,} more (mining rejects {s.log} -o FILE)"
+            )
     if s.quality:
         lines.append("Data quality:")
         for q in s.quality:
@@ -66,5 +69,7 @@ def logs_text(logs: Sequence[LogInfo]) -> str:
     rows = [header]
     for i in logs:
         span = f"{i.start:%Y-%m-%d} to {i.end:%Y-%m-%d}" if i.start and i.end else "-"
-        rows.append(f"{i.name:<32} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}")
+        rows.append(
+            f"{i.name:<32} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}"
+        )
     return "\n".join(rows)

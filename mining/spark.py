@@ -143,7 +143,12 @@ def _template(spark_sql: str, *args: exp.Expression) -> exp.Expression:
     tree = _parsed_template(spark_sql).copy()
 
     def fill(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and not node.table and node.name.startswith("__") and node.name[2:].isdigit():
+        if (
+            isinstance(node, exp.Column)
+            and not node.table
+            and node.name.startswith("__")
+            and node.name[2:].isdigit()
+        ):
             return args[int(node.name[2:])].copy()
         return node
 
@@ -208,10 +213,15 @@ def _ordered_list(value: exp.Expression, order: exp.Order, original: str) -> exp
     from sqlglot import exp
 
     keys = _ordered_keys(order, original)
-    struct = exp.Struct(expressions=[
-        *(exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.copy()) for i, k in enumerate(keys)),
-        exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy()),
-    ])
+    struct = exp.Struct(
+        expressions=[
+            *(
+                exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.copy())
+                for i, k in enumerate(keys)
+            ),
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy()),
+        ]
+    )
     # DuckDB returns NULL, not an empty list, for a group of no rows (a global aggregate).
     listed = _template("TRANSFORM(ARRAY_SORT(COLLECT_LIST(__0)), _e -> _e.v)", struct)
     return _template("CASE WHEN SIZE(__0) > 0 THEN __0 END", listed)
@@ -220,8 +230,11 @@ def _ordered_list(value: exp.Expression, order: exp.Order, original: str) -> exp
 def _rewrite(node: exp.Expression, original: str) -> exp.Expression:
     from sqlglot import exp
 
-    if isinstance(node, exp.Select) and isinstance(node.args.get("distinct"), exp.Distinct) \
-            and node.args["distinct"].args.get("on") is not None:
+    if (
+        isinstance(node, exp.Select)
+        and isinstance(node.args.get("distinct"), exp.Distinct)
+        and node.args["distinct"].args.get("on") is not None
+    ):
         return _distinct_on(node, original)
     if isinstance(node, exp.TimeToUnix):  # epoch(ts)
         return _epoch(node.this)
@@ -233,13 +246,23 @@ def _rewrite(node: exp.Expression, original: str) -> exp.Expression:
         field = _field_name(node.this)
         if field is not None:
             return _date_part(field, node.expression, original) or node
-    if isinstance(node, exp.Anonymous) and node.name.lower() in {"date_part", "datepart"} and len(node.expressions) == 2:
+    if (
+        isinstance(node, exp.Anonymous)
+        and node.name.lower() in {"date_part", "datepart"}
+        and len(node.expressions) == 2
+    ):
         field = _field_name(node.expressions[0])
         if field is not None:
             return _date_part(field, node.expressions[1], original) or node
-    if isinstance(node, exp.Floor | exp.Ceil) and not node.args.get("decimals") and isinstance(node.this.unnest(), exp.Div):
+    if (
+        isinstance(node, exp.Floor | exp.Ceil)
+        and not node.args.get("decimals")
+        and isinstance(node.this.unnest(), exp.Div)
+    ):
         # DuckDB's `/` always gives DOUBLE and floor(DOUBLE) stays DOUBLE; Spark's FLOOR returns BIGINT.
-        return _template(f"CAST({'FLOOR' if isinstance(node, exp.Floor) else 'CEIL'}(__0) AS DOUBLE)", node.this)
+        return _template(
+            f"CAST({'FLOOR' if isinstance(node, exp.Floor) else 'CEIL'}(__0) AS DOUBLE)", node.this
+        )
     if isinstance(node, exp.Median):  # DuckDB median = quantile_cont(x, 0.5), interpolated
         return _template("PERCENTILE(__0, 0.5)", node.this)
     if isinstance(node, exp.PercentileCont) and node.expression is not None:
@@ -312,24 +335,33 @@ def _distinct_on(select: exp.Select, original: str) -> exp.Expression:
         return e.copy()
 
     order = select.args.get("order")
-    ordered = list(order.expressions) if order else [exp.Ordered(this=k.copy(), nulls_first=False) for k in keys]
+    ordered = (
+        list(order.expressions) if order else [exp.Ordered(this=k.copy(), nulls_first=False) for k in keys]
+    )
     inner = select.copy()
     for arg in ("distinct", "order", "limit", "offset", "with"):
         inner.set(arg, None)
     window = exp.Window(
         this=exp.RowNumber(),
         partition_by=[resolve(k) for k in keys],
-        order=exp.Order(expressions=[
-            exp.Ordered(this=resolve(o.this), desc=o.args.get("desc"), nulls_first=o.args.get("nulls_first"))
-            for o in ordered
-        ]),
+        order=exp.Order(
+            expressions=[
+                exp.Ordered(
+                    this=resolve(o.this), desc=o.args.get("desc"), nulls_first=o.args.get("nulls_first")
+                )
+                for o in ordered
+            ]
+        ),
     )
     inner.select(exp.alias_(window, "_dn"), copy=False)
     hidden = []
     for i, o in enumerate(ordered if order else []):
         inner.select(exp.alias_(resolve(o.this), f"_do{i}"), copy=False)
-        hidden.append(exp.Ordered(this=exp.column(f"_do{i}"), desc=o.args.get("desc"),
-                                  nulls_first=o.args.get("nulls_first")))
+        hidden.append(
+            exp.Ordered(
+                this=exp.column(f"_do{i}"), desc=o.args.get("desc"), nulls_first=o.args.get("nulls_first")
+            )
+        )
     outer = exp.select(*[exp.column(n) for n in names]).from_(inner.subquery("_d")).where("_dn = 1")
     if hidden:
         outer = outer.order_by(*hidden)
@@ -392,7 +424,8 @@ def _date_diff(node: exp.DateDiff, original: str) -> exp.Expression:
         width = _DIFF_UNITS[unit] * 1_000_000
         return _template(
             f"(FLOOR(UNIX_MICROS(CAST(__1 AS TIMESTAMP)) / {width}) - FLOOR(UNIX_MICROS(CAST(__0 AS TIMESTAMP)) / {width}))",
-            a, b,
+            a,
+            b,
         )
     if unit == "day":
         return _template("DATEDIFF(CAST(__1 AS DATE), CAST(__0 AS DATE))", a, b)
@@ -406,18 +439,29 @@ def _date_diff(node: exp.DateDiff, original: str) -> exp.Expression:
 
 #: What :func:`to_spark_sql` does besides sqlglot's own translation, for docs and tests.
 REWRITES: tuple[tuple[str, str], ...] = (
-    ("epoch(ts), extract(epoch FROM ts)", "UNIX_MICROS(CAST(ts AS TIMESTAMP)) / 1e6 (not UNIX_TIMESTAMP: whole seconds)"),
+    (
+        "epoch(ts), extract(epoch FROM ts)",
+        "UNIX_MICROS(CAST(ts AS TIMESTAMP)) / 1e6 (not UNIX_TIMESTAMP: whole seconds)",
+    ),
     ("dayofweek(ts), date_part('dow', ts)", "DAYOFWEEK(ts) - 1 (DuckDB Sunday = 0, Spark Sunday = 1)"),
     ("isodow(ts)", "WEEKDAY(ts) + 1 (Monday = 1)"),
     ("date_part('second', ts)", "SECOND(ts) (Spark's EXTRACT(SECOND) keeps the fraction)"),
     ("floor(a / b), ceil(a / b)", "CAST(FLOOR(a / b) AS DOUBLE) (Spark's FLOOR returns BIGINT)"),
     ("median(x)", "PERCENTILE(x, 0.5)"),
     ("quantile_cont(x, q)", "PERCENTILE(x, q) (Spark's PERCENTILE_CONT needs WITHIN GROUP)"),
-    ("array_agg(x ORDER BY k), list(x ORDER BY k)",
-     "TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(k IS NULL, k, x))), e -> e.v)"),
+    (
+        "array_agg(x ORDER BY k), list(x ORDER BY k)",
+        "TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(k IS NULL, k, x))), e -> e.v)",
+    ),
     ("string_agg(x, sep ORDER BY k)", "ARRAY_JOIN(<the ordered list>, sep)"),
-    ("date_diff('hour', a, b)", "boundary count: FLOOR(micros(b) / unit) - FLOOR(micros(a) / unit); day: DATEDIFF of dates"),
-    ("SELECT DISTINCT ON (k) ... ORDER BY o", "ROW_NUMBER() filter with the ORDER BY kept on the outer query"),
+    (
+        "date_diff('hour', a, b)",
+        "boundary count: FLOOR(micros(b) / unit) - FLOOR(micros(a) / unit); day: DATEDIFF of dates",
+    ),
+    (
+        "SELECT DISTINCT ON (k) ... ORDER BY o",
+        "ROW_NUMBER() filter with the ORDER BY kept on the outer query",
+    ),
     ("nested WITH reusing a CTE name", "the nested CTE renamed (sqlglot hoists all CTEs to the top)"),
     ("?", "named markers :_pos1, :_pos2, ... bound from the list"),
 )
@@ -436,10 +480,12 @@ def _name_positional(sql: str) -> tuple[str, int]:
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.tokens import TokenType
 
-    tokens = [t for t in Dialect.get_or_raise("duckdb").tokenize(sql) if t.token_type == TokenType.PLACEHOLDER]
+    tokens = [
+        t for t in Dialect.get_or_raise("duckdb").tokenize(sql) if t.token_type == TokenType.PLACEHOLDER
+    ]
     out, last = [], 0
     for i, tok in enumerate(tokens, 1):
-        out += [sql[last:tok.start], f"${_POSITIONAL}{i}"]
+        out += [sql[last : tok.start], f"${_POSITIONAL}{i}"]
         last = tok.end + 1
     return "".join([*out, sql[last:]]), len(tokens)
 
@@ -556,7 +602,10 @@ class SparkStore:
     """
 
     def __init__(
-        self, session: SparkSession, folders: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+        self,
+        session: SparkSession,
+        folders: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
         cache: bool = False,
     ) -> None:
         tz = session.conf.get("spark.sql.session.timeZone")
@@ -581,15 +630,18 @@ class SparkStore:
         read = self.session.read
         frames = {t: [read.parquet(_join(folder, f"{t}.parquet")) for folder in self.folders] for t in TABLES}
         # One job finds which folder holds which log (each folder's attrs_<id> belongs to it).
-        logs = functools.reduce(lambda a, b: a.unionByName(b), [
-            df.select("log_id", F.lit(i).alias("_folder")) for i, df in enumerate(frames["logs"])
-        ])
+        logs = functools.reduce(
+            lambda a, b: a.unionByName(b),
+            [df.select("log_id", F.lit(i).alias("_folder")) for i, df in enumerate(frames["logs"])],
+        )
         seen: dict[int, str] = {}
         for log_id, i in sorted(logs.collect()):
             folder = self.folders[int(i)]
             if int(log_id) in seen:
                 msg = f"log id {log_id} is in both {seen[int(log_id)]} and {folder}"
-                raise StoreError(msg, hint="export the logs from one workspace, or use one SparkStore per folder")
+                raise StoreError(
+                    msg, hint="export the logs from one workspace, or use one SparkStore per folder"
+                )
             seen[int(log_id)] = folder
             attrs = read.parquet(_join(folder, f"attrs_{int(log_id)}.parquet"))
             self._views[f"attrs_{int(log_id)}"] = attrs.cache() if cache else attrs

@@ -30,8 +30,15 @@ T0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 ACTIVITIES = ("A", "B", "C", "D", "E")
 RESOURCES = ("ann", "bob", "cy")
 CHANNELS = ("web", "phone")
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": "resource",
-         "start_timestamp": None, "lifecycle": None, "cost": None}
+ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "resource": "resource",
+    "start_timestamp": None,
+    "lifecycle": None,
+    "cost": None,
+}
 SETTINGS = settings(max_examples=12, deadline=None)
 
 # Few hours and cases, so timestamp ties and shared variants are common.
@@ -112,8 +119,11 @@ def both(a: Filter, b: Filter) -> Filter:
         return y if x is None else x if y is None else f(x, y)
 
     return Filter(
-        start=pick(a.start, b.start, max), end=pick(a.end, b.end, min), window=a.window,
-        activities_keep=keep, activities_remove=tuple(sorted(set(a.activities_remove) | set(b.activities_remove))),
+        start=pick(a.start, b.start, max),
+        end=pick(a.end, b.end, min),
+        window=a.window,
+        activities_keep=keep,
+        activities_remove=tuple(sorted(set(a.activities_remove) | set(b.activities_remove))),
         attributes=a.attributes + b.attributes,
         variant_top_k=pick(a.variant_top_k, b.variant_top_k, min),
         variant_coverage=pick(a.variant_coverage, b.variant_coverage, min),
@@ -158,7 +168,9 @@ def test_measures_match_a_python_replay(ws, log, keep):
     # Drill-down lists exactly the cases whose projected trace is the variant.
     for v in table.variants:
         listed = cases_of_variant(s, lid, v.variant_id, flt, limit=100)
-        assert sorted(c.case_id for c in listed.cases) == sorted(c for c, t in tr.items() if t == v.activities)
+        assert sorted(c.case_id for c in listed.cases) == sorted(
+            c for c, t in tr.items() if t == v.activities
+        )
 
 
 @SETTINGS
@@ -182,7 +194,8 @@ def test_filters_never_add_cases(ws, log, f, g):
     forced = dataclasses.replace(plain, activities_remove=("no such activity",))
     assert dfg(s, lid, plain) == dfg(s, lid, forced)
     assert [(v.activities, v.cases) for v in variants(s, lid, plain).variants] == [
-        (v.activities, v.cases) for v in variants(s, lid, forced).variants]
+        (v.activities, v.cases) for v in variants(s, lid, forced).variants
+    ]
     assert all_case_durations(s, lid, plain) == all_case_durations(s, lid, forced)
 
     assert with_f <= whole
@@ -200,7 +213,10 @@ def test_simplified_map_stays_connected(ws, log, activities, paths):
     # The map is the DFG of the log projected onto the kept activities.
     tr = traces(log, keep=set(m.activities))
     assert (m.cases, dict(m.start), dict(m.end)) == (
-        len(tr), Counter(t[0] for t in tr.values()), Counter(t[-1] for t in tr.values()))
+        len(tr),
+        Counter(t[0] for t in tr.values()),
+        Counter(t[-1] for t in tr.values()),
+    )
     assert {(e.source, e.target) for e in m.edges} <= set(reference_edges(tr))
     reach = set(m.start)
     back = set(m.end)

@@ -193,7 +193,13 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
     assert dict(zip(preview["role"], preview["column"], strict=True))["Case"] == "case_id"
     assert all(c.endswith("%") for c in preview["confidence"])
     assert list(_frame(at, "case_id", "activity", "timestamp", "resource")["case_id"]) == [
-        "c1", "c1", "c2", "c2", "c3", "c3"]
+        "c1",
+        "c1",
+        "c2",
+        "c2",
+        "c3",
+        "c3",
+    ]
     assert not workspace.exists()
 
     at.button(key="upload-ingest").click().run()
@@ -220,9 +226,12 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
 
 
 # TINY's next export: c3 again (already loaded) and a new case c4, in the same local time.
-NEWER = TINY + b"""c4,Register,2025-03-31 09:00:00,Ann
+NEWER = (
+    TINY
+    + b"""c4,Register,2025-03-31 09:00:00,Ann
 c4,Approve,2025-03-31 10:00:00,Bob
 """
+)
 
 
 def test_append_in_the_app_reads_the_new_export_in_the_logs_zone(workspace: Path) -> None:
@@ -253,7 +262,8 @@ def test_append_in_the_app_reads_the_new_export_in_the_logs_zone(workspace: Path
     assert (log.cases, log.events, log.timezone) == (4, 8, "Europe/Berlin")
     # 31 March 2025 is summer time in Berlin (UTC+2).
     assert (first, last) == (
-        dt.datetime(2025, 3, 31, 7, tzinfo=dt.UTC), dt.datetime(2025, 3, 31, 8, tzinfo=dt.UTC)
+        dt.datetime(2025, 3, 31, 7, tzinfo=dt.UTC),
+        dt.datetime(2025, 3, 31, 8, tzinfo=dt.UTC),
     )
 
 
@@ -390,7 +400,15 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
     _upload(at, "changes.csv", CHANGES)
     assert [s for s in at.selectbox if s.label == "Field name"] == []  # only for the change-log preset
     _widget(at.selectbox, "Source system").set_value("changelog").run()
-    assert _widget(at.selectbox, "Field name").options == ["(detect)", "ticket", "what", "was", "now", "agent", "at"]
+    assert _widget(at.selectbox, "Field name").options == [
+        "(detect)",
+        "ticket",
+        "what",
+        "was",
+        "now",
+        "agent",
+        "at",
+    ]
     _widget(at.selectbox, "Case").set_value("ticket")
     _widget(at.selectbox, "Timestamp").set_value("at")
     _widget(at.selectbox, "Resource").set_value("agent")
@@ -430,21 +448,42 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
     [
         ("pass --timestamp COLUMN to choose", "use the Timestamp column under Options"),
         ("pass --start-timestamp COLUMN", "use the Start timestamp column under Options"),
-        ("pass --dayfirst or --monthfirst, or --timestamp-format",
-         'use the "Dates such as 03/04/2025" choice under Options, or the "Timestamp format" option'),
-        ("fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
-         'fix the export, map other columns, or raise the "Max rejected rows" slider'),
-        ("use --append to add a newer export to it, or --name for a new log",
-         'use "Append to an existing log" to add a newer export to it, or the "Log name" option for a new log'),
-        ("save it as UTF-8, or pass --encoding (for example cp1252)",
-         'save it as UTF-8, or use the "Encoding" option (for example cp1252)'),
-        ("pass --preset NAME (`mining presets` lists them) or --preset auto", 'use the "Source system" choice'),
-        ("fix that line (or export again), or load the file as a plain log with --preset none",
-         'fix that line (or export again), or load the file as a plain log with the "Source system" choice "None"'),
-        ("add fields with --include FIELD (technical name or label), or --include all",
-         'add fields with "Also read as events" (technical name or label), or "Also read as events" all'),
-        ("no field column (pass --preset-role field=COLUMN)", "no field column (use the change-history columns under Options)"),
-        ("the zone is in transaction STZAC (system time zone)", "the zone is in transaction STZAC (system time zone)"),
+        (
+            "pass --dayfirst or --monthfirst, or --timestamp-format",
+            'use the "Dates such as 03/04/2025" choice under Options, or the "Timestamp format" option',
+        ),
+        (
+            "fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
+            'fix the export, map other columns, or raise the "Max rejected rows" slider',
+        ),
+        (
+            "use --append to add a newer export to it, or --name for a new log",
+            'use "Append to an existing log" to add a newer export to it, or the "Log name" option for a new log',
+        ),
+        (
+            "save it as UTF-8, or pass --encoding (for example cp1252)",
+            'save it as UTF-8, or use the "Encoding" option (for example cp1252)',
+        ),
+        (
+            "pass --preset NAME (`mining presets` lists them) or --preset auto",
+            'use the "Source system" choice',
+        ),
+        (
+            "fix that line (or export again), or load the file as a plain log with --preset none",
+            'fix that line (or export again), or load the file as a plain log with the "Source system" choice "None"',
+        ),
+        (
+            "add fields with --include FIELD (technical name or label), or --include all",
+            'add fields with "Also read as events" (technical name or label), or "Also read as events" all',
+        ),
+        (
+            "no field column (pass --preset-role field=COLUMN)",
+            "no field column (use the change-history columns under Options)",
+        ),
+        (
+            "the zone is in transaction STZAC (system time zone)",
+            "the zone is in transaction STZAC (system time zone)",
+        ),
     ],
 )
 def test_library_hints_name_the_apps_controls(library: str, app: str) -> None:
@@ -460,8 +499,14 @@ def test_the_encoding_option_reads_a_central_european_export(workspace: Path) ->
     _upload(at, "lodz.csv", data.encode("cp1250"))
     assert "Zg³oszenie £ódŸ" in list(_frame(at, "case_id", "activity", "timestamp")["activity"])
     _widget(at.text_input, "Encoding").set_value("cp1250").run()
-    assert list(_frame(at, "case_id", "activity", "timestamp")["activity"]) == ["Zgłoszenie Łódź", "Zamknięcie"]
+    assert list(_frame(at, "case_id", "activity", "timestamp")["activity"]) == [
+        "Zgłoszenie Łódź",
+        "Zamknięcie",
+    ]
     at.button(key="upload-ingest").click().run()
     assert not at.error
     with Store(workspace, read_only=True) as store:
-        assert store.query("SELECT activity FROM events ORDER BY row_no").rows == [("Zgłoszenie Łódź",), ("Zamknięcie",)]
+        assert store.query("SELECT activity FROM events ORDER BY row_no").rows == [
+            ("Zgłoszenie Łódź",),
+            ("Zamknięcie",),
+        ]

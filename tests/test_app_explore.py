@@ -265,7 +265,9 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
         [log] = list_logs(store)
     assert first >= start > log.start
     assert _metrics(at)["Time span"] == _span(first, last) != _span(log.start, log.end)
-    assert f"The kept cases run from {_when(first)} to {_when(last)} UTC" in " ".join(c.value for c in at.caption)
+    assert f"The kept cases run from {_when(first)} to {_when(last)} UTC" in " ".join(
+        c.value for c in at.caption
+    )
 
 
 def _pages_of_one_session() -> None:
@@ -323,5 +325,10 @@ def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
     assert not at.exception
     assert any("top 5 variants" in c for c in _chips(at)), _chips(at)
     assert sorted(set(calls)) == [
-        "activity_times", "load_heatmap", "resource_heatmap", "rework", "transition_wait_heatmap", "variants",
+        "activity_times",
+        "load_heatmap",
+        "resource_heatmap",
+        "rework",
+        "transition_wait_heatmap",
+        "variants",
     ]

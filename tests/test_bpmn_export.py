@@ -32,11 +32,23 @@ NS = {
     "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
 FLOW_NODES = {"startEvent", "endEvent", "task", "exclusiveGateway", "parallelGateway", "inclusiveGateway"}
-SIZES = {"task": (100, 80), "startEvent": (36, 36), "endEvent": (36, 36),
-         "exclusiveGateway": (50, 50), "parallelGateway": (50, 50), "inclusiveGateway": (50, 50)}
+SIZES = {
+    "task": (100, 80),
+    "startEvent": (36, 36),
+    "endEvent": (36, 36),
+    "exclusiveGateway": (50, 50),
+    "parallelGateway": (50, 50),
+    "inclusiveGateway": (50, 50),
+}
 RUNNING_EXAMPLE_ACTIVITIES = {
-    "register request", "examine thoroughly", "examine casually", "check ticket", "decide",
-    "reinitiate request", "pay compensation", "reject request",
+    "register request",
+    "examine thoroughly",
+    "examine casually",
+    "check ticket",
+    "decide",
+    "reinitiate request",
+    "pay compensation",
+    "reject request",
 }
 
 
@@ -149,10 +161,17 @@ def names(root, kind: str) -> list[str]:
 
 def wl_labels(bpmn) -> Counter:
     """Weisfeiler-Lehman labels of a pm4py BPMN graph: equal multisets = same graph, up to ids."""
+
     def kind(n) -> str:
         names_ = {c.__name__ for c in type(n).__mro__}
-        for cls, label in (("StartEvent", "start"), ("EndEvent", "end"), ("Task", "task"),
-                           ("ExclusiveGateway", "xor"), ("ParallelGateway", "and"), ("InclusiveGateway", "or")):
+        for cls, label in (
+            ("StartEvent", "start"),
+            ("EndEvent", "end"),
+            ("Task", "task"),
+            ("ExclusiveGateway", "xor"),
+            ("ParallelGateway", "and"),
+            ("InclusiveGateway", "or"),
+        ):
             if cls in names_:
                 return label + (":" + n.get_name() if label == "task" else "")
         raise AssertionError(type(n))
@@ -164,8 +183,18 @@ def wl_labels(bpmn) -> Counter:
         outs[f.get_source()].append(f.get_target())
         ins[f.get_target()].append(f.get_source())
     for _ in range(6):
-        label = {n: str(hash((label[n], tuple(sorted(label[m] for m in ins[n])),
-                              tuple(sorted(label[m] for m in outs[n]))))) for n in label}
+        label = {
+            n: str(
+                hash(
+                    (
+                        label[n],
+                        tuple(sorted(label[m] for m in ins[n])),
+                        tuple(sorted(label[m] for m in outs[n])),
+                    )
+                )
+            )
+            for n in label
+        }
     return Counter(label.values())
 
 
@@ -198,7 +227,8 @@ def test_bpmn_reads_back_into_pm4py_and_replays(running_example, tmp_path):
     net, im, fm = pm4py.convert_to_petri_net(bpmn)
     replayed = pm4py.fitness_token_based_replay(frame, net, im, fm)
     discovered = pm4py.fitness_token_based_replay(
-        frame, model._model.net, model._model.initial_marking, model._model.final_marking)
+        frame, model._model.net, model._model.initial_marking, model._model.final_marking
+    )
     assert replayed["log_fitness"] == discovered["log_fitness"] == 1.0
     assert replayed["perc_fit_traces"] == 100.0
 
@@ -247,7 +277,9 @@ def test_layout_does_not_depend_on_input_order(receipt, algorithm):
     assert len(outputs) == 1
 
 
-@pytest.mark.parametrize(("algorithm", "noise"), [("inductive", 0.0), ("inductive", 0.2), ("heuristics", 0.0)])
+@pytest.mark.parametrize(
+    ("algorithm", "noise"), [("inductive", 0.0), ("inductive", 0.2), ("heuristics", 0.0)]
+)
 def test_receipt_layout(receipt, algorithm, noise):
     model = discover(receipt, 1, algorithm=algorithm, noise=noise)
     root = check_bpmn(to_bpmn_xml(model))
@@ -298,7 +330,9 @@ def test_user_activity_names_survive_discovery_and_pm4py(tmp_path):
     assert sorted(names(root, "task")) == ['<Approve & "pay">', "Submit"]
     bpmn = pm4py.read_bpmn(str(path))
     assert sorted(n.get_name() for n in bpmn.get_nodes() if type(n).__name__ == "Task") == [
-        '<Approve & "pay">', "Submit"]
+        '<Approve & "pay">',
+        "Submit",
+    ]
 
 
 def test_graph_errors_are_model_errors():
@@ -316,9 +350,11 @@ def test_graph_errors_are_model_errors():
 
 def _net_signature(net, im, fm):
     transitions = sorted(
-        (t.label if t.label is not None else "τ",
-         tuple(sorted(a.source.name for a in t.in_arcs)),
-         tuple(sorted(a.target.name for a in t.out_arcs)))
+        (
+            t.label if t.label is not None else "τ",
+            tuple(sorted(a.source.name for a in t.in_arcs)),
+            tuple(sorted(a.target.name for a in t.out_arcs)),
+        )
         for t in net.transitions
     )
     marking = lambda m: sorted((p.name, n) for p, n in m.items())  # noqa: E731
@@ -334,7 +370,11 @@ def test_pnml_round_trip(running_example, tmp_path, algorithm):
     text = path.read_text(encoding="utf-8")
     assert "<finalmarkings>" in text and "<initialMarking>" in text
     net, im, fm = pm4py.read_pnml(str(path))
-    assert (len(net.places), len(net.transitions), len(net.arcs)) == (model.places, model.transitions, model.arcs)
+    assert (len(net.places), len(net.transitions), len(net.arcs)) == (
+        model.places,
+        model.transitions,
+        model.arcs,
+    )
     assert sum(t.label is None for t in net.transitions) == model.silent_transitions
     assert len(im) == 1 and len(fm) == 1
     ours = model._model
@@ -351,8 +391,9 @@ _logs = st.lists(st.tuples(_traces, st.integers(1, 20)), min_size=1, max_size=6)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(variants=_logs, algorithm=st.sampled_from(["inductive", "heuristics"]),
-       noise=st.sampled_from([0.0, 0.2]))
+@given(
+    variants=_logs, algorithm=st.sampled_from(["inductive", "heuristics"]), noise=st.sampled_from([0.0, 0.2])
+)
 def test_layout_rules_hold_on_generated_models(variants, algorithm, noise):
     model = discover_variants(variants, algorithm=algorithm, noise=noise if algorithm == "inductive" else 0.0)
     root = check_bpmn(to_bpmn_xml(model))

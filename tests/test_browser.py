@@ -51,10 +51,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workspace = tmp_path_factory.mktemp("browser") / "workspace.duckdb"
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -80,7 +94,8 @@ def browser() -> Iterator[object]:
         pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield b
         b.close()
@@ -118,8 +133,9 @@ def _shot(page, name: str) -> Path:
 
 def _no_errors(page) -> None:
     assert page.locator("[data-testid=stException]").count() == 0
-    assert page.locator("[data-testid=stAlertContentError]").count() == 0, \
-        page.locator("[data-testid=stAlertContentError]").all_inner_texts()
+    assert page.locator("[data-testid=stAlertContentError]").count() == 0, page.locator(
+        "[data-testid=stAlertContentError]"
+    ).all_inner_texts()
 
 
 def _metric(page, label: str) -> str:

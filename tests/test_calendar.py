@@ -103,11 +103,7 @@ def test_parse_hours_and_bad_calendars():
 
 # -- SQL and Python agree -----------------------------------------------------
 
-SPAN_CSV = (
-    "case_id,activity,timestamp\n"
-    "c1,open,2023-01-01T00:00:00Z\n"
-    "c1,close,2026-12-31T23:00:00Z\n"
-)
+SPAN_CSV = "case_id,activity,timestamp\nc1,open,2023-01-01T00:00:00Z\nc1,close,2026-12-31T23:00:00Z\n"
 
 CALENDARS = [
     NL,

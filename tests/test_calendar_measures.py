@@ -62,7 +62,9 @@ def test_durations_sharing_a_column_join_its_bucket_once(store, tmp_path):
 
     log = load_hours(store, tmp_path, [("c1", "A", 0.0), ("c1", "B", 1.0), ("c1", "C", 3.0)])
     clk = clock(store, log, Calendar(start_hour=0, end_hour=24))  # Monday 1 January 2024, open all day
-    inner = "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' AS a, TIMESTAMPTZ '2024-01-01 01:00:00+00' AS b, " \
-            "TIMESTAMPTZ '2024-01-01 03:00:00+00' AS c"
+    inner = (
+        "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' AS a, TIMESTAMPTZ '2024-01-01 01:00:00+00' AS b, "
+        "TIMESTAMPTZ '2024-01-01 03:00:00+00' AS c"
+    )
     sql = clk.extend(inner, durations={"d": ("a", "b"), "e": ("a", "c")})
     assert store.query(f"SELECT d, e FROM ({sql})").rows == [(3600.0, 10800.0)]

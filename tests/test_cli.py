@@ -26,7 +26,13 @@ def test_ingest_json_contract_and_logs(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert {k: data[k] for k in ("log", "cases", "events", "activities", "variants", "rejected_rows")} == {
-        "log": "tiny", "cases": 2, "events": 3, "activities": 2, "variants": 2, "rejected_rows": 0}
+        "log": "tiny",
+        "cases": 2,
+        "events": 3,
+        "activities": 2,
+        "variants": 2,
+        "rejected_rows": 0,
+    }
     assert data["status"] == "loaded"
     assert data["mapping"]["resource"] == "resource"
     again = json.loads(run(tmp_path, "ingest", str(src), "--json").output)
@@ -52,20 +58,28 @@ def test_role_flags_and_missing_column(tmp_path):
     assert res.exit_code == 0, res.output
     bad = run(tmp_path, "ingest", str(src), "--name", "x", "--case", "Nope")
     assert bad.exit_code == 1
-    assert "Error: t.csv: no column 'Nope' for --case; available columns: 'Ticket', 'Step', 'When'" in bad.output
+    assert (
+        "Error: t.csv: no column 'Nope' for --case; available columns: 'Ticket', 'Step', 'When'" in bad.output
+    )
     assert "Traceback" not in bad.output
 
 
 def test_rejects_are_listed_and_exported(tmp_path):
     src = tmp_path / "r.csv"
-    src.write_text(TINY + "003,,2024-01-03T09:00:00Z,cy\n" + "".join(
-        f"{i:03d},a,2024-01-0{1 + i % 8}T09:00:00Z,x\n" for i in range(4, 30)))
+    src.write_text(
+        TINY
+        + "003,,2024-01-03T09:00:00Z,cy\n"
+        + "".join(f"{i:03d},a,2024-01-0{1 + i % 8}T09:00:00Z,x\n" for i in range(4, 30))
+    )
     assert run(tmp_path, "ingest", str(src)).exit_code == 0
     res = run(tmp_path, "rejects", "r")
     assert "r.csv, row 4, column 'activity': missing activity" in res.output
     out = tmp_path / "rejects.csv"
     assert run(tmp_path, "rejects", "r", "-o", str(out)).exit_code == 0
-    assert out.read_text().splitlines() == ["file,row,column,reason,value", "r.csv,4,activity,missing activity,"]
+    assert out.read_text().splitlines() == [
+        "file,row,column,reason,value",
+        "r.csv,4,activity,missing activity,",
+    ]
 
 
 def test_unknown_log_and_missing_file_exit_1(tmp_path):
@@ -79,9 +93,17 @@ def test_unknown_log_and_missing_file_exit_1(tmp_path):
 
 def test_help_starts_without_heavy_imports():
     # Start-up time is user time: --help must not pull in pm4py, pandas or duckdb.
-    code = ("import sys; from mining.cli import main; sys.argv=['mining','--help']\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('pm4py','pandas','duckdb','polars','streamlit') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    code = (
+        "import sys; from mining.cli import main; sys.argv=['mining','--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pm4py','pandas','duckdb','polars','streamlit') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -24,16 +24,20 @@ def test_dfg_and_variants_json_equal_on_spark(tmp_path):
     out = tmp_path / "parquet"
     res = runner.invoke(cli, ["--workspace", ws, "export", "sd", "--parquet", str(out)])
     assert res.exit_code == 0, res.output
-    for args in (["dfg", "sd", "--json"], ["variants", "sd", "--top", "5", "--json"],
-                 ["dfg", "sd", "--json", "--top-variants", "3"]):
+    for args in (
+        ["dfg", "sd", "--json"],
+        ["variants", "sd", "--top", "5", "--json"],
+        ["dfg", "sd", "--json", "--top-variants", "3"],
+    ):
         local = runner.invoke(cli, ["--workspace", ws, *args])
         spark = runner.invoke(cli, ["--engine", "spark", "--parquet", str(out), *args])
         assert local.exit_code == 0 and spark.exit_code == 0, spark.output
         a, b = json.loads(local.output), json.loads(spark.output)
         assert a.keys() == b.keys()
         if "edges" in a:
-            assert [(e["source"], e["target"], e["count"], e["cases"]) for e in a["edges"]] == \
-                   [(e["source"], e["target"], e["count"], e["cases"]) for e in b["edges"]]
+            assert [(e["source"], e["target"], e["count"], e["cases"]) for e in a["edges"]] == [
+                (e["source"], e["target"], e["count"], e["cases"]) for e in b["edges"]
+            ]
             for x, y in zip(a["edges"], b["edges"], strict=True):
                 assert x["median_seconds"] == pytest.approx(y["median_seconds"], rel=1e-9)
             assert (a["start"], a["end"]) == (b["start"], b["end"])

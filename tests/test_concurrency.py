@@ -29,7 +29,11 @@ SMALL = "case_id,activity,timestamp\n1,a,2024-01-01T10:00:00Z\n1,b,2024-01-01T11
 def _mining(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mining", "--workspace", str(workspace), *args],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -69,26 +73,40 @@ def test_a_failed_write_leaves_the_workspace_and_no_scratch_file(workspace: Path
         ingest_file(store, second)
         raise RuntimeError("boom")
     assert workspace.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["second.csv", "small.csv", "ws.duckdb", "ws.duckdb.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "second.csv",
+        "small.csv",
+        "ws.duckdb",
+        "ws.duckdb.lock",
+    ]
     assert _names(workspace) == ["small"]
 
 
 def test_writers_queue_and_a_second_one_times_out_with_workspace_busy(workspace: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys
             from mining.store import writing
             with writing({str(workspace)!r}):
                 print("ready", flush=True)
                 sys.stdin.readline()
-        """)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        """),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(WorkspaceBusy, match="another mining process is writing"), \
-                writing(workspace, busy_timeout=0.3):
+        with (
+            pytest.raises(WorkspaceBusy, match="another mining process is writing"),
+            writing(workspace, busy_timeout=0.3),
+        ):
             pass
         # Reading is unaffected by the waiting writers.
         assert _names(workspace) == ["small"]
@@ -102,15 +120,22 @@ def test_writers_queue_and_a_second_one_times_out_with_workspace_busy(workspace:
 
 def test_a_killed_writer_leaves_a_scratch_file_that_the_next_writer_removes(workspace: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys
             from mining.store import writing
             with writing({str(workspace)!r}) as store:
                 store.execute("DELETE FROM logs")
                 print("ready", flush=True)
                 sys.stdin.readline()
-        """)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        """),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout.readline().strip() == "ready"
@@ -145,7 +170,10 @@ def test_the_app_keeps_serving_while_a_scheduled_ingest_runs(
     monkeypatch.setenv("MINING_WORKSPACE", str(workspace))
     child = subprocess.Popen(
         [sys.executable, "-m", "mining", "--workspace", str(workspace), "ingest", str(big)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:

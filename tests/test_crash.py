@@ -35,7 +35,8 @@ def _state(workspace: Path) -> tuple:
             "SELECT (SELECT list(name ORDER BY name) FROM logs), (SELECT count(*) FROM events), "
             "(SELECT count(*) FROM cases), (SELECT count(*) FROM variants), (SELECT count(*) FROM ingest_runs), "
             "(SELECT count(*) FROM rejects), (SELECT count(*) FROM quality), "
-            "(SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'attrs_%')").rows[0]
+            "(SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'attrs_%')"
+        ).rows[0]
 
 
 @pytest.mark.slow
@@ -53,8 +54,10 @@ def test_killed_ingest_leaves_workspace_unchanged(tmp_path, delay):
     _big_csv(big, 3_000_000)
     child = subprocess.Popen(
         [sys.executable, "-m", "mining", "--workspace", str(workspace), "ingest", str(big)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     time.sleep(delay)
     child.send_signal(signal.SIGKILL)

@@ -24,7 +24,11 @@ def edge_map(g: DFG) -> dict[tuple[str, str], Edge]:
 def test_edges_counts_and_order(store, tmp_path):
     g = dfg(store, load(store, tmp_path, TINY))
     assert [(e.source, e.target, e.count, e.cases) for e in g.edges] == [
-        ("A", "B", 3, 3), ("B", "C", 3, 3), ("A", "C", 1, 1), ("B", "B", 1, 1)]
+        ("A", "B", 3, 3),
+        ("B", "C", 3, 3),
+        ("A", "C", 1, 1),
+        ("B", "B", 1, 1),
+    ]
     assert g.start == {"A": 4}
     assert g.end == {"C": 4}
     assert g.activities == {"A": 4, "B": 4, "C": 4}
@@ -47,15 +51,31 @@ def test_transition_times_mean_median_and_p90(store, tmp_path):
 
 
 def test_cases_counts_distinct_cases_not_occurrences(store, tmp_path):
-    log = load(store, tmp_path, [("x", "A", 0), ("x", "B", 1), ("x", "A", 2), ("x", "B", 3), ("y", "A", 0),
-                                 ("y", "B", 1)])
+    log = load(
+        store,
+        tmp_path,
+        [("x", "A", 0), ("x", "B", 1), ("x", "A", 2), ("x", "B", 3), ("y", "A", 0), ("y", "B", 1)],
+    )
     ab = edge_map(dfg(store, log))["A", "B"]
     assert (ab.count, ab.cases) == (3, 2)
 
 
 def test_cases_per_edge_under_a_projection(store, tmp_path):
-    log = load(store, tmp_path, [("x", "A", 0), ("x", "B", 1), ("x", "C", 2), ("x", "A", 3), ("x", "C", 4),
-                                 ("x", "B", 5), ("y", "A", 0), ("y", "C", 1), ("y", "B", 2)])
+    log = load(
+        store,
+        tmp_path,
+        [
+            ("x", "A", 0),
+            ("x", "B", 1),
+            ("x", "C", 2),
+            ("x", "A", 3),
+            ("x", "C", 4),
+            ("x", "B", 5),
+            ("y", "A", 0),
+            ("y", "C", 1),
+            ("y", "B", 2),
+        ],
+    )
     g = edge_map(dfg(store, log, Filter(activities_remove=("C",))))
     assert {k: (e.count, e.cases) for k, e in g.items()} == {("A", "B"): (3, 2), ("B", "A"): (1, 1)}
 
@@ -150,10 +170,20 @@ def test_cli_dfg_json_contract(tmp_path):
     assert res.exit_code == 0, res.output
     assert {"edges", "start", "end"} <= set(data)
     assert data["edges"][0] == {
-        "source": "A", "target": "B", "count": 3, "cases": 3,
-        "mean_seconds": pytest.approx(3800.0), "median_seconds": 3600.0, "p90_seconds": pytest.approx(6480.0)}
+        "source": "A",
+        "target": "B",
+        "count": 3,
+        "cases": 3,
+        "mean_seconds": pytest.approx(3800.0),
+        "median_seconds": 3600.0,
+        "p90_seconds": pytest.approx(6480.0),
+    }
     assert [(e["source"], e["target"], e["count"]) for e in data["edges"]] == [
-        ("A", "B", 3), ("B", "C", 3), ("A", "C", 1), ("B", "B", 1)]
+        ("A", "B", 3),
+        ("B", "C", 3),
+        ("A", "C", 1),
+        ("B", "B", 1),
+    ]
     assert (data["start"], data["end"]) == ({"A": 4}, {"C": 4})
     assert (data["cases"], data["events"], data["activities"]) == (4, 12, {"A": 4, "B": 4, "C": 4})
 
@@ -168,7 +198,9 @@ def test_cli_dfg_filters_and_simplification(tmp_path):
     # Every case starts at midnight: none starts on Jan 2.
     _, data = run("-w", ws, "dfg", "tiny", "--json", "--start", "2024-01-02", "--window", "started")
     assert (data["cases"], data["edges"]) == (0, [])
-    _, data = run("-w", ws, "dfg", "tiny", "--json", "--end", "2024-01-01T02:45:00+00:00", "--window", "completed")
+    _, data = run(
+        "-w", ws, "dfg", "tiny", "--json", "--end", "2024-01-01T02:45:00+00:00", "--window", "completed"
+    )
     assert data["cases"] == 2  # c2 ends 02:30, c4 01:40
     # Two of three activities; with no paths, only what connects them.
     _, data = run("-w", ws, "dfg", "tiny", "--json", "--activities", "0.6", "--paths", "0")

@@ -48,15 +48,30 @@ SOURCES = [
     pytest.param(Source("running-example.xes", 42, 6), id="running-example"),
     pytest.param(Source("receipt_coselog.xes.gz", 8_577, 1_434), id="receipt"),
     pytest.param(Source("helpdesk.xes.gz", 21_348, 4_580), id="helpdesk"),
-    pytest.param(Source("sepsis.csv.gz", 15_214, 1_050, ("case:concept:name", "concept:name", "time:timestamp")),
-                 id="sepsis"),
-    pytest.param(Source("production_manufacturing.xes.gz", 9_906, 225), id="production", marks=pytest.mark.slow),
+    pytest.param(
+        Source("sepsis.csv.gz", 15_214, 1_050, ("case:concept:name", "concept:name", "time:timestamp")),
+        id="sepsis",
+    ),
+    pytest.param(
+        Source("production_manufacturing.xes.gz", 9_906, 225), id="production", marks=pytest.mark.slow
+    ),
     pytest.param(Source("bpic2013_incidents.xes.gz", 65_533, 7_554), id="bpic2013", marks=pytest.mark.slow),
-    pytest.param(Source("road_traffic_fines.csv.gz", 561_470, 150_370, ("case_id", "activity", "timestamp")),
-                 id="road_traffic_fines", marks=pytest.mark.slow),
-    pytest.param(Source("servicenow_incident_event_log_uci_ids_stripped.csv.gz", 141_712, 24_918,
-                        ("number", "ident_state", "sys_updated_at"), "%d/%m/%Y %H:%M"),
-                 id="servicenow", marks=pytest.mark.slow),
+    pytest.param(
+        Source("road_traffic_fines.csv.gz", 561_470, 150_370, ("case_id", "activity", "timestamp")),
+        id="road_traffic_fines",
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        Source(
+            "servicenow_incident_event_log_uci_ids_stripped.csv.gz",
+            141_712,
+            24_918,
+            ("number", "ident_state", "sys_updated_at"),
+            "%d/%m/%Y %H:%M",
+        ),
+        id="servicenow",
+        marks=pytest.mark.slow,
+    ),
 ]
 
 
@@ -134,7 +149,10 @@ def test_transition_times_match_pm4py(both):
     for e in both.ours_dfg.edges:
         ref = both.pm_perf[e.source, e.target]
         assert e.mean_seconds == pytest.approx(float(ref["mean"]), rel=1e-9, abs=1e-6), (e.source, e.target)
-        assert e.median_seconds == pytest.approx(float(ref["median"]), rel=1e-9, abs=1e-6), (e.source, e.target)
+        assert e.median_seconds == pytest.approx(float(ref["median"]), rel=1e-9, abs=1e-6), (
+            e.source,
+            e.target,
+        )
 
 
 def test_variants_match_pm4py(both):

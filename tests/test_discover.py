@@ -79,8 +79,9 @@ def read_with_pm4py(path: Path):
 
         case, activity, ts = _keys()
         # keep_default_na=False: sepsis has a real case called "NA" (24 events).
-        frame = pd.read_csv(path, usecols=[case, activity, ts], dtype={case: str, activity: str},
-                            keep_default_na=False)
+        frame = pd.read_csv(
+            path, usecols=[case, activity, ts], dtype={case: str, activity: str}, keep_default_na=False
+        )
         return pm4py.format_dataframe(frame)
     return pm4py.read_xes(str(path), variant="iterparse")
 
@@ -115,9 +116,11 @@ def loaded():
 
 def net_signature(net, im, fm):
     transitions = sorted(
-        (t.label if t.label is not None else "τ",
-         tuple(sorted(a.source.name for a in t.in_arcs)),
-         tuple(sorted(a.target.name for a in t.out_arcs)))
+        (
+            t.label if t.label is not None else "τ",
+            tuple(sorted(a.source.name for a in t.in_arcs)),
+            tuple(sorted(a.target.name for a in t.out_arcs)),
+        )
         for t in net.transitions
     )
     places = sorted(p.name for p in net.places)
@@ -126,7 +129,12 @@ def net_signature(net, im, fm):
 
 
 def net_sizes(net):
-    return (len(net.places), len(net.transitions), sum(t.label is None for t in net.transitions), len(net.arcs))
+    return (
+        len(net.places),
+        len(net.transitions),
+        sum(t.label is None for t in net.transitions),
+        len(net.arcs),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -161,10 +169,17 @@ def test_heuristics_thresholds_reach_pm4py(loaded):
     pm4py = _pm4py()
     log = loaded("receipt_coselog.xes.gz")
     for dependency in (0.3, 0.9):
-        model = discover(log.store, log.log_id, algorithm="heuristics", dependency_threshold=dependency,
-                         and_threshold=0.8, loop_two_threshold=0.7)
+        model = discover(
+            log.store,
+            log.log_id,
+            algorithm="heuristics",
+            dependency_threshold=dependency,
+            and_threshold=0.8,
+            loop_two_threshold=0.7,
+        )
         net, im, fm = pm4py.discover_petri_net_heuristics(
-            log.frame, dependency_threshold=dependency, and_threshold=0.8, loop_two_threshold=0.7)
+            log.frame, dependency_threshold=dependency, and_threshold=0.8, loop_two_threshold=0.7
+        )
         ours = model._model
         assert net_signature(ours.net, ours.initial_marking, ours.final_marking) == net_signature(net, im, fm)
     # A stricter threshold keeps fewer arcs: the thresholds are not ignored.
@@ -185,7 +200,8 @@ def test_variant_order_does_not_change_the_model(loaded):
     a = discover_variants(variants, algorithm="heuristics")._model
     b = discover_variants(shuffled, algorithm="heuristics")._model
     assert net_signature(a.net, a.initial_marking, a.final_marking) == net_signature(
-        b.net, b.initial_marking, b.final_marking)
+        b.net, b.initial_marking, b.final_marking
+    )
 
 
 def test_noise_filter_reads_the_counts():
@@ -206,8 +222,12 @@ def test_case_filter_equals_pm4py_on_the_selected_cases(loaded):
     log = loaded("receipt_coselog.xes.gz")
     flt = Filter(variant_top_k=8)
     model = discover(log.store, log.log_id, flt, noise=0.0)
-    kept = [r[0] for r in log.store.query(
-        "SELECT case_id FROM cases WHERE log_id = ? AND variant_id <= 8", [log.log_id]).rows]
+    kept = [
+        r[0]
+        for r in log.store.query(
+            "SELECT case_id FROM cases WHERE log_id = ? AND variant_id <= 8", [log.log_id]
+        ).rows
+    ]
     case, _, _ = _keys()
     subset = log.frame[log.frame[case].isin(kept)]
     assert model.cases == len(kept) == subset[case].nunique()
@@ -215,7 +235,8 @@ def test_case_filter_equals_pm4py_on_the_selected_cases(loaded):
     assert model.tree == str(pm4py.discover_process_tree_inductive(subset))
     heu = discover(log.store, log.log_id, flt, algorithm="heuristics")._model
     assert net_signature(heu.net, heu.initial_marking, heu.final_marking) == net_signature(
-        *pm4py.discover_petri_net_heuristics(subset))
+        *pm4py.discover_petri_net_heuristics(subset)
+    )
 
 
 def test_activity_projection_recomputes_traces(loaded):
@@ -229,7 +250,8 @@ def test_activity_projection_recomputes_traces(loaded):
     rest = log.frame[~log.frame[activity].isin(dropped)]
     assert sum(n for _, n in variants) == rest[case].nunique()
     assert discover(log.store, log.log_id, flt, noise=0.2).tree == str(
-        pm4py.discover_process_tree_inductive(rest, noise_threshold=0.2))
+        pm4py.discover_process_tree_inductive(rest, noise_threshold=0.2)
+    )
 
 
 def test_trace_variants_reads_the_variants_table(loaded):
@@ -285,9 +307,13 @@ def test_bad_requests_raise_model_error(loaded, tmp_path):
 
 
 def test_importing_the_models_does_not_import_pm4py():
-    code = ("import sys, mining.models, mining.models.discover, mining.models.bpmn; "
-            "assert 'pm4py' not in sys.modules, 'pm4py imported'")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, mining.models, mining.models.discover, mining.models.bpmn; "
+        "assert 'pm4py' not in sys.modules, 'pm4py imported'"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -304,8 +330,9 @@ def test_cli_discover_writes_bpmn_and_json(tmp_path):
         ingest_file(store, LOGS / "running-example.xes")
     out = tmp_path / "model.bpmn"
     runner = CliRunner()
-    result = runner.invoke(cli, ["--workspace", workspace, "discover", "running-example", "--output", str(out),
-                                 "--json"])
+    result = runner.invoke(
+        cli, ["--workspace", workspace, "discover", "running-example", "--output", str(out), "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"algorithm", "noise", "variants", "cases", "places", "transitions", "output"} <= set(data)
@@ -316,8 +343,19 @@ def test_cli_discover_writes_bpmn_and_json(tmp_path):
     assert b"BPMNDiagram" in out.read_bytes()
 
     pnml = tmp_path / "model.pnml"
-    result = runner.invoke(cli, ["--workspace", workspace, "discover", "running-example", "--algorithm",
-                                 "heuristics", "-o", str(pnml)])
+    result = runner.invoke(
+        cli,
+        [
+            "--workspace",
+            workspace,
+            "discover",
+            "running-example",
+            "--algorithm",
+            "heuristics",
+            "-o",
+            str(pnml),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "heuristics miner" in result.stdout and "6 variants covering 6 cases" in result.stdout
     assert "13 places, 15 transitions" in result.stdout
@@ -356,5 +394,7 @@ def test_inductive_on_road_traffic_variants_is_fast(capsys):
     assert (model.variants, model.cases) == (231, 150_370)
     assert imf.cases == 150_370
     with capsys.disabled():
-        print(f"\nroad_traffic_fines: read variants {read * 1000:.1f} ms, IM {mined * 1000:.1f} ms, "
-              f"IMf {mined_f * 1000:.1f} ms, BPMN {bpmn * 1000:.1f} ms")
+        print(
+            f"\nroad_traffic_fines: read variants {read * 1000:.1f} ms, IM {mined * 1000:.1f} ms, "
+            f"IMf {mined_f * 1000:.1f} ms, BPMN {bpmn * 1000:.1f} ms"
+        )

@@ -13,8 +13,15 @@ from mining.errors import FilterError
 from mining.ingest import IngestOptions, ingest_file
 
 UTC = dt.UTC
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": "resource",
-         "start_timestamp": None, "lifecycle": None, "cost": None}
+ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "resource": "resource",
+    "start_timestamp": None,
+    "lifecycle": None,
+    "cost": None,
+}
 
 
 def day(d: int) -> dt.datetime:
@@ -40,7 +47,9 @@ def log(store, tmp_path):
         for case, (first, last, channel, res, trace) in CASES.items():
             for i, act in enumerate(trace):
                 when = day(first) if i < len(trace) - 1 else day(last)
-                w.writerow([case, act, (when + dt.timedelta(minutes=i)).isoformat(), res if i else "ann", channel])
+                w.writerow(
+                    [case, act, (when + dt.timedelta(minutes=i)).isoformat(), res if i else "ann", channel]
+                )
     return ingest_file(store, path, IngestOptions(roles=ROLES)).log_id
 
 
@@ -50,12 +59,15 @@ def kept(store, log, flt):
     return {r[0] for r in store.query(f"SELECT case_id FROM cases WHERE case_no IN ({sql})", params).rows}
 
 
-@pytest.mark.parametrize(("window", "expected"), [
-    # Window [Jan 5, Jan 10): started in it, completed in it, or overlapping it.
-    ("started", {"w3"}),
-    ("completed", {"w1"}),
-    ("intersecting", {"w1", "w2", "w3"}),
-])
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        # Window [Jan 5, Jan 10): started in it, completed in it, or overlapping it.
+        ("started", {"w3"}),
+        ("completed", {"w1"}),
+        ("intersecting", {"w1", "w2", "w3"}),
+    ],
+)
 def test_time_window_modes(store, log, window, expected):
     assert kept(store, log, Filter(start=day(5), end=day(10), window=window)) == expected
 

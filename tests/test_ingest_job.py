@@ -37,10 +37,20 @@ def test_a_job_reports_its_stages_and_returns_the_same_summary_as_in_process(tmp
     with Store() as store:
         expected = ingest_file(store, SAMPLE)
     assert (summary.log, summary.cases, summary.events, summary.variants) == (
-        expected.log, expected.cases, expected.events, expected.variants)
-    stages = ("Starting", "Reading service_desk.csv", "Read 16,649 rows; choosing the columns",
-              "Checking 16,649 rows", "Sorting and writing 16,649 events", "Writing attributes, cases and variants",
-              "Summarising")
+        expected.log,
+        expected.cases,
+        expected.events,
+        expected.variants,
+    )
+    stages = (
+        "Starting",
+        "Reading service_desk.csv",
+        "Read 16,649 rows; choosing the columns",
+        "Checking 16,649 rows",
+        "Sorting and writing 16,649 events",
+        "Writing attributes, cases and variants",
+        "Summarising",
+    )
     # Polling may skip stages, never reorder or invent them.
     assert [stages.index(m) for m in seen] == sorted(stages.index(m) for m in seen)
     with Store(ws, read_only=True) as store:
@@ -49,8 +59,9 @@ def test_a_job_reports_its_stages_and_returns_the_same_summary_as_in_process(tmp
 
 def test_an_error_in_the_child_is_raised_as_itself(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("case_id,activity,timestamp\nc1,a,2024-01-01T10:00:00Z\nc1,,2024-01-01T11:00:00Z\n"
-                   "c2,b,never\n")
+    bad.write_text(
+        "case_id,activity,timestamp\nc1,a,2024-01-01T10:00:00Z\nc1,,2024-01-01T11:00:00Z\nc2,b,never\n"
+    )
     job = start_ingest(tmp_path / "ws.duckdb", bad, IngestOptions())
     _wait(job)
     with pytest.raises(TooManyRejects, match=r"bad\.csv: 2 of 3 rows") as info:

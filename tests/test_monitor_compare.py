@@ -248,7 +248,9 @@ def test_quantile_replicates_match_resampling_cases(q):
     values = np.random.default_rng(4).lognormal(10, 1.2, 3_000)
     fast = _quantile_replicates(values, q, 4_000, np.random.default_rng(5))
     rng = np.random.default_rng(6)
-    naive = np.array([np.quantile(values[rng.integers(0, values.size, values.size)], q) for _ in range(4_000)])
+    naive = np.array(
+        [np.quantile(values[rng.integers(0, values.size, values.size)], q) for _ in range(4_000)]
+    )
     spread = naive.std()
     for pct in (2.5, 25, 50, 75, 97.5):
         assert abs(np.percentile(fast, pct) - np.percentile(naive, pct)) < 0.15 * spread, pct

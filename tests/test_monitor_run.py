@@ -232,7 +232,9 @@ def test_a_memo_reuses_the_facts_and_the_lean_view_and_changes_no_figure(store, 
         MonitorOptions(period="day", timezone="UTC", change_date=dt.date(2024, 2, 19)),
     ]
     for opts in runs:
-        assert run_json(monitor(store, log, options=opts, memo=memo)) == run_json(monitor(store, log, options=opts))
+        assert run_json(monitor(store, log, options=opts, memo=memo)) == run_json(
+            monitor(store, log, options=opts)
+        )
     # One set of facts and one Lean view served all three: the period, SLA and change date are not in them.
     assert sorted(key[0] for key in memo) == ["facts", "lean"]
     facts = memo[next(k for k in memo if k[0] == "facts")]

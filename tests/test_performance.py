@@ -15,8 +15,6 @@ from tests.tinylog import load_text as load
 SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
 
 
-
-
 # Case 1: A 09:00-09:10, B 09:30-10:00, C 11:00-11:05.  Case 2: A 10:00-10:20, B 10:20-10:50.
 # Case 3: A 12:00-13:00 and B starts 12:30, before A completes: waiting counts as 0.
 STARTS = """case_id,activity,start_timestamp,timestamp,resource
@@ -63,11 +61,15 @@ def test_transition_times(store, tmp_path):
 
 def test_business_hours_apply_to_waiting_and_processing(store, tmp_path):
     # Friday 16:30-17:30 local (UTC here), then the next activity starts Monday 09:30.
-    log = load(store, tmp_path, (
-        "case_id,activity,start_timestamp,timestamp\n"
-        "c1,A,2024-01-12T16:30:00Z,2024-01-12T17:30:00Z\n"
-        "c1,B,2024-01-15T09:30:00Z,2024-01-15T10:00:00Z\n"
-    ))
+    log = load(
+        store,
+        tmp_path,
+        (
+            "case_id,activity,start_timestamp,timestamp\n"
+            "c1,A,2024-01-12T16:30:00Z,2024-01-12T17:30:00Z\n"
+            "c1,B,2024-01-15T09:30:00Z,2024-01-15T10:00:00Z\n"
+        ),
+    )
     plain = activity_times(store, log)
     assert plain.get("B").waiting.median == (2 * 24 + 16) * 3600
     office = activity_times(store, log, calendar=Calendar(timezone="UTC"))
@@ -122,7 +124,8 @@ def test_without_starts_processing_cannot_be_measured(store, tmp_path):
     assert not times.processing_measured and times.pce_median is None
     assert times.note.startswith(NO_STARTS_NOTE)
     assert NO_STARTS_NOTE == (
-        "no start timestamps: processing time cannot be measured; waiting is the time between completions")
+        "no start timestamps: processing time cannot be measured; waiting is the time between completions"
+    )
     b = times.get("B")
     assert (b.count, b.waiting.count) == (3, 3)
     assert b.waiting.median == 3600.0 and b.waiting.total == 3600.0 + 10800.0 + 1800.0
@@ -131,11 +134,27 @@ def test_without_starts_processing_cannot_be_measured(store, tmp_path):
 
 def test_stored_successors_and_window_give_the_same_times(store, tmp_path):
     # The same log with an extra non-completion event forces the window path.
-    plain = activity_times(store, load(store, tmp_path, NO_STARTS.replace(
-        "timestamp\n", "timestamp,lifecycle\n").replace("Z\n", "Z,complete\n"), name="a", lifecycle="lifecycle"))
-    windowed = activity_times(store, load(store, tmp_path, NO_STARTS.replace(
-        "timestamp\n", "timestamp,lifecycle\n").replace("Z\n", "Z,complete\n")
-        + "c2,B,2024-01-09T09:10:00Z,schedule\n", name="b", lifecycle="lifecycle"))
+    plain = activity_times(
+        store,
+        load(
+            store,
+            tmp_path,
+            NO_STARTS.replace("timestamp\n", "timestamp,lifecycle\n").replace("Z\n", "Z,complete\n"),
+            name="a",
+            lifecycle="lifecycle",
+        ),
+    )
+    windowed = activity_times(
+        store,
+        load(
+            store,
+            tmp_path,
+            NO_STARTS.replace("timestamp\n", "timestamp,lifecycle\n").replace("Z\n", "Z,complete\n")
+            + "c2,B,2024-01-09T09:10:00Z,schedule\n",
+            name="b",
+            lifecycle="lifecycle",
+        ),
+    )
     assert plain.activities == windowed.activities
 
 

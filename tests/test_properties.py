@@ -28,8 +28,13 @@ activities = st.sampled_from(["register", "check", "decide", "pay", "Prüfung", 
 instants = st.datetimes(
     min_value=dt.datetime(2001, 1, 1), max_value=dt.datetime(2030, 12, 31), timezones=st.just(dt.UTC)
 ).map(lambda d: d.replace(microsecond=0))
-events = st.tuples(case_ids, activities, instants, st.sampled_from(["ann", "bob", "cy"]),
-                   st.sampled_from(["web", "phone", "=1+2"]))
+events = st.tuples(
+    case_ids,
+    activities,
+    instants,
+    st.sampled_from(["ann", "bob", "cy"]),
+    st.sampled_from(["web", "phone", "=1+2"]),
+)
 logs = st.lists(events, min_size=1, max_size=40)
 
 
@@ -66,14 +71,22 @@ def write_xes(log, path: Path) -> None:
                 f'<event><string key="concept:name" value={quoteattr(a)}/>'
                 f'<date key="time:timestamp" value="{t}"/>'
                 f'<string key="org:resource" value={quoteattr(r)}/>'
-                f'<string key="channel" value={quoteattr(ch)}/></event>')
+                f'<string key="channel" value={quoteattr(ch)}/></event>'
+            )
         out.append("</trace>")
     out.append("</log>")
     path.write_text("\n".join(out), encoding="utf-8")
 
 
-ROLES = {"case": "case:concept:name", "activity": "concept:name", "timestamp": "time:timestamp",
-         "resource": "org:resource", "start_timestamp": None, "lifecycle": None, "cost": None}
+ROLES = {
+    "case": "case:concept:name",
+    "activity": "concept:name",
+    "timestamp": "time:timestamp",
+    "resource": "org:resource",
+    "start_timestamp": None,
+    "lifecycle": None,
+    "cost": None,
+}
 
 
 def canonical(path: Path) -> tuple:
@@ -81,9 +94,12 @@ def canonical(path: Path) -> tuple:
         ingest_file(s, path, IngestOptions(roles=ROLES))
         ev = s.query(
             "SELECT e.case_id, e.activity, e.ts, e.resource, e.next_activity, e.next_ts, e.case_no, a.a1 "
-            "FROM events e JOIN attrs_1 a USING (row_no) ORDER BY e.case_no, e.ts, e.row_no").rows
-        cases = s.query("SELECT case_id, case_no, variant_id, n_events, start_ts, end_ts, duration_s "
-                        "FROM cases ORDER BY case_no").rows
+            "FROM events e JOIN attrs_1 a USING (row_no) ORDER BY e.case_no, e.ts, e.row_no"
+        ).rows
+        cases = s.query(
+            "SELECT case_id, case_no, variant_id, n_events, start_ts, end_ts, duration_s "
+            "FROM cases ORDER BY case_no"
+        ).rows
         variants = s.query("SELECT variant_id, activities, n_cases FROM variants ORDER BY variant_id").rows
     return ev, cases, variants
 

@@ -66,12 +66,16 @@ def test_filter_selects_cases(store, tmp_path):
 
 def test_lifecycle_pairs_are_one_execution(store, tmp_path):
     rows = [
-        "c1,A,2024-01-08T09:00:00Z,start,x", "c1,A,2024-01-08T09:10:00Z,complete,x",
-        "c1,B,2024-01-08T09:20:00Z,start,y", "c1,B,2024-01-08T09:30:00Z,complete,y",
-        "c1,A,2024-01-08T09:40:00Z,start,x", "c1,A,2024-01-08T09:50:00Z,complete,x",
+        "c1,A,2024-01-08T09:00:00Z,start,x",
+        "c1,A,2024-01-08T09:10:00Z,complete,x",
+        "c1,B,2024-01-08T09:20:00Z,start,y",
+        "c1,B,2024-01-08T09:30:00Z,complete,y",
+        "c1,A,2024-01-08T09:40:00Z,start,x",
+        "c1,A,2024-01-08T09:50:00Z,complete,x",
     ]
-    log = load(store, tmp_path, rows, header="case_id,activity,timestamp,lifecycle,resource",
-               lifecycle="lifecycle")
+    log = load(
+        store, tmp_path, rows, header="case_id,activity,timestamp,lifecycle,resource", lifecycle="lifecycle"
+    )
     r = rework(store, log)
     assert (r.self_loops, r.short_loops, r.ping_pong) == (0, 1, 1)
     assert {a.activity: a.extra_executions for a in r.activities} == {"A": 1, "B": 0}

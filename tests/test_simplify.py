@@ -12,8 +12,15 @@ from mining.analysis.simplify import kept_activities, simplified_dfg, simplify
 from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
 
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": None,
-         "start_timestamp": None, "lifecycle": None, "cost": None}
+ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "resource": None,
+    "start_timestamp": None,
+    "lifecycle": None,
+    "cost": None,
+}
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
@@ -27,7 +34,11 @@ def graph(edges: dict[tuple[str, str], int], start: dict[str, int], end: dict[st
     ordered = sorted(edges.items(), key=lambda kv: (-kv[1], kv[0]))
     return DFG(
         edges=tuple(Edge(a, b, n, n, 1.0, 1.0, 1.0) for (a, b), n in ordered),
-        start=start, end=end, activities=acts, cases=sum(start.values()), events=sum(acts.values()),
+        start=start,
+        end=end,
+        activities=acts,
+        cases=sum(start.values()),
+        events=sum(acts.values()),
     )
 
 
@@ -38,7 +49,9 @@ def pairs(g: DFG) -> set[tuple[str, str]]:
 # B is reached from S only over a rare bridge S -> B.
 BRIDGE = graph({("S", "A"): 9, ("A", "E"): 9, ("S", "B"): 1, ("B", "E"): 1}, {"S": 10}, {"E": 10})
 # The same, with a frequent way into B as well: the bridge is no longer needed.
-DETOUR = graph({("S", "A"): 9, ("A", "E"): 9, ("A", "B"): 6, ("B", "E"): 6, ("S", "B"): 1}, {"S": 10}, {"E": 10})
+DETOUR = graph(
+    {("S", "A"): 9, ("A", "E"): 9, ("A", "B"): 6, ("B", "E"): 6, ("S", "B"): 1}, {"S": 10}, {"E": 10}
+)
 
 
 def test_everything_kept_returns_the_input_edges():
@@ -55,9 +68,19 @@ def test_rare_bridge_is_kept_when_needed():
 
 
 def test_rare_bridge_is_dropped_when_not_needed():
-    assert pairs(simplify(DETOUR, activities=1.0, paths=0.8)) == {("S", "A"), ("A", "E"), ("A", "B"), ("B", "E")}
+    assert pairs(simplify(DETOUR, activities=1.0, paths=0.8)) == {
+        ("S", "A"),
+        ("A", "E"),
+        ("A", "B"),
+        ("B", "E"),
+    }
     # With fewer paths the repair takes the most frequent way into B, not the bridge.
-    assert pairs(simplify(DETOUR, activities=1.0, paths=0.4)) == {("S", "A"), ("A", "E"), ("A", "B"), ("B", "E")}
+    assert pairs(simplify(DETOUR, activities=1.0, paths=0.4)) == {
+        ("S", "A"),
+        ("A", "E"),
+        ("A", "B"),
+        ("B", "E"),
+    }
     assert ("S", "B") in pairs(simplify(DETOUR, activities=1.0, paths=1.0))
 
 
@@ -69,15 +92,20 @@ def test_paths_zero_keeps_only_what_connects():
 
 
 def test_added_edges_that_turn_out_spare_are_pruned():
-    g = graph({("X", "Y"): 50, ("S", "E"): 40, ("Y", "E"): 30, ("S", "Y"): 20, ("S", "X"): 5, ("X", "E"): 3},
-              {"S": 45}, {"E": 45})
+    g = graph(
+        {("X", "Y"): 50, ("S", "E"): 40, ("Y", "E"): 30, ("S", "Y"): 20, ("S", "X"): 5, ("X", "E"): 3},
+        {"S": 45},
+        {"E": 45},
+    )
     out = simplify(g, activities=1.0, paths=2 / 6)
     # Greedy repair adds S->Y (20) then S->X (5); once S->X is there, S->Y is spare.
     assert pairs(out) == {("X", "Y"), ("S", "E"), ("S", "X"), ("Y", "E")}
 
 
 def test_activity_share_keeps_the_most_frequent_and_at_least_one():
-    g = DFG(edges=(), activities={"a": 5, "b": 9, "c": 5, "d": 1, "e": 2, "f": 2, "g": 2, "h": 2, "i": 2, "j": 2})
+    g = DFG(
+        edges=(), activities={"a": 5, "b": 9, "c": 5, "d": 1, "e": 2, "f": 2, "g": 2, "h": 2, "i": 2, "j": 2}
+    )
     assert kept_activities(g, 0.3) == ("b", "a", "c")  # 0.3 * 10 is 3 (not 4); ties by name
     assert kept_activities(g, 0.0) == ("b",)
     assert kept_activities(g, 0.01) == ("b",)

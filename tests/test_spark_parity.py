@@ -70,22 +70,39 @@ c5,Check,2024-03-30T10:00:00Z,start,bob
 c5,Check,2024-03-30T10:45:00Z,complete,bob
 c5,Décision,2024-03-31T15:00:00+02:00,complete,ann
 """
-TINY_ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "lifecycle": "lifecycle",
-              "resource": "resource", "start_timestamp": None, "cost": None}
+TINY_ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "lifecycle": "lifecycle",
+    "resource": "resource",
+    "start_timestamp": None,
+    "cost": None,
+}
 
 #: Per log: a time window plus top variants (the filter the app uses most).
 WINDOWS = {
-    "tiny": Filter(start=at("2024-03-30T00:00:00+00:00"), end=at("2024-04-04T00:00:00+00:00"), variant_top_k=3),
-    "service_desk": Filter(start=at("2025-02-01T00:00:00+01:00"), end=at("2025-05-01T00:00:00+02:00"),
-                           window="started", variant_top_k=5),
-    "sepsis": Filter(start=at("2014-03-01T00:00:00+00:00"), end=at("2014-09-01T00:00:00+00:00"),
-                     variant_top_k=40),
+    "tiny": Filter(
+        start=at("2024-03-30T00:00:00+00:00"), end=at("2024-04-04T00:00:00+00:00"), variant_top_k=3
+    ),
+    "service_desk": Filter(
+        start=at("2025-02-01T00:00:00+01:00"),
+        end=at("2025-05-01T00:00:00+02:00"),
+        window="started",
+        variant_top_k=5,
+    ),
+    "sepsis": Filter(
+        start=at("2014-03-01T00:00:00+00:00"), end=at("2014-09-01T00:00:00+00:00"), variant_top_k=40
+    ),
 }
 #: Filters that project events away (successors recomputed with LEAD, traces with an ordered list).
 PROJECTIONS = {
     "tiny": Filter(activities_remove=("Check",)),
-    "service_desk": Filter(activities_keep=("Ticket created", "Triage", "Investigate", "Resolve", "Reopen", "Close"),
-                           attributes=(("priority", ("P1", "P2")),), resources=("Hanna de Boer", "ITSM system")),
+    "service_desk": Filter(
+        activities_keep=("Ticket created", "Triage", "Investigate", "Resolve", "Reopen", "Close"),
+        attributes=(("priority", ("P1", "P2")),),
+        resources=("Hanna de Boer", "ITSM system"),
+    ),
 }
 
 
@@ -151,7 +168,9 @@ def assert_same(a, b, where="result"):
     elif isinstance(a, float) and not isinstance(b, bool) and isinstance(b, float):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{where}: {a!r} vs {b!r}"
     else:
-        assert type(a) is type(b) and a == b, f"{where}: {a!r} ({type(a).__name__}) vs {b!r} ({type(b).__name__})"
+        assert type(a) is type(b) and a == b, (
+            f"{where}: {a!r} ({type(a).__name__}) vs {b!r} ({type(b).__name__})"
+        )
 
 
 def same_on_both(both, measure, log, *args, **kw):
@@ -209,7 +228,9 @@ def test_other_measures_are_equal_on_spark(both):
     same_on_both(both, cases_of_variant, "sepsis", 3, WINDOWS["sepsis"], limit=5)
     same_on_both(both, cases_of_variant, "tiny", 1, PROJECTIONS["tiny"])
     duck_store, spark_store, _ = both
-    assert_same(events_of_case(duck_store, logs["tiny"], "c1"), events_of_case(spark_store, logs["tiny"], "c1"))
+    assert_same(
+        events_of_case(duck_store, logs["tiny"], "c1"), events_of_case(spark_store, logs["tiny"], "c1")
+    )
 
 
 def test_calendars_and_time_zones_are_equal_on_spark(both):
@@ -233,8 +254,10 @@ def test_export_keeps_every_table_in_the_stored_order(duck, tmp_path):
         got = store.query("SELECT * FROM read_parquet(?)", [out.path(table)])
         assert got == expected, table
     assert out.tables["events"] == 20
-    assert store.query("SELECT * FROM read_parquet(?)", [out.path(f"attrs_{log_id}")]).rows == \
-        store.query(f"SELECT * FROM attrs_{log_id} ORDER BY row_no").rows
+    assert (
+        store.query("SELECT * FROM read_parquet(?)", [out.path(f"attrs_{log_id}")]).rows
+        == store.query(f"SELECT * FROM attrs_{log_id} ORDER BY row_no").rows
+    )
 
 
 def test_export_command_writes_the_folder(tmp_path):
@@ -246,7 +269,9 @@ def test_export_command_writes_the_folder(tmp_path):
     runner = CliRunner()
     res = runner.invoke(cli, ["-w", str(workspace), "ingest", str(ROOT / "sample_logs" / "service_desk.csv")])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(cli, ["-w", str(workspace), "export", "service_desk", "--parquet", str(tmp_path / "pq")])
+    res = runner.invoke(
+        cli, ["-w", str(workspace), "export", "service_desk", "--parquet", str(tmp_path / "pq")]
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "pq" / "events.parquet").is_file()
     assert "16,649" in res.output
@@ -283,13 +308,30 @@ class Recorder:
 def every_statement(store, logs) -> dict[str, object]:
     rec = Recorder(store)
     # Every clause of the case selection at once; the projections and windows are per log.
-    selection = Filter(variant_coverage=0.8, min_duration_s=1.0, max_duration_s=1e9, window="completed",
-                       variant_ids=(1, 2), resources=("ann", "Hanna de Boer", "A"))
+    selection = Filter(
+        variant_coverage=0.8,
+        min_duration_s=1.0,
+        max_duration_s=1e9,
+        window="completed",
+        variant_ids=(1, 2),
+        resources=("ann", "Hanna de Boer", "A"),
+    )
     for name, log_id in logs.items():
         projection = PROJECTIONS.get(name, Filter(activities_keep=("CRP", "Leucocytes", "ER Triage")))
         for flt in (None, selection, WINDOWS[name], projection):
-            for measure in (dfg, variants, case_durations, all_case_durations, load_heatmap, transition_wait_heatmap,
-                            resource_heatmap, throughput, rework, activity_times, transition_times):
+            for measure in (
+                dfg,
+                variants,
+                case_durations,
+                all_case_durations,
+                load_heatmap,
+                transition_wait_heatmap,
+                resource_heatmap,
+                throughput,
+                rework,
+                activity_times,
+                transition_times,
+            ):
                 measure(rec, log_id, flt)
             cases_of_variant(rec, log_id, 1, flt)
         activity_times(rec, log_id, calendar=Calendar())
@@ -322,9 +364,14 @@ def test_refused_constructs_raise_a_clear_error():
     pytest.importorskip("sqlglot")
     from mining.spark import UnsupportedConstruct, to_spark_sql
 
-    for sql in ("SELECT quantile_disc(x, 0.5) FROM t", "SELECT time_bucket(INTERVAL 1 DAY, ts) FROM t",
-                "SELECT l[1:2] FROM t", "SELECT array_agg(a ORDER BY b DESC) FROM t",
-                "SELECT date_diff('week', a, b) FROM t", "SELECT date_part('millisecond', ts) FROM t"):
+    for sql in (
+        "SELECT quantile_disc(x, 0.5) FROM t",
+        "SELECT time_bucket(INTERVAL 1 DAY, ts) FROM t",
+        "SELECT l[1:2] FROM t",
+        "SELECT array_agg(a ORDER BY b DESC) FROM t",
+        "SELECT date_diff('week', a, b) FROM t",
+        "SELECT date_part('millisecond', ts) FROM t",
+    ):
         with pytest.raises(UnsupportedConstruct):
             to_spark_sql(sql)
 
@@ -365,19 +412,31 @@ AGGREGATES = {
 def probe_table():
     import pyarrow as pa
 
-    ts = [at("2024-03-31T00:30:00.123456+00:00"), at("2024-03-31T00:30:00.123456+00:00"),
-          at("2024-01-01T23:59:59.999999+00:00"), at("2023-12-31T12:00:00+00:00"), at("2024-02-29T08:00:00+00:00"),
-          at("2024-03-04T00:00:00+00:00")]
-    return pa.table({
-        "id": pa.array(range(6), pa.int64()),
-        "g": pa.array([1, 1, 1, 2, 2, 2], pa.int64()),
-        "s": pa.array(["b", "a", "é", None, "c", "it's"]),
-        "x": pa.array([1.5, -2.0, 7.25, None, 3.0, 10.0]),
-        "y": pa.array([None, 2, 1, None, 5, 1], pa.int64()),
-        "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
-        "ts2": pa.array([t + dt.timedelta(hours=h, microseconds=1) for t, h in zip(ts, [0, 25, 1, 800, 0.5, 2000], strict=True)],
-                        pa.timestamp("us", tz="UTC")),
-    })
+    ts = [
+        at("2024-03-31T00:30:00.123456+00:00"),
+        at("2024-03-31T00:30:00.123456+00:00"),
+        at("2024-01-01T23:59:59.999999+00:00"),
+        at("2023-12-31T12:00:00+00:00"),
+        at("2024-02-29T08:00:00+00:00"),
+        at("2024-03-04T00:00:00+00:00"),
+    ]
+    return pa.table(
+        {
+            "id": pa.array(range(6), pa.int64()),
+            "g": pa.array([1, 1, 1, 2, 2, 2], pa.int64()),
+            "s": pa.array(["b", "a", "é", None, "c", "it's"]),
+            "x": pa.array([1.5, -2.0, 7.25, None, 3.0, 10.0]),
+            "y": pa.array([None, 2, 1, None, 5, 1], pa.int64()),
+            "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+            "ts2": pa.array(
+                [
+                    t + dt.timedelta(hours=h, microseconds=1)
+                    for t, h in zip(ts, [0, 25, 1, 800, 0.5, 2000], strict=True)
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+        }
+    )
 
 
 def test_each_rewrite_means_the_same_on_spark(both):
@@ -389,16 +448,21 @@ def test_each_rewrite_means_the_same_on_spark(both):
     try:
         rows = ", ".join(f"{expr} AS {name}" for name, expr in PROBES.items())
         sql = f"SELECT id, {rows} FROM probe ORDER BY id"
-        assert_same(duck_store.query(sql, {"vals": params["vals"]}), spark_store.query(sql, {"vals": params["vals"]}),
-                    "row probes")
+        assert_same(
+            duck_store.query(sql, {"vals": params["vals"]}),
+            spark_store.query(sql, {"vals": params["vals"]}),
+            "row probes",
+        )
         params = {"lo": 1.0}
         aggs = ", ".join(f"{expr} AS {name}" for name, expr in AGGREGATES.items())
         sql = f"SELECT g, {aggs} FROM probe GROUP BY g ORDER BY g"
         assert_same(duck_store.query(sql, params), spark_store.query(sql, params), "aggregate probes")
         sql = "SELECT DISTINCT ON (g) g, s FROM probe ORDER BY g, ts, id"
         assert_same(duck_store.query(sql), spark_store.query(sql), "distinct on")
-        sql = ("WITH c AS (SELECT max(id) AS x FROM probe) "  # nested WITH reusing a name: hoisted and renamed
-               "SELECT c.x, t.x AS y FROM c CROSS JOIN (WITH c AS (SELECT min(id) AS x FROM probe) SELECT c.x FROM c) t")
+        sql = (
+            "WITH c AS (SELECT max(id) AS x FROM probe) "  # nested WITH reusing a name: hoisted and renamed
+            "SELECT c.x, t.x AS y FROM c CROSS JOIN (WITH c AS (SELECT min(id) AS x FROM probe) SELECT c.x FROM c) t"
+        )
         assert_same(duck_store.query(sql), spark_store.query(sql), "nested with")
         sql = f"SELECT {aggs} FROM probe WHERE id < 0"  # a global aggregate over no rows
         assert_same(duck_store.query(sql, params), spark_store.query(sql, params), "empty aggregate")
@@ -409,18 +473,30 @@ def test_each_rewrite_means_the_same_on_spark(both):
 
 def test_parameter_values_bind_like_duckdb(both):
     duck_store, spark_store, logs = both
-    sql = ("SELECT count(*) AS n, min(ts) AS first, max(activity) AS last_name, $label AS label, $k + 1 AS k "
-           "FROM events WHERE log_id = $log AND ts >= $since AND list_contains($acts, activity) "
-           "AND coalesce(resource, '') <> $nobody")
-    params = {"log": logs["tiny"], "since": dt.datetime(2024, 3, 29, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-              "acts": ["Check", "Décision"], "nobody": "o'hara \\ x", "label": "naïve 'quoted'", "k": 2**40}
+    sql = (
+        "SELECT count(*) AS n, min(ts) AS first, max(activity) AS last_name, $label AS label, $k + 1 AS k "
+        "FROM events WHERE log_id = $log AND ts >= $since AND list_contains($acts, activity) "
+        "AND coalesce(resource, '') <> $nobody"
+    )
+    params = {
+        "log": logs["tiny"],
+        "since": dt.datetime(2024, 3, 29, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        "acts": ["Check", "Décision"],
+        "nobody": "o'hara \\ x",
+        "label": "naïve 'quoted'",
+        "k": 2**40,
+    }
     expected = duck_store.query(sql, params)
     assert expected.rows[0][0] > 0
     assert_same(expected, spark_store.query(sql, params))
-    naive = dict(params, since=dt.datetime(2024, 3, 29, 9, 30))  # naive means UTC, as on the DuckDB connection
+    naive = dict(
+        params, since=dt.datetime(2024, 3, 29, 9, 30)
+    )  # naive means UTC, as on the DuckDB connection
     assert_same(duck_store.query(sql, naive), spark_store.query(sql, naive))
     positional = "SELECT count(*) FROM cases WHERE log_id = ? AND duration_s > ?"
-    assert spark_store.scalar(positional, [logs["tiny"], 0.5]) == duck_store.scalar(positional, [logs["tiny"], 0.5])
+    assert spark_store.scalar(positional, [logs["tiny"], 0.5]) == duck_store.scalar(
+        positional, [logs["tiny"], 0.5]
+    )
     # The month rewrite repeats its arguments: a ? inside must still bind once, in text order.
     repeated = "SELECT date_diff('month', ?, max(ts)) AS months, ? AS tag FROM events WHERE log_id = ?"
     values = [dt.datetime(2023, 11, 30, 23, 0, tzinfo=UTC), "x?", logs["tiny"]]
@@ -438,6 +514,9 @@ def test_spark_stays_optional():
     assert out.stdout.strip() == "[]"
     for path in sorted((ROOT / "mining" / "analysis").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             assert not any(n.split(".")[0] in {"pyspark", "sqlglot"} for n in names), path.name

@@ -47,7 +47,9 @@ def test_read_only_open_of_a_missing_workspace_is_a_clear_error(tmp_path):
 
 def test_transaction_rolls_back_everything(store):
     with pytest.raises(ZeroDivisionError), store.transaction():
-        store.execute("INSERT INTO logs VALUES (1, 'x', 's', 'h', '{}', 'UTC', now(), false, false, false, false)")
+        store.execute(
+            "INSERT INTO logs VALUES (1, 'x', 's', 'h', '{}', 'UTC', now(), false, false, false, false)"
+        )
         raise ZeroDivisionError
     assert store.scalar("SELECT count(*) FROM logs") == 0
 
@@ -74,13 +76,19 @@ def test_a_second_writer_gets_workspace_busy(tmp_path):
     path = tmp_path / "ws.duckdb"
     Store(path).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time, duckdb
             con = duckdb.connect({str(path)!r})
             print("ready", flush=True)
             sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"

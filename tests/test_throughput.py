@@ -75,19 +75,27 @@ def test_daily_wip_steps(store, tmp_path):
 
 def test_periods_are_local(store, tmp_path):
     # Sunday 7 Jan 23:30 UTC is Monday 8 Jan 00:30 in Amsterdam.
-    log = load(store, tmp_path, "case_id,activity,timestamp\nc1,a,2024-01-07T23:30:00Z\n",
-               roles={"case": "case_id", "activity": "activity", "timestamp": "timestamp"})
+    log = load(
+        store,
+        tmp_path,
+        "case_id,activity,timestamp\nc1,a,2024-01-07T23:30:00Z\n",
+        roles={"case": "case_id", "activity": "activity", "timestamp": "timestamp"},
+    )
     assert throughput(store, log, period="week").periods[0].period == D(2024, 1, 1)
     local = throughput(store, log, period="week", timezone="Europe/Amsterdam")
     assert local.periods[0].period == D(2024, 1, 8) and local.timezone == "Europe/Amsterdam"
 
 
 def test_cycle_time_starts_at_the_first_start_and_can_be_business_time(store, tmp_path):
-    log = load(store, tmp_path, (
-        "case_id,activity,start_timestamp,timestamp\n"
-        "c1,a,2024-01-05T16:00:00Z,2024-01-05T16:30:00Z\n"  # Friday
-        "c1,b,2024-01-08T09:00:00Z,2024-01-08T10:00:00Z\n"  # Monday
-    ))
+    log = load(
+        store,
+        tmp_path,
+        (
+            "case_id,activity,start_timestamp,timestamp\n"
+            "c1,a,2024-01-05T16:00:00Z,2024-01-05T16:30:00Z\n"  # Friday
+            "c1,b,2024-01-08T09:00:00Z,2024-01-08T10:00:00Z\n"  # Monday
+        ),
+    )
     plain = throughput(store, log, period="month").periods[0]
     assert plain.cycle_median_s == (2 * 24 + 18) * 3600
     office = throughput(store, log, period="month", calendar=Calendar(timezone="UTC"))

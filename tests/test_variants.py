@@ -54,7 +54,9 @@ def test_case_filter_counts_selected_cases_and_keeps_stored_ids(store, tmp_path)
     # c1 lasts 3 h, c2 2.5 h, c3 4 h, c4 1 h 40 min: keep those of at least 2.5 h.
     table = variants(store, log, Filter(min_duration_s=2.5 * 3600))
     assert [(v.variant_id, v.activities, v.cases) for v in table.variants] == [
-        (1, ("A", "B", "C"), 2), (3, ("A", "C"), 1)]
+        (1, ("A", "B", "C"), 2),
+        (3, ("A", "C"), 1),
+    ]
     assert [v.share for v in table.variants] == pytest.approx([2 / 3, 1 / 3])
     assert table.variants[-1].cumulative_share == pytest.approx(1.0)
 
@@ -65,7 +67,10 @@ def test_projection_rebuilds_traces_and_reranks(store, tmp_path):
     assert [(v.variant_id, v.activities, v.cases) for v in table.variants] == [(1, ("A", "C"), 4)]
     table = variants(store, log, Filter(activities_remove=("C",)))
     assert [(v.variant_id, v.activities, v.cases) for v in table.variants] == [
-        (1, ("A", "B"), 2), (2, ("A",), 1), (3, ("A", "B", "B"), 1)]
+        (1, ("A", "B"), 2),
+        (2, ("A",), 1),
+        (3, ("A", "B", "B"), 1),
+    ]
     # Cases left without events drop out of the totals.
     table = variants(store, log, Filter(activities_keep=("B",)))
     assert (table.total_cases, [v.activities for v in table.variants]) == (3, [("B",), ("B", "B")])
@@ -91,8 +96,12 @@ def test_cases_of_variant_lists_cases_earliest_first(store, tmp_path):
     assert (len(everything.cases), everything.truncated) == (5, False)
     assert [c.case_id for c in cases_of_variant(store, log, 2).cases] == ["z"]
     # With a filter, only the selected cases of that variant.
-    assert [c.case_id for c in cases_of_variant(store, log, 1, Filter(start=dt.datetime(2024, 1, 1, 3, tzinfo=UTC),
-                                                                      window="started")).cases] == ["k3", "k4"]
+    assert [
+        c.case_id
+        for c in cases_of_variant(
+            store, log, 1, Filter(start=dt.datetime(2024, 1, 1, 3, tzinfo=UTC), window="started")
+        ).cases
+    ] == ["k3", "k4"]
 
 
 def test_cases_of_a_projected_variant(store, tmp_path):
@@ -145,9 +154,20 @@ def test_cli_variants_json_contract(tmp_path):
     assert res.exit_code == 0, res.output
     assert data == {
         "variants": [
-            {"variant_id": 1, "activities": ["A", "B", "C"], "cases": 2, "share": 0.5, "cumulative_share": 0.5},
-            {"variant_id": 2, "activities": ["A", "B", "B", "C"], "cases": 1, "share": 0.25,
-             "cumulative_share": 0.75},
+            {
+                "variant_id": 1,
+                "activities": ["A", "B", "C"],
+                "cases": 2,
+                "share": 0.5,
+                "cumulative_share": 0.5,
+            },
+            {
+                "variant_id": 2,
+                "activities": ["A", "B", "B", "C"],
+                "cases": 1,
+                "share": 0.25,
+                "cumulative_share": 0.75,
+            },
             {"variant_id": 3, "activities": ["A", "C"], "cases": 1, "share": 0.25, "cumulative_share": 1.0},
         ],
         "total_cases": 4,
@@ -158,7 +178,10 @@ def test_cli_variants_json_contract(tmp_path):
 def test_cli_variants_top_and_filters(tmp_path):
     _, data = run_variants(tmp_path, "--json", "--top", "1")
     assert ([v["activities"] for v in data["variants"]], data["total_cases"], data["total_variants"]) == (
-        [["A", "B", "C"]], 4, 3)
+        [["A", "B", "C"]],
+        4,
+        3,
+    )
     _, data = run_variants(tmp_path, "--json", "--top-variants", "2")
     assert (data["total_cases"], data["total_variants"]) == (3, 2)
     _, data = run_variants(tmp_path, "--json", "--coverage", "0.5")

@@ -8,15 +8,30 @@ import datetime as dt
 from mining.ingest import IngestOptions, ingest_file
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": "resource",
-         "start_timestamp": None, "lifecycle": None, "cost": None}
+ROLES = {
+    "case": "case_id",
+    "activity": "activity",
+    "timestamp": "timestamp",
+    "resource": "resource",
+    "start_timestamp": None,
+    "lifecycle": None,
+    "cost": None,
+}
 
 # c1: A B C, c2: A B C, c3: A C, c4: A B B C; hours after midnight.
 TINY = [
-    ("c1", "A", 0.0), ("c1", "B", 1.0), ("c1", "C", 3.0),
-    ("c2", "A", 0.0), ("c2", "B", 2.0), ("c2", "C", 2.5),
-    ("c3", "A", 0.0), ("c3", "C", 4.0),
-    ("c4", "A", 0.0), ("c4", "B", 1 / 6), ("c4", "B", 2 / 3), ("c4", "C", 5 / 3),
+    ("c1", "A", 0.0),
+    ("c1", "B", 1.0),
+    ("c1", "C", 3.0),
+    ("c2", "A", 0.0),
+    ("c2", "B", 2.0),
+    ("c2", "C", 2.5),
+    ("c3", "A", 0.0),
+    ("c3", "C", 4.0),
+    ("c4", "A", 0.0),
+    ("c4", "B", 1 / 6),
+    ("c4", "B", 2 / 3),
+    ("c4", "C", 5 / 3),
 ]
 
 

@@ -144,7 +144,9 @@ class Calendar:
                     self.country, subdiv=self.subdivision, years=range(first.year, last.year + 1)
                 )
             except NotImplementedError as exc:
-                msg = f"no holiday list for country {self.country!r} (subdivision {self.subdivision!r}): {exc}"
+                msg = (
+                    f"no holiday list for country {self.country!r} (subdivision {self.subdivision!r}): {exc}"
+                )
                 raise AnalysisError(msg, hint="use an ISO 3166 code such as NL, DE, BE, GB or US") from None
             out |= {d for d in found if first <= d <= last}
         return frozenset(out)
@@ -207,13 +209,19 @@ class _DayTable:
         n = len(self.cum)
         cols = list(zip(*self.pieces, strict=True)) if n else [(), (), (), ()]
         sw = list(zip(*self.switch, strict=True)) if n else [(), (), ()]
-        return pa.table({
-            "k": pa.array(range(self.first_bucket, self.first_bucket + n), pa.int64()),
-            "cum": pa.array(self.cum, pa.float64()),
-            "s1": pa.array(cols[0], pa.float64()), "l1": pa.array(cols[1], pa.float64()),
-            "s2": pa.array(cols[2], pa.float64()), "l2": pa.array(cols[3], pa.float64()),
-            "sw": pa.array(sw[0], pa.float64()), "o1": pa.array(sw[1], pa.int64()), "o2": pa.array(sw[2], pa.int64()),
-        })
+        return pa.table(
+            {
+                "k": pa.array(range(self.first_bucket, self.first_bucket + n), pa.int64()),
+                "cum": pa.array(self.cum, pa.float64()),
+                "s1": pa.array(cols[0], pa.float64()),
+                "l1": pa.array(cols[1], pa.float64()),
+                "s2": pa.array(cols[2], pa.float64()),
+                "l2": pa.array(cols[3], pa.float64()),
+                "sw": pa.array(sw[0], pa.float64()),
+                "o1": pa.array(sw[1], pa.int64()),
+                "o2": pa.array(sw[2], pa.int64()),
+            }
+        )
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -329,8 +337,11 @@ def _windows(calendar: Calendar, zone: ZoneInfo, first: float, last: float) -> l
     while day <= d1:
         if day.isoweekday() in workdays and day not in closed:
             ws = dt.datetime.combine(day, start, zone).timestamp()
-            we = (dt.datetime.combine(day + one, dt.time(), zone) if end is None
-                  else dt.datetime.combine(day, end, zone)).timestamp()
+            we = (
+                dt.datetime.combine(day + one, dt.time(), zone)
+                if end is None
+                else dt.datetime.combine(day, end, zone)
+            ).timestamp()
             if we > ws:
                 if out and out[-1][1] == ws:
                     out[-1] = (out[-1][0], we)
@@ -371,8 +382,10 @@ class Clock:
         """B(ts): working seconds from the table's start to ``ts`` (needs :meth:`bucket_join`)."""
         if self.table is None or not self.business:
             return f"epoch({ts})"
-        return (f"({alias}.cum + least(greatest(epoch({ts}) - {alias}.s1, 0), {alias}.l1)"
-                f" + least(greatest(epoch({ts}) - {alias}.s2, 0), {alias}.l2))")
+        return (
+            f"({alias}.cum + least(greatest(epoch({ts}) - {alias}.s1, 0), {alias}.l1)"
+            f" + least(greatest(epoch({ts}) - {alias}.s2, 0), {alias}.l2))"
+        )
 
     def local_epoch(self, alias: str, ts: str) -> str:
         """Seconds since 1970-01-01 00:00 *local time* (needs :meth:`bucket_join`)."""
@@ -401,7 +414,11 @@ class Clock:
         durations = durations or {}
         local = local or {}
         instants: list[str] = []
-        for cols in (list(times.values()), [c for pair in durations.values() for c in pair], list(local.values())):
+        for cols in (
+            list(times.values()),
+            [c for pair in durations.values() for c in pair],
+            list(local.values()),
+        ):
             for c in cols:
                 if c not in instants:  # one bucket join per column, even when durations share one
                     instants.append(c)
@@ -434,7 +451,9 @@ FROM events WHERE log_id = ?
 """
 
 
-def clock(store: Store, log_id: int, calendar: Calendar | None = None, *, timezone: str | None = None) -> Clock:
+def clock(
+    store: Store, log_id: int, calendar: Calendar | None = None, *, timezone: str | None = None
+) -> Clock:
     """The clock a measure uses: the calendar's zone, else ``timezone``, else the log's zone.
 
     Registers the bucket table for the log's span on the store's connection

@@ -147,9 +147,17 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
             end[source] = int(n)
             continue
         incoming[target] = incoming.get(target, 0) + int(n)
-        edges.append(Edge(
-            source, target, int(n), edge_cases[source, target], float(mean_s), float(median_s), float(p90_s)
-        ))
+        edges.append(
+            Edge(
+                source,
+                target,
+                int(n),
+                edge_cases[source, target],
+                float(mean_s),
+                float(median_s),
+                float(p90_s),
+            )
+        )
     start = {a: k - incoming.get(a, 0) for a, k in activities.items()}
     edges.sort(key=lambda e: (-e.count, e.source, e.target))
     return DFG(

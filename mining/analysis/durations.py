@@ -41,9 +41,7 @@ STORED_DURATIONS_SQL = (
 )
 
 #: Durations recomputed over the kept (projected) events.
-PROJECTED_DURATIONS_SQL = (
-    "SELECT epoch(max(ts)) - epoch(min(ts)) AS d, min(ts) AS t0, max(ts) AS t1 FROM ({events}) AS e GROUP BY case_no"
-)
+PROJECTED_DURATIONS_SQL = "SELECT epoch(max(ts)) - epoch(min(ts)) AS d, min(ts) AS t0, max(ts) AS t1 FROM ({events}) AS e GROUP BY case_no"
 
 STATS_SQL = """
 SELECT count(*), min(d), avg(d), median(d), quantile_cont(d, 0.9), quantile_cont(d, 0.95), max(d), min(t0), max(t1)
@@ -84,7 +82,11 @@ class CaseDurations:
 
 
 def case_durations(
-    store: Store, log_id: int, flt: Filter | None = None, *, bins: int = DEFAULT_BINS,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    bins: int = DEFAULT_BINS,
     calendar: Calendar | None = None,
 ) -> CaseDurations:
     """Count, min/mean/median/p90/p95/max and an equal-width histogram of case durations.
@@ -104,7 +106,9 @@ def case_durations(
         raise AnalysisError(msg)
     params: dict[str, Any] = {}
     durations = _durations_relation(store, log_id, flt, params, calendar)
-    n, lo, mean, median, p90, p95, hi, first, last = store.query(STATS_SQL.format(durations=durations), params).rows[0]
+    n, lo, mean, median, p90, p95, hi, first, last = store.query(
+        STATS_SQL.format(durations=durations), params
+    ).rows[0]
     if not n:
         return CaseDurations(0, None, None, None, None, None, None, (), ())
     lo, hi = float(lo), float(hi)
@@ -115,7 +119,8 @@ def case_durations(
         width = (hi - lo) / bins
         hist = dict(
             store.query(
-                HISTOGRAM_SQL.format(durations=durations), {**params, "lo": lo, "width": width, "last": bins - 1}
+                HISTOGRAM_SQL.format(durations=durations),
+                {**params, "lo": lo, "width": width, "last": bins - 1},
             ).rows
         )
         edges = (*(lo + i * width for i in range(bins)), hi)

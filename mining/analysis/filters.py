@@ -139,8 +139,12 @@ def _attribute_column(store: Store, log_id: int, name: str) -> str:
         "SELECT column_name FROM attribute_columns WHERE log_id = ? AND source_name = ?", [log_id, name]
     )
     if found is None:
-        names = [r[0] for r in store.query(
-            "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]).rows]
+        names = [
+            r[0]
+            for r in store.query(
+                "SELECT source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
+            ).rows
+        ]
         msg = f"the log has no attribute {name!r}; attributes: {', '.join(map(repr, names)) or 'none'}"
         raise FilterError(msg)
     # Internal names are a1, a2, ...: safe to place in SQL.
@@ -181,7 +185,8 @@ def events_relation(store: Store, log_id: int, flt: Filter | None = None) -> Eve
         where.append("NOT list_contains($f_drop, activity)")
     sql = (
         f"SELECT {cols}, lead(activity) OVER w AS next_activity, lead(ts) OVER w AS next_ts, "
-        "lead(resource) OVER w AS next_resource FROM events WHERE " + " AND ".join(where)
+        "lead(resource) OVER w AS next_resource FROM events WHERE "
+        + " AND ".join(where)
         + " WINDOW w AS (PARTITION BY case_no ORDER BY ts, row_no)"
     )
     return EventsSQL(sql, params)

@@ -81,8 +81,14 @@ def _grid(
 
 
 def transition_wait_heatmap(
-    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
-    period: str = "week", timezone: str | None = None, limit: int = 15,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    period: str = "week",
+    timezone: str | None = None,
+    limit: int = 15,
 ) -> Heatmap:
     """Transition x period → median waiting (seconds), for the ``limit`` most frequent transitions."""
     if period not in {"week", "month"}:
@@ -111,18 +117,27 @@ def transition_wait_heatmap(
         while day <= last:
             columns.append(day.isoformat())
             day = next_period(day, period)
-    note = (f"median waiting per {period} (local {clk.timezone}), by the period in which the wait ends; "
-            f"top {len(labels)} transitions by frequency")
+    note = (
+        f"median waiting per {period} (local {clk.timezone}), by the period in which the wait ends; "
+        f"top {len(labels)} transitions by frequency"
+    )
     if inst.source == "none":
         note += "; " + NO_STARTS_NOTE
     if clk.calendar is not None:
         note += f"; business seconds ({clk.calendar.label()})"
-    return Heatmap("median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
+    return Heatmap(
+        "median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note
+    )
 
 
 def load_heatmap(
-    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
-    timezone: str | None = None, limit: int | None = None,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    timezone: str | None = None,
+    limit: int | None = None,
 ) -> Heatmap:
     """Activity x weekday-hour (``"Mon 09"``) → activity instances completed in that local hour."""
     inst = instances_sql(store, log_id, flt, starts=False)
@@ -143,14 +158,21 @@ def load_heatmap(
         cells[(activity, WEEKDAY_HOURS[int(slot)])] = float(n)
     labels = sorted(totals, key=lambda k: (-totals[k], k))[:limit]
     columns = list(WEEKDAY_HOURS)
-    note = (f"activity instances by the local weekday and hour of their completion ({clk.timezone}); "
-            "ISO weekdays, Monday first")
+    note = (
+        f"activity instances by the local weekday and hour of their completion ({clk.timezone}); "
+        "ISO weekdays, Monday first"
+    )
     return Heatmap("instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
 
 
 def resource_heatmap(
-    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
-    metric: str = "count", limit: int = 30,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    metric: str = "count",
+    limit: int = 30,
 ) -> Heatmap:
     """Resource x activity → instances (``metric="count"``) or median processing time (``"processing"``).
 
@@ -178,11 +200,14 @@ def resource_heatmap(
     columns = sorted(by_activity, key=lambda k: (-by_activity[k], k))
     if metric == "count":
         note = "activity instances per resource"
-        return Heatmap("instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
+        return Heatmap(
+            "instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note
+        )
     note = "median processing time (start to completion) per resource and activity"
     if inst.source == "none":
         note = NO_STARTS_NOTE
     elif clk.calendar is not None:
         note += f"; business seconds ({clk.calendar.label()})"
-    return Heatmap("median_processing", "seconds", tuple(labels), tuple(columns),
-                   _grid(cells, labels, columns), note)
+    return Heatmap(
+        "median_processing", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note
+    )

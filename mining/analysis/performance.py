@@ -175,7 +175,9 @@ def _log_flags(store: Store, log_id: int) -> tuple[str, bool]:
     return ("lifecycle" if starts else "none"), bool(others)
 
 
-def instances_sql(store: Store, log_id: int, flt: Filter | None = None, *, starts: bool = True) -> InstancesSQL:
+def instances_sql(
+    store: Store, log_id: int, flt: Filter | None = None, *, starts: bool = True
+) -> InstancesSQL:
     """The activity instances of the kept events (see the module docstring).
 
     ``starts=False`` skips pairing lifecycle starts (``st`` is then ``NULL``
@@ -195,8 +197,11 @@ def instances_sql(store: Store, log_id: int, flt: Filter | None = None, *, start
             "FROM c LEFT JOIN s ON s.case_no = c.case_no AND s.activity = c.activity AND s.n = c.n"
         )
     else:
-        start = ("CASE WHEN start_ts <= ts THEN start_ts END" if source == "start_timestamp" and starts
-                 else "CAST(NULL AS TIMESTAMPTZ)")
+        start = (
+            "CASE WHEN start_ts <= ts THEN start_ts END"
+            if source == "start_timestamp" and starts
+            else "CAST(NULL AS TIMESTAMPTZ)"
+        )
         where = f" WHERE {_COMPLETION}" if non_completions else ""
         sql = f"SELECT case_no, activity, resource, row_no, {start} AS st, ts AS en FROM ({ev.sql}) ev{where}"
     return InstancesSQL(sql, ev.params, source, ev.sql, stored_successors=not non_completions)
@@ -274,8 +279,11 @@ def _read_stats(row: dict[str, Any], prefix: str) -> DurationStats:
         return None if v is None else float(v)
 
     return DurationStats(
-        int(row[f"{prefix}_n"]), num(row[f"{prefix}_mean"]), num(row[f"{prefix}_median"]),
-        num(row[f"{prefix}_p90"]), float(row[f"{prefix}_total"]),
+        int(row[f"{prefix}_n"]),
+        num(row[f"{prefix}_mean"]),
+        num(row[f"{prefix}_median"]),
+        num(row[f"{prefix}_p90"]),
+        float(row[f"{prefix}_total"]),
     )
 
 
@@ -344,8 +352,11 @@ def _note(source: str, instances: int, paired: int, calendar: Calendar | None) -
     if source == "none":
         text = NO_STARTS_NOTE + "."
     else:
-        where = ("the start-timestamp column" if source == "start_timestamp"
-                 else "lifecycle start/complete events of the same activity in a case, paired in order")
+        where = (
+            "the start-timestamp column"
+            if source == "start_timestamp"
+            else "lifecycle start/complete events of the same activity in a case, paired in order"
+        )
         text = (
             f"Processing = start to completion, from {where}; waiting = previous completion in the case "
             f"to the start (overlapping work counts as no waiting). {paired:,} of {instances:,} "
@@ -358,7 +369,11 @@ def _note(source: str, instances: int, paired: int, calendar: Calendar | None) -
 
 
 def transition_times(
-    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
     limit: int | None = None,
 ) -> TransitionTimes:
     """Waiting on each directly-follows transition (completion of A to start of B), most frequent first."""
@@ -374,11 +389,16 @@ def transition_times(
         sql += " LIMIT $tt_limit"
     rows = store.query(sql, params).dicts()
     measured = inst.source != "none"
-    note = ("waiting = completion of the source to the start of the target" if measured
-            else "no start timestamps: waiting is the time between the two completions")
+    note = (
+        "waiting = completion of the source to the start of the target"
+        if measured
+        else "no start timestamps: waiting is the time between the two completions"
+    )
     if clk.calendar is not None:
         note += f"; business seconds ({clk.calendar.label()})"
     return TransitionTimes(
         tuple(TransitionTime(r["source"], r["target"], _read_stats(r, "wait")) for r in rows),
-        measured, clk.business, note,
+        measured,
+        clk.business,
+        note,
     )

@@ -86,7 +86,9 @@ def simplify(graph: DFG, *, activities: float, paths: float) -> DFG:
             reach = _reach(roots, chosen, forward=forward)
             if kept <= reach:
                 break
-            step = next((e for e in candidates if e not in chosen and _crosses(e, reach, forward=forward)), None)
+            step = next(
+                (e for e in candidates if e not in chosen and _crosses(e, reach, forward=forward)), None
+            )
             if step is None:
                 break
             chosen.append(step)

@@ -150,8 +150,9 @@ def _counts(
     store: Store, log_id: int, flt: Filter | None, clk: Clock, period: str
 ) -> tuple[list[tuple[dt.date, int, int, float | None]], int]:
     cases, params = cases_sql(store, log_id, flt)
-    ext = clk.extend(cases, times={"b_first": "first", "b_last": "last"},
-                     local={"l_first": "first", "l_last": "last"})
+    ext = clk.extend(
+        cases, times={"b_first": "first", "b_last": "last"}, local={"l_first": "first", "l_last": "last"}
+    )
     sql = (
         f"WITH c AS ({ext}), "
         f"s AS (SELECT {period_sql('l_first', period)} AS p, count(*) AS n FROM c GROUP BY 1), "
@@ -160,8 +161,10 @@ def _counts(
         "SELECT coalesce(s.p, e.p) AS p, coalesce(s.n, 0), coalesce(e.n, 0), e.cycle "
         "FROM s FULL OUTER JOIN e ON s.p = e.p ORDER BY 1"
     )
-    rows = [(r[0], int(r[1]), int(r[2]), None if r[3] is None else float(r[3]))
-            for r in store.query(sql, params).rows]
+    rows = [
+        (r[0], int(r[1]), int(r[2]), None if r[3] is None else float(r[3]))
+        for r in store.query(sql, params).rows
+    ]
     outside = sum(1 for r in rows if r[0] is None)
     return [r for r in rows if r[0] is not None], outside
 
@@ -175,9 +178,7 @@ def next_period(day: dt.date, period: str) -> dt.date:
     return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def _series(
-    rows: list[tuple[dt.date, int, int, float | None]], period: str
-) -> list[PeriodCount]:
+def _series(rows: list[tuple[dt.date, int, int, float | None]], period: str) -> list[PeriodCount]:
     found = {r[0]: r for r in rows}
     out: list[PeriodCount] = []
     if not rows:
@@ -193,8 +194,13 @@ def _series(
 
 
 def throughput(
-    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
-    period: str = "week", timezone: str | None = None,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    period: str = "week",
+    timezone: str | None = None,
 ) -> Throughput:
     """Cases started and completed per period, the median cycle time of those completed, and WIP.
 
@@ -205,16 +211,22 @@ def throughput(
     """
     clk = clock(store, log_id, calendar, timezone=timezone)
     rows, outside = _counts(store, log_id, flt, clk, period)
-    note = (f"periods are local {period}s in {clk.timezone}; cycle time = first start to last completion"
-            + (f", business seconds ({clk.calendar.label()})" if clk.calendar else " (seconds)"))
+    note = f"periods are local {period}s in {clk.timezone}; cycle time = first start to last completion" + (
+        f", business seconds ({clk.calendar.label()})" if clk.calendar else " (seconds)"
+    )
     if outside:
         note += f"; {outside} period rows fall outside 1900-2100 and are left out"
     return Throughput(period, clk.timezone, tuple(_series(rows, period)), clk.business, note)
 
 
 def work_in_progress(
-    store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calendar | None = None,
-    period: str = "day", timezone: str | None = None,
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    period: str = "day",
+    timezone: str | None = None,
 ) -> WorkInProgress:
     """Open cases at the start of each period (a daily step series by default)."""
     t = throughput(store, log_id, flt, calendar=calendar, period=period, timezone=timezone)

@@ -22,5 +22,10 @@ def calendar_option_values(
     from mining.analysis.calendar import Calendar, parse_hours
 
     start, end = parse_hours(business_hours or "9-17")
-    return Calendar(timezone=timezone, start_hour=start, end_hour=end,
-                    country=country.upper() if country else None, subdivision=subdivision)
+    return Calendar(
+        timezone=timezone,
+        start_hour=start,
+        end_hour=end,
+        country=country.upper() if country else None,
+        subdivision=subdivision,
+    )

@@ -42,21 +42,44 @@ def register(cli: click.Group) -> None:
 
 @click.command("bottlenecks")
 @click.argument("log")
-@click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
-              help="Columns of the transition-waiting heatmap.")
-@click.option("--business-hours", metavar="START-END",
-              help="Count only working time, Mon-Fri, e.g. 9-17 or 8:30-17:15.")
-@click.option("--country", metavar="CODE",
-              help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.")
+@click.option(
+    "--period",
+    type=click.Choice(["week", "month"]),
+    default="week",
+    show_default=True,
+    help="Columns of the transition-waiting heatmap.",
+)
+@click.option(
+    "--business-hours", metavar="START-END", help="Count only working time, Mon-Fri, e.g. 9-17 or 8:30-17:15."
+)
+@click.option(
+    "--country",
+    metavar="CODE",
+    help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.",
+)
 @click.option("--subdivision", metavar="CODE", help="Region for --country holidays (e.g. BY for Bavaria).")
 @click.option("--timezone", metavar="ZONE", help="IANA zone for hours and weekdays (default: the log's).")
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Rows shown per list, and transitions in the heatmap (JSON lists all activities).")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Rows shown per list, and transitions in the heatmap (JSON lists all activities).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
 @click.pass_context
 @fail_cleanly
-def bottlenecks_cmd(ctx: click.Context, log: str, period: str, business_hours: str | None, country: str | None,
-                    subdivision: str | None, timezone: str | None, top: int, as_json: bool) -> None:
+def bottlenecks_cmd(
+    ctx: click.Context,
+    log: str,
+    period: str,
+    business_hours: str | None,
+    country: str | None,
+    subdivision: str | None,
+    timezone: str | None,
+    top: int,
+    as_json: bool,
+) -> None:
     """Waiting vs processing per activity, rework, ping-pong and heatmaps for LOG."""
     from mining.analysis.calendar import clock
     from mining.analysis.heatmaps import load_heatmap, resource_heatmap, transition_wait_heatmap
@@ -71,8 +94,9 @@ def bottlenecks_cmd(ctx: click.Context, log: str, period: str, business_hours: s
         times = activity_times(store, lid, calendar=clk.calendar)
         redo = rework(store, lid, limit=top)
         maps = {
-            "transition_wait": transition_wait_heatmap(store, lid, calendar=clk.calendar, period=period,
-                                                       timezone=clk.timezone, limit=top),
+            "transition_wait": transition_wait_heatmap(
+                store, lid, calendar=clk.calendar, period=period, timezone=clk.timezone, limit=top
+            ),
             "load": load_heatmap(store, lid, calendar=clk.calendar, timezone=clk.timezone),
             "resource_count": resource_heatmap(store, lid, calendar=clk.calendar, metric="count"),
             "resource_processing": resource_heatmap(store, lid, calendar=clk.calendar, metric="processing"),
@@ -94,8 +118,9 @@ def _stats_json(prefix: str, s: DurationStats, measured: bool) -> dict[str, floa
     }
 
 
-def _json(log: str, tz: str, label: str | None, times: ActivityTimes, redo: Rework,
-          maps: dict[str, Heatmap]) -> dict[str, Any]:
+def _json(
+    log: str, tz: str, label: str | None, times: ActivityTimes, redo: Rework, maps: dict[str, Heatmap]
+) -> dict[str, Any]:
     return {
         "log": log,
         "timezone": tz,
@@ -105,26 +130,49 @@ def _json(log: str, tz: str, label: str | None, times: ActivityTimes, redo: Rewo
         "note": times.note,
         "pce_median": times.pce_median,
         "activities": [
-            {"activity": a.activity, "count": a.count, **_stats_json("waiting", a.waiting, True),
-             **_stats_json("processing", a.processing, times.processing_measured)}
+            {
+                "activity": a.activity,
+                "count": a.count,
+                **_stats_json("waiting", a.waiting, True),
+                **_stats_json("processing", a.processing, times.processing_measured),
+            }
             for a in times.activities
         ],
         "rework": {
-            "cases": redo.cases, "cases_with_rework": redo.cases_with_rework, "rework_share": redo.rework_share,
-            "self_loops": redo.self_loops, "short_loops": redo.short_loops,
+            "cases": redo.cases,
+            "cases_with_rework": redo.cases_with_rework,
+            "rework_share": redo.rework_share,
+            "self_loops": redo.self_loops,
+            "short_loops": redo.short_loops,
             "activities": [
-                {"activity": a.activity, "cases": a.cases, "cases_repeated": a.cases_repeated,
-                 "extra_executions": a.extra_executions}
-                for a in redo.activities if a.extra_executions
+                {
+                    "activity": a.activity,
+                    "cases": a.cases,
+                    "cases_repeated": a.cases_repeated,
+                    "extra_executions": a.extra_executions,
+                }
+                for a in redo.activities
+                if a.extra_executions
             ],
-            "loops": [{"kind": x.kind, "pattern": list(x.pattern), "count": x.count, "cases": x.cases}
-                      for x in redo.loops],
+            "loops": [
+                {"kind": x.kind, "pattern": list(x.pattern), "count": x.count, "cases": x.cases}
+                for x in redo.loops
+            ],
         },
-        "ping_pong": [{"resources": list(p.resources), "count": p.count, "cases": p.cases}
-                      for p in redo.ping_pong_pairs],
-        "heatmaps": {name: {"metric": h.metric, "unit": h.unit, "rows": list(h.rows), "columns": list(h.columns),
-                            "values": [list(v) for v in h.values], "note": h.note}
-                     for name, h in maps.items()},
+        "ping_pong": [
+            {"resources": list(p.resources), "count": p.count, "cases": p.cases} for p in redo.ping_pong_pairs
+        ],
+        "heatmaps": {
+            name: {
+                "metric": h.metric,
+                "unit": h.unit,
+                "rows": list(h.rows),
+                "columns": list(h.columns),
+                "values": [list(v) for v in h.values],
+                "note": h.note,
+            }
+            for name, h in maps.items()
+        },
     }
 
 
@@ -145,20 +193,32 @@ def duration_text(seconds: float | None) -> str:
     return f"{secs}s"
 
 
-def _text(log: str, label: str | None, times: ActivityTimes, redo: Rework, maps: dict[str, Heatmap],
-          top: int) -> str:
-    out = [f"{log}: {times.instances:,} activity instances; durations in "
-           + (f"business time, {label}" if label else "elapsed time"), times.note, ""]
+def _text(
+    log: str, label: str | None, times: ActivityTimes, redo: Rework, maps: dict[str, Heatmap], top: int
+) -> str:
+    out = [
+        f"{log}: {times.instances:,} activity instances; durations in "
+        + (f"business time, {label}" if label else "elapsed time"),
+        times.note,
+        "",
+    ]
     width = max([len(a.activity) for a in times.activities[:top]] + [8])
-    out.append(f"{'activity':<{width}}  {'count':>8}  {'wait median':>11}  {'wait p90':>9}  {'processing':>10}")
+    out.append(
+        f"{'activity':<{width}}  {'count':>8}  {'wait median':>11}  {'wait p90':>9}  {'processing':>10}"
+    )
     for a in times.activities[:top]:
         proc = duration_text(a.processing.median) if times.processing_measured else "n/a"
-        out.append(f"{a.activity:<{width}}  {a.count:>8,}  {duration_text(a.waiting.median):>11}  "
-                   f"{duration_text(a.waiting.p90):>9}  {proc:>10}")
+        out.append(
+            f"{a.activity:<{width}}  {a.count:>8,}  {duration_text(a.waiting.median):>11}  "
+            f"{duration_text(a.waiting.p90):>9}  {proc:>10}"
+        )
     if times.pce_median is not None:
         out.append(f"process cycle efficiency (median over cases): {times.pce_median:.1%}")
-    out += ["", f"rework: {redo.cases_with_rework:,} of {redo.cases:,} cases ({redo.rework_share:.1%}) repeat an "
-            f"activity; {redo.self_loops:,} self-loops, {redo.short_loops:,} short loops"]
+    out += [
+        "",
+        f"rework: {redo.cases_with_rework:,} of {redo.cases:,} cases ({redo.rework_share:.1%}) repeat an "
+        f"activity; {redo.self_loops:,} self-loops, {redo.short_loops:,} short loops",
+    ]
     for a in [a for a in redo.activities if a.extra_executions][:top]:
         out.append(f"  {a.activity}: {a.extra_executions:,} extra executions in {a.cases_repeated:,} cases")
     for x in redo.loops[:top]:

@@ -26,21 +26,55 @@ def register(cli: click.Group) -> None:
 
 @click.command("discover")
 @click.argument("log")
-@click.option("--algorithm", type=click.Choice(["inductive", "heuristics"]), default="inductive",
-              show_default=True, help="Inductive miner (IM, or IMf with --noise) or heuristics miner.")
-@click.option("--noise", type=click.FloatRange(0, 1), default=0.0, show_default=True, metavar="X",
-              help="Inductive miner noise threshold (0-1): 0 is IM, above 0 is IMf.")
-@click.option("--dependency-threshold", type=click.FloatRange(-1, 1), default=0.5, show_default=True,
-              metavar="X", help="Heuristics miner: minimum dependency measure of an arc.")
-@click.option("--top-variants", type=click.IntRange(min=1), metavar="K",
-              help="Mine only the cases of the K most frequent variants.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write the model to FILE.bpmn (BPMN 2.0 with layout) or FILE.pnml (Petri net).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["inductive", "heuristics"]),
+    default="inductive",
+    show_default=True,
+    help="Inductive miner (IM, or IMf with --noise) or heuristics miner.",
+)
+@click.option(
+    "--noise",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    metavar="X",
+    help="Inductive miner noise threshold (0-1): 0 is IM, above 0 is IMf.",
+)
+@click.option(
+    "--dependency-threshold",
+    type=click.FloatRange(-1, 1),
+    default=0.5,
+    show_default=True,
+    metavar="X",
+    help="Heuristics miner: minimum dependency measure of an arc.",
+)
+@click.option(
+    "--top-variants",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="Mine only the cases of the K most frequent variants.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the model to FILE.bpmn (BPMN 2.0 with layout) or FILE.pnml (Petri net).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @fail_cleanly
-def discover_cmd(ctx: click.Context, log: str, algorithm: str, noise: float, dependency_threshold: float,
-                 top_variants: int | None, output: str | None, as_json: bool) -> None:
+def discover_cmd(
+    ctx: click.Context,
+    log: str,
+    algorithm: str,
+    noise: float,
+    dependency_threshold: float,
+    top_variants: int | None,
+    output: str | None,
+    as_json: bool,
+) -> None:
     """Discover a process model from LOG's variants and optionally write it as .bpmn or .pnml."""
     from pathlib import Path
 
@@ -57,8 +91,14 @@ def discover_cmd(ctx: click.Context, log: str, algorithm: str, noise: float, dep
         raise ModelError(msg, hint="use --dependency-threshold with --algorithm heuristics")
     flt = Filter(variant_top_k=top_variants) if top_variants else None
     with open_reader(ctx) as store:
-        model = discover(store, log_id(store, log), flt, algorithm=algorithm, noise=noise,
-                         dependency_threshold=dependency_threshold)
+        model = discover(
+            store,
+            log_id(store, log),
+            flt,
+            algorithm=algorithm,
+            noise=noise,
+            dependency_threshold=dependency_threshold,
+        )
     written = str(write_model(model, output)) if output else None
     if as_json:
         emit_json(_summary(model, written))
@@ -83,8 +123,10 @@ def _summary(model: DiscoveredModel, output: str | None) -> dict[str, Any]:
 
 
 def _text(log: str, model: DiscoveredModel, output: str | None) -> str:
-    name = {"inductive": "inductive miner (IMf)" if model.noise else "inductive miner (IM)",
-            "heuristics": "heuristics miner"}[model.algorithm]
+    name = {
+        "inductive": "inductive miner (IMf)" if model.noise else "inductive miner (IM)",
+        "heuristics": "heuristics miner",
+    }[model.algorithm]
     settings = ", ".join(f"{k} {v:g}" for k, v in model.parameters)
     lines = [
         f"{log}: {name}, {settings}",

@@ -34,22 +34,39 @@ class _Instant(click.ParamType):
         try:
             parsed = dt.datetime.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date such as 2024-01-31 or 2024-01-31T08:00:00+01:00",
-                      param, ctx)
+            self.fail(
+                f"{value!r} is not an ISO 8601 date such as 2024-01-31 or 2024-01-31T08:00:00+01:00",
+                param,
+                ctx,
+            )
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--start", type=_Instant(), help="Keep cases in the window from this date (UTC if no offset)."),
+        click.option(
+            "--start", type=_Instant(), help="Keep cases in the window from this date (UTC if no offset)."
+        ),
         click.option("--end", type=_Instant(), help="Keep cases in the window up to this date (exclusive)."),
-        click.option("--window", type=click.Choice(["started", "completed", "intersecting"]),
-                     default="intersecting", show_default=True,
-                     help="Which cases the window keeps: started in it, completed in it, or overlapping it."),
-        click.option("--top-variants", type=click.IntRange(min=1), metavar="K",
-                     help="Keep only the cases of the K most frequent variants."),
-        click.option("--coverage", type=click.FloatRange(0, 1, min_open=True), metavar="X",
-                     help="Keep the most frequent variants covering this share of cases (0-1]."),
+        click.option(
+            "--window",
+            type=click.Choice(["started", "completed", "intersecting"]),
+            default="intersecting",
+            show_default=True,
+            help="Which cases the window keeps: started in it, completed in it, or overlapping it.",
+        ),
+        click.option(
+            "--top-variants",
+            type=click.IntRange(min=1),
+            metavar="K",
+            help="Keep only the cases of the K most frequent variants.",
+        ),
+        click.option(
+            "--coverage",
+            type=click.FloatRange(0, 1, min_open=True),
+            metavar="X",
+            help="Keep the most frequent variants covering this share of cases (0-1].",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -60,8 +77,11 @@ def _build_filter(kw: dict[str, Any]) -> Filter:
     from mining.analysis.filters import Filter
 
     return Filter(
-        start=kw["start"], end=kw["end"], window=kw["window"],
-        variant_top_k=kw["top_variants"], variant_coverage=kw["coverage"],
+        start=kw["start"],
+        end=kw["end"],
+        window=kw["window"],
+        variant_top_k=kw["top_variants"],
+        variant_coverage=kw["coverage"],
     )
 
 
@@ -73,15 +93,24 @@ def register(cli: click.Group) -> None:
 @click.command("dfg")
 @click.argument("log")
 @click.option("--json", "as_json", is_flag=True, help="Print the map as one JSON object.")
-@click.option("--activities", type=click.FloatRange(0, 1), metavar="X",
-              help="Keep this share of the most frequent activities (0-1); the map is recomputed over them.")
-@click.option("--paths", type=click.FloatRange(0, 1), metavar="X",
-              help="Keep this share of the most frequent paths (0-1), plus those needed to stay connected.")
+@click.option(
+    "--activities",
+    type=click.FloatRange(0, 1),
+    metavar="X",
+    help="Keep this share of the most frequent activities (0-1); the map is recomputed over them.",
+)
+@click.option(
+    "--paths",
+    type=click.FloatRange(0, 1),
+    metavar="X",
+    help="Keep this share of the most frequent paths (0-1), plus those needed to stay connected.",
+)
 @_filter_options
 @click.pass_context
 @fail_cleanly
-def dfg_cmd(ctx: click.Context, log: str, as_json: bool, activities: float | None, paths: float | None,
-            **kw: Any) -> None:
+def dfg_cmd(
+    ctx: click.Context, log: str, as_json: bool, activities: float | None, paths: float | None, **kw: Any
+) -> None:
     """The directly-follows graph (process map): paths with counts and transition times."""
     from mining.analysis.dfg import dfg
     from mining.analysis.simplify import simplified_dfg
@@ -94,8 +123,11 @@ def dfg_cmd(ctx: click.Context, log: str, as_json: bool, activities: float | Non
             graph = dfg(store, lid, flt)
         else:
             graph = simplified_dfg(
-                store, lid, flt,
-                activities=1.0 if activities is None else activities, paths=1.0 if paths is None else paths,
+                store,
+                lid,
+                flt,
+                activities=1.0 if activities is None else activities,
+                paths=1.0 if paths is None else paths,
             )
     if as_json:
         emit_json(graph)
@@ -105,7 +137,9 @@ def dfg_cmd(ctx: click.Context, log: str, as_json: bool, activities: float | Non
 
 @click.command("variants")
 @click.argument("log")
-@click.option("--top", type=click.IntRange(min=0), metavar="N", help="Show only the N most frequent variants.")
+@click.option(
+    "--top", type=click.IntRange(min=0), metavar="N", help="Show only the N most frequent variants."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the variants as one JSON object.")
 @_filter_options
 @click.pass_context
@@ -132,7 +166,10 @@ def _seconds(s: float) -> str:
 
 
 def _dfg_text(g: DFG) -> str:
-    lines = [f"{g.cases:,} cases, {g.events:,} events, {len(g.activities)} activities, {len(g.edges)} paths", ""]
+    lines = [
+        f"{g.cases:,} cases, {g.events:,} events, {len(g.activities)} activities, {len(g.edges)} paths",
+        "",
+    ]
     lines.append("start: " + ", ".join(f"{a} ({k:,})" for a, k in g.start.items()))
     lines.append("end:   " + ", ".join(f"{a} ({k:,})" for a, k in g.end.items()))
     lines.append("")

@@ -22,8 +22,14 @@ def register(cli: click.Group) -> None:
 
 @click.command("export")
 @click.argument("log")
-@click.option("--parquet", "folder", required=True, type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder to write the Parquet files into (created if missing; files are replaced).")
+@click.option(
+    "--parquet",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Folder to write the Parquet files into (created if missing; files are replaced).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as one JSON object.")
 @click.pass_context
 @fail_cleanly

@@ -67,15 +67,31 @@ class IngestOptions:
     sheet: str | None = None
     display_name: str | None = None  # how to name the file in messages (uploads)
     source: str | None = None  # what to record as the source (uploads: the original name, not a temp path)
-    preset: str | None = "auto"  # a preset name (mining.presets), "auto" to detect one, "none" (or None) for none
+    preset: str | None = (
+        "auto"  # a preset name (mining.presets), "auto" to detect one, "none" (or None) for none
+    )
     include: tuple[str, ...] = ()  # a preset's optional event families, e.g. ("assignee",) for Jira
-    preset_roles: dict[str, str] = field(default_factory=dict)  # a preset's own columns (changelog: field, old, new)
+    preset_roles: dict[str, str] = field(
+        default_factory=dict
+    )  # a preset's own columns (changelog: field, old, new)
 
 
 def log_name_for(path: Path) -> str:
     name = path.name
-    for suffix in (".gz", ".csv", ".tsv", ".txt", ".xes", ".parquet", ".pq", ".xlsx", ".json", ".jsonl", ".ndjson",
-                   ".zip"):
+    for suffix in (
+        ".gz",
+        ".csv",
+        ".tsv",
+        ".txt",
+        ".xes",
+        ".parquet",
+        ".pq",
+        ".xlsx",
+        ".json",
+        ".jsonl",
+        ".ndjson",
+        ".zip",
+    ):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
     return name or path.name
@@ -111,9 +127,13 @@ def ingest_file(
     if existing:
         log_id = int(existing[0][0])
         previous = json.loads(existing[0][1])
-        seen = store.scalar("SELECT count(*) FROM ingest_runs WHERE log_id = ? AND content_hash = ?", [log_id, digest])
+        seen = store.scalar(
+            "SELECT count(*) FROM ingest_runs WHERE log_id = ? AND content_hash = ?", [log_id, digest]
+        )
         if seen:
-            summary = summarize(store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest)
+            summary = summarize(
+                store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest
+            )
             return dataclasses.replace(summary, preset=previous.get("preset"))
         if not opts.append:
             msg = f"a log named {name!r} already exists and was loaded from other data"
@@ -122,7 +142,9 @@ def ingest_file(
             opts = _replace(opts, timezone=previous["timezone"])
     elif opts.append:
         msg = f"--append: there is no log named {name!r} to append to"
-        raise IngestError(msg, hint="load the first export without --append, or pass --name of an existing log")
+        raise IngestError(
+            msg, hint="load the first export without --append, or pass --name of an existing log"
+        )
 
     report = progress or _silent
     with tempfile.TemporaryDirectory(prefix="mining-ingest-") as tmp:
@@ -152,7 +174,9 @@ def ingest_file(
             lifecycle=guesses["lifecycle"].column,
             cost=guesses["cost"].column,
             timestamp_format=formats["timestamp"].pattern if "timestamp" in formats else None,
-            start_timestamp_format=formats["start_timestamp"].pattern if "start_timestamp" in formats else None,
+            start_timestamp_format=formats["start_timestamp"].pattern
+            if "start_timestamp" in formats
+            else None,
             timezone=timezone,
         )
         check_formats(formats, mapping, file)
@@ -160,23 +184,48 @@ def ingest_file(
         # Only a zone nobody chose earns the warning; an appended export keeps its log's verdict.
         defaulted = timezone == "UTC" and opts.timezone is None and append_to is None
         naive = tuple(
-            role for role, label in (("timestamp", mapping.timestamp), ("start_timestamp", mapping.start_timestamp))
-            if defaulted and label and role in formats
+            role
+            for role, label in (
+                ("timestamp", mapping.timestamp),
+                ("start_timestamp", mapping.start_timestamp),
+            )
+            if defaulted
+            and label
+            and role in formats
             and has_naive_values(store, "_stage", internal[label], formats[role], rows=PROFILE_ROWS)
         )
         plan = LoadPlan(
-            log_name=name, file=file, source=opts.source or str(path), content_hash=digest, columns=tuple(columns),
-            mapping=mapping, formats=formats, rows_read=staged.rows_read, parse_rejects=tuple(staged.rejects),
-            reject_threshold=opts.max_rejects, dst=opts.dst, append_to=append_to, renamed=tuple(staged.renamed),
-            check_control=staged.check_control, mapping_extra=staged.mapping_extra, naive_roles=naive,
+            log_name=name,
+            file=file,
+            source=opts.source or str(path),
+            content_hash=digest,
+            columns=tuple(columns),
+            mapping=mapping,
+            formats=formats,
+            rows_read=staged.rows_read,
+            parse_rejects=tuple(staged.rejects),
+            reject_threshold=opts.max_rejects,
+            dst=opts.dst,
+            append_to=append_to,
+            renamed=tuple(staged.renamed),
+            check_control=staged.check_control,
+            mapping_extra=staged.mapping_extra,
+            naive_roles=naive,
         )
         result = load(store, plan, report)
     report(0.97, "Summarising")
     summary = summarize(
-        store, result.log_id, status="appended" if append_to else "loaded", source=opts.source or str(path),
+        store,
+        result.log_id,
+        status="appended" if append_to else "loaded",
+        source=opts.source or str(path),
         content_hash=digest,
-        rows_read=staged.rows_read, events_added=result.events_added, rejects=result.rejects, quality=result.quality,
-        guesses=tuple(guesses[r] for r in guesses), formats={k: v.pattern for k, v in formats.items()},
+        rows_read=staged.rows_read,
+        events_added=result.events_added,
+        rejects=result.rejects,
+        quality=result.quality,
+        guesses=tuple(guesses[r] for r in guesses),
+        formats={k: v.pattern for k, v in formats.items()},
         run_id=result.run_id,
     )
     return dataclasses.replace(summary, preset=staged.preset, preset_notes=staged.notes)
@@ -220,9 +269,14 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         select = ", ".join(c.internal for c in staged.columns)
         sample = store.query(f"SELECT {select} FROM _stage ORDER BY _row LIMIT ?", [rows]).rows
     return IngestPreview(
-        file=file, rows_read=staged.rows_read, columns=tuple(c.label for c in staged.columns),
-        guesses=tuple(guesses.values()), timestamp_formats={k: v.pattern for k, v in formats.items()},
-        timezone=timezone, preset=staged.preset, preset_notes=staged.notes,
+        file=file,
+        rows_read=staged.rows_read,
+        columns=tuple(c.label for c in staged.columns),
+        guesses=tuple(guesses.values()),
+        timestamp_formats={k: v.pattern for k, v in formats.items()},
+        timezone=timezone,
+        preset=staged.preset,
+        preset_notes=staged.notes,
         sample=tuple(tuple(None if v is None else str(v) for v in r) for r in sample),
     )
 
@@ -235,8 +289,14 @@ def _resolve_roles(
     formats: dict[str, TimestampFormat] = {}
     if opts.timestamp_format:
         formats["timestamp"] = user_format(opts.timestamp_format)
-    elif table is not None and table.timestamp_format and overrides.get("timestamp") == table.roles.get("timestamp"):
-        formats["timestamp"] = TimestampFormat(table.timestamp_format, f"written by the {staged.preset} preset")
+    elif (
+        table is not None
+        and table.timestamp_format
+        and overrides.get("timestamp") == table.roles.get("timestamp")
+    ):
+        formats["timestamp"] = TimestampFormat(
+            table.timestamp_format, f"written by the {staged.preset} preset"
+        )
     if opts.start_timestamp_format:
         formats["start_timestamp"] = user_format(opts.start_timestamp_format)
     dayfirst = opts.dayfirst if opts.dayfirst is not None or table is None else table.dayfirst
@@ -248,7 +308,11 @@ def _resolve_roles(
         for role in ROLES:
             if role not in opts.roles:
                 column = guesses[role].column
-                why = f"set by the {staged.preset} preset" if column else f"not in the {staged.preset} preset's events"
+                why = (
+                    f"set by the {staged.preset} preset"
+                    if column
+                    else f"not in the {staged.preset} preset's events"
+                )
                 guesses[role] = RoleGuess(role, column, 1.0, why)
     return guesses, formats, timezone
 
@@ -302,11 +366,21 @@ def _stage_export(
     kind = export_kind(path, file)
     if kind is not None:
         if choice is None:
-            why = "presets are switched off" if opts.preset in (None, "none") else "the log was loaded without one"
+            why = (
+                "presets are switched off"
+                if opts.preset in (None, "none")
+                else "the log was loaded without one"
+            )
             msg = f"{file}: a {kind} export is read through a preset, and {why}"
             raise UnknownFormat(msg, hint="pass --preset NAME (`mining presets` lists them) or --preset auto")
         raw = read_export(
-            store, path, workdir, file=file, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet
+            store,
+            path,
+            workdir,
+            file=file,
+            encoding=opts.encoding,
+            delimiter=opts.delimiter,
+            sheet=opts.sheet,
         )
         name = _choose(raw, choice, file, required=True)
         assert name is not None
@@ -315,14 +389,19 @@ def _stage_export(
     plain = _Staged(columns, rows, rejects, renamed, check_control, roles=dict(opts.roles))
     if choice is None or rows == 0:
         return plain
-    sample = RawExport(file=file, tables={"main": frame_from_stage(store, columns, limit=_DETECT_ROWS)},
-                       sources={"main": file})
+    sample = RawExport(
+        file=file,
+        tables={"main": frame_from_stage(store, columns, limit=_DETECT_ROWS)},
+        sources={"main": file},
+    )
     name = _choose(sample, choice, file, required=False)
     if name is None:
         return plain
     if rejects:
         msg = f"{rejects[0]}; the {name} preset reads every row, so that no event is lost"
-        raise BadExport(msg, hint="fix that line (or export again), or load the file as a plain log with --preset none")
+        raise BadExport(
+            msg, hint="fix that line (or export again), or load the file as a plain log with --preset none"
+        )
     raw = RawExport(file=file, tables={"main": frame_from_stage(store, columns)}, sources={"main": file})
     return _stage_preset(store, raw, name, _preset_options(opts, previous, name), file, opts, renamed=renamed)
 
@@ -342,7 +421,13 @@ def _choose(raw: RawExport, choice: str, file: str, *, required: bool) -> str | 
 
 
 def _stage_preset(
-    store: Store, raw: RawExport, name: str, popts: PresetOptions, file: str, opts: IngestOptions, *,
+    store: Store,
+    raw: RawExport,
+    name: str,
+    popts: PresetOptions,
+    file: str,
+    opts: IngestOptions,
+    *,
     renamed: list[str],
 ) -> _Staged:
     from mining.presets import get_preset
@@ -367,8 +452,16 @@ def _stage_preset(
     extra = (("preset", name), ("preset_include", list(popts.include)), ("preset_roles", dict(popts.roles)))
     rejected = len({(r.file, r.row) for r in table.rejects})
     return _Staged(
-        columns, frame.height + rejected, list(table.rejects), renamed, True, roles,
-        preset=name, table=table, notes=tuple(raw.notes) + tuple(table.notes), mapping_extra=extra,
+        columns,
+        frame.height + rejected,
+        list(table.rejects),
+        renamed,
+        True,
+        roles,
+        preset=name,
+        table=table,
+        notes=tuple(raw.notes) + tuple(table.notes),
+        mapping_extra=extra,
     )
 
 
@@ -384,7 +477,9 @@ def _stage_frame(store: Store, frame: pl.DataFrame, rows: pl.Series | None) -> l
         [table.column(i).cast(pa.string()) for i in range(table.num_columns)],
         names=[f"c{i}" for i in range(1, len(labels) + 1)],
     )
-    numbers = pa.array(range(1, table.num_rows + 1), pa.int64()) if rows is None else rows.cast(pl.Int64).to_arrow()
+    numbers = (
+        pa.array(range(1, table.num_rows + 1), pa.int64()) if rows is None else rows.cast(pl.Int64).to_arrow()
+    )
     table = table.add_column(0, "_row", numbers)
     store.register("_arrow_stage", table)
     try:

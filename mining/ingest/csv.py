@@ -90,7 +90,7 @@ def prepare_csv(
         msg = f"{display_name} has no header line"
         raise EmptyLog(msg)
     delim = delimiter or _sniff_delimiter(lines)
-    escape = '\\' if '\\"' in text and '""' not in text else '"'
+    escape = "\\" if '\\"' in text and '""' not in text else '"'
     header = next(csv.reader(io.StringIO("".join(lines)), delimiter=delim, quotechar='"'))
     if any("\x00" in h for h in header):
         msg = f"{display_name}: the header contains a NUL character"
@@ -142,7 +142,11 @@ def _parse_rejects(store: Store, display_name: str, *, header_lines: int) -> lis
         if "unterminated quote" in detail.lower():
             reason = "a quoted field is never closed (unterminated quote)"
         if "Expected Number of Columns" in detail:
-            reason += " (" + detail.replace("Expected Number of Columns", "expected").replace("Found", "found") + ")"
+            reason += (
+                " ("
+                + detail.replace("Expected Number of Columns", "expected").replace("Found", "found")
+                + ")"
+            )
         out.append(Reject(display_name, int(line) - header_lines, None, reason, raw))
     return out
 

@@ -107,15 +107,17 @@ class IngestJob:
         self._folder.cleanup()
 
 
-def start_ingest(workspace: str | os.PathLike[str], path: str | os.PathLike[str],
-                 options: IngestOptions) -> IngestJob:
+def start_ingest(
+    workspace: str | os.PathLike[str], path: str | os.PathLike[str], options: IngestOptions
+) -> IngestJob:
     """Start ``ingest_file(path, options)`` into ``workspace`` in a child process."""
     folder = tempfile.TemporaryDirectory(prefix="mining-job-")
     request = Path(folder.name) / "request.pickle"
     request.write_bytes(pickle.dumps((str(workspace), str(path), options)))
     proc = subprocess.Popen(
         [sys.executable, "-m", "mining.ingest.job", folder.name],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
     )
     return IngestJob(proc, folder)

@@ -129,15 +129,25 @@ def _columns_needing_clean(store: Store, columns: dict[str, str | None]) -> set[
     items = [(n, c) for n, c in columns.items() if c]
     if not items:
         return set()
-    rough = store.query("SELECT " + ", ".join(
-        f"count(*) FILTER (WHERE strlen({c}) <= {_NULL_MAX} OR starts_with({c}, ' ') OR ends_with({c}, ' '))"
-        for _, c in items) + " FROM _stage").rows[0]
+    rough = store.query(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE strlen({c}) <= {_NULL_MAX} OR starts_with({c}, ' ') OR ends_with({c}, ' '))"
+            for _, c in items
+        )
+        + " FROM _stage"
+    ).rows[0]
     suspects = [(n, c) for (n, c), k in zip(items, rough, strict=True) if k]
     if not suspects:
         return set()
-    exact = store.query("SELECT " + ", ".join(
-        f"count(*) FILTER (WHERE lower(trim({c})) IN ({_NULL_LIST}) OR {c} <> trim({c}))" for _, c in suspects
-    ) + " FROM _stage").rows[0]
+    exact = store.query(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE lower(trim({c})) IN ({_NULL_LIST}) OR {c} <> trim({c}))"
+            for _, c in suspects
+        )
+        + " FROM _stage"
+    ).rows[0]
     return {n for (n, _), k in zip(suspects, exact, strict=True) if k}
 
 
@@ -159,8 +169,13 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
         return f"${labels[text]}"
 
     role_cols = {
-        "case_id": m.case, "activity": m.activity, "_ts_raw": m.timestamp, "_st_raw": m.start_timestamp,
-        "resource": m.resource, "lifecycle": m.lifecycle, "_cost_raw": m.cost,
+        "case_id": m.case,
+        "activity": m.activity,
+        "_ts_raw": m.timestamp,
+        "_st_raw": m.start_timestamp,
+        "resource": m.resource,
+        "lifecycle": m.lifecycle,
+        "_cost_raw": m.cost,
     }
     all_cols = ", ".join(quote_ident(c.internal) for c in plan.columns)
     dirty = _columns_needing_clean(store, {n: _col(plan, label) for n, label in role_cols.items() if label})
@@ -177,11 +192,17 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
             f"WHEN regexp_matches({quote_ident(c.internal)}, '{_CONTROL}') THEN {lit(c.label)}"
             for c in plan.columns
         )
-        ctl = f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END"
+        ctl = (
+            f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END"
+        )
     layer1 = f"SELECT _row{carried}, {', '.join(cleaned)}, {ctl} AS _ctl FROM _stage"
     ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
     st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
-    locals_ = [f"{e['local']} AS _local_{r}" for r, e in (("timestamp", ts_e), ("start_timestamp", st_e)) if e and "local" in e]
+    locals_ = [
+        f"{e['local']} AS _local_{r}"
+        for r, e in (("timestamp", ts_e), ("start_timestamp", st_e))
+        if e and "local" in e
+    ]
     layer2 = f"SELECT *{''.join(', ' + x for x in locals_)} FROM ({layer1})"
     cost_sql = "NULL::DOUBLE"
     if m.cost:
@@ -201,21 +222,48 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
         ("case_id IS NULL", lit(m.case), "NULL", "'missing case id'"),
         ("activity IS NULL", lit(m.activity), "NULL", "'missing activity'"),
         ("_ts_raw IS NULL", lit(m.timestamp), "NULL", "'missing timestamp'"),
-        ("ts IS NULL", lit(m.timestamp), "_ts_raw", "'does not match the column''s timestamp format ' || $fmtname_ts"),
+        (
+            "ts IS NULL",
+            lit(m.timestamp),
+            "_ts_raw",
+            "'does not match the column''s timestamp format ' || $fmtname_ts",
+        ),
     ]
     if st_e:
         params["fmtname_st"] = plan.formats["start_timestamp"].pattern
-        checks.append(("_st_raw IS NOT NULL AND start_ts IS NULL", lit(m.start_timestamp), "_st_raw",
-                       "'does not match the column''s timestamp format ' || $fmtname_st"))
+        checks.append(
+            (
+                "_st_raw IS NOT NULL AND start_ts IS NULL",
+                lit(m.start_timestamp),
+                "_st_raw",
+                "'does not match the column''s timestamp format ' || $fmtname_st",
+            )
+        )
     if m.cost:
-        checks.append(("_cost_raw IS NOT NULL AND cost IS NULL", lit(m.cost), "_cost_raw", "'cost is not a number'"))
+        checks.append(
+            ("_cost_raw IS NOT NULL AND cost IS NULL", lit(m.cost), "_cost_raw", "'cost is not a number'")
+        )
     if plan.dst == "reject" and m.timezone != "UTC":
-        checks.append(("_gap", lit(m.timestamp), "_ts_raw", "'wall time does not exist in ' || $tz || ' (DST gap)'"))
-        checks.append(("_overlap", lit(m.timestamp), "_ts_raw",
-                       "'wall time occurs twice in ' || $tz || ' (DST overlap)'"))
+        checks.append(
+            ("_gap", lit(m.timestamp), "_ts_raw", "'wall time does not exist in ' || $tz || ' (DST gap)'")
+        )
+        checks.append(
+            (
+                "_overlap",
+                lit(m.timestamp),
+                "_ts_raw",
+                "'wall time occurs twice in ' || $tz || ' (DST overlap)'",
+            )
+        )
         if st_e:
-            checks.append(("_sgap", lit(m.start_timestamp), "_st_raw",
-                           "'wall time does not exist in ' || $tz || ' (DST gap)'"))
+            checks.append(
+                (
+                    "_sgap",
+                    lit(m.start_timestamp),
+                    "_st_raw",
+                    "'wall time does not exist in ' || $tz || ' (DST gap)'",
+                )
+            )
 
     def case(i: int) -> str:
         return "CASE " + " ".join(f"WHEN {c[0]} THEN {c[i]}" for c in checks) + " END"
@@ -233,7 +281,18 @@ def _attribute_columns(plan: LoadPlan) -> list[Column]:
 
 def drop_staging(store: Store) -> None:
     """Remove the temporary tables of an ingest (also after a failed one)."""
-    names = ("_stage", "_stage_raw", "_typed", "_new", "_old", "_all", "_case_no", "_sorted", "_profile", "_tied")
+    names = (
+        "_stage",
+        "_stage_raw",
+        "_typed",
+        "_new",
+        "_old",
+        "_all",
+        "_case_no",
+        "_sorted",
+        "_profile",
+        "_tied",
+    )
     # Views first: _stage may be a view over _stage_raw.
     for (view,) in store.query("SELECT view_name FROM duckdb_views() WHERE temporary").rows:
         if view in names:
@@ -275,7 +334,8 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
             f"{plan.reject_threshold:.1%} allowed; nothing was loaded. First problems:\n{shown}"
         )
         raise TooManyRejects(
-            msg, rejects=rejects,
+            msg,
+            rejects=rejects,
             hint="fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
         )
     with store.transaction():
@@ -289,8 +349,15 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
             store.execute(
                 "INSERT INTO rejects SELECT ?, ?, f, r, c, why, v FROM "
                 "(SELECT unnest(?) AS f, unnest(?) AS r, unnest(?) AS c, unnest(?) AS why, unnest(?) AS v)",
-                [log_id, run_id, [x.file for x in rejects], [x.row for x in rejects],
-                 [x.column for x in rejects], [x.reason for x in rejects], [x.value for x in rejects]],
+                [
+                    log_id,
+                    run_id,
+                    [x.file for x in rejects],
+                    [x.row for x in rejects],
+                    [x.column for x in rejects],
+                    [x.reason for x in rejects],
+                    [x.value for x in rejects],
+                ],
             )
         quality = _quality(store, plan, log_id, run_id)
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
@@ -312,30 +379,66 @@ def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, in
     now = dt.datetime.now(dt.UTC)
     m = plan.mapping
     mapping_json = json.dumps(
-        {**m.roles(), "timezone": m.timezone, "formats": {k: v.pattern for k, v in plan.formats.items()},
-         "naive_utc": list(plan.naive_roles), **dict(plan.mapping_extra)}
+        {
+            **m.roles(),
+            "timezone": m.timezone,
+            "formats": {k: v.pattern for k, v in plan.formats.items()},
+            "naive_utc": list(plan.naive_roles),
+            **dict(plan.mapping_extra),
+        }
     )
     if plan.append_to is None:
         log_id = int(store.scalar("SELECT coalesce(max(log_id), 0) + 1 FROM logs"))
         store.execute(
             "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [log_id, plan.log_name, plan.source, plan.content_hash, mapping_json, m.timezone, now,
-             m.start_timestamp is not None, m.resource is not None, m.lifecycle is not None, m.cost is not None],
+            [
+                log_id,
+                plan.log_name,
+                plan.source,
+                plan.content_hash,
+                mapping_json,
+                m.timezone,
+                now,
+                m.start_timestamp is not None,
+                m.resource is not None,
+                m.lifecycle is not None,
+                m.cost is not None,
+            ],
         )
         first_row = 0
     else:
         log_id = plan.append_to
         store.execute(
-            "UPDATE logs SET content_hash = ?, ingested_at = ? WHERE log_id = ?", [plan.content_hash, now, log_id]
+            "UPDATE logs SET content_hash = ?, ingested_at = ? WHERE log_id = ?",
+            [plan.content_hash, now, log_id],
         )
-        first_row = int(store.scalar("SELECT coalesce(max(row_no), 0) FROM events WHERE log_id = ?", [log_id]))
-        first_row = max(first_row, int(store.scalar(
-            "SELECT coalesce(max(first_row_no + rows_read), 0) FROM ingest_runs WHERE log_id = ?", [log_id])))
+        first_row = int(
+            store.scalar("SELECT coalesce(max(row_no), 0) FROM events WHERE log_id = ?", [log_id])
+        )
+        first_row = max(
+            first_row,
+            int(
+                store.scalar(
+                    "SELECT coalesce(max(first_row_no + rows_read), 0) FROM ingest_runs WHERE log_id = ?",
+                    [log_id],
+                )
+            ),
+        )
     run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
     store.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-        [run_id, log_id, "append" if plan.append_to else "load", plan.source, plan.content_hash,
-         plan.rows_read, rejected_rows, first_row, json.dumps({k: v.pattern for k, v in plan.formats.items()}), now],
+        [
+            run_id,
+            log_id,
+            "append" if plan.append_to else "load",
+            plan.source,
+            plan.content_hash,
+            plan.rows_read,
+            rejected_rows,
+            first_row,
+            json.dumps({k: v.pattern for k, v in plan.formats.items()}),
+            now,
+        ],
     )
     return log_id, run_id, first_row
 
@@ -407,7 +510,8 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
     known = {
         r[1]: r[0]
         for r in store.query(
-            "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
+            "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position",
+            [log_id],
         ).rows
     }
     if plan.append_to is None:
@@ -425,7 +529,11 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
     targets = ", ".join(quote_ident(known[c.label]) for c in extra)
     values = ", ".join(f"nullif({quote_ident(c.internal)}, '')" for c in extra)
     # Only rows that became events: on append, those not already stored.
-    where = "_reason IS NULL" if plan.append_to is None else f"_row + {int(first_row)} IN (SELECT row_no FROM _new)"
+    where = (
+        "_reason IS NULL"
+        if plan.append_to is None
+        else f"_row + {int(first_row)} IN (SELECT row_no FROM _new)"
+    )
     store.execute(
         f"INSERT INTO {table} (row_no, {targets}) SELECT _row + {int(first_row)}, {values} FROM _typed WHERE {where}"
     )
@@ -442,15 +550,25 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
     ordered = store.arrow("SELECT case_no, activity FROM events WHERE log_id = ?", [log_id])
     found = variants_of(ordered.column("case_no").to_numpy(), ordered.column("activity"))
     del ordered
-    store.register("_variant_rows", pa.table({
-        "variant_id": pa.array(range(1, len(found.traces) + 1), pa.int32()),
-        "activities": pa.array([list(t) for t in found.traces], pa.list_(pa.string())),
-        "n_cases": pa.array(found.counts, pa.int32()),
-    }))
-    store.register("_case_variant", pa.table({
-        "case_no": pa.array(found.case_no, pa.int32()),
-        "variant_id": pa.array(found.variant_of_case, pa.int32()),
-    }))
+    store.register(
+        "_variant_rows",
+        pa.table(
+            {
+                "variant_id": pa.array(range(1, len(found.traces) + 1), pa.int32()),
+                "activities": pa.array([list(t) for t in found.traces], pa.list_(pa.string())),
+                "n_cases": pa.array(found.counts, pa.int32()),
+            }
+        ),
+    )
+    store.register(
+        "_case_variant",
+        pa.table(
+            {
+                "case_no": pa.array(found.case_no, pa.int32()),
+                "variant_id": pa.array(found.variant_of_case, pa.int32()),
+            }
+        ),
+    )
     try:
         store.execute(
             "INSERT INTO variants SELECT ?, variant_id, activities, n_cases, len(activities) FROM _variant_rows "
@@ -487,12 +605,15 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
         f"  FROM _tied GROUP BY {key} HAVING count(*) > 1)"
     ).rows[0]
     if dup_count:
-        issues.append(QualityIssue(
-            "duplicate_events", int(dup_count),
-            f"{int(dup_count):,} events repeat another event exactly (same case, activity, time and resource); "
-            "they are kept and counted",
-            tuple(dup_examples),
-        ))
+        issues.append(
+            QualityIssue(
+                "duplicate_events",
+                int(dup_count),
+                f"{int(dup_count):,} events repeat another event exactly (same case, activity, time and resource); "
+                "they are kept and counted",
+                tuple(dup_examples),
+            )
+        )
     tie_count, tie_cases, tie_examples = store.query(
         "SELECT coalesce(sum(n), 0), count(DISTINCT case_id), coalesce(list(ex ORDER BY ex)[:5], []) FROM ("
         "  SELECT case_id, count(*) AS n, 'case ' || case_id || ' at ' || strftime(ts, '%Y-%m-%d %H:%M:%S') AS ex "
@@ -500,12 +621,15 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
     ).rows[0]
     store.execute("DROP TABLE _tied")
     if tie_count:
-        issues.append(QualityIssue(
-            "timestamp_ties", int(tie_count),
-            f"{int(tie_count):,} events in {int(tie_cases):,} cases share their timestamp with a different activity; "
-            "their order follows the file",
-            tuple(tie_examples),
-        ))
+        issues.append(
+            QualityIssue(
+                "timestamp_ties",
+                int(tie_count),
+                f"{int(tie_count):,} events in {int(tie_cases):,} cases share their timestamp with a different activity; "
+                "their order follows the file",
+                tuple(tie_examples),
+            )
+        )
     # Our own constants, inlined; a date comparison instead of formatting every timestamp.
     days = ", ".join(f"DATE '{d}'" for d in _SENTINELS)
     sentinel, sentinel_examples = store.query(
@@ -515,11 +639,14 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
         {"log": log_id},
     ).rows[0]
     if sentinel:
-        issues.append(QualityIssue(
-            "sentinel_dates", int(sentinel),
-            f"{int(sentinel):,} events carry a placeholder or future date (1970-01-01, 9999-12-31, ...)",
-            tuple(sorted(sentinel_examples)),
-        ))
+        issues.append(
+            QualityIssue(
+                "sentinel_dates",
+                int(sentinel),
+                f"{int(sentinel):,} events carry a placeholder or future date (1970-01-01, 9999-12-31, ...)",
+                tuple(sorted(sentinel_examples)),
+            )
+        )
     if plan.mapping.start_timestamp:
         inverted, inv_examples = store.query(
             "SELECT count(*), coalesce(list('case ' || case_id || ': ' || activity ORDER BY row_no)[:5], []) "
@@ -527,31 +654,43 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
             [log_id],
         ).rows[0]
         if inverted:
-            issues.append(QualityIssue(
-                "complete_before_start", int(inverted),
-                f"{int(inverted):,} events complete before they start",
-                tuple(inv_examples),
-            ))
+            issues.append(
+                QualityIssue(
+                    "complete_before_start",
+                    int(inverted),
+                    f"{int(inverted):,} events complete before they start",
+                    tuple(inv_examples),
+                )
+            )
     gaps, overlaps = store.query(
         "SELECT count(*) FILTER (WHERE _gap OR _sgap), count(*) FILTER (WHERE _overlap) FROM _typed "
         "WHERE _reason IS NULL"
     ).rows[0]
     tz = plan.mapping.timezone
     if gaps:
-        issues.append(QualityIssue(
-            "dst_gap", int(gaps),
-            f"{int(gaps):,} local times fall in a daylight-saving gap in {tz}; read with the offset before the jump",
-        ))
+        issues.append(
+            QualityIssue(
+                "dst_gap",
+                int(gaps),
+                f"{int(gaps):,} local times fall in a daylight-saving gap in {tz}; read with the offset before the jump",
+            )
+        )
     if overlaps:
-        issues.append(QualityIssue(
-            "dst_overlap", int(overlaps),
-            f"{int(overlaps):,} local times occur twice in {tz} (clocks going back); read as the first occurrence",
-        ))
+        issues.append(
+            QualityIssue(
+                "dst_overlap",
+                int(overlaps),
+                f"{int(overlaps):,} local times occur twice in {tz} (clocks going back); read as the first occurrence",
+            )
+        )
     if plan.renamed:
-        issues.append(QualityIssue(
-            "renamed_columns", len(plan.renamed),
-            "some headers were empty or repeated and were renamed: " + "; ".join(plan.renamed),
-        ))
+        issues.append(
+            QualityIssue(
+                "renamed_columns",
+                len(plan.renamed),
+                "some headers were empty or repeated and were renamed: " + "; ".join(plan.renamed),
+            )
+        )
     for issue in issues:
         store.execute(
             "INSERT INTO quality VALUES (?, ?, ?, ?, ?, ?)",

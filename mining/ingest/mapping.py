@@ -30,36 +30,53 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
     "case": (
         (r"caseconceptname", 1.0, "the XES case identifier"),
         (r"(case|caseid|caseidentifier|casenumber|casekey)", 0.95, "a case-id name"),
-        (r"(ticketid|ticketnumber|ticket|incidentid|incidentnumber|incident|orderid|ordernumber|order|issuekey|"
-         r"issueid|key|number|documentnumber|salesorder|purchaseorder|po|ponumber|requestid|request)", 0.7,
-         "a typical record-id name"),
+        (
+            r"(ticketid|ticketnumber|ticket|incidentid|incidentnumber|incident|orderid|ordernumber|order|issuekey|"
+            r"issueid|key|number|documentnumber|salesorder|purchaseorder|po|ponumber|requestid|request)",
+            0.7,
+            "a typical record-id name",
+        ),
         (r".*case.*", 0.6, "the name mentions a case"),
         (r".*(id|number|nr|no|key)", 0.35, "an id-like name"),
     ),
     "activity": (
         (r"conceptname", 1.0, "the XES activity name"),
-        (r"(activity|activityname|activityid|eventname|event|action|task|taskname|step|operation)", 0.9,
-         "an activity name"),
+        (
+            r"(activity|activityname|activityid|eventname|event|action|task|taskname|step|operation)",
+            0.9,
+            "an activity name",
+        ),
         (r".*activity.*", 0.8, "the name mentions an activity"),
         (r"(status|state|stage|phase|incidentstate|ticketstatus|orderstatus)", 0.6, "a status column"),
         (r".*(state|status|stage).*", 0.5, "the name mentions a state or status"),
     ),
     "timestamp": (
         (r"timetimestamp", 1.0, "the XES timestamp"),
-        (r"(timestamp|time|datetime|eventtime|eventtimestamp|completetimestamp|endtimestamp|endtime|end|"
-         r"completetime|completed|complete|date|eventdate)", 0.9, "a timestamp name"),
+        (
+            r"(timestamp|time|datetime|eventtime|eventtimestamp|completetimestamp|endtimestamp|endtime|end|"
+            r"completetime|completed|complete|date|eventdate)",
+            0.9,
+            "a timestamp name",
+        ),
         (r".*(timestamp|updated|changed|modified).*", 0.7, "an event-time name"),
         (r".*(time|date|at|created|on)", 0.5, "a date-like name"),
     ),
     "start_timestamp": (
-        (r"(starttimestamp|starttime|start|startdate|started|startedat|startat|begin|begintime)", 0.9,
-         "a start-time name"),
+        (
+            r"(starttimestamp|starttime|start|startdate|started|startedat|startat|begin|begintime)",
+            0.9,
+            "a start-time name",
+        ),
         (r".*start.*", 0.6, "the name mentions a start"),
     ),
     "resource": (
         (r"orgresource", 1.0, "the XES resource"),
-        (r"(resource|user|username|agent|performer|employee|owner|assignee|actor|operator|worker|handler|"
-         r"changedby|updatedby|author)", 0.9, "a resource name"),
+        (
+            r"(resource|user|username|agent|performer|employee|owner|assignee|actor|operator|worker|handler|"
+            r"changedby|updatedby|author)",
+            0.9,
+            "a resource name",
+        ),
         (r".*(updatedby|changedby|modifiedby).*", 0.8, "who made the change"),
         (r"(orggroup|group|team|department|role|orgrole)", 0.55, "a group, used as resource"),
         (r".*(resource|user|agent|assignee|author).*", 0.5, "the name mentions a person"),
@@ -68,9 +85,7 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         (r"lifecycletransition", 1.0, "the XES lifecycle"),
         (r"(lifecycle|transition|eventtype|lifecyclestate)", 0.9, "a lifecycle name"),
     ),
-    "cost": (
-        (r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),
-    ),
+    "cost": ((r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),),
 }
 
 
@@ -119,7 +134,9 @@ def detect_roles(
     for role, label in overrides.items():
         if label is not None and label not in by_label:
             available = ", ".join(repr(c.label) for c in columns)
-            msg = f"{file}: no column {label!r} for --{role.replace('_', '-')}; available columns: {available}"
+            msg = (
+                f"{file}: no column {label!r} for --{role.replace('_', '-')}; available columns: {available}"
+            )
             raise MissingColumn(msg)
 
     store.execute(f"CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {table} LIMIT {PROFILE_ROWS}")
@@ -140,7 +157,11 @@ def detect_roles(
     # Case first: the others are judged by how they vary within a case.
     if not fix("case"):
         guesses["case"] = _pick(
-            "case", columns, taken, file, required=True,
+            "case",
+            columns,
+            taken,
+            file,
+            required=True,
             score=lambda c: _case_score(c, prof[c.internal], total),
         )
         taken.add(guesses["case"].column or "")
@@ -186,6 +207,7 @@ def detect_roles(
                 return 0.0, ""
             factor = 0.5 + 0.5 * v
             return name * factor, f"{why}; parses as {fmt.pattern}; changes within {v:.0%} of cases"
+
         return score
 
     if not fix("timestamp"):
@@ -218,16 +240,19 @@ def detect_roles(
         if role == "start_timestamp":
             score = ts_score("start_timestamp")
         elif role == "cost":
+
             def score(c: Column) -> tuple[float, str]:
                 name, why = _name_score("cost", c.label)
                 return name, why
         else:
+
             def score(c: Column, role: str = role) -> tuple[float, str]:
                 name, why = _name_score(role, c.label)
                 p = prof[c.internal]
                 if name == 0.0 or p.nonnull == 0:
                     return 0.0, ""
                 return name, f"{why}; {p.distinct:,} distinct values"
+
         guess = _pick(role, columns, taken, file, required=False, score=score)
         guesses[role] = guess
         if guess.column:
@@ -243,7 +268,9 @@ def detect_roles(
     return guesses
 
 
-def _pick(role: str, columns: list[Column], taken: set[str], file: str, *, required: bool, score) -> RoleGuess:
+def _pick(
+    role: str, columns: list[Column], taken: set[str], file: str, *, required: bool, score
+) -> RoleGuess:
     scored = []
     for c in columns:
         if c.label in taken:
@@ -286,7 +313,10 @@ def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
     ratio = p.distinct / max(p.nonnull, 1)
     if name < 0.9 and (ratio > 0.9 or p.distinct < 2):
         return 0.0, ""
-    return name, f"{why}; {p.distinct:,} distinct values over {p.nonnull:,} rows (about {p.nonnull / p.distinct:.1f} events each)"
+    return (
+        name,
+        f"{why}; {p.distinct:,} distinct values over {p.nonnull:,} rows (about {p.nonnull / p.distinct:.1f} events each)",
+    )
 
 
 def _within_case_variation(store: Store, case_col: str, columns: list[Column]) -> dict[str, float]:
@@ -300,4 +330,3 @@ def _within_case_variation(store: Store, case_col: str, columns: list[Column]) -
     )
     row = store.query(sql).rows[0]
     return {c.internal: float(row[i] or 0.0) for i, c in enumerate(columns)}
-

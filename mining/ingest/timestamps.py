@@ -28,8 +28,15 @@ if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = [
-    "EPOCH_MS", "EPOCH_S", "ISO", "TimestampFormat", "detect_format", "has_naive_values", "local_to_utc_sql",
-    "parse_sql", "user_format",
+    "EPOCH_MS",
+    "EPOCH_S",
+    "ISO",
+    "TimestampFormat",
+    "detect_format",
+    "has_naive_values",
+    "local_to_utc_sql",
+    "parse_sql",
+    "user_format",
 ]
 
 ISO = "ISO 8601"
@@ -154,7 +161,9 @@ def detect_format(
     if best_count >= 0.5 * n:
         # Mostly one format: the rest become rejects, named row by row.
         if iso_ok >= counts[best]:
-            return TimestampFormat(ISO, f"{iso_ok:,} of {n:,} sampled values are ISO 8601; the rest are rejected")
+            return TimestampFormat(
+                ISO, f"{iso_ok:,} of {n:,} sampled values are ISO 8601; the rest are rejected"
+            )
         pattern, first = cands[best]
         return TimestampFormat(
             pattern, f"{counts[best]:,} of {n:,} sampled values match {pattern}; the rest are rejected", first
@@ -174,10 +183,12 @@ def has_naive_values(store: Store, table: str, column_sql: str, fmt: TimestampFo
         return False
     if fmt.pattern != ISO:
         return "%z" not in fmt.pattern and "%Z" not in fmt.pattern
-    return bool(store.scalar(
-        f"SELECT count(*) FROM (SELECT trim({column_sql}) AS v FROM {table} LIMIT {int(rows)}) "
-        f"WHERE v <> '' AND NOT regexp_matches(v, '{_OFFSET_RE}')"
-    ))
+    return bool(
+        store.scalar(
+            f"SELECT count(*) FROM (SELECT trim({column_sql}) AS v FROM {table} LIMIT {int(rows)}) "
+            f"WHERE v <> '' AND NOT regexp_matches(v, '{_OFFSET_RE}')"
+        )
+    )
 
 
 def _sample(store: Store, table: str, column_sql: str) -> list[str]:

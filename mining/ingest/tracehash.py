@@ -40,8 +40,11 @@ def variants_of(case_no: np.ndarray, activity: Any) -> Variants:
     if np.any(case_no[1:] < case_no[:-1]):
         msg = "events are not in stored (case, time) order"
         raise RuntimeError(msg)
-    encoded = pc.dictionary_encode(activity).combine_chunks() if isinstance(activity, pa.ChunkedArray) \
+    encoded = (
+        pc.dictionary_encode(activity).combine_chunks()
+        if isinstance(activity, pa.ChunkedArray)
         else pc.dictionary_encode(activity)
+    )
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.uint64) + np.uint64(1)
     names = encoded.dictionary.to_pylist()
 
@@ -64,9 +67,7 @@ def variants_of(case_no: np.ndarray, activity: Any) -> Variants:
     )
     inverse = inverse.reshape(-1)
     code_seq = codes - np.uint64(1)
-    traces = [
-        tuple(names[int(c)] for c in code_seq[starts[i]: starts[i] + lengths[i]]) for i in first_case
-    ]
+    traces = [tuple(names[int(c)] for c in code_seq[starts[i] : starts[i] + lengths[i]]) for i in first_case]
     # Most frequent first, then by the sequence itself: stable across re-ingests.
     order = sorted(range(len(traces)), key=lambda v: (-int(counts[v]), traces[v]))
     rank = np.empty(len(order), dtype=np.int64)

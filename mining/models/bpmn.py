@@ -130,8 +130,9 @@ def layout(graph: BpmnGraph) -> Layout:
     _check(graph)
     rank = _canonical_rank(graph)
     node_of = {r: k for k, r in rank.items()}
-    flow_order = sorted(range(len(graph.flows)),
-                        key=lambda i: (rank[graph.flows[i][0]], rank[graph.flows[i][1]], i))
+    flow_order = sorted(
+        range(len(graph.flows)), key=lambda i: (rank[graph.flows[i][0]], rank[graph.flows[i][1]], i)
+    )
     canonical = BpmnGraph(
         tuple(sorted((FlowNode(rank[n.key], n.kind, n.name) for n in graph.nodes), key=lambda n: n.key)),
         tuple((rank[graph.flows[i][0]], rank[graph.flows[i][1]]) for i in flow_order),
@@ -140,8 +141,9 @@ def layout(graph: BpmnGraph) -> Layout:
     edges: list[tuple[tuple[int, int], ...]] = [()] * len(graph.flows)
     for position, i in enumerate(flow_order):
         edges[i] = lay.edges[position]
-    return Layout({node_of[k]: b for k, b in lay.shapes.items()}, tuple(edges),
-                  tuple(node_of[k] for k in lay.order))
+    return Layout(
+        {node_of[k]: b for k, b in lay.shapes.items()}, tuple(edges), tuple(node_of[k] for k in lay.order)
+    )
 
 
 def _layout(graph: BpmnGraph) -> Layout:
@@ -198,10 +200,17 @@ def _layout(graph: BpmnGraph) -> Layout:
         bottoms[lay] = max(bottoms[lay], y[i] + size[i][1] // 2)
     channel: dict[int, int] = {}
     placed: list[tuple[int, int, int]] = []  # (first layer, last layer, y)
-    for i in sorted(back, key=lambda f: (layer[graph.flows[f][0]] - layer[graph.flows[f][1]],
-                                         layer[graph.flows[f][1]], rank[graph.flows[f][0]], f)):
+    for i in sorted(
+        back,
+        key=lambda f: (
+            layer[graph.flows[f][0]] - layer[graph.flows[f][1]],
+            layer[graph.flows[f][1]],
+            rank[graph.flows[f][0]],
+            f,
+        ),
+    ):
         lo, hi = layer[graph.flows[i][1]], layer[graph.flows[i][0]]
-        level = max(bottoms[lo:hi + 1]) + NODE_GAP // 2
+        level = max(bottoms[lo : hi + 1]) + NODE_GAP // 2
         clash = True
         while clash:
             clash = False
@@ -299,8 +308,14 @@ def _canonical_rank(graph: BpmnGraph) -> dict[int, int]:
     refined by the ranks of their neighbours until nothing changes
     (Weisfeiler-Lehman).  Nodes still tied are interchangeable.
     """
-    kinds = {"startEvent": 0, "task": 1, "exclusiveGateway": 2, "parallelGateway": 3,
-             "inclusiveGateway": 4, "endEvent": 5}
+    kinds = {
+        "startEvent": 0,
+        "task": 1,
+        "exclusiveGateway": 2,
+        "parallelGateway": 3,
+        "inclusiveGateway": 4,
+        "endEvent": 5,
+    }
     nodes = {n.key: n for n in graph.nodes}
     succ: dict[int, list[int]] = defaultdict(list)
     pred: dict[int, list[int]] = defaultdict(list)
@@ -321,12 +336,22 @@ def _canonical_rank(graph: BpmnGraph) -> dict[int, int]:
                 stack.extend(nbrs[m])
         return tuple(sorted(names))
 
-    base = {k: (kinds[n.kind], n.name, frontier(k, pred), frontier(k, succ), len(pred[k]), len(succ[k]))
-            for k, n in nodes.items()}
+    base = {
+        k: (kinds[n.kind], n.name, frontier(k, pred), frontier(k, succ), len(pred[k]), len(succ[k]))
+        for k, n in nodes.items()
+    }
     classes = _dense(base)
     for _ in range(len(nodes)):
-        refined = _dense({k: (classes[k], tuple(sorted(classes[m] for m in pred[k])),
-                              tuple(sorted(classes[m] for m in succ[k]))) for k in nodes})
+        refined = _dense(
+            {
+                k: (
+                    classes[k],
+                    tuple(sorted(classes[m] for m in pred[k])),
+                    tuple(sorted(classes[m] for m in succ[k])),
+                )
+                for k in nodes
+            }
+        )
         if len(set(refined.values())) == len(set(classes.values())):
             break
         classes = refined
@@ -402,11 +427,15 @@ def _layers(
 
 
 def _order(
-    item_layer: dict[int, int], n_layers: int, up: dict[int, list[int]], down: dict[int, list[int]],
+    item_layer: dict[int, int],
+    n_layers: int,
+    up: dict[int, list[int]],
+    down: dict[int, list[int]],
     rank: dict[int, int],
 ) -> list[list[int]]:
     """Order each layer by barycentric sweeps; keep the order with the fewest crossings."""
     layers: list[list[int]] = [[] for _ in range(n_layers)]
+
     # Initial order: a DFS along the chains from layer 0, children by rank.
     def item_rank(i: int) -> int:
         return rank[i] if i >= 0 else len(rank) - i  # dummies after nodes, in (canonical) flow order
@@ -461,15 +490,17 @@ def _crossings(layers: list[list[int]], down: dict[int, list[int]]) -> int:
         segs = [(p, pos[b]) for p, a in enumerate(layers[lay]) for b in down[a] if b in pos]
         for i in range(len(segs)):
             a1, b1 = segs[i]
-            for a2, b2 in segs[i + 1:]:
+            for a2, b2 in segs[i + 1 :]:
                 if (a1 - a2) * (b1 - b2) < 0:
                     total += 1
     return total
 
 
 def _vertical(
-    layers: list[list[int]], size: dict[int, tuple[int, int]],
-    up: dict[int, list[int]], down: dict[int, list[int]],
+    layers: list[list[int]],
+    size: dict[int, tuple[int, int]],
+    up: dict[int, list[int]],
+    down: dict[int, list[int]],
 ) -> dict[int, float]:
     """Centre y of every item: stacked with spacing, pulled towards the neighbours' centres."""
     cy: dict[int, float] = {}
@@ -514,8 +545,11 @@ def _vertical(
 
 
 def _straighten(
-    layers: list[list[int]], size: dict[int, tuple[int, int]],
-    up: dict[int, list[int]], down: dict[int, list[int]], cy: dict[int, float],
+    layers: list[list[int]],
+    size: dict[int, tuple[int, int]],
+    up: dict[int, list[int]],
+    down: dict[int, list[int]],
+    cy: dict[int, float],
 ) -> None:
     """Snap an item onto the line of its only predecessor (then successor) where spacing allows."""
 
@@ -523,7 +557,9 @@ def _straighten(
         h = size[items[p]][1]
         if p > 0 and cy[items[p - 1]] + (size[items[p - 1]][1] + h) / 2 + NODE_GAP > y + 1e-6:
             return False
-        return not (p + 1 < len(items) and y + (h + size[items[p + 1]][1]) / 2 + NODE_GAP > cy[items[p + 1]] + 1e-6)
+        return not (
+            p + 1 < len(items) and y + (h + size[items[p + 1]][1]) / 2 + NODE_GAP > cy[items[p + 1]] + 1e-6
+        )
 
     def aligned(i: int) -> bool:
         return any(abs(cy[n] - cy[i]) < 0.5 for n in up[i] + down[i])
@@ -600,8 +636,9 @@ def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> s
         counters[prefix] += 1
         ids[k] = f"{prefix}_{counters[prefix]}"
     position = {k: i for i, k in enumerate(lay.order)}
-    flow_order = sorted(range(len(graph.flows)),
-                        key=lambda i: (position[graph.flows[i][0]], position[graph.flows[i][1]], i))
+    flow_order = sorted(
+        range(len(graph.flows)), key=lambda i: (position[graph.flows[i][0]], position[graph.flows[i][1]], i)
+    )
     flow_ids = {i: f"Flow_{n + 1}" for n, i in enumerate(flow_order)}
 
     def q(ns: str, tag: str) -> str:
@@ -636,7 +673,9 @@ def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> s
             etree.SubElement(el, q(BPMN_NS, "outgoing")).text = flow_ids[i]
     for i in flow_order:
         s, t = graph.flows[i]
-        etree.SubElement(process, q(BPMN_NS, "sequenceFlow"), id=flow_ids[i], sourceRef=ids[s], targetRef=ids[t])
+        etree.SubElement(
+            process, q(BPMN_NS, "sequenceFlow"), id=flow_ids[i], sourceRef=ids[s], targetRef=ids[t]
+        )
 
     diagram = etree.SubElement(definitions, q(BPMNDI_NS, "BPMNDiagram"), id="BPMNDiagram_1")
     plane = etree.SubElement(diagram, q(BPMNDI_NS, "BPMNPlane"), id="BPMNPlane_1", bpmnElement="Process_1")
@@ -645,13 +684,18 @@ def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> s
         if nodes[k].kind == "exclusiveGateway":
             shape.set("isMarkerVisible", "true")
         b = lay.shapes[k]
-        etree.SubElement(shape, q(DC_NS, "Bounds"), x=str(b.x), y=str(b.y), width=str(b.width),
-                         height=str(b.height))
+        etree.SubElement(
+            shape, q(DC_NS, "Bounds"), x=str(b.x), y=str(b.y), width=str(b.width), height=str(b.height)
+        )
     for i in flow_order:
-        edge = etree.SubElement(plane, q(BPMNDI_NS, "BPMNEdge"), id=f"{flow_ids[i]}_di", bpmnElement=flow_ids[i])
+        edge = etree.SubElement(
+            plane, q(BPMNDI_NS, "BPMNEdge"), id=f"{flow_ids[i]}_di", bpmnElement=flow_ids[i]
+        )
         for x, y in lay.edges[i]:
             etree.SubElement(edge, q(DI_NS, "waypoint"), x=str(x), y=str(y))
-    return etree.tostring(definitions, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
+    return etree.tostring(definitions, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode(
+        "utf-8"
+    )
 
 
 def _direction(n_in: int, n_out: int) -> str:

@@ -145,11 +145,18 @@ def discover(
     """
     variants = trace_variants(store, log_id, flt)
     if not variants:
-        msg = "no cases to discover a model from" + (" (the filter keeps none)" if flt and not flt.is_empty else "")
+        msg = "no cases to discover a model from" + (
+            " (the filter keeps none)" if flt and not flt.is_empty else ""
+        )
         raise ModelError(msg, hint="loosen the filter" if flt and not flt.is_empty else None)
     return discover_variants(
-        variants, algorithm=algorithm, noise=noise, dependency_threshold=dependency_threshold,
-        and_threshold=and_threshold, loop_two_threshold=loop_two_threshold, min_act_count=min_act_count,
+        variants,
+        algorithm=algorithm,
+        noise=noise,
+        dependency_threshold=dependency_threshold,
+        and_threshold=and_threshold,
+        loop_two_threshold=loop_two_threshold,
+        min_act_count=min_act_count,
         min_dfg_occurrences=min_dfg_occurrences,
     )
 
@@ -186,26 +193,41 @@ def discover_variants(
         if noise:
             msg = "noise applies to the inductive miner; the heuristics miner uses its thresholds"
             raise ModelError(msg, hint="use --dependency-threshold for the heuristics miner")
-        for name, value in (("dependency_threshold", dependency_threshold), ("and_threshold", and_threshold),
-                            ("loop_two_threshold", loop_two_threshold)):
+        for name, value in (
+            ("dependency_threshold", dependency_threshold),
+            ("and_threshold", and_threshold),
+            ("loop_two_threshold", loop_two_threshold),
+        ):
             if not -1.0 <= value <= 1.0:
                 msg = f"{name} must be between -1 and 1, got {value!r}"
                 raise ModelError(msg)
         model = pm4py_adapter.heuristics(
-            variants, dependency_threshold=dependency_threshold, and_threshold=and_threshold,
-            loop_two_threshold=loop_two_threshold, min_act_count=min_act_count,
+            variants,
+            dependency_threshold=dependency_threshold,
+            and_threshold=and_threshold,
+            loop_two_threshold=loop_two_threshold,
+            min_act_count=min_act_count,
             min_dfg_occurrences=min_dfg_occurrences,
         )
         params = (
-            ("dependency_threshold", float(dependency_threshold)), ("and_threshold", float(and_threshold)),
-            ("loop_two_threshold", float(loop_two_threshold)), ("min_act_count", int(min_act_count)),
+            ("dependency_threshold", float(dependency_threshold)),
+            ("and_threshold", float(and_threshold)),
+            ("loop_two_threshold", float(loop_two_threshold)),
+            ("min_act_count", int(min_act_count)),
             ("min_dfg_occurrences", int(min_dfg_occurrences)),
         )
     places, transitions, silent, arcs = pm4py_adapter.petri_counts(model)
     return DiscoveredModel(
-        algorithm=algorithm, parameters=params, variants=len(variants), cases=sum(n for _, n in variants),
-        places=places, transitions=transitions, silent_transitions=silent, arcs=arcs,
-        tree=pm4py_adapter.tree_text(model), _model=model,
+        algorithm=algorithm,
+        parameters=params,
+        variants=len(variants),
+        cases=sum(n for _, n in variants),
+        places=places,
+        transitions=transitions,
+        silent_transitions=silent,
+        arcs=arcs,
+        tree=pm4py_adapter.tree_text(model),
+        _model=model,
     )
 
 

@@ -273,7 +273,9 @@ def _bootstrap(values: np.ndarray, kind: str, resamples: int, rng: np.random.Gen
     return out
 
 
-def _quantile_replicates(values: np.ndarray, q: float, resamples: int, rng: np.random.Generator) -> np.ndarray:
+def _quantile_replicates(
+    values: np.ndarray, q: float, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """``np.quantile(resample, q)`` for bootstrap resamples, drawn exactly without building them.
 
     A resample draws the sorted position ``floor(n U)`` for n uniform U; floor

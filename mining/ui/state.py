@@ -351,24 +351,27 @@ _ROLE_FLAGS = "|".join(r.replace("_", "-") for r in ROLES)
 
 #: The library's hints name the CLI's flags; here each becomes the upload page's control for it.
 _APP_TERMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
-    (re.compile(pattern), words) for pattern, words in (
+    (re.compile(pattern), words)
+    for pattern, words in (
         (r"\bpass (?=--)", "use "),
         (r"\s*\(write them all with --rejects FILE\)", ""),
         (r"\s*\(`mining presets` lists them\)|; `mining presets` lists them", ""),
-        (rf"--({_ROLE_FLAGS}) COLUMN( to choose)?",
-         lambda m: f"the {m.group(1).replace('-', ' ').capitalize()} column under Options"),
-        (r"--dayfirst or --monthfirst", "the \"Dates such as 03/04/2025\" choice under Options"),
-        (r"--dayfirst|--monthfirst", "the \"Dates such as 03/04/2025\" choice under Options"),
-        (r"--timestamp-format", "the \"Timestamp format\" option"),
-        (r"--timezone", "the \"Time zone\" option"),
-        (r"--max-rejects", "the \"Max rejected rows\" slider"),
-        (r"--append", "\"Append to an existing log\""),
-        (r"--name\b", "the \"Log name\" option"),
-        (r"--encoding", "the \"Encoding\" option"),
-        (r"--include( FIELD)?", "\"Also read as events\""),
+        (
+            rf"--({_ROLE_FLAGS}) COLUMN( to choose)?",
+            lambda m: f"the {m.group(1).replace('-', ' ').capitalize()} column under Options",
+        ),
+        (r"--dayfirst or --monthfirst", 'the "Dates such as 03/04/2025" choice under Options'),
+        (r"--dayfirst|--monthfirst", 'the "Dates such as 03/04/2025" choice under Options'),
+        (r"--timestamp-format", 'the "Timestamp format" option'),
+        (r"--timezone", 'the "Time zone" option'),
+        (r"--max-rejects", 'the "Max rejected rows" slider'),
+        (r"--append", '"Append to an existing log"'),
+        (r"--name\b", 'the "Log name" option'),
+        (r"--encoding", 'the "Encoding" option'),
+        (r"--include( FIELD)?", '"Also read as events"'),
         (r"--preset-role \w+=COLUMN", "the change-history columns under Options"),
-        (r"--preset none", "the \"Source system\" choice \"None\""),
-        (r"--preset NAME( \(`mining presets` lists them\))?", "the \"Source system\" choice"),
+        (r"--preset none", 'the "Source system" choice "None"'),
+        (r"--preset NAME( \(`mining presets` lists them\))?", 'the "Source system" choice'),
         (r" or --preset auto", ""),
     )
 )
@@ -966,7 +969,9 @@ def _warm_import(module: str) -> None:
     if module in sys.modules or module in _WARMING:
         return
     _WARMING.add(module)
-    threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True).start()
+    threading.Thread(
+        target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True
+    ).start()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

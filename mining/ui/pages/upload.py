@@ -108,7 +108,9 @@ def _options(upload: state.Upload) -> IngestOptions:
             "zone when appending.",
         )
         encoding_name = encoding.text_input(
-            "Encoding", placeholder="(detect)", help="The file's text encoding when it is not UTF-8, e.g. cp1252."
+            "Encoding",
+            placeholder="(detect)",
+            help="The file's text encoding when it is not UTF-8, e.g. cp1252.",
         )
         max_rejects = st.slider(
             "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
