@@ -25,10 +25,21 @@ row and the column where it can, and says what was expected::
     ├── ModelError                  a process model could not be read or used
     ├── ConformanceError            conformance checking failed
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
-    └── MonitorError                periodic monitoring failed
+    ├── MonitorError                periodic monitoring failed
+    └── OutputError                 a result could not be written where asked
+
+A message or a hint that tells the user to set an option names it as an
+:class:`Option` inside a :class:`Phrase`, not as a command-line flag: the CLI
+words it as ``--timezone Europe/Berlin``, the app as its own control ("the
+Time zone option").  ``str(error)`` and ``error.hint`` use the flags; an edge
+with other words calls :meth:`MiningError.message_in` and
+:meth:`MiningError.hint_in`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 __all__ = [
     "AmbiguousMapping",
@@ -46,6 +57,9 @@ __all__ = [
     "MissingColumn",
     "ModelError",
     "MonitorError",
+    "Option",
+    "OutputError",
+    "Phrase",
     "RuleError",
     "StoreError",
     "TooManyRejects",
@@ -53,19 +67,74 @@ __all__ = [
     "UnknownLog",
     "UnsafeInput",
     "WorkspaceBusy",
+    "flag",
 ]
 
 
+@dataclass(frozen=True)
+class Option:
+    """An option the user can set, by the library's keyword (``timezone``, ``case``, ``max_rejects``),
+    with a value worth trying (``Europe/Berlin``) or a placeholder (``COLUMN``) when one helps."""
+
+    name: str
+    value: str | None = None
+
+
+def flag(option: Option) -> str:
+    """The command line's words for an option: ``--timezone Europe/Berlin``."""
+    text = "--" + option.name.replace("_", "-")
+    return f"{text} {option.value}" if option.value else text
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words that name options: ``template`` has one ``{}`` per option, in order.
+
+    Examples
+    --------
+    >>> str(Phrase("pass {} or {}", (Option("dayfirst"), Option("monthfirst"))))
+    'pass --dayfirst or --monthfirst'
+    """
+
+    template: str
+    options: tuple[Option, ...] = ()
+
+    def render(self, word: Callable[[Option], str] = flag) -> str:
+        return self.template.format(*(word(o) for o in self.options))
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _render(text: str | Phrase | None, word: Callable[[Option], str]) -> str | None:
+    return text.render(word) if isinstance(text, Phrase) else text
+
+
 class MiningError(Exception):
-    """Base class: catch this at the edge (CLI, app) to show a clean message."""
+    """Base class: catch this at the edge (CLI, app) to show a clean message.
 
-    #: A short hint on what to do next, shown under the message when set.
-    hint: str | None = None
+    ``hint`` is a short note on what to do next, shown under the message when set.
+    """
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        if hint is not None:
-            self.hint = hint
+    def __init__(self, message: str | Phrase, *, hint: str | Phrase | None = None) -> None:
+        super().__init__(_render(message, flag))
+        self.message, self._hint = message, hint
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (an ingest in a child process): keep the hint and extras.
+        return self.__class__, (self.message,), self.__dict__
+
+    @property
+    def hint(self) -> str | None:
+        return _render(self._hint, flag)
+
+    def message_in(self, word: Callable[[Option], str]) -> str:
+        """The message with each option in ``word``'s terms."""
+        return _render(self.message, word) or ""
+
+    def hint_in(self, word: Callable[[Option], str]) -> str | None:
+        """The hint with each option in ``word``'s terms."""
+        return _render(self._hint, word)
 
 
 class IngestError(MiningError):
@@ -103,7 +172,9 @@ class BadTimestamp(IngestError):
 class TooManyRejects(IngestError):
     """More rows were rejected than the threshold allows; the first problems are listed."""
 
-    def __init__(self, message: str, *, rejects: list[object] | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str | Phrase, *, rejects: list[object] | None = None, hint: str | Phrase | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.rejects = list(rejects or [])
 
@@ -154,3 +225,7 @@ class RuleError(ConformanceError):
 
 class MonitorError(MiningError):
     """Periodic monitoring could not be completed."""
+
+
+class OutputError(MiningError):
+    """A result (an export, a report) could not be written where asked; nothing was half-written."""
