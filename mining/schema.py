@@ -139,7 +139,7 @@ class IngestSummary:
     rejects: tuple[Reject, ...] = ()
     quality: tuple[QualityIssue, ...] = ()
     warnings: tuple[str, ...] = ()
-    preset: str | None = None  # the export preset that made the events (mining.presets), if any
+    preset: str | None = None  # the export preset that made the events (mining.ingest.presets), if any
     preset_notes: tuple[str, ...] = ()  # what the preset did, in plain words
 
 

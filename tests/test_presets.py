@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from mining.cli import cli
 from mining.errors import BadEncoding, BadExport, BadTimestamp, IngestError, UnknownFormat, UnsafeInput
 from mining.ingest import IngestOptions, ingest_file
-from mining.presets import PRESET_MODULES, detect_preset, get_preset, presets
-from mining.presets.base import PresetOptions, RawExport, parse_timestamps
-from mining.presets.raw import content_hash, read_export
+from mining.ingest.presets import PRESET_MODULES, detect_preset, get_preset, presets
+from mining.ingest.presets.base import PresetOptions, RawExport, parse_timestamps
+from mining.ingest.presets.raw import content_hash, read_export
 from tests.conftest import FILES, SAMPLE_LOGS
 
 PRESETS = FILES / "presets"

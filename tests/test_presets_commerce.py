@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn
 from mining.ingest import IngestOptions, _stage, ingest_file
-from mining.presets import odoo, sap, shopify, square
-from mining.presets.base import ISO, PresetOptions, RawExport
-from mining.presets.raw import export_kind, frame_from_stage, read_export
+from mining.ingest.presets import odoo, sap, shopify, square
+from mining.ingest.presets.base import ISO, PresetOptions, RawExport
+from mining.ingest.presets.raw import export_kind, frame_from_stage, read_export
 from mining.samples import generate
 from mining.samples.raw_shapes import (
     PROJECTIONS,

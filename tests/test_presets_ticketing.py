@@ -384,8 +384,8 @@ def test_servicenow_forced_on_the_renamed_columns_names_them(store, tmp_path):
 
 @pytest.mark.slow
 def test_servicenow_real_log_is_not_taken_by_the_preset_unasked(store, shared_logs, tmp_path):
-    from mining.presets import detect_preset
-    from mining.presets.raw import read_export
+    from mining.ingest.presets import detect_preset
+    from mining.ingest.presets.raw import read_export
 
     raw = read_export(store, shared_logs / SERVICENOW_REAL, tmp_path, file=SERVICENOW_REAL)
     name, scores = detect_preset(raw)

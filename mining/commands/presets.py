@@ -22,7 +22,7 @@ def register(cli: click.Group) -> None:
 @fail_cleanly
 def presets_cmd(as_json: bool) -> None:
     """List the presets that read business systems' exports (Jira, ServiceNow, SAP, ...)."""
-    from mining.presets import presets
+    from mining.ingest.presets import presets
 
     items = presets()
     if as_json:

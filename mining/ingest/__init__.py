@@ -5,7 +5,7 @@ decides the roles; ``load`` validates and writes in one transaction.  A file
 whose content hash was already ingested into the log is a no-op that says so.
 
 Exports of business systems (Jira, ServiceNow, SAP, ...) go through a preset
-(:mod:`mining.presets`) first: with ``preset="auto"`` every ingest asks the
+(:mod:`mining.ingest.presets`) first: with ``preset="auto"`` every ingest asks the
 presets whether they recognise the staged table; when one does, it turns the
 export into one row per event, which is staged in place of the file and then
 mapped and loaded like any other.  Folders, zips of tables and JSON documents
@@ -38,7 +38,7 @@ from mining.store import quote_ident
 if TYPE_CHECKING:
     import polars as pl
 
-    from mining.presets.base import EventTable, PresetOptions, RawExport
+    from mining.ingest.presets.base import EventTable, PresetOptions, RawExport
     from mining.store import Store
 
 __all__ = ["IngestOptions", "IngestPreview", "ingest_file", "log_name_for", "preview"]
@@ -68,7 +68,7 @@ class IngestOptions:
     display_name: str | None = None  # how to name the file in messages (uploads)
     source: str | None = None  # what to record as the source (uploads: the original name, not a temp path)
     preset: str | None = (
-        "auto"  # a preset name (mining.presets), "auto" to detect one, "none" (or None) for none
+        "auto"  # a preset name (mining.ingest.presets), "auto" to detect one, "none" (or None) for none
     )
     include: tuple[str, ...] = ()  # a preset's optional event families, e.g. ("assignee",) for Jira
     preset_roles: dict[str, str] = field(
@@ -107,7 +107,7 @@ def ingest_file(
     import dataclasses
 
     from mining.catalog import summarize
-    from mining.presets.raw import content_hash
+    from mining.ingest.presets.raw import content_hash
 
     opts = options or IngestOptions()
     path = Path(path)
@@ -343,7 +343,7 @@ def _preset_choice(opts: IngestOptions, previous: dict[str, Any]) -> str | None:
 
 
 def _preset_options(opts: IngestOptions, previous: dict[str, Any], choice: str | None) -> PresetOptions:
-    from mining.presets.base import PresetOptions
+    from mining.ingest.presets.base import PresetOptions
 
     roles: dict[str, str | None] = {}
     include = opts.include
@@ -359,8 +359,8 @@ def _stage_export(
     store: Store, path: Path, workdir: Path, file: str, opts: IngestOptions, previous: dict[str, Any]
 ) -> _Staged:
     """Stage the file as it is, or the events a preset makes of it."""
-    from mining.presets.base import RawExport
-    from mining.presets.raw import export_kind, frame_from_stage, read_export
+    from mining.ingest.presets.base import RawExport
+    from mining.ingest.presets.raw import export_kind, frame_from_stage, read_export
 
     choice = _preset_choice(opts, previous)
     kind = export_kind(path, file)
@@ -407,7 +407,7 @@ def _stage_export(
 
 
 def _choose(raw: RawExport, choice: str, file: str, *, required: bool) -> str | None:
-    from mining.presets import THRESHOLD, detect_preset, get_preset
+    from mining.ingest.presets import THRESHOLD, detect_preset, get_preset
 
     if choice != "auto":
         return get_preset(choice).name
@@ -430,7 +430,7 @@ def _stage_preset(
     *,
     renamed: list[str],
 ) -> _Staged:
-    from mining.presets import get_preset
+    from mining.ingest.presets import get_preset
 
     preset = get_preset(name)
     table = preset.build(raw, popts)

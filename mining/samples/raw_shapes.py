@@ -1,6 +1,6 @@
 """The sample processes written the way business systems export them.
 
-The presets (:mod:`mining.presets`) read raw exports; these functions turn a
+The presets (:mod:`mining.ingest.presets`) read raw exports; these functions turn a
 generated log (:func:`mining.samples.generate`) into such exports, so a preset
 can be tested end to end on data whose true events are known::
 

@@ -170,7 +170,7 @@ def _change_history_input(columns: tuple[str, ...] | None) -> dict[str, str]:
 
 
 def _preset_input() -> str:
-    from mining.presets import presets
+    from mining.ingest.presets import presets
 
     known = {name: title for name, title, _ in presets()}
     choice = st.selectbox(

@@ -37,7 +37,7 @@ from collections.abc import Callable
 import polars as pl
 
 from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn
-from mining.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
 
 __all__ = ["DEFAULT_FIELDS", "PRESET", "build", "detect"]
 

@@ -35,7 +35,7 @@ from typing import Any
 import polars as pl
 
 from mining.errors import BadExport, MissingColumn
-from mining.presets.base import (
+from mining.ingest.presets.base import (
     ISO,
     SOURCE_ROW,
     EventTable,

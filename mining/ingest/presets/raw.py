@@ -1,4 +1,4 @@
-"""Reading a business system's export into a :class:`~mining.presets.base.RawExport`.
+"""Reading a business system's export into a :class:`~mining.ingest.presets.base.RawExport`.
 
 An export is one file or several:
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from mining.ingest.mapping import Column
-    from mining.presets.base import RawExport
+    from mining.ingest.presets.base import RawExport
     from mining.store import Store
 
 __all__ = ["content_hash", "export_kind", "export_members", "frame_from_stage", "read_export", "read_json"]
@@ -145,7 +145,7 @@ def read_export(
     would silently lose events.  (``ingest_file`` stages a single table
     itself and converts it only when a preset takes it.)
     """
-    from mining.presets.base import RawExport
+    from mining.ingest.presets.base import RawExport
 
     kind = export_kind(path, file)
     if kind == "json":

@@ -33,7 +33,7 @@ from __future__ import annotations
 import polars as pl
 
 from mining.errors import BadTimestamp, MissingColumn
-from mining.presets.base import (
+from mining.ingest.presets.base import (
     ISO,
     SOURCE_ROW,
     EventTable,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import polars as pl
 
 from mining.errors import BadExport, BadTimestamp, MissingColumn
-from mining.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
 
 __all__ = ["PRESET", "build", "detect"]
 

@@ -43,7 +43,7 @@ from typing import Any
 import polars as pl
 
 from mining.errors import BadExport, BadTimestamp, MissingColumn
-from mining.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
 
 __all__ = ["PRESET", "build", "detect"]
 

@@ -1,11 +1,11 @@
 """Export presets: how to turn one business system's export into an event log.
 
-Each preset lives in ``mining/presets/<name>.py`` and exposes ``PRESET``
-(a :class:`mining.presets.base.Preset`).  Modules are imported only when a
+Each preset lives in ``mining/ingest/presets/<name>.py`` and exposes ``PRESET``
+(a :class:`mining.ingest.presets.base.Preset`).  Modules are imported only when a
 preset is asked for or detection runs, so ``import mining`` and the CLI's
 start-up stay light (polars is imported by the presets, not here)::
 
-    from mining.presets import detect_preset, get_preset, presets
+    from mining.ingest.presets import detect_preset, get_preset, presets
 
     presets()                   # [("jira", "Jira (issue changelog)", "..."), ...]
     name, scores = detect_preset(raw)   # best score >= 0.5, or None
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from mining.errors import IngestError
 
 if TYPE_CHECKING:
-    from mining.presets.base import Preset, RawExport
+    from mining.ingest.presets.base import Preset, RawExport
 
 __all__ = ["PRESET_MODULES", "THRESHOLD", "detect_preset", "get_preset", "preset_names", "presets"]
 
@@ -46,7 +46,7 @@ THRESHOLD = 0.5
 
 
 def _load(name: str) -> Preset | None:
-    module = f"mining.presets.{name}"
+    module = f"mining.ingest.presets.{name}"
     try:
         return importlib.import_module(module).PRESET
     except ModuleNotFoundError as exc:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import polars as pl
 
 from mining.errors import MissingColumn
-from mining.presets.base import (
+from mining.ingest.presets.base import (
     EventTable,
     Preset,
     PresetOptions,

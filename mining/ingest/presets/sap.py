@@ -66,7 +66,7 @@ import zoneinfo
 import polars as pl
 
 from mining.errors import BadExport, BadTimestamp, MissingColumn
-from mining.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
 
 __all__ = ["FIELD_ACTIVITIES", "INSERT_ACTIVITIES", "PRESET", "TCODE_ACTIVITIES", "build", "detect"]
 
