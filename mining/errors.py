@@ -68,6 +68,7 @@ __all__ = [
     "UnsafeInput",
     "WorkspaceBusy",
     "flag",
+    "phrase",
 ]
 
 
@@ -104,6 +105,21 @@ class Phrase:
 
     def __str__(self) -> str:
         return self.render()
+
+
+def phrase(*parts: str | Option) -> Phrase:
+    """A :class:`Phrase` from text and options in reading order; the text is taken as it is, braces and all
+    (a file name or a value from the data may hold ``{``).
+
+    Examples
+    --------
+    >>> str(phrase("no log named '{x}'; pass ", Option("name", "LOG")))
+    "no log named '{x}'; pass --name LOG"
+    """
+    template = "".join(
+        "{}" if isinstance(p, Option) else p.replace("{", "{{").replace("}", "}}") for p in parts
+    )
+    return Phrase(template, tuple(p for p in parts if isinstance(p, Option)))
 
 
 def _render(text: str | Phrase | None, word: Callable[[Option], str]) -> str | None:

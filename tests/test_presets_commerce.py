@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn
-from mining.ingest import IngestOptions, _stage, ingest_file
+from mining.ingest import IngestOptions, ingest_file
 from mining.ingest.presets import odoo, sap, shopify, square
 from mining.ingest.presets.base import ISO, PresetOptions, RawExport
-from mining.ingest.presets.raw import export_kind, frame_from_stage, read_export
+from mining.ingest.presets.raw import export_kind, read_export
+from mining.ingest.staging import frame_from_stage, stage_file
 from mining.samples import generate
 from mining.samples.raw_shapes import (
     PROJECTIONS,
@@ -925,9 +926,9 @@ def _raw(store, tmp_path: Path, path: Path) -> RawExport:
     """Read any fixture the way the ingest shows it to the presets."""
     if export_kind(path, path.name):
         return read_export(store, path, tmp_path / f"work-{path.name}", file=path.name)
-    columns, *_ = _stage(store, path, tmp_path, path.name, IngestOptions())
+    staged = stage_file(store, path, tmp_path, file=path.name)
     return RawExport(
-        file=path.name, tables={"main": frame_from_stage(store, columns)}, sources={"main": path.name}
+        file=path.name, tables={"main": frame_from_stage(store, staged.columns)}, sources={"main": path.name}
     )
 
 

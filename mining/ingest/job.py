@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from mining.errors import IngestError
 
 if TYPE_CHECKING:
-    from mining.ingest import IngestOptions
+    from mining.ingest.options import IngestOptions
     from mining.schema import IngestSummary
 
 __all__ = ["IngestJob", "Status", "start_ingest"]
@@ -125,7 +125,7 @@ def start_ingest(
 
 def _child(folder: Path) -> None:
     from mining.errors import MiningError
-    from mining.ingest import ingest_file
+    from mining.ingest.run import ingest_file
     from mining.store import writing
 
     workspace, path, options = pickle.loads((folder / "request.pickle").read_bytes())

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, TooManyRejects
-from mining.ingest.mapping import Column
+from mining.ingest.staging import Column, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
@@ -24,7 +24,7 @@ from mining.store import quote_ident
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["LoadPlan", "load"]
+__all__ = ["LoadPlan", "LoadResult", "Progress", "check_formats", "load"]
 
 _NULLS = ["", "null", "none", "nan", "n/a", "#n/a", "nat"]
 _CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
@@ -277,29 +277,6 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
 def _attribute_columns(plan: LoadPlan) -> list[Column]:
     used = plan.mapping.used_columns()
     return [c for c in plan.columns if c.label not in used]
-
-
-def drop_staging(store: Store) -> None:
-    """Remove the temporary tables of an ingest (also after a failed one)."""
-    names = (
-        "_stage",
-        "_stage_raw",
-        "_typed",
-        "_new",
-        "_old",
-        "_all",
-        "_case_no",
-        "_sorted",
-        "_profile",
-        "_tied",
-    )
-    # Views first: _stage may be a view over _stage_raw.
-    for (view,) in store.query("SELECT view_name FROM duckdb_views() WHERE temporary").rows:
-        if view in names:
-            store.execute(f"DROP VIEW {view}")
-    for (table,) in store.query("SELECT table_name FROM duckdb_tables() WHERE temporary").rows:
-        if table in names:
-            store.execute(f"DROP TABLE {table}")
 
 
 def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> LoadResult:

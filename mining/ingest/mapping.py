@@ -11,17 +11,19 @@ and the flag to pass, rather than silently picking one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import AmbiguousMapping, MissingColumn
+from mining.ingest.staging import Column
 from mining.ingest.timestamps import EPOCH_MS, EPOCH_S, TimestampFormat, detect_format, parse_sql
 from mining.schema import RoleGuess
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["PROFILE_ROWS", "Column", "detect_roles"]
+__all__ = ["PROFILE_ROWS", "detect_roles"]
 
 PROFILE_ROWS = 50_000
 
@@ -89,14 +91,6 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    """A staged source column: its internal name and the header as written."""
-
-    internal: str
-    label: str
-
-
 def _norm(label: str) -> str:
     return re.sub(r"[^a-z0-9]", "", label.lower())
 
@@ -118,7 +112,7 @@ class _Profile:
 def detect_roles(
     store: Store,
     table: str,
-    columns: list[Column],
+    columns: Sequence[Column],
     *,
     overrides: dict[str, str | None],
     file: str,
@@ -269,7 +263,7 @@ def detect_roles(
 
 
 def _pick(
-    role: str, columns: list[Column], taken: set[str], file: str, *, required: bool, score
+    role: str, columns: Sequence[Column], taken: set[str], file: str, *, required: bool, score
 ) -> RoleGuess:
     scored = []
     for c in columns:
@@ -295,7 +289,7 @@ def _pick(
     return RoleGuess(role, best[1], confidence, best[2])
 
 
-def _profile(store: Store, columns: list[Column]) -> dict[str, _Profile]:
+def _profile(store: Store, columns: Sequence[Column]) -> dict[str, _Profile]:
     parts = []
     for c in columns:
         q = f'"{c.internal}"'
@@ -319,7 +313,7 @@ def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
     )
 
 
-def _within_case_variation(store: Store, case_col: str, columns: list[Column]) -> dict[str, float]:
+def _within_case_variation(store: Store, case_col: str, columns: Sequence[Column]) -> dict[str, float]:
     if not columns:
         return {}
     flags = ", ".join(f'count(DISTINCT "{c.internal}") > 1 AS v{i}' for i, c in enumerate(columns))

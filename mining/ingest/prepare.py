@@ -1,0 +1,244 @@
+"""Preparing an export for the loader: stage it, through a preset when one applies, and decide the roles.
+
+With ``preset="auto"`` the presets see the head of every staged table; when
+one recognises it, the events it makes of the export are staged in place of
+the file.  Folders, zips of tables and JSON documents are read only through
+a preset.  Then each role (case, activity, timestamp, ...) gets its column,
+and each timestamp role its format.  Nothing here writes to the workspace:
+:func:`mining.ingest.ingest_file` and :func:`mining.ingest.preview` both
+start with :func:`prepare`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn, Option, UnknownFormat, phrase
+from mining.ingest.mapping import detect_roles
+from mining.ingest.options import IngestOptions
+from mining.ingest.staging import STAGE, StagedTable, frame_from_stage, stage_file, stage_frame
+from mining.ingest.timestamps import TimestampFormat, user_format
+from mining.schema import ROLES, RoleGuess
+
+if TYPE_CHECKING:
+    from mining.ingest.presets.base import EventTable, PresetOptions, RawExport
+    from mining.store import Store
+
+__all__ = ["DETECT_ROWS", "Prepared", "check_timezone", "prepare", "resolve_roles"]
+
+#: Rows of a table shown to the presets' detectors: headers and a few values decide.
+DETECT_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`prepare` staged and, when a preset made the events, what the preset said."""
+
+    staged: StagedTable
+    roles: dict[str, str | None]  # role -> column the user or the preset chose (the overrides of detection)
+    preset: str | None = None
+    table: EventTable | None = None
+    notes: tuple[str, ...] = ()
+    # Recorded in the log's mapping beside the roles (the preset used, so --append reuses it).
+    mapping_extra: tuple[tuple[str, object], ...] = ()
+
+
+def prepare(
+    store: Store, path: Path, workdir: Path, opts: IngestOptions, previous: dict[str, Any], *, file: str
+) -> Prepared:
+    """Stage the export as it is, or the events a preset makes of it.
+
+    ``previous`` is the stored mapping of the log appended to (empty for a new log).
+    """
+    from mining.ingest.presets.base import RawExport
+    from mining.ingest.presets.raw import export_kind, read_export
+
+    choice = _preset_choice(opts, previous)
+    kind = export_kind(path, file)
+    if kind is not None:
+        if choice is None:
+            why = (
+                "presets are switched off"
+                if opts.preset in (None, "none")
+                else "the log was loaded without one"
+            )
+            msg = f"{file}: a {kind} export is read through a preset, and {why}"
+            hint = phrase(
+                "pass ",
+                Option("preset", "NAME"),
+                " (`mining presets` lists them) or ",
+                Option("preset", "auto"),
+            )
+            raise UnknownFormat(msg, hint=hint)
+        raw = read_export(
+            store,
+            path,
+            workdir,
+            file=file,
+            encoding=opts.encoding,
+            delimiter=opts.delimiter,
+            sheet=opts.sheet,
+        )
+        name = _choose(raw, choice, file, required=True)
+        assert name is not None
+        return _stage_preset(store, raw, name, _preset_options(opts, previous, name), file, opts, renamed=())
+    staged = stage_file(
+        store, path, workdir, file=file, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet
+    )
+    plain = Prepared(staged, roles=dict(opts.roles))
+    if choice is None or staged.rows_read == 0:
+        return plain
+    sample = RawExport(
+        file=file,
+        tables={"main": frame_from_stage(store, staged.columns, limit=DETECT_ROWS)},
+        sources={"main": file},
+    )
+    name = _choose(sample, choice, file, required=False)
+    if name is None:
+        return plain
+    if staged.rejects:
+        msg = f"{staged.rejects[0]}; the {name} preset reads every row, so that no event is lost"
+        hint = phrase(
+            "fix that line (or export again), or load the file as a plain log with ", Option("preset", "none")
+        )
+        raise BadExport(msg, hint=hint)
+    raw = RawExport(
+        file=file, tables={"main": frame_from_stage(store, staged.columns)}, sources={"main": file}
+    )
+    popts = _preset_options(opts, previous, name)
+    return _stage_preset(store, raw, name, popts, file, opts, renamed=staged.renamed)
+
+
+def resolve_roles(
+    store: Store, prepared: Prepared, overrides: dict[str, str | None], opts: IngestOptions, file: str
+) -> tuple[dict[str, RoleGuess], dict[str, TimestampFormat], str]:
+    """Decide each role's column, the timestamp formats and the zone of naive times."""
+    table = prepared.table
+    formats: dict[str, TimestampFormat] = {}
+    if opts.timestamp_format:
+        formats["timestamp"] = user_format(opts.timestamp_format)
+    elif (
+        table is not None
+        and table.timestamp_format
+        and overrides.get("timestamp") == table.roles.get("timestamp")
+    ):
+        formats["timestamp"] = TimestampFormat(
+            table.timestamp_format, f"written by the {prepared.preset} preset"
+        )
+    if opts.start_timestamp_format:
+        formats["start_timestamp"] = user_format(opts.start_timestamp_format)
+    dayfirst = opts.dayfirst if opts.dayfirst is not None or table is None else table.dayfirst
+    timezone = (table.timezone if table is not None else None) or opts.timezone or "UTC"
+    guesses = detect_roles(
+        store,
+        STAGE,
+        prepared.staged.columns,
+        overrides=overrides,
+        file=file,
+        dayfirst=dayfirst,
+        formats=formats,
+    )
+    if prepared.preset:
+        for role in ROLES:
+            if role not in opts.roles:
+                column = guesses[role].column
+                why = (
+                    f"set by the {prepared.preset} preset"
+                    if column
+                    else f"not in the {prepared.preset} preset's events"
+                )
+                guesses[role] = RoleGuess(role, column, 1.0, why)
+    return guesses, formats, timezone
+
+
+def check_timezone(store: Store, tz: str) -> None:
+    """Refuse a zone that is not an IANA name (``UTC`` always passes)."""
+    if tz == "UTC":
+        return
+    known = store.scalar("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz])
+    if not known:
+        msg = f"unknown time zone {tz!r}; expected an IANA name such as 'Europe/Amsterdam'"
+        raise BadTimestamp(msg)
+
+
+def _preset_choice(opts: IngestOptions, previous: dict[str, Any]) -> str | None:
+    """The preset to use, ``"auto"`` to detect one, or None for none; --append keeps the log's choice."""
+    if opts.preset is None or opts.preset == "none":
+        return None
+    if opts.preset == "auto" and opts.append and previous:
+        return previous.get("preset")
+    return opts.preset
+
+
+def _preset_options(opts: IngestOptions, previous: dict[str, Any], choice: str | None) -> PresetOptions:
+    from mining.ingest.presets.base import PresetOptions
+
+    roles: dict[str, str | None] = {}
+    include = opts.include
+    if opts.append and choice is not None and choice == previous.get("preset"):
+        roles.update(previous.get("preset_roles") or {})
+        include = include or tuple(previous.get("preset_include") or ())
+    roles.update(opts.roles)
+    roles.update(opts.preset_roles)
+    return PresetOptions(timezone=opts.timezone, include=tuple(include), roles=roles, dayfirst=opts.dayfirst)
+
+
+def _choose(raw: RawExport, choice: str, file: str, *, required: bool) -> str | None:
+    from mining.ingest.presets import THRESHOLD, detect_preset, get_preset
+
+    if choice != "auto":
+        return get_preset(choice).name
+    name, scores = detect_preset(raw)
+    if name is None and required:
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
+        shown = ", ".join(f"{n} {s:.2f}" for n, s in ranked)
+        msg = f"{file}: no preset recognises this export (best scores: {shown}; {THRESHOLD:.2f} needed)"
+        raise UnknownFormat(
+            msg, hint=phrase("pass ", Option("preset", "NAME"), "; `mining presets` lists them")
+        )
+    return name
+
+
+def _stage_preset(
+    store: Store,
+    raw: RawExport,
+    name: str,
+    popts: PresetOptions,
+    file: str,
+    opts: IngestOptions,
+    *,
+    renamed: tuple[str, ...],
+) -> Prepared:
+    from mining.ingest.presets import get_preset
+
+    preset = get_preset(name)
+    table = preset.build(raw, popts)
+    frame = table.frame
+    if frame.height == 0:
+        msg = f"{file}: the {preset.title} export holds no events"
+        raise EmptyLog(msg)
+    roles: dict[str, str | None] = {role: table.roles.get(role) for role in ROLES}
+    for role, column in opts.roles.items():
+        if column is not None and column not in frame.columns:
+            available = ", ".join(repr(c) for c in frame.columns)
+            msg = phrase(
+                f"{file}: no column {column!r} for ",
+                Option(role),
+                f" among the events the {name} preset made; their columns: {available}",
+            )
+            raise MissingColumn(msg)
+        roles[role] = column
+    columns = stage_frame(store, frame, table.rows)
+    extra = (("preset", name), ("preset_include", list(popts.include)), ("preset_roles", dict(popts.roles)))
+    rejected = len({(r.file, r.row) for r in table.rejects})
+    staged = StagedTable(columns, frame.height + rejected, tuple(table.rejects), renamed, check_control=True)
+    return Prepared(
+        staged,
+        roles,
+        preset=name,
+        table=table,
+        notes=tuple(raw.notes) + tuple(table.notes),
+        mapping_extra=extra,
+    )

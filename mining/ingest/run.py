@@ -1,0 +1,237 @@
+"""Running an ingest: :func:`ingest_file` loads an export into the workspace, :func:`preview` only looks.
+
+Both prepare the export the same way (:mod:`mining.ingest.prepare`); the
+ingest then validates and writes in one transaction (:mod:`mining.ingest.load`).
+A file whose content hash was already ingested into the log is a no-op that
+says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mining.errors import AppendMismatch, EmptyLog, IngestError, Option, phrase
+from mining.ingest.load import LoadPlan, Progress, check_formats, load
+from mining.ingest.mapping import PROFILE_ROWS
+from mining.ingest.options import IngestOptions, log_name_for
+from mining.ingest.prepare import check_timezone, prepare, resolve_roles
+from mining.ingest.staging import STAGE
+from mining.ingest.timestamps import TimestampFormat, has_naive_values
+from mining.schema import ROLES, ColumnMapping, IngestSummary, RoleGuess
+from mining.store import quote_ident
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["IngestPreview", "ingest_file", "preview"]
+
+
+def ingest_file(
+    store: Store, path: str | Path, options: IngestOptions | None = None, *, progress: Progress | None = None
+) -> IngestSummary:
+    """Load one export (a file, or a folder of a system's tables) into the workspace; see :class:`IngestOptions`.
+
+    ``progress(share, message)`` is called as the stages pass (the app's progress bar).
+    """
+    from mining.catalog import summarize
+    from mining.ingest.presets.raw import content_hash
+
+    opts = options or IngestOptions()
+    path = Path(path)
+    file = opts.display_name or path.name
+    if not (path.is_file() or path.is_dir()):
+        msg = f"{file}: no such file"
+        raise IngestError(msg)
+    if opts.dst not in {"shift", "reject"}:
+        msg = f"unknown DST policy {opts.dst!r}; expected 'shift' or 'reject'"
+        raise IngestError(msg)
+    if opts.timezone is not None:
+        check_timezone(store, opts.timezone)
+    name = opts.name or log_name_for(Path(file))
+    digest = content_hash(path)
+    existing = store.query("SELECT log_id, mapping FROM logs WHERE name = ?", [name]).rows
+    previous: dict[str, Any] = {}
+    if existing:
+        log_id = int(existing[0][0])
+        previous = json.loads(existing[0][1])
+        seen = store.scalar(
+            "SELECT count(*) FROM ingest_runs WHERE log_id = ? AND content_hash = ?", [log_id, digest]
+        )
+        if seen:
+            summary = summarize(
+                store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest
+            )
+            return dataclasses.replace(summary, preset=previous.get("preset"))
+        if not opts.append:
+            msg = f"a log named {name!r} already exists and was loaded from other data"
+            hint = phrase(
+                "use ",
+                Option("append"),
+                " to add a newer export to it, or ",
+                Option("name"),
+                " for a new log",
+            )
+            raise IngestError(msg, hint=hint)
+        if opts.timezone is None and "timezone" in previous:
+            opts = dataclasses.replace(opts, timezone=previous["timezone"])
+    elif opts.append:
+        msg = phrase(Option("append"), f": there is no log named {name!r} to append to")
+        hint = phrase(
+            "load the first export without ",
+            Option("append"),
+            ", or pass ",
+            Option("name"),
+            " of an existing log",
+        )
+        raise IngestError(msg, hint=hint)
+
+    def report(share: float, message: str) -> None:
+        if progress is not None:
+            progress(share, message)
+
+    with tempfile.TemporaryDirectory(prefix="mining-ingest-") as tmp:
+        report(0.02, f"Reading {file}")
+        prepared = prepare(store, path, Path(tmp), opts, previous, file=file)
+        staged = prepared.staged
+        report(0.45, f"Read {staged.rows_read:,} rows; choosing the columns")
+        if staged.rows_read == 0:
+            msg = f"{file} has a header but no rows"
+            raise EmptyLog(msg)
+        append_to = int(existing[0][0]) if existing else None
+        overrides = dict(prepared.roles)
+        if append_to is not None:
+            for role in ROLES:
+                overrides.setdefault(role, previous.get(role))
+            missing = [v for v in overrides.values() if v and v not in {c.label for c in staged.columns}]
+            if missing:
+                msg = phrase(
+                    f"{file}: ",
+                    Option("append"),
+                    f" needs the columns the log was built from; missing {missing}",
+                )
+                raise AppendMismatch(msg)
+        guesses, formats, timezone = resolve_roles(store, prepared, overrides, opts, file)
+        mapping = _mapping(guesses, formats, timezone)
+        check_formats(formats, mapping, file)
+        internal = {c.label: quote_ident(c.internal) for c in staged.columns}
+        # Only a zone nobody chose earns the warning; an appended export keeps its log's verdict.
+        defaulted = timezone == "UTC" and opts.timezone is None and append_to is None
+        naive = tuple(
+            role
+            for role, label in (
+                ("timestamp", mapping.timestamp),
+                ("start_timestamp", mapping.start_timestamp),
+            )
+            if defaulted
+            and label
+            and role in formats
+            and has_naive_values(store, STAGE, internal[label], formats[role], rows=PROFILE_ROWS)
+        )
+        plan = LoadPlan(
+            log_name=name,
+            file=file,
+            source=opts.source or str(path),
+            content_hash=digest,
+            columns=staged.columns,
+            mapping=mapping,
+            formats=formats,
+            rows_read=staged.rows_read,
+            parse_rejects=staged.rejects,
+            reject_threshold=opts.max_rejects,
+            dst=opts.dst,
+            append_to=append_to,
+            renamed=staged.renamed,
+            check_control=staged.check_control,
+            mapping_extra=prepared.mapping_extra,
+            naive_roles=naive,
+        )
+        result = load(store, plan, report)
+    report(0.97, "Summarising")
+    summary = summarize(
+        store,
+        result.log_id,
+        status="appended" if append_to else "loaded",
+        source=opts.source or str(path),
+        content_hash=digest,
+        rows_read=staged.rows_read,
+        events_added=result.events_added,
+        rejects=result.rejects,
+        quality=result.quality,
+        guesses=tuple(guesses[r] for r in guesses),
+        formats={k: v.pattern for k, v in formats.items()},
+        run_id=result.run_id,
+    )
+    return dataclasses.replace(summary, preset=prepared.preset, preset_notes=prepared.notes)
+
+
+@dataclass(frozen=True)
+class IngestPreview:
+    """What an ingest of a file would do, worked out without touching any workspace.
+
+    The upload page shows it before the user commits: the roles with their
+    confidence and reason, the timestamp formats, the preset, and the first
+    rows as the loader will see them (a preset's events, when one applies).
+    """
+
+    file: str
+    rows_read: int
+    columns: tuple[str, ...]
+    guesses: tuple[RoleGuess, ...]
+    timestamp_formats: dict[str, str]
+    timezone: str
+    preset: str | None
+    preset_notes: tuple[str, ...]
+    sample: tuple[tuple[str | None, ...], ...]
+
+
+def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int = 10) -> IngestPreview:
+    """Read ``path`` as :func:`ingest_file` would, into a private in-memory database, and report the plan."""
+    from mining.store import Store
+
+    opts = options or IngestOptions()
+    path = Path(path)
+    file = opts.display_name or path.name
+    with Store() as store, tempfile.TemporaryDirectory(prefix="mining-preview-") as tmp:
+        if opts.timezone is not None:
+            check_timezone(store, opts.timezone)
+        prepared = prepare(store, path, Path(tmp), opts, {}, file=file)
+        staged = prepared.staged
+        if staged.rows_read == 0:
+            msg = f"{file} has a header but no rows"
+            raise EmptyLog(msg)
+        guesses, formats, timezone = resolve_roles(store, prepared, dict(prepared.roles), opts, file)
+        select = ", ".join(c.internal for c in staged.columns)
+        sample = store.query(f"SELECT {select} FROM {STAGE} ORDER BY _row LIMIT ?", [rows]).rows
+    return IngestPreview(
+        file=file,
+        rows_read=staged.rows_read,
+        columns=tuple(c.label for c in staged.columns),
+        guesses=tuple(guesses.values()),
+        timestamp_formats={k: v.pattern for k, v in formats.items()},
+        timezone=timezone,
+        preset=prepared.preset,
+        preset_notes=prepared.notes,
+        sample=tuple(tuple(None if v is None else str(v) for v in r) for r in sample),
+    )
+
+
+def _mapping(
+    guesses: dict[str, RoleGuess], formats: dict[str, TimestampFormat], timezone: str
+) -> ColumnMapping:
+    return ColumnMapping(
+        case=guesses["case"].column or "",
+        activity=guesses["activity"].column or "",
+        timestamp=guesses["timestamp"].column or "",
+        start_timestamp=guesses["start_timestamp"].column,
+        resource=guesses["resource"].column,
+        lifecycle=guesses["lifecycle"].column,
+        cost=guesses["cost"].column,
+        timestamp_format=formats["timestamp"].pattern if "timestamp" in formats else None,
+        start_timestamp_format=formats["start_timestamp"].pattern if "start_timestamp" in formats else None,
+        timezone=timezone,
+    )
