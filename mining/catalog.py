@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import UnknownLog
+from mining.errors import Option, Phrase, UnknownLog, phrase
 from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def summarize(
         timezone=tz,
     )
     s = store.query(_STATS_SQL, {"log": log}).rows[0]
-    warnings = []
+    warnings: list[str | Phrase] = []
     if status == "unchanged":
         warnings.append("this file was already ingested into the log; nothing changed")
     if "naive_utc" in m:
@@ -142,7 +142,11 @@ def summarize(
     if naive:
         columns = " and ".join(repr(c) for c in naive)
         warnings.append(
-            f"timestamps without an offset in {columns} were read as UTC; pass --timezone if they are local times"
+            phrase(
+                f"timestamps without an offset in {columns} were read as UTC; pass ",
+                Option("timezone"),
+                " if they are local times",
+            )
         )
     if not mapping.start_timestamp:
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mining.errors import Phrase
+
 __all__ = [
     "ACTIVITY",
     "CASE_ID",
@@ -138,9 +140,10 @@ class IngestSummary:
     timezone: str = "UTC"
     rejects: tuple[Reject, ...] = ()
     quality: tuple[QualityIssue, ...] = ()
-    warnings: tuple[str, ...] = ()
+    # A warning or note that names an option is a Phrase, so each edge words the option its own way.
+    warnings: tuple[str | Phrase, ...] = ()
     preset: str | None = None  # the export preset that made the events (mining.ingest.presets), if any
-    preset_notes: tuple[str, ...] = ()  # what the preset did, in plain words
+    preset_notes: tuple[str | Phrase, ...] = ()  # what the preset did, in plain words
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,9 @@ def _clip(text: str, limit: int = 80) -> str:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Turn records (and what they hold) into JSON-ready values."""
+    """Turn records (and what they hold) into JSON-ready values; a :class:`Phrase` becomes its text."""
+    if isinstance(value, Phrase):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dt.datetime):

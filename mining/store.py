@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from mining.errors import MigrationError, StoreError, WorkspaceBusy
+from mining.errors import MigrationError, Option, StoreError, WorkspaceBusy, phrase
 
 __all__ = ["DEFAULT_WORKSPACE", "MIGRATIONS", "Result", "Store", "quote_ident", "workspace_path", "writing"]
 
@@ -293,7 +293,7 @@ class Store:
         unknown = sorted(set(names) - known)
         if unknown:
             msg = f"workspace {self.path} was written by a newer version of mining (migrations {unknown})"
-            raise MigrationError(msg, hint="upgrade mining, or choose another --workspace")
+            raise MigrationError(msg, hint=phrase("upgrade mining, or choose another ", Option("workspace")))
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ ROOT = PACKAGE.parent
 LAYERS: dict[str, int] = {
     "mining": 1,
     "mining.errors": 0,
-    "mining.schema": 0,
+    "mining.schema": 1,
     "mining.durations": 1,
     "mining.store": 1,
     "mining.spreadsheet": 1,

@@ -30,6 +30,8 @@ from mining.errors import (
     EmptyLog,
     IngestError,
     MissingColumn,
+    Option,
+    Phrase,
     TooManyRejects,
     UnsafeInput,
 )
@@ -213,6 +215,47 @@ def test_bad_file_fails_cleanly(store, file, options, error, fragments, hint):
     assert_workspace_empty(store)
 
 
+def _in_other_words(option: Option) -> str:
+    """How an edge other than the CLI might word an option (the app names its controls)."""
+    return f"<{option.name}={option.value}>" if option.value else f"<{option.name}>"
+
+
+@pytest.mark.parametrize(
+    ("file", "options", "message", "hint"),
+    [
+        pytest.param(
+            "role_override.csv",
+            {"roles": {"case": "Tiket"}, "display_name": "{0}.csv"},
+            "{0}.csv: no column 'Tiket' for <case>; available columns:",
+            None,
+            id="message-and-a-file-name-with-braces",
+        ),
+        pytest.param("ambiguous_case.csv", {}, None, "pass <case=COLUMN> to choose", id="role"),
+        pytest.param(
+            "ambiguous_dates.csv",
+            {},
+            None,
+            "pass <dayfirst> or <monthfirst>, or <timestamp_format>",
+            id="date-order",
+        ),
+        pytest.param(
+            "one_bad_in_ten.csv",
+            {"max_rejects": 0.05},
+            None,
+            "raise <max_rejects> (write them all with <rejects=FILE>)",
+            id="rejects",
+        ),
+    ],
+)
+def test_messages_and_hints_name_options_for_each_edge_to_word(store, file, options, message, hint):
+    with pytest.raises(IngestError) as info:
+        load(store, file, **options)
+    words = info.value.message_in(_in_other_words)
+    assert message is None or message in words
+    assert "--" not in words
+    assert hint is None or hint in (info.value.hint_in(_in_other_words) or "")
+
+
 def test_too_many_rejects_carries_every_reject(store):
     with pytest.raises(TooManyRejects) as info:
         load(store, "one_bad_in_ten.csv", max_rejects=0.05)
@@ -392,13 +435,16 @@ def test_naive_warning_counts_values_without_an_offset(store, tmp_path, stamps, 
     path = tmp_path / "stamps.csv"
     path.write_text("case_id,activity,timestamp\n" + "".join(f"1,A{i},{t}\n" for i, t in enumerate(stamps)))
     s = load(store, path)
-    assert any(w.startswith(NAIVE_WARNING) for w in s.warnings) is warned, s.warnings
+    naive = [w for w in s.warnings if str(w).startswith(NAIVE_WARNING)]
+    assert bool(naive) is warned, s.warnings
+    # The app words the option as its own control: the warning names it, not a flag in the text.
+    assert all(isinstance(w, Phrase) and w.options == (Option("timezone"),) for w in naive)
     # The verdict is the log's: a re-ingest of the same file repeats it; a chosen zone silences it.
     again = load(store, path)
     assert again.status == "unchanged"
-    assert any(w.startswith(NAIVE_WARNING) for w in again.warnings) is warned
+    assert any(str(w).startswith(NAIVE_WARNING) for w in again.warnings) is warned
     chosen = load(store, path, name="chosen", timezone="UTC")
-    assert not [w for w in chosen.warnings if w.startswith(NAIVE_WARNING)]
+    assert not [w for w in chosen.warnings if str(w).startswith(NAIVE_WARNING)]
 
 
 def test_naive_times_in_a_named_zone(store):
@@ -963,3 +1009,16 @@ def test_cli_json_summary(tmp_path):
         (2, "ragged line:"),
         (4, "ragged line:"),
     ]
+
+
+def test_cli_json_words_a_warning_that_names_an_option_as_its_flag(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    args = ["--workspace", str(tmp_path / "ws.duckdb"), "ingest", str(FILES / "naive_local.csv"), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{NAIVE_WARNING}; pass --timezone if they are local times" in json.loads(result.stdout)["warnings"]
+    )

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from mining.catalog import rejects as stored_rejects
 from mining.cli import cli
-from mining.errors import BadExport, BadTimestamp, MissingColumn, TooManyRejects
+from mining.errors import BadExport, BadTimestamp, MissingColumn, Option, TooManyRejects
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import quote_ident
 
@@ -84,10 +84,11 @@ def test_jira_rest_json_gives_created_and_status_events(store):
     assert summary.preset == "jira"
     assert (summary.cases, summary.events, summary.variants, summary.rejected_rows) == (3, 7, 3, 0)
     assert events(store, summary.log_id) == JIRA_DEFAULT
-    assert summary.preset_notes == (
+    assert tuple(map(str, summary.preset_notes)) == (
         "3 issues, 4 field changes read as events",
         "4 changes of other fields are not events (add assignee, resolution, sprint with --include)",
     )
+    assert summary.preset_notes[1].options == (Option("include"),)
     assert (
         attributes(store, summary.log_id, "issuetype", "priority", "project", "components")[:3]
         == [("Bug", "High", "SUP", "Billing, API")] * 3
@@ -548,7 +549,7 @@ def test_changelog_defaults_to_the_status_field(store):
         8,
         10,
     ]
-    assert summary.preset_notes == (
+    assert tuple(map(str, summary.preset_notes)) == (
         "7 changes of the status-like field 'status' read as events from deal_changes.csv",
         "3 changes of other fields left out (--include all, or --include FIELD)",
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mining.errors import BadEncoding, EmptyLog, StoreError, UnsafeInput
+from mining.errors import BadEncoding, EmptyLog, Option, StoreError, UnsafeInput, phrase
 from mining.schema import Reject
 
 if TYPE_CHECKING:
@@ -201,7 +201,9 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, b
     best = from_bytes(head).best()
     if best is None:
         msg = f"{display_name}: cannot tell which text encoding the file uses"
-        raise BadEncoding(msg, hint="save it as UTF-8, or pass --encoding (for example cp1252)")
+        raise BadEncoding(
+            msg, hint=phrase("save it as UTF-8, or pass ", Option("encoding"), " (for example cp1252)")
+        )
     enc = best.encoding
     # charset-normalizer reports cp1252 text as latin-1 cousins; cp1252 is what
     # Windows Excel writes and is a superset for the printable range.
@@ -256,7 +258,8 @@ def _transcode(path: Path, workdir: Path, encoding: str, display_name: str) -> P
             dst.write(decoder.decode(b"", final=True))
     except (UnicodeDecodeError, LookupError) as exc:
         msg = f"{display_name}: not valid {encoding} text near line {line}: {exc}"
-        raise BadEncoding(msg, hint="pass --encoding with the file's real encoding") from exc
+        hint = phrase("pass ", Option("encoding"), " with the file's real encoding")
+        raise BadEncoding(msg, hint=hint) from exc
     return out
 
 

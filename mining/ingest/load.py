@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.errors import BadTimestamp, EmptyLog, TooManyRejects
+from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
 from mining.ingest.staging import Column, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import ColumnMapping, QualityIssue, Reject
@@ -313,7 +313,13 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         raise TooManyRejects(
             msg,
             rejects=rejects,
-            hint="fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
+            hint=phrase(
+                "fix the export, map other columns, or raise ",
+                Option("max_rejects"),
+                " (write them all with ",
+                Option("rejects", "FILE"),
+                ")",
+            ),
         )
     with store.transaction():
         report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
@@ -682,4 +688,6 @@ def check_formats(plan_formats: dict[str, TimestampFormat], mapping: ColumnMappi
         label = getattr(mapping, role)
         if label and role not in plan_formats:
             msg = f"{file}: column {label!r} does not hold timestamps in any format we know"
-            raise BadTimestamp(msg, hint="pass --timestamp-format, e.g. '%d/%m/%Y %H:%M'")
+            raise BadTimestamp(
+                msg, hint=phrase("pass ", Option("timestamp_format"), ", e.g. '%d/%m/%Y %H:%M'")
+            )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.errors import AmbiguousMapping, MissingColumn
+from mining.errors import AmbiguousMapping, MissingColumn, Option, phrase
 from mining.ingest.staging import Column
 from mining.ingest.timestamps import EPOCH_MS, EPOCH_S, TimestampFormat, detect_format, parse_sql
 from mining.schema import RoleGuess
@@ -128,8 +128,8 @@ def detect_roles(
     for role, label in overrides.items():
         if label is not None and label not in by_label:
             available = ", ".join(repr(c.label) for c in columns)
-            msg = (
-                f"{file}: no column {label!r} for --{role.replace('_', '-')}; available columns: {available}"
+            msg = phrase(
+                f"{file}: no column {label!r} for ", Option(role), f"; available columns: {available}"
             )
             raise MissingColumn(msg)
 
@@ -273,17 +273,16 @@ def _pick(
         if s > 0:
             scored.append((s, c.label, why))
     scored.sort(key=lambda t: -t[0])
-    flag = "--" + role.replace("_", "-")
     if not scored or (scored[0][0] < 0.3):
         if required:
             msg = f"{file}: cannot tell which column is the {role.replace('_', ' ')}"
-            raise AmbiguousMapping(msg, hint=f"pass {flag} COLUMN")
+            raise AmbiguousMapping(msg, hint=phrase("pass ", Option(role, "COLUMN")))
         return RoleGuess(role, None, 0.0, "no column looks like one")
     best = scored[0]
     if required and len(scored) > 1 and scored[1][0] >= best[0] - 0.02:
         tied = ", ".join(repr(label) for s, label, _ in scored if s >= best[0] - 0.02)
         msg = f"{file}: the {role.replace('_', ' ')} could be any of {tied}"
-        raise AmbiguousMapping(msg, hint=f"pass {flag} COLUMN to choose")
+        raise AmbiguousMapping(msg, hint=phrase("pass ", Option(role, "COLUMN"), " to choose"))
     margin = best[0] - (scored[1][0] if len(scored) > 1 else 0.0)
     confidence = round(min(1.0, best[0] * (0.7 + 0.3 * min(1.0, margin / 0.3))), 2)
     return RoleGuess(role, best[1], confidence, best[2])

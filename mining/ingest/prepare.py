@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn, Option, UnknownFormat, phrase
+from mining.errors import (
+    BadExport,
+    BadTimestamp,
+    EmptyLog,
+    MissingColumn,
+    Option,
+    Phrase,
+    UnknownFormat,
+    phrase,
+)
 from mining.ingest.mapping import detect_roles
 from mining.ingest.options import IngestOptions
 from mining.ingest.staging import STAGE, StagedTable, frame_from_stage, stage_file, stage_frame
@@ -40,7 +49,7 @@ class Prepared:
     roles: dict[str, str | None]  # role -> column the user or the preset chose (the overrides of detection)
     preset: str | None = None
     table: EventTable | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[str | Phrase, ...] = ()
     # Recorded in the log's mapping beside the roles (the preset used, so --append reuses it).
     mapping_extra: tuple[tuple[str, object], ...] = ()
 

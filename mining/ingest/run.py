@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import AppendMismatch, EmptyLog, IngestError, Option, phrase
+from mining.errors import AppendMismatch, EmptyLog, IngestError, Option, Phrase, phrase
 from mining.ingest.load import LoadPlan, Progress, check_formats, load
 from mining.ingest.mapping import PROFILE_ROWS
 from mining.ingest.options import IngestOptions, log_name_for
@@ -185,7 +185,7 @@ class IngestPreview:
     timestamp_formats: dict[str, str]
     timezone: str
     preset: str | None
-    preset_notes: tuple[str, ...]
+    preset_notes: tuple[str | Phrase, ...]
     sample: tuple[tuple[str | None, ...], ...]
 
 

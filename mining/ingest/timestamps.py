@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.errors import BadTimestamp
+from mining.errors import BadTimestamp, Option, phrase
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -35,6 +35,7 @@ __all__ = [
     "detect_format",
     "has_naive_values",
     "local_to_utc_sql",
+    "offset_sql",
     "parse_sql",
     "user_format",
 ]
@@ -83,7 +84,10 @@ def user_format(pattern: str) -> TimestampFormat:
     if pattern.lower() in {"iso", "iso8601", "iso 8601"}:
         return TimestampFormat(ISO, "given with --timestamp-format")
     if "%" not in pattern:
-        msg = f"--timestamp-format {pattern!r} has no strptime directive; expected e.g. '%d/%m/%Y %H:%M'"
+        msg = phrase(
+            Option("timestamp_format"),
+            f" {pattern!r} has no strptime directive; expected e.g. '%d/%m/%Y %H:%M'",
+        )
         raise BadTimestamp(msg)
     return TimestampFormat(pattern, "given with --timestamp-format")
 
@@ -155,7 +159,10 @@ def detect_format(
             f"{file}: column {label!r} fits both {pattern} and {mirrored}: no day above 12 proves "
             "which is the day and which the month"
         )
-        raise BadTimestamp(msg, hint="pass --dayfirst or --monthfirst, or --timestamp-format")
+        hint = phrase(
+            "pass ", Option("dayfirst"), " or ", Option("monthfirst"), ", or ", Option("timestamp_format")
+        )
+        raise BadTimestamp(msg, hint=hint)
     best = max(range(len(cands)), key=lambda i: counts[i])
     best_count = max(iso_ok, counts[best] if counts else 0)
     if best_count >= 0.5 * n:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from mining.errors import BadTimestamp, MissingColumn
+from mining.errors import BadTimestamp, MissingColumn, Phrase
 from mining.schema import Reject
 
 __all__ = [
@@ -68,7 +68,7 @@ class RawExport:
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     documents: Mapping[str, object] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
+    notes: tuple[str | Phrase, ...] = ()
 
     def columns(self) -> dict[str, tuple[str, ...]]:
         return {name: tuple(df.columns) for name, df in self.tables.items()}
@@ -113,7 +113,7 @@ class EventTable:
     timestamp_format: str | None = None
     dayfirst: bool | None = None
     timezone: str | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[str | Phrase, ...] = ()  # a Phrase where a note names an option
     rejects: tuple[Reject, ...] = ()
     rows: pl.Series | None = None
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mining.errors import MissingColumn
+from mining.errors import MissingColumn, Option, Phrase, phrase
 from mining.ingest.presets.base import (
     EventTable,
     Preset,
@@ -129,9 +129,12 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     wrong = [(r, c) for r, c in cols.items() if c and c not in frame.columns]
     if missing or wrong:
         available = ", ".join(repr(c) for c in frame.columns)
-        parts = [f"no {r} column (pass --preset-role {r}=COLUMN)" for r in missing]
-        parts += [f"no column {c!r} for the {r} role" for r, c in wrong]
-        msg = f"{file}: not a change log: {'; '.join(parts)}; available columns: {available}"
+        parts: list[tuple[str | Option, ...]] = [
+            (f"no {r} column (pass ", Option("preset_role", f"{r}=COLUMN"), ")") for r in missing
+        ]
+        parts += [(f"no column {c!r} for the {r} role",) for r, c in wrong]
+        joined = [piece for i, part in enumerate(parts) for piece in (("; ",) if i else ()) + part]
+        msg = phrase(f"{file}: not a change log: ", *joined, f"; available columns: {available}")
         raise MissingColumn(msg)
     case, field, new = cols["case"], cols["field"], cols["new"]
     assert case and field and new
@@ -161,10 +164,16 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     rows = out["_i"].alias("row")
     out = out.drop("_i")
     left_out = numbered.height - chosen_rows.height
-    notes = [f"{plural(out.height, 'change')} of {how} read as events from {file}"]
+    notes: list[str | Phrase] = [f"{plural(out.height, 'change')} of {how} read as events from {file}"]
     if left_out:
         notes.append(
-            f"{plural(left_out, 'change')} of other fields left out (--include all, or --include FIELD)"
+            phrase(
+                f"{plural(left_out, 'change')} of other fields left out (",
+                Option("include", "all"),
+                ", or ",
+                Option("include", "FIELD"),
+                ")",
+            )
         )
     roles = {"case": case, "activity": name, "timestamp": cols["timestamp"], "resource": cols["resource"]}
     return EventTable(
@@ -181,7 +190,11 @@ def _select(fields: list[str], include: tuple[str, ...], file: str) -> tuple[lis
         unknown = [i for i in include if norm(i) not in by_norm]
         if unknown:
             shown = ", ".join(repr(f) for f in fields[:20])
-            msg = f"{file}: --include {unknown[0]!r}: no such field in the change log; its fields: {shown}"
+            msg = phrase(
+                f"{file}: ",
+                Option("include"),
+                f" {unknown[0]!r}: no such field in the change log; its fields: {shown}",
+            )
             raise MissingColumn(msg)
         picked = [by_norm[norm(i)] for i in include]
         return picked, "the fields " + ", ".join(repr(f) for f in picked)

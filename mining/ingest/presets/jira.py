@@ -37,7 +37,7 @@ from typing import Any
 
 import polars as pl
 
-from mining.errors import BadExport, MissingColumn
+from mining.errors import BadExport, MissingColumn, Option, Phrase, phrase
 from mining.ingest.presets.base import (
     ISO,
     SOURCE_ROW,
@@ -145,8 +145,10 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     """One row per event: see the module docstring."""
     unknown = [f for f in options.include if f not in FAMILIES]
     if unknown:
-        msg = (
-            f"unknown Jira event family {unknown[0]!r} for --include; expected one of: {', '.join(FAMILIES)}"
+        msg = phrase(
+            f"unknown Jira event family {unknown[0]!r} for ",
+            Option("include"),
+            f"; expected one of: {', '.join(FAMILIES)}",
         )
         raise BadExport(msg)
     families = {"status", *options.include}
@@ -262,7 +264,7 @@ def _from_json(file: str, doc: object, families: set[str]) -> EventTable:
             frame["timestamp"], formats=_AWARE + _NAIVE, example=_EXAMPLE, where=where.__getitem__
         )
     )
-    notes = [
+    notes: list[str | Phrase] = [
         f"{plural(len(issues), 'issue')}, {plural(len(rows) - len(issues), 'field change')} read as events"
     ]
     if left_out:
@@ -277,10 +279,10 @@ def _from_json(file: str, doc: object, families: set[str]) -> EventTable:
     return EventTable(frame=frame, roles=_ROLES, timestamp_format=ISO, notes=tuple(notes))
 
 
-def _left_out_note(n: int, families: set[str]) -> str:
+def _left_out_note(n: int, families: set[str]) -> str | Phrase:
     missing = [f for f in FAMILIES if f not in families]
-    hint = f" (add {', '.join(missing)} with --include)" if missing else ""
-    return f"{plural(n, 'change')} of other fields {'is not an event' if n == 1 else 'are not events'}{hint}"
+    note = f"{plural(n, 'change')} of other fields {'is not an event' if n == 1 else 'are not events'}"
+    return phrase(note, f" (add {', '.join(missing)} with ", Option("include"), ")") if missing else note
 
 
 def _from_table(file: str, frame: pl.DataFrame, families: set[str]) -> EventTable:
@@ -318,7 +320,7 @@ def _from_table(file: str, frame: pl.DataFrame, families: set[str]) -> EventTabl
         stamps.alias("timestamp"),
         (pl.lit(f"{file} row ") + (pl.col("_i") + 1).cast(pl.Utf8)).alias(SOURCE_ROW),
     ).select(_COLUMNS)
-    notes = [
+    notes: list[str | Phrase] = [
         f"{plural(out['issue'].n_unique(), 'issue')}, {plural(out.height, 'field change')} read as events; "
         "the changelog table has no creation times, so there are no Created events"
     ]

@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn
+from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn, Option, Phrase, phrase
 from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
 
 __all__ = ["DEFAULT_FIELDS", "PRESET", "build", "detect"]
@@ -99,9 +99,13 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     if values.height == 0:
         found = left_out or "the export holds no tracking values"
         msg = f"{raw.file}: no tracking value changes a process field ({', '.join(DEFAULT_FIELDS)}); {found}"
-        raise EmptyLog(
-            msg, hint="add fields with --include FIELD (technical name or label), or --include all"
+        hint = phrase(
+            "add fields with ",
+            Option("include", "FIELD"),
+            " (technical name or label), or ",
+            Option("include", "all"),
         )
+        raise EmptyLog(msg, hint=hint)
     values = _parse_dates(values)
     one_model = values["model"].drop_nulls().n_unique() <= 1
     case = pl.col("res_id") if one_model else pl.format("{}/{}", "model", "res_id")
@@ -130,12 +134,20 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     )
     # A layout without message types or ids would otherwise carry empty attributes.
     frame = frame.select(c for c in frame.columns if c in _KEEP or frame[c].null_count() < frame.height)
-    notes = [
+    notes: list[str | Phrase] = [
         f"records: {frame['case_id'].n_unique()}, field changes: {frame.height}; Odoo stores dates in UTC, "
         "so 'date' is read as UTC"
     ]
     if left_out:
-        notes.append(f"{left_out}; add them with include (e.g. --include user_id, or --include all)")
+        notes.append(
+            phrase(
+                f"{left_out}; add them with include (e.g. ",
+                Option("include", "user_id"),
+                ", or ",
+                Option("include", "all"),
+                ")",
+            )
+        )
     return EventTable(
         frame=frame,
         roles={"case": "case_id", "activity": "activity", "timestamp": "timestamp", "resource": "resource"},

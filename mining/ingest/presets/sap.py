@@ -65,7 +65,7 @@ import zoneinfo
 
 import polars as pl
 
-from mining.errors import BadExport, BadTimestamp, MissingColumn
+from mining.errors import BadExport, BadTimestamp, MissingColumn, Option, phrase
 from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
 
 __all__ = ["FIELD_ACTIVITIES", "INSERT_ACTIVITIES", "PRESET", "TCODE_ACTIVITIES", "build", "detect"]
@@ -313,9 +313,13 @@ def _tables(raw: RawExport) -> dict[str, pl.DataFrame]:
 
 def _timezone(raw: RawExport, options: PresetOptions) -> str:
     if not options.timezone:
-        msg = (
+        msg = phrase(
             f"{raw.file}: SAP writes dates and times in the application server's local time, without an "
-            "offset: give that time zone with --timezone (e.g. --timezone Europe/Berlin)"
+            "offset: give that time zone with ",
+            Option("timezone"),
+            " (e.g. ",
+            Option("timezone", "Europe/Berlin"),
+            ")",
         )
         raise BadTimestamp(msg, hint="the zone is in transaction STZAC (system time zone)")
     try:

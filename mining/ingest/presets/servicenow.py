@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mining.errors import BadTimestamp, MissingColumn
+from mining.errors import BadTimestamp, MissingColumn, Option, phrase
 from mining.ingest.presets.base import (
     ISO,
     SOURCE_ROW,
@@ -155,7 +155,7 @@ def choose_format(values: pl.Series, *, dayfirst: bool | None, label: str, file:
             f"{file}: column {label!r} fits both {pattern} and {mirror[0]}: no day above 12 proves which is the day "
             "and which the month"
         )
-        raise BadTimestamp(msg, hint="pass --dayfirst or --monthfirst")
+        raise BadTimestamp(msg, hint=phrase("pass ", Option("dayfirst"), " or ", Option("monthfirst")))
     return pattern if first is dayfirst else mirror[0]
 
 
@@ -198,7 +198,11 @@ def _from_state_export(raw: RawExport, options: PresetOptions) -> EventTable:
 def _from_audit(raw: RawExport, audit_key: str, incident_key: str, options: PresetOptions) -> EventTable:
     unknown = [f for f in options.include if f not in FAMILIES]
     if unknown:
-        msg = f"unknown ServiceNow event family {unknown[0]!r} for --include; expected one of: {', '.join(FAMILIES)}"
+        msg = phrase(
+            f"unknown ServiceNow event family {unknown[0]!r} for ",
+            Option("include"),
+            f"; expected one of: {', '.join(FAMILIES)}",
+        )
         raise MissingColumn(msg)
     audit, incident = raw.tables[audit_key], raw.tables[incident_key]
     audit_file, incident_file = raw.source(audit_key), raw.source(incident_key)

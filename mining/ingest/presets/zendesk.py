@@ -34,7 +34,7 @@ from typing import Any
 
 import polars as pl
 
-from mining.errors import BadExport, MissingColumn
+from mining.errors import BadExport, MissingColumn, Option, phrase
 from mining.ingest.presets.base import (
     ISO,
     SOURCE_ROW,
@@ -105,7 +105,11 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     """One row per event: see the module docstring."""
     unknown = [f for f in options.include if f not in FAMILIES]
     if unknown:
-        msg = f"unknown Zendesk event family {unknown[0]!r} for --include; expected one of: {', '.join(FAMILIES)}"
+        msg = phrase(
+            f"unknown Zendesk event family {unknown[0]!r} for ",
+            Option("include"),
+            f"; expected one of: {', '.join(FAMILIES)}",
+        )
         raise BadExport(msg)
     wanted = {"status", "group", *options.include}
     for key, doc in raw.documents.items():

@@ -201,7 +201,7 @@ def _show_preview(plan: IngestPreview) -> None:
     if plan.preset:
         st.info(f"Read as a **{state.md(plan.preset)}** export.", icon=":material/hub:")
         for note in plan.preset_notes:
-            st.caption(state.md(state.in_app_terms(note)))
+            st.caption(state.md(state.in_app_terms(str(note))))
     st.caption(
         f"{plan.rows_read:,} rows; timestamps read as "
         + ", ".join(f"{state.md(k)}: {state.md(v)}" for k, v in plan.timestamp_formats.items())
@@ -265,7 +265,7 @@ def _summary(upload: state.Upload, summary: IngestSummary, csv_bytes: bytes) -> 
     cols[1].metric("Events added", f"{summary.events_added:,}")
     cols[2].metric("Rejected rows", f"{summary.rejected_rows:,}")
     for warning in summary.warnings:
-        st.warning(state.md(state.in_app_terms(warning)), icon=":material/warning:")
+        st.warning(state.md(state.in_app_terms(str(warning))), icon=":material/warning:")
 
     st.subheader("Column mapping")
     mapping_table(summary.mapping.roles(), summary.timestamp_formats, summary.timezone)
