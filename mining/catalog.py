@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import Option, Phrase, UnknownLog, phrase
+from mining.errors import Option, OutputError, Phrase, UnknownLog, phrase
 from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
+from mining.spreadsheet import TABLE_SUFFIXES, csv_bytes, write_table
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["attribute_names", "export_rejects", "list_logs", "log_id", "quality", "rejects", "summarize"]
+__all__ = [
+    "REJECT_HEADER",
+    "attribute_names",
+    "export_rejects",
+    "list_logs",
+    "log_id",
+    "quality",
+    "rejects",
+    "summarize",
+]
+
+#: The columns of an export of rejected rows.
+REJECT_HEADER = ("file", "row", "column", "reason", "value")
 
 _STATS_SQL = """
 SELECT
@@ -78,20 +91,23 @@ def attribute_names(store: Store, log: int) -> list[str]:
     return [str(r[0]) for r in store.query(sql, [log]).rows]
 
 
-def export_rejects(items: list[Reject], path: str | Path) -> int:
-    """Write rejects to CSV; cells that a spreadsheet would run as a formula are neutralised."""
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", "row", "column", "reason", "value"])
-        for r in items:
-            writer.writerow([_safe_cell(x) for x in (r.file, r.row, r.column or "", r.reason, r.value or "")])
+def export_rejects(items: Sequence[Reject], path: str | Path) -> int:
+    """Write rejects to ``.xlsx``, or CSV under any other name; text a spreadsheet would run is neutralised.
+
+    A file that cannot be written raises :class:`~mining.errors.OutputError`.
+    """
+    path = Path(path)
+    rows = ([r.file, r.row, r.column, r.reason, r.value] for r in items)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return write_table(path, REJECT_HEADER, rows, sheet="rejects")
+    # --rejects has always written CSV whatever the file is called (rejects.txt).
+    data = csv_bytes(REJECT_HEADER, rows)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        msg = f"cannot write {path}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
     return len(items)
-
-
-def _safe_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
-    return value
 
 
 def summarize(

@@ -507,7 +507,7 @@ def deviating_cases(
 
 def export_cases(cases: Sequence[DeviatingCase], path: str | Path) -> int:
     """Write deviating cases to ``.csv`` or ``.xlsx``; text that a spreadsheet would run is neutralised."""
-    from mining.catalog import _safe_cell
+    from mining.spreadsheet import safe_cell as _safe_cell
 
     path = Path(path)
     header = ["case", "variant", "deviations", "duration_seconds", "duration"]

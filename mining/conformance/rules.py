@@ -107,8 +107,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.analysis.filters import Filter
-from mining.catalog import _safe_cell
 from mining.errors import RuleError
+from mining.spreadsheet import safe_cell as _safe_cell
 
 if TYPE_CHECKING:
     from mining.analysis.calendar import Calendar, Clock
