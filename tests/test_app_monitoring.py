@@ -26,7 +26,7 @@ from mining.analysis.filters import Filter
 from mining.catalog import list_logs
 from mining.ingest import ingest_file
 from mining.monitor import compare_maps
-from mining.monitor.report import write_report
+from mining.monitor.html import write_report
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
@@ -268,7 +268,7 @@ def test_a_bad_sla_shows_one_clean_error(workspace: Path) -> None:
     _widget(at.text_input, "SLA (cycle time)").set_value("five days").run()
     assert not at.exception
     assert len(at.error) == 1
-    assert _plain(at.error[0].value).startswith("SLA 'five days': expected a positive duration")
+    assert _plain(at.error[0].value).startswith("SLA 'five days' is not a duration; expected e.g. 5d")
     assert not at.get("vega_lite_chart")
 
 

@@ -44,6 +44,18 @@ def test_json_keys_and_exit_zero_when_nothing_fires(tmp_path):
     assert plain["comparison"] is None
 
 
+@pytest.mark.parametrize("sla", ["2 days", "P2D", "1 day 24 hours"])
+def test_an_sla_in_words_or_iso_means_the_same_as_2d(tmp_path, sla):
+    ws = _workspace(tmp_path, CALM)
+    args = ["weeks", "--json", "--timezone", "UTC"]
+    compact = run(ws, *args, "--sla", "2d")
+    res = run(ws, *args, "--sla", sla)
+    assert res.exit_code == compact.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["sla_seconds"] == 2 * 86_400
+    assert data["periods"] == json.loads(compact.output)["periods"]
+
+
 def test_an_alert_exits_three_and_the_report_is_written(tmp_path):
     ws = _workspace(tmp_path, (*CALM[:11], 20.0))
     report = tmp_path / "out" / "report.html"
@@ -76,7 +88,7 @@ def test_repeating_a_run_stores_one_row_and_the_same_bytes(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--sla", "5x"], "Error: --sla '5x': expected a positive duration such as 5d, 36h"),
+        (["--sla", "5x"], "Error: --sla '5x' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days"),
         (["--max-breach-rate", "0.2"], "Error: a maximum SLA breach rate needs an SLA (--sla DURATION)"),
         (
             ["--stratify", "channel", "--change-date", "2024-02-19"],

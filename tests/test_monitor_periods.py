@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
+from mining.durations import parse_duration
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.periods import (
@@ -19,7 +20,6 @@ from mining.monitor.periods import (
     case_facts,
     kaplan_meier_quantile,
     kpis_per_period,
-    parse_duration,
     summarize,
 )
 from mining.store import Store
@@ -195,16 +195,25 @@ def test_unknown_period_is_an_error(tiny):
         ("P1DT12H", 36 * H),
         ("p1w", 7 * 86400),
         ("1.5h", 5400),
+        ("2 days", 2 * 86400),
+        ("1 day 12 hours", 36 * H),
     ],
 )
-def test_durations(text, seconds):
-    assert parse_duration(text) == seconds
+def test_an_sla_is_read_by_the_one_duration_grammar(text, seconds):
+    assert parse_duration(text, what="--sla", error=MonitorError).total_seconds == seconds
 
 
-@pytest.mark.parametrize("text", ["", "5", "5x", "d5", "P", "PT", "0d", "P5DT", "5d h"])
-def test_bad_durations_say_what_was_expected(text):
-    with pytest.raises(MonitorError, match=r"expected a positive duration such as 5d, 36h"):
-        parse_duration(text, what="--sla")
+@pytest.mark.parametrize("text", ["", "5", "5x", "d5", "P", "PT", "P5DT", "5d h", "five days"])
+def test_a_bad_sla_says_what_was_expected(text):
+    expected = f"--sla {text!r} is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601"
+    with pytest.raises(MonitorError) as err:
+        parse_duration(text, what="--sla", error=MonitorError)
+    assert str(err.value).startswith(expected)
+
+
+def test_a_zero_sla_is_refused():
+    with pytest.raises(MonitorError, match=r"^--sla '0d' is zero; expected a duration longer than zero$"):
+        parse_duration("0d", what="--sla", error=MonitorError)
 
 
 def test_kaplan_meier_quantile():

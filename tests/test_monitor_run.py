@@ -10,7 +10,7 @@ import pytest
 
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
-from mining.monitor.report import render_html, write_report
+from mining.monitor.html import render_html, write_report
 from mining.monitor.run import MonitorOptions, load_run, monitor, run_json, save_run, stored_runs
 
 ROLES = {

@@ -5,7 +5,7 @@
 * :mod:`~mining.monitor.spc`: control charts, Nelson rules and capability;
 * :mod:`~mining.monitor.lean`: the Lean view (value stream and waste);
 * :mod:`~mining.monitor.run`: one run of all of it, its alerts, and the stored record;
-* :mod:`~mining.monitor.report`: the run as one self-contained HTML file.
+* :mod:`~mining.monitor.html`: the run as one self-contained HTML file.
 
 The names below are the entry points the CLI and the app use.
 """
@@ -13,8 +13,8 @@ The names below are the entry points the CLI and the app use.
 from __future__ import annotations
 
 from mining.monitor.compare import Comparison, MapComparison, compare, compare_maps
-from mining.monitor.periods import CaseMeasure, PeriodSeries, kpis_per_period, parse_duration
-from mining.monitor.report import render_html, write_report
+from mining.monitor.html import render_html, write_report
+from mining.monitor.periods import CaseMeasure, PeriodSeries, kpis_per_period
 from mining.monitor.run import Alert, MonitorOptions, MonitorRun, monitor, run_json, save_run, stored_runs
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "compare_maps",
     "kpis_per_period",
     "monitor",
-    "parse_duration",
     "render_html",
     "run_json",
     "save_run",

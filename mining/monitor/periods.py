@@ -51,8 +51,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,15 +61,18 @@ from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
 from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_starts
+from mining.durations import format_duration
 from mining.errors import MonitorError
 
 if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = [
+    "COMPLETE",
     "END_SHARE",
-    "PERIODS",
+    "OPEN",
     "QUIET_QUANTILE",
+    "STALLED",
     "CaseFacts",
     "CaseMeasure",
     "Completeness",
@@ -79,10 +80,8 @@ __all__ = [
     "PeriodKPIs",
     "PeriodSeries",
     "case_facts",
-    "format_duration",
     "kaplan_meier_quantile",
     "kpis_per_period",
-    "parse_duration",
     "summarize",
 ]
 
@@ -124,63 +123,6 @@ _AS_OF_SQL = "SELECT max(greatest(ts, coalesce(start_ts, ts))) FROM events WHERE
 _GAP_SQL = (
     "SELECT quantile_cont(epoch(next_ts) - epoch(ts), ?) FROM events WHERE log_id = ? AND next_ts IS NOT NULL"
 )
-
-
-# -- durations as text -------------------------------------------------------
-
-_UNITS = {"w": 7 * _DAY, "d": _DAY, "h": 3600, "m": 60, "s": 1}
-_SIMPLE = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
-_ISO = re.compile(
-    r"P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
-)
-
-
-def parse_duration(text: str, *, what: str = "duration") -> float:
-    """Seconds in ``"5d"``, ``"36h"``, ``"1d12h"``, ``"90m"``, ``"45s"``, ``"2w"`` or ISO 8601 ``P5D``, ``PT36H``.
-
-    Examples
-    --------
-    >>> parse_duration("1d12h"), parse_duration("PT36H"), parse_duration("P5D")
-    (129600.0, 129600.0, 432000.0)
-    """
-    raw = text.strip()
-    seconds: float | None = None
-    upper = raw.upper()
-    if upper.startswith("P"):
-        m = _ISO.fullmatch(upper)
-        if m and any(m.groupdict().values()) and not upper.endswith("T"):
-            seconds = sum(float(v) * _UNITS[k.lower()] for k, v in m.groupdict().items() if v)
-    else:
-        compact = raw.lower().replace(" ", "")
-        parts = _SIMPLE.findall(compact)
-        if parts and "".join(n + u for n, u in parts) == compact:
-            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if seconds is None or seconds <= 0:
-        msg = (
-            f"{what} {text!r}: expected a positive duration such as 5d, 36h, 1d12h, 90m or ISO 8601 "
-            "P5D / PT36H"
-        )
-        raise MonitorError(msg)
-    return float(seconds)
-
-
-def format_duration(seconds: float | None) -> str:
-    """``'3d 04h'``, ``'2h 05m'``, ``'4m 10s'``, ``'12s'``; ``'-'`` for none (reports and alerts)."""
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    s = round(seconds)
-    sign = "-" if s < 0 else ""
-    days, rest = divmod(abs(s), _DAY)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours:02d}h"
-    if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{sign}{minutes}m {secs:02d}s"
-    return f"{sign}{secs}s"
 
 
 # -- records -----------------------------------------------------------------
@@ -923,7 +865,7 @@ def kpis_per_period(
 
     Examples
     --------
-    >>> s = kpis_per_period(store, log_id, period="month", sla_seconds=parse_duration("5d"))  # doctest: +SKIP
+    >>> s = kpis_per_period(store, log_id, period="month", sla_seconds=5 * 86_400)  # doctest: +SKIP
     >>> s.periods[0].started, s.periods[0].cycle_median_s, s.periods[0].sla_breach_rate     # doctest: +SKIP
     """
     facts = case_facts(

@@ -48,7 +48,8 @@ import numpy as np
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
-from mining.errors import MonitorError
+from mining.durations import format_duration
+from mining.errors import MonitorError, Option, phrase
 from mining.monitor.compare import Comparison, compare
 from mining.monitor.periods import (
     CaseMeasure,
@@ -56,7 +57,6 @@ from mining.monitor.periods import (
     PeriodKPIs,
     PeriodSeries,
     case_facts,
-    format_duration,
     summarize,
 )
 from mining.monitor.spc import Capability, ControlChart, capability, imr_chart, p_chart
@@ -125,7 +125,7 @@ class MonitorOptions:
     def __post_init__(self) -> None:
         if self.max_breach_rate is not None:
             if self.sla_seconds is None:
-                msg = "a maximum SLA breach rate needs an SLA (--sla DURATION)"
+                msg = phrase("a maximum SLA breach rate needs an SLA (", Option("sla", "DURATION"), ")")
                 raise MonitorError(msg)
             if not 0 <= self.max_breach_rate <= 1:
                 msg = (

@@ -978,7 +978,7 @@ def _warm_import(module: str) -> None:
 def _report_cached(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
 ) -> bytes:
-    from mining.monitor.report import render_html
+    from mining.monitor.html import render_html
 
     # The bytes `mining monitor --report` writes (UTF-8, "\n" line ends).
     return render_html(_monitor_cached(workspace, version, log_id, flt, options)).encode("utf-8")

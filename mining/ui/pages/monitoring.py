@@ -17,8 +17,9 @@ import re
 import streamlit as st
 
 from mining.analysis.filters import Filter
+from mining.durations import parse_duration
+from mining.errors import MonitorError
 from mining.monitor.compare import Comparison
-from mining.monitor.periods import parse_duration
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
 from mining.samples import CHANGE_DATES, SLA_DAYS
 from mining.schema import LogInfo
@@ -119,7 +120,9 @@ def _controls(log: LogInfo) -> MonitorOptions:
     return MonitorOptions(
         period=period,
         change_date=change if isinstance(change, dt.date) else None,
-        sla_seconds=parse_duration(sla.strip(), what="SLA") if sla.strip() else None,
+        sla_seconds=parse_duration(sla.strip(), what="SLA", error=MonitorError).total_seconds
+        if sla.strip()
+        else None,
         stratify=stratify,
         cost_per_hour=cost,
     )

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mining.monitor.periods import KpiInfo, PeriodKPIs, format_duration
+from mining.durations import duration_unit, format_duration
+from mining.monitor.periods import KpiInfo, PeriodKPIs
 from mining.monitor.run import KpiChart, MonitorRun, format_value, period_label
 
 __all__ = ["render_html", "write_report"]
@@ -63,12 +64,8 @@ def _p(value: float | None) -> str:
 def _scale(unit: str, values: Sequence[float]) -> tuple[float, str]:
     """Divisor and axis unit so the numbers on the axis read naturally."""
     if unit == "seconds":
-        top = max((abs(v) for v in values), default=0.0)
-        if top >= 2 * 86_400:
-            return 86_400.0, "days"
-        if top >= 2 * 3600:
-            return 3600.0, "hours"
-        return 60.0, "minutes"
+        per, name = duration_unit(max((abs(v) for v in values), default=0.0))
+        return float(per), name
     if unit in {"share", "ratio"}:
         return 0.01, "%"
     if unit == "cases":
