@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import itertools
 import math
 
@@ -13,15 +12,14 @@ import pytest
 
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
-from mining.monitor.compare import _bootstrap, _quantile_replicates, compare, compare_maps
+from mining.monitor.bootstrap import EXACT_MEAN_CELLS, bootstrap, quantile_replicates
+from mining.monitor.compare import compare, compare_maps
 from mining.monitor.periods import case_facts, summarize
 from mining.samples import CHANGE_DATES, PROCESSES, SLA_DAYS, write_log
 from mining.store import Store
 from tests.conftest import SAMPLE_LOGS
 
 TZ = "Europe/Amsterdam"
-# mining.monitor re-exports the function compare, which shadows the module of that name.
-compare_module = importlib.import_module("mining.monitor.compare")
 
 #: Median cycle time change documented in sample_logs/README.md (before -> after the change date).
 DOCUMENTED = {"service_desk": -0.29, "order_to_cash": -0.25, "purchase_to_pay": -0.24}
@@ -232,21 +230,21 @@ def test_maps_before_and_after_share_one_node_set(store, tmp_path):
 
 def test_a_resamples_median_is_drawn_with_its_exact_distribution():
     # Two cases, 0 and 10 days: a resample is {0, 0}, {10, 10} (1/4 each) or mixed (1/2), median 0, 10 or 5.
-    reps = _quantile_replicates(np.array([0.0, 10.0]), 0.5, 40_000, np.random.default_rng(1))
+    reps = quantile_replicates(np.array([0.0, 10.0]), 0.5, 40_000, np.random.default_rng(1))
     values, counts = np.unique(reps, return_counts=True)
     assert values.tolist() == [0.0, 5.0, 10.0]
     assert (counts / reps.size).tolist() == pytest.approx([0.25, 0.5, 0.25], abs=0.01)
     # p90 of three cases interpolates between the 2nd and 3rd order statistics, as np.quantile does.
-    reps = _quantile_replicates(np.array([1.0, 2.0, 4.0]), 0.9, 200, np.random.default_rng(2))
+    reps = quantile_replicates(np.array([1.0, 2.0, 4.0]), 0.9, 200, np.random.default_rng(2))
     naive = {float(np.quantile(np.array(r), 0.9)) for r in itertools.product([1.0, 2.0, 4.0], repeat=3)}
     assert set(reps.tolist()) <= naive
-    assert _quantile_replicates(np.full(50, 3.0), 0.9, 100, np.random.default_rng(3)).tolist() == [3.0] * 100
+    assert quantile_replicates(np.full(50, 3.0), 0.9, 100, np.random.default_rng(3)).tolist() == [3.0] * 100
 
 
 @pytest.mark.parametrize("q", [0.5, 0.9])
 def test_quantile_replicates_match_resampling_cases(q):
     values = np.random.default_rng(4).lognormal(10, 1.2, 3_000)
-    fast = _quantile_replicates(values, q, 4_000, np.random.default_rng(5))
+    fast = quantile_replicates(values, q, 4_000, np.random.default_rng(5))
     rng = np.random.default_rng(6)
     naive = np.array(
         [np.quantile(values[rng.integers(0, values.size, values.size)], q) for _ in range(4_000)]
@@ -259,7 +257,7 @@ def test_quantile_replicates_match_resampling_cases(q):
 
 def test_a_mean_over_many_cases_takes_normal_replicates():
     values = np.random.default_rng(7).exponential(3600.0, 20_000)
-    reps = _bootstrap(values, "mean", 1_000, np.random.default_rng(8))
-    assert values.size * 1_000 > compare_module._EXACT_MEAN_CELLS
+    reps = bootstrap(values, "mean", 1_000, np.random.default_rng(8))
+    assert values.size * 1_000 > EXACT_MEAN_CELLS
     assert reps.mean() == pytest.approx(values.mean(), rel=0.002)
     assert reps.std() == pytest.approx(values.std() / math.sqrt(values.size), rel=0.08)

@@ -35,7 +35,7 @@ import dataclasses
 import datetime as dt
 import math
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -45,6 +45,7 @@ import numpy as np
 from mining.analysis.dfg import DFG, dfg
 from mining.analysis.filters import Filter
 from mining.errors import MonitorError
+from mining.monitor.bootstrap import bootstrap, statistic
 from mining.monitor.periods import OPEN, CaseFacts, PeriodSeries
 
 if TYPE_CHECKING:
@@ -74,9 +75,6 @@ TOP_VALUES = 10
 OPEN_WARNING = 0.05
 #: Warn when a side has fewer cases than this.
 FEW_CASES = 20
-_CHUNK_CELLS = 2_000_000
-#: A mean's replicates resample cases up to this many cases x resamples; beyond, see _bootstrap.
-_EXACT_MEAN_CELLS = 10_000_000
 
 _ATTRIBUTE_SQL = """
 SELECT e.case_no, first(a.{column} ORDER BY e.ts, e.row_no) FILTER (WHERE a.{column} IS NOT NULL) AS value
@@ -243,62 +241,6 @@ def _trace(activities: Sequence[str], limit: int = 12) -> str:
 # -- statistics ------------------------------------------------------------------
 
 
-def _stat(kind: str) -> Callable[[np.ndarray], np.ndarray]:
-    """A statistic over the last axis: the median, the 90th percentile or the mean."""
-    if kind == "median":
-        return lambda x: np.quantile(x, 0.5, axis=-1)
-    if kind == "p90":
-        return lambda x: np.quantile(x, 0.9, axis=-1)
-    return lambda x: np.mean(x, axis=-1)
-
-
-def _bootstrap(values: np.ndarray, kind: str, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``resamples`` bootstrap replicates of the statistic (cases drawn with replacement)."""
-    n = values.size
-    if kind == "rate":
-        # Resampling 0/1 values with replacement is a binomial draw.
-        return rng.binomial(n, float(values.mean()), resamples) / n
-    if kind in {"median", "p90"}:
-        return _quantile_replicates(values, 0.5 if kind == "median" else 0.9, resamples, rng)
-    if n * resamples > _EXACT_MEAN_CELLS:
-        # The bootstrap distribution of a mean over this many cases is the normal one of the
-        # mean (skewness shrinks as 1/sqrt(n)), closer than 1,000 resamples can tell apart.
-        return rng.normal(float(values.mean()), float(values.std()) / math.sqrt(n), resamples)
-    stat = _stat(kind)
-    out = np.empty(resamples)
-    chunk = max(1, _CHUNK_CELLS // max(n, 1))
-    for lo in range(0, resamples, chunk):
-        hi = min(resamples, lo + chunk)
-        out[lo:hi] = stat(values[rng.integers(0, n, size=(hi - lo, n))])
-    return out
-
-
-def _quantile_replicates(
-    values: np.ndarray, q: float, resamples: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``np.quantile(resample, q)`` for bootstrap resamples, drawn exactly without building them.
-
-    A resample draws the sorted position ``floor(n U)`` for n uniform U; floor
-    keeps the order, so its order statistic of rank r sits at ``floor(n U_(r))``
-    with ``U_(r) ~ Beta(r + 1, n - r)``, and the next one above it at
-    ``U_(r) + (1 - U_(r)) Beta(1, n - r - 1)`` (the least of the uniforms left
-    above).  ``np.quantile`` interpolates between those two: the replicate is
-    exact, at a cost of ``resamples`` instead of ``resamples x n`` draws.
-    """
-    x = np.sort(values)
-    n = x.size
-    h = q * (n - 1)
-    low = math.floor(h)
-    frac = h - low
-    u_low = rng.beta(low + 1, n - low, resamples)
-    lo_value = x[np.minimum((u_low * n).astype(np.int64), n - 1)]
-    if frac == 0 or low + 1 >= n:
-        return lo_value
-    u_high = u_low + (1 - u_low) * rng.beta(1, n - low - 1, resamples)
-    hi_value = x[np.minimum((u_high * n).astype(np.int64), n - 1)]
-    return lo_value + frac * (hi_value - lo_value)
-
-
 def _weighted(values: np.ndarray, weights: np.ndarray, kind: str) -> float | None:
     """The statistic with case weights: weighted mean, or the lower weighted quantile."""
     if values.size == 0 or weights.sum() <= 0:
@@ -362,14 +304,14 @@ def _case_kpi(
 ) -> KpiComparison:
     ok_b, ok_a = ~np.isnan(before), ~np.isnan(after)
     before, after, sb, sa = before[ok_b], after[ok_a], sb[ok_b], sa[ok_a]
-    stat = _stat(kind)
+    stat = statistic(kind)
     vb = float(stat(before)) if before.size else None
     va = float(stat(after)) if after.size else None
     diff = va - vb if va is not None and vb is not None else None
     lo = hi = None
     if before.size and after.size:
         rng = _rng(seed, name)
-        reps = _bootstrap(after, kind, resamples, rng) - _bootstrap(before, kind, resamples, rng)
+        reps = bootstrap(after, kind, resamples, rng) - bootstrap(before, kind, resamples, rng)
         tail = (1 - confidence) / 2 * 100
         lo, hi = (float(x) for x in np.percentile(reps, [tail, 100 - tail]))
     adj_after, adj_diff = _adjusted(before, after, sb, sa, kind)
@@ -416,7 +358,7 @@ def _period_kpi(
     lo = hi = None
     if b.size and a.size:
         rng = _rng(seed, name)
-        reps = _bootstrap(a, "mean", resamples, rng) - _bootstrap(b, "mean", resamples, rng)
+        reps = bootstrap(a, "mean", resamples, rng) - bootstrap(b, "mean", resamples, rng)
         tail = (1 - confidence) / 2 * 100
         lo, hi = (float(x) for x in np.percentile(reps, [tail, 100 - tail]))
     return KpiComparison(
