@@ -150,13 +150,10 @@ def test_namespaced_log_attribute_kinds_nesting_and_skipped_parts() -> None:
 
 
 @pytest.mark.parametrize("name", ["running-example.xes", "attribute_kinds.xes"])
-def test_small_batches_give_the_same_table(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    import mining.ingest.xes as xes_module
-
+def test_small_batches_give_the_same_table(name: str) -> None:
     path = LOGS / name if (LOGS / name).exists() else XML_FILES / name
     whole = read_xes(path, display_name=name).table
-    monkeypatch.setattr(xes_module, "_BATCH_ROWS", 2)
-    batched = read_xes(path, display_name=name).table
+    batched = read_xes(path, display_name=name, batch_rows=2).table
     assert batched.num_rows == whole.num_rows
     assert batched.column("case:concept:name").num_chunks > 1
     assert batched.to_pylist() == whole.to_pylist()

@@ -60,7 +60,7 @@ from mining.errors import AnalysisError
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["Calendar", "Clock", "business_seconds_sql", "clock", "parse_hours"]
+__all__ = ["WEEKDAY_NAMES", "Calendar", "Clock", "business_seconds_sql", "clock", "parse_hours"]
 
 DAY = 86_400
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -22,7 +22,7 @@ from mining.errors import FilterError
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["EventsSQL", "Filter", "FilterError", "case_selection", "events_relation"]
+__all__ = ["WINDOW_MODES", "EventsSQL", "Filter", "case_selection", "events_relation"]
 
 WINDOW_MODES = ("started", "completed", "intersecting")
 

@@ -26,10 +26,10 @@ from lxml import etree
 from mining.errors import EmptyLog, IngestError, UnknownFormat
 from mining.ingest.sources import refuse_doctype
 
-__all__ = ["CASE_PREFIX", "XesRead", "read_xes"]
+__all__ = ["BATCH_ROWS", "CASE_PREFIX", "XesRead", "read_xes"]
 
 #: Events collected as Python lists before they are turned into Arrow arrays.
-_BATCH_ROWS = 65_536
+BATCH_ROWS = 65_536
 
 #: Prefix given to trace attributes, as pm4py does.
 CASE_PREFIX = "case:"
@@ -48,7 +48,7 @@ class XesRead:
     empty_traces: int
 
 
-def read_xes(path: Path, *, display_name: str) -> XesRead:
+def read_xes(path: Path, *, display_name: str, batch_rows: int = BATCH_ROWS) -> XesRead:
     """Read the XES file at ``path``; ``display_name`` is the name used in error messages.
 
     Returns one row per ``<event>`` in file order, every column a string.
@@ -57,7 +57,8 @@ def read_xes(path: Path, *, display_name: str) -> XesRead:
     ``list``/``container`` attributes keep their own ``value`` if they have
     one; their children are ignored, as are ``<global>``, ``<classifier>`` and
     ``<extension>``.  Traces without events produce no rows and are counted
-    in ``empty_traces``.
+    in ``empty_traces``.  Events are gathered ``batch_rows`` at a time (then
+    up to the end of the trace) before they become Arrow arrays.
 
     Raises
     ------
@@ -72,7 +73,7 @@ def read_xes(path: Path, *, display_name: str) -> XesRead:
     """
     path = Path(path)
     refuse_doctype(path, display_name=display_name)
-    reader = _Reader()
+    reader = _Reader(batch_rows)
     context = etree.iterparse(
         str(path),
         events=("end",),
@@ -113,13 +114,14 @@ class _Reader:
     """Collects values column by column while the parser streams the file.
 
     Values go into per-column Python lists, padded lazily with ``None``, for
-    one batch of about ``_BATCH_ROWS`` events; at the first trace end past
+    one batch of about ``batch_rows`` events; at the first trace end past
     that size the batch becomes Arrow arrays, so Python objects never pile up
     for more than one batch.  Trace attributes hold one value per non-empty
     trace of the batch and are spread over its events with ``take``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, batch_rows: int) -> None:
+        self.batch_rows = batch_rows
         self.rows = 0
         self.traces = 0
         self.empty_traces = 0
@@ -161,7 +163,7 @@ class _Reader:
                 elem.clear()
             else:
                 self._end_trace(elem, rows - rows_at_last_trace)
-                if rows >= _BATCH_ROWS:
+                if rows >= self.batch_rows:
                     self._flush(rows)
                     rows = 0
                 rows_at_last_trace = rows
