@@ -144,3 +144,10 @@ def test_chips_describe_the_active_conditions():
     assert Filter().is_empty
     chips = Filter(variant_top_k=3, activities_keep=("A",)).chips()
     assert chips == ["activities: A", "top 3 variants"]
+
+
+def test_a_duration_chip_shows_durations_as_every_table_does():
+    assert Filter(min_duration_s=5400, max_duration_s=2 * 86400 + 3600).chips() == [
+        "duration 1h 30m to 2d 01h"
+    ]
+    assert Filter(min_duration_s=45).chips() == ["duration 45s to ∞"]

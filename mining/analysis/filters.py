@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mining.durations import format_duration
 from mining.errors import FilterError
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ class Filter:
         if self.variant_ids:
             out.append("variants " + ", ".join(map(str, self.variant_ids)))
         if self.min_duration_s is not None or self.max_duration_s is not None:
-            out.append(f"duration {self.min_duration_s or 0:.0f}s to {self.max_duration_s or '∞'}s")
+            longest = "∞" if self.max_duration_s is None else format_duration(self.max_duration_s)
+            out.append(f"duration {format_duration(self.min_duration_s or 0)} to {longest}")
         return out
 
 

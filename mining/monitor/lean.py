@@ -48,6 +48,7 @@ from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
 from mining.analysis.variants import projected_variants, variants
+from mining.durations import duration_words
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -357,7 +358,7 @@ def _explain(kind: str, measured: bool, row: dict[str, Any]) -> str:
         )
     return (
         f"Lead time of the {n_dev} deviating case(s) beyond the median lead time of the {others} other "
-        f"case(s) ({float(med) / HOUR:.4g} h), summed over the deviating cases that took longer. "
+        f"case(s) ({duration_words(float(med))}), summed over the deviating cases that took longer. "
         "This time is also counted as waiting, hand-offs or rework."
     )
 
