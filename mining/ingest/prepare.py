@@ -35,10 +35,10 @@ if TYPE_CHECKING:
     from mining.ingest.presets.base import EventTable, PresetOptions, RawExport
     from mining.store import Store
 
-__all__ = ["DETECT_ROWS", "Prepared", "check_timezone", "prepare", "resolve_roles"]
+__all__ = ["Prepared", "check_timezone", "prepare", "resolve_roles"]
 
 #: Rows of a table shown to the presets' detectors: headers and a few values decide.
-DETECT_ROWS = 1000
+_DETECT_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def prepare(
         return plain
     sample = RawExport(
         file=file,
-        tables={"main": frame_from_stage(store, staged.columns, limit=DETECT_ROWS)},
+        tables={"main": frame_from_stage(store, staged.columns, limit=_DETECT_ROWS)},
         sources={"main": file},
     )
     name = _choose(sample, choice, file, required=False)
