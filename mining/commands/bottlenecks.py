@@ -25,19 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
-from mining.commands import calendar_option_values
+from mining.commands.common import calendar_from, calendar_options, emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.analysis.heatmaps import Heatmap
     from mining.analysis.performance import ActivityTimes, DurationStats
     from mining.analysis.rework import Rework
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(bottlenecks_cmd)
+__all__ = ["bottlenecks_cmd"]
 
 
 @click.command("bottlenecks")
@@ -49,16 +44,10 @@ def register(cli: click.Group) -> None:
     show_default=True,
     help="Columns of the transition-waiting heatmap.",
 )
-@click.option(
-    "--business-hours", metavar="START-END", help="Count only working time, Mon-Fri, e.g. 9-17 or 8:30-17:15."
+@calendar_options(
+    hours_help="Count only working time, Mon-Fri, e.g. 9-17 or 8:30-17:15.",
+    timezone_help="IANA zone for hours and weekdays (default: the log's).",
 )
-@click.option(
-    "--country",
-    metavar="CODE",
-    help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.",
-)
-@click.option("--subdivision", metavar="CODE", help="Region for --country holidays (e.g. BY for Bavaria).")
-@click.option("--timezone", metavar="ZONE", help="IANA zone for hours and weekdays (default: the log's).")
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -87,7 +76,7 @@ def bottlenecks_cmd(
     from mining.analysis.rework import rework
     from mining.catalog import log_id
 
-    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
+    calendar = calendar_from(business_hours, country, subdivision, timezone)
     with open_reader(ctx) as store:
         lid = log_id(store, log)
         clk = clock(store, lid, calendar, timezone=timezone)

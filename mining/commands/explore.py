@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.analysis.dfg import DFG
     from mining.analysis.filters import Filter
     from mining.analysis.variants import VariantTable
 
-__all__ = ["register"]
+__all__ = ["dfg_cmd", "variants_cmd"]
 
 
 class _Instant(click.ParamType):
@@ -83,11 +83,6 @@ def _build_filter(kw: dict[str, Any]) -> Filter:
         variant_top_k=kw["top_variants"],
         variant_coverage=kw["coverage"],
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(dfg_cmd)
-    cli.add_command(variants_cmd)
 
 
 @click.command("dfg")
