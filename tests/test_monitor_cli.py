@@ -44,6 +44,16 @@ def test_json_keys_and_exit_zero_when_nothing_fires(tmp_path):
     assert plain["comparison"] is None
 
 
+def test_sla_reads_words_as_rules_do(tmp_path):
+    # One grammar: "2 days" (as in a rule's "within 2 days") is the same limit as 2d and P2D.
+    ws = _workspace(tmp_path, CALM)
+    limits = {
+        text: json.loads(run(ws, "weeks", "--json", "--timezone", "UTC", "--sla", text).output)["sla_seconds"]
+        for text in ("2 days", "2d", "P2D", "1d 24h")
+    }
+    assert limits == dict.fromkeys(limits, 2 * 86400)
+
+
 def test_an_alert_exits_three_and_the_report_is_written(tmp_path):
     ws = _workspace(tmp_path, (*CALM[:11], 20.0))
     report = tmp_path / "out" / "report.html"
@@ -76,7 +86,7 @@ def test_repeating_a_run_stores_one_row_and_the_same_bytes(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--sla", "5x"], "Error: --sla '5x': expected a positive duration such as 5d, 36h"),
+        (["--sla", "5x"], "Error: --sla '5x' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days"),
         (["--max-breach-rate", "0.2"], "Error: a maximum SLA breach rate needs an SLA (--sla DURATION)"),
         (
             ["--stratify", "channel", "--change-date", "2024-02-19"],

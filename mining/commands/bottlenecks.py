@@ -165,26 +165,11 @@ def _json(
     }
 
 
-def duration_text(seconds: float | None) -> str:
-    """``'3d 04h'``, ``'2h 05m'``, ``'4m 10s'``, ``'12s'``; ``'-'`` for none."""
-    if seconds is None:
-        return "-"
-    s = round(seconds)
-    days, rest = divmod(s, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def _text(
     log: str, label: str | None, times: ActivityTimes, redo: Rework, maps: dict[str, Heatmap], top: int
 ) -> str:
+    from mining.durations import format_duration
+
     out = [
         f"{log}: {times.instances:,} activity instances; durations in "
         + (f"business time, {label}" if label else "elapsed time"),
@@ -196,10 +181,10 @@ def _text(
         f"{'activity':<{width}}  {'count':>8}  {'wait median':>11}  {'wait p90':>9}  {'processing':>10}"
     )
     for a in times.activities[:top]:
-        proc = duration_text(a.processing.median) if times.processing_measured else "n/a"
+        proc = format_duration(a.processing.median) if times.processing_measured else "n/a"
         out.append(
-            f"{a.activity:<{width}}  {a.count:>8,}  {duration_text(a.waiting.median):>11}  "
-            f"{duration_text(a.waiting.p90):>9}  {proc:>10}"
+            f"{a.activity:<{width}}  {a.count:>8,}  {format_duration(a.waiting.median):>11}  "
+            f"{format_duration(a.waiting.p90):>9}  {proc:>10}"
         )
     if times.pce_median is not None:
         out.append(f"process cycle efficiency (median over cases): {times.pce_median:.1%}")

@@ -153,14 +153,9 @@ def variants_cmd(ctx: click.Context, log: str, top: int | None, as_json: bool, *
         click.echo(_variants_text(table))
 
 
-def _seconds(s: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if abs(s) >= size:
-            return f"{s / size:.1f}{unit}"
-    return f"{s:.0f}s"
-
-
 def _dfg_text(g: DFG) -> str:
+    from mining.durations import format_duration
+
     lines = [
         f"{g.cases:,} cases, {g.events:,} events, {len(g.activities)} activities, {len(g.edges)} paths",
         "",
@@ -169,7 +164,7 @@ def _dfg_text(g: DFG) -> str:
     lines.append("end:   " + ", ".join(f"{a} ({k:,})" for a, k in g.end.items()))
     lines.append("")
     lines += [
-        f"{e.count:>9,}  {e.cases:>8,} cases  median {_seconds(e.median_seconds):>7}  {e.source} -> {e.target}"
+        f"{e.count:>9,}  {e.cases:>8,} cases  median {format_duration(e.median_seconds):>7}  {e.source} -> {e.target}"
         for e in g.edges
     ]
     return "\n".join(lines)

@@ -189,8 +189,8 @@ def monitor_cmd(
     from mining.analysis.calendar import clock
     from mining.analysis.filters import Filter
     from mining.catalog import log_id
+    from mining.durations import parse_duration
     from mining.errors import MonitorError
-    from mining.monitor.periods import parse_duration
     from mining.monitor.run import MonitorOptions, monitor, run_json, save_run
 
     root = ctx.find_root().obj
@@ -201,7 +201,7 @@ def monitor_cmd(
     options = MonitorOptions(
         period=period,
         change_date=change_date,
-        sla_seconds=parse_duration(sla, what="--sla") if sla else None,
+        sla_seconds=parse_duration(sla, what="--sla", error=MonitorError).total_seconds if sla else None,
         max_breach_rate=max_breach_rate,
         cost_per_hour=cost_per_hour,
         end_activities=end_activities,
