@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import UnknownLog
+from mining.errors import Option, Phrase, UnknownLog, Worded
 from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
 
 if TYPE_CHECKING:
@@ -140,10 +140,11 @@ def summarize(
             if mapping.timezone == "UTC" and f not in {"ISO 8601", "unix seconds", "unix milliseconds"}
         ]
     if naive:
-        columns = " and ".join(repr(c) for c in naive)
-        warnings.append(
-            f"timestamps without an offset in {columns} were read as UTC; pass --timezone if they are local times"
+        columns = " and ".join(repr(c) for c in naive).replace("{", "{{").replace("}", "}}")
+        local = (
+            f"timestamps without an offset in {columns} were read as UTC; use {{}} if they are local times"
         )
+        warnings.append(Worded(Phrase(local, (Option("timezone"),))))
     if not mapping.start_timestamp:
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")
     return IngestSummary(

@@ -33,7 +33,9 @@ A message or a hint that tells the user to set an option names it as an
 words it as ``--timezone Europe/Berlin``, the app as its own control ("the
 Time zone option").  ``str(error)`` and ``error.hint`` use the flags; an edge
 with other words calls :meth:`MiningError.message_in` and
-:meth:`MiningError.hint_in`.
+:meth:`MiningError.hint_in`.  Text that is not an error but names options
+(an ingest's warnings) is a :class:`Worded`: a ``str`` in the flags' words
+that keeps its phrase.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ __all__ = [
     "UnknownFormat",
     "UnknownLog",
     "UnsafeInput",
+    "Worded",
     "WorkspaceBusy",
     "flag",
 ]
@@ -106,7 +109,38 @@ class Phrase:
         return self.render()
 
 
+class Worded(str):
+    """A sentence that names options where a record holds plain text (an ingest's warnings).
+
+    It is the :class:`Phrase` in the command line's words, so it prints,
+    compares and goes to JSON as that text; an edge with other words calls
+    :meth:`render`.
+
+    Examples
+    --------
+    >>> note = Worded(Phrase("use {} if they are local times", (Option("timezone"),)))
+    >>> note == "use --timezone if they are local times", note.render(lambda o: "the Time zone option")
+    (True, 'use the Time zone option if they are local times')
+    """
+
+    phrase: Phrase
+
+    def __new__(cls, phrase: Phrase) -> Worded:
+        text = super().__new__(cls, phrase.render(flag))
+        text.phrase = phrase
+        return text
+
+    def __getnewargs__(self) -> tuple[Phrase]:  # type: ignore[override]
+        # Pickled by its phrase (an ingest's summary comes back from a child process).
+        return (self.phrase,)
+
+    def render(self, word: Callable[[Option], str] = flag) -> str:
+        return self.phrase.render(word)
+
+
 def _render(text: str | Phrase | None, word: Callable[[Option], str]) -> str | None:
+    if isinstance(text, Worded):
+        text = text.phrase
     return text.render(word) if isinstance(text, Phrase) else text
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.errors import BadTimestamp, EmptyLog, TooManyRejects
+from mining.errors import BadTimestamp, EmptyLog, Option, Phrase, TooManyRejects
 from mining.ingest.mapping import Column
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import ColumnMapping, QualityIssue, Reject
@@ -336,7 +336,10 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         raise TooManyRejects(
             msg,
             rejects=rejects,
-            hint="fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
+            hint=Phrase(
+                "fix the export, map other columns, or raise {} (write them all with {})",
+                (Option("max_rejects"), Option("rejects", "FILE")),
+            ),
         )
     with store.transaction():
         report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
