@@ -35,10 +35,10 @@ __all__ = [
 #: Exit code of a command that failed with a :class:`~mining.errors.MiningError`.
 EXIT_ERROR = 1
 
-F = TypeVar("F", bound=Callable[..., Any])
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def fail_cleanly(func: F) -> F:
+def fail_cleanly(func: _F) -> _F:
     """Print a library error as ``Error: ...`` and ``Hint: ...`` on stderr and exit 1."""
 
     @wraps(func)
@@ -87,12 +87,12 @@ def workspace_exists(ctx: click.Context) -> bool:
     return Path(ctx.find_root().obj["workspace"]).exists()
 
 
-def role_option(name: str, help_text: str) -> Callable[[F], F]:
+def role_option(name: str, help_text: str) -> Callable[[_F], _F]:
     """``--NAME COLUMN``: the column that plays a role (case, activity, ...) in an export."""
     return click.option(f"--{name}", default=None, metavar="COLUMN", help=help_text)
 
 
-def calendar_options(*, hours_help: str, timezone_help: str) -> Callable[[F], F]:
+def calendar_options(*, hours_help: str, timezone_help: str) -> Callable[[_F], _F]:
     """``--business-hours``, ``--country``, ``--subdivision`` and ``--timezone``, in that order.
 
     The commands say in their own words what the hours and the zone do to
@@ -112,7 +112,7 @@ def calendar_options(*, hours_help: str, timezone_help: str) -> Callable[[F], F]
         click.option("--timezone", metavar="ZONE", help=timezone_help),
     )
 
-    def decorate(func: F) -> F:
+    def decorate(func: _F) -> _F:
         for option in reversed(options):
             func = option(func)
         return func

@@ -67,6 +67,7 @@ __all__ = [
     "monitor_report_of",
     "overview_measures",
     "process_map_measures",
+    "process_map_of",
     "read_model",
     "rework_of",
     "rules_of",
