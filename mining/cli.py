@@ -1,7 +1,7 @@
 """The ``mining`` command: a thin layer that parses, calls the library, prints.
 
-The commands live in :mod:`mining.commands`, one module per command (or per
-pair that shares its flags), and are added to the group here.  Only they turn
+The commands live in :mod:`mining.commands`, a module per command or per pair
+of related ones, and are added to the group here.  Only they turn
 a :class:`~mining.errors.MiningError` into a message.  Library imports wait
 inside the commands so ``mining --help`` starts fast.
 """

@@ -1,4 +1,4 @@
-"""The commands of ``mining``, one module each (``dfg`` and ``variants`` share :mod:`.explore`).
+"""The commands of ``mining``, a module each; ``dfg`` and ``variants`` share one, ``logs`` and ``rejects`` another.
 
 :mod:`mining.cli` adds them to its group; they share the helpers and option
 groups of :mod:`.common`.  Nothing in the library imports this package.
