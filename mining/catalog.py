@@ -159,7 +159,7 @@ def summarize(
         columns = " and ".join(repr(c) for c in naive)
         warnings.append(
             phrase(
-                f"timestamps without an offset in {columns} were read as UTC; pass ",
+                f"timestamps without an offset in {columns} were read as UTC; use ",
                 Option("timezone"),
                 " if they are local times",
             )

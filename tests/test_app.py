@@ -7,6 +7,7 @@ through ``AppTest.from_function`` with a two-line wrapper.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ pytest.importorskip("streamlit", reason="the app is an optional extra: pip insta
 from streamlit.testing.v1 import AppTest
 
 from mining.catalog import list_logs
+from mining.errors import Option
 from mining.ingest import IngestOptions, ingest_file
 from mining.schema import Reject
 from mining.store import Store
@@ -152,7 +154,7 @@ def test_logs_page_shows_a_tiny_log_exactly(workspace: Path, tmp_path: Path) -> 
     assert at.selectbox[0].value == "tiny"
     shown = _metrics(at)
     assert (shown["Cases"], shown["Events"], shown["Activities"], shown["Variants"]) == ("3", "6", "3", "2")
-    assert shown["Time span"] == "2 days"
+    assert shown["Time span"] == "2.0 days"  # 1 March 09:00 to 3 March 09:45, in the one duration wording
     mapping = _mapping(at)
     assert mapping["Case"] == "case_id"
     assert mapping["Activity"] == "activity"
@@ -290,11 +292,13 @@ def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: P
     assert not at.exception
     assert "rejecting.csv: 2 of 8 rows" in _text(at.error)
     assert 'or raise the "Max rejected rows" slider' in _text(at.error).replace("\\", "")
+    assert 'write them all with the "Download … rejected rows (CSV)" button below' in _text(at.error)
     assert "--" not in _text(at.error)
     rejects = next(d.value for d in at.dataframe if "reason" in d.value.columns and "row" in d.value.columns)
     assert list(rejects["row"]) == [4, 5]
     assert list(rejects["column"]) == ["activity", "timestamp"]
-    assert len(at.get("download_button")) == 1
+    [download] = at.get("download_button")
+    assert download.proto.label == "Download 2 rejected rows (CSV)"
 
     _widget(at.slider, "Max rejected rows (%)").set_value(50)
     at.button(key="upload-ingest").click().run()
@@ -303,11 +307,22 @@ def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: P
     assert _metrics(at)["Cases"] == "4"
 
 
-def test_rejects_download_neutralises_formulas() -> None:
+def test_rejects_download_neutralises_formulas_as_the_cli_does(tmp_path: Path) -> None:
+    from mining.catalog import export_rejects
     from mining.ui.state import rejects_csv
 
-    data = rejects_csv([Reject("x.csv", 5, "timestamp", "bad timestamp", "=1+1")]).decode()
-    assert data.splitlines() == ["file,row,column,reason,value", "x.csv,5,timestamp,bad timestamp,'=1+1"]
+    items = [
+        Reject("x.csv", 5, "timestamp", "bad timestamp", "=1+1"),
+        Reject("x.csv", 6, None, "empty", None),
+    ]
+    data = rejects_csv(items)
+    assert data.decode().splitlines() == [
+        "file,row,column,reason,value",
+        "x.csv,5,timestamp,bad timestamp,'=1+1",
+        "x.csv,6,,empty,",
+    ]
+    export_rejects(items, tmp_path / "rejects.csv")  # `mining rejects LOG -o FILE`
+    assert data == (tmp_path / "rejects.csv").read_bytes()
 
 
 def test_same_file_name_other_bytes_each_session_gets_its_own_data(workspace: Path) -> None:
@@ -340,7 +355,7 @@ def test_same_file_name_other_bytes_each_session_gets_its_own_data(workspace: Pa
 
 
 def test_upload_suffixes_are_kept_for_format_detection() -> None:
-    from mining.ui.state import upload_suffix
+    from mining.ui.uploads import upload_suffix
 
     assert upload_suffix("log.xes.gz") == ".xes.gz"
     assert upload_suffix("Q3 report.v2.csv") == ".csv"
@@ -444,52 +459,137 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("library", "app"),
+    ("option", "app"),
     [
-        ("pass --timestamp COLUMN to choose", "use the Timestamp column under Options"),
-        ("pass --start-timestamp COLUMN", "use the Start timestamp column under Options"),
-        (
-            "pass --dayfirst or --monthfirst, or --timestamp-format",
-            'use the "Dates such as 03/04/2025" choice under Options, or the "Timestamp format" option',
-        ),
-        (
-            "fix the export, map other columns, or raise --max-rejects (write them all with --rejects FILE)",
-            'fix the export, map other columns, or raise the "Max rejected rows" slider',
-        ),
-        (
-            "use --append to add a newer export to it, or --name for a new log",
-            'use "Append to an existing log" to add a newer export to it, or the "Log name" option for a new log',
-        ),
-        (
-            "save it as UTF-8, or pass --encoding (for example cp1252)",
-            'save it as UTF-8, or use the "Encoding" option (for example cp1252)',
-        ),
-        (
-            "pass --preset NAME (`mining presets` lists them) or --preset auto",
-            'use the "Source system" choice',
-        ),
-        (
-            "fix that line (or export again), or load the file as a plain log with --preset none",
-            'fix that line (or export again), or load the file as a plain log with the "Source system" choice "None"',
-        ),
-        (
-            "add fields with --include FIELD (technical name or label), or --include all",
-            'add fields with "Also read as events" (technical name or label), or "Also read as events" all',
-        ),
-        (
-            "no field column (pass --preset-role field=COLUMN)",
-            "no field column (use the change-history columns under Options)",
-        ),
-        (
-            "the zone is in transaction STZAC (system time zone)",
-            "the zone is in transaction STZAC (system time zone)",
-        ),
+        (Option("timestamp", "COLUMN"), "the Timestamp column under Options"),
+        (Option("start_timestamp", "COLUMN"), "the Start timestamp column under Options"),
+        (Option("case"), "the Case column under Options"),
+        (Option("dayfirst"), 'the "Dates such as 03/04/2025" choice under Options'),
+        (Option("monthfirst"), 'the "Dates such as 03/04/2025" choice under Options'),
+        (Option("timestamp_format"), 'the "Timestamp format" option'),
+        (Option("timezone", "Europe/Berlin"), 'the "Time zone" option'),
+        (Option("max_rejects"), 'the "Max rejected rows" slider'),
+        (Option("append"), '"Append to an existing log"'),
+        (Option("name"), 'the "Log name" option'),
+        (Option("encoding"), 'the "Encoding" option'),
+        (Option("preset", "NAME"), 'the "Source system" choice'),
+        (Option("preset", "none"), 'the "Source system" choice "None"'),
+        (Option("preset", "auto"), 'the "Source system" choice "Detect automatically"'),
+        (Option("include", "FIELD"), '"Also read as events"'),
+        (Option("include", "all"), '"all" in "Also read as events"'),
+        (Option("preset_role", "field=COLUMN"), 'the "Field name" column under Options'),
+        (Option("preset_role", "case=COLUMN"), "the Case column under Options"),
+        (Option("sla", "DURATION"), 'the "SLA (cycle time)" field'),
+        # Not on any page: the command line's flag, said to be one.
+        (Option("delimiter", ";"), "the command line's --delimiter ;"),
     ],
 )
-def test_library_hints_name_the_apps_controls(library: str, app: str) -> None:
-    from mining.ui.state import in_app_terms
+def test_library_options_are_named_as_the_apps_controls(option: Option, app: str) -> None:
+    from mining.ui.messages import control
 
-    assert in_app_terms(library) == app
+    assert control(option) == app
+
+
+def test_each_upload_control_named_in_messages_is_on_the_upload_page(workspace: Path) -> None:
+    from mining.ui.messages import control
+
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "tiny.csv", TINY)
+    _widget(at.selectbox, "Source system").set_value("changelog").run()  # shows the change-history columns
+    labels = [
+        w.label for kind in ("text_input", "selectbox", "slider", "checkbox", "radio") for w in at.get(kind)
+    ]
+    names = ["case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"]
+    names += [
+        "dayfirst",
+        "timestamp_format",
+        "timezone",
+        "max_rejects",
+        "append",
+        "name",
+        "encoding",
+        "include",
+    ]
+    options = [Option(n) for n in names] + [
+        Option("preset_role", f"{r}=COLUMN") for r in ("field", "new", "old")
+    ]
+    for option in options:
+        words = control(option)
+        quoted = re.findall(r'"([^"]+)"', words) or [re.fullmatch(r"the (.+) column under Options", words)[1]]
+        assert any(label.startswith(quoted[0]) for label in labels), (words, labels)
+    source, choice = re.findall(r'"([^"]+)"', control(Option("preset", "none")))
+    assert any(o.startswith(choice) for o in _widget(at.selectbox, source).options)
+
+
+def test_errors_are_shown_in_the_apps_words(workspace: Path) -> None:
+    at = AppTest.from_function(_raises_a_phrase, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    [error] = at.error
+    assert _text([error]) == (
+        "no column 'Tiket' for the Case column under Options\n\n"
+        'Hint: use "Append to an existing log" to add a newer export to it, or the "Log name" option for a new log'
+    )
+    # The command line words the same error with its flags.
+    exc = _a_phrased_error()
+    assert str(exc) == "no column 'Tiket' for --case"
+    assert exc.hint == "use --append to add a newer export to it, or --name for a new log"
+
+
+def _a_phrased_error():
+    from mining.errors import IngestError, Phrase
+
+    return IngestError(
+        Phrase("no column 'Tiket' for {}", (Option("case"),)),
+        hint=Phrase(
+            "use {} to add a newer export to it, or {} for a new log", (Option("append"), Option("name"))
+        ),
+    )
+
+
+def _raises_a_phrase() -> None:
+    # AppTest.from_function runs this body as the whole script.
+    from mining.errors import IngestError, Option, Phrase
+    from mining.ui.messages import reporting_errors
+
+    with reporting_errors():
+        raise IngestError(
+            Phrase("no column 'Tiket' for {}", (Option("case"),)),
+            hint=Phrase(
+                "use {} to add a newer export to it, or {} for a new log", (Option("append"), Option("name"))
+            ),
+        )
+
+
+def test_a_phrase_warning_keeps_its_options_across_processes_and_prints_as_flags() -> None:
+    import json
+    import pickle
+
+    from mining.errors import Phrase
+    from mining.schema import to_jsonable
+    from mining.ui.messages import app_text
+
+    warning = Phrase("read as UTC; use {} if they are local times", (Option("timezone"),))
+    again = pickle.loads(pickle.dumps(warning))
+    assert again == warning
+    assert json.dumps(to_jsonable([again])) == '["read as UTC; use --timezone if they are local times"]'
+    assert app_text(again) == 'read as UTC; use the "Time zone" option if they are local times'
+    assert app_text("no start timestamps") == "no start timestamps"
+
+
+def test_the_utc_warning_names_a_column_with_braces_as_it_is(tmp_path: Path) -> None:
+    from mining.ui.messages import app_text
+
+    source = tmp_path / "braces.csv"
+    source.write_text("case_id,activity,at {local}\nc1,a,2025-03-01 09:00\nc1,b,2025-03-01 10:00\n")
+    with Store() as store:
+        summary = ingest_file(store, source, IngestOptions(roles={"timestamp": "at {local}"}))
+    [warning] = [w for w in summary.warnings if "UTC" in str(w)]
+    assert str(warning) == (
+        "timestamps without an offset in 'at {local}' were read as UTC; use --timezone if they are local times"
+    )
+    assert app_text(warning).endswith(
+        "'at {local}' were read as UTC; use the \"Time zone\" option if they are local times"
+    )
 
 
 def test_the_encoding_option_reads_a_central_european_export(workspace: Path) -> None:

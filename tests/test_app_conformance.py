@@ -261,7 +261,7 @@ def test_a_click_during_the_check_keeps_a_partial_result(workspace: Path, log_id
     # stop with what it aligned and hand the exception back instead of losing the work.
     from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
-    from mining.ui import state
+    from mining.ui.progress import Progress
 
     class Bar:
         def progress(self, *args: object, **kwargs: object) -> None:
@@ -277,7 +277,7 @@ def test_a_click_during_the_check_keeps_a_partial_result(workspace: Path, log_id
             raise StopException()
         return False
 
-    progress = state._Progress(cancel)
+    progress = Progress(cancel)
     progress.bar = Bar()  # type: ignore[assignment]
     with Store(workspace, read_only=True) as store:
         result = conform(store, log_id, load_model(MODEL), progress=progress, cancel=progress.cancelled)

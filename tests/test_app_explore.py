@@ -25,6 +25,7 @@ from mining.analysis.performance import activity_times
 from mining.analysis.simplify import simplified_dfg
 from mining.analysis.variants import variants
 from mining.catalog import list_logs
+from mining.durations import format_duration
 from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
@@ -151,7 +152,14 @@ def test_process_map_holds_every_kept_activity_and_the_slider_cuts_nodes(
     at.radio(key="map-mode").set_value("Performance").run()
     assert not at.exception
     performance = _dot(at)
-    assert re.search(r'label="[\d.]+ (d|h|min)"', performance)
+    # Each path is labelled with its median wait in the one duration format (1d 06h).
+    with Store(workspace, read_only=True) as store:
+        shown = simplified_dfg(
+            store, log_id, activities=0.3, paths=_widget(at.slider, "Paths (%)").value / 100
+        )
+    labels = re.findall(r"^\s+a\w+ -> a\w+ \[label=\"([^\"]+)\"", performance, flags=re.MULTILINE)
+    assert sorted(labels) == sorted(format_duration(e.median_seconds) for e in shown.edges)
+    assert any(re.fullmatch(r"\d+d \d\dh|\d+h \d\dm", label) for label in labels)
     # Each drawing has ids of its own (the browser would otherwise morph the last one into it,
     # for a second); the same drawing keeps them.
     assert len(_nodes(performance)) == 3 and not _nodes(performance) & smaller
@@ -255,7 +263,7 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
     assert _metrics(at)["Cases"] == f"{expected:,}"
     assert any("started 2025-07-01" in c for c in _chips(at)), _chips(at)
     # The time span is the kept cases', not the whole log's.
-    from mining.ui.pages import _span, _when
+    from mining.ui.pages import span_text, when_text
 
     with Store(workspace, read_only=True) as store:
         first, last = store.query(
@@ -264,8 +272,8 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
         ).rows[0]
         [log] = list_logs(store)
     assert first >= start > log.start
-    assert _metrics(at)["Time span"] == _span(first, last) != _span(log.start, log.end)
-    assert f"The kept cases run from {_when(first)} to {_when(last)} UTC" in " ".join(
+    assert _metrics(at)["Time span"] == span_text(first, last) != span_text(log.start, log.end)
+    assert f"The kept cases run from {when_text(first)} to {when_text(last)} UTC" in " ".join(
         c.value for c in at.caption
     )
 
@@ -284,13 +292,13 @@ def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
 ) -> None:
     from mining.analysis import heatmaps, performance, rework
     from mining.analysis import variants as variants_mod
-    from mining.ui import state
+    from mining.ui import warmup
 
     at = AppTest.from_function(_pages_of_one_session, default_timeout=TIMEOUT).run()
     at.sidebar.radio[0].set_value("top k").run()
     _widget(at.sidebar.slider, "Top variants").set_value(4).run()  # a filter no other test uses
     assert not at.exception
-    assert state.warm_wait(TIMEOUT)
+    assert warmup.warm_wait(TIMEOUT)
 
     calls: list[str] = []
 
@@ -318,7 +326,7 @@ def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
     # And it was this filter's: the Variants page lists exactly the 4 kept variants.
     assert any(c.value.startswith("4 variants over") for c in at.caption), [c.value for c in at.caption]
     # Without the warm-up, the same steps with a filter nobody has seen compute when the page opens.
-    monkeypatch.setattr(state, "warm_explore", lambda *a, **k: None)
+    monkeypatch.setattr(warmup, "warm_explore", lambda *a, **k: None)
     _widget(at.sidebar.slider, "Top variants").set_value(5).run()
     at.session_state["page"] = "bottlenecks"
     at.run()

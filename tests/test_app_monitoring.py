@@ -268,7 +268,7 @@ def test_a_bad_sla_shows_one_clean_error(workspace: Path) -> None:
     _widget(at.text_input, "SLA (cycle time)").set_value("five days").run()
     assert not at.exception
     assert len(at.error) == 1
-    assert _plain(at.error[0].value).startswith("SLA 'five days' is not a duration; expected e.g. 5d")
+    assert _plain(at.error[0].value).startswith("SLA 'five days' is not a duration; expected e.g. 5d, 36h")
     assert not at.get("vega_lite_chart")
 
 

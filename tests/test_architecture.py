@@ -41,7 +41,6 @@ LAYERS: dict[str, int] = {
     "mining.conformance": 5,
     "mining.samples": 5,
     "mining.monitor": 6,
-    "mining.report": 7,
     "mining.commands": 8,
     "mining.ui": 8,
     "mining.cli": 9,

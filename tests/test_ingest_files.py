@@ -1019,6 +1019,4 @@ def test_cli_json_words_a_warning_that_names_an_option_as_its_flag(tmp_path):
     args = ["--workspace", str(tmp_path / "ws.duckdb"), "ingest", str(FILES / "naive_local.csv"), "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert (
-        f"{NAIVE_WARNING}; pass --timezone if they are local times" in json.loads(result.stdout)["warnings"]
-    )
+    assert f"{NAIVE_WARNING}; use --timezone if they are local times" in json.loads(result.stdout)["warnings"]

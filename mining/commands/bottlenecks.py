@@ -25,19 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
-from mining.commands import calendar_option_values
+from mining.commands.common import calendar_from, calendar_options, emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.analysis.heatmaps import Heatmap
     from mining.analysis.performance import ActivityTimes, DurationStats
     from mining.analysis.rework import Rework
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(bottlenecks_cmd)
+__all__ = ["bottlenecks_cmd"]
 
 
 @click.command("bottlenecks")
@@ -49,16 +44,10 @@ def register(cli: click.Group) -> None:
     show_default=True,
     help="Columns of the transition-waiting heatmap.",
 )
-@click.option(
-    "--business-hours", metavar="START-END", help="Count only working time, Mon-Fri, e.g. 9-17 or 8:30-17:15."
+@calendar_options(
+    hours_help="Count only working time, Mon-Fri, e.g. 9-17 or 8:30-17:15.",
+    timezone_help="IANA zone for hours and weekdays (default: the log's).",
 )
-@click.option(
-    "--country",
-    metavar="CODE",
-    help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.",
-)
-@click.option("--subdivision", metavar="CODE", help="Region for --country holidays (e.g. BY for Bavaria).")
-@click.option("--timezone", metavar="ZONE", help="IANA zone for hours and weekdays (default: the log's).")
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -87,7 +76,7 @@ def bottlenecks_cmd(
     from mining.analysis.rework import rework
     from mining.catalog import log_id
 
-    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
+    calendar = calendar_from(business_hours, country, subdivision, timezone)
     with open_reader(ctx) as store:
         lid = log_id(store, log)
         clk = clock(store, lid, calendar, timezone=timezone)
@@ -176,26 +165,11 @@ def _json(
     }
 
 
-def duration_text(seconds: float | None) -> str:
-    """``'3d 04h'``, ``'2h 05m'``, ``'4m 10s'``, ``'12s'``; ``'-'`` for none."""
-    if seconds is None:
-        return "-"
-    s = round(seconds)
-    days, rest = divmod(s, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def _text(
     log: str, label: str | None, times: ActivityTimes, redo: Rework, maps: dict[str, Heatmap], top: int
 ) -> str:
+    from mining.durations import format_duration
+
     out = [
         f"{log}: {times.instances:,} activity instances; durations in "
         + (f"business time, {label}" if label else "elapsed time"),
@@ -207,10 +181,10 @@ def _text(
         f"{'activity':<{width}}  {'count':>8}  {'wait median':>11}  {'wait p90':>9}  {'processing':>10}"
     )
     for a in times.activities[:top]:
-        proc = duration_text(a.processing.median) if times.processing_measured else "n/a"
+        proc = format_duration(a.processing.median) if times.processing_measured else "n/a"
         out.append(
-            f"{a.activity:<{width}}  {a.count:>8,}  {duration_text(a.waiting.median):>11}  "
-            f"{duration_text(a.waiting.p90):>9}  {proc:>10}"
+            f"{a.activity:<{width}}  {a.count:>8,}  {format_duration(a.waiting.median):>11}  "
+            f"{format_duration(a.waiting.p90):>9}  {proc:>10}"
         )
     if times.pce_median is not None:
         out.append(f"process cycle efficiency (median over cases): {times.pce_median:.1%}")

@@ -15,16 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.conformance import ConformanceResult
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(conform_cmd)
+__all__ = ["conform_cmd"]
 
 
 @click.command("conform")

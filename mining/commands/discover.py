@@ -12,16 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.models.discover import DiscoveredModel
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(discover_cmd)
+__all__ = ["discover_cmd"]
 
 
 @click.command("discover")

@@ -30,20 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import fail_cleanly, open_reader
-from mining.commands import calendar_option_values
+from mining.commands.common import calendar_from, calendar_options, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.monitor.run import MonitorRun
 
-__all__ = ["EXIT_ALERT", "register"]
+__all__ = ["EXIT_ALERT", "monitor_cmd"]
 
 #: Exit code when at least one alert fired.
 EXIT_ALERT = 3
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(monitor_cmd)
 
 
 class _Date(click.ParamType):
@@ -131,19 +126,9 @@ class _Instant(click.ParamType):
     metavar="FILE",
     help="A documented model (.bpmn/.pnml/.yaml/.txt): fitness and the share of deviating cases become KPIs.",
 )
-@click.option(
-    "--business-hours",
-    metavar="START-END",
-    help="Also report business cycle times, Mon-Fri, e.g. 9-17 or 8:30-17:15.",
-)
-@click.option(
-    "--country",
-    metavar="CODE",
-    help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.",
-)
-@click.option("--subdivision", metavar="CODE", help="Region for --country holidays (e.g. BY for Bavaria).")
-@click.option(
-    "--timezone", metavar="ZONE", help="IANA zone of the periods and the change date (default: the log's)."
+@calendar_options(
+    hours_help="Also report business cycle times, Mon-Fri, e.g. 9-17 or 8:30-17:15.",
+    timezone_help="IANA zone of the periods and the change date (default: the log's).",
 )
 @click.option(
     "--since",
@@ -212,7 +197,7 @@ def monitor_cmd(
     if root["engine"] != "duckdb":
         msg = "mining monitor runs on the workspace only; drop --engine spark"
         raise MonitorError(msg)
-    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
+    calendar = calendar_from(business_hours, country, subdivision, timezone)
     options = MonitorOptions(
         period=period,
         change_date=change_date,

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import click
 
-from mining.cli import emit_json, fail_cleanly
+from mining.commands.common import emit_json, fail_cleanly
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(presets_cmd)
+__all__ = ["presets_cmd"]
 
 
 @click.command("presets")

@@ -23,17 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
-from mining.commands import calendar_option_values
+from mining.commands.common import calendar_from, calendar_options, emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.conformance.rules import RuleResult
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(rules_cmd)
+__all__ = ["rules_cmd"]
 
 
 @click.command("rules")
@@ -69,18 +64,10 @@ def register(cli: click.Group) -> None:
     show_default=True,
     help="Violating case ids listed per rule.",
 )
-@click.option(
-    "--business-hours",
-    metavar="START-END",
-    help="Max-time rules count working time only, Mon-Fri, e.g. 9-17; '2d' is two working days.",
+@calendar_options(
+    hours_help="Max-time rules count working time only, Mon-Fri, e.g. 9-17; '2d' is two working days.",
+    timezone_help="IANA zone of the working hours (default: the log's).",
 )
-@click.option(
-    "--country",
-    metavar="CODE",
-    help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.",
-)
-@click.option("--subdivision", metavar="CODE", help="Region for --country holidays (e.g. BY for Bavaria).")
-@click.option("--timezone", metavar="ZONE", help="IANA zone of the working hours (default: the log's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -116,7 +103,7 @@ def rules_cmd(
         raise RuleError(msg)
     rules = list(load_rules(Path(rules_file))) if rules_file else []
     rules += [parse_rule(text) for text in rule_texts]
-    calendar = calendar_option_values(business_hours, country, subdivision, timezone)
+    calendar = calendar_from(business_hours, country, subdivision, timezone)
     written = None
     with open_reader(ctx) as store:
         lid = log_id(store, log)

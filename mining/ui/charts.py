@@ -25,6 +25,7 @@ from mining.analysis.performance import ActivityTimes
 from mining.analysis.throughput import Throughput
 from mining.analysis.variants import Variant
 from mining.conformance.deviations import MapOverlay
+from mining.durations import format_duration
 from mining.monitor.compare import MapComparison
 from mining.monitor.lean import LeanView
 from mining.monitor.periods import PeriodSeries
@@ -70,14 +71,6 @@ def hours(seconds: float | None) -> float | None:
 
 def days(seconds: float | None) -> float | None:
     return None if seconds is None else seconds / 86400
-
-
-def _duration_text(seconds: float) -> str:
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:.1f} d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min"
 
 
 # -- overview -------------------------------------------------------------------
@@ -193,7 +186,7 @@ def dfg_dot(graph: DFG, *, performance: bool = False, overlay: MapOverlay | None
             continue
         width = 1 + 5 * e.count / top
         if performance:
-            label = _duration_text(e.median_seconds)
+            label = format_duration(e.median_seconds)
             colour = _colour(e.median_seconds, lo, hi)
         else:
             label = f"{e.count:,}"

@@ -11,15 +11,14 @@ are shown as plain-text chips (``Filter.chips()``, markdown-escaped).
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from mining.analysis.filters import WINDOW_MODES, Filter
 from mining.schema import LogInfo
-from mining.ui import state
+from mining.ui import measures, state
+from mining.ui.messages import md
 
 __all__ = ["FILTER_KEY", "current_filter", "explore_log", "filter_bar"]
 
@@ -111,7 +110,7 @@ def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
                 if last < hi:
                     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
 
-    all_activities = sorted(state.dfg_of(log, Filter()).activities)
+    all_activities = sorted(measures.dfg_of(log, Filter()).activities)
     keys.append(_seed(prefix + "remove", [], restore=restore))
     st.session_state[prefix + "remove"] = [
         a for a in st.session_state[prefix + "remove"] if a in all_activities
@@ -121,7 +120,7 @@ def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
         st.warning("Every activity is removed: the activity filter is ignored.", icon=":material/warning:")
         removed = []
 
-    total_variants = state.variants_of(log, Filter(), top=1).total_variants
+    total_variants = measures.variants_of(log, Filter(), top=1).total_variants
     keys.append(_seed(prefix + "vmode", "all", restore=restore))
     mode = st.radio("Variants", _VARIANT_MODES, horizontal=True, key=prefix + "vmode")
     top_k = coverage = None
@@ -146,25 +145,7 @@ def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
     if chips:
         st.caption("Active filters")
         for chip in chips:
-            st.caption(":material/filter_alt: " + state.md(chip))
+            st.caption(":material/filter_alt: " + md(chip))
     else:
         st.caption("No filters: every case is kept.")
     return flt
-
-
-def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
-    """An Explore page: its title, the sidebar (log and filter bar), then ``body`` under the error display."""
-    st.title(title)
-    with state.reporting_errors():
-        chosen = explore_log(title)
-        if chosen is not None:
-            body(*chosen)
-            _warm_the_other_pages(*chosen)
-
-
-def _warm_the_other_pages(log: LogInfo, flt: Filter) -> None:
-    # The pages import this module, so they are imported here, when one of them has run.
-    from mining.ui.pages import bottlenecks, overview, process_map, variants
-
-    pages = (overview, process_map, variants, bottlenecks)
-    state.warm_explore(log, flt, [functools.partial(p.measures, log, flt) for p in pages])

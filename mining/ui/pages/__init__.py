@@ -13,10 +13,20 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from mining.durations import duration_words
 from mining.schema import QualityIssue, Reject, RoleGuess
-from mining.ui import state
+from mining.ui.messages import md
 
-__all__ = ["ROLE_LABELS", "guesses_table", "kpis", "mapping_table", "quality_table", "rejects_table"]
+__all__ = [
+    "ROLE_LABELS",
+    "guesses_table",
+    "kpis",
+    "mapping_table",
+    "quality_table",
+    "rejects_table",
+    "span_text",
+    "when_text",
+]
 
 #: How each role is labelled on the pages, in the mapping screen's order.
 ROLE_LABELS = {
@@ -30,15 +40,16 @@ ROLE_LABELS = {
 }
 
 
-def _when(value: dt.datetime | None) -> str:
+def when_text(value: dt.datetime | None) -> str:
+    """A moment as the pages print it, to the minute: ``2025-03-01 09:00``; ``-`` for none."""
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _span(start: dt.datetime | None, end: dt.datetime | None) -> str:
+def span_text(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    """The time from ``start`` to ``end`` in words (``12.5 days``); ``-`` unless both are known."""
     if start is None or end is None:
         return "-"
-    days = (end - start).total_seconds() / 86400
-    return f"{days:,.0f} days" if days >= 2 else f"{days * 24:,.1f} hours"
+    return duration_words((end - start).total_seconds())
 
 
 def kpis(
@@ -56,8 +67,8 @@ def kpis(
     cols[1].metric("Events", f"{events:,}")
     cols[2].metric("Activities", f"{activities:,}")
     cols[3].metric("Variants", f"{variants:,}")
-    cols[4].metric("Time span", _span(start, end), help=f"{_when(start)} to {_when(end)} (UTC)")
-    st.caption(f"From {_when(start)} to {_when(end)} UTC")
+    cols[4].metric("Time span", span_text(start, end), help=f"{when_text(start)} to {when_text(end)} (UTC)")
+    st.caption(f"From {when_text(start)} to {when_text(end)} UTC")
 
 
 def mapping_table(roles: Mapping[str, str | None], formats: Mapping[str, str], timezone: str) -> None:
@@ -67,7 +78,7 @@ def mapping_table(roles: Mapping[str, str | None], formats: Mapping[str, str], t
         for role, label in ROLE_LABELS.items()
     ]
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"Timestamps without an offset were read in time zone {state.md(timezone)}.")
+    st.caption(f"Timestamps without an offset were read in time zone {md(timezone)}.")
 
 
 def guesses_table(guesses: Sequence[RoleGuess]) -> None:

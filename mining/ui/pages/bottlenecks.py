@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.schema import LogInfo
-from mining.ui import charts, state
-from mining.ui.filters import explore_page
+from mining.ui import charts, measures
+from mining.ui.layout import explore_page
+from mining.ui.messages import md
 
-if TYPE_CHECKING:
-    from mining.analysis.heatmaps import Heatmap
-    from mining.analysis.performance import ActivityTimes
-    from mining.analysis.rework import Rework
-
-__all__ = ["measures", "render"]
+__all__ = ["render"]
 
 
 def _h(seconds: float | None) -> float | None:
@@ -27,17 +21,8 @@ def render() -> None:
     explore_page("Bottlenecks", _render)
 
 
-def measures(log: LogInfo, flt: Filter) -> tuple[ActivityTimes, Rework, Heatmap, Heatmap, Heatmap]:
-    """Everything the page shows under ``flt``, from the cache: the page draws it, the warm-up fills it."""
-    return (
-        state.activity_times_of(log, flt),
-        state.rework_of(log, flt),
-        *(state.heatmap_of(log, flt, kind) for kind in ("transition", "load", "resource")),
-    )
-
-
 def _render(log: LogInfo, flt: Filter) -> None:
-    times, rw, waits, load, people = measures(log, flt)
+    times, rw, waits, load, people = measures.bottlenecks_measures(log, flt)
     if not times.activities:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")
         return
@@ -63,7 +48,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         key="bottlenecks-times",
     )
     if times.processing_measured:
-        st.caption(state.md(times.note))
+        st.caption(md(times.note))
 
     st.subheader("Rework")
     cols = st.columns(4)
@@ -135,4 +120,4 @@ def _render(log: LogInfo, flt: Filter) -> None:
         )
     for h in (waits, load, people):
         if h.note:
-            st.caption(state.md(h.note))
+            st.caption(md(h.note))

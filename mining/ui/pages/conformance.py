@@ -30,8 +30,10 @@ from mining.conformance.deviations import Allowlist, Deviation
 from mining.conformance.labels import LabelMapping
 from mining.conformance.models import MODEL_SUFFIXES, ProcessModel
 from mining.schema import LogInfo
-from mining.ui import state
-from mining.ui.filters import explore_page
+from mining.ui import measures, state
+from mining.ui.layout import explore_page
+from mining.ui.messages import md, reporting_errors
+from mining.ui.progress import CheckInterrupted
 
 __all__ = ["CANCEL_KEY", "allow_entry", "render"]
 
@@ -74,13 +76,13 @@ def _token(value: object) -> str:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     chosen = None
-    with state.reporting_errors():
+    with reporting_errors():
         chosen = _choose_model(log)
     if chosen is not None:
-        with state.reporting_errors():
+        with reporting_errors():
             _check(log, flt, *chosen)
     st.divider()
-    with state.reporting_errors():
+    with reporting_errors():
         _rules(log, flt)
 
 
@@ -121,19 +123,18 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str] | None:
             st.caption("Upload a .bpmn, .pnml, .yaml/.yml or .txt model.")
             return None
         name, data = uploaded.name, uploaded.getvalue()
-    model, sha256 = state.read_model(name, data)
+    model, sha256 = measures.read_model(name, data)
     st.caption(
-        f"{state.md(model.name)}: {model.kind} model with {len(model.tasks):,} tasks: "
-        + state.md(", ".join(model.tasks))
+        f"{md(model.name)}: {model.kind} model with {len(model.tasks):,} tasks: " + md(", ".join(model.tasks))
     )
     for note in model.notes:
-        st.caption(":material/info: " + state.md(note))
+        st.caption(":material/info: " + md(note))
     return model, sha256
 
 
 # -- label matching ------------------------------------------------------------------
 def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> LabelMapping:
-    first = state.labels_of(log, flt, model, LabelMapping())
+    first = measures.labels_of(log, flt, model, LabelMapping())
     suggested = first.suggested
     picked: list[int] = []
     if suggested:
@@ -157,7 +158,7 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> Labe
     mapping = LabelMapping(
         tuple((suggested[i].model_label, suggested[i].log_activity) for i in sorted(picked)), tuple(invisible)
     )
-    match = first if mapping == LabelMapping() else state.labels_of(log, flt, model, mapping)
+    match = first if mapping == LabelMapping() else measures.labels_of(log, flt, model, mapping)
     left, right = st.columns(2)
     with left:
         st.caption(f"Matched: {len(match.matched):,} model tasks")
@@ -173,11 +174,11 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> Labe
             ("Log activities missing from the model", match.log_only),
             ("Silent labels (not activities)", match.silent),
         ):
-            st.caption(f"{title}: " + (state.md(", ".join(items)) if items else "none"))
+            st.caption(f"{title}: " + (md(", ".join(items)) if items else "none"))
         if suggested:
             st.caption(
                 "Suggested near matches: "
-                + state.md("; ".join(f"{s.model_label} = {s.log_activity}" for s in suggested))
+                + md("; ".join(f"{s.model_label} = {s.log_activity}" for s in suggested))
             )
     return mapping
 
@@ -185,11 +186,6 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> Labe
 # -- the check -----------------------------------------------------------------------
 def _request_cancel() -> None:
     st.session_state[CANCEL_KEY] = True
-
-
-def _stamp() -> tuple[str, tuple[int, ...]]:
-    path = state.workspace_path()
-    return str(path.resolve()), state.workspace_version(path)
 
 
 class _Slot:
@@ -204,13 +200,13 @@ class _Slot:
 
     def __init__(self) -> None:
         self.stamp: tuple[str, tuple[int, ...]] | None = None
-        self.request: state.ConformanceRequest | None = None
+        self.request: measures.ConformanceRequest | None = None
         self.result: ConformanceResult | None = None
         self.idle = threading.Event()
         self.idle.set()
 
-    def keep(self, request: state.ConformanceRequest, result: ConformanceResult) -> None:
-        self.stamp, self.request, self.result = _stamp(), request, result
+    def keep(self, request: measures.ConformanceRequest, result: ConformanceResult) -> None:
+        self.stamp, self.request, self.result = state.where(), request, result
 
 
 def _slot(log: LogInfo) -> _Slot:
@@ -244,7 +240,7 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
 
     allow_key = f"conf-allow-{log.log_id}"
     accepted = sorted(st.session_state.get(allow_key, []))
-    request = state.ConformanceRequest(
+    request = measures.ConformanceRequest(
         log_id=log.log_id,
         flt=flt,
         model_name=model.name,
@@ -264,7 +260,7 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
         st.info("A check is still finishing: its result shows on the next action.", icon=":material/info:")
         return
     result = slot.result
-    fresh = result is not None and slot.stamp == _stamp() and slot.request == request
+    fresh = result is not None and slot.stamp == state.where() and slot.request == request
     automatic = st.session_state.get(_ACTIVE, {}).get(log.log_id) == sha256 and not st.session_state.get(
         CANCEL_KEY, False
     )
@@ -281,7 +277,7 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
 
 
 def _run(
-    log: LogInfo, slot: _Slot, request: state.ConformanceRequest, model: ProcessModel
+    log: LogInfo, slot: _Slot, request: measures.ConformanceRequest, model: ProcessModel
 ) -> ConformanceResult:
     active = dict(st.session_state.get(_ACTIVE, {}))
     active[log.log_id] = request.model_sha256
@@ -289,10 +285,10 @@ def _run(
     slot.idle.clear()
     try:
         try:
-            result = state.conformance_of(
+            result = measures.conformance_of(
                 request, model, cancel=lambda: bool(st.session_state.get(CANCEL_KEY, False))
             )
-        except state.CheckInterrupted as stop:
+        except CheckInterrupted as stop:
             # A click stopped this run: hand over what was aligned, then let Streamlit go on.
             slot.keep(request, stop.result)
             raise stop.control from None
@@ -311,7 +307,9 @@ def _days(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 86400, 2)
 
 
-def _show(log: LogInfo, request: state.ConformanceRequest, result: ConformanceResult, allow_key: str) -> None:
+def _show(
+    log: LogInfo, request: measures.ConformanceRequest, result: ConformanceResult, allow_key: str
+) -> None:
     if result.overlay is not None:
         state.remember_overlay(log, result.model, result.overlay)
     lo, hi = result.fitness_bounds
@@ -350,7 +348,7 @@ def _show(log: LogInfo, request: state.ConformanceRequest, result: ConformanceRe
         help=f"{len(result.variants):,} variants, checked by {result.engine} in {result.seconds:.1f} s",
     )
     for note in result.notes:
-        st.caption(":material/info: " + state.md(note))
+        st.caption(":material/info: " + md(note))
 
     st.subheader("Deviations")
     if result.method != "alignments":
@@ -360,7 +358,7 @@ def _show(log: LogInfo, request: state.ConformanceRequest, result: ConformanceRe
     elif not result.deviations:
         st.success("No deviation is left in the checked cases.", icon=":material/check_circle:")
     for d in result.deviations:
-        st.markdown(state.md(d.sentence))
+        st.markdown(md(d.sentence))
     if result.deviations:
         _deviation_table(log, request, result)
     _allowlist(result, allow_key)
@@ -373,7 +371,7 @@ def _show(log: LogInfo, request: state.ConformanceRequest, result: ConformanceRe
         )
 
 
-def _deviation_table(log: LogInfo, request: state.ConformanceRequest, result: ConformanceResult) -> None:
+def _deviation_table(log: LogInfo, request: measures.ConformanceRequest, result: ConformanceResult) -> None:
     rows = [
         {
             "kind": _KINDS[d.kind],
@@ -400,7 +398,7 @@ def _deviation_table(log: LogInfo, request: state.ConformanceRequest, result: Co
         key=f"conf-deviation-{_token(request)}",
     )
     chosen = devs[index]
-    cases, more = state.deviation_cases_of(request, result, chosen.kind, chosen.activity)
+    cases, more = measures.deviation_cases_of(request, result, chosen.kind, chosen.activity)
     st.dataframe(
         [
             {
@@ -430,7 +428,7 @@ def _deviation_table(log: LogInfo, request: state.ConformanceRequest, result: Co
                 "resource": e.resource or "",
                 "lifecycle": e.lifecycle or "",
             }
-            for e in state.events_of_case(log, case_id)
+            for e in measures.events_of_case(log, case_id)
         ],
         hide_index=True,
         width="stretch",
@@ -457,13 +455,12 @@ def _allowlist(result: ConformanceResult, allow_key: str) -> None:
     )
     if result.accepted:
         st.caption(
-            "Accepted: "
-            + state.md("; ".join(f"{a} {_KINDS[k]} in {n:,} cases" for k, a, n in result.accepted))
+            "Accepted: " + md("; ".join(f"{a} {_KINDS[k]} in {n:,} cases" for k, a, n in result.accepted))
         )
 
 
-def _downloads(log: LogInfo, request: state.ConformanceRequest, result: ConformanceResult) -> None:
-    export = state.deviating_export_of(request, result)
+def _downloads(log: LogInfo, request: measures.ConformanceRequest, result: ConformanceResult) -> None:
+    export = measures.deviating_export_of(request, result)
     if not export.rows:
         return
     base = f"{_safe_name(log.name)}-deviating-cases"
@@ -502,9 +499,9 @@ def _rules(log: LogInfo, flt: Filter) -> None:
     if not lines:
         st.caption("Rules are checked over the kept cases, without a model.")
         return
-    results = state.rules_of(log, flt, lines)
+    results = measures.rules_of(log, flt, lines)
     for r in results:
-        st.markdown(state.md(r.sentence))
+        st.markdown(md(r.sentence))
     st.dataframe(
         [
             {

@@ -12,6 +12,7 @@ import streamlit as st
 
 from mining.schema import ROLES
 from mining.ui import state
+from mining.ui.messages import md, reporting_errors
 from mining.ui.pages import kpis, mapping_table, quality_table, rejects_table
 
 __all__ = ["render"]
@@ -24,7 +25,7 @@ _HOW_TO_INGEST = (
 
 def render() -> None:
     st.title("Logs")
-    with state.reporting_errors():
+    with reporting_errors():
         _render()
 
 
@@ -32,7 +33,7 @@ def _render() -> None:
     loaded = state.ensure_sample()
     if loaded is not None:
         st.success(
-            f"Loaded the sample log **{state.md(loaded.log)}** so there is something to explore. "
+            f"Loaded the sample log **{md(loaded.log)}** so there is something to explore. "
             "Upload your own export on the Upload page.",
             icon=":material/check_circle:",
         )

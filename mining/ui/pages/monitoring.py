@@ -4,7 +4,7 @@ One :func:`mining.monitor.run.monitor` run over the kept cases feeds every
 section; the HTML report offered for download is the library's report of
 that same run (the bytes ``mining monitor --report`` writes).  For the
 sample logs the change date and the SLA start at the documented ones
-(:data:`mining.samples.CHANGE_DATES`, :data:`mining.samples.SLA_DAYS`).
+(:func:`mining.ui.state.sample_defaults`).
 The before/after process maps share one frozen layout
 (:func:`mining.ui.charts.frozen_dfg_dots`).
 """
@@ -21,10 +21,10 @@ from mining.durations import parse_duration
 from mining.errors import MonitorError
 from mining.monitor.compare import Comparison
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
-from mining.samples import CHANGE_DATES, SLA_DAYS
 from mining.schema import LogInfo
-from mining.ui import charts, state
-from mining.ui.filters import explore_page
+from mining.ui import charts, measures, state
+from mining.ui.layout import explore_page
+from mining.ui.messages import md, reporting_errors
 
 __all__ = ["ALERT_ICON", "KPI_GROUPS", "format_p", "render"]
 
@@ -70,7 +70,7 @@ def _direction(value: float | None) -> str:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     options = _controls(log)
-    run = state.monitor_of(log, flt, options)
+    run = measures.monitor_of(log, flt, options)
     _summary(log, flt, options, run)
     _alerts(run)
     _trends(run)
@@ -85,7 +85,7 @@ def _controls(log: LogInfo) -> MonitorOptions:
     period = cols[0].selectbox("Period", _PERIODS, key="mon-period")
     lo = log.start.date() if log.start is not None else None
     hi = log.end.date() if log.end is not None else None
-    default = CHANGE_DATES.get(log.name)
+    default, sla_default = state.sample_defaults(log.name)
     if default is not None and ((lo is not None and default < lo) or (hi is not None and default > hi)):
         default = None
     change = cols[1].date_input(
@@ -98,7 +98,7 @@ def _controls(log: LogInfo) -> MonitorOptions:
     )
     sla = cols[2].text_input(
         "SLA (cycle time)",
-        value=f"{SLA_DAYS[log.name]}d" if log.name in SLA_DAYS else "",
+        value=sla_default,
         key=f"mon-sla-{log.log_id}",
         placeholder="e.g. 5d, 36h, P5D",
         help="A limit on the elapsed cycle time; empty: no SLA.",
@@ -133,13 +133,13 @@ def _summary(log: LogInfo, flt: Filter, options: MonitorOptions, run: MonitorRun
     c = s.completeness
     st.caption(
         f"{s.cases:,} cases ({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled) in "
-        f"{len(s.periods):,} {s.period}s ({state.md(s.timezone)}); end activities: "
-        + state.md(", ".join(c.end_activities) or "none")
+        f"{len(s.periods):,} {s.period}s ({md(s.timezone)}); end activities: "
+        + md(", ".join(c.end_activities) or "none")
     )
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", log.name).strip("._") or "log"
     st.download_button(
         "Download the report (HTML)",
-        state.monitor_report_of(log, flt, options),
+        measures.monitor_report_of(log, flt, options),
         file_name=f"{name}-monitoring.html",
         mime="text/html",
         on_click="ignore",
@@ -157,7 +157,7 @@ def _alerts(run: MonitorRun) -> None:
             icon=":material/check_circle:",
         )
     for a in run.alerts:
-        st.warning(state.md(a.sentence), icon=ALERT_ICON)
+        st.warning(md(a.sentence), icon=ALERT_ICON)
 
 
 def _trends(run: MonitorRun) -> None:
@@ -224,13 +224,13 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         key="mon-comparison",
     )
     for w in cmp.warnings:
-        st.warning(state.md(w), icon=":material/warning:")
+        st.warning(md(w), icon=":material/warning:")
     if not cmp.mix.shifted:
-        st.caption(state.md(cmp.mix.note))
+        st.caption(md(cmp.mix.note))
 
     st.caption("Process maps of the cases started before and after the change, on one layout")
-    with state.reporting_errors():
-        maps = state.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
+    with reporting_errors():
+        maps = measures.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
         before, after = charts.frozen_dfg_dots(maps)
         left, right = st.columns(2)
         left.caption(f"Before: {maps.before.cases:,} cases")
@@ -256,7 +256,7 @@ def _control_charts(run: MonitorRun) -> None:
         "Blue: the values; light blue: the center line; dashed: the control limits of each point; "
         ":orange[orange points]: a rule fired there; :orange[orange rule]: the change date."
     )
-    st.caption(state.md(f"{kc.chart.note} Limits: {kc.note}."))
+    st.caption(md(f"{kc.chart.note} Limits: {kc.note}."))
     names = kc.chart.labels
     st.dataframe(
         [
@@ -274,9 +274,9 @@ def _control_charts(run: MonitorRun) -> None:
     if not kc.chart.signals:
         st.caption("No rule fired on this chart.")
     if kc.moving_range is not None and kc.moving_range.signals:
-        st.caption("Moving range: " + state.md(" ".join(s.description for s in kc.moving_range.signals)))
+        st.caption("Moving range: " + md(" ".join(s.description for s in kc.moving_range.signals)))
     for note in run.notes:
-        st.caption(state.md(note))
+        st.caption(md(note))
 
 
 def _lean(run: MonitorRun) -> None:
@@ -288,7 +288,7 @@ def _lean(run: MonitorRun) -> None:
     lead = "-" if view.lead_time_median is None else format_value(view.lead_time_median, "seconds")
     st.caption(
         f"Main variant ({view.main_variant_cases:,} cases, {view.main_variant_share:.1%}): "
-        + state.md(" → ".join(view.main_variant))
+        + md(" → ".join(view.main_variant))
         + f"; median lead time {lead}; process cycle efficiency {pce}."
     )
     left, right = st.columns(2)
@@ -317,4 +317,4 @@ def _lean(run: MonitorRun) -> None:
     )
     if not view.costed:
         st.caption("Give a cost per hour to price the waste.")
-    st.caption(state.md(view.note))
+    st.caption(md(view.note))

@@ -6,19 +6,15 @@ browser by ``st.graphviz_chart`` (no system Graphviz needed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.schema import LogInfo
-from mining.ui import charts, state
-from mining.ui.filters import explore_page
+from mining.ui import charts, measures, state
+from mining.ui.layout import explore_page
+from mining.ui.messages import md
 
-if TYPE_CHECKING:
-    from mining.analysis.dfg import DFG
-
-__all__ = ["measures", "render"]
+__all__ = ["render"]
 
 _READABLE = 20  # activities shown by default on a large log
 
@@ -27,13 +23,8 @@ def render() -> None:
     explore_page("Process map", _render)
 
 
-def measures(log: LogInfo, flt: Filter) -> tuple[DFG]:
-    """The full graph under ``flt``, from the cache; the simplified map depends on the sliders."""
-    return (state.dfg_of(log, flt),)
-
-
 def _render(log: LogInfo, flt: Filter) -> None:
-    (full,) = measures(log, flt)
+    (full,) = measures.process_map_measures(log, flt)
     n = len(full.activities)
     if n == 0:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")
@@ -57,7 +48,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         key="map-paths",
         help="The most frequent share of the paths; the map is kept connected.",
     )
-    graph = state.process_map_of(log, flt, activities=activities / 100, paths=paths / 100)
+    graph = measures.process_map_of(log, flt, activities=activities / 100, paths=paths / 100)
     performance = mode == "Performance"
     # The overlay of the last check on the Conformance page; the map is unchanged until it is toggled on.
     kept = state.remembered_overlay(log)
@@ -74,7 +65,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.caption(
             f":orange[**Orange**]: {paths} path{'' if paths == 1 else 's'} and "
             f"{acts} activit{'y' if acts == 1 else 'ies'} on this map that the model "
-            f"{state.md(kept.model)} does not allow"
+            f"{md(kept.model)} does not allow"
             + ("." if overlay.complete else " (the model is too large to list its paths: activities only).")
         )
     label = (

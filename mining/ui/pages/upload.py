@@ -18,7 +18,8 @@ import streamlit as st
 from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, IngestPreview, log_name_for
 from mining.schema import IngestSummary, Reject
-from mining.ui import state
+from mining.ui import state, uploads
+from mining.ui.messages import app_text, md, reporting_errors, show_error
 from mining.ui.pages import ROLE_LABELS, guesses_table, kpis, mapping_table, quality_table, rejects_table
 
 __all__ = ["render"]
@@ -51,11 +52,11 @@ def render() -> None:
     uploaded = st.file_uploader("Event log export", type=_TYPES)
     if uploaded is None:
         return
-    with state.reporting_errors():
-        _render(state.save_upload(uploaded))
+    with reporting_errors():
+        _render(uploads.save_upload(uploaded))
 
 
-def _render(upload: state.Upload) -> None:
+def _render(upload: uploads.Upload) -> None:
     options = _options(upload)
     if not _preview(upload, options):
         return  # the error says what to fix; the options above re-run the preview
@@ -68,7 +69,7 @@ def _render(upload: state.Upload) -> None:
         _summary(upload, result[1], result[2])
 
 
-def _options(upload: state.Upload) -> IngestOptions:
+def _options(upload: uploads.Upload) -> IngestOptions:
     with st.expander("Options", icon=":material/tune:"):
         zones = {i.name: i.timezone for i in state.logs()}
         existing = list(zones)
@@ -82,7 +83,7 @@ def _options(upload: state.Upload) -> IngestOptions:
         else:
             name = st.text_input("Log name", value=log_name_for(Path(upload.name)))
 
-        columns = state.upload_columns(upload)
+        columns = uploads.upload_columns(upload)
         st.markdown("**Columns**: leave a role on *(detect)* to let mining choose.")
         roles: dict[str, str | None] = {}
         grid = st.columns(4)
@@ -184,12 +185,12 @@ def _preset_input() -> str:
     return {_AUTO: "auto", _NO_PRESET: "none"}.get(choice, choice)
 
 
-def _preview(upload: state.Upload, options: IngestOptions) -> bool:
+def _preview(upload: uploads.Upload, options: IngestOptions) -> bool:
     """Show what the ingest would do; False when it could not work that out (the error is shown)."""
     st.subheader("Preview")
     plan = None
-    with state.reporting_errors():
-        plan = state.preview_upload(upload, options)
+    with reporting_errors():
+        plan = uploads.preview_upload(upload, options)
         if plan is None:
             st.caption("No preview for files this large; the columns are detected during the ingest.")
             return True
@@ -199,13 +200,13 @@ def _preview(upload: state.Upload, options: IngestOptions) -> bool:
 
 def _show_preview(plan: IngestPreview) -> None:
     if plan.preset:
-        st.info(f"Read as a **{state.md(plan.preset)}** export.", icon=":material/hub:")
+        st.info(f"Read as a **{md(plan.preset)}** export.", icon=":material/hub:")
         for note in plan.preset_notes:
-            st.caption(state.md(state.in_app_terms(str(note))))
+            st.caption(md(app_text(note)))
     st.caption(
         f"{plan.rows_read:,} rows; timestamps read as "
-        + ", ".join(f"{state.md(k)}: {state.md(v)}" for k, v in plan.timestamp_formats.items())
-        + f"; naive times in {state.md(plan.timezone)}. Change a role under Options if it is wrong."
+        + ", ".join(f"{md(k)}: {md(v)}" for k, v in plan.timestamp_formats.items())
+        + f"; naive times in {md(plan.timezone)}. Change a role under Options if it is wrong."
     )
     guesses_table(plan.guesses)
     st.dataframe(
@@ -222,21 +223,21 @@ def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str |
     return st.selectbox(label, options, format_func=lambda c: _CHOICE_LABELS.get(c, c))
 
 
-def _ingest(upload: state.Upload, options: IngestOptions) -> None:
+def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
     st.session_state.pop(_RESULT, None)
-    job = state.start_ingest(upload, options)
-    bar = st.progress(0.0, text=f"Ingesting {state.md(upload.name)}…")
+    job = uploads.start_ingest(upload, options)
+    bar = st.progress(0.0, text=f"Ingesting {md(upload.name)}…")
     # A click on Cancel reruns the page, which stops this loop at its next
     # Streamlit call; the finally then kills the child process.
     st.button("Cancel", key="upload-cancel", icon=":material/cancel:")
     try:
         while not (status := job.status()).done:
-            bar.progress(status.share, text=state.md(status.message))
+            bar.progress(status.share, text=md(status.message))
             time.sleep(_POLL_S)
         bar.progress(1.0, text="Done")
         summary = job.result()
     except TooManyRejects as exc:
-        state.show_error(exc)
+        show_error(exc)
         found = [r for r in exc.rejects if isinstance(r, Reject)]
         rejects_table(found, state.rejects_csv(found), file_name="rejects.csv", key="upload-too-many-rejects")
         return
@@ -246,10 +247,10 @@ def _ingest(upload: state.Upload, options: IngestOptions) -> None:
     state.remember_log(summary.log)
 
 
-def _summary(upload: state.Upload, summary: IngestSummary, csv_bytes: bytes) -> None:
+def _summary(upload: uploads.Upload, summary: IngestSummary, csv_bytes: bytes) -> None:
     st.success(
-        f"{_VERB.get(summary.status, summary.status)} log **{state.md(summary.log)}** "
-        f"from {state.md(upload.name)}. It is now selected on the Logs page.",
+        f"{_VERB.get(summary.status, summary.status)} log **{md(summary.log)}** "
+        f"from {md(upload.name)}. It is now selected on the Logs page.",
         icon=":material/check_circle:",
     )
     kpis(
@@ -265,7 +266,7 @@ def _summary(upload: state.Upload, summary: IngestSummary, csv_bytes: bytes) -> 
     cols[1].metric("Events added", f"{summary.events_added:,}")
     cols[2].metric("Rejected rows", f"{summary.rejected_rows:,}")
     for warning in summary.warnings:
-        st.warning(state.md(state.in_app_terms(str(warning))), icon=":material/warning:")
+        st.warning(md(app_text(warning)), icon=":material/warning:")
 
     st.subheader("Column mapping")
     mapping_table(summary.mapping.roles(), summary.timestamp_formats, summary.timezone)

@@ -3,22 +3,16 @@ from a variant to its cases and from a case to its events."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.schema import LogInfo
-from mining.ui import charts, state
-from mining.ui.filters import explore_page
+from mining.ui import charts, measures
+from mining.ui.layout import explore_page
 
-if TYPE_CHECKING:
-    from mining.analysis.variants import VariantTable
-
-__all__ = ["measures", "render"]
+__all__ = ["render"]
 
 _PARETO = 50  # variants in the chart
-_TABLE = 500  # variants in the table
 _CASES = 200  # cases listed per variant
 
 
@@ -26,13 +20,8 @@ def render() -> None:
     explore_page("Variants", _render)
 
 
-def measures(log: LogInfo, flt: Filter) -> tuple[VariantTable]:
-    """Everything the page shows under ``flt`` before a drill-down, from the cache (see the warm-up)."""
-    return (state.variants_of(log, flt, top=_TABLE),)
-
-
 def _render(log: LogInfo, flt: Filter) -> None:
-    (table,) = measures(log, flt)
+    (table,) = measures.variants_measures(log, flt)
     if not table.variants:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
         return
@@ -65,7 +54,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         format_func=lambda i: f"#{i}: {by_id[i].cases:,} cases, {len(by_id[i].activities)} events",
         key="variants-variant",
     )
-    cases = state.cases_of_variant(log, flt, variant_id, limit=_CASES)
+    cases = measures.cases_of_variant(log, flt, variant_id, limit=_CASES)
     st.dataframe(
         [
             {
@@ -96,7 +85,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 "lifecycle": e.lifecycle or "",
                 "cost": e.cost,
             }
-            for e in state.events_of_case(log, case_id)
+            for e in measures.events_of_case(log, case_id)
         ],
         hide_index=True,
         width="stretch",

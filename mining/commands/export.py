@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import click
 
-from mining.cli import emit_json, fail_cleanly
+from mining.commands.common import emit_json, fail_cleanly
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(export_cmd)
+__all__ = ["export_cmd"]
 
 
 @click.command("export")

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.cli import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, open_reader
 
 if TYPE_CHECKING:
     from mining.analysis.dfg import DFG
     from mining.analysis.filters import Filter
     from mining.analysis.variants import VariantTable
 
-__all__ = ["register"]
+__all__ = ["dfg_cmd", "variants_cmd"]
 
 
 class _Instant(click.ParamType):
@@ -83,11 +83,6 @@ def _build_filter(kw: dict[str, Any]) -> Filter:
         variant_top_k=kw["top_variants"],
         variant_coverage=kw["coverage"],
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(dfg_cmd)
-    cli.add_command(variants_cmd)
 
 
 @click.command("dfg")
@@ -158,14 +153,9 @@ def variants_cmd(ctx: click.Context, log: str, top: int | None, as_json: bool, *
         click.echo(_variants_text(table))
 
 
-def _seconds(s: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if abs(s) >= size:
-            return f"{s / size:.1f}{unit}"
-    return f"{s:.0f}s"
-
-
 def _dfg_text(g: DFG) -> str:
+    from mining.durations import format_duration
+
     lines = [
         f"{g.cases:,} cases, {g.events:,} events, {len(g.activities)} activities, {len(g.edges)} paths",
         "",
@@ -174,7 +164,7 @@ def _dfg_text(g: DFG) -> str:
     lines.append("end:   " + ", ".join(f"{a} ({k:,})" for a, k in g.end.items()))
     lines.append("")
     lines += [
-        f"{e.count:>9,}  {e.cases:>8,} cases  median {_seconds(e.median_seconds):>7}  {e.source} -> {e.target}"
+        f"{e.count:>9,}  {e.cases:>8,} cases  median {format_duration(e.median_seconds):>7}  {e.source} -> {e.target}"
         for e in g.edges
     ]
     return "\n".join(lines)

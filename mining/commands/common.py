@@ -1,0 +1,141 @@
+"""What the commands share: the error edge, JSON output, the store they read, and option groups.
+
+Only the commands turn a :class:`~mining.errors.MiningError` into a message
+(:func:`fail_cleanly`); anything else is a bug and keeps its traceback.  This
+module imports click alone: library imports wait inside the functions, so
+``mining --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from mining.analysis.calendar import Calendar
+
+__all__ = [
+    "EXIT_ERROR",
+    "calendar_from",
+    "calendar_options",
+    "emit_json",
+    "fail_cleanly",
+    "open_reader",
+    "role_option",
+    "workspace_exists",
+]
+
+#: Exit code of a command that failed with a :class:`~mining.errors.MiningError`.
+EXIT_ERROR = 1
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def fail_cleanly(func: _F) -> _F:
+    """Print a library error as ``Error: ...`` and ``Hint: ...`` on stderr and exit 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mining.errors import MiningError
+
+        try:
+            return func(*args, **kwargs)
+        except MiningError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    """Print a record (or what holds records) as indented JSON."""
+    from mining.schema import to_jsonable
+
+    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
+
+
+@contextlib.contextmanager
+def open_reader(ctx: click.Context) -> Iterator[Any]:
+    """The store the analysis commands read: the workspace (read-only) or Spark over Parquet."""
+    obj = ctx.find_root().obj
+    if obj["engine"] == "duckdb":
+        from mining.store import Store
+
+        with Store(obj["workspace"], read_only=True) as store:
+            yield store
+        return
+    from mining.errors import StoreError
+    from mining.spark import SparkStore, session_for
+
+    if not obj["parquet"]:
+        msg = "--engine spark needs --parquet DIR (a folder written by `mining export LOG --parquet DIR`)"
+        raise StoreError(msg)
+    yield SparkStore(session_for(master=obj["spark_master"], remote=obj["spark_remote"]), obj["parquet"])
+
+
+def workspace_exists(ctx: click.Context) -> bool:
+    """Whether the workspace file is there (a command that only lists may then open it read-only)."""
+    return Path(ctx.find_root().obj["workspace"]).exists()
+
+
+def role_option(name: str, help_text: str) -> Callable[[_F], _F]:
+    """``--NAME COLUMN``: the column that plays a role (case, activity, ...) in an export."""
+    return click.option(f"--{name}", default=None, metavar="COLUMN", help=help_text)
+
+
+def calendar_options(*, hours_help: str, timezone_help: str) -> Callable[[_F], _F]:
+    """``--business-hours``, ``--country``, ``--subdivision`` and ``--timezone``, in that order.
+
+    The commands say in their own words what the hours and the zone do to
+    them; the country and its region mean the same everywhere.  Read the four
+    values with :func:`calendar_from`.
+    """
+    options = (
+        click.option("--business-hours", metavar="START-END", help=hours_help),
+        click.option(
+            "--country",
+            metavar="CODE",
+            help="Leave out this country's public holidays (ISO code such as NL); implies 9-17 hours.",
+        ),
+        click.option(
+            "--subdivision", metavar="CODE", help="Region for --country holidays (e.g. BY for Bavaria)."
+        ),
+        click.option("--timezone", metavar="ZONE", help=timezone_help),
+    )
+
+    def decorate(func: _F) -> _F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def calendar_from(
+    business_hours: str | None, country: str | None, subdivision: str | None, timezone: str | None
+) -> Calendar | None:
+    """The business calendar that the :func:`calendar_options` describe.
+
+    None (wall-clock time) unless hours or a country are given; a country alone means 9-17.
+    """
+    if not (business_hours or country):
+        return None
+    from mining.analysis.calendar import Calendar, parse_hours
+
+    start, end = parse_hours(business_hours or "9-17")
+    return Calendar(
+        timezone=timezone,
+        start_hour=start,
+        end_hour=end,
+        country=country.upper() if country else None,
+        subdivision=subdivision,
+    )

@@ -1,0 +1,208 @@
+"""``mining ingest``: load an export into the workspace, and say how it was read.
+
+The export goes through :func:`mining.store.writing` (a copy swapped in when
+the ingest succeeds), so readers never see half an ingest.  ``--json`` prints
+one object whose keys are a contract for scripts: ``log``, ``status``,
+``cases``, ``events``, ``activities``, ``variants``, ``start``, ``end``,
+``rows_read``, ``events_added``, ``rejected_rows``, ``timezone``,
+``timestamp_formats``, ``mapping``, ``guesses``, ``quality``, ``warnings``,
+``rejects`` (the first 100), ``preset``, ``preset_notes``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mining.commands.common import emit_json, fail_cleanly, role_option
+
+if TYPE_CHECKING:
+    from mining.schema import IngestSummary
+
+__all__ = ["ingest_cmd"]
+
+_MAX_REJECTS_SHOWN = 10
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path())
+@click.option("--name", help="Log name (default: the file name without extensions).")
+@click.option("--append", is_flag=True, help="Add only the new events of a newer export to an existing log.")
+@role_option("case", "Column holding the case id.")
+@role_option("activity", "Column holding the activity.")
+@role_option("timestamp", "Column holding the (completion) timestamp.")
+@role_option("start-timestamp", "Column holding the start timestamp ('' for none).")
+@role_option("resource", "Column holding the resource ('' for none).")
+@role_option("lifecycle", "Column holding the lifecycle transition ('' for none).")
+@role_option("cost", "Column holding a per-event cost ('' for none).")
+@click.option(
+    "--timestamp-format", metavar="FORMAT", help="strptime format of the timestamp, e.g. '%d/%m/%Y %H:%M'."
+)
+@click.option("--start-timestamp-format", metavar="FORMAT", help="strptime format of the start timestamp.")
+@click.option("--dayfirst/--monthfirst", default=None, help="Read 03/04 as 3 April (day first) or 4 March.")
+@click.option(
+    "--timezone",
+    default=None,
+    help="IANA zone of timestamps without an offset (default UTC; on --append, the log's zone).",
+)
+@click.option(
+    "--dst",
+    type=click.Choice(["shift", "reject"]),
+    default="shift",
+    show_default=True,
+    help="Local times in a DST gap or overlap: read by the zoneinfo fold=0 rule, or reject the row.",
+)
+@click.option(
+    "--max-rejects",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Share of rows that may be rejected before the ingest fails.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False),
+    help="Write every rejected row to this CSV (also when the ingest fails).",
+)
+@click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--delimiter", help="Field delimiter of a CSV (default: detected).")
+@click.option("--sheet", help="Sheet of an .xlsx workbook (default: the first with data).")
+@click.option(
+    "--preset",
+    default="auto",
+    show_default=True,
+    metavar="NAME|auto|none",
+    help="Read a business system's export (mining presets lists them): auto detects one, none never.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="FAMILY",
+    help="Add an optional event family of the preset (repeatable), e.g. assignee for Jira.",
+)
+@click.option(
+    "--preset-role",
+    "preset_roles",
+    multiple=True,
+    metavar="ROLE=COLUMN",
+    help="A preset's own column (repeatable), e.g. field=Attribute for the change-log preset.",
+)
+@click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    help="Cap DuckDB's memory during the ingest, e.g. 2GB; beyond it DuckDB spills to disk (slower).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.pass_context
+@fail_cleanly
+def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
+    """Load an export (CSV/TSV/TXT, XLSX, Parquet, XES, .gz; a system's JSON, folder or zip) into the workspace."""
+    from mining.catalog import export_rejects
+    from mining.errors import TooManyRejects
+    from mining.ingest import IngestOptions, ingest_file
+    from mining.store import writing
+
+    roles: dict[str, str | None] = {}
+    for role in ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"):
+        value = kw.pop(role)
+        if value is not None:
+            roles[role] = value or None
+    rejects_path = kw.pop("rejects_path")
+    as_json = kw.pop("as_json")
+    memory_limit = kw.pop("memory_limit")
+    preset_roles: dict[str, str] = {}
+    for item in kw.pop("preset_roles"):
+        role, sep, column = item.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise click.BadParameter(f"expected ROLE=COLUMN, got {item!r}", param_hint="--preset-role")
+        preset_roles[role.strip()] = column.strip()
+    kw["include"] = tuple(kw.pop("include"))
+    options = IngestOptions(roles=roles, preset_roles=preset_roles, **kw)
+    with writing(ctx.obj["workspace"], memory_limit=memory_limit) as store:
+        try:
+            summary = ingest_file(store, path, options)
+        except TooManyRejects as exc:
+            if rejects_path:
+                export_rejects(exc.rejects, rejects_path)  # type: ignore[arg-type]
+            raise
+    if rejects_path:
+        export_rejects(list(summary.rejects), rejects_path)
+    if as_json:
+        data = {
+            "log": summary.log,
+            "status": summary.status,
+            "cases": summary.cases,
+            "events": summary.events,
+            "activities": summary.activities,
+            "variants": summary.variants,
+            "start": summary.start,
+            "end": summary.end,
+            "rows_read": summary.rows_read,
+            "events_added": summary.events_added,
+            "rejected_rows": summary.rejected_rows,
+            "timezone": summary.timezone,
+            "timestamp_formats": summary.timestamp_formats,
+            "mapping": summary.mapping.roles(),
+            "guesses": summary.guesses,
+            "quality": summary.quality,
+            "warnings": summary.warnings,
+            "rejects": summary.rejects[:100],
+            "preset": summary.preset,
+            "preset_notes": summary.preset_notes,
+        }
+        emit_json(data)
+    else:
+        click.echo(_text(summary))
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "-"
+
+
+def _text(s: IngestSummary) -> str:
+    verb = {"loaded": "Loaded", "appended": "Appended to", "unchanged": "Unchanged:"}[s.status]
+    lines = [
+        f"{verb} log {s.log!r} from {s.source}",
+        f"  cases       {s.cases:>12,}",
+        f"  events      {s.events:>12,}"
+        + (f"   (+{s.events_added:,} new)" if s.status == "appended" else ""),
+        f"  activities  {s.activities:>12,}",
+        f"  variants    {s.variants:>12,}",
+        f"  time span   {_when(s.start)} to {_when(s.end)}",
+    ]
+    if s.status != "unchanged":
+        lines.append(f"  rows read   {s.rows_read:>12,}")
+        lines.append(f"  rejected    {s.rejected_rows:>12,}")
+    if s.preset:
+        lines.append(f"Preset: {s.preset}")
+        lines += [f"  {note}" for note in s.preset_notes]
+    m = s.mapping
+    lines.append("Columns:")
+    guesses = {g.role: g for g in s.guesses}
+    for role, column in m.roles().items():
+        if column is None and role not in {"case", "activity", "timestamp"}:
+            continue
+        g = guesses.get(role)
+        why = f"  [{g.confidence:.0%}: {g.reason}]" if g else ""
+        fmt = s.timestamp_formats.get(role)
+        fmt_text = f"  format {fmt}" if fmt else ""
+        lines.append(f"  {role:<16} {column!s:<24}{fmt_text}{why}")
+    lines.append(f"  naive times read in {s.timezone}")
+    if s.rejects:
+        lines.append("Rejected rows:")
+        lines += [f"  {r}" for r in s.rejects[:_MAX_REJECTS_SHOWN]]
+        if len(s.rejects) > _MAX_REJECTS_SHOWN:
+            lines.append(
+                f"  ... {len(s.rejects) - _MAX_REJECTS_SHOWN:,} more (mining rejects {s.log} -o FILE)"
+            )
+    if s.quality:
+        lines.append("Data quality:")
+        for q in s.quality:
+            lines.append(f"  {q.message}")
+            lines += [f"    e.g. {e}" for e in q.examples[:3]]
+    for w in s.warnings:
+        lines.append(f"Note: {w}")
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""``mining logs`` and ``mining rejects``: what the workspace holds, and the rows an ingest left out.
+
+Both only read; a workspace that does not exist yet is created empty rather
+than refused.  ``mining logs --json`` prints ``{"logs": [{"log", "cases",
+"events", "activities", "variants", "start", "end", "source", "timezone",
+"ingested_at", "mapping"}]}``; ``mining rejects --json`` prints ``{"log",
+"rejects"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from mining.commands.common import emit_json, fail_cleanly, workspace_exists
+
+if TYPE_CHECKING:
+    from mining.schema import LogInfo
+
+__all__ = ["logs_cmd", "rejects_cmd"]
+
+
+@click.command("logs")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_context
+@fail_cleanly
+def logs_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the logs in the workspace."""
+    from mining.catalog import list_logs
+    from mining.store import Store
+
+    with Store(ctx.obj["workspace"], read_only=workspace_exists(ctx)) as store:
+        logs = list_logs(store)
+    if as_json:
+        emit_json(
+            {
+                "logs": [
+                    {
+                        "log": i.name,
+                        "cases": i.cases,
+                        "events": i.events,
+                        "activities": i.activities,
+                        "variants": i.variants,
+                        "start": i.start,
+                        "end": i.end,
+                        "source": i.source,
+                        "timezone": i.timezone,
+                        "ingested_at": i.ingested_at,
+                        "mapping": i.mapping,
+                    }
+                    for i in logs
+                ]
+            }
+        )
+    else:
+        click.echo(_text(logs))
+
+
+@click.command("rejects")
+@click.argument("log")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write them to this CSV instead of printing."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.pass_context
+@fail_cleanly
+def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool) -> None:
+    """Show the rows an ingest rejected, with file, row, column and reason."""
+    from mining.catalog import export_rejects, log_id, rejects
+    from mining.store import Store
+
+    with Store(ctx.obj["workspace"], read_only=workspace_exists(ctx)) as store:
+        items = rejects(store, log_id(store, log))
+    if output:
+        n = export_rejects(items, output)
+        click.echo(f"wrote {n:,} rejected rows to {output}")
+    elif as_json:
+        emit_json({"log": log, "rejects": items})
+    else:
+        for r in items:
+            click.echo(str(r))
+        click.echo(f"{len(items):,} rejected rows")
+
+
+def _text(logs: Sequence[LogInfo]) -> str:
+    if not logs:
+        return "The workspace holds no logs yet: mining ingest FILE"
+    header = f"{'log':<32} {'cases':>10} {'events':>12} {'activities':>10} {'variants':>9}  time span"
+    rows = [header]
+    for i in logs:
+        span = f"{i.start:%Y-%m-%d} to {i.end:%Y-%m-%d}" if i.start and i.end else "-"
+        rows.append(
+            f"{i.name:<32} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}"
+        )
+    return "\n".join(rows)

@@ -1,0 +1,32 @@
+"""The frame of an Explore or Check page: its title, the sidebar, its body under the error display.
+
+After the body has run, the other Explore pages' measures under the same
+filter are computed in the background (:mod:`mining.ui.warmup`), so the page
+the user opens next finds them cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import streamlit as st
+
+from mining.analysis.filters import Filter
+from mining.schema import LogInfo
+from mining.ui import measures, warmup
+from mining.ui.filters import explore_log
+from mining.ui.messages import reporting_errors
+
+__all__ = ["explore_page"]
+
+
+def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
+    """A page: its title, the sidebar (log and filter bar), then ``body`` under the error display."""
+    st.title(title)
+    with reporting_errors():
+        chosen = explore_log(title)
+        if chosen is not None:
+            body(*chosen)
+            log, flt = chosen
+            warmup.warm_explore(log, flt, [functools.partial(m, log, flt) for m in measures.EXPLORE_MEASURES])

@@ -1,0 +1,564 @@
+"""The measures the pages draw, cached: one wrapper per library measure, and each page's bundle.
+
+A wrapper takes the log and the :class:`~mining.analysis.filters.Filter` (and
+the measure's own options) and reads through a cache keyed by the workspace's
+path and version (:func:`mining.ui.state.where`), so a write by anyone (an
+upload, ``mining ingest``) is seen on the next rerun and nothing stale is
+served.  Complete results are cached; a conformance check cut short (budget,
+Cancel) is returned but never cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from mining.analysis import dfg as _dfg_mod
+from mining.analysis import durations as _durations_mod
+from mining.analysis import heatmaps as _heatmaps_mod
+from mining.analysis import performance as _performance_mod
+from mining.analysis import rework as _rework_mod
+from mining.analysis import simplify as _simplify_mod
+from mining.analysis import throughput as _throughput_mod
+from mining.analysis import variants as _variants_mod
+from mining.analysis.filters import Filter
+from mining.durations import duration_words
+from mining.schema import LogInfo
+from mining.spreadsheet import csv_bytes, xlsx_bytes
+from mining.ui.progress import CheckInterrupted, Progress
+from mining.ui.state import reading, where
+from mining.ui.warmup import warm_import
+
+if TYPE_CHECKING:
+    from mining.conformance.check import ConformanceResult
+    from mining.conformance.deviations import Allowlist, DeviatingCase
+    from mining.conformance.labels import LabelMapping, LabelMatch
+    from mining.conformance.models import ProcessModel
+    from mining.conformance.rules import RuleResult
+    from mining.monitor.compare import MapComparison
+    from mining.monitor.run import MonitorOptions, MonitorRun
+
+__all__ = [
+    "EXPLORE_MEASURES",
+    "VARIANTS_SHOWN",
+    "ConformanceRequest",
+    "DeviatingExport",
+    "activity_times_of",
+    "bottlenecks_measures",
+    "case_durations_of",
+    "cases_of_variant",
+    "conformance_of",
+    "deviating_export_of",
+    "deviation_cases_of",
+    "dfg_of",
+    "events_of_case",
+    "heatmap_of",
+    "labels_of",
+    "maps_of",
+    "monitor_of",
+    "monitor_report_of",
+    "overview_measures",
+    "process_map_measures",
+    "process_map_of",
+    "read_model",
+    "rework_of",
+    "rules_of",
+    "throughput_of",
+    "variants_measures",
+    "variants_of",
+]
+
+
+# -- the Explore measures ------------------------------------------------------------
+# Each wrapper is keyed by the workspace path and version, the log id and the
+# Filter (a frozen dataclass, so hashable), plus the measure's own options.
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _dfg_cached(workspace: str, version: tuple[int, ...], log_id: int, flt: Filter) -> _dfg_mod.DFG:
+    with reading(workspace) as store:
+        return _dfg_mod.dfg(store, log_id, flt)
+
+
+def dfg_of(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
+    """The log's directly-follows graph under ``flt``."""
+    return _dfg_cached(*where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _map_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, activities: float, paths: float
+) -> _dfg_mod.DFG:
+    with reading(workspace) as store:
+        return _simplify_mod.simplified_dfg(store, log_id, flt, activities=activities, paths=paths)
+
+
+def process_map_of(log: LogInfo, flt: Filter, *, activities: float, paths: float) -> _dfg_mod.DFG:
+    """The simplified process map (``simplified_dfg``) under ``flt``."""
+    return _map_cached(*where(), log.log_id, flt, activities, paths)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _variants_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, top: int | None
+) -> _variants_mod.VariantTable:
+    with reading(workspace) as store:
+        return _variants_mod.variants(store, log_id, flt, top=top)
+
+
+def variants_of(log: LogInfo, flt: Filter, *, top: int | None = None) -> _variants_mod.VariantTable:
+    """The variant table under ``flt``, most frequent first."""
+    return _variants_cached(*where(), log.log_id, flt, top)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _variant_cases_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, variant_id: int, limit: int
+) -> _variants_mod.CaseList:
+    with reading(workspace) as store:
+        return _variants_mod.cases_of_variant(store, log_id, variant_id, flt, limit=limit)
+
+
+def cases_of_variant(
+    log: LogInfo, flt: Filter, variant_id: int, *, limit: int = 100
+) -> _variants_mod.CaseList:
+    """The kept cases of one variant."""
+    return _variant_cases_cached(*where(), log.log_id, flt, variant_id, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _case_events_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, case_id: str
+) -> tuple[_variants_mod.CaseEvent, ...]:
+    with reading(workspace) as store:
+        return _variants_mod.events_of_case(store, log_id, case_id)
+
+
+def events_of_case(log: LogInfo, case_id: str) -> tuple[_variants_mod.CaseEvent, ...]:
+    """Every event of one case, in time order."""
+    return _case_events_cached(*where(), log.log_id, case_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _durations_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> _durations_mod.CaseDurations:
+    with reading(workspace) as store:
+        return _durations_mod.case_durations(store, log_id, flt)
+
+
+def case_durations_of(log: LogInfo, flt: Filter) -> _durations_mod.CaseDurations:
+    """Case-duration statistics and histogram under ``flt``."""
+    return _durations_cached(*where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _throughput_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, period: str
+) -> _throughput_mod.Throughput:
+    with reading(workspace) as store:
+        return _throughput_mod.throughput(store, log_id, flt, period=period)
+
+
+def throughput_of(log: LogInfo, flt: Filter, *, period: str = "week") -> _throughput_mod.Throughput:
+    """Cases started and completed per period under ``flt``."""
+    return _throughput_cached(*where(), log.log_id, flt, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _activity_times_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> _performance_mod.ActivityTimes:
+    with reading(workspace) as store:
+        return _performance_mod.activity_times(store, log_id, flt)
+
+
+def activity_times_of(log: LogInfo, flt: Filter) -> _performance_mod.ActivityTimes:
+    """Waiting and processing per activity under ``flt``."""
+    return _activity_times_cached(*where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rework_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, limit: int
+) -> _rework_mod.Rework:
+    with reading(workspace) as store:
+        return _rework_mod.rework(store, log_id, flt, limit=limit)
+
+
+def rework_of(log: LogInfo, flt: Filter, *, limit: int = 10) -> _rework_mod.Rework:
+    """Rework, loops and ping-pong under ``flt``."""
+    return _rework_cached(*where(), log.log_id, flt, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _heatmap_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, kind: str
+) -> _heatmaps_mod.Heatmap:
+    builders = {
+        "transition": _heatmaps_mod.transition_wait_heatmap,
+        "load": _heatmaps_mod.load_heatmap,
+        "resource": _heatmaps_mod.resource_heatmap,
+    }
+    with reading(workspace) as store:
+        return builders[kind](store, log_id, flt)
+
+
+def heatmap_of(log: LogInfo, flt: Filter, kind: str) -> _heatmaps_mod.Heatmap:
+    """One heatmap under ``flt``: ``transition`` (x week, median wait), ``load``
+    (activity x weekday-hour) or ``resource`` (resource x activity count)."""
+    return _heatmap_cached(*where(), log.log_id, flt, kind)
+
+
+# -- what each Explore page draws --------------------------------------------------
+# A page draws exactly its bundle; after any page has run, its frame (mining.ui.layout)
+# warms all four under the same filter, so opening another page finds them cached.
+
+#: Variants in the Variants page's table.
+VARIANTS_SHOWN = 500
+
+
+def overview_measures(
+    log: LogInfo, flt: Filter
+) -> tuple[
+    _dfg_mod.DFG, _variants_mod.VariantTable, _durations_mod.CaseDurations, _throughput_mod.Throughput
+]:
+    """The Overview page under ``flt``: the graph's counts, the variant count, durations, weekly throughput."""
+    return (
+        dfg_of(log, flt),
+        variants_of(log, flt, top=1),
+        case_durations_of(log, flt),
+        throughput_of(log, flt, period="week"),
+    )
+
+
+def process_map_measures(log: LogInfo, flt: Filter) -> tuple[_dfg_mod.DFG]:
+    """The Process map page under ``flt``: the full graph (the simplified map depends on the sliders)."""
+    return (dfg_of(log, flt),)
+
+
+def variants_measures(log: LogInfo, flt: Filter) -> tuple[_variants_mod.VariantTable]:
+    """The Variants page under ``flt`` before a drill-down: the most frequent variants."""
+    return (variants_of(log, flt, top=VARIANTS_SHOWN),)
+
+
+def bottlenecks_measures(
+    log: LogInfo, flt: Filter
+) -> tuple[
+    _performance_mod.ActivityTimes,
+    _rework_mod.Rework,
+    _heatmaps_mod.Heatmap,
+    _heatmaps_mod.Heatmap,
+    _heatmaps_mod.Heatmap,
+]:
+    """The Bottlenecks page under ``flt``: times per activity, rework, and the three heatmaps."""
+    return (
+        activity_times_of(log, flt),
+        rework_of(log, flt),
+        *(heatmap_of(log, flt, kind) for kind in ("transition", "load", "resource")),
+    )
+
+
+#: Every Explore page's bundle, for the warm-up.
+EXPLORE_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = (
+    overview_measures,
+    process_map_measures,
+    variants_measures,
+    bottlenecks_measures,
+)
+
+
+# -- the Conformance page ------------------------------------------------------------
+# Its library modules (and the Monitoring page's) are imported inside the functions:
+# the Explore pages never pay for them.
+
+_DEVIATING_LIMIT = 1000  # cases listed in a deviation's drill-down
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _model_cached(sha256: str, name: str, _data: bytes) -> ProcessModel:
+    # Keyed by the content hash and the name (the suffix decides the format); never by the name alone.
+    from mining.conformance.models import load_model
+
+    return load_model(_data, name)
+
+
+def read_model(name: str, data: bytes) -> tuple[ProcessModel, str]:
+    """A model read from its bytes (an upload or a sample file) and the SHA-256 of those bytes."""
+    digest = hashlib.sha256(data).hexdigest()
+    return _model_cached(digest, name, data), digest
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _labels_cached(tasks: tuple[str, ...], activities: tuple[str, ...], mapping: LabelMapping) -> LabelMatch:
+    from mining.conformance.labels import match_labels
+
+    return match_labels(tasks, activities, mapping)
+
+
+def labels_of(log: LogInfo, flt: Filter, model: ProcessModel, mapping: LabelMapping) -> LabelMatch:
+    """How the model's tasks meet the kept activities (most frequent first), as the check will match them."""
+    counts = dfg_of(log, flt).activities
+    activities = tuple(sorted(counts, key=lambda a: (-counts[a], a)))
+    return _labels_cached(model.tasks, activities, mapping)
+
+
+@dataclass(frozen=True)
+class ConformanceRequest:
+    """Everything a conformance check depends on besides the workspace: its cache key."""
+
+    log_id: int
+    flt: Filter
+    model_name: str
+    model_sha256: str
+    method: str
+    budget: float | None
+    mapping: LabelMapping
+    allow: Allowlist | None
+
+
+class _Unfinished(Exception):
+    """Carries a partial result out of the cached function, so that it is never cached."""
+
+    def __init__(self, result: ConformanceResult) -> None:
+        super().__init__("partial conformance result")
+        self.result = result
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _conformance_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    request: ConformanceRequest,
+    _model: ProcessModel,
+    _cancel: Callable[[], bool],
+) -> ConformanceResult:
+    from mining.conformance.check import conform
+
+    progress = Progress(_cancel)
+    with reading(workspace) as store:
+        result = conform(
+            store,
+            request.log_id,
+            _model,
+            request.flt,
+            method=request.method,
+            mapping=request.mapping,
+            allow=request.allow,
+            budget=request.budget,
+            progress=progress,
+            cancel=progress.cancelled,
+        )
+    if result.complete:
+        # A click during the last steps (precision) lands here: the result is whole, but still kept.
+        progress.show(1.0, f"Checked {len(result.variants):,} variants ({result.engine})")
+    if progress.control is not None:
+        raise CheckInterrupted(result, progress.control)
+    if not result.complete:
+        raise _Unfinished(result)
+    return result
+
+
+def conformance_of(
+    request: ConformanceRequest, model: ProcessModel, *, cancel: Callable[[], bool]
+) -> ConformanceResult:
+    """Check the log against ``model`` with a progress bar; complete results are cached.
+
+    A result cut short by the budget or by ``cancel()`` is returned but never
+    cached (the next run may get further).  Raises :class:`CheckInterrupted`
+    when Streamlit stopped the script during the check.
+    """
+    try:
+        return _conformance_cached(*where(), request, model, cancel)
+    except _Unfinished as unfinished:
+        return unfinished.result
+
+
+def _result_key(result: ConformanceResult) -> float:
+    # Variants are aligned most frequent first, so the aligned share identifies a partial result.
+    return result.aligned_variants_share
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _deviation_cases_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    request: ConformanceRequest,
+    aligned: float,
+    kind: str,
+    activity: str,
+    _result: ConformanceResult,
+) -> tuple[tuple[DeviatingCase, ...], bool]:
+    from mining.conformance.deviations import deviating_cases
+
+    [found] = [d for d in _result.deviations if (d.kind, d.activity) == (kind, activity)]
+    ranks = set(found.variants)
+    # The deviating cases of a result restricted to the variants that have this deviation.
+    only = dataclasses.replace(_result, variants=tuple(v for v in _result.variants if v.rank in ranks))
+    with reading(workspace) as store:
+        cases = deviating_cases(store, only, limit=_DEVIATING_LIMIT + 1)
+    return tuple(cases[:_DEVIATING_LIMIT]), len(cases) > _DEVIATING_LIMIT
+
+
+def deviation_cases_of(
+    request: ConformanceRequest, result: ConformanceResult, kind: str, activity: str
+) -> tuple[tuple[DeviatingCase, ...], bool]:
+    """The checked cases with one deviation (by case id, at most 1,000) and whether there are more."""
+    return _deviation_cases_cached(*where(), request, _result_key(result), kind, activity, result)
+
+
+@dataclass(frozen=True)
+class DeviatingExport:
+    """The deviating cases as CSV and XLSX bytes, as ``mining conform --cases`` writes them."""
+
+    rows: int
+    csv: bytes
+    xlsx: bytes
+
+
+#: The columns of :func:`mining.conformance.deviations.export_cases`, for the same download.
+_CASE_COLUMNS = ("case", "variant", "deviations", "duration_seconds", "duration")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _export_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    request: ConformanceRequest,
+    aligned: float,
+    _result: ConformanceResult,
+) -> DeviatingExport:
+    from mining.conformance.deviations import deviating_cases
+
+    with reading(workspace) as store:
+        cases = deviating_cases(store, _result)
+    rows = [
+        (c.case_id, c.variant_id, c.deviations, c.duration_s, duration_words(c.duration_s)) for c in cases
+    ]
+    return DeviatingExport(
+        len(rows),
+        csv_bytes(_CASE_COLUMNS, rows),
+        xlsx_bytes(_CASE_COLUMNS, rows, sheet="deviating cases"),
+    )
+
+
+def deviating_export_of(request: ConformanceRequest, result: ConformanceResult) -> DeviatingExport:
+    """Every deviating case of ``result`` as CSV and XLSX bytes."""
+    return _export_cached(*where(), request, _result_key(result), result)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rules_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, texts: tuple[str, ...]
+) -> tuple[RuleResult, ...]:
+    from mining.conformance.rules import check_rules, parse_rule
+
+    rules = [parse_rule(text) for text in texts]
+    with reading(workspace) as store:
+        return check_rules(store, log_id, rules, flt)
+
+
+def rules_of(log: LogInfo, flt: Filter, texts: Sequence[str]) -> tuple[RuleResult, ...]:
+    """One-line rules (``A before B``, ...) checked over the kept cases, in order."""
+    return _rules_cached(*where(), log.log_id, flt, tuple(texts))
+
+
+# -- the Monitoring page -------------------------------------------------------------
+class _Memo(MutableMapping[Hashable, object]):
+    """A small LRU mapping, safe to share between the server's session threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._items, self._lock = size, OrderedDict[Hashable, object](), threading.Lock()
+
+    def __getitem__(self, key: Hashable) -> object:
+        with self._lock:
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def __setitem__(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __delitem__(self, key: Hashable) -> None:
+        with self._lock:
+            del self._items[key]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _monitor_memo(workspace: str, version: tuple[int, ...]) -> _Memo:
+    # One per workspace state: a write gives a new version, hence a fresh memo.  Eight entries
+    # hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB).
+    return _Memo(8)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _monitor_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
+) -> MonitorRun:
+    from mining.monitor.run import monitor
+
+    with reading(workspace) as store:
+        # Another period, change date or SLA reuses the facts and the Lean view of the last run.
+        return monitor(store, log_id, flt, options, memo=_monitor_memo(workspace, version))
+
+
+def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun:
+    """One monitoring run (KPIs, before/after, control charts, alerts, Lean view) under ``flt``."""
+    if options.change_date is None:
+        # The before/after's tests come from scipy, half a second to import: load it while the
+        # user reads the page, not when they pick a change date.
+        warm_import("scipy.stats")
+    return _monitor_cached(*where(), log.log_id, flt, options)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _report_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
+) -> bytes:
+    from mining.monitor.html import render_html
+
+    # The bytes `mining monitor --report` writes (UTF-8, "\n" line ends).
+    return render_html(_monitor_cached(workspace, version, log_id, flt, options)).encode("utf-8")
+
+
+def monitor_report_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> bytes:
+    """The run's self-contained HTML report."""
+    return _report_cached(*where(), log.log_id, flt, options)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _maps_cached(
+    workspace: str,
+    version: tuple[int, ...],
+    log_id: int,
+    flt: Filter,
+    change_date: dt.date,
+    timezone: str | None,
+) -> MapComparison:
+    from mining.monitor.compare import compare_maps
+
+    with reading(workspace) as store:
+        return compare_maps(store, log_id, change_date, flt, timezone=timezone)
+
+
+def maps_of(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str | None = None) -> MapComparison:
+    """The process maps of the cases started before and after ``change_date``, over one node set."""
+    return _maps_cached(*where(), log.log_id, flt, change_date, timezone)
