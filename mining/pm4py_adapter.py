@@ -41,7 +41,7 @@ full log):
   prefix counts instead of a full log, prefixes kept as tuples (pm4py joins
   them with commas, which breaks on activity names containing a comma).
 
-Nets arrive as plain values (see :class:`mining.conformance.models.NetSpec`:
+Nets arrive as plain values (see :class:`mining.models.net.NetSpec`:
 ``places``, ``transitions`` as ``(id, label or None)``, ``arcs`` as
 ``(source, target, weight)``, ``initial`` and ``final`` markings).
 """

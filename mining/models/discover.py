@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import ModelError
+from mining.models.net import NetSpec, ProcessModel
 
 if TYPE_CHECKING:
     from mining.analysis.filters import Filter
@@ -34,6 +35,7 @@ __all__ = [
     "DiscoveredModel",
     "discover",
     "discover_variants",
+    "from_discovered",
     "to_bpmn_xml",
     "to_pnml_xml",
     "trace_variants",
@@ -269,6 +271,15 @@ def write_model(model: DiscoveredModel, path: str | Path) -> Path:
         msg = f"cannot write {path}: {exc.strerror or exc}"
         raise ModelError(msg) from exc
     return path
+
+
+def from_discovered(model: DiscoveredModel, name: str = "discovered model") -> ProcessModel:
+    """A discovered model as a model to check against (:func:`mining.conformance.conform`)."""
+    from mining import pm4py_adapter
+
+    places, transitions, arcs, initial, final = pm4py_adapter.net_parts(_handle(model))
+    net = NetSpec(tuple(places), tuple(transitions), tuple(arcs), tuple(initial), tuple(final))
+    return ProcessModel(name, "discovered", net)
 
 
 def _handle(model: DiscoveredModel) -> Any:

@@ -555,10 +555,8 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable
 
-    from mining.conformance.check import ConformanceResult
-    from mining.conformance.deviations import Allowlist, DeviatingCase, MapOverlay
+    from mining.conformance import Allowlist, ConformanceResult, DeviatingCase, MapOverlay, ProcessModel
     from mining.conformance.labels import LabelMapping, LabelMatch
-    from mining.conformance.models import ProcessModel
     from mining.conformance.rules import RuleResult
     from mining.monitor.compare import MapComparison
     from mining.monitor.run import MonitorOptions, MonitorRun
@@ -575,7 +573,7 @@ def sample_models() -> list[Path]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _model_cached(sha256: str, name: str, _data: bytes) -> ProcessModel:
     # Keyed by the content hash and the name (the suffix decides the format); never by the name alone.
-    from mining.conformance.models import load_model
+    from mining.models import load_model
 
     return load_model(_data, name)
 
@@ -741,7 +739,7 @@ def _deviation_cases_cached(
     activity: str,
     _result: ConformanceResult,
 ) -> tuple[tuple[DeviatingCase, ...], bool]:
-    from mining.conformance.deviations import deviating_cases
+    from mining.conformance.cases import deviating_cases
 
     [found] = [d for d in _result.deviations if (d.kind, d.activity) == (kind, activity)]
     ranks = set(found.variants)
@@ -776,7 +774,7 @@ def _export_cached(
     aligned: float,
     _result: ConformanceResult,
 ) -> DeviatingExport:
-    from mining.conformance.deviations import deviating_cases, export_cases
+    from mining.conformance.cases import deviating_cases, export_cases
 
     with _reading(workspace) as store:
         cases = deviating_cases(store, _result)
