@@ -23,7 +23,7 @@ from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import ModelError
+from mining.errors import ModelError, Option, Phrase
 from mining.models.net import NetSpec, ProcessModel
 
 if TYPE_CHECKING:
@@ -194,7 +194,9 @@ def discover_variants(
     else:
         if noise:
             msg = "noise applies to the inductive miner; the heuristics miner uses its thresholds"
-            raise ModelError(msg, hint="use --dependency-threshold for the heuristics miner")
+            raise ModelError(
+                msg, hint=Phrase("use {} for the heuristics miner", (Option("dependency_threshold"),))
+            )
         for name, value in (
             ("dependency_threshold", dependency_threshold),
             ("and_threshold", and_threshold),
