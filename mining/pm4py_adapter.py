@@ -64,6 +64,7 @@ __all__ = [
     "AlignmentRun",
     "NetLike",
     "Pm4pyModel",
+    "Variant",
     "align_pm4py",
     "align_r4pm",
     "bpmn_elements",

@@ -37,7 +37,25 @@ from lxml import etree
 
 from mining.errors import ModelError
 
-__all__ = ["BPMN_NS", "Bounds", "BpmnGraph", "FlowNode", "Layout", "layout", "to_xml"]
+__all__ = [
+    "BPMNDI_NS",
+    "BPMN_NS",
+    "CHANNEL_GAP",
+    "DC_NS",
+    "DI_NS",
+    "MARGIN",
+    "MIN_LAYER_GAP",
+    "NODE_GAP",
+    "SIZES",
+    "TARGET_NAMESPACE",
+    "TRACK_GAP",
+    "Bounds",
+    "BpmnGraph",
+    "FlowNode",
+    "Layout",
+    "layout",
+    "to_xml",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"

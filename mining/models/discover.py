@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGORITHMS",
     "DiscoveredModel",
+    "Variant",
     "discover",
     "discover_variants",
     "from_discovered",
