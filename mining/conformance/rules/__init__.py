@@ -47,17 +47,17 @@ measures completion to completion, in elapsed seconds, or under a business
 :class:`~mining.analysis.calendar.Calendar` in working seconds; then ``d`` in
 a limit means one working day (the calendar's daily window, 8 h for 09-17)
 and ``w`` one working week (its working days), so "2d" reads as two business
-days (:func:`~mining.conformance.rules.limits.business_seconds`).  The limit is inclusive: exactly 2d is in time.
+days (:func:`~mining.conformance.rules.limits.business_seconds`).  The limit
+is inclusive: exactly 2d is in time.
 
 Modules
 -------
-:mod:`~mining.conformance.rules.rule` (the record), :mod:`~.text` (one-line
-rules: ``A before B`` · ``A then B`` · ``four-eyes A, B`` · ``A -> B within
-2d`` · ``never A`` · ``at most once A`` · ``not both A, B``), :mod:`~.files`
-(YAML rule files), :mod:`~.limits` (a max-time limit, read by the package's
-one duration grammar), :mod:`~.sql` (a rule's outcome per case),
-:mod:`~.check` (counts and rates), :mod:`~.sentences`, :mod:`~.records` and
-:mod:`~.export` (violating cases to CSV).
+``rule`` (the record), ``text`` (one-line rules: ``A before B`` · ``A then
+B`` · ``four-eyes A, B`` · ``A -> B within 2d`` · ``never A`` · ``at most
+once A`` · ``not both A, B``), ``files`` (YAML rule files), ``limits`` (a
+max-time limit, read by the package's one duration grammar), ``sql`` (a
+rule's outcome per case), ``check`` (counts and rates), ``sentences``,
+``records`` and ``export`` (violating cases to CSV).
 
 Monitoring
 ----------

@@ -47,7 +47,7 @@ def outcomes_sql(
 ) -> OutcomesSQL:
     """The per-case outcomes of ``rule`` as SQL (see :class:`OutcomesSQL`), for callers that group them.
 
-    Activity names are not checked here; :func:`check_rules` does that.
+    Activity names are not checked here; :func:`~mining.conformance.rules.check.check_rules` does that.
     """
     return outcomes(store, log_id, rule, flt, rule_clock(store, log_id, [rule], calendar))
 
