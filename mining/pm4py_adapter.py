@@ -41,7 +41,7 @@ full log):
   prefix counts instead of a full log, prefixes kept as tuples (pm4py joins
   them with commas, which breaks on activity names containing a comma).
 
-Nets arrive as plain values (see :class:`mining.conformance.models.NetSpec`:
+Nets arrive as plain values (see :class:`mining.models.net.NetSpec`:
 ``places``, ``transitions`` as ``(id, label or None)``, ``arcs`` as
 ``(source, target, weight)``, ``initial`` and ``final`` markings).
 """
@@ -64,6 +64,7 @@ __all__ = [
     "AlignmentRun",
     "NetLike",
     "Pm4pyModel",
+    "Variant",
     "align_pm4py",
     "align_r4pm",
     "bpmn_elements",
@@ -74,6 +75,10 @@ __all__ = [
     "petri_counts",
     "petri_net",
     "pnml_xml",
+    "r4pm_align_frame",
+    "r4pm_frame",
+    "r4pm_net",
+    "r4pm_options",
     "token_replay",
     "tree_text",
 ]
@@ -402,7 +407,8 @@ def etc_precision(model: Pm4pyModel, variants: Sequence[Variant]) -> float:
     return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
 
 
-def _r4pm_net(spec: NetLike) -> tuple[dict[str, Any], dict[str, str | None]]:
+def r4pm_net(spec: NetLike) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """The net as r4pm reads it, and each of its transition ids' label (None for a silent step)."""
     import uuid
 
     # r4pm wants UUIDs as ids; numbering them keeps a run reproducible.
@@ -448,7 +454,7 @@ def _r4pm_moves(
     return tuple(moves)
 
 
-def _r4pm_options(max_states: int | None) -> dict[str, Any]:
+def r4pm_options(max_states: int | None) -> dict[str, Any]:
     """r4pm's alignment options with pm4py's costs (see :data:`COST_MOVE`)."""
     cost_fn = {
         "log_move_cost": COST_MOVE,
@@ -462,7 +468,7 @@ def _r4pm_options(max_states: int | None) -> dict[str, Any]:
     return options
 
 
-def _r4pm_frame(traces: Sequence[Sequence[str]], indices: Sequence[int]) -> Any:
+def r4pm_frame(traces: Sequence[Sequence[str]], indices: Sequence[int]) -> Any:
     """The traces at ``indices`` as the event log r4pm imports (case ``c<index>``, pm4py's column names)."""
     import polars as pl
 
@@ -476,6 +482,26 @@ def _r4pm_frame(traces: Sequence[Sequence[str]], indices: Sequence[int]) -> Any:
             ).cast(pl.Datetime("ms", "UTC")),
         }
     )
+
+
+def r4pm_align_frame(net: dict[str, Any], frame: Any, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """One r4pm call: every distinct trace of ``frame`` (:func:`r4pm_frame`) aligned against ``net``.
+
+    The log and its projection live in r4pm's registry only for the call.
+    r4pm reports every failure as a bare exception, which passes through.
+    """
+    import r4pm
+    from r4pm import bindings
+
+    log_id = proj_id = None
+    try:
+        log_id = r4pm.import_item_from_df("EventLog", frame)
+        proj_id = bindings.log_to_activity_projection(log_id)
+        return bindings.align_variants(net, proj_id, options)
+    finally:
+        for item in (proj_id, log_id):
+            if item is not None:
+                r4pm.remove_item(item)
 
 
 def align_r4pm(
@@ -504,14 +530,13 @@ def align_r4pm(
     from mining.errors import ConformanceError
 
     try:
-        import polars  # noqa: F401  (_r4pm_frame builds the log with it)
-        import r4pm
+        import polars  # noqa: F401  (r4pm_frame builds the log with it)
         from r4pm import bindings
     except ImportError as exc:
         msg = f"r4pm is not available ({exc})"
         raise ConformanceError(msg) from exc
-    net, labels = _r4pm_net(spec)
-    options = _r4pm_options(max_states)
+    net, labels = r4pm_net(spec)
+    options = r4pm_options(max_states)
     try:
         empty = bindings.align_empty_trace(net, options)
     except Exception as exc:  # r4pm reports every failure as a bare TypeError/ValueError
@@ -525,21 +550,14 @@ def align_r4pm(
             break
         batch = list(range(lo, min(lo + size, len(traces))))
         began = time.perf_counter()
-        frame = _r4pm_frame(traces, batch)
+        frame = r4pm_frame(traces, batch)
         results: list[dict[str, Any]] = []
         if frame.height:
-            log_id = proj_id = None
             try:
-                log_id = r4pm.import_item_from_df("EventLog", frame)
-                proj_id = bindings.log_to_activity_projection(log_id)
-                results = bindings.align_variants(net, proj_id, options)
+                results = r4pm_align_frame(net, frame, options)
             except Exception as exc:
                 msg = f"r4pm could not align against this net: {exc}"
                 raise ConformanceError(msg) from exc
-            finally:
-                for item in (proj_id, log_id):
-                    if item is not None:
-                        r4pm.remove_item(item)
         by_trace = {tuple(r["activities"]): r["result"] for r in results}
         for i in batch:
             trace = tuple(traces[i])

@@ -23,8 +23,14 @@ from streamlit.testing.v1 import AppTest
 from mining.analysis.simplify import simplified_dfg
 from mining.analysis.variants import events_of_case
 from mining.catalog import list_logs
-from mining.conformance import Allowlist, conform, deviating_cases, export_cases, load_model
-from mining.conformance.check import ConformanceResult
+from mining.conformance import (
+    Allowlist,
+    ConformanceResult,
+    conform,
+    deviating_cases,
+    export_cases,
+    load_model,
+)
 from mining.conformance.rules import check_rules, parse_rule
 from mining.ingest import ingest_file
 from mining.store import Store

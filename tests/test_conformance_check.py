@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from mining import pm4py_adapter
 from mining.analysis.filters import Filter
 from mining.conformance import Allowlist, conform, deviating_cases, export_cases, from_discovered, load_model
-from mining.conformance.deviations import format_duration, sentence
+from mining.conformance.sentences import sentence
+from mining.durations import duration_words
 from mining.errors import ConformanceError
 from mining.store import Store
 from tests.conftest import FILES
@@ -291,7 +292,7 @@ def test_deviating_cases_and_their_export(tiny, full, tmp_path):
     assert export_cases(cases, tmp_path / "cases.csv") == 4
     assert (tmp_path / "cases.csv").read_text(encoding="utf-8").splitlines()[:2] == [
         "case,variant,deviations,duration_seconds,duration",
-        "c4,4,skipped 'C',108000.0,30.0 hours",
+        "c4,4,skipped 'C',108000.0,1d 06h",
     ]
     with pytest.raises(ConformanceError) as err:
         export_cases(cases, tmp_path / "cases.json")
@@ -346,8 +347,8 @@ def test_a_discovered_model_fits_its_own_log(tiny):
         (-90, "1.5 minutes"),
     ],
 )
-def test_durations_use_a_readable_unit(seconds, text):
-    assert format_duration(seconds) == text
+def test_durations_in_sentences_use_a_readable_unit(seconds, text):
+    assert duration_words(seconds) == text
 
 
 def test_sentence_variants():

@@ -91,6 +91,28 @@ def test_mapping_errors_name_what_is_wrong(items, invisible, message):
     assert str(err.value) == message
 
 
+def test_mapping_errors_name_the_option_for_each_edge_to_word():
+    # The app words an Option as its own control; names with braces stay as they are.
+    def word(option):
+        return f"<{option.name}: {option.value}>" if option.value else f"<{option.name}>"
+
+    with pytest.raises(ConformanceError) as err:
+        match_labels(["A {x}", "B"], ["a", "b"], LabelMapping.parse(["A {x}=c"]))
+    assert (
+        err.value.message_in(word) == "<map: 'A {x}'='c'>: the log has no activity 'c'; activities: 'a', 'b'"
+    )
+    assert str(err.value) == "--map 'A {x}'='c': the log has no activity 'c'; activities: 'a', 'b'"
+    with pytest.raises(ConformanceError) as err:
+        match_labels(["A", "B"], ["a", "b"], LabelMapping.parse(["A=a", "A=b"]))
+    assert err.value.message_in(word).startswith("<map>: model task 'A' is mapped twice")
+    with pytest.raises(ConformanceError) as err:
+        match_labels(["A", "{B}"], ["a"], LabelMapping.parse([], ["Z"]))
+    assert (
+        err.value.message_in(word)
+        == "<invisible: 'Z'>: the model has no task of that name; tasks: 'A', '{B}'"
+    )
+
+
 def test_map_strings_must_have_both_sides():
     with pytest.raises(ConformanceError) as err:
         LabelMapping.parse(["Approve"])

@@ -12,8 +12,8 @@ import pytest
 
 from mining import pm4py_adapter
 from mining.conformance import load_model
-from mining.conformance.models import NetSpec
 from mining.errors import ModelError, UnsafeInput
+from mining.models import NetSpec
 from tests.conftest import FILES, SAMPLE_LOGS, SHARED_MODELS
 
 HERE = FILES / "conformance"

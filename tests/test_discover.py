@@ -295,8 +295,12 @@ def test_bad_requests_raise_model_error(loaded, tmp_path):
         discover(log.store, log.log_id, algorithm="alpha")
     with pytest.raises(ModelError, match="noise must be between 0 and 1"):
         discover(log.store, log.log_id, noise=1.5)
-    with pytest.raises(ModelError, match="noise applies to the inductive miner"):
+    with pytest.raises(ModelError, match="noise applies to the inductive miner") as err:
         discover(log.store, log.log_id, algorithm="heuristics", noise=0.2)
+    assert err.value.hint == "use --dependency-threshold for the heuristics miner"
+    assert err.value.hint_in(lambda o: f"the {o.name} option") == (
+        "use the dependency_threshold option for the heuristics miner"
+    )
     with pytest.raises(ModelError, match="the filter keeps none"):
         discover(log.store, log.log_id, Filter(variant_ids=(999,)))
     with pytest.raises(ModelError, match="no non-empty traces"):

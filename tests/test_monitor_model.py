@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from mining.cli import cli
-from mining.conformance.models import load_model
+from mining.models import load_model
 from mining.monitor.run import conformance_measures
 from mining.store import writing
 from tests.tinylog import load_hours

@@ -20,9 +20,9 @@ from mining.analysis.filters import Filter
 from mining.cli import cli
 from mining.conformance.rules import (
     RULE_TYPES,
-    Limit,
     PeriodRate,
     Rule,
+    business_seconds,
     check_rules,
     export_violations,
     find_rule,
@@ -33,6 +33,7 @@ from mining.conformance.rules import (
     rates_by_period,
     violating_cases,
 )
+from mining.durations import Duration
 from mining.errors import RuleError
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
@@ -239,8 +240,8 @@ def test_business_calendar_counts_working_days(store, tmp_path):
     closed = Calendar(closed_days=(dt.date(2024, 1, 8),))
     assert check_rules(store, log, [rule], calendar=closed)[0].violations == 0
     # Two working days (16 h) cover both; a working week is five working days.
-    assert parse_limit("1w").business_seconds(Calendar()) == 5 * 8 * 3600
-    assert parse_limit("2d").business_seconds(Calendar(start_hour=dt.time(8, 30), end_hour=17)) == 17 * 3600
+    assert business_seconds(parse_limit("1w"), Calendar()) == 5 * 8 * 3600
+    assert business_seconds(parse_limit("2d"), Calendar(start_hour=dt.time(8, 30), end_hour=17)) == 17 * 3600
 
 
 def test_rates_by_period_group_by_case_start(store, log):
@@ -327,8 +328,8 @@ def test_rule_names_must_be_unique(store, log):
         ("Approve then Pay", Rule("response", ("Approve", "Pay"))),
         ("four-eyes Approve, Pay", Rule("four-eyes", ("Approve", "Pay"))),
         ("Four eyes Approve,Pay", Rule("four-eyes", ("Approve", "Pay"))),
-        ("Receive -> Pay within 2d", Rule("max-time", ("Receive", "Pay"), Limit(days=2))),
-        ("Receive→Pay within 90m", Rule("max-time", ("Receive", "Pay"), Limit(seconds=5400, text="90m"))),
+        ("Receive -> Pay within 2d", Rule("max-time", ("Receive", "Pay"), Duration(days=2))),
+        ("Receive→Pay within 90m", Rule("max-time", ("Receive", "Pay"), Duration(seconds=5400, text="90m"))),
         ("never Cancel", Rule("never", ("Cancel",))),
         ("at most once Approve", Rule("at-most-once", ("Approve",))),
         ("not both Reject, Pay", Rule("not-both", ("Reject", "Pay"))),
@@ -369,8 +370,8 @@ def test_default_name_is_the_canonical_text():
         ("Receive -> Pay", "rule 'Receive -> Pay': '->' needs one limit, as in 'Receive -> Pay within 2d'"),
         (
             "Receive -> Pay within 2x",
-            "rule 'Receive -> Pay within 2x': '2x' is not a duration; expected e.g. 2d, 4h, "
-            "90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H",
+            "rule 'Receive -> Pay within 2x': limit '2x' is not a duration; expected e.g. 5d, 36h, "
+            "1d12h, 90m, 2 days or ISO 8601 P2D, PT4H",
         ),
         (
             "four-eyes Approve",
@@ -411,22 +412,31 @@ def test_parse_rule_errors(text, message):
 def test_parse_limit(text, weeks, days, seconds):
     limit = parse_limit(text)
     assert (limit.weeks, limit.days, limit.seconds, limit.text) == (weeks, days, seconds, text)
-    assert limit.elapsed_seconds() == (weeks * 7 + days) * 86400 + seconds
+    assert limit.total_seconds == (weeks * 7 + days) * 86400 + seconds
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2x", "'2x' is not a duration; expected e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H"),
-        ("2d4", "'2d4' is not a duration; expected e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H"),
+        (
+            "2x",
+            "limit '2x' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H",
+        ),
+        (
+            "2d4",
+            "limit '2d4' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H",
+        ),
         (
             "2d 3d",
-            "'2d 3d' is not a duration; expected e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H",
+            "limit '2d 3d' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H",
         ),
-        ("PT", "'PT' is not a duration; expected e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H"),
-        ("", "'' is not a duration; expected e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H"),
-        ("P1M", "'P1M' counts years or months, which have no fixed length; use days or weeks"),
-        ("0h", "'0h' is zero; a limit must be longer than zero"),
+        (
+            "PT",
+            "limit 'PT' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H",
+        ),
+        ("", "limit '' is not a duration; expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H"),
+        ("P1M", "limit 'P1M' counts years or months, which have no fixed length; use days or weeks"),
+        ("0h", "limit '0h' is zero; expected a duration longer than zero"),
     ],
 )
 def test_parse_limit_errors(text, message):
@@ -443,7 +453,7 @@ names = st.text(st.sampled_from("ab ,'\"→-xy"), min_size=1, max_size=6) | st.s
 def _rule(kind, a, b, hours):
     acts = (a,) if kind in ("never", "at-most-once") else (a, b)
     try:
-        return Rule(kind, acts, Limit(seconds=hours * 3600) if kind == "max-time" else None)
+        return Rule(kind, acts, Duration(seconds=hours * 3600) if kind == "max-time" else None)
     except RuleError:  # two equal names are refused
         return None
 
@@ -471,7 +481,7 @@ def test_rule_file_with_every_type():
         ("not both Cancel, Receive", "not-both", ("Cancel", "Receive")),
         ("Receive -> Pay within PT36H", "max-time", ("Receive", "Pay")),
     ]
-    assert rules[3].limit == Limit(days=2) and rules[7].limit == Limit(seconds=36 * 3600)
+    assert rules[3].limit == Duration(days=2) and rules[7].limit == Duration(seconds=36 * 3600)
     assert load_rules(RULE_FILES / "wrapped.yaml") == (
         parse_rule("Approve before Pay"),
         parse_rule("four-eyes Approve, Pay"),
@@ -503,8 +513,8 @@ def test_rule_file_checked_on_the_log(store, log):
         ),
         (
             "bad_limit.yaml",
-            "bad_limit.yaml, rule 1 ('fast payment'): key 'limit': '2x' is not a duration; expected "
-            "e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H",
+            "bad_limit.yaml, rule 1 ('fast payment'): limit '2x' is not a duration; expected "
+            "e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H",
         ),
         (
             "missing_key.yaml",
@@ -585,12 +595,12 @@ def test_bad_rule_files(file, message):
         ),
         (
             "- {type: max-time, from: A, to: B, limit: 3600}",
-            "rules, rule 1: key 'limit': expected a duration as text "
-            "such as 2d, 4h, 90m or P2D, got the number 3600",
+            "rules, rule 1: key 'limit': expected a duration as text, "
+            "e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H; got the number 3600",
         ),
         (
             "- {type: max-time, from: A, to: B, limit: P1Y}",
-            "rules, rule 1: key 'limit': 'P1Y' counts years or months, "
+            "rules, rule 1: limit 'P1Y' counts years or months, "
             "which have no fixed length; use days or weeks",
         ),
         (
@@ -655,7 +665,7 @@ def reference(rule, trace, end_hour):
             return "not_applicable"
         i = acts.index(a)
         later = [h for x, h, _ in trace[i + 1 :] if x == b]
-        limit_h = rule.limit.elapsed_seconds() / 3600
+        limit_h = rule.limit.total_seconds / 3600
         if later:
             return "violated" if later[0] - trace[i][1] > limit_h else "satisfied"
         return "violated" if end_hour - trace[i][1] > limit_h else "pending"
@@ -961,8 +971,8 @@ def test_cli_business_hours(workspace):
         ),
         (
             ("--rules", str(RULE_FILES / "bad_limit.yaml")),
-            f"Error: {RULE_FILES / 'bad_limit.yaml'}, rule 1 ('fast payment'): key 'limit': '2x' is not a duration; "
-            "expected e.g. 2d, 4h, 90m, 30s, 1w, 1d 12h or ISO-8601 P2D, PT4H\n",
+            f"Error: {RULE_FILES / 'bad_limit.yaml'}, rule 1 ('fast payment'): limit '2x' is not a duration; "
+            "expected e.g. 5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H\n",
         ),
         (
             ("--rule", "never Cancel", "--cases", "never Pay", "--output", "x.csv"),

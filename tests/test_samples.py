@@ -27,10 +27,12 @@ from mining.samples import (
     SLA_DAYS,
     activities,
     generate,
+    model_xml,
     write_log,
     write_model,
 )
 from mining.samples.__main__ import main
+from tests.bpmn_layout import check_bpmn
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_logs"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -324,6 +326,14 @@ def test_bpmn_model(process, tmp_path):
     assert tasks <= set(activities(process))
     # the undocumented rework is not in the model, so conformance checking finds it
     assert not tasks & set(REWORK_ACTIVITIES[process]) - {"Resolve price difference"}
+
+
+def test_bpmn_model_is_drawn_by_the_one_layout(process):
+    # The package's one BPMN writer: nothing overlaps, flows are orthogonal and never cross a shape.
+    root = check_bpmn(model_xml(process))
+    documented = root.findall(f".//{{{BPMN_NS}}}task/{{{BPMN_NS}}}documentation")
+    assert len(documented) == len(root.findall(f".//{{{BPMN_NS}}}task"))
+    assert {f.get("name") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")} >= {"yes", "no"}
 
 
 def test_minority_of_cases_deviate_from_model(process, tmp_path):

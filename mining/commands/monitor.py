@@ -227,7 +227,7 @@ def monitor_cmd(
             flt = Filter(start=since, end=until, window="started")
         measures = None
         if model_file:
-            from mining.conformance.models import load_model
+            from mining.models import load_model
             from mining.monitor.run import conformance_measures
 
             measures = conformance_measures(store, lid, load_model(Path(model_file)), flt)

@@ -36,67 +36,27 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mining.conformance.deviations import (
-    Allowlist,
-    Deviation,
-    MapOverlay,
-    VariantCheck,
-    aggregate,
-    map_overlay,
-    split_accepted,
-    trace_deviations,
-)
-from mining.conformance.labels import LabelMapping, LabelMatch, match_labels
+from mining.conformance.allowlist import Allowlist, split_accepted
+from mining.conformance.deviations import aggregate, trace_deviations
+from mining.conformance.labels import LabelMapping, match_labels
+from mining.conformance.overlay import map_overlay
+from mining.conformance.records import ConformanceResult, VariantCheck
 from mining.errors import ConformanceError
 
 if TYPE_CHECKING:
     from mining.analysis.filters import Filter
-    from mining.conformance.models import NetSpec, ProcessModel
+    from mining.models.net import NetSpec, ProcessModel
     from mining.store import Store
 
-__all__ = ["ENGINES", "METHODS", "ConformanceResult", "checked_variants", "conform"]
+__all__ = ["ENGINES", "METHODS", "checked_variants", "conform"]
 
 METHODS = ("alignments", "token-replay")
 ENGINES = ("auto", "r4pm", "pm4py")
 
 #: pm4py's cost of one log move or visible model move (``align_utils.STD_MODEL_LOG_MOVE_COST``).
 _MOVE = 10_000
-
-
-@dataclass(frozen=True)
-class ConformanceResult:
-    """A stored log checked against a model: metrics, deviations, the map overlay and how it was done.
-
-    ``fitness_bounds`` equals ``(fitness, fitness)`` for a complete check;
-    for a partial one ``fitness`` is None and the bounds hold the full
-    figure.  The same goes for ``fitting_cases_share``.  Shares are of the
-    checked cases (``cases``).
-    """
-
-    log_id: int
-    filter: Filter | None
-    model: str
-    method: str
-    engine: str
-    cases: int
-    complete: bool
-    fitness: float | None
-    fitness_bounds: tuple[float, float]
-    precision: float | None
-    fitting_cases_share: float | None
-    fitting_cases_bounds: tuple[float, float]
-    aligned_variants_share: float
-    aligned_cases_share: float
-    deviations: tuple[Deviation, ...]
-    accepted: tuple[tuple[str, str, int], ...]  # (kind, activity, cases) taken off by the allowlist
-    variants: tuple[VariantCheck, ...]
-    labels: LabelMatch
-    overlay: MapOverlay | None
-    notes: tuple[str, ...]
-    seconds: float
 
 
 def checked_variants(

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mining.errors import ConformanceError
+from mining.errors import ConformanceError, Option, Phrase
 
 __all__ = ["SUGGEST_RATIO", "LabelMapping", "LabelMatch", "Suggestion", "looks_silent", "match_labels"]
 
@@ -59,8 +59,9 @@ class LabelMapping:
         for item in items:
             model, sep, log = item.partition("=")
             if not sep or not model.strip() or not log.strip():
-                msg = f"--map {item!r}: expected 'Model label=Log activity'"
-                raise ConformanceError(msg)
+                raise ConformanceError(
+                    Phrase("{}: expected 'Model label=Log activity'", (Option("map", repr(item)),))
+                )
             pairs.append((model.strip(), log.strip()))
         return cls(tuple(pairs), tuple(i.strip() for i in invisible))
 
@@ -134,19 +135,25 @@ def match_labels(
     known_labels, known_acts = set(labels), set(activities)
     for label in mapping.invisible:
         if label not in known_labels:
-            msg = f"--invisible {label!r}: the model has no task of that name; tasks: {_listing(labels)}"
+            msg = Phrase(
+                "{}: the model has no task of that name; tasks: " + _literal(_listing(labels)),
+                (Option("invisible", repr(label)),),
+            )
             raise ConformanceError(msg)
     matched: dict[str, tuple[str, str]] = {}
     for model, log in mapping.pairs:
+        given = (Option("map", f"{model!r}={log!r}"),)
         if model not in known_labels:
-            msg = f"--map {model!r}={log!r}: the model has no task {model!r}; tasks: {_listing(labels)}"
+            msg = Phrase(
+                "{}: " + _literal(f"the model has no task {model!r}; tasks: {_listing(labels)}"), given
+            )
             raise ConformanceError(msg)
         if log not in known_acts:
-            msg = f"--map {model!r}={log!r}: the log has no activity {log!r}; activities: {_listing(activities)}"
-            raise ConformanceError(msg)
+            found = f"the log has no activity {log!r}; activities: {_listing(activities)}"
+            raise ConformanceError(Phrase("{}: " + _literal(found), given))
         if model in matched and matched[model][0] != log:
-            msg = f"--map: model task {model!r} is mapped twice ({matched[model][0]!r} and {log!r}); expected once"
-            raise ConformanceError(msg)
+            twice = f"model task {model!r} is mapped twice ({matched[model][0]!r} and {log!r}); expected once"
+            raise ConformanceError(Phrase("{}: " + _literal(twice), (Option("map"),)))
         matched[model] = (log, "mapped")
     silent = [lab for lab in labels if lab in mapping.invisible and lab not in matched]
     for label in labels:
@@ -187,3 +194,8 @@ def match_labels(
 def _listing(items: Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(repr(i) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "") if items else "none"
+
+
+def _literal(text: str) -> str:
+    """``text`` (names from a model or a log) as a :class:`~mining.errors.Phrase` template that shows it as is."""
+    return text.replace("{", "{{").replace("}", "}}")

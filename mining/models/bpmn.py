@@ -1,5 +1,8 @@
 """BPMN 2.0 XML with a real diagram (DI) layout, for bpmn.io, Camunda Modeler and pm4py.
 
+The package's one BPMN writer: discovered models (:func:`mining.models.to_bpmn_xml`)
+and the documented sample models (:mod:`mining.samples.bpmn`) are both written here.
+
 pm4py's own writer leaves every coordinate at zero (pm4py #348, #371), so
 modellers stack all shapes in one corner.  Here the graph is laid out left to
 right, Sugiyama style:
@@ -34,7 +37,25 @@ from lxml import etree
 
 from mining.errors import ModelError
 
-__all__ = ["BPMN_NS", "Bounds", "BpmnGraph", "FlowNode", "Layout", "layout", "to_xml"]
+__all__ = [
+    "BPMNDI_NS",
+    "BPMN_NS",
+    "CHANNEL_GAP",
+    "DC_NS",
+    "DI_NS",
+    "MARGIN",
+    "MIN_LAYER_GAP",
+    "NODE_GAP",
+    "SIZES",
+    "TARGET_NAMESPACE",
+    "TRACK_GAP",
+    "Bounds",
+    "BpmnGraph",
+    "FlowNode",
+    "Layout",
+    "layout",
+    "to_xml",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -72,19 +93,30 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 
 @dataclass(frozen=True)
 class FlowNode:
-    """One BPMN flow node: ``kind`` is the element name (``task``, ``parallelGateway``, ...)."""
+    """One BPMN flow node: ``kind`` is the element name (``task``, ``parallelGateway``, ...).
+
+    ``element_id`` is the XML id (default: ``Activity_1``, ``Gateway_2``, ... in
+    reading order); ``documentation`` becomes the node's ``<documentation>``.
+    """
 
     key: int
     kind: str
     name: str = ""
+    documentation: str = ""
+    element_id: str = ""
 
 
 @dataclass(frozen=True)
 class BpmnGraph:
-    """Flow nodes and sequence flows ``(source key, target key)``; no layout."""
+    """Flow nodes and sequence flows ``(source key, target key)``; no layout.
+
+    ``flow_names`` are the flows' labels (``yes``, ``no``), in the order of
+    ``flows``; empty when no flow has one.
+    """
 
     nodes: tuple[FlowNode, ...]
     flows: tuple[tuple[int, int], ...]
+    flow_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,6 +319,9 @@ def _check(graph: BpmnGraph) -> None:
         raise ModelError(msg)
     if len(set(keys)) != len(keys):
         msg = "duplicate flow node keys in the BPMN graph"
+        raise ModelError(msg)
+    if graph.flow_names and len(graph.flow_names) != len(graph.flows):
+        msg = f"{len(graph.flow_names)} flow names for {len(graph.flows)} sequence flows"
         raise ModelError(msg)
     unknown = sorted({n.kind for n in graph.nodes} - set(SIZES))
     if unknown:
@@ -625,8 +660,13 @@ def _simplify(points: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 # XML
 
 
-def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> str:
-    """BPMN 2.0 XML (one process, not executable) with a ``BPMNDiagram`` for every node and flow."""
+def to_xml(graph: BpmnGraph, *, name: str = "", documentation: str = "", exporter_version: str = "") -> str:
+    """BPMN 2.0 XML (one process, not executable) with a ``BPMNDiagram`` for every node and flow.
+
+    ``name`` and ``documentation`` describe the process.  Elements are written
+    in reading order (layer by layer, top to bottom), so the same graph gives
+    the same bytes whatever order its nodes and flows came in.
+    """
     lay = layout(graph)
     nodes = {n.key: n for n in graph.nodes}
     counters: dict[str, int] = defaultdict(int)
@@ -634,7 +674,10 @@ def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> s
     for k in lay.order:
         prefix = _ID_PREFIX[nodes[k].kind]
         counters[prefix] += 1
-        ids[k] = f"{prefix}_{counters[prefix]}"
+        ids[k] = nodes[k].element_id or f"{prefix}_{counters[prefix]}"
+    if len(set(ids.values())) != len(ids):
+        msg = "duplicate flow node ids in the BPMN graph"
+        raise ModelError(msg)
     position = {k: i for i, k in enumerate(lay.order)}
     flow_order = sorted(
         range(len(graph.flows)), key=lambda i: (position[graph.flows[i][0]], position[graph.flows[i][1]], i)
@@ -653,6 +696,8 @@ def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> s
     process = etree.SubElement(definitions, q(BPMN_NS, "process"), id="Process_1", isExecutable="false")
     if name:
         process.set("name", _clean(name))
+    if documentation:
+        etree.SubElement(process, q(BPMN_NS, "documentation")).text = _clean(documentation)
 
     incoming: dict[int, list[int]] = defaultdict(list)
     outgoing: dict[int, list[int]] = defaultdict(list)
@@ -667,15 +712,19 @@ def to_xml(graph: BpmnGraph, *, name: str = "", exporter_version: str = "") -> s
             el.set("name", _clean(node.name))
         if node.kind.endswith("Gateway"):
             el.set("gatewayDirection", _direction(len(incoming[k]), len(outgoing[k])))
+        if node.documentation:
+            etree.SubElement(el, q(BPMN_NS, "documentation")).text = _clean(node.documentation)
         for i in incoming[k]:
             etree.SubElement(el, q(BPMN_NS, "incoming")).text = flow_ids[i]
         for i in outgoing[k]:
             etree.SubElement(el, q(BPMN_NS, "outgoing")).text = flow_ids[i]
     for i in flow_order:
         s, t = graph.flows[i]
-        etree.SubElement(
+        flow = etree.SubElement(
             process, q(BPMN_NS, "sequenceFlow"), id=flow_ids[i], sourceRef=ids[s], targetRef=ids[t]
         )
+        if graph.flow_names and graph.flow_names[i]:
+            flow.set("name", _clean(graph.flow_names[i]))
 
     diagram = etree.SubElement(definitions, q(BPMNDI_NS, "BPMNDiagram"), id="BPMNDiagram_1")
     plane = etree.SubElement(diagram, q(BPMNDI_NS, "BPMNPlane"), id="BPMNPlane_1", bpmnElement="Process_1")

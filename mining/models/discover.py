@@ -23,7 +23,8 @@ from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import ModelError
+from mining.errors import ModelError, Option, Phrase
+from mining.models.net import NetSpec, ProcessModel
 
 if TYPE_CHECKING:
     from mining.analysis.filters import Filter
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGORITHMS",
     "DiscoveredModel",
+    "Variant",
     "discover",
     "discover_variants",
+    "from_discovered",
     "to_bpmn_xml",
     "to_pnml_xml",
     "trace_variants",
@@ -192,7 +195,9 @@ def discover_variants(
     else:
         if noise:
             msg = "noise applies to the inductive miner; the heuristics miner uses its thresholds"
-            raise ModelError(msg, hint="use --dependency-threshold for the heuristics miner")
+            raise ModelError(
+                msg, hint=Phrase("use {} for the heuristics miner", (Option("dependency_threshold"),))
+            )
         for name, value in (
             ("dependency_threshold", dependency_threshold),
             ("and_threshold", and_threshold),
@@ -269,6 +274,15 @@ def write_model(model: DiscoveredModel, path: str | Path) -> Path:
         msg = f"cannot write {path}: {exc.strerror or exc}"
         raise ModelError(msg) from exc
     return path
+
+
+def from_discovered(model: DiscoveredModel, name: str = "discovered model") -> ProcessModel:
+    """A discovered model as a model to check against (:func:`mining.conformance.conform`)."""
+    from mining import pm4py_adapter
+
+    places, transitions, arcs, initial, final = pm4py_adapter.net_parts(_handle(model))
+    net = NetSpec(tuple(places), tuple(transitions), tuple(arcs), tuple(initial), tuple(final))
+    return ProcessModel(name, "discovered", net)
 
 
 def _handle(model: DiscoveredModel) -> Any:

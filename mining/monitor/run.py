@@ -63,8 +63,8 @@ from mining.monitor.spc import Capability, ControlChart, capability, imr_chart, 
 from mining.schema import QualityIssue, to_jsonable
 
 if TYPE_CHECKING:
-    from mining.conformance.models import ProcessModel
     from mining.conformance.rules import Rule, RuleResult
+    from mining.models import ProcessModel
     from mining.monitor.lean import LeanView
     from mining.store import Store
 

@@ -23,6 +23,8 @@ from mining.samples import (
     write_samples,
 )
 
+__all__ = ["main"]
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(

@@ -24,7 +24,7 @@ from mining.analysis.heatmaps import Heatmap
 from mining.analysis.performance import ActivityTimes
 from mining.analysis.throughput import Throughput
 from mining.analysis.variants import Variant
-from mining.conformance.deviations import MapOverlay
+from mining.conformance.records import MapOverlay
 from mining.durations import format_duration
 from mining.monitor.compare import MapComparison
 from mining.monitor.lean import LeanView

@@ -30,7 +30,6 @@ from mining.analysis import simplify as _simplify_mod
 from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.filters import Filter
-from mining.durations import duration_words
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes, xlsx_bytes
 from mining.ui.progress import CheckInterrupted, Progress
@@ -38,11 +37,10 @@ from mining.ui.state import reading, where
 from mining.ui.warmup import warm_import
 
 if TYPE_CHECKING:
-    from mining.conformance.check import ConformanceResult
-    from mining.conformance.deviations import Allowlist, DeviatingCase
+    from mining.conformance import Allowlist, ConformanceResult, DeviatingCase
     from mining.conformance.labels import LabelMapping, LabelMatch
-    from mining.conformance.models import ProcessModel
     from mining.conformance.rules import RuleResult
+    from mining.models import ProcessModel
     from mining.monitor.compare import MapComparison
     from mining.monitor.run import MonitorOptions, MonitorRun
 
@@ -286,7 +284,7 @@ _DEVIATING_LIMIT = 1000  # cases listed in a deviation's drill-down
 @st.cache_data(show_spinner=False, max_entries=32)
 def _model_cached(sha256: str, name: str, _data: bytes) -> ProcessModel:
     # Keyed by the content hash and the name (the suffix decides the format); never by the name alone.
-    from mining.conformance.models import load_model
+    from mining.models import load_model
 
     return load_model(_data, name)
 
@@ -397,7 +395,7 @@ def _deviation_cases_cached(
     activity: str,
     _result: ConformanceResult,
 ) -> tuple[tuple[DeviatingCase, ...], bool]:
-    from mining.conformance.deviations import deviating_cases
+    from mining.conformance.cases import deviating_cases
 
     [found] = [d for d in _result.deviations if (d.kind, d.activity) == (kind, activity)]
     ranks = set(found.variants)
@@ -424,10 +422,6 @@ class DeviatingExport:
     xlsx: bytes
 
 
-#: The columns of :func:`mining.conformance.deviations.export_cases`, for the same download.
-_CASE_COLUMNS = ("case", "variant", "deviations", "duration_seconds", "duration")
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _export_cached(
     workspace: str,
@@ -436,17 +430,12 @@ def _export_cached(
     aligned: float,
     _result: ConformanceResult,
 ) -> DeviatingExport:
-    from mining.conformance.deviations import deviating_cases
+    from mining.conformance.cases import CASES_HEADER, CASES_SHEET, case_rows, deviating_cases
 
     with reading(workspace) as store:
-        cases = deviating_cases(store, _result)
-    rows = [
-        (c.case_id, c.variant_id, c.deviations, c.duration_s, duration_words(c.duration_s)) for c in cases
-    ]
+        rows = case_rows(deviating_cases(store, _result))
     return DeviatingExport(
-        len(rows),
-        csv_bytes(_CASE_COLUMNS, rows),
-        xlsx_bytes(_CASE_COLUMNS, rows, sheet="deviating cases"),
+        len(rows), csv_bytes(CASES_HEADER, rows), xlsx_bytes(CASES_HEADER, rows, sheet=CASES_SHEET)
     )
 
 

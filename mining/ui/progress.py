@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
-    from mining.conformance.check import ConformanceResult
+    from mining.conformance import ConformanceResult
 
 __all__ = ["CheckInterrupted", "Progress"]
 

@@ -36,7 +36,7 @@ from mining.store import workspace_path as _workspace_from_env
 if TYPE_CHECKING:
     import datetime as dt
 
-    from mining.conformance.deviations import MapOverlay
+    from mining.conformance import MapOverlay
 
 __all__ = [
     "SAMPLE_LOG",

@@ -25,10 +25,15 @@ import threading
 import streamlit as st
 
 from mining.analysis.filters import Filter
-from mining.conformance.check import METHODS, ConformanceResult
-from mining.conformance.deviations import Allowlist, Deviation
-from mining.conformance.labels import LabelMapping
-from mining.conformance.models import MODEL_SUFFIXES, ProcessModel
+from mining.conformance import (
+    METHODS,
+    MODEL_SUFFIXES,
+    Allowlist,
+    ConformanceResult,
+    Deviation,
+    LabelMapping,
+    ProcessModel,
+)
 from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.layout import explore_page

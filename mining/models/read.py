@@ -1,10 +1,7 @@
-"""Process models for conformance: BPMN 2.0, PNML or a list of steps, read into one accepting Petri net.
+"""Reading a process model: BPMN 2.0, PNML or a list of steps, into one accepting Petri net.
 
-Every format ends as a :class:`NetSpec`: places, transitions (with their
-task label, or ``None`` for a silent step), weighted arcs and the initial and
-final markings, all plain values.  pm4py and r4pm objects are built from it
-in :mod:`mining.pm4py_adapter` only when a check runs, so a
-:class:`ProcessModel` pickles, caches and compares like any other record.
+Every format ends as a :class:`~mining.models.net.NetSpec` inside a
+:class:`~mining.models.net.ProcessModel`, which says what reading assumed.
 
 Reading is strict and safe: XML with a DOCTYPE is refused before parsing
 (:func:`mining.ingest.sources.refuse_doctype`), lxml never resolves
@@ -50,18 +47,16 @@ import itertools
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import ModelError
+from mining.models.net import NetSpec, ProcessModel
 
 if TYPE_CHECKING:
     from lxml import etree
 
-    from mining.models.discover import DiscoveredModel
-
-__all__ = ["MODEL_SUFFIXES", "NetSpec", "ProcessModel", "from_discovered", "load_model"]
+__all__ = ["MAX_INCLUSIVE_BRANCHES", "MAX_MODEL_BYTES", "MODEL_SUFFIXES", "load_model"]
 
 MODEL_SUFFIXES = (".bpmn", ".pnml", ".yaml", ".yml", ".txt")
 
@@ -92,51 +87,6 @@ _FLOW_NODES = (
     | _PASS
     | {"startevent", "endevent", "boundaryevent", "parallelgateway", "inclusivegateway", "complexgateway"}
 )
-
-
-@dataclass(frozen=True)
-class NetSpec:
-    """An accepting Petri net as plain values.
-
-    ``transitions`` are ``(id, label)`` with ``label=None`` for a silent
-    step; ``arcs`` are ``(source id, target id, weight)`` between a place and
-    a transition; markings are ``(place id, tokens)`` pairs.
-    """
-
-    places: tuple[str, ...]
-    transitions: tuple[tuple[str, str | None], ...]
-    arcs: tuple[tuple[str, str, int], ...]
-    initial: tuple[tuple[str, int], ...]
-    final: tuple[tuple[str, int], ...]
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The distinct visible labels, in transition order."""
-        return tuple(dict.fromkeys(lab for _, lab in self.transitions if lab is not None))
-
-    def relabel(self, labels: dict[str, str | None]) -> NetSpec:
-        """The same net with visible labels renamed (``None``: made silent); others unchanged."""
-        return NetSpec(
-            self.places,
-            tuple((tid, labels.get(lab, lab) if lab is not None else None) for tid, lab in self.transitions),
-            self.arcs,
-            self.initial,
-            self.final,
-        )
-
-
-@dataclass(frozen=True)
-class ProcessModel:
-    """A model read for conformance: its net, its visible task labels and what reading it assumed."""
-
-    name: str
-    kind: str  # "bpmn", "pnml", "steps" or "discovered"
-    net: NetSpec
-    notes: tuple[str, ...] = ()
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        return self.net.labels
 
 
 # ---------------------------------------------------------------------------
@@ -178,19 +128,6 @@ def load_model(source: str | Path | bytes, name: str | None = None) -> ProcessMo
     if kind == "yaml":
         return _read_yaml_steps(display, _text(display, data))
     return _read_text_steps(display, _text(display, data))
-
-
-def from_discovered(model: DiscoveredModel, name: str = "discovered model") -> ProcessModel:
-    """A discovered model (:mod:`mining.models.discover`) as a conformance model."""
-    from mining import pm4py_adapter
-
-    handle = getattr(model, "_model", None)
-    if handle is None:
-        msg = "this model record carries no net (it was rebuilt from its summary); discover it again"
-        raise ModelError(msg)
-    places, transitions, arcs, initial, final = pm4py_adapter.net_parts(handle)
-    net = NetSpec(tuple(places), tuple(transitions), tuple(arcs), tuple(initial), tuple(final))
-    return ProcessModel(name, "discovered", net)
 
 
 def _kind(display: str, data: bytes) -> str:

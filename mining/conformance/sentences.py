@@ -1,0 +1,54 @@
+"""Deviations in words a process owner can act on: one sentence per deviation, one line per case.
+
+Durations inside a sentence are worded by :func:`mining.durations.duration_words`
+(``2.1 days``), as in every other sentence of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mining.durations import duration_words
+
+__all__ = ["describe", "sentence"]
+
+_WHAT = {
+    "skipped": "'{a}' skipped",
+    "inserted": "'{a}' done where the model does not allow it",
+    "out_of_order": "'{a}' done out of order",
+    "not_in_model": "'{a}' (not in the model) done",
+}
+
+_SHORT = {
+    "skipped": "skipped",
+    "inserted": "inserted",
+    "out_of_order": "out of order",
+    "not_in_model": "not in the model",
+}
+
+
+def _share(share: float) -> str:
+    pct = share * 100
+    if pct >= 1 or pct == 0:
+        return f"{pct:.0f}%"
+    return f"{pct:.1f}%" if pct >= 0.1 else "<0.1%"
+
+
+def sentence(
+    kind: str, activity: str, cases: int, total: int, with_s: float | None, without_s: float | None
+) -> str:
+    """One plain sentence, e.g. "'Approve' skipped in 18% of cases (412 of 2,300); those cases take
+    2.1 days longer (median)."."""
+    text = f"{_WHAT[kind].format(a=activity)} in {_share(cases / total)} of cases ({cases:,} of {total:,})"
+    if with_s is None or without_s is None:
+        return text + "; no cases without it to compare durations."
+    diff = with_s - without_s
+    if diff == 0:
+        return text + "; those cases take as long as the others (median)."
+    word = "longer" if diff > 0 else "shorter"
+    return text + f"; those cases take {duration_words(diff)} {word} (median)."
+
+
+def describe(deviations: Sequence[tuple[str, str, int]]) -> str:
+    """A case's deviations ``(kind, activity, count)`` on one line: ``skipped 'C'; inserted 'X' (2x)``."""
+    return "; ".join(f"{_SHORT[k]} '{a}'" + (f" ({n}x)" if n > 1 else "") for k, a, n in deviations)
