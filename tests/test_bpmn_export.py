@@ -8,7 +8,6 @@ attached to their shapes and never drawn through one.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +20,6 @@ from mining.models import discover, discover_variants, to_bpmn_xml, write_model
 from mining.models.bpmn import BpmnGraph, FlowNode, to_xml
 from mining.store import Store
 from tests.bpmn_layout import NS, check_bpmn, local
-
-LOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "logs"
 
 RUNNING_EXAMPLE_ACTIVITIES = {
     "register request",
@@ -37,16 +34,16 @@ RUNNING_EXAMPLE_ACTIVITIES = {
 
 
 @pytest.fixture(scope="module")
-def running_example():
+def running_example(shared_logs):
     with Store() as store:
-        ingest_file(store, LOGS / "running-example.xes")
+        ingest_file(store, shared_logs / "running-example.xes")
         yield store
 
 
 @pytest.fixture(scope="module")
-def receipt():
+def receipt(shared_logs):
     with Store() as store:
-        ingest_file(store, LOGS / "receipt_coselog.xes.gz")
+        ingest_file(store, shared_logs / "receipt_coselog.xes.gz")
         yield store
 
 
@@ -110,10 +107,10 @@ def test_running_example_bpmn_structure_and_layout(running_example):
     assert directions == {"Diverging", "Converging"}
 
 
-def test_bpmn_reads_back_into_pm4py_and_replays(running_example, tmp_path):
+def test_bpmn_reads_back_into_pm4py_and_replays(running_example, shared_logs, tmp_path):
     import pm4py
 
-    frame = pm4py.read_xes(str(LOGS / "running-example.xes"), variant="iterparse")
+    frame = pm4py.read_xes(str(shared_logs / "running-example.xes"), variant="iterparse")
     model = discover(running_example, 1)
     path = write_model(model, tmp_path / "running.bpmn")
     bpmn = pm4py.read_bpmn(str(path))
@@ -128,10 +125,10 @@ def test_bpmn_reads_back_into_pm4py_and_replays(running_example, tmp_path):
     assert replayed["perc_fit_traces"] == 100.0
 
 
-def test_heuristics_bpmn_keeps_pm4py_conversion(running_example, tmp_path):
+def test_heuristics_bpmn_keeps_pm4py_conversion(running_example, shared_logs, tmp_path):
     import pm4py
 
-    frame = pm4py.read_xes(str(LOGS / "running-example.xes"), variant="iterparse")
+    frame = pm4py.read_xes(str(shared_logs / "running-example.xes"), variant="iterparse")
     model = discover(running_example, 1, algorithm="heuristics")
     check_bpmn(to_bpmn_xml(model))
     h = model._model

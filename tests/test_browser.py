@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_LOGS
-
 pytestmark = pytest.mark.browser
 
 playwright = pytest.importorskip("playwright.sync_api", reason="browser tests need: pip install playwright")
@@ -163,8 +161,8 @@ def test_every_page_renders_on_the_sample_log_and_is_screenshotted(page) -> None
     assert _map_size(page)[0] == 12
 
 
-def test_upload_a_real_log_then_a_slider_simplifies_its_map(page) -> None:
-    helpdesk = SHARED_LOGS / "helpdesk.xes.gz"
+def test_upload_a_real_log_then_a_slider_simplifies_its_map(page, shared_logs) -> None:
+    helpdesk = shared_logs / "helpdesk.xes.gz"
     _open(page, "Upload")
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(helpdesk))
     page.get_by_role("button", name="Ingest").wait_for()

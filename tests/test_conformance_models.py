@@ -14,7 +14,7 @@ from mining import pm4py_adapter
 from mining.conformance import load_model
 from mining.errors import ModelError, UnsafeInput
 from mining.models import NetSpec
-from tests.conftest import FILES, SAMPLE_LOGS, SHARED_MODELS
+from tests.conftest import FILES, SAMPLE_LOGS
 
 HERE = FILES / "conformance"
 
@@ -89,11 +89,11 @@ def test_parallel_gateway_subprocess_events_and_boundary_event():
         ("bpic2019_p2p_purchase_orders_collapsed.bpmn", 7, {"SRM subprocess"}),
     ],
 )
-def test_documented_bpmn_models_have_the_tasks_pm4py_reads(name, tasks, extra):
+def test_documented_bpmn_models_have_the_tasks_pm4py_reads(shared_models, name, tasks, extra):
     import pm4py
 
-    model = load_model(SHARED_MODELS / name)
-    net, _, _ = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(SHARED_MODELS / name)))
+    model = load_model(shared_models / name)
+    net, _, _ = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(shared_models / name)))
     assert set(model.tasks) == {t.label for t in net.transitions if t.label} | extra
     assert len(model.tasks) == tasks
 
@@ -186,8 +186,8 @@ def test_pnml_with_two_sink_places_is_refused():
     )
 
 
-def test_road_fines_pnml_reads_per_place_final_marking_and_invisible_transitions():
-    model = load_model(SHARED_MODELS / "road_traffic_fines_normative_no_data.pnml")
+def test_road_fines_pnml_reads_per_place_final_marking_and_invisible_transitions(shared_models):
+    model = load_model(shared_models / "road_traffic_fines_normative_no_data.pnml")
     assert model.notes == ()
     assert len(model.net.places) == 9
     assert len(model.net.transitions) == 19
@@ -197,8 +197,8 @@ def test_road_fines_pnml_reads_per_place_final_marking_and_invisible_transitions
     assert len(model.tasks) == 11
 
 
-def test_running_example_pnml_reads_the_finalmarkings_section_and_prom_invisible():
-    model = load_model(SHARED_MODELS / "running-example.pnml")
+def test_running_example_pnml_reads_the_finalmarkings_section_and_prom_invisible(shared_models):
+    model = load_model(shared_models / "running-example.pnml")
     assert model.net.final == (("n2", 1),)
     assert sum(label is None for _, label in model.net.transitions) == 2  # activity="$invisible$"
 

@@ -21,6 +21,7 @@ adds it to both sides of its ratio; we count whole moves): within 0.001.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -29,14 +30,12 @@ from mining.analysis.filters import Filter
 from mining.conformance import conform, load_model
 from mining.ingest import ingest_file
 from mining.store import Store
-from tests.conftest import SHARED_LOGS, SHARED_MODELS
 
 
-def pm4py_log(name: str):
+def pm4py_log(path: Path):
     import pm4py
 
-    path = SHARED_LOGS / name
-    if name.endswith(".csv.gz"):
+    if path.name.endswith(".csv.gz"):
         import pandas as pd
 
         frame = pd.read_csv(
@@ -62,13 +61,13 @@ def pm4py_figures(frame, net, im, fm, *, precision=True):
 
 
 @pytest.fixture(scope="module")
-def stores():
+def stores(shared_logs):
     opened: dict[str, tuple[Store, int]] = {}
 
     def get(name: str) -> tuple[Store, int]:
         if name not in opened:
             store = Store()
-            opened[name] = (store, ingest_file(store, SHARED_LOGS / name).log_id)
+            opened[name] = (store, ingest_file(store, shared_logs / name).log_id)
         return opened[name]
 
     yield get
@@ -94,26 +93,26 @@ def ours(store, log, model, flt=None):
     }
 
 
-def test_running_example_against_its_pnml(stores):
+def test_running_example_against_its_pnml(stores, shared_logs, shared_models):
     import pm4py
 
     store, log = stores("running-example.xes")
-    net, im, fm = pm4py.read_pnml(str(SHARED_MODELS / "running-example.pnml"))
-    expected = pm4py_figures(pm4py_log("running-example.xes"), net, im, fm)
-    result = ours(store, log, load_model(SHARED_MODELS / "running-example.pnml"))
+    net, im, fm = pm4py.read_pnml(str(shared_models / "running-example.pnml"))
+    expected = pm4py_figures(pm4py_log(shared_logs / "running-example.xes"), net, im, fm)
+    result = ours(store, log, load_model(shared_models / "running-example.pnml"))
     check(result, expected)
     # The textbook model fits its six cases; pm4py's ETC precision is 0.7531 (61/81).
     assert (result["align"].fitness, result["align"].fitting_cases_share) == (1.0, 1.0)
     assert result["align"].precision == pytest.approx(61 / 81)
 
 
-def test_running_example_against_its_bpmn(stores):
+def test_running_example_against_its_bpmn(stores, shared_logs, shared_models):
     import pm4py
 
     store, log = stores("running-example.xes")
-    model = load_model(SHARED_MODELS / "running-example.bpmn")
-    frame = pm4py_log("running-example.xes")
-    theirs = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(SHARED_MODELS / "running-example.bpmn")))
+    model = load_model(shared_models / "running-example.bpmn")
+    frame = pm4py_log(shared_logs / "running-example.xes")
+    theirs = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(shared_models / "running-example.bpmn")))
     mine = pm4py_adapter.petri_net(model.net)
     expected = pm4py_figures(frame, mine.net, mine.initial_marking, mine.final_marking)
     expected["align"] = pm4py.fitness_alignments(frame, *theirs, multi_processing=False)
@@ -121,13 +120,13 @@ def test_running_example_against_its_bpmn(stores):
 
 
 @pytest.mark.slow
-def test_receipt_against_its_bpmn(stores):
+def test_receipt_against_its_bpmn(stores, shared_logs, shared_models):
     import pm4py
 
     store, log = stores("receipt_coselog.xes.gz")
-    model = load_model(SHARED_MODELS / "receipt.bpmn")
-    frame = pm4py_log("receipt_coselog.xes.gz")
-    theirs = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(SHARED_MODELS / "receipt.bpmn")))
+    model = load_model(shared_models / "receipt.bpmn")
+    frame = pm4py_log(shared_logs / "receipt_coselog.xes.gz")
+    theirs = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(shared_models / "receipt.bpmn")))
     mine = pm4py_adapter.petri_net(model.net)
     expected = pm4py_figures(frame, mine.net, mine.initial_marking, mine.final_marking)
     expected["align"] = pm4py.fitness_alignments(frame, *theirs, multi_processing=False)
@@ -137,11 +136,11 @@ def test_receipt_against_its_bpmn(stores):
     assert result["align"].precision == pytest.approx(0.1573, abs=1e-4)
 
 
-def road_fines_net():
+def road_fines_net(models):
     import pm4py
     from pm4py.objects.petri_net.obj import Marking
 
-    net, im, _ = pm4py.read_pnml(str(SHARED_MODELS / "road_traffic_fines_normative_no_data.pnml"))
+    net, im, _ = pm4py.read_pnml(str(models / "road_traffic_fines_normative_no_data.pnml"))
     for t in net.transitions:
         if t.label and t.label.startswith("Inv"):
             t.label = None
@@ -150,11 +149,11 @@ def road_fines_net():
 
 
 @pytest.mark.slow
-def test_road_fines_against_its_normative_net(stores):
+def test_road_fines_against_its_normative_net(stores, shared_logs, shared_models):
     store, log = stores("road_traffic_fines.csv.gz")
-    model = load_model(SHARED_MODELS / "road_traffic_fines_normative_no_data.pnml")
-    net, im, fm = road_fines_net()
-    frame = pm4py_log("road_traffic_fines.csv.gz")
+    model = load_model(shared_models / "road_traffic_fines_normative_no_data.pnml")
+    net, im, fm = road_fines_net(shared_models)
+    frame = pm4py_log(shared_logs / "road_traffic_fines.csv.gz")
     # pm4py's ETC precision takes about a minute on the 150,370 cases: it is compared on a window below.
     expected = pm4py_figures(frame, net, im, fm, precision=False)
     result = ours(store, log, model)
@@ -168,17 +167,17 @@ def test_road_fines_against_its_normative_net(stores):
 
 
 @pytest.mark.slow
-def test_road_fines_precision_on_a_half_year_of_cases(stores):
+def test_road_fines_precision_on_a_half_year_of_cases(stores, shared_logs, shared_models):
     import pm4py
 
     store, log = stores("road_traffic_fines.csv.gz")
     start, end = dt.datetime(2002, 1, 1, tzinfo=dt.UTC), dt.datetime(2002, 7, 1, tzinfo=dt.UTC)
     flt = Filter(start=start, end=end, window="started")
-    result = conform(store, log, load_model(SHARED_MODELS / "road_traffic_fines_normative_no_data.pnml"), flt)
-    frame = pm4py_log("road_traffic_fines.csv.gz")
+    result = conform(store, log, load_model(shared_models / "road_traffic_fines_normative_no_data.pnml"), flt)
+    frame = pm4py_log(shared_logs / "road_traffic_fines.csv.gz")
     first = frame.groupby("case:concept:name")["time:timestamp"].transform("min")
     window = frame[(first >= start) & (first < end)]
-    net, im, fm = road_fines_net()
+    net, im, fm = road_fines_net(shared_models)
     assert result.cases == window["case:concept:name"].nunique() == 4_981
     assert result.precision == pytest.approx(
         pm4py.precision_token_based_replay(window, net, im, fm), abs=1e-9

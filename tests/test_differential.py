@@ -31,8 +31,6 @@ from mining.store import Store
 
 os.environ["PM4PY_SHOW_PROGRESS_BAR"] = "false"
 
-LOGS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "logs"
-
 
 @dataclass(frozen=True)
 class Source:
@@ -90,10 +88,9 @@ class Both:
     pm_events: int
 
 
-def pm4py_frame(src: Source) -> pd.DataFrame:
+def pm4py_frame(src: Source, path: Path) -> pd.DataFrame:
     import pm4py
 
-    path = LOGS_DIR / src.file
     if src.csv_roles is None:
         return pm4py.read_xes(str(path), variant="iterparse")
     case, activity, ts = src.csv_roles
@@ -103,20 +100,19 @@ def pm4py_frame(src: Source) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module", params=SOURCES)
-def both(request) -> Both:
+def both(request, shared_logs) -> Both:
     import pm4py
 
     src: Source = request.param
-    if not LOGS_DIR.is_dir():
-        pytest.fail(f"the real logs are expected at {LOGS_DIR}")
-    frame = pm4py_frame(src)
+    path = shared_logs / src.file
+    frame = pm4py_frame(src, path)
     pm_dfg, pm_start, pm_end = pm4py.discover_dfg(frame)
     pm_perf, _, _ = pm4py.discover_performance_dfg(frame)
     roles = {}
     if src.csv_roles is not None:
         roles = dict(zip(("case", "activity", "timestamp"), src.csv_roles, strict=True))
     with Store() as store:
-        log = ingest_file(store, LOGS_DIR / src.file, IngestOptions(roles=roles)).log_id
+        log = ingest_file(store, path, IngestOptions(roles=roles)).log_id
         return Both(
             source=src,
             ours_dfg=dfg(store, log),
@@ -167,8 +163,9 @@ def test_case_durations_match_pm4py(both):
     assert list(both.ours_durations) == pytest.approx(sorted(both.pm_durations), rel=0, abs=1e-6)
 
 
-def test_sepsis_has_a_real_case_called_na():
+def test_sepsis_has_a_real_case_called_na(shared_logs):
     """Pins the reason for ``keep_default_na=False`` above."""
-    raw = pd.read_csv(LOGS_DIR / "sepsis.csv.gz", dtype=str, keep_default_na=False)
+    sepsis = shared_logs / "sepsis.csv.gz"
+    raw = pd.read_csv(sepsis, dtype=str, keep_default_na=False)
     assert (raw["case:concept:name"] == "NA").sum() == 24
-    assert pd.read_csv(LOGS_DIR / "sepsis.csv.gz", dtype=str)["case:concept:name"].isna().sum() == 24
+    assert pd.read_csv(sepsis, dtype=str)["case:concept:name"].isna().sum() == 24

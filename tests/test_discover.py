@@ -46,7 +46,6 @@ from mining.models import (
 )
 from mining.store import Store
 
-LOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "logs"
 ROOT = Path(__file__).resolve().parent.parent
 
 # log: (cases, variants).  helpdesk and sepsis take ~10 s each to read and mine twice.
@@ -87,11 +86,11 @@ def read_with_pm4py(path: Path):
 
 
 class Loaded:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.frame = read_with_pm4py(LOGS / name)
+    def __init__(self, path: Path) -> None:
+        self.name = path.name
+        self.frame = read_with_pm4py(path)
         self.store = Store()
-        ingest_file(self.store, LOGS / name)
+        ingest_file(self.store, path)
         self.log_id = 1
 
 
@@ -99,13 +98,12 @@ _CACHE: dict[str, Loaded] = {}
 
 
 @pytest.fixture(scope="module")
-def loaded():
-    if not LOGS.is_dir():
-        pytest.fail(f"the real logs are expected at {LOGS}")
+def loaded(shared_logs):
+    """``loaded(name)``: a real log read by pm4py and ingested by us, kept for the module."""
 
     def get(name: str) -> Loaded:
         if name not in _CACHE:
-            _CACHE[name] = Loaded(name)
+            _CACHE[name] = Loaded(shared_logs / name)
         return _CACHE[name]
 
     yield get
@@ -324,14 +322,14 @@ def test_importing_the_models_does_not_import_pm4py():
 # CLI
 
 
-def test_cli_discover_writes_bpmn_and_json(tmp_path):
+def test_cli_discover_writes_bpmn_and_json(shared_logs, tmp_path):
     from click.testing import CliRunner
 
     from mining.cli import cli
 
     workspace = str(tmp_path / "ws.duckdb")
     with Store(workspace) as store:
-        ingest_file(store, LOGS / "running-example.xes")
+        ingest_file(store, shared_logs / "running-example.xes")
     out = tmp_path / "model.bpmn"
     runner = CliRunner()
     result = runner.invoke(
@@ -379,10 +377,10 @@ def test_cli_discover_writes_bpmn_and_json(tmp_path):
 
 
 @pytest.mark.slow
-def test_inductive_on_road_traffic_variants_is_fast(capsys):
+def test_inductive_on_road_traffic_variants_is_fast(shared_logs, capsys):
     discover_variants([(("a", "b"), 1)])  # pm4py's import is not part of the measure
     with Store() as store:
-        ingest_file(store, LOGS / "road_traffic_fines.csv.gz")
+        ingest_file(store, shared_logs / "road_traffic_fines.csv.gz")
         start = time.perf_counter()
         variants = trace_variants(store, 1)
         read = time.perf_counter() - start

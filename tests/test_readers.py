@@ -22,10 +22,11 @@ from mining.ingest.sources import (
     sha256_file,
 )
 from mining.ingest.xes import read_xes
+from tests.conftest import FILES
 
-REPO = Path(__file__).resolve().parents[1]
-LOGS = REPO.parent / "shared" / "logs"
-XML_FILES = Path(__file__).resolve().parent / "files" / "xml"
+XML_FILES = FILES / "xml"
+#: A small XES file for the tests that need any XES, not a particular one.
+SMALL_XES = XML_FILES / "attribute_kinds.xes"
 
 MiB = 1024 * 1024
 
@@ -36,7 +37,7 @@ def _is_string_table(table: pa.Table) -> bool:
 
 # --------------------------------------------------------------------------- XES: the shared logs
 
-# file, events, traces (cases) -- from /work/shared/logs/SOURCES.md
+# file, events, traces (cases) -- from ../shared/logs/SOURCES.md
 SHARED_XES = [
     pytest.param("running-example.xes", 42, 6, id="running-example"),
     pytest.param("receipt_coselog.xes.gz", 8_577, 1_434, id="receipt"),
@@ -55,9 +56,9 @@ SHARED_XES = [
 
 @pytest.mark.parametrize(("name", "events", "traces"), SHARED_XES)
 def test_shared_xes_logs_read_to_the_documented_counts(
-    tmp_path: Path, name: str, events: int, traces: int
+    shared_logs, tmp_path: Path, name: str, events: int, traces: int
 ) -> None:
-    source = LOGS / name
+    source = shared_logs / name
     plain = decompress_if_gzip(source, tmp_path)
     assert detect_format(plain) == "xes"
     read = read_xes(plain, display_name=name)
@@ -73,14 +74,14 @@ def test_shared_xes_logs_read_to_the_documented_counts(
     assert len(set(table.column("case:concept:name").to_pylist())) == traces
 
 
-def test_every_shared_xes_file_is_covered() -> None:
+def test_every_shared_xes_file_is_covered(shared_logs) -> None:
     listed = {p.values[0] for p in SHARED_XES}
-    on_disk = {p.name for p in LOGS.iterdir() if p.name.endswith((".xes", ".xes.gz"))}
+    on_disk = {p.name for p in shared_logs.path.iterdir() if p.name.endswith((".xes", ".xes.gz"))}
     assert on_disk == listed
 
 
-def test_running_example_columns_and_values() -> None:
-    read = read_xes(LOGS / "running-example.xes", display_name="running-example.xes")
+def test_running_example_columns_and_values(shared_logs) -> None:
+    read = read_xes(shared_logs / "running-example.xes", display_name="running-example.xes")
     table = read.table
     assert table.column_names == [
         "case:concept:name",
@@ -149,9 +150,13 @@ def test_namespaced_log_attribute_kinds_nesting_and_skipped_parts() -> None:
     assert _is_string_table(table)
 
 
-@pytest.mark.parametrize("name", ["running-example.xes", "attribute_kinds.xes"])
-def test_small_batches_give_the_same_table(name: str) -> None:
-    path = LOGS / name if (LOGS / name).exists() else XML_FILES / name
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [("shared_logs", "running-example.xes"), ("files", "attribute_kinds.xes")],
+    ids=["running-example.xes", "attribute_kinds.xes"],
+)
+def test_small_batches_give_the_same_table(request: pytest.FixtureRequest, folder: str, name: str) -> None:
+    path = request.getfixturevalue("shared_logs") / name if folder == "shared_logs" else XML_FILES / name
     whole = read_xes(path, display_name=name).table
     batched = read_xes(path, display_name=name, batch_rows=2).table
     assert batched.num_rows == whole.num_rows
@@ -296,11 +301,11 @@ def test_entity_declaration_alone_is_refused(tmp_path: Path) -> None:
     assert "entity.pnml: contains an ENTITY declaration" in _doctype_error(path)
 
 
-def test_clean_prolog_and_doctype_mentions_in_comments_pass(tmp_path: Path) -> None:
+def test_clean_prolog_and_doctype_mentions_in_comments_pass(shared_logs, tmp_path: Path) -> None:
     path = tmp_path / "ok.xml"
     path.write_text("<?xml version='1.0'?><!-- no <!DOCTYPE here --><log><!DOCTYPE-looking text/></log>")
     refuse_doctype(path, display_name="ok.xml")  # nothing raised
-    refuse_doctype(LOGS / "running-example.xes", display_name="running-example.xes")
+    refuse_doctype(shared_logs / "running-example.xes", display_name="running-example.xes")
 
 
 def test_text_that_hides_markup_in_another_encoding_is_refused(tmp_path: Path) -> None:
@@ -332,21 +337,21 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def test_gzip_is_decompressed_next_to_nothing_else(tmp_path: Path) -> None:
-    source = LOGS / "running-example.xes"
-    packed = tmp_path / "upload" / "running-example.xes.gz"
+    source = SMALL_XES
+    packed = tmp_path / "upload" / "attribute_kinds.xes.gz"
     packed.parent.mkdir()
     packed.write_bytes(gzip.compress(source.read_bytes()))
     work = tmp_path / "work"
     work.mkdir()
     out = decompress_if_gzip(packed, work)
-    assert out.name == "running-example.xes"
+    assert out.name == "attribute_kinds.xes"
     assert work in out.parents
     assert out.read_bytes() == source.read_bytes()
     assert detect_format(packed) == "xes"  # looks inside the gzip
 
 
 def test_plain_file_is_returned_unchanged(tmp_path: Path) -> None:
-    source = LOGS / "running-example.xes"
+    source = SMALL_XES
     assert decompress_if_gzip(source, tmp_path) == source
     assert _files_under(tmp_path) == []
 
@@ -387,7 +392,7 @@ def test_gzip_byte_cap_comes_from_the_environment(tmp_path: Path, monkeypatch: p
 
 
 def test_truncated_gzip_is_an_ingest_error(tmp_path: Path) -> None:
-    whole = gzip.compress((LOGS / "running-example.xes").read_bytes())
+    whole = gzip.compress(SMALL_XES.read_bytes())
     cut = tmp_path / "cut.xes.gz"
     cut.write_bytes(whole[: len(whole) // 2])
     work = tmp_path / "work"
@@ -412,10 +417,7 @@ def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
     data = bytes(range(256)) * 9000  # more than one 1 MiB chunk
     path.write_bytes(data)
     assert sha256_file(path) == hashlib.sha256(data).hexdigest()
-    assert (
-        sha256_file(LOGS / "running-example.xes")
-        == hashlib.sha256((LOGS / "running-example.xes").read_bytes()).hexdigest()
-    )
+    assert sha256_file(SMALL_XES) == hashlib.sha256(SMALL_XES.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- detect_format
