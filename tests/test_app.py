@@ -21,10 +21,11 @@ from mining.errors import Option
 from mining.ingest import IngestOptions, ingest_file
 from mining.schema import Reject
 from mining.store import Store
+from tests.conftest import FILES, SAMPLE_LOGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 TIMEOUT = 60
 
 # 3 cases, 6 events, 3 activities (Register, Approve, Reject), 2 variants.
@@ -378,7 +379,7 @@ def test_gzipped_upload_uses_text_inputs_and_loads(workspace: Path) -> None:
 
 
 def test_upload_of_a_jira_export_is_read_through_its_preset(workspace: Path) -> None:
-    jira = ROOT / "tests" / "files" / "presets" / "jira" / "search_changelog.json"
+    jira = FILES / "presets" / "jira" / "search_changelog.json"
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
     at.file_uploader[0].set_value(("search_changelog.json", jira.read_bytes(), "application/json"))
     at.run()

@@ -35,10 +35,10 @@ from mining.conformance.rules import check_rules, parse_rule
 from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.charts import DEVIATION, dfg_dot
+from tests.conftest import SAMPLE_LOGS
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
-MODEL = ROOT / "sample_logs" / "service_desk.bpmn"
+SAMPLE = SAMPLE_LOGS / "service_desk.csv"
+MODEL = SAMPLE_LOGS / "service_desk.bpmn"
 TIMEOUT = 120
 DOCTYPE = b"""<?xml version="1.0"?>
 <!DOCTYPE definitions [<!ENTITY x SYSTEM "file:///etc/passwd">]>

@@ -29,10 +29,11 @@ from mining.durations import format_duration
 from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
+from tests.conftest import SAMPLE_LOGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 TIMEOUT = 60
 PAGES = ["overview", "process_map", "variants", "bottlenecks"]
 

@@ -31,9 +31,9 @@ from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
 from mining.ui.pages.monitoring import ALERT_ICON
+from tests.conftest import SAMPLE_LOGS
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 TIMEOUT = 120
 CHANGE = CHANGE_DATES["service_desk"]
 # As the page builds them: the SLA text "5d" is parsed to seconds (a float), as the CLI does.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mining.cli import cli
+from tests.conftest import SAMPLE_LOGS
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs" / "service_desk.csv"
+SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 
 
 @pytest.mark.spark

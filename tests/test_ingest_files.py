@@ -38,8 +38,9 @@ from mining.errors import (
 from mining.ingest import IngestOptions, ingest_file
 from mining.schema import IngestSummary
 from mining.store import Store
+from tests.conftest import FILES
 
-FILES = Path(__file__).parent / "files" / "ingest"
+INGEST = FILES / "ingest"
 
 #: The tables every workspace has after a load (attrs_1 only when a column is unmapped).
 WORKSPACE_TABLES = {
@@ -68,7 +69,7 @@ def store():
 
 
 def load(store: Store, file: str | Path, **options) -> IngestSummary:
-    path = file if isinstance(file, Path) else FILES / file
+    path = file if isinstance(file, Path) else INGEST / file
     return ingest_file(store, path, IngestOptions(**options))
 
 
@@ -517,7 +518,7 @@ UMLAUT_ROWS = [
 
 
 def test_utf8_with_bom(store):
-    assert (FILES / "utf8_bom.csv").read_bytes().startswith(codecs.BOM_UTF8)
+    assert (INGEST / "utf8_bom.csv").read_bytes().startswith(codecs.BOM_UTF8)
     s = load(store, "utf8_bom.csv")
     assert counts(s) == (2, 4, 2, 1, 0)
     assert s.mapping.case == "case_id"  # not "\ufeffcase_id"
@@ -570,7 +571,7 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
 
 
 def test_excel_sep_line(store):
-    assert (FILES / "excel_sep_line.csv").read_text(encoding="utf-8").startswith("sep=;\n")
+    assert (INGEST / "excel_sep_line.csv").read_text(encoding="utf-8").startswith("sep=;\n")
     s = load(store, "excel_sep_line.csv")
     assert counts(s) == (2, 4, 2, 1, 0)
     assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case_id", "activity", "timestamp")
@@ -889,7 +890,7 @@ def test_tiny_log_csv(store):
 
 def test_tiny_log_gzip(store, tmp_path):
     path = tmp_path / "tiny_log.csv.gz"
-    path.write_bytes(gzip.compress((FILES / "tiny_log.csv").read_bytes()))
+    path.write_bytes(gzip.compress((INGEST / "tiny_log.csv").read_bytes()))
     s = load(store, path)
     assert s.log == "tiny_log"
     assert counts(s) == (2, 4, 2, 1, 0)
@@ -961,7 +962,7 @@ def test_cli_bad_file_exits_1_without_traceback(tmp_path):
             "--workspace",
             str(workspace),
             "ingest",
-            str(FILES / "one_bad_in_ten.csv"),
+            str(INGEST / "one_bad_in_ten.csv"),
             "--rejects",
             str(rejects_csv),
         ],
@@ -989,7 +990,7 @@ def test_cli_json_summary(tmp_path):
             "--workspace",
             str(workspace),
             "ingest",
-            str(FILES / "ragged_rows.csv"),
+            str(INGEST / "ragged_rows.csv"),
             "--max-rejects",
             "0.5",
             "--json",
@@ -1016,7 +1017,7 @@ def test_cli_json_words_a_warning_that_names_an_option_as_its_flag(tmp_path):
 
     from mining.cli import cli
 
-    args = ["--workspace", str(tmp_path / "ws.duckdb"), "ingest", str(FILES / "naive_local.csv"), "--json"]
+    args = ["--workspace", str(tmp_path / "ws.duckdb"), "ingest", str(INGEST / "naive_local.csv"), "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert f"{NAIVE_WARNING}; use --timezone if they are local times" in json.loads(result.stdout)["warnings"]

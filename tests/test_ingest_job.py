@@ -12,9 +12,9 @@ from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, ingest_file
 from mining.ingest.job import start_ingest
 from mining.store import Store, writing
+from tests.conftest import SAMPLE_LOGS
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 
 
 def _wait(job, timeout=120.0):

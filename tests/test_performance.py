@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.analysis.performance import NO_STARTS_NOTE, activity_times, timing_source, transition_times
 from mining.ingest import ingest_file
+from tests.conftest import SAMPLE_LOGS
 from tests.tinylog import load_text as load
-
-SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
-
 
 # Case 1: A 09:00-09:10, B 09:30-10:00, C 11:00-11:05.  Case 2: A 10:00-10:20, B 10:20-10:50.
 # Case 3: A 12:00-13:00 and B starts 12:30, before A completes: waiting counts as 0.

@@ -37,10 +37,10 @@ from mining.samples.raw_shapes import (
     write_sap_tables,
     write_shopify_orders,
 )
+from tests.conftest import FILES, SAMPLE_LOGS
 
-PRESETS = Path(__file__).parent / "files" / "presets"
-INGEST = Path(__file__).parent / "files" / "ingest"
-SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
+PRESETS = FILES / "presets"
+INGEST = FILES / "ingest"
 ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
 UTC = dt.UTC
 

@@ -22,8 +22,9 @@ from mining.cli import cli
 from mining.errors import BadExport, BadTimestamp, MissingColumn, Option, TooManyRejects
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import quote_ident
+from tests.conftest import FILES
 
-PRESETS = Path(__file__).parent / "files" / "presets"
+PRESETS = FILES / "presets"
 JIRA_JSON = PRESETS / "jira" / "search_changelog.json"
 AUDIT = PRESETS / "servicenow" / "audit"
 STATE_EXPORT = PRESETS / "servicenow" / "incident_event_log.csv"

@@ -152,7 +152,7 @@ def test_namespaced_log_attribute_kinds_nesting_and_skipped_parts() -> None:
 
 @pytest.mark.parametrize(
     ("folder", "name"),
-    [("shared_logs", "running-example.xes"), ("files", "attribute_kinds.xes")],
+    [("shared_logs", "running-example.xes"), ("xml", "attribute_kinds.xes")],
     ids=["running-example.xes", "attribute_kinds.xes"],
 )
 def test_small_batches_give_the_same_table(request: pytest.FixtureRequest, folder: str, name: str) -> None:

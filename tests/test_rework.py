@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from mining.analysis.filters import Filter
 from mining.analysis.rework import Loop, PingPong, rework
 from mining.ingest import IngestOptions, ingest_file
-
-SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
+from tests.conftest import SAMPLE_LOGS
 
 
 def load(store, tmp_path, rows, *, header="case_id,activity,timestamp,resource", name="log", **roles):

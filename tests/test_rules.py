@@ -8,7 +8,6 @@ import datetime as dt
 import itertools
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -37,9 +36,10 @@ from mining.durations import Duration
 from mining.errors import RuleError
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
+from tests.conftest import FILES
 from tests.tinylog import T0, load_hours
 
-RULE_FILES = Path(__file__).resolve().parent / "files" / "rules"
+RULE_FILES = FILES / "rules"
 
 # (case, activity, hours after 2024-01-01 00:00 UTC (a Monday), resource; "" is no resource).
 EVENTS = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -33,8 +32,8 @@ from mining.samples import (
 )
 from mining.samples.__main__ import main
 from tests.bpmn_layout import check_bpmn
+from tests.conftest import SAMPLE_LOGS
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_logs"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 FLOW_NODES = ("startEvent", "endEvent", "task", "exclusiveGateway", "parallelGateway")
@@ -354,9 +353,9 @@ def test_committed_samples_do_not_drift(process, tmp_path):
     assert main([str(tmp_path)]) == 0
     for suffix in (".csv", ".bpmn"):
         fresh = (tmp_path / f"{process}{suffix}").read_bytes()
-        committed = (SAMPLE_DIR / f"{process}{suffix}").read_bytes()
+        committed = (SAMPLE_LOGS / f"{process}{suffix}").read_bytes()
         assert fresh == committed, f"sample_logs/{process}{suffix} is stale: run python -m mining.samples"
-    assert (SAMPLE_DIR / f"{process}.csv").stat().st_size <= 2_500_000
+    assert (SAMPLE_LOGS / f"{process}.csv").stat().st_size <= 2_500_000
     assert 1_800 <= SAMPLE_CASES[process] <= 4_000
 
 

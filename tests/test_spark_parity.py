@@ -31,6 +31,7 @@ from mining.analysis.variants import cases_of_variant, events_of_case, variants
 from mining.export import export_parquet, parquet_tables
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
+from tests.conftest import SAMPLE_LOGS
 
 pytestmark = [
     pytest.mark.spark,
@@ -143,7 +144,7 @@ def duck(request, tmp_path_factory):
     store = Store()
     logs = {
         "tiny": ingest_file(store, tmp / "tiny.csv", IngestOptions(name="tiny", roles=TINY_ROLES)).log_id,
-        "service_desk": ingest_file(store, ROOT / "sample_logs" / "service_desk.csv").log_id,
+        "service_desk": ingest_file(store, SAMPLE_LOGS / "service_desk.csv").log_id,
     }
     with contextlib.suppress(pytest.skip.Exception):
         logs["sepsis"] = ingest_file(store, sepsis_path(request)).log_id
@@ -290,7 +291,7 @@ def test_export_command_writes_the_folder(tmp_path):
 
     workspace = tmp_path / "w.duckdb"
     runner = CliRunner()
-    res = runner.invoke(cli, ["-w", str(workspace), "ingest", str(ROOT / "sample_logs" / "service_desk.csv")])
+    res = runner.invoke(cli, ["-w", str(workspace), "ingest", str(SAMPLE_LOGS / "service_desk.csv")])
     assert res.exit_code == 0, res.output
     res = runner.invoke(
         cli, ["-w", str(workspace), "export", "service_desk", "--parquet", str(tmp_path / "pq")]

@@ -1,5 +1,6 @@
-"""Where the tests' data lives: only ``conftest`` knows the path to ``../shared``, and a test
-that reads it is skipped, naming the folder it expected, when it is absent."""
+"""Where the tests' data lives: only ``conftest`` spells the paths to ``../shared``,
+``tests/files`` and ``sample_logs``, and a test that reads ``../shared`` is skipped, naming
+the folder it expected, when it is absent."""
 
 from __future__ import annotations
 
@@ -12,42 +13,58 @@ import pytest
 from tests.conftest import ROOT, SharedFolder
 
 TESTS = ROOT / "tests"
-#: A path segment ``shared``: "../shared", "/work/shared/logs", or ``/ "shared" /``.
-SHARED_SEGMENT = re.compile(r"(^|[/\\])shared([/\\]|$)")
+#: The folders only conftest spells (``shared_logs``/``shared_models``, ``FILES``, ``SAMPLE_LOGS``).
+FOLDERS = ("shared", "files", "sample_logs")
+#: Calls that build a path from their string arguments.
+PATH_CALLS = {"Path", "PurePath", "join"}
 
 
-def paths_to_shared(source: str) -> list[int]:
-    """Lines of ``source`` whose code (not a docstring or comment) spells a path into ``shared``."""
-    tree = ast.parse(source)
-    docstrings = {
-        id(node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-    }
-    return sorted(
-        node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and id(node) not in docstrings
-        and SHARED_SEGMENT.search(node.value)
-    )
+def paths_naming(folder: str, source: str) -> list[int]:
+    """Lines of ``source`` that build a path through ``folder``: ``x / "shared"``,
+    ``Path("../shared/logs")``, ``os.path.join(root, "shared")`` (not messages or docstrings)."""
+    segment = re.compile(rf"(^|[/\\]){re.escape(folder)}([/\\]|$)")
+    lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            parts = [node.left, node.right]
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in PATH_CALLS
+        ):
+            parts = node.args
+        else:
+            continue
+        lines.update(
+            p.lineno
+            for p in parts
+            if isinstance(p, ast.Constant) and isinstance(p.value, str) and segment.search(p.value)
+        )
+    return sorted(lines)
 
 
-def test_the_shared_path_finder_finds_each_spelling():
+def test_the_path_finder_finds_each_spelling():
     source = (
-        '"""Reads ../SHARED/logs."""\nA = ROOT.parent / "SHARED" / "logs"\nB = "/work/SHARED/models"\n'
-        'C = "xl/SHAREDStrings.xml"  # ../SHARED\nD = "SHARED_logs"\nE = f"{ROOT}/SHARED"\n'
+        '"""Reads ../shared/logs."""\n'
+        'A = ROOT.parent / "shared" / "logs"\n'
+        'B = Path("/work/shared/models")\n'
+        'C = "xl/sharedStrings.xml"  # ../shared\n'
+        'D = os.path.join(ROOT, "..", "shared")\n'
+        'E = f"run it on ../shared/logs"\n'
+        'F = HERE / "shared_logs"\n'
     )
-    # Spelled in capitals here so that this file itself names no such path.
-    assert paths_to_shared(source.replace("SHARED", "SHARED".lower())) == [2, 3, 6]
+    assert paths_naming("shared", source) == [2, 3, 5]
+    assert paths_naming("files", 'HERE = Path(__file__).parent / "files" / "xml"') == [1]
+    assert paths_naming("sample_logs", 'msg = f"sample_logs/{name} is stale"') == []
 
 
-def test_only_conftest_names_the_shared_folder():
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_only_conftest_names_the_data_folders(folder: str):
+    """One place knows each folder; this module only names them to look for them."""
     wrong = {
         path.name: lines
         for path in sorted(TESTS.rglob("*.py"))
-        if path.name != "conftest.py" and (lines := paths_to_shared(path.read_text(encoding="utf-8")))
+        if path.name not in {"conftest.py", Path(__file__).name}
+        and (lines := paths_naming(folder, path.read_text(encoding="utf-8")))
     }
     assert wrong == {}
 
