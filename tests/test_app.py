@@ -29,41 +29,14 @@ SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 TIMEOUT = 60
 
 # 3 cases, 6 events, 3 activities (Register, Approve, Reject), 2 variants.
-TINY = b"""case_id,activity,timestamp,resource
-c1,Register,2025-03-01 09:00:00,Ann
-c1,Approve,2025-03-01 10:30:00,Bob
-c2,Register,2025-03-02 09:00:00,Ann
-c2,Approve,2025-03-02 11:00:00,Bob
-c3,Register,2025-03-03 09:00:00,Ann
-c3,Reject,2025-03-03 09:45:00,Cid
-"""
+TINY = FILES / "app" / "tiny.csv"
 
 # Same file name as TINY in the isolation test, other bytes and header:
 # 5 cases, 10 events, 3 activities (Open, Fix, Close), 3 variants.
-OTHER = b"""ticket,step,done_at
-T1,Open,2025-04-01 08:00:00
-T1,Close,2025-04-01 09:00:00
-T2,Open,2025-04-02 08:00:00
-T2,Fix,2025-04-02 08:30:00
-T2,Close,2025-04-02 09:00:00
-T3,Open,2025-04-03 08:00:00
-T3,Close,2025-04-03 09:00:00
-T4,Open,2025-04-04 08:00:00
-T4,Close,2025-04-04 09:00:00
-T5,Open,2025-04-05 08:00:00
-"""
+OTHER = FILES / "app" / "other.csv"
 
 # 8 rows, 2 rejected (row 4: no activity; row 5: a formula-like bad timestamp): 25 %.
-REJECTING = b"""case_id,activity,timestamp
-c1,Register,2025-03-01 09:00:00
-c1,Approve,2025-03-01 10:30:00
-c2,Register,2025-03-02 09:00:00
-c2,,2025-03-02 11:00:00
-c3,Register,=1+1
-c3,Reject,2025-03-03 09:45:00
-c4,Register,2025-03-03 09:00:00
-c4,Approve,2025-03-03 09:45:00
-"""
+REJECTING = FILES / "app" / "rejecting.csv"
 
 
 def _upload_page() -> None:
@@ -142,11 +115,9 @@ def test_empty_workspace_without_the_sample_says_how_to_ingest(
     assert not workspace.exists()
 
 
-def test_logs_page_shows_a_tiny_log_exactly(workspace: Path, tmp_path: Path) -> None:
-    source = tmp_path / "tiny.csv"
-    source.write_bytes(TINY)
+def test_logs_page_shows_a_tiny_log_exactly(workspace: Path) -> None:
     with Store(workspace) as store:
-        ingest_file(store, source)
+        ingest_file(store, TINY)
 
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
 
@@ -166,11 +137,9 @@ def test_logs_page_shows_a_tiny_log_exactly(workspace: Path, tmp_path: Path) -> 
     assert "No rows were rejected." in _text(at.caption)
 
     # A write between reruns (as `mining ingest` would do) shows up on the next run.
-    other = tmp_path / "other.csv"
-    other.write_bytes(OTHER)
     with Store(workspace) as store:
         ingest_file(
-            store, other, IngestOptions(roles={"case": "ticket", "activity": "step", "timestamp": "done_at"})
+            store, OTHER, IngestOptions(roles={"case": "ticket", "activity": "step", "timestamp": "done_at"})
         )
     at.run()
     assert at.selectbox[0].options == ["tiny", "other"]
@@ -181,7 +150,7 @@ def test_logs_page_shows_a_tiny_log_exactly(workspace: Path, tmp_path: Path) -> 
 
 def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(at, "tiny.csv", TINY)
+    _upload(at, "tiny.csv", TINY.read_bytes())
     assert _widget(at.text_input, "Log name").value == "tiny"
     assert _widget(at.selectbox, "Case").options == [
         "(detect)",
@@ -229,26 +198,21 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
 
 
 # TINY's next export: c3 again (already loaded) and a new case c4, in the same local time.
-NEWER = (
-    TINY
-    + b"""c4,Register,2025-03-31 09:00:00,Ann
-c4,Approve,2025-03-31 10:00:00,Bob
-"""
-)
+NEWER = FILES / "app" / "tiny_march.csv"
 
 
 def test_append_in_the_app_reads_the_new_export_in_the_logs_zone(workspace: Path) -> None:
     import datetime as dt
 
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(at, "tiny.csv", TINY)
+    _upload(at, "tiny.csv", TINY.read_bytes())
     _widget(at.text_input, "Time zone").set_value("Europe/Berlin").run()
     at.button(key="upload-ingest").click().run()
     assert not at.error
     assert "were read as UTC" not in _text(at.warning)
 
     again = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(again, "tiny_march.csv", NEWER)
+    _upload(again, "tiny_march.csv", NEWER.read_bytes())
     _widget(again.checkbox, "Append to an existing log").check().run()
     _widget(again.selectbox, "Log to append to").set_value("tiny").run()
     assert _widget(again.text_input, "Time zone").value == ""  # left blank: the log's own zone
@@ -287,7 +251,7 @@ def test_upload_of_a_header_only_file_shows_a_clean_error(workspace: Path) -> No
 
 def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: Path) -> None:
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(at, "rejecting.csv", REJECTING)
+    _upload(at, "rejecting.csv", REJECTING.read_bytes())
     at.button(key="upload-ingest").click().run()
 
     assert not at.exception
@@ -329,8 +293,8 @@ def test_rejects_download_neutralises_formulas_as_the_cli_does(tmp_path: Path) -
 def test_same_file_name_other_bytes_each_session_gets_its_own_data(workspace: Path) -> None:
     a = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
     b = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(a, "export.csv", TINY)
-    _upload(b, "export.csv", OTHER)
+    _upload(a, "export.csv", TINY.read_bytes())
+    _upload(b, "export.csv", OTHER.read_bytes())
 
     # The header preview is cached by content hash, not by name.
     assert "case_id" in _widget(a.selectbox, "Case").options
@@ -368,7 +332,7 @@ def test_gzipped_upload_uses_text_inputs_and_loads(workspace: Path) -> None:
     import gzip
 
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(at, "tiny.csv.gz", gzip.compress(TINY))
+    _upload(at, "tiny.csv.gz", gzip.compress(TINY.read_bytes()))
     assert _widget(at.text_input, "Log name").value == "tiny"
     _widget(at.text_input, "Case").set_value("case_id")  # no header preview for .gz: typed names
     at.button(key="upload-ingest").click().run()
@@ -402,18 +366,12 @@ def test_upload_of_a_jira_export_is_read_through_its_preset(workspace: Path) -> 
 
 
 # Column names no detection knows: the user maps them on the page.
-CHANGES = (
-    b"ticket;what;was;now;agent;at\n"
-    b"T-1;stage;;New;ann;2024-05-01 09:00\n"
-    b"T-1;stage;New;Done;bob;2024-05-02 10:00\n"
-    b"T-1;note;;call back;bob;2024-05-02 10:05\n"
-    b"T-2;stage;;New;ann;2024-05-03 08:00\n"
-)
+CHANGES = FILES / "app" / "changes.csv"
 
 
 def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(at, "changes.csv", CHANGES)
+    _upload(at, "changes.csv", CHANGES.read_bytes())
     assert [s for s in at.selectbox if s.label == "Field name"] == []  # only for the change-log preset
     _widget(at.selectbox, "Source system").set_value("changelog").run()
     assert _widget(at.selectbox, "Field name").options == [
@@ -495,7 +453,7 @@ def test_each_upload_control_named_in_messages_is_on_the_upload_page(workspace: 
     from mining.ui.messages import control
 
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
-    _upload(at, "tiny.csv", TINY)
+    _upload(at, "tiny.csv", TINY.read_bytes())
     _widget(at.selectbox, "Source system").set_value("changelog").run()  # shows the change-history columns
     labels = [
         w.label for kind in ("text_input", "selectbox", "slider", "checkbox", "radio") for w in at.get(kind)

@@ -35,15 +35,12 @@ from mining.conformance.rules import check_rules, parse_rule
 from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.charts import DEVIATION, dfg_dot
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 MODEL = SAMPLE_LOGS / "service_desk.bpmn"
 TIMEOUT = 120
-DOCTYPE = b"""<?xml version="1.0"?>
-<!DOCTYPE definitions [<!ENTITY x SYSTEM "file:///etc/passwd">]>
-<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">&x;</process></definitions>
-"""
+DOCTYPE = FILES / "conformance" / "doctype.bpmn"
 
 
 @pytest.fixture(scope="module")
@@ -352,7 +349,7 @@ def test_uploaded_steps_model_with_a_near_match_to_confirm(workspace: Path, log_
 def test_doctype_upload_shows_one_clean_error_naming_the_file(workspace: Path) -> None:
     at = _app()
     at.radio(key="conf-source").set_value("Upload a model").run()
-    at.file_uploader[0].set_value(("evil.bpmn", DOCTYPE, "application/xml")).run()
+    at.file_uploader[0].set_value(("evil.bpmn", DOCTYPE.read_bytes(), "application/xml")).run()
     assert not at.exception
     assert len(at.error) == 1
     message = _plain(at.error[0].value)

@@ -13,6 +13,7 @@ from mining.analysis.calendar import Calendar, clock, parse_hours
 from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
+from tests.conftest import FILES
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = dt.UTC
@@ -103,7 +104,8 @@ def test_parse_hours_and_bad_calendars():
 
 # -- SQL and Python agree -----------------------------------------------------
 
-SPAN_CSV = "case_id,activity,timestamp\nc1,open,2023-01-01T00:00:00Z\nc1,close,2026-12-31T23:00:00Z\n"
+#: One case from 2023-01-01 to 2026-12-31: the clock covers every instant the properties draw.
+SPAN = FILES / "calendar" / "span.csv"
 
 CALENDARS = [
     NL,
@@ -115,11 +117,9 @@ CALENDARS = [
 
 
 @pytest.fixture(scope="module")
-def span_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cal") / "span.csv"
-    path.write_text(SPAN_CSV)
+def span_store():
     with Store() as store:
-        log = ingest_file(store, path).log_id
+        log = ingest_file(store, SPAN).log_id
         yield store, log
 
 

@@ -6,25 +6,19 @@ from mining.analysis.calendar import Calendar
 from mining.analysis.dfg import dfg
 from mining.analysis.durations import all_case_durations, case_durations
 from mining.ingest import IngestOptions, ingest_file
+from tests.conftest import FILES
 
 # Friday 2024-03-01 16:00 -> Monday 2024-03-04 10:00, Amsterdam (UTC+1):
 # 1 working hour on Friday + 1 on Monday = 7,200 business seconds, 66 h elapsed.
-LOG = """case_id,activity,timestamp
-A,submit,2024-03-01T16:00:00+01:00
-A,approve,2024-03-04T10:00:00+01:00
-B,submit,2024-03-04T09:30:00+01:00
-B,approve,2024-03-04T11:00:00+01:00
-"""
+LOG = FILES / "calendar" / "submit_approve.csv"
 
 
-def _load(store, tmp_path):
-    path = tmp_path / "cal.csv"
-    path.write_text(LOG)
-    return ingest_file(store, path, IngestOptions(timezone="Europe/Amsterdam")).log_id
+def _load(store):
+    return ingest_file(store, LOG, IngestOptions(timezone="Europe/Amsterdam")).log_id
 
 
-def test_dfg_transition_times_in_business_seconds(store, tmp_path):
-    log = _load(store, tmp_path)
+def test_dfg_transition_times_in_business_seconds(store):
+    log = _load(store)
     cal = Calendar(timezone="Europe/Amsterdam", start_hour=9, end_hour=17)
     elapsed = dfg(store, log).edges[0]
     business = dfg(store, log, calendar=cal).edges[0]
@@ -34,8 +28,8 @@ def test_dfg_transition_times_in_business_seconds(store, tmp_path):
     assert business.median_seconds == (7200 + 5400) / 2
 
 
-def test_case_durations_in_business_seconds(store, tmp_path):
-    log = _load(store, tmp_path)
+def test_case_durations_in_business_seconds(store):
+    log = _load(store)
     cal = Calendar(timezone="Europe/Amsterdam", start_hour=9, end_hour=17)
     assert all_case_durations(store, log) == (5400.0, 66 * 3600.0)
     assert all_case_durations(store, log, calendar=cal) == (5400.0, 7200.0)
@@ -46,8 +40,8 @@ def test_case_durations_in_business_seconds(store, tmp_path):
     assert d.first_ts < d.last_ts
 
 
-def test_holiday_counts_as_closed(store, tmp_path):
-    log = _load(store, tmp_path)
+def test_holiday_counts_as_closed(store):
+    log = _load(store)
     # Closing Monday 4 March leaves Friday's last hour only for case A, and
     # nothing for case B, which lies wholly on the closed day.
     import datetime as dt

@@ -10,9 +10,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from mining.cli import cli
+from tests.conftest import FILES
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = "case_id,activity,timestamp,resource\n001,register,2024-01-01T09:00:00Z,ann\n001,check,2024-01-01T10:00:00Z,bob\n002,register,2024-01-02T09:00:00Z,ann\n"
+#: 2 cases, 3 events, 2 activities, 2 variants.
+TINY = FILES / "cli" / "tiny.csv"
 
 
 def run(tmp_path, *args):
@@ -20,9 +22,7 @@ def run(tmp_path, *args):
 
 
 def test_ingest_json_contract_and_logs(tmp_path):
-    src = tmp_path / "tiny.csv"
-    src.write_text(TINY)
-    res = run(tmp_path, "ingest", str(src), "--json")
+    res = run(tmp_path, "ingest", str(TINY), "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert {k: data[k] for k in ("log", "cases", "events", "activities", "variants", "rejected_rows")} == {
@@ -35,16 +35,14 @@ def test_ingest_json_contract_and_logs(tmp_path):
     }
     assert data["status"] == "loaded"
     assert data["mapping"]["resource"] == "resource"
-    again = json.loads(run(tmp_path, "ingest", str(src), "--json").output)
+    again = json.loads(run(tmp_path, "ingest", str(TINY), "--json").output)
     assert again["status"] == "unchanged" and again["events"] == 3
     listed = json.loads(run(tmp_path, "logs", "--json").output)
     assert [(x["log"], x["cases"], x["events"]) for x in listed["logs"]] == [("tiny", 2, 3)]
 
 
 def test_human_summary_names_the_counts(tmp_path):
-    src = tmp_path / "tiny.csv"
-    src.write_text(TINY)
-    res = run(tmp_path, "ingest", str(src), "--name", "tickets")
+    res = run(tmp_path, "ingest", str(TINY), "--name", "tickets")
     assert res.exit_code == 0
     assert "Loaded log 'tickets'" in res.output
     assert "cases                  2" in res.output
@@ -67,7 +65,7 @@ def test_role_flags_and_missing_column(tmp_path):
 def test_rejects_are_listed_and_exported(tmp_path):
     src = tmp_path / "r.csv"
     src.write_text(
-        TINY
+        TINY.read_text(encoding="utf-8")
         + "003,,2024-01-03T09:00:00Z,cy\n"
         + "".join(f"{i:03d},a,2024-01-0{1 + i % 8}T09:00:00Z,x\n" for i in range(4, 30))
     )
@@ -85,8 +83,7 @@ def test_rejects_are_listed_and_exported(tmp_path):
 def test_unknown_log_and_missing_file_exit_1(tmp_path):
     res = run(tmp_path, "ingest", str(tmp_path / "absent.csv"))
     assert res.exit_code == 1 and "absent.csv: no such file" in res.output
-    (tmp_path / "t.csv").write_text(TINY)
-    run(tmp_path, "ingest", str(tmp_path / "t.csv"))
+    run(tmp_path, "ingest", str(TINY))
     res = run(tmp_path, "rejects", "nope")
     assert res.exit_code == 1 and "no log named 'nope'" in res.output
 

@@ -21,9 +21,10 @@ from mining.catalog import list_logs
 from mining.errors import WorkspaceBusy
 from mining.ingest import ingest_file
 from mining.store import Store, writing
+from tests.conftest import FILES
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = "case_id,activity,timestamp\n1,a,2024-01-01T10:00:00Z\n1,b,2024-01-01T11:00:00Z\n"
+SMALL = FILES / "ingest" / "small.csv"
 
 
 def _mining(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,16 +46,14 @@ def _names(workspace: Path) -> list[str]:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     path = tmp_path / "ws.duckdb"
-    small = tmp_path / "small.csv"
-    small.write_text(SMALL)
     with writing(path) as store:
-        ingest_file(store, small)
+        ingest_file(store, SMALL)
     return path
 
 
 def test_another_process_reads_the_old_state_while_a_write_is_open(workspace: Path, tmp_path: Path) -> None:
     second = tmp_path / "second.csv"
-    second.write_text(SMALL.replace("1,", "2,"))
+    second.write_text(SMALL.read_text(encoding="utf-8").replace("1,", "2,"))
     with writing(workspace) as store:
         ingest_file(store, second)
         # Mid-write, another process opens the workspace read-only at once and sees the old state.
@@ -68,14 +67,13 @@ def test_another_process_reads_the_old_state_while_a_write_is_open(workspace: Pa
 def test_a_failed_write_leaves_the_workspace_and_no_scratch_file(workspace: Path, tmp_path: Path) -> None:
     before = workspace.read_bytes()
     second = tmp_path / "second.csv"
-    second.write_text(SMALL.replace("1,", "2,"))
+    second.write_text(SMALL.read_text(encoding="utf-8").replace("1,", "2,"))
     with pytest.raises(RuntimeError, match="boom"), writing(workspace) as store:
         ingest_file(store, second)
         raise RuntimeError("boom")
     assert workspace.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "second.csv",
-        "small.csv",
         "ws.duckdb",
         "ws.duckdb.lock",
     ]

@@ -16,31 +16,13 @@ HERE = FILES / "conformance"
 
 # The log of tests/test_conformance_check.py against steps_abcd.yaml (A B C D, D optional),
 # with one case id that a spreadsheet would run as a formula.
-LOG = """case_id,activity,timestamp
-c1,A,2024-01-01T00:00:00Z
-c1,B,2024-01-01T01:00:00Z
-c1,C,2024-01-01T02:00:00Z
-c1,D,2024-01-01T10:00:00Z
-c2,A,2024-01-01T00:00:00Z
-c2,B,2024-01-01T01:00:00Z
-c2,C,2024-01-01T12:00:00Z
--c3,A,2024-01-01T00:00:00Z
--c3,B,2024-01-01T02:00:00Z
--c3,D,2024-01-02T06:00:00Z
-c4,A,2024-01-01T00:00:00Z
-c4,B,2024-01-01T01:00:00Z
-c4,X,2024-01-01T02:00:00Z
-c4,C,2024-01-01T03:00:00Z
-c4,D,2024-01-03T02:00:00Z
-"""
+LOG = HERE / "orders.csv"
 
 
 @pytest.fixture
 def workspace(tmp_path):
-    src = tmp_path / "orders.csv"
-    src.write_text(LOG, encoding="utf-8")
     ws = tmp_path / "ws.duckdb"
-    res = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", str(src), "--json"])
+    res = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", str(LOG), "--json"])
     assert res.exit_code == 0, res.output
     return ws
 

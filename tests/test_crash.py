@@ -14,6 +14,7 @@ import pytest
 
 from mining.ingest import ingest_file
 from mining.store import Store
+from tests.conftest import FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,10 +44,8 @@ def _state(workspace: Path) -> tuple:
 @pytest.mark.parametrize("delay", [0.8, 2.0, 3.5])
 def test_killed_ingest_leaves_workspace_unchanged(tmp_path, delay):
     workspace = tmp_path / "ws.duckdb"
-    small = tmp_path / "small.csv"
-    small.write_text("case_id,activity,timestamp\n1,a,2024-01-01T10:00:00Z\n1,b,2024-01-01T11:00:00Z\n")
     with Store(workspace) as s:
-        ingest_file(s, small)
+        ingest_file(s, FILES / "ingest" / "small.csv")
     before = _state(workspace)
     assert before == (["small"], 2, 1, 1, 1, 0, 0, 1)
 

@@ -7,6 +7,8 @@ import pytest
 from mining.analysis.calendar import Calendar
 from mining.analysis.heatmaps import WEEKDAY_HOURS, load_heatmap, resource_heatmap, transition_wait_heatmap
 from mining.errors import AnalysisError
+from tests.conftest import FILES
+from tests.tinylog import load_file
 from tests.tinylog import load_text as load
 
 ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
@@ -14,16 +16,11 @@ ROLES = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
 
 # Monday 8 Jan 2024 08:15 UTC is 09:15 in Amsterdam (CET); Monday 1 Jul 07:15 UTC is 09:15 CEST;
 # Sunday 7 Jan 23:30 UTC is Monday 00:30 in Amsterdam; Monday 29 Dec 1969 10:00 UTC is before the epoch.
-EVENTS = """case_id,activity,timestamp
-c1,A,2024-01-08T08:15:00Z
-c1,B,2024-07-01T07:15:00Z
-c2,A,2024-01-07T23:30:00Z
-c3,A,1969-12-29T10:00:00Z
-"""
+EVENTS = FILES / "heatmaps" / "events.csv"
 
 
-def test_load_heatmap_cells_in_local_time(store, tmp_path):
-    log = load(store, tmp_path, EVENTS)
+def test_load_heatmap_cells_in_local_time(store):
+    log = load_file(store, EVENTS)
     h = load_heatmap(store, log, timezone="Europe/Amsterdam")
     assert (h.metric, h.unit) == ("instances", "count")
     assert h.shape == (2, 168) and h.rows == ("A", "B")
@@ -46,21 +43,12 @@ def test_load_heatmap_cells_in_local_time(store, tmp_path):
     assert h.columns == WEEKDAY_HOURS
 
 
-WAITS = """case_id,activity,timestamp,resource
-c1,A,2024-01-01T09:00:00Z,ann
-c1,B,2024-01-01T10:00:00Z,bob
-c2,A,2024-01-02T09:00:00Z,ann
-c2,B,2024-01-02T12:00:00Z,bob
-c3,A,2024-01-02T09:00:00Z,ann
-c3,B,2024-01-02T09:20:00Z,ann
-c4,A,2024-01-22T09:00:00Z,cat
-c4,C,2024-01-22T09:30:00Z,cat
-c4,B,2024-01-22T11:30:00Z,cat
-"""
+#: c1-c3: A -> B after 1 h, 3 h and 20 min (ann, bob); c4, all by cat: A -> C -> B.
+WAITS = FILES / "heatmaps" / "waits.csv"
 
 
-def test_transition_wait_heatmap(store, tmp_path):
-    log = load(store, tmp_path, WAITS, resource="resource")
+def test_transition_wait_heatmap(store):
+    log = load_file(store, WAITS, resource="resource")
     h = transition_wait_heatmap(store, log, period="week")
     assert (h.metric, h.unit) == ("median_wait", "seconds")
     assert h.rows == ("A → B", "A → C", "C → B")
@@ -100,8 +88,8 @@ def test_resource_heatmaps(store, tmp_path):
         resource_heatmap(store, log, metric="cost")
 
 
-def test_resource_processing_without_starts_is_empty(store, tmp_path):
-    log = load(store, tmp_path, WAITS, resource="resource")
+def test_resource_processing_without_starts_is_empty(store):
+    log = load_file(store, WAITS, resource="resource")
     proc = resource_heatmap(store, log, metric="processing")
     assert proc.shape == (3, 3)
     assert all(v is None for row in proc.values for v in row)

@@ -12,7 +12,7 @@ from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, ingest_file
 from mining.ingest.job import start_ingest
 from mining.store import Store, writing
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 
@@ -72,10 +72,8 @@ def test_an_error_in_the_child_is_raised_as_itself(tmp_path: Path) -> None:
 
 def test_cancelling_leaves_the_workspace_as_it_was(tmp_path: Path) -> None:
     ws = tmp_path / "ws.duckdb"
-    small = tmp_path / "small.csv"
-    small.write_text("case_id,activity,timestamp\n1,a,2024-01-01T10:00:00Z\n1,b,2024-01-01T11:00:00Z\n")
     with writing(ws) as store:
-        ingest_file(store, small)
+        ingest_file(store, FILES / "ingest" / "small.csv")
     before = ws.read_bytes()
     job = start_ingest(ws, SAMPLE, IngestOptions())
     while job.status().message == "Starting":  # the child is under way
@@ -84,4 +82,4 @@ def test_cancelling_leaves_the_workspace_as_it_was(tmp_path: Path) -> None:
     assert ws.read_bytes() == before
     with writing(ws) as store:  # the lock is free and the killed child's copy is cleaned up
         assert [i.name for i in list_logs(store)] == ["small"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv", "ws.duckdb", "ws.duckdb.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb", "ws.duckdb.lock"]

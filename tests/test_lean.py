@@ -18,7 +18,8 @@ from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.lean import lean_view
 from mining.store import Store
-from tests.tinylog import TINY, load_hours, load_text
+from tests.conftest import FILES
+from tests.tinylog import TINY, load_file, load_hours, load_text
 
 # TINY (no start timestamps) with resources; in hours after midnight:
 # c1: A ann 0, B bob 1, C ann 3        waits B 1 (hand-off), C 2 (hand-off)
@@ -33,18 +34,7 @@ HANDOFF_HOURS = 1 + 2 + 2 + 4 + 1 / 6 + 1
 # c1: A 09:00-09:30 ann, B 10:00-10:30 bob, C 11:00-11:10 bob           lead 130
 # c2: A 09:00-09:20 ann, B 09:50-10:10 bob, C 12:10-12:20 bob           lead 200
 # c3: A 09:00-09:30 ann, B 09:40-10:00 bob, B 11:00-11:30 bob, C 11:30-11:40 ann   lead 160
-STARTS = """case_id,activity,start_timestamp,timestamp,resource
-c1,A,2024-01-08T09:00:00Z,2024-01-08T09:30:00Z,ann
-c1,B,2024-01-08T10:00:00Z,2024-01-08T10:30:00Z,bob
-c1,C,2024-01-08T11:00:00Z,2024-01-08T11:10:00Z,bob
-c2,A,2024-01-08T09:00:00Z,2024-01-08T09:20:00Z,ann
-c2,B,2024-01-08T09:50:00Z,2024-01-08T10:10:00Z,bob
-c2,C,2024-01-08T12:10:00Z,2024-01-08T12:20:00Z,bob
-c3,A,2024-01-08T09:00:00Z,2024-01-08T09:30:00Z,ann
-c3,B,2024-01-08T09:40:00Z,2024-01-08T10:00:00Z,bob
-c3,B,2024-01-08T11:00:00Z,2024-01-08T11:30:00Z,bob
-c3,C,2024-01-08T11:30:00Z,2024-01-08T11:40:00Z,ann
-"""
+STARTS = FILES / "lean" / "starts.csv"
 MIN = 60
 
 
@@ -54,8 +44,8 @@ def tiny(store, tmp_path):
 
 
 @pytest.fixture
-def starts(store, tmp_path):
-    return load_text(store, tmp_path, STARTS)
+def starts(store):
+    return load_file(store, STARTS)
 
 
 def hours(view):

@@ -8,24 +8,17 @@ from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.analysis.performance import NO_STARTS_NOTE, activity_times, timing_source, transition_times
 from mining.ingest import ingest_file
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS
+from tests.tinylog import load_file
 from tests.tinylog import load_text as load
 
 # Case 1: A 09:00-09:10, B 09:30-10:00, C 11:00-11:05.  Case 2: A 10:00-10:20, B 10:20-10:50.
 # Case 3: A 12:00-13:00 and B starts 12:30, before A completes: waiting counts as 0.
-STARTS = """case_id,activity,start_timestamp,timestamp,resource
-c1,A,2024-01-08T09:00:00Z,2024-01-08T09:10:00Z,ann
-c1,B,2024-01-08T09:30:00Z,2024-01-08T10:00:00Z,bob
-c1,C,2024-01-08T11:00:00Z,2024-01-08T11:05:00Z,ann
-c2,A,2024-01-08T10:00:00Z,2024-01-08T10:20:00Z,ann
-c2,B,2024-01-08T10:20:00Z,2024-01-08T10:50:00Z,bob
-c3,A,2024-01-08T12:00:00Z,2024-01-08T13:00:00Z,ann
-c3,B,2024-01-08T12:30:00Z,2024-01-08T13:10:00Z,bob
-"""
+STARTS = FILES / "performance" / "starts.csv"
 
 
-def test_waiting_and_processing_from_a_start_timestamp_column(store, tmp_path):
-    log = load(store, tmp_path, STARTS)
+def test_waiting_and_processing_from_a_start_timestamp_column(store):
+    log = load_file(store, STARTS)
     times = activity_times(store, log)
     assert times.source == "start_timestamp" and times.processing_measured
     assert (times.instances, times.paired) == (7, 7)
@@ -47,8 +40,8 @@ def test_waiting_and_processing_from_a_start_timestamp_column(store, tmp_path):
     assert "start-timestamp column" in times.note
 
 
-def test_transition_times(store, tmp_path):
-    log = load(store, tmp_path, STARTS)
+def test_transition_times(store):
+    log = load_file(store, STARTS)
     tt = {(t.source, t.target): t.waiting for t in transition_times(store, log).transitions}
     assert set(tt) == {("A", "B"), ("B", "C")}
     assert (tt[("A", "B")].count, tt[("A", "B")].median, tt[("A", "B")].mean) == (3, 0.0, 400.0)
@@ -76,20 +69,11 @@ def test_business_hours_apply_to_waiting_and_processing(store, tmp_path):
     assert "business seconds" in office.note
 
 
-LIFECYCLE = """case_id,activity,timestamp,lifecycle,resource
-c1,A,2024-01-08T09:00:00Z,start,ann
-c1,A,2024-01-08T09:10:00Z,complete,ann
-c1,A,2024-01-08T09:20:00Z,start,ann
-c1,A,2024-01-08T09:50:00Z,complete,ann
-c1,B,2024-01-08T10:00:00Z,schedule,bob
-c1,B,2024-01-08T10:30:00Z,start,bob
-c1,B,2024-01-08T11:00:00Z,complete,bob
-c1,C,2024-01-08T11:30:00Z,complete,bob
-"""
+LIFECYCLE = FILES / "performance" / "lifecycle.csv"
 
 
-def test_lifecycle_start_and_complete_are_paired_in_order(store, tmp_path):
-    log = load(store, tmp_path, LIFECYCLE, lifecycle="lifecycle")
+def test_lifecycle_start_and_complete_are_paired_in_order(store):
+    log = load_file(store, LIFECYCLE, lifecycle="lifecycle")
     assert timing_source(store, log) == "lifecycle"
     times = activity_times(store, log)
     assert times.processing_measured
@@ -104,17 +88,11 @@ def test_lifecycle_start_and_complete_are_paired_in_order(store, tmp_path):
     assert "3 of 4" in times.note and "instantaneous" in times.note
 
 
-NO_STARTS = """case_id,activity,timestamp
-c1,A,2024-01-08T09:00:00Z
-c1,B,2024-01-08T10:00:00Z
-c1,B,2024-01-08T13:00:00Z
-c2,A,2024-01-09T09:00:00Z
-c2,B,2024-01-09T09:30:00Z
-"""
+NO_STARTS = FILES / "performance" / "no_starts.csv"
 
 
-def test_without_starts_processing_cannot_be_measured(store, tmp_path):
-    log = load(store, tmp_path, NO_STARTS)
+def test_without_starts_processing_cannot_be_measured(store):
+    log = load_file(store, NO_STARTS)
     times = activity_times(store, log)
     assert timing_source(store, log) == "none"
     assert not times.processing_measured and times.pce_median is None
@@ -135,7 +113,9 @@ def test_stored_successors_and_window_give_the_same_times(store, tmp_path):
         load(
             store,
             tmp_path,
-            NO_STARTS.replace("timestamp\n", "timestamp,lifecycle\n").replace("Z\n", "Z,complete\n"),
+            NO_STARTS.read_text(encoding="utf-8")
+            .replace("timestamp\n", "timestamp,lifecycle\n")
+            .replace("Z\n", "Z,complete\n"),
             name="a",
             lifecycle="lifecycle",
         ),
@@ -145,7 +125,9 @@ def test_stored_successors_and_window_give_the_same_times(store, tmp_path):
         load(
             store,
             tmp_path,
-            NO_STARTS.replace("timestamp\n", "timestamp,lifecycle\n").replace("Z\n", "Z,complete\n")
+            NO_STARTS.read_text(encoding="utf-8")
+            .replace("timestamp\n", "timestamp,lifecycle\n")
+            .replace("Z\n", "Z,complete\n")
             + "c2,B,2024-01-09T09:10:00Z,schedule\n",
             name="b",
             lifecycle="lifecycle",
@@ -154,18 +136,18 @@ def test_stored_successors_and_window_give_the_same_times(store, tmp_path):
     assert plain.activities == windowed.activities
 
 
-def test_a_filter_that_removes_activities_recomputes_predecessors(store, tmp_path):
-    log = load(store, tmp_path, STARTS)
+def test_a_filter_that_removes_activities_recomputes_predecessors(store):
+    log = load_file(store, STARTS)
     times = activity_times(store, log, Filter(activities_remove=("B",)))
     assert [a.activity for a in times.activities] == ["C", "A"]
     # C now follows A (completed 09:10) and starts 11:00.
     assert times.get("C").waiting.median == 110 * 60.0
 
 
-def test_unknown_activity_is_named(store, tmp_path):
+def test_unknown_activity_is_named(store):
     from mining.errors import AnalysisError
 
-    times = activity_times(store, load(store, tmp_path, STARTS))
+    times = activity_times(store, load_file(store, STARTS))
     with pytest.raises(AnalysisError, match="activities: C, B, A"):
         times.get("Z")
 
@@ -199,11 +181,9 @@ def test_bottlenecks_cli_json_contract(tmp_path):
 
     from mining.cli import cli
 
-    src = tmp_path / "tiny.csv"
-    src.write_text(STARTS)
     ws = ["--workspace", str(tmp_path / "ws.duckdb")]
-    assert CliRunner().invoke(cli, [*ws, "ingest", str(src)]).exit_code == 0
-    res = CliRunner().invoke(cli, [*ws, "bottlenecks", "tiny", "--json", "--business-hours", "0-24"])
+    assert CliRunner().invoke(cli, [*ws, "ingest", str(STARTS)]).exit_code == 0
+    res = CliRunner().invoke(cli, [*ws, "bottlenecks", "starts", "--json", "--business-hours", "0-24"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert {"activities", "processing_measured", "rework", "ping_pong", "heatmaps"} <= set(data)
@@ -215,11 +195,11 @@ def test_bottlenecks_cli_json_contract(tmp_path):
     assert data["ping_pong"] == [{"resources": ["ann", "bob"], "count": 1, "cases": 1}]  # c1: ann, bob, ann
     assert set(data["heatmaps"]) == {"transition_wait", "load", "resource_count", "resource_processing"}
     assert len(data["heatmaps"]["load"]["columns"]) == 168
-    text = CliRunner().invoke(cli, [*ws, "bottlenecks", "tiny", "--period", "month"])
+    text = CliRunner().invoke(cli, [*ws, "bottlenecks", "starts", "--period", "month"])
     assert text.exit_code == 0 and "wait median" in text.output and "heatmaps:" in text.output
     missing = CliRunner().invoke(cli, [*ws, "bottlenecks", "nope"])
     assert missing.exit_code == 1 and "no log named 'nope'" in missing.output
-    bad = CliRunner().invoke(cli, [*ws, "bottlenecks", "tiny", "--business-hours", "17-9"])
+    bad = CliRunner().invoke(cli, [*ws, "bottlenecks", "starts", "--business-hours", "17-9"])
     assert bad.exit_code == 1 and "end after it starts" in bad.output
 
 
@@ -230,11 +210,9 @@ def test_bottlenecks_cli_without_starts_reports_null_processing(tmp_path):
 
     from mining.cli import cli
 
-    src = tmp_path / "plain.csv"
-    src.write_text(NO_STARTS)
     ws = ["--workspace", str(tmp_path / "ws.duckdb")]
-    assert CliRunner().invoke(cli, [*ws, "ingest", str(src)]).exit_code == 0
-    data = json.loads(CliRunner().invoke(cli, [*ws, "bottlenecks", "plain", "--json"]).output)
+    assert CliRunner().invoke(cli, [*ws, "ingest", str(NO_STARTS)]).exit_code == 0
+    data = json.loads(CliRunner().invoke(cli, [*ws, "bottlenecks", "no_starts", "--json"]).output)
     assert data["processing_measured"] is False and data["note"].startswith(NO_STARTS_NOTE)
     assert all(a["processing_median_seconds"] is None for a in data["activities"])
     assert data["calendar"] is None

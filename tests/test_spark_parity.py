@@ -31,7 +31,7 @@ from mining.analysis.variants import cases_of_variant, events_of_case, variants
 from mining.export import export_parquet, parquet_tables
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS
 
 pytestmark = [
     pytest.mark.spark,
@@ -50,28 +50,7 @@ def at(text: str) -> dt.datetime:
 # repeats (self-loop, short loop), ping-pong between resources, a missing
 # resource, sub-second times, a one-event case, two cases of the same variant,
 # and a span over a month end and the Amsterdam DST change (31 March 2024).
-TINY = """case_id,activity,timestamp,lifecycle,resource
-c1,Register,2024-03-29T09:00:00.250Z,complete,ann
-c1,Check,2024-03-29T10:00:00Z,start,bob
-c1,Check,2024-03-29T10:30:00.5Z,complete,bob
-c1,Check,2024-03-29T10:30:00.5Z,start,ann
-c1,Check,2024-04-01T11:00:00Z,complete,ann
-c1,Décision,2024-04-01T11:00:00Z,complete,bob
-c1,Check,2024-04-02T08:00:00+02:00,complete,bob
-c2,Register,2024-03-30T23:59:59Z,complete,
-c2,Décision,2024-03-30T23:59:59Z,complete,bob
-c2,Register,2024-04-01T00:00:00Z,complete,ann
-c3,Register,2024-04-05T12:00:00Z,complete,ann
-c4,Register,2024-03-29T09:00:00.250Z,complete,ann
-c4,Check,2024-03-29T10:00:00Z,schedule,bob
-c4,Check,2024-03-29T10:00:00Z,start,bob
-c4,Check,2024-03-29T10:30:00.5Z,complete,bob
-c4,Décision,2024-04-03T15:00:00Z,complete,ann
-c5,Register,2024-03-30T09:00:00Z,complete,ann
-c5,Check,2024-03-30T10:00:00Z,start,bob
-c5,Check,2024-03-30T10:45:00Z,complete,bob
-c5,Décision,2024-03-31T15:00:00+02:00,complete,ann
-"""
+TINY = FILES / "spark" / "tiny.csv"
 TINY_ROLES = {
     "case": "case_id",
     "activity": "activity",
@@ -134,16 +113,14 @@ def needs(request, log: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def duck(request, tmp_path_factory):
+def duck(request):
     """A DuckDB workspace with the logs; ``logs`` maps a short name to its log id.
 
     Sepsis is left out when ``../shared`` does not hold it (the tests that name it skip).
     """
-    tmp = tmp_path_factory.mktemp("logs")
-    (tmp / "tiny.csv").write_text(TINY, encoding="utf-8")
     store = Store()
     logs = {
-        "tiny": ingest_file(store, tmp / "tiny.csv", IngestOptions(name="tiny", roles=TINY_ROLES)).log_id,
+        "tiny": ingest_file(store, TINY, IngestOptions(name="tiny", roles=TINY_ROLES)).log_id,
         "service_desk": ingest_file(store, SAMPLE_LOGS / "service_desk.csv").log_id,
     }
     with contextlib.suppress(pytest.skip.Exception):

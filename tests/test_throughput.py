@@ -21,21 +21,14 @@ from mining.analysis.throughput import (
 )
 from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
+from tests.conftest import FILES
 
 D = dt.date
 DAY = 86_400.0
 
 # c1 Mon 1 Jan 10:00 -> Wed 3 Jan 10:00 (2 days); c2 2 Jan -> 9 Jan (7 days);
 # c3 a single event on 10 Jan; c4 31 Jan -> 2 Feb (2 days).
-CASES = """case_id,activity,timestamp
-c1,a,2024-01-01T10:00:00Z
-c1,b,2024-01-03T10:00:00Z
-c2,a,2024-01-02T12:00:00Z
-c2,b,2024-01-09T12:00:00Z
-c3,a,2024-01-10T08:00:00Z
-c4,a,2024-01-31T09:00:00Z
-c4,b,2024-02-02T09:00:00Z
-"""
+CASES = FILES / "throughput" / "cases.csv"
 
 
 def load(store, tmp_path, text, name="log", **options):
@@ -44,8 +37,8 @@ def load(store, tmp_path, text, name="log", **options):
     return ingest_file(store, path, IngestOptions(**options)).log_id
 
 
-def test_weekly_counts_cycle_times_and_open_cases(store, tmp_path):
-    t = throughput(store, load(store, tmp_path, CASES), period="week")
+def test_weekly_counts_cycle_times_and_open_cases(store):
+    t = throughput(store, ingest_file(store, CASES).log_id, period="week")
     assert t.timezone == "UTC" and not t.business_time
     assert t.periods == (
         PeriodCount(D(2024, 1, 1), 2, 1, 2 * DAY, 0),
@@ -56,16 +49,16 @@ def test_weekly_counts_cycle_times_and_open_cases(store, tmp_path):
     )
 
 
-def test_monthly_counts(store, tmp_path):
-    t = throughput(store, load(store, tmp_path, CASES), period="month")
+def test_monthly_counts(store):
+    t = throughput(store, ingest_file(store, CASES).log_id, period="month")
     assert t.periods == (
         PeriodCount(D(2024, 1, 1), 4, 3, 2 * DAY, 0),
         PeriodCount(D(2024, 2, 1), 0, 1, 2 * DAY, 1),
     )
 
 
-def test_daily_wip_steps(store, tmp_path):
-    wip = work_in_progress(store, load(store, tmp_path, CASES))
+def test_daily_wip_steps(store):
+    wip = work_in_progress(store, ingest_file(store, CASES).log_id)
     steps = {p.at: p.open_cases for p in wip.points}
     assert [steps[D(2024, 1, d)] for d in range(1, 12)] == [0, 1, 2, 1, 1, 1, 1, 1, 1, 0, 0]
     assert steps[D(2024, 2, 1)] == 1 and steps[D(2024, 2, 2)] == 1
@@ -102,8 +95,8 @@ def test_cycle_time_starts_at_the_first_start_and_can_be_business_time(store, tm
     assert office.business_time and office.periods[0].cycle_median_s == 2 * 3600
 
 
-def test_filter_and_bad_period(store, tmp_path):
-    log = load(store, tmp_path, CASES)
+def test_filter_and_bad_period(store):
+    log = ingest_file(store, CASES).log_id
     t = throughput(store, log, Filter(min_duration_s=3 * DAY), period="month")
     assert [(p.period, p.started, p.completed) for p in t.periods] == [(D(2024, 1, 1), 1, 1)]
     with pytest.raises(AnalysisError, match="unknown period"):

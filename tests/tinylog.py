@@ -47,6 +47,11 @@ def load_hours(store, tmp_path, events, name="tiny"):
     return ingest_file(store, path, IngestOptions(name=name, roles=ROLES)).log_id
 
 
+def load_file(store, path, **roles):
+    """Ingest a file of tests/files, with optional role overrides; return the log id."""
+    return ingest_file(store, path, IngestOptions(roles=roles)).log_id
+
+
 def load_text(store, tmp_path, text, name="log", **roles):
     """Ingest CSV text, with optional role overrides; return the log id."""
     path = tmp_path / f"{name}.csv"
