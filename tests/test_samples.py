@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import numpy as np
@@ -19,6 +20,7 @@ from mining.samples import (
     BOTTLENECKS,
     CHANGE_DATES,
     COLUMNS,
+    FACTS_FILE,
     PROCESSES,
     REWORK_ACTIVITIES,
     SAMPLE_CASES,
@@ -27,6 +29,7 @@ from mining.samples import (
     activities,
     generate,
     model_xml,
+    write_facts,
     write_log,
     write_model,
 )
@@ -351,10 +354,10 @@ def test_minority_of_cases_deviate_from_model(process, tmp_path):
 
 def test_committed_samples_do_not_drift(process, tmp_path):
     assert main([str(tmp_path)]) == 0
-    for suffix in (".csv", ".bpmn"):
-        fresh = (tmp_path / f"{process}{suffix}").read_bytes()
-        committed = (SAMPLE_LOGS / f"{process}{suffix}").read_bytes()
-        assert fresh == committed, f"sample_logs/{process}{suffix} is stale: run python -m mining.samples"
+    for name in (f"{process}.csv", f"{process}.bpmn", "samples.json"):
+        fresh = (tmp_path / name).read_bytes()
+        committed = (SAMPLE_LOGS / name).read_bytes()
+        assert fresh == committed, f"sample_logs/{name} is stale: run python -m mining.samples"
     assert (SAMPLE_LOGS / f"{process}.csv").stat().st_size <= 2_500_000
     assert 1_800 <= SAMPLE_CASES[process] <= 4_000
 
@@ -365,3 +368,10 @@ def test_cli_writes_a_scaled_log(process, tmp_path, capsys):
     table = pq.read_table(out)
     assert table.equals(generate(process, events=5000, seed=2))
     assert str(out) in capsys.readouterr().out
+
+
+def test_samples_json_states_the_generators_change_date_and_sla(process, tmp_path):
+    facts = json.loads(write_facts(tmp_path).read_text(encoding="utf-8"))
+    assert facts == json.loads((SAMPLE_LOGS / FACTS_FILE).read_text(encoding="utf-8"))
+    assert sorted(facts) == sorted(PROCESSES)
+    assert facts[process] == {"change_date": CHANGE_DATES[process].isoformat(), "sla_days": SLA_DAYS[process]}
