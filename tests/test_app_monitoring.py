@@ -136,6 +136,27 @@ def test_page_starts_on_the_documented_change_date_and_sla(page: AppTest) -> Non
     assert _widget(page.selectbox, "Case mix by").options == ["variant", "priority", "channel", "category"]
 
 
+def test_the_documented_defaults_are_read_from_samples_json(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mining.ui import state
+
+    assert state.SAMPLE_FACTS == SAMPLE_LOGS / "samples.json"
+    assert state.sample_defaults("service_desk") == (dt.date(2025, 7, 1), "5d")
+    assert state.sample_defaults("purchase_to_pay") == (dt.date(2025, 9, 1), "35d")
+    assert state.sample_defaults("my_export") == (None, "")
+    # Other facts in the file: the page starts on them.
+    facts = tmp_path / "samples.json"
+    facts.write_text('{"service_desk": {"change_date": "2025-04-01", "sla_days": 3}}', encoding="utf-8")
+    monkeypatch.setattr(state, "SAMPLE_FACTS", facts)
+    assert state.sample_defaults("order_to_cash") == (None, "")
+    at = _run()
+    assert _widget(at.date_input, "Change date").value == dt.date(2025, 4, 1)
+    assert _widget(at.text_input, "SLA (cycle time)").value == "3d"
+    monkeypatch.setattr(state, "SAMPLE_FACTS", tmp_path / "absent.json")
+    assert state.sample_defaults("service_desk") == (None, "")
+
+
 def test_before_after_cycle_time_row_is_the_library_comparison(page: AppTest, expected: MonitorRun) -> None:
     assert expected.comparison is not None
     k = expected.comparison.get("cycle_median_s")

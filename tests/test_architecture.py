@@ -337,6 +337,22 @@ def test_the_library_never_imports_streamlit_or_the_cli():
     assert wrong == {}
 
 
+def test_the_app_never_imports_the_sample_generator():
+    """What the generator documents about the sample logs reaches the app as data (samples.json)."""
+    app = {name: path for name, path in modules().items() if part_of(name) == "mining.ui"}
+    app["app"] = ROOT / "app.py"
+    wrong = sorted(
+        f"{name}:{line} imports {module}"
+        for name, path in app.items()
+        for module, names, line in _imported(path)
+        if any(
+            m == "mining.samples" or m.startswith("mining.samples.")
+            for m in (module, *(f"{module}.{n}" for n in names))
+        )
+    )
+    assert wrong == []
+
+
 def test_only_the_store_imports_duckdb():
     users = sorted(
         n for n, p in modules().items() if any(m.split(".")[0] == "duckdb" for m, _, _ in _imported(p))

@@ -18,6 +18,8 @@ never DuckDB or SQL.  Two rules shape them:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +36,10 @@ from mining.store import Store, writing
 from mining.store import workspace_path as _workspace_from_env
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from mining.conformance import MapOverlay
 
 __all__ = [
+    "SAMPLE_FACTS",
     "SAMPLE_LOG",
     "LogDetails",
     "RememberedOverlay",
@@ -61,6 +62,8 @@ __all__ = [
 
 #: The log a new user sees at once: ingested when the workspace holds no logs.
 SAMPLE_LOG = Path(mining.__file__).resolve().parent.parent / "sample_logs" / "service_desk.csv"
+#: The change date and SLA documented for each sample log, written by ``python -m mining.samples``.
+SAMPLE_FACTS = SAMPLE_LOG.parent / "samples.json"
 
 _CURRENT_LOG = "mining.current_log"
 _OVERLAYS = "mining.overlays"
@@ -223,10 +226,13 @@ def sample_models() -> list[Path]:
 def sample_defaults(name: str) -> tuple[dt.date | None, str]:
     """The change date and the SLA (``"5d"``, or ``""``) documented for the sample log ``name``.
 
-    Another log gets ``(None, "")``: the Monitoring page then starts without them.
+    They are read from ``sample_logs/samples.json`` (:data:`SAMPLE_FACTS`), which the sample
+    generator writes beside the logs.  Another log, or no such file, gets ``(None, "")``: the
+    Monitoring page then starts without them.
     """
-    # The app's one use of the sample generator: the facts it documents for each sample
-    # log live in mining.samples.generator beside the code that makes the logs.
-    from mining.samples import CHANGE_DATES, SLA_DAYS
-
-    return CHANGE_DATES.get(name), f"{SLA_DAYS[name]}d" if name in SLA_DAYS else ""
+    if not SAMPLE_FACTS.is_file():
+        return None, ""
+    facts = json.loads(SAMPLE_FACTS.read_text(encoding="utf-8")).get(name)
+    if facts is None:
+        return None, ""
+    return dt.date.fromisoformat(facts["change_date"]), f"{facts['sla_days']}d"
