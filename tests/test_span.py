@@ -120,3 +120,79 @@ def test_period_count_matches_stepping_through_the_periods(first: dt.date, days:
             starts.add(day.replace(day=1))
         day += dt.timedelta(days=1)
     assert period_count(first, last, period) == len(starts)
+
+
+def _placeholder_log(store, tmp_path):
+    rows = [
+        *_weekly(),
+        ("c1", "E", "9999-12-31T00:00:00+00:00"),
+        ("c2", "E", "0001-01-01T00:00:00+00:00"),
+        ("c3", "E", "1970-01-01T00:00:00+00:00"),
+    ]
+    return _load(store, tmp_path, rows, name="placeholders")
+
+
+def test_periods_and_heatmaps_work_on_the_robust_range_and_say_what_they_left_out(store, tmp_path) -> None:
+    from mining.analysis.heatmaps import load_heatmap, transition_wait_heatmap
+    from mining.analysis.throughput import throughput
+
+    log = _placeholder_log(store, tmp_path)
+    weekly = throughput(store, log, period="week")
+    # 50 weekly cases from Monday 2024-01-01: one period per week, none in 1970 or 9999.
+    assert len(weekly.periods) == 50
+    assert weekly.periods[0].period == dt.date(2024, 1, 1)
+    assert weekly.periods[-1].period == dt.date(2024, 12, 9)
+    # c2 and c3 start on a placeholder (0001-01-01, 1970-01-01) and c1 ends on one (9999-12-31):
+    # those starts and that completion fall in no period.
+    assert sum(p.started for p in weekly.periods) == 48
+    assert sum(p.completed for p in weekly.periods) == 49
+    assert "3 events dated outside the log's main range (2024-01-01 to 2024-12-09)" in weekly.note
+    waits = transition_wait_heatmap(store, log, period="week")
+    assert len(waits.columns) == 50 and waits.columns[0] == "2024-01-01"
+    assert "3 events dated outside" in waits.note
+    load = load_heatmap(store, log)
+    assert sum(v for row in load.values for v in row if v) == 200  # the 203 events less the three
+    assert "0001-01-01, 1970-01-01, 9999-12-31" in load.note
+
+
+def test_explore_commands_survive_placeholder_dates(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+    from mining.store import Store
+
+    ws = tmp_path / "ws.duckdb"
+    with Store(ws) as s:
+        _placeholder_log(s, tmp_path)
+    runner = CliRunner()
+    for command in ("dfg", "variants", "bottlenecks"):
+        result = runner.invoke(cli, ["--workspace", str(ws), command, "placeholders", "--json"])
+        assert result.exit_code == 0, result.output
+        json.loads(result.output)
+    heat = json.loads(
+        runner.invoke(cli, ["--workspace", str(ws), "bottlenecks", "placeholders", "--json"]).output
+    )
+    assert len(heat["heatmaps"]["transition_wait"]["columns"]) == 50
+
+
+def test_a_log_of_thousands_of_distinct_activities_is_refused_clearly(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from mining.analysis.bounds import MAX_ACTIVITIES, activity_count
+    from mining.cli import cli
+    from mining.store import Store
+
+    n = MAX_ACTIVITIES + 1
+    rows = [(f"c{k // 2}", f"ticket {k:05d}", (T0 + dt.timedelta(minutes=k)).isoformat()) for k in range(n)]
+    ws = tmp_path / "ws.duckdb"
+    with Store(ws) as s:
+        log = _load(s, tmp_path, rows, name="ids")
+        assert activity_count(s, log) == n
+    runner = CliRunner()
+    for command in ("dfg", "variants", "bottlenecks"):
+        result = runner.invoke(cli, ["--workspace", str(ws), command, "ids"])
+        assert result.exit_code == 1
+        assert f"the log has {n:,} distinct activities" in result.output
+        assert "--activity COLUMN" in result.output

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mining.analysis.span import EARLIEST, LATEST, TimeSpan, robust_span
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ __all__ = ["WEEKDAY_NAMES", "Calendar", "Clock", "business_seconds_sql", "clock"
 DAY = 86_400
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: The table never reaches beyond these dates (placeholder dates such as 9999-12-31).
-FIRST_DATE = dt.date(1900, 1, 1)
-LAST_DATE = dt.date(2100, 12, 31)
+FIRST_DATE = EARLIEST
+LAST_DATE = LATEST
 _NO_SWITCH = 1e18  # sw when the bucket has no offset change
 _BLOCK = 1024  # tables cover whole blocks of days, so they cache across nearby spans
 
@@ -445,19 +446,21 @@ def business_seconds_sql(clk: Clock, a_alias: str, a: str, b_alias: str, b: str)
     return f"({clk.business_time(b_alias, b)} - {clk.business_time(a_alias, a)})"
 
 
-_SPAN_SQL = """
-SELECT epoch(min(least(ts, coalesce(start_ts, ts)))), epoch(max(greatest(ts, coalesce(start_ts, ts))))
-FROM events WHERE log_id = ?
-"""
-
-
 def clock(
-    store: Store, log_id: int, calendar: Calendar | None = None, *, timezone: str | None = None
+    store: Store,
+    log_id: int,
+    calendar: Calendar | None = None,
+    *,
+    timezone: str | None = None,
+    span: TimeSpan | None = None,
 ) -> Clock:
     """The clock a measure uses: the calendar's zone, else ``timezone``, else the log's zone.
 
-    Registers the bucket table for the log's span on the store's connection
-    under a name derived from its content (so repeated calls reuse it).
+    Registers the bucket table for the log's robust time range (``span``, else
+    :func:`~mining.analysis.span.robust_span`) on the store's connection under a
+    name derived from its content (so repeated calls reuse it).  Instants outside
+    the range, placeholder dates such as 9999-12-31, get no bucket: their local
+    time and business durations are NULL.
     """
     tz = (calendar.timezone if calendar is not None else None) or timezone
     if tz is None:
@@ -467,10 +470,12 @@ def clock(
         calendar = calendar.with_timezone(tz)
     if calendar is None and tz == "UTC":
         return Clock(tz, None, None, 0)
-    first, last = store.query(_SPAN_SQL, [log_id]).rows[0]
-    if first is None:
+    span = span or robust_span(store, log_id)
+    if span.first is None or span.last is None:
         first = last = 0.0
-    table = _day_table(calendar, tz, float(first), float(last))
+    else:
+        first, last = span.first.timestamp(), span.last.timestamp()
+    table = _day_table(calendar, tz, first, last)
     key = repr((calendar, tz, table.base_offset, table.first_bucket, len(table.cum))).encode()
     name = "_cal_" + hashlib.sha1(key, usedforsecurity=False).hexdigest()[:16]
     store.register(name, table.arrow)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
 from mining.analysis.variants import projected_variants
@@ -128,6 +129,7 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
     >>> g.start, g.end, g.events - g.cases == sum(e.count for e in g.edges)
     ({'register request': 6}, {'pay compensation': 3, 'reject request': 3}, True)
     """
+    check_activities(store, log_id)
     rel = events_relation(store, log_id, flt)
     events, duration = rel.sql, "epoch(next_ts) - epoch(ts)"
     if calendar is not None:

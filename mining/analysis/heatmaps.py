@@ -31,6 +31,7 @@ from mining.analysis.performance import (
     instances_sql,
     transitions_sql,
 )
+from mining.analysis.span import check_periods, robust_span, span_params, within_sql
 from mining.analysis.throughput import next_period, period_sql
 from mining.errors import AnalysisError
 
@@ -95,17 +96,20 @@ def transition_wait_heatmap(
         msg = f"unknown period {period!r}; expected 'week' or 'month'"
         raise AnalysisError(msg)
     inst = instances_sql(store, log_id, flt)
-    clk = clock(store, log_id, calendar, timezone=timezone)
+    span = robust_span(store, log_id)
+    clk = clock(store, log_id, calendar, timezone=timezone, span=span)
     local = clk.extend(transitions_sql(inst, clk), local={"l_at": "target_start"})
     # One pass: median per (transition, period); the top transitions are chosen afterwards.
+    # A wait ending outside the log's robust range (a placeholder date) belongs to no period.
     sql = (
         f"SELECT source, target, p, median(wait) AS wait, count(*) AS n FROM ("
-        f"SELECT source, target, wait, {period_sql('l_at', period)} AS p FROM ({local}) x) t "
+        f"SELECT source, target, wait, {period_sql('l_at', period)} AS p FROM ({local}) x "
+        f"WHERE {within_sql('target_start')} AND {within_sql('source_end')}) t "
         "WHERE p IS NOT NULL GROUP BY source, target, p"
     )
     freq: dict[str, int] = {}
     cells: dict[tuple[str, str], float] = {}
-    for source, target, p, wait, n in store.query(sql, inst.params).rows:
+    for source, target, p, wait, n in store.query(sql, {**inst.params, **span_params(span)}).rows:
         label = f"{source}{ARROW}{target}"
         freq[label] = freq.get(label, 0) + int(n)
         cells[(label, p.isoformat())] = float(wait)
@@ -114,6 +118,7 @@ def transition_wait_heatmap(
     columns: list[str] = []
     if kept:
         day, last = dt.date.fromisoformat(min(kept)), dt.date.fromisoformat(max(kept))
+        check_periods(day, last, period)
         while day <= last:
             columns.append(day.isoformat())
             day = next_period(day, period)
@@ -125,6 +130,8 @@ def transition_wait_heatmap(
         note += "; " + NO_STARTS_NOTE
     if clk.calendar is not None:
         note += f"; business seconds ({clk.calendar.label()})"
+    if span.note:
+        note += "; " + span.note
     return Heatmap(
         "median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note
     )
@@ -141,7 +148,8 @@ def load_heatmap(
 ) -> Heatmap:
     """Activity x weekday-hour (``"Mon 09"``) → activity instances completed in that local hour."""
     inst = instances_sql(store, log_id, flt, starts=False)
-    clk = clock(store, log_id, calendar, timezone=timezone)
+    span = robust_span(store, log_id)
+    clk = clock(store, log_id, calendar, timezone=timezone, span=span)
     local = clk.extend(inst.sql, local={"l_en": "en"})
     day = "floor(l_en / 86400)"
     # ISO weekday - 1 (Monday = 0): 1970-01-01, day 0, was a Thursday.
@@ -149,11 +157,11 @@ def load_heatmap(
     hour = f"floor((l_en - 86400 * {day}) / 3600)"
     sql = (
         f"SELECT activity, CAST({weekday} * 24 + {hour} AS INTEGER) AS slot, count(*) AS n "
-        f"FROM ({local}) x WHERE l_en IS NOT NULL GROUP BY 1, 2"
+        f"FROM ({local}) x WHERE l_en IS NOT NULL AND {within_sql('en')} GROUP BY 1, 2"
     )
     totals: dict[str, int] = {}
     cells: dict[tuple[str, str], float] = {}
-    for activity, slot, n in store.query(sql, inst.params).rows:
+    for activity, slot, n in store.query(sql, {**inst.params, **span_params(span)}).rows:
         totals[activity] = totals.get(activity, 0) + int(n)
         cells[(activity, WEEKDAY_HOURS[int(slot)])] = float(n)
     labels = sorted(totals, key=lambda k: (-totals[k], k))[:limit]
@@ -162,6 +170,8 @@ def load_heatmap(
         f"activity instances by the local weekday and hour of their completion ({clk.timezone}); "
         "ISO weekdays, Monday first"
     )
+    if span.note:
+        note += "; " + span.note
     return Heatmap("instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter, events_relation
 from mining.errors import AnalysisError
@@ -181,8 +182,10 @@ def instances_sql(
     """The activity instances of the kept events (see the module docstring).
 
     ``starts=False`` skips pairing lifecycle starts (``st`` is then ``NULL``
-    for lifecycle logs), for measures that only count instances.
+    for lifecycle logs), for measures that only count instances.  A log of more
+    than :data:`~mining.analysis.bounds.MAX_ACTIVITIES` activities is refused.
     """
+    check_activities(store, log_id)
     ev = events_relation(store, log_id, flt)
     source, non_completions = _log_flags(store, log_id)
     if source == "lifecycle" and starts:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
+from mining.analysis.span import TimeSpan, check_periods, robust_span, span_params, within_sql
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -147,17 +148,21 @@ def cases_sql(store: Store, log_id: int, flt: Filter | None) -> tuple[str, dict[
 
 
 def _counts(
-    store: Store, log_id: int, flt: Filter | None, clk: Clock, period: str
+    store: Store, log_id: int, flt: Filter | None, clk: Clock, period: str, span: TimeSpan
 ) -> tuple[list[tuple[dt.date, int, int, float | None]], int]:
     cases, params = cases_sql(store, log_id, flt)
+    params.update(span_params(span))
     ext = clk.extend(
         cases, times={"b_first": "first", "b_last": "last"}, local={"l_first": "first", "l_last": "last"}
     )
+    # A start or completion dated outside the log's robust range counts in no period.
     sql = (
         f"WITH c AS ({ext}), "
-        f"s AS (SELECT {period_sql('l_first', period)} AS p, count(*) AS n FROM c GROUP BY 1), "
-        f"e AS (SELECT {period_sql('l_last', period)} AS p, count(*) AS n, median(b_last - b_first) AS cycle "
-        "FROM c GROUP BY 1) "
+        f"s AS (SELECT {period_sql('l_first', period)} AS p, count(*) AS n FROM c "
+        f"WHERE {within_sql('first')} GROUP BY 1), "
+        f"e AS (SELECT {period_sql('l_last', period)} AS p, count(*) AS n, "
+        f"median(b_last - b_first) FILTER (WHERE {within_sql('first')}) AS cycle "
+        f"FROM c WHERE {within_sql('last')} GROUP BY 1) "
         "SELECT coalesce(s.p, e.p) AS p, coalesce(s.n, 0), coalesce(e.n, 0), e.cycle "
         "FROM s FULL OUTER JOIN e ON s.p = e.p ORDER BY 1"
     )
@@ -166,7 +171,10 @@ def _counts(
         for r in store.query(sql, params).rows
     ]
     outside = sum(1 for r in rows if r[0] is None)
-    return [r for r in rows if r[0] is not None], outside
+    kept = [r for r in rows if r[0] is not None]
+    if kept:
+        check_periods(kept[0][0], kept[-1][0], period)
+    return kept, outside
 
 
 def next_period(day: dt.date, period: str) -> dt.date:
@@ -209,12 +217,15 @@ def throughput(
     >>> t = throughput(store, log_id, period="month")   # doctest: +SKIP
     >>> t.periods[0].started, t.periods[0].completed    # doctest: +SKIP
     """
-    clk = clock(store, log_id, calendar, timezone=timezone)
-    rows, outside = _counts(store, log_id, flt, clk, period)
+    span = robust_span(store, log_id)
+    clk = clock(store, log_id, calendar, timezone=timezone, span=span)
+    rows, outside = _counts(store, log_id, flt, clk, period, span)
     note = f"periods are local {period}s in {clk.timezone}; cycle time = first start to last completion" + (
         f", business seconds ({clk.calendar.label()})" if clk.calendar else " (seconds)"
     )
-    if outside:
+    if span.note:
+        note += "; " + span.note
+    elif outside:
         note += f"; {outside} period rows fall outside 1900-2100 and are left out"
     return Throughput(period, clk.timezone, tuple(_series(rows, period)), clk.business, note)
 

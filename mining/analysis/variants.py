@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mining.analysis.bounds import check_activities
 from mining.analysis.filters import Filter, case_selection, events_relation
 from mining.errors import AnalysisError
 
@@ -172,6 +173,7 @@ def variants(store: Store, log_id: int, flt: Filter | None = None, *, top: int |
     if top is not None and top < 0:
         msg = f"`top` must be at least 0, got {top}"
         raise AnalysisError(msg)
+    check_activities(store, log_id)
     if flt is not None and flt.projects_events:
         groups = projected_variants(store, log_id, flt)
         total = sum(n for _, n, _ in groups)
