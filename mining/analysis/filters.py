@@ -1,7 +1,11 @@
 """The filter every measure shares, compiled to SQL over the stored tables.
 
-A :class:`Filter` selects cases (time window, attribute values, variants,
-duration range) and may project events (activities kept or removed).  Case
+A :class:`Filter` selects cases (time window, attribute values and numeric
+ranges, resources, activities a case passes through, start and end
+activities, "A followed by B", variants, duration range) and may project
+events (activities kept or removed).  Variants by top-k or coverage are
+ranked among the cases every other condition keeps: "the top 3" of a time
+window are that window's three most frequent variants.  Case
 selection is a subquery over ``cases``; as long as no events are projected
 away, the successors stored at ingest are still right and no measure needs to
 sort.  With a projection, successors are recomputed over the remaining events.
@@ -50,6 +54,15 @@ class Filter:
     min_duration_s: float | None = None
     max_duration_s: float | None = None
     resources: tuple[str, ...] = field(default=())
+    #: ``(attribute, low, high)``: some event's value, read as a number, lies in [low, high] (None: open).
+    attribute_ranges: tuple[tuple[str, float | None, float | None], ...] = ()
+    #: The case has an event of one of these activities.
+    with_activities: tuple[str, ...] = ()
+    #: The case's first (last) activity is one of these.
+    starts_with: tuple[str, ...] = ()
+    ends_with: tuple[str, ...] = ()
+    #: ``(a, b, directly)``: the case has ``a`` followed by ``b`` (directly: with nothing between).
+    follows: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def projects_events(self) -> bool:
@@ -63,12 +76,22 @@ class Filter:
         """Short labels of what is active, for the app's filter bar and reports."""
         out = []
         if self.start or self.end:
-            out.append(f"{self.window} {self.start or '…'} to {self.end or '…'}")
+            out.append(f"{self.window} {_day(self.start, 0)} to {_day(self.end, -1)}")
         if self.activities_keep:
             out.append("activities: " + ", ".join(self.activities_keep))
         if self.activities_remove:
             out.append("without: " + ", ".join(self.activities_remove))
+        if self.with_activities:
+            out.append("through: " + " or ".join(self.with_activities))
+        if self.starts_with:
+            out.append("starts with: " + " or ".join(self.starts_with))
+        if self.ends_with:
+            out.append("ends with: " + " or ".join(self.ends_with))
+        for a, b, directly in self.follows:
+            out.append(f"{a} {'directly' if directly else 'eventually'} followed by {b}")
         out += [f"{k} = {', '.join(v)}" for k, v in self.attributes]
+        for k, lo, hi in self.attribute_ranges:
+            out.append(f"{k} from {_number(lo, '…')} to {_number(hi, '…')}")
         if self.resources:
             out.append("resources: " + ", ".join(self.resources))
         if self.variant_top_k:
@@ -81,6 +104,19 @@ class Filter:
             longest = "∞" if self.max_duration_s is None else format_duration(self.max_duration_s)
             out.append(f"duration {format_duration(self.min_duration_s or 0)} to {longest}")
         return out
+
+
+def _day(value: dt.datetime | None, shift: int) -> str:
+    """A window bound as a date; the end is exclusive, so midnight shows the day before."""
+    if value is None:
+        return "…"
+    if shift and value.time() == dt.time() and value.tzinfo is not None:
+        return (value + dt.timedelta(days=shift)).strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M")
+
+
+def _number(value: float | None, none: str) -> str:
+    return none if value is None else f"{value:,g}"
 
 
 def case_selection(store: Store, log_id: int, flt: Filter, params: dict[str, Any]) -> str:
@@ -107,25 +143,44 @@ def case_selection(store: Store, log_id: int, flt: Filter, params: dict[str, Any
     if flt.variant_ids:
         params["f_vids"] = list(flt.variant_ids)
         where.append("list_contains($f_vids, c.variant_id)")
-    if flt.variant_top_k is not None:
-        params["f_topk"] = flt.variant_top_k
-        where.append("c.variant_id <= $f_topk")
-    if flt.variant_coverage is not None:
-        if not 0 < flt.variant_coverage <= 1:
-            msg = f"variant coverage must be in (0, 1], got {flt.variant_coverage}"
-            raise FilterError(msg)
-        params["f_cov"] = flt.variant_coverage
-        # Variant ids are ordered by frequency, so coverage is a prefix of them.
-        where.append(
-            "c.variant_id <= (SELECT coalesce(min(variant_id) FILTER (WHERE cum >= $f_cov), max(variant_id)) FROM ("
-            "SELECT variant_id, sum(n_cases) OVER (ORDER BY variant_id) / sum(n_cases) OVER () AS cum "
-            "FROM variants WHERE log_id = $f_log))"
-        )
     if flt.resources:
         params["f_res"] = list(flt.resources)
         where.append(
             "c.case_no IN (SELECT case_no FROM events WHERE log_id = $f_log AND list_contains($f_res, resource))"
         )
+    if flt.with_activities:
+        params["f_with"] = list(flt.with_activities)
+        where.append(
+            "c.case_no IN (SELECT case_no FROM events WHERE log_id = $f_log AND list_contains($f_with, activity))"
+        )
+    # A case's first and last activity are its stored variant's.
+    if flt.starts_with:
+        params["f_sw"] = list(flt.starts_with)
+        where.append(
+            "c.variant_id IN (SELECT variant_id FROM variants WHERE log_id = $f_log "
+            "AND list_contains($f_sw, activities[1]))"
+        )
+    if flt.ends_with:
+        params["f_ew"] = list(flt.ends_with)
+        where.append(
+            "c.variant_id IN (SELECT variant_id FROM variants WHERE log_id = $f_log "
+            "AND list_contains($f_ew, activities[-1]))"
+        )
+    for i, (a, b, directly) in enumerate(flt.follows):
+        params[f"f_fa{i}"], params[f"f_fb{i}"] = a, b
+        if directly:
+            where.append(
+                "c.case_no IN (SELECT case_no FROM events WHERE log_id = $f_log "
+                f"AND activity = $f_fa{i} AND next_activity = $f_fb{i})"
+            )
+        else:
+            # Eventually: the first a comes before the last b (events ordered by time, then file row).
+            where.append(
+                "c.case_no IN (SELECT case_no FROM events WHERE log_id = $f_log "
+                f"AND (activity = $f_fa{i} OR activity = $f_fb{i}) GROUP BY case_no "
+                f"HAVING min((ts, row_no)) FILTER (WHERE activity = $f_fa{i}) "
+                f"< max((ts, row_no)) FILTER (WHERE activity = $f_fb{i}))"
+            )
     for i, (name, values) in enumerate(flt.attributes):
         column = _attribute_column(store, log_id, name)
         params[f"f_av{i}"] = list(values)
@@ -133,7 +188,49 @@ def case_selection(store: Store, log_id: int, flt: Filter, params: dict[str, Any
             f"c.case_no IN (SELECT e.case_no FROM events e JOIN attrs_{int(log_id)} a USING (row_no) "
             f'WHERE e.log_id = $f_log AND list_contains($f_av{i}, a."{column}"))'
         )
-    return "SELECT c.case_no FROM cases c WHERE " + " AND ".join(where)
+    for i, (name, lo, hi) in enumerate(flt.attribute_ranges):
+        column = _attribute_column(store, log_id, name)
+        value = f'TRY_CAST(a."{column}" AS DOUBLE)'
+        bounds = [f"{value} IS NOT NULL"]
+        if lo is not None:
+            params[f"f_lo{i}"] = float(lo)
+            bounds.append(f"{value} >= $f_lo{i}")
+        if hi is not None:
+            params[f"f_hi{i}"] = float(hi)
+            bounds.append(f"{value} <= $f_hi{i}")
+        where.append(
+            f"c.case_no IN (SELECT e.case_no FROM events e JOIN attrs_{int(log_id)} a USING (row_no) "
+            f"WHERE e.log_id = $f_log AND {' AND '.join(bounds)})"
+        )
+    base = "SELECT c.case_no, c.variant_id FROM cases c WHERE " + " AND ".join(where)
+    if flt.variant_top_k is None and flt.variant_coverage is None:
+        return "SELECT c.case_no FROM cases c WHERE " + " AND ".join(where)
+    # Variants ranked among the cases every other condition keeps, in the variant table's
+    # order (cases descending, then the activity sequence).
+    ranked = (
+        "SELECT b.variant_id, count(*) AS n, "
+        "row_number() OVER (ORDER BY count(*) DESC, any_value(v.activities)) AS rk, "
+        "sum(count(*)) OVER (ORDER BY count(*) DESC, any_value(v.activities) "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) / sum(count(*)) OVER () AS before "
+        "FROM kept b JOIN variants v ON v.log_id = $f_log AND v.variant_id = b.variant_id "
+        "GROUP BY b.variant_id"
+    )
+    keep = []
+    if flt.variant_top_k is not None:
+        params["f_topk"] = flt.variant_top_k
+        keep.append("rk <= $f_topk")
+    if flt.variant_coverage is not None:
+        if not 0 < flt.variant_coverage <= 1:
+            msg = f"variant coverage must be in (0, 1], got {flt.variant_coverage}"
+            raise FilterError(msg)
+        params["f_cov"] = flt.variant_coverage
+        # The variant that crosses the line is kept: the share before it is still short of it.
+        keep.append("coalesce(before, 0) < $f_cov")
+    return (
+        f"SELECT case_no FROM (WITH kept AS ({base}), ranked AS ({ranked}) "
+        f"SELECT kept.case_no FROM kept WHERE kept.variant_id IN "
+        f"(SELECT variant_id FROM ranked WHERE {' AND '.join(keep)}))"
+    )
 
 
 def _attribute_column(store: Store, log_id: int, name: str) -> str:
