@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 
@@ -56,9 +57,7 @@ def test_follower_directly_and_eventually(sample) -> None:
     store, log = sample
     traces = _traces(store, log)
     a, b = "Triage", "Resolve"
-    directly = {
-        c for c, t in traces.items() if any(x == a and y == b for x, y in zip(t, t[1:], strict=False))
-    }
+    directly = {c for c, t in traces.items() if any(x == a and y == b for x, y in pairwise(t))}
     eventually = {
         c for c, t in traces.items() if a in t and b in t and t.index(a) < len(t) - 1 - t[::-1].index(b)
     }
