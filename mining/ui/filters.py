@@ -11,21 +11,23 @@ are shown as plain-text chips (``Filter.chips()``, markdown-escaped).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import streamlit as st
 
 from mining.analysis.filters import WINDOW_MODES, Filter
+from mining.durations import parse_duration
+from mining.errors import MiningError
 from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.messages import md
 
-__all__ = ["FILTER_KEY", "current_filter", "explore_log", "filter_bar"]
+__all__ = ["FILTER_KEY", "current_filter", "explore_log", "filter_bar", "prefix_of"]
 
 FILTER_KEY = "mining.filter"
-_SAVED = "mining.filter_widgets"
-_PAGE = "mining.filter_page"  # the Explore page that drew the filter bar last
 _VARIANT_MODES = ("all", "top k", "coverage")
+_FOLLOW_MODES = ("eventually", "directly")
+#: Attributes with more distinct values than this are not offered as a list to pick from.
+_MAX_CHOICES = 1000
 
 
 def current_filter() -> Filter:
@@ -34,24 +36,9 @@ def current_filter() -> Filter:
     return found if isinstance(found, Filter) else Filter()
 
 
-def _seed(key: str, default: Any, *, restore: bool = False) -> str:
-    """Give a widget its saved (or default) value through the session state.
-
-    Once, unless ``restore``: on the first run of another page the old
-    page's value may still sit under the key, but Streamlit ties a widget's
-    state to the page that drew it (its element id includes the page), so
-    the new page's widget would start from its default.  Assigning the saved
-    value before the widget is created is what carries it over.
-    """
-    if restore or key not in st.session_state:
-        st.session_state[key] = st.session_state.get(_SAVED, {}).get(key, default)
-    return key
-
-
-def _save(keys: list[str]) -> None:
-    saved = dict(st.session_state.get(_SAVED, {}))
-    saved.update({k: st.session_state[k] for k in keys if k in st.session_state})
-    st.session_state[_SAVED] = saved
+def prefix_of(log: LogInfo) -> str:
+    """The filter bar's widget keys for ``log`` start with this."""
+    return f"flt-{log.log_id}-"
 
 
 def explore_log(page: str = "") -> tuple[LogInfo, Filter] | None:
@@ -67,37 +54,54 @@ def explore_log(page: str = "") -> tuple[LogInfo, Filter] | None:
             icon=":material/info:",
         )
         return None
-    arrived = st.session_state.get(_PAGE) != page
-    st.session_state[_PAGE] = page
+    state.enter_page(page)
     with st.sidebar:
         log = state.choose_log(available)
-        flt = filter_bar(log, restore=arrived)
+        flt = filter_bar(log)
     return log, flt
 
 
-def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
-    """Render the filter widgets for ``log`` and return (and keep) the filter.
+def _kept_list(key: str, choices: list[str]) -> str:
+    state.keep_widget(key, [])
+    st.session_state[key] = [a for a in st.session_state[key] if a in choices]
+    return key
 
-    ``restore`` (the first run of a page) sets every widget to its saved value.
-    """
-    st.subheader("Filters")
-    prefix = f"flt-{log.log_id}-"
-    keys: list[str] = []
+
+def filter_bar(log: LogInfo) -> Filter:
+    """Render the filter widgets for ``log`` and return (and keep) the filter."""
+    head, reset = st.columns([3, 2], vertical_alignment="bottom")
+    head.subheader("Filters")
+    prefix = prefix_of(log)
+    reset.button(
+        "Reset",
+        key=f"reset-{log.log_id}",
+        on_click=state.reset_widgets,
+        args=(prefix,),
+        help="Clear every filter: all cases of the log are kept.",
+        icon=":material/filter_alt_off:",
+    )
     start = end = None
     window = "intersecting"
     if log.start is not None and log.end is not None:
         lo, hi = log.start.date(), log.end.date()
-        keys += [
-            _seed(prefix + "from", lo, restore=restore),
-            _seed(prefix + "to", hi, restore=restore),
-            _seed(prefix + "window", window, restore=restore),
-        ]
-        first = st.date_input("From", min_value=lo, max_value=hi, key=prefix + "from")
-        last = st.date_input("To (inclusive)", min_value=lo, max_value=hi, key=prefix + "to")
+        first = st.date_input(
+            "From",
+            min_value=lo,
+            max_value=hi,
+            key=state.keep_widget(prefix + "from", lo),
+            format="YYYY-MM-DD",
+        )
+        last = st.date_input(
+            "To (inclusive)",
+            min_value=lo,
+            max_value=hi,
+            key=state.keep_widget(prefix + "to", hi),
+            format="YYYY-MM-DD",
+        )
         window = st.selectbox(
             "Cases that",
             WINDOW_MODES,
-            key=prefix + "window",
+            key=state.keep_widget(prefix + "window", window),
             help="started: the case starts in the window; completed: it ends in it; "
             "intersecting: it overlaps the window.",
         )
@@ -110,35 +114,145 @@ def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
                 if last < hi:
                     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
 
-    all_activities = sorted(measures.dfg_of(log, Filter()).activities)
-    keys.append(_seed(prefix + "remove", [], restore=restore))
-    st.session_state[prefix + "remove"] = [
-        a for a in st.session_state[prefix + "remove"] if a in all_activities
-    ]
-    removed = st.multiselect("Remove activities", all_activities, key=prefix + "remove")
+    counts = measures.dfg_of(log, Filter()).activities
+    all_activities = sorted(counts)
+    with st.expander(
+        "Activities and paths", expanded=_any_set(prefix, ("through", "starts", "ends", "fa", "remove"))
+    ):
+        through = st.multiselect(
+            "Cases passing through",
+            all_activities,
+            key=_kept_list(prefix + "through", all_activities),
+            help="Keep the cases with at least one of these activities.",
+        )
+        starts = st.multiselect(
+            "Started with", all_activities, key=_kept_list(prefix + "starts", all_activities)
+        )
+        ends = st.multiselect("Ended with", all_activities, key=_kept_list(prefix + "ends", all_activities))
+        follow_a = st.selectbox(
+            "Activity A",
+            ["(any)", *all_activities],
+            key=state.keep_widget(prefix + "fa", "(any)"),
+            help="Keep the cases in which A is followed by B.",
+        )
+        follow_mode = st.radio(
+            "followed",
+            _FOLLOW_MODES,
+            horizontal=True,
+            key=state.keep_widget(prefix + "fmode", "eventually"),
+            help="eventually: B comes later in the case; directly: B comes next, with nothing between.",
+        )
+        follow_b = st.selectbox(
+            "by activity B", ["(any)", *all_activities], key=state.keep_widget(prefix + "fb", "(any)")
+        )
+        removed = st.multiselect(
+            "Hide activities",
+            all_activities,
+            key=_kept_list(prefix + "remove", all_activities),
+            help="Leave these activities out of every measure; the cases stay, joined around them.",
+        )
     if removed and len(removed) == len(all_activities):
-        st.warning("Every activity is removed: the activity filter is ignored.", icon=":material/warning:")
+        st.warning("Every activity is hidden: the activity filter is ignored.", icon=":material/warning:")
         removed = []
+    follows: tuple[tuple[str, str, bool], ...] = ()
+    if follow_a in counts and follow_b in counts:
+        follows = ((follow_a, follow_b, follow_mode == "directly"),)
+
+    resources = tuple(r.resource for r in measures.resource_table_of(log, Filter()))
+    chosen_resources: list[str] = []
+    attributes: list[tuple[str, tuple[str, ...]]] = []
+    ranges: list[tuple[str, float | None, float | None]] = []
+    summaries = measures.attribute_summaries_of(log, Filter(), top=_MAX_CHOICES)
+    with st.expander(
+        "Resources, attributes and duration", expanded=_any_set(prefix, ("res", "attr-", "dmin", "dmax"))
+    ):
+        if resources:
+            chosen_resources = st.multiselect(
+                "Resources",
+                list(resources),
+                key=_kept_list(prefix + "res", list(resources)),
+                help="Keep the cases in which one of these resources did an activity.",
+            )
+        for a in summaries:
+            key = prefix + "attr-" + a.name
+            if a.numeric and a.minimum is not None and a.maximum is not None and a.minimum < a.maximum:
+                low, high = st.slider(
+                    f"{a.name} ({a.level} attribute)",
+                    a.minimum,
+                    a.maximum,
+                    key=state.keep_widget(key, (a.minimum, a.maximum)),
+                    help="Keep the cases with a value in this range.",
+                )
+                if low > a.minimum or high < a.maximum:
+                    ranges.append(
+                        (a.name, low if low > a.minimum else None, high if high < a.maximum else None)
+                    )
+            elif 0 < a.distinct <= _MAX_CHOICES:
+                values = [v for v, _ in a.top]
+                picked = st.multiselect(
+                    f"{a.name} ({a.level} attribute)",
+                    values,
+                    key=_kept_list(key, values),
+                    help="Keep the cases in which an event carries one of these values.",
+                )
+                if picked:
+                    attributes.append((a.name, tuple(picked)))
+        shortest = st.text_input(
+            "Case duration at least",
+            key=state.keep_widget(prefix + "dmin", ""),
+            placeholder="e.g. 2d, 4h, 90m",
+        )
+        longest = st.text_input(
+            "Case duration at most",
+            key=state.keep_widget(prefix + "dmax", ""),
+            placeholder="e.g. 30d",
+            help="From the case's first event to its last.",
+        )
+    dmin, dmax = _duration(shortest, "at least"), _duration(longest, "at most")
 
     total_variants = measures.variants_of(log, Filter(), top=1).total_variants
-    keys.append(_seed(prefix + "vmode", "all", restore=restore))
-    mode = st.radio("Variants", _VARIANT_MODES, horizontal=True, key=prefix + "vmode")
+    mode = st.radio(
+        "Variants",
+        _VARIANT_MODES,
+        horizontal=True,
+        key=state.keep_widget(prefix + "vmode", "all"),
+        help="A variant is one sequence of activities. Top k and coverage rank the variants among the "
+        "cases the other filters keep: the top 3 of the chosen window, not of the whole log.",
+    )
     top_k = coverage = None
     if mode == "top k" and total_variants > 1:
-        keys.append(_seed(prefix + "topk", min(10, total_variants), restore=restore))
+        state.keep_widget(prefix + "topk", min(10, total_variants))
+        st.session_state[prefix + "topk"] = min(int(st.session_state[prefix + "topk"]), total_variants)
         top_k = st.slider("Top variants", 1, total_variants, key=prefix + "topk")
     elif mode == "coverage":
-        keys.append(_seed(prefix + "coverage", 80, restore=restore))
-        coverage = st.slider("Variant coverage (% of cases)", 5, 100, step=5, key=prefix + "coverage") / 100
-    _save(keys)
+        coverage = (
+            st.slider(
+                "Variant coverage (% of cases)",
+                5,
+                100,
+                step=5,
+                key=state.keep_widget(prefix + "coverage", 80),
+            )
+            / 100
+        )
+    state.save_widgets()
 
     flt = Filter(
         start=start,
         end=end,
         window=window,
         activities_remove=tuple(removed),
+        attributes=tuple(attributes),
+        attribute_ranges=tuple(ranges),
         variant_top_k=top_k,
         variant_coverage=coverage,
+        min_duration_s=dmin,
+        max_duration_s=dmax,
+        resources=tuple(chosen_resources),
+        with_activities=tuple(through),
+        starts_with=tuple(starts),
+        ends_with=tuple(ends),
+        follows=follows,
     )
     st.session_state[FILTER_KEY] = flt
     chips = flt.chips()
@@ -149,3 +263,22 @@ def filter_bar(log: LogInfo, *, restore: bool = False) -> Filter:
     else:
         st.caption("No filters: every case is kept.")
     return flt
+
+
+def _any_set(prefix: str, names: tuple[str, ...]) -> bool:
+    for key, value in st.session_state.items():
+        inside = isinstance(key, str) and key.startswith(prefix)
+        if inside and any(key[len(prefix) :].startswith(n) for n in names) and value not in ([], "", "(any)"):
+            return True
+    return False
+
+
+def _duration(text: str, which: str) -> float | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return parse_duration(text, what=f"case duration {which}").total_seconds
+    except MiningError as exc:
+        st.warning(md(str(exc)), icon=":material/warning:")
+        return None

@@ -14,7 +14,7 @@ import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.schema import LogInfo
-from mining.ui import measures, warmup
+from mining.ui import measures, state, warmup
 from mining.ui.filters import explore_log
 from mining.ui.messages import reporting_errors
 
@@ -28,5 +28,6 @@ def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
         chosen = explore_log(title)
         if chosen is not None:
             body(*chosen)
+            state.save_widgets()
             log, flt = chosen
             warmup.warm_explore(log, flt, [functools.partial(m, log, flt) for m in measures.EXPLORE_MEASURES])

@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from mining.analysis import attributes as _attributes_mod
+from mining.analysis import details as _details_mod
 from mining.analysis import dfg as _dfg_mod
 from mining.analysis import durations as _durations_mod
 from mining.analysis import heatmaps as _heatmaps_mod
 from mining.analysis import performance as _performance_mod
 from mining.analysis import rework as _rework_mod
 from mining.analysis import simplify as _simplify_mod
+from mining.analysis import summary as _summary_mod
 from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.filters import Filter
@@ -49,11 +52,14 @@ __all__ = [
     "VARIANTS_SHOWN",
     "ConformanceRequest",
     "DeviatingExport",
+    "activity_table_of",
     "activity_times_of",
+    "attribute_summaries_of",
     "bottlenecks_measures",
     "case_durations_of",
     "cases_of_variant",
     "conformance_of",
+    "detail_of",
     "deviating_export_of",
     "deviation_cases_of",
     "dfg_of",
@@ -67,6 +73,7 @@ __all__ = [
     "process_map_measures",
     "process_map_of",
     "read_model",
+    "resource_table_of",
     "rework_of",
     "rules_of",
     "throughput_of",
@@ -216,6 +223,63 @@ def heatmap_of(log: LogInfo, flt: Filter, kind: str) -> _heatmaps_mod.Heatmap:
     return _heatmap_cached(*where(), log.log_id, flt, kind)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _activity_table_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> tuple[_summary_mod.ActivityRow, ...]:
+    with reading(workspace) as store:
+        return _summary_mod.activity_table(store, log_id, flt)
+
+
+def activity_table_of(log: LogInfo, flt: Filter) -> tuple[_summary_mod.ActivityRow, ...]:
+    """Events, cases and median times per kept activity."""
+    return _activity_table_cached(*where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _resource_table_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> tuple[_summary_mod.ResourceRow, ...]:
+    with reading(workspace) as store:
+        return _summary_mod.resource_table(store, log_id, flt)
+
+
+def resource_table_of(log: LogInfo, flt: Filter) -> tuple[_summary_mod.ResourceRow, ...]:
+    """Events, cases and activities per resource of the kept events."""
+    return _resource_table_cached(*where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _attribute_summaries_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, top: int
+) -> tuple[_attributes_mod.AttributeSummary, ...]:
+    with reading(workspace) as store:
+        return _attributes_mod.attribute_summaries(store, log_id, flt, top=top)
+
+
+def attribute_summaries_of(
+    log: LogInfo, flt: Filter, *, top: int = 8
+) -> tuple[_attributes_mod.AttributeSummary, ...]:
+    """The log's attributes over the kept cases: level, kind, most frequent values, numeric range."""
+    return _attribute_summaries_cached(*where(), log.log_id, flt, top)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _detail_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, name: str
+) -> _details_mod.ActivityDetail | _details_mod.PathDetail:
+    with reading(workspace) as store:
+        if name in _dfg_mod.dfg(store, log_id, flt).activities:
+            return _details_mod.activity_detail(store, log_id, flt, name)
+        source, _, target = name.partition(" → ")
+        return _details_mod.path_detail(store, log_id, flt, source, target)
+
+
+def detail_of(log: LogInfo, flt: Filter, name: str) -> _details_mod.ActivityDetail | _details_mod.PathDetail:
+    """The figures of one map element: an activity, or a path written ``"A → B"``."""
+    return _detail_cached(*where(), log.log_id, flt, name)
+
+
 # -- what each Explore page draws --------------------------------------------------
 # A page draws exactly its bundle; after any page has run, its frame (mining.ui.layout)
 # warms all four under the same filter, so opening another page finds them cached.
@@ -227,14 +291,24 @@ VARIANTS_SHOWN = 500
 def overview_measures(
     log: LogInfo, flt: Filter
 ) -> tuple[
-    _dfg_mod.DFG, _variants_mod.VariantTable, _durations_mod.CaseDurations, _throughput_mod.Throughput
+    _dfg_mod.DFG,
+    _variants_mod.VariantTable,
+    _durations_mod.CaseDurations,
+    _throughput_mod.Throughput,
+    tuple[_summary_mod.ActivityRow, ...],
+    tuple[_summary_mod.ResourceRow, ...],
+    tuple[_attributes_mod.AttributeSummary, ...],
 ]:
-    """The Overview page under ``flt``: the graph's counts, the variant count, durations, weekly throughput."""
+    """The Overview page under ``flt``: counts, variants, durations, weekly throughput, the activity and
+    resource tables and the attributes."""
     return (
         dfg_of(log, flt),
         variants_of(log, flt, top=1),
         case_durations_of(log, flt),
         throughput_of(log, flt, period="week"),
+        activity_table_of(log, flt),
+        resource_table_of(log, flt),
+        attribute_summaries_of(log, flt),
     )
 
 

@@ -46,6 +46,9 @@ __all__ = [
     "attributes_of",
     "choose_log",
     "ensure_sample",
+    "enter_page",
+    "has_widget",
+    "keep_widget",
     "log_details",
     "logs",
     "reading",
@@ -53,8 +56,11 @@ __all__ = [
     "remember_log",
     "remember_overlay",
     "remembered_overlay",
+    "reset_widgets",
     "sample_defaults",
     "sample_models",
+    "save_widgets",
+    "set_widget",
     "where",
     "workspace_path",
     "workspace_version",
@@ -174,6 +180,67 @@ def choose_log(available: Sequence[LogInfo]) -> LogInfo:
     name = st.selectbox("Log", names, index=names.index(wanted))
     remember_log(name)
     return available[names.index(name)]
+
+
+# -- widget values that outlive the page --------------------------------------------
+_SAVED = "mining.widgets"
+_PAGE = "mining.page"
+_ARRIVED = "mining.arrived"
+_KEYS = "mining.widget_keys"
+
+
+def enter_page(page: str) -> bool:
+    """Note the page this run draws; True on its first run since another page was shown."""
+    arrived = st.session_state.get(_PAGE) != page
+    st.session_state[_PAGE] = page
+    st.session_state[_ARRIVED] = arrived
+    return arrived
+
+
+def keep_widget(key: str, default: object) -> str:
+    """A widget key whose value survives moving to another page and back; returns ``key``.
+
+    Streamlit ties a widget's state to the page that drew it and drops it when
+    another page runs, so the value is saved (:func:`save_widgets`) and given
+    back through the session state before the widget is created: once, and
+    again on each arrival on a page (:func:`enter_page`).
+    """
+    if st.session_state.get(_ARRIVED, False) or key not in st.session_state:
+        st.session_state[key] = st.session_state.get(_SAVED, {}).get(key, default)
+    keys = st.session_state.setdefault(_KEYS, set())
+    keys.add(key)
+    return key
+
+
+def has_widget(key: str) -> bool:
+    """True when the widget ``key`` has a value, shown or saved."""
+    return key in st.session_state or key in st.session_state.get(_SAVED, {})
+
+
+def save_widgets() -> None:
+    """Save the current value of every key given by :func:`keep_widget`."""
+    saved = dict(st.session_state.get(_SAVED, {}))
+    for key in st.session_state.get(_KEYS, set()):
+        if key in st.session_state:
+            saved[key] = st.session_state[key]
+    st.session_state[_SAVED] = saved
+
+
+def reset_widgets(prefix: str) -> None:
+    """Forget the saved and current values of the widgets whose keys start with ``prefix`` (a callback)."""
+    st.session_state[_SAVED] = {
+        k: v for k, v in st.session_state.get(_SAVED, {}).items() if not k.startswith(prefix)
+    }
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def set_widget(key: str, value: object) -> None:
+    """Set a kept widget's value from a callback, so it shows on this page and the next."""
+    st.session_state[key] = value
+    saved = dict(st.session_state.get(_SAVED, {}))
+    saved[key] = value
+    st.session_state[_SAVED] = saved
 
 
 # -- the map overlay of the last conformance check, for the Process map page ----

@@ -1,0 +1,70 @@
+"""The Overview's tables: per activity and per resource, over the kept events.
+
+* :func:`activity_table`: events, cases, and the median processing time
+  (where starts are recorded) and waiting time before the activity;
+* :func:`resource_table`: events, cases and distinct activities per resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mining.analysis.filters import Filter, events_relation
+from mining.analysis.performance import activity_times
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["ActivityRow", "ResourceRow", "activity_table", "resource_table"]
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    activity: str
+    events: int
+    cases: int
+    processing_median: float | None  # seconds; None without starts
+    waiting_median: float | None
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    resource: str
+    events: int
+    cases: int
+    activities: int
+
+
+def activity_table(store: Store, log_id: int, flt: Filter | None = None) -> tuple[ActivityRow, ...]:
+    """Every kept activity, most events first (ties by name)."""
+    rel = events_relation(store, log_id, flt)
+    rows = store.query(
+        f"SELECT activity, count(*) AS n, count(DISTINCT case_no) FROM ({rel.sql}) e GROUP BY 1 ORDER BY n DESC, 1",
+        rel.params,
+    ).rows
+    times = {a.activity: a for a in activity_times(store, log_id, flt).activities}
+    out = []
+    for activity, n, cases in rows:
+        t = times.get(activity)
+        processing = t.processing.median if t is not None and t.processing.count else None
+        out.append(
+            ActivityRow(str(activity), int(n), int(cases), processing, t.waiting.median if t else None)
+        )
+    return tuple(out)
+
+
+def resource_table(
+    store: Store, log_id: int, flt: Filter | None = None, *, limit: int | None = None
+) -> tuple[ResourceRow, ...]:
+    """Resources of the kept events, most events first (ties by name); events without one are left out."""
+    rel = events_relation(store, log_id, flt)
+    sql = (
+        f"SELECT resource, count(*) AS n, count(DISTINCT case_no), count(DISTINCT activity) FROM ({rel.sql}) e "
+        "WHERE resource IS NOT NULL GROUP BY 1 ORDER BY n DESC, 1"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return tuple(
+        ResourceRow(str(r), int(n), int(c), int(a)) for r, n, c, a in store.query(sql, rel.params).rows
+    )

@@ -1,0 +1,436 @@
+"""The process map laid out in Python: boxes, curves and labels as plain numbers, top to bottom.
+
+A layered drawing in the manner of Sugiyama, small enough to run on every
+rerun (a map of 150 activities and 400 paths lays out in milliseconds):
+
+1. **Cycles.**  A depth-first walk from the start, most frequent paths
+   first, marks the edges that close a loop; they are laid out as if
+   reversed and drawn back up.
+2. **Layers.**  Each activity sits one layer below the deepest of its
+   predecessors (longest path from the start); the end sits below all.
+3. **Order.**  Edges that span several layers get a waypoint per layer;
+   the order inside each layer is improved by barycentre sweeps, down and
+   up, to cut crossings.
+4. **Positions.**  Nodes are packed left to right in that order, then pulled
+   towards their neighbours' mean position without overlapping.
+
+Names are wrapped to :data:`LINE_CHARS` characters on at most
+:data:`MAX_LINES` lines (the full name stays in the tooltip).  Everything
+here is data; the component in :mod:`mining.ui.mapview` draws it with
+``textContent``, so a name such as ``&lt;b&gt;`` shows as typed.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+
+from mining.analysis.dfg import DFG
+from mining.durations import format_duration
+
+__all__ = ["FONT_PX", "LINE_CHARS", "MAX_LINES", "MapDrawing", "MapEdge", "MapNode", "draw_map", "wrap_name"]
+
+#: Node label size in CSS pixels at zoom 1 (the view never scales it below 11 px).
+FONT_PX = 14
+LINE_CHARS = 22
+MAX_LINES = 3
+_LINE_H = FONT_PX * 1.3
+_NODE_W = 200.0
+_GAP_X = 46.0
+_GAP_Y = 70.0
+_PAD = 24.0
+_EVENT = 14.0  # the start and end markers' radius
+
+#: Shades of one blue, light to dark, for boxes and paths by weight.
+SHADES = ("#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
+DEVIATION = "#d94801"
+
+
+@dataclass(frozen=True)
+class MapNode:
+    id: str
+    name: str  # the activity, or "start" / "end"
+    kind: str  # "activity", "start" or "end"
+    lines: tuple[str, ...]  # the wrapped name
+    metric: str  # the figure under the name
+    tooltip: str
+    x: float  # centre
+    y: float
+    w: float
+    h: float
+    fill: str
+    text: str  # the label colour
+    stroke: str
+
+
+@dataclass(frozen=True)
+class MapEdge:
+    id: str
+    source: str  # node ids
+    target: str
+    path: str  # an SVG path
+    label: str
+    lx: float
+    ly: float
+    width: float
+    colour: str
+    tooltip: str
+    dashed: bool
+
+
+@dataclass(frozen=True)
+class MapDrawing:
+    nodes: tuple[MapNode, ...]
+    edges: tuple[MapEdge, ...]
+    width: float
+    height: float
+
+    def as_data(self) -> dict[str, object]:
+        """Plain JSON-ready data for the browser component."""
+        return {
+            "width": round(self.width, 1),
+            "height": round(self.height, 1),
+            "font": FONT_PX,
+            "start_x": next((n.x for n in self.nodes if n.kind == "start"), 0.0),
+            "nodes": [n.__dict__ for n in self.nodes],
+            "edges": [e.__dict__ for e in self.edges],
+        }
+
+
+def wrap_name(name: str) -> tuple[str, ...]:
+    """A name on at most :data:`MAX_LINES` lines of :data:`LINE_CHARS`; the last line ends in … when cut."""
+    lines = textwrap.wrap(name, LINE_CHARS, break_long_words=True, break_on_hyphens=True) or [""]
+    if len(lines) > MAX_LINES:
+        last = lines[MAX_LINES - 1]
+        lines = [*lines[: MAX_LINES - 1], last[: LINE_CHARS - 1].rstrip() + "…"]
+    return tuple(lines)
+
+
+def _shade(value: float, top: float) -> int:
+    if top <= 0:
+        return 0
+    return min(len(SHADES) - 1, int(value / top * (len(SHADES) - 1) + 0.5))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def draw_map(
+    graph: DFG,
+    *,
+    performance: bool = False,
+    box_times: Mapping[str, float | None] | None = None,
+    box_label: str = "median",
+    activity_cases: Mapping[str, int] | None = None,
+    bad_edges: frozenset[tuple[str, str]] = frozenset(),
+    bad_nodes: frozenset[str] = frozenset(),
+    selected: str | None = None,
+) -> MapDrawing:
+    """Lay out ``graph``: in the frequency view boxes show event counts and paths their counts; in the
+    performance view boxes show ``box_times`` (seconds) and paths their median transition time, and the
+    counts move to the tooltips.  ``selected`` (an activity, or ``"A → B"``) is outlined."""
+    box_times = box_times or {}
+    activity_cases = activity_cases or {}
+    names = list(graph.activities)
+    ids = {a: f"n{i}" for i, a in enumerate(names)}
+    ids["▶start"], ids["■end"] = "start", "end"
+    succ: dict[str, list[tuple[str, int]]] = {}
+    edges: list[tuple[str, str, int]] = []
+    for a, n in graph.start.items():
+        if a in graph.activities:
+            edges.append(("▶start", a, n))
+    for e in graph.edges:
+        if e.source in graph.activities and e.target in graph.activities:
+            edges.append((e.source, e.target, e.count))
+    for a, n in graph.end.items():
+        if a in graph.activities:
+            edges.append((a, "■end", n))
+    for s, t, n in edges:
+        if s != t:
+            succ.setdefault(s, []).append((t, n))
+    for s in succ:
+        succ[s].sort(key=lambda x: (-x[1], x[0]))
+
+    # 1. back edges from a depth-first walk, most frequent first
+    state: dict[str, int] = {}
+    back: set[tuple[str, str]] = set()
+    roots = ["▶start", *sorted(names, key=lambda a: -graph.activities[a])]
+    for root in roots:
+        if root in state:
+            continue
+        stack = [(root, iter(succ.get(root, [])))]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            for nxt, _ in it:
+                if state.get(nxt) == 1:
+                    back.add((node, nxt))
+                elif nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(succ.get(nxt, []))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+    dag = [(s, t) for s, t, _ in edges if s != t and (s, t) not in back]
+    dag += [(t, s) for s, t, _ in edges if s != t and (s, t) in back]
+
+    # 2. layers by longest path
+    preds: dict[str, list[str]] = {}
+    outs: dict[str, list[str]] = {}
+    for s, t in dag:
+        preds.setdefault(t, []).append(s)
+        outs.setdefault(s, []).append(t)
+    indeg = {v: 0 for v in ["▶start", *names, "■end"]}
+    for _, t in dag:
+        indeg[t] += 1
+    layer = dict.fromkeys(indeg, 0)
+    ready = [v for v, d in indeg.items() if d == 0]
+    while ready:
+        v = ready.pop()
+        for t in outs.get(v, []):
+            layer[t] = max(layer[t], layer[v] + 1)
+            indeg[t] -= 1
+            if indeg[t] == 0:
+                ready.append(t)
+    layer["▶start"] = 0
+    deepest = max((layer[a] for a in names), default=0)
+    layer["■end"] = deepest + 1
+    for a in names:  # an activity no path reaches from the start sits in the first layer
+        layer[a] = max(layer[a], 1)
+
+    # 3. waypoints and order
+    chains: dict[tuple[str, str], list[str]] = {}
+    rows: dict[int, list[str]] = {}
+    for v in indeg:
+        rows.setdefault(layer[v], []).append(v)
+    up: dict[str, list[str]] = {}
+    down: dict[str, list[str]] = {}
+    for s, t, _ in edges:
+        if s == t:
+            continue
+        a, b = (t, s) if (s, t) in back else (s, t)
+        la, lb = layer[a], layer[b]
+        if lb < la:
+            a, b, la, lb = b, a, lb, la
+        chain = [a]
+        for k in range(la + 1, lb):
+            w = f"w{len(chains)}_{k}"
+            rows.setdefault(k, []).append(w)
+            chain.append(w)
+        chain.append(b)
+        chains[(s, t)] = chain
+        for u, v in pairwise(chain):
+            down.setdefault(u, []).append(v)
+            up.setdefault(v, []).append(u)
+    order = {v: float(i) for k in rows for i, v in enumerate(rows[k])}
+    depth = max(rows)
+    for sweep in range(8):
+        seq = range(1, depth + 1) if sweep % 2 == 0 else range(depth - 1, -1, -1)
+        near = up if sweep % 2 == 0 else down
+        for k in seq:
+            row = rows[k]
+            for v in row:
+                others = [order[u] for u in near.get(v, [])]
+                if others:
+                    order[v] = sum(others) / len(others)
+            row.sort(key=lambda v: order[v])
+            for i, v in enumerate(row):
+                order[v] = float(i)
+
+    # 4. sizes and positions
+    lines = {a: wrap_name(a) for a in names}
+    size: dict[str, tuple[float, float]] = {}
+    for v in indeg:
+        if v in lines:
+            size[v] = (_NODE_W, (len(lines[v]) + 1) * _LINE_H + 14)
+        elif v in ("▶start", "■end"):
+            size[v] = (2 * _EVENT, 2 * _EVENT)
+    for row in rows.values():
+        for v in row:
+            size.setdefault(v, (8.0, 8.0))
+    xs: dict[str, float] = {}
+    for row in rows.values():
+        x = 0.0
+        for i, v in enumerate(row):
+            if i:
+                x += _space(size, row[i - 1], v) - (size[row[i - 1]][0] + size[v][0]) / 2
+            xs[v] = x + size[v][0] / 2
+            x += size[v][0]
+    for sweep in range(6):
+        for k in sorted(rows) if sweep % 2 == 0 else sorted(rows, reverse=True):
+            row = rows[k]
+            want = []
+            for v in row:
+                nb = up.get(v, []) + down.get(v, [])
+                want.append(sum(xs[u] for u in nb) / len(nb) if nb else xs[v])
+            # place in order, each at its wish but never overlapping its left neighbour
+            placed: list[float] = []
+            for i, v in enumerate(row):
+                x = want[i]
+                if placed:
+                    x = max(x, placed[-1] + _space(size, row[i - 1], v))
+                placed.append(x)
+            # then pull back leftwards where the right end overshot, keeping the spacing
+            for i in range(len(row) - 2, -1, -1):
+                v, nxt = row[i], row[i + 1]
+                limit = placed[i + 1] - _space(size, v, nxt)
+                placed[i] = min(placed[i], max(limit, want[i]) if want[i] < limit else limit)
+            for v, x in zip(row, placed, strict=True):
+                xs[v] = x
+    left = min(xs[v] - size[v][0] / 2 for v in xs)
+    heights = {k: max(size[v][1] for v in row) for k, row in rows.items()}
+    ys: dict[str, float] = {}
+    y = _PAD
+    for k in sorted(rows):
+        for v in rows[k]:
+            ys[v] = y + heights[k] / 2
+        y += heights[k] + _GAP_Y
+    for v in xs:
+        xs[v] += _PAD - left
+    width = max(xs[v] + size[v][0] / 2 for v in xs) + _PAD
+    height = y - _GAP_Y + _PAD
+
+    # nodes
+    top_events = max(graph.activities.values(), default=1)
+    times = [t for t in box_times.values() if t is not None]
+    top_time = max(times, default=0.0)
+    nodes: list[MapNode] = []
+    for a in names:
+        n = graph.activities[a]
+        t = box_times.get(a)
+        shade = _shade(t or 0.0, top_time) if performance else _shade(n, top_events)
+        metric = (
+            (f"{box_label} {format_duration(t)}" if t is not None else f"{box_label} -")
+            if performance
+            else f"{n:,}"
+        )
+        cases = activity_cases.get(a)
+        tip = [a, _plural(n, "event")]
+        if cases is not None:
+            tip.append(_plural(cases, "case"))
+        if t is not None:
+            tip.append(f"{box_label} {format_duration(t)}")
+        stroke = DEVIATION if a in bad_nodes else SHADES[-1]
+        if selected == a:
+            stroke = "#111111"
+        nodes.append(
+            MapNode(
+                ids[a], a, "activity", lines[a], metric, "\n".join(tip),
+                round(xs[a], 1), round(ys[a], 1), size[a][0], size[a][1],
+                SHADES[shade], "#ffffff" if shade >= 4 else "#08306b", stroke,
+            )
+        )  # fmt: skip
+    for v, kind in (("▶start", "start"), ("■end", "end")):
+        total = sum(graph.start.values()) if kind == "start" else sum(graph.end.values())
+        nodes.append(
+            MapNode(
+                ids[v], kind, kind, (kind,), "", f"{kind}: {_plural(total, 'case')}",
+                round(xs[v], 1), round(ys[v], 1), size[v][0], size[v][1],
+                SHADES[2] if kind == "start" else SHADES[-1], "#08306b", SHADES[-1],
+            )
+        )  # fmt: skip
+
+    # edges
+    by_pair = {(e.source, e.target): e for e in graph.edges}
+    top_count = max((n for _, _, n in edges), default=1)
+    waits = [e.median_seconds for e in graph.edges if e.source in ids and e.target in ids]
+    top_wait = max(waits, default=0.0)
+    out: list[MapEdge] = []
+    for i, (s, t, n) in enumerate(edges):
+        e = by_pair.get((s, t))
+        marker = s in ("▶start",) or t in ("■end",)
+        if s == t:
+            x, yy, w, h = xs[s], ys[s], size[s][0], size[s][1]
+            x0, y0 = x + w / 2, yy - h / 4
+            x1, y1 = x + w / 2, yy + h / 4
+            path = f"M{x0:.1f},{y0:.1f} C{x0 + 46:.1f},{y0 - 14:.1f} {x1 + 46:.1f},{y1 + 14:.1f} {x1:.1f},{y1:.1f}"
+            lx, ly = x0 + 40, yy
+        else:
+            chain = chains[(s, t)]
+            if chain[0] != s:
+                chain = chain[::-1]
+            pts = []
+            for k, v in enumerate(chain):
+                if k == 0:
+                    pts.append(
+                        (xs[v], ys[v] + (size[v][1] / 2 if ys[chain[-1]] > ys[v] else -size[v][1] / 2))
+                    )
+                elif k == len(chain) - 1:
+                    pts.append((xs[v], ys[v] - (size[v][1] / 2 if ys[v] > ys[chain[0]] else -size[v][1] / 2)))
+                else:
+                    pts.append((xs[v], ys[v]))
+            if ys[t] < ys[s]:
+                # a loop back up: leave and enter on the right, bowed out
+                pts = [(xs[s] + size[s][0] / 2, ys[s]), *pts[1:-1], (xs[t] + size[t][0] / 2, ys[t])]
+                if len(pts) == 2:
+                    bow = 60 + 0.15 * abs(pts[1][1] - pts[0][1])
+                    mid = ((pts[0][0] + pts[1][0]) / 2 + bow, (pts[0][1] + pts[1][1]) / 2)
+                    pts = [pts[0], mid, pts[1]]
+            path = _smooth(pts)
+            mid = (
+                pts[len(pts) // 2]
+                if len(pts) > 2
+                else ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
+            )
+            lx, ly = mid
+        stroke = 1.2 + 5 * n / top_count
+        if marker:
+            label = f"{n:,}" if not performance else ""
+            tip = f"{'start' if s == '▶start' else s} → {'end' if t == '■end' else t}: {_plural(n, 'case')}"
+            colour, dashed = SHADES[3], True
+        else:
+            assert e is not None
+            label = format_duration(e.median_seconds) if performance else f"{n:,}"
+            tip = (
+                f"{s} → {t}\n{n:,} times in {_plural(e.cases, 'case')}\n"
+                f"median {format_duration(e.median_seconds)}, p90 {format_duration(e.p90_seconds)}"
+            )
+            colour = SHADES[max(3, _shade(e.median_seconds, top_wait))] if performance else SHADES[5]
+            if (s, t) in bad_edges:
+                colour = DEVIATION
+            if selected == f"{s} → {t}":
+                colour = "#111111"
+            dashed = False
+        out.append(
+            MapEdge(
+                f"e{i}",
+                ids[s],
+                ids[t],
+                path,
+                label,
+                round(lx, 1),
+                round(ly, 1),
+                round(stroke, 2),
+                colour,
+                tip,
+                dashed,
+            )
+        )
+    return MapDrawing(tuple(nodes), tuple(out), round(width, 1), round(height, 1))
+
+
+def _space(size: Mapping[str, tuple[float, float]], a: str, b: str) -> float:
+    """Centre-to-centre distance of two neighbours in a layer: waypoints pack closer than boxes."""
+    gap = _GAP_X if size[a][0] > 10 and size[b][0] > 10 else 14.0
+    return (size[a][0] + size[b][0]) / 2 + gap
+
+
+def _smooth(pts: list[tuple[float, float]]) -> str:
+    """A path through the points: straight for two, else Catmull-Rom curves as cubic Béziers."""
+    (x0, y0) = pts[0]
+    if len(pts) == 2:
+        (x1, y1) = pts[1]
+        dy = (y1 - y0) / 2
+        return f"M{x0:.1f},{y0:.1f} C{x0:.1f},{y0 + dy:.1f} {x1:.1f},{y1 - dy:.1f} {x1:.1f},{y1:.1f}"
+    out = [f"M{x0:.1f},{y0:.1f}"]
+    ext = [pts[0], *pts, pts[-1]]
+    for i in range(1, len(ext) - 2):
+        p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
+        c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
+        c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
+        out.append(f"C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {p2[0]:.1f},{p2[1]:.1f}")
+    return " ".join(out)
