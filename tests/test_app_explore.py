@@ -129,43 +129,82 @@ def test_overview_shows_the_sample_counts(workspace: Path, log_id: int) -> None:
     assert "Week starting" in titles[1]
 
 
-def test_process_map_holds_every_kept_activity_and_the_slider_cuts_nodes(
+def test_process_map_defaults_slider_and_the_figures_of_a_picked_activity(
     workspace: Path, log_id: int
 ) -> None:
+    from mining.analysis.details import activity_detail, path_detail
+    from mining.ui.pages.process_map import DEFAULT_ACTIVITIES
+
     at = _run("process_map")
-    share = _widget(at.slider, "Activities (%)").value
+    assert _widget(at.slider, "Activities").value == min(10, DEFAULT_ACTIVITIES) == 10
+    pick = _widget(at.selectbox, "Click a box or a path on the map, or pick one here")
     with Store(workspace, read_only=True) as store:
         expected = simplified_dfg(
-            store, log_id, activities=share / 100, paths=_widget(at.slider, "Paths (%)").value / 100
+            store, log_id, activities=1.0, paths=_widget(at.slider, "Paths (%)").value / 100
         )
-    dot = _dot(at)
-    assert dot.startswith("digraph") and "rankdir=LR" in dot
-    for activity in expected.activities:
-        assert dot_quote(f"{activity}\n{expected.activities[activity]:,}") in dot
-    assert len(_nodes(dot)) == len(expected.activities) == 10
-
-    _widget(at.slider, "Activities (%)").set_value(30)
-    at.run()
+        detail = activity_detail(store, log_id, None, "Triage")
+        path = path_detail(store, log_id, None, "Ticket created", "Send acknowledgement")
+    assert pick.options[1:11] == list(expected.activities)
+    assert len(pick.options) == 1 + len(expected.activities) + len(expected.edges)
+    pick.set_value("Triage").run()
     assert not at.exception
-    smaller = _nodes(_dot(at))
-    assert len(smaller) == 3
+    shown = _metrics(at)
+    assert (
+        (shown["Events"], shown["Cases"]) == (f"{detail.events:,}", f"{detail.cases:,}") == ("2,320", "2,320")
+    )
+    assert shown["Processing, median / p90"] == (
+        f"{format_duration(detail.processing_median)} / {format_duration(detail.processing_p90)}"
+    )
+    _widget(at.selectbox, "Click a box or a path on the map, or pick one here").set_value(
+        "Ticket created → Send acknowledgement"
+    ).run()
+    shown = _metrics(at)
+    assert shown["Times"] == f"{path.count:,}" and int(shown["Cases"].replace(",", "")) == path.cases > 0
+    # The button keeps the cases that take the path: the filter bar's follower is set to it.
+    at.button(key="map-keep").click().run()
+    assert not at.exception
+    assert ":material/filter_alt: Ticket created directly followed by Send acknowledgement" in _chips(at)
 
+    _widget(at.slider, "Activities").set_value(3).run()
+    assert not at.exception
+    assert len(_widget(at.selectbox, "Click a box or a path on the map, or pick one here").options) < len(
+        pick.options
+    )
     at.radio(key="map-mode").set_value("Performance").run()
     assert not at.exception
-    performance = _dot(at)
-    # Each path is labelled with its median wait in the one duration format (1d 06h).
-    with Store(workspace, read_only=True) as store:
-        shown = simplified_dfg(
-            store, log_id, activities=0.3, paths=_widget(at.slider, "Paths (%)").value / 100
-        )
-    labels = re.findall(r"^\s+a\w+ -> a\w+ \[label=\"([^\"]+)\"", performance, flags=re.MULTILINE)
-    assert sorted(labels) == sorted(format_duration(e.median_seconds) for e in shown.edges)
-    assert any(re.fullmatch(r"\d+d \d\dh|\d+h \d\dm", label) for label in labels)
-    # Each drawing has ids of its own (the browser would otherwise morph the last one into it,
-    # for a second); the same drawing keeps them.
-    assert len(_nodes(performance)) == 3 and not _nodes(performance) & smaller
-    at.radio(key="map-mode").set_value("Frequency").run()
-    assert _nodes(_dot(at)) == smaller
+
+
+def test_the_map_layout_is_readable_and_shows_names_as_typed() -> None:
+    from mining.analysis.dfg import DFG, Edge
+    from mining.ui.mapdraw import MAX_LINES, draw_map, wrap_name
+
+    long = "Send reminder to the customer about the missing documents and the overdue invoice"
+    graph = DFG(
+        edges=(
+            Edge("&lt;b&gt;", long, 3, 3, 60.0, 60.0, 90.0),
+            Edge(long, "&lt;b&gt;", 1, 1, 7200.0, 7200.0, 7200.0),
+        ),
+        start={"&lt;b&gt;": 3},
+        end={long: 3},
+        activities={"&lt;b&gt;": 4, long: 4},
+        cases=3,
+        events=8,
+    )
+    drawing = draw_map(graph)
+    names = {n.name: n for n in drawing.nodes}
+    assert names["&lt;b&gt;"].lines == ("&lt;b&gt;",)  # the text as typed: the view sets it as textContent
+    assert len(names[long].lines) == MAX_LINES and names[long].lines[-1].endswith("…")
+    assert names[long].tooltip.startswith(long)
+    assert wrap_name(long)[0] == "Send reminder to the"
+    # Boxes do not overlap, and the start sits above both activities, the end below.
+    boxes = [n for n in drawing.nodes if n.kind == "activity"]
+    a, b = boxes
+    assert abs(a.y - b.y) >= (a.h + b.h) / 2 or abs(a.x - b.x) >= (a.w + b.w) / 2
+    assert names["start"].y < min(a.y, b.y) and names["end"].y > max(a.y, b.y)
+    perf = draw_map(graph, performance=True, box_times={"&lt;b&gt;": 3600.0, long: None})
+    labels = {e.label for e in perf.edges if not e.dashed}
+    assert labels == {"1m 00s", "2h 00m"}
+    assert {n.metric for n in perf.nodes if n.kind == "activity"} == {"median 1h 00m", "median -"}
 
 
 def test_dot_labels_are_escaped() -> None:
@@ -198,12 +237,17 @@ def test_variants_table_matches_the_library(workspace: Path, log_id: int) -> Non
     # Drill-down: the first variant's cases, then the first case's events.
     cases = at.dataframe[1].value
     assert len(cases) == min(top.cases, 200)
-    events = at.dataframe[2].value
+    events = at.dataframe[-1].value
     assert list(events["activity"]) == list(top.activities)
+    # Durations in words, times in the log's zone, and the case's attributes above its events.
+    assert cases["duration"].iloc[0].count("d ") + cases["duration"].iloc[0].count("h ") == 1
+    attributes = at.dataframe[2].value
+    assert set(attributes["attribute"]) == {"priority", "channel", "category"}
+    assert "lifecycle" not in events.columns  # no event has one
 
-    at.selectbox(key="variants-variant").set_value(2).run()
+    at.selectbox(key=f"variants-variant-{log_id}").set_value(2).run()
     assert not at.exception
-    assert list(at.dataframe[2].value["activity"]) == list(expected.variants[1].activities)
+    assert list(at.dataframe[-1].value["activity"]) == list(expected.variants[1].activities)
 
 
 def test_bottlenecks_load_heatmap_and_waiting_table(workspace: Path, log_id: int) -> None:
@@ -227,7 +271,7 @@ def test_top_one_variant_filter_keeps_only_its_cases(workspace: Path, log_id: in
         top = variants(store, log_id, top=1).variants[0]
         full = dfg(store, log_id)
     at = _run("overview")
-    at.sidebar.radio[0].set_value("top k").run()
+    at.sidebar.radio(key=f"flt-{log_id}-vmode").set_value("top k").run()
     _widget(at.sidebar.slider, "Top variants").set_value(1).run()
     assert not at.exception
     shown = _metrics(at)
@@ -239,11 +283,12 @@ def test_top_one_variant_filter_keeps_only_its_cases(workspace: Path, log_id: in
 
 def test_removing_an_activity_projects_it_away_on_every_measure(workspace: Path, log_id: int) -> None:
     at = _run("process_map")
-    at.sidebar.multiselect[0].set_value(["Send acknowledgement"]).run()
+    at.sidebar.multiselect(key=f"flt-{log_id}-remove").set_value(["Send acknowledgement"]).run()
     assert not at.exception
-    dot = _dot(at)
-    assert "Send acknowledgement" not in dot
-    assert len(_nodes(dot)) == 9
+    options = _widget(at.selectbox, "Click a box or a path on the map, or pick one here").options
+    assert "Send acknowledgement" not in options
+    assert not [o for o in options if "Send acknowledgement" in o]
+    assert _widget(at.slider, "Activities").value == 9
     assert any("without: Send acknowledgement" in c for c in _chips(at))
 
 
@@ -274,7 +319,7 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
         [log] = list_logs(store)
     assert first >= start > log.start
     assert _metrics(at)["Time span"] == span_text(first, last) != span_text(log.start, log.end)
-    assert f"The kept cases run from {when_text(first)} to {when_text(last)} UTC" in " ".join(
+    assert f"The figures cover {when_text(first)} to {when_text(last)} UTC" in " ".join(
         c.value for c in at.caption
     )
 
@@ -296,7 +341,7 @@ def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
     from mining.ui import warmup
 
     at = AppTest.from_function(_pages_of_one_session, default_timeout=TIMEOUT).run()
-    at.sidebar.radio[0].set_value("top k").run()
+    at.sidebar.radio(key=f"flt-{log_id}-vmode").set_value("top k").run()
     _widget(at.sidebar.slider, "Top variants").set_value(4).run()  # a filter no other test uses
     assert not at.exception
     assert warmup.warm_wait(TIMEOUT)

@@ -17,7 +17,7 @@ from mining.analysis.filters import Filter, case_selection
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["AttributeSummary", "attribute_summaries"]
+__all__ = ["AttributeSummary", "attribute_summaries", "case_attributes"]
 
 _TOP = 8
 
@@ -83,4 +83,23 @@ def attribute_summaries(
                 float(hi) if is_number and hi is not None else None,
             )
         )
+    return tuple(out)
+
+
+def case_attributes(store: Store, log_id: int, case_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each attribute of one case with its distinct non-empty values (in event order); empty ones left out."""
+    out = []
+    for column, name in store.query(
+        "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
+    ).rows:
+        if not (column.startswith("a") and column[1:].isdigit()):
+            continue
+        [values] = store.query(
+            f"SELECT coalesce(list(DISTINCT v), []) FROM (SELECT NULLIF(trim(a.\"{column}\"), '') AS v "
+            f"FROM events e JOIN attrs_{int(log_id)} a USING (row_no) WHERE e.log_id = $log AND e.case_id = $case) "
+            "WHERE v IS NOT NULL",
+            {"log": log_id, "case": case_id},
+        ).rows[0]
+        if values:
+            out.append((str(name), tuple(sorted(str(v) for v in values))))
     return tuple(out)

@@ -17,6 +17,7 @@ ranks, numpy's default); the median is ``median``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,17 @@ FROM ({durations}) AS x
 GROUP BY 1
 """
 
+#: Log-spaced bins: the index of ``ln(d)`` over ``[ln lo, ln hi]``; durations below ``lo`` fall into bin 0.
+LOG_HISTOGRAM_SQL = """
+SELECT greatest(least(CAST(floor((ln(greatest(d, $lo)) - ln($lo)) / $width) AS INTEGER), $last), 0) AS bin,
+       count(*) AS n
+FROM ({durations}) AS x
+GROUP BY 1
+"""
+
+#: Above this ratio of the longest to the median duration, bins are spaced on a log scale.
+SKEWED = 20.0
+
 SORTED_SQL = "SELECT d FROM ({durations}) AS x ORDER BY d"
 
 
@@ -79,6 +91,8 @@ class CaseDurations:
     #: The kept cases' first and last timestamps (of their kept events under a projection).
     first_ts: dt.datetime | None = None
     last_ts: dt.datetime | None = None
+    #: True when the bins are spaced on a log scale (skewed durations, see :data:`SKEWED`).
+    log_bins: bool = False
 
 
 def case_durations(
@@ -88,8 +102,14 @@ def case_durations(
     *,
     bins: int = DEFAULT_BINS,
     calendar: Calendar | None = None,
+    log_scale: bool | None = False,
 ) -> CaseDurations:
-    """Count, min/mean/median/p90/p95/max and an equal-width histogram of case durations.
+    """Count, min/mean/median/p90/p95/max and a histogram of case durations.
+
+    The bins have equal widths; with ``log_scale=None`` (automatic) they are
+    spaced on a log scale when the longest case lasts over :data:`SKEWED`
+    times the median, so a few extreme cases (or a placeholder date) do not
+    squeeze every other case into one bar.
 
     Examples
     --------
@@ -112,6 +132,38 @@ def case_durations(
     if not n:
         return CaseDurations(0, None, None, None, None, None, None, (), ())
     lo, hi = float(lo), float(hi)
+    positive = (
+        store.scalar(f"SELECT min(d) FROM ({durations}) AS x WHERE d >= 60", params)
+        if log_scale is not False
+        else None
+    )
+    if log_scale is not False and positive is not None and hi / max(float(median), 60.0) > SKEWED:
+        # Skewed: equal widths would put nearly every case in the first bin.  The first bin holds
+        # everything up to the shortest duration of at least a minute.
+        base = float(positive)
+        width = (math.log(hi) - math.log(base)) / bins if hi > base else 1.0
+        hist = dict(
+            store.query(
+                LOG_HISTOGRAM_SQL.format(durations=durations),
+                {**params, "lo": base, "width": width, "last": bins - 1},
+            ).rows
+        )
+        edges = (lo, *(base * math.exp(width * i) for i in range(1, bins)), hi)
+        counts = tuple(int(hist.get(i, 0)) for i in range(bins))
+        return CaseDurations(
+            int(n),
+            lo,
+            float(mean),
+            float(median),
+            float(p90),
+            float(p95),
+            hi,
+            edges,
+            counts,
+            first,
+            last,
+            True,
+        )
     if hi == lo:
         edges: tuple[float, ...] = (lo, hi)
         counts: tuple[int, ...] = (int(n),)

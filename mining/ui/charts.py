@@ -41,6 +41,7 @@ __all__ = [
     "dfg_dot",
     "dot_quote",
     "duration_histogram",
+    "duration_unit_of",
     "frozen_dfg_dots",
     "heatmap_chart",
     "heatmap_frame",
@@ -74,30 +75,46 @@ def days(seconds: float | None) -> float | None:
 
 
 # -- overview -------------------------------------------------------------------
+def duration_unit_of(seconds: float | None) -> tuple[float, str]:
+    """The unit a chart of durations around ``seconds`` reads best in: (seconds per unit, name)."""
+    s = seconds or 0.0
+    if s < 2 * 3600:
+        return 60.0, "minutes"
+    if s < 2 * 86400:
+        return 3600.0, "hours"
+    return 86400.0, "days"
+
+
 def duration_histogram(d: CaseDurations) -> alt.Chart:
-    """Bars of cases per duration bin, in days."""
+    """Bars of cases per duration bin, in the unit that suits the median; skewed data on a log axis."""
+    per, unit = duration_unit_of(d.median_seconds)
     rows = [
-        {"from": d.bin_edges[i] / 86400, "to": d.bin_edges[i + 1] / 86400, "cases": n}
+        {
+            "from": max(d.bin_edges[i] / per, 1e-3 if d.log_bins else 0.0),
+            "to": d.bin_edges[i + 1] / per,
+            "cases": n,
+            "range": f"{format_duration(d.bin_edges[i])} to {format_duration(d.bin_edges[i + 1])}",
+        }
         for i, n in enumerate(d.bin_counts)
     ]
+    scale = alt.Scale(type="log") if d.log_bins else alt.Scale()
+    title = f"Case duration ({unit}{', log scale' if d.log_bins else ''})"
     return (
-        alt.Chart(pd.DataFrame(rows, columns=["from", "to", "cases"]))
+        alt.Chart(pd.DataFrame(rows, columns=["from", "to", "cases", "range"]))
         .mark_bar(color=_MAIN)
         .encode(
-            x=alt.X("from:Q", title="Case duration (days)", bin="binned"),
+            x=alt.X("from:Q", title=title, bin="binned", scale=scale),
             x2="to:Q",
             y=alt.Y("cases:Q", title="Cases"),
-            tooltip=[
-                alt.Tooltip("from:Q", title="from (days)", format=".1f"),
-                alt.Tooltip("to:Q", title="to (days)", format=".1f"),
-                "cases:Q",
-            ],
+            tooltip=[alt.Tooltip("range:N", title="duration"), "cases:Q"],
         )
     )
 
 
-def throughput_chart(t: Throughput) -> alt.Chart:
-    """Cases started and completed per period, as two lines."""
+def throughput_chart(
+    t: Throughput, first: dt.datetime | None = None, last: dt.datetime | None = None
+) -> alt.Chart:
+    """Cases started and completed per period, as two lines; the axis zoomed to ``first``-``last`` when given."""
     rows = [
         {"period": p.period.isoformat(), "kind": kind, "cases": n}
         for p in t.periods
@@ -105,9 +122,15 @@ def throughput_chart(t: Throughput) -> alt.Chart:
     ]
     return (
         alt.Chart(pd.DataFrame(rows, columns=["period", "kind", "cases"]))
-        .mark_line(point=True)
+        .mark_line(point=True, clip=True)
         .encode(
-            x=alt.X("period:T", title=f"{t.period.capitalize()} starting ({t.timezone})"),
+            x=alt.X(
+                "period:T",
+                title=f"{t.period.capitalize()} starting ({t.timezone})",
+                scale=alt.Scale(domain=[first.isoformat(), last.isoformat()])
+                if first is not None and last is not None
+                else alt.Scale(),
+            ),
             y=alt.Y("cases:Q", title=f"Cases per {t.period}"),
             color=alt.Color(
                 "kind:N",

@@ -56,6 +56,7 @@ __all__ = [
     "activity_times_of",
     "attribute_summaries_of",
     "bottlenecks_measures",
+    "case_attributes_of",
     "case_durations_of",
     "cases_of_variant",
     "conformance_of",
@@ -157,7 +158,7 @@ def _durations_cached(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
 ) -> _durations_mod.CaseDurations:
     with reading(workspace) as store:
-        return _durations_mod.case_durations(store, log_id, flt)
+        return _durations_mod.case_durations(store, log_id, flt, log_scale=None)
 
 
 def case_durations_of(log: LogInfo, flt: Filter) -> _durations_mod.CaseDurations:
@@ -273,6 +274,19 @@ def _detail_cached(
             return _details_mod.activity_detail(store, log_id, flt, name)
         source, _, target = name.partition(" → ")
         return _details_mod.path_detail(store, log_id, flt, source, target)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _case_attributes_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, case_id: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    with reading(workspace) as store:
+        return _attributes_mod.case_attributes(store, log_id, case_id)
+
+
+def case_attributes_of(log: LogInfo, case_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """One case's attributes and their values."""
+    return _case_attributes_cached(*where(), log.log_id, case_id)
 
 
 def detail_of(log: LogInfo, flt: Filter, name: str) -> _details_mod.ActivityDetail | _details_mod.PathDetail:

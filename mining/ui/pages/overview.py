@@ -1,11 +1,15 @@
-"""Overview: the headline numbers of the filtered log, its durations and throughput."""
+"""Overview: the headline numbers of the filtered cases, their durations and throughput over the
+window they span, and tables per activity, per resource and per attribute."""
 
 from __future__ import annotations
+
+import datetime as dt
+import statistics
 
 import streamlit as st
 
 from mining.analysis.filters import Filter
-from mining.durations import duration_words
+from mining.durations import duration_words, format_duration
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
@@ -23,32 +27,48 @@ def render() -> None:
     explore_page("Overview", _render)
 
 
-def _render(log: LogInfo, flt: Filter) -> None:
-    graph, table, durations, weekly = measures.overview_measures(log, flt)
+def _window(log: LogInfo, flt: Filter, first: dt.datetime | None, last: dt.datetime | None):
+    """The time the figures cover: the filter's window where it cuts the data, else the kept cases' span."""
+    lo = flt.start if flt.start is not None and (first is None or flt.start > first) else first
+    hi = flt.end if flt.end is not None and (last is None or flt.end < last) else last
+    return lo, hi
 
+
+def _render(log: LogInfo, flt: Filter) -> None:
+    graph, table, durations, weekly, activities, resources, attributes = measures.overview_measures(log, flt)
+    first, last = _window(log, flt, durations.first_ts, durations.last_ts)
+    # Completed per week over the weeks of the window only (a case overlapping it may end far outside).
+    in_window = [
+        p
+        for p in weekly.periods
+        if (first is None or p.period >= first.date() - dt.timedelta(days=6))
+        and (last is None or p.period <= last.date())
+    ]
     top = st.columns(4)
     top[0].metric("Cases", f"{durations.count:,}")
     top[1].metric("Events", f"{graph.events:,}")
     top[2].metric("Activities", f"{len(graph.activities):,}")
-    top[3].metric("Variants", f"{table.total_variants:,}")
+    top[3].metric("Variants", f"{table.total_variants:,}", help="Distinct sequences of activities.")
     low = st.columns(4)
-    low[0].metric("Median case duration", _duration(durations.median_seconds))
-    low[1].metric("p90 case duration", _duration(durations.p90_seconds))
-    per_week = charts.weekly_completed_median(weekly)
+    low[0].metric(
+        "Median case duration", _duration(durations.median_seconds), help="Half the cases take less."
+    )
+    low[1].metric(
+        "p90 case duration", _duration(durations.p90_seconds), help="9 cases in 10 take no longer than this."
+    )
+    per_week = statistics.median(p.completed for p in in_window) if in_window else None
     low[2].metric(
         "Completed per week (median)",
         "-" if per_week is None else f"{per_week:,.1f}",
-        help="The median, over the weeks of the log, of the cases completed in the week.",
+        help="The median, over the weeks of the time shown, of the kept cases completed in the week.",
     )
-    # The kept cases' span, so a time-window or attribute filter shows the window it leaves.
-    first, last = durations.first_ts, durations.last_ts
     low[3].metric("Time span", span_text(first, last), help=f"{when_text(first)} to {when_text(last)} (UTC)")
     if flt.is_empty:
         st.caption(f"The log runs from {when_text(log.start)} to {when_text(log.end)} UTC.")
     else:
         st.caption(
-            f"The kept cases run from {when_text(first)} to {when_text(last)} UTC; "
-            f"the whole log from {when_text(log.start)} to {when_text(log.end)}."
+            f"The figures cover {when_text(first)} to {when_text(last)} UTC; "
+            f"the whole log runs from {when_text(log.start)} to {when_text(log.end)}."
         )
     if durations.count == 0:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
@@ -58,10 +78,69 @@ def _render(log: LogInfo, flt: Filter) -> None:
     with left:
         st.subheader("Case durations")
         st.altair_chart(charts.duration_histogram(durations), width="stretch")
+        if durations.log_bins:
+            st.caption(
+                "A few cases last far longer than most, so the bars are spaced on a log scale: each bar "
+                "covers a wider range than the one before."
+            )
     with right:
         st.subheader("Cases per week")
-        st.altair_chart(charts.throughput_chart(weekly), width="stretch")
+        st.altair_chart(charts.throughput_chart(weekly, first, last), width="stretch")
         st.caption(md(weekly.note))
+
+    st.subheader("Activities")
+    st.dataframe(
+        [
+            {
+                "activity": a.activity,
+                "events": a.events,
+                "cases": a.cases,
+                "median processing": "-"
+                if a.processing_median is None
+                else format_duration(a.processing_median),
+                "median waiting before": "-"
+                if a.waiting_median is None
+                else format_duration(a.waiting_median),
+            }
+            for a in activities
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if resources:
+        st.subheader("Resources")
+        st.dataframe(
+            [
+                {"resource": r.resource, "events": r.events, "cases": r.cases, "activities": r.activities}
+                for r in resources
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    if attributes:
+        st.subheader("Attributes")
+        st.dataframe(
+            [
+                {
+                    "attribute": a.name,
+                    "kind": f"{a.level}, {'number' if a.numeric else 'text'}",
+                    "cases with a value": a.cases,
+                    "distinct values": a.distinct,
+                    "summary": (
+                        f"min {a.minimum:,g}, median {a.median:,g}, max {a.maximum:,g}"
+                        if a.numeric
+                        and a.minimum is not None
+                        and a.median is not None
+                        and a.maximum is not None
+                        else ", ".join(f"{v} ({n:,})" for v, n in a.top[:5])
+                    ),
+                }
+                for a in attributes
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption("A case attribute has one value per case; an event attribute may change within a case.")
 
     st.subheader("Data quality")
     quality_table(state.log_details(log).quality)
