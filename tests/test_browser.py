@@ -29,7 +29,7 @@ PAGES = {  # title -> what shows that the page has drawn
     "Logs": "[data-testid=stMetric]",
     "Upload": "[data-testid=stFileUploader]",
     "Overview": "[data-testid=stVegaLiteChart]",
-    "Process map": "svg g.node",
+    "Process map": "g.pm-node",
     "Variants": "[data-testid=stVegaLiteChart]",
     "Bottlenecks": "[data-testid=stVegaLiteChart]",
     "Conformance": "[data-testid=stAlertContentInfo]",
@@ -142,8 +142,8 @@ def _metric(page, label: str) -> str:
 
 
 def _map_size(page) -> tuple[int, int]:
-    page.locator("svg g.node").first.wait_for()
-    return page.locator("svg g.node").count(), page.locator("svg g.edge").count()
+    page.locator("g.pm-node").first.wait_for()
+    return page.locator("g.pm-node").count(), page.locator("g.pm-edge").count()
 
 
 def test_every_page_renders_on_the_sample_log_and_is_screenshotted(page) -> None:
