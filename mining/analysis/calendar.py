@@ -61,7 +61,16 @@ from mining.errors import AnalysisError
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["WEEKDAY_NAMES", "Calendar", "Clock", "business_seconds_sql", "clock", "parse_hours"]
+__all__ = [
+    "WEEKDAY_NAMES",
+    "Calendar",
+    "Clock",
+    "business_seconds_sql",
+    "clock",
+    "holiday_countries",
+    "holiday_regions",
+    "parse_hours",
+]
 
 DAY = 86_400
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -181,6 +190,22 @@ def parse_hours(text: str) -> tuple[int | dt.time, int | dt.time]:
     start: int | dt.time = dt.time(h1, m1) if m1 else h1
     end: int | dt.time = dt.time(h2, m2) if m2 else h2
     return start, end
+
+
+@functools.cache
+def holiday_countries() -> tuple[tuple[str, str], ...]:
+    """The countries whose public holidays a :class:`Calendar` knows, as ``(code, name)`` by name."""
+    from holidays.registry import COUNTRIES
+
+    found = {entry[1]: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", entry[0]) for entry in COUNTRIES.values()}
+    return tuple(sorted(found.items(), key=lambda item: item[1]))
+
+
+def holiday_regions(country: str) -> tuple[str, ...]:
+    """The subdivision codes (states, provinces) with their own holidays in ``country``."""
+    import holidays
+
+    return tuple(holidays.list_supported_countries().get(country.upper(), ()))
 
 
 # -- the day table -----------------------------------------------------------

@@ -14,7 +14,12 @@
 
 Durations are seconds, or business seconds under a calendar.  Empty cells are
 ``None``.  Rows and columns are cut at ``limit`` (most frequent first) so the
-grid stays readable.
+grid stays readable; the note says how many were left out.
+
+:func:`colour_scale` makes a colour scale robust to outliers: cells far above
+the rest (beyond the upper quartile plus three interquartile ranges, Tukey's
+"far out" fence) are drawn in the darkest colour and named, so one stuck case
+does not wash every other cell out to the palest colour.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ARROW",
     "WEEKDAY_HOURS",
+    "ColourScale",
     "Heatmap",
+    "colour_scale",
     "load_heatmap",
     "resource_heatmap",
     "transition_wait_heatmap",
@@ -73,6 +80,60 @@ class Heatmap:
         except ValueError:
             msg = f"no cell ({row!r}, {column!r}) in the {self.metric} heatmap"
             raise AnalysisError(msg) from None
+
+
+@dataclass(frozen=True)
+class ColourScale:
+    """How a heatmap's values map to colours.
+
+    ``top`` is the value drawn in the darkest colour; ``None`` means the
+    largest value (no outliers).  ``outliers`` are the cells above ``top``,
+    largest first, as ``(row, column, value)``, at most ``shown`` of them;
+    ``count`` is how many there are in all.
+    """
+
+    top: float | None
+    outliers: tuple[tuple[str, str, float], ...]
+    count: int
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted values, linear between the nearest ranks."""
+    pos = q * (len(ordered) - 1)
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def colour_scale(h: Heatmap, *, shown: int = 5, fence: float = 3.0) -> ColourScale:
+    """A colour scale for ``h`` that outliers cannot wash out.
+
+    Values above ``Q3 + fence * (Q3 - Q1)`` are outliers, when there are at
+    least 8 values and the outliers are at most a twentieth of them (more than
+    that is the shape of the data, not a few odd cells).  ``top`` is then the
+    largest value that is not an outlier.
+    """
+    cells = [
+        (r, c, v)
+        for r, values in zip(h.rows, h.values, strict=True)
+        for c, v in zip(h.columns, values, strict=True)
+        if v is not None
+    ]
+    ordered = sorted(v for _, _, v in cells)
+    if len(ordered) < 8:
+        return ColourScale(None, (), 0)
+    q1, q3 = _quantile(ordered, 0.25), _quantile(ordered, 0.75)
+    limit = q3 + fence * (q3 - q1)
+    far = sorted((cell for cell in cells if cell[2] > limit), key=lambda cell: (-cell[2], cell[0], cell[1]))
+    inside = [v for v in ordered if v <= limit]
+    if not far or len(far) * 20 > len(ordered) or not inside or inside[-1] <= 0:
+        return ColourScale(None, (), 0)
+    return ColourScale(inside[-1], tuple(far[:shown]), len(far))
+
+
+def _cut_note(kept: int, total: int, what: str) -> str:
+    """``"; the 30 busiest of 500 resources"`` when rows were cut, else ``""``."""
+    return f"; the {kept:,} {what[0]} of {total:,} {what[1]}" if kept < total else ""
 
 
 def _grid(
@@ -123,8 +184,8 @@ def transition_wait_heatmap(
             columns.append(day.isoformat())
             day = next_period(day, period)
     note = (
-        f"median waiting per {period} (local {clk.timezone}), by the period in which the wait ends; "
-        f"top {len(labels)} transitions by frequency"
+        f"median waiting per {period} (local {clk.timezone}), by the period in which the wait ends"
+        + _cut_note(len(labels), len(freq), ("most frequent", "transitions"))
     )
     if inst.source == "none":
         note += "; " + NO_STARTS_NOTE
@@ -168,7 +229,7 @@ def load_heatmap(
     columns = list(WEEKDAY_HOURS)
     note = (
         f"activity instances by the local weekday and hour of their completion ({clk.timezone}); "
-        "ISO weekdays, Monday first"
+        "Monday first" + _cut_note(len(labels), len(totals), ("most frequent", "activities"))
     )
     if span.note:
         note += "; " + span.note
@@ -183,10 +244,12 @@ def resource_heatmap(
     calendar: Calendar | None = None,
     metric: str = "count",
     limit: int = 30,
+    column_limit: int | None = None,
 ) -> Heatmap:
     """Resource x activity → instances (``metric="count"``) or median processing time (``"processing"``).
 
-    Rows are the ``limit`` busiest resources; instances without a resource are left out.
+    Rows are the ``limit`` busiest resources, columns the ``column_limit`` most
+    frequent activities (all by default); instances without a resource are left out.
     """
     if metric not in {"count", "processing"}:
         msg = f"unknown metric {metric!r}; expected 'count' or 'processing'"
@@ -207,13 +270,16 @@ def resource_heatmap(
         if value is not None:
             cells[(resource, activity)] = value
     labels = sorted(by_resource, key=lambda k: (-by_resource[k], k))[:limit]
-    columns = sorted(by_activity, key=lambda k: (-by_activity[k], k))
+    columns = sorted(by_activity, key=lambda k: (-by_activity[k], k))[:column_limit]
+    cut = _cut_note(len(labels), len(by_resource), ("busiest", "resources")) + _cut_note(
+        len(columns), len(by_activity), ("most frequent", "activities")
+    )
     if metric == "count":
-        note = "activity instances per resource"
+        note = "activity instances per resource" + cut
         return Heatmap(
             "instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note
         )
-    note = "median processing time (start to completion) per resource and activity"
+    note = "median processing time (start to completion) per resource and activity" + cut
     if inst.source == "none":
         note = NO_STARTS_NOTE
     elif clk.calendar is not None:

@@ -33,6 +33,7 @@ from mining.monitor.run import KpiChart
 
 __all__ = [
     "DEVIATION",
+    "LABEL_CHARS",
     "PALETTE",
     "SCHEME",
     "activity_times_chart",
@@ -50,6 +51,7 @@ __all__ = [
     "kpi_trend_chart",
     "lean_steps_chart",
     "pareto_chart",
+    "short_labels",
     "throughput_chart",
     "waste_chart",
     "weekly_completed_median",
@@ -280,24 +282,60 @@ def activity_times_chart(times: ActivityTimes) -> alt.Chart:
     )
 
 
+#: Row labels of a heatmap longer than this are shortened in the middle (the full name is in the tooltip).
+LABEL_CHARS = 44
+
+
+def short_labels(names: Sequence[str], limit: int = LABEL_CHARS) -> tuple[str, ...]:
+    """Each name as a row label: whole when it fits ``limit`` characters, else its start and end
+    around ``…``; labels stay distinct (a number is added where two shortened names meet)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        label = name
+        if len(name) > limit:
+            head = (limit - 1) * 3 // 5
+            label = name[:head].rstrip() + "…" + name[len(name) - (limit - 1 - head) :].lstrip()
+        base, n = label, 2
+        while label in seen:
+            label, n = f"{base} ({n})", n + 1
+        seen.add(label)
+        out.append(label)
+    return tuple(out)
+
+
 def heatmap_frame(h: Heatmap) -> tuple[pd.DataFrame, str]:
-    """The heatmap as a long table (row, column, value) and the value's title with its unit."""
+    """The heatmap as a long table (row, label, column, value) and the value's title with its unit.
+
+    ``row`` is the full name, ``label`` the row's axis label (:func:`short_labels`).
+    """
     name = h.metric.replace("_", " ")
     scale, title = 1.0, f"{name} ({h.unit})"
     if h.unit == "seconds":
         scale, title = 1 / 3600, f"{name} (hours)"
+    labels = dict(zip(h.rows, short_labels(h.rows), strict=True))
     rows = [
-        {"row": r, "column": c, "value": None if v is None else v * scale}
+        {"row": r, "label": labels[r], "column": c, "value": None if v is None else v * scale}
         for r, values in zip(h.rows, h.values, strict=True)
         for c, v in zip(h.columns, values, strict=True)
     ]
-    return pd.DataFrame(rows, columns=["row", "column", "value"]), title
+    return pd.DataFrame(rows, columns=["row", "label", "column", "value"]), title
 
 
-def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str) -> alt.Chart:
-    """A ``mark_rect`` grid of a heatmap record in :data:`SCHEME`."""
+def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float | None = None) -> alt.Chart:
+    """A ``mark_rect`` grid of a heatmap record in :data:`SCHEME`.
+
+    Every row is labelled (11 px, long names shortened in the middle, the full
+    name in the tooltip).  ``top`` (in the record's unit, from
+    :func:`~mining.analysis.heatmaps.colour_scale`) caps the colour scale:
+    larger values take the darkest colour, so outliers do not wash out the rest.
+    """
     frame, title = heatmap_frame(h)
     cells = max(1, len(h.columns))
+    color_scale = alt.Scale(scheme=SCHEME)
+    if top is not None:
+        factor = 1 / 3600 if h.unit == "seconds" else 1.0
+        color_scale = alt.Scale(scheme=SCHEME, domain=[0, top * factor], clamp=True)
     return (
         alt.Chart(frame)
         .mark_rect()
@@ -306,11 +344,22 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str) -> alt.Chart
                 "column:O",
                 title=column_title,
                 sort=list(h.columns),
-                axis=alt.Axis(labelAngle=-90, labelOverlap=True) if cells > 24 else alt.Axis(),
+                axis=alt.Axis(labelAngle=-90, labelOverlap=True, labelLimit=200)
+                if cells > 24
+                else alt.Axis(labelLimit=200),
             ),
-            y=alt.Y("row:N", title=row_title, sort=list(h.rows)),
-            color=alt.Color("value:Q", title=title, scale=alt.Scale(scheme=SCHEME)),
-            tooltip=["row:N", "column:O", alt.Tooltip("value:Q", title=title, format=",.2f")],
+            y=alt.Y(
+                "label:N",
+                title=row_title,
+                sort=list(short_labels(h.rows)),
+                axis=alt.Axis(labelLimit=0, labelFontSize=11, labelOverlap=False),
+            ),
+            color=alt.Color("value:Q", title=title, scale=color_scale),
+            tooltip=[
+                alt.Tooltip("row:N", title=row_title),
+                alt.Tooltip("column:O", title=column_title),
+                alt.Tooltip("value:Q", title=title, format=",.2f"),
+            ],
         )
         .properties(height=max(120, 22 * len(h.rows)))
     )

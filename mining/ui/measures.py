@@ -32,6 +32,7 @@ from mining.analysis import simplify as _simplify_mod
 from mining.analysis import summary as _summary_mod
 from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
+from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes, xlsx_bytes
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPLORE_MEASURES",
+    "HEATMAP_ROWS",
     "VARIANTS_SHOWN",
     "ConformanceRequest",
     "DeviatingExport",
@@ -181,15 +183,17 @@ def throughput_of(log: LogInfo, flt: Filter, *, period: str = "week") -> _throug
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _activity_times_cached(
-    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, calendar: Calendar | None
 ) -> _performance_mod.ActivityTimes:
     with reading(workspace) as store:
-        return _performance_mod.activity_times(store, log_id, flt)
+        return _performance_mod.activity_times(store, log_id, flt, calendar=calendar)
 
 
-def activity_times_of(log: LogInfo, flt: Filter) -> _performance_mod.ActivityTimes:
-    """Waiting and processing per activity under ``flt``."""
-    return _activity_times_cached(*where(), log.log_id, flt)
+def activity_times_of(
+    log: LogInfo, flt: Filter, *, calendar: Calendar | None = None
+) -> _performance_mod.ActivityTimes:
+    """Waiting and processing per activity under ``flt`` (business time under ``calendar``)."""
+    return _activity_times_cached(*where(), log.log_id, flt, calendar)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -205,23 +209,41 @@ def rework_of(log: LogInfo, flt: Filter, *, limit: int = 10) -> _rework_mod.Rewo
     return _rework_cached(*where(), log.log_id, flt, limit)
 
 
+#: Rows (and the resource heatmap's columns) a heatmap shows at most: the rest is named in its note.
+HEATMAP_ROWS = 30
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _heatmap_cached(
-    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, kind: str
+    workspace: str,
+    version: tuple[int, ...],
+    log_id: int,
+    flt: Filter,
+    kind: str,
+    calendar: Calendar | None,
+    timezone: str | None,
 ) -> _heatmaps_mod.Heatmap:
-    builders = {
-        "transition": _heatmaps_mod.transition_wait_heatmap,
-        "load": _heatmaps_mod.load_heatmap,
-        "resource": _heatmaps_mod.resource_heatmap,
-    }
     with reading(workspace) as store:
-        return builders[kind](store, log_id, flt)
+        if kind == "transition":
+            return _heatmaps_mod.transition_wait_heatmap(
+                store, log_id, flt, calendar=calendar, timezone=timezone
+            )
+        if kind == "load":
+            return _heatmaps_mod.load_heatmap(
+                store, log_id, flt, calendar=calendar, timezone=timezone, limit=HEATMAP_ROWS
+            )
+        return _heatmaps_mod.resource_heatmap(
+            store, log_id, flt, calendar=calendar, limit=HEATMAP_ROWS, column_limit=HEATMAP_ROWS
+        )
 
 
-def heatmap_of(log: LogInfo, flt: Filter, kind: str) -> _heatmaps_mod.Heatmap:
+def heatmap_of(
+    log: LogInfo, flt: Filter, kind: str, *, calendar: Calendar | None = None, timezone: str | None = None
+) -> _heatmaps_mod.Heatmap:
     """One heatmap under ``flt``: ``transition`` (x week, median wait), ``load``
-    (activity x weekday-hour) or ``resource`` (resource x activity count)."""
-    return _heatmap_cached(*where(), log.log_id, flt, kind)
+    (activity x weekday-hour in ``timezone``, else the log's) or ``resource``
+    (resource x activity count); business time under ``calendar``."""
+    return _heatmap_cached(*where(), log.log_id, flt, kind, calendar, timezone)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -337,7 +359,7 @@ def variants_measures(log: LogInfo, flt: Filter) -> tuple[_variants_mod.VariantT
 
 
 def bottlenecks_measures(
-    log: LogInfo, flt: Filter
+    log: LogInfo, flt: Filter, *, calendar: Calendar | None = None, timezone: str | None = None
 ) -> tuple[
     _performance_mod.ActivityTimes,
     _rework_mod.Rework,
@@ -345,11 +367,18 @@ def bottlenecks_measures(
     _heatmaps_mod.Heatmap,
     _heatmaps_mod.Heatmap,
 ]:
-    """The Bottlenecks page under ``flt``: times per activity, rework, and the three heatmaps."""
+    """The Bottlenecks page under ``flt``: times per activity, rework, and the three heatmaps.
+
+    Durations are business time under ``calendar``; weekdays and hours are in
+    ``timezone`` (the calendar's, else the log's, when ``None``).
+    """
     return (
-        activity_times_of(log, flt),
+        activity_times_of(log, flt, calendar=calendar),
         rework_of(log, flt),
-        *(heatmap_of(log, flt, kind) for kind in ("transition", "load", "resource")),
+        *(
+            heatmap_of(log, flt, kind, calendar=calendar, timezone=timezone)
+            for kind in ("transition", "load", "resource")
+        ),
     )
 
 

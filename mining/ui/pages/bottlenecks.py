@@ -1,16 +1,33 @@
-"""Bottlenecks: where cases wait, what is redone, and when and by whom work is done."""
+"""Bottlenecks: where cases wait, what is redone, and when and by whom work is done.
+
+A "Working calendar and time zone" expander sets what the command line's
+``--business-hours``, ``--country``, ``--subdivision`` and ``--timezone`` set:
+durations in working time only, and the zone of the weekday-hour heatmap.
+"""
 
 from __future__ import annotations
 
+import zoneinfo
+
 import streamlit as st
 
+from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, holiday_countries, holiday_regions, parse_hours
 from mining.analysis.filters import Filter
+from mining.analysis.heatmaps import Heatmap, colour_scale
+from mining.durations import format_duration
+from mining.errors import MiningError
 from mining.schema import LogInfo
-from mining.ui import charts, measures
+from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
-from mining.ui.messages import md
+from mining.ui.messages import md, show_error
 
 __all__ = ["render"]
+
+_NO_COUNTRY = ""
+_FAR = (
+    "A cell is far above the rest when it exceeds the upper quartile (the value three quarters of "
+    "the cells stay below) by more than three times the spread of the middle half of the cells."
+)
 
 
 def _h(seconds: float | None) -> float | None:
@@ -21,8 +38,108 @@ def render() -> None:
     explore_page("Bottlenecks", _render)
 
 
+@st.cache_data(show_spinner=False)
+def _zones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+def calendar_controls(log: LogInfo) -> tuple[Calendar | None, str]:
+    """The working calendar (``None``: elapsed time) and the time zone the page uses, from its controls."""
+    zones = _zones()
+    countries = dict(holiday_countries())
+    with st.expander("Working calendar and time zone", icon=":material/calendar_month:"):
+        left, right = st.columns(2)
+        business = left.toggle(
+            "Count working time only",
+            key=state.keep_widget("bn-business", False),
+            help="Waiting and processing times leave out nights, weekends and public holidays, "
+            "as in the command line's --business-hours.",
+        )
+        zone_key = state.keep_widget(f"bn-tz-{log.log_id}", log.timezone if log.timezone in zones else "UTC")
+        zone = right.selectbox(
+            "Time zone",
+            zones,
+            key=zone_key,
+            help=f"The weekday and hour of the heatmap, and the working hours, are read in this zone. "
+            f"The log's own zone is {log.timezone}.",
+        )
+        if not business:
+            return None, zone
+        a, b, c = st.columns(3)
+        hours = a.text_input(
+            "Working hours",
+            key=state.keep_widget("bn-hours", "9-17"),
+            help="START-END, e.g. 9-17 or 8:30-17:15",
+        )
+        days = b.multiselect(
+            "Working days", list(WEEKDAY_NAMES), key=state.keep_widget("bn-days", list(WEEKDAY_NAMES[:5]))
+        )
+        country = c.selectbox(
+            "Public holidays of",
+            [_NO_COUNTRY, *countries],
+            format_func=lambda code: "(no country)" if code == _NO_COUNTRY else f"{countries[code]} ({code})",
+            key=state.keep_widget("bn-country", _NO_COUNTRY),
+        )
+        regions = holiday_regions(country) if country else ()
+        region = None
+        if regions:
+            region = (
+                st.selectbox(
+                    "Region",
+                    ["", *regions],
+                    format_func=lambda r: "(whole country)" if r == "" else r,
+                    key=state.keep_widget(f"bn-region-{country}", ""),
+                    help="A state or province with holidays of its own (e.g. BY for Bavaria).",
+                )
+                or None
+            )
+        try:
+            start, end = parse_hours(hours)
+            calendar = Calendar(
+                timezone=zone,
+                workdays=tuple(sorted(WEEKDAY_NAMES.index(d) + 1 for d in days)) or (1, 2, 3, 4, 5),
+                start_hour=start,
+                end_hour=end,
+                country=country or None,
+                subdivision=region,
+            )
+        except MiningError as exc:
+            show_error(exc)
+            return None, zone
+        st.caption(f"Durations below are working time: {md(calendar.label())}.")
+        return calendar, zone
+
+
+def _outliers_caption(h: Heatmap) -> float | None:
+    """Name the cells far above the rest (they take the darkest colour); the colour scale's top."""
+    scale = colour_scale(h)
+    if scale.top is None:
+        return None
+
+    def value(v: float) -> str:
+        return format_duration(v) if h.unit == "seconds" else f"{v:,.0f}"
+
+    named = "; ".join(f"{md(r)} in {md(c)}: {value(v)}" for r, c, v in scale.outliers)
+    more = f" and {scale.count - len(scale.outliers):,} more" if scale.count > len(scale.outliers) else ""
+    cells = (
+        "1 cell far above the rest takes"
+        if scale.count == 1
+        else f"{scale.count:,} cells far above the rest take"
+    )
+    st.caption(
+        f"**{cells}** the darkest colour, so the others stay readable "
+        f"(the scale stops at {value(scale.top)}): {named}{more}.",
+        help=_FAR,
+    )
+    return scale.top
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
-    times, rw, waits, load, people = measures.bottlenecks_measures(log, flt)
+    calendar, zone = calendar_controls(log)
+    # The log's own zone is the default: the same cache entries as the warm-up's.
+    times, rw, waits, load, people = measures.bottlenecks_measures(
+        log, flt, calendar=calendar, timezone=None if zone == log.timezone else zone
+    )
     if not times.activities:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")
         return
@@ -98,14 +215,16 @@ def _render(log: LogInfo, flt: Filter) -> None:
 
     st.subheader("Heatmaps")
     st.caption("Median wait per transition and week (the most frequent transitions)")
+    top = _outliers_caption(waits)
     st.altair_chart(
-        charts.heatmap_chart(waits, row_title="Transition", column_title="Week starting"),
+        charts.heatmap_chart(waits, row_title="Transition", column_title="Week starting", top=top),
         width="stretch",
         key="heatmap-transition",
     )
-    st.caption("Activity instances completed per weekday and hour")
+    st.caption(f"Activity instances completed per weekday and hour, in {md(zone)} time")
+    top = _outliers_caption(load)
     st.altair_chart(
-        charts.heatmap_chart(load, row_title="Activity", column_title="Weekday and hour"),
+        charts.heatmap_chart(load, row_title="Activity", column_title="Weekday and hour", top=top),
         width="stretch",
         key="heatmap-load",
     )
@@ -113,11 +232,12 @@ def _render(log: LogInfo, flt: Filter) -> None:
     if not people.rows:
         st.caption("The log has no resources.")
     else:
+        top = _outliers_caption(people)
         st.altair_chart(
-            charts.heatmap_chart(people, row_title="Resource", column_title="Activity"),
+            charts.heatmap_chart(people, row_title="Resource", column_title="Activity", top=top),
             width="stretch",
             key="heatmap-resource",
         )
     for h in (waits, load, people):
         if h.note:
-            st.caption(md(h.note))
+            st.caption(md(h.note[0].upper() + h.note[1:]) + ".")
