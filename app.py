@@ -5,6 +5,9 @@ Run it with ``mining app`` or ``streamlit run app.py``; the workspace is
 ``mining/ui/pages/``.
 """
 
+import functools
+from pathlib import Path
+
 import streamlit as st
 
 from mining.ui.pages import (
@@ -14,41 +17,37 @@ from mining.ui.pages import (
     monitoring,
     overview,
     process_map,
+    start,
     upload,
     variants,
 )
 
 st.set_page_config(page_title="mining", page_icon=":material/account_tree:", layout="wide")
+# The app's name above the pages in the sidebar.
+st.logo(str(Path(__file__).resolve().parent / "mining" / "ui" / "logo.svg"), size="large")
 
-st.navigation(
-    {
-        "Workspace": [
-            st.Page(logs.render, title="Logs", url_path="logs", icon=":material/table_chart:", default=True),
-            st.Page(upload.render, title="Upload", url_path="upload", icon=":material/upload_file:"),
-        ],
-        "Explore": [
-            st.Page(overview.render, title="Overview", url_path="overview", icon=":material/dashboard:"),
-            st.Page(
-                process_map.render,
-                title="Process map",
-                url_path="process-map",
-                icon=":material/account_tree:",
-            ),
-            st.Page(
-                variants.render, title="Variants", url_path="variants", icon=":material/format_list_numbered:"
-            ),
-            st.Page(
-                bottlenecks.render,
-                title="Bottlenecks",
-                url_path="bottlenecks",
-                icon=":material/hourglass_bottom:",
-            ),
-        ],
-        "Check": [
-            st.Page(conformance.render, title="Conformance", url_path="conformance", icon=":material/rule:"),
-            st.Page(
-                monitoring.render, title="Monitoring", url_path="monitoring", icon=":material/monitor_heart:"
-            ),
-        ],
-    }
-).run()
+workspace = [
+    st.Page(logs.render, title="Logs", url_path="logs", icon=":material/table_chart:"),
+    st.Page(upload.render, title="Upload", url_path="upload", icon=":material/upload_file:"),
+]
+explore = [
+    st.Page(overview.render, title="Overview", url_path="overview", icon=":material/dashboard:"),
+    st.Page(process_map.render, title="Process map", url_path="process-map", icon=":material/account_tree:"),
+    st.Page(variants.render, title="Variants", url_path="variants", icon=":material/format_list_numbered:"),
+    st.Page(
+        bottlenecks.render, title="Bottlenecks", url_path="bottlenecks", icon=":material/hourglass_bottom:"
+    ),
+]
+check = [
+    st.Page(conformance.render, title="Conformance", url_path="conformance", icon=":material/rule:"),
+    st.Page(monitoring.render, title="Monitoring", url_path="monitoring", icon=":material/monitor_heart:"),
+]
+home = st.Page(
+    functools.partial(start.render, {p.title: p for p in [*workspace, *explore, *check]}),
+    title="Start",
+    url_path="start",
+    icon=":material/home:",
+    default=True,
+)
+
+st.navigation({"Workspace": [home, *workspace], "Explore": explore, "Check": check}).run()

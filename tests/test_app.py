@@ -1,8 +1,9 @@
 """The workbench pages, driven by Streamlit's AppTest against a workspace in ``tmp_path``.
 
-The Logs page is opened through ``app.py`` (it is the default page, so this
-also checks the routing); the Upload page is a function page, so it is run
-through ``AppTest.from_function`` with a two-line wrapper.
+A first launch is opened through ``app.py`` (its default page, Start, loads
+the sample as the Logs page does, so this also checks the routing); the Logs
+and Upload pages are function pages, so they are run through
+``AppTest.from_function`` with a two-line wrapper.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ OTHER = FILES / "app" / "other.csv"
 
 # 8 rows, 2 rejected (row 4: no activity; row 5: a formula-like bad timestamp): 25 %.
 REJECTING = FILES / "app" / "rejecting.csv"
+
+
+def _logs_page() -> None:
+    # AppTest.from_function runs this body as the whole script.
+    from mining.ui.pages import logs
+
+    logs.render()
 
 
 def _upload_page() -> None:
@@ -119,7 +127,7 @@ def test_logs_page_shows_a_tiny_log_exactly(workspace: Path) -> None:
     with Store(workspace) as store:
         ingest_file(store, TINY)
 
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_function(_logs_page, default_timeout=TIMEOUT).run()
 
     assert not at.exception
     assert not at.success  # the workspace had a log, so no sample was loaded

@@ -8,7 +8,7 @@ every expected figure comes from the library run on the same workspace.
 from __future__ import annotations
 
 import io
-import re
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +20,6 @@ pytest.importorskip("streamlit", reason="the app is an optional extra: pip insta
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from mining.analysis.simplify import simplified_dfg
 from mining.analysis.variants import events_of_case
 from mining.catalog import list_logs
 from mining.conformance import (
@@ -34,7 +33,7 @@ from mining.conformance import (
 from mining.conformance.rules import check_rules, parse_rule
 from mining.ingest import ingest_file
 from mining.store import Store
-from mining.ui.charts import DEVIATION, dfg_dot
+from mining.ui.mapdraw import DEVIATION
 from tests.conftest import FILES, SAMPLE_LOGS
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
@@ -125,24 +124,23 @@ def _table(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def _dot(at: AppTest) -> str:
-    [chart] = at.get("graphviz_chart")
-    return chart.proto.spec
+def _drawing(at: AppTest) -> dict:
+    """The process map's drawing as the page sends it to the browser."""
+    [view] = at.get("bidi_component")
+    return json.loads(view.proto.json)
 
 
-def _marked(dot: str) -> tuple[set[tuple[str, str]], set[str]]:
+def _marked(drawing: dict) -> tuple[set[tuple[str, str]], set[str]]:
     """The edges and activities drawn in the deviation colour, by activity name."""
-    names, nodes = {}, set()
-    for node, label, rest in re.findall(r'^\s+(a\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', dot, re.M):
-        names[node] = label.split("\\n")[0]
-        if DEVIATION in rest:
-            nodes.add(names[node])
-    edges = {
-        (names[a], names[b])
-        for a, b, rest in re.findall(r"^\s+(a\w+) -> (a\w+) \[(.*)\];$", dot, re.M)
-        if f'color="{DEVIATION}"' in rest
-    }
+    names = {n["id"]: n["name"] for n in drawing["nodes"]}
+    nodes = {n["name"] for n in drawing["nodes"] if n["stroke"] == DEVIATION}
+    edges = {(names[e["source"]], names[e["target"]]) for e in drawing["edges"] if e["colour"] == DEVIATION}
     return edges, nodes
+
+
+def _shown(drawing: dict) -> set[tuple[str, str]]:
+    names = {n["id"]: n["name"] for n in drawing["nodes"]}
+    return {(names[e["source"]], names[e["target"]]) for e in drawing["edges"]}
 
 
 def test_check_shows_the_library_figures_and_sentences(workspace: Path, expected: ConformanceResult) -> None:
@@ -380,19 +378,17 @@ def test_rules_give_the_library_sentences(workspace: Path, log_id: int) -> None:
 def test_process_map_overlay_marks_exactly_the_disallowed_paths(
     workspace: Path, log_id: int, expected: ConformanceResult
 ) -> None:
-    with Store(workspace, read_only=True) as store:
-        graph = simplified_dfg(store, log_id, activities=1.0, paths=1.0)
-    plain = dfg_dot(graph)
-
     at = _checked()
     at.session_state["test-page"] = "process_map"
     at.run()
+    at.slider(key=f"map-paths-{log_id}").set_value(100).run()
     assert not at.exception
-    assert _dot(at) == plain  # the default map is unchanged
+    plain = _drawing(at)
+    assert _marked(plain) == (set(), set())  # the map is unchanged until the overlay is on
     at.toggle(key="map-overlay").set_value(True).run()
     assert not at.exception
-    edges, nodes = _marked(_dot(at))
-    shown = {(e.source, e.target) for e in graph.edges}
+    edges, nodes = _marked(_drawing(at))
+    shown = _shown(plain)
     assert expected.overlay is not None and expected.overlay.complete
     assert edges == {(o.source, o.target) for o in expected.overlay.edges} & shown
     assert len(edges) == 17
@@ -400,16 +396,14 @@ def test_process_map_overlay_marks_exactly_the_disallowed_paths(
     assert "17 paths and 1 activity" in _plain(" ".join(c.value for c in at.caption))
 
     at.toggle(key="map-overlay").set_value(False).run()
-    assert _dot(at) == plain
+    assert _drawing(at) == plain
 
 
 def test_process_map_without_a_check_has_no_toggle(workspace: Path, log_id: int) -> None:
-    with Store(workspace, read_only=True) as store:
-        graph = simplified_dfg(store, log_id, activities=1.0, paths=1.0)
     at = _app()
     at.session_state["test-page"] = "process_map"
     at.run()
     assert not at.exception
     assert not at.toggle
-    assert _dot(at) == dfg_dot(graph)
-    assert DEVIATION not in _dot(at)
+    drawing = _drawing(at)
+    assert drawing["nodes"] and _marked(drawing) == (set(), set())

@@ -30,7 +30,18 @@ from itertools import pairwise
 from mining.analysis.dfg import DFG
 from mining.durations import format_duration
 
-__all__ = ["FONT_PX", "LINE_CHARS", "MAX_LINES", "MapDrawing", "MapEdge", "MapNode", "draw_map", "wrap_name"]
+__all__ = [
+    "DEVIATION",
+    "FONT_PX",
+    "LINE_CHARS",
+    "MAX_LINES",
+    "SHADES",
+    "MapDrawing",
+    "MapEdge",
+    "MapNode",
+    "draw_map",
+    "wrap_name",
+]
 
 #: Node label size in CSS pixels at zoom 1 (the view never scales it below 11 px).
 FONT_PX = 14
@@ -45,6 +56,7 @@ _EVENT = 14.0  # the start and end markers' radius
 
 #: Shades of one blue, light to dark, for boxes and paths by weight.
 SHADES = ("#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
+#: The colour of what a model does not allow (the conformance overlay).
 DEVIATION = "#d94801"
 
 

@@ -34,6 +34,7 @@ from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject
 from mining.spreadsheet import csv_bytes
 from mining.store import Store, writing
 from mining.store import workspace_path as _workspace_from_env
+from mining.ui.messages import md
 
 if TYPE_CHECKING:
     from mining.conformance import MapOverlay
@@ -72,6 +73,8 @@ SAMPLE_LOG = Path(mining.__file__).resolve().parent.parent / "sample_logs" / "se
 SAMPLE_FACTS = SAMPLE_LOG.parent / "samples.json"
 
 _CURRENT_LOG = "mining.current_log"
+#: Log names longer than this are cut short in the sidebar's select box (at its default width).
+_SHOWN_CHARS = 24
 _OVERLAYS = "mining.overlays"
 #: The columns of ``mining rejects -o`` (:func:`mining.catalog.export_rejects`), for the same download.
 _REJECT_COLUMNS = ("file", "row", "column", "reason", "value")
@@ -177,7 +180,9 @@ def choose_log(available: Sequence[LogInfo]) -> LogInfo:
     wanted = st.session_state.get(_CURRENT_LOG)
     if wanted not in names:
         wanted = max(available, key=lambda i: (i.ingested_at, i.log_id)).name
-    name = st.selectbox("Log", names, index=names.index(wanted))
+    name = st.selectbox("Log", names, index=names.index(wanted), help="The log every page shows.")
+    if len(name) > _SHOWN_CHARS:  # the box cuts long names short: the whole name below it
+        st.caption(md(name))
     remember_log(name)
     return available[names.index(name)]
 

@@ -46,6 +46,7 @@ __all__ = ["CANCEL_KEY", "allow_entry", "render"]
 CANCEL_KEY = "conformance.cancel"
 _SLOTS = "conformance.slots"  # log id -> _Slot
 _ACTIVE = "conformance.active"  # log id -> hash of the model checked last: reruns go automatically
+_UPLOADED = "conformance.uploaded"  # (name, bytes) of the model uploaded last, kept across pages
 #: How long a new run waits for an interrupted check to hand over what it aligned (seconds).
 _HANDOVER_WAIT = 120.0
 _KINDS = {
@@ -98,7 +99,7 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str] | None:
         "Model",
         ["Sample model", "Upload a model"],
         horizontal=True,
-        key="conf-source",
+        key=state.keep_widget("conf-source", "Sample model"),
         label_visibility="collapsed",
     )
     if source == "Sample model":
@@ -108,11 +109,13 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str] | None:
             return None
         names = [p.name for p in models]
         wanted = f"{log.name}.bpmn"
+        key = state.keep_widget(f"conf-sample-{log.log_id}", wanted if wanted in names else names[0])
+        if st.session_state[key] not in names:
+            st.session_state[key] = names[0]
         name = st.selectbox(
             "Sample model",
             names,
-            index=names.index(wanted) if wanted in names else 0,
-            key=f"conf-sample-{log.log_id}",
+            key=key,
             help="The documented BPMN models of the sample processes.",
         )
         data = models[names.index(name)].read_bytes()
@@ -124,10 +127,15 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str] | None:
             help="BPMN 2.0 (bpmn.io, Camunda, Signavio), PNML, or a list of steps: a .txt with one step "
             "per line or YAML 'steps: [a, {parallel: [b, c]}, d]'.",
         )
-        if uploaded is None:
+        if uploaded is not None:
+            st.session_state[_UPLOADED] = (uploaded.name, uploaded.getvalue())
+        elif _UPLOADED in st.session_state:
+            # A file picker forgets its file on another page: the model uploaded last stays chosen.
+            st.caption(f"Using the model uploaded earlier, {md(st.session_state[_UPLOADED][0])}.")
+        else:
             st.caption("Upload a .bpmn, .pnml, .yaml/.yml or .txt model.")
             return None
-        name, data = uploaded.name, uploaded.getvalue()
+        name, data = st.session_state[_UPLOADED]
     model, sha256 = measures.read_model(name, data)
     st.caption(
         f"{md(model.name)}: {model.kind} model with {len(model.tasks):,} tasks: " + md(", ".join(model.tasks))
@@ -149,7 +157,7 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> Labe
             format_func=lambda i: (
                 f"{suggested[i].model_label} = {suggested[i].log_activity} ({suggested[i].ratio:.0%} similar)"
             ),
-            key=f"conf-confirm-{log.log_id}-{sha256[:12]}",
+            key=state.keep_widget(f"conf-confirm-{log.log_id}-{sha256[:12]}", []),
             help="Near matches are never applied until you confirm them.",
         )
     invisible: list[str] = []
@@ -157,7 +165,7 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> Labe
         invisible = st.multiselect(
             "Treat as silent steps (not activities)",
             first.model_only,
-            key=f"conf-invisible-{log.log_id}-{sha256[:12]}",
+            key=state.keep_widget(f"conf-invisible-{log.log_id}-{sha256[:12]}", []),
             help="Model tasks that are not recorded in the log, e.g. gateways drawn as tasks.",
         )
     mapping = LabelMapping(
@@ -229,21 +237,20 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
         "Method",
         METHODS,
         horizontal=True,
-        key="conf-method",
+        key=state.keep_widget("conf-method", METHODS[0]),
         help="Alignments give fitness and the deviations; token replay gives fitness only.",
     )
     budget = cols[1].number_input(
         "Time budget (seconds)",
         min_value=0.0,
-        value=120.0,
         step=10.0,
-        key="conf-budget",
+        key=state.keep_widget("conf-budget", 120.0),
         help="Stop aligning after this long and report what was aligned, with bounds on fitness.",
     )
     pressed = cols[2].button("Check", type="primary", key="conf-run", icon=":material/play_arrow:")
     cols[3].button("Cancel", key="conf-cancel", on_click=_request_cancel, icon=":material/stop:")
 
-    allow_key = f"conf-allow-{log.log_id}"
+    allow_key = state.keep_widget(f"conf-allow-{log.log_id}", [])
     accepted = sorted(st.session_state.get(allow_key, []))
     request = measures.ConformanceRequest(
         log_id=log.log_id,
@@ -495,7 +502,7 @@ def _rules(log: LogInfo, flt: Filter) -> None:
     st.subheader("Rules")
     text = st.text_area(
         "Rules, one per line",
-        key=f"conf-rules-{log.log_id}",
+        key=state.keep_widget(f"conf-rules-{log.log_id}", ""),
         placeholder=_RULE_EXAMPLE,
         help="A before B · A then B · four-eyes A, B · A -> B within 2d · never A · at most once A · "
         "not both A, B. Quote names that contain these words; # starts a comment.",

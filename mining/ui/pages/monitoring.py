@@ -82,7 +82,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
 
 def _controls(log: LogInfo) -> MonitorOptions:
     cols = st.columns(5)
-    period = cols[0].selectbox("Period", _PERIODS, key="mon-period")
+    period = cols[0].selectbox("Period", _PERIODS, key=state.keep_widget("mon-period", _PERIODS[0]))
     lo = log.start.date() if log.start is not None else None
     hi = log.end.date() if log.end is not None else None
     default, sla_default = state.sample_defaults(log.name)
@@ -90,31 +90,28 @@ def _controls(log: LogInfo) -> MonitorOptions:
         default = None
     change = cols[1].date_input(
         "Change date",
-        value=default,
         min_value=lo,
         max_value=hi,
-        key=f"mon-change-{log.log_id}",
+        key=state.keep_widget(f"mon-change-{log.log_id}", default),
         help="Compare the cases started before this local date with those started from it on.",
     )
     sla = cols[2].text_input(
         "SLA (cycle time)",
-        value=sla_default,
-        key=f"mon-sla-{log.log_id}",
+        key=state.keep_widget(f"mon-sla-{log.log_id}", sla_default),
         placeholder="e.g. 5d, 36h, P5D",
         help="A limit on the elapsed cycle time; empty: no SLA.",
     )
     stratify = cols[3].selectbox(
         "Case mix by",
         ["variant", *state.attributes_of(log)],
-        key=f"mon-stratify-{log.log_id}",
+        key=state.keep_widget(f"mon-stratify-{log.log_id}", "variant"),
         help="The strata of the case-mix check and of the mix-adjusted differences.",
     )
     cost = cols[4].number_input(
         "Cost per hour",
         min_value=0.0,
-        value=None,
         step=5.0,
-        key="mon-cost",
+        key=state.keep_widget("mon-cost", None),
         help="Prices processing time (cost per case) and waste; empty: the log's cost column, if any.",
     )
     return MonitorOptions(
@@ -245,7 +242,10 @@ def _control_charts(run: MonitorRun) -> None:
         st.info("Too few judged periods for any control chart.", icon=":material/info:")
         return
     labels = {kc.kpi: kc.label for kc in run.charts}
-    kpi = st.selectbox("KPI", list(labels), format_func=labels.__getitem__, key="mon-chart-kpi")
+    key = state.keep_widget("mon-chart-kpi", next(iter(labels)))
+    if st.session_state[key] not in labels:
+        st.session_state[key] = next(iter(labels))
+    kpi = st.selectbox("KPI", list(labels), format_func=labels.__getitem__, key=key)
     kc = next(c for c in run.charts if c.kpi == kpi)
     st.altair_chart(
         charts.control_chart(kc, run.series, change_date=run.options.change_date),

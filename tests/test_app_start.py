@@ -1,0 +1,134 @@
+"""The Start page (the default page), the log chooser, and page state kept across pages, by AppTest.
+
+One workspace per module holds the sample service-desk log and a copy of a
+small log under a long name; the expected figures come from the library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
+
+from streamlit.testing.v1 import AppTest
+
+from mining.analysis.durations import case_durations
+from mining.catalog import list_logs
+from mining.durations import duration_words
+from mining.ingest import IngestOptions, ingest_file
+from mining.store import Store
+from mining.ui.messages import md
+from mining.ui.pages.start import NEXT_STEPS
+from tests.conftest import FILES, SAMPLE_LOGS
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+LONG_NAME = "ERP export purchase-to-pay 2024 Q1-Q4 all plants (final, corrected)"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("start") / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, FILES / "app" / "tiny.csv", IngestOptions(name=LONG_NAME))
+        ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINING_WORKSPACE", str(path))
+        yield path
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_default_page_says_what_the_app_shows_with_the_logs_headline_numbers(workspace: Path) -> None:
+    with Store(workspace, read_only=True) as store:
+        log = next(i for i in list_logs(store) if i.name == "service_desk")
+        durations = case_durations(store, log.log_id)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "See how your process really runs"
+    assert at.selectbox[0].value == "service_desk"  # the most recent log
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Activities"], shown["Variants"]) == (
+        f"{log.cases:,}",
+        f"{log.events:,}",
+        f"{log.activities:,}",
+        f"{log.variants:,}",
+    )
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Half the cases take less than **{duration_words(durations.median_seconds)}**" in text
+    # Where to go next: a link to each page that answers a question, with what it answers.
+    links = {link.proto.label.strip("*"): link.proto.page for link in at.get("page_link")}
+    assert {title for title, _ in NEXT_STEPS} <= set(links)
+    assert links["Process map"] == "process-map"
+    assert links["Conformance"] == "conformance"
+    assert links["Monitoring"] == "monitoring"
+    assert links["Add an export"] == "upload"
+    captions = [c.value for c in at.caption]
+    assert all(what in captions for _, what in NEXT_STEPS)
+
+
+def test_a_long_log_name_is_shown_in_full(workspace: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.selectbox[0].set_value(LONG_NAME).run()
+    assert not at.exception
+    assert md(LONG_NAME) in [c.value for c in at.caption]
+    assert _metrics(at)["Cases"] == "3"
+    at.selectbox[0].set_value("service_desk").run()
+    assert md("service_desk") not in [c.value for c in at.caption]  # a short name needs no second line
+
+
+def _pages_of_one_session() -> None:
+    # One session moving between pages, as the sidebar does.
+    import importlib
+
+    import streamlit as st
+
+    importlib.import_module(f"mining.ui.pages.{st.session_state.get('page', 'monitoring')}").render()
+
+
+def _go(at: AppTest, page: str) -> None:
+    at.session_state["page"] = page
+    at.run()
+    assert not at.exception
+
+
+def test_monitoring_and_conformance_choices_survive_a_visit_to_another_page(workspace: Path) -> None:
+    at = AppTest.from_function(_pages_of_one_session, default_timeout=TIMEOUT)
+    at.session_state["mining.current_log"] = "service_desk"
+    at.run()
+    assert not at.exception
+    with Store(workspace, read_only=True) as store:
+        log = next(i for i in list_logs(store) if i.name == "service_desk")
+    change = dt.date(2025, 6, 2)
+    at.selectbox(key="mon-period").set_value("month").run()
+    at.date_input(key=f"mon-change-{log.log_id}").set_value(change).run()
+    at.text_input(key=f"mon-sla-{log.log_id}").set_value("3d").run()
+    at.number_input(key="mon-cost").set_value(40.0).run()
+    assert not at.exception and not at.error
+
+    _go(at, "overview")
+    _go(at, "monitoring")
+    assert at.selectbox(key="mon-period").value == "month"
+    assert at.date_input(key=f"mon-change-{log.log_id}").value == change
+    assert at.text_input(key=f"mon-sla-{log.log_id}").value == "3d"
+    assert at.number_input(key="mon-cost").value == 40.0
+
+    _go(at, "conformance")
+    at.radio(key="conf-method").set_value("token-replay").run()
+    at.number_input(key="conf-budget").set_value(30.0).run()
+    at.text_area(key=f"conf-rules-{log.log_id}").set_value("never Reopen").run()
+    assert not at.exception
+    _go(at, "variants")
+    _go(at, "conformance")
+    assert at.radio(key="conf-method").value == "token-replay"
+    assert at.number_input(key="conf-budget").value == 30.0
+    assert at.text_area(key=f"conf-rules-{log.log_id}").value == "never Reopen"
+    _go(at, "monitoring")
+    assert at.selectbox(key="mon-period").value == "month"  # and the first page's, after two others
