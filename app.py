@@ -26,9 +26,15 @@ st.set_page_config(page_title="mining", page_icon=":material/account_tree:", lay
 # The app's name above the pages in the sidebar.
 st.logo(str(Path(__file__).resolve().parent / "mining" / "ui" / "logo.svg"), size="large")
 
+links: dict[str, st.Page] = {}  # the pages by title, for the links of the Start and Upload pages
 workspace = [
     st.Page(logs.render, title="Logs", url_path="logs", icon=":material/table_chart:"),
-    st.Page(upload.render, title="Upload", url_path="upload", icon=":material/upload_file:"),
+    st.Page(
+        functools.partial(upload.render, links),
+        title="Upload",
+        url_path="upload",
+        icon=":material/upload_file:",
+    ),
 ]
 explore = [
     st.Page(overview.render, title="Overview", url_path="overview", icon=":material/dashboard:"),
@@ -42,8 +48,9 @@ check = [
     st.Page(conformance.render, title="Conformance", url_path="conformance", icon=":material/rule:"),
     st.Page(monitoring.render, title="Monitoring", url_path="monitoring", icon=":material/monitor_heart:"),
 ]
+links.update({p.title: p for p in [*workspace, *explore, *check]})
 home = st.Page(
-    functools.partial(start.render, {p.title: p for p in [*workspace, *explore, *check]}),
+    functools.partial(start.render, links),
     title="Start",
     url_path="start",
     icon=":material/home:",

@@ -96,6 +96,8 @@ def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
             "true",
             "--server.address",
             "127.0.0.1",
+            "--server.fileWatcherType",  # edits to the checkout during a run must not reload modules
+            "none",
         ],
         cwd=ROOT,
         env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
@@ -133,7 +135,7 @@ def _nav(page, title: str) -> Callable[[], None]:
 
 
 def _radio(page, label: str, option: str) -> None:
-    group = page.get_by_role("radiogroup", name=label)
+    group = page.get_by_role("radiogroup", name=label, exact=True)
     group.locator("[data-testid=stRadioOption]").filter(has_text=option).first.click()
 
 
@@ -208,7 +210,7 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         add(f"{title}: first open", _timed(page, _nav(page, title)))
         add("Logs (reference)", _timed(page, _nav(page, "Logs")))
     for i in range(runs):
-        for title in ("Overview", "Process map", "Variants", "Bottlenecks"):
+        for title in ("Start", "Overview", "Process map", "Variants", "Bottlenecks"):
             add(f"{title}: open again", _timed(page, _nav(page, title)))
         add("Logs (reference)", _timed(page, _nav(page, "Logs")))
         _timed(page, _nav(page, "Process map"))
@@ -223,7 +225,7 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         add("Process map: paths slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
         # The other view than the one shown (the page may keep the mode when it is left).
         shown = (
-            page.get_by_role("radiogroup", name="Show").locator("input:checked").locator("..").inner_text()
+            page.get_by_role("radiogroup", name="Show", exact=True).locator("input:checked").locator("..").inner_text()
         )
         mode = "Frequency" if "Performance" in shown else "Performance"
         add("Process map: frequency/performance", _timed(page, lambda m=mode: _radio(page, "Show", m)))
@@ -235,6 +237,19 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         )
     if runs % 2:  # the last pick was "top k": back to all variants for the pages that follow
         _timed(page, lambda: _radio(page, "Variants", "all"))
+    # The working calendar: business time on every duration of the page, then other hours.
+    _timed(page, _nav(page, "Bottlenecks"))
+    page.get_by_text("Working calendar and time zone").click()
+    add(
+        "Bottlenecks: working calendar on",
+        _timed(page, lambda: page.get_by_text("Count working time only").click()),
+    )
+    for i in range(runs):
+        hours = page.get_by_label("Working hours")
+        hours.fill(f"{7 + i % 3}-{15 + i}")  # hours not seen before: no cached figures
+        add("Bottlenecks: working hours, new value", _timed(page, lambda h=hours: h.press("Enter")))
+    page.get_by_text("Count working time only").click()
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
     _check_pages(page, runs, add)
     ctx.close()
     return t
@@ -258,6 +273,8 @@ def timed(name, at, step):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
 
+at = AppTest.from_string("from mining.ui.pages import start\nstart.render({})\n", default_timeout=600)
+timed("start: first open", at, lambda a: a.run())
 for name in ("overview", "process_map", "variants", "bottlenecks"):
     at = page(name)
     timed(name + ": first open", at, lambda a: a.run())
@@ -267,7 +284,7 @@ for name in ("overview", "process_map", "variants", "bottlenecks"):
               lambda a, i=i: a.radio(key="flt-1-vmode").set_value("top k" if i % 2 == 0 else "all").run())
         if name == "process_map":
             timed("process_map: activities slider", at,
-                  lambda a, i=i: a.slider(key="map-activities").set_value(90 - i).run())
+                  lambda a, i=i: a.slider(key="map-activities-1").set_value(20 - i).run())
             timed("process_map: frequency/performance", at,
                   lambda a, i=i: a.radio(key="map-mode").set_value(["Performance", "Frequency"][i % 2]).run())
 

@@ -224,7 +224,9 @@ def test_append_in_the_app_reads_the_new_export_in_the_logs_zone(workspace: Path
     _widget(again.checkbox, "Append to an existing log").check().run()
     _widget(again.selectbox, "Log to append to").set_value("tiny").run()
     assert _widget(again.text_input, "Time zone").value == ""  # left blank: the log's own zone
-    assert "naive times in Europe/Berlin" in _text(again.caption).replace("\\", "")
+    assert "times without a time zone are read as Europe/Berlin time" in _text(again.caption).replace(
+        "\\", ""
+    )
     again.button(key="upload-ingest").click().run()
     assert not again.exception
     assert not again.error, _text(again.error)

@@ -132,3 +132,80 @@ def test_monitoring_and_conformance_choices_survive_a_visit_to_another_page(work
     assert at.text_area(key=f"conf-rules-{log.log_id}").value == "never Reopen"
     _go(at, "monitoring")
     assert at.selectbox(key="mon-period").value == "month"  # and the first page's, after two others
+
+
+def _upload_with_links() -> None:
+    # The Upload page as app.py builds it: with the pages its summary links to.
+    import streamlit as st
+
+    from mining.ui.pages import overview, process_map, upload, variants
+
+    pages = {
+        "Process map": st.Page(process_map.render, title="Process map", url_path="process-map"),
+        "Overview": st.Page(overview.render, title="Overview", url_path="overview"),
+        "Variants": st.Page(variants.render, title="Variants", url_path="variants"),
+    }
+    upload.render(pages)
+
+
+def test_after_an_ingest_the_summary_stands_alone_with_links_to_explore_the_new_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINING_WORKSPACE", str(tmp_path / "fresh.duckdb"))
+    tiny = FILES / "app" / "tiny.csv"
+    at = AppTest.from_function(_upload_with_links, default_timeout=TIMEOUT).run()
+    at.file_uploader[0].set_value(("tiny.csv", tiny.read_bytes(), "text/csv"))
+    at.run()
+    assert any(b.key == "upload-ingest" for b in at.button)  # before: the preview and the Ingest button
+    at.button(key="upload-ingest").click().run()
+    assert not at.exception and not at.error
+    assert [b.key for b in at.button] == []  # no Cancel (nor Ingest) button left over
+    assert _metrics(at)["Cases"] == "3"
+    # The mapping once: one role/column table; how each column was found is folded away.
+    tables = [list(d.value.columns) for d in at.dataframe]
+    assert tables.count(["role", "column", "format"]) == 1
+    assert ["case_id", "activity", "timestamp", "resource"] not in tables  # the preview's rows are gone
+    assert [e.label for e in at.expander if e.label == "How the columns were detected"]
+    links = {link.proto.page: link.proto.label for link in at.get("page_link")}
+    assert links["process-map"] == "Explore it on the process map"
+    assert set(links) == {"process-map", "overview", "variants"}
+    # Another option brings the preview and the Ingest button back.
+    next(t for t in at.text_input if t.label == "Log name").set_value("tiny2").run()
+    assert any(b.key == "upload-ingest" for b in at.button)
+
+
+def _overview_and_bottlenecks() -> None:
+    import streamlit as st
+
+    from mining.ui.pages import bottlenecks, overview
+
+    (overview if st.session_state.get("page", "overview") == "overview" else bottlenecks).render()
+
+
+def test_a_log_spanning_a_century_is_drawn_per_month_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = ["case,activity,timestamp"]
+    for i in range(300):  # one case every 140 days from 1910 to 2025: about 6,000 weeks
+        t = dt.datetime(1910, 1, 3) + dt.timedelta(days=140 * i)
+        lines += [f"c{i},Open,{t:%Y-%m-%d %H:%M}", f"c{i},Close,{t + dt.timedelta(days=1):%Y-%m-%d %H:%M}"]
+    source = tmp_path / "century.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = tmp_path / "century.duckdb"
+    with Store(path) as store:
+        ingest_file(store, source)
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = AppTest.from_function(_overview_and_bottlenecks, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Cases per month" in [s.value for s in at.subheader]
+    assert "Completed per month (median)" in _metrics(at)
+    assert any(
+        "per month: 5,9" in c.value.replace("\\", "") and "weeks are more than a chart can show" in c.value
+        for c in at.caption
+    )
+    at.session_state["page"] = "bottlenecks"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Median wait per transition and month (the most frequent transitions)" in [
+        c.value for c in at.caption
+    ]

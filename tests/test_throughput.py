@@ -129,3 +129,28 @@ def test_period_starts_in_numpy_equal_the_sql(epochs, period):
             ).fetchall()
         ]
     assert period_starts(epochs, period) == expected
+
+
+def _century_log(store, tmp_path) -> int:
+    """300 cases, one every 140 days from 1910 to 2025: about 6,000 weeks, 1,380 months."""
+    lines = ["case,activity,timestamp"]
+    for i in range(300):
+        t = dt.datetime(1910, 1, 3) + dt.timedelta(days=140 * i)
+        lines += [f"c{i},Open,{t:%Y-%m-%d %H:%M}", f"c{i},Close,{t + dt.timedelta(days=1):%Y-%m-%d %H:%M}"]
+    path = tmp_path / "century.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ingest_file(store, path).log_id
+
+
+def test_too_many_weeks_are_refused_or_counted_per_month(store, tmp_path):
+    log_id = _century_log(store, tmp_path)
+    with pytest.raises(AnalysisError) as refused:
+        throughput(store, log_id, period="week")
+    assert refused.value.hint == "count per month"
+    fitted = throughput(store, log_id, period="week", fit=True)
+    monthly = throughput(store, log_id, period="month")
+    assert fitted.period == "month"
+    assert fitted.periods == monthly.periods
+    assert sum(p.completed for p in fitted.periods) == 300
+    assert fitted.note.startswith("per month: 5,9") and "weeks are more than a chart can show" in fitted.note
+    assert throughput(store, log_id, period="month", fit=True) == monthly  # a period that fits is kept

@@ -24,6 +24,7 @@ does not wash every other cell out to the palest colour.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,7 +37,14 @@ from mining.analysis.performance import (
     instances_sql,
     transitions_sql,
 )
-from mining.analysis.span import check_periods, robust_span, span_params, within_sql
+from mining.analysis.span import (
+    check_periods,
+    fitting_period,
+    period_count,
+    robust_span,
+    span_params,
+    within_sql,
+)
 from mining.analysis.throughput import next_period, period_sql
 from mining.errors import AnalysisError
 
@@ -69,6 +77,8 @@ class Heatmap:
     columns: tuple[str, ...]
     values: tuple[tuple[float | None, ...], ...]
     note: str = ""
+    #: The columns' period (``"week"``, ``"month"``) when they are periods; else ``None``.
+    period: str | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -151,8 +161,13 @@ def transition_wait_heatmap(
     period: str = "week",
     timezone: str | None = None,
     limit: int = 15,
+    fit: bool = False,
 ) -> Heatmap:
-    """Transition x period → median waiting (seconds), for the ``limit`` most frequent transitions."""
+    """Transition x period → median waiting (seconds), for the ``limit`` most frequent transitions.
+
+    More than :data:`~mining.analysis.span.MAX_PERIODS` periods are refused,
+    unless ``fit``: weeks then give way to months (the record's ``period``).
+    """
     if period not in {"week", "month"}:
         msg = f"unknown period {period!r}; expected 'week' or 'month'"
         raise AnalysisError(msg)
@@ -179,6 +194,15 @@ def transition_wait_heatmap(
     columns: list[str] = []
     if kept:
         day, last = dt.date.fromisoformat(min(kept)), dt.date.fromisoformat(max(kept))
+        coarser = fitting_period(day, last, period) if fit else period
+        if coarser not in {None, period}:
+            found = transition_wait_heatmap(
+                store, log_id, flt, calendar=calendar, period=str(coarser), timezone=timezone, limit=limit
+            )
+            why = (
+                f"per {coarser}: {period_count(day, last, period):,} {period}s are more than a chart can show"
+            )
+            return dataclasses.replace(found, note=why + "; " + found.note)
         check_periods(day, last, period)
         while day <= last:
             columns.append(day.isoformat())
@@ -194,7 +218,7 @@ def transition_wait_heatmap(
     if span.note:
         note += "; " + span.note
     return Heatmap(
-        "median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note
+        "median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note, period
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "PLACEHOLDER_DAYS",
     "TimeSpan",
     "check_periods",
+    "fitting_period",
     "period_count",
     "robust_span",
     "span_params",
@@ -218,6 +219,15 @@ def period_count(first: dt.date, last: dt.date, period: str) -> int:
         return (last.year - first.year) * 12 + last.month - first.month + 1
     msg = f"unknown period {period!r}; expected day, week or month"
     raise AnalysisError(msg)
+
+
+def fitting_period(first: dt.date, last: dt.date, period: str) -> str | None:
+    """``period``, or the first coarser one (day, week, month) whose axis holds at most
+    :data:`MAX_PERIODS` periods; ``None`` when even months are too many."""
+    order = ("day", "week", "month")
+    return next(
+        (p for p in order[order.index(period) :] if period_count(first, last, p) <= MAX_PERIODS), None
+    )
 
 
 def check_periods(first: dt.date, last: dt.date, period: str) -> None:

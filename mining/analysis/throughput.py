@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
-from mining.analysis.span import TimeSpan, check_periods, robust_span, span_params, within_sql
+from mining.analysis.span import (
+    TimeSpan,
+    check_periods,
+    fitting_period,
+    period_count,
+    robust_span,
+    span_params,
+    within_sql,
+)
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -148,8 +156,15 @@ def cases_sql(store: Store, log_id: int, flt: Filter | None) -> tuple[str, dict[
 
 
 def _counts(
-    store: Store, log_id: int, flt: Filter | None, clk: Clock, period: str, span: TimeSpan
-) -> tuple[list[tuple[dt.date, int, int, float | None]], int]:
+    store: Store,
+    log_id: int,
+    flt: Filter | None,
+    clk: Clock,
+    period: str,
+    span: TimeSpan,
+    *,
+    fit: bool = False,
+) -> tuple[list[tuple[dt.date, int, int, float | None]], int, str]:
     cases, params = cases_sql(store, log_id, flt)
     params.update(span_params(span))
     ext = clk.extend(
@@ -172,9 +187,13 @@ def _counts(
     ]
     outside = sum(1 for r in rows if r[0] is None)
     kept = [r for r in rows if r[0] is not None]
+    if kept and fit:
+        coarser = fitting_period(kept[0][0], kept[-1][0], period)
+        if coarser not in {None, period}:
+            return _counts(store, log_id, flt, clk, str(coarser), span)
     if kept:
         check_periods(kept[0][0], kept[-1][0], period)
-    return kept, outside
+    return kept, outside, period
 
 
 def next_period(day: dt.date, period: str) -> dt.date:
@@ -209,8 +228,14 @@ def throughput(
     calendar: Calendar | None = None,
     period: str = "week",
     timezone: str | None = None,
+    fit: bool = False,
 ) -> Throughput:
     """Cases started and completed per period, the median cycle time of those completed, and WIP.
+
+    An axis of more than :data:`~mining.analysis.span.MAX_PERIODS` periods is
+    refused (:class:`~mining.errors.AnalysisError` naming a period that fits),
+    unless ``fit``: then the first coarser period that fits is used (the
+    record's ``period`` says which) and the note says why.
 
     Examples
     --------
@@ -219,15 +244,18 @@ def throughput(
     """
     span = robust_span(store, log_id)
     clk = clock(store, log_id, calendar, timezone=timezone, span=span)
-    rows, outside = _counts(store, log_id, flt, clk, period, span)
-    note = f"periods are local {period}s in {clk.timezone}; cycle time = first start to last completion" + (
+    rows, outside, used = _counts(store, log_id, flt, clk, period, span, fit=fit)
+    note = f"periods are local {used}s in {clk.timezone}; cycle time = first start to last completion" + (
         f", business seconds ({clk.calendar.label()})" if clk.calendar else " (seconds)"
     )
     if span.note:
         note += "; " + span.note
     elif outside:
         note += f"; {outside} period rows fall outside 1900-2100 and are left out"
-    return Throughput(period, clk.timezone, tuple(_series(rows, period)), clk.business, note)
+    if used != period and rows:
+        wanted = period_count(rows[0][0], rows[-1][0], period)
+        note = f"per {used}: {wanted:,} {period}s are more than a chart can show; " + note
+    return Throughput(used, clk.timezone, tuple(_series(rows, used)), clk.business, note)
 
 
 def work_in_progress(

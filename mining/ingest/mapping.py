@@ -143,7 +143,7 @@ def detect_roles(
         if role not in overrides:
             return False
         label = overrides[role]
-        guesses[role] = RoleGuess(role, label, 1.0, "given on the command line" if label else "switched off")
+        guesses[role] = RoleGuess(role, label, 1.0, "chosen by you" if label else "switched off")
         if label:
             taken.add(label)
         return True

@@ -173,7 +173,8 @@ def _throughput_cached(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, period: str
 ) -> _throughput_mod.Throughput:
     with reading(workspace) as store:
-        return _throughput_mod.throughput(store, log_id, flt, period=period)
+        # A period that makes too many bars gives way to a coarser one (the record says which).
+        return _throughput_mod.throughput(store, log_id, flt, period=period, fit=True)
 
 
 def throughput_of(log: LogInfo, flt: Filter, *, period: str = "week") -> _throughput_mod.Throughput:
@@ -226,7 +227,7 @@ def _heatmap_cached(
     with reading(workspace) as store:
         if kind == "transition":
             return _heatmaps_mod.transition_wait_heatmap(
-                store, log_id, flt, calendar=calendar, timezone=timezone
+                store, log_id, flt, calendar=calendar, timezone=timezone, fit=True
             )
         if kind == "load":
             return _heatmaps_mod.load_heatmap(

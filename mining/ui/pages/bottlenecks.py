@@ -52,8 +52,7 @@ def calendar_controls(log: LogInfo) -> tuple[Calendar | None, str]:
         business = left.toggle(
             "Count working time only",
             key=state.keep_widget("bn-business", False),
-            help="Waiting and processing times leave out nights, weekends and public holidays, "
-            "as in the command line's --business-hours.",
+            help="Waiting and processing times leave out nights, weekends and public holidays.",
         )
         zone_key = state.keep_widget(f"bn-tz-{log.log_id}", log.timezone if log.timezone in zones else "UTC")
         zone = right.selectbox(
@@ -214,10 +213,13 @@ def _render(log: LogInfo, flt: Filter) -> None:
             )
 
     st.subheader("Heatmaps")
-    st.caption("Median wait per transition and week (the most frequent transitions)")
+    unit = waits.period or "week"
+    st.caption(f"Median wait per transition and {unit} (the most frequent transitions)")
     top = _outliers_caption(waits)
     st.altair_chart(
-        charts.heatmap_chart(waits, row_title="Transition", column_title="Week starting", top=top),
+        charts.heatmap_chart(
+            waits, row_title="Transition", column_title=f"{unit.capitalize()} starting", top=top
+        ),
         width="stretch",
         key="heatmap-transition",
     )

@@ -338,14 +338,21 @@ def _show(
     cols[0].metric(
         "Fitness",
         f"{result.fitness:.3f}" if result.fitness is not None else f"{lo:.3f} to {hi:.3f}",
-        help="Alignment-based log fitness (as pm4py)"
-        if result.method == "alignments"
-        else "Token-replay log fitness (as pm4py)",
+        help="How well the cases fit the model, from 0 to 1: 1 means every case runs exactly as the model "
+        "allows. "
+        + (
+            "Each case is lined up with its closest path through the model and the steps it has to skip or "
+            "add are counted (the standard alignment measure)."
+            if result.method == "alignments"
+            else "Each case is replayed on the model and the steps the model misses or leaves over are counted "
+            "(the standard token-replay measure)."
+        ),
     )
     cols[1].metric(
         "Precision",
         "-" if result.precision is None else f"{result.precision:.3f}",
-        help="ETC precision (as pm4py): how little behaviour the model allows beyond the log.",
+        help="How little the model allows beyond what the cases do, from 0 to 1: 1 means the model allows "
+        "nothing that the log never shows (the standard escaping-edges measure).",
     )
     cols[2].metric(
         "Fitting cases",

@@ -105,7 +105,8 @@ def _controls(log: LogInfo) -> MonitorOptions:
         "Case mix by",
         ["variant", *state.attributes_of(log)],
         key=state.keep_widget(f"mon-stratify-{log.log_id}", "variant"),
-        help="The strata of the case-mix check and of the mix-adjusted differences.",
+        help="The kinds of case to compare like with like: the check that the mix of kinds stayed the same, "
+        "and the mix-adjusted differences, group cases by this.",
     )
     cost = cols[4].number_input(
         "Cost per hour",
@@ -219,6 +220,20 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         hide_index=True,
         width="stretch",
         key="mon-comparison",
+        column_config={
+            f"{cmp.confidence:.0%} interval": st.column_config.TextColumn(
+                help="The range the true difference most likely lies in, given how much cases vary: "
+                "a range that does not include zero is a real change, not chance."
+            ),
+            "p-value": st.column_config.TextColumn(
+                help="How likely a difference this large would be by chance alone if nothing had changed: "
+                "below 0.05 is usually taken as a real change."
+            ),
+            "mix-adjusted difference": st.column_config.TextColumn(
+                help="The difference had the same mix of case types (the Case mix by choice) run before "
+                "and after: it takes out what a change of mix alone would explain."
+            ),
+        },
     )
     for w in cmp.warnings:
         st.warning(md(w), icon=":material/warning:")
@@ -237,7 +252,11 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
 
 
 def _control_charts(run: MonitorRun) -> None:
-    st.subheader("Control charts")
+    st.subheader(
+        "Control charts",
+        help="A KPI per period with the limits of its usual ups and downs: a point outside the limits, or a "
+        "long run on one side of the center line, says that something changed rather than chance.",
+    )
     if not run.charts:
         st.info("Too few judged periods for any control chart.", icon=":material/info:")
         return

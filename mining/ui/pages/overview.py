@@ -38,11 +38,13 @@ def _render(log: LogInfo, flt: Filter) -> None:
     graph, table, durations, weekly, activities, resources, attributes = measures.overview_measures(log, flt)
     first, last = _window(log, flt, durations.first_ts, durations.last_ts)
     # Completed per week over the weeks of the window only (a case overlapping it may end far outside).
+    # A log spanning too many weeks to draw is counted per month (weekly.period says so).
+    unit = weekly.period
+    reach = dt.timedelta(days=6 if unit == "week" else 30 if unit == "month" else 0)
     in_window = [
         p
         for p in weekly.periods
-        if (first is None or p.period >= first.date() - dt.timedelta(days=6))
-        and (last is None or p.period <= last.date())
+        if (first is None or p.period >= first.date() - reach) and (last is None or p.period <= last.date())
     ]
     top = st.columns(4)
     top[0].metric("Cases", f"{durations.count:,}")
@@ -58,9 +60,9 @@ def _render(log: LogInfo, flt: Filter) -> None:
     )
     per_week = statistics.median(p.completed for p in in_window) if in_window else None
     low[2].metric(
-        "Completed per week (median)",
+        f"Completed per {unit} (median)",
         "-" if per_week is None else f"{per_week:,.1f}",
-        help="The median, over the weeks of the time shown, of the kept cases completed in the week.",
+        help=f"The median, over the {unit}s of the time shown, of the kept cases completed in the {unit}.",
     )
     low[3].metric("Time span", span_text(first, last), help=f"{when_text(first)} to {when_text(last)} (UTC)")
     if flt.is_empty:
@@ -84,7 +86,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 "covers a wider range than the one before."
             )
     with right:
-        st.subheader("Cases per week")
+        st.subheader(f"Cases per {unit}")
         st.altair_chart(charts.throughput_chart(weekly, first, last), width="stretch")
         st.caption(md(weekly.note))
 

@@ -11,7 +11,9 @@ progress bar, so Cancel stops it at once and leaves the workspace as it was.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -39,10 +41,17 @@ _ORDER = {
     "Month first (03/04 is March 4)": False,
 }
 _RESULT = "mining.upload_result"
+#: Where to go after an ingest: page titles and the links' words.
+_EXPLORE_LINKS = (
+    ("Process map", "Explore it on the process map"),
+    ("Overview", "See its overview"),
+    ("Variants", "See its variants"),
+)
 _VERB = {"loaded": "Loaded", "appended": "Appended to", "unchanged": "Unchanged:"}
 
 
-def render() -> None:
+def render(pages: Mapping[str, Any] | None = None) -> None:
+    """The page; ``pages`` maps page titles to the ``st.Page`` objects the summary links to."""
     st.title("Upload")
     st.caption(
         "CSV/TSV/TXT, Excel .xlsx, Parquet or XES, optionally gzip-compressed (.gz); or a business system's "
@@ -53,20 +62,24 @@ def render() -> None:
     if uploaded is None:
         return
     with reporting_errors():
-        _render(uploads.save_upload(uploaded))
+        _render(uploads.save_upload(uploaded), pages or {})
 
 
-def _render(upload: uploads.Upload) -> None:
+def _render(upload: uploads.Upload, pages: Mapping[str, Any]) -> None:
     options = _options(upload)
+    result = st.session_state.get(_RESULT)
+    if result is not None and result[:2] == (upload.sha256, options):
+        # Ingested: the summary shows the mapping once; changing an option brings the preview back.
+        _summary(upload, result[2], result[3], pages)
+        return
     if not _preview(upload, options):
         return  # the error says what to fix; the options above re-run the preview
     if st.session_state.get("upload-cancel"):
         st.info("Ingest cancelled; the workspace is as it was.", icon=":material/cancel:")
-    if st.button("Ingest", type="primary", key="upload-ingest", icon=":material/upload:"):
-        _ingest(upload, options)
-    result = st.session_state.get(_RESULT)
-    if result is not None and result[0] == upload.sha256:
-        _summary(upload, result[1], result[2])
+    if st.button("Ingest", type="primary", key="upload-ingest", icon=":material/upload:") and _ingest(
+        upload, options
+    ):
+        st.rerun()  # draw the summary alone: no progress bar, Cancel button or preview left over
 
 
 def _options(upload: uploads.Upload) -> IngestOptions:
@@ -206,7 +219,8 @@ def _show_preview(plan: IngestPreview) -> None:
     st.caption(
         f"{plan.rows_read:,} rows; timestamps read as "
         + ", ".join(f"{md(k)}: {md(v)}" for k, v in plan.timestamp_formats.items())
-        + f"; naive times in {md(plan.timezone)}. Change a role under Options if it is wrong."
+        + f"; times without a time zone are read as {md(plan.timezone)} time. "
+        "Change a role under Options if it is wrong."
     )
     guesses_table(plan.guesses)
     st.dataframe(
@@ -223,13 +237,16 @@ def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str |
     return st.selectbox(label, options, format_func=lambda c: _CHOICE_LABELS.get(c, c))
 
 
-def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
+def _ingest(upload: uploads.Upload, options: IngestOptions) -> bool:
+    """Run the ingest under a progress bar and a Cancel button; True when it succeeded."""
     st.session_state.pop(_RESULT, None)
     job = uploads.start_ingest(upload, options)
-    bar = st.progress(0.0, text=f"Ingesting {md(upload.name)}…")
+    slot = st.empty()
+    running = slot.container()
+    bar = running.progress(0.0, text=f"Ingesting {md(upload.name)}…")
     # A click on Cancel reruns the page, which stops this loop at its next
     # Streamlit call; the finally then kills the child process.
-    st.button("Cancel", key="upload-cancel", icon=":material/cancel:")
+    running.button("Cancel", key="upload-cancel", icon=":material/cancel:")
     try:
         while not (status := job.status()).done:
             bar.progress(status.share, text=md(status.message))
@@ -240,19 +257,28 @@ def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
         show_error(exc)
         found = [r for r in exc.rejects if isinstance(r, Reject)]
         rejects_table(found, state.rejects_csv(found), file_name="rejects.csv", key="upload-too-many-rejects")
-        return
+        return False
     finally:
         job.cancel()
-    st.session_state[_RESULT] = (upload.sha256, summary, state.rejects_csv(summary.rejects))
+        slot.empty()  # no progress bar or Cancel button left once it is over
+    st.session_state[_RESULT] = (upload.sha256, options, summary, state.rejects_csv(summary.rejects))
     state.remember_log(summary.log)
+    return True
 
 
-def _summary(upload: uploads.Upload, summary: IngestSummary, csv_bytes: bytes) -> None:
+def _summary(
+    upload: uploads.Upload, summary: IngestSummary, csv_bytes: bytes, pages: Mapping[str, Any]
+) -> None:
     st.success(
         f"{_VERB.get(summary.status, summary.status)} log **{md(summary.log)}** "
-        f"from {md(upload.name)}. It is now selected on the Logs page.",
+        f"from {md(upload.name)}. Every page now shows it.",
         icon=":material/check_circle:",
     )
+    links = [(title, label) for title, label in _EXPLORE_LINKS if title in pages]
+    if links:
+        cols = st.columns(len(links))
+        for col, (title, label) in zip(cols, links, strict=True):
+            col.page_link(pages[title], label=label, icon=pages[title].icon or None)
     kpis(
         cases=summary.cases,
         events=summary.events,
@@ -271,8 +297,8 @@ def _summary(upload: uploads.Upload, summary: IngestSummary, csv_bytes: bytes) -
     st.subheader("Column mapping")
     mapping_table(summary.mapping.roles(), summary.timestamp_formats, summary.timezone)
     if summary.guesses:
-        st.markdown("**How the columns were detected**")
-        guesses_table(summary.guesses)
+        with st.expander("How the columns were detected"):
+            guesses_table(summary.guesses)
 
     st.subheader("Data quality")
     quality_table(summary.quality)
