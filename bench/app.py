@@ -225,7 +225,10 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         add("Process map: paths slider, new value", _timed(page, lambda: page.keyboard.press("ArrowLeft")))
         # The other view than the one shown (the page may keep the mode when it is left).
         shown = (
-            page.get_by_role("radiogroup", name="Show", exact=True).locator("input:checked").locator("..").inner_text()
+            page.get_by_role("radiogroup", name="Show", exact=True)
+            .locator("input:checked")
+            .locator("..")
+            .inner_text()
         )
         mode = "Frequency" if "Performance" in shown else "Performance"
         add("Process map: frequency/performance", _timed(page, lambda m=mode: _radio(page, "Show", m)))
@@ -245,7 +248,7 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         _timed(page, lambda: page.get_by_text("Count working time only").click()),
     )
     for i in range(runs):
-        hours = page.get_by_label("Working hours")
+        hours = page.get_by_role("textbox", name="Working hours", exact=True)
         hours.fill(f"{7 + i % 3}-{15 + i}")  # hours not seen before: no cached figures
         add("Bottlenecks: working hours, new value", _timed(page, lambda h=hours: h.press("Enter")))
     page.get_by_text("Count working time only").click()

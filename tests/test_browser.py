@@ -105,7 +105,7 @@ def page(browser, server):
     pg = context.new_page()
     pg.set_default_timeout(WAIT_MS)
     pg.goto(server)
-    pg.get_by_role("heading", name="Logs", exact=True).wait_for()
+    pg.get_by_role("heading", name="See how your process really runs", exact=True).wait_for()  # Start
     yield pg
     context.close()
 

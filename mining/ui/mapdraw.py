@@ -98,6 +98,8 @@ class MapDrawing:
     edges: tuple[MapEdge, ...]
     width: float
     height: float
+    #: Paths from the start or to the end left out as rare (``endpoint_min`` of :func:`draw_map`).
+    hidden_endpoints: int = 0
 
     def as_data(self) -> dict[str, object]:
         """Plain JSON-ready data for the browser component."""
@@ -140,26 +142,39 @@ def draw_map(
     bad_edges: frozenset[tuple[str, str]] = frozenset(),
     bad_nodes: frozenset[str] = frozenset(),
     selected: str | None = None,
+    endpoint_min: int = 0,
 ) -> MapDrawing:
     """Lay out ``graph``: in the frequency view boxes show event counts and paths their counts; in the
     performance view boxes show ``box_times`` (seconds) and paths their median transition time, and the
-    counts move to the tooltips.  ``selected`` (an activity, or ``"A → B"``) is outlined."""
+    counts move to the tooltips.  ``selected`` (an activity, or ``"A → B"``) is outlined.
+
+    Paths from the start or to the end taken by fewer than ``endpoint_min`` cases are left out (their
+    number is the drawing's ``hidden_endpoints``), except those without which an activity could not be
+    reached from the start or could not reach the end: rare first activities then no longer send long
+    paths across the map."""
     box_times = box_times or {}
     activity_cases = activity_cases or {}
     names = list(graph.activities)
     ids = {a: f"n{i}" for i, a in enumerate(names)}
     ids["▶start"], ids["■end"] = "start", "end"
     succ: dict[str, list[tuple[str, int]]] = {}
-    edges: list[tuple[str, str, int]] = []
-    for a, n in graph.start.items():
-        if a in graph.activities:
-            edges.append(("▶start", a, n))
-    for e in graph.edges:
-        if e.source in graph.activities and e.target in graph.activities:
-            edges.append((e.source, e.target, e.count))
-    for a, n in graph.end.items():
-        if a in graph.activities:
-            edges.append((a, "■end", n))
+    inner = [
+        (e.source, e.target, e.count)
+        for e in graph.edges
+        if e.source in graph.activities and e.target in graph.activities
+    ]
+    starts = _endpoints({a: n for a, n in graph.start.items() if a in graph.activities}, inner, endpoint_min)
+    ends = _endpoints(
+        {a: n for a, n in graph.end.items() if a in graph.activities},
+        [(t, s, n) for s, t, n in inner],
+        endpoint_min,
+    )
+    hidden = sum(1 for a in graph.start if a in graph.activities and a not in starts) + sum(
+        1 for a in graph.end if a in graph.activities and a not in ends
+    )
+    edges: list[tuple[str, str, int]] = [("▶start", a, n) for a, n in starts.items()]
+    edges += inner
+    edges += [(a, "■end", n) for a, n in ends.items()]
     for s, t, n in edges:
         if s != t:
             succ.setdefault(s, []).append((t, n))
@@ -272,27 +287,16 @@ def draw_map(
                 x += _space(size, row[i - 1], v) - (size[row[i - 1]][0] + size[v][0]) / 2
             xs[v] = x + size[v][0] / 2
             x += size[v][0]
-    for sweep in range(6):
+    for sweep in range(8):
         for k in sorted(rows) if sweep % 2 == 0 else sorted(rows, reverse=True):
             row = rows[k]
+            # Up-down sweeps look at the layer above, down-up ones at the layer below; the last two both.
+            near = (up if sweep % 2 == 0 else down) if sweep < 6 else None
             want = []
             for v in row:
-                nb = up.get(v, []) + down.get(v, [])
+                nb = near.get(v, []) if near is not None else up.get(v, []) + down.get(v, [])
                 want.append(sum(xs[u] for u in nb) / len(nb) if nb else xs[v])
-            # place in order, each at its wish but never overlapping its left neighbour
-            placed: list[float] = []
-            for i, v in enumerate(row):
-                x = want[i]
-                if placed:
-                    x = max(x, placed[-1] + _space(size, row[i - 1], v))
-                placed.append(x)
-            # then pull back leftwards where the right end overshot, keeping the spacing
-            for i in range(len(row) - 2, -1, -1):
-                v, nxt = row[i], row[i + 1]
-                limit = placed[i + 1] - _space(size, v, nxt)
-                placed[i] = min(placed[i], max(limit, want[i]) if want[i] < limit else limit)
-            for v, x in zip(row, placed, strict=True):
-                xs[v] = x
+            _place_row(row, want, xs, size, {v: _priority(v, up, down, lines) for v in row})
     left = min(xs[v] - size[v][0] / 2 for v in xs)
     heights = {k: max(size[v][1] for v in row) for k, row in rows.items()}
     ys: dict[str, float] = {}
@@ -422,7 +426,70 @@ def draw_map(
                 dashed,
             )
         )
-    return MapDrawing(tuple(nodes), tuple(out), round(width, 1), round(height, 1))
+    return MapDrawing(tuple(nodes), tuple(out), round(width, 1), round(height, 1), hidden)
+
+
+def _endpoints(counts: Mapping[str, int], inner: list[tuple[str, str, int]], least: int) -> dict[str, int]:
+    """The start (or, with the edges reversed, end) paths to draw: those of ``least`` cases or more, and
+    then, most frequent first, each one that reaches an activity no drawn path reaches yet."""
+    kept = {a: n for a, n in counts.items() if n >= least}
+    nxt: dict[str, list[str]] = {}
+    for s, t, _ in inner:
+        nxt.setdefault(s, []).append(t)
+    for a, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if a in kept:
+            continue
+        seen = set(kept)
+        todo = list(seen)
+        while todo:
+            for b in nxt.get(todo.pop(), ()):
+                if b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        if a not in seen:
+            kept[a] = n
+    return kept
+
+
+def _priority(v: str, up: Mapping[str, list[str]], down: Mapping[str, list[str]], boxes: Mapping) -> int:
+    """Boxes (and the start and end) before the waypoints of long paths, the most connected first."""
+    degree = len(up.get(v, [])) + len(down.get(v, []))
+    return degree + (1000 if v in boxes or v in ("▶start", "■end") else 0)
+
+
+def _place_row(
+    row: list[str],
+    want: list[float],
+    xs: dict[str, float],
+    size: Mapping[str, tuple[float, float]],
+    priority: Mapping[str, int],
+) -> None:
+    """Move each node of a layer towards ``want``, in order of priority, keeping the layer's order and
+    spacing: a node pushes the nodes of lower priority in its way and never moves one of higher
+    priority (the priority method of Sugiyama's layout).  So boxes line up with their neighbours and the
+    waypoints of long paths make room, rather than shifting every box sideways, layer after layer."""
+    pos = [xs[v] for v in row]
+    gaps = [_space(size, row[i], row[i + 1]) for i in range(len(row) - 1)]
+    done: list[bool] = [False] * len(row)
+    for i in sorted(range(len(row)), key=lambda i: -priority[row[i]]):
+        target = want[i]
+        if target < pos[i]:
+            j = next((j for j in range(i - 1, -1, -1) if done[j]), None)
+            if j is not None:
+                target = max(target, pos[j] + sum(gaps[j:i]))
+            pos[i] = min(pos[i], target)
+            for k in range(i - 1, -1, -1):  # push the lower ones on the left
+                pos[k] = min(pos[k], pos[k + 1] - gaps[k])
+        elif target > pos[i]:
+            j = next((j for j in range(i + 1, len(row)) if done[j]), None)
+            if j is not None:
+                target = min(target, pos[j] - sum(gaps[i:j]))
+            pos[i] = max(pos[i], target)
+            for k in range(i + 1, len(row)):  # and those on the right
+                pos[k] = max(pos[k], pos[k - 1] + gaps[k - 1])
+        done[i] = True
+    for v, x in zip(row, pos, strict=True):
+        xs[v] = x
 
 
 def _space(size: Mapping[str, tuple[float, float]], a: str, b: str) -> float:

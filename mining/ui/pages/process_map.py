@@ -17,7 +17,9 @@ import math
 import streamlit as st
 
 from mining.analysis.details import ActivityDetail
+from mining.analysis.dfg import DFG
 from mining.analysis.filters import Filter
+from mining.analysis.simplify import simplify
 from mining.durations import format_duration
 from mining.schema import LogInfo
 from mining.ui import measures, state
@@ -27,7 +29,7 @@ from mining.ui.mapdraw import draw_map
 from mining.ui.mapview import show_map
 from mining.ui.messages import md
 
-__all__ = ["DEFAULT_ACTIVITIES", "DEFAULT_PATHS", "render"]
+__all__ = ["DEFAULT_ACTIVITIES", "DEFAULT_PATHS", "default_paths", "endpoint_min", "render"]
 
 #: The most activities and (about) the most paths of a map's first drawing.
 DEFAULT_ACTIVITIES = 25
@@ -39,11 +41,32 @@ def render() -> None:
     explore_page("Process map", _render)
 
 
-def default_paths(edges: int) -> int:
-    """The paths slider's first value (%) for a map of ``edges`` paths: about :data:`DEFAULT_PATHS` paths."""
-    if edges <= DEFAULT_PATHS:
+def default_paths(full: DFG) -> int:
+    """The paths slider's first value (%) for the map ``full`` (its chosen activities, every path):
+    about :data:`DEFAULT_PATHS` paths drawn, counting those from the start and to the end and the
+    paths the simplification adds to keep every activity connected."""
+    ends = len(full.start) + len(full.end)
+    total = len(full.edges) + ends
+    if total <= DEFAULT_PATHS:
         return 100
-    return max(0, math.floor(100 * DEFAULT_PATHS / edges))
+    share = math.floor(100 * DEFAULT_PATHS / total)
+    # The connecting paths come on top of the share: step down until the drawing fits (pure Python).
+    while share > 0:
+        drawn = len(simplify(full, activities=1.0, paths=share / 100).edges)
+        if drawn + math.ceil(share / 100 * ends) <= DEFAULT_PATHS:
+            break
+        share -= 1
+    return share
+
+
+def endpoint_min(graph: DFG, paths: int) -> int:
+    """The fewest cases a path from the start or to the end needs to be drawn at ``paths`` %: the slider
+    keeps that share of them, most frequent first, as it does of the other paths."""
+    counts = sorted([*graph.start.values(), *graph.end.values()], reverse=True)
+    keep = math.ceil(paths / 100 * len(counts) - 1e-9)
+    if keep >= len(counts):
+        return 0
+    return counts[keep - 1] if keep > 0 else counts[0] + 1
 
 
 def _render(log: LogInfo, flt: Filter) -> None:
@@ -80,7 +103,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     first_paths = 100
     if not state.has_widget(key_p):
         shown = measures.process_map_of(log, flt, activities=st.session_state[key_a] / n, paths=1.0)
-        first_paths = default_paths(len(shown.edges))
+        first_paths = default_paths(shown)
     state.keep_widget(key_p, first_paths)
     if n > 1:
         activities = cols[0].slider(
@@ -122,11 +145,17 @@ def _render(log: LogInfo, flt: Filter) -> None:
         bad_edges=frozenset((o.source, o.target) for o in overlay.edges) if overlay else frozenset(),
         bad_nodes=frozenset(a for a, _, _ in overlay.activities) if overlay else frozenset(),
         selected=st.session_state.get(pick_key),
+        endpoint_min=endpoint_min(graph, paths),
     )
     clicked = show_map(drawing, key=f"map-view-{log.log_id}")
     if clicked in choices:
         st.session_state[pick_key] = clicked
     _caption(graph, full, performance, box, times is not None and times.processing_measured)
+    if drawing.hidden_endpoints:
+        st.caption(
+            f"{drawing.hidden_endpoints} rare paths from the start or to the end are left out, as rare as "
+            "the paths the slider hides; set Paths to 100 % to see every one."
+        )
     if overlay is not None and kept is not None:
         shown_paths = {(e.source, e.target) for e in graph.edges}
         bad_paths = sum((o.source, o.target) in shown_paths for o in overlay.edges)
