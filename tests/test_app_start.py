@@ -200,7 +200,7 @@ def test_a_log_spanning_a_century_is_drawn_per_month_and_says_so(
     assert "Cases per month" in [s.value for s in at.subheader]
     assert "Completed per month (median)" in _metrics(at)
     assert any(
-        "per month: 5,9" in c.value.replace("\\", "") and "weeks are more than a chart can show" in c.value
+        "Per month: 5,9" in c.value.replace("\\", "") and "weeks are more than a chart can show" in c.value
         for c in at.caption
     )
     at.session_state["page"] = "bottlenecks"

@@ -160,9 +160,15 @@ def _no_errors(page) -> None:
 
 
 def _shot(page, name: str) -> Path:
+    """The whole page, as tall as its content (the app scrolls inside its main area, not the window)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    tall = page.locator("[data-testid=stMain]").evaluate("(e) => e.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(tall, size["height"]), 8000)})
+    page.wait_for_timeout(400)  # charts redraw at the new size
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
 
 

@@ -361,7 +361,7 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float |
                 alt.Tooltip("value:Q", title=title, format=",.2f"),
             ],
         )
-        .properties(height=max(120, 22 * len(h.rows)))
+        .properties(height=alt.Step(22))  # 22 px a row, whatever the page's height
     )
 
 

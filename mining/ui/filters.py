@@ -163,8 +163,15 @@ def filter_bar(log: LogInfo) -> Filter:
     attributes: list[tuple[str, tuple[str, ...]]] = []
     ranges: list[tuple[str, float | None, float | None]] = []
     summaries = measures.attribute_summaries_of(log, Filter(), top=_MAX_CHOICES)
+    # A range slider at its attribute's whole range filters nothing: it does not open the expander.
+    full_ranges = {
+        prefix + "attr-" + a.name: (a.minimum, a.maximum)
+        for a in summaries
+        if a.numeric and a.minimum is not None
+    }
     with st.expander(
-        "Resources, attributes and duration", expanded=_any_set(prefix, ("res", "attr-", "dmin", "dmax"))
+        "Resources, attributes and duration",
+        expanded=_any_set(prefix, ("res", "attr-", "dmin", "dmax"), full_ranges),
     ):
         if resources:
             chosen_resources = st.multiselect(
@@ -265,11 +272,17 @@ def filter_bar(log: LogInfo) -> Filter:
     return flt
 
 
-def _any_set(prefix: str, names: tuple[str, ...]) -> bool:
+def _any_set(prefix: str, names: tuple[str, ...], unset: dict[str, object] | None = None) -> bool:
+    """True when a widget of the bar whose key starts with ``prefix`` + one of ``names`` keeps fewer cases
+    than all: not empty, not "(any)", and not its value in ``unset`` (a range slider's whole range)."""
+    unset = unset or {}
     for key, value in st.session_state.items():
         inside = isinstance(key, str) and key.startswith(prefix)
-        if inside and any(key[len(prefix) :].startswith(n) for n in names) and value not in ([], "", "(any)"):
-            return True
+        if not inside or not any(key[len(prefix) :].startswith(n) for n in names):
+            continue
+        if value in ([], "", "(any)") or (key in unset and tuple(value) == tuple(unset[key])):
+            continue
+        return True
     return False
 
 

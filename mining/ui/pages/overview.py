@@ -34,6 +34,22 @@ def _window(log: LogInfo, flt: Filter, first: dt.datetime | None, last: dt.datet
     return lo, hi
 
 
+def _period_words(t) -> str:
+    """What the throughput chart's periods are, in plain words, with what the record's note adds
+    (dates left out, a coarser period); its cycle-time definition is for other pages."""
+    first = "Monday" if t.period == "week" else "the 1st" if t.period == "month" else "midnight"
+    extra = [
+        part
+        for part in t.note.split("; ")
+        if not part.startswith(("periods are local", "cycle time", f"per {t.period}:"))
+    ]
+    lead = next((part for part in t.note.split("; ") if part.startswith(f"per {t.period}:")), "")
+    text = f"Each {t.period} starts on {first}, in {t.timezone} time."
+    if lead:
+        text = lead[0].upper() + lead[1:] + ". " + text
+    return text + "".join(f" {part[0].upper()}{part[1:]}." for part in extra)
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
     graph, table, durations, weekly, activities, resources, attributes = measures.overview_measures(log, flt)
     first, last = _window(log, flt, durations.first_ts, durations.last_ts)
@@ -88,7 +104,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     with right:
         st.subheader(f"Cases per {unit}")
         st.altair_chart(charts.throughput_chart(weekly, first, last), width="stretch")
-        st.caption(md(weekly.note))
+        st.caption(md(_period_words(weekly)))
 
     st.subheader("Activities")
     st.dataframe(

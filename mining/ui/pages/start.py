@@ -81,8 +81,8 @@ def _render(pages: Mapping[str, Any]) -> None:
             f"last event; one in ten takes more than **{duration_words(durations.p90_seconds or 0)}**."
         )
     st.caption(
-        "Every page works on this log; choose another in the sidebar. The filters in the sidebar of "
-        "the Explore pages keep only the cases you are interested in, on every page at once."
+        "Every page works on this log: choose another here or in the sidebar. The filters in the sidebar "
+        "of the Explore pages keep only the cases you are interested in, on every page at once."
     )
 
     st.subheader("What to do next")
