@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.analysis.filters import Filter, events_relation
-from mining.analysis.performance import activity_times
+from mining.analysis.performance import ActivityTimes, activity_times
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -36,17 +36,24 @@ class ResourceRow:
     activities: int
 
 
-def activity_table(store: Store, log_id: int, flt: Filter | None = None) -> tuple[ActivityRow, ...]:
-    """Every kept activity, most events first (ties by name)."""
+def activity_table(
+    store: Store, log_id: int, flt: Filter | None = None, *, times: ActivityTimes | None = None
+) -> tuple[ActivityRow, ...]:
+    """Every kept activity, most events first (ties by name).
+
+    ``times`` is :func:`~mining.analysis.performance.activity_times` of the same log and filter when
+    the caller has it already; else it is computed.
+    """
     rel = events_relation(store, log_id, flt)
     rows = store.query(
         f"SELECT activity, count(*) AS n, count(DISTINCT case_no) FROM ({rel.sql}) e GROUP BY 1 ORDER BY n DESC, 1",
         rel.params,
     ).rows
-    times = {a.activity: a for a in activity_times(store, log_id, flt).activities}
+    times_of = times if times is not None else activity_times(store, log_id, flt)
+    by_activity = {a.activity: a for a in times_of.activities}
     out = []
     for activity, n, cases in rows:
-        t = times.get(activity)
+        t = by_activity.get(activity)
         processing = t.processing.median if t is not None and t.processing.count else None
         out.append(
             ActivityRow(str(activity), int(n), int(cases), processing, t.waiting.median if t else None)

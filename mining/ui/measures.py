@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from mining.monitor.run import MonitorOptions, MonitorRun
 
 __all__ = [
+    "ATTRIBUTE_VALUES",
     "EXPLORE_MEASURES",
     "HEATMAP_ROWS",
     "VARIANTS_SHOWN",
@@ -249,15 +250,19 @@ def heatmap_of(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _activity_table_cached(
-    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+    workspace: str,
+    version: tuple[int, ...],
+    log_id: int,
+    flt: Filter,
+    _times: _performance_mod.ActivityTimes,  # not hashed: a function of the other arguments
 ) -> tuple[_summary_mod.ActivityRow, ...]:
     with reading(workspace) as store:
-        return _summary_mod.activity_table(store, log_id, flt)
+        return _summary_mod.activity_table(store, log_id, flt, times=_times)
 
 
 def activity_table_of(log: LogInfo, flt: Filter) -> tuple[_summary_mod.ActivityRow, ...]:
-    """Events, cases and median times per kept activity."""
-    return _activity_table_cached(*where(), log.log_id, flt)
+    """Events, cases and median times per kept activity (the times shared with the Bottlenecks page)."""
+    return _activity_table_cached(*where(), log.log_id, flt, activity_times_of(log, flt))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -281,8 +286,13 @@ def _attribute_summaries_cached(
         return _attributes_mod.attribute_summaries(store, log_id, flt, top=top)
 
 
+#: Values listed per attribute: as many as the filter bar offers, so the bar and the Overview share one
+#: computation (the Overview shows the first few).
+ATTRIBUTE_VALUES = 1000
+
+
 def attribute_summaries_of(
-    log: LogInfo, flt: Filter, *, top: int = 8
+    log: LogInfo, flt: Filter, *, top: int = ATTRIBUTE_VALUES
 ) -> tuple[_attributes_mod.AttributeSummary, ...]:
     """The log's attributes over the kept cases: level, kind, most frequent values, numeric range."""
     return _attribute_summaries_cached(*where(), log.log_id, flt, top)
