@@ -144,6 +144,9 @@ class IngestSummary:
     warnings: tuple[str | Phrase, ...] = ()
     preset: str | None = None  # the export preset that made the events (mining.ingest.presets), if any
     preset_notes: tuple[str | Phrase, ...] = ()  # what the preset did, in plain words
+    # Words read as a missing value (``NULL``, ``N/A``) in the time and number columns:
+    # column -> word as written -> rows.  Names (case, activity, resource) keep such words as values.
+    missing_words: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

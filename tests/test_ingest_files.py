@@ -192,7 +192,7 @@ FAILURES = [
         {},
         TooManyRejects,
         [
-            "missing_values.csv: 7 of 10 rows (70.0%) were rejected",
+            "missing_values.csv: 5 of 10 rows (50.0%) were rejected",
             "missing_values.csv, row 2, column 'case_id': missing case id",
         ],
         "--max-rejects",
@@ -593,19 +593,22 @@ def test_ids_stay_text(store):
 
 def test_missing_values_and_null_tokens(store):
     s = load(store, "missing_values.csv", max_rejects=0.8)
-    assert counts(s) == (2, 3, 2, 2, 7)
+    assert counts(s) == (3, 5, 3, 3, 5)
+    # A name is missing only when its field is empty or blank; a time also when it is a null word.
     assert rejects_of(s) == [
         (2, "case_id", "missing case id", None),  # empty
         (3, "activity", "missing activity", None),  # empty
         (4, "timestamp", "missing timestamp", None),  # empty
-        (5, "case_id", "missing case id", None),  # NULL
-        (6, "activity", "missing activity", None),  # nan
-        (7, "timestamp", "missing timestamp", None),  # N/A
-        (8, "case_id", "missing case id", None),  # blanks
+        (7, "timestamp", "missing timestamp", "N/A"),  # a null word, shown as written
+        (8, "case_id", "missing case id", "  "),  # blanks, shown as written
     ]
+    assert s.missing_words == {"timestamp": {"N/A": 1}}
+    # NULL, nan and NULL are values in the case, activity and resource columns.
     assert store.query("SELECT row_no, case_id, activity, resource FROM events ORDER BY row_no").rows == [
         (1, "1", "A", "ann"),
-        (9, "2", "A", None),
+        (5, "NULL", "B", "bob"),
+        (6, "1", "nan", "bob"),
+        (9, "2", "A", "NULL"),
         (10, "2", "B", None),
     ]
 
@@ -614,8 +617,8 @@ def test_control_characters_reject_the_row(store):
     s = load(store, "control_chars.csv", max_rejects=0.5)
     assert counts(s) == (2, 4, 2, 1, 2)
     assert rejects_of(s) == [
-        (2, "activity", "control character in the row", None),  # BEL
-        (5, "note", "control character in the row", None),  # ESC
+        (2, "activity", "control character U+0007 in the row", "B\x07"),  # BEL
+        (5, "note", "control character U+001B in the row", "esc\x1b[31mred"),  # ESC
     ]
     assert [r[0] for r in events(store)] == [1, 3, 4, 6]
 
@@ -628,8 +631,29 @@ def test_nul_in_a_cell_rejects_the_row(store, tmp_path):
     )
     s = load(store, path, max_rejects=0.5)
     assert counts(s) == (2, 4, 3, 2, 1)
-    assert rejects_of(s) == [(2, "note", "control character in the row", None)]
+    assert rejects_of(s) == [(2, "note", "control character U+0000 in the row", "bad\x00cell")]
     assert store.scalar("SELECT count(*) FROM events WHERE contains(activity, chr(0))") == 0
+
+
+def test_characters_xml_forbids_reject_the_row(store, tmp_path):
+    # U+FFFE and U+FFFF are valid UTF-8 but no character: a BPMN or PNML export could not hold them.
+    path = tmp_path / "noncharacters.csv"
+    path.write_text(
+        "case_id,activity,timestamp\n1,A,2024-01-01 10:00\n1,Approve\ufffe,2024-01-01 11:00\n"
+        "2,A,2024-01-02 10:00\n2,B,2024-01-02 11:00\n3,Ship\uffff,2024-01-03 10:00\n3,A,2024-01-03 11:00\n",
+        encoding="utf-8",
+    )
+    s = load(store, path, max_rejects=0.5)
+    assert counts(s) == (3, 4, 2, 2, 2)
+    why = "in the row, which XML forbids (not a character in any text)"
+    assert rejects_of(s) == [
+        (2, "activity", f"character U+FFFE {why}", "Approve\ufffe"),
+        (5, "activity", f"character U+FFFF {why}", "Ship\uffff"),
+    ]
+    assert (
+        store.scalar("SELECT count(*) FROM events WHERE regexp_matches(activity, '[\\x{FFFE}\\x{FFFF}]')")
+        == 0
+    )
 
 
 def test_nul_in_a_header_is_refused(store, tmp_path):

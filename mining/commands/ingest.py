@@ -6,7 +6,8 @@ one object whose keys are a contract for scripts: ``log``, ``status``,
 ``cases``, ``events``, ``activities``, ``variants``, ``start``, ``end``,
 ``rows_read``, ``events_added``, ``rejected_rows``, ``timezone``,
 ``timestamp_formats``, ``mapping``, ``guesses``, ``quality``, ``warnings``,
-``rejects`` (the first 100), ``preset``, ``preset_notes``.
+``rejects`` (the first 100), ``preset``, ``preset_notes``, ``missing_words`` (column ->
+null word as written -> rows read as missing).
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
             "rejects": summary.rejects[:100],
             "preset": summary.preset,
             "preset_notes": summary.preset_notes,
+            "missing_words": summary.missing_words,
         }
         emit_json(data)
     else:
@@ -191,6 +193,9 @@ def _text(s: IngestSummary) -> str:
         fmt_text = f"  format {fmt}" if fmt else ""
         lines.append(f"  {role:<16} {column!s:<24}{fmt_text}{why}")
     lines.append(f"  naive times read in {s.timezone}")
+    for column, words in s.missing_words.items():
+        shown = ", ".join(f"{w!r} ({n:,})" for w, n in words.items())
+        lines.append(f"  read as missing in {column!r}: {shown}")
     if s.rejects:
         lines.append("Rejected rows:")
         lines += [f"  {r}" for r in s.rejects[:_MAX_REJECTS_SHOWN]]

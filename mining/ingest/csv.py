@@ -213,25 +213,37 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, b
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
+#: U+FFFE and U+FFFF in UTF-8: characters XML forbids, checked with the control bytes.
+_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+
+
 def _has_control(chunk: bytes) -> bool:
     # In UTF-8 these bytes never occur inside a multi-byte character, so a byte
     # scan settles for the whole file whether any row needs the (much slower)
     # per-row check.  translate() runs at memory speed; a regex does not.
-    return len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+    # The caller overlaps chunks by two bytes so a noncharacter is never cut.
+    return len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk) or any(n in chunk for n in _NONCHARACTERS)
 
 
 def _has_control_bytes(path: Path) -> bool:
+    tail = b""
     with path.open("rb") as fh:
-        return any(_has_control(c) for c in iter(lambda: fh.read(_CHUNK), b""))
+        while chunk := fh.read(_CHUNK):
+            if _has_control(tail + chunk):
+                return True
+            tail = chunk[-2:]
+    return False
 
 
 def _scan_utf8(path: Path) -> tuple[bool, bool]:
     """One pass: is the whole file valid UTF-8, and does it hold control bytes."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     control = False
+    tail = b""
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
-            control = control or _has_control(chunk)
+            control = control or _has_control(tail + chunk)
+            tail = chunk[-2:]
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:

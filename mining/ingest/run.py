@@ -166,7 +166,9 @@ def ingest_file(
         formats={k: v.pattern for k, v in formats.items()},
         run_id=result.run_id,
     )
-    return dataclasses.replace(summary, preset=prepared.preset, preset_notes=prepared.notes)
+    return dataclasses.replace(
+        summary, preset=prepared.preset, preset_notes=prepared.notes, missing_words=result.missing_words
+    )
 
 
 @dataclass(frozen=True)
