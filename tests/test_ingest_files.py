@@ -448,6 +448,28 @@ def test_naive_warning_counts_values_without_an_offset(store, tmp_path, stamps, 
     assert not [w for w in chosen.warnings if str(w).startswith(NAIVE_WARNING)]
 
 
+def test_offsets_beyond_fourteen_hours_are_rejected_with_the_reason(store, tmp_path):
+    path = tmp_path / "far_offsets.csv"
+    path.write_text(
+        "case,activity,timestamp\n1,A,2024-01-01T10:00:00+01:00\n1,B,2024-01-01T11:00:00+14:00\n"
+        "2,A,2024-01-01T10:00:00+15:00\n2,B,2024-01-01T10:00:00-1800\n3,A,2024-01-01T10:00:00Z\n"
+        "3,B,2024-01-01T10:30:00-12:00\n"
+    )
+    s = load(store, path, max_rejects=0.5)
+    why = "is beyond +/-14:00: no time zone is that far from UTC"
+    assert rejects_of(s) == [
+        (3, "timestamp", f"offset +15:00 {why}", "2024-01-01T10:00:00+15:00"),
+        (4, "timestamp", f"offset -18:00 {why}", "2024-01-01T10:00:00-1800"),
+    ]
+    # +14:00 (Kiribati) and -12:00 are real zones.
+    assert timestamps(store) == [
+        (1, T("2024-01-01 09:00")),
+        (2, T("2023-12-31 21:00")),
+        (5, T("2024-01-01 10:00")),
+        (6, T("2024-01-01 22:30")),
+    ]
+
+
 def test_naive_times_in_a_named_zone(store):
     s = load(store, "naive_local.csv", timezone="Europe/Berlin")
     assert counts(s) == (2, 4, 2, 1, 0)

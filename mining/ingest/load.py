@@ -34,6 +34,9 @@ NULL_WORDS = ("", "null", "none", "nan", "na", "n/a", "#n/a", "nat", "-")
 _CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F\\x{FFFE}\\x{FFFF}]"
 _CONTROL_REASON = "control character in the row"
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_MAX_OFFSET_S = 14 * 3600
+_OFFSET_REASON = "offset beyond +/-14:00"
+_OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
 
@@ -294,6 +297,20 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
                 "'does not match the column''s timestamp format ' || $fmtname_st",
             )
         )
+    # An offset beyond +/-14:00 (no zone is that far from UTC) is a typo or a
+    # mangled export: DuckDB would read +15:00, or +99:00, as a real instant.
+    # The wall time read without the offset, minus the instant, is the offset.
+    for raw, parsed, label in (("_ts_raw", "ts", m.timestamp), ("_st_raw", "start_ts", m.start_timestamp)):
+        role = "timestamp" if raw == "_ts_raw" else "start_timestamp"
+        if label and plan.formats[role].pattern == ISO:
+            checks.append(
+                (
+                    f"{parsed} IS NOT NULL AND abs(epoch(try_cast({raw} AS TIMESTAMP)) - epoch({parsed})) > {_MAX_OFFSET_S}",
+                    lit(label),
+                    f"_v_{raw}",
+                    f"'{_OFFSET_REASON}'",
+                )
+            )
     if m.cost:
         checks.append(
             ("_cost_raw IS NOT NULL AND cost IS NULL", lit(m.cost), "_v__cost_raw", "'cost is not a number'")
@@ -349,8 +366,7 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row"
     ).rows
     rejects = list(plan.parse_rejects) + [
-        Reject(plan.file, int(r), c, _control_reason(v) if why == _CONTROL_REASON else str(why), v)
-        for r, c, why, v in value_rejects
+        Reject(plan.file, int(r), c, _reason(str(why), v), v) for r, c, why, v in value_rejects
     ]
     rejects.sort(key=lambda r: r.row)
     rejected_rows = len({r.row for r in rejects})
@@ -403,6 +419,17 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
     drop_staging(store)
     return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words)
+
+
+def _reason(why: str, value: str | None) -> str:
+    """A reject's reason, naming the character or the offset at fault where SQL only flagged the row."""
+    if why == _CONTROL_REASON:
+        return _control_reason(value)
+    if why == _OFFSET_REASON:
+        found = _OFFSET_RE.search(value or "")
+        shown = f"{found.group(1)}:{found.group(2) or '00'}" if found else "the offset"
+        return f"offset {shown} is beyond +/-14:00: no time zone is that far from UTC"
+    return why
 
 
 def _control_reason(value: str | None) -> str:

@@ -19,6 +19,7 @@ from mining.errors import (
     BadExport,
     BadTimestamp,
     EmptyLog,
+    IngestError,
     MissingColumn,
     Option,
     Phrase,
@@ -92,12 +93,14 @@ def prepare(
         )
         name = _choose(raw, choice, file, required=True)
         assert name is not None
+        _check_preset_roles(opts, name, file)
         return _stage_preset(store, raw, name, _preset_options(opts, previous, name), file, opts, renamed=())
     staged = stage_file(
         store, path, workdir, file=file, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet
     )
     plain = Prepared(staged, roles=dict(opts.roles))
     if choice is None or staged.rows_read == 0:
+        _check_preset_roles(opts, None, file)
         return plain
     sample = RawExport(
         file=file,
@@ -105,6 +108,7 @@ def prepare(
         sources={"main": file},
     )
     name = _choose(sample, choice, file, required=False)
+    _check_preset_roles(opts, name, file)
     if name is None:
         return plain
     if staged.rejects:
@@ -179,6 +183,35 @@ def _preset_choice(opts: IngestOptions, previous: dict[str, Any]) -> str | None:
     if opts.preset == "auto" and opts.append and previous:
         return previous.get("preset")
     return opts.preset
+
+
+def _check_preset_roles(opts: IngestOptions, name: str | None, file: str) -> None:
+    """Every --preset-role names a role the preset reading the export knows; none is ignored."""
+    if not opts.preset_roles:
+        return
+    if name is None:
+        given = ", ".join(sorted(opts.preset_roles))
+        msg = phrase(
+            f"{file}: ",
+            Option("preset_role"),
+            f" ({given}) names a preset's column, but no preset reads this file",
+        )
+        hint = phrase(
+            "pass ", Option("preset", "NAME"), ", or the ordinary role options such as ", Option("case")
+        )
+        raise IngestError(msg, hint=hint)
+    from mining.ingest.presets import get_preset
+
+    known = (*ROLES, *get_preset(name).roles)
+    unknown = sorted(r for r in opts.preset_roles if r not in known)
+    if unknown:
+        shown = ", ".join(repr(r) for r in unknown)
+        msg = phrase(
+            f"{file}: ",
+            Option("preset_role"),
+            f" {shown}: the {name} preset has no such role; it knows {', '.join(known)}",
+        )
+        raise IngestError(msg)
 
 
 def _preset_options(opts: IngestOptions, previous: dict[str, Any], choice: str | None) -> PresetOptions:
