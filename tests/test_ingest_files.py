@@ -26,6 +26,7 @@ from mining.catalog import rejects as stored_rejects
 from mining.errors import (
     AmbiguousMapping,
     AppendMismatch,
+    BadEncoding,
     BadTimestamp,
     EmptyLog,
     IngestError,
@@ -560,13 +561,45 @@ def test_utf16_le_with_bom_tab_separated(store, tmp_path):
     assert events(store) == UMLAUT_ROWS
 
 
-def test_utf16_without_bom_is_refused(store, tmp_path):
+def test_utf16_without_bom_is_named_as_the_likely_problem(store, tmp_path):
     path = tmp_path / "utf16_nobom.tsv"
-    path.write_bytes("case_id\tactivity\ttimestamp\n1\tA\t2024-01-01 10:00\n".encode("utf-16-le"))
-    with pytest.raises(UnsafeInput, match=r"^utf16_nobom\.tsv: the header contains a NUL character$") as info:
+    path.write_bytes(
+        "case_id\tactivity\ttimestamp\n1\tA\t2024-01-01 10:00\n1\tB\t2024-01-01 11:00\n".encode("utf-16-le")
+    )
+    with pytest.raises(BadEncoding) as info:
         load(store, path)
-    assert "UTF-16 without a BOM" in info.value.hint
+    assert str(info.value) == (
+        "utf16_nobom.tsv: read as utf-8 (as detected), the text is nonsense: 50% of its first characters are "
+        "control or unassigned characters; the NUL bytes suggest UTF-16 without a byte-order mark (try "
+        "utf-16-le or utf-16-be)"
+    )
+    assert info.value.hint == "the encoding is likely wrong: pass --encoding with the file's own"
     assert_workspace_empty(store)
+    # Told the encoding, the same bytes load.
+    assert counts(load(store, path, encoding="utf-16-le")) == (1, 2, 2, 1, 0)
+
+
+def test_utf8_read_as_a_single_byte_encoding_is_refused(store, tmp_path):
+    path = tmp_path / "umlauts.csv"
+    path.write_text("case_id,activity,timestamp\n1,Prüfung,2024-01-01 10:00\n1,B,2024-01-01 11:00\n")
+    with pytest.raises(BadEncoding) as info:
+        load(store, path, encoding="cp1252")
+    assert str(info.value) == (
+        "umlauts.csv is UTF-8 text (its accented letters are valid UTF-8); read as cp1252 'ü' would become 'Ã¼'"
+    )
+
+
+def test_utf8_read_as_utf16_is_nonsense(store, tmp_path):
+    path = tmp_path / "plain.csv"
+    # An even number of bytes, so every pair decodes as some UTF-16 character.
+    path.write_text("case,activity,timestamp\n" + "".join(f"{i:02},A,2024-01-01 10:00\n" for i in range(20)))
+    assert path.stat().st_size % 2 == 0
+    with pytest.raises(BadEncoding) as info:
+        load(store, path, encoding="utf-16-le")
+    assert str(info.value) == (
+        "plain.csv: read as utf-16-le (as asked), the text is nonsense: 9% of its first characters are control "
+        "or unassigned characters"
+    )
 
 
 def test_cp1252_semicolon_decimal_comma(store, tmp_path):

@@ -592,16 +592,25 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
             [log_id],
         ).rows
     }
-    if plan.append_to is None:
-        store.execute(f"CREATE TABLE {table} (row_no BIGINT NOT NULL)")
+    added: list[tuple[int, str, str]] = []
     for c in extra:
         if c.label in known:
             continue
         position = len(known) + 1
-        name = f"a{position}"
-        known[c.label] = name
-        store.execute("INSERT INTO attribute_columns VALUES (?, ?, ?, ?)", [log_id, position, name, c.label])
-        store.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} VARCHAR")
+        known[c.label] = f"a{position}"
+        added.append((position, known[c.label], c.label))
+    if added:
+        store.execute(
+            "INSERT INTO attribute_columns SELECT ?, unnest(?), unnest(?), unnest(?)",
+            [log_id, [a[0] for a in added], [a[1] for a in added], [a[2] for a in added]],
+        )
+    if plan.append_to is None:
+        # One statement for every column: a wide export's thousands of ALTERs would each copy the catalog.
+        columns = "".join(f", {quote_ident(name)} VARCHAR" for _, name, _ in added)
+        store.execute(f"CREATE TABLE {table} (row_no BIGINT NOT NULL{columns})")
+    else:
+        for _, name, _ in added:
+            store.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} VARCHAR")
     if not extra:
         return
     targets = ", ".join(quote_ident(known[c.label]) for c in extra)
