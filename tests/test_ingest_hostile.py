@@ -229,3 +229,108 @@ def test_a_wide_file_loads_its_columns_as_attributes(store, tmp_path):
     assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case", "activity", "timestamp")
     assert store.scalar("SELECT count(*) FROM attribute_columns") == extra
     assert store.query('SELECT "a600" FROM attrs_1 WHERE row_no = 24').rows == [(str(23 * 599),)]
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+def _workbook(path, cells: dict[tuple[int, int], str], *, sheets: tuple[str, ...] = ("Sheet1",)) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    for name in sheets:
+        sheet = book.add_worksheet(name)
+        for (r, c), value in cells.items():
+            sheet.write_string(r, c, value)
+    book.close()
+
+
+def _log_cells(n: int) -> dict[tuple[int, int], str]:
+    cells = {(0, 0): "case", (0, 1): "activity", (0, 2): "timestamp"}
+    for i, line in enumerate(rows(n).splitlines(), start=1):
+        for c, value in enumerate(line.split(",")):
+            cells[(i, c)] = value
+    return cells
+
+
+def test_a_stray_far_away_cell_is_refused_before_the_reader_allocates(store, tmp_path):
+    path = tmp_path / "far.xlsx"
+    _workbook(path, {**_log_cells(9), (1048575, 16383): "x"})
+    assert path.stat().st_size < 10_000
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, path)
+    assert str(info.value) == (
+        "far.xlsx: the sheet 'Sheet1' spans A1:XFD1048576 (17,179,869,184 cells) but holds only 31 cells: a stray "
+        "cell far from the data makes the range absurd; refused before reading it"
+    )
+    assert "Ctrl+End" in info.value.hint
+
+
+def test_a_far_cell_on_another_visible_sheet_is_refused_too(store, tmp_path):
+    path = tmp_path / "two.xlsx"
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    data = book.add_worksheet("Data")
+    for (r, c), value in _log_cells(9).items():
+        data.write_string(r, c, value)
+    notes = book.add_worksheet("Notes")
+    notes.write_string(0, 0, "note")
+    notes.write_string(1048575, 16383, "x")
+    book.close()
+    with pytest.raises(
+        IngestError,
+        match=r"^two\.xlsx: the sheet 'Notes' spans A1:XFD1048576 \(17,179,869,184 cells\) but holds only 2 cells",
+    ):
+        ingest_file(store, path, IngestOptions(sheet="Notes"))
+    # The data sheet is read; the other is listed, never loaded.
+    s = ingest_file(store, path, IngestOptions(sheet="Data"))
+    assert (s.cases, s.events) == (3, 9)
+
+
+def test_a_sheet_wider_than_the_column_limit_is_refused(store, tmp_path):
+    path = tmp_path / "wide.xlsx"
+    cells = _log_cells(3)
+    cells |= {(r, c): "1" for r in range(4) for c in range(3, MAX_COLUMNS + 1)}
+    _workbook(path, cells)
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, path)
+    assert str(info.value) == (
+        f"wide.xlsx: the sheet 'Sheet1' spans {MAX_COLUMNS + 1:,} columns (A1:FAO4); at most {MAX_COLUMNS:,} can "
+        "be loaded"
+    )
+
+
+def test_a_dense_sheet_beyond_the_cell_cap_is_refused_with_the_cap(store, tmp_path, monkeypatch):
+    import mining.ingest.excel as excel
+
+    monkeypatch.setattr(excel, "MAX_CELLS", 60)
+    path = tmp_path / "dense.xlsx"
+    _workbook(path, _log_cells(30))
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, path)
+    assert str(info.value) == (
+        "dense.xlsx: the sheet 'Sheet1' spans A1:C31 (93 cells); at most 60 cells can be read from a workbook"
+    )
+    monkeypatch.setattr(excel, "MAX_CELLS", 93)
+    s = ingest_file(store, path)
+    assert (s.cases, s.events, s.rejected_rows) == (10, 30, 0)
+
+
+def test_sheet_extents_stream_the_cell_references(tmp_path):
+    from mining.ingest.excel import sheet_extents
+
+    path = tmp_path / "two.xlsx"
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("A").write_string(2, 1, "x")
+    second = book.add_worksheet("B")
+    second.write_string(0, 0, "x")
+    second.write_string(99, 27, "y")
+    book.close()
+    extents = sheet_extents(path, display_name="two.xlsx")
+    assert {k: (v.ref(), v.cells, v.area) for k, v in extents.items()} == {
+        "A": ("B3:B3", 1, 1),
+        "B": ("A1:AB100", 2, 2800),
+    }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mining.errors import IngestError
 from mining.schema import Reject
 from mining.store import quote_ident
 
@@ -94,6 +95,7 @@ def stage_file(
         return StagedTable(_columns(labels), rows, tuple(rejects), tuple(renamed), dialect.control_chars)
     if fmt == "parquet":
         described = store.query("DESCRIBE SELECT * FROM read_parquet(?)", [str(plain)]).rows
+        _check_width(len(described), file)
         labels, renamed = _unique_labels([str(r[0]) for r in described])
         select = ", ".join(
             f"CAST({quote_ident(str(r[0]))} AS VARCHAR) AS c{i}" for i, r in enumerate(described, start=1)
@@ -113,9 +115,21 @@ def stage_file(
         from mining.ingest.excel import read_xlsx
 
         table = read_xlsx(plain, display_name=file, sheet=sheet).table
+    _check_width(table.num_columns, file)
     labels, renamed = _unique_labels([str(n) for n in table.column_names])
     _create_stage(store, table, None)
     return StagedTable(_columns(labels), table.num_rows, renamed=tuple(renamed))
+
+
+def _check_width(columns: int, file: str) -> None:
+    from mining.ingest.csv import MAX_COLUMNS
+
+    if columns > MAX_COLUMNS:
+        msg = (
+            f"{file} has {columns:,} columns; at most {MAX_COLUMNS:,} can be loaded "
+            "(the role detection and the checks of every row must stay within memory)"
+        )
+        raise IngestError(msg, hint="export only the columns the process needs (case, activity, times, ...)")
 
 
 def stage_frame(store: Store, frame: pl.DataFrame, rows: pl.Series | None = None) -> tuple[Column, ...]:
