@@ -179,3 +179,24 @@ def test_hostile_upload_gets_a_clear_answer(workspace: Path, name: str, data: by
     assert message in shown
     assert "Traceback" not in shown
     assert not workspace.exists()
+
+
+def test_activity_from_two_columns_on_the_upload_page(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "codes.csv", (FILES / "ingest" / "activity_codes.csv").read_bytes())
+    activity = _widget(at.multiselect, "Activity")
+    assert activity.options == ["case", "code", "title", "timestamp", "lifecycle"]
+    activity.set_value(["code", "title"])
+    at.run()
+    assert not at.exception
+    guesses = next(d.value for d in at.dataframe if "confidence" in d.value.columns)
+    assert dict(zip(guesses["role"], guesses["column"], strict=True))["Activity"] == "code+title"
+    _widget(at.button, "Ingest").click()
+    at.run()
+    assert not at.exception
+    with Store(workspace, read_only=True) as store:
+        assert store.query("SELECT DISTINCT activity FROM events ORDER BY 1").rows == [
+            ("A10+Register",),
+            ("B20+Approve",),
+            ("C30+Reject",),
+        ]

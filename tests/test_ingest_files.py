@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -1100,3 +1101,74 @@ def test_cli_json_words_a_warning_that_names_an_option_as_its_flag(tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert f"{NAIVE_WARNING}; use --timezone if they are local times" in json.loads(result.stdout)["warnings"]
+
+
+# --------------------------------------------------------------------------- activity from several columns
+
+
+@pytest.mark.parametrize("given", ["code+title", " code + title "])
+def test_activity_joins_several_columns(store, given):
+    s = load(store, "activity_codes.csv", roles={"activity": given})
+    assert (s.cases, s.events, s.activities, s.mapping.activity) == (2, 5, 3, "code+title")
+    assert store.query("SELECT activity FROM events ORDER BY row_no").rows == [
+        ("A10+Register",),
+        ("A10+Register",),
+        ("B20+Approve",),
+        ("A10+Register",),
+        ("C30+Reject",),
+    ]
+    # The parts stay as attributes; --append joins the same columns without being told.
+    assert attributes(store)[0] == ["code", "title"]
+    shifted = (INGEST / "activity_codes.csv").read_text().replace("2024-01-0", "2024-02-0")
+    with tempfile.TemporaryDirectory() as tmp:
+        newer = Path(tmp) / "activity_codes.csv"
+        newer.write_text(shifted)
+        appended = load(store, newer, append=True, name="activity_codes")
+    assert (appended.events_added, appended.activities) == (5, 3)
+    assert store.scalar("SELECT count(DISTINCT activity) FROM events") == 3
+
+
+def test_activity_and_lifecycle_joined_like_pm4pys_classifier(store):
+    s = load(store, "activity_codes.csv", roles={"activity": "title+lifecycle", "lifecycle": None})
+    assert s.activities == 4
+    assert store.query("SELECT DISTINCT activity FROM events ORDER BY 1").rows == [
+        ("Approve+complete",),
+        ("Register+complete",),
+        ("Register+start",),
+        ("Reject+complete",),
+    ]
+
+
+def test_activity_from_an_unknown_column_names_it(store):
+    with pytest.raises(MissingColumn) as info:
+        load(store, "activity_codes.csv", roles={"activity": "title+lifecyle"})
+    assert str(info.value) == (
+        "activity_codes.csv: no column 'lifecyle' for --activity (joining 'title+lifecyle'); available columns: "
+        "'case', 'code', 'title', 'timestamp', 'lifecycle'"
+    )
+    assert_workspace_empty(store)
+
+
+def test_cli_repeated_activity_joins_the_columns(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    ws = str(tmp_path / "ws.duckdb")
+    res = CliRunner().invoke(
+        cli,
+        [
+            "--workspace",
+            ws,
+            "ingest",
+            str(INGEST / "activity_codes.csv"),
+            "--activity",
+            "code",
+            "--activity",
+            "title",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["mapping"]["activity"], data["activities"], data["events"]) == ("code+title", 3, 5)

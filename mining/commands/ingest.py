@@ -32,7 +32,12 @@ _MAX_REJECTS_SHOWN = 10
 @click.option("--name", help="Log name (default: the file name without extensions).")
 @click.option("--append", is_flag=True, help="Add only the new events of a newer export to an existing log.")
 @role_option("case", "Column holding the case id.")
-@role_option("activity", "Column holding the activity.")
+@click.option(
+    "--activity",
+    multiple=True,
+    metavar="COLUMN",
+    help="Column holding the activity; repeat it (or write COL1+COL2) to join columns, e.g. code and title.",
+)
 @role_option("timestamp", "Column holding the (completion) timestamp.")
 @role_option("start-timestamp", "Column holding the start timestamp ('' for none).")
 @role_option("resource", "Column holding the resource ('' for none).")
@@ -104,10 +109,14 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     from mining.catalog import export_rejects
     from mining.errors import TooManyRejects
     from mining.ingest import IngestOptions, ingest_file
+    from mining.ingest.staging import JOIN
     from mining.store import writing
 
     roles: dict[str, str | None] = {}
-    for role in ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"):
+    activity = kw.pop("activity")
+    if activity:
+        roles["activity"] = JOIN.join(a.strip() for a in activity)
+    for role in ("case", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"):
         value = kw.pop(role)
         if value is not None:
             roles[role] = value or None

@@ -11,6 +11,7 @@ start with :func:`prepare`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,15 @@ from mining.errors import (
 )
 from mining.ingest.mapping import detect_roles
 from mining.ingest.options import IngestOptions
-from mining.ingest.staging import STAGE, StagedTable, frame_from_stage, stage_file, stage_frame
+from mining.ingest.staging import (
+    JOIN,
+    STAGE,
+    StagedTable,
+    frame_from_stage,
+    join_columns,
+    stage_file,
+    stage_frame,
+)
 from mining.ingest.timestamps import TimestampFormat, user_format
 from mining.schema import ROLES, RoleGuess
 
@@ -61,7 +70,61 @@ def prepare(
     """Stage the export as it is, or the events a preset makes of it.
 
     ``previous`` is the stored mapping of the log appended to (empty for a new log).
+    An activity given as several columns (``code+title``) becomes one staged
+    column joining them (:func:`~mining.ingest.staging.join_columns`).
     """
+    prepared = _prepare(store, path, workdir, opts, previous, file=file)
+    parts = _activity_parts(prepared, opts, previous, file)
+    if not parts:
+        return prepared
+    columns = prepared.staged.columns
+    by_label = {c.label: c for c in columns}
+    joined = join_columns(store, columns, [by_label[p] for p in parts])
+    staged = dataclasses.replace(prepared.staged, columns=(*columns, joined))
+    return dataclasses.replace(
+        prepared,
+        staged=staged,
+        roles={**prepared.roles, "activity": joined.label},
+        mapping_extra=(*prepared.mapping_extra, ("activity_columns", list(parts))),
+    )
+
+
+def _activity_parts(
+    prepared: Prepared, opts: IngestOptions, previous: dict[str, Any], file: str
+) -> list[str]:
+    """The columns the activity joins: ``--activity A --activity B`` (given as ``A+B``), or the log's on append.
+
+    A header that is itself written ``A+B`` is that one column.
+    """
+    labels = [c.label for c in prepared.staged.columns]
+    wanted = opts.roles.get("activity")
+    if wanted is None:
+        if "activity" in opts.roles or not opts.append:
+            return []
+        earlier = previous.get("activity_columns") or []
+        return list(earlier) if all(p in labels for p in earlier) and earlier else []
+    if wanted in labels or JOIN not in wanted:
+        return []
+    parts = [p.strip() for p in wanted.split(JOIN)]
+    missing = [p for p in parts if p not in labels]
+    if missing or len(parts) < 2:
+        available = ", ".join(repr(c) for c in labels)
+        shown = ", ".join(repr(p) for p in missing) or repr(wanted)
+        msg = phrase(
+            f"{file}: no column {shown} for ",
+            Option("activity"),
+            f" (joining {wanted!r}); available columns: {available}",
+        )
+        raise MissingColumn(msg)
+    if len(set(parts)) != len(parts):
+        msg = phrase(f"{file}: ", Option("activity"), f" names a column twice in {wanted!r}")
+        raise MissingColumn(msg)
+    return parts
+
+
+def _prepare(
+    store: Store, path: Path, workdir: Path, opts: IngestOptions, previous: dict[str, Any], *, file: str
+) -> Prepared:
     from mining.ingest.presets.base import RawExport
     from mining.ingest.presets.raw import export_kind, read_export
 
@@ -263,7 +326,12 @@ def _stage_preset(
         raise EmptyLog(msg)
     roles: dict[str, str | None] = {role: table.roles.get(role) for role in ROLES}
     for role, column in opts.roles.items():
-        if column is not None and column not in frame.columns:
+        joined = (
+            role == "activity"
+            and column is not None
+            and all(p.strip() in frame.columns for p in column.split(JOIN))
+        )
+        if column is not None and column not in frame.columns and not joined:
             available = ", ".join(repr(c) for c in frame.columns)
             msg = phrase(
                 f"{file}: no column {column!r} for ",

@@ -24,7 +24,21 @@ if TYPE_CHECKING:
 
     from mining.store import Store
 
-__all__ = ["STAGE", "Column", "StagedTable", "drop_staging", "frame_from_stage", "stage_file", "stage_frame"]
+__all__ = [
+    "JOIN",
+    "STAGE",
+    "Column",
+    "StagedTable",
+    "drop_staging",
+    "frame_from_stage",
+    "join_columns",
+    "stage_file",
+    "stage_frame",
+]
+
+#: How the values of several columns are joined into one (an activity of code and title, or of
+#: activity and lifecycle): pm4py's classifiers join with "+", so both tools name events alike.
+JOIN = "+"
 
 #: The temporary table every ingest stages its rows in.
 STAGE = "_stage"
@@ -33,6 +47,7 @@ STAGE = "_stage"
 _SCRATCH = (
     STAGE,
     "_stage_raw",
+    "_stage_base",
     "_typed",
     "_new",
     "_old",
@@ -160,6 +175,34 @@ def frame_from_stage(store: Store, columns: tuple[Column, ...], *, limit: int | 
     assert isinstance(frame, pl.DataFrame)
     frame = frame.rename({c.internal: c.label for c in columns})
     return frame.select(pl.all().cast(pl.Utf8))
+
+
+def join_columns(store: Store, columns: tuple[Column, ...], parts: list[Column]) -> Column:
+    """Add to ``_stage`` a column joining ``parts`` with :data:`JOIN` (empty parts left out); return it.
+
+    Its label is the parts' labels joined the same way (``activity+lifecycle``),
+    made unique.  The parts stay, as attributes unless a role takes them.
+    """
+    internal = f"c{len(columns) + 1}"
+    labels = {c.label for c in columns}
+    label = base = JOIN.join(p.label for p in parts)
+    k = 2
+    while label in labels:
+        label = f"{base}_{k}"
+        k += 1
+    # A blank part counts as absent, like an empty field.
+    values = ", ".join(f"nullif(trim({quote_ident(p.internal)}), '')" for p in parts)
+    kind = (
+        "VIEW"
+        if store.scalar("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [STAGE])
+        else "TABLE"
+    )
+    store.execute(f"ALTER {kind} {STAGE} RENAME TO _stage_base")
+    store.execute(
+        f"CREATE TEMP VIEW {STAGE} AS SELECT *, nullif(concat_ws('{JOIN}', {values}), '') AS {internal} "
+        "FROM _stage_base"
+    )
+    return Column(internal, label)
 
 
 def drop_staging(store: Store) -> None:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, IngestPreview, log_name_for
+from mining.ingest.staging import JOIN
 from mining.schema import IngestSummary, Reject
 from mining.ui import state, uploads
 from mining.ui.messages import app_text, md, reporting_errors, show_error
@@ -215,12 +216,34 @@ def _show_preview(plan: IngestPreview) -> None:
 
 
 def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str | None:
+    if role == "activity":
+        return _activity_input(label, columns)
     if columns is None:
         help_text = "Column name; blank to detect." + ("" if role in _REQUIRED else " Type - for none.")
         typed = st.text_input(label, placeholder="(detect)", help=help_text).strip()
         return _NONE if typed == "-" and role not in _REQUIRED else typed or None
     options = [_DETECT] + ([] if role in _REQUIRED else [_NONE]) + list(columns)
     return st.selectbox(label, options, format_func=lambda c: _CHOICE_LABELS.get(c, c))
+
+
+def _activity_input(label: str, columns: tuple[str, ...] | None) -> str | None:
+    """One column, or several joined into the activity name (an event code and its title, or activity and
+    lifecycle): ``code+title``, as ``--activity code --activity title`` on the command line."""
+    why = f"joined with '{JOIN}' into one name, e.g. a code and its title, or an activity and its lifecycle"
+    if columns is None:
+        typed = st.text_input(
+            label,
+            placeholder="(detect)",
+            help=f"Column name; blank to detect; COL1{JOIN}COL2 for several, {why}.",
+        )
+        return typed.strip() or None
+    chosen = st.multiselect(
+        label,
+        list(columns),
+        placeholder="(detect)",
+        help=f"Leave empty to detect; pick several columns to have them {why}.",
+    )
+    return JOIN.join(chosen) if chosen else None
 
 
 def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
