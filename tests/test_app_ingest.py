@@ -200,3 +200,21 @@ def test_activity_from_two_columns_on_the_upload_page(workspace: Path) -> None:
             ("B20+Approve",),
             ("C30+Reject",),
         ]
+
+
+def test_preview_counts_are_what_the_ingest_stores(workspace: Path) -> None:
+    rejecting = FILES / "app" / "rejecting.csv"  # 8 rows, 2 rejected: 25 %
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "rejecting.csv", rejecting.read_bytes())
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Cases"], shown["Events"], shown["Rows to reject"]) == ("4", "6", "2")
+    assert "2 of 8 rows (25.0%) would be rejected, more than the 5% allowed" in _text(at.warning)
+    _widget(at.slider, "Max rejected rows (%)").set_value(30)
+    at.run()
+    assert "would be rejected" not in _text(at.warning)
+    _widget(at.button, "Ingest").click()
+    at.run()
+    assert not at.exception
+    with Store(workspace, read_only=True) as store:
+        (info,) = list_logs(store)
+    assert (info.cases, info.events) == (4, 6)

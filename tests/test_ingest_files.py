@@ -1172,3 +1172,74 @@ def test_cli_repeated_activity_joins_the_columns(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert (data["mapping"]["activity"], data["activities"], data["events"]) == ("code+title", 3, 5)
+
+
+# --------------------------------------------------------------------------- the preview tells the truth
+
+
+@pytest.mark.parametrize(
+    ("file", "options"),
+    [
+        ("missing_values.csv", {"max_rejects": 0.8}),
+        ("ragged_rows.csv", {"max_rejects": 0.5}),
+        ("mixed_date_formats.csv", {"max_rejects": 0.2}),
+        ("activity_codes.csv", {"roles": {"activity": "code+title"}}),
+    ],
+)
+def test_preview_counts_equal_the_ingests(store, file, options):
+    from mining.ingest import preview
+
+    seen = preview(INGEST / file, IngestOptions(**options))
+    s = load(store, file, **options)
+    assert (seen.events, seen.cases, seen.activities, seen.rejected_rows) == (
+        s.events,
+        s.cases,
+        s.activities,
+        s.rejected_rows,
+    )
+    assert seen.rows_read == s.rows_read
+    assert [(r.row, r.reason) for r in seen.rejects] == [(r.row, r.reason) for r in s.rejects][:10]
+    assert seen.missing_words == s.missing_words
+    assert not seen.would_fail
+
+
+def test_preview_says_when_the_ingest_would_fail(store):
+    from mining.ingest import preview
+
+    seen = preview(INGEST / "missing_values.csv")
+    assert (seen.rejected_rows, seen.rows_read, seen.would_fail) == (5, 10, True)
+    with pytest.raises(TooManyRejects):
+        load(store, "missing_values.csv")
+
+
+def test_preview_flags_a_chosen_timestamp_column_that_holds_no_times():
+    from mining.ingest import preview
+
+    with pytest.raises(BadTimestamp) as info:
+        preview(
+            INGEST / "activity_codes.csv", IngestOptions(roles={"activity": "code", "timestamp": "title"})
+        )
+    assert (
+        str(info.value) == "activity_codes.csv: column 'title' does not hold timestamps in any format we know"
+    )
+
+
+def test_an_order_the_data_disproves_is_refused_not_obeyed_row_by_row(store):
+    with pytest.raises(BadTimestamp) as info:
+        load(store, "dayfirst_proven.csv", dayfirst=False)
+    assert str(info.value) == (
+        "dayfirst_proven.csv: column 'timestamp' cannot be read month-first as --monthfirst asks: "
+        "'13/04/2024 11:00' only reads as %d/%m/%Y %H:%M"
+    )
+    assert_workspace_empty(store)
+
+
+def test_an_order_that_contradicts_the_format_is_refused(store):
+    with pytest.raises(BadTimestamp) as info:
+        load(store, "dayfirst_proven.csv", dayfirst=False, timestamp_format="%d/%m/%Y %H:%M")
+    assert str(info.value) == (
+        "dayfirst_proven.csv: --monthfirst contradicts --timestamp-format %d/%m/%Y %H:%M, which puts the day first"
+    )
+    # Both saying the same is fine.
+    s = load(store, "dayfirst_proven.csv", dayfirst=True, timestamp_format="%d/%m/%Y %H:%M")
+    assert s.timestamp_formats["timestamp"] == "%d/%m/%Y %H:%M"

@@ -26,7 +26,16 @@ from mining.store import quote_ident
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["LoadPlan", "LoadResult", "Progress", "check_formats", "load"]
+__all__ = [
+    "NULL_WORDS",
+    "LoadPlan",
+    "LoadResult",
+    "Progress",
+    "Validation",
+    "check_formats",
+    "load",
+    "validate",
+]
 
 #: Words read as a missing value in time and number columns (compared trimmed, in lower case).
 #: Names (case, activity, resource) keep them: ``NA`` is a real case code in some exports.
@@ -75,6 +84,18 @@ class LoadResult:
     quality: tuple[QualityIssue, ...]
     # Null words read as missing in the time and number columns: column -> word as written -> rows.
     missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What a load of the plan would store, worked out without writing: the preview's counts."""
+
+    events: int
+    cases: int
+    activities: int
+    rejected_rows: int
+    rejects: tuple[Reject, ...]  # the first few, in file order
+    missing_words: dict[str, dict[str, int]]
 
 
 # Called with (share done, what is happening): the app's progress bar.
@@ -349,6 +370,39 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
 def _attribute_columns(plan: LoadPlan) -> list[Column]:
     used = plan.mapping.used_columns()
     return [c for c in plan.columns if c.label not in used]
+
+
+def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Validation:
+    """Check every row as :func:`load` would and count what it would store; nothing is written.
+
+    The counts are those of a new log: the events, cases and activities of
+    the rows that pass, and the rows rejected (the parse rejects included).
+    """
+    params: dict[str, object] = {}
+    if plan.mapping.cost:
+        params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
+    words = _missing_words(store, plan)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(store, plan, params)}", params)
+    try:
+        events, cases, activities = store.query(
+            "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity) FROM _typed WHERE _reason IS NULL"
+        ).rows[0]
+        value_rows = store.query("SELECT _row FROM _typed WHERE _reason IS NOT NULL ORDER BY _row").rows
+        first = store.query(
+            "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row LIMIT ?",
+            [shown],
+        ).rows
+    finally:
+        store.execute("DROP TABLE IF EXISTS _typed")
+    rejects = sorted(
+        [
+            *plan.parse_rejects[:shown],
+            *(Reject(plan.file, int(r), c, _reason(str(w), v), v) for r, c, w, v in first),
+        ],
+        key=lambda r: r.row,
+    )[:shown]
+    rejected = len({r.row for r in plan.parse_rejects} | {int(r[0]) for r in value_rows})
+    return Validation(int(events), int(cases), int(activities), rejected, tuple(rejects), words)
 
 
 def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> LoadResult:

@@ -205,8 +205,17 @@ def resolve_roles(
         )
     if opts.start_timestamp_format:
         formats["start_timestamp"] = user_format(opts.start_timestamp_format)
+    _check_date_order(opts, file)
     dayfirst = opts.dayfirst if opts.dayfirst is not None or table is None else table.dayfirst
-    timezone = (table.timezone if table is not None else None) or opts.timezone or "UTC"
+    preset_zone = table.timezone if table is not None else None
+    if preset_zone and opts.timezone and preset_zone != opts.timezone:
+        msg = phrase(
+            f"{file}: the {prepared.preset} preset writes its times in {preset_zone}, so ",
+            Option("timezone", opts.timezone),
+            " cannot apply to them",
+        )
+        raise BadTimestamp(msg)
+    timezone = opts.timezone or preset_zone or "UTC"
     guesses = detect_roles(
         store,
         STAGE,
@@ -227,6 +236,25 @@ def resolve_roles(
                 )
                 guesses[role] = RoleGuess(role, column, 1.0, why)
     return guesses, formats, timezone
+
+
+def _check_date_order(opts: IngestOptions, file: str) -> None:
+    """An explicit day/month order and an explicit format must agree: neither silently wins."""
+    fmt = opts.timestamp_format
+    if opts.dayfirst is None or not fmt or "%d" not in fmt or "%m" not in fmt:
+        return
+    format_dayfirst = fmt.index("%d") < fmt.index("%m")
+    if format_dayfirst != opts.dayfirst:
+        said = Option("dayfirst") if opts.dayfirst else Option("monthfirst")
+        order = "day" if format_dayfirst else "month"
+        msg = phrase(
+            f"{file}: ",
+            said,
+            " contradicts ",
+            Option("timestamp_format", fmt),
+            f", which puts the {order} first",
+        )
+        raise BadTimestamp(msg, hint="give one of them: the format alone decides the order")
 
 
 def check_timezone(store: Store, tz: str) -> None:

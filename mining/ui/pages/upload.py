@@ -213,6 +213,38 @@ def _show_preview(plan: IngestPreview) -> None:
     st.dataframe(
         [dict(zip(plan.columns, row, strict=True)) for row in plan.sample], hide_index=True, width="stretch"
     )
+    _show_counts(plan)
+
+
+def _show_counts(plan: IngestPreview) -> None:
+    """What the ingest will store, counted over every row with the ingest's own checks."""
+    st.markdown(f"**The ingest will store**, counted over all {plan.rows_read:,} rows with the same checks:")
+    cols = st.columns(4)
+    cols[0].metric("Cases", f"{plan.cases:,}")
+    cols[1].metric("Events", f"{plan.events:,}")
+    cols[2].metric("Activities", f"{plan.activities:,}")
+    cols[3].metric("Rows to reject", f"{plan.rejected_rows:,}")
+    for column, words in plan.missing_words.items():
+        shown = ", ".join(f"'{md(w)}' ({n:,})" for w, n in words.items())
+        st.caption(f"Read as missing in {md(column)}: {shown}. Case, activity and resource keep such words.")
+    if plan.would_fail:
+        share = plan.rejected_rows / plan.rows_read
+        st.warning(
+            f"{plan.rejected_rows:,} of {plan.rows_read:,} rows ({share:.1%}) would be rejected, more than the "
+            f"{plan.max_rejects:.0%} allowed: the ingest would stop and store nothing. Check the columns and "
+            'formats above, or raise the "Max rejected rows" slider under Options.',
+            icon=":material/warning:",
+        )
+    if plan.rejects:
+        with st.expander(f"First rows to reject ({len(plan.rejects):,} of {plan.rejected_rows:,})"):
+            st.dataframe(
+                [
+                    {"row": r.row, "column": r.column or "", "reason": r.reason, "value": r.value or ""}
+                    for r in plan.rejects
+                ],
+                hide_index=True,
+                width="stretch",
+            )
 
 
 def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str | None:
