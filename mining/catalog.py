@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import Option, OutputError, Phrase, StoreError, UnknownLog, phrase
-from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
+from mining.schema import QUALITY_FIXES, IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
 from mining.spreadsheet import TABLE_SUFFIXES, csv_bytes, write_table
 from mining.store import quote_ident
 
@@ -129,7 +129,7 @@ def quality(store: Store, log: int, *, run_id: int | None = None) -> list[Qualit
         sql += " AND run_id = ?"
         params.append(run_id)
     return [
-        QualityIssue(k, int(n), m, tuple(e))
+        QualityIssue(k, int(n), m, tuple(e), QUALITY_FIXES.get(k, ""))
         for k, n, m, e in store.query(sql + " ORDER BY run_id, kind", params).rows
     ]
 

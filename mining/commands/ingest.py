@@ -217,6 +217,8 @@ def _text(s: IngestSummary) -> str:
         for q in s.quality:
             lines.append(f"  {q.message}")
             lines += [f"    e.g. {e}" for e in q.examples[:3]]
+            if q.fix:
+                lines.append(f"    fix: {q.fix}")
     for w in s.warnings:
         lines.append(f"Note: {w}")
     return "\n".join(lines)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
+from mining.ingest.quality import log_findings
 from mining.ingest.staging import Column, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
-from mining.schema import ColumnMapping, QualityIssue, Reject
+from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
@@ -832,6 +833,8 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
                 "some headers were empty or repeated and were renamed: " + "; ".join(plan.renamed),
             )
         )
+    issues = [dataclasses.replace(i, fix=QUALITY_FIXES.get(i.kind, "")) for i in issues]
+    issues += log_findings(store, log_id)
     for issue in issues:
         store.execute(
             "INSERT INTO quality VALUES (?, ?, ?, ?, ?, ?)",

@@ -103,7 +103,13 @@ def quality_table(items: Sequence[QualityIssue]) -> None:
         st.caption("No data-quality findings.")
         return
     rows = [
-        {"finding": q.kind, "count": q.count, "message": q.message, "examples": "; ".join(q.examples[:5])}
+        {
+            "finding": q.kind,
+            "count": q.count,
+            "message": q.message,
+            "examples": "; ".join(q.examples[:5]),
+            "what to do": q.fix,
+        }
         for q in items
     ]
     st.dataframe(rows, hide_index=True, width="stretch")
