@@ -153,7 +153,9 @@ def test_hostile_uploads_get_a_clear_answer_while_another_session_is_served(
             # The other session is served meanwhile: its Logs page answers.
             second.reload()
             second.get_by_role("heading", name="Logs", exact=True).wait_for()
-            cases = second.locator("[data-testid=stMetric]").filter(has=second.get_by_text("Cases", exact=True))
+            cases = second.locator("[data-testid=stMetric]").filter(
+                has=second.get_by_text("Cases", exact=True)
+            )
             playwright.expect(cases.first.locator("[data-testid=stMetricValue]")).to_have_text("3")
     finally:
         first.close()

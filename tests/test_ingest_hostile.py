@@ -334,3 +334,47 @@ def test_sheet_extents_stream_the_cell_references(tmp_path):
         "A": ("B3:B3", 1, 1),
         "B": ("A1:AB100", 2, 2800),
     }
+
+
+# --------------------------------------------------------------------------- the same answers on the command line
+
+
+def test_cli_refuses_a_binary_and_a_far_cell_without_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    pdf = tmp_path / "export.csv"
+    pdf.write_bytes(_PDF)
+    far = tmp_path / "far.xlsx"
+    _workbook(far, {**_log_cells(3), (1048575, 16383): "x"})
+    ws = str(tmp_path / "ws.duckdb")
+    for path, first in (
+        (pdf, "Error: export.csv is not a text table: it is a PDF document, whatever its name says"),
+        (
+            far,
+            "Error: far.xlsx: the sheet 'Sheet1' spans A1:XFD1048576 (17,179,869,184 cells) but holds only 13",
+        ),
+    ):
+        res = CliRunner().invoke(cli, ["--workspace", ws, "ingest", str(path)])
+        assert res.exit_code == 1
+        assert res.output.startswith(first), res.output
+        assert "Traceback" not in res.output
+        assert res.output.splitlines()[1].startswith("Hint: ")
+
+
+def test_a_newline_inside_an_unquoted_field_names_both_lines(store, tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text(
+        "case,activity,timestamp\n" + rows(6) + "c9,Approve the\nrequest,2024-01-01 10:00:00\n" + rows(3)
+    )
+    s = ingest_file(store, path, IngestOptions(max_rejects=0.3))
+    assert [(r.row, r.reason, r.value) for r in s.rejects] == [
+        (7, "ragged line: fewer fields than the header (expected: 3 found: 2)", "c9,Approve the"),
+        (
+            8,
+            "ragged line: fewer fields than the header (expected: 3 found: 2)",
+            "request,2024-01-01 10:00:00",
+        ),
+    ]
+    assert (s.rows_read, s.events) == (11, 9)
