@@ -378,3 +378,25 @@ def test_a_newline_inside_an_unquoted_field_names_both_lines(store, tmp_path):
         ),
     ]
     assert (s.rows_read, s.events) == (11, 9)
+
+
+def test_old_mac_line_ends_load(store, tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(("case,activity,timestamp\r" + rows(6).replace("\n", "\r")).encode())
+    s = ingest_file(store, path)
+    assert (s.cases, s.events, s.rejected_rows) == (2, 6, 0)
+
+
+def test_a_bare_carriage_return_in_a_field_is_named_by_its_line(store, tmp_path):
+    # DuckDB's strict parser stops on it without naming a line; the error names it.
+    path = tmp_path / "cr.csv"
+    path.write_bytes(
+        ("case,activity,timestamp\n" + rows(4) + "c9,Appr\rove,2024-01-01 10:00:00\n" + rows(2)).encode()
+    )
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, path)
+    assert str(info.value) == (
+        "cr.csv, line 6: a carriage return (\\r) inside an unquoted field breaks the row; the parser cannot read on "
+        "from there"
+    )
+    assert "carriage returns" in info.value.hint

@@ -77,6 +77,7 @@ class CsvDialect:
     control_chars: bool = True  # whether any control byte occurs; False lets the per-row check go
     # The longest line when it is beyond DuckDB's default line size (0: none): read with larger buffers.
     longest_line: int = 0
+    new_line: str | None = None  # "\r" for old Mac line ends; None lets DuckDB tell \n from \r\n
 
 
 def prepare_csv(
@@ -127,7 +128,8 @@ def prepare_csv(
     delim = delimiter or _sniff_delimiter(lines)
     escape = "\\" if '\\"' in text and '""' not in text else '"'
     try:
-        header = next(csv.reader(io.StringIO(lines[0]), delimiter=delim, quotechar='"'), [])
+        # The lines, not one text: a file with old Mac line ends (\r alone) splits the same way.
+        header = next(csv.reader(lines, delimiter=delim, quotechar='"'), [])
     except csv.Error as exc:
         msg = f"{display_name}, line {1 + skip}: the header cannot be split into columns ({exc})"
         raise IngestError(msg, hint="check the quotes in the first line") from None
@@ -141,8 +143,10 @@ def prepare_csv(
         )
         raise IngestError(msg, hint="export only the columns the process needs (case, activity, times, ...)")
     longest = _check_long_lines(scan, display_name)
+    # DuckDB finds \n and \r\n itself; a file whose lines end in \r alone must be told.
+    mac = "\n" not in text and "\r" in text
     return utf8_path, CsvDialect(
-        source_encoding, delim, '"', escape, skip, tuple(header), scan.control, longest
+        source_encoding, delim, '"', escape, skip, tuple(header), scan.control, longest, "\r" if mac else None
     )
 
 
@@ -271,12 +275,22 @@ def stage_csv(
         sizes = ", max_line_size=$max_line, buffer_size=$buffer"
         params["max_line"] = MAX_FIELD_BYTES
         params["buffer"] = max(2 * MAX_FIELD_BYTES, dialect.longest_line + (4 << 20))
-    store.execute(
-        f"CREATE TEMP TABLE {table}_raw AS SELECT * FROM read_csv($path, delim=$delim, quote=$quote, "
-        "escape=$escape, header=true, skip=$skip, columns=$columns, auto_detect=false, "
-        f"store_rejects=true, strict_mode=true, null_padding=false, parallel=true{sizes})",
-        params,
-    )
+    if dialect.new_line:
+        sizes += ", new_line=$new_line"
+        params["new_line"] = dialect.new_line.replace("\r", "\\r")  # DuckDB takes it escaped: '\r'
+
+    try:
+        store.execute(
+            f"CREATE TEMP TABLE {table}_raw AS SELECT * FROM read_csv($path, delim=$delim, quote=$quote, "
+            "escape=$escape, header=true, skip=$skip, columns=$columns, auto_detect=false, "
+            f"store_rejects=true, strict_mode=true, null_padding=false, parallel=true{sizes})",
+            params,
+        )
+    except StoreError as exc:
+        if "invalid state" not in str(exc):
+            raise
+        # DuckDB's strict parser gives up on a bare carriage return inside a field, naming no line.
+        raise IngestError(_parser_gave_up(path, display_name), hint=_CR_HINT) from None
     rejects = _parse_rejects(store, display_name, header_lines=1 + dialect.skip_lines)
     rows = _number_rows(store, table, rejects)
     return rows + len({r.row for r in rejects}), rejects
@@ -309,6 +323,35 @@ def _parse_rejects(store: Store, display_name: str, *, header_lines: int) -> lis
             value = None if raw is None else f"{str(raw)[:_RAW_SHOWN]}…"  # DuckDB keeps only the line's start
         out.append(Reject(display_name, int(line) - header_lines, None, reason, value))
     return out
+
+
+_CR_HINT = "remove the stray carriage returns (or quote the fields that hold them) and export again"
+
+
+def _parser_gave_up(path: Path, display_name: str) -> str:
+    """Where the first carriage return without a line feed after it stands, as a message."""
+    line, tail = 1, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            data = tail + chunk
+            at = next((i for i in _bare_cr(data) if i + 1 < len(data) or not chunk), None)
+            if at is not None:
+                line += data.count(b"\n", 0, at)
+                return (
+                    f"{display_name}, line {line}: a carriage return (\\r) inside an unquoted field breaks the row; "
+                    "the parser cannot read on from there"
+                )
+            line += data[:-1].count(b"\n")
+            tail = data[-1:]
+    return f"{display_name}: the CSV parser could not read the file (a quote or line break out of place)"
+
+
+def _bare_cr(data: bytes):  # type: ignore[no-untyped-def]
+    start = 0
+    while (i := data.find(b"\r", start)) >= 0:
+        if data[i + 1 : i + 2] != b"\n":
+            yield i
+        start = i + 1
 
 
 _RAW_SHOWN = 10_000
@@ -507,7 +550,10 @@ def _sniff_delimiter(lines: list[str]) -> str:
     sample = "".join(lines[:200])
     best, best_score = ",", -1.0
     for delim in _DELIMITERS:
-        counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"') if r]
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"') if r]
+        except csv.Error:
+            continue  # this delimiter does not split the sample cleanly
         if not counts or max(counts) < 2:
             continue
         header = counts[0]
