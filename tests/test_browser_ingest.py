@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FILES
+
 pytestmark = pytest.mark.browser
 
 playwright = pytest.importorskip("playwright.sync_api", reason="browser tests need: pip install playwright")
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 90_000
-TINY = ROOT / "tests" / "files" / "app" / "tiny.csv"
+TINY = FILES / "app" / "tiny.csv"
 
 
 def _free_port() -> int:
