@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import Option, OutputError, Phrase, UnknownLog, phrase
-from mining.schema import IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
+from mining.errors import Option, OutputError, Phrase, StoreError, UnknownLog, phrase
+from mining.schema import QUALITY_FIXES, IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
 from mining.spreadsheet import TABLE_SUFFIXES, csv_bytes, write_table
+from mining.store import quote_ident
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
 __all__ = [
     "REJECT_HEADER",
     "attribute_names",
+    "delete_log",
     "export_rejects",
     "list_logs",
     "log_id",
     "quality",
     "rejects",
+    "rename_log",
     "summarize",
 ]
 
@@ -48,6 +51,52 @@ def log_id(store: Store, name: str) -> int:
         msg = f"no log named {name!r} in the workspace; logs: {listed}"
         raise UnknownLog(msg)
     return int(found)
+
+
+def delete_log(store: Store, name: str) -> LogInfo:
+    """Remove the log called ``name`` and everything recorded about it, in one transaction; return what it was.
+
+    Every table of the workspace with a ``log_id`` column loses the log's
+    rows (events, cases, variants, ingest runs, rejects, quality findings,
+    monitor runs, and whatever later versions add), and its attribute table
+    is dropped.  Either all of it goes, or nothing does.
+    """
+    lid = log_id(store, name)
+    info = next(i for i in list_logs(store) if i.log_id == lid)
+    tables = [
+        str(r[0])
+        for r in store.query(
+            "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = 'log_id' "
+            "AND database_name = current_database() AND schema_name = 'main' AND NOT internal ORDER BY 1"
+        ).rows
+    ]
+    attrs = f"attrs_{lid}"
+    with store.transaction():
+        for table in tables:
+            if table != "logs":
+                store.execute(f"DELETE FROM {quote_ident(table)} WHERE log_id = ?", [lid])
+        store.execute(f"DROP TABLE IF EXISTS {quote_ident(attrs)}")
+        store.execute("DELETE FROM logs WHERE log_id = ?", [lid])
+    return info
+
+
+def rename_log(store: Store, old: str, new: str) -> None:
+    """Give the log called ``old`` the name ``new``; a name in use or a blank one is refused."""
+    lid = log_id(store, old)
+    wanted = new.strip()
+    if not wanted:
+        msg = f"cannot rename {old!r} to a blank name"
+        raise StoreError(msg)
+    if wanted != new:
+        msg = f"cannot rename {old!r} to {new!r}: a log name does not start or end with spaces"
+        raise StoreError(msg, hint=f"use {wanted!r}")
+    if wanted == old:
+        return
+    if store.scalar("SELECT count(*) FROM logs WHERE name = ?", [wanted]):
+        msg = f"cannot rename {old!r} to {new!r}: a log of that name already exists"
+        raise StoreError(msg, hint="delete or rename that log first")
+    with store.transaction():
+        store.execute("UPDATE logs SET name = ? WHERE log_id = ?", [wanted, lid])
 
 
 def list_logs(store: Store) -> list[LogInfo]:
@@ -80,7 +129,7 @@ def quality(store: Store, log: int, *, run_id: int | None = None) -> list[Qualit
         sql += " AND run_id = ?"
         params.append(run_id)
     return [
-        QualityIssue(k, int(n), m, tuple(e))
+        QualityIssue(k, int(n), m, tuple(e), QUALITY_FIXES.get(k, ""))
         for k, n, m, e in store.query(sql + " ORDER BY run_id, kind", params).rows
     ]
 

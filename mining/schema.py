@@ -22,6 +22,7 @@ __all__ = [
     "COST",
     "LIFECYCLE",
     "LOG_ID",
+    "QUALITY_FIXES",
     "RESOURCE",
     "ROLES",
     "ROW_NO",
@@ -108,12 +109,39 @@ class Reject:
 
 @dataclass(frozen=True)
 class QualityIssue:
-    """A data-quality finding that did not reject rows: duplicates, ties, sentinel dates."""
+    """A data-quality finding that did not reject rows: duplicates, ties, sentinel dates, ...
+
+    ``fix`` says what to do about it (:data:`QUALITY_FIXES`, by ``kind``).
+    """
 
     kind: str
     count: int
     message: str
     examples: tuple[str, ...] = ()
+    fix: str = ""
+
+
+#: What to do about each kind of data-quality finding, in the words the CLI, the app and reports show.
+QUALITY_FIXES: dict[str, str] = {
+    "duplicate_events": "If the source system logs each event once, remove the repeats in the export; "
+    "otherwise they are real repetitions and counted as such.",
+    "timestamp_ties": "Export the timestamps with seconds (or finer), or accept the file's order for those events.",
+    "sentinel_dates": "Treat these dates as missing in the source, or filter the events out on the Overview.",
+    "complete_before_start": "Check the start and end columns: they may be swapped, or in different time zones.",
+    "dst_gap": "Nothing to do if the times are local; pass --timezone with the zone the system writes in.",
+    "dst_overlap": "Nothing to do if the times are local; use a source with offsets to tell the two apart.",
+    "renamed_columns": "Give every column a unique, non-empty header in the export.",
+    "near_duplicate_activities": "If they are the same step, correct the names in the source system or the "
+    "export and ingest it again; if they are different steps, ignore this.",
+    "names_with_spaces": "Trim the spaces in the source system or the export and ingest it again; names are "
+    "kept exactly as written.",
+    "one_event_cases": "Check that the case column identifies cases, not events; otherwise filter these cases "
+    "out on the Overview.",
+    "cases_cut_by_extract": "Extract a wider date range, or filter these cases out (they start or end mid-way) "
+    "before measuring durations.",
+    "clock_shift": "Check the time zone of each source (--timezone) and of each export appended; remove the "
+    "shifted copies and ingest again.",
+}
 
 
 @dataclass(frozen=True)
@@ -144,6 +172,9 @@ class IngestSummary:
     warnings: tuple[str | Phrase, ...] = ()
     preset: str | None = None  # the export preset that made the events (mining.ingest.presets), if any
     preset_notes: tuple[str | Phrase, ...] = ()  # what the preset did, in plain words
+    # Words read as a missing value (``NULL``, ``N/A``) in the time and number columns:
+    # column -> word as written -> rows.  Names (case, activity, resource) keep such words as values.
+    missing_words: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -315,7 +315,7 @@ def test_same_file_name_other_bytes_each_session_gets_its_own_data(workspace: Pa
     a.button(key="upload-ingest").click().run()
     _widget(b.text_input, "Log name").set_value("export_b")
     _widget(b.selectbox, "Case").set_value("ticket")
-    _widget(b.selectbox, "Activity").set_value("step")
+    _widget(b.multiselect, "Activity").set_value(["step"])
     _widget(b.selectbox, "Timestamp").set_value("done_at")
     b.button(key="upload-ingest").click().run()
     a.run()
@@ -466,7 +466,9 @@ def test_each_upload_control_named_in_messages_is_on_the_upload_page(workspace: 
     _upload(at, "tiny.csv", TINY.read_bytes())
     _widget(at.selectbox, "Source system").set_value("changelog").run()  # shows the change-history columns
     labels = [
-        w.label for kind in ("text_input", "selectbox", "slider", "checkbox", "radio") for w in at.get(kind)
+        w.label
+        for kind in ("text_input", "selectbox", "multiselect", "slider", "checkbox", "radio")
+        for w in at.get(kind)
     ]
     names = ["case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"]
     names += [

@@ -131,6 +131,16 @@ def test_mapping_from_yaml(tmp_path):
     )
 
 
+def test_mapping_file_with_an_unknown_key_is_an_error(tmp_path):
+    path = tmp_path / "labels.yaml"
+    path.write_text("maps:\n  Pay: Payment\ninvisable: [tau_1]\n", encoding="utf-8")
+    with pytest.raises(ConformanceError) as err:
+        LabelMapping.from_yaml(path)
+    assert str(err.value) == (
+        "labels.yaml: unknown key 'invisable', 'maps'; expected only 'map' and 'invisible'"
+    )
+
+
 def test_mapping_changes_the_check(store, tmp_path):
     # The model says "Approve", the log "Approval": unmatched, suggested, then confirmed.
     log = load_hours(

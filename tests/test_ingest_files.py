@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from mining.catalog import rejects as stored_rejects
 from mining.errors import (
     AmbiguousMapping,
     AppendMismatch,
+    BadEncoding,
     BadTimestamp,
     EmptyLog,
     IngestError,
@@ -192,7 +194,7 @@ FAILURES = [
         {},
         TooManyRejects,
         [
-            "missing_values.csv: 7 of 10 rows (70.0%) were rejected",
+            "missing_values.csv: 5 of 10 rows (50.0%) were rejected",
             "missing_values.csv, row 2, column 'case_id': missing case id",
         ],
         "--max-rejects",
@@ -294,7 +296,8 @@ def test_ragged_rows_rejected_with_their_row_numbers(store):
         ("ragged_rows.csv", 2, None),
         ("ragged_rows.csv", 4, None),
     ]
-    assert quality_of(s) == {}
+    # Case 1 lost its second row to the ragged line: one event left.
+    assert quality_of(s) == {"one_event_cases": 1}
 
 
 def test_quoted_newline_is_one_row(store):
@@ -448,6 +451,28 @@ def test_naive_warning_counts_values_without_an_offset(store, tmp_path, stamps, 
     assert not [w for w in chosen.warnings if str(w).startswith(NAIVE_WARNING)]
 
 
+def test_offsets_beyond_fourteen_hours_are_rejected_with_the_reason(store, tmp_path):
+    path = tmp_path / "far_offsets.csv"
+    path.write_text(
+        "case,activity,timestamp\n1,A,2024-01-01T10:00:00+01:00\n1,B,2024-01-01T11:00:00+14:00\n"
+        "2,A,2024-01-01T10:00:00+15:00\n2,B,2024-01-01T10:00:00-1800\n3,A,2024-01-01T10:00:00Z\n"
+        "3,B,2024-01-01T10:30:00-12:00\n"
+    )
+    s = load(store, path, max_rejects=0.5)
+    why = "is beyond +/-14:00: no time zone is that far from UTC"
+    assert rejects_of(s) == [
+        (3, "timestamp", f"offset +15:00 {why}", "2024-01-01T10:00:00+15:00"),
+        (4, "timestamp", f"offset -18:00 {why}", "2024-01-01T10:00:00-1800"),
+    ]
+    # +14:00 (Kiribati) and -12:00 are real zones.
+    assert timestamps(store) == [
+        (1, T("2024-01-01 09:00")),
+        (2, T("2023-12-31 21:00")),
+        (5, T("2024-01-01 10:00")),
+        (6, T("2024-01-01 22:30")),
+    ]
+
+
 def test_naive_times_in_a_named_zone(store):
     s = load(store, "naive_local.csv", timezone="Europe/Berlin")
     assert counts(s) == (2, 4, 2, 1, 0)
@@ -538,13 +563,45 @@ def test_utf16_le_with_bom_tab_separated(store, tmp_path):
     assert events(store) == UMLAUT_ROWS
 
 
-def test_utf16_without_bom_is_refused(store, tmp_path):
+def test_utf16_without_bom_is_named_as_the_likely_problem(store, tmp_path):
     path = tmp_path / "utf16_nobom.tsv"
-    path.write_bytes("case_id\tactivity\ttimestamp\n1\tA\t2024-01-01 10:00\n".encode("utf-16-le"))
-    with pytest.raises(UnsafeInput, match=r"^utf16_nobom\.tsv: the header contains a NUL character$") as info:
+    path.write_bytes(
+        "case_id\tactivity\ttimestamp\n1\tA\t2024-01-01 10:00\n1\tB\t2024-01-01 11:00\n".encode("utf-16-le")
+    )
+    with pytest.raises(BadEncoding) as info:
         load(store, path)
-    assert "UTF-16 without a BOM" in info.value.hint
+    assert str(info.value) == (
+        "utf16_nobom.tsv: read as utf-8 (as detected), the text is nonsense: 50% of its first characters are "
+        "control or unassigned characters; the NUL bytes suggest UTF-16 without a byte-order mark (try "
+        "utf-16-le or utf-16-be)"
+    )
+    assert info.value.hint == "the encoding is likely wrong: pass --encoding with the file's own"
     assert_workspace_empty(store)
+    # Told the encoding, the same bytes load.
+    assert counts(load(store, path, encoding="utf-16-le")) == (1, 2, 2, 1, 0)
+
+
+def test_utf8_read_as_a_single_byte_encoding_is_refused(store, tmp_path):
+    path = tmp_path / "umlauts.csv"
+    path.write_text("case_id,activity,timestamp\n1,Prüfung,2024-01-01 10:00\n1,B,2024-01-01 11:00\n")
+    with pytest.raises(BadEncoding) as info:
+        load(store, path, encoding="cp1252")
+    assert str(info.value) == (
+        "umlauts.csv is UTF-8 text (its accented letters are valid UTF-8); read as cp1252 'ü' would become 'Ã¼'"
+    )
+
+
+def test_utf8_read_as_utf16_is_nonsense(store, tmp_path):
+    path = tmp_path / "plain.csv"
+    # An even number of bytes, so every pair decodes as some UTF-16 character.
+    path.write_text("case,activity,timestamp\n" + "".join(f"{i:02},A,2024-01-01 10:00\n" for i in range(20)))
+    assert path.stat().st_size % 2 == 0
+    with pytest.raises(BadEncoding) as info:
+        load(store, path, encoding="utf-16-le")
+    assert str(info.value) == (
+        "plain.csv: read as utf-16-le (as asked), the text is nonsense: 9% of its first characters are control "
+        "or unassigned characters"
+    )
 
 
 def test_cp1252_semicolon_decimal_comma(store, tmp_path):
@@ -593,19 +650,22 @@ def test_ids_stay_text(store):
 
 def test_missing_values_and_null_tokens(store):
     s = load(store, "missing_values.csv", max_rejects=0.8)
-    assert counts(s) == (2, 3, 2, 2, 7)
+    assert counts(s) == (3, 5, 3, 3, 5)
+    # A name is missing only when its field is empty or blank; a time also when it is a null word.
     assert rejects_of(s) == [
         (2, "case_id", "missing case id", None),  # empty
         (3, "activity", "missing activity", None),  # empty
         (4, "timestamp", "missing timestamp", None),  # empty
-        (5, "case_id", "missing case id", None),  # NULL
-        (6, "activity", "missing activity", None),  # nan
-        (7, "timestamp", "missing timestamp", None),  # N/A
-        (8, "case_id", "missing case id", None),  # blanks
+        (7, "timestamp", "missing timestamp", "N/A"),  # a null word, shown as written
+        (8, "case_id", "missing case id", "  "),  # blanks, shown as written
     ]
+    assert s.missing_words == {"timestamp": {"N/A": 1}}
+    # NULL, nan and NULL are values in the case, activity and resource columns.
     assert store.query("SELECT row_no, case_id, activity, resource FROM events ORDER BY row_no").rows == [
         (1, "1", "A", "ann"),
-        (9, "2", "A", None),
+        (5, "NULL", "B", "bob"),
+        (6, "1", "nan", "bob"),
+        (9, "2", "A", "NULL"),
         (10, "2", "B", None),
     ]
 
@@ -614,8 +674,8 @@ def test_control_characters_reject_the_row(store):
     s = load(store, "control_chars.csv", max_rejects=0.5)
     assert counts(s) == (2, 4, 2, 1, 2)
     assert rejects_of(s) == [
-        (2, "activity", "control character in the row", None),  # BEL
-        (5, "note", "control character in the row", None),  # ESC
+        (2, "activity", "control character U+0007 in the row", "B\x07"),  # BEL
+        (5, "note", "control character U+001B in the row", "esc\x1b[31mred"),  # ESC
     ]
     assert [r[0] for r in events(store)] == [1, 3, 4, 6]
 
@@ -628,8 +688,29 @@ def test_nul_in_a_cell_rejects_the_row(store, tmp_path):
     )
     s = load(store, path, max_rejects=0.5)
     assert counts(s) == (2, 4, 3, 2, 1)
-    assert rejects_of(s) == [(2, "note", "control character in the row", None)]
+    assert rejects_of(s) == [(2, "note", "control character U+0000 in the row", "bad\x00cell")]
     assert store.scalar("SELECT count(*) FROM events WHERE contains(activity, chr(0))") == 0
+
+
+def test_characters_xml_forbids_reject_the_row(store, tmp_path):
+    # U+FFFE and U+FFFF are valid UTF-8 but no character: a BPMN or PNML export could not hold them.
+    path = tmp_path / "noncharacters.csv"
+    path.write_text(
+        "case_id,activity,timestamp\n1,A,2024-01-01 10:00\n1,Approve\ufffe,2024-01-01 11:00\n"
+        "2,A,2024-01-02 10:00\n2,B,2024-01-02 11:00\n3,Ship\uffff,2024-01-03 10:00\n3,A,2024-01-03 11:00\n",
+        encoding="utf-8",
+    )
+    s = load(store, path, max_rejects=0.5)
+    assert counts(s) == (3, 4, 2, 2, 2)
+    why = "in the row, which XML forbids (not a character in any text)"
+    assert rejects_of(s) == [
+        (2, "activity", f"character U+FFFE {why}", "Approve\ufffe"),
+        (5, "activity", f"character U+FFFF {why}", "Ship\uffff"),
+    ]
+    assert (
+        store.scalar("SELECT count(*) FROM events WHERE regexp_matches(activity, '[\\x{FFFE}\\x{FFFF}]')")
+        == 0
+    )
 
 
 def test_nul_in_a_header_is_refused(store, tmp_path):
@@ -1021,3 +1102,145 @@ def test_cli_json_words_a_warning_that_names_an_option_as_its_flag(tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert f"{NAIVE_WARNING}; use --timezone if they are local times" in json.loads(result.stdout)["warnings"]
+
+
+# --------------------------------------------------------------------------- activity from several columns
+
+
+@pytest.mark.parametrize("given", ["code+title", " code + title "])
+def test_activity_joins_several_columns(store, given):
+    s = load(store, "activity_codes.csv", roles={"activity": given})
+    assert (s.cases, s.events, s.activities, s.mapping.activity) == (2, 5, 3, "code+title")
+    assert store.query("SELECT activity FROM events ORDER BY row_no").rows == [
+        ("A10+Register",),
+        ("A10+Register",),
+        ("B20+Approve",),
+        ("A10+Register",),
+        ("C30+Reject",),
+    ]
+    # The parts stay as attributes; --append joins the same columns without being told.
+    assert attributes(store)[0] == ["code", "title"]
+    shifted = (INGEST / "activity_codes.csv").read_text().replace("2024-01-0", "2024-02-0")
+    with tempfile.TemporaryDirectory() as tmp:
+        newer = Path(tmp) / "activity_codes.csv"
+        newer.write_text(shifted)
+        appended = load(store, newer, append=True, name="activity_codes")
+    assert (appended.events_added, appended.activities) == (5, 3)
+    assert store.scalar("SELECT count(DISTINCT activity) FROM events") == 3
+
+
+def test_activity_and_lifecycle_joined_like_pm4pys_classifier(store):
+    s = load(store, "activity_codes.csv", roles={"activity": "title+lifecycle", "lifecycle": None})
+    assert s.activities == 4
+    assert store.query("SELECT DISTINCT activity FROM events ORDER BY 1").rows == [
+        ("Approve+complete",),
+        ("Register+complete",),
+        ("Register+start",),
+        ("Reject+complete",),
+    ]
+
+
+def test_activity_from_an_unknown_column_names_it(store):
+    with pytest.raises(MissingColumn) as info:
+        load(store, "activity_codes.csv", roles={"activity": "title+lifecyle"})
+    assert str(info.value) == (
+        "activity_codes.csv: no column 'lifecyle' for --activity (joining 'title+lifecyle'); available columns: "
+        "'case', 'code', 'title', 'timestamp', 'lifecycle'"
+    )
+    assert_workspace_empty(store)
+
+
+def test_cli_repeated_activity_joins_the_columns(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    ws = str(tmp_path / "ws.duckdb")
+    res = CliRunner().invoke(
+        cli,
+        [
+            "--workspace",
+            ws,
+            "ingest",
+            str(INGEST / "activity_codes.csv"),
+            "--activity",
+            "code",
+            "--activity",
+            "title",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["mapping"]["activity"], data["activities"], data["events"]) == ("code+title", 3, 5)
+
+
+# --------------------------------------------------------------------------- the preview tells the truth
+
+
+@pytest.mark.parametrize(
+    ("file", "options"),
+    [
+        ("missing_values.csv", {"max_rejects": 0.8}),
+        ("ragged_rows.csv", {"max_rejects": 0.5}),
+        ("mixed_date_formats.csv", {"max_rejects": 0.2}),
+        ("activity_codes.csv", {"roles": {"activity": "code+title"}}),
+    ],
+)
+def test_preview_counts_equal_the_ingests(store, file, options):
+    from mining.ingest import preview
+
+    seen = preview(INGEST / file, IngestOptions(**options))
+    s = load(store, file, **options)
+    assert (seen.events, seen.cases, seen.activities, seen.rejected_rows) == (
+        s.events,
+        s.cases,
+        s.activities,
+        s.rejected_rows,
+    )
+    assert seen.rows_read == s.rows_read
+    assert [(r.row, r.reason) for r in seen.rejects] == [(r.row, r.reason) for r in s.rejects][:10]
+    assert seen.missing_words == s.missing_words
+    assert not seen.would_fail
+
+
+def test_preview_says_when_the_ingest_would_fail(store):
+    from mining.ingest import preview
+
+    seen = preview(INGEST / "missing_values.csv")
+    assert (seen.rejected_rows, seen.rows_read, seen.would_fail) == (5, 10, True)
+    with pytest.raises(TooManyRejects):
+        load(store, "missing_values.csv")
+
+
+def test_preview_flags_a_chosen_timestamp_column_that_holds_no_times():
+    from mining.ingest import preview
+
+    with pytest.raises(BadTimestamp) as info:
+        preview(
+            INGEST / "activity_codes.csv", IngestOptions(roles={"activity": "code", "timestamp": "title"})
+        )
+    assert (
+        str(info.value) == "activity_codes.csv: column 'title' does not hold timestamps in any format we know"
+    )
+
+
+def test_an_order_the_data_disproves_is_refused_not_obeyed_row_by_row(store):
+    with pytest.raises(BadTimestamp) as info:
+        load(store, "dayfirst_proven.csv", dayfirst=False)
+    assert str(info.value) == (
+        "dayfirst_proven.csv: column 'timestamp' cannot be read month-first as --monthfirst asks: "
+        "'13/04/2024 11:00' only reads as %d/%m/%Y %H:%M"
+    )
+    assert_workspace_empty(store)
+
+
+def test_an_order_that_contradicts_the_format_is_refused(store):
+    with pytest.raises(BadTimestamp) as info:
+        load(store, "dayfirst_proven.csv", dayfirst=False, timestamp_format="%d/%m/%Y %H:%M")
+    assert str(info.value) == (
+        "dayfirst_proven.csv: --monthfirst contradicts --timestamp-format %d/%m/%Y %H:%M, which puts the day first"
+    )
+    # Both saying the same is fine.
+    s = load(store, "dayfirst_proven.csv", dayfirst=True, timestamp_format="%d/%m/%Y %H:%M")
+    assert s.timestamp_formats["timestamp"] == "%d/%m/%Y %H:%M"

@@ -267,6 +267,44 @@ def test_folder_skips_other_files_and_refuses_two_tables_of_one_name(store, tmp_
     )
 
 
+def test_folder_link_to_a_file_outside_is_refused_without_reading_it(store, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("TOP SECRET payroll line\n")
+    folder = tmp_path / "snow"
+    shutil.copytree(AUDIT, folder)
+    (folder / "incident.csv").unlink()
+    (folder / "incident.csv").symlink_to(outside)
+    with pytest.raises(UnsafeInput) as info:
+        ingest_file(store, folder)
+    assert str(info.value) == (
+        "snow/incident.csv is a link to a file outside the export folder; "
+        "refused, so that no file outside the export is read"
+    )
+    assert "SECRET" not in str(info.value) + str(info.value.hint)
+    # A link that stays inside the folder is an ordinary member.
+    (folder / "incident.csv").unlink()
+    shutil.copy(AUDIT / "incident.csv", folder / "incident_copy.dat")
+    (folder / "incident.csv").symlink_to(folder / "incident_copy.dat")
+    assert sorted(read_export(store, folder, tmp_path, file="snow").tables) == ["incident", "sys_audit"]
+
+
+def test_unknown_preset_role_is_an_error(store, tmp_path):
+    changes = PRESETS / "changelog" / "deal_changes.csv"
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, changes, IngestOptions(preset="changelog", preset_roles={"colour": "field"}))
+    assert str(info.value) == (
+        "deal_changes.csv: --preset-role 'colour': the changelog preset has no such role; it knows case, "
+        "activity, timestamp, start_timestamp, resource, lifecycle, cost, field, new, old"
+    )
+    plain = SAMPLE_LOGS / "service_desk.csv"
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, plain, IngestOptions(preset="none", preset_roles={"field": "status"}))
+    assert str(info.value) == (
+        "service_desk.csv: --preset-role (field) names a preset's column, but no preset reads this file"
+    )
+    assert store.scalar("SELECT count(*) FROM logs") == 0
+
+
 def test_ragged_line_in_a_multi_table_export_is_an_error(store, tmp_path):
     folder = tmp_path / "snow"
     shutil.copytree(AUDIT, folder)

@@ -6,7 +6,8 @@ one object whose keys are a contract for scripts: ``log``, ``status``,
 ``cases``, ``events``, ``activities``, ``variants``, ``start``, ``end``,
 ``rows_read``, ``events_added``, ``rejected_rows``, ``timezone``,
 ``timestamp_formats``, ``mapping``, ``guesses``, ``quality``, ``warnings``,
-``rejects`` (the first 100), ``preset``, ``preset_notes``.
+``rejects`` (the first 100), ``preset``, ``preset_notes``, ``missing_words`` (column ->
+null word as written -> rows read as missing).
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ _MAX_REJECTS_SHOWN = 10
 @click.option("--name", help="Log name (default: the file name without extensions).")
 @click.option("--append", is_flag=True, help="Add only the new events of a newer export to an existing log.")
 @role_option("case", "Column holding the case id.")
-@role_option("activity", "Column holding the activity.")
+@click.option(
+    "--activity",
+    multiple=True,
+    metavar="COLUMN",
+    help="Column holding the activity; repeat it (or write COL1+COL2) to join columns, e.g. code and title.",
+)
 @role_option("timestamp", "Column holding the (completion) timestamp.")
 @role_option("start-timestamp", "Column holding the start timestamp ('' for none).")
 @role_option("resource", "Column holding the resource ('' for none).")
@@ -103,10 +109,14 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     from mining.catalog import export_rejects
     from mining.errors import TooManyRejects
     from mining.ingest import IngestOptions, ingest_file
+    from mining.ingest.staging import JOIN
     from mining.store import writing
 
     roles: dict[str, str | None] = {}
-    for role in ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"):
+    activity = kw.pop("activity")
+    if activity:
+        roles["activity"] = JOIN.join(a.strip() for a in activity)
+    for role in ("case", "timestamp", "start_timestamp", "resource", "lifecycle", "cost"):
         value = kw.pop(role)
         if value is not None:
             roles[role] = value or None
@@ -152,6 +162,7 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
             "rejects": summary.rejects[:100],
             "preset": summary.preset,
             "preset_notes": summary.preset_notes,
+            "missing_words": summary.missing_words,
         }
         emit_json(data)
     else:
@@ -191,6 +202,9 @@ def _text(s: IngestSummary) -> str:
         fmt_text = f"  format {fmt}" if fmt else ""
         lines.append(f"  {role:<16} {column!s:<24}{fmt_text}{why}")
     lines.append(f"  naive times read in {s.timezone}")
+    for column, words in s.missing_words.items():
+        shown = ", ".join(f"{w!r} ({n:,})" for w, n in words.items())
+        lines.append(f"  read as missing in {column!r}: {shown}")
     if s.rejects:
         lines.append("Rejected rows:")
         lines += [f"  {r}" for r in s.rejects[:_MAX_REJECTS_SHOWN]]
@@ -203,6 +217,8 @@ def _text(s: IngestSummary) -> str:
         for q in s.quality:
             lines.append(f"  {q.message}")
             lines += [f"    e.g. {e}" for e in q.examples[:3]]
+            if q.fix:
+                lines.append(f"    fix: {q.fix}")
     for w in s.warnings:
         lines.append(f"Note: {w}")
     return "\n".join(lines)

@@ -1,10 +1,13 @@
 """``mining logs`` and ``mining rejects``: what the workspace holds, and the rows an ingest left out.
 
-Both only read; a workspace that does not exist yet is created empty rather
-than refused.  ``mining logs --json`` prints ``{"logs": [{"log", "cases",
-"events", "activities", "variants", "start", "end", "source", "timezone",
-"ingested_at", "mapping"}]}``; ``mining rejects --json`` prints ``{"log",
-"rejects"}``.
+Listing only reads; a workspace that does not exist yet is created empty
+rather than refused.  ``mining logs --delete NAME`` and ``mining logs
+--rename OLD NEW`` write through :func:`mining.store.writing`, so the change
+lands whole or not at all.  ``mining logs --json`` prints ``{"logs": [{"log",
+"cases", "events", "activities", "variants", "start", "end", "source",
+"timezone", "ingested_at", "mapping"}]}``, with ``"deleted": NAME`` or
+``"renamed": {"from", "to"}`` beside it after a change; ``mining rejects
+--json`` prints ``{"log", "rejects"}``.
 """
 
 from __future__ import annotations
@@ -23,19 +26,47 @@ __all__ = ["logs_cmd", "rejects_cmd"]
 
 
 @click.command("logs")
+@click.option(
+    "--delete", "delete", metavar="NAME", help="Delete this log and all that was recorded about it."
+)
+@click.option("--rename", "rename", nargs=2, metavar="OLD NEW", help="Rename the log OLD to NEW.")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
 @fail_cleanly
-def logs_cmd(ctx: click.Context, as_json: bool) -> None:
-    """List the logs in the workspace."""
-    from mining.catalog import list_logs
-    from mining.store import Store
+def logs_cmd(ctx: click.Context, delete: str | None, rename: tuple[str, str] | None, as_json: bool) -> None:
+    """List the logs in the workspace; delete or rename one (each in one transaction)."""
+    from mining.catalog import delete_log, list_logs, rename_log
+    from mining.store import Store, writing
 
-    with Store(ctx.obj["workspace"], read_only=workspace_exists(ctx)) as store:
-        logs = list_logs(store)
+    if delete is not None and rename:
+        raise click.UsageError("pass --delete or --rename, not both")
+    done: dict[str, object] = {}
+    note = ""
+    if delete is not None or rename:
+        if not workspace_exists(ctx):
+            from mining.errors import UnknownLog
+
+            name = delete if delete is not None else rename[0]  # type: ignore[index]
+            msg = f"no log named {name!r}: there is no workspace at {ctx.obj['workspace']} yet"
+            raise UnknownLog(msg)
+        with writing(ctx.obj["workspace"]) as store:
+            if delete is not None:
+                gone = delete_log(store, delete)
+                done["deleted"] = gone.name
+                note = f"Deleted log {gone.name!r} ({gone.cases:,} cases, {gone.events:,} events)."
+            else:
+                old, new = rename  # type: ignore[misc]
+                rename_log(store, old, new)
+                done["renamed"] = {"from": old, "to": new}
+                note = f"Renamed log {old!r} to {new!r}."
+            logs = list_logs(store)
+    else:
+        with Store(ctx.obj["workspace"], read_only=workspace_exists(ctx)) as store:
+            logs = list_logs(store)
     if as_json:
         emit_json(
             {
+                **done,
                 "logs": [
                     {
                         "log": i.name,
@@ -51,10 +82,12 @@ def logs_cmd(ctx: click.Context, as_json: bool) -> None:
                         "mapping": i.mapping,
                     }
                     for i in logs
-                ]
+                ],
             }
         )
     else:
+        if note:
+            click.echo(note)
         click.echo(_text(logs))
 
 

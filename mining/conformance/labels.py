@@ -79,6 +79,11 @@ class LabelMapping:
         if not isinstance(data, dict) or not isinstance(data.get("map", {}), dict):
             msg = f"{name}: expected YAML 'map: {{Model label: Log activity}}' and optionally 'invisible: [...]'"
             raise ConformanceError(msg)
+        unknown = sorted(str(k) for k in data if k not in {"map", "invisible"})
+        if unknown:
+            # A misspelt key ('maps:', 'invisable:') would otherwise drop its whole section unnoticed.
+            msg = f"{name}: unknown key {', '.join(repr(k) for k in unknown)}; expected only 'map' and 'invisible'"
+            raise ConformanceError(msg)
         invisible = data.get("invisible") or []
         if not isinstance(invisible, list):
             msg = f"{name}: 'invisible' must be a list of model labels"

@@ -16,20 +16,44 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mining.errors import BadEncoding, EmptyLog, Option, StoreError, UnsafeInput, phrase
+from mining.errors import BadEncoding, EmptyLog, IngestError, Option, StoreError, UnsafeInput, phrase
 from mining.schema import Reject
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["CsvDialect", "prepare_csv", "stage_csv"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_FIELD_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_LINE_BYTES",
+    "CsvDialect",
+    "prepare_csv",
+    "stage_csv",
+]
+
+#: Columns a table may have: role detection and the per-row checks stay within memory up to here.
+MAX_COLUMNS = 4096
+#: A header line may be this long (a wide export's header is a few hundred KiB).
+MAX_HEADER_BYTES = 8 << 20
+#: A record longer than this is rejected, with its row (DuckDB's line size, set explicitly).
+MAX_FIELD_BYTES = 32 << 20
+#: A line longer than this refuses the file: DuckDB could not even name it as a reject.
+MAX_LINE_BYTES = 96 << 20
 
 _CHUNK = 8 << 20
 _SNIFF_BYTES = 256 << 10
+_BLOCK = 1 << 20
+# DuckDB's default maximum line size: longer lines need the explicit, larger one.
+_DUCKDB_LINE = 2 << 20
+# A field larger than the csv module's default limit (128 KiB) must not break sniffing.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_HEADER_BYTES + 2 * _SNIFF_BYTES))
 _DELIMITERS = (",", ";", "\t", "|")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -51,6 +75,9 @@ class CsvDialect:
     skip_lines: int  # lines before the header (Excel's "sep=" line)
     header: tuple[str, ...]  # the header as written, before de-duplication
     control_chars: bool = True  # whether any control byte occurs; False lets the per-row check go
+    # The longest line when it is beyond DuckDB's default line size (0: none): read with larger buffers.
+    longest_line: int = 0
+    new_line: str | None = None  # "\r" for old Mac line ends; None lets DuckDB tell \n from \r\n
 
 
 def prepare_csv(
@@ -61,41 +88,163 @@ def prepare_csv(
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> tuple[Path, CsvDialect]:
-    """Return a UTF-8 file DuckDB can read, and its dialect."""
+    """Return a UTF-8 file DuckDB can read, and its dialect.
+
+    Never raises anything but an :class:`~mining.errors.IngestError`: a header
+    longer than :data:`MAX_HEADER_BYTES`, more than :data:`MAX_COLUMNS`
+    columns, a line longer than :data:`MAX_LINE_BYTES`, or text that the
+    encoding turns into nonsense are refused with the limit or the likely
+    cause named.
+    """
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     if not head.strip():
         msg = f"{display_name} is empty"
         raise EmptyLog(msg, hint="export the data again; the file has no header and no rows")
-    source_encoding, control = encoding, None
+    scan: _Scan | None = None
+    source_encoding = encoding
     if source_encoding is None:
-        source_encoding, control = _detect_encoding(path, head, display_name)
+        source_encoding, scan = _detect_encoding(path, head, display_name)
+    else:
+        _check_chosen_encoding(head, source_encoding, display_name)
     utf8_path = path
     if source_encoding not in {"utf-8", "utf-8-sig"}:
         utf8_path = _transcode(path, workdir, source_encoding, display_name)
-        control = None
-    if control is None:
-        control = _has_control_bytes(utf8_path)
-    with utf8_path.open("rb") as fh:
-        text = fh.read(_SNIFF_BYTES).decode("utf-8-sig", errors="replace")
+        scan = None
+    if scan is None:
+        scan = _scan_file(utf8_path)
+    raw, header_line, skip = _head_lines(utf8_path, display_name)
+    text = raw.decode("utf-8-sig", errors="replace")
+    _refuse_nonsense(text, head, source_encoding, encoding is not None, display_name)
     lines = text.splitlines(keepends=True)
-    if len(text) == _SNIFF_BYTES and lines:
+    if len(raw) >= header_line + _SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut short
-    skip = 0
-    if lines and lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5:
+    if skip:
         delimiter = delimiter or lines[0].strip()[4]
         lines = lines[1:]
-        skip = 1
     if not lines or not lines[0].strip():
         msg = f"{display_name} has no header line"
         raise EmptyLog(msg)
     delim = delimiter or _sniff_delimiter(lines)
     escape = "\\" if '\\"' in text and '""' not in text else '"'
-    header = next(csv.reader(io.StringIO("".join(lines)), delimiter=delim, quotechar='"'))
+    try:
+        # The lines, not one text: a file with old Mac line ends (\r alone) splits the same way.
+        header = next(csv.reader(lines, delimiter=delim, quotechar='"'), [])
+    except csv.Error as exc:
+        msg = f"{display_name}, line {1 + skip}: the header cannot be split into columns ({exc})"
+        raise IngestError(msg, hint="check the quotes in the first line") from None
     if any("\x00" in h for h in header):
         msg = f"{display_name}: the header contains a NUL character"
         raise UnsafeInput(msg, hint="the file is probably binary or UTF-16 without a BOM")
-    return utf8_path, CsvDialect(source_encoding, delim, '"', escape, skip, tuple(header), control)
+    if len(header) > MAX_COLUMNS:
+        msg = (
+            f"{display_name} has {len(header):,} columns; at most {MAX_COLUMNS:,} can be loaded "
+            "(the role detection and the checks of every row must stay within memory)"
+        )
+        raise IngestError(msg, hint="export only the columns the process needs (case, activity, times, ...)")
+    longest = _check_long_lines(scan, display_name)
+    # DuckDB finds \n and \r\n itself; a file whose lines end in \r alone must be told.
+    mac = "\n" not in text and "\r" in text
+    return utf8_path, CsvDialect(
+        source_encoding, delim, '"', escape, skip, tuple(header), scan.control, longest, "\r" if mac else None
+    )
+
+
+def _head_lines(path: Path, display_name: str) -> tuple[bytes, int, int]:
+    """The head of the file: the (Excel ``sep=``) line and the header whole, then up to 256 KiB of rows.
+
+    Returns (bytes, where the header starts, lines before it).  A header is
+    read to its end, however long, up to :data:`MAX_HEADER_BYTES`.
+    """
+    with path.open("rb") as fh:
+        raw = fh.read(_SNIFF_BYTES)
+        first = raw.split(b"\n", 1)[0].strip().lower()
+        skip = (
+            1
+            if first.lstrip(b"\xef\xbb\xbf").startswith(b"sep=") and len(first.lstrip(b"\xef\xbb\xbf")) == 5
+            else 0
+        )
+        start = raw.index(b"\n") + 1 if skip else 0
+        while raw.find(b"\n", start) < 0:
+            more = fh.read(_SNIFF_BYTES)
+            if not more:
+                return raw, start, skip  # one line: a header and nothing else
+            raw += more
+            if len(raw) - start > MAX_HEADER_BYTES:
+                msg = (
+                    f"{display_name}: the first line is longer than {MAX_HEADER_BYTES >> 20} MiB without a line "
+                    "break; that is not a header"
+                )
+                raise IngestError(msg, hint="check that the file is a table with one record per line")
+        end = raw.index(b"\n", start)
+        if len(raw) < end + _SNIFF_BYTES:
+            raw += fh.read(end + _SNIFF_BYTES - len(raw))
+    return raw, start, skip
+
+
+def _check_chosen_encoding(head: bytes, encoding: str, display_name: str) -> None:
+    """Refuse an encoding the user chose that cannot be right for these bytes."""
+    import codecs as _codecs
+
+    try:
+        name = _codecs.lookup(encoding).name
+    except LookupError:
+        msg = f"{display_name}: unknown text encoding {encoding!r}"
+        raise BadEncoding(
+            msg, hint=phrase("pass ", Option("encoding"), " with a name such as utf-8 or cp1252")
+        ) from None
+    if name in {"utf-8", "utf-8-sig"} or name.startswith(("utf-16", "utf-32")):
+        return
+    body = head[: len(head) - 4] if len(head) == _SNIFF_BYTES else head
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    if any(ord(c) > 0x7F for c in text):
+        sample = next(c for c in text if ord(c) > 0x7F)
+        misread = sample.encode("utf-8").decode(encoding, errors="replace")
+        msg = (
+            f"{display_name} is UTF-8 text (its accented letters are valid UTF-8); read as {encoding} "
+            f"{sample!r} would become {misread!r}"
+        )
+        raise BadEncoding(msg, hint=phrase("leave ", Option("encoding"), " out, or pass utf-8"))
+
+
+def _refuse_nonsense(text: str, head: bytes, encoding: str, chosen: bool, display_name: str) -> None:
+    """Text full of control or unassigned characters, or without a line break, was decoded wrongly."""
+    sample = text[:65536]
+    if not sample:
+        return
+    bad = sum(1 for c in sample if _nonsense_char(c))
+    breaks_in_bytes = head.count(b"\n")
+    reason = None
+    if bad >= 3 and bad > 0.02 * len(sample):
+        reason = f"{bad / len(sample):.0%} of its first characters are control or unassigned characters"
+    elif breaks_in_bytes >= 2 and "\n" not in text and len(text) > 200:
+        reason = "the bytes hold line breaks, but the decoded text has none"
+    if reason is None:
+        return
+    how = "as asked" if chosen else "as detected"
+    likely = ""
+    if head.count(0) > 0.2 * len(head):
+        likely = "; the NUL bytes suggest UTF-16 without a byte-order mark (try utf-16-le or utf-16-be)"
+    msg = f"{display_name}: read as {encoding} ({how}), the text is nonsense: {reason}{likely}"
+    raise BadEncoding(
+        msg, hint=phrase("the encoding is likely wrong: pass ", Option("encoding"), " with the file's own")
+    )
+
+
+def _nonsense_char(c: str) -> bool:
+    if c in "\t\n\r":
+        return False
+    if c == "\ufffd":
+        return True
+    code = ord(c)
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return True
+    if 0xE000 <= code < 0xF900 or 0xD800 <= code < 0xE000 or code >= 0xF0000:
+        return True  # private use and surrogates
+    return unicodedata.category(c) == "Cn"
 
 
 def stage_csv(
@@ -110,19 +259,38 @@ def stage_csv(
     columns = {f"c{i}": "VARCHAR" for i in range(1, n + 1)}
     store.execute("DROP TABLE IF EXISTS reject_errors")
     store.execute("DROP TABLE IF EXISTS reject_scans")
-    store.execute(
-        f"CREATE TEMP TABLE {table}_raw AS SELECT * FROM read_csv($path, delim=$delim, quote=$quote, "
-        "escape=$escape, header=true, skip=$skip, columns=$columns, auto_detect=false, "
-        "store_rejects=true, strict_mode=true, null_padding=false, parallel=true)",
-        {
-            "path": str(path),
-            "delim": dialect.delimiter,
-            "quote": dialect.quote,
-            "escape": dialect.escape,
-            "skip": dialect.skip_lines,
-            "columns": columns,
-        },
-    )
+    params: dict[str, object] = {
+        "path": str(path),
+        "delim": dialect.delimiter,
+        "quote": dialect.quote,
+        "escape": dialect.escape,
+        "skip": dialect.skip_lines,
+        "columns": columns,
+    }
+    sizes = ""
+    if dialect.longest_line:
+        # DuckDB drops a line longer than its buffer without a word, even with
+        # store_rejects: with a buffer beyond the longest line, a line over
+        # MAX_FIELD_BYTES becomes a reject with its row, and shorter ones load.
+        sizes = ", max_line_size=$max_line, buffer_size=$buffer"
+        params["max_line"] = MAX_FIELD_BYTES
+        params["buffer"] = max(2 * MAX_FIELD_BYTES, dialect.longest_line + (4 << 20))
+    if dialect.new_line:
+        sizes += ", new_line=$new_line"
+        params["new_line"] = dialect.new_line.replace("\r", "\\r")  # DuckDB takes it escaped: '\r'
+
+    try:
+        store.execute(
+            f"CREATE TEMP TABLE {table}_raw AS SELECT * FROM read_csv($path, delim=$delim, quote=$quote, "
+            "escape=$escape, header=true, skip=$skip, columns=$columns, auto_detect=false, "
+            f"store_rejects=true, strict_mode=true, null_padding=false, parallel=true{sizes})",
+            params,
+        )
+    except StoreError as exc:
+        if "invalid state" not in str(exc):
+            raise
+        # DuckDB's strict parser gives up on a bare carriage return inside a field, naming no line.
+        raise IngestError(_parser_gave_up(path, display_name), hint=_CR_HINT) from None
     rejects = _parse_rejects(store, display_name, header_lines=1 + dialect.skip_lines)
     rows = _number_rows(store, table, rejects)
     return rows + len({r.row for r in rejects}), rejects
@@ -147,8 +315,56 @@ def _parse_rejects(store: Store, display_name: str, *, header_lines: int) -> lis
                 + detail.replace("Expected Number of Columns", "expected").replace("Found", "found")
                 + ")"
             )
-        out.append(Reject(display_name, int(line) - header_lines, None, reason, raw))
+        value = _clip(raw)
+        if reason == _REASONS["LINE SIZE OVER MAXIMUM"]:
+            size = re.search(r"Actual Size:\s*(\d+)", str(message or ""))
+            shown = f" of {int(size.group(1)):,} bytes" if size else ""
+            reason = f"line{shown} longer than {MAX_FIELD_BYTES >> 20} MiB, the most a row may have"
+            value = None if raw is None else f"{str(raw)[:_RAW_SHOWN]}…"  # DuckDB keeps only the line's start
+        out.append(Reject(display_name, int(line) - header_lines, None, reason, value))
     return out
+
+
+_CR_HINT = "remove the stray carriage returns (or quote the fields that hold them) and export again"
+
+
+def _parser_gave_up(path: Path, display_name: str) -> str:
+    """Where the first carriage return without a line feed after it stands, as a message."""
+    line, tail = 1, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            data = tail + chunk
+            at = next((i for i in _bare_cr(data) if i + 1 < len(data) or not chunk), None)
+            if at is not None:
+                line += data.count(b"\n", 0, at)
+                return (
+                    f"{display_name}, line {line}: a carriage return (\\r) inside an unquoted field breaks the row; "
+                    "the parser cannot read on from there"
+                )
+            line += data[:-1].count(b"\n")
+            tail = data[-1:]
+    return f"{display_name}: the CSV parser could not read the file (a quote or line break out of place)"
+
+
+def _bare_cr(data: bytes):  # type: ignore[no-untyped-def]
+    start = 0
+    while (i := data.find(b"\r", start)) >= 0:
+        if data[i + 1 : i + 2] != b"\n":
+            yield i
+        start = i + 1
+
+
+_RAW_SHOWN = 10_000
+
+
+def _clip(raw: object) -> str | None:
+    """A rejected line as stored and shown: whole up to 10,000 characters, else its start and its length."""
+    if raw is None:
+        return None
+    text = str(raw)
+    if len(text) <= _RAW_SHOWN:
+        return text
+    return f"{text[:_RAW_SHOWN]}… ({len(text):,} characters in all)"
 
 
 _REASONS = {
@@ -188,14 +404,14 @@ def _number_rows(store: Store, table: str, rejects: list[Reject]) -> int:
     return int(store.scalar(f"SELECT count(*) FROM {table}"))
 
 
-def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, bool | None]:
-    """The file's encoding, and whether it holds control bytes when that came for free."""
+def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, _Scan | None]:
+    """The file's encoding, and the scan of its bytes when that came for free (UTF-8 without a BOM)."""
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name, None
-    utf8, control = _scan_utf8(path)
-    if utf8:
-        return "utf-8", control
+    scan = _scan_file(path, check_utf8=True)
+    if scan.utf8:
+        return "utf-8", scan
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
@@ -211,36 +427,103 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, b
 
 
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+#: U+FFFE and U+FFFF in UTF-8: characters XML forbids, checked with the control bytes.
+_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 
 
 def _has_control(chunk: bytes) -> bool:
     # In UTF-8 these bytes never occur inside a multi-byte character, so a byte
     # scan settles for the whole file whether any row needs the (much slower)
     # per-row check.  translate() runs at memory speed; a regex does not.
-    return len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+    # The caller overlaps chunks by two bytes so a noncharacter is never cut.
+    return len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk) or any(n in chunk for n in _NONCHARACTERS)
 
 
-def _has_control_bytes(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return any(_has_control(c) for c in iter(lambda: fh.read(_CHUNK), b""))
+@dataclass
+class _Scan:
+    """One pass over the bytes: valid UTF-8?, any control byte?, and the longest line.
+
+    The longest line is found without splitting the text: a line of 2 MiB or
+    more holds a whole aligned 1 MiB block without a line break, and only
+    such blocks are measured exactly (``bytes.count``/``find`` run at memory
+    speed).  Lines under 2 MiB are not measured: DuckDB reads them as they are.
+    """
+
+    utf8: bool = True
+    control: bool = False
+    lines: int = 0  # line breaks so far
+    current: int = 0  # bytes of the line not yet ended
+    longest: int = 0  # the longest line of 2 MiB or more (0: none)
+    too_long: tuple[int, int] | None = None  # (line, bytes) of the first line over MAX_LINE_BYTES
+    _tail: bytes = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.control = self.control or _has_control(self._tail + chunk)
+        self._tail = chunk[-2:]
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.current += len(chunk)
+            if self.current > MAX_LINE_BYTES and self.too_long is None:
+                self.too_long = (self.lines + 1, self.current)
+            return
+        self._line(self.current + first, self.lines + 1)
+        last = chunk.rfind(b"\n")
+        block = first + 1
+        while block + _BLOCK <= last:
+            if chunk.count(b"\n", block, block + _BLOCK):
+                block += _BLOCK
+                continue
+            start = chunk.rfind(b"\n", 0, block)
+            end = chunk.find(b"\n", block)
+            self._line(end - start - 1, self.lines + chunk.count(b"\n", 0, start + 1) + 1)
+            block = end + 1
+        self.lines += chunk.count(b"\n")
+        self.current = len(chunk) - last - 1
+
+    def finish(self) -> None:
+        if self.current:
+            self._line(self.current, self.lines + 1)
+
+    def _line(self, length: int, line: int) -> None:
+        if length >= _DUCKDB_LINE:
+            self.longest = max(self.longest, length)
+        if length > MAX_LINE_BYTES and self.too_long is None:
+            self.too_long = (line, length)
 
 
-def _scan_utf8(path: Path) -> tuple[bool, bool]:
-    """One pass: is the whole file valid UTF-8, and does it hold control bytes."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    control = False
+def _scan_file(path: Path, *, check_utf8: bool = False) -> _Scan:
+    """Scan the file in 8 MiB chunks (memory stays bounded whatever its lines)."""
+    scan = _Scan()
+    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
-            control = control or _has_control(chunk)
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return False, control
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False, control
-    return True, control
+            scan.feed(chunk)
+            if decoder is not None and scan.utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    scan.utf8 = False
+                    return scan  # not UTF-8: the caller transcodes and scans the result
+    if decoder is not None and scan.utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            scan.utf8 = False
+    scan.finish()
+    return scan
+
+
+def _check_long_lines(scan: _Scan, display_name: str) -> int:
+    """Refuse a line no reader can hold; return the longest line DuckDB must be told about (0: none)."""
+    if scan.too_long is not None:
+        line, length = scan.too_long
+        del length
+        msg = (
+            f"{display_name}, line {line}: the line is longer than {MAX_LINE_BYTES >> 20} MiB, the most a line "
+            "may have; refused before reading it"
+        )
+        raise IngestError(msg, hint="check that the file is a table with one record per line")
+    return scan.longest
 
 
 def _transcode(path: Path, workdir: Path, encoding: str, display_name: str) -> Path:
@@ -267,7 +550,10 @@ def _sniff_delimiter(lines: list[str]) -> str:
     sample = "".join(lines[:200])
     best, best_score = ",", -1.0
     for delim in _DELIMITERS:
-        counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"') if r]
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"') if r]
+        except csv.Error:
+            continue  # this delimiter does not split the sample cleanly
         if not counts or max(counts) < 2:
             continue
         header = counts[0]

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import python_calamine as calamine
+from lxml import etree
 
 from mining.errors import EmptyLog, IngestError
+from mining.ingest.csv import MAX_COLUMNS
 from mining.ingest.sources import check_zip_expansion
 
-__all__ = ["ExcelRead", "cell_text", "read_xlsx"]
+__all__ = ["MAX_CELLS", "ExcelRead", "SheetExtent", "cell_text", "read_xlsx", "sheet_extents"]
+
+#: Cells (rows x columns of the used range) a sheet may span: a reader holds them all at once.
+MAX_CELLS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -61,16 +70,24 @@ def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> Exc
     except (calamine.CalamineError, OSError, ValueError) as exc:
         raise IngestError(f"{display_name}: could not be opened as an Excel .xlsx workbook ({exc})") from None
     try:
-        return _read(workbook, display_name, sheet)
+        return _read(workbook, path, display_name, sheet)
     finally:
         workbook.close()
 
 
-def _read(workbook: calamine.CalamineWorkbook, name: str, wanted: str | None) -> ExcelRead:
+def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: str | None) -> ExcelRead:
     visible = [m.name for m in workbook.sheets_metadata if m.visible == calamine.SheetVisibleEnum.Visible]
+    extents = sheet_extents(path, display_name=name)
     with_data: list[str] = []
     loaded: dict[str, calamine.CalamineSheet] = {}  # only the sheet that will be read is kept
     for sheet_name in visible:
+        try:
+            _check_extent(extents.get(sheet_name), sheet_name, name)
+        except IngestError:
+            if sheet_name == wanted or (wanted is None and not loaded):
+                raise
+            with_data.append(sheet_name)  # another sheet is read: this one is only listed, never loaded
+            continue
         data = _sheet(workbook, name, sheet_name)
         if _has_data(data):
             with_data.append(sheet_name)
@@ -88,8 +105,145 @@ def _read(workbook: calamine.CalamineWorkbook, name: str, wanted: str | None) ->
         available = ", ".join(repr(s) for s in with_data or visible) or "none"
         raise IngestError(f"{name}: there is no sheet named {wanted!r}; available sheets: {available}")
 
+    if chosen not in loaded:
+        _check_extent(extents.get(chosen), chosen, name)
     data = loaded[chosen] if chosen in loaded else _sheet(workbook, name, chosen)
-    return ExcelRead(table=_table(data.to_python(), name, chosen), sheet=chosen, sheets=tuple(with_data))
+    return ExcelRead(table=_table(data.iter_rows(), name, chosen), sheet=chosen, sheets=tuple(with_data))
+
+
+@dataclass(frozen=True)
+class SheetExtent:
+    """Where a sheet's cells lie, read from its XML before any reader allocates the rectangle."""
+
+    declared: str | None  # the sheet's own <dimension ref="A1:D20">, when it has one
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
+    cells: int  # cells written in the file (with a value or only a style)
+
+    @property
+    def area(self) -> int:
+        if self.cells == 0:
+            return 0
+        return (self.last_row - self.first_row + 1) * (self.last_column - self.first_column + 1)
+
+    @property
+    def columns(self) -> int:
+        return 0 if self.cells == 0 else self.last_column - self.first_column + 1
+
+    def ref(self) -> str:
+        return f"{_column_name(self.first_column)}{self.first_row}:{_column_name(self.last_column)}{self.last_row}"
+
+
+_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\sref=\"([A-Z0-9:]{1,32})\"")
+_SCAN_CHUNK = 4 << 20
+
+
+def sheet_extents(path: Path, *, display_name: str) -> dict[str, SheetExtent]:
+    """Each sheet's used range and cell count, by streaming its XML part (memory stays at a few MiB).
+
+    A reader such as calamine allocates the whole rectangle from the first to
+    the last cell, so one stray cell at ``XFD1048576`` asks for 17 billion
+    cells; this looks first.  A workbook whose parts cannot be found is left
+    to the reader's own error (an empty mapping).
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = _sheet_parts(z)
+            return {sheet: _extent(z, part) for sheet, part in parts.items() if part in z.namelist()}
+    except (zipfile.BadZipFile, OSError, KeyError, etree.XMLSyntaxError, zlib.error, EOFError):
+        return {}
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the ZIP member holding its cells, from xl/workbook.xml and its relationships."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    names = z.namelist()
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    book = etree.fromstring(z.read("xl/workbook.xml"), parser)
+    rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"), parser)
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels if r.get("Id")}
+    out: dict[str, str] = {}
+    for sheet in book.iter("{*}sheet"):
+        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid, "")
+        if not target:
+            continue
+        out[sheet.get("name") or ""] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
+
+
+def _extent(z: zipfile.ZipFile, part: str) -> SheetExtent:
+    declared = None
+    cells = 0
+    first_row = first_col = last_row = last_col = 0
+    tail = b""
+    with z.open(part) as fh:
+        while True:
+            chunk = fh.read(_SCAN_CHUNK)
+            data = tail + chunk
+            if declared is None and (found := _DIMENSION.search(data)):
+                declared = found.group(1).decode()
+            # A cell reference cut by the chunk boundary is read whole with the next chunk.
+            cut = data.rfind(b"<", max(0, len(data) - 256)) if chunk else -1
+            body, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            for m in _CELL_REF.finditer(body):
+                row, col = int(m.group(2)), _column_number(m.group(1))
+                if cells == 0:
+                    first_row = last_row = row
+                    first_col = last_col = col
+                else:
+                    first_row, last_row = min(first_row, row), max(last_row, row)
+                    first_col, last_col = min(first_col, col), max(last_col, col)
+                cells += 1
+            if not chunk:
+                break
+    return SheetExtent(declared, first_row, first_col, last_row, last_col, cells)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _column_name(number: int) -> str:
+    out = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        out = chr(65 + rest) + out
+    return out or "A"
+
+
+def _check_extent(extent: SheetExtent | None, sheet: str, name: str) -> None:
+    """Refuse a sheet whose rectangle no reader should allocate, naming where its cells lie."""
+    if extent is None:
+        return
+    if (extent.area > MAX_CELLS or extent.columns > MAX_COLUMNS) and extent.cells * 100 < extent.area:
+        msg = (
+            f"{name}: the sheet {sheet!r} spans {extent.ref()} ({extent.area:,} cells) but holds only "
+            f"{extent.cells:,} cells: a stray cell far from the data makes the range absurd; refused before "
+            "reading it"
+        )
+        hint = "delete the far-away cells (Ctrl+End in Excel jumps to the last one), or copy the data to a new sheet"
+        raise IngestError(msg, hint=hint)
+    if extent.columns > MAX_COLUMNS:
+        msg = (
+            f"{name}: the sheet {sheet!r} spans {extent.columns:,} columns ({extent.ref()}); at most "
+            f"{MAX_COLUMNS:,} can be loaded"
+        )
+        raise IngestError(msg, hint="delete the columns the process does not need, or save the sheet as CSV")
+    if extent.area <= MAX_CELLS:
+        return
+    msg = (
+        f"{name}: the sheet {sheet!r} spans {extent.ref()} ({extent.area:,} cells); at most {MAX_CELLS:,} "
+        "cells can be read from a workbook"
+    )
+    raise IngestError(msg, hint="save the sheet as CSV, which has no such limit, and load that file")
 
 
 def _sheet(workbook: calamine.CalamineWorkbook, name: str, sheet: str) -> calamine.CalamineSheet:
@@ -109,7 +263,7 @@ def _present(cell: Any) -> bool:
     return cell is not None and cell != ""
 
 
-def _table(rows: list[list[Any]], name: str, sheet: str) -> pa.Table:
+def _table(rows: Iterable[list[Any]], name: str, sheet: str) -> pa.Table:
     rows_iter = iter(rows)
     header: list[Any] | None = None
     for row in rows_iter:

@@ -9,25 +9,44 @@ unmapped columns as attributes, and the data-quality findings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
+from mining.ingest.quality import log_findings
 from mining.ingest.staging import Column, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
-from mining.schema import ColumnMapping, QualityIssue, Reject
+from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["LoadPlan", "LoadResult", "Progress", "check_formats", "load"]
+__all__ = [
+    "NULL_WORDS",
+    "LoadPlan",
+    "LoadResult",
+    "Progress",
+    "Validation",
+    "check_formats",
+    "load",
+    "validate",
+]
 
-_NULLS = ["", "null", "none", "nan", "n/a", "#n/a", "nat"]
-_CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
+#: Words read as a missing value in time and number columns (compared trimmed, in lower case).
+#: Names (case, activity, resource) keep them: ``NA`` is a real case code in some exports.
+NULL_WORDS = ("", "null", "none", "nan", "na", "n/a", "#n/a", "nat", "-")
+_CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F\\x{FFFE}\\x{FFFF}]"
+_CONTROL_REASON = "control character in the row"
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_MAX_OFFSET_S = 14 * 3600
+_OFFSET_REASON = "offset beyond +/-14:00"
+_OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
 
@@ -64,6 +83,20 @@ class LoadResult:
     rejected_rows: int
     rejects: tuple[Reject, ...]
     quality: tuple[QualityIssue, ...]
+    # Null words read as missing in the time and number columns: column -> word as written -> rows.
+    missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What a load of the plan would store, worked out without writing: the preview's counts."""
+
+    events: int
+    cases: int
+    activities: int
+    rejected_rows: int
+    rejects: tuple[Reject, ...]  # the first few, in file order
+    missing_words: dict[str, dict[str, int]]
 
 
 # Called with (share done, what is happening): the app's progress bar.
@@ -83,19 +116,33 @@ def _col(plan: LoadPlan, label: str | None) -> str | None:
     return None
 
 
-_NULL_LIST = ", ".join("'" + n + "'" for n in _NULLS)
-_NULL_MAX = max(len(n.encode()) for n in _NULLS)
+_NULL_LIST = ", ".join("'" + n + "'" for n in NULL_WORDS)
+_NULL_MAX = max(len(n.encode()) for n in NULL_WORDS)
+
+#: The roles whose values are names (ids, activities, people): only an empty field is missing there.
+_NAME_ROLES = ("case_id", "activity", "resource", "lifecycle")
 
 
 def _clean(expr: str) -> str:
-    # Most values are longer than any null token and carry no surrounding
+    """A time or number as text: NULL for an empty field or a null word (``NULL``, ``N/A``), else trimmed."""
+    # Most values are longer than any null word and carry no surrounding
     # spaces: they pass through untouched, without allocating a trimmed copy.
-    # The null tokens are our own constants, so they are inlined, not bound.
+    # The null words are our own constants, so they are inlined, not bound.
     return (
         f"CASE WHEN {expr} IS NULL THEN NULL "
         f"WHEN strlen({expr}) > {_NULL_MAX} AND NOT starts_with({expr}, ' ') AND NOT ends_with({expr}, ' ') THEN {expr} "
         f"WHEN lower(trim({expr})) IN ({_NULL_LIST}) THEN NULL ELSE trim({expr}) END"
     )
+
+
+def _clean_name(expr: str) -> str:
+    """A name as it stands in the file: NULL only when the field is empty or blank.
+
+    ``NA``, ``NULL`` or ``-`` are real case codes, activities and people in
+    some exports, and a name's spaces are part of it (the quality findings
+    point at names that differ only by them).
+    """
+    return f"CASE WHEN starts_with({expr}, ' ') AND trim({expr}) = '' THEN NULL ELSE {expr} END"
 
 
 def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) -> dict[str, str]:
@@ -120,26 +167,33 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
 
 
 def _columns_needing_clean(store: Store, columns: dict[str, str | None]) -> set[str]:
-    """The role columns holding a null token or surrounding spaces anywhere.
+    """The role columns holding a value that cleaning changes anywhere.
 
     Cleaning every value costs several times a plain copy; a cheap whole-column
     test (length and first/last character) clears most columns outright, and
-    only columns it cannot clear get the exact test.
+    only columns it cannot clear get the exact test.  A name column needs
+    cleaning only for blank fields; a time or number column for null words
+    and surrounding spaces too.
     """
-    items = [(n, c) for n, c in columns.items() if c]
-    if not items:
+    names = [(n, c) for n, c in columns.items() if c and n in _NAME_ROLES]
+    values = [(n, c) for n, c in columns.items() if c and n not in _NAME_ROLES]
+    if not names and not values:
         return set()
     rough = store.query(
         "SELECT "
         + ", ".join(
-            f"count(*) FILTER (WHERE strlen({c}) <= {_NULL_MAX} OR starts_with({c}, ' ') OR ends_with({c}, ' '))"
-            for _, c in items
+            [f"count(*) FILTER (WHERE starts_with({c}, ' ') AND trim({c}) = '')" for _, c in names]
+            + [
+                f"count(*) FILTER (WHERE strlen({c}) <= {_NULL_MAX} OR starts_with({c}, ' ') OR ends_with({c}, ' '))"
+                for _, c in values
+            ]
         )
         + " FROM _stage"
     ).rows[0]
-    suspects = [(n, c) for (n, c), k in zip(items, rough, strict=True) if k]
+    dirty = {n for (n, _), k in zip(names, rough[: len(names)], strict=True) if k}
+    suspects = [(n, c) for (n, c), k in zip(values, rough[len(names) :], strict=True) if k]
     if not suspects:
-        return set()
+        return dirty
     exact = store.query(
         "SELECT "
         + ", ".join(
@@ -148,7 +202,24 @@ def _columns_needing_clean(store: Store, columns: dict[str, str | None]) -> set[
         )
         + " FROM _stage"
     ).rows[0]
-    return {n for (n, _), k in zip(suspects, exact, strict=True) if k}
+    return dirty | {n for (n, _), k in zip(suspects, exact, strict=True) if k}
+
+
+def _missing_words(store: Store, plan: LoadPlan) -> dict[str, dict[str, int]]:
+    """The null words read as missing in the time and number columns: column -> word as written -> rows."""
+    m = plan.mapping
+    out: dict[str, dict[str, int]] = {}
+    for label in (m.timestamp, m.start_timestamp, m.cost):
+        col = _col(plan, label)
+        if not label or col is None or label in out:
+            continue
+        rows = store.query(
+            f"SELECT trim({col}) AS w, count(*) FROM _stage WHERE strlen({col}) <= {_NULL_MAX + 16} "
+            f"AND lower(trim({col})) IN ({_NULL_LIST}) AND trim({col}) <> '' GROUP BY w ORDER BY w"
+        ).rows
+        if rows:
+            out[label] = {str(w): int(n) for w, n in rows}
+    return out
 
 
 def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
@@ -179,23 +250,32 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
     }
     all_cols = ", ".join(quote_ident(c.internal) for c in plan.columns)
     dirty = _columns_needing_clean(store, {n: _col(plan, label) for n, label in role_cols.items() if label})
-    cleaned = [
-        f"{(_clean(_col(plan, label)) if name in dirty else _col(plan, label)) if label else 'NULL::VARCHAR'} AS {name}"
-        for name, label in role_cols.items()
+
+    def cleaned(name: str, label: str | None) -> str:
+        col = _col(plan, label)
+        if not label or col is None:
+            return "NULL::VARCHAR"
+        if name not in dirty:
+            return col
+        return _clean_name(col) if name in _NAME_ROLES else _clean(col)
+
+    values = [f"{cleaned(name, label)} AS {name}" for name, label in role_cols.items()]
+    # The field as it stood in the file, for the reject report (_v_<role>).
+    raws = [
+        f"{_col(plan, label) or 'NULL::VARCHAR'} AS _v_{name}" for name, label in role_cols.items() if label
     ]
     attrs = _attribute_columns(plan)
     carried = "".join(f", {quote_ident(c.internal)}" for c in attrs)
-    # _ctl names the first column holding a control character (NULL when none).
-    ctl = "NULL::VARCHAR"
+    # _ctl names the first column holding a control character (NULL when none), _ctlv its value.
+    ctl, ctlv = "NULL::VARCHAR", "NULL::VARCHAR"
     if plan.check_control:
-        ctl_cols = " ".join(
-            f"WHEN regexp_matches({quote_ident(c.internal)}, '{_CONTROL}') THEN {lit(c.label)}"
-            for c in plan.columns
-        )
-        ctl = (
-            f"CASE WHEN regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}') THEN CASE {ctl_cols} END END"
-        )
-    layer1 = f"SELECT _row{carried}, {', '.join(cleaned)}, {ctl} AS _ctl FROM _stage"
+        whens = [(f"regexp_matches({quote_ident(c.internal)}, '{_CONTROL}')", c) for c in plan.columns]
+        ctl_cols = " ".join(f"WHEN {w} THEN {lit(c.label)}" for w, c in whens)
+        ctl_vals = " ".join(f"WHEN {w} THEN {quote_ident(c.internal)}" for w, c in whens)
+        any_ctl = f"regexp_matches(concat_ws('', {all_cols}), '{_CONTROL}')"
+        ctl = f"CASE WHEN {any_ctl} THEN CASE {ctl_cols} END END"
+        ctlv = f"CASE WHEN {any_ctl} THEN CASE {ctl_vals} END END"
+    layer1 = f"SELECT _row{carried}, {', '.join(values + raws)}, {ctl} AS _ctl, {ctlv} AS _ctlv FROM _stage"
     ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
     st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
     locals_ = [
@@ -218,14 +298,14 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
     )
     params["fmtname_ts"] = plan.formats["timestamp"].pattern
     checks = [
-        ("_ctl IS NOT NULL", "_ctl", "NULL", "'control character in the row'"),
-        ("case_id IS NULL", lit(m.case), "NULL", "'missing case id'"),
-        ("activity IS NULL", lit(m.activity), "NULL", "'missing activity'"),
-        ("_ts_raw IS NULL", lit(m.timestamp), "NULL", "'missing timestamp'"),
+        ("_ctl IS NOT NULL", "_ctl", "_ctlv", f"'{_CONTROL_REASON}'"),
+        ("case_id IS NULL", lit(m.case), "_v_case_id", "'missing case id'"),
+        ("activity IS NULL", lit(m.activity), "_v_activity", "'missing activity'"),
+        ("_ts_raw IS NULL", lit(m.timestamp), "_v__ts_raw", "'missing timestamp'"),
         (
             "ts IS NULL",
             lit(m.timestamp),
-            "_ts_raw",
+            "_v__ts_raw",
             "'does not match the column''s timestamp format ' || $fmtname_ts",
         ),
     ]
@@ -235,23 +315,37 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
             (
                 "_st_raw IS NOT NULL AND start_ts IS NULL",
                 lit(m.start_timestamp),
-                "_st_raw",
+                "_v__st_raw",
                 "'does not match the column''s timestamp format ' || $fmtname_st",
             )
         )
+    # An offset beyond +/-14:00 (no zone is that far from UTC) is a typo or a
+    # mangled export: DuckDB would read +15:00, or +99:00, as a real instant.
+    # The wall time read without the offset, minus the instant, is the offset.
+    for raw, parsed, label in (("_ts_raw", "ts", m.timestamp), ("_st_raw", "start_ts", m.start_timestamp)):
+        role = "timestamp" if raw == "_ts_raw" else "start_timestamp"
+        if label and plan.formats[role].pattern == ISO:
+            checks.append(
+                (
+                    f"{parsed} IS NOT NULL AND abs(epoch(try_cast({raw} AS TIMESTAMP)) - epoch({parsed})) > {_MAX_OFFSET_S}",
+                    lit(label),
+                    f"_v_{raw}",
+                    f"'{_OFFSET_REASON}'",
+                )
+            )
     if m.cost:
         checks.append(
-            ("_cost_raw IS NOT NULL AND cost IS NULL", lit(m.cost), "_cost_raw", "'cost is not a number'")
+            ("_cost_raw IS NOT NULL AND cost IS NULL", lit(m.cost), "_v__cost_raw", "'cost is not a number'")
         )
     if plan.dst == "reject" and m.timezone != "UTC":
         checks.append(
-            ("_gap", lit(m.timestamp), "_ts_raw", "'wall time does not exist in ' || $tz || ' (DST gap)'")
+            ("_gap", lit(m.timestamp), "_v__ts_raw", "'wall time does not exist in ' || $tz || ' (DST gap)'")
         )
         checks.append(
             (
                 "_overlap",
                 lit(m.timestamp),
-                "_ts_raw",
+                "_v__ts_raw",
                 "'wall time occurs twice in ' || $tz || ' (DST overlap)'",
             )
         )
@@ -260,7 +354,7 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
                 (
                     "_sgap",
                     lit(m.start_timestamp),
-                    "_st_raw",
+                    "_v__st_raw",
                     "'wall time does not exist in ' || $tz || ' (DST gap)'",
                 )
             )
@@ -279,6 +373,39 @@ def _attribute_columns(plan: LoadPlan) -> list[Column]:
     return [c for c in plan.columns if c.label not in used]
 
 
+def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Validation:
+    """Check every row as :func:`load` would and count what it would store; nothing is written.
+
+    The counts are those of a new log: the events, cases and activities of
+    the rows that pass, and the rows rejected (the parse rejects included).
+    """
+    params: dict[str, object] = {}
+    if plan.mapping.cost:
+        params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
+    words = _missing_words(store, plan)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(store, plan, params)}", params)
+    try:
+        events, cases, activities = store.query(
+            "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity) FROM _typed WHERE _reason IS NULL"
+        ).rows[0]
+        value_rows = store.query("SELECT _row FROM _typed WHERE _reason IS NOT NULL ORDER BY _row").rows
+        first = store.query(
+            "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row LIMIT ?",
+            [shown],
+        ).rows
+    finally:
+        store.execute("DROP TABLE IF EXISTS _typed")
+    rejects = sorted(
+        [
+            *plan.parse_rejects[:shown],
+            *(Reject(plan.file, int(r), c, _reason(str(w), v), v) for r, c, w, v in first),
+        ],
+        key=lambda r: r.row,
+    )[:shown]
+    rejected = len({r.row for r in plan.parse_rejects} | {int(r[0]) for r in value_rows})
+    return Validation(int(events), int(cases), int(activities), rejected, tuple(rejects), words)
+
+
 def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> LoadResult:
     """Validate, then write everything in one transaction; raise before writing if too many rejects."""
     report = progress or _silent
@@ -288,12 +415,13 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
     if plan.dst == "reject" and plan.mapping.timezone != "UTC":
         params["tz"] = plan.mapping.timezone
+    words = _missing_words(store, plan)
     store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(store, plan, params)}", params)
     value_rejects = store.query(
         "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row"
     ).rows
     rejects = list(plan.parse_rejects) + [
-        Reject(plan.file, int(r), c, str(why), v) for r, c, why, v in value_rejects
+        Reject(plan.file, int(r), c, _reason(str(why), v), v) for r, c, why, v in value_rejects
     ]
     rejects.sort(key=lambda r: r.row)
     rejected_rows = len({r.row for r in rejects})
@@ -345,7 +473,29 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         quality = _quality(store, plan, log_id, run_id)
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
     drop_staging(store)
-    return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality))
+    return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words)
+
+
+def _reason(why: str, value: str | None) -> str:
+    """A reject's reason, naming the character or the offset at fault where SQL only flagged the row."""
+    if why == _CONTROL_REASON:
+        return _control_reason(value)
+    if why == _OFFSET_REASON:
+        found = _OFFSET_RE.search(value or "")
+        shown = f"{found.group(1)}:{found.group(2) or '00'}" if found else "the offset"
+        return f"offset {shown} is beyond +/-14:00: no time zone is that far from UTC"
+    return why
+
+
+def _control_reason(value: str | None) -> str:
+    """Which character made the row unusable: no text format (and no BPMN or PNML export) can carry it."""
+    found = _CONTROL_CHARS.search(value or "")
+    if found is None:
+        return _CONTROL_REASON
+    code = f"U+{ord(found.group()):04X}"
+    if found.group() in "\ufffe\uffff":
+        return f"character {code} in the row, which XML forbids (not a character in any text)"
+    return f"control character {code} in the row"
 
 
 def _decimal_comma(store: Store, cost_col: str) -> bool:
@@ -497,16 +647,25 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
             [log_id],
         ).rows
     }
-    if plan.append_to is None:
-        store.execute(f"CREATE TABLE {table} (row_no BIGINT NOT NULL)")
+    added: list[tuple[int, str, str]] = []
     for c in extra:
         if c.label in known:
             continue
         position = len(known) + 1
-        name = f"a{position}"
-        known[c.label] = name
-        store.execute("INSERT INTO attribute_columns VALUES (?, ?, ?, ?)", [log_id, position, name, c.label])
-        store.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} VARCHAR")
+        known[c.label] = f"a{position}"
+        added.append((position, known[c.label], c.label))
+    if added:
+        store.execute(
+            "INSERT INTO attribute_columns SELECT ?, unnest(?), unnest(?), unnest(?)",
+            [log_id, [a[0] for a in added], [a[1] for a in added], [a[2] for a in added]],
+        )
+    if plan.append_to is None:
+        # One statement for every column: a wide export's thousands of ALTERs would each copy the catalog.
+        columns = "".join(f", {quote_ident(name)} VARCHAR" for _, name, _ in added)
+        store.execute(f"CREATE TABLE {table} (row_no BIGINT NOT NULL{columns})")
+    else:
+        for _, name, _ in added:
+            store.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} VARCHAR")
     if not extra:
         return
     targets = ", ".join(quote_ident(known[c.label]) for c in extra)
@@ -674,6 +833,8 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
                 "some headers were empty or repeated and were renamed: " + "; ".join(plan.renamed),
             )
         )
+    issues = [dataclasses.replace(i, fix=QUALITY_FIXES.get(i.kind, "")) for i in issues]
+    issues += log_findings(store, log_id)
     for issue in issues:
         store.execute(
             "INSERT INTO quality VALUES (?, ?, ?, ?, ?, ?)",

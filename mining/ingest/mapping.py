@@ -181,13 +181,28 @@ def detect_roles(
         ).rows[0]
         return given if n and ok >= 0.5 * n else None
 
-    varies = _within_case_variation(store, case_col, [c for c in columns if c.label not in taken])
+    # How a column varies within cases is measured only where a role could use
+    # it: columns with a role's name, and for a time column found by its values
+    # the first columns whose values look like dates.  A wide export's other
+    # columns are never grouped by case (that scales with columns x cases).
+    named = {
+        c.internal
+        for c in columns
+        if c.label not in taken
+        and any(_name_score(r, c.label)[0] > 0 for r in ("timestamp", "start_timestamp", "activity"))
+    }
+    named |= _date_like(store, [c for c in columns if c.label not in taken])
+    varies = _within_case_variation(
+        store, case_col, [c for c in columns if c.internal in named and c.label not in taken]
+    )
 
     def ts_score(role: str, *, by_values: bool = False) -> object:
         def score(c: Column) -> tuple[float, str]:
             name, why = _name_score(role, c.label)
             if prof[c.internal].nonnull == 0 or (name == 0.0 and not by_values):
                 return 0.0, ""
+            if c.internal not in varies:
+                return 0.0, ""  # neither named like a time nor looking like dates
             fmt = role_format(role, c)
             if fmt is None:
                 return 0.0, ""
@@ -205,12 +220,12 @@ def detect_roles(
         return score
 
     if not fix("timestamp"):
-        named = ts_score("timestamp")
+        named_score = ts_score("timestamp")
         free = [c for c in columns if c.label not in taken]
         # Exports name their time column in any language ("ts", "Zeitstempel", "fecha"): with no
         # timestamp-like name at all, the one column whose values are times and change within cases is it.
-        by_name = any(named(c)[0] >= 0.3 for c in free)
-        score = named if by_name else ts_score("timestamp", by_values=True)
+        by_name = any(named_score(c)[0] >= 0.3 for c in free)
+        score = named_score if by_name else ts_score("timestamp", by_values=True)
         guesses["timestamp"] = _pick("timestamp", columns, taken, file, required=True, score=score)
     taken.add(guesses["timestamp"].column or "")
 
@@ -312,14 +327,44 @@ def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
     )
 
 
+#: Columns measured per query when grouping by case: memory is groups x columns.
+_VARIATION_BATCH = 32
+#: Columns looked at for a time column found by its values alone (no column has a timestamp name).
+MAX_VALUE_CANDIDATES = 64
+#: Of a wide export, only the first columns are searched for date-like values.
+_DATE_LIKE_COLUMNS = 512
+
+
+def _date_like(store: Store, columns: Sequence[Column]) -> set[str]:
+    """The first columns whose head values look like dates or times (digits with - / . or :)."""
+    found: set[str] = set()
+    for i in range(0, min(len(columns), _DATE_LIKE_COLUMNS), 256):
+        batch = columns[i : i + 256]
+        flags = ", ".join(
+            f"count(*) FILTER (WHERE regexp_matches(\"{c.internal}\", '[0-9][-/.:][0-9]'))" for c in batch
+        )
+        row = store.query(f"SELECT {flags} FROM (SELECT * FROM _profile LIMIT 200)").rows[0]
+        found |= {c.internal for c, n in zip(batch, row, strict=True) if n}
+        if len(found) >= MAX_VALUE_CANDIDATES:
+            break
+    return set(sorted(found, key=lambda x: int(x[1:]) if x[1:].isdigit() else 0)[:MAX_VALUE_CANDIDATES])
+
+
 def _within_case_variation(store: Store, case_col: str, columns: Sequence[Column]) -> dict[str, float]:
-    if not columns:
-        return {}
-    flags = ", ".join(f'count(DISTINCT "{c.internal}") > 1 AS v{i}' for i, c in enumerate(columns))
-    means = ", ".join(f"avg(v{i}::INT)" for i in range(len(columns)))
-    sql = (
-        f"SELECT {means} FROM (SELECT {flags} FROM _profile "
-        f'WHERE "{case_col}" IS NOT NULL GROUP BY "{case_col}" HAVING count(*) > 1)'
-    )
-    row = store.query(sql).rows[0]
-    return {c.internal: float(row[i] or 0.0) for i, c in enumerate(columns)}
+    """Per column, the share of multi-event cases in which its value changes."""
+    out: dict[str, float] = {}
+    for i in range(0, len(columns), _VARIATION_BATCH):
+        batch = columns[i : i + _VARIATION_BATCH]
+        # min <> max is "more than one distinct value" with two values of state per group, not a set.
+        flags = ", ".join(
+            f'coalesce(min("{c.internal}") <> max("{c.internal}"), false) AS v{k}'
+            for k, c in enumerate(batch)
+        )
+        means = ", ".join(f"avg(v{k}::INT)" for k in range(len(batch)))
+        sql = (
+            f"SELECT {means} FROM (SELECT {flags} FROM _profile "
+            f'WHERE "{case_col}" IS NOT NULL GROUP BY "{case_col}" HAVING count(*) > 1)'
+        )
+        row = store.query(sql).rows[0]
+        out |= {c.internal: float(row[k] or 0.0) for k, c in enumerate(batch)}
+    return out

@@ -11,6 +11,7 @@ start with :func:`prepare`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from mining.errors import (
     BadExport,
     BadTimestamp,
     EmptyLog,
+    IngestError,
     MissingColumn,
     Option,
     Phrase,
@@ -27,7 +29,15 @@ from mining.errors import (
 )
 from mining.ingest.mapping import detect_roles
 from mining.ingest.options import IngestOptions
-from mining.ingest.staging import STAGE, StagedTable, frame_from_stage, stage_file, stage_frame
+from mining.ingest.staging import (
+    JOIN,
+    STAGE,
+    StagedTable,
+    frame_from_stage,
+    join_columns,
+    stage_file,
+    stage_frame,
+)
 from mining.ingest.timestamps import TimestampFormat, user_format
 from mining.schema import ROLES, RoleGuess
 
@@ -60,7 +70,61 @@ def prepare(
     """Stage the export as it is, or the events a preset makes of it.
 
     ``previous`` is the stored mapping of the log appended to (empty for a new log).
+    An activity given as several columns (``code+title``) becomes one staged
+    column joining them (:func:`~mining.ingest.staging.join_columns`).
     """
+    prepared = _prepare(store, path, workdir, opts, previous, file=file)
+    parts = _activity_parts(prepared, opts, previous, file)
+    if not parts:
+        return prepared
+    columns = prepared.staged.columns
+    by_label = {c.label: c for c in columns}
+    joined = join_columns(store, columns, [by_label[p] for p in parts])
+    staged = dataclasses.replace(prepared.staged, columns=(*columns, joined))
+    return dataclasses.replace(
+        prepared,
+        staged=staged,
+        roles={**prepared.roles, "activity": joined.label},
+        mapping_extra=(*prepared.mapping_extra, ("activity_columns", list(parts))),
+    )
+
+
+def _activity_parts(
+    prepared: Prepared, opts: IngestOptions, previous: dict[str, Any], file: str
+) -> list[str]:
+    """The columns the activity joins: ``--activity A --activity B`` (given as ``A+B``), or the log's on append.
+
+    A header that is itself written ``A+B`` is that one column.
+    """
+    labels = [c.label for c in prepared.staged.columns]
+    wanted = opts.roles.get("activity")
+    if wanted is None:
+        if "activity" in opts.roles or not opts.append:
+            return []
+        earlier = previous.get("activity_columns") or []
+        return list(earlier) if all(p in labels for p in earlier) and earlier else []
+    if wanted in labels or JOIN not in wanted:
+        return []
+    parts = [p.strip() for p in wanted.split(JOIN)]
+    missing = [p for p in parts if p not in labels]
+    if missing or len(parts) < 2:
+        available = ", ".join(repr(c) for c in labels)
+        shown = ", ".join(repr(p) for p in missing) or repr(wanted)
+        msg = phrase(
+            f"{file}: no column {shown} for ",
+            Option("activity"),
+            f" (joining {wanted!r}); available columns: {available}",
+        )
+        raise MissingColumn(msg)
+    if len(set(parts)) != len(parts):
+        msg = phrase(f"{file}: ", Option("activity"), f" names a column twice in {wanted!r}")
+        raise MissingColumn(msg)
+    return parts
+
+
+def _prepare(
+    store: Store, path: Path, workdir: Path, opts: IngestOptions, previous: dict[str, Any], *, file: str
+) -> Prepared:
     from mining.ingest.presets.base import RawExport
     from mining.ingest.presets.raw import export_kind, read_export
 
@@ -92,12 +156,14 @@ def prepare(
         )
         name = _choose(raw, choice, file, required=True)
         assert name is not None
+        _check_preset_roles(opts, name, file)
         return _stage_preset(store, raw, name, _preset_options(opts, previous, name), file, opts, renamed=())
     staged = stage_file(
         store, path, workdir, file=file, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet
     )
     plain = Prepared(staged, roles=dict(opts.roles))
     if choice is None or staged.rows_read == 0:
+        _check_preset_roles(opts, None, file)
         return plain
     sample = RawExport(
         file=file,
@@ -105,6 +171,7 @@ def prepare(
         sources={"main": file},
     )
     name = _choose(sample, choice, file, required=False)
+    _check_preset_roles(opts, name, file)
     if name is None:
         return plain
     if staged.rejects:
@@ -138,8 +205,17 @@ def resolve_roles(
         )
     if opts.start_timestamp_format:
         formats["start_timestamp"] = user_format(opts.start_timestamp_format)
+    _check_date_order(opts, file)
     dayfirst = opts.dayfirst if opts.dayfirst is not None or table is None else table.dayfirst
-    timezone = (table.timezone if table is not None else None) or opts.timezone or "UTC"
+    preset_zone = table.timezone if table is not None else None
+    if preset_zone and opts.timezone and preset_zone != opts.timezone:
+        msg = phrase(
+            f"{file}: the {prepared.preset} preset writes its times in {preset_zone}, so ",
+            Option("timezone", opts.timezone),
+            " cannot apply to them",
+        )
+        raise BadTimestamp(msg)
+    timezone = opts.timezone or preset_zone or "UTC"
     guesses = detect_roles(
         store,
         STAGE,
@@ -162,6 +238,25 @@ def resolve_roles(
     return guesses, formats, timezone
 
 
+def _check_date_order(opts: IngestOptions, file: str) -> None:
+    """An explicit day/month order and an explicit format must agree: neither silently wins."""
+    fmt = opts.timestamp_format
+    if opts.dayfirst is None or not fmt or "%d" not in fmt or "%m" not in fmt:
+        return
+    format_dayfirst = fmt.index("%d") < fmt.index("%m")
+    if format_dayfirst != opts.dayfirst:
+        said = Option("dayfirst") if opts.dayfirst else Option("monthfirst")
+        order = "day" if format_dayfirst else "month"
+        msg = phrase(
+            f"{file}: ",
+            said,
+            " contradicts ",
+            Option("timestamp_format", fmt),
+            f", which puts the {order} first",
+        )
+        raise BadTimestamp(msg, hint="give one of them: the format alone decides the order")
+
+
 def check_timezone(store: Store, tz: str) -> None:
     """Refuse a zone that is not an IANA name (``UTC`` always passes)."""
     if tz == "UTC":
@@ -179,6 +274,35 @@ def _preset_choice(opts: IngestOptions, previous: dict[str, Any]) -> str | None:
     if opts.preset == "auto" and opts.append and previous:
         return previous.get("preset")
     return opts.preset
+
+
+def _check_preset_roles(opts: IngestOptions, name: str | None, file: str) -> None:
+    """Every --preset-role names a role the preset reading the export knows; none is ignored."""
+    if not opts.preset_roles:
+        return
+    if name is None:
+        given = ", ".join(sorted(opts.preset_roles))
+        msg = phrase(
+            f"{file}: ",
+            Option("preset_role"),
+            f" ({given}) names a preset's column, but no preset reads this file",
+        )
+        hint = phrase(
+            "pass ", Option("preset", "NAME"), ", or the ordinary role options such as ", Option("case")
+        )
+        raise IngestError(msg, hint=hint)
+    from mining.ingest.presets import get_preset
+
+    known = (*ROLES, *get_preset(name).roles)
+    unknown = sorted(r for r in opts.preset_roles if r not in known)
+    if unknown:
+        shown = ", ".join(repr(r) for r in unknown)
+        msg = phrase(
+            f"{file}: ",
+            Option("preset_role"),
+            f" {shown}: the {name} preset has no such role; it knows {', '.join(known)}",
+        )
+        raise IngestError(msg)
 
 
 def _preset_options(opts: IngestOptions, previous: dict[str, Any], choice: str | None) -> PresetOptions:
@@ -230,7 +354,12 @@ def _stage_preset(
         raise EmptyLog(msg)
     roles: dict[str, str | None] = {role: table.roles.get(role) for role in ROLES}
     for role, column in opts.roles.items():
-        if column is not None and column not in frame.columns:
+        joined = (
+            role == "activity"
+            and column is not None
+            and all(p.strip() in frame.columns for p in column.split(JOIN))
+        )
+        if column is not None and column not in frame.columns and not joined:
             available = ", ".join(repr(c) for c in frame.columns)
             msg = phrase(
                 f"{file}: no column {column!r} for ",

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import AppendMismatch, EmptyLog, IngestError, Option, Phrase, phrase
-from mining.ingest.load import LoadPlan, Progress, check_formats, load
+from mining.ingest.load import LoadPlan, Progress, check_formats, load, validate
 from mining.ingest.mapping import PROFILE_ROWS
 from mining.ingest.options import IngestOptions, log_name_for
 from mining.ingest.prepare import check_timezone, prepare, resolve_roles
 from mining.ingest.staging import STAGE
 from mining.ingest.timestamps import TimestampFormat, has_naive_values
-from mining.schema import ROLES, ColumnMapping, IngestSummary, RoleGuess
+from mining.schema import ROLES, ColumnMapping, IngestSummary, Reject, RoleGuess
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
@@ -166,7 +166,9 @@ def ingest_file(
         formats={k: v.pattern for k, v in formats.items()},
         run_id=result.run_id,
     )
-    return dataclasses.replace(summary, preset=prepared.preset, preset_notes=prepared.notes)
+    return dataclasses.replace(
+        summary, preset=prepared.preset, preset_notes=prepared.notes, missing_words=result.missing_words
+    )
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,13 @@ class IngestPreview:
     """What an ingest of a file would do, worked out without touching any workspace.
 
     The upload page shows it before the user commits: the roles with their
-    confidence and reason, the timestamp formats, the preset, and the first
-    rows as the loader will see them (a preset's events, when one applies).
+    confidence and reason, the timestamp formats, the preset, the first
+    rows as the loader will see them (a preset's events, when one applies),
+    and what the ingest would store, counted over every row of the file with
+    the same checks (``events``, ``cases``, ``activities``, ``rejected_rows``,
+    the first ``rejects``): the same numbers a new log gets from the ingest.
+    A chosen timestamp column that holds no timestamps raises here, before
+    anything is written.
     """
 
     file: str
@@ -187,6 +194,20 @@ class IngestPreview:
     preset: str | None
     preset_notes: tuple[str | Phrase, ...]
     sample: tuple[tuple[str | None, ...], ...]
+    events: int = 0
+    cases: int = 0
+    activities: int = 0
+    rejected_rows: int = 0
+    rejects: tuple[Reject, ...] = ()
+    missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    max_rejects: float = 0.05  # the share of rows the ingest may reject (the options')
+
+    @property
+    def would_fail(self) -> bool:
+        """Whether the ingest with these options would stop at too many rejected rows."""
+        return self.rows_read > 0 and (
+            self.rejected_rows == self.rows_read or self.rejected_rows > self.max_rejects * self.rows_read
+        )
 
 
 def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int = 10) -> IngestPreview:
@@ -205,8 +226,27 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
             msg = f"{file} has a header but no rows"
             raise EmptyLog(msg)
         guesses, formats, timezone = resolve_roles(store, prepared, dict(prepared.roles), opts, file)
+        mapping = _mapping(guesses, formats, timezone)
+        check_formats(formats, mapping, file)
         select = ", ".join(c.internal for c in staged.columns)
         sample = store.query(f"SELECT {select} FROM {STAGE} ORDER BY _row LIMIT ?", [rows]).rows
+        plan = LoadPlan(
+            log_name=opts.name or log_name_for(Path(file)),
+            file=file,
+            source=opts.source or str(path),
+            content_hash="",
+            columns=staged.columns,
+            mapping=mapping,
+            formats=formats,
+            rows_read=staged.rows_read,
+            parse_rejects=staged.rejects,
+            reject_threshold=opts.max_rejects,
+            dst=opts.dst,
+            append_to=None,
+            renamed=staged.renamed,
+            check_control=staged.check_control,
+        )
+        checked = validate(store, plan)
     return IngestPreview(
         file=file,
         rows_read=staged.rows_read,
@@ -217,6 +257,13 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         preset=prepared.preset,
         preset_notes=prepared.notes,
         sample=tuple(tuple(None if v is None else str(v) for v in r) for r in sample),
+        events=checked.events,
+        cases=checked.cases,
+        activities=checked.activities,
+        rejected_rows=checked.rejected_rows,
+        rejects=checked.rejects,
+        missing_words=checked.missing_words,
+        max_rejects=opts.max_rejects,
     )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
     "FORMATS",
     "MAX_DECOMPRESSED_BYTES_ENV",
+    "binary_kind",
     "check_zip_expansion",
     "decompress_if_gzip",
     "detect_format",
@@ -119,6 +120,12 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
         )
     if _looks_like_xml(head):
         return "xes"
+    kind = binary_kind(head)
+    if kind is not None:
+        raise UnknownFormat(
+            f"{name} is not a text table: it is {kind}" + (", whatever its name says" if by_suffix else ""),
+            hint=f"export the event data as CSV, Excel .xlsx, Parquet or XES; supported formats are {_SUPPORTED}",
+        )
     if not head:
         if by_suffix == "csv":
             return "csv"  # the CSV reader says "file is empty" with its own context
@@ -145,6 +152,92 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
         )
     shown = suffix or "no suffix"
     raise UnknownFormat(f"{name}: unknown file type ({shown}); supported formats are {_SUPPORTED}")
+
+
+#: Leading bytes of formats that are never an event table, and how to name them.
+_BINARY_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"BM", None),  # a bitmap only with its header's size field: checked below
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"BZh", None),  # bzip2 only with its block magic: checked below
+    (b"\xfd7zXZ\x00", "an XZ archive"),
+    (b"\x28\xb5\x2f\xfd", "a Zstandard archive"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"MZ", None),  # a Windows program only with its PE header: checked below
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x00\x00\x00\x0cjP  ", "a JPEG 2000 image"),
+    (b"OggS", "an Ogg audio or video file"),
+    (b"ID3", "an MP3 audio file"),
+    (b"fLaC", "a FLAC audio file"),
+    (b"\x1aE\xdf\xa3", "a Matroska/WebM video"),
+    (b"wOFF", "a web font"),
+    (b"\xca\xfe\xba\xbe", "a Java class or macOS program"),
+    (b"ARROW1", "an Arrow IPC file"),
+    (b"Obj\x01", "an Avro file"),
+    (b"ORC", "an ORC file"),
+)
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What a file that is certainly not text is (``"a PDF document"``), from its first bytes; None otherwise.
+
+    Known magic numbers name the kind; other content counts as binary when it
+    holds bytes no text encoding writes (NUL, most control bytes) in a
+    pattern that is not UTF-16 or UTF-32 text.  Gzip, ZIP, Parquet and old
+    Excel files are not reported here: they have readers or their own message.
+    """
+    for magic, kind in _BINARY_MAGIC:
+        if not head.startswith(magic):
+            continue
+        if kind is not None:
+            return kind
+        if magic == b"BM" and len(head) >= 14 and head[6:10] == b"\x00\x00\x00\x00":
+            return "a BMP image"
+        if magic == b"BZh" and head[3:4].isdigit() and head[4:10] == b"1AY&SY":
+            return "a bzip2 archive"
+        if magic == b"MZ" and b"This program cannot be run in DOS mode" in head[:512]:
+            return "a Windows program"
+    if head[4:12] in (b"ftypisom", b"ftypmp42", b"ftypqt  ", b"ftypM4A ", b"ftypheic", b"ftypavif"):
+        return "an MP4/QuickTime video, audio or HEIC/AVIF image"
+    if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return {b"WEBP": "a WebP image", b"WAVE": "a WAV audio file", b"AVI ": "an AVI video"}[head[8:12]]
+    if len(head) >= 257 + 5 and head[257:262] == b"ustar":
+        return "a tar archive"
+    if _looks_binary(head):
+        return "binary data (not text in any encoding)"
+    return None
+
+
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1a\x1b")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Bytes no text table holds: NULs outside a UTF-16/32 pattern, or many other control bytes."""
+    sample = head[:_SNIFF_BYTES]
+    if not sample:
+        return False
+    for bom, _ in _BOMS:
+        if sample.startswith(bom):
+            return False
+    nul = sample.count(0)
+    # A stray NUL in a cell rejects its row; a binary file is full of them.
+    if nul >= 16 and nul > 0.01 * len(sample):
+        # UTF-16/32 text without a BOM: the NULs sit at fixed positions of each unit.
+        width = 4 if sample[:2] == b"\x00\x00" or sample[2:4] == b"\x00\x00" else 2
+        at = [sample[i::width].count(0) for i in range(width)]
+        units = max(1, len(sample) // width)
+        zero_lanes = sum(1 for n in at if n > 0.6 * units)
+        clean_lanes = sum(1 for n in at if n < 0.05 * units)
+        return not (zero_lanes >= 1 and zero_lanes + clean_lanes == width)
+    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
+    return controls > 0.05 * len(sample)
 
 
 def decompress_if_gzip(

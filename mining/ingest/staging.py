@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mining.errors import IngestError
 from mining.schema import Reject
 from mining.store import quote_ident
 
@@ -23,7 +24,21 @@ if TYPE_CHECKING:
 
     from mining.store import Store
 
-__all__ = ["STAGE", "Column", "StagedTable", "drop_staging", "frame_from_stage", "stage_file", "stage_frame"]
+__all__ = [
+    "JOIN",
+    "STAGE",
+    "Column",
+    "StagedTable",
+    "drop_staging",
+    "frame_from_stage",
+    "join_columns",
+    "stage_file",
+    "stage_frame",
+]
+
+#: How the values of several columns are joined into one (an activity of code and title, or of
+#: activity and lifecycle): pm4py's classifiers join with "+", so both tools name events alike.
+JOIN = "+"
 
 #: The temporary table every ingest stages its rows in.
 STAGE = "_stage"
@@ -32,6 +47,7 @@ STAGE = "_stage"
 _SCRATCH = (
     STAGE,
     "_stage_raw",
+    "_stage_base",
     "_typed",
     "_new",
     "_old",
@@ -94,6 +110,7 @@ def stage_file(
         return StagedTable(_columns(labels), rows, tuple(rejects), tuple(renamed), dialect.control_chars)
     if fmt == "parquet":
         described = store.query("DESCRIBE SELECT * FROM read_parquet(?)", [str(plain)]).rows
+        _check_width(len(described), file)
         labels, renamed = _unique_labels([str(r[0]) for r in described])
         select = ", ".join(
             f"CAST({quote_ident(str(r[0]))} AS VARCHAR) AS c{i}" for i, r in enumerate(described, start=1)
@@ -113,9 +130,21 @@ def stage_file(
         from mining.ingest.excel import read_xlsx
 
         table = read_xlsx(plain, display_name=file, sheet=sheet).table
+    _check_width(table.num_columns, file)
     labels, renamed = _unique_labels([str(n) for n in table.column_names])
     _create_stage(store, table, None)
     return StagedTable(_columns(labels), table.num_rows, renamed=tuple(renamed))
+
+
+def _check_width(columns: int, file: str) -> None:
+    from mining.ingest.csv import MAX_COLUMNS
+
+    if columns > MAX_COLUMNS:
+        msg = (
+            f"{file} has {columns:,} columns; at most {MAX_COLUMNS:,} can be loaded "
+            "(the role detection and the checks of every row must stay within memory)"
+        )
+        raise IngestError(msg, hint="export only the columns the process needs (case, activity, times, ...)")
 
 
 def stage_frame(store: Store, frame: pl.DataFrame, rows: pl.Series | None = None) -> tuple[Column, ...]:
@@ -146,6 +175,34 @@ def frame_from_stage(store: Store, columns: tuple[Column, ...], *, limit: int | 
     assert isinstance(frame, pl.DataFrame)
     frame = frame.rename({c.internal: c.label for c in columns})
     return frame.select(pl.all().cast(pl.Utf8))
+
+
+def join_columns(store: Store, columns: tuple[Column, ...], parts: list[Column]) -> Column:
+    """Add to ``_stage`` a column joining ``parts`` with :data:`JOIN` (empty parts left out); return it.
+
+    Its label is the parts' labels joined the same way (``activity+lifecycle``),
+    made unique.  The parts stay, as attributes unless a role takes them.
+    """
+    internal = f"c{len(columns) + 1}"
+    labels = {c.label for c in columns}
+    label = base = JOIN.join(p.label for p in parts)
+    k = 2
+    while label in labels:
+        label = f"{base}_{k}"
+        k += 1
+    # A blank part counts as absent, like an empty field.
+    values = ", ".join(f"nullif(trim({quote_ident(p.internal)}), '')" for p in parts)
+    kind = (
+        "VIEW"
+        if store.scalar("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [STAGE])
+        else "TABLE"
+    )
+    store.execute(f"ALTER {kind} {STAGE} RENAME TO _stage_base")
+    store.execute(
+        f"CREATE TEMP VIEW {STAGE} AS SELECT *, nullif(concat_ws('{JOIN}', {values}), '') AS {internal} "
+        "FROM _stage_base"
+    )
+    return Column(internal, label)
 
 
 def drop_staging(store: Store) -> None:

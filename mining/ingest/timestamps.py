@@ -129,6 +129,21 @@ def detect_format(
         if first is None:
             return TimestampFormat(pattern, f"all {n:,} sampled values match {pattern}")
         mirrored = _mirror(pattern)
+        if dayfirst is not None and first != dayfirst and not any(p == mirrored for p, _ in full):
+            # The data proves the other order: obeying would reject those rows one by one.
+            proof = store.scalar(
+                "SELECT v FROM (SELECT unnest($vals) AS v) WHERE try_strptime(v, $p) IS NULL ORDER BY v LIMIT 1",
+                {"vals": values, "p": mirrored},
+            )
+            asked = "day-first" if dayfirst else "month-first"
+            msg = phrase(
+                f"{file}: column {label!r} cannot be read {asked} as ",
+                Option("dayfirst" if dayfirst else "monthfirst"),
+                f" asks: {proof!r} only reads as {pattern}",
+            )
+            raise BadTimestamp(
+                msg, hint=phrase("leave the order to the data, or pass ", Option("timestamp_format"))
+            )
         if dayfirst is not None and first != dayfirst:
             pattern, first = mirrored, dayfirst
             mirrored = _mirror(pattern)
@@ -148,6 +163,21 @@ def detect_format(
         if ok_this != ok_mirror:
             if ok_mirror > ok_this:
                 pattern, mirrored, first = mirrored, pattern, not first
+            if dayfirst is not None and first != dayfirst:
+                proof = store.scalar(
+                    f"SELECT trim({column_sql}) FROM {table} WHERE try_strptime(trim({column_sql}), $a) IS NOT NULL "
+                    f"AND try_strptime(trim({column_sql}), $b) IS NULL LIMIT 1",
+                    {"a": pattern, "b": mirrored},
+                )
+                asked = "day-first" if dayfirst else "month-first"
+                msg = phrase(
+                    f"{file}: column {label!r} cannot be read {asked} as ",
+                    Option("dayfirst" if dayfirst else "monthfirst"),
+                    f" asks: {proof!r} only reads as {pattern}",
+                )
+                raise BadTimestamp(
+                    msg, hint=phrase("leave the order to the data, or pass ", Option("timestamp_format"))
+                )
             order = "day-first" if first else "month-first"
             return TimestampFormat(
                 pattern, f"{order}: proven over the whole column ({pattern} fits more values)", dayfirst=first

@@ -46,6 +46,7 @@ __all__ = [
     "RememberedOverlay",
     "attributes_of",
     "choose_log",
+    "delete_log",
     "ensure_sample",
     "enter_page",
     "has_widget",
@@ -57,6 +58,7 @@ __all__ = [
     "remember_log",
     "remember_overlay",
     "remembered_overlay",
+    "rename_log",
     "reset_widgets",
     "sample_defaults",
     "sample_models",
@@ -166,6 +168,24 @@ def _attributes(workspace: str, version: tuple[int, ...], log_id: int) -> tuple[
 def attributes_of(log: LogInfo) -> tuple[str, ...]:
     """The log's attribute columns (to stratify by), in file order."""
     return _attributes(*where(), log.log_id)
+
+
+# -- changing the catalogue ------------------------------------------------------
+def delete_log(name: str) -> LogInfo:
+    """Delete the log ``name`` from the workspace, whole or not at all; return what it held."""
+    with writing(workspace_path()) as store:
+        gone = catalog.delete_log(store, name)
+    if st.session_state.get(_CURRENT_LOG) == name:
+        st.session_state.pop(_CURRENT_LOG, None)
+    return gone
+
+
+def rename_log(old: str, new: str) -> None:
+    """Rename the log ``old`` to ``new``; the session keeps it selected under its new name."""
+    with writing(workspace_path()) as store:
+        catalog.rename_log(store, old, new)
+    if st.session_state.get(_CURRENT_LOG) == old:
+        remember_log(new.strip())
 
 
 # -- the current log, shared by every page -------------------------------------
@@ -278,8 +298,11 @@ def remembered_overlay(log: LogInfo) -> RememberedOverlay | None:
 
 # -- the sample logs -------------------------------------------------------------
 def ensure_sample() -> IngestSummary | None:
-    """Ingest the bundled sample log if the workspace holds no logs; return its summary."""
-    if logs() or not SAMPLE_LOG.is_file():
+    """Ingest the bundled sample log on a first launch (no workspace file yet); return its summary.
+
+    A workspace whose logs were all deleted stays empty: the user chose that.
+    """
+    if workspace_path().exists() or not SAMPLE_LOG.is_file():
         return None
     with (
         st.spinner(f"First launch: loading the sample log {SAMPLE_LOG.name}…"),

@@ -133,6 +133,8 @@ class Preset:
     description: str
     detect: Callable[[RawExport], float]
     build: Callable[[RawExport, PresetOptions], EventTable]
+    # The preset's own columns that --preset-role may name, beside the ordinary roles (case, activity, ...).
+    roles: tuple[str, ...] = ()
 
 
 def norm(label: str) -> str:

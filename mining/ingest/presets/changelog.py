@@ -215,4 +215,5 @@ PRESET = Preset(
     ),
     detect=detect,
     build=build,
+    roles=("field", "new", "old"),
 )

@@ -9,7 +9,8 @@ An export is one file or several:
   the lines' values), either optionally ``.gz``; kept parsed;
 * several tables: a folder, or a ``.zip``, of such files (SAP ``CDHDR.csv`` +
   ``CDPOS.csv``, ServiceNow ``sys_audit.csv`` + ``incident.csv``), keyed by
-  the lower-cased file stem.
+  the lower-cased file stem.  A folder's symbolic links that lead out of it
+  are refused.
 
 A zip is unpacked under the ingest's temporary folder after its directory is
 checked: members with absolute paths, ``..`` or symlinks are refused, and so
@@ -91,8 +92,28 @@ def _is_workbook(path: Path) -> bool:
 
 
 def export_members(folder: Path) -> list[Path]:
-    """The files of a folder export, sorted by name: top level only, hidden files left out."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    """The files of a folder export, sorted by name: top level only, hidden files left out.
+
+    A symbolic link whose target lies outside the folder is refused before
+    anything reads it: an export is what is in its folder, and an error
+    quoting a header must never quote a file from elsewhere.
+    """
+    root = folder.resolve()
+    members = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.is_symlink():
+            target = p.resolve()
+            if not target.is_relative_to(root):
+                msg = (
+                    f"{folder.name}/{p.name} is a link to a file outside the export folder; "
+                    "refused, so that no file outside the export is read"
+                )
+                raise UnsafeInput(msg, hint="copy the file itself into the folder, or remove the link")
+        if p.is_file():
+            members.append(p)
+    return members
 
 
 def content_hash(path: Path) -> str:

@@ -97,16 +97,36 @@ def guesses_table(guesses: Sequence[RoleGuess]) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+#: How each kind of finding is titled on the pages.
+_FINDINGS = {
+    "duplicate_events": "Duplicate events",
+    "timestamp_ties": "Events at the same instant",
+    "sentinel_dates": "Placeholder dates",
+    "complete_before_start": "Completed before started",
+    "dst_gap": "Times in a daylight-saving gap",
+    "dst_overlap": "Times in a daylight-saving overlap",
+    "renamed_columns": "Renamed columns",
+    "near_duplicate_activities": "Near-duplicate activity names",
+    "names_with_spaces": "Names with leading or trailing spaces",
+    "one_event_cases": "Cases with a single event",
+    "cases_cut_by_extract": "Cases cut by the extract",
+    "clock_shift": "Clock shift",
+}
+
+
 def quality_table(items: Sequence[QualityIssue]) -> None:
-    """Data-quality findings that did not reject rows."""
+    """Data-quality findings that did not reject rows: what, how many, examples and what to do."""
     if not items:
         st.caption("No data-quality findings.")
         return
-    rows = [
-        {"finding": q.kind, "count": q.count, "message": q.message, "examples": "; ".join(q.examples[:5])}
-        for q in items
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    for q in items:
+        with st.container(border=True):
+            title = _FINDINGS.get(q.kind, q.kind.replace("_", " ").capitalize())
+            st.markdown(f"**{md(title)}** ({q.count:,}): {md(q.message)}")
+            if q.examples:
+                st.caption("Examples: " + "; ".join(md(e) for e in q.examples[:5]))
+            if q.fix:
+                st.caption(f"What to do: {md(q.fix)}")
 
 
 def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, key: str) -> None:

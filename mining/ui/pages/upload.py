@@ -19,6 +19,7 @@ import streamlit as st
 
 from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, IngestPreview, log_name_for
+from mining.ingest.staging import JOIN
 from mining.schema import IngestSummary, Reject
 from mining.ui import state, uploads
 from mining.ui.messages import app_text, md, reporting_errors, show_error
@@ -226,15 +227,69 @@ def _show_preview(plan: IngestPreview) -> None:
     st.dataframe(
         [dict(zip(plan.columns, row, strict=True)) for row in plan.sample], hide_index=True, width="stretch"
     )
+    _show_counts(plan)
+
+
+def _show_counts(plan: IngestPreview) -> None:
+    """What the ingest will store, counted over every row with the ingest's own checks."""
+    st.markdown(f"**The ingest will store**, counted over all {plan.rows_read:,} rows with the same checks:")
+    cols = st.columns(4)
+    cols[0].metric("Cases", f"{plan.cases:,}")
+    cols[1].metric("Events", f"{plan.events:,}")
+    cols[2].metric("Activities", f"{plan.activities:,}")
+    cols[3].metric("Rows to reject", f"{plan.rejected_rows:,}")
+    for column, words in plan.missing_words.items():
+        shown = ", ".join(f"'{md(w)}' ({n:,})" for w, n in words.items())
+        st.caption(f"Read as missing in {md(column)}: {shown}. Case, activity and resource keep such words.")
+    if plan.would_fail:
+        share = plan.rejected_rows / plan.rows_read
+        st.warning(
+            f"{plan.rejected_rows:,} of {plan.rows_read:,} rows ({share:.1%}) would be rejected, more than the "
+            f"{plan.max_rejects:.0%} allowed: the ingest would stop and store nothing. Check the columns and "
+            'formats above, or raise the "Max rejected rows" slider under Options.',
+            icon=":material/warning:",
+        )
+    if plan.rejects:
+        with st.expander(f"First rows to reject ({len(plan.rejects):,} of {plan.rejected_rows:,})"):
+            st.dataframe(
+                [
+                    {"row": r.row, "column": r.column or "", "reason": r.reason, "value": r.value or ""}
+                    for r in plan.rejects
+                ],
+                hide_index=True,
+                width="stretch",
+            )
 
 
 def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str | None:
+    if role == "activity":
+        return _activity_input(label, columns)
     if columns is None:
         help_text = "Column name; blank to detect." + ("" if role in _REQUIRED else " Type - for none.")
         typed = st.text_input(label, placeholder="(detect)", help=help_text).strip()
         return _NONE if typed == "-" and role not in _REQUIRED else typed or None
     options = [_DETECT] + ([] if role in _REQUIRED else [_NONE]) + list(columns)
     return st.selectbox(label, options, format_func=lambda c: _CHOICE_LABELS.get(c, c))
+
+
+def _activity_input(label: str, columns: tuple[str, ...] | None) -> str | None:
+    """One column, or several joined into the activity name (an event code and its title, or activity and
+    lifecycle): ``code+title``, as ``--activity code --activity title`` on the command line."""
+    why = f"joined with '{JOIN}' into one name, e.g. a code and its title, or an activity and its lifecycle"
+    if columns is None:
+        typed = st.text_input(
+            label,
+            placeholder="(detect)",
+            help=f"Column name; blank to detect; COL1{JOIN}COL2 for several, {why}.",
+        )
+        return typed.strip() or None
+    chosen = st.multiselect(
+        label,
+        list(columns),
+        placeholder="(detect)",
+        help=f"Leave empty to detect; pick several columns to have them {why}.",
+    )
+    return JOIN.join(chosen) if chosen else None
 
 
 def _ingest(upload: uploads.Upload, options: IngestOptions) -> bool:

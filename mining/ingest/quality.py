@@ -1,0 +1,367 @@
+"""Data-quality findings about the log as a whole, after its events are stored.
+
+Each finding counts what it found, gives a few examples and says what to do
+(:data:`mining.schema.QUALITY_FIXES`); none changes the data.  They are the
+questions a process analyst asks of a new extract before trusting a map:
+
+* ``near_duplicate_activities``: names that differ only in case, spaces or
+  one typo in one word (``Approve``, ``approve ``, ``Aprove``), so one step
+  shows as two;
+* ``names_with_spaces``: activity, resource or case values with leading or
+  trailing spaces, which stay distinct from the same name without them;
+* ``one_event_cases``: cases with a single event, which have no path;
+* ``cases_cut_by_extract``: cases that began before the first day of the
+  extract or were still open at its end (their first or last activity is not
+  one that usually starts or ends a case, near the extract's edge);
+* ``clock_shift``: a block of events repeating other events of the same case
+  and activity exactly a whole number of hours apart: part of the data read
+  in another time zone.
+
+Every query is bounded: activity names are compared only among the 2,000
+most frequent, and shifted repeats only within (case, activity) groups of at
+most 50 events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from mining.schema import QUALITY_FIXES, QualityIssue
+from mining.store import quote_ident
+
+if TYPE_CHECKING:
+    from mining.store import Store
+
+__all__ = ["log_findings"]
+
+_EXAMPLES = 5
+_MAX_NAMES = 2000
+_MAX_GROUP = 50
+#: A start or end activity opens (closes) at least this share of the cases it occurs in.
+_EDGE_SHARE = 0.5
+#: Shifted repeats need at least this many events at one offset to be a block, not chance.
+_MIN_BLOCK = 3
+
+
+def log_findings(store: Store, log_id: int) -> list[QualityIssue]:
+    """The whole-log findings of the log ``log_id`` (events, cases and variants already stored)."""
+    found = [
+        _near_duplicates(store, log_id),
+        _spaces(store, log_id),
+        _one_event_cases(store, log_id),
+        _cut_cases(store, log_id),
+        _clock_shift(store, log_id),
+    ]
+    return [f for f in found if f is not None]
+
+
+def _issue(kind: str, count: int, message: str, examples: list[str]) -> QualityIssue:
+    return QualityIssue(kind, count, message, tuple(examples[:_EXAMPLES]), QUALITY_FIXES[kind])
+
+
+# -- near-duplicate activity names ------------------------------------------------------------
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in re.split(r"[\s_\-/.:]+", _norm(name)) if t]
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one insertion, deletion, substitution or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def _typo(a: str, b: str) -> bool:
+    """Same words but one, which differs by one edit and is a word of letters of four or more.
+
+    ``Release A``/``Release B`` (a one-letter word) and ``Step 1``/``Step 2``
+    (digits) are different steps, not typos.
+    """
+    ta, tb = _tokens(a), _tokens(b)
+    if len(ta) != len(tb):
+        return False
+    diff = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
+    if len(diff) != 1:
+        return False
+    x, y = diff[0]
+    if min(len(x), len(y)) < 4 or not (x.isalpha() and y.isalpha()):
+        return False
+    return _one_edit(x, y)
+
+
+def _near_duplicates(store: Store, log_id: int) -> QualityIssue | None:
+    names = store.query(
+        "SELECT activity, count(*) AS n FROM events WHERE log_id = ? GROUP BY activity ORDER BY n DESC, activity "
+        "LIMIT ?",
+        [log_id, _MAX_NAMES],
+    ).rows
+    freq = {str(a): int(n) for a, n in names}
+    # Group by the normalised name (case and spaces), then join groups whose names are one typo apart.
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in freq:
+        groups[_norm(name)].append(name)
+    keys = sorted(groups)
+    parent = {k: k for k in keys}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for k in keys:
+        by_length[len(k)].append(k)
+    for k in keys:
+        for length in (len(k) - 1, len(k), len(k) + 1):
+            for other in by_length.get(length, ()):
+                if other > k and _typo(k, other):
+                    parent[root(other)] = root(k)
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for k in keys:
+        clusters[root(k)].extend(groups[k])
+    found = []
+    for members in clusters.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda m: (-freq[m], m))
+        main, *others = members
+        found.append((main, others))
+    if not found:
+        return None
+    found.sort(key=lambda f: (-sum(freq[o] for o in f[1]), f[0]))
+    names_off = sum(len(o) for _, o in found)
+    events_off = sum(freq[o] for _, o in found for o in o)
+    examples = [
+        ", ".join(f"{o!r} ({freq[o]:,})" for o in others) + f" look like {main!r} ({freq[main]:,} events)"
+        for main, others in found
+    ]
+    message = (
+        f"{names_off:,} activity names ({events_off:,} events) differ from another only in case, spaces or one "
+        "typo, so one step may show as several"
+    )
+    return _issue("near_duplicate_activities", names_off, message, examples)
+
+
+# -- names with surrounding spaces -------------------------------------------------------------
+
+
+def _spaces(store: Store, log_id: int) -> QualityIssue | None:
+    row = store.query(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE starts_with({c}, ' ') OR ends_with({c}, ' ')), "
+            f"list(DISTINCT {c}) FILTER (WHERE starts_with({c}, ' ') OR ends_with({c}, ' '))[:{_EXAMPLES}]"
+            for c in ("activity", "resource", "case_id")
+        )
+        + " FROM events WHERE log_id = ?",
+        [log_id],
+    ).rows[0]
+    counts = {"activity": row[0], "resource": row[2], "case id": row[4]}
+    if not any(counts.values()):
+        return None
+    examples = []
+    for (label, n), names in zip(counts.items(), (row[1], row[3], row[5]), strict=True):
+        if n:
+            examples += [f"{label} {name!r}" for name in sorted(names or [])]
+    parts = [f"{label} in {n:,} event{'s' if n != 1 else ''}" for label, n in counts.items() if n]
+    events = int(
+        store.scalar(
+            "SELECT count(*) FROM events WHERE log_id = ? AND ("
+            + " OR ".join(
+                f"starts_with({c}, ' ') OR ends_with({c}, ' ')" for c in ("activity", "resource", "case_id")
+            )
+            + ")",
+            [log_id],
+        )
+    )
+    message = (
+        f"{events:,} events have names with leading or trailing spaces ({', '.join(parts)}); they are kept as "
+        "written, so 'Approve ' and 'Approve' count as two"
+    )
+    return _issue("names_with_spaces", events, message, examples)
+
+
+# -- one-event cases ---------------------------------------------------------------------------
+
+
+def _one_event_cases(store: Store, log_id: int) -> QualityIssue | None:
+    n, total, examples = store.query(
+        "SELECT count(*) FILTER (WHERE n_events = 1), count(*), "
+        "coalesce(list(case_id ORDER BY case_no) FILTER (WHERE n_events = 1)[:5], []) FROM cases WHERE log_id = ?",
+        [log_id],
+    ).rows[0]
+    if not n:
+        return None
+    message = f"{int(n):,} of {int(total):,} cases have a single event: no path, no duration"
+    return _issue("one_event_cases", int(n), message, [f"case {c}" for c in examples])
+
+
+# -- cases cut by the extract ------------------------------------------------------------------
+
+
+def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
+    """Cases near the extract's first (last) day whose first (last) activity rarely starts (ends) a case."""
+    stats = store.query(
+        "SELECT min(start_ts), max(end_ts), median(duration_s), count(*) FROM cases WHERE log_id = ? AND n_events > 1",
+        [log_id],
+    ).rows[0]
+    first_ts, last_ts, median_s, n_cases = stats
+    if not n_cases or n_cases < 10 or median_s is None or median_s <= 0:
+        return None
+    rows = store.query(
+        """
+        WITH edges AS (
+            SELECT c.case_id, c.case_no, c.start_ts, c.end_ts,
+                   (SELECT activity FROM events f WHERE f.log_id = $log AND f.case_no = c.case_no
+                    ORDER BY f.ts, f.row_no LIMIT 1) AS first_act,
+                   (SELECT activity FROM events l WHERE l.log_id = $log AND l.case_no = c.case_no
+                    ORDER BY l.ts DESC, l.row_no DESC LIMIT 1) AS last_act
+            FROM cases c WHERE c.log_id = $log AND c.n_events > 1
+        ),
+        occurs AS (
+            SELECT activity, count(DISTINCT case_no) AS n FROM events WHERE log_id = $log GROUP BY activity
+        ),
+        starts AS (SELECT first_act AS activity, count(*) AS n FROM edges GROUP BY 1),
+        ends AS (SELECT last_act AS activity, count(*) AS n FROM edges GROUP BY 1),
+        opening AS (
+            SELECT o.activity FROM occurs o JOIN starts s USING (activity) WHERE s.n >= $share * o.n
+        ),
+        closing AS (
+            SELECT o.activity FROM occurs o JOIN ends e USING (activity) WHERE e.n >= $share * o.n
+        )
+        SELECT
+            count(*) FILTER (WHERE cut_start),
+            count(*) FILTER (WHERE open_end),
+            list('case ' || case_id || ' starts with ' || first_act ORDER BY case_no) FILTER (WHERE cut_start)[:5],
+            list('case ' || case_id || ' ends with ' || last_act ORDER BY case_no) FILTER (WHERE open_end)[:5],
+            (SELECT list(activity ORDER BY activity) FROM opening)[:5],
+            (SELECT list(activity ORDER BY activity) FROM closing)[:5]
+        FROM (
+            SELECT *,
+                first_act NOT IN (SELECT activity FROM opening)
+                    AND epoch(start_ts) - epoch($first) < $window AS cut_start,
+                last_act NOT IN (SELECT activity FROM closing)
+                    AND epoch($last) - epoch(end_ts) < $window AS open_end
+            FROM edges
+        )
+        """,
+        {"log": log_id, "share": _EDGE_SHARE, "first": first_ts, "last": last_ts, "window": float(median_s)},
+    ).rows[0]
+    cut, still_open, cut_ex, open_ex, opening, closing = rows
+    if not cut and not still_open:
+        return None
+    parts = []
+    if cut:
+        parts.append(f"{int(cut):,} began before the extract's first day")
+    if still_open:
+        parts.append(f"{int(still_open):,} {'was' if still_open == 1 else 'were'} still open at its end")
+    usual = []
+    if opening:
+        usual.append("cases usually start with " + ", ".join(repr(a) for a in opening))
+    if closing:
+        usual.append("end with " + ", ".join(repr(a) for a in closing))
+    message = (
+        f"{int(cut) + int(still_open):,} cases look cut by the extract: {' and '.join(parts)} "
+        f"({'; '.join(usual)})"
+    )
+    return _issue(
+        "cases_cut_by_extract", int(cut) + int(still_open), message, [*(cut_ex or []), *(open_ex or [])]
+    )
+
+
+# -- clock shifts ------------------------------------------------------------------------------
+
+
+def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
+    """Events copied a whole number of hours later: same case, activity, resource and attributes.
+
+    A copy is one pair, not a chain: a measurement taken every 6 hours
+    (08:00, 14:00, 20:00), or one whose attributes differ (another value),
+    is a real repetition.
+    """
+    attrs = [
+        str(r[0])
+        for r in store.query(
+            "SELECT column_name FROM attribute_columns WHERE log_id = ? ORDER BY position LIMIT 200", [log_id]
+        ).rows
+    ]
+    table = quote_ident(f"attrs_{log_id}")
+    has_table = bool(
+        store.scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [f"attrs_{log_id}"]
+        )
+    )
+    same_attrs = ""
+    join_attrs = ""
+    if attrs and has_table:
+        cols = ", ".join(quote_ident(c) for c in attrs)
+        join_attrs = f"LEFT JOIN (SELECT row_no, row({cols}) AS _attrs FROM {table}) t USING (row_no)"
+        same_attrs = "AND a._attrs IS NOT DISTINCT FROM b._attrs"
+    select_attrs = ", t._attrs" if join_attrs else ""
+    rows = store.query(
+        f"""
+        WITH small AS (
+            SELECT case_no, activity FROM events WHERE log_id = $log
+            GROUP BY case_no, activity HAVING count(*) BETWEEN 2 AND $max_group
+        ),
+        ev AS (
+            SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no{select_attrs} FROM events e
+            SEMI JOIN small s ON e.case_no = s.case_no AND e.activity = s.activity
+            {join_attrs}
+            WHERE e.log_id = $log
+        ),
+        pairs AS (
+            SELECT a.case_id, a.case_no, a.activity, a.row_no AS row_a, b.row_no AS row_b, a.ts AS ts_a, b.ts AS ts_b,
+                   (epoch_ms(b.ts) - epoch_ms(a.ts)) // 3600000 AS hours
+            FROM ev a JOIN ev b ON a.case_no = b.case_no AND a.activity = b.activity
+                AND a.resource IS NOT DISTINCT FROM b.resource AND a.row_no <> b.row_no AND b.ts > a.ts
+                {same_attrs}
+            WHERE epoch_ms(b.ts) - epoch_ms(a.ts) BETWEEN 3600000 AND 14 * 3600000
+              AND (epoch_ms(b.ts) - epoch_ms(a.ts)) % 3600000 = 0
+        ),
+        copies AS (
+            -- A chain (an event both copied and a copy at the same offset) is a periodic repetition.
+            SELECT * FROM pairs p WHERE NOT EXISTS (
+                SELECT 1 FROM pairs q WHERE q.hours = p.hours AND q.case_no = p.case_no
+                    AND (q.row_a = p.row_b OR q.row_b = p.row_a)
+            )
+        )
+        SELECT hours, count(*) AS n,
+               list('case ' || case_id || ': ' || activity || ' at ' || strftime(ts_a, '%Y-%m-%d %H:%M:%S')
+                    || ' and ' || strftime(ts_b, '%H:%M:%S') ORDER BY case_id, ts_a)[:5]
+        FROM copies GROUP BY hours HAVING count(*) >= $min_block ORDER BY n DESC, hours LIMIT 1
+        """,
+        {"log": log_id, "max_group": _MAX_GROUP, "min_block": _MIN_BLOCK},
+    ).rows
+    if not rows:
+        return None
+    hours, n, examples = rows[0]
+    message = (
+        f"{int(n):,} events repeat another event of the same case and activity exactly {int(hours)} hour"
+        f"{'s' if hours != 1 else ''} later, with the same resource and attributes: part of the data may have "
+        "been read in another time zone"
+    )
+    return _issue("clock_shift", int(n), message, list(examples))

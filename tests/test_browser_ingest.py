@@ -1,0 +1,186 @@
+"""Hostile uploads and log management in a real browser: a clear answer on the page, and the server serves on.
+
+One ``streamlit run app.py`` for the module, driven by Debian's Chromium as in
+``test_browser.py``.  Screenshots land in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FILES
+
+pytestmark = pytest.mark.browser
+
+playwright = pytest.importorskip("playwright.sync_api", reason="browser tests need: pip install playwright")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
+WAIT_MS = 90_000
+TINY = FILES / "app" / "tiny.csv"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workspace = tmp_path_factory.mktemp("browser-ingest") / "workspace.duckdb"
+    subprocess.run(
+        [sys.executable, "-m", "mining", "--workspace", str(workspace), "ingest", str(TINY)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the app did not start: {proc.stdout.read() if proc.stdout else ''}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def _page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server)
+    page.get_by_role("heading", name="Logs", exact=True).wait_for()
+    _settled(page)
+    return context, page
+
+
+def _settled(page) -> None:
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+
+
+def _open(page, title: str) -> None:
+    page.locator("[data-testid=stSidebarNav]").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    _settled(page)
+
+
+def _far_cell_xlsx(path: Path) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for c, h in enumerate(("case", "activity", "timestamp")):
+        sheet.write_string(0, c, h)
+    sheet.write_string(1048575, 16383, "x")
+    book.close()
+
+
+def test_hostile_uploads_get_a_clear_answer_while_another_session_is_served(
+    browser, server, tmp_path
+) -> None:
+    pdf = tmp_path / "invoices.csv"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + bytes(range(256)) * 16)
+    far = tmp_path / "far.xlsx"
+    _far_cell_xlsx(far)
+    first, page = _page(browser, server)
+    other, second = _page(browser, server)
+    try:
+        _open(page, "Upload")
+        for path, message in (
+            (pdf, "invoices.csv is not a text table: it is a PDF document, whatever its name says"),
+            (far, "far.xlsx: the sheet 'Sheet1' spans A1:XFD1048576"),
+        ):
+            page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(path))
+            error = page.locator("[data-testid=stAlertContentError]", has_text=path.name).first
+            error.wait_for()
+            _settled(page)
+            assert message in error.inner_text().replace("\\", "")
+            assert page.locator("[data-testid=stException]").count() == 0
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"upload-refused-{path.suffix[1:]}.png"))
+            # The other session is served meanwhile: its Logs page answers.
+            second.reload()
+            second.get_by_role("heading", name="Logs", exact=True).wait_for()
+            cases = second.locator("[data-testid=stMetric]").filter(
+                has=second.get_by_text("Cases", exact=True)
+            )
+            playwright.expect(cases.first.locator("[data-testid=stMetricValue]")).to_have_text("3")
+    finally:
+        first.close()
+        other.close()
+
+
+def test_delete_a_log_after_the_confirmation(browser, server) -> None:
+    context, page = _page(browser, server)
+    try:
+        page.get_by_text("Rename or delete this log").click()
+        button = page.locator("button", has_text="Delete log")
+        button.wait_for()
+        assert button.is_disabled()
+        page.locator("[data-testid=stCheckbox]", has_text="Yes, delete tiny").locator("label").click()
+        playwright.expect(button).to_be_enabled()
+        button.click()
+        page.locator("[data-testid=stAlertContentSuccess]").first.wait_for()
+        _settled(page)
+        assert (
+            "Deleted log tiny (3 cases, 6 events)."
+            in page.locator("[data-testid=stAlertContentSuccess]").first.inner_text()
+        )
+        assert page.get_by_text("The workspace holds no logs yet").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "logs-deleted.png"))
+    finally:
+        context.close()

@@ -1,0 +1,131 @@
+"""The whole-log data-quality findings: each fires on its hand-made file, exactly, and none on the clean samples."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mining.catalog import quality
+from mining.cli import cli
+from mining.ingest import ingest_file
+from mining.schema import QUALITY_FIXES
+from mining.store import Store
+from tests.conftest import FILES, SAMPLE_LOGS
+
+QUALITY = FILES / "quality"
+NEW_KINDS = {
+    "near_duplicate_activities",
+    "names_with_spaces",
+    "one_event_cases",
+    "cases_cut_by_extract",
+    "clock_shift",
+}
+
+
+@pytest.fixture
+def store():
+    with Store() as s:
+        yield s
+
+
+def findings(store: Store, name: str) -> dict[str, tuple[int, str, tuple[str, ...]]]:
+    s = ingest_file(store, QUALITY / name)
+    return {q.kind: (q.count, q.message, q.examples) for q in s.quality if q.kind in NEW_KINDS}
+
+
+def test_near_duplicate_activity_names(store):
+    assert findings(store, "near_duplicates.csv") == {
+        "near_duplicate_activities": (
+            2,
+            "2 activity names (2 events) differ from another only in case, spaces or one typo, so one step may "
+            "show as several",
+            ("'Aprove' (1), 'approve ' (1) look like 'Approve' (2 events)",),
+        ),
+        # 'approve ' also carries a space; 'Release A'/'Release B' and 'Step 1'/'Step 2' are different steps.
+        "names_with_spaces": (
+            1,
+            "1 events have names with leading or trailing spaces (activity in 1 event); they are kept as written, "
+            "so 'Approve ' and 'Approve' count as two",
+            ("activity 'approve '",),
+        ),
+    }
+
+
+def test_names_with_spaces(store):
+    assert findings(store, "spaces.csv") == {
+        "names_with_spaces": (
+            3,
+            "3 events have names with leading or trailing spaces (activity in 2 events, resource in 1 event); "
+            "they are kept as written, so 'Approve ' and 'Approve' count as two",
+            ("activity 'Pack '", "resource ' bob'"),
+        )
+    }
+    assert store.scalar("SELECT count(DISTINCT resource) FROM events") == 2  # 'ann' and ' bob'
+
+
+def test_one_event_cases(store):
+    assert findings(store, "one_event.csv") == {
+        "one_event_cases": (
+            2,
+            "2 of 4 cases have a single event: no path, no duration",
+            ("case 2", "case 3"),
+        ),
+    }
+
+
+def test_cases_cut_by_the_extract(store):
+    assert findings(store, "cut_cases.csv") == {
+        "cases_cut_by_extract": (
+            2,
+            "2 cases look cut by the extract: 1 began before the extract's first day and 1 was still open at its "
+            "end (cases usually start with 'Register'; end with 'Close')",
+            ("case C00 starts with Approve", "case C13 ends with Approve"),
+        )
+    }
+
+
+def test_clock_shift_is_a_block_of_copies_not_a_periodic_measurement(store):
+    # Case 1's three events are copied two hours later; case 2's test every six hours is a real series.
+    assert findings(store, "clock_shift.csv") == {
+        "clock_shift": (
+            3,
+            "3 events repeat another event of the same case and activity exactly 2 hours later, with the same "
+            "resource and attributes: part of the data may have been read in another time zone",
+            (
+                "case 1: Register at 2024-03-01 09:00:00 and 11:00:00",
+                "case 1: Approve at 2024-03-01 10:00:00 and 12:00:00",
+                "case 1: Ship at 2024-03-01 11:30:00 and 13:30:00",
+            ),
+        )
+    }
+
+
+def test_every_finding_says_what_to_do_also_when_read_back(store):
+    s = ingest_file(store, QUALITY / "near_duplicates.csv")
+    assert {q.kind: q.fix for q in s.quality} == {q.kind: QUALITY_FIXES[q.kind] for q in s.quality}
+    assert all(q.fix for q in s.quality)
+    assert [(q.kind, q.fix) for q in quality(store, s.log_id)] == sorted((q.kind, q.fix) for q in s.quality)
+
+
+@pytest.mark.parametrize("sample", ["service_desk.csv", "order_to_cash.csv", "purchase_to_pay.csv"])
+def test_no_finding_fires_on_the_clean_samples(store, sample):
+    s = ingest_file(store, SAMPLE_LOGS / sample)
+    assert [q.kind for q in s.quality] == []
+
+
+def test_ingest_json_carries_the_findings_with_their_fix(tmp_path):
+    ws = str(tmp_path / "ws.duckdb")
+    res = CliRunner().invoke(cli, ["--workspace", ws, "ingest", str(QUALITY / "one_event.csv"), "--json"])
+    assert res.exit_code == 0, res.output
+    (finding,) = json.loads(res.output)["quality"]
+    assert finding == {
+        "kind": "one_event_cases",
+        "count": 2,
+        "message": "2 of 4 cases have a single event: no path, no duration",
+        "examples": ["case 2", "case 3"],
+        "fix": QUALITY_FIXES["one_event_cases"],
+    }
+    res = CliRunner().invoke(cli, ["--workspace", ws, "ingest", str(QUALITY / "cut_cases.csv")])
+    assert "    fix: Extract a wider date range" in res.output
