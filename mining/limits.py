@@ -1,0 +1,651 @@
+"""Work in a child process, under limits on memory and time, so that no input can take the caller down.
+
+A parse of an uploaded file or a long computation that runs inside the app's
+server takes every session with it when it goes wrong: a spreadsheet whose
+used range is a billion cells makes a Rust reader abort the process, a file
+with thousands of columns grows until the kernel kills the biggest process.
+So that work runs here, in a child process (``python -c`` with this module,
+never a ``fork`` of a threaded server), and the caller gets its result, its
+error as raised, or a :class:`~mining.errors.LimitExceeded` that says plainly
+what the work needed ("the file export.xlsx needs more than 2 GB of memory to
+read").  The command line runs the same work the same way.
+
+**Memory** is capped with ``RLIMIT_DATA`` in the child: the writable memory
+it maps (heap, anonymous maps, thread stacks).  Not ``RLIMIT_AS``, which also
+counts address space reserved and never used: a child that has imported
+DuckDB, polars and pyarrow holds 1.5-2.5 GB of it before any work.  The cap
+is the limit on top of what the child holds when the work starts, plus 16 MB
+per core for the stacks of the thread pools that the work starts; DuckDB is
+held to half of what is left (:class:`mining.store.Store`), so it spills to
+disk rather than fail.  The child runs with pyarrow's system allocator, whose
+memory is counted as it is used (pyarrow's own reserves 1 GB at once).
+
+**Time** is wall-clock, enforced by the caller, which kills the child.
+
+**Cost.**  Starting Python and importing polars and DuckDB takes about half a
+second, pm4py several.  A process that needs a kind of child again (the app)
+keeps *spares*: children started ahead with that kind's modules imported,
+waiting for one job each.  A spare serves one job and exits, so nothing one
+file did can reach the next; a new spare starts as soon as one is taken.  A
+*reusable* worker (``reuse=key``) serves job after job and keeps what its
+functions remember between them (the monitoring run's case facts); it is
+dropped when a job fails.  Results come back pickled through a pipe: records,
+never the data they were computed from.
+
+In the child, :func:`report` sends a progress payload to the caller and
+:func:`stop_requested` turns true when the caller asks the work to stop early
+(and return what it has): a check cut short keeps what it aligned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import resource
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from mining.durations import duration_words, parse_duration
+from mining.errors import LimitExceeded, MiningError, Option, phrase
+
+__all__ = [
+    "Job",
+    "JobStatus",
+    "Limits",
+    "Task",
+    "format_size",
+    "machine_memory",
+    "memory_limit",
+    "parse_size",
+    "prepare",
+    "report",
+    "run",
+    "serve_child",
+    "start",
+    "stop_requested",
+    "time_limit",
+]
+
+_GB = 1000**3
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": _GB,
+    "gb": _GB,
+    "gib": 1024**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "tib": 1024**4,
+}
+_SIZE_EXAMPLES = "2GB, 512MB or 1.5GiB"
+#: Headroom per core for the thread pools (DuckDB's 8 MB stacks, polars' 2 MB ones) a job starts.
+_STACKS_PER_CORE = 16 * 1000**2
+_HEADER = struct.Struct(">Q")
+#: How long a finished one-shot child may take to exit before it is killed.
+_EXIT_WAIT = 5.0
+#: Text in a dead child's last words that says an allocation failed (Rust, C++, DuckDB, Python).
+_OUT_OF_MEMORY = ("memory allocation of", "bad_alloc", "out of memory", "memoryerror", "cannot allocate")
+
+
+# -- sizes and the defaults --------------------------------------------------------------------
+def parse_size(text: str | int, *, option: Option | None = None) -> int:
+    """Bytes from ``2GB``, ``512 MB``, ``1.5GiB``, ``800M`` or a number of bytes.
+
+    KB, MB, GB (and K, M, G) count in thousands, as DuckDB does; KiB, MiB, GiB in 1024s.
+
+    Examples
+    --------
+    >>> parse_size("2GB"), parse_size("512 MiB"), parse_size("1.5G")
+    (2000000000, 536870912, 1500000000)
+    """
+    if isinstance(text, int):
+        value, unit = float(text), ""
+    else:
+        raw = text.strip().lower().replace(" ", "")
+        digits = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = raw[len(digits) :]
+        try:
+            value = float(digits)
+        except ValueError:
+            value = -1.0
+    if unit not in _UNITS or not value > 0 or value == float("inf"):
+        name: str | Option = option or "size"
+        raise MiningError(phrase(name, f": {text!r} is not a size; expected e.g. {_SIZE_EXAMPLES}"))
+    return int(value * _UNITS[unit])
+
+
+def format_size(size: float) -> str:
+    """``'2 GB'``, ``'1.5 GB'``, ``'600 MB'``: in the units :func:`parse_size` reads first.
+
+    Examples
+    --------
+    >>> format_size(2 * 1000**3), format_size(1_500_000_000), format_size(600 * 1000**2)
+    ('2 GB', '1.5 GB', '600 MB')
+    """
+    for unit, scale in (("TB", 1000**4), ("GB", _GB), ("MB", 1000**2), ("KB", 1000)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{int(size)} bytes"
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its control group's when that is less."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as fh:
+            total = min(total, int(fh.read().strip()))
+    return total
+
+
+def memory_limit(explicit: str | int | None = None, *, option: Option | None = None) -> int:
+    """The memory a child may use: ``explicit``, else ``$MINING_MEMORY_LIMIT``, else half the machine's
+    memory (at least 1 GB)."""
+    if explicit is not None:
+        return parse_size(explicit, option=option or Option("memory_limit"))
+    env = os.environ.get("MINING_MEMORY_LIMIT", "").strip()
+    if env:
+        return parse_size(env, option=option or Option("memory_limit"))
+    return max(_GB, machine_memory() // 2)
+
+
+def time_limit(default: float | None) -> float | None:
+    """Seconds a child may run: ``$MINING_TIME_LIMIT`` (a duration such as ``30m``) when set, else ``default``."""
+    env = os.environ.get("MINING_TIME_LIMIT", "").strip()
+    if env:
+        return parse_duration(env, what="MINING_TIME_LIMIT").total_seconds
+    return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a child may use: ``memory`` bytes (on top of what it holds when the work starts), ``seconds``
+    of wall-clock time; ``None`` is no limit."""
+
+    memory: int | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """The work, as the messages name it: ``what`` needs more than 2 GB of memory to ``verb``.
+
+    ``advice`` is what else helps, put before raising the limit in the hint ("split the export").
+    """
+
+    what: str
+    verb: str = "finish"
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """The latest progress payload the child sent (``None`` before the first), and whether it is done."""
+
+    progress: tuple[Any, ...] | None
+    done: bool
+
+
+# -- the child's side ---------------------------------------------------------------------------
+_channel: IO[bytes] | None = None
+_channel_lock = threading.Lock()
+_stop = threading.Event()
+
+
+def report(*payload: Any) -> None:
+    """Send a progress payload to the caller (only in a child; elsewhere nothing happens)."""
+    if _channel is None:
+        return
+    _send(_channel, ("progress", payload))
+
+
+def stop_requested() -> bool:
+    """Whether the caller asked the work to stop early and return what it has."""
+    return _stop.is_set()
+
+
+def _send(channel: IO[bytes], frame: tuple[str, Any]) -> None:
+    data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    with _channel_lock:
+        channel.write(_HEADER.pack(len(data)) + data)
+        channel.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> Any:
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(head)
+    data = stream.read(size)
+    return pickle.loads(data) if len(data) == size else None
+
+
+def _data_in_use() -> int:
+    """The writable memory this process maps now (``VmData``), in bytes."""
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),
+        open("/proc/self/status", encoding="ascii") as fh,
+    ):
+        for line in fh:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _cap_memory(limit: int | None) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if limit is None:
+        resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+        return
+    cap = _data_in_use() + limit + _STACKS_PER_CORE * (os.cpu_count() or 1)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+
+
+def _watch_parent(parent: int) -> None:
+    # The caller died (the server was stopped): its child has no one to answer to.
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(70)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, MemoryError) or (isinstance(seen, LimitExceeded) and seen.kind == "memory"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def serve_child(argv: Sequence[str]) -> None:
+    """The child's main loop (``argv``: request fd, result fd, parent pid, modules to import first).
+
+    Not for callers: :func:`start` runs it in the child.  Each request is
+    ``(function, args, kwargs, memory, once)``; the answer is one frame
+    ``("ok", value)``, ``("error", MiningError)``, ``("memory", None)`` or
+    ``("crash", traceback)``, after any number of ``("progress", payload)``.
+    """
+    global _channel
+    fd_in, fd_out, parent, *preload = argv
+    signal.signal(signal.SIGUSR1, lambda *_: _stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the caller, which stops us
+    threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True, name="watch-parent").start()
+    for module in preload:
+        importlib.import_module(module)
+    requests = os.fdopen(int(fd_in), "rb")
+    _channel = os.fdopen(int(fd_out), "wb")
+    while (request := _read_frame(requests)) is not None:
+        func, args, kwargs, memory, once = request
+        _stop.clear()
+        _cap_memory(memory)
+        try:
+            frame: tuple[str, Any] = ("ok", func(*args, **kwargs))
+        except BaseException as exc:  # everything goes back to the caller, which decides
+            if _is_out_of_memory(exc):
+                frame = ("memory", None)
+            elif isinstance(exc, MiningError):
+                frame = ("error", exc)
+            else:
+                frame = ("crash", "".join(traceback.format_exception(exc)))
+        try:
+            _send(_channel, frame)
+        except MemoryError:
+            _send(_channel, ("memory", None))
+        except Exception:  # a result that does not pickle is a bug, reported as such
+            _send(_channel, ("crash", traceback.format_exc()))
+        if once or frame[0] in {"memory", "crash"}:
+            break  # a process that ran out of memory or failed is not trusted with another job
+    _channel.close()
+
+
+# -- the caller's side ---------------------------------------------------------------------------
+class _Worker:
+    """One child process: its pipes, its stderr (a temporary file), and the modules it imported."""
+
+    def __init__(self, preload: tuple[str, ...]) -> None:
+        self.preload = preload
+        request_r, request_w = os.pipe()
+        result_r, result_w = os.pipe()
+        self.stderr = tempfile.TemporaryFile(prefix="mining-child-")  # noqa: SIM115 - closed with the child
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+            "ARROW_DEFAULT_MEMORY_POOL": "system",
+            "PM4PY_SHOW_PROGRESS_BAR": "false",
+        }
+        code = "import sys; from mining.limits import serve_child; serve_child(sys.argv[1:])"
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code, str(request_r), str(result_w), str(os.getpid()), *preload],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self.stderr,
+                pass_fds=(request_r, result_w),
+                env=env,
+            )
+        finally:
+            os.close(request_r)
+            os.close(result_w)
+        self.requests = os.fdopen(request_w, "wb")
+        self.results = result_r
+        self.closed = False
+        os.set_blocking(result_r, False)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, request: tuple[Any, ...]) -> None:
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        self.requests.write(_HEADER.pack(len(data)) + data)
+        self.requests.flush()
+
+    def last_words(self) -> str:
+        self.stderr.seek(0, os.SEEK_END)
+        size = self.stderr.tell()
+        self.stderr.seek(max(0, size - 8192))
+        return self.stderr.read().decode("utf-8", "replace")
+
+    def close(self, *, kill: bool) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if kill and self.alive():
+            self.proc.kill()
+        with contextlib.suppress(OSError):
+            self.requests.close()  # EOF: an idle child leaves its loop and exits
+        try:
+            self.proc.wait(timeout=_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(OSError):
+            os.close(self.results)
+        self.stderr.close()
+
+
+_pool_lock = threading.Lock()
+#: Idle children by (modules imported, reuse key): spares (key None) and reusable workers.
+_idle: dict[tuple[tuple[str, ...], str | None], list[_Worker]] = {}
+#: How many spares to keep of each kind of child (by its modules), once asked to.
+_spares: dict[tuple[str, ...], int] = {}
+#: Kinds started at least once: the second start of a kind keeps a spare from then on.
+_started: set[tuple[str, ...]] = set()
+
+
+def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
+    """Keep ``spares`` children with ``preload`` imported ready, and start them now.
+
+    The app calls this when a page will soon start work of that kind (the
+    Upload page, a model being chosen), so the work does not wait for imports.
+    """
+    kind = tuple(preload)
+    with _pool_lock:
+        _spares[kind] = max(spares, _spares.get(kind, 0))
+    _refill(kind)
+
+
+def _refill(kind: tuple[str, ...]) -> None:
+    with _pool_lock:
+        idle = _idle.setdefault((kind, None), [])
+        idle[:] = [w for w in idle if w.alive()]
+        missing = _spares.get(kind, 0) - len(idle)
+    for _ in range(missing):
+        worker = _Worker(kind)
+        with _pool_lock:
+            _idle[(kind, None)].append(worker)
+
+
+def _take(kind: tuple[str, ...], reuse: str | None) -> _Worker:
+    with _pool_lock:
+        if reuse is None and kind in _started:
+            _spares.setdefault(kind, 1)
+        _started.add(kind)
+        idle = _idle.get((kind, reuse), [])
+        while idle:
+            worker = idle.pop(0)
+            if worker.alive():
+                return worker
+            worker.close(kill=True)
+    return _Worker(kind)
+
+
+def _give_back(worker: _Worker, reuse: str) -> None:
+    with _pool_lock:
+        idle = _idle.setdefault((worker.preload, reuse), [])
+        if not idle and worker.alive():
+            idle.append(worker)
+            return
+    worker.close(kill=True)
+
+
+class Job:
+    """Work running in a child: poll :meth:`status`, then take :meth:`result`; or :meth:`stop` / :meth:`cancel`."""
+
+    def __init__(self, worker: _Worker, task: Task, limits: Limits, reuse: str | None) -> None:
+        self._worker, self.task, self.limits, self._reuse = worker, task, limits, reuse
+        self._deadline = time.monotonic() + limits.seconds if limits.seconds else None
+        self._buffer = b""
+        self._progress: tuple[Any, ...] | None = None
+        self._outcome: tuple[str, Any] | None = None
+        self._closed = False
+
+    # -- polling -----------------------------------------------------------------------------
+    def status(self, wait: float = 0.0) -> JobStatus:
+        """The latest progress and whether the child is done, after waiting up to ``wait`` seconds for news."""
+        self._pump(wait)
+        return JobStatus(self._progress, self._outcome is not None)
+
+    def _pump(self, wait: float) -> None:
+        """Read what the child sent, waiting up to ``wait`` seconds for something; settle the outcome."""
+        if self._outcome is not None:
+            return
+        if self._deadline is not None:
+            wait = max(0.0, min(wait, self._deadline - time.monotonic()))
+        if wait:
+            select.select([self._worker.results], [], [], wait)
+        eof = False
+        while True:
+            try:
+                chunk = os.read(self._worker.results, 1 << 20)
+            except BlockingIOError:
+                break
+            if not chunk:
+                eof = True
+                break
+            self._buffer += chunk
+        while len(self._buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < _HEADER.size + size:
+                break
+            kind, value = pickle.loads(self._buffer[_HEADER.size : _HEADER.size + size])  # our own child's
+            self._buffer = self._buffer[_HEADER.size + size :]
+            if kind == "progress":
+                self._progress = value
+            else:
+                self._outcome = (kind, value)
+                return
+        if eof:
+            self._worker.proc.wait()
+            self._outcome = ("died", self._worker.proc.returncode)
+        elif self._deadline is not None and time.monotonic() >= self._deadline:
+            self._worker.proc.kill()
+            self._outcome = ("time", None)
+
+    # -- the end -----------------------------------------------------------------------------
+    def result(self) -> Any:
+        """The function's return value; raises its :class:`MiningError` as raised, or
+        :class:`LimitExceeded` when it needed more memory or time than allowed."""
+        while self._outcome is None:
+            self._pump(0.5)
+        kind, value = self._outcome
+        words = self._worker.last_words() if kind in {"died", "crash"} else ""
+        self._finish()
+        if kind == "ok":
+            return value
+        if kind == "error":
+            raise value
+        if kind == "memory" or (kind == "died" and _died_of_memory(value, words, self.limits)):
+            raise _memory_error(self.task, self.limits)
+        if kind == "time":
+            raise _time_error(self.task, self.limits)
+        if kind == "died":
+            msg = f"{self.task.what} stopped unexpectedly ({_signal_name(value)}); nothing was changed"
+            raise MiningError(msg, hint=_last_line(words))
+        # A bug in the work: not the user's to fix, so it keeps its traceback.
+        raise RuntimeError(f"{self.task.what}: the work failed in its child process:\n{value}")
+
+    def stop(self) -> None:
+        """Ask the work to stop early and return what it has (it sees :func:`stop_requested`)."""
+        if self._outcome is None and self._worker.alive():
+            self._worker.proc.send_signal(signal.SIGUSR1)
+
+    def cancel(self) -> None:
+        """Kill the child now unless it is done; harmless after :meth:`result`."""
+        if self._outcome is None:
+            self._outcome = ("cancelled", None)
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._reuse is not None and self._outcome is not None and self._outcome[0] in {"ok", "error"}:
+            _give_back(self._worker, self._reuse)
+        else:
+            # A one-shot child has sent all it will: killing it spares the caller its interpreter's shutdown.
+            self._worker.close(kill=True)
+
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+def start(
+    func: Callable[..., Any],
+    *args: Any,
+    task: Task,
+    limits: Limits,
+    preload: Sequence[str] = (),
+    reuse: str | None = None,
+    **kwargs: Any,
+) -> Job:
+    """Start ``func(*args, **kwargs)`` in a child under ``limits``; ``func`` must be a module-level function.
+
+    ``preload`` names the modules the child imports before it takes the job
+    (a spare has them imported already).  ``reuse`` names a pool of workers
+    that serve job after job (see the module's notes).
+    """
+    kind = tuple(preload)
+    request = (func, args, kwargs, limits.memory, reuse is None)
+    worker = _take(kind, reuse)
+    try:
+        worker.send(request)
+    except BrokenPipeError:  # an idle child died since it was checked: start a fresh one
+        worker.close(kill=True)
+        worker = _Worker(kind)
+        worker.send(request)
+    job = Job(worker, task, limits, reuse)
+    if reuse is None and _spares.get(kind):
+        threading.Thread(target=_refill, args=(kind,), daemon=True, name="mining-spare").start()
+    return job
+
+
+def run(
+    func: Callable[..., Any],
+    *args: Any,
+    task: Task,
+    limits: Limits,
+    preload: Sequence[str] = (),
+    reuse: str | None = None,
+    progress: Callable[..., None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """:func:`start`, then wait for the result: ``progress(*payload)`` for each new payload, and
+    :meth:`Job.stop` once ``stop()`` turns true (the work then returns what it has)."""
+    job = start(func, *args, task=task, limits=limits, preload=preload, reuse=reuse, **kwargs)
+    try:
+        seen: tuple[Any, ...] | None = None
+        stopping = False
+        while True:
+            status = job.status(0.1)
+            if progress is not None and status.progress is not None and status.progress is not seen:
+                seen = status.progress
+                progress(*seen)
+            if status.done:
+                return job.result()
+            if stop is not None and not stopping and stop():
+                stopping = True
+                job.stop()
+    finally:
+        job.cancel()
+
+
+# -- what a dead child means --------------------------------------------------------------------
+def _died_of_memory(returncode: int, words: str, limits: Limits) -> bool:
+    if limits.memory is None:
+        return False
+    text = words.lower()
+    if any(w in text for w in _OUT_OF_MEMORY):
+        return True
+    # Killed without a word by someone else: the kernel's out-of-memory killer.
+    return returncode == -signal.SIGKILL
+
+
+def _memory_error(task: Task, limits: Limits) -> LimitExceeded:
+    limit = limits.memory or 0
+    more = format_size(max(2 * limit, _GB)).replace(" ", "")
+    advice = f"{task.advice}, or " if task.advice else ""
+    return LimitExceeded(
+        f"{task.what} needs more than {format_size(limit)} of memory to {task.verb}; it was stopped, "
+        "and nothing was changed",
+        kind="memory",
+        limit=limit,
+        hint=phrase(f"{advice}give it more memory with ", Option("memory_limit", more)),
+    )
+
+
+def _time_error(task: Task, limits: Limits) -> LimitExceeded:
+    seconds = limits.seconds or 0.0
+    advice = f"{task.advice}, or " if task.advice else ""
+    return LimitExceeded(
+        f"{task.what} took longer than {duration_words(seconds)} to {task.verb}; it was stopped, "
+        "and nothing was changed",
+        kind="time",
+        limit=seconds,
+        hint=phrase(f"{advice}give it more time with ", Option("time_limit", "1h")),
+    )
+
+
+def _signal_name(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
+
+
+def _last_line(words: str) -> str | None:
+    lines = [ln.strip() for ln in words.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else None
