@@ -15,9 +15,9 @@ it maps (heap, anonymous maps, thread stacks).  Not ``RLIMIT_AS``, which also
 counts address space reserved and never used: a child that has imported
 DuckDB, polars and pyarrow holds 1.5-2.5 GB of it before any work.  The cap
 is the limit on top of what the child holds when the work starts, plus 16 MB
-per core for the stacks of the thread pools that the work starts; DuckDB is
-held to half of what is left (:class:`mining.store.Store`), so it spills to
-disk rather than fail.  The child runs with pyarrow's system allocator, whose
+per core (at most 256 MB) for the stacks of the thread pools the work starts;
+DuckDB is held to half of what is left (:class:`mining.store.Store`), so it
+spills to disk rather than fail.  The child runs with pyarrow's system allocator, whose
 memory is counted as it is used (pyarrow's own reserves 1 GB at once).
 
 **Time** is wall-clock, enforced by the caller, which kills the child.
@@ -43,6 +43,7 @@ import contextlib
 import importlib
 import os
 import pickle
+import re
 import resource
 import select
 import signal
@@ -96,18 +97,23 @@ _UNITS = {
     "tib": 1024**4,
 }
 _SIZE_EXAMPLES = "2GB, 512MB or 1.5GiB"
-#: Headroom per core for the thread pools (DuckDB's 8 MB stacks, polars' 2 MB ones) a job starts.
+#: Headroom per core, for at most 16 cores, for the stacks of the thread pools a job starts (DuckDB's
+#: 8 MB ones, polars' 2 MB ones): mapped, rarely touched, and not what a limit is meant to count.
 _STACKS_PER_CORE = 16 * 1000**2
+_STACK_CORES = 16
 _HEADER = struct.Struct(">Q")
 #: How long a finished one-shot child may take to exit before it is killed.
 _EXIT_WAIT = 5.0
+#: An idle child (a spare, a reusable worker) exits after this long without a job, giving its memory back.
+_IDLE_SECONDS = 600.0
 #: Text in a dead child's last words that says an allocation failed (Rust, C++, DuckDB, Python).
 _OUT_OF_MEMORY = ("memory allocation of", "bad_alloc", "out of memory", "memoryerror", "cannot allocate")
 
 
 # -- sizes and the defaults --------------------------------------------------------------------
-def parse_size(text: str | int, *, option: Option | None = None) -> int:
-    """Bytes from ``2GB``, ``512 MB``, ``1.5GiB``, ``800M`` or a number of bytes.
+def parse_size(text: str | int, *, what: str | Option = "size") -> int:
+    """Bytes from ``2GB``, ``512 MB``, ``1.5GiB``, ``800M`` or a number of bytes; ``what`` names the
+    setting in the error (an :class:`Option`, or a name such as ``MINING_MEMORY_LIMIT``).
 
     KB, MB, GB (and K, M, G) count in thousands, as DuckDB does; KiB, MiB, GiB in 1024s.
 
@@ -127,8 +133,7 @@ def parse_size(text: str | int, *, option: Option | None = None) -> int:
         except ValueError:
             value = -1.0
     if unit not in _UNITS or not value > 0 or value == float("inf"):
-        name: str | Option = option or "size"
-        raise MiningError(phrase(name, f": {text!r} is not a size; expected e.g. {_SIZE_EXAMPLES}"))
+        raise MiningError(phrase(what, f": {text!r} is not a size; expected e.g. {_SIZE_EXAMPLES}"))
     return int(value * _UNITS[unit])
 
 
@@ -159,10 +164,10 @@ def memory_limit(explicit: str | int | None = None, *, option: Option | None = N
     """The memory a child may use: ``explicit``, else ``$MINING_MEMORY_LIMIT``, else half the machine's
     memory (at least 1 GB)."""
     if explicit is not None:
-        return parse_size(explicit, option=option or Option("memory_limit"))
+        return parse_size(explicit, what=option or Option("memory_limit"))
     env = os.environ.get("MINING_MEMORY_LIMIT", "").strip()
     if env:
-        return parse_size(env, option=option or Option("memory_limit"))
+        return parse_size(env, what="MINING_MEMORY_LIMIT")
     return max(_GB, machine_memory() // 2)
 
 
@@ -228,13 +233,25 @@ def _send(channel: IO[bytes], frame: tuple[str, Any]) -> None:
         channel.flush()
 
 
-def _read_frame(stream: IO[bytes]) -> Any:
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
+def _read_frame(fd: int) -> Any:
+    """The next request from the caller, or ``None`` at the end of the pipe."""
+    head = _read_exactly(fd, _HEADER.size)
+    if head is None:
         return None
     (size,) = _HEADER.unpack(head)
-    data = stream.read(size)
-    return pickle.loads(data) if len(data) == size else None
+    data = _read_exactly(fd, size)
+    return None if data is None else pickle.loads(data)  # sent by the process that started this one
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, missing = [], size
+    while missing:
+        chunk = os.read(fd, missing)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
 
 
 def _data_in_use() -> int:
@@ -254,7 +271,7 @@ def _cap_memory(limit: int | None) -> None:
     if limit is None:
         resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
         return
-    cap = _data_in_use() + limit + _STACKS_PER_CORE * (os.cpu_count() or 1)
+    cap = _data_in_use() + limit + _STACKS_PER_CORE * min(os.cpu_count() or 1, _STACK_CORES)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
@@ -278,7 +295,7 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 
 def serve_child(argv: Sequence[str]) -> None:
-    """The child's main loop (``argv``: request fd, result fd, parent pid, modules to import first).
+    """The child's main loop (``argv``: request fd, result fd, parent pid, idle seconds, modules to import).
 
     Not for callers: :func:`start` runs it in the child.  Each request is
     ``(function, args, kwargs, memory, once)``; the answer is one frame
@@ -286,15 +303,18 @@ def serve_child(argv: Sequence[str]) -> None:
     ``("crash", traceback)``, after any number of ``("progress", payload)``.
     """
     global _channel
-    fd_in, fd_out, parent, *preload = argv
+    fd_in, fd_out, parent, idle, *preload = argv
     signal.signal(signal.SIGUSR1, lambda *_: _stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the caller, which stops us
     threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True, name="watch-parent").start()
     for module in preload:
         importlib.import_module(module)
-    requests = os.fdopen(int(fd_in), "rb")
+    requests = int(fd_in)
     _channel = os.fdopen(int(fd_out), "wb")
-    while (request := _read_frame(requests)) is not None:
+    # An idle child that waits longer than ``idle`` seconds for a job exits, giving its memory back.
+    while (
+        select.select([requests], [], [], float(idle))[0] and (request := _read_frame(requests)) is not None
+    ):
         func, args, kwargs, memory, once = request
         _stop.clear()
         _cap_memory(memory)
@@ -336,7 +356,13 @@ class _Worker:
         code = "import sys; from mining.limits import serve_child; serve_child(sys.argv[1:])"
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", code, str(request_r), str(result_w), str(os.getpid()), *preload],
+                [
+                    sys.executable,
+                    "-c",
+                    code,
+                    *map(str, (request_r, result_w, os.getpid(), _IDLE_SECONDS)),
+                    *preload,
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self.stderr,
@@ -349,7 +375,12 @@ class _Worker:
         self.requests = os.fdopen(request_w, "wb")
         self.results = result_r
         self.closed = False
+        self.idle_since = time.monotonic()
         os.set_blocking(result_r, False)
+
+    def usable(self) -> bool:
+        """Alive, and not about to leave for having waited too long (it exits after ``_IDLE_SECONDS``)."""
+        return self.alive() and time.monotonic() - self.idle_since < _IDLE_SECONDS - 30
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -407,7 +438,9 @@ def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
 def _refill(kind: tuple[str, ...]) -> None:
     with _pool_lock:
         idle = _idle.setdefault((kind, None), [])
-        idle[:] = [w for w in idle if w.alive()]
+        for worker in [w for w in idle if not w.usable()]:
+            idle.remove(worker)
+            worker.close(kill=True)
         missing = _spares.get(kind, 0) - len(idle)
     for _ in range(missing):
         worker = _Worker(kind)
@@ -423,7 +456,7 @@ def _take(kind: tuple[str, ...], reuse: str | None) -> _Worker:
         idle = _idle.get((kind, reuse), [])
         while idle:
             worker = idle.pop(0)
-            if worker.alive():
+            if worker.usable():
                 return worker
             worker.close(kill=True)
     return _Worker(kind)
@@ -433,6 +466,7 @@ def _give_back(worker: _Worker, reuse: str) -> None:
     with _pool_lock:
         idle = _idle.setdefault((worker.preload, reuse), [])
         if not idle and worker.alive():
+            worker.idle_since = time.monotonic()
             idle.append(worker)
             return
     worker.close(kill=True)
@@ -505,9 +539,11 @@ class Job:
         if kind == "error":
             raise value
         if kind == "memory" or (kind == "died" and _died_of_memory(value, words, self.limits)):
-            raise _memory_error(self.task, self.limits)
+            raise _memory_error(self.task, self.limits, _asked(words))
         if kind == "time":
             raise _time_error(self.task, self.limits)
+        if kind == "cancelled":
+            raise MiningError(f"{self.task.what} was cancelled; nothing was changed")
         if kind == "died":
             msg = f"{self.task.what} stopped unexpectedly ({_signal_name(value)}); nothing was changed"
             raise MiningError(msg, hint=_last_line(words))
@@ -614,13 +650,29 @@ def _died_of_memory(returncode: int, words: str, limits: Limits) -> bool:
     return returncode == -signal.SIGKILL
 
 
-def _memory_error(task: Task, limits: Limits) -> LimitExceeded:
+def _asked(words: str) -> int | None:
+    """The size of the allocation that failed, when the child said it (Rust does)."""
+    found = re.findall(r"memory allocation of (\d+) bytes failed", words)
+    return int(found[-1]) if found else None
+
+
+def _memory_error(task: Task, limits: Limits, asked: int | None = None) -> LimitExceeded:
     limit = limits.memory or 0
+    stopped = "it was stopped, and nothing was changed"
+    if asked is not None and asked > machine_memory():
+        # No limit would do: the input asks for more than the machine has (a far-away spreadsheet cell).
+        return LimitExceeded(
+            f"{task.what} needs more than {format_size(limit)} of memory to {task.verb}: it asked for "
+            f"{format_size(asked)} at once, more than this machine has; {stopped}",
+            kind="memory",
+            limit=limit,
+            hint="check the file, it may be damaged: a spreadsheet whose used range reaches far beyond its "
+            "data asks for this (save it again from the spreadsheet program, or export the sheet as CSV)",
+        )
     more = format_size(max(2 * limit, _GB)).replace(" ", "")
     advice = f"{task.advice}, or " if task.advice else ""
     return LimitExceeded(
-        f"{task.what} needs more than {format_size(limit)} of memory to {task.verb}; it was stopped, "
-        "and nothing was changed",
+        f"{task.what} needs more than {format_size(limit)} of memory to {task.verb}; {stopped}",
         kind="memory",
         limit=limit,
         hint=phrase(f"{advice}give it more memory with ", Option("memory_limit", more)),
