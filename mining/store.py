@@ -21,6 +21,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import resource
 import shutil
 import stat
@@ -407,17 +408,7 @@ def writing(
 
 
 def _check_writable(target: Path) -> None:
-    """Refuse, before any work, a workspace the user made read-only or one whose folder cannot be written."""
-    try:
-        info = target.stat()
-    except FileNotFoundError:
-        info = None
-    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
-        msg = f"the workspace {target} is read-only; mining leaves it as it is"
-        raise StoreError(
-            msg,
-            hint=phrase(f"make it writable (chmod u+w {target}), or choose another ", Option("workspace")),
-        )
+    """Refuse, before any work, a workspace in a folder that cannot be written, or one the user made read-only."""
     folder = target.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -425,6 +416,16 @@ def _check_writable(target: Path) -> None:
         raise StoreError(
             _folder_message(target, folder),
             hint=phrase("choose a ", Option("workspace"), " in a folder you can write"),
+        )
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return
+    if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
+        msg = f"the workspace {target} is read-only; mining leaves it as it is"
+        raise StoreError(
+            msg,
+            hint=phrase(f"make it writable (chmod u+w {target}), or choose another ", Option("workspace")),
         )
 
 
@@ -565,8 +566,10 @@ def _wrap(exc: duckdb.Error, sql: str) -> MiningError:
             f"the workspace needs more memory than it may use: {exc}", kind="memory"
         )
     elif "No space left on device" in str(exc):
+        written = re.search(r'write file "([^"]+)"', str(exc))
+        where = f" in {Path(written[1]).parent}" if written else ""
         err = StoreError(
-            f"the disk is full: {exc}; nothing was written",
+            f"cannot write{where}: the disk is full (no space left on device); nothing was written",
             hint=phrase(
                 "free some space on the disk of the workspace and its temporary files, or choose another ",
                 Option("workspace"),
