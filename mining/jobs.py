@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from mining.analysis.filters import Filter
     from mining.conformance import Allowlist, ConformanceResult
     from mining.conformance.labels import LabelMapping
+    from mining.conformance.rules import Rule
     from mining.models import ProcessModel
     from mining.models.discover import DiscoveredModel
     from mining.monitor.run import MonitorOptions, MonitorRun
 
 __all__ = [
+    "CHECK_CHILD",
     "CHECK_MODULES",
     "MONITOR_MODULES",
     "CheckDone",
@@ -48,10 +50,13 @@ __all__ = [
     "monitor_command",
     "monitor_run",
     "monitor_task",
+    "warm_check",
 ]
 
 #: What a conformance or discovery child imports before its first job.
 CHECK_MODULES = ("mining.conformance.check", "mining.models", "mining.pm4py_adapter", "pm4py", "r4pm")
+#: The app's checking children: the modules, then one small check (see :func:`warm_check`).
+CHECK_CHILD = (*CHECK_MODULES, "mining.jobs:warm_check")
 #: What a monitoring child imports before its first job.
 MONITOR_MODULES = ("mining.monitor.run", "scipy.stats")
 
@@ -72,6 +77,27 @@ def monitor_task(log: str) -> Task:
 
 
 # -- conformance -------------------------------------------------------------------------------
+def warm_check() -> None:
+    """Check a small log of our own against a small model, so that a spare's first check meets warm code."""
+    import tempfile
+
+    from mining.conformance.check import conform
+    from mining.ingest.run import ingest_file
+    from mining.models import load_model
+    from mining.store import Store
+
+    rows = "".join(
+        f"w{i // 3},{'ABC'[i % 3] if i % 7 else 'D'},2024-03-01T{8 + i % 12:02d}:{i % 60:02d}:00Z\n"
+        for i in range(60)
+    )
+    with tempfile.TemporaryDirectory(prefix="mining-warm-") as tmp, Store() as store:
+        path = Path(tmp) / "warm.csv"
+        path.write_text("case_id,activity,timestamp\n" + rows, encoding="utf-8")
+        summary = ingest_file(store, path)
+        log_id = store.scalar("SELECT log_id FROM logs WHERE name = ?", [summary.log])
+        conform(store, log_id, load_model(b"A\nB\nC\n", "warm.txt"))
+
+
 def check_conformance(
     workspace: str,
     log_id: int,
@@ -124,23 +150,17 @@ def conform_on(
     model_path: str,
     *,
     method: str,
-    maps: tuple[str, ...],
-    invisible: tuple[str, ...],
-    map_file: str | None,
-    allow_path: str | None,
+    mapping: LabelMapping,
+    allow: Allowlist | None,
     budget: float | None,
     precision: bool,
     cases_path: str | None,
 ) -> CheckDone:
-    """``mining conform`` on a store (the workspace, or Spark): the model and label files are read here."""
+    """``mining conform`` on a store (the workspace, or Spark); the model file is read here."""
     from mining.catalog import log_id
-    from mining.conformance import Allowlist, LabelMapping, conform, deviating_cases, export_cases, load_model
+    from mining.conformance import conform, deviating_cases, export_cases, load_model
 
     model = load_model(model_path)
-    mapping = LabelMapping.parse(maps, invisible)
-    if map_file:
-        mapping = LabelMapping.from_yaml(map_file).merged(mapping)
-    allow = Allowlist.load(allow_path) if allow_path else None
     result = conform(
         store,
         log_id(store, log),
@@ -271,10 +291,10 @@ def monitor_command(
     *,
     since: Any,
     until: Any,
-    rules_file: str | None,
+    rules: tuple[Rule, ...],
     model_file: str | None,
 ) -> MonitorDone:
-    """``mining monitor`` in a child: the run, and storing it when it is new."""
+    """``mining monitor`` in a child: the run (the model file is read here), and storing it when it is new."""
     from zoneinfo import ZoneInfo
 
     from mining.analysis.calendar import clock
@@ -283,11 +303,6 @@ def monitor_command(
     from mining.monitor.run import conformance_measures, monitor, run_json, save_run
     from mining.store import Store, writing
 
-    rules: tuple[Any, ...] = ()
-    if rules_file:
-        from mining.conformance.rules import load_rules
-
-        rules = load_rules(Path(rules_file))
     with Store(workspace, read_only=True) as store:
         lid = log_id(store, log)
         flt = None

@@ -27,9 +27,12 @@ second, pm4py several.  A process that needs a kind of child again (the app)
 keeps *spares*: children started ahead with that kind's modules imported,
 waiting for one job each.  A spare serves one job and exits, so nothing one
 file did can reach the next; a new spare starts as soon as one is taken.  A
-*reusable* worker (``reuse=key``) serves job after job and keeps what its
-functions remember between them (the monitoring run's case facts); it is
-dropped when a job fails.  Results come back pickled through a pipe: records,
+*reusable* worker (``reuse=key``) serves job after job of its key and keeps
+what its functions remember between them (the monitoring run's case facts):
+the app keeps one per uploaded file (its header, previews and ingest), one
+for the checks and one for monitoring; the command line one per kind.  It is
+dropped when a job runs out of memory or time, and at most four wait idle.
+Every idle child exits after ten minutes without a job.  Results come back pickled through a pipe: records,
 never the data they were computed from.
 
 In the child, :func:`report` sends a progress payload to the caller and
@@ -211,7 +214,10 @@ class JobStatus:
 # -- the child's side ---------------------------------------------------------------------------
 _channel: IO[bytes] | None = None
 _channel_lock = threading.Lock()
-_stop = threading.Event()
+#: The caller's stop requests arrive on this pipe as job numbers; the one running is ``_job``.
+_stop_fd: int | None = None
+_job = 0
+_stopped = False
 
 
 def report(*payload: Any) -> None:
@@ -222,8 +228,18 @@ def report(*payload: Any) -> None:
 
 
 def stop_requested() -> bool:
-    """Whether the caller asked the work to stop early and return what it has."""
-    return _stop.is_set()
+    """Whether the caller asked the work to stop early and return what it has (never blocks)."""
+    global _stopped
+    if _stop_fd is not None and not _stopped:
+        while select.select([_stop_fd], [], [], 0)[0]:
+            data = os.read(_stop_fd, 8 * 64)
+            if not data:
+                break
+            # A request for an earlier job (it ended before the request came) is left behind.
+            _stopped = _stopped or _job in {
+                _HEADER.unpack_from(data, i)[0] for i in range(0, len(data) - 7, 8)
+            }
+    return _stopped
 
 
 def _send(channel: IO[bytes], frame: tuple[str, Any]) -> None:
@@ -295,28 +311,31 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 
 def serve_child(argv: Sequence[str]) -> None:
-    """The child's main loop (``argv``: request fd, result fd, parent pid, idle seconds, modules to import).
+    """The child's main loop (``argv``: request fd, result fd, stop fd, parent pid, idle seconds, modules).
 
     Not for callers: :func:`start` runs it in the child.  Each request is
-    ``(function, args, kwargs, memory, once)``; the answer is one frame
+    ``(number, function, args, kwargs, memory, once)``; the answer is one frame
     ``("ok", value)``, ``("error", MiningError)``, ``("memory", None)`` or
     ``("crash", traceback)``, after any number of ``("progress", payload)``.
     """
-    global _channel
-    fd_in, fd_out, parent, idle, *preload = argv
-    signal.signal(signal.SIGUSR1, lambda *_: _stop.set())
+    global _channel, _job, _stop_fd, _stopped
+    fd_in, fd_out, fd_stop, parent, idle, *preload = argv
+    _stop_fd = int(fd_stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the caller, which stops us
     threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True, name="watch-parent").start()
-    for module in preload:
-        importlib.import_module(module)
+    for entry in preload:
+        module, _, warm = entry.partition(":")
+        loaded = importlib.import_module(module)
+        if warm:  # a first run of the code paths the jobs will take, on data of our own
+            getattr(loaded, warm)()
     requests = int(fd_in)
     _channel = os.fdopen(int(fd_out), "wb")
     # An idle child that waits longer than ``idle`` seconds for a job exits, giving its memory back.
     while (
         select.select([requests], [], [], float(idle))[0] and (request := _read_frame(requests)) is not None
     ):
-        func, args, kwargs, memory, once = request
-        _stop.clear()
+        _job, func, args, kwargs, memory, once = request
+        _stopped = False
         _cap_memory(memory)
         try:
             frame: tuple[str, Any] = ("ok", func(*args, **kwargs))
@@ -346,6 +365,9 @@ class _Worker:
         self.preload = preload
         request_r, request_w = os.pipe()
         result_r, result_w = os.pipe()
+        stop_r, self.stop_w = os.pipe()
+        os.set_blocking(self.stop_w, False)
+        self.jobs = 0
         self.stderr = tempfile.TemporaryFile(prefix="mining-child-")  # noqa: SIM115 - closed with the child
         env = {
             **os.environ,
@@ -360,18 +382,18 @@ class _Worker:
                     sys.executable,
                     "-c",
                     code,
-                    *map(str, (request_r, result_w, os.getpid(), _IDLE_SECONDS)),
+                    *map(str, (request_r, result_w, stop_r, os.getpid(), _IDLE_SECONDS)),
                     *preload,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self.stderr,
-                pass_fds=(request_r, result_w),
+                pass_fds=(request_r, result_w, stop_r),
                 env=env,
             )
         finally:
-            os.close(request_r)
-            os.close(result_w)
+            for fd in (request_r, result_w, stop_r):
+                os.close(fd)
         self.requests = os.fdopen(request_w, "wb")
         self.results = result_r
         self.closed = False
@@ -385,10 +407,17 @@ class _Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def send(self, request: tuple[Any, ...]) -> None:
-        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    def send(self, request: tuple[Any, ...]) -> int:
+        """Send a job; return its number (what a stop request names)."""
+        self.jobs += 1
+        data = pickle.dumps((self.jobs, *request), protocol=pickle.HIGHEST_PROTOCOL)
         self.requests.write(_HEADER.pack(len(data)) + data)
         self.requests.flush()
+        return self.jobs
+
+    def stop(self, job: int) -> None:
+        with contextlib.suppress(OSError):  # a full pipe already holds a request; a gone child needs none
+            os.write(self.stop_w, _HEADER.pack(job))
 
     def last_words(self) -> str:
         self.stderr.seek(0, os.SEEK_END)
@@ -409,8 +438,9 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        with contextlib.suppress(OSError):
-            os.close(self.results)
+        for fd in (self.results, self.stop_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self.stderr.close()
 
 
@@ -421,6 +451,8 @@ _idle: dict[tuple[tuple[str, ...], str | None], list[_Worker]] = {}
 _spares: dict[tuple[str, ...], int] = {}
 #: Kinds started at least once: the second start of a kind keeps a spare from then on.
 _started: set[tuple[str, ...]] = set()
+#: Reusable workers kept idle, over all keys: the ones idle longest go first.
+_MAX_IDLE_WORKERS = 4
 
 
 def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
@@ -438,45 +470,66 @@ def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
 def _refill(kind: tuple[str, ...]) -> None:
     with _pool_lock:
         idle = _idle.setdefault((kind, None), [])
-        for worker in [w for w in idle if not w.usable()]:
+        stale = [w for w in idle if not w.usable()]
+        for worker in stale:
             idle.remove(worker)
-            worker.close(kill=True)
         missing = _spares.get(kind, 0) - len(idle)
+    for worker in stale:
+        worker.close(kill=True)
     for _ in range(missing):
         worker = _Worker(kind)
         with _pool_lock:
             _idle[(kind, None)].append(worker)
 
 
-def _take(kind: tuple[str, ...], reuse: str | None) -> _Worker:
+def _take(kind: tuple[str, ...], reuse: str | None) -> tuple[_Worker, bool]:
+    """An idle worker of ``reuse``, else a spare of ``kind``, else a new child; and whether it was a spare."""
+    dead = []
+    found: tuple[_Worker, bool] | None = None
     with _pool_lock:
         if reuse is None and kind in _started:
             _spares.setdefault(kind, 1)
         _started.add(kind)
-        idle = _idle.get((kind, reuse), [])
-        while idle:
-            worker = idle.pop(0)
-            if worker.usable():
-                return worker
-            worker.close(kill=True)
-    return _Worker(kind)
+        keys = [(kind, reuse), (kind, None)] if reuse is not None else [(kind, None)]
+        for key in keys:
+            idle = _idle.get(key, [])
+            while idle and found is None:
+                worker = idle.pop(0)
+                if worker.usable():
+                    found = (worker, key[1] is None)
+                else:
+                    dead.append(worker)
+            if found:
+                break
+    for worker in dead:
+        worker.close(kill=True)
+    return found or (_Worker(kind), False)
 
 
 def _give_back(worker: _Worker, reuse: str) -> None:
+    gone = [worker]
     with _pool_lock:
         idle = _idle.setdefault((worker.preload, reuse), [])
         if not idle and worker.alive():
             worker.idle_since = time.monotonic()
             idle.append(worker)
-            return
-    worker.close(kill=True)
+            kept = sorted(
+                (w for (_, key), ws in _idle.items() if key is not None for w in ws),
+                key=lambda w: w.idle_since,
+            )
+            gone = kept[: max(0, len(kept) - _MAX_IDLE_WORKERS)]
+            for (_, key), ws in _idle.items():
+                if key is not None:
+                    ws[:] = [w for w in ws if w not in gone]
+    for old in gone:
+        old.close(kill=True)
 
 
 class Job:
     """Work running in a child: poll :meth:`status`, then take :meth:`result`; or :meth:`stop` / :meth:`cancel`."""
 
-    def __init__(self, worker: _Worker, task: Task, limits: Limits, reuse: str | None) -> None:
-        self._worker, self.task, self.limits, self._reuse = worker, task, limits, reuse
+    def __init__(self, worker: _Worker, number: int, task: Task, limits: Limits, reuse: str | None) -> None:
+        self._worker, self._number, self.task, self.limits, self._reuse = worker, number, task, limits, reuse
         self._deadline = time.monotonic() + limits.seconds if limits.seconds else None
         self._buffer = b""
         self._progress: tuple[Any, ...] | None = None
@@ -545,15 +598,19 @@ class Job:
         if kind == "cancelled":
             raise MiningError(f"{self.task.what} was cancelled; nothing was changed")
         if kind == "died":
-            msg = f"{self.task.what} stopped unexpectedly ({_signal_name(value)}); nothing was changed"
-            raise MiningError(msg, hint=_last_line(words))
+            msg = (
+                f"the process that was to {self.task.verb} {self.task.what} crashed ({_signal_name(value)}); "
+                "nothing was changed"
+            )
+            hint = "if it happens again, the input may be damaged, or it meets a bug: please report it"
+            raise MiningError(msg, hint=_last_line(words) or hint)
         # A bug in the work: not the user's to fix, so it keeps its traceback.
         raise RuntimeError(f"{self.task.what}: the work failed in its child process:\n{value}")
 
     def stop(self) -> None:
         """Ask the work to stop early and return what it has (it sees :func:`stop_requested`)."""
-        if self._outcome is None and self._worker.alive():
-            self._worker.proc.send_signal(signal.SIGUSR1)
+        if self._outcome is None:
+            self._worker.stop(self._number)
 
     def cancel(self) -> None:
         """Kill the child now unless it is done; harmless after :meth:`result`."""
@@ -585,25 +642,29 @@ def start(
     limits: Limits,
     preload: Sequence[str] = (),
     reuse: str | None = None,
+    keep: bool = True,
     **kwargs: Any,
 ) -> Job:
     """Start ``func(*args, **kwargs)`` in a child under ``limits``; ``func`` must be a module-level function.
 
     ``preload`` names the modules the child imports before it takes the job
-    (a spare has them imported already).  ``reuse`` names a pool of workers
-    that serve job after job (see the module's notes).
+    (a spare has them imported already); an entry ``module:function`` also
+    calls that function once, to warm the code paths the jobs will take.  ``reuse`` names a worker that
+    serves job after job (see the module's notes): the job runs in it, or in
+    a spare that becomes it; ``keep=False`` ends that worker after this job.
     """
     kind = tuple(preload)
-    request = (func, args, kwargs, limits.memory, reuse is None)
-    worker = _take(kind, reuse)
+    kept = reuse if keep else None
+    request = (func, args, kwargs, limits.memory, kept is None)
+    worker, spare = _take(kind, reuse)
     try:
-        worker.send(request)
+        number = worker.send(request)
     except BrokenPipeError:  # an idle child died since it was checked: start a fresh one
         worker.close(kill=True)
-        worker = _Worker(kind)
-        worker.send(request)
-    job = Job(worker, task, limits, reuse)
-    if reuse is None and _spares.get(kind):
+        worker, spare = _Worker(kind), False
+        number = worker.send(request)
+    job = Job(worker, number, task, limits, kept)
+    if spare and _spares.get(kind):
         threading.Thread(target=_refill, args=(kind,), daemon=True, name="mining-spare").start()
     return job
 
@@ -615,13 +676,14 @@ def run(
     limits: Limits,
     preload: Sequence[str] = (),
     reuse: str | None = None,
+    keep: bool = True,
     progress: Callable[..., None] | None = None,
     stop: Callable[[], bool] | None = None,
     **kwargs: Any,
 ) -> Any:
     """:func:`start`, then wait for the result: ``progress(*payload)`` for each new payload, and
     :meth:`Job.stop` once ``stop()`` turns true (the work then returns what it has)."""
-    job = start(func, *args, task=task, limits=limits, preload=preload, reuse=reuse, **kwargs)
+    job = start(func, *args, task=task, limits=limits, preload=preload, reuse=reuse, keep=keep, **kwargs)
     try:
         seen: tuple[Any, ...] | None = None
         stopping = False

@@ -61,7 +61,9 @@ def check_output_folder(path: str | os.PathLike[str], option: str) -> None:
     existing = target
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise OutputError(phrase(named, f": {existing} is a file, not a folder; nothing was done"))
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputError(
             phrase(named, f": the folder {existing} is not writable; nothing was done"),
             hint="write to a folder you can write",

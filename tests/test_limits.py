@@ -134,6 +134,12 @@ def test_a_stop_request_returns_what_the_work_has_done() -> None:
     assert outcome == "stopped" and 0 < done < 10_000
 
 
+def test_a_stop_sent_before_the_child_took_the_job_still_stops_it() -> None:
+    job = start(childwork.steps, 10_000, 0.01, task=TASK, limits=SMALL, preload=("tests.childwork", "csv"))
+    job.stop()  # the child is still starting: the request waits for it
+    assert job.result() == ("stopped", 0)
+
+
 def test_cancel_kills_the_child_at_once() -> None:
     job = start(childwork.sleep, 60, task=TASK, limits=SMALL)
     job.cancel()

@@ -115,12 +115,16 @@ def conform_cmd(
         raise ConformanceError(msg)
     if cases_path:
         check_output(cases_path, "cases")
+    from mining.conformance import Allowlist, LabelMapping
+
+    # The label files are small and read here first: a mistake in them is reported before any work.
+    mapping = LabelMapping.parse(maps, invisible)
+    if map_file:
+        mapping = LabelMapping.from_yaml(map_file).merged(mapping)
     options = {
         "method": method,
-        "maps": maps,
-        "invisible": invisible,
-        "map_file": map_file,
-        "allow_path": allow_path,
+        "mapping": mapping,
+        "allow": Allowlist.load(allow_path) if allow_path else None,
         "budget": budget,
         "precision": not no_precision,
         "cases_path": cases_path,
@@ -140,6 +144,7 @@ def conform_cmd(
             task=check_task(log),
             limits=limits,
             preload=CHECK_MODULES,
+            reuse="cli",
             **options,
         )
     else:

@@ -110,6 +110,7 @@ def discover_cmd(
             task=discover_task(log),
             limits=limits,
             preload=CHECK_MODULES,
+            reuse="cli",
             **options,
         )
     else:

@@ -123,7 +123,7 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     options = IngestOptions(roles=roles, preset_roles=preset_roles, **kw)
     # The file is read in a child process under the limits; the rejects are written before the
     # workspace is swapped in, so a rejects file that cannot be written leaves nothing stored.
-    job = start_ingest(ctx.obj["workspace"], path, options, limits=limits, rejects=rejects_path)
+    job = start_ingest(ctx.obj["workspace"], path, options, limits=limits, rejects=rejects_path, reuse="cli")
     try:
         summary = job.result()
     finally:

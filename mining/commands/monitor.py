@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -214,7 +215,12 @@ def monitor_cmd(
         seed=seed,
         lean=not no_lean,
     )
-    # The run, the rule and model files and storing the run happen in a child under the limits.
+    rules: tuple[Any, ...] = ()
+    if rules_file:  # read here first: a mistake in it is reported before any work
+        from mining.conformance.rules import load_rules
+
+        rules = load_rules(Path(rules_file))
+    # The run, the model file and storing the run happen in a child under the limits.
     done = run(
         monitor_command,
         root["workspace"],
@@ -222,11 +228,12 @@ def monitor_cmd(
         options,
         since=since,
         until=until,
-        rules_file=rules_file,
+        rules=rules,
         model_file=model_file,
         task=monitor_task(log),
         limits=limits_from(memory_limit, time_limit),
         preload=MONITOR_MODULES,
+        reuse="cli",
     )
     monitored, text, known = done.run, done.text, done.known
     if report_path:

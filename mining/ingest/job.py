@@ -32,12 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INGEST_MODULES",
+    "READER_CHILD",
     "IngestJob",
     "Status",
     "file_task",
     "header_of",
     "ingest_into",
     "start_ingest",
+    "warm_up",
 ]
 
 #: What a child that reads exports imports before its first job (a spare has them ready).
@@ -50,6 +52,33 @@ INGEST_MODULES = (
     "polars",
     "pyarrow",
 )
+
+
+#: The app's reading children: the modules, then one warm-up read (see :func:`warm_up`).
+READER_CHILD = (*INGEST_MODULES, "mining.ingest.job:warm_up")
+
+_WARM_ROWS = "".join(
+    f"W{i // 4},{('Open', 'Work', 'Check', 'Close')[i % 4]},2024-03-{1 + i // 8:02d}T{8 + i % 8:02d}:15:00Z,r{i % 3}\n"
+    for i in range(40)
+)
+
+
+def warm_up() -> None:
+    """Preview and ingest a small log of our own, so that a spare's first real file meets warm code.
+
+    The first read in a process pays for lazy imports, DuckDB's first
+    connection and polars' thread pool: about as long again as the read.
+    """
+    from mining.ingest.run import ingest_file, preview
+    from mining.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="mining-warm-") as tmp:
+        path = Path(tmp) / "warm.csv"
+        path.write_text("case_id,activity,timestamp,resource\n" + _WARM_ROWS, encoding="utf-8")
+        preview(path)
+        header_of(str(path))
+        with Store() as store:
+            ingest_file(store, path)
 
 
 def file_task(name: str) -> Task:
@@ -95,11 +124,15 @@ def start_ingest(
     *,
     limits: Limits | None = None,
     rejects: str | os.PathLike[str] | None = None,
+    reuse: str | None = None,
+    keep: bool = True,
+    preload: tuple[str, ...] = INGEST_MODULES,
 ) -> IngestJob:
     """Start ``ingest_file(path, options)`` into ``workspace`` in a child process.
 
     ``limits`` default to the machine's memory limit (:func:`mining.limits.memory_limit`)
-    and no time limit; ``rejects`` is a file for every rejected row (see :func:`ingest_into`).
+    and no time limit; ``rejects`` is a file for every rejected row (see :func:`ingest_into`);
+    ``reuse``, ``keep`` and ``preload`` choose the child (see :func:`mining.limits.start`).
     """
     name = options.display_name or Path(path).name
     job = start(
@@ -110,7 +143,9 @@ def start_ingest(
         None if rejects is None else str(rejects),
         task=file_task(name),
         limits=limits or Limits(memory=memory_limit()),
-        preload=INGEST_MODULES,
+        preload=preload,
+        reuse=reuse,
+        keep=keep,
     )
     return IngestJob(job)
 

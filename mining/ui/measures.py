@@ -37,7 +37,7 @@ from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.filters import Filter
 from mining.jobs import (
-    CHECK_MODULES,
+    CHECK_CHILD,
     MONITOR_MODULES,
     check_conformance,
     check_task,
@@ -315,7 +315,7 @@ def _model_cached(sha256: str, name: str, _data: bytes) -> ProcessModel:
 def read_model(name: str, data: bytes) -> tuple[ProcessModel, str]:
     """A model read from its bytes (an upload or a sample file) and the SHA-256 of those bytes."""
     digest = hashlib.sha256(data).hexdigest()
-    prepare(CHECK_MODULES)  # a check comes next: have a child with pm4py imported ready for it
+    prepare(CHECK_CHILD)  # a check comes next: have a child with pm4py imported ready for it
     return _model_cached(digest, name, data), digest
 
 
@@ -376,7 +376,8 @@ def _conformance_cached(
         budget=request.budget,
         task=check_task(_log_name(workspace, version, request.log_id)),
         limits=work_limits(),
-        preload=CHECK_MODULES,
+        preload=CHECK_CHILD,
+        reuse="check",
     )
     with job:
         seen, stopping = None, False

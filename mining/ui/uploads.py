@@ -5,13 +5,14 @@ suffixes kept, so ``.xes.gz`` still reads as XES).  Everything derived from it
 is cached by the SHA-256 of its bytes, never by the name the browser sent: two
 sessions uploading ``export.csv`` with other contents never see each other's.
 
-The server never reads an upload itself: the header, the preview and the
-ingest each run in a child process under the server's limits on memory and
-time (:mod:`mining.ingest.job`, :mod:`mining.limits`), so a file that needs
-more is refused with a plain message and the other sessions carry on.  A
-file refused for its size is remembered for the session, so the page's
-reruns do not read it again.  Children with the readers imported are kept
-ready while the Upload page is open (:func:`prepare_readers`).
+The server never reads an upload itself: the header, the previews and the
+ingest run in a child process under the server's limits on memory and time
+(:mod:`mining.ingest.job`, :mod:`mining.limits`), so a file that needs more
+is refused with a plain message and the other sessions carry on.  One child
+reads one file (and no other), and ends with its ingest.  A file refused for
+its size is remembered for the session, so the page's reruns do not read it
+again.  Children with the readers imported are kept ready while the Upload
+page is open (:func:`prepare_readers`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import streamlit as st
 
 from mining.errors import LimitExceeded
 from mining.ingest import IngestOptions, IngestPreview
-from mining.ingest.job import INGEST_MODULES, file_task, header_of
+from mining.ingest.job import READER_CHILD, file_task, header_of
 from mining.limits import Limits, memory_limit, prepare, run, time_limit
 from mining.ui.state import workspace_path
 
@@ -129,8 +130,8 @@ def reading_limits(seconds: float = _READ_SECONDS) -> Limits:
 
 
 def prepare_readers() -> None:
-    """Have two children with the readers imported ready: a new upload's header and preview come next."""
-    prepare(INGEST_MODULES, spares=2)
+    """Have a child with the readers imported ready: a new upload's header and preview come next."""
+    prepare(READER_CHILD)
 
 
 def _refused(upload: Upload) -> None:
@@ -152,7 +153,14 @@ def _guarded(upload: Upload, read: Callable[[], _T]) -> _T:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _columns(sha256: str, name: str, _path: str) -> tuple[str, ...] | None:
     # Keyed by the content hash: the same name with other bytes is another entry.
-    return run(header_of, _path, task=file_task(name), limits=reading_limits(), preload=INGEST_MODULES)
+    return run(
+        header_of,
+        _path,
+        task=file_task(name),
+        limits=reading_limits(),
+        preload=READER_CHILD,
+        reuse=_worker_of(sha256),
+    )
 
 
 def upload_columns(upload: Upload) -> tuple[str, ...] | None:
@@ -170,7 +178,13 @@ def _preview(sha256: str, name: str, _path: str, options: IngestOptions) -> Inge
 
     opts = dataclasses.replace(options, display_name=name, source=name)
     return run(
-        preview, Path(_path), opts, task=file_task(name), limits=reading_limits(), preload=INGEST_MODULES
+        preview,
+        Path(_path),
+        opts,
+        task=file_task(name),
+        limits=reading_limits(),
+        preload=READER_CHILD,
+        reuse=_worker_of(sha256),
     )
 
 
@@ -186,4 +200,17 @@ def start_ingest(upload: Upload, options: IngestOptions) -> IngestJob:
     from mining.ingest.job import start_ingest as _start
 
     opts = dataclasses.replace(options, display_name=upload.name, source=upload.name)
-    return _start(workspace_path(), upload.path, opts, limits=reading_limits(_INGEST_SECONDS))
+    return _start(
+        workspace_path(),
+        upload.path,
+        opts,
+        limits=reading_limits(_INGEST_SECONDS),
+        reuse=_worker_of(upload.sha256),
+        keep=False,  # the file is loaded: its child is done
+        preload=READER_CHILD,
+    )
+
+
+def _worker_of(sha256: str) -> str:
+    """One child reads one file's header, previews and ingest, and no other file."""
+    return f"upload:{sha256}"
