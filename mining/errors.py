@@ -26,7 +26,8 @@ row and the column where it can, and says what was expected::
     ├── ConformanceError            conformance checking failed
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
     ├── MonitorError                periodic monitoring failed
-    └── OutputError                 a result could not be written where asked
+    ├── OutputError                 a result could not be written where asked
+    └── LimitExceeded               the work needed more memory or time than it may use, and was stopped
 
 A message or a hint that tells the user to set an option names it as an
 :class:`Option` inside a :class:`Phrase`, not as a command-line flag: the CLI
@@ -52,6 +53,7 @@ __all__ = [
     "EmptyLog",
     "FilterError",
     "IngestError",
+    "LimitExceeded",
     "MigrationError",
     "MiningError",
     "MissingColumn",
@@ -245,3 +247,21 @@ class MonitorError(MiningError):
 
 class OutputError(MiningError):
     """A result (an export, a report) could not be written where asked; nothing was half-written."""
+
+
+class LimitExceeded(MiningError):
+    """The work needed more memory or time than it may use and was stopped; nothing was changed.
+
+    ``kind`` is ``"memory"`` (``limit`` in bytes) or ``"time"`` (``limit`` in seconds).
+    """
+
+    def __init__(
+        self,
+        message: str | Phrase,
+        *,
+        kind: str = "memory",
+        limit: float | None = None,
+        hint: str | Phrase | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.kind, self.limit = kind, limit

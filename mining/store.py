@@ -8,14 +8,24 @@ version is upgraded in place and one written by a newer version is refused.
 
 Connections are set to UTC, whatever the server's zone, so a naive timestamp
 never picks up the machine's local time.
+
+The workspace holds business data, so a new one is readable by its owner only
+(0600); a write keeps the file's permission bits and owner, leaves a file the
+user made read-only alone, writes through a symbolic link to its target, and
+on a full disk or an unwritable folder leaves the workspace as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
+import resource
 import shutil
+import stat
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,11 +34,34 @@ from typing import Any
 
 import duckdb
 
-from mining.errors import MigrationError, Option, StoreError, WorkspaceBusy, phrase
+from mining.errors import (
+    LimitExceeded,
+    MigrationError,
+    MiningError,
+    Option,
+    StoreError,
+    WorkspaceBusy,
+    phrase,
+)
 
-__all__ = ["DEFAULT_WORKSPACE", "MIGRATIONS", "Result", "Store", "quote_ident", "workspace_path", "writing"]
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "MIGRATIONS",
+    "Result",
+    "Store",
+    "copy_workspace",
+    "quote_ident",
+    "workspace_path",
+    "writing",
+]
 
 DEFAULT_WORKSPACE = "mining.duckdb"
+#: Permission bits of a new workspace: its owner's only.
+NEW_WORKSPACE_MODE = 0o600
+#: DuckDB's share of the memory left under a process's data limit (mining.limits sets one in a child).
+_DUCKDB_SHARE = 0.5
+_DUCKDB_FLOOR = 64 * 1000**2
+_umask_lock = threading.Lock()
 
 # Each migration is (name, statements).  Never edit a released one: append.
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -194,9 +227,19 @@ class Store:
         if self.path != ":memory:" and read_only and not Path(self.path).exists():
             msg = f"no workspace at {self.path}"
             raise StoreError(msg, hint="ingest a log first: mining ingest FILE")
-        self._con = _connect(self.path, read_only=read_only, busy_timeout=busy_timeout)
+        if self.path != ":memory:" and not read_only and not Path(self.path).exists():
+            # A new file (and its WAL) is created readable by its owner only, never for a moment wider.
+            with _umask_lock:
+                umask = os.umask(0o077)
+                try:
+                    self._con = _connect(self.path, read_only=read_only, busy_timeout=busy_timeout)
+                finally:
+                    os.umask(umask)
+        else:
+            self._con = _connect(self.path, read_only=read_only, busy_timeout=busy_timeout)
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute("SET enable_progress_bar = false")
+        memory_limit = memory_limit or _memory_under_data_limit()
         if memory_limit:
             self._con.execute("SET memory_limit = ?", [memory_limit])
         if threads:
@@ -296,6 +339,11 @@ class Store:
             raise MigrationError(msg, hint=phrase("upgrade mining, or choose another ", Option("workspace")))
 
 
+def copy_workspace(source: Path, destination: Path) -> None:
+    """Copy the workspace file for a writer (the step a full disk fails; tests replace it to say so)."""
+    shutil.copyfile(source, destination)
+
+
 @contextlib.contextmanager
 def writing(
     path: str | os.PathLike[str],
@@ -316,41 +364,132 @@ def writing(
     (the copy is discarded by the next writer).  Writers queue on a lock file,
     waiting at most ``busy_timeout`` seconds.
 
+    The copy gets the workspace's permission bits and, where this process may
+    set them, its owner and group; a new workspace is 0600.  A workspace with
+    no write permission is refused before any work, a symbolic link is
+    written at its target (the link stays), and a full disk or a folder that
+    cannot be written raises :class:`StoreError` with the workspace unchanged
+    and no copy left behind.
+
     The price is one file copy per write, about a second per 300 MB.
     """
     if str(path) == ":memory:":
         with Store(path, memory_limit=memory_limit, threads=threads) as store:
             yield store
         return
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # through symbolic links: the link stays, its target is written
+    _check_writable(target)
     with _writer_lock(target, busy_timeout):
         for stale in target.parent.glob(f".{target.name}.*.tmp*"):
-            stale.unlink(missing_ok=True)
+            _remove(stale)
         scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        if target.exists():
-            _fold_wal(target)
-            shutil.copyfile(target, scratch)
         try:
+            old = target.stat() if target.exists() else None
+            if old is not None:
+                _fold_wal(target)
+                _disk_step(target, copy_workspace, target, scratch)
             store = Store(scratch, memory_limit=memory_limit, threads=threads)
             try:
                 yield store
                 store.execute("CHECKPOINT")
             finally:
                 store.close()
-            _fsync(scratch)
-            os.replace(scratch, target)
-            _fsync(target.parent)
+            _disk_step(target, _keep_owner, scratch, old)
+            _disk_step(target, _fsync, scratch)
+            _disk_step(target, os.replace, scratch, target)
+            _disk_step(target, _fsync, target.parent)
         finally:
-            scratch.unlink(missing_ok=True)
-            scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
+            for leftover in (
+                scratch,
+                scratch.with_name(scratch.name + ".wal"),
+                scratch.with_name(scratch.name + ".tmp"),
+            ):
+                _remove(leftover)
+
+
+def _check_writable(target: Path) -> None:
+    """Refuse, before any work, a workspace in a folder that cannot be written, or one the user made read-only."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            _folder_message(target, folder),
+            hint=phrase("choose a ", Option("workspace"), " in a folder you can write"),
+        )
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return
+    if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
+        msg = f"the workspace {target} is read-only; mining leaves it as it is"
+        raise StoreError(
+            msg,
+            hint=phrase(f"make it writable (chmod u+w {target}), or choose another ", Option("workspace")),
+        )
+
+
+def _folder_message(target: Path, folder: Path) -> str:
+    return (
+        f"cannot write the workspace {target}: the folder {folder} is not writable "
+        "(a write makes a copy beside the workspace and swaps it in); the workspace is unchanged"
+    )
+
+
+def _disk_step(target: Path, step: Any, *args: Any) -> Any:
+    """One file-system step of a write; a full disk or a refused folder becomes a clear :class:`StoreError`."""
+    try:
+        return step(*args)
+    except OSError as exc:
+        raise _disk_error(target, exc) from exc
+
+
+def _disk_error(target: Path, exc: OSError) -> StoreError:
+    if exc.errno in {errno.ENOSPC, errno.EDQUOT}:
+        msg = (
+            f"cannot write the workspace {target}: the disk is full (a write needs room for a copy of the "
+            "workspace beside it); the workspace is unchanged"
+        )
+        return StoreError(
+            msg, hint=phrase("free some space on that disk, or choose another ", Option("workspace"))
+        )
+    if exc.errno in {errno.EACCES, errno.EPERM, errno.EROFS}:
+        return StoreError(
+            _folder_message(target, target.parent),
+            hint=phrase("choose a ", Option("workspace"), " in a folder you can write"),
+        )
+    msg = f"cannot write the workspace {target}: {exc.strerror or exc}; the workspace is unchanged"
+    return StoreError(msg)
+
+
+def _keep_owner(scratch: Path, old: os.stat_result | None) -> None:
+    """Give the copy the workspace's permission bits and, where this process may, its owner and group."""
+    if old is None:
+        os.chmod(scratch, NEW_WORKSPACE_MODE)
+        return
+    os.chmod(scratch, stat.S_IMODE(old.st_mode))
+    for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
+        try:
+            os.chown(scratch, uid, gid)
+            return
+        except PermissionError:
+            continue  # only root gives a file away; a member of the group may still set the group
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            path.unlink()
 
 
 @contextlib.contextmanager
 def _writer_lock(target: Path, timeout: float) -> Iterator[None]:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _disk_step(target, target.parent.mkdir, 0o777, True, True)
     lock_path = target.with_name(target.name + ".lock")
     # flock, not a PID file: the kernel releases it when a writer dies, even by SIGKILL.
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _disk_step(target, os.open, lock_path, os.O_RDWR | os.O_CREAT, NEW_WORKSPACE_MODE)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -405,8 +544,38 @@ def _connect(path: str, *, read_only: bool, busy_timeout: float) -> duckdb.DuckD
             delay = min(delay * 2, 0.5)
 
 
-def _wrap(exc: duckdb.Error, sql: str) -> StoreError:
+def _memory_under_data_limit() -> str | None:
+    """DuckDB's memory limit in a process with a data limit (``RLIMIT_DATA``): half of what is left, so it
+    spills to disk before the process runs out; ``None`` (DuckDB's own default) without one."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_DATA)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    used = 0
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),
+        open("/proc/self/status", encoding="ascii") as fh,
+    ):
+        used = next((int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmData:")), 0)
+    return f"{max(_DUCKDB_FLOOR, int((soft - used) * _DUCKDB_SHARE)) // 1000**2}MB"
+
+
+def _wrap(exc: duckdb.Error, sql: str) -> MiningError:
     first = " ".join(sql.split())[:200]
-    err = StoreError(f"query failed: {exc}")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        err: MiningError = LimitExceeded(
+            f"the workspace needs more memory than it may use: {exc}", kind="memory"
+        )
+    elif "No space left on device" in str(exc):
+        written = re.search(r'write file "([^"]+)"', str(exc))
+        where = f" in {Path(written[1]).parent}" if written else ""
+        err = StoreError(
+            f"cannot write{where}: the disk is full (no space left on device); nothing was written",
+            hint=phrase(
+                "free some space on the disk of the workspace and its temporary files, or choose another ",
+                Option("workspace"),
+            ),
+        )
+    else:
+        err = StoreError(f"query failed: {exc}")
     err.sql = first  # type: ignore[attr-defined]
     return err

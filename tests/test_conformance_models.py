@@ -269,11 +269,13 @@ def test_text_steps_with_comments_and_optional_marker():
         ),
         (
             "steps: &x [a, b]\noptional: *x\n",
-            "bad.yaml: YAML aliases (*name) are refused; expected plain lists of step names",
+            "bad.yaml, line 1: YAML anchors and aliases (&name, *name) are refused; step lists hold only text, "
+            "lists and mappings, written out",
         ),
         (
             "steps: [a, b\n",
-            "bad.yaml: malformed YAML (line 2); expected 'steps: [first step, second step, ...]'",
+            "bad.yaml, line 2: not valid YAML (expected ',' or ']', but got '<stream end>'); "
+            "expected 'steps: [first step, second step, ...]'",
         ),
         ("steps: []\n", "bad.yaml: no steps; expected at least one step name"),
     ],

@@ -20,6 +20,7 @@ import click
 
 if TYPE_CHECKING:
     from mining.analysis.calendar import Calendar
+    from mining.limits import Limits
 
 __all__ = [
     "EXIT_ERROR",
@@ -27,6 +28,8 @@ __all__ = [
     "calendar_options",
     "emit_json",
     "fail_cleanly",
+    "limit_options",
+    "limits_from",
     "open_reader",
     "role_option",
     "workspace_exists",
@@ -139,3 +142,39 @@ def calendar_from(
         country=country.upper() if country else None,
         subdivision=subdivision,
     )
+
+
+def limit_options(func: _F) -> _F:
+    """``--memory-limit SIZE`` and ``--time-limit DURATION``: what the command's child process may use.
+
+    Read them with :func:`limits_from`.  The work runs in a child process
+    (:mod:`mining.limits`) that is stopped when it needs more, with a message
+    that says so, whatever the input.
+    """
+    func = click.option(
+        "--time-limit",
+        metavar="DURATION",
+        help="Stop the work after this long, e.g. 30m or 2h (default: $MINING_TIME_LIMIT, else no limit).",
+    )(func)
+    return click.option(
+        "--memory-limit",
+        metavar="SIZE",
+        help="The most memory the work may use, e.g. 2GB (default: $MINING_MEMORY_LIMIT, else half the "
+        "machine's memory); DuckDB spills to disk beyond half of it.",
+    )(func)
+
+
+def limits_from(memory_limit: str | None, time_limit: str | None) -> Limits:
+    """The :class:`~mining.limits.Limits` that :func:`limit_options` describe."""
+    from mining.durations import parse_duration
+    from mining.errors import MiningError, Option
+    from mining.limits import Limits
+    from mining.limits import memory_limit as default_memory
+    from mining.limits import time_limit as default_time
+
+    seconds = (
+        parse_duration(time_limit, what="--time-limit", error=MiningError).total_seconds
+        if time_limit
+        else default_time(None)
+    )
+    return Limits(memory=default_memory(memory_limit, option=Option("memory_limit")), seconds=seconds)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.commands.common import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, limit_options, limits_from, open_reader
 
 if TYPE_CHECKING:
     from mining.conformance import ConformanceResult
@@ -84,6 +84,7 @@ __all__ = ["conform_cmd"]
     metavar="FILE.csv|FILE.xlsx",
     help="Write the deviating cases (case, variant, deviations, duration) to this file.",
 )
+@limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -99,39 +100,62 @@ def conform_cmd(
     allow_path: str | None,
     no_precision: bool,
     cases_path: str | None,
+    memory_limit: str | None,
+    time_limit: str | None,
     as_json: bool,
 ) -> None:
     """Check LOG against a documented model: fitness, precision, deviations in plain words."""
     from pathlib import Path
 
-    from mining.catalog import log_id
-    from mining.conformance import Allowlist, LabelMapping, conform, deviating_cases, export_cases, load_model
     from mining.errors import ConformanceError
+    from mining.outputs import check_output
 
     if cases_path and Path(cases_path).suffix.lower() not in {".csv", ".xlsx"}:
         msg = f"--cases {cases_path!r}: the file must end in .csv or .xlsx"
         raise ConformanceError(msg)
-    model = load_model(model_path)
+    if cases_path:
+        check_output(cases_path, "cases")
+    from mining.conformance import Allowlist, LabelMapping
+
+    # The label files are small and read here first: a mistake in them is reported before any work.
     mapping = LabelMapping.parse(maps, invisible)
     if map_file:
         mapping = LabelMapping.from_yaml(map_file).merged(mapping)
-    allow = Allowlist.load(allow_path) if allow_path else None
-    with open_reader(ctx) as store:
-        result = conform(
-            store,
-            log_id(store, log),
-            model,
-            method=method,
-            mapping=mapping,
-            allow=allow,
-            budget=budget,
-            precision=not no_precision,
+    options = {
+        "method": method,
+        "mapping": mapping,
+        "allow": Allowlist.load(allow_path) if allow_path else None,
+        "budget": budget,
+        "precision": not no_precision,
+        "cases_path": cases_path,
+    }
+    limits = limits_from(memory_limit, time_limit)
+    root = ctx.find_root().obj
+    if root["engine"] == "duckdb":
+        from mining.jobs import CHECK_MODULES, check_task, conform_command
+        from mining.limits import run
+
+        # The whole check, the model and label files included, runs in a child under the limits.
+        done = run(
+            conform_command,
+            root["workspace"],
+            log,
+            model_path,
+            task=check_task(log),
+            limits=limits,
+            preload=CHECK_MODULES,
+            reuse="cli",
+            **options,
         )
-        written = export_cases(deviating_cases(store, result), cases_path) if cases_path else None
-    if as_json:
-        emit_json(_summary(result, cases_path, written))
     else:
-        click.echo(_text(log, result, cases_path, written))
+        from mining.jobs import conform_on
+
+        with open_reader(ctx) as store:  # Spark: the driver is this process (a JVM has its own limits)
+            done = conform_on(store, log, model_path, **options)
+    if as_json:
+        emit_json(_summary(done.result, cases_path, done.written))
+    else:
+        click.echo(_text(log, done.result, cases_path, done.written))
 
 
 def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) -> dict[str, Any]:

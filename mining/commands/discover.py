@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.commands.common import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, limit_options, limits_from, open_reader
 
 if TYPE_CHECKING:
     from mining.models.discover import DiscoveredModel
@@ -58,6 +58,7 @@ __all__ = ["discover_cmd"]
     metavar="FILE",
     help="Write the model to FILE.bpmn (BPMN 2.0 with layout) or FILE.pnml (Petri net).",
 )
+@limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -69,15 +70,16 @@ def discover_cmd(
     dependency_threshold: float,
     top_variants: int | None,
     output: str | None,
+    memory_limit: str | None,
+    time_limit: str | None,
     as_json: bool,
 ) -> None:
     """Discover a process model from LOG's variants and optionally write it as .bpmn or .pnml."""
     from pathlib import Path
 
     from mining.analysis.filters import Filter
-    from mining.catalog import log_id
     from mining.errors import ModelError
-    from mining.models.discover import discover, write_model
+    from mining.outputs import check_output
 
     if output and Path(output).suffix.lower() not in {".bpmn", ".pnml"}:
         msg = f"--output {output!r}: the file must end in .bpmn or .pnml"
@@ -85,17 +87,38 @@ def discover_cmd(
     if algorithm == "heuristics" and noise:
         msg = "--noise applies to the inductive miner"
         raise ModelError(msg, hint="use --dependency-threshold with --algorithm heuristics")
+    if output:
+        check_output(output, "output")
     flt = Filter(variant_top_k=top_variants) if top_variants else None
-    with open_reader(ctx) as store:
-        model = discover(
-            store,
-            log_id(store, log),
+    options = {
+        "algorithm": algorithm,
+        "noise": noise,
+        "dependency_threshold": dependency_threshold,
+        "output": output,
+    }
+    limits = limits_from(memory_limit, time_limit)
+    root = ctx.find_root().obj
+    if root["engine"] == "duckdb":
+        from mining.jobs import CHECK_MODULES, discover_command, discover_task
+        from mining.limits import run
+
+        done = run(
+            discover_command,
+            root["workspace"],
+            log,
             flt,
-            algorithm=algorithm,
-            noise=noise,
-            dependency_threshold=dependency_threshold,
+            task=discover_task(log),
+            limits=limits,
+            preload=CHECK_MODULES,
+            reuse="cli",
+            **options,
         )
-    written = str(write_model(model, output)) if output else None
+    else:
+        from mining.jobs import discover_on
+
+        with open_reader(ctx) as store:  # Spark: the driver is this process (a JVM has its own limits)
+            done = discover_on(store, log, flt, **options)
+    model, written = done.model, done.written
     if as_json:
         emit_json(_summary(model, written))
     else:

@@ -33,8 +33,10 @@ def export_cmd(ctx: click.Context, log: str, folder: str, as_json: bool) -> None
     """Write LOG's canonical tables as Parquet files into a folder (for Spark on shared storage)."""
     from mining.catalog import log_id
     from mining.export import export_parquet
+    from mining.outputs import check_output_folder
     from mining.store import Store
 
+    check_output_folder(folder, "parquet")
     with Store(ctx.obj["workspace"], read_only=True) as store:
         written = export_parquet(store, log_id(store, log), folder)
     if as_json:

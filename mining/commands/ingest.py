@@ -1,7 +1,10 @@
 """``mining ingest``: load an export into the workspace, and say how it was read.
 
-The export goes through :func:`mining.store.writing` (a copy swapped in when
-the ingest succeeds), so readers never see half an ingest.  ``--json`` prints
+The export is read in a child process under ``--memory-limit`` and
+``--time-limit`` (:mod:`mining.ingest.job`), so a file that needs more is
+refused with a plain message, and goes through :func:`mining.store.writing`
+(a copy swapped in when the ingest succeeds), so readers never see half an
+ingest.  ``--json`` prints
 one object whose keys are a contract for scripts: ``log``, ``status``,
 ``cases``, ``events``, ``activities``, ``variants``, ``start``, ``end``,
 ``rows_read``, ``events_added``, ``rejected_rows``, ``timezone``,
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.commands.common import emit_json, fail_cleanly, role_option
+from mining.commands.common import emit_json, fail_cleanly, limit_options, limits_from, role_option
 
 if TYPE_CHECKING:
     from mining.schema import IngestSummary
@@ -96,21 +99,16 @@ _MAX_REJECTS_SHOWN = 10
     metavar="ROLE=COLUMN",
     help="A preset's own column (repeatable), e.g. field=Attribute for the change-log preset.",
 )
-@click.option(
-    "--memory-limit",
-    metavar="SIZE",
-    help="Cap DuckDB's memory during the ingest, e.g. 2GB; beyond it DuckDB spills to disk (slower).",
-)
+@limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @fail_cleanly
 def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     """Load an export (CSV/TSV/TXT, XLSX, Parquet, XES, .gz; a system's JSON, folder or zip) into the workspace."""
-    from mining.catalog import export_rejects
-    from mining.errors import TooManyRejects
-    from mining.ingest import IngestOptions, ingest_file
+    from mining.ingest import IngestOptions
+    from mining.ingest.job import start_ingest
+    from mining.outputs import check_output
     from mining.ingest.staging import JOIN
-    from mining.store import writing
 
     roles: dict[str, str | None] = {}
     activity = kw.pop("activity")
@@ -122,7 +120,9 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
             roles[role] = value or None
     rejects_path = kw.pop("rejects_path")
     as_json = kw.pop("as_json")
-    memory_limit = kw.pop("memory_limit")
+    limits = limits_from(kw.pop("memory_limit"), kw.pop("time_limit"))
+    if rejects_path:
+        check_output(rejects_path, "rejects")
     preset_roles: dict[str, str] = {}
     for item in kw.pop("preset_roles"):
         role, sep, column = item.partition("=")
@@ -131,15 +131,13 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
         preset_roles[role.strip()] = column.strip()
     kw["include"] = tuple(kw.pop("include"))
     options = IngestOptions(roles=roles, preset_roles=preset_roles, **kw)
-    with writing(ctx.obj["workspace"], memory_limit=memory_limit) as store:
-        try:
-            summary = ingest_file(store, path, options)
-        except TooManyRejects as exc:
-            if rejects_path:
-                export_rejects(exc.rejects, rejects_path)  # type: ignore[arg-type]
-            raise
-    if rejects_path:
-        export_rejects(list(summary.rejects), rejects_path)
+    # The file is read in a child process under the limits; the rejects are written before the
+    # workspace is swapped in, so a rejects file that cannot be written leaves nothing stored.
+    job = start_ingest(ctx.obj["workspace"], path, options, limits=limits, rejects=rejects_path, reuse="cli")
+    try:
+        summary = job.result()
+    finally:
+        job.cancel()
     if as_json:
         data = {
             "log": summary.log,

@@ -102,8 +102,11 @@ def logs_cmd(ctx: click.Context, delete: str | None, rename: tuple[str, str] | N
 def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool) -> None:
     """Show the rows an ingest rejected, with file, row, column and reason."""
     from mining.catalog import export_rejects, log_id, rejects
+    from mining.outputs import check_output
     from mining.store import Store
 
+    if output:
+        check_output(output, "output")
     with Store(ctx.obj["workspace"], read_only=workspace_exists(ctx)) as store:
         items = rejects(store, log_id(store, log))
     if output:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.commands.common import calendar_from, calendar_options, fail_cleanly, open_reader
+from mining.commands.common import calendar_from, calendar_options, fail_cleanly, limit_options, limits_from
 
 if TYPE_CHECKING:
     from mining.monitor.run import MonitorRun
@@ -156,6 +156,7 @@ class _Instant(click.ParamType):
     metavar="FILE.html",
     help="Write a self-contained HTML report.",
 )
+@limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -181,22 +182,24 @@ def monitor_cmd(
     resamples: int,
     no_lean: bool,
     report_path: str | None,
+    memory_limit: str | None,
+    time_limit: str | None,
     as_json: bool,
 ) -> None:
     """KPIs per period of LOG, before/after --change-date, control charts and alerts (exit 3 on an alert)."""
-    from zoneinfo import ZoneInfo
-
-    from mining.analysis.calendar import clock
-    from mining.analysis.filters import Filter
-    from mining.catalog import log_id
     from mining.durations import parse_duration
     from mining.errors import MonitorError
-    from mining.monitor.run import MonitorOptions, monitor, run_json, save_run
+    from mining.jobs import MONITOR_MODULES, monitor_command, monitor_task
+    from mining.limits import run
+    from mining.monitor.run import MonitorOptions
+    from mining.outputs import check_output
 
     root = ctx.find_root().obj
     if root["engine"] != "duckdb":
         msg = "mining monitor runs on the workspace only; drop --engine spark"
         raise MonitorError(msg)
+    if report_path:
+        check_output(report_path, "report")
     calendar = calendar_from(business_hours, country, subdivision, timezone)
     options = MonitorOptions(
         period=period,
@@ -213,52 +216,36 @@ def monitor_cmd(
         lean=not no_lean,
     )
     rules: tuple[Any, ...] = ()
-    if rules_file:
+    if rules_file:  # read here first: a mistake in it is reported before any work
         from mining.conformance.rules import load_rules
 
         rules = load_rules(Path(rules_file))
-    with open_reader(ctx) as store:
-        lid = log_id(store, log)
-        flt = None
-        if since or until:
-            # A date without an offset means local midnight where the periods are counted.
-            zone = ZoneInfo(clock(store, lid, calendar, timezone=timezone).timezone)
-            since, until = (t if t is None or t.tzinfo else t.replace(tzinfo=zone) for t in (since, until))
-            flt = Filter(start=since, end=until, window="started")
-        measures = None
-        if model_file:
-            from mining.models import load_model
-            from mining.monitor.run import conformance_measures
-
-            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt)
-        run = monitor(store, lid, flt, options, measures=measures, rules=rules)
-        known = _stored(store, run.key)
-    text = run_json(run)
-    if not known:
-        from mining.store import writing
-
-        with writing(root["workspace"]) as store:
-            save_run(store, run, text=text)
+    # The run, the model file and storing the run happen in a child under the limits.
+    done = run(
+        monitor_command,
+        root["workspace"],
+        log,
+        options,
+        since=since,
+        until=until,
+        rules=rules,
+        model_file=model_file,
+        task=monitor_task(log),
+        limits=limits_from(memory_limit, time_limit),
+        preload=MONITOR_MODULES,
+        reuse="cli",
+    )
+    monitored, text, known = done.run, done.text, done.known
     if report_path:
         from mining.monitor.html import write_report
 
-        write_report(run, report_path)
+        write_report(monitored, report_path)
     if as_json:
         click.echo(text)
     else:
-        click.echo(_text(run, report_path, stored=not known))
-    if run.alerts:
+        click.echo(_text(monitored, report_path, stored=not known))
+    if monitored.alerts:
         sys.exit(EXIT_ALERT)
-
-
-def _stored(store: Any, key: str) -> bool:
-    # A workspace from before the monitor migration has no table yet: nothing is stored.
-    has_table = store.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'monitor_runs'"
-    )
-    return bool(has_table) and bool(
-        store.scalar("SELECT count(*) FROM monitor_runs WHERE run_key = ?", [key])
-    )
 
 
 def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:

@@ -101,6 +101,10 @@ def rules_cmd(
     if ctx.find_root().obj["engine"] != "duckdb":
         msg = "mining rules runs on the workspace only; leave out --engine spark"
         raise RuleError(msg)
+    if output:
+        from mining.outputs import check_output
+
+        check_output(output, "output")
     rules = list(load_rules(Path(rules_file))) if rules_file else []
     rules += [parse_rule(text) for text in rule_texts]
     calendar = calendar_from(business_hours, country, subdivision, timezone)

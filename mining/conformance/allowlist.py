@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mining.conformance.records import KINDS
 from mining.errors import ConformanceError
+from mining.safeyaml import load_yaml
 
 __all__ = ["Allowlist", "split_accepted"]
 
@@ -58,13 +59,16 @@ class Allowlist:
             msg = f"{path.name}: cannot read the allowlist ({exc}); expected UTF-8 text"
             raise ConformanceError(msg) from None
         if path.suffix.lower() in {".yaml", ".yml"}:
-            import yaml
-
-            try:
-                data = yaml.safe_load(text) or {}
-            except yaml.YAMLError:
-                msg = f"{path.name}: malformed YAML; expected 'skip: [Activity, ...]', 'insert: [...]', 'swap: [...]'"
-                raise ConformanceError(msg) from None
+            data = (
+                load_yaml(
+                    text,
+                    source=path.name,
+                    kind="allowlists",
+                    expected="'skip: [Activity, ...]', 'insert: [...]', 'swap: [...]'",
+                    error=ConformanceError,
+                )
+                or {}
+            )
             if not isinstance(data, dict) or not set(data) <= set(_PREFIXES):
                 msg = f"{path.name}: expected the keys 'skip', 'insert' and 'swap', each with a list of activities"
                 raise ConformanceError(msg)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mining.errors import ConformanceError, Option, Phrase
+from mining.safeyaml import load_yaml
 
 __all__ = ["SUGGEST_RATIO", "LabelMapping", "LabelMatch", "Suggestion", "looks_silent", "match_labels"]
 
@@ -68,14 +69,14 @@ class LabelMapping:
     @classmethod
     def from_yaml(cls, path: str | Path) -> LabelMapping:
         """From a YAML file: ``map: {Model label: Log activity, ...}`` and optionally ``invisible: [...]``."""
-        import yaml
-
         name = Path(path).name
+        expected = "YAML 'map: {Model label: Log activity}'"
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            msg = f"{name}: cannot read the label mapping ({exc}); expected YAML 'map: {{Model label: Log activity}}'"
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"{name}: cannot read the label mapping ({exc}); expected {expected}"
             raise ConformanceError(msg) from None
+        data = load_yaml(text, source=name, kind="label mappings", expected=expected, error=ConformanceError)
         if not isinstance(data, dict) or not isinstance(data.get("map", {}), dict):
             msg = f"{name}: expected YAML 'map: {{Model label: Log activity}}' and optionally 'invisible: [...]'"
             raise ConformanceError(msg)

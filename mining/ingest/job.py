@@ -1,35 +1,89 @@
-"""An ingest in a child process: it reports progress and can be cancelled at any moment.
+"""The reading of an export in a child process under limits: the ingest, the preview and the header.
 
-The app cannot stop a DuckDB statement running in its own process, and a
-large ingest runs for minutes.  So the app starts the ingest as a child
-(``python -m mining.ingest.job``) and polls it.  Cancelling kills the child;
-because every write goes through :func:`mining.store.writing`, the
-workspace is exactly as it was (the child's copy is discarded).
+A file is whatever the user uploads, and a reader that meets a hostile one
+(a sheet whose used range is a billion cells, thousands of columns) may take
+its process down.  So neither the app nor the command line reads an export in
+its own process: each reading runs in a child of :mod:`mining.limits`, with a
+cap on memory and time, and a child that needs more is stopped with a plain
+:class:`~mining.errors.LimitExceeded` ("the file export.xlsx needs more than
+2 GB of memory to read").
 
-The request and the result travel as pickles in a private temporary folder
-that only this process and its child use; progress comes as one JSON line
-per stage on the child's stdout.
+:func:`start_ingest` also makes an ingest cancellable: the app cannot stop a
+DuckDB statement running in its own process, and a large ingest runs for
+minutes.  Cancelling kills the child; because every write goes through
+:func:`mining.store.writing`, the workspace is exactly as it was (the child's
+copy is discarded).  Progress comes as ``(share, message)`` payloads.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mining.errors import IngestError
+from mining.errors import MiningError, TooManyRejects
+from mining.limits import Job, Limits, Task, memory_limit, report, start
 
 if TYPE_CHECKING:
     from mining.ingest.options import IngestOptions
     from mining.schema import IngestSummary
 
-__all__ = ["IngestJob", "Status", "start_ingest"]
+__all__ = [
+    "INGEST_MODULES",
+    "READER_CHILD",
+    "IngestJob",
+    "Status",
+    "file_task",
+    "header_of",
+    "ingest_into",
+    "start_ingest",
+    "warm_up",
+]
+
+#: What a child that reads exports imports before its first job (a spare has them ready).
+INGEST_MODULES = (
+    "mining.ingest.run",
+    "mining.ingest.csv",
+    "mining.ingest.sources",
+    "mining.ingest.presets",
+    "mining.catalog",
+    "polars",
+    "pyarrow",
+)
+
+
+#: The app's reading children: the modules, then one warm-up read (see :func:`warm_up`).
+READER_CHILD = (*INGEST_MODULES, "mining.ingest.job:warm_up")
+
+_WARM_ROWS = "".join(
+    f"W{i // 4},{('Open', 'Work', 'Check', 'Close')[i % 4]},2024-03-{1 + i // 8:02d}T{8 + i % 8:02d}:15:00Z,r{i % 3}\n"
+    for i in range(40)
+)
+
+
+def warm_up() -> None:
+    """Preview and ingest a small log of our own, so that a spare's first real file meets warm code.
+
+    The first read in a process pays for lazy imports, DuckDB's first
+    connection and polars' thread pool: about as long again as the read.
+    """
+    from mining.ingest.run import ingest_file, preview
+    from mining.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="mining-warm-") as tmp:
+        path = Path(tmp) / "warm.csv"
+        path.write_text("case_id,activity,timestamp,resource\n" + _WARM_ROWS, encoding="utf-8")
+        preview(path)
+        header_of(str(path))
+        with Store() as store:
+            ingest_file(store, path)
+
+
+def file_task(name: str) -> Task:
+    """The reading of the file ``name``, as a limit's message names it."""
+    return Task(f"the file {name}", "read", "split the export into smaller files")
 
 
 @dataclass(frozen=True)
@@ -44,106 +98,95 @@ class Status:
 class IngestJob:
     """A running ingest; poll :meth:`status`, then take :meth:`result`, or :meth:`cancel` it."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], folder: tempfile.TemporaryDirectory[str]) -> None:
-        self._proc = proc
-        self._folder = folder
-        self._status = Status(0.0, "Starting", done=False)
-        assert proc.stdout is not None
-        self._fd = proc.stdout.fileno()
-        os.set_blocking(self._fd, False)
-        self._pending = b""
-        self._closed = False
+    def __init__(self, job: Job) -> None:
+        self._job = job
 
     def status(self) -> Status:
-        """Read whatever progress the child has printed since the last call; never blocks."""
-        if self._closed:
-            return self._status
-        exited = self._proc.poll() is not None  # asked first, so its last lines are read below
-        while True:
-            try:
-                chunk = os.read(self._fd, 65536)
-            except BlockingIOError:
-                break
-            if not chunk:
-                break
-            self._pending += chunk
-        *lines, self._pending = self._pending.split(b"\n")
-        for line in lines:
-            if line.strip():
-                share, message = json.loads(line)
-                self._status = Status(float(share), str(message), done=False)
-        if exited:
-            self._status = Status(1.0, self._status.message, done=True)
-        return self._status
+        """The stage the child reached; never blocks."""
+        status = self._job.status()
+        share, message = status.progress or (0.0, "Starting")
+        return Status(1.0 if status.done else float(share), str(message), done=status.done)
 
     def result(self) -> IngestSummary:
-        """The summary; raises the child's :class:`~mining.errors.MiningError` as it was raised there."""
-        self._proc.wait()
-        out = Path(self._folder.name) / "result.pickle"
-        try:
-            if not out.exists():
-                err = self._proc.stderr.read().decode("utf-8", "replace") if self._proc.stderr else ""
-                msg = f"the ingest stopped unexpectedly (exit code {self._proc.returncode})"
-                raise IngestError(msg, hint=err.strip().splitlines()[-1] if err.strip() else None)
-            kind, value = pickle.loads(out.read_bytes())  # written by our own child process
-        finally:
-            self._close()
-        if kind == "ok":
-            return value
-        raise value
+        """The summary; raises the child's :class:`~mining.errors.MiningError` as it was raised there, or
+        :class:`~mining.errors.LimitExceeded` when the file needed more memory or time than allowed."""
+        return self._job.result()
 
     def cancel(self) -> None:
         """Stop the child at once; the workspace keeps its state from before the ingest."""
-        if self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._close()
-
-    def _close(self) -> None:
-        self._closed = True
-        for stream in (self._proc.stdout, self._proc.stderr):
-            if stream is not None:
-                stream.close()
-        self._folder.cleanup()
+        self._job.cancel()
 
 
 def start_ingest(
-    workspace: str | os.PathLike[str], path: str | os.PathLike[str], options: IngestOptions
+    workspace: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    options: IngestOptions,
+    *,
+    limits: Limits | None = None,
+    rejects: str | os.PathLike[str] | None = None,
+    reuse: str | None = None,
+    keep: bool = True,
+    preload: tuple[str, ...] = INGEST_MODULES,
 ) -> IngestJob:
-    """Start ``ingest_file(path, options)`` into ``workspace`` in a child process."""
-    folder = tempfile.TemporaryDirectory(prefix="mining-job-")
-    request = Path(folder.name) / "request.pickle"
-    request.write_bytes(pickle.dumps((str(workspace), str(path), options)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mining.ingest.job", folder.name],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    """Start ``ingest_file(path, options)`` into ``workspace`` in a child process.
+
+    ``limits`` default to the machine's memory limit (:func:`mining.limits.memory_limit`)
+    and no time limit; ``rejects`` is a file for every rejected row (see :func:`ingest_into`);
+    ``reuse``, ``keep`` and ``preload`` choose the child (see :func:`mining.limits.start`).
+    """
+    name = options.display_name or Path(path).name
+    job = start(
+        ingest_into,
+        str(workspace),
+        str(path),
+        options,
+        None if rejects is None else str(rejects),
+        task=file_task(name),
+        limits=limits or Limits(memory=memory_limit()),
+        preload=preload,
+        reuse=reuse,
+        keep=keep,
     )
-    return IngestJob(proc, folder)
+    return IngestJob(job)
 
 
-def _child(folder: Path) -> None:
-    from mining.errors import MiningError
+def ingest_into(
+    workspace: str, path: str, options: IngestOptions, rejects: str | None = None
+) -> IngestSummary:
+    """Ingest ``path`` into ``workspace`` (the child's side of :func:`start_ingest`).
+
+    ``rejects`` receives every rejected row, also when there are too many; it
+    is written before the workspace is swapped in, so a file that cannot be
+    written leaves the workspace as it was.
+    """
+    from mining.catalog import export_rejects
     from mining.ingest.run import ingest_file
     from mining.store import writing
 
-    workspace, path, options = pickle.loads((folder / "request.pickle").read_bytes())
-
-    def progress(share: float, message: str) -> None:
-        print(json.dumps([share, message]), flush=True)
-
-    try:
-        with writing(workspace) as store:
-            summary = ingest_file(store, path, options, progress=progress)
-        outcome: tuple[str, object] = ("ok", summary)
-    except MiningError as exc:
-        outcome = ("error", exc)
-    # Written last and renamed into place: a result file is always complete.
-    tmp = folder / "result.pickle.part"
-    tmp.write_bytes(pickle.dumps(outcome))
-    tmp.replace(folder / "result.pickle")
+    with writing(workspace) as store:
+        try:
+            summary = ingest_file(store, path, options, progress=report)
+        except TooManyRejects as exc:
+            if rejects:
+                export_rejects(exc.rejects, rejects)  # type: ignore[arg-type]
+            raise
+        if rejects:
+            export_rejects(list(summary.rejects), rejects)
+    return summary
 
 
-if __name__ == "__main__":
-    _child(Path(sys.argv[1]))
+def header_of(path: str) -> tuple[str, ...] | None:
+    """The column names of a delimited file, in order and without repeats; ``None`` for other formats
+    or a file whose header cannot be read (the ingest then says why)."""
+    from mining.ingest.csv import prepare_csv
+    from mining.ingest.sources import detect_format
+
+    file = Path(path)
+    with tempfile.TemporaryDirectory(prefix="mining-header-") as tmp:
+        try:
+            if detect_format(file) != "csv":
+                return None
+            _, dialect = prepare_csv(file, Path(tmp), display_name=file.name)
+        except MiningError:
+            return None
+    return tuple(dict.fromkeys(h.strip() for h in dialect.header if h.strip()))

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.errors import ModelError
 from mining.models.net import NetSpec, ProcessModel
+from mining.safeyaml import load_yaml
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -597,18 +598,13 @@ def _read_text_steps(display: str, text: str) -> ProcessModel:
 
 
 def _read_yaml_steps(display: str, text: str) -> ProcessModel:
-    import yaml
-
-    try:
-        if any(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(text, Loader=yaml.SafeLoader)):
-            msg = f"{display}: YAML aliases (*name) are refused; expected plain lists of step names"
-            raise ModelError(msg)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        msg = f"{display}: malformed YAML{where}; expected 'steps: [first step, second step, ...]'"
-        raise ModelError(msg) from None
+    data = load_yaml(
+        text,
+        source=display,
+        kind="step lists",
+        expected="'steps: [first step, second step, ...]'",
+        error=ModelError,
+    )
     if not isinstance(data, dict) or "steps" not in data:
         msg = f"{display}: no 'steps' list; expected 'steps: [first step, second step, ...]'"
         raise ModelError(msg)

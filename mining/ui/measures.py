@@ -6,6 +6,14 @@ path and version (:func:`mining.ui.state.where`), so a write by anyone (an
 upload, ``mining ingest``) is seen on the next rerun and nothing stale is
 served.  Complete results are cached; a conformance check cut short (budget,
 Cancel) is returned but never cached.
+
+The conformance check and the monitoring run are not computed in the
+server's process: each runs in a child under the server's limits on memory
+and time (:mod:`mining.limits`, :mod:`mining.jobs`), so one that needs more
+is stopped with a plain message and the other sessions carry on.  A model
+being chosen starts a child with the checker imported, so the check does not
+wait for pm4py to load; monitoring has one reusable worker that keeps the case
+facts between runs.
 """
 
 from __future__ import annotations
@@ -13,9 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,11 +40,19 @@ from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
+from mining.jobs import (
+    CHECK_CHILD,
+    MONITOR_MODULES,
+    check_conformance,
+    check_task,
+    monitor_run,
+    monitor_task,
+)
+from mining.limits import Limits, memory_limit, prepare, run, start, time_limit
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes, xlsx_bytes
 from mining.ui.progress import CheckInterrupted, Progress
-from mining.ui.state import reading, where
-from mining.ui.warmup import warm_import
+from mining.ui.state import logs, reading, where
 
 if TYPE_CHECKING:
     from mining.conformance import Allowlist, ConformanceResult, DeviatingCase
@@ -407,6 +421,15 @@ EXPLORE_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = 
 # the Explore pages never pay for them.
 
 _DEVIATING_LIMIT = 1000  # cases listed in a deviation's drill-down
+#: Seconds a check or a monitoring run may take in its child (unless MINING_TIME_LIMIT says otherwise).
+_WORK_SECONDS = 1800.0
+_POLL_S = 0.1
+
+
+def work_limits() -> Limits:
+    """The server's limits on one check or monitoring run: ``$MINING_MEMORY_LIMIT`` (default half the
+    machine's memory) and 30 minutes (``$MINING_TIME_LIMIT`` when set)."""
+    return Limits(memory=memory_limit(), seconds=time_limit(_WORK_SECONDS))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -420,6 +443,7 @@ def _model_cached(sha256: str, name: str, _data: bytes) -> ProcessModel:
 def read_model(name: str, data: bytes) -> tuple[ProcessModel, str]:
     """A model read from its bytes (an upload or a sample file) and the SHA-256 of those bytes."""
     digest = hashlib.sha256(data).hexdigest()
+    prepare(CHECK_CHILD)  # a check comes next: have a child with pm4py imported ready for it
     return _model_cached(digest, name, data), digest
 
 
@@ -467,22 +491,32 @@ def _conformance_cached(
     _model: ProcessModel,
     _cancel: Callable[[], bool],
 ) -> ConformanceResult:
-    from mining.conformance.check import conform
-
     progress = Progress(_cancel)
-    with reading(workspace) as store:
-        result = conform(
-            store,
-            request.log_id,
-            _model,
-            request.flt,
-            method=request.method,
-            mapping=request.mapping,
-            allow=request.allow,
-            budget=request.budget,
-            progress=progress,
-            cancel=progress.cancelled,
-        )
+    job = start(
+        check_conformance,
+        workspace,
+        request.log_id,
+        _model,
+        request.flt,
+        method=request.method,
+        mapping=request.mapping,
+        allow=request.allow,
+        budget=request.budget,
+        task=check_task(_log_name(workspace, version, request.log_id)),
+        limits=work_limits(),
+        preload=CHECK_CHILD,
+        reuse="check",
+    )
+    with job:
+        seen, stopping = None, False
+        while not (status := job.status(_POLL_S)).done:
+            if status.progress is not None and status.progress is not seen:
+                seen = status.progress
+                progress(*seen)
+            if not stopping and progress.cancelled():
+                stopping = True
+                job.stop()  # the child returns what it aligned so far
+        result = job.result()
     if result.complete:
         # A click during the last steps (precision) lands here: the result is whole, but still kept.
         progress.show(1.0, f"Checked {len(result.variants):,} variants ({result.engine})")
@@ -589,60 +623,31 @@ def rules_of(log: LogInfo, flt: Filter, texts: Sequence[str]) -> tuple[RuleResul
 
 
 # -- the Monitoring page -------------------------------------------------------------
-class _Memo(MutableMapping[Hashable, object]):
-    """A small LRU mapping, safe to share between the server's session threads."""
-
-    def __init__(self, size: int) -> None:
-        self._size, self._items, self._lock = size, OrderedDict[Hashable, object](), threading.Lock()
-
-    def __getitem__(self, key: Hashable) -> object:
-        with self._lock:
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def __setitem__(self, key: Hashable, value: object) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def __delitem__(self, key: Hashable) -> None:
-        with self._lock:
-            del self._items[key]
-
-    def __iter__(self) -> Iterator[Hashable]:
-        with self._lock:
-            return iter(list(self._items))
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _monitor_memo(workspace: str, version: tuple[int, ...]) -> _Memo:
-    # One per workspace state: a write gives a new version, hence a fresh memo.  Eight entries
-    # hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB).
-    return _Memo(8)
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _monitor_cached(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, options: MonitorOptions
 ) -> MonitorRun:
-    from mining.monitor.run import monitor
+    # The reusable worker keeps the facts and the Lean view: another period, change date or SLA is quick.
+    return run(
+        monitor_run,
+        workspace,
+        version,
+        log_id,
+        flt,
+        options,
+        task=monitor_task(_log_name(workspace, version, log_id)),
+        limits=work_limits(),
+        preload=MONITOR_MODULES,
+        reuse="monitor",
+    )
 
-    with reading(workspace) as store:
-        # Another period, change date or SLA reuses the facts and the Lean view of the last run.
-        return monitor(store, log_id, flt, options, memo=_monitor_memo(workspace, version))
+
+def _log_name(workspace: str, version: tuple[int, ...], log_id: int) -> str:
+    return next((i.name for i in logs() if i.log_id == log_id), f"log {log_id}")
 
 
 def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun:
     """One monitoring run (KPIs, before/after, control charts, alerts, Lean view) under ``flt``."""
-    if options.change_date is None:
-        # The before/after's tests come from scipy, half a second to import: load it while the
-        # user reads the page, not when they pick a change date.
-        warm_import("scipy.stats")
     return _monitor_cached(*where(), log.log_id, flt, options)
 
 

@@ -47,6 +47,8 @@ _CONTROLS = {
 _CHANGE_COLUMNS = {"field": "Field name", "new": "New value", "old": "Old value"}
 _PRESET_CHOICES = {"none": '"None"', "auto": '"Detect automatically"'}
 _INCLUDE = '"Also read as events"'
+#: Limits on the work a session starts, set for the whole server by environment variables.
+_SERVER_LIMITS = {"memory_limit": "MINING_MEMORY_LIMIT", "time_limit": "MINING_TIME_LIMIT"}
 
 
 def md(text: str) -> str:
@@ -68,6 +70,10 @@ def control(option: Option) -> str:
         if value in {None, "NAME"}:
             return 'the "Source system" choice'
         return 'the "Source system" choice ' + _PRESET_CHOICES.get(value, f'"{value}"')
+    if name in _SERVER_LIMITS:
+        # The server's own limits: only whoever starts the app can change them.
+        setting = f"{_SERVER_LIMITS[name]}={value}" if value else _SERVER_LIMITS[name]
+        return f"the server's setting {setting} (where the app is started)"
     if name == "include":
         return _INCLUDE if value in {None, "FIELD", "FAMILY"} else f'"{value}" in {_INCLUDE}'
     if name == "preset_role":

@@ -4,6 +4,15 @@ The file is saved under a random name in a private per-session directory (its
 suffixes kept, so ``.xes.gz`` still reads as XES).  Everything derived from it
 is cached by the SHA-256 of its bytes, never by the name the browser sent: two
 sessions uploading ``export.csv`` with other contents never see each other's.
+
+The server never reads an upload itself: the header, the previews and the
+ingest run in a child process under the server's limits on memory and time
+(:mod:`mining.ingest.job`, :mod:`mining.limits`), so a file that needs more
+is refused with a plain message and the other sessions carry on.  One child
+reads one file (and no other), and ends with its ingest.  A file refused for
+its size is remembered for the session, so the page's reruns do not read it
+again.  Children with the readers imported are kept ready while the Upload
+page is open (:func:`prepare_readers`).
 """
 
 from __future__ import annotations
@@ -15,14 +24,17 @@ import secrets
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import streamlit as st
 
-from mining.errors import MiningError
+from mining.errors import LimitExceeded
 from mining.ingest import IngestOptions, IngestPreview
+from mining.ingest.job import READER_CHILD, file_task, header_of
+from mining.limits import Limits, memory_limit, prepare, run, time_limit
 from mining.ui.state import workspace_path
 
 if TYPE_CHECKING:
@@ -30,13 +42,27 @@ if TYPE_CHECKING:
 
     from mining.ingest.job import IngestJob
 
-__all__ = ["Upload", "preview_upload", "save_upload", "start_ingest", "upload_columns", "upload_suffix"]
+__all__ = [
+    "Upload",
+    "prepare_readers",
+    "preview_upload",
+    "reading_limits",
+    "save_upload",
+    "start_ingest",
+    "upload_columns",
+    "upload_suffix",
+]
 
+_T = TypeVar("_T")
 _CHUNK = 1 << 20
 _HEADER_MAX_BYTES = 256 << 20  # larger CSVs get text inputs instead of a header preview
 _PREVIEW_MAX_BYTES = 200 * 1024 * 1024  # a preview reads the whole file; beyond this the ingest alone does
 _UPLOAD = "mining.upload"
 _UPLOAD_DIR = "mining.upload_dir"
+_REFUSED = "mining.upload_refused"  # (sha256, LimitExceeded) of the last upload that needed too much
+#: Seconds a header or a preview may take, and an ingest (unless MINING_TIME_LIMIT says otherwise).
+_READ_SECONDS = 300.0
+_INGEST_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -97,21 +123,44 @@ def save_upload(uploaded: UploadedFile) -> Upload:
     return saved
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _columns(sha256: str, suffix: str, _path: str) -> tuple[str, ...] | None:
-    # Keyed by the content hash: the same name with other bytes is another entry.
-    from mining.ingest.csv import prepare_csv
-    from mining.ingest.sources import detect_format
+def reading_limits(seconds: float = _READ_SECONDS) -> Limits:
+    """The server's limits on one reading of an upload: ``$MINING_MEMORY_LIMIT`` (default half the
+    machine's memory) and ``seconds`` (``$MINING_TIME_LIMIT`` when set)."""
+    return Limits(memory=memory_limit(), seconds=time_limit(seconds))
 
-    path = Path(_path)
-    with tempfile.TemporaryDirectory(prefix="mining-header-") as tmp:
-        try:
-            if detect_format(path) != "csv":
-                return None
-            _, dialect = prepare_csv(path, Path(tmp), display_name=path.name)
-        except MiningError:
-            return None  # the ingest reports it, with the upload's own name
-    return tuple(dict.fromkeys(h.strip() for h in dialect.header if h.strip()))
+
+def prepare_readers() -> None:
+    """Have a child with the readers imported ready: a new upload's header and preview come next."""
+    prepare(READER_CHILD)
+
+
+def _refused(upload: Upload) -> None:
+    """Raise again the limit this upload hit earlier in the session, instead of reading it again."""
+    found = st.session_state.get(_REFUSED)
+    if isinstance(found, tuple) and found[0] == upload.sha256:
+        raise found[1]
+
+
+def _guarded(upload: Upload, read: Callable[[], _T]) -> _T:
+    _refused(upload)
+    try:
+        return read()
+    except LimitExceeded as exc:
+        st.session_state[_REFUSED] = (upload.sha256, exc)
+        raise
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _columns(sha256: str, name: str, _path: str) -> tuple[str, ...] | None:
+    # Keyed by the content hash: the same name with other bytes is another entry.
+    return run(
+        header_of,
+        _path,
+        task=file_task(name),
+        limits=reading_limits(),
+        preload=READER_CHILD,
+        reuse=_worker_of(sha256),
+    )
 
 
 def upload_columns(upload: Upload) -> tuple[str, ...] | None:
@@ -119,7 +168,7 @@ def upload_columns(upload: Upload) -> tuple[str, ...] | None:
     suffix = upload_suffix(upload.name).lower()
     if suffix.endswith(".gz") or upload.size > _HEADER_MAX_BYTES:
         return None
-    return _columns(upload.sha256, suffix, str(upload.path))
+    return _guarded(upload, lambda: _columns(upload.sha256, upload.name, str(upload.path)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -127,14 +176,23 @@ def _preview(sha256: str, name: str, _path: str, options: IngestOptions) -> Inge
     # Keyed by the content hash and the options, never by the file name.
     from mining.ingest import preview
 
-    return preview(Path(_path), dataclasses.replace(options, display_name=name, source=name))
+    opts = dataclasses.replace(options, display_name=name, source=name)
+    return run(
+        preview,
+        Path(_path),
+        opts,
+        task=file_task(name),
+        limits=reading_limits(),
+        preload=READER_CHILD,
+        reuse=_worker_of(sha256),
+    )
 
 
 def preview_upload(upload: Upload, options: IngestOptions) -> IngestPreview | None:
     """What the ingest would do (roles with confidence, formats, preset, first rows), or None for big files."""
     if upload.size > _PREVIEW_MAX_BYTES:
         return None
-    return _preview(upload.sha256, upload.name, str(upload.path), options)
+    return _guarded(upload, lambda: _preview(upload.sha256, upload.name, str(upload.path), options))
 
 
 def start_ingest(upload: Upload, options: IngestOptions) -> IngestJob:
@@ -142,4 +200,17 @@ def start_ingest(upload: Upload, options: IngestOptions) -> IngestJob:
     from mining.ingest.job import start_ingest as _start
 
     opts = dataclasses.replace(options, display_name=upload.name, source=upload.name)
-    return _start(workspace_path(), upload.path, opts)
+    return _start(
+        workspace_path(),
+        upload.path,
+        opts,
+        limits=reading_limits(_INGEST_SECONDS),
+        reuse=_worker_of(upload.sha256),
+        keep=False,  # the file is loaded: its child is done
+        preload=READER_CHILD,
+    )
+
+
+def _worker_of(sha256: str) -> str:
+    """One child reads one file's header, previews and ingest, and no other file."""
+    return f"upload:{sha256}"

@@ -25,45 +25,24 @@ one-line text) and its activities, or simply a one-line rule as text::
       activities: [Reject, Pay]
     - Approve before Pay
 
-Files are read with ``yaml.safe_load``: tags that construct objects are
-refused, and so are duplicate keys.  Activity names must be YAML text (quote
+Files are read with :func:`mining.safeyaml.load_yaml`: tags, anchors and
+aliases are refused, and so are duplicate keys.  Activity names must be YAML text (quote
 ``yes``, ``no``, ``on``, ``off`` and numbers).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
-from typing import Any
 
 from mining.conformance.rules.limits import parse_limit
 from mining.conformance.rules.rule import ACTIVITY_KEYS, RULE_TYPES, Rule, check_unique
 from mining.conformance.rules.text import parse_rule
 from mining.durations import DURATION_EXAMPLES
 from mining.errors import RuleError
+from mining.safeyaml import load_yaml
 
 __all__ = ["load_rules"]
-
-
-def _loader() -> type:
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
-
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"the key {key!r} appears twice", key_node.start_mark
-                    )
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)
-
-    return UniqueKeyLoader
 
 
 def _kind(value: object) -> str:
@@ -84,8 +63,6 @@ def load_rules(source: str | Path, *, file: str | None = None) -> tuple[Rule, ..
     for text).  Errors name the file, the line (YAML syntax) or the rule's
     number (from 1) and name, and the key, and say what was expected.
     """
-    import yaml
-
     if isinstance(source, Path):
         label = file or str(source)
         try:
@@ -98,20 +75,7 @@ def load_rules(source: str | Path, *, file: str | None = None) -> tuple[Rule, ..
             raise RuleError(f"{label}: cannot read the rule file ({exc.strerror})") from None
     else:
         label, text = file or "rules", source
-    try:
-        doc = yaml.load(text, Loader=_loader())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "unreadable"
-        tag = re.search(r"the tag '([^']*)'", problem)
-        if tag:
-            msg = f"{label}{line}: the YAML tag {tag[1]!r} is refused; rule files hold only text, lists and mappings"
-        else:
-            msg = f"{label}{line}: not valid YAML ({problem})"
-        raise RuleError(msg) from None
-    except yaml.YAMLError as exc:
-        raise RuleError(f"{label}: not valid YAML ({exc})") from None
+    doc = load_yaml(text, source=label, kind="rule files", error=RuleError)
     if isinstance(doc, dict):
         if set(doc) != {"rules"}:
             keys = ", ".join(repr(k) for k in doc)

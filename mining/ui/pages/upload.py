@@ -59,6 +59,7 @@ def render(pages: Mapping[str, Any] | None = None) -> None:
         "export (Jira, ServiceNow, Zendesk, Shopify, Square, SAP, Odoo, a change log) as CSV, JSON or a .zip "
         "of its tables."
     )
+    uploads.prepare_readers()  # the file's header and preview are read in children: have them ready
     uploaded = st.file_uploader("Event log export", type=_TYPES)
     if uploaded is None:
         return

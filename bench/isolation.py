@@ -1,0 +1,245 @@
+"""What isolation costs, and what it saves: the app's upload path in and out of a child, and hostile inputs.
+
+Part 1, the common upload (the bundled ``service_desk.csv``, 16,649 rows), as
+the app's server does it, in fresh processes, several runs interleaved:
+
+* ``in-process``: ``preview`` and ``ingest_file`` in the server's own process
+  (what the app did before), after one warm-up preview of another file;
+* ``child``: the same through :mod:`mining.limits` as the Upload page now
+  does it: a spare child with the readers imported (started when the page
+  opened), the header and the preview in it, then the ingest in it.
+
+It prints the median seconds of each step and the ratio child/in-process.
+
+Part 2, each class of hostile input of issue 16, through the command line of
+two source trees (``--before`` a checkout of main, ``--after`` this one):
+seconds, the peak memory of the largest process, how it ended (exit code or
+signal) and the first line it printed.  The inputs are generated into a
+temporary folder.
+
+    python bench/isolation.py [--runs 5] [--before /path/to/main-checkout] [--after .]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_logs" / "service_desk.csv"
+WARM = ROOT / "sample_logs" / "order_to_cash.csv"
+
+UPLOAD = r"""
+import json, sys, tempfile, time
+from pathlib import Path
+mode, sample, warm, folder = sys.argv[1:5]
+from mining.ingest import IngestOptions, preview, ingest_file
+from mining.store import writing
+out = {}
+if mode == "in-process":
+    preview(Path(warm), IngestOptions())
+    t = time.perf_counter(); preview(Path(sample), IngestOptions()); out["preview"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with writing(Path(folder) / "ws.duckdb") as store:
+        ingest_file(store, Path(sample), IngestOptions())
+    out["ingest"] = time.perf_counter() - t
+else:
+    from mining.ingest.job import READER_CHILD, file_task, header_of, start_ingest
+    from mining.limits import Limits, prepare, run
+    limits = Limits(memory=4 * 1000**3, seconds=300)
+    prepare(READER_CHILD)
+    # The page opened a while ago: the spare has its modules imported (and did one file before).
+    run(preview, Path(warm), IngestOptions(), task=file_task("w"), limits=limits, preload=READER_CHILD,
+        reuse="upload:warm", keep=False)
+    time.sleep(8)
+    t = time.perf_counter()
+    run(header_of, sample, task=file_task("s"), limits=limits, preload=READER_CHILD, reuse="upload:s")
+    out["header"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run(preview, Path(sample), IngestOptions(), task=file_task("s"), limits=limits, preload=READER_CHILD,
+        reuse="upload:s")
+    out["preview"] = time.perf_counter() - t
+    t = time.perf_counter()
+    job = start_ingest(Path(folder) / "ws.duckdb", sample, IngestOptions(), limits=limits, reuse="upload:s",
+                       keep=False, preload=READER_CHILD)
+    job.result()
+    out["ingest"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+#: Runs a command and reports its seconds and the peak memory of its largest process.
+MEASURE = r"""
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+text = (done.stderr.strip() or done.stdout.strip()).splitlines()
+print(json.dumps({"seconds": seconds, "peak_mib": peak, "code": done.returncode, "said": text[0] if text else ""}))
+"""
+
+
+def _env(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree), "PM4PY_SHOW_PROGRESS_BAR": "false"}
+
+
+def upload_costs(runs: int) -> None:
+    steps: dict[str, dict[str, list[float]]] = {"in-process": {}, "child": {}}
+    for _ in range(runs):
+        for mode in steps:  # interleaved, so the machine's noise hits both alike
+            with tempfile.TemporaryDirectory(prefix="bench-iso-") as tmp:
+                out = subprocess.run(
+                    [sys.executable, "-c", UPLOAD, mode, str(SAMPLE), str(WARM), tmp],
+                    capture_output=True,
+                    text=True,
+                    env=_env(ROOT),
+                    check=True,
+                )
+            for step, seconds in json.loads(out.stdout.strip().splitlines()[-1]).items():
+                steps[mode].setdefault(step, []).append(seconds)
+    print(f"\nThe bundled sample ({SAMPLE.name}) as the Upload page reads it: median of {runs} runs")
+    print(f"{'step':<22} {'in-process s':>13} {'child s':>9} {'child/in-process':>17}")
+    for step in ("header", "preview", "ingest"):
+        inside = steps["in-process"].get(step)
+        child = steps["child"][step]
+        ratio = f"{statistics.median(child) / statistics.median(inside):16.2f}x" if inside else f"{'-':>17}"
+        shown = f"{statistics.median(inside):13.3f}" if inside else f"{'(none)':>13}"
+        print(f"{step:<22} {shown} {statistics.median(child):9.3f} {ratio}")
+
+
+def _hostile(folder: Path) -> list[tuple[str, list[str]]]:
+    sys.path.insert(0, str(ROOT))
+    from tests.hostile import far_cell_xlsx, long_csv, wide_csv
+
+    far = far_cell_xlsx(folder / "far.xlsx")
+    wide = wide_csv(folder / "wide.csv")
+    big = long_csv(folder / "big.csv", rows=1_000_000)
+    laughs = folder / "labels.yaml"
+    laughs.write_text(
+        "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)
+        )
+        + "map: *i\n",
+        encoding="utf-8",
+    )
+    readonly = folder / "readonly.duckdb"
+    link = folder / "link.duckdb"
+    return [
+        ("far-away xlsx cell (1.6 KB)", ["ingest", str(far), "--name", "far"]),
+        ("3,000-column CSV (0.8 MB)", ["ingest", str(wide), "--name", "wide"]),
+        (
+            "1M-row CSV, --memory-limit 300MB",
+            ["ingest", str(big), "--name", "big", "--memory-limit", "300MB"],
+        ),
+        (
+            "ingest --rejects in a missing folder",
+            ["ingest", str(SAMPLE), "--name", "r", "--rejects", str(folder / "no" / "r.csv")],
+        ),
+        (
+            "aliased --map-file (9^9 items)",
+            [
+                "conform",
+                "small",
+                "--model",
+                str(ROOT / "sample_logs" / "service_desk.bpmn"),
+                "--map-file",
+                str(laughs),
+            ],
+        ),
+        ("read-only workspace (0444)", ["--workspace", str(readonly), "ingest", str(SAMPLE), "--name", "ro"]),
+        ("symlinked workspace", ["--workspace", str(link), "ingest", str(SAMPLE), "--name", "ln"]),
+    ]
+
+
+def _prepare_workspaces(tree: Path, folder: Path) -> None:
+    base = [sys.executable, "-m", "mining"]
+    small = ROOT / "tests" / "files" / "ingest" / "small.csv"
+    for ws in (folder / "ws.duckdb", folder / "readonly.duckdb", folder / "target.duckdb"):
+        subprocess.run(
+            [*base, "--workspace", str(ws), "ingest", str(small)],
+            env=_env(tree),
+            check=True,
+            capture_output=True,
+        )
+    (folder / "readonly.duckdb").chmod(0o444)
+    (folder / "link.duckdb").symlink_to(folder / "target.duckdb")
+
+
+def _describe(code: int) -> str:
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit {code}"
+
+
+def hostile_classes(before: Path | None, after: Path) -> None:
+    trees = [("before", before), ("after", after)] if before else [("after", after)]
+    print("\nHostile inputs through the command line: seconds, peak MiB of the largest process, how it ended")
+    for label, tree in trees:
+        assert tree is not None
+        with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
+            folder = Path(tmp)
+            cases = _hostile(folder)
+            _prepare_workspaces(tree, folder)
+            for name, args in cases:
+                argv = [sys.executable, "-m", "mining"]
+                if args[0] != "--workspace":
+                    argv += ["--workspace", str(folder / "ws.duckdb")]
+                t = time.perf_counter()
+                out = subprocess.run(
+                    [sys.executable, "-c", MEASURE, *argv, *args],
+                    capture_output=True,
+                    text=True,
+                    env=_env(tree),
+                    check=True,
+                    cwd=folder,
+                )
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                extra = ""
+                if "symlinked" in name:
+                    extra = (
+                        " | link kept"
+                        if (folder / "link.duckdb").is_symlink()
+                        else " | LINK REPLACED BY A FILE"
+                    )
+                if "read-only" in name:
+                    extra = f" | mode now {oct((folder / 'readonly.duckdb').stat().st_mode & 0o777)}"
+                if "missing folder" in name:
+                    got = subprocess.run(
+                        [sys.executable, "-m", "mining", "--workspace", str(folder / "ws.duckdb"), "logs"],
+                        capture_output=True,
+                        text=True,
+                        env=_env(tree),
+                        check=False,
+                    ).stdout
+                    extra = " | log 'r' stored" if "\nr " in got else " | nothing stored"
+                print(
+                    f"{label:<7} {name:<38} {r['seconds']:7.2f} s {r['peak_mib']:8.0f} MiB  {_describe(r['code']):<18} "
+                    f"{r['said'][:110]}{extra}",
+                    flush=True,
+                )
+                print(f"        (wall incl. measuring {time.perf_counter() - t:.2f} s)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before", type=Path, help="a checkout of main, for part 2's 'before'")
+    ap.add_argument("--after", type=Path, default=ROOT)
+    ap.add_argument("--skip-upload", action="store_true")
+    args = ap.parse_args()
+    if not args.skip_upload:
+        upload_costs(args.runs)
+    hostile_classes(args.before, args.after)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,335 @@
+"""The long work of the app and the command line, as functions a limited child process runs.
+
+Each function here is what one child of :mod:`mining.limits` does: it opens
+the workspace itself (read-only, or through :func:`mining.store.writing` to
+store), does the work, and returns a plain record, so nothing but the result
+crosses back to the caller.  Progress goes out with
+:func:`mining.limits.report` and an early stop comes in through
+:func:`mining.limits.stop_requested` (a check cut short returns what it
+aligned).  Readings of export files are in :mod:`mining.ingest.job`.
+
+The monitoring run keeps its costly stages (the case facts and the Lean view)
+in this process between runs on the same workspace state, so the app's
+reusable monitoring worker answers another period or change date at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mining.limits import Task, report, stop_requested
+
+if TYPE_CHECKING:
+    from mining.analysis.filters import Filter
+    from mining.conformance import Allowlist, ConformanceResult
+    from mining.conformance.labels import LabelMapping
+    from mining.conformance.rules import Rule
+    from mining.models import ProcessModel
+    from mining.models.discover import DiscoveredModel
+    from mining.monitor.run import MonitorOptions, MonitorRun
+
+__all__ = [
+    "CHECK_CHILD",
+    "CHECK_MODULES",
+    "MONITOR_MODULES",
+    "CheckDone",
+    "DiscoverDone",
+    "MonitorDone",
+    "check_conformance",
+    "check_task",
+    "conform_command",
+    "conform_on",
+    "discover_command",
+    "discover_on",
+    "discover_task",
+    "monitor_command",
+    "monitor_run",
+    "monitor_task",
+    "warm_check",
+]
+
+#: What a conformance or discovery child imports before its first job.
+CHECK_MODULES = ("mining.conformance.check", "mining.models", "mining.pm4py_adapter", "pm4py", "r4pm")
+#: The app's checking children: the modules, then one small check (see :func:`warm_check`).
+CHECK_CHILD = (*CHECK_MODULES, "mining.jobs:warm_check")
+#: What a monitoring child imports before its first job.
+MONITOR_MODULES = ("mining.monitor.run", "scipy.stats")
+
+
+def check_task(log: str) -> Task:
+    """A conformance check of ``log``, as a limit's message names it."""
+    return Task(f"the conformance check of {log!r}", "finish", "filter the log to fewer cases or variants")
+
+
+def discover_task(log: str) -> Task:
+    """A discovery on ``log``, as a limit's message names it."""
+    return Task(f"discovering a model of {log!r}", "finish", "mine fewer variants (--top-variants)")
+
+
+def monitor_task(log: str) -> Task:
+    """A monitoring run of ``log``, as a limit's message names it."""
+    return Task(f"monitoring {log!r}", "finish", "filter the log to a shorter time window")
+
+
+# -- conformance -------------------------------------------------------------------------------
+def warm_check() -> None:
+    """Check a small log of our own against a small model, so that a spare's first check meets warm code."""
+    import tempfile
+
+    from mining.conformance.check import conform
+    from mining.ingest.run import ingest_file
+    from mining.models import load_model
+    from mining.store import Store
+
+    rows = "".join(
+        f"w{i // 3},{'ABC'[i % 3] if i % 7 else 'D'},2024-03-01T{8 + i % 12:02d}:{i % 60:02d}:00Z\n"
+        for i in range(60)
+    )
+    with tempfile.TemporaryDirectory(prefix="mining-warm-") as tmp, Store() as store:
+        path = Path(tmp) / "warm.csv"
+        path.write_text("case_id,activity,timestamp\n" + rows, encoding="utf-8")
+        summary = ingest_file(store, path)
+        log_id = store.scalar("SELECT log_id FROM logs WHERE name = ?", [summary.log])
+        conform(store, log_id, load_model(b"A\nB\nC\n", "warm.txt"))
+
+
+def check_conformance(
+    workspace: str,
+    log_id: int,
+    model: ProcessModel,
+    flt: Filter | None,
+    *,
+    method: str,
+    mapping: LabelMapping | None,
+    allow: Allowlist | None,
+    budget: float | None,
+) -> ConformanceResult:
+    """The app's check: ``(done, total)`` progress; an early stop returns what was aligned."""
+    from mining.conformance.check import conform
+    from mining.store import Store
+
+    with Store(workspace, read_only=True, busy_timeout=5.0) as store:
+        return conform(
+            store,
+            log_id,
+            model,
+            flt,
+            method=method,
+            mapping=mapping,
+            allow=allow,
+            budget=budget,
+            progress=report,
+            cancel=stop_requested,
+        )
+
+
+@dataclass(frozen=True)
+class CheckDone:
+    """What ``mining conform`` prints: the result and the deviating cases written, if asked."""
+
+    result: ConformanceResult
+    written: int | None
+
+
+def conform_command(workspace: str, log: str, model_path: str, **options: Any) -> CheckDone:
+    """``mining conform`` in a child: :func:`conform_on` the workspace."""
+    from mining.store import Store
+
+    with Store(workspace, read_only=True) as store:
+        return conform_on(store, log, model_path, **options)
+
+
+def conform_on(
+    store: Any,
+    log: str,
+    model_path: str,
+    *,
+    method: str,
+    mapping: LabelMapping,
+    allow: Allowlist | None,
+    budget: float | None,
+    precision: bool,
+    cases_path: str | None,
+) -> CheckDone:
+    """``mining conform`` on a store (the workspace, or Spark); the model file is read here."""
+    from mining.catalog import log_id
+    from mining.conformance import conform, deviating_cases, export_cases, load_model
+
+    model = load_model(model_path)
+    result = conform(
+        store,
+        log_id(store, log),
+        model,
+        method=method,
+        mapping=mapping,
+        allow=allow,
+        budget=budget,
+        precision=precision,
+    )
+    written = export_cases(deviating_cases(store, result), cases_path) if cases_path else None
+    return CheckDone(result, written)
+
+
+# -- discovery ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DiscoverDone:
+    """What ``mining discover`` prints: the model and the file written, if asked."""
+
+    model: DiscoveredModel
+    written: str | None
+
+
+def discover_command(workspace: str, log: str, flt: Filter | None, **options: Any) -> DiscoverDone:
+    """``mining discover`` in a child: :func:`discover_on` the workspace."""
+    from mining.store import Store
+
+    with Store(workspace, read_only=True) as store:
+        return discover_on(store, log, flt, **options)
+
+
+def discover_on(
+    store: Any,
+    log: str,
+    flt: Filter | None,
+    *,
+    algorithm: str,
+    noise: float,
+    dependency_threshold: float,
+    output: str | None,
+) -> DiscoverDone:
+    """``mining discover`` on a store (the workspace, or Spark): mine the model and write it."""
+    from mining.catalog import log_id
+    from mining.models.discover import discover, write_model
+
+    model = discover(
+        store,
+        log_id(store, log),
+        flt,
+        algorithm=algorithm,
+        noise=noise,
+        dependency_threshold=dependency_threshold,
+    )
+    return DiscoverDone(model, str(write_model(model, output)) if output else None)
+
+
+# -- monitoring --------------------------------------------------------------------------------
+class _Memo(MutableMapping[Hashable, object]):
+    """A small LRU mapping (the monitoring run's case facts and Lean view)."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._items, self._lock = size, OrderedDict[Hashable, object](), threading.Lock()
+
+    def __getitem__(self, key: Hashable) -> object:
+        with self._lock:
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def __setitem__(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __delitem__(self, key: Hashable) -> None:
+        with self._lock:
+            del self._items[key]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+#: One memo per workspace state (path, version): a write gives a new version, hence a fresh memo.
+#: Eight entries hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB).
+_MEMOS: OrderedDict[tuple[str, tuple[int, ...]], _Memo] = OrderedDict()
+_MEMOS_KEPT = 2
+
+
+def _memo(workspace: str, version: tuple[int, ...]) -> _Memo:
+    key = (workspace, version)
+    if key not in _MEMOS:
+        _MEMOS[key] = _Memo(8)
+        while len(_MEMOS) > _MEMOS_KEPT:
+            _MEMOS.popitem(last=False)
+    _MEMOS.move_to_end(key)
+    return _MEMOS[key]
+
+
+def monitor_run(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter | None, options: MonitorOptions
+) -> MonitorRun:
+    """The app's monitoring run; another period, change date or SLA on the same data reuses the facts."""
+    from mining.monitor.run import monitor
+    from mining.store import Store
+
+    with Store(workspace, read_only=True, busy_timeout=5.0) as store:
+        return monitor(store, log_id, flt, options, memo=_memo(workspace, version))
+
+
+@dataclass(frozen=True)
+class MonitorDone:
+    """What ``mining monitor`` prints: the run, its JSON, and whether it was stored before."""
+
+    run: MonitorRun
+    text: str
+    known: bool
+
+
+def monitor_command(
+    workspace: str,
+    log: str,
+    options: MonitorOptions,
+    *,
+    since: Any,
+    until: Any,
+    rules: tuple[Rule, ...],
+    model_file: str | None,
+) -> MonitorDone:
+    """``mining monitor`` in a child: the run (the model file is read here), and storing it when it is new."""
+    from zoneinfo import ZoneInfo
+
+    from mining.analysis.calendar import clock
+    from mining.analysis.filters import Filter
+    from mining.catalog import log_id
+    from mining.monitor.run import conformance_measures, monitor, run_json, save_run
+    from mining.store import Store, writing
+
+    with Store(workspace, read_only=True) as store:
+        lid = log_id(store, log)
+        flt = None
+        if since or until:
+            # A date without an offset means local midnight where the periods are counted.
+            zone = ZoneInfo(clock(store, lid, options.calendar, timezone=options.timezone).timezone)
+            since, until = (t if t is None or t.tzinfo else t.replace(tzinfo=zone) for t in (since, until))
+            flt = Filter(start=since, end=until, window="started")
+        measures = None
+        if model_file:
+            from mining.models import load_model
+
+            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt)
+        run = monitor(store, lid, flt, options, measures=measures, rules=rules)
+        known = _stored(store, run.key)
+    text = run_json(run)
+    if not known:
+        with writing(workspace) as store:
+            save_run(store, run, text=text)
+    return MonitorDone(run, text, known)
+
+
+def _stored(store: Any, key: str) -> bool:
+    # A workspace from before the monitor migration has no table yet: nothing is stored.
+    has_table = store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'monitor_runs'"
+    )
+    return bool(has_table) and bool(
+        store.scalar("SELECT count(*) FROM monitor_runs WHERE run_key = ?", [key])
+    )
