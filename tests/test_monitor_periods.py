@@ -396,3 +396,52 @@ def test_more_periods_than_the_cap_are_refused_with_the_way_out(store, tmp_path)
         kpis_per_period(store, log, period="day", timezone="UTC")
     # The last case starts 39 x 183 = 7,137 days after the first: 1,020 weeks.
     assert len(kpis_per_period(store, log, period="week", timezone="UTC").periods) == 7_137 // 7 + 1
+
+
+def _office(per_day, first=dt.date(2024, 10, 7), last=dt.date(2024, 12, 27), closed=()):
+    """``per_day`` cases each working day (Monday to Friday, not on ``closed``), A at 09:00 then Z at 12:00."""
+    rows = []
+    day = first
+    while day <= last:
+        if day.isoweekday() <= 5 and day not in closed:
+            for k in range(per_day):
+                t = dt.datetime.combine(day, dt.time(9), dt.UTC) + dt.timedelta(minutes=k)
+                case = f"{day.isoformat()}-{k:02d}"
+                rows += [(case, "A", t), (case, "Z", t + dt.timedelta(hours=3))]
+        day += dt.timedelta(days=1)
+    # Monday morning's export: one case has started.
+    rows.append(("next", "A", dt.datetime(2024, 12, 30, 9, 30, tzinfo=dt.UTC)))
+    return rows
+
+
+def test_holiday_weeks_are_marked_and_volumes_judged_per_working_day(store, tmp_path):
+    from mining.monitor.run import MonitorOptions, monitor
+
+    christmas = (dt.date(2024, 12, 25), dt.date(2024, 12, 26))
+    path = _write(tmp_path / "office.csv", _office(20, closed=christmas))
+    log = ingest_file(store, path, IngestOptions(roles=PLAIN)).log_id
+    dutch = Calendar(timezone="UTC", country="NL")
+    run = monitor(store, log, options=MonitorOptions(calendar=dutch, timezone="UTC", lean=False))
+    week = run.series.periods[-2]
+    assert (week.start, week.started, week.working_days) == (dt.date(2024, 12, 23), 60, 3.0)
+    assert week.holidays == ("2024-12-25 Christmas Day", "2024-12-26 Second Day of Christmas")
+    assert [p.working_days for p in run.series.periods[:-2]] == [5.0] * 11
+    assert run.series.periods[-1].holidays == ("2025-01-01 New Year's Day",)
+    started = next(c for c in run.charts if c.kpi == "started")
+    assert started.chart.kind == "u" and started.unit == "cases per working day"
+    assert started.chart.values[-2] == 20.0 and started.newest == 11
+    assert not [a for a in run.alerts if a.kpi == "started"]
+    assert run.series.working_days_method.startswith("Working days: working days of the calendar (Mon-Fri")
+    # Without the calendar the holidays are unknown: 60 cases over five working days is far too few.
+    plain = monitor(store, log, options=MonitorOptions(timezone="UTC", lean=False))
+    assert plain.series.periods[-2].working_days == 5.0 and plain.series.periods[-2].holidays == ()
+    assert plain.series.working_days_method == (
+        "Working days: the weekdays on which cases start; Saturday and Sunday have fewer than 10% of the "
+        "average starts and count as closed."
+    )
+    low = next(a for a in plain.alerts if a.kpi == "started")
+    assert (low.rule, low.direction, low.assessment) == ("nelson-1", "down", "changed")
+    assert low.sentence.startswith(
+        "Cases started in the week of 2024-12-23 are unusually low: 60 cases, 12.0 per working day over "
+        "5 working days against a usual 20.0 per working day"
+    )
