@@ -689,7 +689,7 @@ def render_html(run: MonitorRun) -> str:
         f"<h1>{_e(title)}</h1>",
         _facts(run),
         summary_html(summary),
-        _section("Alerts", _alerts(run), f"{len(run.alerts)} on the newest judged periods"),
+        _section("Alerts", _alerts(run), f"{len(run.alerts) or 'none'} on the newest judged periods"),
         _section(
             f"Before and after {c.change_date.isoformat()}" if c else "",
             _comparison(run),
