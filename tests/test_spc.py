@@ -472,6 +472,8 @@ def test_phases_have_their_own_limits_and_runs_stop_at_the_phase_edge():
     i, mr = imr_chart(before + after, phases=plan)
     assert i.centers == (11.0,) * 20 + (21.0,) * 10 and i.center == 21.0
     assert i.center_at(5) == 11.0 and i.center_at(25) == 21.0
+    # Each phase's moving ranges are 2; the jump between the phases (12 to 20) is not one of them.
+    assert mr.centers == (2.0,) * 30 and mr.values[20] == 8.0
     # MR-bar is 2 in both phases: sigma 2 / 1.128, limits at center +- 5.32.
     assert i.ucl[0] == pytest.approx(11 + 3 * 2 / 1.128) and i.ucl[29] == pytest.approx(21 + 3 * 2 / 1.128)
     # Judged against its own phase, the new level fires nothing; against the old one it is beyond 3 sigma.
@@ -536,7 +538,7 @@ def test_u_chart_judges_counts_per_unit_of_exposure():
     assert "center ū = 500 / 50 = 10 per unit" in low.note
     empty = u_chart([50, 50, 0], [5.0, 5.0, 0.0], laney=False)
     assert empty.values[2] is None and empty.ucl[2] is None
-    with pytest.raises(MonitorError, match="expected a count >= 0 and an exposure >= 0, got 1 and -1.0"):
+    with pytest.raises(MonitorError, match=r"expected a count >= 0 and an exposure >= 0, got 1 and -1\.0"):
         u_chart([1], [-1.0])
 
 
