@@ -26,6 +26,7 @@ row and the column where it can, and says what was expected::
     ├── ConformanceError            conformance checking failed
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
     ├── MonitorError                periodic monitoring failed
+    │   └── DigestError             the digest e-mail could not be sent
     └── OutputError                 a result could not be written where asked
 
 A message or a hint that tells the user to set an option names it as an
@@ -49,6 +50,7 @@ __all__ = [
     "BadExport",
     "BadTimestamp",
     "ConformanceError",
+    "DigestError",
     "EmptyLog",
     "FilterError",
     "IngestError",
@@ -241,6 +243,10 @@ class RuleError(ConformanceError):
 
 class MonitorError(MiningError):
     """Periodic monitoring could not be completed."""
+
+
+class DigestError(MonitorError):
+    """The digest e-mail could not be sent: the server is unreachable, refuses the login or a recipient."""
 
 
 class OutputError(MiningError):
