@@ -326,7 +326,11 @@ def test_cases_that_began_before_the_export_cut_its_first_periods(store, tmp_pat
     in_second = sum(1 for t in first_seen.values() if t >= dt.datetime(2024, 1, 22, tzinfo=dt.UTC))
     first, second, third = s.periods[:3]
     assert first.cut == "the data begin inside it"
-    assert (second.start, second.truncated, second.started) == (dt.date(2024, 1, 22), in_second, 28 + in_second)
+    assert (second.start, second.truncated, second.started) == (
+        dt.date(2024, 1, 22),
+        in_second,
+        28 + in_second,
+    )
     assert in_second == 22
     assert second.cut == "22 of its 50 cases began before the export (no usual first activity)"
     assert third.truncated == 0 and third.cut == ""
@@ -383,6 +387,12 @@ def test_placeholder_dates_are_left_out_named_and_never_make_thousands_of_period
             s.range_note
         )
         assert "3 cases have an event outside the data's range and are left out." in s.note
+    # The Lean view leaves them out too: no waiting of eight thousand years.
+    from mining.monitor.run import MonitorOptions, monitor
+
+    run = monitor(store, log, options=MonitorOptions(timezone="UTC"))
+    assert run.lean.cases == 109
+    assert run.lean.waste("waiting").hours == pytest.approx(109 * 20, rel=0.01)
 
 
 def test_more_periods_than_the_cap_are_refused_with_the_way_out(store, tmp_path):

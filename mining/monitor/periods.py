@@ -354,6 +354,7 @@ class CaseFacts:
     truncated: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=bool))
     robust: RobustRange | None = None
     data_first: float | None = None  # the first kept instant (epoch seconds)
+    left_out_cases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         # Facts are kept between runs (``monitor(memo=...)``): no consumer may change them in place.
@@ -445,7 +446,10 @@ def case_facts(
         )
         dated = pc.and_(dated, pc.fill_null(inside, False))
     left_out = table.num_rows - int(pc.sum(dated).as_py() or 0)
+    left_out_cases = np.zeros(0, dtype=np.int64)
     if left_out:
+        gone = table.filter(pc.invert(dated)).column("case_no")
+        left_out_cases = np.asarray(gone.to_numpy(), dtype=np.int64)
         table = table.filter(dated)
     n_kept = table.num_rows
 
@@ -543,6 +547,7 @@ def case_facts(
         truncated=truncated,
         robust=rng,
         data_first=float(first.min()) if n_kept else None,
+        left_out_cases=left_out_cases,
     )
     return facts.at_period(period)
 

@@ -851,6 +851,7 @@ def monitor(
                 calendar=opts.calendar,
                 cost_per_hour=opts.cost_per_hour,
                 deviating_cases=deviating,
+                leave_out=facts.left_out_cases.tolist(),
             ),
         )
     batches = len(store.query(_RUNS_SQL, [log_id]).rows)
@@ -922,6 +923,8 @@ def run_json(run: MonitorRun) -> str:
         "rules": run.rules,
         "lean": _rounded(to_jsonable(run.lean)),
         "quality": run.quality,
+        "left_out": {"cases": s.left_out, "events": s.left_out_events, "note": s.range_note},
+        "working_days": s.working_days_method,
         "notes": list(run.notes),
         "note": s.note,
         "method": run.method,
