@@ -26,7 +26,7 @@ from mining.durations import duration_unit, format_duration
 from mining.monitor.periods import KpiInfo, PeriodKPIs
 from mining.monitor.run import KpiChart, MonitorRun
 from mining.monitor.summary import Summary, manager_summary
-from mining.monitor.words import difference_words, format_value, p_words, period_label
+from mining.monitor.words import difference_words, format_value, interval_words, p_words, period_label
 
 __all__ = ["CHART_PERIODS", "TABLE_PERIODS", "TABLE_ROWS", "render_html", "summary_html", "write_report"]
 
@@ -524,11 +524,7 @@ def _comparison(run: MonitorRun) -> str:
     rows = []
     for k in c.kpis:
         unit = k.unit
-        ci = (
-            f"{_e(difference_words(k.ci_low, unit))} to {_e(difference_words(k.ci_high, unit))}"
-            if k.ci_low is not None and k.ci_high is not None
-            else "-"
-        )
+        ci = _e(interval_words(k.ci_low, k.ci_high, unit))
         rel = "-" if k.relative is None else f"{k.relative:+.1%}"
         if k.adjustment == "applied":
             adjusted = (
@@ -543,7 +539,7 @@ def _comparison(run: MonitorRun) -> str:
                 _e(k.label),
                 _e(format_value(k.before, unit)),
                 _e(format_value(k.after, unit)),
-                _e(difference_words(k.difference, unit)),
+                _e(difference_words(k.difference, unit, short=True)),
                 rel,
                 ci,
                 _e(p_words(k.p_value, c.resamples)),
@@ -554,7 +550,7 @@ def _comparison(run: MonitorRun) -> str:
     parts = [
         f"<p>{c.before_cases:,} cases started before the change and {c.after_cases:,} from it on "
         f"({c.before_periods} and {c.after_periods} whole periods). Differences of rates are in percentage "
-        "points; relative changes in percent of the value before.</p>",
+        "points (pp); relative changes in percent of the value before. Volumes are means per period.</p>",
         _table(
             [
                 "KPI",

@@ -294,8 +294,8 @@ def _plan(
         if len(new) >= NEW_PHASE_PERIODS and len(old) >= 2 and split > 0:
             base_old, base_new = recent(old), recent(new)
             phases = [
-                Phase(0, split, base_old, f"before {day}"),
-                Phase(split, n, base_new, f"from {day}"),
+                Phase(0, split, base_old, f"Before {day}"),
+                Phase(split, n, base_new, f"From {day}"),
             ]
             words = f"the {_unit_words(period, len(base_new))} since the change of {day}"
             return phases, words, "new phase", True
@@ -305,7 +305,7 @@ def _plan(
                 f"the {_unit_words(period, len(base))} before the change of {day} (the old phase: the new "
                 f"one has {len(new)} of the {NEW_PHASE_PERIODS} judged {period}s it needs for limits of its own)"
             )
-            return [Phase(0, n, base, f"limits from before {day}")], words, "old phase", True
+            return [Phase(0, n, base, f"Limits from before {day}")], words, "old phase", True
     base = recent(before_newest)
     if len(base) >= MIN_BASELINE:
         return [Phase(0, n, base)], f"the {_unit_words(period, len(base))} before it", "recent", True

@@ -131,6 +131,8 @@ def _what_else(run: MonitorRun) -> str:
     for k in found[:2]:
         verb = "rose" if k.difference > 0 else "fell"  # type: ignore[operator]
         label = k.label[:1].lower() + k.label[1:] if not k.label[:2].isupper() else k.label
+        if k.unit == "cases per period":
+            label += f" per {run.series.period}"
         relative = f", {k.relative:+.1%} relative" if k.relative is not None else ""
         by = difference_words(abs(k.difference), k.unit).lstrip("+")  # type: ignore[arg-type]
         parts.append(

@@ -12,7 +12,7 @@ import datetime as dt
 
 from mining.durations import format_duration
 
-__all__ = ["difference_words", "format_value", "p_words", "period_label", "relative_words"]
+__all__ = ["difference_words", "format_value", "interval_words", "p_words", "period_label", "relative_words"]
 
 _MONTHS = (
     "January",
@@ -60,20 +60,37 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.2f}"
 
 
-def difference_words(value: float | None, unit: str) -> str:
-    """A difference for people: ``+12.0 percentage points`` for shares, ``-2d 01h`` for durations.
+def difference_words(value: float | None, unit: str, *, short: bool = False) -> str:
+    """A difference for people: ``+12.0 percentage points`` (``+12.0 pp`` short) for shares, ``-2d 01h``.
 
     Examples
     --------
-    >>> difference_words(-0.12, "share"), difference_words(-90_000, "seconds")
-    ('-12.0 percentage points', '-1d 01h')
+    >>> difference_words(-0.12, "share"), difference_words(-0.12, "share", short=True)
+    ('-12.0 percentage points', '-12.0 pp')
+    >>> difference_words(-90_000, "seconds")
+    '-1d 01h'
     """
     if value is None:
         return "-"
     sign = "+" if value > 0 else "-" if value < 0 else ""
     if unit in {"share", "ratio"}:
-        return f"{sign}{abs(value) * 100:.1f} percentage points"
+        return f"{sign}{abs(value) * 100:.1f} {'pp' if short else 'percentage points'}"
     return sign + format_value(abs(value), unit)
+
+
+def interval_words(low: float | None, high: float | None, unit: str) -> str:
+    """An interval of a difference, its unit said once: ``-14.6 to -9.3 pp``, ``-3d 16h to -21h 41m``.
+
+    Examples
+    --------
+    >>> interval_words(-0.146, -0.093, "share")
+    '-14.6 to -9.3 pp'
+    """
+    if low is None or high is None:
+        return "-"
+    if unit in {"share", "ratio"}:
+        return f"{difference_words(low, unit, short=True)[:-3]} to {difference_words(high, unit, short=True)}"
+    return f"{difference_words(low, unit)} to {difference_words(high, unit)}"
 
 
 def relative_words(relative: float | None) -> str:

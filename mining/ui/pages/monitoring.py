@@ -25,7 +25,7 @@ from mining.errors import MonitorError
 from mining.monitor.compare import Comparison, KpiComparison
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
 from mining.monitor.summary import manager_summary
-from mining.monitor.words import difference_words, p_words
+from mining.monitor.words import difference_words, interval_words, p_words
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
@@ -78,7 +78,7 @@ def _adjusted(k: KpiComparison) -> str:
         return "does not apply"
     if k.adjustment != "applied":
         return "-"
-    words = difference_words(k.adjusted_difference, k.unit)
+    words = difference_words(k.adjusted_difference, k.unit, short=True)
     coverage = k.adjusted_coverage
     return words if coverage is None or coverage >= 0.995 else f"{words} ({coverage:.0%} of cases)"
 
@@ -245,17 +245,15 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
     st.dataframe(
         [
             {
-                "KPI": k.label,
+                "KPI": k.label + (f" per {run.series.period}" if k.unit == "cases per period" else ""),
                 "before": format_value(k.before, k.unit),
                 "after": format_value(k.after, k.unit),
-                "difference": difference_words(k.difference, k.unit),
-                "direction": _direction(k.difference),
+                "difference": difference_words(k.difference, k.unit, short=True),
                 "relative": "-" if k.relative is None else f"{k.relative:+.1%}",
-                f"{cmp.confidence:.0%} interval": "-"
-                if k.ci_low is None or k.ci_high is None
-                else f"{difference_words(k.ci_low, k.unit)} to {difference_words(k.ci_high, k.unit)}",
                 "p-value": format_p(k.p_value, cmp.resamples),
+                f"{cmp.confidence:.0%} interval": interval_words(k.ci_low, k.ci_high, k.unit),
                 "mix-adjusted difference": _adjusted(k),
+                "direction": _direction(k.difference),
                 "cases before / after": f"{k.n_before:,} / {k.n_after:,}",
             }
             for k in cmp.kpis
@@ -265,7 +263,7 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         key="mon-comparison",
     )
     st.caption(
-        "Differences of rates are in percentage points; relative changes in percent of the value before. "
+        "Differences of rates are in percentage points (pp); relative changes in percent of the value before. "
         f"Each p-value comes from the same {cmp.resamples:,} bootstrap replicates as its interval: below "
         f"{1 - cmp.confidence:.2g} exactly when the interval leaves 0 out."
     )
@@ -319,7 +317,7 @@ def _control_charts(run: MonitorRun) -> None:
                 "rule": f"{s.rule}: {s.name}",
                 "what": s.description,
             }
-            for s in kc.chart.signals
+            for s in reversed(kc.chart.signals)
         ],
         hide_index=True,
         width="stretch",
