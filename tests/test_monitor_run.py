@@ -111,6 +111,8 @@ def test_max_breach_rate_alerts_on_the_newest_week(store, tmp_path):
         "SLA breach rate in the week of 2024-03-18 is 66.7% (4 of 6 decided cases over "
         "6h 00m), above the maximum of 50.0%."
     )
+    # The SLA reads as a duration in the capability note too.
+    assert run.capability is not None and run.capability.note.startswith("Against USL 6h 00m: ")
     # The same period's rate is also beyond its control limit: one alert, the threshold first.
     assert [a.kpi for a in run.alerts].count("sla_breach_rate") == 1
     assert breach[0].rules[:2] == ("max-breach-rate", "nelson-1")

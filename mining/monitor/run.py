@@ -829,7 +829,7 @@ def monitor(
     if opts.sla_seconds is not None:
         cycles = facts.cycle[facts.complete]
         if cycles.size >= 2:
-            cap = capability([float(x) for x in cycles], usl=opts.sla_seconds)
+            cap = capability([float(x) for x in cycles], usl=opts.sla_seconds, fmt=_formatter("seconds"))
     lean = None
     if opts.lean:
         from mining.monitor.lean import lean_view

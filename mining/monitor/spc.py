@@ -820,8 +820,16 @@ def _windows(z: list[float], width: int, need: int, level: int) -> list[tuple[in
 # -- capability -------------------------------------------------------------
 
 
-def capability(values: Sequence[float | None], *, usl: float | None, lsl: float | None = None) -> Capability:
+def capability(
+    values: Sequence[float | None],
+    *,
+    usl: float | None,
+    lsl: float | None = None,
+    fmt: Callable[[float], str] | None = None,
+) -> Capability:
     """Cp/Cpk, Pp/Ppk, sigma levels and the observed defect rate of ``values`` against ``lsl``/``usl``.
+
+    ``fmt`` writes the limits in the note (``5d 00h`` for an SLA in seconds).
 
     ``values`` are taken in the order given (time order) for the moving ranges
     behind the within sigma; ``None`` and NaN are skipped.  A value above ``usl``
@@ -871,8 +879,14 @@ def capability(values: Sequence[float | None], *, usl: float | None, lsl: float 
             tail += normal.cdf((lsl - mean) / sigma_o)
         expected = 1e6 * tail
     process_sigma = normal.inv_cdf(1 - rate) + 1.5 if 0 < rate < 1 else None
+    word = fmt or (lambda v: f"{v:g}")
     spec = " and ".join(
-        t for t in (f"LSL {lsl:g}" if lsl is not None else "", f"USL {usl:g}" if usl is not None else "") if t
+        t
+        for t in (
+            f"LSL {word(lsl)}" if lsl is not None else "",
+            f"USL {word(usl)}" if usl is not None else "",
+        )
+        if t
     )
     note = (
         f"Against {spec}: {defects} of {n} values ({rate:.2%}) are out of spec — the observed defect rate, "
