@@ -200,7 +200,9 @@ def test_before_after_cycle_time_row_is_the_library_comparison(page: AppTest, ex
     assert row["mix-adjusted difference"] == "-" + format_value(-k.adjusted_difference, "seconds")
     rework = table[table["KPI"] == "Rework rate"].iloc[0]
     r = expected.comparison.get("rework_rate")
-    assert rework["difference"] == f"-{abs(r.difference) * 100:.1f} pp"  # the caption says pp = percentage points
+    assert (
+        rework["difference"] == f"-{abs(r.difference) * 100:.1f} pp"
+    )  # the caption says pp = percentage points
     assert rework["relative"] == f"{r.relative:+.1%}" and rework["relative"].endswith("%")
     assert len(table) == len(expected.comparison.kpis)
     mix = [w for w in page.warning if w.proto.icon == ":material/warning:"]

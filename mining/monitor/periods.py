@@ -69,7 +69,7 @@ why) when
 
 Time range and calendar
 -----------------------
-Periods cover the log's robust range (:func:`~mining.analysis.robust_range.robust_range`):
+Periods cover the log's robust range (:func:`~mining.analysis.span.robust_span`):
 cases with an event dated outside it (placeholder dates such as 9999-12-31)
 are left out and counted, and a run refuses to lay out more than
 :data:`MAX_PERIODS` periods.  Each period has its **working days**: the
@@ -96,7 +96,7 @@ import numpy as np
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
-from mining.analysis.robust_range import RobustRange, robust_range
+from mining.analysis.span import TimeSpan, robust_span
 from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_starts
 from mining.durations import duration_words, format_duration
 from mining.errors import MonitorError, Option, phrase
@@ -352,7 +352,7 @@ class CaseFacts:
     completeness: Completeness
     left_out: int
     truncated: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=bool))
-    robust: RobustRange | None = None
+    robust: TimeSpan | None = None
     data_first: float | None = None  # the first kept instant (epoch seconds)
     left_out_cases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -434,12 +434,14 @@ def case_facts(
     import pyarrow.compute as pc
 
     table = store.arrow(sql, {**params, **inst.params, "m_log": log_id})
-    rng = robust_range(store, log_id)
+    rng = robust_span(store, log_id)
     fence = {"log": log_id, "first": rng.first, "last": rng.last}
     # Cases with an event outside the robust range (a placeholder date) cannot be placed in time,
     # nor can cases beyond the calendar's 1900-2100 table, which have no local time.
     dated = pc.and_(pc.is_valid(table.column("l_first")), pc.is_valid(table.column("l_last")))
-    if rng.first is not None and rng.last is not None:
+    if rng.first is None or rng.last is None:
+        dated = pc.and_(dated, False)
+    elif not rng.complete:
         inside = pc.and_(
             pc.greater_equal(table.column("first_s"), rng.first.timestamp()),
             pc.less_equal(table.column("last_s"), rng.last.timestamp()),
@@ -1103,7 +1105,9 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
         f"except completions, counted in the period of the last event. {c.complete:,} complete, {c.open:,} open "
         f"and {c.stalled:,} stalled cases."
     )
-    range_note = facts.robust.note if facts.robust is not None else ""
+    range_note = ""
+    if facts.robust is not None and facts.robust.note:
+        range_note = f"{facts.robust.note}, with the {facts.left_out:,} cases they belong to."
     if facts.left_out:
         note += f" {facts.left_out:,} cases have an event outside the data's range and are left out."
     if intake:

@@ -799,6 +799,8 @@ def monitor(
         facts = facts.at_period(opts.period)
     if facts.n == 0:
         msg = f"log {name!r} has no cases" + (" that pass the filter" if flt and not flt.is_empty else "")
+        if facts.left_out and facts.robust is not None and facts.robust.note:
+            msg = f"log {name!r} has no case dated inside its range: {facts.robust.note}"
         raise MonitorError(msg)
     series = summarize(facts, sla_seconds=opts.sla_seconds)
     comparison = None
