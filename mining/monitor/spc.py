@@ -572,7 +572,8 @@ def _rate_chart(
             note += f" {_cap(_points(tuple(judged)))} are judged against {target}."
     empty = sum(1 for s in sizes if s == 0)
     if empty:
-        note += f" {empty} period(s) without {'units' if kind == 'p' else 'exposure'} are skipped."
+        what = "without units" if kind == "p" else "without exposure (not judged, or no working day)"
+        note += f" {empty} period(s) {what} are skipped."
     signals.sort(key=lambda s: (s.index, s.rule))
     return ControlChart(
         kind,
