@@ -177,21 +177,18 @@ def _check_pages(page, runs: int, add: Callable[[str, float], None]) -> None:
     for i in range(runs):
         period = "month" if i % 2 == 0 else "week"
         add("Monitoring: period week/month", _timed(page, _select(page, "Period", period)))
-    # A change date adds the before/after (bootstrap intervals, rank tests, case mix) to every rerun.
-    # The date field takes the typed digits segment by segment and commits when it loses focus.
-    page.get_by_role("spinbutton", name="year, Change date").click()
-    page.keyboard.type(CHANGE_DATE.replace("-", ""))
-    heading = page.get_by_role("heading", name="Monitoring", exact=True)
-    add("Monitoring: change date (before/after)", _timed(page, heading.click))
+    # A change date adds the before/after (bootstrap intervals and tests, case mix) to every rerun.
+    # The date is typed into its field and applied with Enter.
+    field = page.get_by_role("textbox", name="Change date")
+    field.fill(CHANGE_DATE)
+    add("Monitoring: change date (before/after)", _timed(page, lambda: field.press("Enter")))
     page.get_by_role("heading", name=f"Before and after {CHANGE_DATE}").wait_for()
     for i in range(runs):
         period = "month" if i % 2 == 0 else "week"
         add("Monitoring: period, with before/after", _timed(page, _select(page, "Period", period)))
     for i in range(runs):
-        other = f"2025080{i + 1}"  # a date not chosen before: no cached run
-        page.get_by_role("spinbutton", name="year, Change date").click()
-        page.keyboard.type(other)
-        add("Monitoring: change date, new value", _timed(page, heading.click))
+        field.fill(f"2025-08-0{i + 1}")  # a date not chosen before: no cached run
+        add("Monitoring: change date, new value", _timed(page, lambda: field.press("Enter")))
 
 
 def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
@@ -309,13 +306,13 @@ for i in range(runs):
     timed("monitoring: period week/month", at,
           lambda a, i=i: widget(a.selectbox, "Period").set_value("month" if i % 2 == 0 else "week").run())
 timed("monitoring: change date (before/after)", at,
-      lambda a: widget(a.date_input, "Change date").set_value(dt.date.fromisoformat(sys.argv[3])).run())
+      lambda a: widget(a.text_input, "Change date").set_value(sys.argv[3]).run())
 for i in range(runs):
     timed("monitoring: period, with before/after", at,
           lambda a, i=i: widget(a.selectbox, "Period").set_value("month" if i % 2 == 0 else "week").run())
 for i in range(runs):
     timed("monitoring: change date, new value", at,
-          lambda a, i=i: widget(a.date_input, "Change date").set_value(dt.date(2025, 8, i + 1)).run())
+          lambda a, i=i: widget(a.text_input, "Change date").set_value(dt.date(2025, 8, i + 1).isoformat()).run())
 print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
 """
 

@@ -26,6 +26,7 @@ row and the column where it can, and says what was expected::
     ├── ConformanceError            conformance checking failed
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
     ├── MonitorError                periodic monitoring failed
+    │   └── DigestError             the digest e-mail could not be sent
     ├── OutputError                 a result could not be written where asked
     └── LimitExceeded               the work needed more memory or time than it may use, and was stopped
 
@@ -50,6 +51,7 @@ __all__ = [
     "BadExport",
     "BadTimestamp",
     "ConformanceError",
+    "DigestError",
     "EmptyLog",
     "FilterError",
     "IngestError",
@@ -243,6 +245,10 @@ class RuleError(ConformanceError):
 
 class MonitorError(MiningError):
     """Periodic monitoring could not be completed."""
+
+
+class DigestError(MonitorError):
+    """The digest e-mail could not be sent: the server is unreachable, refuses the login or a recipient."""
 
 
 class OutputError(MiningError):

@@ -172,6 +172,19 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "0003_monitor_digests",
+        (
+            # One row per run whose digest was e-mailed to a list of recipients, so that a
+            # scheduled run on unchanged data sends nothing.
+            """CREATE TABLE monitor_digests (
+                run_key VARCHAR NOT NULL,
+                recipients VARCHAR NOT NULL,
+                sent_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (run_key, recipients)
+            )""",
+        ),
+    ),
 )
 
 

@@ -250,3 +250,55 @@ def test_the_filter_bar_keeps_its_values_from_page_to_page(page) -> None:
         _open(page, title)
         assert _selected(page, "Variants") == "top k", title
     assert page.get_by_text("variants over", exact=False).first.inner_text() == kept
+
+
+def _choose_log(page, name: str) -> None:
+    box = page.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Log")
+    if box.input_value() != name:
+        box.click()
+        page.get_by_role("option", name=name, exact=True).click()
+        _settled(page)
+
+
+def test_monitoring_applies_a_typed_change_date_on_enter(page) -> None:
+    page.locator(PAGES["Logs"]).first.wait_for()  # the first launch has loaded the sample
+    _open(page, "Monitoring")
+    _choose_log(page, "service_desk")
+    page.get_by_role("heading", name="Before and after 2025-07-01").wait_for()
+    field = page.get_by_role("textbox", name="Change date")
+    field.fill("2025-09-01")
+    field.press("Enter")
+    page.get_by_role("heading", name="Before and after 2025-09-01").wait_for()
+    _settled(page)
+    _no_errors(page)
+    summary = page.locator(".st-key-mon-summary").inner_text()
+    assert summary.startswith("Since the change on 2025-09-01, the median cycle time")
+    assert page.get_by_role("heading", name="Before and after 2025-07-01").count() == 0
+    _shot(page, "monitoring-typed-change-date")
+
+
+def test_the_reports_summary_fits_one_screen(browser, tmp_path) -> None:
+    from mining.ingest import ingest_file
+    from mining.monitor.html import write_report
+    from mining.monitor.run import MonitorOptions, monitor
+    from mining.samples import CHANGE_DATES
+    from mining.store import Store
+
+    with Store() as store:
+        log = ingest_file(store, ROOT / "sample_logs" / "service_desk.csv").log_id
+        run = monitor(
+            store,
+            log,
+            options=MonitorOptions(change_date=CHANGE_DATES["service_desk"], sla_seconds=5 * 86400.0),
+        )
+    report = write_report(run, tmp_path / "report.html")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.goto(report.as_uri())
+    bottom = pg.locator("#summary").evaluate("e => e.getBoundingClientRect().bottom")
+    assert bottom < 800  # the title, the facts and the summary on one screen of a laptop
+    folded = pg.evaluate("document.documentElement.scrollHeight")
+    assert folded < 1600  # every detail folded: the whole report is two screens, not 19,000 px
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "report-summary.png"))
+    context.close()

@@ -41,3 +41,11 @@ def test_readme_names_the_two_commands():
     assert "bash .ci/setup --browser && .venv/bin/python -m pytest" in README
     run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "bash .ci/setup --browser && .venv/bin/python -m pytest" in run
+
+
+def test_every_monitor_flag_is_documented_and_every_documented_one_exists():
+    res = CliRunner().invoke(cli, ["monitor", "--help"])
+    synopsis = README.split("mining monitor LOG", 1)[1].split("```", 1)[0]
+    documented = set(re.findall(r"(--[a-z][a-z-]+)", synopsis))
+    offered = set(re.findall(r"^\s+(--[a-z][a-z-]+)", res.output, re.M)) - {"--help"}
+    assert documented == offered

@@ -32,7 +32,8 @@ def test_json_keys_and_exit_zero_when_nothing_fires(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["alerts"] == []
-    assert len(data["periods"]) == 12
+    assert len(data["periods"]) == 13
+    assert [p["cut"] != "" for p in data["periods"]] == [True] + [False] * 11 + [True]
     assert {"start", "end", "started", "completed", "cycle_median_s", "sla_breach_rate"} <= set(
         data["periods"][0]
     )

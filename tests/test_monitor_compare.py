@@ -9,11 +9,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
-from mining.monitor.bootstrap import EXACT_MEAN_CELLS, bootstrap, quantile_replicates
-from mining.monitor.compare import compare, compare_maps
+from mining.monitor.bootstrap import EXACT_MEAN_CELLS, bootstrap, percentile_test, quantile_replicates
+from mining.monitor.compare import compare, compare_maps, default_stratum
 from mining.monitor.periods import case_facts, summarize
 from mining.samples import CHANGE_DATES, PROCESSES, SLA_DAYS, write_log
 from mining.store import Store
@@ -128,13 +130,14 @@ def test_a_shifted_mix_is_flagged_and_adjusted(store, tmp_path):
     log = _mix_log(store, tmp_path)
     change = dt.date(2024, 1, 26)  # case 50 starts on 26 January 08:00 UTC
     facts = case_facts(store, log, timezone="UTC", end_activities=("Z",))
-    c = compare(store, facts, summarize(facts), change)
+    c = compare(store, facts, summarize(facts), change, stratify="variant")
     assert (c.before_cases, c.after_cases) == (50, 50)
     median = c.get("cycle_median_s")
     assert (median.before, median.after, median.difference) == (3600.0, 36000.0, 32400.0)
     # Reweighted to the before mix (80 % fast), the after median is the fast time again.
     assert (median.adjusted_after, median.adjusted_difference) == (3600.0, 0.0)
-    assert c.mix.by == "variant"
+    assert (median.adjustment, median.adjusted_coverage) == ("applied", 1.0)
+    assert c.mix.by == "variant" and c.mix.chosen == "Stratified by variant, as asked."
     # 50 cases each: the tie goes to the sequence that sorts first.
     assert c.mix.strata == ("variant 1: A → B → Z", "variant 2: A → Z")
     assert c.mix.before == (10, 40) and c.mix.after == (40, 10)
@@ -145,7 +148,10 @@ def test_a_shifted_mix_is_flagged_and_adjusted(store, tmp_path):
         "before, 20.0% after" in w
         for w in c.warnings
     )
-    by_channel = compare(store, facts, summarize(facts), change, stratify="channel")
+    # By default a case attribute is the stratum: channel, one value per case on every case.
+    by_channel = compare(store, facts, summarize(facts), change)
+    assert by_channel.mix.by == "channel"
+    assert by_channel.mix.chosen.startswith("Stratified by channel, chosen as a case attribute with 2 values")
     assert by_channel.mix.strata == ("channel = phone", "channel = web")
     assert by_channel.mix.before == (10, 40) and by_channel.mix.after == (40, 10)
     assert by_channel.get("cycle_median_s").adjusted_difference == 0.0
@@ -165,7 +171,10 @@ def test_intervals_are_reproducible_and_seeded(store, tmp_path):
     rework = a.get("rework_rate")
     assert (rework.before, rework.after) == (0.0, 0.0)  # no activity repeats in this log
     assert rework.p_value == 1.0
-    assert rework.test == "Mann-Whitney U on the 0/1 case values (two-proportion z-test)"
+    assert rework.test == (
+        "bootstrap of the difference of the rates (binomial replicates): interval and p-value from the same "
+        "1,000 replicates"
+    )
 
 
 def test_change_outside_the_data_is_an_error(store, tmp_path):
@@ -261,3 +270,166 @@ def test_a_mean_over_many_cases_takes_normal_replicates():
     assert values.size * 1_000 > EXACT_MEAN_CELLS
     assert reps.mean() == pytest.approx(values.mean(), rel=0.002)
     assert reps.std() == pytest.approx(values.std() / math.sqrt(values.size), rel=0.08)
+
+
+# -- each statistic its own test; labels; the case mix over strata on both sides ------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-5, 5, allow_nan=False), min_size=100, max_size=400),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_the_p_value_agrees_with_the_interval(reps, confidence):
+    low, high, p = percentile_test(np.array(reps), confidence)
+    assert low <= high
+    assert (p < 1 - confidence) == (low > 0 or high < 0)
+    assert 0 <= p <= 1
+
+
+def _two_sides(before, after, change=dt.date(2024, 3, 1), attrs=None):
+    """Cases A -> Z with the given durations (hours), before and after ``change``; one a day."""
+    rows = []
+    t0 = dt.datetime(2024, 1, 1, 8, tzinfo=dt.UTC)
+    t1 = dt.datetime.combine(change, dt.time(8), dt.UTC)
+    for side, hours, start in (("b", before, t0), ("a", after, t1)):
+        for i, h in enumerate(hours):
+            t = start + dt.timedelta(hours=13 * i)
+            case = f"{side}{i:03d}"
+            extra = [attrs[side][i]] if attrs else []
+            rows.append([case, "A", t.isoformat(), *extra])
+            rows.append([case, "Z", (t + dt.timedelta(hours=h)).isoformat(), *extra])
+    return rows
+
+
+def _load_rows(store, tmp_path, rows, header=("case_id", "activity", "timestamp")):
+    path = tmp_path / "sides.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    roles = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
+    roles |= dict.fromkeys(("resource", "start_timestamp", "lifecycle", "cost"))
+    return ingest_file(store, path, IngestOptions(roles=roles)).log_id
+
+
+def test_the_p90_is_tested_by_its_own_bootstrap_not_through_the_median(store, tmp_path):
+    # The same median (10 h) on both sides, but after the change the slowest fifth takes 40 h, not 12 h.
+    before = [8.0] * 40 + [10.0] * 20 + [12.0] * 40
+    after = [8.0] * 40 + [10.0] * 20 + [12.0] * 20 + [40.0] * 20
+    log = _load_rows(store, tmp_path, _two_sides(before, after))
+    facts = case_facts(store, log, timezone="UTC", end_activities=("Z",))
+    c = compare(store, facts, summarize(facts), dt.date(2024, 3, 1), stratify="variant")
+    median, p90 = c.get("cycle_median_s"), c.get("cycle_p90_s")
+    assert (median.before, median.after) == (10 * 3600.0, 10 * 3600.0)
+    assert (p90.before, p90.after) == (12 * 3600.0, 40 * 3600.0)
+    assert median.p_value > 0.5 and median.ci_low <= 0 <= median.ci_high
+    assert p90.p_value < 0.01 and p90.ci_low > 0
+    assert p90.test.startswith("bootstrap of the difference of the 90th percentiles")
+    assert median.test.startswith("bootstrap of the difference of the medians")
+    for k in c.kpis:
+        if k.p_value is not None:
+            assert (k.p_value < 0.05) == (k.ci_low > 0 or k.ci_high < 0), k.kpi
+
+
+def test_differences_of_rates_are_percentage_points_and_relative_changes_percent(store, tmp_path):
+    log = _mix_log(store, tmp_path)
+    facts = case_facts(store, log, timezone="UTC", end_activities=("Z",))
+    c = compare(store, facts, summarize(facts, sla_seconds=5 * 3600), dt.date(2024, 1, 26))
+    sla = c.get("sla_breach_rate")
+    assert (sla.before, sla.after) == (0.2, 0.8)
+    assert sla.difference == pytest.approx(0.6)
+    assert sla.difference_label == "+60.0 percentage points"
+    assert sla.relative_label == "+300.0% relative to before"
+    assert sla.difference_unit == "share (0.01 = 1 percentage point)"
+    median = c.get("cycle_median_s")
+    assert (median.difference_label, median.difference_unit) == ("+9h 00m", "seconds")
+    started = c.get("started")
+    assert started.difference_unit == "cases per period"
+
+
+def test_the_mix_adjustment_covers_only_strata_on_both_sides_and_says_how_many_cases(store, tmp_path):
+    # Before: 30 web cases of 2 h and 10 mail cases of 20 h.  After: 30 web of 3 h and 30 phone of 9 h.
+    # Only web is on both sides: 60 of the 100 cases; like with like, the change is +1 h.
+    before, after = [2.0] * 30 + [20.0] * 10, [3.0] * 30 + [9.0] * 30
+    channels = {"b": ["web"] * 30 + ["mail"] * 10, "a": ["web"] * 30 + ["phone"] * 30}
+    rows = _two_sides(before, after, attrs=channels)
+    log = _load_rows(store, tmp_path, rows, header=("case_id", "activity", "timestamp", "channel"))
+    facts = case_facts(store, log, timezone="UTC", end_activities=("Z",))
+    c = compare(store, facts, summarize(facts), dt.date(2024, 3, 1))
+    assert c.mix.by == "channel"
+    median = c.get("cycle_median_s")
+    assert (median.before, median.after) == (2 * 3600.0, 6 * 3600.0)
+    assert median.adjustment == "applied"
+    assert median.adjusted_coverage == pytest.approx(60 / 100)
+    assert (median.adjusted_before, median.adjusted_after, median.adjusted_difference) == (
+        2 * 3600.0,
+        3 * 3600.0,
+        3600.0,
+    )
+    assert median.adjustment_note.startswith(
+        "Over the 1 channel strata with cases on both sides, holding 60% of the cases"
+    )
+
+
+def test_rework_by_variant_is_fixed_by_the_stratum_and_the_adjustment_does_not_apply(store, tmp_path):
+    rows = []
+    t0 = dt.datetime(2024, 1, 1, 8, tzinfo=dt.UTC)
+    for i in range(80):
+        t = t0 + dt.timedelta(hours=12 * i)
+        loop = (i % 4 == 0) if i < 40 else (i % 2 == 0)  # rework in a quarter of the cases, then half
+        steps = ["A", "B", "B", "Z"] if loop else ["A", "B", "Z"]
+        rows += [[f"r{i:02d}", a, (t + dt.timedelta(hours=k)).isoformat()] for k, a in enumerate(steps)]
+    log = _load_rows(store, tmp_path, rows)
+    facts = case_facts(store, log, timezone="UTC", end_activities=("Z",))
+    change = dt.date(2024, 1, 21)  # case 40 starts on 21 January 08:00
+    by_variant = compare(store, facts, summarize(facts), change, stratify="variant")
+    rework = by_variant.get("rework_rate")
+    assert (rework.before, rework.after) == (0.25, 0.5)
+    assert rework.difference_label == "+25.0 percentage points"
+    assert (rework.adjustment, rework.adjusted_difference, rework.adjusted_after) == (
+        "does not apply",
+        None,
+        None,
+    )
+    assert rework.adjustment_note == (
+        "The mix adjustment does not apply to rework rate: a case's variant fixes it, so within a variant it "
+        "cannot change and reweighting the strata cannot tell a change in the process from a change in the mix."
+    )
+    # The cycle time is not fixed by the variant: it is adjusted.
+    assert by_variant.get("cycle_median_s").adjustment == "applied"
+    # This log has no case attribute: by default it is stratified by variant, and says why.
+    default = compare(store, facts, summarize(facts), change)
+    assert default.mix.by == "variant"
+    assert default.mix.chosen == "Stratified by variant: the log has no case attribute."
+
+
+def test_a_default_stratum_is_a_case_attribute_with_few_values_on_most_cases(store, tmp_path):
+    # ticket: one value per event (not a case attribute); team: changes inside cases; region: 3 values
+    # on every case; size: 2 values on 70 % of the cases only.
+    rows = []
+    t0 = dt.datetime(2024, 1, 1, 8, tzinfo=dt.UTC)
+    for i in range(60):
+        t = t0 + dt.timedelta(hours=12 * i)
+        region = ("north", "south", "west")[i % 3]
+        size = ("S", "L")[i % 2] if i % 10 < 7 else ""
+        for k, a in enumerate(("A", "Z")):
+            rows.append(
+                [
+                    f"d{i:02d}",
+                    a,
+                    (t + dt.timedelta(hours=k + 1)).isoformat(),
+                    f"T{i}{k}",
+                    f"team{k}",
+                    region,
+                    size,
+                ]
+            )
+    header = ("case_id", "activity", "timestamp", "ticket", "team", "region", "size")
+    log = _load_rows(store, tmp_path, rows, header=header)
+    facts = case_facts(store, log, timezone="UTC")
+    assert default_stratum(store, facts) == (
+        "region",
+        "Stratified by region, chosen as a case attribute with 3 values on 100% of the cases; ask for another "
+        "attribute or for variant to compare.",
+    )

@@ -282,3 +282,176 @@ def test_a_filter_end_closes_the_window(tiny):
     # c4 started on 9 January at 09:00, inside the window; c3 completes on the 10th, after it.
     assert days.periods[-1].start == dt.date(2024, 1, 9) and days.periods[-1].partial
     assert sum(p.started for p in days.periods) == 4 and sum(p.completed for p in days.periods) == 2
+
+
+# -- the export's edges, placeholder dates, the calendar ----------------------------------
+
+
+def _write(path, rows, header=("case_id", "activity", "timestamp")):
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for row in rows:
+            w.writerow([x.isoformat() if isinstance(x, dt.datetime) else x for x in row])
+    return path
+
+
+PLAIN = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
+PLAIN = {**dict.fromkeys(("start_timestamp", "resource", "cost", "lifecycle")), **PLAIN}
+MON = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def _steady(days=70, every_h=6, steps=("A", "B", "C"), gap_h=20, start=MON):
+    """A case every ``every_h`` hours for ``days`` days, each step ``gap_h`` hours after the last."""
+    rows = []
+    for i in range(days * 24 // every_h):
+        t = start + dt.timedelta(hours=every_h * i)
+        rows += [(f"c{i:04d}", a, t + dt.timedelta(hours=gap_h * k)) for k, a in enumerate(steps)]
+    return rows
+
+
+def test_cases_that_began_before_the_export_cut_its_first_periods(store, tmp_path):
+    # Steps four days apart; the export holds the events from Saturday 2024-01-20 13:00 on, so
+    # the cases that began up to eight days before show B or C first, until Wednesday 01-24.
+    export = dt.datetime(2024, 1, 20, 13, tzinfo=dt.UTC)
+    every = _steady(days=84, gap_h=96)
+    rows = [r for r in every if r[2] >= export]
+    log = ingest_file(store, _write(tmp_path / "window.csv", rows), IngestOptions(roles=PLAIN)).log_id
+    facts = case_facts(store, log, timezone="UTC")
+    s = summarize(facts)
+    assert facts.completeness.start_activities == ("A",)
+    began = {r[0] for r in every if r[1] == "A" and r[2] < export} & {r[0] for r in rows}
+    assert facts.completeness.truncated == len(began) == 32
+    first_seen = {c: min(r[2] for r in rows if r[0] == c) for c in began}
+    in_second = sum(1 for t in first_seen.values() if t >= dt.datetime(2024, 1, 22, tzinfo=dt.UTC))
+    first, second, third = s.periods[:3]
+    assert first.cut == "the data begin inside it"
+    assert (second.start, second.truncated, second.started) == (
+        dt.date(2024, 1, 22),
+        in_second,
+        28 + in_second,
+    )
+    assert in_second == 22
+    assert second.cut == "22 of its 50 cases began before the export (no usual first activity)"
+    assert third.truncated == 0 and third.cut == ""
+    assert "A case began before the export when its first activity is none of the start activities" in (
+        facts.completeness.method
+    )
+
+
+def test_periods_after_the_last_case_start_hold_only_tails(store, tmp_path):
+    # Cases start for six weeks; the export goes on three more weeks with their last steps only.
+    rows = _steady(days=42, gap_h=170)
+    log = ingest_file(store, _write(tmp_path / "intake.csv", rows), IngestOptions(roles=PLAIN)).log_id
+    s = kpis_per_period(store, log, timezone="UTC")
+    assert [(p.start.isoformat(), p.started) for p in s.periods[-3:]] == [
+        ("2024-02-05", 28),
+        ("2024-02-12", 0),
+        ("2024-02-19", 0),
+    ]
+    tails = "no case starts after 2024-02-11: only the tails of earlier cases"
+    assert [p.cut for p in s.periods[-3:]] == [tails, tails, "the data end inside it"]
+    assert "No case starts after 2024-02-11 although events go on for 14.2 days" in s.note
+    assert not any(p.cut for p in s.periods[:-3])
+
+
+def test_periods_before_the_first_completion_hold_only_long_cases(store, tmp_path):
+    # An export of the cases that completed in March: the earlier a case started, the longer it ran.
+    rows = []
+    for i in range(200):
+        start = dt.datetime(2023, 1, 2, tzinfo=dt.UTC) + dt.timedelta(days=2 * i)
+        end = dt.datetime(2024, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=3 * i)
+        rows += [(f"k{i:03d}", "A", start), (f"k{i:03d}", "Z", end)]
+    log = ingest_file(store, _write(tmp_path / "closed.csv", rows), IngestOptions(roles=PLAIN)).log_id
+    s = kpis_per_period(store, log, period="month", timezone="UTC")
+    assert all(p.cut for p in s.periods)
+    assert s.periods[0].cut == "the data begin inside it"
+    assert s.periods[1].cut == "no case completes before 2024-03-01: its cases are only those still open then"
+    assert "the export holds the cases that completed from then on" in s.note
+
+
+def test_placeholder_dates_are_left_out_named_and_never_make_thousands_of_periods(store, tmp_path):
+    rows = _steady(days=28, gap_h=10)
+    rows += [
+        ("c0001", "C", dt.datetime(9999, 12, 31, tzinfo=dt.UTC)),
+        ("c0002", "A", dt.datetime(1, 1, 1, tzinfo=dt.UTC)),
+        ("c0003", "C", dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
+    ]
+    log = ingest_file(store, _write(tmp_path / "sentinels.csv", rows), IngestOptions(roles=PLAIN)).log_id
+    for period, count in (("week", 5), ("day", 29)):
+        s = kpis_per_period(store, log, period=period, timezone="UTC")
+        assert len(s.periods) == count, period
+        assert (s.left_out, s.left_out_events, s.cases) == (3, 3, 109)
+        assert s.range_note == (
+            "3 events dated outside the log's main range (2024-01-01 to 2024-01-29) are left out: 0001-01-01, "
+            "1970-01-01, 9999-12-31 (placeholder dates or typing errors), with the 3 cases they belong to."
+        )
+        assert "3 cases have an event outside the data's range and are left out." in s.note
+    # The Lean view leaves them out too: no waiting of eight thousand years.
+    from mining.monitor.run import MonitorOptions, monitor
+
+    run = monitor(store, log, options=MonitorOptions(timezone="UTC"))
+    assert run.lean.cases == 109
+    assert run.lean.waste("waiting").hours == pytest.approx(109 * 20, rel=0.01)
+
+
+def test_more_periods_than_the_cap_are_refused_with_the_way_out(store, tmp_path):
+    # Twenty years of real, sparse data: 7,300 days are too many to lay out; weeks are fine.
+    rows = []
+    for i in range(40):
+        t = dt.datetime(2000, 1, 3, tzinfo=dt.UTC) + dt.timedelta(days=183 * i)
+        rows += [(f"y{i:02d}", "A", t), (f"y{i:02d}", "Z", t + dt.timedelta(hours=5))]
+    log = ingest_file(store, _write(tmp_path / "years.csv", rows), IngestOptions(roles=PLAIN)).log_id
+    with pytest.raises(MonitorError, match=r"more than 5,000 days to lay out; choose a longer --period week"):
+        kpis_per_period(store, log, period="day", timezone="UTC")
+    # The last case starts 39 x 183 = 7,137 days after the first: 1,020 weeks.
+    assert len(kpis_per_period(store, log, period="week", timezone="UTC").periods) == 7_137 // 7 + 1
+
+
+def _office(per_day, first=dt.date(2024, 10, 7), last=dt.date(2024, 12, 27), closed=()):
+    """``per_day`` cases each working day (Monday to Friday, not on ``closed``), A at 09:00 then Z at 12:00."""
+    rows = []
+    day = first
+    while day <= last:
+        if day.isoweekday() <= 5 and day not in closed:
+            for k in range(per_day):
+                t = dt.datetime.combine(day, dt.time(9), dt.UTC) + dt.timedelta(minutes=k)
+                case = f"{day.isoformat()}-{k:02d}"
+                rows += [(case, "A", t), (case, "Z", t + dt.timedelta(hours=3))]
+        day += dt.timedelta(days=1)
+    # Monday morning's export: one case has started.
+    rows.append(("next", "A", dt.datetime(2024, 12, 30, 9, 30, tzinfo=dt.UTC)))
+    return rows
+
+
+def test_holiday_weeks_are_marked_and_volumes_judged_per_working_day(store, tmp_path):
+    from mining.monitor.run import MonitorOptions, monitor
+
+    christmas = (dt.date(2024, 12, 25), dt.date(2024, 12, 26))
+    path = _write(tmp_path / "office.csv", _office(20, closed=christmas))
+    log = ingest_file(store, path, IngestOptions(roles=PLAIN)).log_id
+    dutch = Calendar(timezone="UTC", country="NL")
+    run = monitor(store, log, options=MonitorOptions(calendar=dutch, timezone="UTC", lean=False))
+    week = run.series.periods[-2]
+    assert (week.start, week.started, week.working_days) == (dt.date(2024, 12, 23), 60, 3.0)
+    assert week.holidays == ("2024-12-25 Christmas Day", "2024-12-26 Second Day of Christmas")
+    assert [p.working_days for p in run.series.periods[:-2]] == [5.0] * 11
+    assert run.series.periods[-1].holidays == ("2025-01-01 New Year's Day",)
+    started = next(c for c in run.charts if c.kpi == "started")
+    assert started.chart.kind == "u" and started.unit == "cases per working day"
+    assert started.chart.values[-2] == 20.0 and started.newest == 11
+    assert not [a for a in run.alerts if a.kpi == "started"]
+    assert run.series.working_days_method.startswith("Working days: working days of the calendar (Mon-Fri")
+    # Without the calendar the holidays are unknown: 60 cases over five working days is far too few.
+    plain = monitor(store, log, options=MonitorOptions(timezone="UTC", lean=False))
+    assert plain.series.periods[-2].working_days == 5.0 and plain.series.periods[-2].holidays == ()
+    assert plain.series.working_days_method == (
+        "Working days: the weekdays on which cases start; Saturday and Sunday have fewer than 10% of the "
+        "average starts and count as closed."
+    )
+    low = next(a for a in plain.alerts if a.kpi == "started")
+    assert (low.rule, low.direction, low.assessment) == ("nelson-1", "down", "changed")
+    assert low.sentence.startswith(
+        "Cases started in the week of 2024-12-23 are unusually low: 60 cases, 12.0 per working day over "
+        "5 working days against a usual 20.0 per working day"
+    )

@@ -28,7 +28,12 @@ CALM = (0.0, 0.5, 0.2, 0.8, 0.1, 0.6, 0.3, 0.7, 0.4, 0.9, 0.2, 0.5)
 
 
 def write_weeks(path, offsets, activity_z="Z"):
-    """Six cases a week (Monday to Saturday, 09:00), A then Z after 2..7 h plus the week's offset (hours)."""
+    """Six cases a week (Monday to Saturday, 09:00), A then Z after 2..7 h plus the week's offset (hours).
+
+    The export is taken on the Monday after the last week, at 10:00: one case has started then
+    (``next``, A only, open), so the last week is whole and the newest period is partial, as for a
+    job run on Monday mornings.  The first week begins at 09:00: it is partial too.
+    """
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["case_id", "activity", "timestamp", "resource"])
@@ -39,6 +44,8 @@ def write_weeks(path, offsets, activity_z="Z"):
                 w.writerow([case, "A", start.isoformat(), "ann"])
                 end = start + dt.timedelta(hours=2 + day + offset)
                 w.writerow([case, activity_z, end.isoformat(), "bob"])
+        monday = MONDAY + dt.timedelta(days=7 * len(offsets), hours=1)
+        w.writerow(["next", "A", monday.isoformat(), "ann"])
     return path
 
 
@@ -53,20 +60,28 @@ OPTIONS = MonitorOptions(period="week", timezone="UTC", lean=False)
 def test_a_jump_in_the_newest_week_alerts(store, tmp_path):
     log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
     run = monitor(store, log, options=OPTIONS)
-    assert [p.started for p in run.series.periods] == [6] * 12
-    assert run.series.periods[-1].cycle_median_s == 24.5 * 3600
-    fired = {(a.kpi, a.rule) for a in run.alerts}
-    assert ("cycle_median_s", "nelson-1") in fired
+    assert [p.started for p in run.series.periods] == [6] * 12 + [1]
+    assert run.series.periods[-2].cycle_median_s == 24.5 * 3600
+    # The first week begins at 09:00 and the newest one holds one Monday morning: shown, never judged.
+    assert [bool(p.cut) for p in run.series.periods] == [True] + [False] * 11 + [True]
+    # One alert per KPI and period: the median's strongest rule, with the others inside it.
+    assert [(a.kpi, a.rule) for a in run.alerts if a.kpi == "cycle_median_s"] == [
+        ("cycle_median_s", "nelson-1")
+    ]
     assert {a.period for a in run.alerts} == {dt.date(2024, 3, 18)}
-    median = next(a for a in run.alerts if a.kpi == "cycle_median_s" and a.rule == "nelson-1")
+    median = next(a for a in run.alerts if a.kpi == "cycle_median_s")
     assert (median.direction, median.assessment, median.value) == ("up", "worse", 24.5 * 3600)
+    assert median.rules[0] == "nelson-1" and "cusum" in median.rules
+    assert median.compared_with == "recent"
     assert median.sentence.startswith(
-        "Median cycle time in the week of 2024-03-18 is worse than usual (1d 00h against a center of "
+        "Median cycle time in the week of 2024-03-18 is worse than usual: 1d 00h against a usual 4h "
     )
     assert (
-        "Nelson rule 1, 1 point beyond 3 sigma: Point 11 (week of 2024-03-18) is above the upper control "
-        "limit" in median.sentence
+        "from the 10 judged weeks before it). Nelson rule 1, 1 point beyond 3 sigma. Also: CUSUM"
+        in median.sentence
     )
+    # Every figure a person reads is in human units: no 8.82e+04.
+    assert "e+0" not in median.sentence
     # Volumes did not move: six cases a week, all done within their week.
     assert not {a.kpi for a in run.alerts} & {"started", "completed", "wip_end"}
 
@@ -78,7 +93,8 @@ def test_a_calm_series_does_not_alert(store, tmp_path):
     chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
     assert chart.chart.kind == "I" and chart.moving_range is not None
     assert chart.chart.signals == ()
-    assert len(chart.chart.values) == 12
+    assert len(chart.chart.values) == 13 and chart.newest == 11
+    assert chart.chart.values[0] is None and chart.chart.values[12] is None
 
 
 def test_max_breach_rate_alerts_on_the_newest_week(store, tmp_path):
@@ -91,31 +107,38 @@ def test_max_breach_rate_alerts_on_the_newest_week(store, tmp_path):
     breach = [a for a in run.alerts if a.rule == "max-breach-rate"]
     assert len(breach) == 1
     assert breach[0].value == pytest.approx(4 / 6)
-    assert breach[0].sentence == (
+    assert breach[0].sentence.startswith(
         "SLA breach rate in the week of 2024-03-18 is 66.7% (4 of 6 decided cases over "
         "6h 00m), above the maximum of 50.0%."
     )
+    # The SLA reads as a duration in the capability note too.
+    assert run.capability is not None and run.capability.note.startswith("Against USL 6h 00m: ")
+    # The same period's rate is also beyond its control limit: one alert, the threshold first.
+    assert [a.kpi for a in run.alerts].count("sla_breach_rate") == 1
+    assert breach[0].rules[:2] == ("max-breach-rate", "nelson-1")
     with pytest.raises(MonitorError, match=r"a maximum SLA breach rate needs an SLA \(--sla DURATION\)"):
         MonitorOptions(max_breach_rate=0.1)
 
 
 def test_open_weeks_are_not_judged(store, tmp_path):
-    # The newest week's cases never reach Z.  The quiet horizon is under 8 h (the longest gap), so
-    # Saturday's case is open and the others are stalled: 1 of 6 open is over 10 %, so the week's
-    # durations are not charted.
+    # The last whole week's Saturday case has not reached Z: its B comes on Monday, 30 minutes
+    # before the export, so it is open.  1 of 6 open is over 2 %: the week's durations are not
+    # judged, for the long cases are the ones still running.
     path = write_weeks(tmp_path / "open.csv", CALM)
-    rows = path.read_text().splitlines()
-    kept = [r for r in rows if not (r.startswith("w11") and ",Z," in r)]
-    path.write_text("\n".join(kept) + "\n")
+    rows = [r for r in path.read_text().splitlines() if not r.startswith("w11d5,Z,")]
+    rows.append("w11d5,B,2024-03-25T09:30:00+00:00,ann")
+    path.write_text("\n".join(rows) + "\n")
     log = ingest_file(store, path, IngestOptions(name="open", roles=ROLES)).log_id
     run = monitor(
         store, log, options=MonitorOptions(period="week", timezone="UTC", lean=False, end_activities=("Z",))
     )
-    last = run.series.periods[-1]
-    assert (last.started, last.open, last.stalled, last.completed) == (6, 1, 5, 0)
+    last = run.series.periods[-2]
+    assert (last.started, last.open, last.stalled, last.completed) == (6, 1, 0, 5)
+    assert last.cycle_median_s is not None and not last.cut
     chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
-    assert chart.chart.values[-1] is None
-    assert chart.chart.values[-2] == run.series.periods[-2].cycle_median_s
+    assert chart.chart.values[-2] is None
+    assert chart.chart.values[-3] == run.series.periods[-3].cycle_median_s
+    assert chart.newest == 10
 
 
 def test_a_run_is_stored_once_and_repeats_byte_for_byte(store, tmp_path):
@@ -144,7 +167,7 @@ def test_a_run_is_stored_once_and_repeats_byte_for_byte(store, tmp_path):
     ingest_file(store, more, IngestOptions(name="weeks", roles=ROLES, append=True))
     newer = monitor(store, log, options=opts)
     assert newer.key != first.key and newer.ingest_runs == 2
-    assert len(newer.series.periods) == 13
+    assert len(newer.series.periods) == 14
 
 
 def test_the_json_has_the_promised_keys(store, tmp_path):
@@ -184,11 +207,13 @@ def test_rules_become_per_period_violation_rates(store, tmp_path):
     # A violating case deviates: the Lean view prices its extra lead time.
     deviation = run.lean.waste("deviations")
     assert deviation.cases > 0 and set(deviation.top_cases) <= {f"w{w:02d}d5" for w in range(12)}
-    assert run.series.values("extra.rule_1") == pytest.approx((1 / 6,) * 12)
-    assert run.series.values("extra.rule_2") == (0.0,) * 12
+    assert run.series.values("extra.rule_1") == pytest.approx((1 / 6,) * 12 + (None,))
+    assert run.series.values("extra.rule_2") == (0.0,) * 12 + (None,)
     assert run.series.kpi("extra.rule_1").label == "Violations of “four-eyes A, Z”"
     chart = next(c for c in run.charts if c.kpi == "extra.rule_1")
+    # The limits come from the 10 whole weeks before the newest judged one.
     assert chart.chart.kind == "p" and chart.chart.center == pytest.approx(1 / 6)
+    assert chart.newest == 11 and chart.chart.phases[0].baseline == tuple(range(1, 11))
 
 
 def test_the_report_is_self_contained_and_escaped(store, tmp_path):
@@ -206,12 +231,13 @@ def test_the_report_is_self_contained_and_escaped(store, tmp_path):
     assert "&lt;b&gt;Done&lt;/b&gt; &amp; &quot;closed&quot;" in page
     for banned in ("<script", "<link", "@import", "url(", "https://", "src="):
         assert banned not in page
-    assert page.count("http://") == page.count('xmlns="http://www.w3.org/2000/svg"') == len(run.charts)
-    # Axis titles with units, the change date marked, every section present.
-    assert "Start of week (UTC)" in page and ">hours</text>" in page and "change 2024-02-19" in page
+    charts = len(run.charts) + sum(1 for c in run.charts if c.cusum is not None)
+    assert page.count("http://") == page.count('xmlns="http://www.w3.org/2000/svg"') == charts
+    # Axis titles with units, the change date marked, every section present and folded.
+    assert "Start of week (UTC" in page and ">hours</text>" in page and "change 2024-02-19" in page
     for heading in (
         "Alerts",
-        "Data quality",
+        "Data quality and what is not judged",
         "Before and after 2024-02-19",
         "KPIs per period",
         "Control charts",
@@ -219,7 +245,7 @@ def test_the_report_is_self_contained_and_escaped(store, tmp_path):
         "Lean view",
         "How each figure was computed",
     ):
-        assert f"<h2>{heading}</h2>" in page
+        assert f"<details><summary>{heading}" in page
     assert all(a.sentence.split(" (")[0].replace("&", "&amp;") in page for a in run.alerts)
 
 
@@ -243,3 +269,45 @@ def test_a_memo_reuses_the_facts_and_the_lean_view_and_changes_no_figure(store, 
     # Another time zone is other facts.
     monitor(store, log, options=MonitorOptions(period="week", timezone="Europe/Amsterdam"), memo=memo)
     assert sorted(key[0] for key in memo) == ["facts", "facts", "lean"]
+
+
+def test_after_a_change_the_alerts_compare_with_the_old_phase_until_the_new_one_has_enough(store, tmp_path):
+    change = dt.date(2024, 3, 11)  # the Monday of week 10: cases take ten hours longer from then on
+    short = load_weeks(store, tmp_path, (*CALM[:10], *(10.0 + c for c in CALM[:4])), name="short")
+    opts = MonitorOptions(period="week", timezone="UTC", lean=False, change_date=change)
+    run = monitor(store, short, options=opts)
+    chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    assert (chart.compared_with, chart.newest) == ("old phase", 13)
+    assert chart.chart.phases[0].baseline == tuple(range(1, 10))
+    median = next(a for a in run.alerts if a.kpi == "cycle_median_s")
+    assert (median.assessment, median.compared_with) == ("worse", "old phase")
+    assert (
+        "from the 9 judged weeks before the change of 2024-03-11 (the old phase: the new one has 3 of the 8 "
+        "judged weeks it needs for limits of its own))" in median.sentence
+    )
+    # Twelve weeks on, the new phase has limits of its own: the new level is the usual one now.
+    long = load_weeks(store, tmp_path, (*CALM[:10], *(10.0 + c for c in CALM)), name="long")
+    later = monitor(store, long, options=opts)
+    chart = next(c for c in later.charts if c.kpi == "cycle_median_s")
+    assert chart.compared_with == "new phase" and len(chart.chart.phases) == 2
+    assert chart.chart.phases[1].baseline == tuple(range(10, 21))
+    assert chart.chart.center_at(5) < chart.chart.center_at(15) - 9 * 3600
+    assert not [a for a in later.alerts if a.kpi == "cycle_median_s"]
+    assert chart.note.startswith("limits from the 11 judged weeks since the change of 2024-03-11")
+
+
+def test_a_jump_in_the_partial_newest_period_is_shown_and_never_alerted(store, tmp_path):
+    # The newest week's only case took 29 hours (A on Monday 10:00, Z on Tuesday 15:00): a huge value
+    # in a period the data cover for a day and a half.
+    path = write_weeks(tmp_path / "partial.csv", CALM)
+    rows = path.read_text().splitlines()
+    rows.append("next,Z,2024-03-26T15:00:00+00:00,bob")
+    path.write_text("\n".join(rows) + "\n")
+    log = ingest_file(store, path, IngestOptions(name="partial", roles=ROLES)).log_id
+    run = monitor(store, log, options=OPTIONS)
+    newest = run.series.periods[-1]
+    assert newest.partial and newest.cut == "the data end inside it"
+    assert newest.cycle_median_s == 29 * 3600
+    chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    assert chart.chart.values[-1] is None and chart.newest == 11
+    assert run.alerts == ()

@@ -16,7 +16,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from mining.errors import MonitorError
-from mining.monitor.spc import NELSON_RULES, WESTERN_ELECTRIC, capability, imr_chart, p_chart
+from mining.monitor.spc import NELSON_RULES, WESTERN_ELECTRIC, capability, imr_chart, p_chart, u_chart
 from mining.schema import to_jsonable
 
 # Mean 202/20 = 10.1; moving ranges sum to 45 over 19, so MR-bar = 45/19 and
@@ -459,3 +459,122 @@ def test_signals_are_consistent_with_the_limits_and_reported_once(case):
                 assert not shared or (rule == 4 and shared == {s.points[0]} and s.points[0] == max(seen))
                 seen |= set(s.points)
     assert {s.rule for s in i.signals} <= set(NELSON_RULES)
+
+
+# -- phases, Laney, u-chart, CUSUM ---------------------------------------------------
+
+
+def test_phases_have_their_own_limits_and_runs_stop_at_the_phase_edge():
+    from mining.monitor.spc import Phase
+
+    before, after = [10, 12] * 10, [20, 22] * 5
+    plan = [Phase(0, 20, tuple(range(20)), "before"), Phase(20, 30, tuple(range(20, 30)), "after")]
+    i, mr = imr_chart(before + after, phases=plan)
+    assert i.centers == (11.0,) * 20 + (21.0,) * 10 and i.center == 21.0
+    assert i.center_at(5) == 11.0 and i.center_at(25) == 21.0
+    # Each phase's moving ranges are 2; the jump between the phases (12 to 20) is not one of them.
+    assert mr.centers == (2.0,) * 30 and mr.values[20] == 8.0
+    # MR-bar is 2 in both phases: sigma 2 / 1.128, limits at center +- 5.32.
+    assert i.ucl[0] == pytest.approx(11 + 3 * 2 / 1.128) and i.ucl[29] == pytest.approx(21 + 3 * 2 / 1.128)
+    # Judged against its own phase, the new level fires nothing; against the old one it is beyond 3 sigma.
+    assert fired(i) == [(4, 13), (7, 14)]  # patterns of the alternating before-phase, none after
+    one, _ = imr_chart(before + after, baseline=20)
+    assert set(one.fired(1)) == set(range(20, 30))
+    assert "before: center = mean of the 20 baseline values (points 0-19)" in i.note
+    assert "after: center = mean of the 10 baseline values (points 20-29)" in i.note
+
+
+def test_a_baseline_of_chosen_points_leaves_the_others_out_of_the_limits():
+    from mining.monitor.spc import Phase
+
+    xs = [100.0, 10, 12, 11, 13, 12, 30]  # point 0 is not judged (say, a partial period)
+    i, _ = imr_chart(xs, phases=[Phase(0, 7, (1, 2, 3, 4, 5))])
+    assert i.center == 11.6 and i.fired(1) == (0, 6)
+    assert "(points 1-5)" in i.note and "Points 0, 6" not in i.note
+
+
+def test_phases_must_cover_the_series():
+    from mining.monitor.spc import Phase
+
+    with pytest.raises(MonitorError, match="phases must cover points 0-4 in order"):
+        imr_chart([1, 2, 3, 4, 5], phases=[Phase(0, 3, (0, 1))])
+    with pytest.raises(MonitorError, match="phases must follow each other"):
+        imr_chart([1, 2, 3, 4, 5], phases=[Phase(0, 2, (0, 1)), Phase(3, 5, (3, 4))])
+
+
+def test_laney_widens_the_limits_of_overdispersed_rates_and_never_narrows_them():
+    # 20 periods of 1,000 cases: the rate swings between 10 % and 14 %, far more than binomial.
+    defects = [100, 140] * 10
+    sizes = [1000] * 20
+    classic = p_chart(defects, sizes)
+    laney = p_chart(defects, sizes, laney=True)
+    assert classic.center == laney.center == 0.12
+    binomial = math.sqrt(0.12 * 0.88 / 1000)
+    # z alternates +-1.946: MR-bar(z) = 3.892, sigma_z = 3.45.
+    sigma_z = 2 * 0.02 / binomial / 1.128
+    assert classic.ucl[0] == pytest.approx(0.12 + 3 * binomial)
+    assert laney.ucl[0] == pytest.approx(0.12 + 3 * binomial * sigma_z)
+    assert classic.fired(1) == () and {s.rule for s in classic.signals} >= {4}
+    assert "times Laney's sigma_z = 3.45" in laney.note
+    # Calmer than binomial: sigma_z is not taken below 1.
+    calm = p_chart([120, 121] * 10, sizes, laney=True)
+    assert calm.ucl[0] == pytest.approx(0.1205 + 3 * math.sqrt(0.1205 * 0.8795 / 1000))
+
+
+def test_u_chart_judges_counts_per_unit_of_exposure():
+    # Five working days a week, 50 cases a week; the holiday week has three days and 30 cases.
+    counts = [50] * 10 + [30, 51]
+    days = [5.0] * 10 + [3.0, 5.0]
+    c = u_chart(counts, days, baseline=10, laney=False, unit="cases per working day")
+    assert c.kind == "u" and c.center == 10.0
+    assert c.values[10] == 10.0 and c.fired(1) == ()
+    assert c.ucl[10] == pytest.approx(10 + 3 * math.sqrt(10 / 3))
+    assert c.ucl[11] == pytest.approx(10 + 3 * math.sqrt(10 / 5))
+    # Judged as a raw count, the holiday week would be far below the usual 50.
+    raw, _ = imr_chart([float(x) for x in counts[:10]] + [30.0, 51.0], baseline=10)
+    assert raw.sigma[0] is None  # ten identical weeks: no sigma at all
+    low = u_chart([50] * 10 + [10], [5.0] * 11, baseline=10, laney=False)
+    assert low.fired(1) == (10,)
+    assert "center ū = 500 / 50 = 10 per unit" in low.note
+    empty = u_chart([50, 50, 0], [5.0, 5.0, 0.0], laney=False)
+    assert empty.values[2] is None and empty.ucl[2] is None
+    with pytest.raises(MonitorError, match=r"expected a count >= 0 and an exposure >= 0, got 1 and -1\.0"):
+        u_chart([1], [-1.0])
+
+
+def test_cusum_catches_a_sustained_shift_that_no_point_shows():
+    from mining.monitor.spc import cusum
+
+    # 20 baseline points (sigma 1.773), then a shift of 1.13 sigma: no point is beyond 3 sigma.
+    i, _ = imr_chart([10, 12] * 10 + [13.0] * 10, baseline=20)
+    shift = cusum(i)
+    assert i.fired(1) == () and shift is not None
+    assert shift.fired() == (27,)
+    sig = shift.signals[0]
+    assert (sig.direction, sig.since) == ("up", 19)
+    # Point 19 starts the sum (z = 0.56, 0.06 over k); eight points of z = 1.128 add 0.628 each.
+    sigma = 2 / 1.128
+    assert sig.statistic == pytest.approx((1 / sigma - 0.5) + 8 * (2 / sigma - 0.5))
+    # The sums restart after a signal: the next one needs another eight points.
+    assert shift.upper[28] == pytest.approx((13 - 11) / (2 / 1.128) - 0.5)
+    assert max(shift.upper[:19]) == pytest.approx(1 / sigma - 0.5)  # the baseline never builds a sum
+    assert "decision interval of h = 5 sigma" in shift.note
+
+
+def test_cusum_of_an_in_control_series_stays_quiet_and_a_flat_one_has_none():
+    from mining.monitor.spc import cusum
+
+    i, _ = imr_chart(BASE * 3)
+    assert cusum(i).signals == ()
+    flat, _ = imr_chart([5.0] * 20)
+    assert cusum(flat) is None
+
+
+def test_descriptions_and_notes_use_the_callers_formatter():
+    from mining.durations import format_duration
+
+    hours = [3600.0 * h for h in (20, 22, 21, 23, 22, 60)]
+    i, mr = imr_chart(hours, baseline=5, fmt=format_duration)
+    assert i.signals[0].description == ("Point 5 is above the upper control limit: 2d 12h against 1d 01h.")
+    assert "MR̄ = 1h 30m" in i.note and "e+" not in i.note
+    assert "e+" not in mr.signals[0].description

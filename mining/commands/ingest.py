@@ -107,8 +107,8 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     """Load an export (CSV/TSV/TXT, XLSX, Parquet, XES, .gz; a system's JSON, folder or zip) into the workspace."""
     from mining.ingest import IngestOptions
     from mining.ingest.job import start_ingest
-    from mining.outputs import check_output
     from mining.ingest.staging import JOIN
+    from mining.outputs import check_output
 
     roles: dict[str, str | None] = {}
     activity = kw.pop("activity")

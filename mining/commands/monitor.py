@@ -2,7 +2,11 @@
 
 Everything is computed from the workspace opened read-only; only then, and
 only when this exact run (same data, same parameters) is not stored yet, is
-the workspace opened for writing to record it (one short insert).  The exit
+the workspace opened for writing to record it (one short insert).  With
+``--email-to`` the manager's summary is e-mailed, the report attached, when
+the run is new to those recipients (:mod:`mining.monitor.digest`); the send
+happens before anything is recorded, so a failed send (exit 1) is retried by
+the next run, and a run over unchanged data sends nothing.  The exit
 code tells a scheduler what happened: 0 nothing fired, 3 an alert fired, 1 an
 error (a message on stderr).
 
@@ -30,7 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.commands.common import calendar_from, calendar_options, fail_cleanly, limit_options, limits_from
+from mining.commands.common import (
+    calendar_from,
+    calendar_options,
+    fail_cleanly,
+    limit_options,
+    limits_from,
+    open_reader,
+)
 
 if TYPE_CHECKING:
     from mining.monitor.run import MonitorRun
@@ -107,10 +118,11 @@ class _Instant(click.ParamType):
 )
 @click.option(
     "--stratify",
-    default="variant",
+    default="auto",
     show_default=True,
-    metavar="variant|ATTRIBUTE",
-    help="Case-mix strata of the before/after: variants, or a case attribute's values.",
+    metavar="auto|variant|ATTRIBUTE",
+    help="Case-mix strata of the before/after: a case attribute's values, or variants; "
+    "auto picks a case attribute when the log has one.",
 )
 @click.option(
     "--rules",
@@ -157,6 +169,35 @@ class _Instant(click.ParamType):
     help="Write a self-contained HTML report.",
 )
 @limit_options
+@click.option(
+    "--email-to",
+    "email_to",
+    multiple=True,
+    metavar="ADDR",
+    help="E-mail the summary (report attached) to ADDR when the run is new to it; repeat for more.",
+)
+@click.option(
+    "--email-from", metavar="ADDR", help="Sender of the digest (default: mining-monitor@this host)."
+)
+@click.option(
+    "--smtp",
+    "smtp_server",
+    default="localhost:25",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="The SMTP server that sends the digest.",
+)
+@click.option(
+    "--smtp-user", metavar="USER", help="Log in to the SMTP server as USER (needs --smtp-password-env)."
+)
+@click.option(
+    "--smtp-password-env",
+    metavar="VAR",
+    help="The environment variable that holds the SMTP password (never on the command line).",
+)
+@click.option(
+    "--starttls", is_flag=True, help="Switch the SMTP connection to TLS (STARTTLS) before logging in."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -184,6 +225,12 @@ def monitor_cmd(
     report_path: str | None,
     memory_limit: str | None,
     time_limit: str | None,
+    email_to: tuple[str, ...],
+    email_from: str | None,
+    smtp_server: str,
+    smtp_user: str | None,
+    smtp_password_env: str | None,
+    starttls: bool,
     as_json: bool,
 ) -> None:
     """KPIs per period of LOG, before/after --change-date, control charts and alerts (exit 3 on an alert)."""
@@ -208,12 +255,15 @@ def monitor_cmd(
         max_breach_rate=max_breach_rate,
         cost_per_hour=cost_per_hour,
         end_activities=end_activities,
-        stratify=stratify,
+        stratify=None if stratify == "auto" else stratify,
         calendar=calendar,
         timezone=timezone,
         resamples=resamples,
         seed=seed,
         lean=not no_lean,
+    )
+    server, recipients, sender = _mail_options(
+        email_to, email_from, smtp_server, smtp_user, smtp_password_env, starttls
     )
     rules: tuple[Any, ...] = ()
     if rules_file:  # read here first: a mistake in it is reported before any work
@@ -236,6 +286,21 @@ def monitor_cmd(
         reuse="cli",
     )
     monitored, text, known = done.run, done.text, done.known
+    sent = None
+    if recipients:
+        from mining.monitor.digest import already_sent
+
+        with open_reader(ctx) as store:
+            mailed = already_sent(store, monitored.key, recipients)
+        if not mailed:
+            from mining.monitor.digest import digest_message, record_sent, send
+            from mining.store import writing
+
+            # Sent before it is recorded: a failed send is tried again by the next run.
+            send(digest_message(monitored, sender=sender, recipients=recipients), server)
+            sent = dt.datetime.now(dt.UTC)
+            with writing(root["workspace"]) as store:
+                record_sent(store, monitored.key, recipients, sent)
     if report_path:
         from mining.monitor.html import write_report
 
@@ -243,13 +308,78 @@ def monitor_cmd(
     if as_json:
         click.echo(text)
     else:
-        click.echo(_text(monitored, report_path, stored=not known))
+        click.echo(
+            _text(
+                monitored,
+                report_path,
+                stored=not known,
+                mailed=None if not recipients else sent is not None,
+            )
+        )
     if monitored.alerts:
         sys.exit(EXIT_ALERT)
 
 
-def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
+def _mail_options(
+    email_to: tuple[str, ...],
+    email_from: str | None,
+    smtp_server: str,
+    smtp_user: str | None,
+    smtp_password_env: str | None,
+    starttls: bool,
+) -> tuple[Any, list[str], str]:
+    """The SMTP server, the recipients and the sender, checked before any work is done."""
+    import os
+    import socket
+
+    from mining.errors import DigestError, Option, phrase
+    from mining.monitor.digest import SmtpServer, parse_address, parse_smtp
+
+    recipients = [
+        parse_address(part, Option("email_to", "ADDR"))
+        for item in email_to
+        for part in item.split(",")
+        if part.strip()
+    ]
+    mail_only = {
+        "email_from": email_from,
+        "smtp_user": smtp_user,
+        "smtp_password_env": smtp_password_env,
+        "starttls": starttls or None,
+    }
+    given = [name for name, value in mail_only.items() if value is not None]
+    if not recipients:
+        if given:
+            msg = phrase(
+                f"--{given[0].replace('_', '-')} is for the digest e-mail; add ", Option("email_to", "ADDR")
+            )
+            raise DigestError(msg)
+        return None, [], ""
+    if (smtp_user is None) != (smtp_password_env is None):
+        msg = phrase(
+            "an SMTP login needs both ",
+            Option("smtp_user", "USER"),
+            " and ",
+            Option("smtp_password_env", "VAR"),
+        )
+        raise DigestError(msg)
+    password = None
+    if smtp_password_env is not None:
+        password = os.environ.get(smtp_password_env)
+        if password is None:
+            msg = f"the environment variable {smtp_password_env} (from --smtp-password-env) is not set"
+            raise DigestError(msg, hint=f"export {smtp_password_env}=... in the job that runs mining monitor")
+    host, port = parse_smtp(smtp_server)
+    sender = parse_address(
+        email_from or f"mining-monitor@{socket.getfqdn() or 'localhost'}", Option("email_from", "ADDR")
+    )
+    return SmtpServer(host, port, smtp_user, password, starttls), recipients, sender
+
+
+def _text(run: MonitorRun, report_path: str | None, *, stored: bool, mailed: bool | None = None) -> str:
     from mining.monitor.run import format_value, period_label
+    from mining.monitor.summary import manager_summary
+    from mining.monitor.words import difference_words, p_words
 
     s = run.series
     c = s.completeness
@@ -257,6 +387,8 @@ def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
         f"{run.log}: {s.cases:,} cases ({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled), "
         f"{len(s.periods)} {s.period}s in {s.timezone}",
         f"  end activities: {', '.join(c.end_activities) or 'none'}",
+        "",
+        *(f"  {sentence}" for sentence in manager_summary(run).sentences),
     ]
     shown = [
         k
@@ -266,10 +398,12 @@ def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
     lines.append("")
     lines.append(f"{'period':<22}" + "".join(f"{_short(k.name):>12}" for k in shown))
     for p in s.periods[-8:]:
-        label = period_label(p.start, s.period) + (" *" if p.partial else "")
+        label = period_label(p.start, s.period) + (" *" if p.cut else "")
         lines.append(f"{label:<22}" + "".join(f"{format_value(p.value(k.name), k.unit):>12}" for k in shown))
-    if any(p.partial for p in s.periods[-8:]):
-        lines.append("  * the data cover the period only partly")
+    if any(p.cut for p in s.periods[-8:]):
+        lines.append(
+            "  * not judged: the export cuts the period (partial, or only the tails of earlier cases)"
+        )
     cmp = run.comparison
     if cmp is not None:
         lines += [
@@ -278,11 +412,11 @@ def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
             "cases):",
         ]
         for k in cmp.kpis:
-            rel = "" if k.relative is None else f" ({k.relative:+.1%})"
-            p = "-" if k.p_value is None else f"{k.p_value:.2g}"
+            rel = "" if k.relative is None else f", {k.relative:+.1%} relative"
+            p = p_words(k.p_value, cmp.resamples)
             lines.append(
-                f"  {k.label}: {format_value(k.before, k.unit)} -> {format_value(k.after, k.unit)}"
-                f"{rel}, p = {p}"
+                f"  {k.label}: {format_value(k.before, k.unit)} -> {format_value(k.after, k.unit)} "
+                f"({difference_words(k.difference, k.unit)}{rel}), p {p if p.startswith('<') else '= ' + p}"
             )
         lines += [f"  note: {w}" for w in cmp.warnings]
     lines.append("")
@@ -292,6 +426,8 @@ def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
     else:
         lines.append("no alert")
     lines.append(f"run {run.key[:12]} " + ("stored" if stored else "was already stored"))
+    if mailed is not None:
+        lines.append("digest e-mailed" if mailed else "digest already sent for this run: nothing e-mailed")
     if report_path:
         lines.append(f"wrote {report_path}")
     return "\n".join(lines)

@@ -4,7 +4,8 @@ Cases are resampled with replacement from a seeded generator.  A rate's
 replicates are binomial draws; a median's or p90's are drawn exactly from the
 order statistics a resample would have, without building it; a mean over
 more than :data:`EXACT_MEAN_CELLS` case draws takes the normal replicates of
-the mean.
+the mean.  :func:`percentile_test` turns the replicates of a difference into
+its interval and a p-value that always agrees with it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["EXACT_MEAN_CELLS", "bootstrap", "quantile_replicates", "statistic"]
+__all__ = ["EXACT_MEAN_CELLS", "bootstrap", "percentile_test", "quantile_replicates", "statistic"]
 
 #: A mean's replicates resample cases up to this many cases x resamples; beyond, the normal replicates.
 EXACT_MEAN_CELLS = 10_000_000
@@ -74,3 +75,31 @@ def quantile_replicates(values: np.ndarray, q: float, resamples: int, rng: np.ra
     u_high = u_low + (1 - u_low) * rng.beta(1, n - low - 1, resamples)
     hi_value = x[np.minimum((u_high * n).astype(np.int64), n - 1)]
     return lo_value + frac * (hi_value - lo_value)
+
+
+def percentile_test(replicates: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """``(low, high, p)``: the percentile interval of the replicates and the p-value that agrees with it.
+
+    With ``B`` replicates and ``alpha = 1 - confidence``, the interval runs from
+    the ``(k + 1)``-th smallest replicate to the ``(k + 1)``-th largest, ``k``
+    the largest whole number with ``2k / B < alpha``.  The p-value is
+    ``2 min(#(r <= 0), #(r >= 0)) / B`` (at most 1): the smallest ``alpha`` whose
+    interval leaves 0 out.  So ``p < alpha`` exactly when 0 lies outside the
+    interval, and a p-value of 0 means "below 2 / B".
+
+    Examples
+    --------
+    >>> low, high, p = percentile_test(np.arange(1.0, 1001.0), 0.95)
+    >>> low, high, p
+    (25.0, 976.0, 0.0)
+    """
+    r = np.sort(np.asarray(replicates, dtype=float))
+    b = r.size
+    alpha = 1.0 - confidence
+    # Rounded first: 1 - 0.95 is 0.05000000000000004, which must not move the interval by a replicate.
+    k = max(0, math.ceil(round(alpha * b / 2, 9)) - 1)
+    low, high = float(r[k]), float(r[b - 1 - k])
+    at_or_below = int(np.searchsorted(r, 0.0, "right"))
+    at_or_above = b - int(np.searchsorted(r, 0.0, "left"))
+    p = min(1.0, 2 * min(at_or_below, at_or_above) / b)
+    return low, high, p

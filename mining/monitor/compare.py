@@ -8,32 +8,40 @@ cases, the SLA breach rate over decided cases; volumes (started, completed,
 work in progress) over the whole periods on each side of the change.
 
 For each KPI the comparison gives the value before and after, the difference
-``after - before`` (absolute and relative to before), a percentile bootstrap
-interval of the difference (cases resampled with replacement within each side,
-from a seeded generator, so the interval is reproducible; a median's or
-p90's replicates are drawn exactly from the order statistics a resample would
-have, without building it, and a mean over more than ten million case draws
-takes the normal replicates of the mean) and a two-sided
-Mann-Whitney U test (``scipy.stats.mannwhitneyu``) on the case values.  For a
-rate the case values are 0/1; on two groups of 0/1 values the tie-corrected
-asymptotic Mann-Whitney test is the two-proportion z-test (with a continuity
-correction).  Medians and percentiles are compared through the whole
-distribution: the U test asks whether after-cases tend to be shorter.
+``after - before`` (absolute and relative to before), and a test of that very
+statistic: the bootstrap replicates of the difference (cases resampled with
+replacement within each side, from a seeded generator with one stream per KPI,
+so the result is reproducible; a median's or p90's replicates are drawn exactly
+from the order statistics a resample would have, without building it, a
+rate's are binomial, and a mean over more than ten million case draws takes the
+normal replicates of the mean) give both the percentile interval and the
+p-value (:func:`~mining.monitor.bootstrap.percentile_test`), so the p90 is
+tested as a p90, not through the median or the whole distribution, and
+``p < 1 - confidence`` exactly when the interval leaves 0 out.
 
-Case mix: the cases are stratified by variant (the most frequent ones, the
-rest as "other") or by a case attribute.  The *mix-adjusted* value reweights
-the after-cases so that the strata have their before shares (strata missing
-after are left out, the rest renormalised); the adjusted difference compares
-it with the before value computed the same way.  A chi-square test on the
-strata counts (``scipy.stats.chi2_contingency``) flags a shifted mix at
-p < 0.01, naming the biggest shifts.
+Units: ``difference``, ``ci_low`` and ``ci_high`` are in the KPI's unit; for
+a rate that is a difference of shares, which people read in percentage points
+(``difference_label``: "-12.0 percentage points"), while ``relative`` is the
+change relative to before, read in percent ("-39.6% relative to before").
+
+Case mix: the cases are stratified by a case attribute (by default the one
+:func:`default_stratum` picks, when the log has one), or by variant (the most
+frequent ones, the rest as "other").  The *mix-adjusted* difference compares
+like with like: it is computed over the strata that have cases on both sides
+only, after-cases reweighted so that those strata have their before shares,
+against the before-cases of the same strata; ``adjusted_coverage`` is the share
+of all cases those strata hold.  When the KPI is fixed by the stratum (rework
+by variant: a variant either repeats an activity or not), reweighting cannot
+tell a change of the process from a change of the mix, and the adjustment is
+reported as not applying instead of a number.  A chi-square test on the strata
+counts (``scipy.stats.chi2_contingency``) flags a shifted mix at p < 0.01,
+naming the biggest shifts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,8 +53,9 @@ import numpy as np
 from mining.analysis.dfg import DFG, dfg
 from mining.analysis.filters import Filter
 from mining.errors import MonitorError
-from mining.monitor.bootstrap import bootstrap, statistic
+from mining.monitor.bootstrap import bootstrap, percentile_test, statistic
 from mining.monitor.periods import OPEN, CaseFacts, PeriodSeries
+from mining.monitor.words import difference_words, relative_words
 
 if TYPE_CHECKING:
     from mining.analysis.calendar import Calendar
@@ -62,6 +71,7 @@ __all__ = [
     "change_instant",
     "compare",
     "compare_maps",
+    "default_stratum",
     "strata",
 ]
 
@@ -75,6 +85,16 @@ TOP_VALUES = 10
 OPEN_WARNING = 0.05
 #: Warn when a side has fewer cases than this.
 FEW_CASES = 20
+#: A default stratum is a case attribute with this many distinct values ...
+STRATUM_VALUES = (2, 12)
+#: ... on at least this share of the cases, constant within at least this share of them.
+STRATUM_COVERAGE = 0.8
+STRATUM_CONSTANT = 0.95
+#: At most this many attribute columns are examined for a default stratum (wide exports have thousands).
+STRATUM_COLUMNS = 40
+#: KPIs whose value a case's variant fixes: the variant decides whether an activity repeats, and the
+#: model-based measures are computed once per variant.
+VARIANT_FIXED = frozenset({"rework_rate", "extra.deviating_cases", "extra.conformance_fitness"})
 
 _ATTRIBUTE_SQL = """
 SELECT e.case_no, first(a.{column} ORDER BY e.ts, e.row_no) FILTER (WHERE a.{column} IS NOT NULL) AS value
@@ -86,7 +106,15 @@ GROUP BY e.case_no
 
 @dataclass(frozen=True)
 class KpiComparison:
-    """One KPI before and after; ``ci_low``/``ci_high`` bound ``difference``.  Units as in the period table."""
+    """One KPI before and after; ``ci_low``/``ci_high`` bound ``difference``.
+
+    ``before``/``after`` are in the KPI's ``unit`` (a rate as a share);
+    ``difference`` and its interval in ``difference_unit``; ``relative`` is a
+    ratio to before.  ``difference_label`` and ``relative_label`` say both in
+    words, telling percentage points from percent.  ``adjusted_*`` are the
+    mix-adjusted figures over the strata on both sides (see the module
+    docstring); ``adjustment`` says whether they apply.
+    """
 
     kpi: str
     label: str
@@ -104,6 +132,13 @@ class KpiComparison:
     adjusted_after: float | None
     adjusted_difference: float | None
     method: str
+    difference_unit: str = ""
+    difference_label: str = ""
+    relative_label: str = ""
+    adjusted_before: float | None = None
+    adjusted_coverage: float | None = None
+    adjustment: str = "not computed"  # "applied", "does not apply" or "not computed"
+    adjustment_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +163,7 @@ class CaseMix:
     shifted: bool
     biggest: tuple[MixShift, ...]
     note: str
+    chosen: str = ""  # how the stratum was chosen
 
 
 @dataclass(frozen=True)
@@ -231,6 +267,60 @@ def strata(store: Store, facts: CaseFacts, by: str = "variant") -> tuple[list[st
     return [labels[i] for i in used], np.array([remap[i] for i in index.tolist()], dtype=np.int64)
 
 
+def default_stratum(store: Store, facts: CaseFacts) -> tuple[str, str]:
+    """The stratum to use when none is asked for: a case attribute if the log has one, else the variant.
+
+    A case attribute has one value per case (in at least 95 % of the cases
+    that have one), between 2 and 12 distinct values, and a value on at least
+    80 % of the cases.  Of several, the one on most cases wins, then the one
+    with fewer values, then the one first in the file.  Returns the stratum
+    and a sentence on why.
+    """
+    columns = store.query(
+        "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position LIMIT ?",
+        [facts.log_id, STRATUM_COLUMNS],
+    ).rows
+    # Internal names are a1, a2, ...; checked before they reach SQL.
+    columns = [(c, name) for c, name in columns if c.startswith("a") and c[1:].isdigit()]
+    if not columns or facts.n == 0:
+        return "variant", "Stratified by variant: the log has no case attribute."
+    per_case = ", ".join(
+        f"count(DISTINCT a.{c}) AS n{k}, min(a.{c}) AS v{k}" for k, (c, _) in enumerate(columns)
+    )
+    summary = ", ".join(
+        f"count(*) FILTER (WHERE n{k} >= 1), count(*) FILTER (WHERE n{k} = 1), count(DISTINCT v{k})"
+        for k in range(len(columns))
+    )
+    sql = (
+        f"WITH pc AS (SELECT e.case_no, {per_case} FROM events e JOIN attrs_{int(facts.log_id)} a USING (row_no) "
+        "WHERE e.log_id = $log AND list_contains($cases, e.case_no) GROUP BY e.case_no) "
+        f"SELECT {summary} FROM pc"
+    )
+    row = store.query(sql, {"log": facts.log_id, "cases": facts.case_no.tolist()}).rows[0]
+    lo, hi = STRATUM_VALUES
+    found = []
+    for k, (_, name) in enumerate(columns):
+        valued, constant, distinct = (int(x) for x in row[3 * k : 3 * k + 3])
+        coverage = valued / facts.n
+        if (
+            lo <= distinct <= hi
+            and coverage >= STRATUM_COVERAGE
+            and valued
+            and constant / valued >= STRATUM_CONSTANT
+        ):
+            found.append((-round(coverage, 2), distinct, k, name, coverage))
+    if not found:
+        return "variant", (
+            f"Stratified by variant: no attribute holds one of {lo} to {hi} values per case on "
+            f"{STRATUM_COVERAGE:.0%} of the cases."
+        )
+    _, distinct, _, name, coverage = min(found)
+    return name, (
+        f"Stratified by {name}, chosen as a case attribute with {distinct} values on {coverage:.0%} of the "
+        "cases; ask for another attribute or for variant to compare."
+    )
+
+
 def _trace(activities: Sequence[str], limit: int = 12) -> str:
     """The activity sequence in words; a long one keeps its first six and last five steps."""
     acts = list(activities)
@@ -253,38 +343,94 @@ def _weighted(values: np.ndarray, weights: np.ndarray, kind: str) -> float | Non
     return float(values[order][np.searchsorted(cum, q - 1e-12, "left")])
 
 
+@dataclass(frozen=True)
+class _Adjusted:
+    before: float | None = None
+    after: float | None = None
+    difference: float | None = None
+    coverage: float | None = None
+    state: str = "not computed"
+    note: str = ""
+
+
 def _adjusted(
-    before: np.ndarray, after: np.ndarray, sb: np.ndarray, sa: np.ndarray, kind: str
-) -> tuple[float | None, float | None]:
-    """(after reweighted to the before mix, that minus before computed the same way)."""
+    before: np.ndarray,
+    after: np.ndarray,
+    sb: np.ndarray,
+    sa: np.ndarray,
+    kind: str,
+    *,
+    fixed_by_stratum: bool,
+    by: str,
+    label: str,
+) -> _Adjusted:
+    """The mix-adjusted comparison over the strata with cases on both sides (see the module docstring)."""
+    if before.size == 0 or after.size == 0:
+        return _Adjusted(note="one side has no case")
     common = np.intersect1d(np.unique(sb), np.unique(sa))
-    if before.size == 0 or after.size == 0 or common.size == 0:
-        return None, None
-    share_before = {s: float((sb == s).mean()) for s in common.tolist()}
-    count_after = {s: int((sa == s).sum()) for s in common.tolist()}
-    keep = np.isin(sa, common)
-    weights = np.array([share_before[s] / count_after[s] for s in sa[keep].tolist()])
-    adj_after = _weighted(after[keep], weights, kind)
-    ref = _weighted(before, np.ones(before.size), kind)
+    total = before.size + after.size
+    in_b, in_a = np.isin(sb, common), np.isin(sa, common)
+    coverage = float((in_b.sum() + in_a.sum()) / total)
+    if common.size == 0:
+        return _Adjusted(coverage=0.0, note=f"no {by} stratum has cases on both sides")
+    if fixed_by_stratum:
+        return _Adjusted(
+            coverage=coverage,
+            state="does not apply",
+            note=f"The mix adjustment does not apply to {label.lower()}: a case's {by} fixes it, so within "
+            f"a {by} it cannot change and reweighting the strata cannot tell a change in the process from a "
+            "change in the mix.",
+        )
+    b, a, sbc, sac = before[in_b], after[in_a], sb[in_b], sa[in_a]
+    share_before = {s: float((sbc == s).mean()) for s in common.tolist()}
+    count_after = {s: int((sac == s).sum()) for s in common.tolist()}
+    weights = np.array([share_before[s] / count_after[s] for s in sac.tolist()])
+    adj_after = _weighted(a, weights, kind)
+    ref = _weighted(b, np.ones(b.size), kind)
     if adj_after is None or ref is None:
-        return None, None
-    return adj_after, adj_after - ref
-
-
-def _mann_whitney(after: np.ndarray, before: np.ndarray) -> float | None:
-    from scipy.stats import mannwhitneyu
-
-    if after.size == 0 or before.size == 0:
-        return None
-    if np.unique(np.concatenate([after, before])).size < 2:
-        return 1.0  # every value equal: no evidence of a difference
-    p = float(mannwhitneyu(after, before, alternative="two-sided").pvalue)
-    return p if math.isfinite(p) else None
+        return _Adjusted(coverage=coverage, note="no value to weigh")
+    note = (
+        f"Over the {common.size} {by} strata with cases on both sides, holding {coverage:.0%} of the cases; "
+        "the after-cases reweighted to the before shares."
+    )
+    return _Adjusted(ref, adj_after, adj_after - ref, coverage, "applied", note)
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
     # One stream per KPI, so adding a KPI never changes another's interval.
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def _difference_unit(unit: str) -> str:
+    if unit in {"share", "ratio"}:
+        return "share (0.01 = 1 percentage point)"
+    return unit
+
+
+_TESTS = {
+    "median": "bootstrap of the difference of the medians",
+    "p90": "bootstrap of the difference of the 90th percentiles",
+    "mean": "bootstrap of the difference of the means",
+    "rate": "bootstrap of the difference of the rates (binomial replicates)",
+}
+
+
+def _tested(
+    before: np.ndarray,
+    after: np.ndarray,
+    kind: str,
+    name: str,
+    *,
+    seed: int,
+    resamples: int,
+    confidence: float,
+) -> tuple[float | None, float | None, float | None]:
+    """The interval and p-value of after - before, both from the statistic's own replicates."""
+    if not (before.size and after.size):
+        return None, None, None
+    rng = _rng(seed, name)
+    reps = bootstrap(after, kind, resamples, rng) - bootstrap(before, kind, resamples, rng)
+    return percentile_test(reps, confidence)
 
 
 def _case_kpi(
@@ -301,6 +447,8 @@ def _case_kpi(
     resamples: int,
     confidence: float,
     method: str,
+    by: str,
+    fixed_by_stratum: bool,
 ) -> KpiComparison:
     ok_b, ok_a = ~np.isnan(before), ~np.isnan(after)
     before, after, sb, sa = before[ok_b], after[ok_a], sb[ok_b], sa[ok_a]
@@ -308,18 +456,9 @@ def _case_kpi(
     vb = float(stat(before)) if before.size else None
     va = float(stat(after)) if after.size else None
     diff = va - vb if va is not None and vb is not None else None
-    lo = hi = None
-    if before.size and after.size:
-        rng = _rng(seed, name)
-        reps = bootstrap(after, kind, resamples, rng) - bootstrap(before, kind, resamples, rng)
-        tail = (1 - confidence) / 2 * 100
-        lo, hi = (float(x) for x in np.percentile(reps, [tail, 100 - tail]))
-    adj_after, adj_diff = _adjusted(before, after, sb, sa, kind)
-    test = (
-        "Mann-Whitney U on the 0/1 case values (two-proportion z-test)"
-        if kind == "rate"
-        else "Mann-Whitney U on the case values"
-    )
+    lo, hi, p = _tested(before, after, kind, name, seed=seed, resamples=resamples, confidence=confidence)
+    adj = _adjusted(before, after, sb, sa, kind, fixed_by_stratum=fixed_by_stratum, by=by, label=label)
+    relative = diff / vb if diff is not None and vb else None
     return KpiComparison(
         kpi=name,
         label=label,
@@ -327,16 +466,23 @@ def _case_kpi(
         before=vb,
         after=va,
         difference=diff,
-        relative=diff / vb if diff is not None and vb else None,
+        relative=relative,
         ci_low=lo,
         ci_high=hi,
-        p_value=_mann_whitney(after, before),
-        test=test,
+        p_value=p,
+        test=f"{_TESTS[kind]}: interval and p-value from the same {resamples:,} replicates",
         n_before=int(before.size),
         n_after=int(after.size),
-        adjusted_after=adj_after,
-        adjusted_difference=adj_diff,
+        adjusted_after=adj.after,
+        adjusted_difference=adj.difference,
         method=method,
+        difference_unit=_difference_unit(unit),
+        difference_label=difference_words(diff, unit),
+        relative_label=relative_words(relative),
+        adjusted_before=adj.before,
+        adjusted_coverage=adj.coverage,
+        adjustment=adj.state,
+        adjustment_note=adj.note,
     )
 
 
@@ -355,12 +501,8 @@ def _period_kpi(
     vb = float(b.mean()) if b.size else None
     va = float(a.mean()) if a.size else None
     diff = va - vb if va is not None and vb is not None else None
-    lo = hi = None
-    if b.size and a.size:
-        rng = _rng(seed, name)
-        reps = bootstrap(a, "mean", resamples, rng) - bootstrap(b, "mean", resamples, rng)
-        tail = (1 - confidence) / 2 * 100
-        lo, hi = (float(x) for x in np.percentile(reps, [tail, 100 - tail]))
+    lo, hi, p = _tested(b, a, "mean", name, seed=seed, resamples=resamples, confidence=confidence)
+    relative = diff / vb if diff is not None and vb else None
     return KpiComparison(
         kpi=name,
         label=label,
@@ -368,16 +510,22 @@ def _period_kpi(
         before=vb,
         after=va,
         difference=diff,
-        relative=diff / vb if diff is not None and vb else None,
+        relative=relative,
         ci_low=lo,
         ci_high=hi,
-        p_value=_mann_whitney(a, b),
-        test="Mann-Whitney U on the per-period values",
+        p_value=p,
+        test=f"bootstrap of the difference of the per-period means: interval and p-value from the same "
+        f"{resamples:,} replicates",
         n_before=int(b.size),
         n_after=int(a.size),
         adjusted_after=None,
         adjusted_difference=None,
         method=method,
+        difference_unit="cases per period",
+        difference_label=difference_words(diff, "cases per period"),
+        relative_label=relative_words(relative),
+        adjustment="not computed",
+        adjustment_note="Volumes are whole periods, not cases: there is no case mix to adjust.",
     )
 
 
@@ -438,7 +586,7 @@ def compare(
     series: PeriodSeries,
     change_date: dt.date,
     *,
-    stratify: str = "variant",
+    stratify: str | None = None,
     confidence: float = 0.95,
     resamples: int = 1000,
     seed: int = 0,
@@ -463,7 +611,11 @@ def compare(
         side = "after" if not after.any() else "before"
         msg = f"no case started {side} the change date {change_date.isoformat()}; nothing to compare"
         raise MonitorError(msg, hint="choose a change date inside the data window")
-    labels, index = strata(store, facts, stratify)
+    if stratify is None or stratify == "auto":
+        by, chosen = default_stratum(store, facts)
+    else:
+        by, chosen = stratify, f"Stratified by {stratify}, as asked."
+    labels, index = strata(store, facts, by)
     common = {"seed": seed, "resamples": resamples, "confidence": confidence}
     complete = facts.complete
     infos = {k.name: k for k in series.kpis}
@@ -482,6 +634,8 @@ def compare(
                 index[mask & ~after],
                 index[mask & after],
                 method=info.method,
+                by=by,
+                fixed_by_stratum=by == "variant" and name in VARIANT_FIXED,
                 **common,
             )
         )
@@ -501,7 +655,7 @@ def compare(
     for key, values in facts.extra.items():
         m = facts.measures[key]
         case_kpi(f"extra.{key}", "rate" if m.kind == "rate" else "mean", values, complete)
-    full = [p for p in series.periods if not p.partial]
+    full = [p for p in series.periods if not p.cut]
     before_p = [p for p in full if p.end <= change_date]
     after_p = [p for p in full if p.start >= change_date]
     for name in ("started", "completed", "wip_end"):
@@ -517,7 +671,7 @@ def compare(
                 **common,
             )
         )
-    mix = _mix(labels, index, after, stratify)
+    mix = dataclasses.replace(_mix(labels, index, after, by), chosen=chosen)
     warnings = []
     if mix.shifted:
         warnings.append(mix.note)
@@ -529,6 +683,20 @@ def compare(
             "are still open: durations after the change cover only the completed ones and will look shorter "
             "than they turn out (see the Kaplan-Meier median per period)."
         )
+    biased = np.zeros(facts.n, dtype=bool)
+    cut_starts = {
+        p.start for p in series.periods if "began before the export" in p.cut or "no case completes" in p.cut
+    }
+    if cut_starts:
+        biased = np.array([d in cut_starts for d in facts.p_start], dtype=bool)
+    for side, mask in (("before", ~after), ("after", after)):
+        n_side, n_biased = int(mask.sum()), int((biased & mask).sum())
+        if n_side and n_biased / n_side > OPEN_WARNING:
+            warnings.append(
+                f"{n_biased:,} of the {n_side:,} cases {side} the change ({n_biased / n_side:.0%}) started in "
+                "periods the export cuts (they began before it, or are in it only because they ran long): "
+                f"the figures {side} the change are biased by the export, not only by the process."
+            )
     for k in out:
         if k.unit != "cases per period" and min(k.n_before, k.n_after) < FEW_CASES:
             warnings.append(
@@ -536,16 +704,21 @@ def compare(
                 "the interval is wide and the test weak."
             )
     if not before_p or not after_p:
-        warnings.append("No whole period lies on one side of the change: volumes are not compared.")
+        warnings.append(
+            "No whole period that the export does not cut lies on one side of the change: "
+            "volumes are not compared."
+        )
     change_at = change_instant(change_date, facts.timezone)
     method = (
         f"Cases are split by their first event: before or from {change_date.isoformat()} 00:00 "
-        f"({facts.timezone}). Differences are after minus before; intervals are {confidence:.0%} percentile "
-        f"bootstrap intervals from {resamples:,} resamples of the cases on each side (seed {seed}; a "
-        "resample's median or p90 is drawn from the order statistics it would have, and a mean over more than "
-        "ten million draws from its normal bootstrap distribution); p-values are "
-        "two-sided Mann-Whitney U tests. Mix-adjusted values reweight the after-cases to the before shares of "
-        f"the strata ({stratify}); a chi-square test on the strata counts flags a shift at p < {MIX_ALPHA}."
+        f"({facts.timezone}). Differences are after minus before (a difference of rates in percentage points, "
+        f"a relative change in percent); each statistic is tested by its own bootstrap: {resamples:,} resamples "
+        f"of the cases on each side (seed {seed}; a resample's median or p90 is drawn from the order statistics "
+        "it would have, and a mean over more than ten million draws from its normal bootstrap distribution) "
+        f"give the {confidence:.0%} percentile interval and the two-sided p-value, which is below "
+        f"{1 - confidence:.2g} exactly when the interval leaves 0 out. Mix-adjusted values compare the strata "
+        f"({by}) that have cases on both sides, the after-cases reweighted to the before shares; a chi-square "
+        f"test on the strata counts flags a shift at p < {MIX_ALPHA}. {chosen}"
     )
     return Comparison(
         change_date=change_date,

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
-from mining.analysis.performance import instances_sql, timed_sql
+from mining.analysis.performance import InstancesSQL, instances_sql, timed_sql
 from mining.analysis.variants import projected_variants, variants
 from mining.durations import duration_words
 from mining.errors import AnalysisError
@@ -191,8 +191,12 @@ def lean_view(
     calendar: Calendar | None = None,
     cost_per_hour: float | Mapping[str, float] | None = None,
     deviating_cases: Collection[str] | None = None,
+    leave_out: Collection[int] = (),
 ) -> LeanView:
     """The main variant's steps and PCE, and waste (waiting, hand-offs, rework, deviations) in hours and money.
+
+    ``leave_out`` names internal case numbers to leave out (a monitor leaves out the cases with
+    placeholder dates, whose waiting would be counted in millennia).
 
     Examples
     --------
@@ -207,7 +211,8 @@ def lean_view(
     if dev:
         _check_cases(store, log_id, dev)
     clk = clock(store, log_id, calendar)
-    inst = instances_sql(store, log_id, flt)
+    out = sorted(int(c) for c in leave_out)
+    inst = _without(instances_sql(store, log_id, flt), out)
     measured = inst.source != "none"
 
     totals = ", ".join(
@@ -238,7 +243,7 @@ def lean_view(
         wastes.append(_waste("deviation", row, costed, _explain("deviation", measured, row)))
     wastes.sort(key=lambda w: (w.hours is None, -(w.hours or 0.0)))
 
-    main, main_cases, share, steps, lead_median, pce = _main_variant(store, log_id, flt, clk)
+    main, main_cases, share, steps, lead_median, pce = _main_variant(store, log_id, flt, clk, out)
     note = (
         "Waiting, hand-offs and rework are disjoint (each second of waiting counts once: rework first, then "
         "hand-off, then waiting)"
@@ -274,8 +279,16 @@ def lean_view(
     )
 
 
+def _without(inst: InstancesSQL, cases: list[int]) -> InstancesSQL:
+    """The instances without those of ``cases`` (internal case numbers)."""
+    if not cases:
+        return inst
+    sql = f"SELECT * FROM ({inst.sql}) lean_i WHERE NOT list_contains($lean_out, lean_i.case_no)"
+    return dataclasses.replace(inst, sql=sql, params={**inst.params, "lean_out": cases})
+
+
 def _main_variant(
-    store: Store, log_id: int, flt: Filter, clk: Clock
+    store: Store, log_id: int, flt: Filter, clk: Clock, leave_out: list[int]
 ) -> tuple[tuple[str, ...], int, float, tuple[LeanStep, ...], float | None, float | None]:
     """(sequence, cases, share, steps, median lead time, PCE) of the most frequent kept variant."""
     table = variants(store, log_id, flt, top=1)
@@ -284,7 +297,7 @@ def _main_variant(
     top = table.variants[0]
     # The variant's cases: its stored variant ids (several may project onto it) within the filter.
     ids = projected_variants(store, log_id, flt)[0][2] if flt.projects_events else (top.variant_id,)
-    inst = instances_sql(store, log_id, dataclasses.replace(flt, variant_ids=ids))
+    inst = _without(instances_sql(store, log_id, dataclasses.replace(flt, variant_ids=ids)), leave_out)
     rows = store.query(_STEPS_SQL.format(timed=timed_sql(inst, clk)), inst.params).dicts()
     measured = inst.source != "none"
 

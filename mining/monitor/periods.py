@@ -42,6 +42,42 @@ every case as completed at its last event).  ``cycle_median_km_s`` is the
 Kaplan-Meier median, which also uses the open cases (censored at the data end)
 and the stalled ones (censored at their last event).
 
+Where the export cuts the process
+---------------------------------
+An export is a window on a running process, and its edges distort what lies
+near them; such periods are shown, and marked, but a control chart never
+judges them (:mod:`mining.monitor.run`).  A period is **cut** (``cut`` says
+why) when
+
+* the data cover it only partly (``partial``): the newest period of a run, or
+  the first one;
+* it lies at the export's start and more than :data:`TRUNCATED_SHARE` of the
+  cases that start in it began before the export: their first recorded
+  activity is none of the **start activities** (learned like the end
+  activities, from the cases that start later than the quiet horizon or the
+  95th percentile cycle time after the first event, whichever is longer);
+  every leading period in a row that is so is cut;
+* no case starts in or after it although events go on: when the last case
+  start lies more than ten mean inter-arrival times (and a day) before the data
+  end, the export selected the cases that started up to then, and the periods
+  from it on hold only their tails;
+* no case completes before its end: when the first completion comes later
+  than the median cycle time plus ten mean times between completions (and a
+  day) after the first case start, the export selected the cases that
+  completed from then on, and the cases that started earlier are only the long
+  ones still open then.
+
+Time range and calendar
+-----------------------
+Periods cover the log's robust range (:func:`~mining.analysis.span.robust_span`):
+cases with an event dated outside it (placeholder dates such as 9999-12-31)
+are left out and counted, and a run refuses to lay out more than
+:data:`MAX_PERIODS` periods.  Each period has its **working days**: the
+calendar's working weekdays without its public holidays (the holidays are
+named in ``holidays``); without a calendar, the weekdays on which cases start
+(a weekday with less than a tenth of the average starts is taken as closed),
+so that volumes can be judged per working day.
+
 The SLA is a limit on the elapsed cycle time.  A case's outcome is *decided*
 when it is complete, or when it is open or stalled and has already run past
 the limit (a known breach); the breach rate is breaches over decided cases.
@@ -60,9 +96,10 @@ import numpy as np
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
+from mining.analysis.span import TimeSpan, robust_span
 from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_starts
-from mining.durations import format_duration
-from mining.errors import MonitorError
+from mining.durations import duration_words, format_duration
+from mining.errors import MonitorError, Option, phrase
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -70,9 +107,11 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPLETE",
     "END_SHARE",
+    "MAX_PERIODS",
     "OPEN",
     "QUIET_QUANTILE",
     "STALLED",
+    "TRUNCATED_SHARE",
     "CaseFacts",
     "CaseMeasure",
     "Completeness",
@@ -90,6 +129,15 @@ END_SHARE = 0.01
 #: The quiet horizon is this quantile of the gaps between consecutive events of a case.
 QUIET_QUANTILE = 0.99
 
+#: A leading period is cut by the export's start when more of its cases than this began before the export.
+TRUNCATED_SHARE = 0.05
+#: The most periods a run lays out (a day per period over 13 years).
+MAX_PERIODS = 5_000
+#: The intake ended early when no case started for this many mean inter-arrival times before the data end.
+INTAKE_GAPS = 10
+#: A weekday is closed (no working day) when fewer cases than this share of the weekday average start on it.
+CLOSED_WEEKDAY_SHARE = 0.1
+
 COMPLETE, OPEN, STALLED = 0, 1, 2
 _DAY = 86_400
 
@@ -106,12 +154,13 @@ i AS (
 ),
 l AS (
     SELECT case_no, any_value(activity) FILTER (WHERE next_ts IS NULL) AS last_activity,
+           first(activity ORDER BY ts, row_no) AS first_activity,
            CAST(sum(CAST(cost AS DECIMAL(38, 6))) AS DOUBLE) AS cost
     FROM ({events}) ev GROUP BY case_no
 )
 SELECT c.case_no, k.case_id, k.variant_id, epoch(c.first) AS first_s, epoch(c.last) AS last_s,
        c.l_first, c.l_last, c.b_last - c.b_first AS cycle_b,
-       l.last_activity, l.cost, coalesce(i.n_inst, 0) AS n_inst, coalesce(i.n_act, 0) AS n_act, i.proc, i.lead
+       l.last_activity, l.first_activity, l.cost, coalesce(i.n_inst, 0) AS n_inst, coalesce(i.n_act, 0) AS n_act, i.proc, i.lead
 FROM c
 JOIN cases k ON k.log_id = $m_log AND k.case_no = c.case_no
 LEFT JOIN l ON l.case_no = c.case_no
@@ -119,9 +168,13 @@ LEFT JOIN i ON i.case_no = c.case_no
 ORDER BY c.case_no
 """
 
-_AS_OF_SQL = "SELECT max(greatest(ts, coalesce(start_ts, ts))) FROM events WHERE log_id = ?"
+_AS_OF_SQL = (
+    "SELECT max(greatest(ts, coalesce(start_ts, ts))) FROM events WHERE log_id = $log "
+    "AND ts BETWEEN $first AND $last AND coalesce(start_ts, ts) BETWEEN $first AND $last"
+)
 _GAP_SQL = (
-    "SELECT quantile_cont(epoch(next_ts) - epoch(ts), ?) FROM events WHERE log_id = ? AND next_ts IS NOT NULL"
+    "SELECT quantile_cont(epoch(next_ts) - epoch(ts), $q) FROM events WHERE log_id = $log "
+    "AND next_ts IS NOT NULL AND ts >= $first AND next_ts <= $last"
 )
 
 
@@ -176,6 +229,8 @@ class Completeness:
     open: int
     stalled: int
     method: str
+    start_activities: tuple[str, ...] = ()
+    truncated: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,6 +259,10 @@ class PeriodKPIs:
     pce_median: float | None
     extra: Mapping[str, float | None]
     extra_n: Mapping[str, int]
+    working_days: float = 0.0
+    holidays: tuple[str, ...] = ()
+    truncated: int = 0
+    cut: str = ""  # why the export's edges distort the period; empty when they do not
 
     def value(self, name: str) -> float | None:
         """A KPI by its :attr:`KpiInfo.name`."""
@@ -231,6 +290,9 @@ class PeriodSeries:
     kpis: tuple[KpiInfo, ...]
     periods: tuple[PeriodKPIs, ...]
     note: str
+    range_note: str = ""
+    left_out_events: int = 0
+    working_days_method: str = ""
 
     def kpi(self, name: str) -> KpiInfo:
         for k in self.kpis:
@@ -252,7 +314,8 @@ class CaseFacts:
     time); ``p_start``/``p_end`` are the local first days of the periods the
     case started and ended in.  ``cycle_b`` is business seconds under a
     calendar, else equal to ``cycle``.  ``state`` is 0 complete, 1 open,
-    2 stalled.  Missing numbers are NaN.  ``as_of`` is the data end;
+    2 stalled; ``truncated`` marks the cases that began before the export
+    (see the module docstring).  Missing numbers are NaN.  ``as_of`` is the data end;
     ``end_local``/``end_period`` the end of the window the periods cover: the
     data end, or the filter's end when that is earlier (no kept case starts
     after it).
@@ -288,6 +351,10 @@ class CaseFacts:
     measures: Mapping[str, CaseMeasure]
     completeness: Completeness
     left_out: int
+    truncated: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=bool))
+    robust: TimeSpan | None = None
+    data_first: float | None = None  # the first kept instant (epoch seconds)
+    left_out_cases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         # Facts are kept between runs (``monitor(memo=...)``): no consumer may change them in place.
@@ -367,10 +434,24 @@ def case_facts(
     import pyarrow.compute as pc
 
     table = store.arrow(sql, {**params, **inst.params, "m_log": log_id})
-    # Cases beyond the calendar's 1900-2100 table have no local time, hence no period.
+    rng = robust_span(store, log_id)
+    fence = {"log": log_id, "first": rng.first, "last": rng.last}
+    # Cases with an event outside the robust range (a placeholder date) cannot be placed in time,
+    # nor can cases beyond the calendar's 1900-2100 table, which have no local time.
     dated = pc.and_(pc.is_valid(table.column("l_first")), pc.is_valid(table.column("l_last")))
+    if rng.first is None or rng.last is None:
+        dated = pc.and_(dated, False)
+    elif not rng.complete:
+        inside = pc.and_(
+            pc.greater_equal(table.column("first_s"), rng.first.timestamp()),
+            pc.less_equal(table.column("last_s"), rng.last.timestamp()),
+        )
+        dated = pc.and_(dated, pc.fill_null(inside, False))
     left_out = table.num_rows - int(pc.sum(dated).as_py() or 0)
+    left_out_cases = np.zeros(0, dtype=np.int64)
     if left_out:
+        gone = table.filter(pc.invert(dated)).column("case_no")
+        left_out_cases = np.asarray(gone.to_numpy(), dtype=np.int64)
         table = table.filter(dated)
     n_kept = table.num_rows
 
@@ -407,7 +488,7 @@ def case_facts(
     with np.errstate(divide="ignore", invalid="ignore"):
         pce = np.where(lead > 0, proc / lead, np.nan)
 
-    as_of_ts = as_of or store.scalar(_AS_OF_SQL, [log_id])
+    as_of_ts = as_of or store.scalar(_AS_OF_SQL, fence)
     as_of_s = None if as_of_ts is None else as_of_ts.timestamp()
     end_local = last_local = _local_of(store, clk, as_of_ts)
     if flt is not None and flt.end is not None and (as_of_ts is None or flt.end <= as_of_ts):
@@ -415,10 +496,19 @@ def case_facts(
         # is the one holding the instant just before it.
         end_local = _local_of(store, clk, flt.end)
         last_local = _local_of(store, clk, flt.end - dt.timedelta(microseconds=1))
-    gap = store.scalar(_GAP_SQL, [QUIET_QUANTILE, log_id])
+    gap = store.scalar(_GAP_SQL, {**fence, "q": QUIET_QUANTILE})
     quiet = float(gap) if gap is not None else 0.0
     last_activity = values("last_activity")
     state, completeness = _states(last_activity, last, as_of_s, as_of_ts, quiet, tuple(end_activities))
+    truncated, starts = _truncated(values("first_activity"), first, cycle, quiet)
+    completeness = dataclasses.replace(
+        completeness,
+        start_activities=starts,
+        truncated=int(truncated.sum()),
+        method=completeness.method
+        + f" A case began before the export when its first activity is none of the start activities "
+        f"(learned from the cases that start long after the first event: {', '.join(starts) or 'none'}).",
+    )
 
     case_id = tuple(table.column("case_id").to_pylist())
     case_no = arr("case_no", np.int64)
@@ -456,6 +546,10 @@ def case_facts(
         measures=dict(measures or {}),
         completeness=completeness,
         left_out=left_out,
+        truncated=truncated,
+        robust=rng,
+        data_first=float(first.min()) if n_kept else None,
+        left_out_cases=left_out_cases,
     )
     return facts.at_period(period)
 
@@ -518,6 +612,28 @@ def _states(
         stalled=int((state == STALLED).sum()),
         method=method,
     )
+
+
+def _truncated(
+    first_activity: list[str | None], first: np.ndarray, cycle: np.ndarray, quiet: float
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Which cases began before the export, and the start activities that tell (see the module docstring)."""
+    n = len(first_activity)
+    if n == 0:
+        return np.zeros(0, dtype=bool), ()
+    horizon = max(quiet, float(np.nanquantile(cycle, 0.95)) if np.isfinite(cycle).any() else 0.0)
+    late = first >= float(first.min()) + horizon
+    pool = [a for a, ok in zip(first_activity, late, strict=True) if ok] if late.any() else first_activity
+    counts: dict[str, int] = {}
+    for a in pool:
+        if a is not None:
+            counts[a] = counts.get(a, 0) + 1
+    total = len(pool)
+    starts = tuple(
+        a for a, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k >= END_SHARE * total
+    )
+    known = set(starts)
+    return np.array([a not in known for a in first_activity], dtype=bool), starts
 
 
 def _measure_values(m: CaseMeasure, case_id: tuple[str, ...], case_no: np.ndarray) -> np.ndarray:
@@ -740,10 +856,22 @@ def _period_days(facts: CaseFacts) -> list[dt.date]:
     days = set(facts.p_start) | set(facts.p_end)
     if facts.end_period is not None:
         days.add(facts.end_period)
+    days.discard(None)  # type: ignore[arg-type]
     if not days:
         return []
     day = min(days)
     last = max(days) if facts.end_period is None else max(facts.end_period, *facts.p_start)
+    per = {"day": 1, "week": 7, "month": 28}[facts.period]
+    if (last - day).days // per + 1 > MAX_PERIODS:
+        span = f"{day.isoformat()} to {last.isoformat()}"
+        msg = phrase(
+            f"the data span {span}: more than {MAX_PERIODS:,} {facts.period}s to lay out; choose a longer ",
+            Option("period", "week" if facts.period == "day" else "month"),
+            " or keep a shorter window (",
+            Option("since", "DATE"),
+            ")",
+        )
+        raise MonitorError(msg)
     out = []
     while day <= last:
         out.append(day)
@@ -753,6 +881,138 @@ def _period_days(facts: CaseFacts) -> list[dt.date]:
 
 def _local_midnight(day: dt.date) -> float:
     return float((day - dt.date(1970, 1, 1)).days * _DAY)
+
+
+def _weekday(local: np.ndarray) -> np.ndarray:
+    """ISO weekday (1 = Monday) of local epoch seconds; 1970-01-01 was a Thursday."""
+    return (np.floor(local / _DAY).astype(np.int64) + 3) % 7 + 1
+
+
+def _working_days(
+    facts: CaseFacts, days: Sequence[dt.date]
+) -> tuple[list[float], list[tuple[str, ...]], str]:
+    """Working days and named holidays of each period, and how they were found."""
+    if not days:
+        return [], [], ""
+    first, last = days[0], next_period(days[-1], facts.period) - dt.timedelta(days=1)
+    cal = facts.calendar
+    names: dict[dt.date, str] = {}
+    if cal is not None:
+        open_days = set(cal.workdays)
+        closed = cal.closed_dates(first, last)
+        names = {d: "closed" for d in closed}
+        if cal.country:
+            import holidays
+
+            found = holidays.country_holidays(
+                cal.country, subdiv=cal.subdivision, years=range(first.year, last.year + 1)
+            )
+            names.update({d: str(n) for d, n in found.items() if d in closed})
+        how = f"working days of the calendar ({cal.label()}) without its closed days"
+    else:
+        closed = frozenset()
+        starts = np.bincount(_weekday(facts.first_local), minlength=8)[1:]
+        average = starts.sum() / 7
+        open_days = {w + 1 for w in range(7) if starts[w] >= CLOSED_WEEKDAY_SHARE * average}
+        if len(open_days) == 7:
+            how = "every day of the week: cases start on all of them"
+        else:
+            shut = _and([_WEEKDAYS[w - 1] for w in range(1, 8) if w not in open_days])
+            how = (
+                f"the weekdays on which cases start; {shut} "
+                f"{'has' if len(open_days) == 6 else 'have'} fewer than {CLOSED_WEEKDAY_SHARE:.0%} of the "
+                "average starts and count as closed"
+            )
+    working: list[float] = []
+    marks: list[tuple[str, ...]] = []
+    for day in days:
+        end = next_period(day, facts.period)
+        n = 0
+        hol: list[str] = []
+        d = day
+        while d < end:
+            if d in closed:
+                if d.isoweekday() in open_days:
+                    hol.append(f"{d.isoformat()} {names.get(d, 'closed')}")
+            elif d.isoweekday() in open_days:
+                n += 1
+            d += dt.timedelta(days=1)
+        working.append(float(n))
+        marks.append(tuple(hol))
+    return working, marks, how
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _cuts(
+    facts: CaseFacts,
+    days: Sequence[dt.date],
+    partial: Sequence[bool],
+    started: np.ndarray,
+    truncated: np.ndarray,
+) -> tuple[list[str], str]:
+    """Why each period is cut by the export's edges (empty when it is not), and a sentence on the intake."""
+    cut = ["" for _ in days]
+    for i, day in enumerate(days):
+        if partial[i]:
+            first = facts.first_local.min() > _local_midnight(day) if facts.n else False
+            cut[i] = "the data begin inside it" if first else "the data end inside it"
+    for i in range(len(days)):
+        if partial[i] and i == 0:
+            continue
+        if started[i] and truncated[i] / started[i] > TRUNCATED_SHARE:
+            cut[i] = cut[i] or (
+                f"{truncated[i]:,} of its {started[i]:,} cases began before the export (no usual first activity)"
+            )
+        elif started[i]:
+            break
+    intake = ""
+    done = facts.last[facts.complete]
+    if done.size >= 2 and facts.n:
+        first_done = float(done.min())
+        mean_gap = (float(done.max()) - first_done) / (done.size - 1)
+        typical = float(np.median(facts.cycle[facts.complete]))
+        late = first_done - float(facts.first.min())
+        if late > typical + max(INTAKE_GAPS * mean_gap, _DAY):
+            done_local = float(facts.last_local[facts.complete].min())
+            when = dt.date(1970, 1, 1) + dt.timedelta(days=int(done_local // _DAY))
+            head = 0
+            for i, day in enumerate(days):
+                if _local_midnight(day) <= done_local:
+                    cut[i] = cut[i] or (
+                        f"no case completes before {when.isoformat()}: its cases are only those still open then"
+                    )
+                    head += 1
+            intake = (
+                f"No case completes before {when.isoformat()}, {duration_words(late)} after the first case "
+                f"starts: the export holds the cases that completed from then on, so cases that started earlier "
+                f"are in it only if they ran long, and the first {head} {facts.period}s are shown but not judged."
+            )
+    if facts.n >= 2 and facts.as_of is not None:
+        last_start = float(facts.first.max())
+        mean_gap = (last_start - float(facts.first.min())) / (facts.n - 1)
+        silence = facts.as_of - last_start
+        if silence > max(INTAKE_GAPS * mean_gap, _DAY):
+            last_local = float(facts.first_local.max())
+            when = dt.date(1970, 1, 1) + dt.timedelta(days=int(last_local // _DAY))
+            tail = 0
+            for i, day in enumerate(days):
+                if _local_midnight(next_period(day, facts.period)) > last_local:
+                    cut[i] = (
+                        cut[i] or f"no case starts after {when.isoformat()}: only the tails of earlier cases"
+                    )
+                    tail += 1
+            intake += (" " if intake else "") + (
+                f"No case starts after {when.isoformat()} although events go on for {duration_words(silence)}: "
+                f"the export holds the cases started up to then, so the last {tail} {facts.period}s hold only "
+                "their tails and are shown but not judged."
+            )
+    return cut, intake
 
 
 def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSeries:
@@ -768,12 +1028,31 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
     completed = np.bincount(pe[complete & (pe >= 0)], minlength=n_p)
     open_ = np.bincount(ps[facts.state == OPEN], minlength=n_p)
     stalled = np.bincount(ps[facts.state == STALLED], minlength=n_p)
+    truncated = (
+        np.bincount(ps[facts.truncated], minlength=n_p) if facts.truncated.size else np.zeros(n_p, int)
+    )
     exit_local = np.where(facts.state == OPEN, np.inf, facts.last_local)
     first_sorted, exit_sorted = np.sort(facts.first_local), np.sort(exit_local)
     if sla_seconds is not None:
         decided, breached = facts.sla(sla_seconds)
     age = facts.age()
     span_first = float(facts.first_local.min()) if facts.n else None
+    # The cases of each period as one slice of a stable order: no pass over all cases per period.
+    order = np.argsort(ps, kind="stable")
+    bounds = np.searchsorted(ps[order], np.arange(n_p + 1), "left")
+    partial = [
+        bool(
+            (
+                facts.end_local is not None
+                and facts.end_local < _local_midnight(next_period(day, facts.period))
+            )
+            or (span_first is not None and span_first > _local_midnight(day))
+        )
+        for day in days
+    ]
+    cuts, intake = _cuts(facts, days, partial, started, truncated)
+    working, holidays, working_how = _working_days(facts, days)
+    business = facts.calendar is not None
     periods = []
     for i, day in enumerate(days):
         end = next_period(day, facts.period)
@@ -781,25 +1060,20 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
         wip = int(
             np.searchsorted(first_sorted, boundary, "left") - np.searchsorted(exit_sorted, boundary, "left")
         )
-        mine = ps == i
-        done = mine & complete
-        partial = bool(
-            (facts.end_local is not None and facts.end_local < boundary)
-            or (span_first is not None and span_first > _local_midnight(day))
-        )
-        km = kaplan_meier_quantile(np.where(complete, facts.cycle, age)[mine], complete[mine])
-        n_done = int(done.sum())
+        mine = order[bounds[i] : bounds[i + 1]]
+        done = mine[complete[mine]]
+        km = kaplan_meier_quantile(np.where(complete[mine], facts.cycle[mine], age[mine]), complete[mine])
+        n_done = int(done.size)
         rework_n = int(facts.rework[done].sum())
         if sla_seconds is not None:
             n_dec, n_br = int(decided[mine].sum()), int(breached[mine].sum())
         else:
             n_dec = n_br = 0
-        business = facts.calendar is not None
         periods.append(
             PeriodKPIs(
                 start=day,
                 end=end,
-                partial=partial,
+                partial=partial[i],
                 started=int(started[i]),
                 completed=int(completed[i]),
                 open=int(open_[i]),
@@ -819,6 +1093,10 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
                 pce_median=_quantile(facts.pce[done], 0.5) if facts.processing_measured else None,
                 extra={key: _mean(values[done]) for key, values in facts.extra.items()},
                 extra_n={key: int((~np.isnan(values[done])).sum()) for key, values in facts.extra.items()},
+                working_days=working[i],
+                holidays=holidays[i],
+                truncated=int(truncated[i]),
+                cut=cuts[i],
             )
         )
     c = facts.completeness
@@ -827,8 +1105,13 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
         f"except completions, counted in the period of the last event. {c.complete:,} complete, {c.open:,} open "
         f"and {c.stalled:,} stalled cases."
     )
+    range_note = ""
+    if facts.robust is not None and facts.robust.note:
+        range_note = f"{facts.robust.note}, with the {facts.left_out:,} cases they belong to."
     if facts.left_out:
-        note += f" {facts.left_out:,} cases outside 1900-2100 have no local period and are left out."
+        note += f" {facts.left_out:,} cases have an event outside the data's range and are left out."
+    if intake:
+        note += " " + intake
     first = None if not facts.n else dt.datetime.fromtimestamp(float(facts.first.min()), dt.UTC)
     return PeriodSeries(
         period=facts.period,
@@ -845,6 +1128,9 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
         kpis=_kpis(facts, sla_seconds),
         periods=tuple(periods),
         note=note,
+        range_note=range_note,
+        left_out_events=facts.robust.left_out if facts.robust is not None else 0,
+        working_days_method=f"Working days: {working_how}." if working_how else "",
     )
 
 

@@ -7,30 +7,39 @@ stores nothing new and gives the same bytes (:func:`run_json`).
 
 Control charts and alerts
 -------------------------
-Every KPI series is charted with :mod:`mining.monitor.spc`: an I-MR chart for
-durations, costs, ratios and volumes, a p-chart for rates (rework over the
-complete cases, SLA breaches over the decided ones).  Points are the periods;
-a point has no value (and is skipped by the rules) when
+Every KPI series is charted with :mod:`mining.monitor.spc`: a u-chart of the
+cases started and completed per working day (a holiday week is judged against
+its fewer working days), a Laney p'-chart for rates (rework over the complete
+cases, SLA breaches over the decided ones), an I-MR chart for durations, costs
+and ratios, and a CUSUM beside the chart for the cycle times and the rates, so
+that a sustained shift too small for the 3-sigma limits is still caught.
 
-* the KPI is a volume (started, completed, work in progress) and the period is
-  only partly covered by the data: a partial week holds fewer cases;
-* the KPI is measured on complete cases and more than 10 % of the cases that
-  started in the period are still open: its figures would flatter it, since
-  the long cases are the ones still running.
+**Which periods are judged.**  Only whole periods: a period cut by the
+export's edges (the partial newest one, the first one, those at the export's
+start whose cases began before it, those after the last case start; see
+:mod:`mining.monitor.periods`) is shown but never judged.  A case measure
+(duration, rate, cost) is judged in a period only when at most
+:data:`OPEN_SHARE_LIMIT` of its cases are still open: the long cases are the
+ones still running, so an earlier figure would flatter the period.
 
-With a change date the limits come from the periods wholly before it (at
-least five judged points; otherwise from all points), and the later points are
-judged against them.
+**Limits.**  The newest judged period of a chart is judged against the
+:data:`BASELINE_PERIODS` judged periods before it (at least
+:data:`MIN_BASELINE`; with fewer the chart is drawn but does not alert).  With
+a change date, the periods before it form the old phase; once the new phase
+has :data:`NEW_PHASE_PERIODS` judged periods before the newest, the new
+periods are judged against limits of their own, and until then against the
+old phase's, which the alerts say.
 
-An **alert** is raised for each signal of a Nelson rule on an I or p chart
-that completes on the newest judged point of the chart: the period a
-scheduled run has just closed (for case measures, the newest period whose
-cases are known well enough).  Older signals are history, shown in the charts;
-a sustained shift after a change date shows in the before/after comparison and
-alerted when it first completed a rule.  Moving-range signals are shown but
-do not alert.  With ``max_breach_rate``, an SLA breach rate above it on the
-newest judged period alerts too.  A run whose data did not move judges the
-same newest point, so it repeats the same alerts: the run is idempotent.
+**Alerts.**  A chart alerts when, on its newest judged period, rule 1 (beyond
+3 sigma), rule 2 (nine in a row on one side), rule 5 (two of three beyond 2
+sigma) or the CUSUM fires, or (with ``max_breach_rate``) the SLA breach rate
+is above the maximum.  One alert per KPI: the strongest rule
+(:data:`ALERT_RULES`), with every other rule that fired on that period listed
+inside it.  Rules 3, 4, 6, 7 and 8 describe patterns and are shown on the
+charts only; moving-range signals do not alert; work in progress (a stock,
+whose periods are not independent) is charted but never alerts.  A run whose
+data did not move judges the same newest point, so it repeats the same
+alerts: the run is idempotent.
 """
 
 from __future__ import annotations
@@ -59,7 +68,18 @@ from mining.monitor.periods import (
     case_facts,
     summarize,
 )
-from mining.monitor.spc import Capability, ControlChart, capability, imr_chart, p_chart
+from mining.monitor.spc import (
+    Capability,
+    ControlChart,
+    Cusum,
+    Phase,
+    capability,
+    cusum,
+    imr_chart,
+    p_chart,
+    u_chart,
+)
+from mining.monitor.words import format_value, period_label
 from mining.schema import QualityIssue, to_jsonable
 
 if TYPE_CHECKING:
@@ -69,7 +89,10 @@ if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = [
+    "ALERT_RULES",
+    "BASELINE_PERIODS",
     "MIN_BASELINE",
+    "NEW_PHASE_PERIODS",
     "OPEN_SHARE_LIMIT",
     "Alert",
     "KpiChart",
@@ -88,12 +111,16 @@ __all__ = [
     "stored_runs",
 ]
 
-#: Periods with a larger share of their started cases still open are not charted for case measures.
-OPEN_SHARE_LIMIT = 0.10
-#: Judged points needed before the change date to take the limits from them.
-MIN_BASELINE = 5
+#: Periods with a larger share of their started cases still open are not judged for case measures.
+OPEN_SHARE_LIMIT = 0.02
+#: The newest judged period is judged against at most this many judged periods before it.
+BASELINE_PERIODS = 26
+#: Judged periods needed before the newest one for a chart to alert.
+MIN_BASELINE = 8
+#: Judged periods after a change date (before the newest) needed for limits of the new phase.
+NEW_PHASE_PERIODS = 8
 #: Bumped when the computation changes, so old stored runs never pass for new ones.
-RUN_VERSION = 1
+RUN_VERSION = 2
 
 _RUNS_SQL = "SELECT run_id, content_hash, events_added FROM ingest_runs WHERE log_id = ? ORDER BY run_id"
 
@@ -105,7 +132,9 @@ class MonitorOptions:
     ``sla_seconds`` is an elapsed-time limit on the cycle time;
     ``max_breach_rate`` (0-1) alerts when the SLA breach rate exceeds it;
     ``end_activities`` overrides the learned ones; ``stratify`` is
-    ``"variant"`` or a case attribute's name.
+    ``"variant"``, a case attribute's name, or ``None``: a case attribute
+    when the log has a suitable one, else the variant
+    (:func:`~mining.monitor.compare.default_stratum`).
     """
 
     period: str = "week"
@@ -114,7 +143,7 @@ class MonitorOptions:
     max_breach_rate: float | None = None
     cost_per_hour: float | None = None
     end_activities: tuple[str, ...] = ()
-    stratify: str = "variant"
+    stratify: str | None = None
     calendar: Calendar | None = None
     timezone: str | None = None
     confidence: float = 0.95
@@ -136,7 +165,14 @@ class MonitorOptions:
 
 @dataclass(frozen=True)
 class KpiChart:
-    """The control chart of one KPI over the periods (``None`` points are not judged)."""
+    """The control chart of one KPI over the periods (``None`` points are not judged).
+
+    ``unit`` is the unit of the charted values (``cases per working day`` for
+    the volumes); ``newest`` the index of the newest judged period, the one
+    alerts are about; ``compared_with`` what its limits come from:
+    ``"recent"`` periods, the ``"old phase"`` or the ``"new phase"`` of a
+    change, or ``"all"`` periods when too few are judged to alert.
+    """
 
     kpi: str
     label: str
@@ -144,15 +180,21 @@ class KpiChart:
     chart: ControlChart
     moving_range: ControlChart | None
     note: str
+    cusum: Cusum | None = None
+    judged: tuple[bool, ...] = ()
+    newest: int = -1
+    alerting: bool = True
+    compared_with: str = "recent"
+    baseline_words: str = ""
 
 
 @dataclass(frozen=True)
 class Alert:
-    """A rule that fired on a judged period, in one sentence."""
+    """The strongest rule that fired on a KPI's newest judged period, in words, with the others listed."""
 
     kpi: str
     label: str
-    rule: str  # "nelson-1" ... "nelson-8", or "max-breach-rate"
+    rule: str  # the strongest rule: "max-breach-rate", "nelson-1", "cusum", "nelson-5" or "nelson-2"
     rule_name: str
     period: dt.date
     period_label: str
@@ -160,6 +202,9 @@ class Alert:
     direction: str  # "up", "down" or "mixed"
     assessment: str  # "worse", "better" or "changed"
     sentence: str
+    rules: tuple[str, ...] = ()  # every rule that fired on the period, strongest first
+    compared_with: str = "recent"  # see KpiChart.compared_with
+    short: str = ""  # the alert in a few words, for a summary
 
 
 @dataclass(frozen=True)
@@ -194,91 +239,134 @@ class StoredRun:
     created_at: dt.datetime
 
 
-# -- labels and values -----------------------------------------------------------
-
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def period_label(start: dt.date, period: str) -> str:
-    """``2025-07-07`` (day), ``week of 2025-07-07`` or ``July 2025`` (month, in English whatever the locale)."""
-    if period == "month":
-        return f"{_MONTHS[start.month - 1]} {start.year}"
-    if period == "week":
-        return f"week of {start.isoformat()}"
-    return start.isoformat()
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """A KPI value for people: durations as ``3d 04h``, shares as percentages, counts as integers."""
-    if value is None:
-        return "-"
-    if unit == "seconds":
-        return format_duration(value)
-    if unit in {"share", "ratio"}:
-        return f"{value:.1%}"
-    if unit == "cases":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if unit == "cases per period":
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
 # -- charts and alerts ---------------------------------------------------------
+
+#: Rules that raise an alert, strongest first; the other Nelson rules are patterns shown on the charts.
+ALERT_RULES = ("max-breach-rate", "nelson-1", "cusum", "nelson-5", "nelson-2")
+_ALERTING_NELSON = frozenset({1, 2, 5})
+#: KPIs charted without alerting: a stock carried from period to period has no independent points.
+_NOT_ALERTED = frozenset({"wip_end"})
+#: KPIs not charted: the Kaplan-Meier median is for periods with open cases, which are never judged.
+_NOT_CHARTED = frozenset({"open", "stalled", "cycle_median_km_s"})
+
+
+def _case_measure(kpi: KpiInfo) -> bool:
+    return kpi.kind != "count" and kpi.name != "wip_end"
 
 
 def _judged(kpi: KpiInfo, p: PeriodKPIs) -> bool:
-    if kpi.kind == "count":
-        return not p.partial
-    return not (p.started and p.open / p.started > OPEN_SHARE_LIMIT)
+    """Whether a period's value of ``kpi`` may be judged (see the module docstring)."""
+    if p.cut:
+        return False
+    if kpi.name in {"started", "completed"}:
+        return p.working_days > 0
+    if _case_measure(kpi):
+        return bool(p.started) and p.open / p.started <= OPEN_SHARE_LIMIT
+    return True
 
 
-def _baseline(
-    series: PeriodSeries, present: Sequence[bool], change: dt.date | None
-) -> tuple[int | None, str]:
-    if change is None:
-        return None, "limits from all judged periods"
-    n_before = sum(1 for p in series.periods if p.end <= change)
-    judged = sum(1 for p, ok in zip(series.periods[:n_before], present, strict=False) if ok)
-    if judged >= MIN_BASELINE:
-        return n_before, f"limits from the {judged} judged periods before {change.isoformat()}"
-    return None, (
-        f"only {judged} judged periods before {change.isoformat()} (fewer than {MIN_BASELINE}): "
-        "limits from all judged periods"
+def _unit_words(period: str, n: int) -> str:
+    return f"{n} judged {period}{'' if n == 1 else 's'}"
+
+
+def _plan(
+    series: PeriodSeries, judged: Sequence[int], change: dt.date | None
+) -> tuple[list[Phase], str, str, bool]:
+    """The chart's phases, the alert's words for its limits, what they compare with, and whether to alert.
+
+    ``judged`` are the indices of the judged points, oldest first; the newest
+    is judged against limits that never include it (see the module docstring).
+    """
+    periods = series.periods
+    n = len(periods)
+    period = series.period
+    newest = judged[-1]
+    before_newest = [i for i in judged if i != newest]
+
+    def recent(pool: Sequence[int]) -> tuple[int, ...]:
+        return tuple(pool[-BASELINE_PERIODS:])
+
+    if change is not None and periods[newest].end > change:
+        old = [i for i in judged if periods[i].end <= change]
+        new = [i for i in before_newest if periods[i].start >= change]
+        split = next(i for i, p in enumerate(periods) if p.end > change)
+        day = change.isoformat()
+        if len(new) >= NEW_PHASE_PERIODS and len(old) >= 2 and split > 0:
+            base_old, base_new = recent(old), recent(new)
+            phases = [
+                Phase(0, split, base_old, f"Before {day}"),
+                Phase(split, n, base_new, f"From {day}"),
+            ]
+            words = f"the {_unit_words(period, len(base_new))} since the change of {day}"
+            return phases, words, "new phase", True
+        if len(old) >= MIN_BASELINE:
+            base = recent(old)
+            words = (
+                f"the {_unit_words(period, len(base))} before the change of {day} (the old phase: the new "
+                f"one has {len(new)} of the {NEW_PHASE_PERIODS} judged {period}s it needs for limits of its own)"
+            )
+            return [Phase(0, n, base, f"Limits from before {day}")], words, "old phase", True
+    base = recent(before_newest)
+    if len(base) >= MIN_BASELINE:
+        return [Phase(0, n, base)], f"the {_unit_words(period, len(base))} before it", "recent", True
+    everything = tuple(judged)
+    words = (
+        f"all {_unit_words(period, len(everything))}: too few to judge the newest against the others "
+        f"(alerts need {MIN_BASELINE} before it)"
     )
+    return [Phase(0, n, everything)], words, "all", False
 
 
 def _chart(series: PeriodSeries, kpi: KpiInfo, change: dt.date | None, labels: list[str]) -> KpiChart | None:
     periods = series.periods
-    judged = [_judged(kpi, p) for p in periods]
+    judged_mask = [_judged(kpi, p) for p in periods]
+    fmt = _formatter(kpi.unit)
     if kpi.kind == "rate":
-        defects, sizes = _rate_counts(kpi, periods, judged)
-        present = [s > 0 for s in sizes]
-        base, how = _baseline(series, present, change)
-        if sum(sizes[: base if base is not None else len(sizes)]) == 0:
+        defects, sizes = _rate_counts(kpi, periods, judged_mask)
+        judged = [i for i, s in enumerate(sizes) if s > 0]
+        if len(judged) < 2:
             return None
-        chart = p_chart(defects, sizes, baseline=base, labels=labels)
-        return KpiChart(kpi.name, kpi.label, kpi.unit, chart, None, how)
-    values = [p.value(kpi.name) if ok else None for p, ok in zip(periods, judged, strict=True)]
-    present = [v is not None for v in values]
-    base, how = _baseline(series, present, change)
-    if sum(present[: base if base is not None else len(present)]) < 2:
-        return None
-    i_chart, mr_chart = imr_chart(values, baseline=base, labels=labels)
-    return KpiChart(kpi.name, kpi.label, kpi.unit, i_chart, mr_chart, how)
+        phases, words, against, alerting = _plan(series, judged, change)
+        chart = p_chart(defects, sizes, phases=phases, labels=labels, laney=True)
+        unit = kpi.unit
+    elif kpi.name in {"started", "completed"}:
+        counts = [getattr(p, kpi.name) if ok else 0 for p, ok in zip(periods, judged_mask, strict=True)]
+        exposure = [p.working_days if ok else 0.0 for p, ok in zip(periods, judged_mask, strict=True)]
+        judged = [i for i, e in enumerate(exposure) if e > 0]
+        if len(judged) < 2 or sum(counts[i] for i in judged) == 0:
+            return None
+        phases, words, against, alerting = _plan(series, judged, change)
+        chart = u_chart(counts, exposure, phases=phases, labels=labels, unit="cases per working day")
+        unit = "cases per working day"
+    else:
+        values = [p.value(kpi.name) if ok else None for p, ok in zip(periods, judged_mask, strict=True)]
+        judged = [i for i, v in enumerate(values) if v is not None]
+        if len(judged) < 2:
+            return None
+        phases, words, against, alerting = _plan(series, judged, change)
+        chart, mr = imr_chart(values, phases=phases, labels=labels, fmt=fmt)
+        unit = kpi.unit
+    shift = cusum(chart, fmt=fmt) if kpi.unit == "seconds" or kpi.kind == "rate" else None
+    alerting = alerting and kpi.name not in _NOT_ALERTED
+    how = f"limits from {words}"
+    if kpi.name in _NOT_ALERTED:
+        how += (
+            "; shown, never alerted on: a stock carried over from period to period has no independent points"
+        )
+    return KpiChart(
+        kpi.name,
+        kpi.label,
+        unit,
+        chart,
+        mr if chart.kind == "I" else None,
+        how,
+        cusum=shift,
+        judged=tuple(judged_mask[i] and chart.values[i] is not None for i in range(len(periods))),
+        newest=judged[-1],
+        alerting=alerting,
+        compared_with=against,
+        baseline_words=words,
+    )
 
 
 def _rate_counts(
@@ -300,6 +388,10 @@ def _rate_counts(
     return defects, sizes
 
 
+def _formatter(unit: str) -> Callable[[float], str]:
+    return lambda v: format_value(v, unit)
+
+
 def _direction(chart: ControlChart, rule: int, points: Sequence[int], index: int) -> str:
     if rule == 3:
         first, last = chart.values[points[0]], chart.values[points[-1]]
@@ -308,9 +400,10 @@ def _direction(chart: ControlChart, rule: int, points: Sequence[int], index: int
     if rule in {4, 7, 8}:
         return "mixed"
     value = chart.values[index]
-    if value is None or value == chart.center:
+    center = chart.center_at(index)
+    if value is None or value == center:
         return "mixed"
-    return "up" if value > chart.center else "down"
+    return "up" if value > center else "down"
 
 
 def _assessment(kpi: KpiInfo, direction: str) -> str:
@@ -327,77 +420,172 @@ def _in(label: str) -> str:
     return f"on {label}" if label[:1].isdigit() else f"in {label}"
 
 
+def _fired_at(kc: KpiChart, index: int) -> list[tuple[str, str, str, str]]:
+    """(rule, its name, direction, description) of every rule that fired at ``index``, strongest first."""
+    found: dict[str, tuple[str, str, str, str]] = {}
+    for s in kc.chart.signals:
+        if s.index == index:
+            key = f"nelson-{s.rule}"
+            found.setdefault(
+                key, (key, s.name, _direction(kc.chart, s.rule, s.points, s.index), s.description)
+            )
+    if kc.cusum is not None:
+        for c in kc.cusum.signals:
+            if c.index == index:
+                found.setdefault("cusum", ("cusum", "CUSUM: a sustained shift", c.direction, c.description))
+    rank = {r: k for k, r in enumerate(ALERT_RULES)}
+    return sorted(found.values(), key=lambda f: (rank.get(f[0], len(rank)), f[0]))
+
+
+def _value_words(kc: KpiChart, kpi: KpiInfo, p: PeriodKPIs, index: int) -> tuple[str, str]:
+    """The value and the usual level, in words and human units."""
+    chart = kc.chart
+    value, center = chart.values[index], chart.center_at(index)
+    if chart.kind == "u":
+        count = getattr(p, kpi.name)
+        days = f"{p.working_days:g} working day{'' if p.working_days == 1 else 's'}"
+        if p.holidays:
+            days += " (" + ", ".join(p.holidays) + ")"
+        return (
+            f"{count:,} cases, {value:,.1f} per working day over {days}",
+            f"{center:,.1f} per working day",
+        )
+    return format_value(value, kpi.unit), format_value(center, kpi.unit)
+
+
+def _limits_words(kc: KpiChart, kpi: KpiInfo, index: int) -> str:
+    chart = kc.chart
+    lo, hi = chart.lcl[index], chart.ucl[index]
+    if lo is None or hi is None:
+        return ""
+    unit = "cases per working day" if chart.kind == "u" else kpi.unit
+    fmt = (lambda v: f"{v:,.1f}") if chart.kind == "u" else _formatter(unit)
+    return f"limits {fmt(lo)} to {fmt(hi)}"
+
+
 def _alerts(
     series: PeriodSeries,
     charts: Sequence[KpiChart],
     labels: list[str],
     max_breach_rate: float | None,
 ) -> list[Alert]:
+    """One alert per KPI on its newest judged period: the strongest rule, the others inside it."""
     periods = series.periods
     out: list[Alert] = []
+    breach_done = False
     for kc in charts:
         kpi = series.kpi(kc.kpi)
-        present = [i for i, v in enumerate(kc.chart.values) if v is not None]
-        newest = present[-1] if present else None
-        seen: set[tuple[int, int]] = set()
-        for s in kc.chart.signals:
-            if s.index != newest or (s.rule, s.index) in seen:
-                continue
-            seen.add((s.rule, s.index))
-            direction = _direction(kc.chart, s.rule, s.points, s.index)
-            assessment = _assessment(kpi, direction)
-            value = kc.chart.values[s.index]
-            verdict = {"worse": "worse than usual", "better": "better than usual", "changed": "unusual"}[
-                assessment
-            ]
+        i = kc.newest
+        fired = _fired_at(kc, i)
+        alerting = [f for f in fired if f[0] in ALERT_RULES] if kc.alerting else []
+        breach = None
+        if kpi.name == "sla_breach_rate" and max_breach_rate is not None:
+            breach_done = True
+            breach = _breach(series, kpi, i, max_breach_rate)
+            if breach is not None:
+                alerting.insert(0, breach)
+        if not alerting:
+            continue
+        rule, name, direction, _ = alerting[0]
+        others = [f for f in fired if f[0] != rule]
+        assessment = _assessment(kpi, direction)
+        p = periods[i]
+        value, usual = _value_words(kc, kpi, p, i)
+        verdict = {
+            "worse": "worse than usual",
+            "better": "better than usual",
+            "changed": "unusually "
+            + ("high" if direction == "up" else "low" if direction == "down" else "variable"),
+        }[assessment]
+        limits = _limits_words(kc, kpi, i)
+        if rule == "max-breach-rate":
+            sentence = breach[3]  # type: ignore[index]
+        else:
             sentence = (
-                f"{kpi.label} {_in(labels[s.index])} is {verdict} "
-                f"({format_value(value, kpi.unit)} against a center of "
-                f"{format_value(kc.chart.center, kpi.unit)}); Nelson rule {s.rule}, {s.name}: "
-                f"{s.description}"
+                f"{kpi.label} {_in(labels[i])} {_is(kpi)} {verdict}: {value} against a usual {usual} "
+                f"({limits + ', ' if limits else ''}from {kc.baseline_words}). {_rule_words(rule, name)}."
             )
-            out.append(
-                Alert(
-                    kpi.name,
-                    kpi.label,
-                    f"nelson-{s.rule}",
-                    s.name,
-                    periods[s.index].start,
-                    labels[s.index],
-                    value,
-                    direction,
-                    assessment,
-                    sentence,
-                )
+        if others:
+            sentence += " Also: " + "; ".join(_rule_words(r, nm) for r, nm, _, _ in others) + "."
+        if rule == "max-breach-rate":
+            short = f"the SLA breach rate {_in(labels[i])} is {p.sla_breach_rate:.1%}, above the maximum"
+        else:
+            short = f"{_lower(kpi.label)} {_in(labels[i])} {_is(kpi)} {verdict} ({value}; usually {usual})"
+        out.append(
+            Alert(
+                kpi.name,
+                kpi.label,
+                rule,
+                name,
+                p.start,
+                labels[i],
+                kc.chart.values[i] if rule != "max-breach-rate" else p.sla_breach_rate,
+                direction,
+                assessment,
+                sentence,
+                rules=(rule, *(f[0] for f in others)),
+                compared_with=kc.compared_with,
+                short=short,
             )
-    if max_breach_rate is not None:
+        )
+    if max_breach_rate is not None and not breach_done:
+        # No chart for the breach rate (too few judged periods): the threshold still applies.
         kpi = series.kpi("sla_breach_rate")
         judged = [i for i, p in enumerate(periods) if p.sla_breach_rate is not None and _judged(kpi, p)]
-        rate = periods[judged[-1]].sla_breach_rate if judged else None
-        if rate is not None and rate > max_breach_rate:
-            i = judged[-1]
-            sentence = (
-                f"SLA breach rate {_in(labels[i])} is {rate:.1%} "
-                f"({periods[i].sla_breaches:,} of {periods[i].sla_decided:,} decided cases over "
-                f"{format_duration(series.sla_seconds)}), above the maximum of {max_breach_rate:.1%}."
-            )
-            out.append(
-                Alert(
-                    kpi.name,
-                    kpi.label,
-                    "max-breach-rate",
-                    "SLA breach rate above the maximum",
-                    periods[i].start,
-                    labels[i],
-                    rate,
-                    "up",
-                    "worse",
-                    sentence,
+        if judged:
+            found = _breach(series, kpi, judged[-1], max_breach_rate)
+            if found is not None:
+                p = periods[judged[-1]]
+                out.append(
+                    Alert(
+                        kpi.name,
+                        kpi.label,
+                        "max-breach-rate",
+                        found[1],
+                        p.start,
+                        labels[judged[-1]],
+                        p.sla_breach_rate,
+                        "up",
+                        "worse",
+                        found[3],
+                        rules=("max-breach-rate",),
+                        compared_with="threshold",
+                        short=f"the SLA breach rate {_in(labels[judged[-1]])} is {p.sla_breach_rate:.1%}, "
+                        "above the maximum",
+                    )
                 )
-            )
     kpi_order = {k.name: i for i, k in enumerate(series.kpis)}
     out.sort(key=lambda a: (a.period, kpi_order[a.kpi], a.rule))
     return out
+
+
+def _is(kpi: KpiInfo) -> str:
+    return "are" if kpi.label.startswith("Cases") else "is"
+
+
+def _lower(label: str) -> str:
+    # "Median cycle time" -> "median cycle time"; "SLA breach rate" keeps its capitals.
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _rule_words(rule: str, name: str) -> str:
+    if rule.startswith("nelson-"):
+        return f"Nelson rule {rule[len('nelson-') :]}, {name}"
+    return name
+
+
+def _breach(series: PeriodSeries, kpi: KpiInfo, i: int, limit: float) -> tuple[str, str, str, str] | None:
+    p = series.periods[i]
+    rate = p.sla_breach_rate
+    if rate is None or rate <= limit or not _judged(kpi, p):
+        return None
+    label = period_label(p.start, series.period)
+    sentence = (
+        f"SLA breach rate {_in(label)} is {rate:.1%} "
+        f"({p.sla_breaches:,} of {p.sla_decided:,} decided cases over "
+        f"{format_duration(series.sla_seconds)}), above the maximum of {limit:.1%}."
+    )
+    return "max-breach-rate", "SLA breach rate above the maximum", "up", sentence
 
 
 # -- a documented model ----------------------------------------------------------
@@ -611,6 +799,8 @@ def monitor(
         facts = facts.at_period(opts.period)
     if facts.n == 0:
         msg = f"log {name!r} has no cases" + (" that pass the filter" if flt and not flt.is_empty else "")
+        if facts.left_out and facts.robust is not None and facts.robust.note:
+            msg = f"log {name!r} has no case dated inside its range: {facts.robust.note}"
         raise MonitorError(msg)
     series = summarize(facts, sla_seconds=opts.sla_seconds)
     comparison = None
@@ -629,7 +819,7 @@ def monitor(
     charts = []
     notes = []
     for kpi in series.kpis:
-        if kpi.name in {"open", "stalled"}:
+        if kpi.name in _NOT_CHARTED:
             continue
         chart = _chart(series, kpi, opts.change_date, labels)
         if chart is None:
@@ -641,7 +831,7 @@ def monitor(
     if opts.sla_seconds is not None:
         cycles = facts.cycle[facts.complete]
         if cycles.size >= 2:
-            cap = capability([float(x) for x in cycles], usl=opts.sla_seconds)
+            cap = capability([float(x) for x in cycles], usl=opts.sla_seconds, fmt=_formatter("seconds"))
     lean = None
     if opts.lean:
         from mining.monitor.lean import lean_view
@@ -663,6 +853,7 @@ def monitor(
                 calendar=opts.calendar,
                 cost_per_hour=opts.cost_per_hour,
                 deviating_cases=deviating,
+                leave_out=facts.left_out_cases.tolist(),
             ),
         )
     batches = len(store.query(_RUNS_SQL, [log_id]).rows)
@@ -697,12 +888,16 @@ def _kept(memo: MutableMapping[Hashable, Any] | None, key: Hashable, compute: Ca
 
 
 _METHOD = (
-    "Control charts: I-MR charts for durations, costs, ratios and volumes, p-charts for rates; limits at 3 sigma "
-    "(see each chart's note). A period is not judged for a volume when the data cover it only partly, and not "
-    f"for a case measure when more than {OPEN_SHARE_LIMIT:.0%} of its cases are still open. With a change date "
-    f"the limits come from the periods before it (at least {MIN_BASELINE} judged). An alert is a Nelson-rule "
-    "signal on an I or p chart that completes on the chart's newest judged period; moving-range signals do "
-    "not alert."
+    "Control charts: u-charts of the cases started and completed per working day, Laney p'-charts for rates, "
+    "I-MR charts for durations, costs and ratios, and a CUSUM (k = 0.5, h = 5 sigma) for the cycle times and "
+    "rates; limits at 3 sigma (see each chart's note). A period cut by the export's edges (partial, at the "
+    "export's start or after the last case start) is never judged, and a case measure is judged only when at "
+    f"most {OPEN_SHARE_LIMIT:.0%} of the period's cases are still open. The newest judged period is judged "
+    f"against the {BASELINE_PERIODS} judged periods before it (at least {MIN_BASELINE}); with a change date, "
+    f"against the periods before the change until the new phase has {NEW_PHASE_PERIODS} judged periods of its "
+    "own. An alert is rule 1, 2 or 5 or the CUSUM firing on a chart's newest judged period (or an SLA breach "
+    "rate above the maximum): one per KPI, the strongest rule with the others listed; the other rules are "
+    "patterns shown on the charts; work in progress and moving ranges never alert."
 )
 
 
@@ -730,6 +925,8 @@ def run_json(run: MonitorRun) -> str:
         "rules": run.rules,
         "lean": _rounded(to_jsonable(run.lean)),
         "quality": run.quality,
+        "left_out": {"cases": s.left_out, "events": s.left_out_events, "note": s.range_note},
+        "working_days": s.working_days_method,
         "notes": list(run.notes),
         "note": s.note,
         "method": run.method,

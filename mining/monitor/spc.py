@@ -19,12 +19,36 @@ Charts
   ``p̄ ± 3 sigma_i`` clipped to [0, 1].  Periods with ``n = 0`` have no value and
   no limits (``None``).
 
+* **u.**  Events per unit of exposure (cases per working day): ``ū = Σc / Σn``
+  over the baseline, and per point ``sigma_i = sqrt(ū / n_i)``; a holiday week
+  has fewer working days, hence wider limits around the same rate.
+
 ``baseline`` is the number of leading points that set the limits (phase I);
-the points after it are judged against those limits (phase II).  Rules run
+the points after it are judged against those limits (phase II).  Instead,
+``phases`` split the series into consecutive :class:`Phase` spans, each judged
+against the limits that its own chosen points set (the periods before and
+after a process change); runs and the CUSUM restart at each phase.  Rules run
 over every point.  Missing points (``None`` or NaN: an empty period) are left
 out of the limits and of the rules — a run passes over them — but keep their
 index, so ``index`` always refers to the caller's series.  A moving range
 spans consecutive *present* points.
+
+Laney's correction (``laney=True`` for p- and u-charts): real counts vary more
+between periods than the binomial or Poisson model allows (overdispersion), so
+with hundreds of cases a period a classical p-chart flags almost every point.
+The standardised values ``z_i = (x_i - center) / sigma_i`` of the baseline give
+``sigma_z = MR̄(z) / 1.128``, and every ``sigma_i`` is multiplied by it; it is
+never taken below 1 (the model's own variation is the least there can be).
+
+CUSUM
+-----
+:func:`cusum` accumulates the standardised deviations of a chart's points from
+their center, ``C+_i = max(0, C+_{i-1} + z_i - k)`` and
+``C-_i = max(0, C-_{i-1} - z_i - k)`` with ``k = 0.5`` and decision interval
+``h = 5`` (in sigma): about 465 points pass between false signals of an
+in-control process, and a sustained shift of one sigma is signalled after
+about 10 points, of two sigma after about 4, where rule 1 needs about 44 and 6.
+After a signal both sums restart from 0.
 
 Rules
 -----
@@ -75,6 +99,8 @@ from dataclasses import dataclass
 from mining.errors import MonitorError
 
 __all__ = [
+    "CUSUM_H",
+    "CUSUM_K",
     "D2",
     "D4",
     "E2",
@@ -83,10 +109,15 @@ __all__ = [
     "WESTERN_ELECTRIC",
     "Capability",
     "ControlChart",
+    "Cusum",
+    "Phase",
+    "ShiftSignal",
     "Signal",
     "capability",
+    "cusum",
     "imr_chart",
     "p_chart",
+    "u_chart",
 ]
 
 #: d2 for moving ranges of two points: sigma = MR̄ / d2.
@@ -108,6 +139,9 @@ RULE_NAMES = {
     7: "15 points in a row within 1 sigma",
     8: "8 points in a row beyond 1 sigma on either side",
 }
+#: CUSUM reference value and decision interval, in sigma.
+CUSUM_K = 0.5
+CUSUM_H = 5.0
 _EPS = 1e-9  # in sigma: a point this close to a zone line is on it
 
 
@@ -123,15 +157,31 @@ class Signal:
 
 
 @dataclass(frozen=True)
-class ControlChart:
-    """A control chart: values, center, per-point limits and the rules that fired.
+class Phase:
+    """Points ``start`` to ``stop - 1``, judged against the limits that the points in ``baseline`` set.
 
-    ``ucl``/``lcl``/``sigma`` have one entry per point; they are ``None`` only
-    at a p-chart period with no units.  ``sigma`` is ``None`` everywhere when
-    the baseline has no variation.  ``labels`` is empty when none were given.
+    ``baseline`` holds indices of the whole series; they need not lie inside
+    the phase (a new phase may be judged against the one before it).
     """
 
-    kind: str  # "I", "MR" or "p"
+    start: int
+    stop: int
+    baseline: tuple[int, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ControlChart:
+    """A control chart: values, centers, per-point limits and the rules that fired.
+
+    ``centers``/``ucl``/``lcl``/``sigma`` have one entry per point; limits are
+    ``None`` only at a p- or u-chart period with no units.  ``center`` is the
+    center of the last phase (the one the newest points are judged in).
+    ``sigma`` is ``None`` for a phase whose baseline has no variation.
+    ``labels`` is empty when none were given.
+    """
+
+    kind: str  # "I", "MR", "p" or "u"
     values: tuple[float | None, ...]
     center: float
     ucl: tuple[float | None, ...]
@@ -141,10 +191,42 @@ class ControlChart:
     baseline: int
     sigma: tuple[float | None, ...]
     labels: tuple[str, ...] = ()
+    centers: tuple[float, ...] = ()
+    phases: tuple[Phase, ...] = ()
 
     def fired(self, rule: int) -> tuple[int, ...]:
         """Indices where ``rule`` fired, in order."""
         return tuple(s.index for s in self.signals if s.rule == rule)
+
+    def center_at(self, index: int) -> float:
+        """The center line that point ``index`` is judged against."""
+        return self.centers[index] if self.centers else self.center
+
+
+@dataclass(frozen=True)
+class ShiftSignal:
+    """A CUSUM signal: the sum reached ``h`` at ``index``, accumulating since ``since``."""
+
+    index: int
+    since: int
+    direction: str  # "up" or "down"
+    statistic: float  # the sum at the signal, in sigma
+    description: str
+
+
+@dataclass(frozen=True)
+class Cusum:
+    """The upper and lower CUSUM of a chart's points, in sigma; ``None`` where a point is missing."""
+
+    upper: tuple[float | None, ...]
+    lower: tuple[float | None, ...]
+    k: float
+    h: float
+    signals: tuple[ShiftSignal, ...]
+    note: str
+
+    def fired(self) -> tuple[int, ...]:
+        return tuple(s.index for s in self.signals)
 
 
 @dataclass(frozen=True)
@@ -185,13 +267,18 @@ def imr_chart(
     values: Sequence[float | None],
     *,
     baseline: int | None = None,
+    phases: Sequence[Phase] | None = None,
     labels: Sequence[str] | None = None,
     rules: Collection[int] = NELSON_RULES,
+    fmt: Callable[[float], str] | None = None,
 ) -> tuple[ControlChart, ControlChart]:
     """The individuals chart and the moving-range chart of ``values``.
 
     ``baseline`` is the number of leading points that set the limits (all
-    points when ``None``); ``rules`` selects Nelson rules for the I chart.
+    points when ``None``); ``phases`` replaces it with phases of their own
+    (see the module docstring).  ``rules`` selects Nelson rules for the I
+    chart; ``fmt`` writes a value in the descriptions and notes (``3d 04h``
+    for durations; four significant digits by default).
 
     Examples
     --------
@@ -202,61 +289,86 @@ def imr_chart(
     (11.6, 15.59, (5,), (5,))
     """
     xs = _clean(values)
-    n_base = _baseline(baseline, len(xs))
-    labels_t = _labels(labels, len(xs))
-    rules = _rule_set(rules)
-    base = [x for x in xs[:n_base] if x is not None]
-    if len(base) < 2:
-        msg = (
-            f"an I-MR chart needs at least 2 values in the baseline (points 0-{n_base - 1}); "
-            f"found {len(base)}"
-        )
-        raise MonitorError(msg)
-    mrs = _moving_ranges(xs)
-    base_mrs = [m for m in mrs[:n_base] if m is not None]
-    mr_bar = math.fsum(base_mrs) / len(base_mrs)
-    # Identical baseline values: take one of them as the center, exactly, so
-    # "on the center line" holds for them (a float mean may be off by an ulp).
-    center = base[0] if mr_bar == 0 else math.fsum(base) / len(base)
-    sigma = mr_bar / D2
     n = len(xs)
+    labels_t = _labels(labels, n)
+    rules = _rule_set(rules)
+    fmt = fmt or _num
+    plan = _phases(phases, baseline, n)
+    mrs = _moving_ranges(xs)
+    centers: list[float] = [0.0] * n
+    sigmas: list[float | None] = [None] * n
+    mr_bars: list[float] = [0.0] * n
+    signals: list[Signal] = []
+    notes: list[str] = []
+    for ph in plan:
+        base_idx = [i for i in ph.baseline if xs[i] is not None]
+        if len(base_idx) < 2:
+            msg = (
+                f"an I-MR chart needs at least 2 values in the baseline ({_points(ph.baseline)}); "
+                f"found {len(base_idx)}"
+            )
+            raise MonitorError(msg)
+        base = [xs[i] for i in base_idx]
+        base_mrs = [abs(xs[b] - xs[a]) for a, b in itertools.pairwise(base_idx)]  # type: ignore[operator]
+        mr_bar = math.fsum(base_mrs) / len(base_mrs)
+        # Identical baseline values: take one of them as the center, exactly, so
+        # "on the center line" holds for them (a float mean may be off by an ulp).
+        center = base[0] if mr_bar == 0 else math.fsum(base) / len(base)  # type: ignore[arg-type]
+        sigma = mr_bar / D2
+        for i in range(ph.start, ph.stop):
+            centers[i], sigmas[i], mr_bars[i] = center, (sigma if sigma > 0 else None), mr_bar
+        note = (
+            f"{_phase_words(ph, len(plan))}center = mean of the {len(base)} baseline values "
+            f"({_points(ph.baseline)}); limits = center ± 2.66 times the average moving range "
+            f"(MR̄ = {fmt(mr_bar)} over {len(base_mrs)} ranges), i.e. ± 3 sigma with sigma = MR̄ / 1.128."
+        )
+        if sigma == 0:
+            note += (
+                " The baseline has no variation (MR̄ = 0): there is no sigma, the limits coincide with "
+                "the center line, and the zone rules (1, 5, 6, 7, 8) are not applied; rules 2-4 are."
+            )
+        notes.append(note)
+        signals += _signals(
+            [center] * n,
+            [sigma] * n,
+            _within(xs, ph),
+            rules,
+            labels_t,
+            fmt=fmt,
+        )
     missing = n - sum(x is not None for x in xs)
-    note = (
-        f"Individuals chart: center = mean of the {len(base)} baseline values (points 0-{n_base - 1}); "
-        f"limits = center ± 2.66 times the average moving range "
-        f"(MR̄ = {mr_bar:.6g} over {len(base_mrs)} ranges), i.e. ± 3 sigma with sigma = MR̄ / 1.128."
-    )
-    if n_base < n:
-        note += f" Points {n_base}-{n - 1} are judged against these limits."
+    note = "Individuals chart: " + " ".join(notes)
+    if len(plan) == 1 and plan[0].baseline != tuple(range(n)):
+        judged = [i for i in range(n) if i not in set(plan[0].baseline)]
+        if judged:
+            note += f" {_cap(_points(tuple(judged)))} are judged against these limits."
     if missing:
         note += f" {missing} missing point(s) are skipped."
-    if sigma == 0:
-        note += (
-            " The baseline has no variation (MR̄ = 0): there is no sigma, the limits coincide with "
-            "the center line, and the zone rules (1, 5, 6, 7, 8) are not applied; rules 2-4 are."
-        )
-    signals = _signals([center] * n, [sigma] * n, xs, rules, labels_t, fmt=_num)
+    signals.sort(key=lambda s: (s.index, s.rule))
+    n_base = len(plan[-1].baseline)
     i_chart = ControlChart(
         "I",
         tuple(xs),
-        center,
-        (center + 3 * sigma,) * n,
-        (center - 3 * sigma,) * n,
+        centers[-1],
+        tuple(c + 3 * (s or 0.0) for c, s in zip(centers, sigmas, strict=True)),
+        tuple(c - 3 * (s or 0.0) for c, s in zip(centers, sigmas, strict=True)),
         tuple(signals),
         note,
         n_base,
-        (sigma if sigma > 0 else None,) * n,
+        tuple(sigmas),
         labels_t,
+        tuple(centers),
+        tuple(plan),
     )
-    mr_ucl = D4 * mr_bar
+    mr_ucl = [D4 * m for m in mr_bars]
     mr_note = (
-        f"Moving-range chart: center = MR̄ = {mr_bar:.6g}, UCL = 3.267 times MR̄, LCL = 0; "
+        f"Moving-range chart: center = MR̄ = {fmt(mr_bars[-1])}, UCL = 3.267 times MR̄, LCL = 0; "
         "only rule 1 (a range above the UCL) is applied."
     )
     mr_signals = []
-    if mr_bar > 0 and 1 in rules:
+    if 1 in rules:
         for i, m in enumerate(mrs):
-            if m is not None and (m - mr_ucl) / mr_bar > _EPS:
+            if m is not None and mr_bars[i] > 0 and (m - mr_ucl[i]) / mr_bars[i] > _EPS:
                 mr_signals.append(
                     Signal(
                         1,
@@ -264,20 +376,22 @@ def imr_chart(
                         i,
                         (i,),
                         f"The jump into {_point(i, labels_t)} is larger than the moving-range limit: "
-                        f"{_num(m)} against {_num(mr_ucl)}, an abrupt change.",
+                        f"{fmt(m)} against {fmt(mr_ucl[i])}, an abrupt change.",
                     )
                 )
     mr_chart = ControlChart(
         "MR",
         tuple(mrs),
-        mr_bar,
-        (mr_ucl,) * n,
+        mr_bars[-1],
+        tuple(mr_ucl),
         (0.0,) * n,
         tuple(mr_signals),
         mr_note,
         n_base,
-        (mr_bar * 0.853 / D2 if mr_bar > 0 else None,) * n,
+        tuple(m * 0.853 / D2 if m > 0 else None for m in mr_bars),
         labels_t,
+        tuple(mr_bars),
+        tuple(plan),
     )
     return i_chart, mr_chart
 
@@ -287,10 +401,15 @@ def p_chart(
     sizes: Sequence[int],
     *,
     baseline: int | None = None,
+    phases: Sequence[Phase] | None = None,
     labels: Sequence[str] | None = None,
     rules: Collection[int] = NELSON_RULES,
+    laney: bool = False,
 ) -> ControlChart:
     """The p-chart of ``defects[i] / sizes[i]`` (e.g. reworked cases / cases per week).
+
+    ``laney`` widens the limits by the overdispersion of the baseline (Laney's
+    p'-chart, see the module docstring).
 
     Examples
     --------
@@ -302,53 +421,247 @@ def p_chart(
         msg = f"a p-chart needs one size per defect count; got {len(defects)} counts and {len(sizes)} sizes"
         raise MonitorError(msg)
     n = len(sizes)
-    n_base = _baseline(baseline, n)
     labels_t = _labels(labels, n)
-    rules = _rule_set(rules)
     for i, (d, size) in enumerate(zip(defects, sizes, strict=True)):
         if size < 0 or d < 0 or d > size:
             msg = (
                 f"p-chart {_point(i, labels_t)}: expected 0 <= defects <= size, got {d} defects out of {size}"
             )
             raise MonitorError(msg)
-    d_base = sum(int(d) for d in defects[:n_base])
-    n_base_units = sum(int(s) for s in sizes[:n_base])
-    if n_base_units == 0:
-        msg = f"a p-chart needs units in the baseline (points 0-{n_base - 1}); every period there is empty"
-        raise MonitorError(msg)
-    center = d_base / n_base_units
-    values: list[float | None] = [d / s if s > 0 else None for d, s in zip(defects, sizes, strict=True)]
-    sigmas: list[float | None] = [math.sqrt(center * (1 - center) / s) if s > 0 else None for s in sizes]
-    ucl = tuple(None if s is None else min(1.0, center + 3 * s) for s in sigmas)
-    lcl = tuple(None if s is None else max(0.0, center - 3 * s) for s in sigmas)
-    no_sigma = center in (0.0, 1.0)
-    note = (
-        f"p-chart: center p̄ = {d_base} / {n_base_units} = {center:.6g} over the baseline "
-        f"(points 0-{n_base - 1}); limits per point = p̄ ± 3 sqrt(p̄(1 - p̄) / n), clipped to [0, 1]."
+    return _rate_chart(
+        "p",
+        [int(d) for d in defects],
+        [float(s) for s in sizes],
+        baseline=baseline,
+        phases=phases,
+        labels_t=labels_t,
+        rules=_rule_set(rules),
+        laney=laney,
     )
-    if n_base < n:
-        note += f" Points {n_base}-{n - 1} are judged against p̄."
+
+
+def u_chart(
+    counts: Sequence[int],
+    exposures: Sequence[float],
+    *,
+    baseline: int | None = None,
+    phases: Sequence[Phase] | None = None,
+    labels: Sequence[str] | None = None,
+    rules: Collection[int] = NELSON_RULES,
+    laney: bool = True,
+    unit: str = "per unit",
+) -> ControlChart:
+    """The u-chart of ``counts[i] / exposures[i]`` (e.g. cases started per working day of each week).
+
+    A period with no exposure (no working day) has no value.  ``laney``
+    (the default) widens the limits by the overdispersion of the baseline.
+
+    Examples
+    --------
+    >>> c = u_chart([50, 30, 52], [5, 3, 5], baseline=2, laney=False)
+    >>> c.center, c.values, round(c.ucl[1], 3)
+    (10.0, (10.0, 10.0, 10.4), 15.477)
+    """
+    if len(counts) != len(exposures):
+        msg = (
+            f"a u-chart needs one exposure per count; got {len(counts)} counts and {len(exposures)} exposures"
+        )
+        raise MonitorError(msg)
+    n = len(counts)
+    labels_t = _labels(labels, n)
+    for i, (c, e) in enumerate(zip(counts, exposures, strict=True)):
+        if c < 0 or not e >= 0 or not math.isfinite(e):
+            msg = (
+                f"u-chart {_point(i, labels_t)}: expected a count >= 0 and an exposure >= 0, got {c} and {e}"
+            )
+            raise MonitorError(msg)
+    return _rate_chart(
+        "u",
+        [int(c) for c in counts],
+        [float(e) for e in exposures],
+        baseline=baseline,
+        phases=phases,
+        labels_t=labels_t,
+        rules=_rule_set(rules),
+        laney=laney,
+        unit=unit,
+    )
+
+
+def _rate_chart(
+    kind: str,
+    counts: list[int],
+    sizes: list[float],
+    *,
+    baseline: int | None,
+    phases: Sequence[Phase] | None,
+    labels_t: tuple[str, ...],
+    rules: frozenset[int],
+    laney: bool,
+    unit: str = "",
+) -> ControlChart:
+    """A p-chart (``kind="p"``, shares of units) or a u-chart (counts per unit of exposure)."""
+    n = len(counts)
+    plan = _phases(phases, baseline, n)
+    values: list[float | None] = [c / s if s > 0 else None for c, s in zip(counts, sizes, strict=True)]
+    centers: list[float] = [0.0] * n
+    sigmas: list[float | None] = [None] * n
+    ucl: list[float | None] = [None] * n
+    lcl: list[float | None] = [None] * n
+    signals: list[Signal] = []
+    notes: list[str] = []
+    fmt = _pct if kind == "p" else _num
+
+    def model_sigma(center: float, size: float) -> float:
+        return math.sqrt(center * (1 - center) / size) if kind == "p" else math.sqrt(center / size)
+
+    for ph in plan:
+        d_base = sum(counts[i] for i in ph.baseline)
+        units = math.fsum(sizes[i] for i in ph.baseline)
+        if units == 0:
+            what = "units" if kind == "p" else "exposure"
+            msg = f"a {kind}-chart needs {what} in the baseline ({_points(ph.baseline)}); every period there is empty"
+            raise MonitorError(msg)
+        center = d_base / units
+        no_sigma = center == 0.0 or (kind == "p" and center == 1.0)
+        factor = 1.0
+        if laney and not no_sigma:
+            z = [
+                (values[i] - center) / model_sigma(center, sizes[i])  # type: ignore[operator]
+                for i in ph.baseline
+                if sizes[i] > 0
+            ]
+            if len(z) >= 2:
+                factor = max(1.0, math.fsum(abs(b - a) for a, b in itertools.pairwise(z)) / (len(z) - 1) / D2)
+        for i in range(ph.start, ph.stop):
+            centers[i] = center
+            if sizes[i] > 0:
+                sd = factor * model_sigma(center, sizes[i])
+                sigmas[i] = None if no_sigma else sd
+                ucl[i] = min(1.0, center + 3 * sd) if kind == "p" else center + 3 * sd
+                lcl[i] = max(0.0, center - 3 * sd)
+        words = _phase_words(ph, len(plan))
+        if kind == "p":
+            note = (
+                f"{words}center p̄ = {d_base} / {_count(units)} = {center:.6g} over the baseline "
+                f"({_points(ph.baseline)}); limits per point = p̄ ± 3 sqrt(p̄(1 - p̄) / n)"
+            )
+        else:
+            note = (
+                f"{words}center ū = {d_base} / {_count(units)} = {center:.4g} {unit} over the baseline "
+                f"({_points(ph.baseline)}); limits per point = ū ± 3 sqrt(ū / n), n the exposure"
+            )
+        note += f" times Laney's sigma_z = {factor:.3g}" if laney and not no_sigma else ""
+        note += ", clipped to [0, 1]." if kind == "p" else ", never below 0."
+        if no_sigma:
+            state = "defective" if center else "good" if kind == "p" else "zero"
+            note += (
+                f" Every baseline unit is {state}: there is no sigma, the limits coincide with the center "
+                "line, and the zone rules (1, 5, 6, 7, 8) are not applied."
+                if kind == "p"
+                else " The baseline count is zero: there is no sigma, and the zone rules are not applied."
+            )
+        notes.append(note)
+        signals += _signals([center] * n, sigmas, _within(values, ph), rules, labels_t, fmt=fmt)
+    name = "p-chart" if kind == "p" else "u-chart"
+    note = f"{name}: " + " ".join(notes)
+    if len(plan) == 1 and plan[0].baseline != tuple(range(n)):
+        judged = [i for i in range(n) if i not in set(plan[0].baseline)]
+        if judged:
+            target = "p̄" if kind == "p" else "ū"
+            note += f" {_cap(_points(tuple(judged)))} are judged against {target}."
     empty = sum(1 for s in sizes if s == 0)
     if empty:
-        note += f" {empty} period(s) without units are skipped."
-    if no_sigma:
-        note += (
-            f" Every baseline unit is {'defective' if center else 'good'}: there is no sigma, the limits "
-            "coincide with the center line, and the zone rules (1, 5, 6, 7, 8) are not applied."
-        )
-    signals = _signals([center] * n, sigmas, values, rules, labels_t, fmt=_pct)
+        what = "without units" if kind == "p" else "without exposure (not judged, or no working day)"
+        note += f" {empty} period(s) {what} are skipped."
+    signals.sort(key=lambda s: (s.index, s.rule))
     return ControlChart(
-        "p",
+        kind,
         tuple(values),
-        center,
-        ucl,
-        lcl,
+        centers[-1],
+        tuple(ucl),
+        tuple(lcl),
         tuple(signals),
         note,
-        n_base,
-        tuple(None if no_sigma else s for s in sigmas),
+        len(plan[-1].baseline),
+        tuple(sigmas),
         labels_t,
+        tuple(centers),
+        tuple(plan),
     )
+
+
+def cusum(
+    chart: ControlChart,
+    *,
+    k: float = CUSUM_K,
+    h: float = CUSUM_H,
+    fmt: Callable[[float], str] | None = None,
+) -> Cusum | None:
+    """The tabular CUSUM of a chart's points against their centers (see the module docstring).
+
+    Each phase starts the sums at its first baseline point (at its own start
+    when the baseline lies before it); points without a sigma are skipped.
+    ``None`` when no point has a sigma.
+
+    Examples
+    --------
+    A shift of just over one sigma from point 20 on is signalled at point 27,
+    where no point lies beyond the limits:
+
+    >>> i, _ = imr_chart([10, 12] * 10 + [13.0] * 10, baseline=20)
+    >>> cusum(i).fired(), i.fired(1)
+    ((27,), ())
+    """
+    fmt = fmt or _num
+    n = len(chart.values)
+    plan = chart.phases or (Phase(0, n, tuple(range(chart.baseline))),)
+    upper: list[float | None] = [None] * n
+    lower: list[float | None] = [None] * n
+    signals: list[ShiftSignal] = []
+    any_sigma = False
+    for ph in plan:
+        start = max(ph.start, min(ph.baseline))
+        hi = lo = 0.0
+        since_hi = since_lo = None
+        for i in range(start, ph.stop):
+            x, sd = chart.values[i], chart.sigma[i] if i < len(chart.sigma) else None
+            if x is None or sd is None or sd <= 0:
+                continue
+            any_sigma = True
+            center = chart.center_at(i)
+            z = (x - center) / sd
+            hi, lo = max(0.0, hi + z - k), max(0.0, lo - z - k)
+            since_hi = (since_hi if since_hi is not None else i) if hi > 0 else None
+            since_lo = (since_lo if since_lo is not None else i) if lo > 0 else None
+            upper[i], lower[i] = hi, lo
+            for stat, since, word in ((hi, since_hi, "up"), (lo, since_lo, "down")):
+                if stat > h + _EPS:
+                    first = since if since is not None else i
+                    signals.append(
+                        ShiftSignal(
+                            i,
+                            first,
+                            word,
+                            stat,
+                            f"Since {_point(first, chart.labels)} the values have run "
+                            f"{'above' if word == 'up' else 'below'} the center line ({fmt(center)}) by "
+                            f"{stat:.1f} sigma more than the {k:g} sigma a period that chance allows: "
+                            f"a sustained shift {word}.",
+                        )
+                    )
+            if hi > h + _EPS or lo > h + _EPS:
+                hi = lo = 0.0
+                since_hi = since_lo = None
+    if not any_sigma:
+        return None
+    note = (
+        f"CUSUM of the points' distance from the center line in sigma, with an allowance of k = {k:g} "
+        f"sigma a period and a decision interval of h = {h:g} sigma: it signals a sustained shift of one sigma "
+        "after about 10 periods and of two sigma after about 4, and an in-control process about once "
+        "in 465 periods; after a signal it restarts from 0."
+    )
+    return Cusum(tuple(upper), tuple(lower), k, h, tuple(signals), note)
 
 
 # -- rules ------------------------------------------------------------------
@@ -508,8 +821,16 @@ def _windows(z: list[float], width: int, need: int, level: int) -> list[tuple[in
 # -- capability -------------------------------------------------------------
 
 
-def capability(values: Sequence[float | None], *, usl: float | None, lsl: float | None = None) -> Capability:
+def capability(
+    values: Sequence[float | None],
+    *,
+    usl: float | None,
+    lsl: float | None = None,
+    fmt: Callable[[float], str] | None = None,
+) -> Capability:
     """Cp/Cpk, Pp/Ppk, sigma levels and the observed defect rate of ``values`` against ``lsl``/``usl``.
+
+    ``fmt`` writes the limits in the note (``5d 00h`` for an SLA in seconds).
 
     ``values`` are taken in the order given (time order) for the moving ranges
     behind the within sigma; ``None`` and NaN are skipped.  A value above ``usl``
@@ -559,8 +880,14 @@ def capability(values: Sequence[float | None], *, usl: float | None, lsl: float 
             tail += normal.cdf((lsl - mean) / sigma_o)
         expected = 1e6 * tail
     process_sigma = normal.inv_cdf(1 - rate) + 1.5 if 0 < rate < 1 else None
+    word = fmt or (lambda v: f"{v:g}")
     spec = " and ".join(
-        t for t in (f"LSL {lsl:g}" if lsl is not None else "", f"USL {usl:g}" if usl is not None else "") if t
+        t
+        for t in (
+            f"LSL {word(lsl)}" if lsl is not None else "",
+            f"USL {word(usl)}" if usl is not None else "",
+        )
+        if t
     )
     note = (
         f"Against {spec}: {defects} of {n} values ({rate:.2%}) are out of spec — the observed defect rate, "
@@ -616,6 +943,53 @@ def _clean(values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
+def _phases(phases: Sequence[Phase] | None, baseline: int | None, n: int) -> list[Phase]:
+    """The phases to chart: the given ones (checked), else one phase whose baseline leads the series."""
+    if phases is None:
+        return [Phase(0, n, tuple(range(_baseline(baseline, n))))]
+    plan = list(phases)
+    if not plan or plan[0].start != 0 or plan[-1].stop != n:
+        msg = f"phases must cover points 0-{n - 1} in order"
+        raise MonitorError(msg)
+    for a, b in itertools.pairwise(plan):
+        if a.stop != b.start:
+            msg = (
+                f"phases must follow each other: one ends at point {a.stop - 1}, the next starts at {b.start}"
+            )
+            raise MonitorError(msg)
+    for ph in plan:
+        if ph.stop <= ph.start:
+            msg = f"a phase must hold points; got {ph.start} to {ph.stop - 1}"
+            raise MonitorError(msg)
+        if not ph.baseline or any(not 0 <= i < n for i in ph.baseline):
+            msg = f"a phase's baseline must name points 0-{n - 1}; got {list(ph.baseline)}"
+            raise MonitorError(msg)
+    return plan
+
+
+def _within(values: Sequence[float | None], ph: Phase) -> list[float | None]:
+    """The values of the points of one phase; the others as missing, so runs stay inside it."""
+    return [v if ph.start <= i < ph.stop else None for i, v in enumerate(values)]
+
+
+def _points(indices: Sequence[int]) -> str:
+    """``points 0-19`` for a contiguous span, else ``20 points from 3 to 40``."""
+    if not indices:
+        return "no points"
+    lo, hi = min(indices), max(indices)
+    if len(indices) == 1:
+        return f"point {lo}"
+    if len(indices) == hi - lo + 1:
+        return f"points {lo}-{hi}"
+    return f"{len(indices)} points from {lo} to {hi}"
+
+
+def _phase_words(ph: Phase, phases: int) -> str:
+    if phases == 1:
+        return ""
+    return f"{ph.label or f'points {ph.start}-{ph.stop - 1}'}: "
+
+
 def _baseline(baseline: int | None, n: int) -> int:
     if baseline is None:
         return n
@@ -666,6 +1040,10 @@ def _span(a: int, b: int, labels: tuple[str, ...]) -> str:
 def _cap(text: str) -> str:
     # Not str.capitalize(): it lowercases the rest, labels included.
     return text[:1].upper() + text[1:]
+
+
+def _count(v: float) -> str:
+    return f"{int(v)}" if float(v).is_integer() else f"{v:.4g}"
 
 
 def _num(v: float) -> str:

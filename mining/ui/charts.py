@@ -38,6 +38,7 @@ __all__ = [
     "SCHEME",
     "activity_times_chart",
     "control_chart",
+    "cusum_chart",
     "days",
     "dfg_dot",
     "dot_quote",
@@ -515,7 +516,7 @@ def control_chart(
             "value": _scaled(chart.values[i], factor),
             "ucl": _scaled(chart.ucl[i], factor),
             "lcl": _scaled(chart.lcl[i], factor),
-            "center": chart.center * factor,
+            "center": chart.center_at(i) * factor,
             "rules": ", ".join(fired.get(i, [])),
         }
         for i, p in enumerate(series.periods)
@@ -537,9 +538,10 @@ def control_chart(
                 alt.Tooltip("bound:Q", format=",.2f"),
             ],
         ),
-        alt.Chart(pd.DataFrame({"center": [chart.center * factor]}))
-        .mark_rule(color=_SECOND, size=2)
-        .encode(y=alt.Y("center:Q", title=y_title), tooltip=[alt.Tooltip("center:Q", format=",.2f")]),
+        # A step line: after a change date the new phase has a center of its own.
+        base.mark_line(color=_SECOND, size=2, interpolate="step-after").encode(
+            y=alt.Y("center:Q", title=y_title), tooltip=[alt.Tooltip("center:Q", format=",.2f")]
+        ),
         base.mark_line(point=True, color=_MAIN).encode(
             y=alt.Y("value:Q", title=y_title),
             tooltip=[
@@ -562,6 +564,55 @@ def control_chart(
     if rule is not None:
         layers.append(rule)
     return alt.layer(*layers)
+
+
+def cusum_chart(kc: KpiChart, series: PeriodSeries) -> alt.LayerChart:
+    """The CUSUM of a control chart: the upper sum above the axis, the lower below, and the limit h."""
+    cs = kc.cusum
+    if cs is None:
+        msg = f"{kc.label} has no CUSUM"
+        raise ValueError(msg)
+    signals = {s.index: s.direction for s in cs.signals}
+    rows = []
+    for i, p in enumerate(series.periods):
+        for side, values, sign in (("up", cs.upper, 1.0), ("down", cs.lower, -1.0)):
+            v = values[i]
+            rows.append(
+                {
+                    "period": p.start.isoformat(),
+                    "side": side,
+                    "sum": None if v is None else sign * v,
+                    "signal": "yes" if signals.get(i) == side else "",
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["period", "side", "sum", "signal"])
+    y_title = f"{kc.label}: CUSUM (sigma)"
+    lines = (
+        alt.Chart(frame)
+        .mark_line(point=True, color=_MAIN)
+        .encode(
+            x=_period_axis(series),
+            y=alt.Y("sum:Q", title=y_title),
+            detail="side:N",
+            tooltip=[
+                alt.Tooltip("period:T", title="period starting"),
+                "side:N",
+                alt.Tooltip("sum:Q", format=".2f"),
+            ],
+        )
+    )
+    marks = (
+        alt.Chart(frame)
+        .transform_filter(alt.datum.signal != "")
+        .mark_point(color=DEVIATION, filled=True, size=110, opacity=1)
+        .encode(x=_period_axis(series), y=alt.Y("sum:Q", title=y_title))
+    )
+    limits = (
+        alt.Chart(pd.DataFrame({"h": [cs.h, -cs.h]}))
+        .mark_rule(color=_ACCENT, strokeDash=[4, 3])
+        .encode(y=alt.Y("h:Q", title=y_title), tooltip=[alt.Tooltip("h:Q", title="decision interval")])
+    )
+    return alt.layer(limits, lines, marks)
 
 
 # -- monitoring: the Lean view -------------------------------------------------------

@@ -1,10 +1,13 @@
 """Monitoring: KPIs per period, before and after a change, control charts, alerts and the Lean view.
 
 One :func:`mining.monitor.run.monitor` run over the kept cases feeds every
-section; the HTML report offered for download is the library's report of
-that same run (the bytes ``mining monitor --report`` writes).  For the
-sample logs the change date and the SLA start at the documented ones
-(:func:`mining.ui.state.sample_defaults`).
+section; the page opens with the manager's summary that the report and the
+digest open with (:func:`mining.monitor.summary.manager_summary`), and the
+HTML report offered for download is the library's report of that same run
+(the bytes ``mining monitor --report`` writes).  For the sample logs the change
+date and the SLA start at the documented ones
+(:func:`mining.ui.state.sample_defaults`).  The change date is typed
+(``2025-07-01``) and applied with Enter, like the SLA.
 The before/after process maps share one frozen layout
 (:func:`mining.ui.charts.frozen_dfg_dots`).
 """
@@ -19,14 +22,16 @@ import streamlit as st
 from mining.analysis.filters import Filter
 from mining.durations import parse_duration
 from mining.errors import MonitorError
-from mining.monitor.compare import Comparison
+from mining.monitor.compare import Comparison, KpiComparison
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
+from mining.monitor.summary import manager_summary
+from mining.monitor.words import difference_words, interval_words, p_words
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, reporting_errors
 
-__all__ = ["ALERT_ICON", "KPI_GROUPS", "format_p", "render"]
+__all__ = ["ALERT_ICON", "AUTO_STRATUM", "KPI_GROUPS", "format_p", "parse_change_date", "render"]
 
 #: The icon of an alert (``st.warning``); other warnings carry ``:material/warning:``.
 ALERT_ICON = ":material/notifications_active:"
@@ -42,24 +47,40 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Process cycle efficiency", ("pce_median",)),
 )
 _PERIODS = ("week", "month", "day")
+#: The "Case mix by" choice that lets the library pick a case attribute (else the variant).
+AUTO_STRATUM = "automatic"
 
 
 def render() -> None:
     explore_page("Monitoring", _render)
 
 
-def format_p(value: float | None) -> str:
-    """A p-value as the page and ``mining monitor`` print it: two significant digits."""
-    return "-" if value is None else f"{value:.2g}"
+def format_p(value: float | None, resamples: int | None = None) -> str:
+    """A p-value as the page and ``mining monitor`` print it: two significant digits, ``< 0.002`` at 0."""
+    return p_words(value, resamples)
 
 
-def _signed(value: float | None, unit: str) -> str:
-    if value is None:
+def parse_change_date(text: str) -> dt.date | None:
+    """A typed change date: ``2025-07-01`` (or ``2025/07/01``); empty is none.  Else a clear error."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.replace("/", "-"))
+    except ValueError:
+        msg = f"the change date {value!r} is not a date such as 2025-07-01 (year-month-day)"
+        raise MonitorError(msg) from None
+
+
+def _adjusted(k: KpiComparison) -> str:
+    """The mix-adjusted difference, with the share of cases it covers when that is not all of them."""
+    if k.adjustment == "does not apply":
+        return "does not apply"
+    if k.adjustment != "applied":
         return "-"
-    sign = "+" if value > 0 else "-" if value < 0 else ""
-    if unit in {"share", "ratio"}:
-        return f"{sign}{abs(value) * 100:.1f} pp"  # a difference of two shares is in percentage points
-    return sign + format_value(abs(value), unit)
+    words = difference_words(k.adjusted_difference, k.unit, short=True)
+    coverage = k.adjusted_coverage
+    return words if coverage is None or coverage >= 0.995 else f"{words} ({coverage:.0%} of cases)"
 
 
 def _direction(value: float | None) -> str:
@@ -88,12 +109,17 @@ def _controls(log: LogInfo) -> MonitorOptions:
     default, sla_default = state.sample_defaults(log.name)
     if default is not None and ((lo is not None and default < lo) or (hi is not None and default > hi)):
         default = None
-    change = cols[1].date_input(
+    window = (
+        f" The data run from {lo.isoformat()} to {hi.isoformat()}."
+        if lo is not None and hi is not None
+        else ""
+    )
+    typed = cols[1].text_input(
         "Change date",
-        min_value=lo,
-        max_value=hi,
-        key=state.keep_widget(f"mon-change-{log.log_id}", default),
-        help="Compare the cases started before this local date with those started from it on.",
+        key=state.keep_widget(f"mon-change-{log.log_id}", default.isoformat() if default is not None else ""),
+        placeholder="YYYY-MM-DD",
+        help="Compare the cases started before this local date with those started from it on; type it "
+        "and press Enter. Empty: no comparison." + window,
     )
     sla = cols[2].text_input(
         "SLA (cycle time)",
@@ -103,10 +129,11 @@ def _controls(log: LogInfo) -> MonitorOptions:
     )
     stratify = cols[3].selectbox(
         "Case mix by",
-        ["variant", *state.attributes_of(log)],
-        key=state.keep_widget(f"mon-stratify-{log.log_id}", "variant"),
-        help="The kinds of case to compare like with like: the check that the mix of kinds stayed the same, "
-        "and the mix-adjusted differences, group cases by this.",
+        [AUTO_STRATUM, "variant", *state.attributes_of(log)],
+        key=state.keep_widget(f"mon-stratify-{log.log_id}", AUTO_STRATUM),
+        help="The kinds of case to compare like with like (the check that the mix of kinds stayed the same, "
+        "and the mix-adjusted differences); automatic takes a case attribute (one value per case) when the "
+        "log has one, else the variant.",
     )
     cost = cols[4].number_input(
         "Cost per hour",
@@ -117,11 +144,11 @@ def _controls(log: LogInfo) -> MonitorOptions:
     )
     return MonitorOptions(
         period=period,
-        change_date=change if isinstance(change, dt.date) else None,
+        change_date=parse_change_date(typed),
         sla_seconds=parse_duration(sla.strip(), what="SLA", error=MonitorError).total_seconds
         if sla.strip()
         else None,
-        stratify=stratify,
+        stratify=None if stratify == AUTO_STRATUM else stratify,
         cost_per_hour=cost,
     )
 
@@ -129,6 +156,10 @@ def _controls(log: LogInfo) -> MonitorOptions:
 def _summary(log: LogInfo, flt: Filter, options: MonitorOptions, run: MonitorRun) -> None:
     s = run.series
     c = s.completeness
+    summary = manager_summary(run)
+    with st.container(border=True, key="mon-summary"):
+        for sentence in summary.sentences:
+            st.markdown(md(sentence))
     st.caption(
         f"{s.cases:,} cases ({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled) in "
         f"{len(s.periods):,} {s.period}s ({md(s.timezone)}); end activities: "
@@ -174,23 +205,33 @@ def _trends(run: MonitorRun) -> None:
                     width="stretch",
                     key=f"mon-trend-{names[0]}",
                 )
-    if any(p.partial for p in run.series.periods):
-        st.caption("Partial periods (the data cover them only partly) are marked in the tooltips.")
+    cut = sum(1 for p in run.series.periods if p.cut)
+    if cut:
+        st.caption(
+            f"{cut} {run.series.period}s are cut by the export's edges (partial, or holding only cases that "
+            "began before the export or the tails of earlier ones): shown, never judged; the table says why."
+        )
+    if run.series.range_note:
+        st.warning(md(run.series.range_note), icon=":material/warning:")
     with st.expander("KPIs per period"):
         kpis = run.series.kpis
         st.dataframe(
             [
                 {
                     "period": p.start,
-                    "partial": "yes" if p.partial else "",
+                    "not judged because": p.cut,
+                    "working days": p.working_days,
+                    "holidays": "; ".join(p.holidays),
                     **{k.label: format_value(p.value(k.name), k.unit) for k in kpis},
                 }
-                for p in run.series.periods
+                for p in reversed(run.series.periods)
             ],
             hide_index=True,
             width="stretch",
             key="mon-periods",
         )
+        if run.series.working_days_method:
+            st.caption(md(run.series.working_days_method))
 
 
 def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -> None:
@@ -202,17 +243,15 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
     st.dataframe(
         [
             {
-                "KPI": k.label,
+                "KPI": k.label + (f" per {run.series.period}" if k.unit == "cases per period" else ""),
                 "before": format_value(k.before, k.unit),
                 "after": format_value(k.after, k.unit),
-                "difference": _signed(k.difference, k.unit),
-                "direction": _direction(k.difference),
+                "difference": difference_words(k.difference, k.unit, short=True),
                 "relative": "-" if k.relative is None else f"{k.relative:+.1%}",
-                f"{cmp.confidence:.0%} interval": "-"
-                if k.ci_low is None or k.ci_high is None
-                else f"{_signed(k.ci_low, k.unit)} to {_signed(k.ci_high, k.unit)}",
-                "p-value": format_p(k.p_value),
-                "mix-adjusted difference": _signed(k.adjusted_difference, k.unit),
+                "p-value": format_p(k.p_value, cmp.resamples),
+                f"{cmp.confidence:.0%} interval": interval_words(k.ci_low, k.ci_high, k.unit),
+                "mix-adjusted difference": _adjusted(k),
+                "direction": _direction(k.difference),
                 "cases before / after": f"{k.n_before:,} / {k.n_after:,}",
             }
             for k in cmp.kpis
@@ -235,10 +274,19 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
             ),
         },
     )
+    st.caption(
+        "Differences of rates are in percentage points (pp); relative changes in percent of the value before. "
+        f"Each p-value comes from the same {cmp.resamples:,} bootstrap replicates as its interval: below "
+        f"{1 - cmp.confidence:.2g} exactly when the interval leaves 0 out."
+    )
+    for note in sorted({k.adjustment_note for k in cmp.kpis if k.adjustment == "does not apply"}):
+        st.caption(md(note))
     for w in cmp.warnings:
         st.warning(md(w), icon=":material/warning:")
     if not cmp.mix.shifted:
         st.caption(md(cmp.mix.note))
+    if cmp.mix.chosen:
+        st.caption(md(cmp.mix.chosen))
 
     st.caption("Process maps of the cases started before and after the change, on one layout")
     with reporting_errors():
@@ -272,10 +320,14 @@ def _control_charts(run: MonitorRun) -> None:
         key="mon-control-chart",
     )
     st.caption(
-        "Blue: the values; light blue: the center line; dashed: the control limits of each point; "
-        ":orange[orange points]: a rule fired there; :orange[orange rule]: the change date."
+        "Blue: the values (empty where a period is not judged); light blue: the center line; dashed: the "
+        "control limits of each point; :orange[orange points]: a rule fired there; :orange[orange rule]: "
+        "the change date."
     )
     st.caption(md(f"{kc.chart.note} Limits: {kc.note}."))
+    if kc.cusum is not None:
+        st.altair_chart(charts.cusum_chart(kc, run.series), width="stretch", key="mon-cusum-chart")
+        st.caption(md(kc.cusum.note))
     names = kc.chart.labels
     st.dataframe(
         [
@@ -284,7 +336,7 @@ def _control_charts(run: MonitorRun) -> None:
                 "rule": f"{s.rule}: {s.name}",
                 "what": s.description,
             }
-            for s in kc.chart.signals
+            for s in reversed(kc.chart.signals)
         ],
         hide_index=True,
         width="stretch",

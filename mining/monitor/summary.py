@@ -1,0 +1,207 @@
+"""The manager's summary of a monitoring run: at most five sentences, the same in the report, the page and the digest.
+
+What it says, in this order:
+
+1. **What changed** at the change date: the median cycle time before and
+   after, by how much (in its unit and relative to before) and whether that is
+   significant at the run's confidence; without a change date, how the newest
+   judged period of the median cycle time compares with the usual level.
+2. **What else changed** significantly at the change date (the two strongest,
+   rates in percentage points), or that nothing else did.
+3. **What needs attention now**: the alerts that say worse, in a few words
+   each; else the good news of alerts that say better; else that nothing does.
+4. **What the figures leave out**: the periods shown but not judged (cut by the
+   export's edges) and events left out for placeholder dates, if any.
+5. **Which limits the alerts use** after a change date: the old phase, until the
+   new one has enough periods of its own.
+
+A sentence with nothing to say is left out, so a quiet run reads in three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mining.monitor.run import NEW_PHASE_PERIODS, MonitorRun
+from mining.monitor.words import difference_words, format_value, p_words, period_label
+
+__all__ = ["MAX_SENTENCES", "Summary", "manager_summary"]
+
+#: The summary never says more than this many sentences.
+MAX_SENTENCES = 5
+_HEADLINE_KPI = "cycle_median_s"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The summary: ``sentences`` (at most :data:`MAX_SENTENCES`) and a ``subject`` line for the digest."""
+
+    subject: str
+    sentences: tuple[str, ...]
+    attention: int  # alerts that say worse
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+def manager_summary(run: MonitorRun) -> Summary:
+    """The summary of ``run`` (see the module docstring)."""
+    sentences = [
+        _what_changed(run),
+        _what_else(run),
+        _attention(run),
+        _left_out(run),
+        _phase(run),
+    ]
+    kept = tuple(s for s in sentences if s)[:MAX_SENTENCES]
+    worse = sum(1 for a in run.alerts if a.assessment == "worse")
+    if worse:
+        state = f"{worse} alert{'s' if worse > 1 else ''} need{'' if worse > 1 else 's'} attention"
+    elif run.alerts:
+        state = f"{len(run.alerts)} alert{'s' if len(run.alerts) > 1 else ''}, none worse than usual"
+    else:
+        state = "no alert"
+    return Summary(f"{run.log}: {state}", kept, worse)
+
+
+def _sig(k: object, confidence: float, resamples: int) -> str:
+    p = getattr(k, "p_value", None)
+    if p is None:
+        return "not tested"
+    words = p_words(p, resamples)
+    alpha = 1 - confidence
+    if p < alpha:
+        return f"a significant change (p {'= ' if not words.startswith('<') else ''}{words})"
+    return f"within what chance explains (p = {words}, not significant at {alpha:.0%})"
+
+
+def _what_changed(run: MonitorRun) -> str:
+    c = run.comparison
+    if c is not None:
+        k = next((x for x in c.kpis if x.kpi == _HEADLINE_KPI), None)
+        if k is None or k.before is None or k.after is None or k.difference is None:
+            return (
+                f"Since the change on {c.change_date.isoformat()}, the median cycle time cannot be compared."
+            )
+        verb = "rose" if k.difference > 0 else "fell" if k.difference < 0 else "stayed"
+        how_much = (
+            ""
+            if k.difference == 0
+            else f" ({difference_words(k.difference, k.unit)}, {k.relative:+.1%} relative)"
+            if k.relative is not None
+            else f" ({difference_words(k.difference, k.unit)})"
+        )
+        return (
+            f"Since the change on {c.change_date.isoformat()}, the median cycle time {verb} from "
+            f"{format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{how_much}: "
+            f"{_sig(k, c.confidence, c.resamples)}."
+        )
+    chart = next((kc for kc in run.charts if kc.kpi == _HEADLINE_KPI), None)
+    if chart is None or chart.newest < 0:
+        return "No period is complete enough yet to judge the median cycle time."
+    i = chart.newest
+    label = period_label(run.series.periods[i].start, run.series.period)
+    value = chart.chart.values[i]
+    center = chart.chart.center_at(i)
+    return (
+        f"No change date is set; in the newest complete {run.series.period} ({label}) the median cycle time "
+        f"was {format_value(value, 'seconds')}, against a usual {format_value(center, 'seconds')}."
+    )
+
+
+def _what_else(run: MonitorRun) -> str:
+    c = run.comparison
+    if c is None:
+        return ""
+    alpha = 1 - c.confidence
+    found = [
+        k
+        for k in c.kpis
+        if k.kpi != _HEADLINE_KPI
+        and k.p_value is not None
+        and k.p_value < alpha
+        and k.difference is not None
+        and k.difference != 0
+    ]
+    if not found:
+        return "No other KPI changed significantly."
+    found.sort(key=lambda k: (k.p_value, -abs(k.relative or 0.0), k.kpi))
+    parts = []
+    for k in found[:2]:
+        verb = "rose" if k.difference > 0 else "fell"  # type: ignore[operator]
+        label = k.label[:1].lower() + k.label[1:] if not k.label[:2].isupper() else k.label
+        if k.unit == "cases per period":
+            label += f" per {run.series.period}"
+        relative = f", {k.relative:+.1%} relative" if k.relative is not None else ""
+        by = difference_words(abs(k.difference), k.unit).lstrip("+")  # type: ignore[arg-type]
+        parts.append(
+            f"{label} {verb} by {by} ({format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{relative})"
+        )
+    more = f" ({len(found) - 2} more in the table)" if len(found) > 2 else ""
+    return "Also significant: " + " and ".join(parts) + more + "."
+
+
+def _attention(run: MonitorRun) -> str:
+    worse = [a for a in run.alerts if a.assessment == "worse"]
+    if worse:
+        shown = "; ".join(a.short for a in worse[:3])
+        more = f"; and {len(worse) - 3} more" if len(worse) > 3 else ""
+        return f"Needs attention now: {shown}{more}."
+    if run.alerts:
+        shown = "; ".join(a.short for a in run.alerts[:3])
+        return f"Nothing got worse; unusual: {shown}."
+    judged = [kc for kc in run.charts if kc.newest >= 0 and kc.alerting]
+    if not judged:
+        return "Nothing can be judged yet: too few complete periods."
+    return (
+        f"Nothing needs attention: no KPI left its control limits in its newest complete {run.series.period}."
+    )
+
+
+def _left_out(run: MonitorRun) -> str:
+    s = run.series
+    cut = [p for p in s.periods if p.cut]
+    parts = []
+    if cut:
+        last = cut[-1]
+        if len(cut) == 1:
+            parts.append(f"the {period_label(last.start, s.period)} is shown but not judged ({last.cut})")
+        else:
+            tail = [p for p in cut if "no case starts" in p.cut]
+            head = [p for p in cut if "no case completes" in p.cut]
+            partial = [p for p in cut if p.partial]
+            words = f"{len(cut)} {s.period}s cut by the export's edges are shown but not judged"
+            details = []
+            if partial:
+                details.append(f"{len(partial)} only partly covered")
+            if tail:
+                details.append(f"{len(tail)} after the last case start")
+            if head:
+                details.append(f"{len(head)} before the first completion")
+            started = [p for p in cut if "began before the export" in p.cut]
+            if started:
+                details.append(f"{len(started)} whose cases began before the export")
+            parts.append(words + (f" ({', '.join(details)})" if details else ""))
+    if s.left_out_events:
+        parts.append(
+            f"{s.left_out_events:,} events with placeholder or stray dates were left out with their "
+            f"{s.left_out:,} cases"
+        )
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def _phase(run: MonitorRun) -> str:
+    change = run.options.change_date
+    if change is None:
+        return ""
+    old = [kc for kc in run.charts if kc.compared_with == "old phase"]
+    if old:
+        return (
+            f"Until the {run.series.period}s since {change.isoformat()} number {NEW_PHASE_PERIODS} judged ones, "
+            "the alerts compare them with the periods before the change."
+        )
+    return ""

@@ -1,0 +1,97 @@
+"""The manager's summary and the report around it: five sentences on one screen, details folded, tables bounded."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import re
+
+from mining.ingest import IngestOptions, ingest_file
+from mining.monitor.html import CHART_PERIODS, TABLE_PERIODS, render_html
+from mining.monitor.run import MonitorOptions, monitor
+from mining.monitor.summary import MAX_SENTENCES, manager_summary
+from mining.monitor.words import format_value
+from tests.test_monitor_run import CALM, load_weeks
+
+OPTIONS = MonitorOptions(period="week", timezone="UTC", lean=False)
+
+
+def _summary_of(page: str) -> list[str]:
+    section = re.search(r'<section id="summary" class="summary">(.*?)</section>', page, re.S)
+    assert section is not None
+    return [html.unescape(p) for p in re.findall(r"<p>(.*?)</p>", section.group(1))]
+
+
+def test_a_jump_is_summed_up_in_three_sentences_and_leads_the_report(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
+    run = monitor(store, log, options=OPTIONS)
+    summary = manager_summary(run)
+    median = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    usual = format_value(median.chart.center_at(11), "seconds")
+    assert summary.sentences == (
+        f"No change date is set; in the newest complete week (week of 2024-03-18) the median cycle time was "
+        f"1d 00h, against a usual {usual}.",
+        f"Needs attention now: median cycle time in the week of 2024-03-18 is worse than usual (1d 00h; "
+        f"usually {usual}); 90th percentile cycle time in the week of 2024-03-18 is worse than usual "
+        f"({format_value(run.series.periods[11].cycle_p90_s, 'seconds')}; usually "
+        f"{format_value(next(c for c in run.charts if c.kpi == 'cycle_p90_s').chart.center_at(11), 'seconds')}).",
+        "2 weeks cut by the export's edges are shown but not judged (2 only partly covered).",
+    )
+    assert summary.subject == "weeks: 2 alerts need attention" and summary.attention == 2
+    page = render_html(run)
+    assert _summary_of(page) == list(summary.sentences)
+    # The summary comes first; every detail after it is folded.
+    assert page.index('<section id="summary"') < page.index("<details>")
+    assert "<details open" not in page
+
+
+def test_a_change_says_by_how_much_whether_it_is_significant_and_what_else_moved(store, tmp_path):
+    log = load_weeks(store, tmp_path, (*CALM[:10], *(6.0 + c for c in CALM[:6])))
+    run = monitor(
+        store,
+        log,
+        options=MonitorOptions(period="week", timezone="UTC", lean=False, change_date=dt.date(2024, 3, 11)),
+    )
+    c = run.comparison
+    k = c.get("cycle_median_s")
+    sentences = manager_summary(run).sentences
+    assert len(sentences) <= MAX_SENTENCES
+    assert sentences[0] == (
+        f"Since the change on 2024-03-11, the median cycle time rose from {format_value(k.before, 'seconds')} to "
+        f"{format_value(k.after, 'seconds')} (+{format_value(k.difference, 'seconds')}, {k.relative:+.1%} "
+        f"relative): a significant change (p < 0.002)."
+    )
+    assert sentences[1].startswith("Also significant: 90th percentile cycle time rose by ")
+    assert "percentage points" not in sentences[0]
+    # Alerts after a change compare with the old phase until the new one has enough periods: said so.
+    assert sentences[-1] == (
+        "Until the weeks since 2024-03-11 number 8 judged ones, the alerts compare them with the periods "
+        "before the change."
+    )
+
+
+def test_long_tables_are_bounded_and_say_so(store, tmp_path):
+    # Four years of daily cases: 1,461 days.  The report shows the newest 52 rows and 156 chart points.
+    path = tmp_path / "daily.csv"
+    t0 = dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case_id", "activity", "timestamp"])
+        for i in range(1461):
+            t = t0 + dt.timedelta(days=i)
+            w.writerow([f"d{i:04d}", "A", t.isoformat()])
+            w.writerow([f"d{i:04d}", "Z", (t + dt.timedelta(hours=2 + i % 5)).isoformat()])
+    roles = {"case": "case_id", "activity": "activity", "timestamp": "timestamp"}
+    roles |= dict.fromkeys(("resource", "start_timestamp", "lifecycle", "cost"))
+    log = ingest_file(store, path, IngestOptions(roles=roles)).log_id
+    run = monitor(store, log, options=MonitorOptions(period="day", timezone="UTC", lean=False))
+    assert len(run.series.periods) == 1461
+    page = render_html(run)
+    table = page.split("<summary>KPIs per period", 1)[1].split("</details>", 1)[0]
+    assert table.count("<tr>") == TABLE_PERIODS + 1  # the header and the newest 52 days
+    assert f"The newest {TABLE_PERIODS} of 1,461 periods, newest first" in table
+    chart = page.split("<summary>Control charts", 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<circle") <= CHART_PERIODS
+    assert f"the newest {CHART_PERIODS} of 1461" in chart
+    assert len(page) < 1_000_000
