@@ -37,9 +37,8 @@ full log):
   weights, so a net with weighted arcs needs r4pm;
 * token replay: pm4py's replayer on one trace per variant; its missing,
   consumed, remaining and produced tokens are weighted by the cases;
-* precision: pm4py's ETC (``etconformance_token``) computed from weighted
-  prefix counts instead of a full log, prefixes kept as tuples (pm4py joins
-  them with commas, which breaks on activity names containing a comma).
+* precision is not here: :mod:`mining.conformance.precision` computes
+  pm4py's ETC precision itself, on the prefix tree of the variants.
 
 Nets arrive as plain values (see :class:`mining.models.net.NetSpec`:
 ``places``, ``transitions`` as ``(id, label or None)``, ``arcs`` as
@@ -68,7 +67,6 @@ __all__ = [
     "align_pm4py",
     "align_r4pm",
     "bpmn_elements",
-    "etc_precision",
     "heuristics",
     "inductive",
     "net_parts",
@@ -355,56 +353,6 @@ def token_replay(model: Pm4pyModel, traces: Sequence[Sequence[str]]) -> list[tup
         )
         for r in out
     ]
-
-
-def etc_precision(model: Pm4pyModel, variants: Sequence[Variant]) -> float:
-    """pm4py's ETC precision (``precision_token_based_replay``) from variant counts."""
-    from pm4py.algo.conformance.tokenreplay.variants import token_replay as tr
-    from pm4py.objects.petri_net.utils.align_utils import (
-        get_visible_transitions_eventually_enabled_by_marking,
-    )
-
-    followers: dict[tuple[str, ...], set[str]] = {}
-    weight: Counter[tuple[str, ...]] = Counter()
-    starts: set[str] = set()
-    n_traces = 0
-    for acts, n in variants:
-        n_traces += n
-        if acts:
-            starts.add(acts[0])
-        for i in range(1, len(acts)):
-            followers.setdefault(tuple(acts[:i]), set()).add(acts[i])
-            weight[tuple(acts[:i])] += n
-    prefixes = list(followers)
-    p = tr.Parameters
-    parameters = {
-        p.SHOW_PROGRESS_BAR: False,
-        p.CONSIDER_REMAINING_IN_FITNESS: False,
-        p.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
-        p.STOP_IMMEDIATELY_UNFIT: True,
-        p.WALK_THROUGH_HIDDEN_TRANS: True,
-        p.CLEANING_TOKEN_FLOOD: False,
-    }
-    replayed = (
-        tr.apply(
-            _event_log(prefixes), model.net, model.initial_marking, model.final_marking, parameters=parameters
-        )
-        if prefixes
-        else []
-    )
-    # The empty prefix, as pm4py adds it: what the initial marking enables against the start activities.
-    initially = {
-        t.label
-        for t in get_visible_transitions_eventually_enabled_by_marking(model.net, model.initial_marking)
-    }
-    sum_at = n_traces * len(initially)
-    sum_ee = n_traces * len(initially - starts)
-    for prefix, result in zip(prefixes, replayed, strict=True):
-        if result["trace_is_fit"]:
-            enabled = {t.label for t in result["enabled_transitions_in_marking"] if t.label is not None}
-            sum_at += len(enabled) * weight[prefix]
-            sum_ee += len(enabled - followers[prefix]) * weight[prefix]
-    return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
 
 
 def r4pm_net(spec: NetLike) -> tuple[dict[str, Any], dict[str, str | None]]:

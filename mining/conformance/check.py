@@ -18,7 +18,9 @@ Metrics, each equal to pm4py's on the full log (``tests/test_conformance_pm4py.p
   moves, where pm4py also adds 1/10000 of a move per silent step) or, with
   ``method="token-replay"``, token-replay log fitness
   (``pm4py.fitness_token_based_replay``);
-* ``precision``: ETC precision (``pm4py.precision_token_based_replay``);
+* ``precision``: ETC precision (``pm4py.precision_token_based_replay``),
+  computed on the prefix tree of the variants
+  (:mod:`~mining.conformance.precision`);
 * ``fitting_cases_share``: cases whose alignment has no deviation (with an
   allowlist: no deviation left after it), or that replay without missing
   or remaining tokens.
@@ -42,6 +44,7 @@ from mining.conformance.allowlist import Allowlist, split_accepted
 from mining.conformance.deviations import aggregate, trace_deviations
 from mining.conformance.labels import LabelMapping, match_labels
 from mining.conformance.overlay import map_overlay
+from mining.conformance.precision import PrecisionStopped, etc_precision
 from mining.conformance.records import ConformanceResult, VariantCheck
 from mining.errors import ConformanceError
 
@@ -104,13 +107,12 @@ def conform(
 ) -> ConformanceResult:
     """Check the (filtered) log against ``model``; see the module docstring for what is measured.
 
-    ``budget`` (seconds) bounds the alignments; ``progress(done, total)``
+    ``budget`` (seconds) bounds the whole check; ``progress(done, total)``
     is called as variants are aligned; ``cancel()`` returning True stops
     early.  ``engine`` forces ``r4pm`` or ``pm4py`` (``auto``: r4pm, with
     pm4py for what it cannot do); ``processes`` sizes pm4py's pool (default:
-    the cores).  ``precision=False`` skips ETC precision, which replays every
-    prefix of every variant and can take longer than the alignments; it also
-    runs only if the budget is not spent by then.
+    the cores).  ``precision=False`` skips ETC precision; it runs only if
+    the budget is not spent by then, and stops when it is.
     """
     if method not in METHODS:
         msg = f"unknown method {method!r}; expected one of {', '.join(METHODS)}"
@@ -158,9 +160,12 @@ def conform(
     if precision and stopping():
         notes.append(f"precision was not computed: {stop.reason}")
     elif precision:
-        from mining import pm4py_adapter
-
-        etc = pm4py_adapter.etc_precision(pm4py_adapter.petri_net(net), weighted)
+        try:
+            etc = etc_precision(net, weighted, should_stop=stopping)
+        except PrecisionStopped:
+            notes.append(f"precision was not computed: {stop.reason}")
+        except ConformanceError as exc:
+            notes.append(f"precision was not computed: {exc}")
     aligned_cases = sum(c.cases for c in checks if c.aligned)
     if not complete:
         notes.append(
