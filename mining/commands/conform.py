@@ -6,11 +6,17 @@ are a contract for scripts: ``fitness``, ``fitness_bounds``, ``precision``,
 ``cases``, ``share``, ``sentence``, ``median_duration_with_s``,
 ``median_duration_without_s``), ``method``, ``engine``, ``complete``,
 ``aligned_variants_share``, ``aligned_cases_share``, ``labels``,
-``accepted``, ``overlay``, ``notes``.
+``accepted``, ``overlay``, ``notes``, ``forced``, ``coverage``.
+
+Without ``--map``, ``--map-file`` or ``--invisible``, the label mapping saved
+in the workspace for this log and model (by the app) is used.  When the
+labels match too little to score (see :mod:`mining.conformance.labels`) the
+command exits 1 naming the unmatched tasks; ``--force`` scores anyway.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -84,6 +90,11 @@ __all__ = ["conform_cmd"]
     metavar="FILE.csv|FILE.xlsx",
     help="Write the deviating cases (case, variant, deviations, duration) to this file.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Score even when fewer than half the model's tasks match the log's activities (marked as forced).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -99,6 +110,7 @@ def conform_cmd(
     allow_path: str | None,
     no_precision: bool,
     cases_path: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Check LOG against a documented model: fitness, precision, deviations in plain words."""
@@ -111,27 +123,46 @@ def conform_cmd(
     if cases_path and Path(cases_path).suffix.lower() not in {".csv", ".xlsx"}:
         msg = f"--cases {cases_path!r}: the file must end in .csv or .xlsx"
         raise ConformanceError(msg)
+    from mining.conformance.saved import model_sha256, saved_mapping
+
     model = load_model(model_path)
+    given = bool(maps or map_file or invisible)
     mapping = LabelMapping.parse(maps, invisible)
     if map_file:
         mapping = LabelMapping.from_yaml(map_file).merged(mapping)
     allow = Allowlist.load(allow_path) if allow_path else None
     with open_reader(ctx) as store:
+        lid = log_id(store, log)
+        saved = None if given else saved_mapping(store, lid, model_sha256(Path(model_path).read_bytes()))
+        if saved is not None:
+            mapping = saved.restricted(model.tasks, _activities(store, lid))
         result = conform(
             store,
-            log_id(store, log),
+            lid,
             model,
             method=method,
             mapping=mapping,
             allow=allow,
             budget=budget,
             precision=not no_precision,
+            force=force,
         )
         written = export_cases(deviating_cases(store, result), cases_path) if cases_path else None
+    if saved is not None:
+        result = dataclasses.replace(
+            result,
+            notes=(*result.notes, "used the label mapping saved in the workspace for this log and model"),
+        )
     if as_json:
         emit_json(_summary(result, cases_path, written))
     else:
         click.echo(_text(log, result, cases_path, written))
+
+
+def _activities(store: Any, lid: int) -> list[str]:
+    from mining.conformance.check import checked_variants
+
+    return sorted({a for acts, _, _ in checked_variants(store, lid) for a in acts})
 
 
 def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) -> dict[str, Any]:
@@ -182,6 +213,17 @@ def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) 
             "activities": [{"activity": a, "events": n, "cases": c} for a, n, c in r.overlay.activities],
         },
         "notes": list(r.notes),
+        "forced": r.forced,
+        "coverage": None
+        if r.coverage is None
+        else {
+            "tasks": r.coverage.tasks,
+            "matched_tasks": r.coverage.matched_tasks,
+            "task_share": r.coverage.task_share,
+            "events": r.coverage.events,
+            "matched_events": r.coverage.matched_events,
+            "event_share": r.coverage.event_share,
+        },
         "cases_file": cases_path,
         "deviating_cases": written,
         "seconds": round(r.seconds, 3),
@@ -196,7 +238,8 @@ def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int |
     lo, hi = r.fitness_bounds
     fitness = f"{r.fitness:.4f}" if r.fitness is not None else f"between {lo:.4f} and {hi:.4f} (partial)"
     lines = [
-        f"{log} against {r.model}: {r.method} ({r.engine}), {r.cases:,} cases",
+        f"{log} against {r.model}: {r.method} ({r.engine}), {r.cases:,} cases"
+        + (" -- FORCED: the labels match too little for these figures to mean much" if r.forced else ""),
         f"  fitness {fitness}",
         f"  precision {'-' if r.precision is None else f'{r.precision:.4f}'}",
         "  fitting cases "

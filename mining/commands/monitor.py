@@ -227,10 +227,13 @@ def monitor_cmd(
             flt = Filter(start=since, end=until, window="started")
         measures = None
         if model_file:
+            from mining.conformance.saved import model_sha256, saved_mapping
             from mining.models import load_model
             from mining.monitor.run import conformance_measures
 
-            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt)
+            # The label mapping confirmed in the app for this log and model, if any.
+            mapping = saved_mapping(store, lid, model_sha256(Path(model_file).read_bytes()))
+            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt, mapping=mapping)
         run = monitor(store, lid, flt, options, measures=measures, rules=rules)
         known = _stored(store, run.key)
     text = run_json(run)

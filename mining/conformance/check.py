@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.conformance.allowlist import Allowlist, split_accepted
 from mining.conformance.deviations import aggregate, trace_deviations
-from mining.conformance.labels import LabelMapping, match_labels
+from mining.conformance.labels import LabelMapping, label_coverage, match_labels, require_matches
 from mining.conformance.overlay import map_overlay
 from mining.conformance.precision import PrecisionStopped, etc_precision
 from mining.conformance.records import ConformanceResult, VariantCheck
@@ -104,6 +104,7 @@ def conform(
     engine: str = "auto",
     processes: int | None = None,
     precision: bool = True,
+    force: bool = False,
 ) -> ConformanceResult:
     """Check the (filtered) log against ``model``; see the module docstring for what is measured.
 
@@ -135,8 +136,18 @@ def conform(
     weighted = [(acts, n) for acts, n, _ in rows]
     activities = _by_frequency(weighted)
     labels = match_labels(model.tasks, activities, mapping)
+    coverage = label_coverage(labels, _event_counts(weighted))
+    if not force:
+        require_matches(labels, coverage)
     net = model.net.relabel(labels.relabelling())
     notes = list(model.notes)
+    forced = not coverage.enough
+    if forced:
+        notes.insert(
+            0,
+            f"scored anyway although only {coverage.matched_tasks:,} of {coverage.tasks:,} model tasks "
+            f"match the log and they cover {coverage.event_share:.0%} of its events: the figures say little",
+        )
     if labels.silent:
         notes.append("treated as silent steps: " + ", ".join(repr(s) for s in labels.silent))
     if not labels.matched:
@@ -199,6 +210,8 @@ def conform(
         overlay=map_overlay(net, weighted),
         notes=tuple(notes),
         seconds=time.monotonic() - started,
+        coverage=coverage,
+        forced=forced,
     )
 
 
@@ -217,6 +230,14 @@ class _Stop:
         elif self.cancel is not None and self.cancel():
             self.reason = "the check was cancelled"
         return bool(self.reason)
+
+
+def _event_counts(weighted: Sequence[tuple[Sequence[str], int]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for acts, n in weighted:
+        for a in acts:
+            counts[a] = counts.get(a, 0) + n
+    return counts
 
 
 def _by_frequency(weighted: Sequence[tuple[Sequence[str], int]]) -> list[str]:

@@ -12,6 +12,12 @@ What is left is listed, both ways, and every remaining task gets near
 matches (``difflib`` ratio at least :data:`SUGGEST_RATIO`) as suggestions:
 they are never applied until the user passes them back as a mapping.
 
+A score needs labels that match: when fewer than :data:`MIN_TASK_SHARE`
+of the model's visible tasks are matched, or the matched activities cover
+less than :data:`MIN_EVENT_SHARE` of the log's events, :func:`require_matches`
+refuses with :class:`~mining.errors.LabelsUnmatched`, listing the unmatched
+tasks, the best suggestions and how to map them.
+
 Labels that name no real step (empty, ``tau``, ``tau_1``, ``τ``, ``Inv1``,
 ``invisible``, ``silent_2``, ``hid_7``, ``skip_approve``) are treated as
 silent unless an activity of the log matches them; ``invisible`` in the
@@ -22,15 +28,31 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mining.errors import ConformanceError, Option, Phrase
+from mining.errors import ConformanceError, LabelsUnmatched, Option, Phrase, phrase
 
-__all__ = ["SUGGEST_RATIO", "LabelMapping", "LabelMatch", "Suggestion", "looks_silent", "match_labels"]
+__all__ = [
+    "MIN_EVENT_SHARE",
+    "MIN_TASK_SHARE",
+    "SUGGEST_RATIO",
+    "LabelCoverage",
+    "LabelMapping",
+    "LabelMatch",
+    "Suggestion",
+    "label_coverage",
+    "looks_silent",
+    "match_labels",
+    "require_matches",
+]
 
 SUGGEST_RATIO = 0.6
+#: Below this share of the model's visible tasks matched to an activity, nothing is scored.
+MIN_TASK_SHARE = 0.5
+#: Below this share of the log's events in matched activities, nothing is scored.
+MIN_EVENT_SHARE = 0.5
 
 # "tau", "tau_1", "tau split", "τ", "Inv1", "invisible 2", "silent", "hid_7", "skip_approve".
 _SILENT = re.compile(
@@ -68,12 +90,22 @@ class LabelMapping:
     @classmethod
     def from_yaml(cls, path: str | Path) -> LabelMapping:
         """From a YAML file: ``map: {Model label: Log activity, ...}`` and optionally ``invisible: [...]``."""
-        import yaml
-
         name = Path(path).name
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"{name}: cannot read the label mapping ({exc}); expected YAML 'map: {{Model label: Log activity}}'"
+            raise ConformanceError(msg) from None
+        return cls.from_yaml_text(text, name)
+
+    @classmethod
+    def from_yaml_text(cls, text: str, name: str = "the label mapping") -> LabelMapping:
+        """From the text of a ``--map-file`` (an upload, or a mapping saved in the workspace)."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
             msg = f"{name}: cannot read the label mapping ({exc}); expected YAML 'map: {{Model label: Log activity}}'"
             raise ConformanceError(msg) from None
         if not isinstance(data, dict) or not isinstance(data.get("map", {}), dict):
@@ -88,6 +120,27 @@ class LabelMapping:
 
     def merged(self, other: LabelMapping) -> LabelMapping:
         return LabelMapping(self.pairs + other.pairs, self.invisible + other.invisible)
+
+    def to_yaml(self) -> str:
+        """The ``--map-file`` YAML of this mapping (what :meth:`from_yaml_text` reads back)."""
+        import yaml
+
+        data: dict[str, object] = {"map": dict(self.pairs)}
+        if self.invisible:
+            data["invisible"] = list(self.invisible)
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+
+    def restricted(self, tasks: Iterable[str], activities: Iterable[str]) -> LabelMapping:
+        """Only the pairs and silent labels that apply to these model tasks and log activities.
+
+        A saved mapping is reused under other filters and after appends: a pair
+        whose activity the kept cases no longer have is left out, not an error.
+        """
+        known_tasks, known_acts = set(tasks), set(activities)
+        return LabelMapping(
+            tuple((m, a) for m, a in self.pairs if m in known_tasks and a in known_acts),
+            tuple(i for i in self.invisible if i in known_tasks),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,6 +172,81 @@ class LabelMatch:
         out: dict[str, str | None] = {m: log for m, log, _ in self.matched}
         out.update({s: None for s in self.silent})
         return out
+
+
+@dataclass(frozen=True)
+class LabelCoverage:
+    """How much of the model and of the log the matched labels cover."""
+
+    tasks: int  # the model's visible tasks (not silent)
+    matched_tasks: int
+    events: int  # the checked events
+    matched_events: int  # of them, events of an activity some task is matched to
+
+    @property
+    def task_share(self) -> float:
+        return self.matched_tasks / self.tasks if self.tasks else 0.0
+
+    @property
+    def event_share(self) -> float:
+        return self.matched_events / self.events if self.events else 0.0
+
+    @property
+    def enough(self) -> bool:
+        """True when a score means something: see :data:`MIN_TASK_SHARE` and :data:`MIN_EVENT_SHARE`."""
+        return self.task_share >= MIN_TASK_SHARE and self.event_share >= MIN_EVENT_SHARE
+
+
+def label_coverage(match: LabelMatch, events: Mapping[str, int]) -> LabelCoverage:
+    """The coverage of ``match`` given each activity's number of events."""
+    used = {log for _, log, _ in match.matched}
+    return LabelCoverage(
+        tasks=len(match.matched) + len(match.model_only),
+        matched_tasks=len(match.matched),
+        events=sum(events.values()),
+        matched_events=sum(n for a, n in events.items() if a in used),
+    )
+
+
+def require_matches(match: LabelMatch, coverage: LabelCoverage) -> None:
+    """Raise :class:`~mining.errors.LabelsUnmatched` unless the labels match enough to score."""
+    if coverage.enough:
+        return
+    said = (
+        f"{coverage.matched_tasks:,} of the model's {coverage.tasks:,} tasks ({coverage.task_share:.0%}) "
+        f"match an activity of the log, and those activities cover {coverage.event_share:.0%} of its "
+        f"{coverage.events:,} events; nothing was scored: a score needs at least {MIN_TASK_SHARE:.0%} of the "
+        f"tasks matched and {MIN_EVENT_SHARE:.0%} of the events covered."
+    )
+    said += " Unmatched tasks: " + _listing(match.model_only) + "."
+    best = _best_suggestions(match)
+    if best:
+        said += (
+            " Suggested matches: "
+            + "; ".join(f"{s.model_label!r} = {s.log_activity!r} ({s.ratio:.0%} similar)" for s in best)
+            + "."
+        )
+    example = best[0] if best else None
+    pair = f"'{example.model_label}={example.log_activity}'" if example else "'Model task=Log activity'"
+    hint = phrase(
+        "map each task to the activity it stands for with ",
+        Option("map", pair),
+        " (repeatable) or a YAML file with ",
+        Option("map_file", "FILE.yaml"),
+        " ('map: {Model task: Log activity}'); ",
+        Option("force"),
+        " scores anyway",
+    )
+    raise LabelsUnmatched(said, labels=match, hint=hint)
+
+
+def _best_suggestions(match: LabelMatch, limit: int = 8) -> list[Suggestion]:
+    # The best suggestion of each unmatched task, the most similar first.
+    best: dict[str, Suggestion] = {}
+    for s in match.suggested:
+        if s.model_label not in best or s.ratio > best[s.model_label].ratio:
+            best[s.model_label] = s
+    return sorted(best.values(), key=lambda s: (-s.ratio, s.model_label))[:limit]
 
 
 def _norm(text: str) -> str:
