@@ -250,8 +250,8 @@ def test_model_with_its_own_names_is_refused_with_the_tasks_and_how_to_map(works
         "Error: 0 of the model's 4 tasks (0%) match an activity of the log, and those activities cover 0% of "
         "its 15 events; nothing was scored: a score needs at least 50% of the tasks matched and 50% of the "
         "events covered. Unmatched tasks: 'Receive the order', 'Book it', 'Check it', 'Deliver'.",
-        "Hint: map each task to the activity it stands for with --map 'Model task=Log activity' (repeatable) "
-        "or a YAML file with --map-file FILE.yaml ('map: {Model task: Log activity}'); --force scores anyway",
+        "Hint: map each task to the activity it stands for with --map 'Model task=Log activity' or a YAML "
+        "file with --map-file FILE.yaml ('map: {Model task: Log activity}'); --force scores anyway",
     ]
 
 

@@ -231,7 +231,7 @@ def require_matches(match: LabelMatch, coverage: LabelCoverage) -> None:
     hint = phrase(
         "map each task to the activity it stands for with ",
         Option("map", pair),
-        " (repeatable) or a YAML file with ",
+        " or a YAML file with ",
         Option("map_file", "FILE.yaml"),
         " ('map: {Model task: Log activity}'); ",
         Option("force"),

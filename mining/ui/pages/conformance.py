@@ -57,7 +57,7 @@ __all__ = ["CANCEL_KEY", "allow_entry", "render"]
 CANCEL_KEY = "conformance.cancel"
 _SLOTS = "conformance.slots"  # log id -> _Slot
 _DRAFTS = "conformance.drafts"  # (log id, model hash) -> the LabelMapping the editor shows
-_UPLOADED = "conformance.uploaded"  # hash of the model upload already kept in the workspace
+_UPLOADED = "conformance.uploaded"  # hash -> (StoredModel, bytes) of the models this session kept
 _APPLIED = "conformance.applied"  # (log id, model hash, file hash) of mapping files already loaded
 _ACTIVE = "conformance.active"  # log id -> hash of the model checked last: reruns go automatically
 #: How long a new run waits for an interrupted check to hand over what it aligned (seconds).
@@ -113,7 +113,10 @@ _KEPT = "kept:"
 
 def _model_choices(log: LogInfo) -> tuple[list[str], dict[str, str], str]:
     """The model select's options (``kept:<sha>``, ``sample:<file>``), their labels, and the default."""
-    kept = state.stored_models()
+    kept = list(state.stored_models())
+    # Models kept by this session: a reader still on the workspace's previous file may not list them yet.
+    listed = {m.sha256 for m in kept}
+    kept += [m for m, _ in st.session_state.get(_UPLOADED, {}).values() if m.sha256 not in listed]
     samples = {p.name: p for p in state.sample_models()}
     options = [_NONE] + [_KEPT + m.sha256 for m in kept] + [_SAMPLE + n for n in samples]
     labels = {_NONE: "No model yet: choose or upload one"}
@@ -142,9 +145,10 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str, bytes] | None:
     if uploaded is not None:
         data = uploaded.getvalue()
         digest = hashlib.sha256(data).hexdigest()
-        if st.session_state.get(_UPLOADED) != digest:
+        uploads = st.session_state.setdefault(_UPLOADED, {})
+        if digest not in uploads:
             kept = state.keep_model(uploaded.name, data)  # a model that cannot be read raises here
-            st.session_state[_UPLOADED] = digest
+            uploads[digest] = (kept, data)
             st.session_state[select_key] = _KEPT + kept.sha256
     options, labels, default = _model_choices(log)
     if st.session_state.get(select_key) not in (None, *options):
@@ -163,7 +167,9 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str, bytes] | None:
         )
         return None
     if choice.startswith(_KEPT):
-        name, data = state.stored_model_bytes(choice.removeprefix(_KEPT))
+        digest = choice.removeprefix(_KEPT)
+        mine = st.session_state.get(_UPLOADED, {}).get(digest)
+        name, data = (mine[0].name, mine[1]) if mine else state.stored_model_bytes(digest)
     else:
         name = choice.removeprefix(_SAMPLE)
         data = next(p for p in state.sample_models() if p.name == name).read_bytes()
