@@ -32,6 +32,7 @@ import threading
 from collections.abc import Sequence
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from mining.analysis.filters import Filter
 from mining.conformance import (
@@ -58,6 +59,7 @@ CANCEL_KEY = "conformance.cancel"
 _SLOTS = "conformance.slots"  # log id -> _Slot
 _DRAFTS = "conformance.drafts"  # (log id, model hash) -> the LabelMapping the editor shows
 _UPLOADED = "conformance.uploaded"  # hash -> (StoredModel, bytes) of the models this session kept
+_SAVED = "conformance.saved"  # (log id, model hash) -> the mapping this session saved
 _APPLIED = "conformance.applied"  # (log id, model hash, file hash) of mapping files already loaded
 _ACTIVE = "conformance.active"  # log id -> hash of the model checked last: reruns go automatically
 #: How long a new run waits for an interrupted check to hand over what it aligned (seconds).
@@ -156,7 +158,8 @@ def _choose_model(log: LogInfo) -> tuple[ProcessModel, str, bytes] | None:
     choice = st.selectbox(
         "Model",
         options,
-        index=options.index(default),
+        # A value set by an upload lives in the session state; the default is for a first visit only.
+        index=None if select_key in st.session_state else options.index(default),
         format_func=lambda o: labels[o],
         key=select_key,
         help="The models uploaded to this workspace, and the documented models of the sample logs.",
@@ -215,7 +218,9 @@ def _set_tasks(pairs: dict[str, str]) -> None:
         st.session_state[key] = value
 
 
-def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: bytes) -> LabelMapping:
+def _labels(
+    log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: bytes
+) -> tuple[LabelMapping, DeltaGenerator]:
     """The mapping editor: one searchable select per model task; returns the mapping it shows."""
     activities = _activities(log, flt)
     counts = measures.dfg_of(log, flt).activities
@@ -259,10 +264,11 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: b
             value = options[0]
         hint = offers.get(task)
         how = automatic.get(task, (None, None))[1]
+        key = _task_key(log, sha256, task)
         chosen = cols[i % 2].selectbox(
             task,
             options,
-            index=options.index(value),
+            index=None if key in st.session_state else options.index(value),
             format_func=lambda o: (
                 "— not matched —"
                 if o == _UNMATCHED
@@ -270,7 +276,7 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: b
                 if o == _SILENT
                 else f"{o} ({counts.get(o, 0):,} events)"
             ),
-            key=_task_key(log, sha256, task),
+            key=key,
             help=(f"Suggested: {hint.log_activity} ({hint.ratio:.0%} similar)" if hint else None)
             or (f"Matched automatically ({how})" if how else None),
         )
@@ -300,12 +306,27 @@ def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: b
         icon=":material/download:",
         help="The --map-file format of mining conform.",
     )
-    right.caption(
-        "Saved in the workspace for this log and model."
-        if saved == mapping and saved is not None
-        else "Not saved yet: **Check** or **Save mapping** saves it."
-    )
-    return mapping
+    status = right.empty()
+    _say_saved(status, log, sha256, mapping, saved)
+    return mapping, status
+
+
+def _say_saved(
+    status: DeltaGenerator, log: LogInfo, sha256: str, mapping: LabelMapping, saved: LabelMapping | None
+) -> None:
+    # What this session saved counts too: a reader may still be on the workspace's previous file.
+    saved_here = st.session_state.get(_SAVED, {}).get((log.log_id, sha256))
+    if mapping in (saved, saved_here):
+        status.caption("Saved in the workspace for this log and model.")
+    else:
+        status.caption("Not saved yet: **Check** or **Save mapping** saves it.")
+
+
+def _save(log: LogInfo, model: ProcessModel, sha256: str, data: bytes, mapping: LabelMapping) -> None:
+    state.keep_mapping(log, model.name, data, mapping)
+    kept = dict(st.session_state.get(_SAVED, {}))
+    kept[(log.log_id, sha256)] = mapping
+    st.session_state[_SAVED] = kept
 
 
 def _load_mapping_file(log: LogInfo, model: ProcessModel, sha256: str, activities: Sequence[str]) -> None:
@@ -380,7 +401,7 @@ def _slot(log: LogInfo) -> _Slot:
 
 def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: bytes) -> None:
     st.subheader("Labels")
-    mapping = _labels(log, flt, model, sha256, data)
+    mapping, status = _labels(log, flt, model, sha256, data)
     match = measures.labels_of(log, flt, model, mapping)
     coverage = measures.label_coverage_of(log, flt, match)
     st.caption(
@@ -430,8 +451,12 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: by
             icon=":material/info:",
         )
         return
-    if pressed and state.saved_mapping_of(log, sha256) != mapping:
-        state.keep_mapping(log, model.name, data, mapping)
+    if pressed and mapping not in (
+        state.saved_mapping_of(log, sha256),
+        st.session_state.get(_SAVED, {}).get((log.log_id, sha256)),
+    ):
+        _save(log, model, sha256, data, mapping)
+        _say_saved(status, log, sha256, mapping, mapping)
 
     allow_key = f"conf-allow-{log.log_id}"
     accepted = sorted(st.session_state.get(allow_key, []))
