@@ -234,6 +234,15 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"
 
 
+#: Deviations and names the text output lists before it says how many more there are.
+_SHOWN = 50
+
+
+def _listing(names: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_SHOWN])
+    return shown + (f" and {len(names) - _SHOWN:,} more" if len(names) > _SHOWN else "")
+
+
 def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int | None) -> str:
     lo, hi = r.fitness_bounds
     fitness = f"{r.fitness:.4f}" if r.fitness is not None else f"between {lo:.4f} and {hi:.4f} (partial)"
@@ -255,15 +264,17 @@ def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int |
         )
     if r.deviations:
         lines.append("Deviations:")
-        lines += [f"  {d.sentence}" for d in r.deviations]
+        lines += [f"  {d.sentence}" for d in r.deviations[:_SHOWN]]
+        if len(r.deviations) > _SHOWN:
+            lines.append(f"  ... and {len(r.deviations) - _SHOWN:,} more (--json lists them all)")
     elif r.method == "alignments":
         lines.append("No deviations." if r.complete else "No deviations among the aligned cases.")
     if r.accepted:
         lines.append("Accepted: " + ", ".join(f"{k} '{a}' ({n:,} cases)" for k, a, n in r.accepted))
     if r.labels.model_only:
-        lines.append("Model tasks not in the log: " + ", ".join(repr(t) for t in r.labels.model_only))
+        lines.append("Model tasks not in the log: " + _listing(r.labels.model_only))
     if r.labels.log_only:
-        lines.append("Log activities not in the model: " + ", ".join(repr(a) for a in r.labels.log_only))
+        lines.append("Log activities not in the model: " + _listing(r.labels.log_only))
     for s in r.labels.suggested:
         lines.append(f"  did you mean --map '{s.model_label}={s.log_activity}'? (similarity {s.ratio:.2f})")
     lines += [f"Note: {n}" for n in r.notes]

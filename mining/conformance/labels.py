@@ -10,7 +10,11 @@ The order, first hit wins:
 
 What is left is listed, both ways, and every remaining task gets near
 matches (``difflib`` ratio at least :data:`SUGGEST_RATIO`) as suggestions:
-they are never applied until the user passes them back as a mapping.
+they are never applied until the user passes them back as a mapping.  Near
+matches are looked for among the first :data:`SUGGEST_AMONG` unmatched
+activities in the order given (callers pass the most frequent first), so a
+log with hundreds of thousands of distinct activities is matched in bounded
+time.
 
 A score needs labels that match: when fewer than :data:`MIN_TASK_SHARE`
 of the model's visible tasks are matched, or the matched activities cover
@@ -37,6 +41,7 @@ from mining.errors import ConformanceError, LabelsUnmatched, Option, Phrase, phr
 __all__ = [
     "MIN_EVENT_SHARE",
     "MIN_TASK_SHARE",
+    "SUGGEST_AMONG",
     "SUGGEST_RATIO",
     "LabelCoverage",
     "LabelMapping",
@@ -49,6 +54,8 @@ __all__ = [
 ]
 
 SUGGEST_RATIO = 0.6
+#: Unmatched activities (the first ones given, the most frequent) compared with each unmatched task.
+SUGGEST_AMONG = 2_000
 #: Below this share of the model's visible tasks matched to an activity, nothing is scored.
 MIN_TASK_SHARE = 0.5
 #: Below this share of the log's events in matched activities, nothing is scored.
@@ -304,9 +311,10 @@ def match_labels(
     model_only = tuple(lab for lab in labels if lab not in matched and lab not in silent)
     log_only = tuple(a for a in activities if a not in used)
     suggestions = []
+    among = log_only[:SUGGEST_AMONG]
     for label in model_only:
         scored = sorted(
-            ((difflib.SequenceMatcher(None, _norm(label), _norm(a)).ratio(), a) for a in log_only),
+            ((difflib.SequenceMatcher(None, _norm(label), _norm(a)).ratio(), a) for a in among),
             key=lambda x: (-x[0], x[1]),
         )
         suggestions += [Suggestion(label, a, round(r, 3)) for r, a in scored[:3] if r >= SUGGEST_RATIO]
