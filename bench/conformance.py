@@ -132,6 +132,7 @@ def workspace(key: str, path: Path) -> Path:
     ws = OUT / f"ws_conform_{key}.duckdb"
     done = OUT / f"ws_conform_{key}.done"  # written only after a complete ingest
     if not done.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
         for stale in OUT.glob(f"ws_conform_{key}.duckdb*"):
             stale.unlink() if stale.is_file() else shutil.rmtree(stale)
         print(f"ingesting {path.name} into {ws.name} ...", flush=True)

@@ -24,6 +24,7 @@ row and the column where it can, and says what was expected::
     │   └── FilterError             a filter names something the log does not have
     ├── ModelError                  a process model could not be read or used
     ├── ConformanceError            conformance checking failed
+    │   ├── LabelsUnmatched         too few model tasks match the log's activities to score
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
     ├── MonitorError                periodic monitoring failed
     │   └── DigestError             the digest e-mail could not be sent
@@ -55,6 +56,7 @@ __all__ = [
     "EmptyLog",
     "FilterError",
     "IngestError",
+    "LabelsUnmatched",
     "LimitExceeded",
     "MigrationError",
     "MiningError",
@@ -237,6 +239,20 @@ class ModelError(MiningError):
 
 class ConformanceError(MiningError):
     """Conformance checking could not be completed."""
+
+
+class LabelsUnmatched(ConformanceError):
+    """Too few of the model's tasks match the log's activities for a score to mean anything.
+
+    ``labels`` is the label match (a :class:`mining.conformance.labels.LabelMatch`), so
+    an edge can show it for the user to complete.
+    """
+
+    def __init__(
+        self, message: str | Phrase, *, labels: object = None, hint: str | Phrase | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.labels = labels
 
 
 class RuleError(ConformanceError):

@@ -108,6 +108,7 @@ def check_conformance(
     mapping: LabelMapping | None,
     allow: Allowlist | None,
     budget: float | None,
+    force: bool = False,
 ) -> ConformanceResult:
     """The app's check: ``(done, total)`` progress; an early stop returns what was aligned."""
     from mining.conformance.check import conform
@@ -125,6 +126,7 @@ def check_conformance(
             budget=budget,
             progress=report,
             cancel=stop_requested,
+            force=force,
         )
 
 
@@ -155,22 +157,41 @@ def conform_on(
     budget: float | None,
     precision: bool,
     cases_path: str | None,
+    force: bool = False,
+    use_saved: bool = False,
 ) -> CheckDone:
-    """``mining conform`` on a store (the workspace, or Spark); the model file is read here."""
+    """``mining conform`` on a store (the workspace, or Spark); the model file is read here.
+
+    With ``use_saved`` (no labels given on the command line), the mapping saved in
+    the workspace for this log and model by the app is used, and a note says so.
+    """
+    import dataclasses
+
     from mining.catalog import log_id
     from mining.conformance import conform, deviating_cases, export_cases, load_model
+    from mining.conformance.check import checked_variants
+    from mining.conformance.saved import model_sha256, saved_mapping
 
     model = load_model(model_path)
+    lid = log_id(store, log)
+    saved = saved_mapping(store, lid, model_sha256(Path(model_path).read_bytes())) if use_saved else None
+    if saved is not None:
+        activities = sorted({a for acts, _, _ in checked_variants(store, lid) for a in acts})
+        mapping = saved.restricted(model.tasks, activities)
     result = conform(
         store,
-        log_id(store, log),
+        lid,
         model,
         method=method,
         mapping=mapping,
         allow=allow,
         budget=budget,
         precision=precision,
+        force=force,
     )
+    if saved is not None:
+        note = "used the label mapping saved in the workspace for this log and model"
+        result = dataclasses.replace(result, notes=(*result.notes, note))
     written = export_cases(deviating_cases(store, result), cases_path) if cases_path else None
     return CheckDone(result, written)
 
@@ -200,6 +221,7 @@ def discover_on(
     algorithm: str,
     noise: float,
     dependency_threshold: float,
+    budget: float | None,
     output: str | None,
 ) -> DiscoverDone:
     """``mining discover`` on a store (the workspace, or Spark): mine the model and write it."""
@@ -213,6 +235,7 @@ def discover_on(
         algorithm=algorithm,
         noise=noise,
         dependency_threshold=dependency_threshold,
+        budget=budget,
     )
     return DiscoverDone(model, str(write_model(model, output)) if output else None)
 
@@ -313,9 +336,12 @@ def monitor_command(
             flt = Filter(start=since, end=until, window="started")
         measures = None
         if model_file:
+            from mining.conformance.saved import model_sha256, saved_mapping
             from mining.models import load_model
 
-            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt)
+            # The label mapping confirmed in the app for this log and model, if any.
+            mapping = saved_mapping(store, lid, model_sha256(Path(model_file).read_bytes()))
+            measures = conformance_measures(store, lid, load_model(Path(model_file)), flt, mapping=mapping)
         run = monitor(store, lid, flt, options, measures=measures, rules=rules)
         known = _stored(store, run.key)
     text = run_json(run)

@@ -37,9 +37,8 @@ full log):
   weights, so a net with weighted arcs needs r4pm;
 * token replay: pm4py's replayer on one trace per variant; its missing,
   consumed, remaining and produced tokens are weighted by the cases;
-* precision: pm4py's ETC (``etconformance_token``) computed from weighted
-  prefix counts instead of a full log, prefixes kept as tuples (pm4py joins
-  them with commas, which breaks on activity names containing a comma).
+* precision is not here: :mod:`mining.conformance.precision` computes
+  pm4py's ETC precision itself, on the prefix tree of the variants.
 
 Nets arrive as plain values (see :class:`mining.models.net.NetSpec`:
 ``places``, ``transitions`` as ``(id, label or None)``, ``arcs`` as
@@ -50,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -60,15 +60,18 @@ os.environ["PM4PY_SHOW_PROGRESS_BAR"] = "false"
 __all__ = [
     "COST_MOVE",
     "COST_SILENT",
+    "EMPTY_TRACE_STATES",
+    "MIN_STATES",
+    "PM4PY_WORKER_MEMORY",
     "Aligned",
     "AlignmentRun",
+    "DiscoveryStopped",
     "NetLike",
     "Pm4pyModel",
     "Variant",
     "align_pm4py",
     "align_r4pm",
     "bpmn_elements",
-    "etc_precision",
     "heuristics",
     "inductive",
     "net_parts",
@@ -122,8 +125,73 @@ def _uvcl(variants: Iterable[Variant]) -> Counter[tuple[str, ...]]:
     return log
 
 
-def inductive(variants: Sequence[Variant], *, noise: float = 0.0) -> Pm4pyModel:
-    """Inductive miner on the variant counts: IM when ``noise == 0``, else IMf with that threshold."""
+class DiscoveryStopped(Exception):
+    """The inductive miner was stopped at its deadline (raised by :func:`inductive`)."""
+
+
+#: The deadline (``time.monotonic()``) of the inductive miner running in this thread, if any.
+_MINING = threading.local()
+#: One inductive miner at a time swaps pm4py's directly-follows counter for the linear one.
+_MINING_LOCK = threading.Lock()
+
+
+def _dfg_uvcl(log: Counter[tuple[str, ...]]) -> Any:
+    """pm4py's ``discover_dfg_uvcl``, the same graph in the same order, in time linear in the events.
+
+    pm4py's own looks the variant up in the log for every event (``log[t]``
+    inside the loop over ``t``'s events), hashing the whole tuple each time:
+    quadratic in the trace length, minutes for one case of 100,000 events.
+    The miner calls it for every sub-log it makes, so it is also where the
+    deadline is checked.
+    """
+    from pm4py.objects.dfg.obj import DFG
+
+    deadline = getattr(_MINING, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise DiscoveryStopped
+    dfg = DFG()
+    graph = dfg.graph
+    starts: Counter[str] = Counter()
+    ends: Counter[str] = Counter()
+    for trace, n in log.items():
+        for i in range(len(trace) - 1):
+            graph[(trace[i], trace[i + 1])] += n
+        if trace:
+            starts[trace[0]] += n
+            ends[trace[-1]] += n
+    # pm4py adds the start and end activities alphabet by alphabet: keys in sorted order.
+    for a in sorted(starts):
+        dfg.start_activities[a] += starts[a]
+    for a in sorted(ends):
+        dfg.end_activities[a] += ends[a]
+    return dfg
+
+
+@contextlib.contextmanager
+def _linear_dfg(deadline: float | None) -> Iterator[None]:
+    """pm4py's miner with :func:`_dfg_uvcl` and this deadline, only for the duration of one call."""
+    from pm4py.util.compression import util as comut
+
+    with _MINING_LOCK:
+        original = comut.discover_dfg_uvcl
+        comut.discover_dfg_uvcl = _dfg_uvcl
+        _MINING.deadline = deadline
+        try:
+            yield
+        finally:
+            comut.discover_dfg_uvcl = original
+            _MINING.deadline = None
+
+
+def inductive(
+    variants: Sequence[Variant], *, noise: float = 0.0, deadline: float | None = None
+) -> Pm4pyModel:
+    """Inductive miner on the variant counts: IM when ``noise == 0``, else IMf with that threshold.
+
+    ``deadline`` (a ``time.monotonic()`` value) stops the miner with
+    :class:`DiscoveryStopped`; it is checked each time the miner splits the
+    log, which it does at least once per level of the process tree.
+    """
     from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
     from pm4py.algo.discovery.inductive.variants.im import IMUVCL
     from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
@@ -136,7 +204,8 @@ def inductive(variants: Sequence[Variant], *, noise: float = 0.0) -> Pm4pyModel:
     # variant Counter (its own ``type(obj) in [UVCL]`` shortcut never matches
     # a Counter, as UVCL is a typing alias).
     miner = IMFUVCL(parameters) if noise > 0 else IMUVCL(parameters)
-    tree = miner.apply(IMDataStructureUVCL(_uvcl(variants)), parameters)
+    with _linear_dfg(deadline):
+        tree = miner.apply(IMDataStructureUVCL(_uvcl(variants)), parameters)
     tree = fold(tree)
     tree_sort(tree)
     net, im, fm = pt_converter.apply(tree, variant=pt_converter.Variants.TO_PETRI_NET)
@@ -268,11 +337,16 @@ class NetLike(Protocol):
 
 
 class AlignmentRun:
-    """What an aligner did: the empty trace's cost, the traces it aligned, and the ones it could not."""
+    """What an aligner did: the empty trace's cost, the traces it aligned, and the ones it could not.
+
+    ``empty_cost`` is None when the aligner did not find the empty trace's
+    alignment within its limits (r4pm's search of a highly concurrent net,
+    or a deadline that passed first).
+    """
 
     __slots__ = ("aligned", "empty_cost", "failed")
 
-    def __init__(self, empty_cost: int, aligned: dict[int, Aligned], failed: dict[int, str]) -> None:
+    def __init__(self, empty_cost: int | None, aligned: dict[int, Aligned], failed: dict[int, str]) -> None:
         self.empty_cost = empty_cost
         self.aligned = aligned
         self.failed = failed
@@ -329,10 +403,47 @@ def _event_log(traces: Iterable[Sequence[str]]) -> Any:
     return EventLog([Trace([Event({"concept:name": a}) for a in trace]) for trace in traces])
 
 
-def token_replay(model: Pm4pyModel, traces: Sequence[Sequence[str]]) -> list[tuple[int, int, int, int, bool]]:
+class _NoDiagnostics:
+    """pm4py's ``align_utils`` for its token replay, without the markings' eventually enabled transitions.
+
+    After each trace pm4py's replay lists the visible transitions enabled
+    after any silent steps from the marking it ended in, a diagnostic this
+    module never reads.  On a net whose silent steps reach very many
+    markings (many optional branches in parallel) that walk takes for ever,
+    and on an unbounded one it never ends; without it every step of the
+    replay is bounded.  The fitness figures are unchanged.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    @staticmethod
+    def get_visible_transitions_eventually_enabled_by_marking(net: Any, marking: Any) -> set[Any]:
+        return set()
+
+
+_REPLAY_LOCK = threading.Lock()
+
+
+def token_replay(
+    model: Pm4pyModel,
+    traces: Sequence[Sequence[str]],
+    *,
+    chunk: int = 1024,
+    chunk_seconds: float = 0.25,
+    deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[tuple[int, int, int, int, bool]]:
     """pm4py's token replay, one result per trace: (missing, consumed, remaining, produced, fits).
 
-    The parameters are those of pm4py's ``fitness_token_based_replay``.
+    The parameters are those of pm4py's ``fitness_token_based_replay``.  The
+    traces are replayed in chunks sized, like :func:`align_r4pm`'s, to take
+    about ``chunk_seconds``; when ``deadline`` (``time.monotonic()``) passes
+    or ``should_stop()`` says so the replay stops, and the result covers the
+    first traces only (it is shorter than ``traces``).
     """
     from pm4py.algo.conformance.tokenreplay.variants import token_replay as tr
 
@@ -342,69 +453,42 @@ def token_replay(model: Pm4pyModel, traces: Sequence[Sequence[str]]) -> list[tup
         p.CLEANING_TOKEN_FLOOD: False,
         p.SHOW_PROGRESS_BAR: False,
     }
-    out = tr.apply(
-        _event_log(traces), model.net, model.initial_marking, model.final_marking, parameters=parameters
-    )
-    return [
-        (
-            int(r["missing_tokens"]),
-            int(r["consumed_tokens"]),
-            int(r["remaining_tokens"]),
-            int(r["produced_tokens"]),
-            bool(r["trace_is_fit"]),
-        )
-        for r in out
-    ]
-
-
-def etc_precision(model: Pm4pyModel, variants: Sequence[Variant]) -> float:
-    """pm4py's ETC precision (``precision_token_based_replay``) from variant counts."""
-    from pm4py.algo.conformance.tokenreplay.variants import token_replay as tr
-    from pm4py.objects.petri_net.utils.align_utils import (
-        get_visible_transitions_eventually_enabled_by_marking,
-    )
-
-    followers: dict[tuple[str, ...], set[str]] = {}
-    weight: Counter[tuple[str, ...]] = Counter()
-    starts: set[str] = set()
-    n_traces = 0
-    for acts, n in variants:
-        n_traces += n
-        if acts:
-            starts.add(acts[0])
-        for i in range(1, len(acts)):
-            followers.setdefault(tuple(acts[:i]), set()).add(acts[i])
-            weight[tuple(acts[:i])] += n
-    prefixes = list(followers)
-    p = tr.Parameters
-    parameters = {
-        p.SHOW_PROGRESS_BAR: False,
-        p.CONSIDER_REMAINING_IN_FITNESS: False,
-        p.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
-        p.STOP_IMMEDIATELY_UNFIT: True,
-        p.WALK_THROUGH_HIDDEN_TRANS: True,
-        p.CLEANING_TOKEN_FLOOD: False,
-    }
-    replayed = (
-        tr.apply(
-            _event_log(prefixes), model.net, model.initial_marking, model.final_marking, parameters=parameters
-        )
-        if prefixes
-        else []
-    )
-    # The empty prefix, as pm4py adds it: what the initial marking enables against the start activities.
-    initially = {
-        t.label
-        for t in get_visible_transitions_eventually_enabled_by_marking(model.net, model.initial_marking)
-    }
-    sum_at = n_traces * len(initially)
-    sum_ee = n_traces * len(initially - starts)
-    for prefix, result in zip(prefixes, replayed, strict=True):
-        if result["trace_is_fit"]:
-            enabled = {t.label for t in result["enabled_transitions_in_marking"] if t.label is not None}
-            sum_at += len(enabled) * weight[prefix]
-            sum_ee += len(enabled - followers[prefix]) * weight[prefix]
-    return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
+    out: list[tuple[int, int, int, int, bool]] = []
+    lo, size = 0, 1
+    while lo < len(traces):
+        if (deadline is not None and time.monotonic() >= deadline) or (
+            should_stop is not None and should_stop()
+        ):
+            break
+        batch = traces[lo : lo + size]
+        began = time.perf_counter()
+        with _REPLAY_LOCK:
+            real = tr.align_utils
+            tr.align_utils = _NoDiagnostics(real)
+            try:
+                replayed = tr.apply(
+                    _event_log(batch),
+                    model.net,
+                    model.initial_marking,
+                    model.final_marking,
+                    parameters=parameters,
+                )
+            finally:
+                tr.align_utils = real
+        out += [
+            (
+                int(r["missing_tokens"]),
+                int(r["consumed_tokens"]),
+                int(r["remaining_tokens"]),
+                int(r["produced_tokens"]),
+                bool(r["trace_is_fit"]),
+            )
+            for r in replayed
+        ]
+        per_trace = (time.perf_counter() - began) / len(batch)
+        fits = int(chunk_seconds / per_trace) if per_trace > 0 else chunk
+        lo, size = lo + len(batch), max(1, min(fits, size * 4, chunk))
+    return out
 
 
 def r4pm_net(spec: NetLike) -> tuple[dict[str, Any], dict[str, str | None]]:
@@ -504,6 +588,19 @@ def r4pm_align_frame(net: dict[str, Any], frame: Any, options: dict[str, Any]) -
                 r4pm.remove_item(item)
 
 
+#: The fewest search states r4pm gets for a trace, however little of the budget is left.
+MIN_STATES = 20_000
+#: States r4pm may search for the empty trace; a net that needs more (many branches in parallel,
+#: where r4pm's search walks every interleaving) has its empty trace aligned by pm4py instead.
+EMPTY_TRACE_STATES = 50_000
+#: r4pm's search speed assumed until a chunk has measured it (states per second, on the slow side).
+_R4PM_RATE = 20_000.0
+
+
+def _r4pm_limit(error: object) -> bool:
+    return "LimitReached" in str(error)
+
+
 def align_r4pm(
     spec: NetLike,
     traces: Sequence[Sequence[str]],
@@ -511,6 +608,7 @@ def align_r4pm(
     chunk: int = 1024,
     chunk_seconds: float = 0.25,
     max_states: int | None = 2_000_000,
+    deadline: float | None = None,
     on_chunk: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> AlignmentRun:
@@ -521,11 +619,18 @@ def align_r4pm(
     easy net is aligned in few calls (each call re-sends the net and builds
     a log, a fixed cost that dominates on small nets).
 
+    Each trace's search is capped at ``max_states`` states and, with a
+    ``deadline`` (``time.monotonic()``), at the states r4pm can search in the
+    time left at the speed it has shown (at least :data:`MIN_STATES`), so
+    that one trace cannot overrun the budget by much; memory follows the
+    states (about 0.5 KB each).  The empty trace gets at most
+    :data:`EMPTY_TRACE_STATES`; beyond that ``empty_cost`` is None.
+
     ``should_stop`` is asked before each chunk; ``on_chunk(n)`` is told how
-    many traces a chunk finished.  A trace whose search exceeds
-    ``max_states`` is reported in ``failed``.  Raises
-    :class:`~mining.errors.ConformanceError` when r4pm is missing or
-    rejects the net, so the caller can fall back to pm4py.
+    many traces a chunk finished.  A trace whose search exceeds its cap is
+    reported in ``failed``.  Raises :class:`~mining.errors.ConformanceError`
+    when r4pm is missing or rejects the net, so the caller can fall back to
+    pm4py.
     """
     from mining.errors import ConformanceError
 
@@ -536,12 +641,23 @@ def align_r4pm(
         msg = f"r4pm is not available ({exc})"
         raise ConformanceError(msg) from exc
     net, labels = r4pm_net(spec)
-    options = r4pm_options(max_states)
+    ceiling = max_states or None
+    rate = _R4PM_RATE
+
+    def cap() -> int | None:
+        if deadline is None:
+            return ceiling
+        fits = max(MIN_STATES, int((deadline - time.monotonic()) * rate))
+        return fits if ceiling is None else min(ceiling, fits)
+
+    empty_cap = min(c for c in (cap(), EMPTY_TRACE_STATES) if c is not None)
     try:
-        empty = bindings.align_empty_trace(net, options)
+        empty = bindings.align_empty_trace(net, r4pm_options(empty_cap))
     except Exception as exc:  # r4pm reports every failure as a bare TypeError/ValueError
-        msg = f"r4pm could not align against this net: {exc}"
-        raise ConformanceError(msg) from exc
+        if not _r4pm_limit(exc):
+            msg = f"r4pm could not align against this net: {exc}"
+            raise ConformanceError(msg) from exc
+        empty = None
     aligned: dict[int, Aligned] = {}
     failed: dict[int, str] = {}
     lo, size = 0, 1
@@ -552,42 +668,88 @@ def align_r4pm(
         began = time.perf_counter()
         frame = r4pm_frame(traces, batch)
         results: list[dict[str, Any]] = []
+        limit = cap()
         if frame.height:
             try:
-                results = r4pm_align_frame(net, frame, options)
+                results = r4pm_align_frame(net, frame, r4pm_options(limit))
             except Exception as exc:
                 msg = f"r4pm could not align against this net: {exc}"
                 raise ConformanceError(msg) from exc
         by_trace = {tuple(r["activities"]): r["result"] for r in results}
+        searched = 0
         for i in batch:
             trace = tuple(traces[i])
             # A case has at least one event, so r4pm never sees an empty trace: align it here.
-            result = by_trace.get(trace) if trace else {"Ok": empty}
+            result = by_trace.get(trace) if trace else ({"Ok": empty} if empty is not None else None)
             if result is None:
-                failed[i] = "r4pm returned no alignment for this trace"
+                failed[i] = "r4pm returned no alignment for this trace" if trace else "r4pm: too many states"
             elif "Ok" in result:
                 aligned[i] = (int(result["Ok"]["cost"]), _r4pm_moves(result["Ok"]["moves"], trace, labels))
+                searched += int(result["Ok"].get("states_visited", 0))
             else:
                 failed[i] = f"r4pm: {result.get('Err')}"
+                if _r4pm_limit(result.get("Err")):
+                    searched += limit or 0
         if on_chunk is not None:
             on_chunk(len(batch))
+        spent = time.perf_counter() - began
+        if searched > 10_000 and spent > 0:
+            rate = max(1_000.0, searched / spent)
         # Grow at most fourfold per call: the first traces (the most frequent variants) say
         # little about the tail, which is usually longer and harder.
-        per_trace = (time.perf_counter() - began) / len(batch)
+        per_trace = spent / len(batch)
         fits = int(chunk_seconds / per_trace) if per_trace > 0 else chunk
         lo, size = lo + len(batch), max(1, min(fits, size * 4, chunk))
-    return AlignmentRun(int(empty["cost"]), aligned, failed)
+    return AlignmentRun(None if empty is None else int(empty["cost"]), aligned, failed)
 
 
 # -- pm4py alignments, in worker processes ----------------------------------
 
+
+def _machine_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError):
+        return 8 * 2**30
+
+
+#: The memory each pm4py alignment worker may use for its searches (bytes of heap and private
+#: maps, ``RLIMIT_DATA``, on top of what it holds with pm4py loaded): 2 GiB, or a quarter of
+#: the machine's memory if that is less.  pm4py's A* keeps every state it opens; a search that
+#: needs more fails with MemoryError in the worker, which reports the trace as not aligned.
+PM4PY_WORKER_MEMORY = min(2 * 2**30, _machine_memory() // 4)
+
 _WORKER_MODEL: Pm4pyModel | None = None
+_OUT_OF_MEMORY = "memory"
 
 
-def _worker_init(spec: tuple[Any, ...]) -> None:
+def _data_size() -> int:
+    """This process's data (heap and private maps, what ``RLIMIT_DATA`` counts), in bytes."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _worker_init(spec: tuple[Any, ...], memory: int | None) -> None:
     global _WORKER_MODEL
     os.environ["PM4PY_SHOW_PROGRESS_BAR"] = "false"
+    from pm4py.algo.conformance.alignments.petri_net import algorithm  # noqa: F401  (imported before the cap)
+
     _WORKER_MODEL = petri_net(_Spec(*spec))
+    if memory:
+        import resource
+
+        # On top of what the worker holds with pm4py loaded: the cap is for the search.
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = _data_size() + memory
+        resource.setrlimit(
+            resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
+        )
 
 
 class _Spec:
@@ -632,10 +794,13 @@ def _pm4py_align_one(model: Pm4pyModel, trace: Sequence[str], max_seconds: float
     return int(ali["cost"]), tuple(moves)
 
 
-def _worker_align(task: tuple[int, tuple[str, ...], float | None]) -> tuple[int, Aligned | None]:
-    index, trace, max_seconds = task
+def _worker_align(task: tuple[int, tuple[str, ...]]) -> tuple[int, Aligned | str | None]:
+    index, trace = task
     assert _WORKER_MODEL is not None
-    return index, _pm4py_align_one(_WORKER_MODEL, trace, max_seconds)
+    try:
+        return index, _pm4py_align_one(_WORKER_MODEL, trace, None)
+    except MemoryError:
+        return index, _OUT_OF_MEMORY
 
 
 @contextlib.contextmanager
@@ -660,6 +825,10 @@ def _main_hidden() -> Iterator[None]:
         sys.modules["__main__"] = real
 
 
+def _size_words(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
 def align_pm4py(
     spec: NetLike,
     traces: Sequence[Sequence[str]],
@@ -668,25 +837,33 @@ def align_pm4py(
     deadline: float | None = None,
     on_done: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    empty: bool = True,
+    memory: int | None = PM4PY_WORKER_MEMORY,
 ) -> AlignmentRun:
-    """pm4py's optimal alignments (its default A* variant), one trace per task.
+    """pm4py's optimal alignments (its default A* variant), one trace per task, in worker processes.
 
-    With ``processes > 1`` the traces go to a pool of fresh ("spawn")
-    processes, each building the net once; the pool is terminated as soon as
+    The traces (and first, with ``empty``, the empty trace) go to a pool of
+    ``processes`` fresh ("spawn") processes, each building the net once and
+    capped at ``memory`` bytes; the pool is terminated as soon as
     ``deadline`` (a ``time.monotonic()`` value) passes or ``should_stop()``
     says so, and the traces not finished by then are simply absent from the
-    result.  In one process, pm4py's own per-trace time limit enforces the
-    deadline.
+    result (and ``empty_cost`` is None if the empty trace was not aligned).
+    A trace whose search needs more memory is reported in ``failed``.
+    ``processes=0`` aligns in this process instead, bounded in time only
+    (by pm4py's own per-trace limit), for callers that know the net is
+    small.  Raises :class:`~mining.errors.ConformanceError` when the model
+    has no way from its initial to its final marking.
     """
-    model = petri_net(spec)
-    empty = _pm4py_align_one(model, (), None)
-    if empty is None:
-        from mining.errors import ConformanceError
+    import multiprocessing
 
-        msg = "pm4py found no way through the model from its initial to its final marking"
-        raise ConformanceError(msg)
+    from mining.errors import ConformanceError
+
     aligned: dict[int, Aligned] = {}
     failed: dict[int, str] = {}
+    empty_cost: int | None = None
+    tasks = ([(-1, ())] if empty else []) + [(i, tuple(t)) for i, t in enumerate(traces)]
+    if not tasks:
+        return AlignmentRun(None, aligned, failed)
 
     def remaining() -> float | None:
         return None if deadline is None else deadline - time.monotonic()
@@ -695,38 +872,64 @@ def align_pm4py(
         left = remaining()
         return (left is not None and left <= 0) or (should_stop is not None and should_stop())
 
-    if processes <= 1 or len(traces) < 2 * processes:
-        for i, trace in enumerate(traces):
+    if stop():
+        return AlignmentRun(None, aligned, failed)
+    if processes <= 0:
+        model = petri_net(spec)
+        for index, trace in tasks:
             if stop():
                 break
             result = _pm4py_align_one(model, trace, remaining())
-            if result is None:
-                if stop():
-                    break
-                failed[i] = "pm4py found no alignment"
-                continue
-            aligned[i] = result
-            if on_done is not None:
-                on_done(1)
-        return AlignmentRun(empty[0], aligned, failed)
-    import multiprocessing
-
+            if result is None and stop():
+                break
+            if index < 0:
+                if result is None:
+                    msg = "pm4py found no way through the model from its initial to its final marking"
+                    raise ConformanceError(msg)
+                empty_cost = result[0]
+            elif result is None:
+                failed[index] = "pm4py found no alignment"
+            else:
+                aligned[index] = result
+                if on_done is not None:
+                    on_done(1)
+        return AlignmentRun(empty_cost, aligned, failed)
     ctx = multiprocessing.get_context("spawn")
     with _main_hidden():
-        pool = ctx.Pool(processes, initializer=_worker_init, initargs=(_spec_tuple(spec),))
+        pool = ctx.Pool(
+            max(1, min(processes, len(tasks))), initializer=_worker_init, initargs=(_spec_tuple(spec), memory)
+        )
+    # The workers started; one that dies (killed, or crashed where MemoryError could not be
+    # raised) takes its trace with it, and the pool would wait for that trace for ever.
+    workers = {p.pid for p in pool._pool}
     try:
-        pending = pool.imap_unordered(_worker_align, [(i, tuple(t), None) for i, t in enumerate(traces)])
+        pending = pool.imap_unordered(_worker_align, tasks)
         done = 0
-        while done < len(traces) and not stop():
+        while done < len(tasks) and not stop():
             left = remaining()
             try:
                 # Wake up now and then to honour should_stop while a long trace runs.
                 index, result = pending.next(timeout=0.5 if left is None else max(0.0, min(left, 0.5)))
             except multiprocessing.TimeoutError:
+                if {p.pid for p in pool._pool} != workers:
+                    lost = "a pm4py worker stopped before it finished (out of memory?)"
+                    failed.update(
+                        {i: lost for i, _ in tasks if i >= 0 and i not in aligned and i not in failed}
+                    )
+                    break
                 continue
             done += 1
+            if index < 0:
+                if result is None:
+                    msg = "pm4py found no way through the model from its initial to its final marking"
+                    raise ConformanceError(msg)
+                if isinstance(result, tuple):
+                    empty_cost = result[0]
+                continue
             if result is None:
                 failed[index] = "pm4py found no alignment"
+            elif isinstance(result, str):
+                failed[index] = f"pm4py needed more than {_size_words(memory or 0)} of memory"
             else:
                 aligned[index] = result
             if on_done is not None:
@@ -734,4 +937,4 @@ def align_pm4py(
     finally:
         pool.terminate()
         pool.join()
-    return AlignmentRun(empty[0], aligned, failed)
+    return AlignmentRun(empty_cost, aligned, failed)

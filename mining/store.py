@@ -185,6 +185,28 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "0004_conformance_models",
+        (
+            # Models uploaded to check against, by the SHA-256 of their bytes.
+            """CREATE TABLE models (
+                sha256 VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                format VARCHAR NOT NULL,
+                content BLOB NOT NULL,
+                stored_at TIMESTAMPTZ NOT NULL
+            )""",
+            # The label mapping confirmed for a log and a model, as --map-file YAML.
+            """CREATE TABLE label_mappings (
+                log_id INTEGER NOT NULL,
+                model_sha256 VARCHAR NOT NULL,
+                model_name VARCHAR NOT NULL,
+                mapping VARCHAR NOT NULL,
+                saved_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (log_id, model_sha256)
+            )""",
+        ),
+    ),
 )
 
 

@@ -97,6 +97,8 @@ def _app() -> AppTest:
 
 def _checked() -> AppTest:
     at = _app()
+    # A test that checked an upload made it the log's last model: start from the sample model.
+    _widget(at.selectbox, "Model").set_value("sample:service_desk.bpmn").run()
     at.button(key="conf-run").click().run()
     assert not at.exception
     assert not at.error
@@ -145,8 +147,13 @@ def _shown(drawing: dict) -> set[tuple[str, str]]:
 
 def test_check_shows_the_library_figures_and_sentences(workspace: Path, expected: ConformanceResult) -> None:
     at = _app()
-    assert _widget(at.selectbox, "Sample model").value == "service_desk.bpmn"  # named like the log
-    assert "Log activities missing from the model: Reopen" in [_plain(c.value) for c in at.caption]
+    # A sample log starts on its own sample model.
+    assert _widget(at.selectbox, "Model").value == "sample:service_desk.bpmn"
+    captions = [_plain(c.value) for c in at.caption]
+    assert any(
+        c.startswith("Matched 9 of 9 model tasks") and "Log activities not in the model: Reopen" in c
+        for c in captions
+    )
     assert not at.metric  # nothing runs before Check is pressed
 
     at.button(key="conf-run").click().run()
@@ -222,7 +229,7 @@ def test_deviating_cases_download_as_csv_and_xlsx(
     with Store(workspace, read_only=True) as store:
         rows = export_cases(deviating_cases(store, expected), tmp_path / "cases.csv")
     at = _checked()
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for b in at.get("download_button") if "deviating" in b.label]
     assert labels == [
         f"Download {rows:,} deviating cases (CSV)",
         f"Download {rows:,} deviating cases (Excel)",
@@ -315,22 +322,22 @@ def test_uploaded_steps_model_with_a_near_match_to_confirm(workspace: Path, log_
         loose = conform(store, log_id, load_model(steps, "steps.txt"))
         mapped = conform(store, log_id, load_model(steps, "steps.txt"), mapping=mapping)
     at = _app()
-    at.radio(key="conf-source").set_value("Upload a model").run()
     at.file_uploader[0].set_value(("steps.txt", steps, "text/plain")).run()
     assert not at.exception and not at.error
-    captions = [_plain(c.value) for c in at.caption]
-    assert "Model tasks missing from the log: Triage ticket" in captions
-    assert "Suggested near matches: Triage ticket = Triage" in captions
+    # The upload is kept in the workspace and chosen.
+    assert _widget(at.selectbox, "Model").value.startswith("kept:")
+    assert (
+        _widget(at.selectbox, "Triage ticket").value == "\ue000unmatched"
+    )  # suggested, never applied unasked
     assert loose.labels.model_only == ("Triage ticket",)
 
     at.button(key="conf-run").click().run()
     assert _metrics(at)["Fitness"] == f"{loose.fitness:.3f}"
-    confirm = _widget(at.multiselect, "Confirm near matches")
-    assert confirm.options == ["Triage ticket = Triage (63% similar)"]
-    confirm.set_value([0]).run()  # the check reruns with the confirmed match
+    accept = next(b for b in at.button if b.label.startswith("Accept 1 suggested match"))
+    assert accept.label == "Accept 1 suggested match: Triage ticket = Triage (63% similar)"
+    accept.click().run()  # the check reruns with the confirmed match
     assert not at.exception and not at.error
-    matched = _table(at, "log activity")
-    assert ("Triage ticket", "Triage", "mapped") in list(matched.itertuples(index=False, name=None))
+    assert _widget(at.selectbox, "Triage ticket").value == "Triage"
     assert _metrics(at)["Fitness"] == f"{mapped.fitness:.3f}"
     assert mapped.fitness > loose.fitness
 
@@ -346,7 +353,6 @@ def test_uploaded_steps_model_with_a_near_match_to_confirm(workspace: Path, log_
 
 def test_doctype_upload_shows_one_clean_error_naming_the_file(workspace: Path) -> None:
     at = _app()
-    at.radio(key="conf-source").set_value("Upload a model").run()
     at.file_uploader[0].set_value(("evil.bpmn", DOCTYPE.read_bytes(), "application/xml")).run()
     assert not at.exception
     assert len(at.error) == 1

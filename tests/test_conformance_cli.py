@@ -66,7 +66,7 @@ def test_json_contract(workspace):
             "occurrences": 1,
             "median_duration_with_s": 30 * 3600.0,
             "median_duration_without_s": 12 * 3600.0,
-            "sentence": "'C' skipped in 25% of cases (1 of 4); those cases take 18.0 hours longer (median).",
+            "sentence": "'C' skipped in 25% of cases (1 of 4); these cases took a median 18.0 hours longer than the rest (an association; other differences between these cases may explain it).",
         },
         {
             "kind": "not_in_model",
@@ -76,8 +76,8 @@ def test_json_contract(workspace):
             "occurrences": 1,
             "median_duration_with_s": 50 * 3600.0,
             "median_duration_without_s": 12 * 3600.0,
-            "sentence": "'X' (not in the model) done in 25% of cases (1 of 4); those cases take 38.0 hours longer "
-            "(median).",
+            "sentence": "'X' (not in the model) done in 25% of cases (1 of 4); these cases took a median 38.0 hours longer "
+            "than the rest (an association; other differences between these cases may explain it).",
         },
     ]
     assert data["labels"] == {
@@ -104,8 +104,8 @@ def test_human_output_lists_metrics_and_sentences(workspace):
         "  precision 1.0000",
         "  fitting cases 50.0%",
         "Deviations:",
-        "  'C' skipped in 25% of cases (1 of 4); those cases take 18.0 hours longer (median).",
-        "  'X' (not in the model) done in 25% of cases (1 of 4); those cases take 38.0 hours longer (median).",
+        "  'C' skipped in 25% of cases (1 of 4); these cases took a median 18.0 hours longer than the rest (an association; other differences between these cases may explain it).",
+        "  'X' (not in the model) done in 25% of cases (1 of 4); these cases took a median 38.0 hours longer than the rest (an association; other differences between these cases may explain it).",
         "Log activities not in the model: 'X'",
     ]
 
@@ -238,3 +238,99 @@ def test_map_file(workspace, tmp_path):
     data = json.loads(res.output)
     assert data["labels"]["matched"][2] == {"model": "Check", "log": "C", "how": "mapped"}
     assert (data["labels"]["silent"], data["labels"]["unmatched_model"]) == (["Tidy up"], [])
+
+
+# -- no score without matching labels
+
+
+def test_model_with_its_own_names_is_refused_with_the_tasks_and_how_to_map(workspace):
+    res = run(workspace, "--model", str(HERE / "own_names.txt"))
+    assert res.exit_code == 1
+    assert res.output.splitlines() == [
+        "Error: 0 of the model's 4 tasks (0%) match an activity of the log, and those activities cover 0% of "
+        "its 15 events; nothing was scored: a score needs at least 50% of the tasks matched and 50% of the "
+        "events covered. Unmatched tasks: 'Receive the order', 'Book it', 'Check it', 'Deliver'.",
+        "Hint: map each task to the activity it stands for with --map 'Model task=Log activity' or a YAML "
+        "file with --map-file FILE.yaml ('map: {Model task: Log activity}'); --force scores anyway",
+    ]
+
+
+def test_suggestions_lead_the_refusal_and_name_the_first_pair_to_map(workspace, tmp_path):
+    model = tmp_path / "near.txt"
+    model.write_text("A1\nB1\nC1\nD1\n", encoding="utf-8")
+    res = run(workspace, "--model", str(model), "--map", "A1=A")
+    assert res.exit_code == 1
+    # One of four tasks matched: under the half.  Suggestions are listed, best first, and the hint's example
+    # is the best of them.
+    assert "1 of the model's 4 tasks (25%)" in res.output
+    assert "Unmatched tasks: 'B1', 'C1', 'D1'. Suggested matches: 'B1' = 'B' (67% similar); " in res.output
+    assert "--map 'B1=B'" in res.output
+
+
+def test_force_scores_anyway_and_says_so(workspace):
+    res = run(workspace, "--model", str(HERE / "own_names.txt"), "--force", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["forced"] is True
+    assert data["coverage"] == {
+        "tasks": 4,
+        "matched_tasks": 0,
+        "task_share": 0.0,
+        "events": 15,
+        "matched_events": 0,
+        "event_share": 0.0,
+    }
+    assert data["notes"][0].startswith("scored anyway although only 0 of 4 model tasks match the log")
+    text = run(workspace, "--model", str(HERE / "own_names.txt"), "--force")
+    assert "FORCED" in text.output.splitlines()[0]
+
+
+def test_enough_matches_are_scored_and_not_forced(workspace):
+    res = run(workspace, "--model", str(HERE / "own_names.txt"), "--json", *_OWN_MAP)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["forced"], data["coverage"]["matched_tasks"], data["coverage"]["matched_events"]) == (
+        False,
+        3,
+        11,
+    )
+    assert data["fitness"] > 0.8
+
+
+_OWN_MAP = ("--map", "Receive the order=A", "--map", "Book it=B", "--map", "Check it=C")
+
+
+def test_the_mapping_saved_in_the_workspace_is_reused_by_conform_and_monitor(workspace):
+    from mining.conformance import LabelMapping
+    from mining.conformance.saved import model_sha256, save_mapping
+    from mining.store import writing
+
+    data = (HERE / "own_names.txt").read_bytes()
+    mapping = LabelMapping(
+        (("Receive the order", "A"), ("Book it", "B"), ("Check it", "C"), ("Deliver", "D"))
+    )
+    with writing(workspace) as store:
+        save_mapping(store, 1, model_sha256(data), "own_names.txt", mapping)
+    res = run(workspace, "--model", str(HERE / "own_names.txt"), "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert [m["log"] for m in out["labels"]["matched"]] == ["A", "B", "C", "D"]
+    assert out["notes"][-1] == "used the label mapping saved in the workspace for this log and model"
+    assert (
+        out["fitness"]
+        == json.loads(run(workspace, "--model", str(HERE / "steps_abcd.yaml"), "--json").output)["fitness"]
+    )
+    mon = CliRunner().invoke(
+        cli,
+        [
+            "--workspace",
+            str(workspace),
+            "monitor",
+            "orders",
+            "--model",
+            str(HERE / "own_names.txt"),
+            "--json",
+        ],
+    )
+    assert mon.exit_code in (0, 3), mon.output
+    assert "conformance_fitness" in mon.output

@@ -6,7 +6,12 @@ are a contract for scripts: ``fitness``, ``fitness_bounds``, ``precision``,
 ``cases``, ``share``, ``sentence``, ``median_duration_with_s``,
 ``median_duration_without_s``), ``method``, ``engine``, ``complete``,
 ``aligned_variants_share``, ``aligned_cases_share``, ``labels``,
-``accepted``, ``overlay``, ``notes``.
+``accepted``, ``overlay``, ``notes``, ``forced``, ``coverage``.
+
+Without ``--map``, ``--map-file`` or ``--invisible``, the label mapping saved
+in the workspace for this log and model (by the app) is used.  When the
+labels match too little to score (see :mod:`mining.conformance.labels`) the
+command exits 1 naming the unmatched tasks; ``--force`` scores anyway.
 """
 
 from __future__ import annotations
@@ -85,6 +90,11 @@ __all__ = ["conform_cmd"]
     help="Write the deviating cases (case, variant, deviations, duration) to this file.",
 )
 @limit_options
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Score even when fewer than half the model's tasks match the log's activities (marked as forced).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 @fail_cleanly
@@ -102,6 +112,7 @@ def conform_cmd(
     cases_path: str | None,
     memory_limit: str | None,
     time_limit: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Check LOG against a documented model: fitness, precision, deviations in plain words."""
@@ -118,6 +129,7 @@ def conform_cmd(
     from mining.conformance import Allowlist, LabelMapping
 
     # The label files are small and read here first: a mistake in them is reported before any work.
+    given = bool(maps or map_file or invisible)
     mapping = LabelMapping.parse(maps, invisible)
     if map_file:
         mapping = LabelMapping.from_yaml(map_file).merged(mapping)
@@ -128,6 +140,8 @@ def conform_cmd(
         "budget": budget,
         "precision": not no_precision,
         "cases_path": cases_path,
+        "force": force,
+        "use_saved": not given,
     }
     limits = limits_from(memory_limit, time_limit)
     root = ctx.find_root().obj
@@ -206,6 +220,17 @@ def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) 
             "activities": [{"activity": a, "events": n, "cases": c} for a, n, c in r.overlay.activities],
         },
         "notes": list(r.notes),
+        "forced": r.forced,
+        "coverage": None
+        if r.coverage is None
+        else {
+            "tasks": r.coverage.tasks,
+            "matched_tasks": r.coverage.matched_tasks,
+            "task_share": r.coverage.task_share,
+            "events": r.coverage.events,
+            "matched_events": r.coverage.matched_events,
+            "event_share": r.coverage.event_share,
+        },
         "cases_file": cases_path,
         "deviating_cases": written,
         "seconds": round(r.seconds, 3),
@@ -216,11 +241,21 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"
 
 
+#: Deviations and names the text output lists before it says how many more there are.
+_SHOWN = 50
+
+
+def _listing(names: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_SHOWN])
+    return shown + (f" and {len(names) - _SHOWN:,} more" if len(names) > _SHOWN else "")
+
+
 def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int | None) -> str:
     lo, hi = r.fitness_bounds
     fitness = f"{r.fitness:.4f}" if r.fitness is not None else f"between {lo:.4f} and {hi:.4f} (partial)"
     lines = [
-        f"{log} against {r.model}: {r.method} ({r.engine}), {r.cases:,} cases",
+        f"{log} against {r.model}: {r.method} ({r.engine}), {r.cases:,} cases"
+        + (" -- FORCED: the labels match too little for these figures to mean much" if r.forced else ""),
         f"  fitness {fitness}",
         f"  precision {'-' if r.precision is None else f'{r.precision:.4f}'}",
         "  fitting cases "
@@ -236,15 +271,17 @@ def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int |
         )
     if r.deviations:
         lines.append("Deviations:")
-        lines += [f"  {d.sentence}" for d in r.deviations]
+        lines += [f"  {d.sentence}" for d in r.deviations[:_SHOWN]]
+        if len(r.deviations) > _SHOWN:
+            lines.append(f"  ... and {len(r.deviations) - _SHOWN:,} more (--json lists them all)")
     elif r.method == "alignments":
         lines.append("No deviations." if r.complete else "No deviations among the aligned cases.")
     if r.accepted:
         lines.append("Accepted: " + ", ".join(f"{k} '{a}' ({n:,} cases)" for k, a, n in r.accepted))
     if r.labels.model_only:
-        lines.append("Model tasks not in the log: " + ", ".join(repr(t) for t in r.labels.model_only))
+        lines.append("Model tasks not in the log: " + _listing(r.labels.model_only))
     if r.labels.log_only:
-        lines.append("Log activities not in the model: " + ", ".join(repr(a) for a in r.labels.log_only))
+        lines.append("Log activities not in the model: " + _listing(r.labels.log_only))
     for s in r.labels.suggested:
         lines.append(f"  did you mean --map '{s.model_label}={s.log_activity}'? (similarity {s.ratio:.2f})")
     lines += [f"Note: {n}" for n in r.notes]

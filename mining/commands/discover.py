@@ -52,6 +52,12 @@ __all__ = ["discover_cmd"]
     help="Mine only the cases of the K most frequent variants.",
 )
 @click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop the inductive miner after this many seconds, with an error that says so (default: no limit).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False),
@@ -69,6 +75,7 @@ def discover_cmd(
     noise: float,
     dependency_threshold: float,
     top_variants: int | None,
+    budget: float | None,
     output: str | None,
     memory_limit: str | None,
     time_limit: str | None,
@@ -94,6 +101,7 @@ def discover_cmd(
         "algorithm": algorithm,
         "noise": noise,
         "dependency_threshold": dependency_threshold,
+        "budget": budget,
         "output": output,
     }
     limits = limits_from(memory_limit, time_limit)

@@ -20,7 +20,7 @@ cases with the deviation against the aligned checked cases without it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mining.conformance.records import KINDS, Deviation, VariantCheck
@@ -79,26 +79,38 @@ def aggregate(
     by_duration = np.argsort(table.column("duration_s").to_numpy())
     duration = table.column("duration_s").to_numpy()[by_duration]
     case_variant = table.column("variant_id").to_numpy()[by_duration]
-    size = int(case_variant.max()) + 1 if len(case_variant) else 1
+    # Each stored variant's cases as positions in duration order (ascending): one sort, then slices,
+    # so a deviation costs its own cases, not all of them.
+    grouped = np.argsort(case_variant, kind="stable")
+    ids, starts, counts = np.unique(case_variant[grouped], return_index=True, return_counts=True)
+    slices = {int(v): grouped[a : a + n] for v, a, n in zip(ids, starts, counts, strict=True)}
+    member = np.isin(case_variant, np.fromiter(aligned_ids, dtype=np.int64, count=len(aligned_ids)))
+    aligned_at = np.flatnonzero(member)  # the aligned cases, ascending
 
-    def cases_of(ids: Iterable[int]) -> Any:
-        member = np.zeros(size, dtype=bool)
-        member[[i for i in ids if i < size]] = True
-        return member[case_variant]
-
-    def median(mask: Any) -> float | None:
+    def middle(values: Any) -> float | None:
         # The mean of the two middle values for an even count, as DuckDB's median.
-        picked = np.flatnonzero(mask)
-        if not len(picked):
-            return None
-        m = len(picked)
-        return float((duration[picked[(m - 1) // 2]] + duration[picked[m // 2]]) / 2)
+        m = len(values)
+        return None if not m else float((values[(m - 1) // 2] + values[m // 2]) / 2)
 
-    aligned_case = cases_of(aligned_ids)
+    def median_without(inside: Any) -> float | None:
+        # The aligned cases minus ``inside`` (a sorted subset of them), without building the rest:
+        # the k-th of the rest is aligned_at[k + s], s = how many of ``inside`` come before it.
+        rest = len(aligned_at) - len(inside)
+        if rest <= 0:
+            return None
+        at = np.searchsorted(aligned_at, inside) - np.arange(len(inside))
+
+        def kth(k: int) -> float:
+            return float(duration[aligned_at[k + int(np.searchsorted(at, k, side="right"))]])
+
+        return (kth((rest - 1) // 2) + kth(rest // 2)) / 2
+
     out = []
     for (kind, act), members in groups.items():
-        with_case = cases_of({vid for v, _ in members for vid in v.stored_variant_ids})
-        med_with, med_without = median(with_case), median(aligned_case & ~with_case)
+        parts = [slices[vid] for v, _ in members for vid in v.stored_variant_ids if vid in slices]
+        with_at = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        med_with = middle(duration[with_at])
+        med_without = median_without(with_at[member[with_at]])
         cases = sum(v.cases for v, _ in members)
         out.append(
             Deviation(

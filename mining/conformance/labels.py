@@ -10,7 +10,17 @@ The order, first hit wins:
 
 What is left is listed, both ways, and every remaining task gets near
 matches (``difflib`` ratio at least :data:`SUGGEST_RATIO`) as suggestions:
-they are never applied until the user passes them back as a mapping.
+they are never applied until the user passes them back as a mapping.  Near
+matches are looked for among the first :data:`SUGGEST_AMONG` unmatched
+activities in the order given (callers pass the most frequent first), so a
+log with hundreds of thousands of distinct activities is matched in bounded
+time.
+
+A score needs labels that match: when fewer than :data:`MIN_TASK_SHARE`
+of the model's visible tasks are matched, or the matched activities cover
+less than :data:`MIN_EVENT_SHARE` of the log's events, :func:`require_matches`
+refuses with :class:`~mining.errors.LabelsUnmatched`, listing the unmatched
+tasks, the best suggestions and how to map them.
 
 Labels that name no real step (empty, ``tau``, ``tau_1``, ``τ``, ``Inv1``,
 ``invisible``, ``silent_2``, ``hid_7``, ``skip_approve``) are treated as
@@ -22,16 +32,35 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mining.errors import ConformanceError, Option, Phrase
+from mining.errors import ConformanceError, LabelsUnmatched, Option, Phrase, phrase
 from mining.safeyaml import load_yaml
 
-__all__ = ["SUGGEST_RATIO", "LabelMapping", "LabelMatch", "Suggestion", "looks_silent", "match_labels"]
+__all__ = [
+    "MIN_EVENT_SHARE",
+    "MIN_TASK_SHARE",
+    "SUGGEST_AMONG",
+    "SUGGEST_RATIO",
+    "LabelCoverage",
+    "LabelMapping",
+    "LabelMatch",
+    "Suggestion",
+    "label_coverage",
+    "looks_silent",
+    "match_labels",
+    "require_matches",
+]
 
 SUGGEST_RATIO = 0.6
+#: Unmatched activities (the first ones given, the most frequent) compared with each unmatched task.
+SUGGEST_AMONG = 2_000
+#: Below this share of the model's visible tasks matched to an activity, nothing is scored.
+MIN_TASK_SHARE = 0.5
+#: Below this share of the log's events in matched activities, nothing is scored.
+MIN_EVENT_SHARE = 0.5
 
 # "tau", "tau_1", "tau split", "τ", "Inv1", "invisible 2", "silent", "hid_7", "skip_approve".
 _SILENT = re.compile(
@@ -76,6 +105,12 @@ class LabelMapping:
         except (OSError, UnicodeDecodeError) as exc:
             msg = f"{name}: cannot read the label mapping ({exc}); expected {expected}"
             raise ConformanceError(msg) from None
+        return cls.from_yaml_text(text, name)
+
+    @classmethod
+    def from_yaml_text(cls, text: str, name: str = "the label mapping") -> LabelMapping:
+        """From the text of a ``--map-file`` (an upload, or a mapping saved in the workspace)."""
+        expected = "YAML 'map: {Model label: Log activity}'"
         data = load_yaml(text, source=name, kind="label mappings", expected=expected, error=ConformanceError)
         if not isinstance(data, dict) or not isinstance(data.get("map", {}), dict):
             msg = f"{name}: expected YAML 'map: {{Model label: Log activity}}' and optionally 'invisible: [...]'"
@@ -94,6 +129,27 @@ class LabelMapping:
 
     def merged(self, other: LabelMapping) -> LabelMapping:
         return LabelMapping(self.pairs + other.pairs, self.invisible + other.invisible)
+
+    def to_yaml(self) -> str:
+        """The ``--map-file`` YAML of this mapping (what :meth:`from_yaml_text` reads back)."""
+        import yaml
+
+        data: dict[str, object] = {"map": dict(self.pairs)}
+        if self.invisible:
+            data["invisible"] = list(self.invisible)
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+
+    def restricted(self, tasks: Iterable[str], activities: Iterable[str]) -> LabelMapping:
+        """Only the pairs and silent labels that apply to these model tasks and log activities.
+
+        A saved mapping is reused under other filters and after appends: a pair
+        whose activity the kept cases no longer have is left out, not an error.
+        """
+        known_tasks, known_acts = set(tasks), set(activities)
+        return LabelMapping(
+            tuple((m, a) for m, a in self.pairs if m in known_tasks and a in known_acts),
+            tuple(i for i in self.invisible if i in known_tasks),
+        )
 
 
 @dataclass(frozen=True)
@@ -125,6 +181,81 @@ class LabelMatch:
         out: dict[str, str | None] = {m: log for m, log, _ in self.matched}
         out.update({s: None for s in self.silent})
         return out
+
+
+@dataclass(frozen=True)
+class LabelCoverage:
+    """How much of the model and of the log the matched labels cover."""
+
+    tasks: int  # the model's visible tasks (not silent)
+    matched_tasks: int
+    events: int  # the checked events
+    matched_events: int  # of them, events of an activity some task is matched to
+
+    @property
+    def task_share(self) -> float:
+        return self.matched_tasks / self.tasks if self.tasks else 0.0
+
+    @property
+    def event_share(self) -> float:
+        return self.matched_events / self.events if self.events else 0.0
+
+    @property
+    def enough(self) -> bool:
+        """True when a score means something: see :data:`MIN_TASK_SHARE` and :data:`MIN_EVENT_SHARE`."""
+        return self.task_share >= MIN_TASK_SHARE and self.event_share >= MIN_EVENT_SHARE
+
+
+def label_coverage(match: LabelMatch, events: Mapping[str, int]) -> LabelCoverage:
+    """The coverage of ``match`` given each activity's number of events."""
+    used = {log for _, log, _ in match.matched}
+    return LabelCoverage(
+        tasks=len(match.matched) + len(match.model_only),
+        matched_tasks=len(match.matched),
+        events=sum(events.values()),
+        matched_events=sum(n for a, n in events.items() if a in used),
+    )
+
+
+def require_matches(match: LabelMatch, coverage: LabelCoverage) -> None:
+    """Raise :class:`~mining.errors.LabelsUnmatched` unless the labels match enough to score."""
+    if coverage.enough:
+        return
+    said = (
+        f"{coverage.matched_tasks:,} of the model's {coverage.tasks:,} tasks ({coverage.task_share:.0%}) "
+        f"match an activity of the log, and those activities cover {coverage.event_share:.0%} of its "
+        f"{coverage.events:,} events; nothing was scored: a score needs at least {MIN_TASK_SHARE:.0%} of the "
+        f"tasks matched and {MIN_EVENT_SHARE:.0%} of the events covered."
+    )
+    said += " Unmatched tasks: " + _listing(match.model_only) + "."
+    best = _best_suggestions(match)
+    if best:
+        said += (
+            " Suggested matches: "
+            + "; ".join(f"{s.model_label!r} = {s.log_activity!r} ({s.ratio:.0%} similar)" for s in best)
+            + "."
+        )
+    example = best[0] if best else None
+    pair = f"'{example.model_label}={example.log_activity}'" if example else "'Model task=Log activity'"
+    hint = phrase(
+        "map each task to the activity it stands for with ",
+        Option("map", pair),
+        " or a YAML file with ",
+        Option("map_file", "FILE.yaml"),
+        " ('map: {Model task: Log activity}'); ",
+        Option("force"),
+        " scores anyway",
+    )
+    raise LabelsUnmatched(said, labels=match, hint=hint)
+
+
+def _best_suggestions(match: LabelMatch, limit: int = 8) -> list[Suggestion]:
+    # The best suggestion of each unmatched task, the most similar first.
+    best: dict[str, Suggestion] = {}
+    for s in match.suggested:
+        if s.model_label not in best or s.ratio > best[s.model_label].ratio:
+            best[s.model_label] = s
+    return sorted(best.values(), key=lambda s: (-s.ratio, s.model_label))[:limit]
 
 
 def _norm(text: str) -> str:
@@ -182,9 +313,10 @@ def match_labels(
     model_only = tuple(lab for lab in labels if lab not in matched and lab not in silent)
     log_only = tuple(a for a in activities if a not in used)
     suggestions = []
+    among = log_only[:SUGGEST_AMONG]
     for label in model_only:
         scored = sorted(
-            ((difflib.SequenceMatcher(None, _norm(label), _norm(a)).ratio(), a) for a in log_only),
+            ((difflib.SequenceMatcher(None, _norm(label), _norm(a)).ratio(), a) for a in among),
             key=lambda x: (-x[0], x[1]),
         )
         suggestions += [Suggestion(label, a, round(r, 3)) for r, a in scored[:3] if r >= SUGGEST_RATIO]

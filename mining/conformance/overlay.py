@@ -3,15 +3,15 @@
 The model's relation comes from its reachability graph
 (:func:`mining.models.reachability.model_follows`).  Every directly-follows
 pair of the log outside it, and every activity the model lacks, is listed
-with its counts.  Nets too large to explore get no edge overlay, which the
-record says.
+with its counts.  Nets too large to explore (or a check whose budget is
+spent) get no edge overlay, which the record says.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mining.conformance.records import MapOverlay, OverlayEdge
@@ -23,9 +23,16 @@ if TYPE_CHECKING:
 __all__ = ["map_overlay"]
 
 
-def map_overlay(net: NetSpec, variants: Sequence[tuple[Sequence[str], int]]) -> MapOverlay:
-    """The log's directly-follows pairs and activities the (relabelled) net does not allow."""
-    allowed = model_follows(net)
+def map_overlay(
+    net: NetSpec,
+    variants: Sequence[tuple[Sequence[str], int]],
+    should_stop: Callable[[], bool] | None = None,
+) -> MapOverlay:
+    """The log's directly-follows pairs and activities the (relabelled) net does not allow.
+
+    ``should_stop()`` stops the exploration of the net (no edge overlay then).
+    """
+    allowed = model_follows(net, should_stop)
     known = set(net.labels)
     pair_count: Counter[tuple[str, str]] = Counter()
     pair_cases: Counter[tuple[str, str]] = Counter()

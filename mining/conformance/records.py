@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mining.analysis.filters import Filter
-    from mining.conformance.labels import LabelMatch
+    from mining.conformance.labels import LabelCoverage, LabelMatch
 
 __all__ = [
     "KINDS",
@@ -133,3 +133,7 @@ class ConformanceResult:
     overlay: MapOverlay | None
     notes: tuple[str, ...]
     seconds: float
+    #: How much of the model and the log the matched labels cover.
+    coverage: LabelCoverage | None = None
+    #: Scored although the labels match too little (``force=True``): the figures say little.
+    forced: bool = False

@@ -37,16 +37,24 @@ def _share(share: float) -> str:
 def sentence(
     kind: str, activity: str, cases: int, total: int, with_s: float | None, without_s: float | None
 ) -> str:
-    """One plain sentence, e.g. "'Approve' skipped in 18% of cases (412 of 2,300); those cases take
-    2.1 days longer (median)."."""
+    """One plain sentence, e.g. "'Approve' skipped in 18% of cases (412 of 2,300); these cases took a
+    median 2.1 days longer than the rest (an association; other differences between these cases may
+    explain it)."
+
+    The duration is worded as an association: the cases with a deviation differ from the rest in
+    more than the deviation, so the sentence never says the deviation caused the difference.
+    """
     text = f"{_WHAT[kind].format(a=activity)} in {_share(cases / total)} of cases ({cases:,} of {total:,})"
     if with_s is None or without_s is None:
         return text + "; no cases without it to compare durations."
     diff = with_s - without_s
     if diff == 0:
-        return text + "; those cases take as long as the others (median)."
+        return text + "; these cases took as long as the rest (median)."
     word = "longer" if diff > 0 else "shorter"
-    return text + f"; those cases take {duration_words(diff)} {word} (median)."
+    return (
+        text + f"; these cases took a median {duration_words(diff)} {word} than the rest "
+        "(an association; other differences between these cases may explain it)."
+    )
 
 
 def describe(deviations: Sequence[tuple[str, str, int]]) -> str:

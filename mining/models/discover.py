@@ -19,11 +19,13 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import ModelError, Option, Phrase
+from mining.durations import duration_words
+from mining.errors import ModelError, Option, Phrase, phrase
 from mining.models.net import NetSpec, ProcessModel
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGORITHMS",
+    "MAX_ACTIVITIES",
     "DiscoveredModel",
     "Variant",
     "discover",
@@ -44,6 +47,10 @@ __all__ = [
 ]
 
 ALGORITHMS = ("inductive", "heuristics")
+#: Distinct activities a log may have to be mined: a model with more cannot be read, and both
+#: miners' work grows with the square of the activities (the directly-follows graph's cuts,
+#: the heuristics miner's dependency matrix).
+MAX_ACTIVITIES = 2_000
 
 #: One distinct trace and the number of cases that follow it.
 Variant = tuple[tuple[str, ...], int]
@@ -139,12 +146,14 @@ def discover(
     loop_two_threshold: float = 0.5,
     min_act_count: int = 1,
     min_dfg_occurrences: int = 1,
+    budget: float | None = None,
 ) -> DiscoveredModel:
     """Discover a Petri net from a stored log (optionally filtered).
 
     ``algorithm="inductive"`` runs IM, or IMf when ``noise > 0`` (pm4py's
     ``noise_threshold``).  ``algorithm="heuristics"`` runs the heuristics
     miner with pm4py's thresholds; ``noise`` does not apply to it.
+    ``budget`` (seconds) bounds the inductive miner; see :func:`discover_variants`.
     """
     variants = trace_variants(store, log_id, flt)
     if not variants:
@@ -161,6 +170,7 @@ def discover(
         loop_two_threshold=loop_two_threshold,
         min_act_count=min_act_count,
         min_dfg_occurrences=min_dfg_occurrences,
+        budget=budget,
     )
 
 
@@ -174,9 +184,23 @@ def discover_variants(
     loop_two_threshold: float = 0.5,
     min_act_count: int = 1,
     min_dfg_occurrences: int = 1,
+    budget: float | None = None,
 ) -> DiscoveredModel:
-    """:func:`discover` on variant counts you already have: ``[(activities, n_cases), ...]``."""
+    """:func:`discover` on variant counts you already have: ``[(activities, n_cases), ...]``.
+
+    Work is bounded: a log with more than :data:`MAX_ACTIVITIES` distinct
+    activities is refused before any mining, and ``budget`` (seconds) stops
+    the inductive miner with :class:`~mining.errors.ModelError` when it runs
+    out (the miner's time grows linearly with the events of each variant and
+    with the square of the activities).  The heuristics miner counts the
+    variants' events once and needs no budget.
+    """
     from mining import pm4py_adapter
+
+    started = time.monotonic()
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        msg = f"the budget must be at least 0 seconds, got {budget!r}"
+        raise ModelError(msg)
 
     if algorithm not in ALGORITHMS:
         msg = f"unknown discovery algorithm {algorithm!r}; expected one of {', '.join(ALGORITHMS)}"
@@ -188,9 +212,26 @@ def discover_variants(
     if not variants:
         msg = "no non-empty traces to discover a model from"
         raise ModelError(msg)
+    _require_few_activities(variants)
     params: tuple[tuple[str, float | int], ...]
     if algorithm == "inductive":
-        model = pm4py_adapter.inductive(variants, noise=float(noise))
+        try:
+            model = pm4py_adapter.inductive(
+                variants, noise=float(noise), deadline=None if budget is None else started + budget
+            )
+        except pm4py_adapter.DiscoveryStopped:
+            events = sum(len(acts) * n for acts, n in variants)
+            msg = (
+                f"discovery stopped when its budget of {duration_words(budget or 0)} ran out "
+                f"({len(variants):,} variants, {events:,} events); nothing was mined"
+            )
+            hint = phrase(
+                "mine the most frequent variants with ",
+                Option("top_variants", "K"),
+                ", or allow more time with ",
+                Option("budget", "SECONDS"),
+            )
+            raise ModelError(msg, hint=hint) from None
         params = (("noise", float(noise)),)
     else:
         if noise:
@@ -234,6 +275,27 @@ def discover_variants(
         tree=pm4py_adapter.tree_text(model),
         _model=model,
     )
+
+
+def _require_few_activities(variants: list[Variant]) -> None:
+    seen: set[str] = set()
+    for acts, _ in variants:
+        seen.update(acts)
+        if len(seen) > MAX_ACTIVITIES:
+            break
+    if len(seen) <= MAX_ACTIVITIES:
+        return
+    total = len({a for acts, _ in variants for a in acts})
+    msg = (
+        f"the log has {total:,} distinct activities; a model is mined from at most {MAX_ACTIVITIES:,} "
+        "(more cannot be drawn or read, and the miners' work grows with their square)"
+    )
+    hint = phrase(
+        "check that the activity column holds the names of steps, not ids or free text; ingest again "
+        "naming the right one with ",
+        Option("activity", "COLUMN"),
+    )
+    raise ModelError(msg, hint=hint)
 
 
 # ---------------------------------------------------------------------------

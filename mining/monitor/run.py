@@ -83,6 +83,7 @@ from mining.monitor.words import format_value, period_label
 from mining.schema import QualityIssue, to_jsonable
 
 if TYPE_CHECKING:
+    from mining.conformance.labels import LabelMapping
     from mining.conformance.rules import Rule, RuleResult
     from mining.models import ProcessModel
     from mining.monitor.lean import LeanView
@@ -592,17 +593,29 @@ def _breach(series: PeriodSeries, kpi: KpiInfo, i: int, limit: float) -> tuple[s
 
 
 def conformance_measures(
-    store: Store, log_id: int, model: ProcessModel, flt: Filter | None = None
+    store: Store,
+    log_id: int,
+    model: ProcessModel,
+    flt: Filter | None = None,
+    *,
+    mapping: LabelMapping | None = None,
 ) -> dict[str, CaseMeasure]:
     """Each case's alignment fitness against ``model``, and whether it deviates, as two plug-in measures.
 
     Alignments run once per variant (:func:`mining.conformance.check.conform`,
     no budget: a monitor needs every case judged), so every case of a variant
-    gets that variant's fitness.
+    gets that variant's fitness.  ``mapping`` is the label mapping (the one
+    saved in the workspace for this log and model, say); a model whose tasks
+    match too little of the log raises :class:`~mining.errors.LabelsUnmatched`.
     """
     from mining.conformance.check import conform
 
-    result = conform(store, log_id, model, flt, method="alignments", precision=False)
+    if mapping is not None:
+        from mining.conformance.check import checked_variants
+
+        kept = {a for acts, _, _ in checked_variants(store, log_id, flt) for a in acts}
+        mapping = mapping.restricted(model.tasks, kept)
+    result = conform(store, log_id, model, flt, method="alignments", precision=False, mapping=mapping)
     by_variant: dict[int, tuple[float, bool]] = {}
     for check in result.variants:
         if check.aligned and check.fitness is not None:

@@ -56,7 +56,7 @@ from mining.ui.state import logs, reading, where
 
 if TYPE_CHECKING:
     from mining.conformance import Allowlist, ConformanceResult, DeviatingCase
-    from mining.conformance.labels import LabelMapping, LabelMatch
+    from mining.conformance.labels import LabelCoverage, LabelMapping, LabelMatch
     from mining.conformance.rules import RuleResult
     from mining.models import ProcessModel
     from mining.monitor.compare import MapComparison
@@ -83,6 +83,7 @@ __all__ = [
     "dfg_of",
     "events_of_case",
     "heatmap_of",
+    "label_coverage_of",
     "labels_of",
     "maps_of",
     "monitor_of",
@@ -461,6 +462,13 @@ def labels_of(log: LogInfo, flt: Filter, model: ProcessModel, mapping: LabelMapp
     return _labels_cached(model.tasks, activities, mapping)
 
 
+def label_coverage_of(log: LogInfo, flt: Filter, match: LabelMatch) -> LabelCoverage:
+    """How much of the model and of the kept events ``match`` covers (the check's guard)."""
+    from mining.conformance.labels import label_coverage
+
+    return label_coverage(match, dfg_of(log, flt).activities)
+
+
 @dataclass(frozen=True)
 class ConformanceRequest:
     """Everything a conformance check depends on besides the workspace: its cache key."""
@@ -473,6 +481,7 @@ class ConformanceRequest:
     budget: float | None
     mapping: LabelMapping
     allow: Allowlist | None
+    force: bool = False
 
 
 class _Unfinished(Exception):
@@ -502,6 +511,7 @@ def _conformance_cached(
         mapping=request.mapping,
         allow=request.allow,
         budget=request.budget,
+        force=request.force,
         task=check_task(_log_name(workspace, version, request.log_id)),
         limits=work_limits(),
         preload=CHECK_CHILD,

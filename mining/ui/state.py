@@ -37,7 +37,8 @@ from mining.store import workspace_path as _workspace_from_env
 from mining.ui.messages import md
 
 if TYPE_CHECKING:
-    from mining.conformance import MapOverlay
+    from mining.conformance import LabelMapping, MapOverlay
+    from mining.conformance.saved import StoredModel
 
 __all__ = [
     "SAMPLE_FACTS",
@@ -50,7 +51,10 @@ __all__ = [
     "ensure_sample",
     "enter_page",
     "has_widget",
+    "keep_mapping",
+    "keep_model",
     "keep_widget",
+    "last_model_of",
     "log_details",
     "logs",
     "reading",
@@ -63,7 +67,10 @@ __all__ = [
     "sample_defaults",
     "sample_models",
     "save_widgets",
+    "saved_mapping_of",
     "set_widget",
+    "stored_model_bytes",
+    "stored_models",
     "where",
     "workspace_path",
     "workspace_version",
@@ -331,3 +338,82 @@ def sample_defaults(name: str) -> tuple[dt.date | None, str]:
     if facts is None:
         return None, ""
     return dt.date.fromisoformat(facts["change_date"]), f"{facts['sla_days']}d"
+
+
+# -- models and label mappings kept in the workspace (the Conformance page) ----------
+@st.cache_data(show_spinner=False, max_entries=32)
+def _stored_models(workspace: str, version: tuple[int, ...]) -> tuple[StoredModel, ...]:
+    from mining.conformance.saved import stored_models as listed
+
+    with reading(workspace) as store:
+        return tuple(listed(store))
+
+
+def stored_models() -> tuple[StoredModel, ...]:
+    """The models kept in the workspace, the most recently stored first."""
+    if not workspace_path().exists():
+        return ()
+    return _stored_models(*where())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _stored_model_bytes(workspace: str, version: tuple[int, ...], sha256: str) -> tuple[str, bytes]:
+    from mining.conformance.saved import stored_model
+
+    with reading(workspace) as store:
+        return stored_model(store, sha256)
+
+
+def stored_model_bytes(sha256: str) -> tuple[str, bytes]:
+    """The file name and bytes of a model kept in the workspace."""
+    return _stored_model_bytes(*where(), sha256)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _saved_mapping(workspace: str, version: tuple[int, ...], log_id: int, sha256: str) -> LabelMapping | None:
+    from mining.conformance.saved import saved_mapping
+
+    with reading(workspace) as store:
+        return saved_mapping(store, log_id, sha256)
+
+
+def saved_mapping_of(log: LogInfo, sha256: str) -> LabelMapping | None:
+    """The label mapping saved for this log and model, or None."""
+    return _saved_mapping(*where(), log.log_id, sha256)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _last_model(workspace: str, version: tuple[int, ...], log_id: int) -> str | None:
+    from mining.conformance.saved import last_model
+
+    with reading(workspace) as store:
+        return last_model(store, log_id)
+
+
+def last_model_of(log: LogInfo) -> str | None:
+    """The SHA-256 of the model this log was last mapped against, or None."""
+    return _last_model(*where(), log.log_id)
+
+
+def keep_model(name: str, data: bytes) -> StoredModel:
+    """Store an uploaded model in the workspace (one write; a model that cannot be read is refused)."""
+    from mining.conformance.saved import model_sha256, store_model
+
+    digest = model_sha256(data)
+    for found in stored_models():
+        if found.sha256 == digest:
+            return found
+    with st.spinner(f"Keeping {name} in the workspace…"), writing(workspace_path()) as store:
+        kept, _ = store_model(store, name, data)
+    return kept
+
+
+def keep_mapping(log: LogInfo, name: str, data: bytes, mapping: LabelMapping) -> None:
+    """Save the mapping of this log and model, and the model with it, in one write."""
+    from mining.conformance.saved import model_sha256, save_mapping, store_model
+
+    digest = model_sha256(data)
+    with writing(workspace_path()) as store:
+        if digest not in {m.sha256 for m in stored_models()}:
+            store_model(store, name, data)
+        save_mapping(store, log.log_id, digest, name, mapping)

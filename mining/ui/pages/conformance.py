@@ -1,9 +1,17 @@
 """Conformance: the kept cases checked against a documented model, and rules checked without one.
 
-The model is a sample model (``sample_logs/*.bpmn``, the one named like the
-log preselected) or an upload (BPMN, PNML, YAML or TXT steps, cached by the
-hash of its bytes).  The page shows how the model's tasks met the log's
-activities and lets the user confirm near matches, then runs
+The model is one kept in the workspace (an upload: BPMN, PNML, YAML or TXT
+steps, stored by the hash of its bytes, so it survives page changes and
+sessions) or a sample model (``sample_logs/*.bpmn``); a log starts on the
+model it was last mapped against, a sample log on its own sample model, any
+other log on none.  The mapping editor has one searchable select per model
+task (a log activity, or silent); it starts from this session's draft, else
+the mapping saved in the workspace for the log and model, else the exact and
+normalised matches, and offers near matches for confirmation.  **Check** and
+**Save mapping** save it in the workspace (as ``--map-file`` YAML, which can
+also be downloaded and uploaded).  When the labels match too little
+(:func:`mining.conformance.labels.require_matches`) the page says so instead
+of scoring, unless **Score anyway** is ticked.  Then it runs
 :func:`mining.conformance.check.conform` with a progress bar and a Cancel
 button: a cancelled or over-budget check shows what it aligned and the
 bounds of fitness, never a silently partial figure.  Results: fitness,
@@ -21,8 +29,10 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Sequence
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from mining.analysis.filters import Filter
 from mining.conformance import (
@@ -34,10 +44,12 @@ from mining.conformance import (
     LabelMapping,
     ProcessModel,
 )
+from mining.conformance.labels import require_matches
+from mining.errors import ConformanceError, LabelsUnmatched
 from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.layout import explore_page
-from mining.ui.messages import md, reporting_errors
+from mining.ui.messages import md, reporting_errors, show_error
 from mining.ui.progress import CheckInterrupted
 
 __all__ = ["CANCEL_KEY", "allow_entry", "render"]
@@ -45,8 +57,11 @@ __all__ = ["CANCEL_KEY", "allow_entry", "render"]
 #: Session flag set by the Cancel button; the check's ``cancel()`` reads it.
 CANCEL_KEY = "conformance.cancel"
 _SLOTS = "conformance.slots"  # log id -> _Slot
+_DRAFTS = "conformance.drafts"  # (log id, model hash) -> the LabelMapping the editor shows
+_UPLOADED = "conformance.uploaded"  # hash -> (StoredModel, bytes) of the models this session kept
+_SAVED = "conformance.saved"  # (log id, model hash) -> the mapping this session saved
+_APPLIED = "conformance.applied"  # (log id, model hash, file hash) of mapping files already loaded
 _ACTIVE = "conformance.active"  # log id -> hash of the model checked last: reruns go automatically
-_UPLOADED = "conformance.uploaded"  # (name, bytes) of the model uploaded last, kept across pages
 #: How long a new run waits for an interrupted check to hand over what it aligned (seconds).
 _HANDOVER_WAIT = 120.0
 _KINDS = {
@@ -93,107 +108,264 @@ def _render(log: LogInfo, flt: Filter) -> None:
 
 
 # -- the model -----------------------------------------------------------------------
-def _choose_model(log: LogInfo) -> tuple[ProcessModel, str] | None:
+_NONE = ""
+_SAMPLE = "sample:"
+_KEPT = "kept:"
+
+
+def _model_choices(log: LogInfo) -> tuple[list[str], dict[str, str], str]:
+    """The model select's options (``kept:<sha>``, ``sample:<file>``), their labels, and the default."""
+    kept = list(state.stored_models())
+    # Models kept by this session: a reader still on the workspace's previous file may not list them yet.
+    listed = {m.sha256 for m in kept}
+    kept += [m for m, _ in st.session_state.get(_UPLOADED, {}).values() if m.sha256 not in listed]
+    samples = {p.name: p for p in state.sample_models()}
+    options = [_NONE] + [_KEPT + m.sha256 for m in kept] + [_SAMPLE + n for n in samples]
+    labels = {_NONE: "No model yet: choose or upload one"}
+    labels.update({_KEPT + m.sha256: f"{m.name} ({m.format}, kept in the workspace)" for m in kept})
+    labels.update({_SAMPLE + n: f"{n} (sample model)" for n in samples})
+    last = state.last_model_of(log)
+    default = _NONE
+    if last is not None and _KEPT + last in options:
+        default = _KEPT + last
+    elif f"{log.name}.bpmn" in samples:
+        # The sample models are preselected only for their own sample log.
+        default = _SAMPLE + f"{log.name}.bpmn"
+    return options, labels, default
+
+
+def _choose_model(log: LogInfo) -> tuple[ProcessModel, str, bytes] | None:
     st.subheader("Model")
-    source = st.radio(
-        "Model",
-        ["Sample model", "Upload a model"],
-        horizontal=True,
-        key=state.keep_widget("conf-source", "Sample model"),
-        label_visibility="collapsed",
+    select_key = f"conf-model-{log.log_id}"
+    uploaded = st.file_uploader(
+        "Upload a model",
+        type=[s.lstrip(".") for s in MODEL_SUFFIXES],
+        key="conf-upload",
+        help="BPMN 2.0 (bpmn.io, Camunda, Signavio), PNML, or a list of steps: a .txt with one step "
+        "per line or YAML 'steps: [a, {parallel: [b, c]}, d]'. It is kept in the workspace.",
     )
-    if source == "Sample model":
-        models = state.sample_models()
-        if not models:
-            st.info("No sample models are installed: upload a model.", icon=":material/info:")
-            return None
-        names = [p.name for p in models]
-        wanted = f"{log.name}.bpmn"
-        key = state.keep_widget(f"conf-sample-{log.log_id}", wanted if wanted in names else names[0])
-        if st.session_state[key] not in names:
-            st.session_state[key] = names[0]
-        name = st.selectbox(
-            "Sample model",
-            names,
-            key=key,
-            help="The documented BPMN models of the sample processes.",
+    if uploaded is not None:
+        data = uploaded.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        uploads = st.session_state.setdefault(_UPLOADED, {})
+        if digest not in uploads:
+            kept = state.keep_model(uploaded.name, data)  # a model that cannot be read raises here
+            uploads[digest] = (kept, data)
+            st.session_state[select_key] = _KEPT + kept.sha256
+    options, labels, default = _model_choices(log)
+    if st.session_state.get(select_key) not in (None, *options):
+        del st.session_state[select_key]
+    choice = st.selectbox(
+        "Model",
+        options,
+        # A value set by an upload lives in the session state; the default is for a first visit only.
+        index=None if select_key in st.session_state else options.index(default),
+        format_func=lambda o: labels[o],
+        key=select_key,
+        help="The models uploaded to this workspace, and the documented models of the sample logs.",
+    )
+    if choice == _NONE:
+        st.info(
+            "Choose a model above, or upload one (.bpmn, .pnml, .yaml/.yml or .txt).", icon=":material/info:"
         )
-        data = models[names.index(name)].read_bytes()
+        return None
+    if choice.startswith(_KEPT):
+        digest = choice.removeprefix(_KEPT)
+        mine = st.session_state.get(_UPLOADED, {}).get(digest)
+        name, data = (mine[0].name, mine[1]) if mine else state.stored_model_bytes(digest)
     else:
-        uploaded = st.file_uploader(
-            "Model file",
-            type=[s.lstrip(".") for s in MODEL_SUFFIXES],
-            key="conf-upload",
-            help="BPMN 2.0 (bpmn.io, Camunda, Signavio), PNML, or a list of steps: a .txt with one step "
-            "per line or YAML 'steps: [a, {parallel: [b, c]}, d]'.",
-        )
-        if uploaded is not None:
-            st.session_state[_UPLOADED] = (uploaded.name, uploaded.getvalue())
-        elif _UPLOADED in st.session_state:
-            # A file picker forgets its file on another page: the model uploaded last stays chosen.
-            st.caption(f"Using the model uploaded earlier, {md(st.session_state[_UPLOADED][0])}.")
-        else:
-            st.caption("Upload a .bpmn, .pnml, .yaml/.yml or .txt model.")
-            return None
-        name, data = st.session_state[_UPLOADED]
+        name = choice.removeprefix(_SAMPLE)
+        data = next(p for p in state.sample_models() if p.name == name).read_bytes()
     model, sha256 = measures.read_model(name, data)
     st.caption(
         f"{md(model.name)}: {model.kind} model with {len(model.tasks):,} tasks: " + md(", ".join(model.tasks))
     )
     for note in model.notes:
         st.caption(":material/info: " + md(note))
-    return model, sha256
+    return model, sha256, data
 
 
-# -- label matching ------------------------------------------------------------------
-def _labels(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> LabelMapping:
-    first = measures.labels_of(log, flt, model, LabelMapping())
-    suggested = first.suggested
-    picked: list[int] = []
-    if suggested:
-        picked = st.multiselect(
-            "Confirm near matches",
-            range(len(suggested)),
-            format_func=lambda i: (
-                f"{suggested[i].model_label} = {suggested[i].log_activity} ({suggested[i].ratio:.0%} similar)"
-            ),
-            key=state.keep_widget(f"conf-confirm-{log.log_id}-{sha256[:12]}", []),
-            help="Near matches are never applied until you confirm them.",
-        )
-    invisible: list[str] = []
-    if first.model_only:
-        invisible = st.multiselect(
-            "Treat as silent steps (not activities)",
-            first.model_only,
-            key=state.keep_widget(f"conf-invisible-{log.log_id}-{sha256[:12]}", []),
-            help="Model tasks that are not recorded in the log, e.g. gateways drawn as tasks.",
-        )
-    mapping = LabelMapping(
-        tuple((suggested[i].model_label, suggested[i].log_activity) for i in sorted(picked)), tuple(invisible)
+# -- label mapping -------------------------------------------------------------------
+_UNMATCHED = "\ue000unmatched"  # sentinels no activity name uses (a private-use character)
+_SILENT = "\ue000silent"
+
+
+def _task_key(log: LogInfo, sha256: str, task: str) -> str:
+    return f"conf-task-{log.log_id}-{sha256[:12]}-{_token(task)}"
+
+
+def _draft_key(log: LogInfo, sha256: str) -> tuple[int, str]:
+    return (log.log_id, sha256)
+
+
+def _starting_mapping(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> LabelMapping:
+    """This session's draft, else the mapping saved in the workspace, else none (automatic matches only)."""
+    drafts = st.session_state.get(_DRAFTS, {})
+    found = drafts.get(_draft_key(log, sha256))
+    if found is None:
+        found = state.saved_mapping_of(log, sha256) or LabelMapping()
+    return found.restricted(model.tasks, _activities(log, flt))
+
+
+def _activities(log: LogInfo, flt: Filter) -> list[str]:
+    counts = measures.dfg_of(log, flt).activities
+    return sorted(counts, key=lambda a: (-counts[a], a))
+
+
+def _set_tasks(pairs: dict[str, str]) -> None:
+    # A callback: set task selects before they are drawn on the rerun it triggers.
+    for key, value in pairs.items():
+        st.session_state[key] = value
+
+
+def _labels(
+    log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: bytes
+) -> tuple[LabelMapping, DeltaGenerator]:
+    """The mapping editor: one searchable select per model task; returns the mapping it shows."""
+    activities = _activities(log, flt)
+    counts = measures.dfg_of(log, flt).activities
+    start = _starting_mapping(log, flt, model, sha256)
+    _load_mapping_file(log, model, sha256, activities)
+    auto = measures.labels_of(log, flt, model, LabelMapping())
+    automatic = {m: (a, how) for m, a, how in auto.matched}
+    current = measures.labels_of(log, flt, model, start)
+    now = {m: a for m, a, _ in current.matched}
+    silent_now = set(current.silent)
+
+    suggestions = {}
+    for s_ in auto.suggested:
+        suggestions.setdefault(s_.model_label, s_)
+    st.caption(
+        "Choose the log activity each model task stands for (type to search), or mark it silent "
+        "(a step the log does not record). Several tasks may share one activity. Exact and "
+        "case-insensitive matches are filled in; near matches are only suggested."
     )
-    match = first if mapping == LabelMapping() else measures.labels_of(log, flt, model, mapping)
-    left, right = st.columns(2)
-    with left:
-        st.caption(f"Matched: {len(match.matched):,} model tasks")
-        st.dataframe(
-            [{"model task": m, "log activity": a, "how": how} for m, a, how in match.matched],
-            hide_index=True,
-            width="stretch",
-            key="conf-matched",
+    offers = {
+        t: s_
+        for t, s_ in suggestions.items()
+        if t not in now and t not in silent_now and s_.log_activity in counts
+    }
+    if offers:
+        st.button(
+            f"Accept {len(offers)} suggested match{'es' if len(offers) > 1 else ''}: "
+            + "; ".join(f"{t} = {s_.log_activity} ({s_.ratio:.0%} similar)" for t, s_ in offers.items()),
+            key=f"conf-accept-{log.log_id}-{sha256[:12]}",
+            on_click=_set_tasks,
+            args=({_task_key(log, sha256, t): s_.log_activity for t, s_ in offers.items()},),
+            icon=":material/done_all:",
         )
-    with right:
-        for title, items in (
-            ("Model tasks missing from the log", match.model_only),
-            ("Log activities missing from the model", match.log_only),
-            ("Silent labels (not activities)", match.silent),
-        ):
-            st.caption(f"{title}: " + (md(", ".join(items)) if items else "none"))
-        if suggested:
-            st.caption(
-                "Suggested near matches: "
-                + md("; ".join(f"{s.model_label} = {s.log_activity}" for s in suggested))
-            )
-    return mapping
+    pairs: list[tuple[str, str]] = []
+    invisible: list[str] = []
+    cols = st.columns(2)
+    for i, task in enumerate(model.tasks):
+        options = ([] if task in automatic else [_UNMATCHED]) + [_SILENT, *activities]
+        value = _SILENT if task in silent_now else now.get(task, _UNMATCHED)
+        if value not in options:
+            value = options[0]
+        hint = offers.get(task)
+        how = automatic.get(task, (None, None))[1]
+        key = _task_key(log, sha256, task)
+        chosen = cols[i % 2].selectbox(
+            task,
+            options,
+            index=None if key in st.session_state else options.index(value),
+            format_func=lambda o: (
+                "— not matched —"
+                if o == _UNMATCHED
+                else "(silent step: not an activity)"
+                if o == _SILENT
+                else f"{o} ({counts.get(o, 0):,} events)"
+            ),
+            key=key,
+            help=(f"Suggested: {hint.log_activity} ({hint.ratio:.0%} similar)" if hint else None)
+            or (f"Matched automatically ({how})" if how else None),
+        )
+        if chosen == _SILENT:
+            invisible.append(task)
+        elif chosen != _UNMATCHED and automatic.get(task, (None,))[0] != chosen:
+            pairs.append((task, chosen))
+    mapping = LabelMapping(tuple(pairs), tuple(invisible))
+    drafts = dict(st.session_state.get(_DRAFTS, {}))
+    drafts[_draft_key(log, sha256)] = mapping
+    st.session_state[_DRAFTS] = drafts
+
+    saved = state.saved_mapping_of(log, sha256)
+    left, mid, right = st.columns(3, vertical_alignment="bottom")
+    if left.button(
+        "Save mapping", key="conf-save-mapping", icon=":material/save:", disabled=saved == mapping
+    ):
+        state.keep_mapping(log, model.name, data, mapping)
+        saved = mapping
+    mid.download_button(
+        "Download mapping (YAML)",
+        mapping.to_yaml(),
+        file_name=f"{_safe_name(log.name)}-{_safe_name(model.name)}-labels.yaml",
+        mime="application/yaml",
+        on_click="ignore",
+        key="conf-download-mapping",
+        icon=":material/download:",
+        help="The --map-file format of mining conform.",
+    )
+    status = right.empty()
+    _say_saved(status, log, sha256, mapping, saved)
+    return mapping, status
+
+
+def _say_saved(
+    status: DeltaGenerator, log: LogInfo, sha256: str, mapping: LabelMapping, saved: LabelMapping | None
+) -> None:
+    # What this session saved counts too: a reader may still be on the workspace's previous file.
+    saved_here = st.session_state.get(_SAVED, {}).get((log.log_id, sha256))
+    if mapping in (saved, saved_here):
+        status.caption("Saved in the workspace for this log and model.")
+    else:
+        status.caption("Not saved yet: **Check** or **Save mapping** saves it.")
+
+
+def _save(log: LogInfo, model: ProcessModel, sha256: str, data: bytes, mapping: LabelMapping) -> None:
+    state.keep_mapping(log, model.name, data, mapping)
+    kept = dict(st.session_state.get(_SAVED, {}))
+    kept[(log.log_id, sha256)] = mapping
+    st.session_state[_SAVED] = kept
+
+
+def _load_mapping_file(log: LogInfo, model: ProcessModel, sha256: str, activities: Sequence[str]) -> None:
+    upload = st.file_uploader(
+        "Load a mapping (--map-file YAML)",
+        type=["yaml", "yml"],
+        key=f"conf-mapfile-{log.log_id}-{sha256[:12]}",
+        help="'map: {Model task: Log activity}' and optionally 'invisible: [task, ...]'.",
+    )
+    if upload is None:
+        return
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    applied = st.session_state.setdefault(_APPLIED, set())
+    if (log.log_id, sha256, digest) in applied:
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        msg = (
+            f"{upload.name}: the mapping is not UTF-8 text; expected YAML 'map: {{Model task: Log activity}}'"
+        )
+        raise ConformanceError(msg) from None
+    loaded = LabelMapping.from_yaml_text(text, upload.name)
+    kept = loaded.restricted(model.tasks, activities)
+    left_out = len(loaded.pairs) + len(loaded.invisible) - len(kept.pairs) - len(kept.invisible)
+    applied.add((log.log_id, sha256, digest))
+    for task in model.tasks:
+        st.session_state.pop(_task_key(log, sha256, task), None)
+    drafts = dict(st.session_state.get(_DRAFTS, {}))
+    drafts[_draft_key(log, sha256)] = kept
+    st.session_state[_DRAFTS] = drafts
+    if left_out:
+        st.warning(
+            f"{md(upload.name)}: {left_out:,} entries name a task the model does not have or an activity "
+            "the kept cases do not have; they were left out.",
+            icon=":material/warning:",
+        )
+    st.rerun()
 
 
 # -- the check -----------------------------------------------------------------------
@@ -227,9 +399,29 @@ def _slot(log: LogInfo) -> _Slot:
     return slots.setdefault(log.log_id, _Slot())
 
 
-def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
+def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: bytes) -> None:
     st.subheader("Labels")
-    mapping = _labels(log, flt, model, sha256)
+    mapping, status = _labels(log, flt, model, sha256, data)
+    match = measures.labels_of(log, flt, model, mapping)
+    coverage = measures.label_coverage_of(log, flt, match)
+    st.caption(
+        f"Matched {coverage.matched_tasks:,} of {coverage.tasks:,} model tasks; their activities cover "
+        f"{coverage.event_share:.0%} of the kept events."
+        + (f" Silent: {md(', '.join(match.silent))}." if match.silent else "")
+        + (f" Log activities not in the model: {md(', '.join(match.log_only))}." if match.log_only else "")
+    )
+    force = False
+    if not coverage.enough:
+        try:
+            require_matches(match, coverage)
+        except LabelsUnmatched as exc:
+            show_error(exc)
+        force = st.checkbox(
+            "Score anyway (the figures will say little)",
+            key=f"conf-force-{log.log_id}-{sha256[:12]}",
+            help="Check against the model although too few of its tasks match the log; the result is "
+            "marked as forced.",
+        )
 
     st.subheader("Check")
     cols = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
@@ -245,10 +437,25 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
         min_value=0.0,
         step=10.0,
         key=state.keep_widget("conf-budget", 120.0),
-        help="Stop aligning after this long and report what was aligned, with bounds on fitness.",
+        help="Stop the check after this long and report what was aligned, with bounds on fitness.",
     )
-    pressed = cols[2].button("Check", type="primary", key="conf-run", icon=":material/play_arrow:")
+    blocked = not coverage.enough and not force
+    pressed = cols[2].button(
+        "Check", type="primary", key="conf-run", icon=":material/play_arrow:", disabled=blocked
+    )
     cols[3].button("Cancel", key="conf-cancel", on_click=_request_cancel, icon=":material/stop:")
+    if blocked:
+        st.info(
+            "Map the model's tasks above (or tick **Score anyway**) to check the log against it.",
+            icon=":material/info:",
+        )
+        return
+    if pressed and mapping not in (
+        state.saved_mapping_of(log, sha256),
+        st.session_state.get(_SAVED, {}).get((log.log_id, sha256)),
+    ):
+        _save(log, model, sha256, data, mapping)
+        _say_saved(status, log, sha256, mapping, mapping)
 
     allow_key = state.keep_widget(f"conf-allow-{log.log_id}", [])
     accepted = sorted(st.session_state.get(allow_key, []))
@@ -261,6 +468,7 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str) -> None:
         budget=budget,
         mapping=mapping,
         allow=Allowlist.parse(accepted, source="the allowlist") if accepted else None,
+        force=force,
     )
     if pressed:
         st.session_state[CANCEL_KEY] = False
@@ -326,6 +534,12 @@ def _show(
         state.remember_overlay(log, result.model, result.overlay)
     lo, hi = result.fitness_bounds
     flo, fhi = result.fitting_cases_bounds
+    if result.forced:
+        st.warning(
+            "Scored anyway: too few of the model's tasks match the log's activities for these figures "
+            "to say much. Map the tasks above for a meaningful check.",
+            icon=":material/warning:",
+        )
     if not result.complete:
         st.warning(
             f"Partial result: {result.aligned_variants_share:.0%} of the variants "
