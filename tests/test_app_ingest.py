@@ -23,8 +23,6 @@ from mining.ingest import ingest_file
 from mining.store import Store
 from tests.conftest import FILES
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 TIMEOUT = 60
 TINY = FILES / "app" / "tiny.csv"  # 3 cases, 6 events
 OTHER = FILES / "app" / "other.csv"  # 5 cases, 10 events
@@ -59,10 +57,17 @@ def _names(workspace: Path) -> list[str]:
 # --------------------------------------------------------------------------- Logs: rename and delete
 
 
+def _logs_page() -> None:
+    # AppTest.from_function runs this body as the whole script; the app itself opens on the Start page.
+    from mining.ui.pages import logs
+
+    logs.render()
+
+
 def test_rename_a_log_on_the_logs_page(workspace: Path) -> None:
     with Store(workspace) as store:
         ingest_file(store, TINY)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_function(_logs_page, default_timeout=TIMEOUT).run()
     assert _widget(at.button, "Rename").disabled  # the name is unchanged
     _widget(at.text_input, "New name").set_value("March tickets")
     at.run()
@@ -78,7 +83,7 @@ def test_a_rename_onto_a_used_name_is_refused_on_the_page(workspace: Path) -> No
     with Store(workspace) as store:
         ingest_file(store, TINY)
         ingest_file(store, OTHER)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_function(_logs_page, default_timeout=TIMEOUT).run()
     assert at.selectbox[0].value == "other"
     _widget(at.text_input, "New name").set_value("tiny")
     at.run()
@@ -93,7 +98,7 @@ def test_delete_needs_a_confirmation_then_removes_the_log(workspace: Path) -> No
     with Store(workspace) as store:
         ingest_file(store, TINY)
         ingest_file(store, OTHER)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_function(_logs_page, default_timeout=TIMEOUT).run()
     assert _widget(at.button, "Delete log").disabled
     _widget(at.checkbox, "Yes, delete other").check()
     at.run()
