@@ -86,6 +86,21 @@ PROJECTIONS = {
     ),
 }
 
+#: The filter bar's conditions on paths and values: endpoints, followers, cases through, numeric ranges.
+CONDITIONS = {
+    "service_desk": Filter(
+        starts_with=("Ticket created",),
+        ends_with=("Close", "Resolve"),
+        follows=(("Triage", "Resolve", False),),
+        with_activities=("Investigate",),
+    ),
+    "sepsis": Filter(
+        follows=(("ER Registration", "ER Triage", True),),
+        attribute_ranges=(("Age", 50.0, 80.0),),
+        min_duration_s=3600.0,
+    ),
+}
+
 
 # -- fixtures ------------------------------------------------------------------
 
@@ -205,6 +220,17 @@ def test_projected_measure_is_equal_on_spark(request, both, measure, log):
     same_on_both(both, MEASURES[measure], log, PROJECTIONS[log])
 
 
+@pytest.mark.parametrize("measure", ["dfg", "variants", "case_durations", "throughput"])
+@pytest.mark.parametrize("log", list(CONDITIONS))
+def test_the_filter_bars_conditions_are_equal_on_spark(request, both, measure, log):
+    needs(request, log)
+    same_on_both(both, MEASURES[measure], log, CONDITIONS[log])
+    # The conditions must select: some cases kept, not all (else parity proves nothing).
+    duck_store, _, logs = both
+    kept = case_durations(duck_store, logs[log], CONDITIONS[log]).count
+    assert 0 < kept < case_durations(duck_store, logs[log]).count
+
+
 def test_the_tiny_log_exercises_what_it_should(both):
     """Guards the fixture: ties, repeats, ping-pong and lifecycle pairs are really there."""
     duck_store, _, logs = both
@@ -319,7 +345,10 @@ def every_statement(store, logs) -> dict[str, object]:
     )
     for name, log_id in logs.items():
         projection = PROJECTIONS.get(name, Filter(activities_keep=("CRP", "Leucocytes", "ER Triage")))
-        for flt in (None, selection, WINDOWS[name], projection):
+        conditions = CONDITIONS.get(
+            name, Filter(starts_with=("a",), follows=(("a", "b", True), ("b", "c", False)))
+        )
+        for flt in (None, selection, WINDOWS[name], projection, conditions):
             for measure in (
                 dfg,
                 variants,

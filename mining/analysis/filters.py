@@ -162,9 +162,10 @@ def case_selection(store: Store, log_id: int, flt: Filter, params: dict[str, Any
         )
     if flt.ends_with:
         params["f_ew"] = list(flt.ends_with)
+        # activities[-1] would become index -2 on Spark, which refuses negative indexes.
         where.append(
             "c.variant_id IN (SELECT variant_id FROM variants WHERE log_id = $f_log "
-            "AND list_contains($f_ew, activities[-1]))"
+            "AND list_contains($f_ew, activities[array_length(activities)]))"
         )
     for i, (a, b, directly) in enumerate(flt.follows):
         params[f"f_fa{i}"], params[f"f_fb{i}"] = a, b

@@ -13,8 +13,8 @@ The rule, on the instants of the log's events (completion and start times):
 1. **Bulk.**  Of the cases' first and last completion times, leave aside
    those on a known placeholder day (:data:`PLACEHOLDER_DAYS`) and outside
    :data:`EARLIEST` to :data:`LATEST`; of the rest take the 0.5 % and 99.5 %
-   quantiles (``quantile_disc``, so the
-   bounds are instants of the data and the result is deterministic).
+   quantiles (interpolated, so DuckDB and Spark agree; the fence below
+   is what decides, and the range itself is made of instants of the data).
 2. **Fence.**  Widen the bulk by :data:`FENCE` times its width (at least
    :data:`MIN_WIDTH`) on each side, and clip to 1900-2100.  A real long tail
    (1 % of the events spread over the five years before the bulk) stays
@@ -88,10 +88,12 @@ _CASE_INSTANTS = (
     "SELECT epoch(start_ts) AS x FROM cases WHERE log_id = $log "
     "UNION ALL SELECT epoch(end_ts) FROM cases WHERE log_id = $log"
 )
+_PLACEHOLDER = "list_contains($days, CAST(floor(x / 86400) AS BIGINT))"
 _BULK_SQL = f"""
-SELECT quantile_disc(x, {list(_QUANTILES)}) FILTER (
-           WHERE x BETWEEN $lo AND $hi AND NOT list_contains($days, CAST(floor(x / 86400) AS BIGINT))),
-       quantile_disc(x, {list(_QUANTILES)}) FILTER (WHERE x BETWEEN $lo AND $hi),
+SELECT quantile_cont(x, {_QUANTILES[0]}) FILTER (WHERE x BETWEEN $lo AND $hi AND NOT {_PLACEHOLDER}),
+       quantile_cont(x, {_QUANTILES[1]}) FILTER (WHERE x BETWEEN $lo AND $hi AND NOT {_PLACEHOLDER}),
+       quantile_cont(x, {_QUANTILES[0]}) FILTER (WHERE x BETWEEN $lo AND $hi),
+       quantile_cont(x, {_QUANTILES[1]}) FILTER (WHERE x BETWEEN $lo AND $hi),
        least(min(x), (SELECT epoch(min(start_ts)) FROM events WHERE log_id = $log)),
        greatest(max(x), (SELECT epoch(max(start_ts)) FROM events WHERE log_id = $log)),
        (SELECT sum(n_events) FROM cases WHERE log_id = $log)
@@ -172,12 +174,12 @@ def robust_span(store: Store, log_id: int) -> TimeSpan:
         "hi": _LAST.timestamp(),
         "days": [(d - _EPOCH_DAY).days for d in PLACEHOLDER_DAYS],
     }
-    bulk, dated, lo, hi, n = store.query(_BULK_SQL, params).rows[0]
+    bulk_lo, bulk_hi, dated_lo, dated_hi, lo, hi, n = store.query(_BULK_SQL, params).rows[0]
     if not n:
         return TimeSpan(None, None, None, None, 0, 0)
     earliest, latest = _instant(lo), _instant(hi)
-    q = bulk or dated
-    if not q or q[0] is None:
+    q = (bulk_lo, bulk_hi) if bulk_lo is not None else (dated_lo, dated_hi)
+    if q[0] is None:
         # Every instant lies outside 1900-2100: nothing is left to lay out.
         return TimeSpan(None, None, earliest, latest, int(n), _events(store, log_id), ())
     width = max(float(q[1]) - float(q[0]), MIN_WIDTH.total_seconds())
