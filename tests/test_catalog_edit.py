@@ -133,3 +133,16 @@ def test_a_failed_write_leaves_the_workspace_file_as_it_was(two_logs: Path) -> N
         raise RuntimeError("the process dies before the swap")
     with Store(two_logs, read_only=True) as store:
         assert [(i.name, i.events) for i in list_logs(store)] == before
+
+
+def test_a_long_log_name_widens_the_listing_instead_of_shifting_its_figures(two_logs: Path) -> None:
+    long = "servicenow_incident_event_log_uci_ids_stripped"
+    ws = str(two_logs)
+    assert CliRunner().invoke(cli, ["--workspace", ws, "logs", "--rename", "tiny", long]).exit_code == 0
+    lines = CliRunner().invoke(cli, ["--workspace", ws, "logs"]).output.splitlines()
+    assert lines[1].startswith(long + " ")
+    assert [line.split()[:3] for line in lines[1:]] == [[long, "3", "6"], ["rejecting", "4", "6"]]
+    # Each figure ends in the same column as its header.
+    ends = {line.index(" cases") + 6 for line in lines[:1]}
+    ends |= {line.index(f" {n} ") + 1 + len(n) for line, n in zip(lines[1:], ("3", "4"), strict=True)}
+    assert len(ends) == 1

@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import re
 import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -917,6 +918,24 @@ def test_time_column_without_a_timestamp_name_is_found_by_its_values(store, tmp_
     assert guess.reason.startswith("not a timestamp name, but its values are times; parses as ISO 8601")
     assert counts(s)[:2] == (2, 4)
     assert timestamps(store)[1] == (2, T("2024-03-01 10:30"))
+
+
+def test_role_reasons_say_when_a_count_is_an_estimate_and_who_chose(store, tmp_path):
+    # 300 cases of two events: the case count comes from HyperLogLog, so the reason says "about".
+    path = tmp_path / "many.csv"
+    rows = ["case_id,activity,timestamp,who"] + [
+        f"c{i // 2},step {i % 2},2024-03-01 09:{i % 60:02d},{'ann' if i % 3 else 'bob'}" for i in range(600)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    s = load(store, path, roles={"resource": "who", "lifecycle": None})
+    reasons = {g.role: g.reason for g in s.guesses}
+    assert re.fullmatch(
+        r"a case-id name; about \d{3} distinct values over 600 rows \(\d\.\d events each\)", reasons["case"]
+    )
+    assert reasons["activity"] == "an activity name; 2 distinct values; changes within 100% of cases"
+    assert "; 2 distinct values; changes within 100% of cases" in reasons["activity"]
+    assert (reasons["resource"], reasons["lifecycle"]) == ("your choice", "switched off by you")
+    assert s.cases == 300
 
 
 def test_two_unnamed_time_columns_are_a_question_not_a_guess(store, tmp_path):

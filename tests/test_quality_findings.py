@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from mining.catalog import quality
 from mining.cli import cli
-from mining.ingest import ingest_file
+from mining.ingest import IngestOptions, ingest_file
 from mining.schema import QUALITY_FIXES
 from mining.store import Store
 from tests.conftest import FILES, SAMPLE_LOGS
@@ -100,6 +100,34 @@ def test_clock_shift_is_a_block_of_copies_not_a_periodic_measurement(store):
             ),
         )
     }
+
+
+def test_copies_whose_attributes_differ_or_that_straddle_1970_are_judged_by_their_values(store, tmp_path):
+    lines = (QUALITY / "clock_shift.csv").read_text().splitlines()
+    # The copies of case 1 now carry another channel: a real repetition, not a clock shift.
+    changed = tmp_path / "changed.csv"
+    changed.write_text(
+        "\n".join([*lines[:4], *(x.replace(",web", ",mail") for x in lines[4:7]), *lines[7:]]) + "\n"
+    )
+    kinds = {q.kind for q in ingest_file(store, changed).quality}
+    assert "timestamp_ties" in kinds and "clock_shift" not in kinds
+    # Copies two hours after events of 1969-12-31 23:00 and earlier: a block across the epoch.
+    early = tmp_path / "early.csv"
+    early.write_text(
+        "case,activity,timestamp\n"
+        + "".join(
+            f"1,{a},1969-12-31 {h:02d}:15\n1,{a},{'1970-01-01 ' + f'{(h + 2) % 24:02d}' if h >= 22 else '1969-12-31 ' + f'{h + 2:02d}'}:15\n"
+            for a, h in (("Register", 21), ("Approve", 22), ("Ship", 23))
+        )
+    )
+    [shift] = [
+        q for q in ingest_file(store, early, IngestOptions(name="early")).quality if q.kind == "clock_shift"
+    ]
+    assert shift.count == 3
+    assert shift.examples[:2] == (
+        "case 1: Register at 1969-12-31 21:15:00 and 23:15:00",
+        "case 1: Approve at 1969-12-31 22:15:00 and 00:15:00",
+    )
 
 
 def test_every_finding_says_what_to_do_also_when_read_back(store):

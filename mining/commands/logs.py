@@ -123,11 +123,13 @@ def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool)
 def _text(logs: Sequence[LogInfo]) -> str:
     if not logs:
         return "The workspace holds no logs yet: mining ingest FILE"
-    header = f"{'log':<32} {'cases':>10} {'events':>12} {'activities':>10} {'variants':>9}  time span"
+    # Long names (a file name taken as the log's name) widen the column rather than shift the figures.
+    w = max(32, *(len(i.name) for i in logs))
+    header = f"{'log':<{w}} {'cases':>10} {'events':>12} {'activities':>10} {'variants':>9}  time span"
     rows = [header]
     for i in logs:
         span = f"{i.start:%Y-%m-%d} to {i.end:%Y-%m-%d}" if i.start and i.end else "-"
         rows.append(
-            f"{i.name:<32} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}"
+            f"{i.name:<{w}} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}"
         )
     return "\n".join(rows)

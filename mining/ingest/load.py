@@ -772,12 +772,19 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
                 tuple(tie_examples),
             )
         )
-    # Our own constants, inlined; a date comparison instead of formatting every timestamp.
-    days = ", ".join(f"DATE '{d}'" for d in _SENTINELS)
+
+    # Our own constants, inlined; each day a range of instants (UTC, the session's zone), which
+    # compares the stored values as they are instead of converting every one to a date.
+    def on_a_sentinel(col: str) -> str:
+        return " OR ".join(
+            f"({col} >= TIMESTAMPTZ '{d} 00:00:00+00' AND {col} < TIMESTAMPTZ '{d} 00:00:00+00' + INTERVAL 1 DAY)"
+            for d in _SENTINELS
+        )
+
     sentinel, sentinel_examples = store.query(
         "SELECT count(*), coalesce(list(DISTINCT 'case ' || case_id || ': ' || strftime(ts, '%Y-%m-%d'))[:5], []) "
-        f"FROM events WHERE log_id = $log AND (CAST(ts AS DATE) IN ({days}) "
-        f"OR CAST(start_ts AS DATE) IN ({days}) OR ts > now() + INTERVAL 1 YEAR)",
+        f"FROM events WHERE log_id = $log AND ({on_a_sentinel('ts')} "
+        f"OR {on_a_sentinel('start_ts')} OR ts > now() + INTERVAL 1 YEAR)",
         {"log": log_id},
     ).rows[0]
     if sentinel:

@@ -143,7 +143,7 @@ def detect_roles(
         if role not in overrides:
             return False
         label = overrides[role]
-        guesses[role] = RoleGuess(role, label, 1.0, "chosen by you" if label else "switched off")
+        guesses[role] = RoleGuess(role, label, 1.0, "your choice" if label else "switched off by you")
         if label:
             taken.add(label)
         return True
@@ -237,7 +237,7 @@ def detect_roles(
         few = p.distinct <= max(50, 0.05 * total) and p.distinct <= 5000
         v = varies.get(c.internal, 0.0)
         factor = (1.0 if few else 0.3) * (0.6 + 0.4 * v)
-        return name * factor, f"{why}; {p.distinct:,} distinct values; changes within {v:.0%} of cases"
+        return name * factor, f"{why}; {_distinct_words(p.distinct)}; changes within {v:.0%} of cases"
 
     if not fix("activity"):
         guesses["activity"] = _pick("activity", columns, taken, file, required=True, score=activity_score)
@@ -260,7 +260,7 @@ def detect_roles(
                 p = prof[c.internal]
                 if name == 0.0 or p.nonnull == 0:
                     return 0.0, ""
-                return name, f"{why}; {p.distinct:,} distinct values"
+                return name, f"{why}; {_distinct_words(p.distinct)}"
 
         guess = _pick(role, columns, taken, file, required=False, score=score)
         guesses[role] = guess
@@ -312,6 +312,15 @@ def _profile(store: Store, columns: Sequence[Column]) -> dict[str, _Profile]:
     return {c.internal: _Profile(int(row[2 * i]), int(row[2 * i + 1])) for i, c in enumerate(columns)}
 
 
+def _distinct_words(n: int) -> str:
+    # The count is DuckDB's HyperLogLog estimate (exact counts cost memory per
+    # distinct value on wide files); it is exact in practice for small counts only,
+    # and a figure that disagrees with the summary's exact case count must say so.
+    if n == 1:
+        return "1 distinct value"
+    return f"{n:,} distinct values" if n < 100 else f"about {n:,} distinct values"
+
+
 def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
     name, why = _name_score("case", c.label)
     if name == 0.0 or p.nonnull == 0 or total == 0:
@@ -323,7 +332,7 @@ def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
         return 0.0, ""
     return (
         name,
-        f"{why}; {p.distinct:,} distinct values over {p.nonnull:,} rows (about {p.nonnull / p.distinct:.1f} events each)",
+        f"{why}; {_distinct_words(p.distinct)} over {p.nonnull:,} rows ({p.nonnull / p.distinct:.1f} events each)",
     )
 
 

@@ -234,15 +234,19 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
     rows = store.query(
         """
         WITH edges AS (
+            -- A variant lists its case's activities in the stored (time, row) order,
+            -- so its first and last entries are the case's first and last activity.
             SELECT c.case_id, c.case_no, c.start_ts, c.end_ts,
-                   (SELECT activity FROM events f WHERE f.log_id = $log AND f.case_no = c.case_no
-                    ORDER BY f.ts, f.row_no LIMIT 1) AS first_act,
-                   (SELECT activity FROM events l WHERE l.log_id = $log AND l.case_no = c.case_no
-                    ORDER BY l.ts DESC, l.row_no DESC LIMIT 1) AS last_act
-            FROM cases c WHERE c.log_id = $log AND c.n_events > 1
+                   v.activities[1] AS first_act, v.activities[len(v.activities)] AS last_act
+            FROM cases c JOIN variants v ON v.log_id = c.log_id AND v.variant_id = c.variant_id
+            WHERE c.log_id = $log AND c.n_events > 1
         ),
         occurs AS (
-            SELECT activity, count(DISTINCT case_no) AS n FROM events WHERE log_id = $log GROUP BY activity
+            -- The cases an activity occurs in: its variants' case counts, each variant once.
+            SELECT activity, sum(n_cases) AS n FROM (
+                SELECT variant_id, n_cases, unnest(list_distinct(activities)) AS activity
+                FROM variants WHERE log_id = $log
+            ) GROUP BY activity
         ),
         starts AS (SELECT first_act AS activity, count(*) AS n FROM edges GROUP BY 1),
         ends AS (SELECT last_act AS activity, count(*) AS n FROM edges GROUP BY 1),
@@ -314,33 +318,40 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [f"attrs_{log_id}"]
         )
     )
+    # Only events whose time shares its minutes and seconds with another event of
+    # the same case and activity can be a whole number of hours from it: a cheap
+    # grouping leaves those few, and the pairs are built (and their attributes
+    # compared) among them alone.
     same_attrs = ""
-    join_attrs = ""
     if attrs and has_table:
-        cols = ", ".join(quote_ident(c) for c in attrs)
-        join_attrs = f"LEFT JOIN (SELECT row_no, row({cols}) AS _attrs FROM {table}) t USING (row_no)"
-        same_attrs = "AND a._attrs IS NOT DISTINCT FROM b._attrs"
-    select_attrs = ", t._attrs" if join_attrs else ""
+        same = " AND ".join(f"ta.{quote_ident(c)} IS NOT DISTINCT FROM tb.{quote_ident(c)}" for c in attrs)
+        same_attrs = f"LEFT JOIN {table} ta ON ta.row_no = p.row_a LEFT JOIN {table} tb ON tb.row_no = p.row_b WHERE {same}"
     rows = store.query(
         f"""
-        WITH small AS (
-            SELECT case_no, activity FROM events WHERE log_id = $log
-            GROUP BY case_no, activity HAVING count(*) BETWEEN 2 AND $max_group
+        WITH within_hour AS (
+            SELECT case_no, activity, (epoch_ms(ts) % 3600000 + 3600000) % 3600000 AS m, count(*) AS n
+            FROM events WHERE log_id = $log
+            GROUP BY ALL
+        ),
+        small AS (
+            SELECT case_no, activity FROM within_hour GROUP BY case_no, activity
+            HAVING sum(n) BETWEEN 2 AND $max_group AND max(n) >= 2
         ),
         ev AS (
-            SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no{select_attrs} FROM events e
+            SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no FROM events e
             SEMI JOIN small s ON e.case_no = s.case_no AND e.activity = s.activity
-            {join_attrs}
             WHERE e.log_id = $log
         ),
-        pairs AS (
+        candidates AS (
             SELECT a.case_id, a.case_no, a.activity, a.row_no AS row_a, b.row_no AS row_b, a.ts AS ts_a, b.ts AS ts_b,
                    (epoch_ms(b.ts) - epoch_ms(a.ts)) // 3600000 AS hours
             FROM ev a JOIN ev b ON a.case_no = b.case_no AND a.activity = b.activity
                 AND a.resource IS NOT DISTINCT FROM b.resource AND a.row_no <> b.row_no AND b.ts > a.ts
-                {same_attrs}
             WHERE epoch_ms(b.ts) - epoch_ms(a.ts) BETWEEN 3600000 AND 14 * 3600000
               AND (epoch_ms(b.ts) - epoch_ms(a.ts)) % 3600000 = 0
+        ),
+        pairs AS (
+            SELECT p.* FROM candidates p {same_attrs}
         ),
         copies AS (
             -- A chain (an event both copied and a copy at the same offset) is a periodic repetition.

@@ -101,9 +101,12 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         columns = uploads.upload_columns(upload)
         st.markdown("**Columns**: leave a role on *(detect)* to let mining choose.")
         roles: dict[str, str | None] = {}
-        grid = st.columns(4)
-        for i, (role, label) in enumerate(ROLE_LABELS.items()):
-            with grid[i % 4]:
+        # The activity gets a double-width cell: several chosen columns show as chips side by side,
+        # and in a quarter of the page the second chip is scrolled out of sight.
+        items = list(ROLE_LABELS.items())
+        cells = [*st.columns([1, 2, 1]), *st.columns(4)]
+        for (role, label), cell in zip(items, cells[: len(items)], strict=True):
+            with cell:
                 choice = _role_input(role, label, columns)
             if choice == _NONE:
                 roles[role] = None
