@@ -14,7 +14,7 @@ read").  The command line runs the same work the same way.
 it maps (heap, anonymous maps, thread stacks).  Not ``RLIMIT_AS``, which also
 counts address space reserved and never used: a child that has imported
 DuckDB, polars and pyarrow holds 1.5-2.5 GB of it before any work.  The cap
-is the limit on top of what the child holds when the work starts, plus 16 MB
+is the limit on top of what the child holds when it is ready for work, plus 16 MB
 per core (at most 256 MB) for the stacks of the thread pools the work starts;
 DuckDB is held to half of what is left (:class:`mining.store.Store`), so it
 spills to disk rather than fail.  The child runs with pyarrow's system allocator, whose
@@ -43,6 +43,7 @@ In the child, :func:`report` sends a progress payload to the caller and
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import os
 import pickle
@@ -282,12 +283,16 @@ def _data_in_use() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _cap_memory(limit: int | None) -> None:
+def _cap_memory(limit: int | None, baseline: int) -> None:
+    """Cap the process at ``baseline`` (what it held, ready, before its first job) plus ``limit``:
+    a reusable worker's next job counts what earlier ones left behind."""
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if limit is None:
         resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
         return
-    cap = _data_in_use() + limit + _STACKS_PER_CORE * min(os.cpu_count() or 1, _STACK_CORES)
+    with contextlib.suppress(OSError, AttributeError):  # glibc: hand the heap's free memory back first
+        ctypes.CDLL(None).malloc_trim(0)
+    cap = baseline + limit + _STACKS_PER_CORE * min(os.cpu_count() or 1, _STACK_CORES)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
@@ -328,6 +333,7 @@ def serve_child(argv: Sequence[str]) -> None:
         loaded = importlib.import_module(module)
         if warm:  # a first run of the code paths the jobs will take, on data of our own
             getattr(loaded, warm)()
+    baseline = _data_in_use()
     requests = int(fd_in)
     _channel = os.fdopen(int(fd_out), "wb")
     # An idle child that waits longer than ``idle`` seconds for a job exits, giving its memory back.
@@ -336,7 +342,7 @@ def serve_child(argv: Sequence[str]) -> None:
     ):
         _job, func, args, kwargs, memory, once = request
         _stopped = False
-        _cap_memory(memory)
+        _cap_memory(memory, baseline)
         try:
             frame: tuple[str, Any] = ("ok", func(*args, **kwargs))
         except BaseException as exc:  # everything goes back to the caller, which decides

@@ -230,13 +230,16 @@ def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
     bar = st.progress(0.0, text=f"Ingesting {md(upload.name)}…")
     # A click on Cancel reruns the page, which stops this loop at its next
     # Streamlit call; the finally then kills the child process.
-    st.button("Cancel", key="upload-cancel", icon=":material/cancel:")
+    cancel = st.empty()
+    cancel.button("Cancel", key="upload-cancel", icon=":material/cancel:")
+    loaded = False
     try:
         while not (status := job.status()).done:
             bar.progress(status.share, text=md(status.message))
             time.sleep(_POLL_S)
-        bar.progress(1.0, text="Done")
         summary = job.result()
+        loaded = True
+        bar.progress(1.0, text="Done")
     except TooManyRejects as exc:
         show_error(exc)
         found = [r for r in exc.rejects if isinstance(r, Reject)]
@@ -244,6 +247,9 @@ def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
         return
     finally:
         job.cancel()
+        if not loaded:  # a failed ingest is not "Done": its error follows, without a bar or a Cancel
+            bar.empty()
+            cancel.empty()
     st.session_state[_RESULT] = (upload.sha256, summary, state.rejects_csv(summary.rejects))
     state.remember_log(summary.log)
 
