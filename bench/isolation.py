@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -78,8 +79,11 @@ print(json.dumps(out))
 #: Runs a command and reports its seconds and the peak memory of its largest process.
 MEASURE = r"""
 import json, resource, subprocess, sys, time
+cap = int(sys.argv[1])
+def capped():  # a safety net for the machine (a 'before' tree may grow without bound), far above any limit
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
 t = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+done = subprocess.run(sys.argv[2:], capture_output=True, text=True, preexec_fn=capped)
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 text = (done.stderr.strip() or done.stdout.strip()).splitlines()
@@ -157,13 +161,19 @@ def _hostile(folder: Path) -> list[tuple[str, list[str]]]:
         ),
         ("read-only workspace (0444)", ["--workspace", str(readonly), "ingest", str(SAMPLE), "--name", "ro"]),
         ("symlinked workspace", ["--workspace", str(link), "ingest", str(SAMPLE), "--name", "ln"]),
+        ("new workspace", ["--workspace", str(folder / "new.duckdb"), "ingest", str(SAMPLE), "--name", "n"]),
+        (
+            "group-readable workspace (0640)",
+            ["--workspace", str(folder / "shared.duckdb"), "ingest", str(SAMPLE)],
+        ),
+        ("full disk (tmpfs)", ["--workspace", str(folder / "full" / "ws.duckdb"), "ingest", str(SAMPLE)]),
     ]
 
 
 def _prepare_workspaces(tree: Path, folder: Path) -> None:
     base = [sys.executable, "-m", "mining"]
     small = ROOT / "tests" / "files" / "ingest" / "small.csv"
-    for ws in (folder / "ws.duckdb", folder / "readonly.duckdb", folder / "target.duckdb"):
+    for ws in (folder / n for n in ("ws.duckdb", "readonly.duckdb", "target.duckdb", "shared.duckdb")):
         subprocess.run(
             [*base, "--workspace", str(ws), "ingest", str(small)],
             env=_env(tree),
@@ -172,6 +182,14 @@ def _prepare_workspaces(tree: Path, folder: Path) -> None:
         )
     (folder / "readonly.duckdb").chmod(0o444)
     (folder / "link.duckdb").symlink_to(folder / "target.duckdb")
+    (folder / "shared.duckdb").chmod(0o640)
+    # A disk with room for the workspace but not for the copy a write makes beside it (needs root).
+    disk = folder / "full"
+    disk.mkdir()
+    size = (folder / "ws.duckdb").stat().st_size * 13 // 10
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], check=False)
+    if mounted.returncode == 0:
+        shutil.copyfile(folder / "ws.duckdb", disk / "ws.duckdb")
 
 
 def _describe(code: int) -> str:
@@ -180,7 +198,7 @@ def _describe(code: int) -> str:
     return f"exit {code}"
 
 
-def hostile_classes(before: Path | None, after: Path) -> None:
+def hostile_classes(before: Path | None, after: Path, cap: int) -> None:
     trees = [("before", before), ("after", after)] if before else [("after", after)]
     print("\nHostile inputs through the command line: seconds, peak MiB of the largest process, how it ended")
     for label, tree in trees:
@@ -195,7 +213,7 @@ def hostile_classes(before: Path | None, after: Path) -> None:
                     argv += ["--workspace", str(folder / "ws.duckdb")]
                 t = time.perf_counter()
                 out = subprocess.run(
-                    [sys.executable, "-c", MEASURE, *argv, *args],
+                    [sys.executable, "-c", MEASURE, str(cap), *argv, *args],
                     capture_output=True,
                     text=True,
                     env=_env(tree),
@@ -210,6 +228,12 @@ def hostile_classes(before: Path | None, after: Path) -> None:
                         if (folder / "link.duckdb").is_symlink()
                         else " | LINK REPLACED BY A FILE"
                     )
+                if "full disk" in name:
+                    left = sorted(p.name for p in (folder / "full").iterdir())
+                    extra = f" | files left: {', '.join(left)}"
+                if "new workspace" in name or "0640" in name:
+                    made = folder / ("new.duckdb" if "new" in name else "shared.duckdb")
+                    extra = f" | mode now {oct(made.stat().st_mode & 0o777)}"
                 if "read-only" in name:
                     extra = f" | mode now {oct((folder / 'readonly.duckdb').stat().st_mode & 0o777)}"
                 if "missing folder" in name:
@@ -227,6 +251,7 @@ def hostile_classes(before: Path | None, after: Path) -> None:
                     flush=True,
                 )
                 print(f"        (wall incl. measuring {time.perf_counter() - t:.2f} s)")
+            subprocess.run(["umount", str(folder / "full")], capture_output=True, check=False)
 
 
 def main() -> None:
@@ -235,10 +260,16 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="a checkout of main, for part 2's 'before'")
     ap.add_argument("--after", type=Path, default=ROOT)
     ap.add_argument("--skip-upload", action="store_true")
+    ap.add_argument(
+        "--cap-gb",
+        type=float,
+        default=8.0,
+        help="RLIMIT_DATA on every measured command, to spare the machine",
+    )
     args = ap.parse_args()
     if not args.skip_upload:
         upload_costs(args.runs)
-    hostile_classes(args.before, args.after)
+    hostile_classes(args.before, args.after, int(args.cap_gb * 1000**3))
 
 
 if __name__ == "__main__":
