@@ -730,8 +730,8 @@ def _memory_error(task: Task, limits: Limits, asked: int | None = None) -> Limit
     if asked is not None and asked > machine_memory():
         # No limit would do: the input asks for more than the machine has (a far-away spreadsheet cell).
         return LimitExceeded(
-            f"{task.what} needs more than {format_size(limit)} of memory to {task.verb}: it asked for "
-            f"{format_size(asked)} at once, more than this machine has; {stopped}",
+            f"{task.what} asked for {format_size(asked)} of memory at once to {task.verb}, more than this "
+            f"machine has (the limit is {format_size(limit)}); {stopped}",
             kind="memory",
             limit=limit,
             hint="check the file, it may be damaged: a spreadsheet whose used range reaches far beyond its "

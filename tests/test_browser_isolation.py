@@ -1,8 +1,9 @@
 """One upload cannot hurt other users: in a real browser, a file that needs more memory than the server allows
 is refused with a plain message while a second session keeps using the app, and the first one carries on.
 
-The server runs with ``MINING_MEMORY_LIMIT=100MB``; the hostile upload is a valid log of a million rows
-(38 MB), generated here: its preview may fit under the limit, its ingest needs several times more.
+The server runs with ``MINING_MEMORY_LIMIT=100MB``; the hostile uploads are generated here: the 1.4 KB
+workbook whose sheet reaches cell XFD1048576 (it once took the server down), and a valid log of a million
+rows (38 MB), whose preview may fit under the limit while its ingest needs several times more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import duckdb
 import pytest
 
 from tests.conftest import FILES
+from tests.hostile import far_cell_xlsx
 
 pytestmark = pytest.mark.browser
 
@@ -130,14 +132,22 @@ def _shot(page, name: str) -> None:
 
 
 def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_on(
-    browser, server, big_export: Path
+    browser, server, big_export: Path, tmp_path: Path
 ) -> None:
     url, proc = server
     first, upload = _session(browser, url)
     second, other = _session(browser, url)
     try:
         _open(upload, "Upload", "[data-testid=stFileUploader]")
-        upload.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(big_export))
+        dropzone = upload.locator("[data-testid=stFileUploaderDropzoneInput]")
+        # A reader that tries the far-away cell is stopped in its child; the page says so in one message.
+        dropzone.set_input_files(str(far_cell_xlsx(tmp_path / "far.xlsx")))
+        refused = upload.locator("[data-testid=stAlertContentError]").filter(has_text="far.xlsx")
+        refused.wait_for()
+        assert upload.locator("[data-testid=stException]").count() == 0
+        _shot(upload, "isolation-far-cell-xlsx")
+        assert proc.poll() is None
+        dropzone.set_input_files(str(big_export))
 
         # Meanwhile, another user goes through the pages of the sample log.
         assert _metric(other, "Cases") == "2,400"
@@ -150,7 +160,7 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
         _shot(other, "isolation-second-session")
 
         # The preview may fit under the limit (it can spill to disk); the ingest cannot.
-        error = upload.locator("[data-testid=stAlertContentError]").first
+        error = upload.locator("[data-testid=stAlertContentError]").filter(has_text="big_export.csv").first
         ingest = upload.get_by_role("button", name="Ingest")
         error.or_(ingest).first.wait_for()
         if not error.is_visible():
@@ -181,6 +191,7 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
         upload.get_by_role("button", name="Ingest").click()
         try:
             upload.locator("[data-testid=stAlertContentSuccess]").first.wait_for()
+            upload.locator("[data-testid=stAlertContentSuccess]").first.scroll_into_view_if_needed()
         finally:
             _shot(upload, "isolation-then-a-small-file")
         assert "tiny" in upload.locator("[data-testid=stAlertContentSuccess]").first.inner_text()
