@@ -26,7 +26,8 @@ memory is counted as it is used (pyarrow's own reserves 1 GB at once).
 second, pm4py several.  A process that needs a kind of child again (the app)
 keeps *spares*: children started ahead with that kind's modules imported,
 waiting for one job each.  A spare serves one job and exits, so nothing one
-file did can reach the next; a new spare starts as soon as one is taken.  A
+file did can reach the next; a new spare starts once one is taken and no work has run for two seconds (so that its start-up does
+not take a core from the work: on two cores a small upload's preview and ingest took a quarter longer).  A
 *reusable* worker (``reuse=key``) serves job after job of its key and keeps
 what its functions remember between them (the monitoring run's case facts):
 the app keeps one per uploaded file (its header, previews and ingest), one
@@ -459,10 +460,20 @@ _spares: dict[tuple[str, ...], int] = {}
 _started: set[tuple[str, ...]] = set()
 #: Reusable workers kept idle, over all keys: the ones idle longest go first.
 _MAX_IDLE_WORKERS = 4
+#: Jobs started and not finished in this process, and when the last one started or ended.
+_running = 0
+_last_activity = 0.0
+#: A spare that replaces a taken one starts once no job has run for this long (its start-up and
+#: warm-up would take a core from the work that took its place), or after ``_QUIET_WAIT`` at most.
+_QUIET = 2.0
+_QUIET_WAIT = 60.0
+#: Kinds whose spares wait for a quiet moment to start.
+_pending: set[tuple[str, ...]] = set()
 
 
 def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
-    """Keep ``spares`` children with ``preload`` imported ready, and start them now.
+    """Keep ``spares`` children with ``preload`` imported ready, and start them now, or once the work
+    running in children has been quiet for a moment (see ``_QUIET``).
 
     The app calls this when a page will soon start work of that kind (the
     Upload page, a model being chosen), so the work does not wait for imports.
@@ -470,7 +481,19 @@ def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
     kind = tuple(preload)
     with _pool_lock:
         _spares[kind] = max(spares, _spares.get(kind, 0))
-    _refill(kind)
+        busy = _running or time.monotonic() - _last_activity < _QUIET or kind in _pending
+    if busy:
+        _refill_later(kind)
+    else:
+        _refill(kind)
+
+
+def _refill_later(kind: tuple[str, ...]) -> None:
+    with _pool_lock:
+        if kind in _pending:
+            return
+        _pending.add(kind)
+    threading.Thread(target=_refill_when_quiet, args=(kind,), daemon=True, name="mining-spare").start()
 
 
 def _refill(kind: tuple[str, ...]) -> None:
@@ -486,6 +509,28 @@ def _refill(kind: tuple[str, ...]) -> None:
         worker = _Worker(kind)
         with _pool_lock:
             _idle[(kind, None)].append(worker)
+
+
+def _refill_when_quiet(kind: tuple[str, ...]) -> None:
+    deadline = time.monotonic() + _QUIET_WAIT
+    try:
+        while time.monotonic() < deadline:
+            with _pool_lock:
+                quiet = _running == 0 and time.monotonic() - _last_activity >= _QUIET
+            if quiet:
+                break
+            time.sleep(0.25)
+        _refill(kind)
+    finally:
+        with _pool_lock:
+            _pending.discard(kind)
+
+
+def _activity(change: int) -> None:
+    global _running, _last_activity
+    with _pool_lock:
+        _running += change
+        _last_activity = time.monotonic()
 
 
 def _take(kind: tuple[str, ...], reuse: str | None) -> tuple[_Worker, bool]:
@@ -628,6 +673,7 @@ class Job:
         if self._closed:
             return
         self._closed = True
+        _activity(-1)
         if self._reuse is not None and self._outcome is not None and self._outcome[0] in {"ok", "error"}:
             _give_back(self._worker, self._reuse)
         else:
@@ -669,9 +715,10 @@ def start(
         worker.close(kill=True)
         worker, spare = _Worker(kind), False
         number = worker.send(request)
+    _activity(+1)
     job = Job(worker, number, task, limits, kept)
     if spare and _spares.get(kind):
-        threading.Thread(target=_refill, args=(kind,), daemon=True, name="mining-spare").start()
+        _refill_later(kind)
     return job
 
 

@@ -179,16 +179,27 @@ def _children_with(module: str) -> set[int]:
     return found
 
 
-def test_prepare_keeps_a_spare_that_the_next_job_runs_in() -> None:
+def _wait_for(predicate, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_prepare_keeps_a_spare_that_the_next_job_runs_in_and_replaces_it_once_the_work_is_quiet() -> None:
     kind = ("tests.childwork", "json")
-    prepare(kind)
+    prepare(kind)  # at once, or a moment after the jobs of the tests before
+    assert _wait_for(lambda: len(_children_with("json")) == 1)
     spares = _children_with("json")
-    assert len(spares) == 1
-    assert run(childwork.pid, task=TASK, limits=SMALL, preload=kind) in spares
-    deadline = time.monotonic() + 30
-    while not (_children_with("json") - spares) and time.monotonic() < deadline:
-        time.sleep(0.05)  # a new spare takes the used one's place
-    assert len(_children_with("json") - spares) == 1
+    job = start(childwork.sleep, 1.5, task=TASK, limits=SMALL, preload=kind)
+    time.sleep(1.0)
+    # While the work runs, its replacement does not start: it would take a core from the work.
+    prepare(kind)
+    assert _children_with("json") == spares
+    assert job.result() == "woke"
+    assert _wait_for(lambda: len(_children_with("json") - spares) == 1)  # a new spare, once all is quiet
+    replacement = _children_with("json") - spares
+    assert run(childwork.pid, task=TASK, limits=SMALL, preload=kind) in replacement
 
 
 def test_sizes_read_and_print_in_the_same_units() -> None:
