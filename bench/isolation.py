@@ -98,15 +98,21 @@ print(json.dumps(out))
 #: Runs a command and reports its seconds and the peak memory of its largest process.
 MEASURE = r"""
 import json, resource, subprocess, sys, time
-cap = int(sys.argv[1])
+cap, timeout = int(sys.argv[1]), float(sys.argv[2])
 def capped():  # a safety net for the machine (a 'before' tree may grow without bound), far above any limit
     resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
 t = time.perf_counter()
-done = subprocess.run(sys.argv[2:], capture_output=True, text=True, preexec_fn=capped)
+proc = subprocess.Popen(sys.argv[3:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=capped)
+try:
+    out, err = proc.communicate(timeout=timeout)
+except subprocess.TimeoutExpired:
+    proc.kill()
+    out, err = proc.communicate()
+    err = f"still running after {timeout:.0f} s: stopped by the bench\n" + err
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-text = (done.stderr.strip() or done.stdout.strip()).splitlines()
-print(json.dumps({"seconds": seconds, "peak_mib": peak, "code": done.returncode, "said": text[0] if text else ""}))
+text = (err.strip() or out.strip()).splitlines()
+print(json.dumps({"seconds": seconds, "peak_mib": peak, "code": proc.returncode, "said": text[0] if text else ""}))
 """
 
 
@@ -138,6 +144,39 @@ def upload_costs(runs: int, before: Path | None, after: Path) -> None:
         shown = f"{statistics.median(first):9.3f}" if first else f"{'-':>9}"
         ratio = f"{late / statistics.median(first):12.2f}x" if first else f"{'-':>13}"
         print(f"{step:<10} {shown} {late:9.3f} {ratio}", flush=True)
+
+
+def cli_costs(runs: int, before: Path | None, after: Path) -> None:
+    """``mining ingest`` of the bundled sample into a new workspace, whole command, fresh process each run."""
+    trees = {"before": before, "after": after} if before else {"after": after}
+    seconds: dict[str, list[float]] = {mode: [] for mode in trees}
+    for _ in range(runs):
+        for mode, tree in trees.items():
+            assert tree is not None
+            with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+                workspace = str(Path(tmp) / "ws.duckdb")
+                t = time.perf_counter()
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "mining",
+                        "--workspace",
+                        workspace,
+                        "ingest",
+                        str(SAMPLE),
+                        "--json",
+                    ],
+                    capture_output=True,
+                    env=_env(tree),
+                    check=True,
+                )
+                seconds[mode].append(time.perf_counter() - t)
+    first = statistics.median(seconds["before"]) if before else None
+    late = statistics.median(seconds["after"])
+    shown = f"{first:9.3f}" if first else f"{'-':>9}"
+    ratio = f"{late / first:12.2f}x" if first else f"{'-':>13}"
+    print(f"{'CLI ingest':<10} {shown} {late:9.3f} {ratio}   (mining ingest, the whole command)", flush=True)
 
 
 def _hostile(folder: Path) -> list[tuple[str, list[str]]]:
@@ -219,7 +258,7 @@ def _describe(code: int) -> str:
     return f"exit {code}"
 
 
-def hostile_classes(before: Path | None, after: Path, cap: int) -> None:
+def hostile_classes(before: Path | None, after: Path, cap: int, timeout: float) -> None:
     trees = [("before", before), ("after", after)] if before else [("after", after)]
     print("\nHostile inputs through the command line: seconds, peak MiB of the largest process, how it ended")
     for label, tree in trees:
@@ -228,51 +267,60 @@ def hostile_classes(before: Path | None, after: Path, cap: int) -> None:
             folder = Path(tmp)
             cases = _hostile(folder)
             _prepare_workspaces(tree, folder)
-            for name, args in cases:
-                argv = [sys.executable, "-m", "mining"]
-                if args[0] != "--workspace":
-                    argv += ["--workspace", str(folder / "ws.duckdb")]
-                t = time.perf_counter()
-                out = subprocess.run(
-                    [sys.executable, "-c", MEASURE, str(cap), *argv, *args],
-                    capture_output=True,
-                    text=True,
-                    env=_env(tree),
-                    check=True,
-                    cwd=folder,
-                )
-                r = json.loads(out.stdout.strip().splitlines()[-1])
-                extra = ""
-                if "symlinked" in name:
-                    extra = (
-                        " | link kept"
-                        if (folder / "link.duckdb").is_symlink()
-                        else " | LINK REPLACED BY A FILE"
-                    )
-                if "full disk" in name:
-                    left = sorted(p.name for p in (folder / "full").iterdir())
-                    extra = f" | files left: {', '.join(left)}"
-                if "new workspace" in name or "0640" in name:
-                    made = folder / ("new.duckdb" if "new" in name else "shared.duckdb")
-                    extra = f" | mode now {oct(made.stat().st_mode & 0o777)}"
-                if "read-only" in name:
-                    extra = f" | mode now {oct((folder / 'readonly.duckdb').stat().st_mode & 0o777)}"
-                if "missing folder" in name:
-                    got = subprocess.run(
-                        [sys.executable, "-m", "mining", "--workspace", str(folder / "ws.duckdb"), "logs"],
+            try:
+                for name, args in cases:
+                    argv = [sys.executable, "-m", "mining"]
+                    if args[0] != "--workspace":
+                        argv += ["--workspace", str(folder / "ws.duckdb")]
+                    t = time.perf_counter()
+                    out = subprocess.run(
+                        [sys.executable, "-c", MEASURE, str(cap), str(timeout), *argv, *args],
                         capture_output=True,
                         text=True,
                         env=_env(tree),
-                        check=False,
-                    ).stdout
-                    extra = " | log 'r' stored" if "\nr " in got else " | nothing stored"
-                print(
-                    f"{label:<7} {name:<38} {r['seconds']:7.2f} s {r['peak_mib']:8.0f} MiB  {_describe(r['code']):<18} "
-                    f"{r['said'][:110]}{extra}",
-                    flush=True,
-                )
-                print(f"        (wall incl. measuring {time.perf_counter() - t:.2f} s)")
-            subprocess.run(["umount", str(folder / "full")], capture_output=True, check=False)
+                        check=True,
+                        cwd=folder,
+                    )
+                    r = json.loads(out.stdout.strip().splitlines()[-1])
+                    extra = ""
+                    if "symlinked" in name:
+                        extra = (
+                            " | link kept"
+                            if (folder / "link.duckdb").is_symlink()
+                            else " | LINK REPLACED BY A FILE"
+                        )
+                    if "full disk" in name:
+                        left = sorted(p.name for p in (folder / "full").iterdir())
+                        extra = f" | files left: {', '.join(left)}"
+                    if "new workspace" in name or "0640" in name:
+                        made = folder / ("new.duckdb" if "new" in name else "shared.duckdb")
+                        extra = f" | mode now {oct(made.stat().st_mode & 0o777)}"
+                    if "read-only" in name:
+                        extra = f" | mode now {oct((folder / 'readonly.duckdb').stat().st_mode & 0o777)}"
+                    if "missing folder" in name:
+                        got = subprocess.run(
+                            [
+                                sys.executable,
+                                "-m",
+                                "mining",
+                                "--workspace",
+                                str(folder / "ws.duckdb"),
+                                "logs",
+                            ],
+                            capture_output=True,
+                            text=True,
+                            env=_env(tree),
+                            check=False,
+                        ).stdout
+                        extra = " | log 'r' stored" if "\nr " in got else " | nothing stored"
+                    print(
+                        f"{label:<7} {name:<38} {r['seconds']:7.2f} s {r['peak_mib']:8.0f} MiB  {_describe(r['code']):<18} "
+                        f"{r['said'][:110]}{extra}",
+                        flush=True,
+                    )
+                    print(f"        (wall incl. measuring {time.perf_counter() - t:.2f} s)")
+            finally:
+                subprocess.run(["umount", str(folder / "full")], capture_output=True, check=False)
 
 
 def main() -> None:
@@ -281,6 +329,10 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="a checkout of main, for part 2's 'before'")
     ap.add_argument("--after", type=Path, default=ROOT)
     ap.add_argument("--skip-upload", action="store_true")
+    ap.add_argument("--skip-hostile", action="store_true")
+    ap.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds before a measured command is stopped"
+    )
     ap.add_argument(
         "--cap-gb",
         type=float,
@@ -290,7 +342,10 @@ def main() -> None:
     args = ap.parse_args()
     if not args.skip_upload:
         upload_costs(args.runs, args.before, args.after)
-    hostile_classes(args.before, args.after, int(args.cap_gb * 1000**3))
+        cli_costs(args.runs, args.before, args.after)
+    if args.skip_hostile:
+        return
+    hostile_classes(args.before, args.after, int(args.cap_gb * 1000**3), args.timeout)
 
 
 if __name__ == "__main__":
