@@ -14,7 +14,7 @@ read").  The command line runs the same work the same way.
 it maps (heap, anonymous maps, thread stacks).  Not ``RLIMIT_AS``, which also
 counts address space reserved and never used: a child that has imported
 DuckDB, polars and pyarrow holds 1.5-2.5 GB of it before any work.  The cap
-is the limit on top of what the child holds when the work starts, plus 16 MB
+is the limit on top of what the child holds when it is ready for work, plus 16 MB
 per core (at most 256 MB) for the stacks of the thread pools the work starts;
 DuckDB is held to half of what is left (:class:`mining.store.Store`), so it
 spills to disk rather than fail.  The child runs with pyarrow's system allocator, whose
@@ -26,7 +26,8 @@ memory is counted as it is used (pyarrow's own reserves 1 GB at once).
 second, pm4py several.  A process that needs a kind of child again (the app)
 keeps *spares*: children started ahead with that kind's modules imported,
 waiting for one job each.  A spare serves one job and exits, so nothing one
-file did can reach the next; a new spare starts as soon as one is taken.  A
+file did can reach the next; a new spare starts once one is taken and no work has run for two seconds (so that its start-up does
+not take a core from the work: on two cores a small upload's preview and ingest took a quarter longer).  A
 *reusable* worker (``reuse=key``) serves job after job of its key and keeps
 what its functions remember between them (the monitoring run's case facts):
 the app keeps one per uploaded file (its header, previews and ingest), one
@@ -43,6 +44,7 @@ In the child, :func:`report` sends a progress payload to the caller and
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import os
 import pickle
@@ -282,12 +284,16 @@ def _data_in_use() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _cap_memory(limit: int | None) -> None:
+def _cap_memory(limit: int | None, baseline: int) -> None:
+    """Cap the process at ``baseline`` (what it held, ready, before its first job) plus ``limit``:
+    a reusable worker's next job counts what earlier ones left behind."""
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if limit is None:
         resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
         return
-    cap = _data_in_use() + limit + _STACKS_PER_CORE * min(os.cpu_count() or 1, _STACK_CORES)
+    with contextlib.suppress(OSError, AttributeError):  # glibc: hand the heap's free memory back first
+        ctypes.CDLL(None).malloc_trim(0)
+    cap = baseline + limit + _STACKS_PER_CORE * min(os.cpu_count() or 1, _STACK_CORES)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
@@ -328,6 +334,7 @@ def serve_child(argv: Sequence[str]) -> None:
         loaded = importlib.import_module(module)
         if warm:  # a first run of the code paths the jobs will take, on data of our own
             getattr(loaded, warm)()
+    baseline = _data_in_use()
     requests = int(fd_in)
     _channel = os.fdopen(int(fd_out), "wb")
     # An idle child that waits longer than ``idle`` seconds for a job exits, giving its memory back.
@@ -336,7 +343,7 @@ def serve_child(argv: Sequence[str]) -> None:
     ):
         _job, func, args, kwargs, memory, once = request
         _stopped = False
-        _cap_memory(memory)
+        _cap_memory(memory, baseline)
         try:
             frame: tuple[str, Any] = ("ok", func(*args, **kwargs))
         except BaseException as exc:  # everything goes back to the caller, which decides
@@ -453,10 +460,20 @@ _spares: dict[tuple[str, ...], int] = {}
 _started: set[tuple[str, ...]] = set()
 #: Reusable workers kept idle, over all keys: the ones idle longest go first.
 _MAX_IDLE_WORKERS = 4
+#: Jobs started and not finished in this process, and when the last one started or ended.
+_running = 0
+_last_activity = 0.0
+#: A spare that replaces a taken one starts once no job has run for this long (its start-up and
+#: warm-up would take a core from the work that took its place), or after ``_QUIET_WAIT`` at most.
+_QUIET = 2.0
+_QUIET_WAIT = 60.0
+#: Kinds whose spares wait for a quiet moment to start.
+_pending: set[tuple[str, ...]] = set()
 
 
 def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
-    """Keep ``spares`` children with ``preload`` imported ready, and start them now.
+    """Keep ``spares`` children with ``preload`` imported ready, and start them now, or once the work
+    running in children has been quiet for a moment (see ``_QUIET``).
 
     The app calls this when a page will soon start work of that kind (the
     Upload page, a model being chosen), so the work does not wait for imports.
@@ -464,7 +481,19 @@ def prepare(preload: Sequence[str], *, spares: int = 1) -> None:
     kind = tuple(preload)
     with _pool_lock:
         _spares[kind] = max(spares, _spares.get(kind, 0))
-    _refill(kind)
+        busy = _running or time.monotonic() - _last_activity < _QUIET or kind in _pending
+    if busy:
+        _refill_later(kind)
+    else:
+        _refill(kind)
+
+
+def _refill_later(kind: tuple[str, ...]) -> None:
+    with _pool_lock:
+        if kind in _pending:
+            return
+        _pending.add(kind)
+    threading.Thread(target=_refill_when_quiet, args=(kind,), daemon=True, name="mining-spare").start()
 
 
 def _refill(kind: tuple[str, ...]) -> None:
@@ -480,6 +509,28 @@ def _refill(kind: tuple[str, ...]) -> None:
         worker = _Worker(kind)
         with _pool_lock:
             _idle[(kind, None)].append(worker)
+
+
+def _refill_when_quiet(kind: tuple[str, ...]) -> None:
+    deadline = time.monotonic() + _QUIET_WAIT
+    try:
+        while time.monotonic() < deadline:
+            with _pool_lock:
+                quiet = _running == 0 and time.monotonic() - _last_activity >= _QUIET
+            if quiet:
+                break
+            time.sleep(0.25)
+        _refill(kind)
+    finally:
+        with _pool_lock:
+            _pending.discard(kind)
+
+
+def _activity(change: int) -> None:
+    global _running, _last_activity
+    with _pool_lock:
+        _running += change
+        _last_activity = time.monotonic()
 
 
 def _take(kind: tuple[str, ...], reuse: str | None) -> tuple[_Worker, bool]:
@@ -622,6 +673,7 @@ class Job:
         if self._closed:
             return
         self._closed = True
+        _activity(-1)
         if self._reuse is not None and self._outcome is not None and self._outcome[0] in {"ok", "error"}:
             _give_back(self._worker, self._reuse)
         else:
@@ -663,9 +715,10 @@ def start(
         worker.close(kill=True)
         worker, spare = _Worker(kind), False
         number = worker.send(request)
+    _activity(+1)
     job = Job(worker, number, task, limits, kept)
     if spare and _spares.get(kind):
-        threading.Thread(target=_refill, args=(kind,), daemon=True, name="mining-spare").start()
+        _refill_later(kind)
     return job
 
 
@@ -724,8 +777,8 @@ def _memory_error(task: Task, limits: Limits, asked: int | None = None) -> Limit
     if asked is not None and asked > machine_memory():
         # No limit would do: the input asks for more than the machine has (a far-away spreadsheet cell).
         return LimitExceeded(
-            f"{task.what} needs more than {format_size(limit)} of memory to {task.verb}: it asked for "
-            f"{format_size(asked)} at once, more than this machine has; {stopped}",
+            f"{task.what} asked for {format_size(asked)} of memory at once to {task.verb}, more than this "
+            f"machine has (the limit is {format_size(limit)}); {stopped}",
             kind="memory",
             limit=limit,
             hint="check the file, it may be damaged: a spreadsheet whose used range reaches far beyond its "

@@ -310,8 +310,8 @@ def _ingest(upload: uploads.Upload, options: IngestOptions) -> bool:
         while not (status := job.status()).done:
             bar.progress(status.share, text=md(status.message))
             time.sleep(_POLL_S)
-        bar.progress(1.0, text="Done")
         summary = job.result()
+        bar.progress(1.0, text="Done")
     except TooManyRejects as exc:
         show_error(exc)
         found = [r for r in exc.rejects if isinstance(r, Reject)]
