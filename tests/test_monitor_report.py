@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -64,6 +65,13 @@ def test_a_change_says_by_how_much_whether_it_is_significant_and_what_else_moved
     )
     assert sentences[1].startswith("Also significant: 90th percentile cycle time rose by ")
     assert "percentage points" not in sentences[0]
+    # When the median itself did not move beyond chance, the others are not "also" significant.
+    calm = dataclasses.replace(
+        c, kpis=tuple(dataclasses.replace(x, p_value=0.5) if x.kpi == "cycle_median_s" else x for x in c.kpis)
+    )
+    quiet = manager_summary(dataclasses.replace(run, comparison=calm)).sentences
+    assert quiet[0].endswith("within what chance explains (p = 0.5, not significant at 5%).")
+    assert quiet[1] == sentences[1].replace("Also significant: ", "Significant elsewhere: ")
     # Alerts after a change compare with the old phase until the new one has enough periods: said so.
     assert sentences[-1] == (
         "Until the weeks since 2024-03-11 number 8 judged ones, the alerts compare them with the periods "

@@ -7,7 +7,8 @@ What it says, in this order:
    significant at the run's confidence; without a change date, how the newest
    judged period of the median cycle time compares with the usual level.
 2. **What else changed** significantly at the change date (the two strongest,
-   rates in percentage points), or that nothing else did.
+   rates in percentage points; "also" only when the median itself changed
+   significantly), or that nothing else did.
 3. **What needs attention now**: the alerts that say worse, in a few words
    each; else the good news of alerts that say better; else that nothing does.
 4. **What the figures leave out**: the periods shown but not judged (cut by the
@@ -139,7 +140,11 @@ def _what_else(run: MonitorRun) -> str:
             f"{label} {verb} by {by} ({format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{relative})"
         )
     more = f" ({len(found) - 2} more in the table)" if len(found) > 2 else ""
-    return "Also significant: " + " and ".join(parts) + more + "."
+    headline = next((k for k in c.kpis if k.kpi == _HEADLINE_KPI), None)
+    # "Also" only follows a headline that changed significantly itself.
+    also = headline is not None and headline.p_value is not None and headline.p_value < alpha
+    lead = "Also significant: " if also else "Significant elsewhere: "
+    return lead + " and ".join(parts) + more + "."
 
 
 def _attention(run: MonitorRun) -> str:
