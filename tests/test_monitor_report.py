@@ -72,6 +72,32 @@ def test_a_change_says_by_how_much_whether_it_is_significant_and_what_else_moved
     quiet = manager_summary(dataclasses.replace(run, comparison=calm)).sentences
     assert quiet[0].endswith("within what chance explains (p = 0.5, not significant at 5%).")
     assert quiet[1] == sentences[1].replace("Also significant: ", "Significant elsewhere: ")
+    # A duration that fell while the export's end cuts the cases after the change short says so, once.
+    fell = dataclasses.replace(
+        calm,
+        cut_short=0.07,
+        kpis=tuple(
+            dataclasses.replace(x, before=x.after, after=x.before, difference=-x.difference)
+            if x.kpi == "cycle_p90_s"
+            else x
+            for x in calm.kpis
+        ),
+    )
+    cut = manager_summary(dataclasses.replace(run, comparison=fell)).sentences
+    assert cut[1].startswith("Significant elsewhere: 90th percentile cycle time fell by ")
+    assert cut[1].endswith(
+        ", though the export's end cuts the durations after the change short (at the durations before it, "
+        "7% of those cases would still be running)."
+    )
+    assert "export's end" not in cut[0]
+    # Below the threshold, or when no duration fell, nothing is said.
+    assert "export's end" not in " ".join(
+        manager_summary(dataclasses.replace(run, comparison=calm)).sentences
+    )
+    slight = dataclasses.replace(fell, cut_short=0.02)
+    assert "export's end" not in " ".join(
+        manager_summary(dataclasses.replace(run, comparison=slight)).sentences
+    )
     # Alerts after a change compare with the old phase until the new one has enough periods: said so.
     assert sentences[-1] == (
         "Until the weeks since 2024-03-11 number 8 judged ones, the alerts compare them with the periods "
