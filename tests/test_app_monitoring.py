@@ -27,6 +27,7 @@ from mining.catalog import list_logs
 from mining.ingest import ingest_file
 from mining.monitor import compare_maps
 from mining.monitor.html import write_report
+from mining.monitor.lean import waste_words
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
@@ -307,6 +308,14 @@ def test_lean_view_shows_the_main_variant_and_the_waste(page: AppTest, expected:
     waste = _table(page, "how")
     assert list(waste["waste"]) == [w.kind for w in view.wastes]
     assert list(waste["cases"]) == [w.cases for w in view.wastes]
+    # Times in words, not thousands of hours: in all and per case.
+    assert list(waste["time"]) == [waste_words(w)[0] for w in view.wastes]
+    assert list(waste["per case"]) == [waste_words(w)[1] for w in view.wastes]
+    assert all(t.endswith(("days", "hours", "minutes")) for t in waste["time"])
+    spec = _charts(page)["Waste"][0]
+    largest = max(w.hours for w in view.wastes if w.hours is not None)
+    unit = "days" if largest >= 48 else "hours"
+    assert spec["encoding"]["x"]["title"] == f"Time over all kept cases ({unit})"
 
 
 def test_monthly_periods_follow_the_library(workspace: Path, log_id: int) -> None:

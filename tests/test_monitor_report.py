@@ -8,8 +8,11 @@ import datetime as dt
 import html
 import re
 
+import pytest
+
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.html import CHART_PERIODS, TABLE_PERIODS, render_html
+from mining.monitor.lean import waste_words
 from mining.monitor.run import MonitorOptions, monitor
 from mining.monitor.summary import MAX_SENTENCES, manager_summary
 from mining.monitor.words import format_value
@@ -129,3 +132,20 @@ def test_long_tables_are_bounded_and_say_so(store, tmp_path):
     assert chart.count("<circle") <= CHART_PERIODS
     assert f"the newest {CHART_PERIODS} of 1461" in chart
     assert len(page) < 1_000_000
+
+
+def test_the_lean_view_of_the_report_reads_its_times_in_words(store, tmp_path):
+    log = load_weeks(store, tmp_path, CALM)
+    run = monitor(store, log, options=MonitorOptions(period="week", timezone="UTC"))
+    view = run.lean
+    assert view is not None and not view.processing_measured
+    page = render_html(run)
+    header = '<th class="t">Kind</th><th>Time</th><th>Per case</th><th>Cost</th><th>Cases</th><th class="t">How</th>'
+    assert header in page
+    for w in view.wastes:
+        total, per_case = waste_words(w)
+        assert f'<tr><td class="t">{w.kind}</td><td>{total}</td><td>{per_case}</td><td>-</td>' in page
+    # 72 cases hand over from ann to bob after 2 to 7 hours plus the week's offset: 12 x 27 h + 6 x 5.2 h.
+    assert waste_words(view.waste("hand-offs")) == ("14.8 days", "4h 56m")
+    assert (view.waste("hand-offs").cases, view.waste("hand-offs").hours) == (72, pytest.approx(355.2))
+    assert "process cycle efficiency unknown (no start timestamps, so no processing time)." in page
