@@ -27,6 +27,7 @@ from mining.catalog import list_logs
 from mining.ingest import ingest_file
 from mining.monitor import compare_maps
 from mining.monitor.html import write_report
+from mining.monitor.lean import waste_words
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
@@ -307,6 +308,14 @@ def test_lean_view_shows_the_main_variant_and_the_waste(page: AppTest, expected:
     waste = _table(page, "how")
     assert list(waste["waste"]) == [w.kind for w in view.wastes]
     assert list(waste["cases"]) == [w.cases for w in view.wastes]
+    # Times in words, not thousands of hours: in all and per case.
+    assert list(waste["time"]) == [waste_words(w)[0] for w in view.wastes]
+    assert list(waste["per case"]) == [waste_words(w)[1] for w in view.wastes]
+    assert all(t.endswith(("days", "hours", "minutes")) for t in waste["time"])
+    spec = _charts(page)["Waste"][0]
+    largest = max(w.hours for w in view.wastes if w.hours is not None)
+    unit = "days" if largest >= 48 else "hours"
+    assert spec["encoding"]["x"]["title"] == f"Time over all kept cases ({unit})"
 
 
 def test_monthly_periods_follow_the_library(workspace: Path, log_id: int) -> None:
@@ -356,3 +365,30 @@ def test_stratify_by_an_attribute_and_no_change_date(workspace: Path, log_id: in
     assert not any("p-value" in d.value.columns for d in at.dataframe)
     assert not at.get("graphviz_chart")
     assert "layer" not in _charts(at)["Work in progress (cases)"][0]  # no change-date rule to draw
+
+
+def test_placeholder_dates_open_the_page_on_the_datas_range_and_say_what_was_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four weeks of cases, and three events on SAP's "open" date, the year 1 and the epoch: the page
+    # opens, lays out those weeks only (the last case ends on Monday 29th: five) and says what it left out.
+    path = tmp_path / "sentinels.csv"
+    start = dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC)
+    lines = ["case_id,activity,timestamp"]
+    for i in range(56):
+        t = start + dt.timedelta(hours=12 * i)
+        lines += [f"c{i:03d},A,{t.isoformat()}", f"c{i:03d},Z,{(t + dt.timedelta(hours=5)).isoformat()}"]
+    lines += ["c000,Z,9999-12-31T00:00:00+00:00", "c001,A,0001-01-01T00:00:00+00:00"]
+    lines += ["c002,Z,1970-01-01T00:00:00+00:00"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ws = tmp_path / "ws.duckdb"
+    with Store(ws) as store:
+        log = ingest_file(store, path).log_id
+        run = monitor(store, log, Filter(), MonitorOptions(period="week"))
+    assert (run.series.left_out, run.series.left_out_events, len(run.series.periods)) == (3, 3, 5)
+    monkeypatch.setenv("MINING_WORKSPACE", str(ws))
+    at = _run()
+    summary = [_plain(m.value) for m in at.markdown]
+    assert "3 events with placeholder or stray dates were left out with their 3 cases." in " ".join(summary)
+    frame = _frame(_charts(at)["Work in progress (cases)"], "kpi")
+    assert len(frame) == len(run.series.periods) == 5

@@ -16,7 +16,7 @@ from mining.analysis.performance import activity_times
 from mining.analysis.variants import variants
 from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
-from mining.monitor.lean import lean_view
+from mining.monitor.lean import lean_view, pce_words, waste_words
 from mining.store import Store
 from tests.conftest import FILES
 from tests.tinylog import TINY, load_file, load_hours, load_text
@@ -80,6 +80,10 @@ def test_waste_hours_without_start_timestamps(store, tiny):
     assert "lower bound on the cost of loops" in view.waste("rework").explanation
     with pytest.raises(AnalysisError, match="no waste 'deviations'; kinds: hand-offs, waiting, rework"):
         view.waste("deviations")
+    # A person reads them in words: in all, and per case that carries them (hand-offs: 10 h 10 m over 4).
+    assert waste_words(handoffs) == ("10.2 hours", "2h 32m")
+    assert waste_words(view.waste("rework")) == ("30.0 minutes", "30m 00s")
+    assert pce_words(view) == "unknown (no start timestamps, so no processing time)"
 
 
 def test_steps_pce_and_waste_with_start_timestamps(store, starts):
@@ -209,6 +213,13 @@ def test_a_business_calendar_counts_working_time_only(store, tmp_path):
     # Lead time: Friday 16:30-17:00 and Monday 09:00-10:00 are working time.
     assert office.lead_time_median == 90 * MIN
     assert office.pce == pytest.approx(60 / 90)
+    # Business time stays in business hours: a "day" of them would be read as a working day.
+    assert waste_words(office.waste("hand-offs"), business_time=True) == (
+        "0.5 business hours",
+        "30m 00s (business)",
+    )
+    assert waste_words(plain.waste("hand-offs")) == ("2.7 days", "2d 16h")
+    assert pce_words(office) == "66.7%"
 
 
 @pytest.mark.slow

@@ -125,3 +125,30 @@ def test_since_and_until_select_cases_by_their_local_start(tmp_path):
         ("2024-01-29", 6, False),
     ]
     assert data["filters"] == ["started 2024-01-08 00:00:00+00:00 to 2024-02-05 00:00:00+00:00"]
+
+
+def test_placeholder_dates_are_left_out_of_the_run_and_the_report_and_named_in_the_json(tmp_path):
+    # The weekly log, plus SAP's "open" date, the year 1 and the epoch on three of its cases.
+    path = write_weeks(tmp_path / "weeks.csv", CALM)
+    rows = path.read_text().splitlines()
+    rows += [
+        "w03d1,Z,9999-12-31T00:00:00+00:00,bob",
+        "w04d2,A,0001-01-01T00:00:00+00:00,ann",
+        "w05d3,Z,1970-01-01T00:00:00+00:00,bob",
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    ws = tmp_path / "ws.duckdb"
+    with Store(ws) as store:
+        ingest_file(store, path, IngestOptions(name="weeks", roles=ROLES))
+    report = tmp_path / "report.html"
+    res = run(ws, "weeks", "--json", "--timezone", "UTC", "--period", "day", "--report", str(report))
+    assert res.exit_code in (0, 3), res.output
+    data = json.loads(res.output)
+    assert (data["left_out"]["cases"], data["left_out"]["events"]) == (3, 3)
+    assert "0001-01-01, 1970-01-01, 9999-12-31" in data["left_out"]["note"]
+    # Twelve weeks and a Monday morning of days, not three thousand years of them.
+    assert len(data["periods"]) == 12 * 7 + 1
+    assert data["periods"][0]["start"] == "2024-01-01" and data["periods"][-1]["start"] == "2024-03-25"
+    page = report.read_text(encoding="utf-8")
+    assert len(page) < 500_000
+    assert "3 events with placeholder or stray dates were left out with their 3 cases." in page

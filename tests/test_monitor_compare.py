@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mining.durations import format_duration
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.bootstrap import EXACT_MEAN_CELLS, bootstrap, percentile_test, quantile_replicates
@@ -433,3 +434,37 @@ def test_a_default_stratum_is_a_case_attribute_with_few_values_on_most_cases(sto
         "Stratified by region, chosen as a case attribute with 3 values on 100% of the cases; ask for another "
         "attribute or for variant to compare.",
     )
+
+
+def test_an_export_of_closed_cases_cuts_the_durations_after_a_late_change_short_and_says_so(store, tmp_path):
+    # Half the cases take 10 h, half 100 h, on both sides.  The export holds only the cases closed by
+    # its end (as a "closed tickets" export does): after a change three weeks before the end, the
+    # long cases that started in its last 100 h are missing, so the durations after it look shorter.
+    before = [10.0, 100.0] * 50
+    after = [10.0, 100.0] * 20
+    rows = _two_sides(before, after)
+    starts = {r[0]: dt.datetime.fromisoformat(r[2]) for r in rows if r[1] == "A"}
+    ends = {r[0]: dt.datetime.fromisoformat(r[2]) for r in rows if r[1] == "Z"}
+    cut = max(starts.values()) + dt.timedelta(hours=20)
+    closed = [r for r in rows if ends[r[0]] <= cut]
+    log = _load_rows(store, tmp_path, closed)
+    facts = case_facts(store, log, timezone="UTC", end_activities=("Z",))
+    c = compare(store, facts, summarize(facts), dt.date(2024, 3, 1), stratify="variant")
+    # The share, computed case by case: of the after-cases in the export, at the durations before the
+    # change, how many would still be running at the data end.
+    data_end = max(ends[case] for case in ends if ends[case] <= cut)
+    kept_after = [case for case in starts if case.startswith("a") and ends[case] <= cut]
+    hours = [(data_end - starts[case]).total_seconds() / 3600 for case in kept_after]
+    expected = sum(sum(1 for d in before if d > h) / len(before) for h in hours) / len(hours)
+    assert c.cut_short == pytest.approx(expected)
+    assert len(kept_after) == 36 and c.cut_short > 0.02
+    newest = min(hours)
+    assert (
+        f"The newest case that started after the change has had {format_duration(newest * 3600)} to finish "
+        f"by the data end; at the durations seen before the change, {expected:.0%} of the cases after it "
+        "would still be running then. Durations after the change, the 90th percentile most, are cut short"
+    ) in " ".join(c.warnings)
+    # The same export judged at a change early in the data: the after-cases had weeks to finish.
+    early = compare(store, facts, summarize(facts), dt.date(2024, 1, 10), stratify="variant")
+    assert early.cut_short is not None and early.cut_short < 0.02
+    assert not any("would still be running" in w for w in early.warnings)

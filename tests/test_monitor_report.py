@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import html
 import re
 
+import pytest
+
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.html import CHART_PERIODS, TABLE_PERIODS, render_html
+from mining.monitor.lean import waste_words
 from mining.monitor.run import MonitorOptions, monitor
 from mining.monitor.summary import MAX_SENTENCES, manager_summary
 from mining.monitor.words import format_value
@@ -64,6 +68,39 @@ def test_a_change_says_by_how_much_whether_it_is_significant_and_what_else_moved
     )
     assert sentences[1].startswith("Also significant: 90th percentile cycle time rose by ")
     assert "percentage points" not in sentences[0]
+    # When the median itself did not move beyond chance, the others are not "also" significant.
+    calm = dataclasses.replace(
+        c, kpis=tuple(dataclasses.replace(x, p_value=0.5) if x.kpi == "cycle_median_s" else x for x in c.kpis)
+    )
+    quiet = manager_summary(dataclasses.replace(run, comparison=calm)).sentences
+    assert quiet[0].endswith("within what chance explains (p = 0.5, not significant at 5%).")
+    assert quiet[1] == sentences[1].replace("Also significant: ", "Significant elsewhere: ")
+    # A duration that fell while the export's end cuts the cases after the change short says so, once.
+    fell = dataclasses.replace(
+        calm,
+        cut_short=0.07,
+        kpis=tuple(
+            dataclasses.replace(x, before=x.after, after=x.before, difference=-x.difference)
+            if x.kpi == "cycle_p90_s"
+            else x
+            for x in calm.kpis
+        ),
+    )
+    cut = manager_summary(dataclasses.replace(run, comparison=fell)).sentences
+    assert cut[1].startswith("Significant elsewhere: 90th percentile cycle time fell by ")
+    assert cut[1].endswith(
+        ", though the export's end cuts the durations after the change short (at the durations before it, "
+        "7% of those cases would still be running)."
+    )
+    assert "export's end" not in cut[0]
+    # Below the threshold, or when no duration fell, nothing is said.
+    assert "export's end" not in " ".join(
+        manager_summary(dataclasses.replace(run, comparison=calm)).sentences
+    )
+    slight = dataclasses.replace(fell, cut_short=0.02)
+    assert "export's end" not in " ".join(
+        manager_summary(dataclasses.replace(run, comparison=slight)).sentences
+    )
     # Alerts after a change compare with the old phase until the new one has enough periods: said so.
     assert sentences[-1] == (
         "Until the weeks since 2024-03-11 number 8 judged ones, the alerts compare them with the periods "
@@ -95,3 +132,20 @@ def test_long_tables_are_bounded_and_say_so(store, tmp_path):
     assert chart.count("<circle") <= CHART_PERIODS
     assert f"the newest {CHART_PERIODS} of 1461" in chart
     assert len(page) < 1_000_000
+
+
+def test_the_lean_view_of_the_report_reads_its_times_in_words(store, tmp_path):
+    log = load_weeks(store, tmp_path, CALM)
+    run = monitor(store, log, options=MonitorOptions(period="week", timezone="UTC"))
+    view = run.lean
+    assert view is not None and not view.processing_measured
+    page = render_html(run)
+    header = '<th class="t">Kind</th><th>Time</th><th>Per case</th><th>Cost</th><th>Cases</th><th class="t">How</th>'
+    assert header in page
+    for w in view.wastes:
+        total, per_case = waste_words(w)
+        assert f'<tr><td class="t">{w.kind}</td><td>{total}</td><td>{per_case}</td><td>-</td>' in page
+    # 72 cases hand over from ann to bob after 2 to 7 hours plus the week's offset: 12 x 27 h + 6 x 5.2 h.
+    assert waste_words(view.waste("hand-offs")) == ("14.8 days", "4h 56m")
+    assert (view.waste("hand-offs").cases, view.waste("hand-offs").hours) == (72, pytest.approx(355.2))
+    assert "process cycle efficiency unknown (no start timestamps, so no processing time)." in page

@@ -52,6 +52,7 @@ import numpy as np
 
 from mining.analysis.dfg import DFG, dfg
 from mining.analysis.filters import Filter
+from mining.durations import format_duration
 from mining.errors import MonitorError
 from mining.monitor.bootstrap import bootstrap, percentile_test, statistic
 from mining.monitor.periods import OPEN, CaseFacts, PeriodSeries
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = [
+    "CUT_SHORT_WARNING",
     "MIX_ALPHA",
     "CaseMix",
     "Comparison",
@@ -85,6 +87,9 @@ TOP_VALUES = 10
 OPEN_WARNING = 0.05
 #: Warn when a side has fewer cases than this.
 FEW_CASES = 20
+#: Warn when, at the durations before the change, more than this share of the after-cases would
+#: still be running at the data end: their durations are cut short by the export.
+CUT_SHORT_WARNING = 0.02
 #: A default stratum is a case attribute with this many distinct values ...
 STRATUM_VALUES = (2, 12)
 #: ... on at least this share of the cases, constant within at least this share of them.
@@ -184,6 +189,9 @@ class Comparison:
     mix: CaseMix
     warnings: tuple[str, ...]
     method: str
+    #: At the durations before the change, the share of the after-cases that would still be running at
+    #: the data end (see :data:`CUT_SHORT_WARNING`); None when it cannot be told.
+    cut_short: float | None = None
 
     def get(self, kpi: str) -> KpiComparison:
         for k in self.kpis:
@@ -574,6 +582,27 @@ def _mix(labels: list[str], index: np.ndarray, after: np.ndarray, by: str) -> Ca
     )
 
 
+def _cut_short(facts: CaseFacts, after: np.ndarray) -> tuple[float, float] | None:
+    """The after-cases' expected share still running at the window's end, and their shortest follow-up.
+
+    A case that started ``f`` seconds before the end could only be seen to take
+    up to ``f``; under the durations of the complete cases before the change, it
+    would take longer with the probability that they exceed ``f``.  The mean of
+    that over the after-cases is the share whose durations the export cuts
+    short, were the process unchanged: a fall of the 90th percentile of about
+    that size is the export's, not the process's.
+    """
+    if facts.end_local is None or not after.any():
+        return None
+    before = facts.cycle[facts.complete & ~after]
+    before = np.sort(before[~np.isnan(before)])
+    if before.size == 0:
+        return None
+    follow = np.maximum(facts.end_local - facts.first_local[after], 0.0)
+    longer = 1.0 - np.searchsorted(before, follow, side="right") / before.size
+    return float(longer.mean()), float(follow.min())
+
+
 def change_instant(change_date: dt.date, timezone: str) -> dt.datetime:
     """Local midnight starting ``change_date`` in ``timezone``, as a UTC instant."""
     local = dt.datetime.combine(change_date, dt.time(), ZoneInfo(timezone))
@@ -683,6 +712,15 @@ def compare(
             "are still open: durations after the change cover only the completed ones and will look shorter "
             "than they turn out (see the Kaplan-Meier median per period)."
         )
+    cut = _cut_short(facts, after)
+    open_warned = bool(n_after and open_after / n_after > OPEN_WARNING)
+    if cut is not None and cut[0] > CUT_SHORT_WARNING and not open_warned:
+        warnings.append(
+            f"The newest case that started after the change has had {format_duration(cut[1])} to finish by the "
+            f"data end; at the durations seen before the change, {cut[0]:.0%} of the cases after it would still "
+            "be running then. Durations after the change, the 90th percentile most, are cut short by the "
+            "export's end and will look shorter than they turn out."
+        )
     biased = np.zeros(facts.n, dtype=bool)
     cut_starts = {
         p.start for p in series.periods if "began before the export" in p.cut or "no case completes" in p.cut
@@ -735,6 +773,7 @@ def compare(
         mix=mix,
         warnings=tuple(warnings),
         method=method,
+        cut_short=None if cut is None else cut[0],
     )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mining.durations import duration_unit, format_duration
+from mining.monitor.lean import pce_words, waste_words
 from mining.monitor.periods import KpiInfo, PeriodKPIs
 from mining.monitor.run import KpiChart, MonitorRun
 from mining.monitor.summary import Summary, manager_summary
@@ -631,11 +632,12 @@ def _lean(run: MonitorRun) -> str:
         ]
         for s in shown
     ]
-    pce = "-" if v.pce is None else f"{v.pce:.1%}"
+    pce = pce_words(v)
     wastes = [
         [
             _e(w.kind),
-            "-" if w.hours is None else f"{w.hours:,.1f}",
+            _e(waste_words(w, v.business_time)[0]),
+            _e(waste_words(w, v.business_time)[1]),
             "-" if w.cost is None else f"{w.cost:,.2f}",
             f"{w.cases:,}",
             _e(w.explanation),
@@ -653,7 +655,7 @@ def _lean(run: MonitorRun) -> str:
         )
         + more
         + "<h3>Waste</h3>"
-        + _table(["Kind", "Hours", "Cost", "Cases", "How"], wastes, text=(0, 4))
+        + _table(["Kind", "Time", "Per case", "Cost", "Cases", "How"], wastes, text=(0, 5))
         + f'<p class="muted">{_e(v.note)}</p>'
     )
 

@@ -48,13 +48,22 @@ from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import InstancesSQL, instances_sql, timed_sql
 from mining.analysis.variants import projected_variants, variants
-from mining.durations import duration_words
+from mining.durations import duration_words, format_duration
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["DEFAULT_RATE_KEY", "TOP_CASES", "LeanStep", "LeanView", "Waste", "lean_view"]
+__all__ = [
+    "DEFAULT_RATE_KEY",
+    "TOP_CASES",
+    "LeanStep",
+    "LeanView",
+    "Waste",
+    "lean_view",
+    "pce_words",
+    "waste_words",
+]
 
 #: Key of a per-resource rate mapping that prices every resource not listed.
 DEFAULT_RATE_KEY = "*"
@@ -416,3 +425,26 @@ def _check_cases(store: Store, log_id: int, cases: list[str]) -> None:
         shown = ", ".join(map(repr, unknown[:5])) + (" and more" if len(unknown) > 5 else "")
         msg = f"{len(unknown)} deviating case(s) are not in log {name!r}: {shown}"
         raise AnalysisError(msg)
+
+
+def waste_words(w: Waste, business_time: bool = False) -> tuple[str, str]:
+    """A waste's time as a person reads it: in all (``"155,305.9 days"``) and per case that carries it.
+
+    Under a working calendar the time is business time, in business hours: a
+    "day" of business seconds would be read as a working day, which it is not.
+    """
+    if w.hours is None:
+        return "-", "-"
+    per_case = format_duration(w.hours * HOUR / w.cases) if w.cases else "-"
+    if business_time:
+        return f"{w.hours:,.1f} business hours", per_case + " (business)"
+    return duration_words(w.hours * HOUR), per_case
+
+
+def pce_words(view: LeanView) -> str:
+    """The process cycle efficiency as a percentage, or why it is unknown."""
+    if view.pce is not None:
+        return f"{view.pce:.1%}"
+    if not view.processing_measured:
+        return "unknown (no start timestamps, so no processing time)"
+    return "unknown"

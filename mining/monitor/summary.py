@@ -7,7 +7,10 @@ What it says, in this order:
    significant at the run's confidence; without a change date, how the newest
    judged period of the median cycle time compares with the usual level.
 2. **What else changed** significantly at the change date (the two strongest,
-   rates in percentage points), or that nothing else did.
+   rates in percentage points; "also" only when the median itself changed
+   significantly), or that nothing else did.  A duration that fell while the
+   export's end cuts the after-cases short (:data:`~mining.monitor.compare.CUT_SHORT_WARNING`)
+   says so, once.
 3. **What needs attention now**: the alerts that say worse, in a few words
    each; else the good news of alerts that say better; else that nothing does.
 4. **What the figures leave out**: the periods shown but not judged (cut by the
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mining.monitor.compare import CUT_SHORT_WARNING, Comparison, KpiComparison
 from mining.monitor.run import NEW_PHASE_PERIODS, MonitorRun
 from mining.monitor.words import difference_words, format_value, p_words, period_label
 
@@ -95,7 +99,7 @@ def _what_changed(run: MonitorRun) -> str:
         return (
             f"Since the change on {c.change_date.isoformat()}, the median cycle time {verb} from "
             f"{format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{how_much}: "
-            f"{_sig(k, c.confidence, c.resamples)}."
+            f"{_sig(k, c.confidence, c.resamples)}{_cut_short(c, [k]) if _significant(k, c) else ''}."
         )
     chart = next((kc for kc in run.charts if kc.kpi == _HEADLINE_KPI), None)
     if chart is None or chart.newest < 0:
@@ -139,7 +143,29 @@ def _what_else(run: MonitorRun) -> str:
             f"{label} {verb} by {by} ({format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{relative})"
         )
     more = f" ({len(found) - 2} more in the table)" if len(found) > 2 else ""
-    return "Also significant: " + " and ".join(parts) + more + "."
+    headline = next((k for k in c.kpis if k.kpi == _HEADLINE_KPI), None)
+    # "Also" only follows a headline that changed significantly itself.
+    also = headline is not None and _significant(headline, c)
+    lead = "Also significant: " if also else "Significant elsewhere: "
+    # Said once: in the first sentence when the median fell significantly too.
+    caveat = "" if also and _cut_short(c, [headline]) else _cut_short(c, found[:2])  # type: ignore[list-item]
+    return lead + " and ".join(parts) + more + caveat + "."
+
+
+def _significant(k: KpiComparison, c: Comparison) -> bool:
+    return k.p_value is not None and k.p_value < 1 - c.confidence
+
+
+def _cut_short(c: Comparison, kpis: list[KpiComparison]) -> str:
+    """A caveat when a duration fell while the export's end cuts the durations after the change short."""
+    if c.cut_short is None or c.cut_short <= CUT_SHORT_WARNING:
+        return ""
+    if not any(k.unit == "seconds" and k.difference is not None and k.difference < 0 for k in kpis):
+        return ""
+    return (
+        ", though the export's end cuts the durations after the change short (at the durations before it, "
+        f"{c.cut_short:.0%} of those cases would still be running)"
+    )
 
 
 def _attention(run: MonitorRun) -> str:

@@ -25,7 +25,7 @@ from mining.analysis.performance import ActivityTimes
 from mining.analysis.throughput import Throughput
 from mining.analysis.variants import Variant
 from mining.conformance.records import MapOverlay
-from mining.durations import format_duration
+from mining.durations import duration_unit, format_duration
 from mining.monitor.compare import MapComparison
 from mining.monitor.lean import LeanView
 from mining.monitor.periods import PeriodSeries
@@ -616,41 +616,50 @@ def cusum_chart(kc: KpiChart, series: PeriodSeries) -> alt.LayerChart:
 
 
 # -- monitoring: the Lean view -------------------------------------------------------
+def _lean_unit(seconds: float, business: bool) -> tuple[float, str]:
+    """Seconds per unit and its name: business time in business hours (a "day" of them is not a
+    working day); else the unit that keeps ``seconds`` readable, days when it runs to days."""
+    return (3600.0, "business hours") if business else duration_unit(seconds)
+
+
 def lean_steps_chart(view: LeanView) -> alt.Chart:
-    """Median waiting before and processing of each step of the main variant, stacked, in hours."""
+    """Median waiting before and processing of each step of the main variant, stacked, in the longest's unit."""
+    longest = max(((s.waiting_median or 0.0) + (s.processing_median or 0.0) for s in view.steps), default=0.0)
+    per, unit = _lean_unit(longest, view.business_time)
     rows = []
     for s in view.steps:
         step = f"{s.position}. {s.activity}"
-        rows.append({"step": step, "part": "waiting", "hours": hours(s.waiting_median) or 0.0})
+        rows.append({"step": step, "part": "waiting", "time": (s.waiting_median or 0.0) / per})
         if view.processing_measured:
-            rows.append({"step": step, "part": "processing", "hours": hours(s.processing_median) or 0.0})
+            rows.append({"step": step, "part": "processing", "time": (s.processing_median or 0.0) / per})
     order = [f"{s.position}. {s.activity}" for s in view.steps]
     return (
-        alt.Chart(pd.DataFrame(rows, columns=["step", "part", "hours"]))
+        alt.Chart(pd.DataFrame(rows, columns=["step", "part", "time"]))
         .mark_bar()
         .encode(
             y=alt.Y("step:N", title="Step of the main variant", sort=order, axis=alt.Axis(labelLimit=300)),
-            x=alt.X("hours:Q", title="Median time per case (hours)", stack="zero"),
+            x=alt.X("time:Q", title=f"Median time per case ({unit})", stack="zero"),
             color=alt.Color(
                 "part:N",
                 title=None,
                 scale=alt.Scale(domain=["waiting", "processing"], range=[_MAIN, _SECOND]),
             ),
-            tooltip=["step:N", "part:N", alt.Tooltip("hours:Q", format=",.2f")],
+            tooltip=["step:N", "part:N", alt.Tooltip("time:Q", title=unit, format=",.2f")],
         )
     )
 
 
 def waste_chart(view: LeanView) -> alt.Chart:
-    """Hours of each kind of waste over the kept cases."""
-    rows = [{"kind": w.kind, "hours": w.hours} for w in view.wastes if w.hours is not None]
-    unit = "business hours" if view.business_time else "hours"
+    """The time of each kind of waste over the kept cases, in the unit of the largest."""
+    largest = max((w.hours for w in view.wastes if w.hours is not None), default=0.0)
+    per, unit = _lean_unit(largest * 3600, view.business_time)
+    rows = [{"kind": w.kind, "time": w.hours * 3600 / per} for w in view.wastes if w.hours is not None]
     return (
-        alt.Chart(pd.DataFrame(rows, columns=["kind", "hours"]))
+        alt.Chart(pd.DataFrame(rows, columns=["kind", "time"]))
         .mark_bar(color=_MAIN)
         .encode(
             y=alt.Y("kind:N", title="Waste", sort=[r["kind"] for r in rows]),
-            x=alt.X("hours:Q", title=f"Time over all kept cases ({unit})"),
-            tooltip=["kind:N", alt.Tooltip("hours:Q", title=unit, format=",.1f")],
+            x=alt.X("time:Q", title=f"Time over all kept cases ({unit})"),
+            tooltip=["kind:N", alt.Tooltip("time:Q", title=unit, format=",.1f")],
         )
     )

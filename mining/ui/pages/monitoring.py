@@ -23,6 +23,7 @@ from mining.analysis.filters import Filter
 from mining.durations import parse_duration
 from mining.errors import MonitorError
 from mining.monitor.compare import Comparison, KpiComparison
+from mining.monitor.lean import pce_words, waste_words
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
 from mining.monitor.summary import manager_summary
 from mining.monitor.words import difference_words, interval_words, p_words
@@ -324,7 +325,8 @@ def _control_charts(run: MonitorRun) -> None:
         "control limits of each point; :orange[orange points]: a rule fired there; :orange[orange rule]: "
         "the change date."
     )
-    st.caption(md(f"{kc.chart.note} Limits: {kc.note}."))
+    # As the report says it: the chart's note, then where its limits come from, as a sentence.
+    st.caption(md(f"{kc.chart.note} {kc.note[:1].upper() + kc.note[1:]}."))
     if kc.cusum is not None:
         st.altair_chart(charts.cusum_chart(kc, run.series), width="stretch", key="mon-cusum-chart")
         st.caption(md(kc.cusum.note))
@@ -355,7 +357,7 @@ def _lean(run: MonitorRun) -> None:
     if view is None:
         return
     st.subheader("Lean view")
-    pce = "-" if view.pce is None else f"{view.pce:.1%}"
+    pce = pce_words(view)
     lead = "-" if view.lead_time_median is None else format_value(view.lead_time_median, "seconds")
     st.caption(
         f"Main variant ({view.main_variant_cases:,} cases, {view.main_variant_share:.1%}): "
@@ -375,7 +377,8 @@ def _lean(run: MonitorRun) -> None:
         [
             {
                 "waste": w.kind,
-                "hours": None if w.hours is None else round(w.hours, 1),
+                "time": waste_words(w, view.business_time)[0],
+                "per case": waste_words(w, view.business_time)[1],
                 "cost": None if w.cost is None else round(w.cost, 2),
                 "cases": w.cases,
                 "how": w.explanation,
