@@ -72,6 +72,7 @@ __all__ = [
     "align_pm4py",
     "align_r4pm",
     "bpmn_elements",
+    "directly_follows_uvcl",
     "heuristics",
     "inductive",
     "net_parts",
@@ -135,7 +136,7 @@ _MINING = threading.local()
 _MINING_LOCK = threading.Lock()
 
 
-def _dfg_uvcl(log: Counter[tuple[str, ...]]) -> Any:
+def directly_follows_uvcl(log: Counter[tuple[str, ...]]) -> Any:
     """pm4py's ``discover_dfg_uvcl``, the same graph in the same order, in time linear in the events.
 
     pm4py's own looks the variant up in the log for every event (``log[t]``
@@ -169,12 +170,12 @@ def _dfg_uvcl(log: Counter[tuple[str, ...]]) -> Any:
 
 @contextlib.contextmanager
 def _linear_dfg(deadline: float | None) -> Iterator[None]:
-    """pm4py's miner with :func:`_dfg_uvcl` and this deadline, only for the duration of one call."""
+    """pm4py's miner with :func:`directly_follows_uvcl` and this deadline, only for the duration of one call."""
     from pm4py.util.compression import util as comut
 
     with _MINING_LOCK:
         original = comut.discover_dfg_uvcl
-        comut.discover_dfg_uvcl = _dfg_uvcl
+        comut.discover_dfg_uvcl = directly_follows_uvcl
         _MINING.deadline = deadline
         try:
             yield
@@ -620,10 +621,11 @@ def align_r4pm(
     a log, a fixed cost that dominates on small nets).
 
     Each trace's search is capped at ``max_states`` states and, with a
-    ``deadline`` (``time.monotonic()``), at the states r4pm can search in the
-    time left at the speed it has shown (at least :data:`MIN_STATES`), so
-    that one trace cannot overrun the budget by much; memory follows the
-    states (about 0.5 KB each).  The empty trace gets at most
+    ``deadline`` (``time.monotonic()``), at the states r4pm can search in a
+    quarter of the time left at the speed it has shown (at least
+    :data:`MIN_STATES`), so that one trace cannot take the budget; after a
+    trace that hit its cap the chunks start again from one trace.  Memory
+    follows the states (about 0.5 KB each).  The empty trace gets at most
     :data:`EMPTY_TRACE_STATES`; beyond that ``empty_cost`` is None.
 
     ``should_stop`` is asked before each chunk; ``on_chunk(n)`` is told how
@@ -647,7 +649,8 @@ def align_r4pm(
     def cap() -> int | None:
         if deadline is None:
             return ceiling
-        fits = max(MIN_STATES, int((deadline - time.monotonic()) * rate))
+        # A quarter of what the time left allows: one hard trace cannot take the whole budget.
+        fits = max(MIN_STATES, int((deadline - time.monotonic()) * rate / 4))
         return fits if ceiling is None else min(ceiling, fits)
 
     empty_cap = min(c for c in (cap(), EMPTY_TRACE_STATES) if c is not None)
@@ -676,7 +679,7 @@ def align_r4pm(
                 msg = f"r4pm could not align against this net: {exc}"
                 raise ConformanceError(msg) from exc
         by_trace = {tuple(r["activities"]): r["result"] for r in results}
-        searched = 0
+        searched = hit = 0
         for i in batch:
             trace = tuple(traces[i])
             # A case has at least one event, so r4pm never sees an empty trace: align it here.
@@ -690,6 +693,7 @@ def align_r4pm(
                 failed[i] = f"r4pm: {result.get('Err')}"
                 if _r4pm_limit(result.get("Err")):
                     searched += limit or 0
+                    hit += 1
         if on_chunk is not None:
             on_chunk(len(batch))
         spent = time.perf_counter() - began
@@ -699,7 +703,8 @@ def align_r4pm(
         # little about the tail, which is usually longer and harder.
         per_trace = spent / len(batch)
         fits = int(chunk_seconds / per_trace) if per_trace > 0 else chunk
-        lo, size = lo + len(batch), max(1, min(fits, size * 4, chunk))
+        # After a trace that hit its cap, start small again: the next ones may be as hard.
+        lo, size = lo + len(batch), 1 if hit else max(1, min(fits, size * 4, chunk))
     return AlignmentRun(None if empty is None else int(empty["cost"]), aligned, failed)
 
 

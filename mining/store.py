@@ -417,6 +417,7 @@ def writing(
     with _writer_lock(target, busy_timeout):
         for stale in target.parent.glob(f".{target.name}.*.tmp*"):
             _remove(stale)
+        _remove_orphan_links(target)
         scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
             old = target.stat() if target.exists() else None
@@ -564,6 +565,8 @@ def _connect(path: str, *, read_only: bool, busy_timeout: float) -> duckdb.DuckD
     delay = 0.05
     while True:
         try:
+            if read_only and path != ":memory:":
+                return _connect_current(path)
             return duckdb.connect(path, read_only=read_only)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             # ConnectionException: this process already holds the file in the
@@ -592,6 +595,44 @@ def _memory_under_data_limit() -> str | None:
     ):
         used = next((int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmData:")), 0)
     return f"{max(_DUCKDB_FLOOR, int((soft - used) * _DUCKDB_SHARE)) // 1000**2}MB"
+
+
+def _connect_current(path: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the file now at ``path``, never to one :func:`writing` replaced.
+
+    DuckDB keeps one database per path and process and hands it to every
+    new connection to that path while any is open: in the app (one thread
+    per session) a reader opened after a write would read the replaced file
+    as long as another session still read it.  So each reader opens the file
+    through a hard link of its own beside it (same inode, so nothing is
+    copied), removed as soon as DuckDB has the file open.  Where no link can
+    be made (a read-only folder, a file system without hard links), the
+    path is opened as before.
+    """
+    real = Path(path).resolve()
+    if real.with_name(real.name + ".wal").exists():
+        # An older workspace written in place: DuckDB replays the WAL found beside the name it opens.
+        return duckdb.connect(path, read_only=True)
+    link = real.with_name(f".{real.name}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}.read")
+    try:
+        os.link(real, link)
+    except OSError:
+        return duckdb.connect(path, read_only=True)
+    try:
+        return duckdb.connect(str(link), read_only=True)
+    finally:
+        link.unlink(missing_ok=True)
+
+
+def _remove_orphan_links(target: Path) -> None:
+    """Readers' links left by a process that died between making and removing one (see below)."""
+    if not Path("/proc/self").exists():
+        return  # no way to tell a live reader's link from an orphan's
+    real = target.resolve()
+    for link in real.parent.glob(f".{real.name}.*.read"):
+        pid = link.name[len(real.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            link.unlink(missing_ok=True)
 
 
 def _wrap(exc: duckdb.Error, sql: str) -> MiningError:

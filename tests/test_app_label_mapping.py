@@ -172,3 +172,38 @@ def test_mapping_downloads_and_loads_as_map_file_yaml(
     assert _select(at, "Acknowledge the customer").value == "Ticket created"
     assert _select(at, "Route to a team").value == "\ue000silent"
     assert _select(at, "Diagnose").value == "\ue000unmatched"
+
+
+def test_each_near_match_is_accepted_on_its_own_or_all_at_once(workspace: Path) -> None:
+    steps = b"Ticket create\nTriages\nResolved\nInvestigate\n"
+    at = _app()
+    at.file_uploader[0].set_value(("near.txt", steps, "text/plain")).run()
+    assert not at.exception
+    # Two columns, filled row by row in the model's order (the app tree lists them column by column).
+    offered = sorted(b.label for b in at.button if "similar)" in b.label)
+    assert offered == [
+        "Resolved = Resolve (93% similar)",
+        "Ticket create = Ticket created (96% similar)",
+        "Triages = Triage (92% similar)",
+    ]
+    # Nothing applied unasked.
+    assert [_select(at, t).value for t in ("Ticket create", "Triages", "Resolved")] == ["\ue000unmatched"] * 3
+    assert _select(at, "Investigate").value == "Investigate"
+
+    next(b for b in at.button if b.label.startswith("Triages = Triage")).click().run()
+    assert not at.exception
+    assert [_select(at, t).value for t in ("Ticket create", "Triages", "Resolved")] == [
+        "\ue000unmatched",
+        "Triage",
+        "\ue000unmatched",
+    ]
+    assert sorted(b.label for b in at.button if "similar)" in b.label) == [offered[0], offered[1]]
+
+    next(b for b in at.button if b.label == "Accept all 2 suggestions").click().run()
+    assert not at.exception
+    assert [_select(at, t).value for t in ("Ticket create", "Triages", "Resolved")] == [
+        "Ticket created",
+        "Triage",
+        "Resolve",
+    ]
+    assert not [b for b in at.button if "similar)" in b.label or b.label.startswith("Accept all")]

@@ -135,9 +135,10 @@ def conform(
         raise ConformanceError(msg)
     total = sum(n for _, n, _ in rows)
     weighted = [(acts, n) for acts, n, _ in rows]
-    activities = _by_frequency(weighted)
+    counts = _event_counts(weighted)
+    activities = sorted(counts, key=lambda a: (-counts[a], a))
     labels = match_labels(model.tasks, activities, mapping)
-    coverage = label_coverage(labels, _event_counts(weighted))
+    coverage = label_coverage(labels, counts)
     if not force:
         require_matches(labels, coverage)
     net = model.net.relabel(labels.relabelling())
@@ -249,14 +250,6 @@ def _event_counts(weighted: Sequence[tuple[Sequence[str], int]]) -> dict[str, in
         for a in acts:
             counts[a] = counts.get(a, 0) + n
     return counts
-
-
-def _by_frequency(weighted: Sequence[tuple[Sequence[str], int]]) -> list[str]:
-    counts: dict[str, int] = {}
-    for acts, n in weighted:
-        for a in acts:
-            counts[a] = counts.get(a, 0) + n
-    return sorted(counts, key=lambda a: (-counts[a], a))
 
 
 def _token_replay(

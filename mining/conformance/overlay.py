@@ -39,14 +39,18 @@ def map_overlay(
     act_events: Counter[str] = Counter()
     act_cases: Counter[str] = Counter()
     for acts, n in variants:
-        pairs = Counter(itertools.pairwise(acts))
-        for pair, k in pairs.items():
-            pair_count[pair] += k * n
-            pair_cases[pair] += n
-        for act, k in Counter(acts).items():
+        seen: set[object] = set()
+        for pair in itertools.pairwise(acts):
+            pair_count[pair] += n
+            if pair not in seen:
+                seen.add(pair)
+                pair_cases[pair] += n
+        for act in acts:
             if act not in known:
-                act_events[act] += k * n
-                act_cases[act] += n
+                act_events[act] += n
+                if act not in seen:
+                    seen.add(act)
+                    act_cases[act] += n
     edges = (
         ()
         if allowed is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from mining.models.discover import (
     ALGORITHMS,
+    MAX_ACTIVITIES,
     DiscoveredModel,
     discover,
     discover_variants,
@@ -24,6 +25,7 @@ from mining.models.read import MODEL_SUFFIXES, load_model
 
 __all__ = [
     "ALGORITHMS",
+    "MAX_ACTIVITIES",
     "MODEL_SUFFIXES",
     "DiscoveredModel",
     "NetSpec",

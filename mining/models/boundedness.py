@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_STATES", "Growth", "growth"]
 
 #: Markings searched before giving up (None: not shown unbounded).
-MAX_STATES = 5_000
+MAX_STATES = 1_000
 #: Markings on the path compared with each new one: a repeating sequence is rarely longer.
 _WINDOW = 64
 

@@ -240,20 +240,38 @@ def _labels(
         "(a step the log does not record). Several tasks may share one activity. Exact and "
         "case-insensitive matches are filled in; near matches are only suggested."
     )
+    # In the order of the model's tasks, as the selects below; a task whose select the user (or an
+    # accepted suggestion, set before this rerun) has already given a value is not offered again.
     offers = {
-        t: s_
-        for t, s_ in suggestions.items()
-        if t not in now and t not in silent_now and s_.log_activity in counts
+        t: suggestions[t]
+        for t in model.tasks
+        if t in suggestions
+        and t not in now
+        and t not in silent_now
+        and suggestions[t].log_activity in counts
+        and st.session_state.get(_task_key(log, sha256, t), _UNMATCHED) == _UNMATCHED
     }
     if offers:
-        st.button(
-            f"Accept {len(offers)} suggested match{'es' if len(offers) > 1 else ''}: "
-            + "; ".join(f"{t} = {s_.log_activity} ({s_.ratio:.0%} similar)" for t, s_ in offers.items()),
-            key=f"conf-accept-{log.log_id}-{sha256[:12]}",
-            on_click=_set_tasks,
-            args=({_task_key(log, sha256, t): s_.log_activity for t, s_ in offers.items()},),
-            icon=":material/done_all:",
-        )
+        # One button per suggestion: a near match may be wrong, so each is confirmed on its own.
+        st.caption("Near matches, applied only when you accept them:")
+        cols = st.columns(2)
+        for i, (t, s_) in enumerate(offers.items()):
+            cols[i % 2].button(
+                f"{t} = {s_.log_activity} ({s_.ratio:.0%} similar)",
+                key=f"conf-accept-{log.log_id}-{sha256[:12]}-{_token(t)}",
+                on_click=_set_tasks,
+                args=({_task_key(log, sha256, t): s_.log_activity},),
+                icon=":material/done:",
+                help=f"Map the model task '{t}' to the log activity '{s_.log_activity}'.",
+            )
+        if len(offers) > 1:
+            st.button(
+                f"Accept all {len(offers)} suggestions",
+                key=f"conf-accept-{log.log_id}-{sha256[:12]}",
+                on_click=_set_tasks,
+                args=({_task_key(log, sha256, t): s_.log_activity for t, s_ in offers.items()},),
+                icon=":material/done_all:",
+            )
     pairs: list[tuple[str, str]] = []
     invisible: list[str] = []
     cols = st.columns(2)
