@@ -52,6 +52,7 @@ __all__ = [
     "ATTRIBUTE_VALUES",
     "EXPLORE_MEASURES",
     "HEATMAP_ROWS",
+    "START_MEASURES",
     "VARIANTS_SHOWN",
     "ConformanceRequest",
     "DeviatingExport",
@@ -68,6 +69,7 @@ __all__ = [
     "deviation_cases_of",
     "dfg_of",
     "events_of_case",
+    "filter_bar_measures",
     "heatmap_of",
     "labels_of",
     "maps_of",
@@ -359,6 +361,26 @@ def overview_measures(
     )
 
 
+def filter_bar_measures(
+    log: LogInfo, flt: Filter
+) -> tuple[
+    _dfg_mod.DFG,
+    tuple[_summary_mod.ResourceRow, ...],
+    tuple[_attributes_mod.AttributeSummary, ...],
+    _variants_mod.VariantTable,
+]:
+    """What the filter bar of every Explore page lists, over the whole log (``flt`` is not used): the
+    activities, the resources, the attributes' values and the number of variants."""
+    del flt
+    whole = Filter()
+    return (
+        dfg_of(log, whole),
+        resource_table_of(log, whole),
+        attribute_summaries_of(log, whole),
+        variants_of(log, whole, top=1),
+    )
+
+
 def process_map_measures(log: LogInfo, flt: Filter) -> tuple[_dfg_mod.DFG]:
     """The Process map page under ``flt``: the full graph (the simplified map depends on the sliders)."""
     return (dfg_of(log, flt),)
@@ -399,6 +421,15 @@ EXPLORE_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = 
     process_map_measures,
     variants_measures,
     bottlenecks_measures,
+)
+#: What the Start page has computed while it is read: the filter bar every Explore page shows first,
+#: then the pages in the order of its links.
+START_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = (
+    filter_bar_measures,
+    process_map_measures,
+    variants_measures,
+    bottlenecks_measures,
+    overview_measures,
 )
 
 
