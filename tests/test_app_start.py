@@ -209,3 +209,42 @@ def test_a_log_spanning_a_century_is_drawn_per_month_and_says_so(
     assert "Median wait per transition and month (the most frequent transitions)" in [
         c.value for c in at.caption
     ]
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warmed", "not-warmed"])
+def test_while_the_start_page_is_read_the_explore_pages_first_figures_are_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm: bool
+) -> None:
+    from mining.analysis import attributes, dfg, performance, summary
+    from mining.ui import warmup
+
+    path = tmp_path / "fresh.duckdb"  # a workspace of its own: nothing of it is cached yet
+    with Store(path) as store:
+        ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    if not warm:
+        monkeypatch.setattr(warmup, "warm_explore", lambda *a, **k: None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and at.title[0].value == "See how your process really runs"
+    assert warmup.warm_wait(TIMEOUT)
+
+    calls: list[str] = []
+    for module, name in (
+        (attributes, "attribute_summaries"),
+        (dfg, "dfg"),
+        (performance, "activity_times"),
+        (summary, "resource_table"),
+    ):
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k)
+        )
+    for page in ("overview", "process_map"):
+        opened = AppTest.from_string(
+            f"from mining.ui.pages import {page}\n{page}.render()\n", default_timeout=TIMEOUT
+        ).run()
+        assert not opened.exception and not opened.error
+    if warm:
+        assert calls == []  # the filter bar's lists, the Overview and the map came from the cache
+    else:
+        assert {"attribute_summaries", "dfg", "activity_times", "resource_table"} <= set(calls)

@@ -10,7 +10,9 @@ of two real logs is screenshotted into ``test-artifacts/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +43,8 @@ ARGS = [
 WAIT_MS = 120_000
 REAL = {"running-example": "running-example.xes", "helpdesk": "helpdesk.xes.gz", "sepsis": "sepsis.csv.gz"}
 MANY = "generated-150-activities"
+#: An activity name that HTML would decode: the map shows it as typed.
+TYPED = "Stage 01 step 1: approve &lt;b&gt; <i>now</i>"
 #: The page titles, and what shows that each has drawn.
 PAGES = {
     "Start": "[data-testid=stMetric]",
@@ -65,6 +69,8 @@ def _many_activities(path: Path) -> Path:
         for stage in range(15):
             k = rng.choices(range(10), weights)[0]
             name = f"Stage {stage + 1:02d} step {k + 1}: " + ("check the documents" if k % 2 else "approve")
+            if stage == 0 and k == 0:
+                name = TYPED  # the most frequent first box: its label must read as typed
             minute += rng.randint(5, 600)
             day, rest = divmod(minute, 24 * 60)
             lines.append(
@@ -254,6 +260,11 @@ def test_the_first_map_of_each_log_is_readable(page, workspace: Path, name: str)
     assert drawn["minHeight"] >= 11  # and the height of its box on screen
     assert drawn["boxes"] == min(activities, DEFAULT_ACTIVITIES)  # 25 of the 150 generated ones
     _shot(page, f"map-{name}")
+    if name == MANY:
+        typed = page.locator("g.pm-node").filter(has_text="approve &lt;b&gt;")
+        lines = typed.first.locator("text.pm-label").all_text_contents()
+        assert " ".join(lines[:-1]) == TYPED  # wrapped, the last line is its count
+        assert typed.first.locator("title").first.text_content().split("\n")[0] == TYPED
 
     page.get_by_role("button", name="Zoom in", exact=True).click()
     zoomed = _map(page)
@@ -389,3 +400,187 @@ def test_every_page_of_a_real_log_is_screenshotted(page, name: str) -> None:
         _open(page, title)
         _no_errors(page)
         assert _shot(page, f"{name}-{title.lower().replace(' ', '-')}").stat().st_size > 10_000
+
+
+def _typed_select(page, where: str, label: str, option: str) -> None:
+    """Pick ``option`` in the select box ``label`` of the sidebar or the main area by typing it (a long
+    list draws only its first options, and redraws them while the page is busy)."""
+    box = page.locator(f"[data-testid={where}]").get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)
+    _rerun(page, lambda: page.get_by_role("option", name=option, exact=True).first.click(timeout=10_000))
+
+
+def _pick_on_map(page, name: str) -> None:
+    """Click the box ``name`` on the map, as a user does, and wait for its figures."""
+    box = page.locator("[data-testid=process-map][data-ready='1'] g.pm-node").filter(
+        has=page.locator("title", has_text=name)
+    )
+    _rerun(page, box.first.click)  # the box's group: its rect and its labels
+    page.get_by_role("heading", name="Activity or path", exact=True).wait_for()
+    page.locator("[data-testid=stMetric]").filter(has_text="Events").first.wait_for()
+
+
+def test_a_click_on_a_box_or_a_path_shows_its_figures_and_keeps_its_cases(page, workspace: Path) -> None:
+    log_id = _log_id(workspace, "helpdesk")
+    _open(page, "Process map")
+    _choose_log(page, "helpdesk")
+    _reset(page)
+    events, cases = (
+        _count(workspace, f"SELECT {what} FROM events WHERE log_id = ? AND activity = 'Wait'", [log_id])
+        for what in ("count(*)", "count(DISTINCT case_no)")
+    )
+    _pick_on_map(page, "Wait")
+    assert int(_metric(page, "Events").replace(",", "")) == events == 1463
+    assert int(_metric(page, "Cases").replace(",", "")) == cases == 1236
+    assert page.get_by_text("Done most by:", exact=False).count() == 1
+    _shot(page, "helpdesk-map-activity-picked")
+
+    # A path picked from the list: how often it is taken, against the stored successors.
+    with Store(workspace, read_only=True) as store:
+        source, target, times, through = store.query(
+            "SELECT activity, next_activity, count(*) AS n, count(DISTINCT case_no) FROM events "
+            "WHERE log_id = ? AND next_activity IS NOT NULL AND activity <> next_activity "
+            "GROUP BY ALL ORDER BY n DESC LIMIT 1",
+            [log_id],
+        ).rows[0]
+    _typed_select(
+        page, "stMain", "Click a box or a path on the map, or pick one here", f"{source} → {target}"
+    )
+    page.locator("[data-testid=stMetric]").filter(has_text="Times").first.wait_for()
+    assert int(_metric(page, "Times").replace(",", "")) == times
+    assert int(_metric(page, "Cases").replace(",", "")) == through
+
+    # The box's button keeps the cases through it, on every page.
+    _pick_on_map(page, "Wait")
+    keep = page.get_by_role("button", name="Keep only the cases passing through Wait", exact=True)
+    _rerun(page, keep.click)
+    page.locator("[data-testid=stSidebar]").get_by_text("through: Wait", exact=False).first.wait_for()
+    _open(page, "Overview")
+    assert _cases_become(page, cases) == cases
+    _reset(page)
+
+
+def test_the_other_filters_leave_the_cases_a_query_finds(page, workspace: Path) -> None:
+    log_id = _log_id(workspace, "helpdesk")
+    _open(page, "Overview")
+    _choose_log(page, "helpdesk")
+    _reset(page)
+    total = _cases(page)
+
+    # Ended with an activity other than the usual last one.
+    _multiselect(page, "Activities and paths", "Ended with", "Resolve ticket")
+    expected = _count(
+        workspace,
+        "SELECT count(*) FROM (SELECT case_no, arg_max(activity, (ts, row_no)) AS last FROM events "
+        "WHERE log_id = ? GROUP BY case_no) WHERE last = 'Resolve ticket'",
+        [log_id],
+    )
+    assert _cases_become(page, expected) == expected < total
+    _reset(page)
+
+    # A eventually followed by B.
+    follow = page.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Activity A", exact=True)
+    _expand(page, "Activities and paths", follow)
+    _typed_select(page, "stSidebar", "Activity A", "Wait")
+    _typed_select(page, "stSidebar", "by activity B", "Take in charge ticket")
+    expected = _count(
+        workspace,
+        "SELECT count(DISTINCT a.case_no) FROM events a JOIN events b ON a.log_id = b.log_id "
+        "AND a.case_no = b.case_no AND (b.ts, b.row_no) > (a.ts, a.row_no) "
+        "WHERE a.log_id = ? AND a.activity = 'Wait' AND b.activity = 'Take in charge ticket'",
+        [log_id],
+    )
+    assert _cases_become(page, expected) == expected < total
+    _reset(page)
+
+    # An event attribute's value.
+    with Store(workspace, read_only=True) as store:
+        column = store.scalar(
+            "SELECT column_name FROM attribute_columns WHERE log_id = ? AND source_name = 'service_level'",
+            [log_id],
+        )
+    _multiselect(page, "Resources, attributes and duration", "service_level (event attribute)", "Value 2")
+    expected = _count(
+        workspace,
+        f"SELECT count(DISTINCT e.case_no) FROM events e JOIN attrs_{log_id} a USING (row_no) "
+        f"WHERE e.log_id = ? AND a.{column} = 'Value 2'",
+        [log_id],
+    )
+    assert _cases_become(page, expected) == expected < total
+    _reset(page)
+
+    # The top 10 variants.
+    top = (
+        page.locator("[data-testid=stSidebar]")
+        .get_by_role("radiogroup", name="Variants", exact=True)
+        .locator("[data-testid=stRadioOption]")
+        .filter(has_text="top k")
+    )
+    _rerun(page, top.click)
+    expected = _count(
+        workspace,
+        "SELECT sum(n) FROM (SELECT count(*) AS n FROM cases WHERE log_id = ? "
+        "GROUP BY variant_id ORDER BY n DESC LIMIT 10)",
+        [log_id],
+    )
+    assert _cases_become(page, expected) == expected < total
+    _reset(page)
+
+    # A time window: the cases that overlap the last month of the log.
+    with Store(workspace, read_only=True) as store:
+        last = store.scalar("SELECT max(end_ts) FROM cases WHERE log_id = ?", [log_id])
+    first_day = (last - dt.timedelta(days=30)).date()
+    field = page.locator("[data-testid=stSidebar]").get_by_label("From", exact=True)
+    field.get_by_role("spinbutton").first.click()
+    page.keyboard.type(first_day.strftime("%Y%m%d"))  # year, month and day segments in turn
+    _rerun(page, page.locator("[data-testid=stMain] h1").first.click)  # leaving the field sets it
+    expected = _count(
+        workspace,
+        "SELECT count(*) FROM cases WHERE log_id = ? AND end_ts >= ?",
+        [log_id, dt.datetime.combine(first_day, dt.time(), dt.UTC)],
+    )
+    assert _cases_become(page, expected) == expected < total
+    _shot(page, "helpdesk-overview-last-month")
+    _reset(page)
+
+
+def test_the_performance_view_wheel_zoom_and_full_screen(page) -> None:
+    _open(page, "Process map")
+    _choose_log(page, "sepsis")
+    _reset(page)
+    show = page.get_by_role("radiogroup", name="Show", exact=True).locator("[data-testid=stRadioOption]")
+    _rerun(page, show.filter(has_text="Performance").click)
+    page.get_by_text("boxes show the median", exact=False).first.wait_for()
+    view = page.locator("[data-testid=process-map][data-ready='1']").first
+    view.wait_for()
+    drawn = view.evaluate(
+        """(wrap) => ({
+          boxes: [...wrap.querySelectorAll('g.pm-node')].filter((g) => g.querySelector('rect'))
+            .map((g) => [...g.querySelectorAll('text.pm-label')].pop().textContent),
+          paths: [...wrap.querySelectorAll('text.pm-edge-label')].map((t) => t.textContent),
+          tips: [...wrap.querySelectorAll('g.pm-edge > title')].map((t) => t.textContent)})"""
+    )
+    duration = re.compile(r"^-?\d+(d \d\dh|h \d\dm|m \d\ds|s)$")
+    # Sepsis records no start times: boxes show the waiting before each activity.
+    assert drawn["boxes"] and all(b.startswith("median waiting ") for b in drawn["boxes"])
+    assert sum(bool(duration.match(b.removeprefix("median waiting "))) for b in drawn["boxes"]) >= 10
+    labelled = [p for p in drawn["paths"] if p]
+    assert labelled and all(duration.match(p) for p in labelled)  # times on paths, not counts
+    assert any(re.search(r"\d times in \d+ cases?\n", t) for t in drawn["tips"])  # counts in tooltips
+    _shot(page, "sepsis-map-performance")
+
+    before = float(view.get_attribute("data-scale"))
+    box = view.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):  # three notches of the wheel, 15 % each
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(100)
+    assert float(view.get_attribute("data-scale")) == pytest.approx(before * 1.15**3)
+    page.get_by_role("button", name="Full screen", exact=True).click()
+    page.wait_for_function("() => document.fullscreenElement !== null")
+    page.wait_for_timeout(300)
+    assert view.bounding_box()["height"] == pytest.approx(900, abs=2)  # the whole window
+    page.get_by_role("button", name="Full screen", exact=True).click()
+    page.wait_for_function("() => document.fullscreenElement === null")
+    _rerun(page, show.filter(has_text="Frequency").click)

@@ -134,3 +134,40 @@ def test_chips_are_readable() -> None:
         "A eventually followed by B",
         "amount from 10 to …",
     ]
+
+
+def test_attribute_summaries_count_cases_per_value_and_tell_case_from_event_attributes(tmp_path) -> None:
+    from mining.analysis.attributes import attribute_summaries
+
+    rows = [
+        # case, activity, hour, region (one per case), amount (a number, changes within c1), note
+        ("c1", "A", 0, "North", "10", "x"),
+        ("c1", "B", 1, "North", "30", ""),
+        ("c2", "A", 0, "South", "20", "y"),
+        ("c3", "A", 0, "North", "5", " "),
+        ("c3", "C", 2, "North", "5", "x"),
+        ("c4", "A", 0, "", "", ""),
+    ]
+    csv = tmp_path / "attrs.csv"
+    csv.write_text(
+        "case,activity,timestamp,region,amount,note\n"
+        + "".join(f"{c},{a},2024-01-01 0{h}:00:00,{r},{m},{n}\n" for c, a, h, r, m, n in rows),
+        encoding="utf-8",
+    )
+    with Store() as store:
+        log = ingest_file(store, csv).log_id
+        got = {a.name: a for a in attribute_summaries(store, log, top=5)}
+        assert list(got) == ["region", "amount", "note"]  # file order
+        region, amount, note = got["region"], got["amount"], got["note"]
+        assert (region.level, region.numeric, region.distinct, region.cases) == ("case", False, 2, 3)
+        assert region.top == (("North", 2), ("South", 1))  # cases, not events (c1 and c3 have two each)
+        assert (amount.level, amount.numeric, amount.distinct, amount.cases) == ("event", True, 4, 3)
+        # Over the cases' values: c1 10 and 30, c2 20, c3 5 (once, though two events carry it).
+        assert (amount.minimum, amount.median, amount.maximum) == (5.0, 15.0, 30.0)
+        assert amount.top == (("10", 1), ("20", 1), ("30", 1), ("5", 1))  # ties by value
+        assert (note.numeric, note.distinct, note.cases, note.top) == (False, 2, 3, (("x", 2), ("y", 1)))
+        assert note.minimum is None and note.median is None
+        # Over the kept cases only, and ``top`` caps the values listed.
+        kept = {a.name: a for a in attribute_summaries(store, log, Filter(with_activities=("B",)), top=1)}
+        assert (kept["region"].cases, kept["region"].top) == (1, (("North", 1),))
+        assert (kept["amount"].distinct, kept["amount"].top) == (2, (("10", 1),))

@@ -124,7 +124,7 @@ def test_since_and_until_select_cases_by_their_local_start(tmp_path):
         ("2024-01-22", 6, False),
         ("2024-01-29", 6, False),
     ]
-    assert data["filters"] == ["started 2024-01-08 00:00:00+00:00 to 2024-02-05 00:00:00+00:00"]
+    assert data["filters"] == ["started 2024-01-08 to 2024-02-04"]  # the last day included
 
 
 def test_placeholder_dates_are_left_out_of_the_run_and_the_report_and_named_in_the_json(tmp_path):

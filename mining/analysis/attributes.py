@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["AttributeSummary", "attribute_summaries", "case_attributes"]
 
 _TOP = 8
+#: Attributes summarised per statement (a file may have thousands of columns).
+_COLUMNS_PER_QUERY = 50
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class AttributeSummary:
     cases: int  # cases with a value
     top: tuple[tuple[str, int], ...]  # the most frequent values with their cases
     minimum: float | None = None
-    median: float | None = None
+    median: float | None = None  # of the cases' values (a case counted once per value it carries)
     maximum: float | None = None
 
 
@@ -44,46 +46,62 @@ def attribute_summaries(
     ).rows
     if not columns:
         return ()
-    params: dict[str, Any] = {"log": log_id}
+    params: dict[str, Any] = {"log": log_id, "top": top}
     kept = ""
     if flt is not None and not flt.is_empty:
         kept = f" AND e.case_no IN ({case_selection(store, log_id, flt, params)})"
+    # Internal names are a1, a2, ... (mining.ingest): safe to place in SQL.
+    named = [(str(c), str(n)) for c, n in columns if str(c).startswith("a") and str(c)[1:].isdigit()]
     out = []
-    for column, name in columns:
-        # Internal names are a1, a2, ... (mining.ingest): safe to place in SQL.
-        if not (column.startswith("a") and column[1:].isdigit()):
-            continue
-        base = (
-            f"SELECT e.case_no, NULLIF(trim(a.\"{column}\"), '') AS v FROM events e "
-            f"JOIN attrs_{int(log_id)} a USING (row_no) WHERE e.log_id = $log{kept}"
-        )
-        distinct, cases, per_case, numeric, lo, mid, hi = store.query(
-            f"WITH x AS ({base}) SELECT count(DISTINCT v), count(DISTINCT case_no) FILTER (WHERE v IS NOT NULL), "
-            "(SELECT coalesce(max(k), 0) FROM (SELECT count(DISTINCT v) AS k FROM x GROUP BY case_no)), "
-            "count(*) FILTER (WHERE v IS NOT NULL) = count(TRY_CAST(v AS DOUBLE)), "
-            "min(TRY_CAST(v AS DOUBLE)), median(TRY_CAST(v AS DOUBLE)), max(TRY_CAST(v AS DOUBLE)) FROM x",
-            params,
-        ).rows[0]
-        values = store.query(
-            f"WITH x AS ({base}) SELECT v, count(DISTINCT case_no) AS n FROM x WHERE v IS NOT NULL "
-            "GROUP BY v ORDER BY n DESC, v LIMIT $top",
-            {**params, "top": top},
-        ).rows
-        is_number = bool(numeric) and int(distinct) > 0
-        out.append(
-            AttributeSummary(
-                str(name),
-                "case" if int(per_case) <= 1 else "event",
-                is_number,
-                int(distinct),
-                int(cases),
-                tuple((str(v), int(n)) for v, n in values),
-                float(lo) if is_number and lo is not None else None,
-                float(mid) if is_number and mid is not None else None,
-                float(hi) if is_number and hi is not None else None,
+    for first in range(0, len(named), _COLUMNS_PER_QUERY):
+        chunk = named[first : first + _COLUMNS_PER_QUERY]
+        for (_, name), row in zip(chunk, _summary_rows(store, log_id, kept, chunk, params), strict=True):
+            distinct, cases, per_case, numeric, lo, mid, hi, values = row
+            is_number = bool(numeric) and int(distinct) > 0
+            out.append(
+                AttributeSummary(
+                    name,
+                    "case" if int(per_case) <= 1 else "event",
+                    is_number,
+                    int(distinct),
+                    int(cases),
+                    tuple((str(v), int(n)) for v, n in values),
+                    float(lo) if is_number and lo is not None else None,
+                    float(mid) if is_number and mid is not None else None,
+                    float(hi) if is_number and hi is not None else None,
+                )
             )
-        )
     return tuple(out)
+
+
+def _summary_rows(
+    store: Store, log_id: int, kept: str, chunk: list[tuple[str, str]], params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The figures of the attributes of ``chunk`` (internal name, name), in its order.
+
+    The events are joined with the attribute table once, into the distinct (case, values) rows; each
+    attribute's figures come from its distinct (case, value) pairs (a value's cases are its pairs).
+    """
+    picked = ", ".join(f'NULLIF(trim(a."{c}"), \'\') AS "{c}"' for c, _ in chunk)
+    parts = []
+    for i, (c, _) in enumerate(chunk):
+        pairs = f'(SELECT DISTINCT case_no, "{c}" AS v FROM x WHERE "{c}" IS NOT NULL)'
+        parts.append(
+            f"SELECT {i} AS i, count(DISTINCT v), count(DISTINCT case_no), "
+            f'(SELECT coalesce(max(k), 0) FROM (SELECT count(DISTINCT "{c}") AS k FROM x GROUP BY case_no)), '
+            "count(*) = count(TRY_CAST(v AS DOUBLE)), "
+            "min(TRY_CAST(v AS DOUBLE)), median(TRY_CAST(v AS DOUBLE)), max(TRY_CAST(v AS DOUBLE)), "
+            "(SELECT coalesce(list([v, CAST(n AS VARCHAR)] ORDER BY n DESC, v) FILTER (WHERE rk <= $top), []) "
+            f" FROM (SELECT v, count(*) AS n, row_number() OVER (ORDER BY count(*) DESC, v) AS rk "
+            f"       FROM {pairs} GROUP BY v)) "
+            f"FROM {pairs}"
+        )
+    sql = (
+        f"WITH x AS MATERIALIZED (SELECT DISTINCT e.case_no, {picked} FROM events e "
+        f"JOIN attrs_{int(log_id)} a USING (row_no) WHERE e.log_id = $log{kept}) " + " UNION ALL ".join(parts)
+    )
+    rows = sorted(store.query(sql, params).rows)
+    return [tuple(r[1:]) for r in rows]
 
 
 def case_attributes(store: Store, log_id: int, case_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

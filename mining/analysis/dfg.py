@@ -25,16 +25,13 @@ between the closest ranks, as numpy's default percentile).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
-from mining.analysis.variants import projected_variants
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -175,11 +172,15 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
 def _edge_cases(store: Store, log_id: int, flt: Filter | None) -> dict[tuple[str, str], int]:
     """Distinct cases per edge, from the kept cases' variants."""
     if flt is not None and flt.projects_events:
-        out: Counter[tuple[str, str]] = Counter()
-        for seq, n, _ in projected_variants(store, log_id, flt):
-            for pair in set(pairwise(seq)):
-                out[pair] += n
-        return out
+        # The projection's successors are recomputed per case: count the cases of each pair directly
+        # (merging the projected variants in Python took seconds on 10,000 variants).
+        rel = events_relation(store, log_id, flt)
+        rows = store.query(
+            f"SELECT activity, next_activity, count(DISTINCT case_no) FROM ({rel.sql}) AS e "
+            "WHERE next_activity IS NOT NULL GROUP BY activity, next_activity",
+            rel.params,
+        ).rows
+        return {(a, b): int(n) for a, b, n in rows}
     params: dict[str, Any] = {"log": log_id}
     selection = ""
     if flt is not None and not flt.is_empty:

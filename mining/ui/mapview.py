@@ -70,7 +70,9 @@ export default function (component) {
     return arrows[colour];
   };
   const world = el('g', { class: 'pm-world' }, svg);
-  const pick = (name) => setTriggerValue('clicked', name);
+  // A drag that ends on a box is a pan, not a pick.
+  let panned = false;
+  const pick = (name) => { if (!panned) setTriggerValue('clicked', name); };
   for (const e of data.edges) {
     const g = el('g', { class: 'pm-edge', 'data-name': e.name || '' }, world);
     el('title', {}, g).textContent = e.tooltip;
@@ -164,12 +166,13 @@ export default function (component) {
   let drag = null;
   svg.addEventListener('pointerdown', (ev) => {
     drag = { x: ev.clientX, y: ev.clientY, tx, ty, moved: false };
+    panned = false;
     svg.classList.add('dragging');
   });
   window.addEventListener('pointermove', (ev) => {
     if (!drag) return;
     const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
-    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = panned = true;
     tx = drag.tx + dx; ty = drag.ty + dy;
     apply();
   });

@@ -66,6 +66,8 @@ __all__ = [
     "ATTRIBUTE_VALUES",
     "EXPLORE_MEASURES",
     "HEATMAP_ROWS",
+    "MAP_ACTIVITIES",
+    "START_MEASURES",
     "VARIANTS_SHOWN",
     "ConformanceRequest",
     "DeviatingExport",
@@ -82,6 +84,7 @@ __all__ = [
     "deviation_cases_of",
     "dfg_of",
     "events_of_case",
+    "filter_bar_measures",
     "heatmap_of",
     "label_coverage_of",
     "labels_of",
@@ -117,17 +120,21 @@ def dfg_of(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
     return _dfg_cached(*where(), log.log_id, flt)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _map_cached(
-    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, activities: float, paths: float
-) -> _dfg_mod.DFG:
-    with reading(workspace) as store:
-        return _simplify_mod.simplified_dfg(store, log_id, flt, activities=activities, paths=paths)
+#: The most activities of a map's first drawing (Disco starts from the most frequent ones).
+MAP_ACTIVITIES = 25
 
 
 def process_map_of(log: LogInfo, flt: Filter, *, activities: float, paths: float) -> _dfg_mod.DFG:
-    """The simplified process map (``simplified_dfg``) under ``flt``."""
-    return _map_cached(*where(), log.log_id, flt, activities, paths)
+    """The simplified process map under ``flt``, as :func:`~mining.analysis.simplify.simplified_dfg`
+    draws it: the graph of the log projected onto its ``activities`` share of most frequent activities,
+    with its ``paths`` share of paths.  Both graphs are the cached :func:`dfg_of`, so the paths slider
+    and the paths of the first drawing cost no query."""
+    full = dfg_of(log, flt)
+    kept = _simplify_mod.kept_activities(full, activities)
+    projected = full
+    if len(kept) < len(full.activities):
+        projected = dfg_of(log, dataclasses.replace(flt, activities_keep=kept))
+    return _simplify_mod.simplify(projected, activities=1.0, paths=paths)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -374,9 +381,33 @@ def overview_measures(
     )
 
 
-def process_map_measures(log: LogInfo, flt: Filter) -> tuple[_dfg_mod.DFG]:
-    """The Process map page under ``flt``: the full graph (the simplified map depends on the sliders)."""
-    return (dfg_of(log, flt),)
+def filter_bar_measures(
+    log: LogInfo, flt: Filter
+) -> tuple[
+    _dfg_mod.DFG,
+    tuple[_summary_mod.ResourceRow, ...],
+    tuple[_attributes_mod.AttributeSummary, ...],
+    _variants_mod.VariantTable,
+]:
+    """What the filter bar of every Explore page lists, over the whole log (``flt`` is not used): the
+    activities, the resources, the attributes' values and the number of variants."""
+    del flt
+    whole = Filter()
+    return (
+        dfg_of(log, whole),
+        resource_table_of(log, whole),
+        attribute_summaries_of(log, whole),
+        variants_of(log, whole, top=1),
+    )
+
+
+def process_map_measures(log: LogInfo, flt: Filter) -> tuple[_dfg_mod.DFG, _dfg_mod.DFG]:
+    """The Process map page under ``flt``: the full graph, and the map of its first drawing (its
+    :data:`MAP_ACTIVITIES` most frequent activities, every path); other slider values are computed
+    when they are chosen."""
+    full = dfg_of(log, flt)
+    n = len(full.activities)
+    return full, process_map_of(log, flt, activities=min(n, MAP_ACTIVITIES) / max(n, 1), paths=1.0)
 
 
 def variants_measures(log: LogInfo, flt: Filter) -> tuple[_variants_mod.VariantTable]:
@@ -414,6 +445,15 @@ EXPLORE_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = 
     process_map_measures,
     variants_measures,
     bottlenecks_measures,
+)
+#: What the Start page has computed while it is read: the filter bar every Explore page shows first,
+#: then the pages in the order of its links.
+START_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = (
+    filter_bar_measures,
+    process_map_measures,
+    variants_measures,
+    bottlenecks_measures,
+    overview_measures,
 )
 
 

@@ -32,7 +32,7 @@ from mining.ui.messages import md
 __all__ = ["DEFAULT_ACTIVITIES", "DEFAULT_PATHS", "default_paths", "endpoint_min", "render"]
 
 #: The most activities and (about) the most paths of a map's first drawing.
-DEFAULT_ACTIVITIES = 25
+DEFAULT_ACTIVITIES = measures.MAP_ACTIVITIES
 DEFAULT_PATHS = 60
 _NONE = "(nothing selected)"
 
@@ -70,7 +70,7 @@ def endpoint_min(graph: DFG, paths: int) -> int:
 
 
 def _render(log: LogInfo, flt: Filter) -> None:
-    (full,) = measures.process_map_measures(log, flt)
+    full, _ = measures.process_map_measures(log, flt)
     n = len(full.activities)
     if n == 0:
         st.warning("No event is left by the filters.", icon=":material/filter_alt_off:")

@@ -8,6 +8,7 @@ within the session and keep the filters.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.durations import duration_words
-from mining.ui import measures, state
+from mining.ui import measures, state, warmup
 from mining.ui.messages import md, reporting_errors
 from mining.ui.pages import kpis
 
@@ -100,3 +101,5 @@ def _render(pages: Mapping[str, Any]) -> None:
         st.page_link(pages["Upload"], label="Add an export", icon=":material/upload_file:")
     if "Logs" in pages:
         st.page_link(pages["Logs"], label="See how each log was read", icon=":material/table_chart:")
+    # While the page is read, the Explore pages' first figures are computed, the filter bar's first.
+    warmup.warm_explore(log, Filter(), [functools.partial(m, log, Filter()) for m in measures.START_MEASURES])
