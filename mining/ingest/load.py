@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
 from mining.ingest.quality import log_findings
-from mining.ingest.staging import Column, drop_staging
+from mining.ingest.staging import Column, drop_stage, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
@@ -449,6 +449,7 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
                 ")",
             ),
         )
+    drop_stage(store)  # every value needed from here on is in _typed
     with store.transaction():
         report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
         log_id, run_id, first_row = _register(store, plan, rejected_rows)
