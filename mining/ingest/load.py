@@ -373,12 +373,20 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> st
                 )
             )
 
-    def case(i: int) -> str:
-        return "CASE " + " ".join(f"WHEN {c[0]} THEN {c[i]}" for c in checks) + " END"
+    # The checks run once per row, giving the number of the first that fails
+    # (_k); the reason, column and value are then looked up by that number,
+    # for the failing rows alone.  Written as three CASEs over the checks, every
+    # check (timestamp parses among them) ran three times per row.
+    first_failed = "CASE " + " ".join(f"WHEN {c[0]} THEN {k}" for k, c in enumerate(checks, start=1)) + " END"
+    layer4 = f"SELECT *, {first_failed} AS _k FROM ({layer3})"
+
+    def pick(i: int) -> str:
+        whens = " ".join(f"WHEN {k} THEN {c[i]}" for k, c in enumerate(checks, start=1))
+        return f"CASE WHEN _k IS NOT NULL THEN CASE _k {whens} END END"
 
     return (
-        f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost, {case(3)} AS _reason, "
-        f"{case(1)} AS _column, {case(2)} AS _value, _gap, _overlap, _sgap{carried} FROM ({layer3})"
+        f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost, {pick(3)} AS _reason, "
+        f"{pick(1)} AS _column, {pick(2)} AS _value, _gap, _overlap, _sgap{carried} FROM ({layer4})"
     )
 
 
