@@ -18,8 +18,8 @@ ratios are paired within a round before the median is taken.
 Inputs: the project's generated service desk (9 columns: case, activity,
 start and end timestamps with offsets, resource, cost and three attributes)
 at 1M and 10M events as CSV and Parquet, its 4-column cut (case, activity,
-timestamp, resource) as CSV, and BPIC 2012 as XES (../shared/logs), all
-cached under bench/out/.
+timestamp, resource) as CSV, cached under bench/out/, and BPIC 2012 as XES
+from ../shared/logs (``$MINING_SHARED/logs`` when the checkout is elsewhere).
 
     python bench/ingest.py [--inputs csv1m csv4-1m parquet1m xes csv10m csv4-10m parquet10m] [--runs 3]
 
@@ -42,7 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-BPIC2012 = ROOT.parent / "shared" / "logs" / "bpic2012.xes.gz"
+BPIC2012 = Path(os.environ.get("MINING_SHARED", ROOT.parent / "shared")) / "logs" / "bpic2012.xes.gz"
 
 CHILD = r"""
 import json, os, resource, sys, time
