@@ -1,18 +1,32 @@
-"""Ingest speed and memory: mining against pm4py, side by side, on the same files.
+"""Ingest speed and memory, side by side with a bare DuckDB load of the same file in the same run.
 
-For each size (1M, 10M events) and format (CSV, Parquet) this times, in fresh
-processes and interleaved A B A B:
+Each measurement is a whole fresh process (imports included); the tools run
+interleaved (A B C A B C ...) so the machine's noise hits them alike, and
+ratios are paired within a round before the median is taken.
 
-* mining: ``ingest_file`` into a workspace file on disk -- parse, validate,
-  sort by (case, time, row), precompute successors, cases and variants, commit;
-* pm4py: ``pandas.read_csv``/``read_parquet`` + ``pm4py.format_dataframe``,
-  which is what pm4py needs before any algorithm.
+* ``mining``: ``mining ingest FILE`` into a new workspace file -- sniffing,
+  role detection, validation of every row with rejects, the sort by (case,
+  time, row), successors, cases, variants, attributes, the quality findings,
+  one committed transaction;
+* ``duckdb`` (the reference, CSV and Parquet): the least any loader does --
+  ``read_csv``/``read_parquet`` with DuckDB's own type detection, the
+  directly-follows successor by a window, the table sorted by (case, time) and
+  written to a database file;
+* ``pm4py`` (XES): ``pm4py.read_xes`` (its Rust backend when installed), the
+  same file in memory as a dataframe.
 
-It prints the median seconds, events per second, peak RSS of the process, the
-stored bytes per event, and the paired ratio pm4py/mining.  Data comes from
-the project's generator (``service_desk``), cached under bench/out/.
+Inputs: the project's generated service desk (9 columns: case, activity,
+start and end timestamps with offsets, resource, cost and three attributes)
+at 1M and 10M events as CSV and Parquet, its 4-column cut (case, activity,
+timestamp, resource) as CSV, cached under bench/out/, and BPIC 2012 as XES
+from ../shared/logs (``$MINING_SHARED/logs`` when the checkout is elsewhere).
 
-    python bench/ingest.py [--sizes 1000000 10000000] [--runs 3]
+    python bench/ingest.py [--inputs csv1m csv4-1m parquet1m xes csv10m csv4-10m parquet10m] [--runs 3]
+
+It prints, per input and tool: median wall seconds, median CPU seconds (user +
+system of the process and its threads: what the 2 cores spent, the figure
+least moved by other tenants), peak RSS in MiB, and mining's paired ratios to
+the reference for time and memory.
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
+BPIC2012 = Path(os.environ.get("MINING_SHARED", ROOT.parent / "shared")) / "logs" / "bpic2012.xes.gz"
 
 CHILD = r"""
 import json, os, resource, sys, time
@@ -38,35 +53,66 @@ if tool == "mining":
     from mining.store import Store
     ws = os.path.join(workdir, "ws.duckdb")
     with Store(ws) as s:
-        summary = ingest_file(s, path)
-        s.execute("CHECKPOINT")
-    events = summary.events
-    elapsed = time.perf_counter() - t0
-    stored = os.path.getsize(ws)
+        events = ingest_file(s, path).events
+elif tool == "duckdb":
+    import duckdb
+    con = duckdb.connect(os.path.join(workdir, "bare.duckdb"))
+    reader = "read_parquet" if path.endswith(".parquet") else "read_csv"
+    src = f"{reader}('{path}')"
+    if path.endswith(".parquet"):
+        # The generated Parquet holds text, as exports do: the time is cast, as read_csv's detection would.
+        src = f"(SELECT * REPLACE (CAST(timestamp AS TIMESTAMPTZ) AS timestamp) FROM {src})"
+    con.execute(
+        f"CREATE TABLE events AS SELECT *, lead(activity) OVER w AS next_activity, lead(timestamp) OVER w AS next_ts "
+        f"FROM {src} WINDOW w AS (PARTITION BY case_id ORDER BY timestamp) ORDER BY case_id, timestamp"
+    )
+    con.execute("CHECKPOINT")
+    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    con.close()
 else:
-    import pandas as pd
     import pm4py
-    df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, dtype={"case_id": str})
-    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
-    df = pm4py.format_dataframe(df, case_id="case_id", activity_key="activity", timestamp_key="timestamp")
-    events = len(df)
-    elapsed = time.perf_counter() - t0
-    stored = None
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": elapsed, "events": events, "peak_mib": peak, "stored_bytes": stored}))
+    events = len(pm4py.read_xes(path))
+elapsed = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": elapsed, "cpu": ru.ru_utime + ru.ru_stime, "events": events, "peak_mib": ru.ru_maxrss / 1024}))
 """
 
+#: input name -> (description, tools; the first after mining is the reference)
+INPUTS = {
+    "csv1m": ("1M events, CSV, 9 columns", ("mining", "duckdb")),
+    "csv4-1m": ("1M events, CSV, 4 columns", ("mining", "duckdb")),
+    "parquet1m": ("1M events, Parquet, 9 columns", ("mining", "duckdb")),
+    "xes": ("BPIC 2012, XES (262k events)", ("mining", "pm4py")),
+    "csv10m": ("10M events, CSV, 9 columns", ("mining", "duckdb")),
+    "csv4-10m": ("10M events, CSV, 4 columns", ("mining", "duckdb")),
+    "parquet10m": ("10M events, Parquet, 9 columns", ("mining", "duckdb")),
+}
 
-def ensure_data(events: int, fmt: str) -> Path:
+
+def ensure_data(name: str) -> Path:
+    if name == "xes":
+        return BPIC2012
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"service_desk_{events // 1_000_000}m.{fmt}"
-    if not path.exists():
+    size = 10 if name.endswith("10m") else 1
+    fmt = "parquet" if name.startswith("parquet") else "csv"
+    full = OUT / f"service_desk_{size}m.{fmt}"
+    if not full.exists():
         sys.path.insert(0, str(ROOT))
         from mining.samples import write_log
 
-        print(f"generating {path.name} ...", flush=True)
-        write_log("service_desk", path, events=events, seed=1)
-    return path
+        print(f"generating {full.name} ...", flush=True)
+        write_log("service_desk", full, events=size * 1_000_000, seed=1)
+    if not name.startswith("csv4"):
+        return full
+    narrow = OUT / f"service_desk_{size}m_4col.csv"
+    if not narrow.exists():
+        import duckdb
+
+        duckdb.sql(
+            f"COPY (SELECT case_id, activity, timestamp, resource FROM read_csv('{full}', all_varchar = true)) "
+            f"TO '{narrow}' (HEADER)"
+        )
+    return narrow
 
 
 def run_child(tool: str, path: Path) -> dict:
@@ -86,41 +132,32 @@ def run_child(tool: str, path: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    ap.add_argument("--formats", nargs="+", default=["csv", "parquet"])
+    ap.add_argument("--inputs", nargs="+", default=list(INPUTS), choices=list(INPUTS))
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--skip-pm4py-above", type=int, default=20_000_000)
     args = ap.parse_args()
     print(
-        f"{'size':>6} {'fmt':<8} {'tool':<7} {'median s':>9} {'events/s':>12} {'peak MiB':>9} "
-        f"{'B/event':>8} {'pm4py/mining':>13}"
+        f"{'input':<34} {'tool':<7} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
+        f"{'x ref wall':>10} {'x ref cpu':>9} {'x ref MiB':>9}"
     )
-    for size in args.sizes:
-        for fmt in args.formats:
-            path = ensure_data(size, fmt)
-            tools = ["mining"] + (["pm4py"] if size <= args.skip_pm4py_above else [])
-            runs: dict[str, list[dict]] = {t: [] for t in tools}
-            for _ in range(args.runs):
-                for tool in tools:  # interleaved, so noise hits both alike
-                    runs[tool].append(run_child(tool, path))
-            ratios = (
-                [p["seconds"] / m["seconds"] for m, p in zip(runs["mining"], runs["pm4py"], strict=True)]
-                if "pm4py" in runs
-                else []
+    for name in args.inputs:
+        title, tools = INPUTS[name]
+        path = ensure_data(name)
+        runs: dict[str, list[dict]] = {t: [] for t in tools}
+        for _ in range(args.runs):
+            for tool in tools:  # interleaved, so noise hits both alike
+                runs[tool].append(run_child(tool, path))
+        ref = tools[1]
+        for tool in tools:
+            r = runs[tool]
+            line = (
+                f"{title:<34} {tool:<7} {statistics.median(x['seconds'] for x in r):8.2f} "
+                f"{statistics.median(x['cpu'] for x in r):8.2f} {statistics.median(x['peak_mib'] for x in r):9.0f}"
             )
-            for tool in tools:
-                r = runs[tool]
-                secs = statistics.median(x["seconds"] for x in r)
-                events = r[0]["events"]
-                peak = statistics.median(x["peak_mib"] for x in r)
-                stored = r[0]["stored_bytes"]
-                per_event = f"{stored / events:8.1f}" if stored else f"{'-':>8}"
-                ratio = f"{statistics.median(ratios):12.1f}x" if tool == "pm4py" and ratios else f"{'':>13}"
-                print(
-                    f"{size // 1_000_000:>5}M {fmt:<8} {tool:<7} {secs:9.2f} {events / secs:12,.0f} "
-                    f"{peak:9.0f} {per_event} {ratio}",
-                    flush=True,
-                )
+            if tool == "mining":
+                for key in ("seconds", "cpu", "peak_mib"):
+                    paired = [m[key] / b[key] for m, b in zip(r, runs[ref], strict=True)]
+                    line += f" {statistics.median(paired):9.2f}x"
+            print(line + f"   ({r[0]['events']:,} events)", flush=True)
 
 
 if __name__ == "__main__":

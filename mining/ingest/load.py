@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
 from mining.ingest.quality import log_findings
-from mining.ingest.staging import Column, drop_staging
+from mining.ingest.staging import Column, drop_stage, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
@@ -205,13 +205,16 @@ def _columns_needing_clean(store: Store, columns: dict[str, str | None]) -> set[
     return dirty | {n for (n, _), k in zip(suspects, exact, strict=True) if k}
 
 
-def _missing_words(store: Store, plan: LoadPlan) -> dict[str, dict[str, int]]:
-    """The null words read as missing in the time and number columns: column -> word as written -> rows."""
+def _missing_words(store: Store, plan: LoadPlan, dirty: set[str]) -> dict[str, dict[str, int]]:
+    """The null words read as missing in the time and number columns: column -> word as written -> rows.
+
+    Only a column that needs cleaning (``dirty``, see :func:`_columns_needing_clean`) can hold one.
+    """
     m = plan.mapping
     out: dict[str, dict[str, int]] = {}
-    for label in (m.timestamp, m.start_timestamp, m.cost):
+    for name, label in (("_ts_raw", m.timestamp), ("_st_raw", m.start_timestamp), ("_cost_raw", m.cost)):
         col = _col(plan, label)
-        if not label or col is None or label in out:
+        if not label or col is None or label in out or name not in dirty:
             continue
         rows = store.query(
             f"SELECT trim({col}) AS w, count(*) FROM _stage WHERE strlen({col}) <= {_NULL_MAX + 16} "
@@ -222,7 +225,27 @@ def _missing_words(store: Store, plan: LoadPlan) -> dict[str, dict[str, int]]:
     return out
 
 
-def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
+def _role_columns(plan: LoadPlan) -> dict[str, str | None]:
+    """The role values' names in the typed rows, and the headers they come from."""
+    m = plan.mapping
+    return {
+        "case_id": m.case,
+        "activity": m.activity,
+        "_ts_raw": m.timestamp,
+        "_st_raw": m.start_timestamp,
+        "resource": m.resource,
+        "lifecycle": m.lifecycle,
+        "_cost_raw": m.cost,
+    }
+
+
+def _dirty(store: Store, plan: LoadPlan) -> set[str]:
+    return _columns_needing_clean(
+        store, {n: _col(plan, label) for n, label in _role_columns(plan).items() if label}
+    )
+
+
+def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> str:
     """The staged rows with parsed role values and a reject reason (NULL when good).
 
     Built in layers so each value is cleaned and parsed once: text, local
@@ -239,17 +262,8 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
             params[labels[text]] = text
         return f"${labels[text]}"
 
-    role_cols = {
-        "case_id": m.case,
-        "activity": m.activity,
-        "_ts_raw": m.timestamp,
-        "_st_raw": m.start_timestamp,
-        "resource": m.resource,
-        "lifecycle": m.lifecycle,
-        "_cost_raw": m.cost,
-    }
+    role_cols = _role_columns(plan)
     all_cols = ", ".join(quote_ident(c.internal) for c in plan.columns)
-    dirty = _columns_needing_clean(store, {n: _col(plan, label) for n, label in role_cols.items() if label})
 
     def cleaned(name: str, label: str | None) -> str:
         col = _col(plan, label)
@@ -359,12 +373,20 @@ def _typed_sql(store: Store, plan: LoadPlan, params: dict[str, object]) -> str:
                 )
             )
 
-    def case(i: int) -> str:
-        return "CASE " + " ".join(f"WHEN {c[0]} THEN {c[i]}" for c in checks) + " END"
+    # The checks run once per row, giving the number of the first that fails
+    # (_k); the reason, column and value are then looked up by that number,
+    # for the failing rows alone.  Written as three CASEs over the checks, every
+    # check (timestamp parses among them) ran three times per row.
+    first_failed = "CASE " + " ".join(f"WHEN {c[0]} THEN {k}" for k, c in enumerate(checks, start=1)) + " END"
+    layer4 = f"SELECT *, {first_failed} AS _k FROM ({layer3})"
+
+    def pick(i: int) -> str:
+        whens = " ".join(f"WHEN {k} THEN {c[i]}" for k, c in enumerate(checks, start=1))
+        return f"CASE WHEN _k IS NOT NULL THEN CASE _k {whens} END END"
 
     return (
-        f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost, {case(3)} AS _reason, "
-        f"{case(1)} AS _column, {case(2)} AS _value, _gap, _overlap, _sgap{carried} FROM ({layer3})"
+        f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost, {pick(3)} AS _reason, "
+        f"{pick(1)} AS _column, {pick(2)} AS _value, _gap, _overlap, _sgap{carried} FROM ({layer4})"
     )
 
 
@@ -382,8 +404,9 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
     params: dict[str, object] = {}
     if plan.mapping.cost:
         params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
-    words = _missing_words(store, plan)
-    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(store, plan, params)}", params)
+    dirty = _dirty(store, plan)
+    words = _missing_words(store, plan, dirty)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(plan, params, dirty)}", params)
     try:
         events, cases, activities = store.query(
             "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity) FROM _typed WHERE _reason IS NULL"
@@ -415,8 +438,9 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
     if plan.dst == "reject" and plan.mapping.timezone != "UTC":
         params["tz"] = plan.mapping.timezone
-    words = _missing_words(store, plan)
-    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(store, plan, params)}", params)
+    dirty = _dirty(store, plan)
+    words = _missing_words(store, plan, dirty)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(plan, params, dirty)}", params)
     value_rejects = store.query(
         "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row"
     ).rows
@@ -449,6 +473,7 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
                 ")",
             ),
         )
+    drop_stage(store)  # every value needed from here on is in _typed
     with store.transaction():
         report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
         log_id, run_id, first_row = _register(store, plan, rejected_rows)
@@ -608,8 +633,6 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         source = "SELECT * FROM _old UNION ALL SELECT * FROM _new"
         added_sql = "SELECT count(*) FROM _new"
     added = int(store.scalar(added_sql))
-    # One sort on integer keys, then each row is paired with the next by
-    # position: cheaper than window functions, which would sort again.
     if source is None:
         source = good
     else:
@@ -619,17 +642,14 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         "CREATE OR REPLACE TEMP TABLE _case_no AS SELECT case_id, "
         f"CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no FROM (SELECT DISTINCT case_id FROM ({source}))"
     )
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE _sorted AS SELECT a.*, c.case_no FROM ({source}) a JOIN _case_no c USING (case_id) "
-        "ORDER BY c.case_no, a.ts, a.row_no"
-    )
+    # The successor by a window over each case, and the rows written in
+    # (case, time, row) order in the same statement: no sorted copy is kept
+    # beside the typed rows and the new table.
     store.execute(
         "INSERT INTO events SELECT $log, a.case_id, a.activity, a.ts, a.start_ts, a.resource, a.lifecycle, a.cost, "
-        "a.row_no, a.run_id, a.case_no, "
-        "CASE WHEN b.next_case = a.case_no THEN b.next_activity END, "
-        "CASE WHEN b.next_case = a.case_no THEN b.next_ts END "
-        "FROM _sorted a POSITIONAL JOIN "
-        "(SELECT case_no AS next_case, activity AS next_activity, ts AS next_ts FROM _sorted OFFSET 1) b",
+        "a.row_no, a.run_id, c.case_no, lead(a.activity) OVER w, lead(a.ts) OVER w "
+        f"FROM ({source}) a JOIN _case_no c USING (case_id) "
+        "WINDOW w AS (PARTITION BY c.case_no ORDER BY a.ts, a.row_no) ORDER BY c.case_no, a.ts, a.row_no",
         {"log": log_id},
     )
     for t in ("_old", "_all", "_case_no", "_sorted"):
@@ -682,7 +702,7 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
 
 
 def _rebuild_cases(store: Store, log_id: int) -> None:
-    import pyarrow as pa
+    import polars as pl
 
     from mining.ingest.tracehash import variants_of
 
@@ -690,24 +710,25 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
     # The scan returns the stored (case, time, row) order; variants_of checks it.
     ordered = store.arrow("SELECT case_no, activity FROM events WHERE log_id = ?", [log_id])
-    found = variants_of(ordered.column("case_no").to_numpy(), ordered.column("activity"))
+    found = variants_of(ordered.column("case_no"), ordered.column("activity"))
     del ordered
+    # polars frames, not pyarrow.array(): building Arrow arrays from Python objects imports pandas.
     store.register(
         "_variant_rows",
-        pa.table(
+        pl.DataFrame(
             {
-                "variant_id": pa.array(range(1, len(found.traces) + 1), pa.int32()),
-                "activities": pa.array([list(t) for t in found.traces], pa.list_(pa.string())),
-                "n_cases": pa.array(found.counts, pa.int32()),
+                "variant_id": pl.Series(range(1, len(found.traces) + 1), dtype=pl.Int32),
+                "activities": pl.Series([list(t) for t in found.traces], dtype=pl.List(pl.Utf8)),
+                "n_cases": pl.Series(found.counts, dtype=pl.Int32),
             }
         ),
     )
     store.register(
         "_case_variant",
-        pa.table(
+        pl.DataFrame(
             {
-                "case_no": pa.array(found.case_no, pa.int32()),
-                "variant_id": pa.array(found.variant_of_case, pa.int32()),
+                "case_no": pl.Series(found.case_no, dtype=pl.Int32),
+                "variant_id": pl.Series(found.variant_of_case, dtype=pl.Int32),
             }
         ),
     )

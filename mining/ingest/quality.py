@@ -328,9 +328,14 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         same_attrs = f"LEFT JOIN {table} ta ON ta.row_no = p.row_a LEFT JOIN {table} tb ON tb.row_no = p.row_b WHERE {same}"
     rows = store.query(
         f"""
-        WITH within_hour AS (
+        WITH repeating AS (
+            -- Only a case with some activity twice can hold a copy: its variant says so.
+            SELECT c.case_no FROM cases c JOIN variants v ON v.log_id = c.log_id AND v.variant_id = c.variant_id
+            WHERE c.log_id = $log AND len(list_distinct(v.activities)) < len(v.activities)
+        ),
+        within_hour AS (
             SELECT case_no, activity, (epoch_ms(ts) % 3600000 + 3600000) % 3600000 AS m, count(*) AS n
-            FROM events WHERE log_id = $log
+            FROM events e SEMI JOIN repeating r USING (case_no) WHERE log_id = $log
             GROUP BY ALL
         ),
         small AS (

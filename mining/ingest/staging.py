@@ -29,6 +29,7 @@ __all__ = [
     "STAGE",
     "Column",
     "StagedTable",
+    "drop_stage",
     "drop_staging",
     "frame_from_stage",
     "join_columns",
@@ -42,6 +43,9 @@ JOIN = "+"
 
 #: The temporary table every ingest stages its rows in.
 STAGE = "_stage"
+
+# The staged text: the view or table _stage and the tables under it.
+_STAGED_TEXT = (STAGE, "_stage_raw", "_stage_base")
 
 # Every temporary table an ingest may leave behind when it fails half-way.
 _SCRATCH = (
@@ -203,6 +207,20 @@ def join_columns(store: Store, columns: tuple[Column, ...], parts: list[Column])
         "FROM _stage_base"
     )
     return Column(internal, label)
+
+
+def drop_stage(store: Store) -> None:
+    """Remove the staged text (``_stage`` and what it is built on) once the rows are typed.
+
+    The text is the largest table of an ingest; freeing it before the sort
+    keeps the two from being held at once.
+    """
+    for (view,) in store.query("SELECT view_name FROM duckdb_views() WHERE temporary").rows:
+        if view in _STAGED_TEXT:
+            store.execute(f"DROP VIEW {view}")
+    for (table,) in store.query("SELECT table_name FROM duckdb_tables() WHERE temporary").rows:
+        if table in _STAGED_TEXT:
+            store.execute(f"DROP TABLE {table}")
 
 
 def drop_staging(store: Store) -> None:

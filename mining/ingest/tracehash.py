@@ -29,11 +29,24 @@ class Variants:
     counts: list[int]
 
 
-def variants_of(case_no: np.ndarray, activity: Any) -> Variants:
-    """``case_no`` (int array) and ``activity`` (pyarrow string array), both in stored order."""
+def _numpy(values: Any) -> np.ndarray:
+    """An Arrow array (or chunked array) of numbers as numpy, through polars.
+
+    pyarrow's own ``to_numpy`` imports pandas (a second of CPU and 50 MB in a
+    process that otherwise never needs it); polars converts without it.
+    """
+    import polars as pl
+
+    return pl.from_arrow(values).to_numpy()  # type: ignore[union-attr]
+
+
+def variants_of(case_no: Any, activity: Any) -> Variants:
+    """``case_no`` (int array, numpy or Arrow) and ``activity`` (pyarrow string array), both in stored order."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not isinstance(case_no, np.ndarray):
+        case_no = _numpy(case_no)
     n = len(case_no)
     if n == 0:
         return Variants(case_no[:0], np.zeros(0, np.int64), [], [])
@@ -45,7 +58,7 @@ def variants_of(case_no: np.ndarray, activity: Any) -> Variants:
         if isinstance(activity, pa.ChunkedArray)
         else pc.dictionary_encode(activity)
     )
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.uint64) + np.uint64(1)
+    codes = _numpy(encoded.indices).astype(np.uint64) + np.uint64(1)
     names = encoded.dictionary.to_pylist()
 
     is_start = np.empty(n, dtype=bool)
