@@ -195,6 +195,7 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
         finally:
             _shot(upload, "isolation-then-a-small-file")
         assert "tiny" in upload.locator("[data-testid=stAlertContentSuccess]").first.inner_text()
+        assert upload.get_by_role("button", name="Cancel").count() == 0  # nothing is left to cancel
         _open(other, "Logs", "[data-testid=stMetric]")
         other.get_by_role("combobox", name="Log").click()
         other.get_by_role("option").first.wait_for()

@@ -247,9 +247,9 @@ def _ingest(upload: uploads.Upload, options: IngestOptions) -> None:
         return
     finally:
         job.cancel()
-        if not loaded:  # a failed ingest is not "Done": its error follows, without a bar or a Cancel
+        cancel.empty()  # nothing is left to cancel; a click would claim the workspace is as it was
+        if not loaded:  # a failed ingest is not "Done": its error follows, without a bar
             bar.empty()
-            cancel.empty()
     st.session_state[_RESULT] = (upload.sha256, summary, state.rejects_csv(summary.rejects))
     state.remember_log(summary.log)
 
