@@ -242,13 +242,15 @@ def monitor_cmd(
         write_report(monitored, report_path)
     if as_json:
         click.echo(text)
+        if done.unstored:
+            click.echo(f"Note: the run was not stored: {done.unstored}", err=True)
     else:
-        click.echo(_text(monitored, report_path, stored=not known))
+        click.echo(_text(monitored, report_path, stored=not known, unstored=done.unstored))
     if monitored.alerts:
         sys.exit(EXIT_ALERT)
 
 
-def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
+def _text(run: MonitorRun, report_path: str | None, *, stored: bool, unstored: str | None = None) -> str:
     from mining.monitor.run import format_value, period_label
 
     s = run.series
@@ -291,7 +293,10 @@ def _text(run: MonitorRun, report_path: str | None, *, stored: bool) -> str:
         lines += [f"  {a.sentence}" for a in run.alerts]
     else:
         lines.append("no alert")
-    lines.append(f"run {run.key[:12]} " + ("stored" if stored else "was already stored"))
+    if unstored:
+        lines.append(f"run {run.key[:12]} not stored: {unstored}")
+    else:
+        lines.append(f"run {run.key[:12]} " + ("stored" if stored else "was already stored"))
     if report_path:
         lines.append(f"wrote {report_path}")
     return "\n".join(lines)
