@@ -97,20 +97,48 @@ print(json.dumps(out))
 
 #: Runs a command and reports its seconds and the peak memory of its largest process.
 MEASURE = r"""
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, time
 cap, timeout = int(sys.argv[1]), float(sys.argv[2])
 def capped():  # a safety net for the machine (a 'before' tree may grow without bound), far above any limit
     resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+def tree_peak(root):
+    # The largest peak RSS (VmHWM) among root and its descendants now: a command's child may outlive it.
+    kids, peak = {}, 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    kids.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except OSError:
+                pass
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        todo += kids.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                peak = max([peak] + [int(l.split()[1]) * 1024 for l in fh if l.startswith("VmHWM:")])
+        except OSError:
+            pass
+    return peak
 t = time.perf_counter()
 proc = subprocess.Popen(sys.argv[3:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=capped)
+peak = 0
 try:
-    out, err = proc.communicate(timeout=timeout)
+    while True:
+        try:
+            out, err = proc.communicate(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            peak = max(peak, tree_peak(proc.pid))
+            if time.perf_counter() - t > timeout:
+                raise
 except subprocess.TimeoutExpired:
     proc.kill()
     out, err = proc.communicate()
     err = f"still running after {timeout:.0f} s: stopped by the bench\n" + err
 seconds = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024) / 1024**2
 text = (err.strip() or out.strip()).splitlines()
 print(json.dumps({"seconds": seconds, "peak_mib": peak, "code": proc.returncode, "said": text[0] if text else ""}))
 """

@@ -300,11 +300,13 @@ def monitor_run(
 
 @dataclass(frozen=True)
 class MonitorDone:
-    """What ``mining monitor`` prints: the run, its JSON, and whether it was stored before."""
+    """What ``mining monitor`` prints: the run, its JSON, whether it was stored before, and why it was not
+    stored now (``unstored``: the workspace is read-only), if so."""
 
     run: MonitorRun
     text: str
     known: bool
+    unstored: str | None = None
 
 
 def monitor_command(
@@ -323,8 +325,9 @@ def monitor_command(
     from mining.analysis.calendar import clock
     from mining.analysis.filters import Filter
     from mining.catalog import log_id
+    from mining.errors import StoreError
     from mining.monitor.run import conformance_measures, monitor, run_json, save_run
-    from mining.store import Store, writing
+    from mining.store import Store, check_writable, writing
 
     with Store(workspace, read_only=True) as store:
         lid = log_id(store, log)
@@ -345,9 +348,15 @@ def monitor_command(
         run = monitor(store, lid, flt, options, measures=measures, rules=rules)
         known = _stored(store, run.key)
     text = run_json(run)
-    if not known:
-        with writing(workspace) as store:
-            save_run(store, run, text=text)
+    if known:
+        return MonitorDone(run, text, known)
+    try:
+        check_writable(workspace)
+    except StoreError as exc:
+        # A workspace the user made read-only is read, never written: the run is reported, not recorded.
+        return MonitorDone(run, text, known, unstored=str(exc).split(";")[0])
+    with writing(workspace) as store:
+        save_run(store, run, text=text)
     return MonitorDone(run, text, known)
 
 

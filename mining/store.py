@@ -49,6 +49,7 @@ __all__ = [
     "MIGRATIONS",
     "Result",
     "Store",
+    "check_writable",
     "copy_workspace",
     "quote_ident",
     "workspace_path",
@@ -441,6 +442,13 @@ def writing(
                 scratch.with_name(scratch.name + ".tmp"),
             ):
                 _remove(leftover)
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`StoreError` when :func:`writing` would refuse the workspace at ``path`` (read-only,
+    or in a folder that cannot be written): a caller checks it before work whose end is a write."""
+    if str(path) != ":memory:":
+        _check_writable(Path(os.path.realpath(path)))
 
 
 def _check_writable(target: Path) -> None:

@@ -169,6 +169,9 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
                 in upload.get_by_text("rows; timestamps read as", exact=False).first.inner_text()
             )
             ingest.click()
+            # While that ingest runs out of memory, the other user opens one more page.
+            _open(other, "Overview", "[data-testid=stVegaLiteChart]")
+            assert _metric(other, "Cases") == "2,400"
             try:
                 error.wait_for()
             finally:
@@ -195,6 +198,7 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
         finally:
             _shot(upload, "isolation-then-a-small-file")
         assert "tiny" in upload.locator("[data-testid=stAlertContentSuccess]").first.inner_text()
+        assert upload.get_by_role("button", name="Cancel").count() == 0  # nothing is left to cancel
         _open(other, "Logs", "[data-testid=stMetric]")
         other.get_by_role("combobox", name="Log").click()
         other.get_by_role("option").first.wait_for()

@@ -105,3 +105,21 @@ def test_a_workbook_that_asks_for_a_far_away_cell_is_a_clean_error(tmp_path: Pat
     for crash in ("Traceback", "memory allocation of", "stack backtrace", "panicked"):
         assert crash not in done.stderr + done.stdout
     assert not ws.exists()
+
+
+def test_the_app_hands_its_limits_to_the_server_and_refuses_a_typo_before_starting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[dict[str, str]] = []
+    monkeypatch.setattr(subprocess, "call", lambda argv, env: started.append(env) or 0)
+    monkeypatch.delenv("MINING_MEMORY_LIMIT", raising=False)
+    code, out = _run(tmp_path / "ws.duckdb", "app", "--memory-limit", "3GB", "--time-limit", "20m")
+    assert code == 0, out
+    [env] = started
+    assert (env["MINING_MEMORY_LIMIT"], env["MINING_TIME_LIMIT"]) == ("3GB", "20m")
+    code, out = _run(tmp_path / "ws.duckdb", "app", "--memory-limit", "lots")
+    assert (code, out.splitlines()[0]) == (
+        1,
+        "Error: --memory-limit: 'lots' is not a size; expected e.g. 2GB, 512MB or 1.5GiB",
+    )
+    assert len(started) == 1

@@ -100,6 +100,12 @@ def test_a_read_only_workspace_is_not_written(workspace: Path) -> None:
     assert "Traceback" not in res.output
     assert workspace.read_bytes() == before
 
+    # Reading it is fine: monitoring reports its run and says why it did not record it.
+    res = CliRunner().invoke(cli, ["--workspace", str(workspace), "monitor", "first"])
+    assert res.exit_code in {0, 3}, res.output  # 3: an alert
+    assert res.output.splitlines()[-1].endswith(f"not stored: the workspace {workspace} is read-only")
+    assert workspace.read_bytes() == before
+
 
 def test_a_symlinked_workspace_is_written_at_its_target_and_the_link_stays(tmp_path: Path) -> None:
     real = tmp_path / "data" / "real.duckdb"

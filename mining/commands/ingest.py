@@ -109,6 +109,7 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     from mining.ingest.job import start_ingest
     from mining.ingest.staging import JOIN
     from mining.outputs import check_output
+    from mining.store import check_writable
 
     roles: dict[str, str | None] = {}
     activity = kw.pop("activity")
@@ -121,6 +122,7 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
     rejects_path = kw.pop("rejects_path")
     as_json = kw.pop("as_json")
     limits = limits_from(kw.pop("memory_limit"), kw.pop("time_limit"))
+    check_writable(ctx.obj["workspace"])  # a read-only workspace is refused before a child starts
     if rejects_path:
         check_output(rejects_path, "rejects")
     preset_roles: dict[str, str] = {}

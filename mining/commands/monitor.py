@@ -307,6 +307,8 @@ def monitor_cmd(
         write_report(monitored, report_path)
     if as_json:
         click.echo(text)
+        if done.unstored:
+            click.echo(f"Note: the run was not stored: {done.unstored}", err=True)
     else:
         click.echo(
             _text(
@@ -314,6 +316,7 @@ def monitor_cmd(
                 report_path,
                 stored=not known,
                 mailed=None if not recipients else sent is not None,
+                unstored=done.unstored,
             )
         )
     if monitored.alerts:
@@ -376,7 +379,14 @@ def _mail_options(
     return SmtpServer(host, port, smtp_user, password, starttls), recipients, sender
 
 
-def _text(run: MonitorRun, report_path: str | None, *, stored: bool, mailed: bool | None = None) -> str:
+def _text(
+    run: MonitorRun,
+    report_path: str | None,
+    *,
+    stored: bool,
+    mailed: bool | None = None,
+    unstored: str | None = None,
+) -> str:
     from mining.monitor.run import format_value, period_label
     from mining.monitor.summary import manager_summary
     from mining.monitor.words import difference_words, p_words
@@ -425,7 +435,10 @@ def _text(run: MonitorRun, report_path: str | None, *, stored: bool, mailed: boo
         lines += [f"  {a.sentence}" for a in run.alerts]
     else:
         lines.append("no alert")
-    lines.append(f"run {run.key[:12]} " + ("stored" if stored else "was already stored"))
+    if unstored:
+        lines.append(f"run {run.key[:12]} not stored: {unstored}")
+    else:
+        lines.append(f"run {run.key[:12]} " + ("stored" if stored else "was already stored"))
     if mailed is not None:
         lines.append("digest e-mailed" if mailed else "digest already sent for this run: nothing e-mailed")
     if report_path:
