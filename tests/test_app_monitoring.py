@@ -7,6 +7,7 @@ with those options on the same workspace.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -22,6 +23,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
 from mining.ingest import ingest_file
@@ -392,3 +394,31 @@ def test_placeholder_dates_open_the_page_on_the_datas_range_and_say_what_was_lef
     assert "3 events with placeholder or stray dates were left out with their 3 cases." in " ".join(summary)
     frame = _frame(_charts(at)["Work in progress (cases)"], "kpi")
     assert len(frame) == len(run.series.periods) == 5
+
+
+def test_a_country_marks_the_holiday_weeks_as_the_library_does(workspace: Path, log_id: int) -> None:
+    options = dataclasses.replace(OPTIONS, calendar=Calendar(timezone=None, country="NL"))
+    with Store(workspace, read_only=True) as store:
+        dutch = monitor(store, log_id, Filter(), options)
+    holiday_weeks = [p for p in dutch.series.periods if p.holidays]
+    assert len(holiday_weeks) >= 3  # Easter, King's Day, Ascension, Whit Monday, Christmas in 2025
+    at = _run()
+    assert not any(title.startswith("Business cycle time") for title in _charts(at))
+    assert not any("with public holidays" in c.value for c in at.caption)
+    _widget(at.text_input, "Public holidays of").set_value("nl").run()
+    assert not at.exception and not at.error
+    table = _table(at, "holidays")
+    assert list(table["holidays"]) == ["; ".join(p.holidays) for p in reversed(dutch.series.periods)]
+    assert list(table["working days"]) == [p.working_days for p in reversed(dutch.series.periods)]
+    newest = holiday_weeks[-1]
+    caption = next(_plain(c.value) for c in at.caption if "with public holidays" in c.value)
+    assert caption.startswith("Weeks with public holidays, judged against their working days: ")
+    assert f"week of {newest.start.isoformat()} ({', '.join(newest.holidays)})" in caption
+    # The business cycle time of the calendar is drawn too, as `mining monitor --country NL` has it.
+    assert any(title.startswith("Business cycle time") for title in _charts(at))
+    shown = [_plain(w.value) for w in at.warning if w.proto.icon == ALERT_ICON]
+    assert shown == [a.sentence for a in dutch.alerts]
+    # A code with no holiday list is one clean error naming it.
+    _widget(at.text_input, "Public holidays of").set_value("XX").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "no holiday list for country 'XX'" in _plain(at.error[0].value)

@@ -283,9 +283,10 @@ def test_the_reports_summary_fits_one_screen(browser, tmp_path) -> None:
     from mining.monitor.run import MonitorOptions, monitor
     from mining.samples import CHANGE_DATES
     from mining.store import Store
+    from tests.conftest import SAMPLE_LOGS
 
     with Store() as store:
-        log = ingest_file(store, ROOT / "sample_logs" / "service_desk.csv").log_id
+        log = ingest_file(store, SAMPLE_LOGS / "service_desk.csv").log_id
         run = monitor(
             store,
             log,

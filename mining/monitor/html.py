@@ -46,7 +46,7 @@ h3{font-size:1.05rem;margin-top:1.4rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right;vertical-align:top}
 th{background:#f6f8fa}td.t,th.t{text-align:left}
-.scroll{overflow-x:auto}.kpi td:first-child{white-space:nowrap}.muted{color:#57606a;font-size:.9rem}
+.scroll{overflow-x:auto}.kpi td{white-space:nowrap}.kpi td:nth-child(2){white-space:normal;min-width:13rem}.muted{color:#57606a;font-size:.9rem}
 .alert{border-left:4px solid #cf222e;background:#fff5f5;padding:.4rem .8rem;margin:.4rem 0}
 .ok{border-left:4px solid #1a7f37;background:#f3fff5;padding:.4rem .8rem}
 .warn{border-left:4px solid #bf8700;background:#fffbea;padding:.4rem .8rem;margin:.4rem 0}

@@ -7,7 +7,9 @@ HTML report offered for download is the library's report of that same run
 (the bytes ``mining monitor --report`` writes).  For the sample logs the change
 date and the SLA start at the documented ones
 (:func:`mining.ui.state.sample_defaults`).  The change date is typed
-(``2025-07-01``) and applied with Enter, like the SLA.
+(``2025-07-01``) and applied with Enter, like the SLA; "Public holidays of" takes a
+country code as ``mining monitor --country`` does (working hours 9-17, its
+holidays marked and volumes judged per working day).
 The before/after process maps share one frozen layout
 (:func:`mining.ui.charts.frozen_dfg_dots`).
 """
@@ -19,6 +21,7 @@ import re
 
 import streamlit as st
 
+from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.durations import parse_duration
 from mining.errors import MonitorError
@@ -26,13 +29,21 @@ from mining.monitor.compare import Comparison, KpiComparison
 from mining.monitor.lean import pce_words, waste_words
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
 from mining.monitor.summary import manager_summary
-from mining.monitor.words import difference_words, interval_words, p_words
+from mining.monitor.words import difference_words, interval_words, p_words, period_label
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, reporting_errors
 
-__all__ = ["ALERT_ICON", "AUTO_STRATUM", "KPI_GROUPS", "format_p", "parse_change_date", "render"]
+__all__ = [
+    "ALERT_ICON",
+    "AUTO_STRATUM",
+    "HOLIDAY_PERIODS",
+    "KPI_GROUPS",
+    "format_p",
+    "parse_change_date",
+    "render",
+]
 
 #: The icon of an alert (``st.warning``); other warnings carry ``:material/warning:``.
 ALERT_ICON = ":material/notifications_active:"
@@ -50,6 +61,8 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _PERIODS = ("week", "month", "day")
 #: The "Case mix by" choice that lets the library pick a case attribute (else the variant).
 AUTO_STRATUM = "automatic"
+#: The newest periods with public holidays named under the trend charts; the table has them all.
+HOLIDAY_PERIODS = 6
 
 
 def render() -> None:
@@ -143,9 +156,23 @@ def _controls(log: LogInfo) -> MonitorOptions:
         key=state.keep_widget("mon-cost", None),
         help="Prices processing time (cost per case) and waste; empty: the log's cost column, if any.",
     )
+    country = (
+        st.columns(5)[0]
+        .text_input(
+            "Public holidays of",
+            key=f"mon-country-{log.log_id}",
+            placeholder="e.g. NL, DE, US",
+            help="A country's public holidays (its ISO code, as `--country`): weeks with holidays are marked and "
+            "their volumes judged per working day, and a business cycle time (09:00-17:00 on working days) is "
+            "added. Empty: none.",
+        )
+        .strip()
+    )
     return MonitorOptions(
         period=period,
         change_date=parse_change_date(typed),
+        # As `mining monitor --country`: a country alone means working hours 9-17.
+        calendar=Calendar(timezone=None, country=country.upper()) if country else None,
         sla_seconds=parse_duration(sla.strip(), what="SLA", error=MonitorError).total_seconds
         if sla.strip()
         else None,
@@ -211,6 +238,24 @@ def _trends(run: MonitorRun) -> None:
         st.caption(
             f"{cut} {run.series.period}s are cut by the export's edges (partial, or holding only cases that "
             "began before the export or the tails of earlier ones): shown, never judged; the table says why."
+        )
+    holidays = [p for p in run.series.periods if p.holidays]
+    if holidays:
+        shown = "; ".join(
+            f"{period_label(p.start, run.series.period)} ({', '.join(p.holidays)})"
+            for p in holidays[-HOLIDAY_PERIODS:]
+        )
+        more = (
+            f" ({len(holidays) - HOLIDAY_PERIODS} earlier ones in the table)"
+            if len(holidays) > HOLIDAY_PERIODS
+            else ""
+        )
+        st.caption(
+            md(
+                f"{run.series.period.capitalize()}s with public holidays, judged against their working days: {shown}"
+            )
+            + more
+            + "."
         )
     if run.series.range_note:
         st.warning(md(run.series.range_note), icon=":material/warning:")
