@@ -215,7 +215,9 @@ def conform(
         fitting_cases_bounds=fitting_pair,
         aligned_variants_share=sum(c.aligned for c in checks) / len(checks),
         aligned_cases_share=aligned_cases / total,
-        deviations=aggregate(store, log_id, flt, checks, total) if method == "alignments" else (),
+        deviations=aggregate(store, log_id, flt, checks, total, frozenset(labels.model_only))
+        if method == "alignments"
+        else (),
         accepted=tuple((k, a, n) for (k, a), n in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0]))),
         variants=tuple(checks),
         labels=labels,
