@@ -345,6 +345,8 @@ def main() -> None:
                 if command[0] == "discover" and not _knows_budget(root):
                     at = cmd.index("--budget")
                     del cmd[at : at + 2]
+                if "--force" in cmd and not _knows_force(root):
+                    cmd.remove("--force")  # before it, every model was scored anyway
                 env = {**os.environ, "PYTHONPATH": str(root), "PM4PY_SHOW_PROGRESS_BAR": "false"}
                 results[root].append(measure(cmd, root, env, args.timeout, args.memory_cap))
         for root in roots:
@@ -359,6 +361,10 @@ def main() -> None:
 
 def _knows_budget(root: Path) -> bool:
     return "--budget" in (root / "mining" / "commands" / "discover.py").read_text(encoding="utf-8")
+
+
+def _knows_force(root: Path) -> bool:
+    return "--force" in (root / "mining" / "commands" / "conform.py").read_text(encoding="utf-8")
 
 
 if __name__ == "__main__":
