@@ -275,7 +275,7 @@ def _answer(out: str) -> str:
     if "transitions" in data and "fitness" not in data:
         return f"model: {data['transitions']} transitions"
     said = (
-        "complete" if data.get("complete") else f"partial ({data.get('aligned_cases_share', 0):.0%} of cases)"
+        "complete" if data.get("complete") else f"partial ({data.get('aligned_cases_share', 0):.1%} of cases)"
     )
     precision = data.get("precision")
     said += ", precision " + ("-" if precision is None else f"{precision:.3f}")
