@@ -120,6 +120,10 @@ def test_a_log_of_ids_gets_a_bounded_json(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["complete"] and data["forced"]
+    assert data["notes"][0] == (
+        "scored anyway although 3 of 3 model tasks match the log and they cover less than 0.1% of its "
+        "events: the figures say little"
+    )
     # The most frequent first, 1,000 of each list; the totals say how many there are.
     assert (len(data["deviations"]), data["deviations_total"]) == (1_000, 4_497 + 3)
     assert (len(data["labels"]["unmatched_log"]), data["labels"]["unmatched_log_total"]) == (1_000, 4_497)
@@ -312,7 +316,7 @@ def test_force_scores_anyway_and_says_so(workspace):
         "matched_events": 0,
         "event_share": 0.0,
     }
-    assert data["notes"][0].startswith("scored anyway although only 0 of 4 model tasks match the log")
+    assert data["notes"][0].startswith("scored anyway although 0 of 4 model tasks match the log")
     text = run(workspace, "--model", str(HERE / "own_names.txt"), "--force")
     assert "FORCED" in text.output.splitlines()[0]
 
