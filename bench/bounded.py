@@ -275,7 +275,7 @@ def _answer(out: str) -> str:
     if "transitions" in data and "fitness" not in data:
         return f"model: {data['transitions']} transitions"
     said = (
-        "complete" if data.get("complete") else f"partial ({data.get('aligned_cases_share', 0):.0%} of cases)"
+        "complete" if data.get("complete") else f"partial ({data.get('aligned_cases_share', 0):.1%} of cases)"
     )
     precision = data.get("precision")
     said += ", precision " + ("-" if precision is None else f"{precision:.3f}")
@@ -345,6 +345,8 @@ def main() -> None:
                 if command[0] == "discover" and not _knows_budget(root):
                     at = cmd.index("--budget")
                     del cmd[at : at + 2]
+                if "--force" in cmd and not _knows_force(root):
+                    cmd.remove("--force")  # before it, every model was scored anyway
                 env = {**os.environ, "PYTHONPATH": str(root), "PM4PY_SHOW_PROGRESS_BAR": "false"}
                 results[root].append(measure(cmd, root, env, args.timeout, args.memory_cap))
         for root in roots:
@@ -359,6 +361,10 @@ def main() -> None:
 
 def _knows_budget(root: Path) -> bool:
     return "--budget" in (root / "mining" / "commands" / "discover.py").read_text(encoding="utf-8")
+
+
+def _knows_force(root: Path) -> bool:
+    return "--force" in (root / "mining" / "commands" / "conform.py").read_text(encoding="utf-8")
 
 
 if __name__ == "__main__":

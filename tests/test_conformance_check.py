@@ -365,6 +365,25 @@ def test_sentence_variants():
     assert sentence("skipped", "Pay", 4, 4, 5.0, None) == (
         "'Pay' skipped in 100% of cases (4 of 4); no cases without it to compare durations."
     )
+    assert sentence("skipped", "Pay", 4, 4, 5.0, None, unmatched=True) == (
+        "'Pay' (a model task no log activity matches) skipped in 100% of cases (4 of 4); "
+        "no cases without it to compare durations."
+    )
+
+
+def test_a_model_task_no_activity_matches_is_worded_as_such(tiny):
+    # 'Archive' matches nothing but A-D carry the score: the skip is a labelling gap, and says so.
+    result = conform(*tiny, load_model(b"A\nB\nC\nD (optional)\nArchive\n", "archive.txt"))
+    assert result.labels.model_only == ("Archive",)
+    skipped = next(d for d in result.deviations if d.activity == "Archive")
+    assert (skipped.kind, skipped.cases) == ("skipped", 7)
+    assert skipped.sentence == (
+        "'Archive' (a model task no log activity matches) skipped in 100% of cases (7 of 7); "
+        "no cases without it to compare durations."
+    )
+    assert next(
+        d for d in result.deviations if d.activity == "C" and d.kind == "skipped"
+    ).sentence.startswith("'C' skipped in 14% of cases (1 of 7)")
 
 
 def test_bad_arguments_are_refused(tiny, model):

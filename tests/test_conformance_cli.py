@@ -84,6 +84,7 @@ def test_json_contract(workspace):
         "matched": [{"model": a, "log": a, "how": "exact"} for a in "ABCD"],
         "unmatched_model": [],
         "unmatched_log": ["X"],
+        "unmatched_log_total": 1,
         "suggested": [],
         "silent": [],
     }
@@ -92,7 +93,42 @@ def test_json_contract(workspace):
         {"source": "B", "target": "X", "count": 1, "cases": 1},
         {"source": "X", "target": "C", "count": 1, "cases": 1},
     ]
+    assert (data["deviations_total"], data["overlay"]["edges_total"]) == (2, 3)
+    assert data["overlay"]["activities"] == [{"activity": "X", "events": 1, "cases": 1}]
+    assert data["overlay"]["activities_total"] == 1
     assert data["notes"] == []
+
+
+def test_a_log_of_ids_gets_a_bounded_json(tmp_path):
+    # 1,500 cases of 3 events, each event an activity of its own (ids read as activities), forced.
+    lines = ["case_id,activity,timestamp"]
+    for c in range(1_500):
+        lines += [f"c{c},id{3 * c + k:05d},2024-01-01T{k:02d}:00:00Z" for k in range(3)]
+    log = tmp_path / "ids.csv"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ws = tmp_path / "ws.duckdb"
+    assert (
+        CliRunner()
+        .invoke(cli, ["--workspace", str(ws), "ingest", str(log), "--name", "ids", "--activity", "activity"])
+        .exit_code
+        == 0
+    )
+    model = tmp_path / "three.txt"
+    model.write_text("id00000\nid00001\nid00002\n", encoding="utf-8")
+    args = ["--workspace", str(ws), "conform", "ids", "--model", str(model), "--force", "--json"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["complete"] and data["forced"]
+    assert data["notes"][0] == (
+        "scored anyway although 3 of 3 model tasks match the log and they cover less than 0.1% of its "
+        "events: the figures say little"
+    )
+    # The most frequent first, 1,000 of each list; the totals say how many there are.
+    assert (len(data["deviations"]), data["deviations_total"]) == (1_000, 4_497 + 3)
+    assert (len(data["labels"]["unmatched_log"]), data["labels"]["unmatched_log_total"]) == (1_000, 4_497)
+    assert (len(data["overlay"]["activities"]), data["overlay"]["activities_total"]) == (1_000, 4_497)
+    assert (len(data["overlay"]["edges"]), data["overlay"]["edges_total"]) == (1_000, 2_998)
 
 
 def test_human_output_lists_metrics_and_sentences(workspace):
@@ -280,7 +316,7 @@ def test_force_scores_anyway_and_says_so(workspace):
         "matched_events": 0,
         "event_share": 0.0,
     }
-    assert data["notes"][0].startswith("scored anyway although only 0 of 4 model tasks match the log")
+    assert data["notes"][0].startswith("scored anyway although 0 of 4 model tasks match the log")
     text = run(workspace, "--model", str(HERE / "own_names.txt"), "--force")
     assert "FORCED" in text.output.splitlines()[0]
 

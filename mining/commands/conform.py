@@ -172,6 +172,12 @@ def conform_cmd(
         click.echo(_text(log, done.result, cases_path, done.written))
 
 
+#: Entries the JSON lists per list (deviations, unmatched log activities, overlay edges and
+#: activities), most frequent first; ``*_total`` keys give the full count.  A log whose
+#: "activities" are ids would otherwise print hundreds of megabytes.
+_JSON_LIMIT = 1_000
+
+
 def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) -> dict[str, Any]:
     return {
         "model": r.model,
@@ -197,13 +203,15 @@ def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) 
                 "median_duration_without_s": d.median_duration_without_s,
                 "sentence": d.sentence,
             }
-            for d in r.deviations
+            for d in r.deviations[:_JSON_LIMIT]
         ],
+        "deviations_total": len(r.deviations),
         "accepted": [{"kind": k, "activity": a, "cases": n} for k, a, n in r.accepted],
         "labels": {
             "matched": [{"model": m, "log": log, "how": how} for m, log, how in r.labels.matched],
             "unmatched_model": list(r.labels.model_only),
-            "unmatched_log": list(r.labels.log_only),
+            "unmatched_log": list(r.labels.log_only[:_JSON_LIMIT]),
+            "unmatched_log_total": len(r.labels.log_only),
             "suggested": [
                 {"model": s.model_label, "log": s.log_activity, "ratio": s.ratio} for s in r.labels.suggested
             ],
@@ -215,9 +223,13 @@ def _summary(r: ConformanceResult, cases_path: str | None, written: int | None) 
             "complete": r.overlay.complete,
             "edges": [
                 {"source": e.source, "target": e.target, "count": e.count, "cases": e.cases}
-                for e in r.overlay.edges
+                for e in r.overlay.edges[:_JSON_LIMIT]
             ],
-            "activities": [{"activity": a, "events": n, "cases": c} for a, n, c in r.overlay.activities],
+            "edges_total": len(r.overlay.edges),
+            "activities": [
+                {"activity": a, "events": n, "cases": c} for a, n, c in r.overlay.activities[:_JSON_LIMIT]
+            ],
+            "activities_total": len(r.overlay.activities),
         },
         "notes": list(r.notes),
         "forced": r.forced,
@@ -273,7 +285,9 @@ def _text(log: str, r: ConformanceResult, cases_path: str | None, written: int |
         lines.append("Deviations:")
         lines += [f"  {d.sentence}" for d in r.deviations[:_SHOWN]]
         if len(r.deviations) > _SHOWN:
-            lines.append(f"  ... and {len(r.deviations) - _SHOWN:,} more (--json lists them all)")
+            lines.append(
+                f"  ... and {len(r.deviations) - _SHOWN:,} more (--json lists the first {_JSON_LIMIT:,})"
+            )
     elif r.method == "alignments":
         lines.append("No deviations." if r.complete else "No deviations among the aligned cases.")
     if r.accepted:

@@ -147,8 +147,9 @@ def conform(
     if forced:
         notes.insert(
             0,
-            f"scored anyway although only {coverage.matched_tasks:,} of {coverage.tasks:,} model tasks "
-            f"match the log and they cover {coverage.event_share:.0%} of its events: the figures say little",
+            f"scored anyway although {coverage.matched_tasks:,} of {coverage.tasks:,} model tasks "
+            f"match the log and they cover {_share_words(coverage.event_share)} of its events: "
+            "the figures say little",
         )
     if labels.silent:
         notes.append("treated as silent steps: " + ", ".join(repr(s) for s in labels.silent))
@@ -215,7 +216,9 @@ def conform(
         fitting_cases_bounds=fitting_pair,
         aligned_variants_share=sum(c.aligned for c in checks) / len(checks),
         aligned_cases_share=aligned_cases / total,
-        deviations=aggregate(store, log_id, flt, checks, total) if method == "alignments" else (),
+        deviations=aggregate(store, log_id, flt, checks, total, frozenset(labels.model_only))
+        if method == "alignments"
+        else (),
         accepted=tuple((k, a, n) for (k, a), n in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0]))),
         variants=tuple(checks),
         labels=labels,
@@ -250,6 +253,13 @@ def _event_counts(weighted: Sequence[tuple[Sequence[str], int]]) -> dict[str, in
         for a in acts:
             counts[a] = counts.get(a, 0) + n
     return counts
+
+
+def _share_words(share: float) -> str:
+    # 0.003% of the events is not "0%": a log of ids has matched events, just very few.
+    if share == 0 or share >= 0.01:
+        return f"{share:.0%}"
+    return f"{share:.1%}" if share >= 0.001 else "less than 0.1%"
 
 
 def _token_replay(

@@ -20,7 +20,7 @@ cases with the deviation against the aligned checked cases without it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mining.conformance.records import KINDS, Deviation, VariantCheck
@@ -56,9 +56,17 @@ def trace_deviations(
 
 
 def aggregate(
-    store: Store, log_id: int, flt: Filter | None, variants: Sequence[VariantCheck], total_cases: int
+    store: Store,
+    log_id: int,
+    flt: Filter | None,
+    variants: Sequence[VariantCheck],
+    total_cases: int,
+    unmatched: Collection[str] = (),
 ) -> tuple[Deviation, ...]:
-    """Per (kind, activity) over the aligned variants: cases, share, medians and the sentence; most cases first."""
+    """Per (kind, activity) over the aligned variants: cases, share, medians and the sentence; most cases first.
+
+    ``unmatched``: the model tasks that match no log activity, worded as such when skipped.
+    """
     import numpy as np
 
     from mining.analysis.filters import case_selection
@@ -121,7 +129,9 @@ def aggregate(
                 occurrences=sum(v.cases * n for v, n in members),
                 median_duration_with_s=med_with,
                 median_duration_without_s=med_without,
-                sentence=sentence(kind, act, cases, total_cases, med_with, med_without),
+                sentence=sentence(
+                    kind, act, cases, total_cases, med_with, med_without, unmatched=act in unmatched
+                ),
                 variants=tuple(sorted(v.rank for v, _ in members)),
             )
         )

@@ -19,6 +19,9 @@ _WHAT = {
     "not_in_model": "'{a}' (not in the model) done",
 }
 
+#: A skipped model task that no log activity matches: a labelling gap more likely than a deviation.
+_UNMATCHED = "'{a}' (a model task no log activity matches) skipped"
+
 _SHORT = {
     "skipped": "skipped",
     "inserted": "inserted",
@@ -35,7 +38,14 @@ def _share(share: float) -> str:
 
 
 def sentence(
-    kind: str, activity: str, cases: int, total: int, with_s: float | None, without_s: float | None
+    kind: str,
+    activity: str,
+    cases: int,
+    total: int,
+    with_s: float | None,
+    without_s: float | None,
+    *,
+    unmatched: bool = False,
 ) -> str:
     """One plain sentence, e.g. "'Approve' skipped in 18% of cases (412 of 2,300); these cases took a
     median 2.1 days longer than the rest (an association; other differences between these cases may
@@ -43,8 +53,11 @@ def sentence(
 
     The duration is worded as an association: the cases with a deviation differ from the rest in
     more than the deviation, so the sentence never says the deviation caused the difference.
+    ``unmatched``: the activity is a model task that matches no log activity, so every case skips
+    it; the sentence says so, since the cause is likely the labels, not the process.
     """
-    text = f"{_WHAT[kind].format(a=activity)} in {_share(cases / total)} of cases ({cases:,} of {total:,})"
+    what = _UNMATCHED if unmatched and kind == "skipped" else _WHAT[kind]
+    text = f"{what.format(a=activity)} in {_share(cases / total)} of cases ({cases:,} of {total:,})"
     if with_s is None or without_s is None:
         return text + "; no cases without it to compare durations."
     diff = with_s - without_s

@@ -386,6 +386,12 @@ def _load_mapping_file(log: LogInfo, model: ProcessModel, sha256: str, activitie
     st.rerun()
 
 
+def _names(names: Sequence[str], shown: int = 30) -> str:
+    # A log whose "activities" are ids has hundreds of thousands: name the most frequent only.
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 # -- the check -----------------------------------------------------------------------
 def _request_cancel() -> None:
     st.session_state[CANCEL_KEY] = True
@@ -426,7 +432,7 @@ def _check(log: LogInfo, flt: Filter, model: ProcessModel, sha256: str, data: by
         f"Matched {coverage.matched_tasks:,} of {coverage.tasks:,} model tasks; their activities cover "
         f"{coverage.event_share:.0%} of the kept events."
         + (f" Silent: {md(', '.join(match.silent))}." if match.silent else "")
-        + (f" Log activities not in the model: {md(', '.join(match.log_only))}." if match.log_only else "")
+        + (f" Log activities not in the model: {md(_names(match.log_only))}." if match.log_only else "")
     )
     force = False
     if not coverage.enough:
