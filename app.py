@@ -14,6 +14,7 @@ from mining.ui.pages import (
     monitoring,
     overview,
     process_map,
+    root_causes,
     upload,
     variants,
 )
@@ -42,6 +43,14 @@ st.navigation(
                 title="Bottlenecks",
                 url_path="bottlenecks",
                 icon=":material/hourglass_bottom:",
+            ),
+        ],
+        "Why": [
+            st.Page(
+                root_causes.render,
+                title="Root causes",
+                url_path="root-causes",
+                icon=":material/troubleshoot:",
             ),
         ],
         "Check": [

@@ -153,6 +153,7 @@ def cost_summary(
     """Cost per case and per activity over the kept cases."""
     costs = case_costs(store, log_id, card, flt, calendar=calendar)
     sql, params, measured = _instances(store, log_id, card, flt, calendar)
+    params.pop("c_log")  # only the per-case query joins the cases table
     rows = store.query(_ACTIVITIES_SQL.format(instances=sql), params).dicts()
     acts = [
         ActivityCost(

@@ -92,6 +92,9 @@ LEAK_SHARE = 0.5
 #: Candidate kinds known when a case starts: only these are held fixed when checking for confounding
 #: (holding fixed what happens during the case, a mediator, would hide real effects).
 AT_START = frozenset({"case attribute", "first event", "derived"})
+#: A Simpson's paradox: within the strata the difference reverses, significantly and by at least this share
+#: of the overall difference (a confounded effect that merely vanishes wobbles around 0).
+SIMPSON_SHARE = 0.25
 #: Cases a value needs in each half of the period for its stability to be judged.
 HALF_CASES = 10
 
@@ -490,7 +493,7 @@ def _driver(
         if rd is None:
             continue
         adjusted_for.append(o.attribute)
-        if z is not None and rd < 0 and z <= -Z95:
+        if z is not None and rd <= -SIMPSON_SHARE * diff and z <= -Z95:
             simpson_by.append(o.attribute)
         if z is None or z < Z95 or rd <= 0.5 * diff:
             confounded.append((rd, o.attribute))
@@ -512,6 +515,11 @@ def _driver(
         effect = m1 - m0
         lo, hi = _median_diff_ci(t, obs, group)
         adjusted = effect if best is None else _stratified_median_diff(t, obs, group, best[1].codes)
+        # A reversal of the slow-case rate must show in the medians too before it is called a paradox.
+        by_name = {usable[o].attribute: usable[o] for o in strong}
+        simpson_by = [
+            b for b in simpson_by if (_stratified_median_diff(t, obs, group, by_name[b].codes) or 0.0) < 0
+        ]
         baseline = out.info.baseline or 0.0
         shifted = t.copy()
         shifted[group] = np.maximum(t[group] - effect, 0.0)

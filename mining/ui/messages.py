@@ -42,6 +42,10 @@ _CONTROLS = {
     "cost_per_hour": 'the "Cost per hour" field',
     "sla": 'the "SLA (cycle time)" field',
     "stratify": 'the "Case mix by" choice',
+    # The Root causes and Compare pages.
+    "outcome": 'the "Outcome" choice',
+    "rates": 'the "Rate card" upload',
+    "by": 'the "Compare by" choice',
 }
 #: The change-log preset's own columns (``--preset-role field=COLUMN``), by their labels under Options.
 _CHANGE_COLUMNS = {"field": "Field name", "new": "New value", "old": "Old value"}
