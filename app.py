@@ -9,6 +9,7 @@ import streamlit as st
 
 from mining.ui.pages import (
     bottlenecks,
+    compare,
     conformance,
     logs,
     monitoring,
@@ -52,6 +53,7 @@ st.navigation(
                 url_path="root-causes",
                 icon=":material/troubleshoot:",
             ),
+            st.Page(compare.render, title="Compare", url_path="compare", icon=":material/compare_arrows:"),
         ],
         "Check": [
             st.Page(conformance.render, title="Conformance", url_path="conformance", icon=":material/rule:"),

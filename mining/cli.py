@@ -102,6 +102,7 @@ for _command in (
     monitor.monitor_cmd,
     conform.conform_cmd,
     drivers.drivers_cmd,
+    drivers.compare_cmd,
 ):
     cli.add_command(_command)
 

@@ -5,6 +5,7 @@ Every expected figure is the library's own result on the same workspace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
 from mining.drivers.find import OutcomeSpec, find_drivers
+from mining.durations import duration_words
 from mining.ingest import IngestOptions, ingest_file
 from mining.rates import rate_card_from_bytes
 from mining.store import Store
@@ -109,3 +111,35 @@ def test_root_causes_explains_sla_breaches_and_prices_the_impact(workspace):
     # The first card's impact: percentage points off the rate, and the money beyond the rest's average.
     assert f"{top.impact * 100:.1f} pp · EUR {top.impact_cost:,.0f}" in [m.value for m in at.metric]
     assert any(_plain(e.label).startswith("Rate card: card.yaml") for e in at.expander)
+
+
+def _compare() -> None:
+    from mining.ui.pages import compare
+
+    compare.render()
+
+
+def test_compare_shows_each_segment_and_two_maps_on_one_layout(workspace):
+    from mining.drivers.segments import compare_segments
+
+    at = _run(_compare)
+    next(w for w in at.selectbox if w.label == "Compare by").set_value("channel").run()
+    assert not at.exception and not at.error
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+        expected = compare_segments(store, log.log_id, "channel", Filter(), sla_seconds=None)
+    table = at.dataframe[0].value
+    assert list(table["segment"]) == [s.value for s in expected.segments]
+    assert list(table["cases"]) == [s.cases for s in expected.segments]
+    partner = next(s for s in expected.segments if s.value == "Partner")
+    cell = table.set_index("segment").loc["Partner", "Median cycle time"]
+    assert cell.startswith(duration_words(partner.kpis["cycle_median_s"]))
+    assert f"; +{duration_words(partner.vs_rest['cycle_median_s'].difference)} vs rest" in cell
+    # Two maps, drawn from one layout: the same nodes in the same order, blanks where a segment lacks one.
+    maps = at.get("graphviz_chart")
+    assert len(maps) == 2
+    left, right = (m.proto.spec for m in maps)
+    ids = [re.findall(r"^\s+(a\w+) \[", dot, flags=re.MULTILINE) for dot in (left, right)]
+    assert ids[0] == ids[1] and len(ids[0]) == 4
+    captions = [_plain(c.value) for c in at.caption]
+    assert any(c.startswith("channel = Web: ") for c in captions)

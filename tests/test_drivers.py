@@ -312,3 +312,47 @@ def test_the_cli_prints_the_json_contract(tmp_path):
     assert "1. channel = Partner" in text.output or "1. product = P4" in text.output
     bad = runner.invoke(cli, ["-w", str(ws), "drivers", "g", "--outcome", "sla:soon"])
     assert bad.exit_code == 1 and "Error: SLA limit 'soon' is not a duration" in bad.output
+
+
+def test_compare_prints_segments_with_intervals_and_mix_adjusted_differences(tmp_path):
+    ws = tmp_path / "ws.duckdb"
+    runner = CliRunner()
+    log = write_driver_log(tmp_path / "g.csv", seed=2, cases=600)
+    assert runner.invoke(cli, ["-w", str(ws), "ingest", str(log), "--name", "g"]).exit_code == 0
+    card = tmp_path / "card.csv"
+    card.write_text("kind,name,value\nresource,*,60\nactivity,Close,5\nsetting,currency,EUR\n")
+    args = ["-w", str(ws), "compare", "g", "--by", "channel", "--sla", "3d", "--rates", str(card), "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["by"] == "channel" and {"by", "segments"} <= set(data)
+    segments = {s["value"]: s for s in data["segments"]}
+    assert set(segments) == {"Web", "Phone", "Email", "Partner"}
+    assert sum(s["cases"] for s in segments.values()) == 600
+    partner = segments["Partner"]
+    assert set(partner["kpis"]) == {
+        "cycle_median_s", "cycle_p90_s", "throughput_per_week", "rework_rate", "sla_breach_rate", "cost_per_case"
+    }  # fmt: skip
+    # Partner cases are planted twice as slow: slower than the rest, within its interval, and still after mix.
+    vs = partner["vs_rest"]["cycle_median_s"]
+    lo, hi = vs["ci"]
+    assert vs["difference"] > 0 and lo < vs["difference"] < hi and lo > 0
+    lo, hi = partner["intervals"]["cycle_median_s"]
+    assert lo <= partner["kpis"]["cycle_median_s"] <= hi
+    # Cost: every hour of the partner cases at 60, plus 5 per Close: slower cases cost more.
+    assert partner["vs_rest"]["cost_per_case"]["difference"] > 0
+    assert partner["kpis"]["cost_per_case"] > 5
+    only = runner.invoke(
+        cli, ["-w", str(ws), "compare", "g", "--by", "channel", "--kpi", "rework_rate", "--json"]
+    )
+    assert json.loads(only.output)["segments"][0]["kpis"].keys() == {"rework_rate"}
+    unknown = runner.invoke(cli, ["-w", str(ws), "compare", "g", "--by", "colour"])
+    assert (
+        unknown.exit_code == 1 and "cannot compare by 'colour'; --by ATTRIBUTE names one of" in unknown.output
+    )
+    text = runner.invoke(cli, ["-w", str(ws), "compare", "g", "--by", "start weekday"])
+    assert (
+        text.exit_code == 0
+        and "cases by start weekday:" in text.output
+        and "Median cycle time:" in text.output
+    )
