@@ -132,9 +132,16 @@ def test_compare_shows_each_segment_and_two_maps_on_one_layout(workspace):
     assert list(table["segment"]) == [s.value for s in expected.segments]
     assert list(table["cases"]) == [s.cases for s in expected.segments]
     partner = next(s for s in expected.segments if s.value == "Partner")
-    cell = table.set_index("segment").loc["Partner", "Median cycle time"]
-    assert cell.startswith(duration_words(partner.kpis["cycle_median_s"]))
-    assert f"; +{duration_words(partner.vs_rest['cycle_median_s'].difference)} vs rest" in cell
+    assert table.set_index("segment").loc["Partner", "Median cycle time"] == duration_words(
+        partner.kpis["cycle_median_s"]
+    )
+    # The detail of the median: the interval, the rest, the difference and the mix-adjusted difference.
+    detail = at.dataframe[1].value.set_index("segment").loc["Partner"]
+    vs = partner.vs_rest["cycle_median_s"]
+    lo, hi = partner.intervals["cycle_median_s"]
+    assert detail["95% interval"] == f"{duration_words(lo)} to {duration_words(hi)}"
+    assert detail["difference"] == f"+{duration_words(vs.difference)}"
+    assert detail["mix-adjusted"] == f"+{duration_words(vs.adjusted_difference)}"
     # Two maps, drawn from one layout: the same nodes in the same order, blanks where a segment lacks one.
     maps = at.get("graphviz_chart")
     assert len(maps) == 2

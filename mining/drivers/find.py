@@ -40,6 +40,10 @@ limit) before the data end, whose outcome is then always known; for
   the first and in the second half of the period; values that do not are
   listed among the excluded.
 
+**Ranking**: drivers known when a case starts, then mechanisms (what happens
+during the case: hand-offs, loops, activities it contains), then confounded
+drivers; each group by impact.
+
 **Effect and impact** in the outcome's units: for durations the difference of
 Kaplan-Meier medians (interval from the order statistics of each median,
 combined), for rates the difference of rates (Wald interval).  ``impact`` is
@@ -291,7 +295,7 @@ def find_drivers(
         tested = len(rows)
     else:
         tested = 0
-    drivers.sort(key=lambda d: (bool(d.confounded_by), -(d.impact or 0.0), -d.cases, d.attribute, d.value))
+    drivers.sort(key=_rank)
     notes += _notes(spec, tested, len(usable), alpha, min_cases, min_share, drivers, out)
     return DriverReport(
         outcome=out.info,
@@ -302,6 +306,12 @@ def find_drivers(
         candidates=len(usable),
         currency=rates.currency if rates is not None else "",
     )
+
+
+def _rank(d: Driver) -> tuple[Any, ...]:
+    """Drivers known at the start first, then mechanisms, then confounded ones; each by impact."""
+    group = 2 if d.confounded_by else 1 if d.kind == "mechanism" else 0
+    return (group, -(d.impact or 0.0), -d.cases, d.attribute, d.value)
 
 
 # -- the outcome ---------------------------------------------------------------------

@@ -16,10 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from mining.analysis.filters import Filter
-from mining.drivers.segments import KPI_LABELS, Segment, SegmentComparison
+from mining.drivers.segments import KPI_LABELS, SegmentComparison
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError
-from mining.rates import RateCard, format_money
+from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
@@ -63,12 +63,21 @@ def _render(log: LogInfo, flt: Filter) -> None:
         f"{result.cases:,} cases in {len(result.segments)} segment(s) of **{md(result.by)}**, "
         f"over {result.weeks:,.1f} weeks."
     )
-    st.dataframe(_table(result, card), hide_index=True, width="stretch")
-    st.caption(
-        "Each cell: the segment's value (95% interval), then its difference from the rest of the cases, and in "
-        "brackets that difference with the rest reweighted to the segment's mix of variants."
+    currency = card.currency if card is not None else ""
+    st.dataframe(_overview(result, currency), hide_index=True, width="stretch")
+    kpi = st.selectbox(
+        "KPI in detail",
+        list(result.kpis),
+        format_func=lambda k: KPI_LABELS[k][0],
+        key="cmp-kpi",
+        help="Each segment's value with its 95% interval, and its difference from the rest of the cases.",
     )
-    st.altair_chart(_cycle_chart(result), width="stretch")
+    st.dataframe(_detail(result, kpi, currency), hide_index=True, width="stretch")
+    st.caption(
+        "Mix-adjusted: the difference with the rest's cases reweighted to the segment's mix of variants, so a "
+        "segment that simply gets harder cases is not blamed for them."
+    )
+    st.altair_chart(_kpi_chart(result, kpi), width="stretch")
     _maps(log, flt, result)
     with st.expander("How this was computed", icon=":material/info:"):
         st.markdown(md(result.note))
@@ -88,60 +97,74 @@ def _show(kpi: str, v: float | None, currency: str, *, signed: bool = False) -> 
     return f"{v:+,.1f}" if signed else f"{v:,.1f}"
 
 
-def _cell(seg: Segment, kpi: str, currency: str) -> str:
-    lo, hi = seg.intervals.get(kpi, (None, None))
-    text = _show(kpi, seg.kpis.get(kpi), currency)
-    if lo is not None and hi is not None:
-        text += f" ({_show(kpi, lo, currency)} to {_show(kpi, hi, currency)})"
-    vs = seg.vs_rest.get(kpi)
-    if vs is not None and vs.difference is not None:
-        text += f"; {_show(kpi, vs.difference, currency, signed=True)} vs rest"
-        if vs.adjusted_difference is not None:
-            text += f" [{_show(kpi, vs.adjusted_difference, currency, signed=True)}]"
-    return text
-
-
-def _table(result: SegmentComparison, card: RateCard | None) -> pd.DataFrame:
-    currency = card.currency if card is not None else ""
+def _overview(result: SegmentComparison, currency: str) -> pd.DataFrame:
     rows = []
     for seg in result.segments:
-        row = {"segment": seg.value, "cases": seg.cases, "not complete": seg.open}
+        row: dict[str, object] = {"segment": seg.value, "cases": seg.cases, "not complete": seg.open}
         for kpi in result.kpis:
-            row[KPI_LABELS[kpi][0]] = _cell(seg, kpi, currency)
+            row[KPI_LABELS[kpi][0]] = _show(kpi, seg.kpis.get(kpi), currency)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _cycle_chart(result: SegmentComparison) -> alt.LayerChart:
+def _between(kpi: str, lo: float | None, hi: float | None, currency: str, *, signed: bool = False) -> str:
+    if lo is None or hi is None:
+        return "-"
+    return f"{_show(kpi, lo, currency, signed=signed)} to {_show(kpi, hi, currency, signed=signed)}"
+
+
+def _detail(result: SegmentComparison, kpi: str, currency: str) -> pd.DataFrame:
     rows = []
     for seg in result.segments:
-        median = seg.kpis.get("cycle_median_s")
-        lo, hi = seg.intervals.get("cycle_median_s", (None, None))
-        if median is None:
-            continue
+        lo, hi = seg.intervals.get(kpi, (None, None))
+        vs = seg.vs_rest.get(kpi)
+        dlo, dhi = vs.ci if vs is not None else (None, None)
         rows.append(
             {
                 "segment": seg.value,
-                "median": median / 86_400,
-                "lo": (lo if lo is not None else median) / 86_400,
-                "hi": (hi if hi is not None else median) / 86_400,
+                KPI_LABELS[kpi][0]: _show(kpi, seg.kpis.get(kpi), currency),
+                "95% interval": _between(kpi, lo, hi, currency),
+                "the rest": _show(kpi, vs.rest if vs else None, currency),
+                "difference": _show(kpi, vs.difference if vs else None, currency, signed=True),
+                "its 95% interval": _between(kpi, dlo, dhi, currency, signed=True),
+                "mix-adjusted": _show(kpi, vs.adjusted_difference if vs else None, currency, signed=True),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _kpi_chart(result: SegmentComparison, kpi: str) -> alt.LayerChart:
+    label, unit = KPI_LABELS[kpi]
+    factor, axis = {"seconds": (86_400.0, "days"), "share": (0.01, "%")}.get(unit, (1.0, unit))
+    rows = []
+    for seg in result.segments:
+        value = seg.kpis.get(kpi)
+        if value is None:
+            continue
+        lo, hi = seg.intervals.get(kpi, (None, None))
+        rows.append(
+            {
+                "segment": seg.value,
+                "value": value / factor,
+                "lo": (lo if lo is not None else value) / factor,
+                "hi": (hi if hi is not None else value) / factor,
                 "cases": seg.cases,
             }
         )
     frame = pd.DataFrame(rows)
-    base = alt.Chart(frame, title="Median cycle time per segment, days (95% interval)")
+    base = alt.Chart(frame, title=f"{label} per segment, {axis} (95% interval)")
     y = alt.Y("segment:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))
-    bars = base.mark_bar(color=charts.PALETTE[3]).encode(
-        x=alt.X("median:Q", title="days"),
+    bars = base.mark_bar(color=charts.PALETTE[2]).encode(
+        x=alt.X("value:Q", title=axis),
         y=y,
         tooltip=[
             alt.Tooltip("segment:N"),
             alt.Tooltip("cases:Q", format=","),
-            alt.Tooltip("median:Q", format=",.2f", title="median (days)"),
+            alt.Tooltip("value:Q", format=",.2f", title=f"{label} ({axis})"),
         ],
     )
-    rules = base.mark_rule(color=charts.PALETTE[6]).encode(x="lo:Q", x2="hi:Q", y=y)
-    return (bars + rules).properties(height=max(120, 26 * len(rows)))
+    rules = base.mark_rule(color=charts.PALETTE[6], strokeWidth=2).encode(x="lo:Q", x2="hi:Q", y=y)
+    return (bars + rules).properties(height=alt.Step(26))
 
 
 def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
@@ -155,6 +178,15 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
         )
         return
     names = [s.value for s in drawable]
+    paths = st.slider(
+        "Paths shown",
+        min_value=0.05,
+        max_value=1.0,
+        value=0.3,
+        step=0.05,
+        key="cmp-paths",
+        help="The share of the most frequent paths each map keeps (as on the Process map page); 1 shows them all.",
+    )
     cols = st.columns(2)
     left = cols[0].selectbox("Left", names, index=0, key=f"cmp-left-{log.log_id}-{result.by}")
     right = cols[1].selectbox("Right", names, index=1, key=f"cmp-right-{log.log_id}-{result.by}")
@@ -162,7 +194,7 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
         graphs = []
         for value in (left, right):
             kept = dataclasses.replace(flt, attributes=(*flt.attributes, (result.source, (value,))))
-            graphs.append(measures.dfg_of(log, kept))
+            graphs.append(measures.process_map_of(log, kept, activities=1.0, paths=paths))
         dots = charts.frozen_pair_dots(graphs[0], graphs[1])
         st.caption("Both maps on one layout: an activity or path a segment lacks is left blank in its map.")
         for col, value, graph, dot in zip(cols, (left, right), graphs, dots, strict=True):

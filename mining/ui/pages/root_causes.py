@@ -14,7 +14,7 @@ import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.drivers.find import Driver, DriverReport, OutcomeSpec
-from mining.durations import duration_words, parse_duration
+from mining.durations import duration_words, format_duration, parse_duration
 from mining.errors import AnalysisError
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes
@@ -32,6 +32,17 @@ OUTCOMES = {
     "deviation": "Deviation from the common paths",
 }
 _SHOWN = 10
+_GROUPS = (
+    ("Drivers", "Kinds of cases, known when a case starts, that go worse than the rest."),
+    (
+        "Mechanisms",
+        "How the worse cases unfold (hand-offs, loops, activities they contain): what happens, not why.",
+    ),
+    (
+        "Confounded",
+        "Differences that shrink or vanish when another attribute is held fixed: that attribute explains them.",
+    ),
+)
 
 
 def render() -> None:
@@ -53,7 +64,13 @@ def _render(log: LogInfo, flt: Filter) -> None:
         )
     else:
         st.altair_chart(_impact_chart(report), width="stretch")
+        heading = None
         for i, d in enumerate(report.drivers[:_SHOWN], start=1):
+            group = _GROUPS[2 if d.confounded_by else 1 if d.kind == "mechanism" else 0]
+            if group != heading:
+                heading = group
+                st.subheader(group[0])
+                st.caption(group[1])
             _card(i, d, report)
         if len(report.drivers) > _SHOWN:
             st.caption(f"{len(report.drivers) - _SHOWN} more driver(s) in the download below.")
@@ -107,7 +124,7 @@ def _effect(report: DriverReport, v: float | None) -> str:
     if v is None:
         return "-"
     if report.outcome.unit == "seconds":
-        return ("+" if v >= 0 else "-") + duration_words(abs(v))
+        return ("+" if v >= 0 else "-") + format_duration(abs(v))
     return f"{v * 100:+.1f} pp"
 
 
@@ -133,7 +150,9 @@ def _impact_chart(report: DriverReport) -> alt.Chart:
             {
                 "driver": f"{d.attribute} = {d.value}",
                 "impact": impact / 86_400 if seconds else impact * 100,
-                "status": "confounded" if d.confounded_by else "holds when others are fixed",
+                "status": "confounded"
+                if d.confounded_by
+                else ("mechanism" if d.kind == "mechanism" else "driver"),
                 "sentence": d.sentence,
             }
         )
@@ -148,13 +167,13 @@ def _impact_chart(report: DriverReport) -> alt.Chart:
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(
-                    domain=["holds when others are fixed", "confounded"], range=["#1f77b4", "#c7c7c7"]
+                    domain=["driver", "mechanism", "confounded"], range=["#2171b5", "#9e9ac8", "#c7c7c7"]
                 ),
-                legend=alt.Legend(title=None, orient="bottom"),
+                legend=alt.Legend(title=None, orient="bottom", labelLimit=300),
             ),
             tooltip=[alt.Tooltip("driver:N"), alt.Tooltip("impact:Q", format=",.2f", title=unit)],
         )
-        .properties(height=max(120, 28 * len(rows)))
+        .properties(height=alt.Step(26))
     )
 
 
