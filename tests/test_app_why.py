@@ -150,3 +150,41 @@ def test_compare_shows_each_segment_and_two_maps_on_one_layout(workspace):
     assert ids[0] == ids[1] and len(ids[0]) == 4
     captions = [_plain(c.value) for c in at.caption]
     assert any(c.startswith("channel = Web: ") for c in captions)
+
+
+def _overview() -> None:
+    from mining.ui.pages import overview
+
+    overview.render()
+
+
+def _bottlenecks() -> None:
+    from mining.ui.pages import bottlenecks
+
+    bottlenecks.render()
+
+
+def test_overview_and_bottlenecks_price_time_with_the_sessions_rate_card(workspace):
+    from mining.costs import cost_summary
+    from mining.monitor.lean import lean_view
+
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+        summary = cost_summary(store, log.log_id, CARD)
+        waste = lean_view(store, log.log_id, cost_per_hour=CARD)
+    at = _run(_overview, **{RATE_CARD_KEY: CARD})
+    metrics = _metrics(at)
+    assert metrics["Total cost"] == f"EUR {summary.total:,.2f}"
+    assert metrics["Median per case"] == f"EUR {summary.median:,.2f}"
+    table = next(d.value for d in at.dataframe if "share of cost" in d.value.columns)
+    assert list(table["activity"]) == [a.activity for a in summary.activities]
+    # Close carries its 5.00 per execution: 600 executions.
+    assert table.set_index("activity").loc["Close", "fixed"] == "EUR 3,000.00"
+    at = _run(_bottlenecks, **{RATE_CARD_KEY: CARD})
+    table = next(d.value for d in at.dataframe if "costliest cases" in d.value.columns)
+    assert list(table["waste"]) == [w.kind for w in waste.wastes]
+    assert list(table["cost"]) == [f"EUR {w.cost:,.2f}" for w in waste.wastes]
+    # Without a card the sections say how to get one.
+    at = _run(_overview)
+    assert "Total cost" not in _metrics(at)
+    assert any("Upload a rate card above" in c.value for c in at.caption)

@@ -24,11 +24,24 @@ if TYPE_CHECKING:
     from mining.costs import CostSummary
     from mining.drivers.find import DriverReport, OutcomeSpec
     from mining.drivers.segments import SegmentComparison
+    from mining.monitor.lean import LeanView
 
-__all__ = ["RATE_CARD_KEY", "cost_of", "drivers_of", "rate_card", "rate_card_control", "segments_of"]
+__all__ = [
+    "RATE_CARD_KEY",
+    "cost_of",
+    "cost_section",
+    "drivers_of",
+    "rate_card",
+    "rate_card_control",
+    "segments_of",
+    "waste_in_money",
+    "waste_section",
+]
 
 #: Session key of the uploaded rate card.
 RATE_CARD_KEY = "rate-card"
+_READ_KEY = "rate-card-file"
+_ERROR_KEY = "rate-card-error"
 _EXAMPLE = """currency: EUR
 resources:        # resource: hourly rate, or the name of a role
   Ann: 40
@@ -58,13 +71,19 @@ def rate_card_control(*, key: str) -> RateCard | None:
             "(columns kind, name, value). The card is kept for this session and used on every page."
         )
         upload = st.file_uploader("Rate card (.yaml, .yml or .csv)", type=["yaml", "yml", "csv"], key=key)
-        if upload is not None:
+        # Each uploaded file is read once: removing the card must not bring it back from the uploader.
+        if upload is not None and st.session_state.get(_READ_KEY) != upload.file_id:
+            st.session_state[_READ_KEY] = upload.file_id
+            st.session_state.pop(_ERROR_KEY, None)
             try:
                 card = rate_card_from_bytes(upload.getvalue(), name=upload.name)
             except MiningError as exc:
-                show_error(exc)
+                st.session_state[_ERROR_KEY] = exc
             else:
                 st.session_state[RATE_CARD_KEY] = card
+        failed = st.session_state.get(_ERROR_KEY)
+        if upload is not None and isinstance(failed, MiningError):
+            show_error(failed)
         if card is not None:
             st.caption(md(card.label()))
             if st.button("Remove the rate card", key=f"{key}-remove"):
@@ -134,3 +153,90 @@ def _cost_cached(
 def cost_of(log: LogInfo, flt: Filter, card: RateCard) -> CostSummary:
     """Cost per case and per activity of the kept cases under the card."""
     return _cost_cached(*where(), log.log_id, flt, card)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _waste_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, card: RateCard
+) -> LeanView:
+    from mining.monitor.lean import lean_view
+
+    with reading(workspace) as store:
+        return lean_view(store, log_id, flt, cost_per_hour=card)
+
+
+def waste_in_money(log: LogInfo, flt: Filter, card: RateCard) -> LeanView:
+    """The Lean waste (waiting, hand-offs, rework) of the kept cases, priced by the card."""
+    return _waste_cached(*where(), log.log_id, flt, card)
+
+
+def cost_section(log: LogInfo, flt: Filter, *, key: str) -> None:
+    """Cost per case and per activity under the session's rate card (or how to get one)."""
+    import pandas as pd
+
+    from mining.ui.messages import reporting_errors
+
+    st.subheader("Cost per case")
+    card = rate_card_control(key=key)
+    if card is None:
+        st.caption("Upload a rate card above to turn processing time into cost per case and per activity.")
+        return
+    with reporting_errors():
+        summary = cost_of(log, flt, card)
+        cols = st.columns(4)
+        cols[0].metric("Total cost", card.money(summary.total), help=f"over {summary.cases:,} cases")
+        cols[1].metric("Mean per case", card.money(summary.mean))
+        cols[2].metric("Median per case", card.money(summary.median))
+        cols[3].metric("p90 per case", card.money(summary.p90))
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "activity": a.activity,
+                        "executions": a.executions,
+                        "hours charged": round(a.hours, 1),
+                        "labour": card.money(a.labour),
+                        "fixed": card.money(a.fixed),
+                        "total": card.money(a.total),
+                        "share of cost": f"{a.total / summary.total:.1%}" if summary.total else "-",
+                    }
+                    for a in summary.activities
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(md(summary.note))
+
+
+def waste_section(log: LogInfo, flt: Filter, *, key: str) -> None:
+    """Waste (waiting, hand-offs, rework) in hours and money under the session's rate card."""
+    import pandas as pd
+
+    from mining.ui.messages import reporting_errors
+
+    st.subheader("Waste in money")
+    card = rate_card_control(key=key)
+    if card is None:
+        st.caption("Upload a rate card above to price the waiting, hand-offs and rework in money.")
+        return
+    with reporting_errors():
+        view = waste_in_money(log, flt, card)
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "waste": w.kind,
+                        "hours": None if w.hours is None else round(w.hours, 1),
+                        "cost": card.money(w.cost),
+                        "cases": w.cases,
+                        "costliest cases": ", ".join(w.top_cases[:5]),
+                    }
+                    for w in view.wastes
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        for w in view.wastes:
+            st.caption(f"**{md(w.kind.capitalize())}**: {md(w.explanation)}")

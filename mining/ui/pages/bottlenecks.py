@@ -6,7 +6,7 @@ import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.schema import LogInfo
-from mining.ui import charts, measures
+from mining.ui import charts, measures, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
 
@@ -95,6 +95,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 hide_index=True,
                 width="stretch",
             )
+
+    why.waste_section(log, flt, key="bn-rates")
 
     st.subheader("Heatmaps")
     st.caption("Median wait per transition and week (the most frequent transitions)")

@@ -7,7 +7,7 @@ import streamlit as st
 from mining.analysis.filters import Filter
 from mining.durations import duration_words
 from mining.schema import LogInfo
-from mining.ui import charts, measures, state
+from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.pages import quality_table, span_text, when_text
@@ -62,6 +62,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.subheader("Cases per week")
         st.altair_chart(charts.throughput_chart(weekly), width="stretch")
         st.caption(md(weekly.note))
+
+    why.cost_section(log, flt, key="ov-rates")
 
     st.subheader("Data quality")
     quality_table(state.log_details(log).quality)
