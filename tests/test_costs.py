@@ -75,3 +75,18 @@ def test_a_resource_without_a_rate_is_named(store, starts):
         AnalysisError, match=r"the rate card in card.csv has no hourly rate for resource\(s\) 'bob'"
     ):
         case_costs(store, starts, card)
+
+
+def test_monitoring_takes_the_card_for_cost_per_case(store, starts):
+    from mining.monitor.periods import case_facts
+    from mining.monitor.run import MonitorOptions, monitor
+
+    card = rate_card_from_bytes(CARD, name="card.yaml")
+    facts = case_facts(store, starts, cost_per_hour=card)
+    assert [round(x, 2) for x in facts.cost] == [89.17, 65.83, 115.00]
+    assert facts.cost_source.startswith("rate card (card.yaml:")
+    run = monitor(store, starts, options=MonitorOptions(period="week", cost_per_hour=card))
+    # One week: the mean of the three complete cases' costs.
+    assert round(run.series.periods[0].cost_per_case, 2) == round((89.17 + 65.83 + 115.00) / 3, 2)
+    # Rework: c3 waits 60 and works 30 minutes on its second B (bob, 100/h), which costs its 2.50 again.
+    assert {w.kind: round(w.cost, 2) for w in run.lean.wastes}["rework"] == 152.50

@@ -22,7 +22,7 @@ from mining.errors import MonitorError
 from mining.monitor.compare import Comparison
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value
 from mining.schema import LogInfo
-from mining.ui import charts, measures, state
+from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, reporting_errors
 
@@ -109,13 +109,19 @@ def _controls(log: LogInfo) -> MonitorOptions:
         key=f"mon-stratify-{log.log_id}",
         help="The strata of the case-mix check and of the mix-adjusted differences.",
     )
-    cost = cols[4].number_input(
-        "Cost per hour",
-        min_value=0.0,
-        value=None,
-        step=5.0,
-        key="mon-cost",
-        help="Prices processing time (cost per case) and waste; empty: the log's cost column, if any.",
+    card = why.rate_card_control(key="mon-rates")
+    cost = (
+        card
+        if card is not None
+        else cols[4].number_input(
+            "Cost per hour",
+            min_value=0.0,
+            value=None,
+            step=5.0,
+            key="mon-cost",
+            help="Prices processing time (cost per case) and waste; empty: the log's cost column, if any. "
+            "An uploaded rate card replaces it.",
+        )
     )
     return MonitorOptions(
         period=period,
