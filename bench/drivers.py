@@ -97,10 +97,12 @@ def speed(events: int, runs: int) -> None:
     if not ws.exists():
         csv = OUT / f"drivers_{events}.csv"
         # 2 drivers + bystander + leak + 26 noise = 30 attributes.
-        write_driver_log(csv, seed=1, cases=cases, noise=26)
+        if not csv.exists():
+            write_driver_log(csv, seed=1, cases=cases, noise=26)
         t = time.perf_counter()
         with Store(ws) as store:
-            ingest_file(store, csv, IngestOptions(name="big"))
+            roles = {"case": "case", "activity": "activity", "timestamp": "timestamp", "resource": "resource"}
+            ingest_file(store, csv, IngestOptions(name="big", roles=roles))
         print(f"ingested {events:,} events in {time.perf_counter() - t:.1f} s (not part of the figures)")
         csv.unlink()
     rows = []

@@ -81,6 +81,7 @@ def rate_card_control(*, key: str) -> RateCard | None:
                 st.session_state[_ERROR_KEY] = exc
             else:
                 st.session_state[RATE_CARD_KEY] = card
+                st.rerun()  # the title above and every figure below must show the new card
         failed = st.session_state.get(_ERROR_KEY)
         if upload is not None and isinstance(failed, MiningError):
             show_error(failed)
