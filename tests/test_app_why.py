@@ -109,7 +109,9 @@ def test_root_causes_explains_sla_breaches_and_prices_the_impact(workspace):
     top = expected.drivers[0]
     assert top.impact_cost is not None and top.impact_cost > 0
     # The first card's impact: percentage points off the rate, and the money beyond the rest's average.
-    assert f"{top.impact * 100:.1f} pp · EUR {top.impact_cost:,.0f}" in [m.value for m in at.metric]
+    values = [m.value for m in at.metric]
+    assert f"{top.impact * 100:.1f} pp" in values and f"EUR {top.impact_cost:,.2f}" in values
+    assert f"Together they cost EUR {top.impact_cost:,.2f} more" in top.sentence
     assert any(_plain(e.label).startswith("Rate card: card.yaml") for e in at.expander)
 
 

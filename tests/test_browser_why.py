@@ -161,8 +161,7 @@ def test_root_causes_on_sepsis_then_a_rate_card_prices_the_impact(page, workspac
     page.get_by_text("Rate card: rates.yaml", exact=False).first.wait_for()
     _settled(page)
     _no_errors(page)
-    impacts = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Impact", exact=True))
-    assert "EUR" in impacts.first.locator("[data-testid=stMetricValue]").inner_text()
+    assert _metric(page, "Extra cost").startswith("EUR ")
     _shot(page, "why-root-causes-sepsis-priced")
 
 

@@ -70,6 +70,7 @@ from mining.drivers.stats import Z95, benjamini_hochberg, mantel_haenszel, two_p
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError, Option, phrase
 from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile
+from mining.rates import format_money
 
 if TYPE_CHECKING:
     from mining.models.net import ProcessModel
@@ -286,7 +287,18 @@ def find_drivers(
         for i in np.flatnonzero(significant & (diff > 0)):
             ci, code = int(arr[i, 0]), int(arr[i, 1])
             driver, why = _driver(
-                usable, ci, code, strong, out, facts, spec, float(p[i]), float(q[i]), float(diff[i]), cost
+                usable,
+                ci,
+                code,
+                strong,
+                out,
+                facts,
+                spec,
+                float(p[i]),
+                float(q[i]),
+                float(diff[i]),
+                cost,
+                rates.currency if rates is not None else "",
             )
             if driver is None:
                 excluded.append(Excluded(usable[ci].attribute, why, usable[ci].labels[code]))
@@ -467,6 +479,7 @@ def _driver(
     q: float,
     diff: float,
     cost: np.ndarray | None,
+    currency: str = "",
 ) -> tuple[Driver | None, str]:
     cand = usable[ci]
     value = cand.labels[code]
@@ -577,7 +590,7 @@ def _driver(
         impact_cost=impact_cost,
         source=cand.source,
     )
-    return _with_sentence(driver, spec, out.info), ""
+    return _with_sentence(driver, spec, out.info, currency), ""
 
 
 def _median_ci(t: np.ndarray, obs: np.ndarray) -> tuple[float | None, float | None, int]:
@@ -661,7 +674,7 @@ def _who(d: Driver) -> str:
     return f"Cases with {d.attribute} = {d.value}"
 
 
-def _with_sentence(d: Driver, spec: OutcomeSpec, info: OutcomeInfo) -> Driver:
+def _with_sentence(d: Driver, spec: OutcomeSpec, info: OutcomeInfo, currency: str = "") -> Driver:
     import dataclasses
 
     lo, hi = d.ci
@@ -708,7 +721,10 @@ def _with_sentence(d: Driver, spec: OutcomeSpec, info: OutcomeInfo) -> Driver:
     if d.kind == "mechanism":
         text += " This describes how those cases unfold (a mechanism), not what they were from the start."
     if d.impact_cost:
-        text += f" Their cost beyond the rest's average: {d.impact_cost:,.2f}."
+        text += (
+            f" Together they cost {format_money(d.impact_cost, currency)} more than if each cost the rest's "
+            "average."
+        )
     return dataclasses.replace(d, sentence=text)
 
 

@@ -16,6 +16,7 @@ from mining.analysis.filters import Filter
 from mining.drivers.find import Driver, DriverReport, OutcomeSpec
 from mining.durations import duration_words, format_duration, parse_duration
 from mining.errors import AnalysisError
+from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes
 from mining.ui import state, why
@@ -190,7 +191,7 @@ def _card(i: int, d: Driver, report: DriverReport) -> None:
             badges.append(":violet-badge[mechanism]")
         st.markdown(f"**{i}. {md(d.attribute)} = {md(d.value)}** " + " ".join(badges))
         st.markdown(md(d.sentence))
-        cols = st.columns(5)
+        cols = st.columns(6 if d.impact_cost is not None else 5)
         cols[0].metric("Cases", f"{d.cases:,}", help=f"{d.share:.1%} of the judged cases")
         cols[1].metric("These cases", _value(report, d.outcome_value))
         cols[2].metric("The rest", _value(report, d.rest_value))
@@ -201,12 +202,18 @@ def _card(i: int, d: Driver, report: DriverReport) -> None:
             help=f"95% interval {_effect(report, lo)} to {_effect(report, hi)}; held fixed for the other "
             f"attributes: {_effect(report, d.adjusted_effect)}",
         )
-        impact = _effect(report, d.impact).lstrip("+")
-        if d.impact_cost is not None:
-            impact += f" · {report.currency + ' ' if report.currency else ''}{d.impact_cost:,.0f}"
         cols[4].metric(
-            "Impact", impact, help="How much the overall figure improves if these cases match the rest."
+            "Impact",
+            _effect(report, d.impact).lstrip("+"),
+            help="How much the overall figure improves if these cases match the rest.",
         )
+        if d.impact_cost is not None:
+            cols[5].metric(
+                "Extra cost",
+                format_money(d.impact_cost, report.currency),
+                help="What these cases cost beyond the rest's average cost per case, summed over them "
+                "(rate card).",
+            )
 
 
 def _excluded(report: DriverReport) -> None:
