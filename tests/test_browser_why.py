@@ -182,7 +182,12 @@ def test_compare_on_sepsis_draws_two_maps_on_one_layout(page) -> None:
     _shot(page, "why-compare-sepsis")
     # The rate card uploaded on Root causes is kept for the session: cost per case joins the table.
     assert page.get_by_text("Rate card: rates.yaml", exact=False).count() >= 1
-    page.get_by_role("columnheader", name="Cost per case").first.wait_for()
+    page.get_by_role("combobox", name="KPI in detail").click()
+    page.get_by_role("option", name="Cost per case", exact=True).click()
+    page.get_by_text("Cost per case per segment", exact=False).first.wait_for()
+    _settled(page)
+    _no_errors(page)
+    _shot(page, "why-compare-sepsis-cost")
     _open(page, "Overview")
     page.get_by_text("Total cost", exact=True).wait_for()
     _no_errors(page)
