@@ -49,6 +49,7 @@ __all__ = [
     "RATE_CARD_SUFFIXES",
     "RateCard",
     "as_rate_card",
+    "compact_money",
     "format_money",
     "load_rate_card",
     "rate_card_from_bytes",
@@ -167,6 +168,23 @@ def format_money(amount: float | None, currency: str = "") -> str:
         return "-"
     text = f"{amount:,.2f}"
     return f"{currency} {text}" if currency else text
+
+
+def compact_money(amount: float | None, currency: str = "") -> str:
+    """Money for a narrow space: ``EUR 32.3M``, ``EUR 45.2k``, ``EUR 980.50``; ``None`` is ``-``.
+
+    Examples
+    --------
+    >>> compact_money(32_297_123.4, "EUR"), compact_money(45_210), compact_money(980.5)
+    ('EUR 32.3M', '45.2k', '980.50')
+    """
+    if amount is None or not math.isfinite(amount):
+        return "-"
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e4, "k")):
+        if abs(amount) >= size:
+            text = f"{amount / size:,.1f}{suffix}"
+            return f"{currency} {text}" if currency else text
+    return format_money(amount, currency)
 
 
 def as_rate_card(

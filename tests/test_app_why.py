@@ -20,7 +20,7 @@ from mining.catalog import list_logs
 from mining.drivers.find import OutcomeSpec, find_drivers
 from mining.durations import duration_words
 from mining.ingest import IngestOptions, ingest_file
-from mining.rates import rate_card_from_bytes
+from mining.rates import compact_money, rate_card_from_bytes
 from mining.store import Store
 from mining.ui.why import RATE_CARD_KEY
 from tests.driverlog import write_driver_log
@@ -110,7 +110,7 @@ def test_root_causes_explains_sla_breaches_and_prices_the_impact(workspace):
     assert top.impact_cost is not None and top.impact_cost > 0
     # The first card's impact: percentage points off the rate, and the money beyond the rest's average.
     values = [m.value for m in at.metric]
-    assert f"{top.impact * 100:.1f} pp" in values and f"EUR {top.impact_cost:,.2f}" in values
+    assert f"{top.impact * 100:.1f} pp" in values and compact_money(top.impact_cost, "EUR") in values
     assert f"Together they cost EUR {top.impact_cost:,.2f} more" in top.sentence
     assert any(_plain(e.label).startswith("Rate card: card.yaml") for e in at.expander)
 
@@ -176,8 +176,8 @@ def test_overview_and_bottlenecks_price_time_with_the_sessions_rate_card(workspa
         waste = lean_view(store, log.log_id, cost_per_hour=CARD)
     at = _run(_overview, **{RATE_CARD_KEY: CARD})
     metrics = _metrics(at)
-    assert metrics["Total cost"] == f"EUR {summary.total:,.2f}"
-    assert metrics["Median per case"] == f"EUR {summary.median:,.2f}"
+    assert metrics["Total cost"] == compact_money(summary.total, "EUR")
+    assert metrics["Median per case"] == compact_money(summary.median, "EUR")
     table = next(d.value for d in at.dataframe if "share of cost" in d.value.columns)
     assert list(table["activity"]) == [a.activity for a in summary.activities]
     # Close carries its 5.00 per execution: 600 executions.

@@ -15,7 +15,7 @@ import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.errors import MiningError
-from mining.rates import RateCard, rate_card_from_bytes
+from mining.rates import RateCard, compact_money, rate_card_from_bytes
 from mining.schema import LogInfo
 from mining.ui.messages import md, show_error
 from mining.ui.state import reading, where
@@ -185,10 +185,17 @@ def cost_section(log: LogInfo, flt: Filter, *, key: str) -> None:
     with reporting_errors():
         summary = cost_of(log, flt, card)
         cols = st.columns(4)
-        cols[0].metric("Total cost", card.money(summary.total), help=f"over {summary.cases:,} cases")
-        cols[1].metric("Mean per case", card.money(summary.mean))
-        cols[2].metric("Median per case", card.money(summary.median))
-        cols[3].metric("p90 per case", card.money(summary.p90))
+        for col, label, value in zip(
+            cols,
+            ("Total cost", "Mean per case", "Median per case", "p90 per case"),
+            (summary.total, summary.mean, summary.median, summary.p90),
+            strict=True,
+        ):
+            col.metric(
+                label,
+                compact_money(value, card.currency),
+                help=f"{card.money(value)} over {summary.cases:,} cases",
+            )
         st.dataframe(
             pd.DataFrame(
                 [

@@ -16,7 +16,7 @@ from mining.analysis.filters import Filter
 from mining.drivers.find import Driver, DriverReport, OutcomeSpec
 from mining.durations import duration_words, format_duration, parse_duration
 from mining.errors import AnalysisError
-from mining.rates import format_money
+from mining.rates import compact_money, format_money
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes
 from mining.ui import state, why
@@ -210,9 +210,9 @@ def _card(i: int, d: Driver, report: DriverReport) -> None:
         if d.impact_cost is not None:
             cols[5].metric(
                 "Extra cost",
-                format_money(d.impact_cost, report.currency),
-                help="What these cases cost beyond the rest's average cost per case, summed over them "
-                "(rate card).",
+                compact_money(d.impact_cost, report.currency),
+                help=f"{format_money(d.impact_cost, report.currency)}: what these cases cost beyond the rest's "
+                "average cost per case, summed over them (rate card).",
             )
 
 
