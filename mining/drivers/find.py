@@ -216,6 +216,11 @@ class _Outcome:
     time: np.ndarray | None = None  # durations (censored where not observed)
     observed: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    curve: _Curve | None = None
+
+    def __post_init__(self) -> None:
+        if self.time is not None and self.observed is not None:
+            self.curve = _Curve(self.time, self.observed)
 
 
 def find_drivers(
@@ -529,19 +534,19 @@ def _driver(
     n1 = int(group[judged].sum())
     n_j = int(judged.sum())
     if spec.kind == "duration":
-        t, obs = out.time, out.observed
-        assert t is not None and obs is not None
-        m1 = kaplan_meier_quantile(t[group], obs[group])
-        m0 = kaplan_meier_quantile(t[~group], obs[~group])
+        t, obs, km = out.time, out.observed, out.curve
+        assert t is not None and obs is not None and km is not None
+        m1 = km.quantile(group)
+        m0 = km.quantile(~group)
         if m1 is None or m0 is None:
             return None, "its median (or the rest's) is unknown: too many of those cases are still open"
         effect = m1 - m0
-        lo, hi = _median_diff_ci(t, obs, group)
-        adjusted = effect if best is None else _stratified_median_diff(t, obs, group, best[1].codes)
+        lo, hi = _median_diff_ci(km, group, m1, m0)
+        adjusted = effect if best is None else _stratified_median_diff(km, group, best[1].codes)
         # A reversal of the slow-case rate must show in the medians too before it is called a paradox.
         by_name = {usable[o].attribute: usable[o] for o in strong}
         simpson_by = [
-            b for b in simpson_by if (_stratified_median_diff(t, obs, group, by_name[b].codes) or 0.0) < 0
+            b for b in simpson_by if (_stratified_median_diff(km, group, by_name[b].codes) or 0.0) < 0
         ]
         baseline = out.info.baseline or 0.0
         shifted = t.copy()
@@ -593,33 +598,49 @@ def _driver(
     return _with_sentence(driver, spec, out.info, currency), ""
 
 
-def _median_ci(t: np.ndarray, obs: np.ndarray) -> tuple[float | None, float | None, int]:
+class _Curve:
+    """Kaplan-Meier quantiles of any subset of the cases, sorted once.
+
+    The same rule as :func:`~mining.monitor.periods.kaplan_meier_quantile`
+    (completions before censorings at equal durations); a subset keeps the
+    global order, so no subset is sorted again.
+    """
+
+    def __init__(self, t: np.ndarray, observed: np.ndarray) -> None:
+        self.order = np.lexsort((~observed, t))
+        self.t = t[self.order]
+        self.e = observed[self.order]
+        self.ok = ~np.isnan(self.t)
+
+    def quantile(self, mask: np.ndarray, q: float = 0.5) -> float | None:
+        keep = mask[self.order] & self.ok
+        d, e = self.t[keep], self.e[keep]
+        if d.size == 0:
+            return None
+        at_risk = d.size - np.arange(d.size)
+        survival = np.cumprod(np.where(e, 1.0 - 1.0 / at_risk, 1.0))
+        hit = np.flatnonzero(e & (survival <= 1.0 - q + 1e-12))
+        return float(d[hit[0]]) if hit.size else None
+
+
+def _median_ci(km: _Curve, mask: np.ndarray) -> tuple[float | None, float | None]:
     """A distribution-free interval of a (Kaplan-Meier) median from the order statistics around it."""
-    n = int(t.size)
-    half = Z95 * 0.5 / math.sqrt(max(n, 1))
-    lo = kaplan_meier_quantile(t, obs, max(0.5 - half, 0.0))
-    hi = kaplan_meier_quantile(t, obs, min(0.5 + half, 1.0))
-    return lo, hi, n
+    half = Z95 * 0.5 / math.sqrt(max(int(mask.sum()), 1))
+    return km.quantile(mask, max(0.5 - half, 0.0)), km.quantile(mask, min(0.5 + half, 1.0))
 
 
-def _median_diff_ci(t: np.ndarray, obs: np.ndarray, group: np.ndarray) -> tuple[float | None, float | None]:
+def _median_diff_ci(km: _Curve, group: np.ndarray, m1: float, m0: float) -> tuple[float | None, float | None]:
     """Interval of the difference of two medians: each median's interval turned into a standard error."""
-    m1 = kaplan_meier_quantile(t[group], obs[group])
-    m0 = kaplan_meier_quantile(t[~group], obs[~group])
-    l1, h1, _ = _median_ci(t[group], obs[group])
-    l0, h0, _ = _median_ci(t[~group], obs[~group])
-    if None in (m1, m0, l1, h1, l0, h0):
+    l1, h1 = _median_ci(km, group)
+    l0, h0 = _median_ci(km, ~group)
+    if l1 is None or h1 is None or l0 is None or h0 is None:
         return None, None
-    se1 = (h1 - l1) / (2 * Z95)  # type: ignore[operator]
-    se0 = (h0 - l0) / (2 * Z95)  # type: ignore[operator]
-    se = math.sqrt(se1**2 + se0**2)
-    d = m1 - m0  # type: ignore[operator]
+    se = math.sqrt(((h1 - l1) / (2 * Z95)) ** 2 + ((h0 - l0) / (2 * Z95)) ** 2)
+    d = m1 - m0
     return d - Z95 * se, d + Z95 * se
 
 
-def _stratified_median_diff(
-    t: np.ndarray, obs: np.ndarray, group: np.ndarray, strata: np.ndarray
-) -> float | None:
+def _stratified_median_diff(km: _Curve, group: np.ndarray, strata: np.ndarray) -> float | None:
     """The difference of medians within each stratum, averaged with Mantel-Haenszel weights."""
     num = den = 0.0
     for s in np.unique(strata):
@@ -628,8 +649,8 @@ def _stratified_median_diff(
         n1, n0 = int(g.sum()), int(r.sum())
         if n1 < 5 or n0 < 5:
             continue
-        m1 = kaplan_meier_quantile(t[g], obs[g])
-        m0 = kaplan_meier_quantile(t[r], obs[r])
+        m1 = km.quantile(g)
+        m0 = km.quantile(r)
         if m1 is None or m0 is None:
             continue
         w = n1 * n0 / (n1 + n0)
