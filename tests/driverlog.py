@@ -57,7 +57,7 @@ def write_driver_log(path: Path, *, seed: int, cases: int = 1500, slow: float = 
         "product",
         "priority",
         LEAKED,
-        *NOISE[:noise],
+        *(f"noise{i:02d}" for i in range(1, noise + 1)),  # NOISE for the default 20
     ]
     resources = [f"r{i}" for i in range(12)]
     with path.open("w", encoding="utf-8", newline="") as fh:
