@@ -12,11 +12,13 @@ import streamlit as st
 
 from mining.ui.pages import (
     bottlenecks,
+    compare,
     conformance,
     logs,
     monitoring,
     overview,
     process_map,
+    root_causes,
     start,
     upload,
     variants,
@@ -48,7 +50,11 @@ check = [
     st.Page(conformance.render, title="Conformance", url_path="conformance", icon=":material/rule:"),
     st.Page(monitoring.render, title="Monitoring", url_path="monitoring", icon=":material/monitor_heart:"),
 ]
-links.update({p.title: p for p in [*workspace, *explore, *check]})
+why = [
+    st.Page(root_causes.render, title="Root causes", url_path="root-causes", icon=":material/troubleshoot:"),
+    st.Page(compare.render, title="Compare", url_path="compare", icon=":material/compare_arrows:"),
+]
+links.update({p.title: p for p in [*workspace, *explore, *why, *check]})
 home = st.Page(
     functools.partial(start.render, links),
     title="Start",
@@ -57,4 +63,4 @@ home = st.Page(
     default=True,
 )
 
-st.navigation({"Workspace": [home, *workspace], "Explore": explore, "Check": check}).run()
+st.navigation({"Workspace": [home, *workspace], "Explore": explore, "Why": why, "Check": check}).run()

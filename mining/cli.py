@@ -15,6 +15,7 @@ from mining.commands import (
     bottlenecks,
     conform,
     discover,
+    drivers,
     explore,
     export,
     ingest,
@@ -100,6 +101,8 @@ for _command in (
     presets.presets_cmd,
     monitor.monitor_cmd,
     conform.conform_cmd,
+    drivers.drivers_cmd,
+    drivers.compare_cmd,
 ):
     cli.add_command(_command)
 

@@ -29,6 +29,7 @@ row and the column where it can, and says what was expected::
     ├── MonitorError                periodic monitoring failed
     │   └── DigestError             the digest e-mail could not be sent
     ├── OutputError                 a result could not be written where asked
+    ├── RateCardError               a rate card could not be read or does not fit the log
     └── LimitExceeded               the work needed more memory or time than it may use, and was stopped
 
 A message or a hint that tells the user to set an option names it as an
@@ -66,6 +67,7 @@ __all__ = [
     "Option",
     "OutputError",
     "Phrase",
+    "RateCardError",
     "RuleError",
     "StoreError",
     "TooManyRejects",
@@ -287,3 +289,7 @@ class LimitExceeded(MiningError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.kind, self.limit = kind, limit
+
+
+class RateCardError(MiningError):
+    """A rate card (hourly rates and fixed costs) could not be read or does not fit the log."""

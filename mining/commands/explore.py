@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mining.analysis.filters import Filter
     from mining.analysis.variants import VariantTable
 
-__all__ = ["dfg_cmd", "variants_cmd"]
+__all__ = ["build_filter", "dfg_cmd", "filter_options", "variants_cmd"]
 
 
 class _Instant(click.ParamType):
@@ -42,7 +42,7 @@ class _Instant(click.ParamType):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
             "--start", type=_Instant(), help="Keep cases in the window from this date (UTC if no offset)."
@@ -73,7 +73,7 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _build_filter(kw: dict[str, Any]) -> Filter:
+def build_filter(kw: dict[str, Any]) -> Filter:
     from mining.analysis.filters import Filter
 
     return Filter(
@@ -100,7 +100,7 @@ def _build_filter(kw: dict[str, Any]) -> Filter:
     metavar="X",
     help="Keep this share of the most frequent paths (0-1), plus those needed to stay connected.",
 )
-@_filter_options
+@filter_options
 @click.pass_context
 @fail_cleanly
 def dfg_cmd(
@@ -111,7 +111,7 @@ def dfg_cmd(
     from mining.analysis.simplify import simplified_dfg
     from mining.catalog import log_id
 
-    flt = _build_filter(kw)
+    flt = build_filter(kw)
     with open_reader(ctx) as store:
         lid = log_id(store, log)
         if activities is None and paths is None:
@@ -136,7 +136,7 @@ def dfg_cmd(
     "--top", type=click.IntRange(min=0), metavar="N", help="Show only the N most frequent variants."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the variants as one JSON object.")
-@_filter_options
+@filter_options
 @click.pass_context
 @fail_cleanly
 def variants_cmd(ctx: click.Context, log: str, top: int | None, as_json: bool, **kw: Any) -> None:
@@ -144,7 +144,7 @@ def variants_cmd(ctx: click.Context, log: str, top: int | None, as_json: bool, *
     from mining.analysis.variants import variants
     from mining.catalog import log_id
 
-    flt = _build_filter(kw)
+    flt = build_filter(kw)
     with open_reader(ctx) as store:
         table = variants(store, log_id(store, log), flt, top=top)
     if as_json:

@@ -48,6 +48,18 @@ if TYPE_CHECKING:
 
 __all__ = ["EXIT_ALERT", "monitor_cmd"]
 
+
+def _rates(path: str | None, cost_per_hour: float | None) -> Any:
+    """The rate card in ``path``, else the one rate for everyone."""
+    if path is None:
+        return cost_per_hour
+    if cost_per_hour is not None:
+        raise click.UsageError("give --rates or --cost-per-hour, not both")
+    from mining.rates import load_rate_card
+
+    return load_rate_card(path)
+
+
 #: Exit code when at least one alert fired.
 EXIT_ALERT = 3
 
@@ -108,6 +120,14 @@ class _Instant(click.ParamType):
     type=click.FloatRange(min=0),
     metavar="X",
     help="Cost per case = this rate x processing time (lead time without start timestamps).",
+)
+@click.option(
+    "--rates",
+    "rates_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A rate card (.yaml or .csv: hourly rates by resource or role, fixed costs by activity) for cost per "
+    "case and waste; replaces --cost-per-hour.",
 )
 @click.option(
     "--end-activity",
@@ -209,6 +229,7 @@ def monitor_cmd(
     sla: str | None,
     max_breach_rate: float | None,
     cost_per_hour: float | None,
+    rates_file: str | None,
     end_activities: tuple[str, ...],
     stratify: str,
     rules_file: str | None,
@@ -253,7 +274,7 @@ def monitor_cmd(
         change_date=change_date,
         sla_seconds=parse_duration(sla, what="--sla", error=MonitorError).total_seconds if sla else None,
         max_breach_rate=max_breach_rate,
-        cost_per_hour=cost_per_hour,
+        cost_per_hour=_rates(rates_file, cost_per_hour),
         end_activities=end_activities,
         stratify=None if stratify == "auto" else stratify,
         calendar=calendar,

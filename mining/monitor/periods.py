@@ -100,6 +100,7 @@ from mining.analysis.span import TimeSpan, robust_span
 from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_starts
 from mining.durations import duration_words, format_duration
 from mining.errors import MonitorError, Option, phrase
+from mining.rates import RateCard
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -406,7 +407,7 @@ def case_facts(
     period: str = "week",
     calendar: Calendar | None = None,
     timezone: str | None = None,
-    cost_per_hour: float | None = None,
+    cost_per_hour: float | RateCard | None = None,
     end_activities: Sequence[str] = (),
     measures: Mapping[str, CaseMeasure] | None = None,
     as_of: dt.datetime | None = None,
@@ -415,6 +416,9 @@ def case_facts(
     if period not in PERIODS:
         msg = f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
         raise MonitorError(msg)
+    card = cost_per_hour if isinstance(cost_per_hour, RateCard) else None
+    if card is not None:
+        cost_per_hour = None
     if cost_per_hour is not None and not cost_per_hour >= 0:
         msg = f"cost per hour must be zero or more, got {cost_per_hour}"
         raise MonitorError(msg)
@@ -475,7 +479,16 @@ def case_facts(
     has_cost = bool(store.scalar("SELECT has_cost FROM logs WHERE log_id = ?", [log_id]))
     proc = arr("proc") if measured else np.full(n_kept, np.nan)
     lead = arr("lead")
-    if cost_per_hour is not None:
+    if card is not None:
+        from mining.costs import case_costs
+
+        priced = case_costs(store, log_id, card, flt, calendar=calendar)
+        cost = np.full(n_kept, np.nan)
+        case_no_kept = arr("case_no", np.int64)
+        found = np.isin(case_no_kept, priced.case_no)
+        cost[found] = priced.total[np.searchsorted(priced.case_no, case_no_kept[found])]
+        cost_source = f"rate card ({card.label()})"
+    elif cost_per_hour is not None:
         # Instances without a usable start are instantaneous: no processing cost.
         base = np.nan_to_num(proc, nan=0.0) if measured else cycle_b
         cost = base / 3600.0 * float(cost_per_hour)
@@ -1143,7 +1156,7 @@ def kpis_per_period(
     calendar: Calendar | None = None,
     timezone: str | None = None,
     sla_seconds: float | None = None,
-    cost_per_hour: float | None = None,
+    cost_per_hour: float | RateCard | None = None,
     end_activities: Sequence[str] = (),
     measures: Mapping[str, CaseMeasure] | None = None,
 ) -> PeriodSeries:

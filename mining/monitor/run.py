@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     from mining.conformance.rules import Rule, RuleResult
     from mining.models import ProcessModel
     from mining.monitor.lean import LeanView
+    from mining.rates import RateCard
     from mining.store import Store
 
 __all__ = [
@@ -142,7 +143,7 @@ class MonitorOptions:
     change_date: dt.date | None = None
     sla_seconds: float | None = None
     max_breach_rate: float | None = None
-    cost_per_hour: float | None = None
+    cost_per_hour: float | RateCard | None = None  # one rate for all, or a rate card
     end_activities: tuple[str, ...] = ()
     stratify: str | None = None
     calendar: Calendar | None = None

@@ -45,6 +45,7 @@ __all__ = [
     "duration_histogram",
     "duration_unit_of",
     "frozen_dfg_dots",
+    "frozen_pair_dots",
     "heatmap_chart",
     "heatmap_frame",
     "hours",
@@ -368,15 +369,25 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float |
 
 # -- monitoring: before and after on one layout -----------------------------------
 def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
-    """One period's map over the union of both periods' nodes and edges, in the union's order.
+    """One period's map over the union of both periods' nodes and edges, in the union's order."""
+    return _frozen_pair_dot(maps.activities, maps.edges, (maps.before, maps.after), graph, _drawing_key(maps))
 
-    Both DOTs hold the same statements in the same order; what the period
+
+def _frozen_pair_dot(
+    activities: Sequence[str],
+    edges_union: Sequence[tuple[str, str]],
+    both: tuple[DFG, DFG],
+    graph: DFG,
+    key: str,
+) -> str:
+    """One of two maps over the union of both maps' nodes and edges, in the union's order.
+
+    Both DOTs hold the same statements in the same order; what the map
     lacks is ``style=invis``, node sizes are fixed and edge counts are
     ``xlabel`` (placed after layout), so Graphviz lays both out identically.
+    ``key`` (one for both) keeps the node ids apart from other drawings.
     """
-    both = (maps.before, maps.after)
-    key = _drawing_key(maps)  # one for both: the two DOTs keep the same statements
-    ids = {name: f"a{key}_{i}" for i, name in enumerate(maps.activities)}
+    ids = {name: f"a{key}_{i}" for i, name in enumerate(activities)}
     start, end = f"s{key}", f"e{key}"
     widest = {name: max([len(name), *(len(f"{g.activities.get(name, 0):,}") for g in both)]) for name in ids}
     top = max((e.count for g in both for e in g.edges), default=1)
@@ -399,7 +410,7 @@ def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
         width = max(1.2, 0.09 * widest[name] + 0.3)
         lines.append(f"  {node} [label={label}, width={width:.2f}{shown}];")
     edges = {(e.source, e.target): e for e in graph.edges}
-    for source, target in maps.edges:
+    for source, target in edges_union:
         e = edges.get((source, target))
         if e is None:
             lines.append(f"  {ids[source]} -> {ids[target]} [style=invis];")
@@ -426,6 +437,19 @@ def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
 def frozen_dfg_dots(maps: MapComparison) -> tuple[str, str]:
     """DOT of the maps before and after a change, laid out identically (see :func:`_frozen_dot`)."""
     return _frozen_dot(maps, maps.before), _frozen_dot(maps, maps.after)
+
+
+def frozen_pair_dots(left: DFG, right: DFG) -> tuple[str, str]:
+    """DOT of two maps (two segments) laid out identically, over the union of their nodes and edges."""
+    activities = tuple(sorted(set(left.activities) | set(right.activities)))
+    edges = tuple(
+        sorted({(e.source, e.target) for e in left.edges} | {(e.source, e.target) for e in right.edges})
+    )
+    key = _drawing_key(activities, edges, left.cases, right.cases)
+    return (
+        _frozen_pair_dot(activities, edges, (left, right), left, key),
+        _frozen_pair_dot(activities, edges, (left, right), right, key),
+    )
 
 
 # -- monitoring: KPI trends and control charts --------------------------------------

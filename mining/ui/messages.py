@@ -46,6 +46,10 @@ _CONTROLS = {
     "map": "the task selects under Labels",
     "map_file": 'the "Load a mapping" upload',
     "force": 'the "Score anyway" checkbox',
+    # The Root causes and Compare pages.
+    "outcome": 'the "Outcome" choice',
+    "rates": 'the "Rate card" upload',
+    "by": 'the "Compare by" choice',
 }
 #: The change-log preset's own columns (``--preset-role field=COLUMN``), by their labels under Options.
 _CHANGE_COLUMNS = {"field": "Field name", "new": "New value", "old": "Old value"}

@@ -17,7 +17,7 @@ from mining.analysis.heatmaps import Heatmap, colour_scale
 from mining.durations import format_duration
 from mining.errors import MiningError
 from mining.schema import LogInfo
-from mining.ui import charts, measures, state
+from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, show_error
 
@@ -211,6 +211,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 hide_index=True,
                 width="stretch",
             )
+
+    why.waste_section(log, flt, key="bn-rates")
 
     st.subheader("Heatmaps")
     unit = waits.period or "week"

@@ -31,7 +31,7 @@ from mining.monitor.run import MonitorOptions, MonitorRun, format_value
 from mining.monitor.summary import manager_summary
 from mining.monitor.words import difference_words, interval_words, p_words, period_label
 from mining.schema import LogInfo
-from mining.ui import charts, measures, state
+from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, reporting_errors
 
@@ -149,12 +149,18 @@ def _controls(log: LogInfo) -> MonitorOptions:
         "and the mix-adjusted differences); automatic takes a case attribute (one value per case) when the "
         "log has one, else the variant.",
     )
-    cost = cols[4].number_input(
-        "Cost per hour",
-        min_value=0.0,
-        step=5.0,
-        key=state.keep_widget("mon-cost", None),
-        help="Prices processing time (cost per case) and waste; empty: the log's cost column, if any.",
+    card = why.rate_card_control(key="mon-rates")
+    cost = (
+        card
+        if card is not None
+        else cols[4].number_input(
+            "Cost per hour",
+            min_value=0.0,
+            step=5.0,
+            key=state.keep_widget("mon-cost", None),
+            help="Prices processing time (cost per case) and waste; empty: the log's cost column, if any. "
+            "An uploaded rate card replaces it.",
+        )
     )
     country = (
         st.columns(5)[0]

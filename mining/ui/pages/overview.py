@@ -11,7 +11,7 @@ import streamlit as st
 from mining.analysis.filters import Filter
 from mining.durations import duration_words, format_duration
 from mining.schema import LogInfo
-from mining.ui import charts, measures, state
+from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.pages import quality_table, span_text, when_text
@@ -159,6 +159,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
             width="stretch",
         )
         st.caption("A case attribute has one value per case; an event attribute may change within a case.")
+
+    why.cost_section(log, flt, key="ov-rates")
 
     st.subheader("Data quality")
     quality_table(state.log_details(log).quality)

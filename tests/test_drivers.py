@@ -1,0 +1,358 @@
+"""Root-cause drivers: planted drivers found over ten seeds, null logs quiet, and one test per guard
+(leakage, censoring, support, false discoveries, confounding, stability, Simpson's paradox)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mining.cli import cli
+from mining.drivers.find import find_drivers, parse_outcome
+from mining.drivers.stats import benjamini_hochberg, mantel_haenszel, two_proportions
+from mining.errors import AnalysisError
+from mining.ingest import IngestOptions, ingest_file
+from mining.store import Store
+from tests.driverlog import BYSTANDER, DRIVERS, LEAKED, write_driver_log
+
+SEEDS = range(10)
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def _write(path, cases):
+    """Cases as ``(case id, {attribute: value}, [(activity, hours after T0), ...])``; attributes on every event."""
+    names = sorted({k for _, attrs, _ in cases for k in attrs})
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case", "activity", "timestamp", "resource", *names])
+        for case, attrs, events in cases:
+            for activity, hours in events:
+                stamp = (T0 + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                w.writerow([case, activity, stamp, "r1", *(attrs.get(k, "") for k in names)])
+    return path
+
+
+def _load(store, path, name):
+    return ingest_file(store, path, IngestOptions(name=name)).log_id
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Ten logs with planted drivers and ten null logs, in one workspace."""
+    folder = tmp_path_factory.mktemp("drivers")
+    with Store() as store:
+        planted = {
+            seed: _load(store, write_driver_log(folder / f"p{seed}.csv", seed=seed, cases=600), f"p{seed}")
+            for seed in SEEDS
+        }
+        null = {
+            seed: _load(
+                store,
+                write_driver_log(folder / f"n{seed}.csv", seed=100 + seed, cases=600, slow=1.0),
+                f"n{seed}",
+            )
+            for seed in SEEDS
+        }
+        reports = {("planted", s): find_drivers(store, lid, "duration") for s, lid in planted.items()}
+        reports |= {("null", s): find_drivers(store, lid, "duration") for s, lid in null.items()}
+        yield reports
+
+
+def _pairs(report):
+    return [(d.attribute, d.value) for d in report.drivers]
+
+
+@pytest.mark.slow
+def test_both_planted_drivers_rank_in_the_top_three_for_every_seed(generated):
+    for seed in SEEDS:
+        top = _pairs(generated["planted", seed])[:3]
+        assert all(driver in top for driver in DRIVERS), (seed, top)
+
+
+@pytest.mark.slow
+def test_the_bystander_is_never_reported_without_its_confounder(generated):
+    seen = 0
+    for seed in SEEDS:
+        for d in generated["planted", seed].drivers:
+            if (d.attribute, d.value) == BYSTANDER:
+                seen += 1
+                assert "channel" in d.confounded_by, (seed, d.confounded_by)
+                assert "explained by channel" in d.sentence and not d.simpson
+                # Confounded drivers come after every unconfounded one.
+                assert all(not x.confounded_by for x in generated["planted", seed].drivers[:2])
+    assert seen >= 5  # it rides with the channel, so it does show up: the guard is exercised
+
+
+@pytest.mark.slow
+def test_null_logs_report_no_driver_in_at_least_nine_of_ten(generated):
+    quiet = [s for s in SEEDS if not generated["null", s].drivers]
+    assert len(quiet) >= 9, {s: _pairs(generated["null", s]) for s in SEEDS}
+    assert any("No driver" in n for n in generated["null", quiet[0]].notes)
+
+
+@pytest.mark.slow
+def test_a_field_written_on_the_last_event_is_excluded_as_leakage(generated):
+    for seed in SEEDS:
+        report = generated["planted", seed]
+        assert LEAKED not in {d.attribute for d in report.drivers}
+        leak = [e for e in report.excluded if e.attribute == LEAKED]
+        assert len(leak) == 1 and leak[0].reason.startswith(
+            "leakage: first filled at or after the case's last event"
+        )
+        assert "100% of the judged cases" in leak[0].reason
+
+
+@pytest.mark.slow
+def test_a_driver_has_its_effect_interval_and_an_association_sentence(generated):
+    d = next(d for d in generated["planted", 0].drivers if (d.attribute, d.value) == DRIVERS[0])
+    lo, hi = d.ci
+    assert lo < d.effect < hi and lo > 0
+    assert d.outcome_value - d.rest_value == pytest.approx(d.effect)
+    assert d.impact > 0 and d.adjusted_effect > 0 and d.confounded_by == ()
+    assert d.sentence.startswith("Cases with channel = Partner take a median ")
+    assert "longer than the rest" in d.sentence and "this holds after accounting for" in d.sentence
+    assert "if they matched the rest, the overall median would drop by" in d.sentence
+    assert d.q_value <= 0.05 and d.kind == "case attribute"
+
+
+def _simpson_log(path):
+    """Kidney stones, four times over: treatment A fails more often overall but less within each stone size."""
+    rng = np.random.default_rng(7)
+    counts = {
+        ("small", "A"): (81, 6),
+        ("small", "B"): (234, 36),
+        ("large", "A"): (192, 71),
+        ("large", "B"): (55, 25),
+    }
+    cases = []
+    for (size, treatment), (ok, failed) in counts.items():
+        for _ in range(4):
+            for fail in [False] * ok + [True] * failed:
+                start = float(rng.uniform(0, 24 * 300))
+                cases.append(({"size": size, "treatment": treatment}, start, 10 * 24 if fail else 24))
+    rows = [(f"k{i:05d}", attrs, [("Start", s), ("End", s + d)]) for i, (attrs, s, d) in enumerate(cases)]
+    return _write(path, rows)
+
+
+def test_a_simpsons_paradox_is_flagged(store, tmp_path):
+    lid = _load(store, _simpson_log(tmp_path / "stones.csv"), "stones")
+    report = find_drivers(store, lid, "sla:5d")
+    treatment = [d for d in report.drivers if d.attribute == "treatment"]
+    assert [d.value for d in treatment] == ["A"]
+    a = treatment[0]
+    assert a.effect > 0 and a.adjusted_effect < 0  # worse overall, better within each size
+    assert a.simpson and a.simpson_by == ("size",) and a.confounded_by == ("size",)
+    assert "Simpson's paradox" in a.sentence
+    # Size itself is a driver that is not confounded.
+    assert ("size", "large") in _pairs(report) and report.drivers[0].attribute == "size"
+
+
+def _support_log(path, rare):
+    """400 cases; ``rare`` of them (team X) take ten times longer."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(400):
+        x = i < rare
+        start = float(rng.uniform(0, 24 * 200))
+        hours = float(rng.uniform(20, 30)) * (10 if x else 1)
+        rows.append(
+            (f"s{i:04d}", {"team": "X" if x else f"T{i % 4}"}, [("Open", start), ("Close", start + hours)])
+        )
+    return _write(path, rows)
+
+
+def test_a_value_needs_thirty_cases_and_one_percent(store, tmp_path):
+    few = _load(store, _support_log(tmp_path / "few.csv", 29), "few")
+    enough = _load(store, _support_log(tmp_path / "enough.csv", 40), "enough")
+    assert ("team", "X") not in _pairs(find_drivers(store, few, "duration"))
+    assert ("team", "X") in _pairs(find_drivers(store, enough, "duration"))
+    # 40 of 400 is 10%: a minimum share of 11% leaves it untested.
+    assert ("team", "X") not in _pairs(find_drivers(store, enough, "duration", min_share=0.11))
+
+
+def test_an_effect_that_reverses_in_the_second_half_is_excluded_as_unstable(store, tmp_path):
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(600):
+        late = i >= 400  # the period's second half holds a third of the early cases and all the late ones
+        start = (300 if late else 0) * 24 + float(rng.uniform(0, 24 * 250))
+        night = i % 3 == 0
+        # The night shift is four times slower early on, and a little faster later.
+        hours = float(rng.uniform(20, 30)) * ((0.8 if late else 4) if night else 1)
+        rows.append(
+            (f"u{i:04d}", {"shift": "night" if night else "day"}, [("Open", start), ("Close", start + hours)])
+        )
+    lid = _load(store, _write(tmp_path / "unstable.csv", rows), "unstable")
+    report = find_drivers(store, lid, "duration")
+    assert "shift" not in {d.attribute for d in report.drivers}
+    unstable = [e for e in report.excluded if e.attribute == "shift"]
+    assert unstable and all(
+        e.reason.startswith("unstable: the difference does not hold in both halves") for e in unstable
+    )
+
+
+def test_open_cases_are_censored_not_dropped(store, tmp_path):
+    # 200 complete cases of 1..200 hours, started long ago; 40 cases still open at the data end (no Close),
+    # already running for 300 hours: they are longer than any complete case, so they raise the median.
+    rows = [(f"d{i:03d}", {}, [("Open", i * 10.0), ("Close", i * 10.0 + 1 + i)]) for i in range(200)]
+    end = 200 * 10.0 + 400
+    rows += [(f"o{i:03d}", {}, [("Open", end - 300 - i), ("Work", end - i * 0.01)]) for i in range(40)]
+    rows.append(("last", {}, [("Open", end - 1), ("Close", end)]))
+    lid = _load(store, _write(tmp_path / "open.csv", rows), "open")
+    report = find_drivers(store, lid, "duration")
+    assert report.outcome.cases == 241
+    # Kaplan-Meier over 201 complete and 40 censored cases beyond them: the median is the 121st shortest.
+    durations = sorted([1.0 + i for i in range(200)] + [1.0])
+    assert report.outcome.baseline == pytest.approx(durations[120] * 3600)
+    # Without the open cases the median would be the 101st shortest.
+    assert report.outcome.baseline > durations[100] * 3600
+    # The open ones ran past the median: they are known to be slow.  Only the newest case, started an hour
+    # before the data end, is too recent to judge.
+    assert report.outcome.judged == 240
+    assert any(n.startswith("1 case(s) started less than 5.0 days before the data end") for n in report.notes)
+    sla = find_drivers(store, lid, "sla:400h")
+    assert sla.outcome.judged < sla.outcome.cases
+    assert any("too recent to tell" in n for n in sla.notes)
+
+
+def test_rework_does_not_explain_itself(store, tmp_path):
+    rows = [
+        (
+            f"w{i:03d}",
+            {},
+            [
+                ("A", i * 5.0),
+                ("B", i * 5.0 + 1),
+                *([("A", i * 5.0 + 2)] if i % 2 else []),
+                ("C", i * 5.0 + 3),
+            ],
+        )
+        for i in range(100)
+    ]
+    lid = _load(store, _write(tmp_path / "loops.csv", rows), "loops")
+    report = find_drivers(store, lid, "rework")
+    assert report.outcome.baseline == pytest.approx(0.5)
+    assert (
+        _excluded_reason(report, "repeats an activity")
+        == "it is the outcome itself (a repeated activity is rework)"
+    )
+
+
+def _excluded_reason(report, attribute):
+    return next(e.reason for e in report.excluded if e.attribute == attribute)
+
+
+def test_outcomes_are_parsed_and_bad_ones_refused():
+    assert parse_outcome("sla:36h").sla_seconds == 36 * 3600
+    assert parse_outcome("deviation:m.bpmn").model == "m.bpmn"
+    assert parse_outcome("Duration").kind == "duration"
+    with pytest.raises(AnalysisError, match="unknown outcome 'speed'"):
+        parse_outcome("speed")
+    with pytest.raises(AnalysisError, match="an SLA outcome needs its limit"):
+        parse_outcome("sla")
+    with pytest.raises(AnalysisError, match="the outcome 'rework' takes no argument"):
+        parse_outcome("rework:x")
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=40))
+def test_fdr_adjusted_values_never_fall_below_the_raw_ones_and_keep_their_order(p):
+    p = np.array(p)
+    q = benjamini_hochberg(p)
+    assert np.all(q >= p - 1e-12) and np.all(q <= 1)
+    order = np.argsort(p, kind="stable")
+    assert np.all(np.diff(q[order]) >= -1e-12)
+
+
+@given(st.integers(min_value=40, max_value=300), st.integers(min_value=0, max_value=2**31))
+def test_one_stratum_gives_the_crude_difference(n, seed):
+    rng = np.random.default_rng(seed)
+    group = rng.random(n) < 0.4
+    bad = rng.random(n) < 0.3
+    if group.all() or not group.any():
+        return
+    rd, _se, _z = mantel_haenszel(group, bad, np.zeros(n, dtype=np.int64))
+    diff, _, _, _ = two_proportions(bad[group].sum(), group.sum(), bad[~group].sum(), (~group).sum())
+    assert rd == pytest.approx(float(diff))
+
+
+def test_the_cli_prints_the_json_contract(tmp_path):
+    ws = tmp_path / "ws.duckdb"
+    runner = CliRunner()
+    log = write_driver_log(tmp_path / "g.csv", seed=1, cases=600)
+    assert runner.invoke(cli, ["-w", str(ws), "ingest", str(log), "--name", "g"]).exit_code == 0
+    result = runner.invoke(cli, ["-w", str(ws), "drivers", "g", "--outcome", "sla:3d", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"outcome", "drivers", "excluded", "notes"} <= set(data)
+    assert {"kind", "definition", "cases", "baseline"} <= set(data["outcome"])
+    assert data["outcome"]["kind"] == "sla" and data["outcome"]["cases"] == 600
+    keys = {
+        "attribute",
+        "value",
+        "cases",
+        "share",
+        "outcome_value",
+        "rest_value",
+        "effect",
+        "ci",
+        "adjusted_effect",
+    }
+    keys |= {"confounded_by", "impact", "sentence"}
+    assert data["drivers"] and all(keys <= set(d) for d in data["drivers"])
+    assert all(len(d["ci"]) == 2 and isinstance(d["confounded_by"], list) for d in data["drivers"])
+    assert {"attribute", "reason"} <= set(data["excluded"][0])
+    text = runner.invoke(cli, ["-w", str(ws), "drivers", "g", "--outcome", "sla:3d", "--top", "2"])
+    assert text.exit_code == 0
+    assert "1. channel = Partner" in text.output or "1. product = P4" in text.output
+    bad = runner.invoke(cli, ["-w", str(ws), "drivers", "g", "--outcome", "sla:soon"])
+    assert bad.exit_code == 1 and "Error: SLA limit 'soon' is not a duration" in bad.output
+
+
+def test_compare_prints_segments_with_intervals_and_mix_adjusted_differences(tmp_path):
+    ws = tmp_path / "ws.duckdb"
+    runner = CliRunner()
+    log = write_driver_log(tmp_path / "g.csv", seed=2, cases=600)
+    assert runner.invoke(cli, ["-w", str(ws), "ingest", str(log), "--name", "g"]).exit_code == 0
+    card = tmp_path / "card.csv"
+    card.write_text("kind,name,value\nresource,*,60\nactivity,Close,5\nsetting,currency,EUR\n")
+    args = ["-w", str(ws), "compare", "g", "--by", "channel", "--sla", "3d", "--rates", str(card), "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["by"] == "channel" and {"by", "segments"} <= set(data)
+    segments = {s["value"]: s for s in data["segments"]}
+    assert set(segments) == {"Web", "Phone", "Email", "Partner"}
+    assert sum(s["cases"] for s in segments.values()) == 600
+    partner = segments["Partner"]
+    assert set(partner["kpis"]) == {
+        "cycle_median_s", "cycle_p90_s", "throughput_per_week", "rework_rate", "sla_breach_rate", "cost_per_case"
+    }  # fmt: skip
+    # Partner cases are planted twice as slow: slower than the rest, within its interval, and still after mix.
+    vs = partner["vs_rest"]["cycle_median_s"]
+    lo, hi = vs["ci"]
+    assert vs["difference"] > 0 and lo < vs["difference"] < hi and lo > 0
+    lo, hi = partner["intervals"]["cycle_median_s"]
+    assert lo <= partner["kpis"]["cycle_median_s"] <= hi
+    # Cost: every hour of the partner cases at 60, plus 5 per Close: slower cases cost more.
+    assert partner["vs_rest"]["cost_per_case"]["difference"] > 0
+    assert partner["kpis"]["cost_per_case"] > 5
+    only = runner.invoke(
+        cli, ["-w", str(ws), "compare", "g", "--by", "channel", "--kpi", "rework_rate", "--json"]
+    )
+    assert json.loads(only.output)["segments"][0]["kpis"].keys() == {"rework_rate"}
+    unknown = runner.invoke(cli, ["-w", str(ws), "compare", "g", "--by", "colour"])
+    assert (
+        unknown.exit_code == 1 and "cannot compare by 'colour'; --by ATTRIBUTE names one of" in unknown.output
+    )
+    text = runner.invoke(cli, ["-w", str(ws), "compare", "g", "--by", "start weekday"])
+    assert (
+        text.exit_code == 0
+        and "cases by start weekday:" in text.output
+        and "Median cycle time:" in text.output
+    )
