@@ -26,6 +26,8 @@ row and the column where it can, and says what was expected::
     ├── ConformanceError            conformance checking failed
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
     ├── MonitorError                periodic monitoring failed
+    ├── SimulationError             a log could not be turned into a simulation, or a run failed
+    │   └── ScenarioError           a what-if scenario file is malformed or names an unknown activity
     └── OutputError                 a result could not be written where asked
 
 A message or a hint that tells the user to set an option names it as an
@@ -61,6 +63,8 @@ __all__ = [
     "OutputError",
     "Phrase",
     "RuleError",
+    "ScenarioError",
+    "SimulationError",
     "StoreError",
     "TooManyRejects",
     "UnknownFormat",
@@ -245,3 +249,11 @@ class MonitorError(MiningError):
 
 class OutputError(MiningError):
     """A result (an export, a report) could not be written where asked; nothing was half-written."""
+
+
+class SimulationError(MiningError):
+    """A simulation model could not be calibrated from the log, or a simulation could not be run."""
+
+
+class ScenarioError(SimulationError):
+    """A what-if scenario is malformed, names an unknown activity, or asks for something impossible."""
