@@ -317,10 +317,11 @@ def _local_hours(epochs: np.ndarray, timezone: str) -> np.ndarray:
 
 
 def _exposure(period_start: float, span: float, timezone: str) -> np.ndarray:
-    """How many times each hour of the week occurs in the period (fractions at the ends)."""
-    hours = np.arange(period_start, period_start + span, 3600.0)
-    counts = np.bincount(_local_hours(hours, timezone), minlength=HOURS_PER_WEEK).astype(float)
-    return np.maximum(counts, 1e-9)
+    """Hours each hour of the week is covered by the period (fractions at the ends)."""
+    first = math.floor(period_start / 3600) * 3600.0
+    starts = np.arange(first, period_start + span, 3600.0)
+    cover = np.minimum(starts + 3600.0, period_start + span) - np.maximum(starts, period_start)
+    return np.bincount(_local_hours(starts, timezone), weights=cover / 3600.0, minlength=HOURS_PER_WEEK)
 
 
 def _arrivals(
@@ -333,12 +334,13 @@ def _arrivals(
     n = counts.sum()
     steady = n / (span / 3600)
     expected = exposure / exposure.sum() * n
-    keep = expected > 0
+    keep = exposure >= 1.0  # an hour seen for minutes only at the period's ends says nothing
     stat = float((((counts - expected) ** 2)[keep] / expected[keep]).sum())
     p = float(chdtrc(keep.sum() - 1, stat)) if n > 1 and keep.sum() > 1 else 1.0
     if p > 0.001:
         return tuple([float(steady)] * HOURS_PER_WEEK), "steady"
-    return tuple(float(x) for x in counts / exposure), "weekly"
+    rates = np.where(keep, counts / np.maximum(exposure, 1e-9), steady)
+    return tuple(float(x) for x in rates), "weekly"
 
 
 def _pools(
@@ -406,7 +408,7 @@ def _pools(
         else:
             seen = np.zeros((n_weeks, HOURS_PER_WEEK), dtype=bool)
             seen[weeks[sel], hour[sel]] = True
-            exposure = np.minimum(_exposure(period_start, n_weeks * WEEK, timezone), n_weeks)
+            exposure = np.ceil(_exposure(period_start, n_weeks * WEEK, timezone))
             share = seen.sum(axis=0) / np.maximum(exposure, 1)
             hours = tuple(bool(x) for x in share >= HOUR_SHARE)
             if not any(hours):

@@ -41,9 +41,11 @@ from mining.errors import SimulationError
 from mining.simulation.hours import WeekHours
 from mining.simulation.model import END, HOURS_PER_WEEK, SimModel, local_hour
 
-__all__ = ["MAX_STEPS", "RunResult", "run_many", "run_once"]
+__all__ = ["MAX_CASES", "MAX_STEPS", "RunResult", "run_many", "run_once"]
 
 MAX_STEPS = 500
+#: Cases one run may bring; more is a mistake in the horizon or the arrivals, not a study.
+MAX_CASES = 2_000_000
 _BLOCK = 65_536
 
 
@@ -97,7 +99,14 @@ def _arrival_times(
     lo = np.maximum(k * 3600.0 - frac0, 0.0)
     hi = np.minimum((k + 1) * 3600.0 - frac0, horizon)
     rates = np.asarray(model.arrivals)[(hw0 + k) % HOURS_PER_WEEK]
-    n = rng.poisson(rates * np.maximum(hi - lo, 0.0) / 3600.0)
+    expected = rates * np.maximum(hi - lo, 0.0) / 3600.0
+    if expected.sum() > MAX_CASES:
+        msg = (
+            f"the simulation would bring about {expected.sum():,.0f} cases (at most {MAX_CASES:,}); "
+            "shorten the horizon or lower the arrivals"
+        )
+        raise SimulationError(msg)
+    n = rng.poisson(expected)
     starts = np.repeat(lo, n)
     widths = np.repeat(hi - lo, n)
     return np.sort(starts + rng.random(len(starts)) * widths)

@@ -74,21 +74,28 @@ def study(
         return report
 
     stop = cancel or (lambda: False)
+    if not same:
+        replay = run_many(
+            model,
+            period * 86_400,
+            runs=runs,
+            seed=seed,
+            progress=tick("Replaying the log's period"),
+            cancel=stop,
+        )
+        if not replay:
+            msg = "the simulation was cancelled before its first run"
+            raise SimulationError(msg)
     base_runs = run_many(
         model, horizon * 86_400, runs=runs, seed=seed, progress=tick("Baseline"), cancel=stop
     )
     if not base_runs:
         msg = "the simulation was cancelled before its first run"
         raise SimulationError(msg)
-    if same:
-        validation = validate(model, results=base_runs)
-    else:
-        validation = validate(
-            model, runs=runs, seed=seed, progress=tick("Replaying the log's period"), cancel=stop
-        )
+    validation = validate(model, results=base_runs if same else replay)
     baseline = summarize("Baseline", base_runs, cost=cost)
     out: list[tuple[Scenario, Outcome]] = []
-    cancelled = len(base_runs) < runs
+    cancelled = len(base_runs) < runs or (not same and len(replay) < runs)
     for sc in scenarios:
         if stop():
             cancelled = True
