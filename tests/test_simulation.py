@@ -94,7 +94,7 @@ def mmc():
 
 
 def test_mmc_calibration_finds_the_queue(mmc):
-    model, lam_hat, mu_hat, c = mmc
+    model, lam_hat, mu_hat, _ = mmc
     assert model.arrival_pattern == "steady"
     assert [(p.name, p.capacity, p.round_the_clock) for p in model.pools] == [("Serve", 2, True)]
     assert model.activity("Arrive").pool is None
