@@ -22,6 +22,7 @@ from mining.commands import (
     monitor,
     presets,
     rules,
+    simulate,
 )
 
 __all__ = ["cli", "main"]
@@ -100,6 +101,7 @@ for _command in (
     presets.presets_cmd,
     monitor.monitor_cmd,
     conform.conform_cmd,
+    simulate.simulate_cmd,
 ):
     cli.add_command(_command)
 

@@ -21,8 +21,9 @@
   components of the person-activity graph), so a pool is everyone who can
   pick up its steps.  Its capacity is the number of its people working in a
   typical (median) week; its hours are the hours of the week in which it
-  started work in at least :data:`HOUR_SHARE` of the weeks, or a business
-  calendar's hours when one is given.
+  started work in at least :data:`HOUR_SHARE` of the weeks (each day from
+  its first such hour to its last), or a business calendar's hours when one
+  is given.
 * **Queueing** (in the engine): first come, first served per pool.
 """
 
@@ -55,11 +56,14 @@ MIN_CASES = 200
 WEEK = 7 * 86_400
 
 
-def calibrate(store: Store, log_id: int, name: str, *, calendar: Calendar | None = None) -> SimModel:
+def calibrate(
+    store: Store, log_id: int, name: str, *, calendar: Calendar | None = None, timezone: str | None = None
+) -> SimModel:
     """The simulation model of log ``log_id`` (named ``name`` in notes).
 
-    ``calendar`` sets the pools' working hours (its weekdays and daily window,
-    in its own or the log's time zone) instead of reading them from the data.
+    ``calendar`` sets the pools' working hours (its weekdays and daily window)
+    instead of reading them from the data; hours of the week are read in the
+    calendar's zone, else ``timezone``, else the log's.
     """
     import polars as pl
 
@@ -72,8 +76,14 @@ def calibrate(store: Store, log_id: int, name: str, *, calendar: Calendar | None
     )
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    if calendar is not None and calendar.timezone:
-        tz = calendar.timezone
+    tz = (calendar.timezone if calendar is not None else None) or timezone or tz
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"unknown time zone {tz!r}"
+        raise SimulationError(msg, hint="use an IANA name such as Europe/Amsterdam") from None
     return calibrate_frame(frame, name=name, timezone=tz, timing=inst.source, calendar=calendar)
 
 
@@ -410,7 +420,12 @@ def _pools(
             seen[weeks[sel], hour[sel]] = True
             exposure = np.ceil(_exposure(period_start, n_weeks * WEEK, timezone))
             share = seen.sum(axis=0) / np.maximum(exposure, 1)
-            hours = tuple(bool(x) for x in share >= HOUR_SHARE)
+            on = (share >= HOUR_SHARE).reshape(7, 24)
+            for d in range(7):  # a working day is one stretch: a quiet lunch hour is still worked
+                hit = np.flatnonzero(on[d])
+                if len(hit):
+                    on[d, hit[0] : hit[-1] + 1] = True
+            hours = tuple(bool(x) for x in on.ravel())
             if not any(hours):
                 hours = tuple([True] * HOURS_PER_WEEK)
         top = max(its, key=lambda a: (by_activity[a].total(), a))

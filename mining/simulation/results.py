@@ -1,5 +1,12 @@
 """Summaries of simulation runs: each measure with an interval over runs, and differences from a baseline.
 
+Waiting comes in two parts.  ``wait_mean_seconds`` is the mean over cases of
+the total time a case waited for a person: from the moment a step could be
+worked on to the start of the work (queueing for its pool, and for the
+pool's hours).  ``delay_mean_seconds`` is the rest of the time between
+steps: the delays the log shows that no busy person explains (see
+:mod:`mining.simulation.calibrate`).  Their sum is what the log calls waiting.
+
 A measure's interval is the 95% Student-t interval of its mean over runs.  A
 difference from the baseline pairs run ``i`` of the scenario with run ``i``
 of the baseline (they share their random numbers), so the interval of the
@@ -24,7 +31,8 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("cycle_mean_seconds", "Cycle time, mean", "seconds"),
     ("cycle_median_seconds", "Cycle time, median", "seconds"),
     ("cycle_p90_seconds", "Cycle time, 90th percentile", "seconds"),
-    ("wait_mean_seconds", "Waiting per case, mean", "seconds"),
+    ("wait_mean_seconds", "Waiting for a person per case, mean", "seconds"),
+    ("delay_mean_seconds", "Other waiting per case, mean", "seconds"),
     ("throughput_per_day", "Throughput", "cases per day"),
     ("cost_per_case", "Cost per case", "money"),
 )
@@ -61,8 +69,11 @@ class Outcome:
         return dict(self.values).get(key)
 
 
-def interval(xs: Sequence[float]) -> Measure:
-    """The mean of ``xs`` and its 95% Student-t interval; NaN values are left out."""
+def interval(xs: Sequence[float], *, floor: float | None = None) -> Measure:
+    """The mean of ``xs`` and its 95% Student-t interval; NaN values are left out.
+
+    ``floor`` bounds the interval below for measures that cannot be lower (0 for a time or a share).
+    """
     from scipy.special import stdtrit
 
     a = np.asarray([x for x in xs if not math.isnan(x)], dtype=float)
@@ -72,7 +83,8 @@ def interval(xs: Sequence[float]) -> Measure:
     if len(a) == 1:
         return Measure(m, m, m)
     half = float(stdtrit(len(a) - 1, 0.975) * a.std(ddof=1) / math.sqrt(len(a)))
-    return Measure(m, m - half, m + half)
+    low = m - half if floor is None else max(m - half, floor)
+    return Measure(m, low, m + half)
 
 
 def _per_run(r: RunResult, cost: dict[str, float] | None) -> dict[str, float]:
@@ -83,7 +95,8 @@ def _per_run(r: RunResult, cost: dict[str, float] | None) -> dict[str, float]:
         "cycle_mean_seconds": float(done.mean()) if len(done) else math.nan,
         "cycle_median_seconds": float(np.median(done)) if len(done) else math.nan,
         "cycle_p90_seconds": float(np.quantile(done, 0.9)) if len(done) else math.nan,
-        "wait_mean_seconds": float(r.waits.mean()) if r.cases else math.nan,
+        "wait_mean_seconds": float(r.queue_waits.mean()) if r.cases else math.nan,
+        "delay_mean_seconds": float((r.waits - r.queue_waits).mean()) if r.cases else math.nan,
         "throughput_per_day": r.completed_in_horizon / (r.horizon_seconds / 86_400),
     }
     if cost is not None:
@@ -110,10 +123,10 @@ def summarize(
     """
     per = [_per_run(r, cost) for r in runs]
     keys = [k for k, _, _ in MEASURES if per and k in per[0]]
-    values = tuple((k, interval([p[k] for p in per])) for k in keys)
+    values = tuple((k, interval([p[k] for p in per], floor=0.0)) for k in keys)
     util = [_utilisation(r) for r in runs]
     pools = list(util[0]) if util else []
-    utilisation = tuple((p, interval([u[p] for u in util])) for p in pools)
+    utilisation = tuple((p, interval([u[p] for u in util], floor=0.0)) for p in pools)
     delta: tuple[tuple[str, Measure], ...] = ()
     delta_util: tuple[tuple[str, Measure], ...] = ()
     if baseline is not None:
