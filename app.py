@@ -16,6 +16,7 @@ from mining.ui.pages import (
     process_map,
     upload,
     variants,
+    whatif,
 )
 
 st.set_page_config(page_title="mining", page_icon=":material/account_tree:", layout="wide")
@@ -49,6 +50,9 @@ st.navigation(
             st.Page(
                 monitoring.render, title="Monitoring", url_path="monitoring", icon=":material/monitor_heart:"
             ),
+        ],
+        "Improve": [
+            st.Page(whatif.render, title="What-if", url_path="what-if", icon=":material/science:"),
         ],
     }
 ).run()

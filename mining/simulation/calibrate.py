@@ -41,6 +41,7 @@ from mining.simulation.model import END, HOURS_PER_WEEK, ActivityModel, Observed
 
 if TYPE_CHECKING:
     from mining.analysis.calendar import Calendar
+    from mining.analysis.filters import Filter
     from mining.store import Store
 
 __all__ = ["HOUR_SHARE", "MAX_SAMPLES", "MIN_CASES", "ROLE_SHARE", "calibrate", "calibrate_frame"]
@@ -57,9 +58,15 @@ WEEK = 7 * 86_400
 
 
 def calibrate(
-    store: Store, log_id: int, name: str, *, calendar: Calendar | None = None, timezone: str | None = None
+    store: Store,
+    log_id: int,
+    name: str,
+    *,
+    calendar: Calendar | None = None,
+    timezone: str | None = None,
+    flt: Filter | None = None,
 ) -> SimModel:
-    """The simulation model of log ``log_id`` (named ``name`` in notes).
+    """The simulation model of log ``log_id`` (named ``name`` in notes), from the cases ``flt`` keeps.
 
     ``calendar`` sets the pools' working hours (its weekdays and daily window)
     instead of reading them from the data; hours of the week are read in the
@@ -68,7 +75,7 @@ def calibrate(
     import polars as pl
 
     tz = store.scalar("SELECT timezone FROM logs WHERE log_id = ?", [log_id]) or "UTC"
-    inst = instances_sql(store, log_id)
+    inst = instances_sql(store, log_id, flt)
     table = store.arrow(
         f"SELECT case_no, activity, resource, epoch(st) AS st, epoch(en) AS en FROM ({inst.sql}) i "
         "ORDER BY case_no, en, row_no",

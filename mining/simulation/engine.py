@@ -37,7 +37,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from mining.errors import SimulationError
+from mining.errors import Option, SimulationError, phrase
 from mining.simulation.hours import WeekHours
 from mining.simulation.model import END, HOURS_PER_WEEK, SimModel, local_hour
 
@@ -101,11 +101,8 @@ def _arrival_times(
     rates = np.asarray(model.arrivals)[(hw0 + k) % HOURS_PER_WEEK]
     expected = rates * np.maximum(hi - lo, 0.0) / 3600.0
     if expected.sum() > MAX_CASES:
-        msg = (
-            f"the simulation would bring about {expected.sum():,.0f} cases (at most {MAX_CASES:,}); "
-            "shorten the horizon or lower the arrivals"
-        )
-        raise SimulationError(msg)
+        msg = f"the simulation would bring about {expected.sum():,.0f} cases (at most {MAX_CASES:,})"
+        raise SimulationError(msg, hint=phrase("shorten ", Option("horizon"), " or lower the arrivals"))
     n = rng.poisson(expected)
     starts = np.repeat(lo, n)
     widths = np.repeat(hi - lo, n)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mining.errors import SimulationError
+from mining.errors import Option, SimulationError, phrase
 from mining.simulation.engine import run_many
 from mining.simulation.model import SimModel
 from mining.simulation.results import Outcome, summarize
@@ -55,12 +55,12 @@ def study(
     """
     if not 1 <= runs <= MAX_RUNS:
         msg = f"runs must be between 1 and {MAX_RUNS}, got {runs}"
-        raise SimulationError(msg)
+        raise SimulationError(msg, hint=phrase("set ", Option("runs", str(min(max(runs, 1), MAX_RUNS)))))
     period = max(model.observed.period_days, 1 / 24)
     horizon = period if horizon_days is None else horizon_days
     if not horizon > 0:
         msg = f"the horizon must be a positive number of days, got {horizon_days}"
-        raise SimulationError(msg)
+        raise SimulationError(msg, hint=phrase("set ", Option("horizon", "30")))
     same = abs(horizon - period) < 1e-9
     steps = runs * (1 + len(scenarios)) + (0 if same else runs)
     done = [0]

@@ -42,6 +42,11 @@ _CONTROLS = {
     "cost_per_hour": 'the "Cost per hour" field',
     "sla": 'the "SLA (cycle time)" field',
     "stratify": 'the "Case mix by" choice',
+    # The What-if page.
+    "horizon": 'the "Horizon (days)" field',
+    "runs": 'the "Runs" field',
+    "seed": 'the "Seed" field',
+    "scenario": 'the "Scenario file (YAML)" upload',
 }
 #: The change-log preset's own columns (``--preset-role field=COLUMN``), by their labels under Options.
 _CHANGE_COLUMNS = {"field": "Field name", "new": "New value", "old": "Old value"}
