@@ -55,7 +55,7 @@ def test_json_contract_and_same_seed_same_numbers(workspace, tmp_path):
         "utilisation",
     }
     assert keys <= set(data["baseline"])
-    assert set(data["baseline"]["utilisation"]) == {"Approve +1", "Check", "Register"}
+    assert set(data["baseline"]["utilisation"]) == {"Approve team", "Check", "Register"}
     assert {"cycle_time_emd_seconds", "wait_error", "arrival_error", "trusted"} <= set(data["validation"])
     assert data["validation"]["trusted"] is False  # four cases cannot vouch for a model
     assert [s["name"] for s in data["scenarios"]] == ["One more checker", "No rejection"]

@@ -44,8 +44,8 @@ def test_calibration_reads_routing_with_rework_times_pools_and_delays(claims):
     assert m.activity("Check").durations == (1800.0,) * 5
     assert sorted(m.activity("Approve").durations) == [1200.0] * 3
     # Cy does Approve and Reject: one pool of one person for both
-    assert m.activity("Approve").pool == m.activity("Reject").pool == "Approve +1"
-    assert m.pool("Approve +1").resources == ("Cy",)
+    assert m.activity("Approve").pool == m.activity("Reject").pool == "Approve team"
+    assert m.pool("Approve team").resources == ("Cy",)
     assert m.pool("Check").capacity == 1
     # Bob was never busy while a Check waited: every wait before Check is a delay
     assert sorted(m.activity("Check").delays) == [300.0, 600.0, 1200.0, 1200.0, 1800.0]

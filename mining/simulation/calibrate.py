@@ -436,7 +436,7 @@ def _pools(
             if not any(hours):
                 hours = tuple([True] * HOURS_PER_WEEK)
         top = max(its, key=lambda a: (by_activity[a].total(), a))
-        name = top if len(its) == 1 else f"{top} +{len(its) - 1}"
+        name = top if len(its) == 1 else f"{top} team"
         while name in used:
             name += "'"
         used.add(name)

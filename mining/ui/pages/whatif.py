@@ -291,6 +291,8 @@ def _run(model: SimModel, slot: _Slot, request: _Request) -> WhatIf:
         slot.stamp, slot.request, slot.result = stamp, request, result
     finally:
         slot.idle.set()
+    if progress.control is None:
+        progress.bar.empty()
     if progress.control is not None:
         raise progress.control
     return result
@@ -351,34 +353,35 @@ def _comparison(w: WhatIf) -> None:
         "each change pairs run i of the scenario with run i of the baseline (same random numbers)."
     )
 
-    unit_days = 86_400.0
+    order = [o.name for o in outcomes]
     bars = []
     for o in outcomes:
-        for key in ("cycle_mean_seconds", "cycle_p90_seconds", "wait_mean_seconds"):
+        for key in ("cycle_median_seconds", "cycle_mean_seconds", "cycle_p90_seconds"):
             m = o.value(key)
             if m is not None and not math.isnan(m.mean):
                 bars.append(
                     {
                         "Scenario": o.name,
-                        "Measure": words[key],
-                        "Days": m.mean / unit_days,
-                        "Low": m.low / unit_days,
-                        "High": m.high / unit_days,
+                        "Measure": words[key].replace("Cycle time, ", ""),
+                        "Days": m.mean / 86_400,
+                        "Low": m.low / 86_400,
+                        "High": m.high / 86_400,
                     }
                 )
     left, right = st.columns(2)
     if bars:
-        base = alt.Chart(alt.Data(values=bars)).encode(
-            y=alt.Y("Scenario:N", title=None, sort=[o.name for o in outcomes]),
+        x = alt.X(
+            "Measure:N", title=None, sort=["median", "mean", "90th percentile"], axis=alt.Axis(labelAngle=0)
         )
-        chart = (
-            base.mark_bar().encode(
-                x=alt.X("Days:Q", title="days"), color=alt.Color("Scenario:N", legend=None)
-            )
-            + base.mark_rule(color="black").encode(x="Low:Q", x2="High:Q")
-        ).facet(row=alt.Row("Measure:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")))
-        left.markdown("**Time per case** (days; line: 95% interval)")
-        left.altair_chart(chart.resolve_scale(x="independent"), width="stretch")
+        offset = alt.XOffset("Scenario:N", sort=order)
+        base = alt.Chart(alt.Data(values=bars)).encode(x=x, xOffset=offset)
+        chart = base.mark_bar().encode(
+            y=alt.Y("Days:Q", title="days"),
+            color=alt.Color("Scenario:N", sort=order, legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["Scenario:N", "Measure:N", alt.Tooltip("Days:Q", format=".2f")],
+        ) + base.mark_rule(color="black").encode(y="Low:Q", y2="High:Q")
+        left.markdown("**Cycle time** (days; black line: 95% interval over runs)")
+        left.altair_chart(chart, width="stretch")
     util = [
         {"Scenario": o.name, "Pool": p, "Utilisation": m.mean}
         for o in outcomes
@@ -390,11 +393,12 @@ def _comparison(w: WhatIf) -> None:
             alt.Chart(alt.Data(values=util))
             .mark_bar()
             .encode(
-                x=alt.X("Utilisation:Q", axis=alt.Axis(format="%"), title="share of working time at work"),
-                y=alt.Y("Scenario:N", title=None, sort=[o.name for o in outcomes]),
-                color=alt.Color("Scenario:N", legend=None),
-                row=alt.Row("Pool:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+                x=alt.X("Pool:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+                xOffset=alt.XOffset("Scenario:N", sort=order),
+                y=alt.Y("Utilisation:Q", axis=alt.Axis(format="%"), title="share of working time at work"),
+                color=alt.Color("Scenario:N", sort=order, legend=alt.Legend(orient="bottom", title=None)),
+                tooltip=["Scenario:N", "Pool:N", alt.Tooltip("Utilisation:Q", format=".0%")],
             )
         )
-        right.markdown("**Utilisation per pool**")
+        right.markdown("**Utilisation per pool** (above 100%: work ran past the pool's hours)")
         right.altair_chart(chart, width="stretch")
