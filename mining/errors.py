@@ -62,6 +62,7 @@ __all__ = [
     "Option",
     "OutputError",
     "Phrase",
+    "RateCardError",
     "RuleError",
     "ScenarioError",
     "SimulationError",
@@ -249,6 +250,10 @@ class MonitorError(MiningError):
 
 class OutputError(MiningError):
     """A result (an export, a report) could not be written where asked; nothing was half-written."""
+
+
+class RateCardError(MiningError):
+    """A rate card (hourly rates and fixed costs) could not be read or does not fit the log."""
 
 
 class SimulationError(MiningError):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mining.errors import MiningError, OutputError
 
-__all__ = ["TABLE_SUFFIXES", "csv_bytes", "safe_cell", "write_table", "xlsx_bytes"]
+__all__ = ["TABLE_SUFFIXES", "csv_bytes", "read_small_csv", "safe_cell", "write_table", "xlsx_bytes"]
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 _FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -79,6 +79,41 @@ def write_table(
         msg = f"cannot write {path}: {exc.strerror or exc}"
         raise error(msg) from exc
     return counted.n
+
+
+def read_small_csv(
+    data: bytes | str, *, source: str, error: type[MiningError] = MiningError
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The header and rows of a small CSV a person wrote (a rate card, a list): text cells, stripped.
+
+    Comma- or semicolon-separated (whichever the header uses), UTF-8 with or
+    without a byte-order mark.  Blank rows are skipped; a row with more cells
+    than the header raises ``error`` naming ``source`` and the row (the header
+    is row 1, as a spreadsheet counts).  Event logs are not read here: they go
+    through :mod:`mining.ingest`, which streams.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            msg = f"{source}: not UTF-8 text (byte {exc.start + 1}); save the file as CSV UTF-8"
+            raise error(msg) from None
+    lines = data.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = [tuple(cell.strip() for cell in row) for row in csv.reader(lines, delimiter=delimiter)]
+    numbered = [(i, row) for i, row in enumerate(rows, start=1) if any(row)]
+    if not numbered:
+        msg = f"{source}: the file is empty; expected a header row and rows under it"
+        raise error(msg)
+    (_, header), body = numbered[0], numbered[1:]
+    out = []
+    for i, row in body:
+        if len(row) > len(header) and any(row[len(header) :]):
+            msg = f"{source}, row {i}: {len(row)} cells under a header of {len(header)} columns"
+            raise error(msg)
+        out.append(tuple(row[: len(header)]) + ("",) * (len(header) - len(row)))
+    return header, out
 
 
 class _Counted:

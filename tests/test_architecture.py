@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "mining.store": 1,
     "mining.spreadsheet": 1,
     "mining.safeyaml": 1,
+    "mining.rates": 2,
     "mining.catalog": 2,
     "mining.spark": 2,
     "mining.export": 3,

@@ -29,17 +29,18 @@ Every second of waiting is counted in one category only, first match wins:
   summed.  It overlaps the three above: a deviating case's extra time is also
   waiting, hand-offs or rework.
 
-**Money.**  With ``cost_per_hour`` each hour is priced: one rate for all, or
-a rate per resource (key ``"*"`` for everyone not listed; a resource without
-a rate is an error).  Waiting, hand-offs and rework are charged at the rate
-of the resource of the instance they belong to (the one the work waited for);
-a deviating case's extra time at that case's time-weighted average rate.
+**Money.**  With ``cost_per_hour`` each hour is priced by a
+:class:`~mining.rates.RateCard` (or, as before, one rate for all or a rate per
+resource with key ``"*"`` for everyone not listed; a resource without a rate
+is an error).  Waiting, hand-offs and rework are charged at the rate of the
+resource of the instance they belong to (the one the work waited for), and a
+repeated execution also costs its activity's fixed cost again; a deviating
+case's extra time is charged at that case's time-weighted average rate.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,15 +50,14 @@ from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
 from mining.analysis.variants import projected_variants, variants
 from mining.durations import duration_words
-from mining.errors import AnalysisError
+from mining.errors import AnalysisError, MiningError
+from mining.rates import DEFAULT_RATE_KEY, RateCard, as_rate_card
 
 if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = ["DEFAULT_RATE_KEY", "TOP_CASES", "LeanStep", "LeanView", "Waste", "lean_view"]
 
-#: Key of a per-resource rate mapping that prices every resource not listed.
-DEFAULT_RATE_KEY = "*"
 #: Case ids listed per waste, most waste first, for drill-down.
 TOP_CASES = 10
 HOUR = 3600.0
@@ -81,20 +81,22 @@ SELECT s.*, c.* FROM s CROSS JOIN c ORDER BY pos
 # then totals, cases with waste and the top cases of each kind.
 _WASTE_SQL = """
 WITH d AS (
-    SELECT t.*, row_number() OVER (PARTITION BY case_no, activity ORDER BY en, row_no) AS occ, {rate} AS rate
+    SELECT t.*, row_number() OVER (PARTITION BY case_no, activity ORDER BY en, row_no) AS occ, {rate} AS rate,
+           {fixed} AS fixed
     FROM ({timed}) t
 ), k AS (
     SELECT case_no, resource, rate, b_st, b_en, coalesce(wait, 0) + coalesce(proc, 0) AS spent,
            CASE WHEN occ > 1 THEN coalesce(wait, 0) + coalesce(proc, 0) ELSE 0 END AS rework,
            CASE WHEN occ = 1 AND prev_resource <> resource THEN coalesce(wait, 0) ELSE 0 END AS handoff,
            CASE WHEN occ = 1 AND NOT coalesce(prev_resource <> resource, false)
-                THEN coalesce(wait, 0) ELSE 0 END AS waiting
+                THEN coalesce(wait, 0) ELSE 0 END AS waiting,
+           CASE WHEN occ > 1 THEN fixed ELSE 0 END AS rework_fixed
     FROM d
 ), c AS (
     SELECT case_no, max(b_en) - min(coalesce(b_st, b_en)) AS lead,
            sum(waiting) AS waiting, sum(waiting * rate) AS waiting_cost,
            sum(handoff) AS handoff, sum(handoff * rate) AS handoff_cost,
-           sum(rework) AS rework, sum(rework * rate) AS rework_cost,
+           sum(rework) AS rework, sum(rework * rate) + 3600 * sum(rework_fixed) AS rework_cost,
            sum(spent * rate) / nullif(sum(spent), 0) AS case_rate
     FROM k GROUP BY case_no
 ), cc AS (
@@ -189,7 +191,7 @@ def lean_view(
     flt: Filter | None = None,
     *,
     calendar: Calendar | None = None,
-    cost_per_hour: float | Mapping[str, float] | None = None,
+    cost_per_hour: RateCard | float | Mapping[str, float] | None = None,
     deviating_cases: Collection[str] | None = None,
 ) -> LeanView:
     """The main variant's steps and PCE, and waste (waiting, hand-offs, rework, deviations) in hours and money.
@@ -202,7 +204,12 @@ def lean_view(
     """
     flt = flt or Filter()
     params: dict[str, Any] = {}
-    rate_sql = _rate_sql(cost_per_hour, params)
+    try:
+        card = as_rate_card(cost_per_hour)
+    except MiningError as exc:
+        raise AnalysisError(str(exc)) from None
+    rate_sql = card.rate_sql("resource", params, "lean") if card else "CAST(NULL AS DOUBLE)"
+    fixed_sql = card.fixed_sql("activity", params, "lean") if card else "CAST(0 AS DOUBLE)"
     dev = sorted({str(c) for c in deviating_cases}) if deviating_cases is not None else []
     if dev:
         _check_cases(store, log_id, dev)
@@ -221,18 +228,21 @@ def lean_view(
         f"(list(case_id ORDER BY deviation DESC, case_id) FILTER (WHERE deviation > 0))[1:{TOP_CASES}] "
         "AS deviation_top"
     )
-    sql = _WASTE_SQL.format(timed=timed_sql(inst, clk, lags=("resource",)), rate=rate_sql, totals=totals)
+    sql = _WASTE_SQL.format(
+        timed=timed_sql(inst, clk, lags=("resource",)), rate=rate_sql, fixed=fixed_sql, totals=totals
+    )
     row = store.query(sql, {**inst.params, **params, "lean_dev": dev}).dicts()[0]
-    if cost_per_hour is not None and row["unpriced"]:
+    if card is not None and row["unpriced"]:
         missing = sorted(row["unpriced"])
+        named = sorted(card.priced_resources())
         msg = (
             f"no hourly rate for resource(s) {', '.join(map(repr, missing[:10]))}"
             f"{' and more' if len(missing) > 10 else ''}; rates were given for "
-            f"{', '.join(map(repr, sorted(cost_per_hour))) if isinstance(cost_per_hour, Mapping) else 'none'}"
+            f"{', '.join(map(repr, named)) if named else 'none'}"
         )
         raise AnalysisError(msg, hint=f"add their rates, or a default rate under {DEFAULT_RATE_KEY!r}")
 
-    costed = cost_per_hour is not None
+    costed = card is not None
     wastes = [_waste(k, row, costed, _explain(k, measured, row)) for k in _KINDS[:3]]
     if deviating_cases is not None:
         wastes.append(_waste("deviation", row, costed, _explain("deviation", measured, row)))
@@ -253,7 +263,8 @@ def lean_view(
     if costed:
         note += (
             " Cost = hours x rate; with rates per resource, waiting is charged at the rate of the resource "
-            "whose activity waited, and a deviating case's extra time at the case's average rate."
+            "whose activity waited, a repeated activity also costs its fixed cost again, and a deviating "
+            "case's extra time is charged at the case's average rate."
         )
     if clk.calendar is not None:
         note += f" Times are business time ({clk.calendar.label()})."
@@ -361,35 +372,6 @@ def _explain(kind: str, measured: bool, row: dict[str, Any]) -> str:
         f"case(s) ({duration_words(float(med))}), summed over the deviating cases that took longer. "
         "This time is also counted as waiting, hand-offs or rework."
     )
-
-
-def _rate_sql(cost_per_hour: float | Mapping[str, float] | None, params: dict[str, Any]) -> str:
-    """SQL for an instance's hourly rate (``NULL`` when unknown); binds the rates into ``params``."""
-    if cost_per_hour is None:
-        return "CAST(NULL AS DOUBLE)"
-    if not isinstance(cost_per_hour, Mapping):
-        params["lean_rate"] = _rate(cost_per_hour, "cost_per_hour")
-        return "CAST($lean_rate AS DOUBLE)"
-    named = {str(k): _rate(v, f"the rate of {k!r}") for k, v in cost_per_hour.items()}
-    default = named.pop(DEFAULT_RATE_KEY, None)
-    params["lean_names"] = list(named)
-    params["lean_rates"] = [named[k] for k in named]
-    params["lean_default"] = default
-    return (
-        "coalesce(CAST(list_extract($lean_rates, list_position($lean_names, resource)) AS DOUBLE), "
-        "CAST($lean_default AS DOUBLE))"
-    )
-
-
-def _rate(value: Any, what: str) -> float:
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        rate = math.nan
-    if not math.isfinite(rate) or rate < 0:
-        msg = f"{what} must be a number of money per hour, 0 or more; got {value!r}"
-        raise AnalysisError(msg)
-    return rate
 
 
 def _check_cases(store: Store, log_id: int, cases: list[str]) -> None:
