@@ -108,3 +108,16 @@ def test_missing_scenario_file_and_unknown_log(workspace, tmp_path):
     assert res.exit_code == 1 and "no such scenario file" in res.output
     res = run(workspace, "nope")
     assert res.exit_code == 1 and "Error:" in res.output
+
+
+def test_rates_add_cost_per_case(workspace):
+    card = FILES / "simulation" / "card.yaml"
+    res = run(workspace, "claims", "--runs", "2", "--horizon", "20", "--rates", str(card), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["currency"] == "EUR"
+    assert data["baseline"]["cost_per_case"] > 0
+    low, high = data["baseline"]["ci"]["cost_per_case"]
+    assert low <= data["baseline"]["cost_per_case"] <= high
+    res = run(workspace, "claims", "--runs", "1", "--rates", str(FILES / "simulation" / "claims.csv"))
+    assert res.exit_code == 1 and "Error:" in res.output and "Traceback" not in res.output

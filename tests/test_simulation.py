@@ -273,3 +273,34 @@ def test_week_hours_count_and_advance_working_time():
     fri16 = 4 * 86_400 + 16 * 3600.0
     assert w.advance(fri16, 40 * 3600) == pytest.approx(fri16 + WEEK)
     assert WeekHours(None).advance(5.0, 10.0) == 15.0
+
+
+def test_cost_per_case_prices_work_at_the_pool_rate_plus_fixed_costs(claims, tmp_path):
+    from mining.errors import RateCardError
+    from mining.rates import load_rate_card
+    from mining.simulation.costs import pricing
+    from mining.simulation.results import summarize
+
+    price = pricing(claims, load_rate_card(FILES / "simulation" / "card.yaml"))
+    assert dict(price.hourly) == {"Register": 40.0, "Check": 100.0, "Approve": 25.0, "Reject": 25.0}
+    runs = run_many(claims, 30 * 86_400, runs=2, seed=4)
+    for r in runs:
+        n = r.activity_counts
+        by_hand = (
+            n["Register"] * 600 / 3600 * 40
+            + n["Check"] * 1800 / 3600 * 100
+            + n["Approve"] * (1200 / 3600 * 25 + 2.0)
+            + n["Reject"] * 300 / 3600 * 25
+        ) / r.cases
+        assert price.case_cost(r) == pytest.approx(by_hand)
+    out = summarize("Baseline", runs, cost=price)
+    assert out.value("cost_per_case").mean == pytest.approx(sum(price.case_cost(r) for r in runs) / 2)
+    # automating Check leaves no checking hours to pay
+    (sc,) = parse_scenarios("- name: robot\n  automate: [Check]\n", claims)
+    robot = run_many(apply(claims, sc), 30 * 86_400, runs=2, seed=4)
+    assert all(r.activity_work["Check"] == 0 for r in robot)
+    assert dict(summarize("robot", robot, baseline=runs, cost=price).delta)["cost_per_case"].mean < 0
+    no_default = tmp_path / "card.yaml"
+    no_default.write_text("resources:\n  Ann: 40\n  Bob: 100\n", encoding="utf-8")
+    with pytest.raises(RateCardError, match="no hourly rate for 'Cy'"):
+        pricing(claims, load_rate_card(no_default))

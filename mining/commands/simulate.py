@@ -4,7 +4,7 @@ The workspace is opened read-only.  ``--json`` prints one object whose keys
 are a contract for scripts: ``baseline`` (``cases``, ``cycle_mean_seconds``,
 ``cycle_median_seconds``, ``cycle_p90_seconds``, ``wait_mean_seconds``,
 ``delay_mean_seconds``, ``throughput_per_day``, ``utilisation`` per pool,
-``ci``), ``validation`` (``cycle_time_emd_seconds``, ``wait_error``,
+``cost_per_case`` with ``--rates``, ``ci``), ``validation`` (``cycle_time_emd_seconds``, ``wait_error``,
 ``arrival_error``, ``trusted``, ...) and ``scenarios`` (each with ``name``,
 the same keys, ``delta`` and ``ci``).  The same seed gives the same numbers.
 """
@@ -48,6 +48,13 @@ __all__ = ["simulate_cmd"]
     metavar="DAYS",
     help="Days to simulate (default: the log's own period).",
 )
+@click.option(
+    "--rates",
+    "rates_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="A rate card (YAML or CSV: hourly rates by resource or role, fixed costs by activity) for cost per case.",
+)
 @calendar_options(
     hours_help="The pools' working hours (Mon-Fri unless --country), e.g. 8-18; default: read from the log.",
     timezone_help="IANA zone of the working hours and of arrivals per hour (default: the log's).",
@@ -62,6 +69,7 @@ def simulate_cmd(
     runs: int,
     seed: int,
     horizon_days: float | None,
+    rates_file: str | None,
     business_hours: str | None,
     country: str | None,
     subdivision: str | None,
@@ -86,13 +94,21 @@ def simulate_cmd(
         lid = log_id(store, log)
         model = calibrate(store, lid, log, calendar=calendar, timezone=timezone)
     scenarios = load_scenarios(scenario_file, model) if scenario_file else ()
+    cost = None
+    if rates_file:
+        from mining.rates import load_rate_card
+        from mining.simulation.costs import pricing
+
+        cost = pricing(model, load_rate_card(rates_file))
     progress = None
     if not as_json:
 
         def progress(share: float, message: str) -> None:
             click.echo(f"\r{share:4.0%} {message}" + " " * 10, nl=False, err=True)
 
-    result = study(model, scenarios, runs=runs, seed=seed, horizon_days=horizon_days, progress=progress)
+    result = study(
+        model, scenarios, runs=runs, seed=seed, horizon_days=horizon_days, cost=cost, progress=progress
+    )
     if as_json:
         emit_json(whatif_json(result))
     else:

@@ -41,7 +41,7 @@ from mining.errors import Option, SimulationError, phrase
 from mining.simulation.hours import WeekHours
 from mining.simulation.model import END, HOURS_PER_WEEK, SimModel, local_hour
 
-__all__ = ["MAX_CASES", "MAX_STEPS", "RunResult", "run_many", "run_once"]
+__all__ = ["MAX_CASES", "MAX_STEPS", "RunResult", "arrival_times", "run_many", "run_once"]
 
 MAX_STEPS = 500
 #: Cases one run may bring; more is a mistake in the horizon or the arrivals, not a study.
@@ -56,6 +56,8 @@ class RunResult:
     ``waits`` run from each step's readiness (the previous step's completion)
     to its start: delays plus queueing; ``queue_waits`` only the queueing.
 
+    ``activity_work`` and ``activity_queue`` are per activity, the seconds
+    worked and waited for a person, over the whole run (for costs);
     ``busy`` and ``available`` are per pool, in person-seconds within the
     horizon; ``completed_in_horizon`` counts cases that ended before it.
     """
@@ -65,6 +67,8 @@ class RunResult:
     waits: np.ndarray
     queue_waits: np.ndarray
     activity_counts: dict[str, int]
+    activity_work: dict[str, float]
+    activity_queue: dict[str, float]
     busy: dict[str, float]
     available: dict[str, float]
     completed_in_horizon: int
@@ -91,7 +95,7 @@ class _Draws:
         return self.buf[self.i - 1]
 
 
-def _arrival_times(
+def arrival_times(
     model: SimModel, horizon: float, hw0: int, frac0: float, rng: np.random.Generator
 ) -> np.ndarray:
     hours = math.ceil((horizon + frac0) / 3600)
@@ -144,8 +148,10 @@ def run_once(model: SimModel, horizon: float, seed: int, run: int) -> RunResult:
     open_pending = [False] * len(pools)
     busy = [0.0] * len(pools)
     counts = [0] * len(names)
+    work = [0.0] * len(names)
+    queue_by_act = [0.0] * len(names)
 
-    arr = _arrival_times(model, horizon, hw0, frac0, arrivals_rng)
+    arr = arrival_times(model, horizon, hw0, frac0, arrivals_rng)
     n_cases = len(arr)
     arrival = arr.tolist()
     cycle = [math.nan] * n_cases
@@ -171,8 +177,10 @@ def run_once(model: SimModel, horizon: float, seed: int, run: int) -> RunResult:
         nonlocal seq
         wait[case] += t - ready
         queued[case] += t - ready
+        queue_by_act[a] += t - ready
         ds = durations[a]
         d = ds[int(draw() * len(ds))]
+        work[a] += d
         if p >= 0:
             busy[p] += max(min(t + d, horizon) - min(t, horizon), 0.0)
         seq += 1
@@ -257,6 +265,8 @@ def run_once(model: SimModel, horizon: float, seed: int, run: int) -> RunResult:
         waits=np.asarray(wait, dtype=float),
         queue_waits=np.asarray(queued, dtype=float),
         activity_counts={names[i]: c for i, c in enumerate(counts)},
+        activity_work={names[i]: w for i, w in enumerate(work)},
+        activity_queue={names[i]: q for i, q in enumerate(queue_by_act)},
         busy={p.name: busy[i] for i, p in enumerate(pools)},
         available=available,
         completed_in_horizon=int((ends < horizon).sum()),

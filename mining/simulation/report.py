@@ -73,6 +73,8 @@ def whatif_json(w: WhatIf) -> dict[str, Any]:
         "runs": w.baseline.runs,
         "horizon_days": _num(w.horizon_days),
         "cancelled": w.cancelled,
+        "currency": w.cost.currency if w.cost is not None else None,
+        "rate_card": w.cost.label if w.cost is not None else None,
         "model": {
             "timing": m.timing,
             "arrival_pattern": m.arrival_pattern,
@@ -198,6 +200,8 @@ def whatif_text(w: WhatIf) -> list[str]:
         "",
     ]
     names = {k: words for k, words, _ in MEASURES}
+    if w.cost is not None:
+        out.append(f"Costs from {w.cost.label}" + (f" ({w.cost.currency})" if w.cost.currency else "") + ".")
     out.append("Baseline:")
     for k, m in w.baseline.values:
         out.append(f"  {names[k]}: {_interval(k, m)}")

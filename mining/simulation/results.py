@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mining.simulation.engine import RunResult
+
+if TYPE_CHECKING:
+    from mining.simulation.costs import Pricing
 
 __all__ = ["MEASURES", "Measure", "Outcome", "interval", "summarize"]
 
@@ -87,7 +91,7 @@ def interval(xs: Sequence[float], *, floor: float | None = None) -> Measure:
     return Measure(m, low, m + half)
 
 
-def _per_run(r: RunResult, cost: dict[str, float] | None) -> dict[str, float]:
+def _per_run(r: RunResult, cost: Pricing | None) -> dict[str, float]:
     c = r.cycle_times
     done = c[~np.isnan(c)]
     out = {
@@ -100,8 +104,7 @@ def _per_run(r: RunResult, cost: dict[str, float] | None) -> dict[str, float]:
         "throughput_per_day": r.completed_in_horizon / (r.horizon_seconds / 86_400),
     }
     if cost is not None:
-        total = sum(cost.get(a, 0.0) * n for a, n in r.activity_counts.items())
-        out["cost_per_case"] = total / r.cases if r.cases else math.nan
+        out["cost_per_case"] = cost.case_cost(r)
     return out
 
 
@@ -114,12 +117,11 @@ def summarize(
     runs: Sequence[RunResult],
     *,
     baseline: Sequence[RunResult] | None = None,
-    cost: dict[str, float] | None = None,
+    cost: Pricing | None = None,
 ) -> Outcome:
     """The :class:`Outcome` of ``runs``; with ``baseline`` (the same seed), the paired differences.
 
-    ``cost`` maps each activity to its cost per execution (a rate card); the
-    cost per case is then the mean over cases of the activities' costs.
+    ``cost`` (from a rate card) adds the cost per case.
     """
     per = [_per_run(r, cost) for r in runs]
     keys = [k for k, _, _ in MEASURES if per and k in per[0]]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mining.errors import Option, SimulationError, phrase
+from mining.simulation.costs import Pricing
 from mining.simulation.engine import run_many
 from mining.simulation.model import SimModel
 from mining.simulation.results import Outcome, summarize
@@ -34,6 +35,7 @@ class WhatIf:
     baseline: Outcome
     scenarios: tuple[tuple[Scenario, Outcome], ...]
     cancelled: bool = False
+    cost: Pricing | None = None
 
 
 def study(
@@ -43,13 +45,14 @@ def study(
     runs: int = 10,
     seed: int = 0,
     horizon_days: float | None = None,
-    cost: dict[str, float] | None = None,
+    cost: Pricing | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> WhatIf:
     """Validate ``model`` and run the baseline and ``scenarios``, ``runs`` times each.
 
-    ``horizon_days`` defaults to the log's own period.  ``progress(share,
+    ``horizon_days`` defaults to the log's own period; ``cost`` (see
+    :func:`mining.simulation.costs.pricing`) adds the cost per case.  ``progress(share,
     message)`` is called after each run; when ``cancel()`` turns true the
     study stops and returns what it has, marked ``cancelled``.
     """
@@ -106,4 +109,4 @@ def study(
             cancelled = True
         if res:
             out.append((sc, summarize(sc.name, res, baseline=base_runs, cost=cost)))
-    return WhatIf(model, validation, horizon, seed, baseline, tuple(out), cancelled)
+    return WhatIf(model, validation, horizon, seed, baseline, tuple(out), cancelled, cost)

@@ -20,6 +20,7 @@ import streamlit as st
 from mining.analysis.filters import Filter
 from mining.durations import duration_words
 from mining.schema import LogInfo
+from mining.simulation.costs import Pricing
 from mining.simulation.model import SimModel
 from mining.simulation.report import describe_model, format_value
 from mining.simulation.results import MEASURES
@@ -70,6 +71,7 @@ class _Request:
     runs: int
     seed: int
     horizon: float
+    cost: Pricing | None = None
 
 
 class _Slot:
@@ -193,6 +195,19 @@ def _controls(log: LogInfo, flt: Filter, model: SimModel) -> _Request | None:
             help="Days to simulate; the default is the log's own period.",
         )
     )
+    card_file = st.file_uploader(
+        "Rate card",
+        type=["yaml", "yml", "csv"],
+        key="whatif-rates",
+        help="Hourly rates by resource or role and fixed costs by activity (YAML or CSV): adds the cost per case.",
+    )
+    cost = None
+    if card_file is not None:
+        from mining.rates import rate_card_from_bytes
+        from mining.simulation.costs import pricing
+
+        cost = pricing(model, rate_card_from_bytes(card_file.getvalue(), name=card_file.name))
+        st.caption(md(f"Costs from {cost.label}"))
     uploaded = st.file_uploader(
         "Scenario file (YAML)",
         type=["yaml", "yml"],
@@ -203,7 +218,7 @@ def _controls(log: LogInfo, flt: Filter, model: SimModel) -> _Request | None:
         text = uploaded.getvalue().decode("utf-8", errors="replace")
         scenarios = parse_scenarios(text, model, source=uploaded.name)
         st.caption(md("; ".join(f"{s.name}: {s.describe()}" for s in scenarios)))
-        return _Request(log.log_id, flt, scenarios, runs, seed, horizon)
+        return _Request(log.log_id, flt, scenarios, runs, seed, horizon, cost)
 
     left, right = st.columns(2)
     name = left.text_input("Scenario name", value="My change", key="whatif-name")
@@ -271,7 +286,7 @@ def _controls(log: LogInfo, flt: Filter, model: SimModel) -> _Request | None:
 
     scenarios = parse_scenarios(yaml.safe_dump([doc], sort_keys=False), model, source="the scenario controls")
     st.caption(md(f"{scenarios[0].name}: {scenarios[0].describe()}"))
-    return _Request(log.log_id, flt, scenarios, runs, seed, horizon)
+    return _Request(log.log_id, flt, scenarios, runs, seed, horizon, cost)
 
 
 def _run(model: SimModel, slot: _Slot, request: _Request) -> WhatIf:
@@ -287,6 +302,7 @@ def _run(model: SimModel, slot: _Slot, request: _Request) -> WhatIf:
             horizon_days=request.horizon,
             progress=progress.show,
             cancel=progress.cancelled,
+            cost=request.cost,
         )
         slot.stamp, slot.request, slot.result = stamp, request, result
     finally:
