@@ -8,6 +8,8 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mining.errors import ScenarioError, SimulationError
 from mining.ingest import IngestOptions, ingest_file
@@ -304,3 +306,16 @@ def test_cost_per_case_prices_work_at_the_pool_rate_plus_fixed_costs(claims, tmp
     no_default.write_text("resources:\n  Ann: 40\n  Bob: 100\n", encoding="utf-8")
     with pytest.raises(RateCardError, match="no hourly rate for 'Cy'"):
         pricing(claims, load_rate_card(no_default))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hours=st.lists(st.booleans(), min_size=168, max_size=168).filter(any),
+    t=st.floats(min_value=0, max_value=4 * WEEK),
+    d=st.floats(min_value=0, max_value=3 * WEEK),
+)
+def test_advance_is_the_inverse_of_working_time(hours, t, d):
+    w = WeekHours(hours)
+    end = w.advance(t, d)
+    assert end >= t
+    assert w.work(np.array([end]))[0] - w.work(np.array([t]))[0] == pytest.approx(d, abs=1e-6)
