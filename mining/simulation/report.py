@@ -190,7 +190,8 @@ def whatif_text(w: WhatIf) -> list[str]:
     out += [
         "",
         "Validation (replaying the log's own period):",
-        f"  cases {v.cases_log:,} in the log, {v.cases_sim:,.0f} simulated (error {v.arrival_error:.0%})",
+        f"  cases {v.cases_log:,} in the log, {v.cases_sim:,.{0 if v.cases_sim >= 100 else 1}f} simulated "
+        f"(error {v.arrival_error:.0%})",
         f"  activity mix differs by {v.activity_error:.0%}",
         f"  cycle time: log mean {duration_words(v.cycle_mean_log)}, simulated {duration_words(v.cycle_mean_sim)}; "
         f"earth mover's distance {duration_words(v.cycle_time_emd_seconds)} ({v.cycle_error:.0%})",
@@ -201,7 +202,9 @@ def whatif_text(w: WhatIf) -> list[str]:
     ]
     names = {k: words for k, words, _ in MEASURES}
     if w.cost is not None:
-        out.append(f"Costs from {w.cost.label}" + (f" ({w.cost.currency})" if w.cost.currency else "") + ".")
+        out.append(f"Costs from {w.cost.label}.")
+        if w.cost.currency:
+            names["cost_per_case"] += f" ({w.cost.currency})"
     out.append("Baseline:")
     for k, m in w.baseline.values:
         out.append(f"  {names[k]}: {_interval(k, m)}")

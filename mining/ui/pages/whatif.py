@@ -336,6 +336,8 @@ def _comparison(w: WhatIf) -> None:
             icon=":material/warning:",
         )
     words = {k: label for k, label, _ in MEASURES}
+    if w.cost is not None and w.cost.currency:
+        words["cost_per_case"] += f" ({w.cost.currency})"
     outcomes = [w.baseline, *(o for _, o in w.scenarios)]
     rows = []
     for key, label in words.items():
