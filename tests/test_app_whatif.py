@@ -105,3 +105,14 @@ def test_run_compares_a_scenario_with_the_baseline(page: AppTest, model) -> None
     assert row["Twelve fewer: change"].startswith(format_value("wait_mean_seconds", wait.mean, signed=True))
     assert wait.mean > 3600  # four people left for the pool's work: hours more waiting per case
     assert len(page.get("vega_lite_chart")) >= 2
+
+
+def test_options_in_simulation_hints_are_the_pages_fields(page: AppTest) -> None:
+    from mining.errors import Option
+    from mining.ui.messages import control
+
+    labels = [w.label for w in page.number_input]
+    for name in ("horizon", "runs"):
+        words = control(Option(name))
+        assert words.startswith('the "') and words.endswith('" field')
+        assert words.split('"')[1] in labels

@@ -45,8 +45,6 @@ _CONTROLS = {
     # The What-if page.
     "horizon": 'the "Horizon (days)" field',
     "runs": 'the "Runs" field',
-    "seed": 'the "Seed" field',
-    "scenario": 'the "Scenario file (YAML)" upload',
 }
 #: The change-log preset's own columns (``--preset-role field=COLUMN``), by their labels under Options.
 _CHANGE_COLUMNS = {"field": "Field name", "new": "New value", "old": "Old value"}
