@@ -22,6 +22,7 @@ from mining.ui.pages import (
     start,
     upload,
     variants,
+    whatif,
 )
 
 st.set_page_config(page_title="mining", page_icon=":material/account_tree:", layout="wide")
@@ -54,7 +55,8 @@ why = [
     st.Page(root_causes.render, title="Root causes", url_path="root-causes", icon=":material/troubleshoot:"),
     st.Page(compare.render, title="Compare", url_path="compare", icon=":material/compare_arrows:"),
 ]
-links.update({p.title: p for p in [*workspace, *explore, *why, *check]})
+improve = [st.Page(whatif.render, title="What-if", url_path="what-if", icon=":material/science:")]
+links.update({p.title: p for p in [*workspace, *explore, *why, *improve, *check]})
 home = st.Page(
     functools.partial(start.render, links),
     title="Start",
@@ -63,4 +65,6 @@ home = st.Page(
     default=True,
 )
 
-st.navigation({"Workspace": [home, *workspace], "Explore": explore, "Why": why, "Check": check}).run()
+st.navigation(
+    {"Workspace": [home, *workspace], "Explore": explore, "Why": why, "Improve": improve, "Check": check}
+).run()

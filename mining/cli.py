@@ -23,6 +23,7 @@ from mining.commands import (
     monitor,
     presets,
     rules,
+    simulate,
 )
 
 __all__ = ["cli", "main"]
@@ -103,6 +104,7 @@ for _command in (
     conform.conform_cmd,
     drivers.drivers_cmd,
     drivers.compare_cmd,
+    simulate.simulate_cmd,
 ):
     cli.add_command(_command)
 

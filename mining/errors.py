@@ -28,6 +28,8 @@ row and the column where it can, and says what was expected::
     │   └── RuleError               a declarative rule is malformed or names an unknown activity
     ├── MonitorError                periodic monitoring failed
     │   └── DigestError             the digest e-mail could not be sent
+    ├── SimulationError             a log could not be turned into a simulation, or a run failed
+    │   └── ScenarioError           a what-if scenario file is malformed or names an unknown activity
     ├── OutputError                 a result could not be written where asked
     ├── RateCardError               a rate card could not be read or does not fit the log
     └── LimitExceeded               the work needed more memory or time than it may use, and was stopped
@@ -69,6 +71,8 @@ __all__ = [
     "Phrase",
     "RateCardError",
     "RuleError",
+    "ScenarioError",
+    "SimulationError",
     "StoreError",
     "TooManyRejects",
     "UnknownFormat",
@@ -293,3 +297,11 @@ class LimitExceeded(MiningError):
 
 class RateCardError(MiningError):
     """A rate card (hourly rates and fixed costs) could not be read or does not fit the log."""
+
+
+class SimulationError(MiningError):
+    """A simulation model could not be calibrated from the log, or a simulation could not be run."""
+
+
+class ScenarioError(SimulationError):
+    """A what-if scenario is malformed, names an unknown activity, or asks for something impossible."""

@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "mining.pm4py_adapter": 3,
     "mining.models": 4,
     "mining.costs": 4,
+    "mining.simulation": 4,
     "mining.conformance": 5,
     "mining.samples": 5,
     "mining.monitor": 6,

@@ -50,6 +50,9 @@ _CONTROLS = {
     "outcome": 'the "Outcome" choice',
     "rates": 'the "Rate card" upload',
     "by": 'the "Compare by" choice',
+    # The What-if page.
+    "horizon": 'the "Horizon (days)" field',
+    "runs": 'the "Runs" field',
 }
 #: The change-log preset's own columns (``--preset-role field=COLUMN``), by their labels under Options.
 _CHANGE_COLUMNS = {"field": "Field name", "new": "New value", "old": "Old value"}

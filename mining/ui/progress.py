@@ -44,8 +44,8 @@ class Progress:
     Streamlit's exception, for the caller to raise when the check has returned.
     """
 
-    def __init__(self, cancel: Callable[[], bool]) -> None:
-        self.bar = st.progress(0.0, text="Aligning the variants…")
+    def __init__(self, cancel: Callable[[], bool], *, text: str = "Aligning the variants…") -> None:
+        self.bar = st.progress(0.0, text=text)
         self.cancel = cancel
         self.control: BaseException | None = None
 

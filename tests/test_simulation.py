@@ -1,0 +1,321 @@
+"""What-if simulation: calibration facts, queueing theory, scenarios, determinism and bad scenario files."""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mining.errors import ScenarioError, SimulationError
+from mining.ingest import IngestOptions, ingest_file
+from mining.simulation.calibrate import calibrate, calibrate_frame
+from mining.simulation.engine import run_many
+from mining.simulation.hours import WEEK, WeekHours
+from mining.simulation.model import END
+from mining.simulation.run import study
+from mining.simulation.scenarios import apply, parse_scenarios
+from mining.store import Store
+from tests.conftest import FILES
+
+CLAIMS = FILES / "simulation" / "claims.csv"
+
+
+@pytest.fixture(scope="module")
+def claims():
+    with Store() as s:
+        summary = ingest_file(
+            s, CLAIMS, IngestOptions(roles={"timestamp": "end", "start_timestamp": "start"})
+        )
+        yield calibrate(s, summary.log_id, "claims")
+
+
+def test_calibration_reads_routing_with_rework_times_pools_and_delays(claims):
+    m = claims
+    assert m.timing == "start_timestamp"
+    assert m.start == (("Register", 1.0),)
+    assert m.next_of("Register") == {"Check": 1.0}
+    # Check: 5 instances, followed by Approve 3x, Check again (rework) once, Reject once
+    assert m.next_of("Check") == pytest.approx({"Approve": 0.6, "Check": 0.2, "Reject": 0.2})
+    assert m.next_of("Approve") == {END: 1.0}
+    assert m.activity("Register").durations == (600.0,) * 4
+    assert m.activity("Check").durations == (1800.0,) * 5
+    assert sorted(m.activity("Approve").durations) == [1200.0] * 3
+    # Cy does Approve and Reject: one pool of one person for both
+    assert m.activity("Approve").pool == m.activity("Reject").pool == "Approve team"
+    assert m.pool("Approve team").resources == ("Cy",)
+    assert m.pool("Check").capacity == 1
+    # Bob was never busy while a Check waited: every wait before Check is a delay
+    assert sorted(m.activity("Check").delays) == [300.0, 600.0, 1200.0, 1200.0, 1800.0]
+    # waiting per case: c1 20 min, c2 10+20+10, c3 10+20, c4 5+5
+    assert sorted(m.observed.waits) == [600.0, 1200.0, 1800.0, 3600.0]
+    assert m.observed.cases == 4
+    assert any("too few cases" in r for r in m.reasons)
+
+
+def mmc_frame(lam: float, mu: float, c: int, n: int, seed: int) -> pl.DataFrame:
+    """A log of an M/M/c queue: an instant Arrive, then Serve by one of c clerks, first come first served."""
+    rng = np.random.default_rng(seed)
+    t0 = 1_700_000_000.0
+    arrive = t0 + np.cumsum(rng.exponential(1 / lam, n))
+    service = rng.exponential(1 / mu, n)
+    free = [(t0, k) for k in range(c)]
+    rows = []
+    for i in range(n):
+        at, k = heapq.heappop(free)
+        s = max(arrive[i], at)
+        heapq.heappush(free, (s + service[i], k))
+        rows.append((i, "Arrive", None, arrive[i], arrive[i]))
+        rows.append((i, "Serve", f"clerk {k + 1}", s, s + service[i]))
+    return pl.DataFrame(rows, schema=["case_no", "activity", "resource", "st", "en"], orient="row")
+
+
+def erlang_c_wait(lam: float, mu: float, c: int) -> float:
+    """Mean time in queue of M/M/c (Erlang C)."""
+    a = lam / mu
+    top = a**c / math.factorial(c) / (1 - a / c)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    return p_wait / (c * mu - lam)
+
+
+@pytest.fixture(scope="module")
+def mmc():
+    lam, mu, c = 0.014, 0.01, 2  # per second; load 0.7
+    model = calibrate_frame(
+        mmc_frame(lam, mu, c, 10_000, seed=7), name="mmc", timezone="UTC", timing="start_timestamp"
+    )
+    # what the log itself says the rates are: the theory the model can know
+    serve = model.activity("Serve")
+    lam_hat = model.observed.cases / (model.observed.period_days * 86_400)
+    mu_hat = 1 / serve.mean_duration
+    return model, lam_hat, mu_hat, c
+
+
+def test_mmc_calibration_finds_the_queue(mmc):
+    model, lam_hat, mu_hat, _ = mmc
+    assert model.arrival_pattern == "steady"
+    assert [(p.name, p.capacity, p.round_the_clock) for p in model.pools] == [("Serve", 2, True)]
+    assert model.activity("Arrive").pool is None
+    assert max(model.activity("Serve").delays) == 0.0  # all waiting is queueing
+    assert lam_hat == pytest.approx(0.014, rel=0.05)
+    assert mu_hat == pytest.approx(0.01, rel=0.05)
+
+
+def test_mmc_baseline_and_one_more_person_match_erlang_c(mmc):
+    model, lam_hat, mu_hat, c = mmc
+    horizon = 3 * model.observed.period_days * 86_400
+    base = run_many(model, horizon, runs=2, seed=3)
+    wait = np.mean([r.waits.mean() for r in base])
+    assert wait == pytest.approx(erlang_c_wait(lam_hat, mu_hat, c), rel=0.10)
+    # the waiting for a person is all the waiting here
+    assert np.mean([r.queue_waits.mean() for r in base]) == pytest.approx(wait)
+    plus = apply(model, parse_scenarios("- name: one more\n  staff: {Serve: +1}\n", model)[0])
+    assert plus.pool("Serve").capacity == 3
+    more = run_many(plus, horizon, runs=2, seed=3)
+    wait3 = np.mean([r.waits.mean() for r in more])
+    assert wait3 == pytest.approx(erlang_c_wait(lam_hat, mu_hat, c + 1), rel=0.10)
+    busy = np.mean([r.busy["Serve"] / r.available["Serve"] for r in base])
+    assert busy == pytest.approx(lam_hat / mu_hat / c, rel=0.05)
+
+
+def test_validation_trusts_a_queue_it_reproduces(mmc):
+    model = mmc[0]
+    w = study(model, runs=3, seed=1)
+    v = w.validation
+    assert v.trusted
+    assert v.arrival_error < 0.05
+    assert v.activity_error < 0.01
+    assert v.cycle_error < 0.25 and v.wait_error < 0.25
+    assert v.verdict.startswith("Trustworthy")
+    assert w.baseline.value("cases").mean == pytest.approx(v.cases_sim)
+
+
+def test_same_seed_same_numbers_and_other_seed_other_numbers(claims):
+    sc = parse_scenarios("- name: faster check\n  duration: {Check: 0.5}\n", claims)
+    a = study(claims, sc, runs=3, seed=11, horizon_days=30)
+    b = study(claims, sc, runs=3, seed=11, horizon_days=30)
+    c = study(claims, sc, runs=3, seed=12, horizon_days=30)
+    assert a.baseline == b.baseline and a.scenarios == b.scenarios
+    assert a.baseline.values != c.baseline.values
+    delta = dict(a.scenarios[0][1].delta)["cycle_mean_seconds"]
+    assert delta.mean < 0  # half the checking time: shorter cases
+
+
+def test_untrusted_model_says_why(claims):
+    # four cases on four days: the replay brings cases the log spread differently
+    w = study(claims, runs=2, seed=0)
+    assert w.validation.cases_log == 4
+    assert not w.validation.trusted
+    assert w.validation.verdict.startswith("Not trustworthy")
+    assert "too few cases (4; at least 200 are needed)" in w.validation.verdict
+
+
+def test_scenarios_change_the_model(claims):
+    text = """
+- name: All changes
+  staff: {Check: +2}
+  duration: {Approve: 0.5}
+  automate: [Register]
+  remove: [Reject]
+  arrivals: 1.5
+  routing:
+    Check: {Approve: 0.7, Check: 0.1, Reject: 0.2}
+"""
+    (sc,) = parse_scenarios(text, claims)
+    m = apply(claims, sc)
+    assert m.pool("Check").capacity == 3
+    assert m.activity("Approve").durations == (600.0,) * 3
+    assert m.activity("Register").pool is None and m.activity("Register").durations == (0.0,)
+    assert [a.name for a in m.activities] == ["Approve", "Check", "Register"]
+    # Reject removed: its 0.2 goes where Reject led (the end)
+    assert m.next_of("Check") == pytest.approx({"Approve": 0.7, "Check": 0.1, END: 0.2})
+    assert sum(m.arrivals) == pytest.approx(1.5 * sum(claims.arrivals))
+    assert "+2 at Check" in sc.describe()
+
+
+def test_removing_a_step_in_a_loop_keeps_the_probabilities():
+    frame = pl.DataFrame(
+        {
+            "case_no": [1, 1, 1, 2, 2],
+            "activity": ["A", "B", "C", "A", "C"],
+            "resource": [None] * 5,
+            "st": [0.0, 10.0, 20.0, 100.0, 110.0],
+            "en": [5.0, 15.0, 25.0, 105.0, 115.0],
+        }
+    )
+    m = calibrate_frame(frame, name="t", timezone="UTC", timing="start_timestamp")
+    (sc,) = parse_scenarios("- name: no B\n  remove: [B]\n", m)
+    assert apply(m, sc).next_of("A") == pytest.approx({"C": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- name: x\n  staff: {Chekc: +1}\n", "line 2: unknown activity 'Chekc'; did you mean 'Check'?"),
+        (
+            "- name: x\n  staff:\n    Check: -1\n",
+            "line 3: staff -1 at 'Check' would leave its pool 'Check' with 0 people",
+        ),
+        (
+            "- name: x\n  routing:\n    Check: {Approve: 0.5, Reject: 0.2}\n",
+            "line 3: the probabilities after 'Check' add up to 0.7, not 1",
+        ),
+        (
+            "- name: x\n  duration: {Check: -2}\n",
+            "line 2: the duration factor of 'Check' must be a positive number",
+        ),
+        ("- name: x\n  arrivals: lots\n", "line 2: arrivals must be a positive number"),
+        ("- name: x\n  automate: [Approve, Nope]\n", "line 2: unknown activity 'Nope'"),
+        ("- name: x\n  staf: {Check: 1}\n", "line 2: unknown key 'staf'; did you mean 'staff'?"),
+        ("- name: x\n- name: x\n", "line 2: the name 'x' is used twice"),
+        ("- staff: {Check: 1}\n", "scenario 1 needs a name"),
+        ("- name: x\n  staff: {Check: 1.5}\n", "line 2: staff for 'Check' must be a whole number of people"),
+        ("- name: x\n  routing: {Check: {Approve: 1.2, Reject: -0.2}}\n", "must be between 0 and 1"),
+        ("name: x\n", "expected a list of scenarios"),
+        ("- name: &a x\n", "line 1: YAML anchors and aliases"),
+        ("- name: !!python/object x\n", "line 1: the YAML tag"),
+        (
+            "- name: x\n  staff: {Check: 1, Check: 2}\n",
+            "line 2: not valid YAML (the key 'Check' appears twice)",
+        ),
+    ],
+)
+def test_bad_scenario_files_name_the_line(claims, text, expected):
+    with pytest.raises(ScenarioError) as err:
+        parse_scenarios(text, claims, source="whatif.yaml")
+    assert str(err.value).startswith("whatif.yaml")
+    assert expected in str(err.value)
+
+
+def test_a_scenario_routing_to_end_is_allowed(claims):
+    (sc,) = parse_scenarios("- name: x\n  routing: {Check: {Approve: 0.9, end: 0.1}}\n", claims)
+    assert apply(claims, sc).next_of("Check") == {"Approve": 0.9, END: 0.1}
+
+
+def test_run_limits_are_errors(claims):
+    with pytest.raises(SimulationError, match="runs must be between 1 and 200"):
+        study(claims, runs=0)
+    with pytest.raises(SimulationError, match="horizon must be a positive number of days"):
+        study(claims, runs=1, horizon_days=-1)
+    fast = apply(claims, parse_scenarios("- name: flood\n  arrivals: 100000000\n", claims)[0])
+    with pytest.raises(SimulationError, match="would bring about") as err:
+        study(fast, runs=1)
+    assert err.value.hint is not None and "shorten --horizon or lower the arrivals" in str(err.value.hint)
+
+
+def test_cancel_keeps_finished_runs(claims):
+    calls = []
+
+    def cancel() -> bool:
+        return len(calls) >= 2
+
+    w = study(claims, runs=5, seed=0, progress=lambda share, msg: calls.append(msg), cancel=cancel)
+    assert w.cancelled
+    assert w.baseline.runs == 2
+    assert w.validation.runs == 2
+    assert calls == ["Baseline: run 1 of 5", "Baseline: run 2 of 5"]
+    calls.clear()
+    with pytest.raises(SimulationError, match="cancelled before its first run"):
+        study(claims, runs=5, horizon_days=20, progress=lambda share, msg: calls.append(msg), cancel=cancel)
+    assert calls == ["Replaying the log's period: run 1 of 5", "Replaying the log's period: run 2 of 5"]
+
+
+def test_week_hours_count_and_advance_working_time():
+    office = [d < 5 and 9 <= h < 17 for d in range(7) for h in range(24)]
+    w = WeekHours(office)
+    mon9 = 9 * 3600.0
+    assert w.work(np.array([mon9, mon9 + 3600]))[1] - w.work(np.array([mon9]))[0] == 3600
+    # 2 working hours from Monday 16:00 end Tuesday 10:00
+    assert w.advance(16 * 3600.0, 7200) == 24 * 3600.0 + 10 * 3600
+    # a working week from Friday 16:00 ends the next Friday 16:00
+    fri16 = 4 * 86_400 + 16 * 3600.0
+    assert w.advance(fri16, 40 * 3600) == pytest.approx(fri16 + WEEK)
+    assert WeekHours(None).advance(5.0, 10.0) == 15.0
+
+
+def test_cost_per_case_prices_work_at_the_pool_rate_plus_fixed_costs(claims, tmp_path):
+    from mining.errors import RateCardError
+    from mining.rates import load_rate_card
+    from mining.simulation.costs import pricing
+    from mining.simulation.results import summarize
+
+    price = pricing(claims, load_rate_card(FILES / "simulation" / "card.yaml"))
+    assert dict(price.hourly) == {"Register": 40.0, "Check": 100.0, "Approve": 25.0, "Reject": 25.0}
+    runs = run_many(claims, 30 * 86_400, runs=2, seed=4)
+    for r in runs:
+        n = r.activity_counts
+        by_hand = (
+            n["Register"] * 600 / 3600 * 40
+            + n["Check"] * 1800 / 3600 * 100
+            + n["Approve"] * (1200 / 3600 * 25 + 2.0)
+            + n["Reject"] * 300 / 3600 * 25
+        ) / r.cases
+        assert price.case_cost(r) == pytest.approx(by_hand)
+    out = summarize("Baseline", runs, cost=price)
+    assert out.value("cost_per_case").mean == pytest.approx(sum(price.case_cost(r) for r in runs) / 2)
+    # automating Check leaves no checking hours to pay
+    (sc,) = parse_scenarios("- name: robot\n  automate: [Check]\n", claims)
+    robot = run_many(apply(claims, sc), 30 * 86_400, runs=2, seed=4)
+    assert all(r.activity_work["Check"] == 0 for r in robot)
+    assert dict(summarize("robot", robot, baseline=runs, cost=price).delta)["cost_per_case"].mean < 0
+    no_default = tmp_path / "card.yaml"
+    no_default.write_text("resources:\n  Ann: 40\n  Bob: 100\n", encoding="utf-8")
+    with pytest.raises(RateCardError, match="no hourly rate for 'Cy'"):
+        pricing(claims, load_rate_card(no_default))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hours=st.lists(st.booleans(), min_size=168, max_size=168).filter(any),
+    t=st.floats(min_value=0, max_value=4 * WEEK),
+    d=st.floats(min_value=0, max_value=3 * WEEK),
+)
+def test_advance_is_the_inverse_of_working_time(hours, t, d):
+    w = WeekHours(hours)
+    end = w.advance(t, d)
+    assert end >= t
+    assert w.work(np.array([end]))[0] - w.work(np.array([t]))[0] == pytest.approx(d, abs=1e-6)
