@@ -21,7 +21,7 @@ from mining.cli import cli
 from mining.errors import StoreError
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store, writing
-from tests.conftest import FILES
+from tests.conftest import FILES, SAMPLE_LOGS
 
 SMALL = FILES / "ingest" / "small.csv"
 ROOT = os.geteuid() == 0
@@ -167,7 +167,7 @@ def test_a_really_full_disk_leaves_the_workspace_and_no_copy(tmp_path: Path, siz
         _ingest(ws, "first")  # 2.9 MB: it fits once, not twice and a log more
         before = ws.read_bytes()
         with pytest.raises(StoreError) as err, writing(ws) as store:
-            ingest_file(store, FILES.parent.parent / "sample_logs" / "service_desk.csv")
+            ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
         assert "the disk is full" in str(err.value), where
         assert ws.read_bytes() == before
         assert _leftovers(disk) == ["ws.duckdb", "ws.duckdb.lock"]
