@@ -28,8 +28,9 @@ server-side figures (AppTest, one session) likewise find pages warmed by the
 ones before them.
 
 It also times the same reruns on the server alone (Streamlit's AppTest, no
-browser): the difference is what the browser spends drawing, chiefly the
-Graphviz layout of the map, which runs client-side.
+browser): the difference is what the browser spends drawing (the charts, and
+the map's SVG, laid out on the server) plus the warm-up of the other pages
+that runs while the browser waits.
 """
 
 from __future__ import annotations

@@ -256,3 +256,23 @@ def test_load_heatmap_library_and_page_agree(workspace: Path) -> None:
     _, frame = _charts(at)["Activity"]
     assert h.cell("Open", "Mon 09") == 12.0
     assert frame[(frame["row"] == "Open") & (frame["column"] == "Mon 09")]["value"].iloc[0] == 12.0
+
+
+def _overview() -> None:
+    from mining.ui.pages import overview
+
+    overview.render()
+
+
+def test_without_start_times_no_page_shows_an_empty_processing_column(workspace: Path) -> None:
+    table = _open("stuck").dataframe[0].value
+    assert list(table.columns) == ["activity", "instances", "median wait (hours)", "p90 wait (hours)"]
+    assert table["median wait (hours)"].notna().sum() == 2  # Check and Close; Receive opens every case
+    at = AppTest.from_function(_overview, default_timeout=TIMEOUT)
+    at.session_state["mining.current_log"] = "stuck"
+    at.run()
+    assert not at.exception and not at.error
+    activities = next(d.value for d in at.dataframe if "activity" in d.value.columns)
+    assert list(activities.columns) == ["activity", "events", "cases", "median waiting before"]
+    assert list(activities["events"]) == [25, 25, 25]
+    assert "The log records no start times" in _captions(at)

@@ -26,7 +26,7 @@ from mining.analysis.simplify import simplified_dfg
 from mining.analysis.variants import variants
 from mining.catalog import list_logs
 from mining.durations import format_duration
-from mining.ingest import ingest_file
+from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
 from tests.conftest import SAMPLE_LOGS
@@ -386,3 +386,30 @@ def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
         "transition_wait_heatmap",
         "variants",
     ]
+
+
+def test_a_log_of_thousands_of_distinct_activities_gets_a_clear_refusal_on_every_explore_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mining.analysis.bounds import MAX_ACTIVITIES
+
+    n = MAX_ACTIVITIES + 1  # an id column read as the activity: every event its own "activity"
+    csv = tmp_path / "ids.csv"
+    csv.write_text(
+        "case,activity,timestamp\n"
+        + "".join(
+            f"c{k // 2},ticket {k:05d},2024-01-01 {k // 3600 % 24:02d}:{k // 60 % 60:02d}:{k % 60:02d}\n"
+            for k in range(n)
+        ),
+        encoding="utf-8",
+    )
+    path = tmp_path / "ids.duckdb"
+    roles = {"case": "case", "activity": "activity", "timestamp": "timestamp"}
+    with Store(path) as store:
+        ingest_file(store, csv, IngestOptions(roles=roles))
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    for name in ("overview", "process_map", "variants", "bottlenecks"):
+        at = AppTest.from_function(_page, args=(name,), default_timeout=TIMEOUT).run()
+        assert not at.exception, name  # no stack trace: the page says what is wrong
+        errors = " ".join(e.value for e in at.error)
+        assert f"the log has {n:,} distinct activities" in errors, (name, errors)

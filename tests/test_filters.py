@@ -144,6 +144,10 @@ def test_chips_describe_the_active_conditions():
     assert Filter().is_empty
     chips = Filter(variant_top_k=3, activities_keep=("A",)).chips()
     assert chips == ["activities: A", "top 3 variants"]
+    # A window open at one end says so in words, dates only (the end is exclusive: the day before shows).
+    day = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    assert Filter(start=day).chips() == ["intersecting 2024-03-01 onwards"]
+    assert Filter(end=day, window="completed").chips() == ["completed until 2024-02-29"]
 
 
 def test_a_duration_chip_shows_durations_as_every_table_does():

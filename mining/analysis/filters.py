@@ -75,8 +75,12 @@ class Filter:
     def chips(self) -> list[str]:
         """Short labels of what is active, for the app's filter bar and reports."""
         out = []
-        if self.start or self.end:
+        if self.start and self.end:
             out.append(f"{self.window} {_day(self.start, 0)} to {_day(self.end, -1)}")
+        elif self.start:
+            out.append(f"{self.window} {_day(self.start, 0)} onwards")
+        elif self.end:
+            out.append(f"{self.window} until {_day(self.end, -1)}")
         if self.activities_keep:
             out.append("activities: " + ", ".join(self.activities_keep))
         if self.activities_remove:

@@ -65,6 +65,8 @@ def _worker() -> None:
         for call in calls:
             if _next is not None:
                 break  # a newer filter came: its measures matter more
+            if where() != key[:2]:
+                break  # another workspace (or a write): the log and its ids may not be there any more
             with contextlib.suppress(MiningError):  # the page shows it when it is opened
                 call()
         else:

@@ -154,8 +154,15 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 "instances": a.count,
                 "median wait (hours)": _h(a.waiting.median),
                 "p90 wait (hours)": _h(a.waiting.p90),
-                "median processing (hours)": _h(a.processing.median),
-                "p90 processing (hours)": _h(a.processing.p90),
+                # Without start times there is no processing time: no empty columns.
+                **(
+                    {
+                        "median processing (hours)": _h(a.processing.median),
+                        "p90 processing (hours)": _h(a.processing.p90),
+                    }
+                    if times.processing_measured
+                    else {}
+                ),
             }
             for a in times.activities
         ],

@@ -107,24 +107,27 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.caption(md(_period_words(weekly)))
 
     st.subheader("Activities")
+    # A log without start times has no processing time: the column is left out, not shown empty.
+    processing = any(a.processing_median is not None for a in activities)
     st.dataframe(
         [
             {
                 "activity": a.activity,
                 "events": a.events,
                 "cases": a.cases,
-                "median processing": "-"
-                if a.processing_median is None
-                else format_duration(a.processing_median),
-                "median waiting before": "-"
-                if a.waiting_median is None
-                else format_duration(a.waiting_median),
+                **({"median processing": format_duration(a.processing_median)} if processing else {}),
+                "median waiting before": format_duration(a.waiting_median),
             }
             for a in activities
         ],
         hide_index=True,
         width="stretch",
     )
+    if not processing:
+        st.caption(
+            "The log records no start times, so the time an activity takes cannot be told apart from "
+            "the wait before it: waiting runs from the previous activity's completion to this one's."
+        )
     if resources:
         st.subheader("Resources")
         st.dataframe(
