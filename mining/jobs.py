@@ -318,8 +318,13 @@ def monitor_command(
     until: Any,
     rules: tuple[Rule, ...],
     model_file: str | None,
+    save: bool = True,
 ) -> MonitorDone:
-    """``mining monitor`` in a child: the run (the model file is read here), and storing it when it is new."""
+    """``mining monitor`` in a child: the run (the model file is read here), and storing it when it is new.
+
+    With ``save=False`` the caller stores a new run itself, together with what it records of its own
+    (the digest e-mailed), so that a failed send leaves nothing stored and the next run tries again.
+    """
     from zoneinfo import ZoneInfo
 
     from mining.analysis.calendar import clock
@@ -355,6 +360,8 @@ def monitor_command(
     except StoreError as exc:
         # A workspace the user made read-only is read, never written: the run is reported, not recorded.
         return MonitorDone(run, text, known, unstored=str(exc).split(";")[0])
+    if not save:
+        return MonitorDone(run, text, known)
     with writing(workspace) as store:
         save_run(store, run, text=text)
     return MonitorDone(run, text, known)

@@ -95,7 +95,7 @@ def page(server) -> Iterator[object]:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         pg = context.new_page()
         pg.set_default_timeout(WAIT_MS)
-        pg.goto(server)
+        pg.goto(server.rstrip("/") + "/logs")  # the app opens on the Start page; these tests begin on Logs
         pg.get_by_role("heading", name="Logs", exact=True).wait_for()
         yield pg
         browser.close()

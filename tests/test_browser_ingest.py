@@ -102,7 +102,7 @@ def _page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
-    page.goto(server)
+    page.goto(server.rstrip("/") + "/logs")  # the app opens on the Start page; these tests begin on Logs
     page.get_by_role("heading", name="Logs", exact=True).wait_for()
     _settled(page)
     return context, page

@@ -109,7 +109,7 @@ def _session(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
-    page.goto(url)
+    page.goto(url.rstrip("/") + "/logs")  # the app opens on the Start page; these tests begin on Logs
     page.get_by_role("heading", name="Logs", exact=True).wait_for()
     return context, page
 

@@ -301,6 +301,7 @@ def monitor_cmd(
         until=until,
         rules=rules,
         model_file=model_file,
+        save=not recipients,
         task=monitor_task(log),
         limits=limits_from(memory_limit, time_limit),
         preload=MONITOR_MODULES,
@@ -314,14 +315,23 @@ def monitor_cmd(
         with open_reader(ctx) as store:
             mailed = already_sent(store, monitored.key, recipients)
         if not mailed:
-            from mining.monitor.digest import digest_message, record_sent, send
-            from mining.store import writing
+            from mining.monitor.digest import digest_message, send
 
-            # Sent before it is recorded: a failed send is tried again by the next run.
+            # Sent before anything is recorded: a failed send stores nothing, so the next run tries again.
             send(digest_message(monitored, sender=sender, recipients=recipients), server)
             sent = dt.datetime.now(dt.UTC)
+        new_run = not known and done.unstored is None
+        if new_run or (sent is not None and done.unstored is None):
+            from mining.monitor.digest import record_sent
+            from mining.monitor.run import save_run
+            from mining.store import writing
+
+            # One write: the run and its digest land together, or neither.
             with writing(root["workspace"]) as store:
-                record_sent(store, monitored.key, recipients, sent)
+                if new_run:
+                    save_run(store, monitored, text=text)
+                if sent is not None:
+                    record_sent(store, monitored.key, recipients, sent)
     if report_path:
         from mining.monitor.html import write_report
 
