@@ -153,8 +153,8 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
         assert _metric(other, "Cases") == "2,400"
         _open(other, "Overview", "[data-testid=stVegaLiteChart]")
         assert _metric(other, "Cases") == "2,400"
-        _open(other, "Process map", "svg g.node")
-        assert other.locator("svg g.node").count() == 12  # 10 activities, start and end
+        _open(other, "Process map", "[data-testid=process-map][data-ready='1'] g.pm-node")
+        assert other.locator("g.pm-node:has(rect)").count() == 10  # the 10 activities, drawn as boxes
         _open(other, "Variants", "[data-testid=stVegaLiteChart]")
         assert other.locator("[data-testid=stException]").count() == 0
         _shot(other, "isolation-second-session")
