@@ -7,15 +7,13 @@ land in ``test-artifacts/`` for a person to look at.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import app_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,12 +26,6 @@ LOG = "bpic2012_W_start_complete_simod"
 WAIT_MS = 180_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shared_logs) -> Iterator[str]:
     from mining.ingest import ingest_file
@@ -42,43 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_logs) -> Iterator[st
     workspace = tmp_path_factory.mktemp("browser-whatif") / "workspace.duckdb"
     with Store(workspace) as store:
         ingest_file(store, shared_logs / f"{LOG}.xes.gz")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the app did not start: {proc.stdout.read() if proc.stdout else ''}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with app_server(workspace) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,6 @@ sepsis log; Chromium as in tests/test_browser.py.  Screenshots land in
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,18 +20,13 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 from mining.drivers.find import find_drivers  # noqa: E402
 from mining.ingest import ingest_file  # noqa: E402
 from mining.store import Store  # noqa: E402
+from tests.conftest import app_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 180_000
 CARD = "currency: EUR\nresources:\n  '*': 45\nactivities:\n  ER Registration: 12.50\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,43 +39,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, shared_logs) -> Path:
 
 @pytest.fixture(scope="module")
 def server(workspace: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the app did not start: {proc.stdout.read() if proc.stdout else ''}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with app_server(workspace) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
