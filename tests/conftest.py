@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,49 +79,57 @@ def free_port() -> int:
 @contextlib.contextmanager
 def app_server(workspace: Path, *, timeout: float = 60) -> Iterator[str]:
     """``streamlit run app.py`` on ``workspace`` at a free local port; yields its URL, stops it after."""
-    import subprocess
+    with app_process(workspace, timeout=timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def app_process(
+    workspace: Path, *, timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`app_server` with extra environment ``env``; yields the URL and the server's process."""
     import sys
+    import tempfile
     import time
     import urllib.request
 
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the app did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    env = {**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT), **(env or {})}
+    # The server's output goes to a file: a pipe nobody reads fills after 64 KiB and stalls the server.
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as output:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.wait(timeout=30)
+                    output.seek(0)
+                    pytest.fail(f"the app did not start: {output.read()[-4000:]}")
+                time.sleep(0.3)
+            yield url, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

@@ -292,6 +292,27 @@ def test_removing_an_activity_projects_it_away_on_every_measure(workspace: Path,
     assert any("without: Send acknowledgement" in c for c in _chips(at))
 
 
+def test_an_expander_opened_by_a_filter_stays_open_when_its_last_value_is_cleared(
+    workspace: Path, log_id: int
+) -> None:
+    # Streamlit applies a changed ``expanded`` to an expander on screen: following the filters would fold
+    # the panel away under the user just as they clear one value to pick another.
+    def paths_open(at: AppTest) -> bool:
+        [panel] = [e for e in at.sidebar.expander if e.label == "Activities and paths"]
+        return panel.proto.expanded
+
+    at = _run("overview")
+    assert not paths_open(at)
+    at.sidebar.multiselect(key=f"flt-{log_id}-starts").set_value(["Ticket created"]).run()
+    assert paths_open(at)
+    at.sidebar.multiselect(key=f"flt-{log_id}-starts").set_value([]).run()
+    assert paths_open(at)
+    at.sidebar.button(key=f"reset-{log_id}").click().run()
+    assert not at.exception
+    assert paths_open(at)
+    assert any("No filters" in c.value for c in at.sidebar.caption)
+
+
 def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int) -> None:
     import datetime as dt
 

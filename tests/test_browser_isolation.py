@@ -9,18 +9,14 @@ rows (38 MB), whose preview may fit under the limit while its ingest needs sever
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import FILES
+from tests.conftest import FILES, app_process
 from tests.hostile import far_cell_xlsx
 
 pytestmark = pytest.mark.browser
@@ -34,48 +30,11 @@ WAIT_MS = 120_000
 LIMIT = "100MB"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     workspace = tmp_path_factory.mktemp("isolation") / "workspace.duckdb"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)),
-            *("--server.headless", "true", "--server.address", "127.0.0.1"),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "MINING_WORKSPACE": str(workspace),
-            "MINING_MEMORY_LIMIT": LIMIT,
-            "PYTHONPATH": str(ROOT),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the app did not start: {proc.stdout.read() if proc.stdout else ''}")
-        time.sleep(0.3)
-    yield url, proc
-    proc.terminate()
-    proc.wait(timeout=30)
+    with app_process(workspace, env={"MINING_MEMORY_LIMIT": LIMIT}) as (url, proc):
+        yield url, proc
 
 
 @pytest.fixture(scope="module")
