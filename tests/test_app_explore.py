@@ -345,6 +345,46 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
     )
 
 
+def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_dates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    # Times are Amsterdam's (UTC+1 in March): c2 starts at 23:30 on 1 March, c3 at 00:30 on 2 March
+    # (23:30 UTC on the 1st). c4 closes on SAP's "open" date, which must not stretch the calendar.
+    rows = [
+        ("c1", "a", "2024-03-01 09:00"),
+        ("c1", "b", "2024-03-01 10:00"),
+        ("c2", "a", "2024-03-01 23:30"),
+        ("c2", "b", "2024-03-02 08:00"),
+        ("c3", "a", "2024-03-02 00:30"),
+        ("c3", "b", "2024-03-02 09:00"),
+        ("c4", "a", "2024-03-03 09:00"),
+        ("c4", "b", "9999-12-31 00:00"),
+    ]
+    source = tmp_path / "zoned.csv"
+    source.write_text("case,activity,timestamp\n" + "".join(f"{c},{a},{t}\n" for c, a, t in rows))
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, source, IngestOptions(timezone="Europe/Amsterdam"))
+        [log] = list_logs(store)
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("overview")
+    start = _widget(at.sidebar.date_input, "From")
+    assert (start.min, start.max) == (dt.date(2024, 3, 1), dt.date(2024, 3, 3))  # not 9999-12-31
+    assert any(
+        "The calendar covers 2024-03-01 to 2024-03-03: 1 event dated outside it (as far out as 9999-12-31) looks like placeholder dates" in c.value
+        for c in at.sidebar.caption
+    ), [c.value for c in at.sidebar.caption]
+    _widget(at.sidebar.selectbox, "Cases that").set_value("started").run()
+    start.set_value(dt.date(2024, 3, 2)).run()
+    assert not at.exception
+    # c3 starts on 2 March in Amsterdam although it is still 1 March in UTC; c2 starts on the 1st.
+    assert _metrics(at)["Cases"] == "2"
+    assert any("started 2024-03-02 onwards" in c for c in _chips(at)), _chips(at)
+    assert log.timezone == "Europe/Amsterdam"
+
+
 def _pages_of_one_session() -> None:
     # One session moving between pages, as the sidebar does: the filter bar keeps its values.
     import importlib

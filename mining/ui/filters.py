@@ -11,6 +11,7 @@ are shown as plain-text chips (``Filter.chips()``, markdown-escaped).
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -82,14 +83,20 @@ def filter_bar(log: LogInfo) -> Filter:
     )
     start = end = None
     window = "intersecting"
-    if log.start is not None and log.end is not None:
-        lo, hi = log.start.date(), log.end.date()
+    # The window's days are the log's own (a day in Amsterdam starts at 23:00 UTC in winter) and cover
+    # where its events really lie: a placeholder date such as 9999-12-31 does not stretch the calendar.
+    span = measures.span_of(log)
+    zone = ZoneInfo(log.timezone)
+    if span.first is not None and span.last is not None:
+        lo, hi = span.first.astimezone(zone).date(), span.last.astimezone(zone).date()
+        days = f"Days in the log's time zone, {log.timezone}."
         first = st.date_input(
             "From",
             min_value=lo,
             max_value=hi,
             key=state.keep_widget(prefix + "from", lo),
             format="YYYY-MM-DD",
+            help=days,
         )
         last = st.date_input(
             "To (inclusive)",
@@ -97,6 +104,7 @@ def filter_bar(log: LogInfo) -> Filter:
             max_value=hi,
             key=state.keep_widget(prefix + "to", hi),
             format="YYYY-MM-DD",
+            help=days,
         )
         window = st.selectbox(
             "Cases that",
@@ -105,19 +113,34 @@ def filter_bar(log: LogInfo) -> Filter:
             help="started: the case starts in the window; completed: it ends in it; "
             "intersecting: it overlaps the window.",
         )
+        if not span.complete:
+            outside = f"{span.left_out:,} event{'' if span.left_out == 1 else 's'}"
+            extremes = [
+                f"{t.astimezone(zone):%Y-%m-%d}"
+                for t in (span.earliest, span.latest)
+                if t is not None and not span.contains(t)
+            ]
+            seen = f" (as far out as {' and '.join(extremes)})" if extremes else ""
+            looks = "looks" if span.left_out == 1 else "look"
+            st.caption(
+                f"The calendar covers {lo} to {hi}: {outside} dated outside it{seen} {looks} like "
+                "placeholder dates or typing errors."
+            )
         if isinstance(first, dt.date) and isinstance(last, dt.date):
             if first > last:
                 st.warning("From is after To: the time window is ignored.", icon=":material/warning:")
             else:
                 if first > lo:
-                    start = dt.datetime.combine(first, dt.time(), dt.UTC)
+                    start = dt.datetime.combine(first, dt.time(), zone)
                 if last < hi:
-                    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
+                    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
 
     counts = measures.dfg_of(log, Filter()).activities
     all_activities = sorted(counts)
     with st.expander(
-        "Activities and paths", expanded=_any_set(prefix, ("through", "starts", "ends", "fa", "remove"))
+        "Activities and paths",
+        expanded=_stays_open(log, "paths", _any_set(prefix, ("through", "starts", "ends", "fa", "remove"))),
+        key=f"expander-{log.log_id}-paths",
     ):
         through = st.multiselect(
             "Cases passing through",
@@ -171,7 +194,8 @@ def filter_bar(log: LogInfo) -> Filter:
     }
     with st.expander(
         "Resources, attributes and duration",
-        expanded=_any_set(prefix, ("res", "attr-", "dmin", "dmax"), full_ranges),
+        expanded=_stays_open(log, "cases", _any_set(prefix, ("res", "attr-", "dmin", "dmax"), full_ranges)),
+        key=f"expander-{log.log_id}-cases",
     ):
         if resources:
             chosen_resources = st.multiselect(
@@ -270,6 +294,18 @@ def filter_bar(log: LogInfo) -> Filter:
     else:
         st.caption("No filters: every case is kept.")
     return flt
+
+
+def _stays_open(log: LogInfo, name: str, in_use: bool) -> bool:
+    """Whether the expander ``name`` opens: once one of its filters is in use it stays open for the session.
+
+    Streamlit applies a changed ``expanded`` to an expander already on screen, so following the filters
+    directly would fold the panel away under the user the moment they clear its last value (or press
+    Reset) and are about to pick another. The flag lives outside the bar's prefix so Reset keeps it.
+    """
+    flag = f"expander-open-{log.log_id}-{name}"
+    st.session_state[flag] = bool(st.session_state.get(flag, False) or in_use)
+    return st.session_state[flag]
 
 
 def _any_set(prefix: str, names: tuple[str, ...], unset: dict[str, object] | None = None) -> bool:

@@ -35,6 +35,7 @@ from mining.analysis import heatmaps as _heatmaps_mod
 from mining.analysis import performance as _performance_mod
 from mining.analysis import rework as _rework_mod
 from mining.analysis import simplify as _simplify_mod
+from mining.analysis import span as _span_mod
 from mining.analysis import summary as _summary_mod
 from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
@@ -98,6 +99,7 @@ __all__ = [
     "resource_table_of",
     "rework_of",
     "rules_of",
+    "span_of",
     "throughput_of",
     "variants_measures",
     "variants_of",
@@ -118,6 +120,17 @@ def _dfg_cached(workspace: str, version: tuple[int, ...], log_id: int, flt: Filt
 def dfg_of(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
     """The log's directly-follows graph under ``flt``."""
     return _dfg_cached(*where(), log.log_id, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _span_cached(workspace: str, version: tuple[int, ...], log_id: int) -> _span_mod.TimeSpan:
+    with reading(workspace) as store:
+        return _span_mod.robust_span(store, log_id)
+
+
+def span_of(log: LogInfo) -> _span_mod.TimeSpan:
+    """Where the log's events really lie: its range without placeholder dates such as 9999-12-31."""
+    return _span_cached(*where(), log.log_id)
 
 
 #: The most activities of a map's first drawing (Disco starts from the most frequent ones).
