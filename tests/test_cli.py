@@ -104,3 +104,12 @@ def test_help_starts_without_heavy_imports():
         env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_logs_prints_placeholder_years_with_four_digits(tmp_path):
+    src = tmp_path / "open.csv"
+    src.write_text("case,activity,timestamp\nA,open,0001-01-01 00:00\nA,close,2024-01-02 10:00\n")
+    assert run(tmp_path, "ingest", str(src)).exit_code == 0
+    res = run(tmp_path, "logs")
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[1].endswith("  0001-01-01 to 2024-01-02"), res.output

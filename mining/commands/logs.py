@@ -128,7 +128,8 @@ def _text(logs: Sequence[LogInfo]) -> str:
     header = f"{'log':<{w}} {'cases':>10} {'events':>12} {'activities':>10} {'variants':>9}  time span"
     rows = [header]
     for i in logs:
-        span = f"{i.start:%Y-%m-%d} to {i.end:%Y-%m-%d}" if i.start and i.end else "-"
+        # isoformat, not strftime: the C library prints year 1 (a placeholder date) as "1-01-01".
+        span = f"{i.start.date().isoformat()} to {i.end.date().isoformat()}" if i.start and i.end else "-"
         rows.append(
             f"{i.name:<{w}} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}"
         )
