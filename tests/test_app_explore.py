@@ -394,6 +394,46 @@ def _pages_of_one_session() -> None:
     importlib.import_module(f"mining.ui.pages.{st.session_state.get('page', 'overview')}").render()
 
 
+def test_the_warm_up_starts_no_measure_while_a_page_runs(workspace: Path, log_id: int) -> None:
+    import threading
+
+    from mining.analysis.filters import Filter
+    from mining.ui import warmup
+
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    started = threading.Event()
+    done: list[str] = []
+
+    def measure(name: str) -> None:
+        started.set()
+        done.append(name)
+
+    with warmup.foreground():
+        # A filter no other test uses, so the warm-up has not done it before.
+        warmup.warm_explore(log, Filter(min_duration_s=1.5), [lambda: measure("a"), lambda: measure("b")])
+        # Waiting only shows that nothing ran; a broken gate runs both measures within this time.
+        assert not started.wait(1.0)
+        assert done == []
+    assert warmup.warm_wait(TIMEOUT)
+    assert done == ["a", "b"]
+
+
+def test_the_start_pages_warm_up_computes_each_measure_once(workspace: Path) -> None:
+    from mining.analysis.filters import Filter
+    from mining.ui import measures
+
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    steps = measures.warm_steps(log, Filter(), measures.START_STEPS)
+    # The filter bar's 4, the first map, the variants table, Bottlenecks' 5, and 3 of the Overview's 7:
+    # its graph, top variant, resource table and attributes are the filter bar's (no filter here).
+    assert len(steps) == 4 + 1 + 1 + 5 + 3
+    names = [s.func.__name__ for s in steps]
+    assert names[:4] == ["dfg_of", "resource_table_of", "attribute_summaries_of", "variants_of"]
+    assert names[-3:] == ["case_durations_of", "throughput_of", "activity_table_of"]
+
+
 def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
     workspace: Path, log_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,6 @@ the user opens next finds them cached.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import streamlit as st
@@ -25,9 +24,11 @@ def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
     """A page: its title, the sidebar (log and filter bar), then ``body`` under the error display."""
     st.title(title)
     with reporting_errors():
-        chosen = explore_log(title)
+        with warmup.foreground():
+            chosen = explore_log(title)
+            if chosen is not None:
+                body(*chosen)
+                state.save_widgets()
         if chosen is not None:
-            body(*chosen)
-            state.save_widgets()
             log, flt = chosen
-            warmup.warm_explore(log, flt, [functools.partial(m, log, flt) for m in measures.EXPLORE_MEASURES])
+            warmup.warm_explore(log, flt, measures.warm_steps(log, flt, measures.EXPLORE_STEPS))

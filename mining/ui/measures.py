@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,10 +66,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTE_VALUES",
-    "EXPLORE_MEASURES",
+    "EXPLORE_STEPS",
     "HEATMAP_ROWS",
     "MAP_ACTIVITIES",
-    "START_MEASURES",
+    "START_STEPS",
     "VARIANTS_SHOWN",
     "ConformanceRequest",
     "DeviatingExport",
@@ -103,6 +104,7 @@ __all__ = [
     "throughput_of",
     "variants_measures",
     "variants_of",
+    "warm_steps",
 ]
 
 
@@ -370,6 +372,18 @@ def detail_of(log: LogInfo, flt: Filter, name: str) -> _details_mod.ActivityDeta
 VARIANTS_SHOWN = 500
 
 
+def _overview_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    return (
+        functools.partial(dfg_of, log, flt),
+        functools.partial(variants_of, log, flt, top=1),
+        functools.partial(case_durations_of, log, flt),
+        functools.partial(throughput_of, log, flt, period="week"),
+        functools.partial(activity_table_of, log, flt),
+        functools.partial(resource_table_of, log, flt),
+        functools.partial(attribute_summaries_of, log, flt),
+    )
+
+
 def overview_measures(
     log: LogInfo, flt: Filter
 ) -> tuple[
@@ -383,14 +397,17 @@ def overview_measures(
 ]:
     """The Overview page under ``flt``: counts, variants, durations, weekly throughput, the activity and
     resource tables and the attributes."""
+    return tuple(step() for step in _overview_steps(log, flt))  # type: ignore[return-value]
+
+
+def _filter_bar_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    del flt
+    whole = Filter()
     return (
-        dfg_of(log, flt),
-        variants_of(log, flt, top=1),
-        case_durations_of(log, flt),
-        throughput_of(log, flt, period="week"),
-        activity_table_of(log, flt),
-        resource_table_of(log, flt),
-        attribute_summaries_of(log, flt),
+        functools.partial(dfg_of, log, whole),
+        functools.partial(resource_table_of, log, whole),
+        functools.partial(attribute_summaries_of, log, whole),
+        functools.partial(variants_of, log, whole, top=1),
     )
 
 
@@ -404,28 +421,45 @@ def filter_bar_measures(
 ]:
     """What the filter bar of every Explore page lists, over the whole log (``flt`` is not used): the
     activities, the resources, the attributes' values and the number of variants."""
-    del flt
-    whole = Filter()
-    return (
-        dfg_of(log, whole),
-        resource_table_of(log, whole),
-        attribute_summaries_of(log, whole),
-        variants_of(log, whole, top=1),
-    )
+    return tuple(step() for step in _filter_bar_steps(log, flt))  # type: ignore[return-value]
+
+
+def _first_map(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
+    n = len(dfg_of(log, flt).activities)
+    return process_map_of(log, flt, activities=min(n, MAP_ACTIVITIES) / max(n, 1), paths=1.0)
+
+
+def _process_map_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    return (functools.partial(dfg_of, log, flt), functools.partial(_first_map, log, flt))
 
 
 def process_map_measures(log: LogInfo, flt: Filter) -> tuple[_dfg_mod.DFG, _dfg_mod.DFG]:
     """The Process map page under ``flt``: the full graph, and the map of its first drawing (its
     :data:`MAP_ACTIVITIES` most frequent activities, every path); other slider values are computed
     when they are chosen."""
-    full = dfg_of(log, flt)
-    n = len(full.activities)
-    return full, process_map_of(log, flt, activities=min(n, MAP_ACTIVITIES) / max(n, 1), paths=1.0)
+    return tuple(step() for step in _process_map_steps(log, flt))  # type: ignore[return-value]
+
+
+def _variants_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    return (functools.partial(variants_of, log, flt, top=VARIANTS_SHOWN),)
 
 
 def variants_measures(log: LogInfo, flt: Filter) -> tuple[_variants_mod.VariantTable]:
     """The Variants page under ``flt`` before a drill-down: the most frequent variants."""
-    return (variants_of(log, flt, top=VARIANTS_SHOWN),)
+    return tuple(step() for step in _variants_steps(log, flt))  # type: ignore[return-value]
+
+
+def _bottlenecks_steps(
+    log: LogInfo, flt: Filter, *, calendar: Calendar | None = None, timezone: str | None = None
+) -> tuple[functools.partial[object], ...]:
+    return (
+        functools.partial(activity_times_of, log, flt, calendar=calendar),
+        functools.partial(rework_of, log, flt),
+        *(
+            functools.partial(heatmap_of, log, flt, kind, calendar=calendar, timezone=timezone)
+            for kind in ("transition", "load", "resource")
+        ),
+    )
 
 
 def bottlenecks_measures(
@@ -442,32 +476,36 @@ def bottlenecks_measures(
     Durations are business time under ``calendar``; weekdays and hours are in
     ``timezone`` (the calendar's, else the log's, when ``None``).
     """
-    return (
-        activity_times_of(log, flt, calendar=calendar),
-        rework_of(log, flt),
-        *(
-            heatmap_of(log, flt, kind, calendar=calendar, timezone=timezone)
-            for kind in ("transition", "load", "resource")
-        ),
-    )
+    steps = _bottlenecks_steps(log, flt, calendar=calendar, timezone=timezone)
+    return tuple(step() for step in steps)  # type: ignore[return-value]
 
 
-#: Every Explore page's bundle, for the warm-up.
-EXPLORE_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = (
-    overview_measures,
-    process_map_measures,
-    variants_measures,
-    bottlenecks_measures,
-)
+_Steps = Callable[[LogInfo, Filter], tuple[functools.partial[object], ...]]
+#: Every Explore page's measures, one step each, for the warm-up: it yields to a page's run between
+#: two steps, so a page opened while it works waits for one query at most, not a page's worth.
+EXPLORE_STEPS: tuple[_Steps, ...] = (_overview_steps, _process_map_steps, _variants_steps, _bottlenecks_steps)
 #: What the Start page has computed while it is read: the filter bar every Explore page shows first,
 #: then the pages in the order of its links.
-START_MEASURES: tuple[Callable[[LogInfo, Filter], tuple[object, ...]], ...] = (
-    filter_bar_measures,
-    process_map_measures,
-    variants_measures,
-    bottlenecks_measures,
-    overview_measures,
+START_STEPS: tuple[_Steps, ...] = (
+    _filter_bar_steps,
+    _process_map_steps,
+    _variants_steps,
+    _bottlenecks_steps,
+    _overview_steps,
 )
+
+
+def warm_steps(log: LogInfo, flt: Filter, steps: Sequence[_Steps]) -> list[functools.partial[object]]:
+    """The single-measure calls of ``steps`` for ``log`` under ``flt``, in order, each once."""
+    calls: list[functools.partial[object]] = []
+    for make in steps:
+        for call in make(log, flt):
+            # By value: partials compare by identity, and a LogInfo (it holds a dict) cannot be hashed.
+            if isinstance(call, functools.partial) and not any(
+                (c.func, c.args, c.keywords) == (call.func, call.args, call.keywords) for c in calls
+            ):
+                calls.append(call)
+    return list(calls)
 
 
 # -- the Conformance page ------------------------------------------------------------

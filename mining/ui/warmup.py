@@ -14,19 +14,23 @@ import importlib
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 
 from mining.analysis.filters import Filter
 from mining.errors import MiningError
 from mining.schema import LogInfo
 from mining.ui.state import where
 
-__all__ = ["warm_explore", "warm_import", "warm_wait"]
+__all__ = ["foreground", "warm_explore", "warm_import", "warm_wait"]
 
 _LOCK = threading.Lock()
+#: Page runs in progress, in any session: the warm-up starts no new measure while one runs.
+_FOREGROUND = threading.Condition(_LOCK)
+_pages = 0
 _next: tuple[Hashable, tuple[Callable[[], object], ...]] | None = None  # only the newest request waits
 _DONE: OrderedDict[Hashable, None] = OrderedDict()
 _KEPT = 64
+_PAGE_PATIENCE_S = 30.0
 _thread: threading.Thread | None = None
 _IMPORTING: set[str] = set()
 
@@ -42,6 +46,25 @@ def warm_explore(log: LogInfo, flt: Filter, calls: Sequence[Callable[[], object]
         if _thread is None or not _thread.is_alive():  # not alive: a bug ended it
             _thread = threading.Thread(target=_worker, name="mining warm-up", daemon=True)
             _thread.start()
+
+
+@contextlib.contextmanager
+def foreground() -> Iterator[None]:
+    """Mark a page run: background measures wait for it to end before starting another.
+
+    On two cores a warm-up query running beside the page's own takes half the machine, and
+    the page the user is looking at matters more than the one they may open next. A
+    measure already running is finished (a query cannot be paused); only the next waits.
+    """
+    global _pages
+    with _LOCK:
+        _pages += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _pages -= 1
+            _FOREGROUND.notify_all()
 
 
 def warm_wait(timeout: float | None = None) -> bool:
@@ -63,6 +86,9 @@ def _worker() -> None:
                 return
             (key, calls), _next = _next, None
         for call in calls:
+            with _LOCK:
+                # A page that never ends its run (a dead session) must not stop the warm-up for good.
+                _FOREGROUND.wait_for(lambda: _pages == 0, timeout=_PAGE_PATIENCE_S)
             if _next is not None:
                 break  # a newer filter came: its measures matter more
             if where() != key[:2]:

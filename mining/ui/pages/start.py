@@ -8,7 +8,6 @@ within the session and keep the filters.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,4 +101,4 @@ def _render(pages: Mapping[str, Any]) -> None:
     if "Logs" in pages:
         st.page_link(pages["Logs"], label="See how each log was read", icon=":material/table_chart:")
     # While the page is read, the Explore pages' first figures are computed, the filter bar's first.
-    warmup.warm_explore(log, Filter(), [functools.partial(m, log, Filter()) for m in measures.START_MEASURES])
+    warmup.warm_explore(log, Filter(), measures.warm_steps(log, Filter(), measures.START_STEPS))
