@@ -291,7 +291,7 @@ for name in ("overview", "process_map", "variants", "bottlenecks"):
 
 at = page("conformance")
 timed("conformance: first open", at, lambda a: a.run())
-widget(at.selectbox, "Sample model").set_value("service_desk.bpmn").run()
+widget(at.selectbox, "Model").set_value("sample:service_desk.bpmn").run()
 timed("conformance: the check (long work)", at, lambda a: a.button(key="conf-run").click().run())
 for i in range(runs):
     timed("conformance: pick a deviation", at,
