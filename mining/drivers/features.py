@@ -135,23 +135,27 @@ def _attributes(store: Store, log_id: int, events: str, params: dict, facts: Cas
     n = facts.n
     out = []
     for c, source in columns:
-        per_case = _per_case(rows.column(c), starts, t)
+        per_case = _per_case(rows.column(c), starts)
         if per_case is None:
             continue
-        values, lo, hi, first, filled, at = per_case
+        values, code, lo, hi = per_case
+        filled = lo < len(values)
         if (lo == hi)[filled].mean() >= CONSTANT_SHARE:
+            # Events are in time order within a case, so this is the time of the first filled one.
+            at = np.minimum.reduceat(np.where(code >= 0, t, np.inf), starts)
             known = np.full(n, np.nan)
-            known[pos] = at
+            known[pos] = np.where(filled, at, np.nan)
             out.append(_encoded(source, "case attribute", _take(values, lo, filled), pos, n, known, source))
         else:
+            first = code[starts]
             column = _take(values, first, first >= 0)
             out.append(_encoded(f"{source} (first event)", "first event", column, pos, n, None, source))
     return out
 
 
-def _per_case(column: Any, starts: np.ndarray, t: np.ndarray) -> tuple[Any, ...] | None:
-    """Per case (rows grouped from ``starts``): the column's distinct values, the codes of the smallest and
-    largest value, the first event's code (-1: empty), whether any event fills it and when it was first filled.
+def _per_case(column: Any, starts: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None:
+    """A column's distinct values, each event's code (-1: empty) and per case (rows grouped from ``starts``)
+    the codes of the smallest and largest value (the smallest is ``len(values)`` when no event fills it).
 
     Codes index the distinct values sorted as the database sorts them (Arrow's order: bytes of text,
     numbers by value), so the smallest code is the smallest value.  ``None`` when no event fills it.
@@ -163,18 +167,13 @@ def _per_case(column: Any, starts: np.ndarray, t: np.ndarray) -> tuple[Any, ...]
     if k == 0:
         return None
     order = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), dtype=np.int64)
-    values = encoded.dictionary.take(order)
     rank = np.empty(k + 1, dtype=np.int64)
     rank[order] = np.arange(k)
     rank[k] = -1  # an empty event (index -1 picks it)
     code = rank[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)]
-    has = code >= 0
-    filled = np.maximum.reduceat(has, starts).astype(bool)
-    lo = np.minimum.reduceat(np.where(has, code, k), starts)
+    lo = np.minimum.reduceat(np.where(code >= 0, code, k), starts)
     hi = np.maximum.reduceat(code, starts)
-    at = np.minimum.reduceat(np.where(has, t, np.inf), starts)
-    at[~filled] = np.nan
-    return values, lo, hi, code[starts], filled, at
+    return encoded.dictionary.take(order), code, lo, hi
 
 
 def _take(values: Any, code: np.ndarray, ok: np.ndarray) -> Any:
