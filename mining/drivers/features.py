@@ -158,10 +158,11 @@ def _per_case(column: Any, starts: np.ndarray) -> tuple[Any, np.ndarray, np.ndar
     if k == 0:
         return None
     order = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), dtype=np.int64)
-    rank = np.empty(k + 1, dtype=np.int64)
-    rank[order] = np.arange(k)
+    # 32-bit codes (Arrow's indices are): half the memory traffic of 64-bit ones over a million events.
+    rank = np.empty(k + 1, dtype=np.int32)
+    rank[order] = np.arange(k, dtype=np.int32)
     rank[k] = -1  # an empty event (index -1 picks it)
-    code = rank[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)]
+    code = rank[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False))]
     lo = np.minimum.reduceat(np.where(code >= 0, code, k), starts)
     hi = np.maximum.reduceat(code, starts)
     return encoded.dictionary.take(order), code, lo, hi
@@ -279,8 +280,12 @@ def _start_features(facts: CaseFacts) -> list[Candidate]:
         out.append(Candidate(name, "derived", c, (*labels, EMPTY) if (~ok).any() else labels))
     # Work in progress at the start: cases started before this one and not ended by then.
     first, last = np.asarray(facts.first, float), np.asarray(facts.last, float)
-    wip = np.searchsorted(np.sort(first), first, side="left") - np.searchsorted(
-        np.sort(last), first, side="right"
+    # Looked up in start order: sorted queries walk the sorted arrays instead of jumping about them.
+    order = np.argsort(first, kind="stable")
+    starts = first[order]
+    wip = np.empty(len(first), dtype=np.int64)
+    wip[order] = np.searchsorted(starts, starts, side="left") - np.searchsorted(
+        np.sort(last), starts, side="right"
     )
     out.append(_binned("work in progress at start", "derived", wip.astype(float), None, None))
     return out
