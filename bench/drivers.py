@@ -11,15 +11,21 @@
    then timed in ``--runs`` fresh processes (opening the workspace read-only,
    the reference warms the file, then one timed call), interleaved with a reference in the
    same processes: a plain DuckDB group-by of every attribute's values over
-   the same events (one query per attribute).  Medians and the paired ratio.
+   the same events (one query per attribute).  Wall and CPU seconds (user and
+   system of the whole process, DuckDB's threads included: the steadier figure
+   on a loaded machine), medians and the paired ratio, and the load average.
+   With ``--before DIR`` (a checkout of another commit, e.g. ``git archive
+   main | tar -x -C DIR``) each run also times that code in its own fresh
+   process, interleaved, on the same workspace.
 
-    python bench/drivers.py [--seeds 10] [--cases 1500] [--events 1000000] [--runs 5]
+    python bench/drivers.py [--seeds 10] [--cases 1500] [--events 1000000] [--runs 5] [--before DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -32,7 +38,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 from mining.store import Store
 from mining.drivers.find import find_drivers
 ws, outcome = sys.argv[1], sys.argv[2]
@@ -42,11 +48,16 @@ with Store(ws, read_only=True) as s:
         for c in columns:
             s.query(f'SELECT a."{c}", count(*) FROM events e JOIN attrs_1 a USING (row_no) '
                     f'WHERE e.log_id = 1 GROUP BY 1').rows
+    def cpu():
+        t = os.times()
+        return t.user + t.system
     reference()
-    t = time.perf_counter(); reference(); ref = time.perf_counter() - t
-    t = time.perf_counter(); r = find_drivers(s, 1, outcome); warm = time.perf_counter() - t
-print(json.dumps({"reference": ref, "warm": warm, "drivers": [[d.attribute, d.value] for d in r.drivers[:3]],
-                  "tested": r.tested, "columns": len(columns)}))
+    t, c = time.perf_counter(), cpu(); reference(); ref, ref_cpu = time.perf_counter() - t, cpu() - c
+    t, c = time.perf_counter(), cpu(); r = find_drivers(s, 1, outcome); warm, warm_cpu = time.perf_counter() - t, cpu() - c
+print(json.dumps({"reference": ref, "reference_cpu": ref_cpu, "warm": warm, "warm_cpu": warm_cpu,
+                  "drivers": [[d.attribute, d.value] for d in r.drivers[:3]],
+                  "report": repr((r.drivers, r.excluded, r.tested)), "tested": r.tested, "columns": len(columns),
+                  "load": os.getloadavg()[0]}))
 """
 
 
@@ -85,7 +96,7 @@ def rates(seeds: int, cases: int) -> None:
     print(f"null logs ({seeds}): no driver reported in {quiet}/{seeds}")
 
 
-def speed(events: int, runs: int, outcomes: tuple[str, ...]) -> None:
+def speed(events: int, runs: int, outcomes: tuple[str, ...], before: Path | None = None) -> None:
     from mining.ingest import IngestOptions, ingest_file
     from mining.store import Store
     from tests.driverlog import write_driver_log
@@ -106,35 +117,50 @@ def speed(events: int, runs: int, outcomes: tuple[str, ...]) -> None:
             )
         print(f"ingested {events:,} events in {time.perf_counter() - t:.1f} s (not part of the figures)")
         csv.unlink()
+    codes = [("this tree", ROOT)] + ([("before", before)] if before is not None else [])
     rows = []
     for outcome in outcomes:
         for _ in range(runs):
-            done = subprocess.run(
-                [sys.executable, "-c", CHILD, str(ws), outcome],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                check=True,
-            )
-            rows.append((outcome, json.loads(done.stdout.strip().splitlines()[-1])))
-            got = rows[-1][1]
-            print(
-                f"  run: {outcome} find_drivers {got['warm']:.2f} s, reference {got['reference']:.2f} s",
-                flush=True,
-            )
+            for label, code in codes:
+                done = subprocess.run(
+                    [sys.executable, "-c", CHILD, str(ws), outcome],
+                    capture_output=True,
+                    text=True,
+                    cwd=code,
+                    env={**os.environ, "PYTHONPATH": str(code)},
+                    check=True,
+                )
+                got = json.loads(done.stdout.strip().splitlines()[-1])
+                rows.append((outcome, label, got))
+                print(
+                    f"  run: {label:9s} {outcome} find_drivers {got['warm']:.2f} s (CPU {got['warm_cpu']:.2f} s), "
+                    f"reference {got['reference']:.2f} s (CPU {got['reference_cpu']:.2f} s), "
+                    f"load {got['load']:.1f}",
+                    flush=True,
+                )
     print(
-        f"\nfind_drivers on {events:,} events ({cases:,} cases), {rows[0][1]['columns']} attribute columns:"
+        f"\nfind_drivers on {events:,} events ({cases:,} cases), {rows[0][2]['columns']} attribute columns:"
     )
     for outcome in outcomes:
-        got = [r for o, r in rows if o == outcome]
-        warm = statistics.median(r["warm"] for r in got)
-        ref = statistics.median(r["reference"] for r in got)
-        ratio = statistics.median(r["warm"] / r["reference"] for r in got)
-        print(
-            f"  {outcome:9s} median {warm:.2f} s, reference group-by {ref:.2f} s, "
-            f"paired ratio {ratio:.1f}x over {len(got)} fresh processes; tested {got[0]['tested']} values; "
-            f"top 3: {got[0]['drivers']}"
-        )
+        for label, _ in codes:
+            got = [r for o, lb, r in rows if o == outcome and lb == label]
+            med = {
+                k: statistics.median(r[k] for r in got)
+                for k in ("warm", "warm_cpu", "reference", "reference_cpu", "load")
+            }
+            ratio = statistics.median(r["warm"] / r["reference"] for r in got)
+            cpu_ratio = statistics.median(r["warm_cpu"] / r["reference_cpu"] for r in got)
+            print(
+                f"  {label:9s} {outcome:9s} median {med['warm']:.2f} s (CPU {med['warm_cpu']:.2f} s), reference "
+                f"group-by {med['reference']:.2f} s (CPU {med['reference_cpu']:.2f} s), paired ratio {ratio:.2f}x "
+                f"(CPU {cpu_ratio:.2f}x) over {len(got)} fresh processes, load average {med['load']:.1f}; "
+                f"tested {got[0]['tested']} values; top 3: {got[0]['drivers']}"
+            )
+        if before is not None:
+            same = {r["report"] for o, _, r in rows if o == outcome}
+            print(
+                f"  {outcome}: both trees report {'the same' if len(same) == 1 else 'DIFFERENT'} drivers and exclusions"
+            )
 
 
 def main() -> None:
@@ -148,11 +174,12 @@ def main() -> None:
     parser.add_argument("--outcomes", nargs="+", default=["duration", "sla:3d"])
     parser.add_argument("--skip-rates", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--before", type=Path, help="another checkout to time in the same runs")
     args = parser.parse_args()
     if not args.skip_rates:
         rates(args.seeds, args.cases)
     if not args.skip_speed:
-        speed(args.events, args.runs, tuple(args.outcomes))
+        speed(args.events, args.runs, tuple(args.outcomes), args.before.resolve() if args.before else None)
 
 
 if __name__ == "__main__":

@@ -356,3 +356,109 @@ def test_compare_prints_segments_with_intervals_and_mix_adjusted_differences(tmp
         and "cases by start weekday:" in text.output
         and "Median cycle time:" in text.output
     )
+
+
+def _messy_log(path, seed):
+    """Values that change within cases, fields filled late or missing on the first event, tied times,
+    events without a resource: every per-case reading of the candidates has something to get wrong."""
+    rng = np.random.default_rng(seed)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case", "activity", "timestamp", "resource", "team", "vary", "late", "first_gap", "size"])
+        for c in range(120):
+            team = str(rng.choice(["Zeta", "alpha", "Beta", "beta", "Ärger"]))
+            size = str(int(rng.integers(1, 40)))
+            n = int(rng.integers(1, 7))
+            hours = np.sort(rng.integers(0, 6, size=n)) + c  # ties within a case
+            for i in range(n):
+                stamp = (T0 + dt.timedelta(hours=int(hours[i]))).strftime("%Y-%m-%dT%H:%M:%SZ")
+                w.writerow(
+                    [
+                        f"c{c:03d}",
+                        str(rng.choice(["A", "B", "C", "D"])),
+                        stamp,
+                        "" if rng.random() < 0.2 else str(rng.choice(["ann", "bob", "cy"])),
+                        team if rng.random() < 0.97 or c % 2 else "alpha",  # rarely differs
+                        str(rng.choice(["x", "y", "z", ""])),
+                        "done" if i == n - 1 else "",
+                        "" if i == 0 else team,
+                        size,
+                    ]
+                )
+    return path
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_candidates_read_each_case_as_the_events_say(store, tmp_path, seed):
+    """Every candidate's per-case value, checked against a plain SQL reading of the same events:
+    a case attribute is the case's smallest filled value, known when first filled; a first-event
+    attribute is the value on the first event (by time, then row); hand-offs, loops, contained
+    activities and who first handled an activity likewise."""
+    from mining.analysis.filters import Filter
+    from mining.drivers.features import EMPTY, candidates
+    from mining.monitor.periods import case_facts
+
+    log = _load(store, _messy_log(tmp_path / "messy.csv", seed), "messy")
+    facts = case_facts(store, log, Filter())
+    cands = {c.attribute: c for c in candidates(store, log, Filter(), facts)}
+    at = {int(c): i for i, c in enumerate(facts.case_no)}
+    columns = dict(
+        store.query("SELECT source_name, column_name FROM attribute_columns WHERE log_id = ?", [log]).rows
+    )
+    # arg_min_null: the first event's value even when empty (arg_min would skip to a filled one).
+    first = "arg_min_null({x}, struct_pack(t := e.ts, r := e.row_no))"
+    checked = 0
+    for source, column in columns.items():
+        rows = store.query(
+            f'SELECT e.case_no, min(a."{column}"), max(a."{column}"), count(a."{column}"), '
+            f'epoch(min(e.ts) FILTER (WHERE a."{column}" IS NOT NULL)), {first.format(x=f"a.{column}")} '
+            f"FROM events e JOIN attrs_{log} a USING (row_no) WHERE e.log_id = ? GROUP BY 1",
+            [log],
+        ).rows
+        filled = [r for r in rows if r[3]]
+        constant = sum(r[1] == r[2] for r in filled) / len(filled) >= 0.95
+        cand = cands[source] if constant else cands[f"{source} (first event)"]
+        assert cand.kind == ("case attribute" if constant else "first event")
+        if any(label.startswith(("≤ ", "> ")) for label in cand.labels):
+            continue  # a number cut at its quartiles: the bins are checked elsewhere
+        for case_no, lo, _hi, n, when, head in rows:
+            i = at[case_no]
+            expected = (lo if n else None) if constant else head
+            assert cand.labels[cand.codes[i]] == (EMPTY if expected is None else expected)
+            if constant:
+                assert (np.isnan(cand.known_at[i]) and when is None) or cand.known_at[i] == when
+            checked += 1
+    assert checked >= 2 * len(at)
+    assert cands["late"].kind == "case attribute"  # then excluded as a leak by find_drivers
+    assert cands["first_gap"].kind == "case attribute" and cands["vary (first event)"].kind == "first event"
+
+    per_case = store.query(
+        "SELECT case_no, count(*), count(DISTINCT activity), count(*) FILTER (WHERE prev IS NOT NULL AND "
+        "resource IS NOT NULL AND prev <> resource), list(DISTINCT activity) FROM (SELECT *, lag(resource) "
+        "OVER (PARTITION BY case_no ORDER BY ts, row_no) AS prev FROM events WHERE log_id = ?) GROUP BY 1",
+        [log],
+    ).rows
+    hand, loop = cands.get("hand-offs"), cands["repeats an activity"]
+    for case_no, n, distinct, handoffs, acts in per_case:
+        i = at[case_no]
+        assert loop.labels[loop.codes[i]] == ("yes" if n > distinct else "no")
+        if hand is not None:
+            label = hand.labels[hand.codes[i]]
+            assert label == str(handoffs) or (handoffs >= 4 and not label.isdigit())
+        for name, cand in cands.items():
+            if name.startswith("contains "):
+                assert cand.labels[cand.codes[i]] == ("yes" if name[len("contains ") :] in acts else "no")
+    assert any(name.startswith("contains ") for name in cands) or all(len(r[4]) == 4 for r in per_case)
+    handled = store.query(
+        f"SELECT activity, case_no, {first.format(x='resource')}, epoch(min(ts)) FROM events e "
+        "WHERE log_id = ? AND resource IS NOT NULL GROUP BY 1, 2",
+        [log],
+    ).rows
+    seen = 0
+    for activity, case_no, resource, when in handled:
+        cand = cands.get(f"{activity} handled by")
+        if cand is not None:
+            i = at[case_no]
+            assert cand.labels[cand.codes[i]] == resource and cand.known_at[i] == when
+            seen += 1
+    assert seen > 100

@@ -53,37 +53,15 @@ ACTIVITY_SHARE = 0.05
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-# Per kept case and attribute column: how many events fill it, its smallest and largest value (equal
-# when the case agrees; then the smallest is the value) and when it was first filled.  The first
-# event's values are read from its row alone.
-_ATTR_SQL = """
+# Every kept event in case order, first event first (by time, then row), with its activity, resource
+# and attribute values: one ordered scan from which every per-case figure is reduced with numpy over
+# dictionary codes.  It replaces four aggregates per attribute column over every case (DuckDB's hash
+# aggregate pays dearly for string minima and maxima), a window query for the hand-offs and two more
+# scans for the activities and their resources.  A LEFT JOIN keeps events without attribute row.
+_ROWS_SQL = """
 WITH ev AS ({events})
-SELECT ev.case_no, {aggs} FROM ev JOIN {table} a USING (row_no) GROUP BY ev.case_no ORDER BY ev.case_no
-"""
-
-_FIRST_SQL = """
-WITH ev AS ({events}),
-f AS (SELECT case_no, arg_min(row_no, struct_pack(t := ts, r := row_no)) AS r FROM ev GROUP BY case_no)
-SELECT f.case_no, {cols} FROM f JOIN {table} a ON a.row_no = f.r ORDER BY f.case_no
-"""
-
-_HANDLED_SQL = """
-WITH ev AS ({events})
-SELECT activity, case_no, arg_min(resource, struct_pack(t := ts, r := row_no)) AS resource, epoch(min(ts)) AS s
-FROM ev WHERE resource IS NOT NULL AND list_contains($h_acts, activity) GROUP BY activity, case_no
-"""
-
-_CASE_SQL = """
-WITH ev AS ({events})
-SELECT case_no, count(*) AS n_events, count(DISTINCT activity) AS n_act,
-       count(*) FILTER (WHERE prev_res IS NOT NULL AND resource IS NOT NULL AND prev_res <> resource) AS handoffs
-FROM (SELECT *, lag(resource) OVER (PARTITION BY case_no ORDER BY ts, row_no) AS prev_res FROM ev) e
-GROUP BY case_no ORDER BY case_no
-"""
-
-_PRESENCE_SQL = """
-WITH ev AS ({events})
-SELECT DISTINCT case_no, activity FROM ev
+SELECT ev.case_no AS case_no, epoch(ev.ts) AS t, ev.activity AS activity, ev.resource AS resource{cols}
+FROM ev{join} ORDER BY ev.case_no, ev.ts, ev.row_no
 """
 
 
@@ -106,13 +84,37 @@ class Candidate:
 
 def candidates(store: Store, log_id: int, flt: Filter | None, facts: CaseFacts) -> list[Candidate]:
     """Every candidate of the kept cases, aligned with ``facts`` (ordered by case number)."""
+    from mining.store import quote_ident
+
     flt = flt or Filter()
     ev = events_relation(store, log_id, flt)
+    columns = store.query(
+        "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
+    ).rows
+    cols = "".join(f", a.{quote_ident(c)} AS {quote_ident(c)}" for c, _ in columns)
+    join = f" LEFT JOIN {quote_ident(f'attrs_{int(log_id)}')} a USING (row_no)" if columns else ""
+    rows = store.arrow(_ROWS_SQL.format(events=ev.sql, cols=cols, join=join), ev.params)
+    if rows.num_rows == 0:
+        return _start_features(facts)
+    events = _Events(rows, facts)
     out: list[Candidate] = []
-    out += _attributes(store, log_id, ev.sql, ev.params, facts)
+    out += _attributes(events, columns, facts)
     out += _start_features(facts)
-    out += _case_features(store, ev.sql, ev.params, facts)
+    out += _case_features(events, facts)
     return out
+
+
+class _Events:
+    """The ordered events: where each case's rows start and the case's position in the facts."""
+
+    def __init__(self, rows: Any, facts: CaseFacts) -> None:
+        self.rows = rows
+        self.case = np.asarray(rows.column("case_no").to_numpy())
+        self.starts = np.flatnonzero(np.r_[True, self.case[1:] != self.case[:-1]])
+        self.pos = _align(self.case[self.starts], facts)
+        # Each event's case as 0..cases-1 (for bincount).
+        self.index = np.cumsum(np.r_[False, self.case[1:] != self.case[:-1]])
+        self.t = _np(rows.column("t"))
 
 
 def _align(case_no: np.ndarray, facts: CaseFacts) -> np.ndarray:
@@ -120,46 +122,57 @@ def _align(case_no: np.ndarray, facts: CaseFacts) -> np.ndarray:
     return np.searchsorted(facts.case_no, case_no)
 
 
-def _attributes(store: Store, log_id: int, events: str, params: dict, facts: CaseFacts) -> list[Candidate]:
-    columns = store.query(
-        "SELECT column_name, source_name FROM attribute_columns WHERE log_id = ? ORDER BY position", [log_id]
-    ).rows
-    if not columns:
-        return []
-    import pyarrow.compute as pc
-
-    from mining.store import quote_ident
-
-    aggs = []
-    for c, _ in columns:
-        q = f"a.{quote_ident(c)}"
-        aggs.append(
-            f"count({q}) AS {quote_ident('n_' + c)}, min({q}) AS {quote_ident('lo_' + c)}, "
-            f"max({q}) AS {quote_ident('hi_' + c)}, "
-            f"epoch(min(ev.ts) FILTER (WHERE {q} IS NOT NULL)) AS {quote_ident('at_' + c)}"
-        )
-    table_name = f"attrs_{int(log_id)}"
-    table = store.arrow(_ATTR_SQL.format(events=events, table=table_name, aggs=", ".join(aggs)), params)
-    cols = ", ".join(f"a.{quote_ident(c)} AS {quote_ident(c)}" for c, _ in columns)
-    firsts = store.arrow(_FIRST_SQL.format(events=events, table=table_name, cols=cols), params)
-    pos = _align(np.asarray(table.column("case_no").to_numpy()), facts)
-    first_pos = _align(np.asarray(firsts.column("case_no").to_numpy()), facts)
-    n = facts.n
+def _attributes(events: _Events, columns: list[tuple[str, str]], facts: CaseFacts) -> list[Candidate]:
+    starts, pos, n = events.starts, events.pos, facts.n
     out = []
     for c, source in columns:
-        filled = _np(table.column(f"n_{c}")) > 0
-        if not filled.any():
+        per_case = _per_case(events.rows.column(c), starts)
+        if per_case is None:
             continue
-        lo, hi = table.column(f"lo_{c}"), table.column(f"hi_{c}")
-        same = np.asarray(pc.equal(lo, hi).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-        if same[filled].mean() >= CONSTANT_SHARE:
+        values, code, lo, hi = per_case
+        filled = lo < len(values)
+        if (lo == hi)[filled].mean() >= CONSTANT_SHARE:
+            # Events are in time order within a case, so this is the time of the first filled one.
+            at = np.minimum.reduceat(np.where(code >= 0, events.t, np.inf), starts)
             known = np.full(n, np.nan)
-            known[pos] = _np(table.column(f"at_{c}"))
-            out.append(_encoded(source, "case attribute", lo, pos, n, known, source))
+            known[pos] = np.where(filled, at, np.nan)
+            out.append(_encoded(source, "case attribute", _take(values, lo, filled), pos, n, known, source))
         else:
-            first = firsts.column(c)
-            out.append(_encoded(f"{source} (first event)", "first event", first, first_pos, n, None, source))
+            first = code[starts]
+            column = _take(values, first, first >= 0)
+            out.append(_encoded(f"{source} (first event)", "first event", column, pos, n, None, source))
     return out
+
+
+def _per_case(column: Any, starts: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None:
+    """A column's distinct values, each event's code (-1: empty) and per case (rows grouped from ``starts``)
+    the codes of the smallest and largest value (the smallest is ``len(values)`` when no event fills it).
+
+    Codes index the distinct values sorted as the database sorts them (Arrow's order: bytes of text,
+    numbers by value), so the smallest code is the smallest value.  ``None`` when no event fills it.
+    """
+    import pyarrow.compute as pc
+
+    encoded = column.combine_chunks().dictionary_encode() if hasattr(column, "combine_chunks") else column
+    k = len(encoded.dictionary)
+    if k == 0:
+        return None
+    order = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), dtype=np.int64)
+    # 32-bit codes (Arrow's indices are): half the memory traffic of 64-bit ones over a million events.
+    rank = np.empty(k + 1, dtype=np.int32)
+    rank[order] = np.arange(k, dtype=np.int32)
+    rank[k] = -1  # an empty event (index -1 picks it)
+    code = rank[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False))]
+    lo = np.minimum.reduceat(np.where(code >= 0, code, k), starts)
+    hi = np.maximum.reduceat(code, starts)
+    return encoded.dictionary.take(order), code, lo, hi
+
+
+def _take(values: Any, code: np.ndarray, ok: np.ndarray) -> Any:
+    """The values of ``code`` per case, null where not ``ok``."""
+    import pyarrow as pa
+
+    return values.take(pa.array(np.where(ok, code, 0), mask=~ok))
 
 
 def _np(column: Any) -> np.ndarray:
@@ -267,38 +280,62 @@ def _start_features(facts: CaseFacts) -> list[Candidate]:
         out.append(Candidate(name, "derived", c, (*labels, EMPTY) if (~ok).any() else labels))
     # Work in progress at the start: cases started before this one and not ended by then.
     first, last = np.asarray(facts.first, float), np.asarray(facts.last, float)
-    wip = np.searchsorted(np.sort(first), first, side="left") - np.searchsorted(
-        np.sort(last), first, side="right"
+    # Looked up in start order: sorted queries walk the sorted arrays instead of jumping about them.
+    order = np.argsort(first, kind="stable")
+    starts = first[order]
+    wip = np.empty(len(first), dtype=np.int64)
+    wip[order] = np.searchsorted(starts, starts, side="left") - np.searchsorted(
+        np.sort(last), starts, side="right"
     )
     out.append(_binned("work in progress at start", "derived", wip.astype(float), None, None))
     return out
 
 
-def _case_features(store: Store, events: str, params: dict, facts: CaseFacts) -> list[Candidate]:
+def _codes(column: Any) -> tuple[list[str], np.ndarray]:
+    """The distinct values of a text column and each row's index among them (-1: empty)."""
+    encoded = (column.combine_chunks() if hasattr(column, "combine_chunks") else column).dictionary_encode()
+    names = [str(v) for v in encoded.dictionary.to_pylist()]
+    return names, np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and the index of each one's first occurrence (``np.unique`` with
+    ``return_index``; without it numpy 2 hashes, many times slower on a million keys)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    start = np.r_[True, ordered[1:] != ordered[:-1]]
+    return ordered[start], order[start]
+
+
+def _case_features(events: _Events, facts: CaseFacts) -> list[Candidate]:
     n = facts.n
-    table = store.arrow(_CASE_SQL.format(events=events), params)
-    pos = _align(np.asarray(table.column("case_no").to_numpy()), facts)
+    pos, index = events.pos, events.index
+    cases = len(pos)
+    names, act = _codes(events.rows.column("activity"))
+    resource = events.rows.column("resource").combine_chunks()
+    _, res = _codes(resource)
+    # A hand-off: an event whose resource differs from the one of the event before it in the case.
+    same_case = index[1:] == index[:-1]
+    handoff = same_case & (res[1:] >= 0) & (res[:-1] >= 0) & (res[1:] != res[:-1])
     handoffs = np.full(n, np.nan)
-    handoffs[pos] = _np(table.column("handoffs"))
+    handoffs[pos] = np.bincount(index[1:][handoff], minlength=cases)
+    # Distinct (case, activity) pairs: the activities each case contains.
+    pairs, _ = _distinct(index * len(names) + act)
+    pair_case, pair_act = pairs // len(names), pairs % len(names)
     loop = np.zeros(n, dtype=bool)
-    loop[pos] = _np(table.column("n_events")) > _np(table.column("n_act"))
+    loop[pos] = np.bincount(index, minlength=cases) > np.bincount(pair_case, minlength=cases)
     out = []
     if not np.all(np.nan_to_num(handoffs) == 0):
         out.append(_small_count("hand-offs", handoffs))
     out.append(Candidate("repeats an activity", "mechanism", np.where(loop, 0, 1), ("yes", "no")))
-    presence = store.arrow(_PRESENCE_SQL.format(events=events), params)
-    acts = presence.column("activity").combine_chunks().dictionary_encode()
-    names = [str(a) for a in acts.dictionary.to_pylist()]
-    idx = np.asarray(acts.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    where = _align(np.asarray(presence.column("case_no").to_numpy()), facts)
-    counts = np.bincount(idx, minlength=len(names))
+    counts = np.bincount(pair_act, minlength=len(names))
     for k in sorted(range(len(names)), key=lambda i: names[i]):
         if ACTIVITY_SHARE * n <= counts[k] <= (1 - ACTIVITY_SHARE) * n:
             has = np.ones(n, dtype=np.int64)
-            has[where[idx == k]] = 0
+            has[pos[pair_case[pair_act == k]]] = 0
             out.append(Candidate(f"contains {names[k]}", "mechanism", has, ("yes", "no")))
-    wanted = sorted(names[k] for k in range(len(names)) if counts[k] >= ACTIVITY_SHARE * n)
-    out += _handled_by(store, events, {**params, "h_acts": wanted}, facts)
+    wanted = {k for k in range(len(names)) if counts[k] >= ACTIVITY_SHARE * n}
+    out += _handled_by(events, names, act, resource, res, wanted, facts)
     return out
 
 
@@ -322,26 +359,39 @@ def _small_count(name: str, x: np.ndarray) -> Candidate:
     return Candidate(name, "mechanism", codes, tuple(labels))
 
 
-def _handled_by(store: Store, events: str, params: dict, facts: CaseFacts) -> list[Candidate]:
+def _handled_by(
+    events: _Events,
+    names: list[str],
+    act: np.ndarray,
+    resource: Any,
+    res: np.ndarray,
+    wanted: set[int],
+    facts: CaseFacts,
+) -> list[Candidate]:
+    """Per wanted activity, the resource of each case's first execution that names one, known at its time."""
+    import pyarrow as pa
+
     n = facts.n
-    if not params["h_acts"]:
+    rows = np.flatnonzero((res >= 0) & np.isin(act, np.fromiter(wanted, dtype=np.int64, count=len(wanted))))
+    if rows.size == 0:
         return []
-    table = store.arrow(_HANDLED_SQL.format(events=events), params)
-    if table.num_rows == 0:
-        return []
-    acts = table.column("activity").combine_chunks().dictionary_encode()
-    names = [str(a) for a in acts.dictionary.to_pylist()]
-    idx = np.asarray(acts.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    pos = _align(np.asarray(table.column("case_no").to_numpy()), facts)
-    seconds = _np(table.column("s"))
-    resource = table.column("resource").combine_chunks()
+    # The first such row of each (case, activity): rows are in case order, then time, then row number.
+    _, first = _distinct(events.index[rows] * len(names) + act[rows])
+    rows = rows[first]
+    pos = events.pos[events.index[rows]]
+    seconds = events.t[rows]
     out = []
-    for k in sorted(range(len(names)), key=lambda i: names[i]):
-        rows = np.flatnonzero(idx == k)
+    for k in sorted(wanted, key=lambda i: names[i]):
+        mine = rows[act[rows] == k]
+        if mine.size == 0:
+            continue
+        at = pos[act[rows] == k]
         known = np.full(n, np.nan)
-        known[pos[rows]] = seconds[rows]
+        known[at] = seconds[act[rows] == k]
         name = f"{names[k]} handled by"
-        cand = _encoded(name, "handled by", resource.take(rows), pos[rows], n, known, None, bin_numbers=False)
+        cand = _encoded(
+            name, "handled by", resource.take(pa.array(mine)), at, n, known, None, bin_numbers=False
+        )
         if len([x for x in cand.labels if x != EMPTY]) >= 2:
             out.append(cand)
     return out

@@ -643,7 +643,7 @@ def _median_diff_ci(km: _Curve, group: np.ndarray, m1: float, m0: float) -> tupl
 def _stratified_median_diff(km: _Curve, group: np.ndarray, strata: np.ndarray) -> float | None:
     """The difference of medians within each stratum, averaged with Mantel-Haenszel weights."""
     num = den = 0.0
-    for s in np.unique(strata):
+    for s in np.flatnonzero(np.bincount(strata)):  # the codes present (np.unique hashes: slower)
         inside = strata == s
         g, r = inside & group, inside & ~group
         n1, n0 = int(g.sum()), int(r.sum())

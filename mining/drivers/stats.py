@@ -1,7 +1,8 @@
 """The tests behind the driver finder: two proportions, false-discovery control, Mantel-Haenszel.
 
-Everything works on counts, vectorised over every attribute value at once, so
-a log of a million events is scanned in one pass per attribute.
+Everything works on counts, vectorised over every attribute value at once;
+the candidates themselves come from one ordered scan of the events
+(:mod:`mining.drivers.features`).
 """
 
 from __future__ import annotations
