@@ -485,13 +485,13 @@ _Steps = Callable[[LogInfo, Filter], tuple[functools.partial[object], ...]]
 #: two steps, so a page opened while it works waits for one query at most, not a page's worth.
 EXPLORE_STEPS: tuple[_Steps, ...] = (_overview_steps, _process_map_steps, _variants_steps, _bottlenecks_steps)
 #: What the Start page has computed while it is read: the filter bar every Explore page shows first,
-#: then the pages in the order of its links.
+#: then the pages in the sidebar's order (the Overview shares four of its measures with the bar).
 START_STEPS: tuple[_Steps, ...] = (
     _filter_bar_steps,
+    _overview_steps,
     _process_map_steps,
     _variants_steps,
     _bottlenecks_steps,
-    _overview_steps,
 )
 
 
