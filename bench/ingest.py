@@ -97,20 +97,31 @@ def ensure_data(name: str) -> Path:
     fmt = "parquet" if name.startswith("parquet") else "csv"
     full = OUT / f"service_desk_{size}m.{fmt}"
     if not full.exists():
-        sys.path.insert(0, str(ROOT))
-        from mining.samples import write_log
-
         print(f"generating {full.name} ...", flush=True)
-        write_log("service_desk", full, events=size * 1_000_000, seed=1)
+        # In a child: Linux keeps a process's peak RSS across fork and exec, so a
+        # generator run here would lend its gigabytes to every measured child's peak.
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from mining.samples import write_log; "
+                "write_log('service_desk', sys.argv[1], events=int(sys.argv[2]), seed=1)",
+                str(full),
+                str(size * 1_000_000),
+            ],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=True,
+        )
     if not name.startswith("csv4"):
         return full
     narrow = OUT / f"service_desk_{size}m_4col.csv"
     if not narrow.exists():
-        import duckdb
-
-        duckdb.sql(
+        copy = (
             f"COPY (SELECT case_id, activity, timestamp, resource FROM read_csv('{full}', all_varchar = true)) "
             f"TO '{narrow}' (HEADER)"
+        )
+        subprocess.run(
+            [sys.executable, "-c", "import duckdb, sys; duckdb.sql(sys.argv[1])", copy], check=True
         )
     return narrow
 

@@ -131,5 +131,13 @@ def test_invariants(tmp_path, log):
         assert s.scalar("SELECT count(*) FROM cases WHERE duration_s < 0") == 0
         # The successor is the next event of the same case in (ts, row) order.
         assert s.scalar("SELECT count(*) FROM events WHERE next_ts < ts") == 0
+        assert (
+            s.scalar(
+                "SELECT count(*) FROM (SELECT next_activity, next_ts, lead(activity) OVER w AS na, lead(ts) OVER w AS nt "
+                "FROM events WINDOW w AS (PARTITION BY case_no ORDER BY ts, row_no)) "
+                "WHERE next_activity IS DISTINCT FROM na OR next_ts IS DISTINCT FROM nt"
+            )
+            == 0
+        )
         # Leading zeros make different cases: ids are never read as numbers.
         assert sorted(r[0] for r in s.query("SELECT case_id FROM cases").rows) == sorted({c for c, *_ in log})

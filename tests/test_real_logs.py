@@ -92,6 +92,18 @@ def _ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+#: Events whose stored successor is not the next event of its case in (time, row) order.
+SUCCESSOR_MISMATCHES = (
+    "SELECT count(*) FROM (SELECT next_activity, next_ts, lead(activity) OVER w AS na, lead(ts) OVER w AS nt "
+    "FROM events WINDOW w AS (PARTITION BY case_no ORDER BY ts, row_no)) "
+    "WHERE next_activity IS DISTINCT FROM na OR next_ts IS DISTINCT FROM nt"
+)
+OUT_OF_ORDER = (
+    "SELECT count(*) FROM (SELECT (case_no, ts, row_no) > lead((case_no, ts, row_no)) OVER () AS back FROM events) "
+    "WHERE back"
+)
+
+
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in REAL_LOGS]
 )
@@ -114,6 +126,9 @@ def test_real_log_reproduces_published_statistics(store, shared_logs, name):
     ).rows[0]
     assert (n_cases, n_events, n_edges) == (cases, events, events - cases)
     assert store.scalar("SELECT sum(n_cases) FROM variants") == cases
+    assert store.scalar(SUCCESSOR_MISMATCHES) == 0
+    # Stored in (case, time, row) order: the next stored row never sorts before this one.
+    assert store.scalar(OUT_OF_ORDER) == 0
 
 
 def test_servicenow_mapping_is_detected_without_flags(store, shared_logs):

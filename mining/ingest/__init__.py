@@ -16,7 +16,24 @@ Folders, zips of tables and JSON documents are read only through a preset.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from mining.ingest.options import IngestOptions, log_name_for
-from mining.ingest.run import IngestPreview, ingest_file, preview
+
+if TYPE_CHECKING:
+    from mining.ingest.run import IngestPreview, ingest_file, preview
 
 __all__ = ["IngestOptions", "IngestPreview", "ingest_file", "log_name_for", "preview"]
+
+_RUN = ("IngestPreview", "ingest_file", "preview")
+
+
+def __getattr__(name: str) -> Any:
+    # The command line's parent process needs only the options (the reading runs in a child):
+    # importing the reader here would load DuckDB and the whole ingest for nothing.
+    if name in _RUN:
+        from mining.ingest import run
+
+        return getattr(run, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

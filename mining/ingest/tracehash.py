@@ -75,10 +75,7 @@ def variants_of(case_no: Any, activity: Any) -> Variants:
             powers[1:] = base
             powers = np.cumprod(powers, dtype=np.uint64)
             keys.append(np.add.reduceat(codes * powers[position], starts))
-    _, first_case, inverse, counts = np.unique(
-        np.stack(keys, axis=1), axis=0, return_index=True, return_inverse=True, return_counts=True
-    )
-    inverse = inverse.reshape(-1)
+    first_case, inverse, counts = _unique_rows(np.stack(keys, axis=1))
     code_seq = codes - np.uint64(1)
     traces = [tuple(names[int(c)] for c in code_seq[starts[i] : starts[i] + lengths[i]]) for i in first_case]
     # Most frequent first, then by the sequence itself: stable across re-ingests.
@@ -91,3 +88,21 @@ def variants_of(case_no: Any, activity: Any) -> Variants:
         traces=[traces[v] for v in order],
         counts=[int(counts[v]) for v in order],
     )
+
+
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_index=True, return_inverse=True, return_counts=True)`` without
+    the unique rows themselves: first index, inverse and count per distinct row, rows in sorted order.
+
+    ``np.unique`` with ``axis=0`` sorts the rows as opaque records, 4-6 times
+    slower than a stable ``lexsort`` over the columns (0.15 against 0.03 s for 116k cases).
+    """
+    order = np.lexsort(keys.T[::-1])  # stable: the first of equal rows keeps the smallest index
+    ranked = keys[order]
+    new = np.empty(len(ranked), dtype=bool)
+    new[0] = True
+    np.any(ranked[1:] != ranked[:-1], axis=1, out=new[1:])
+    starts = np.flatnonzero(new)
+    inverse = np.empty(len(ranked), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[starts], inverse, np.diff(np.append(starts, len(ranked)))
