@@ -383,6 +383,12 @@ def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_da
     assert _metrics(at)["Cases"] == "2"
     assert any("started 2024-03-02 onwards" in c for c in _chips(at)), _chips(at)
     assert log.timezone == "Europe/Amsterdam"
+    # The Overview's span ends with the last real date: c4's start, 2024-03-03 09:00 in Amsterdam.
+    start.set_value(dt.date(2024, 3, 1)).run()
+    assert _metrics(at)["Time span"] == "2.0 days"  # 2024-03-01 09:00 to 03-03 09:00, not to 9999
+    captions = " ".join(c.value for c in at.caption)
+    assert "the whole log runs from 2024-03-01 08:00 to 2024-03-03 08:00." in captions, captions
+    assert "1 event dated outside that range (as far out as 9999-12-30, UTC) is left out" in captions
 
 
 def _pages_of_one_session() -> None:

@@ -9,6 +9,7 @@ import statistics
 import streamlit as st
 
 from mining.analysis.filters import Filter
+from mining.analysis.span import TimeSpan
 from mining.durations import duration_words, format_duration
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
@@ -27,10 +28,15 @@ def render() -> None:
     explore_page("Overview", _render)
 
 
-def _window(log: LogInfo, flt: Filter, first: dt.datetime | None, last: dt.datetime | None):
-    """The time the figures cover: the filter's window where it cuts the data, else the kept cases' span."""
+def _window(span: TimeSpan, flt: Filter, first: dt.datetime | None, last: dt.datetime | None):
+    """The time the figures cover: the filter's window where it cuts the data, else the kept cases' span,
+    within the log's robust range (a placeholder date such as 9999-12-31 stretches neither)."""
     lo = flt.start if flt.start is not None and (first is None or flt.start > first) else first
     hi = flt.end if flt.end is not None and (last is None or flt.end < last) else last
+    if span.first is not None and lo is not None and lo < span.first:
+        lo = span.first
+    if span.last is not None and hi is not None and hi > span.last:
+        hi = span.last
     return lo, hi
 
 
@@ -52,7 +58,8 @@ def _period_words(t) -> str:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     graph, table, durations, weekly, activities, resources, attributes = measures.overview_measures(log, flt)
-    first, last = _window(log, flt, durations.first_ts, durations.last_ts)
+    span = measures.span_of(log)
+    first, last = _window(span, flt, durations.first_ts, durations.last_ts)
     # Completed per week over the weeks of the window only (a case overlapping it may end far outside).
     # A log spanning too many weeks to draw is counted per month (weekly.period says so).
     unit = weekly.period
@@ -81,12 +88,23 @@ def _render(log: LogInfo, flt: Filter) -> None:
         help=f"The median, over the {unit}s of the time shown, of the kept cases completed in the {unit}.",
     )
     low[3].metric("Time span", span_text(first, last), help=f"{when_text(first)} to {when_text(last)} (UTC)")
+    runs_from = (span.first, span.last) if span.first is not None else (log.start, log.end)
+    outside = ""
+    if not span.complete:
+        far = [
+            f"{t:%Y-%m-%d}" for t in (span.earliest, span.latest) if t is not None and not span.contains(t)
+        ]
+        outside = (
+            f" {span.left_out:,} event{'' if span.left_out == 1 else 's'} dated outside that range "
+            f"(as far out as {' and '.join(far)}, UTC) {'is' if span.left_out == 1 else 'are'} left out of "
+            "the time span and the charts' range: placeholder dates or typing errors."
+        )
     if flt.is_empty:
-        st.caption(f"The log runs from {when_text(log.start)} to {when_text(log.end)} UTC.")
+        st.caption(f"The log runs from {when_text(runs_from[0])} to {when_text(runs_from[1])} UTC." + outside)
     else:
         st.caption(
             f"The figures cover {when_text(first)} to {when_text(last)} UTC; "
-            f"the whole log runs from {when_text(log.start)} to {when_text(log.end)}."
+            f"the whole log runs from {when_text(runs_from[0])} to {when_text(runs_from[1])}." + outside
         )
     if durations.count == 0:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
