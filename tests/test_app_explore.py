@@ -373,7 +373,8 @@ def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_da
     start = _widget(at.sidebar.date_input, "From")
     assert (start.min, start.max) == (dt.date(2024, 3, 1), dt.date(2024, 3, 3))  # not 9999-12-31
     assert any(
-        "The calendar covers 2024-03-01 to 2024-03-03: 1 event dated outside it (as far out as 9999-12-31) looks like placeholder dates" in c.value
+        "The calendar covers 2024-03-01 to 2024-03-03: 1 event dated outside it (as far out as 9999-12-31) looks like placeholder dates"
+        in c.value
         for c in at.sidebar.caption
     ), [c.value for c in at.sidebar.caption]
     _widget(at.sidebar.selectbox, "Cases that").set_value("started").run()
