@@ -550,3 +550,12 @@ def test_spark_stays_optional():
                 else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             )
             assert not any(n.split(".")[0] in {"pyspark", "sqlglot"} for n in names), path.name
+
+
+def test_drivers_are_equal_on_spark(both):
+    # The driver finder reads the monitor's case facts, once written with an ordered and a filtered
+    # aggregate that Spark's SQL refuses (first(x ORDER BY ...), any_value(x) FILTER (...)).
+    from mining.drivers import find_drivers
+
+    found = same_on_both(both, find_drivers, "service_desk", "duration")
+    assert found.drivers  # the sample's priorities and categories drive its cycle time

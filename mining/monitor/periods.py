@@ -143,7 +143,9 @@ COMPLETE, OPEN, STALLED = 0, 1, 2
 _DAY = 86_400
 
 # Sums go through DECIMAL: a parallel DOUBLE sum may differ in its last bits from
-# run to run, and a repeated monitor run must give byte-identical results.
+# run to run, and a repeated monitor run must give byte-identical results. The first and
+# last activities avoid ordered and filtered aggregates, which Spark's SQL does not take:
+# the last event is the one without a successor, the first the least (time, row).
 _FACTS_SQL = """
 WITH c AS ({cases}),
 t AS ({timed}),
@@ -154,8 +156,8 @@ i AS (
     FROM t GROUP BY case_no
 ),
 l AS (
-    SELECT case_no, any_value(activity) FILTER (WHERE next_ts IS NULL) AS last_activity,
-           first(activity ORDER BY ts, row_no) AS first_activity,
+    SELECT case_no, max(CASE WHEN next_ts IS NULL THEN activity END) AS last_activity,
+           arg_min(activity, struct_pack(t := ts, r := row_no)) AS first_activity,
            CAST(sum(CAST(cost AS DECIMAL(38, 6))) AS DOUBLE) AS cost
     FROM ({events}) ev GROUP BY case_no
 )
