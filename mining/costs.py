@@ -28,6 +28,7 @@ from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql, timed_sql
 from mining.errors import AnalysisError
 from mining.rates import DEFAULT_RATE_KEY, RateCard
+from mining.store import numpy_column
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -139,7 +140,7 @@ def case_costs(
         return np.nan_to_num(np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=float))
 
     return CaseCosts(
-        case_no=np.asarray(table.column("case_no").to_numpy(), dtype=np.int64),
+        case_no=np.asarray(numpy_column(table.column("case_no")), dtype=np.int64),
         case_id=tuple(table.column("case_id").to_pylist()),
         labour=arr("labour"),
         fixed=arr("fixed"),

@@ -51,6 +51,7 @@ __all__ = [
     "Store",
     "check_writable",
     "copy_workspace",
+    "numpy_column",
     "quote_ident",
     "workspace_path",
     "writing",
@@ -63,6 +64,38 @@ NEW_WORKSPACE_MODE = 0o600
 _DUCKDB_SHARE = 0.5
 _DUCKDB_FLOOR = 64 * 1000**2
 _umask_lock = threading.Lock()
+
+
+def numpy_column(column: Any) -> Any:
+    """An Arrow column (chunked or not) as a numpy array; nulls of a number column become NaN.
+
+    Numbers are read off the Arrow buffer: pyarrow's ``to_numpy`` imports pandas, which costs
+    most of a second the first time, and the caller only needs the values.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if hasattr(column, "combine_chunks"):
+        column = column.combine_chunks()
+    kind = column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        return column.to_numpy(zero_copy_only=False)
+    if column.null_count:
+        column = column.cast(pa.float64())
+        kind = column.type
+    letter = "f" if pa.types.is_floating(kind) else "u" if pa.types.is_unsigned_integer(kind) else "i"
+    start, n = column.offset, len(column)
+    validity, data = column.buffers()[:2]
+    # A copy: the buffer belongs to Arrow (read-only), and callers may write into the result.
+    values = np.frombuffer(data, dtype=np.dtype(f"{letter}{kind.bit_width // 8}"), count=start + n)[
+        start:
+    ].copy()
+    if column.null_count:
+        # Not pc.fill_null(column, nan): a Python scalar passes through pyarrow's pandas checks.
+        valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[start : start + n]
+        values[valid == 0] = np.nan
+    return values
+
 
 # Each migration is (name, statements).  Never edit a released one: append.
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

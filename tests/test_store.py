@@ -7,6 +7,8 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mining.errors import MigrationError, StoreError, UnknownLog, WorkspaceBusy
 from mining.store import MIGRATIONS, Store, quote_ident, workspace_path
@@ -100,3 +102,34 @@ def test_a_second_writer_gets_workspace_busy(tmp_path):
         holder.wait(timeout=10)
     with Store(path) as s:  # free again once the other process is gone
         assert s.scalar("SELECT count(*) FROM logs") == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.integers(-(2**40), 2**40)), max_size=40),
+    kind=st.sampled_from(["BIGINT", "INTEGER", "DOUBLE", "UTINYINT"]),
+    cut=st.integers(0, 5),
+)
+def test_numpy_column_reads_arrow_numbers_as_to_pylist_does(values, kind, cut) -> None:
+    import math
+
+    import duckdb
+
+    from mining.store import numpy_column
+
+    if kind == "UTINYINT":
+        values = [None if v is None else abs(v) % 256 for v in values]
+    elif kind == "INTEGER":
+        values = [None if v is None else v % 2**31 for v in values]
+    con = duckdb.connect()
+    table = con.sql(
+        f"SELECT CAST(unnest($v::BIGINT[]) AS {kind}) AS x", params={"v": values}
+    ).to_arrow_table()
+    column = table.slice(min(cut, table.num_rows)).column("x")  # a slice keeps an offset into the buffers
+    got = numpy_column(column)
+    want = column.to_pylist()
+    assert len(got) == len(want)
+    assert [math.isnan(g) if w is None else g == w for g, w in zip(got.tolist(), want, strict=True)] == [
+        True
+    ] * len(want)
+    got[:1] = 0  # the result is the caller's to change

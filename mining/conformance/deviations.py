@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.conformance.records import KINDS, Deviation, VariantCheck
 from mining.conformance.sentences import sentence
+from mining.store import numpy_column
 
 if TYPE_CHECKING:
     from mining.analysis.filters import Filter
@@ -84,9 +85,9 @@ def aggregate(
         selection = f"AND case_no IN ({case_selection(store, log_id, flt, params)})"
     table = store.arrow(DURATIONS_SQL.format(selection=selection), params)
     # In duration order (ties in any order: equal values), a group's median is its middle member.
-    by_duration = np.argsort(table.column("duration_s").to_numpy())
-    duration = table.column("duration_s").to_numpy()[by_duration]
-    case_variant = table.column("variant_id").to_numpy()[by_duration]
+    by_duration = np.argsort(numpy_column(table.column("duration_s")))
+    duration = numpy_column(table.column("duration_s"))[by_duration]
+    case_variant = numpy_column(table.column("variant_id"))[by_duration]
     # Each stored variant's cases as positions in duration order (ascending): one sort, then slices,
     # so a deviation costs its own cases, not all of them.
     grouped = np.argsort(case_variant, kind="stable")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mining.analysis.filters import Filter, events_relation
+from mining.store import numpy_column
 
 if TYPE_CHECKING:
     from mining.monitor.periods import CaseFacts
@@ -109,7 +110,7 @@ class _Events:
 
     def __init__(self, rows: Any, facts: CaseFacts) -> None:
         self.rows = rows
-        self.case = np.asarray(rows.column("case_no").to_numpy())
+        self.case = np.asarray(numpy_column(rows.column("case_no")))
         self.starts = np.flatnonzero(np.r_[True, self.case[1:] != self.case[:-1]])
         self.pos = _align(self.case[self.starts], facts)
         # Each event's case as 0..cases-1 (for bincount).
@@ -157,7 +158,7 @@ def _per_case(column: Any, starts: np.ndarray) -> tuple[Any, np.ndarray, np.ndar
     k = len(encoded.dictionary)
     if k == 0:
         return None
-    order = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), dtype=np.int64)
+    order = np.asarray(numpy_column(pc.sort_indices(encoded.dictionary)), dtype=np.int64)
     # 32-bit codes (Arrow's indices are): half the memory traffic of 64-bit ones over a million events.
     rank = np.empty(k + 1, dtype=np.int32)
     rank[order] = np.arange(k, dtype=np.int32)

@@ -71,6 +71,7 @@ from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError, Option, phrase
 from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile
 from mining.rates import format_money
+from mining.store import numpy_column
 
 if TYPE_CHECKING:
     from mining.models.net import ProcessModel
@@ -440,7 +441,7 @@ def _first_repeat(store: Store, log_id: int, flt: Filter, facts: Any) -> np.ndar
     )
     table = store.arrow(sql, inst.params)
     out = np.full(facts.n, np.nan)
-    pos = np.searchsorted(facts.case_no, np.asarray(table.column("case_no").to_numpy()))
+    pos = np.searchsorted(facts.case_no, np.asarray(numpy_column(table.column("case_no"))))
     out[pos] = np.asarray(table.column("t").to_numpy(zero_copy_only=False), dtype=float)
     return out
 

@@ -101,6 +101,7 @@ from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_s
 from mining.durations import duration_words, format_duration
 from mining.errors import MonitorError, Option, phrase
 from mining.rates import RateCard
+from mining.store import numpy_column
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -457,7 +458,7 @@ def case_facts(
     left_out_cases = np.zeros(0, dtype=np.int64)
     if left_out:
         gone = table.filter(pc.invert(dated)).column("case_no")
-        left_out_cases = np.asarray(gone.to_numpy(), dtype=np.int64)
+        left_out_cases = np.asarray(numpy_column(gone), dtype=np.int64)
         table = table.filter(dated)
     n_kept = table.num_rows
 
@@ -465,15 +466,16 @@ def case_facts(
         # Column by column in Arrow: a 1M-case log would spend seconds in Python lists.
         column = table.column(name)
         if dtype is float:
-            return np.asarray(column.cast(pa.float64()).to_numpy(), dtype=float)  # nulls are NaN
-        return np.asarray(column.to_numpy(), dtype=dtype)
+            return np.asarray(numpy_column(column.cast(pa.float64())), dtype=float)  # nulls are NaN
+        return np.asarray(numpy_column(column), dtype=dtype)
 
     def values(name: str) -> list[Any]:
         # Periods and activities repeat: convert each distinct value once.
         encoded = table.column(name).combine_chunks().dictionary_encode()
         distinct = [*encoded.dictionary.to_pylist(), None]
-        codes = encoded.indices.fill_null(len(distinct) - 1).to_numpy()
-        return [distinct[k] for k in codes.tolist()]
+        codes = numpy_column(encoded.indices)  # a null (NaN) stands for the None at the end
+        codes = np.where(np.isnan(codes), len(distinct) - 1, codes) if encoded.indices.null_count else codes
+        return [distinct[int(k)] for k in codes.tolist()]
 
     first, last = arr("first_s"), arr("last_s")
     cycle = last - first
