@@ -462,3 +462,34 @@ def test_candidates_read_each_case_as_the_events_say(store, tmp_path, seed):
             assert cand.labels[cand.codes[i]] == resource and cand.known_at[i] == when
             seen += 1
     assert seen > 100
+
+
+def test_a_field_filled_during_the_case_is_a_mechanism_not_a_start_driver(store, tmp_path):
+    # 'escalated' is written from the Review step on (not on the first event, and before the last):
+    # no leak, but not known when the case starts either. 'team' is on every event from the start.
+    rng = np.random.default_rng(11)
+    path = tmp_path / "during.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case", "activity", "timestamp", "resource", "team", "escalated"])
+        for i in range(400):
+            start = float(rng.uniform(0, 24 * 200))
+            slow_team, escalated = i % 4 == 0, i % 5 == 0
+            hours = float(rng.uniform(20, 30)) * (6 if escalated else 1) * (3 if slow_team else 1)
+            team = "B" if slow_team else "A"
+            for activity, at, esc in (
+                ("Open", start, ""),
+                ("Review", start + hours / 3, "yes" if escalated else "no"),
+                ("Close", start + hours, "yes" if escalated else "no"),
+            ):
+                stamp = (T0 + dt.timedelta(hours=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                w.writerow([f"d{i:04d}", activity, stamp, "r1", team, esc])
+    report = find_drivers(store, _load(store, path, "during"), "duration")
+    kinds = {(d.attribute, d.value): d.kind for d in report.drivers}
+    assert kinds[("escalated", "yes")] == "mechanism"
+    assert kinds[("team", "B")] == "case attribute"
+    escalated = next(d for d in report.drivers if (d.attribute, d.value) == ("escalated", "yes"))
+    assert "how those cases unfold" in escalated.sentence
+    # Known at the start ranks first.
+    order = [(d.attribute, d.value) for d in report.drivers]
+    assert order.index(("team", "B")) < order.index(("escalated", "yes"))

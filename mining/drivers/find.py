@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -75,6 +75,7 @@ from mining.store import numpy_column
 
 if TYPE_CHECKING:
     from mining.models.net import ProcessModel
+    from mining.monitor.periods import CaseFacts
     from mining.rates import RateCard
     from mining.store import Store
 
@@ -257,7 +258,7 @@ def find_drivers(
     if facts.n == 0:
         raise AnalysisError("no case is kept: there is nothing to explain", hint="widen the filter")
     out = _outcome(store, log_id, flt, facts, spec, model)
-    cands = candidates(store, log_id, flt, facts)
+    cands = [_when_known(cand, facts) for cand in candidates(store, log_id, flt, facts)]
     excluded: list[Excluded] = []
     usable: list[Candidate] = []
     for cand in cands:
@@ -444,6 +445,20 @@ def _first_repeat(store: Store, log_id: int, flt: Filter, facts: Any) -> np.ndar
     pos = np.searchsorted(facts.case_no, np.asarray(numpy_column(table.column("case_no"))))
     out[pos] = np.asarray(table.column("t").to_numpy(zero_copy_only=False), dtype=float)
     return out
+
+
+def _when_known(cand: Candidate, facts: CaseFacts) -> Candidate:
+    """A case attribute first filled after the case's first event (in at least half of the cases where it
+    is filled) is not known when the case starts: it tells how the case unfolds, a mechanism, and is
+    neither ranked with the start drivers nor held fixed as a confounder. Filled at or after the decision
+    it is a leak, which :func:`_leak` excludes."""
+    if cand.kind != "case attribute" or cand.known_at is None:
+        return cand
+    filled = ~np.isnan(cand.known_at)
+    if not filled.any():
+        return cand
+    later = cand.known_at[filled] > np.asarray(facts.first, float)[filled]
+    return replace(cand, kind="mechanism") if later.mean() >= LEAK_SHARE else cand
 
 
 def _leak(cand: Candidate, spec: OutcomeSpec, out: _Outcome) -> str | None:
