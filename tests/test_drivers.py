@@ -493,3 +493,21 @@ def test_a_field_filled_during_the_case_is_a_mechanism_not_a_start_driver(store,
     # Known at the start ranks first.
     order = [(d.attribute, d.value) for d in report.drivers]
     assert order.index(("team", "B")) < order.index(("escalated", "yes"))
+
+
+def test_a_range_value_reads_as_one_in_the_label_and_the_sentence(store, tmp_path):
+    # 'amount' is a number: its values are tested in bins such as "> 380", which read without " = ".
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(400):
+        start = float(rng.uniform(0, 24 * 200))
+        amount = float(rng.uniform(10, 1000))
+        hours = float(rng.uniform(20, 30)) * (8 if amount > 700 else 1)
+        rows.append((f"m{i:04d}", {"amount": f"{amount:.2f}"}, [("Open", start), ("Close", start + hours)]))
+    report = find_drivers(store, _load(store, _write(tmp_path / "amounts.csv", rows), "amounts"), "duration")
+    ranged = [d for d in report.drivers if d.attribute == "amount"]
+    assert ranged, [d.label for d in report.drivers]
+    top = ranged[0]
+    assert top.value.startswith(("> ", "≤ ")) or " to " in top.value
+    assert top.label == f"amount {top.value}"
+    assert top.sentence.startswith(f"Cases with amount {top.value} take a median")

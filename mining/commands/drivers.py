@@ -151,7 +151,7 @@ def _print(report: DriverReport, top: int) -> None:
     for i, d in enumerate(report.drivers[:top], start=1):
         flag = " [confounded]" if d.confounded_by else ""
         flag += " [Simpson's paradox]" if d.simpson else ""
-        click.echo(f"{i}. {d.attribute} = {d.value}{flag}")
+        click.echo(f"{i}. {d.label}{flag}")
         click.echo(f"   {d.sentence}")
     if len(report.drivers) > top:
         click.echo(f"... and {len(report.drivers) - top} more (--top, or --json for all).")

@@ -185,6 +185,12 @@ class Driver:
     impact_cost: float | None = None
     source: str | None = None
 
+    @property
+    def label(self) -> str:
+        """``channel = Partner``; a range reads as one (``amount > 380``, ``age 50 to 60``)."""
+        joiner = " " if _is_range(self.value) else " = "
+        return f"{self.attribute}{joiner}{self.value}"
+
 
 @dataclass(frozen=True)
 class Excluded:
@@ -706,9 +712,11 @@ def _who(d: Driver) -> str:
         return f"Cases with {d.value} hand-off{'' if d.value == '1' else 's'}"
     if d.value == EMPTY:
         return f"Cases without a value for {d.attribute}"
-    if d.value.startswith(("≤ ", "> ")) or " to " in d.value:
-        return f"Cases with {d.attribute} {d.value}"
-    return f"Cases with {d.attribute} = {d.value}"
+    return f"Cases with {d.label}"
+
+
+def _is_range(value: str) -> bool:
+    return value.startswith(("≤ ", "> ")) or " to " in value
 
 
 def _with_sentence(d: Driver, spec: OutcomeSpec, info: OutcomeInfo, currency: str = "") -> Driver:

@@ -149,7 +149,7 @@ def _impact_chart(report: DriverReport) -> alt.Chart:
         impact = d.impact or 0.0
         rows.append(
             {
-                "driver": f"{d.attribute} = {d.value}",
+                "driver": d.label,
                 "impact": impact / 86_400 if seconds else impact * 100,
                 "status": "confounded"
                 if d.confounded_by
@@ -189,7 +189,7 @@ def _card(i: int, d: Driver, report: DriverReport) -> None:
             badges.append(":orange-badge[:material/warning: Simpson's paradox]")
         if d.kind == "mechanism":
             badges.append(":violet-badge[mechanism]")
-        st.markdown(f"**{i}. {md(d.attribute)} = {md(d.value)}** " + " ".join(badges))
+        st.markdown(f"**{i}. {md(d.label)}** " + " ".join(badges))
         st.markdown(md(d.sentence))
         cols = st.columns(6 if d.impact_cost is not None else 5)
         cols[0].metric("Cases", f"{d.cases:,}", help=f"{d.share:.1%} of the judged cases")
