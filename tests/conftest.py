@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -74,6 +74,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+#: Debian's chromium: tests cannot download a browser.
+CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
+BROWSER_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking")
+
+
+@contextlib.contextmanager
+def chromium(args: Sequence[str] = BROWSER_ARGS) -> Iterator[object]:
+    """A headless Chromium driven by Playwright (``CHROMIUM``); fails the test, naming the setup, when absent."""
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need: pip install playwright"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(args))
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @contextlib.contextmanager

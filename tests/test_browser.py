@@ -7,13 +7,12 @@ of every page land in ``test-artifacts/`` for a human to look at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_server
+from tests.conftest import app_server, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +20,6 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
 PAGES = {  # title -> what shows that the page has drawn
     "Logs": "[data-testid=stMetric]",
     "Upload": "[data-testid=stFileUploader]",
@@ -44,15 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

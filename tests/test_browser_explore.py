@@ -22,14 +22,13 @@ import pytest
 from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.pages.process_map import DEFAULT_ACTIVITIES
-from tests.conftest import ROOT, app_server
+from tests.conftest import ROOT, app_server, chromium
 
 pytestmark = pytest.mark.browser
 
 playwright = pytest.importorskip("playwright.sync_api", reason="browser tests need: pip install playwright")
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -101,12 +100,8 @@ def server(workspace: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium(ARGS) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

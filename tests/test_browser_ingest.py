@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FILES, app_server
+from tests.conftest import FILES, app_server, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,6 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 90_000
 TINY = FILES / "app" / "tiny.csv"
 
@@ -43,15 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _page(browser, server):

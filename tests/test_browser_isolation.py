@@ -8,7 +8,6 @@ rows (38 MB), whose preview may fit under the limit while its ingest needs sever
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import FILES, app_process
+from tests.conftest import FILES, app_process, chromium
 from tests.hostile import far_cell_xlsx
 
 pytestmark = pytest.mark.browser
@@ -25,7 +24,6 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 120_000
 LIMIT = "100MB"
 
@@ -39,15 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
