@@ -89,6 +89,8 @@ def chromium(args: Sequence[str] = BROWSER_ARGS) -> Iterator[object]:
     )
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: run `bash .ci/setup --browser` (installs Debian's chromium)")
+    # An app rerun on a loaded CI machine can take longer than Playwright's 5 s default for `expect`.
+    playwright.expect.set_options(timeout=30_000)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=list(args))
         try:

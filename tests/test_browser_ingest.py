@@ -66,6 +66,18 @@ def _open(page, title: str) -> None:
     _settled(page)
 
 
+def _tick(checkbox) -> None:
+    """Tick a Streamlit checkbox, ticking again if the click landed while its expander was still opening."""
+    for _ in range(3):
+        checkbox.locator("label").click()
+        try:
+            playwright.expect(checkbox.locator("input")).to_be_checked(timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    playwright.expect(checkbox.locator("input")).to_be_checked()
+
+
 def _far_cell_xlsx(path: Path) -> None:
     import xlsxwriter
 
@@ -119,8 +131,9 @@ def test_delete_a_log_after_the_confirmation(browser, server) -> None:
         button = page.locator("button", has_text="Delete log")
         button.wait_for()
         assert button.is_disabled()
-        page.locator("[data-testid=stCheckbox]", has_text="Yes, delete tiny").locator("label").click()
-        playwright.expect(button).to_be_enabled()
+        _tick(page.locator("[data-testid=stCheckbox]", has_text="Yes, delete tiny"))
+        # The button is enabled by the rerun the tick starts; on a loaded machine that takes more than 5 s.
+        playwright.expect(button).to_be_enabled(timeout=WAIT_MS)
         button.click()
         page.locator("[data-testid=stAlertContentSuccess]").first.wait_for()
         _settled(page)
