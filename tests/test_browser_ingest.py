@@ -68,14 +68,16 @@ def _open(page, title: str) -> None:
 
 def _tick(checkbox) -> None:
     """Tick a Streamlit checkbox, ticking again if the click landed while its expander was still opening."""
+    box = checkbox.locator("input")
     for _ in range(3):
-        checkbox.locator("label").click()
+        if not box.is_checked():  # a second click on a ticked box would untick it
+            checkbox.locator("label").click()
         try:
-            playwright.expect(checkbox.locator("input")).to_be_checked(timeout=3_000)
+            playwright.expect(box).to_be_checked(timeout=5_000)
             return
         except AssertionError:
             continue
-    playwright.expect(checkbox.locator("input")).to_be_checked()
+    playwright.expect(box).to_be_checked()
 
 
 def _far_cell_xlsx(path: Path) -> None:
