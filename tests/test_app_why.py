@@ -5,6 +5,7 @@ Every expected figure is the library's own result on the same workspace.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +14,13 @@ import pytest
 
 pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
 
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
 from mining.drivers.find import OutcomeSpec, find_drivers
-from mining.durations import duration_words
+from mining.durations import duration_unit, duration_words
 from mining.ingest import IngestOptions, ingest_file
 from mining.rates import compact_money, rate_card_from_bytes
 from mining.store import Store
@@ -91,6 +93,17 @@ def test_root_causes_shows_the_drivers_the_library_finds(workspace):
         ("channel", "Partner"),
         ("product", "P4"),
     }
+    # The impact chart's axis is in the unit of its biggest bar (hours for hours, never 0.03 days).
+    [chart] = at.get("vega_lite_chart")
+    biggest = max(abs(d.impact or 0.0) for d in expected.drivers[:10])
+    per, unit = duration_unit(biggest)
+    assert (
+        json.loads(chart.proto.spec)["title"]
+        == f"If these cases did as well as the rest ({unit} off the median)"
+    )
+    [dataset] = chart.proto.datasets
+    bars = convert_arrow_bytes_to_pandas_df(dataset.data.data)["impact"]
+    assert bars.abs().max() == pytest.approx(biggest / per)
     # The leaked field is listed with its reason, not shown as a driver.
     excluded = at.dataframe[0].value
     assert "closure" in set(excluded["attribute"])

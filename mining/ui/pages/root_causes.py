@@ -14,7 +14,7 @@ import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.drivers.find import Driver, DriverReport, OutcomeSpec
-from mining.durations import duration_words, format_duration, parse_duration
+from mining.durations import duration_unit, duration_words, format_duration, parse_duration
 from mining.errors import AnalysisError
 from mining.rates import compact_money, format_money
 from mining.schema import LogInfo
@@ -144,20 +144,23 @@ def _summary(report: DriverReport) -> None:
 
 def _impact_chart(report: DriverReport) -> alt.Chart:
     seconds = report.outcome.unit == "seconds"
+    shown = report.drivers[:_SHOWN]
+    # A driver worth 40 minutes reads as 0.03 days on a day axis: the axis takes the biggest bar's unit.
+    per, name = duration_unit(max((abs(d.impact or 0.0) for d in shown), default=0.0))
     rows = []
-    for d in report.drivers[:_SHOWN]:
+    for d in shown:
         impact = d.impact or 0.0
         rows.append(
             {
                 "driver": d.label,
-                "impact": impact / 86_400 if seconds else impact * 100,
+                "impact": impact / per if seconds else impact * 100,
                 "status": "confounded"
                 if d.confounded_by
                 else ("mechanism" if d.kind == "mechanism" else "driver"),
                 "sentence": d.sentence,
             }
         )
-    unit = "days off the median" if seconds else "percentage points off the rate"
+    unit = f"{name} off the median" if seconds else "percentage points off the rate"
     frame = pd.DataFrame(rows)
     return (
         alt.Chart(frame, title=f"If these cases did as well as the rest ({unit})")
