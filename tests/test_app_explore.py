@@ -29,7 +29,7 @@ from mining.durations import format_duration
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -390,6 +390,31 @@ def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_da
     captions = " ".join(c.value for c in at.caption)
     assert "the whole log runs from 2024-03-01 08:00 to 2024-03-03 08:00." in captions, captions
     assert "1 event dated outside that range (as far out as 9999-12-30, UTC) is left out" in captions
+
+
+def test_case_durations_leave_out_cases_closed_on_a_placeholder_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # c4 is closed on 9999-12-31: it counted as a case lasting 2,039,177 days in the median and p90.
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, FILES / "app" / "placeholder_open.csv")
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("overview")
+    metrics = _metrics(at)
+    # Durations of c1, c2, c3: 1 day, 3 days, 36 hours; the case itself is still counted.
+    assert metrics["Cases"] == "4"
+    assert metrics["Median case duration"] == "36.0 hours"
+    assert metrics["p90 case duration"] == "2.7 days"
+    captions = " ".join(c.value for c in at.caption)
+    assert "1 case begins or ends outside it, so it is left out of the case durations." in captions
+    start = AppTest.from_string(
+        "from mining.ui.pages import start\nstart.render({})\n", default_timeout=TIMEOUT
+    )
+    start.run()
+    assert not start.exception
+    said = " ".join(m.value for m in start.markdown)
+    assert "Half the cases take less than **36.0 hours**" in said, said
 
 
 def _pages_of_one_session() -> None:

@@ -195,15 +195,16 @@ def events_of_case(log: LogInfo, case_id: str) -> tuple[_variants_mod.CaseEvent,
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _durations_cached(
-    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, span: _span_mod.TimeSpan
 ) -> _durations_mod.CaseDurations:
     with reading(workspace) as store:
-        return _durations_mod.case_durations(store, log_id, flt, log_scale=None)
+        return _durations_mod.case_durations(store, log_id, flt, log_scale=None, span=span)
 
 
 def case_durations_of(log: LogInfo, flt: Filter) -> _durations_mod.CaseDurations:
-    """Case-duration statistics and histogram under ``flt``."""
-    return _durations_cached(*where(), log.log_id, flt)
+    """Case-duration statistics and histogram under ``flt``, of the cases within the log's robust span
+    (:func:`span_of`): a case closed on a placeholder date is counted in ``left_out`` instead."""
+    return _durations_cached(*where(), log.log_id, flt, span_of(log))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
