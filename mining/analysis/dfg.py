@@ -37,7 +37,7 @@ from mining.analysis.filters import Filter, case_selection, events_relation
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["DFG", "DFG_SQL", "EDGE_CASES_SQL", "PROJECTED_EDGE_CASES_SQL", "Edge", "dfg"]
+__all__ = ["DFG", "DFG_SQL", "EDGE_CASES_SQL", "PROJECTED_EDGE_CASES_SQL", "Edge", "dfg", "edge_cases"]
 
 #: Grouped by (activity, successor), the NULL successor included; ``{events}``
 #: is the kept-events relation of :func:`events_relation` (internal SQL only).
@@ -160,7 +160,7 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
         events = clock(store, log_id, calendar).extend(rel.sql, durations={"_dur": ("ts", "next_ts")})
         duration = "_dur"
     rows = store.query(DFG_SQL.format(events=events, duration=duration), rel.params).rows
-    edge_cases = _edge_cases(store, log_id, flt)
+    cases_of = edge_cases(store, log_id, flt)
     activities: dict[str, int] = {}
     end: dict[str, int] = {}
     incoming: dict[str, int] = {}
@@ -178,7 +178,7 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
                 source,
                 target,
                 int(n),
-                edge_cases[source, target],
+                cases_of[source, target],
                 float(mean_s),
                 float(median_s),
                 float(p90_s),
@@ -196,7 +196,7 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
     )
 
 
-def _edge_cases(store: Store, log_id: int, flt: Filter | None) -> dict[tuple[str, str], int]:
+def edge_cases(store: Store, log_id: int, flt: Filter | None) -> dict[tuple[str, str], int]:
     """Distinct cases per edge, from the kept cases' variants."""
     params: dict[str, Any] = {"log": log_id}
     selection = ""

@@ -34,6 +34,7 @@ from mining.analysis import dfg as _dfg_mod
 from mining.analysis import durations as _durations_mod
 from mining.analysis import heatmaps as _heatmaps_mod
 from mining.analysis import performance as _performance_mod
+from mining.analysis import reproject as _reproject_mod
 from mining.analysis import rework as _rework_mod
 from mining.analysis import simplify as _simplify_mod
 from mining.analysis import span as _span_mod
@@ -115,8 +116,24 @@ __all__ = [
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _dfg_cached(workspace: str, version: tuple[int, ...], log_id: int, flt: Filter) -> _dfg_mod.DFG:
+    if flt.projects_events:
+        # The map's Activities slider: each value is a new projection, drawn from the events in memory.
+        order = _event_order_cached(workspace, version, log_id)
+        with reading(workspace) as store:
+            return _reproject_mod.reprojected_dfg(store, log_id, flt, order)
     with reading(workspace) as store:
         return _dfg_mod.dfg(store, log_id, flt)
+
+
+# Held, not copied: 16 bytes an event, read-only arrays (a cache_data hit would unpickle them).
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _event_order_cached(workspace: str, version: tuple[int, ...], log_id: int) -> _reproject_mod.EventOrder:
+    with reading(workspace) as store:
+        return _reproject_mod.event_order(store, log_id)
+
+
+def _event_order_of(log: LogInfo) -> _reproject_mod.EventOrder:
+    return _event_order_cached(*where(), log.log_id)
 
 
 def dfg_of(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
@@ -481,10 +498,22 @@ def bottlenecks_measures(
     return tuple(step() for step in steps)  # type: ignore[return-value]
 
 
+def _map_slider_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    # The events in memory that the Activities slider's projections are drawn from (one per log).
+    del flt
+    return (functools.partial(_event_order_of, log),)
+
+
 _Steps = Callable[[LogInfo, Filter], tuple[functools.partial[object], ...]]
 #: Every Explore page's measures, one step each, for the warm-up: it yields to a page's run between
 #: two steps, so a page opened while it works waits for one query at most, not a page's worth.
-EXPLORE_STEPS: tuple[_Steps, ...] = (_overview_steps, _process_map_steps, _variants_steps, _bottlenecks_steps)
+EXPLORE_STEPS: tuple[_Steps, ...] = (
+    _overview_steps,
+    _process_map_steps,
+    _variants_steps,
+    _bottlenecks_steps,
+    _map_slider_steps,
+)
 #: What the Start page has computed while it is read: the filter bar every Explore page shows first,
 #: then the pages in the sidebar's order (the Overview shares four of its measures with the bar).
 START_STEPS: tuple[_Steps, ...] = (
@@ -493,6 +522,7 @@ START_STEPS: tuple[_Steps, ...] = (
     _process_map_steps,
     _variants_steps,
     _bottlenecks_steps,
+    _map_slider_steps,
 )
 
 
