@@ -459,8 +459,9 @@ def test_the_start_pages_warm_up_computes_each_measure_once(workspace: Path) -> 
         [log] = list_logs(store)
     steps = measures.warm_steps(log, Filter(), measures.START_STEPS)
     # The filter bar's 4, 3 of the Overview's 7 (its graph, top variant, resource table and attributes
-    # are the filter bar's: no filter here), the first map, the variants table and Bottlenecks' 5.
-    assert len(steps) == 4 + 3 + 1 + 1 + 5
+    # are the filter bar's: no filter here), the first map, the variants table and Bottlenecks' 5, then
+    # the events the map's Activities slider draws from.
+    assert len(steps) == 4 + 3 + 1 + 1 + 5 + 1
     names = [s.func.__name__ for s in steps]
     assert names[:7] == [
         "dfg_of",
@@ -472,6 +473,7 @@ def test_the_start_pages_warm_up_computes_each_measure_once(workspace: Path) -> 
         "activity_table_of",
     ]
     assert names[7:9] == ["_first_map", "variants_of"]
+    assert names[-1] == "_event_order_of"
 
 
 def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(
