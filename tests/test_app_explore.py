@@ -415,6 +415,9 @@ def test_case_durations_leave_out_cases_closed_on_a_placeholder_date(
     assert not start.exception
     said = " ".join(m.value for m in start.markdown)
     assert "Half the cases take less than **36.0 hours**" in said, said
+    # The Start page's time span is the robust one too: 1 March 09:00 to 4 March 10:00, not to 9999.
+    assert _metrics(start)["Time span"] == "3.0 days"
+    assert any("1 event dated outside the log's main range" in c.value for c in start.caption)
 
 
 def _pages_of_one_session() -> None:
