@@ -3,10 +3,8 @@
 One daemon thread, newest request first: after a filter change the pages not
 shown yet fill the shared cache, so opening one is a cache hit.  Streamlit's
 per-key compute lock makes a page that opens mid-way wait for the value being
-computed instead of computing it twice.  A measure starts only when no page
-runs and the last run ended half a second ago, so the browser draws that
-page's result with the machine to itself.  The state is this module's, shared
-by every session of the server.
+computed instead of computing it twice.  The state is this module's, shared by
+every session of the server.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import contextlib
 import importlib
 import sys
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 
@@ -34,10 +31,6 @@ _next: tuple[Hashable, tuple[Callable[[], object], ...]] | None = None  # only t
 _DONE: OrderedDict[Hashable, None] = OrderedDict()
 _KEPT = 64
 _PAGE_PATIENCE_S = 30.0
-#: After a page run ends the browser still draws its result: on two cores a warm-up query (DuckDB
-#: takes both) started at once slows that paint, so the next measure waits this long.
-_GRACE_S = 0.5
-_quiet_since = 0.0  # time.monotonic() when the last page run ended
 _thread: threading.Thread | None = None
 _IMPORTING: set[str] = set()
 
@@ -63,7 +56,7 @@ def foreground() -> Iterator[None]:
     the page the user is looking at matters more than the one they may open next. A
     measure already running is finished (a query cannot be paused); only the next waits.
     """
-    global _pages, _quiet_since
+    global _pages
     with _LOCK:
         _pages += 1
     try:
@@ -71,7 +64,6 @@ def foreground() -> Iterator[None]:
     finally:
         with _LOCK:
             _pages -= 1
-            _quiet_since = time.monotonic()
             _FOREGROUND.notify_all()
 
 
@@ -95,7 +87,8 @@ def _worker() -> None:
             (key, calls), _next = _next, None
         for call in calls:
             with _LOCK:
-                _wait_for_quiet()
+                # A page that never ends its run (a dead session) must not stop the warm-up for good.
+                _FOREGROUND.wait_for(lambda: _pages == 0, timeout=_PAGE_PATIENCE_S)
             if _next is not None:
                 break  # a newer filter came: its measures matter more
             if where() != key[:2]:
@@ -107,19 +100,6 @@ def _worker() -> None:
                 _DONE[key] = None
                 while len(_DONE) > _KEPT:
                     _DONE.popitem(last=False)
-
-
-def _wait_for_quiet() -> None:
-    """Under ``_LOCK``: until no page runs and the last one ended :data:`_GRACE_S` ago.  A page that
-    never ends its run (a dead session) must not stop the warm-up for good: at most
-    :data:`_PAGE_PATIENCE_S`."""
-    deadline = time.monotonic() + _PAGE_PATIENCE_S
-    while True:
-        now = time.monotonic()
-        rest = _quiet_since + _GRACE_S - now if _pages == 0 else _GRACE_S
-        if rest <= 0 or now >= deadline:
-            return
-        _FOREGROUND.wait(timeout=min(rest, deadline - now))
 
 
 def warm_import(module: str) -> None:
