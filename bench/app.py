@@ -314,7 +314,12 @@ for i in range(runs):
 for i in range(runs):
     timed("monitoring: change date, new value", at,
           lambda a, i=i: widget(a.text_input, "Change date").set_value(dt.date(2025, 8, i + 1).isoformat()).run())
-print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
+print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}), flush=True)
+# A daemon warm-up thread still inside DuckDB when the interpreter ends aborts the process
+# ("terminate called ..."): let it finish, then leave without the interpreter's teardown.
+from mining.ui import warmup
+warmup.warm_wait(600)
+os._exit(0)
 """
 
 

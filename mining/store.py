@@ -322,6 +322,17 @@ class Store:
     def close(self) -> None:
         self._con.close()
 
+    def cursor(self) -> Store:
+        """Another connection to this store's open database, for one reader (a thread of its own):
+        no file to open and no catalogue to load, and DuckDB's cached blocks are shared.  Closing
+        it leaves this store open; closing this store closes its cursors too."""
+        other = object.__new__(Store)
+        other.path, other.read_only = self.path, self.read_only
+        other._con = self._con.cursor()
+        other._con.execute("SET TimeZone = 'UTC'")
+        other._con.execute("SET enable_progress_bar = false")
+        return other
+
     def __enter__(self) -> Store:
         return self
 

@@ -29,7 +29,7 @@ from mining.durations import format_duration
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -392,6 +392,34 @@ def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_da
     assert "1 event dated outside that range (as far out as 9999-12-30, UTC) is left out" in captions
 
 
+def test_case_durations_leave_out_cases_closed_on_a_placeholder_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # c4 is closed on 9999-12-31: it counted as a case lasting 2,039,177 days in the median and p90.
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, FILES / "app" / "placeholder_open.csv")
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("overview")
+    metrics = _metrics(at)
+    # Durations of c1, c2, c3: 1 day, 3 days, 36 hours; the case itself is still counted.
+    assert metrics["Cases"] == "4"
+    assert metrics["Median case duration"] == "36.0 hours"
+    assert metrics["p90 case duration"] == "2.7 days"
+    captions = " ".join(c.value for c in at.caption)
+    assert "1 case begins or ends outside it, so it is left out of the case durations." in captions
+    start = AppTest.from_string(
+        "from mining.ui.pages import start\nstart.render({})\n", default_timeout=TIMEOUT
+    )
+    start.run()
+    assert not start.exception
+    said = " ".join(m.value for m in start.markdown)
+    assert "Half the cases take less than **36.0 hours**" in said, said
+    # The Start page's time span is the robust one too: 1 March 09:00 to 4 March 10:00, not to 9999.
+    assert _metrics(start)["Time span"] == "3.0 days"
+    assert any("1 event dated outside the log's main range" in c.value for c in start.caption)
+
+
 def _pages_of_one_session() -> None:
     # One session moving between pages, as the sidebar does: the filter bar keeps its values.
     import importlib
@@ -434,8 +462,9 @@ def test_the_start_pages_warm_up_computes_each_measure_once(workspace: Path) -> 
         [log] = list_logs(store)
     steps = measures.warm_steps(log, Filter(), measures.START_STEPS)
     # The filter bar's 4, 3 of the Overview's 7 (its graph, top variant, resource table and attributes
-    # are the filter bar's: no filter here), the first map, the variants table and Bottlenecks' 5.
-    assert len(steps) == 4 + 3 + 1 + 1 + 5
+    # are the filter bar's: no filter here), the first map, the variants table and Bottlenecks' 5, then
+    # the events the map's Activities slider draws from.
+    assert len(steps) == 4 + 3 + 1 + 1 + 5 + 1
     names = [s.func.__name__ for s in steps]
     assert names[:7] == [
         "dfg_of",
@@ -447,6 +476,7 @@ def test_the_start_pages_warm_up_computes_each_measure_once(workspace: Path) -> 
         "activity_table_of",
     ]
     assert names[7:9] == ["_first_map", "variants_of"]
+    assert names[-1] == "_event_order_of"
 
 
 def test_a_new_filter_warms_the_other_pages_so_opening_one_computes_nothing(

@@ -193,3 +193,48 @@ def test_the_app_keeps_serving_while_a_scheduled_ingest_runs(
         _out, err = child.communicate(timeout=600)
     assert child.returncode == 0, err
     assert _names(workspace) == ["small", "big"]
+
+
+def test_the_apps_held_reader_follows_each_write_and_lets_the_old_file_go(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("streamlit", reason="the app is an optional extra")
+    import threading
+
+    from mining.ui import state
+
+    opened: list[Store] = []
+
+    class Counted(Store):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(state, "Store", Counted)
+
+    def count() -> int:
+        with state.reading(str(workspace)) as store:
+            return int(store.scalar("SELECT count(*) FROM logs"))
+
+    before = count()
+    # Readers of one version, in any thread, share one open file, each with a cursor of its own.
+    with state.reading(str(workspace)) as a, state.reading(str(workspace)) as b:
+        assert a is not b and a.scalar("SELECT 1") == b.scalar("SELECT 1") == 1
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(count())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [before] * 4
+    assert len(opened) == 1
+    # A reader still at work when another process swaps in a write keeps its file; the next read
+    # sees the new one, and the old file is closed once that reader is done.
+    with state.reading(str(workspace)) as old_reader:
+        assert _mining(workspace, "ingest", str(SMALL), "--name", "second").returncode == 0
+        assert count() == before + 1
+        assert len(opened) == 2
+        assert int(old_reader.scalar("SELECT count(*) FROM logs")) == before
+    with pytest.raises(Exception, match=r"(?i)closed"):
+        opened[0].scalar("SELECT 1")
+    assert count() == before + 1 and len(opened) == 2

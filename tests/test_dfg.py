@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib
 
@@ -224,3 +225,50 @@ def test_cli_dfg_text_and_errors(tmp_path):
     res, _ = run("-w", str(tmp_path / "missing.duckdb"), "dfg", "tiny")
     assert res.exit_code == 1
     assert "no workspace" in res.output
+
+
+def _reprojection_filters(g: DFG) -> list[Filter]:
+    names = list(g.activities)
+    return [
+        Filter(activities_keep=tuple(names[:5])),
+        Filter(activities_keep=tuple(names[:2])),
+        Filter(activities_keep=(names[0],)),
+        Filter(activities_remove=(names[1], names[3])),
+        Filter(activities_keep=tuple(names[:4]), variant_top_k=3),
+        Filter(activities_remove=(names[0],), with_activities=(names[-1],)),
+        Filter(activities_keep=tuple(names[:6]), min_duration_s=86400.0),
+        Filter(activities_keep=("no such activity",)),
+    ]
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_the_map_sliders_reprojection_is_the_graph_dfg_computes(store, shuffled):
+    from mining.analysis.reproject import event_order, reprojected_dfg
+    from tests.conftest import SAMPLE_LOGS
+
+    log = ingest_file(store, SAMPLE_LOGS / "service_desk.csv").log_id
+    if shuffled:  # rows no longer stored in (case, time, row) order: the reader sorts them
+        store.execute("CREATE TEMP TABLE shuffled AS SELECT * FROM events ORDER BY hash(row_no)")
+        store.execute("DELETE FROM events")
+        store.execute("INSERT INTO events SELECT * FROM shuffled")
+        scan = [
+            r[0] for r in store.query("SELECT case_no FROM events WHERE log_id = ? LIMIT 200", [log]).rows
+        ]
+        assert scan != sorted(scan)
+    order = event_order(store, log)
+    whole = dfg(store, log)
+    assert order.events == whole.events and sorted(order.names) == sorted(whole.activities)
+    for flt in _reprojection_filters(whole):
+        expected, got = dfg(store, log, flt), reprojected_dfg(store, log, flt, order)
+        # Every figure to the last bit (the medians and p90s too); the mean up to its summation order.
+        assert [e.mean_seconds for e in got.edges] == pytest.approx([e.mean_seconds for e in expected.edges])
+        strip = [dataclasses.replace(e, mean_seconds=0.0) for e in got.edges]
+        assert strip == [dataclasses.replace(e, mean_seconds=0.0) for e in expected.edges], flt
+        assert (got.start, got.end, got.activities, got.cases, got.events) == (
+            expected.start,
+            expected.end,
+            expected.activities,
+            expected.cases,
+            expected.events,
+        )
+    assert reprojected_dfg(store, log, Filter(), order) == whole

@@ -96,3 +96,28 @@ def test_time_span_is_the_kept_cases_and_their_kept_events(store, tmp_path):
     projected = case_durations(store, log, Filter(activities_remove=("C",)))
     assert (projected.first_ts, projected.last_ts) == (T0, T0 + dt.timedelta(hours=10))
     assert case_durations(store, log, Filter(min_duration_s=99 * H)).first_ts is None
+
+
+def test_cases_dated_outside_the_robust_span_are_left_out_and_counted(store):
+    from mining.analysis.span import robust_span
+    from mining.ingest import ingest_file
+    from tests.conftest import FILES
+
+    # Four cases; c4 is closed on SAP's "open" date 9999-12-31.
+    log = ingest_file(store, FILES / "app" / "placeholder_open.csv").log_id
+    whole = case_durations(store, log, log_scale=None)
+    assert (whole.count, whole.left_out) == (4, 0)
+    assert whole.p90_seconds > 1e11  # millennia: what the Overview showed before
+    d = case_durations(store, log, log_scale=None, span=robust_span(store, log))
+    assert (d.count, d.left_out) == (3, 1)
+    # c1 1 day, c2 3 days, c3 36 hours: the placeholder case moves no figure.
+    assert (d.min_seconds, d.median_seconds, d.max_seconds) == (86400.0, 129600.0, 259200.0)
+    assert d.p90_seconds == pytest.approx(np.percentile([1, 1.5, 3], 90) * 86400)
+    assert sum(d.bin_counts) == 3 and not d.log_bins
+    # The kept cases' time range still names every kept case (the page clips it to the span).
+    assert (d.first_ts.year, d.last_ts.year) == (2024, 9999)
+    # A filter that keeps only the placeholder case leaves no figure, and says why.
+    only = case_durations(
+        store, log, Filter(starts_with=("a",), min_duration_s=1e9), span=robust_span(store, log)
+    )
+    assert (only.count, only.left_out, only.median_seconds) == (0, 1, None)

@@ -15,8 +15,8 @@ The distinct cases per edge never need a ``count(DISTINCT case_no)`` over the
 events (the costliest part of the aggregate): a case's edges depend only on
 its variant.  Without a projection one representative case per variant gives
 them (:data:`EDGE_CASES_SQL`, reading only those cases' events); with one,
-they come from the projected variant sequences
-(:func:`~mining.analysis.variants.projected_variants`).
+the same representatives' kept events give them
+(:data:`PROJECTED_EDGE_CASES_SQL`).
 
 Transition time is ``next_ts - ts`` in seconds; ``median`` is
 ``median(x)`` and ``p90`` is ``quantile_cont(x, 0.9)`` (linear interpolation
@@ -25,6 +25,7 @@ between the closest ranks, as numpy's default percentile).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from mining.analysis.filters import Filter, case_selection, events_relation
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["DFG", "DFG_SQL", "EDGE_CASES_SQL", "Edge", "dfg"]
+__all__ = ["DFG", "DFG_SQL", "EDGE_CASES_SQL", "PROJECTED_EDGE_CASES_SQL", "Edge", "dfg", "edge_cases"]
 
 #: Grouped by (activity, successor), the NULL successor included; ``{events}``
 #: is the kept-events relation of :func:`events_relation` (internal SQL only).
@@ -67,6 +68,32 @@ variant_edges AS (
     FROM events AS e
     JOIN kept ON e.case_no = kept.rep
     WHERE e.log_id = $log AND e.next_activity IS NOT NULL
+)
+SELECT ve.activity, ve.next_activity, sum(kept.n) AS n_cases
+FROM variant_edges AS ve
+JOIN kept ON kept.variant_id = ve.variant_id
+GROUP BY ve.activity, ve.next_activity
+"""
+
+
+#: Cases per edge under a projection (activities kept or removed), by the same representatives:
+#: the successors are recomputed over their kept events.  ``{kept}`` is the projection's condition.
+PROJECTED_EDGE_CASES_SQL = """
+WITH kept AS (
+    SELECT variant_id, count(*) AS n, min(case_no) AS rep
+    FROM cases
+    WHERE log_id = $log {selection}
+    GROUP BY variant_id
+),
+projected AS (
+    SELECT kept.variant_id, e.activity,
+           lead(e.activity) OVER (PARTITION BY e.case_no ORDER BY e.ts, e.row_no) AS next_activity
+    FROM events AS e
+    JOIN kept ON e.case_no = kept.rep
+    WHERE e.log_id = $log AND {kept}
+),
+variant_edges AS (
+    SELECT DISTINCT variant_id, activity, next_activity FROM projected WHERE next_activity IS NOT NULL
 )
 SELECT ve.activity, ve.next_activity, sum(kept.n) AS n_cases
 FROM variant_edges AS ve
@@ -133,7 +160,7 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
         events = clock(store, log_id, calendar).extend(rel.sql, durations={"_dur": ("ts", "next_ts")})
         duration = "_dur"
     rows = store.query(DFG_SQL.format(events=events, duration=duration), rel.params).rows
-    edge_cases = _edge_cases(store, log_id, flt)
+    cases_of = edge_cases(store, log_id, flt)
     activities: dict[str, int] = {}
     end: dict[str, int] = {}
     incoming: dict[str, int] = {}
@@ -151,7 +178,7 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
                 source,
                 target,
                 int(n),
-                edge_cases[source, target],
+                cases_of[source, target],
                 float(mean_s),
                 float(median_s),
                 float(p90_s),
@@ -169,23 +196,29 @@ def dfg(store: Store, log_id: int, flt: Filter | None = None, *, calendar: Calen
     )
 
 
-def _edge_cases(store: Store, log_id: int, flt: Filter | None) -> dict[tuple[str, str], int]:
+def edge_cases(store: Store, log_id: int, flt: Filter | None) -> dict[tuple[str, str], int]:
     """Distinct cases per edge, from the kept cases' variants."""
-    if flt is not None and flt.projects_events:
-        # The projection's successors are recomputed per case: count the cases of each pair directly
-        # (merging the projected variants in Python took seconds on 10,000 variants).
-        rel = events_relation(store, log_id, flt)
-        rows = store.query(
-            f"SELECT activity, next_activity, count(DISTINCT case_no) FROM ({rel.sql}) AS e "
-            "WHERE next_activity IS NOT NULL GROUP BY activity, next_activity",
-            rel.params,
-        ).rows
-        return {(a, b): int(n) for a, b, n in rows}
     params: dict[str, Any] = {"log": log_id}
     selection = ""
     if flt is not None and not flt.is_empty:
-        selection = f"AND case_no IN ({case_selection(store, log_id, flt, params)})"
-    rows = store.query(EDGE_CASES_SQL.format(selection=selection), params).rows
+        case_filter = dataclasses.replace(flt, activities_keep=(), activities_remove=())
+        if not case_filter.is_empty:
+            selection = f"AND case_no IN ({case_selection(store, log_id, case_filter, params)})"
+    if flt is not None and flt.projects_events:
+        # A projected case's edges still depend only on its variant: the successors are recomputed
+        # over the representatives' kept events only (a second window over every kept event cost
+        # as much as the whole graph).
+        kept = []
+        if flt.activities_keep:
+            params["p_keep"] = list(flt.activities_keep)
+            kept.append("list_contains($p_keep, e.activity)")
+        if flt.activities_remove:
+            params["p_drop"] = list(flt.activities_remove)
+            kept.append("NOT list_contains($p_drop, e.activity)")
+        sql = PROJECTED_EDGE_CASES_SQL.format(selection=selection, kept=" AND ".join(kept))
+    else:
+        sql = EDGE_CASES_SQL.format(selection=selection)
+    rows = store.query(sql, params).rows
     return {(a, b): int(n) for a, b, n in rows}
 
 

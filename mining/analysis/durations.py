@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.analysis.calendar import Calendar, clock
 from mining.analysis.filters import Filter, case_selection, events_relation
+from mining.analysis.span import TimeSpan, span_params, within_sql
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -93,6 +94,9 @@ class CaseDurations:
     last_ts: dt.datetime | None = None
     #: True when the bins are spaced on a log scale (skewed durations, see :data:`SKEWED`).
     log_bins: bool = False
+    #: Kept cases left out of the figures because they begin or end outside the log's robust span
+    #: (a placeholder date such as 9999-12-31): not in ``count``, nor in any statistic or bin.
+    left_out: int = 0
 
 
 def case_durations(
@@ -103,8 +107,14 @@ def case_durations(
     bins: int = DEFAULT_BINS,
     calendar: Calendar | None = None,
     log_scale: bool | None = False,
+    span: TimeSpan | None = None,
 ) -> CaseDurations:
     """Count, min/mean/median/p90/p95/max and a histogram of case durations.
+
+    With the log's robust ``span`` (:func:`~mining.analysis.span.robust_span`), a kept case whose
+    first or last timestamp lies outside it (a placeholder date: SAP's 9999-12-31 for "open") is
+    left out of every figure and counted in ``left_out``; ``first_ts`` and ``last_ts`` still cover
+    every kept case.  A placeholder year 9999 would otherwise make the median case last millennia.
 
     The bins have equal widths; with ``log_scale=None`` (automatic) they are
     spaced on a log scale when the longest case lasts over :data:`SKEWED`
@@ -126,11 +136,25 @@ def case_durations(
         raise AnalysisError(msg)
     params: dict[str, Any] = {}
     durations = _durations_relation(store, log_id, flt, params, calendar)
+    left_out, first_all, last_all = 0, None, None
+    if span is not None and not span.complete:
+        params.update(span_params(span))
+        left_out, first_all, last_all = store.query(
+            f"SELECT count(*) FILTER (WHERE NOT coalesce({within_sql('t0')} AND {within_sql('t1')}, false)), "
+            f"min(t0), max(t1) FROM ({durations}) AS x",
+            params,
+        ).rows[0]
+        left_out = int(left_out)
+        durations = (
+            f"SELECT d, t0, t1 FROM ({durations}) AS r WHERE {within_sql('t0')} AND {within_sql('t1')}"
+        )
     n, lo, mean, median, p90, p95, hi, first, last = store.query(
         STATS_SQL.format(durations=durations), params
     ).rows[0]
+    if left_out:
+        first, last = first_all, last_all
     if not n:
-        return CaseDurations(0, None, None, None, None, None, None, (), ())
+        return CaseDurations(0, None, None, None, None, None, None, (), (), first, last, left_out=left_out)
     lo, hi = float(lo), float(hi)
     positive = (
         store.scalar(f"SELECT min(d) FROM ({durations}) AS x WHERE d >= 60", params)
@@ -163,6 +187,7 @@ def case_durations(
             first,
             last,
             True,
+            left_out,
         )
     if hi == lo:
         edges: tuple[float, ...] = (lo, hi)
@@ -178,7 +203,18 @@ def case_durations(
         edges = (*(lo + i * width for i in range(bins)), hi)
         counts = tuple(int(hist.get(i, 0)) for i in range(bins))
     return CaseDurations(
-        int(n), lo, float(mean), float(median), float(p90), float(p95), hi, edges, counts, first, last
+        int(n),
+        lo,
+        float(mean),
+        float(median),
+        float(p90),
+        float(p95),
+        hi,
+        edges,
+        counts,
+        first,
+        last,
+        left_out=left_out,
     )
 
 

@@ -18,6 +18,7 @@ facts between runs.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import functools
@@ -34,6 +35,7 @@ from mining.analysis import dfg as _dfg_mod
 from mining.analysis import durations as _durations_mod
 from mining.analysis import heatmaps as _heatmaps_mod
 from mining.analysis import performance as _performance_mod
+from mining.analysis import reproject as _reproject_mod
 from mining.analysis import rework as _rework_mod
 from mining.analysis import simplify as _simplify_mod
 from mining.analysis import span as _span_mod
@@ -115,8 +117,24 @@ __all__ = [
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _dfg_cached(workspace: str, version: tuple[int, ...], log_id: int, flt: Filter) -> _dfg_mod.DFG:
+    if flt.projects_events:
+        # The map's Activities slider: each value is a new projection, drawn from the events in memory.
+        order = _event_order_cached(workspace, version, log_id)
+        with reading(workspace) as store:
+            return _reproject_mod.reprojected_dfg(store, log_id, flt, order)
     with reading(workspace) as store:
         return _dfg_mod.dfg(store, log_id, flt)
+
+
+# Held, not copied: 16 bytes an event, read-only arrays (a cache_data hit would unpickle them).
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _event_order_cached(workspace: str, version: tuple[int, ...], log_id: int) -> _reproject_mod.EventOrder:
+    with reading(workspace) as store:
+        return _reproject_mod.event_order(store, log_id)
+
+
+def _event_order_of(log: LogInfo) -> _reproject_mod.EventOrder:
+    return _event_order_cached(*where(), log.log_id)
 
 
 def dfg_of(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
@@ -195,15 +213,16 @@ def events_of_case(log: LogInfo, case_id: str) -> tuple[_variants_mod.CaseEvent,
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _durations_cached(
-    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter, span: _span_mod.TimeSpan
 ) -> _durations_mod.CaseDurations:
     with reading(workspace) as store:
-        return _durations_mod.case_durations(store, log_id, flt, log_scale=None)
+        return _durations_mod.case_durations(store, log_id, flt, log_scale=None, span=span)
 
 
 def case_durations_of(log: LogInfo, flt: Filter) -> _durations_mod.CaseDurations:
-    """Case-duration statistics and histogram under ``flt``."""
-    return _durations_cached(*where(), log.log_id, flt)
+    """Case-duration statistics and histogram under ``flt``, of the cases within the log's robust span
+    (:func:`span_of`): a case closed on a placeholder date is counted in ``left_out`` instead."""
+    return _durations_cached(*where(), log.log_id, flt, span_of(log))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -365,6 +384,21 @@ def detail_of(log: LogInfo, flt: Filter, name: str) -> _details_mod.ActivityDeta
 
 
 # -- what each Explore page draws --------------------------------------------------
+#: A page's measures run side by side: one DuckDB aggregate (a median, a DISTINCT) keeps one of
+#: the two cores busy for much of its time, so two at once finish sooner than one after the other.
+_MEASURES = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="mining-measure")
+
+
+def _side_by_side(steps: Sequence[Callable[[], object]]) -> tuple[object, ...]:
+    """The results of ``steps`` (independent cached reads), in order, computed two at a time; the
+    first error is raised as the page's, after every step has ended."""
+    if len(steps) < 2:
+        return tuple(step() for step in steps)
+    futures = [_MEASURES.submit(step) for step in steps]
+    concurrent.futures.wait(futures)
+    return tuple(f.result() for f in futures)
+
+
 # A page draws exactly its bundle; after any page has run, its frame (mining.ui.layout)
 # warms all four under the same filter, so opening another page finds them cached.
 
@@ -397,7 +431,7 @@ def overview_measures(
 ]:
     """The Overview page under ``flt``: counts, variants, durations, weekly throughput, the activity and
     resource tables and the attributes."""
-    return tuple(step() for step in _overview_steps(log, flt))  # type: ignore[return-value]
+    return _side_by_side(_overview_steps(log, flt))  # type: ignore[return-value]
 
 
 def _filter_bar_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
@@ -421,7 +455,7 @@ def filter_bar_measures(
 ]:
     """What the filter bar of every Explore page lists, over the whole log (``flt`` is not used): the
     activities, the resources, the attributes' values and the number of variants."""
-    return tuple(step() for step in _filter_bar_steps(log, flt))  # type: ignore[return-value]
+    return _side_by_side(_filter_bar_steps(log, flt))  # type: ignore[return-value]
 
 
 def _first_map(log: LogInfo, flt: Filter) -> _dfg_mod.DFG:
@@ -477,13 +511,25 @@ def bottlenecks_measures(
     ``timezone`` (the calendar's, else the log's, when ``None``).
     """
     steps = _bottlenecks_steps(log, flt, calendar=calendar, timezone=timezone)
-    return tuple(step() for step in steps)  # type: ignore[return-value]
+    return _side_by_side(steps)  # type: ignore[return-value]
+
+
+def _map_slider_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    # The events in memory that the Activities slider's projections are drawn from (one per log).
+    del flt
+    return (functools.partial(_event_order_of, log),)
 
 
 _Steps = Callable[[LogInfo, Filter], tuple[functools.partial[object], ...]]
 #: Every Explore page's measures, one step each, for the warm-up: it yields to a page's run between
 #: two steps, so a page opened while it works waits for one query at most, not a page's worth.
-EXPLORE_STEPS: tuple[_Steps, ...] = (_overview_steps, _process_map_steps, _variants_steps, _bottlenecks_steps)
+EXPLORE_STEPS: tuple[_Steps, ...] = (
+    _overview_steps,
+    _process_map_steps,
+    _variants_steps,
+    _bottlenecks_steps,
+    _map_slider_steps,
+)
 #: What the Start page has computed while it is read: the filter bar every Explore page shows first,
 #: then the pages in the sidebar's order (the Overview shares four of its measures with the bar).
 START_STEPS: tuple[_Steps, ...] = (
@@ -492,6 +538,7 @@ START_STEPS: tuple[_Steps, ...] = (
     _process_map_steps,
     _variants_steps,
     _bottlenecks_steps,
+    _map_slider_steps,
 )
 
 

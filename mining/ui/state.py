@@ -3,11 +3,14 @@
 Pages call these functions (and the measures of :mod:`mining.ui.measures`),
 never DuckDB or SQL.  Two rules shape them:
 
-* **Short-lived connections, and writers that never block readers.**  Every
-  call opens the workspace read-only for as long as it needs it and closes
-  it.  An ingest (from this app or a scheduled ``mining ingest``) goes through
-  :func:`mining.store.writing`, which writes a copy and swaps it in
-  atomically, so pages keep answering while it runs.
+* **One connection per version, and writers that never block readers.**  The
+  server holds the workspace open read-only while its file stays the same
+  (:func:`reading` hands each call a cursor of it: opening the file and
+  loading its catalogue cost 25-200 ms a read, a dozen times on a page's first
+  open); the next read after a write opens the new file and lets the old one go
+  once its last reader is done.  An ingest (from this app or a scheduled
+  ``mining ingest``) goes through :func:`mining.store.writing`, which writes a
+  copy and swaps it in atomically, so pages keep answering while it runs.
 * **Cache keys that cannot go stale or leak.**  ``st.cache_data`` is shared by
   every session of the server.  Each cached function therefore takes the
   workspace's resolved path *and* its version (:func:`where`), and anything
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,11 +119,72 @@ def where() -> tuple[str, tuple[int, ...]]:
     return str(path.resolve()), workspace_version(path)
 
 
+@dataclass
+class _Held:
+    """The workspace file held open for reading, at one version, and its readers at work."""
+
+    version: tuple[int, ...]
+    store: Store
+    readers: int = 0
+    retired: bool = False
+
+
+_HELD_LOCK = threading.Lock()
+_held: dict[str, _Held] = {}
+
+
+def _retire(held: _Held) -> None:
+    # Under _HELD_LOCK. Closing the store closes its cursors: only once its last reader is done.
+    held.retired = True
+    if held.readers == 0:
+        held.store.close()
+
+
 @contextlib.contextmanager
 def reading(workspace: str) -> Iterator[Store]:
-    """The workspace opened read-only for one cached read (waiting a little for a writer's swap)."""
-    with Store(workspace, read_only=True, busy_timeout=5.0) as store:
-        yield store
+    """The workspace opened read-only for one cached read (waiting a little for a writer's swap).
+
+    A cursor of the connection held for the file's current version (:func:`workspace_version`);
+    a workspace last written in place (a WAL beside it) is opened for this read alone, since the
+    file lock of a held reader would keep the writer that folds that WAL in waiting.
+    """
+    path = Path(workspace)
+    if path.with_name(path.name + ".wal").exists():
+        with Store(workspace, read_only=True, busy_timeout=5.0) as store:
+            yield store
+        return
+    version = workspace_version(path)
+    with _HELD_LOCK:
+        held = _held.get(workspace)
+        if held is not None and held.version != version:
+            del _held[workspace]
+            _retire(held)
+            held = None
+    if held is None:
+        opened = Store(workspace, read_only=True, busy_timeout=5.0)  # may wait: not under the lock
+        with _HELD_LOCK:
+            held = _held.get(workspace)
+            if held is not None and held.version == version:
+                opened.close()  # another thread opened it meanwhile
+            else:
+                if held is not None:
+                    _retire(held)
+                held = _held[workspace] = _Held(version, opened)
+    with _HELD_LOCK:
+        held.readers += 1
+        try:
+            cursor = held.store.cursor()
+        except BaseException:
+            held.readers -= 1
+            raise
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+        with _HELD_LOCK:
+            held.readers -= 1
+            if held.retired and held.readers == 0:
+                held.store.close()
 
 
 # -- cached reads of the catalogue --------------------------------------------------

@@ -70,7 +70,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         if (first is None or p.period >= first.date() - reach) and (last is None or p.period <= last.date())
     ]
     top = st.columns(4)
-    top[0].metric("Cases", f"{durations.count:,}")
+    top[0].metric("Cases", f"{durations.count + durations.left_out:,}")
     top[1].metric("Events", f"{graph.events:,}")
     top[2].metric("Activities", f"{len(graph.activities):,}")
     top[3].metric("Variants", f"{table.total_variants:,}", help="Distinct sequences of activities.")
@@ -99,6 +99,12 @@ def _render(log: LogInfo, flt: Filter) -> None:
             f"(as far out as {' and '.join(far)}, UTC) {'is' if span.left_out == 1 else 'are'} left out of "
             "the time span and the charts' range: placeholder dates or typing errors."
         )
+    if durations.left_out:
+        n = durations.left_out
+        outside += (
+            f" {n:,} case{' begins or ends' if n == 1 else 's begin or end'} outside it, so "
+            f"{'it is' if n == 1 else 'they are'} left out of the case durations."
+        )
     if flt.is_empty:
         st.caption(f"The log runs from {when_text(runs_from[0])} to {when_text(runs_from[1])} UTC." + outside)
     else:
@@ -106,14 +112,17 @@ def _render(log: LogInfo, flt: Filter) -> None:
             f"The figures cover {when_text(first)} to {when_text(last)} UTC; "
             f"the whole log runs from {when_text(runs_from[0])} to {when_text(runs_from[1])}." + outside
         )
-    if durations.count == 0:
+    if durations.count + durations.left_out == 0:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
         return
 
     left, right = st.columns(2)
     with left:
         st.subheader("Case durations")
-        st.altair_chart(charts.duration_histogram(durations), width="stretch")
+        if durations.count:
+            st.altair_chart(charts.duration_histogram(durations), width="stretch")
+        else:
+            st.caption("Every kept case begins or ends on a date outside the log's main range.")
         if durations.log_bins:
             st.caption(
                 "A few cases last far longer than most, so the bars are spaced on a log scale: each bar "

@@ -66,14 +66,19 @@ def _render(pages: Mapping[str, Any]) -> None:
         return
     st.subheader("The log you are looking at")
     log = state.choose_log(available)
+    # The robust range, as the Overview shows it: a placeholder date (9999-12-31) stretches neither end.
+    span = measures.span_of(log)
+    robust = span.first is not None and not span.complete
     kpis(
         cases=log.cases,
         events=log.events,
         activities=log.activities,
         variants=log.variants,
-        start=log.start,
-        end=log.end,
+        start=span.first if robust else log.start,
+        end=span.last if robust else log.end,
     )
+    if robust:
+        st.caption(span.note[0].upper() + span.note[1:] + ".")
     durations = measures.case_durations_of(log, Filter())
     if durations.median_seconds is not None:
         st.write(
