@@ -59,7 +59,7 @@ from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.durations import format_duration
 from mining.errors import MonitorError, Option, phrase
-from mining.monitor.compare import Comparison, compare
+from mining.monitor.compare import Comparison, case_stratum, compare
 from mining.monitor.periods import (
     CaseMeasure,
     KpiInfo,
@@ -794,9 +794,10 @@ def monitor(
     key = run_key(store, log_id, flt, opts, measures, rules)
     if all_measures:
         memo = None
+    facts_key = ("facts", log_id, flt, opts.calendar, opts.timezone, opts.cost_per_hour, opts.end_activities)
     facts = _kept(
         memo,
-        ("facts", log_id, flt, opts.calendar, opts.timezone, opts.cost_per_hour, opts.end_activities),
+        facts_key,
         lambda: case_facts(
             store,
             log_id,
@@ -819,6 +820,12 @@ def monitor(
     series = summarize(facts, sla_seconds=opts.sla_seconds)
     comparison = None
     if opts.change_date is not None:
+        # The strata read the attributes of every kept case: the same for any change date.
+        stratum = _kept(
+            memo,
+            ("stratum", *facts_key, opts.stratify),
+            lambda: case_stratum(store, facts, opts.stratify),
+        )
         comparison = compare(
             store,
             facts,
@@ -828,6 +835,7 @@ def monitor(
             confidence=opts.confidence,
             resamples=opts.resamples,
             seed=opts.seed,
+            stratum=stratum,
         )
     labels = [period_label(p.start, opts.period) for p in series.periods]
     charts = []
