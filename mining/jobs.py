@@ -50,6 +50,7 @@ __all__ = [
     "monitor_command",
     "monitor_run",
     "monitor_task",
+    "monitor_warm",
     "warm_check",
 ]
 
@@ -272,15 +273,16 @@ class _Memo(MutableMapping[Hashable, object]):
 
 
 #: One memo per workspace state (path, version): a write gives a new version, hence a fresh memo.
-#: Eight entries hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB).
-_MEMOS: OrderedDict[tuple[str, tuple[int, ...]], _Memo] = OrderedDict()
+#: Eight entries hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB);
+#: beside them, the last eight whole runs (a background run hands its result to the page this way).
+_MEMOS: OrderedDict[tuple[str, tuple[int, ...]], tuple[_Memo, _Memo]] = OrderedDict()
 _MEMOS_KEPT = 2
 
 
-def _memo(workspace: str, version: tuple[int, ...]) -> _Memo:
+def _memo(workspace: str, version: tuple[int, ...]) -> tuple[_Memo, _Memo]:
     key = (workspace, version)
     if key not in _MEMOS:
-        _MEMOS[key] = _Memo(8)
+        _MEMOS[key] = (_Memo(8), _Memo(8))
         while len(_MEMOS) > _MEMOS_KEPT:
             _MEMOS.popitem(last=False)
     _MEMOS.move_to_end(key)
@@ -290,12 +292,27 @@ def _memo(workspace: str, version: tuple[int, ...]) -> _Memo:
 def monitor_run(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter | None, options: MonitorOptions
 ) -> MonitorRun:
-    """The app's monitoring run; another period, change date or SLA on the same data reuses the facts."""
+    """The app's monitoring run; another period, change date or SLA on the same data reuses the facts,
+    and the very same run (one :func:`monitor_warm` computed ahead) is served as it was computed."""
     from mining.monitor.run import monitor
     from mining.store import Store
 
+    stages, runs = _memo(workspace, version)
+    key = (log_id, flt, options)
+    try:
+        return runs[key]  # type: ignore[return-value]
+    except KeyError:
+        pass
     with Store(workspace, read_only=True, busy_timeout=5.0) as store:
-        return monitor(store, log_id, flt, options, memo=_memo(workspace, version))
+        run = runs[key] = monitor(store, log_id, flt, options, memo=stages)
+    return run
+
+
+def monitor_warm(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter | None, options: MonitorOptions
+) -> None:
+    """:func:`monitor_run` ahead of the page, kept in this worker; nothing but ``None`` goes back."""
+    monitor_run(workspace, version, log_id, flt, options)
 
 
 @dataclass(frozen=True)
