@@ -314,6 +314,9 @@ for i in range(runs):
 for i in range(runs):
     timed("monitoring: change date, new value", at,
           lambda a, i=i: widget(a.text_input, "Change date").set_value(dt.date(2025, 8, i + 1).isoformat()).run())
+# Python ending while the warm-up's daemon thread is inside a query aborts the process: let it finish.
+from mining.ui import warmup
+warmup.warm_wait(600)
 print(json.dumps({k: [statistics.median(v), max(v)] for k, v in out.items()}))
 """
 

@@ -311,8 +311,14 @@ def monitor_run(
 def monitor_warm(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter | None, options: MonitorOptions
 ) -> None:
-    """:func:`monitor_run` ahead of the page, kept in this worker; nothing but ``None`` goes back."""
+    """:func:`monitor_run` ahead of the page, kept in this worker, and the strata a change date typed
+    next would need (:func:`~mining.monitor.run.keep_stratum`); nothing but ``None`` goes back."""
+    from mining.monitor.run import keep_stratum
+    from mining.store import Store
+
     monitor_run(workspace, version, log_id, flt, options)
+    with Store(workspace, read_only=True, busy_timeout=5.0) as store:
+        keep_stratum(store, log_id, flt, options, _memo(workspace, version)[0])
 
 
 @dataclass(frozen=True)

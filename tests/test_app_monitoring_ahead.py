@@ -7,6 +7,7 @@ and every figure is the library's.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from mining import jobs
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
 from mining.ingest import ingest_file
-from mining.monitor.run import MonitorOptions, monitor, run_json
+from mining.monitor.run import MonitorOptions, keep_stratum, monitor, run_json
 from mining.schema import LogInfo
 from mining.store import Store
 from mining.ui import measures
@@ -94,11 +95,25 @@ def test_a_run_computed_ahead_is_served_without_computing_it_again(
     assert calls == []
     with Store(workspace, read_only=True) as store:
         assert run_json(served) == run_json(monitor(store, log.log_id, flt, options))
-    # Other options are computed (from the kept facts), and their figures are the library's too.
-    monthly = jobs.monitor_run(*state, log.log_id, flt, MonitorOptions(period="month"))
-    assert calls == [MonitorOptions(period="month")]
-    with Store(workspace, read_only=True) as store:
-        assert run_json(monthly) == run_json(monitor(store, log.log_id, flt, MonitorOptions(period="month")))
+    # Other options are computed (from the kept facts), and their figures are the library's too; the
+    # strata of a before/after were kept ahead as well, so a new change date does not read them.
+    strata: list[str | None] = []
+    real_stratum = monitor_module.case_stratum
+    monkeypatch.setattr(
+        monitor_module, "case_stratum", lambda st, f, by: strata.append(by) or real_stratum(st, f, by)
+    )
+    for other in (
+        MonitorOptions(period="month"),
+        MonitorOptions(period="month", change_date=dt.date(2025, 9, 1)),
+    ):
+        again = jobs.monitor_run(*state, log.log_id, flt, other)
+        with Store(workspace, read_only=True) as store:
+            assert run_json(again) == run_json(monitor(store, log.log_id, flt, other))
+    assert calls[:2] == [
+        MonitorOptions(period="month"),
+        dataclasses.replace(MonitorOptions(period="month"), change_date=dt.date(2025, 9, 1)),
+    ]
+    assert strata == [None]  # only the library's own run, without the memo, computed them
 
 
 def test_the_warm_up_computes_the_monitoring_run_last(log: LogInfo) -> None:
@@ -110,3 +125,27 @@ def test_the_warm_up_computes_the_monitoring_run_last(log: LogInfo) -> None:
     last = steps[-1]
     assert isinstance(last, functools.partial)
     assert (last.func, last.args) == (measures.monitor_ahead, (log, Filter()))
+
+
+def test_the_strata_kept_ahead_serve_a_change_date_typed_later(
+    workspace: Path, log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memo: dict = {}
+    weekly = MonitorOptions(period="week")
+    with Store(workspace, read_only=True) as store:
+        monitor(store, log.log_id, None, weekly, memo=memo)
+        assert sorted(k[0] for k in memo) == ["facts", "lean"]  # no change date: no strata yet
+        keep_stratum(store, log.log_id, None, weekly, memo)
+        assert sorted(k[0] for k in memo) == ["facts", "lean", "stratum"]
+        strata: list[str | None] = []
+        real = monitor_module.case_stratum
+        monkeypatch.setattr(
+            monitor_module, "case_stratum", lambda st, f, by: strata.append(by) or real(st, f, by)
+        )
+        changed = MonitorOptions(period="week", change_date=dt.date(2025, 7, 1))
+        kept = monitor(store, log.log_id, None, changed, memo=memo)
+        assert strata == []
+        fresh = monitor(store, log.log_id, None, changed)
+        assert strata == [None]
+    assert run_json(kept) == run_json(fresh)
+    assert kept.comparison is not None and kept.comparison.mix.chosen.startswith("Stratified by ")
