@@ -149,3 +149,35 @@ def test_the_strata_kept_ahead_serve_a_change_date_typed_later(
         assert strata == [None]
     assert run_json(kept) == run_json(fresh)
     assert kept.comparison is not None and kept.comparison.mix.chosen.startswith("Stratified by ")
+
+
+def test_the_maps_computed_beside_the_run_are_computed_once_and_are_the_librarys(
+    workspace: Path, log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import threading
+
+    # By name: the package's `compare` (a function) hides the module of that name.
+    compare_module = importlib.import_module("mining.monitor.compare")
+
+    flt = Filter(min_duration_s=90.0)  # a filter of this test only
+    change = dt.date(2025, 7, 1)
+    gate = threading.Event()
+    calls: list[dt.date] = []
+    real = compare_module.compare_maps
+
+    def slow(store, log_id, change_date, f, **kw):  # type: ignore[no-untyped-def]
+        calls.append(change_date)
+        gate.wait(10)  # still computing when the page asks for the maps
+        return real(store, log_id, change_date, f, **kw)
+
+    monkeypatch.setattr(compare_module, "compare_maps", slow)
+    measures.maps_ahead(log, flt, change)
+    threading.Timer(0.5, gate.set).start()
+    maps = measures.maps_of(log, flt, change)
+    assert calls == [change]  # the page's call waited for the one in progress
+    with Store(workspace, read_only=True) as store:
+        expected = real(store, log.log_id, change, flt)
+    assert (maps.before.cases, maps.after.cases) == (expected.before.cases, expected.after.cases)
+    assert maps.before.cases > 0 and maps.after.cases > 0
+    assert maps.edges == expected.edges and maps.activities == expected.activities

@@ -18,6 +18,7 @@ facts between runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -43,6 +44,7 @@ from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
+from mining.errors import MiningError
 from mining.jobs import (
     CHECK_CHILD,
     MONITOR_MODULES,
@@ -92,6 +94,7 @@ __all__ = [
     "heatmap_of",
     "label_coverage_of",
     "labels_of",
+    "maps_ahead",
     "maps_of",
     "monitor_ahead",
     "monitor_defaults",
@@ -859,3 +862,20 @@ def _maps_cached(
 def maps_of(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str | None = None) -> MapComparison:
     """The process maps of the cases started before and after ``change_date``, over one node set."""
     return _maps_cached(*where(), log.log_id, flt, change_date, timezone)
+
+
+def maps_ahead(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str | None = None) -> None:
+    """Start :func:`maps_of` in a background thread and return at once.
+
+    The Monitoring page calls this before its run, which works in the monitoring worker while this
+    process waits: the maps' queries use that time.  The page's own :func:`maps_of` then waits on the
+    cache's per-key lock for this computation instead of repeating it; a failure is not cached, so
+    the page's call fails again, in words.
+    """
+    state = where()
+
+    def compute() -> None:
+        with contextlib.suppress(MiningError):
+            _maps_cached(*state, log.log_id, flt, change_date, timezone)
+
+    threading.Thread(target=compute, name="mining maps ahead", daemon=True).start()

@@ -105,6 +105,9 @@ def _direction(value: float | None) -> str:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     options = _controls(log)
+    if options.change_date is not None:
+        # Drawn after the run, computed while the run works in its own process.
+        measures.maps_ahead(log, flt, options.change_date, timezone=options.timezone)
     run = measures.monitor_of(log, flt, options)
     _summary(log, flt, options, run)
     _alerts(run)
