@@ -181,3 +181,28 @@ def test_the_maps_computed_beside_the_run_are_computed_once_and_are_the_librarys
     assert (maps.before.cases, maps.after.cases) == (expected.before.cases, expected.after.cases)
     assert maps.before.cases > 0 and maps.after.cases > 0
     assert maps.edges == expected.edges and maps.activities == expected.activities
+
+
+def test_a_run_computed_ahead_runs_at_a_lower_priority_and_its_errors_reach_the_caller(
+    log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import threading
+
+    from mining.errors import MonitorError
+
+    seen: list[int] = []
+    real = monitor_module.monitor
+
+    def observed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(monitor_module, "monitor", observed)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    flt = Filter(min_duration_s=120.0)  # a filter of this test only: the run is computed
+    jobs.monitor_warm(*where(), log.log_id, flt, MonitorOptions(period="week"))
+    assert seen == [min(mine + jobs.AHEAD_NICENESS, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # the caller's is unchanged
+    with pytest.raises(MonitorError, match="no log with id 999"):
+        jobs.monitor_warm(*where(), 999, flt, MonitorOptions(period="week"))
