@@ -17,7 +17,8 @@ app's fixed per-rerun cost on this (noisy, shared) machine.
 Conformance and Monitoring are timed too: the check itself (alignments,
 ETC precision) is long work behind a progress bar and is reported apart
 from the interactions on its result (picking a deviation, then a case).
-Monitoring's first open computes every KPI per week; switching the period
+Monitoring's first open computes every KPI per week (or, once the warm-up has
+computed the page's opening run in the monitoring worker, serves it); switching the period
 or the KPI of the control chart are its interactions, then setting a change
 date (the before/after joins every rerun) and switching the period again.
 
