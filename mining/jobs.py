@@ -15,6 +15,8 @@ reusable monitoring worker answers another period or change date at once.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, MutableMapping
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from mining.monitor.run import MonitorOptions, MonitorRun
 
 __all__ = [
+    "AHEAD_NICENESS",
     "CHECK_CHILD",
     "CHECK_MODULES",
     "MONITOR_MODULES",
@@ -50,6 +53,7 @@ __all__ = [
     "monitor_command",
     "monitor_run",
     "monitor_task",
+    "monitor_warm",
     "warm_check",
 ]
 
@@ -271,16 +275,20 @@ class _Memo(MutableMapping[Hashable, object]):
         return len(self._items)
 
 
+#: The niceness of a monitoring run computed ahead of the page (:func:`monitor_warm`).
+AHEAD_NICENESS = 10
+
 #: One memo per workspace state (path, version): a write gives a new version, hence a fresh memo.
-#: Eight entries hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB).
-_MEMOS: OrderedDict[tuple[str, tuple[int, ...]], _Memo] = OrderedDict()
+#: Eight entries hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB);
+#: beside them, the last eight whole runs (a background run hands its result to the page this way).
+_MEMOS: OrderedDict[tuple[str, tuple[int, ...]], tuple[_Memo, _Memo]] = OrderedDict()
 _MEMOS_KEPT = 2
 
 
-def _memo(workspace: str, version: tuple[int, ...]) -> _Memo:
+def _memo(workspace: str, version: tuple[int, ...]) -> tuple[_Memo, _Memo]:
     key = (workspace, version)
     if key not in _MEMOS:
-        _MEMOS[key] = _Memo(8)
+        _MEMOS[key] = (_Memo(8), _Memo(8))
         while len(_MEMOS) > _MEMOS_KEPT:
             _MEMOS.popitem(last=False)
     _MEMOS.move_to_end(key)
@@ -290,12 +298,53 @@ def _memo(workspace: str, version: tuple[int, ...]) -> _Memo:
 def monitor_run(
     workspace: str, version: tuple[int, ...], log_id: int, flt: Filter | None, options: MonitorOptions
 ) -> MonitorRun:
-    """The app's monitoring run; another period, change date or SLA on the same data reuses the facts."""
+    """The app's monitoring run; another period, change date or SLA on the same data reuses the facts,
+    and the very same run (one :func:`monitor_warm` computed ahead) is served as it was computed."""
     from mining.monitor.run import monitor
     from mining.store import Store
 
+    stages, runs = _memo(workspace, version)
+    key = (log_id, flt, options)
+    try:
+        return runs[key]  # type: ignore[return-value]
+    except KeyError:
+        pass
     with Store(workspace, read_only=True, busy_timeout=5.0) as store:
-        return monitor(store, log_id, flt, options, memo=_memo(workspace, version))
+        run = runs[key] = monitor(store, log_id, flt, options, memo=stages)
+    return run
+
+
+def monitor_warm(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter | None, options: MonitorOptions
+) -> None:
+    """:func:`monitor_run` ahead of the page, kept in this worker, and the strata a change date typed
+    next would need (:func:`~mining.monitor.run.keep_stratum`); nothing but ``None`` goes back.
+
+    It runs at a lower CPU priority (:data:`AHEAD_NICENESS`), in a thread of its own: on two cores,
+    work done for a page the user may open must not slow the page they are looking at.  The
+    niceness is the thread's, and DuckDB's threads started from it inherit it; the worker's main
+    thread, which serves the pages' runs, keeps its own.
+    """
+    from mining.monitor.run import keep_stratum
+    from mining.store import Store
+
+    failed: list[BaseException] = []
+
+    def ahead() -> None:
+        try:
+            with contextlib.suppress(OSError):  # a system that refuses it: the same work, at full priority
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), AHEAD_NICENESS)
+            monitor_run(workspace, version, log_id, flt, options)
+            with Store(workspace, read_only=True, busy_timeout=5.0) as store:
+                keep_stratum(store, log_id, flt, options, _memo(workspace, version)[0])
+        except BaseException as exc:  # handed to the caller's thread, which reports it as any job's
+            failed.append(exc)
+
+    thread = threading.Thread(target=ahead, name="monitoring ahead")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ __all__ = [
     "KpiComparison",
     "MapComparison",
     "MixShift",
+    "Stratum",
+    "case_stratum",
     "change_instant",
     "compare",
     "compare_maps",
@@ -273,6 +275,28 @@ def strata(store: Store, facts: CaseFacts, by: str = "variant") -> tuple[list[st
     used = sorted(set(index.tolist()))
     remap = {old: new for new, old in enumerate(used)}
     return [labels[i] for i in used], np.array([remap[i] for i in index.tolist()], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """The kinds of case a comparison compares like with like: ``by`` (``variant`` or an attribute), why
+    (``chosen``), the stratum labels and each case's index into them, in the order of the facts."""
+
+    by: str
+    chosen: str
+    labels: tuple[str, ...]
+    index: np.ndarray
+
+
+def case_stratum(store: Store, facts: CaseFacts, stratify: str | None = None) -> Stratum:
+    """The strata of ``facts``: by ``stratify`` (``variant`` or an attribute), else :func:`default_stratum`."""
+    if stratify is None or stratify == "auto":
+        by, chosen = default_stratum(store, facts)
+    else:
+        by, chosen = stratify, f"Stratified by {stratify}, as asked."
+    labels, index = strata(store, facts, by)
+    index.flags.writeable = False  # kept between runs: nobody may change it
+    return Stratum(by, chosen, tuple(labels), index)
 
 
 def default_stratum(store: Store, facts: CaseFacts) -> tuple[str, str]:
@@ -619,8 +643,12 @@ def compare(
     confidence: float = 0.95,
     resamples: int = 1000,
     seed: int = 0,
+    stratum: Stratum | None = None,
 ) -> Comparison:
     """Each KPI of ``series`` before and after ``change_date`` (see the module docstring).
+
+    ``stratum`` is the :func:`case_stratum` of ``facts`` under ``stratify``, when the caller kept it from
+    an earlier comparison of the same cases (it does not depend on the change date).
 
     Examples
     --------
@@ -640,11 +668,8 @@ def compare(
         side = "after" if not after.any() else "before"
         msg = f"no case started {side} the change date {change_date.isoformat()}; nothing to compare"
         raise MonitorError(msg, hint="choose a change date inside the data window")
-    if stratify is None or stratify == "auto":
-        by, chosen = default_stratum(store, facts)
-    else:
-        by, chosen = stratify, f"Stratified by {stratify}, as asked."
-    labels, index = strata(store, facts, by)
+    found = stratum if stratum is not None else case_stratum(store, facts, stratify)
+    by, chosen, labels, index = found.by, found.chosen, list(found.labels), found.index
     common = {"seed": seed, "resamples": resamples, "confidence": confidence}
     complete = facts.complete
     infos = {k.name: k for k in series.kpis}

@@ -59,7 +59,7 @@ from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.durations import format_duration
 from mining.errors import MonitorError, Option, phrase
-from mining.monitor.compare import Comparison, compare
+from mining.monitor.compare import Comparison, case_stratum, compare
 from mining.monitor.periods import (
     CaseMeasure,
     KpiInfo,
@@ -103,6 +103,7 @@ __all__ = [
     "StoredRun",
     "conformance_measures",
     "format_value",
+    "keep_stratum",
     "load_run",
     "monitor",
     "period_label",
@@ -794,9 +795,10 @@ def monitor(
     key = run_key(store, log_id, flt, opts, measures, rules)
     if all_measures:
         memo = None
+    facts_key = _facts_key(log_id, flt, opts)
     facts = _kept(
         memo,
-        ("facts", log_id, flt, opts.calendar, opts.timezone, opts.cost_per_hour, opts.end_activities),
+        facts_key,
         lambda: case_facts(
             store,
             log_id,
@@ -819,6 +821,12 @@ def monitor(
     series = summarize(facts, sla_seconds=opts.sla_seconds)
     comparison = None
     if opts.change_date is not None:
+        # The strata read the attributes of every kept case: the same for any change date.
+        stratum = _kept(
+            memo,
+            _stratum_key(facts_key, opts),
+            lambda: case_stratum(store, facts, opts.stratify),
+        )
         comparison = compare(
             store,
             facts,
@@ -828,6 +836,7 @@ def monitor(
             confidence=opts.confidence,
             resamples=opts.resamples,
             seed=opts.seed,
+            stratum=stratum,
         )
     labels = [period_label(p.start, opts.period) for p in series.periods]
     charts = []
@@ -889,6 +898,33 @@ def monitor(
         notes=tuple(notes),
         method=_METHOD,
     )
+
+
+def keep_stratum(
+    store: Store,
+    log_id: int,
+    flt: Filter | None,
+    options: MonitorOptions,
+    memo: MutableMapping[Hashable, Any],
+) -> None:
+    """Keep in ``memo`` the strata a before/after of the run just kept there would use.
+
+    They read every kept case's attributes and do not depend on the change date: computed ahead
+    (after a :func:`monitor` with the same ``memo``), the first change date typed does not wait for them.
+    """
+    key = _facts_key(log_id, flt, options)
+    facts = memo.get(key)
+    if facts is not None:
+        _kept(memo, _stratum_key(key, options), lambda: case_stratum(store, facts, options.stratify))
+
+
+def _facts_key(log_id: int, flt: Filter | None, opts: MonitorOptions) -> tuple[Hashable, ...]:
+    # The period, change date and SLA are not in the facts: one set serves them all.
+    return ("facts", log_id, flt, opts.calendar, opts.timezone, opts.cost_per_hour, opts.end_activities)
+
+
+def _stratum_key(facts_key: tuple[Hashable, ...], opts: MonitorOptions) -> tuple[Hashable, ...]:
+    return ("stratum", *facts_key, opts.stratify)
 
 
 def _kept(memo: MutableMapping[Hashable, Any] | None, key: Hashable, compute: Callable[[], Any]) -> Any:

@@ -1,8 +1,8 @@
 """The frame of an Explore or Check page: its title, the sidebar, its body under the error display.
 
 After the body has run, the other Explore pages' measures under the same
-filter are computed in the background (:mod:`mining.ui.warmup`), so the page
-the user opens next finds them cached.
+filter are computed in the background (:mod:`mining.ui.warmup`), then the
+Monitoring page's first run, so the page the user opens next finds them ready.
 """
 
 from __future__ import annotations
@@ -31,4 +31,4 @@ def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
                 state.save_widgets()
         if chosen is not None:
             log, flt = chosen
-            warmup.warm_explore(log, flt, measures.warm_steps(log, flt, measures.EXPLORE_STEPS))
+            warmup.warm_explore(log, flt, measures.warm_steps(log, flt, measures.EXPLORE_STEPS, monitor=True))

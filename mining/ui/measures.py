@@ -19,10 +19,12 @@ facts between runs.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,6 +46,7 @@ from mining.analysis import throughput as _throughput_mod
 from mining.analysis import variants as _variants_mod
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
+from mining.errors import MiningError
 from mining.jobs import (
     CHECK_CHILD,
     MONITOR_MODULES,
@@ -51,12 +54,13 @@ from mining.jobs import (
     check_task,
     monitor_run,
     monitor_task,
+    monitor_warm,
 )
 from mining.limits import Limits, memory_limit, prepare, run, start, time_limit
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes, xlsx_bytes
 from mining.ui.progress import CheckInterrupted, Progress
-from mining.ui.state import logs, reading, where
+from mining.ui.state import logs, reading, sample_defaults, where
 
 if TYPE_CHECKING:
     from mining.conformance import Allowlist, ConformanceResult, DeviatingCase
@@ -92,7 +96,10 @@ __all__ = [
     "heatmap_of",
     "label_coverage_of",
     "labels_of",
+    "maps_ahead",
     "maps_of",
+    "monitor_ahead",
+    "monitor_defaults",
     "monitor_of",
     "monitor_report_of",
     "overview_measures",
@@ -301,6 +308,12 @@ def heatmap_of(
     """One heatmap under ``flt``: ``transition`` (x week, median wait), ``load``
     (activity x weekday-hour in ``timezone``, else the log's) or ``resource``
     (resource x activity count); business time under ``calendar``."""
+    if kind != "transition":
+        # Counts: working hours change none of them, and the load's hours depend only on the zone, so
+        # turning the calendar on or changing its hours reuses the figures already computed.
+        zone = (calendar.timezone if calendar is not None else None) or timezone
+        timezone = None if kind == "resource" or zone == log.timezone else zone
+        calendar = None
     return _heatmap_cached(*where(), log.log_id, flt, kind, calendar, timezone)
 
 
@@ -542,8 +555,11 @@ START_STEPS: tuple[_Steps, ...] = (
 )
 
 
-def warm_steps(log: LogInfo, flt: Filter, steps: Sequence[_Steps]) -> list[functools.partial[object]]:
-    """The single-measure calls of ``steps`` for ``log`` under ``flt``, in order, each once."""
+def warm_steps(
+    log: LogInfo, flt: Filter, steps: Sequence[_Steps], *, monitor: bool = False
+) -> list[functools.partial[object]]:
+    """The single-measure calls of ``steps`` for ``log`` under ``flt``, in order, each once; with
+    ``monitor``, then the Monitoring page's first run (:func:`monitor_ahead`), the longest, last."""
     calls: list[functools.partial[object]] = []
     for make in steps:
         for call in make(log, flt):
@@ -552,6 +568,8 @@ def warm_steps(log: LogInfo, flt: Filter, steps: Sequence[_Steps]) -> list[funct
                 (c.func, c.args, c.keywords) == (call.func, call.args, call.keywords) for c in calls
             ):
                 calls.append(call)
+    if monitor:
+        calls.append(functools.partial(monitor_ahead, log, flt))
     return list(calls)
 
 
@@ -796,7 +814,66 @@ def _log_name(workspace: str, version: tuple[int, ...], log_id: int) -> str:
 
 def monitor_of(log: LogInfo, flt: Filter, options: MonitorOptions) -> MonitorRun:
     """One monitoring run (KPIs, before/after, control charts, alerts, Lean view) under ``flt``."""
+    key = (*where(), log.log_id, flt)
+    with _MONITOR_LOCK:
+        ahead = _MONITOR_AHEAD.get(key)
+    if ahead is not None:
+        # The monitoring worker is computing this log ahead: its facts and Lean view serve this run
+        # too, where starting another worker would compute them a second time beside it.
+        ahead.wait(_WORK_SECONDS)
     return _monitor_cached(*where(), log.log_id, flt, options)
+
+
+def monitor_defaults(log: LogInfo) -> MonitorOptions:
+    """The options the Monitoring page opens with: weekly, and for a sample log its documented change
+    date (when inside the data) and SLA (:func:`mining.ui.state.sample_defaults`)."""
+    from mining.durations import parse_duration
+    from mining.errors import MonitorError
+    from mining.monitor.run import MonitorOptions
+
+    change, sla = sample_defaults(log.name)
+    lo = log.start.date() if log.start is not None else None
+    hi = log.end.date() if log.end is not None else None
+    if change is not None and ((lo is not None and change < lo) or (hi is not None and change > hi)):
+        change = None
+    seconds = parse_duration(sla, what="SLA", error=MonitorError).total_seconds if sla else None
+    return MonitorOptions(period="week", change_date=change, sla_seconds=seconds)
+
+
+_MONITOR_LOCK = threading.Lock()
+#: Logs (workspace, version, log id, filter) the monitoring worker is computing ahead of the page.
+_MONITOR_AHEAD: dict[tuple[object, ...], threading.Event] = {}
+
+
+def monitor_ahead(log: LogInfo, flt: Filter) -> None:
+    """Compute the Monitoring page's first run of ``log`` under ``flt`` in the monitoring worker, which
+    keeps it (and the case facts and Lean view other options reuse): for the warm-up
+    (:mod:`mining.ui.warmup`), so the page, opened later, finds it there.  Nothing is cached here: a run
+    that fails (a limit, no case) fails again, in words, when the page asks for it."""
+    workspace, version = where()
+    key = (workspace, version, log.log_id, flt)
+    done = threading.Event()
+    with _MONITOR_LOCK:
+        if key in _MONITOR_AHEAD:
+            return
+        _MONITOR_AHEAD[key] = done
+    try:
+        run(
+            monitor_warm,
+            workspace,
+            version,
+            log.log_id,
+            flt,
+            monitor_defaults(log),
+            task=monitor_task(log.name),
+            limits=work_limits(),
+            preload=MONITOR_MODULES,
+            reuse="monitor",
+        )
+    finally:
+        with _MONITOR_LOCK:
+            del _MONITOR_AHEAD[key]
+        done.set()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -832,3 +909,20 @@ def _maps_cached(
 def maps_of(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str | None = None) -> MapComparison:
     """The process maps of the cases started before and after ``change_date``, over one node set."""
     return _maps_cached(*where(), log.log_id, flt, change_date, timezone)
+
+
+def maps_ahead(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str | None = None) -> None:
+    """Start :func:`maps_of` in a background thread and return at once.
+
+    The Monitoring page calls this before its run, which works in the monitoring worker while this
+    process waits: the maps' queries use that time.  The page's own :func:`maps_of` then waits on the
+    cache's per-key lock for this computation instead of repeating it; a failure is not cached, so
+    the page's call fails again, in words.
+    """
+    state = where()
+
+    def compute() -> None:
+        with contextlib.suppress(MiningError):
+            _maps_cached(*state, log.log_id, flt, change_date, timezone)
+
+    threading.Thread(target=compute, name="mining maps ahead", daemon=True).start()

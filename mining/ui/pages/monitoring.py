@@ -105,6 +105,9 @@ def _direction(value: float | None) -> str:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     options = _controls(log)
+    if options.change_date is not None:
+        # Drawn after the run, computed while the run works in its own process.
+        measures.maps_ahead(log, flt, options.change_date, timezone=options.timezone)
     run = measures.monitor_of(log, flt, options)
     _summary(log, flt, options, run)
     _alerts(run)
@@ -351,7 +354,9 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         right.graphviz_chart(after, width="stretch")
 
 
+@st.fragment
 def _control_charts(run: MonitorRun) -> None:
+    # A fragment: picking another KPI reruns this section only, not the page's other charts.
     st.subheader(
         "Control charts",
         help="A KPI per period with the limits of its usual ups and downs: a point outside the limits, or a "
@@ -401,6 +406,7 @@ def _control_charts(run: MonitorRun) -> None:
         st.caption("Moving range: " + md(" ".join(s.description for s in kc.moving_range.signals)))
     for note in run.notes:
         st.caption(md(note))
+    state.save_widgets()  # a KPI picked in this section's own rerun is kept for the next visit
 
 
 def _lean(run: MonitorRun) -> None:

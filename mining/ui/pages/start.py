@@ -105,5 +105,6 @@ def _render(pages: Mapping[str, Any]) -> None:
         st.page_link(pages["Upload"], label="Add an export", icon=":material/upload_file:")
     if "Logs" in pages:
         st.page_link(pages["Logs"], label="See how each log was read", icon=":material/table_chart:")
-    # While the page is read, the Explore pages' first figures are computed, the filter bar's first.
-    warmup.warm_explore(log, Filter(), measures.warm_steps(log, Filter(), measures.START_STEPS))
+    # While the page is read, the Explore pages' first figures are computed, the filter bar's first, then
+    # the Monitoring page's first run.
+    warmup.warm_explore(log, Filter(), measures.warm_steps(log, Filter(), measures.START_STEPS, monitor=True))

@@ -1,0 +1,88 @@
+"""The Bottlenecks page's count heatmaps under a working calendar: the library's figures, computed once.
+
+The load (weekday x hour) and resource heatmaps count instances: working hours change none of the
+counts, and the load's hours depend only on the zone.  So turning the calendar on, or typing other
+hours, serves them from the cache; the figures stay the library's under that calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
+
+from mining.analysis import heatmaps
+from mining.analysis.calendar import Calendar
+from mining.analysis.filters import Filter
+from mining.catalog import list_logs
+from mining.ingest import IngestOptions, ingest_file
+from mining.schema import LogInfo
+from mining.store import Store
+from mining.ui import measures
+from tests.conftest import SAMPLE_LOGS
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("bottlenecks-calendar") / "workspace.duckdb"
+    with Store(path) as store:
+        # Amsterdam time: the zone moves the load's hours, so a calendar in another zone must show.
+        ingest_file(store, SAMPLE_LOGS / "service_desk.csv", IngestOptions(timezone="Europe/Amsterdam"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINING_WORKSPACE", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def log(workspace: Path) -> LogInfo:
+    with Store(workspace, read_only=True) as store:
+        [found] = list_logs(store)
+    assert found.timezone == "Europe/Amsterdam"
+    return found
+
+
+FLT = Filter(min_duration_s=30.0)  # a filter of this module only: nothing of it is cached yet
+
+
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "America/New_York"])
+def test_count_heatmaps_under_a_calendar_are_the_librarys_and_computed_once(
+    workspace: Path, log: LogInfo, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nine = Calendar(timezone=zone, start_hour=9, end_hour=17, country="NL")
+    eight = Calendar(timezone=zone, start_hour=8, end_hour=16)
+    with Store(workspace, read_only=True) as store:
+        load = heatmaps.load_heatmap(store, log.log_id, FLT, calendar=nine, limit=measures.HEATMAP_ROWS)
+        people = heatmaps.resource_heatmap(
+            store,
+            log.log_id,
+            FLT,
+            calendar=nine,
+            limit=measures.HEATMAP_ROWS,
+            column_limit=measures.HEATMAP_ROWS,
+        )
+        elapsed = heatmaps.load_heatmap(store, log.log_id, FLT, timezone=zone, limit=measures.HEATMAP_ROWS)
+    assert load == elapsed  # counts: the calendar's hours change none of them
+    assert sum(sum(v for v in row if v is not None) for row in load.values) > 10_000
+    assert measures.heatmap_of(log, FLT, "load", calendar=nine) == load
+    assert measures.heatmap_of(log, FLT, "resource", calendar=nine) == people
+
+    calls: list[str] = []
+    for name in ("load_heatmap", "resource_heatmap"):
+        real = getattr(heatmaps, name)
+        monkeypatch.setattr(heatmaps, name, lambda *a, _r=real, _n=name, **k: calls.append(_n) or _r(*a, **k))
+    # Other working hours, or none in the same zone: the same counts, from the cache.
+    assert measures.heatmap_of(log, FLT, "load", calendar=eight) == load
+    assert measures.heatmap_of(log, FLT, "load", timezone=zone) == load
+    assert measures.heatmap_of(log, FLT, "resource", calendar=eight) == people
+    assert measures.heatmap_of(log, FLT, "resource") == people
+    assert calls == []
+
+
+def test_a_calendar_in_another_zone_moves_the_load_hours(log: LogInfo) -> None:
+    here = measures.heatmap_of(log, FLT, "load", calendar=Calendar(timezone="Europe/Amsterdam"))
+    there = measures.heatmap_of(log, FLT, "load", calendar=Calendar(timezone="America/New_York"))
+    assert here.rows == there.rows and here.values != there.values
+    assert "(America/New_York)" in there.note and "(Europe/Amsterdam)" in here.note
