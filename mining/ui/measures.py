@@ -61,6 +61,7 @@ from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes, xlsx_bytes
 from mining.ui.progress import CheckInterrupted, Progress
 from mining.ui.state import logs, reading, sample_defaults, where
+from mining.ui.warmup import background
 
 if TYPE_CHECKING:
     from mining.conformance import Allowlist, ConformanceResult, DeviatingCase
@@ -925,4 +926,4 @@ def maps_ahead(log: LogInfo, flt: Filter, change_date: dt.date, *, timezone: str
         with contextlib.suppress(MiningError):
             _maps_cached(*state, log.log_id, flt, change_date, timezone)
 
-    threading.Thread(target=compute, name="mining maps ahead", daemon=True).start()
+    background(compute, "mining maps ahead")

@@ -9,10 +9,10 @@ every session of the server.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import importlib
-import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 
@@ -21,7 +21,7 @@ from mining.errors import MiningError
 from mining.schema import LogInfo
 from mining.ui.state import where
 
-__all__ = ["foreground", "warm_explore", "warm_import", "warm_wait"]
+__all__ = ["background", "foreground", "warm_explore", "warm_wait"]
 
 _LOCK = threading.Lock()
 #: Page runs in progress, in any session: the warm-up starts no new measure while one runs.
@@ -32,7 +32,11 @@ _DONE: OrderedDict[Hashable, None] = OrderedDict()
 _KEPT = 64
 _PAGE_PATIENCE_S = 30.0
 _thread: threading.Thread | None = None
-_IMPORTING: set[str] = set()
+#: Threads started by :func:`background`, until they end.
+_BACKGROUND: set[threading.Thread] = set()
+_closing = False  # the interpreter is exiting: start nothing more
+#: How long the interpreter's exit waits for background queries under way (a test's server stop allows 30 s).
+_EXIT_WAIT_S = 10.0
 
 
 def warm_explore(log: LogInfo, flt: Filter, calls: Sequence[Callable[[], object]]) -> None:
@@ -40,7 +44,7 @@ def warm_explore(log: LogInfo, flt: Filter, calls: Sequence[Callable[[], object]
     global _next, _thread
     key = (*where(), log.log_id, flt)
     with _LOCK:
-        if key in _DONE:
+        if key in _DONE or _closing:
             return
         _next = (key, tuple(calls))
         if _thread is None or not _thread.is_alive():  # not alive: a bug ended it
@@ -88,9 +92,9 @@ def _worker() -> None:
         for call in calls:
             with _LOCK:
                 # A page that never ends its run (a dead session) must not stop the warm-up for good.
-                _FOREGROUND.wait_for(lambda: _pages == 0, timeout=_PAGE_PATIENCE_S)
-            if _next is not None:
-                break  # a newer filter came: its measures matter more
+                _FOREGROUND.wait_for(lambda: _pages == 0 or _closing, timeout=_PAGE_PATIENCE_S)
+            if _next is not None or _closing:
+                break  # a newer filter came (its measures matter more), or the process is exiting
             if where() != key[:2]:
                 break  # another workspace (or a write): the log and its ids may not be there any more
             with contextlib.suppress(MiningError):  # the page shows it when it is opened
@@ -102,11 +106,41 @@ def _worker() -> None:
                     _DONE.popitem(last=False)
 
 
-def warm_import(module: str) -> None:
-    """Import ``module`` in a background thread, once, unless it is imported already."""
-    if module in sys.modules or module in _IMPORTING:
-        return
-    _IMPORTING.add(module)
-    threading.Thread(
-        target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True
-    ).start()
+def background(target: Callable[[], object], name: str) -> None:
+    """Run ``target`` in a daemon thread that the interpreter's exit waits for (see :func:`_drain`)."""
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            with _LOCK:
+                _BACKGROUND.discard(thread)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    with _LOCK:
+        if _closing:
+            return
+        _BACKGROUND.add(thread)
+    thread.start()
+
+
+def _drain() -> None:
+    """At interpreter exit, let the background queries under way end, and start no other.
+
+    A daemon thread still inside a DuckDB query when Python finalises can abort the whole
+    process ("terminate called after throwing an instance of ''"): a server stopped, or a
+    test run that passed, would then end with SIGABRT.  The wait is bounded by
+    :data:`_EXIT_WAIT_S`.
+    """
+    global _closing, _next
+    with _LOCK:
+        _closing = True
+        _next = None
+        threads = [t for t in (_thread, *_BACKGROUND) if t is not None]
+        _FOREGROUND.notify_all()
+    deadline = time.monotonic() + _EXIT_WAIT_S
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_drain)
