@@ -140,6 +140,17 @@ def _retire(held: _Held) -> None:
         held.store.close()
 
 
+def _cursor_of(held: _Held) -> Store:
+    # Under _HELD_LOCK, in the same hold that found or made ``held``: counted as a reader before
+    # the lock is let go, so another thread's retirement cannot close it under this one.
+    held.readers += 1
+    try:
+        return held.store.cursor()
+    except BaseException:
+        held.readers -= 1
+        raise
+
+
 @contextlib.contextmanager
 def reading(workspace: str) -> Iterator[Store]:
     """The workspace opened read-only for one cached read (waiting a little for a writer's swap).
@@ -160,7 +171,8 @@ def reading(workspace: str) -> Iterator[Store]:
             del _held[workspace]
             _retire(held)
             held = None
-    if held is None:
+        cursor = _cursor_of(held) if held is not None else None
+    if cursor is None:
         opened = Store(workspace, read_only=True, busy_timeout=5.0)  # may wait: not under the lock
         with _HELD_LOCK:
             held = _held.get(workspace)
@@ -168,15 +180,11 @@ def reading(workspace: str) -> Iterator[Store]:
                 opened.close()  # another thread opened it meanwhile
             else:
                 if held is not None:
+                    del _held[workspace]
                     _retire(held)
                 held = _held[workspace] = _Held(version, opened)
-    with _HELD_LOCK:
-        held.readers += 1
-        try:
-            cursor = held.store.cursor()
-        except BaseException:
-            held.readers -= 1
-            raise
+            cursor = _cursor_of(held)
+    assert held is not None
     try:
         yield cursor
     finally:
