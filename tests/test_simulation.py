@@ -57,6 +57,19 @@ def test_calibration_reads_routing_with_rework_times_pools_and_delays(claims):
     assert any("too few cases" in r for r in m.reasons)
 
 
+def test_arrivals_bunched_in_the_second_half_are_named_as_a_likely_reason():
+    # 5 cases in the first hour, then 60 a month later: the bulk of a log often comes late in an export.
+    t0 = 1_700_000_000.0
+    rows = []
+    for i in range(65):
+        t = t0 + i * 600.0 if i < 5 else t0 + 30 * 86_400.0 + i * 600.0
+        rows.append((i, "Arrive", None, t, t))
+        rows.append((i, "Serve", "clerk 1", t, t + 300.0))
+    frame = pl.DataFrame(rows, schema=["case_no", "activity", "resource", "st", "en"], orient="row")
+    m = calibrate_frame(frame, name="t", timezone="UTC", timing="start_timestamp")
+    assert "changing arrivals: 5 cases started in the first half of the period, 60 in the second" in m.reasons
+
+
 def mmc_frame(lam: float, mu: float, c: int, n: int, seed: int) -> pl.DataFrame:
     """A log of an M/M/c queue: an instant Arrive, then Serve by one of c clerks, first come first served."""
     rng = np.random.default_rng(seed)
