@@ -100,6 +100,10 @@ def test_model_and_verdict_show_before_any_run(page) -> None:
 
 def test_cancel_then_run_a_staffing_change(page) -> None:
     _number(page, "Runs", "40")
+    # The page says so once the new value is in: on a loaded machine the rerun that takes it can start
+    # after _settled's look, and a click on Run during that rerun is lost.
+    page.get_by_text("(40 runs of", exact=False).wait_for()
+    _settled(page)
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Baseline: run 1 of 40").wait_for()
     page.get_by_role("button", name="Cancel").click()
