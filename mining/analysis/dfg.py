@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, clock
-from mining.analysis.filters import Filter, case_selection, events_relation
+from mining.analysis.filters import Filter, case_selection, events_relation, projection_conditions
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -208,13 +208,7 @@ def edge_cases(store: Store, log_id: int, flt: Filter | None) -> dict[tuple[str,
         # A projected case's edges still depend only on its variant: the successors are recomputed
         # over the representatives' kept events only (a second window over every kept event cost
         # as much as the whole graph).
-        kept = []
-        if flt.activities_keep:
-            params["p_keep"] = list(flt.activities_keep)
-            kept.append("list_contains($p_keep, e.activity)")
-        if flt.activities_remove:
-            params["p_drop"] = list(flt.activities_remove)
-            kept.append("NOT list_contains($p_drop, e.activity)")
+        kept = projection_conditions(flt, params, "e.activity")
         sql = PROJECTED_EDGE_CASES_SQL.format(selection=selection, kept=" AND ".join(kept))
     else:
         sql = EDGE_CASES_SQL.format(selection=selection)

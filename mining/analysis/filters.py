@@ -27,7 +27,14 @@ from mining.errors import FilterError
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["WINDOW_MODES", "EventsSQL", "Filter", "case_selection", "events_relation"]
+__all__ = [
+    "WINDOW_MODES",
+    "EventsSQL",
+    "Filter",
+    "case_selection",
+    "events_relation",
+    "projection_conditions",
+]
 
 WINDOW_MODES = ("started", "completed", "intersecting")
 
@@ -281,12 +288,7 @@ def events_relation(store: Store, log_id: int, flt: Filter | None = None) -> Eve
             "NULL::VARCHAR AS next_resource FROM events WHERE " + " AND ".join(where)
         )
         return EventsSQL(sql, params)
-    if flt.activities_keep:
-        params["f_keep"] = list(flt.activities_keep)
-        where.append("list_contains($f_keep, activity)")
-    if flt.activities_remove:
-        params["f_drop"] = list(flt.activities_remove)
-        where.append("NOT list_contains($f_drop, activity)")
+    where.extend(projection_conditions(flt, params))
     sql = (
         f"SELECT {cols}, lead(activity) OVER w AS next_activity, lead(ts) OVER w AS next_ts, "
         "lead(resource) OVER w AS next_resource FROM events WHERE "
@@ -294,6 +296,19 @@ def events_relation(store: Store, log_id: int, flt: Filter | None = None) -> Eve
         + " WINDOW w AS (PARTITION BY case_no ORDER BY ts, row_no)"
     )
     return EventsSQL(sql, params)
+
+
+def projection_conditions(flt: Filter, params: dict[str, Any], column: str = "activity") -> list[str]:
+    """The conditions on ``column`` that keep a projection's events (activities kept or removed);
+    binds their lists in ``params``."""
+    conditions = []
+    if flt.activities_keep:
+        params["f_keep"] = list(flt.activities_keep)
+        conditions.append(f"list_contains($f_keep, {column})")
+    if flt.activities_remove:
+        params["f_drop"] = list(flt.activities_remove)
+        conditions.append(f"NOT list_contains($f_drop, {column})")
+    return conditions
 
 
 def _only_projection(flt: Filter) -> bool:
