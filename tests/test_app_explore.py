@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from mining.analysis.dfg import dfg
 from mining.analysis.heatmaps import load_heatmap
 from mining.analysis.performance import activity_times
 from mining.analysis.simplify import simplified_dfg
+from mining.analysis.throughput import throughput
 from mining.analysis.variants import variants
 from mining.catalog import list_logs
 from mining.durations import format_duration
@@ -123,6 +125,10 @@ def test_overview_shows_the_sample_counts(workspace: Path, log_id: int) -> None:
     )
     assert (log.cases, log.events, log.activities, log.variants) == (2400, 16649, 10, 62)
     assert shown["Median case duration"].endswith(" days")
+    with Store(workspace, read_only=True) as store:
+        weeks = [p.completed for p in throughput(store, log_id, fit=True).periods]
+    # a steady sample: most weeks complete cases, so the median is shown (the average only when it is 0)
+    assert shown["Completed per week (median)"] == f"{statistics.median(weeks):,.1f}" != "0.0"
     # The histogram and the weekly chart, with units in their axis titles.
     titles = [json.loads(c.proto.spec)["encoding"]["x"]["title"] for c in at.get("vega_lite_chart")]
     assert titles[0] == "Case duration (days)"

@@ -56,6 +56,31 @@ def _period_words(t) -> str:
     return text + "".join(f" {part[0].upper()}{part[1:]}." for part in extra)
 
 
+def _completed_metric(completed: list[int], unit: str) -> tuple[str, str, str]:
+    """Label, value and help of the completions-per-period figure.
+
+    The median resists a few bulk weeks, but a log whose cases arrive in bursts (years of trickle,
+    then a migration month) has a median of 0 that tells a manager nothing; the average is then shown
+    and the help says why.
+    """
+    if not completed:
+        return (f"Completed per {unit} (median)", "-", "No period of the time shown.")
+    median = statistics.median(completed)
+    if median > 0:
+        return (
+            f"Completed per {unit} (median)",
+            f"{median:,.1f}",
+            f"The median, over the {unit}s of the time shown, of the kept cases completed in the {unit}.",
+        )
+    idle = sum(1 for c in completed if c == 0)
+    return (
+        f"Completed per {unit} (average)",
+        f"{sum(completed) / len(completed):,.1f}",
+        f"{idle:,} of the {len(completed):,} {unit}s of the time shown complete no kept case, so the "
+        f"median is 0; this is the average over all {len(completed):,} {unit}s.",
+    )
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
     graph, table, durations, weekly, activities, resources, attributes = measures.overview_measures(log, flt)
     span = measures.span_of(log)
@@ -81,12 +106,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
     low[1].metric(
         "p90 case duration", _duration(durations.p90_seconds), help="9 cases in 10 take no longer than this."
     )
-    per_week = statistics.median(p.completed for p in in_window) if in_window else None
-    low[2].metric(
-        f"Completed per {unit} (median)",
-        "-" if per_week is None else f"{per_week:,.1f}",
-        help=f"The median, over the {unit}s of the time shown, of the kept cases completed in the {unit}.",
-    )
+    label, value, meaning = _completed_metric([p.completed for p in in_window], unit)
+    low[2].metric(label, value, help=meaning)
     low[3].metric("Time span", span_text(first, last), help=f"{when_text(first)} to {when_text(last)} (UTC)")
     runs_from = (span.first, span.last) if span.first is not None else (log.start, log.end)
     outside = ""
