@@ -70,6 +70,24 @@ def test_arrivals_bunched_in_the_second_half_are_named_as_a_likely_reason():
     assert "changing arrivals: 5 cases started in the first half of the period, 60 in the second" in m.reasons
 
 
+def test_a_pool_is_staffed_as_in_the_weeks_where_its_work_is():
+    # Ten weeks of trickle (one clerk, one case a week), then two weeks of bulk: five clerks, 40 cases each.
+    t0 = 1_700_000_000.0
+    rows = []
+    case = 0
+    for week in range(12):
+        clerks = 1 if week < 10 else 5
+        for k in range(1 if week < 10 else 200):
+            t = t0 + week * WEEK + k * 600.0
+            rows.append((case, "Arrive", None, t, t))
+            rows.append((case, "Serve", f"clerk {k % clerks + 1}", t, t + 300.0))
+            case += 1
+    frame = pl.DataFrame(rows, schema=["case_no", "activity", "resource", "st", "en"], orient="row")
+    m = calibrate_frame(frame, name="t", timezone="UTC", timing="start_timestamp")
+    # the plain median week (10 of 12 weeks have one clerk) would staff it with 1 for 400 of 410 cases
+    assert [(p.name, p.capacity, len(p.resources)) for p in m.pools] == [("Serve", 5, 5)]
+
+
 def mmc_frame(lam: float, mu: float, c: int, n: int, seed: int) -> pl.DataFrame:
     """A log of an M/M/c queue: an instant Arrive, then Serve by one of c clerks, first come first served."""
     rng = np.random.default_rng(seed)

@@ -20,7 +20,7 @@
   least :data:`ROLE_SHARE` of their own work form one pool (connected
   components of the person-activity graph), so a pool is everyone who can
   pick up its steps.  Its capacity is the number of its people working in a
-  typical (median) week; its hours are the hours of the week in which it
+  typical week: the week of its median step (weeks weighted by the steps done in them); its hours are the hours of the week in which it
   started work in at least :data:`HOUR_SHARE` of the weeks (each day from
   its first such hour to its last), or a business calendar's hours when one
   is given.
@@ -417,9 +417,7 @@ def _pools(
         its = groups[root]
         people = sorted(members[root])
         sel = np.isin(act_arr, its) & np.isin(res_arr, people)
-        per_week = [len(set(res_arr[sel & (weeks == w)])) for w in range(n_weeks)]
-        active = [c for c in per_week if c > 0]
-        capacity = max(1, round(float(np.median(active)))) if active else max(1, len(people))
+        capacity = _typical_headcount(weeks[sel], res_arr[sel], n_weeks) or max(1, len(people))
         if calendar is not None:
             hours = _calendar_hours(calendar)
         else:
@@ -446,6 +444,27 @@ def _pools(
     if any(r is None for r in res):
         notes.append("steps without a resource in the log need nobody in the simulation")
     return tuple(pools), pool_of
+
+
+def _typical_headcount(weeks: np.ndarray, people: np.ndarray, n_weeks: int) -> int:
+    """People at work in the week where the pool's median step falls (0 when it has no steps).
+
+    Weeks are weighted by the steps done in them: a log with a year of trickle before the bulk (BPIC
+    2013: 6 people a week for months, then a thousand) must be staffed as in the bulk, where its work
+    and its queues are; in a steady log this is the plain median week.
+    """
+    if len(weeks) == 0:
+        return 0
+    heads = np.zeros(n_weeks, dtype=np.int64)
+    for w in range(n_weeks):
+        at = weeks == w
+        if at.any():
+            heads[w] = len(set(people[at]))
+    steps = np.bincount(weeks, minlength=n_weeks)
+    active = np.flatnonzero(steps)
+    order = active[np.argsort(heads[active], kind="stable")]
+    cum = np.cumsum(steps[order])
+    return max(1, int(heads[order[np.searchsorted(cum, cum[-1] / 2)]]))
 
 
 def _calendar_hours(calendar: Calendar) -> tuple[bool, ...]:
