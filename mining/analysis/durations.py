@@ -172,26 +172,11 @@ def case_durations(
                 {**params, "lo": base, "width": width, "last": bins - 1},
             ).rows
         )
-        edges = (lo, *(base * math.exp(width * i) for i in range(1, bins)), hi)
-        counts = tuple(int(hist.get(i, 0)) for i in range(bins))
-        return CaseDurations(
-            int(n),
-            lo,
-            float(mean),
-            float(median),
-            float(p90),
-            float(p95),
-            hi,
-            edges,
-            counts,
-            first,
-            last,
-            True,
-            left_out,
-        )
-    if hi == lo:
-        edges: tuple[float, ...] = (lo, hi)
-        counts: tuple[int, ...] = (int(n),)
+        edges: tuple[float, ...] = (lo, *(base * math.exp(width * i) for i in range(1, bins)), hi)
+        counts: tuple[int, ...] = tuple(int(hist.get(i, 0)) for i in range(bins))
+        log_bins = True
+    elif hi == lo:
+        edges, counts, log_bins = (lo, hi), (int(n),), False
     else:
         width = (hi - lo) / bins
         hist = dict(
@@ -202,6 +187,7 @@ def case_durations(
         )
         edges = (*(lo + i * width for i in range(bins)), hi)
         counts = tuple(int(hist.get(i, 0)) for i in range(bins))
+        log_bins = False
     return CaseDurations(
         int(n),
         lo,
@@ -214,7 +200,8 @@ def case_durations(
         counts,
         first,
         last,
-        left_out=left_out,
+        log_bins,
+        left_out,
     )
 
 
