@@ -67,6 +67,24 @@ def shared_models() -> SharedFolder:
     return SharedFolder(ROOT.parent / "shared" / "models", "the documented process models").present()
 
 
+@contextlib.contextmanager
+def app_workspace(folder: Path, *sources: Path | tuple[Path, object]) -> Iterator[Path]:
+    """A workspace in ``folder`` holding ``sources`` (a path, or a path and its ``IngestOptions``),
+    named by ``MINING_WORKSPACE`` while the block runs: the app, and AppTest, open it."""
+    from mining.ingest import ingest_file
+
+    path = folder / "workspace.duckdb"
+    with Store(path) as store:
+        for source in sources:
+            if isinstance(source, tuple):
+                ingest_file(store, *source)  # type: ignore[arg-type]
+            else:
+                ingest_file(store, source)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINING_WORKSPACE", str(path))
+        yield path
+
+
 def free_port() -> int:
     """A TCP port nobody listens on now."""
     import socket

@@ -18,21 +18,18 @@ from mining.analysis import heatmaps
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
-from mining.ingest import IngestOptions, ingest_file
+from mining.ingest import IngestOptions
 from mining.schema import LogInfo
 from mining.store import Store
 from mining.ui import measures
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, app_workspace
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("bottlenecks-calendar") / "workspace.duckdb"
-    with Store(path) as store:
-        # Amsterdam time: the zone moves the load's hours, so a calendar in another zone must show.
-        ingest_file(store, SAMPLE_LOGS / "service_desk.csv", IngestOptions(timezone="Europe/Amsterdam"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    # Amsterdam time: the zone moves the load's hours, so a calendar in another zone must show.
+    amsterdam = (SAMPLE_LOGS / "service_desk.csv", IngestOptions(timezone="Europe/Amsterdam"))
+    with app_workspace(tmp_path_factory.mktemp("bottlenecks-calendar"), amsterdam) as path:
         yield path
 
 

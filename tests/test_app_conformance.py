@@ -31,10 +31,9 @@ from mining.conformance import (
     load_model,
 )
 from mining.conformance.rules import check_rules, parse_rule
-from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.mapdraw import DEVIATION
-from tests.conftest import FILES, SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS, app_workspace
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 MODEL = SAMPLE_LOGS / "service_desk.bpmn"
@@ -44,11 +43,7 @@ DOCTYPE = FILES / "conformance" / "doctype.bpmn"
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("conformance") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path_factory.mktemp("conformance"), SAMPLE) as path:
         yield path
 
 

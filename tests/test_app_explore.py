@@ -31,7 +31,7 @@ from mining.durations import format_duration
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
-from tests.conftest import FILES, SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS, app_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -42,11 +42,7 @@ PAGES = ["overview", "process_map", "variants", "bottlenecks"]
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("explore") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path_factory.mktemp("explore"), SAMPLE) as path:
         yield path
 
 

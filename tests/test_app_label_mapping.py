@@ -22,9 +22,8 @@ from streamlit.testing.v1 import AppTest
 
 from mining.conformance import LabelMapping, conform, load_model
 from mining.conformance.saved import model_sha256, saved_mapping, stored_models
-from mining.ingest import ingest_file
 from mining.store import Store
-from tests.conftest import FILES, SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS, app_workspace
 
 MODEL = FILES / "conformance" / "service_desk_own_names.txt"
 BY_HAND = {
@@ -40,13 +39,9 @@ BY_HAND = {
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("mapping") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
-        # A second log, not a sample: it starts with no model.
-        ingest_file(store, FILES / "conformance" / "orders.csv")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    # A second log, not a sample: it starts with no model.
+    orders = FILES / "conformance" / "orders.csv"
+    with app_workspace(tmp_path_factory.mktemp("mapping"), SAMPLE_LOGS / "service_desk.csv", orders) as path:
         yield path
 
 

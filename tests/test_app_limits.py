@@ -17,23 +17,17 @@ pytest.importorskip("streamlit", reason="the app is an optional extra: pip insta
 
 from streamlit.testing.v1 import AppTest
 
-from mining.ingest import ingest_file
 from mining.jobs import CHECK_CHILD, MONITOR_MODULES
 from mining.limits import Limits
-from mining.store import Store
 from mining.ui import measures
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, app_workspace
 
 TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("app-limits") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path_factory.mktemp("app-limits"), SAMPLE_LOGS / "service_desk.csv") as path:
         yield path
 
 

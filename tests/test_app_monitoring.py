@@ -34,7 +34,7 @@ from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
 from mining.ui.pages.monitoring import ALERT_ICON, format_p
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, app_workspace
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 TIMEOUT = 120
@@ -45,11 +45,7 @@ OPTIONS = MonitorOptions(period="week", change_date=CHANGE, sla_seconds=5 * 8640
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("monitoring") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path_factory.mktemp("monitoring"), SAMPLE) as path:
         yield path
 
 

@@ -23,24 +23,19 @@ import mining.monitor.run as monitor_module
 from mining import jobs
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
-from mining.ingest import ingest_file
 from mining.monitor.run import MonitorOptions, keep_stratum, monitor, run_json
 from mining.schema import LogInfo
 from mining.store import Store
 from mining.ui import measures
 from mining.ui.state import where
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, app_workspace
 
 TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("monitoring-ahead") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path_factory.mktemp("monitoring-ahead"), SAMPLE_LOGS / "service_desk.csv") as path:
         yield path
 
 

@@ -23,7 +23,7 @@ from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.messages import md
 from mining.ui.pages.start import NEXT_STEPS
-from tests.conftest import FILES, SAMPLE_LOGS
+from tests.conftest import FILES, SAMPLE_LOGS, app_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -33,12 +33,8 @@ LONG_NAME = "ERP export purchase-to-pay 2024 Q1-Q4 all plants (final, corrected)
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("start") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, FILES / "app" / "tiny.csv", IngestOptions(name=LONG_NAME))
-        ingest_file(store, SAMPLE_LOGS / "service_desk.csv")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    tiny = (FILES / "app" / "tiny.csv", IngestOptions(name=LONG_NAME))
+    with app_workspace(tmp_path_factory.mktemp("start"), tiny, SAMPLE_LOGS / "service_desk.csv") as path:
         yield path
 
 

@@ -13,7 +13,6 @@ from streamlit.testing.v1 import AppTest
 
 from mining.analysis.filters import Filter
 from mining.catalog import list_logs
-from mining.ingest import ingest_file
 from mining.simulation.calibrate import calibrate
 from mining.simulation.report import format_value
 from mining.simulation.run import study
@@ -21,7 +20,7 @@ from mining.simulation.scenarios import parse_scenarios
 from mining.simulation.validate import validate
 from mining.store import Store
 from mining.ui.pages.whatif import VALIDATION_RUNS
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, app_workspace
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
 TIMEOUT = 240
@@ -29,11 +28,7 @@ TIMEOUT = 240
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("whatif") / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, SAMPLE)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path_factory.mktemp("whatif"), SAMPLE) as path:
         yield path
 
 

@@ -21,10 +21,11 @@ from mining.analysis.filters import Filter
 from mining.catalog import list_logs
 from mining.drivers.find import OutcomeSpec, find_drivers
 from mining.durations import duration_unit, duration_words
-from mining.ingest import IngestOptions, ingest_file
+from mining.ingest import IngestOptions
 from mining.rates import compact_money, rate_card_from_bytes
 from mining.store import Store
 from mining.ui.why import RATE_CARD_KEY
+from tests.conftest import app_workspace
 from tests.driverlog import write_driver_log
 
 TIMEOUT = 180
@@ -36,13 +37,8 @@ CARD = rate_card_from_bytes(
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("why")
-    path = folder / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(
-            store, write_driver_log(folder / "planted.csv", seed=3, cases=600), IngestOptions(name="planted")
-        )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINING_WORKSPACE", str(path))
+    planted = (write_driver_log(folder / "planted.csv", seed=3, cases=600), IngestOptions(name="planted"))
+    with app_workspace(folder, planted) as path:
         yield path
 
 
