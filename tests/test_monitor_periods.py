@@ -339,6 +339,39 @@ def test_cases_that_began_before_the_export_cut_its_first_periods(store, tmp_pat
     )
 
 
+def test_a_recent_stop_at_an_end_activity_that_usually_leads_on_is_open(store, tmp_path):
+    # Fines: Create, Send two days later; three in four are paid 20 days after Send, the rest end at Send.
+    # The export stops on day 140, so the fines sent in its last 20 days end at Send too, paid or not.
+    export = MON + dt.timedelta(days=140)
+    rows = []
+    for i in range(140 * 4):
+        t = MON + dt.timedelta(hours=6 * i)
+        case = f"f{i:04d}"
+        rows += [(case, "Create", t), (case, "Send", t + dt.timedelta(days=2))]
+        if i % 4:
+            rows.append((case, "Pay", t + dt.timedelta(days=22)))
+    rows = [r for r in rows if r[2] <= export]
+    log = ingest_file(store, _write(tmp_path / "fines.csv", rows), IngestOptions(roles=PLAIN)).log_id
+    facts = case_facts(store, log, timezone="UTC")
+    c = facts.completeness
+    assert c.end_activities == ("Pay", "Send") and c.quiet_seconds == 20 * 86400
+    last = {}
+    for case, activity, t in rows:
+        last[case] = (activity, t)
+    as_of = max(t for _, t in last.values())
+    recent_send = sum(1 for a, t in last.values() if a == "Send" and t > as_of - dt.timedelta(days=20))
+    # of the Sends silent for up to 20 days, 3 in 4 went on to Pay: these cases are open, not complete
+    assert c.likely_to_continue == recent_send == 80
+    unsent = sum(1 for a, _ in last.values() if a == "Create")
+    assert c.open == recent_send + unsent == 80 + 7  # with the fines created in the last two days, unsent
+    assert "most went on to another step (80 cases)" in c.method
+    # an old Send is a real end, and a recent Pay stays complete
+    assert c.complete == sum(1 for a, t in last.values() if a == "Pay" or t <= as_of - dt.timedelta(days=20))
+    # the user's own end activities are obeyed as given
+    given = case_facts(store, log, timezone="UTC", end_activities=("Pay", "Send")).completeness
+    assert (given.likely_to_continue, given.complete) == (0, c.complete + 80)
+
+
 def test_periods_after_the_last_case_start_hold_only_tails(store, tmp_path):
     # Cases start for six weeks; the export goes on three more weeks with their last steps only.
     rows = _steady(days=42, gap_h=170)

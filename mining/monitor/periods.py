@@ -33,7 +33,11 @@ A log does not say which cases are finished, so the rule is explicit:
 A case is then **complete** when its last activity is an end activity,
 **open** (censored: it may still continue) when it is not and its last event
 lies within the quiet horizon of the data end, and **stalled** when it is not
-and it has been silent for longer (an abandoned case).  Cycle time, rework,
+and it has been silent for longer (an abandoned case).  A learned end activity
+can also be a step that usually leads on (a fine sent: most are paid later,
+some never): a case that stopped at one within the quiet horizon is **open**
+when, of that activity's occurrences silent as long, more than half went on
+to another event (``likely_to_continue`` counts them).  Cycle time, rework,
 cost and PCE are measured on complete cases only; open and stalled cases are
 counted per period, never dropped silently.  Open cases stay in the work in
 progress up to the data end; stalled ones leave it at their last event
@@ -180,6 +184,12 @@ _GAP_SQL = (
     "SELECT quantile_cont(epoch(next_ts) - epoch(ts), $q) FROM events WHERE log_id = $log "
     "AND next_ts IS NOT NULL AND ts >= $first AND next_ts <= $last"
 )
+# Per end activity: the gaps to the next event where one followed, and how often it ended a settled case.
+_FOLLOW_SQL = (
+    "SELECT activity, list(epoch(next_ts) - epoch(ts)) FILTER (WHERE next_ts IS NOT NULL AND next_ts <= $last) "
+    "AS gaps, count(*) FILTER (WHERE next_ts IS NULL AND ts <= $settled) AS settled FROM events "
+    "WHERE log_id = $log AND ts >= $first AND ts <= $last AND list_contains($acts, activity) GROUP BY activity"
+)
 
 
 # -- records -----------------------------------------------------------------
@@ -235,6 +245,8 @@ class Completeness:
     method: str
     start_activities: tuple[str, ...] = ()
     truncated: int = 0
+    #: Cases whose last activity is an end activity that usually leads on, too recent to be done with it.
+    likely_to_continue: int = 0
 
 
 @dataclass(frozen=True)
@@ -517,6 +529,10 @@ def case_facts(
     quiet = float(gap) if gap is not None else 0.0
     last_activity = values("last_activity")
     state, completeness = _states(last_activity, last, as_of_s, as_of_ts, quiet, tuple(end_activities))
+    if not end_activities and as_of_s is not None:
+        state, completeness = _likely_to_continue(
+            store, fence, state, completeness, last_activity, last, as_of_s, as_of_s - quiet
+        )
     truncated, starts = _truncated(values("first_activity"), first, cycle, quiet)
     completeness = dataclasses.replace(
         completeness,
@@ -628,6 +644,54 @@ def _states(
         open=int((state == OPEN).sum()),
         stalled=int((state == STALLED).sum()),
         method=method,
+    )
+
+
+def _likely_to_continue(
+    store: Store,
+    fence: dict[str, Any],
+    state: np.ndarray,
+    completeness: Completeness,
+    last_activity: list[str | None],
+    last: np.ndarray,
+    as_of: float,
+    settled_before: float,
+) -> tuple[np.ndarray, Completeness]:
+    """Reopen the recent cases whose learned end activity, at their age, usually still leads on.
+
+    An activity can end a process in some cases and be a step in many more (a fine sent and never paid
+    ends there; most sent fines are paid later).  A case that stopped at it ``t`` ago is judged by the
+    log's own history of that activity: of its occurrences still silent ``t`` after it happened, the share
+    that went on to another event (the rest ended settled cases).  Above one half, the case is more
+    likely open than complete; near the data end such false completions pile up and look like a sudden
+    drop in cycle time.
+    """
+    recent = (state == COMPLETE) & (last > settled_before)
+    if not recent.any():
+        return state, completeness
+    acts = sorted({a for a, r in zip(last_activity, recent.tolist(), strict=True) if r and a is not None})
+    rows = store.query(
+        _FOLLOW_SQL, {**fence, "settled": dt.datetime.fromtimestamp(settled_before, tz=dt.UTC), "acts": acts}
+    ).rows
+    history = {a: (np.sort(np.asarray(gaps or [], dtype=float)), int(ended)) for a, gaps, ended in rows}
+    state = state.copy()
+    reopened = 0
+    for i in np.flatnonzero(recent):
+        gaps, ended = history.get(last_activity[i] or "", (np.zeros(0), 0))
+        went_on = len(gaps) - int(np.searchsorted(gaps, as_of - last[i], side="right"))
+        if went_on + ended and went_on / (went_on + ended) > 0.5:
+            state[i] = OPEN
+            reopened += 1
+    if not reopened:
+        return state, completeness
+    return state, dataclasses.replace(
+        completeness,
+        complete=completeness.complete - reopened,
+        open=completeness.open + reopened,
+        likely_to_continue=reopened,
+        method=completeness.method
+        + f" A case that stopped at an end activity is open instead when, of that activity's occurrences "
+        f"as long ago, most went on to another step ({reopened:,} case{'' if reopened == 1 else 's'}).",
     )
 
 
