@@ -88,6 +88,25 @@ def test_a_pool_is_staffed_as_in_the_weeks_where_its_work_is():
     assert [(p.name, p.capacity, len(p.resources)) for p in m.pools] == [("Serve", 5, 5)]
 
 
+def test_a_pool_that_works_at_scattered_hours_is_staffed_in_them():
+    # A release desk: one release every Monday at 10:00, and twelve more a week at hours all over it.
+    t0 = 1_704_067_200.0  # Monday 2024-01-01 00:00 UTC
+    rows = []
+    case = 0
+    for week in range(20):
+        hours = [10] + [((week * 12 + k) * 13) % 168 for k in range(12)]
+        for h in hours:
+            t = t0 + week * WEEK + h * 3600.0 + 600.0
+            rows.append((case, "Admit", None, t - 60.0, t - 60.0))
+            rows.append((case, "Release", "desk", t, t + 300.0))
+            case += 1
+    frame = pl.DataFrame(rows, schema=["case_no", "activity", "resource", "st", "en"], orient="row")
+    [pool] = calibrate_frame(frame, name="t", timezone="UTC", timing="start_timestamp").pools
+    # Monday 10:00 is its only hour worked in a fifth of the weeks: staffed for it alone (1 hour a week),
+    # 240 of its 260 releases would queue for the next Monday
+    assert pool.hours[10] and sum(pool.hours) == 161  # the hours of 90% of its releases, each day one stretch
+
+
 def mmc_frame(lam: float, mu: float, c: int, n: int, seed: int) -> pl.DataFrame:
     """A log of an M/M/c queue: an instant Arrive, then Serve by one of c clerks, first come first served."""
     rng = np.random.default_rng(seed)

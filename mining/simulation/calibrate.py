@@ -21,8 +21,10 @@
   components of the person-activity graph), so a pool is everyone who can
   pick up its steps.  Its capacity is the number of its people working in a
   typical week: the week of its median step (weeks weighted by the steps done in them); its hours are the hours of the week in which it
-  started work in at least :data:`HOUR_SHARE` of the weeks (each day from
-  its first such hour to its last), or a business calendar's hours when one
+  started work in at least :data:`HOUR_SHARE` of the weeks, with the fewest
+  hours holding :data:`WORK_COVER` of its starts when it has such regular
+  hours (each day from its first such hour to its last; round the clock when
+  it has none), or a business calendar's hours when one
   is given.
 * **Queueing** (in the engine): first come, first served per pool.
 """
@@ -50,6 +52,8 @@ __all__ = ["HOUR_SHARE", "MAX_SAMPLES", "MIN_CASES", "ROLE_SHARE", "calibrate", 
 ROLE_SHARE = 0.05
 #: A pool works in an hour of the week when it started work then in at least this share of weeks.
 HOUR_SHARE = 0.2
+#: ... or when it is among the fewest hours of the week that hold this share of the pool's starts.
+WORK_COVER = 0.9
 #: Processing-time samples kept per activity (evenly spaced quantiles beyond this).
 MAX_SAMPLES = 5000
 #: Fewer cases than this make the validation weak; the verdict says so.
@@ -425,7 +429,11 @@ def _pools(
             seen[weeks[sel], hour[sel]] = True
             exposure = np.ceil(_exposure(period_start, n_weeks * WEEK, timezone))
             share = seen.sum(axis=0) / np.maximum(exposure, 1)
-            on = (share >= HOUR_SHARE).reshape(7, 24)
+            regular = share >= HOUR_SHARE
+            # no regular hour at all: too little work to tell its hours, so round the clock (below)
+            on = (regular | _busiest_hours(hour[sel], WORK_COVER) if regular.any() else regular).reshape(
+                7, 24
+            )
             for d in range(7):  # a working day is one stretch: a quiet lunch hour is still worked
                 hit = np.flatnonzero(on[d])
                 if len(hit):
@@ -444,6 +452,23 @@ def _pools(
     if any(r is None for r in res):
         notes.append("steps without a resource in the log need nobody in the simulation")
     return tuple(pools), pool_of
+
+
+def _busiest_hours(hours: np.ndarray, cover: float) -> np.ndarray:
+    """The fewest hours of the week (flags) in which ``cover`` of the starts ``hours`` fell.
+
+    A pool that works at scattered hours (a hospital's releases, a few a day at any hour) starts work
+    in only an hour or two of the week in a fifth of the weeks; staffed for those alone its queue grows
+    without end (Sepsis: a cycle time of 162 days simulated against 28.5 in the log).
+    """
+    counts = np.bincount(hours, minlength=HOURS_PER_WEEK)
+    on = np.zeros(HOURS_PER_WEEK, dtype=bool)
+    if counts.sum() == 0:
+        return on
+    order = np.argsort(-counts, kind="stable")
+    needed = int(np.searchsorted(np.cumsum(counts[order]), cover * counts.sum())) + 1
+    on[order[:needed]] = True
+    return on
 
 
 def _typical_headcount(weeks: np.ndarray, people: np.ndarray, n_weeks: int) -> int:
