@@ -458,7 +458,6 @@ def _has_control(chunk: bytes) -> bool:
     # In UTF-8 these bytes never occur inside a multi-byte character, so a byte
     # scan settles for the whole file whether any row needs the (much slower)
     # per-row check.  translate() runs at memory speed; a regex does not.
-    # The caller overlaps chunks by two bytes so a noncharacter is never cut.
     if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
         return True
     # isascii() runs at memory speed; the two substring searches do not.
@@ -484,7 +483,9 @@ class _Scan:
     _tail: bytes = b""
 
     def feed(self, chunk: bytes) -> None:
-        self.control = self.control or _has_control(self._tail + chunk)
+        # A control byte is one byte, so the chunk alone settles it; only a noncharacter (three
+        # bytes) can straddle two chunks, and the seam's four bytes settle that without copying the chunk.
+        self.control = self.control or _has_control(chunk) or _has_control(self._tail + chunk[:2])
         self._tail = chunk[-2:]
         first = chunk.find(b"\n")
         if first < 0:
@@ -524,7 +525,8 @@ def _scan_file(path: Path, *, check_utf8: bool = False) -> _Scan:
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             scan.feed(chunk)
-            if decoder is not None and scan.utf8:
+            # ASCII is UTF-8: isascii() runs at memory speed, the decoder builds a string of the chunk.
+            if decoder is not None and scan.utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
