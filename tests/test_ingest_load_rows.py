@@ -7,12 +7,17 @@ the event that failed is left out, the others of that row are kept.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import polars as pl
 
 from mining.ingest.load import LoadPlan, load
 from mining.ingest.staging import stage_frame
 from mining.ingest.timestamps import ISO, TimestampFormat
 from mining.schema import ColumnMapping
+from tests.conftest import ROOT, SAMPLE_LOGS
 
 
 def _plan(columns, rows_read: int) -> LoadPlan:
@@ -79,3 +84,28 @@ def test_rejected_rows_of_a_file_are_left_out_by_their_number(store) -> None:
     ).rows
     assert stored == [(1, "Created", "web"), (2, "Paid", "phone")]
     assert store.scalar("SELECT count(*) FROM duckdb_tables() WHERE temporary") == 0
+
+
+def test_a_plain_csv_is_loaded_without_polars_or_pandas(tmp_path) -> None:
+    # Preset detection reads headers only and the variants reach DuckDB as numpy columns:
+    # a file that no preset takes never pays for polars' import (nor pandas').
+    code = (
+        "import sys\n"
+        "from mining.ingest import IngestOptions, ingest_file\n"
+        "from mining.store import Store\n"
+        "with Store(sys.argv[2]) as s:\n"
+        "    summary = ingest_file(s, sys.argv[1], IngestOptions(preset='auto'))\n"
+        "    variants = s.scalar('SELECT count(*) FROM variants')\n"
+        "print(summary.events, summary.cases, variants, summary.preset)\n"
+        "print(sorted(m for m in ('polars', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(SAMPLE_LOGS / "service_desk.csv"), str(tmp_path / "ws.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    counts, modules = out.stdout.strip().splitlines()[-2:]
+    assert counts == "16649 2400 62 None"
+    assert modules == "[]"

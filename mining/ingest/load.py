@@ -773,7 +773,7 @@ def _write_attributes(
 
 
 def _rebuild_cases(store: Store, log_id: int) -> None:
-    import polars as pl
+    import numpy as np
 
     from mining.ingest.tracehash import variants_of
 
@@ -783,25 +783,24 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
     ordered = store.arrow("SELECT case_no, activity FROM events WHERE log_id = ?", [log_id])
     found = variants_of(ordered.column("case_no"), ordered.column("activity"))
     del ordered
-    # polars frames, not pyarrow.array(): building Arrow arrays from Python objects imports pandas.
+    # Columns of numpy arrays, which DuckDB scans as they are: Arrow arrays built from
+    # Python objects import pandas, and polars costs its import in a plain ingest.
+    traces = np.empty(len(found.traces), dtype=object)
+    traces[:] = [list(t) for t in found.traces]
     store.register(
         "_variant_rows",
-        pl.DataFrame(
-            {
-                "variant_id": pl.Series(range(1, len(found.traces) + 1), dtype=pl.Int32),
-                "activities": pl.Series([list(t) for t in found.traces], dtype=pl.List(pl.Utf8)),
-                "n_cases": pl.Series(found.counts, dtype=pl.Int32),
-            }
-        ),
+        {
+            "variant_id": np.arange(1, len(found.traces) + 1, dtype=np.int32),
+            "activities": traces,
+            "n_cases": np.asarray(found.counts, dtype=np.int32),
+        },
     )
     store.register(
         "_case_variant",
-        pl.DataFrame(
-            {
-                "case_no": pl.Series(found.case_no, dtype=pl.Int32),
-                "variant_id": pl.Series(found.variant_of_case, dtype=pl.Int32),
-            }
-        ),
+        {
+            "case_no": np.asarray(found.case_no, dtype=np.int32),
+            "variant_id": np.asarray(found.variant_of_case, dtype=np.int32),
+        },
     )
     try:
         store.execute(
