@@ -491,7 +491,7 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
                 ")",
             ),
         )
-    good = _good_rows(store, plan, dirty, [int(r[0]) for r in value_rejects])
+    good = _good_rows(store, plan, dirty, [int(r[0]) for r in value_rejects], params)
     with store.transaction():
         report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
         log_id, run_id, first_row = _register(store, plan, rejected_rows)
@@ -522,7 +522,7 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
 
 
 def _good_rows(
-    store: Store, plan: LoadPlan, dirty: set[str], rejected: list[int]
+    store: Store, plan: LoadPlan, dirty: set[str], rejected: list[int], checked: dict[str, object]
 ) -> tuple[str, dict[str, object]]:
     """The rows that pass the checks, typed, as SQL over the staged text (and its parameters).
 
@@ -530,10 +530,9 @@ def _good_rows(
     again.  The rejected rows are left out by their ``_row`` when that names
     one staged row each (a file's row; a preset may make several events of
     one row): otherwise the checks decide again, over rows stored once.
+    ``checked`` holds the parameters the checks ran with (the cost column's decimal comma).
     """
-    params: dict[str, object] = {}
-    if plan.mapping.cost:
-        params["decimal_comma"] = _decimal_comma(store, _col(plan, plan.mapping.cost) or "NULL")
+    params = {k: v for k, v in checked.items() if k == "decimal_comma"}
     values = _typed_sql(plan, params, dirty, checks=False)
     if not rejected:
         return values, params
@@ -542,8 +541,7 @@ def _good_rows(
     )
     if store.scalar("SELECT count(*) FROM _stage SEMI JOIN _rejected USING (_row)") == len(rejected):
         return f"SELECT * FROM ({values}) ANTI JOIN _rejected USING (_row)", params
-    if plan.dst == "reject" and plan.mapping.timezone != "UTC":
-        params["tz"] = plan.mapping.timezone
+    params = {k: v for k, v in checked.items() if k in {"decimal_comma", "tz"}}
     columns = ", ".join(
         ["_row", "case_id", "activity", "ts", "start_ts", "resource", "lifecycle", "cost"]
         + [quote_ident(c.internal) for c in _attribute_columns(plan)]
