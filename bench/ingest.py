@@ -135,6 +135,9 @@ def run_child(tool: str, path: Path, before: Path | None = None) -> dict:
         env = {**os.environ, "PYTHONPATH": str(code), "PM4PY_SHOW_PROGRESS_BAR": "false"}
         out = subprocess.run(
             [sys.executable, "-c", CHILD, tool, str(path), tmp],
+            # Not the caller's folder: `python -c` puts the working directory first on sys.path,
+            # so a run from a checkout would import that checkout's mining whatever PYTHONPATH says.
+            cwd=tmp,
             capture_output=True,
             text=True,
             env=env,
