@@ -13,11 +13,12 @@ import sys
 
 import polars as pl
 
+from mining.ingest import IngestOptions, ingest_file
 from mining.ingest.load import LoadPlan, load
 from mining.ingest.staging import stage_frame
 from mining.ingest.timestamps import ISO, TimestampFormat
 from mining.schema import ColumnMapping
-from tests.conftest import ROOT, SAMPLE_LOGS
+from tests.conftest import FILES, ROOT, SAMPLE_LOGS
 
 
 def _plan(columns, rows_read: int) -> LoadPlan:
@@ -109,3 +110,15 @@ def test_a_plain_csv_is_loaded_without_polars_or_pandas(tmp_path) -> None:
     counts, modules = out.stdout.strip().splitlines()[-2:]
     assert counts == "16649 2400 62 None"
     assert modules == "[]"
+
+
+def test_infinite_timestamps_are_rejected_not_a_crash(store) -> None:
+    # DuckDB reads 'infinity' as a timestamp; stored, it broke the cases' durations (a traceback).
+    summary = ingest_file(store, FILES / "ingest" / "infinite_times.csv", IngestOptions(max_rejects=0.5))
+    assert summary.events_added == 4
+    assert [(r.row, r.column, r.reason, r.value) for r in summary.rejects] == [
+        (2, "timestamp", "not a point in time (infinity)", "infinity"),
+        (5, "timestamp", "not a point in time (infinity)", "-infinity"),
+    ]
+    spans = store.query("SELECT case_id, n_events, duration_s FROM cases ORDER BY case_no").rows
+    assert spans == [("A", 1, 0.0), ("B", 2, 3600.0), ("C", 1, 0.0)]

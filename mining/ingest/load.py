@@ -46,6 +46,7 @@ _CONTROL_REASON = "control character in the row"
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _MAX_OFFSET_S = 14 * 3600
 _OFFSET_REASON = "offset beyond +/-14:00"
+_INFINITE_REASON = "not a point in time (infinity)"
 _OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
@@ -331,6 +332,8 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str], *, ch
             "_v__ts_raw",
             "'does not match the column''s timestamp format ' || $fmtname_ts",
         ),
+        # DuckDB reads 'infinity' as a timestamp; no event happens then, and no duration ends there.
+        ("NOT isfinite(ts)", lit(m.timestamp), "_v__ts_raw", f"'{_INFINITE_REASON}'"),
     ]
     if st_e:
         params["fmtname_st"] = plan.formats["start_timestamp"].pattern
@@ -340,6 +343,14 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str], *, ch
                 lit(m.start_timestamp),
                 "_v__st_raw",
                 "'does not match the column''s timestamp format ' || $fmtname_st",
+            )
+        )
+        checks.append(
+            (
+                "start_ts IS NOT NULL AND NOT isfinite(start_ts)",
+                lit(m.start_timestamp),
+                "_v__st_raw",
+                f"'{_INFINITE_REASON}'",
             )
         )
     # An offset beyond +/-14:00 (no zone is that far from UTC) is a typo or a
@@ -721,7 +732,8 @@ def _write_events(
         "ORDER BY c.case_no, a.ts, a.row_no)",
         {**source_params, "log": log_id},
     )
-    for t in ("_old", "_all", "_case_no", "_sorted"):
+    # _case_no stays: the cases are named from it.
+    for t in ("_old", "_all", "_sorted"):
         store.execute(f"DROP TABLE IF EXISTS {t}")
     return added
 
@@ -771,16 +783,23 @@ def _write_attributes(
 
 
 def _rebuild_cases(store: Store, log_id: int) -> None:
+    """The log's variants and cases, from its events in stored order; ``_case_no`` names every case."""
     import numpy as np
 
-    from mining.ingest.tracehash import variants_of
+    from mining.ingest.tracehash import integers, variants_of
 
     store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
     # The scan returns the stored (case, time, row) order; variants_of checks it.
-    ordered = store.arrow("SELECT case_no, activity FROM events WHERE log_id = ?", [log_id])
+    ordered = store.arrow(
+        "SELECT case_no, activity, epoch_us(ts) AS us FROM events WHERE log_id = ?", [log_id]
+    )
     found = variants_of(ordered.column("case_no"), ordered.column("activity"))
+    # A case's rows are sorted by time, so its first row holds its start and its last row its end:
+    # no grouping of every event again.
+    us = integers(ordered.column("us"))
     del ordered
+    last_row = np.append(found.first_row[1:], len(us)) - 1
     # Columns of numpy arrays, which DuckDB scans as they are: Arrow arrays built from
     # Python objects import pandas, and polars costs its import in a plain ingest.
     traces = np.empty(len(found.traces), dtype=object)
@@ -798,6 +817,9 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
         {
             "case_no": np.asarray(found.case_no, dtype=np.int32),
             "variant_id": np.asarray(found.variant_of_case, dtype=np.int32),
+            "n_events": (last_row - found.first_row + 1).astype(np.int32),
+            "start_us": us[found.first_row],
+            "end_us": us[last_row],
         },
     )
     try:
@@ -807,12 +829,12 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
             [log_id],
         )
         store.execute(
-            "INSERT INTO cases SELECT ?, c.case_id, c.case_no, v.variant_id, c.n_events, c.start_ts, c.end_ts, "
-            "epoch(c.end_ts) - epoch(c.start_ts) FROM ("
-            "  SELECT case_no, any_value(case_id) AS case_id, count(*) AS n_events, min(ts) AS start_ts, "
-            "  max(ts) AS end_ts FROM events WHERE log_id = ? GROUP BY case_no"
-            ") c JOIN _case_variant v USING (case_no) ORDER BY c.case_no",
-            [log_id, log_id],
+            "INSERT INTO cases SELECT ?, c.case_id, v.case_no, v.variant_id, v.n_events, v.start_ts, v.end_ts, "
+            "epoch(v.end_ts) - epoch(v.start_ts) FROM ("
+            "  SELECT case_no, variant_id, n_events, CAST(make_timestamp(start_us) AS TIMESTAMPTZ) AS start_ts, "
+            "  CAST(make_timestamp(end_us) AS TIMESTAMPTZ) AS end_ts FROM _case_variant"
+            ") v JOIN _case_no c USING (case_no) ORDER BY v.case_no",
+            [log_id],
         )
     finally:
         store.unregister("_variant_rows")
