@@ -251,12 +251,14 @@ def _dirty(store: Store, plan: LoadPlan) -> set[str]:
     )
 
 
-def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str], *, checks: bool = True) -> str:
+def _typed_sql(
+    plan: LoadPlan, params: dict[str, object], dirty: set[str], *, with_checks: bool = True
+) -> str:
     """The staged rows with parsed role values and a reject reason (NULL when good).
 
     Built in layers so each value is cleaned and parsed once: text, local
     time, UTC instant, then the first reason the row cannot be used.  Without
-    ``checks``, only the values (``_row``, the roles, ``ts``, ``start_ts``,
+    ``with_checks``, only the values (``_row``, the roles, ``ts``, ``start_ts``,
     ``cost`` and the attribute columns) of rows already known to be good.
     """
     m = plan.mapping
@@ -290,7 +292,7 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str], *, ch
     carried = "".join(f", {quote_ident(c.internal)}" for c in attrs)
     # _ctl names the first column holding a control character (NULL when none), _ctlv its value.
     ctl, ctlv = "NULL::VARCHAR", "NULL::VARCHAR"
-    if plan.check_control and checks:
+    if plan.check_control and with_checks:
         whens = [(f"regexp_matches({quote_ident(c.internal)}, '{_CONTROL}')", c) for c in plan.columns]
         ctl_cols = " ".join(f"WHEN {w} THEN {lit(c.label)}" for w, c in whens)
         ctl_vals = " ".join(f"WHEN {w} THEN {quote_ident(c.internal)}" for w, c in whens)
@@ -318,7 +320,7 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str], *, ch
         f"{cost_sql} AS cost, {ts_e['gap']} AS _gap, {ts_e['overlap']} AS _overlap, "
         f"{st_e['gap'] if st_e else 'false'} AS _sgap FROM ({layer2})"
     )
-    if not checks:
+    if not with_checks:
         return f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost{carried} FROM ({layer3})"
     params["fmtname_ts"] = plan.formats["timestamp"].pattern
     checks = [
@@ -544,7 +546,7 @@ def _good_rows(
     ``checked`` holds the parameters the checks ran with (the cost column's decimal comma).
     """
     params = {k: v for k, v in checked.items() if k == "decimal_comma"}
-    values = _typed_sql(plan, params, dirty, checks=False)
+    values = _typed_sql(plan, params, dirty, with_checks=False)
     if not rejected:
         return values, params
     store.execute(
