@@ -21,7 +21,10 @@ at 1M and 10M events as CSV and Parquet, its 4-column cut (case, activity,
 timestamp, resource) as CSV, cached under bench/out/, and BPIC 2012 as XES
 from ../shared/logs (``$MINING_SHARED/logs`` when the checkout is elsewhere).
 
-    python bench/ingest.py [--inputs csv1m csv4-1m parquet1m xes csv10m csv4-10m parquet10m] [--runs 3]
+    python bench/ingest.py [--inputs csv1m csv4-1m parquet1m xes csv10m csv4-10m parquet10m] [--runs 3] [--before DIR]
+
+``--before DIR`` adds ``before``: ``mining ingest`` of another checkout (a
+``git archive`` of main), interleaved in the same rounds, with its ratios.
 
 It prints, per input and tool: median wall seconds, median CPU seconds (user +
 system of the process and its threads: what the 2 cores spent, the figure
@@ -48,7 +51,7 @@ CHILD = r"""
 import json, os, resource, sys, time
 tool, path, workdir = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
-if tool == "mining":
+if tool in ("mining", "before"):
     from mining.ingest import ingest_file
     from mining.store import Store
     ws = os.path.join(workdir, "ws.duckdb")
@@ -126,11 +129,15 @@ def ensure_data(name: str) -> Path:
     return narrow
 
 
-def run_child(tool: str, path: Path) -> dict:
+def run_child(tool: str, path: Path, before: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PM4PY_SHOW_PROGRESS_BAR": "false"}
+        code = before if tool == "before" and before is not None else ROOT
+        env = {**os.environ, "PYTHONPATH": str(code), "PM4PY_SHOW_PROGRESS_BAR": "false"}
         out = subprocess.run(
             [sys.executable, "-c", CHILD, tool, str(path), tmp],
+            # Not the caller's folder: `python -c` puts the working directory first on sys.path,
+            # so a run from a checkout would import that checkout's mining whatever PYTHONPATH says.
+            cwd=tmp,
             capture_output=True,
             text=True,
             env=env,
@@ -145,6 +152,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", nargs="+", default=list(INPUTS), choices=list(INPUTS))
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", type=Path, help="another checkout whose ingest runs beside this one's")
     args = ap.parse_args()
     print(
         f"{'input':<34} {'tool':<7} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
@@ -152,19 +160,21 @@ def main() -> None:
     )
     for name in args.inputs:
         title, tools = INPUTS[name]
+        if args.before is not None:
+            tools = ("before", *tools)
         path = ensure_data(name)
         runs: dict[str, list[dict]] = {t: [] for t in tools}
         for _ in range(args.runs):
             for tool in tools:  # interleaved, so noise hits both alike
-                runs[tool].append(run_child(tool, path))
-        ref = tools[1]
+                runs[tool].append(run_child(tool, path, args.before))
+        ref = tools[-1]  # the reference runs last in a round
         for tool in tools:
             r = runs[tool]
             line = (
                 f"{title:<34} {tool:<7} {statistics.median(x['seconds'] for x in r):8.2f} "
                 f"{statistics.median(x['cpu'] for x in r):8.2f} {statistics.median(x['peak_mib'] for x in r):9.0f}"
             )
-            if tool == "mining":
+            if tool in ("mining", "before"):
                 for key in ("seconds", "cpu", "peak_mib"):
                     paired = [m[key] / b[key] for m, b in zip(r, runs[ref], strict=True)]
                     line += f" {statistics.median(paired):9.2f}x"

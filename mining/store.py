@@ -367,7 +367,7 @@ class Store:
             raise _wrap(exc, sql) from exc
 
     def register(self, name: str, table: Any) -> None:
-        """Expose an Arrow table or polars frame to SQL under ``name`` (a view)."""
+        """Expose an Arrow table, a polars frame or a dict of numpy arrays to SQL under ``name`` (a view)."""
         self._con.register(name, table)
 
     def unregister(self, name: str) -> None:

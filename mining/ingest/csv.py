@@ -458,7 +458,6 @@ def _has_control(chunk: bytes) -> bool:
     # In UTF-8 these bytes never occur inside a multi-byte character, so a byte
     # scan settles for the whole file whether any row needs the (much slower)
     # per-row check.  translate() runs at memory speed; a regex does not.
-    # The caller overlaps chunks by two bytes so a noncharacter is never cut.
     if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
         return True
     # isascii() runs at memory speed; the two substring searches do not.
@@ -477,44 +476,49 @@ class _Scan:
 
     utf8: bool = True
     control: bool = False
-    lines: int = 0  # line breaks so far
+    seen: int = 0  # bytes fed so far
     current: int = 0  # bytes of the line not yet ended
     longest: int = 0  # the longest line of 2 MiB or more (0: none)
-    too_long: tuple[int, int] | None = None  # (line, bytes) of the first line over MAX_LINE_BYTES
+    # (line, bytes) of the first line over MAX_LINE_BYTES; the scan keeps where it starts, and
+    # _scan_file counts the line breaks before it only then (counting every chunk's cost a tenth of a second per 100 MB).
+    too_long: tuple[int, int] | None = None
     _tail: bytes = b""
 
     def feed(self, chunk: bytes) -> None:
-        self.control = self.control or _has_control(self._tail + chunk)
+        # A control byte is one byte, so the chunk alone settles it; only a noncharacter (three
+        # bytes) can straddle two chunks, and the seam's four bytes settle that without copying the chunk.
+        self.control = self.control or _has_control(chunk) or _has_control(self._tail + chunk[:2])
         self._tail = chunk[-2:]
         first = chunk.find(b"\n")
         if first < 0:
             self.current += len(chunk)
+            self.seen += len(chunk)
             if self.current > MAX_LINE_BYTES and self.too_long is None:
-                self.too_long = (self.lines + 1, self.current)
+                self.too_long = (self.seen - self.current, self.current)
             return
-        self._line(self.current + first, self.lines + 1)
+        self._line(self.current + first, self.seen - self.current)
         last = chunk.rfind(b"\n")
         block = first + 1
         while block + _BLOCK <= last:
-            if chunk.find(b"\n", block, block + _BLOCK) >= 0:  # find stops at the first break; count reads on
+            if chunk.find(b"\n", block, block + _BLOCK) >= 0:  # find stops at the first break
                 block += _BLOCK
                 continue
             start = chunk.rfind(b"\n", 0, block)
             end = chunk.find(b"\n", block)
-            self._line(end - start - 1, self.lines + chunk.count(b"\n", 0, start + 1) + 1)
+            self._line(end - start - 1, self.seen + start + 1)
             block = end + 1
-        self.lines += chunk.count(b"\n")
         self.current = len(chunk) - last - 1
+        self.seen += len(chunk)
 
     def finish(self) -> None:
         if self.current:
-            self._line(self.current, self.lines + 1)
+            self._line(self.current, self.seen - self.current)
 
-    def _line(self, length: int, line: int) -> None:
+    def _line(self, length: int, start: int) -> None:
         if length >= _DUCKDB_LINE:
             self.longest = max(self.longest, length)
         if length > MAX_LINE_BYTES and self.too_long is None:
-            self.too_long = (line, length)
+            self.too_long = (start, length)
 
 
 def _scan_file(path: Path, *, check_utf8: bool = False) -> _Scan:
@@ -524,7 +528,8 @@ def _scan_file(path: Path, *, check_utf8: bool = False) -> _Scan:
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             scan.feed(chunk)
-            if decoder is not None and scan.utf8:
+            # ASCII is UTF-8: isascii() runs at memory speed, the decoder builds a string of the chunk.
+            if decoder is not None and scan.utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
@@ -536,7 +541,20 @@ def _scan_file(path: Path, *, check_utf8: bool = False) -> _Scan:
         except UnicodeDecodeError:
             scan.utf8 = False
     scan.finish()
+    if scan.too_long is not None:
+        start, length = scan.too_long
+        scan.too_long = (_line_at(path, start), length)
     return scan
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line (1-based) that begins at byte ``offset`` of the file."""
+    breaks = 0
+    with path.open("rb") as fh:
+        while offset > 0 and (chunk := fh.read(min(_CHUNK, offset))):
+            breaks += chunk.count(b"\n")
+            offset -= len(chunk)
+    return breaks + 1
 
 
 def _check_long_lines(scan: _Scan, display_name: str) -> int:

@@ -46,6 +46,7 @@ _CONTROL_REASON = "control character in the row"
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _MAX_OFFSET_S = 14 * 3600
 _OFFSET_REASON = "offset beyond +/-14:00"
+_INFINITE_REASON = "not a point in time (infinity)"
 _OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
@@ -250,11 +251,15 @@ def _dirty(store: Store, plan: LoadPlan) -> set[str]:
     )
 
 
-def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> str:
+def _typed_sql(
+    plan: LoadPlan, params: dict[str, object], dirty: set[str], *, with_checks: bool = True
+) -> str:
     """The staged rows with parsed role values and a reject reason (NULL when good).
 
     Built in layers so each value is cleaned and parsed once: text, local
-    time, UTC instant, then the first reason the row cannot be used.
+    time, UTC instant, then the first reason the row cannot be used.  Without
+    ``with_checks``, only the values (``_row``, the roles, ``ts``, ``start_ts``,
+    ``cost`` and the attribute columns) of rows already known to be good.
     """
     m = plan.mapping
     labels: dict[str, str] = {}
@@ -287,7 +292,7 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> st
     carried = "".join(f", {quote_ident(c.internal)}" for c in attrs)
     # _ctl names the first column holding a control character (NULL when none), _ctlv its value.
     ctl, ctlv = "NULL::VARCHAR", "NULL::VARCHAR"
-    if plan.check_control:
+    if plan.check_control and with_checks:
         whens = [(f"regexp_matches({quote_ident(c.internal)}, '{_CONTROL}')", c) for c in plan.columns]
         ctl_cols = " ".join(f"WHEN {w} THEN {lit(c.label)}" for w, c in whens)
         ctl_vals = " ".join(f"WHEN {w} THEN {quote_ident(c.internal)}" for w, c in whens)
@@ -315,6 +320,8 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> st
         f"{cost_sql} AS cost, {ts_e['gap']} AS _gap, {ts_e['overlap']} AS _overlap, "
         f"{st_e['gap'] if st_e else 'false'} AS _sgap FROM ({layer2})"
     )
+    if not with_checks:
+        return f"SELECT _row, case_id, activity, ts, start_ts, resource, lifecycle, cost{carried} FROM ({layer3})"
     params["fmtname_ts"] = plan.formats["timestamp"].pattern
     checks = [
         ("_ctl IS NOT NULL", "_ctl", "_ctlv", f"'{_CONTROL_REASON}'"),
@@ -327,6 +334,8 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> st
             "_v__ts_raw",
             "'does not match the column''s timestamp format ' || $fmtname_ts",
         ),
+        # DuckDB reads 'infinity' as a timestamp; no event happens then, and no duration ends there.
+        ("NOT isfinite(ts)", lit(m.timestamp), "_v__ts_raw", f"'{_INFINITE_REASON}'"),
     ]
     if st_e:
         params["fmtname_st"] = plan.formats["start_timestamp"].pattern
@@ -336,6 +345,14 @@ def _typed_sql(plan: LoadPlan, params: dict[str, object], dirty: set[str]) -> st
                 lit(m.start_timestamp),
                 "_v__st_raw",
                 "'does not match the column''s timestamp format ' || $fmtname_st",
+            )
+        )
+        checks.append(
+            (
+                "start_ts IS NOT NULL AND NOT isfinite(start_ts)",
+                lit(m.start_timestamp),
+                "_v__st_raw",
+                f"'{_INFINITE_REASON}'",
             )
         )
     # An offset beyond +/-14:00 (no zone is that far from UTC) is a typo or a
@@ -445,10 +462,19 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         params["tz"] = plan.mapping.timezone
     dirty = _dirty(store, plan)
     words = _missing_words(store, plan, dirty)
-    store.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_sql(plan, params, dirty)}", params)
-    value_rejects = store.query(
-        "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row"
+    # One pass checks every row and keeps only what it must report: the rejected rows and
+    # the good ones read across a DST change.  The typed rows are not stored here: the
+    # sorted insert reads them from the staged text, so the rows are written once.
+    flagged = store.query(
+        f"SELECT _row, _column, _reason, _value, _gap OR _sgap, _overlap FROM ({_typed_sql(plan, params, dirty)}) "
+        "WHERE _reason IS NOT NULL OR _gap OR _sgap OR _overlap ORDER BY _row",
+        params,
     ).rows
+    value_rejects = [(r, c, why, v) for r, c, why, v, _, _ in flagged if why is not None]
+    shifted = (
+        sum(1 for *_, why, _, gap, _ in flagged if why is None and gap),
+        sum(1 for *_, why, _, _, overlap in flagged if why is None and overlap),
+    )
     rejects = list(plan.parse_rejects) + [
         Reject(plan.file, int(r), c, _reason(str(why), v), v) for r, c, why, v in value_rejects
     ]
@@ -478,13 +504,15 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
                 ")",
             ),
         )
-    drop_stage(store)  # every value needed from here on is in _typed
+    good = _good_rows(store, plan, dirty, [int(r[0]) for r in value_rejects], params)
     with store.transaction():
         report(0.65, f"Sorting and writing {plan.rows_read - rejected_rows:,} events")
         log_id, run_id, first_row = _register(store, plan, rejected_rows)
-        added = _write_events(store, plan, log_id, run_id, first_row)
+        added = _write_events(store, plan, good, log_id, run_id, first_row)
         report(0.85, "Writing attributes, cases and variants")
-        _write_attributes(store, plan, log_id, first_row)
+        _write_attributes(store, plan, good, log_id, first_row)
+        # Every value needed from here on is stored; the staged text is the largest table.
+        drop_stage(store)
         _rebuild_cases(store, log_id)
         if rejects:
             store.execute(
@@ -500,10 +528,43 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
                     [x.value for x in rejects],
                 ],
             )
-        quality = _quality(store, plan, log_id, run_id)
+        quality = _quality(store, plan, log_id, run_id, shifted)
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
     drop_staging(store)
     return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words)
+
+
+def _good_rows(
+    store: Store, plan: LoadPlan, dirty: set[str], rejected: list[int], checked: dict[str, object]
+) -> tuple[str, dict[str, object]]:
+    """The rows that pass the checks, typed, as SQL over the staged text (and its parameters).
+
+    Without rejects that is every staged row, and the checks need not run
+    again.  The rejected rows are left out by their ``_row`` when that names
+    one staged row each (a file's row; a preset may make several events of
+    one row): otherwise the checks decide again, over rows stored once.
+    ``checked`` holds the parameters the checks ran with (the cost column's decimal comma).
+    """
+    params = {k: v for k, v in checked.items() if k == "decimal_comma"}
+    values = _typed_sql(plan, params, dirty, with_checks=False)
+    if not rejected:
+        return values, params
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _rejected AS SELECT unnest($rows)::BIGINT AS _row", {"rows": rejected}
+    )
+    if store.scalar("SELECT count(*) FROM _stage SEMI JOIN _rejected USING (_row)") == len(rejected):
+        return f"SELECT * FROM ({values}) ANTI JOIN _rejected USING (_row)", params
+    params = {k: v for k, v in checked.items() if k in {"decimal_comma", "tz"}}
+    columns = ", ".join(
+        ["_row", "case_id", "activity", "ts", "start_ts", "resource", "lifecycle", "cost"]
+        + [quote_ident(c.internal) for c in _attribute_columns(plan)]
+    )
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT {columns} FROM ({_typed_sql(plan, params, dirty)}) "
+        "WHERE _reason IS NULL",
+        params,
+    )
+    return "SELECT * FROM _typed", {}
 
 
 def _reason(why: str, value: str | None) -> str:
@@ -609,14 +670,24 @@ def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, in
 _EVENT_KEY = ("case_id", "activity", "ts", "start_ts", "resource", "lifecycle")
 
 
-def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_row: int) -> int:
+def _write_events(
+    store: Store,
+    plan: LoadPlan,
+    rows: tuple[str, dict[str, object]],
+    log_id: int,
+    run_id: int,
+    first_row: int,
+) -> int:
+    rows_sql, params = rows
     good = (
         f"SELECT case_id, activity, ts, start_ts, resource, lifecycle, cost, _row + {int(first_row)} AS row_no, "
-        f"{int(run_id)} AS run_id FROM _typed WHERE _reason IS NULL"
+        f"{int(run_id)} AS run_id FROM ({rows_sql})"
     )
+    # The statements reading the good rows take their parameters (formats, zone); the others none.
+    source_params = params
     if plan.append_to is None:
         source = None
-        added_sql = "SELECT count(*) FROM _typed WHERE _reason IS NULL"
+        added_sql = f"SELECT count(*) FROM ({rows_sql})"
     else:
         # A newer export repeats what is already stored: add only the events
         # not there yet, counting repeats so true duplicates survive.
@@ -627,7 +698,7 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
             f"(SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY row_no) AS _k FROM ({good})) n "
             f"ANTI JOIN (SELECT {key}, row_number() OVER (PARTITION BY {key} ORDER BY row_no) AS _k "
             f"FROM events WHERE log_id = $log) o ON {on} AND n._k = o._k",
-            {"log": log_id},
+            {**params, "log": log_id},
         )
         store.execute(
             "CREATE OR REPLACE TEMP TABLE _old AS SELECT case_id, activity, ts, start_ts, resource, lifecycle, "
@@ -637,7 +708,8 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         store.execute("DELETE FROM events WHERE log_id = ?", [log_id])
         source = "SELECT * FROM _old UNION ALL SELECT * FROM _new"
         added_sql = "SELECT count(*) FROM _new"
-    added = int(store.scalar(added_sql))
+        source_params = {}
+    added = int(store.scalar(added_sql, source_params if plan.append_to is None else None))
     if source is None:
         source = good
     else:
@@ -645,7 +717,8 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         source = "SELECT * FROM _all"
     store.execute(
         "CREATE OR REPLACE TEMP TABLE _case_no AS SELECT case_id, "
-        f"CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no FROM (SELECT DISTINCT case_id FROM ({source}))"
+        f"CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no FROM (SELECT DISTINCT case_id FROM ({source}))",
+        source_params or None,
     )
     # One sort, by (case, time, row), and the successor read off the sorted
     # rows: the next row, when it is of the same case.  A window partitioned
@@ -659,14 +732,17 @@ def _write_events(store: Store, plan: LoadPlan, log_id: int, run_id: int, first_
         f"case_no, CASE WHEN {same} THEN lead(activity) OVER () END, CASE WHEN {same} THEN lead(ts) OVER () END "
         f"FROM (SELECT a.*, c.case_no FROM ({source}) a JOIN _case_no c USING (case_id) "
         "ORDER BY c.case_no, a.ts, a.row_no)",
-        {"log": log_id},
+        {**source_params, "log": log_id},
     )
-    for t in ("_old", "_all", "_case_no", "_sorted"):
+    # _case_no stays: the cases are named from it.
+    for t in ("_old", "_all", "_sorted"):
         store.execute(f"DROP TABLE IF EXISTS {t}")
     return added
 
 
-def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int) -> None:
+def _write_attributes(
+    store: Store, plan: LoadPlan, rows: tuple[str, dict[str, object]], log_id: int, first_row: int
+) -> None:
     extra = _attribute_columns(plan)
     table = quote_ident(f"attrs_{log_id}")
     known = {
@@ -700,46 +776,53 @@ def _write_attributes(store: Store, plan: LoadPlan, log_id: int, first_row: int)
     targets = ", ".join(quote_ident(known[c.label]) for c in extra)
     values = ", ".join(f"nullif({quote_ident(c.internal)}, '')" for c in extra)
     # Only rows that became events: on append, those not already stored.
-    where = (
-        "_reason IS NULL"
-        if plan.append_to is None
-        else f"_row + {int(first_row)} IN (SELECT row_no FROM _new)"
-    )
+    where = "" if plan.append_to is None else f" WHERE _row + {int(first_row)} IN (SELECT row_no FROM _new)"
+    rows_sql, params = rows
     store.execute(
-        f"INSERT INTO {table} (row_no, {targets}) SELECT _row + {int(first_row)}, {values} FROM _typed WHERE {where}"
+        f"INSERT INTO {table} (row_no, {targets}) SELECT _row + {int(first_row)}, {values} FROM ({rows_sql}){where}",
+        params or None,
     )
 
 
 def _rebuild_cases(store: Store, log_id: int) -> None:
-    import polars as pl
+    """The log's variants and cases, from its events in stored order; ``_case_no`` names every case."""
+    import numpy as np
 
-    from mining.ingest.tracehash import variants_of
+    from mining.ingest.tracehash import integers, variants_of
 
     store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
     # The scan returns the stored (case, time, row) order; variants_of checks it.
-    ordered = store.arrow("SELECT case_no, activity FROM events WHERE log_id = ?", [log_id])
+    ordered = store.arrow(
+        "SELECT case_no, activity, epoch_us(ts) AS us FROM events WHERE log_id = ?", [log_id]
+    )
     found = variants_of(ordered.column("case_no"), ordered.column("activity"))
+    # A case's rows are sorted by time, so its first row holds its start and its last row its end:
+    # no grouping of every event again.
+    us = integers(ordered.column("us"))
     del ordered
-    # polars frames, not pyarrow.array(): building Arrow arrays from Python objects imports pandas.
+    last_row = np.append(found.first_row[1:], len(us)) - 1
+    # Columns of numpy arrays, which DuckDB scans as they are: Arrow arrays built from
+    # Python objects import pandas, and polars costs its import in a plain ingest.
+    traces = np.empty(len(found.traces), dtype=object)
+    traces[:] = [list(t) for t in found.traces]
     store.register(
         "_variant_rows",
-        pl.DataFrame(
-            {
-                "variant_id": pl.Series(range(1, len(found.traces) + 1), dtype=pl.Int32),
-                "activities": pl.Series([list(t) for t in found.traces], dtype=pl.List(pl.Utf8)),
-                "n_cases": pl.Series(found.counts, dtype=pl.Int32),
-            }
-        ),
+        {
+            "variant_id": np.arange(1, len(found.traces) + 1, dtype=np.int32),
+            "activities": traces,
+            "n_cases": np.asarray(found.counts, dtype=np.int32),
+        },
     )
     store.register(
         "_case_variant",
-        pl.DataFrame(
-            {
-                "case_no": pl.Series(found.case_no, dtype=pl.Int32),
-                "variant_id": pl.Series(found.variant_of_case, dtype=pl.Int32),
-            }
-        ),
+        {
+            "case_no": np.asarray(found.case_no, dtype=np.int32),
+            "variant_id": np.asarray(found.variant_of_case, dtype=np.int32),
+            "n_events": (last_row - found.first_row + 1).astype(np.int32),
+            "start_us": us[found.first_row],
+            "end_us": us[last_row],
+        },
     )
     try:
         store.execute(
@@ -748,19 +831,22 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
             [log_id],
         )
         store.execute(
-            "INSERT INTO cases SELECT ?, c.case_id, c.case_no, v.variant_id, c.n_events, c.start_ts, c.end_ts, "
-            "epoch(c.end_ts) - epoch(c.start_ts) FROM ("
-            "  SELECT case_no, any_value(case_id) AS case_id, count(*) AS n_events, min(ts) AS start_ts, "
-            "  max(ts) AS end_ts FROM events WHERE log_id = ? GROUP BY case_no"
-            ") c JOIN _case_variant v USING (case_no) ORDER BY c.case_no",
-            [log_id, log_id],
+            "INSERT INTO cases SELECT ?, c.case_id, v.case_no, v.variant_id, v.n_events, v.start_ts, v.end_ts, "
+            "epoch(v.end_ts) - epoch(v.start_ts) FROM ("
+            "  SELECT case_no, variant_id, n_events, CAST(make_timestamp(start_us) AS TIMESTAMPTZ) AS start_ts, "
+            "  CAST(make_timestamp(end_us) AS TIMESTAMPTZ) AS end_ts FROM _case_variant"
+            ") v JOIN _case_no c USING (case_no) ORDER BY v.case_no",
+            [log_id],
         )
     finally:
         store.unregister("_variant_rows")
         store.unregister("_case_variant")
 
 
-def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[QualityIssue]:
+def _quality(
+    store: Store, plan: LoadPlan, log_id: int, run_id: int, shifted: tuple[int, int]
+) -> list[QualityIssue]:
+    """The findings of this load; ``shifted`` counts the good rows read across a DST gap and overlap."""
     issues: list[QualityIssue] = []
     key = ", ".join(_EVENT_KEY)
     # Duplicates and ties need two events of a case at one instant; the stored
@@ -841,10 +927,7 @@ def _quality(store: Store, plan: LoadPlan, log_id: int, run_id: int) -> list[Qua
                     tuple(inv_examples),
                 )
             )
-    gaps, overlaps = store.query(
-        "SELECT count(*) FILTER (WHERE _gap OR _sgap), count(*) FILTER (WHERE _overlap) FROM _typed "
-        "WHERE _reason IS NULL"
-    ).rows[0]
+    gaps, overlaps = shifted
     tz = plan.mapping.timezone
     if gaps:
         issues.append(

@@ -1,6 +1,6 @@
 """Preparing an export for the loader: stage it, through a preset when one applies, and decide the roles.
 
-With ``preset="auto"`` the presets see the head of every staged table; when
+With ``preset="auto"`` the presets see the header of every staged table; when
 one recognises it, the events it makes of the export are staged in place of
 the file.  Folders, zips of tables and JSON documents are read only through
 a preset.  Then each role (case, activity, timestamp, ...) gets its column,
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = ["Prepared", "check_timezone", "prepare", "resolve_roles"]
-
-#: Rows of a table shown to the presets' detectors: headers and a few values decide.
-_DETECT_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -125,7 +122,7 @@ def _activity_parts(
 def _prepare(
     store: Store, path: Path, workdir: Path, opts: IngestOptions, previous: dict[str, Any], *, file: str
 ) -> Prepared:
-    from mining.ingest.presets.base import RawExport
+    from mining.ingest.presets.base import Header, RawExport
     from mining.ingest.presets.raw import export_kind, read_export
 
     choice = _preset_choice(opts, previous)
@@ -165,11 +162,8 @@ def _prepare(
     if choice is None or staged.rows_read == 0:
         _check_preset_roles(opts, None, file)
         return plain
-    sample = RawExport(
-        file=file,
-        tables={"main": frame_from_stage(store, staged.columns, limit=_DETECT_ROWS)},
-        sources={"main": file},
-    )
+    header = Header(tuple(c.label for c in staged.columns))
+    sample = RawExport(file=file, tables={"main": header}, sources={"main": file})  # type: ignore[dict-item]
     name = _choose(sample, choice, file, required=False)
     _check_preset_roles(opts, name, file)
     if name is None:

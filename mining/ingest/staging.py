@@ -53,6 +53,7 @@ _SCRATCH = (
     "_stage_raw",
     "_stage_base",
     "_typed",
+    "_rejected",
     "_new",
     "_old",
     "_all",

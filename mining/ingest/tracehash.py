@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Variants", "variants_of"]
+__all__ = ["Variants", "integers", "variants_of"]
 
 _BASES = (np.uint64(1_000_003), np.uint64(2_147_483_659))
 
@@ -24,17 +24,29 @@ class Variants:
     """Variant ids (1 = most frequent, ties by activity sequence) and their traces."""
 
     case_no: np.ndarray  # one entry per case, in stored order
+    first_row: np.ndarray  # each case's first row in the stored order (its rows run to the next case's first)
     variant_of_case: np.ndarray  # variant id per case
     traces: list[tuple[str, ...]]  # traces[i] is variant i + 1
     counts: list[int]
 
 
-def _numpy(values: Any) -> np.ndarray:
-    """An Arrow array (or chunked array) of numbers as numpy, through polars.
+def integers(values: Any) -> np.ndarray:
+    """An Arrow array (or chunked array) of integers as numpy.
 
     pyarrow's own ``to_numpy`` imports pandas (a second of CPU and 50 MB in a
-    process that otherwise never needs it); polars converts without it.
+    process that otherwise never needs it): integers without nulls are read
+    from their data buffer, anything else converts through polars.
     """
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    kind = values.type
+    if values.null_count == 0 and pa.types.is_integer(kind):
+        dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(kind) else 'u'}{kind.bit_width // 8}")
+        return np.frombuffer(values.buffers()[1], dtype=dtype, count=values.offset + len(values))[
+            values.offset :
+        ]
     import polars as pl
 
     return pl.from_arrow(values).to_numpy()  # type: ignore[union-attr]
@@ -46,10 +58,10 @@ def variants_of(case_no: Any, activity: Any) -> Variants:
     import pyarrow.compute as pc
 
     if not isinstance(case_no, np.ndarray):
-        case_no = _numpy(case_no)
+        case_no = integers(case_no)
     n = len(case_no)
     if n == 0:
-        return Variants(case_no[:0], np.zeros(0, np.int64), [], [])
+        return Variants(case_no[:0], np.zeros(0, np.int64), np.zeros(0, np.int64), [], [])
     if np.any(case_no[1:] < case_no[:-1]):
         msg = "events are not in stored (case, time) order"
         raise RuntimeError(msg)
@@ -58,7 +70,7 @@ def variants_of(case_no: Any, activity: Any) -> Variants:
         if isinstance(activity, pa.ChunkedArray)
         else pc.dictionary_encode(activity)
     )
-    codes = _numpy(encoded.indices).astype(np.uint64) + np.uint64(1)
+    codes = integers(encoded.indices).astype(np.uint64) + np.uint64(1)
     names = encoded.dictionary.to_pylist()
 
     is_start = np.empty(n, dtype=bool)
@@ -84,6 +96,7 @@ def variants_of(case_no: Any, activity: Any) -> Variants:
     rank[np.asarray(order, dtype=np.int64)] = np.arange(1, len(order) + 1)
     return Variants(
         case_no=case_no[starts],
+        first_row=starts,
         variant_of_case=rank[inverse],
         traces=[traces[v] for v in order],
         counts=[int(counts[v]) for v in order],

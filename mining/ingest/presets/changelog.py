@@ -34,8 +34,6 @@ system-specific preset on that system's export.
 
 from __future__ import annotations
 
-import polars as pl
-
 from mining.errors import MissingColumn, Option, Phrase, phrase
 from mining.ingest.presets.base import (
     EventTable,
@@ -44,6 +42,7 @@ from mining.ingest.presets.base import (
     RawExport,
     find_column,
     norm,
+    pl,
     plural,
     unique_name,
 )

@@ -35,8 +35,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import polars as pl
-
 from mining.errors import BadExport, MissingColumn, Option, Phrase, phrase
 from mining.ingest.presets.base import (
     ISO,
@@ -48,6 +46,7 @@ from mining.ingest.presets.base import (
     find_column,
     norm,
     parse_timestamps,
+    pl,
     plural,
     require_columns,
     text,

@@ -34,10 +34,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import polars as pl
-
 from mining.errors import BadExport, BadTimestamp, EmptyLog, MissingColumn, Option, Phrase, phrase
-from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport, pl
 
 __all__ = ["DEFAULT_FIELDS", "PRESET", "build", "detect"]
 

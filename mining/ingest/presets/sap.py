@@ -63,10 +63,8 @@ from __future__ import annotations
 import re
 import zoneinfo
 
-import polars as pl
-
 from mining.errors import BadExport, BadTimestamp, MissingColumn, Option, phrase
-from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport, pl
 
 __all__ = ["FIELD_ACTIVITIES", "INSERT_ACTIVITIES", "PRESET", "TCODE_ACTIVITIES", "build", "detect"]
 

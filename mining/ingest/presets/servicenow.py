@@ -30,8 +30,6 @@ day against month order must be proven by a day above 12, or given with
 
 from __future__ import annotations
 
-import polars as pl
-
 from mining.errors import BadTimestamp, MissingColumn, Option, phrase
 from mining.ingest.presets.base import (
     ISO,
@@ -43,6 +41,7 @@ from mining.ingest.presets.base import (
     find_column,
     norm,
     parse_timestamps,
+    pl,
     plural,
     require_columns,
 )

@@ -28,10 +28,8 @@ total, currency, refunded amount, email, number of line items and their names.
 
 from __future__ import annotations
 
-import polars as pl
-
 from mining.errors import BadExport, BadTimestamp, MissingColumn
-from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport, pl
 
 __all__ = ["PRESET", "build", "detect"]
 

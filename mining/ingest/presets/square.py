@@ -40,10 +40,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
-
 from mining.errors import BadExport, BadTimestamp, MissingColumn
-from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport
+from mining.ingest.presets.base import ISO, SOURCE_ROW, EventTable, Preset, PresetOptions, RawExport, pl
 
 __all__ = ["PRESET", "build", "detect"]
 

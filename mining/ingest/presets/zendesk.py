@@ -32,8 +32,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import polars as pl
-
 from mining.errors import BadExport, MissingColumn, Option, phrase
 from mining.ingest.presets.base import (
     ISO,
@@ -43,6 +41,7 @@ from mining.ingest.presets.base import (
     PresetOptions,
     RawExport,
     parse_timestamps,
+    pl,
     plural,
     text,
 )
