@@ -153,7 +153,7 @@ def _read(path: Path) -> tuple[pa.Table, int, int]:
                 continue
             end = block.index(b"\n", cut) + 1
             pending = block[end:]
-            read = _block(block[:end], first=header is None)
+            read = _block(memoryview(block)[:end], first=header is None)  # a view: no copy
             if header is None:
                 header = read.header
             batches.add(read.rows, read.trace_columns, read.event_columns)
@@ -175,7 +175,7 @@ class _Block:
         self.event_columns: dict[str, pa.Array] = {}
 
 
-def _block(data: bytes, *, first: bool) -> _Block:
+def _block(data: memoryview, *, first: bool) -> _Block:
     """Read one block of whole lines ending with a ``</trace>`` line; the first one also holds the header."""
     out = _Block()
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -186,7 +186,7 @@ def _block(data: bytes, *, first: bool) -> _Block:
     bytes_buffer = pa.py_buffer(data)
     lines = pa.StringArray.from_buffers(len(newlines), pa.py_buffer(starts), bytes_buffer)
     lines.validate(full=True)  # UTF-8 throughout, or ArrowInvalid
-    valid = pc.match_substring_regex(lines, _LINE).to_numpy(zero_copy_only=False)
+    valid = _numpy_bools(pc.match_substring_regex(lines, _LINE))
     kinds = _kinds(buf, starts, lines)
 
     body = 0
@@ -195,7 +195,7 @@ def _block(data: bytes, *, first: bool) -> _Block:
         if len(opening) == 0:
             raise _NotThisShape
         body = int(opening[0])
-        out.header = data[: starts[body]]
+        out.header = bytes(data[: starts[body]])
     if not valid[body:].all() or int(np.diff(starts[body:]).max()) > _MAX_LINE:
         raise _NotThisShape
     kinds = kinds[body:]
@@ -260,7 +260,7 @@ def _block(data: bytes, *, first: bool) -> _Block:
         values,
         prefix=CASE_PREFIX,
     )
-    spread = pa.array(trace_rank[event_trace])
+    spread = _indices(trace_rank[event_trace])
     out.trace_columns = {name: column.take(spread) for name, column in per_trace.items()}
     return out
 
@@ -268,7 +268,7 @@ def _block(data: bytes, *, first: bool) -> _Block:
 def _kinds(buf: np.ndarray, starts: np.ndarray, lines: pa.StringArray) -> np.ndarray:
     """Each line's kind, read off the characters after its first '<' (meaningful on lines the grammar
     accepts)."""
-    first = pc.find_substring(lines, "<").to_numpy(zero_copy_only=False).astype(np.int64)
+    first = _numpy_ints(pc.find_substring(lines, "<")).astype(np.int64)
     at = starts[:-1].astype(np.int64) + first
     last = len(buf) - 1
     c1 = buf[np.minimum(at + 1, last)]
@@ -297,8 +297,8 @@ def _keys_and_values(quotes: np.ndarray, data: pa.Buffer) -> tuple[pa.StringArra
     offsets[3:-1:4] = quotes[:, 3]
     offsets[-1] = quotes[-1, 3]
     pieces = pa.StringArray.from_buffers(4 * n, pa.py_buffer(offsets), data)
-    keys = pieces.take(pa.array(np.arange(0, 4 * n, 4)))
-    values = pieces.take(pa.array(np.arange(2, 4 * n, 4)))
+    keys = pieces.take(_indices(np.arange(0, 4 * n, 4)))
+    values = pieces.take(_indices(np.arange(2, 4 * n, 4)))
     return keys, values
 
 
@@ -313,7 +313,7 @@ def _decoded_keys(keys: pa.StringArray) -> tuple[np.ndarray, list[str]]:
         recode[i] = code_of.setdefault(name, len(names))
         if recode[i] == len(names):
             names.append(name)
-    return recode[encoded.indices.to_numpy(zero_copy_only=False)], names
+    return recode[_numpy_ints(encoded.indices)], names
 
 
 def _decoded_values(values: pa.StringArray) -> pa.StringArray:
@@ -327,8 +327,8 @@ def _decoded_values(values: pa.StringArray) -> pa.StringArray:
     for entity, text in _NAMED:  # '&amp;' last, so '&amp;lt;' stays '&lt;'
         decoded = pc.replace_substring(decoded, entity, text)
     if pc.any(numeric).as_py():
-        rows = np.flatnonzero(numeric.to_numpy(zero_copy_only=False))
-        exact = pa.array([_decode(v) for v in values.take(pa.array(rows)).to_pylist()], type=pa.string())
+        rows = np.flatnonzero(_numpy_bools(numeric))
+        exact = pa.array([_decode(v) for v in values.take(_indices(rows)).to_pylist()], type=pa.string())
         decoded = pc.replace_with_mask(decoded, numeric, exact)
     return decoded
 
@@ -379,7 +379,7 @@ def _pivot(
         last[:-1] = who[1:] != who[:-1]
         index = np.full(size, -1, dtype=np.int64)
         index[who[last]] = positions[group[last]]
-        columns[prefix + names[present[rank]]] = values.take(pa.array(index, mask=index < 0))
+        columns[prefix + names[present[rank]]] = values.take(_indices(index, missing=index < 0))
     return columns
 
 
@@ -415,6 +415,29 @@ def _check_outside(header: bytes, trailer: bytes) -> None:
             raise _NotThisShape
     if markers != 1:
         raise _NotThisShape
+
+
+def _numpy_bools(array: pa.BooleanArray) -> np.ndarray:
+    """A boolean array without nulls as numpy, read off its bits (``to_numpy`` imports pandas, which alone
+    costs most of a second)."""
+    bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
+    return np.unpackbits(bits, bitorder="little")[array.offset : array.offset + len(array)].view(np.bool_)
+
+
+def _indices(index: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """Positions for ``take`` (null where ``missing``), built on numpy's buffers: ``pa.array`` of a numpy
+    array imports pandas."""
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    validity = None
+    if missing is not None and missing.any():
+        validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    return pa.Array.from_buffers(pa.int64(), len(index), [validity, pa.py_buffer(index)])
+
+
+def _numpy_ints(array: pa.Array) -> np.ndarray:
+    """An integer array without nulls as numpy, read off its buffer (see ``_numpy_bools``)."""
+    data = np.frombuffer(array.buffers()[1], dtype=np.dtype(f"i{array.type.bit_width // 8}"))
+    return data[array.offset : array.offset + len(array)]
 
 
 def _chunks(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
