@@ -56,11 +56,13 @@ _MAX_LINE = 1_000_000
 _VALUE = r'(?:[^"<&\x00-\x08\x0A-\x1F\x{FFFE}\x{FFFF}]|&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)*'
 _ATTRIBUTE_TAGS = "string|date|int|float|boolean|id|list|container"
 _LINE = (
-    r"^[ \t]*(?:"
+    r"[ \t]*(?:"
     r"</?(?:trace|event)[ \t]*>"
     rf'|<(?:{_ATTRIBUTE_TAGS})[ \t]+key="{_VALUE}"[ \t]+value="{_VALUE}"[ \t]*/>'
-    r")?[ \t]*\r?\n$"
+    r")?[ \t]*\r?\n"
 )
+# All the lines of a block's body at once: RE2 runs one DFA over the text, twice as fast as line by line.
+_BODY = rf"\A(?:{_LINE})*\z"
 
 # Line kinds.  Structural kinds follow each other only as _NEXT allows.
 _BLANK, _TRACE, _END_TRACE, _EVENT, _END_EVENT, _ATTRIBUTE = 0, 1, 2, 3, 4, 5
@@ -186,17 +188,19 @@ def _block(data: memoryview, *, first: bool) -> _Block:
     bytes_buffer = pa.py_buffer(data)
     lines = pa.StringArray.from_buffers(len(newlines), pa.py_buffer(starts), bytes_buffer)
     lines.validate(full=True)  # UTF-8 throughout, or ArrowInvalid
-    valid = _numpy_bools(pc.match_substring_regex(lines, _LINE))
     kinds = _kinds(buf, starts, lines)
 
     body = 0
     if first:
-        opening = np.flatnonzero(valid & (kinds == _TRACE))
+        opening = np.flatnonzero(kinds == _TRACE)
         if len(opening) == 0:
             raise _NotThisShape
         body = int(opening[0])
         out.header = bytes(data[: starts[body]])
-    if not valid[body:].all() or int(np.diff(starts[body:]).max()) > _MAX_LINE:
+    if int(np.diff(starts[body:]).max()) > _MAX_LINE:
+        raise _NotThisShape
+    text = pa.StringArray.from_buffers(1, pa.py_buffer(starts[[body, -1]]), bytes_buffer)
+    if not pc.match_substring_regex(text, _BODY)[0].as_py():
         raise _NotThisShape
     kinds = kinds[body:]
 
