@@ -223,7 +223,7 @@ def _block(data: memoryview, *, first: bool) -> _Block:
 
     # Each attribute line belongs to the event or trace opened by the structural line before it.
     attributes = np.flatnonzero(kinds == _ATTRIBUTE)
-    before = np.searchsorted(structural, attributes) - 1
+    before = np.cumsum((kinds >= _TRACE) & (kinds <= _END_EVENT))[attributes] - 1
     # Quotes: the grammar allows exactly four on an attribute line and none on any other body line.
     quotes = np.flatnonzero(buf[starts[body] :] == 34) + int(starts[body])
     if len(quotes) != 4 * len(attributes):
@@ -371,19 +371,23 @@ def _pivot(
     repeated within one owner wins."""
     if len(codes) == 0:
         return {}
-    present, first = np.unique(codes, return_index=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], present)
-    bounds = np.append(bounds, len(order))
+    counts = np.bincount(codes, minlength=len(names))
+    # A stable sort of small integers is a radix sort in numpy: each key's lines, in file order.
+    narrow = codes.astype(np.int16) if len(names) < 2**15 else codes
+    order = np.argsort(narrow, kind="stable")
+    bounds = np.zeros(len(names) + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    present = np.flatnonzero(counts)
+    first = order[bounds[present]]  # where each key first appears
     columns: dict[str, pa.Array] = {}
-    for rank in np.argsort(first, kind="stable"):
-        group = order[bounds[rank] : bounds[rank + 1]]
+    for code in present[np.argsort(first, kind="stable")]:
+        group = order[bounds[code] : bounds[code + 1]]
         who = owners[group]
         last = np.ones(len(group), dtype=bool)
         last[:-1] = who[1:] != who[:-1]
         index = np.full(size, -1, dtype=np.int64)
         index[who[last]] = positions[group[last]]
-        columns[prefix + names[present[rank]]] = values.take(_indices(index, missing=index < 0))
+        columns[prefix + names[code]] = values.take(_indices(index, missing=index < 0))
     return columns
 
 
