@@ -324,9 +324,9 @@ def _decoded_keys(keys: pa.StringArray) -> tuple[np.ndarray, list[str]]:
 
 def _decoded_values(values: pa.StringArray) -> pa.StringArray:
     """Tabs read as spaces, then references decoded, as an XML parser does."""
-    if pc.any(pc.match_substring(values, "\t")).as_py():
+    if _holds(values, "\t"):
         values = pc.replace_substring(values, "\t", " ")
-    if not pc.any(pc.match_substring(values, "&")).as_py():
+    if not _holds(values, "&"):
         return values
     numeric = pc.match_substring(values, "&#")
     decoded = values
@@ -334,9 +334,28 @@ def _decoded_values(values: pa.StringArray) -> pa.StringArray:
         decoded = pc.replace_substring(decoded, entity, text)
     if pc.any(numeric).as_py():
         rows = np.flatnonzero(_numpy_bools(numeric))
-        exact = pa.array([_decode(v) for v in values.take(_indices(rows)).to_pylist()], type=pa.string())
+        exact = _strings([_decode(v) for v in values.take(_indices(rows)).to_pylist()])
         decoded = pc.replace_with_mask(decoded, numeric, exact)
     return decoded
+
+
+def _strings(texts: list[str]) -> pa.StringArray:
+    """A string array of Python strings, built on its buffers (``pa.array`` of a list imports pandas)."""
+    encoded = [text.encode() for text in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded)), out=offsets[1:])
+    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
+
+
+def _holds(values: pa.StringArray, char: str) -> bool:
+    """Whether any value holds the (ASCII) ``char``: one scan of the bytes, not one call per value."""
+    data = values.buffers()[2]
+    if data is None or len(values) == 0:
+        return False
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    return bool((np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] == ord(char)).any())
 
 
 def _decode(raw: str) -> str:
