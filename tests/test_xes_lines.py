@@ -190,6 +190,7 @@ DECLINED = {
     "forbidden character reference": _LOG.format(_TRACE.replace('value="a"', 'value="&#1;"')),
     "bare ampersand": _LOG.format(_TRACE.replace('value="a"', 'value="a & b"')),
     "control character": _LOG.format(_TRACE.replace('value="a"', 'value="a\x02b"')),
+    "a non-character": _LOG.format(_TRACE.replace('value="a"', 'value="a\ufffeb"')),
     "duplicate attribute": _LOG.format(_TRACE.replace('value="a"', 'value="a" value="b"')),
     "content after the root": _LOG.format(_TRACE) + "<log/>\n",
     "unclosed root": "<?xml version='1.0'?>\n<log>\n" + _TRACE + "\n",
@@ -212,9 +213,10 @@ def test_shapes_the_fast_path_cannot_prove_go_to_lxml(tmp_path: Path, name: str)
     assert got.table.to_pylist() == expected.table.to_pylist()
 
 
-def test_invalid_utf8_goes_to_lxml_which_names_the_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bad", [b"\xff", b"\xed\xa0\x80", b"\xc0\xaf"], ids=["ff", "surrogate", "overlong"])
+def test_invalid_utf8_goes_to_lxml_which_names_the_line(tmp_path: Path, bad: bytes) -> None:
     path = tmp_path / "bytes.xes"
-    path.write_bytes(_LOG.format(_TRACE).encode().replace(b'value="a"', b'value="a\xff"'))
+    path.write_bytes(_LOG.format(_TRACE).encode().replace(b'value="a"', b'value="a' + bad + b'"'))
     assert read_xes_lines(path) is None
     with pytest.raises(IngestError, match=r"bytes\.xes, line 6: the XML is not well-formed"):
         read_xes(path, display_name="bytes.xes")
