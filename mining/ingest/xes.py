@@ -26,7 +26,7 @@ from lxml import etree
 
 from mining.errors import EmptyLog, IngestError, UnknownFormat
 from mining.ingest.sources import refuse_doctype
-from mining.ingest.xes_lines import CASE_PREFIX, XesBatches, read_xes_lines
+from mining.ingest.xes_lines import CASE_PREFIX, XesBatches, index_array, read_xes_lines, text_array
 
 __all__ = ["BATCH_ROWS", "CASE_PREFIX", "XesRead", "read_xes"]
 
@@ -216,14 +216,14 @@ class _Reader:
         trace_columns: dict[str, pa.Array] = {}
         if self._trace_cols:
             positions = np.asarray(self._row_trace, dtype=np.int64)
-            take = pa.array(positions, mask=positions < 0)
+            take = index_array(positions, missing=positions < 0)
             for name, values in self._trace_cols.items():
                 values.extend([None] * (self._batch_traces - len(values)))
-                trace_columns[name] = pa.array(values, type=pa.string()).take(take)
+                trace_columns[name] = text_array(values).take(take)
         event_columns: dict[str, pa.Array] = {}
         for name, values in self._event_cols.items():
             values.extend([None] * (rows - len(values)))
-            event_columns[name] = pa.array(values, type=pa.string())
+            event_columns[name] = text_array(values)
         self.batches.add(rows, trace_columns, event_columns)
         self.rows += rows
         self._event_cols.clear()

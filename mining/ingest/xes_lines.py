@@ -31,6 +31,7 @@ an attribute value read as a space (XML's attribute-value normalisation).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from lxml import etree
 
-__all__ = ["BLOCK_BYTES", "CASE_PREFIX", "XesBatches", "read_xes_lines"]
+__all__ = ["BLOCK_BYTES", "CASE_PREFIX", "XesBatches", "index_array", "read_xes_lines", "text_array"]
 
 #: Prefix given to trace attributes, as pm4py does.
 CASE_PREFIX = "case:"
@@ -266,7 +267,7 @@ def _block(data: memoryview, *, first: bool) -> _Block:
         values,
         prefix=CASE_PREFIX,
     )
-    spread = _indices(trace_rank[event_trace])
+    spread = index_array(trace_rank[event_trace])
     out.trace_columns = {name: column.take(spread) for name, column in per_trace.items()}
     return out
 
@@ -303,8 +304,8 @@ def _keys_and_values(quotes: np.ndarray, data: pa.Buffer) -> tuple[pa.StringArra
     offsets[3:-1:4] = quotes[:, 3]
     offsets[-1] = quotes[-1, 3]
     pieces = pa.StringArray.from_buffers(4 * n, pa.py_buffer(offsets), data)
-    keys = pieces.take(_indices(np.arange(0, 4 * n, 4)))
-    values = pieces.take(_indices(np.arange(2, 4 * n, 4)))
+    keys = pieces.take(index_array(np.arange(0, 4 * n, 4)))
+    values = pieces.take(index_array(np.arange(2, 4 * n, 4)))
     return keys, values
 
 
@@ -334,17 +335,24 @@ def _decoded_values(values: pa.StringArray) -> pa.StringArray:
         decoded = pc.replace_substring(decoded, entity, text)
     if pc.any(numeric).as_py():
         rows = np.flatnonzero(_numpy_bools(numeric))
-        exact = _strings([_decode(v) for v in values.take(_indices(rows)).to_pylist()])
+        exact = text_array([_decode(v) for v in values.take(index_array(rows)).to_pylist()])
         decoded = pc.replace_with_mask(decoded, numeric, exact)
     return decoded
 
 
-def _strings(texts: list[str]) -> pa.StringArray:
-    """A string array of Python strings, built on its buffers (``pa.array`` of a list imports pandas)."""
-    encoded = [text.encode() for text in texts]
+def text_array(texts: Sequence[str | None]) -> pa.Array:
+    """A string array of Python strings (``None`` is null), built on its buffers: ``pa.array`` of a list
+    imports pandas, most of a second in a process that has no other use for it."""
+    encoded = [b"" if text is None else text.encode() for text in texts]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    if int(lengths.sum()) >= 2**31:  # past 32-bit offsets: pyarrow splits it into chunks
+        return pa.array(texts, type=pa.string())
     offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded)), out=offsets[1:])
-    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
+    offsets[1:] = np.cumsum(lengths)
+    missing = np.fromiter((text is None for text in texts), dtype=bool, count=len(encoded))
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
 
 
 def _holds(values: pa.StringArray, char: str) -> bool:
@@ -408,7 +416,7 @@ def _pivot(
         last[:-1] = who[1:] != who[:-1]
         index = np.full(size, -1, dtype=np.int64)
         index[who[last]] = positions[group[last]]
-        columns[prefix + names[code]] = values.take(_indices(index, missing=index < 0))
+        columns[prefix + names[code]] = values.take(index_array(index, missing=index < 0))
     return columns
 
 
@@ -453,7 +461,7 @@ def _numpy_bools(array: pa.BooleanArray) -> np.ndarray:
     return np.unpackbits(bits, bitorder="little")[array.offset : array.offset + len(array)].view(np.bool_)
 
 
-def _indices(index: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+def index_array(index: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
     """Positions for ``take`` (null where ``missing``), built on numpy's buffers: ``pa.array`` of a numpy
     array imports pandas."""
     index = np.ascontiguousarray(index, dtype=np.int64)
