@@ -145,6 +145,21 @@ def test_small_blocks_read_the_same_as_one(monkeypatch: pytest.MonkeyPatch, tmp_
     assert regions[0] == "event 1" and regions[-1] == "trace 39"
 
 
+def test_a_trace_longer_than_many_blocks_is_read_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    events = "\n".join(f'<event>\n<string key="concept:name" value="a{i}"/>\n</event>' for i in range(3_000))
+    path = tmp_path / "long_trace.xes"
+    path.write_text(_LOG.format(f"<trace>\n{events}\n</trace>\n{_TRACE}"), encoding="utf-8")
+    monkeypatch.setattr(xes_lines, "BLOCK_BYTES", 1_000)  # the long trace spans about 130 reads
+    table = _assert_same(read_xes_lines(path), path)
+    assert table.num_rows == 3_001
+    assert table.column("concept:name").to_pylist()[2_999:] == ["a2999", "a"]
+    monkeypatch.setattr(xes_lines, "MAX_BLOCK_BYTES", 50_000)  # past it without a trace's end: lxml reads it
+    assert read_xes_lines(path) is None
+    assert read_xes(path, display_name="long_trace.xes").table.num_rows == 3_001
+
+
 # --------------------------------------------------------------------------- what goes to lxml
 
 _LOG = "<?xml version='1.0' encoding='UTF-8'?>\n<log>\n{}\n</log>\n"

@@ -39,7 +39,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from lxml import etree
 
-__all__ = ["BLOCK_BYTES", "CASE_PREFIX", "XesBatches", "index_array", "read_xes_lines", "text_array"]
+__all__ = [
+    "BLOCK_BYTES",
+    "CASE_PREFIX",
+    "MAX_BLOCK_BYTES",
+    "XesBatches",
+    "index_array",
+    "read_xes_lines",
+    "text_array",
+]
 
 #: Prefix given to trace attributes, as pm4py does.
 CASE_PREFIX = "case:"
@@ -49,7 +57,7 @@ CASE_PREFIX = "case:"
 #: about the lxml reader's memory (180 MiB against 290).
 BLOCK_BYTES = 8 * 1024 * 1024
 #: A block that grows past this without a ``</trace>`` line (one huge trace, or no traces) goes to lxml.
-_MAX_BLOCK = 512 * 1024 * 1024
+MAX_BLOCK_BYTES = 512 * 1024 * 1024
 #: Longer lines go to lxml, which limits one attribute value to 10 MB unless ``huge_tree`` is set.
 _MAX_LINE = 1_000_000
 
@@ -145,14 +153,15 @@ def _read(path: Path) -> tuple[pa.Table, int, int]:
     with open(path, "rb") as f:
         pending = b""
         while True:
-            data = f.read(BLOCK_BYTES)
+            # A block without a trace's end grows by doubling, so a huge trace costs linear time to find.
+            data = f.read(max(BLOCK_BYTES, len(pending)))
             if not data:
                 break
             block = pending + data if pending else data
             last_line = block.rfind(b"\n")
             cut = block.rfind(b"</trace>", 0, last_line) if last_line >= 0 else -1
             if cut < 0:
-                if len(block) > _MAX_BLOCK:
+                if len(block) > MAX_BLOCK_BYTES:
                     raise _NotThisShape
                 pending = block
                 continue
