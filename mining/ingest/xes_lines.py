@@ -138,11 +138,12 @@ def read_xes_lines(path: Path) -> tuple[pa.Table, int, int] | None:
     """``(table, traces, empty traces)`` as the lxml reader gives them, or ``None`` if the file is not in the
     one-element-per-line shape this path proves (see the module's notes).
 
-    The file must be decompressed and its prolog already checked for a DOCTYPE.
+    The file must be decompressed and its prolog already checked for a DOCTYPE.  A file that cannot be
+    read is also ``None``: lxml then words the error.
     """
     try:
         return _read(Path(path))
-    except (_NotThisShape, pa.ArrowInvalid, UnicodeDecodeError, ValueError):
+    except (_NotThisShape, pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError):
         return None
 
 
