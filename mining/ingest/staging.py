@@ -246,7 +246,16 @@ def _create_stage(store: Store, table: pa.Table, rows: pa.Array | None) -> None:
     table = table.rename_columns([f"c{i}" for i in range(1, table.num_columns + 1)])
     # The row number is attached before DuckDB sees the rows, so it is the file
     # order whatever order the scan runs in.
-    numbers = pa.array(range(1, table.num_rows + 1), pa.int64()) if rows is None else rows
+    if rows is None:
+        # Built on numpy's buffer: pa.array of a range or a numpy array imports pandas (most of a second).
+        import numpy as np
+
+        count = table.num_rows
+        numbers = pa.Array.from_buffers(
+            pa.int64(), count, [None, pa.py_buffer(np.arange(1, count + 1, dtype=np.int64))]
+        )
+    else:
+        numbers = rows
     table = table.add_column(0, "_row", numbers)
     store.register("_arrow_stage", table)
     try:
