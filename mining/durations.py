@@ -26,11 +26,14 @@ __all__ = [
     "duration_words",
     "format_duration",
     "parse_duration",
+    "span_words",
 ]
 
 DURATION_EXAMPLES = "5d, 36h, 1d12h, 90m, 2 days or ISO 8601 P2D, PT4H"
 
 _DAY = 86_400
+_YEAR_DAYS = 365.2425  # the Gregorian year's mean length
+_MONTH_DAYS = _YEAR_DAYS / 12
 _UNIT_SECONDS = {"w": 7 * _DAY, "d": _DAY, "h": 3600, "m": 60, "s": 1}
 _UNIT_NAMES = {
     "w": ("w", "wk", "wks", "week", "weeks"),
@@ -172,6 +175,25 @@ def duration_words(seconds: float) -> str:
     value = abs(seconds) / per
     text = f"{value:,.0f}" if per == 1 else f"{value:,.1f}"
     return f"{text} {unit[:-1] if text in {'1', '1.0'} else unit}"
+
+
+def span_words(seconds: float) -> str:
+    """A stretch of calendar time: in :func:`duration_words` up to 60 days, then months, then years.
+
+    A log's time span reads in the units a person plans in ("3.9 years", not "1,415.4 days",
+    which a narrow metric cuts to "1,415.4 d...").
+
+    Examples
+    --------
+    >>> span_words(3 * 86_400), span_words(120 * 86_400), span_words(1_415.35 * 86_400)
+    ('3.0 days', '3.9 months', '3.9 years')
+    """
+    days = abs(seconds) / _DAY
+    if days <= 60:
+        return duration_words(seconds)
+    if days < 730:
+        return f"{days / _MONTH_DAYS:,.1f} months"
+    return f"{days / _YEAR_DAYS:,.1f} years"
 
 
 def _compact(weeks: float, days: float, seconds: float) -> str:

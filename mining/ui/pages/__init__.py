@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
-from mining.durations import duration_words
+from mining.durations import span_words
 from mining.schema import QualityIssue, Reject, RoleGuess
 from mining.ui.messages import md
 
@@ -46,10 +46,10 @@ def when_text(value: dt.datetime | None) -> str:
 
 
 def span_text(start: dt.datetime | None, end: dt.datetime | None) -> str:
-    """The time from ``start`` to ``end`` in words (``12.5 days``); ``-`` unless both are known."""
+    """The time from ``start`` to ``end`` in words (``12.5 days``, ``3.9 years``); ``-`` unless both are known."""
     if start is None or end is None:
         return "-"
-    return duration_words((end - start).total_seconds())
+    return span_words((end - start).total_seconds())
 
 
 def kpis(
