@@ -198,7 +198,7 @@ def test_a_log_spanning_a_century_is_drawn_per_month_and_says_so(
     metric = next(m for m in at.metric if m.label.startswith("Completed per month"))
     assert (metric.label, metric.value) == ("Completed per month (average)", "0.2")
     assert "complete no kept case, so the median is 0" in metric.help
-    assert _metrics(at)["Time span"] == "114.6 years"  # 1910-01-03 to 2024-08-11, not "41,861.0 days"
+    assert _metrics(at)["Time span"] == "114.6 years"  # 1910-01-03 to 2024-08-13, not "41,861.0 days"
     assert any(
         "Per month: 5,9" in c.value.replace("\\", "") and "weeks are more than a chart can show" in c.value
         for c in at.caption
