@@ -213,7 +213,7 @@ def summarize(
                 " if they are local times",
             )
         )
-    if not mapping.start_timestamp:
+    if not mapping.start_timestamp and not _lifecycle_starts(store, log):
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")
     return IngestSummary(
         log=name,
@@ -237,4 +237,16 @@ def summarize(
         rejects=rejects,
         quality=quality,
         warnings=tuple(warnings),
+    )
+
+
+def _lifecycle_starts(store: Store, log_id: int) -> bool:
+    """Whether the log pairs lifecycle starts with completions (XES ``lifecycle:transition`` = start):
+    processing time is then measured without a start column."""
+    return bool(
+        store.scalar(
+            "SELECT has_lifecycle AND EXISTS (SELECT 1 FROM events e WHERE e.log_id = l.log_id "
+            "AND lower(e.lifecycle) = 'start') FROM logs l WHERE l.log_id = ?",
+            [log_id],
+        )
     )

@@ -1263,3 +1263,12 @@ def test_an_order_that_contradicts_the_format_is_refused(store):
     # Both saying the same is fine.
     s = load(store, "dayfirst_proven.csv", dayfirst=True, timestamp_format="%d/%m/%Y %H:%M")
     assert s.timestamp_formats["timestamp"] == "%d/%m/%Y %H:%M"
+
+
+def test_the_missing_start_warning_is_given_only_when_processing_time_cannot_be_measured(store):
+    words = "no start timestamps: processing time cannot be separated from waiting time"
+    # lifecycle start/complete pairs measure processing time without a start column (BPIC 2012's shape)
+    paired = ingest_file(store, FILES / "performance" / "lifecycle.csv")
+    assert [str(w) for w in paired.warnings if "start timestamps" in str(w)] == []
+    completions = ingest_file(store, FILES / "app" / "tiny.csv")
+    assert words in [str(w) for w in completions.warnings]
