@@ -371,7 +371,10 @@ class Store:
         self._con.register(name, table)
 
     def unregister(self, name: str) -> None:
-        self._con.unregister(name)
+        """Drop a view made by :meth:`register`.  It is cleanup, often in a ``finally``: inside a
+        transaction that an error has aborted DuckDB refuses it, and that error must surface, not this."""
+        with contextlib.suppress(duckdb.TransactionException):
+            self._con.unregister(name)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

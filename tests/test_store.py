@@ -133,3 +133,17 @@ def test_numpy_column_reads_arrow_numbers_as_to_pylist_does(values, kind, cut) -
         True
     ] * len(want)
     got[:1] = 0  # the result is the caller's to change
+
+
+def test_a_failed_statement_is_the_error_seen_through_its_cleanup(store):
+    import pyarrow as pa
+
+    store.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+    store.register("v", pa.table({"x": [1]}))
+    with pytest.raises(StoreError) as info, store.transaction():
+        try:
+            store.execute("INSERT INTO t VALUES (NULL)")
+        finally:
+            store.unregister("v")  # refused inside the aborted transaction: must not hide the cause
+    assert "NOT NULL constraint failed" in str(info.value)
+    assert store.scalar("SELECT count(*) FROM t") == 0
