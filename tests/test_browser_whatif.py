@@ -102,7 +102,9 @@ def _press_run(page) -> None:
             if not (still_idle and page.get_by_text("Press Run to simulate").count() == 1):
                 started.first.wait_for()
                 return
-    raise AssertionError("Run was pressed three times and the page never started: " + page.inner_text("body")[:2000])
+    raise AssertionError(
+        "Run was pressed three times and the page never started: " + page.inner_text("body")[:2000]
+    )
 
 
 def test_model_and_verdict_show_before_any_run(page) -> None:
