@@ -48,7 +48,9 @@ __all__ = [
     "InstancesSQL",
     "TransitionTime",
     "TransitionTimes",
+    "activity_stats_sql",
     "activity_times",
+    "activity_times_record",
     "instance_times_sql",
     "instances_sql",
     "timed_sql",
@@ -318,20 +320,30 @@ def activity_times(
             f"CAST(NULL AS DOUBLE) AS pce FROM ({rows_sql}) d GROUP BY activity"
         )
     else:
-        # One pass over the timed instances feeds both the per-activity figures
-        # and the per-case PCE (B is non-decreasing, so a case's lead time is
-        # max B(completion) - min B(start)).
-        sql = (
-            f"WITH d AS ({timed_sql(inst, clk)}), "
-            f"a AS (SELECT activity, count(*) AS n, count(st) AS paired, {_stats('wait')}, {_stats('proc')} "
-            "FROM d GROUP BY activity), "
-            "c AS (SELECT median(proc / lead) AS pce FROM (SELECT sum(proc) AS proc, "
-            "max(b_en) - min(coalesce(b_st, b_en)) AS lead FROM d GROUP BY case_no) x "
-            "WHERE lead > 0 AND proc IS NOT NULL) "
-            "SELECT a.*, c.pce FROM a CROSS JOIN c"
-        )
-    rows = store.query(sql, inst.params).dicts()
-    rows.sort(key=lambda r: (-(r["wait_median"] if r["wait_median"] is not None else -1.0), r["activity"]))
+        sql = f"WITH d AS ({timed_sql(inst, clk)}) {activity_stats_sql('d')}"
+    return activity_times_record(store.query(sql, inst.params).dicts(), inst, clk)
+
+
+def activity_stats_sql(relation: str) -> str:
+    """The ``SELECT`` of :func:`activity_times`' row per activity over ``relation``, a
+    :func:`timed_sql` relation (a name in scope): count, usable starts, waiting and processing
+    statistics, and the median PCE of the cases (the same on every row)."""
+    # One pass over the timed instances feeds both the per-activity figures and the per-case PCE
+    # (B is non-decreasing, so a case's lead time is max B(completion) - min B(start)).
+    return (
+        f"SELECT a.*, c.pce FROM (SELECT activity, count(*) AS n, count(st) AS paired, {_stats('wait')}, "
+        f"{_stats('proc')} FROM {relation} GROUP BY activity) a CROSS JOIN ("
+        "SELECT median(proc / lead) AS pce FROM (SELECT sum(proc) AS proc, "
+        f"max(b_en) - min(coalesce(b_st, b_en)) AS lead FROM {relation} GROUP BY case_no) x "
+        "WHERE lead > 0 AND proc IS NOT NULL) c"
+    )
+
+
+def activity_times_record(rows: list[dict[str, Any]], inst: InstancesSQL, clk: Clock) -> ActivityTimes:
+    """The record of :func:`activity_times` from its rows per activity (see :func:`activity_stats_sql`)."""
+    rows = sorted(
+        rows, key=lambda r: (-(r["wait_median"] if r["wait_median"] is not None else -1.0), r["activity"])
+    )
     activities = tuple(
         ActivityTime(r["activity"], int(r["n"]), _read_stats(r, "wait"), _read_stats(r, "proc")) for r in rows
     )
@@ -341,7 +353,7 @@ def activity_times(
         activities=activities,
         waiting_total=float(sum(a.waiting.total for a in activities)),
         processing_total=float(sum(a.processing.total for a in activities)),
-        processing_measured=measured,
+        processing_measured=inst.source != "none",
         source=inst.source,
         instances=instances,
         paired=paired,
