@@ -29,6 +29,7 @@ from mining.durations import format_duration
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
+from mining.ui.pages.bottlenecks import HEATMAP_TABS
 from tests.conftest import FILES, SAMPLE_LOGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,6 +256,11 @@ def test_bottlenecks_load_heatmap_and_waiting_table(workspace: Path, log_id: int
         load = load_heatmap(store, log_id)
         times = activity_times(store, log_id)
     at = _run("bottlenecks")
+    # The weekday-hour heatmap and the rework tables draw when their tab and expander are opened.
+    at.session_state["bn-heatmap"] = HEATMAP_TABS[1]
+    at.session_state["bn-rework-details"] = True
+    at.run()
+    assert not at.exception and not at.error
     charts = {json.loads(c.proto.spec)["encoding"]["y"].get("title"): c for c in at.get("vega_lite_chart")}
     spec, frame = _chart_data(charts["Activity"])
     assert spec["mark"]["type"] == "rect"
