@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ from mining.analysis.performance import (
     activity_times_record,
     instance_times_sql,
     instances_sql,
+    ordered_sql,
+    timed_ordered_sql,
     timed_sql,
     transitions_sql,
 )
@@ -56,6 +59,8 @@ from mining.analysis.throughput import next_period, period_sql
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from mining.store import Store
 
 __all__ = [
@@ -65,6 +70,7 @@ __all__ = [
     "Heatmap",
     "colour_scale",
     "load_heatmap",
+    "ordered_instances",
     "resource_heatmap",
     "times_and_transition_heatmap",
     "transition_wait_heatmap",
@@ -271,12 +277,16 @@ def times_and_transition_heatmap(
     timezone: str | None = None,
     limit: int = 15,
     fit: bool = False,
+    ordered: pa.Table | None = None,
 ) -> tuple[ActivityTimes, Heatmap]:
     """:func:`~mining.analysis.performance.activity_times` and :func:`transition_wait_heatmap`,
     the same records as each alone, from one windowed pass over the activity instances.
 
     Both need every instance's previous completion in its case, a window over all instances (the
     costliest step of each, above all in business time): here it runs once and feeds both.
+    ``ordered`` is that window's result computed before (:func:`ordered_instances` of the same log
+    and filter): then no window runs at all, only the calendar's lookups, so another working
+    calendar costs its joins and aggregates alone.
     """
     _check_period(period)
     inst = instances_sql(store, log_id, flt)
@@ -292,7 +302,10 @@ def times_and_transition_heatmap(
                 store, log_id, flt, calendar=calendar, period=period, timezone=timezone, limit=limit, fit=fit
             ),
         )
-    timed = timed_sql(inst, clk, lags=("activity", "en"))
+    name = f"_ordered_{uuid.uuid4().hex}"
+    if ordered is not None:
+        store.register(name, ordered)
+    timed = timed_sql(inst, clk, lags=("activity", "en")) if ordered is None else timed_ordered_sql(name, clk)
     transitions = (
         "SELECT prev_activity AS source, activity AS target, prev_en AS source_end, "
         "coalesce(st, en) AS target_start, wait FROM d WHERE prev_en IS NOT NULL"
@@ -305,12 +318,32 @@ def times_and_transition_heatmap(
         "CAST(NULL AS DOUBLE) AS cell_wait, CAST(NULL AS BIGINT) AS cell_n FROM a "
         "UNION ALL BY NAME SELECT 1 AS part, source AS activity, target, p, wait AS cell_wait, n AS cell_n FROM h"
     )
-    found = store.query(sql, {**inst.params, **span_params(span)}).dicts()
+    params = span_params(span) if ordered is not None else {**inst.params, **span_params(span)}
+    try:
+        found = store.query(sql, params).dicts()
+    finally:
+        if ordered is not None:
+            store.unregister(name)
     times = activity_times_record([r for r in found if r["part"] == 0], inst, clk)
     cells = [
         (r["activity"], r["target"], r["p"], r["cell_wait"], r["cell_n"]) for r in found if r["part"] == 1
     ]
     return times, _transition_heatmap(store, log_id, flt, cells, (inst, clk, span), period, limit, fit)
+
+
+def ordered_instances(store: Store, log_id: int, flt: Filter | None = None) -> pa.Table:
+    """The activity instances of ``log_id`` under ``flt`` with their previous completion in the case
+    (:func:`~mining.analysis.performance.ordered_sql`), as an Arrow table for
+    :func:`times_and_transition_heatmap`'s ``ordered``; names are dictionary-encoded (a few
+    distinct activities over a million rows)."""
+    import pyarrow.compute as pc
+
+    inst = instances_sql(store, log_id, flt)
+    table = store.arrow(ordered_sql(inst), inst.params)
+    for column in ("activity", "prev_activity"):
+        i = table.schema.get_field_index(column)
+        table = table.set_column(i, column, pc.dictionary_encode(table.column(column)))
+    return table
 
 
 def load_heatmap(

@@ -53,6 +53,8 @@ __all__ = [
     "activity_times_record",
     "instance_times_sql",
     "instances_sql",
+    "ordered_sql",
+    "timed_ordered_sql",
     "timed_sql",
     "timing_source",
     "transition_times",
@@ -242,6 +244,27 @@ def timed_sql(inst: InstancesSQL, clk: Clock, *, lags: tuple[str, ...] = ()) -> 
         f"SELECT i.*, lag(b_en) OVER w AS b_prev{extra} "
         f"FROM ({instance_times_sql(inst, clk)}) i WINDOW w AS (PARTITION BY case_no ORDER BY en, row_no)) t"
     )
+
+
+def ordered_sql(inst: InstancesSQL) -> str:
+    """The instances with the previous completion in their case, without any clock: ``case_no,
+    activity, st, en, prev_activity, prev_en``.
+
+    The window of :func:`timed_sql` alone: it depends on the log and the filter, not on a calendar or
+    a zone, so one result serves every working calendar (see :func:`timed_ordered_sql`).
+    """
+    return (
+        "SELECT case_no, activity, st, en, lag(activity) OVER w AS prev_activity, lag(en) OVER w AS prev_en "
+        f"FROM ({inst.sql}) i WINDOW w AS (PARTITION BY case_no ORDER BY en, row_no)"
+    )
+
+
+def timed_ordered_sql(relation: str, clk: Clock) -> str:
+    """:func:`timed_sql`'s columns (with ``prev_activity`` and ``prev_en``) from ``relation``, an
+    :func:`ordered_sql` result (a name in scope), with no window: B of the previous completion is
+    B(``prev_en``), the very value :func:`timed_sql` takes from the previous row."""
+    b = clk.extend(f"SELECT * FROM {relation}", times={"b_st": "st", "b_en": "en", "b_prev": "prev_en"})
+    return f"SELECT t.*, {_non_negative('coalesce(b_st, b_en) - b_prev')} AS wait, b_en - b_st AS proc FROM ({b}) t"
 
 
 def transitions_sql(inst: InstancesSQL, clk: Clock) -> str:
