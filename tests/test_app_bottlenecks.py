@@ -28,6 +28,7 @@ from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import LABEL_CHARS, heatmap_chart, short_labels
 from mining.ui.messages import md
+from mining.ui.pages.bottlenecks import HEATMAP_TABS
 
 TIMEOUT = 60
 LONG = "Approve the purchase requisition after the second review by the regional controller"
@@ -98,13 +99,20 @@ def _page() -> None:
     bottlenecks.render()
 
 
-def _open(name: str) -> AppTest:
+def _open(name: str, tab: str | None = None) -> AppTest:
+    """The page on log ``name``, with the heatmap tab ``tab`` open (the first when None)."""
     at = AppTest.from_function(_page, default_timeout=TIMEOUT)
     at.session_state["mining.current_log"] = name
     at.run()
+    if tab is not None:
+        at.session_state["bn-heatmap"] = tab  # a click on the tab
+        at.run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     return at
+
+
+WEEKDAY_TAB, RESOURCE_TAB = HEATMAP_TABS[1], HEATMAP_TABS[2]
 
 
 def _charts(at: AppTest) -> dict[str, tuple[dict, object]]:
@@ -122,7 +130,7 @@ def _captions(at: AppTest) -> str:
 
 @pytest.mark.parametrize(("n", "shown"), [(1, 1), (2, 2), (500, 30)])
 def test_resource_heatmap_with_one_two_or_500_resources(workspace: Path, n: int, shown: int) -> None:
-    at = _open(f"res{n}")
+    at = _open(f"res{n}", RESOURCE_TAB)
     _, frame = _charts(at)["Resource"]
     assert frame["row"].nunique() == shown
     assert set(frame["column"]) == {"Receive", "Check", "Close"}
@@ -135,7 +143,7 @@ def test_resource_heatmap_with_one_two_or_500_resources(workspace: Path, n: int,
 
 
 def test_weekday_and_hour_are_in_the_logs_time_zone_and_the_zone_can_be_changed(workspace: Path) -> None:
-    at = _open("amsterdam")
+    at = _open("amsterdam", WEEKDAY_TAB)
     _, frame = _charts(at)["Activity"]
     filled = frame.dropna(subset=["value"])
     assert set(filled["column"]) == {"Mon 09", "Mon 10"}
@@ -148,7 +156,7 @@ def test_weekday_and_hour_are_in_the_logs_time_zone_and_the_zone_can_be_changed(
 
 
 def test_every_heatmap_row_is_labelled_and_long_names_show_in_full_on_hover(workspace: Path) -> None:
-    at = _open("long_names")
+    at = _open("long_names", WEEKDAY_TAB)
     spec, frame = _charts(at)["Activity"]
     full = sorted(frame["row"].unique())
     assert len(full) == 4 and LONG + " 0" in full
@@ -203,12 +211,24 @@ def test_the_page_names_the_outliers_it_caps(workspace: Path) -> None:
     spec, frame = _charts(at)["Transition"]
     top = spec["encoding"]["color"]["scale"]["domain"][1]
     assert top == frame["value"].drop(frame["value"].idxmax()).max()  # the next largest cell, in hours
-    at = _open("res500")
     # 500 resources: 100 clerks hold 2 cases of each activity, 400 hold 1; no cell is far off.
-    assert "far above the rest" not in _captions(at)
     # The 30 x 3 grid of the one-resource log has a single cell, so nothing to cap either.
-    at = _open("res1")
-    assert "far above the rest" not in _captions(at)
+    for name in ("res500", "res1"):
+        for tab in HEATMAP_TABS:
+            assert "far above the rest" not in _captions(_open(name, tab)), (name, tab)
+
+
+def test_only_the_open_heatmap_tab_is_drawn(workspace: Path) -> None:
+    titles = {"Transition", "Activity", "Resource"}
+    for tab, title in zip(HEATMAP_TABS, ("Transition", "Activity", "Resource"), strict=True):
+        at = _open("res2", tab)
+        assert set(_charts(at)) & titles == {title}, tab
+    at = _open("res2")
+    assert "Ping-pong between resources (X → Y → X)" not in _captions(at)  # the rework tables wait
+    at.session_state["bn-rework-details"] = True  # a click on the expander
+    at.run()
+    assert "Ping-pong between resources (X → Y → X)" in _captions(at)
+    assert len(at.dataframe) == 4  # the times per activity, then the three rework tables
 
 
 def test_the_working_calendar_set_in_the_app_gives_the_libraries_business_times(workspace: Path) -> None:
@@ -252,7 +272,7 @@ def test_load_heatmap_library_and_page_agree(workspace: Path) -> None:
     with Store(workspace, read_only=True) as store:
         log = next(i for i in list_logs(store) if i.name == "amsterdam")
         h = load_heatmap(store, log.log_id)
-    at = _open("amsterdam")
+    at = _open("amsterdam", WEEKDAY_TAB)
     _, frame = _charts(at)["Activity"]
     assert h.cell("Open", "Mon 09") == 12.0
     assert frame[(frame["row"] == "Open") & (frame["column"] == "Mon 09")]["value"].iloc[0] == 12.0

@@ -20,10 +20,12 @@ pytest.importorskip("streamlit", reason="the app is an optional extra: pip insta
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
+from mining.analysis.attributes import attribute_summaries
 from mining.analysis.dfg import dfg
 from mining.analysis.heatmaps import load_heatmap
 from mining.analysis.performance import activity_times
 from mining.analysis.simplify import simplified_dfg
+from mining.analysis.summary import resource_table
 from mining.analysis.throughput import throughput
 from mining.analysis.variants import variants
 from mining.catalog import list_logs
@@ -31,6 +33,8 @@ from mining.durations import format_duration
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 from mining.ui.charts import dfg_dot, dot_quote
+from mining.ui.pages.bottlenecks import HEATMAP_TABS
+from mining.ui.pages.overview import TABLE_TABS
 from tests.conftest import FILES, SAMPLE_LOGS, app_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,6 +133,27 @@ def test_overview_shows_the_sample_counts(workspace: Path, log_id: int) -> None:
     titles = [json.loads(c.proto.spec)["encoding"]["x"]["title"] for c in at.get("vega_lite_chart")]
     assert titles[0] == "Case duration (days)"
     assert "Week starting" in titles[1]
+
+
+def test_overview_draws_the_table_of_its_open_tab_only(workspace: Path, log_id: int) -> None:
+    with Store(workspace, read_only=True) as store:
+        resources = resource_table(store, log_id)
+        attributes = attribute_summaries(store, log_id)
+    at = _run("overview")
+    [table] = [d.value for d in at.dataframe if "median waiting before" in d.value.columns]
+    assert len(table) == 10  # the activities
+    assert not any("resource" in d.value.columns or "attribute" in d.value.columns for d in at.dataframe)
+    at.session_state["ov-table"] = TABLE_TABS[1]  # a click on the tab
+    at.run()
+    assert not at.exception and not at.error
+    [table] = [d.value for d in at.dataframe if "resource" in d.value.columns]
+    assert list(table["resource"]) == [r.resource for r in resources]
+    assert not any("median waiting before" in d.value.columns for d in at.dataframe)
+    at.session_state["ov-table"] = TABLE_TABS[2]
+    at.run()
+    assert not at.exception and not at.error
+    [table] = [d.value for d in at.dataframe if "attribute" in d.value.columns]
+    assert list(table["attribute"]) == [a.name for a in attributes]
 
 
 def test_process_map_defaults_slider_and_the_figures_of_a_picked_activity(
@@ -257,6 +282,11 @@ def test_bottlenecks_load_heatmap_and_waiting_table(workspace: Path, log_id: int
         load = load_heatmap(store, log_id)
         times = activity_times(store, log_id)
     at = _run("bottlenecks")
+    # The weekday-hour heatmap and the rework tables draw when their tab and expander are opened.
+    at.session_state["bn-heatmap"] = HEATMAP_TABS[1]
+    at.session_state["bn-rework-details"] = True
+    at.run()
+    assert not at.exception and not at.error
     charts = {json.loads(c.proto.spec)["encoding"]["y"].get("title"): c for c in at.get("vega_lite_chart")}
     spec, frame = _chart_data(charts["Activity"])
     assert spec["mark"]["type"] == "rect"

@@ -265,7 +265,12 @@ def test_report_download_is_the_library_report(
 def test_maps_before_and_after_share_one_layout(page: AppTest, workspace: Path, log_id: int) -> None:
     with Store(workspace, read_only=True) as store:
         maps = compare_maps(store, log_id, CHANGE)
-    before, after = (c.proto.spec for c in page.get("graphviz_chart"))
+    assert not page.get("graphviz_chart")  # drawn when their expander is opened
+    at = _run()
+    at.session_state["mon-maps"] = True  # a click on the expander
+    at.run()
+    assert not at.exception and not at.error
+    before, after = (c.proto.spec for c in at.get("graphviz_chart"))
 
     def skeleton(dot: str) -> list[str]:
         # What decides the layout: the statements, in order, without labels, styles and widths of lines.
@@ -403,6 +408,9 @@ def test_a_country_marks_the_holiday_weeks_as_the_library_does(workspace: Path, 
     assert not any("with public holidays" in c.value for c in at.caption)
     _widget(at.text_input, "Public holidays of").set_value("nl").run()
     assert not at.exception and not at.error
+    assert not any("holidays" in d.value.columns for d in at.dataframe)  # the table waits to be opened
+    at.session_state["mon-periods-open"] = True  # a click on "KPIs per period"
+    at.run()
     table = _table(at, "holidays")
     assert list(table["holidays"]) == ["; ".join(p.holidays) for p in reversed(dutch.series.periods)]
     assert list(table["working days"]) == [p.working_days for p in reversed(dutch.series.periods)]

@@ -221,6 +221,13 @@ def test_monitoring_applies_a_typed_change_date_on_enter(page) -> None:
     summary = page.locator(".st-key-mon-summary").inner_text()
     assert summary.startswith("Since the change on 2025-09-01, the median cycle time")
     assert page.get_by_role("heading", name="Before and after 2025-07-01").count() == 0
+    # The maps before and after draw when their expander is opened.
+    assert page.locator("[data-testid=stGraphVizChart]").count() == 0
+    page.get_by_text("Process maps before and after, on one layout").click()
+    page.locator("[data-testid=stGraphVizChart]").nth(1).locator("svg").wait_for()
+    _settled(page)
+    _no_errors(page)
+    assert page.locator("[data-testid=stGraphVizChart]").count() == 2
     _shot(page, "monitoring-typed-change-date")
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from mining.analysis.calendar import Calendar
-from mining.analysis.heatmaps import WEEKDAY_HOURS, load_heatmap, resource_heatmap, transition_wait_heatmap
+from mining.analysis.heatmaps import (
+    WEEKDAY_HOURS,
+    load_heatmap,
+    ordered_instances,
+    resource_heatmap,
+    times_and_transition_heatmap,
+    transition_wait_heatmap,
+)
+from mining.analysis.performance import activity_times
 from mining.errors import AnalysisError
 from tests.conftest import FILES
 from tests.tinylog import load_file
@@ -96,3 +104,36 @@ def test_resource_processing_without_starts_is_empty(store):
     assert proc.note.startswith("no start timestamps")
     with pytest.raises(AnalysisError, match="no cell"):
         proc.cell("zed", "A")
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("performance/starts.csv", {}),
+        ("performance/lifecycle.csv", {"lifecycle": "lifecycle"}),
+        ("performance/no_starts.csv", {}),
+        ("heatmaps/waits.csv", {"resource": "resource"}),
+    ],
+)
+def test_one_windowed_pass_gives_the_times_and_the_heatmap_of_each_alone(store, name, options):
+    log = load_file(store, FILES / name, **options)
+    amsterdam = Calendar(timezone="Europe/Amsterdam", start_hour=8, end_hour=16)
+    zoneless = Calendar(start_hour=0, end_hour=24, workdays=(1, 2, 3, 4, 5, 6, 7))
+    ordered = ordered_instances(store, log)  # the window, computed once for every calendar below
+    assert ordered.num_rows == activity_times(store, log).instances
+    for calendar, zone in ((None, None), (None, "Asia/Tokyo"), (amsterdam, None), (zoneless, "Asia/Tokyo")):
+        times, h = times_and_transition_heatmap(store, log, calendar=calendar, timezone=zone, fit=True)
+        assert times == activity_times(store, log, calendar=calendar), (name, calendar, zone)
+        assert h == transition_wait_heatmap(store, log, calendar=calendar, timezone=zone, fit=True)
+        assert times.instances > 0 and h.rows and h.values[0]
+        assert times.business_time == (calendar is not None)
+        again = times_and_transition_heatmap(
+            store, log, calendar=calendar, timezone=zone, fit=True, ordered=ordered
+        )
+        assert again == (times, h), (name, calendar, zone)
+    # Weeks and months, the most frequent transitions first, cut at the limit, as alone.
+    months = times_and_transition_heatmap(store, log, period="month", limit=1)[1]
+    assert months == transition_wait_heatmap(store, log, period="month", limit=1)
+    assert len(months.rows) == 1
+    with pytest.raises(AnalysisError, match="'week' or 'month'"):
+        times_and_transition_heatmap(store, log, period="day")

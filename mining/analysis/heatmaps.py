@@ -26,18 +26,28 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, clock
+from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, Clock, clock
 from mining.analysis.filters import Filter
 from mining.analysis.performance import (
     NO_STARTS_NOTE,
+    ActivityTimes,
+    InstancesSQL,
+    activity_stats_sql,
+    activity_times,
+    activity_times_record,
     instance_times_sql,
     instances_sql,
+    ordered_sql,
+    timed_ordered_sql,
+    timed_sql,
     transitions_sql,
 )
 from mining.analysis.span import (
+    TimeSpan,
     check_periods,
     fitting_period,
     period_count,
@@ -49,6 +59,8 @@ from mining.analysis.throughput import next_period, period_sql
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from mining.store import Store
 
 __all__ = [
@@ -58,7 +70,9 @@ __all__ = [
     "Heatmap",
     "colour_scale",
     "load_heatmap",
+    "ordered_instances",
     "resource_heatmap",
+    "times_and_transition_heatmap",
     "transition_wait_heatmap",
 ]
 
@@ -152,6 +166,25 @@ def _grid(
     return tuple(tuple(cells.get((r, c)) for c in columns) for r in rows)
 
 
+def _check_period(period: str) -> None:
+    if period not in {"week", "month"}:
+        msg = f"unknown period {period!r}; expected 'week' or 'month'"
+        raise AnalysisError(msg)
+
+
+def _transition_cells_sql(transitions: str, clk: Clock, period: str) -> str:
+    """Median wait and count per (transition, period) of ``transitions`` (a :func:`transitions_sql`
+    relation): one pass; the top transitions are chosen afterwards.  A wait ending outside the log's
+    robust range (a placeholder date) belongs to no period."""
+    local = clk.extend(transitions, local={"l_at": "target_start"})
+    return (
+        f"SELECT source, target, p, median(wait) AS wait, count(*) AS n FROM ("
+        f"SELECT source, target, wait, {period_sql('l_at', period)} AS p FROM ({local}) x "
+        f"WHERE {within_sql('target_start')} AND {within_sql('source_end')}) t "
+        "WHERE p IS NOT NULL GROUP BY source, target, p"
+    )
+
+
 def transition_wait_heatmap(
     store: Store,
     log_id: int,
@@ -168,27 +201,33 @@ def transition_wait_heatmap(
     More than :data:`~mining.analysis.span.MAX_PERIODS` periods are refused,
     unless ``fit``: weeks then give way to months (the record's ``period``).
     """
-    if period not in {"week", "month"}:
-        msg = f"unknown period {period!r}; expected 'week' or 'month'"
-        raise AnalysisError(msg)
+    _check_period(period)
     inst = instances_sql(store, log_id, flt)
     span = robust_span(store, log_id)
     clk = clock(store, log_id, calendar, timezone=timezone, span=span)
-    local = clk.extend(transitions_sql(inst, clk), local={"l_at": "target_start"})
-    # One pass: median per (transition, period); the top transitions are chosen afterwards.
-    # A wait ending outside the log's robust range (a placeholder date) belongs to no period.
-    sql = (
-        f"SELECT source, target, p, median(wait) AS wait, count(*) AS n FROM ("
-        f"SELECT source, target, wait, {period_sql('l_at', period)} AS p FROM ({local}) x "
-        f"WHERE {within_sql('target_start')} AND {within_sql('source_end')}) t "
-        "WHERE p IS NOT NULL GROUP BY source, target, p"
-    )
+    sql = _transition_cells_sql(transitions_sql(inst, clk), clk, period)
+    rows = store.query(sql, {**inst.params, **span_params(span)}).rows
+    return _transition_heatmap(store, log_id, flt, rows, (inst, clk, span), period, limit, fit)
+
+
+def _transition_heatmap(
+    store: Store,
+    log_id: int,
+    flt: Filter | None,
+    rows: list[tuple[object, ...]],
+    how: tuple[InstancesSQL, Clock, TimeSpan],
+    period: str,
+    limit: int,
+    fit: bool,
+) -> Heatmap:
+    """The heatmap of the cells ``rows`` of :func:`_transition_cells_sql` (``how``: how they were read)."""
+    inst, clk, span = how
     freq: dict[str, int] = {}
     cells: dict[tuple[str, str], float] = {}
-    for source, target, p, wait, n in store.query(sql, {**inst.params, **span_params(span)}).rows:
+    for source, target, p, wait, n in rows:
         label = f"{source}{ARROW}{target}"
-        freq[label] = freq.get(label, 0) + int(n)
-        cells[(label, p.isoformat())] = float(wait)
+        freq[label] = freq.get(label, 0) + int(n)  # type: ignore[call-overload]
+        cells[(label, p.isoformat())] = float(wait)  # type: ignore[attr-defined,arg-type]
     labels = sorted(freq, key=lambda k: (-freq[k], k))[:limit]
     kept = {p for (label, p) in cells if label in set(labels)}
     columns: list[str] = []
@@ -197,7 +236,13 @@ def transition_wait_heatmap(
         coarser = fitting_period(day, last, period) if fit else period
         if coarser not in {None, period}:
             found = transition_wait_heatmap(
-                store, log_id, flt, calendar=calendar, period=str(coarser), timezone=timezone, limit=limit
+                store,
+                log_id,
+                flt,
+                calendar=clk.calendar,
+                period=str(coarser),
+                timezone=clk.timezone,
+                limit=limit,
             )
             why = (
                 f"per {coarser}: {period_count(day, last, period):,} {period}s are more than a chart can show"
@@ -220,6 +265,85 @@ def transition_wait_heatmap(
     return Heatmap(
         "median_wait", "seconds", tuple(labels), tuple(columns), _grid(cells, labels, columns), note, period
     )
+
+
+def times_and_transition_heatmap(
+    store: Store,
+    log_id: int,
+    flt: Filter | None = None,
+    *,
+    calendar: Calendar | None = None,
+    period: str = "week",
+    timezone: str | None = None,
+    limit: int = 15,
+    fit: bool = False,
+    ordered: pa.Table | None = None,
+) -> tuple[ActivityTimes, Heatmap]:
+    """:func:`~mining.analysis.performance.activity_times` and :func:`transition_wait_heatmap`,
+    the same records as each alone, from one windowed pass over the activity instances.
+
+    Both need every instance's previous completion in its case, a window over all instances (the
+    costliest step of each, above all in business time): here it runs once and feeds both.
+    ``ordered`` is that window's result computed before (:func:`ordered_instances` of the same log
+    and filter): then no window runs at all, only the calendar's lookups, so another working
+    calendar costs its joins and aggregates alone.
+    """
+    _check_period(period)
+    inst = instances_sql(store, log_id, flt)
+    span = robust_span(store, log_id)
+    clk = clock(store, log_id, calendar, timezone=timezone, span=span)
+    own = calendar if calendar is None else clock(store, log_id, calendar).calendar
+    if (inst.stored_successors and inst.source == "none") or own != clk.calendar:
+        # No window to share (each reads the stored successors), or the two read business time in
+        # different zones (a calendar without a zone of its own, and another zone for the heatmap).
+        return (
+            activity_times(store, log_id, flt, calendar=calendar),
+            transition_wait_heatmap(
+                store, log_id, flt, calendar=calendar, period=period, timezone=timezone, limit=limit, fit=fit
+            ),
+        )
+    name = f"_ordered_{uuid.uuid4().hex}"
+    if ordered is not None:
+        store.register(name, ordered)
+    timed = timed_sql(inst, clk, lags=("activity", "en")) if ordered is None else timed_ordered_sql(name, clk)
+    transitions = (
+        "SELECT prev_activity AS source, activity AS target, prev_en AS source_end, "
+        "coalesce(st, en) AS target_start, wait FROM d WHERE prev_en IS NOT NULL"
+    )
+    # One statement: the activities' rows, then the transitions' cells, told apart by ``part``.
+    sql = (
+        f"WITH d AS MATERIALIZED ({timed}), "
+        f"a AS ({activity_stats_sql('d')}), h AS ({_transition_cells_sql(transitions, clk, period)}) "
+        "SELECT 0 AS part, *, CAST(NULL AS VARCHAR) AS target, CAST(NULL AS DATE) AS p, "
+        "CAST(NULL AS DOUBLE) AS cell_wait, CAST(NULL AS BIGINT) AS cell_n FROM a "
+        "UNION ALL BY NAME SELECT 1 AS part, source AS activity, target, p, wait AS cell_wait, n AS cell_n FROM h"
+    )
+    params = span_params(span) if ordered is not None else {**inst.params, **span_params(span)}
+    try:
+        found = store.query(sql, params).dicts()
+    finally:
+        if ordered is not None:
+            store.unregister(name)
+    times = activity_times_record([r for r in found if r["part"] == 0], inst, clk)
+    cells = [
+        (r["activity"], r["target"], r["p"], r["cell_wait"], r["cell_n"]) for r in found if r["part"] == 1
+    ]
+    return times, _transition_heatmap(store, log_id, flt, cells, (inst, clk, span), period, limit, fit)
+
+
+def ordered_instances(store: Store, log_id: int, flt: Filter | None = None) -> pa.Table:
+    """The activity instances of ``log_id`` under ``flt`` with their previous completion in the case
+    (:func:`~mining.analysis.performance.ordered_sql`), as an Arrow table for
+    :func:`times_and_transition_heatmap`'s ``ordered``; names are dictionary-encoded (a few
+    distinct activities over a million rows)."""
+    import pyarrow.compute as pc
+
+    inst = instances_sql(store, log_id, flt)
+    table = store.arrow(ordered_sql(inst), inst.params)
+    for column in ("activity", "prev_activity"):
+        i = table.schema.get_field_index(column)
+        table = table.set_column(i, column, pc.dictionary_encode(table.column(column)))
+    return table
 
 
 def load_heatmap(

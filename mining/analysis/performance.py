@@ -48,9 +48,13 @@ __all__ = [
     "InstancesSQL",
     "TransitionTime",
     "TransitionTimes",
+    "activity_stats_sql",
     "activity_times",
+    "activity_times_record",
     "instance_times_sql",
     "instances_sql",
+    "ordered_sql",
+    "timed_ordered_sql",
     "timed_sql",
     "timing_source",
     "transition_times",
@@ -242,6 +246,27 @@ def timed_sql(inst: InstancesSQL, clk: Clock, *, lags: tuple[str, ...] = ()) -> 
     )
 
 
+def ordered_sql(inst: InstancesSQL) -> str:
+    """The instances with the previous completion in their case, without any clock: ``case_no,
+    activity, st, en, prev_activity, prev_en``.
+
+    The window of :func:`timed_sql` alone: it depends on the log and the filter, not on a calendar or
+    a zone, so one result serves every working calendar (see :func:`timed_ordered_sql`).
+    """
+    return (
+        "SELECT case_no, activity, st, en, lag(activity) OVER w AS prev_activity, lag(en) OVER w AS prev_en "
+        f"FROM ({inst.sql}) i WINDOW w AS (PARTITION BY case_no ORDER BY en, row_no)"
+    )
+
+
+def timed_ordered_sql(relation: str, clk: Clock) -> str:
+    """:func:`timed_sql`'s columns (with ``prev_activity`` and ``prev_en``) from ``relation``, an
+    :func:`ordered_sql` result (a name in scope), with no window: B of the previous completion is
+    B(``prev_en``), the very value :func:`timed_sql` takes from the previous row."""
+    b = clk.extend(f"SELECT * FROM {relation}", times={"b_st": "st", "b_en": "en", "b_prev": "prev_en"})
+    return f"SELECT t.*, {_non_negative('coalesce(b_st, b_en) - b_prev')} AS wait, b_en - b_st AS proc FROM ({b}) t"
+
+
 def transitions_sql(inst: InstancesSQL, clk: Clock) -> str:
     """One row per pair of consecutive instances in a case.
 
@@ -318,20 +343,30 @@ def activity_times(
             f"CAST(NULL AS DOUBLE) AS pce FROM ({rows_sql}) d GROUP BY activity"
         )
     else:
-        # One pass over the timed instances feeds both the per-activity figures
-        # and the per-case PCE (B is non-decreasing, so a case's lead time is
-        # max B(completion) - min B(start)).
-        sql = (
-            f"WITH d AS ({timed_sql(inst, clk)}), "
-            f"a AS (SELECT activity, count(*) AS n, count(st) AS paired, {_stats('wait')}, {_stats('proc')} "
-            "FROM d GROUP BY activity), "
-            "c AS (SELECT median(proc / lead) AS pce FROM (SELECT sum(proc) AS proc, "
-            "max(b_en) - min(coalesce(b_st, b_en)) AS lead FROM d GROUP BY case_no) x "
-            "WHERE lead > 0 AND proc IS NOT NULL) "
-            "SELECT a.*, c.pce FROM a CROSS JOIN c"
-        )
-    rows = store.query(sql, inst.params).dicts()
-    rows.sort(key=lambda r: (-(r["wait_median"] if r["wait_median"] is not None else -1.0), r["activity"]))
+        sql = f"WITH d AS ({timed_sql(inst, clk)}) {activity_stats_sql('d')}"
+    return activity_times_record(store.query(sql, inst.params).dicts(), inst, clk)
+
+
+def activity_stats_sql(relation: str) -> str:
+    """The ``SELECT`` of :func:`activity_times`' row per activity over ``relation``, a
+    :func:`timed_sql` relation (a name in scope): count, usable starts, waiting and processing
+    statistics, and the median PCE of the cases (the same on every row)."""
+    # One pass over the timed instances feeds both the per-activity figures and the per-case PCE
+    # (B is non-decreasing, so a case's lead time is max B(completion) - min B(start)).
+    return (
+        f"SELECT a.*, c.pce FROM (SELECT activity, count(*) AS n, count(st) AS paired, {_stats('wait')}, "
+        f"{_stats('proc')} FROM {relation} GROUP BY activity) a CROSS JOIN ("
+        "SELECT median(proc / lead) AS pce FROM (SELECT sum(proc) AS proc, "
+        f"max(b_en) - min(coalesce(b_st, b_en)) AS lead FROM {relation} GROUP BY case_no) x "
+        "WHERE lead > 0 AND proc IS NOT NULL) c"
+    )
+
+
+def activity_times_record(rows: list[dict[str, Any]], inst: InstancesSQL, clk: Clock) -> ActivityTimes:
+    """The record of :func:`activity_times` from its rows per activity (see :func:`activity_stats_sql`)."""
+    rows = sorted(
+        rows, key=lambda r: (-(r["wait_median"] if r["wait_median"] is not None else -1.0), r["activity"])
+    )
     activities = tuple(
         ActivityTime(r["activity"], int(r["n"]), _read_stats(r, "wait"), _read_stats(r, "proc")) for r in rows
     )
@@ -341,7 +376,7 @@ def activity_times(
         activities=activities,
         waiting_total=float(sum(a.waiting.total for a in activities)),
         processing_total=float(sum(a.processing.total for a in activities)),
-        processing_measured=measured,
+        processing_measured=inst.source != "none",
         source=inst.source,
         instances=instances,
         paired=paired,

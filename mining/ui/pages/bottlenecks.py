@@ -14,6 +14,7 @@ import streamlit as st
 from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, holiday_countries, holiday_regions, parse_hours
 from mining.analysis.filters import Filter
 from mining.analysis.heatmaps import Heatmap, colour_scale
+from mining.analysis.rework import Rework
 from mining.durations import format_duration
 from mining.errors import MiningError
 from mining.schema import LogInfo
@@ -21,9 +22,11 @@ from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, show_error
 
-__all__ = ["render"]
+__all__ = ["HEATMAP_TABS", "render"]
 
 _NO_COUNTRY = ""
+#: The heatmaps' tabs, in the page's order.
+HEATMAP_TABS = ("Waiting per transition", "Work by weekday and hour", "Work by resource")
 _FAR = (
     "A cell is far above the rest when it exceeds the upper quartile (the value three quarters of "
     "the cells stay below) by more than three times the spread of the middle half of the cells."
@@ -179,6 +182,71 @@ def _render(log: LogInfo, flt: Filter) -> None:
     cols[1].metric("Rework share", f"{rw.rework_share:.1%}")
     cols[2].metric("Self / short loops", f"{rw.self_loops:,} / {rw.short_loops:,}")
     cols[3].metric("Ping-pong hand-overs", f"{rw.ping_pong:,}", help=f"in {rw.ping_pong_cases:,} cases")
+    # The details of rework draw when asked for: three tables the page does not send on each rerun.
+    details = st.expander(
+        "Repeated activities, loops and ping-pong",
+        key=state.keep_widget("bn-rework-details", False),
+        on_change="rerun",
+        icon=":material/table:",
+    )
+    if details.open:
+        with details:
+            _rework_tables(rw)
+
+    why.waste_section(log, flt, key="bn-rates")
+
+    st.subheader("Heatmaps")
+    # One heatmap at a time: only the chosen tab's chart is drawn (the weekday-hour grid alone holds
+    # 168 columns of cells), so a rerun of the page paints one chart, not three.
+    tabs = st.tabs(
+        list(HEATMAP_TABS),
+        key=state.keep_widget("bn-heatmap", HEATMAP_TABS[0]),
+        on_change="rerun",
+    )
+    unit = waits.period or "week"
+    if tabs[0].open:
+        with tabs[0]:
+            st.caption(f"Median wait per transition and {unit} (the most frequent transitions)")
+            top = _outliers_caption(waits)
+            st.altair_chart(
+                charts.heatmap_chart(
+                    waits, row_title="Transition", column_title=f"{unit.capitalize()} starting", top=top
+                ),
+                width="stretch",
+                key="heatmap-transition",
+            )
+            _note(waits)
+    if tabs[1].open:
+        with tabs[1]:
+            st.caption(f"Activity instances completed per weekday and hour, in {md(zone)} time")
+            top = _outliers_caption(load)
+            st.altair_chart(
+                charts.heatmap_chart(load, row_title="Activity", column_title="Weekday and hour", top=top),
+                width="stretch",
+                key="heatmap-load",
+            )
+            _note(load)
+    if tabs[2].open:
+        with tabs[2]:
+            st.caption("Activity instances per resource (the busiest resources)")
+            if not people.rows:
+                st.caption("The log has no resources.")
+            else:
+                top = _outliers_caption(people)
+                st.altair_chart(
+                    charts.heatmap_chart(people, row_title="Resource", column_title="Activity", top=top),
+                    width="stretch",
+                    key="heatmap-resource",
+                )
+            _note(people)
+
+
+def _note(h: Heatmap) -> None:
+    if h.note:
+        st.caption(md(h.note[0].upper() + h.note[1:]) + ".")
+
+
+def _rework_tables(rw: Rework) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("Repeated activities")
@@ -218,37 +286,3 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 hide_index=True,
                 width="stretch",
             )
-
-    why.waste_section(log, flt, key="bn-rates")
-
-    st.subheader("Heatmaps")
-    unit = waits.period or "week"
-    st.caption(f"Median wait per transition and {unit} (the most frequent transitions)")
-    top = _outliers_caption(waits)
-    st.altair_chart(
-        charts.heatmap_chart(
-            waits, row_title="Transition", column_title=f"{unit.capitalize()} starting", top=top
-        ),
-        width="stretch",
-        key="heatmap-transition",
-    )
-    st.caption(f"Activity instances completed per weekday and hour, in {md(zone)} time")
-    top = _outliers_caption(load)
-    st.altair_chart(
-        charts.heatmap_chart(load, row_title="Activity", column_title="Weekday and hour", top=top),
-        width="stretch",
-        key="heatmap-load",
-    )
-    st.caption("Activity instances per resource (the busiest resources)")
-    if not people.rows:
-        st.caption("The log has no resources.")
-    else:
-        top = _outliers_caption(people)
-        st.altair_chart(
-            charts.heatmap_chart(people, row_title="Resource", column_title="Activity", top=top),
-            width="stretch",
-            key="heatmap-resource",
-        )
-    for h in (waits, load, people):
-        if h.note:
-            st.caption(md(h.note[0].upper() + h.note[1:]) + ".")

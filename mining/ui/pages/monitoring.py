@@ -59,6 +59,7 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Process cycle efficiency", ("pce_median",)),
 )
 _PERIODS = ("week", "month", "day")
+_MAPS_KEY = "mon-maps"
 #: The "Case mix by" choice that lets the library pick a case attribute (else the variant).
 AUTO_STRATUM = "automatic"
 #: The newest periods with public holidays named under the trend charts; the table has them all.
@@ -105,7 +106,7 @@ def _direction(value: float | None) -> str:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     options = _controls(log)
-    if options.change_date is not None:
+    if options.change_date is not None and st.session_state[state.keep_widget(_MAPS_KEY, False)]:
         # Drawn after the run, computed while the run works in its own process.
         measures.maps_ahead(log, flt, options.change_date, timezone=options.timezone)
     run = measures.monitor_of(log, flt, options)
@@ -268,7 +269,13 @@ def _trends(run: MonitorRun) -> None:
         )
     if run.series.range_note:
         st.warning(md(run.series.range_note), icon=":material/warning:")
-    with st.expander("KPIs per period"):
+    # The table draws when opened: a rerun (another period, a change date) does not send it.
+    table = st.expander(
+        "KPIs per period", key=state.keep_widget("mon-periods-open", False), on_change="rerun"
+    )
+    if not table.open:
+        return
+    with table:
         kpis = run.series.kpis
         st.dataframe(
             [
@@ -343,8 +350,17 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
     if cmp.mix.chosen:
         st.caption(md(cmp.mix.chosen))
 
-    st.caption("Process maps of the cases started before and after the change, on one layout")
-    with reporting_errors():
+    # The maps draw when opened: the browser's Graphviz renderer (seconds to load on a session's first
+    # map) and two layouts are not part of every rerun that moves the change date or the period.
+    maps_open = st.expander(
+        "Process maps before and after, on one layout",
+        key=state.keep_widget(_MAPS_KEY, False),
+        on_change="rerun",
+        icon=":material/account_tree:",
+    )
+    if not maps_open.open:
+        return
+    with maps_open, reporting_errors():
         maps = measures.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
         before, after = charts.frozen_dfg_dots(maps)
         left, right = st.columns(2)

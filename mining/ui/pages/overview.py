@@ -8,8 +8,10 @@ import statistics
 
 import streamlit as st
 
+from mining.analysis.attributes import AttributeSummary
 from mining.analysis.filters import Filter
 from mining.analysis.span import TimeSpan
+from mining.analysis.summary import ActivityRow, ResourceRow
 from mining.durations import duration_words, format_duration
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
@@ -17,7 +19,10 @@ from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.pages import quality_table, span_text, when_text
 
-__all__ = ["render"]
+__all__ = ["TABLE_TABS", "render"]
+
+#: The tables' tabs, in the page's order.
+TABLE_TABS = ("Activities", "Resources", "Attributes")
 
 
 def _duration(seconds: float | None) -> str:
@@ -154,7 +159,26 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.altair_chart(charts.throughput_chart(weekly, first, last), width="stretch")
         st.caption(md(_period_words(weekly)))
 
-    st.subheader("Activities")
+    st.subheader("Activities, resources and attributes")
+    # One table at a time: only the chosen tab's table is drawn, so a rerun paints one grid, not three.
+    tabs = st.tabs(list(TABLE_TABS), key=state.keep_widget("ov-table", TABLE_TABS[0]), on_change="rerun")
+    if tabs[0].open:
+        with tabs[0]:
+            _activity_table(activities)
+    if tabs[1].open:
+        with tabs[1]:
+            _resource_table(resources)
+    if tabs[2].open:
+        with tabs[2]:
+            _attribute_table(attributes)
+
+    why.cost_section(log, flt, key="ov-rates")
+
+    st.subheader("Data quality")
+    quality_table(state.log_details(log).quality)
+
+
+def _activity_table(activities: tuple[ActivityRow, ...]) -> None:
     # A log without start times has no processing time: the column is left out, not shown empty.
     processing = any(a.processing_median is not None for a in activities)
     st.dataframe(
@@ -176,42 +200,42 @@ def _render(log: LogInfo, flt: Filter) -> None:
             "The log records no start times, so the time an activity takes cannot be told apart from "
             "the wait before it: waiting runs from the previous activity's completion to this one's."
         )
-    if resources:
-        st.subheader("Resources")
-        st.dataframe(
-            [
-                {"resource": r.resource, "events": r.events, "cases": r.cases, "activities": r.activities}
-                for r in resources
-            ],
-            hide_index=True,
-            width="stretch",
-        )
-    if attributes:
-        st.subheader("Attributes")
-        st.dataframe(
-            [
-                {
-                    "attribute": a.name,
-                    "kind": f"{a.level}, {'number' if a.numeric else 'text'}",
-                    "cases with a value": a.cases,
-                    "distinct values": a.distinct,
-                    "summary": (
-                        f"min {a.minimum:,g}, median {a.median:,g}, max {a.maximum:,g}"
-                        if a.numeric
-                        and a.minimum is not None
-                        and a.median is not None
-                        and a.maximum is not None
-                        else ", ".join(f"{v} ({n:,})" for v, n in a.top[:5])
-                    ),
-                }
-                for a in attributes
-            ],
-            hide_index=True,
-            width="stretch",
-        )
-        st.caption("A case attribute has one value per case; an event attribute may change within a case.")
 
-    why.cost_section(log, flt, key="ov-rates")
 
-    st.subheader("Data quality")
-    quality_table(state.log_details(log).quality)
+def _resource_table(resources: tuple[ResourceRow, ...]) -> None:
+    if not resources:
+        st.caption("The log has no resources.")
+        return
+    st.dataframe(
+        [
+            {"resource": r.resource, "events": r.events, "cases": r.cases, "activities": r.activities}
+            for r in resources
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _attribute_table(attributes: tuple[AttributeSummary, ...]) -> None:
+    if not attributes:
+        st.caption("The log has no attributes.")
+        return
+    st.dataframe(
+        [
+            {
+                "attribute": a.name,
+                "kind": f"{a.level}, {'number' if a.numeric else 'text'}",
+                "cases with a value": a.cases,
+                "distinct values": a.distinct,
+                "summary": (
+                    f"min {a.minimum:,g}, median {a.median:,g}, max {a.maximum:,g}"
+                    if a.numeric and a.minimum is not None and a.median is not None and a.maximum is not None
+                    else ", ".join(f"{v} ({n:,})" for v, n in a.top[:5])
+                ),
+            }
+            for a in attributes
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption("A case attribute has one value per case; an event attribute may change within a case.")
