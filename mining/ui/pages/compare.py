@@ -168,7 +168,7 @@ def _kpi_chart(result: SegmentComparison, kpi: str) -> alt.LayerChart:
 
 
 def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
-    st.subheader("Process maps side by side")
+    st.subheader("Process maps of two segments")
     drawable = [s for s in result.segments if s.source_value is not None]
     if result.source is None or len(drawable) < 2:
         st.info(
