@@ -391,7 +391,7 @@ def _frozen_pair_dot(
     start, end = f"s{key}", f"e{key}"
     widest = {name: max([len(name), *(len(f"{g.activities.get(name, 0):,}") for g in both)]) for name in ids}
     top = max((e.count for g in both for e in g.edges), default=1)
-    # Top to bottom: two maps side by side are narrow and tall.
+    # Top to bottom: each map takes the page's width, and a wide left-to-right layout would shrink its text to fit.
     lines = [
         "digraph process {",
         "  rankdir=TB;",

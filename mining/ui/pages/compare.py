@@ -168,7 +168,7 @@ def _kpi_chart(result: SegmentComparison, kpi: str) -> alt.LayerChart:
 
 
 def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
-    st.subheader("Process maps side by side")
+    st.subheader("Process maps of two segments")
     drawable = [s for s in result.segments if s.source_value is not None]
     if result.source is None or len(drawable) < 2:
         st.info(
@@ -188,8 +188,8 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
         help="The share of the most frequent paths each map keeps (as on the Process map page); 1 shows them all.",
     )
     cols = st.columns(2)
-    left = cols[0].selectbox("Left", names, index=0, key=f"cmp-left-{log.log_id}-{result.by}")
-    right = cols[1].selectbox("Right", names, index=1, key=f"cmp-right-{log.log_id}-{result.by}")
+    left = cols[0].selectbox("First map", names, index=0, key=f"cmp-left-{log.log_id}-{result.by}")
+    right = cols[1].selectbox("Second map", names, index=1, key=f"cmp-right-{log.log_id}-{result.by}")
     with reporting_errors():
         graphs = []
         for value in (left, right):
@@ -197,6 +197,7 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
             graphs.append(measures.process_map_of(log, kept, activities=1.0, paths=paths))
         dots = charts.frozen_pair_dots(graphs[0], graphs[1])
         st.caption("Both maps on one layout: an activity or path a segment lacks is left blank in its map.")
-        for col, value, graph, dot in zip(cols, (left, right), graphs, dots, strict=True):
-            col.caption(f"{md(result.by)} = {md(value)}: {graph.cases:,} cases")
-            col.graphviz_chart(dot, width="stretch")
+        # One above the other, each the page's width: side by side their labels shrank to 5 px.
+        for value, graph, dot in zip((left, right), graphs, dots, strict=True):
+            st.caption(f"{md(result.by)} = {md(value)}: {graph.cases:,} cases")
+            st.graphviz_chart(dot, width="stretch")

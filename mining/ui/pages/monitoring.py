@@ -363,11 +363,12 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
     with maps_open, reporting_errors():
         maps = measures.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
         before, after = charts.frozen_dfg_dots(maps)
-        left, right = st.columns(2)
-        left.caption(f"Before: {maps.before.cases:,} cases")
-        left.graphviz_chart(before, width="stretch")
-        right.caption(f"From the change on: {maps.after.cases:,} cases")
-        right.graphviz_chart(after, width="stretch")
+        # One above the other, each the page's width: side by side, a map of a dozen activities shrank its
+        # labels to 5 px.  On one layout, a box or path is at the same place in both.
+        st.caption(f"**Before**: {maps.before.cases:,} cases")
+        st.graphviz_chart(before, width="stretch")
+        st.caption(f"**From the change on**: {maps.after.cases:,} cases")
+        st.graphviz_chart(after, width="stretch")
 
 
 @st.fragment
