@@ -354,7 +354,18 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float |
                 "label:N",
                 title=row_title,
                 sort=list(short_labels(h.rows)),
-                axis=alt.Axis(labelLimit=0, labelFontSize=11, labelOverlap=False),
+                # The title above the labels, not beside them: Vega places a side title by the labels'
+                # width measured before the page's font has loaded, and long labels ran under it.
+                axis=alt.Axis(
+                    labelLimit=0,
+                    labelFontSize=11,
+                    labelOverlap=False,
+                    titleAngle=0,
+                    titleAlign="right",
+                    titleBaseline="bottom",
+                    titleX=0,
+                    titleY=-6,
+                ),
             ),
             color=alt.Color("value:Q", title=title, scale=color_scale),
             tooltip=[
