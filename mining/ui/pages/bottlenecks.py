@@ -204,41 +204,53 @@ def _render(log: LogInfo, flt: Filter) -> None:
         on_change="rerun",
     )
     unit = waits.period or "week"
-    if tabs[0].open:
-        with tabs[0]:
-            st.caption(f"Median wait per transition and {unit} (the most frequent transitions)")
-            top = _outliers_caption(waits)
-            st.altair_chart(
-                charts.heatmap_chart(
-                    waits, row_title="Transition", column_title=f"{unit.capitalize()} starting", top=top
-                ),
-                width="stretch",
-                key="heatmap-transition",
-            )
-            _note(waits)
-    if tabs[1].open:
-        with tabs[1]:
-            st.caption(f"Activity instances completed per weekday and hour, in {md(zone)} time")
-            top = _outliers_caption(load)
-            st.altair_chart(
-                charts.heatmap_chart(load, row_title="Activity", column_title="Weekday and hour", top=top),
-                width="stretch",
-                key="heatmap-load",
-            )
-            _note(load)
-    if tabs[2].open:
-        with tabs[2]:
-            st.caption("Activity instances per resource (the busiest resources)")
-            if not people.rows:
-                st.caption("The log has no resources.")
-            else:
-                top = _outliers_caption(people)
-                st.altair_chart(
-                    charts.heatmap_chart(people, row_title="Resource", column_title="Activity", top=top),
-                    width="stretch",
-                    key="heatmap-resource",
-                )
-            _note(people)
+    shown = (
+        (
+            waits,
+            f"Median wait per transition and {unit} (the most frequent transitions)",
+            "Transition",
+            f"{unit.capitalize()} starting",
+            "heatmap-transition",
+            None,
+        ),
+        (
+            load,
+            f"Activity instances completed per weekday and hour, in {md(zone)} time",
+            "Activity",
+            "Weekday and hour",
+            "heatmap-load",
+            None,
+        ),
+        (
+            people,
+            "Activity instances per resource (the busiest resources)",
+            "Resource",
+            "Activity",
+            "heatmap-resource",
+            "The log has no resources.",
+        ),
+    )
+    for tab, (h, caption, row_title, column_title, key, empty) in zip(tabs, shown, strict=True):
+        if tab.open:
+            with tab:
+                _heatmap(h, caption, row_title=row_title, column_title=column_title, key=key, empty=empty)
+
+
+def _heatmap(
+    h: Heatmap, caption: str, *, row_title: str, column_title: str, key: str, empty: str | None
+) -> None:
+    """One tab's heatmap with its caption, outliers and note; ``empty`` is said instead of an empty chart."""
+    st.caption(caption)
+    if empty is not None and not h.rows:
+        st.caption(empty)
+    else:
+        top = _outliers_caption(h)
+        st.altair_chart(
+            charts.heatmap_chart(h, row_title=row_title, column_title=column_title, top=top),
+            width="stretch",
+            key=key,
+        )
+    _note(h)
 
 
 def _note(h: Heatmap) -> None:
