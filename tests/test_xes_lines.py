@@ -44,6 +44,21 @@ def _assert_same(fast: tuple[pa.Table, int, int] | None, path: Path) -> pa.Table
     return table
 
 
+def _read_as_lxml_reads(path: Path) -> None:
+    """``read_xes`` (fast path first) gives lxml's table, traces and column order, or lxml's error."""
+    try:
+        expected = _lxml(path)
+    except MiningError as exc:
+        with pytest.raises(type(exc)) as info:
+            read_xes(path, display_name=path.name)
+        assert str(info.value) == str(exc)
+        return
+    got = read_xes(path, display_name=path.name)
+    assert got.table.to_pylist() == expected.table.to_pylist()
+    assert got.table.column_names == expected.table.column_names
+    assert (got.traces, got.empty_traces) == (expected.traces, expected.empty_traces)
+
+
 # --------------------------------------------------------------------------- real logs
 
 
@@ -94,17 +109,7 @@ def test_hand_made_one_per_line_log_reads_every_edge_exactly() -> None:
 
 @pytest.mark.parametrize("path", sorted(XML_FILES.glob("*.xes")), ids=lambda p: p.name)
 def test_every_hand_made_xes_file_reads_as_lxml_reads_it(path: Path) -> None:
-    try:
-        expected = _lxml(path)
-    except MiningError as exc:
-        with pytest.raises(type(exc)) as info:
-            read_xes(path, display_name=path.name)
-        assert str(info.value) == str(exc)
-        return
-    got = read_xes(path, display_name=path.name)
-    assert got.table.to_pylist() == expected.table.to_pylist()
-    assert got.table.column_names == expected.table.column_names
-    assert (got.traces, got.empty_traces) == (expected.traces, expected.empty_traces)
+    _read_as_lxml_reads(path)
 
 
 def test_small_blocks_read_the_same_as_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -217,15 +222,7 @@ def test_shapes_the_fast_path_cannot_prove_go_to_lxml(tmp_path: Path, name: str)
     path = tmp_path / "shape.xes"
     path.write_bytes(DECLINED[name].encode("latin-1" if "ISO-8859-1" in DECLINED[name] else "utf-8"))
     assert read_xes_lines(path) is None
-    try:
-        expected = _lxml(path)
-    except MiningError as exc:
-        with pytest.raises(type(exc)) as info:
-            read_xes(path, display_name="shape.xes")
-        assert str(info.value) == str(exc)
-        return
-    got = read_xes(path, display_name="shape.xes")
-    assert got.table.to_pylist() == expected.table.to_pylist()
+    _read_as_lxml_reads(path)
 
 
 @pytest.mark.parametrize("bad", [b"\xff", b"\xed\xa0\x80", b"\xc0\xaf"], ids=["ff", "surrogate", "overlong"])
@@ -350,14 +347,4 @@ def test_damaged_or_reshaped_logs_read_as_lxml_reads_them(
     damaged = text[:at] + junk + text[at + (1 if junk else 0) :]
     path = tmp_path / "damaged.xes"
     path.write_bytes(damaged.encode("utf-8"))
-    try:
-        expected = _lxml(path)
-    except MiningError as exc:
-        with pytest.raises(type(exc)) as info:
-            read_xes(path, display_name="damaged.xes")
-        assert str(info.value) == str(exc)
-        return
-    got = read_xes(path, display_name="damaged.xes")
-    assert got.table.to_pylist() == expected.table.to_pylist()
-    assert got.table.column_names == expected.table.column_names
-    assert (got.traces, got.empty_traces) == (expected.traces, expected.empty_traces)
+    _read_as_lxml_reads(path)
