@@ -16,7 +16,7 @@ from mining.ingest import IngestOptions, ingest_file
 from mining.simulation.calibrate import calibrate, calibrate_frame
 from mining.simulation.engine import run_many
 from mining.simulation.hours import WEEK, WeekHours
-from mining.simulation.model import END
+from mining.simulation.model import END, ActivityModel, Observed, Pool, SimModel
 from mining.simulation.run import study
 from mining.simulation.scenarios import apply, parse_scenarios
 from mining.store import Store
@@ -369,3 +369,27 @@ def test_advance_is_the_inverse_of_working_time(hours, t, d):
     end = w.advance(t, d)
     assert end >= t
     assert w.work(np.array([end]))[0] - w.work(np.array([t]))[0] == pytest.approx(d, abs=1e-6)
+
+
+def test_utilisation_counts_only_the_pools_working_hours():
+    # A one-person desk open Monday to Friday 09-17 whose steps take 12 hours: each step started in the
+    # day runs on through the night. Work never stops while cases queue, so the desk is fully used.
+    office = tuple(d < 5 and 9 <= h < 17 for d in range(7) for h in range(24))
+    model = SimModel(
+        log="desk",
+        timezone="UTC",
+        period_start=1_704_067_200.0,  # Monday 2024-01-01 00:00 UTC
+        arrivals=(1.0,) * 168,
+        arrival_pattern="round the clock",
+        start=(("Review", 1.0),),
+        routing=(("Review", ((END, 1.0),)),),
+        activities=(ActivityModel("Review", "Desk", (12 * 3600.0,), 1),),
+        pools=(Pool("Desk", ("Review",), ("clerk",), 1, office),),
+        timing="start_timestamp",
+        observed=Observed(1, 1.0, (0.0,), (0.0,), (("Review", 1),)),
+    )
+    [run] = run_many(model, 4 * WEEK, runs=1, seed=0)
+    assert run.available["Desk"] == 160 * 3600.0
+    # Each day one step runs 09:00-21:00 and the next waits for 09:00: 12 hours worked against 8 open,
+    # which counted in wall-clock seconds read as a utilisation of 150%. Only working hours count.
+    assert run.busy["Desk"] / run.available["Desk"] == pytest.approx(1.0, abs=0.02)

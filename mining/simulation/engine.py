@@ -58,8 +58,8 @@ class RunResult:
 
     ``activity_work`` and ``activity_queue`` are per activity, the seconds
     worked and waited for a person, over the whole run (for costs);
-    ``busy`` and ``available`` are per pool, in person-seconds within the
-    horizon; ``completed_in_horizon`` counts cases that ended before it.
+    ``busy`` and ``available`` are per pool, in person-seconds of the pool's
+    working hours within the horizon; ``completed_in_horizon`` counts cases that ended before it.
     """
 
     horizon_seconds: float
@@ -137,7 +137,9 @@ def run_once(model: SimModel, horizon: float, seed: int, run: int) -> RunResult:
     free = [p.capacity for p in pools]
     queues: list[deque[tuple[float, int, int]]] = [deque() for _ in pools]
     open_pending = [False] * len(pools)
-    busy = [0.0] * len(pools)
+    # Each pool's work as (start, end) within the horizon; its working seconds are summed at the end.
+    work_starts: list[list[float]] = [[] for _ in pools]
+    work_ends: list[list[float]] = [[] for _ in pools]
     counts = [0] * len(names)
     work = [0.0] * len(names)
     queue_by_act = [0.0] * len(names)
@@ -173,7 +175,8 @@ def run_once(model: SimModel, horizon: float, seed: int, run: int) -> RunResult:
         d = ds[int(draw() * len(ds))]
         work[a] += d
         if p >= 0 and t < horizon:
-            busy[p] += (t + d if t + d < horizon else horizon) - t
+            work_starts[p].append(t)
+            work_ends[p].append(t + d if t + d < horizon else horizon)
         seq += 1
         push(heap, (t + d, seq, 1, case, a))
 
@@ -258,11 +261,28 @@ def run_once(model: SimModel, horizon: float, seed: int, run: int) -> RunResult:
         activity_counts={names[i]: c for i, c in enumerate(counts)},
         activity_work={names[i]: w for i, w in enumerate(work)},
         activity_queue={names[i]: q for i, q in enumerate(queue_by_act)},
-        busy={p.name: busy[i] for i, p in enumerate(pools)},
+        busy={
+            p.name: _working_seconds(clocks[i], work_starts[i], work_ends[i], offset)
+            for i, p in enumerate(pools)
+        },
         available=available,
         completed_in_horizon=int((ends < horizon).sum()),
         truncated=truncated,
     )
+
+
+def _working_seconds(clock: WeekHours, starts: list[float], ends: list[float], offset: float) -> float:
+    """Seconds of the spans inside the pool's hours.
+
+    Work runs to completion, also past the end of the working day; counted in
+    wall-clock seconds against the pool's working time it gave utilisations
+    over 100% (a one-person desk with 12-hour steps).  So only working time counts.
+    """
+    if not starts:
+        return 0.0
+    a = np.asarray(starts) + offset
+    b = np.asarray(ends) + offset
+    return float((clock.work(b) - clock.work(a)).sum())
 
 
 def run_many(
