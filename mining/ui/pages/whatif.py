@@ -418,5 +418,5 @@ def _comparison(w: WhatIf) -> None:
                 tooltip=["Scenario:N", "Pool:N", alt.Tooltip("Utilisation:Q", format=".0%")],
             )
         )
-        right.markdown("**Utilisation per pool** (above 100%: work ran past the pool's hours)")
+        right.markdown("**Utilisation per pool** (share of its working hours spent working)")
         right.altair_chart(chart, width="stretch")
