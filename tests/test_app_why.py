@@ -81,6 +81,9 @@ def test_root_causes_shows_the_drivers_the_library_finds(workspace):
     at = _run(_root_causes)
     metrics = _metrics(at)
     assert metrics["Cases"] == "600" and metrics["Drivers"] == str(len(expected.drivers))
+    # Kaplan-Meier, unlike the Overview's median case duration: the help says why the two can differ
+    [median] = [m for m in at.metric if m.label == "Median cycle time"][:1]
+    assert "Kaplan-Meier" in median.proto.help and "Overview's median case duration" in median.proto.help
     texts = [_plain(m.value) for m in at.markdown]
     first = expected.drivers[0]
     assert any(t.startswith(f"**1. {first.attribute} = {first.value}**") for t in texts)

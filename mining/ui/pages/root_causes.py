@@ -136,8 +136,16 @@ def _summary(report: DriverReport) -> None:
     cols[1].metric(
         "Judged", f"{o.judged:,}", help="Cases whose outcome is known (see How this was computed)."
     )
-    label = "Median cycle time" if o.unit == "seconds" else "Overall rate"
-    cols[2].metric(label, _value(report, o.baseline))
+    if o.unit == "seconds":
+        cols[2].metric(
+            "Median cycle time",
+            _value(report, o.baseline),
+            help="Open cases count as lasting at least as long as they have run so far (a Kaplan-Meier "
+            "median), so this can be longer than the Overview's median case duration, which takes every "
+            "case as it stands.",
+        )
+    else:
+        cols[2].metric("Overall rate", _value(report, o.baseline))
     cols[3].metric("Drivers", f"{len(report.drivers):,}", help="Unconfounded drivers first.")
     st.caption(md(o.definition[:1].upper() + o.definition[1:] + "."))
 
