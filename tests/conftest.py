@@ -117,6 +117,60 @@ def chromium(args: Sequence[str] = BROWSER_ARGS) -> Iterator[object]:
             browser.close()
 
 
+def click_until(page, target, shown, *, attempts: int = 3, wait_ms: int = 20_000) -> None:
+    """Click ``target`` until ``shown`` (a locator) appears, at most ``attempts`` times.
+
+    Only for clicks that are harmless to repeat, such as opening a select's list; a button that starts
+    work needs its own check that the page did not take the first click (see test_browser_whatif).
+
+    On a loaded machine a click can land while the browser swaps a rerun's elements: it is then
+    dropped, or what it opened (a select's list) is closed by the redraw.  So the click is made again
+    once the script is idle and ``shown`` is still absent; the failure carries the page's text.
+    """
+    from playwright.sync_api import TimeoutError as Timeout
+
+    idle = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
+    for _ in range(attempts):
+        idle.wait_for()
+        target.click()
+        try:
+            shown.first.wait_for(timeout=wait_ms)
+            return
+        except Timeout:
+            page.keyboard.press("Escape")  # a half-open list or popover would swallow the next click
+    raise AssertionError(f"clicked {attempts} times and nothing showed: " + page.inner_text("body")[:2000])
+
+
+def choose_option(page, combobox, name: str, *, exact: bool = True, typed: str | None = None) -> None:
+    """Pick the option ``name`` in a select (``combobox``), typing ``typed`` first to filter a long list.
+
+    The list can close between showing the option and the click on it (a rerun's redraw): then it is
+    opened and the option clicked again, at most three times.
+    """
+    from playwright.sync_api import TimeoutError as Timeout
+
+    option = page.get_by_role("option", name=name, exact=exact).first
+    for _ in range(3):
+        click_until(page, combobox, page.get_by_role("option"))
+        if typed is not None:
+            combobox.fill(typed)
+        try:
+            option.click(timeout=10_000)
+            return
+        except Timeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not pick {name!r}: " + page.inner_text("body")[:2000])
+
+
+def list_options(page, combobox) -> list[str]:
+    """Open a select's list (``combobox``) and return its options' texts, closing it again."""
+    options = page.get_by_role("option")
+    click_until(page, combobox, options)
+    texts = options.all_inner_texts()
+    page.keyboard.press("Escape")
+    return texts
+
+
 @contextlib.contextmanager
 def app_server(workspace: Path, *, timeout: float = 60) -> Iterator[str]:
     """``streamlit run app.py`` on ``workspace`` at a free local port; yields its URL, stops it after."""

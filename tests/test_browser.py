@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_server, chromium
+from tests.conftest import app_server, choose_option, chromium, list_options
 
 pytestmark = pytest.mark.browser
 
@@ -169,9 +169,7 @@ def test_a_long_ingest_shows_progress_and_cancel_leaves_the_workspace_as_it_was(
 
     _open(page, "Logs")
     assert page.get_by_role("combobox", name="Log").input_value() == before
-    page.get_by_role("combobox", name="Log").click()
-    page.get_by_role("option").first.wait_for()  # the list opens a frame after the click
-    options = page.get_by_role("option").all_inner_texts()
+    options = list_options(page, page.get_by_role("combobox", name="Log"))
     assert before in options
     assert not [o for o in options if "big_export" in o]
 
@@ -202,8 +200,7 @@ def test_the_filter_bar_keeps_its_values_from_page_to_page(page) -> None:
 def _choose_log(page, name: str) -> None:
     box = page.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Log")
     if box.input_value() != name:
-        box.click()
-        page.get_by_role("option", name=name, exact=True).click()
+        choose_option(page, box, name)
         _settled(page)
 
 

@@ -19,7 +19,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 
 from mining.ingest import ingest_file  # noqa: E402
 from mining.store import Store  # noqa: E402
-from tests.conftest import FILES, SAMPLE_LOGS, app_server  # noqa: E402
+from tests.conftest import FILES, SAMPLE_LOGS, app_server, choose_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -76,10 +76,7 @@ def _idle(page) -> None:
 
 def _choose(page, label: str, option: str) -> None:
     # A searchable select: type part of the name, then pick the option.
-    box = page.get_by_role("combobox", name=label)
-    box.click()
-    box.fill(option[:6])
-    page.get_by_role("option", name=option, exact=False).first.click()
+    choose_option(page, page.get_by_role("combobox", name=label), option, exact=False, typed=option[:6])
     _idle(page)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_server
+from tests.conftest import app_server, choose_option
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -139,8 +139,7 @@ def test_cancel_then_run_a_staffing_change(page) -> None:
 
     _number(page, "Runs", "2")
     _number(page, "Horizon (days)", "30")
-    page.get_by_role("combobox", name="Change the people at").click()
-    page.get_by_role("option", name="W_Nabellen offertes", exact=True).click()
+    choose_option(page, page.get_by_role("combobox", name="Change the people at"), "W_Nabellen offertes")
     _settled(page)
     _number(page, "People added to pool W_Nabellen offertes team (now 38)", "-30")
     page.get_by_label("Scenario name").fill("Eight callers")

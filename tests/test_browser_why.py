@@ -20,7 +20,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 from mining.drivers.find import find_drivers  # noqa: E402
 from mining.ingest import ingest_file  # noqa: E402
 from mining.store import Store  # noqa: E402
-from tests.conftest import app_server  # noqa: E402
+from tests.conftest import app_server, choose_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -122,8 +122,7 @@ def test_root_causes_on_sepsis_then_a_rate_card_prices_the_impact(page, workspac
 
 def test_compare_on_sepsis_draws_two_maps_on_one_layout(page) -> None:
     _open(page, "Compare")
-    page.get_by_role("combobox", name="Compare by").click()
-    page.get_by_role("option", name="InfectionSuspected", exact=True).click()
+    choose_option(page, page.get_by_role("combobox", name="Compare by"), "InfectionSuspected")
     page.get_by_text("segment(s) of", exact=False).first.wait_for()
     _settled(page)
     page.locator("svg g.node").first.wait_for()
@@ -137,8 +136,7 @@ def test_compare_on_sepsis_draws_two_maps_on_one_layout(page) -> None:
     _shot(page, "why-compare-sepsis")
     # The rate card uploaded on Root causes is kept for the session: cost per case joins the table.
     assert page.get_by_text("Rate card: rates.yaml", exact=False).count() >= 1
-    page.get_by_role("combobox", name="KPI in detail").click()
-    page.get_by_role("option", name="Cost per case", exact=True).click()
+    choose_option(page, page.get_by_role("combobox", name="KPI in detail"), "Cost per case")
     page.get_by_text("Cost per case per segment", exact=False).first.wait_for()
     _settled(page)
     _no_errors(page)
