@@ -170,6 +170,21 @@ def test_a_run_is_stored_once_and_repeats_byte_for_byte(store, tmp_path):
     assert len(newer.series.periods) == 14
 
 
+def test_new_code_makes_a_new_run_key(store, tmp_path, monkeypatch):
+    # After an upgrade that changes a figure, the same data and options must not answer "already
+    # stored" with the old code's run.
+    import mining.monitor.run as run_module
+
+    log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
+    opts = MonitorOptions(period="week", timezone="UTC")
+    old = monitor(store, log, options=opts)
+    assert save_run(store, old) is True
+    monkeypatch.setattr(run_module, "code_fingerprint", lambda: "another version of the library")
+    new = monitor(store, log, options=opts)
+    assert new.key != old.key
+    assert save_run(store, new) is True
+
+
 def test_the_json_has_the_promised_keys(store, tmp_path):
     log = load_weeks(store, tmp_path, (*CALM[:11], 20.0))
     run = monitor(

@@ -46,11 +46,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
 from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -101,6 +103,7 @@ __all__ = [
     "MonitorOptions",
     "MonitorRun",
     "StoredRun",
+    "code_fingerprint",
     "conformance_measures",
     "format_value",
     "keep_stratum",
@@ -122,8 +125,9 @@ BASELINE_PERIODS = 26
 MIN_BASELINE = 8
 #: Judged periods after a change date (before the newest) needed for limits of the new phase.
 NEW_PHASE_PERIODS = 8
-#: Bumped when the computation changes, so old stored runs never pass for new ones.
-RUN_VERSION = 2
+#: Bumped when the stored record's shape changes.  Changes of the computation need no bump: the
+#: run key also hashes the code that computes the figures (:func:`code_fingerprint`).
+RUN_VERSION = 3
 
 _RUNS_SQL = "SELECT run_id, content_hash, events_added FROM ingest_runs WHERE log_id = ? ORDER BY run_id"
 
@@ -735,6 +739,7 @@ def run_key(
     batches = [[int(r), str(h), int(n)] for r, h, n in store.query(_RUNS_SQL, [log_id]).rows]
     payload = {
         "version": RUN_VERSION,
+        "code": code_fingerprint(),
         "log_id": log_id,
         "ingest_runs": batches,
         "options": _options_json(options),
@@ -745,6 +750,25 @@ def run_key(
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the library's computing code (everything but the app and the CLI).
+
+    Part of the run key: after an upgrade that changes a figure, running again stores the new run
+    instead of answering "already stored" with the old code's figures.  A comment-only change also
+    makes a new key; that costs one more stored run, never a stale one.
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("ui/", "commands/")):
+            continue
+        digest.update(rel.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def monitor(
