@@ -131,6 +131,8 @@ QUALITY_FIXES: dict[str, str] = {
     "dst_gap": "Nothing to do if the times are local; pass --timezone with the zone the system writes in.",
     "dst_overlap": "Nothing to do if the times are local; use a source with offsets to tell the two apart.",
     "renamed_columns": "Give every column a unique, non-empty header in the export.",
+    "skipped_preamble": "Nothing to do if those lines are a title; if the table really starts higher, remove "
+    "the lines above its header in the export.",
     "near_duplicate_activities": "If they are the same step, correct the names in the source system or the "
     "export and ingest it again; if they are different steps, ignore this.",
     "names_with_spaces": "Trim the spaces in the source system or the export and ingest it again; names are "

@@ -636,6 +636,29 @@ def test_excel_sep_line(store):
     assert events(store) == UMLAUT_ROWS
 
 
+def test_a_reports_title_lines_above_the_header_are_skipped_and_said(store):
+    # A report export: a title, an export date and a blank line, then the table.
+    s = load(store, "report_title.csv", max_rejects=0.5)
+    assert counts(s) == (2, 3, 2, 2, 1)
+    assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case_id", "activity", "timestamp")
+    # rows are still counted from the header, as for every file
+    assert rejects_of(s) == [
+        (3, "timestamp", "does not match the column's timestamp format ISO 8601", "not a time")
+    ]
+    issue = next(q for q in s.quality if q.kind == "skipped_preamble")
+    assert issue.count == 3
+    assert issue.examples == ("Incident report: all assignment groups", "Exported 2024-02-01 08:00 by admin")
+    assert issue.message.startswith("the table starts at line 4;")
+
+
+def test_a_header_short_of_a_trailing_delimiter_is_still_the_header(store):
+    # Every row ends in a delimiter, the header does not: the header is not taken for a title.
+    s = load(store, "trailing_delimiter.csv")
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert "skipped_preamble" not in quality_of(s)
+    assert events(store)[0][1:3] == ("1", "Open")
+
+
 # --------------------------------------------------------------------------- values
 
 

@@ -56,6 +56,9 @@ _DUCKDB_LINE = 2 << 20
 # A field larger than the csv module's default limit (128 KiB) must not break sniffing.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_HEADER_BYTES + 2 * _SNIFF_BYTES))
 _DELIMITERS = (",", ";", "\t", "|")
+#: Lines above a header that may be skipped as a report's title, and rows needed below it to tell.
+_PREAMBLE_MAX = 20
+_PREAMBLE_ROWS = 2
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -73,12 +76,14 @@ class CsvDialect:
     delimiter: str
     quote: str
     escape: str
-    skip_lines: int  # lines before the header (Excel's "sep=" line)
+    skip_lines: int  # lines before the header (Excel's "sep=" line, a report's title lines)
     header: tuple[str, ...]  # the header as written, before de-duplication
     control_chars: bool = True  # whether any control byte occurs; False lets the per-row check go
     # The longest line when it is beyond DuckDB's default line size (0: none): read with larger buffers.
     longest_line: int = 0
     new_line: str | None = None  # "\r" for old Mac line ends; None lets DuckDB tell \n from \r\n
+    # Lines above the header that are not part of the table (a report's title, its date), as written.
+    preamble: tuple[str, ...] = ()
 
 
 def prepare_csv(
@@ -123,6 +128,10 @@ def prepare_csv(
     if skip:
         delimiter = delimiter or lines[0].strip()[4]
         lines = lines[1:]
+    above = _preamble(lines, delimiter)
+    preamble = tuple(line.rstrip("\r\n")[:200] for line in lines[:above])
+    lines = lines[above:]
+    skip += above
     if not lines or not lines[0].strip():
         msg = f"{display_name} has no header line"
         raise EmptyLog(msg)
@@ -147,7 +156,16 @@ def prepare_csv(
     # DuckDB finds \n and \r\n itself; a file whose lines end in \r alone must be told.
     mac = "\n" not in text and "\r" in text
     return utf8_path, CsvDialect(
-        source_encoding, delim, '"', escape, skip, tuple(header), scan.control, longest, "\r" if mac else None
+        source_encoding,
+        delim,
+        '"',
+        escape,
+        skip,
+        tuple(header),
+        scan.control,
+        longest,
+        "\r" if mac else None,
+        preamble,
     )
 
 
@@ -588,6 +606,42 @@ def _transcode(path: Path, workdir: Path, encoding: str, display_name: str) -> P
         hint = phrase("pass ", Option("encoding"), " with the file's real encoding")
         raise BadEncoding(msg, hint=hint) from exc
     return out
+
+
+def _preamble(lines: list[str], delimiter: str | None) -> int:
+    """How many lines above the header are not part of the table: 0 for most files.
+
+    Report exports (ServiceNow, SAP list output, a spreadsheet saved as CSV) often open with a title,
+    a date or a blank line.  Read as the header, such a line makes a one-column table whose only column
+    is the title.  So when the first line does not head a regular table, but a line further down does
+    (at least 2 rows below it, 9 in 10 of them as wide, at least 2 fields), and every line above that
+    one is at most half as wide (a title, not a header short of a trailing delimiter), those lines are
+    skipped.
+    """
+    sample = lines[: _PREAMBLE_MAX + 200]
+    found = []
+    for delim in (delimiter,) if delimiter else _DELIMITERS:
+        widths = _line_widths(sample, delim)
+        if _regular_from(widths, 0):
+            return 0
+        for k in range(1, min(_PREAMBLE_MAX, len(widths) - 1) + 1):
+            if _regular_from(widths, k) and all(w <= max(1, widths[k] // 2) for w in widths[:k]):
+                found.append(k)
+                break
+    return min(found, default=0)
+
+
+def _line_widths(lines: list[str], delim: str) -> list[int]:
+    """Fields per line, each line read alone (a blank line has none)."""
+    return [len(next(csv.reader([line], delimiter=delim, quotechar='"'), [])) for line in lines]
+
+
+def _regular_from(widths: list[int], k: int) -> bool:
+    """Whether the lines from ``k`` are a table headed by line ``k``: enough rows, nearly all as wide."""
+    head, rows = widths[k], [w for w in widths[k + 1 :] if w]
+    if head < 2 or len(rows) < _PREAMBLE_ROWS:
+        return False
+    return sum(1 for w in rows if w == head) >= 0.9 * len(rows)
 
 
 def _sniff_delimiter(lines: list[str]) -> str:

@@ -70,6 +70,7 @@ class LoadPlan:
     append_to: int | None  # log_id when appending
     renamed: tuple[str, ...]
     check_control: bool = True  # False when the raw bytes hold no control character
+    preamble: tuple[str, ...] = ()  # lines skipped above a CSV's header
     # Recorded in the log's mapping beside the roles (the preset used, so --append reuses it).
     mapping_extra: tuple[tuple[str, object], ...] = ()
     # The timestamp roles holding values without an offset, read as UTC by default.
@@ -951,6 +952,16 @@ def _quality(
                 "renamed_columns",
                 len(plan.renamed),
                 "some headers were empty or repeated and were renamed: " + "; ".join(plan.renamed),
+            )
+        )
+    if plan.preamble:
+        issues.append(
+            QualityIssue(
+                "skipped_preamble",
+                len(plan.preamble),
+                f"the table starts at line {len(plan.preamble) + 1}; the line(s) above its header were read as "
+                "a title, not as rows",
+                tuple(line for line in plan.preamble if line.strip())[:3],
             )
         )
     issues = [dataclasses.replace(i, fix=QUALITY_FIXES.get(i.kind, "")) for i in issues]

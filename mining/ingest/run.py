@@ -147,6 +147,7 @@ def ingest_file(
             append_to=append_to,
             renamed=staged.renamed,
             check_control=staged.check_control,
+            preamble=staged.preamble,
             mapping_extra=prepared.mapping_extra,
             naive_roles=naive,
         )
@@ -245,6 +246,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
             append_to=None,
             renamed=staged.renamed,
             check_control=staged.check_control,
+            preamble=staged.preamble,
         )
         checked = validate(store, plan)
     return IngestPreview(

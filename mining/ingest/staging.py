@@ -84,6 +84,8 @@ class StagedTable:
     renamed: tuple[str, ...] = ()
     # False when the raw bytes hold no control character, so the loader need not look.
     check_control: bool = True
+    # Lines above a CSV's header that were skipped (a report's title), as written.
+    preamble: tuple[str, ...] = ()
 
 
 def stage_file(
@@ -112,7 +114,9 @@ def stage_file(
         utf8, dialect = prepare_csv(plain, workdir, display_name=file, encoding=encoding, delimiter=delimiter)
         labels, renamed = _unique_labels(list(dialect.header))
         rows, rejects = stage_csv(store, utf8, dialect, STAGE, display_name=file)
-        return StagedTable(_columns(labels), rows, tuple(rejects), tuple(renamed), dialect.control_chars)
+        return StagedTable(
+            _columns(labels), rows, tuple(rejects), tuple(renamed), dialect.control_chars, dialect.preamble
+        )
     if fmt == "parquet":
         described = store.query("DESCRIBE SELECT * FROM read_parquet(?)", [str(plain)]).rows
         _check_width(len(described), file)

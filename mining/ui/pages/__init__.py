@@ -106,6 +106,7 @@ _FINDINGS = {
     "dst_gap": "Times in a daylight-saving gap",
     "dst_overlap": "Times in a daylight-saving overlap",
     "renamed_columns": "Renamed columns",
+    "skipped_preamble": "Lines above the header",
     "near_duplicate_activities": "Near-duplicate activity names",
     "names_with_spaces": "Names with leading or trailing spaces",
     "one_event_cases": "Cases with a single event",
