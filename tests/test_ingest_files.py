@@ -646,9 +646,11 @@ def test_a_reports_title_lines_above_the_header_are_skipped_and_said(store):
         (3, "timestamp", "does not match the column's timestamp format ISO 8601", "not a time")
     ]
     issue = next(q for q in s.quality if q.kind == "skipped_preamble")
-    assert issue.count == 3
-    assert issue.examples == ("Incident report: all assignment groups", "Exported 2024-02-01 08:00 by admin")
-    assert issue.message.startswith("the table starts at line 4;")
+    assert (issue.count, issue.examples) == (
+        2,
+        ("Incident report: all assignment groups", "Exported 2024-02-01 08:00 by admin"),
+    )
+    assert issue.message == "2 line(s) above the header were read as a title and skipped, not loaded as rows"
 
 
 def test_a_header_short_of_a_trailing_delimiter_is_still_the_header(store):
@@ -1067,6 +1069,31 @@ def test_tiny_log_xlsx(store, tmp_path):
     s = load(store, path)
     assert counts(s) == (2, 4, 2, 1, 0)
     assert tiny_events(store) == TINY_EVENTS
+
+
+def test_a_sheets_title_rows_above_the_header_are_skipped_and_said(store, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "report.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("report")
+    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet.write_string(0, 0, "Incident report")  # a title, a blank row, the export's date, then the table
+    sheet.write_string(2, 0, "Exported 2024-02-01")
+    for col, name in enumerate(("case_id", "activity", "timestamp", "resource")):
+        sheet.write_string(3, col, name)
+    for row, (case, activity, ts, resource) in enumerate(TINY_ROWS, start=4):
+        sheet.write_string(row, 0, case)
+        sheet.write_string(row, 1, activity)
+        sheet.write_datetime(row, 2, ts, when)
+        if resource is not None:
+            sheet.write_string(row, 3, resource)
+    workbook.close()
+    s = load(store, path)
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert tiny_events(store) == TINY_EVENTS
+    issue = next(q for q in s.quality if q.kind == "skipped_preamble")
+    assert (issue.count, issue.examples) == (2, ("Incident report", "Exported 2024-02-01"))
 
 
 # --------------------------------------------------------------------------- the command line

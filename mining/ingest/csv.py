@@ -129,7 +129,7 @@ def prepare_csv(
         delimiter = delimiter or lines[0].strip()[4]
         lines = lines[1:]
     above = _preamble(lines, delimiter)
-    preamble = tuple(line.rstrip("\r\n")[:200] for line in lines[:above])
+    preamble = tuple(line.strip()[:200] for line in lines[:above] if line.strip())
     lines = lines[above:]
     skip += above
     if not lines or not lines[0].strip():

@@ -9,11 +9,12 @@ text here: ids such as ``00123`` stay as typed, whole numbers lose Excel's
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ from mining.errors import EmptyLog, IngestError
 from mining.ingest.csv import MAX_COLUMNS
 from mining.ingest.sources import check_zip_expansion
 
-__all__ = ["MAX_CELLS", "ExcelRead", "SheetExtent", "cell_text", "read_xlsx", "sheet_extents"]
+__all__ = ["MAX_CELLS", "TITLE_ROWS", "ExcelRead", "SheetExtent", "cell_text", "read_xlsx", "sheet_extents"]
 
+#: Single-value rows above a sheet's header skipped as its title (more: the first row is the header).
+TITLE_ROWS = 20
 #: Cells (rows x columns of the used range) a sheet may span: a reader holds them all at once.
 MAX_CELLS = 10_000_000
 
@@ -39,6 +42,8 @@ class ExcelRead:
     table: pa.Table
     sheet: str
     sheets: tuple[str, ...]
+    # Title rows above the header (a report's name, its date), skipped, as their text.
+    preamble: tuple[str, ...] = ()
 
 
 def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> ExcelRead:
@@ -108,7 +113,8 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
     if chosen not in loaded:
         _check_extent(extents.get(chosen), chosen, name)
     data = loaded[chosen] if chosen in loaded else _sheet(workbook, name, chosen)
-    return ExcelRead(table=_table(data.iter_rows(), name, chosen), sheet=chosen, sheets=tuple(with_data))
+    table, preamble = _table(data.iter_rows(), name, chosen)
+    return ExcelRead(table=table, sheet=chosen, sheets=tuple(with_data), preamble=preamble)
 
 
 @dataclass(frozen=True)
@@ -263,15 +269,18 @@ def _present(cell: Any) -> bool:
     return cell is not None and cell != ""
 
 
-def _table(rows: Iterable[list[Any]], name: str, sheet: str) -> pa.Table:
+def _table(rows: Iterable[list[Any]], name: str, sheet: str) -> tuple[pa.Table, tuple[str, ...]]:
+    """The sheet's table and the title rows skipped above its header."""
     rows_iter = iter(rows)
-    header: list[Any] | None = None
-    for row in rows_iter:
-        if any(_present(c) for c in row):
-            header = row
-            break
+    header, above = _header_row(rows_iter)
     if header is None:
-        raise EmptyLog(f"{name}: the sheet {sheet!r} is empty")
+        if not above:
+            raise EmptyLog(f"{name}: the sheet {sheet!r} is empty")
+        # No row with two values: the first non-empty row is the header, as it always was.
+        header, rest = above[0], above[1:]
+        rows_iter = itertools.chain(rest, rows_iter)
+        above = []
+    titles = tuple(" ".join(t for c in row if (t := cell_text(c)))[:200] for row in above)
 
     width = len(header)
     columns: list[list[str | None]] = [[] for _ in range(width)]
@@ -284,10 +293,30 @@ def _table(rows: Iterable[list[Any]], name: str, sheet: str) -> pa.Table:
 
     names = _header_names([cell_text(c) for c in header])
     keep = [i for i in range(width) if header[i] not in (None, "") or any(v is not None for v in columns[i])]
-    return pa.table(
+    table = pa.table(
         [pa.array(columns[i], type=pa.string()) for i in keep],
         names=[names[i] for i in keep],
     )
+    return table, titles
+
+
+def _header_row(rows: Iterator[list[Any]]) -> tuple[list[Any] | None, list[list[Any]]]:
+    """The header row and the non-empty rows above it.
+
+    The header is the first row with two values or more: a report saved from a spreadsheet often puts
+    its title, and its date, in single cells above the table.  After :data:`TITLE_ROWS` such rows, or
+    when no row has two values, the header is not found here (``None``) and the rows read are returned.
+    """
+    above: list[list[Any]] = []
+    for row in rows:
+        present = sum(1 for c in row if _present(c))
+        if present >= 2:
+            return row, above
+        if present:
+            above.append(row)
+            if len(above) > TITLE_ROWS:
+                break
+    return None, above
 
 
 def _header_names(cells: list[str | None]) -> list[str]:

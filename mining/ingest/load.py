@@ -959,9 +959,9 @@ def _quality(
             QualityIssue(
                 "skipped_preamble",
                 len(plan.preamble),
-                f"the table starts at line {len(plan.preamble) + 1}; the line(s) above its header were read as "
-                "a title, not as rows",
-                tuple(line for line in plan.preamble if line.strip())[:3],
+                f"{len(plan.preamble):,} line(s) above the header were read as a title and skipped, not loaded "
+                "as rows",
+                plan.preamble[:3],
             )
         )
     issues = [dataclasses.replace(i, fix=QUALITY_FIXES.get(i.kind, "")) for i in issues]

@@ -84,7 +84,7 @@ class StagedTable:
     renamed: tuple[str, ...] = ()
     # False when the raw bytes hold no control character, so the loader need not look.
     check_control: bool = True
-    # Lines above a CSV's header that were skipped (a report's title), as written.
+    # Non-blank lines (rows of a sheet) above the header that were skipped as a report's title.
     preamble: tuple[str, ...] = ()
 
 
@@ -134,15 +134,16 @@ def stage_file(
     if fmt == "xes":
         from mining.ingest.xes import read_xes
 
-        table = read_xes(plain, display_name=file).table
+        table, preamble = read_xes(plain, display_name=file).table, ()  # XES has no title lines
     else:
         from mining.ingest.excel import read_xlsx
 
-        table = read_xlsx(plain, display_name=file, sheet=sheet).table
+        read = read_xlsx(plain, display_name=file, sheet=sheet)
+        table, preamble = read.table, read.preamble
     _check_width(table.num_columns, file)
     labels, renamed = _unique_labels([str(n) for n in table.column_names])
     _create_stage(store, table, None)
-    return StagedTable(_columns(labels), table.num_rows, renamed=tuple(renamed))
+    return StagedTable(_columns(labels), table.num_rows, renamed=tuple(renamed), preamble=preamble)
 
 
 def _check_width(columns: int, file: str) -> None:
