@@ -184,21 +184,59 @@ def log_name(path: Path) -> str:
     return log_name_for(path)
 
 
-def test_json_no_preset_recognises(store, tmp_path):
+def test_json_no_preset_recognises_is_read_as_records(store, tmp_path):
+    # A list of records that is no system's export is a plain table; here one without a case column.
     other = tmp_path / "weather.json"
     other.write_text('{"readings": [{"t": 1}]}')
-    with pytest.raises(UnknownFormat) as info:
+    with pytest.raises(IngestError) as info:
         ingest_file(store, other)
-    assert str(info.value) == (
-        "weather.json: no preset recognises this export (best scores: jira 0.00, servicenow 0.00, zendesk 0.00; "
-        "0.50 needed)"
-    )
+    assert str(info.value) == "weather.json: cannot tell which column is the case"
+    # JSON that is not a list of records is refused, saying what it is and what would do.
+    single = tmp_path / "settings.json"
+    single.write_text('{"theme": "dark", "size": 3}')
     with pytest.raises(UnknownFormat) as info:
-        ingest_file(store, JIRA_JSON, IngestOptions(preset="none"))
-    assert (
-        str(info.value)
-        == "search_changelog.json: a json export is read through a preset, and presets are switched off"
+        ingest_file(store, single)
+    assert str(info.value) == (
+        "settings.json: no preset recognises this JSON as a system's export, and it is an object, not a list of "
+        "event records (objects with fields such as case, activity and timestamp)"
     )
+    # With the presets switched off, a system's export is read as its list of records (here Jira's issues).
+    with pytest.raises(IngestError) as info:
+        ingest_file(store, JIRA_JSON, IngestOptions(preset="none"))
+    assert str(info.value) == "search_changelog.json: cannot tell which column is the case"
+
+
+@pytest.mark.parametrize("layout", ["array", "lines", "wrapped"])
+def test_a_json_list_of_event_records_loads_as_a_table(store, tmp_path, layout):
+    records = [
+        {"case": "c1", "activity": "Open", "time": "2024-01-01T09:00:00Z", "agent": "ann", "tags": ["vip"]},
+        {"case": "c1", "activity": "Close", "time": "2024-01-01T10:30:00Z", "agent": None, "urgent": True},
+        {"case": "c2", "activity": "Open", "time": "2024-01-02T09:00:00Z", "agent": "bob", "score": 1.5},
+    ]
+    path = tmp_path / ("events.jsonl" if layout == "lines" else "events.json")
+    if layout == "lines":
+        path.write_text("\n".join(json.dumps(r) for r in records))
+    else:
+        path.write_text(json.dumps({"data": records, "total": 3} if layout == "wrapped" else records))
+    s = ingest_file(store, path)
+    assert (s.cases, s.events, s.activities, s.rejected_rows) == (2, 3, 2, 0)
+    assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case", "activity", "time")
+    rows = store.query(
+        "SELECT case_id, activity, strftime(ts, '%Y-%m-%d %H:%M'), resource FROM events ORDER BY row_no"
+    ).rows
+    assert rows == [
+        ("c1", "Open", "2024-01-01 09:00", "ann"),
+        ("c1", "Close", "2024-01-01 10:30", None),
+        ("c2", "Open", "2024-01-02 09:00", "bob"),
+    ]
+    # Fields that only some records have are columns too; nested values keep their JSON text.
+    names = [r[0] for r in store.query("SELECT source_name FROM attribute_columns ORDER BY position").rows]
+    assert names == ["tags", "urgent", "score"]
+    assert store.query("SELECT * EXCLUDE (row_no) FROM attrs_1 ORDER BY row_no").rows == [
+        ('["vip"]', None, None),
+        (None, "true", None),
+        (None, None, "1.5"),
+    ]
 
 
 def zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:

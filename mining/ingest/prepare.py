@@ -2,8 +2,8 @@
 
 With ``preset="auto"`` the presets see the header of every staged table; when
 one recognises it, the events it makes of the export are staged in place of
-the file.  Folders, zips of tables and JSON documents are read only through
-a preset.  Then each role (case, activity, timestamp, ...) gets its column,
+the file.  Folders and zips of tables are read only through a preset; a JSON document
+that no preset recognises is read as a table when it is a list of records.  Then each role (case, activity, timestamp, ...) gets its column,
 and each timestamp role its format.  Nothing here writes to the workspace:
 :func:`mining.ingest.ingest_file` and :func:`mining.ingest.preview` both
 start with :func:`prepare`.
@@ -37,6 +37,7 @@ from mining.ingest.staging import (
     join_columns,
     stage_file,
     stage_frame,
+    stage_table,
 )
 from mining.ingest.timestamps import TimestampFormat, user_format
 from mining.schema import ROLES, RoleGuess
@@ -127,6 +128,16 @@ def _prepare(
 
     choice = _preset_choice(opts, previous)
     kind = export_kind(path, file)
+    if kind == "json":
+        # A system's export through its preset; any other list of records as a plain table.
+        raw = read_export(store, path, workdir, file=file)
+        name = None if choice is None else _choose(raw, choice, file, required=False)
+        _check_preset_roles(opts, name, file)
+        if name is not None:
+            return _stage_preset(
+                store, raw, name, _preset_options(opts, previous, name), file, opts, renamed=()
+            )
+        return Prepared(_stage_records(store, raw.documents["main"], file), roles=dict(opts.roles))
     if kind is not None:
         if choice is None:
             why = (
@@ -179,6 +190,58 @@ def _prepare(
     )
     popts = _preset_options(opts, previous, name)
     return _stage_preset(store, raw, name, popts, file, opts, renamed=staged.renamed)
+
+
+def _stage_records(store: Store, document: object, file: str) -> StagedTable:
+    """Stage a JSON document that is a list of event records, one object per event, as a plain table.
+
+    The list may be the document itself, JSON Lines, or the one list inside an object (``{"data": [...],
+    "total": 120}``, as APIs page their results).  Each field becomes a column (the union of the fields,
+    in order of first appearance); nested values are kept as their JSON text.
+    """
+    import json
+
+    import pyarrow as pa
+
+    records = document
+    if isinstance(document, dict):
+        lists = [v for v in document.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            records = lists[0]
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        msg = (
+            f"{file}: no preset recognises this JSON as a system's export, and it is {_json_kind(records)}, "
+            "not a list of event "
+            "records (objects with fields such as case, activity and timestamp)"
+        )
+        hint = phrase(
+            "pass ",
+            Option("preset", "NAME"),
+            " for a system's export (`mining presets` lists them), or export the events as a JSON array of "
+            "objects, JSON Lines or CSV",
+        )
+        raise UnknownFormat(msg, hint=hint)
+    fields: dict[str, None] = {}
+    for record in records:
+        fields.update(dict.fromkeys(record))
+
+    def text(value: object) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return json.dumps(value, ensure_ascii=False)
+
+    columns = [pa.array([text(r.get(f)) for r in records], type=pa.string()) for f in fields]
+    return stage_table(store, pa.table(columns, names=list(fields)), file=file)
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list of values" if value else "an empty list"
+    if isinstance(value, dict):
+        return "an object"
+    return "a single value"
 
 
 def resolve_roles(

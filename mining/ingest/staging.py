@@ -35,6 +35,7 @@ __all__ = [
     "join_columns",
     "stage_file",
     "stage_frame",
+    "stage_table",
 ]
 
 #: How the values of several columns are joined into one (an activity of code and title, or of
@@ -140,6 +141,12 @@ def stage_file(
 
         read = read_xlsx(plain, display_name=file, sheet=sheet)
         table, preamble = read.table, read.preamble
+    return stage_table(store, table, file=file, preamble=preamble)
+
+
+def stage_table(store: Store, table: pa.Table, *, file: str, preamble: tuple[str, ...] = ()) -> StagedTable:
+    """Stage an Arrow table of text read from ``file`` (a sheet, an XES log, JSON records) as ``_stage``."""
+    drop_staging(store)
     _check_width(table.num_columns, file)
     labels, renamed = _unique_labels([str(n) for n in table.column_names])
     _create_stage(store, table, None)

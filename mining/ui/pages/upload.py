@@ -55,7 +55,8 @@ def render(pages: Mapping[str, Any] | None = None) -> None:
     """The page; ``pages`` maps page titles to the ``st.Page`` objects the summary links to."""
     st.title("Upload")
     st.caption(
-        "CSV/TSV/TXT, Excel .xlsx, Parquet or XES, optionally gzip-compressed (.gz); or a business system's "
+        "CSV/TSV/TXT, Excel .xlsx, Parquet, XES or JSON event records, optionally gzip-compressed (.gz); or a "
+        "business system's "
         "export (Jira, ServiceNow, Zendesk, Shopify, Square, SAP, Odoo, a change log) as CSV, JSON or a .zip "
         "of its tables."
     )
