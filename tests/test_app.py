@@ -259,6 +259,20 @@ def test_upload_of_a_header_only_file_shows_a_clean_error(workspace: Path) -> No
     assert not workspace.exists()
 
 
+def test_upload_preview_says_which_title_lines_above_the_header_it_skips(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(
+        at,
+        "report.csv",
+        b"Open tickets\n\ncase_id;activity;timestamp\n1;Open;2024-01-01 10:00\n"
+        b"1;Close;2024-01-01 11:00\n2;Open;2024-01-02 10:00\n",
+    )
+    assert not at.exception and not at.error
+    captions = [c.value for c in at.caption]
+    assert "The table starts below 1 title line(s), skipped: “Open tickets”" in captions
+    assert any(c.startswith("3 rows; timestamps read as timestamp: ISO 8601") for c in captions)
+
+
 def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: Path) -> None:
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
     _upload(at, "rejecting.csv", REJECTING.read_bytes())

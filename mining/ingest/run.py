@@ -202,6 +202,7 @@ class IngestPreview:
     rejects: tuple[Reject, ...] = ()
     missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     max_rejects: float = 0.05  # the share of rows the ingest may reject (the options')
+    preamble: tuple[str, ...] = ()  # title lines above the header, skipped
 
     @property
     def would_fail(self) -> bool:
@@ -266,6 +267,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         rejects=checked.rejects,
         missing_words=checked.missing_words,
         max_rejects=opts.max_rejects,
+        preamble=staged.preamble,
     )
 
 

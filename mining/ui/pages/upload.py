@@ -222,6 +222,11 @@ def _show_preview(plan: IngestPreview) -> None:
         st.info(f"Read as a **{md(plan.preset)}** export.", icon=":material/hub:")
         for note in plan.preset_notes:
             st.caption(md(app_text(note)))
+    if plan.preamble:
+        st.caption(
+            f"The table starts below {len(plan.preamble):,} title line(s), skipped: "
+            + "; ".join(f"“{md(line)}”" for line in plan.preamble[:3])
+        )
     st.caption(
         f"{plan.rows_read:,} rows; timestamps read as "
         + ", ".join(f"{md(k)}: {md(v)}" for k, v in plan.timestamp_formats.items())
