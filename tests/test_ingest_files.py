@@ -653,6 +653,28 @@ def test_a_reports_title_lines_above_the_header_are_skipped_and_said(store):
     assert issue.message == "2 line(s) above the header were read as a title and skipped, not loaded as rows"
 
 
+def test_excel_serial_day_numbers_are_read_as_times(store, tmp_path):
+    # A sheet whose date cells lost their format exports days since 1899-12-30 with the time as a fraction.
+    s = load(store, "excel_serial_days.csv")
+    assert (s.mapping.timestamp, s.mapping.timestamp_format) == ("timestamp", "Excel serial days")
+    assert timestamps(store) == [
+        (1, T("2024-01-02 09:00")),
+        (2, T("2024-01-02 12:00")),
+        (3, T("2024-01-03 09:45")),
+        (4, T("2024-01-03 18:00")),
+    ]
+    # Whole day numbers alone could be counts or ids: only read as dates when asked for.
+    whole = tmp_path / "whole_days.csv"
+    whole.write_text("case_id,activity,timestamp\n1,Open,45293\n1,Close,45294\n")
+    with pytest.raises(IngestError, match="cannot tell which column is the timestamp"):
+        load(store, whole)
+    s = load(store, whole, timestamp_format="excel")
+    assert store.query("SELECT ts FROM events WHERE log_id = ? ORDER BY row_no", [s.log_id]).rows == [
+        (T("2024-01-02 00:00"),),
+        (T("2024-01-03 00:00"),),
+    ]
+
+
 def test_a_header_short_of_a_trailing_delimiter_is_still_the_header(store):
     # Every row ends in a delimiter, the header does not: the header is not taken for a title.
     s = load(store, "trailing_delimiter.csv")

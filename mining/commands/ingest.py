@@ -47,7 +47,10 @@ _MAX_REJECTS_SHOWN = 10
 @role_option("lifecycle", "Column holding the lifecycle transition ('' for none).")
 @role_option("cost", "Column holding a per-event cost ('' for none).")
 @click.option(
-    "--timestamp-format", metavar="FORMAT", help="strptime format of the timestamp, e.g. '%d/%m/%Y %H:%M'."
+    "--timestamp-format",
+    metavar="FORMAT",
+    help="strptime format of the timestamp, e.g. '%d/%m/%Y %H:%M'; 'iso' for ISO 8601, 'excel' for Excel's "
+    "serial day numbers.",
 )
 @click.option("--start-timestamp-format", metavar="FORMAT", help="strptime format of the start timestamp.")
 @click.option("--dayfirst/--monthfirst", default=None, help="Read 03/04 as 3 April (day first) or 4 March.")

@@ -981,5 +981,10 @@ def check_formats(plan_formats: dict[str, TimestampFormat], mapping: ColumnMappi
         if label and role not in plan_formats:
             msg = f"{file}: column {label!r} does not hold timestamps in any format we know"
             raise BadTimestamp(
-                msg, hint=phrase("pass ", Option("timestamp_format"), ", e.g. '%d/%m/%Y %H:%M'")
+                msg,
+                hint=phrase(
+                    "pass ",
+                    Option("timestamp_format"),
+                    ", e.g. '%d/%m/%Y %H:%M', or 'excel' for Excel day numbers",
+                ),
             )

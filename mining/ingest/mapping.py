@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from mining.errors import AmbiguousMapping, MissingColumn, Option, phrase
 from mining.ingest.staging import Column
-from mining.ingest.timestamps import EPOCH_MS, EPOCH_S, TimestampFormat, detect_format, parse_sql
+from mining.ingest.timestamps import EPOCH_MS, EPOCH_S, EXCEL_DAYS, TimestampFormat, detect_format, parse_sql
 from mining.schema import RoleGuess
 
 if TYPE_CHECKING:
@@ -207,8 +207,8 @@ def detect_roles(
             if fmt is None:
                 return 0.0, ""
             if name == 0.0:
-                if fmt.pattern in {EPOCH_S, EPOCH_MS}:
-                    return 0.0, ""  # ten digits under a neutral name are as likely an id as a time
+                if fmt.pattern in {EPOCH_S, EPOCH_MS, EXCEL_DAYS}:
+                    return 0.0, ""  # numbers under a neutral name are as likely an id or an amount as a time
                 name, why = 0.6, "not a timestamp name, but its values are times"
             v = varies.get(c.internal, 0.0)
             if c.label.lower().startswith("case:") or v < 0.05:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EPOCH_MS",
     "EPOCH_S",
+    "EXCEL_DAYS",
     "ISO",
     "TimestampFormat",
     "detect_format",
@@ -43,6 +44,10 @@ __all__ = [
 ISO = "ISO 8601"
 EPOCH_S = "unix seconds"
 EPOCH_MS = "unix milliseconds"
+#: Excel's serial date-times (days since 1899-12-30, the time of day as the fraction), as a sheet whose date
+#: cells lost their format exports them: 45293.375 is 2024-01-02 09:00.
+EXCEL_DAYS = "Excel serial days"
+_EXCEL_RE = r"[2-7][0-9]{4}(\.[0-9]+)?"  # 1954-10-03 to 2119-01-24: no other number of five digits
 
 _DAYFIRST_DATES = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d.%m.%y")
 _MONTHFIRST_DATES = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y", "%m.%d.%y")
@@ -83,10 +88,12 @@ def user_format(pattern: str) -> TimestampFormat:
     """A format the user gave with ``--timestamp-format``."""
     if pattern.lower() in {"iso", "iso8601", "iso 8601"}:
         return TimestampFormat(ISO, "given with --timestamp-format")
+    if pattern.lower() in {"excel", EXCEL_DAYS.lower()}:
+        return TimestampFormat(EXCEL_DAYS, "given with --timestamp-format")
     if "%" not in pattern:
         msg = phrase(
             Option("timestamp_format"),
-            f" {pattern!r} has no strptime directive; expected e.g. '%d/%m/%Y %H:%M'",
+            f" {pattern!r} has no strptime directive; expected e.g. '%d/%m/%Y %H:%M', 'iso' or 'excel'",
         )
         raise BadTimestamp(msg)
     return TimestampFormat(pattern, "given with --timestamp-format")
@@ -115,9 +122,14 @@ def detect_format(
     )
     if iso_only == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
-    iso_ok, epoch_s_ok, epoch_ms_ok, *counts = _count_parses(store, values)
+    iso_ok, epoch_s_ok, epoch_ms_ok, excel_ok, excel_times, *counts = _count_parses(store, values)
     if iso_ok == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
+    if excel_ok == n and excel_times >= 0.5 * n:
+        # Whole numbers alone could be counts or ids: a time of day in most values says dates.
+        return TimestampFormat(
+            EXCEL_DAYS, f"all {n:,} sampled values are Excel serial date-times (days since 1899-12-30)"
+        )
     if epoch_s_ok == n:
         return TimestampFormat(EPOCH_S, f"all {n:,} sampled values are 10-digit Unix seconds")
     if epoch_ms_ok == n:
@@ -248,6 +260,8 @@ def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
         "count(try_cast(v AS TIMESTAMPTZ))",
         "count(CASE WHEN regexp_full_match(v, '[0-9]{10}') THEN 1 END)",
         "count(CASE WHEN regexp_full_match(v, '[0-9]{13}') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') AND contains(v, '.') THEN 1 END)",
     ]
     params: dict[str, object] = {"vals": list(values)}
     for i, (pattern, _) in enumerate(cands):
@@ -270,6 +284,11 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
         return f"CAST(to_timestamp(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
     if fmt.pattern == EPOCH_MS:
         return f"CAST(epoch_ms(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
+    if fmt.pattern == EXCEL_DAYS:
+        # Rounded to the millisecond: Excel's binary fractions put 09:00 at 08:59:59.999999.
+        days = f"try_cast({v} AS DOUBLE)"
+        millis = f"CAST(round(({days} - 25569) * 86400000) AS BIGINT)"
+        return f"CASE WHEN {days} BETWEEN 1 AND 2958465 THEN make_timestamp({millis} * 1000) END", {}
     return f"try_strptime({v}, ${param})", {param: fmt.pattern}
 
 

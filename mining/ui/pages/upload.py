@@ -118,7 +118,7 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         timestamp_format = st.text_input(
             "Timestamp format",
             placeholder="%d/%m/%Y %H:%M",
-            help="A strptime pattern; leave blank to detect it.",
+            help="A strptime pattern ('excel' for Excel's day numbers); leave blank to detect it.",
         )
         zone, encoding = st.columns(2)
         timezone = zone.text_input(
