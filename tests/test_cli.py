@@ -113,3 +113,20 @@ def test_logs_prints_placeholder_years_with_four_digits(tmp_path):
     res = run(tmp_path, "logs")
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[1].endswith("  0001-01-01 to 2024-01-02"), res.output
+
+
+def test_app_serves_with_the_checkouts_streamlit_settings_from_any_directory(tmp_path, monkeypatch):
+    # Streamlit reads .streamlit/config.toml from its working directory: the upload cap, XSRF protection
+    # and hidden tracebacks must hold however the user starts `mining app`.
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda args, **kw: calls.append((args, kw)) or 0)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "ws.duckdb"), "app", "--port", "8765"])
+    assert result.exit_code == 0, result.output
+    [(args, kw)] = calls
+    root = Path(__file__).resolve().parent.parent
+    assert args[-4:] == ["run", str(root / "app.py"), "--server.port", "8765"]
+    assert kw["cwd"] == root
+    config = (kw["cwd"] / ".streamlit" / "config.toml").read_text()
+    assert 'showErrorDetails = "none"' in config and "enableXsrfProtection = true" in config
+    assert kw["env"]["MINING_WORKSPACE"] == str(tmp_path / "ws.duckdb")

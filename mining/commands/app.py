@@ -37,8 +37,12 @@ def app_cmd(ctx: click.Context, port: int, memory_limit: str | None, time_limit:
         env["MINING_MEMORY_LIMIT"] = memory_limit
     if time_limit:
         env["MINING_TIME_LIMIT"] = time_limit
+    # Streamlit reads .streamlit/config.toml from the working directory: started anywhere else, the
+    # server would run without its upload cap, XSRF protection and hidden tracebacks.
     sys.exit(
         subprocess.call(
-            [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)], env=env
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)],
+            env=env,
+            cwd=app.parent,
         )
     )
