@@ -1072,45 +1072,37 @@ def test_tiny_log_parquet(store, tmp_path):
     assert tiny_events(store) == TINY_EVENTS
 
 
-def test_tiny_log_xlsx(store, tmp_path):
+def _tiny_log_xlsx(path: Path, titles: tuple[tuple[int, str], ...] = ()) -> Path:
+    """The tiny log as a sheet whose header is on the row after ``titles`` ((row, text) in column A)."""
     import xlsxwriter
 
-    path = tmp_path / "tiny_log.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
     sheet = workbook.add_worksheet("log")
     when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for row, text in titles:
+        sheet.write_string(row, 0, text)
+    top = titles[-1][0] + 1 if titles else 0
     for col, name in enumerate(("case_id", "activity", "timestamp", "resource")):
-        sheet.write_string(0, col, name)
-    for row, (case, activity, ts, resource) in enumerate(TINY_ROWS, start=1):
+        sheet.write_string(top, col, name)
+    for row, (case, activity, ts, resource) in enumerate(TINY_ROWS, start=top + 1):
         sheet.write_string(row, 0, case)
         sheet.write_string(row, 1, activity)
         sheet.write_datetime(row, 2, ts, when)
         if resource is not None:
             sheet.write_string(row, 3, resource)
     workbook.close()
-    s = load(store, path)
+    return path
+
+
+def test_tiny_log_xlsx(store, tmp_path):
+    s = load(store, _tiny_log_xlsx(tmp_path / "tiny_log.xlsx"))
     assert counts(s) == (2, 4, 2, 1, 0)
     assert tiny_events(store) == TINY_EVENTS
 
 
 def test_a_sheets_title_rows_above_the_header_are_skipped_and_said(store, tmp_path):
-    import xlsxwriter
-
-    path = tmp_path / "report.xlsx"
-    workbook = xlsxwriter.Workbook(str(path))
-    sheet = workbook.add_worksheet("report")
-    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    sheet.write_string(0, 0, "Incident report")  # a title, a blank row, the export's date, then the table
-    sheet.write_string(2, 0, "Exported 2024-02-01")
-    for col, name in enumerate(("case_id", "activity", "timestamp", "resource")):
-        sheet.write_string(3, col, name)
-    for row, (case, activity, ts, resource) in enumerate(TINY_ROWS, start=4):
-        sheet.write_string(row, 0, case)
-        sheet.write_string(row, 1, activity)
-        sheet.write_datetime(row, 2, ts, when)
-        if resource is not None:
-            sheet.write_string(row, 3, resource)
-    workbook.close()
+    # A title, a blank row, the export's date, then the table.
+    path = _tiny_log_xlsx(tmp_path / "report.xlsx", ((0, "Incident report"), (2, "Exported 2024-02-01")))
     s = load(store, path)
     assert counts(s) == (2, 4, 2, 1, 0)
     assert tiny_events(store) == TINY_EVENTS
