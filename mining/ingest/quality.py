@@ -328,19 +328,25 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         same_attrs = f"LEFT JOIN {table} ta ON ta.row_no = p.row_a LEFT JOIN {table} tb ON tb.row_no = p.row_b WHERE {same}"
     rows = store.query(
         f"""
-        WITH repeating AS (
-            -- Only a case with some activity twice can hold a copy: its variant says so.
-            SELECT c.case_no FROM cases c JOIN variants v ON v.log_id = c.log_id AND v.variant_id = c.variant_id
-            WHERE c.log_id = $log AND len(list_distinct(v.activities)) < len(v.activities)
+        WITH repeated AS (
+            -- A variant lists its cases' activities, so it tells which activity occurs
+            -- 2 to max_group times in a case without reading the events.
+            SELECT variant_id, activity FROM (
+                SELECT variant_id, unnest(activities) AS activity FROM variants
+                WHERE log_id = $log AND len(list_distinct(activities)) < len(activities)
+            ) GROUP BY variant_id, activity HAVING count(*) BETWEEN 2 AND $max_group
         ),
-        within_hour AS (
-            SELECT case_no, activity, (epoch_ms(ts) % 3600000 + 3600000) % 3600000 AS m, count(*) AS n
-            FROM events e SEMI JOIN repeating r USING (case_no) WHERE log_id = $log
-            GROUP BY ALL
+        groups AS (
+            SELECT c.case_no, r.activity FROM cases c JOIN repeated r USING (variant_id) WHERE c.log_id = $log
         ),
         small AS (
-            SELECT case_no, activity FROM within_hour GROUP BY case_no, activity
-            HAVING sum(n) BETWEEN 2 AND $max_group AND max(n) >= 2
+            -- Of those, the groups where two events share their minutes and seconds past the hour.
+            SELECT DISTINCT case_no, activity FROM (
+                SELECT e.case_no, e.activity FROM events e
+                SEMI JOIN groups g ON e.case_no = g.case_no AND e.activity = g.activity
+                WHERE e.log_id = $log
+                GROUP BY e.case_no, e.activity, (epoch_ms(e.ts) % 3600000 + 3600000) % 3600000 HAVING count(*) >= 2
+            )
         ),
         ev AS (
             SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no FROM events e
