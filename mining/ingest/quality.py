@@ -261,8 +261,15 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
                 FROM variants WHERE log_id = $log
             ) GROUP BY activity
         ),
-        starts AS (SELECT first_act AS activity, count(*) AS n FROM edges GROUP BY 1),
-        ends AS (SELECT last_act AS activity, count(*) AS n FROM edges GROUP BY 1),
+        -- The cases an activity opens (closes): the case counts of the variants it opens (closes).
+        starts AS (
+            SELECT activities[1] AS activity, sum(n_cases) AS n FROM variants
+            WHERE log_id = $log AND len(activities) > 1 GROUP BY 1
+        ),
+        ends AS (
+            SELECT activities[len(activities)] AS activity, sum(n_cases) AS n FROM variants
+            WHERE log_id = $log AND len(activities) > 1 GROUP BY 1
+        ),
         opening AS (
             SELECT o.activity FROM occurs o JOIN starts s USING (activity) WHERE s.n >= $share * o.n
         ),
@@ -272,8 +279,11 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
         SELECT
             count(*) FILTER (WHERE cut_start),
             count(*) FILTER (WHERE open_end),
-            list('case ' || case_id || ' starts with ' || first_act ORDER BY case_no) FILTER (WHERE cut_start)[:5],
-            list('case ' || case_id || ' ends with ' || last_act ORDER BY case_no) FILTER (WHERE open_end)[:5],
+            -- Inside a CASE, an example's text is built for the rows it names, not for every case.
+            list(CASE WHEN cut_start THEN 'case ' || case_id || ' starts with ' || first_act END ORDER BY case_no)
+                FILTER (WHERE cut_start)[:5],
+            list(CASE WHEN open_end THEN 'case ' || case_id || ' ends with ' || last_act END ORDER BY case_no)
+                FILTER (WHERE open_end)[:5],
             (SELECT list(activity ORDER BY activity) FROM opening)[:5],
             (SELECT list(activity ORDER BY activity) FROM closing)[:5]
         FROM (
