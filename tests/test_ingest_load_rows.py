@@ -7,17 +7,21 @@ the event that failed is left out, the others of that row are kept.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 
 import polars as pl
+import pytest
 
+from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, ingest_file
 from mining.ingest.load import LoadPlan, load
 from mining.ingest.staging import stage_frame
 from mining.ingest.timestamps import ISO, TimestampFormat
 from mining.schema import ColumnMapping
+from mining.store import Store
 from tests.conftest import FILES, ROOT, SAMPLE_LOGS
 
 
@@ -122,3 +126,76 @@ def test_infinite_timestamps_are_rejected_not_a_crash(store) -> None:
     ]
     spans = store.query("SELECT case_id, n_events, duration_s FROM cases ORDER BY case_no").rows
     assert spans == [("A", 1, 0.0), ("B", 2, 3600.0), ("C", 1, 0.0)]
+
+
+def _stored(store, log_id: int) -> dict[str, list[tuple]]:
+    return {
+        "events": store.query(
+            "SELECT case_id, case_no, activity, row_no, next_activity FROM events WHERE log_id = ? ORDER BY case_no, ts",
+            [log_id],
+        ).rows,
+        "cases": store.query(
+            "SELECT case_id, case_no, n_events FROM cases WHERE log_id = ? ORDER BY case_no", [log_id]
+        ).rows,
+        "runs": store.query(
+            "SELECT events_added, rejected_rows FROM ingest_runs WHERE log_id = ?", [log_id]
+        ).rows,
+        "rejects": store.query(
+            "SELECT row_no, column_name FROM rejects WHERE log_id = ? ORDER BY row_no", [log_id]
+        ).rows,
+    }
+
+
+def test_checks_in_the_insert_store_what_the_checking_pass_does_when_a_case_loses_every_row() -> None:
+    # Without control characters, a new UTC log is checked by the sorted insert itself; case B's
+    # only row is rejected there, after the cases were numbered, so they are numbered again.
+    frame = pl.DataFrame(
+        {
+            "case": ["A", "A", "B", "C", "C"],
+            "activity": ["Created", "Paid", "Created", "Created", "Paid"],
+            "time": [
+                "2025-01-01T10:00:00Z",
+                "2025-01-01T11:00:00Z",
+                "not a time",
+                "2025-01-03T10:00:00Z",
+                "2025-01-03T25:00:00Z",
+            ],
+        }
+    )
+    stored = {}
+    for check_control in (False, True):
+        with Store() as store:
+            columns = stage_frame(store, frame)
+            plan = dataclasses.replace(_plan(columns, rows_read=5), check_control=check_control)
+            result = load(store, plan)
+            assert (result.events_added, result.rejected_rows) == (3, 2)
+            stored[check_control] = _stored(store, result.log_id)
+    assert stored[False] == stored[True]
+    assert stored[False] == {
+        "events": [("A", 1, "Created", 1, "Paid"), ("A", 1, "Paid", 2, None), ("C", 2, "Created", 4, None)],
+        "cases": [("A", 1, 2), ("C", 2, 1)],
+        "runs": [(3, 2)],
+        "rejects": [(3, "time"), (5, "time")],
+    }
+
+
+def test_too_many_rejects_found_by_the_insert_store_nothing(store) -> None:
+    frame = pl.DataFrame(
+        {
+            "case": ["A", "A", "B", "B"],
+            "activity": ["Created", "Paid", "Created", "Paid"],
+            "time": ["2025-01-01T10:00:00Z", "bad", "bad", "2025-01-02T10:00:00Z"],
+        }
+    )
+    columns = stage_frame(store, frame)
+    plan = dataclasses.replace(_plan(columns, rows_read=4), check_control=False, reject_threshold=0.25)
+    with pytest.raises(TooManyRejects, match=r"2 of 4 rows \(50.0%\) were rejected"):
+        load(store, plan)
+    assert [
+        store.scalar(f"SELECT count(*) FROM {t}") for t in ("logs", "ingest_runs", "events", "cases")
+    ] == [
+        0,
+        0,
+        0,
+        0,
+    ]

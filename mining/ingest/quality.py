@@ -169,6 +169,19 @@ def _near_duplicates(store: Store, log_id: int) -> QualityIssue | None:
 
 
 def _spaces(store: Store, log_id: int) -> QualityIssue | None:
+    # Most logs have no such name: the cases and the variants hold every case id and
+    # activity once, so only the resources need a pass over the events to rule it out.
+    def spaced(c: str) -> str:
+        return f"(starts_with({c}, ' ') OR ends_with({c}, ' '))"
+
+    if not store.scalar(
+        f"SELECT EXISTS (SELECT 1 FROM cases WHERE log_id = $log AND {spaced('case_id')}) "
+        f"OR EXISTS (SELECT 1 FROM (SELECT unnest(list_distinct(activities)) AS a FROM variants WHERE log_id = $log) "
+        f"WHERE {spaced('a')}) "
+        f"OR EXISTS (SELECT 1 FROM events WHERE log_id = $log AND {spaced('resource')})",
+        {"log": log_id},
+    ):
+        return None
     row = store.query(
         "SELECT "
         + ", ".join(
@@ -248,8 +261,15 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
                 FROM variants WHERE log_id = $log
             ) GROUP BY activity
         ),
-        starts AS (SELECT first_act AS activity, count(*) AS n FROM edges GROUP BY 1),
-        ends AS (SELECT last_act AS activity, count(*) AS n FROM edges GROUP BY 1),
+        -- The cases an activity opens (closes): the case counts of the variants it opens (closes).
+        starts AS (
+            SELECT activities[1] AS activity, sum(n_cases) AS n FROM variants
+            WHERE log_id = $log AND len(activities) > 1 GROUP BY 1
+        ),
+        ends AS (
+            SELECT activities[len(activities)] AS activity, sum(n_cases) AS n FROM variants
+            WHERE log_id = $log AND len(activities) > 1 GROUP BY 1
+        ),
         opening AS (
             SELECT o.activity FROM occurs o JOIN starts s USING (activity) WHERE s.n >= $share * o.n
         ),
@@ -259,8 +279,11 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
         SELECT
             count(*) FILTER (WHERE cut_start),
             count(*) FILTER (WHERE open_end),
-            list('case ' || case_id || ' starts with ' || first_act ORDER BY case_no) FILTER (WHERE cut_start)[:5],
-            list('case ' || case_id || ' ends with ' || last_act ORDER BY case_no) FILTER (WHERE open_end)[:5],
+            -- Inside a CASE, an example's text is built for the rows it names, not for every case.
+            list(CASE WHEN cut_start THEN 'case ' || case_id || ' starts with ' || first_act END ORDER BY case_no)
+                FILTER (WHERE cut_start)[:5],
+            list(CASE WHEN open_end THEN 'case ' || case_id || ' ends with ' || last_act END ORDER BY case_no)
+                FILTER (WHERE open_end)[:5],
             (SELECT list(activity ORDER BY activity) FROM opening)[:5],
             (SELECT list(activity ORDER BY activity) FROM closing)[:5]
         FROM (
@@ -328,19 +351,25 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         same_attrs = f"LEFT JOIN {table} ta ON ta.row_no = p.row_a LEFT JOIN {table} tb ON tb.row_no = p.row_b WHERE {same}"
     rows = store.query(
         f"""
-        WITH repeating AS (
-            -- Only a case with some activity twice can hold a copy: its variant says so.
-            SELECT c.case_no FROM cases c JOIN variants v ON v.log_id = c.log_id AND v.variant_id = c.variant_id
-            WHERE c.log_id = $log AND len(list_distinct(v.activities)) < len(v.activities)
+        WITH repeated AS (
+            -- A variant lists its cases' activities, so it tells which activity occurs
+            -- 2 to max_group times in a case without reading the events.
+            SELECT variant_id, activity FROM (
+                SELECT variant_id, unnest(activities) AS activity FROM variants
+                WHERE log_id = $log AND len(list_distinct(activities)) < len(activities)
+            ) GROUP BY variant_id, activity HAVING count(*) BETWEEN 2 AND $max_group
         ),
-        within_hour AS (
-            SELECT case_no, activity, (epoch_ms(ts) % 3600000 + 3600000) % 3600000 AS m, count(*) AS n
-            FROM events e SEMI JOIN repeating r USING (case_no) WHERE log_id = $log
-            GROUP BY ALL
+        groups AS (
+            SELECT c.case_no, r.activity FROM cases c JOIN repeated r USING (variant_id) WHERE c.log_id = $log
         ),
         small AS (
-            SELECT case_no, activity FROM within_hour GROUP BY case_no, activity
-            HAVING sum(n) BETWEEN 2 AND $max_group AND max(n) >= 2
+            -- Of those, the groups where two events share their minutes and seconds past the hour.
+            SELECT DISTINCT case_no, activity FROM (
+                SELECT e.case_no, e.activity FROM events e
+                SEMI JOIN groups g ON e.case_no = g.case_no AND e.activity = g.activity
+                WHERE e.log_id = $log
+                GROUP BY e.case_no, e.activity, (epoch_ms(e.ts) % 3600000 + 3600000) % 3600000 HAVING count(*) >= 2
+            )
         ),
         ev AS (
             SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no FROM events e
