@@ -239,7 +239,9 @@ def _trends(run: MonitorRun) -> None:
             with col:
                 st.caption(title)
                 st.altair_chart(
-                    charts.kpi_trend_chart(run.series, names, title=title, change_date=change),
+                    charts.unchecked(
+                        charts.kpi_trend_chart(run.series, names, title=title, change_date=change)
+                    ),
                     width="stretch",
                     key=f"mon-trend-{names[0]}",
                 )
@@ -389,7 +391,7 @@ def _control_charts(run: MonitorRun) -> None:
     kpi = st.selectbox("KPI", list(labels), format_func=labels.__getitem__, key=key)
     kc = next(c for c in run.charts if c.kpi == kpi)
     st.altair_chart(
-        charts.control_chart(kc, run.series, change_date=run.options.change_date),
+        charts.unchecked(charts.control_chart(kc, run.series, change_date=run.options.change_date)),
         width="stretch",
         key="mon-control-chart",
     )
@@ -401,7 +403,9 @@ def _control_charts(run: MonitorRun) -> None:
     # As the report says it: the chart's note, then where its limits come from, as a sentence.
     st.caption(md(f"{kc.chart.note} {kc.note[:1].upper() + kc.note[1:]}."))
     if kc.cusum is not None:
-        st.altair_chart(charts.cusum_chart(kc, run.series), width="stretch", key="mon-cusum-chart")
+        st.altair_chart(
+            charts.unchecked(charts.cusum_chart(kc, run.series)), width="stretch", key="mon-cusum-chart"
+        )
         st.caption(md(kc.cusum.note))
     names = kc.chart.labels
     st.dataframe(
@@ -441,12 +445,14 @@ def _lean(run: MonitorRun) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("Waiting and processing along the main variant")
-        st.altair_chart(charts.lean_steps_chart(view), width="stretch", key="mon-lean-steps")
+        st.altair_chart(
+            charts.unchecked(charts.lean_steps_chart(view)), width="stretch", key="mon-lean-steps"
+        )
         if not view.processing_measured:
             st.caption("The log has no start timestamps: processing time is unknown.")
     with right:
         st.caption("Waste")
-        st.altair_chart(charts.waste_chart(view), width="stretch", key="mon-waste")
+        st.altair_chart(charts.unchecked(charts.waste_chart(view)), width="stretch", key="mon-waste")
     st.dataframe(
         [
             {
