@@ -10,8 +10,8 @@ date and the SLA start at the documented ones
 (``2025-07-01``) and applied with Enter, like the SLA; "Public holidays of" takes a
 country code as ``mining monitor --country`` does (working hours 9-17, its
 holidays marked and volumes judged per working day).
-The before/after process maps share one frozen layout
-(:func:`mining.ui.charts.frozen_dfg_dots`).
+The before/after process maps are drawn as the Process map page draws its
+map, on one layout for both sides (:func:`mining.ui.mapdraw.draw_pair`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from mining.monitor.words import difference_words, interval_words, p_words, peri
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
+from mining.ui.mapdraw import draw_pair
+from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
 
 __all__ = [
@@ -352,8 +354,8 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
     if cmp.mix.chosen:
         st.caption(md(cmp.mix.chosen))
 
-    # The maps draw when opened: the browser's Graphviz renderer (seconds to load on a session's first
-    # map) and two layouts are not part of every rerun that moves the change date or the period.
+    # The maps draw when opened: their two queries (one graph per side) are not part of every rerun that
+    # moves the change date or the period.
     maps_open = st.expander(
         "Process maps before and after, on one layout",
         key=state.keep_widget(_MAPS_KEY, False),
@@ -364,13 +366,16 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         return
     with maps_open, reporting_errors():
         maps = measures.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
-        before, after = charts.frozen_dfg_dots(maps)
-        # One above the other, each the page's width: side by side, a map of a dozen activities shrank its
-        # labels to 5 px.  On one layout, a box or path is at the same place in both.
+        before, after = draw_pair(maps.before, maps.after, ("before the change", "from the change on"))
+        st.caption(PAIR_LEGEND)
+        # One above the other, each the page's width, with the Process map's zoom: side by side, a map of a
+        # dozen activities shrank its labels to 5 px.
         st.caption(f"**Before**: {maps.before.cases:,} cases")
-        st.graphviz_chart(before, width="stretch")
+        show_map(
+            before, key="mon-map-before", height_px=pair_height(before), clickable=False, label="Map before"
+        )
         st.caption(f"**From the change on**: {maps.after.cases:,} cases")
-        st.graphviz_chart(after, width="stretch")
+        show_map(after, key="mon-map-after", height_px=pair_height(after), clickable=False, label="Map after")
 
 
 @st.fragment
