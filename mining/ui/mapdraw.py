@@ -42,6 +42,7 @@ __all__ = [
     "MapNode",
     "draw_map",
     "draw_pair",
+    "union_of",
     "wrap_name",
 ]
 
@@ -434,24 +435,32 @@ def draw_map(
     return MapDrawing(tuple(nodes), tuple(out), round(width, 1), round(height, 1), hidden)
 
 
-def draw_pair(first: DFG, second: DFG, names: tuple[str, str]) -> tuple[MapDrawing, MapDrawing]:
-    """Two maps (before and after a change, two segments) on one layout, the union of both graphs.
+def draw_pair(
+    first: DFG,
+    second: DFG,
+    names: tuple[str, str],
+    *,
+    layout: DFG | None = None,
+    endpoint_min: int = 0,
+) -> tuple[MapDrawing, MapDrawing]:
+    """Two maps (before and after a change, two segments) on one layout: that of ``layout``, by default
+    :func:`union_of` both (a simplification of it draws fewer paths; ``endpoint_min`` as :func:`draw_map`).
 
     A box or path sits at the same place in both drawings, so the eye compares like with like.  Each
     drawing shows its own counts, shaded and sized on one scale for both; what it lacks but the other
     has stays in place, faint, without a figure, and what only it has is outlined in
     :data:`DEVIATION`.  ``names`` name the two maps in the tooltips (``"before"``, ``"after"``).
     """
-    union = _union(first, second)
-    base = draw_map(union)  # the layout; the union's added counts are never shown
+    # The layout; the union's added counts are never shown.
+    base = draw_map(layout if layout is not None else union_of(first, second), endpoint_min=endpoint_min)
     return (
         _one_of_pair(base, first, second, names),
         _one_of_pair(base, second, first, (names[1], names[0])),
     )
 
 
-def _union(a: DFG, b: DFG) -> DFG:
-    """A graph with both graphs' activities and paths, counts added (for the layout only)."""
+def union_of(a: DFG, b: DFG) -> DFG:
+    """A graph with both graphs' activities and paths, counts added: the layout of a pair."""
 
     def added(x: Mapping[str, int], y: Mapping[str, int]) -> dict[str, int]:
         return {k: x.get(k, 0) + y.get(k, 0) for k in (*x, *(k for k in y if k not in x))}
