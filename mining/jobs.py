@@ -279,8 +279,9 @@ class _Memo(MutableMapping[Hashable, object]):
 AHEAD_NICENESS = 10
 
 #: One memo per workspace state (path, version): a write gives a new version, hence a fresh memo.
-#: Eight entries hold the case facts and Lean views of a few filters (a 1M-event log's facts take ~30 MB);
-#: beside them, the last eight whole runs (a background run hands its result to the page this way).
+#: Twelve entries hold the case facts, KPIs per period, strata and Lean views of a few filters (a 1M-event
+#: log's facts take ~30 MB, the others far less); beside them, the last eight whole runs (a background run
+#: hands its result to the page this way).
 _MEMOS: OrderedDict[tuple[str, tuple[int, ...]], tuple[_Memo, _Memo]] = OrderedDict()
 _MEMOS_KEPT = 2
 
@@ -288,7 +289,7 @@ _MEMOS_KEPT = 2
 def _memo(workspace: str, version: tuple[int, ...]) -> tuple[_Memo, _Memo]:
     key = (workspace, version)
     if key not in _MEMOS:
-        _MEMOS[key] = (_Memo(8), _Memo(8))
+        _MEMOS[key] = (_Memo(12), _Memo(8))
         while len(_MEMOS) > _MEMOS_KEPT:
             _MEMOS.popitem(last=False)
     _MEMOS.move_to_end(key)

@@ -234,6 +234,53 @@ def test_the_map_layout_is_readable_and_shows_names_as_typed() -> None:
     assert {n.metric for n in perf.nodes if n.kind == "activity"} == {"median 1h 00m", "median -"}
 
 
+def test_a_pair_of_maps_shares_one_layout_and_marks_what_one_side_lacks() -> None:
+    from mining.analysis.dfg import DFG, Edge
+    from mining.ui.mapdraw import DEVIATION, GHOST, draw_pair
+
+    before = DFG(
+        edges=(Edge("A", "B", 5, 5, 60.0, 60.0, 90.0), Edge("B", "B", 2, 2, 10.0, 10.0, 10.0)),
+        start={"A": 5},
+        end={"B": 5},
+        activities={"A": 5, "B": 7},
+        cases=5,
+        events=12,
+    )
+    after = DFG(
+        edges=(
+            Edge("A", "&lt;C&gt;", 3, 3, 30.0, 30.0, 30.0),
+            Edge("&lt;C&gt;", "B", 3, 3, 30.0, 30.0, 30.0),
+        ),
+        start={"A": 3},
+        end={"B": 3},
+        activities={"A": 3, "&lt;C&gt;": 3, "B": 3},
+        cases=3,
+        events=9,
+    )
+    left, right = draw_pair(before, after, ("before", "after"))
+    assert [(n.name, n.x, n.y) for n in left.nodes] == [(n.name, n.x, n.y) for n in right.nodes]
+    assert [e.path for e in left.edges] == [e.path for e in right.edges]
+    boxes = [
+        {n.name: (n.metric, n.stroke, n.text) for n in d.nodes if n.kind == "activity"} for d in (left, right)
+    ]
+    assert boxes[0]["&lt;C&gt;"] == ("none", GHOST, GHOST)  # the name as typed, faint, no figure
+    assert boxes[1]["&lt;C&gt;"][:2] == ("3", DEVIATION)  # only after the change
+    assert boxes[0]["B"][0] == "7" and boxes[1]["B"][0] == "3"
+    names = {n.id: n.name for n in left.nodes}
+
+    def paths(d):
+        return {(names[e.source], names[e.target]): (e.label, e.colour) for e in d.edges}
+
+    assert paths(left)[("B", "B")] == ("2", DEVIATION) and paths(right)[("B", "B")] == ("", GHOST)
+    assert paths(left)[("A", "&lt;C&gt;")] == ("", GHOST) and paths(right)[("A", "&lt;C&gt;")][0] == "3"
+    assert paths(left)[("A", "B")][0] == "5" and paths(right)[("A", "B")] == ("", GHOST)
+    tip = next(e.tooltip for e in right.edges if (names[e.source], names[e.target]) == ("A", "B"))
+    assert tip == "A → B\nnot after; 5 before"
+    # One scale for both: the thickest path is the larger count of either side.
+    widths = {(names[e.source], names[e.target]): e.width for e in left.edges if e.label}
+    assert widths[("A", "B")] == 6.2 and widths[("B", "B")] == 3.2
+
+
 def test_dot_labels_are_escaped() -> None:
     from mining.analysis.dfg import DFG, Edge
 

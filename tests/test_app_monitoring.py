@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from mining.monitor.lean import waste_words
 from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
+from mining.ui.mapdraw import DEVIATION, GHOST
 from mining.ui.pages.monitoring import ALERT_ICON, format_p
 from tests.conftest import SAMPLE_LOGS, app_workspace
 
@@ -265,27 +265,51 @@ def test_report_download_is_the_library_report(
 def test_maps_before_and_after_share_one_layout(page: AppTest, workspace: Path, log_id: int) -> None:
     with Store(workspace, read_only=True) as store:
         maps = compare_maps(store, log_id, CHANGE)
-    assert not page.get("graphviz_chart")  # drawn when their expander is opened
+    assert not page.get("bidi_component")  # drawn when their expander is opened
     at = _run()
     at.session_state["mon-maps"] = True  # a click on the expander
     at.run()
     assert not at.exception and not at.error
-    before, after = (c.proto.spec for c in at.get("graphviz_chart"))
+    # Drawn as the Process map draws its map (its component), one drawing per side.
+    before, after = (json.loads(c.proto.json) for c in at.get("bidi_component"))
+    assert (before["label"], after["label"]) == ("Map before", "Map after")
+    assert not before["clickable"] and not after["clickable"]
 
-    def skeleton(dot: str) -> list[str]:
-        # What decides the layout: the statements, in order, without labels, styles and widths of lines.
-        return [re.sub(r" \[.*\];$", "", ln) for ln in dot.splitlines()]
+    def layout(d: dict) -> tuple[list, list]:
+        return [(n["id"], n["name"], n["x"], n["y"]) for n in d["nodes"]], [
+            (e["source"], e["target"], e["path"]) for e in d["edges"]
+        ]
 
-    assert skeleton(before) == skeleton(after)
-    edges = [ln for ln in before.splitlines() if re.match(r"^\s+a\w+ -> a\w+ ", ln)]
-    assert len(edges) == len(maps.edges)
-    hidden_before = sum("[style=invis]" in ln for ln in edges)
-    assert hidden_before == len(set(maps.edges) - {(e.source, e.target) for e in maps.before.edges})
-    hidden_after = sum(
-        "[style=invis]" in ln for ln in after.splitlines() if re.match(r"^\s+a\w+ -> a\w+ ", ln)
-    )
-    assert hidden_after == len(set(maps.edges) - {(e.source, e.target) for e in maps.after.edges})
-    assert hidden_before + hidden_after > 0  # some path exists on one side only
+    assert layout(before) == layout(after)  # every box and path at the same place
+    assert {n["name"] for n in before["nodes"] if n["kind"] == "activity"} == set(maps.activities)
+    for drawing, graph, other in ((before, maps.before, maps.after), (after, maps.after, maps.before)):
+        names = {n["id"]: n["name"] for n in drawing["nodes"]}
+        inner = {
+            (names[e["source"]], names[e["target"]]): e
+            for e in drawing["edges"]
+            if e["source"] not in ("start", "end") and e["target"] not in ("start", "end")
+        }
+        assert set(inner) == set(maps.edges)
+        counts = {(e.source, e.target): e.count for e in graph.edges}
+        others = {(e.source, e.target) for e in other.edges}
+        # Its own figures; faint and blank what only the other side has; orange what only this side has.
+        assert {p: e["label"] for p, e in inner.items() if p in counts} == {
+            p: f"{n:,}" for p, n in counts.items()
+        }
+        ghosts = {p for p, e in inner.items() if e["colour"] == GHOST}
+        assert ghosts == set(maps.edges) - set(counts) and all(inner[p]["label"] == "" for p in ghosts)
+        assert {p for p, e in inner.items() if e["colour"] == DEVIATION} == set(counts) - others
+        boxes = {n["name"]: n for n in drawing["nodes"] if n["kind"] == "activity"}
+        assert {a: b["metric"] for a, b in boxes.items() if a in graph.activities} == {
+            a: f"{n:,}" for a, n in graph.activities.items()
+        }
+        assert {a for a, b in boxes.items() if b["metric"] == "none"} == set(maps.activities) - set(
+            graph.activities
+        )
+    gone = set(maps.edges) - {(e.source, e.target) for e in maps.after.edges}
+    new = set(maps.edges) - {(e.source, e.target) for e in maps.before.edges}
+    assert gone or new  # some path exists on one side only: the maps show a difference
+    assert any(_plain(c.value).startswith("Both maps on one layout") for c in at.caption)
 
 
 def test_control_chart_marks_the_points_where_rules_fired(page: AppTest, expected: MonitorRun) -> None:
@@ -366,7 +390,7 @@ def test_stratify_by_an_attribute_and_no_change_date(workspace: Path, log_id: in
     _widget(at.text_input, "Change date").set_value("").run()
     assert not at.exception and not at.error
     assert not any("p-value" in d.value.columns for d in at.dataframe)
-    assert not at.get("graphviz_chart")
+    assert not at.get("bidi_component")
     assert "layer" not in _charts(at)["Work in progress (cases)"][0]  # no change-date rule to draw
 
 

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
+import altair as alt
 import pytest
 
 pytest.importorskip("streamlit", reason="the app is an optional extra: pip install '.[app]'")
@@ -26,7 +27,7 @@ from mining.catalog import list_logs
 from mining.monitor.run import MonitorOptions, keep_stratum, monitor, run_json
 from mining.schema import LogInfo
 from mining.store import Store
-from mining.ui import measures
+from mining.ui import charts, measures
 from mining.ui.state import where
 from tests.conftest import SAMPLE_LOGS, app_workspace
 
@@ -129,9 +130,9 @@ def test_the_strata_kept_ahead_serve_a_change_date_typed_later(
     weekly = MonitorOptions(period="week")
     with Store(workspace, read_only=True) as store:
         monitor(store, log.log_id, None, weekly, memo=memo)
-        assert sorted(k[0] for k in memo) == ["facts", "lean"]  # no change date: no strata yet
+        assert sorted(k[0] for k in memo) == ["facts", "lean", "series"]  # no change date: no strata yet
         keep_stratum(store, log.log_id, None, weekly, memo)
-        assert sorted(k[0] for k in memo) == ["facts", "lean", "stratum"]
+        assert sorted(k[0] for k in memo) == ["facts", "lean", "series", "stratum"]
         strata: list[str | None] = []
         real = monitor_module.case_stratum
         monkeypatch.setattr(
@@ -201,3 +202,60 @@ def test_a_run_computed_ahead_runs_at_a_lower_priority_and_its_errors_reach_the_
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # the caller's is unchanged
     with pytest.raises(MonitorError, match="no log with id 999"):
         jobs.monitor_warm(*where(), 999, flt, MonitorOptions(period="week"))
+
+
+def test_the_kpis_per_period_kept_serve_another_change_date(
+    workspace: Path, log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memo: dict = {}
+    summaries: list[float | None] = []
+    real = monitor_module.summarize
+    monkeypatch.setattr(
+        monitor_module,
+        "summarize",
+        lambda f, sla_seconds=None: summaries.append(sla_seconds) or real(f, sla_seconds=sla_seconds),
+    )
+    first = MonitorOptions(period="week", change_date=dt.date(2025, 7, 1))
+    later = MonitorOptions(period="week", change_date=dt.date(2025, 8, 1))
+    monthly = MonitorOptions(period="month", change_date=dt.date(2025, 8, 1))
+    with Store(workspace, read_only=True) as store:
+        monitor(store, log.log_id, None, first, memo=memo)
+        kept = monitor(store, log.log_id, None, later, memo=memo)
+        assert summaries == [None]  # the second change date reused the weekly KPIs
+        by_month = monitor(store, log.log_id, None, monthly, memo=memo)
+        assert summaries == [None, None]  # another period has KPIs of its own
+        fresh, fresh_monthly = (monitor(store, log.log_id, None, o) for o in (later, monthly))
+    assert run_json(kept) == run_json(fresh)
+    assert run_json(by_month) == run_json(fresh_monthly)
+    assert kept.comparison is not None and kept.comparison.change_date == dt.date(2025, 8, 1)
+    assert len(by_month.series.periods) < len(kept.series.periods)
+
+
+def test_the_charts_drawn_unchecked_are_valid_and_unchanged(workspace: Path, log: LogInfo) -> None:
+    # The page serialises its charts without Altair's schema validation (charts.unchecked): each must be
+    # valid Vega-Lite, and give the same spec as the validated serialisation.
+    options = MonitorOptions(period="week", change_date=dt.date(2025, 7, 1), sla_seconds=5 * 86400.0)
+    with Store(workspace, read_only=True) as store:
+        run = monitor(store, log.log_id, None, options)
+    assert run.lean is not None and run.charts
+    builders = [
+        *(
+            functools.partial(
+                charts.kpi_trend_chart, run.series, names, title=title, change_date=options.change_date
+            )
+            for title, names in (("Cycle time", ["cycle_median_s", "cycle_p90_s"]), ("Cases", ["started"]))
+        ),
+        *(
+            functools.partial(charts.control_chart, kc, run.series, change_date=options.change_date)
+            for kc in run.charts
+        ),
+        *(functools.partial(charts.cusum_chart, kc, run.series) for kc in run.charts if kc.cusum is not None),
+        functools.partial(charts.lean_steps_chart, run.lean),
+        functools.partial(charts.waste_chart, run.lean),
+    ]
+    assert any(kc.cusum is not None for kc in run.charts)  # every kind of chart the page draws
+    for build in builders:
+        checked = build().to_dict(validate=True)  # raises on a spec Vega-Lite's schema refuses
+        assert charts.unchecked(build()).to_dict() == checked
+    with pytest.raises(TypeError, match="no unchecked form of HConcatChart"):
+        charts.unchecked(alt.hconcat(builders[0](), builders[1]()))

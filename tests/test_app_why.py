@@ -6,7 +6,6 @@ Every expected figure is the library's own result on the same workspace.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,12 +155,17 @@ def test_compare_shows_each_segment_and_two_maps_on_one_layout(workspace):
     assert detail["95% interval"] == f"{duration_words(lo)} to {duration_words(hi)}"
     assert detail["difference"] == f"+{duration_words(vs.difference)}"
     assert detail["mix-adjusted"] == f"+{duration_words(vs.adjusted_difference)}"
-    # Two maps, drawn from one layout: the same nodes in the same order, blanks where a segment lacks one.
-    maps = at.get("graphviz_chart")
+    # Two maps, drawn as the Process map draws its map, on one layout: the same boxes at the same places.
+    maps = at.get("bidi_component")
     assert len(maps) == 2
-    left, right = (m.proto.spec for m in maps)
-    ids = [re.findall(r"^\s+(a\w+) \[", dot, flags=re.MULTILINE) for dot in (left, right)]
-    assert ids[0] == ids[1] and len(ids[0]) == 4
+    left, right = (json.loads(m.proto.json) for m in maps)
+    boxes = [
+        [(n["name"], n["x"], n["y"]) for n in d["nodes"] if n["kind"] == "activity"] for d in (left, right)
+    ]
+    assert boxes[0] == boxes[1] and len(boxes[0]) == 4
+    shown = [next(w for w in at.selectbox if w.label == label).value for label in ("First map", "Second map")]
+    assert shown[0] == "Web" and shown[1] != shown[0]
+    assert [d["label"] for d in (left, right)] == [f"Map of channel = {v}" for v in shown]
     captions = [_plain(c.value) for c in at.caption]
     assert any(c.startswith("channel = Web: ") for c in captions)
 

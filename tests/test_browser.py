@@ -219,12 +219,27 @@ def test_monitoring_applies_a_typed_change_date_on_enter(page) -> None:
     assert summary.startswith("Since the change on 2025-09-01, the median cycle time")
     assert page.get_by_role("heading", name="Before and after 2025-07-01").count() == 0
     # The maps before and after draw when their expander is opened.
-    assert page.locator("[data-testid=stGraphVizChart]").count() == 0
+    maps = page.locator("[data-testid=process-map]")
+    assert maps.count() == 0
     page.get_by_text("Process maps before and after, on one layout").click()
-    page.locator("[data-testid=stGraphVizChart]").nth(1).locator("svg").wait_for()
+    page.locator("[data-testid=process-map][data-ready='1']").nth(1).wait_for()
     _settled(page)
     _no_errors(page)
-    assert page.locator("[data-testid=stGraphVizChart]").count() == 2
+    assert maps.count() == 2
+    # The Process map's renderer: one layout (the same boxes, the same places), labels legible.
+    boxes = [
+        m.locator("g.pm-node").evaluate_all(
+            "gs => gs.map(g => [g.dataset.name, g.querySelector('rect, circle').getAttribute('x')])"
+        )
+        for m in (maps.nth(0), maps.nth(1))
+    ]
+    assert boxes[0] == boxes[1] and len(boxes[0]) > 2
+    heights = (
+        maps.nth(0)
+        .locator("text.pm-label")
+        .evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    )
+    assert min(heights) >= 11
     _shot(page, "monitoring-typed-change-date")
 
 

@@ -277,19 +277,20 @@ def test_a_memo_reuses_the_facts_and_the_lean_view_and_changes_no_figure(store, 
             monitor(store, log, options=opts)
         )
     # One set of facts and one Lean view served all three: the period, SLA and change date are not in them;
-    # the strata of the before/after are kept for the next change date.
-    assert sorted(key[0] for key in memo) == ["facts", "lean", "stratum"]
+    # the KPIs per period are kept per period and SLA, the strata of the before/after for the next change date.
+    kept = ["facts", "lean", "series", "series", "series", "stratum"]
+    assert sorted(key[0] for key in memo) == kept
     other = MonitorOptions(period="week", timezone="UTC", change_date=dt.date(2024, 3, 4))
     assert run_json(monitor(store, log, options=other, memo=memo)) == run_json(
         monitor(store, log, options=other)
     )
-    assert sorted(key[0] for key in memo) == ["facts", "lean", "stratum"]
+    assert sorted(key[0] for key in memo) == kept  # the weekly KPIs of the first run served this one
     facts = memo[next(k for k in memo if k[0] == "facts")]
     with pytest.raises(ValueError, match="read-only"):
         facts.cycle[0] = 0.0
     # Another time zone is other facts.
     monitor(store, log, options=MonitorOptions(period="week", timezone="Europe/Amsterdam"), memo=memo)
-    assert sorted(key[0] for key in memo) == ["facts", "facts", "lean", "stratum"]
+    assert sorted(key[0] for key in memo) == ["facts", "facts", "lean", *["series"] * 4, "stratum"]
 
 
 def test_after_a_change_the_alerts_compare_with_the_old_phase_until_the_new_one_has_enough(store, tmp_path):

@@ -787,9 +787,10 @@ def monitor(
     :class:`~mining.monitor.periods.CaseMeasure`); ``rules`` adds the
     violation rate of each declarative rule as one.  Reads only.
 
-    ``memo`` keeps the two costly stages for the next run on the same
+    ``memo`` keeps the costly stages for the next run on the same
     data: the case facts (one pass over the events, whatever the period,
-    change date or SLA) and the Lean view.  The caller owns it and must
+    change date or SLA), the KPIs per period (whatever the change date),
+    the strata of a before/after and the Lean view.  The caller owns it and must
     drop it when the workspace changes; it is used only without measures
     and rules, which are not hashable inputs.
 
@@ -842,7 +843,12 @@ def monitor(
         if facts.left_out and facts.robust is not None and facts.robust.note:
             msg = f"log {name!r} has no case dated inside its range: {facts.robust.note}"
         raise MonitorError(msg)
-    series = summarize(facts, sla_seconds=opts.sla_seconds)
+    # The KPIs per period do not depend on the change date: another date typed reuses them.
+    series = _kept(
+        memo,
+        ("series", *facts_key, opts.period, opts.sla_seconds),
+        lambda: summarize(facts, sla_seconds=opts.sla_seconds),
+    )
     comparison = None
     if opts.change_date is not None:
         # The strata read the attributes of every kept case: the same for any change date.

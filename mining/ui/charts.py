@@ -26,7 +26,6 @@ from mining.analysis.throughput import Throughput
 from mining.analysis.variants import Variant
 from mining.conformance.records import MapOverlay
 from mining.durations import duration_unit, format_duration
-from mining.monitor.compare import MapComparison
 from mining.monitor.lean import LeanView
 from mining.monitor.periods import PeriodSeries
 from mining.monitor.run import KpiChart
@@ -44,8 +43,6 @@ __all__ = [
     "dot_quote",
     "duration_histogram",
     "duration_unit_of",
-    "frozen_dfg_dots",
-    "frozen_pair_dots",
     "heatmap_chart",
     "heatmap_frame",
     "hours",
@@ -55,9 +52,16 @@ __all__ = [
     "pareto_chart",
     "short_labels",
     "throughput_chart",
+    "unchecked",
     "waste_chart",
     "weekly_completed_median",
 ]
+
+# Altair checks every channel and mark against the Vega-Lite schema as it is built (its "debug mode"), for
+# better tracebacks while a chart is written: half the cost of building the Monitoring page's nine charts
+# on each rerun.  The builders here are fixed code, and the serialisation Streamlit does still validates
+# each chart (except those passed through `unchecked`, whose validity tests check).
+alt.utils.schemapi.disable_debug_mode()
 
 #: The Vega colour scheme of every quantitative colour encoding.
 SCHEME = "blues"
@@ -378,91 +382,6 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float |
     )
 
 
-# -- monitoring: before and after on one layout -----------------------------------
-def _frozen_dot(maps: MapComparison, graph: DFG) -> str:
-    """One period's map over the union of both periods' nodes and edges, in the union's order."""
-    return _frozen_pair_dot(maps.activities, maps.edges, (maps.before, maps.after), graph, _drawing_key(maps))
-
-
-def _frozen_pair_dot(
-    activities: Sequence[str],
-    edges_union: Sequence[tuple[str, str]],
-    both: tuple[DFG, DFG],
-    graph: DFG,
-    key: str,
-) -> str:
-    """One of two maps over the union of both maps' nodes and edges, in the union's order.
-
-    Both DOTs hold the same statements in the same order; what the map
-    lacks is ``style=invis``, node sizes are fixed and edge counts are
-    ``xlabel`` (placed after layout), so Graphviz lays both out identically.
-    ``key`` (one for both) keeps the node ids apart from other drawings.
-    """
-    ids = {name: f"a{key}_{i}" for i, name in enumerate(activities)}
-    start, end = f"s{key}", f"e{key}"
-    widest = {name: max([len(name), *(len(f"{g.activities.get(name, 0):,}") for g in both)]) for name in ids}
-    top = max((e.count for g in both for e in g.edges), default=1)
-    # Top to bottom: each map takes the page's width, and a wide left-to-right layout would shrink its text to fit.
-    lines = [
-        "digraph process {",
-        "  rankdir=TB;",
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, fixedsize=true, '
-        f'height=0.6, fillcolor="{PALETTE[0]}", color="{PALETTE[5]}"];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-        f'  {start} [label="start", shape=circle, style=filled, fillcolor="{PALETTE[2]}", fontsize=8, '
-        "width=0.5];",
-        f'  {end} [label="end", shape=doublecircle, style=filled, fillcolor="{PALETTE[5]}", '
-        "fontcolor=white, fontsize=8, width=0.5];",
-    ]
-    for name, node in ids.items():
-        n = graph.activities.get(name)
-        shown = "" if n is not None else ', style="rounded,filled,invis"'
-        label = dot_quote(name + "\n" + (f"{n:,}" if n is not None else ""))
-        width = max(1.2, 0.09 * widest[name] + 0.3)
-        lines.append(f"  {node} [label={label}, width={width:.2f}{shown}];")
-    edges = {(e.source, e.target): e for e in graph.edges}
-    for source, target in edges_union:
-        e = edges.get((source, target))
-        if e is None:
-            lines.append(f"  {ids[source]} -> {ids[target]} [style=invis];")
-        else:
-            lines.append(
-                f"  {ids[source]} -> {ids[target]} [xlabel={dot_quote(f'{e.count:,}')}, "
-                f'penwidth={1 + 5 * e.count / top:.2f}, color="{PALETTE[5]}"];'
-            )
-    for pick, edge in ((lambda g: g.start, start + " -> {}"), (lambda g: g.end, "{} -> " + end)):
-        names = sorted({a for g in both for a in pick(g)})
-        counts = pick(graph)
-        for name in names:
-            n = counts.get(name)
-            if n is None:
-                lines.append(f"  {edge.format(ids[name])} [style=invis];")
-            else:
-                lines.append(
-                    f'  {edge.format(ids[name])} [xlabel="{n:,}", style=dashed, color="{PALETTE[2]}"];'
-                )
-    lines.append("}")
-    return "\n".join(lines)
-
-
-def frozen_dfg_dots(maps: MapComparison) -> tuple[str, str]:
-    """DOT of the maps before and after a change, laid out identically (see :func:`_frozen_dot`)."""
-    return _frozen_dot(maps, maps.before), _frozen_dot(maps, maps.after)
-
-
-def frozen_pair_dots(left: DFG, right: DFG) -> tuple[str, str]:
-    """DOT of two maps (two segments) laid out identically, over the union of their nodes and edges."""
-    activities = tuple(sorted(set(left.activities) | set(right.activities)))
-    edges = tuple(
-        sorted({(e.source, e.target) for e in left.edges} | {(e.source, e.target) for e in right.edges})
-    )
-    key = _drawing_key(activities, edges, left.cases, right.cases)
-    return (
-        _frozen_pair_dot(activities, edges, (left, right), left, key),
-        _frozen_pair_dot(activities, edges, (left, right), right, key),
-    )
-
-
 # -- monitoring: KPI trends and control charts --------------------------------------
 def kpi_scale(unit: str) -> tuple[float, str]:
     """How a KPI unit is charted: the factor from the record's value and the axis unit."""
@@ -481,6 +400,31 @@ def _scaled(value: float | None, factor: float) -> float | None:
 
 def _period_axis(series: PeriodSeries) -> alt.X:
     return alt.X("period:T", title=f"{series.period.capitalize()} starting ({series.timezone})")
+
+
+class _UncheckedChart(alt.Chart):
+    def to_dict(self, validate: bool = True, **kwargs: object) -> dict[str, object]:
+        return super().to_dict(validate=False, **kwargs)  # type: ignore[arg-type]
+
+
+class _UncheckedLayer(alt.LayerChart):
+    def to_dict(self, validate: bool = True, **kwargs: object) -> dict[str, object]:
+        return super().to_dict(validate=False, **kwargs)  # type: ignore[arg-type]
+
+
+def unchecked(chart: alt.Chart | alt.LayerChart) -> alt.Chart | alt.LayerChart:
+    """``chart`` (built here a moment ago), serialised without validating it against the Vega-Lite schema.
+
+    The validation is most of what serialising a chart costs (0.3 s for the Monitoring page's nine on
+    every rerun); the same spec results.  Only for this module's builders, whose output tests validate.
+    """
+    kind = {alt.Chart: _UncheckedChart, alt.LayerChart: _UncheckedLayer}.get(type(chart))
+    if kind is None:
+        msg = f"no unchecked form of {type(chart).__name__}"
+        raise TypeError(msg)
+    # The same object and attributes, only to_dict differs (Altair's own __setattr__ would store a property).
+    object.__setattr__(chart, "__class__", kind)
+    return chart
 
 
 def _change_rule(change_date: dt.date | None) -> alt.Chart | None:

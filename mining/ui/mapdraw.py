@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from mining.analysis.dfg import DFG
+from mining.analysis.dfg import DFG, Edge
 from mining.durations import format_duration
 
 __all__ = [
     "DEVIATION",
     "FONT_PX",
+    "GHOST",
     "LINE_CHARS",
     "MAX_LINES",
     "SHADES",
@@ -40,6 +41,8 @@ __all__ = [
     "MapEdge",
     "MapNode",
     "draw_map",
+    "draw_pair",
+    "union_of",
     "wrap_name",
 ]
 
@@ -56,8 +59,11 @@ _EVENT = 14.0  # the start and end markers' radius
 
 #: Shades of one blue, light to dark, for boxes and paths by weight.
 SHADES = ("#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
-#: The colour of what a model does not allow (the conformance overlay).
+#: The colour of what a model does not allow (the conformance overlay), and of what only one of two
+#: maps drawn as a pair has (:func:`draw_pair`).
 DEVIATION = "#d94801"
+#: The outline and text of what a map of a pair lacks but the other has: kept in place, faint.
+GHOST = "#b8c0c8"
 
 
 @dataclass(frozen=True)
@@ -427,6 +433,136 @@ def draw_map(
             )
         )
     return MapDrawing(tuple(nodes), tuple(out), round(width, 1), round(height, 1), hidden)
+
+
+def draw_pair(
+    first: DFG,
+    second: DFG,
+    names: tuple[str, str],
+    *,
+    layout: DFG | None = None,
+    endpoint_min: int = 0,
+) -> tuple[MapDrawing, MapDrawing]:
+    """Two maps (before and after a change, two segments) on one layout: that of ``layout``, by default
+    :func:`union_of` both (a simplification of it draws fewer paths; ``endpoint_min`` as :func:`draw_map`).
+
+    A box or path sits at the same place in both drawings, so the eye compares like with like.  Each
+    drawing shows its own counts, shaded and sized on one scale for both; what it lacks but the other
+    has stays in place, faint, without a figure, and what only it has is outlined in
+    :data:`DEVIATION`.  ``names`` name the two maps in the tooltips (``"before"``, ``"after"``).
+    """
+    # The layout; the union's added counts are never shown.
+    base = draw_map(layout if layout is not None else union_of(first, second), endpoint_min=endpoint_min)
+    return (
+        _one_of_pair(base, first, second, names),
+        _one_of_pair(base, second, first, (names[1], names[0])),
+    )
+
+
+def union_of(a: DFG, b: DFG) -> DFG:
+    """A graph with both graphs' activities and paths, counts added: the layout of a pair."""
+
+    def added(x: Mapping[str, int], y: Mapping[str, int]) -> dict[str, int]:
+        return {k: x.get(k, 0) + y.get(k, 0) for k in (*x, *(k for k in y if k not in x))}
+
+    pairs: dict[tuple[str, str], Edge] = {}
+    for e in (*a.edges, *b.edges):
+        known = pairs.get((e.source, e.target))
+        pairs[(e.source, e.target)] = (
+            e if known is None else replace(known, count=known.count + e.count, cases=known.cases + e.cases)
+        )
+    edges = tuple(sorted(pairs.values(), key=lambda e: (-e.count, e.source, e.target)))
+    return DFG(
+        edges=edges,
+        start=added(a.start, b.start),
+        end=added(a.end, b.end),
+        activities=added(a.activities, b.activities),
+        cases=a.cases + b.cases,
+        events=a.events + b.events,
+    )
+
+
+def _one_of_pair(base: MapDrawing, graph: DFG, other: DFG, names: tuple[str, str]) -> MapDrawing:
+    """``base`` (the union's layout) restyled to show ``graph``: its figures, the rest faint."""
+    this, that = names
+    by_id = {n.id: n for n in base.nodes}
+    top_events = max((*graph.activities.values(), *other.activities.values()), default=1)
+    nodes = []
+    for node in base.nodes:
+        if node.kind != "activity":
+            ends = graph.start if node.kind == "start" else graph.end
+            nodes.append(replace(node, tooltip=f"{node.kind}: {_plural(sum(ends.values()), 'case')} {this}"))
+            continue
+        n, m = graph.activities.get(node.name), other.activities.get(node.name)
+        if n is None:
+            tip = f"{node.name}\nnot {this}; {_plural(m or 0, 'event')} {that}"
+            nodes.append(replace(node, metric="none", tooltip=tip, fill="#ffffff", text=GHOST, stroke=GHOST))
+            continue
+        shade = _shade(n, top_events)
+        tip = f"{node.name}\n{_plural(n, 'event')} {this}\n" + (
+            f"{_plural(m, 'event')} {that}" if m is not None else f"none {that}"
+        )
+        nodes.append(
+            replace(
+                node,
+                metric=f"{n:,}",
+                tooltip=tip,
+                fill=SHADES[shade],
+                text="#ffffff" if shade >= 4 else "#08306b",
+                stroke=DEVIATION if m is None else SHADES[-1],
+            )
+        )
+    inner = {(e.source, e.target): e for e in graph.edges}
+    inner_other = {(e.source, e.target): e for e in other.edges}
+
+    def count(g: DFG, pairs: Mapping[tuple[str, str], Edge], s: str, t: str) -> int | None:
+        if s == "▶start":
+            return g.start.get(t)
+        if t == "■end":
+            return g.end.get(s)
+        e = pairs.get((s, t))
+        return None if e is None else e.count
+
+    def name(node_id: str) -> str:
+        node = by_id[node_id]
+        return {"start": "▶start", "end": "■end"}.get(node.kind, node.name)
+
+    counts = [
+        count(g, pairs, name(e.source), name(e.target))
+        for e in base.edges
+        for g, pairs in ((graph, inner), (other, inner_other))
+    ]
+    top = max((c for c in counts if c is not None), default=1)
+    edges = []
+    for e in base.edges:
+        s, t = name(e.source), name(e.target)
+        n, m = count(graph, inner, s, t), count(other, inner_other, s, t)
+        words = f"{'start' if s == '▶start' else s} → {'end' if t == '■end' else t}"
+        if n is None:
+            tip = f"{words}\nnot {this}; {m or 0:,} {that}"
+            edges.append(replace(e, label="", width=1.0, colour=GHOST, tooltip=tip, dashed=True))
+            continue
+        marker = s == "▶start" or t == "■end"
+        edge = inner.get((s, t))
+        tip = f"{words}\n{n:,} {'cases' if marker else 'times'} {this}" + (
+            f" in {_plural(edge.cases, 'case')}\nmedian {format_duration(edge.median_seconds)}, "
+            f"p90 {format_duration(edge.p90_seconds)}"
+            if edge is not None
+            else ""
+        )
+        tip += f"\n{m:,} {that}" if m is not None else f"\nnone {that}"
+        colour = DEVIATION if m is None else SHADES[3] if marker else SHADES[5]
+        edges.append(
+            replace(
+                e,
+                label=f"{n:,}",
+                width=round(1.2 + 5 * n / top, 2),
+                colour=colour,
+                tooltip=tip,
+                dashed=marker,
+            )
+        )
+    return replace(base, nodes=tuple(nodes), edges=tuple(edges))
 
 
 def _endpoints(counts: Mapping[str, int], inner: list[tuple[str, str, int]], least: int) -> dict[str, int]:

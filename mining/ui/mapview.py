@@ -18,10 +18,24 @@ import streamlit as st
 
 from mining.ui.mapdraw import FONT_PX, MapDrawing
 
-__all__ = ["MIN_TEXT_PX", "show_map"]
+__all__ = ["MIN_TEXT_PX", "PAIR_LEGEND", "pair_height", "show_map"]
 
 #: The smallest label height the view allows at its first drawing, in CSS pixels.
 MIN_TEXT_PX = 11
+
+#: What the colours of two maps drawn as a pair (:func:`mining.ui.mapdraw.draw_pair`) mean.
+PAIR_LEGEND = (
+    "Both maps on one layout: a box or path is at the same place in each. Figures: events (boxes) and times "
+    "a path was taken; the darker and thicker, the more, on one scale for both maps. Faint grey, without a "
+    "figure: not in this map but in the other; :orange[orange]: only in this map. Zoom with the buttons or "
+    "the mouse wheel; hover for the figures of both."
+)
+
+
+def pair_height(drawing: MapDrawing) -> int:
+    """The view's height for one map of a pair: the whole map at the smallest legible scale, up to 640 px."""
+    return int(min(640, max(240, drawing.height * MIN_TEXT_PX / FONT_PX + 24)))
+
 
 _CSS = """
 .pm-wrap { position: relative; border: 1px solid #d0d7de; border-radius: 6px; background: #fff;
@@ -36,6 +50,7 @@ _CSS = """
 .pm-zoom { position: absolute; bottom: 8px; right: 10px; font: 12px sans-serif; color: #555;
   background: rgba(255,255,255,.85); padding: 1px 4px; }
 .pm-node, .pm-edge { cursor: pointer; }
+.pm-static .pm-node, .pm-static .pm-edge { cursor: inherit; }
 .pm-node:hover rect, .pm-node:hover circle { stroke-width: 3; }
 .pm-edge:hover .pm-line { stroke-opacity: 1; }
 """
@@ -53,11 +68,11 @@ export default function (component) {
   let wrap = parentElement.querySelector('.pm-wrap');
   if (wrap) wrap.remove();
   wrap = document.createElement('div');
-  wrap.className = 'pm-wrap';
+  wrap.className = data.clickable ? 'pm-wrap' : 'pm-wrap pm-static';
   wrap.style.setProperty('--pm-height', data.height_px + 'px');
   wrap.setAttribute('data-testid', 'process-map');
   parentElement.appendChild(wrap);
-  const svg = el('svg', { class: 'pm-svg', role: 'img', 'aria-label': 'Process map' }, wrap);
+  const svg = el('svg', { class: 'pm-svg', role: 'img', 'aria-label': data.label }, wrap);
   const defs = el('defs', {}, svg);
   const arrows = {};
   const arrow = (colour) => {
@@ -72,7 +87,7 @@ export default function (component) {
   const world = el('g', { class: 'pm-world' }, svg);
   // A drag that ends on a box is a pan, not a pick.
   let panned = false;
-  const pick = (name) => { if (!panned) setTriggerValue('clicked', name); };
+  const pick = (name) => { if (!panned && data.clickable) setTriggerValue('clicked', name); };
   for (const e of data.edges) {
     const g = el('g', { class: 'pm-edge', 'data-name': e.name || '' }, world);
     el('title', {}, g).textContent = e.tooltip;
@@ -186,14 +201,25 @@ _COMPONENT = st.components.v2.component("mining_process_map", css=_CSS, js=_JS)
 
 
 def show_map(
-    drawing: MapDrawing, *, key: str, height_px: int = 640, on_click: Callable[[], None] | None = None
+    drawing: MapDrawing,
+    *,
+    key: str,
+    height_px: int = 640,
+    on_click: Callable[[], None] | None = None,
+    clickable: bool = True,
+    label: str = "Process map",
 ) -> str | None:
-    """Draw the map; returns the name last clicked in this run (an activity or ``"A → B"``), else None."""
+    """Draw the map; returns the name last clicked in this run (an activity or ``"A → B"``), else None.
+
+    ``clickable=False`` draws a map to look at only (the before/after and segment maps): a click then
+    starts no rerun.  ``label`` names the drawing for screen readers (and tests)."""
     data = drawing.as_data()
     for edge, record in zip(data["edges"], drawing.edges, strict=True):  # type: ignore[call-overload]
         edge["name"] = _edge_name(drawing, record)
     data["height_px"] = height_px
     data["min_scale"] = MIN_TEXT_PX / FONT_PX
+    data["clickable"] = clickable
+    data["label"] = label
     result = _COMPONENT(data=data, key=key, on_clicked_change=on_click or (lambda: None))
     return getattr(result, "clicked", None)
 

@@ -3,8 +3,8 @@
 One :func:`mining.drivers.segments.compare_segments` run: a table of each
 segment's KPIs with their intervals and their difference from the rest (also
 case-mix adjusted), a chart of cycle times, and two segments' process maps
-on one frozen layout (:func:`mining.ui.charts.frozen_pair_dots`, the
-mechanism of the Monitoring page's before/after maps).
+drawn as the Process map page draws its map, on one layout for both
+(:func:`mining.ui.mapdraw.draw_pair`, as the Monitoring page's before/after maps).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
+from mining.ui.mapdraw import draw_pair
+from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
 
 __all__ = ["DERIVED", "render"]
@@ -195,9 +197,17 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
         for value in (left, right):
             kept = dataclasses.replace(flt, attributes=(*flt.attributes, (result.source, (value,))))
             graphs.append(measures.process_map_of(log, kept, activities=1.0, paths=paths))
-        dots = charts.frozen_pair_dots(graphs[0], graphs[1])
-        st.caption("Both maps on one layout: an activity or path a segment lacks is left blank in its map.")
-        # One above the other, each the page's width: side by side their labels shrank to 5 px.
-        for value, graph, dot in zip((left, right), graphs, dots, strict=True):
+        words = (f"in {result.by} = {left}", f"in {result.by} = {right}")
+        drawings = draw_pair(graphs[0], graphs[1], words)
+        st.caption(PAIR_LEGEND)
+        # One above the other, each the page's width, with the Process map's zoom: side by side their
+        # labels shrank to 5 px.
+        for i, (value, graph, drawing) in enumerate(zip((left, right), graphs, drawings, strict=True)):
             st.caption(f"{md(result.by)} = {md(value)}: {graph.cases:,} cases")
-            st.graphviz_chart(dot, width="stretch")
+            show_map(
+                drawing,
+                key=f"cmp-map-{i}",
+                height_px=pair_height(drawing),
+                clickable=False,
+                label=f"Map of {result.by} = {value}",
+            )

@@ -10,8 +10,8 @@ date and the SLA start at the documented ones
 (``2025-07-01``) and applied with Enter, like the SLA; "Public holidays of" takes a
 country code as ``mining monitor --country`` does (working hours 9-17, its
 holidays marked and volumes judged per working day).
-The before/after process maps share one frozen layout
-(:func:`mining.ui.charts.frozen_dfg_dots`).
+The before/after process maps are drawn as the Process map page draws its
+map, on one layout for both sides (:func:`mining.ui.mapdraw.draw_pair`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import streamlit as st
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
+from mining.analysis.simplify import simplify
 from mining.durations import parse_duration
 from mining.errors import MonitorError
 from mining.monitor.compare import Comparison, KpiComparison
@@ -33,7 +34,10 @@ from mining.monitor.words import difference_words, interval_words, p_words, peri
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
+from mining.ui.mapdraw import draw_pair, union_of
+from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
+from mining.ui.pages.process_map import default_paths, endpoint_min
 
 __all__ = [
     "ALERT_ICON",
@@ -239,7 +243,9 @@ def _trends(run: MonitorRun) -> None:
             with col:
                 st.caption(title)
                 st.altair_chart(
-                    charts.kpi_trend_chart(run.series, names, title=title, change_date=change),
+                    charts.unchecked(
+                        charts.kpi_trend_chart(run.series, names, title=title, change_date=change)
+                    ),
                     width="stretch",
                     key=f"mon-trend-{names[0]}",
                 )
@@ -350,8 +356,8 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
     if cmp.mix.chosen:
         st.caption(md(cmp.mix.chosen))
 
-    # The maps draw when opened: the browser's Graphviz renderer (seconds to load on a session's first
-    # map) and two layouts are not part of every rerun that moves the change date or the period.
+    # The maps draw when opened: their two queries (one graph per side) are not part of every rerun that
+    # moves the change date or the period.
     maps_open = st.expander(
         "Process maps before and after, on one layout",
         key=state.keep_widget(_MAPS_KEY, False),
@@ -362,13 +368,33 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         return
     with maps_open, reporting_errors():
         maps = measures.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
-        before, after = charts.frozen_dfg_dots(maps)
-        # One above the other, each the page's width: side by side, a map of a dozen activities shrank its
-        # labels to 5 px.  On one layout, a box or path is at the same place in both.
+        union = union_of(maps.before, maps.after)
+        # As the Process map opens: about 60 paths, those that keep every activity connected on top.
+        paths = st.slider(
+            "Paths (%)",
+            0,
+            100,
+            key=state.keep_widget(f"mon-map-paths-{log.log_id}", default_paths(union)),
+            help="The most frequent share of the paths of both periods together; paths that keep every "
+            "activity connected from the start to the end are always drawn.",
+        )
+        layout = simplify(union, activities=1.0, paths=paths / 100)
+        before, after = draw_pair(
+            maps.before,
+            maps.after,
+            ("before the change", "from the change on"),
+            layout=layout,
+            endpoint_min=endpoint_min(layout, paths),
+        )
+        st.caption(PAIR_LEGEND)
+        # One above the other, each the page's width, with the Process map's zoom: side by side, a map of a
+        # dozen activities shrank its labels to 5 px.
         st.caption(f"**Before**: {maps.before.cases:,} cases")
-        st.graphviz_chart(before, width="stretch")
+        show_map(
+            before, key="mon-map-before", height_px=pair_height(before), clickable=False, label="Map before"
+        )
         st.caption(f"**From the change on**: {maps.after.cases:,} cases")
-        st.graphviz_chart(after, width="stretch")
+        show_map(after, key="mon-map-after", height_px=pair_height(after), clickable=False, label="Map after")
 
 
 @st.fragment
@@ -389,7 +415,7 @@ def _control_charts(run: MonitorRun) -> None:
     kpi = st.selectbox("KPI", list(labels), format_func=labels.__getitem__, key=key)
     kc = next(c for c in run.charts if c.kpi == kpi)
     st.altair_chart(
-        charts.control_chart(kc, run.series, change_date=run.options.change_date),
+        charts.unchecked(charts.control_chart(kc, run.series, change_date=run.options.change_date)),
         width="stretch",
         key="mon-control-chart",
     )
@@ -401,7 +427,9 @@ def _control_charts(run: MonitorRun) -> None:
     # As the report says it: the chart's note, then where its limits come from, as a sentence.
     st.caption(md(f"{kc.chart.note} {kc.note[:1].upper() + kc.note[1:]}."))
     if kc.cusum is not None:
-        st.altair_chart(charts.cusum_chart(kc, run.series), width="stretch", key="mon-cusum-chart")
+        st.altair_chart(
+            charts.unchecked(charts.cusum_chart(kc, run.series)), width="stretch", key="mon-cusum-chart"
+        )
         st.caption(md(kc.cusum.note))
     names = kc.chart.labels
     st.dataframe(
@@ -441,12 +469,14 @@ def _lean(run: MonitorRun) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("Waiting and processing along the main variant")
-        st.altair_chart(charts.lean_steps_chart(view), width="stretch", key="mon-lean-steps")
+        st.altair_chart(
+            charts.unchecked(charts.lean_steps_chart(view)), width="stretch", key="mon-lean-steps"
+        )
         if not view.processing_measured:
             st.caption("The log has no start timestamps: processing time is unknown.")
     with right:
         st.caption("Waste")
-        st.altair_chart(charts.waste_chart(view), width="stretch", key="mon-waste")
+        st.altair_chart(charts.unchecked(charts.waste_chart(view)), width="stretch", key="mon-waste")
     st.dataframe(
         [
             {
