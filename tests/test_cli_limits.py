@@ -111,7 +111,7 @@ def test_the_app_hands_its_limits_to_the_server_and_refuses_a_typo_before_starti
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[dict[str, str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda argv, env: started.append(env) or 0)
+    monkeypatch.setattr(subprocess, "call", lambda argv, env, **kw: started.append(env) or 0)
     monkeypatch.delenv("MINING_MEMORY_LIMIT", raising=False)
     code, out = _run(tmp_path / "ws.duckdb", "app", "--memory-limit", "3GB", "--time-limit", "20m")
     assert code == 0, out
