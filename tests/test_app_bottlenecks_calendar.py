@@ -114,3 +114,29 @@ def test_turning_the_calendar_on_finds_the_default_calendar_warmed(
     assert "Durations below are working time: Mon-Fri 08:00-16:00 (Europe/Amsterdam)." in [
         c.value.replace("\\", "") for c in at.caption
     ]
+
+
+def test_the_bottlenecks_page_warms_its_calendar_before_the_other_pages(
+    log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from mining.ui import warmup
+
+    asked: dict[str, list[str]] = {}
+    for page in ("bottlenecks", "overview"):
+        monkeypatch.setattr(
+            warmup,
+            "warm_explore",
+            lambda log, flt, calls, _p=page: asked.setdefault(_p, [c.func.__name__ for c in calls]),
+        )
+        at = AppTest.from_string(
+            f"from mining.ui.pages import {page}\n{page}.render()\n", default_timeout=600
+        )
+        at.run()
+        assert not at.exception
+    # A busy session may change the filter before the warm-up ends: the page's own next step comes first.
+    assert asked["bottlenecks"][:2] == ["_ordered_of", "business_times_of"]
+    assert asked["overview"][0] == "dfg_of"
+    assert asked["overview"][-3:] == ["_ordered_of", "business_times_of", "monitor_ahead"]
+    assert sorted(asked["bottlenecks"]) == sorted(asked["overview"])  # the same measures, in another order

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTE_VALUES",
+    "CALENDAR_STEPS",
     "EXPLORE_STEPS",
     "HEATMAP_ROWS",
     "MAP_ACTIVITIES",
@@ -613,6 +614,8 @@ EXPLORE_STEPS: tuple[_Steps, ...] = (
     _map_slider_steps,
     _calendar_steps,
 )
+#: What the Bottlenecks page warms before the other pages: the working calendar its toggle shows first.
+CALENDAR_STEPS: tuple[_Steps, ...] = (_calendar_steps,)
 #: What the Start page has computed while it is read: the filter bar every Explore page shows first,
 #: then the pages in the sidebar's order (the Overview shares four of its measures with the bar).
 START_STEPS: tuple[_Steps, ...] = (
