@@ -12,7 +12,11 @@ figure where a user would wait.  The reference is the Logs page, which reads
 only the catalogue: the ratio against it shows the cost of each page over the
 app's fixed per-rerun cost on this (noisy, shared) machine.
 
-    python bench/app.py [--runs 5] [--chromium /usr/bin/chromium]
+    python bench/app.py [--runs 5] [--chromium /usr/bin/chromium] [--code DIR] [--explore-only]
+
+``--code DIR`` serves another checkout's app (a ``git archive`` of main, say) on the
+same workspace, for a before/after measured in the same minutes; ``--explore-only``
+leaves out Conformance, Monitoring and the server-side reruns (the Explore pages alone).
 
 Conformance and Monitoring are timed too: the check itself (alignments,
 ETC precision) is long work behind a progress bar and is reported apart
@@ -82,7 +86,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
+def _serve(workspace: Path, code: Path) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -90,7 +94,7 @@ def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(code / "app.py"),
             "--server.port",
             str(port),
             "--server.headless",
@@ -100,8 +104,8 @@ def _serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
             "--server.fileWatcherType",  # edits to the checkout during a run must not reload modules
             "none",
         ],
-        cwd=ROOT,
-        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(ROOT)},
+        cwd=code,
+        env={**os.environ, "MINING_WORKSPACE": str(workspace), "PYTHONPATH": str(code)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -192,7 +196,7 @@ def _check_pages(page, runs: int, add: Callable[[str, float], None]) -> None:
         add("Monitoring: change date, new value", _timed(page, lambda: field.press("Enter")))
 
 
-def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
+def _session(browser, url: str, runs: int, *, checks: bool = True) -> dict[str, list[float]]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
     page.set_default_timeout(120_000)
@@ -251,7 +255,8 @@ def _session(browser, url: str, runs: int) -> dict[str, list[float]]:
         add("Bottlenecks: working hours, new value", _timed(page, lambda h=hours: h.press("Enter")))
     page.get_by_text("Count working time only").click()
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
-    _check_pages(page, runs, add)
+    if checks:
+        _check_pages(page, runs, add)
     ctx.close()
     return t
 
@@ -323,15 +328,15 @@ os._exit(0)
 """
 
 
-def _server_side(ws: Path, runs: int) -> dict[str, list[float]]:
+def _server_side(ws: Path, runs: int, code: Path) -> dict[str, list[float]]:
     import json
 
     out = subprocess.run(
         [sys.executable, "-c", SERVER_CHILD, str(ws), str(runs), CHANGE_DATE],
         capture_output=True,
         text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code)},
         check=False,
     )
     if out.returncode != 0:
@@ -343,7 +348,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--chromium", default=os.environ.get("MINING_CHROMIUM", "/usr/bin/chromium"))
+    ap.add_argument(
+        "--code", type=Path, default=ROOT, help="the checkout whose app is served (default: this one)"
+    )
+    ap.add_argument(
+        "--explore-only",
+        action="store_true",
+        help="only the Explore pages in the browser: no Conformance, Monitoring or server-side reruns",
+    )
     args = ap.parse_args()
+    code = args.code.resolve()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from analytics import source, workspace  # the same cached 1M-event workspace as the analytics bench
@@ -354,26 +368,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws.duckdb"
         shutil.copyfile(cached, ws)
-        server = _server_side(ws, args.runs)
-        proc, url = _serve(ws)
+        server = {} if args.explore_only else _server_side(ws, args.runs, code)
+        proc, url = _serve(ws, code)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path=args.chromium,
                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
-                times = _session(browser, url, args.runs)
+                times = _session(browser, url, args.runs, checks=not args.explore_only)
                 browser.close()
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print("Server side (AppTest rerun of the page, no browser); seconds")
-    print(f"{'interaction':<46} {'median':>8} {'max':>8}")
-    for name, (med, worst) in server.items():
-        print(f"{name:<46} {med:8.3f} {worst:8.3f}")
-    print()
+    if server:
+        print("Server side (AppTest rerun of the page, no browser); seconds")
+        print(f"{'interaction':<46} {'median':>8} {'max':>8}")
+        for name, (med, worst) in server.items():
+            print(f"{name:<46} {med:8.3f} {worst:8.3f}")
+        print()
     ref = statistics.median(times["Logs (reference)"])
-    print(f"1M-event service desk log, {args.runs} runs; median seconds from action to painted result")
+    print(
+        f"1M-event service desk log, {args.runs} runs, app of {code}; median seconds from action to painted result"
+    )
     print(f"{'interaction':<46} {'median':>8} {'max':>8} {'x ref':>7}")
     for name, values in times.items():
         med = statistics.median(values)

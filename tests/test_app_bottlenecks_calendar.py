@@ -83,3 +83,60 @@ def test_a_calendar_in_another_zone_moves_the_load_hours(log: LogInfo) -> None:
     there = measures.heatmap_of(log, FLT, "load", calendar=Calendar(timezone="America/New_York"))
     assert here.rows == there.rows and here.values != there.values
     assert "(America/New_York)" in there.note and "(Europe/Amsterdam)" in here.note
+
+
+def test_turning_the_calendar_on_finds_the_default_calendar_warmed(
+    log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from mining.ui import warmup
+
+    at = AppTest.from_string(
+        "from mining.ui.pages import bottlenecks\nbottlenecks.render()\n", default_timeout=600
+    )
+    at.run()
+    assert not at.exception
+    assert warmup.warm_wait(600)
+    calls: list[str] = []
+    for name in ("times_and_transition_heatmap", "ordered_instances"):
+        real = getattr(heatmaps, name)
+        monkeypatch.setattr(heatmaps, name, lambda *a, _r=real, _n=name, **k: calls.append(_n) or _r(*a, **k))
+    at.toggle(key="bn-business").set_value(True).run()
+    assert not at.exception
+    captions = [c.value.replace("\\", "") for c in at.caption]  # without markdown's escapes
+    assert "Durations below are working time: Mon-Fri 09:00-17:00 (Europe/Amsterdam)." in captions, captions
+    assert calls == []  # the page's default calendar is the one the warm-up computed
+    # Other hours compute their business times from the window kept for the filter.
+    at.text_input(key="bn-hours").set_value("8-16").run()
+    assert not at.exception
+    assert calls == ["times_and_transition_heatmap"]
+    assert "Durations below are working time: Mon-Fri 08:00-16:00 (Europe/Amsterdam)." in [
+        c.value.replace("\\", "") for c in at.caption
+    ]
+
+
+def test_the_bottlenecks_page_warms_its_calendar_before_the_other_pages(
+    log: LogInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from mining.ui import warmup
+
+    asked: dict[str, list[str]] = {}
+    for page in ("bottlenecks", "overview"):
+        monkeypatch.setattr(
+            warmup,
+            "warm_explore",
+            lambda log, flt, calls, _p=page: asked.setdefault(_p, [c.func.__name__ for c in calls]),
+        )
+        at = AppTest.from_string(
+            f"from mining.ui.pages import {page}\n{page}.render()\n", default_timeout=600
+        )
+        at.run()
+        assert not at.exception
+    # A busy session may change the filter before the warm-up ends: the page's own next step comes first.
+    assert asked["bottlenecks"][:2] == ["_ordered_of", "business_times_of"]
+    assert asked["overview"][0] == "dfg_of"
+    assert asked["overview"][-3:] == ["_ordered_of", "business_times_of", "monitor_ahead"]
+    assert sorted(asked["bottlenecks"]) == sorted(asked["overview"])  # the same measures, in another order

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mining.analysis.calendar import Calendar, clock, parse_hours
+from mining.analysis.calendar import Calendar, clock, epoch_seconds, parse_hours
 from mining.errors import AnalysisError
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
@@ -152,6 +152,64 @@ def test_business_time_adds_up_and_never_exceeds_elapsed_time(a, b, c):
     ab, bc = NL.business_seconds(a, b), NL.business_seconds(b, c)
     assert ab + bc == pytest.approx(NL.business_seconds(a, c), abs=1e-6)
     assert 0 <= ab <= (b - a).total_seconds() + 1e-6
+
+
+zones = st.sampled_from(["Europe/Amsterdam", "America/New_York", "Australia/Sydney", "Asia/Kathmandu", "UTC"])
+times_of_day = st.builds(dt.time, st.integers(0, 23), st.sampled_from([0, 15, 30, 59]))
+
+
+@st.composite
+def calendars(draw):
+    start = draw(times_of_day)
+    end = draw(times_of_day.filter(lambda t: t > start) | st.just(dt.time(0)))  # 00:00: the end of the day
+    days = draw(st.sets(st.integers(1, 7), min_size=1))
+    return Calendar(
+        timezone=draw(zones),
+        workdays=tuple(sorted(days)),
+        start_hour=start,
+        end_hour=end,
+        country=draw(st.sampled_from([None, "NL", "US"])),
+        closed_days=tuple(draw(st.lists(st.dates(dt.date(2023, 1, 1), dt.date(2026, 12, 31)), max_size=3))),
+    )
+
+
+#: Beyond the log's span too (no row: NULL) and missing instants.
+any_instants = st.lists(
+    st.none()
+    | st.datetimes(
+        min_value=dt.datetime(2017, 1, 1), max_value=dt.datetime(2032, 12, 31), timezones=st.just(UTC)
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cal=calendars(), instants=any_instants, elapsed=st.booleans())
+def test_clock_in_memory_gives_the_sql_values(span_store, cal, instants, elapsed):
+    """B(t) and local time evaluated in numpy are the SQL join's values, to the last bit, NULL for NULL."""
+    import numpy as np
+    import pyarrow as pa
+
+    store, log = span_store
+    clk = clock(store, log, None if elapsed else cal, timezone=cal.timezone)
+    store.register(
+        "instants", pa.table({"i": range(len(instants)), "t": pa.array(instants, pa.timestamp("us", "UTC"))})
+    )
+    try:
+        sql = clk.extend("SELECT i, t FROM instants", times={"b": "t"}, local={"l": "t"})
+        rows = sorted(store.query(f"SELECT i, b, l FROM ({sql}) q").rows)
+    finally:
+        store.unregister("instants")
+    known = [t for t in instants if t is not None]
+    micros = np.array(
+        [(t - dt.datetime(1970, 1, 1, tzinfo=UTC)) // dt.timedelta(microseconds=1) for t in known]
+    )
+    epoch = np.full(len(instants), np.nan)
+    epoch[[t is not None for t in instants]] = epoch_seconds(micros.astype(np.int64))
+    for got, column in ((clk.business_times(epoch), 1), (clk.local_epochs(epoch), 2)):
+        want = [r[column] for r in rows]
+        assert [None if np.isnan(v) else float(v) for v in got] == want, (clk, instants)
 
 
 def test_sql_path_on_the_documented_cases(span_store):

@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, Clock, clock
+from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, Clock, clock, epoch_seconds
 from mining.analysis.filters import Filter
 from mining.analysis.performance import (
     NO_STARTS_NOTE,
@@ -42,7 +42,6 @@ from mining.analysis.performance import (
     instance_times_sql,
     instances_sql,
     ordered_sql,
-    timed_ordered_sql,
     timed_sql,
     transitions_sql,
 )
@@ -59,6 +58,7 @@ from mining.analysis.throughput import next_period, period_sql
 from mining.errors import AnalysisError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from mining.store import Store
@@ -172,11 +172,12 @@ def _check_period(period: str) -> None:
         raise AnalysisError(msg)
 
 
-def _transition_cells_sql(transitions: str, clk: Clock, period: str) -> str:
+def _transition_cells_sql(transitions: str, clk: Clock | None, period: str) -> str:
     """Median wait and count per (transition, period) of ``transitions`` (a :func:`transitions_sql`
     relation): one pass; the top transitions are chosen afterwards.  A wait ending outside the log's
-    robust range (a placeholder date) belongs to no period."""
-    local = clk.extend(transitions, local={"l_at": "target_start"})
+    robust range (a placeholder date) belongs to no period.  ``clk`` ``None``: ``transitions`` has
+    the local time of each target start already, as ``l_at``."""
+    local = transitions if clk is None else clk.extend(transitions, local={"l_at": "target_start"})
     return (
         f"SELECT source, target, p, median(wait) AS wait, count(*) AS n FROM ("
         f"SELECT source, target, wait, {period_sql('l_at', period)} AS p FROM ({local}) x "
@@ -285,8 +286,9 @@ def times_and_transition_heatmap(
     Both need every instance's previous completion in its case, a window over all instances (the
     costliest step of each, above all in business time): here it runs once and feeds both.
     ``ordered`` is that window's result computed before (:func:`ordered_instances` of the same log
-    and filter): then no window runs at all, only the calendar's lookups, so another working
-    calendar costs its joins and aggregates alone.
+    and filter): then no window runs at all, and the calendar's lookups run in memory
+    (:meth:`~mining.analysis.calendar.Clock.business_times`, no join), so another working calendar
+    costs two array lookups per instant and the aggregates.
     """
     _check_period(period)
     inst = instances_sql(store, log_id, flt)
@@ -304,16 +306,20 @@ def times_and_transition_heatmap(
         )
     name = f"_ordered_{uuid.uuid4().hex}"
     if ordered is not None:
-        store.register(name, ordered)
-    timed = timed_sql(inst, clk, lags=("activity", "en")) if ordered is None else timed_ordered_sql(name, clk)
+        # The clock's lookups in memory, not as joins: B and local time of every instant (each the
+        # value the SQL gives), the waits and processing times, then only the aggregates in SQL.
+        store.register(name, _timed_in_memory(ordered, clk))
+    timed = timed_sql(inst, clk, lags=("activity", "en")) if ordered is None else f"SELECT * FROM {name}"
     transitions = (
         "SELECT prev_activity AS source, activity AS target, prev_en AS source_end, "
-        "coalesce(st, en) AS target_start, wait FROM d WHERE prev_en IS NOT NULL"
+        f"coalesce(st, en) AS target_start, wait{', l_at' if ordered is not None else ''} "
+        "FROM d WHERE prev_en IS NOT NULL"
     )
+    cells = _transition_cells_sql(transitions, clk if ordered is None else None, period)
     # One statement: the activities' rows, then the transitions' cells, told apart by ``part``.
     sql = (
-        f"WITH d AS MATERIALIZED ({timed}), "
-        f"a AS ({activity_stats_sql('d')}), h AS ({_transition_cells_sql(transitions, clk, period)}) "
+        f"WITH d AS {'MATERIALIZED ' if ordered is None else ''}({timed}), "
+        f"a AS ({activity_stats_sql('d')}), h AS ({cells}) "
         "SELECT 0 AS part, *, CAST(NULL AS VARCHAR) AS target, CAST(NULL AS DATE) AS p, "
         "CAST(NULL AS DOUBLE) AS cell_wait, CAST(NULL AS BIGINT) AS cell_n FROM a "
         "UNION ALL BY NAME SELECT 1 AS part, source AS activity, target, p, wait AS cell_wait, n AS cell_n FROM h"
@@ -329,6 +335,48 @@ def times_and_transition_heatmap(
         (r["activity"], r["target"], r["p"], r["cell_wait"], r["cell_n"]) for r in found if r["part"] == 1
     ]
     return times, _transition_heatmap(store, log_id, flt, cells, (inst, clk, span), period, limit, fit)
+
+
+def _epoch(column: pa.ChunkedArray) -> np.ndarray:
+    """Epoch seconds of a timestamp column (NaN for NULL), as DuckDB's ``epoch()`` gives them."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    micros = pc.cast(column, pa.timestamp("us", tz=column.type.tz)).cast(pa.int64())
+    seconds = epoch_seconds(micros.fill_null(0).to_numpy())
+    if micros.null_count:
+        seconds[micros.is_null().to_numpy(zero_copy_only=False)] = np.nan
+    return seconds
+
+
+def _timed_in_memory(ordered: pa.Table, clk: Clock) -> pa.Table:
+    """:func:`ordered_instances`' table plus the columns :func:`~mining.analysis.performance.timed_sql`
+    adds (``b_st, b_en, b_prev, wait, proc``; B of the previous completion is B(``prev_en``), the
+    value the window takes from the previous row) and ``l_at`` (the local time of the target start),
+    computed with :meth:`Clock.business_times` in the SQL's order of operations, so the values are
+    the same; NULL stays NULL."""
+    import numpy as np
+    import pyarrow as pa
+
+    st, en, prev = (_epoch(ordered.column(c)) for c in ("st", "en", "prev_en"))
+    b_st, b_en, b_prev = (clk.business_times(t) for t in (st, en, prev))
+    with np.errstate(invalid="ignore"):
+        gap = np.where(np.isnan(b_st), b_en, b_st) - b_prev
+        wait = np.where(gap < 0, 0.0, gap)
+        proc = b_en - b_st
+    l_at = clk.local_epochs(np.where(np.isnan(st), en, st))
+    table = ordered
+    for column, values in (
+        ("b_st", b_st),
+        ("b_en", b_en),
+        ("b_prev", b_prev),
+        ("wait", wait),
+        ("proc", proc),
+        ("l_at", l_at),
+    ):
+        table = table.append_column(column, pa.array(values, pa.float64(), mask=np.isnan(values)))
+    return table
 
 
 def ordered_instances(store: Store, log_id: int, flt: Filter | None = None) -> pa.Table:

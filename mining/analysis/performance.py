@@ -54,7 +54,6 @@ __all__ = [
     "instance_times_sql",
     "instances_sql",
     "ordered_sql",
-    "timed_ordered_sql",
     "timed_sql",
     "timing_source",
     "transition_times",
@@ -251,20 +250,13 @@ def ordered_sql(inst: InstancesSQL) -> str:
     activity, st, en, prev_activity, prev_en``.
 
     The window of :func:`timed_sql` alone: it depends on the log and the filter, not on a calendar or
-    a zone, so one result serves every working calendar (see :func:`timed_ordered_sql`).
+    a zone, so one result serves every working calendar (see
+    :func:`~mining.analysis.heatmaps.times_and_transition_heatmap`).
     """
     return (
         "SELECT case_no, activity, st, en, lag(activity) OVER w AS prev_activity, lag(en) OVER w AS prev_en "
         f"FROM ({inst.sql}) i WINDOW w AS (PARTITION BY case_no ORDER BY en, row_no)"
     )
-
-
-def timed_ordered_sql(relation: str, clk: Clock) -> str:
-    """:func:`timed_sql`'s columns (with ``prev_activity`` and ``prev_en``) from ``relation``, an
-    :func:`ordered_sql` result (a name in scope), with no window: B of the previous completion is
-    B(``prev_en``), the very value :func:`timed_sql` takes from the previous row."""
-    b = clk.extend(f"SELECT * FROM {relation}", times={"b_st": "st", "b_en": "en", "b_prev": "prev_en"})
-    return f"SELECT t.*, {_non_negative('coalesce(b_st, b_en) - b_prev')} AS wait, b_en - b_st AS proc FROM ({b}) t"
 
 
 def transitions_sql(inst: InstancesSQL, clk: Clock) -> str:

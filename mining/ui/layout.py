@@ -7,7 +7,8 @@ Monitoring page's first run, so the page the user opens next finds them ready.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -20,8 +21,17 @@ from mining.ui.messages import reporting_errors
 __all__ = ["explore_page"]
 
 
-def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
-    """A page: its title, the sidebar (log and filter bar), then ``body`` under the error display."""
+def explore_page(
+    title: str,
+    body: Callable[[LogInfo, Filter], None],
+    *,
+    ahead: Sequence[Callable[[LogInfo, Filter], tuple[functools.partial[object], ...]]] = (),
+) -> None:
+    """A page: its title, the sidebar (log and filter bar), then ``body`` under the error display.
+
+    ``ahead``: steps of :mod:`mining.ui.measures` this page's own controls ask for next, warmed
+    before the other pages' (a busy session may change the filter again before the warm-up ends).
+    """
     st.title(title)
     with reporting_errors():
         with warmup.foreground():
@@ -31,4 +41,5 @@ def explore_page(title: str, body: Callable[[LogInfo, Filter], None]) -> None:
                 state.save_widgets()
         if chosen is not None:
             log, flt = chosen
-            warmup.warm_explore(log, flt, measures.warm_steps(log, flt, measures.EXPLORE_STEPS, monitor=True))
+            steps = (*ahead, *measures.EXPLORE_STEPS)
+            warmup.warm_explore(log, flt, measures.warm_steps(log, flt, steps, monitor=True))

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTE_VALUES",
+    "CALENDAR_STEPS",
     "EXPLORE_STEPS",
     "HEATMAP_ROWS",
     "MAP_ACTIVITIES",
@@ -345,6 +346,10 @@ def _ordered_cached(workspace: str, version: tuple[int, ...], log_id: int, flt: 
         return _heatmaps_mod.ordered_instances(store, log_id, flt)
 
 
+def _ordered_of(log: LogInfo, flt: Filter) -> pa.Table:
+    return _ordered_cached(*where(), log.log_id, flt)
+
+
 def business_times_of(
     log: LogInfo, flt: Filter, *, calendar: Calendar, timezone: str | None = None
 ) -> tuple[_performance_mod.ActivityTimes, _heatmaps_mod.Heatmap]:
@@ -585,6 +590,19 @@ def _map_slider_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[obje
     return (functools.partial(_event_order_of, log),)
 
 
+def _calendar_steps(log: LogInfo, flt: Filter) -> tuple[functools.partial[object], ...]:
+    # Turning the Bottlenecks page's working calendar on shows the default calendar (Mon-Fri 09-17
+    # in the log's zone) first: its times are ready then, and the window other hours reuse is kept.
+    try:
+        calendar = Calendar(timezone=log.timezone)
+    except MiningError:  # a zone this machine does not know: the page reads the log in UTC
+        return ()
+    return (
+        functools.partial(_ordered_of, log, flt),
+        functools.partial(business_times_of, log, flt, calendar=calendar),
+    )
+
+
 _Steps = Callable[[LogInfo, Filter], tuple[functools.partial[object], ...]]
 #: Every Explore page's measures, one step each, for the warm-up: it yields to a page's run between
 #: two steps, so a page opened while it works waits for one query at most, not a page's worth.
@@ -594,7 +612,10 @@ EXPLORE_STEPS: tuple[_Steps, ...] = (
     _variants_steps,
     _bottlenecks_steps,
     _map_slider_steps,
+    _calendar_steps,
 )
+#: What the Bottlenecks page warms before the other pages: the working calendar its toggle shows first.
+CALENDAR_STEPS: tuple[_Steps, ...] = (_calendar_steps,)
 #: What the Start page has computed while it is read: the filter bar every Explore page shows first,
 #: then the pages in the sidebar's order (the Overview shares four of its measures with the bar).
 START_STEPS: tuple[_Steps, ...] = (

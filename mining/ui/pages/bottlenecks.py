@@ -38,7 +38,7 @@ def _h(seconds: float | None) -> float | None:
 
 
 def render() -> None:
-    explore_page("Bottlenecks", _render)
+    explore_page("Bottlenecks", _render, ahead=measures.CALENDAR_STEPS)
 
 
 @st.cache_data(show_spinner=False)
