@@ -162,6 +162,27 @@ def choose_option(page, combobox, name: str, *, exact: bool = True, typed: str |
     raise AssertionError(f"could not pick {name!r}: " + page.inner_text("body")[:2000])
 
 
+def assert_one_layout(maps) -> None:
+    """Two maps of the Process map's renderer (``maps``, a locator of both) share one layout, legibly.
+
+    The same boxes at the same places in each (faint where a side lacks one), and every label at least
+    11 px high, as the Process map's own.
+    """
+    boxes = [
+        m.locator("g.pm-node").evaluate_all(
+            "gs => gs.map(g => [g.dataset.name, g.querySelector('rect, circle').getAttribute('x')])"
+        )
+        for m in (maps.nth(0), maps.nth(1))
+    ]
+    assert boxes[0] == boxes[1] and len(boxes[0]) > 2
+    heights = (
+        maps.nth(0)
+        .locator("text.pm-label")
+        .evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    )
+    assert min(heights) >= 11
+
+
 def list_options(page, combobox) -> list[str]:
     """Open a select's list (``combobox``) and return its options' texts, closing it again."""
     options = page.get_by_role("option")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_server, choose_option, chromium, list_options
+from tests.conftest import app_server, assert_one_layout, choose_option, chromium, list_options
 
 pytestmark = pytest.mark.browser
 
@@ -226,20 +226,7 @@ def test_monitoring_applies_a_typed_change_date_on_enter(page) -> None:
     _settled(page)
     _no_errors(page)
     assert maps.count() == 2
-    # The Process map's renderer: one layout (the same boxes, the same places), labels legible.
-    boxes = [
-        m.locator("g.pm-node").evaluate_all(
-            "gs => gs.map(g => [g.dataset.name, g.querySelector('rect, circle').getAttribute('x')])"
-        )
-        for m in (maps.nth(0), maps.nth(1))
-    ]
-    assert boxes[0] == boxes[1] and len(boxes[0]) > 2
-    heights = (
-        maps.nth(0)
-        .locator("text.pm-label")
-        .evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
-    )
-    assert min(heights) >= 11
+    assert_one_layout(maps)
     _shot(page, "monitoring-typed-change-date")
 
 

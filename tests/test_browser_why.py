@@ -20,7 +20,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="browser tests ne
 from mining.drivers.find import find_drivers  # noqa: E402
 from mining.ingest import ingest_file  # noqa: E402
 from mining.store import Store  # noqa: E402
-from tests.conftest import app_server, choose_option  # noqa: E402
+from tests.conftest import app_server, assert_one_layout, choose_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -129,20 +129,8 @@ def test_compare_on_sepsis_draws_two_maps_on_one_layout(page) -> None:
     _no_errors(page)
     maps = page.locator("[data-testid=process-map]")
     assert maps.count() == 2
-    # One layout: both maps hold the same boxes at the same places (faint where a segment lacks one).
-    boxes = [
-        m.locator("g.pm-node").evaluate_all(
-            "gs => gs.map(g => [g.dataset.name, g.querySelector('rect, circle').getAttribute('x')])"
-        )
-        for m in (maps.nth(0), maps.nth(1))
-    ]
-    assert boxes[0] == boxes[1] and len(boxes[0]) > 2
-    heights = (
-        maps.nth(0)
-        .locator("text.pm-label")
-        .evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
-    )
-    assert min(heights) >= 11  # legible, as the Process map's labels
+    # One layout: both maps hold the same boxes at the same places (faint where a segment lacks one), legibly.
+    assert_one_layout(maps)
     assert "True" in page.get_by_text("InfectionSuspected = True:", exact=False).first.inner_text()
     _shot(page, "why-compare-sepsis")
     # The rate card uploaded on Root causes is kept for the session: cost per case joins the table.
