@@ -96,6 +96,12 @@ def _map_size(page) -> tuple[int, int]:
 def test_every_page_renders_on_the_sample_log_and_is_screenshotted(page) -> None:
     # The first launch loaded the bundled sample: 2,400 service-desk tickets.
     assert _metric(page, "Cases") == "2,400"
+    # Its headline numbers fit their cells: an equal fifth of the row cut "12.3 months" to "12.3 mon…".
+    assert _metric(page, "Time span") == "12.3 months"
+    fits = page.locator("[data-testid=stMetricValue]").evaluate_all(
+        "es => es.map(e => { const d = e.querySelector('div') || e; return d.scrollWidth <= d.clientWidth; })"
+    )
+    assert len(fits) == 5 and all(fits), fits
     for title in PAGES:
         _open(page, title)
         _no_errors(page)
