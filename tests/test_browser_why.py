@@ -96,7 +96,9 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_root_causes_on_sepsis_then_a_rate_card_prices_the_impact(page, workspace, tmp_path) -> None:
+def test_root_causes_on_sepsis_then_a_rate_card_prices_the_impact_and_compare_keeps_it(
+    page, workspace, tmp_path
+) -> None:
     with Store(workspace, read_only=True) as store:
         expected = find_drivers(store, 1, "duration")
     _open(page, "Root causes")
@@ -119,8 +121,11 @@ def test_root_causes_on_sepsis_then_a_rate_card_prices_the_impact(page, workspac
     assert _metric(page, "Extra cost").startswith("EUR ")
     _shot(page, "why-root-causes-sepsis-priced")
 
+    # One journey, so that running either half alone cannot miss the session's rate card.
+    _compare_draws_two_maps_on_one_layout_and_keeps_the_rate_card(page)
 
-def test_compare_on_sepsis_draws_two_maps_on_one_layout(page) -> None:
+
+def _compare_draws_two_maps_on_one_layout_and_keeps_the_rate_card(page) -> None:
     _open(page, "Compare")
     choose_option(page, page.get_by_role("combobox", name="Compare by"), "InfectionSuspected")
     page.get_by_text("segment(s) of", exact=False).first.wait_for()
