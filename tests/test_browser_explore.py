@@ -225,8 +225,15 @@ _LABELS_JS = """(wrap) => {
   const labels = [...wrap.querySelectorAll('text.pm-label')];
   const heights = labels.map((t) => t.getBoundingClientRect().height);
   const fonts = labels.map((t) => parseFloat(t.getAttribute('font-size')) * t.getCTM().a);
+  // Path labels that touch another label or lie on a box, as drawn: two side by side read as one figure.
+  const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const figures = [...wrap.querySelectorAll('text.pm-edge-label')].map((t) => t.getBoundingClientRect());
+  const boxes = [...wrap.querySelectorAll('g.pm-node rect')].map((r) => r.getBoundingClientRect());
+  let touching = 0;
+  figures.forEach((a, i) => figures.slice(i + 1).forEach((b) => { if (hit(a, b)) touching += 1; }));
+  const onBoxes = figures.filter((a) => boxes.some((b) => hit(a, b))).length;
   return {scale: parseFloat(wrap.dataset.scale), minHeight: Math.min(...heights), minFont: Math.min(...fonts),
-          width: wrap.clientWidth};
+          width: wrap.clientWidth, figures: figures.length, touching, onBoxes};
 }"""
 
 
@@ -254,6 +261,8 @@ def test_the_first_map_of_each_log_is_readable(page, workspace: Path, name: str)
     assert drawn["minFont"] >= 11 - 1e-3  # the smallest label's font, in screen pixels
     assert drawn["minHeight"] >= 11  # and the height of its box on screen
     assert drawn["boxes"] == min(activities, DEFAULT_ACTIVITIES)  # 25 of the 150 generated ones
+    assert drawn["figures"] == drawn["paths"]  # every path shows its count
+    assert (drawn["touching"], drawn["onBoxes"]) == (0, 0)  # and each count reads on its own
     _shot(page, f"map-{name}")
     if name == MANY:
         typed = page.locator("g.pm-node").filter(has_text="approve &lt;b&gt;")

@@ -56,6 +56,10 @@ _GAP_X = 46.0
 _GAP_Y = 70.0
 _PAD = 24.0
 _EVENT = 14.0  # the start and end markers' radius
+_LABEL_PX = FONT_PX - 2  # a path's label, as mapview draws it
+_CHAR_W = 0.62 * _LABEL_PX  # a generous width per character (Helvetica's digits are 0.556 em)
+_LABEL_H = _LABEL_PX + 4  # with the white halo that keeps it readable over lines
+_CELL = 64.0  # the grid that finds what a label would cover
 
 #: Shades of one blue, light to dark, for boxes and paths by weight.
 SHADES = ("#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
@@ -96,6 +100,8 @@ class MapEdge:
     colour: str
     tooltip: str
     dashed: bool
+    #: The label's side of (lx, ly): 1 starts it to the right, -1 ends it to the left.
+    side: int = 1
 
 
 @dataclass(frozen=True)
@@ -362,6 +368,7 @@ def draw_map(
     waits = [e.median_seconds for e in graph.edges if e.source in ids and e.target in ids]
     top_wait = max(waits, default=0.0)
     out: list[MapEdge] = []
+    spots: list[list[tuple[float, float]]] = []  # where each path's label may go, the first preferred
     for i, (s, t, n) in enumerate(edges):
         e = by_pair.get((s, t))
         marker = s in ("▶start",) or t in ("■end",)
@@ -371,6 +378,7 @@ def draw_map(
             x1, y1 = x + w / 2, yy + h / 4
             path = f"M{x0:.1f},{y0:.1f} C{x0 + 46:.1f},{y0 - 14:.1f} {x1 + 46:.1f},{y1 + 14:.1f} {x1:.1f},{y1:.1f}"
             lx, ly = x0 + 40, yy
+            spots.append([(lx, ly), (lx, ly - _LABEL_H), (lx, ly + _LABEL_H)])
         else:
             chain = chains[(s, t)]
             if chain[0] != s:
@@ -392,13 +400,15 @@ def draw_map(
                     bow = 60 + 0.15 * abs(pts[1][1] - pts[0][1])
                     mid = ((pts[0][0] + pts[1][0]) / 2 + bow, (pts[0][1] + pts[1][1]) / 2)
                     pts = [pts[0], mid, pts[1]]
-            path = _smooth(pts)
+            curve = _curve(pts)
+            path = _path(curve)
             mid = (
                 pts[len(pts) // 2]
                 if len(pts) > 2
                 else ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
             )
             lx, ly = mid
+            spots.append([mid, *(_along(curve, f) for f in _SPOTS)])
         stroke = 1.2 + 5 * n / top_count
         if marker:
             label = f"{n:,}" if not performance else ""
@@ -432,7 +442,84 @@ def draw_map(
                 dashed,
             )
         )
+    out = _place_labels(out, spots, nodes, [n for _, _, n in edges])
     return MapDrawing(tuple(nodes), tuple(out), round(width, 1), round(height, 1), hidden)
+
+
+#: Where else along a path its label may sit (fractions of the curve), nearest the middle first.
+_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)
+
+
+def _place_labels(
+    edges: list[MapEdge], spots: list[list[tuple[float, float]]], nodes: list[MapNode], counts: list[int]
+) -> list[MapEdge]:
+    """Move labels that would cover a box or another label to the first free spot along their path, on
+    either side of it; the busiest paths choose first.  Two labels side by side read as one figure
+    ("2,311" and "25" as "2,31125"), so a spot needs a character's width clear of other labels; where
+    no spot has that, the first clear of boxes and labels, then the first clear of boxes, then the
+    middle of the path."""
+    boxes, labels = _Grid(), _Grid()
+    for n in nodes:
+        boxes.add((n.x - n.w / 2, n.y - n.h / 2, n.x + n.w / 2, n.y + n.h / 2))
+    placed = list(edges)
+    for i in sorted(range(len(edges)), key=lambda i: -counts[i]):
+        e = edges[i]
+        if not e.label:
+            continue
+        w = len(e.label) * _CHAR_W
+        options = [(x, y, side, _label_box(x, y, w, side)) for x, y in spots[i] for side in (1, -1)]
+        x, y, side, box = next(
+            (
+                o
+                for ok in (
+                    lambda r: boxes.free(r) and labels.free(_widened(r, _CHAR_W)),
+                    lambda r: boxes.free(r) and labels.free(r),
+                    boxes.free,
+                )
+                for o in options
+                if ok(o[3])
+            ),
+            options[0],
+        )
+        labels.add(box)
+        placed[i] = replace(e, lx=round(x, 1), ly=round(y, 1), side=side)
+    return placed
+
+
+def _label_box(x: float, y: float, w: float, side: int) -> tuple[float, float, float, float]:
+    """The rectangle a label of width ``w`` covers at (x, y): mapview draws it 6 px off the point."""
+    left = x + 6 if side > 0 else x - 6 - w
+    return (left, y - _LABEL_H / 2, left + w, y + _LABEL_H / 2)
+
+
+def _widened(r: tuple[float, float, float, float], by: float) -> tuple[float, float, float, float]:
+    return (r[0] - by, r[1], r[2] + by, r[3])
+
+
+class _Grid:
+    """Rectangles binned by cell, so a map of hundreds of labels checks only its neighbours."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+    @staticmethod
+    def _keys(r: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+        return [
+            (i, j)
+            for i in range(int(r[0] // _CELL), int(r[2] // _CELL) + 1)
+            for j in range(int(r[1] // _CELL), int(r[3] // _CELL) + 1)
+        ]
+
+    def add(self, r: tuple[float, float, float, float]) -> None:
+        for k in self._keys(r):
+            self.cells.setdefault(k, []).append(r)
+
+    def free(self, r: tuple[float, float, float, float]) -> bool:
+        return not any(
+            r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]
+            for k in self._keys(r)
+            for o in self.cells.get(k, ())
+        )
 
 
 def draw_pair(
@@ -634,18 +721,44 @@ def _space(size: Mapping[str, tuple[float, float]], a: str, b: str) -> float:
     return (size[a][0] + size[b][0]) / 2 + gap
 
 
-def _smooth(pts: list[tuple[float, float]]) -> str:
-    """A path through the points: straight for two, else Catmull-Rom curves as cubic Béziers."""
+_Point = tuple[float, float]
+_Cubic = tuple[_Point, _Point, _Point, _Point]
+
+
+def _curve(pts: list[_Point]) -> list[_Cubic]:
+    """Cubic Béziers through the points: one S-bend for two, else Catmull-Rom curves."""
     (x0, y0) = pts[0]
     if len(pts) == 2:
         (x1, y1) = pts[1]
         dy = (y1 - y0) / 2
-        return f"M{x0:.1f},{y0:.1f} C{x0:.1f},{y0 + dy:.1f} {x1:.1f},{y1 - dy:.1f} {x1:.1f},{y1:.1f}"
-    out = [f"M{x0:.1f},{y0:.1f}"]
+        return [((x0, y0), (x0, y0 + dy), (x1, y1 - dy), (x1, y1))]
+    out: list[_Cubic] = []
     ext = [pts[0], *pts, pts[-1]]
     for i in range(1, len(ext) - 2):
         p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
         c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
         c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
-        out.append(f"C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {p2[0]:.1f},{p2[1]:.1f}")
+        out.append((p1, c1, c2, p2))
+    return out
+
+
+def _path(curve: list[_Cubic]) -> str:
+    """The SVG path of :func:`_curve`'s pieces."""
+    (x0, y0) = curve[0][0]
+    out = [f"M{x0:.1f},{y0:.1f}"]
+    for _, c1, c2, p in curve:
+        out.append(f"C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {p[0]:.1f},{p[1]:.1f}")
     return " ".join(out)
+
+
+def _along(curve: list[_Cubic], f: float) -> _Point:
+    """The point a fraction ``f`` of the way along the curve's pieces (by parameter, not length)."""
+    at = min(max(f, 0.0), 1.0) * len(curve)
+    i = min(int(at), len(curve) - 1)
+    t = at - i
+    p0, p1, p2, p3 = curve[i]
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+    return (
+        a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+        a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+    )

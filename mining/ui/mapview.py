@@ -95,7 +95,8 @@ export default function (component) {
     el('path', { class: 'pm-line', d: e.path, fill: 'none', stroke: e.colour, 'stroke-opacity': 0.85,
       'stroke-width': e.width, 'stroke-dasharray': e.dashed ? '5 4' : 'none', 'marker-end': arrow(e.colour) }, g);
     if (e.label) {
-      const t = el('text', { x: e.lx + 6, y: e.ly, 'font-size': data.font - 2, fill: '#222',
+      const t = el('text', { x: e.lx + 6 * (e.side || 1), y: e.ly, 'font-size': data.font - 2, fill: '#222',
+        'text-anchor': e.side < 0 ? 'end' : 'start',
         'font-family': 'Helvetica, Arial, sans-serif', 'paint-order': 'stroke', stroke: '#fff',
         'stroke-width': 4, 'dominant-baseline': 'middle', class: 'pm-edge-label' }, g);
       t.textContent = e.label;
