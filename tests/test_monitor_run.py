@@ -11,7 +11,16 @@ import pytest
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.html import render_html, write_report
-from mining.monitor.run import MonitorOptions, load_run, monitor, run_json, save_run, stored_runs
+from mining.monitor.run import (
+    MonitorOptions,
+    load_run,
+    monitor,
+    run_json,
+    save_run,
+    stored_runs,
+    why_not_judged,
+)
+from mining.monitor.summary import manager_summary
 
 ROLES = {
     "case": "case_id",
@@ -333,3 +342,46 @@ def test_a_jump_in_the_partial_newest_period_is_shown_and_never_alerted(store, t
     chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
     assert chart.chart.values[-1] is None and chart.newest == 11
     assert run.alerts == ()
+
+
+def test_an_export_of_closed_cases_only_does_not_make_its_young_weeks_look_fast(store, tmp_path):
+    """Six cases a week for 16 weeks, taking 3 to 18 days (plus a calm offset), exported with the cases
+    closed by the export's Monday only (as ERP reports of completed orders are).  The last weeks hold
+    their fast cases alone and no open case: their median falls by half.  Judged, that read as an
+    improvement; at the complete cases' cycle times most of those weeks' cases would still be running."""
+    export = MONDAY + dt.timedelta(weeks=16, hours=1)
+    path = tmp_path / "closed.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case_id", "activity", "timestamp", "resource"])
+        for week in range(16):
+            for day in range(6):
+                start = MONDAY + dt.timedelta(days=7 * week + day)
+                end = start + dt.timedelta(days=3 * (day + 1), hours=CALM[week % len(CALM)])
+                if end <= export:
+                    w.writerow([f"w{week:02d}d{day}", "A", start.isoformat(), "ann"])
+                    w.writerow([f"w{week:02d}d{day}", "Z", end.isoformat(), "bob"])
+    log = ingest_file(store, path, IngestOptions(name="closed", roles=ROLES)).log_id
+    run = monitor(
+        store, log, options=MonitorOptions(period="week", timezone="UTC", lean=False, end_activities=("Z",))
+    )
+    weeks = run.series.periods
+    assert [p.started for p in weeks[12:16]] == [6, 5, 3, 2]
+    assert all(p.open == 0 for p in weeks)  # nothing tells the young weeks apart but their age
+    assert weeks[15].cycle_median_s == pytest.approx(4.5333 * 86400, abs=60)  # usually 10.5 days
+    # Before, that week was judged: "Median cycle time in the week of 2024-04-15 is better than usual:
+    # 4d 12h against a usual 10d 02h", and the same of the 90th percentile.
+    assert not [a for a in run.alerts if a.kpi.startswith("cycle")]
+    chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    assert chart.newest == 12
+    assert [round(p.expected_open, 3) for p in weeks[12:16]] == [0.0, 0.032, 0.311, 0.642]
+    assert why_not_judged(weeks[14]) == (
+        "too recent: about 31% of its cases would usually still be running: durations, rates and costs not "
+        "judged yet"
+    )
+    assert why_not_judged(weeks[5]) == ""
+    sentence = manager_summary(run).sentences[0]
+    assert sentence.startswith(
+        "No change date is set; in the newest week old enough to judge (week of 2024-03-25; in later weeks too "
+        "many cases would usually still be running) the median cycle time was 10d 12h, against a usual "
+    )

@@ -418,7 +418,7 @@ def _text(
     mailed: bool | None = None,
     unstored: str | None = None,
 ) -> str:
-    from mining.monitor.run import format_value, period_label
+    from mining.monitor.run import format_value, period_label, why_not_judged
     from mining.monitor.summary import manager_summary
     from mining.monitor.words import difference_words, p_words
 
@@ -439,11 +439,16 @@ def _text(
     lines.append("")
     lines.append(f"{'period':<22}" + "".join(f"{_short(k.name):>12}" for k in shown))
     for p in s.periods[-8:]:
-        label = period_label(p.start, s.period) + (" *" if p.cut else "")
+        mark = " *" if p.cut else " ~" if why_not_judged(p) else ""
+        label = period_label(p.start, s.period) + mark
         lines.append(f"{label:<22}" + "".join(f"{format_value(p.value(k.name), k.unit):>12}" for k in shown))
     if any(p.cut for p in s.periods[-8:]):
         lines.append(
             "  * not judged: the export cuts the period (partial, or only the tails of earlier cases)"
+        )
+    if any(why_not_judged(p) and not p.cut for p in s.periods[-8:]):
+        lines.append(
+            "  ~ durations, rates and costs not judged yet: too many cases still open, or would usually be"
         )
     cmp = run.comparison
     if cmp is not None:

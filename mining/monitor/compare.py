@@ -55,7 +55,7 @@ from mining.analysis.filters import Filter
 from mining.durations import format_duration
 from mining.errors import MonitorError
 from mining.monitor.bootstrap import bootstrap, percentile_test, statistic
-from mining.monitor.periods import OPEN, CaseFacts, PeriodSeries
+from mining.monitor.periods import OPEN, CaseFacts, PeriodSeries, still_running
 from mining.monitor.words import difference_words, relative_words
 
 if TYPE_CHECKING:
@@ -619,12 +619,10 @@ def _cut_short(facts: CaseFacts, after: np.ndarray) -> tuple[float, float] | Non
     if facts.end_local is None or not after.any():
         return None
     before = facts.cycle[facts.complete & ~after]
-    before = np.sort(before[~np.isnan(before)])
-    if before.size == 0:
+    if np.isnan(before).all():
         return None
     follow = np.maximum(facts.end_local - facts.first_local[after], 0.0)
-    longer = 1.0 - np.searchsorted(before, follow, side="right") / before.size
-    return float(longer.mean()), float(follow.min())
+    return float(still_running(before, follow).mean()), float(follow.min())
 
 
 def change_instant(change_date: dt.date, timezone: str) -> dt.datetime:

@@ -127,6 +127,7 @@ __all__ = [
     "case_facts",
     "kaplan_meier_quantile",
     "kpis_per_period",
+    "still_running",
     "summarize",
 ]
 
@@ -279,6 +280,10 @@ class PeriodKPIs:
     holidays: tuple[str, ...] = ()
     truncated: int = 0
     cut: str = ""  # why the export's edges distort the period; empty when they do not
+    #: The share of its cases that would usually still be running at the data end, given their age then
+    #: (the complete cases' cycle times): what its open share should be.  An export of finished cases only
+    #: shows a young period's fast cases and no open ones; this says the period is too young to judge.
+    expected_open: float = 0.0
 
     def value(self, name: str) -> float | None:
         """A KPI by its :attr:`KpiInfo.name`."""
@@ -1096,6 +1101,23 @@ def _cuts(
     return cut, intake
 
 
+def still_running(durations: np.ndarray, follow: np.ndarray) -> np.ndarray:
+    """For cases followed for ``follow`` seconds, the chance each would still be running were it like the
+    cases of ``durations`` (complete cases' cycle times; NaN ignored): the share of them that took longer."""
+    known = np.sort(durations[~np.isnan(durations)])
+    if known.size == 0:
+        return np.zeros(len(follow))
+    return 1.0 - np.searchsorted(known, follow, side="right") / known.size
+
+
+def _expected_open(facts: CaseFacts, ps: np.ndarray, n_p: int) -> np.ndarray:
+    """Per period, how many of its cases would usually still be running at the data end."""
+    if facts.as_of is None:
+        return np.zeros(n_p)
+    running = still_running(facts.cycle[facts.complete], facts.as_of - facts.first)
+    return np.bincount(ps, weights=running, minlength=n_p)
+
+
 def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSeries:
     """KPIs per period from the case facts (see the module docstring for every definition)."""
     days = _period_days(facts)
@@ -1117,6 +1139,7 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
     if sla_seconds is not None:
         decided, breached = facts.sla(sla_seconds)
     age = facts.age()
+    expected_open = _expected_open(facts, ps, n_p)
     span_first = float(facts.first_local.min()) if facts.n else None
     # The cases of each period as one slice of a stable order: no pass over all cases per period.
     order = np.argsort(ps, kind="stable")
@@ -1178,6 +1201,7 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
                 holidays=holidays[i],
                 truncated=int(truncated[i]),
                 cut=cuts[i],
+                expected_open=float(expected_open[i] / started[i]) if started[i] else 0.0,
             )
         )
     c = facts.completeness

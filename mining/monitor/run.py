@@ -20,7 +20,11 @@ start whose cases began before it, those after the last case start; see
 :mod:`mining.monitor.periods`) is shown but never judged.  A case measure
 (duration, rate, cost) is judged in a period only when at most
 :data:`OPEN_SHARE_LIMIT` of its cases are still open: the long cases are the
-ones still running, so an earlier figure would flatter the period.
+ones still running, so an earlier figure would flatter the period.  Nor when,
+at the cycle times of the complete cases, more than that share of its cases
+would usually still be running at the data end (``expected_open``): an export
+of closed cases only has no open case, yet a young period holds only its fast
+ones.
 
 **Limits.**  The newest judged period of a chart is judged against the
 :data:`BASELINE_PERIODS` judged periods before it (at least
@@ -115,6 +119,7 @@ __all__ = [
     "run_key",
     "save_run",
     "stored_runs",
+    "why_not_judged",
 ]
 
 #: Periods with a larger share of their started cases still open are not judged for case measures.
@@ -268,8 +273,26 @@ def _judged(kpi: KpiInfo, p: PeriodKPIs) -> bool:
     if kpi.name in {"started", "completed"}:
         return p.working_days > 0
     if _case_measure(kpi):
-        return bool(p.started) and p.open / p.started <= OPEN_SHARE_LIMIT
+        return bool(p.started) and max(p.open / p.started, p.expected_open) <= OPEN_SHARE_LIMIT
     return True
+
+
+def why_not_judged(p: PeriodKPIs) -> str:
+    """Why a period's values, or its case measures (durations, rates, costs), are not judged; empty if they are."""
+    if p.cut:
+        return p.cut
+    if not p.started:
+        return ""
+    if p.open / p.started > OPEN_SHARE_LIMIT:
+        return (
+            f"{p.open / p.started:.0%} of its cases are still open: durations, rates and costs not judged yet"
+        )
+    if p.expected_open > OPEN_SHARE_LIMIT:
+        return (
+            f"too recent: about {p.expected_open:.0%} of its cases would usually still be running: durations, "
+            "rates and costs not judged yet"
+        )
+    return ""
 
 
 def _unit_words(period: str, n: int) -> str:
@@ -972,7 +995,9 @@ _METHOD = (
     "I-MR charts for durations, costs and ratios, and a CUSUM (k = 0.5, h = 5 sigma) for the cycle times and "
     "rates; limits at 3 sigma (see each chart's note). A period cut by the export's edges (partial, at the "
     "export's start or after the last case start) is never judged, and a case measure is judged only when at "
-    f"most {OPEN_SHARE_LIMIT:.0%} of the period's cases are still open. The newest judged period is judged "
+    f"most {OPEN_SHARE_LIMIT:.0%} of the period's cases are still open and, at the cycle times of the complete "
+    f"cases, at most {OPEN_SHARE_LIMIT:.0%} would usually still be running at the data end. The newest judged "
+    "period is judged "
     f"against the {BASELINE_PERIODS} judged periods before it (at least {MIN_BASELINE}); with a change date, "
     f"against the periods before the change until the new phase has {NEW_PHASE_PERIODS} judged periods of its "
     "own. An alert is rule 1, 2 or 5 or the CUSUM firing on a chart's newest judged period (or an SLA breach "

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mining.monitor.compare import CUT_SHORT_WARNING, Comparison, KpiComparison
-from mining.monitor.run import NEW_PHASE_PERIODS, MonitorRun
+from mining.monitor.run import NEW_PHASE_PERIODS, OPEN_SHARE_LIMIT, MonitorRun
 from mining.monitor.words import difference_words, format_value, p_words, period_label
 
 __all__ = ["MAX_SENTENCES", "Summary", "manager_summary"]
@@ -108,8 +108,18 @@ def _what_changed(run: MonitorRun) -> str:
     label = period_label(run.series.periods[i].start, run.series.period)
     value = chart.chart.values[i]
     center = chart.chart.center_at(i)
+    period = run.series.period
+    young = any(
+        not p.cut and p.started and p.expected_open > OPEN_SHARE_LIMIT for p in run.series.periods[i + 1 :]
+    )
+    which = (
+        f"the newest {period} old enough to judge ({label}; in later {period}s too many cases would usually "
+        "still be running)"
+        if young
+        else f"the newest complete {period} ({label})"
+    )
     return (
-        f"No change date is set; in the newest complete {run.series.period} ({label}) the median cycle time "
+        f"No change date is set; in {which} the median cycle time "
         f"was {format_value(value, 'seconds')}, against a usual {format_value(center, 'seconds')}."
     )
 

@@ -28,7 +28,7 @@ from mining.durations import parse_duration
 from mining.errors import MonitorError
 from mining.monitor.compare import Comparison, KpiComparison
 from mining.monitor.lean import pce_words, waste_words
-from mining.monitor.run import MonitorOptions, MonitorRun, format_value
+from mining.monitor.run import MonitorOptions, MonitorRun, format_value, why_not_judged
 from mining.monitor.summary import manager_summary
 from mining.monitor.words import difference_words, interval_words, p_words, period_label
 from mining.schema import LogInfo
@@ -287,7 +287,7 @@ def _trends(run: MonitorRun) -> None:
             [
                 {
                     "period": p.start,
-                    "not judged because": p.cut,
+                    "not judged because": why_not_judged(p),
                     "working days": p.working_days,
                     "holidays": "; ".join(p.holidays),
                     **{k.label: format_value(p.value(k.name), k.unit) for k in kpis},
