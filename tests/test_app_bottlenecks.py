@@ -171,6 +171,22 @@ def test_every_heatmap_row_is_labelled_and_long_names_show_in_full_on_hover(work
     assert any(t["field"] == "row" for t in spec["encoding"]["tooltip"])
 
 
+def test_every_row_of_the_times_chart_is_named_and_long_names_show_in_full_on_hover(workspace: Path) -> None:
+    at = _open("long_names")
+    spec, frame = next(
+        v for v in _charts(at).values() if v[0]["encoding"]["x"]["title"].startswith("Median time")
+    )
+    full = list(dict.fromkeys(frame["activity"]))
+    assert len(full) == 4 and LONG + " 0" in full
+    assert list(dict.fromkeys(frame["label"])) == list(short_labels(full))
+    axis = spec["encoding"]["y"]["axis"]
+    assert axis["labelLimit"] == 0 and axis["labelFontSize"] >= 11  # Vega's default cut names at 180 px
+    assert spec["encoding"]["y"]["field"] == "label" and spec["encoding"]["y"]["sort"] == list(
+        short_labels(full)
+    )
+    assert any(t["field"] == "activity" for t in spec["encoding"]["tooltip"])
+
+
 def test_short_labels_keep_both_ends_and_stay_distinct() -> None:
     names = [LONG + " 1", LONG + " 2", "A → " + LONG]
     labels = short_labels(names, limit=30)
