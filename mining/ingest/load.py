@@ -133,6 +133,7 @@ def _clean(expr: str) -> str:
     return (
         f"CASE WHEN {expr} IS NULL THEN NULL "
         f"WHEN strlen({expr}) > {_NULL_MAX} AND NOT starts_with({expr}, ' ') AND NOT ends_with({expr}, ' ') THEN {expr} "
+        f"WHEN {_plain_number(expr)} THEN {expr} "
         f"WHEN lower(trim({expr})) IN ({_NULL_LIST}) THEN NULL ELSE trim({expr}) END"
     )
 
@@ -222,12 +223,26 @@ def _columns_needing_clean(
     exact = store.query(
         "SELECT "
         + ", ".join(
-            f"count(*) FILTER (WHERE lower(trim({c})) IN ({_NULL_LIST}) OR {c} <> trim({c}))"
+            f"count(*) FILTER (WHERE CASE WHEN {_plain_number(c)} THEN false "
+            f"ELSE lower(trim({c})) IN ({_NULL_LIST}) OR {c} <> trim({c}) END)"
             for _, c in suspects
         )
         + " FROM _stage"
     ).rows[0]
     return dirty | {n for (n, _), k in zip(suspects, exact, strict=True) if k}, decimal_comma
+
+
+def _plain_number(expr: str) -> str:
+    """SQL: the text starts with a digit, is all ASCII and does not end with a space.
+
+    Such a value is no null word and trim() leaves it as it is (of the ASCII
+    characters trim() removes only the space; the others it removes are not
+    ASCII): the short numbers that the rough test cannot clear skip the trim
+    and lower-casing, a quarter of the exact test's cost.
+    """
+    return (
+        f"{expr} >= '0' AND {expr} < ':' AND NOT ends_with({expr}, ' ') AND strlen({expr}) = length({expr})"
+    )
 
 
 def _missing_words(store: Store, plan: LoadPlan, dirty: set[str]) -> dict[str, dict[str, int]]:
@@ -243,6 +258,7 @@ def _missing_words(store: Store, plan: LoadPlan, dirty: set[str]) -> dict[str, d
             continue
         rows = store.query(
             f"SELECT trim({col}) AS w, count(*) FROM _stage WHERE strlen({col}) <= {_NULL_MAX + 16} "
+            f"AND NOT coalesce({_plain_number(col)}, false) "
             f"AND lower(trim({col})) IN ({_NULL_LIST}) AND trim({col}) <> '' GROUP BY w ORDER BY w"
         ).rows
         if rows:
