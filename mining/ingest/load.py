@@ -965,8 +965,9 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
         store.execute(
             "INSERT INTO cases SELECT ?, c.case_id, v.case_no, v.variant_id, v.n_events, v.start_ts, v.end_ts, "
             "epoch(v.end_ts) - epoch(v.start_ts) FROM ("
-            "  SELECT case_no, variant_id, n_events, CAST(make_timestamp(start_us) AS TIMESTAMPTZ) AS start_ts, "
-            "  CAST(make_timestamp(end_us) AS TIMESTAMPTZ) AS end_ts FROM _case_variant"
+            # make_timestamptz, not a cast of make_timestamp: the cast goes through the zone rules.
+            "  SELECT case_no, variant_id, n_events, make_timestamptz(start_us) AS start_ts, "
+            "  make_timestamptz(end_us) AS end_ts FROM _case_variant"
             ") v JOIN _case_no c USING (case_no) ORDER BY v.case_no",
             [log_id],
         )
