@@ -920,15 +920,26 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
     """The log's variants and cases, from its events in stored order; ``_case_no`` names every case."""
     import numpy as np
 
-    from mining.ingest.tracehash import integers, variants_of
+    from mining.ingest.tracehash import codes_from_hashes, dictionary_codes, integers, variants_of
 
     store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
     # The scan returns the stored (case, time, row) order; variants_of checks it.
+    # Each activity comes as its hash, and its name once per distinct activity.
     ordered = store.arrow(
-        "SELECT case_no, activity, epoch_us(ts) AS us FROM events WHERE log_id = ?", [log_id]
+        "SELECT case_no, hash(activity) AS activity_hash, epoch_us(ts) AS us FROM events WHERE log_id = ?",
+        [log_id],
     )
-    found = variants_of(ordered.column("case_no"), ordered.column("activity"))
+    pairs = store.query(
+        "SELECT hash(activity) AS h, activity FROM events WHERE log_id = ? GROUP BY ALL ORDER BY h, activity",
+        [log_id],
+    ).rows
+    coded = codes_from_hashes(ordered.column("activity_hash"), [(int(h), str(a)) for h, a in pairs])
+    if coded is None:
+        coded = dictionary_codes(
+            store.arrow("SELECT activity FROM events WHERE log_id = ?", [log_id]).column(0)
+        )
+    found = variants_of(ordered.column("case_no"), *coded)
     # A case's rows are sorted by time, so its first row holds its start and its last row its end:
     # no grouping of every event again.
     us = integers(ordered.column("us"))
