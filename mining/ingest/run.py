@@ -111,10 +111,15 @@ class _Hashing:
     def __init__(self, path: Path) -> None:
         self._digest: str | None = None
         self._error: Exception | None = None
-        self._thread = threading.Thread(
+        self._thread: threading.Thread | None = threading.Thread(
             target=self._run, args=(path,), name="mining-content-hash", daemon=True
         )
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError:
+            # No thread to be had (a memory cap counts a thread's stack): hash here, as before.
+            self._thread = None
+            self._run(path)
 
     def _run(self, path: Path) -> None:
         from mining.ingest.presets.raw import content_hash
@@ -125,10 +130,11 @@ class _Hashing:
             self._error = exc
 
     def join(self) -> None:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
     def result(self) -> str:
-        self._thread.join()
+        self.join()
         if self._error is not None:
             raise self._error
         return str(self._digest)
