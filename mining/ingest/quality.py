@@ -342,9 +342,9 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         )
     )
     # Only events whose time shares its minutes and seconds with another event of
-    # the same case and activity can be a whole number of hours from it: a cheap
-    # grouping leaves those few, and the pairs are built (and their attributes
-    # compared) among them alone.
+    # the same case and activity can be a whole number of hours from it: one scan
+    # of the events of repeated activities leaves those few, and the pairs are
+    # built (and their attributes compared) among them alone.
     same_attrs = ""
     if attrs and has_table:
         same = " AND ".join(f"ta.{quote_ident(c)} IS NOT DISTINCT FROM tb.{quote_ident(c)}" for c in attrs)
@@ -362,19 +362,18 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         groups AS (
             SELECT c.case_no, r.activity FROM cases c JOIN repeated r USING (variant_id) WHERE c.log_id = $log
         ),
-        small AS (
-            -- Of those, the groups where two events share their minutes and seconds past the hour.
-            SELECT DISTINCT case_no, activity FROM (
-                SELECT e.case_no, e.activity FROM events e
-                SEMI JOIN groups g ON e.case_no = g.case_no AND e.activity = g.activity
-                WHERE e.log_id = $log
-                GROUP BY e.case_no, e.activity, (epoch_ms(e.ts) % 3600000 + 3600000) % 3600000 HAVING count(*) >= 2
-            )
-        ),
         ev AS (
-            SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no FROM events e
-            SEMI JOIN small s ON e.case_no = s.case_no AND e.activity = s.activity
-            WHERE e.log_id = $log
+            -- Two events a whole number of hours apart share their minutes and seconds past the
+            -- hour: only events sharing them with another of the same case and activity can pair,
+            -- and one scan of the events finds them.
+            SELECT case_id, case_no, activity, resource, ts, row_no FROM (
+                SELECT e.case_id, e.case_no, e.activity, e.resource, e.ts, e.row_no,
+                       count(*) OVER (
+                           PARTITION BY e.case_no, e.activity, (epoch_ms(e.ts) % 3600000 + 3600000) % 3600000
+                       ) AS k
+                FROM events e SEMI JOIN groups g ON e.case_no = g.case_no AND e.activity = g.activity
+                WHERE e.log_id = $log
+            ) WHERE k >= 2
         ),
         candidates AS (
             SELECT a.case_id, a.case_no, a.activity, a.row_no AS row_a, b.row_no AS row_b, a.ts AS ts_a, b.ts AS ts_b,

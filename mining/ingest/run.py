@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,10 +54,12 @@ def ingest_file(
     if opts.timezone is not None:
         check_timezone(store, opts.timezone)
     name = opts.name or log_name_for(Path(file))
-    digest = content_hash(path)
     existing = store.query("SELECT log_id, mapping FROM logs WHERE name = ?", [name]).rows
     previous: dict[str, Any] = {}
+    hashing: _Hashing | None = None
+    digest = ""
     if existing:
+        digest = content_hash(path)
         log_id = int(existing[0][0])
         previous = json.loads(existing[0][1])
         seen = store.scalar(
@@ -89,6 +92,68 @@ def ingest_file(
             " of an existing log",
         )
         raise IngestError(msg, hint=hint)
+    else:
+        # A new log has no earlier run to compare with: the hash is not needed
+        # before the rows are written, so the file is hashed beside its reading
+        # and staging (hashlib releases the GIL; on two cores the staging read
+        # leaves one idle).
+        hashing = _Hashing(path)
+    try:
+        return _ingest(store, path, opts, previous, existing, file, name, digest, hashing, progress)
+    finally:
+        if hashing is not None:
+            hashing.join()
+
+
+class _Hashing:
+    """The file's content hash, worked out in a thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._digest: str | None = None
+        self._error: Exception | None = None
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._run, args=(path,), name="mining-content-hash", daemon=True
+        )
+        try:
+            self._thread.start()
+        except RuntimeError:
+            # No thread to be had (a memory cap counts a thread's stack): hash here, as before.
+            self._thread = None
+            self._run(path)
+
+    def _run(self, path: Path) -> None:
+        from mining.ingest.presets.raw import content_hash
+
+        try:
+            self._digest = content_hash(path)
+        except Exception as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> str:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return str(self._digest)
+
+
+def _ingest(
+    store: Store,
+    path: Path,
+    opts: IngestOptions,
+    previous: dict[str, Any],
+    existing: list[tuple[Any, ...]],
+    file: str,
+    name: str,
+    digest: str,
+    hashing: _Hashing | None,
+    progress: Progress | None,
+) -> IngestSummary:
+    """:func:`ingest_file` once the log is known: ``digest`` its hash, or ``hashing`` at work on it."""
+    from mining.catalog import summarize
 
     def report(share: float, message: str) -> None:
         if progress is not None:
@@ -132,6 +197,8 @@ def ingest_file(
             and role in formats
             and has_naive_values(store, STAGE, internal[label], formats[role], rows=PROFILE_ROWS)
         )
+        if hashing is not None:
+            digest = hashing.result()
         plan = LoadPlan(
             log_name=name,
             file=file,

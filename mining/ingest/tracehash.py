@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Variants", "integers", "variants_of"]
+__all__ = ["Variants", "codes_from_hashes", "dictionary_codes", "integers", "variants_of"]
 
 _BASES = (np.uint64(1_000_003), np.uint64(2_147_483_659))
 
@@ -52,11 +52,40 @@ def integers(values: Any) -> np.ndarray:
     return pl.from_arrow(values).to_numpy()  # type: ignore[union-attr]
 
 
-def variants_of(case_no: Any, activity: Any) -> Variants:
-    """``case_no`` (int array, numpy or Arrow) and ``activity`` (pyarrow string array), both in stored order."""
+def codes_from_hashes(row_hashes: Any, pairs: list[tuple[int, str]]) -> tuple[np.ndarray, list[str]] | None:
+    """Each row's activity as an index into the names, from the activities' 64-bit hashes.
+
+    ``row_hashes`` holds each row's hash (numpy or Arrow), ``pairs`` every distinct
+    (hash, name) sorted by hash.  None when two names share a hash: the caller
+    then encodes the names themselves (:func:`dictionary_codes`).  Hashes in the
+    database spare the fetch of every name and pyarrow.compute's import.
+    """
+    hashes = np.fromiter((h for h, _ in pairs), dtype=np.uint64, count=len(pairs))
+    if len(hashes) > 1 and not np.all(hashes[1:] > hashes[:-1]):
+        return None
+    if not isinstance(row_hashes, np.ndarray):
+        row_hashes = integers(row_hashes)
+    return np.searchsorted(hashes, row_hashes), [name for _, name in pairs]
+
+
+def dictionary_codes(activity: Any) -> tuple[np.ndarray, list[str]]:
+    """Each row's activity as an index into the names, from a pyarrow string array (or chunked array)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    encoded = (
+        pc.dictionary_encode(activity).combine_chunks()
+        if isinstance(activity, pa.ChunkedArray)
+        else pc.dictionary_encode(activity)
+    )
+    return integers(encoded.indices), encoded.dictionary.to_pylist()
+
+
+def variants_of(case_no: Any, activity: Any, names: list[str] | None = None) -> Variants:
+    """``case_no`` (int array, numpy or Arrow) and ``activity``, both in stored order.
+
+    ``activity`` is a pyarrow string array, or with ``names`` each row's index into them.
+    """
     if not isinstance(case_no, np.ndarray):
         case_no = integers(case_no)
     n = len(case_no)
@@ -65,13 +94,9 @@ def variants_of(case_no: Any, activity: Any) -> Variants:
     if np.any(case_no[1:] < case_no[:-1]):
         msg = "events are not in stored (case, time) order"
         raise RuntimeError(msg)
-    encoded = (
-        pc.dictionary_encode(activity).combine_chunks()
-        if isinstance(activity, pa.ChunkedArray)
-        else pc.dictionary_encode(activity)
-    )
-    codes = integers(encoded.indices).astype(np.uint64) + np.uint64(1)
-    names = encoded.dictionary.to_pylist()
+    if names is None:
+        activity, names = dictionary_codes(activity)
+    codes = activity.astype(np.uint64) + np.uint64(1)
 
     is_start = np.empty(n, dtype=bool)
     is_start[0] = True
