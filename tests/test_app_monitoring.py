@@ -33,7 +33,7 @@ from mining.monitor.run import MonitorOptions, MonitorRun, format_value, monitor
 from mining.samples import CHANGE_DATES
 from mining.store import Store
 from mining.ui.mapdraw import DEVIATION, GHOST
-from mining.ui.pages.monitoring import ALERT_ICON, KPI_GROUPS, format_p
+from mining.ui.pages.monitoring import ALERT_ICON, format_p
 from tests.conftest import SAMPLE_LOGS, app_workspace
 
 SAMPLE = SAMPLE_LOGS / "service_desk.csv"
@@ -109,33 +109,18 @@ def _table(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def _names(view: dict) -> set[str]:
-    """The names of the datasets a view (and its layers) draws."""
-    found = {view["data"]["name"]} if "name" in view.get("data", {}) else set()
-    for layer in view.get("layer", []):
-        found |= _names(layer)
-    return found
-
-
 def _charts(at: AppTest) -> dict[str, tuple[dict, list]]:
-    """Each chart by its first y-axis title: its spec and the tables of its layers.
-
-    The KPI trends are one Vega-Lite view of charts one under the other (vconcat): each is a chart here,
-    with the tables it draws.
-    """
+    """Each Vega-Lite chart by its first y-axis title: its spec and the tables of its layers."""
     out = {}
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
-        tables = {d.name: convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets}
-        for view in spec.get("vconcat", [spec]):
-            layers = view.get("layer", [view])
-            title = next(
-                layer["encoding"]["y"]["title"]
-                for layer in layers
-                if layer.get("encoding", {}).get("y", {}).get("title")
-            )
-            names = _names(view) if "vconcat" in spec else set(tables)
-            out[title] = (view, [t for n, t in tables.items() if n in names])
+        layers = spec.get("layer", [spec])
+        title = next(
+            layer["encoding"]["y"]["title"]
+            for layer in layers
+            if layer.get("encoding", {}).get("y", {}).get("title")
+        )
+        out[title] = (spec, [convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets])
     return out
 
 
@@ -241,10 +226,6 @@ def test_kpi_charts_have_one_point_per_period_and_the_change_rule(
     assert spec["layer"][0]["encoding"]["x"]["title"] == "Week starting (UTC)"
     cycle = _frame(charts["Cycle time (days)"], "kpi")
     assert len(cycle) == 3 * len(periods)  # median, p90 and Kaplan-Meier median
-    # The trends are one view, a chart per group of KPIs one under the other, each titled as its group.
-    (trends,) = (json.loads(e.proto.spec) for e in page.get("vega_lite_chart") if "vconcat" in e.proto.spec)
-    titles = [v["title"]["text"] for v in trends["vconcat"]]
-    assert titles == [t for t, _ in KPI_GROUPS if t != "Business cycle time"]  # no calendar: no business time
 
 
 def test_alerts_shown_are_the_library_alerts(page: AppTest, expected: MonitorRun) -> None:

@@ -245,12 +245,6 @@ def test_the_charts_drawn_unchecked_are_valid_and_unchanged(workspace: Path, log
             )
             for title, names in (("Cycle time", ["cycle_median_s", "cycle_p90_s"]), ("Cases", ["started"]))
         ),
-        functools.partial(
-            charts.kpi_trends_chart,
-            run.series,
-            [("Cycle time", ["cycle_median_s", "cycle_p90_s"]), ("Cases", ["started"])],
-            change_date=options.change_date,
-        ),
         *(
             functools.partial(charts.control_chart, kc, run.series, change_date=options.change_date)
             for kc in run.charts

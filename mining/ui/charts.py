@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import statistics
 from collections.abc import Sequence
-from typing import TypeVar
 
 import altair as alt
 import pandas as pd
@@ -49,7 +48,6 @@ __all__ = [
     "hours",
     "kpi_scale",
     "kpi_trend_chart",
-    "kpi_trends_chart",
     "lean_steps_chart",
     "pareto_chart",
     "short_labels",
@@ -404,9 +402,6 @@ def _period_axis(series: PeriodSeries) -> alt.X:
     return alt.X("period:T", title=f"{series.period.capitalize()} starting ({series.timezone})")
 
 
-_C = TypeVar("_C", alt.Chart, alt.LayerChart, alt.VConcatChart)
-
-
 class _UncheckedChart(alt.Chart):
     def to_dict(self, validate: bool = True, **kwargs: object) -> dict[str, object]:
         return super().to_dict(validate=False, **kwargs)  # type: ignore[arg-type]
@@ -417,22 +412,13 @@ class _UncheckedLayer(alt.LayerChart):
         return super().to_dict(validate=False, **kwargs)  # type: ignore[arg-type]
 
 
-class _UncheckedVConcat(alt.VConcatChart):
-    def to_dict(self, validate: bool = True, **kwargs: object) -> dict[str, object]:
-        return super().to_dict(validate=False, **kwargs)  # type: ignore[arg-type]
-
-
-def unchecked(chart: _C) -> _C:
+def unchecked(chart: alt.Chart | alt.LayerChart) -> alt.Chart | alt.LayerChart:
     """``chart`` (built here a moment ago), serialised without validating it against the Vega-Lite schema.
 
     The validation is most of what serialising a chart costs (0.3 s for the Monitoring page's nine on
     every rerun); the same spec results.  Only for this module's builders, whose output tests validate.
     """
-    kind = {
-        alt.Chart: _UncheckedChart,
-        alt.LayerChart: _UncheckedLayer,
-        alt.VConcatChart: _UncheckedVConcat,
-    }.get(type(chart))
+    kind = {alt.Chart: _UncheckedChart, alt.LayerChart: _UncheckedLayer}.get(type(chart))
     if kind is None:
         msg = f"no unchecked form of {type(chart).__name__}"
         raise TypeError(msg)
@@ -480,7 +466,7 @@ def kpi_trend_chart(
                 "kpi:N",
                 title=None,
                 scale=alt.Scale(domain=labels, range=colours),
-                legend=alt.Legend(orient="top", direction="horizontal", labelLimit=400),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
             ),
             tooltip=[
                 alt.Tooltip("period:T", title="period starting"),
@@ -492,28 +478,6 @@ def kpi_trend_chart(
     )
     rule = _change_rule(change_date)
     return lines if rule is None else alt.layer(lines, rule)
-
-
-def kpi_trends_chart(
-    series: PeriodSeries,
-    groups: Sequence[tuple[str, Sequence[str]]],
-    *,
-    change_date: dt.date | None = None,
-    height: int = 170,
-) -> alt.VConcatChart:
-    """The trend of each group of KPIs (a title and its KPIs, all of one unit), one under the other, as one view.
-
-    One Vega view instead of one per group: the browser builds each view anew whenever a period or a
-    change date changes, and half a dozen views cost it about twice the page's other work.  Each group
-    keeps its own y axis, colours and legend; the periods line up on one shared time axis.
-    """
-    rows = [
-        kpi_trend_chart(series, names, title=title, change_date=change_date).properties(
-            title=alt.TitleParams(title, anchor="start", fontSize=13), height=height
-        )
-        for title, names in groups
-    ]
-    return alt.vconcat(*rows, spacing=24).resolve_scale(x="shared", y="independent", color="independent")
 
 
 def control_chart(

@@ -236,12 +236,19 @@ def _trends(run: MonitorRun) -> None:
     present = {k.name for k in run.series.kpis}
     groups = [(title, [n for n in names if n in present]) for title, names in KPI_GROUPS]
     groups = [(title, names) for title, names in groups if names]
-    # One view for all the trends: a period or change date rebuilds one chart in the browser, not one per group.
-    st.altair_chart(
-        charts.unchecked(charts.kpi_trends_chart(run.series, groups, change_date=run.options.change_date)),
-        width="stretch",
-        key="mon-trends",
-    )
+    change = run.options.change_date
+    for i in range(0, len(groups), 2):
+        cols = st.columns(2)
+        for col, (title, names) in zip(cols, groups[i : i + 2], strict=False):
+            with col:
+                st.caption(title)
+                st.altair_chart(
+                    charts.unchecked(
+                        charts.kpi_trend_chart(run.series, names, title=title, change_date=change)
+                    ),
+                    width="stretch",
+                    key=f"mon-trend-{names[0]}",
+                )
     cut = sum(1 for p in run.series.periods if p.cut)
     if cut:
         st.caption(
