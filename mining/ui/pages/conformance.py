@@ -645,7 +645,13 @@ def _deviation_table(log: LogInfo, request: measures.ConformanceRequest, result:
         for d in result.deviations
     ]
     st.dataframe(rows, hide_index=True, width="stretch", key="conf-deviations")
+    _deviation_cases(log, request, result)
 
+
+@st.fragment
+def _deviation_cases(log: LogInfo, request: measures.ConformanceRequest, result: ConformanceResult) -> None:
+    # A fragment: picking a deviation or a case reruns this section only, not the figures, the deviations
+    # and the allowlist above it, nor the downloads below (none of them depends on the pick).
     st.subheader("Cases of a deviation")
     devs: tuple[Deviation, ...] = result.deviations
     index = st.selectbox(
