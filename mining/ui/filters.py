@@ -32,7 +32,7 @@ FILTER_KEY = "mining.filter"
 _VARIANT_MODES = ("all", "top k", "coverage")
 _FOLLOW_MODES = ("eventually", "directly")
 #: Attributes with more distinct values than this are not offered as a list to pick from.
-_MAX_CHOICES = 1000
+_MAX_CHOICES = measures.ATTRIBUTE_VALUES
 
 
 def current_filter() -> Filter:
@@ -85,6 +85,9 @@ def filter_bar(log: LogInfo) -> Filter:
         help="Clear every filter: all cases of the log are kept.",
         icon=":material/filter_alt_off:",
     )
+    # The bar's lists over the whole log, side by side: on a page's first open nothing is cached yet, and
+    # one after the other they were most of its wait.
+    graph, resource_rows, summaries, variant_table = measures.filter_bar_measures(log, Filter())
     start = end = None
     window = "intersecting"
     # The window's days are the log's own (a day in Amsterdam starts at 23:00 UTC in winter) and cover
@@ -139,7 +142,7 @@ def filter_bar(log: LogInfo) -> Filter:
                 if last < hi:
                     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
 
-    counts = measures.dfg_of(log, Filter()).activities
+    counts = graph.activities
     all_activities = sorted(counts)
     paths = _panel(log, "paths", "Activities and paths", ("through", "starts", "ends", "fa", "remove"))
     with paths:
@@ -183,11 +186,10 @@ def filter_bar(log: LogInfo) -> Filter:
     if follow_a in counts and follow_b in counts:
         follows = ((follow_a, follow_b, follow_mode == "directly"),)
 
-    resources = tuple(r.resource for r in measures.resource_table_of(log, Filter()))
+    resources = tuple(r.resource for r in resource_rows)
     chosen_resources: list[str] = []
     attributes: list[tuple[str, tuple[str, ...]]] = []
     ranges: list[tuple[str, float | None, float | None]] = []
-    summaries = measures.attribute_summaries_of(log, Filter(), top=_MAX_CHOICES)
     # A range slider at its attribute's whole range filters nothing: it does not open the expander.
     full_ranges = {
         prefix + "attr-" + a.name: (a.minimum, a.maximum)
@@ -243,7 +245,7 @@ def filter_bar(log: LogInfo) -> Filter:
         )
     dmin, dmax = _duration(shortest, "at least"), _duration(longest, "at most")
 
-    total_variants = measures.variants_of(log, Filter(), top=1).total_variants
+    total_variants = variant_table.total_variants
     mode = st.radio(
         "Variants",
         _VARIANT_MODES,
