@@ -72,6 +72,9 @@ _ACCENT = PALETTE[6]
 _SECOND = PALETTE[1]
 #: Paths and activities a model does not allow (the conformance overlay): orange, apart from the blues.
 DEVIATION = "#d94801"
+#: Vega draws the Explore pages' charts on a canvas: one element per chart instead of one SVG node per
+#: bar, cell, point and label, which the browser builds, styles and lays out again each time a page opens.
+_CANVAS = {"embedOptions": {"renderer": "canvas"}}
 
 
 def hours(seconds: float | None) -> float | None:
@@ -116,6 +119,7 @@ def duration_histogram(d: CaseDurations) -> alt.Chart:
             y=alt.Y("cases:Q", title="Cases"),
             tooltip=[alt.Tooltip("range:N", title="duration"), "cases:Q"],
         )
+        .properties(usermeta=_CANVAS)
     )
 
 
@@ -147,6 +151,7 @@ def throughput_chart(
             ),
             tooltip=["period:T", "kind:N", "cases:Q"],
         )
+        .properties(usermeta=_CANVAS)
     )
 
 
@@ -258,7 +263,7 @@ def pareto_chart(items: Sequence[Variant]) -> alt.LayerChart:
         y=alt.Y("cumulative:Q", title="Cumulative share of cases (%)", scale=alt.Scale(domain=[0, 100])),
         tooltip=["variant:O", alt.Tooltip("cumulative:Q", title="cumulative %", format=".1f")],
     )
-    return alt.layer(bars, line).resolve_scale(y="independent")
+    return alt.layer(bars, line).resolve_scale(y="independent").properties(usermeta=_CANVAS)
 
 
 # -- bottlenecks ----------------------------------------------------------------
@@ -304,6 +309,7 @@ def activity_times_chart(times: ActivityTimes) -> alt.Chart:
             ),
             tooltip=["activity:N", "part:N", alt.Tooltip("hours:Q", format=".2f")],
         )
+        .properties(usermeta=_CANVAS)
     )
 
 
@@ -397,7 +403,7 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float |
                 alt.Tooltip("value:Q", title=title, format=",.2f"),
             ],
         )
-        .properties(height=alt.Step(22))  # 22 px a row, whatever the page's height
+        .properties(height=alt.Step(22), usermeta=_CANVAS)  # 22 px a row, whatever the page's height
     )
 
 

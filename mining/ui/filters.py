@@ -11,6 +11,7 @@ are shown as plain-text chips (``Filter.chips()``, markdown-escaped).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -22,13 +23,16 @@ from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.messages import md
 
+if TYPE_CHECKING:
+    from streamlit.elements.lib.mutable_expander_container import ExpanderContainer
+
 __all__ = ["FILTER_KEY", "current_filter", "explore_log", "filter_bar", "prefix_of"]
 
 FILTER_KEY = "mining.filter"
 _VARIANT_MODES = ("all", "top k", "coverage")
 _FOLLOW_MODES = ("eventually", "directly")
 #: Attributes with more distinct values than this are not offered as a list to pick from.
-_MAX_CHOICES = 1000
+_MAX_CHOICES = measures.ATTRIBUTE_VALUES
 
 
 def current_filter() -> Filter:
@@ -81,6 +85,9 @@ def filter_bar(log: LogInfo) -> Filter:
         help="Clear every filter: all cases of the log are kept.",
         icon=":material/filter_alt_off:",
     )
+    # The bar's lists over the whole log, side by side: on a page's first open nothing is cached yet, and
+    # one after the other they were most of its wait.
+    graph, resource_rows, summaries, variant_table = measures.filter_bar_measures(log, Filter())
     start = end = None
     window = "intersecting"
     # The window's days are the log's own (a day in Amsterdam starts at 23:00 UTC in winter) and cover
@@ -135,40 +142,38 @@ def filter_bar(log: LogInfo) -> Filter:
                 if last < hi:
                     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
 
-    counts = measures.dfg_of(log, Filter()).activities
+    counts = graph.activities
     all_activities = sorted(counts)
-    with st.expander(
-        "Activities and paths",
-        expanded=_stays_open(log, "paths", _any_set(prefix, ("through", "starts", "ends", "fa", "remove"))),
-        key=f"expander-{log.log_id}-paths",
-    ):
-        through = st.multiselect(
+    paths = _panel(log, "paths", "Activities and paths", ("through", "starts", "ends", "fa", "remove"))
+    with paths:
+        ui = st if paths.open else _UNDRAWN
+        through = ui.multiselect(
             "Cases passing through",
             all_activities,
             key=_kept_list(prefix + "through", all_activities),
             help="Keep the cases with at least one of these activities.",
         )
-        starts = st.multiselect(
+        starts = ui.multiselect(
             "Started with", all_activities, key=_kept_list(prefix + "starts", all_activities)
         )
-        ends = st.multiselect("Ended with", all_activities, key=_kept_list(prefix + "ends", all_activities))
-        follow_a = st.selectbox(
+        ends = ui.multiselect("Ended with", all_activities, key=_kept_list(prefix + "ends", all_activities))
+        follow_a = ui.selectbox(
             "Activity A",
             ["(any)", *all_activities],
             key=state.keep_widget(prefix + "fa", "(any)"),
             help="Keep the cases in which A is followed by B.",
         )
-        follow_mode = st.radio(
+        follow_mode = ui.radio(
             "followed",
             _FOLLOW_MODES,
             horizontal=True,
             key=state.keep_widget(prefix + "fmode", "eventually"),
             help="eventually: B comes later in the case; directly: B comes next, with nothing between.",
         )
-        follow_b = st.selectbox(
+        follow_b = ui.selectbox(
             "by activity B", ["(any)", *all_activities], key=state.keep_widget(prefix + "fb", "(any)")
         )
-        removed = st.multiselect(
+        removed = ui.multiselect(
             "Hide activities",
             all_activities,
             key=_kept_list(prefix + "remove", all_activities),
@@ -181,24 +186,23 @@ def filter_bar(log: LogInfo) -> Filter:
     if follow_a in counts and follow_b in counts:
         follows = ((follow_a, follow_b, follow_mode == "directly"),)
 
-    resources = tuple(r.resource for r in measures.resource_table_of(log, Filter()))
+    resources = tuple(r.resource for r in resource_rows)
     chosen_resources: list[str] = []
     attributes: list[tuple[str, tuple[str, ...]]] = []
     ranges: list[tuple[str, float | None, float | None]] = []
-    summaries = measures.attribute_summaries_of(log, Filter(), top=_MAX_CHOICES)
     # A range slider at its attribute's whole range filters nothing: it does not open the expander.
     full_ranges = {
         prefix + "attr-" + a.name: (a.minimum, a.maximum)
         for a in summaries
         if a.numeric and a.minimum is not None
     }
-    with st.expander(
-        "Resources, attributes and duration",
-        expanded=_stays_open(log, "cases", _any_set(prefix, ("res", "attr-", "dmin", "dmax"), full_ranges)),
-        key=f"expander-{log.log_id}-cases",
-    ):
+    cases = _panel(
+        log, "cases", "Resources, attributes and duration", ("res", "attr-", "dmin", "dmax"), full_ranges
+    )
+    with cases:
+        ui = st if cases.open else _UNDRAWN
         if resources:
-            chosen_resources = st.multiselect(
+            chosen_resources = ui.multiselect(
                 "Resources",
                 list(resources),
                 key=_kept_list(prefix + "res", list(resources)),
@@ -207,7 +211,7 @@ def filter_bar(log: LogInfo) -> Filter:
         for a in summaries:
             key = prefix + "attr-" + a.name
             if a.numeric and a.minimum is not None and a.maximum is not None and a.minimum < a.maximum:
-                low, high = st.slider(
+                low, high = ui.slider(
                     f"{a.name} ({a.level} attribute)",
                     a.minimum,
                     a.maximum,
@@ -220,7 +224,7 @@ def filter_bar(log: LogInfo) -> Filter:
                     )
             elif 0 < a.distinct <= _MAX_CHOICES:
                 values = [v for v, _ in a.top]
-                picked = st.multiselect(
+                picked = ui.multiselect(
                     f"{a.name} ({a.level} attribute)",
                     values,
                     key=_kept_list(key, values),
@@ -228,12 +232,12 @@ def filter_bar(log: LogInfo) -> Filter:
                 )
                 if picked:
                     attributes.append((a.name, tuple(picked)))
-        shortest = st.text_input(
+        shortest = ui.text_input(
             "Case duration at least",
             key=state.keep_widget(prefix + "dmin", ""),
             placeholder="e.g. 2d, 4h, 90m",
         )
-        longest = st.text_input(
+        longest = ui.text_input(
             "Case duration at most",
             key=state.keep_widget(prefix + "dmax", ""),
             placeholder="e.g. 30d",
@@ -241,7 +245,7 @@ def filter_bar(log: LogInfo) -> Filter:
         )
     dmin, dmax = _duration(shortest, "at least"), _duration(longest, "at most")
 
-    total_variants = measures.variants_of(log, Filter(), top=1).total_variants
+    total_variants = variant_table.total_variants
     mode = st.radio(
         "Variants",
         _VARIANT_MODES,
@@ -296,25 +300,50 @@ def filter_bar(log: LogInfo) -> Filter:
     return flt
 
 
-def _stays_open(log: LogInfo, name: str, in_use: bool) -> bool:
-    """Whether the expander ``name`` opens: once one of its filters is in use it stays open for the session.
+class _Undrawn:
+    """Stands in for ``st`` in a closed panel of the bar: each widget's kept value, nothing drawn.
 
-    Streamlit applies a changed ``expanded`` to an expander already on screen, so following the filters
-    directly would fold the panel away under the user the moment they clear its last value (or press
-    Reset) and are about to pick another. The flag lives outside the bar's prefix so Reset keeps it.
+    Every call names its ``key``, whose value the caller's ``keep_widget`` has just put in the session
+    state: the filter is the same whether its panel is open or not.
     """
-    flag = f"expander-open-{log.log_id}-{name}"
-    st.session_state[flag] = bool(st.session_state.get(flag, False) or in_use)
-    return st.session_state[flag]
+
+    @staticmethod
+    def _value(*args: object, key: str, **kwargs: object) -> object:
+        del args, kwargs
+        return st.session_state[key]
+
+    multiselect = selectbox = radio = slider = text_input = _value
+
+
+_UNDRAWN = _Undrawn()
+
+
+def _panel(
+    log: LogInfo, name: str, label: str, names: tuple[str, ...], unset: dict[str, object] | None = None
+) -> ExpanderContainer:
+    """A folding panel of the bar whose widgets are drawn only while it is open (``.open``).
+
+    A closed panel's widgets would be built, styled and laid out by the browser on every rerun of every
+    Explore page (about half the bar); opening it is one rerun. It opens by itself when one of its
+    filters (``names``, see :func:`_any_set`) comes into use from elsewhere (the Process map's buttons),
+    and it stays as the user leaves it: clearing its last value, or Reset, does not fold it away.
+    """
+    key = f"expander-{log.log_id}-{name}"
+    used = f"expander-used-{log.log_id}-{name}"  # outside the bar's prefix: Reset keeps it
+    in_use = _any_set(prefix_of(log), names, unset)
+    state.keep_widget(key, False)
+    if in_use and not st.session_state.get(used, False):
+        st.session_state[key] = True
+    st.session_state[used] = in_use
+    return st.expander(label, key=key, on_change="rerun")
 
 
 def _any_set(prefix: str, names: tuple[str, ...], unset: dict[str, object] | None = None) -> bool:
     """True when a widget of the bar whose key starts with ``prefix`` + one of ``names`` keeps fewer cases
     than all: not empty, not "(any)", and not its value in ``unset`` (a range slider's whole range)."""
     unset = unset or {}
-    for key, value in st.session_state.items():
-        inside = isinstance(key, str) and key.startswith(prefix)
-        if not inside or not any(key[len(prefix) :].startswith(n) for n in names):
+    for key, value in state.kept_values(prefix).items():
+        if not any(key[len(prefix) :].startswith(n) for n in names):
             continue
         if value in ([], "", "(any)") or (key in unset and tuple(value) == tuple(unset[key])):
             continue

@@ -58,6 +58,7 @@ __all__ = [
     "keep_mapping",
     "keep_model",
     "keep_widget",
+    "kept_values",
     "last_model_of",
     "log_details",
     "logs",
@@ -320,6 +321,14 @@ def keep_widget(key: str, default: object) -> str:
 def has_widget(key: str) -> bool:
     """True when the widget ``key`` has a value, shown or saved."""
     return key in st.session_state or key in st.session_state.get(_SAVED, {})
+
+
+def kept_values(prefix: str) -> dict[str, object]:
+    """The values of the kept widgets whose keys start with ``prefix``: shown this run, else saved
+    (a widget not drawn in the last run keeps its value only among the saved ones)."""
+    found = {k: v for k, v in st.session_state.get(_SAVED, {}).items() if k.startswith(prefix)}
+    found.update({k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(prefix)})
+    return found
 
 
 def save_widgets() -> None:

@@ -65,7 +65,12 @@ def rate_card_control(*, key: str) -> RateCard | None:
     """An expander to upload (or remove) the session's rate card; returns the card in use."""
     card = rate_card()
     title = "Rate card: " + (md(card.source) if card is not None else "none (upload one to see money)")
-    with st.expander(title, icon=":material/payments:", expanded=False):
+    # Its content (an uploader, an example card) is drawn only while it is open: a closed expander's
+    # content is still built by the browser on every rerun of the page it sits on.
+    panel = st.expander(title, icon=":material/payments:", key=f"{key}-panel", on_change="rerun")
+    if not panel.open:
+        return card
+    with panel:
         st.caption(
             "Hourly rates by resource or role, and fixed costs by activity, as YAML or CSV "
             "(columns kind, name, value). The card is kept for this session and used on every page."
