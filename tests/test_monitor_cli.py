@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from mining.cli import cli
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
-from tests.test_monitor_run import CALM, ROLES, write_weeks
+from tests.test_monitor_run import CALM, ROLES, write_closed_weeks, write_weeks
 
 
 def _workspace(tmp_path, offsets, name="weeks"):
@@ -152,3 +152,25 @@ def test_placeholder_dates_are_left_out_of_the_run_and_the_report_and_named_in_t
     page = report.read_text(encoding="utf-8")
     assert len(page) < 500_000
     assert "3 events with placeholder or stray dates were left out with their 3 cases." in page
+
+
+def test_the_table_marks_the_periods_too_recent_to_judge(tmp_path):
+    ws = tmp_path / "ws.duckdb"
+    with Store(ws) as store:
+        ingest_file(
+            store, write_closed_weeks(tmp_path / "closed.csv"), IngestOptions(name="closed", roles=ROLES)
+        )
+    result = run(ws, "closed", "--end-activity", "Z")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("week of")]
+    assert [r[:20].rstrip() for r in rows[-5:]] == [
+        "week of 2024-03-25",
+        "week of 2024-04-01 ~",
+        "week of 2024-04-08 ~",
+        "week of 2024-04-15 ~",
+        "week of 2024-04-22 *",
+    ]
+    assert (
+        "  ~ durations, rates and costs not judged yet: too many of its cases are still open, or would usually "
+        "still be running at the data end" in result.output.splitlines()
+    )

@@ -344,13 +344,10 @@ def test_a_jump_in_the_partial_newest_period_is_shown_and_never_alerted(store, t
     assert run.alerts == ()
 
 
-def test_an_export_of_closed_cases_only_does_not_make_its_young_weeks_look_fast(store, tmp_path):
+def write_closed_weeks(path):
     """Six cases a week for 16 weeks, taking 3 to 18 days (plus a calm offset), exported with the cases
-    closed by the export's Monday only (as ERP reports of completed orders are).  The last weeks hold
-    their fast cases alone and no open case: their median falls by half.  Judged, that read as an
-    improvement; at the complete cases' cycle times most of those weeks' cases would still be running."""
+    closed by the export's Monday only (as ERP reports of completed orders are)."""
     export = MONDAY + dt.timedelta(weeks=16, hours=1)
-    path = tmp_path / "closed.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["case_id", "activity", "timestamp", "resource"])
@@ -361,6 +358,14 @@ def test_an_export_of_closed_cases_only_does_not_make_its_young_weeks_look_fast(
                 if end <= export:
                     w.writerow([f"w{week:02d}d{day}", "A", start.isoformat(), "ann"])
                     w.writerow([f"w{week:02d}d{day}", "Z", end.isoformat(), "bob"])
+    return path
+
+
+def test_an_export_of_closed_cases_only_does_not_make_its_young_weeks_look_fast(store, tmp_path):
+    """The last weeks of :func:`write_closed_weeks` hold their fast cases alone and no open case: their
+    median falls by half.  Judged, that read as an improvement; at the complete cases' cycle times most
+    of those weeks' cases would still be running."""
+    path = write_closed_weeks(tmp_path / "closed.csv")
     log = ingest_file(store, path, IngestOptions(name="closed", roles=ROLES)).log_id
     run = monitor(
         store, log, options=MonitorOptions(period="week", timezone="UTC", lean=False, end_activities=("Z",))

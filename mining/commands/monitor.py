@@ -448,7 +448,8 @@ def _text(
         )
     if any(why_not_judged(p) and not p.cut for p in s.periods[-8:]):
         lines.append(
-            "  ~ durations, rates and costs not judged yet: too many cases still open, or would usually be"
+            "  ~ durations, rates and costs not judged yet: too many of its cases are still open, or would "
+            "usually still be running at the data end"
         )
     cmp = run.comparison
     if cmp is not None:

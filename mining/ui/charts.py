@@ -294,7 +294,7 @@ def activity_times_chart(times: ActivityTimes) -> alt.Chart:
         .mark_bar()
         .encode(
             # Every row named, long names shortened in the middle (whole in the tooltip): Vega's default
-            # cut BPIC 2012's "W_Nabellen incomplete dossiers" and its like at 180 px, at the end.
+            # cut every label at 180 px, at its end.
             y=alt.Y(
                 "label:N",
                 title=None,
