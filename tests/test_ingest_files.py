@@ -675,6 +675,21 @@ def test_excel_serial_day_numbers_are_read_as_times(store, tmp_path):
     ]
 
 
+def test_a_first_export_of_one_event_per_case_still_finds_its_time_column(store, tmp_path):
+    # Nothing can change within a one-event case, so no column looked like an event time: such a file
+    # (a first try with three rows, say) was refused with "cannot tell which column is the timestamp".
+    path = tmp_path / "three.csv"
+    path.write_text("case,activity,time\n1,A,2024-01-01 10:00\n2,B,2024-01-02 11:00\n3,C,2024-01-03 12:00\n")
+    s = load(store, path)
+    assert (s.mapping.case, s.mapping.activity, s.mapping.timestamp) == ("case", "activity", "time")
+    assert (s.cases, s.events) == (3, 3)
+    assert timestamps(store) == [
+        (1, T("2024-01-01 10:00")),
+        (2, T("2024-01-02 11:00")),
+        (3, T("2024-01-03 12:00")),
+    ]
+
+
 def test_a_header_short_of_a_trailing_delimiter_is_still_the_header(store):
     # Every row ends in a delimiter, the header does not: the header is not taken for a title.
     s = load(store, "trailing_delimiter.csv")

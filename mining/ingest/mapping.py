@@ -195,6 +195,12 @@ def detect_roles(
     varies = _within_case_variation(
         store, case_col, [c for c in columns if c.internal in named and c.label not in taken]
     )
+    # With one event per case nothing can change within a case: the time column is then told by its name
+    # and values alone (a first export of a few rows, say), not taken for a case attribute.
+    one_event_each = not store.scalar(
+        f'SELECT count(*) FROM (SELECT 1 FROM _profile WHERE "{case_col}" IS NOT NULL '
+        f'GROUP BY "{case_col}" HAVING count(*) > 1 LIMIT 1)'
+    )
 
     def ts_score(role: str, *, by_values: bool = False) -> object:
         def score(c: Column) -> tuple[float, str]:
@@ -211,7 +217,7 @@ def detect_roles(
                     return 0.0, ""  # numbers under a neutral name are as likely an id or an amount as a time
                 name, why = 0.6, "not a timestamp name, but its values are times"
             v = varies.get(c.internal, 0.0)
-            if c.label.lower().startswith("case:") or v < 0.05:
+            if c.label.lower().startswith("case:") or (v < 0.05 and not one_event_each):
                 # Constant within a case: a case attribute (a case's start date), not an event time.
                 return 0.0, ""
             factor = 0.5 + 0.5 * v
