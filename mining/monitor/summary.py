@@ -190,8 +190,9 @@ def _attention(run: MonitorRun) -> str:
     judged = [kc for kc in run.charts if kc.newest >= 0 and kc.alerting]
     if not judged:
         return "Nothing can be judged yet: too few complete periods."
+    # Each KPI's newest judged period: a duration's can be older than the volumes' (too recent to judge).
     return (
-        f"Nothing needs attention: no KPI left its control limits in its newest complete {run.series.period}."
+        f"Nothing needs attention: no KPI left its control limits in its newest judged {run.series.period}."
     )
 
 
