@@ -830,6 +830,20 @@ def _main_hidden() -> Iterator[None]:
         sys.modules["__main__"] = real
 
 
+def _lost_trace_reason(exitcodes: list[int], memory: int | None, too_big: str) -> str:
+    """Why traces held by workers that died were not aligned, from how the workers ended."""
+    import signal
+
+    killed = {-signal.SIGKILL, -signal.SIGTERM}
+    # Under a cap, a worker that aborted or crashed (rather than being killed from outside)
+    # met a failed allocation in native code: GLPK, for one, aborts when malloc says no.
+    if memory and all(code < 0 and code not in killed for code in exitcodes):
+        return too_big
+    if any(code == -signal.SIGKILL for code in exitcodes):
+        return "a pm4py worker was stopped by the system before it finished (out of memory?)"
+    return "a pm4py worker stopped before it finished (out of memory?)"
+
+
 def _size_words(n: int) -> str:
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
 
@@ -904,20 +918,27 @@ def align_pm4py(
         pool = ctx.Pool(
             max(1, min(processes, len(tasks))), initializer=_worker_init, initargs=(_spec_tuple(spec), memory)
         )
-    # The workers started; one that dies (killed, or crashed where MemoryError could not be
-    # raised) takes its trace with it, and the pool would wait for that trace for ever.
-    workers = {p.pid for p in pool._pool}
+    # A worker that dies (killed, or aborted by native code such as GLPK when its allocator
+    # hits the cap, where no MemoryError can be raised) takes its trace with it, and the pool
+    # would wait for that trace for ever.  Each task is handed out alone, so every death loses
+    # exactly one: once the finished and the dead add up to the tasks, the rest were lost.
+    workers: dict[int, Any] = {p.pid: p for p in pool._pool}
+    too_big = f"pm4py needed more than {_size_words(memory or 0)} of memory"
     try:
-        pending = pool.imap_unordered(_worker_align, tasks)
+        pending = pool.imap_unordered(_worker_align, tasks, chunksize=1)
         done = 0
         while done < len(tasks) and not stop():
             left = remaining()
+            # A replacement takes seconds to start, far longer than a turn of this loop, so
+            # no worker is born and dies between two looks.
+            workers.update({p.pid: p for p in pool._pool})
             try:
                 # Wake up now and then to honour should_stop while a long trace runs.
                 index, result = pending.next(timeout=0.5 if left is None else max(0.0, min(left, 0.5)))
             except multiprocessing.TimeoutError:
-                if {p.pid for p in pool._pool} != workers:
-                    lost = "a pm4py worker stopped before it finished (out of memory?)"
+                dead = [p.exitcode for p in workers.values() if p.exitcode is not None]
+                if dead and done + len(dead) >= len(tasks):
+                    lost = _lost_trace_reason(dead, memory, too_big)
                     failed.update(
                         {i: lost for i, _ in tasks if i >= 0 and i not in aligned and i not in failed}
                     )
@@ -934,7 +955,7 @@ def align_pm4py(
             if result is None:
                 failed[index] = "pm4py found no alignment"
             elif isinstance(result, str):
-                failed[index] = f"pm4py needed more than {_size_words(memory or 0)} of memory"
+                failed[index] = too_big
             else:
                 aligned[index] = result
             if on_done is not None:

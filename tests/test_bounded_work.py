@@ -255,8 +255,8 @@ def test_r4pm_state_cap_follows_the_time_left():
     assert pm4py_adapter.align_r4pm(plain, [], deadline=time.monotonic() + 1.0).empty_cost is not None
 
 
-def test_pm4py_worker_out_of_memory_reports_the_trace():
-    # Eight parallel loops: pm4py's A* opens states by the thousand for this random trace.
+def _loops_net_and_trace() -> tuple[NetSpec, list[str]]:
+    """Eight parallel loops and a random trace: pm4py's A* opens states by the thousand on it."""
     transitions: list[tuple[str, str | None]] = [("split", None), ("join", None)]
     arcs = [("start", "split"), ("join", "end")]
     for i in range(8):
@@ -269,13 +269,86 @@ def test_pm4py_worker_out_of_memory_reports_the_trace():
             (f"x{i}", f"b{i}"),
         ]
         arcs += [(f"c{i}", f"e{i}"), (f"e{i}", f"d{i}"), (f"d{i}", "join")]
-    net = _model("loops.pnml", transitions, arcs).net
     rng = random.Random(5)
     trace = [rng.choice([f"A{i}" for i in range(8)] + [f"B{i}" for i in range(8)]) for _ in range(40)]
-    run = pm4py_adapter.align_pm4py(net, [trace], memory=8 * 2**20, deadline=time.monotonic() + 170)
-    assert run.aligned == {}
-    assert run.failed == {0: "pm4py needed more than 8 MB of memory"}
+    return _model("loops.pnml", transitions, arcs).net, trace
+
+
+def test_pm4py_worker_out_of_memory_reports_the_trace():
+    net, trace = _loops_net_and_trace()
+    # The search fails either with a MemoryError or, about one time in seven, with GLPK
+    # aborting the worker when its malloc is refused: the answer must be the same.
+    for _ in range(3):
+        run = pm4py_adapter.align_pm4py(net, [trace], memory=8 * 2**20, deadline=time.monotonic() + 170)
+        assert run.aligned == {}
+        assert run.failed == {0: "pm4py needed more than 8 MB of memory"}
+        assert run.empty_cost is not None
+
+
+def _pool_workers() -> list[int]:
+    """The pids of this process's children that run multiprocessing's spawn entry point."""
+    import os
+    from pathlib import Path
+
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"spawn_main" in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_a_killed_pm4py_worker_loses_only_its_own_trace():
+    import os
+    import signal
+
+    net, hard = _loops_net_and_trace()
+    easy = ["A0", "B0", "A1"]
+    killed: list[int] = []
+
+    def kill_once(_n: int) -> None:
+        # The first easy trace is done, so the one worker has taken the hard one next.
+        if not killed:
+
+            def later() -> None:
+                time.sleep(2.0)
+                for pid in _pool_workers():
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+
+            threading.Thread(target=later, daemon=True).start()
+            killed.append(0)
+
+    run = finishes(
+        lambda: pm4py_adapter.align_pm4py(
+            net, [easy, hard, easy], memory=None, on_done=kill_once, deadline=time.monotonic() + 170
+        )
+    )
+    assert len(killed) == 2, "exactly one worker was there to kill"
+    assert sorted(run.aligned) == [0, 2]
+    assert run.failed == {1: "a pm4py worker was stopped by the system before it finished (out of memory?)"}
     assert run.empty_cost is not None
+
+
+def test_a_lost_trace_is_named_by_how_its_worker_ended():
+    import signal
+
+    too_big = "pm4py needed more than 8 MB of memory"
+    assert pm4py_adapter._lost_trace_reason([-signal.SIGABRT], 8 * 2**20, too_big) == too_big
+    assert pm4py_adapter._lost_trace_reason([-signal.SIGSEGV], 8 * 2**20, too_big) == too_big
+    assert pm4py_adapter._lost_trace_reason([-signal.SIGABRT], None, too_big) == (
+        "a pm4py worker stopped before it finished (out of memory?)"
+    )
+    assert pm4py_adapter._lost_trace_reason([-signal.SIGKILL], 8 * 2**20, too_big) == (
+        "a pm4py worker was stopped by the system before it finished (out of memory?)"
+    )
+    assert pm4py_adapter._lost_trace_reason([1], 8 * 2**20, too_big) == (
+        "a pm4py worker stopped before it finished (out of memory?)"
+    )
 
 
 # -- long cases and many activities in discovery ----------------------------------------
