@@ -48,6 +48,7 @@ Nets arrive as plain values (see :class:`mining.models.net.NetSpec`:
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.context
 import os
 import threading
 import time
@@ -844,6 +845,23 @@ def _lost_trace_reason(exitcodes: list[int], memory: int | None, too_big: str) -
     return "a pm4py worker stopped before it finished (out of memory?)"
 
 
+class _QuietProcess(multiprocessing.context.SpawnProcess):
+    def start(self) -> None:
+        with _main_hidden():
+            super().start()
+
+
+class _QuietSpawn(multiprocessing.context.SpawnContext):
+    """Spawn, hiding ``__main__`` from every worker a pool starts, replacements included.
+
+    A pool replaces a worker that died from its own thread, long after the pool
+    was made: by then a Streamlit script run may have put the page's code in
+    ``__main__``, and the new worker would run the page.
+    """
+
+    Process = _QuietProcess
+
+
 def _size_words(n: int) -> str:
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
 
@@ -913,11 +931,9 @@ def align_pm4py(
                 if on_done is not None:
                     on_done(1)
         return AlignmentRun(empty_cost, aligned, failed)
-    ctx = multiprocessing.get_context("spawn")
-    with _main_hidden():
-        pool = ctx.Pool(
-            max(1, min(processes, len(tasks))), initializer=_worker_init, initargs=(_spec_tuple(spec), memory)
-        )
+    pool = _QuietSpawn().Pool(
+        max(1, min(processes, len(tasks))), initializer=_worker_init, initargs=(_spec_tuple(spec), memory)
+    )
     # A worker that dies (killed, or aborted by native code such as GLPK when its allocator
     # hits the cap, where no MemoryError can be raised) takes its trace with it, and the pool
     # would wait for that trace for ever.  Each task is handed out alone, so every death loses
