@@ -91,8 +91,63 @@ def test_a_jump_in_the_newest_week_alerts(store, tmp_path):
     )
     # Every figure a person reads is in human units: no 8.82e+04.
     assert "e+0" not in median.sentence
+    assert median.trend is None  # calm weeks, then a jump: no drift to continue
     # Volumes did not move: six cases a week, all done within their week.
     assert not {a.kpi for a in run.alerts} & {"started", "completed", "wip_end"}
+
+
+#: Each week's cases take 1.5 h less than the week before's: a steady fall, as when cases wait for a
+#: batch on a fixed date (Road Traffic Fines' credit collection, yearly).
+FALLING = tuple(40 - 1.5 * week for week in range(14))
+
+
+def test_a_newest_week_that_continues_a_steady_fall_is_called_a_trend(store, tmp_path):
+    """Limits from moving ranges measure the drift's 1.5 h steps, so the newest week is far "beyond
+    3 sigma" of the baseline's mean by merely continuing the fall; the alert says so."""
+    log = load_weeks(store, tmp_path, FALLING, name="falling")
+    run = monitor(store, log, options=OPTIONS)
+    medians = [p.cycle_median_s for p in run.series.periods[1:14]]
+    assert medians == [(44.5 - 1.5 * week) * 3600 for week in range(1, 14)]
+    median = next(a for a in run.alerts if a.kpi == "cycle_median_s")
+    assert (median.rule, median.direction, median.assessment) == ("nelson-1", "down", "better")
+    trend = median.trend
+    assert trend is not None
+    assert (trend.direction, trend.periods, trend.steps, trend.along) == ("down", 12, 11, 11)
+    assert (trend.first, trend.last) == (43 * 3600, 26.5 * 3600)
+    assert trend.per_period == pytest.approx(-1.5 * 3600)
+    assert trend.expected == pytest.approx(25 * 3600)
+    assert median.sentence == (
+        "Median cycle time in the week of 2024-04-01 is better than usual: 1d 01h against a usual 1d 10h "
+        "(from the 12 judged weeks before it), but it only continues a steady fall: over the 12 weeks "
+        "before it, it fell in all 11 steps, from 1d 19h to 1d 02h (about 1h 30m a week), and that trend "
+        "leads to about 1d 01h. A drift rather than a sudden change: the question is what keeps it moving. "
+        "Nelson rule 1, 1 point beyond 3 sigma. Also: CUSUM: a sustained shift."
+    )
+    assert median.short == (
+        "median cycle time in the week of 2024-04-01 is better than usual (1d 01h; usually 1d 10h), "
+        "continuing a steady fall of about 1h 30m less each week"
+    )
+    assert json.loads(run_json(run))["alerts"][0]["trend"]["along"] == 11
+
+
+def test_a_newest_week_that_breaks_away_from_a_trend_is_an_ordinary_alert(store, tmp_path):
+    # The same fall, but the newest week drops 10 h below where it leads (3 sigma is 4 h there).
+    log = load_weeks(store, tmp_path, (*FALLING[:13], FALLING[13] - 10), name="broken")
+    run = monitor(store, log, options=OPTIONS)
+    median = next(a for a in run.alerts if a.kpi == "cycle_median_s")
+    assert median.value == 15 * 3600 and median.trend is None
+    assert "limits " in median.sentence and "steady" not in median.sentence
+
+
+def test_a_duration_limit_is_never_below_zero(store, tmp_path):
+    # Weeks swinging between 4 h and 44 h: 3 sigma below the center is about -2d 09h.
+    log = load_weeks(store, tmp_path, (*(0.0, 40.0) * 6, 200.0), name="swing")
+    run = monitor(store, log, options=OPTIONS)
+    chart = next(c for c in run.charts if c.kpi == "cycle_median_s")
+    assert chart.chart.center - 3 * chart.chart.sigma[-2] < -2 * 86400
+    assert set(chart.chart.lcl) == {0.0}
+    median = next(a for a in run.alerts if a.kpi == "cycle_median_s")
+    assert "(limits 0s to 5d 12h, from the 11 judged weeks before it)" in median.sentence
 
 
 def test_a_calm_series_does_not_alert(store, tmp_path):

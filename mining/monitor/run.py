@@ -44,6 +44,17 @@ charts only; moving-range signals do not alert; work in progress (a stock,
 whose periods are not independent) is charted but never alerts.  A run whose
 data did not move judges the same newest point, so it repeats the same
 alerts: the run is idempotent.
+
+**Steady trends.**  Limits from moving ranges assume the baseline scatters
+around one level.  When it drifts instead (a duration that fell in nearly
+every step of the baseline: Road Traffic Fines' 90th percentile drops by a
+week each week, because fines go to credit collection in yearly batches),
+the moving ranges measure the drift, the limits are narrow, and the newest
+point is "beyond 3 sigma" merely by continuing it.  Such an alert stays (the
+KPI did move that far from its usual level) but says what it is: a
+continued trend, with its steps, its pace and where it leads
+(:class:`Trend`).  A newest point that breaks away from the trend keeps the
+ordinary wording.
 """
 
 from __future__ import annotations
@@ -52,6 +63,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
@@ -107,6 +119,7 @@ __all__ = [
     "MonitorOptions",
     "MonitorRun",
     "StoredRun",
+    "Trend",
     "code_fingerprint",
     "conformance_measures",
     "format_value",
@@ -201,6 +214,27 @@ class KpiChart:
 
 
 @dataclass(frozen=True)
+class Trend:
+    """A steady drift of a KPI over the baseline of an alert, which the alert's period continues.
+
+    ``steps`` are the baseline's steps between consecutive judged periods that
+    changed the value, ``along`` those that went the trend's way; ``first``
+    and ``last`` the baseline's first and last values, ``per_period`` the
+    fitted change per period and ``expected`` where the fitted line leads at
+    the alert's period.
+    """
+
+    direction: str  # "up" or "down"
+    periods: int
+    steps: int
+    along: int
+    first: float
+    last: float
+    per_period: float
+    expected: float
+
+
+@dataclass(frozen=True)
 class Alert:
     """The strongest rule that fired on a KPI's newest judged period, in words, with the others listed."""
 
@@ -217,6 +251,7 @@ class Alert:
     rules: tuple[str, ...] = ()  # every rule that fired on the period, strongest first
     compared_with: str = "recent"  # see KpiChart.compared_with
     short: str = ""  # the alert in a few words, for a summary
+    trend: Trend | None = None  # set when the period only continues a steady trend of its baseline
 
 
 @dataclass(frozen=True)
@@ -256,6 +291,10 @@ class StoredRun:
 #: Rules that raise an alert, strongest first; the other Nelson rules are patterns shown on the charts.
 ALERT_RULES = ("max-breach-rate", "nelson-1", "cusum", "nelson-5", "nelson-2")
 _ALERTING_NELSON = frozenset({1, 2, 5})
+#: A baseline drifts when its steps go one way this much more often than a coin would (one-sided).
+TREND_P = 0.005
+#: Fewest steps that changed the value for a baseline to be called a drift.
+TREND_MIN_STEPS = 8
 #: KPIs charted without alerting: a stock carried from period to period has no independent points.
 _NOT_ALERTED = frozenset({"wip_end"})
 #: KPIs not charted: the Kaplan-Meier median is for periods with open cases, which are never judged.
@@ -375,6 +414,11 @@ def _chart(series: PeriodSeries, kpi: KpiInfo, change: dt.date | None, labels: l
             return None
         phases, words, against, alerting = _plan(series, judged, change)
         chart, mr = imr_chart(values, phases=phases, labels=labels, fmt=fmt)
+        if kpi.unit in {"seconds", "cases"}:
+            # A skewed duration's 3 sigma can reach below zero; no period can (SPC draws such an LCL at 0).
+            chart = dataclasses.replace(
+                chart, lcl=tuple(None if v is None else max(v, 0.0) for v in chart.lcl)
+            )
         unit = kpi.unit
     shift = cusum(chart, fmt=fmt) if kpi.unit == "seconds" or kpi.kind == "rate" else None
     alerting = alerting and kpi.name not in _NOT_ALERTED
@@ -528,8 +572,16 @@ def _alerts(
             + ("high" if direction == "up" else "low" if direction == "down" else "variable"),
         }[assessment]
         limits = _limits_words(kc, kpi, i)
+        trend = None if rule == "max-breach-rate" else _steady_trend(kc, i, direction)
+        along, along_short = _trend_words(trend, kpi, series.period) if trend else ("", "")
         if rule == "max-breach-rate":
             sentence = breach[3]  # type: ignore[index]
+        elif trend is not None:
+            # The limits measure the drift's small steps, so quoting them would mislead.
+            sentence = (
+                f"{kpi.label} {_in(labels[i])} {_is(kpi)} {verdict}: {value} against a usual {usual} "
+                f"(from {kc.baseline_words}){along}. {_rule_words(rule, name)}."
+            )
         else:
             sentence = (
                 f"{kpi.label} {_in(labels[i])} {_is(kpi)} {verdict}: {value} against a usual {usual} "
@@ -540,7 +592,7 @@ def _alerts(
         if rule == "max-breach-rate":
             short = f"the SLA breach rate {_in(labels[i])} is {p.sla_breach_rate:.1%}, above the maximum"
         else:
-            short = f"{_lower(kpi.label)} {_in(labels[i])} {_is(kpi)} {verdict} ({value}; usually {usual})"
+            short = f"{_lower(kpi.label)} {_in(labels[i])} {_is(kpi)} {verdict} ({value}; usually {usual}){along_short}"
         out.append(
             Alert(
                 kpi.name,
@@ -556,6 +608,7 @@ def _alerts(
                 rules=(rule, *(f[0] for f in others)),
                 compared_with=kc.compared_with,
                 short=short,
+                trend=trend,
             )
         )
     if max_breach_rate is not None and not breach_done:
@@ -587,6 +640,60 @@ def _alerts(
     kpi_order = {k.name: i for i, k in enumerate(series.kpis)}
     out.sort(key=lambda a: (a.period, kpi_order[a.kpi], a.rule))
     return out
+
+
+def _steady_trend(kc: KpiChart, index: int, direction: str) -> Trend | None:
+    """The steady drift of the baseline that point ``index`` continues, if it does (see the module docstring).
+
+    A drift: the baseline's steps go ``direction``'s way more often than a
+    fair coin's would, at :data:`TREND_P`, and so does the least-squares line
+    through it.  The point continues it when it lies within the chart's own
+    3 sigma of where that line leads.
+    """
+    chart = kc.chart
+    if chart.kind != "I" or direction not in {"up", "down"}:
+        return None
+    sigma = chart.sigma[index]
+    value = chart.values[index]
+    phase = next((ph for ph in chart.phases if ph.start <= index < ph.stop), None)
+    if sigma is None or value is None or phase is None:
+        return None
+    xs = [i for i in phase.baseline if i != index and chart.values[i] is not None]
+    ys = [float(chart.values[i]) for i in xs]  # type: ignore[arg-type]
+    steps = [b - a for a, b in itertools.pairwise(ys) if b != a]
+    along = sum(1 for d in steps if (d > 0) == (direction == "up"))
+    if len(steps) < TREND_MIN_STEPS or _coin_tail(len(steps), along) > TREND_P:
+        return None
+    x_mean, y_mean = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    slope = math.fsum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True)) / math.fsum(
+        (x - x_mean) ** 2 for x in xs
+    )
+    expected = y_mean + slope * (index - x_mean)
+    if (slope > 0) != (direction == "up") or abs(value - expected) > 3 * sigma:
+        return None
+    return Trend(direction, len(xs), len(steps), along, ys[0], ys[-1], slope, expected)
+
+
+def _share_words(k: int, n: int) -> str:
+    return f"all {n}" if k == n else f"{k} of {n}"
+
+
+def _coin_tail(n: int, k: int) -> float:
+    """P(at least ``k`` heads in ``n`` tosses of a fair coin)."""
+    return math.fsum(math.comb(n, j) for j in range(k, n + 1)) / 2**n
+
+
+def _trend_words(trend: Trend, kpi: KpiInfo, period: str) -> tuple[str, str]:
+    """What the alert adds when its period continues a steady trend: a clause, and its short form."""
+    fmt = _formatter(kpi.unit)
+    rise, rose, more = ("rise", "rose", "more") if trend.direction == "up" else ("fall", "fell", "less")
+    clause = (
+        f", but it only continues a steady {rise}: over the {trend.periods} {period}s before it, it {rose} "
+        f"in {_share_words(trend.along, trend.steps)} steps, from {fmt(trend.first)} to {fmt(trend.last)} "
+        f"(about {fmt(abs(trend.per_period))} a {period}), and that trend leads to about "
+        f"{fmt(trend.expected)}. A drift rather than a sudden change: the question is what keeps it moving"
+    )
+    return clause, f", continuing a steady {rise} of about {fmt(abs(trend.per_period))} {more} each {period}"
 
 
 def _is(kpi: KpiInfo) -> str:
