@@ -20,7 +20,8 @@ data and parameters), one object with at least:
   "kpis": [{"kpi", "before", "after", "difference", "relative", "ci_low",
   "ci_high", "p_value", "adjusted_difference", ...}], "mix", "warnings", ...}``;
 * ``alerts``: ``[{"kpi", "rule", "period", "direction", "assessment",
-  "sentence", ...}]``;
+  "sentence", "trend", ...}]`` (``trend`` is ``null`` unless the period only
+  continues a steady drift of its baseline);
 * ``key``, ``log``, ``window``, ``kpis`` (what each column means),
   ``completeness``, ``charts``, ``capability``, ``rules``, ``lean``, ``quality``.
 """
