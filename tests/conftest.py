@@ -141,6 +141,28 @@ def click_until(page, target, shown, *, attempts: int = 3, wait_ms: int = 20_000
     raise AssertionError(f"clicked {attempts} times and nothing showed: " + page.inner_text("body")[:2000])
 
 
+def open_expander(page, expander, shown, *, attempts: int = 3, wait_ms: int = 30_000) -> None:
+    """Open ``expander`` (a ``stExpander`` locator) until ``shown`` (a locator inside it) appears.
+
+    A second click on an open expander would close it, so each attempt clicks only while its
+    ``details`` element is still closed: a click that landed during a rerun's redraw was dropped.
+    """
+    from playwright.sync_api import TimeoutError as Timeout
+
+    idle = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
+    details = expander.locator("details").first
+    for _ in range(attempts):
+        idle.wait_for()
+        if details.get_attribute("open") is None:
+            expander.locator("summary").first.click()
+        try:
+            shown.first.wait_for(timeout=wait_ms)
+            return
+        except Timeout:
+            continue
+    raise AssertionError(f"opened {attempts} times and nothing showed: " + page.inner_text("body")[:2000])
+
+
 def choose_option(page, combobox, name: str, *, exact: bool = True, typed: str | None = None) -> None:
     """Pick the option ``name`` in a select (``combobox``), typing ``typed`` first to filter a long list.
 

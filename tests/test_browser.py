@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_server, assert_one_layout, choose_option, chromium, list_options
+from tests.conftest import app_server, assert_one_layout, choose_option, chromium, list_options, open_expander
 
 pytestmark = pytest.mark.browser
 
@@ -227,7 +227,8 @@ def test_monitoring_applies_a_typed_change_date_on_enter(page) -> None:
     # The maps before and after draw when their expander is opened.
     maps = page.locator("[data-testid=process-map]")
     assert maps.count() == 0
-    page.get_by_text("Process maps before and after, on one layout").click()
+    expander = page.locator("[data-testid=stExpander]").filter(has_text="Process maps before and after")
+    open_expander(page, expander, maps)
     page.locator("[data-testid=process-map][data-ready='1']").nth(1).wait_for()
     _settled(page)
     _no_errors(page)

@@ -22,7 +22,7 @@ import pytest
 from mining.ingest import ingest_file
 from mining.store import Store
 from mining.ui.pages.process_map import DEFAULT_ACTIVITIES
-from tests.conftest import ROOT, app_server, chromium
+from tests.conftest import ROOT, app_server, chromium, open_expander
 
 pytestmark = pytest.mark.browser
 
@@ -286,9 +286,8 @@ def _reset(page) -> None:
 def _expand(page, title: str, field) -> None:
     """Open the sidebar's expander ``title`` unless ``field`` (a locator inside it) shows already."""
     if not field.is_visible():
-        page.locator("[data-testid=stSidebar] [data-testid=stExpander]").filter(has_text=title).first.locator(
-            "summary"
-        ).click()
+        expander = page.locator("[data-testid=stSidebar] [data-testid=stExpander]").filter(has_text=title).first
+        open_expander(page, expander, field)
     field.wait_for(state="visible")
 
 
