@@ -537,6 +537,32 @@ def test_the_warm_up_starts_no_measure_while_a_page_runs(workspace: Path, log_id
     assert done == ["a", "b"]
 
 
+def test_a_pages_own_warm_up_steps_run_after_another_page_warmed_the_same_filter(
+    workspace: Path, log_id: int
+) -> None:
+    from mining.analysis.filters import Filter
+    from mining.ui import warmup
+
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+    done: list[str] = []
+
+    def shared() -> None:
+        done.append("shared")
+
+    def calendar_step() -> None:
+        done.append("calendar")
+
+    flt = Filter(min_duration_s=2.5)  # a filter no other test uses
+    warmup.warm_explore(log, flt, [shared])
+    assert warmup.warm_wait(TIMEOUT)
+    warmup.warm_explore(log, flt, [shared])  # the same steps again: done already
+    assert warmup.warm_wait(TIMEOUT)
+    warmup.warm_explore(log, flt, [calendar_step, shared])  # a page asking for a step of its own
+    assert warmup.warm_wait(TIMEOUT)
+    assert done == ["shared", "calendar", "shared"]
+
+
 def test_the_start_pages_warm_up_computes_each_measure_once(workspace: Path) -> None:
     from mining.analysis.filters import Filter
     from mining.ui import measures

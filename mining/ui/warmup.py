@@ -40,9 +40,13 @@ _EXIT_WAIT_S = 10.0
 
 
 def warm_explore(log: LogInfo, flt: Filter, calls: Sequence[Callable[[], object]]) -> None:
-    """Run ``calls`` (cached reads of ``log`` under ``flt``) in the background, once per workspace state."""
+    """Run ``calls`` (cached reads of ``log`` under ``flt``) in the background, once per workspace state.
+
+    "Once" is per set of measures: a page whose own controls ask for steps of their own (its
+    ``ahead``) after another page warmed the same filter still gets them.
+    """
     global _next, _thread
-    key = (*where(), log.log_id, flt)
+    key = (*where(), log.log_id, flt, tuple(sorted({_name(c) for c in calls})))
     with _LOCK:
         if key in _DONE or _closing:
             return
@@ -50,6 +54,11 @@ def warm_explore(log: LogInfo, flt: Filter, calls: Sequence[Callable[[], object]
         if _thread is None or not _thread.is_alive():  # not alive: a bug ended it
             _thread = threading.Thread(target=_worker, name="mining warm-up", daemon=True)
             _thread.start()
+
+
+def _name(call: Callable[[], object]) -> str:
+    func = getattr(call, "func", call)  # a functools.partial names its function
+    return f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', repr(func))}"
 
 
 @contextlib.contextmanager
