@@ -393,3 +393,22 @@ def test_utilisation_counts_only_the_pools_working_hours():
     # Each day one step runs 09:00-21:00 and the next waits for 09:00: 12 hours worked against 8 open,
     # which counted in wall-clock seconds read as a utilisation of 150%. Only working hours count.
     assert run.busy["Desk"] / run.available["Desk"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_activities_without_a_processing_time_are_named_in_one_note():
+    """BPIC 2012's 16 A_ and O_ events have no start: the report said so in 16 lines."""
+    names = ["Open", "Triage", "Notify", "Escalate", "Archive", "Label", "Tag", "Close"]
+    rows = []
+    for case in range(40):
+        begin = 1_700_000_000.0 + case * 3600
+        for k, activity in enumerate(names):
+            at = begin + k * 300
+            start = at if activity == "Triage" else None  # only Triage has a start
+            rows.append((case, activity, "ann", start, at + 60.0))
+    frame = pl.DataFrame(rows, schema=["case_no", "activity", "resource", "st", "en"], orient="row")
+    model = calibrate_frame(frame, name="notes", timezone="UTC", timing="start_timestamp")
+    assert [n for n in model.notes if "no processing time" in n] == [
+        "7 activities have no processing time in the log (Archive, Close, Escalate, Label, Notify, Open and "
+        "1 more); taken as instantaneous"
+    ]
+    assert model.activity("Tag").durations == (0.0,)

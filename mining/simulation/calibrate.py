@@ -170,12 +170,13 @@ def calibrate_frame(
     pools, pool_of = _pools(acts, res, begin, period_start, calendar, timezone, notes)
     delays = _delays(acts, st, en, prev_en, first, pools, pool_of, period_start, timezone)
     activities = []
+    instantaneous: list[str] = []
     for a in sorted(counts):
         samples = np.sort(np.asarray(by_act.get(a, []), dtype=float))
         if len(samples) > MAX_SAMPLES:
             samples = np.quantile(samples, (np.arange(MAX_SAMPLES) + 0.5) / MAX_SAMPLES)
         if len(samples) == 0:
-            notes.append(f"{a}: no processing time in the log; taken as instantaneous")
+            instantaneous.append(a)
             samples = np.zeros(1)
         waits_a = np.sort(np.asarray(delays.get(a, [0.0]), dtype=float))
         if len(waits_a) > MAX_SAMPLES:
@@ -190,6 +191,8 @@ def calibrate_frame(
             )
         )
 
+    if instantaneous:
+        notes.append(_instantaneous_words(instantaneous))
     reasons = _reasons(timing, len(case_start), case_start, period_start, span)
     observed = Observed(
         cases=len(case_start),
@@ -362,6 +365,21 @@ def _arrivals(
         return tuple([float(steady)] * HOURS_PER_WEEK), "steady"
     rates = np.where(keep, counts / np.maximum(exposure, 1e-9), steady)
     return tuple(float(x) for x in rates), "weekly"
+
+
+#: Activity names listed in a note before "and N more".
+_NAMES_SHOWN = 6
+
+
+def _instantaneous_words(names: list[str]) -> str:
+    """One note for every activity without a processing time: BPIC 2012 has 16 (its A_ and O_ events)."""
+    if len(names) == 1:
+        return f"{names[0]}: no processing time in the log; taken as instantaneous"
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
+    return (
+        f"{len(names)} activities have no processing time in the log ({shown}{more}); taken as instantaneous"
+    )
 
 
 def _pools(
