@@ -46,7 +46,7 @@ def test_near_duplicate_activity_names(store):
         # 'approve ' also carries a space; 'Release A'/'Release B' and 'Step 1'/'Step 2' are different steps.
         "names_with_spaces": (
             1,
-            "1 events have names with leading or trailing spaces (activity in 1 event); they are kept as written, "
+            "1 event has names with leading or trailing spaces (activity in 1 event); they are kept as written, "
             "so 'Approve ' and 'Approve' count as two",
             ("activity 'approve '",),
         ),
@@ -100,6 +100,48 @@ def test_clock_shift_is_a_block_of_copies_not_a_periodic_measurement(store):
             ),
         )
     }
+
+
+def test_whole_hours_that_are_not_copies_are_no_clock_shift(store, tmp_path):
+    """Three shapes that each made a block of 3 'copies' before: a one-hour step's start and completion
+    (production_manufacturing's 370), nine receipts at 06:18 and one at 09:18 (BPIC 2019), and a busy
+    case where two of twenty receipts fall a whole hour apart by chance."""
+    rows = ["case,activity,timestamp,lifecycle,resource"]
+    for case in (1, 2, 3):
+        rows += [
+            f"p{case},Pack,2024-03-0{case} 05:00,start,ann",
+            f"p{case},Pack,2024-03-0{case} 06:00,complete,ann",
+        ]
+        rows += [f"m{case},Receipt,2024-03-0{case} 06:18,complete,bob" for _ in range(3)]
+        rows += [f"m{case},Receipt,2024-03-0{case} 09:18,complete,bob"]
+        minutes = [0, 7, 11, 16, 23, 29, 34, 38, 41, 47, 52, 58, 3, 14, 19, 26, 31, 44, 49, 55]
+        rows += [
+            f"b{case},Receipt,2024-03-0{case} {8 + k // 12:02d}:{m:02d},complete,cy"
+            for k, m in enumerate(minutes)
+        ]
+    path = tmp_path / "whole_hours.csv"
+    path.write_text("\n".join(rows) + "\n")
+    summary = ingest_file(store, path, IngestOptions(name="whole_hours"))
+    assert "clock_shift" not in {q.kind for q in summary.quality}
+    # The same file with a real copy, case c's three events read again two hours later, still finds it.
+    copied = ["c,Register,2024-03-05 09:00,complete,ann", "c,Approve,2024-03-05 10:00,complete,bob"]
+    copied += ["c,Ship,2024-03-05 11:30,complete,cat"]
+    copied += [
+        line.replace(" 09:", " 11:").replace(" 10:", " 12:").replace(" 11:30", " 13:30") for line in copied
+    ]
+    again = tmp_path / "with_copy.csv"
+    again.write_text("\n".join(rows + copied) + "\n")
+    [shift] = [
+        q
+        for q in ingest_file(store, again, IngestOptions(name="with_copy")).quality
+        if q.kind == "clock_shift"
+    ]
+    assert shift.count == 3
+    assert shift.examples == (
+        "case c: Register at 2024-03-05 09:00:00 and 11:00:00",
+        "case c: Approve at 2024-03-05 10:00:00 and 12:00:00",
+        "case c: Ship at 2024-03-05 11:30:00 and 13:30:00",
+    )
 
 
 def test_copies_whose_attributes_differ_or_that_straddle_1970_are_judged_by_their_values(store, tmp_path):
