@@ -412,3 +412,23 @@ def test_activities_without_a_processing_time_are_named_in_one_note():
         "1 more); taken as instantaneous"
     ]
     assert model.activity("Tag").durations == (0.0,)
+
+
+def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_path):
+    """BPIC 2019 has events of 1948: with them its simulated period ran 25,916 days."""
+    lines = ["case,activity,timestamp,resource"]
+    for case in range(300):  # enough that the 0.5 % quantile of the case ends is a real one
+        day = 1 + case % 28
+        lines += [f"c{case},Open,2024-03-{day:02d} 09:00,ann", f"c{case},Close,2024-03-{day:02d} 11:00,bob"]
+    lines += ["old,Open,1948-01-26 09:00,ann", "old,Close,2024-03-02 10:00,bob"]
+    path = tmp_path / "placeholder.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with Store() as s:
+        log = ingest_file(s, path, IngestOptions(name="placeholder")).log_id
+        model = calibrate(s, log, "placeholder")
+    assert model.observed.cases == 300
+    assert model.observed.period_days == pytest.approx(27.0)
+    assert model.notes[0] == (
+        "1 event dated outside the log's main range (2024-03-01 to 2024-03-28) is left out: 1948-01-26 "
+        "(placeholder dates or typing errors), with the 1 case it belongs to"
+    )

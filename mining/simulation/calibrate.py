@@ -31,9 +31,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -87,6 +88,7 @@ def calibrate(
     )
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    frame, outside = _within_robust_range(store, log_id, frame)
     tz = (calendar.timezone if calendar is not None else None) or timezone or tz
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -95,7 +97,32 @@ def calibrate(
     except (ZoneInfoNotFoundError, ValueError):
         msg = f"unknown time zone {tz!r}"
         raise SimulationError(msg, hint="use an IANA name such as Europe/Amsterdam") from None
-    return calibrate_frame(frame, name=name, timezone=tz, timing=inst.source, calendar=calendar)
+    model = calibrate_frame(frame, name=name, timezone=tz, timing=inst.source, calendar=calendar)
+    return model if not outside else dataclasses.replace(model, notes=(outside, *model.notes))
+
+
+def _within_robust_range(store: Store, log_id: int, frame: Any) -> tuple[Any, str]:
+    """``frame`` without the cases that have an instant outside the log's robust range, and a note.
+
+    BPIC 2019 has events dated 1948: with them, the simulated period ran 25,916 days and the
+    arrival rate was a seventieth of the real one.
+    """
+    import polars as pl
+
+    from mining.analysis.span import robust_span
+
+    rng = robust_span(store, log_id)
+    if rng.complete or rng.first is None or rng.last is None or frame.height == 0:
+        return frame, ""
+    lo, hi = rng.first.timestamp(), rng.last.timestamp()
+    outside = (pl.col("en") < lo) | (pl.col("en") > hi) | (pl.col("st") < lo) | (pl.col("st") > hi)
+    bad = frame.filter(outside.fill_null(False))["case_no"].unique()
+    kept = frame.filter(~pl.col("case_no").is_in(bad.implode()))
+    if kept.height == 0:
+        return frame, ""
+    cases = len(bad)
+    they = "it belongs" if rng.left_out == 1 else "they belong"
+    return kept, f"{rng.note}, with the {cases:,} case{'' if cases == 1 else 's'} {they} to"
 
 
 def calibrate_frame(

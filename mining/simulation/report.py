@@ -127,7 +127,7 @@ def describe_model(m: SimModel) -> list[str]:
     )
     lines.append(
         f"Arrivals: {m.cases_per_day:.1f} cases a day, {pattern}{peak} "
-        f"(from {m.observed.cases:,} cases over {m.observed.period_days:.0f} days)."
+        f"(from {m.observed.cases:,} cases over {m.observed.period_days:,.0f} days)."
     )
     timing = {
         "start_timestamp": "measured from the start and end timestamps",
@@ -182,7 +182,7 @@ def _interval(key: str, m: Measure) -> str:
 def whatif_text(w: WhatIf) -> list[str]:
     """The study as lines of text for the terminal."""
     v = w.validation
-    out = [f"What-if for {w.model.log}: {w.baseline.runs} runs of {w.horizon_days:.0f} days, seed {w.seed}"]
+    out = [f"What-if for {w.model.log}: {w.baseline.runs} runs of {w.horizon_days:,.0f} days, seed {w.seed}"]
     if w.cancelled:
         out.append("Cancelled: the figures below use the runs that finished.")
     out.append("")
