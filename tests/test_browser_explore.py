@@ -286,7 +286,9 @@ def _reset(page) -> None:
 def _expand(page, title: str, field) -> None:
     """Open the sidebar's expander ``title`` unless ``field`` (a locator inside it) shows already."""
     if not field.is_visible():
-        expander = page.locator("[data-testid=stSidebar] [data-testid=stExpander]").filter(has_text=title).first
+        expander = (
+            page.locator("[data-testid=stSidebar] [data-testid=stExpander]").filter(has_text=title).first
+        )
         open_expander(page, expander, field)
     field.wait_for(state="visible")
 
