@@ -432,3 +432,33 @@ def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_pat
         "1 event dated outside the log's main range (2024-03-01 to 2024-03-28) is left out: 1948-01-26 "
         "(placeholder dates or typing errors), with the 1 case it belongs to"
     )
+
+
+def test_a_log_of_dates_works_and_arrives_over_whole_days():
+    """Road Traffic Fines is dated to the day: its pools worked '00-01' every day, 7 hours a week,
+    and every case arrived in the hour after midnight."""
+    rng = np.random.default_rng(3)
+    rows = []
+    midnight = 1_704_067_200.0  # Monday 2024-01-01 00:00 UTC
+    for case in range(400):
+        day = int(rng.integers(0, 120))
+        if day % 7 == 6:  # nothing on Sundays
+            day -= 1
+        sent = day + int(rng.integers(1, 4))
+        sent += sent % 7 == 6
+        rows.append((case, "Create", "clerk", None, midnight + day * 86_400))
+        rows.append((case, "Send", "clerk", None, midnight + sent * 86_400))
+    frame = pl.DataFrame(rows, schema=["case_no", "activity", "resource", "st", "en"], orient="row")
+    frame = frame.sort(["case_no", "en"])
+    model = calibrate_frame(frame, name="dates", timezone="UTC", timing="none")
+    assert (
+        "the log's times are dates without a time of day: cases arrive, and people work, over whole days"
+        in (model.notes)
+    )
+    [pool] = model.pools
+    # Every day with work is worked whole; Sunday, when nothing is dated, is not.
+    assert [sum(pool.hours[d * 24 : d * 24 + 24]) for d in range(7)] == [24, 24, 24, 24, 24, 24, 0]
+    assert model.arrival_pattern == "weekday"
+    # Within a day every hour is as likely as midnight.
+    monday = model.arrivals[:24]
+    assert max(monday) == pytest.approx(min(monday)) and monday[0] > 0

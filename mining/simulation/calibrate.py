@@ -175,7 +175,12 @@ def calibrate_frame(
     period_end = float(case_start.max())
     span = max(period_end - period_start, 3600.0)
     period_days = span / 86_400
-    arrivals, pattern = _arrivals(case_start, period_start, span, timezone, notes)
+    dates_only = _dates_only(np.concatenate([en, st[~np.isnan(st)]]), timezone)
+    if dates_only:
+        notes.append(
+            "the log's times are dates without a time of day: cases arrive, and people work, over whole days"
+        )
+    arrivals, pattern = _arrivals(case_start, period_start, span, timezone, notes, dates_only=dates_only)
 
     start_counts = Counter(a for a, f in zip(acts, first, strict=True) if f)
     follows: dict[str, Counter[str]] = defaultdict(Counter)
@@ -194,7 +199,7 @@ def calibrate_frame(
     for a, p in zip(acts, proc, strict=True):
         if not math.isnan(p):
             by_act[a].append(max(float(p), 0.0))
-    pools, pool_of = _pools(acts, res, begin, period_start, calendar, timezone, notes)
+    pools, pool_of = _pools(acts, res, begin, period_start, calendar, timezone, notes, dates_only=dates_only)
     delays = _delays(acts, st, en, prev_en, first, pools, pool_of, period_start, timezone)
     activities = []
     instantaneous: list[str] = []
@@ -375,21 +380,46 @@ def _exposure(period_start: float, span: float, timezone: str) -> np.ndarray:
     return np.bincount(_local_hours(starts, timezone), weights=cover / 3600.0, minlength=HOURS_PER_WEEK)
 
 
+def _dates_only(epochs: np.ndarray, timezone: str) -> bool:
+    """Whether every instant is a local midnight: an export of dates (Road Traffic Fines), whose
+    hour of the day says nothing, not even that the work happened at night."""
+    import polars as pl
+
+    if len(epochs) == 0:
+        return False
+    s = pl.Series((epochs * 1_000_000).astype(np.int64)).cast(pl.Datetime("us", "UTC"))
+    local = s.dt.convert_time_zone(timezone)
+    return bool((local.dt.truncate("1d") == local).all())
+
+
 def _arrivals(
-    case_start: np.ndarray, period_start: float, span: float, timezone: str, notes: list[str]
+    case_start: np.ndarray,
+    period_start: float,
+    span: float,
+    timezone: str,
+    notes: list[str],
+    *,
+    dates_only: bool = False,
 ) -> tuple[tuple[float, ...], str]:
     from scipy.special import chdtrc
 
     counts = np.bincount(_local_hours(case_start, timezone), minlength=HOURS_PER_WEEK).astype(float)
     exposure = _exposure(period_start, span, timezone)
+    if dates_only:
+        # Every case starts "at midnight": the weekdays are the bins, and a day's arrivals are
+        # spread over its hours.
+        counts, exposure = counts.reshape(7, 24).sum(axis=1), exposure.reshape(7, 24).sum(axis=1) / 24
     n = counts.sum()
     steady = n / (span / 3600)
     expected = exposure / exposure.sum() * n
-    keep = exposure >= 1.0  # an hour seen for minutes only at the period's ends says nothing
+    keep = exposure >= 1.0  # an hour (a day) seen for minutes only at the period's ends says nothing
     stat = float((((counts - expected) ** 2)[keep] / expected[keep]).sum())
     p = float(chdtrc(keep.sum() - 1, stat)) if n > 1 and keep.sum() > 1 else 1.0
     if p > 0.001:
         return tuple([float(steady)] * HOURS_PER_WEEK), "steady"
+    if dates_only:
+        per_day = np.where(keep, counts / np.maximum(exposure * 24, 1e-9), steady)
+        return tuple(float(x) for x in np.repeat(per_day, 24)), "weekday"
     rates = np.where(keep, counts / np.maximum(exposure, 1e-9), steady)
     return tuple(float(x) for x in rates), "weekly"
 
@@ -417,6 +447,8 @@ def _pools(
     calendar: Calendar | None,
     timezone: str,
     notes: list[str],
+    *,
+    dates_only: bool = False,
 ) -> tuple[tuple[Pool, ...], dict[str, str]]:
     work: dict[str, Counter[str]] = defaultdict(Counter)
     for a, r in zip(acts, res, strict=True):
@@ -483,6 +515,8 @@ def _pools(
                 hit = np.flatnonzero(on[d])
                 if len(hit):
                     on[d, hit[0] : hit[-1] + 1] = True
+            if dates_only:  # work dated to a day was done some time in that day
+                on[on.any(axis=1)] = True
             hours = tuple(bool(x) for x in on.ravel())
             if not any(hours):
                 hours = tuple([True] * HOURS_PER_WEEK)

@@ -99,7 +99,7 @@ class SimModel:
     timezone: str
     period_start: float
     arrivals: tuple[float, ...]
-    arrival_pattern: str
+    arrival_pattern: str  # "steady", "weekly" (per hour of the week) or "weekday" (dates only: per day)
     start: tuple[tuple[str, float], ...]
     routing: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
     activities: tuple[ActivityModel, ...]

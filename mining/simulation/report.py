@@ -113,18 +113,17 @@ def _hours_words(hours: tuple[bool, ...]) -> str:
 def describe_model(m: SimModel) -> list[str]:
     """The calibrated model in sentences: arrivals, pools, times, and what was assumed."""
     lines = []
-    pattern = (
-        "steadily round the clock"
-        if m.arrival_pattern == "steady"
-        else "following the log's pattern per weekday and hour"
-    )
+    pattern = {
+        "steady": "steadily round the clock",
+        "weekday": "following the log's pattern per weekday (its times are dates only)",
+    }.get(m.arrival_pattern, "following the log's pattern per weekday and hour")
     busiest = max(range(HOURS_PER_WEEK), key=lambda h: m.arrivals[h])
     days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-    peak = (
-        f"; busiest hour {days[busiest // 24]} {busiest % 24:02d}:00 ({m.arrivals[busiest]:.1f} cases an hour)"
-        if m.arrival_pattern == "weekly"
-        else ""
-    )
+    peak = ""
+    if m.arrival_pattern == "weekly":
+        peak = f"; busiest hour {days[busiest // 24]} {busiest % 24:02d}:00 ({m.arrivals[busiest]:.1f} cases an hour)"
+    elif m.arrival_pattern == "weekday":
+        peak = f"; busiest day {days[busiest // 24]} ({24 * m.arrivals[busiest]:.1f} cases a day)"
     lines.append(
         f"Arrivals: {m.cases_per_day:.1f} cases a day, {pattern}{peak} "
         f"(from {m.observed.cases:,} cases over {m.observed.period_days:,.0f} days)."
