@@ -130,3 +130,15 @@ def test_app_serves_with_the_checkouts_streamlit_settings_from_any_directory(tmp
     config = (kw["cwd"] / ".streamlit" / "config.toml").read_text()
     assert 'showErrorDetails = "none"' in config and "enableXsrfProtection = true" in config
     assert kw["env"]["MINING_WORKSPACE"] == str(tmp_path / "ws.duckdb")
+
+
+def test_bottlenecks_counts_read_as_words(tmp_path, shared_logs):
+    # The running example: Sara reworks one case, and two pairs hand work back and forth once.
+    assert run(tmp_path, "ingest", str(shared_logs / "running-example.xes"), "--name", "ex").exit_code == 0
+    res = run(tmp_path, "bottlenecks", "ex")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert "  examine casually: 2 extra executions in 1 case" in lines
+    assert "  reinitiate request: 1 extra execution in 1 case" in lines
+    assert "ping-pong: 2 hand-offs X → Y → X in 1 case" in lines
+    assert "  Ellen ⇄ Mike: 1 time in 1 case" in lines

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mining.commands.common import calendar_from, calendar_options, emit_json, fail_cleanly, open_reader
+from mining.ingest.presets.base import plural
 
 if TYPE_CHECKING:
     from mining.analysis.heatmaps import Heatmap
@@ -194,16 +195,22 @@ def _text(
         f"activity; {redo.self_loops:,} self-loops, {redo.short_loops:,} short loops",
     ]
     for a in [a for a in redo.activities if a.extra_executions][:top]:
-        out.append(f"  {a.activity}: {a.extra_executions:,} extra executions in {a.cases_repeated:,} cases")
+        out.append(
+            f"  {a.activity}: {plural(a.extra_executions, 'extra execution')} in {plural(a.cases_repeated, 'case')}"
+        )
     for x in redo.loops[:top]:
-        out.append(f"  loop {' → '.join(x.pattern)}: {x.count:,} times in {x.cases:,} cases")
+        out.append(f"  loop {' → '.join(x.pattern)}: {plural(x.count, 'time')} in {plural(x.cases, 'case')}")
     out.append("")
     if not redo.has_resources:
         out.append("ping-pong: the log has no resources")
     else:
-        out.append(f"ping-pong: {redo.ping_pong:,} hand-offs X → Y → X in {redo.ping_pong_cases:,} cases")
+        out.append(
+            f"ping-pong: {plural(redo.ping_pong, 'hand-off')} X → Y → X in {plural(redo.ping_pong_cases, 'case')}"
+        )
         for p in redo.ping_pong_pairs[:top]:
-            out.append(f"  {p.resources[0]} ⇄ {p.resources[1]}: {p.count:,} times in {p.cases:,} cases")
+            out.append(
+                f"  {p.resources[0]} ⇄ {p.resources[1]}: {plural(p.count, 'time')} in {plural(p.cases, 'case')}"
+            )
     out += ["", "heatmaps:"]
     for name, h in maps.items():
         rows, cols = h.shape
