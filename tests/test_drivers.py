@@ -197,6 +197,26 @@ def test_an_effect_that_reverses_in_the_second_half_is_excluded_as_unstable(stor
     )
 
 
+def test_an_event_id_is_no_driver_and_is_said_to_be_left_out(store, tmp_path):
+    """Road Traffic Fines' activity_instance_id (a number on every event) was binned into quartiles and
+    tested as a driver ('activity_instance_id (first event) = <= 141,483')."""
+    path = tmp_path / "ids.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case", "activity", "timestamp", "event_id"])
+        for i in range(300):
+            start = T0 + dt.timedelta(hours=5 * i)
+            hours = 30 if i < 100 else 3  # the first cases are slow, and hold the smallest ids
+            for k, (activity, at) in enumerate((("Open", 0), ("Close", hours))):
+                stamp = (start + dt.timedelta(hours=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                w.writerow([f"c{i:03d}", activity, stamp, 2 * i + k])
+    report = find_drivers(store, _load(store, path, "ids"), "duration")
+    assert not [d for d in report.drivers if d.attribute.startswith("event_id")]
+    assert [(e.attribute, e.reason) for e in report.excluded if e.attribute.startswith("event_id")] == [
+        ("event_id", "an identifier: a different value on every event, which no two cases share")
+    ]
+
+
 def test_open_cases_are_censored_not_dropped(store, tmp_path):
     # 200 complete cases of 1..200 hours, started long ago; 40 cases still open at the data end (no Close),
     # already running for 300 hours: they are longer than any complete case, so they raise the median.
@@ -215,7 +235,7 @@ def test_open_cases_are_censored_not_dropped(store, tmp_path):
     # The open ones ran past the median: they are known to be slow.  Only the newest case, started an hour
     # before the data end, is too recent to judge.
     assert report.outcome.judged == 240
-    assert any(n.startswith("1 case(s) started less than 5.0 days before the data end") for n in report.notes)
+    assert any(n.startswith("1 case started less than 5.0 days before the data end") for n in report.notes)
     sla = find_drivers(store, lid, "sla:400h")
     assert sla.outcome.judged < sla.outcome.cases
     assert any("too recent to tell" in n for n in sla.notes)

@@ -20,6 +20,9 @@ guard of :mod:`mining.drivers.find`):
   cases unfold rather than what they were from the start; they are labelled
   so.
 
+A column with a different value on every event (an event or instance id) is
+no candidate: it is listed as left out.
+
 Numbers with more than :data:`MAX_LEVELS` distinct values are cut at their
 quartiles (``≤ 350``, ``350 to 700``, ...).  A case without a value has the
 value ``(empty)``, which is tested like any other.
@@ -40,10 +43,12 @@ if TYPE_CHECKING:
     from mining.monitor.periods import CaseFacts
     from mining.store import Store
 
-__all__ = ["EMPTY", "MAX_LEVELS", "Candidate", "candidates"]
+__all__ = ["EMPTY", "IDENTIFIER", "MAX_LEVELS", "Candidate", "candidates"]
 
 #: The value of a case that has none.
 EMPTY = "(empty)"
+#: The kind of a column with a different value on every event: reported as left out, never tested.
+IDENTIFIER = "identifier"
 #: A numeric attribute with more distinct values than this is cut at its quartiles.
 MAX_LEVELS = 12
 #: Share of the filled cases in which a column must be constant to count as a case attribute.
@@ -72,7 +77,8 @@ class Candidate:
 
     ``known_at`` is the epoch second at which each case's value became known
     (``NaN``: at the start or not applicable); ``kind`` is ``case attribute``,
-    ``first event``, ``derived``, ``handled by`` or ``mechanism``.
+    ``first event``, ``derived``, ``handled by``, ``mechanism`` or
+    ``identifier`` (a column with a different value on every event, left out).
     """
 
     attribute: str
@@ -131,6 +137,10 @@ def _attributes(events: _Events, columns: list[tuple[str, str]], facts: CaseFact
         if per_case is None:
             continue
         values, code, lo, hi = per_case
+        if len(values) == int((code >= 0).sum()) > len(starts):
+            # A different value on every event (an event or instance id): nothing cases share.
+            out.append(Candidate(source, IDENTIFIER, np.zeros(n, dtype=np.int64), ("",), None, source))
+            continue
         filled = lo < len(values)
         if (lo == hi)[filled].mean() >= CONSTANT_SHARE:
             # Events are in time order within a case, so this is the time of the first filled one.

@@ -65,10 +65,11 @@ import numpy as np
 
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql
-from mining.drivers.features import EMPTY, Candidate, candidates
+from mining.drivers.features import EMPTY, IDENTIFIER, Candidate, candidates
 from mining.drivers.stats import Z95, benjamini_hochberg, mantel_haenszel, two_proportions
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError, Option, phrase
+from mining.ingest.presets.base import plural
 from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile
 from mining.rates import format_money
 from mining.store import numpy_column
@@ -264,8 +265,13 @@ def find_drivers(
     if facts.n == 0:
         raise AnalysisError("no case is kept: there is nothing to explain", hint="widen the filter")
     out = _outcome(store, log_id, flt, facts, spec, model)
-    cands = [_when_known(cand, facts) for cand in candidates(store, log_id, flt, facts)]
-    excluded: list[Excluded] = []
+    found = candidates(store, log_id, flt, facts)
+    excluded: list[Excluded] = [
+        Excluded(c.attribute, "an identifier: a different value on every event, which no two cases share")
+        for c in found
+        if c.kind == IDENTIFIER
+    ]
+    cands = [_when_known(cand, facts) for cand in found if cand.kind != IDENTIFIER]
     usable: list[Candidate] = []
     for cand in cands:
         reason = _leak(cand, spec, out)
@@ -374,14 +380,14 @@ def _outcome(
         notes = []
         if recent:
             notes.append(
-                f"{recent} case(s) started less than {duration_words(limit)} before the data end, too recent to "
+                f"{plural(recent, 'case')} started less than {duration_words(limit)} before the data end, too recent to "
                 "tell whether they will take longer: they count in the medians (as censored cases) but not in "
                 "the rates and tests."
             )
         stalled = int((followed & ~complete & ~bad).sum())
         if stalled:
             notes.append(
-                f"{stalled} stalled case(s) stopped before the limit without completing: not judged."
+                f"{plural(stalled, 'stalled case')} stopped before the limit without completing: not judged."
             )
         if spec.kind == "duration":
             info = OutcomeInfo("duration", definition, n, float(limit), "seconds", int(judged.sum()))
@@ -398,7 +404,7 @@ def _outcome(
         notes = []
         if (~judged).any():
             notes.append(
-                f"{int((~judged).sum())} open or stalled case(s) without a repeat yet are not judged."
+                f"{plural(int((~judged).sum()), 'open or stalled case')} without a repeat yet not judged."
             )
         rate = float(bad[judged].mean()) if judged.any() else None
         return _Outcome(
@@ -432,7 +438,7 @@ def _outcome(
     notes = []
     if (~complete).any():
         notes.append(
-            f"{int((~complete).sum())} open or stalled case(s) are not judged: their path may still change."
+            f"{plural(int((~complete).sum()), 'open or stalled case')} not judged: their path may still change."
         )
     rate = float(bad[judged].mean()) if judged.any() else None
     info = OutcomeInfo("deviation", definition, n, rate, "share", int(judged.sum()))
@@ -784,7 +790,8 @@ def _notes(
     out: _Outcome,
 ) -> list[str]:
     notes = [
-        f"{tested} value(s) of {candidates} candidate attribute(s) had enough cases to test (at least {min_cases} "
+        f"{plural(tested, 'value')} of {plural(candidates, 'candidate attribute')} had enough cases to test "
+        f"(at least {min_cases} "
         f"judged cases and {min_share:.0%} of them, and as many in the rest); the false-discovery rate is held at "
         f"{alpha:.0%} over all of them (Benjamini-Hochberg).",
         "These are associations in the recorded data, not proven causes: a driver says which cases go worse, "
