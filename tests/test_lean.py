@@ -145,7 +145,7 @@ def test_deviations_are_the_extra_lead_time_over_the_median_of_the_others(store,
     assert dev.hours == pytest.approx(1.5)
     assert (dev.cases, dev.top_cases) == (1, ("c3",))
     assert (
-        "1 deviating case(s) beyond the median lead time of the 3 other case(s) (2.5 hours)"
+        "1 deviating case beyond the median lead time of the 3 other cases (2.5 hours)"
         in dev.explanation
     )
     assert "deviations overlap them" in view.note
@@ -167,12 +167,12 @@ def test_deviations_in_money_use_the_case_rate(store, tiny):
 
 
 def test_deviations_need_known_cases_and_someone_to_compare_with(store, tiny):
-    with pytest.raises(AnalysisError, match=r"2 deviating case\(s\) are not in log 'tiny': 'c8', 'c9'"):
+    with pytest.raises(AnalysisError, match=r"2 deviating cases are not in log 'tiny': 'c8', 'c9'"):
         lean_view(store, tiny, deviating_cases=["c1", "c9", "c8"])
     alone = lean_view(store, tiny, Filter(variant_ids=(1,)), deviating_cases=["c1", "c2"])
     dev = alone.waste("deviations")
     assert (dev.hours, dev.cost) == (None, None)
-    assert dev.explanation.startswith("Not computable: all 2 kept case(s) are deviating")
+    assert dev.explanation.startswith("Not computable: all 2 kept cases are deviating")
     assert alone.wastes[-1] is dev  # unknown hours sort last
 
 

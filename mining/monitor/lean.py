@@ -51,6 +51,7 @@ from mining.analysis.performance import InstancesSQL, instances_sql, timed_sql
 from mining.analysis.variants import projected_variants, variants
 from mining.durations import duration_words, format_duration
 from mining.errors import AnalysisError, MiningError
+from mining.ingest.presets.base import plural
 from mining.rates import DEFAULT_RATE_KEY, RateCard, as_rate_card
 
 if TYPE_CHECKING:
@@ -386,12 +387,13 @@ def _explain(kind: str, measured: bool, row: dict[str, Any]) -> str:
     n_dev, others, med = int(row["dev_cases"]), int(row["dev_others"] or 0), row["dev_median"]
     if med is None:
         return (
-            f"Not computable: all {n_dev} kept case(s) are deviating, so there is no other case to "
+            f"Not computable: all {plural(n_dev, 'kept case')} are deviating, so there is no other case to "
             "compare their lead time with."
         )
     return (
-        f"Lead time of the {n_dev} deviating case(s) beyond the median lead time of the {others} other "
-        f"case(s) ({duration_words(float(med))}), summed over the deviating cases that took longer. "
+        f"Lead time of the {plural(n_dev, 'deviating case')} beyond the median lead time of the "
+        f"{plural(others, 'other case')} ({duration_words(float(med))}), summed over the deviating cases that "
+        "took longer. "
         "This time is also counted as waiting, hand-offs or rework."
     )
 
@@ -405,7 +407,7 @@ def _check_cases(store: Store, log_id: int, cases: list[str]) -> None:
     if unknown:
         name = store.scalar("SELECT name FROM logs WHERE log_id = ?", [log_id])
         shown = ", ".join(map(repr, unknown[:5])) + (" and more" if len(unknown) > 5 else "")
-        msg = f"{len(unknown)} deviating case(s) are not in log {name!r}: {shown}"
+        msg = f"{plural(len(unknown), 'deviating case')} {'is' if len(unknown) == 1 else 'are'} not in log {name!r}: {shown}"
         raise AnalysisError(msg)
 
 
