@@ -144,10 +144,7 @@ def test_deviations_are_the_extra_lead_time_over_the_median_of_the_others(store,
     dev = view.waste("deviations")
     assert dev.hours == pytest.approx(1.5)
     assert (dev.cases, dev.top_cases) == (1, ("c3",))
-    assert (
-        "1 deviating case beyond the median lead time of the 3 other cases (2.5 hours)"
-        in dev.explanation
-    )
+    assert "1 deviating case beyond the median lead time of the 3 other cases (2.5 hours)" in dev.explanation
     assert "deviations overlap them" in view.note
     # Two deviating cases: the others last 2.5 and 5/3 h, median 25/12 h.
     two = lean_view(store, tiny, deviating_cases={"c1", "c3"}).waste("deviations")
