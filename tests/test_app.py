@@ -269,7 +269,7 @@ def test_upload_preview_says_which_title_lines_above_the_header_it_skips(workspa
     )
     assert not at.exception and not at.error
     captions = [c.value for c in at.caption]
-    assert "The table starts below 1 title line(s), skipped: “Open tickets”" in captions
+    assert "The table starts below 1 title line, skipped: “Open tickets”" in captions
     assert any(c.startswith("3 rows; timestamps read as timestamp: ISO 8601") for c in captions)
 
 

@@ -128,7 +128,7 @@ def test_root_causes_on_sepsis_then_a_rate_card_prices_the_impact_and_compare_ke
 def _compare_draws_two_maps_on_one_layout_and_keeps_the_rate_card(page) -> None:
     _open(page, "Compare")
     choose_option(page, page.get_by_role("combobox", name="Compare by"), "InfectionSuspected")
-    page.get_by_text("segment(s) of", exact=False).first.wait_for()
+    page.get_by_text("segments of", exact=False).first.wait_for()
     _settled(page)
     page.locator("[data-testid=process-map][data-ready='1']").nth(1).wait_for()
     _no_errors(page)

@@ -650,7 +650,7 @@ def test_a_reports_title_lines_above_the_header_are_skipped_and_said(store):
         2,
         ("Incident report: all assignment groups", "Exported 2024-02-01 08:00 by admin"),
     )
-    assert issue.message == "2 line(s) above the header were read as a title and skipped, not loaded as rows"
+    assert issue.message == "2 lines above the header were read as a title and skipped, not loaded as rows"
 
 
 def test_excel_serial_day_numbers_are_read_as_times(store, tmp_path):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
+from mining.ingest.presets.base import plural
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
@@ -1102,7 +1103,7 @@ def _quality(
             QualityIssue(
                 "skipped_preamble",
                 len(plan.preamble),
-                f"{len(plan.preamble):,} line(s) above the header were read as a title and skipped, not loaded "
+                f"{plural(len(plan.preamble), 'line')} above the header {'was' if len(plan.preamble) == 1 else 'were'} read as a title and skipped, not loaded "
                 "as rows",
                 plan.preamble[:3],
             )

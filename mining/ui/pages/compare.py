@@ -19,6 +19,7 @@ from mining.analysis.filters import Filter
 from mining.drivers.segments import KPI_LABELS, SegmentComparison
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError
+from mining.ingest.presets.base import plural
 from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
@@ -62,7 +63,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     )
     result = why.segments_of(log, flt, by, sla_seconds=sla, card=card)
     st.caption(
-        f"{result.cases:,} cases in {len(result.segments)} segment(s) of **{md(result.by)}**, "
+        f"{result.cases:,} cases in {plural(len(result.segments), 'segment')} of **{md(result.by)}**, "
         f"over {result.weeks:,.1f} weeks."
     )
     currency = card.currency if card is not None else ""

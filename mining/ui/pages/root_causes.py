@@ -16,6 +16,7 @@ from mining.analysis.filters import Filter
 from mining.drivers.find import Driver, DriverReport, OutcomeSpec
 from mining.durations import duration_unit, duration_words, format_duration, parse_duration
 from mining.errors import AnalysisError
+from mining.ingest.presets.base import plural
 from mining.rates import compact_money, format_money
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes
@@ -74,7 +75,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
                 st.caption(group[1])
             _card(i, d, report)
         if len(report.drivers) > _SHOWN:
-            st.caption(f"{len(report.drivers) - _SHOWN} more driver(s) in the download below.")
+            st.caption(f"{plural(len(report.drivers) - _SHOWN, 'more driver')} in the download below.")
         st.download_button(
             "Download the drivers (CSV)",
             _drivers_csv(report),

@@ -19,6 +19,7 @@ import streamlit as st
 
 from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, IngestPreview, log_name_for
+from mining.ingest.presets.base import plural
 from mining.ingest.staging import JOIN
 from mining.schema import IngestSummary, Reject
 from mining.ui import state, uploads
@@ -224,7 +225,7 @@ def _show_preview(plan: IngestPreview) -> None:
             st.caption(md(app_text(note)))
     if plan.preamble:
         st.caption(
-            f"The table starts below {len(plan.preamble):,} title line(s), skipped: "
+            f"The table starts below {plural(len(plan.preamble), 'title line')}, skipped: "
             + "; ".join(f"“{md(line)}”" for line in plan.preamble[:3])
         )
     st.caption(
