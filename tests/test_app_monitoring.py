@@ -339,6 +339,8 @@ def test_lean_view_shows_the_main_variant_and_the_waste(page: AppTest, expected:
     assert list(waste["time"]) == [waste_words(w)[0] for w in view.wastes]
     assert list(waste["per case"]) == [waste_words(w)[1] for w in view.wastes]
     assert all(t.endswith(("days", "hours", "minutes")) for t in waste["time"])
+    # Unpriced waste has no cost column (it read "None" on every row).
+    assert ("cost" in waste.columns) == view.costed
     spec = _charts(page)["Waste"][0]
     largest = max(w.hours for w in view.wastes if w.hours is not None)
     unit = "days" if largest >= 48 else "hours"

@@ -483,7 +483,8 @@ def _lean(run: MonitorRun) -> None:
                 "waste": w.kind,
                 "time": waste_words(w, view.business_time)[0],
                 "per case": waste_words(w, view.business_time)[1],
-                "cost": None if w.cost is None else round(w.cost, 2),
+                # Unpriced, the column would read "None" on every row; the caption below says why.
+                **({"cost": None if w.cost is None else round(w.cost, 2)} if view.costed else {}),
                 "cases": w.cases,
                 "how": w.explanation,
             }
