@@ -17,6 +17,7 @@ from mining.simulation.calibrate import calibrate, calibrate_frame
 from mining.simulation.engine import run_many
 from mining.simulation.hours import WEEK, WeekHours
 from mining.simulation.model import END, ActivityModel, Observed, Pool, SimModel
+from mining.simulation.report import describe_model
 from mining.simulation.run import study
 from mining.simulation.scenarios import apply, parse_scenarios
 from mining.store import Store
@@ -412,6 +413,16 @@ def test_activities_without_a_processing_time_are_named_in_one_note():
         "1 more); taken as instantaneous"
     ]
     assert model.activity("Tag").durations == (0.0,)
+    # Nobody is named in this log beyond 'ann', so the report lists what needs nobody, six and a count.
+    unstaffed = calibrate_frame(
+        frame.with_columns(pl.lit(None, dtype=pl.String).alias("resource")),
+        name="notes",
+        timezone="UTC",
+        timing="start_timestamp",
+    )
+    assert [line for line in describe_model(unstaffed) if line.startswith("Needs nobody")] == [
+        "Needs nobody: Archive, Close, Escalate, Label, Notify, Open and 2 more."
+    ]
 
 
 def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_path):

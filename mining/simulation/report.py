@@ -144,7 +144,8 @@ def describe_model(m: SimModel) -> list[str]:
         lines.append(f"Pool {p.name}: {people}{seen} doing {acts}; works {_hours_words(p.hours)}.")
     free = [a.name for a in m.activities if a.pool is None]
     if free:
-        lines.append(f"Needs nobody: {', '.join(free[:6])}{' ...' if len(free) > 6 else ''}.")
+        more = f" and {len(free) - 6} more" if len(free) > 6 else ""
+        lines.append(f"Needs nobody: {', '.join(free[:6])}{more}.")
     slow = sorted(m.activities, key=lambda a: -a.mean_duration)[:3]
     lines.append(
         "Longest steps: "
