@@ -168,12 +168,14 @@ def duration_words(seconds: float) -> str:
 
     Examples
     --------
+    From 100 units on, the tenth is noise to a reader ("204 days", not "204.0 days"):
+
     >>> duration_words(45), duration_words(3600), duration_words(-183_600), duration_words(1.5e9)
-    ('45 seconds', '1.0 hour', '2.1 days', '17,361.1 days')
+    ('45 seconds', '1.0 hour', '2.1 days', '17,361 days')
     """
     per, unit = duration_unit(seconds)
     value = abs(seconds) / per
-    text = f"{value:,.0f}" if per == 1 else f"{value:,.1f}"
+    text = f"{value:,.0f}" if per == 1 or round(value, 1) >= 100 else f"{value:,.1f}"
     return f"{text} {unit[:-1] if text in {'1', '1.0'} else unit}"
 
 

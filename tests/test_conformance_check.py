@@ -345,6 +345,9 @@ def test_a_discovered_model_fits_its_own_log(tiny):
         (47 * 3600, "47.0 hours"),
         (2.1 * 86400, "2.1 days"),
         (-90, "1.5 minutes"),
+        (99.94 * 86400, "99.9 days"),
+        (99.96 * 86400, "100 days"),  # from 100 on, whole units: "204 days", not "204.0 days"
+        (50_648_730.04 * 86400, "50,648,730 days"),
     ],
 )
 def test_durations_in_sentences_use_a_readable_unit(seconds, text):

@@ -412,7 +412,7 @@ def _check_cases(store: Store, log_id: int, cases: list[str]) -> None:
 
 
 def waste_words(w: Waste, business_time: bool = False) -> tuple[str, str]:
-    """A waste's time as a person reads it: in all (``"155,305.9 days"``) and per case that carries it.
+    """A waste's time as a person reads it: in all (``"155,306 days"``) and per case that carries it.
 
     Under a working calendar the time is business time, in business hours: a
     "day" of business seconds would be read as a working day, which it is not.
