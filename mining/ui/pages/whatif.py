@@ -191,6 +191,7 @@ def _controls(log: LogInfo, flt: Filter, model: SimModel) -> _Request | None:
             min_value=0.1,
             value=period,
             step=1.0,
+            format="%.1f",  # a tenth of a day is the finest anyone sets; "4917.00" read as noise
             key=f"whatif-horizon-{log.log_id}",
             help="Days to simulate; the default is the log's own period.",
         )
