@@ -203,16 +203,18 @@ def test_an_event_id_is_no_driver_and_is_said_to_be_left_out(store, tmp_path):
     path = tmp_path / "ids.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["case", "activity", "timestamp", "event_id"])
+        w.writerow(["case", "activity", "timestamp", "event_id", "weight"])
         for i in range(300):
             start = T0 + dt.timedelta(hours=5 * i)
             hours = 30 if i < 100 else 3  # the first cases are slow, and hold the smallest ids
             for k, (activity, at) in enumerate((("Open", 0), ("Close", hours))):
                 stamp = (start + dt.timedelta(hours=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
-                w.writerow([f"c{i:03d}", activity, stamp, 2 * i + k])
+                # A measurement with decimals differs on every event too, and is no identifier.
+                w.writerow([f"c{i:03d}", activity, stamp, 2 * i + k, 2 * i + k + 0.25])
     report = find_drivers(store, _load(store, path, "ids"), "duration")
     assert not [d for d in report.drivers if d.attribute.startswith("event_id")]
-    assert [(e.attribute, e.reason) for e in report.excluded if e.attribute.startswith("event_id")] == [
+    identifiers = [(e.attribute, e.reason) for e in report.excluded if e.reason.startswith("an identifier")]
+    assert identifiers == [
         ("event_id", "an identifier: a different value on every event, which no two cases share")
     ]
 

@@ -137,7 +137,7 @@ def _attributes(events: _Events, columns: list[tuple[str, str]], facts: CaseFact
         if per_case is None:
             continue
         values, code, lo, hi = per_case
-        if len(values) == int((code >= 0).sum()) > len(starts):
+        if len(values) == int((code >= 0).sum()) > len(starts) and _id_like(values):
             # A different value on every event (an event or instance id): nothing cases share.
             out.append(Candidate(source, IDENTIFIER, np.zeros(n, dtype=np.int64), ("",), None, source))
             continue
@@ -229,6 +229,12 @@ def _encoded(
     if (codes == -1).any():
         labels.append(EMPTY)
     return Candidate(name, kind, rank[codes], tuple(labels), known, source)
+
+
+def _id_like(values: Any) -> bool:
+    """Text, or whole numbers: a measurement with decimals may differ on every event and still be one."""
+    numbers = _numbers({str(v) for v in values.to_pylist()})
+    return numbers is None or all(f.is_integer() for f in numbers.values())
 
 
 def _numbers(distinct: set[str]) -> dict[str, float] | None:
