@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mining.commands.common import calendar_from, calendar_options, emit_json, fail_cleanly, open_reader
-from mining.ingest.presets.base import plural
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.analysis.heatmaps import Heatmap

@@ -69,10 +69,10 @@ from mining.drivers.features import EMPTY, IDENTIFIER, Candidate, candidates
 from mining.drivers.stats import Z95, benjamini_hochberg, mantel_haenszel, two_proportions
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError, Option, phrase
-from mining.ingest.presets.base import plural
 from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile
 from mining.rates import format_money
 from mining.store import numpy_column
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.models.net import ProcessModel

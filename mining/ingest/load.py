@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
-from mining.ingest.presets.base import plural
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.store import Store

@@ -51,8 +51,8 @@ from mining.analysis.performance import InstancesSQL, instances_sql, timed_sql
 from mining.analysis.variants import projected_variants, variants
 from mining.durations import duration_words, format_duration
 from mining.errors import AnalysisError, MiningError
-from mining.ingest.presets.base import plural
 from mining.rates import DEFAULT_RATE_KEY, RateCard, as_rate_card
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.store import Store

@@ -29,6 +29,7 @@ from itertools import pairwise
 
 from mining.analysis.dfg import DFG, Edge
 from mining.durations import format_duration
+from mining.words import plural
 
 __all__ = [
     "DEVIATION",
@@ -138,10 +139,6 @@ def _shade(value: float, top: float) -> int:
     if top <= 0:
         return 0
     return min(len(SHADES) - 1, int(value / top * (len(SHADES) - 1) + 0.5))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def draw_map(
@@ -337,9 +334,9 @@ def draw_map(
             else f"{n:,}"
         )
         cases = activity_cases.get(a)
-        tip = [a, _plural(n, "event")]
+        tip = [a, plural(n, "event")]
         if cases is not None:
-            tip.append(_plural(cases, "case"))
+            tip.append(plural(cases, "case"))
         if t is not None:
             tip.append(f"{box_label} {format_duration(t)}")
         stroke = DEVIATION if a in bad_nodes else SHADES[-1]
@@ -356,7 +353,7 @@ def draw_map(
         total = sum(graph.start.values()) if kind == "start" else sum(graph.end.values())
         nodes.append(
             MapNode(
-                ids[v], kind, kind, (kind,), "", f"{kind}: {_plural(total, 'case')}",
+                ids[v], kind, kind, (kind,), "", f"{kind}: {plural(total, 'case')}",
                 round(xs[v], 1), round(ys[v], 1), size[v][0], size[v][1],
                 SHADES[2] if kind == "start" else SHADES[-1], "#08306b", SHADES[-1],
             )
@@ -412,13 +409,13 @@ def draw_map(
         stroke = 1.2 + 5 * n / top_count
         if marker:
             label = f"{n:,}" if not performance else ""
-            tip = f"{'start' if s == '▶start' else s} → {'end' if t == '■end' else t}: {_plural(n, 'case')}"
+            tip = f"{'start' if s == '▶start' else s} → {'end' if t == '■end' else t}: {plural(n, 'case')}"
             colour, dashed = SHADES[3], True
         else:
             assert e is not None
             label = format_duration(e.median_seconds) if performance else f"{n:,}"
             tip = (
-                f"{s} → {t}\n{n:,} times in {_plural(e.cases, 'case')}\n"
+                f"{s} → {t}\n{n:,} times in {plural(e.cases, 'case')}\n"
                 f"median {format_duration(e.median_seconds)}, p90 {format_duration(e.p90_seconds)}"
             )
             colour = SHADES[max(3, _shade(e.median_seconds, top_wait))] if performance else SHADES[5]
@@ -578,16 +575,16 @@ def _one_of_pair(base: MapDrawing, graph: DFG, other: DFG, names: tuple[str, str
     for node in base.nodes:
         if node.kind != "activity":
             ends = graph.start if node.kind == "start" else graph.end
-            nodes.append(replace(node, tooltip=f"{node.kind}: {_plural(sum(ends.values()), 'case')} {this}"))
+            nodes.append(replace(node, tooltip=f"{node.kind}: {plural(sum(ends.values()), 'case')} {this}"))
             continue
         n, m = graph.activities.get(node.name), other.activities.get(node.name)
         if n is None:
-            tip = f"{node.name}\nnot {this}; {_plural(m or 0, 'event')} {that}"
+            tip = f"{node.name}\nnot {this}; {plural(m or 0, 'event')} {that}"
             nodes.append(replace(node, metric="none", tooltip=tip, fill="#ffffff", text=GHOST, stroke=GHOST))
             continue
         shade = _shade(n, top_events)
-        tip = f"{node.name}\n{_plural(n, 'event')} {this}\n" + (
-            f"{_plural(m, 'event')} {that}" if m is not None else f"none {that}"
+        tip = f"{node.name}\n{plural(n, 'event')} {this}\n" + (
+            f"{plural(m, 'event')} {that}" if m is not None else f"none {that}"
         )
         nodes.append(
             replace(
@@ -632,7 +629,7 @@ def _one_of_pair(base: MapDrawing, graph: DFG, other: DFG, names: tuple[str, str
         marker = s == "▶start" or t == "■end"
         edge = inner.get((s, t))
         tip = f"{words}\n{n:,} {'cases' if marker else 'times'} {this}" + (
-            f" in {_plural(edge.cases, 'case')}\nmedian {format_duration(edge.median_seconds)}, "
+            f" in {plural(edge.cases, 'case')}\nmedian {format_duration(edge.median_seconds)}, "
             f"p90 {format_duration(edge.p90_seconds)}"
             if edge is not None
             else ""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.errors import BadTimestamp, MissingColumn, Phrase
 from mining.schema import Reject
+from mining.words import plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -204,11 +205,6 @@ def require_columns(
         msg = f"{file}: not {what}: no column {shown}; available columns: {available}"
         raise MissingColumn(msg)
     return found
-
-
-def plural(n: int, singular: str, plural_form: str | None = None) -> str:
-    """``'1 issue'``, ``'1,204 issues'``: a count and its noun, for notes."""
-    return f"{n:,} {singular if n == 1 else plural_form or singular + 's'}"
 
 
 def unique_name(base: str, taken: Iterable[str]) -> str:

@@ -19,7 +19,6 @@ from mining.analysis.filters import Filter
 from mining.drivers.segments import KPI_LABELS, SegmentComparison
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError
-from mining.ingest.presets.base import plural
 from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
@@ -27,6 +26,7 @@ from mining.ui.layout import explore_page
 from mining.ui.mapdraw import draw_pair
 from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
+from mining.words import plural
 
 __all__ = ["DERIVED", "render"]
 

@@ -16,13 +16,13 @@ from mining.analysis.filters import Filter
 from mining.drivers.find import Driver, DriverReport, OutcomeSpec
 from mining.durations import duration_unit, duration_words, format_duration, parse_duration
 from mining.errors import AnalysisError
-from mining.ingest.presets.base import plural
 from mining.rates import compact_money, format_money
 from mining.schema import LogInfo
 from mining.spreadsheet import csv_bytes
 from mining.ui import state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
+from mining.words import plural
 
 __all__ = ["OUTCOMES", "render"]
 

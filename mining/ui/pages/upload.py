@@ -19,12 +19,12 @@ import streamlit as st
 
 from mining.errors import TooManyRejects
 from mining.ingest import IngestOptions, IngestPreview, log_name_for
-from mining.ingest.presets.base import plural
 from mining.ingest.staging import JOIN
 from mining.schema import IngestSummary, Reject
 from mining.ui import state, uploads
 from mining.ui.messages import app_text, md, reporting_errors, show_error
 from mining.ui.pages import ROLE_LABELS, guesses_table, kpis, mapping_table, quality_table, rejects_table
+from mining.words import plural
 
 __all__ = ["render"]
 
