@@ -192,15 +192,12 @@ def detect_roles(
         and any(_name_score(r, c.label)[0] > 0 for r in ("timestamp", "start_timestamp", "activity"))
     }
     named |= _date_like(store, [c for c in columns if c.label not in taken])
-    varies = _within_case_variation(
+    varies, multi = _within_case_variation(
         store, case_col, [c for c in columns if c.internal in named and c.label not in taken]
     )
     # With one event per case nothing can change within a case: the time column is then told by its name
     # and values alone (a first export of a few rows, say), not taken for a case attribute.
-    one_event_each = not store.scalar(
-        f'SELECT count(*) FROM (SELECT 1 FROM _profile WHERE "{case_col}" IS NOT NULL '
-        f'GROUP BY "{case_col}" HAVING count(*) > 1 LIMIT 1)'
-    )
+    one_event_each = multi == 0
 
     def ts_score(role: str, *, by_values: bool = False) -> object:
         def score(c: Column) -> tuple[float, str]:
@@ -365,9 +362,13 @@ def _date_like(store: Store, columns: Sequence[Column]) -> set[str]:
     return set(sorted(found, key=lambda x: int(x[1:]) if x[1:].isdigit() else 0)[:MAX_VALUE_CANDIDATES])
 
 
-def _within_case_variation(store: Store, case_col: str, columns: Sequence[Column]) -> dict[str, float]:
-    """Per column, the share of multi-event cases in which its value changes."""
+def _within_case_variation(
+    store: Store, case_col: str, columns: Sequence[Column]
+) -> tuple[dict[str, float], int | None]:
+    """Per column, the share of multi-event cases in which its value changes; and how many cases have more
+    than one event (``None`` when there is no column to look at)."""
     out: dict[str, float] = {}
+    multi = None
     for i in range(0, len(columns), _VARIATION_BATCH):
         batch = columns[i : i + _VARIATION_BATCH]
         # min <> max is "more than one distinct value" with two values of state per group, not a set.
@@ -377,9 +378,9 @@ def _within_case_variation(store: Store, case_col: str, columns: Sequence[Column
         )
         means = ", ".join(f"avg(v{k}::INT)" for k in range(len(batch)))
         sql = (
-            f"SELECT {means} FROM (SELECT {flags} FROM _profile "
+            f"SELECT count(*), {means} FROM (SELECT {flags} FROM _profile "
             f'WHERE "{case_col}" IS NOT NULL GROUP BY "{case_col}" HAVING count(*) > 1)'
         )
-        row = store.query(sql).rows[0]
+        multi, *row = store.query(sql).rows[0]
         out |= {c.internal: float(row[k] or 0.0) for k, c in enumerate(batch)}
-    return out
+    return out, multi
