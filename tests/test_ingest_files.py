@@ -391,6 +391,55 @@ def test_day_above_twelve_proves_dayfirst_for_every_row(store):
     ]
 
 
+def test_two_digit_years_are_read_as_years_of_1969_to_2068_not_taken_for_iso(store, tmp_path):
+    # DuckDB's cast reads 13/01/26 as 26 January of the year 13: the column passed for ISO 8601.
+    path = tmp_path / "yy.csv"
+    path.write_text(
+        "case,activity,timestamp\n1,Open,13/01/26 09:00\n1,Close,14/01/26 17:30\n2,Open,02/03/26 08:15\n"
+    )
+    s = load(store, path)
+    assert s.timestamp_formats == {"timestamp": "%d/%m/%y %H:%M"}
+    assert timestamps(store) == [
+        (1, T("2026-01-13 09:00")),
+        (2, T("2026-01-14 17:30")),
+        (3, T("2026-03-02 08:15")),
+    ]
+
+
+def test_two_digit_years_without_a_day_above_twelve_are_a_question(store, tmp_path):
+    path = tmp_path / "yy_ambiguous.csv"
+    path.write_text("case,activity,timestamp\n1,Open,01/02/26 09:00\n1,Close,03/04/26 17:30\n")
+    with pytest.raises(BadTimestamp, match="fits both %d/%m/%y %H:%M and %m/%d/%y %H:%M"):
+        load(store, path)
+    load(store, path, dayfirst=False)
+    assert timestamps(store) == [(1, T("2026-01-02 09:00")), (2, T("2026-03-04 17:30"))]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "pattern"),
+    [
+        pytest.param("05/Dec/26 9:03 AM", "07/Dec/26 2:40 PM", "%d/%b/%y %I:%M %p", id="jira"),
+        pytest.param("05-DEC-26", "07-DEC-26", "%d-%b-%y", id="oracle"),
+        pytest.param("Dec 5, 2026 9:03 AM", "Dec 7, 2026 2:40 PM", "%b %d, %Y %I:%M %p", id="us-words"),
+        pytest.param("5 December 2026 09:03", "7 December 2026 14:40", "%d %B %Y %H:%M", id="long-month"),
+        # Year first with slashes: DuckDB's own cast reads it right.
+        pytest.param("2026/12/05 09:03", "2026/12/07 14:40", "ISO 8601", id="year-first"),
+        pytest.param("2026.12.05 09:03", "2026.12.07 14:40", "%Y.%m.%d %H:%M", id="year-first-dots"),
+        pytest.param("2026-12-05 9:03 AM", "2026-12-07 2:40 PM", "%Y-%m-%d %I:%M %p", id="iso-date-12h"),
+        pytest.param("20261205090300", "20261207144000", "%Y%m%d%H%M%S", id="compact"),
+    ],
+)
+def test_dates_whose_order_is_never_in_doubt_are_found(store, tmp_path, first, second, pattern):
+    path = tmp_path / "named.csv"
+    path.write_text(f'case,activity,timestamp\n1,Open,"{first}"\n1,Close,"{second}"\n')
+    s = load(store, path)
+    assert s.timestamp_formats == {"timestamp": pattern}
+    day_one, day_two = timestamps(store)
+    assert (day_one[1].date(), day_two[1].date()) == (dt.date(2026, 12, 5), dt.date(2026, 12, 7))
+    if ":" in first or pattern == "%Y%m%d%H%M%S":
+        assert (day_one[1].time(), day_two[1].time()) == (dt.time(9, 3), dt.time(14, 40))
+
+
 def test_user_timestamp_format(store):
     s = load(store, "custom_format.csv", timestamp_format="%Y.%m.%d-%Hh%M")
     assert counts(s) == (2, 4, 2, 1, 0)

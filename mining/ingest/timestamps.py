@@ -49,14 +49,39 @@ EPOCH_MS = "unix milliseconds"
 EXCEL_DAYS = "Excel serial days"
 _EXCEL_RE = r"[2-7][0-9]{4}(\.[0-9]+)?"  # 1954-10-03 to 2119-01-24: no other number of five digits
 
-_DAYFIRST_DATES = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d.%m.%y")
-_MONTHFIRST_DATES = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y", "%m.%d.%y")
-_OTHER_DATES = ("%Y/%m/%d %H:%M:%S", "%Y.%m.%d", "%Y%m%d", "%d %b %Y", "%b %d %Y", "%d %B %Y", "%B %d %Y")
+# Two-digit years first: DuckDB's %Y reads "26" as the year 26, while %y refuses "2026", so of two
+# patterns that both fit a column the first to fit is the one that reads 05/12/26 as 2026.
+_DAYFIRST_DATES = ("%d/%m/%y", "%d-%m-%y", "%d.%m.%y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+_MONTHFIRST_DATES = ("%m/%d/%y", "%m-%d-%y", "%m.%d.%y", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y")
+# Dates whose order is never in doubt: the year first, or the month by its name (Jira's 05/Dec/26,
+# Oracle's 05-DEC-26, "Dec 5, 2026"); each with any of the times.
+_UNAMBIGUOUS_DATES = (
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y-%m-%d",
+    "%d/%b/%y",
+    "%d-%b-%y",
+    "%d/%b/%Y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%a, %d %b %Y",
+)
+_COMPACT_DATES = ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H%M%S")
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")
+# ISO 8601 starts with a four-digit year.  DuckDB's cast is laxer: it reads 01/01/26 as 26 January of
+# the year 1, so a day-first export with two-digit years would pass for ISO.
+_ISO_SQL = "CASE WHEN regexp_matches(v, '^[0-9]{4}[^0-9]') THEN try_cast(v AS TIMESTAMPTZ) END"
 
 # An offset or Z after a clock time; a date-only value's "-01" is not an offset.
 _OFFSET_RE = r"\d:\d\d(:\d\d([.,]\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
 _SAMPLE = 5000
+#: Values of the sample every candidate pattern is tried on first.
+_PROBE = 256
 
 
 @dataclass(frozen=True)
@@ -75,7 +100,8 @@ def _candidates() -> list[tuple[str, bool | None]]:
     out: list[tuple[str, bool | None]] = []
     for dates, first in ((_DAYFIRST_DATES, True), (_MONTHFIRST_DATES, False)):
         out += [(d + t, first) for d in dates for t in _TIMES]
-    out += [(d, None) for d in _OTHER_DATES]
+    out += [(d + t, None) for d in _UNAMBIGUOUS_DATES for t in _TIMES]
+    out += [(d, None) for d in _COMPACT_DATES]
     return out
 
 
@@ -116,10 +142,8 @@ def detect_format(
     if not values:
         return None
     n = len(values)
-    # Most exports are ISO 8601: settle that cheaply before trying ~90 patterns.
-    iso_only = store.scalar(
-        "SELECT count(try_cast(v AS TIMESTAMPTZ)) FROM (SELECT unnest($vals) AS v)", {"vals": values}
-    )
+    # Most exports are ISO 8601: settle that cheaply before trying ~190 patterns.
+    iso_only = store.scalar(f"SELECT count({_ISO_SQL}) FROM (SELECT unnest($vals) AS v)", {"vals": values})
     if iso_only == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
     iso_ok, epoch_s_ok, epoch_ms_ok, excel_ok, excel_times, *counts = _count_parses(store, values)
@@ -255,18 +279,40 @@ def _sample(store: Store, table: str, column_sql: str) -> list[str]:
 
 
 def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
+    """How many of ``values`` each reading fits: ISO, Unix seconds and milliseconds, Excel days (and
+    those with a time of day), then each candidate pattern in :func:`_candidates`' order.
+
+    The patterns are tried on a spread of a few hundred values first; only those that fit one of them
+    are counted over all the values (trying ~190 patterns on every value of the sample took a second
+    per column).  A pattern that fits every value, or most of them, fits some of the spread.
+    """
     cands = _candidates()
-    parts = [
-        "count(try_cast(v AS TIMESTAMPTZ))",
+    fixed = [
+        f"count({_ISO_SQL})",
         "count(CASE WHEN regexp_full_match(v, '[0-9]{10}') THEN 1 END)",
         "count(CASE WHEN regexp_full_match(v, '[0-9]{13}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') AND contains(v, '.') THEN 1 END)",
     ]
+    spread = list(values[:: max(1, len(values) // _PROBE)])
+    probed = _counts(store, spread, [], [p for p, _ in cands])
+    alive = [i for i, c in enumerate(probed) if c]
+    counted = _counts(store, values, fixed, [cands[i][0] for i in alive])
+    counts = [0] * len(cands)
+    for i, c in zip(alive, counted[len(fixed) :], strict=True):
+        counts[i] = c
+    return counted[: len(fixed)] + counts
+
+
+def _counts(store: Store, values: Sequence[str], exprs: list[str], patterns: list[str]) -> list[int]:
+    """The counts of ``exprs`` over ``values`` (as ``v``), then of the values each pattern parses."""
+    parts = list(exprs)
     params: dict[str, object] = {"vals": list(values)}
-    for i, (pattern, _) in enumerate(cands):
+    for i, pattern in enumerate(patterns):
         params[f"f{i}"] = pattern
         parts.append(f"count(try_strptime(v, $f{i}))")
+    if not parts:
+        return []
     sql = f"SELECT {', '.join(parts)} FROM (SELECT unnest($vals) AS v)"
     return list(store.query(sql, params).rows[0])
 
