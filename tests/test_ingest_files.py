@@ -1023,16 +1023,47 @@ def _three_columns(tmp_path, header: str, third: list[str], fourth: list[str] | 
 
 def test_time_column_without_a_timestamp_name_is_found_by_its_values(store, tmp_path):
     times = ["2024-03-01 09:00", "2024-03-01 10:30", "2024-03-02 08:00", "2024-03-02 12:00"]
-    s = load(store, _three_columns(tmp_path, "case_id,activity,zeitstempel", times))
+    # "wann" (German for "when") is no name the mapping knows.
+    s = load(store, _three_columns(tmp_path, "case_id,activity,wann", times))
     [guess] = [g for g in s.guesses if g.role == "timestamp"]
-    assert (guess.column, guess.confidence) == ("zeitstempel", 0.6)
+    assert (guess.column, guess.confidence) == ("wann", 0.6)
     assert guess.reason.startswith("not a timestamp name, but its values are times; parses as ISO 8601")
     assert counts(s)[:2] == (2, 4)
     assert timestamps(store)[1] == (2, T("2024-03-01 10:30"))
 
 
+@pytest.mark.parametrize(
+    ("header", "encoding", "delimiter"),
+    [
+        pytest.param(
+            ("Vorgang", "Tätigkeit", "Zeitpunkt", "Bearbeiter", "Kosten"), "cp1252", ";", id="german"
+        ),
+        pytest.param(
+            ("Zaaknummer", "Activiteit", "Tijdstip", "Medewerker", "Kosten"), "utf-8", ";", id="dutch"
+        ),
+        pytest.param(("Commande", "Étape", "Horodatage", "Utilisateur", "Coût"), "utf-8", ";", id="french"),
+        pytest.param(("Caso", "Actividad", "Fecha y hora", "Usuario", "Costo"), "utf-8", ",", id="spanish"),
+    ],
+)
+def test_headers_in_other_languages_are_mapped(store, tmp_path, header, encoding, delimiter):
+    # European SMB exports (SAP, Odoo, Exact, Sage) name their columns in the user's language.
+    rows = [
+        ("A-1", "Anlage", "13.03.2026 09:00", "ann", "12"),
+        ("A-1", "Prüfung", "13.03.2026 11:30", "bob", "30"),
+        ("A-2", "Anlage", "14.03.2026 10:00", "ann", "12"),
+        ("A-2", "Prüfung", "16.03.2026 08:45", "eve", "30"),
+    ]
+    path = tmp_path / "export.csv"
+    path.write_bytes("\n".join(delimiter.join(r) for r in [header, *rows]).encode(encoding) + b"\n")
+    s = load(store, path)
+    m = s.mapping
+    assert (m.case, m.activity, m.timestamp, m.resource, m.cost) == header
+    assert counts(s) == (2, 4, 2, 1, 0)
+    assert timestamps(store)[3] == (4, T("2026-03-16 08:45"))
+
+
 def test_role_reasons_say_when_a_count_is_an_estimate_and_who_chose(store, tmp_path):
-    # 300 cases of two events: the case count comes from HyperLogLog, so the reason says "about".
+    # 300 cases of two events, in a file of 4 columns: counted exactly.  HyperLogLog said 41 for 40 cases.
     path = tmp_path / "many.csv"
     rows = ["case_id,activity,timestamp,who"] + [
         f"c{i // 2},step {i % 2},2024-03-01 09:{i % 60:02d},{'ann' if i % 3 else 'bob'}" for i in range(600)
@@ -1040,8 +1071,16 @@ def test_role_reasons_say_when_a_count_is_an_estimate_and_who_chose(store, tmp_p
     path.write_text("\n".join(rows) + "\n")
     s = load(store, path, roles={"resource": "who", "lifecycle": None})
     reasons = {g.role: g.reason for g in s.guesses}
+    assert reasons["case"] == "a case-id name; 300 distinct values over 600 rows (2.0 events each)"
+    # With 40 more columns the count is DuckDB's estimate, and the reason says "about".
+    wide = tmp_path / "wide.csv"
+    extra = "".join(f",x{k}" for k in range(40))
+    wide.write_text("\n".join(r + (extra if i == 0 else ",1" * 40) for i, r in enumerate(rows)) + "\n")
+    with Store() as other:
+        guessed = load(other, wide, roles={"resource": "who", "lifecycle": None}).guesses
     assert re.fullmatch(
-        r"a case-id name; about \d{3} distinct values over 600 rows \(\d\.\d events each\)", reasons["case"]
+        r"a case-id name; about \d{3} distinct values over 600 rows \(\d\.\d events each\)",
+        {g.role: g.reason for g in guessed}["case"],
     )
     assert reasons["activity"] == "an activity name; 2 distinct values; changes within 100% of cases"
     assert "; 2 distinct values; changes within 100% of cases" in reasons["activity"]

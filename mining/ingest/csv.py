@@ -455,16 +455,24 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, _
         return "utf-8", scan
     from charset_normalizer import from_bytes
 
-    best = from_bytes(head).best()
+    matches = from_bytes(head)
+    best = matches.best()
     if best is None:
         msg = f"{display_name}: cannot tell which text encoding the file uses"
         raise BadEncoding(
             msg, hint=phrase("save it as UTF-8, or pass ", Option("encoding"), " (for example cp1252)")
         )
-    enc = best.encoding
-    # charset-normalizer reports cp1252 text as latin-1 cousins; cp1252 is what
-    # Windows Excel writes and is a superset for the printable range.
-    return ("cp1252" if enc in {"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"} else enc), None
+    # charset-normalizer reports cp1252 text as latin-1 cousins; cp1252 is what Windows Excel writes
+    # and is a superset for the printable range.  On a short file it may rank a DOS or Baltic code page
+    # first (cp775 for a German export of four rows: "Tõtigkeit"): a Western one that reads the bytes
+    # as cleanly wins.
+    if any(m.encoding in _WESTERN and m.chaos <= best.chaos + 0.01 for m in matches):
+        return "cp1252", None
+    return best.encoding, None
+
+
+#: The encodings charset-normalizer names for text that Windows' cp1252 reads.
+_WESTERN = frozenset({"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"})
 
 
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])

@@ -11,6 +11,7 @@ and the flag to pass, rather than silently picking one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["PROFILE_ROWS", "detect_roles"]
 
 PROFILE_ROWS = 50_000
+#: Up to this many columns, the profile counts distinct values exactly.
+_EXACT_COLUMNS = 32
 
 # (pattern over the normalised name, score, why).  First match wins per role.
 _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
@@ -38,8 +41,16 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             0.7,
             "a typical record-id name",
         ),
+        (
+            # German, Dutch, French and Spanish exports (SAP, Odoo, Exact, Sage) name it in their language.
+            r"(vorgang|vorgangsschlussel|vorgangsid|fall|fallnummer|fallid|auftrag|auftragsnummer|bestellnummer|belegnummer|ticketnummer|vorgangsnummer|"
+            r"zaak|zaaknummer|zaakid|dossier|dossiernummer|ordernummer|bestelnummer|cas|numerodecas|commande|"
+            r"numerodecommande|caso|numerodecaso|idcaso|expediente|pedido|numerodepedido)",
+            0.7,
+            "a case-id name in another language",
+        ),
         (r".*case.*", 0.6, "the name mentions a case"),
-        (r".*(id|number|nr|no|key)", 0.35, "an id-like name"),
+        (r".*(id|number|nr|no|key|nummer|numero)", 0.35, "an id-like name"),
     ),
     "activity": (
         (r"conceptname", 1.0, "the XES activity name"),
@@ -48,8 +59,18 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             0.9,
             "an activity name",
         ),
+        (
+            r"(aktivitat|taetigkeit|tatigkeit|aktion|schritt|ereignis|aufgabe|activiteit|actie|stap|gebeurtenis|"
+            r"taak|activite|action|etape|evenement|tache|actividad|accion|paso|evento|tarea)",
+            0.85,
+            "an activity name in another language",
+        ),
         (r".*activity.*", 0.8, "the name mentions an activity"),
-        (r"(status|state|stage|phase|incidentstate|ticketstatus|orderstatus)", 0.6, "a status column"),
+        (
+            r"(status|state|stage|phase|incidentstate|ticketstatus|orderstatus|zustand|statut|etat|estado|fase)",
+            0.6,
+            "a status column",
+        ),
         (r".*(state|status|stage).*", 0.5, "the name mentions a state or status"),
     ),
     "timestamp": (
@@ -60,7 +81,18 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             0.9,
             "a timestamp name",
         ),
+        (
+            r"(zeitstempel|zeitpunkt|datumzeit|datumuhrzeit|tijdstip|tijdstempel|datumtijd|horodatage|dateheure|"
+            r"fechahora|marcadetiempo|fechayhora)",
+            0.9,
+            "a timestamp name in another language",
+        ),
         (r".*(timestamp|updated|changed|modified).*", 0.7, "an event-time name"),
+        (
+            r".*(aktualisiert|geandert|bijgewerkt|gewijzigd|modifie|misajour|actualizado|modificado).*",
+            0.7,
+            "an event-time name in another language",
+        ),
         (r".*(time|date|at|created|on)", 0.5, "a date-like name"),
     ),
     "start_timestamp": (
@@ -79,6 +111,12 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             0.9,
             "a resource name",
         ),
+        (
+            r"(bearbeiter|benutzer|mitarbeiter|sachbearbeiter|ressource|medewerker|gebruiker|behandelaar|"
+            r"uitvoerder|utilisateur|employe|responsable|usuario|recurso|empleado|agente)",
+            0.85,
+            "a resource name in another language",
+        ),
         (r".*(updatedby|changedby|modifiedby).*", 0.8, "who made the change"),
         (r"(orggroup|group|team|department|role|orgrole)", 0.55, "a group, used as resource"),
         (r".*(resource|user|agent|assignee|author).*", 0.5, "the name mentions a person"),
@@ -87,12 +125,17 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         (r"lifecycletransition", 1.0, "the XES lifecycle"),
         (r"(lifecycle|transition|eventtype|lifecyclestate)", 0.9, "a lifecycle name"),
     ),
-    "cost": ((r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),),
+    "cost": (
+        (r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),
+        (r"(kosten|cout|couts|coste|costes|costo|costos)", 0.85, "a cost name in another language"),
+    ),
 }
 
 
 def _norm(label: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", label.lower())
+    # Accents go before the rest: "Tätigkeit" is "tatigkeit", not "ttigkeit".
+    plain = unicodedata.normalize("NFKD", label.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", plain)
 
 
 def _name_score(role: str, label: str) -> tuple[float, str]:
@@ -107,6 +150,7 @@ def _name_score(role: str, label: str) -> tuple[float, str]:
 class _Profile:
     nonnull: int
     distinct: int
+    exact: bool
 
 
 def detect_roles(
@@ -225,7 +269,7 @@ def detect_roles(
     if not fix("timestamp"):
         named_score = ts_score("timestamp")
         free = [c for c in columns if c.label not in taken]
-        # Exports name their time column in any language ("ts", "Zeitstempel", "fecha"): with no
+        # Exports name their time column in words no list holds ("ts", "wann", "momento"): with no
         # timestamp-like name at all, the one column whose values are times and change within cases is it.
         by_name = any(named_score(c)[0] >= 0.3 for c in free)
         score = named_score if by_name else ts_score("timestamp", by_values=True)
@@ -240,7 +284,7 @@ def detect_roles(
         few = p.distinct <= max(50, 0.05 * total) and p.distinct <= 5000
         v = varies.get(c.internal, 0.0)
         factor = (1.0 if few else 0.3) * (0.6 + 0.4 * v)
-        return name * factor, f"{why}; {_distinct_words(p.distinct)}; changes within {v:.0%} of cases"
+        return name * factor, f"{why}; {_distinct_words(p)}; changes within {v:.0%} of cases"
 
     if not fix("activity"):
         guesses["activity"] = _pick("activity", columns, taken, file, required=True, score=activity_score)
@@ -263,7 +307,7 @@ def detect_roles(
                 p = prof[c.internal]
                 if name == 0.0 or p.nonnull == 0:
                     return 0.0, ""
-                return name, f"{why}; {_distinct_words(p.distinct)}"
+                return name, f"{why}; {_distinct_words(p)}"
 
         guess = _pick(role, columns, taken, file, required=False, score=score)
         guesses[role] = guess
@@ -307,21 +351,23 @@ def _pick(
 
 
 def _profile(store: Store, columns: Sequence[Column]) -> dict[str, _Profile]:
+    # Exact distinct counts keep a hash table per column: on a wide export the estimate stands in.
+    exact = len(columns) <= _EXACT_COLUMNS
+    distinct = "count(DISTINCT {})" if exact else "approx_count_distinct({})"
     parts = []
     for c in columns:
         q = f'"{c.internal}"'
-        parts.append(f"count({q}), approx_count_distinct({q})")
+        parts.append(f"count({q}), {distinct.format(q)}")
     row = store.query(f"SELECT {', '.join(parts)} FROM _profile").rows[0]
-    return {c.internal: _Profile(int(row[2 * i]), int(row[2 * i + 1])) for i, c in enumerate(columns)}
+    return {c.internal: _Profile(int(row[2 * i]), int(row[2 * i + 1]), exact) for i, c in enumerate(columns)}
 
 
-def _distinct_words(n: int) -> str:
-    # The count is DuckDB's HyperLogLog estimate (exact counts cost memory per
-    # distinct value on wide files); it is exact in practice for small counts only,
-    # and a figure that disagrees with the summary's exact case count must say so.
-    if n == 1:
-        return "1 distinct value"
-    return f"{n:,} distinct values" if n < 100 else f"about {n:,} distinct values"
+def _distinct_words(p: _Profile) -> str:
+    # DuckDB's HyperLogLog estimate is off by one or two even for 40 values, and a figure that
+    # disagrees with the summary's exact case count must say it is an estimate.
+    if p.exact:
+        return "1 distinct value" if p.distinct == 1 else f"{p.distinct:,} distinct values"
+    return f"about {p.distinct:,} distinct values"
 
 
 def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
@@ -335,7 +381,7 @@ def _case_score(c: Column, p: _Profile, total: int) -> tuple[float, str]:
         return 0.0, ""
     return (
         name,
-        f"{why}; {_distinct_words(p.distinct)} over {p.nonnull:,} rows ({p.nonnull / p.distinct:.1f} events each)",
+        f"{why}; {_distinct_words(p)} over {p.nonnull:,} rows ({p.nonnull / p.distinct:.1f} events each)",
     )
 
 
