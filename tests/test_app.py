@@ -330,7 +330,7 @@ def test_same_file_name_other_bytes_each_session_gets_its_own_data(workspace: Pa
     _widget(b.text_input, "Log name").set_value("export_b")
     _widget(b.selectbox, "Case").set_value("ticket")
     _widget(b.multiselect, "Activity").set_value(["step"])
-    _widget(b.selectbox, "Timestamp").set_value("done_at")
+    _widget(b.multiselect, "Timestamp").set_value(["done_at"])
     b.button(key="upload-ingest").click().run()
     a.run()
 
@@ -409,7 +409,7 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
         "at",
     ]
     _widget(at.selectbox, "Case").set_value("ticket")
-    _widget(at.selectbox, "Timestamp").set_value("at")
+    _widget(at.multiselect, "Timestamp").set_value(["at"])
     _widget(at.selectbox, "Resource").set_value("agent")
     _widget(at.selectbox, "Field name").set_value("what")
     _widget(at.selectbox, "New value").set_value("now")
@@ -595,4 +595,28 @@ def test_the_encoding_option_reads_a_central_european_export(workspace: Path) ->
         assert store.query("SELECT activity FROM events ORDER BY row_no").rows == [
             ("Zgłoszenie Łódź",),
             ("Zamknięcie",),
+        ]
+
+
+def test_a_date_and_a_time_column_are_joined_into_the_timestamp_on_the_page(workspace: Path) -> None:
+    # SAP's change documents keep the date and the time of a change apart (UDATE, UTIME).
+    data = (
+        "OBJECTID,TCODE,UDATE,UTIME,USERNAME\n4500000001,ME21N,20261205,090304,ANN\n"
+        "4500000001,ME22N,20261205,141500,BOB\n4500000002,ME21N,20261206,101010,ANN\n"
+    )
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "cdhdr.csv", data.encode())
+    timestamp = _widget(at.multiselect, "Timestamp")
+    assert timestamp.max_selections == 2
+    timestamp.set_value(["UDATE", "UTIME"])
+    _widget(at.multiselect, "Activity").set_value(["TCODE"])
+    _widget(at.selectbox, "Case").set_value("OBJECTID").run()
+    at.button(key="upload-ingest").click().run()
+    assert not at.error and not at.exception
+    assert _mapping(at)["Timestamp"] == "UDATE+UTIME"
+    with Store(workspace, read_only=True) as store:
+        assert [str(r[0]) for r in store.query("SELECT ts FROM events ORDER BY row_no").rows] == [
+            "2026-12-05 09:03:04+00:00",
+            "2026-12-05 14:15:00+00:00",
+            "2026-12-06 10:10:10+00:00",
         ]

@@ -1361,6 +1361,69 @@ def test_cli_repeated_activity_joins_the_columns(tmp_path):
     assert (data["mapping"]["activity"], data["activities"], data["events"]) == ("code+title", 3, 5)
 
 
+# --------------------------------------------------------------------------- a date and a time column
+
+
+def _sap_change_headers(path: Path, day: str = "05") -> Path:
+    # SAP's change documents (CDHDR) keep the date and the time of a change in two columns.
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        "OBJECTID,TCODE,UDATE,UTIME,USERNAME\n"
+        f"4500000001,ME21N,202612{day},090304,ANN\n"
+        f"4500000001,ME22N,202612{day},141500,BOB\n"
+        f"4500000002,ME21N,202612{day},101010,ANN\n"
+        f"4500000002,MIGO,202612{day},235959,EVE\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("given", ["UDATE+UTIME", " UDATE + UTIME "])
+def test_timestamp_joins_a_date_and_a_time_column(store, tmp_path, given):
+    path = _sap_change_headers(tmp_path / "cdhdr.csv")
+    s = load(store, path, roles={"activity": "TCODE", "timestamp": given})
+    assert (s.mapping.timestamp, s.timestamp_formats) == ("UDATE+UTIME", {"timestamp": "%Y%m%d %H%M%S"})
+    assert timestamps(store) == [
+        (1, T("2026-12-05 09:03:04")),
+        (2, T("2026-12-05 14:15:00")),
+        (3, T("2026-12-05 10:10:10")),
+        (4, T("2026-12-05 23:59:59")),
+    ]
+    # The parts stay as attributes; --append joins the same columns without being told.
+    assert attributes(store)[0] == ["UDATE", "UTIME"]
+    newer = _sap_change_headers(tmp_path / "newer" / "cdhdr.csv", day="06")
+    appended = load(store, newer, append=True, name="cdhdr", roles={"activity": "TCODE"})
+    assert appended.events_added == 4
+    assert store.scalar("SELECT max(ts) FROM events") == T("2026-12-06 23:59:59")
+
+
+def test_timestamp_of_a_dotted_date_and_a_clock_time(store, tmp_path):
+    path = tmp_path / "datum.csv"
+    path.write_text(
+        "Vorgang;Tätigkeit;Datum;Uhrzeit\nA-1;Anlage;13.03.2026;09:05\nA-1;Prüfung;13.03.2026;17:40\n"
+        "A-2;Anlage;14.03.2026;08:00\n"
+    )
+    s = load(store, path, roles={"timestamp": "Datum+Uhrzeit"})
+    assert s.timestamp_formats == {"timestamp": "%d.%m.%Y %H:%M"}
+    assert timestamps(store) == [
+        (1, T("2026-03-13 09:05")),
+        (2, T("2026-03-13 17:40")),
+        (3, T("2026-03-14 08:00")),
+    ]
+
+
+def test_timestamp_of_three_columns_is_refused_with_the_form_to_use(store, tmp_path):
+    path = _sap_change_headers(tmp_path / "cdhdr.csv")
+    with pytest.raises(MissingColumn) as info:
+        load(store, path, roles={"activity": "TCODE", "timestamp": "UDATE+UTIME+USERNAME"})
+    assert str(info.value) == (
+        "cdhdr.csv: --timestamp joins a date and a time column, two in all; 'UDATE+UTIME+USERNAME' names 3"
+    )
+    assert str(info.value.hint) == "write it as DATE+TIME, e.g. UDATE+UTIME"
+    with pytest.raises(MissingColumn, match="no column 'UTIM' for --start-timestamp"):
+        load(store, path, roles={"activity": "TCODE", "start_timestamp": "UDATE+UTIM"})
+    assert_workspace_empty(store)
+
+
 # --------------------------------------------------------------------------- the preview tells the truth
 
 

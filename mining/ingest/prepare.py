@@ -69,37 +69,42 @@ def prepare(
 
     ``previous`` is the stored mapping of the log appended to (empty for a new log).
     An activity given as several columns (``code+title``) becomes one staged
-    column joining them (:func:`~mining.ingest.staging.join_columns`).
+    column joining them (:func:`~mining.ingest.staging.join_columns`); so does a
+    timestamp given as a date and a time column (``date+time``, joined with a space).
     """
     prepared = _prepare(store, path, workdir, opts, previous, file=file)
-    parts = _activity_parts(prepared, opts, previous, file)
-    if not parts:
-        return prepared
-    columns = prepared.staged.columns
-    by_label = {c.label: c for c in columns}
-    joined = join_columns(store, columns, [by_label[p] for p in parts])
-    staged = dataclasses.replace(prepared.staged, columns=(*columns, joined))
-    return dataclasses.replace(
-        prepared,
-        staged=staged,
-        roles={**prepared.roles, "activity": joined.label},
-        mapping_extra=(*prepared.mapping_extra, ("activity_columns", list(parts))),
-    )
+    for role, sep in _JOINED.items():
+        parts = _joined_parts(role, prepared, opts, previous, file)
+        if not parts:
+            continue
+        columns = prepared.staged.columns
+        by_label = {c.label: c for c in columns}
+        joined = join_columns(store, columns, [by_label[p] for p in parts], sep=sep)
+        prepared = dataclasses.replace(
+            prepared,
+            staged=dataclasses.replace(prepared.staged, columns=(*columns, joined)),
+            roles={**prepared.roles, role: joined.label},
+            mapping_extra=(*prepared.mapping_extra, (f"{role}_columns", list(parts))),
+        )
+    return prepared
 
 
-def _activity_parts(
-    prepared: Prepared, opts: IngestOptions, previous: dict[str, Any], file: str
+#: The roles one may give as several columns, and what joins their values: an activity's parts
+#: with pm4py's "+", a date and a time of day (SAP's UDATE and UTIME) with a space.
+_JOINED = {"activity": JOIN, "timestamp": " ", "start_timestamp": " "}
+
+
+def _joined_parts(
+    role: str, prepared: Prepared, opts: IngestOptions, previous: dict[str, Any], file: str
 ) -> list[str]:
-    """The columns the activity joins: ``--activity A --activity B`` (given as ``A+B``), or the log's on append.
-
-    A header that is itself written ``A+B`` is that one column.
-    """
+    """The columns ``role`` joins: ``--activity A --activity B`` (given as ``A+B``), ``--timestamp DATE+TIME``,
+    or the log's own on append.  A header that is itself written ``A+B`` is that one column."""
     labels = [c.label for c in prepared.staged.columns]
-    wanted = opts.roles.get("activity")
+    wanted = opts.roles.get(role)
     if wanted is None:
-        if "activity" in opts.roles or not opts.append:
+        if role in opts.roles or not opts.append:
             return []
-        earlier = previous.get("activity_columns") or []
+        earlier = previous.get(f"{role}_columns") or []
         return list(earlier) if all(p in labels for p in earlier) and earlier else []
     if wanted in labels or JOIN not in wanted:
         return []
@@ -110,13 +115,20 @@ def _activity_parts(
         shown = ", ".join(repr(p) for p in missing) or repr(wanted)
         msg = phrase(
             f"{file}: no column {shown} for ",
-            Option("activity"),
+            Option(role),
             f" (joining {wanted!r}); available columns: {available}",
         )
         raise MissingColumn(msg)
     if len(set(parts)) != len(parts):
-        msg = phrase(f"{file}: ", Option("activity"), f" names a column twice in {wanted!r}")
+        msg = phrase(f"{file}: ", Option(role), f" names a column twice in {wanted!r}")
         raise MissingColumn(msg)
+    if role != "activity" and len(parts) != 2:
+        msg = phrase(
+            f"{file}: ",
+            Option(role),
+            f" joins a date and a time column, two in all; {wanted!r} names {len(parts)}",
+        )
+        raise MissingColumn(msg, hint=f"write it as DATE{JOIN}TIME, e.g. UDATE{JOIN}UTIME")
     return parts
 
 

@@ -194,8 +194,10 @@ def frame_from_stage(store: Store, columns: tuple[Column, ...], *, limit: int | 
     return frame.select(pl.all().cast(pl.Utf8))
 
 
-def join_columns(store: Store, columns: tuple[Column, ...], parts: list[Column]) -> Column:
-    """Add to ``_stage`` a column joining ``parts`` with :data:`JOIN` (empty parts left out); return it.
+def join_columns(
+    store: Store, columns: tuple[Column, ...], parts: list[Column], *, sep: str = JOIN
+) -> Column:
+    """Add to ``_stage`` a column joining the values of ``parts`` with ``sep`` (empty parts left out); return it.
 
     Its label is the parts' labels joined the same way (``activity+lifecycle``),
     made unique.  The parts stay, as attributes unless a role takes them.
@@ -207,6 +209,8 @@ def join_columns(store: Store, columns: tuple[Column, ...], parts: list[Column])
     while label in labels:
         label = f"{base}_{k}"
         k += 1
+    # A view takes no bound values: the separator is one of ours, never the user's.
+    assert sep in {JOIN, " "}, sep
     # A blank part counts as absent, like an empty field.
     values = ", ".join(f"nullif(trim({quote_ident(p.internal)}), '')" for p in parts)
     kind = (
@@ -216,7 +220,7 @@ def join_columns(store: Store, columns: tuple[Column, ...], parts: list[Column])
     )
     store.execute(f"ALTER {kind} {STAGE} RENAME TO _stage_base")
     store.execute(
-        f"CREATE TEMP VIEW {STAGE} AS SELECT *, nullif(concat_ws('{JOIN}', {values}), '') AS {internal} "
+        f"CREATE TEMP VIEW {STAGE} AS SELECT *, nullif(concat_ws('{sep}', {values}), '') AS {internal} "
         "FROM _stage_base"
     )
     return Column(internal, label)

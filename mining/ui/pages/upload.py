@@ -103,10 +103,10 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         columns = uploads.upload_columns(upload)
         st.markdown("**Columns**: leave a role on *(detect)* to let mining choose.")
         roles: dict[str, str | None] = {}
-        # The activity gets a double-width cell: several chosen columns show as chips side by side,
-        # and in a quarter of the page the second chip is scrolled out of sight.
+        # The activity and the timestamp get double-width cells: several chosen columns show as chips
+        # side by side, and in a quarter of the page the second chip is scrolled out of sight.
         items = list(ROLE_LABELS.items())
-        cells = [*st.columns([1, 2, 1]), *st.columns(4)]
+        cells = [*st.columns([1, 2, 2]), *st.columns(4)]
         for (role, label), cell in zip(items, cells[: len(items)], strict=True):
             with cell:
                 choice = _role_input(role, label, columns)
@@ -274,7 +274,15 @@ def _show_counts(plan: IngestPreview) -> None:
 
 def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str | None:
     if role == "activity":
-        return _activity_input(label, columns)
+        why = (
+            f"joined with '{JOIN}' into one name, e.g. a code and its title, or an activity and its lifecycle"
+        )
+        return _joined_input(label, columns, why)
+    if role == "timestamp":
+        # SAP's change documents, and many spreadsheets, keep the date and the time of day apart.
+        return _joined_input(
+            label, columns, "read as one time: a date column, then a time-of-day column", most=2
+        )
     if columns is None:
         help_text = "Column name; blank to detect." + ("" if role in _REQUIRED else " Type - for none.")
         typed = st.text_input(label, placeholder="(detect)", help=help_text).strip()
@@ -283,10 +291,11 @@ def _role_input(role: str, label: str, columns: tuple[str, ...] | None) -> str |
     return st.selectbox(label, options, format_func=lambda c: _CHOICE_LABELS.get(c, c))
 
 
-def _activity_input(label: str, columns: tuple[str, ...] | None) -> str | None:
-    """One column, or several joined into the activity name (an event code and its title, or activity and
-    lifecycle): ``code+title``, as ``--activity code --activity title`` on the command line."""
-    why = f"joined with '{JOIN}' into one name, e.g. a code and its title, or an activity and its lifecycle"
+def _joined_input(
+    label: str, columns: tuple[str, ...] | None, why: str, *, most: int | None = None
+) -> str | None:
+    """One column, or several joined into one (``code+title``, ``date+time``), as ``--activity code
+    --activity title`` or ``--timestamp date+time`` on the command line."""
     if columns is None:
         typed = st.text_input(
             label,
@@ -298,7 +307,8 @@ def _activity_input(label: str, columns: tuple[str, ...] | None) -> str | None:
         label,
         list(columns),
         placeholder="(detect)",
-        help=f"Leave empty to detect; pick several columns to have them {why}.",
+        max_selections=most,
+        help=f"Leave empty to detect; pick {'two' if most == 2 else 'several'} columns to have them {why}.",
     )
     return JOIN.join(chosen) if chosen else None
 
