@@ -192,6 +192,12 @@ class MissingColumn(IngestError):
 class AmbiguousMapping(IngestError):
     """A role (case, activity, timestamp) could not be detected with confidence."""
 
+    def __init__(
+        self, message: str | Phrase, *, hint: str | Phrase | None = None, role: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.role = role
+
 
 class BadTimestamp(IngestError):
     """No single timestamp format fits the column, or day-first vs month-first is unproven."""

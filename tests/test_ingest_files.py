@@ -1424,6 +1424,69 @@ def test_timestamp_of_three_columns_is_refused_with_the_form_to_use(store, tmp_p
     assert_workspace_empty(store)
 
 
+def test_a_date_and_a_time_column_are_found_and_joined(store):
+    # Each case runs within a day: no column changes within cases, and none looked like the event time.
+    s = load(store, "date_and_time.csv")
+    [guess] = [g for g in s.guesses if g.role == "timestamp"]
+    assert (guess.column, guess.confidence) == ("Datum+Uhrzeit", 0.8)
+    assert (
+        guess.reason
+        == "the dates of 'Datum' with the times of day of 'Uhrzeit' beside them; parses as %d.%m.%Y %H:%M"
+    )
+    # A-2 ran Prüfung at 07:10 before Anlage at 08:00: three variants, as the times of day say.
+    assert counts(s) == (3, 5, 2, 3, 0)
+    assert timestamps(store)[3] == (4, T("2026-03-14 07:10"))
+    assert attributes(store)[0] == ["Datum", "Uhrzeit"]
+
+
+def test_dates_alone_chosen_are_joined_with_the_time_beside_them(store, tmp_path):
+    # The dates change within cases, so they alone would be the timestamp, every event at midnight.
+    path = _sap_change_headers(tmp_path / "cdhdr.csv")
+    path.write_text(
+        path.read_text()
+        .replace("20261205,101010", "20261206,101010")
+        .replace("20261205,235959", "20261208,235959")
+    )
+    s = load(store, path, roles={"activity": "TCODE"})
+    assert (s.mapping.timestamp, s.timestamp_formats) == ("UDATE+UTIME", {"timestamp": "%Y%m%d %H%M%S"})
+    assert timestamps(store)[3] == (4, T("2026-12-08 23:59:59"))
+
+
+@pytest.mark.parametrize(
+    ("header", "chosen"),
+    [
+        # A duration is no time of day, whatever its values.
+        pytest.param("case,activity,date,Bearbeitungszeit,timestamp", "timestamp", id="duration"),
+        # A time of day away from the dates is not theirs.
+        pytest.param("case,activity,time,who,date", None, id="not-beside"),
+    ],
+)
+def test_no_time_of_day_is_joined_that_is_not_one(store, tmp_path, header, chosen):
+    rows = [
+        ("1", "Open", "2026-03-13", "09:05"),
+        ("1", "Close", "2026-03-14", "17:40"),
+        ("2", "Open", "2026-03-16", "08:00"),
+    ]
+    path = tmp_path / "other.csv"
+    names = header.split(",")
+    lines = []
+    for case, act, day, clock in rows:
+        values = {
+            "case": case,
+            "activity": act,
+            "date": day,
+            "Bearbeitungszeit": clock,
+            "time": clock,
+            "who": "ann",
+        }
+        values["timestamp"] = f"{day} {clock}"
+        lines.append(",".join(values[n] for n in names))
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    s = load(store, path)
+    assert s.mapping.timestamp == (chosen or "date")
+    assert "timestamp_columns" not in json.dumps(store.scalar("SELECT mapping FROM logs"))
+
+
 # --------------------------------------------------------------------------- the preview tells the truth
 
 
@@ -1434,6 +1497,7 @@ def test_timestamp_of_three_columns_is_refused_with_the_form_to_use(store, tmp_p
         ("ragged_rows.csv", {"max_rejects": 0.5}),
         ("mixed_date_formats.csv", {"max_rejects": 0.2}),
         ("activity_codes.csv", {"roles": {"activity": "code+title"}}),
+        ("date_and_time.csv", {}),
     ],
 )
 def test_preview_counts_equal_the_ingests(store, file, options):

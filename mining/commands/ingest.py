@@ -41,7 +41,9 @@ _MAX_REJECTS_SHOWN = 10
     metavar="COLUMN",
     help="Column holding the activity; repeat it (or write COL1+COL2) to join columns, e.g. code and title.",
 )
-@role_option("timestamp", "Column holding the (completion) timestamp; DATE+TIME joins a date and a time column.")
+@role_option(
+    "timestamp", "Column holding the (completion) timestamp; DATE+TIME joins a date and a time column."
+)
 @role_option("start-timestamp", "Column holding the start timestamp ('' for none; DATE+TIME as --timestamp).")
 @role_option("resource", "Column holding the resource ('' for none).")
 @role_option("lifecycle", "Column holding the lifecycle transition ('' for none).")

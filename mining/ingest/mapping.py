@@ -18,13 +18,21 @@ from typing import TYPE_CHECKING
 
 from mining.errors import AmbiguousMapping, MissingColumn, Option, phrase
 from mining.ingest.staging import Column
-from mining.ingest.timestamps import EPOCH_MS, EPOCH_S, EXCEL_DAYS, TimestampFormat, detect_format, parse_sql
+from mining.ingest.timestamps import (
+    EPOCH_MS,
+    EPOCH_S,
+    EXCEL_DAYS,
+    ISO,
+    TimestampFormat,
+    detect_format,
+    parse_sql,
+)
 from mining.schema import RoleGuess
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["PROFILE_ROWS", "detect_roles"]
+__all__ = ["PROFILE_ROWS", "date_and_time_pairs", "detect_roles"]
 
 PROFILE_ROWS = 50_000
 #: Up to this many columns, the profile counts distinct values exactly.
@@ -262,6 +270,12 @@ def detect_roles(
                 # Constant within a case: a case attribute (a case's start date), not an event time.
                 return 0.0, ""
             factor = 0.5 + 0.5 * v
+            if _dates_only(store, "_profile", c, fmt):
+                # Of a date column and a timestamp column, both named so, the one with the times is it.
+                return (
+                    name * factor * 0.9,
+                    f"{why}; dates without a time of day ({fmt.pattern}); changes within {v:.0%} of cases",
+                )
             return name * factor, f"{why}; parses as {fmt.pattern}; changes within {v:.0%} of cases"
 
         return score
@@ -324,6 +338,87 @@ def detect_roles(
     return guesses
 
 
+# A time of day: 9:05, 09:05:30, 09:05:30.250, 2:05 PM, or SAP's 090530 (and 0905).
+_CLOCK_RE = r"([01]?[0-9]|2[0-3])(:[0-5][0-9]){1,2}([.,][0-9]+)?( ?[AaPp][Mm])?|([01][0-9]|2[0-3])[0-5][0-9]([0-5][0-9])?"
+# Named as a time of day (SAP's UTIME, ERZET, CPUTM, UZEIT), not as a duration or a whole timestamp.
+_CLOCK_NAME = r".*(time|zeit|uhr|heure|hora|tijd).*|erzet|cputm|uzeit|aezet"
+_NOT_CLOCK_NAME = (
+    r".*(dauer|duration|spent|lauf|bearbeitung|duree|duracion|duur|elapsed|total|stamp|date|datum).*"
+)
+
+
+def date_and_time_pairs(
+    store: Store,
+    table: str,
+    columns: Sequence[Column],
+    *,
+    file: str,
+    dayfirst: bool | None,
+    dates: Sequence[tuple[str, TimestampFormat]] | None = None,
+) -> list[tuple[Column, Column, TimestampFormat]]:
+    """Dates in one column and the times of day beside them, and the format of the two joined.
+
+    SAP's change documents write UDATE and UTIME, many spreadsheets Date and Time: every event of a
+    day would sit at midnight, or, when a case runs within a day, no column would change within cases
+    and none would look like its time.  The time column is named as a time of day and holds clock
+    times in nearly all rows; the dates are in the column next to it, in a format without a time
+    (``dates``: the only candidates, with their formats, when already known), and the two joined
+    parse in one format that has the time.
+    """
+    known = dict(dates) if dates is not None else None
+    out = []
+    for k, clock in enumerate(columns):
+        if not _named_as_clock(clock.label) or not _holds_clock_times(store, table, clock):
+            continue
+        for i in (k - 1, k + 1):
+            if not 0 <= i < len(columns) or (known is not None and columns[i].label not in known):
+                continue
+            date = columns[i]
+            fmt = known[date.label] if known is not None else None
+            if fmt is None:
+                fmt = detect_format(
+                    store, table, f'"{date.internal}"', label=date.label, file=file, dayfirst=dayfirst
+                )
+            if fmt is None or not _dates_only(store, table, date, fmt):
+                continue
+            joined = f"concat_ws(' ', nullif(trim(\"{date.internal}\"), ''), nullif(trim(\"{clock.internal}\"), ''))"
+            both = detect_format(
+                store, table, joined, label=f"{date.label}+{clock.label}", file=file, dayfirst=dayfirst
+            )
+            if both is not None and not _dates_only(store, table, None, both):
+                out.append((date, clock, both))
+    return out
+
+
+def _named_as_clock(label: str) -> bool:
+    norm = _norm(label)
+    return bool(re.fullmatch(_CLOCK_NAME, norm)) and not re.fullmatch(_NOT_CLOCK_NAME, norm)
+
+
+def _dates_only(store: Store, table: str, col: Column | None, fmt: TimestampFormat) -> bool:
+    """Whether ``fmt`` reads dates without a time of day (for ISO, judged on ``col``'s values)."""
+    if fmt.pattern in {EPOCH_S, EPOCH_MS, EXCEL_DAYS}:
+        return False
+    if fmt.pattern != ISO:
+        return "%H" not in fmt.pattern and "%I" not in fmt.pattern
+    if col is None:
+        return False
+    dated, filled = store.query(
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(v, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')), count(*) FROM "
+        f"(SELECT trim(\"{col.internal}\") AS v FROM {table} LIMIT {PROFILE_ROWS}) WHERE v <> ''"
+    ).rows[0]
+    return filled > 0 and dated == filled
+
+
+def _holds_clock_times(store: Store, table: str, col: Column) -> bool:
+    clock, filled = store.query(
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(v, $re)), count(*) FROM "
+        f"(SELECT trim(\"{col.internal}\") AS v FROM {table} LIMIT {PROFILE_ROWS}) WHERE v <> ''",
+        {"re": _CLOCK_RE},
+    ).rows[0]
+    return filled > 0 and clock >= 0.95 * filled
+
+
 def _pick(
     role: str, columns: Sequence[Column], taken: set[str], file: str, *, required: bool, score
 ) -> RoleGuess:
@@ -338,13 +433,13 @@ def _pick(
     if not scored or (scored[0][0] < 0.3):
         if required:
             msg = f"{file}: cannot tell which column is the {role.replace('_', ' ')}"
-            raise AmbiguousMapping(msg, hint=phrase("pass ", Option(role, "COLUMN")))
+            raise AmbiguousMapping(msg, hint=phrase("pass ", Option(role, "COLUMN")), role=role)
         return RoleGuess(role, None, 0.0, "no column looks like one")
     best = scored[0]
     if required and len(scored) > 1 and scored[1][0] >= best[0] - 0.02:
         tied = ", ".join(repr(label) for s, label, _ in scored if s >= best[0] - 0.02)
         msg = f"{file}: the {role.replace('_', ' ')} could be any of {tied}"
-        raise AmbiguousMapping(msg, hint=phrase("pass ", Option(role, "COLUMN"), " to choose"))
+        raise AmbiguousMapping(msg, hint=phrase("pass ", Option(role, "COLUMN"), " to choose"), role=role)
     margin = best[0] - (scored[1][0] if len(scored) > 1 else 0.0)
     confidence = round(min(1.0, best[0] * (0.7 + 0.3 * min(1.0, margin / 0.3))), 2)
     return RoleGuess(role, best[1], confidence, best[2])

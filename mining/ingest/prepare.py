@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import (
+    AmbiguousMapping,
     BadExport,
     BadTimestamp,
     EmptyLog,
@@ -27,11 +28,12 @@ from mining.errors import (
     UnknownFormat,
     phrase,
 )
-from mining.ingest.mapping import detect_roles
+from mining.ingest.mapping import date_and_time_pairs, detect_roles
 from mining.ingest.options import IngestOptions
 from mining.ingest.staging import (
     JOIN,
     STAGE,
+    Column,
     StagedTable,
     frame_from_stage,
     join_columns,
@@ -258,8 +260,12 @@ def _json_kind(value: object) -> str:
 
 def resolve_roles(
     store: Store, prepared: Prepared, overrides: dict[str, str | None], opts: IngestOptions, file: str
-) -> tuple[dict[str, RoleGuess], dict[str, TimestampFormat], str]:
-    """Decide each role's column, the timestamp formats and the zone of naive times."""
+) -> tuple[Prepared, dict[str, RoleGuess], dict[str, TimestampFormat], str]:
+    """Decide each role's column, the timestamp formats and the zone of naive times.
+
+    Returns ``prepared`` with the column it added: the dates and the times of day of an export that
+    keeps them apart, joined (:func:`~mining.ingest.mapping.date_and_time_pairs`).
+    """
     table = prepared.table
     formats: dict[str, TimestampFormat] = {}
     if opts.timestamp_format:
@@ -285,15 +291,57 @@ def resolve_roles(
         )
         raise BadTimestamp(msg)
     timezone = opts.timezone or preset_zone or "UTC"
-    guesses = detect_roles(
-        store,
-        STAGE,
-        prepared.staged.columns,
-        overrides=overrides,
-        file=file,
-        dayfirst=dayfirst,
-        formats=formats,
-    )
+    # A date and a time of day kept apart are one timestamp, looked for when the timestamp is left to
+    # the detection and it found no column, or one of dates alone.
+    pairing = "timestamp" not in overrides and not prepared.preset
+    try:
+        guesses = detect_roles(
+            store,
+            STAGE,
+            prepared.staged.columns,
+            overrides=overrides,
+            file=file,
+            dayfirst=dayfirst,
+            formats=formats,
+        )
+    except AmbiguousMapping as exc:
+        pairs = (
+            date_and_time_pairs(store, STAGE, prepared.staged.columns, file=file, dayfirst=dayfirst)
+            if pairing and exc.role == "timestamp"
+            else []
+        )
+        if len(pairs) != 1:
+            raise
+        prepared, label = _join_date_and_time(store, prepared, pairs[0])
+        formats["timestamp"] = pairs[0][2]
+        guesses = detect_roles(
+            store,
+            STAGE,
+            prepared.staged.columns,
+            overrides={**overrides, "timestamp": label},
+            file=file,
+            dayfirst=dayfirst,
+            formats=formats,
+        )
+        guesses["timestamp"] = _pair_guess(label, pairs[0], 0.8)
+    else:
+        chosen = guesses["timestamp"].column
+        pairs = (
+            date_and_time_pairs(
+                store,
+                STAGE,
+                prepared.staged.columns,
+                file=file,
+                dayfirst=dayfirst,
+                dates=[(chosen, formats["timestamp"])],
+            )
+            if pairing and chosen and "timestamp" in formats
+            else []
+        )
+        if len(pairs) == 1:
+            prepared, label = _join_date_and_time(store, prepared, pairs[0])
+            formats["timestamp"] = pairs[0][2]
+            guesses["timestamp"] = _pair_guess(label, pairs[0], guesses["timestamp"].confidence)
     if prepared.preset:
         for role in ROLES:
             if role not in opts.roles:
@@ -304,7 +352,25 @@ def resolve_roles(
                     else f"not in the {prepared.preset} preset's events"
                 )
                 guesses[role] = RoleGuess(role, column, 1.0, why)
-    return guesses, formats, timezone
+    return prepared, guesses, formats, timezone
+
+
+def _join_date_and_time(
+    store: Store, prepared: Prepared, pair: tuple[Column, Column, TimestampFormat]
+) -> tuple[Prepared, str]:
+    """``prepared`` with the column joining a date and a time column (recorded for --append), and its label."""
+    date, clock, _ = pair
+    columns = prepared.staged.columns
+    joined = join_columns(store, columns, [date, clock], sep=" ")
+    extra = (*prepared.mapping_extra, ("timestamp_columns", [date.label, clock.label]))
+    staged = dataclasses.replace(prepared.staged, columns=(*columns, joined))
+    return dataclasses.replace(prepared, staged=staged, mapping_extra=extra), joined.label
+
+
+def _pair_guess(label: str, pair: tuple[Column, Column, TimestampFormat], confidence: float) -> RoleGuess:
+    date, clock, fmt = pair
+    why = f"the dates of {date.label!r} with the times of day of {clock.label!r} beside them; parses as {fmt.pattern}"
+    return RoleGuess("timestamp", label, confidence, why)
 
 
 def _check_date_order(opts: IngestOptions, file: str) -> None:

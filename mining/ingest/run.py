@@ -180,7 +180,8 @@ def _ingest(
                     f" needs the columns the log was built from; missing {missing}",
                 )
                 raise AppendMismatch(msg)
-        guesses, formats, timezone = resolve_roles(store, prepared, overrides, opts, file)
+        prepared, guesses, formats, timezone = resolve_roles(store, prepared, overrides, opts, file)
+        staged = prepared.staged
         mapping = _mapping(guesses, formats, timezone)
         check_formats(formats, mapping, file)
         internal = {c.label: quote_ident(c.internal) for c in staged.columns}
@@ -294,7 +295,10 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         if staged.rows_read == 0:
             msg = f"{file} has a header but no rows"
             raise EmptyLog(msg)
-        guesses, formats, timezone = resolve_roles(store, prepared, dict(prepared.roles), opts, file)
+        prepared, guesses, formats, timezone = resolve_roles(
+            store, prepared, dict(prepared.roles), opts, file
+        )
+        staged = prepared.staged
         mapping = _mapping(guesses, formats, timezone)
         check_formats(formats, mapping, file)
         select = ", ".join(c.internal for c in staged.columns)
