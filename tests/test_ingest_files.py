@@ -1090,8 +1090,8 @@ def test_role_reasons_say_when_a_count_is_an_estimate_and_who_chose(store, tmp_p
 
 def test_two_unnamed_time_columns_are_a_question_not_a_guess(store, tmp_path):
     times = ["2024-03-01 09:00", "2024-03-01 10:30", "2024-03-02 08:00", "2024-03-02 12:00"]
-    with pytest.raises(AmbiguousMapping, match=r"the timestamp could be any of 'ts', 'logged'") as e:
-        load(store, _three_columns(tmp_path, "case_id,activity,ts,logged", times, times))
+    with pytest.raises(AmbiguousMapping, match=r"the timestamp could be any of 'wann', 'logged'") as e:
+        load(store, _three_columns(tmp_path, "case_id,activity,wann,logged", times, times))
     assert e.value.hint == "pass --timestamp COLUMN to choose"
 
 
@@ -1101,6 +1101,24 @@ def test_unix_seconds_under_a_neutral_name_are_not_taken_for_times(store, tmp_pa
         load(store, _three_columns(tmp_path, "case_id,activity,ref", ids))
     # Named as a time, the same digits are one.
     assert counts(load(store, _three_columns(tmp_path, "case_id,activity,time", ids)))[:2] == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "pattern"),
+    [
+        pytest.param("ts", ["1709283600", "1709289000", "1709366400", "1709380800"], "unix seconds", id="ts"),
+        pytest.param(
+            "created_at_ms",
+            ["1709283600000", "1709289000000", "1709366400000", "1709380800000"],
+            "unix milliseconds",
+            id="with-unit",
+        ),
+    ],
+)
+def test_unix_times_named_short_or_with_their_unit_are_times(store, tmp_path, name, values, pattern):
+    s = load(store, _three_columns(tmp_path, f"case_id,activity,{name}", values))
+    assert (s.mapping.timestamp, s.timestamp_formats) == (name, {"timestamp": pattern})
+    assert timestamps(store)[1] == (2, T("2024-03-01 10:30"))
 
 
 def test_role_override_picks_the_column(store):

@@ -101,7 +101,9 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             0.7,
             "an event-time name in another language",
         ),
-        (r".*(time|date|at|created|on)", 0.5, "a date-like name"),
+        (r"(ts|tsms|eventts|createdts|updatedts|modifiedts|changedts)", 0.7, "a timestamp abbreviation"),
+        # Unix times are often named with their unit: created_at_ms, event_time_utc.
+        (r".*(time|date|at|created|on)(ms|millis|sec|secs|utc|epoch|unix)?", 0.5, "a date-like name"),
     ),
     "start_timestamp": (
         (
@@ -283,7 +285,7 @@ def detect_roles(
     if not fix("timestamp"):
         named_score = ts_score("timestamp")
         free = [c for c in columns if c.label not in taken]
-        # Exports name their time column in words no list holds ("ts", "wann", "momento"): with no
+        # Exports name their time column in words no list holds ("wann", "momento", "quando"): with no
         # timestamp-like name at all, the one column whose values are times and change within cases is it.
         by_name = any(named_score(c)[0] >= 0.3 for c in free)
         score = named_score if by_name else ts_score("timestamp", by_values=True)
