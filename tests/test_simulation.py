@@ -445,6 +445,39 @@ def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_pat
     )
 
 
+def test_arrivals_are_calibrated_on_the_main_period_not_a_thin_tail_of_old_cases(tmp_path):
+    """BPIC 2019 holds 11,893 cases of 2018 and 80 of earlier and later years: over the whole span its
+    arrival rate was 8.5 cases a day, against about 33 in 2018."""
+    lines = ["case,activity,timestamp,resource"]
+    for case in range(300):
+        day = 1 + case % 28
+        lines += [f"c{case},Open,2024-03-{day:02d} 09:00,ann", f"c{case},Close,2024-03-{day:02d} 11:00,bob"]
+    # Ten old cases, one every few months of 2021-2023: a thin tail, not placeholder dates.
+    for k in range(10):
+        month = 1 + (k * 3) % 12
+        year = 2021 + k // 4
+        lines += [
+            f"old{k},Open,{year}-{month:02d}-10 09:00,ann",
+            f"old{k},Close,{year}-{month:02d}-10 11:00,bob",
+        ]
+    path = tmp_path / "tail.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with Store() as s:
+        log = ingest_file(s, path, IngestOptions(name="tail")).log_id
+        model = calibrate(s, log, "tail")
+    # 95% of the 310 starts lie within March 2024, and so do the 300 that come as densely.
+    assert model.observed.cases == 300
+    assert model.observed.period_days == pytest.approx(27.0)
+    # Every case starts at 09:00: the rate sits in those hours, about 11 a day on average (not 0.26).
+    assert np.mean(model.arrivals) * 24 == pytest.approx(300 / 27.0, rel=0.15)
+    [note] = [n for n in model.notes if n.startswith("calibrated on the log's main period")]
+    assert note == (
+        "calibrated on the log's main period, 2024-03-01 to 2024-03-28, where 97% of its cases start: the 10 "
+        "cases starting before or after it, in the log's 1,173 days from 2021-01-10 to 2024-03-28, are left "
+        "out, or they would thin its arrival rate"
+    )
+
+
 def test_a_log_of_dates_works_and_arrives_over_whole_days():
     """Road Traffic Fines is dated to the day: its pools worked '00-01' every day, 7 hours a week,
     and every case arrived in the hour after midnight."""
