@@ -149,3 +149,23 @@ def test_the_lean_view_of_the_report_reads_its_times_in_words(store, tmp_path):
     assert waste_words(view.waste("hand-offs")) == ("14.8 days", "4h 56m")
     assert (view.waste("hand-offs").cases, view.waste("hand-offs").hours) == (72, pytest.approx(355.2))
     assert "process cycle efficiency unknown (no start timestamps, so no processing time)." in page
+
+
+def test_an_export_of_the_cases_closed_in_a_window_says_so_and_what_to_export(store, tmp_path):
+    # BPIC 2013's incidents: cases opened over a year, every one closed within the same three weeks.
+    path = tmp_path / "closed.csv"
+    rows = [("case", "activity", "timestamp")]
+    for k in range(120):
+        opened = dt.datetime(2024, 1, 1, 9) + dt.timedelta(days=k % 84)
+        closed = dt.datetime(2024, 4, 1, 10) + dt.timedelta(days=k % 20)
+        rows += [(f"c{k}", "Open", opened.isoformat()), (f"c{k}", "Close", closed.isoformat())]
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    log = ingest_file(store, path, IngestOptions(name="closed")).log_id
+    sentences = manager_summary(monitor(store, log, options=OPTIONS)).sentences
+    assert sentences[1] == (
+        "Nothing can be judged: every case of this export that completes does so between 2024-04-01 and "
+        "2024-04-21, while they started over 12 weeks, so it looks like an export of the cases closed in those "
+        "3 weeks; the weeks before hold only the starts of those cases, and no earlier cases to compare with. "
+        "Export every case active over a longer span (opened or closed in the last year, say) to monitor it."
+    )

@@ -23,11 +23,17 @@ A sentence with nothing to say is left out, so a quiet run reads in three.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mining.monitor.compare import CUT_SHORT_WARNING, Comparison, KpiComparison
 from mining.monitor.run import NEW_PHASE_PERIODS, OPEN_SHARE_LIMIT, MonitorRun
 from mining.monitor.words import difference_words, format_value, p_words, period_label
+from mining.words import plural
+
+if TYPE_CHECKING:
+    from mining.monitor.periods import PeriodSeries
 
 __all__ = ["MAX_SENTENCES", "Summary", "manager_summary"]
 
@@ -189,10 +195,33 @@ def _attention(run: MonitorRun) -> str:
         return f"Nothing got worse; unusual: {shown}."
     judged = [kc for kc in run.charts if kc.newest >= 0 and kc.alerting]
     if not judged:
-        return "Nothing can be judged yet: too few complete periods."
+        return _closed_in_a_window(run.series) or "Nothing can be judged yet: too few complete periods."
     # Each KPI's newest judged period: a duration's can be older than the volumes' (too recent to judge).
     return (
         f"Nothing needs attention: no KPI left its control limits in its newest judged {run.series.period}."
+    )
+
+
+#: An export whose cases all complete within this many periods, while they start over at least
+#: :data:`_LONG_START` periods, holds only the cases closed in a window (BPIC 2013's incidents).
+_CLOSED_WINDOW = 3
+_LONG_START = 8
+
+
+def _closed_in_a_window(s: PeriodSeries) -> str:
+    """Why nothing can be judged when the export holds only the cases closed in a short window, and what to
+    export instead; empty for any other export."""
+    done = [p for p in s.periods if p.completed]
+    begun = [p for p in s.periods if p.started]
+    if not done or len(done) > _CLOSED_WINDOW or len(begun) < _LONG_START:
+        return ""
+    first, last = done[0].start, done[-1].end - dt.timedelta(days=1)
+    return (
+        f"Nothing can be judged: every case of this export that completes does so between {first.isoformat()} "
+        f"and {last.isoformat()}, while they started over {len(begun)} {s.period}s, so it looks like an "
+        f"export of the cases closed in those {plural(len(done), s.period)}; the {s.period}s before hold only "
+        "the starts of those cases, and no earlier cases to compare with. Export every case active over a "
+        "longer span (opened or closed in the last year, say) to monitor it."
     )
 
 
@@ -222,8 +251,8 @@ def _left_out(run: MonitorRun) -> str:
             parts.append(words + (f" ({', '.join(details)})" if details else ""))
     if s.left_out_events:
         parts.append(
-            f"{s.left_out_events:,} events with placeholder or stray dates were left out with their "
-            f"{s.left_out:,} cases"
+            f"{plural(s.left_out_events, 'event')} with placeholder or stray dates were left out with their "
+            f"{plural(s.left_out, 'case')}"
         )
     if not parts:
         return ""
