@@ -427,6 +427,12 @@ def test_two_digit_years_without_a_day_above_twelve_are_a_question(store, tmp_pa
         pytest.param("2026.12.05 09:03", "2026.12.07 14:40", "%Y.%m.%d %H:%M", id="year-first-dots"),
         pytest.param("2026-12-05 9:03 AM", "2026-12-07 2:40 PM", "%Y-%m-%d %I:%M %p", id="iso-date-12h"),
         pytest.param("20261205090300", "20261207144000", "%Y%m%d%H%M%S", id="compact"),
+        pytest.param(
+            "Sat, 05 Dec 2026 10:03:00 +0100",
+            "Mon, 07 Dec 2026 15:40:00 +0100",
+            "%a, %d %b %Y %H:%M:%S %z",
+            id="rfc2822",
+        ),
     ],
 )
 def test_dates_whose_order_is_never_in_doubt_are_found(store, tmp_path, first, second, pattern):
@@ -436,7 +442,7 @@ def test_dates_whose_order_is_never_in_doubt_are_found(store, tmp_path, first, s
     assert s.timestamp_formats == {"timestamp": pattern}
     day_one, day_two = timestamps(store)
     assert (day_one[1].date(), day_two[1].date()) == (dt.date(2026, 12, 5), dt.date(2026, 12, 7))
-    if ":" in first or pattern == "%Y%m%d%H%M%S":
+    if ":" in first or pattern == "%Y%m%d%H%M%S":  # the offset +0100 is honoured: 10:03 there is 09:03 UTC
         assert (day_one[1].time(), day_two[1].time()) == (dt.time(9, 3), dt.time(14, 40))
 
 

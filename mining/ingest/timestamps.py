@@ -71,7 +71,14 @@ _UNAMBIGUOUS_DATES = (
     "%B %d, %Y",
     "%a, %d %b %Y",
 )
-_COMPACT_DATES = ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H%M%S")
+# Whole patterns: compact dates (SAP writes 20261205 and 140304), and e-mail's RFC 2822 with its offset.
+_WHOLE_PATTERNS = (
+    "%Y%m%d",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d %H%M%S",
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%d %b %Y %H:%M:%S %z",
+)
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")
 # ISO 8601 starts with a four-digit year.  DuckDB's cast is laxer: it reads 01/01/26 as 26 January of
 # the year 1, so a day-first export with two-digit years would pass for ISO.
@@ -101,7 +108,7 @@ def _candidates() -> list[tuple[str, bool | None]]:
     for dates, first in ((_DAYFIRST_DATES, True), (_MONTHFIRST_DATES, False)):
         out += [(d + t, first) for d in dates for t in _TIMES]
     out += [(d + t, None) for d in _UNAMBIGUOUS_DATES for t in _TIMES]
-    out += [(d, None) for d in _COMPACT_DATES]
+    out += [(d, None) for d in _WHOLE_PATTERNS]
     return out
 
 
