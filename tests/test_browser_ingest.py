@@ -148,3 +148,37 @@ def test_delete_a_log_after_the_confirmation(browser, server) -> None:
         page.screenshot(path=str(ARTIFACTS / "logs-deleted.png"))
     finally:
         context.close()
+
+
+def test_a_german_export_with_its_date_and_time_apart_is_read_as_one_timestamp(browser, server) -> None:
+    # Vorgang;Tätigkeit;Datum;Uhrzeit;Bearbeiter: German headers, and the time of day beside the date.
+    context, page = _page(browser, server)
+    try:
+        _open(page, "Upload")
+        page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+            str(FILES / "ingest" / "date_and_time.csv")
+        )
+        page.get_by_role("button", name="Ingest").wait_for()
+        _settled(page)
+        # The preview's detected roles (a grid drawn on a canvas; its cells are in the DOM for screen
+        # readers): the timestamp joins the two columns, and says why.
+        cells = page.locator("[data-testid=stDataFrame] td")
+        cells.filter(has_text="Datum+Uhrzeit").first.wait_for(state="attached")
+        why = "the dates of 'Datum' with the times of day of 'Uhrzeit' beside them; parses as %d.%m.%Y %H:%M"
+        cells.filter(has_text=why).first.wait_for(state="attached")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "upload-date-and-time-preview.png"), full_page=True)
+        page.get_by_role("button", name="Ingest").click()
+        page.locator("[data-testid=stAlertContentSuccess]").first.wait_for()
+        _settled(page)
+        assert page.locator("[data-testid=stException]").count() == 0
+        metrics = {
+            m.locator("[data-testid=stMetricLabel]").inner_text(): m.locator(
+                "[data-testid=stMetricValue]"
+            ).inner_text()
+            for m in page.locator("[data-testid=stMetric]").all()
+        }
+        assert (metrics["Cases"], metrics["Events"], metrics["Variants"]) == ("3", "5", "3")
+        page.screenshot(path=str(ARTIFACTS / "upload-date-and-time-done.png"), full_page=True)
+    finally:
+        context.close()
