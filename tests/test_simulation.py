@@ -478,6 +478,26 @@ def test_arrivals_are_calibrated_on_the_main_period_not_a_thin_tail_of_old_cases
     )
 
 
+@pytest.mark.slow
+def test_servicenows_incidents_arrive_at_the_rate_of_their_three_months(shared_logs):
+    """99% of the ServiceNow incidents start in March to May 2016, the rest trickle in until February 2017:
+    over the whole span they arrived at 70 a day."""
+    roles = {"case": "number", "activity": "ident_state", "timestamp": "sys_updated_at"}
+    with Store() as s:
+        log = ingest_file(
+            s,
+            shared_logs / "servicenow_incident_event_log_uci_ids_stripped.csv.gz",
+            IngestOptions(roles=roles),
+        ).log_id
+        model = calibrate(s, log, "servicenow")
+    [note] = [n for n in model.notes if n.startswith("calibrated on the log's main period")]
+    assert note.startswith(
+        "calibrated on the log's main period, 2016-02-29 to 2016-06-01, where 99% of its cases"
+    )
+    assert model.observed.cases == 24_644
+    assert model.observed.cases / model.observed.period_days == pytest.approx(265, rel=0.05)
+
+
 def test_a_log_of_dates_works_and_arrives_over_whole_days():
     """Road Traffic Fines is dated to the day: its pools worked '00-01' every day, 7 hours a week,
     and every case arrived in the hour after midnight."""
