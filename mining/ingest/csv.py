@@ -467,12 +467,22 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, _
     # first (cp775 for a German export of four rows: "Tõtigkeit"): a Western one that reads the bytes
     # as cleanly wins.
     if any(m.encoding in _WESTERN and m.chaos <= best.chaos + 0.01 for m in matches):
-        return "cp1252", None
+        return ("cp1250" if _central_european(head) else "cp1252"), None
     return best.encoding, None
 
 
 #: The encodings charset-normalizer names for text that Windows' cp1252 reads.
 _WESTERN = frozenset({"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"})
+#: Polish letters as cp1252 reads their cp1250 bytes, inside a word: ł ą ż ź Ą Ł Ż become ³ ¹ ¿ Ÿ ¥ £ ¯
+#: ("Z³o¿enie" for "Złożenie"), which no Western word holds between two letters.
+_CP1250_IN_CP1252 = re.compile(
+    "[A-Za-z\u00c0-\u00ff][\u00b3\u00b9\u00bf\u0178\u00a5\u00a3\u00af][A-Za-z\u00c0-\u00ff]"
+)
+
+
+def _central_european(head: bytes) -> bool:
+    """Whether bytes that both Windows code pages read are Central European (cp1250) rather than Western."""
+    return _CP1250_IN_CP1252.search(head.decode("cp1252", errors="replace")) is not None
 
 
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
