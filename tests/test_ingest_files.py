@@ -637,6 +637,31 @@ def test_utf16_without_bom_is_named_as_the_likely_problem(store, tmp_path):
     assert counts(load(store, path, encoding="utf-16-le")) == (1, 2, 2, 1, 0)
 
 
+def test_japanese_excel_csv_is_read_as_cp932_not_korean(store, tmp_path):
+    # Its bytes also decode as valid Korean (cp949), which charset-normalizer ranked first.
+    rows = ["番号,活動,時刻,担当者"] + [
+        f"A-{i // 4},{['受付', '確認', '承認', '発送'][i % 4]},2026-03-{1 + i // 4:02d} {9 + i % 4}:00,"
+        f"{['佐藤', '鈴木', '高橋', '田中'][i % 3]}"
+        for i in range(40)
+    ]
+    path = tmp_path / "ja.csv"
+    path.write_bytes(("\n".join(rows) + "\n").encode("cp932"))
+    s = load(store, path, roles={"case": "番号", "activity": "活動"})
+    assert counts(s) == (10, 40, 4, 1, 0)
+    assert store.query("SELECT DISTINCT activity FROM events ORDER BY 1").rows == [
+        ("受付",),
+        ("承認",),
+        ("発送",),
+        ("確認",),
+    ]
+    # Korean written in cp949 stays Korean.
+    korean = tmp_path / "ko.csv"
+    korean.write_text("번호,활동,시간\nA-1,접수,2026-03-01 09:00\nA-1,확인,2026-03-01 10:00\n", encoding="cp949")
+    with Store() as other:
+        load(other, korean, roles={"case": "번호", "activity": "활동"})
+        assert other.query("SELECT activity FROM events ORDER BY row_no").rows == [("접수",), ("확인",)]
+
+
 def test_utf8_read_as_a_single_byte_encoding_is_refused(store, tmp_path):
     path = tmp_path / "umlauts.csv"
     path.write_text("case_id,activity,timestamp\n1,Prüfung,2024-01-01 10:00\n1,B,2024-01-01 11:00\n")
@@ -851,6 +876,14 @@ def test_duplicates_and_ties_are_kept_and_counted(store):
         (1, ["A", "A", "B"]),
         (2, ["C", "A", "B"]),
     ]
+    # One duplicate, in words that agree with it.
+    words = {q.kind: q.message for q in s.quality}
+    assert words["duplicate_events"] == (
+        "1 event repeats another event exactly (same case, activity, time and resource); it is kept and counted"
+    )
+    assert words["timestamp_ties"] == (
+        "2 events in 1 case share their timestamp with a different activity; their order follows the file"
+    )
 
 
 def test_sentinel_dates_are_counted(store):

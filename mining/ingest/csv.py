@@ -468,7 +468,33 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, _
     # as cleanly wins.
     if any(m.encoding in _WESTERN and m.chaos <= best.chaos + 0.01 for m in matches):
         return ("cp1250" if _central_european(head) else "cp1252"), None
+    if best.encoding in {"cp949", "euc_kr", "johab"} and _shift_jis(head):
+        return "cp932", None
     return best.encoding, None
+
+
+def _shift_jis(head: bytes) -> bool:
+    """Whether bytes taken for Korean are Japanese Excel's cp932 (Shift JIS).
+
+    Both read each other's bytes as valid text, and charset-normalizer ranks the Korean reading first.
+    Shift JIS puts kana and the common kanji behind lead bytes 0x81-0x9F; Korean text written in cp949
+    puts its syllables behind 0xB0-0xC8, the lower leads holding only the rare extended syllables.
+    """
+    leads, low, i = 0, 0, 0
+    while i < len(head):
+        if head[i] >= 0x81:
+            leads += 1
+            low += head[i] <= 0xA0
+            i += 2
+        else:
+            i += 1
+    if not leads or low <= leads / 2:
+        return False
+    try:
+        head[: head.rfind(b"\n") + 1 or len(head)].decode("cp932")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 #: The encodings charset-normalizer names for text that Windows' cp1252 reads.

@@ -698,6 +698,11 @@ def _good_rows(
     return "SELECT * FROM _typed", {}
 
 
+def _verb(n: object, one: str, many: str) -> str:
+    """The verb agreeing with a count: "1 event repeats", "2 events repeat"."""
+    return one if int(n) == 1 else many  # type: ignore[call-overload]
+
+
 def _reason(why: str, value: str | None) -> str:
     """A reject's reason, naming the character or the offset at fault where SQL only flagged the row."""
     if why == _CONTROL_REASON:
@@ -1012,8 +1017,8 @@ def _quality(
             QualityIssue(
                 "duplicate_events",
                 int(dup_count),
-                f"{int(dup_count):,} events repeat another event exactly (same case, activity, time and resource); "
-                "they are kept and counted",
+                f"{plural(int(dup_count), 'event')} {_verb(dup_count, 'repeats', 'repeat')} another event exactly "
+                f"(same case, activity, time and resource); {_verb(dup_count, 'it is', 'they are')} kept and counted",
                 tuple(dup_examples),
             )
         )
@@ -1028,8 +1033,8 @@ def _quality(
             QualityIssue(
                 "timestamp_ties",
                 int(tie_count),
-                f"{int(tie_count):,} events in {int(tie_cases):,} cases share their timestamp with a different activity; "
-                "their order follows the file",
+                f"{plural(int(tie_count), 'event')} in {plural(int(tie_cases), 'case')} share their timestamp with "
+                "a different activity; their order follows the file",
                 tuple(tie_examples),
             )
         )
@@ -1053,7 +1058,8 @@ def _quality(
             QualityIssue(
                 "sentinel_dates",
                 int(sentinel),
-                f"{int(sentinel):,} events carry a placeholder or future date (1970-01-01, 9999-12-31, ...)",
+                f"{plural(int(sentinel), 'event')} {_verb(sentinel, 'carries', 'carry')} a placeholder or future "
+                "date (1970-01-01, 9999-12-31, ...)",
                 tuple(sorted(sentinel_examples)),
             )
         )
@@ -1068,7 +1074,7 @@ def _quality(
                 QualityIssue(
                     "complete_before_start",
                     int(inverted),
-                    f"{int(inverted):,} events complete before they start",
+                    f"{plural(int(inverted), 'event')} {_verb(inverted, 'completes before it starts', 'complete before they start')}",
                     tuple(inv_examples),
                 )
             )
