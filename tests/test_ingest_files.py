@@ -656,7 +656,9 @@ def test_japanese_excel_csv_is_read_as_cp932_not_korean(store, tmp_path):
     ]
     # Korean written in cp949 stays Korean.
     korean = tmp_path / "ko.csv"
-    korean.write_text("번호,활동,시간\nA-1,접수,2026-03-01 09:00\nA-1,확인,2026-03-01 10:00\n", encoding="cp949")
+    korean.write_text(
+        "번호,활동,시간\nA-1,접수,2026-03-01 09:00\nA-1,확인,2026-03-01 10:00\n", encoding="cp949"
+    )
     with Store() as other:
         load(other, korean, roles={"case": "번호", "activity": "활동"})
         assert other.query("SELECT activity FROM events ORDER BY row_no").rows == [("접수",), ("확인",)]
@@ -1507,6 +1509,10 @@ def test_dates_alone_chosen_are_joined_with_the_time_beside_them(store, tmp_path
     s = load(store, path, roles={"activity": "TCODE"})
     assert (s.mapping.timestamp, s.timestamp_formats) == ("UDATE+UTIME", {"timestamp": "%Y%m%d %H%M%S"})
     assert timestamps(store)[3] == (4, T("2026-12-08 23:59:59"))
+    # A format the user gave for the timestamp is obeyed: the dates alone, not joined.
+    with Store() as other:
+        told = load(other, path, roles={"activity": "TCODE"}, timestamp_format="%Y%m%d")
+    assert (told.mapping.timestamp, told.timestamp_formats) == ("UDATE", {"timestamp": "%Y%m%d"})
 
 
 @pytest.mark.parametrize(
@@ -1514,6 +1520,7 @@ def test_dates_alone_chosen_are_joined_with_the_time_beside_them(store, tmp_path
     [
         # A duration is no time of day, whatever its values.
         pytest.param("case,activity,date,Bearbeitungszeit,timestamp", "timestamp", id="duration"),
+        pytest.param("case,activity,date,processing time,timestamp", "timestamp", id="processing-time"),
         # A time of day away from the dates is not theirs.
         pytest.param("case,activity,time,who,date", None, id="not-beside"),
     ],
@@ -1533,6 +1540,7 @@ def test_no_time_of_day_is_joined_that_is_not_one(store, tmp_path, header, chose
             "activity": act,
             "date": day,
             "Bearbeitungszeit": clock,
+            "processing time": clock,
             "time": clock,
             "who": "ann",
         }

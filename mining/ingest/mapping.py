@@ -344,8 +344,10 @@ def detect_roles(
 _CLOCK_RE = r"([01]?[0-9]|2[0-3])(:[0-5][0-9]){1,2}([.,][0-9]+)?( ?[AaPp][Mm])?|([01][0-9]|2[0-3])[0-5][0-9]([0-5][0-9])?"
 # Named as a time of day (SAP's UTIME, ERZET, CPUTM, UZEIT), not as a duration or a whole timestamp.
 _CLOCK_NAME = r".*(time|zeit|uhr|heure|hora|tijd).*|erzet|cputm|uzeit|aezet"
+# A whole timestamp fails the clock-time values; a duration written 01:30 passes them, so its name must tell.
 _NOT_CLOCK_NAME = (
-    r".*(dauer|duration|spent|lauf|bearbeitung|duree|duracion|duur|elapsed|total|stamp|date|datum).*"
+    r".*(dauer|duration|spent|lauf|bearbeitung|arbeit|warte|verweil|duree|duracion|duur|elapsed|total|"
+    r"process|wait|lead|cycle|handl|respons|resolu|servic|idle|travel|runtime|work|length|taken|needed).*"
 )
 
 

@@ -293,7 +293,7 @@ def resolve_roles(
     timezone = opts.timezone or preset_zone or "UTC"
     # A date and a time of day kept apart are one timestamp, looked for when the timestamp is left to
     # the detection and it found no column, or one of dates alone.
-    pairing = "timestamp" not in overrides and not prepared.preset
+    pairing = "timestamp" not in overrides and not opts.timestamp_format and not prepared.preset
     try:
         guesses = detect_roles(
             store,
