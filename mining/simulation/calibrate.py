@@ -158,8 +158,11 @@ def _within_main_period(frame: Any, timezone: str) -> tuple[Any, str]:
     def day(t: float) -> str:
         return dt.datetime.fromtimestamp(t, ZoneInfo(timezone)).date().isoformat()
 
+    share = kept_cases.height / n
+    # 99.6% would round to "100%" beside the cases it leaves out.
+    most = f"{share:.0%}" if share < 0.995 else "over 99%"
     return kept, (
-        f"calibrated on the log's main period, {day(lo)} to {day(hi)}, where {kept_cases.height / n:.0%} of its "
+        f"calibrated on the log's main period, {day(lo)} to {day(hi)}, where {most} of its "
         f"cases start: the {left:,} case{'' if left == 1 else 's'} starting before or after it, in the log's "
         f"{(last - first) / 86_400:,.0f} days from {day(first)} to {day(last)}, are left out, or they would "
         "thin its arrival rate"
