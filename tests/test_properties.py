@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mining.ingest import IngestOptions, ingest_file
+from mining.ingest.timestamps import _candidates, detect_format, parse_sql
 from mining.store import Store
 
 COLUMNS = ["case:concept:name", "concept:name", "time:timestamp", "org:resource", "channel"]
@@ -141,3 +142,30 @@ def test_invariants(tmp_path, log):
         )
         # Leading zeros make different cases: ids are never read as numbers.
         assert sorted(r[0] for r in s.query("SELECT case_id FROM cases").rows) == sorted({c for c, *_ in log})
+
+
+# --------------------------------------------------------------------------- timestamp formats
+
+#: Every pattern the detection tries, but those that need an offset in the value (e-mail's RFC 2822).
+_PATTERNS = sorted({p for p, _ in _candidates()} - {p for p, _ in _candidates() if "%z" in p})
+_moments = st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2068, 12, 31))
+
+
+@settings(max_examples=120, deadline=None)
+@given(pattern=st.sampled_from(_PATTERNS), moments=st.lists(_moments, min_size=2, max_size=15))
+def test_a_column_written_in_any_known_format_reads_back_the_same_moments(pattern, moments):
+    """The values Python writes with a pattern are read back as Python's own strptime reads them.
+
+    One moment falls on the 25th, so a day-first or month-first order is proven by the data.
+    DuckDB's cast once took 13/01/26 for ISO 8601 in the year 13, and %Y read 26 as the year 26.
+    """
+    moments = [*moments, dt.datetime(2024, 7, 25, 16, 45, 30, 123456)]
+    texts = [m.strftime(pattern) for m in moments]
+    expected = [dt.datetime.strptime(t, pattern) for t in texts]
+    with Store() as store:
+        store.execute("CREATE TEMP TABLE t AS SELECT unnest($v) AS v", {"v": texts})
+        fmt = detect_format(store, "t", "v", label="when", file="f.csv")
+        assert fmt is not None, pattern
+        parsed, params = parse_sql(fmt, "v", "p")
+        got = [r[0] for r in store.query(f"SELECT {parsed} FROM t ORDER BY rowid", params).rows]
+    assert got == expected, (pattern, fmt.pattern)
