@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mining.ingest import IngestOptions, ingest_file
-from mining.ingest.timestamps import _candidates, detect_format, parse_sql
+from mining.ingest.timestamps import candidates, detect_format, parse_sql
 from mining.store import Store
 
 COLUMNS = ["case:concept:name", "concept:name", "time:timestamp", "org:resource", "channel"]
@@ -147,7 +147,7 @@ def test_invariants(tmp_path, log):
 # --------------------------------------------------------------------------- timestamp formats
 
 #: Every pattern the detection tries, but those that need an offset in the value (e-mail's RFC 2822).
-_PATTERNS = sorted({p for p, _ in _candidates()} - {p for p, _ in _candidates() if "%z" in p})
+_PATTERNS = sorted({p for p, _ in candidates()} - {p for p, _ in candidates() if "%z" in p})
 _moments = st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2068, 12, 31))
 
 

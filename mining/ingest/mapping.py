@@ -372,12 +372,15 @@ def date_and_time_pairs(
     known = dict(dates) if dates is not None else None
     out = []
     for k, clock in enumerate(columns):
-        if not _named_as_clock(clock.label) or not _holds_clock_times(store, table, clock):
+        beside = [
+            columns[i]
+            for i in (k - 1, k + 1)
+            if 0 <= i < len(columns) and (known is None or columns[i].label in known)
+        ]
+        # The names first: the values are read only for a time-named column beside a candidate.
+        if not beside or not _named_as_clock(clock.label) or not _holds_clock_times(store, table, clock):
             continue
-        for i in (k - 1, k + 1):
-            if not 0 <= i < len(columns) or (known is not None and columns[i].label not in known):
-                continue
-            date = columns[i]
+        for date in beside:
             fmt = known[date.label] if known is not None else None
             if fmt is None:
                 fmt = detect_format(

@@ -33,6 +33,7 @@ __all__ = [
     "EXCEL_DAYS",
     "ISO",
     "TimestampFormat",
+    "candidates",
     "detect_format",
     "has_naive_values",
     "local_to_utc_sql",
@@ -103,7 +104,8 @@ class TimestampFormat:
         return self.pattern
 
 
-def _candidates() -> list[tuple[str, bool | None]]:
+def candidates() -> list[tuple[str, bool | None]]:
+    """Every strptime pattern the detection tries, in its order, with whether it reads the day first."""
     out: list[tuple[str, bool | None]] = []
     for dates, first in ((_DAYFIRST_DATES, True), (_MONTHFIRST_DATES, False)):
         out += [(d + t, first) for d in dates for t in _TIMES]
@@ -165,7 +167,7 @@ def detect_format(
         return TimestampFormat(EPOCH_S, f"all {n:,} sampled values are 10-digit Unix seconds")
     if epoch_ms_ok == n:
         return TimestampFormat(EPOCH_MS, f"all {n:,} sampled values are 13-digit Unix milliseconds")
-    cands = _candidates()
+    cands = candidates()
     full = [(p, first) for (p, first), c in zip(cands, counts, strict=True) if c == n]
     if full:
         pattern, first = full[0]
@@ -287,13 +289,13 @@ def _sample(store: Store, table: str, column_sql: str) -> list[str]:
 
 def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
     """How many of ``values`` each reading fits: ISO, Unix seconds and milliseconds, Excel days (and
-    those with a time of day), then each candidate pattern in :func:`_candidates`' order.
+    those with a time of day), then each candidate pattern in :func:`candidates`' order.
 
     The patterns are tried on a spread of a few hundred values first; only those that fit one of them
     are counted over all the values (trying ~190 patterns on every value of the sample took a second
     per column).  A pattern that fits every value, or most of them, fits some of the spread.
     """
-    cands = _candidates()
+    cands = candidates()
     fixed = [
         f"count({_ISO_SQL})",
         "count(CASE WHEN regexp_full_match(v, '[0-9]{10}') THEN 1 END)",
