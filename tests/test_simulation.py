@@ -425,18 +425,23 @@ def test_activities_without_a_processing_time_are_named_in_one_note():
     ]
 
 
-def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_path):
-    """BPIC 2019 has events of 1948: with them its simulated period ran 25,916 days."""
+def _march_and(tmp_path, extra: list[str]):
+    """The model of 300 two-hour cases spread over March 2024, with the ``extra`` rows of the CSV."""
     lines = ["case,activity,timestamp,resource"]
-    for case in range(300):  # enough that the 0.5 % quantile of the case ends is a real one
+    for case in range(300):
         day = 1 + case % 28
         lines += [f"c{case},Open,2024-03-{day:02d} 09:00,ann", f"c{case},Close,2024-03-{day:02d} 11:00,bob"]
-    lines += ["old,Open,1948-01-26 09:00,ann", "old,Close,2024-03-02 10:00,bob"]
-    path = tmp_path / "placeholder.csv"
-    path.write_text("\n".join(lines) + "\n")
+    path = tmp_path / "march.csv"
+    path.write_text("\n".join([*lines, *extra]) + "\n")
     with Store() as s:
-        log = ingest_file(s, path, IngestOptions(name="placeholder")).log_id
-        model = calibrate(s, log, "placeholder")
+        log = ingest_file(s, path, IngestOptions(name="march")).log_id
+        return calibrate(s, log, "march")
+
+
+def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_path):
+    """BPIC 2019 has events of 1948: with them its simulated period ran 25,916 days."""
+    # 300 cases: enough that the 0.5 % quantile of the case ends is a real one.
+    model = _march_and(tmp_path, ["old,Open,1948-01-26 09:00,ann", "old,Close,2024-03-02 10:00,bob"])
     assert model.observed.cases == 300
     assert model.observed.period_days == pytest.approx(27.0)
     assert model.notes[0] == (
@@ -448,23 +453,15 @@ def test_a_case_dated_far_outside_the_log_is_left_out_of_the_calibration(tmp_pat
 def test_arrivals_are_calibrated_on_the_main_period_not_a_thin_tail_of_old_cases(tmp_path):
     """BPIC 2019 holds 11,893 cases of 2018 and 80 of earlier and later years: over the whole span its
     arrival rate was 8.5 cases a day, against about 33 in 2018."""
-    lines = ["case,activity,timestamp,resource"]
-    for case in range(300):
-        day = 1 + case % 28
-        lines += [f"c{case},Open,2024-03-{day:02d} 09:00,ann", f"c{case},Close,2024-03-{day:02d} 11:00,bob"]
     # Ten old cases, one every few months of 2021-2023: a thin tail, not placeholder dates.
+    old = []
     for k in range(10):
-        month = 1 + (k * 3) % 12
-        year = 2021 + k // 4
-        lines += [
+        month, year = 1 + (k * 3) % 12, 2021 + k // 4
+        old += [
             f"old{k},Open,{year}-{month:02d}-10 09:00,ann",
             f"old{k},Close,{year}-{month:02d}-10 11:00,bob",
         ]
-    path = tmp_path / "tail.csv"
-    path.write_text("\n".join(lines) + "\n")
-    with Store() as s:
-        log = ingest_file(s, path, IngestOptions(name="tail")).log_id
-        model = calibrate(s, log, "tail")
+    model = _march_and(tmp_path, old)
     # 95% of the 310 starts lie within March 2024, and so do the 300 that come as densely.
     assert model.observed.cases == 300
     assert model.observed.period_days == pytest.approx(27.0)
