@@ -270,7 +270,7 @@ def test_upload_preview_says_which_title_lines_above_the_header_it_skips(workspa
     assert not at.exception and not at.error
     captions = [c.value for c in at.caption]
     assert "The table starts below 1 title line, skipped: “Open tickets”" in captions
-    assert any(c.startswith("3 rows; timestamps read as timestamp: ISO 8601") for c in captions)
+    assert any(c.startswith("3 rows; Timestamp read as ISO 8601;") for c in captions)
 
 
 def test_too_many_rejects_offers_them_then_a_higher_threshold_loads(workspace: Path) -> None:

@@ -116,7 +116,7 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
         if not error.is_visible():
             assert (
                 "1,000,000 rows"
-                in upload.get_by_text("rows; timestamps read as", exact=False).first.inner_text()
+                in upload.get_by_text("rows; Timestamp read as", exact=False).first.inner_text()
             )
             ingest.click()
             # While that ingest runs out of memory, the other user opens one more page.
@@ -139,7 +139,7 @@ def test_a_file_over_the_memory_limit_is_refused_while_another_session_carries_o
             str(FILES / "cli" / "tiny.csv")
         )
         # Its preview replaces the refused file's page before Ingest is clicked (not the old button).
-        upload.get_by_text("3 rows; timestamps read as", exact=False).wait_for()
+        upload.get_by_text("3 rows; Timestamp read as", exact=False).wait_for()
         upload.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
         upload.get_by_role("button", name="Ingest").click()
         try:

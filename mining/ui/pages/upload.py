@@ -228,9 +228,14 @@ def _show_preview(plan: IngestPreview) -> None:
             f"The table starts below {plural(len(plan.preamble), 'title line')}, skipped: "
             + "; ".join(f"“{md(line)}”" for line in plan.preamble[:3])
         )
+    # "Timestamp read as %d.%m.%Y %H:%M, Start timestamp as ISO 8601", in the Options' own labels.
+    read = [
+        f"{ROLE_LABELS.get(role, role)} {'read ' if not k else ''}as {md(fmt)}"
+        for k, (role, fmt) in enumerate(plan.timestamp_formats.items())
+    ]
     st.caption(
-        f"{plan.rows_read:,} rows; timestamps read as "
-        + ", ".join(f"{md(k)}: {md(v)}" for k, v in plan.timestamp_formats.items())
+        f"{plan.rows_read:,} rows; "
+        + ", ".join(read)
         + f"; times without a time zone are read as {md(plan.timezone)} time. "
         "Change a role under Options if it is wrong."
     )
