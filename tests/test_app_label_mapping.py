@@ -21,7 +21,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from mining.conformance import LabelMapping, conform, load_model
-from mining.conformance.saved import model_sha256, saved_mapping, stored_models
+from mining.conformance.saved import model_sha256, save_mapping, saved_mapping, store_model, stored_models
 from mining.store import Store
 from tests.conftest import FILES, SAMPLE_LOGS, app_workspace
 
@@ -73,12 +73,26 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def _kept(workspace: Path, *, kept: bool) -> None:
+    """The model and its hand-made mapping kept in the workspace, or neither: each test sets what it
+    starts from, so none depends on another having run first in the same process (pytest-xdist)."""
+    data = MODEL.read_bytes()
+    with Store(workspace) as store:
+        if kept:
+            store_model(store, MODEL.name, data)
+            save_mapping(store, 1, model_sha256(data), MODEL.name, LabelMapping(tuple(BY_HAND.items())))
+        elif stored_models(store):
+            store.execute("DELETE FROM label_mappings WHERE model_sha256 = ?", [model_sha256(data)])
+            store.execute("DELETE FROM models WHERE sha256 = ?", [model_sha256(data)])
+
+
 def test_own_names_are_refused_then_mapped_by_hand_checked_and_kept(workspace: Path) -> None:
     data = MODEL.read_bytes()
     with Store(workspace, read_only=True) as store:
         expected = conform(
             store, 1, load_model(data, MODEL.name), mapping=LabelMapping(tuple(BY_HAND.items()))
         )
+    _kept(workspace, kept=False)
     at = _app()
     at.file_uploader[0].set_value((MODEL.name, data, "text/plain")).run()
     assert not at.exception
@@ -103,7 +117,7 @@ def test_own_names_are_refused_then_mapped_by_hand_checked_and_kept(workspace: P
     # Checking saved the mapping and the model in the workspace.
     with Store(workspace, read_only=True) as store:
         assert saved_mapping(store, 1, model_sha256(data)) == LabelMapping(tuple(BY_HAND.items()))
-        assert [m.name for m in stored_models(store)] == [MODEL.name]
+        assert [m.name for m in stored_models(store) if m.sha256 == model_sha256(data)] == [MODEL.name]
 
     # Leave the page and come back: the widgets are gone, the mapping is not.
     at.session_state["test-page"] = "overview"
@@ -129,6 +143,7 @@ def test_a_log_with_no_model_yet_has_none_selected(workspace: Path) -> None:
 
 
 def test_score_anyway_marks_the_result_as_forced(workspace: Path) -> None:
+    _kept(workspace, kept=True)
     at = _app("orders")
     _select(at, "Model").set_value("kept:" + model_sha256(MODEL.read_bytes())).run()
     assert len(at.error) == 1 and not at.metric
@@ -151,6 +166,7 @@ def test_mapping_downloads_and_loads_as_map_file_yaml(
         return original(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    _kept(workspace, kept=True)
     at = _app()
     assert not at.exception
     name = "service_desk-service_desk_own_names.txt-labels.yaml"
