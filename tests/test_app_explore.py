@@ -668,3 +668,42 @@ def test_a_log_of_thousands_of_distinct_activities_gets_a_clear_refusal_on_every
         assert not at.exception, name  # no stack trace: the page says what is wrong
         errors = " ".join(e.value for e in at.error)
         assert f"the log has {n:,} distinct activities" in errors, (name, errors)
+
+
+def test_the_overviews_counts_are_grouped_in_thousands_like_its_metrics(workspace: Path) -> None:
+    # The metrics say "16,649"; the activity table said "2400" for the same kind of count.
+    at = _run("overview")
+    [grid] = [d for d in at.dataframe if "median waiting before" in d.value.columns]
+    config = json.loads(grid.proto.columns)
+    assert {name for name, c in config.items() if c.get("type_config", {}).get("format") == "localized"} == {
+        "events",
+        "cases",
+    }
+
+
+def _tables() -> None:
+    import pandas as pd
+    import polars as pl
+
+    from mining.ui.tables import data_table
+
+    rows = [{"activity": "A", "events": 12345, "share": 0.5, "flag": True, "none": None}]
+    data_table(rows, hide_index=True)
+    data_table(pd.DataFrame({"n": [1, 2], "x": [0.5, 1.5], "s": ["a", "b"]}))
+    data_table(pl.DataFrame({"n": [1, 2], "x": [0.5, 1.5]}))
+    # A column the caller configured keeps its configuration.
+    import streamlit as st
+
+    data_table([{"row": 7, "events": 3}], column_config={"row": st.column_config.TextColumn(help="h")})
+
+
+def test_tables_group_whole_numbers_only() -> None:
+    at = AppTest.from_function(_tables, default_timeout=TIMEOUT).run()
+    assert not at.exception
+
+    def localized(k: int) -> set[str]:
+        config = json.loads(at.dataframe[k].proto.columns)
+        return {n for n, c in config.items() if c.get("type_config", {}).get("format") == "localized"}
+
+    assert [localized(k) for k in range(4)] == [{"events"}, {"n"}, {"n"}, {"events"}]
+    assert json.loads(at.dataframe[3].proto.columns)["row"]["help"] == "h"

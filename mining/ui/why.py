@@ -19,6 +19,7 @@ from mining.rates import RateCard, compact_money, rate_card_from_bytes
 from mining.schema import LogInfo
 from mining.ui.messages import md, show_error
 from mining.ui.state import reading, where
+from mining.ui.tables import data_table
 
 if TYPE_CHECKING:
     from mining.costs import CostSummary
@@ -201,7 +202,7 @@ def cost_section(log: LogInfo, flt: Filter, *, key: str) -> None:
                 compact_money(value, card.currency),
                 help=f"{card.money(value)} over {summary.cases:,} cases",
             )
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 [
                     {
@@ -235,7 +236,7 @@ def waste_section(log: LogInfo, flt: Filter, *, key: str) -> None:
         return
     with reporting_errors():
         view = waste_in_money(log, flt, card)
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 [
                     {

@@ -16,6 +16,7 @@ import streamlit as st
 from mining.durations import span_words
 from mining.schema import QualityIssue, Reject, RoleGuess
 from mining.ui.messages import md
+from mining.ui.tables import data_table
 
 __all__ = [
     "ROLE_LABELS",
@@ -78,7 +79,7 @@ def mapping_table(roles: Mapping[str, str | None], formats: Mapping[str, str], t
         {"role": label, "column": roles.get(role) or "(none)", "format": formats.get(role, "")}
         for role, label in ROLE_LABELS.items()
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    data_table(rows, hide_index=True, width="stretch")
     st.caption(f"Timestamps without an offset were read in time zone {md(timezone)}.")
 
 
@@ -95,7 +96,7 @@ def guesses_table(guesses: Sequence[RoleGuess]) -> None:
             guesses, key=lambda g: list(ROLE_LABELS).index(g.role) if g.role in ROLE_LABELS else 99
         )
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    data_table(rows, hide_index=True, width="stretch")
 
 
 #: How each kind of finding is titled on the pages.
@@ -140,7 +141,7 @@ def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, 
         {"file": r.file, "row": r.row, "column": r.column or "", "reason": r.reason, "value": r.value or ""}
         for r in items
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    data_table(rows, hide_index=True, width="stretch")
     st.download_button(
         f"Download {len(items):,} rejected rows (CSV)",
         csv_bytes,

@@ -21,6 +21,7 @@ from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, show_error
+from mining.ui.tables import data_table
 
 __all__ = ["HEATMAP_TABS", "render"]
 
@@ -150,7 +151,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     if not times.processing_measured:
         st.info(times.note, icon=":material/info:")
     st.altair_chart(charts.activity_times_chart(times), width="stretch")
-    st.dataframe(
+    data_table(
         [
             {
                 "activity": a.activity,
@@ -262,7 +263,7 @@ def _rework_tables(rw: Rework) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("Repeated activities")
-        st.dataframe(
+        data_table(
             [
                 {
                     "activity": a.activity,
@@ -277,7 +278,7 @@ def _rework_tables(rw: Rework) -> None:
             width="stretch",
         )
         st.caption("Loops")
-        st.dataframe(
+        data_table(
             [
                 {"kind": lp.kind, "pattern": " → ".join(lp.pattern), "count": lp.count, "cases": lp.cases}
                 for lp in rw.loops
@@ -290,7 +291,7 @@ def _rework_tables(rw: Rework) -> None:
         if not rw.has_resources:
             st.caption("The log has no resources.")
         else:
-            st.dataframe(
+            data_table(
                 [
                     {"resources": " ⇄ ".join(p.resources), "count": p.count, "cases": p.cases}
                     for p in rw.ping_pong_pairs

@@ -26,6 +26,7 @@ from mining.ui.layout import explore_page
 from mining.ui.mapdraw import draw_pair
 from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
+from mining.ui.tables import data_table
 from mining.words import plural
 
 __all__ = ["DERIVED", "render"]
@@ -67,7 +68,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         f"over {result.weeks:,.1f} weeks."
     )
     currency = card.currency if card is not None else ""
-    st.dataframe(_overview(result, currency), hide_index=True, width="stretch")
+    data_table(_overview(result, currency), hide_index=True, width="stretch")
     kpi = st.selectbox(
         "KPI in detail",
         list(result.kpis),
@@ -75,7 +76,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         key="cmp-kpi",
         help="Each segment's value with its 95% interval, and its difference from the rest of the cases.",
     )
-    st.dataframe(_detail(result, kpi, currency), hide_index=True, width="stretch")
+    data_table(_detail(result, kpi, currency), hide_index=True, width="stretch")
     st.caption(
         "Mix-adjusted: the difference with the rest's cases reweighted to the segment's mix of variants, so a "
         "segment that simply gets harder cases is not blamed for them."

@@ -51,6 +51,7 @@ from mining.ui import measures, state
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, reporting_errors, show_error
 from mining.ui.progress import CheckInterrupted
+from mining.ui.tables import data_table
 
 __all__ = ["CANCEL_KEY", "allow_entry", "render"]
 
@@ -644,7 +645,7 @@ def _deviation_table(log: LogInfo, request: measures.ConformanceRequest, result:
         }
         for d in result.deviations
     ]
-    st.dataframe(rows, hide_index=True, width="stretch", key="conf-deviations")
+    data_table(rows, hide_index=True, width="stretch", key="conf-deviations")
     _deviation_cases(log, request, result)
 
 
@@ -662,7 +663,7 @@ def _deviation_cases(log: LogInfo, request: measures.ConformanceRequest, result:
     )
     chosen = devs[index]
     cases, more = measures.deviation_cases_of(request, result, chosen.kind, chosen.activity)
-    st.dataframe(
+    data_table(
         [
             {
                 "case": c.case_id,
@@ -682,7 +683,7 @@ def _deviation_cases(log: LogInfo, request: measures.ConformanceRequest, result:
         return
     case_id = st.selectbox("Case", [c.case_id for c in cases], key=f"conf-case-{_token((request, index))}")
     st.caption("Events of the case")
-    st.dataframe(
+    data_table(
         [
             {
                 "activity": e.activity,
@@ -765,7 +766,7 @@ def _rules(log: LogInfo, flt: Filter) -> None:
     results = measures.rules_of(log, flt, lines)
     for r in results:
         st.markdown(md(r.sentence))
-    st.dataframe(
+    data_table(
         [
             {
                 "rule": r.name,

@@ -38,6 +38,7 @@ from mining.ui.mapdraw import draw_pair, union_of
 from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
 from mining.ui.pages.process_map import default_paths, endpoint_min
+from mining.ui.tables import data_table
 
 __all__ = [
     "ALERT_ICON",
@@ -283,7 +284,7 @@ def _trends(run: MonitorRun) -> None:
         return
     with table:
         kpis = run.series.kpis
-        st.dataframe(
+        data_table(
             [
                 {
                     "period": p.start,
@@ -308,7 +309,7 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         f"{cmp.before_cases:,} cases started before the change and {cmp.after_cases:,} from it on "
         f"({cmp.before_periods} and {cmp.after_periods} whole {run.series.period}s)."
     )
-    st.dataframe(
+    data_table(
         [
             {
                 "KPI": k.label + (f" per {run.series.period}" if k.unit == "cases per period" else ""),
@@ -432,7 +433,7 @@ def _control_charts(run: MonitorRun) -> None:
         )
         st.caption(md(kc.cusum.note))
     names = kc.chart.labels
-    st.dataframe(
+    data_table(
         [
             {
                 "period": names[s.index] if names else str(s.index),
@@ -477,7 +478,7 @@ def _lean(run: MonitorRun) -> None:
     with right:
         st.caption("Waste")
         st.altair_chart(charts.unchecked(charts.waste_chart(view)), width="stretch", key="mon-waste")
-    st.dataframe(
+    data_table(
         [
             {
                 "waste": w.kind,

@@ -18,6 +18,7 @@ from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.pages import quality_table, span_text, when_text
+from mining.ui.tables import data_table
 
 __all__ = ["TABLE_TABS", "render"]
 
@@ -181,7 +182,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
 def _activity_table(activities: tuple[ActivityRow, ...]) -> None:
     # A log without start times has no processing time: the column is left out, not shown empty.
     processing = any(a.processing_median is not None for a in activities)
-    st.dataframe(
+    data_table(
         [
             {
                 "activity": a.activity,
@@ -206,7 +207,7 @@ def _resource_table(resources: tuple[ResourceRow, ...]) -> None:
     if not resources:
         st.caption("The log has no resources.")
         return
-    st.dataframe(
+    data_table(
         [
             {"resource": r.resource, "events": r.events, "cases": r.cases, "activities": r.activities}
             for r in resources
@@ -220,7 +221,7 @@ def _attribute_table(attributes: tuple[AttributeSummary, ...]) -> None:
     if not attributes:
         st.caption("The log has no attributes.")
         return
-    st.dataframe(
+    data_table(
         [
             {
                 "attribute": a.name,

@@ -22,6 +22,7 @@ from mining.spreadsheet import csv_bytes
 from mining.ui import state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
+from mining.ui.tables import data_table
 from mining.words import plural
 
 __all__ = ["OUTCOMES", "render"]
@@ -236,7 +237,7 @@ def _excluded(report: DriverReport) -> None:
             "Candidates left out by a guard: fields filled only once the outcome is decided (leakage), "
             "the outcome itself, and values whose difference does not hold in both halves of the period."
         )
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 [
                     {"attribute": e.attribute, "value": e.value or "(all)", "reason": e.reason}

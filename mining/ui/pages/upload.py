@@ -24,6 +24,7 @@ from mining.schema import IngestSummary, Reject
 from mining.ui import state, uploads
 from mining.ui.messages import app_text, md, reporting_errors, show_error
 from mining.ui.pages import ROLE_LABELS, guesses_table, kpis, mapping_table, quality_table, rejects_table
+from mining.ui.tables import data_table
 from mining.words import plural
 
 __all__ = ["render"]
@@ -240,7 +241,7 @@ def _show_preview(plan: IngestPreview) -> None:
         "Change a role under Options if it is wrong."
     )
     guesses_table(plan.guesses)
-    st.dataframe(
+    data_table(
         [dict(zip(plan.columns, row, strict=True)) for row in plan.sample], hide_index=True, width="stretch"
     )
     _show_counts(plan)
@@ -267,7 +268,7 @@ def _show_counts(plan: IngestPreview) -> None:
         )
     if plan.rejects:
         with st.expander(f"First rows to reject ({len(plan.rejects):,} of {plan.rejected_rows:,})"):
-            st.dataframe(
+            data_table(
                 [
                     {"row": r.row, "column": r.column or "", "reason": r.reason, "value": r.value or ""}
                     for r in plan.rejects

@@ -13,6 +13,7 @@ from mining.durations import format_duration
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
+from mining.ui.tables import data_table
 
 __all__ = ["render"]
 
@@ -61,7 +62,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     pick = state.keep_widget(f"variants-variant-{log.log_id}", table.variants[0].variant_id)
     if st.session_state[pick] not in by_id:
         st.session_state[pick] = table.variants[0].variant_id
-    clicked = st.dataframe(
+    clicked = data_table(
         rows,
         hide_index=True,
         width="stretch",
@@ -82,7 +83,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     )
     zone = ZoneInfo(log.timezone)
     cases = measures.cases_of_variant(log, flt, variant_id, limit=_CASES)
-    st.dataframe(
+    data_table(
         [
             {
                 "case": c.case_id,
@@ -104,7 +105,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     attributes = measures.case_attributes_of(log, case_id)
     if attributes:
         st.subheader("Case attributes")
-        st.dataframe(
+        data_table(
             [{"attribute": name, "value": ", ".join(values)} for name, values in attributes],
             hide_index=True,
             width="stretch",
@@ -128,7 +129,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     empty["lifecycle"] = all(not e.lifecycle for e in events)
     empty["cost"] = all(e.cost is None for e in events)
     shown_columns = {k: f for k, f in columns.items() if not empty.get(k.split(" ")[0], False)}
-    st.dataframe(
+    data_table(
         [
             {k: f(e, events[i - 1] if i else None) for k, f in shown_columns.items()}
             for i, e in enumerate(events)

@@ -31,6 +31,7 @@ from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.progress import Progress
 from mining.ui.state import reading, where
+from mining.ui.tables import data_table
 
 __all__ = ["CANCEL_KEY", "VALIDATION_RUNS", "render"]
 
@@ -136,7 +137,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
 
 def _model_tables(model: SimModel) -> None:
     with st.expander("Activities, pools and routing"):
-        st.dataframe(
+        data_table(
             [
                 {
                     "Activity": a.name,
@@ -366,7 +367,7 @@ def _comparison(w: WhatIf) -> None:
                 d = dict(o.delta_utilisation).get(pool)
                 row[f"{o.name}: change"] = format_value("utilisation", d.mean, signed=True) if d else "n/a"
         rows.append(row)
-    st.dataframe(rows, hide_index=True, width="stretch")
+    data_table(rows, hide_index=True, width="stretch")
     st.caption(
         f"Mean of {w.baseline.runs} runs of {w.horizon_days:g} days (seed {w.seed}), with the 95% interval over runs; "
         "each change pairs run i of the scenario with run i of the baseline (same random numbers)."
