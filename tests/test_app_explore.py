@@ -707,3 +707,4 @@ def test_tables_group_whole_numbers_only() -> None:
 
     assert [localized(k) for k in range(4)] == [{"events"}, {"n"}, {"n"}, {"events"}]
     assert json.loads(at.dataframe[3].proto.columns)["row"]["help"] == "h"
+    assert {d.proto.placeholder for d in at.dataframe} == {"-"}

@@ -1,8 +1,9 @@
-"""Tables on a page: ``st.dataframe`` with its whole numbers grouped in thousands.
+"""Tables on a page: ``st.dataframe`` with its whole numbers grouped in thousands, and "-" for a missing value.
 
 The metrics and sentences above a table say "2,330 cases"; Streamlit's grid wrote the same counts
 as "2330".  Whole-number columns are shown in the reader's locale (``2,330`` in English); a column
-configured by the caller keeps its configuration.
+configured by the caller keeps its configuration.  A missing value reads "-", as in the pages'
+sentences, not Streamlit's "None" (the Bottlenecks table's first activity, which waits for nothing).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ __all__ = ["data_table"]
 
 
 def data_table(data: Any, *, column_config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-    """``st.dataframe(data, ...)``, its whole-number columns grouped in thousands."""
+    """``st.dataframe(data, ...)``, its whole-number columns grouped in thousands, a missing value "-"."""
     config = dict(column_config or {})
     for name in _whole_number_columns(data):
         config.setdefault(name, st.column_config.NumberColumn(format="localized"))
+    # Streamlit writes a missing value as "None"; the pages' own text says "-".
+    kwargs.setdefault("placeholder", "-")
     return st.dataframe(data, column_config=config or None, **kwargs)
 
 
