@@ -629,3 +629,17 @@ def test_a_date_and_a_time_column_are_joined_into_the_timestamp_on_the_page(work
             "2026-12-05 14:15:00+00:00",
             "2026-12-06 10:10:10+00:00",
         ]
+
+
+def test_the_preview_shows_an_empty_field_empty_not_as_a_dash(workspace: Path) -> None:
+    # "-" is a value in an id column (it is not read as missing there): the preview must not draw a
+    # missing field the same way.
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(
+        at,
+        "dash.csv",
+        b"case_id,activity,timestamp,note\n-,Open,2024-01-01 10:00,\n-,Close,2024-01-01 11:00,x\n",
+    )
+    [sample] = [d for d in at.dataframe if "note" in d.value.columns]
+    assert sample.proto.placeholder == ""
+    assert list(sample.value["case_id"]) == ["-", "-"]

@@ -241,8 +241,12 @@ def _show_preview(plan: IngestPreview) -> None:
         "Change a role under Options if it is wrong."
     )
     guesses_table(plan.guesses)
+    # The file's own text: an empty field stays empty, so a "-" shown is a "-" in the file.
     data_table(
-        [dict(zip(plan.columns, row, strict=True)) for row in plan.sample], hide_index=True, width="stretch"
+        [dict(zip(plan.columns, row, strict=True)) for row in plan.sample],
+        hide_index=True,
+        width="stretch",
+        placeholder="",
     )
     _show_counts(plan)
 
