@@ -88,6 +88,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         rows += [("stuck", "Receive", "bo", t), ("stuck", "Check", "bo", t + dt.timedelta(days=30))]
         rows += [("stuck", "Close", "bo", t + dt.timedelta(days=30, hours=2))]
         ingest_file(store, _csv(folder / "stuck.csv", rows))
+        # Waits of days: three days before Approve, five before Pay.
+        start = dt.datetime(2024, 2, 5, 9)
+        rows = []
+        for c in range(10):
+            t = start + dt.timedelta(days=c)
+            rows += [(f"w{c}", "Request", "bo", t), (f"w{c}", "Approve", "bo", t + dt.timedelta(days=3))]
+            rows += [(f"w{c}", "Pay", "bo", t + dt.timedelta(days=8))]
+        ingest_file(store, _csv(folder / "slow.csv", rows))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MINING_WORKSPACE", str(path))
         yield path
@@ -312,3 +320,21 @@ def test_without_start_times_no_page_shows_an_empty_processing_column(workspace:
     assert list(activities.columns) == ["activity", "events", "cases", "median waiting before"]
     assert list(activities["events"]) == [25, 25, 25]
     assert "The log records no start times" in _captions(at)
+
+
+def test_waits_of_days_are_given_in_days(workspace: Path) -> None:
+    # Road Traffic Fines' credit collection waited "11688" hours in the table: 487 days.
+    at = _open("slow")
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["activity", "instances", "median wait (days)", "p90 wait (days)"]
+    waits = {
+        a: None if pd.isna(v) else v
+        for a, v in zip(table["activity"], table["median wait (days)"], strict=True)
+    }
+    assert waits == {"Pay": 5.0, "Approve": 3.0, "Request": None}
+    [spec] = [
+        spec
+        for spec, _ in _charts(at).values()
+        if spec["encoding"]["x"].get("title", "").startswith("Median")
+    ]
+    assert spec["encoding"]["x"]["title"] == "Median time per instance (days)"

@@ -34,10 +34,6 @@ _FAR = (
 )
 
 
-def _h(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 2)
-
-
 def render() -> None:
     explore_page("Bottlenecks", _render, ahead=measures.CALENDAR_STEPS)
 
@@ -151,18 +147,24 @@ def _render(log: LogInfo, flt: Filter) -> None:
     if not times.processing_measured:
         st.info(times.note, icon=":material/info:")
     st.altair_chart(charts.activity_times_chart(times), width="stretch")
+    per, unit = charts.activity_times_unit(times)
+    unit = unit.removeprefix("business ")  # the caption says the times are business time
+
+    def value(seconds: float | None) -> float | None:
+        return None if seconds is None else round(seconds / per, 2)
+
     data_table(
         [
             {
                 "activity": a.activity,
                 "instances": a.count,
-                "median wait (hours)": _h(a.waiting.median),
-                "p90 wait (hours)": _h(a.waiting.p90),
+                f"median wait ({unit})": value(a.waiting.median),
+                f"p90 wait ({unit})": value(a.waiting.p90),
                 # Without start times there is no processing time: no empty columns.
                 **(
                     {
-                        "median processing (hours)": _h(a.processing.median),
-                        "p90 processing (hours)": _h(a.processing.p90),
+                        f"median processing ({unit})": value(a.processing.median),
+                        f"p90 processing ({unit})": value(a.processing.p90),
                     }
                     if times.processing_measured
                     else {}
