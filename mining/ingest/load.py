@@ -23,7 +23,7 @@ from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
-from mining.words import plural
+from mining.words import agree, plural
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -698,11 +698,6 @@ def _good_rows(
     return "SELECT * FROM _typed", {}
 
 
-def _verb(n: object, one: str, many: str) -> str:
-    """The verb agreeing with a count: "1 event repeats", "2 events repeat"."""
-    return one if int(n) == 1 else many  # type: ignore[call-overload]
-
-
 def _reason(why: str, value: str | None) -> str:
     """A reject's reason, naming the character or the offset at fault where SQL only flagged the row."""
     if why == _CONTROL_REASON:
@@ -1017,8 +1012,8 @@ def _quality(
             QualityIssue(
                 "duplicate_events",
                 int(dup_count),
-                f"{plural(int(dup_count), 'event')} {_verb(dup_count, 'repeats', 'repeat')} another event exactly "
-                f"(same case, activity, time and resource); {_verb(dup_count, 'it is', 'they are')} kept and counted",
+                f"{plural(int(dup_count), 'event')} {agree(int(dup_count), 'repeats', 'repeat')} another event exactly "
+                f"(same case, activity, time and resource); {agree(int(dup_count), 'it is', 'they are')} kept and counted",
                 tuple(dup_examples),
             )
         )
@@ -1058,7 +1053,7 @@ def _quality(
             QualityIssue(
                 "sentinel_dates",
                 int(sentinel),
-                f"{plural(int(sentinel), 'event')} {_verb(sentinel, 'carries', 'carry')} a placeholder or future "
+                f"{plural(int(sentinel), 'event')} {agree(int(sentinel), 'carries', 'carry')} a placeholder or future "
                 "date (1970-01-01, 9999-12-31, ...)",
                 tuple(sorted(sentinel_examples)),
             )
@@ -1074,7 +1069,7 @@ def _quality(
                 QualityIssue(
                     "complete_before_start",
                     int(inverted),
-                    f"{plural(int(inverted), 'event')} {_verb(inverted, 'completes before it starts', 'complete before they start')}",
+                    f"{plural(int(inverted), 'event')} {agree(int(inverted), 'completes before it starts', 'complete before they start')}",
                     tuple(inv_examples),
                 )
             )

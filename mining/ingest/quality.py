@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from mining.schema import QUALITY_FIXES, QualityIssue
 from mining.store import quote_ident
-from mining.words import plural
+from mining.words import agree, plural
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -230,7 +230,7 @@ def _one_event_cases(store: Store, log_id: int) -> QualityIssue | None:
     ).rows[0]
     if not n:
         return None
-    message = f"{int(n):,} of {plural(int(total), 'case')} {'has' if n == 1 else 'have'} a single event: no path, no duration"
+    message = f"{int(n):,} of {plural(int(total), 'case')} {agree(int(n), 'has', 'have')} a single event: no path, no duration"
     return _issue("one_event_cases", int(n), message, [f"case {c}" for c in examples])
 
 
@@ -314,7 +314,7 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
         usual.append("end with " + ", ".join(repr(a) for a in closing))
     total = int(cut) + int(still_open)
     message = (
-        f"{plural(total, 'case')} {'looks' if total == 1 else 'look'} cut by the extract: {' and '.join(parts)} "
+        f"{plural(total, 'case')} {agree(total, 'looks', 'look')} cut by the extract: {' and '.join(parts)} "
         f"({'; '.join(usual)})"
     )
     return _issue(
@@ -422,7 +422,7 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         return None
     hours, n, examples = rows[0]
     message = (
-        f"{plural(int(n), 'event')} {'repeats' if n == 1 else 'repeat'} another event of the same case and "
+        f"{plural(int(n), 'event')} {agree(int(n), 'repeats', 'repeat')} another event of the same case and "
         f"activity exactly {int(hours)} hour"
         f"{'s' if hours != 1 else ''} later, with the same resource and attributes: part of the data may have "
         "been read in another time zone"

@@ -45,6 +45,7 @@ import numpy as np
 from mining.analysis.performance import instances_sql
 from mining.errors import SimulationError
 from mining.simulation.model import END, HOURS_PER_WEEK, ActivityModel, Observed, Pool, SimModel, local_hour
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.analysis.calendar import Calendar
@@ -163,7 +164,7 @@ def _within_main_period(frame: Any, timezone: str) -> tuple[Any, str]:
     most = f"{share:.0%}" if share < 0.995 else "over 99%"
     return kept, (
         f"calibrated on the log's main period, {day(lo)} to {day(hi)}, where {most} of its "
-        f"cases start: the {left:,} case{'' if left == 1 else 's'} starting before or after it, in the log's "
+        f"cases start: the {plural(left, 'case')} starting before or after it, in the log's "
         f"{(last - first) / 86_400:,.0f} days from {day(first)} to {day(last)}, are left out, or they would "
         "thin its arrival rate"
     )
