@@ -216,6 +216,7 @@ def detect_roles(
     case_col = by_label[guesses["case"].column or ""].internal
 
     ts_formats: dict[str, TimestampFormat | None] = {}
+    dates_only: dict[tuple[str, str], bool] = {}
 
     def ts_format(col: Column) -> TimestampFormat | None:
         if col.internal not in ts_formats:
@@ -272,7 +273,11 @@ def detect_roles(
                 # Constant within a case: a case attribute (a case's start date), not an event time.
                 return 0.0, ""
             factor = 0.5 + 0.5 * v
-            if _dates_only(store, "_profile", c, fmt):
+            if (
+                c.internal not in dates_only
+            ):  # ts_score runs twice per column: once to tell by name, once to pick
+                dates_only[c.internal] = _dates_only(store, "_profile", c, fmt)
+            if dates_only[c.internal]:
                 # Of a date column and a timestamp column, both named so, the one with the times is it.
                 return (
                     name * factor * 0.9,
