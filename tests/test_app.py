@@ -373,7 +373,7 @@ def test_upload_of_a_jira_export_is_read_through_its_preset(workspace: Path) -> 
     at.run()
     assert not at.exception
     assert not at.error
-    assert "Read as a jira export" in _text(at.info)
+    assert "Read with the Jira (issue changelog) preset." in _text(at.info)
     assert "3 issues, 4 field changes read as events" in _text(at.caption)
     sample = next(d.value for d in at.dataframe if "source_row" in d.value.columns)
     assert list(sample["activity"][:1]) == ["Created"]
@@ -415,7 +415,7 @@ def test_a_change_history_is_mapped_on_the_page(workspace: Path) -> None:
     _widget(at.selectbox, "New value").set_value("now")
     _widget(at.selectbox, "Old value").set_value("was").run()
     assert not at.error, _text(at.error)
-    assert "Read as a changelog export" in _text(at.info)
+    assert "Read with the Change log (record, field, old, new, who, when) preset." in _text(at.info)
 
     at.button(key="upload-ingest").click().run()
     assert not at.error, _text(at.error)

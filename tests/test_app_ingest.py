@@ -223,3 +223,29 @@ def test_preview_counts_are_what_the_ingest_stores(workspace: Path) -> None:
     with Store(workspace, read_only=True) as store:
         (info,) = list_logs(store)
     assert (info.cases, info.events) == (4, 6)
+
+
+def test_an_object_centric_upload_chooses_its_case_notion(workspace: Path) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "orders.json", (FILES / "presets" / "ocel" / "orders.json").read_bytes())
+    assert not at.exception
+    choice = _widget(at.selectbox, "Cases are the objects of type")
+    assert choice.options == [
+        "orders (2 objects, 8 events)",
+        "items (3 objects, 6 events)",
+        "employees (2 objects, 3 events)",
+        "packages (1 object, 2 events)",
+    ]
+    assert choice.value == "orders"
+    assert "Read with the OCEL (object-centric event log) preset." in _text(at.info)
+    assert {m.label: m.value for m in at.metric}["Cases"] == "2"
+    choice.set_value("items")
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Cases"] == "3"
+    assert "3 events touch no 'items' object and are in no case" in _text(at.caption)
+    _widget(at.button, "Ingest").click()
+    at.run()
+    assert not at.exception
+    with Store(workspace, read_only=True) as store:
+        (info,) = list_logs(store)
+    assert (info.cases, info.events) == (3, 9)

@@ -33,7 +33,7 @@ PRESETS = FILES / "presets"
 JIRA_JSON = PRESETS / "jira" / "search_changelog.json"
 AUDIT = PRESETS / "servicenow" / "audit"
 AUDITS = PRESETS / "zendesk" / "ticket_audits.json"
-ALL = ("jira", "servicenow", "zendesk", "shopify", "square", "sap", "odoo", "changelog")
+ALL = ("jira", "servicenow", "zendesk", "shopify", "square", "sap", "odoo", "ocel", "changelog")
 
 #: Every fixture of the presets written here, and what detection must say.
 MINE = {
@@ -47,7 +47,7 @@ MINE = {
     "changelog/asset_history.csv": "changelog",
     "plain/ticket_status_log.csv": None,
 }
-OTHERS = ("shopify", "square", "sap", "odoo")
+OTHERS = ("shopify", "square", "sap", "odoo", "ocel")
 
 
 def detect(store, path: Path, tmp_path: Path) -> tuple[str | None, dict[str, float]]:
@@ -57,7 +57,7 @@ def detect(store, path: Path, tmp_path: Path) -> tuple[str | None, dict[str, flo
 # --------------------------------------------------------------------------- registry
 
 
-def test_registry_lists_all_eight_presets():
+def test_registry_lists_every_preset():
     assert PRESET_MODULES == ALL
     listed = presets()
     assert [n for n, _, _ in listed] == list(ALL)
@@ -69,7 +69,7 @@ def test_unknown_preset_name_lists_the_known_ones(store):
         get_preset("salesforce")
     assert str(info.value) == (
         "unknown preset 'salesforce'; expected one of: jira, servicenow, zendesk, shopify, square, sap, odoo, "
-        "changelog (or 'auto', 'none')"
+        "ocel, changelog (or 'auto', 'none')"
     )
     with pytest.raises(IngestError, match="unknown preset 'salesforce'"):
         ingest_file(store, JIRA_JSON, IngestOptions(preset="salesforce"))
@@ -422,7 +422,7 @@ def write(path: Path, doc: object) -> Path:
     return path
 
 
-def test_cli_presets_lists_all_eight(tmp_path):
+def test_cli_presets_lists_every_preset(tmp_path):
     res = CliRunner().invoke(cli, ["presets", "--json"])
     assert res.exit_code == 0, res.output
     listed = json.loads(res.output)["presets"]

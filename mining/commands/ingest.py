@@ -98,6 +98,12 @@ _MAX_REJECTS_SHOWN = 10
     help="Add an optional event family of the preset (repeatable), e.g. assignee for Jira.",
 )
 @click.option(
+    "--object-type",
+    metavar="TYPE",
+    help="For an object-centric log (OCEL): the object type whose objects are the cases "
+    "(default: the type with the most events).",
+)
+@click.option(
     "--preset-role",
     "preset_roles",
     multiple=True,

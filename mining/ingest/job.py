@@ -38,6 +38,7 @@ __all__ = [
     "file_task",
     "header_of",
     "ingest_into",
+    "object_types_of",
     "start_ingest",
     "warm_up",
 ]
@@ -190,3 +191,16 @@ def header_of(path: str) -> tuple[str, ...] | None:
         except MiningError:
             return None
     return tuple(dict.fromkeys(h.strip() for h in dialect.header if h.strip()))
+
+
+def object_types_of(path: str, name: str) -> tuple[tuple[tuple[str, int, int], ...], str] | None:
+    """An object-centric (OCEL) file's object types, as ``(type, objects, events touching one)`` with
+    the most events first, and the type it is flattened on by default; ``None`` for any other file or
+    one that cannot be read (the ingest then says why)."""
+    from mining.ingest.presets.ocel import file_object_types
+
+    with tempfile.TemporaryDirectory(prefix="mining-ocel-") as tmp:
+        try:
+            return file_object_types(Path(path), Path(tmp), file=name)
+        except MiningError:
+            return None

@@ -35,6 +35,7 @@ class IngestOptions:
     preset_roles: dict[str, str] = field(
         default_factory=dict
     )  # a preset's own columns (changelog: field, old, new)
+    object_type: str | None = None  # an object-centric log's case notion: the type whose objects are cases
 
 
 def log_name_for(path: Path) -> str:
@@ -52,6 +53,11 @@ def log_name_for(path: Path) -> str:
         ".json",
         ".jsonl",
         ".ndjson",
+        ".jsonocel",
+        ".xmlocel",
+        ".xml",
+        ".sqlite",
+        ".sqlite3",
         ".zip",
     ):
         if name.lower().endswith(suffix):

@@ -159,7 +159,8 @@ def _prepare(
                 if opts.preset in (None, "none")
                 else "the log was loaded without one"
             )
-            msg = f"{file}: a {kind} export is read through a preset, and {why}"
+            what = "an object-centric (OCEL) log" if kind == "ocel" else f"a {kind} export"
+            msg = f"{file}: {what} is read through a preset, and {why}"
             hint = phrase(
                 "pass ",
                 Option("preset", "NAME"),
@@ -412,7 +413,19 @@ def _preset_choice(opts: IngestOptions, previous: dict[str, Any]) -> str | None:
 
 
 def _check_preset_roles(opts: IngestOptions, name: str | None, file: str) -> None:
-    """Every --preset-role names a role the preset reading the export knows; none is ignored."""
+    """Every --preset-role names a role the preset reading the export knows, and --object-type is
+    given only for an object-centric log: none is ignored."""
+    if opts.object_type is not None and name != "ocel":
+        read = "as a plain table" if name is None else f"through the {name} preset"
+        msg = phrase(
+            f"{file}: ",
+            Option("object_type"),
+            f" chooses the cases of an object-centric (OCEL) log, and this file is read {read}",
+        )
+        raise IngestError(
+            msg,
+            hint=phrase("leave out ", Option("object_type"), ", or choose the case with ", Option("case")),
+        )
     if not opts.preset_roles:
         return
     if name is None:
@@ -445,12 +458,20 @@ def _preset_options(opts: IngestOptions, previous: dict[str, Any], choice: str |
 
     roles: dict[str, str | None] = {}
     include = opts.include
+    object_type = opts.object_type
     if opts.append and choice is not None and choice == previous.get("preset"):
         roles.update(previous.get("preset_roles") or {})
         include = include or tuple(previous.get("preset_include") or ())
+        object_type = object_type or previous.get("preset_object_type")
     roles.update(opts.roles)
     roles.update(opts.preset_roles)
-    return PresetOptions(timezone=opts.timezone, include=tuple(include), roles=roles, dayfirst=opts.dayfirst)
+    return PresetOptions(
+        timezone=opts.timezone,
+        include=tuple(include),
+        roles=roles,
+        dayfirst=opts.dayfirst,
+        object_type=object_type,
+    )
 
 
 def _choose(raw: RawExport, choice: str, file: str, *, required: bool) -> str | None:
@@ -504,7 +525,14 @@ def _stage_preset(
             raise MissingColumn(msg)
         roles[role] = column
     columns = stage_frame(store, frame, table.rows)
-    extra = (("preset", name), ("preset_include", list(popts.include)), ("preset_roles", dict(popts.roles)))
+    extra: tuple[tuple[str, object], ...] = (
+        ("preset", name),
+        ("preset_include", list(popts.include)),
+        ("preset_roles", dict(popts.roles)),
+    )
+    if name == "ocel":
+        # The case notion, chosen or defaulted: an append flattens the newer export on the same type.
+        extra += (("preset_object_type", table.roles.get("case")),)
     rejected = len({(r.file, r.row) for r in table.rejects})
     staged = StagedTable(columns, frame.height + rejected, tuple(table.rejects), renamed, check_control=True)
     return Prepared(

@@ -33,7 +33,7 @@ import streamlit as st
 
 from mining.errors import LimitExceeded
 from mining.ingest import IngestOptions, IngestPreview
-from mining.ingest.job import READER_CHILD, file_task, header_of
+from mining.ingest.job import READER_CHILD, file_task, header_of, object_types_of
 from mining.limits import Limits, memory_limit, prepare, run, time_limit
 from mining.ui.state import workspace_path
 
@@ -161,6 +161,27 @@ def _columns(sha256: str, name: str, _path: str) -> tuple[str, ...] | None:
         preload=READER_CHILD,
         reuse=_worker_of(sha256),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _object_types(sha256: str, name: str, _path: str) -> tuple[tuple[tuple[str, int, int], ...], str] | None:
+    return run(
+        object_types_of,
+        _path,
+        name,
+        task=file_task(name),
+        limits=reading_limits(),
+        preload=READER_CHILD,
+        reuse=_worker_of(sha256),
+    )
+
+
+def upload_object_types(upload: Upload) -> tuple[tuple[tuple[str, int, int], ...], str] | None:
+    """An object-centric (OCEL) upload's object types ``(type, objects, events)`` and the default case
+    type; ``None`` for any other upload or one too large to read before the ingest."""
+    if upload.size > _PREVIEW_MAX_BYTES:
+        return None
+    return _guarded(upload, lambda: _object_types(upload.sha256, upload.name, str(upload.path)))
 
 
 def upload_columns(upload: Upload) -> tuple[str, ...] | None:

@@ -38,6 +38,7 @@ PRESET_MODULES: tuple[str, ...] = (
     "square",
     "sap",
     "odoo",
+    "ocel",
     "changelog",
 )
 

@@ -113,6 +113,9 @@ class PresetOptions:
     include: tuple[str, ...] = ()  # optional event families, e.g. ("assignee", "resolution") for Jira
     roles: Mapping[str, str | None] = field(default_factory=dict)  # user overrides of the preset's columns
     dayfirst: bool | None = None  # --dayfirst / --monthfirst, for systems whose date order is a user setting
+    object_type: str | None = (
+        None  # an object-centric log's case notion (OCEL): the type whose objects are cases
+    )
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ if TYPE_CHECKING:
     from mining.ingest.presets.base import RawExport
     from mining.store import Store
 
-__all__ = ["content_hash", "export_kind", "export_members", "read_export", "read_json"]
+__all__ = ["JSON_SUFFIXES", "content_hash", "export_kind", "export_members", "read_export", "read_json"]
 
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonocel")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet", ".pq")
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -67,14 +67,21 @@ def _stem(name: str) -> str:
 
 
 def export_kind(path: Path, file: str) -> str | None:
-    """``"folder"``, ``"zip"`` or ``"json"`` for an export only presets read; None for the ordinary formats.
+    """``"folder"``, ``"zip"``, ``"json"`` or ``"ocel"`` for an export only presets read; None for the
+    ordinary formats.
 
-    A ZIP that holds an Excel workbook (``xl/``) stays an ordinary ``.xlsx``.
+    A ZIP that holds an Excel workbook (``xl/``) stays an ordinary ``.xlsx``.  ``"ocel"`` is an
+    object-centric log in XML or SQLite, known by its content (:func:`mining.ingest.ocel.ocel_file_kind`);
+    OCEL JSON is ``"json"``, and its preset knows it by its keys.
     """
+    from mining.ingest.ocel import ocel_file_kind
+
     if path.is_dir():
         return "folder"
     if _suffix(file) in JSON_SUFFIXES:
         return "json"
+    if ocel_file_kind(path) is not None:
+        return "ocel"
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == _ZIP_MAGIC and not _is_workbook(path):
@@ -152,6 +159,13 @@ def read_export(
         return RawExport(
             file=file, documents={"main": read_json(path, workdir, file=file)}, sources={"main": file}
         )
+    if kind == "ocel":
+        from mining.ingest.ocel import ocel_file_kind, read_ocel_file
+        from mining.ingest.sources import decompress_if_gzip
+
+        plain = decompress_if_gzip(path, workdir, display_name=file)
+        log = read_ocel_file(plain, ocel_file_kind(plain) or "xml", file=file)
+        return RawExport(file=file, documents={"main": log}, sources={"main": file})
     if kind == "folder":
         members = [(m, f"{file}/{m.name}") for m in export_members(path)]
     elif kind == "zip":

@@ -29,7 +29,23 @@ from mining.words import plural
 
 __all__ = ["render"]
 
-_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "xes", "gz", "json", "jsonl", "zip"]
+_TYPES = [
+    "csv",
+    "tsv",
+    "txt",
+    "xlsx",
+    "parquet",
+    "xes",
+    "gz",
+    "json",
+    "jsonl",
+    "zip",
+    "jsonocel",
+    "xmlocel",
+    "xml",
+    "sqlite",
+    "sqlite3",
+]
 _AUTO = "\x00auto"
 _NO_PRESET = "\x00none"
 _POLL_S = 0.2
@@ -60,7 +76,7 @@ def render(pages: Mapping[str, Any] | None = None) -> None:
         "CSV/TSV/TXT, Excel .xlsx, Parquet, XES or JSON event records, optionally gzip-compressed (.gz); or a "
         "business system's "
         "export (Jira, ServiceNow, Zendesk, Shopify, Square, SAP, Odoo, a change log) as CSV, JSON or a .zip "
-        "of its tables."
+        "of its tables; or an object-centric log (OCEL 2.0 JSON, XML or SQLite; OCEL 1.0 JSON or XML)."
     )
     uploads.prepare_readers()  # the file's header and preview are read in children: have them ready
     uploaded = st.file_uploader("Event log export", type=_TYPES)
@@ -87,7 +103,28 @@ def _render(upload: uploads.Upload, pages: Mapping[str, Any]) -> None:
         st.rerun()  # draw the summary alone: no progress bar, Cancel button or preview left over
 
 
+def _object_type(upload: uploads.Upload) -> str | None:
+    """The case notion of an object-centric (OCEL) upload, chosen beside the preview; None for other files."""
+    found = uploads.upload_object_types(upload)
+    if not found:
+        return None
+    types, default = found
+    names = [t for t, _, _ in types]
+    label = {t: f"{t} ({plural(o, 'object')}, {plural(e, 'event')})" for t, o, e in types}
+    return st.selectbox(
+        "Cases are the objects of type",
+        names,
+        index=names.index(default),
+        format_func=label.__getitem__,
+        key=f"upload-object-type-{upload.sha256}",
+        help="This is an object-centric log: an event can touch several objects (an order, its items, a "
+        "package). Each object of the chosen type becomes a case with the events that touch it; the notes "
+        "below count the events this leaves out or copies into several cases.",
+    )
+
+
 def _options(upload: uploads.Upload) -> IngestOptions:
+    object_type = _object_type(upload)
     with st.expander("Options", icon=":material/tune:"):
         zones = {i.name: i.timezone for i in state.logs()}
         existing = list(zones)
@@ -159,6 +196,7 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         preset=preset,
         include=tuple(i.strip() for i in include.split(",") if i.strip()),
         preset_roles=preset_roles,
+        object_type=object_type,
     )
 
 
@@ -221,7 +259,9 @@ def _preview(upload: uploads.Upload, options: IngestOptions) -> bool:
 
 def _show_preview(plan: IngestPreview) -> None:
     if plan.preset:
-        st.info(f"Read as a **{md(plan.preset)}** export.", icon=":material/hub:")
+        from mining.ingest.presets import get_preset
+
+        st.info(f"Read with the **{md(get_preset(plan.preset).title)}** preset.", icon=":material/hub:")
         for note in plan.preset_notes:
             st.caption(md(app_text(note)))
     if plan.preamble:
