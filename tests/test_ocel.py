@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mining.cli import cli
-from mining.errors import BadExport, IngestError, MissingColumn, UnknownFormat, UnsafeInput
+from mining.errors import BadExport, EmptyLog, IngestError, MissingColumn, UnknownFormat, UnsafeInput
 from mining.ingest import IngestOptions, ingest_file
-from mining.store import quote_ident
-from tests.conftest import FILES
+from mining.store import Store, quote_ident
+from tests.conftest import FILES, SAMPLE_LOGS
 
 OCEL = FILES / "presets" / "ocel"
 ORDERS_JSON = OCEL / "orders.json"
@@ -47,8 +49,8 @@ ON_ORDERS = [
 ORDERS_NOTES = [
     "OCEL 2.0 ({form}): 9 events and 8 objects of 4 types (orders 2 objects, 8 events; items 3 objects, 6 events; "
     "employees 2 objects, 3 events; packages 1 object, 2 events). Each of the 2 'orders' objects is a case.",
-    "'orders' is the case because its objects touch the most events; to follow 'items' or 'employees' or "
-    "'packages' instead, pass --object-type items",
+    "'orders' is the case because its objects touch the most events; to follow 'items' or 'packages' or "
+    "'employees' instead, pass --object-type items",
     "1 event touches no 'orders' object and is in no case: 'send package' (1).",
     "Convergence: 1 event touches several 'orders' objects and is copied into each of their cases (1 copy in all), "
     "so these activities count more events than happened: 'create package' (1).",
@@ -395,8 +397,8 @@ def test_people_are_not_the_default_case(store, tmp_path):
     assert summary.cases == 2
     assert str(summary.preset_notes[1]) == (
         "'orders' is the case because its objects touch the most events (types of people, such as 'employees', "
-        "are not taken unless asked for); to follow 'employees' or 'items' or 'packages' instead, pass "
-        "--object-type employees"
+        "are not taken unless asked for); to follow 'items' or 'packages' or 'employees' instead, pass "
+        "--object-type items"
     )
 
 
@@ -458,3 +460,105 @@ def test_cli_ingest_object_type_and_json(tmp_path):
     assert bad.exit_code == 1
     assert "Error: orders.json: no object type 'boxes' for --object-type; the log has 'orders'" in bad.output
     assert "Traceback" not in bad.output
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+@st.composite
+def ocel_logs(draw):
+    """Small OCEL 2.0 documents: orders, items and employees, each event touching any of them (or none)."""
+    objects = [(f"o{k}", "orders") for k in range(draw(st.integers(1, 4)))]
+    objects += [(f"i{k}", "items") for k in range(draw(st.integers(0, 5)))]
+    objects += [(f"e{k}", "employees") for k in range(draw(st.integers(0, 2)))]
+    events = []
+    for k in range(draw(st.integers(1, 14))):
+        touched = draw(st.lists(st.sampled_from([o for o, _ in objects]), max_size=4, unique=True))
+        events.append(
+            {
+                "id": f"ev{k}",
+                "type": draw(st.sampled_from(["place", "pick", "pack", "pay"])),
+                "time": f"2026-02-{1 + draw(st.integers(0, 20)):02d}T{draw(st.integers(8, 17)):02d}:00:00Z",
+                "relationships": [{"objectId": o, "qualifier": ""} for o in touched],
+            }
+        )
+    types = [{"name": t, "attributes": []} for t in ("orders", "items", "employees")]
+    doc = {
+        "objectTypes": types,
+        "eventTypes": [],
+        "objects": [{"id": o, "type": t} for o, t in objects],
+        "events": events,
+    }
+    return doc, dict(objects)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(log=ocel_logs(), object_type=st.sampled_from(["orders", "items"]))
+def test_flattening_counts_add_up(tmp_path_factory, log, object_type):
+    doc, type_of = log
+    pairs = {(e["id"], r["objectId"]) for e in doc["events"] for r in e["relationships"]}
+    mine = [(e, o) for e, o in pairs if type_of[o] == object_type]
+    touched = {e for e, _ in mine}
+    path = tmp_path_factory.mktemp("ocel") / "log.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with Store() as store:
+        if object_type not in type_of.values():
+            with pytest.raises(MissingColumn, match=f"no object type '{object_type}'"):
+                ingest_file(store, path, IngestOptions(object_type=object_type))
+            return
+        if not mine:
+            with pytest.raises(EmptyLog, match=f"no event touches an object of type '{object_type}'"):
+                ingest_file(store, path, IngestOptions(object_type=object_type))
+            return
+        summary = ingest_file(store, path, IngestOptions(object_type=object_type))
+    # One event per (event, object of the type) pair; one case per object touched.
+    assert summary.events == len(mine)
+    assert summary.cases == len({o for _, o in mine})
+    notes = " ".join(str(n) for n in summary.preset_notes)
+    left_out = len(doc["events"]) - len(touched)
+    assert (f"{left_out:,} event" in notes and "in no case" in notes) == (left_out > 0)
+    copies = len(mine) - len(touched)
+    assert ("Convergence" in notes) == (copies > 0)
+    if copies:
+        assert f"({copies:,} cop{'y' if copies == 1 else 'ies'} in all)" in notes
+
+
+def test_a_type_no_event_touches_has_no_case(store, tmp_path):
+    doc = json.loads(ORDERS_JSON.read_text(encoding="utf-8"))
+    doc["objects"].append({"id": "inv1", "type": "invoices"})
+    path = tmp_path / "invoiced.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(EmptyLog) as caught:
+        ingest_file(store, path, IngestOptions(object_type="invoices"))
+    assert str(caught.value) == (
+        "invoiced.json: no event touches an object of type 'invoices', so it has no case; events touch 'orders' "
+        "(8 events), 'items' (6 events), 'employees' (3 events), 'packages' (2 events); choose one of those with "
+        "--object-type"
+    )
+
+
+def test_the_sample_order_management_log(store):
+    from mining.samples import OCEL_SAMPLE
+
+    summary = ingest_file(store, SAMPLE_LOGS / OCEL_SAMPLE)
+    assert (summary.cases, summary.events, summary.activities, summary.rejected_rows) == (600, 3238, 5, 0)
+    assert summary.quality == ()
+    notes = [str(n) for n in summary.preset_notes]
+    assert notes[0].startswith("OCEL 2.0 (JSON): 4,867 events and 2,637 objects of 6 types")
+    assert notes[3] == (
+        "Divergence: these activities repeat within a case for its objects of another type, one by one, which is "
+        "not rework: 'pick item' in 399 cases, once per 'items' object."
+    )
+    items = ingest_file(store, SAMPLE_LOGS / OCEL_SAMPLE, IngestOptions(name="items", object_type="items"))
+    assert (items.cases, items.events, items.variants) == (1338, 4014, 1)
+
+
+def test_committed_ocel_sample_does_not_drift(tmp_path):
+    from mining.samples import OCEL_SAMPLE
+    from mining.samples.ocel import write_ocel
+
+    fresh = write_ocel(tmp_path / OCEL_SAMPLE).read_bytes()
+    assert fresh == (SAMPLE_LOGS / OCEL_SAMPLE).read_bytes(), f"sample_logs/{OCEL_SAMPLE} is stale"
+    doc = json.loads(fresh)
+    assert (len(doc["events"]), len(doc["objects"])) == (4867, 2637)
+    assert len(fresh) <= 2_000_000

@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_CASES",
     "FACTS_FILE",
     "MODELS",
+    "OCEL_SAMPLE",
     "PROCESSES",
     "REWORK_ACTIVITIES",
     "SAMPLE_CASES",
@@ -66,6 +67,8 @@ __all__ = [
 
 #: The file, beside the sample logs, that states what the generator made true of each.
 FACTS_FILE = "samples.json"
+#: The object-centric sample log (OCEL 2.0 JSON), beside the others.
+OCEL_SAMPLE = "order_management.jsonocel"
 
 
 def sample_facts() -> dict[str, dict[str, str | int]]:
@@ -84,7 +87,8 @@ def write_facts(folder: str | Path) -> Path:
 
 
 def write_samples(folder: str | Path) -> list[Path]:
-    """(Re)write the committed sample set: ``<process>.csv`` and ``<process>.bpmn`` each, and ``samples.json``.
+    """(Re)write the committed sample set: ``<process>.csv`` and ``<process>.bpmn`` each, ``samples.json``,
+    and the object-centric ``order_management.jsonocel`` (:mod:`mining.samples.ocel`).
 
     Sizes and seed are :data:`SAMPLE_CASES` and :data:`SAMPLE_SEED`; the files are
     byte-for-byte reproducible.  Returns the written paths.
@@ -98,4 +102,7 @@ def write_samples(folder: str | Path) -> list[Path]:
         )
         written.append(write_model(process, folder / f"{process}.bpmn"))
     written.append(write_facts(folder))
+    from mining.samples.ocel import write_ocel
+
+    written.append(write_ocel(folder / OCEL_SAMPLE))
     return written

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from mining.errors import MissingColumn, Option, Phrase, phrase
+from mining.errors import EmptyLog, MissingColumn, Option, Phrase, phrase
 from mining.ingest.ocel import OcelLog, from_document, is_ocel_document
 from mining.ingest.presets.base import (
     SOURCE_ROW,
@@ -196,6 +196,15 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
         .join(cases, left_on="id", right_on="event", how="inner")
         .sort(["_order", "case"])
     )
+    if flat.height == 0:
+        listing = ", ".join(f"{t!r} ({plural(e, 'event')})" for t, _, e in types if e)
+        msg = phrase(
+            f"{file}: no event touches an object of type '{chosen}', so it has no case; events touch ",
+            listing,
+            "; choose one of those with ",
+            Option("object_type"),
+        )
+        raise EmptyLog(msg)
     taken: set[str] = set()
 
     def name(base: str) -> str:
@@ -287,7 +296,8 @@ def _notes(
         f"of {plural(len(types), 'type')} ({listing}). Each of the {n_objects:,} '{chosen}' objects is a case."
     ]
     if not asked:
-        others = [t for t, _, _ in types if t != chosen]
+        # Suggested in the order a reader would try them: the other things first, people last.
+        others = sorted((t for t, _, _ in types if t != chosen), key=lambda t: norm(t) in _PEOPLE)
         events_of = {t: e for t, _, e in types}
         people = [t for t in others if norm(t) in _PEOPLE and events_of[t] >= events_of[chosen]]
         why = "its objects touch the most events" + (
