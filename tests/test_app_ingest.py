@@ -246,6 +246,10 @@ def test_an_object_centric_upload_chooses_its_case_notion(workspace: Path) -> No
     _widget(at.button, "Ingest").click()
     at.run()
     assert not at.exception
+    # The summary keeps what the flattening left out and copied.
+    assert "Loaded log orders from orders.json" in _text(at.success)
+    assert "Read with the OCEL (object-centric event log) preset." in _text(at.info)
+    assert "Convergence: 2 events touch several 'items' objects" in _text(at.caption)
     with Store(workspace, read_only=True) as store:
         (info,) = list_logs(store)
     assert (info.cases, info.events) == (3, 9)

@@ -452,7 +452,7 @@ def test_cli_ingest_object_type_and_json(tmp_path):
     assert out["mapping"]["case"] == "packages"
     assert out["preset_notes"][1] == (
         "7 events touch no 'packages' object and are in no case: 'pick item' (3), 'place order' (2), "
-        "'pay order' (1) and 1 more."
+        "'pay order' (1), 'payment reminder' (1)."
     )
     bad = CliRunner().invoke(
         cli, ["-w", str(ws), "ingest", str(ORDERS_JSON), "--name", "x", "--object-type", "boxes"]

@@ -175,8 +175,10 @@ def _most(counts: pl.DataFrame, key: str) -> str:
     """``'a' (12), 'b' (3) and 2 more`` from a frame of ``key`` and ``n``, the largest first."""
     rows = counts.sort(["n", key], descending=[True, False]).iter_rows()
     listed = [(str(k), int(n)) for k, n in rows]
-    shown = ", ".join(f"{k!r} ({n:,})" for k, n in listed[:_SHOWN])
-    rest = len(listed) - _SHOWN
+    # "and 1 more" would take the room of naming it.
+    cut = len(listed) if len(listed) <= _SHOWN + 1 else _SHOWN
+    shown = ", ".join(f"{k!r} ({n:,})" for k, n in listed[:cut])
+    rest = len(listed) - cut
     return shown + (f" and {rest:,} more" if rest > 0 else "")
 
 

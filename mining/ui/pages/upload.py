@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from mining.errors import TooManyRejects
+from mining.errors import Phrase, TooManyRejects
 from mining.ingest import IngestOptions, IngestPreview, log_name_for
 from mining.ingest.staging import JOIN
 from mining.schema import IngestSummary, Reject
@@ -259,11 +259,7 @@ def _preview(upload: uploads.Upload, options: IngestOptions) -> bool:
 
 def _show_preview(plan: IngestPreview) -> None:
     if plan.preset:
-        from mining.ingest.presets import get_preset
-
-        st.info(f"Read with the **{md(get_preset(plan.preset).title)}** preset.", icon=":material/hub:")
-        for note in plan.preset_notes:
-            st.caption(md(app_text(note)))
+        _preset_notes(plan.preset, plan.preset_notes)
     if plan.preamble:
         st.caption(
             f"The table starts below {plural(len(plan.preamble), 'title line')}, skipped: "
@@ -392,6 +388,15 @@ def _ingest(upload: uploads.Upload, options: IngestOptions) -> bool:
     return True
 
 
+def _preset_notes(preset: str, notes: tuple[str | Phrase, ...]) -> None:
+    """Which preset read the export, and what it did (events made, left out, copied), as it said."""
+    from mining.ingest.presets import get_preset
+
+    st.info(f"Read with the **{md(get_preset(preset).title)}** preset.", icon=":material/hub:")
+    for note in notes:
+        st.caption(md(app_text(note)))
+
+
 def _summary(
     upload: uploads.Upload, summary: IngestSummary, csv_bytes: bytes, pages: Mapping[str, Any]
 ) -> None:
@@ -419,6 +424,9 @@ def _summary(
     cols[2].metric("Rejected rows", f"{summary.rejected_rows:,}")
     for warning in summary.warnings:
         st.warning(md(app_text(warning)), icon=":material/warning:")
+    if summary.preset:
+        # After the ingest too: what the preset left out or copied is what the pages will show.
+        _preset_notes(summary.preset, summary.preset_notes)
 
     st.subheader("Column mapping")
     mapping_table(summary.mapping.roles(), summary.timestamp_formats, summary.timezone)
