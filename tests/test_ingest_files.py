@@ -406,6 +406,57 @@ def test_two_digit_years_are_read_as_years_of_1969_to_2068_not_taken_for_iso(sto
     ]
 
 
+@pytest.mark.parametrize(
+    ("stray", "timezone"),
+    [
+        pytest.param("13/01/26 11:00", None, id="utc"),
+        pytest.param("13/01/26 11:00", "Europe/Berlin", id="local"),
+        pytest.param("13/01/26 11:00+01:00", None, id="with-offset"),
+        pytest.param("26-01-13 11:00", None, id="year-last-dashes"),
+    ],
+)
+def test_a_stray_two_digit_year_in_an_iso_column_is_rejected_not_dated_in_the_year_13(
+    store, tmp_path, stray, timezone
+):
+    # The rest of the column is ISO 8601; DuckDB's cast alone would store the stray value 2,000 years off.
+    path = tmp_path / "stray.csv"
+    path.write_text(
+        "case,activity,timestamp\n1,A,2026-01-13 09:00\n1,B,2026-01-13 10:00\n2,A,2026-01-14 09:00\n"
+        f"2,B,{stray}\n3,A,2026-01-15 09:00\n3,B,2026-01-15 10:00\n"
+    )
+    s = load(store, path, max_rejects=0.5, timezone=timezone)
+    assert s.timestamp_formats == {"timestamp": "ISO 8601"}
+    assert (s.events, s.rejected_rows) == (5, 1)
+    (reject,) = s.rejects
+    assert str(reject) == (
+        f"stray.csv, row 4, column 'timestamp': does not match the column's timestamp format ISO 8601 "
+        f"(value {stray!r})"
+    )
+    # Before, the stray value was the log's first moment, in the year 13.
+    assert store.scalar("SELECT min(ts) FROM events") == T(
+        "2026-01-13 08:00" if timezone else "2026-01-13 09:00"
+    )
+
+
+def test_cli_rejects_counts_one_row_as_one(tmp_path):
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    path = tmp_path / "stray.csv"
+    path.write_text(
+        "case,activity,timestamp\n1,A,2026-01-13 09:00\n1,B,13/01/26 11:00\n2,A,2026-01-14 09:00\n"
+    )
+    ws = str(tmp_path / "ws.duckdb")
+    assert CliRunner().invoke(cli, ["-w", ws, "ingest", str(path), "--max-rejects", "0.5"]).exit_code == 0
+    out = CliRunner().invoke(cli, ["-w", ws, "rejects", "stray"]).output.splitlines()
+    assert out == [
+        "stray.csv, row 2, column 'timestamp': does not match the column's timestamp format ISO 8601 "
+        "(value '13/01/26 11:00')",
+        "1 rejected row",
+    ]
+
+
 def test_two_digit_years_without_a_day_above_twelve_are_a_question(store, tmp_path):
     path = tmp_path / "yy_ambiguous.csv"
     path.write_text("case,activity,timestamp\n1,Open,01/02/26 09:00\n1,Close,03/04/26 17:30\n")

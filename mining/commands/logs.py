@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mining.commands.common import emit_json, fail_cleanly, workspace_exists
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.schema import LogInfo
@@ -111,13 +112,13 @@ def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool)
         items = rejects(store, log_id(store, log))
     if output:
         n = export_rejects(items, output)
-        click.echo(f"wrote {n:,} rejected rows to {output}")
+        click.echo(f"wrote {plural(n, 'rejected row')} to {output}")
     elif as_json:
         emit_json({"log": log, "rejects": items})
     else:
         for r in items:
             click.echo(str(r))
-        click.echo(f"{len(items):,} rejected rows")
+        click.echo(plural(len(items), "rejected row"))
 
 
 def _text(logs: Sequence[LogInfo]) -> str:

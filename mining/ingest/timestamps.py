@@ -36,6 +36,7 @@ __all__ = [
     "candidates",
     "detect_format",
     "has_naive_values",
+    "iso_guard",
     "local_to_utc_sql",
     "offset_sql",
     "parse_sql",
@@ -177,7 +178,7 @@ def detect_format(
         if dayfirst is not None and first != dayfirst and not any(p == mirrored for p, _ in full):
             # The data proves the other order: obeying would reject those rows one by one.
             proof = store.scalar(
-                "SELECT v FROM (SELECT unnest($vals) AS v) WHERE try_strptime(v, $p) IS NULL ORDER BY v LIMIT 1",
+                f"SELECT v FROM (SELECT unnest($vals) AS v) WHERE {_strptime('v', '$p')} IS NULL ORDER BY v LIMIT 1",
                 {"vals": values, "p": mirrored},
             )
             asked = "day-first" if dayfirst else "month-first"
@@ -201,7 +202,7 @@ def detect_format(
             )
         # Both readings fit the sample: let the whole column decide.
         ok_this, ok_mirror = store.query(
-            f"SELECT count(try_strptime(trim({column_sql}), $a)), count(try_strptime(trim({column_sql}), $b)) "
+            f"SELECT count({_strptime(f'trim({column_sql})', '$a')}), count({_strptime(f'trim({column_sql})', '$b')}) "
             f"FROM {table}",
             {"a": pattern, "b": mirrored},
         ).rows[0]
@@ -210,8 +211,8 @@ def detect_format(
                 pattern, mirrored, first = mirrored, pattern, not first
             if dayfirst is not None and first != dayfirst:
                 proof = store.scalar(
-                    f"SELECT trim({column_sql}) FROM {table} WHERE try_strptime(trim({column_sql}), $a) IS NOT NULL "
-                    f"AND try_strptime(trim({column_sql}), $b) IS NULL LIMIT 1",
+                    f"SELECT trim({column_sql}) FROM {table} WHERE {_strptime(f'trim({column_sql})', '$a')} IS NOT NULL "
+                    f"AND {_strptime(f'trim({column_sql})', '$b')} IS NULL LIMIT 1",
                     {"a": pattern, "b": mirrored},
                 )
                 asked = "day-first" if dayfirst else "month-first"
@@ -319,7 +320,7 @@ def _counts(store: Store, values: Sequence[str], exprs: list[str], patterns: lis
     params: dict[str, object] = {"vals": list(values)}
     for i, pattern in enumerate(patterns):
         params[f"f{i}"] = pattern
-        parts.append(f"count(try_strptime(v, $f{i}))")
+        parts.append(f"count({_strptime('v', f'$f{i}')})")
     if not parts:
         return []
     sql = f"SELECT {', '.join(parts)} FROM (SELECT unnest($vals) AS v)"
@@ -334,7 +335,7 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
     """
     v = f"trim({value_sql})"
     if fmt.pattern == ISO:
-        return f"try_cast({v} AS TIMESTAMP)", {}
+        return iso_guard(f"try_cast({v} AS TIMESTAMP)", "TIMESTAMP"), {}
     if fmt.pattern == EPOCH_S:
         return f"CAST(to_timestamp(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
     if fmt.pattern == EPOCH_MS:
@@ -344,7 +345,7 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
         days = f"try_cast({v} AS DOUBLE)"
         millis = f"CAST(round(({days} - 25569) * 86400000) AS BIGINT)"
         return f"CASE WHEN {days} BETWEEN 1 AND 2958465 THEN make_timestamp({millis} * 1000) END", {}
-    return f"try_strptime({v}, ${param})", {param: fmt.pattern}
+    return _strptime(v, f"${param}"), {param: fmt.pattern}
 
 
 def offset_sql(fmt: TimestampFormat, value_sql: str) -> str:
@@ -352,7 +353,29 @@ def offset_sql(fmt: TimestampFormat, value_sql: str) -> str:
     if fmt.pattern != ISO:
         return "NULL::TIMESTAMPTZ"
     v = f"trim({value_sql})"
-    return f"CASE WHEN regexp_matches({v}, '{_OFFSET_RE}') THEN try_cast({v} AS TIMESTAMPTZ) END"
+    cast = iso_guard(f"try_cast({v} AS TIMESTAMPTZ)", "TIMESTAMPTZ")
+    return f"CASE WHEN regexp_matches({v}, '{_OFFSET_RE}') THEN {cast} END"
+
+
+def _strptime(value_sql: str, pattern_sql: str) -> str:
+    """``try_strptime``, NULL below the year 1000: DuckDB's ``%Y`` reads ``26`` as the year 26, so a
+    two-digit-year value would fit a four-digit-year pattern and be dated 2,000 years off."""
+    return (
+        f"CASE WHEN try_strptime({value_sql}, {pattern_sql}) >= TIMESTAMP '1000-01-01' "
+        f"THEN try_strptime({value_sql}, {pattern_sql}) END"
+    )
+
+
+def iso_guard(cast_sql: str, kind: str) -> str:
+    """``cast_sql`` (DuckDB's cast of a text to ``kind``), NULL where the value had no four-digit year.
+
+    DuckDB's cast reads ``13/01/26 11:00`` as the year 13: a value of another
+    shape inside an ISO 8601 column would be stored 2,000 years off, where it
+    must be a rejected row.  A year below 1000 is the cast's sign of it, and
+    comparing costs nothing beside the cast (DuckDB computes the cast once).
+    """
+    floor = "TIMESTAMPTZ '1000-01-01 00:00:00+00'" if kind == "TIMESTAMPTZ" else "TIMESTAMP '1000-01-01'"
+    return f"CASE WHEN {cast_sql} >= {floor} THEN {cast_sql} END"
 
 
 def local_to_utc_sql(local_sql: str, tz_param: str) -> dict[str, str]:
