@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
-from mining.ingest.timestamps import ISO, TimestampFormat, iso_guard, local_to_utc_sql, offset_sql, parse_sql
+from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql, year_guard
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
 from mining.words import agree, plural
@@ -155,7 +155,7 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
     tz = plan.mapping.timezone
     if fmt.pattern == ISO and tz == "UTC":
         return {
-            "utc": iso_guard(f"try_cast({raw} AS TIMESTAMPTZ)", "TIMESTAMPTZ"),
+            "utc": year_guard(f"try_cast({raw} AS TIMESTAMPTZ)", "TIMESTAMPTZ", raw),
             "gap": "false",
             "overlap": "false",
         }

@@ -36,11 +36,11 @@ __all__ = [
     "candidates",
     "detect_format",
     "has_naive_values",
-    "iso_guard",
     "local_to_utc_sql",
     "offset_sql",
     "parse_sql",
     "user_format",
+    "year_guard",
 ]
 
 ISO = "ISO 8601"
@@ -335,7 +335,7 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
     """
     v = f"trim({value_sql})"
     if fmt.pattern == ISO:
-        return iso_guard(f"try_cast({v} AS TIMESTAMP)", "TIMESTAMP"), {}
+        return year_guard(f"try_cast({v} AS TIMESTAMP)", "TIMESTAMP", v), {}
     if fmt.pattern == EPOCH_S:
         return f"CAST(to_timestamp(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
     if fmt.pattern == EPOCH_MS:
@@ -353,29 +353,29 @@ def offset_sql(fmt: TimestampFormat, value_sql: str) -> str:
     if fmt.pattern != ISO:
         return "NULL::TIMESTAMPTZ"
     v = f"trim({value_sql})"
-    cast = iso_guard(f"try_cast({v} AS TIMESTAMPTZ)", "TIMESTAMPTZ")
+    cast = year_guard(f"try_cast({v} AS TIMESTAMPTZ)", "TIMESTAMPTZ", v)
     return f"CASE WHEN regexp_matches({v}, '{_OFFSET_RE}') THEN {cast} END"
 
 
 def _strptime(value_sql: str, pattern_sql: str) -> str:
-    """``try_strptime``, NULL below the year 1000: DuckDB's ``%Y`` reads ``26`` as the year 26, so a
-    two-digit-year value would fit a four-digit-year pattern and be dated 2,000 years off."""
-    return (
-        f"CASE WHEN try_strptime({value_sql}, {pattern_sql}) >= TIMESTAMP '1000-01-01' "
-        f"THEN try_strptime({value_sql}, {pattern_sql}) END"
-    )
+    """``try_strptime`` that takes no two-digit year for a four-digit one (see :func:`year_guard`):
+    DuckDB's ``%Y`` reads ``26`` as the year 26."""
+    return year_guard(f"try_strptime({value_sql}, {pattern_sql})", "TIMESTAMP", value_sql)
 
 
-def iso_guard(cast_sql: str, kind: str) -> str:
-    """``cast_sql`` (DuckDB's cast of a text to ``kind``), NULL where the value had no four-digit year.
+def year_guard(parsed_sql: str, kind: str, value_sql: str) -> str:
+    """``parsed_sql``, NULL where it lies before the year 1000 and the text ``value_sql`` holds no run of
+    four digits: a two-digit year read as a four-digit one, which would date the event 2,000 years off
+    where it must be a rejected row.  SAP's ``0001-01-01`` keeps its year 1, to be named as a sentinel.
 
-    DuckDB's cast reads ``13/01/26 11:00`` as the year 13: a value of another
-    shape inside an ISO 8601 column would be stored 2,000 years off, where it
-    must be a rejected row.  A year below 1000 is the cast's sign of it, and
-    comparing costs nothing beside the cast (DuckDB computes the cast once).
+    The first branch settles every ordinary value (DuckDB computes the parse once); the text is
+    searched only for the rest.
     """
     floor = "TIMESTAMPTZ '1000-01-01 00:00:00+00'" if kind == "TIMESTAMPTZ" else "TIMESTAMP '1000-01-01'"
-    return f"CASE WHEN {cast_sql} >= {floor} THEN {cast_sql} END"
+    return (
+        f"CASE WHEN {parsed_sql} >= {floor} THEN {parsed_sql} "
+        f"WHEN regexp_matches({value_sql}, '[0-9]{{4}}') THEN {parsed_sql} END"
+    )
 
 
 def local_to_utc_sql(local_sql: str, tz_param: str) -> dict[str, str]:
