@@ -533,6 +533,8 @@ def _stage_preset(
     if name == "ocel":
         # The case notion, chosen or defaulted: an append flattens the newer export on the same type.
         extra += (("preset_object_type", table.roles.get("case")),)
+    if table.facts:
+        extra += (("preset_facts", dict(table.facts)),)
     rejected = len({(r.file, r.row) for r in table.rejects})
     staged = StagedTable(columns, frame.height + rejected, tuple(table.rejects), renamed, check_control=True)
     return Prepared(

@@ -146,6 +146,9 @@ class EventTable:
     notes: tuple[str | Phrase, ...] = ()  # a Phrase where a note names an option
     rejects: tuple[Reject, ...] = ()
     rows: pl.Series | None = None
+    # What the pages should know of how the events were made, kept with the log (``preset_facts`` in its
+    # mapping): an OCEL flattening's object type and the activities that repeat once per object.
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -263,9 +263,19 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
         "timestamp": time_col,
         "resource": _resource(event_attribute_names, type_columns),
     }
-    notes = _notes(log, types, chosen, asked, events, relations, flat, file)
+    divergent = _divergence(flat, relations, chosen)
+    notes = _notes(log, types, chosen, asked, events, relations, flat, divergent)
+    left_out = events.height - flat.select("id").n_unique()
+    facts = {
+        "object_type": chosen,
+        "events_left_out": left_out,
+        "divergent": {activity: other for activity, other, _ in divergent},
+    }
     return EventTable(
-        frame=frame.drop([c for c in frame.columns if c.startswith("_")]), roles=roles, notes=notes
+        frame=frame.drop([c for c in frame.columns if c.startswith("_")]),
+        roles=roles,
+        notes=notes,
+        facts=facts,
     )
 
 
@@ -289,7 +299,7 @@ def _notes(
     events: pl.DataFrame,
     relations: pl.DataFrame,
     flat: pl.DataFrame,
-    file: str,
+    divergent: list[tuple[str, str, int]],
 ) -> tuple[str | Phrase, ...]:
     n_objects = next(o for t, o, _ in types if t == chosen)
     listing = "; ".join(f"{t} {plural(o, 'object')}, {plural(e, 'event')}" for t, o, e in types)
@@ -331,9 +341,8 @@ def _notes(
             f"({plural(extra, 'copy', 'copies')} in all), so these activities count more events than "
             f"happened: {_most(counts, 'type')}."
         )
-    divergence = _divergence(flat, relations, chosen)
-    if divergence:
-        notes.append(divergence)
+    if divergent:
+        notes.append(_divergence_note(divergent))
     dangling = relations.filter(pl.col("object_type").is_null()).height
     if dangling:
         notes.append(f"{plural(dangling, 'link')} of events name objects the file does not list; left out.")
@@ -345,11 +354,12 @@ def _notes(
     return tuple(notes)
 
 
-def _divergence(flat: pl.DataFrame, relations: pl.DataFrame, chosen: str) -> str | None:
-    """The activities that repeat within a case once per object of another type, as a note; None if none."""
+def _divergence(flat: pl.DataFrame, relations: pl.DataFrame, chosen: str) -> list[tuple[str, str, int]]:
+    """``(activity, other object type, cases)`` for each activity that repeats within cases once per object
+    of another type, the most cases first (per activity, the type explaining the most of them)."""
     repeated = flat.group_by(["case", "type"]).agg(pl.len().alias("k")).filter(pl.col("k") > 1).drop("k")
     if repeated.height == 0:
-        return None
+        return []
     events = flat.join(repeated, on=["case", "type"], how="semi").select("case", "type", "id")
     # People are not handled one by one: a repeat done by someone else is still a repeat.
     handled = [t for t in relations["object_type"].drop_nulls().unique().to_list() if norm(t) not in _PEOPLE]
@@ -363,18 +373,18 @@ def _divergence(flat: pl.DataFrame, relations: pl.DataFrame, chosen: str) -> str
         .filter(pl.col("objects") >= pl.col("events"))
     )
     if per.height == 0:
-        return None
-    # Per activity, the other type explaining the most of its repeating cases.
+        return []
     best = (
         per.group_by(["type", "object_type"])
         .agg(pl.len().alias("n"))
         .sort(["n", "type", "object_type"], descending=[True, False, False])
         .unique(subset=["type"], keep="first", maintain_order=True)
     )
-    shown = [
-        f"'{t}' in {plural(n, 'case')}, once per '{o}' object"
-        for t, o, n in best.select("type", "object_type", "n").iter_rows()
-    ]
+    return [(str(t), str(o), int(n)) for t, o, n in best.select("type", "object_type", "n").iter_rows()]
+
+
+def _divergence_note(divergent: list[tuple[str, str, int]]) -> str:
+    shown = [f"'{t}' in {plural(n, 'case')}, once per '{o}' object" for t, o, n in divergent]
     rest = len(shown) - _SHOWN
     return (
         "Divergence: these activities repeat within a case for its objects of another type, one by one, "

@@ -23,6 +23,7 @@ __all__ = [
     "guesses_table",
     "kpis",
     "mapping_table",
+    "object_centric_note",
     "quality_table",
     "rejects_table",
     "span_text",
@@ -151,3 +152,36 @@ def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, 
         key=key,
         icon=":material/download:",
     )
+
+
+def object_centric_note(mapping: Mapping[str, object], *, on_map: bool) -> str | None:
+    """What a log flattened from an object-centric (OCEL) export hides or repeats, said on the map
+    (``on_map``) or above the rework figures; None for any other log.  The facts are the preset's,
+    kept with the log."""
+    facts = mapping.get("preset_facts")
+    if mapping.get("preset") != "ocel" or not isinstance(facts, Mapping):
+        return None
+    kind = md(str(facts.get("object_type", "")))
+    found = facts.get("divergent")
+    divergent = list(found.items())[:3] if isinstance(found, Mapping) else []
+    # "'pick item' repeats within a case once per 'items' object; 'scan' once per 'labels' object"
+    repeats = "; ".join(
+        f"'{md(str(a))}' {'repeats within a case ' if k == 0 else ''}once per '{md(str(t))}' object"
+        for k, (a, t) in enumerate(divergent)
+    )
+    if not on_map:
+        if not repeats:
+            return None
+        return (
+            f"In this log, flattened on '{kind}' from an object-centric export, {repeats}: the case's objects "
+            "handled one by one (divergence), which the figures below count as rework."
+        )
+    left_out = int(facts.get("events_left_out") or 0)
+    said = []
+    if left_out:
+        said.append(f"the {left_out:,} events that touch no '{kind}' object are not on this map")
+    if repeats:
+        said.append(f"{repeats}, which is the case's objects handled one by one, not rework")
+    if not said:
+        return None
+    return f"Flattened on '{kind}' from an object-centric log: " + "; ".join(said) + "."

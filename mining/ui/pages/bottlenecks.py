@@ -21,6 +21,7 @@ from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, show_error
+from mining.ui.pages import object_centric_note
 from mining.ui.tables import data_table
 
 __all__ = ["HEATMAP_TABS", "render"]
@@ -180,6 +181,9 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.caption(md(times.note))
 
     st.subheader("Rework")
+    flattened = object_centric_note(log.mapping, on_map=False)
+    if flattened:
+        st.info(flattened, icon=":material/hub:")
     cols = st.columns(4)
     cols[0].metric("Cases with rework", f"{rw.cases_with_rework:,}", help=f"of {rw.cases:,} cases")
     cols[1].metric("Rework share", f"{rw.rework_share:.1%}")
