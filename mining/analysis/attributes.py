@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mining.analysis.filters import Filter, case_selection
+from mining.store import quote_ident
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -113,7 +114,7 @@ def case_attributes(store: Store, log_id: int, case_id: str) -> tuple[tuple[str,
         if not (column.startswith("a") and column[1:].isdigit()):
             continue
         [values] = store.query(
-            f"SELECT coalesce(list(DISTINCT v), []) FROM (SELECT NULLIF(trim(a.\"{column}\"), '') AS v "
+            f"SELECT coalesce(list(DISTINCT v), []) FROM (SELECT NULLIF(trim(a.{quote_ident(column)}), '') AS v "
             f"FROM events e JOIN attrs_{int(log_id)} a USING (row_no) WHERE e.log_id = $log AND e.case_id = $case) "
             "WHERE v IS NOT NULL",
             {"log": log_id, "case": case_id},

@@ -28,6 +28,7 @@ from mining.ingest.timestamps import (
     parse_sql,
 )
 from mining.schema import RoleGuess
+from mining.store import quote_ident
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -221,7 +222,7 @@ def detect_roles(
     def ts_format(col: Column) -> TimestampFormat | None:
         if col.internal not in ts_formats:
             ts_formats[col.internal] = detect_format(
-                store, "_profile", f'"{col.internal}"', label=col.label, file=file, dayfirst=dayfirst
+                store, "_profile", quote_ident(col.internal), label=col.label, file=file, dayfirst=dayfirst
             )
         return ts_formats[col.internal]
 
@@ -230,9 +231,10 @@ def detect_roles(
         if given is None:
             return ts_format(col)
         # A format the user gave decides: the column qualifies if most of its values match it.
-        parsed, params = parse_sql(given, f'"{col.internal}"', "fmt")
+        parsed, params = parse_sql(given, quote_ident(col.internal), "fmt")
         ok, n = store.query(
-            f"SELECT count({parsed}), count(nullif(trim(\"{col.internal}\"), '')) FROM _profile", params
+            f"SELECT count({parsed}), count(nullif(trim({quote_ident(col.internal)}), '')) FROM _profile",
+            params,
         ).rows[0]
         return given if n and ok >= 0.5 * n else None
 
@@ -389,11 +391,11 @@ def date_and_time_pairs(
             fmt = known[date.label] if known is not None else None
             if fmt is None:
                 fmt = detect_format(
-                    store, table, f'"{date.internal}"', label=date.label, file=file, dayfirst=dayfirst
+                    store, table, quote_ident(date.internal), label=date.label, file=file, dayfirst=dayfirst
                 )
             if fmt is None or not _dates_only(store, table, date, fmt):
                 continue
-            joined = f"concat_ws(' ', nullif(trim(\"{date.internal}\"), ''), nullif(trim(\"{clock.internal}\"), ''))"
+            joined = f"concat_ws(' ', nullif(trim({quote_ident(date.internal)}), ''), nullif(trim({quote_ident(clock.internal)}), ''))"
             both = detect_format(
                 store, table, joined, label=f"{date.label}+{clock.label}", file=file, dayfirst=dayfirst
             )
@@ -417,7 +419,7 @@ def _dates_only(store: Store, table: str, col: Column | None, fmt: TimestampForm
         return False
     dated, filled = store.query(
         f"SELECT count(*) FILTER (WHERE regexp_full_match(v, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')), count(*) FROM "
-        f"(SELECT trim(\"{col.internal}\") AS v FROM {table} LIMIT {PROFILE_ROWS}) WHERE v <> ''"
+        f"(SELECT trim({quote_ident(col.internal)}) AS v FROM {table} LIMIT {PROFILE_ROWS}) WHERE v <> ''"
     ).rows[0]
     return filled > 0 and dated == filled
 
@@ -425,7 +427,7 @@ def _dates_only(store: Store, table: str, col: Column | None, fmt: TimestampForm
 def _holds_clock_times(store: Store, table: str, col: Column) -> bool:
     clock, filled = store.query(
         f"SELECT count(*) FILTER (WHERE regexp_full_match(v, $re)), count(*) FROM "
-        f"(SELECT trim(\"{col.internal}\") AS v FROM {table} LIMIT {PROFILE_ROWS}) WHERE v <> ''",
+        f"(SELECT trim({quote_ident(col.internal)}) AS v FROM {table} LIMIT {PROFILE_ROWS}) WHERE v <> ''",
         {"re": _CLOCK_RE},
     ).rows[0]
     return filled > 0 and clock >= 0.95 * filled
@@ -463,7 +465,7 @@ def _profile(store: Store, columns: Sequence[Column]) -> dict[str, _Profile]:
     distinct = "count(DISTINCT {})" if exact else "approx_count_distinct({})"
     parts = []
     for c in columns:
-        q = f'"{c.internal}"'
+        q = quote_ident(c.internal)
         parts.append(f"count({q}), {distinct.format(q)}")
     row = store.query(f"SELECT {', '.join(parts)} FROM _profile").rows[0]
     return {c.internal: _Profile(int(row[2 * i]), int(row[2 * i + 1]), exact) for i, c in enumerate(columns)}
@@ -506,7 +508,8 @@ def _date_like(store: Store, columns: Sequence[Column]) -> set[str]:
     for i in range(0, min(len(columns), _DATE_LIKE_COLUMNS), 256):
         batch = columns[i : i + 256]
         flags = ", ".join(
-            f"count(*) FILTER (WHERE regexp_matches(\"{c.internal}\", '[0-9][-/.:][0-9]'))" for c in batch
+            f"count(*) FILTER (WHERE regexp_matches({quote_ident(c.internal)}, '[0-9][-/.:][0-9]'))"
+            for c in batch
         )
         row = store.query(f"SELECT {flags} FROM (SELECT * FROM _profile LIMIT 200)").rows[0]
         found |= {c.internal for c, n in zip(batch, row, strict=True) if n}
@@ -526,7 +529,7 @@ def _within_case_variation(
         batch = columns[i : i + _VARIATION_BATCH]
         # min <> max is "more than one distinct value" with two values of state per group, not a set.
         flags = ", ".join(
-            f'coalesce(min("{c.internal}") <> max("{c.internal}"), false) AS v{k}'
+            f"coalesce(min({quote_ident(c.internal)}) <> max({quote_ident(c.internal)}), false) AS v{k}"
             for k, c in enumerate(batch)
         )
         means = ", ".join(f"avg(v{k}::INT)" for k in range(len(batch)))
