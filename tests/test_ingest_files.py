@@ -484,6 +484,25 @@ def test_two_digit_years_without_a_day_above_twelve_are_a_question(store, tmp_pa
             "%a, %d %b %Y %H:%M:%S %z",
             id="rfc2822",
         ),
+        # An offset after a space: Ruby and Rails, Twitter's API, git's log.  Refused before.
+        pytest.param(
+            "2026-12-05 10:03:00 +0100", "2026-12-07 15:40:00 +01:00", "%Y-%m-%d %H:%M:%S %z", id="ruby"
+        ),
+        pytest.param(
+            "2026/12/05 04:03:00 -0500", "2026/12/07 09:40:00 -0500", "%Y/%m/%d %H:%M:%S %z", id="rails"
+        ),
+        pytest.param(
+            "Sat Dec 05 09:03:00 +0000 2026",
+            "Mon Dec 07 14:40:00 +0000 2026",
+            "%a %b %d %H:%M:%S %z %Y",
+            id="twitter",
+        ),
+        pytest.param(
+            "Sat Dec 5 10:03:00 2026 +0100",
+            "Mon Dec 7 15:40:00 2026 +0100",
+            "%a %b %d %H:%M:%S %Y %z",
+            id="git",
+        ),
     ],
 )
 def test_dates_whose_order_is_never_in_doubt_are_found(store, tmp_path, first, second, pattern):

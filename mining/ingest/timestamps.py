@@ -73,13 +73,21 @@ _UNAMBIGUOUS_DATES = (
     "%B %d, %Y",
     "%a, %d %b %Y",
 )
-# Whole patterns: compact dates (SAP writes 20261205 and 140304), and e-mail's RFC 2822 with its offset.
+# Whole patterns: compact dates (SAP writes 20261205 and 140304), e-mail's RFC 2822 with its offset, and
+# an offset after a space, as Ruby and Rails write times (2026-12-05 10:03:00 +0100), Twitter's API
+# (Sat Dec 05 10:03:00 +0000 2026) and git's log (Sat Dec 5 10:03:00 2026 +0100).  Zone abbreviations
+# (CET, BST) are left out on purpose: DuckDB reads BST as Bangladesh and knows no CEST.
 _WHOLE_PATTERNS = (
     "%Y%m%d",
     "%Y%m%d%H%M%S",
     "%Y%m%d %H%M%S",
     "%a, %d %b %Y %H:%M:%S %z",
     "%d %b %Y %H:%M:%S %z",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M %z",
+    "%Y/%m/%d %H:%M:%S %z",
+    "%a %b %d %H:%M:%S %z %Y",
+    "%a %b %d %H:%M:%S %Y %z",
 )
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")
 # ISO 8601 starts with a four-digit year.  DuckDB's cast is laxer: it reads 01/01/26 as 26 January of
