@@ -562,3 +562,23 @@ def test_committed_ocel_sample_does_not_drift(tmp_path):
     doc = json.loads(fresh)
     assert (len(doc["events"]), len(doc["objects"])) == (4867, 2637)
     assert len(fresh) <= 2_000_000
+
+
+def test_the_upload_page_learns_the_object_types_from_the_file_alone(tmp_path):
+    from mining.ingest.job import object_types_of
+
+    types = (
+        ("orders", 2, 8),
+        ("items", 3, 6),
+        ("employees", 2, 3),
+        ("packages", 1, 2),
+    )
+    for source in (ORDERS_JSON, ORDERS_XML, _gzipped_xml(tmp_path), _spec_sqlite(tmp_path)):
+        assert object_types_of(str(source), source.name) == (types, "orders")
+    # Anything else is not read past its head: a CSV, a system's JSON, a broken OCEL file.
+    assert object_types_of(str(FILES / "app" / "tiny.csv"), "tiny.csv") is None
+    jira = FILES / "presets" / "jira" / "search_changelog.json"
+    assert object_types_of(str(jira), jira.name) is None
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"objectTypes": [], "events": [{"id": "e1"}, {"id": "e1"}], "objects": []}')
+    assert object_types_of(str(broken), broken.name) is None

@@ -34,6 +34,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 #: An OCEL XML file names these before any XES element; XES logs hold none of them.
 _XML_MARKS = re.compile(rb"<(object-types|event-types|objects|events)[\s>/]")
 _XES_MARKS = re.compile(rb"<(trace|extension|classifier)[\s>/]")
+_JSON_MARKS = re.compile(rb'"(objectTypes|eventTypes|ocel:[a-z-]+)"\s*:')
 #: The standard's own columns in an SQLite OCEL (``ocel_time``), and pm4py's copy of the type (``ocel:activity``).
 _SQLITE_OWN = ("ocel_", "ocel:")
 
@@ -169,10 +170,12 @@ def _head(path: Path) -> bytes:
 
 
 def ocel_file_kind(path: Path) -> str | None:
-    """``"xml"`` or ``"sqlite"`` when ``path`` (gzipped or not) holds an OCEL log in that form; else None.
+    """``"xml"``, ``"sqlite"`` or ``"json"`` when the head of ``path`` (gzipped or not) shows an OCEL log
+    in that form; else None.
 
-    JSON needs no sniffing here: JSON files are parsed whole, and the preset
-    recognises OCEL by the document's keys.
+    For JSON the head is a hint, not a proof (``"objectTypes"`` or ``"ocel:`` among the first 64 KiB,
+    where OCEL writers put them): the ingest parses JSON whole, and the preset knows OCEL by the
+    document's keys.
     """
     if path.is_dir():
         return None
@@ -180,6 +183,8 @@ def ocel_file_kind(path: Path) -> str | None:
     if head.startswith(_SQLITE_MAGIC):
         return "sqlite" if _sqlite_tables(path) >= {"event", "object", "event_object"} else None
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"{", b"[")):
+        return "json" if _JSON_MARKS.search(head) else None
     if not text.startswith(b"<"):
         return None
     ocel = _XML_MARKS.search(head)

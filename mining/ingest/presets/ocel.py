@@ -127,24 +127,27 @@ def file_object_types(
     path: Path, workdir: Path, *, file: str
 ) -> tuple[tuple[tuple[str, int, int], ...], str] | None:
     """The object types of an OCEL file (see :func:`object_types`) and the default case type; None
-    when the file is not an object-centric log."""
+    when the file is not an object-centric log.
+
+    The file's head decides whether it is read at all (:func:`mining.ingest.ocel.ocel_file_kind`), so
+    that a large CSV or a system's JSON export is not decompressed or parsed a second time to learn
+    that it is not OCEL.
+    """
     from mining.ingest.ocel import ocel_file_kind, read_ocel_file
-    from mining.ingest.presets.raw import JSON_SUFFIXES, read_json
+    from mining.ingest.presets.raw import read_json
     from mining.ingest.sources import decompress_if_gzip
 
-    if path.is_dir():
+    kind = ocel_file_kind(path)
+    if kind is None:
         return None
     plain = decompress_if_gzip(path, workdir, display_name=file)
-    kind = ocel_file_kind(plain)
-    if kind is not None:
-        log = read_ocel_file(plain, kind, file=file)
-    elif plain.suffix.lower() in JSON_SUFFIXES:
+    if kind == "json":
         document = read_json(plain, workdir, file=file)
         if not is_ocel_document(document):
             return None
         log = from_document(document, file=file)
     else:
-        return None
+        log = read_ocel_file(plain, kind, file=file)
     types = object_types(log)
     return tuple(types), _choose_type(types, None, file)[0]
 

@@ -80,7 +80,7 @@ def export_kind(path: Path, file: str) -> str | None:
         return "folder"
     if _suffix(file) in JSON_SUFFIXES:
         return "json"
-    if ocel_file_kind(path) is not None:
+    if ocel_file_kind(path) in {"xml", "sqlite"}:
         return "ocel"
     with path.open("rb") as fh:
         head = fh.read(4)
@@ -164,7 +164,8 @@ def read_export(
         from mining.ingest.sources import decompress_if_gzip
 
         plain = decompress_if_gzip(path, workdir, display_name=file)
-        log = read_ocel_file(plain, ocel_file_kind(plain) or "xml", file=file)
+        kind_of = ocel_file_kind(plain)
+        log = read_ocel_file(plain, "sqlite" if kind_of == "sqlite" else "xml", file=file)
         return RawExport(file=file, documents={"main": log}, sources={"main": file})
     if kind == "folder":
         members = [(m, f"{file}/{m.name}") for m in export_members(path)]
