@@ -582,3 +582,21 @@ def test_the_upload_page_learns_the_object_types_from_the_file_alone(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"objectTypes": [], "events": [{"id": "e1"}, {"id": "e1"}], "objects": []}')
     assert object_types_of(str(broken), broken.name) is None
+
+
+def test_attributes_keep_their_names_whatever_they_are(store, tmp_path):
+    doc = json.loads(ORDERS_JSON.read_text(encoding="utf-8"))
+    doc["events"][0]["attributes"] += [
+        {"name": "event", "value": "web-42"},
+        {"name": "_note", "value": "rush"},
+    ]
+    doc["objects"][0]["attributes"].append(
+        {"name": "object", "time": "1970-01-01T00:00:00Z", "value": "gift"}
+    )
+    path = tmp_path / "named.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    summary = ingest_file(store, path)
+    assert attributes(store, summary.log_id, "event", "_note", "object")[:2] == [
+        ("web-42", "rush", "gift"),
+        (None, None, "gift"),
+    ]

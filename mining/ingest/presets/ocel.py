@@ -227,38 +227,49 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
         pl.col("where").alias(where_col),
     )
 
+    # The pivots' key columns are named with a NUL, which no header holds (staging refuses it), so that
+    # an attribute called "event" or "object" keeps its name.
+    key = "\x00key"
     others = relations.filter(pl.col("object_type").is_not_null() & (pl.col("object_type") != chosen))
     type_columns: dict[str, str] = {}
     if others.height:
-        linked = others.group_by(["event", "object_type"], maintain_order=True).agg(
-            pl.col("object").str.join(", ")
+        linked = (
+            others.group_by(["event", "object_type"], maintain_order=True)
+            .agg(pl.col("object").str.join(", "))
+            .rename({"event": key})
         )
-        wide = linked.pivot(on="object_type", index="event", values="object", aggregate_function="first")
-        renames = {t: name(t) for t in wide.columns if t != "event"}
-        type_columns = {t: renames[t] for t in renames}
-        frame = frame.join(wide.rename(renames), left_on=id_col, right_on="event", how="left")
+        wide = linked.pivot(on="object_type", index=key, values="object", aggregate_function="first")
+        type_columns = {t: name(t) for t in wide.columns if t != key}
+        frame = frame.join(wide.rename(type_columns), left_on=id_col, right_on=key, how="left")
 
-    attrs = pl.DataFrame(log.event_attributes, schema={"event": pl.Utf8, "name": pl.Utf8, "value": pl.Utf8})
+    attrs = pl.DataFrame(
+        log.event_attributes, schema={"event": pl.Utf8, "name": pl.Utf8, "value": pl.Utf8}
+    ).rename({"event": key})
     event_attribute_names: list[str] = []
     if attrs.height:
-        wide = attrs.pivot(on="name", index="event", values="value", aggregate_function="first")
-        renames = {a: name(a) for a in wide.columns if a != "event"}
-        event_attribute_names = list(renames)
-        frame = frame.join(wide.rename(renames), left_on=id_col, right_on="event", how="left")
+        wide = attrs.pivot(on="name", index=key, values="value", aggregate_function="first")
+        renames = {a: name(a) for a in wide.columns if a != key}
+        event_attribute_names = list(renames.values())
+        frame = frame.join(wide.rename(renames), left_on=id_col, right_on=key, how="left")
 
-    object_attrs = pl.DataFrame(
-        log.object_attributes, schema={"object": pl.Utf8, "name": pl.Utf8, "time": pl.Utf8, "value": pl.Utf8}
-    ).join(cases.select(pl.col("case").alias("object")).unique(), on="object", how="semi")
+    object_attrs = (
+        pl.DataFrame(
+            log.object_attributes,
+            schema={"object": pl.Utf8, "name": pl.Utf8, "time": pl.Utf8, "value": pl.Utf8},
+        ).rename({"object": key})
+    ).join(cases.select(pl.col("case").alias(key)).unique(), on=key, how="semi")
     if object_attrs.height:
+        # The first value of each attribute: by its time (none first: a value with no time is the
+        # object's own), then by file order.
         first = (
-            object_attrs.with_row_index("_order")
-            .sort(["object", "name", "time", "_order"], nulls_last=False)
-            .group_by(["object", "name"], maintain_order=True)
+            object_attrs.with_row_index("\x00order")
+            .sort([key, "name", "time", "\x00order"], nulls_last=False)
+            .group_by([key, "name"], maintain_order=True)
             .agg(pl.col("value").first())
         )
-        wide = first.pivot(on="name", index="object", values="value", aggregate_function="first")
-        renames = {a: name(a) for a in wide.columns if a != "object"}
-        frame = frame.join(wide.rename(renames), left_on=case_col, right_on="object", how="left")
+        wide = first.pivot(on="name", index=key, values="value", aggregate_function="first")
+        renames = {a: name(a) for a in wide.columns if a != key}
+        frame = frame.join(wide.rename(renames), left_on=case_col, right_on=key, how="left")
 
     roles: dict[str, str | None] = {
         "case": case_col,
@@ -274,12 +285,7 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
         "events_left_out": left_out,
         "divergent": {activity: other for activity, other, _ in divergent},
     }
-    return EventTable(
-        frame=frame.drop([c for c in frame.columns if c.startswith("_")]),
-        roles=roles,
-        notes=notes,
-        facts=facts,
-    )
+    return EventTable(frame=frame, roles=roles, notes=notes, facts=facts)
 
 
 def _resource(attributes: list[str], type_columns: Mapping[str, str]) -> str | None:
