@@ -298,20 +298,10 @@ def _from_json1(doc: Mapping[str, object], file: str) -> OcelLog:
 def _from_xml(path: Path, file: str) -> OcelLog:
     from lxml import etree
 
-    from mining.ingest.sources import refuse_doctype
+    from mining.ingest.sources import refuse_doctype, safe_iterparse
 
     refuse_doctype(path, display_name=file)
-    context = etree.iterparse(
-        str(path),
-        events=("end",),
-        tag=("{*}event", "{*}object"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    context = safe_iterparse(path, tag=("{*}event", "{*}object"))
     b: _Builder | None = None
     try:
         for _, elem in context:

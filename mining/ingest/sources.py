@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 from mining.errors import EmptyLog, IngestError, UnknownFormat, UnsafeInput
 
@@ -33,6 +34,7 @@ __all__ = [
     "detect_format",
     "max_decompressed_bytes",
     "refuse_doctype",
+    "safe_iterparse",
     "sha256_file",
 ]
 
@@ -332,6 +334,27 @@ def refuse_doctype(path: Path, *, display_name: str) -> None:
                 f"{display_name}: does not start like XML; expected '<?xml' or an element after the prolog, "
                 f"found {found!r}"
             )
+
+
+def safe_iterparse(path: Path, *, tag: tuple[str, ...]) -> Any:
+    """lxml's ``iterparse`` over ``path``, reporting the end of each ``tag`` element, with nothing
+    resolved or fetched: no entities, no DTD, no network, no huge-tree mode.  Call
+    :func:`refuse_doctype` first; the XES and OCEL readers share these settings, so a safety fix
+    reaches both."""
+    from lxml import etree
+
+    return etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=tag,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        remove_blank_text=True,
+    )
 
 
 def check_zip_expansion(

@@ -25,7 +25,7 @@ import pyarrow as pa
 from lxml import etree
 
 from mining.errors import EmptyLog, IngestError, UnknownFormat
-from mining.ingest.sources import refuse_doctype
+from mining.ingest.sources import refuse_doctype, safe_iterparse
 from mining.ingest.xes_lines import CASE_PREFIX, XesBatches, index_array, read_xes_lines, text_array
 
 __all__ = ["BATCH_ROWS", "CASE_PREFIX", "XesRead", "read_xes"]
@@ -79,18 +79,7 @@ def read_xes(path: Path, *, display_name: str, batch_rows: int = BATCH_ROWS, fas
             table, traces, empty_traces = lines
             return XesRead(table=table, traces=traces, empty_traces=empty_traces)
     reader = _Reader(batch_rows)
-    context = etree.iterparse(
-        str(path),
-        events=("end",),
-        tag=("{*}event", "{*}trace"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        remove_blank_text=True,
-    )
+    context = safe_iterparse(path, tag=("{*}event", "{*}trace"))
     try:
         reader.consume(context)
     except etree.XMLSyntaxError as exc:
