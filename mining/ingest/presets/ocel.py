@@ -107,7 +107,12 @@ def _frames(log: OcelLog) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def object_types(log: OcelLog) -> list[tuple[str, int, int]]:
     """``(type, objects, events touching one)`` for every object type, the most events first."""
-    events, relations, objects = _frames(log)
+    return _types(*_frames(log))
+
+
+def _types(
+    events: pl.DataFrame, relations: pl.DataFrame, objects: pl.DataFrame
+) -> list[tuple[str, int, int]]:
     counts = objects.group_by("type").agg(pl.len().alias("objects"))
     touched = (
         relations.filter(pl.col("object_type").is_not_null())
@@ -191,9 +196,9 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     if log is None:
         msg = f"{file}: not an OCEL log: expected OCEL 2.0 JSON, XML or SQLite, or OCEL 1.0 JSON or XML"
         raise MissingColumn(msg)
-    types = object_types(log)
+    events, relations, objects = _frames(log)
+    types = _types(events, relations, objects)
     chosen, asked = _choose_type(types, options.object_type, file)
-    events, relations, _ = _frames(log)
 
     cases = relations.filter(pl.col("object_type") == chosen).select("event", pl.col("object").alias("case"))
     flat = (
