@@ -374,7 +374,8 @@ def _strptime(value_sql: str, pattern_sql: str) -> str:
 def year_guard(parsed_sql: str, kind: str, value_sql: str) -> str:
     """``parsed_sql``, NULL where it lies before the year 1000 and the text ``value_sql`` holds no run of
     four digits: a two-digit year read as a four-digit one, which would date the event 2,000 years off
-    where it must be a rejected row.  SAP's ``0001-01-01`` keeps its year 1, to be named as a sentinel.
+    where it must be a rejected row.  SAP's ``0001-01-01`` keeps its year 1, to be named as a sentinel,
+    and ``-infinity`` passes, to be rejected by its own name ("not a point in time").
 
     The first branch settles every ordinary value (DuckDB computes the parse once); the text is
     searched only for the rest.
@@ -382,7 +383,7 @@ def year_guard(parsed_sql: str, kind: str, value_sql: str) -> str:
     floor = "TIMESTAMPTZ '1000-01-01 00:00:00+00'" if kind == "TIMESTAMPTZ" else "TIMESTAMP '1000-01-01'"
     return (
         f"CASE WHEN {parsed_sql} >= {floor} THEN {parsed_sql} "
-        f"WHEN regexp_matches({value_sql}, '[0-9]{{4}}') THEN {parsed_sql} END"
+        f"WHEN isinf({parsed_sql}) OR regexp_matches({value_sql}, '[0-9]{{4}}') THEN {parsed_sql} END"
     )
 
 
