@@ -3,7 +3,8 @@ limit ends in one plain message on its page, never a traceback (the browser test
 carrying on for the uploads).
 
 The limit here is time (one second), against a child that cannot be ready by then: the tests ask for a kind
-of child no one has started (the usual modules plus one more), so its imports alone outlast the limit.
+of child no one has started (the usual modules plus ``tests.slowimport``, which sleeps three seconds as it
+loads), so its imports alone outlast the limit.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def one_second(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(measures, "work_limits", lambda: Limits(memory=2 * 1000**3, seconds=1.0))
-    # A kind of child of its own: no spare or idle worker of it exists, so the work waits for its imports.
-    monkeypatch.setattr(measures, "CHECK_CHILD", (*CHECK_CHILD, "tests.childwork"))
-    monkeypatch.setattr(measures, "MONITOR_MODULES", (*MONITOR_MODULES, "tests.childwork"))
+    # A kind of child of its own: no spare or idle worker of it exists, so the work waits for its imports,
+    # and one of them sleeps three seconds (the monitoring modules alone can load in under a second).
+    monkeypatch.setattr(measures, "CHECK_CHILD", (*CHECK_CHILD, "tests.slowimport"))
+    monkeypatch.setattr(measures, "MONITOR_MODULES", (*MONITOR_MODULES, "tests.slowimport"))
 
 
 def _pages() -> None:
