@@ -275,9 +275,8 @@ def detect_roles(
                 # Constant within a case: a case attribute (a case's start date), not an event time.
                 return 0.0, ""
             factor = 0.5 + 0.5 * v
-            if (
-                c.internal not in dates_only
-            ):  # ts_score runs twice per column: once to tell by name, once to pick
+            # ts_score runs twice per column (once to tell by name, once to pick): read the dates once.
+            if c.internal not in dates_only:
                 dates_only[c.internal] = _dates_only(store, "_profile", c, fmt)
             if dates_only[c.internal]:
                 # Of a date column and a timestamp column, both named so, the one with the times is it.

@@ -47,5 +47,5 @@ def _whole_number_columns(data: Any) -> list[str]:
         return [str(n) for n, t in schema.items() if t.is_integer()]
     dtypes = getattr(data, "dtypes", None)
     if dtypes is not None and hasattr(dtypes, "items"):  # pandas
-        return [str(n) for n, t in dtypes.items() if getattr(t, "kind", "") in "iu"]
+        return [str(n) for n, t in dtypes.items() if getattr(t, "kind", None) in ("i", "u")]
     return []
