@@ -85,6 +85,18 @@ def test_binary_renamed_csv_is_not_a_text_table_whatever_the_encoding(
     assert store.scalar("SELECT count(*) FROM logs") == 0
 
 
+@pytest.mark.parametrize("name", ["export.json", "export.jsonl", "log.jsonocel", "export.json.gz"])
+@pytest.mark.parametrize(("content", "kind"), [(_PDF, "a PDF document"), (_PNG, "a PNG image")])
+def test_binary_renamed_json_is_named_by_what_it_is(store, tmp_path, name, content, kind):
+    # Before: "export.json line 2: bytes that are not UTF-8 (at byte 10)", about a PDF.
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    with pytest.raises(UnknownFormat) as info:
+        ingest_file(store, path)
+    assert str(info.value) == f"{name} is not a JSON document: it is {kind}, whatever its name says"
+    assert store.scalar("SELECT count(*) FROM logs") == 0
+
+
 def test_gzipped_binary_is_named_after_decompression(store, tmp_path):
     path = tmp_path / "export.csv.gz"
     path.write_bytes(gzip.compress(_PDF))

@@ -235,14 +235,19 @@ def read_json(path: Path, workdir: Path, *, file: str) -> object:
     A ``.json`` file that turns out to hold one value per line is read as
     JSON Lines.  JSON is UTF-8 (RFC 8259); a byte-order mark is allowed.
     """
-    from mining.errors import BadExport
-    from mining.ingest.sources import decompress_if_gzip
+    from mining.errors import BadExport, UnknownFormat
+    from mining.ingest.sources import binary_kind, decompress_if_gzip
 
     plain = decompress_if_gzip(path, workdir, display_name=file)
     data = plain.read_bytes()
     if not data.strip():
         msg = f"{file}: the file is empty; expected a JSON document"
         raise EmptyLog(msg)
+    kind = binary_kind(data[:4096])
+    if kind is not None:
+        # Said as for a file named .csv: what the bytes are, not which byte fails to decode.
+        msg = f"{file} is not a JSON document: it is {kind}, whatever its name says"
+        raise UnknownFormat(msg, hint="export the event data as JSON, CSV, Excel .xlsx, Parquet or XES")
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
