@@ -21,6 +21,7 @@ from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
 from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql, year_guard
+from mining.ingest.zones import zone_gate_sql, zone_problem, zone_sql
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
 from mining.words import agree, plural
@@ -48,9 +49,13 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _MAX_OFFSET_S = 14 * 3600
 _OFFSET_REASON = "offset beyond +/-14:00"
 _INFINITE_REASON = "not a point in time (infinity)"
+_MISMATCH_REASON = "does not match the column's timestamp format "
+_MISMATCH_SQL = _MISMATCH_REASON.replace("'", "''")
 _OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
+#: Marks a time column, among the names needing cleaning, whose text writes zones (see :func:`_dirty`).
+_ZONED = "+zone"
 
 
 @dataclass(frozen=True)
@@ -163,19 +168,21 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
     params.update(p)
     params["tz"] = tz
     conv = local_to_utc_sql(f"_local_{role}", "tz")
-    off = offset_sql(fmt, raw)
+    written, off = offset_sql(fmt, raw)
     if off == "NULL::TIMESTAMPTZ":
         return {"local": local, **conv}
+    # A value that writes an offset is read by it, or not at all: the local reading drops
+    # whatever follows the clock time, so falling back to it would read the offset as the log's zone.
     return {
         "local": local,
-        "utc": f"coalesce({off}, {conv['utc']})",
-        "gap": f"({off} IS NULL AND coalesce({conv['gap']}, false))",
-        "overlap": f"({off} IS NULL AND coalesce({conv['overlap']}, false))",
+        "utc": f"CASE WHEN {written} THEN {off} ELSE {conv['utc']} END",
+        "gap": f"(NOT {written} AND coalesce({conv['gap']}, false))",
+        "overlap": f"(NOT {written} AND coalesce({conv['overlap']}, false))",
     }
 
 
 def _columns_needing_clean(
-    store: Store, columns: dict[str, str | None], cost: str | None = None
+    store: Store, columns: dict[str, str | None], cost: str | None = None, zones: dict[str, str] | None = None
 ) -> tuple[set[str], bool]:
     """The role columns holding a value that cleaning changes anywhere, and whether the cost
     column (``cost``) writes decimals with a comma.
@@ -186,10 +193,15 @@ def _columns_needing_clean(
     cleaning only for blank fields; a time or number column for null words
     and surrounding spaces too.  The cost column's separators are counted in
     the same scan, which a query of their own cost a third as much again.
+
+    ``zones`` are time columns (role -> column) whose text is searched, in the
+    same scan, for a written zone (see :mod:`mining.ingest.zones`): those found
+    come back as ``role + _ZONED`` among the names.
     """
+    zones = zones or {}
     names = [(n, c) for n, c in columns.items() if c and n in _NAME_ROLES]
     values = [(n, c) for n, c in columns.items() if c and n not in _NAME_ROLES]
-    if not names and not values and cost is None:
+    if not names and not values and cost is None and not zones:
         return set(), False
     separators = []
     if cost is not None:
@@ -213,9 +225,12 @@ def _columns_needing_clean(
                 for _, c in values
             ]
             + separators
+            + [f"count(*) FILTER (WHERE {zone_gate_sql(c)})" for c in zones.values()]
         )
         + " FROM _stage"
     ).rows[0]
+    zoned = {n + _ZONED for n, k in zip(zones, rough[len(rough) - len(zones) :], strict=True) if k}
+    rough = rough[: len(rough) - len(zones)]
     decimal_comma = False
     if separators:
         comma, point = rough[-2:]
@@ -223,6 +238,7 @@ def _columns_needing_clean(
         rough = rough[:-2]
     dirty = {n for (n, _), k in zip(names, rough[: len(names)], strict=True) if k}
     suspects = [(n, c) for (n, c), k in zip(values, rough[len(names) :], strict=True) if k]
+    dirty |= zoned
     if not suspects:
         return dirty, decimal_comma
     exact = store.query(
@@ -286,11 +302,24 @@ def _role_columns(plan: LoadPlan) -> dict[str, str | None]:
 
 
 def _dirty(store: Store, plan: LoadPlan) -> tuple[set[str], bool]:
-    """The role columns that need cleaning, and whether the cost column has decimal commas."""
+    """The role columns that need cleaning (and, as ``role + _ZONED``, the time columns that write
+    zones the sample did not show), and whether the cost column has decimal commas."""
+    m = plan.mapping
+    # ISO columns only: the cast is what misreads a zone; a value of another format that writes
+    # one does not match its pattern, and is rejected by name.
+    zones = {
+        raw: col
+        for raw, role, label in (("_ts_raw", "timestamp", m.timestamp), ("_st_raw", "start_timestamp", m.start_timestamp))
+        if label
+        and (col := _col(plan, label)) is not None
+        and plan.formats[role].pattern == ISO
+        and not plan.formats[role].zoned
+    }
     return _columns_needing_clean(
         store,
         {n: _col(plan, label) for n, label in _role_columns(plan).items() if label},
-        _col(plan, plan.mapping.cost) if plan.mapping.cost else None,
+        _col(plan, m.cost) if m.cost else None,
+        zones,
     )
 
 
@@ -343,8 +372,21 @@ def _typed_sql(
         ctl = f"CASE WHEN {any_ctl} THEN CASE {ctl_cols} END END"
         ctlv = f"CASE WHEN {any_ctl} THEN CASE {ctl_vals} END END"
     layer1 = f"SELECT _row{carried}, {', '.join(values + raws)}, {ctl} AS _ctl, {ctlv} AS _ctlv FROM _stage"
-    ts_e = _ts_exprs(plan, "timestamp", "_ts_raw", params)
-    st_e = _ts_exprs(plan, "start_timestamp", "_st_raw", params) if m.start_timestamp else None
+    # A written zone becomes its offset (_ts_text) before any parse; the cleaned text stays for the
+    # checks, so a zone that cannot be placed is a mismatch, not a missing time.
+    texts = {"_ts_raw": "_ts_raw", "_st_raw": "_st_raw"}
+    zoned = []
+    for raw, role in (("_ts_raw", "timestamp"), ("_st_raw", "start_timestamp")):
+        fmt = plan.formats.get(role)
+        if fmt is not None and (fmt.zoned or raw + _ZONED in dirty):
+            sql, p = zone_sql(raw, m.timezone, f"zone{raw}", every_row=fmt.pattern != ISO)
+            params.update(p)
+            texts[raw] = raw.replace("_raw", "_text")
+            zoned.append(f"{sql} AS {texts[raw]}")
+    if zoned:
+        layer1 = f"SELECT *, {', '.join(zoned)} FROM ({layer1})"
+    ts_e = _ts_exprs(plan, "timestamp", texts["_ts_raw"], params)
+    st_e = _ts_exprs(plan, "start_timestamp", texts["_st_raw"], params) if m.start_timestamp else None
     locals_ = [
         f"{e['local']} AS _local_{r}"
         for r, e in (("timestamp", ts_e), ("start_timestamp", st_e))
@@ -375,7 +417,7 @@ def _typed_sql(
             "ts IS NULL",
             lit(m.timestamp),
             "_v__ts_raw",
-            "'does not match the column''s timestamp format ' || $fmtname_ts",
+            f"'{_MISMATCH_SQL}' || $fmtname_ts",
         ),
         # DuckDB reads 'infinity' as a timestamp; no event happens then, and no duration ends there.
         ("NOT isfinite(ts)", lit(m.timestamp), "_v__ts_raw", f"'{_INFINITE_REASON}'"),
@@ -387,7 +429,7 @@ def _typed_sql(
                 "_st_raw IS NOT NULL AND start_ts IS NULL",
                 lit(m.start_timestamp),
                 "_v__st_raw",
-                "'does not match the column''s timestamp format ' || $fmtname_st",
+                f"'{_MISMATCH_SQL}' || $fmtname_st",
             )
         )
         checks.append(
@@ -406,7 +448,7 @@ def _typed_sql(
         if label and plan.formats[role].pattern == ISO:
             checks.append(
                 (
-                    f"{parsed} IS NOT NULL AND abs(epoch(try_cast({raw} AS TIMESTAMP)) - epoch({parsed})) > {_MAX_OFFSET_S}",
+                    f"{parsed} IS NOT NULL AND abs(epoch(try_cast({texts[raw]} AS TIMESTAMP)) - epoch({parsed})) > {_MAX_OFFSET_S}",
                     lit(label),
                     f"_v_{raw}",
                     f"'{_OFFSET_REASON}'",
@@ -486,7 +528,7 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
     rejects = sorted(
         [
             *plan.parse_rejects[:shown],
-            *(Reject(plan.file, int(r), c, _reason(str(w), v), v) for r, c, w, v in first),
+            *(Reject(plan.file, int(r), c, _reason(str(w), v, plan.mapping.timezone), v) for r, c, w, v in first),
         ],
         key=lambda r: r.row,
     )[:shown]
@@ -601,7 +643,7 @@ def _flagged(store: Store, plan: LoadPlan, params: dict[str, object], dirty: set
 def _rejects(plan: LoadPlan, flagged: _Flagged) -> tuple[list[Reject], int]:
     """The parse and value rejects in row order, and the number of rows they reject."""
     rejects = list(plan.parse_rejects) + [
-        Reject(plan.file, int(r), c, _reason(str(why), v), v)
+        Reject(plan.file, int(r), c, _reason(str(why), v, plan.mapping.timezone), v)
         for r, c, why, v, _, _ in flagged
         if why is not None
     ]
@@ -702,10 +744,12 @@ def _good_rows(
     return "SELECT * FROM _typed", {}
 
 
-def _reason(why: str, value: str | None) -> str:
-    """A reject's reason, naming the character or the offset at fault where SQL only flagged the row."""
+def _reason(why: str, value: str | None, timezone: str = "UTC") -> str:
+    """A reject's reason, naming the character, the offset or the zone at fault where SQL only flagged the row."""
     if why == _CONTROL_REASON:
         return _control_reason(value)
+    if why.startswith(_MISMATCH_REASON) and (zone := zone_problem(value, timezone)):
+        return zone
     if why == _OFFSET_REASON:
         found = _OFFSET_RE.search(value or "")
         shown = f"{found.group(1)}:{found.group(2) or '00'}" if found else "the offset"

@@ -19,10 +19,11 @@ Rules, because real exports break every tool that guesses row by row:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, Option, phrase
+from mining.ingest.zones import may_name_zones, zone_sql, zone_words_in
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -108,6 +109,10 @@ class TimestampFormat:
     pattern: str  # ISO, EPOCH_S, EPOCH_MS or a strptime pattern
     reason: str
     dayfirst: bool | None = None
+    #: The sample writes zone names (CET, UTC+2, Europe/Berlin): every value is read through
+    #: :func:`mining.ingest.zones.zone_sql`, which turns them into offsets; ``zone_note`` says which.
+    zoned: bool = False
+    zone_note: str = ""
 
     def describe(self) -> str:
         return self.pattern
@@ -159,6 +164,44 @@ def detect_format(
     values = _sample(store, table, column_sql)
     if not values:
         return None
+    # Zone names become offsets first, as the load will read them; the shape is judged on the result.
+    if not may_name_zones(values):
+        return _detect(store, table, column_sql, values, label=label, file=file, dayfirst=dayfirst, params={})
+    written, params = zone_sql("v", None, "zone", every_row=True, spaced=False)
+    read = store.query(
+        f"SELECT {written} FROM (SELECT unnest($vals) AS v, generate_subscripts($vals, 1) AS i) ORDER BY i",
+        {"vals": values, **params},
+    ).rows
+    changed = [v for v, (r,) in zip(values, read, strict=True) if r != v]
+    if not changed:
+        return _detect(store, table, column_sql, values, label=label, file=file, dayfirst=dayfirst, params={})
+    column_sql = zone_sql(f"trim({column_sql})", None, "zone", every_row=True, spaced=False)[0]
+    values = [r for (r,) in read if r is not None]
+    fmt = (
+        _detect(store, table, column_sql, values, label=label, file=file, dayfirst=dayfirst, params=params)
+        if values
+        else None
+    )
+    if fmt is None:
+        return None
+    words = zone_words_in(changed)
+    shown = ", ".join(words[:6]) + (f" and {len(words) - 6} more" if len(words) > 6 else "")
+    what = f"zones written as {shown}" if words else "zones written after the times"
+    note = f"{what} are read as their offsets"
+    return replace(fmt, reason=f"{fmt.reason}; {note}", zoned=True, zone_note=note)
+
+
+def _detect(
+    store: Store,
+    table: str,
+    column_sql: str,
+    values: list[str],
+    *,
+    label: str,
+    file: str,
+    dayfirst: bool | None,
+    params: dict[str, object],
+) -> TimestampFormat | None:
     n = len(values)
     # Most exports are ISO 8601: settle that cheaply before trying ~190 patterns.
     iso_only = store.scalar(f"SELECT count({_ISO_SQL}) FROM (SELECT unnest($vals) AS v)", {"vals": values})
@@ -212,7 +255,7 @@ def detect_format(
         ok_this, ok_mirror = store.query(
             f"SELECT count({_strptime(f'trim({column_sql})', '$a')}), count({_strptime(f'trim({column_sql})', '$b')}) "
             f"FROM {table}",
-            {"a": pattern, "b": mirrored},
+            {"a": pattern, "b": mirrored, **params},
         ).rows[0]
         if ok_this != ok_mirror:
             if ok_mirror > ok_this:
@@ -221,7 +264,7 @@ def detect_format(
                 proof = store.scalar(
                     f"SELECT trim({column_sql}) FROM {table} WHERE {_strptime(f'trim({column_sql})', '$a')} IS NOT NULL "
                     f"AND {_strptime(f'trim({column_sql})', '$b')} IS NULL LIMIT 1",
-                    {"a": pattern, "b": mirrored},
+                    {"a": pattern, "b": mirrored, **params},
                 )
                 asked = "day-first" if dayfirst else "month-first"
                 msg = phrase(
@@ -274,10 +317,13 @@ def has_naive_values(store: Store, table: str, column_sql: str, fmt: TimestampFo
         return False
     if fmt.pattern != ISO:
         return "%z" not in fmt.pattern and "%Z" not in fmt.pattern
+    # A written zone (CET, Europe/Berlin) is an offset once read.
+    written, params = zone_sql("v", None, "zone")
     return bool(
         store.scalar(
             f"SELECT count(*) FROM (SELECT trim({column_sql}) AS v FROM {table} LIMIT {int(rows)}) "
-            f"WHERE v <> '' AND NOT regexp_matches(v, '{_OFFSET_RE}')"
+            f"WHERE v <> '' AND NOT coalesce(regexp_matches({written}, '{_OFFSET_RE}'), false)",
+            params,
         )
     )
 
@@ -356,13 +402,14 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
     return _strptime(v, f"${param}"), {param: fmt.pattern}
 
 
-def offset_sql(fmt: TimestampFormat, value_sql: str) -> str:
-    """SQL for the instant of a value that carries its own offset (ISO only), else NULL."""
+def offset_sql(fmt: TimestampFormat, value_sql: str) -> tuple[str, str]:
+    """SQL for whether a value writes its own offset (ISO only), and for its instant read by that offset
+    (NULL where it does not parse); ``("false", "NULL::TIMESTAMPTZ")`` for other formats."""
     if fmt.pattern != ISO:
-        return "NULL::TIMESTAMPTZ"
+        return "false", "NULL::TIMESTAMPTZ"
     v = f"trim({value_sql})"
     cast = year_guard(f"try_cast({v} AS TIMESTAMPTZ)", "TIMESTAMPTZ", v)
-    return f"CASE WHEN regexp_matches({v}, '{_OFFSET_RE}') THEN {cast} END"
+    return f"coalesce(regexp_matches({v}, '{_OFFSET_RE}'), false)", cast
 
 
 def _strptime(value_sql: str, pattern_sql: str) -> str:
