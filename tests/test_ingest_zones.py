@@ -91,8 +91,9 @@ def test_a_column_of_ambiguous_abbreviations_is_refused_naming_the_fix(store, tm
     path = write(tmp_path, ["2026-01-13 09:00:00 IST", "2026-01-14 09:00:00 IST"])
     with pytest.raises(TooManyRejects) as err:
         load(store, path)
-    assert "the zone 'IST' names more than one offset: India (+05:30), Irish Standard Time (+01:00), Israel (+02:00)" in str(
-        err.value
+    assert (
+        "the zone 'IST' names more than one offset: India (+05:30), Irish Standard Time (+01:00), Israel (+02:00)"
+        in str(err.value)
     )
     assert store.scalar("SELECT count(*) FROM events") == 0
 
@@ -135,7 +136,10 @@ def test_a_zone_word_the_sample_did_not_show_is_still_read(store, tmp_path):
     # 40,000 plain rows, then one CEST and one BST: neither is in the head the format is chosen from.
     times = ["2026-01-13T09:00:00+01:00"] * 20000 + ["2026-07-13 09:00:00 CEST", "2026-07-13 09:00:00 BST"]
     path = write(tmp_path, times)
-    for timezone, read in (("UTC", ["2026-07-13 07:00"]), ("Europe/London", ["2026-07-13 07:00", "2026-07-13 08:00"])):
+    for timezone, read in (
+        ("UTC", ["2026-07-13 07:00"]),
+        ("Europe/London", ["2026-07-13 07:00", "2026-07-13 08:00"]),
+    ):
         with Store(":memory:") as s:
             summary = load(s, path, timezone=timezone)
             assert summary.rejected_rows == 2 - len(read)
@@ -162,8 +166,15 @@ def test_javas_date_to_string_is_read(store, tmp_path):
     )
     s = load(store, path)
     assert s.timestamp_formats == {"timestamp": "%a %b %d %H:%M:%S %z %Y"}
-    rows = store.query("SELECT strftime(timezone('UTC', ts), '%Y-%m-%d %H:%M') FROM events ORDER BY row_no").rows
-    assert [t for (t,) in rows] == ["2026-01-13 08:00", "2026-07-13 07:00", "2026-01-13 14:00", "2026-01-14 09:00"]
+    rows = store.query(
+        "SELECT strftime(timezone('UTC', ts), '%Y-%m-%d %H:%M') FROM events ORDER BY row_no"
+    ).rows
+    assert [t for (t,) in rows] == [
+        "2026-01-13 08:00",
+        "2026-07-13 07:00",
+        "2026-01-13 14:00",
+        "2026-01-14 09:00",
+    ]
 
 
 def test_twelve_hour_times_are_not_taken_for_zones(store, tmp_path):
@@ -171,7 +182,9 @@ def test_twelve_hour_times_are_not_taken_for_zones(store, tmp_path):
     path.write_text("case,activity,time\n1,a,2026-01-13 9:03 AM\n1,b,2026-01-13 2:40 PM\n")
     s = load(store, path)
     assert s.timestamp_formats == {"timestamp": "%Y-%m-%d %I:%M %p"}
-    assert [t for _, t in store.query("SELECT row_no, strftime(ts, '%H:%M') FROM events ORDER BY row_no").rows] == [
+    assert [
+        t for _, t in store.query("SELECT row_no, strftime(ts, '%H:%M') FROM events ORDER BY row_no").rows
+    ] == [
         "09:03",
         "14:40",
     ]
@@ -199,7 +212,10 @@ def test_the_abbreviation_table_agrees_with_the_tz_database():
     assert disagree == {("CDT", "-04:00"), ("PST", "+08:00")}
     assert zone_offsets("America/Havana")["CDT"] == "-04:00"
     assert zone_offsets("Asia/Manila")["PST"] == "+08:00"
-    assert {w: zone_offsets("Europe/London")[w] for w in own["Europe/London"]} == {"GMT": "+00:00", "BST": "+01:00"}
+    assert {w: zone_offsets("Europe/London")[w] for w in own["Europe/London"]} == {
+        "GMT": "+00:00",
+        "BST": "+01:00",
+    }
 
 
 def test_the_detected_format_says_which_zones_it_reads(store, tmp_path):

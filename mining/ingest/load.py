@@ -309,7 +309,10 @@ def _dirty(store: Store, plan: LoadPlan) -> tuple[set[str], bool]:
     # one does not match its pattern, and is rejected by name.
     zones = {
         raw: col
-        for raw, role, label in (("_ts_raw", "timestamp", m.timestamp), ("_st_raw", "start_timestamp", m.start_timestamp))
+        for raw, role, label in (
+            ("_ts_raw", "timestamp", m.timestamp),
+            ("_st_raw", "start_timestamp", m.start_timestamp),
+        )
         if label
         and (col := _col(plan, label)) is not None
         and plan.formats[role].pattern == ISO
@@ -528,7 +531,10 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
     rejects = sorted(
         [
             *plan.parse_rejects[:shown],
-            *(Reject(plan.file, int(r), c, _reason(str(w), v, plan.mapping.timezone), v) for r, c, w, v in first),
+            *(
+                Reject(plan.file, int(r), c, _reason(str(w), v, plan.mapping.timezone), v)
+                for r, c, w, v in first
+            ),
         ],
         key=lambda r: r.row,
     )[:shown]
