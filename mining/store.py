@@ -579,24 +579,36 @@ def _remove(path: Path) -> None:
 def _writer_lock(target: Path, timeout: float) -> Iterator[None]:
     _disk_step(target, target.parent.mkdir, 0o777, True, True)
     lock_path = target.with_name(target.name + ".lock")
-    # flock, not a PID file: the kernel releases it when a writer dies, even by SIGKILL.
-    fd = _disk_step(target, os.open, lock_path, os.O_RDWR | os.O_CREAT, NEW_WORKSPACE_MODE)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    msg = f"workspace {target} is busy: another mining process is writing to it"
-                    raise WorkspaceBusy(msg, hint="retry when the other ingest has finished") from None
-                time.sleep(0.1)
+    deadline = time.monotonic() + timeout
+    while True:
+        # flock, not a PID file: the kernel releases it when a writer dies, even by SIGKILL.
+        fd = _disk_step(target, os.open, lock_path, os.O_RDWR | os.O_CREAT, NEW_WORKSPACE_MODE)
         try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                msg = f"workspace {target} is busy: another mining process is writing to it"
+                raise WorkspaceBusy(msg, hint="retry when the other ingest has finished") from None
+            time.sleep(0.1)
+            continue
+        # The holder before may have removed the file it locked (below): a lock on a
+        # removed file excludes no one, so take the one now at the path.
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield
     finally:
+        # A first write that failed leaves no workspace, and no lock file beside the nothing.
+        if not target.exists():
+            with contextlib.suppress(FileNotFoundError):
+                lock_path.unlink()
+        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 

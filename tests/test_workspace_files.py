@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 import mining.store
 from mining.catalog import list_logs
 from mining.cli import cli
-from mining.errors import StoreError
+from mining.errors import StoreError, WorkspaceBusy
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store, writing
 from tests.conftest import FILES, SAMPLE_LOGS
@@ -60,6 +61,55 @@ def test_a_new_workspace_and_its_lock_are_the_owners_only(tmp_path: Path) -> Non
     res = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "cli.duckdb"), "logs"])
     assert res.exit_code == 0, res.output
     assert _mode(tmp_path / "cli.duckdb") == 0o600
+
+
+def test_a_failed_first_ingest_leaves_no_file_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    res = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "new.duckdb"), "ingest", str(bad)])
+    assert res.exit_code == 1
+    assert "bad.csv: cannot tell which column is the case" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    # A failed write to a workspace that exists keeps it and its lock.
+    ws = tmp_path / "ws.duckdb"
+    _ingest(ws, "first")
+    res = CliRunner().invoke(cli, ["--workspace", str(ws), "ingest", str(bad)])
+    assert res.exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "ws.duckdb", "ws.duckdb.lock"]
+    assert _names(ws) == ["first"]
+
+
+def test_a_writer_waiting_on_a_lock_file_that_is_removed_takes_the_new_one(tmp_path: Path) -> None:
+    """The first writer of a new workspace fails and removes the lock file while a second waits on it:
+    the second must lock the file now at the path, or a third would take that one and write beside it."""
+    import threading
+
+    ws = tmp_path / "new.duckdb"
+    first_in, first_out = threading.Event(), threading.Event()
+    second_in, second_out = threading.Event(), threading.Event()
+
+    def hold(entered: threading.Event, leave: threading.Event) -> None:
+        with mining.store._writer_lock(ws, timeout=10):
+            entered.set()
+            leave.wait(10)
+
+    first = threading.Thread(target=hold, args=(first_in, first_out))
+    first.start()
+    assert first_in.wait(10)
+    second = threading.Thread(target=hold, args=(second_in, second_out))
+    second.start()
+    time.sleep(0.3)  # the second now waits on the first's lock file
+    assert not second_in.is_set()
+    first_out.set()  # the first leaves no workspace: its lock file goes
+    assert second_in.wait(10)
+    try:
+        with pytest.raises(WorkspaceBusy), mining.store._writer_lock(ws, timeout=0.5):
+            pass
+    finally:
+        second_out.set()
+        first.join(10)
+        second.join(10)
+    assert not (tmp_path / "new.duckdb.lock").exists()
 
 
 def test_a_write_keeps_the_permission_bits_the_user_chose(workspace: Path) -> None:
