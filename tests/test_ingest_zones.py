@@ -85,6 +85,11 @@ def test_an_ambiguous_abbreviation_is_rejected_with_its_meanings_not_guessed(sto
     )
     # DuckDB's cast read it as Bangladesh, 03:00 UTC: nothing of the kind is stored.
     assert opened(store) == ["2026-07-13 07:00"] * 30
+    (guess,) = [g for g in s.guesses if g.role == "timestamp"]
+    assert (
+        "zones written as CEST are read as their offsets; BST names more than one zone, "
+        "read only where the time zone settles which" in guess.reason
+    )
 
 
 def test_a_column_of_ambiguous_abbreviations_is_refused_naming_the_fix(store, tmp_path):

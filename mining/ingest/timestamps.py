@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, Option, phrase
-from mining.ingest.zones import may_name_zones, zone_sql, zone_words_in
+from mining.ingest.zones import AMBIGUOUS, may_name_zones, zone_sql, zone_words_in
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -185,9 +185,19 @@ def detect_format(
     if fmt is None:
         return None
     words = zone_words_in(changed)
-    shown = ", ".join(words[:6]) + (f" and {len(words) - 6} more" if len(words) > 6 else "")
-    what = f"zones written as {shown}" if words else "zones written after the times"
-    note = f"{what} are read as their offsets"
+    clear = [w for w in words if w not in AMBIGUOUS]
+    unclear = [w for w in words if w in AMBIGUOUS]
+    shown = ", ".join(clear[:6]) + (f" and {len(clear) - 6} more" if len(clear) > 6 else "")
+    note = f"zones written as {shown} are read as their offsets" if clear or not unclear else ""
+    if not words:
+        note = "zones written after the times are read as their offsets"
+    if unclear:
+        # Which meaning is the log's zone's to settle, at the load: said here without knowing it.
+        names = ", ".join(unclear)
+        note += ("; " if note else "") + (
+            f"{names} {'names' if len(unclear) == 1 else 'each name'} more than one zone, "
+            "read only where the time zone settles which"
+        )
     return replace(fmt, reason=f"{fmt.reason}; {note}", zoned=True, zone_note=note)
 
 
