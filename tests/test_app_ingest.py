@@ -253,3 +253,40 @@ def test_an_object_centric_upload_chooses_its_case_notion(workspace: Path) -> No
     with Store(workspace, read_only=True) as store:
         (info,) = list_logs(store)
     assert (info.cases, info.events) == (3, 9)
+
+
+def test_a_zone_the_time_zone_settles_is_read_once_it_is_set(workspace: Path) -> None:
+    """An export writing CET and CEST, and BST for one ticket: the preview names BST's meanings as the
+    reason to reject; with the time zone set to Europe/London no row is rejected."""
+    lines = ["Ticket,Status,Changed at"]
+    for i in range(1, 21):
+        lines += [f"T{i},Opened,2026-03-02 09:00:00 CET", f"T{i},Resolved,2026-04-02 16:00:00 CEST"]
+    lines += ["T99,Opened,2026-04-02 09:00:00 BST", "T99,Resolved,2026-04-03 09:00:00 BST"]
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "tickets.csv", ("\n".join(lines) + "\n").encode())
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Cases"], shown["Events"], shown["Rows to reject"]) == ("20", "40", "2")
+    (reasons,) = [df for df in at.dataframe if "reason" in df.value.columns and "row" in df.value.columns]
+    assert set(reasons.value["reason"]) == {
+        "the zone 'BST' names more than one offset: British Summer Time (+01:00), Bangladesh (+06:00); "
+        "set the time zone to the export's (Europe/London reads BST as British Summer Time)"
+    }
+    _widget(at.text_input, "Time zone").set_value("Europe/London")
+    at.run()
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Cases"], shown["Events"], shown["Rows to reject"]) == ("21", "42", "0")
+    _widget(at.button, "Ingest").click()
+    at.run()
+    assert not at.exception
+    with Store(workspace, read_only=True) as store:
+        rows = store.query(
+            "SELECT strftime(timezone('UTC', ts), '%Y-%m-%d %H:%M') FROM events WHERE case_id IN ('T1', 'T99') "
+            "ORDER BY case_id, ts"
+        ).rows
+    assert [t for (t,) in rows] == [
+        "2026-03-02 08:00",
+        "2026-04-02 14:00",
+        "2026-04-02 08:00",
+        "2026-04-03 08:00",
+    ]
