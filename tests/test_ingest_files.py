@@ -1154,6 +1154,9 @@ def test_time_column_without_a_timestamp_name_is_found_by_its_values(store, tmp_
         ),
         pytest.param(("Commande", "Étape", "Horodatage", "Utilisateur", "Coût"), "utf-8", ";", id="french"),
         pytest.param(("Caso", "Actividad", "Fecha y hora", "Usuario", "Costo"), "utf-8", ",", id="spanish"),
+        # Windows' Central European code page, told from cp1252 by the headers' letters alone.
+        pytest.param(("Případ", "Činnost", "Čas", "Řešitel", "Náklady"), "cp1250", ";", id="czech"),
+        pytest.param(("Zgłoszenie", "Czynność", "Czas", "Wykonawca", "Koszt"), "cp1250", ";", id="polish"),
     ],
 )
 def test_headers_in_other_languages_are_mapped(store, tmp_path, header, encoding, delimiter):
@@ -1701,3 +1704,44 @@ def test_the_missing_start_warning_is_given_only_when_processing_time_cannot_be_
     assert [str(w) for w in paired.warnings if "start timestamps" in str(w)] == []
     completions = ingest_file(store, FILES / "app" / "tiny.csv")
     assert words in [str(w) for w in completions.warnings]
+
+
+_CENTRAL = {
+    "czech": ["Příjem žádosti", "Uzavření", "Dvořák", "Černý"],
+    "slovak": ["Prijatie žiadosti", "Uzavretie", "Kováč", "Šťastný"],
+    "polish": ["Czynność", "Zamknięcie", "Wiśniewski", "Kowalczyk"],
+    "hungarian": ["Előkészítés", "Jóváhagyás", "Kovács Péter", "Szőke Győző"],
+}
+_WESTERN = {
+    "german": ["Prüfung", "Übergabe", "Müller", "Weiß"],
+    "french": ["Élève très sœur", "Créée", "Hélène", "François"],
+    "danish": ["Kærlighed købmand", "Læsø", "Søren Jørgensen", "Ærø"],
+    "italian": ["Così perché più", "Caffè città", "Niccolò", "Università"],
+    "spanish": ["Revisión", "Aprobación rápida", "José Núñez", "Íñigo"],
+    "catalan": ["Història més què així", "Pròxim pàgina", "Jordi", "Núria"],
+    "portuguese": ["Aprovação das informações", "Lições públicas", "João", "Conceição"],
+    "icelandic": ["Móttekið ævintýri", "Lokið", "Guðrún Jónsdóttir", "Þórður Ævarsson"],
+    "estonian": ["Vastuvõtmine", "Lõpetatud", "Jõgi Mäe", "Tõnu Õun"],
+}
+
+
+@pytest.mark.parametrize(
+    ("words", "encoding"),
+    [pytest.param(w, "cp1250", id=k) for k, w in _CENTRAL.items()]
+    + [pytest.param(w, "cp1252", id=k) for k, w in _WESTERN.items()],
+)
+def test_a_windows_export_is_read_in_its_own_code_page(store, tmp_path, words, encoding):
+    """Both code pages read each other's bytes as text: Czech "Příjem" in cp1250 was stored as
+    "Pøíjem" (cp1252).  The letters decide, and no Western language is turned."""
+    first, second, who, other = words
+    rows = [
+        ("c1", first, "2026-03-01 09:00", who),
+        ("c1", second, "2026-03-02 09:00", other),
+        ("c2", first, "2026-03-03 09:00", other),
+    ]
+    path = tmp_path / "export.csv"
+    text = "case_id;activity;timestamp;resource\n" + "".join(";".join(r) + "\n" for r in rows)
+    path.write_bytes(text.encode(encoding))
+    load(store, path)
+    stored = store.query("SELECT activity, resource FROM events ORDER BY row_no").rows
+    assert stored == [(r[1], r[3]) for r in rows]

@@ -506,9 +506,62 @@ _CP1250_IN_CP1252 = re.compile(
 )
 
 
+#: Czech, Slovak, Hungarian, Croatian and Polish letters as cp1252 reads their cp1250 bytes: ř č ě ň ů Ř Č Ě
+#: ő ű ć ś Ś become ø è ì ò ù Ø È Ì õ û æ œ Œ ("Pøíjem" for "Příjem", "Czynnoœæ" for "Czynność").  Each is a
+#: Western letter, but no Western word holds one beside a letter both code pages share that those languages
+#: use and Western ones do not mix with it (š ž ý í á ú), or beside another of them: Danish ø comes
+#: without í, Italian ì without á, French œ without æ; Danish and Norwegian æ and ø go together, and
+#: Icelandic æ with á and ý, so æ counts only beside another mark (đ, Icelandic's ð, not at all).
+_CP1250_MARKED = frozenset("øèìòùõûæœØÈÌÒÙÕÛÆŒ")
+_CP1250_SHARED = frozenset("šžýíáúŠŽÝÍÁÚ")
+_NORDIC = frozenset("æøÆØ")
+_NORDIC_AE = frozenset("æÆ")
+#: Hungarian ő and ű read as õ and û, which Portuguese writes too, but beside ç and ã, and Estonian,
+#: beside ä, letters Hungarian has not.
+_HUNGARIAN = frozenset("õûÕÛ")
+_NOT_HUNGARIAN = frozenset("ãçäÃÇÄ")
+#: Polish ś read as œ, which French writes between letters too (sœur), but never without é, à or ç.
+_POLISH_S = frozenset("œŒ")
+_FRENCH = frozenset("éàçÉÀÇ")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
 def _central_european(head: bytes) -> bool:
-    """Whether bytes that both Windows code pages read are Central European (cp1250) rather than Western."""
-    return _CP1250_IN_CP1252.search(head.decode("cp1252", errors="replace")) is not None
+    """Whether bytes that both Windows code pages read are Central European (cp1250) rather than Western.
+
+    Polish shows itself in one word (³ ¿ between letters); the others in two distinct words that
+    each hold one of their marks, so a single borrowed name does not turn a Western file.  Bytes
+    cp1252 leaves undefined (Slovak and Czech ť, Ť, Ź) settle it when cp1250 reads them.
+    """
+    try:
+        text = head.decode("cp1252")
+    except UnicodeDecodeError:
+        try:
+            head.decode("cp1250")
+        except UnicodeDecodeError:
+            text = head.decode("cp1252", errors="replace")
+        else:
+            return True
+    if _CP1250_IN_CP1252.search(text) is not None:
+        return True
+    hungarian = not any(c in _NOT_HUNGARIAN for c in text)
+    french = any(c in _FRENCH for c in text)
+    mixed = set()
+    for word in _WORD.findall(text):
+        letters = set(word)
+        marked = letters & _CP1250_MARKED
+        if not marked:
+            continue
+        if (
+            (marked - _NORDIC_AE and letters & _CP1250_SHARED)
+            or (not marked <= _NORDIC and len(marked) > 1)
+            or (marked & _HUNGARIAN and hungarian)
+            or (marked & _POLISH_S and not french)
+        ):
+            mixed.add(word)
+            if len(mixed) >= 2:
+                return True
+    return False
 
 
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])

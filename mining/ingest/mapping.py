@@ -54,7 +54,10 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             # German, Dutch, French and Spanish exports (SAP, Odoo, Exact, Sage) name it in their language.
             r"(vorgang|vorgangsschlussel|vorgangsid|fall|fallnummer|fallid|auftrag|auftragsnummer|bestellnummer|belegnummer|ticketnummer|vorgangsnummer|"
             r"zaak|zaaknummer|zaakid|dossier|dossiernummer|ordernummer|bestelnummer|cas|numerodecas|commande|"
-            r"numerodecommande|caso|numerodecaso|idcaso|expediente|pedido|numerodepedido)",
+            r"numerodecommande|caso|numerodecaso|idcaso|expediente|pedido|numerodepedido|"
+            # Czech, Slovak, Polish and Hungarian (cp1250 exports, read by their encoding first).
+            r"pripad|cislopripadu|idpripadu|pozadavek|poziadavka|objednavka|cisloobjednavky|sprawa|idsprawy|"
+            r"zgloszenie|numerzgloszenia|zamowienie|numerzamowienia|eset|ugy|ugyszam|rendeles|rendelesszam)",
             0.7,
             "a case-id name in another language",
         ),
@@ -70,7 +73,8 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         ),
         (
             r"(aktivitat|taetigkeit|tatigkeit|aktion|schritt|ereignis|aufgabe|activiteit|actie|stap|gebeurtenis|"
-            r"taak|activite|action|etape|evenement|tache|actividad|accion|paso|evento|tarea)",
+            r"taak|activite|action|etape|evenement|tache|actividad|accion|paso|evento|tarea|"
+            r"cinnost|aktivita|udalost|ukon|krok|czynnosc|aktywnosc|zdarzenie|dzialanie|tevekenyseg|esemeny|lepes)",
             0.85,
             "an activity name in another language",
         ),
@@ -92,7 +96,9 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         ),
         (
             r"(zeitstempel|zeitpunkt|datumzeit|datumuhrzeit|tijdstip|tijdstempel|datumtijd|horodatage|dateheure|"
-            r"fechahora|marcadetiempo|fechayhora)",
+            r"fechahora|marcadetiempo|fechayhora|"
+            # Czech "čas" is the time; French "cas" a case: the values settle which a column is.
+            r"cas|casudalosti|datumacas|casovaznacka|czas|datagodzina|dataiczas|znacznikczasu|idopont|idobelyeg)",
             0.9,
             "a timestamp name in another language",
         ),
@@ -124,7 +130,9 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         ),
         (
             r"(bearbeiter|benutzer|mitarbeiter|sachbearbeiter|ressource|medewerker|gebruiker|behandelaar|"
-            r"uitvoerder|utilisateur|employe|responsable|usuario|recurso|empleado|agente)",
+            r"uitvoerder|utilisateur|employe|responsable|usuario|recurso|empleado|agente|"
+            r"resitel|riesitel|uzivatel|pouzivatel|zamestnanec|pracovnik|zpracovatel|uzytkownik|pracownik|"
+            r"wykonawca|felhasznalo|ugyintezo|dolgozo)",
             0.85,
             "a resource name in another language",
         ),
@@ -138,14 +146,28 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
     ),
     "cost": (
         (r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),
-        (r"(kosten|cout|couts|coste|costes|costo|costos)", 0.85, "a cost name in another language"),
+        (
+            r"(kosten|cout|couts|coste|costes|costo|costos|naklady|koszt|koszty|koltseg)",
+            0.85,
+            "a cost name in another language",
+        ),
     ),
 }
 
 
+#: Letters no Unicode decomposition takes to ASCII: Polish "Zgłoszenie" is "zgloszenie", not "zgoszenie".
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th"}
+)
+
+
 def _norm(label: str) -> str:
     # Accents go before the rest: "Tätigkeit" is "tatigkeit", not "ttigkeit".
-    plain = unicodedata.normalize("NFKD", label.lower()).encode("ascii", "ignore").decode()
+    plain = (
+        unicodedata.normalize("NFKD", label.lower().translate(_UNDECOMPOSED))
+        .encode("ascii", "ignore")
+        .decode()
+    )
     return re.sub(r"[^a-z0-9]", "", plain)
 
 
