@@ -29,8 +29,8 @@ MAP_NOTE = (
 )
 REWORK_NOTE = (
     "In this log, flattened on 'orders' from an object-centric export, 'pick item' repeats within a case once "
-    "per 'items' object: the case's objects handled one by one (divergence), which the figures below count as "
-    "rework."
+    "per 'items' object: the case's objects handled one by one (divergence), which the figures below do not "
+    "count as rework. A repeat is rework when the activity is done again on the same 'items' object."
 )
 
 
@@ -79,5 +79,8 @@ def test_the_map_says_what_flattening_left_out_and_repeats(workspace: Path) -> N
 
 
 def test_the_rework_figures_name_the_repeats_that_are_divergence(workspace: Path) -> None:
-    assert REWORK_NOTE in _said(_run("bottlenecks", "orders"))
+    at = _run("bottlenecks", "orders")
+    assert REWORK_NOTE in _said(at)
+    # The sample picks each item once: no rework (before: 399 of its 600 orders, 66.5%, for their picks).
+    assert {m.label: m.value for m in at.metric}["Cases with rework"] == "0"
     assert not [s for s in _said(_run("bottlenecks", "items")) if "object-centric" in s]

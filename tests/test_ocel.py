@@ -600,3 +600,37 @@ def test_attributes_keep_their_names_whatever_they_are(store, tmp_path):
         ("web-42", "rush", "gift"),
         (None, None, "gift"),
     ]
+
+
+def test_rework_is_the_same_activity_on_the_same_object_not_divergence(store, tmp_path):
+    """Picking an order's two items one by one is divergence; picking item i1 again is rework.  Before,
+    every page counted both as rework (o1: 'pick item' twice), so a flattened log's rework was the
+    number of its multi-item orders."""
+    from mining.analysis.rework import rework
+    from mining.monitor.periods import case_facts
+
+    log = json.loads(ORDERS_JSON.read_text())
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(log))
+    again = dict(log["events"][[e["id"] for e in log["events"]].index("e3")])
+    log["events"].append({**again, "id": "e3b", "time": "2026-01-05T10:15:00Z"})
+    repicked = tmp_path / "repicked.json"
+    repicked.write_text(json.dumps(log))
+
+    plain = ingest_file(store, clean, IngestOptions(name="clean"))
+    r = rework(store, plain.log_id)
+    assert (r.cases, r.cases_with_rework, r.self_loops, r.short_loops) == (2, 0, 0, 0)
+    assert [
+        (a.activity, a.cases_repeated, a.extra_executions) for a in r.activities if a.activity == "pick item"
+    ] == [("pick item", 0, 0)]
+
+    picked = ingest_file(store, repicked, IngestOptions(name="repicked"))
+    r = rework(store, picked.log_id)
+    assert (r.cases, r.cases_with_rework, r.self_loops, r.short_loops) == (2, 1, 0, 1)
+    assert [
+        (a.activity, a.cases_repeated, a.extra_executions) for a in r.activities if a.activity == "pick item"
+    ] == [("pick item", 1, 1)]
+    # Monitoring, Root causes and Compare read rework from the case facts: the same one case.
+    facts = case_facts(store, picked.log_id)
+    assert [c for c, bad in zip(facts.case_id, facts.rework, strict=True) if bad] == ["o1"]
+    assert not case_facts(store, plain.log_id).rework.any()

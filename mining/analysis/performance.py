@@ -29,6 +29,7 @@ business seconds.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter, events_relation
 from mining.errors import AnalysisError
+from mining.store import quote_ident
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -138,9 +140,13 @@ class TransitionTimes:
 
 @dataclass(frozen=True)
 class InstancesSQL:
-    """SQL for activity instances: ``case_no, activity, resource, row_no, st, en``.
+    """SQL for activity instances: ``case_no, activity, resource, row_no, st, en, unit``.
 
     ``st`` is the instance's start when usable (``st <= en``), else ``NULL``.
+    ``unit`` is what a repeat is a repeat of: the activity, except in a log
+    flattened from an object-centric export, where an activity the case does
+    once per object of another type (picking each of an order's items) is
+    that activity on that object; rework counts repeats of a unit.
     ``events`` is the kept-events relation the instances come from; when
     ``stored_successors`` is true every event is an instance and its stored
     successor (``next_activity``, ``next_ts``) is the next instance, so the
@@ -199,7 +205,7 @@ def instances_sql(
             "c AS (SELECT case_no, activity, resource, row_no, ts, row_number() OVER "
             f"(PARTITION BY case_no, activity ORDER BY ts, row_no) AS n FROM ev WHERE {_COMPLETION}) "
             "SELECT c.case_no, c.activity, c.resource, c.row_no, "
-            "CASE WHEN s.ts <= c.ts THEN s.ts END AS st, c.ts AS en "
+            "CASE WHEN s.ts <= c.ts THEN s.ts END AS st, c.ts AS en, c.activity AS unit "
             "FROM c LEFT JOIN s ON s.case_no = c.case_no AND s.activity = c.activity AND s.n = c.n"
         )
     else:
@@ -209,8 +215,44 @@ def instances_sql(
             else "CAST(NULL AS TIMESTAMPTZ)"
         )
         where = f" WHERE {_COMPLETION}" if non_completions else ""
-        sql = f"SELECT case_no, activity, resource, row_no, {start} AS st, ts AS en FROM ({ev.sql}) ev{where}"
+        sql = (
+            f"SELECT case_no, activity, resource, row_no, {start} AS st, ts AS en, activity AS unit "
+            f"FROM ({ev.sql}) ev{where}"
+        )
+    divergent = _divergent_units(store, log_id)
+    if divergent:
+        table, units = divergent
+        sql = (
+            f"SELECT i.case_no, i.activity, i.resource, i.row_no, i.st, i.en, {units} AS unit FROM ({sql}) i "
+            f"LEFT JOIN {quote_ident(table)} u_a ON u_a.row_no = i.row_no"
+        )
     return InstancesSQL(sql, ev.params, source, ev.sql, stored_successors=not non_completions)
+
+
+def _divergent_units(store: Store, log_id: int) -> tuple[str, str] | None:
+    """For a log flattened from an object-centric export whose cases do some activity once per object
+    of another type: the attributes table and the SQL of the unit, the activity and the objects of
+    those types its event names; None for any other log.
+
+    The same activity on the same objects again is rework; on other objects it is the case's objects
+    handled one by one.  The preset keeps the types with the log, and their objects are event
+    attributes named after them.
+    """
+    row = store.query("SELECT mapping FROM logs WHERE log_id = ?", [log_id]).rows
+    mapping = json.loads(row[0][0]) if row and row[0][0] else {}
+    facts = mapping.get("preset_facts") if mapping.get("preset") == "ocel" else None
+    divergent = facts.get("divergent") if isinstance(facts, dict) else None
+    if not isinstance(divergent, dict) or not divergent:
+        return None
+    columns = dict(
+        store.query("SELECT source_name, column_name FROM attribute_columns WHERE log_id = ?", [log_id]).rows
+    )
+    kinds = sorted({str(k) for k in divergent.values() if str(k) in columns})
+    if not kinds:
+        return None
+    # chr(31), the unit separator: no activity name or object id holds it.
+    objects = " || ".join(f"chr(31) || coalesce(u_a.{quote_ident(columns[k])}, '')" for k in kinds)
+    return f"attrs_{int(log_id)}", f"i.activity || {objects}"
 
 
 def _non_negative(expr: str) -> str:

@@ -85,8 +85,12 @@ SELECT by_case AS is_total, activity,
        sum(extra) AS extra
 FROM (
     SELECT grouping(activity) AS by_case, activity, count(*) AS cases,
-           sum(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS repeated, sum(n - 1) AS extra
-    FROM (SELECT case_no, activity, count(*) AS n FROM ({inst}) i GROUP BY case_no, activity) ca
+           sum(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS repeated, sum(extra) AS extra
+    FROM (
+        SELECT case_no, activity, max(n) AS n, sum(n - 1) AS extra
+        FROM (SELECT case_no, activity, unit, count(*) AS n FROM ({inst}) i GROUP BY case_no, activity, unit) cu
+        GROUP BY case_no, activity
+    ) ca
     GROUP BY GROUPING SETS ((activity), (case_no))
 ) g
 GROUP BY by_case, activity
@@ -96,17 +100,17 @@ GROUP BY by_case, activity
 # kind is counted per case first, so the last step counts cases without DISTINCT.
 _PATTERNS_SQL = """
 WITH t AS (
-    SELECT case_no, activity, resource,
-           lag(activity, 1) OVER w AS a1, lag(activity, 2) OVER w AS a2,
+    SELECT case_no, activity, unit, resource,
+           lag(activity, 1) OVER w AS a1, lag(unit, 1) OVER w AS u1, lag(unit, 2) OVER w AS u2,
            lag(resource, 1) OVER w AS r1, lag(resource, 2) OVER w AS r2
     FROM ({inst}) i WINDOW w AS (PARTITION BY case_no ORDER BY en, row_no)
 ), tagged AS (
     SELECT case_no,
-           CASE WHEN activity = a1 THEN 'self' WHEN activity = a2 THEN 'short' END AS loop_kind,
-           activity, CASE WHEN activity <> a1 AND activity = a2 THEN a1 END AS loop_via,
+           CASE WHEN unit = u1 THEN 'self' WHEN unit = u2 THEN 'short' END AS loop_kind,
+           activity, CASE WHEN unit <> u1 AND unit = u2 THEN a1 END AS loop_via,
            CASE WHEN resource = r2 AND resource <> r1 THEN least(resource, r1) END AS pair_x,
            CASE WHEN resource = r2 AND resource <> r1 THEN greatest(resource, r1) END AS pair_y
-    FROM t WHERE activity = a1 OR activity = a2 OR (resource = r2 AND resource <> r1)
+    FROM t WHERE unit = u1 OR unit = u2 OR (resource = r2 AND resource <> r1)
 ), per_case AS (
     SELECT loop_kind AS what, activity AS k1, loop_via AS k2, case_no, count(*) AS n
     FROM tagged WHERE loop_kind IS NOT NULL GROUP BY loop_kind, activity, loop_via, case_no

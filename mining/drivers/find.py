@@ -449,7 +449,7 @@ def _first_repeat(store: Store, log_id: int, flt: Filter, facts: Any) -> np.ndar
     inst = instances_sql(store, log_id, flt, starts=False)
     sql = (
         "SELECT case_no, epoch(min(en) FILTER (WHERE occ > 1)) AS t FROM ("
-        "SELECT case_no, en, row_number() OVER (PARTITION BY case_no, activity ORDER BY en, row_no) AS occ "
+        "SELECT case_no, en, row_number() OVER (PARTITION BY case_no, unit ORDER BY en, row_no) AS occ "
         f"FROM ({inst.sql}) i) x GROUP BY case_no"
     )
     table = store.arrow(sql, inst.params)

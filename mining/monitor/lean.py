@@ -91,7 +91,7 @@ SELECT s.*, c.* FROM s CROSS JOIN c ORDER BY pos
 # then totals, cases with waste and the top cases of each kind.
 _WASTE_SQL = """
 WITH d AS (
-    SELECT t.*, row_number() OVER (PARTITION BY case_no, activity ORDER BY en, row_no) AS occ, {rate} AS rate,
+    SELECT t.*, row_number() OVER (PARTITION BY case_no, unit ORDER BY en, row_no) AS occ, {rate} AS rate,
            {fixed} AS fixed
     FROM ({timed}) t
 ), k AS (

@@ -156,7 +156,7 @@ _FACTS_SQL = """
 WITH c AS ({cases}),
 t AS ({timed}),
 i AS (
-    SELECT case_no, count(*) AS n_inst, count(DISTINCT activity) AS n_act,
+    SELECT case_no, count(*) AS n_inst, count(DISTINCT unit) AS n_act,
            CAST(sum(CAST(proc AS DECIMAL(38, 6))) AS DOUBLE) AS proc,
            max(b_en) - min(coalesce(b_st, b_en)) AS lead
     FROM t GROUP BY case_no

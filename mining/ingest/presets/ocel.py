@@ -384,7 +384,9 @@ def _divergence(flat: pl.DataFrame, relations: pl.DataFrame, chosen: str) -> lis
         events.join(linked, on="id", how="inner")
         .group_by(["case", "type", "object_type"])
         .agg(pl.col("id").n_unique().alias("events"), pl.col("object").n_unique().alias("objects"))
-        .filter(pl.col("objects") >= pl.col("events"))
+        # Repeats that name more than one such object: divergence, though a re-done object among them
+        # is still rework (the rework measures count repeats per activity and object).
+        .filter(pl.col("objects") >= 2)
     )
     if per.height == 0:
         return []

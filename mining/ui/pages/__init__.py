@@ -172,9 +172,11 @@ def object_centric_note(mapping: Mapping[str, object], *, on_map: bool) -> str |
     if not on_map:
         if not repeats:
             return None
+        kinds = ", ".join(sorted({f"'{md(str(t))}'" for _, t in divergent}))
         return (
             f"In this log, flattened on '{kind}' from an object-centric export, {repeats}: the case's objects "
-            "handled one by one (divergence), which the figures below count as rework."
+            "handled one by one (divergence), which the figures below do not count as rework. A repeat is "
+            f"rework when the activity is done again on the same {kinds} object."
         )
     left_out = int(facts.get("events_left_out") or 0)
     said = []
