@@ -202,7 +202,7 @@ def summarize(
         naive = [
             getattr(mapping, role)
             for role, f in m.get("formats", {}).items()
-            if mapping.timezone == "UTC" and f not in {"ISO 8601", "unix seconds", "unix milliseconds"}
+            if mapping.timezone == "UTC" and f != "ISO 8601" and not f.startswith("unix ")
         ]
     if naive:
         columns = " and ".join(repr(c) for c in naive)

@@ -1235,6 +1235,50 @@ def test_unix_times_named_short_or_with_their_unit_are_times(store, tmp_path, na
     assert timestamps(store)[1] == (2, T("2024-03-01 10:30"))
 
 
+@pytest.mark.parametrize(
+    ("values", "pattern"),
+    [
+        # Slack's ts and Python's time.time(): seconds with a fraction, refused before.
+        pytest.param(
+            ["1709283600.123456", "1709289000.5", "1709366400", "1709380800.000001"], "unix seconds", id="s"
+        ),
+        pytest.param(["1709283600", "1709289030", "1709366400", "1709380800"], "unix seconds", id="s-whole"),
+        pytest.param(
+            ["1709283600000000", "1709289000500000", "1709366400000000", "1709380800000000"],
+            "unix microseconds",
+            id="us",
+        ),
+        pytest.param(
+            ["1709283600000000000", "1709289000500000000", "1709366400000000000", "1709380800000000000"],
+            "unix nanoseconds",
+            id="ns",
+        ),
+    ],
+)
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin"])
+def test_unix_times_are_instants_to_the_microsecond_in_any_time_zone(
+    store, tmp_path, values, pattern, timezone
+):
+    # A Unix time names an instant: before, --timezone Europe/Berlin moved 1709283600 (09:00 UTC) to 08:00.
+    s = load(store, _three_columns(tmp_path, "case_id,activity,time", values), timezone=timezone)
+    assert s.timestamp_formats == {"timestamp": pattern}
+    # Each file's second value is 10:30 and a half (a half-minute for whole seconds), its fourth 12:00.
+    fraction = "." in values[0]
+    got = [t for _, t in timestamps(store)]
+    assert got[0] == T("2024-03-01 09:00") + dt.timedelta(microseconds=123456 if fraction else 0)
+    assert got[1] == T("2024-03-01 10:30") + dt.timedelta(
+        seconds=30 if "." not in values[1] and pattern == "unix seconds" else 0.5
+    )
+    assert got[3] == T("2024-03-02 12:00") + dt.timedelta(microseconds=1 if fraction else 0)
+
+
+def test_sixteen_digit_numbers_that_are_no_times_stay_ids(store, tmp_path):
+    # Card and order numbers of sixteen digits start with 3-9: no Unix microseconds of 2001-2065 do.
+    cards = ["4111111111111111", "5500005555555559", "4012888888881881", "6011000990139424"]
+    with pytest.raises(AmbiguousMapping, match="cannot tell which column is the timestamp"):
+        load(store, _three_columns(tmp_path, "case_id,activity,time", cards))
+
+
 def test_role_override_picks_the_column(store):
     s = load(store, "role_override.csv", roles={"case": "Ticket"})
     assert s.mapping.case == "Ticket"

@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
-from mining.ingest.timestamps import ISO, TimestampFormat, local_to_utc_sql, offset_sql, parse_sql, year_guard
+from mining.ingest.timestamps import (
+    EPOCHS,
+    ISO,
+    TimestampFormat,
+    local_to_utc_sql,
+    offset_sql,
+    parse_sql,
+    year_guard,
+)
 from mining.ingest.zones import zone_gate_sql, zone_problem, zone_sql
 from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
@@ -166,6 +174,9 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
         }
     local, p = parse_sql(fmt, raw, f"fmt_{role}")
     params.update(p)
+    if fmt.pattern in EPOCHS:
+        # A Unix time is an instant (parsed as UTC's wall time): the log's zone has no say in it.
+        return {"utc": f"timezone('UTC', {local})", "gap": "false", "overlap": "false"}
     params["tz"] = tz
     conv = local_to_utc_sql(f"_local_{role}", "tz")
     written, off = offset_sql(fmt, raw)

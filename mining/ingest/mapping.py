@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from mining.errors import AmbiguousMapping, MissingColumn, Option, phrase
 from mining.ingest.staging import Column
 from mining.ingest.timestamps import (
-    EPOCH_MS,
-    EPOCH_S,
+    EPOCHS,
     EXCEL_DAYS,
     ISO,
     TimestampFormat,
@@ -289,7 +288,7 @@ def detect_roles(
             if fmt is None:
                 return 0.0, ""
             if name == 0.0:
-                if fmt.pattern in {EPOCH_S, EPOCH_MS, EXCEL_DAYS}:
+                if fmt.pattern in EPOCHS or fmt.pattern == EXCEL_DAYS:
                     return 0.0, ""  # numbers under a neutral name are as likely an id or an amount as a time
                 name, why = 0.6, "not a timestamp name, but its values are times"
             v = varies.get(c.internal, 0.0)
@@ -433,7 +432,7 @@ def _named_as_clock(label: str) -> bool:
 
 def _dates_only(store: Store, table: str, col: Column | None, fmt: TimestampFormat) -> bool:
     """Whether ``fmt`` reads dates without a time of day (for ISO, judged on ``col``'s values)."""
-    if fmt.pattern in {EPOCH_S, EPOCH_MS, EXCEL_DAYS}:
+    if fmt.pattern in EPOCHS or fmt.pattern == EXCEL_DAYS:
         return False
     if fmt.pattern != ISO:
         return "%H" not in fmt.pattern and "%I" not in fmt.pattern

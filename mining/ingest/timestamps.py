@@ -29,8 +29,11 @@ if TYPE_CHECKING:
     from mining.store import Store
 
 __all__ = [
+    "EPOCHS",
     "EPOCH_MS",
+    "EPOCH_NS",
     "EPOCH_S",
+    "EPOCH_US",
     "EXCEL_DAYS",
     "ISO",
     "TimestampFormat",
@@ -45,8 +48,17 @@ __all__ = [
 ]
 
 ISO = "ISO 8601"
-EPOCH_S = "unix seconds"
+EPOCH_S = "unix seconds"  # with a fraction or without: Slack's 1768294800.123456, Python's time.time()
 EPOCH_MS = "unix milliseconds"
+EPOCH_US = "unix microseconds"  # Kafka, BigQuery and Postgres exports; nanoseconds from Go and pandas
+EPOCH_NS = "unix nanoseconds"
+#: The Unix times: instants, never naive, and never dates without a time of day.
+EPOCHS = frozenset({EPOCH_S, EPOCH_MS, EPOCH_US, EPOCH_NS})
+# Sixteen and nineteen digits read as times only from 2001 to 2065, so a card or an order number
+# of that length (those start with 3-9) is not taken for one.
+_EPOCH_S_RE = r"[0-9]{10}(\.[0-9]{1,9})?"
+_EPOCH_US_RE = r"[12][0-9]{15}"
+_EPOCH_NS_RE = r"[12][0-9]{18}"
 #: Excel's serial date-times (days since 1899-12-30, the time of day as the fraction), as a sheet whose date
 #: cells lost their format exports them: 45293.375 is 2024-01-02 09:00.
 EXCEL_DAYS = "Excel serial days"
@@ -217,7 +229,9 @@ def _detect(
     iso_only = store.scalar(f"SELECT count({_ISO_SQL}) FROM (SELECT unnest($vals) AS v)", {"vals": values})
     if iso_only == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
-    iso_ok, epoch_s_ok, epoch_ms_ok, excel_ok, excel_times, *counts = _count_parses(store, values)
+    iso_ok, epoch_s_ok, epoch_ms_ok, epoch_us_ok, epoch_ns_ok, excel_ok, excel_times, *counts = _count_parses(
+        store, values
+    )
     if iso_ok == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
     if excel_ok == n and excel_times >= 0.5 * n:
@@ -229,6 +243,10 @@ def _detect(
         return TimestampFormat(EPOCH_S, f"all {n:,} sampled values are 10-digit Unix seconds")
     if epoch_ms_ok == n:
         return TimestampFormat(EPOCH_MS, f"all {n:,} sampled values are 13-digit Unix milliseconds")
+    if epoch_us_ok == n:
+        return TimestampFormat(EPOCH_US, f"all {n:,} sampled values are 16-digit Unix microseconds")
+    if epoch_ns_ok == n:
+        return TimestampFormat(EPOCH_NS, f"all {n:,} sampled values are 19-digit Unix nanoseconds")
     cands = candidates()
     full = [(p, first) for (p, first), c in zip(cands, counts, strict=True) if c == n]
     if full:
@@ -323,7 +341,7 @@ def has_naive_values(store: Store, table: str, column_sql: str, fmt: TimestampFo
     ``rows`` rows, the head the roles were chosen from (a regex over tens of
     millions of values would cost more than the warning is worth).
     """
-    if fmt.pattern in {EPOCH_S, EPOCH_MS}:
+    if fmt.pattern in EPOCHS:
         return False
     if fmt.pattern != ISO:
         return "%z" not in fmt.pattern and "%Z" not in fmt.pattern
@@ -363,8 +381,10 @@ def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
     cands = candidates()
     fixed = [
         f"count({_ISO_SQL})",
-        "count(CASE WHEN regexp_full_match(v, '[0-9]{10}') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_EPOCH_S_RE}') THEN 1 END)",
         "count(CASE WHEN regexp_full_match(v, '[0-9]{13}') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_EPOCH_US_RE}') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_EPOCH_NS_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') AND contains(v, '.') THEN 1 END)",
     ]
@@ -401,9 +421,18 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
     if fmt.pattern == ISO:
         return year_guard(f"try_cast({v} AS TIMESTAMP)", "TIMESTAMP", v), {}
     if fmt.pattern == EPOCH_S:
-        return f"CAST(to_timestamp(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
+        # A fraction is read to the microsecond through DECIMAL: a DOUBLE of 1.7e9 seconds keeps less.
+        micros = f"CAST(round(try_cast({v} AS DECIMAL(19, 9)) * 1000000) AS BIGINT)"
+        return (
+            f"CASE WHEN contains({v}, '.') THEN make_timestamp({micros}) "
+            f"ELSE CAST(to_timestamp(try_cast({v} AS BIGINT)) AS TIMESTAMP) END"
+        ), {}
     if fmt.pattern == EPOCH_MS:
         return f"CAST(epoch_ms(try_cast({v} AS BIGINT)) AS TIMESTAMP)", {}
+    if fmt.pattern == EPOCH_US:
+        return f"make_timestamp(try_cast({v} AS BIGINT))", {}
+    if fmt.pattern == EPOCH_NS:
+        return f"make_timestamp(try_cast({v} AS BIGINT) // 1000)", {}
     if fmt.pattern == EXCEL_DAYS:
         # Rounded to the millisecond: Excel's binary fractions put 09:00 at 08:59:59.999999.
         days = f"try_cast({v} AS DOUBLE)"
