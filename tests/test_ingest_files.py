@@ -780,6 +780,30 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
     assert attributes(store) == (["Größe"], [(1, "5 €"), (2, "naïve"), (3, None), (4, "Straße")])
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        # US and UK exports group thousands with commas: read as 1.23456 (every value grouped) or
+        # rejected as "not a number" (some not) before.
+        pytest.param(
+            ["1,234.56", "2,500.00", "12,000.10", "1,000.00"], [1234.56, 2500, 12000.1, 1000], id="us"
+        ),
+        pytest.param(["1,234.56", "25.00", "12,000.10", "3.50"], [1234.56, 25, 12000.1, 3.5], id="us-mixed"),
+        pytest.param(["1,234", "2,000", "12,000", "1,500"], [1234, 2000, 12000, 1500], id="us-whole"),
+        pytest.param(["1.234,56", "12,5", "3,75", "1.000,00"], [1234.56, 12.5, 3.75, 1000], id="eu"),
+        pytest.param(["12,5", "3,75", "0,99", "7"], [12.5, 3.75, 0.99, 7], id="eu-small"),
+        pytest.param(["12.5", "3", "0.99", "1234.5"], [12.5, 3, 0.99, 1234.5], id="plain"),
+    ],
+)
+def test_a_cost_is_read_in_the_columns_own_number_format(store, tmp_path, written, read):
+    path = tmp_path / "costs.csv"
+    rows = [f'c{i // 2},step {i % 2},2024-03-0{1 + i} 09:00,"{v}"' for i, v in enumerate(written)]
+    path.write_text("case_id,activity,timestamp,cost\n" + "\n".join(rows) + "\n")
+    s = load(store, path)
+    assert s.rejected_rows == 0
+    assert [c for (c,) in store.query("SELECT cost FROM events ORDER BY row_no").rows] == pytest.approx(read)
+
+
 def test_excel_sep_line(store):
     assert (INGEST / "excel_sep_line.csv").read_text(encoding="utf-8").startswith("sep=;\n")
     s = load(store, "excel_sep_line.csv")

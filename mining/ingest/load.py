@@ -62,6 +62,10 @@ _MISMATCH_SQL = _MISMATCH_REASON.replace("'", "''")
 _OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
+# A cost's decimal separator, shown by one value (see _columns_needing_clean), and thousands grouped by commas.
+_DECIMAL_COMMA = r",([0-9]{1,2}|[0-9]{4,})\s*$|\.[0-9]{3},[0-9]+\s*$"
+_DECIMAL_POINT = r"\.([0-9]{1,2}|[0-9]{4,})\s*$|,[0-9]{3}\.[0-9]+\s*$"
+_GROUPED_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 #: Marks a time column, among the names needing cleaning, whose text writes zones (see :func:`_dirty`).
 _ZONED = "+zone"
 
@@ -216,11 +220,13 @@ def _columns_needing_clean(
         return set(), False
     separators = []
     if cost is not None:
-        # The column decides: some value has a comma and none is written with a
-        # plain decimal point (1.234,56 and 12,5 are comma-decimal; 12.5 is not).
+        # The column decides: some value shows a decimal comma and none a decimal point.  A separator
+        # is shown to be the decimal one when it comes last and is followed by other than three digits
+        # (12,5 and 12.50), or follows the other one (1.234,56 and 1,234.56).  Three digits alone
+        # (1,234) could group thousands either way, and show nothing.
         separators = [
-            f"count(*) FILTER (WHERE contains({cost}, ','))",
-            f"count(*) FILTER (WHERE contains({cost}, '.') AND NOT contains({cost}, ','))",
+            f"count(*) FILTER (WHERE contains({cost}, ',') AND regexp_matches({cost}, '{_DECIMAL_COMMA}'))",
+            f"count(*) FILTER (WHERE contains({cost}, '.') AND regexp_matches({cost}, '{_DECIMAL_POINT}'))",
         ]
     rough = store.query(
         "SELECT "
@@ -409,10 +415,12 @@ def _typed_sql(
     layer2 = f"SELECT *{''.join(', ' + x for x in locals_)} FROM ({layer1})"
     cost_sql = "NULL::DOUBLE"
     if m.cost:
-        # Decimal commas (1.234,56 or 12,5) are read as such; the column decides.
+        # Decimal commas (1.234,56 or 12,5) are read as such; the column decides.  With a decimal
+        # point, commas that group thousands (1,234.56, as US and UK exports write) are dropped.
         cost_sql = (
             "CASE WHEN $decimal_comma THEN try_cast(replace(replace(_cost_raw, '.', ''), ',', '.') AS DOUBLE) "
-            "ELSE try_cast(_cost_raw AS DOUBLE) END"
+            "ELSE coalesce(try_cast(_cost_raw AS DOUBLE), CASE WHEN regexp_full_match(_cost_raw, "
+            f"'{_GROUPED_THOUSANDS}') THEN try_cast(replace(_cost_raw, ',', '') AS DOUBLE) END) END"
         )
     layer3 = (
         f"SELECT *, {ts_e['utc']} AS ts, {st_e['utc'] if st_e else 'NULL::TIMESTAMPTZ'} AS start_ts, "
