@@ -793,6 +793,11 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
         pytest.param(["1.234,56", "12,5", "3,75", "1.000,00"], [1234.56, 12.5, 3.75, 1000], id="eu"),
         pytest.param(["12,5", "3,75", "0,99", "7"], [12.5, 3.75, 0.99, 7], id="eu-small"),
         pytest.param(["12.5", "3", "0.99", "1234.5"], [12.5, 3, 0.99, 1234.5], id="plain"),
+        # A spreadsheet's currency format, saved as text: rejected as "not a number" before.
+        pytest.param(
+            ["$1,234.56", "-$5.00", "USD 12,000.10", "3.50 USD"], [1234.56, -5, 12000.1, 3.5], id="usd"
+        ),
+        pytest.param(["1.234,56 €", "-5,00 €", "€ 12,50", "EUR 3,5"], [1234.56, -5, 12.5, 3.5], id="eur"),
     ],
 )
 def test_a_cost_is_read_in_the_columns_own_number_format(store, tmp_path, written, read):

@@ -63,9 +63,12 @@ _OFFSET_RE = re.compile(r"([+-]\d\d):?(\d\d)?\s*$")
 _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-31", "0001-01-01"]
 _SHOW_REJECTS = 10
 # A cost's decimal separator, shown by one value (see _columns_needing_clean), and thousands grouped by commas.
-_DECIMAL_COMMA = r",([0-9]{1,2}|[0-9]{4,})\s*$|\.[0-9]{3},[0-9]+\s*$"
-_DECIMAL_POINT = r"\.([0-9]{1,2}|[0-9]{4,})\s*$|,[0-9]{3}\.[0-9]+\s*$"
+_DECIMAL_COMMA = r",([0-9]{1,2}|[0-9]{4,})[^0-9]*$|\.[0-9]{3},[0-9]+[^0-9]*$"
+_DECIMAL_POINT = r"\.([0-9]{1,2}|[0-9]{4,})[^0-9]*$|,[0-9]{3}\.[0-9]+[^0-9]*$"
 _GROUPED_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
+# A currency written with the amount, as a spreadsheet's currency format saves it ($1,234.56, -$5.00,
+# 12,50 €, EUR 12.50, 12.50 USD): the sign or the code goes, the minus stays.
+_CURRENCY = r"^(-?)\s*([$€£¥₹]|[A-Z]{3})\s*|\s*([$€£¥₹]|[A-Z]{3})\s*$"
 #: Marks a time column, among the names needing cleaning, whose text writes zones (see :func:`_dirty`).
 _ZONED = "+zone"
 
@@ -417,10 +420,12 @@ def _typed_sql(
     if m.cost:
         # Decimal commas (1.234,56 or 12,5) are read as such; the column decides.  With a decimal
         # point, commas that group thousands (1,234.56, as US and UK exports write) are dropped.
+        amount = f"regexp_replace(_cost_raw, '{_CURRENCY}', '\\1', 'g')"
         cost_sql = (
-            "CASE WHEN $decimal_comma THEN try_cast(replace(replace(_cost_raw, '.', ''), ',', '.') AS DOUBLE) "
-            "ELSE coalesce(try_cast(_cost_raw AS DOUBLE), CASE WHEN regexp_full_match(_cost_raw, "
-            f"'{_GROUPED_THOUSANDS}') THEN try_cast(replace(_cost_raw, ',', '') AS DOUBLE) END) END"
+            f"CASE WHEN $decimal_comma THEN try_cast(replace(replace({amount}, '.', ''), ',', '.') AS DOUBLE) "
+            f"ELSE coalesce(try_cast(_cost_raw AS DOUBLE), try_cast({amount} AS DOUBLE), CASE WHEN "
+            f"regexp_full_match({amount}, '{_GROUPED_THOUSANDS}') THEN try_cast(replace({amount}, ',', '') AS DOUBLE) "
+            "END) END"
         )
     layer3 = (
         f"SELECT *, {ts_e['utc']} AS ts, {st_e['utc'] if st_e else 'NULL::TIMESTAMPTZ'} AS start_ts, "
