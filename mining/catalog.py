@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mining.errors import Option, OutputError, Phrase, StoreError, UnknownLog, phrase
-from mining.schema import QUALITY_FIXES, IngestSummary, LogInfo, QualityIssue, Reject, RoleGuess
+from mining.schema import (
+    LIFECYCLE_STARTS,
+    QUALITY_FIXES,
+    IngestSummary,
+    LogInfo,
+    QualityIssue,
+    Reject,
+    RoleGuess,
+)
 from mining.spreadsheet import TABLE_SUFFIXES, csv_bytes, write_table
 from mining.store import quote_ident
 
@@ -246,7 +254,7 @@ def _lifecycle_starts(store: Store, log_id: int) -> bool:
     return bool(
         store.scalar(
             "SELECT has_lifecycle AND EXISTS (SELECT 1 FROM events e WHERE e.log_id = l.log_id "
-            "AND lower(e.lifecycle) = 'start') FROM logs l WHERE l.log_id = ?",
+            f"AND lower(e.lifecycle) IN ({', '.join(repr(w) for w in LIFECYCLE_STARTS)})) FROM logs l WHERE l.log_id = ?",
             [log_id],
         )
     )

@@ -21,6 +21,7 @@ __all__ = [
     "CASE_ID",
     "COST",
     "LIFECYCLE",
+    "LIFECYCLE_STARTS",
     "LOG_ID",
     "QUALITY_FIXES",
     "RESOURCE",
@@ -50,6 +51,10 @@ ROW_NO = "row_no"
 
 #: Roles a source column can play, in the order the mapping screen shows them.
 ROLES = ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecycle", "cost")
+
+#: Lifecycle values (lower case) read as XES's ``start``: exports write the transition in their own words
+#: ("Started" and "Completed", "begin" and "end"), and a start read as a completion doubles every instance.
+LIFECYCLE_STARTS = ("start", "started", "starting", "begin", "began", "begun")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,27 @@ def test_lifecycle_start_and_complete_are_paired_in_order(store):
     assert "3 of 4" in times.note and "instantaneous" in times.note
 
 
+@pytest.mark.parametrize(
+    ("start", "complete"), [("Started", "Completed"), ("begin", "end"), ("START", "COMPLETE")]
+)
+def test_lifecycle_starts_in_an_exports_own_words_are_starts(store, tmp_path, start, complete):
+    # "Started" was taken for a completion: every activity counted twice, every case as rework.
+    from mining.analysis.rework import rework
+
+    text = (
+        "case,activity,timestamp,lifecycle\n"
+        f"1,A,2024-03-01 09:00,{start}\n1,A,2024-03-01 09:30,{complete}\n"
+        f"1,B,2024-03-01 10:00,{start}\n1,B,2024-03-01 11:00,{complete}\n"
+        f"2,A,2024-03-01 09:00,{start}\n2,A,2024-03-01 09:20,{complete}\n"
+    )
+    log = load(store, tmp_path, text)
+    assert timing_source(store, log) == "lifecycle"
+    times = activity_times(store, log)
+    assert (times.instances, times.paired) == (3, 3)
+    assert (times.get("A").processing.median, times.get("B").processing.median) == (1500.0, 3600.0)
+    assert rework(store, log).cases_with_rework == 0
+
+
 NO_STARTS = FILES / "performance" / "no_starts.csv"
 
 
