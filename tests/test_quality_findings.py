@@ -21,6 +21,7 @@ NEW_KINDS = {
     "one_event_cases",
     "cases_cut_by_extract",
     "clock_shift",
+    "dates_without_times",
 }
 
 
@@ -170,6 +171,39 @@ def test_copies_whose_attributes_differ_or_that_straddle_1970_are_judged_by_thei
         "case 1: Register at 1969-12-31 21:15:00 and 23:15:00",
         "case 1: Approve at 1969-12-31 22:15:00 and 00:15:00",
     )
+
+
+def test_an_activity_dated_without_a_time_is_named(store, tmp_path):
+    """'Close' is written as a date: read as 00:00 it came before that day's 'Open' at 09:00 in every
+    case, and the map showed Close -> Open without a word."""
+    rows = ["case,activity,timestamp"]
+    for i in range(1, 21):
+        rows += [f"c{i},Open,2026-01-{i:02d} 09:{i:02d}", f"c{i},Close,2026-01-{i:02d}"]
+    rows += ["c21,Open,2026-01-21 09:00", "c21,Close,2026-01-22"]  # the next day: its order is right
+    path = tmp_path / "dates.csv"
+    path.write_text("\n".join(rows) + "\n")
+    for timezone in ("UTC", "Asia/Kolkata"):
+        with Store() as s:
+            found = {q.kind: q for q in ingest_file(s, path, IngestOptions(timezone=timezone)).quality}
+            q = found["dates_without_times"]
+            assert (q.count, q.examples[:2]) == (
+                20,
+                ("case c1: Close on 2026-01-01", "case c10: Close on 2026-01-10"),
+            )
+            assert q.message.startswith("20 events in 20 cases fall at exactly midnight before later events")
+            assert q.fix == QUALITY_FIXES["dates_without_times"]
+
+
+def test_an_event_at_midnight_by_chance_is_no_date_without_a_time(store, tmp_path):
+    # One 'Review' of twenty at 00:00:00, followed the same day: times to the second put one event in
+    # 86,400 there, and the generated samples hold such events.
+    rows = ["case,activity,timestamp"]
+    for i in range(1, 21):
+        clock = "00:00:00" if i == 1 else f"08:{i:02d}:17"
+        rows += [f"c{i},Review,2026-01-{i:02d} {clock}", f"c{i},Close,2026-01-{i:02d} 17:{i:02d}:05"]
+    path = tmp_path / "midnight.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert "dates_without_times" not in {q.kind for q in ingest_file(store, path).quality}
 
 
 def test_every_finding_says_what_to_do_also_when_read_back(store):

@@ -15,7 +15,12 @@ questions a process analyst asks of a new extract before trusting a map:
   one that usually starts or ends a case, near the extract's edge);
 * ``clock_shift``: a block of events repeating other events of the same case
   and activity exactly a whole number of hours apart: part of the data read
-  in another time zone.
+  in another time zone;
+* ``dates_without_times``: events at exactly midnight (in the log's zone),
+  of an activity that falls there half the time or more, followed by a later
+  event of the same case on the same day: a date with no time of day, read as
+  00:00, so it comes first in its day whatever happened first ("Closed on
+  2026-01-02" before "Opened at 09:00" that day).
 
 Every query is bounded: activity names are compared only among the 2,000
 most frequent, and shifted repeats only within (case, activity) groups of at
@@ -54,6 +59,7 @@ def log_findings(store: Store, log_id: int) -> list[QualityIssue]:
         _one_event_cases(store, log_id),
         _cut_cases(store, log_id),
         _clock_shift(store, log_id),
+        _dates_without_times(store, log_id),
     ]
     return [f for f in found if f is not None]
 
@@ -428,3 +434,42 @@ def _clock_shift(store: Store, log_id: int) -> QualityIssue | None:
         "been read in another time zone"
     )
     return _issue("clock_shift", int(n), message, list(examples))
+
+
+# -- dates without a time of day ---------------------------------------------------------------
+
+
+def _dates_without_times(store: Store, log_id: int) -> QualityIssue | None:
+    """Events at local midnight with a later event of their case the same local day, of activities that
+    fall at midnight half the time or more: a whole activity dated without a time, not an event that
+    happened at 00:00 by chance (1 in 86,400 with times to the second)."""
+    local = "timezone(l.timezone, e.ts)"
+    n, cases, examples = store.query(
+        # Local midnight is a whole quarter-hour in UTC in every zone: that integer test passes
+        # about one event in 900 to the zone conversion.
+        "WITH mid AS ("
+        f"  SELECT e.case_no, e.case_id, e.activity, e.row_no, {local} AS lt, "
+        "   timezone(l.timezone, e.next_ts) AS next_lt "
+        "  FROM events e JOIN logs l ON l.log_id = e.log_id "
+        f"  WHERE e.log_id = $log AND epoch_us(e.ts) % 900000000 = 0 AND {local} = date_trunc('day', {local})"
+        "), dated AS ("
+        "  SELECT m.activity FROM (SELECT activity, count(*) AS n FROM mid GROUP BY activity) m "
+        "  JOIN (SELECT activity, count(*) AS n FROM events WHERE log_id = $log "
+        "        AND activity IN (SELECT activity FROM mid) GROUP BY activity) a USING (activity) "
+        "  WHERE m.n >= 0.5 * a.n"
+        ") "
+        "SELECT count(*), count(DISTINCT case_no), "
+        "coalesce(list('case ' || case_id || ': ' || activity || ' on ' || strftime(lt, '%Y-%m-%d') "
+        "ORDER BY case_no, row_no)[:5], []) "
+        "FROM mid WHERE activity IN (SELECT activity FROM dated) AND next_lt > lt "
+        "AND date_trunc('day', next_lt) = lt",
+        {"log": log_id},
+    ).rows[0]
+    if not n:
+        return None
+    message = (
+        f"{plural(int(n), 'event')} in {plural(int(cases), 'case')} {agree(int(n), 'falls', 'fall')} at exactly "
+        "midnight before later events of the same case and day: dates without a time of day, read as 00:00, so "
+        f"{agree(int(n), 'it comes', 'they come')} first in the day whatever happened first"
+    )
+    return _issue("dates_without_times", int(n), message, list(examples))
