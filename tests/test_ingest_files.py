@@ -809,6 +809,19 @@ def test_a_cost_is_read_in_the_columns_own_number_format(store, tmp_path, writte
     assert [c for (c,) in store.query("SELECT cost FROM events ORDER BY row_no").rows] == pytest.approx(read)
 
 
+def test_a_header_repeated_inside_the_file_is_named_as_one(store, tmp_path):
+    # Two exports joined end to end: the second's header was "does not match the timestamp format".
+    rows = ["case,activity,time"] + [f"c{i},Open,2026-01-{i:02d} 09:00" for i in range(1, 21)]
+    rows += ["case,activity,time"] + [f"c{i},Close,2026-01-{i:02d} 17:00" for i in range(1, 21)]
+    path = tmp_path / "joined.csv"
+    path.write_text("\n".join(rows) + "\n")
+    s = load(store, path, max_rejects=0.1)
+    assert (s.events, s.rejected_rows) == (40, 1)
+    assert rejects_of(s) == [
+        (21, "time", "the header line again: the file joins several exports, each with its header", "time")
+    ]
+
+
 def test_excel_sep_line(store):
     assert (INGEST / "excel_sep_line.csv").read_text(encoding="utf-8").startswith("sep=;\n")
     s = load(store, "excel_sep_line.csv")

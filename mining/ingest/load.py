@@ -556,7 +556,7 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
         [
             *plan.parse_rejects[:shown],
             *(
-                Reject(plan.file, int(r), c, _reason(str(w), v, plan.mapping.timezone), v)
+                Reject(plan.file, int(r), c, _reason(str(w), v, plan.mapping.timezone, c), v)
                 for r, c, w, v in first
             ),
         ],
@@ -673,7 +673,7 @@ def _flagged(store: Store, plan: LoadPlan, params: dict[str, object], dirty: set
 def _rejects(plan: LoadPlan, flagged: _Flagged) -> tuple[list[Reject], int]:
     """The parse and value rejects in row order, and the number of rows they reject."""
     rejects = list(plan.parse_rejects) + [
-        Reject(plan.file, int(r), c, _reason(str(why), v, plan.mapping.timezone), v)
+        Reject(plan.file, int(r), c, _reason(str(why), v, plan.mapping.timezone, c), v)
         for r, c, why, v, _, _ in flagged
         if why is not None
     ]
@@ -774,10 +774,13 @@ def _good_rows(
     return "SELECT * FROM _typed", {}
 
 
-def _reason(why: str, value: str | None, timezone: str = "UTC") -> str:
+def _reason(why: str, value: str | None, timezone: str = "UTC", column: str | None = None) -> str:
     """A reject's reason, naming the character, the offset or the zone at fault where SQL only flagged the row."""
     if why == _CONTROL_REASON:
         return _control_reason(value)
+    if column and value is not None and value.strip() == column.strip() and why.startswith(_MISMATCH_REASON):
+        # "time" under the header "time": files joined end to end, each with its header.
+        return "the header line again: the file joins several exports, each with its header"
     if why.startswith(_MISMATCH_REASON) and (zone := zone_problem(value, timezone)):
         return zone
     if why == _OFFSET_REASON:
