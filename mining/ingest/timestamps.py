@@ -102,7 +102,18 @@ _WHOLE_PATTERNS = (
     "%a %b %d %H:%M:%S %z %Y",
     "%a %b %d %H:%M:%S %Y %z",
 )
-_TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")
+# A comma before the fraction is ISO 8601's own decimal sign, and log4j's default (09:00:00,123).
+_TIMES = (
+    "",
+    " %H:%M",
+    " %H:%M:%S",
+    " %H:%M:%S.%f",
+    " %H:%M:%S,%f",
+    " %I:%M %p",
+    " %I:%M:%S %p",
+    "T%H:%M:%S",
+    "T%H:%M:%S,%f",
+)
 # ISO 8601 starts with a four-digit year.  DuckDB's cast is laxer: it reads 01/01/26 as 26 January of
 # the year 1, so a day-first export with two-digit years would pass for ISO.
 _ISO_SQL = "CASE WHEN regexp_matches(v, '^[0-9]{4}[^0-9]') THEN try_cast(v AS TIMESTAMPTZ) END"
