@@ -478,6 +478,12 @@ def test_two_digit_years_without_a_day_above_twelve_are_a_question(store, tmp_pa
         pytest.param("2026.12.05 09:03", "2026.12.07 14:40", "%Y.%m.%d %H:%M", id="year-first-dots"),
         pytest.param("2026-12-05 9:03 AM", "2026-12-07 2:40 PM", "%Y-%m-%d %I:%M %p", id="iso-date-12h"),
         pytest.param("20261205090300", "20261207144000", "%Y%m%d%H%M%S", id="compact"),
+        # a.m. and p.m. as Spanish Excel writes them (a no-break space inside), and against the time.
+        pytest.param(
+            "2026-12-05 9:03 a.\u00a0m.", "2026-12-07 2:40 p.\u00a0m.", "%Y-%m-%d %I:%M %p", id="es-pm"
+        ),
+        pytest.param("2026-12-05 9:03 a.m.", "2026-12-07 2:40 p.m.", "%Y-%m-%d %I:%M %p", id="ca-pm"),
+        pytest.param("2026-12-05 9:03AM", "2026-12-07 2:40PM", "%Y-%m-%d %I:%M %p", id="pm-against-time"),
         # ISO 8601's decimal comma, as log4j writes it: refused before.
         pytest.param("2026-12-05 09:03:00,000", "2026-12-07 14:40:00,0", "%Y-%m-%d %H:%M:%S,%f", id="log4j"),
         pytest.param(

@@ -25,6 +25,7 @@ from mining.ingest.timestamps import (
     ISO,
     TimestampFormat,
     local_to_utc_sql,
+    meridiem_sql,
     offset_sql,
     parse_sql,
     year_guard,
@@ -401,11 +402,15 @@ def _typed_sql(
     zoned = []
     for raw, role in (("_ts_raw", "timestamp"), ("_st_raw", "start_timestamp")):
         fmt = plan.formats.get(role)
-        if fmt is not None and (fmt.zoned or raw + _ZONED in dirty):
-            sql, p = zone_sql(raw, m.timezone, f"zone{raw}", every_row=fmt.pattern != ISO)
+        if fmt is None:
+            continue
+        text = meridiem_sql(raw) if fmt.meridiem else raw
+        if fmt.zoned or raw + _ZONED in dirty:
+            text, p = zone_sql(text, m.timezone, f"zone{raw}", every_row=fmt.pattern != ISO)
             params.update(p)
+        if text != raw:
             texts[raw] = raw.replace("_raw", "_text")
-            zoned.append(f"{sql} AS {texts[raw]}")
+            zoned.append(f"{text} AS {texts[raw]}")
     if zoned:
         layer1 = f"SELECT *, {', '.join(zoned)} FROM ({layer1})"
     ts_e = _ts_exprs(plan, "timestamp", texts["_ts_raw"], params)

@@ -95,7 +95,7 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         ),
         (
             r"(zeitstempel|zeitpunkt|datumzeit|datumuhrzeit|tijdstip|tijdstempel|datumtijd|horodatage|dateheure|"
-            r"fechahora|marcadetiempo|fechayhora|"
+            r"fechahora|marcadetiempo|fechayhora|fecha|datum|"
             # Czech "čas" is the time; French "cas" a case: the values settle which a column is.
             r"cas|casudalosti|datumacas|casovaznacka|czas|datagodzina|dataiczas|znacznikczasu|idopont|idobelyeg)",
             0.9,

@@ -18,6 +18,7 @@ Rules, because real exports break every tool that guesses row by row:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ __all__ = [
     "detect_format",
     "has_naive_values",
     "local_to_utc_sql",
+    "meridiem_sql",
     "offset_sql",
     "parse_sql",
     "user_format",
@@ -118,6 +120,9 @@ _TIMES = (
 # the year 1, so a day-first export with two-digit years would pass for ISO.
 _ISO_SQL = "CASE WHEN regexp_matches(v, '^[0-9]{4}[^0-9]') THEN try_cast(v AS TIMESTAMPTZ) END"
 
+# "a.m.", "p. m." (with a no-break space, as Spanish Excel writes it), "PM" against the time.
+_MERIDIEM_RE = "([0-9])\\s*([AaPp])\\.?[\\s\\x{A0}]?[Mm]\\.?$"
+_PY_MERIDIEM = re.compile(r"[0-9]\s*[AaPp]\.[\s\xa0]?[Mm]\.?$|[0-9][AaPp][Mm]$")
 # An offset or Z after a clock time; a date-only value's "-01" is not an offset.
 _OFFSET_RE = r"\d:\d\d(:\d\d([.,]\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
 _SAMPLE = 5000
@@ -136,6 +141,8 @@ class TimestampFormat:
     #: :func:`mining.ingest.zones.zone_sql`, which turns them into offsets; ``zone_note`` says which.
     zoned: bool = False
     zone_note: str = ""
+    #: The sample writes a.m. and p.m. in a form %p does not read ("p. m."): read through :func:`meridiem_sql`.
+    meridiem: bool = False
 
     def describe(self) -> str:
         return self.pattern
@@ -184,6 +191,24 @@ def detect_format(
 
     ``column_sql`` is an already-quoted column of ``table`` (an internal name).
     """
+    values = _sample(store, table, column_sql)
+    if not values:
+        return None
+    if any(_PY_MERIDIEM.search(v) for v in values):
+        found = _detect_format_of(store, table, meridiem_sql(f"trim({column_sql})"), label, file, dayfirst)
+        return None if found is None else replace(found, meridiem=True)
+    return _detect_format_of(store, table, column_sql, label, file, dayfirst)
+
+
+def meridiem_sql(value_sql: str) -> str:
+    """SQL for the text with a.m. and p.m. written as %p reads them: Spanish and Canadian exports write
+    "1:05 p. m." and "1:05 p.m.", others "1:05PM"."""
+    return f"regexp_replace({value_sql}, '{_MERIDIEM_RE}', '\\1 \\2M')"
+
+
+def _detect_format_of(
+    store: Store, table: str, column_sql: str, label: str, file: str, dayfirst: bool | None
+) -> TimestampFormat | None:
     values = _sample(store, table, column_sql)
     if not values:
         return None
