@@ -210,8 +210,9 @@ def _columns_needing_clean(
     test (length and first/last character) clears most columns outright, and
     only columns it cannot clear get the exact test.  A name column needs
     cleaning only for blank fields; a time or number column for null words
-    and surrounding spaces too.  The cost column's separators are counted in
-    the same scan, which a query of their own cost a third as much again.
+    and surrounding spaces too.  The cost column's decimal separator is
+    settled apart (:func:`_decimal_comma`), by scans that stop at the first
+    value that shows it.
 
     ``zones`` are time columns (role -> column) whose text is searched, in the
     same scan, for a written zone (see :mod:`mining.ingest.zones`): those found
@@ -220,18 +221,9 @@ def _columns_needing_clean(
     zones = zones or {}
     names = [(n, c) for n, c in columns.items() if c and n in _NAME_ROLES]
     values = [(n, c) for n, c in columns.items() if c and n not in _NAME_ROLES]
-    if not names and not values and cost is None and not zones:
-        return set(), False
-    separators = []
-    if cost is not None:
-        # The column decides: some value shows a decimal comma and none a decimal point.  A separator
-        # is shown to be the decimal one when it comes last and is followed by other than three digits
-        # (12,5 and 12.50), or follows the other one (1.234,56 and 1,234.56).  Three digits alone
-        # (1,234) could group thousands either way, and show nothing.
-        separators = [
-            f"count(*) FILTER (WHERE contains({cost}, ',') AND regexp_matches({cost}, '{_DECIMAL_COMMA}'))",
-            f"count(*) FILTER (WHERE contains({cost}, '.') AND regexp_matches({cost}, '{_DECIMAL_POINT}'))",
-        ]
+    decimal_comma = cost is not None and _decimal_comma(store, cost)
+    if not names and not values and not zones:
+        return set(), decimal_comma
     rough = store.query(
         "SELECT "
         + ", ".join(
@@ -245,18 +237,12 @@ def _columns_needing_clean(
                 f"count(*) FILTER (WHERE strlen({c}) <= {_NULL_MAX} OR starts_with({c}, ' ') OR ends_with({c}, ' '))"
                 for _, c in values
             ]
-            + separators
             + [f"count(*) FILTER (WHERE {zone_gate_sql(c)})" for c in zones.values()]
         )
         + " FROM _stage"
     ).rows[0]
     zoned = {n + _ZONED for n, k in zip(zones, rough[len(rough) - len(zones) :], strict=True) if k}
     rough = rough[: len(rough) - len(zones)]
-    decimal_comma = False
-    if separators:
-        comma, point = rough[-2:]
-        decimal_comma = comma > 0 and point == 0
-        rough = rough[:-2]
     dirty = {n for (n, _), k in zip(names, rough[: len(names)], strict=True) if k}
     suspects = [(n, c) for (n, c), k in zip(values, rough[len(names) :], strict=True) if k]
     dirty |= zoned
@@ -272,6 +258,27 @@ def _columns_needing_clean(
         + " FROM _stage"
     ).rows[0]
     return dirty | {n for (n, _), k in zip(suspects, exact, strict=True) if k}, decimal_comma
+
+
+def _decimal_comma(store: Store, cost: str) -> bool:
+    """Whether the cost column writes decimals with a comma: some value shows a decimal comma and none a
+    decimal point.  A separator is shown to be the decimal one when it comes last and is followed by
+    other than three digits (12,5 and 12.50), or follows the other one (1.234,56 and 1,234.56); three
+    digits alone (1,234) could group thousands either way, and show nothing.
+
+    One value settles each question, so each scan stops at the first (a count ran the pattern over
+    every value of the column).
+    """
+
+    def shown(separator: str, pattern: str) -> bool:
+        return bool(
+            store.scalar(
+                f"SELECT count(*) FROM (SELECT 1 FROM _stage WHERE contains({cost}, '{separator}') "
+                f"AND regexp_matches({cost}, '{pattern}') LIMIT 1)"
+            )
+        )
+
+    return shown(",", _DECIMAL_COMMA) and not shown(".", _DECIMAL_POINT)
 
 
 def _plain_number(expr: str) -> str:
