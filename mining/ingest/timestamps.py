@@ -52,7 +52,7 @@ __all__ = [
 ISO = "ISO 8601"
 EPOCH_S = "unix seconds"  # with a fraction or without: Slack's 1768294800.123456, Python's time.time()
 EPOCH_MS = "unix milliseconds"
-EPOCH_US = "unix microseconds"  # Kafka, BigQuery and Postgres exports; nanoseconds from Go and pandas
+EPOCH_US = "unix microseconds"  # BigQuery's UNIX_MICROS; nanoseconds are pandas' and Go's
 EPOCH_NS = "unix nanoseconds"
 #: The Unix times: instants, never naive, and never dates without a time of day.
 EPOCHS = frozenset({EPOCH_S, EPOCH_MS, EPOCH_US, EPOCH_NS})
@@ -197,7 +197,7 @@ def detect_format(
     if any(_PY_MERIDIEM.search(v) for v in values):
         found = _detect_format_of(store, table, meridiem_sql(f"trim({column_sql})"), label, file, dayfirst)
         return None if found is None else replace(found, meridiem=True)
-    return _detect_format_of(store, table, column_sql, label, file, dayfirst)
+    return _detect_format_of(store, table, column_sql, label, file, dayfirst, values)
 
 
 def meridiem_sql(value_sql: str) -> str:
@@ -207,9 +207,16 @@ def meridiem_sql(value_sql: str) -> str:
 
 
 def _detect_format_of(
-    store: Store, table: str, column_sql: str, label: str, file: str, dayfirst: bool | None
+    store: Store,
+    table: str,
+    column_sql: str,
+    label: str,
+    file: str,
+    dayfirst: bool | None,
+    values: list[str] | None = None,
 ) -> TimestampFormat | None:
-    values = _sample(store, table, column_sql)
+    """:func:`detect_format` of ``column_sql``, whose sample is ``values`` when already drawn."""
+    values = _sample(store, table, column_sql) if values is None else values
     if not values:
         return None
     # Zone names become offsets first, as the load will read them; the shape is judged on the result.
