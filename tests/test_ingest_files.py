@@ -806,6 +806,12 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
             ["$1,234.56", "-$5.00", "USD 12,000.10", "3.50 USD"], [1234.56, -5, 12000.1, 3.5], id="usd"
         ),
         pytest.param(["1.234,56 €", "-5,00 €", "€ 12,50", "EUR 3,5"], [1234.56, -5, 12.5, 3.5], id="eur"),
+        # French and Czech group thousands with spaces (Excel: no-break ones); currencies as words.
+        pytest.param(
+            ["1 234,56 €", "-5,00 Kč", "1\u00a0234,5 zł", "2\u202f000,75 kr"],
+            [1234.56, -5, 1234.5, 2000.75],
+            id="fr-cz",
+        ),
     ],
 )
 def test_a_cost_is_read_in_the_columns_own_number_format(store, tmp_path, written, read):

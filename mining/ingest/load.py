@@ -68,8 +68,12 @@ _DECIMAL_COMMA = r",([0-9]{1,2}|[0-9]{4,})[^0-9]*$|\.[0-9]{3},[0-9]+[^0-9]*$"
 _DECIMAL_POINT = r"\.([0-9]{1,2}|[0-9]{4,})[^0-9]*$|,[0-9]{3}\.[0-9]+[^0-9]*$"
 _GROUPED_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 # A currency written with the amount, as a spreadsheet's currency format saves it ($1,234.56, -$5.00,
-# 12,50 €, EUR 12.50, 12.50 USD): the sign or the code goes, the minus stays.
-_CURRENCY = r"^(-?)\s*([$€£¥₹]|[A-Z]{3})\s*|\s*([$€£¥₹]|[A-Z]{3})\s*$"
+# 12,50 €, EUR 12.50, 12.50 USD, 1 234,50 Kč, 99,00 zł): the sign or the code goes, the minus stays.
+_MONEY = r"([$€£¥₹]|[A-Z]{3}|kr|zł|Kč|Ft|lei)"
+_CURRENCY = rf"^(-?)\s*{_MONEY}\s*|\s*{_MONEY}\s*$"
+# Spaces that group thousands beside a decimal comma (French and Czech write 1 234,56; Excel with a
+# no-break or a narrow no-break space).
+_GROUPING_SPACES = r"[\s\x{A0}\x{202F}]"
 #: Marks a time column, among the names needing cleaning, whose text writes zones (see :func:`_dirty`).
 _ZONED = "+zone"
 
@@ -434,7 +438,8 @@ def _typed_sql(
         # point, commas that group thousands (1,234.56, as US and UK exports write) are dropped.
         amount = f"regexp_replace(_cost_raw, '{_CURRENCY}', '\\1', 'g')"
         cost_sql = (
-            f"CASE WHEN $decimal_comma THEN try_cast(replace(replace({amount}, '.', ''), ',', '.') AS DOUBLE) "
+            f"CASE WHEN $decimal_comma THEN try_cast(replace(replace(regexp_replace({amount}, "
+            f"'{_GROUPING_SPACES}', '', 'g'), '.', ''), ',', '.') AS DOUBLE) "
             f"ELSE coalesce(try_cast(_cost_raw AS DOUBLE), try_cast({amount} AS DOUBLE), CASE WHEN "
             f"regexp_full_match({amount}, '{_GROUPED_THOUSANDS}') THEN try_cast(replace({amount}, ',', '') AS DOUBLE) "
             "END) END"
