@@ -155,6 +155,19 @@ def test_a_zone_word_the_sample_did_not_show_is_still_read(store, tmp_path):
             assert [t for (t,) in tail] == read
 
 
+def test_a_number_after_the_time_is_rejected_whatever_the_logs_zone(store, tmp_path):
+    # Before, with a time zone set, DuckDB's TIMESTAMP cast dropped the trailing '12' and read 09:00;
+    # in UTC the same value was rejected.
+    path = write(tmp_path, ["2026-01-13 09:00:00 12", *(["2026-01-13 09:00:00"] * 30)])
+    for timezone in ("UTC", "Europe/Berlin"):
+        with Store(":memory:") as s:
+            summary = load(s, path, timezone=timezone)
+            (reject,) = summary.rejects
+            assert (reject.row, reject.column, reject.value) == (1, "time", "2026-01-13 09:00:00 12")
+            assert reject.reason == "does not match the column's timestamp format ISO 8601"
+            assert summary.events == 61
+
+
 def test_an_offset_after_a_space_is_honoured_in_a_local_log(store, tmp_path):
     # Before, the local reading dropped it: 09:00 +01:00 became 09:00 in New York.
     path = write(tmp_path, ["2026-01-13 09:00:00 +01:00", *(["2026-01-13 09:00:00"] * 30)])

@@ -463,7 +463,11 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
     """
     v = f"trim({value_sql})"
     if fmt.pattern == ISO:
-        return year_guard(f"try_cast({v} AS TIMESTAMP)", "TIMESTAMP", v), {}
+        # The TIMESTAMP cast stops at the clock time and drops whatever follows a space
+        # ('09:00:00 12' reads as 09:00); the TIMESTAMPTZ cast reads the whole text (the
+        # session's zone is UTC, which has no gap), so it decides which values are ISO at all.
+        strict = f"CASE WHEN try_cast({v} AS TIMESTAMPTZ) IS NOT NULL THEN try_cast({v} AS TIMESTAMP) END"
+        return year_guard(strict, "TIMESTAMP", v), {}
     if fmt.pattern == EPOCH_S:
         # A fraction is read to the microsecond through DECIMAL: a DOUBLE of 1.7e9 seconds keeps less.
         micros = f"CAST(round(try_cast({v} AS DECIMAL(19, 9)) * 1000000) AS BIGINT)"
