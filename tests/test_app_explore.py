@@ -708,3 +708,33 @@ def test_tables_group_whole_numbers_only() -> None:
     assert [localized(k) for k in range(4)] == [{"events"}, {"n"}, {"n"}, {"events"}]
     assert json.loads(at.dataframe[3].proto.columns)["row"]["help"] == "h"
     assert {d.proto.placeholder for d in at.dataframe} == {"-"}
+
+
+def test_the_overview_names_its_data_quality_findings_above_the_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 'Close' written as a date alone: every case read as Close -> Open.  The finding was shown only at
+    # the foot of the page, below the charts and tables it puts in doubt.
+    rows = ["case,activity,timestamp"]
+    for i in range(1, 21):
+        rows += [f"c{i},Open,2026-01-{i:02d} 09:{i:02d}", f"c{i},Close,2026-01-{i:02d}"]
+    (tmp_path / "dates.csv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, SAMPLE)
+        ingest_file(store, tmp_path / "dates.csv")  # the most recent: the pages open on it
+        sample = list_logs(store)[0].name
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("overview")
+    [banner] = at.warning
+    assert banner.value == (
+        "1 data-quality finding may change these figures: Dates without times (20). "
+        "[See what to do](#data-quality)."
+    )
+    # It stands above the charts: the first of the page's warnings and section titles.
+    body = [e for e in at.main if e.type in ("warning", "subheader")]
+    assert (body[0].type, body[1].value, body[-1].value) == ("warning", "Case durations", "Data quality")
+    # The clean generated sample has no finding and no banner.
+    _widget(at.sidebar.selectbox, "Log").set_value(sample).run()
+    assert not at.exception and not at.warning
+    assert _metrics(at)["Cases"] == "2,400"

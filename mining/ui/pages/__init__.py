@@ -24,6 +24,7 @@ __all__ = [
     "kpis",
     "mapping_table",
     "object_centric_note",
+    "quality_banner",
     "quality_table",
     "rejects_table",
     "span_text",
@@ -115,7 +116,12 @@ _FINDINGS = {
     "one_event_cases": "Cases with a single event",
     "cases_cut_by_extract": "Cases cut by the extract",
     "clock_shift": "Clock shift",
+    "dates_without_times": "Dates without times",
 }
+
+
+def _finding_title(kind: str) -> str:
+    return _FINDINGS.get(kind, kind.replace("_", " ").capitalize())
 
 
 def quality_table(items: Sequence[QualityIssue]) -> None:
@@ -125,12 +131,30 @@ def quality_table(items: Sequence[QualityIssue]) -> None:
         return
     for q in items:
         with st.container(border=True):
-            title = _FINDINGS.get(q.kind, q.kind.replace("_", " ").capitalize())
-            st.markdown(f"**{md(title)}** ({q.count:,}): {md(q.message)}")
+            st.markdown(f"**{md(_finding_title(q.kind))}** ({q.count:,}): {md(q.message)}")
             if q.examples:
                 st.caption("Examples: " + "; ".join(md(e) for e in q.examples[:5]))
             if q.fix:
                 st.caption(f"What to do: {md(q.fix)}")
+
+
+#: Findings about how the file was read, not about the events: they change no figure of a page.
+_READING_NOTES = frozenset({"renamed_columns", "skipped_preamble"})
+
+
+def quality_banner(items: Sequence[QualityIssue]) -> None:
+    """One line at the head of a page whose figures the log's data-quality findings may change, naming
+    them and pointing to the section that says what to do; nothing when there are none."""
+    found = [q for q in items if q.kind not in _READING_NOTES]
+    if not found:
+        return
+    names = [f"{md(_finding_title(q.kind))} ({q.count:,})" for q in found]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4:,} more" if len(names) > 4 else "")
+    st.warning(
+        f"{len(found):,} data-quality finding{'' if len(found) == 1 else 's'} may change these figures: "
+        f"{shown}. [See what to do](#data-quality).",
+        icon=":material/rule:",
+    )
 
 
 def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, key: str) -> None:

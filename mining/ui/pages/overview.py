@@ -17,7 +17,7 @@ from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
-from mining.ui.pages import quality_table, span_text, when_text
+from mining.ui.pages import quality_banner, quality_table, span_text, when_text
 from mining.ui.tables import data_table
 
 __all__ = ["TABLE_TABS", "render"]
@@ -142,6 +142,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
     if durations.count + durations.left_out == 0:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
         return
+    quality = state.log_details(log).quality
+    quality_banner(quality)
 
     left, right = st.columns(2)
     with left:
@@ -176,7 +178,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     why.cost_section(log, flt, key="ov-rates")
 
     st.subheader("Data quality")
-    quality_table(state.log_details(log).quality)
+    quality_table(quality)
 
 
 def _activity_table(activities: tuple[ActivityRow, ...]) -> None:
