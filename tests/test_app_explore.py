@@ -734,6 +734,15 @@ def test_the_overview_names_its_data_quality_findings_above_the_figures(
     # It stands above the charts: the first of the page's warnings and section titles.
     body = [e for e in at.main if e.type in ("warning", "subheader")]
     assert (body[0].type, body[1].value, body[-1].value) == ("warning", "Case durations", "Data quality")
+    # The Start page says so too, and sends the reader to the Overview.
+    start = AppTest.from_string(
+        "from mining.ui.pages import start\nstart.render({})\n", default_timeout=TIMEOUT
+    )
+    start.run()
+    assert not start.exception
+    assert [w.value for w in start.warning] == [
+        "1 data-quality finding may change these figures: Dates without times (20). The Overview says what to do."
+    ]
     # The clean generated sample has no finding and no banner.
     _widget(at.sidebar.selectbox, "Log").set_value(sample).run()
     assert not at.exception and not at.warning

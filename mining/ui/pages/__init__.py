@@ -142,9 +142,10 @@ def quality_table(items: Sequence[QualityIssue]) -> None:
 _READING_NOTES = frozenset({"renamed_columns", "skipped_preamble"})
 
 
-def quality_banner(items: Sequence[QualityIssue]) -> None:
+def quality_banner(items: Sequence[QualityIssue], *, here: bool = True) -> None:
     """One line at the head of a page whose figures the log's data-quality findings may change, naming
-    them and pointing to the section that says what to do; nothing when there are none."""
+    them and pointing to the section that says what to do (on this page when ``here``, else on the
+    Overview); nothing when there are none."""
     found = [q for q in items if q.kind not in _READING_NOTES]
     if not found:
         return
@@ -152,7 +153,7 @@ def quality_banner(items: Sequence[QualityIssue]) -> None:
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4:,} more" if len(names) > 4 else "")
     st.warning(
         f"{len(found):,} data-quality finding{'' if len(found) == 1 else 's'} may change these figures: "
-        f"{shown}. [See what to do](#data-quality).",
+        f"{shown}. " + ("[See what to do](#data-quality)." if here else "The Overview says what to do."),
         icon=":material/rule:",
     )
 

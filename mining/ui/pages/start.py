@@ -17,7 +17,7 @@ from mining.analysis.filters import Filter
 from mining.durations import duration_words
 from mining.ui import measures, state, warmup
 from mining.ui.messages import md, reporting_errors
-from mining.ui.pages import kpis
+from mining.ui.pages import kpis, quality_banner
 
 __all__ = ["NEXT_STEPS", "render"]
 
@@ -79,6 +79,7 @@ def _render(pages: Mapping[str, Any]) -> None:
     )
     if robust:
         st.caption(span.note[0].upper() + span.note[1:] + ".")
+    quality_banner(state.log_details(log).quality, here=False)
     durations = measures.case_durations_of(log, Filter())
     if durations.median_seconds is not None:
         st.write(
