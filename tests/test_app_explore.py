@@ -745,5 +745,26 @@ def test_the_overview_names_its_data_quality_findings_above_the_figures(
     ]
     # The clean generated sample has no finding and no banner.
     _widget(at.sidebar.selectbox, "Log").set_value(sample).run()
-    assert not at.exception and not at.warning
+    assert not at.exception and not at.warning and not at.info
     assert _metrics(at)["Cases"] == "2,400"
+
+
+def test_findings_that_misplace_no_event_in_time_are_a_note_not_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Duplicates and one-event cases occur in most real exports: a warning on every log would be ignored.
+    (tmp_path / "dup.csv").write_text(
+        "case,activity,timestamp\n"
+        "c1,Open,2026-01-01 09:00\nc1,Open,2026-01-01 09:00\nc1,Close,2026-01-02 09:00\n"
+        "c2,Open,2026-01-03 09:00\n"
+    )
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, tmp_path / "dup.csv")
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("overview")
+    assert not at.warning
+    assert [i.value for i in at.info] == [
+        "2 data-quality findings may change these figures: Duplicate events (1), Cases with a single event (1). "
+        "[See what to do](#data-quality)."
+    ]

@@ -140,22 +140,38 @@ def quality_table(items: Sequence[QualityIssue]) -> None:
 
 #: Findings about how the file was read, not about the events: they change no figure of a page.
 _READING_NOTES = frozenset({"renamed_columns", "skipped_preamble"})
+#: Findings that put events at the wrong time, and so paths and durations in the wrong order: a warning.
+#: The others (duplicates, ties, cut or one-event cases, names) are found in most real exports and
+#: change figures at their margin: a note, so that a warning keeps its weight.
+_MISREAD_TIMES = frozenset(
+    {
+        "dates_without_times",
+        "clock_shift",
+        "sentinel_dates",
+        "complete_before_start",
+        "dst_gap",
+        "dst_overlap",
+    }
+)
 
 
 def quality_banner(items: Sequence[QualityIssue], *, here: bool = True) -> None:
     """One line at the head of a page whose figures the log's data-quality findings may change, naming
     them and pointing to the section that says what to do (on this page when ``here``, else on the
-    Overview); nothing when there are none."""
+    Overview); nothing when there are none.  A warning when a finding misplaces events in time."""
     found = [q for q in items if q.kind not in _READING_NOTES]
     if not found:
         return
     names = [f"{md(_finding_title(q.kind))} ({q.count:,})" for q in found]
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4:,} more" if len(names) > 4 else "")
-    st.warning(
+    text = (
         f"{len(found):,} data-quality finding{'' if len(found) == 1 else 's'} may change these figures: "
-        f"{shown}. " + ("[See what to do](#data-quality)." if here else "The Overview says what to do."),
-        icon=":material/rule:",
+        f"{shown}. " + ("[See what to do](#data-quality)." if here else "The Overview says what to do.")
     )
+    if any(q.kind in _MISREAD_TIMES for q in found):
+        st.warning(text, icon=":material/rule:")
+    else:
+        st.info(text, icon=":material/rule:")
 
 
 def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, key: str) -> None:
