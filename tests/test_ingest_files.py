@@ -1213,6 +1213,31 @@ def test_time_column_without_a_timestamp_name_is_found_by_its_values(store, tmp_
         # Windows' Central European code page, told from cp1252 by the headers' letters alone.
         pytest.param(("Případ", "Činnost", "Čas", "Řešitel", "Náklady"), "cp1250", ";", id="czech"),
         pytest.param(("Zgłoszenie", "Czynność", "Czas", "Wykonawca", "Koszt"), "cp1250", ";", id="polish"),
+        # Each of these was refused: "cannot tell which column is the case".
+        pytest.param(
+            ("Pratica", "Attività", "Data e ora", "Operatore", "Costo"), "cp1252", ";", id="italian"
+        ),
+        pytest.param(
+            ("Processo", "Atividade", "Data/Hora", "Responsável", "Custo"), "utf-8", ";", id="portuguese"
+        ),
+        pytest.param(
+            ("Ärende", "Aktivitet", "Tidpunkt", "Handläggare", "Kostnad"), "utf-8", ";", id="swedish"
+        ),
+        pytest.param(
+            ("Sagsnummer", "Aktivitet", "Tidspunkt", "Sagsbehandler", "Omkostning"),
+            "cp1252",
+            ";",
+            id="danish",
+        ),
+        pytest.param(
+            ("Tapaus", "Tapahtuma", "Aikaleima", "Käsittelijä", "Kustannus"), "utf-8", ";", id="finnish"
+        ),
+        pytest.param(
+            ("Predmet", "Aktivnost", "Vrijeme", "Izvršitelj", "Trošak"), "utf-8", ";", id="croatian"
+        ),
+        pytest.param(
+            ("Vaka", "Aktivite", "Zaman", "Kullan\u0131c\u0131", "Maliyet"), "utf-8", ";", id="turkish"
+        ),
     ],
 )
 def test_headers_in_other_languages_are_mapped(store, tmp_path, header, encoding, delimiter):
@@ -1811,6 +1836,7 @@ _CENTRAL = {
     "slovak": ["Prijatie žiadosti", "Uzavretie", "Kováč", "Šťastný"],
     "polish": ["Czynność", "Zamknięcie", "Wiśniewski", "Kowalczyk"],
     "hungarian": ["Előkészítés", "Jóváhagyás", "Kovács Péter", "Szőke Győző"],
+    "croatian": ["Zaprimljen račun", "Isporučeno", "Ana Babić", "Ivan Horvat"],
 }
 _WESTERN = {
     "german": ["Prüfung", "Übergabe", "Müller", "Weiß"],
@@ -1820,7 +1846,7 @@ _WESTERN = {
     "spanish": ["Revisión", "Aprobación rápida", "José Núñez", "Íñigo"],
     "catalan": ["Història més què així", "Pròxim pàgina", "Jordi", "Núria"],
     "portuguese": ["Aprovação das informações", "Lições públicas", "João", "Conceição"],
-    "icelandic": ["Móttekið ævintýri", "Lokið", "Guðrún Jónsdóttir", "Þórður Ævarsson"],
+    "icelandic": ["Móttekið ævintýri", "Lokið bæir", "Guðrún Jónsdóttir", "Þórður Ævarsson"],
     "estonian": ["Vastuvõtmine", "Lõpetatud", "Jõgi Mäe", "Tõnu Õun"],
 }
 

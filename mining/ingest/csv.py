@@ -524,6 +524,10 @@ _NOT_HUNGARIAN = frozenset("ãçäÃÇÄ")
 _POLISH_S = frozenset("œŒ")
 _FRENCH = frozenset("éàçÉÀÇ")
 _WORD = re.compile(r"[^\W\d_]{3,}")
+#: Croatian and Serbian latin, whose č and ć read as è and æ and whose other letters both code pages
+#: share: č before a vowel ("Raèun", "Isporuèeno"), which no Western word writes (French è comes before
+#: a consonant, Italian's at a word's end), and the surnames' final ić ("Horvatiæ").
+_C_BEFORE_VOWEL = re.compile("[èÈ][aeiouAEIOU]|[iI][æÆ]$")
 
 
 def _central_european(head: bytes) -> bool:
@@ -557,6 +561,7 @@ def _central_european(head: bytes) -> bool:
             or (not marked <= _NORDIC and len(marked) > 1)
             or (marked & _HUNGARIAN and hungarian)
             or (marked & _POLISH_S and not french)
+            or _C_BEFORE_VOWEL.search(word)
         ):
             mixed.add(word)
             if len(mixed) >= 2:
