@@ -56,7 +56,12 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             r"numerodecommande|caso|numerodecaso|idcaso|expediente|pedido|numerodepedido|"
             # Czech, Slovak, Polish and Hungarian (cp1250 exports, read by their encoding first).
             r"pripad|cislopripadu|idpripadu|pozadavek|poziadavka|objednavka|cisloobjednavky|sprawa|idsprawy|"
-            r"zgloszenie|numerzgloszenia|zamowienie|numerzamowienia|eset|ugy|ugyszam|rendeles|rendelesszam)",
+            r"zgloszenie|numerzgloszenia|zamowienie|numerzamowienia|eset|ugy|ugyszam|rendeles|rendelesszam|"
+            # Italian, Portuguese, Nordic, Finnish, Croatian/Serbian/Slovene and Turkish.
+            r"pratica|numeropratica|idpratica|richiesta|segnalazione|ordine|numeroordine|processo|numeroprocesso|"
+            r"chamado|solicitacao|ordem|arende|arendenummer|arendeid|sag|sagsnummer|sagsid|sak|saksnummer|ordre|"
+            r"ordrenummer|tapaus|tapausnumero|tilaus|tilausnumero|predmet|brojpredmeta|slucaj|zahtjev|zahtevek|"
+            r"narudzba|nalog|vaka|vakano|talep|talepno|siparis|siparisno)",
             0.7,
             "a case-id name in another language",
         ),
@@ -73,7 +78,10 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         (
             r"(aktivitat|taetigkeit|tatigkeit|aktion|schritt|ereignis|aufgabe|activiteit|actie|stap|gebeurtenis|"
             r"taak|activite|action|etape|evenement|tache|actividad|accion|paso|evento|tarea|"
-            r"cinnost|aktivita|udalost|ukon|krok|czynnosc|aktywnosc|zdarzenie|dzialanie|tevekenyseg|esemeny|lepes)",
+            r"cinnost|aktivita|udalost|ukon|krok|czynnosc|aktywnosc|zdarzenie|dzialanie|tevekenyseg|esemeny|lepes|"
+            r"attivita|azione|operazione|passo|atividade|acao|etapa|tarefa|aktivitet|handelse|atgard|steg|uppgift|"
+            r"haendelse|hendelse|handling|trin|opgave|oppgave|tapahtuma|aktiviteetti|toiminto|vaihe|tehtava|"
+            r"aktivnost|dogadaj|dogodek|radnja|korak|zadatak|aktivite|faaliyet|olay|islem|adim|gorev)",
             0.85,
             "an activity name in another language",
         ),
@@ -97,7 +105,10 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             r"(zeitstempel|zeitpunkt|datumzeit|datumuhrzeit|tijdstip|tijdstempel|datumtijd|horodatage|dateheure|"
             r"fechahora|marcadetiempo|fechayhora|fecha|datum|"
             # Czech "čas" is the time; French "cas" a case: the values settle which a column is.
-            r"cas|casudalosti|datumacas|casovaznacka|czas|datagodzina|dataiczas|znacznikczasu|idopont|idobelyeg)",
+            r"cas|casudalosti|datumacas|casovaznacka|czas|datagodzina|dataiczas|znacznikczasu|idopont|idobelyeg|"
+            r"data|dataora|dataeora|orario|marcatemporale|datahora|horario|tidpunkt|tidsstampel|tidspunkt|"
+            r"tidsstempel|dato|aikaleima|aika|paivamaara|vrijeme|vreme|vremenskaoznaka|datumivrijeme|"
+            r"zaman|tarih|tarihsaat|zamandamgasi)",
             0.9,
             "a timestamp name in another language",
         ),
@@ -131,7 +142,12 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             r"(bearbeiter|benutzer|mitarbeiter|sachbearbeiter|ressource|medewerker|gebruiker|behandelaar|"
             r"uitvoerder|utilisateur|employe|responsable|usuario|recurso|empleado|agente|"
             r"resitel|riesitel|uzivatel|pouzivatel|zamestnanec|pracovnik|zpracovatel|uzytkownik|pracownik|"
-            r"wykonawca|felhasznalo|ugyintezo|dolgozo)",
+            r"wykonawca|felhasznalo|ugyintezo|dolgozo|"
+            r"operatore|utente|risorsa|addetto|esecutore|dipendente|responsavel|funcionario|atendente|executor|"
+            r"handlaggare|anvandare|resurs|ansvarig|utforare|medarbetare|sagsbehandler|saksbehandler|bruger|"
+            r"bruker|medarbejder|medarbeider|ansvarlig|kasittelija|kayttaja|tekija|resurssi|tyontekija|"
+            r"izvrsitelj|izvrsilac|izvajalec|korisnik|uporabnik|djelatnik|zaposlenik|referent|kullanici|sorumlu|"
+            r"calisan|personel)",
             0.85,
             "a resource name in another language",
         ),
@@ -146,7 +162,8 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
     "cost": (
         (r"(costtotal|cost|costs|eventcost|activitycost)", 0.9, "a cost name"),
         (
-            r"(kosten|cout|couts|coste|costes|costo|costos|naklady|koszt|koszty|koltseg)",
+            r"(kosten|cout|couts|coste|costes|costo|costos|naklady|koszt|koszty|koltseg|custo|custos|kostnad|"
+            r"kostnader|omkostning|omkostninger|kustannus|kustannukset|trosak|troskovi|maliyet)",
             0.85,
             "a cost name in another language",
         ),
@@ -154,9 +171,10 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
 }
 
 
-#: Letters no Unicode decomposition takes to ASCII: Polish "Zgłoszenie" is "zgloszenie", not "zgoszenie".
+#: Letters no Unicode decomposition takes to ASCII: Polish "Zgłoszenie" is "zgloszenie", not "zgoszenie";
+#: Turkish's dotless i (U+0131, as in the Turkish word for user) is an i.
 _UNDECOMPOSED = str.maketrans(
-    {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th"}
+    {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th", "\u0131": "i"}
 )
 
 
