@@ -25,9 +25,9 @@ from mining.ingest.timestamps import (
     ISO,
     TimestampFormat,
     local_to_utc_sql,
-    meridiem_sql,
     offset_sql,
     parse_sql,
+    text_sql,
     year_guard,
 )
 from mining.ingest.zones import zone_gate_sql, zone_problem, zone_sql
@@ -415,7 +415,7 @@ def _typed_sql(
         fmt = plan.formats.get(role)
         if fmt is None:
             continue
-        text = meridiem_sql(raw) if fmt.meridiem else raw
+        text = text_sql(fmt, raw)
         if fmt.zoned or raw + _ZONED in dirty:
             text, p = zone_sql(text, m.timezone, f"zone{raw}", every_row=fmt.pattern != ISO)
             params.update(p)

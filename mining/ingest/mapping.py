@@ -323,8 +323,8 @@ def detect_roles(
                     name * factor * 0.9,
                     f"{why}; dates without a time of day ({fmt.pattern}); changes within {v:.0%} of cases",
                 )
-            zones = f"; {fmt.zone_note}" if fmt.zone_note else ""
-            return name * factor, f"{why}; parses as {fmt.pattern}{zones}; changes within {v:.0%} of cases"
+            notes = "".join(f"; {n}" for n in (fmt.month_note, fmt.zone_note) if n)
+            return name * factor, f"{why}; parses as {fmt.pattern}{notes}; changes within {v:.0%} of cases"
 
         return score
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, Option, phrase
+from mining.ingest.months import has_month_words, month_words_note, months_sql
 from mining.ingest.zones import AMBIGUOUS, may_name_zones, zone_sql, zone_words_in
 
 if TYPE_CHECKING:
@@ -42,9 +43,9 @@ __all__ = [
     "detect_format",
     "has_naive_values",
     "local_to_utc_sql",
-    "meridiem_sql",
     "offset_sql",
     "parse_sql",
+    "text_sql",
     "user_format",
     "year_guard",
 ]
@@ -143,6 +144,10 @@ class TimestampFormat:
     zone_note: str = ""
     #: The sample writes a.m. and p.m. in a form %p does not read ("p. m."): read through :func:`meridiem_sql`.
     meridiem: bool = False
+    #: The sample names months in another language than English ("13 mars 2026"): read through
+    #: :func:`mining.ingest.months.months_sql`; ``month_note`` says which words.
+    months: bool = False
+    month_note: str = ""
 
     def describe(self) -> str:
         return self.pattern
@@ -194,10 +199,36 @@ def detect_format(
     values = _sample(store, table, column_sql)
     if not values:
         return None
-    if any(_PY_MERIDIEM.search(v) for v in values):
-        found = _detect_format_of(store, table, meridiem_sql(f"trim({column_sql})"), label, file, dayfirst)
-        return None if found is None else replace(found, meridiem=True)
-    return _detect_format_of(store, table, column_sql, label, file, dayfirst, values)
+    meridiem = any(_PY_MERIDIEM.search(v) for v in values)
+    months = has_month_words(values)
+    if not meridiem and not months:
+        return _detect_format_of(store, table, column_sql, label, file, dayfirst, values)
+    text = f"trim({column_sql})"
+    if meridiem:
+        text = meridiem_sql(text)
+    if months:
+        text = months_sql(text)
+    found = _detect_format_of(store, table, text, label, file, dayfirst)
+    if found is None:
+        return None
+    note = month_words_note(values) if months else ""
+    return replace(
+        found,
+        reason=found.reason + (f"; {note}" if note else ""),
+        meridiem=meridiem,
+        months=months,
+        month_note=note,
+    )
+
+
+def text_sql(fmt: TimestampFormat, value_sql: str) -> str:
+    """SQL for the text the format's pattern reads: ``value_sql`` with a.m./p.m. and month names
+    rewritten where the column writes them as the pattern does not (see :func:`detect_format`)."""
+    if fmt.meridiem:
+        value_sql = meridiem_sql(value_sql)
+    if fmt.months:
+        value_sql = months_sql(value_sql)
+    return value_sql
 
 
 def meridiem_sql(value_sql: str) -> str:
