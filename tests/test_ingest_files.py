@@ -486,6 +486,8 @@ def test_two_digit_years_without_a_day_above_twelve_are_a_question(store, tmp_pa
         pytest.param("2026-12-05 9:03AM", "2026-12-07 2:40PM", "%Y-%m-%d %I:%M %p", id="pm-against-time"),
         # ISO 8601's decimal comma, as log4j writes it: refused before.
         pytest.param("2026-12-05 09:03:00,000", "2026-12-07 14:40:00,0", "%Y-%m-%d %H:%M:%S,%f", id="log4j"),
+        # A clock with dots, as Finnish and Danish exports write it: refused before.
+        pytest.param("2026.12.05 09.03.00", "2026.12.07 14.40.00", "%Y.%m.%d %H.%M.%S", id="dotted-clock"),
         pytest.param(
             "Sat, 05 Dec 2026 10:03:00 +0100",
             "Mon, 07 Dec 2026 15:40:00 +0100",
@@ -522,6 +524,22 @@ def test_dates_whose_order_is_never_in_doubt_are_found(store, tmp_path, first, s
     assert (day_one[1].date(), day_two[1].date()) == (dt.date(2026, 12, 5), dt.date(2026, 12, 7))
     if ":" in first or pattern == "%Y%m%d%H%M%S":  # the offset +0100 is honoured: 10:03 there is 09:03 UTC
         assert (day_one[1].time(), day_two[1].time()) == (dt.time(9, 3), dt.time(14, 40))
+
+
+def test_a_finnish_time_with_klo_and_a_dotted_clock_is_read(store, tmp_path):
+    # Refused before: "cannot tell which column is the timestamp".
+    path = tmp_path / "finnish.csv"
+    path.write_text(
+        "Tapaus;Tapahtuma;Aikaleima\nT-1;Avattu;13.3.2026 klo 9.05\nT-1;Suljettu;2.10.2026 klo 17.30\n"
+        "T-2;Avattu;14.3.2026 klo 10.15\n"
+    )
+    s = load(store, path)
+    assert s.timestamp_formats == {"timestamp": "%d.%m.%Y klo %H.%M"}
+    assert timestamps(store) == [
+        (1, T("2026-03-13 09:05")),
+        (2, T("2026-10-02 17:30")),
+        (3, T("2026-03-14 10:15")),
+    ]
 
 
 def test_user_timestamp_format(store):

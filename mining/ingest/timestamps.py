@@ -116,6 +116,11 @@ _TIMES = (
     " %I:%M:%S %p",
     "T%H:%M:%S",
     "T%H:%M:%S,%f",
+    # Finnish, Danish and Norwegian clocks write a dot (9.05, 09.05.00), Finnish after the date's "klo".
+    " %H.%M",
+    " %H.%M.%S",
+    " klo %H.%M",
+    " klo %H.%M.%S",
 )
 # ISO 8601 starts with a four-digit year.  DuckDB's cast is laxer: it reads 01/01/26 as 26 January of
 # the year 1, so a day-first export with two-digit years would pass for ISO.
