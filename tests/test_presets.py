@@ -33,7 +33,7 @@ PRESETS = FILES / "presets"
 JIRA_JSON = PRESETS / "jira" / "search_changelog.json"
 AUDIT = PRESETS / "servicenow" / "audit"
 AUDITS = PRESETS / "zendesk" / "ticket_audits.json"
-ALL = ("jira", "servicenow", "zendesk", "shopify", "square", "sap", "odoo", "ocel", "changelog")
+ALL = ("jira", "servicenow", "zendesk", "shopify", "square", "sap", "odoo", "ocel", "changelog", "milestones")
 
 #: Every fixture of the presets written here, and what detection must say.
 MINE = {
@@ -69,7 +69,7 @@ def test_unknown_preset_name_lists_the_known_ones(store):
         get_preset("salesforce")
     assert str(info.value) == (
         "unknown preset 'salesforce'; expected one of: jira, servicenow, zendesk, shopify, square, sap, odoo, "
-        "ocel, changelog (or 'auto', 'none')"
+        "ocel, changelog, milestones (or 'auto', 'none')"
     )
     with pytest.raises(IngestError, match="unknown preset 'salesforce'"):
         ingest_file(store, JIRA_JSON, IngestOptions(preset="salesforce"))

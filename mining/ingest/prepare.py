@@ -191,6 +191,17 @@ def _prepare(
     header = Header(tuple(c.label for c in staged.columns))
     sample = RawExport(file=file, tables={"main": header}, sources={"main": file})  # type: ignore[dict-item]
     name = _choose(sample, choice, file, required=False)
+    frame = None
+    if name is None and choice == "auto" and not staged.rejects:
+        # A list of one row per case with a date per step is told by its values, not its header:
+        # read them only when the header has two step-like dates and no activity column.
+        from mining.ingest.presets import THRESHOLD
+        from mining.ingest.presets.milestones import detect, plausible
+
+        if plausible(header.columns):
+            frame = frame_from_stage(store, staged.columns)
+            listed = RawExport(file=file, tables={"main": frame}, sources={"main": file})
+            name = "milestones" if detect(listed) >= THRESHOLD else None
     _check_preset_roles(opts, name, file)
     if name is None:
         return plain
@@ -200,9 +211,9 @@ def _prepare(
             "fix that line (or export again), or load the file as a plain log with ", Option("preset", "none")
         )
         raise BadExport(msg, hint=hint)
-    raw = RawExport(
-        file=file, tables={"main": frame_from_stage(store, staged.columns)}, sources={"main": file}
-    )
+    if frame is None:
+        frame = frame_from_stage(store, staged.columns)
+    raw = RawExport(file=file, tables={"main": frame}, sources={"main": file})
     popts = _preset_options(opts, previous, name)
     return _stage_preset(store, raw, name, popts, file, opts, renamed=staged.renamed)
 

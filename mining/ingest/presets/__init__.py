@@ -40,6 +40,7 @@ PRESET_MODULES: tuple[str, ...] = (
     "odoo",
     "ocel",
     "changelog",
+    "milestones",
 )
 
 #: The lowest detection score that selects a preset.

@@ -180,7 +180,8 @@ def _options(upload: uploads.Upload) -> IngestOptions:
             "Also read as events",
             placeholder="assignee, resolution",
             help="A preset's optional event families or fields, comma-separated: Jira's assignee, resolution "
-            "and sprint changes; a change log's or Odoo's field names; 'all' for every field.",
+            "and sprint changes; a change log's or Odoo's field names; 'all' for every field; the date "
+            "columns of a list with a date per step (Created at, Solved at).",
         )
     return IngestOptions(
         name=(name or "").strip() or None,

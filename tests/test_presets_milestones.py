@@ -1,0 +1,145 @@
+"""Lists of one row per case with a date per step (a ticket or order list) become event logs.
+
+Before, Zendesk's ticket list loaded with ``--case Id`` as one event per ticket (its status at its last
+update): 4 cases, 4 events, no process.  Without ``--case`` it was refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mining.analysis.variants import variants
+from mining.errors import MissingColumn
+from mining.ingest import IngestOptions, ingest_file
+from mining.store import Store, quote_ident
+
+TICKETS = """Id,Subject,Status,Priority,Requester,Assignee,Created at,Updated at,Assigned at,Solved at,Due date
+101,Printer broken,solved,normal,ann@x.com,Bob,2026-03-01 09:00,2026-03-03 10:00,2026-03-01 10:00,2026-03-02 12:00,2026-03-05
+102,VPN down,open,high,cy@x.com,Eve,2026-03-02 09:00,2026-03-02 11:00,2026-03-02 11:00,,2026-03-03
+103,New laptop,solved,low,dan@x.com,Bob,2026-03-03 09:00,2026-03-05 09:00,2026-03-03 09:00,2026-03-04 15:00,2026-03-10
+104,Password,closed,low,eli@x.com,Eve,2026-03-04 09:00,2026-03-09 09:00,2026-03-04 09:10,2026-03-04 09:40,2026-03-05
+"""
+
+
+@pytest.fixture
+def store():
+    with Store() as s:
+        yield s
+
+
+def write(tmp_path: Path, text: str, name: str = "tickets.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def steps(store: Store) -> list[tuple[str, str, str]]:
+    """(case, activity, UTC time) of every event, in log order."""
+    return [
+        (c, a, t)
+        for c, a, t in store.query(
+            "SELECT case_id, activity, strftime(timezone('UTC', ts), '%Y-%m-%d %H:%M') FROM events "
+            "ORDER BY case_no, ts, row_no"
+        ).rows
+    ]
+
+
+def test_a_ticket_list_becomes_one_event_per_filled_date(store, tmp_path):
+    s = ingest_file(store, write(tmp_path, TICKETS))
+    assert (s.preset, s.cases, s.events, s.rejected_rows) == ("milestones", 4, 11, 0)
+    assert s.mapping.case == "Id"
+    assert steps(store)[:5] == [
+        ("101", "Created", "2026-03-01 09:00"),
+        ("101", "Assigned", "2026-03-01 10:00"),
+        ("101", "Solved", "2026-03-02 12:00"),
+        ("102", "Created", "2026-03-02 09:00"),
+        ("102", "Assigned", "2026-03-02 11:00"),  # not solved yet: no third event
+    ]
+    # 'Updated at' moves with every edit and 'Due date' is a plan: neither is a step, and the notes say so.
+    assert [str(n) for n in s.preset_notes] == [
+        "each row of tickets.csv is one case ('Id'): its date columns 'Created at' (Created), "
+        "'Assigned at' (Assigned), 'Solved at' (Solved) became 11 events; 1 empty cell: steps not reached",
+        "left out as no steps: 'Updated at', 'Due date' (the record's last change, or a planned date); "
+        "add one with --include COLUMN beside the others",
+    ]
+    # Every other column stays an attribute of the case's events.
+    names = [r[0] for r in store.query("SELECT source_name FROM attribute_columns ORDER BY position").rows]
+    assert names[:6] == ["Subject", "Status", "Priority", "Requester", "Assignee", "Updated at"]
+
+
+def test_steps_at_the_same_instant_keep_the_files_column_order(store, tmp_path):
+    # Ticket 103 is assigned the minute it is created: Created comes first, as in the file.
+    ingest_file(store, write(tmp_path, TICKETS))
+    table = variants(store, 1)
+    assert {v.activities: v.cases for v in table.variants} == {
+        ("Created", "Assigned", "Solved"): 3,
+        ("Created", "Assigned"): 1,
+    }
+
+
+def test_include_chooses_the_steps(store, tmp_path):
+    s = ingest_file(
+        store, write(tmp_path, TICKETS), IngestOptions(include=("Created at", "Solved at", "Updated at"))
+    )
+    assert s.events == 11
+    assert [a for c, a, _ in steps(store) if c == "101"] == ["Created", "Solved", "Updated"]
+    with pytest.raises(MissingColumn) as info:
+        ingest_file(store, write(tmp_path, TICKETS), IngestOptions(include=("Closed at",), name="again"))
+    assert str(info.value).startswith(
+        "tickets.csv: --include 'Closed at': no such column; its columns: 'Id', "
+    )
+
+
+def test_an_event_log_whose_cases_repeat_is_not_a_list(store, tmp_path):
+    # A status log that also carries each ticket's opened and closed dates on every row: each row is an
+    # event of a repeated ticket, loaded as the event log it is.
+    log = (
+        "ticket,status,changed,opened_at,resolved_at,closed_at\n"
+        "T1,New,2026-03-01 09:00,2026-03-01 09:00,2026-03-02 10:00,2026-03-03 10:00\n"
+        "T1,Resolved,2026-03-02 10:00,2026-03-01 09:00,2026-03-02 10:00,2026-03-03 10:00\n"
+        "T2,New,2026-03-02 09:00,2026-03-02 09:00,,\n"
+    )
+    s = ingest_file(store, write(tmp_path, log, "status_log.csv"))
+    assert s.preset is None
+    assert (s.cases, s.events, s.mapping.case, s.mapping.activity) == (2, 3, "ticket", "status")
+
+
+def test_an_order_list_names_its_steps_from_the_headers(store, tmp_path):
+    orders = (
+        "Order No;Customer;OrderDate;Ship Date;Invoice date;Amount\n"
+        "SO-1;Acme;13.03.2026;16.03.2026;17.03.2026;120,50\n"
+        "SO-2;Bolt;14.03.2026;;;80,00\n"
+    )
+    s = ingest_file(store, write(tmp_path, orders, "orders.csv"))
+    assert (s.preset, s.cases, s.events) == ("milestones", 2, 4)
+    assert steps(store) == [
+        ("SO-1", "Order", "2026-03-13 00:00"),
+        ("SO-1", "Ship", "2026-03-16 00:00"),
+        ("SO-1", "Invoice", "2026-03-17 00:00"),
+        ("SO-2", "Order", "2026-03-14 00:00"),
+    ]
+
+
+def test_a_list_without_a_distinct_column_is_refused_naming_the_option(store, tmp_path):
+    same = "Team,Created at,Closed at\nA,2026-03-01 09:00,2026-03-02 09:00\nA,2026-03-03 09:00,2026-03-04 09:00\n"
+    with pytest.raises(MissingColumn) as info:
+        ingest_file(store, write(tmp_path, same, "teams.csv"), IngestOptions(preset="milestones"))
+    assert str(info.value) == (
+        "teams.csv: one row per case was expected, but no column holds a distinct value in every row; "
+        "name the case column with --preset-role case=COLUMN"
+    )
+
+
+def test_a_date_that_does_not_parse_is_rejected_naming_its_row_and_column(store, tmp_path):
+    rows = ["Id,Created at,Closed at"] + [
+        f"T{i},2026-03-01 09:{i:02d},2026-03-02 09:{i:02d}" for i in range(40)
+    ]
+    rows.append("T40,2026-03-01 10:00,2026-13-45 25:00")
+    s = ingest_file(store, write(tmp_path, "\n".join(rows) + "\n"))
+    assert (s.preset, s.cases, s.events, s.rejected_rows) == ("milestones", 41, 81, 1)
+    [reject] = s.rejects
+    assert (reject.column, reject.value) == ("timestamp", "2026-13-45 25:00")
+    internal = store.scalar("SELECT column_name FROM attribute_columns WHERE source_name = 'source_row'")
+    assert internal is not None and quote_ident(internal)
