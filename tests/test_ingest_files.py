@@ -1714,6 +1714,41 @@ def test_a_date_and_a_time_column_are_found_and_joined(store):
     assert attributes(store)[0] == ["Datum", "Uhrzeit"]
 
 
+@pytest.mark.parametrize(
+    ("date", "clock"),
+    [
+        ("Data", "Godzina"),  # Polish
+        ("Datum", "Čas"),  # Czech
+        ("Data", "Ora"),  # Italian
+        ("Datum", "Tid"),  # Swedish
+        ("Päivämäärä", "Aika"),  # Finnish
+        ("Tarih", "Saat"),  # Turkish
+        ("Datum", "Vrijeme"),  # Croatian
+    ],
+)
+def test_a_date_and_a_time_named_in_other_languages_are_joined(store, tmp_path, date, clock):
+    # Before, the time was dropped: every event at midnight, the day's order the file's, without a word.
+    rows = [
+        ("A-1", "Open", "13.03.2026", "09:05"),
+        ("A-1", "Check", "13.03.2026", "08:10"),
+        ("A-1", "Close", "16.03.2026", "17:40"),
+        ("A-2", "Open", "14.03.2026", "10:00"),
+    ]
+    path = tmp_path / "split.csv"
+    lines = [f"case;activity;{date};{clock}"] + [";".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    s = load(store, path)
+    assert s.mapping.timestamp == f"{date}+{clock}"
+    assert timestamps(store)[:3] == [
+        (1, T("2026-03-13 09:05")),
+        (2, T("2026-03-13 08:10")),
+        (3, T("2026-03-16 17:40")),
+    ]
+    # The times of day order the day: Check at 08:10 comes before Open at 09:05.
+    order = store.query("SELECT activity FROM events WHERE case_id = 'A-1' ORDER BY ts, row_no").rows
+    assert [a for (a,) in order] == ["Check", "Open", "Close"]
+
+
 def test_dates_alone_chosen_are_joined_with_the_time_beside_them(store, tmp_path):
     # The dates change within cases, so they alone would be the timestamp, every event at midnight.
     path = _sap_change_headers(tmp_path / "cdhdr.csv")

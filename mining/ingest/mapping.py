@@ -388,8 +388,13 @@ def detect_roles(
 
 # A time of day: 9:05, 09:05:30, 09:05:30.250, 2:05 PM, or SAP's 090530 (and 0905).
 _CLOCK_RE = r"([01]?[0-9]|2[0-3])(:[0-5][0-9]){1,2}([.,][0-9]+)?( ?[AaPp][Mm])?|([01][0-9]|2[0-3])[0-5][0-9]([0-5][0-9])?"
-# Named as a time of day (SAP's UTIME, ERZET, CPUTM, UZEIT), not as a duration or a whole timestamp.
-_CLOCK_NAME = r".*(time|zeit|uhr|heure|hora|tijd).*|erzet|cputm|uzeit|aezet"
+# Named as a time of day (SAP's UTIME, ERZET, CPUTM, UZEIT), not as a duration or a whole timestamp; in
+# the languages beside a date: Polish godzina and czas, Czech čas, Italian ora, Nordic tid and klokkeslæt,
+# Finnish aika, Turkish saat, Croatian vrijeme, Hungarian idő.
+_CLOCK_NAME = (
+    r".*(time|zeit|uhr|heure|hora|tijd|godzina|klockslag|klokkeslaet|klokkeslett|kellonaika).*"
+    r"|erzet|cputm|uzeit|aezet|cas|czas|godz|ora|tid|aika|saat|vrijeme|vreme|ido|hodina"
+)
 # A whole timestamp fails the clock-time values; a duration written 01:30 passes them, so its name must tell.
 _NOT_CLOCK_NAME = (
     r".*(dauer|duration|spent|lauf|bearbeitung|arbeit|warte|verweil|duree|duracion|duur|elapsed|total|"
