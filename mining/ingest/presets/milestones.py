@@ -32,6 +32,7 @@ from mining.errors import MissingColumn, Option, phrase
 from mining.ingest.presets.base import (
     SOURCE_ROW,
     EventTable,
+    Header,
     Preset,
     PresetOptions,
     RawExport,
@@ -120,7 +121,8 @@ def detect(raw: RawExport) -> float:
     if len(raw.tables) != 1:
         return 0.0
     [frame] = raw.tables.values()
-    if not isinstance(frame, pl.DataFrame) or not plausible(frame.columns) or frame.height < 2:
+    # A header alone (a plain file, before any row is read) says nothing: asking polars would import it.
+    if isinstance(frame, Header) or not plausible(frame.columns) or frame.height < 2:
         return 0.0
     try:
         case = _case_column(frame, None, raw.file)
