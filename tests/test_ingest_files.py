@@ -819,6 +819,11 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
         pytest.param(["1.234,56", "12,5", "3,75", "1.000,00"], [1234.56, 12.5, 3.75, 1000], id="eu"),
         pytest.param(["12,5", "3,75", "0,99", "7"], [12.5, 3.75, 0.99, 7], id="eu-small"),
         pytest.param(["12.5", "3", "0.99", "1234.5"], [12.5, 3, 0.99, 1234.5], id="plain"),
+        # Two points can only group thousands: 1.234.567 was rejected, 1.250 read as 1.25.
+        pytest.param(["1.250", "980", "1.234.567", "45"], [1250, 980, 1234567, 45], id="points-group"),
+        # Three decimals after a lone 0, or after four digits, are decimals: no thousands group writes them.
+        pytest.param(["1.250", "0.125", "3.459", "2"], [1.25, 0.125, 3.459, 2], id="mills"),
+        pytest.param(["1.250", "1250.500", "3", "4"], [1.25, 1250.5, 3, 4], id="mills-long"),
         # A spreadsheet's currency format, saved as text: rejected as "not a number" before.
         pytest.param(
             ["$1,234.56", "-$5.00", "USD 12,000.10", "3.50 USD"], [1234.56, -5, 12000.1, 3.5], id="usd"
@@ -838,6 +843,33 @@ def test_a_cost_is_read_in_the_columns_own_number_format(store, tmp_path, writte
     path.write_text("case_id,activity,timestamp,cost\n" + "\n".join(rows) + "\n")
     s = load(store, path)
     assert s.rejected_rows == 0
+    assert [c for (c,) in store.query("SELECT cost FROM events ORDER BY row_no").rows] == pytest.approx(read)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "read"),
+    [
+        # A semicolon file comes from a locale whose decimal sign is the comma: 1.250 is 1250.  Before,
+        # it was 1.25 without a word, a German export's whole-euro costs a thousand times too small.
+        pytest.param(";", [1250, 980, 12500, 45], id="semicolons"),
+        # A comma file's 1.250 stays 1.25, as before.
+        pytest.param(",", [1.25, 980, 12.5, 45], id="commas"),
+    ],
+)
+def test_a_point_before_three_digits_is_read_as_the_files_locale_writes_it(store, tmp_path, delimiter, read):
+    path = tmp_path / "kosten.csv"
+    rows = [
+        ("V1", "Prüfung", "01.03.2025 10:00", "1.250"),
+        ("V1", "Freigabe", "01.03.2025 11:00", "980"),
+        ("V2", "Prüfung", "02.03.2025 10:00", "12.500"),
+        ("V2", "Freigabe", "13.03.2025 10:00", "45"),
+    ]
+    lines = [delimiter.join(("Vorgang", "Tätigkeit", "Zeitstempel", "Kosten"))] + [
+        delimiter.join(r) for r in rows
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    s = load(store, path)
+    assert (s.rejected_rows, s.mapping.cost) == (0, "Kosten")
     assert [c for (c,) in store.query("SELECT cost FROM events ORDER BY row_no").rows] == pytest.approx(read)
 
 

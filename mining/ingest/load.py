@@ -65,7 +65,15 @@ _SENTINELS = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31", "9999-12-3
 _SHOW_REJECTS = 10
 # A cost's decimal separator, shown by one value (see _columns_needing_clean), and thousands grouped by commas.
 _DECIMAL_COMMA = r",([0-9]{1,2}|[0-9]{4,})[^0-9]*$|\.[0-9]{3},[0-9]+[^0-9]*$"
-_DECIMAL_POINT = r"\.([0-9]{1,2}|[0-9]{4,})[^0-9]*$|,[0-9]{3}\.[0-9]+[^0-9]*$"
+# A point no thousands group writes: before other than three last digits, after a comma group, after a
+# whole part of four digits or more (1250.500), or after a lone 0 (0.250).
+_DECIMAL_POINT = (
+    r"\.([0-9]{1,2}|[0-9]{4,})[^0-9]*$|,[0-9]{3}\.[0-9]+[^0-9]*$|[0-9]{4,}\.[0-9]|(^|[^0-9])0\.[0-9]"
+)
+# Points that can only group thousands: two of them (1.234.567).
+_GROUPING_POINTS = r"[0-9]\.[0-9]{3}\.[0-9]{3}"
+# One point before three last digits (1.250): a decimal point or a thousands group, as the export's locale has it.
+_POINT_GROUP = r"(^|[^0-9])[1-9][0-9]{0,2}\.[0-9]{3}[^0-9]*$"
 _GROUPED_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 # A currency written with the amount, as a spreadsheet's currency format saves it ($1,234.56, -$5.00,
 # 12,50 €, EUR 12.50, 12.50 USD, 1 234,50 Kč, 99,00 zł): the sign or the code goes, the minus stays.
@@ -101,6 +109,8 @@ class LoadPlan:
     mapping_extra: tuple[tuple[str, object], ...] = ()
     # The timestamp roles holding values without an offset, read as UTC by default.
     naive_roles: tuple[str, ...] = ()
+    # A CSV delimited by semicolons (see StagedTable.semicolons).
+    semicolons: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,7 +215,12 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
 
 
 def _columns_needing_clean(
-    store: Store, columns: dict[str, str | None], cost: str | None = None, zones: dict[str, str] | None = None
+    store: Store,
+    columns: dict[str, str | None],
+    cost: str | None = None,
+    zones: dict[str, str] | None = None,
+    *,
+    semicolons: bool = False,
 ) -> tuple[set[str], bool]:
     """The role columns holding a value that cleaning changes anywhere, and whether the cost
     column (``cost``) writes decimals with a comma.
@@ -225,7 +240,7 @@ def _columns_needing_clean(
     zones = zones or {}
     names = [(n, c) for n, c in columns.items() if c and n in _NAME_ROLES]
     values = [(n, c) for n, c in columns.items() if c and n not in _NAME_ROLES]
-    decimal_comma = cost is not None and _decimal_comma(store, cost)
+    decimal_comma = cost is not None and _decimal_comma(store, cost, semicolons=semicolons)
     if not names and not values and not zones:
         return set(), decimal_comma
     rough = store.query(
@@ -264,11 +279,16 @@ def _columns_needing_clean(
     return dirty | {n for (n, _), k in zip(suspects, exact, strict=True) if k}, decimal_comma
 
 
-def _decimal_comma(store: Store, cost: str) -> bool:
-    """Whether the cost column writes decimals with a comma: some value shows a decimal comma and none a
-    decimal point.  A separator is shown to be the decimal one when it comes last and is followed by
-    other than three digits (12,5 and 12.50), or follows the other one (1.234,56 and 1,234.56); three
-    digits alone (1,234) could group thousands either way, and show nothing.
+def _decimal_comma(store: Store, cost: str, *, semicolons: bool = False) -> bool:
+    """Whether the cost column writes decimals with a comma.
+
+    A value shows a decimal point when the point comes last and is followed by other than three
+    digits (12.50), follows a comma group (1,234.56), follows four digits or more (1250.500) or a
+    lone 0 (0.250): then the comma is no decimal sign.  Else a value shows a decimal comma in the
+    same way (12,5 and 1.234,56), or two points show them grouping thousands (1.234.567).  When no
+    value settles it, 1.250 is a thousand and a quarter or one and a quarter as the export's locale
+    writes it: a file delimited by semicolons comes from a locale whose decimal sign is the comma
+    (Excel writes them so where the comma is taken), and its 1.250 is 1250; elsewhere it is 1.25.
 
     One value settles each question, so each scan stops at the first (a count ran the pattern over
     every value of the column).
@@ -282,7 +302,11 @@ def _decimal_comma(store: Store, cost: str) -> bool:
             )
         )
 
-    return shown(",", _DECIMAL_COMMA) and not shown(".", _DECIMAL_POINT)
+    if shown(".", _DECIMAL_POINT):
+        return False
+    if shown(",", _DECIMAL_COMMA) or shown(".", _GROUPING_POINTS):
+        return True
+    return semicolons and shown(".", _POINT_GROUP)
 
 
 def _plain_number(expr: str) -> str:
@@ -355,6 +379,7 @@ def _dirty(store: Store, plan: LoadPlan) -> tuple[set[str], bool]:
         {n: _col(plan, label) for n, label in _role_columns(plan).items() if label},
         _col(plan, m.cost) if m.cost else None,
         zones,
+        semicolons=plan.semicolons,
     )
 
 

@@ -216,6 +216,7 @@ def _ingest(
             renamed=staged.renamed,
             check_control=staged.check_control,
             preamble=staged.preamble,
+            semicolons=staged.semicolons,
             mapping_extra=prepared.mapping_extra,
             naive_roles=naive,
         )
@@ -319,6 +320,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
             renamed=staged.renamed,
             check_control=staged.check_control,
             preamble=staged.preamble,
+            semicolons=staged.semicolons,
         )
         checked = validate(store, plan)
     return IngestPreview(

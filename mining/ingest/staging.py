@@ -87,6 +87,9 @@ class StagedTable:
     check_control: bool = True
     # Non-blank lines (rows of a sheet) above the header that were skipped as a report's title.
     preamble: tuple[str, ...] = ()
+    # A CSV delimited by semicolons: written where the comma is the decimal sign (Excel in most of
+    # Europe), the evidence that settles a cost column's 1.250 when no value does.
+    semicolons: bool = False
 
 
 def stage_file(
@@ -116,7 +119,13 @@ def stage_file(
         labels, renamed = _unique_labels(list(dialect.header))
         rows, rejects = stage_csv(store, utf8, dialect, STAGE, display_name=file)
         return StagedTable(
-            _columns(labels), rows, tuple(rejects), tuple(renamed), dialect.control_chars, dialect.preamble
+            _columns(labels),
+            rows,
+            tuple(rejects),
+            tuple(renamed),
+            dialect.control_chars,
+            dialect.preamble,
+            semicolons=dialect.delimiter == ";",
         )
     if fmt == "parquet":
         described = store.query("DESCRIBE SELECT * FROM read_parquet(?)", [str(plain)]).rows
