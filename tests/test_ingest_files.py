@@ -911,6 +911,26 @@ def test_a_reports_title_lines_above_the_header_are_skipped_and_said(store):
     assert issue.message == "2 lines above the header were read as a title and skipped, not loaded as rows"
 
 
+def test_a_title_above_a_table_whose_fields_hold_line_breaks_is_skipped(store, tmp_path):
+    # Comments with line breaks inside quotes: counted line by line, the table looked irregular, so the
+    # title was taken for the header ("cannot tell which column is the case").  Found by the fuzzer.
+    rows = ["Incident export", "Case ID,Activity,Timestamp,Comment"]
+    for i in range(1, 8):
+        rows += [
+            f"C-{i},Open,2025-03-0{i}T10:00:00Z,ok",
+            f'C-{i},Resolve,2025-03-0{i}T11:00:00Z,"Customer called,\nsee ticket {i}"',
+            f'C-{i},Close,2025-03-0{i}T12:00:00Z,"two\nline\nbreaks"',
+        ]
+    path = tmp_path / "multiline.csv"
+    path.write_text("\n".join(rows) + "\n")
+    s = load(store, path)
+    assert (s.cases, s.events, s.rejected_rows, s.mapping.case) == (7, 21, 0, "Case ID")
+    issue = next(q for q in s.quality if q.kind == "skipped_preamble")
+    assert issue.examples == ("Incident export",)
+    comments = store.query('SELECT a1 FROM "attrs_1" ORDER BY row_no LIMIT 2').rows
+    assert comments == [("ok",), ("Customer called,\nsee ticket 1",)]
+
+
 def test_excel_serial_day_numbers_are_read_as_times(store, tmp_path):
     # A sheet whose date cells lost their format exports days since 1899-12-30 with the time as a fraction.
     s = load(store, "excel_serial_days.csv")

@@ -14,6 +14,7 @@ line is honoured and skipped.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -718,16 +719,18 @@ def _preamble(lines: list[str], delimiter: str | None) -> int:
     is the title.  So when the first line does not head a regular table, but a line further down does
     (at least 2 rows below it, 9 in 10 of them as wide, at least 2 fields), and every line above that
     one is at most half as wide (a title, not a header short of a trailing delimiter), those lines are
-    skipped.
+    skipped.  The table is read by records, not lines: a quoted field may hold a line break (a comment
+    column), and its pieces are no rows of their own.
     """
     sample = lines[: _PREAMBLE_MAX + 200]
     found = []
     for delim in (delimiter,) if delimiter else _DELIMITERS:
-        widths = _line_widths(sample, delim)
-        if _regular_from(widths, 0):
+        if _regular_from(_record_widths(sample, 0, delim), 0):
             return 0
-        for k in range(1, min(_PREAMBLE_MAX, len(widths) - 1) + 1):
-            if _regular_from(widths, k) and all(w <= max(1, widths[k] // 2) for w in widths[:k]):
+        widths = _line_widths(sample[:_PREAMBLE_MAX], delim)
+        for k in range(1, min(_PREAMBLE_MAX, len(sample) - 1) + 1):
+            records = _record_widths(sample, k, delim)
+            if _regular_from(records, 0) and all(w <= max(1, records[0] // 2) for w in widths[:k]):
                 found.append(k)
                 break
     return min(found, default=0)
@@ -736,6 +739,16 @@ def _preamble(lines: list[str], delimiter: str | None) -> int:
 def _line_widths(lines: list[str], delim: str) -> list[int]:
     """Fields per line, each line read alone (a blank line has none)."""
     return [len(next(csv.reader([line], delimiter=delim, quotechar='"'), [])) for line in lines]
+
+
+def _record_widths(lines: list[str], start: int, delim: str) -> list[int]:
+    """Fields per record of the lines from ``start`` on, a quoted line break inside its record; the
+    records before a quote the sample leaves open (its last line may be cut short)."""
+    widths: list[int] = []
+    reader = csv.reader(io.StringIO("".join(lines[start:])), delimiter=delim, quotechar='"')
+    with contextlib.suppress(csv.Error):
+        widths.extend(len(record) for record in reader)
+    return widths
 
 
 def _regular_from(widths: list[int], k: int) -> bool:
