@@ -745,7 +745,8 @@ def _record_widths(lines: list[str], start: int, delim: str) -> list[int]:
     """Fields per record of the lines from ``start`` on, a quoted line break inside its record; the
     records before a quote the sample leaves open (its last line may be cut short)."""
     widths: list[int] = []
-    reader = csv.reader(io.StringIO("".join(lines[start:])), delimiter=delim, quotechar='"')
+    # The lines as they were split (old Mac files end them with a lone CR), a record read across them.
+    reader = csv.reader(lines[start:], delimiter=delim, quotechar='"')
     with contextlib.suppress(csv.Error):
         widths.extend(len(record) for record in reader)
     return widths
@@ -753,6 +754,8 @@ def _record_widths(lines: list[str], start: int, delim: str) -> list[int]:
 
 def _regular_from(widths: list[int], k: int) -> bool:
     """Whether the lines from ``k`` are a table headed by line ``k``: enough rows, nearly all as wide."""
+    if len(widths) <= k:
+        return False
     head, rows = widths[k], [w for w in widths[k + 1 :] if w]
     if head < 2 or len(rows) < _PREAMBLE_ROWS:
         return False
