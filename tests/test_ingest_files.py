@@ -824,6 +824,13 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
         # Three decimals after a lone 0, or after four digits, are decimals: no thousands group writes them.
         pytest.param(["1.250", "0.125", "3.459", "2"], [1.25, 0.125, 3.459, 2], id="mills"),
         pytest.param(["1.250", "1250.500", "3", "4"], [1.25, 1250.5, 3, 4], id="mills-long"),
+        # A negative amount as SAP writes it, and in an accounting format's brackets: "not a number" before.
+        pytest.param(
+            ["12.500,00-", "980,50", "(1.234,56)", "-5,00"], [-12500, 980.5, -1234.56, -5], id="sap-minus"
+        ),
+        pytest.param(
+            ["(12,500.00)", "980.50", "12.50-", "($5.00)"], [-12500, 980.5, -12.5, -5], id="brackets"
+        ),
         # A spreadsheet's currency format, saved as text: rejected as "not a number" before.
         pytest.param(
             ["$1,234.56", "-$5.00", "USD 12,000.10", "3.50 USD"], [1234.56, -5, 12000.1, 3.5], id="usd"

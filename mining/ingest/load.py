@@ -82,6 +82,10 @@ _CURRENCY = rf"^(-?)\s*{_MONEY}\s*|\s*{_MONEY}\s*$"
 # Spaces that group thousands beside a decimal comma (French and Czech write 1 234,56; Excel with a
 # no-break or a narrow no-break space).
 _GROUPING_SPACES = r"[\s\x{A0}\x{202F}]"
+# A negative amount as SAP writes it (12.500,00-) and as accounting formats do ((12,500.00)): the minus
+# goes in front.  Read as "not a number" before.
+_TRAILING_MINUS = r"^([^-]*[0-9])\s*-$"
+_BRACKETED = r"^\((.*)\)$"
 #: Marks a time column, among the names needing cleaning, whose text writes zones (see :func:`_dirty`).
 _ZONED = "+zone"
 
@@ -461,7 +465,10 @@ def _typed_sql(
     if m.cost:
         # Decimal commas (1.234,56 or 12,5) are read as such; the column decides.  With a decimal
         # point, commas that group thousands (1,234.56, as US and UK exports write) are dropped.
-        amount = f"regexp_replace(_cost_raw, '{_CURRENCY}', '\\1', 'g')"
+        signed = (
+            f"regexp_replace(regexp_replace(_cost_raw, '{_TRAILING_MINUS}', '-\\1'), '{_BRACKETED}', '-\\1')"
+        )
+        amount = f"regexp_replace({signed}, '{_CURRENCY}', '\\1', 'g')"
         cost_sql = (
             f"CASE WHEN $decimal_comma THEN try_cast(replace(replace(regexp_replace({amount}, "
             f"'{_GROUPING_SPACES}', '', 'g'), '.', ''), ',', '.') AS DOUBLE) "
