@@ -938,6 +938,21 @@ def test_a_title_above_a_table_whose_fields_hold_line_breaks_is_skipped(store, t
     assert comments == [("ok",), ("Customer called,\nsee ticket 1",)]
 
 
+def test_excel_serial_day_numbers_with_a_decimal_comma_are_read_as_times(store, tmp_path):
+    # German Excel writes the day's fraction after a comma: refused before (found by the fuzzer).
+    path = tmp_path / "serial_comma.csv"
+    path.write_text(
+        "Vorgang;Aktivität;Zeitstempel\nV1;Prüfung;45717,4274305556\nV1;Freigabe;45718,375\nV2;Prüfung;45719\n"
+    )
+    s = load(store, path)
+    assert s.timestamp_formats == {"timestamp": "Excel serial days"}
+    assert timestamps(store) == [
+        (1, T("2025-03-01 10:15:30")),
+        (2, T("2025-03-02 09:00")),
+        (3, T("2025-03-03 00:00")),
+    ]
+
+
 def test_excel_serial_day_numbers_are_read_as_times(store, tmp_path):
     # A sheet whose date cells lost their format exports days since 1899-12-30 with the time as a fraction.
     s = load(store, "excel_serial_days.csv")

@@ -65,7 +65,8 @@ _EPOCH_NS_RE = r"[12][0-9]{18}"
 #: Excel's serial date-times (days since 1899-12-30, the time of day as the fraction), as a sheet whose date
 #: cells lost their format exports them: 45293.375 is 2024-01-02 09:00.
 EXCEL_DAYS = "Excel serial days"
-_EXCEL_RE = r"[2-7][0-9]{4}(\.[0-9]+)?"  # 1954-10-03 to 2119-01-24: no other number of five digits
+# 1954-10-03 to 2119-01-24: no other number of five digits.  German Excel writes the fraction after a comma.
+_EXCEL_RE = r"[2-7][0-9]{4}([.,][0-9]+)?"
 
 # Two-digit years first: DuckDB's %Y reads "26" as the year 26, while %y refuses "2026", so of two
 # patterns that both fit a column the first to fit is the one that reads 05/12/26 as 2026.
@@ -466,7 +467,7 @@ def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
         f"count(CASE WHEN regexp_full_match(v, '{_EPOCH_US_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EPOCH_NS_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') THEN 1 END)",
-        f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') AND contains(v, '.') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') AND regexp_matches(v, '[.,]') THEN 1 END)",
     ]
     spread = list(values[:: max(1, len(values) // _PROBE)])
     probed = _counts(store, spread, [], [p for p, _ in cands])
@@ -519,7 +520,7 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
         return f"make_timestamp(try_cast({v} AS BIGINT) // 1000)", {}
     if fmt.pattern == EXCEL_DAYS:
         # Rounded to the millisecond: Excel's binary fractions put 09:00 at 08:59:59.999999.
-        days = f"try_cast({v} AS DOUBLE)"
+        days = f"try_cast(replace({v}, ',', '.') AS DOUBLE)"
         millis = f"CAST(round(({days} - 25569) * 86400000) AS BIGINT)"
         return f"CASE WHEN {days} BETWEEN 1 AND 2958465 THEN make_timestamp({millis} * 1000) END", {}
     return _strptime(v, f"${param}"), {param: fmt.pattern}
