@@ -1349,6 +1349,32 @@ def test_headers_in_other_languages_are_mapped(store, tmp_path, header, encoding
     assert timestamps(store)[3] == (4, T("2026-03-16 08:45"))
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("Inicio", "Fin"),
+        ("Début", "Fin"),
+        ("Beginn", "Ende"),
+        ("Inizio", "Fine"),
+        ("Začátek", "Konec"),
+        ("Początek", "Koniec"),
+    ],
+)
+def test_start_and_end_named_in_other_languages_measure_processing_time(store, tmp_path, start, end):
+    # Before, the start was left unused ("no start timestamps"), or the file refused: "the timestamp
+    # could be any of ...".  Found by the fuzzer.
+    path = tmp_path / "steps.csv"
+    path.write_text(
+        f"case;activity;{start};{end}\nc1;A;2026-01-01 09:00;2026-01-01 10:00\n"
+        "c1;B;2026-01-02 09:00;2026-01-02 11:00\nc2;A;2026-01-03 09:00;2026-01-03 09:30\n",
+        encoding="utf-8",
+    )
+    s = load(store, path)
+    assert (s.mapping.start_timestamp, s.mapping.timestamp) == (start, end)
+    spans = store.query("SELECT epoch(ts) - epoch(start_ts) FROM events ORDER BY row_no").rows
+    assert [x for (x,) in spans] == [3600, 7200, 1800]
+
+
 def test_role_reasons_say_when_a_count_is_an_estimate_and_who_chose(store, tmp_path):
     # 300 cases of two events, in a file of 4 columns: counted exactly.  HyperLogLog said 41 for 40 cases.
     path = tmp_path / "many.csv"

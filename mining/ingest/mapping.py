@@ -108,7 +108,10 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             r"cas|casudalosti|datumacas|casovaznacka|czas|datagodzina|dataiczas|znacznikczasu|idopont|idobelyeg|"
             r"data|dataora|dataeora|orario|marcatemporale|datahora|horario|tidpunkt|tidsstampel|tidspunkt|"
             r"tidsstempel|dato|aikaleima|aika|paivamaara|vrijeme|vreme|vremenskaoznaka|datumivrijeme|"
-            r"zaman|tarih|tarihsaat|zamandamgasi)",
+            r"zaman|tarih|tarihsaat|zamandamgasi|"
+            # The end of a step beside its start (Beginn/Ende, début/fin, inicio/fin, začátek/konec).
+            r"ende|endzeit|endzeitpunkt|fin|heurefin|datefin|fechafin|horafin|fine|datafine|orafine|fim|einde|"
+            r"eindtijd|konec|caskonce|koniec|zakonczenie|vege|befejezes|loppu|lopetus|bitis|kraj|zavrseno)",
             0.9,
             "a timestamp name in another language",
         ),
@@ -128,7 +131,15 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
             0.9,
             "a start-time name",
         ),
-        (r".*start.*", 0.6, "the name mentions a start"),
+        (
+            # Beginn, Startzeit, début, inicio, inizio, início, aanvang, začátek, początek, kezdés, alku, Turkish başlangic.
+            r"(beginn|startzeit|startzeitpunkt|anfang|debut|heuredebut|datedebut|inicio|fechainicio|horainicio|"
+            r"inizio|datainizio|orainizio|aanvang|begintijd|starttijd|zacatek|caszacatku|poczatek|rozpoczecie|"
+            r"czasrozpoczecia|kezdes|kezdete|alku|aloitus|alkuaika|baslangic|baslangiczamani|pocetak|zahajeni)",
+            0.85,
+            "a start-time name in another language",
+        ),
+        (r".*(start|beginn|debut|inicio|inizio).*", 0.6, "the name mentions a start"),
     ),
     "resource": (
         (r"orgresource", 1.0, "the XES resource"),
