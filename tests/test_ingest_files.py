@@ -953,6 +953,25 @@ def test_excel_serial_day_numbers_with_a_decimal_comma_are_read_as_times(store, 
     ]
 
 
+@pytest.mark.parametrize(
+    ("first", "step", "pattern"),
+    [(1700000000123, 3_600_000, "unix milliseconds"), (45246.375, 1 / 24, "Excel serial days")],
+    ids=["unix-ms", "excel"],
+)
+def test_a_totals_row_under_numeric_times_is_one_reject(store, tmp_path, first, step, pattern):
+    # The report's "Total" line sits in the time column: the column was not taken for times at all
+    # ("cannot tell which column is the timestamp"), where ISO times made it one rejected row.
+    rows = ["Time,Case ID,Activity,Cost"]
+    for i in range(20):
+        rows.append(f"{first + i * step},C-{i // 2},{'Open' if i % 2 == 0 else 'Close'},1.50")
+    rows.append("Total,,,30.00")
+    path = tmp_path / "report.csv"
+    path.write_text("\n".join(rows) + "\n")
+    s = load(store, path, max_rejects=0.1)
+    assert (s.timestamp_formats, s.events, s.rejected_rows) == ({"timestamp": pattern}, 20, 1)
+    assert rejects_of(s)[0][:2] == (21, "Case ID")
+
+
 def test_excel_serial_day_numbers_are_read_as_times(store, tmp_path):
     # A sheet whose date cells lost their format exports days since 1899-12-30 with the time as a fraction.
     s = load(store, "excel_serial_days.csv")

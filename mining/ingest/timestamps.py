@@ -398,6 +398,18 @@ def _detect(
             "pass ", Option("dayfirst"), " or ", Option("monthfirst"), ", or ", Option("timestamp_format")
         )
         raise BadTimestamp(msg, hint=hint)
+    # Numbers that are nearly all Unix or Excel times, beside a few others (a report's "Total" row):
+    # those are rejected by name.  Nine in ten, not half: a column of ids holds numbers too.
+    numeric = [
+        (excel_ok if excel_times >= 0.5 * n else 0, EXCEL_DAYS, "Excel serial date-times"),
+        (epoch_s_ok, EPOCH_S, "10-digit Unix seconds"),
+        (epoch_ms_ok, EPOCH_MS, "13-digit Unix milliseconds"),
+        (epoch_us_ok, EPOCH_US, "16-digit Unix microseconds"),
+        (epoch_ns_ok, EPOCH_NS, "19-digit Unix nanoseconds"),
+    ]
+    most, pattern, words = max(numeric, key=lambda x: x[0])
+    if most >= 0.9 * n:
+        return TimestampFormat(pattern, f"{most:,} of {n:,} sampled values are {words}; the rest are rejected")
     best = max(range(len(cands)), key=lambda i: counts[i])
     best_count = max(iso_ok, counts[best] if counts else 0)
     if best_count >= 0.5 * n:
