@@ -390,6 +390,30 @@ def test_upload_of_a_jira_export_is_read_through_its_preset(workspace: Path) -> 
     assert [b for b in at.button if b.key == "upload-ingest"] == []
 
 
+def test_upload_of_a_ticket_list_reads_each_date_as_a_step(workspace: Path) -> None:
+    # One row per ticket, a date column per step: loaded as one event per ticket before.
+    tickets = (
+        "Id,Subject,Status,Created at,Updated at,Assigned at,Solved at\n"
+        "101,Printer,solved,2026-03-01 09:00,2026-03-03 10:00,2026-03-01 10:00,2026-03-02 12:00\n"
+        "102,VPN,open,2026-03-02 09:00,2026-03-02 11:00,2026-03-02 11:00,\n"
+        "103,Laptop,solved,2026-03-03 09:00,2026-03-05 09:00,2026-03-03 09:30,2026-03-04 15:00\n"
+    )
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "tickets.csv", tickets.encode())
+    assert not at.exception and not at.error
+    assert "Read with the List with a date per step (one row per case) preset." in _text(at.info)
+    captions = _text(at.caption)
+    assert "Each row of tickets.csv is one case ('Id')" in captions
+    # The app names its own control, not the command line's flag.
+    assert "Left out as no steps: 'Updated at'" in captions and '"Also read as events"' in captions
+    assert "--include" not in captions
+
+    at.button(key="upload-ingest").click().run()
+    assert not at.error
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Variants"]) == ("3", "8", "2")
+
+
 # Column names no detection knows: the user maps them on the page.
 CHANGES = FILES / "app" / "changes.csv"
 

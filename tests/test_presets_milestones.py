@@ -59,9 +59,9 @@ def test_a_ticket_list_becomes_one_event_per_filled_date(store, tmp_path):
     ]
     # 'Updated at' moves with every edit and 'Due date' is a plan: neither is a step, and the notes say so.
     assert [str(n) for n in s.preset_notes] == [
-        "each row of tickets.csv is one case ('Id'): its date columns 'Created at' (Created), "
+        "Each row of tickets.csv is one case ('Id'): its date columns 'Created at' (Created), "
         "'Assigned at' (Assigned), 'Solved at' (Solved) became 11 events; 1 empty cell: steps not reached",
-        "left out as no steps: 'Updated at', 'Due date' (the record's last change, or a planned date); "
+        "Left out as no steps: 'Updated at', 'Due date' (the record's last change, or a planned date); "
         "add one with --include COLUMN beside the others",
     ]
     # Every other column stays an attribute of the case's events.

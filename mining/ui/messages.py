@@ -87,7 +87,7 @@ def control(option: Option) -> str:
         setting = f"{_SERVER_LIMITS[name]}={value}" if value else _SERVER_LIMITS[name]
         return f"the server's setting {setting} (where the app is started)"
     if name == "include":
-        return _INCLUDE if value in {None, "FIELD", "FAMILY"} else f'"{value}" in {_INCLUDE}'
+        return _INCLUDE if value in {None, "FIELD", "FAMILY", "COLUMN"} else f'"{value}" in {_INCLUDE}'
     if name == "preset_role":
         role = (value or "").partition("=")[0]
         if role in _CHANGE_COLUMNS:

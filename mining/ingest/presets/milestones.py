@@ -240,7 +240,7 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     events = pl.concat(parts).sort("_order").drop("_order")
     cells = frame.height * len(steps)
     notes = [
-        f"each row of {file} is one case ({case!r}): its date columns "
+        f"Each row of {file} is one case ({case!r}): its date columns "
         + ", ".join(f"{c!r} ({names[c]})" for c in steps)
         + f" became {plural(events.height, 'event')}"
         + (
@@ -252,7 +252,7 @@ def build(raw: RawExport, options: PresetOptions) -> EventTable:
     if left_out:
         notes.append(
             phrase(
-                "left out as no steps: "
+                "Left out as no steps: "
                 + ", ".join(repr(c) for c in left_out)
                 + " (the record's last change, or a planned date); add one with ",
                 Option("include", "COLUMN"),
