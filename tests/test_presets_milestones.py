@@ -143,3 +143,24 @@ def test_a_date_that_does_not_parse_is_rejected_naming_its_row_and_column(store,
     assert (reject.column, reject.value) == ("timestamp", "2026-13-45 25:00")
     internal = store.scalar("SELECT column_name FROM attribute_columns WHERE source_name = 'source_row'")
     assert internal is not None and quote_ident(internal)
+
+
+def test_a_long_list_is_read_whole_and_a_log_repeating_its_cases_late_is_not_a_list(store, tmp_path):
+    # The head (2,000 rows) is judged first, then the whole table: a list of 3,000 tickets is one, and an
+    # event log whose cases repeat only after its head (sorted by time, 2,500 cases opened first) is not.
+    tickets = ["Id,Created at,Closed at"] + [
+        f"T{i},2026-01-01 {i % 24:02d}:00,2026-01-02 {i % 24:02d}:30" for i in range(3000)
+    ]
+    s = ingest_file(store, write(tmp_path, "\n".join(tickets) + "\n", "long.csv"))
+    assert (s.preset, s.cases, s.events) == ("milestones", 3000, 6000)
+    log = ["ticket,state,opened_at,resolved_at"]
+    log += [f"T{i},New,2026-01-01 00:00,2026-01-03 00:00" for i in range(2500)]
+    log += [f"T{i},Resolved,2026-01-01 00:00,2026-01-03 00:00" for i in range(2500)]
+    with Store() as other:
+        plain = ingest_file(
+            other,
+            write(tmp_path, "\n".join(log) + "\n", "late.csv"),
+            IngestOptions(roles={"timestamp": "resolved_at"}),
+        )
+    assert plain.preset is None
+    assert (plain.cases, plain.events, plain.mapping.activity) == (2500, 5000, "state")

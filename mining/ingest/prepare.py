@@ -45,6 +45,8 @@ from mining.ingest.timestamps import TimestampFormat, user_format
 from mining.schema import ROLES, RoleGuess
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from mining.ingest.presets.base import EventTable, PresetOptions, RawExport
     from mining.store import Store
 
@@ -198,10 +200,13 @@ def _prepare(
         from mining.ingest.presets import THRESHOLD
         from mining.ingest.presets.milestones import detect, plausible
 
-        if plausible(header.columns):
+        def listed(rows: pl.DataFrame) -> bool:
+            return detect(RawExport(file=file, tables={"main": rows}, sources={"main": file})) >= THRESHOLD
+
+        # The head first: an event log repeats its cases within it, and is not read whole into a frame.
+        if plausible(header.columns) and listed(frame_from_stage(store, staged.columns, limit=2000)):
             frame = frame_from_stage(store, staged.columns)
-            listed = RawExport(file=file, tables={"main": frame}, sources={"main": file})
-            name = "milestones" if detect(listed) >= THRESHOLD else None
+            name = "milestones" if listed(frame) else None
     _check_preset_roles(opts, name, file)
     if name is None:
         return plain

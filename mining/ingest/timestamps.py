@@ -409,7 +409,9 @@ def _detect(
     ]
     most, pattern, words = max(numeric, key=lambda x: x[0])
     if most >= 0.9 * n:
-        return TimestampFormat(pattern, f"{most:,} of {n:,} sampled values are {words}; the rest are rejected")
+        return TimestampFormat(
+            pattern, f"{most:,} of {n:,} sampled values are {words}; the rest are rejected"
+        )
     best = max(range(len(cands)), key=lambda i: counts[i])
     best_count = max(iso_ok, counts[best] if counts else 0)
     if best_count >= 0.5 * n:
