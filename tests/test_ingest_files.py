@@ -391,19 +391,39 @@ def test_day_above_twelve_proves_dayfirst_for_every_row(store):
     ]
 
 
-def test_two_digit_years_are_read_as_years_of_1969_to_2068_not_taken_for_iso(store, tmp_path):
-    # DuckDB's cast reads 13/01/26 as 26 January of the year 13: the column passed for ISO 8601.
-    path = tmp_path / "yy.csv"
-    path.write_text(
-        "case,activity,timestamp\n1,Open,13/01/26 09:00\n1,Close,14/01/26 17:30\n2,Open,02/03/26 08:15\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "pattern", "read"),
+    [
+        # DuckDB's cast reads 13/01/26 as 26 January of the year 13: the column passed for ISO 8601.
+        pytest.param(
+            "case,activity,timestamp\n1,Open,13/01/26 09:00\n1,Close,14/01/26 17:30\n2,Open,02/03/26 08:15\n",
+            "%d/%m/%y %H:%M",
+            ["2026-01-13 09:00", "2026-01-14 17:30", "2026-03-02 08:15"],
+            id="two-digit-years",
+        ),
+        # Finnish "klo" and a clock with dots: refused before ("cannot tell which column is the timestamp").
+        pytest.param(
+            "Tapaus;Tapahtuma;Aikaleima\nT-1;Avattu;13.3.2026 klo 9.05\nT-1;Suljettu;2.10.2026 klo 17.30\n"
+            "T-2;Avattu;14.3.2026 klo 10.15\n",
+            "%d.%m.%Y klo %H.%M",
+            ["2026-03-13 09:05", "2026-10-02 17:30", "2026-03-14 10:15"],
+            id="finnish-klo",
+        ),
+        # German Excel writes the day's fraction after a comma: refused before (found by the fuzzer).
+        pytest.param(
+            "Vorgang;Aktivität;Zeitstempel\nV1;Prüfung;45717,4274305556\nV1;Freigabe;45718,375\nV2;Prüfung;45719\n",
+            "Excel serial days",
+            ["2025-03-01 10:15:30", "2025-03-02 09:00", "2025-03-03 00:00"],
+            id="excel-decimal-comma",
+        ),
+    ],
+)
+def test_a_time_column_is_read_in_its_format(store, tmp_path, text, pattern, read):
+    path = tmp_path / "times.csv"
+    path.write_text(text)
     s = load(store, path)
-    assert s.timestamp_formats == {"timestamp": "%d/%m/%y %H:%M"}
-    assert timestamps(store) == [
-        (1, T("2026-01-13 09:00")),
-        (2, T("2026-01-14 17:30")),
-        (3, T("2026-03-02 08:15")),
-    ]
+    assert s.timestamp_formats == {"timestamp": pattern}
+    assert timestamps(store) == [(i, T(t)) for i, t in enumerate(read, start=1)]
 
 
 @pytest.mark.parametrize(
@@ -524,22 +544,6 @@ def test_dates_whose_order_is_never_in_doubt_are_found(store, tmp_path, first, s
     assert (day_one[1].date(), day_two[1].date()) == (dt.date(2026, 12, 5), dt.date(2026, 12, 7))
     if ":" in first or pattern == "%Y%m%d%H%M%S":  # the offset +0100 is honoured: 10:03 there is 09:03 UTC
         assert (day_one[1].time(), day_two[1].time()) == (dt.time(9, 3), dt.time(14, 40))
-
-
-def test_a_finnish_time_with_klo_and_a_dotted_clock_is_read(store, tmp_path):
-    # Refused before: "cannot tell which column is the timestamp".
-    path = tmp_path / "finnish.csv"
-    path.write_text(
-        "Tapaus;Tapahtuma;Aikaleima\nT-1;Avattu;13.3.2026 klo 9.05\nT-1;Suljettu;2.10.2026 klo 17.30\n"
-        "T-2;Avattu;14.3.2026 klo 10.15\n"
-    )
-    s = load(store, path)
-    assert s.timestamp_formats == {"timestamp": "%d.%m.%Y klo %H.%M"}
-    assert timestamps(store) == [
-        (1, T("2026-03-13 09:05")),
-        (2, T("2026-10-02 17:30")),
-        (3, T("2026-03-14 10:15")),
-    ]
 
 
 def test_user_timestamp_format(store):
@@ -936,21 +940,6 @@ def test_a_title_above_a_table_whose_fields_hold_line_breaks_is_skipped(store, t
     assert issue.examples == ("Incident export",)
     comments = store.query('SELECT a1 FROM "attrs_1" ORDER BY row_no LIMIT 2').rows
     assert comments == [("ok",), ("Customer called,\nsee ticket 1",)]
-
-
-def test_excel_serial_day_numbers_with_a_decimal_comma_are_read_as_times(store, tmp_path):
-    # German Excel writes the day's fraction after a comma: refused before (found by the fuzzer).
-    path = tmp_path / "serial_comma.csv"
-    path.write_text(
-        "Vorgang;Aktivität;Zeitstempel\nV1;Prüfung;45717,4274305556\nV1;Freigabe;45718,375\nV2;Prüfung;45719\n"
-    )
-    s = load(store, path)
-    assert s.timestamp_formats == {"timestamp": "Excel serial days"}
-    assert timestamps(store) == [
-        (1, T("2025-03-01 10:15:30")),
-        (2, T("2025-03-02 09:00")),
-        (3, T("2025-03-03 00:00")),
-    ]
 
 
 @pytest.mark.parametrize(
