@@ -517,3 +517,32 @@ def test_changelog_makes_one_event_per_status_change_and_keeps_its_row(rows):
     rejected = [j + 1 for j, (r, f, _) in enumerate(rows) if r is None or f is None]
     assert [r.row for r in table.rejects] == rejected
     assert not set(rejected) & set(table.rows.to_list())
+
+
+def test_mongodb_extended_json_is_read_as_its_values(store, tmp_path):
+    # mongoexport wraps values: {"$date": ...} held as JSON text left the file without a time column.
+    records = [
+        {"_id": {"$oid": "65e1a0000000000000000001"}, "caseId": "A1", "event": "Created",
+         "at": {"$date": "2026-03-01T09:00:00Z"}, "amount": {"$numberDecimal": "12.50"}},
+        {"_id": {"$oid": "65e1a0000000000000000002"}, "caseId": "A1", "event": "Approved",
+         "at": {"$date": "2026-03-02T10:00:00.123Z"}, "amount": {"$numberDecimal": "3"}},
+        {"_id": {"$oid": "65e1a0000000000000000003"}, "caseId": "A2", "event": "Created",
+         "at": {"$date": {"$numberLong": "1772528400000"}}, "amount": None},
+        {"_id": {"$oid": "65e1a0000000000000000004"}, "caseId": "A2", "event": "Approved",
+         "at": {"$date": -86400000}, "amount": None},
+    ]  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records))
+    s = ingest_file(store, path, IngestOptions(max_rejects=0.5))
+    assert (s.cases, s.events, s.mapping.timestamp) == (2, 4, "at")
+    rows = store.query(
+        "SELECT case_id, activity, strftime(ts, '%Y-%m-%d %H:%M:%S.%g') FROM events ORDER BY case_no, ts"
+    ).rows
+    assert rows == [
+        ("A1", "Created", "2026-03-01 09:00:00.000"),
+        ("A1", "Approved", "2026-03-02 10:00:00.123"),
+        ("A2", "Approved", "1969-12-31 00:00:00.000"),
+        ("A2", "Created", "2026-03-03 09:00:00.000"),
+    ]
+    attrs = store.query("SELECT * EXCLUDE (row_no) FROM attrs_1 ORDER BY row_no").rows
+    assert attrs[:2] == [("65e1a0000000000000000001", "12.50"), ("65e1a0000000000000000002", "3")]

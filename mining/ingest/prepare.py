@@ -257,6 +257,7 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
         fields.update(dict.fromkeys(record))
 
     def text(value: object) -> str | None:
+        value = _extended_json(value)
         if value is None or isinstance(value, str):
             return value
         if isinstance(value, bool):
@@ -265,6 +266,34 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
 
     columns = [pa.array([text(r.get(f)) for r in records], type=pa.string()) for f in fields]
     return stage_table(store, pa.table(columns, names=list(fields)), file=file)
+
+
+#: MongoDB's extended JSON (mongoexport's output) wraps values in one-key objects: {"$date": ...},
+#: {"$oid": ...}, {"$numberLong": "..."}.  Kept as JSON text, a time column held no times.
+_EXTENDED = frozenset({"$oid", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal", "$symbol", "$uuid"})
+
+
+def _extended_json(value: object) -> object:
+    """The scalar a MongoDB extended-JSON wrapper holds (a ``$date`` as ISO 8601 text in UTC); any
+    other value as it is."""
+    import datetime as dt
+
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    [(key, inner)] = value.items()
+    if key in _EXTENDED and isinstance(inner, str | int | float):
+        return str(inner)
+    if key == "$date":
+        inner = _extended_json(inner)
+        if isinstance(inner, str) and inner.lstrip("-").isdigit():
+            inner = int(inner)
+        if isinstance(inner, int | float) and not isinstance(inner, bool):
+            # Milliseconds since the epoch (mongoexport's canonical mode, and dates before 1970).
+            moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=inner)
+            return moment.isoformat(timespec="milliseconds")
+        if isinstance(inner, str):
+            return inner
+    return value
 
 
 def _json_kind(value: object) -> str:
