@@ -546,3 +546,44 @@ def test_mongodb_extended_json_is_read_as_its_values(store, tmp_path):
     ]
     attrs = store.query("SELECT * EXCLUDE (row_no) FROM attrs_1 ORDER BY row_no").rows
     assert attrs[:2] == [("65e1a0000000000000000001", "12.50"), ("65e1a0000000000000000002", "3")]
+
+
+def test_nested_json_records_are_read_by_their_fields(store, tmp_path):
+    # Elasticsearch's export nests each event under _source, and its fields under objects: the nested
+    # objects were one column of JSON text each, and no role could be found ("cannot tell ... activity").
+    events = [
+        ("T-1", "opened", "09:00", "ann"),
+        ("T-1", "closed", "10:00", "bob"),
+        ("T-2", "opened", "11:00", "ann"),
+    ]
+    lines = [
+        json.dumps(
+            {
+                "_index": "tickets",
+                "_source": {
+                    "ticket": {"id": t},
+                    "event": {"action": a},
+                    "@timestamp": f"2026-03-01T{h}:00Z",
+                    "user": {"name": u},
+                    "tags": ["x"],
+                },
+            }
+        )
+        for t, a, h, u in events
+    ]
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(lines))
+    s = ingest_file(store, path)
+    m = s.mapping
+    assert (m.case, m.activity, m.timestamp, m.resource) == (
+        "_source.ticket.id",
+        "_source.event.action",
+        "_source.@timestamp",
+        "_source.user.name",
+    )
+    rows = store.query(
+        "SELECT case_id, activity, strftime(ts, '%H:%M'), resource FROM events ORDER BY row_no"
+    ).rows
+    assert rows == [(t, a, h, u) for t, a, h, u in events]
+    names = [r[0] for r in store.query("SELECT source_name FROM attribute_columns ORDER BY position").rows]
+    assert names == ["_index", "_source.tags"]

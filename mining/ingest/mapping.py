@@ -200,11 +200,21 @@ def _norm(label: str) -> str:
 
 
 def _name_score(role: str, label: str) -> tuple[float, str]:
-    norm = _norm(label)
-    for pattern, score, why in _NAMES[role]:
-        if re.fullmatch(pattern, norm):
-            return score, why
-    return 0.0, ""
+    # A field of a nested JSON record ("_source.event.action", "user.name") is also known by its last
+    # parts: "event.action" is an action, "user.name" a user name.  Not by the weakest hints: every
+    # nested object has an "id", and "fields.issuetype.id" is no case.
+    parts = label.split(".")
+    nested = len(parts) > 1
+    names = [label] + ([".".join(parts[-2:]), parts[-1]] if nested else [])
+    best = (0.0, "")
+    for name in names:
+        norm = _norm(name)
+        for pattern, score, why in _NAMES[role]:
+            if re.fullmatch(pattern, norm):
+                if score > best[0] and not (nested and score < 0.5):
+                    best = (score, why)
+                break
+    return best
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,9 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
             "objects, JSON Lines or CSV",
         )
         raise UnknownFormat(msg, hint=hint)
+    # Objects inside a record become columns of their own ("_source.case", "user.name"), as Elasticsearch
+    # and many APIs nest them; a list stays one column of JSON text.
+    records = [_flattened(r) for r in records]
     fields: dict[str, None] = {}
     for record in records:
         fields.update(dict.fromkeys(record))
@@ -294,6 +297,19 @@ def _extended_json(value: object) -> object:
         if isinstance(inner, str):
             return inner
     return value
+
+
+def _flattened(record: dict[str, object], prefix: str = "", depth: int = 0) -> dict[str, object]:
+    """``record`` with each nested object's fields as ``parent.field`` (three levels deep at most; an
+    extended-JSON wrapper such as ``{"$date": ...}`` is a value, not an object)."""
+    out: dict[str, object] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and depth < 3 and _extended_json(value) is value:
+            out.update(_flattened(value, f"{name}.", depth + 1))
+        else:
+            out[name] = value
+    return out
 
 
 def _json_kind(value: object) -> str:
