@@ -221,6 +221,15 @@ def summarize(
                 " if they are local times",
             )
         )
+    if len(m.get("sheets", [])) > 1:
+        others = ", ".join(repr(x) for x in m["sheets"] if x != m["sheet"])
+        warnings.append(
+            phrase(
+                f"read the sheet {m['sheet']!r}, the workbook's largest; it also has {others}: ",
+                Option("sheet", "NAME"),
+                " reads another",
+            )
+        )
     if not mapping.start_timestamp and not _lifecycle_starts(store, log):
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")
     return IngestSummary(

@@ -628,6 +628,39 @@ def test_xlsx_sheet_selection(workbook: Path) -> None:
     assert hidden.table.to_pylist() == [{"code": "A", "meaning": "approved"}]
 
 
+def test_a_workbook_opening_with_a_summary_is_read_from_its_data_sheet(tmp_path: Path) -> None:
+    # A report's workbook: a summary first, the events on the second sheet.  The summary was read, and
+    # the ingest said "cannot tell which column is the case", naming no other sheet.
+    from mining.ingest import IngestOptions, ingest_file
+    from mining.store import Store
+
+    path = tmp_path / "report.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    summary, data = book.add_worksheet("Summary"), book.add_worksheet("Data")
+    summary.write_row(0, 0, ["Tickets in March"])
+    summary.write_row(2, 0, ["Status", "Count"])
+    summary.write_row(3, 0, ["Closed", 5])
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    data.write_row(0, 0, ["Ticket", "Activity", "Time"])
+    for row, (case, activity, hour) in enumerate(
+        [("T1", "Open", 9), ("T1", "Close", 11), ("T2", "Open", 10), ("T2", "Close", 15)], start=1
+    ):
+        data.write_row(row, 0, [case, activity])
+        data.write_datetime(row, 2, dt.datetime(2026, 3, 2, hour), stamp)
+    book.close()
+    read = read_xlsx(path, display_name="report.xlsx")
+    assert (read.sheet, read.sheets, read.table.num_rows) == ("Data", ("Summary", "Data"), 4)
+    with Store() as store:
+        s = ingest_file(store, path)
+        assert (s.cases, s.events) == (2, 4)
+        assert [str(w) for w in s.warnings if "sheet" in str(w)] == [
+            "read the sheet 'Data', the workbook's largest; it also has 'Summary': --sheet NAME reads another"
+        ]
+        # A sheet named by the user is read, and nothing more is said.
+        asked = ingest_file(store, path, IngestOptions(sheet="Data", name="asked"))
+        assert [str(w) for w in asked.warnings if "sheet" in str(w)] == []
+
+
 def test_xlsx_unknown_sheet_lists_the_available_ones(workbook: Path) -> None:
     with pytest.raises(
         IngestError,

@@ -47,7 +47,7 @@ class ExcelRead:
 
 
 def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> ExcelRead:
-    """Read ``sheet`` (default: the first visible sheet with data) of the workbook at ``path``.
+    """Read ``sheet`` (default: the visible sheet with data that has the most cells) of the workbook at ``path``.
 
     The first non-empty row is the header.  Blank header cells become
     ``column_<n>`` (``n`` counts from 1 at the first used column), repeated
@@ -85,7 +85,10 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
     extents = sheet_extents(path, display_name=name)
     with_data: list[str] = []
     loaded: dict[str, calamine.CalamineSheet] = {}  # only the sheet that will be read is kept
-    for sheet_name in visible:
+    # The sheet with the most cells first: a report's workbook opens with a summary of the data that
+    # fills another sheet.  Listed in the workbook's order all the same.
+    ranked = sorted(visible, key=lambda s: -(extents[s].cells if s in extents else 0))
+    for sheet_name in ranked:
         try:
             _check_extent(extents.get(sheet_name), sheet_name, name)
         except IngestError:
@@ -114,7 +117,9 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
         _check_extent(extents.get(chosen), chosen, name)
     data = loaded[chosen] if chosen in loaded else _sheet(workbook, name, chosen)
     table, preamble = _table(data.iter_rows(), name, chosen)
-    return ExcelRead(table=table, sheet=chosen, sheets=tuple(with_data), preamble=preamble)
+    return ExcelRead(
+        table=table, sheet=chosen, sheets=tuple(sorted(with_data, key=visible.index)), preamble=preamble
+    )
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,13 @@ def _prepare(
     staged = stage_file(
         store, path, workdir, file=file, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet
     )
-    plain = Prepared(staged, roles=dict(opts.roles))
+    # A workbook of several sheets with data: which one was read is kept with the log, and said.
+    sheets: tuple[tuple[str, object], ...] = (
+        (("sheet", staged.sheet), ("sheets", list(staged.sheets)))
+        if len(staged.sheets) > 1 and opts.sheet is None
+        else ()
+    )
+    plain = Prepared(staged, roles=dict(opts.roles), mapping_extra=sheets)
     if choice is None or staged.rows_read == 0:
         _check_preset_roles(opts, None, file)
         return plain
@@ -273,7 +279,9 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
 
 #: MongoDB's extended JSON (mongoexport's output) wraps values in one-key objects: {"$date": ...},
 #: {"$oid": ...}, {"$numberLong": "..."}.  Kept as JSON text, a time column held no times.
-_EXTENDED = frozenset({"$oid", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal", "$symbol", "$uuid"})
+_EXTENDED = frozenset(
+    {"$oid", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal", "$symbol", "$uuid"}
+)
 
 
 def _extended_json(value: object) -> object:

@@ -10,7 +10,7 @@ one shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,6 +90,9 @@ class StagedTable:
     # A CSV delimited by semicolons: written where the comma is the decimal sign (Excel in most of
     # Europe), the evidence that settles a cost column's 1.250 when no value does.
     semicolons: bool = False
+    # A workbook's sheet that was read, and every sheet with data (said when there are several).
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
 
 
 def stage_file(
@@ -144,13 +147,12 @@ def stage_file(
     if fmt == "xes":
         from mining.ingest.xes import read_xes
 
-        table, preamble = read_xes(plain, display_name=file).table, ()  # XES has no title lines
-    else:
-        from mining.ingest.excel import read_xlsx
+        return stage_table(store, read_xes(plain, display_name=file).table, file=file)  # no title lines
+    from mining.ingest.excel import read_xlsx
 
-        read = read_xlsx(plain, display_name=file, sheet=sheet)
-        table, preamble = read.table, read.preamble
-    return stage_table(store, table, file=file, preamble=preamble)
+    read = read_xlsx(plain, display_name=file, sheet=sheet)
+    staged = stage_table(store, read.table, file=file, preamble=read.preamble)
+    return replace(staged, sheet=read.sheet, sheets=read.sheets)
 
 
 def stage_table(store: Store, table: pa.Table, *, file: str, preamble: tuple[str, ...] = ()) -> StagedTable:

@@ -33,6 +33,7 @@ _CONTROLS = {
     "max_rejects": 'the "Max rejected rows" slider',
     "monthfirst": _DATE_ORDER,
     "name": 'the "Log name" option',
+    "sheet": 'the "Sheet" option',
     "object_type": 'the "Cases are the objects of type" choice',
     # A too-many-rejects error is shown above the rejected rows and their download.
     "rejects": 'the "Download … rejected rows (CSV)" button below',

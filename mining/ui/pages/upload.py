@@ -159,7 +159,7 @@ def _options(upload: uploads.Upload) -> IngestOptions:
             placeholder="%d/%m/%Y %H:%M",
             help="A strptime pattern ('excel' for Excel's day numbers); leave blank to detect it.",
         )
-        zone, encoding = st.columns(2)
+        zone, encoding, sheet_cell = st.columns(3)
         timezone = zone.text_input(
             "Time zone",
             placeholder="UTC",
@@ -170,6 +170,11 @@ def _options(upload: uploads.Upload) -> IngestOptions:
             "Encoding",
             placeholder="(detect)",
             help="The file's text encoding when it is not UTF-8, e.g. cp1252.",
+        )
+        sheet = sheet_cell.text_input(
+            "Sheet",
+            placeholder="(the largest)",
+            help="The sheet of an Excel workbook to read; blank: the sheet with the most cells.",
         )
         max_rejects = st.slider(
             "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
@@ -192,6 +197,7 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         # Blank: the library's default (UTC), or on append the log's zone, named so the preview shows it.
         timezone=timezone.strip() or (zones.get(name or "") if append else None),
         encoding=encoding_name.strip() or None,
+        sheet=sheet.strip() or None,
         max_rejects=max_rejects / 100,
         display_name=upload.name,
         preset=preset,
