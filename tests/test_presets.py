@@ -27,6 +27,7 @@ from mining.ingest import IngestOptions, ingest_file
 from mining.ingest.presets import PRESET_MODULES, detect_preset, get_preset, presets
 from mining.ingest.presets.base import PresetOptions, RawExport, parse_timestamps
 from mining.ingest.presets.raw import content_hash, read_export
+from mining.store import Store
 from tests.conftest import FILES, SAMPLE_LOGS
 
 PRESETS = FILES / "presets"
@@ -587,3 +588,33 @@ def test_nested_json_records_are_read_by_their_fields(store, tmp_path):
     assert rows == [(t, a, h, u) for t, a, h, u in events]
     names = [r[0] for r in store.query("SELECT source_name FROM attribute_columns ORDER BY position").rows]
     assert names == ["_index", "_source.tags"]
+
+
+def test_an_odata_list_with_microsoft_json_dates_is_read(store, tmp_path):
+    # SharePoint and Dynamics (OData v2) write {"d": {"results": [...]}} and dates as /Date(ms)/, an offset
+    # after the number naming the writer's zone, not moving the instant: refused before, twice over.
+    document = {
+        "d": {
+            "results": [
+                {"ID": 1, "Status": "Submitted", "Modified": "/Date(1772528400000)/"},
+                {"ID": 1, "Status": "Approved", "Modified": "/Date(1772614800000+0100)/"},
+                {"ID": 2, "Status": "Submitted", "Modified": "/Date(1772701200000)/"},
+            ]
+        }
+    }
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(document))
+    s = ingest_file(store, path)
+    assert (s.cases, s.events, s.timestamp_formats) == (2, 3, {"timestamp": "Microsoft JSON date"})
+    rows = store.query(
+        "SELECT case_id, activity, strftime(ts, '%Y-%m-%d %H:%M') FROM events ORDER BY row_no"
+    ).rows
+    assert rows == [
+        ("1", "Submitted", "2026-03-03 09:00"),
+        ("1", "Approved", "2026-03-04 09:00"),
+        ("2", "Submitted", "2026-03-05 09:00"),
+    ]
+    # An instant: the log's time zone does not move it.
+    with Store() as other:
+        ingest_file(other, path, IngestOptions(timezone="Europe/Berlin"))
+        assert other.scalar("SELECT strftime(timezone('UTC', min(ts)), '%H:%M') FROM events") == "09:00"

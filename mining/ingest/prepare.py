@@ -233,7 +233,8 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
     """Stage a JSON document that is a list of event records, one object per event, as a plain table.
 
     The list may be the document itself, JSON Lines, or the one list inside an object (``{"data": [...],
-    "total": 120}``, as APIs page their results).  Each field becomes a column (the union of the fields,
+    "total": 120}``, as APIs page their results), or inside the one object inside it (OData's ``{"d":
+    {"results": [...]}}``).  Each field becomes a column (the union of the fields,
     in order of first appearance); nested values are kept as their JSON text.
     """
     import json
@@ -241,10 +242,19 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
     import pyarrow as pa
 
     records = document
-    if isinstance(document, dict):
-        lists = [v for v in document.values() if isinstance(v, list)]
+    # The one list inside an object, or inside the one object inside it: OData v2 (SharePoint,
+    # Dynamics) writes {"d": {"results": [...]}}.
+    for _ in range(3):
+        if not isinstance(records, dict):
+            break
+        lists = [v for v in records.values() if isinstance(v, list)]
+        objects = [v for v in records.values() if isinstance(v, dict)]
         if len(lists) == 1:
             records = lists[0]
+        elif not lists and len(objects) == 1:
+            records = objects[0]
+        else:
+            break
     if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
         msg = (
             f"{file}: no preset recognises this JSON as a system's export, and it is {_json_kind(records)}, "

@@ -38,6 +38,7 @@ __all__ = [
     "EPOCH_US",
     "EXCEL_DAYS",
     "ISO",
+    "MS_JSON_DATE",
     "TimestampFormat",
     "candidates",
     "detect_format",
@@ -56,7 +57,12 @@ EPOCH_MS = "unix milliseconds"
 EPOCH_US = "unix microseconds"  # BigQuery's UNIX_MICROS; nanoseconds are pandas' and Go's
 EPOCH_NS = "unix nanoseconds"
 #: The Unix times: instants, never naive, and never dates without a time of day.
-EPOCHS = frozenset({EPOCH_S, EPOCH_MS, EPOCH_US, EPOCH_NS})
+#: Microsoft's JSON date, milliseconds since the epoch in a wrapper (/Date(1772528400000)/, with an
+#: offset after the number that says the writer's zone, not the instant's): SharePoint lists, ASP.NET
+#: and Dynamics' OData v2 exports.
+MS_JSON_DATE = "Microsoft JSON date"
+_MS_JSON_RE = r"/Date\((-?[0-9]{1,15})([+-][0-9]{4})?\)/"
+EPOCHS = frozenset({EPOCH_S, EPOCH_MS, EPOCH_US, EPOCH_NS, MS_JSON_DATE})
 # Sixteen and nineteen digits read as times only from 2001 to 2065, so a card or an order number
 # of that length (those start with 3-9) is not taken for one.
 _EPOCH_S_RE = r"[0-9]{10}(\.[0-9]{1,9})?"
@@ -309,8 +315,8 @@ def _detect(
     iso_only = store.scalar(f"SELECT count({_ISO_SQL}) FROM (SELECT unnest($vals) AS v)", {"vals": values})
     if iso_only == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
-    iso_ok, epoch_s_ok, epoch_ms_ok, epoch_us_ok, epoch_ns_ok, excel_ok, excel_times, *counts = _count_parses(
-        store, values
+    iso_ok, epoch_s_ok, epoch_ms_ok, epoch_us_ok, epoch_ns_ok, excel_ok, excel_times, ms_json_ok, *counts = (
+        _count_parses(store, values)
     )
     if iso_ok == n:
         return TimestampFormat(ISO, f"all {n:,} sampled values are ISO 8601")
@@ -327,6 +333,10 @@ def _detect(
         return TimestampFormat(EPOCH_US, f"all {n:,} sampled values are 16-digit Unix microseconds")
     if epoch_ns_ok == n:
         return TimestampFormat(EPOCH_NS, f"all {n:,} sampled values are 19-digit Unix nanoseconds")
+    if ms_json_ok == n:
+        return TimestampFormat(
+            MS_JSON_DATE, f"all {n:,} sampled values are Microsoft JSON dates (/Date(ms)/)"
+        )
     cands = candidates()
     full = [(p, first) for (p, first), c in zip(cands, counts, strict=True) if c == n]
     if full:
@@ -406,6 +416,7 @@ def _detect(
         (epoch_ms_ok, EPOCH_MS, "13-digit Unix milliseconds"),
         (epoch_us_ok, EPOCH_US, "16-digit Unix microseconds"),
         (epoch_ns_ok, EPOCH_NS, "19-digit Unix nanoseconds"),
+        (ms_json_ok, MS_JSON_DATE, "Microsoft JSON dates (/Date(ms)/)"),
     ]
     most, pattern, words = max(numeric, key=lambda x: x[0])
     if most >= 0.9 * n:
@@ -482,6 +493,7 @@ def _count_parses(store: Store, values: Sequence[str]) -> list[int]:
         f"count(CASE WHEN regexp_full_match(v, '{_EPOCH_NS_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') THEN 1 END)",
         f"count(CASE WHEN regexp_full_match(v, '{_EXCEL_RE}') AND regexp_matches(v, '[.,]') THEN 1 END)",
+        f"count(CASE WHEN regexp_full_match(v, '{_MS_JSON_RE}') THEN 1 END)",
     ]
     spread = list(values[:: max(1, len(values) // _PROBE)])
     probed = _counts(store, spread, [], [p for p, _ in cands])
@@ -532,6 +544,9 @@ def parse_sql(fmt: TimestampFormat, value_sql: str, param: str) -> tuple[str, di
         return f"make_timestamp(try_cast({v} AS BIGINT))", {}
     if fmt.pattern == EPOCH_NS:
         return f"make_timestamp(try_cast({v} AS BIGINT) // 1000)", {}
+    if fmt.pattern == MS_JSON_DATE:
+        millis = f"try_cast(regexp_extract({v}, '^{_MS_JSON_RE}$', 1) AS BIGINT)"
+        return f"CAST(epoch_ms({millis}) AS TIMESTAMP)", {}
     if fmt.pattern == EXCEL_DAYS:
         # Rounded to the millisecond: Excel's binary fractions put 09:00 at 08:59:59.999999.
         days = f"try_cast(replace({v}, ',', '.') AS DOUBLE)"
