@@ -1558,6 +1558,31 @@ def test_tiny_log_parquet(store, tmp_path):
     assert tiny_events(store) == TINY_EVENTS
 
 
+def test_parquet_strings_written_as_bytes_are_decoded(store, tmp_path):
+    # Hive, Impala and older Spark write strings as bytes without the UTF-8 annotation: "Prüfung" was
+    # stored as "Pr\\xC3\\xBCfung" without a word.  A column of true bytes keeps the escaped form.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "case_id": pa.array([b"c1", b"c1", b"c2"], pa.binary()),
+            "activity": pa.array(["Prüfung".encode(), b"Close", "Prüfung".encode()], pa.binary()),
+            "timestamp": ["2026-03-01 09:00", "2026-03-02 09:00", "2026-03-01 10:00"],
+            "digest": pa.array([b"\xff\xfe", b"ok", None], pa.binary()),
+        }
+    )
+    path = tmp_path / "hive.parquet"
+    pq.write_table(table, path)
+    load(store, path)
+    assert store.query("SELECT case_id, activity FROM events ORDER BY row_no").rows == [
+        ("c1", "Prüfung"),
+        ("c1", "Close"),
+        ("c2", "Prüfung"),
+    ]
+    assert store.query('SELECT a1 FROM "attrs_1" ORDER BY row_no').rows == [("\\xFF\\xFE",), ("ok",), (None,)]
+
+
 def _tiny_log_xlsx(path: Path, titles: tuple[tuple[int, str], ...] = ()) -> Path:
     """The tiny log as a sheet whose header is on the row after ``titles`` ((row, text) in column A)."""
     import xlsxwriter

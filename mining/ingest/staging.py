@@ -135,7 +135,7 @@ def stage_file(
         _check_width(len(described), file)
         labels, renamed = _unique_labels([str(r[0]) for r in described])
         select = ", ".join(
-            f"CAST({quote_ident(str(r[0]))} AS VARCHAR) AS c{i}" for i, r in enumerate(described, start=1)
+            f"{_parquet_text(str(r[0]), str(r[1]))} AS c{i}" for i, r in enumerate(described, start=1)
         )
         store.execute(
             f"CREATE TEMP TABLE {STAGE} AS SELECT file_row_number + 1 AS _row, {select} "
@@ -153,6 +153,16 @@ def stage_file(
     read = read_xlsx(plain, display_name=file, sheet=sheet)
     staged = stage_table(store, read.table, file=file, preamble=read.preamble)
     return replace(staged, sheet=read.sheet, sheets=read.sheets)
+
+
+def _parquet_text(name: str, kind: str) -> str:
+    """SQL for a Parquet column as text.  Hive, Impala and older Spark write strings as bytes without
+    saying they are UTF-8: cast, "Prüfung" read as "Pr\\xC3\\xBCfung".  Bytes that are UTF-8 are
+    decoded; others (a hash, an image) keep the escaped form."""
+    col = quote_ident(name)
+    if kind == "BLOB":
+        return f"coalesce(try(decode({col})), CAST({col} AS VARCHAR))"
+    return f"CAST({col} AS VARCHAR)"
 
 
 def stage_table(store: Store, table: pa.Table, *, file: str, preamble: tuple[str, ...] = ()) -> StagedTable:
