@@ -234,8 +234,9 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
 
     The list may be the document itself, JSON Lines, or the one list inside an object (``{"data": [...],
     "total": 120}``, as APIs page their results), or inside the one object inside it (OData's ``{"d":
-    {"results": [...]}}``).  Each field becomes a column (the union of the fields,
-    in order of first appearance); nested values are kept as their JSON text.
+    {"results": [...]}}``).  Each field becomes a column (the union of the fields, in order of first
+    appearance), a nested object's fields columns of their own (``user.name``); lists are kept as
+    their JSON text, and MongoDB's extended JSON (``{"$date": ...}``) as its values.
     """
     import json
 
