@@ -13,6 +13,8 @@ import pytest
 from mining.analysis.variants import variants
 from mining.errors import MissingColumn
 from mining.ingest import IngestOptions, ingest_file
+from mining.ingest.presets.base import RawExport
+from mining.ingest.presets.milestones import detect
 from mining.store import Store, quote_ident
 
 TICKETS = """Id,Subject,Status,Priority,Requester,Assignee,Created at,Updated at,Assigned at,Solved at,Due date
@@ -164,3 +166,33 @@ def test_a_long_list_is_read_whole_and_a_log_repeating_its_cases_late_is_not_a_l
         )
     assert plain.preset is None
     assert (plain.cases, plain.events, plain.mapping.activity) == (2500, 5000, "state")
+
+
+def test_an_event_log_with_a_distinct_id_per_row_is_no_list(store, tmp_path):
+    # A distinct event id beside the case column, which repeats: the rows are events of two cases.
+    log = (
+        "EventID,CaseID,Status,Created at,Closed at\nE1,C1,Open,2026-03-01 09:00,2026-03-02 09:00\n"
+        "E2,C1,Close,2026-03-01 09:00,2026-03-02 09:00\nE3,C2,Open,2026-03-01 10:00,2026-03-03 09:00\n"
+    )
+    s = ingest_file(
+        store, write(tmp_path, log, "events.csv"), IngestOptions(roles={"timestamp": "Closed at"})
+    )
+    assert (s.preset, s.mapping.case, s.cases, s.events) == (None, "CaseID", 2, 3)
+
+
+def test_an_events_start_and_end_are_no_steps():
+    # A distinct reference per row, and each row's own start and end: an event log's two timestamps.
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {
+            "Ref": ["R1", "R2", "R3"],
+            "Status": ["Open", "Close", "Open"],
+            "StartTime": ["2026-03-01 09:00", "2026-03-02 09:00", "2026-03-01 10:00"],
+            "EndTime": ["2026-03-01 09:30", "2026-03-02 10:00", "2026-03-01 10:30"],
+        }
+    )
+    assert detect(RawExport(file="events.csv", tables={"main": frame})) == 0.0
+    # The same table with steps between its dates is a list.
+    listed = frame.rename({"StartTime": "Opened at", "EndTime": "Closed at"})
+    assert detect(RawExport(file="list.csv", tables={"main": listed})) == 0.6

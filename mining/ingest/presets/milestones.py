@@ -36,6 +36,7 @@ from mining.ingest.presets.base import (
     Preset,
     PresetOptions,
     RawExport,
+    norm,
     pl,
     plural,
     unique_name,
@@ -80,6 +81,15 @@ _ACTIVITY_NAMES = frozenset(
         "conceptname",
     }
 )
+#: Names of an event log's case column: one that repeats its values says the rows are events.
+_CASE_NAMES = frozenset(
+    {"case", "caseid", "casenumber", "caseconceptname", "ticket", "ticketid", "ticketnumber", "incident",
+     "incidentid", "incidentnumber", "issuekey", "issueid", "orderid", "ordernumber", "processid", "instanceid"}
+)  # fmt: skip
+#: Words of a distinct column that numbers rows or events, not cases.
+_ROW_WORDS = frozenset({"event", "row", "line", "entry", "log", "audit", "history", "change", "transaction"})
+#: Words of an event's own start and end.
+_BOUNDS = frozenset({"start", "started", "begin", "end", "ended", "stop", "finish"})
 _ID_WORDS = frozenset(
     {"id", "key", "number", "no", "nr", "num", "ticket", "order", "case", "incident", "issue", "ref"}
 )
@@ -124,11 +134,17 @@ def detect(raw: RawExport) -> float:
     # A header alone (a plain file, before any row is read) says nothing: asking polars would import it.
     if isinstance(frame, Header) or not plausible(frame.columns) or frame.height < 2:
         return 0.0
+    # An event log may hold a distinct id per row (an event id) beside its case column, which repeats.
+    if any(norm(c) in _CASE_NAMES and frame[c].n_unique() < frame.height for c in frame.columns):
+        return 0.0
     try:
         case = _case_column(frame, None, raw.file)
     except MissingColumn:
         return 0.0
     steps, _ = _step_columns(frame, case, (), raw.file)
+    # A start and an end alone are an event log's two timestamps (or a list with no steps between).
+    if all(set(_words(c)) & _BOUNDS for c in steps):
+        return 0.0
     return 0.6 if len(steps) >= 2 else 0.0
 
 
@@ -156,6 +172,7 @@ def _case_column(frame: pl.DataFrame, given: str | None, file: str) -> str:
         if frame[c].null_count() == 0
         and frame[c].n_unique() == frame.height
         and _dated_share(frame[c]) < _DATED
+        and not set(_words(c)) & _ROW_WORDS
     ]
     named = [c for c in distinct if set(_words(c)) & _ID_WORDS]
     if named or distinct:
