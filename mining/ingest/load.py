@@ -465,14 +465,18 @@ def _typed_sql(
     if m.cost:
         # Decimal commas (1.234,56 or 12,5) are read as such; the column decides.  With a decimal
         # point, commas that group thousands (1,234.56, as US and UK exports write) are dropped.
+        # Each rewrite only where its sign shows (a CASE, as DuckDB computes an expression used twice
+        # for every row otherwise): a plain number is read by the first cast alone.
         signed = (
-            f"regexp_replace(regexp_replace(_cost_raw, '{_TRAILING_MINUS}', '-\\1'), '{_BRACKETED}', '-\\1')"
+            f"CASE WHEN ends_with(_cost_raw, '-') OR starts_with(_cost_raw, '(') THEN regexp_replace("
+            f"regexp_replace(_cost_raw, '{_TRAILING_MINUS}', '-\\1'), '{_BRACKETED}', '-\\1') ELSE _cost_raw END"
         )
         amount = f"regexp_replace({signed}, '{_CURRENCY}', '\\1', 'g')"
         cost_sql = (
             f"CASE WHEN $decimal_comma THEN try_cast(replace(replace(regexp_replace({amount}, "
             f"'{_GROUPING_SPACES}', '', 'g'), '.', ''), ',', '.') AS DOUBLE) "
-            f"ELSE coalesce(try_cast(_cost_raw AS DOUBLE), try_cast({amount} AS DOUBLE), CASE WHEN "
+            "WHEN try_cast(_cost_raw AS DOUBLE) IS NOT NULL THEN try_cast(_cost_raw AS DOUBLE) "
+            f"ELSE coalesce(try_cast({amount} AS DOUBLE), CASE WHEN "
             f"regexp_full_match({amount}, '{_GROUPED_THOUSANDS}') THEN try_cast(replace({amount}, ',', '') AS DOUBLE) "
             "END) END"
         )
