@@ -196,3 +196,22 @@ def test_an_events_start_and_end_are_no_steps():
     # The same table with steps between its dates is a list.
     listed = frame.rename({"StartTime": "Opened at", "EndTime": "Closed at"})
     assert detect(RawExport(file="list.csv", tables={"main": listed})) == 0.6
+
+
+def test_a_french_event_log_is_no_list(store, tmp_path):
+    # "Coûts" split as "co" and "ts" (a time's abbreviation) made two step-like dates, "Activité" was no
+    # activity name to English eyes, and the distinct costs became the cases: 35 cases, not 8 (fuzzer).
+    rows = ["Dossier;Coûts;Début;Activité;Date/Heure"]
+    for i in range(35):
+        case, day = 1000 + i // 5, 13 + i // 5
+        rows.append(
+            f"{case};{i * 101.5:.2f};{day:02d}.07.2026 0{i % 5}:13;Étape {i % 5};{day:02d}.07.2026 0{i % 5}:50"
+        )
+    s = ingest_file(store, write(tmp_path, "\n".join(rows) + "\n", "dossiers.csv"))
+    assert (s.preset, s.cases, s.events, s.mapping.case, s.mapping.activity) == (
+        None,
+        7,
+        35,
+        "Dossier",
+        "Activité",
+    )

@@ -32,7 +32,7 @@ from mining.store import quote_ident
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["PROFILE_ROWS", "date_and_time_pairs", "detect_roles"]
+__all__ = ["PROFILE_ROWS", "date_and_time_pairs", "detect_roles", "name_score"]
 
 PROFILE_ROWS = 50_000
 #: Up to this many columns, the profile counts distinct values exactly.
@@ -197,6 +197,11 @@ def _norm(label: str) -> str:
         .decode()
     )
     return re.sub(r"[^a-z0-9]", "", plain)
+
+
+def name_score(role: str, label: str) -> float:
+    """How surely the header ``label`` names ``role`` by its words alone (0 to 1), in any language known."""
+    return _name_score(role, label)[0]
 
 
 def _name_score(role: str, label: str) -> tuple[float, str]:

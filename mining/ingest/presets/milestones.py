@@ -26,9 +26,11 @@ by the ordinary loader, one format for every step, with ``--timezone`` and
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from mining.errors import MissingColumn, Option, phrase
+from mining.ingest.mapping import name_score
 from mining.ingest.presets.base import (
     SOURCE_ROW,
     EventTable,
@@ -66,21 +68,6 @@ _NOT_STEPS = frozenset(
         "birth", "dob", "expiry", "expires", "valid", "effective",
     }
 )  # fmt: skip
-#: Column names of an event log's activity: a file that has one is an event log, not a list.
-_ACTIVITY_NAMES = frozenset(
-    {
-        "activity",
-        "activityname",
-        "event",
-        "eventname",
-        "action",
-        "task",
-        "taskname",
-        "step",
-        "operation",
-        "conceptname",
-    }
-)
 #: Names of an event log's case column: one that repeats its values says the rows are events.
 _CASE_NAMES = frozenset(
     {"case", "caseid", "casenumber", "caseconceptname", "ticket", "ticketid", "ticketnumber", "incident",
@@ -104,8 +91,10 @@ _DATED = 0.9
 
 
 def _words(label: str) -> list[str]:
+    # Accents go first: "Coûts" is "couts", not "co" and "ts" (a time's abbreviation).
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", label)
-    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+    plain = unicodedata.normalize("NFKD", spaced.lower()).encode("ascii", "ignore").decode()
+    return [w for w in re.split(r"[^a-z0-9]+", plain) if w]
 
 
 def _date_named(label: str) -> bool:
@@ -120,7 +109,8 @@ def _not_a_step(label: str) -> bool:
 def plausible(columns: Sequence[str]) -> bool:
     """Whether a header may be such a list (two step-like date columns, no activity column): only then
     are its values worth reading for :func:`detect`."""
-    if any(re.sub(r"[^a-z0-9]", "", c.lower()) in _ACTIVITY_NAMES for c in columns):
+    # A column named as an activity, in any language the role detection knows, makes an event log.
+    if any(name_score("activity", c) >= 0.8 for c in columns):
         return False
     return sum(1 for c in columns if _date_named(c) and not _not_a_step(c)) >= 2
 
@@ -138,7 +128,7 @@ def detect(raw: RawExport) -> float:
     if any(norm(c) in _CASE_NAMES and frame[c].n_unique() < frame.height for c in frame.columns):
         return 0.0
     try:
-        case = _case_column(frame, None, raw.file)
+        case = _case_column(frame, None, raw.file, strict=True)
     except MissingColumn:
         return 0.0
     steps, _ = _step_columns(frame, case, (), raw.file)
@@ -156,7 +146,7 @@ def _dated_share(values: pl.Series) -> float:
     return float(filled.str.contains(_DATE_VALUE).mean() or 0.0)
 
 
-def _case_column(frame: pl.DataFrame, given: str | None, file: str) -> str:
+def _case_column(frame: pl.DataFrame, given: str | None, file: str, *, strict: bool = False) -> str:
     if given is not None:
         if given not in frame.columns:
             msg = phrase(
@@ -174,8 +164,10 @@ def _case_column(frame: pl.DataFrame, given: str | None, file: str) -> str:
         and _dated_share(frame[c]) < _DATED
         and not set(_words(c)) & _ROW_WORDS
     ]
-    named = [c for c in distinct if set(_words(c)) & _ID_WORDS]
-    if named or distinct:
+    # Named as an id, in English or as the role detection knows a case column in other languages; a
+    # distinct column named otherwise (a cost, a title) is no case unless nothing else is.
+    named = [c for c in distinct if set(_words(c)) & _ID_WORDS or name_score("case", c) >= 0.7]
+    if named or (distinct and not strict):
         return (named or distinct)[0]
     msg = phrase(
         f"{file}: one row per case was expected, but no column holds a distinct value in every row; "
