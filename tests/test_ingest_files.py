@@ -1882,6 +1882,20 @@ def test_a_date_and_a_time_named_in_other_languages_are_joined(store, tmp_path, 
     assert [a for (a,) in order] == ["Check", "Open", "Close"]
 
 
+def test_a_total_row_in_the_date_column_does_not_part_it_from_its_times(store, tmp_path):
+    # The report's "Summe" line sits in the date column: the dates were no longer "dates alone", the
+    # time of day was dropped and every event stored at midnight, without a word (found by the fuzzer).
+    rows = ["Datum;Uhrzeit;Vorgang;Tätigkeit"]
+    for i in range(24):
+        rows.append(f"2024-03-{1 + i // 4:02d};{8 + i % 4:02d}:{i:02d}:00;C{i // 4};Schritt {i % 4}")
+    rows.append("Summe;;;")
+    path = tmp_path / "report.csv"
+    path.write_text("\n".join(rows) + "\n")
+    s = load(store, path, max_rejects=0.1)
+    assert (s.mapping.timestamp, s.events, s.rejected_rows) == ("Datum+Uhrzeit", 24, 1)
+    assert timestamps(store)[:2] == [(1, T("2024-03-01 08:00")), (2, T("2024-03-01 09:01"))]
+
+
 def test_dates_alone_chosen_are_joined_with_the_time_beside_them(store, tmp_path):
     # The dates change within cases, so they alone would be the timestamp, every event at midnight.
     path = _sap_change_headers(tmp_path / "cdhdr.csv")
