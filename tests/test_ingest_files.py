@@ -828,6 +828,10 @@ def test_cp1252_semicolon_decimal_comma(store, tmp_path):
         # Three decimals after a lone 0, or after four digits, are decimals: no thousands group writes them.
         pytest.param(["1.250", "0.125", "3.459", "2"], [1.25, 0.125, 3.459, 2], id="mills"),
         pytest.param(["1.250", "1250.500", "3", "4"], [1.25, 1250.5, 3, 4], id="mills-long"),
+        # Swiss apostrophes grouping thousands (the typographic one too): "not a number" before (fuzzer).
+        pytest.param(
+            ["1'234.56", "980.50", "12\u2019000.00", "-2'500.00"], [1234.56, 980.5, 12000, -2500], id="swiss"
+        ),
         # A negative amount as SAP writes it, and in an accounting format's brackets: "not a number" before.
         pytest.param(
             ["12.500,00-", "980,50", "(1.234,56)", "-5,00"], [-12500, 980.5, -1234.56, -5], id="sap-minus"

@@ -74,7 +74,10 @@ _DECIMAL_POINT = (
 _GROUPING_POINTS = r"[0-9]\.[0-9]{3}\.[0-9]{3}"
 # One point before three last digits (1.250): a decimal point or a thousands group, as the export's locale has it.
 _POINT_GROUP = r"(^|[^0-9])[1-9][0-9]{0,2}\.[0-9]{3}[^0-9]*$"
-_GROUPED_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
+# Thousands grouped by commas (1,234.56), or by apostrophes as Swiss exports write them (1'234.56, and
+# the typographic one); the apostrophe doubled, as the pattern stands inside an SQL string.
+_GROUPED_THOUSANDS = r"[+-]?[0-9]{1,3}([,''\x{2019}][0-9]{3})+(\.[0-9]+)?"
+_GROUPING_MARKS = r"[,''\x{2019}]"
 # A currency written with the amount, as a spreadsheet's currency format saves it ($1,234.56, -$5.00,
 # 12,50 €, EUR 12.50, 12.50 USD, 1 234,50 Kč, 99,00 zł): the sign or the code goes, the minus stays.
 _MONEY = r"([$€£¥₹]|[A-Z]{3}|kr|zł|Kč|Ft|lei)"
@@ -477,7 +480,7 @@ def _typed_sql(
             f"'{_GROUPING_SPACES}', '', 'g'), '.', ''), ',', '.') AS DOUBLE) "
             "WHEN try_cast(_cost_raw AS DOUBLE) IS NOT NULL THEN try_cast(_cost_raw AS DOUBLE) "
             f"ELSE coalesce(try_cast({amount} AS DOUBLE), CASE WHEN "
-            f"regexp_full_match({amount}, '{_GROUPED_THOUSANDS}') THEN try_cast(replace({amount}, ',', '') AS DOUBLE) "
+            f"regexp_full_match({amount}, '{_GROUPED_THOUSANDS}') THEN try_cast(regexp_replace({amount}, '{_GROUPING_MARKS}', '', 'g') AS DOUBLE) "
             "END) END"
         )
     layer3 = (
