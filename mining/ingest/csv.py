@@ -467,11 +467,28 @@ def _detect_encoding(path: Path, head: bytes, display_name: str) -> tuple[str, _
     # and is a superset for the printable range.  On a short file it may rank a DOS or Baltic code page
     # first (cp775 for a German export of four rows: "Tõtigkeit"): a Western one that reads the bytes
     # as cleanly wins.
-    if any(m.encoding in _WESTERN and m.chaos <= best.chaos + 0.01 for m in matches):
+    if any(m.encoding in _WESTERN and m.chaos <= best.chaos + _western_margin(head) for m in matches):
         return ("cp1250" if _central_european(head) else "cp1252"), None
     if best.encoding in {"cp949", "euc_kr", "johab"} and _shift_jis(head):
         return "cp932", None
     return best.encoding, None
+
+
+def _western_margin(head: bytes) -> float:
+    """How much more chaos a Western reading may show than charset-normalizer's best and still be taken.
+
+    Text written in a Latin alphabet is mostly ASCII letters, a few accented: on a small file of such
+    text charset-normalizer may rank a Baltic or Mac code page first by a hair (Dutch read as cp1257,
+    "Muńoz"; French as Mac Latin 2).  Text in another alphabet written in a single-byte code page
+    (Cyrillic, Greek) reads through cp1252 as words made of accented letters alone: the margin stays
+    narrow for it.
+    """
+    text = head.decode("cp1252", errors="replace")
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.01
+    accented = sum(1 for c in letters if not c.isascii())
+    return 0.03 if accented < 0.15 * len(letters) else 0.01
 
 
 def _shift_jis(head: bytes) -> bool:
