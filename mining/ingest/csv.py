@@ -762,8 +762,9 @@ def _record_widths(lines: list[str], start: int, delim: str) -> list[int]:
     """Fields per record of the lines from ``start`` on, a quoted line break inside its record; the
     records before a quote the sample leaves open (its last line may be cut short)."""
     widths: list[int] = []
-    # The lines as they were split (old Mac files end them with a lone CR), a record read across them.
-    reader = csv.reader(lines[start:], delimiter=delim, quotechar='"')
+    # The lines as they were split (old Mac files end them with a lone CR), a record read across them;
+    # a quote after the spaces that pad a field still opens it (" "multi-line note" ").
+    reader = csv.reader(lines[start:], delimiter=delim, quotechar='"', skipinitialspace=True)
     with contextlib.suppress(csv.Error):
         widths.extend(len(record) for record in reader)
     return widths
