@@ -656,7 +656,12 @@ def test_a_workbook_opening_with_a_summary_is_read_from_its_data_sheet(tmp_path:
         assert [str(w) for w in s.warnings if "sheet" in str(w)] == [
             "read the sheet 'Data', the workbook's largest; it also has 'Summary': --sheet NAME reads another"
         ]
-        # A sheet named by the user is read, and nothing more is said.
+        # A sheet named by the user is read, and nothing more is said; one the workbook has not is
+        # refused naming the others in the workbook's order.
+        with pytest.raises(
+            IngestError, match=r"no sheet named 'Sheet1'; available sheets: 'Summary', 'Data'$"
+        ):
+            read_xlsx(path, display_name="report.xlsx", sheet="Sheet1")
         asked = ingest_file(store, path, IngestOptions(sheet="Data", name="asked"))
         assert [str(w) for w in asked.warnings if "sheet" in str(w)] == []
 

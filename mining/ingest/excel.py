@@ -110,7 +110,7 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
     elif wanted in workbook.sheet_names:
         chosen = wanted  # named explicitly, so read even if hidden or empty
     else:
-        available = ", ".join(repr(s) for s in with_data or visible) or "none"
+        available = ", ".join(repr(s) for s in sorted(with_data, key=visible.index) or visible) or "none"
         raise IngestError(f"{name}: there is no sheet named {wanted!r}; available sheets: {available}")
 
     if chosen not in loaded:
