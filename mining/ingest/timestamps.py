@@ -56,12 +56,12 @@ EPOCH_S = "unix seconds"  # with a fraction or without: Slack's 1768294800.12345
 EPOCH_MS = "unix milliseconds"
 EPOCH_US = "unix microseconds"  # BigQuery's UNIX_MICROS; nanoseconds are pandas' and Go's
 EPOCH_NS = "unix nanoseconds"
-#: The Unix times: instants, never naive, and never dates without a time of day.
 #: Microsoft's JSON date, milliseconds since the epoch in a wrapper (/Date(1772528400000)/, with an
 #: offset after the number that says the writer's zone, not the instant's): SharePoint lists, ASP.NET
 #: and Dynamics' OData v2 exports.
 MS_JSON_DATE = "Microsoft JSON date"
 _MS_JSON_RE = r"/Date\((-?[0-9]{1,15})([+-][0-9]{4})?\)/"
+#: The Unix times: instants, never naive, and never dates without a time of day.
 EPOCHS = frozenset({EPOCH_S, EPOCH_MS, EPOCH_US, EPOCH_NS, MS_JSON_DATE})
 # Sixteen and nineteen digits read as times only from 2001 to 2065, so a card or an order number
 # of that length (those start with 3-9) is not taken for one.
