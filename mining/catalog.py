@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mining.errors import Option, OutputError, Phrase, StoreError, UnknownLog, phrase
 from mining.schema import (
-    LIFECYCLE_STARTS,
+    IS_LIFECYCLE_START,
     QUALITY_FIXES,
     IngestSummary,
     LogInfo,
@@ -263,7 +263,7 @@ def _lifecycle_starts(store: Store, log_id: int) -> bool:
     return bool(
         store.scalar(
             "SELECT has_lifecycle AND EXISTS (SELECT 1 FROM events e WHERE e.log_id = l.log_id "
-            f"AND lower(e.lifecycle) IN ({', '.join(repr(w) for w in LIFECYCLE_STARTS)})) FROM logs l WHERE l.log_id = ?",
+            f"AND {IS_LIFECYCLE_START}) FROM logs l WHERE l.log_id = ?",
             [log_id],
         )
     )

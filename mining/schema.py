@@ -20,6 +20,7 @@ __all__ = [
     "ACTIVITY",
     "CASE_ID",
     "COST",
+    "IS_LIFECYCLE_START",
     "LIFECYCLE",
     "LIFECYCLE_STARTS",
     "LOG_ID",
@@ -55,6 +56,8 @@ ROLES = ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecy
 #: Lifecycle values (lower case) read as XES's ``start``: exports write the transition in their own words
 #: ("Started" and "Completed", "begin" and "end"), and a start read as a completion doubles every instance.
 LIFECYCLE_STARTS = ("start", "started", "starting", "begin", "began", "begun")
+#: SQL: the event's ``lifecycle`` is a start (over the events table, or a relation with its columns).
+IS_LIFECYCLE_START = "lower(lifecycle) IN ({})".format(", ".join(f"'{t}'" for t in LIFECYCLE_STARTS))
 
 
 @dataclass(frozen=True)

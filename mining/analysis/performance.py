@@ -37,7 +37,7 @@ from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter, events_relation
 from mining.errors import AnalysisError
-from mining.schema import LIFECYCLE_STARTS
+from mining.schema import IS_LIFECYCLE_START, LIFECYCLE_STARTS
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
@@ -65,8 +65,6 @@ __all__ = [
 
 #: Lifecycle transitions that do not end an activity instance.
 NON_COMPLETION = ("schedule", "assign", "reassign", *LIFECYCLE_STARTS, "suspend", "resume")
-#: SQL: the event is a lifecycle start.
-IS_START = "lower(lifecycle) IN ({})".format(", ".join(f"'{t}'" for t in LIFECYCLE_STARTS))
 NO_STARTS_NOTE = (
     "no start timestamps: processing time cannot be measured; waiting is the time between completions"
 )
@@ -178,7 +176,7 @@ def _log_flags(store: Store, log_id: int) -> tuple[str, bool]:
     starts = others = False
     if has_lifecycle:
         starts, others = store.query(
-            f"SELECT coalesce(sum(CASE WHEN {IS_START} THEN 1 ELSE 0 END), 0) > 0, "
+            f"SELECT coalesce(sum(CASE WHEN {IS_LIFECYCLE_START} THEN 1 ELSE 0 END), 0) > 0, "
             f"coalesce(sum(CASE WHEN {_COMPLETION} THEN 0 ELSE 1 END), 0) > 0 "
             "FROM events WHERE log_id = ? AND lifecycle IS NOT NULL",
             [log_id],
@@ -204,7 +202,7 @@ def instances_sql(
         sql = (
             f"WITH ev AS ({ev.sql}), "
             "s AS (SELECT case_no, activity, ts, row_number() OVER "
-            f"(PARTITION BY case_no, activity ORDER BY ts, row_no) AS n FROM ev WHERE {IS_START}), "
+            f"(PARTITION BY case_no, activity ORDER BY ts, row_no) AS n FROM ev WHERE {IS_LIFECYCLE_START}), "
             "c AS (SELECT case_no, activity, resource, row_no, ts, row_number() OVER "
             f"(PARTITION BY case_no, activity ORDER BY ts, row_no) AS n FROM ev WHERE {_COMPLETION}) "
             "SELECT c.case_no, c.activity, c.resource, c.row_no, "
