@@ -134,7 +134,7 @@ def test_a_list_without_a_distinct_column_is_refused_naming_the_option(store, tm
     )
 
 
-def test_a_date_that_does_not_parse_is_rejected_naming_its_row_and_column(store, tmp_path):
+def test_a_date_that_does_not_parse_is_rejected_and_each_event_names_its_cell(store, tmp_path):
     rows = ["Id,Created at,Closed at"] + [
         f"T{i},2026-03-01 09:{i:02d},2026-03-02 09:{i:02d}" for i in range(40)
     ]
@@ -143,8 +143,13 @@ def test_a_date_that_does_not_parse_is_rejected_naming_its_row_and_column(store,
     assert (s.preset, s.cases, s.events, s.rejected_rows) == ("milestones", 41, 81, 1)
     [reject] = s.rejects
     assert (reject.column, reject.value) == ("timestamp", "2026-13-45 25:00")
+    # Each stored event says which cell of the list it came from.
     internal = store.scalar("SELECT column_name FROM attribute_columns WHERE source_name = 'source_row'")
-    assert internal is not None and quote_ident(internal)
+    cells = store.query(
+        f"SELECT a.{quote_ident(internal)} FROM events e JOIN attrs_1 a USING (row_no) "
+        "WHERE e.case_id = 'T40' ORDER BY e.ts"
+    ).rows
+    assert cells == [("tickets.csv row 41, column 'Created at'",)]
 
 
 def test_a_long_list_is_read_whole_and_a_log_repeating_its_cases_late_is_not_a_list(store, tmp_path):
