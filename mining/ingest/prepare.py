@@ -47,7 +47,7 @@ from mining.schema import ROLES, RoleGuess
 if TYPE_CHECKING:
     import polars as pl
 
-    from mining.ingest.presets.base import EventTable, PresetOptions, RawExport
+    from mining.ingest.presets.base import EventTable, Preset, PresetOptions, RawExport
     from mining.store import Store
 
 __all__ = ["Prepared", "check_timezone", "prepare", "resolve_roles"]
@@ -201,18 +201,24 @@ def _prepare(
     name = _choose(sample, choice, file, required=False)
     frame = None
     if name is None and choice == "auto" and not staged.rejects:
-        # A list of one row per case with a date per step is told by its values, not its header:
-        # read them only when the header has two step-like dates and no activity column.
-        from mining.ingest.presets import THRESHOLD
-        from mining.ingest.presets.milestones import detect, plausible
+        # A preset told by the values (a list of one row per case, a date per step) reads them only
+        # when the header is worth it, and the head first: an event log repeats its cases within it,
+        # and is not read whole into a frame.
+        from mining.ingest.presets import THRESHOLD, value_presets
 
-        def listed(rows: pl.DataFrame) -> bool:
-            return detect(RawExport(file=file, tables={"main": rows}, sources={"main": file})) >= THRESHOLD
+        for preset in value_presets(header.columns):
 
-        # The head first: an event log repeats its cases within it, and is not read whole into a frame.
-        if plausible(header.columns) and listed(frame_from_stage(store, staged.columns, limit=2000)):
-            frame = frame_from_stage(store, staged.columns)
-            name = "milestones" if listed(frame) else None
+            def fits(rows: pl.DataFrame, preset: Preset = preset) -> bool:
+                return (
+                    preset.detect(RawExport(file=file, tables={"main": rows}, sources={"main": file}))
+                    >= THRESHOLD
+                )
+
+            if fits(frame_from_stage(store, staged.columns, limit=2000)):
+                frame = frame_from_stage(store, staged.columns)
+                if fits(frame):
+                    name = preset.name
+                    break
     _check_preset_roles(opts, name, file)
     if name is None:
         return plain

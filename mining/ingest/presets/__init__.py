@@ -20,6 +20,7 @@ ordinary column detection runs unchanged.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mining.errors import IngestError
@@ -27,7 +28,15 @@ from mining.errors import IngestError
 if TYPE_CHECKING:
     from mining.ingest.presets.base import Preset, RawExport
 
-__all__ = ["PRESET_MODULES", "THRESHOLD", "detect_preset", "get_preset", "preset_names", "presets"]
+__all__ = [
+    "PRESET_MODULES",
+    "THRESHOLD",
+    "detect_preset",
+    "get_preset",
+    "preset_names",
+    "presets",
+    "value_presets",
+]
 
 #: Every preset, in the order the app lists them; the generic change log is the fallback, last.
 PRESET_MODULES: tuple[str, ...] = (
@@ -81,6 +90,11 @@ def get_preset(name: str) -> Preset:
         msg = f"unknown preset {name!r}; expected one of: {known} (or 'auto', 'none')"
         raise IngestError(msg)
     return preset
+
+
+def value_presets(columns: Sequence[str]) -> list[Preset]:
+    """The presets told by a plain file's values that find its header (``columns``) worth reading."""
+    return [p for p in _available() if p.by_values is not None and p.by_values(columns)]
 
 
 def detect_preset(raw: RawExport) -> tuple[str | None, dict[str, float]]:

@@ -159,7 +159,8 @@ class Preset:
     system, 1 = certainly); detection picks the best score at or above 0.5.
     It reads the tables' ``columns`` and the documents, never a table's rows:
     a plain file is offered as its :class:`Header`, so that a file no preset
-    takes is never converted to a frame.
+    takes is never converted to a frame; a preset with ``by_values`` is then
+    offered the rows of a file whose header it finds worth reading.
     ``build`` raises :class:`mining.errors.IngestError` subclasses naming the
     file, row and column when the export is not what the preset expects.
     """
@@ -171,6 +172,9 @@ class Preset:
     build: Callable[[RawExport, PresetOptions], EventTable]
     # The preset's own columns that --preset-role may name, beside the ordinary roles (case, activity, ...).
     roles: tuple[str, ...] = ()
+    # For a preset told by a plain file's values, not its header: whether the header (its column names)
+    # is worth reading the values for; ``detect`` then scores the table itself.
+    by_values: Callable[[Sequence[str]], bool] | None = None
 
 
 def norm(label: str) -> str:

@@ -286,4 +286,5 @@ PRESET = Preset(
     ),
     detect=detect,
     build=build,
+    by_values=plausible,
 )
