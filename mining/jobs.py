@@ -83,18 +83,17 @@ def monitor_task(log: str) -> Task:
 # -- conformance -------------------------------------------------------------------------------
 def warm_check() -> None:
     """Check a small log of our own against a small model, so that a spare's first check meets warm code."""
-    import tempfile
-
     from mining.conformance.check import conform
     from mining.ingest.run import ingest_file
     from mining.models import load_model
+    from mining.scratch import scratch_dir
     from mining.store import Store
 
     rows = "".join(
         f"w{i // 3},{'ABC'[i % 3] if i % 7 else 'D'},2024-03-01T{8 + i % 12:02d}:{i % 60:02d}:00Z\n"
         for i in range(60)
     )
-    with tempfile.TemporaryDirectory(prefix="mining-warm-") as tmp, Store() as store:
+    with scratch_dir("warm") as tmp, Store() as store:
         path = Path(tmp) / "warm.csv"
         path.write_text("case_id,activity,timestamp\n" + rows, encoding="utf-8")
         summary = ingest_file(store, path)

@@ -18,13 +18,13 @@ copy is discarded).  Progress comes as ``(share, message)`` payloads.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mining.errors import MiningError, TooManyRejects
 from mining.limits import Job, Limits, Task, memory_limit, report, start
+from mining.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from mining.ingest.options import IngestOptions
@@ -73,7 +73,7 @@ def warm_up() -> None:
     from mining.ingest.run import ingest_file, preview
     from mining.store import Store
 
-    with tempfile.TemporaryDirectory(prefix="mining-warm-") as tmp:
+    with scratch_dir("warm") as tmp:
         path = Path(tmp) / "warm.csv"
         path.write_text("case_id,activity,timestamp,resource\n" + _WARM_ROWS, encoding="utf-8")
         preview(path)
@@ -183,7 +183,7 @@ def header_of(path: str) -> tuple[str, ...] | None:
     from mining.ingest.sources import detect_format
 
     file = Path(path)
-    with tempfile.TemporaryDirectory(prefix="mining-header-") as tmp:
+    with scratch_dir("header") as tmp:
         try:
             if detect_format(file) != "csv":
                 return None
@@ -199,7 +199,7 @@ def object_types_of(path: str, name: str) -> tuple[tuple[tuple[str, int, int], .
     one that cannot be read (the ingest then says why)."""
     from mining.ingest.presets.ocel import file_object_types
 
-    with tempfile.TemporaryDirectory(prefix="mining-ocel-") as tmp:
+    with scratch_dir("ocel") as tmp:
         try:
             return file_object_types(Path(path), Path(tmp), file=name)
         except MiningError:

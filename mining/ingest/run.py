@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from mining.ingest.prepare import check_timezone, prepare, resolve_roles
 from mining.ingest.staging import STAGE
 from mining.ingest.timestamps import TimestampFormat, has_naive_values
 from mining.schema import ROLES, ColumnMapping, IngestSummary, Reject, RoleGuess
+from mining.scratch import scratch_dir
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def _ingest(
         if progress is not None:
             progress(share, message)
 
-    with tempfile.TemporaryDirectory(prefix="mining-ingest-") as tmp:
+    with scratch_dir("ingest") as tmp:
         report(0.02, f"Reading {file}")
         prepared = prepare(store, path, Path(tmp), opts, previous, file=file)
         staged = prepared.staged
@@ -288,7 +288,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
     opts = options or IngestOptions()
     path = Path(path)
     file = opts.display_name or path.name
-    with Store() as store, tempfile.TemporaryDirectory(prefix="mining-preview-") as tmp:
+    with Store() as store, scratch_dir("preview") as tmp:
         if opts.timezone is not None:
             check_timezone(store, opts.timezone)
         prepared = prepare(store, path, Path(tmp), opts, {}, file=file)

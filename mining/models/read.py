@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from mining.errors import ModelError
 from mining.models.net import NetSpec, ProcessModel
 from mining.safeyaml import load_yaml
+from mining.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -176,7 +176,7 @@ def _parse_xml(display: str, data: bytes, expected: str) -> etree._Element:
     from mining.ingest.sources import refuse_doctype
 
     # refuse_doctype reads a file: the bytes go through a private temporary copy.
-    with tempfile.TemporaryDirectory(prefix="mining-model-") as tmp:
+    with scratch_dir("model") as tmp:
         path = Path(tmp) / "model.xml"
         path.write_bytes(data)
         try:

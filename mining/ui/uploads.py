@@ -21,8 +21,6 @@ import dataclasses
 import hashlib
 import re
 import secrets
-import shutil
-import tempfile
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from mining.errors import LimitExceeded
 from mining.ingest import IngestOptions, IngestPreview
 from mining.ingest.job import READER_CHILD, file_task, header_of, object_types_of
 from mining.limits import Limits, memory_limit, prepare, run, time_limit
+from mining.scratch import ScratchDir
 from mining.ui.state import workspace_path
 
 if TYPE_CHECKING:
@@ -91,8 +90,9 @@ class _SessionDir:
     """A private temp directory, removed when the session's state is dropped."""
 
     def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="mining-upload-"))
-        weakref.finalize(self, shutil.rmtree, str(self.path), True)
+        scratch = ScratchDir("upload")
+        self.path = scratch.path
+        weakref.finalize(self, scratch.close)
 
 
 def _session_dir() -> Path:
