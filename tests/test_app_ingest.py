@@ -290,3 +290,25 @@ def test_a_zone_the_time_zone_settles_is_read_once_it_is_set(workspace: Path) ->
         "2026-04-02 08:00",
         "2026-04-03 08:00",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "cases", "events", "sheet"),
+    [("workbook_97.xls", 3, 6, "Events"), ("jira_export.xls", 2, 5, "issuetable")],
+)
+def test_an_old_spreadsheet_shape_uploads_through_the_page(
+    workspace: Path, name: str, cases: int, events: int, sheet: str
+) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, name, (FILES / "ingest" / name).read_bytes())
+    assert not at.exception
+    assert not at.error
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Cases"], shown["Events"]) == (str(cases), str(events))
+    _widget(at.button, "Ingest").click()
+    at.run()
+    assert not at.exception
+    assert f"read the sheet '{sheet}'" in _text(at.caption) + _text(at.info) + _text(at.warning)
+    with Store(workspace, read_only=True) as store:
+        (info,) = list_logs(store)
+    assert (info.name, info.cases, info.events) == (name.removesuffix(".xls"), cases, events)

@@ -473,21 +473,6 @@ def test_content_overrides_a_misleading_suffix(tmp_path: Path) -> None:
     assert detect_format(xlsx_as_xls) == "xlsx"
 
 
-def test_old_xls_is_refused_with_a_hint(tmp_path: Path) -> None:
-    ole = tmp_path / "legacy.xls"
-    ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
-    with pytest.raises(
-        UnknownFormat, match=r"legacy\.xls: this is an old binary Excel workbook \(\.xls\)"
-    ) as info:
-        detect_format(ole)
-    assert "save it as .xlsx" in (info.value.hint or "")
-    text_xls = tmp_path / "report.xls"
-    text_xls.write_text("case\tactivity\n1\ta\n")
-    with pytest.raises(UnknownFormat, match=r"report\.xls: \.xls files are not supported") as info:
-        detect_format(text_xls)
-    assert ".xlsx" in (info.value.hint or "")
-
-
 def test_unknown_suffix_lists_the_supported_formats(tmp_path: Path) -> None:
     path = tmp_path / "export.dat"
     path.write_text("case,activity\n")

@@ -1,4 +1,4 @@
-"""Read one sheet of an .xlsx workbook into an all-string Arrow table.
+"""Read one sheet of an .xlsx (or old binary .xls) workbook into an all-string Arrow table.
 
 ``python-calamine`` reads the cached cell values and never evaluates formulas,
 so a formula cell gives the value Excel last computed.  Every cell becomes
@@ -14,7 +14,7 @@ import math
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,18 @@ from lxml import etree
 
 from mining.errors import EmptyLog, IngestError
 from mining.ingest.csv import MAX_COLUMNS
-from mining.ingest.sources import check_zip_expansion
+from mining.ingest.sources import check_zip_expansion, workbook_kind
 
-__all__ = ["MAX_CELLS", "TITLE_ROWS", "ExcelRead", "SheetExtent", "cell_text", "read_xlsx", "sheet_extents"]
+__all__ = [
+    "MAX_CELLS",
+    "TITLE_ROWS",
+    "ExcelRead",
+    "SheetExtent",
+    "cell_text",
+    "read_xlsx",
+    "sheet_extents",
+    "table_from_sheets",
+]
 
 #: Single-value rows above a sheet's header skipped as its title (more: the first row is the header).
 TITLE_ROWS = 20
@@ -64,16 +73,22 @@ def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> Exc
         The workbook's parts declare a bomb-like expansion.
     """
     path = Path(path)
-    check_zip_expansion(path, display_name=display_name)
+    # An old binary .xls is no ZIP: calamine reads it too, and its sheets are checked once loaded.
+    binary = workbook_kind(path) == "xls"
+    if not binary:
+        check_zip_expansion(path, display_name=display_name)
     try:
         workbook = calamine.CalamineWorkbook.from_path(str(path))
     except calamine.PasswordError:
         raise IngestError(
-            f"{display_name}: the workbook is password-protected; expected an unprotected .xlsx",
+            f"{display_name}: the workbook is password-protected; expected an unprotected workbook",
             hint="Save a copy without a password, or export the sheet as CSV.",
         ) from None
     except (calamine.CalamineError, OSError, ValueError) as exc:
-        raise IngestError(f"{display_name}: could not be opened as an Excel .xlsx workbook ({exc})") from None
+        kind = ".xls (Excel 97-2003)" if binary else ".xlsx"
+        raise IngestError(
+            f"{display_name}: could not be opened as an Excel {kind} workbook ({exc})"
+        ) from None
     try:
         return _read(workbook, path, display_name, sheet)
     finally:
@@ -87,7 +102,14 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
     loaded: dict[str, calamine.CalamineSheet] = {}  # only the sheet that will be read is kept
     # The sheet with the most cells first: a report's workbook opens with a summary of the data that
     # fills another sheet.  Listed in the workbook's order all the same.
-    ranked = sorted(visible, key=lambda s: -(extents[s].cells if s in extents else 0))
+    first: dict[str, calamine.CalamineSheet] = {}
+    if extents:
+        ranked = sorted(visible, key=lambda s: -(extents[s].cells if s in extents else 0))
+    else:
+        # An .xls has no parts to measure: its sheets are loaded to be ranked (the loop below loads
+        # every sheet anyway, to see which have data).
+        first = {s: _sheet(workbook, name, s) for s in visible}
+        ranked = sorted(visible, key=lambda s: -(first[s].height * first[s].width))
     for sheet_name in ranked:
         try:
             _check_extent(extents.get(sheet_name), sheet_name, name)
@@ -96,7 +118,7 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
                 raise
             with_data.append(sheet_name)  # another sheet is read: this one is only listed, never loaded
             continue
-        data = _sheet(workbook, name, sheet_name)
+        data = first.pop(sheet_name, None) or _sheet(workbook, name, sheet_name)
         if _has_data(data):
             with_data.append(sheet_name)
             if sheet_name == wanted or (wanted is None and not loaded):
@@ -259,9 +281,39 @@ def _check_extent(extent: SheetExtent | None, sheet: str, name: str) -> None:
 
 def _sheet(workbook: calamine.CalamineWorkbook, name: str, sheet: str) -> calamine.CalamineSheet:
     try:
-        return workbook.get_sheet_by_name(sheet)
+        data = workbook.get_sheet_by_name(sheet)
     except (calamine.CalamineError, ValueError) as exc:
         raise IngestError(f"{name}: the sheet {sheet!r} could not be read ({exc})") from None
+    # An .xls has no XML to measure first (at most 65,536 x 256 cells): its loaded range is checked.
+    if data.height * data.width > MAX_CELLS:
+        msg = (
+            f"{name}: the sheet {sheet!r} spans {data.height:,} rows and {data.width:,} columns "
+            f"({data.height * data.width:,} cells); at most {MAX_CELLS:,} cells can be read from a workbook"
+        )
+        raise IngestError(msg, hint="save the sheet as CSV, which has no such limit, and load that file")
+    return data
+
+
+def table_from_sheets(
+    sheets: Sequence[tuple[str, Sequence[Sequence[Any]]]], *, display_name: str, sheet: str | None = None
+) -> ExcelRead:
+    """:func:`read_xlsx`'s choice and reading, for sheets already read as rows of cells (an HTML page's
+    tables, an Excel 2003 XML workbook's worksheets): ``sheet``, else the one with the most cells."""
+    with_data = [(n, rows) for n, rows in sheets if any(_present(c) for row in rows for c in row)]
+    if sheet is None:
+        if not with_data:
+            raise EmptyLog(f"{display_name}: no table in the file has any data")
+        cells = {n: sum(1 for row in rows for c in row if _present(c)) for n, rows in with_data}
+        chosen = max(with_data, key=lambda item: cells[item[0]])
+    else:
+        chosen = next(((n, rows) for n, rows in sheets if n == sheet), None)  # type: ignore[assignment]
+        if chosen is None:
+            available = ", ".join(repr(n) for n, _ in with_data) or "none"
+            raise IngestError(
+                f"{display_name}: there is no sheet named {sheet!r}; available sheets: {available}"
+            )
+    table, preamble = _table((list(r) for r in chosen[1]), display_name, chosen[0])
+    return ExcelRead(table=table, sheet=chosen[0], sheets=tuple(n for n, _ in with_data), preamble=preamble)
 
 
 def _has_data(data: calamine.CalamineSheet) -> bool:

@@ -51,7 +51,8 @@ _NAMES: dict[str, tuple[tuple[str, float, str], ...]] = {
         ),
         (
             # German, Dutch, French and Spanish exports (SAP, Odoo, Exact, Sage) name it in their language.
-            r"(vorgang|vorgangsschlussel|vorgangsid|fall|fallnummer|fallid|auftrag|auftragsnummer|bestellnummer|belegnummer|ticketnummer|vorgangsnummer|"
+            r"(vorgang|vorgangsschlussel|vorgangsid|fall|fallnummer|fallid|auftrag|auftragsnummer|bestellung|bestellnummer|"
+            r"beleg|belegnummer|einkaufsbeleg|verkaufsbeleg|ticketnummer|vorgangsnummer|"
             r"zaak|zaaknummer|zaakid|dossier|dossiernummer|ordernummer|bestelnummer|cas|numerodecas|commande|"
             r"numerodecommande|caso|numerodecaso|idcaso|expediente|pedido|numerodepedido|"
             # Czech, Slovak, Polish and Hungarian (cp1250 exports, read by their encoding first).

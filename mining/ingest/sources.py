@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -36,6 +37,7 @@ __all__ = [
     "refuse_doctype",
     "safe_iterparse",
     "sha256_file",
+    "workbook_kind",
 ]
 
 #: The values ``detect_format`` returns.
@@ -55,17 +57,30 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc, .msg)
+#: Stream names of an OLE2 compound file (UTF-16 in its directory) and what the file then is.
+_OLE2_STREAMS = (
+    ("Workbook", None),  # Excel 97-2003 (BIFF8)
+    ("Book", None),  # Excel 5.0/95 (BIFF5)
+    ("EncryptedPackage", "a password-protected Excel or Office file"),
+    ("WordDocument", "a Word document (.doc)"),
+    ("PowerPoint Document", "a PowerPoint presentation (.ppt)"),
+    ("__substg1.0_", "an Outlook message (.msg)"),
+)
 
 _SUFFIX_FORMATS = {
     ".csv": "csv",
     ".tsv": "csv",
     ".txt": "csv",
     ".xlsx": "xlsx",
+    ".xls": "xlsx",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".xes": "xes",
 }
-_SUPPORTED = ".csv, .tsv, .txt (CSV), .xlsx (Excel), .parquet/.pq (Parquet) and .xes (XES), each optionally .gz-compressed"
+_SUPPORTED = (
+    ".csv, .tsv, .txt (CSV), .xlsx/.xls (Excel), .parquet/.pq (Parquet) and .xes (XES), each optionally "
+    ".gz-compressed"
+)
 _XLS_HINT = (
     "Open it in Excel or LibreOffice and save it as .xlsx (Excel workbook) or CSV, then upload that file."
 )
@@ -106,11 +121,7 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
     head, gzipped = _sniff(path, name)
 
     if head.startswith(_OLE2_MAGIC):
-        raise UnknownFormat(
-            f"{name}: this is an old binary Excel workbook (.xls), which is not supported; "
-            f"supported formats are {_SUPPORTED}",
-            hint=_XLS_HINT,
-        )
+        return _ole2_format(path, name)
     if head.startswith(_PARQUET_MAGIC):
         return "parquet"
     if head.startswith(_ZIP_MAGIC):
@@ -120,6 +131,9 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
             f"{name}: this is a ZIP archive but not an Excel .xlsx workbook; "
             f"unzip it and upload the export inside (supported formats are {_SUPPORTED})"
         )
+    markup = _markup_kind(head)
+    if markup is not None:
+        return "xlsx"  # a table written as HTML or as Excel 2003 XML: read as a workbook's sheets
     if _looks_like_xml(head):
         return "xes"
     kind = binary_kind(head)
@@ -132,18 +146,19 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
         if by_suffix == "csv":
             return "csv"  # the CSV reader says "file is empty" with its own context
         raise EmptyLog(f"{name}: the file is empty (0 bytes{' after decompression' if gzipped else ''})")
-    if suffix == ".xls":
+    if suffix == ".xls" and _decode_head(head).lstrip().lower().startswith("mime-version:"):
         raise UnknownFormat(
-            f"{name}: .xls files are not supported (this one holds text, perhaps a tab-separated or HTML "
-            "export, not an Excel workbook); "
-            f"supported formats are {_SUPPORTED}",
+            f"{name}: this is a web archive (MHTML, Excel's 'Single File Web Page'), not a table this "
+            f"reader can open; supported formats are {_SUPPORTED}",
             hint=_XLS_HINT,
         )
-    if by_suffix == "csv":
+    if by_suffix == "csv" or suffix == ".xls":
+        # Text named .xls is a delimited export: SAP GUI's "Spreadsheet" download writes tab-separated
+        # text under that name, and so do many reporting tools.
         return "csv"
     if by_suffix is not None:
         expected = {
-            "xlsx": "an Excel workbook (a ZIP starting with 'PK')",
+            "xlsx": "an Excel workbook (a ZIP starting with 'PK', or an old binary .xls)",
             "parquet": "a Parquet file (starting with 'PAR1')",
             "xes": "XES (XML starting with '<?xml' or '<log')",
         }[by_suffix]
@@ -154,6 +169,66 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
         )
     shown = suffix or "no suffix"
     raise UnknownFormat(f"{name}: unknown file type ({shown}); supported formats are {_SUPPORTED}")
+
+
+def workbook_kind(path: Path) -> str:
+    """Which kind of spreadsheet a file :func:`detect_format` calls ``"xlsx"`` is (not gzipped):
+    ``"xlsx"``, ``"xls"`` (binary, Excel 5 to 2003), ``"html"`` or ``"spreadsheetml"``."""
+    with open(path, "rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    if head.startswith(_OLE2_MAGIC):
+        return "xls"
+    return _markup_kind(head) or "xlsx"
+
+
+def _ole2_format(path: Path, name: str) -> str:
+    """``"xlsx"`` for an old binary Excel workbook (Excel 5 to 2003); otherwise the refusal that names
+    what the OLE2 compound file holds instead (a Word document, a password-protected workbook, ...)."""
+    found = _ole2_streams(path)
+    if "Workbook" in found or "Book" in found:
+        return "xlsx"
+    kind = next((k for stream, k in _OLE2_STREAMS if stream in found and k is not None), None)
+    if kind == "a password-protected Excel or Office file":
+        raise IngestError(
+            f"{name}: this is {kind}; expected an unprotected workbook",
+            hint="Save a copy without a password, or export the sheet as CSV.",
+        )
+    what = kind or "an old Office (OLE2) file that holds no Excel workbook"
+    raise UnknownFormat(
+        f"{name} is not a table: it is {what}; supported formats are {_SUPPORTED}", hint=_XLS_HINT
+    )
+
+
+def _ole2_streams(path: Path) -> set[str]:
+    """The known stream names in an OLE2 file.  Its directory can lie anywhere in the file; the names are
+    UTF-16 there, at the start of a 128-byte entry, so a plain scan finds them (a cell's text that happens
+    to spell one, in UTF-16, could too, but in a file that has none of its own)."""
+    found: set[str] = set()
+    tail = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            data = tail + chunk
+            for stream, _ in _OLE2_STREAMS:
+                if stream.encode("utf-16-le") + (b"" if stream.endswith("_") else b"\x00\x00") in data:
+                    found.add(stream)
+            tail = data[-64:]
+    return found
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """``"html"`` for a web page (a report or an "Excel" download written as an HTML table),
+    ``"spreadsheetml"`` for Excel 2003 XML (``<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">``);
+    None for anything else."""
+    text = _decode_head(head).lstrip(" \t\r\n").lower()
+    if text.startswith(("<!doctype html", "<html", "<table")):
+        return "html"
+    if not text.startswith("<?xml"):
+        return None
+    if "urn:schemas-microsoft-com:office:spreadsheet" in text and "<workbook" in text:
+        return "spreadsheetml"
+    if re.search(r"<(?:!doctype\s+)?html\b", text):
+        return "html"
+    return None
 
 
 #: Leading bytes of formats that are never an event table, and how to name them.

@@ -110,7 +110,7 @@ def stage_file(
     ``file`` names the file in messages; ``workdir`` takes the decompressed or
     transcoded copies.
     """
-    from mining.ingest.sources import decompress_if_gzip, detect_format
+    from mining.ingest.sources import decompress_if_gzip, detect_format, workbook_kind
 
     drop_staging(store)
     plain = decompress_if_gzip(path, workdir, display_name=file)
@@ -148,9 +148,15 @@ def stage_file(
         from mining.ingest.xes import read_xes
 
         return stage_table(store, read_xes(plain, display_name=file).table, file=file)  # no title lines
-    from mining.ingest.excel import read_xlsx
+    kind = workbook_kind(plain)
+    if kind in ("html", "spreadsheetml"):
+        from mining.ingest.markup import read_markup
 
-    read = read_xlsx(plain, display_name=file, sheet=sheet)
+        read = read_markup(plain, kind, display_name=file, sheet=sheet)
+    else:
+        from mining.ingest.excel import read_xlsx
+
+        read = read_xlsx(plain, display_name=file, sheet=sheet)
     staged = stage_table(store, read.table, file=file, preamble=read.preamble)
     return replace(staged, sheet=read.sheet, sheets=read.sheets)
 
