@@ -225,7 +225,7 @@ def summarize(
         others = ", ".join(repr(x) for x in m["sheets"] if x != m["sheet"])
         warnings.append(
             phrase(
-                f"read the sheet {m['sheet']!r}, the workbook's largest; it also has {others}: ",
+                f"read the sheet {m['sheet']!r}, the file's largest; it also has {others}: ",
                 Option("sheet", "NAME"),
                 " reads another",
             )

@@ -44,7 +44,7 @@ def test_a_binary_xls_is_read_from_its_largest_sheet_with_ids_and_instants_as_ty
         summary = ingest_file(store, path)
         assert (summary.log, summary.cases, summary.events, summary.variants) == ("workbook_97", 3, 6, 3)
         assert [str(w) for w in summary.warnings if "sheet" in str(w)] == [
-            "read the sheet 'Events', the workbook's largest; it also has 'Summary': --sheet NAME reads another"
+            "read the sheet 'Events', the file's largest; it also has 'Summary': --sheet NAME reads another"
         ]
         assert _events(store) == [
             ("00123", "Create PO", _at(13, 9, 15), "Anna Müller", 12.5),
@@ -142,7 +142,7 @@ def test_jira_html_export_named_xls_is_read_from_its_issue_table() -> None:
         summary = ingest_file(store, path)
         assert (summary.log, summary.cases, summary.events, summary.variants) == ("jira_export", 2, 5, 2)
         assert [str(w) for w in summary.warnings if "sheet" in str(w)] == [
-            "read the sheet 'issuetable', the workbook's largest; it also has 'Table 1', 'Table 3': "
+            "read the sheet 'issuetable', the file's largest; it also has 'Table 1', 'Table 3': "
             "--sheet NAME reads another"
         ]
         # &nbsp; is a space, <br/> a line break made a space, and a cell holding only &nbsp; is empty.
@@ -211,7 +211,7 @@ def test_excel_2003_xml_is_read_with_its_types_indices_and_merged_title() -> Non
         summary = ingest_file(store, path)
         assert (summary.log, summary.cases, summary.events) == ("excel2003", 2, 4)
         assert [str(w) for w in summary.warnings if "sheet" in str(w)] == [
-            "read the sheet 'Requests', the workbook's largest; it also has 'About': --sheet NAME reads another"
+            "read the sheet 'Requests', the file's largest; it also has 'About': --sheet NAME reads another"
         ]
         # Numbers as typed (7001, not 7001.0), ss:Index skipping a cell and a row, rich text as its words.
         assert _events(store) == [

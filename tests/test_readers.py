@@ -639,7 +639,7 @@ def test_a_workbook_opening_with_a_summary_is_read_from_its_data_sheet(tmp_path:
         s = ingest_file(store, path)
         assert (s.cases, s.events) == (2, 4)
         assert [str(w) for w in s.warnings if "sheet" in str(w)] == [
-            "read the sheet 'Data', the workbook's largest; it also has 'Summary': --sheet NAME reads another"
+            "read the sheet 'Data', the file's largest; it also has 'Summary': --sheet NAME reads another"
         ]
         # A sheet named by the user is read, and nothing more is said; one the workbook has not is
         # refused naming the others in the workbook's order.
