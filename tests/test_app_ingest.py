@@ -294,7 +294,11 @@ def test_a_zone_the_time_zone_settles_is_read_once_it_is_set(workspace: Path) ->
 
 @pytest.mark.parametrize(
     ("name", "cases", "events", "sheet"),
-    [("workbook_97.xls", 3, 6, "Events"), ("jira_export.xls", 2, 5, "issuetable")],
+    [
+        ("workbook_97.xls", 3, 6, "Events"),
+        ("jira_export.xls", 2, 5, "issuetable"),
+        ("tickets.ods", 3, 5, "Tickets"),
+    ],
 )
 def test_an_old_spreadsheet_shape_uploads_through_the_page(
     workspace: Path, name: str, cases: int, events: int, sheet: str
@@ -311,4 +315,4 @@ def test_an_old_spreadsheet_shape_uploads_through_the_page(
     assert f"read the sheet '{sheet}'" in _text(at.caption) + _text(at.info) + _text(at.warning)
     with Store(workspace, read_only=True) as store:
         (info,) = list_logs(store)
-    assert (info.name, info.cases, info.events) == (name.removesuffix(".xls"), cases, events)
+    assert (info.name, info.cases, info.events) == (Path(name).stem, cases, events)

@@ -241,3 +241,66 @@ def test_the_cli_loads_an_xls_and_its_json_names_the_counts(tmp_path: Path) -> N
     data = json.loads(result.output)
     assert (data["log"], data["cases"], data["events"], data["status"]) == ("jira_export", 2, 5, "loaded")
     assert (data["mapping"]["case"], data["mapping"]["activity"]) == ("Key", "Status")
+
+
+def test_an_opendocument_spreadsheet_is_read_from_its_largest_sheet() -> None:
+    path = INGEST / "tickets.ods"  # written by pandas through odfpy (LibreOffice's format)
+    assert (detect_format(path), workbook_kind(path)) == ("xlsx", "ods")
+    with Store() as store:
+        summary = ingest_file(store, path)
+        assert (summary.log, summary.cases, summary.events) == ("tickets", 3, 5)
+        assert [str(w) for w in summary.warnings if "sheet" in str(w)] == [
+            "read the sheet 'Tickets', the file's largest; it also has 'Summary': --sheet NAME reads another"
+        ]
+        assert _events(store) == [
+            ("T-001", "Opened", _at(13, 9, 15), "Zoë", 12.5),
+            ("T-001", "Closed", _at(13, 17, 5, 30), "Zoë", 0.0),
+            ("T-002", "Opened", _at(14, 8, 0), "Bård", 1250.0),
+            ("T-002", "Closed", _at(15, 12, 30), "Bård", 40.0),
+            ("T-003", "Opened", _at(16, 10, 0), None, 7.25),
+        ]
+
+
+def test_a_zip_of_exports_is_still_an_archive_and_not_a_workbook(tmp_path: Path) -> None:
+    import zipfile
+
+    from mining.ingest.sources import is_workbook_zip
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("mimetype", "text/csv")
+        z.writestr("events.csv", "case,activity\n1,a\n")
+    assert not is_workbook_zip(archive)
+    assert is_workbook_zip(INGEST / "tickets.ods")
+
+
+def _spreadsheetml(rows: str) -> str:
+    return (
+        '<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>'
+        f"{rows}</Table></Worksheet></Workbook>"
+    )
+
+
+def test_excel_2003_xml_keeps_a_long_whole_number_exact(tmp_path: Path) -> None:
+    path = tmp_path / "book.xml"
+    cell = '<Cell><Data ss:Type="{}">{}</Data></Cell>'
+    path.write_text(
+        _spreadsheetml(
+            "<Row>" + cell.format("String", "id") + cell.format("String", "amount") + "</Row>"
+            "<Row>" + cell.format("Number", "4500001234567890123") + cell.format("Number", "1.5E3") + "</Row>"
+        )
+    )
+    read = read_markup(path, "spreadsheetml", display_name="book.xml")
+    assert read.table.to_pylist() == [{"id": "4500001234567890123", "amount": "1500"}]
+
+
+def test_excel_2003_xml_with_a_cell_beyond_the_last_column_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "book.xml"
+    path.write_text(
+        _spreadsheetml('<Row><Cell ss:Index="20000"><Data ss:Type="String">x</Data></Cell></Row>')
+    )
+    with pytest.raises(
+        IngestError, match=r"book\.xml: the sheet 'S' has a cell at index '20000'; expected 1 to 16,384"
+    ):
+        read_markup(path, "spreadsheetml", display_name="book.xml")

@@ -1,4 +1,4 @@
-"""Read one sheet of an .xlsx (or old binary .xls) workbook into an all-string Arrow table.
+"""Read one sheet of an .xlsx workbook (an old binary .xls, an OpenDocument .ods) into an all-string Arrow table.
 
 ``python-calamine`` reads the cached cell values and never evaluates formulas,
 so a formula cell gives the value Excel last computed.  Every cell becomes
@@ -73,9 +73,10 @@ def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> Exc
         The workbook's parts declare a bomb-like expansion.
     """
     path = Path(path)
-    # An old binary .xls is no ZIP: calamine reads it too, and its sheets are checked once loaded.
-    binary = workbook_kind(path) == "xls"
-    if not binary:
+    # An old binary .xls is no ZIP; calamine reads it, and an OpenDocument .ods, too.  Neither has the
+    # parts sheet_extents measures: their sheets are checked once loaded.
+    kind = workbook_kind(path)
+    if kind != "xls":
         check_zip_expansion(path, display_name=display_name)
     try:
         workbook = calamine.CalamineWorkbook.from_path(str(path))
@@ -85,10 +86,8 @@ def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> Exc
             hint="Save a copy without a password, or export the sheet as CSV.",
         ) from None
     except (calamine.CalamineError, OSError, ValueError) as exc:
-        kind = ".xls (Excel 97-2003)" if binary else ".xlsx"
-        raise IngestError(
-            f"{display_name}: could not be opened as an Excel {kind} workbook ({exc})"
-        ) from None
+        what = {"xls": "an Excel .xls (97-2003)", "ods": "an OpenDocument .ods"}.get(kind, "an Excel .xlsx")
+        raise IngestError(f"{display_name}: could not be opened as {what} workbook ({exc})") from None
     try:
         return _read(workbook, path, display_name, sheet)
     finally:
@@ -106,8 +105,8 @@ def _read(workbook: calamine.CalamineWorkbook, path: Path, name: str, wanted: st
     if extents:
         ranked = sorted(visible, key=lambda s: -(extents[s].cells if s in extents else 0))
     else:
-        # An .xls has no parts to measure: its sheets are loaded to be ranked (the loop below loads
-        # every sheet anyway, to see which have data).
+        # An .xls or .ods has no parts to measure: its sheets are loaded to be ranked (the loop below
+        # loads every sheet anyway, to see which have data).
         first = {s: _sheet(workbook, name, s) for s in visible}
         ranked = sorted(visible, key=lambda s: -(first[s].height * first[s].width))
     for sheet_name in ranked:
@@ -284,7 +283,8 @@ def _sheet(workbook: calamine.CalamineWorkbook, name: str, sheet: str) -> calami
         data = workbook.get_sheet_by_name(sheet)
     except (calamine.CalamineError, ValueError) as exc:
         raise IngestError(f"{name}: the sheet {sheet!r} could not be read ({exc})") from None
-    # An .xls has no XML to measure first (at most 65,536 x 256 cells): its loaded range is checked.
+    # An .xls or .ods has no XML measured first (calamine itself refuses more than 100M cells): its
+    # loaded range is checked.
     if data.height * data.width > MAX_CELLS:
         msg = (
             f"{name}: the sheet {sheet!r} spans {data.height:,} rows and {data.width:,} columns "

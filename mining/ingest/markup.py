@@ -34,6 +34,9 @@ _CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 #: A cell spanning more columns than this is a layout artefact, not data (and would allocate them all).
 _MAX_SPAN = 1000
+_WHOLE = re.compile(r"-?[0-9]+")
+#: Excel's last row and column: an ``ss:Index`` beyond them is no position in a sheet.
+_ROWS, _COLUMNS = 1_048_576, 16_384
 
 Sheets = list[tuple[str, list[list[Any]]]]
 
@@ -163,12 +166,12 @@ def spreadsheetml_sheets(path: Path, display_name: str) -> Sheets:
 def _ss_rows(table: Any, display_name: str, sheet: str) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for row in table.iterfind(f"{{{_SS}}}Row"):
-        at = _index(row, display_name, sheet)
+        at = _index(row, display_name, sheet, _ROWS)
         if at is not None:
             rows.extend([] for _ in range(at - 1 - len(rows)))
         cells: list[Any] = []
         for cell in row.iterfind(f"{{{_SS}}}Cell"):
-            col = _index(cell, display_name, sheet)
+            col = _index(cell, display_name, sheet, _COLUMNS)
             if col is not None:
                 cells.extend([None] * (col - 1 - len(cells)))
             data = cell.find("{*}Data")  # under another default namespace too, as hand-made files write it
@@ -178,7 +181,7 @@ def _ss_rows(table: Any, display_name: str, sheet: str) -> list[list[Any]]:
     return rows
 
 
-def _index(elem: Any, display_name: str, sheet: str) -> int | None:
+def _index(elem: Any, display_name: str, sheet: str, last: int) -> int | None:
     """A row's or cell's ``ss:Index`` (1-based; it skips the rows or cells left out before it)."""
     raw = elem.get(f"{{{_SS}}}Index")
     if raw is None:
@@ -187,10 +190,9 @@ def _index(elem: Any, display_name: str, sheet: str) -> int | None:
         value = int(raw)
     except ValueError:
         value = 0
-    if not 1 <= value <= 1_048_576:
-        msg = (
-            f"{display_name}: the sheet {sheet!r} has a cell or row at index {raw!r}; expected 1 to 1,048,576"
-        )
+    if not 1 <= value <= last:
+        what = "row" if last == _ROWS else "cell"
+        msg = f"{display_name}: the sheet {sheet!r} has a {what} at index {raw!r}; expected 1 to {last:,}"
         raise IngestError(msg)
     return value
 
@@ -204,6 +206,8 @@ def _ss_value(data: Any) -> Any:
     text = "".join(data.itertext())
     kind = data.get(f"{{{_SS}}}Type")
     if kind == "Number":
+        if _WHOLE.fullmatch(text.strip()):
+            return text.strip()  # an id such as 4500001234567890123 stays exact (a float would round it)
         try:
             return float(text)
         except ValueError:

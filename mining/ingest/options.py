@@ -51,6 +51,7 @@ def log_name_for(path: Path) -> str:
         ".pq",
         ".xlsx",
         ".xls",
+        ".ods",
         ".htm",
         ".html",
         ".json",

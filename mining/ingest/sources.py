@@ -33,6 +33,7 @@ __all__ = [
     "check_zip_expansion",
     "decompress_if_gzip",
     "detect_format",
+    "is_workbook_zip",
     "max_decompressed_bytes",
     "refuse_doctype",
     "safe_iterparse",
@@ -56,6 +57,7 @@ _SNIFF_BYTES = 4096
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGIC = b"PK\x03\x04"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc, .msg)
 #: Stream names of an OLE2 compound file (UTF-16 in its directory) and what the file then is.
 _OLE2_STREAMS = (
@@ -73,12 +75,14 @@ _SUFFIX_FORMATS = {
     ".txt": "csv",
     ".xlsx": "xlsx",
     ".xls": "xlsx",
+    ".ods": "xlsx",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".xes": "xes",
 }
 _SUPPORTED = (
-    ".csv, .tsv, .txt (CSV), .xlsx/.xls (Excel), .parquet/.pq (Parquet) and .xes (XES), each optionally "
+    ".csv, .tsv, .txt (CSV), .xlsx/.xls (Excel), .ods (OpenDocument), .parquet/.pq (Parquet) and .xes (XES), "
+    "each optionally "
     ".gz-compressed"
 )
 _XLS_HINT = (
@@ -125,10 +129,10 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
     if head.startswith(_PARQUET_MAGIC):
         return "parquet"
     if head.startswith(_ZIP_MAGIC):
-        if gzipped or _is_xlsx_zip(path):
+        if gzipped or is_workbook_zip(path):
             return "xlsx"
         raise UnknownFormat(
-            f"{name}: this is a ZIP archive but not an Excel .xlsx workbook; "
+            f"{name}: this is a ZIP archive but not an Excel .xlsx or OpenDocument .ods workbook; "
             f"unzip it and upload the export inside (supported formats are {_SUPPORTED})"
         )
     markup = _markup_kind(head)
@@ -173,11 +177,14 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
 
 def workbook_kind(path: Path) -> str:
     """Which kind of spreadsheet a file :func:`detect_format` calls ``"xlsx"`` is (not gzipped):
-    ``"xlsx"``, ``"xls"`` (binary, Excel 5 to 2003), ``"html"`` or ``"spreadsheetml"``."""
+    ``"xlsx"``, ``"ods"`` (OpenDocument, LibreOffice's), ``"xls"`` (binary, Excel 5 to 2003), ``"html"``
+    or ``"spreadsheetml"``."""
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(_OLE2_MAGIC):
         return "xls"
+    if head.startswith(_ZIP_MAGIC):
+        return _zip_workbook(path) or "xlsx"
     return _markup_kind(head) or "xlsx"
 
 
@@ -483,13 +490,23 @@ def _sniff(path: Path, name: str) -> tuple[bytes, bool]:
         raise IngestError(f"{name}: the gzip data is truncated or corrupt ({exc})") from None
 
 
-def _is_xlsx_zip(path: Path) -> bool:
+def is_workbook_zip(path: Path) -> bool:
+    """Whether a ZIP is a spreadsheet (an .xlsx, or an OpenDocument .ods) rather than an archive of
+    exports; a damaged ZIP counts as a workbook, so that the workbook reader reports it."""
+    return _zip_workbook(path) is not None
+
+
+def _zip_workbook(path: Path) -> str | None:
+    """``"xlsx"``, ``"ods"`` or None (an archive of other files) for a ZIP."""
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return True  # a damaged workbook: let the Excel reader report it
-    return any(n.startswith("xl/") for n in names) or "[Content_Types].xml" in names
+            small = "mimetype" in names and z.getinfo("mimetype").file_size < 256
+            if small and z.read("mimetype").startswith(_ODS_MIMETYPE):
+                return "ods"
+    except (zipfile.BadZipFile, OSError, KeyError, zlib.error, EOFError):
+        return "xlsx"  # a damaged workbook: let the Excel reader report it
+    return "xlsx" if any(n.startswith("xl/") for n in names) or "[Content_Types].xml" in names else None
 
 
 def _decode_head(raw: bytes) -> str:

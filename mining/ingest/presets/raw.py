@@ -70,11 +70,12 @@ def export_kind(path: Path, file: str) -> str | None:
     """``"folder"``, ``"zip"``, ``"json"`` or ``"ocel"`` for an export only presets read; None for the
     ordinary formats.
 
-    A ZIP that holds an Excel workbook (``xl/``) stays an ordinary ``.xlsx``.  ``"ocel"`` is an
+    A ZIP that holds an Excel workbook (``xl/``) or an OpenDocument spreadsheet stays an ordinary workbook.  ``"ocel"`` is an
     object-centric log in XML or SQLite, known by its content (:func:`mining.ingest.ocel.ocel_file_kind`);
     OCEL JSON is ``"json"``, and its preset knows it by its keys.
     """
     from mining.ingest.ocel import ocel_file_kind
+    from mining.ingest.sources import is_workbook_zip
 
     if path.is_dir():
         return "folder"
@@ -84,18 +85,9 @@ def export_kind(path: Path, file: str) -> str | None:
         return "ocel"
     with path.open("rb") as fh:
         head = fh.read(4)
-    if head == _ZIP_MAGIC and not _is_workbook(path):
+    if head == _ZIP_MAGIC and not is_workbook_zip(path):
         return "zip"
     return None
-
-
-def _is_workbook(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return True  # a damaged workbook: the Excel reader reports it
-    return any(n.startswith("xl/") for n in names) or "[Content_Types].xml" in names
 
 
 def export_members(folder: Path) -> list[Path]:
