@@ -144,7 +144,7 @@ def _prepare(
 
     choice = _preset_choice(opts, previous)
     kind = export_kind(path, file)
-    if kind == "json":
+    if kind in ("json", "xml"):
         # A system's export through its preset; any other list of records as a plain table.
         raw = read_export(store, path, workdir, file=file)
         name = None if choice is None else _choose(raw, choice, file, required=False)
@@ -153,7 +153,8 @@ def _prepare(
             return _stage_preset(
                 store, raw, name, _preset_options(opts, previous, name), file, opts, renamed=()
             )
-        return Prepared(_stage_records(store, raw.documents["main"], file), roles=dict(opts.roles))
+        staged = _stage_records(store, raw.documents["main"], file, what=kind.upper())
+        return Prepared(staged, roles=dict(opts.roles))
     if kind is not None:
         if choice is None:
             why = (
@@ -235,8 +236,9 @@ def _prepare(
     return _stage_preset(store, raw, name, popts, file, opts, renamed=staged.renamed)
 
 
-def _stage_records(store: Store, document: object, file: str) -> StagedTable:
-    """Stage a JSON document that is a list of event records, one object per event, as a plain table.
+def _stage_records(store: Store, document: object, file: str, *, what: str = "JSON") -> StagedTable:
+    """Stage a JSON document that is a list of event records, one object per event, as a plain table
+    (``what``: ``"XML"`` for an XML export read as such a document, which messages name).
 
     The list may be the document itself, JSON Lines, or the one list inside an object (``{"data": [...],
     "total": 120}``, as APIs page their results), or inside the one object inside it (OData's ``{"d":
@@ -264,7 +266,7 @@ def _stage_records(store: Store, document: object, file: str) -> StagedTable:
             break
     if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
         msg = (
-            f"{file}: no preset recognises this JSON as a system's export, and it is {_json_kind(records)}, "
+            f"{file}: no preset recognises this {what} as a system's export, and it is {_json_kind(records)}, "
             "not a list of event "
             "records (objects with fields such as case, activity and timestamp)"
         )

@@ -39,6 +39,7 @@ __all__ = [
     "safe_iterparse",
     "sha256_file",
     "workbook_kind",
+    "xml_root",
 ]
 
 #: The values ``detect_format`` returns.
@@ -186,6 +187,21 @@ def workbook_kind(path: Path) -> str:
     if head.startswith(_ZIP_MAGIC):
         return _zip_workbook(path) or "xlsx"
     return _markup_kind(head) or "xlsx"
+
+
+def xml_root(path: Path, file: str) -> str | None:
+    """The root element's name (without namespace) of an XML file, gzipped or not; None for a file that is
+    no XML, or an HTML page or Excel 2003 XML (read as a workbook).  Without an ``<?xml`` declaration
+    only a file named ``.xml`` counts: a text table may start with ``<``."""
+    head, _ = _sniff(path, file)
+    if _markup_kind(head) is not None:
+        return None
+    text = re.sub(r"<!--.*?-->", "", _decode_head(head), flags=re.DOTALL).lstrip(" \t\r\n")
+    suffix = _format_suffix(Path(file))
+    if not (text.startswith("<?xml") or (suffix == ".xml" and re.match(r"<[A-Za-z_]", text))):
+        return None
+    found = re.search(r"<(?![?!])([^\s/>]+)", text)
+    return found.group(1).rsplit(":", 1)[-1] if found else None
 
 
 def _ole2_format(path: Path, name: str) -> str:

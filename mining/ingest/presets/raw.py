@@ -67,15 +67,15 @@ def _stem(name: str) -> str:
 
 
 def export_kind(path: Path, file: str) -> str | None:
-    """``"folder"``, ``"zip"``, ``"json"`` or ``"ocel"`` for an export only presets read; None for the
-    ordinary formats.
+    """``"folder"``, ``"zip"``, ``"json"``, ``"xml"`` (records) or ``"ocel"`` for an export only presets
+    read, or read as records; None for the ordinary formats.
 
     A ZIP that holds an Excel workbook (``xl/``) or an OpenDocument spreadsheet stays an ordinary workbook.  ``"ocel"`` is an
     object-centric log in XML or SQLite, known by its content (:func:`mining.ingest.ocel.ocel_file_kind`);
     OCEL JSON is ``"json"``, and its preset knows it by its keys.
     """
     from mining.ingest.ocel import ocel_file_kind
-    from mining.ingest.sources import is_workbook_zip
+    from mining.ingest.sources import is_workbook_zip, xml_root
 
     if path.is_dir():
         return "folder"
@@ -83,6 +83,9 @@ def export_kind(path: Path, file: str) -> str | None:
         return "json"
     if ocel_file_kind(path) in {"xml", "sqlite"}:
         return "ocel"
+    root = xml_root(path, file)
+    if root is not None and root != "log":
+        return "xml"  # records, not an XES log (whose root is <log>)
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == _ZIP_MAGIC and not is_workbook_zip(path):
@@ -150,6 +153,12 @@ def read_export(
     if kind == "json":
         return RawExport(
             file=file, documents={"main": read_json(path, workdir, file=file)}, sources={"main": file}
+        )
+    if kind == "xml":
+        from mining.ingest.xmlrecords import read_xml_records
+
+        return RawExport(
+            file=file, documents={"main": read_xml_records(path, workdir, file=file)}, sources={"main": file}
         )
     if kind == "ocel":
         from mining.ingest.ocel import ocel_file_kind, read_ocel_file
