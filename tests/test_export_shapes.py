@@ -160,13 +160,15 @@ TOTAL = {
 }
 
 # Timestamp formats: those without an offset are local times in the shape's zone.
-WITH_OFFSET = ("iso_z", "iso_offset", "rfc_offset", "unix_s", "unix_ms")
+# A written zone (CET, EDT, IST) is an offset too; the shape's zone is passed, which settles IST.
+WITH_OFFSET = ("iso_z", "iso_offset", "rfc_offset", "unix_s", "unix_ms", "http_gmt", "wd_dmy_zone")
 NAIVE = ("iso_naive", "dmy_dot", "dmy_slash", "dmy_slash_yy", "mdy_ampm", "ymd_slash", "excel", "excel_comma")
+NAIVE += ("wd_long_ampm",)
 SPLIT = ("split_dmy", "split_iso", "split_mdy_ampm")
 TS_FORMATS = WITH_OFFSET + NAIVE + SPLIT
 MILLIS = ("iso_z", "iso_offset", "iso_naive", "unix_ms")  # formats that carry milliseconds
-ALWAYS_SECONDS = ("rfc_offset", "unix_s", "unix_ms")
-DAY_FIRST = ("dmy_dot", "dmy_slash", "dmy_slash_yy", "split_dmy")
+ALWAYS_SECONDS = ("rfc_offset", "unix_s", "unix_ms", "http_gmt")
+DAY_FIRST = ("dmy_dot", "dmy_slash", "dmy_slash_yy", "split_dmy", "wd_dmy_zone")
 MONTH_FIRST = ("mdy_ampm", "split_mdy_ampm")
 
 # Costs of 1234.56 as each locale writes them (a negative one is written -1234.56, but SAP's 1234.56-).
@@ -356,6 +358,10 @@ def _timestamp(t: dt.datetime, shape: Shape, part: str = "") -> str:
         return local.strftime("%Y-%m-%dT%H:%M" + sec) + ms + offset[:3] + ":" + offset[3:]
     if f == "rfc_offset":
         return local.strftime("%Y-%m-%d %H:%M:%S %z")
+    if f == "http_gmt":  # HTTP's and e-mail's date: the weekday first, GMT last
+        return t.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    if f == "wd_dmy_zone":  # a report's: Wed 13/03/2024 09:15 CET
+        return local.strftime("%a %d/%m/%Y %H:%M" + sec) + " " + str(local.tzname())
     if f in ("excel", "excel_comma"):
         serial = repr(round((local.replace(tzinfo=None) - EXCEL_EPOCH).total_seconds() / 86400, 10))
         return serial.replace(".", ",") if f == "excel_comma" else serial
@@ -365,6 +371,7 @@ def _timestamp(t: dt.datetime, shape: Shape, part: str = "") -> str:
         "dmy_slash": "%d/%m/%Y %H:%M" + sec,
         "dmy_slash_yy": "%d/%m/%y %H:%M" + sec,
         "mdy_ampm": "%-m/%-d/%Y %-I:%M" + sec + " %p",
+        "wd_long_ampm": "%A, %B %d, %Y %I:%M" + sec + " %p",
         "ymd_slash": "%Y/%m/%d %H:%M" + sec,
         "split_dmy": {"date": "%d.%m.%Y", "time": "%H:%M" + sec},
         "split_iso": {"date": "%Y-%m-%d", "time": "%H:%M" + sec},
@@ -496,7 +503,8 @@ def _options(shape: Shape, events: list[Event]) -> IngestOptions:
         moments = [e.ts for e in events] + [e.start for e in events if e.start is not None]
         if max(m.astimezone(zone).day for m in moments) <= 12:
             dayfirst = shape.ts_format in DAY_FIRST
-    timezone = shape.zone if _wall_clock(shape) and shape.zone != "UTC" else None
+    named = shape.ts_format == "wd_dmy_zone"
+    timezone = shape.zone if (_wall_clock(shape) or named) and shape.zone != "UTC" else None
     # A Total row is one rejected row; in a file of fewer than twenty rows that is more than the
     # default 5 % allows, and the user raises --max-rejects, as the refusal says.
     max_rejects = 0.2 if shape.total_row else 0.05

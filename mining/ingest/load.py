@@ -206,6 +206,10 @@ def _ts_exprs(plan: LoadPlan, role: str, raw: str, params: dict[str, object]) ->
     if fmt.pattern in EPOCHS:
         # A Unix time is an instant (parsed as UTC's wall time): the log's zone has no say in it.
         return {"utc": f"timezone('UTC', {local})", "gap": "false", "overlap": "false"}
+    if "%z" in fmt.pattern:
+        # The value writes its offset (e-mail's "+0100", a zone word made one): strptime gives the
+        # instant itself.  Read as the log's wall time, it lost the offset and took the zone's.
+        return {"utc": local, "gap": "false", "overlap": "false"}
     params["tz"] = tz
     conv = local_to_utc_sql(f"_local_{role}", "tz")
     written, off = offset_sql(fmt, raw)

@@ -26,6 +26,7 @@ from mining.ingest.timestamps import (
     detect_format,
     parse_sql,
 )
+from mining.ingest.weekdays import WEEKDAY_NOTE
 from mining.schema import RoleGuess
 from mining.store import quote_ident
 
@@ -350,7 +351,8 @@ def detect_roles(
                     name * factor * 0.9,
                     f"{why}; dates without a time of day ({fmt.pattern}); changes within {v:.0%} of cases",
                 )
-            notes = "".join(f"; {n}" for n in (fmt.month_note, fmt.zone_note) if n)
+            said = (WEEKDAY_NOTE if fmt.weekdays else "", fmt.month_note, fmt.zone_note)
+            notes = "".join(f"; {n}" for n in said if n)
             return name * factor, f"{why}; parses as {fmt.pattern}{notes}; changes within {v:.0%} of cases"
 
         return score

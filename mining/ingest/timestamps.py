@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, Option, phrase
 from mining.ingest.months import has_month_words, month_words_note, months_sql
+from mining.ingest.weekdays import WEEKDAY_NOTE, has_weekday_words, weekdays_sql
 from mining.ingest.zones import AMBIGUOUS, may_name_zones, zone_sql, zone_words_in
 
 if TYPE_CHECKING:
@@ -111,6 +112,8 @@ _WHOLE_PATTERNS = (
     "%Y/%m/%d %H:%M:%S %z",
     "%a %b %d %H:%M:%S %z %Y",
     "%a %b %d %H:%M:%S %Y %z",
+    # C's ctime() and Python's, once its weekday is dropped: Mar 13 09:15:00 2024.
+    "%b %d %H:%M:%S %Y",
 )
 # A comma before the fraction is ISO 8601's own decimal sign, and log4j's default (09:00:00,123).
 _TIMES = (
@@ -128,6 +131,9 @@ _TIMES = (
     " %H.%M.%S",
     " klo %H.%M",
     " klo %H.%M.%S",
+    # An offset after the time, as a written zone becomes (13/03/2024 09:15 CET is 09:15 +0100).
+    " %H:%M %z",
+    " %H:%M:%S %z",
 )
 # ISO 8601 starts with a four-digit year.  DuckDB's cast is laxer: it reads 01/01/26 as 26 January of
 # the year 1, so a day-first export with two-digit years would pass for ISO.
@@ -160,6 +166,9 @@ class TimestampFormat:
     #: :func:`mining.ingest.months.months_sql`; ``month_note`` says which words.
     months: bool = False
     month_note: str = ""
+    #: The sample opens with weekday names ("Wed 13/03/2024", "Mi., 13.03.2024"): read through
+    #: :func:`mining.ingest.weekdays.weekdays_sql`, which drops them.
+    weekdays: bool = False
 
     def describe(self) -> str:
         return self.pattern
@@ -214,10 +223,18 @@ def detect_format(
     meridiem = any(_PY_MERIDIEM.search(v) for v in values)
     # A column of month names writes one in nearly every value: a spread of the sample shows it, and
     # a column of free text is not searched word by word (16 ms for 5,000 values).
-    months = has_month_words(values[:: max(1, len(values) // _PROBE)])
+    spread = values[:: max(1, len(values) // _PROBE)]
+    months = has_month_words(spread)
+    weekdays = has_weekday_words(spread)
     if not meridiem and not months:
-        return _detect_format_of(store, table, column_sql, label, file, dayfirst, values)
+        # A weekday the patterns read as it stands (RFC 2822's "Wed, 13 Mar", git's, Twitter's, Java's
+        # with its zone) is kept: no rewrite of every value.  Only where none reads is it dropped.
+        found = _detect_format_of(store, table, column_sql, label, file, dayfirst, values)
+        if found is not None or not weekdays:
+            return found
     text = f"trim({column_sql})"
+    if weekdays:  # first: the month words follow it ("Mi., 13. März")
+        text = weekdays_sql(text)
     if meridiem:
         text = meridiem_sql(text)
     if months:
@@ -226,18 +243,24 @@ def detect_format(
     if found is None:
         return None
     note = month_words_note(values) if months else ""
+    said = [note] if note else []
+    if weekdays:
+        said.insert(0, WEEKDAY_NOTE)
     return replace(
         found,
-        reason=found.reason + (f"; {note}" if note else ""),
+        reason=found.reason + "".join(f"; {s}" for s in said),
         meridiem=meridiem,
         months=months,
         month_note=note,
+        weekdays=weekdays,
     )
 
 
 def text_sql(fmt: TimestampFormat, value_sql: str) -> str:
-    """SQL for the text the format's pattern reads: ``value_sql`` with a.m./p.m. and month names
-    rewritten where the column writes them as the pattern does not (see :func:`detect_format`)."""
+    """SQL for the text the format's pattern reads: ``value_sql`` without a leading weekday, with a.m./p.m.
+    and month names rewritten where the column writes them as the pattern does not (see :func:`detect_format`)."""
+    if fmt.weekdays:
+        value_sql = weekdays_sql(value_sql)
     if fmt.meridiem:
         value_sql = meridiem_sql(value_sql)
     if fmt.months:
