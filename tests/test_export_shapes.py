@@ -163,13 +163,13 @@ TOTAL = {
 # A written zone (CET, EDT, IST) is an offset too; the shape's zone is passed, which settles IST.
 WITH_OFFSET = ("iso_z", "iso_offset", "rfc_offset", "unix_s", "unix_ms", "http_gmt", "wd_dmy_zone")
 NAIVE = ("iso_naive", "dmy_dot", "dmy_slash", "dmy_slash_yy", "mdy_ampm", "ymd_slash", "excel", "excel_comma")
-NAIVE += ("wd_long_ampm",)
+NAIVE += ("wd_long_ampm", "us_js", "de_uhr")
 SPLIT = ("split_dmy", "split_iso", "split_mdy_ampm")
 TS_FORMATS = WITH_OFFSET + NAIVE + SPLIT
 MILLIS = ("iso_z", "iso_offset", "iso_naive", "unix_ms")  # formats that carry milliseconds
 ALWAYS_SECONDS = ("rfc_offset", "unix_s", "unix_ms", "http_gmt")
-DAY_FIRST = ("dmy_dot", "dmy_slash", "dmy_slash_yy", "split_dmy", "wd_dmy_zone")
-MONTH_FIRST = ("mdy_ampm", "split_mdy_ampm")
+DAY_FIRST = ("dmy_dot", "dmy_slash", "dmy_slash_yy", "split_dmy", "wd_dmy_zone", "de_uhr")
+MONTH_FIRST = ("mdy_ampm", "split_mdy_ampm", "us_js")
 
 # Costs of 1234.56 as each locale writes them (a negative one is written -1234.56, but SAP's 1234.56-).
 COSTS = ("plain", "comma", "us_groups", "de_groups", "fr_nbsp", "fr_narrow_nbsp", "euro_suffix", "dollar")
@@ -372,6 +372,8 @@ def _timestamp(t: dt.datetime, shape: Shape, part: str = "") -> str:
         "dmy_slash_yy": "%d/%m/%y %H:%M" + sec,
         "mdy_ampm": "%-m/%-d/%Y %-I:%M" + sec + " %p",
         "wd_long_ampm": "%A, %B %d, %Y %I:%M" + sec + " %p",
+        "us_js": "%-m/%-d/%Y, %-I:%M" + sec + " %p",  # JavaScript's toLocaleString()
+        "de_uhr": "%d.%m.%Y %H:%M" + sec + " Uhr",
         "ymd_slash": "%Y/%m/%d %H:%M" + sec,
         "split_dmy": {"date": "%d.%m.%Y", "time": "%H:%M" + sec},
         "split_iso": {"date": "%Y-%m-%d", "time": "%H:%M" + sec},

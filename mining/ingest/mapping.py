@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import AmbiguousMapping, MissingColumn, Option, phrase
+from mining.ingest.clockmarks import CLOCK_MARKS_NOTE
 from mining.ingest.staging import Column
 from mining.ingest.timestamps import (
     EPOCHS,
@@ -351,7 +352,12 @@ def detect_roles(
                     name * factor * 0.9,
                     f"{why}; dates without a time of day ({fmt.pattern}); changes within {v:.0%} of cases",
                 )
-            said = (WEEKDAY_NOTE if fmt.weekdays else "", fmt.month_note, fmt.zone_note)
+            said = (
+                WEEKDAY_NOTE if fmt.weekdays else "",
+                CLOCK_MARKS_NOTE if fmt.marks else "",
+                fmt.month_note,
+                fmt.zone_note,
+            )
             notes = "".join(f"; {n}" for n in said if n)
             return name * factor, f"{why}; parses as {fmt.pattern}{notes}; changes within {v:.0%} of cases"
 

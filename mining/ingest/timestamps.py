@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, Option, phrase
+from mining.ingest.clockmarks import CLOCK_MARKS_NOTE, clock_marks_sql, has_clock_marks
 from mining.ingest.months import has_month_words, month_words_note, months_sql
 from mining.ingest.weekdays import WEEKDAY_NOTE, has_weekday_words, weekdays_sql
 from mining.ingest.zones import AMBIGUOUS, may_name_zones, zone_sql, zone_words_in
@@ -114,6 +115,9 @@ _WHOLE_PATTERNS = (
     "%a %b %d %H:%M:%S %Y %z",
     # C's ctime() and Python's, once its weekday is dropped: Mar 13 09:15:00 2024.
     "%b %d %H:%M:%S %Y",
+    # ISO 8601's basic form (20240313T091500, its Z made +0000).
+    "%Y%m%dT%H%M%S",
+    "%Y%m%dT%H%M%S%z",
 )
 # A comma before the fraction is ISO 8601's own decimal sign, and log4j's default (09:00:00,123).
 _TIMES = (
@@ -169,6 +173,9 @@ class TimestampFormat:
     #: The sample opens with weekday names ("Wed 13/03/2024", "Mi., 13.03.2024"): read through
     #: :func:`mining.ingest.weekdays.weekdays_sql`, which drops them.
     weekdays: bool = False
+    #: The sample writes marks around the time of day ("3/13/2024, 9:15 AM", "09:15 Uhr", "09h15"):
+    #: read through :func:`mining.ingest.clockmarks.clock_marks_sql`.
+    marks: bool = False
 
     def describe(self) -> str:
         return self.pattern
@@ -226,15 +233,18 @@ def detect_format(
     spread = values[:: max(1, len(values) // _PROBE)]
     months = has_month_words(spread)
     weekdays = has_weekday_words(spread)
+    marks = has_clock_marks(spread)
     if not meridiem and not months:
         # A weekday the patterns read as it stands (RFC 2822's "Wed, 13 Mar", git's, Twitter's, Java's
         # with its zone) is kept: no rewrite of every value.  Only where none reads is it dropped.
         found = _detect_format_of(store, table, column_sql, label, file, dayfirst, values)
-        if found is not None or not weekdays:
+        if found is not None or not (weekdays or marks):
             return found
     text = f"trim({column_sql})"
     if weekdays:  # first: the month words follow it ("Mi., 13. März")
         text = weekdays_sql(text)
+    if marks:
+        text = clock_marks_sql(text)
     if meridiem:
         text = meridiem_sql(text)
     if months:
@@ -244,6 +254,8 @@ def detect_format(
         return None
     note = month_words_note(values) if months else ""
     said = [note] if note else []
+    if marks:
+        said.insert(0, CLOCK_MARKS_NOTE)
     if weekdays:
         said.insert(0, WEEKDAY_NOTE)
     return replace(
@@ -253,14 +265,17 @@ def detect_format(
         months=months,
         month_note=note,
         weekdays=weekdays,
+        marks=marks,
     )
 
 
 def text_sql(fmt: TimestampFormat, value_sql: str) -> str:
-    """SQL for the text the format's pattern reads: ``value_sql`` without a leading weekday, with a.m./p.m.
-    and month names rewritten where the column writes them as the pattern does not (see :func:`detect_format`)."""
+    """SQL for the text the format's pattern reads: ``value_sql`` without a leading weekday, with the marks
+    around its time of day, a.m./p.m. and month names rewritten where the column writes them as the pattern does not (see :func:`detect_format`)."""
     if fmt.weekdays:
         value_sql = weekdays_sql(value_sql)
+    if fmt.marks:
+        value_sql = clock_marks_sql(value_sql)
     if fmt.meridiem:
         value_sql = meridiem_sql(value_sql)
     if fmt.months:

@@ -126,6 +126,8 @@ _JAVA_RE = (
 # Any other date with a clock time, then an abbreviation: e-mail's and HTTP's "14 Mar 2024 08:00:00 GMT",
 # a report's "13/03/2024 09:15 CET".  Rewritten as "<time> +0100", which the " %z" patterns read.
 _CLOCK_WORD_RE = r"^(.*[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)\s+\(?([A-Za-z]{1,5})\)?$"
+# The same with UTC and an offset, as Windows names its zones: 13/03/2024 09:15:00 (UTC+01:00).
+_CLOCK_PLUS_RE = r"^(.*[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)\s*\(?(?:UTC|GMT|UT)\s*([+-])([0-9]{1,2})(?::?([0-9]{2}))?\)?$"
 _NOT_ZONES = frozenset({"AM", "PM", "A", "P"})
 
 _PY_WORD = re.compile(r"[0-9]\s*\(?([A-Za-z]{1,5})\)?(?:\s+[0-9]{4})?$")
@@ -207,6 +209,7 @@ def zone_sql(
     named = f"regexp_extract({v}, '{_NAMED_RE}', ['head', 'zone'])"
     java = f"regexp_extract({v}, '{_JAVA_RE}', ['head', 'zone', 'year'])"
     clock = f"regexp_extract({v}, '{_CLOCK_WORD_RE}', ['head', 'zone'])"
+    clock_plus = f"regexp_extract({v}, '{_CLOCK_PLUS_RE}', ['head', 'sign', 'h', 'm'])"
     # A tz database name is placed by DuckDB, which knows the zone's rules; the result is written back in UTC.
     in_utc = (
         f"strftime(timezone('UTC', try_cast({named}.head || ' ' || {named}.zone AS TIMESTAMPTZ)), "
@@ -233,6 +236,8 @@ def zone_sql(
         f"{spaced_offset}"
         f"WHEN regexp_matches({v}, '{_JAVA_RE}') THEN {java}.head || ' ' "
         f"|| replace({offset_of(f'{java}.zone')}, ':', '') || ' ' || {java}.year "
+        f"WHEN regexp_matches({v}, '{_CLOCK_PLUS_RE}') THEN {clock_plus}.head || ' ' || {clock_plus}.sign "
+        f"|| lpad({clock_plus}.h, 2, '0') || coalesce(nullif({clock_plus}.m, ''), '00') "
         f"WHEN regexp_matches({v}, '{_CLOCK_WORD_RE}') THEN CASE WHEN upper({clock}.zone) IN "
         f"({', '.join(repr(w) for w in sorted(_NOT_ZONES))}) THEN {v} "
         f"ELSE {clock}.head || ' ' || replace({offset_of(f'{clock}.zone')}, ':', '') END "

@@ -1,4 +1,5 @@
-"""Timestamps that open with a weekday, and zones written after a date that is not ISO 8601.
+"""Timestamps as reports and web applications write them "as shown": a weekday first, a comma before
+the time, ``Uhr`` after it, ``09h15``, ISO 8601's basic form, and a zone after a date that is not ISO.
 
 Before, each column below was refused ("cannot tell which column is the timestamp"), or had
 the rows with a written zone rejected; and a value that writes its offset after the time
@@ -134,3 +135,38 @@ def test_a_written_offset_decides_the_instant_whatever_the_logs_zone(
         tmp_path, ["13/03/2024 09:15 +0100", "13/03/2024 10:40 +01:00", values[2]], timezone=timezone
     )
     assert times == [_utc(2024, 3, 13, 8, 15), _utc(2024, 3, 13, 9, 40), _utc(2024, 3, 14, 4, 0)]
+
+
+@pytest.mark.parametrize(
+    ("values", "pattern"),
+    [
+        # JavaScript's toLocaleString() and ICU, en-US, en-GB and de-DE.
+        (
+            ["3/13/2024, 9:15:00 AM", "3/13/2024, 10:40:00 AM", "3/14/2024, 8:00:00 AM"],
+            "%m/%d/%Y %I:%M:%S %p",
+        ),
+        (
+            ["Mar 13, 2024, 9:15:00 AM", "Mar 13, 2024, 10:40:00 AM", "Mar 14, 2024, 8:00:00 AM"],
+            "%b %d, %Y %I:%M:%S %p",
+        ),
+        (["13/03/2024, 09:15:00", "13/03/2024, 10:40:00", "14/03/2024, 08:00:00"], "%d/%m/%Y %H:%M:%S"),
+        (["13.03.24, 09:15", "13.03.24, 10:40", "14.03.24, 08:00"], "%d.%m.%y %H:%M"),
+        (["13.03.2024 09:15 Uhr", "13.03.2024 10:40 Uhr", "14.03.2024 08:00 Uhr"], "%d.%m.%Y %H:%M"),
+        (["13/03/2024 09h15", "13/03/2024 10h40", "14/03/2024 08h00"], "%d/%m/%Y %H:%M"),
+        (["20240313T091500Z", "20240313T104000Z", "20240314T080000Z"], "%Y%m%dT%H%M%S%z"),
+    ],
+)
+def test_marks_around_the_time_of_day_are_read(tmp_path: Path, values: list[str], pattern: str) -> None:
+    times, reason = _load(tmp_path, values)
+    assert times == [_utc(2024, 3, 13, 9, 15), _utc(2024, 3, 13, 10, 40), _utc(2024, 3, 14, 8, 0)]
+    assert f"parses as {pattern}; the marks around the time of day" in reason
+
+
+def test_a_windows_zone_label_after_the_time_is_read_as_its_offset(tmp_path: Path) -> None:
+    values = [
+        "13/03/2024 09:15:00 (UTC+01:00)",
+        "13/03/2024 10:40:00 (UTC+01:00)",
+        "14/03/2024 08:00:00 (UTC-05:00)",
+    ]
+    times, _ = _load(tmp_path, values, timezone="Asia/Tokyo")
+    assert times == [_utc(2024, 3, 13, 8, 15), _utc(2024, 3, 13, 9, 40), _utc(2024, 3, 14, 13, 0)]
