@@ -293,20 +293,22 @@ def test_a_zone_the_time_zone_settles_is_read_once_it_is_set(workspace: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("name", "cases", "events", "sheet"),
+    ("name", "cases", "events", "sheet", "others"),
     [
-        ("workbook_97.xls", 3, 6, "Events"),
-        ("jira_export.xls", 2, 5, "issuetable"),
-        ("tickets.ods", 3, 5, "Tickets"),
+        ("workbook_97.xls", 3, 6, "Events", "“Summary”"),
+        ("jira_export.xls", 2, 5, "issuetable", "“Table 1”, “Table 3”"),
+        ("tickets.ods", 3, 5, "Tickets", "“Summary”"),
     ],
 )
 def test_an_old_spreadsheet_shape_uploads_through_the_page(
-    workspace: Path, name: str, cases: int, events: int, sheet: str
+    workspace: Path, name: str, cases: int, events: int, sheet: str, others: str
 ) -> None:
     at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
     _upload(at, name, (FILES / "ingest" / name).read_bytes())
     assert not at.exception
     assert not at.error
+    # The preview says which sheet it shows, before anything is written.
+    assert f"Reading the sheet “{sheet}”; the file also has {others}." in _text(at.caption)
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Cases"], shown["Events"]) == (str(cases), str(events))
     _widget(at.button, "Ingest").click()

@@ -272,6 +272,9 @@ class IngestPreview:
     missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     max_rejects: float = 0.05  # the share of rows the ingest may reject (the options')
     preamble: tuple[str, ...] = ()  # title lines above the header, skipped
+    # A workbook's (or an HTML page's) sheet read, and every sheet with data, in the file's order.
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
 
     @property
     def would_fail(self) -> bool:
@@ -341,6 +344,8 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         missing_words=checked.missing_words,
         max_rejects=opts.max_rejects,
         preamble=staged.preamble,
+        sheet=staged.sheet,
+        sheets=staged.sheets,
     )
 
 

@@ -271,6 +271,12 @@ def _preview(upload: uploads.Upload, options: IngestOptions) -> bool:
 def _show_preview(plan: IngestPreview) -> None:
     if plan.preset:
         _preset_notes(plan.preset, plan.preset_notes)
+    if plan.sheet is not None and len(plan.sheets) > 1:
+        others = ", ".join(f"“{md(s)}”" for s in plan.sheets if s != plan.sheet)
+        st.caption(
+            f"Reading the sheet “{md(plan.sheet)}”; the file also has {others}. "
+            "The Sheet option under Options reads another."
+        )
     if plan.preamble:
         st.caption(
             f"The table starts below {plural(len(plan.preamble), 'title line')}, skipped: "
