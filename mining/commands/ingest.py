@@ -115,7 +115,7 @@ _MAX_REJECTS_SHOWN = 10
 @click.pass_context
 @fail_cleanly
 def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
-    """Load an export (CSV/TSV/TXT, XLSX/XLS/ODS, Parquet, XES, JSON/XML records, .gz; a system's JSON, folder or zip)."""
+    """Load an export (CSV/TSV/TXT, XLSX/XLS/ODS, Parquet, XES/MXML, JSON/XML records, .gz; a system's JSON, folder or zip)."""
     from mining.ingest import IngestOptions
     from mining.ingest.job import start_ingest
     from mining.ingest.staging import JOIN

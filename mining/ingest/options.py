@@ -47,6 +47,7 @@ def log_name_for(path: Path) -> str:
         ".tsv",
         ".txt",
         ".xes",
+        ".mxml",
         ".parquet",
         ".pq",
         ".xlsx",

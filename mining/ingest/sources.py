@@ -80,6 +80,7 @@ _SUFFIX_FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".xes": "xes",
+    ".mxml": "xes",
 }
 _SUPPORTED = (
     ".csv, .tsv, .txt (CSV), .xlsx/.xls (Excel), .ods (OpenDocument), .parquet/.pq (Parquet) and .xes (XES), "

@@ -110,7 +110,7 @@ def stage_file(
     ``file`` names the file in messages; ``workdir`` takes the decompressed or
     transcoded copies.
     """
-    from mining.ingest.sources import decompress_if_gzip, detect_format, workbook_kind
+    from mining.ingest.sources import decompress_if_gzip, detect_format, workbook_kind, xml_root
 
     drop_staging(store)
     plain = decompress_if_gzip(path, workdir, display_name=file)
@@ -145,6 +145,10 @@ def stage_file(
         rows = int(store.scalar(f"SELECT count(*) FROM {STAGE}"))
         return StagedTable(_columns(labels), rows, renamed=tuple(renamed))
     if fmt == "xes":
+        if xml_root(plain, file) == "WorkflowLog":
+            from mining.ingest.mxml import read_mxml
+
+            return stage_table(store, read_mxml(plain, display_name=file), file=file)
         from mining.ingest.xes import read_xes
 
         return stage_table(store, read_xes(plain, display_name=file).table, file=file)  # no title lines

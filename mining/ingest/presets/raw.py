@@ -84,8 +84,8 @@ def export_kind(path: Path, file: str) -> str | None:
     if ocel_file_kind(path) in {"xml", "sqlite"}:
         return "ocel"
     root = xml_root(path, file)
-    if root is not None and root != "log":
-        return "xml"  # records, not an XES log (whose root is <log>)
+    if root is not None and root not in ("log", "WorkflowLog"):
+        return "xml"  # records, not an XES log (whose root is <log>) nor an MXML one
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == _ZIP_MAGIC and not is_workbook_zip(path):
