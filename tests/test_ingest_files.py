@@ -2079,6 +2079,8 @@ _CENTRAL = {
     "polish": ["Czynność", "Zamknięcie", "Wiśniewski", "Kowalczyk"],
     "hungarian": ["Előkészítés", "Jóváhagyás", "Kovács Péter", "Szőke Győző"],
     "croatian": ["Zaprimljen račun", "Isporučeno", "Ana Babić", "Ivan Horvat"],
+    # One Polish letter in the whole file, ending a word: it was stored as "Pawe³".
+    "polish_one_letter": ["Register", "Close", "Paweł Nowak", "Anna Kowalska"],
 }
 _WESTERN = {
     "german": ["Prüfung", "Übergabe", "Müller", "Weiß"],
@@ -2090,6 +2092,8 @@ _WESTERN = {
     "portuguese": ["Aprovação das informações", "Lições públicas", "João", "Conceição"],
     "icelandic": ["Móttekið ævintýri", "Lokið bæir", "Guðrún Jónsdóttir", "Þórður Ævarsson"],
     "estonian": ["Vastuvõtmine", "Lõpetatud", "Jõgi Mäe", "Tõnu Õun"],
+    "german_units": ["Lieferung 12 m³", "Prüfung 3 cm³", "Müller", "Weiß"],
+    "french_footnote": ["Vérification¹", "Créée", "Hélène", "François"],
 }
 
 

@@ -522,6 +522,11 @@ _WESTERN = frozenset({"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252"})
 _CP1250_IN_CP1252 = re.compile(
     "[A-Za-z\u00c0-\u00ff][\u00b3\u00b9\u00bf\u0178\u00a5\u00a3\u00af][A-Za-z\u00c0-\u00ff]"
 )
+#: The same at a word's end, where Polish writes ł and ą often ("Paweł", "pracą"), after three letters
+#: or more: "m³" and "cm³" are units of a Western file.
+_CP1250_AT_END = re.compile(
+    "[A-Za-z\u00c0-\u00ff]{3}[\u00b3\u00b9\u00bf\u0178\u00a5\u00a3\u00af](?![A-Za-z\u00c0-\u00ff0-9])"
+)
 
 
 #: Czech, Slovak, Hungarian, Croatian and Polish letters as cp1252 reads their cp1250 bytes: ř č ě ň ů Ř Č Ě
@@ -551,7 +556,7 @@ _C_BEFORE_VOWEL = re.compile("[èÈ][aeiouAEIOU]|[iI][æÆ]$")
 def _central_european(head: bytes) -> bool:
     """Whether bytes that both Windows code pages read are Central European (cp1250) rather than Western.
 
-    Polish shows itself in one word (³ ¿ between letters); the others in two distinct words that
+    Polish shows itself in one word (³ ¿ between letters, or ³ ¹ ending one); the others in two distinct words that
     each hold one of their marks, so a single borrowed name does not turn a Western file.  Bytes
     cp1252 leaves undefined (Slovak and Czech ť, Ť, Ź) settle it when cp1250 reads them.
     """
@@ -568,6 +573,9 @@ def _central_european(head: bytes) -> bool:
         return True
     hungarian = not any(c in _NOT_HUNGARIAN for c in text)
     french = any(c in _FRENCH for c in text)
+    # A footnote's ¹ after a French word would turn è into č: French marks keep the Western reading.
+    if not french and _CP1250_AT_END.search(text) is not None:
+        return True
     mixed = set()
     for word in _WORD.findall(text):
         letters = set(word)
