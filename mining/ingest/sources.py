@@ -37,6 +37,7 @@ __all__ = [
     "max_decompressed_bytes",
     "refuse_doctype",
     "safe_iterparse",
+    "safe_parse",
     "sha256_file",
     "workbook_kind",
     "xml_root",
@@ -438,22 +439,28 @@ def refuse_doctype(path: Path, *, display_name: str) -> None:
 def safe_iterparse(path: Path, *, tag: tuple[str, ...]) -> Any:
     """lxml's ``iterparse`` over ``path``, reporting the end of each ``tag`` element, with nothing
     resolved or fetched: no entities, no DTD, no network, no huge-tree mode.  Call
-    :func:`refuse_doctype` first; the XES and OCEL readers share these settings, so a safety fix
-    reaches both."""
+    :func:`refuse_doctype` first; every XML reader (XES, MXML, OCEL, Excel 2003 XML, XML records)
+    shares these settings, so a safety fix reaches them all."""
     from lxml import etree
 
-    return etree.iterparse(
-        str(path),
-        events=("end",),
-        tag=tag,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        remove_blank_text=True,
-    )
+    return etree.iterparse(str(path), events=("end",), tag=tag, remove_blank_text=True, **_SAFE_XML)
+
+
+def safe_parse(path: Path) -> Any:
+    """lxml's ``parse`` of the whole file at ``path`` with :func:`safe_iterparse`'s settings (its root)."""
+    from lxml import etree
+
+    return etree.parse(str(path), etree.XMLParser(**_SAFE_XML)).getroot()
+
+
+_SAFE_XML: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 def check_zip_expansion(

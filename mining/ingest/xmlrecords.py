@@ -38,20 +38,12 @@ def read_xml_records(path: Path, workdir: Path, *, file: str) -> dict[str, Any]:
     """The XML at ``path`` (gzipped or not) as ``{root name: its content}``."""
     from lxml import etree
 
-    from mining.ingest.sources import decompress_if_gzip, refuse_doctype
+    from mining.ingest.sources import decompress_if_gzip, refuse_doctype, safe_parse
 
     plain = decompress_if_gzip(path, workdir, display_name=file)
     refuse_doctype(plain, display_name=file)
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
     try:
-        root = etree.parse(str(plain), parser).getroot()
+        root = safe_parse(plain)
     except etree.XMLSyntaxError as exc:
         line = f" line {exc.lineno}" if exc.lineno else ""
         raise BadExport(f"{file}{line}: invalid XML: {exc.msg}") from None
