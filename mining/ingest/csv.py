@@ -556,9 +556,9 @@ _C_BEFORE_VOWEL = re.compile("[èÈ][aeiouAEIOU]|[iI][æÆ]$")
 def _central_european(head: bytes) -> bool:
     """Whether bytes that both Windows code pages read are Central European (cp1250) rather than Western.
 
-    Polish shows itself in one word (³ ¿ between letters, or ³ ¹ ending one); the others in two distinct words that
-    each hold one of their marks, so a single borrowed name does not turn a Western file.  Bytes
-    cp1252 leaves undefined (Slovak and Czech ť, Ť, Ź) settle it when cp1250 reads them.
+    Polish shows itself in one word (³ ¿ between letters, or ³ ¹ ending one); the others in two
+    distinct words that each hold one of their marks, so a single borrowed name does not turn a
+    Western file.  Bytes cp1252 leaves undefined (Slovak and Czech ť, Ť, Ź) settle it when cp1250 reads them.
     """
     try:
         text = head.decode("cp1252")

@@ -270,8 +270,9 @@ def detect_format(
 
 
 def text_sql(fmt: TimestampFormat, value_sql: str) -> str:
-    """SQL for the text the format's pattern reads: ``value_sql`` without a leading weekday, with the marks
-    around its time of day, a.m./p.m. and month names rewritten where the column writes them as the pattern does not (see :func:`detect_format`)."""
+    """SQL for the text the format's pattern reads: ``value_sql`` without a leading weekday, with the
+    marks around its time of day, a.m./p.m. and month names rewritten where the column writes them as
+    the pattern does not (see :func:`detect_format`)."""
     if fmt.weekdays:
         value_sql = weekdays_sql(value_sql)
     if fmt.marks:

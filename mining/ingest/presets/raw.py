@@ -70,9 +70,10 @@ def export_kind(path: Path, file: str) -> str | None:
     """``"folder"``, ``"zip"``, ``"json"``, ``"xml"`` (records) or ``"ocel"`` for an export only presets
     read, or read as records; None for the ordinary formats.
 
-    A ZIP that holds an Excel workbook (``xl/``) or an OpenDocument spreadsheet stays an ordinary workbook.  ``"ocel"`` is an
-    object-centric log in XML or SQLite, known by its content (:func:`mining.ingest.ocel.ocel_file_kind`);
-    OCEL JSON is ``"json"``, and its preset knows it by its keys.
+    A ZIP that holds an Excel workbook (``xl/``) or an OpenDocument spreadsheet stays an ordinary
+    workbook.  ``"ocel"`` is an object-centric log in XML or SQLite, known by its content
+    (:func:`mining.ingest.ocel.ocel_file_kind`); OCEL JSON is ``"json"``, and its preset knows it by its
+    keys.  ``"xml"`` is any other XML but an XES or MXML log: a list of records.
     """
     from mining.ingest.ocel import ocel_file_kind
     from mining.ingest.sources import is_workbook_zip, xml_root

@@ -78,7 +78,8 @@ def render(pages: Mapping[str, Any] | None = None) -> None:
     """The page; ``pages`` maps page titles to the ``st.Page`` objects the summary links to."""
     st.title("Upload")
     st.caption(
-        "CSV/TSV/TXT, Excel .xlsx or .xls, OpenDocument .ods, Parquet, XES or MXML, JSON or XML event records, optionally gzip-compressed (.gz); or a "
+        "CSV/TSV/TXT, Excel .xlsx or .xls, OpenDocument .ods, Parquet, XES or MXML, JSON or XML event "
+        "records, optionally gzip-compressed (.gz); or a "
         "business system's "
         "export (Jira, ServiceNow, Zendesk, Shopify, Square, SAP, Odoo, a change log) as CSV, JSON or a .zip "
         "of its tables; or an object-centric log (OCEL 2.0 JSON, XML or SQLite; OCEL 1.0 JSON or XML)."
