@@ -95,6 +95,9 @@ def test_an_old_office_file_that_is_not_a_workbook_is_named(
     with pytest.raises(error, match=message) as info:
         detect_format(path)
     assert info.type is error
+    # What to do instead: a password to take off, or another export (no "save it as .xlsx" for a Word file).
+    expected = "Save a copy without a password" if stream == "EncryptedPackage" else "export the event data"
+    assert expected in (info.value.hint or "")
 
 
 def test_a_damaged_xls_names_the_reader_that_failed(tmp_path: Path) -> None:

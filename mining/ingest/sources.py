@@ -220,7 +220,8 @@ def _ole2_format(path: Path, name: str) -> str:
         )
     what = kind or "an old Office (OLE2) file that holds no Excel workbook"
     raise UnknownFormat(
-        f"{name} is not a table: it is {what}; supported formats are {_SUPPORTED}", hint=_XLS_HINT
+        f"{name} is not a table: it is {what}; supported formats are {_SUPPORTED}",
+        hint="export the event data from its system as CSV, Excel .xlsx, Parquet or XES",
     )
 
 
