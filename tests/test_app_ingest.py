@@ -318,3 +318,26 @@ def test_an_old_spreadsheet_shape_uploads_through_the_page(
     with Store(workspace, read_only=True) as store:
         (info,) = list_logs(store)
     assert (info.name, info.cases, info.events) == (Path(name).stem, cases, events)
+
+
+@pytest.mark.parametrize(
+    ("name", "cases", "events", "activity"),
+    [("repair_example.mxml", 2, 6, "concept:name"), ("ticket_events.xml", 2, 3, "status")],
+)
+def test_an_mxml_log_and_an_xml_export_upload_through_the_page(
+    workspace: Path, name: str, cases: int, events: int, activity: str
+) -> None:
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, name, (FILES / "ingest" / name).read_bytes())
+    assert not at.exception
+    assert not at.error
+    guesses = next(d.value for d in at.dataframe if "confidence" in d.value.columns)
+    assert dict(zip(guesses["role"], guesses["column"], strict=True))["Activity"] == activity
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Cases"], shown["Events"]) == (str(cases), str(events))
+    _widget(at.button, "Ingest").click()
+    at.run()
+    assert not at.exception
+    with Store(workspace, read_only=True) as store:
+        (info,) = list_logs(store)
+    assert (info.name, info.cases, info.events) == (Path(name).stem, cases, events)
