@@ -209,6 +209,8 @@ def xml_root(path: Path, file: str) -> str | None:
 def _ole2_format(path: Path, name: str) -> str:
     """``"xlsx"`` for an old binary Excel workbook (Excel 5 to 2003); otherwise the refusal that names
     what the OLE2 compound file holds instead (a Word document, a password-protected workbook, ...)."""
+    if _ole2_first_entries(path) & {"Workbook", "Book"}:
+        return "xlsx"  # the common case, from the directory's first sector: no scan of the file
     found = _ole2_streams(path)
     if "Workbook" in found or "Book" in found:
         return "xlsx"
@@ -223,6 +225,27 @@ def _ole2_format(path: Path, name: str) -> str:
         f"{name} is not a table: it is {what}; supported formats are {_SUPPORTED}",
         hint="export the event data from its system as CSV, Excel .xlsx, Parquet or XES",
     )
+
+
+def _ole2_first_entries(path: Path) -> set[str]:
+    """The stream names in the first sector of an OLE2 file's directory (where Excel, and every writer
+    tried, puts the workbook's stream); empty when the header points nowhere readable."""
+    with open(path, "rb") as f:
+        header = f.read(512)
+        if len(header) < 512:
+            return set()
+        shift = int.from_bytes(header[30:32], "little")
+        first = int.from_bytes(header[48:52], "little")
+        if shift not in (9, 12) or first >= 0xFFFFFFFA:
+            return set()
+        f.seek((first + 1) << shift)
+        sector = f.read(1 << shift)
+    names = set()
+    for at in range(0, len(sector) - 127, 128):
+        size = int.from_bytes(sector[at + 64 : at + 66], "little")
+        if 2 <= size <= 64:
+            names.add(sector[at : at + size - 2].decode("utf-16-le", errors="replace"))
+    return names
 
 
 def _ole2_streams(path: Path) -> set[str]:
