@@ -63,6 +63,8 @@ def test_without_start_timestamps_processing_is_unknown_not_zero(store, tiny):
     assert [s.waiting_median for s in view.steps] == [None, 1.5 * 3600, 1.25 * 3600]
     assert view.lead_time_median == 2.75 * 3600
     assert "no start timestamps" in view.note
+    # The note is read on the page and in the report: no Python word in it.
+    assert "processing times are unknown (left empty)" in view.note and "None" not in view.note
 
 
 def test_waste_hours_without_start_timestamps(store, tiny):

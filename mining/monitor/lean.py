@@ -273,7 +273,7 @@ def lean_view(
     if not measured:
         note += (
             " There are no start timestamps: processing time cannot be measured, so the PCE and the steps' "
-            "processing times are unknown (None), and waiting is all of the time between completions."
+            "processing times are unknown (left empty), and waiting is all of the time between completions."
         )
     if costed:
         note += (

@@ -155,17 +155,22 @@ _MISREAD_TIMES = frozenset(
 )
 
 
-def quality_banner(items: Sequence[QualityIssue], *, here: bool = True) -> None:
+def quality_banner(items: Sequence[QualityIssue], *, here: bool = True, filtered: bool = False) -> None:
     """One line at the head of a page whose figures the log's data-quality findings may change, naming
     them and pointing to the section that says what to do (on this page when ``here``, else on the
-    Overview); nothing when there are none.  A warning when a finding misplaces events in time."""
+    Overview); nothing when there are none.  A warning when a finding misplaces events in time.
+
+    The findings are of the whole log: under a filter (``filtered``) the line says so, as its counts
+    may include none of the cases shown."""
     found = [q for q in items if q.kind not in _READING_NOTES]
     if not found:
         return
     names = [f"{md(_finding_title(q.kind))} ({q.count:,})" for q in found]
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4:,} more" if len(names) > 4 else "")
     text = (
-        f"{len(found):,} data-quality finding{'' if len(found) == 1 else 's'} may change these figures: "
+        f"{len(found):,} data-quality finding{'' if len(found) == 1 else 's'}"
+        + (" of the whole log (counted before the filters)" if filtered else "")
+        + " may change these figures: "
         f"{shown}. " + ("[See what to do](#data-quality)." if here else "The Overview says what to do.")
     )
     if any(q.kind in _MISREAD_TIMES for q in found):

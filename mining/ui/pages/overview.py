@@ -143,7 +143,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")
         return
     quality = state.log_details(log).quality
-    quality_banner(quality)
+    quality_banner(quality, filtered=not flt.is_empty)
 
     left, right = st.columns(2)
     with left:
