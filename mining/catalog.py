@@ -221,6 +221,16 @@ def summarize(
                 " if they are local times",
             )
         )
+    shown = m.get("offset_zone")
+    if isinstance(shown, dict):
+        warnings.append(
+            phrase(
+                f"the times write their offsets ({', '.join(shown['offsets'])}), which {tz} keeps: the log is "
+                f"shown in {tz} (hours of the day, weekdays, weeks); use ",
+                Option("timezone"),
+                " to show it in another zone",
+            )
+        )
     if len(m.get("sheets", [])) > 1:
         others = ", ".join(repr(x) for x in m["sheets"] if x != m["sheet"])
         warnings.append(

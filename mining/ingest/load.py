@@ -864,10 +864,14 @@ def _control_reason(value: str | None) -> str:
 def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, int, int]:
     now = dt.datetime.now(dt.UTC)
     m = plan.mapping
+    # Times that all write their offsets are read the same in any zone: the log is shown in the one
+    # keeping them (see mining.ingest.offsetzone), which an appended export's naive times are read in.
+    shown = dict(plan.mapping_extra).get("offset_zone")
+    zone = str(shown["zone"]) if isinstance(shown, dict) else m.timezone
     mapping_json = json.dumps(
         {
             **m.roles(),
-            "timezone": m.timezone,
+            "timezone": zone,
             "formats": {k: v.pattern for k, v in plan.formats.items()},
             "naive_utc": list(plan.naive_roles),
             **dict(plan.mapping_extra),
@@ -883,7 +887,7 @@ def _register(store: Store, plan: LoadPlan, rejected_rows: int) -> tuple[int, in
                 plan.source,
                 plan.content_hash,
                 mapping_json,
-                m.timezone,
+                zone,
                 now,
                 m.start_timestamp is not None,
                 m.resource is not None,

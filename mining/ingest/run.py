@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mining.errors import AppendMismatch, EmptyLog, IngestError, Option, Phrase, phrase
 from mining.ingest.load import LoadPlan, Progress, check_formats, load, validate
 from mining.ingest.mapping import PROFILE_ROWS
+from mining.ingest.offsetzone import OffsetZone, zone_from_offsets
 from mining.ingest.options import IngestOptions, log_name_for
 from mining.ingest.prepare import check_timezone, prepare, resolve_roles
 from mining.ingest.staging import STAGE
@@ -198,6 +199,10 @@ def _ingest(
             and role in formats
             and has_naive_values(store, STAGE, internal[label], formats[role], rows=PROFILE_ROWS)
         )
+        shown = _offset_zone(store, formats, mapping, internal) if defaulted and not naive else None
+        extra = prepared.mapping_extra
+        if shown is not None:
+            extra = (*extra, ("offset_zone", {"zone": shown.zone, "offsets": list(shown.offsets)}))
         if hashing is not None:
             digest = hashing.result()
         plan = LoadPlan(
@@ -217,7 +222,7 @@ def _ingest(
             check_control=staged.check_control,
             preamble=staged.preamble,
             semicolons=staged.semicolons,
-            mapping_extra=prepared.mapping_extra,
+            mapping_extra=extra,
             naive_roles=naive,
         )
         result = load(store, plan, report)
@@ -261,6 +266,8 @@ class IngestPreview:
     guesses: tuple[RoleGuess, ...]
     timestamp_formats: dict[str, str]
     timezone: str
+    # The zone the log will be shown in when every time writes its offset (None: ``timezone``).
+    shown_in: OffsetZone | None
     preset: str | None
     preset_notes: tuple[str | Phrase, ...]
     sample: tuple[tuple[str | None, ...], ...]
@@ -305,6 +312,12 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         staged = prepared.staged
         mapping = _mapping(guesses, formats, timezone)
         check_formats(formats, mapping, file)
+        internal = {c.label: quote_ident(c.internal) for c in staged.columns}
+        shown = (
+            _offset_zone(store, formats, mapping, internal)
+            if opts.timezone is None and timezone == "UTC"
+            else None
+        )
         select = ", ".join(c.internal for c in staged.columns)
         sample = store.query(f"SELECT {select} FROM {STAGE} ORDER BY _row LIMIT ?", [rows]).rows
         plan = LoadPlan(
@@ -333,6 +346,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         guesses=tuple(guesses.values()),
         timestamp_formats={k: v.pattern for k, v in formats.items()},
         timezone=timezone,
+        shown_in=shown,
         preset=prepared.preset,
         preset_notes=prepared.notes,
         sample=tuple(tuple(None if v is None else str(v) for v in r) for r in sample),
@@ -347,6 +361,21 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         sheet=staged.sheet,
         sheets=staged.sheets,
     )
+
+
+def _offset_zone(
+    store: Store, formats: dict[str, TimestampFormat], mapping: ColumnMapping, internal: dict[str, str]
+) -> OffsetZone | None:
+    """The zone keeping the offsets the timestamps write, when no start time is without one."""
+    if "timestamp" not in formats:
+        return None
+    start = mapping.start_timestamp
+    if start and (
+        "start_timestamp" not in formats
+        or has_naive_values(store, STAGE, internal[start], formats["start_timestamp"], rows=PROFILE_ROWS)
+    ):
+        return None
+    return zone_from_offsets(store, STAGE, internal[mapping.timestamp], formats["timestamp"])
 
 
 def _mapping(

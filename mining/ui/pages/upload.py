@@ -292,8 +292,13 @@ def _show_preview(plan: IngestPreview) -> None:
     st.caption(
         f"{plan.rows_read:,} rows; "
         + ", ".join(read)
-        + f"; times without a time zone are read as {md(plan.timezone)} time. "
-        "Change a role under Options if it is wrong."
+        + (
+            f"; the times write their offsets ({', '.join(plan.shown_in.offsets)}): the log will be shown "
+            f"in {md(plan.shown_in.zone)}, which keeps them. "
+            if plan.shown_in
+            else f"; times without a time zone are read as {md(plan.timezone)} time. "
+        )
+        + "Change a role under Options if it is wrong."
     )
     guesses_table(plan.guesses)
     # The file's own text: an empty field stays empty, so a "-" shown is a "-" in the file.
