@@ -9,6 +9,7 @@ case when any of its events carries it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,13 @@ from mining.store import quote_ident
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["AttributeSummary", "attribute_summaries", "case_attributes"]
+__all__ = ["AttributeSummary", "attribute_summaries", "case_attributes", "segmentations"]
 
 _TOP = 8
+#: Segments a comparison opens on at most: more are read as a list, not as kinds of cases.
+_SEGMENTS = 30
+#: A value that is a date or a time: each case its own segment, whatever the count says.
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}")
 #: Attributes summarised per statement (a file may have thousands of columns).
 _COLUMNS_PER_QUERY = 50
 
@@ -122,3 +127,25 @@ def case_attributes(store: Store, log_id: int, case_id: str) -> tuple[tuple[str,
         if values:
             out.append((str(name), tuple(sorted(str(v) for v in values))))
     return tuple(out)
+
+
+def segmentations(summaries: tuple[AttributeSummary, ...]) -> tuple[str, ...]:
+    """The attributes that split the cases into a few kinds (a team, a channel, a product), best first.
+
+    Left out: one value, more than 30, values that are dates or times, and numbers with more than 12
+    values (ids, amounts).  First the case attributes, then those with 2 to 12 values, then those
+    covering more cases; ties keep the file's order.  Empty when none fits.
+    """
+    most = max((s.cases for s in summaries), default=0)
+    fit = [
+        s
+        for s in summaries
+        if 2 <= s.distinct <= _SEGMENTS
+        and not (s.numeric and s.distinct > 12)
+        and not any(_DATE_LIKE.search(value) for value, _ in s.top[:3])
+    ]
+    ranked = sorted(
+        enumerate(fit),
+        key=lambda p: (p[1].level != "case", p[1].distinct > 12, -p[1].cases / (most or 1), p[0]),
+    )
+    return tuple(s.name for _, s in ranked)

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from mining.analysis.attributes import segmentations
 from mining.analysis.filters import Filter
 from mining.drivers.segments import KPI_LABELS, SegmentComparison
 from mining.durations import duration_words, parse_duration
@@ -41,10 +42,15 @@ def render() -> None:
 
 def _render(log: LogInfo, flt: Filter) -> None:
     choices = [*state.attributes_of(log), *DERIVED]
+    # It opens on the attribute that best splits the cases into kinds, not on the file's first column
+    # (a date, an id, a per-case label); else on the weekday cases start.
+    best = segmentations(measures.attribute_summaries_of(log, Filter()))
+    opening = best[0] if best and best[0] in choices else "start weekday"
     cols = st.columns([2, 1, 3])
     by = cols[0].selectbox(
         "Compare by",
         choices,
+        index=choices.index(opening),
         key=f"cmp-by-{log.log_id}",
         help="The attribute whose values are the segments: a team, branch, channel or product, or when cases start.",
     )
