@@ -171,3 +171,18 @@ def test_attribute_summaries_count_cases_per_value_and_tell_case_from_event_attr
         kept = {a.name: a for a in attribute_summaries(store, log, Filter(with_activities=("B",)), top=1)}
         assert (kept["region"].cases, kept["region"].top) == (1, (("North", 1),))
         assert (kept["amount"].distinct, kept["amount"].top) == (2, (("10", 1),))
+
+
+def test_an_inverted_time_window_is_refused() -> None:
+    # Intersecting, it kept the cases spanning the gap between the two dates, without a word.
+    import datetime as dt
+
+    from mining.errors import FilterError
+
+    late, early = dt.datetime(2010, 1, 1, tzinfo=dt.UTC), dt.datetime(2005, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(FilterError) as caught:
+        Filter(start=late, end=early)
+    assert str(caught.value) == "the time window ends (2005-01-01 00:00) before it starts (2010-01-01 00:00)"
+    with pytest.raises(FilterError):
+        Filter(start=late, end=late)
+    assert Filter(start=early, end=late).start == early

@@ -96,6 +96,20 @@ def test_repeating_a_run_stores_one_row_and_the_same_bytes(tmp_path):
             "Error: cannot stratify by 'channel': the log has no such attribute",
         ),
         (["--change-date", "2030-01-01"], "Error: no case started after the change date 2030-01-01"),
+        # An end activity the log lacks completed no case, and the report said nothing needed attention.
+        (
+            ["--end-activity", "Y"],
+            "Error: end activity 'Y' not in the log\nHint: the log's activities are 'A', 'Z'",
+        ),
+        (["--end-activity", "Zz"], "Error: end activity 'Zz' not in the log\nHint: did you mean 'Z'?"),
+        (
+            ["--since", "2024-03-01", "--until", "2024-02-01"],
+            "Error: the time window ends (2024-02-01 00:00) before it starts (2024-03-01 00:00)",
+        ),
+        (
+            ["--subdivision", "BY"],
+            "Error: --subdivision BY names a region of a country's public holidays, but no --country is given",
+        ),
     ],
 )
 def test_bad_input_exits_one_with_a_message(tmp_path, args, message):

@@ -71,6 +71,12 @@ class Filter:
     #: ``(a, b, directly)``: the case has ``a`` followed by ``b`` (directly: with nothing between).
     follows: tuple[tuple[str, str, bool], ...] = ()
 
+    def __post_init__(self) -> None:
+        # An inverted window kept the cases spanning it (intersecting) without a word.
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            msg = f"the time window ends ({self.end:%Y-%m-%d %H:%M}) before it starts ({self.start:%Y-%m-%d %H:%M})"
+            raise FilterError(msg)
+
     @property
     def projects_events(self) -> bool:
         return bool(self.activities_keep or self.activities_remove)

@@ -130,6 +130,16 @@ def calendar_from(
 
     None (wall-clock time) unless hours or a country are given; a country alone means 9-17.
     """
+    if subdivision and not country:
+        from mining.errors import AnalysisError, Option, phrase
+
+        msg = phrase(
+            Option("subdivision", subdivision),
+            " names a region of a country's public holidays, but no ",
+            Option("country"),
+            " is given",
+        )
+        raise AnalysisError(msg)
     if not (business_hours or country):
         return None
     from mining.analysis.calendar import Calendar, parse_hours

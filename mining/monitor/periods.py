@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -442,6 +443,7 @@ def case_facts(
     if cost_per_hour is not None and not cost_per_hour >= 0:
         msg = f"cost per hour must be zero or more, got {cost_per_hour}"
         raise MonitorError(msg)
+    _check_end_activities(store, log_id, end_activities)
     clk = clock(store, log_id, calendar, timezone=timezone)
     inst = instances_sql(store, log_id, flt)
     measured = inst.source != "none"
@@ -599,6 +601,29 @@ def _local_of(store: Store, clk: Clock, instant: dt.datetime | None) -> float | 
     sql = clk.extend("SELECT CAST($t AS TIMESTAMPTZ) AS t", local={"l_t": "t"})
     value = store.scalar(f"SELECT l_t FROM ({sql}) x", {"t": instant})
     return None if value is None else float(value)
+
+
+def _check_end_activities(store: Store, log_id: int, end_activities: Sequence[str]) -> None:
+    """Refuse an end activity the log does not have: no case would ever complete, silently."""
+    if not end_activities:
+        return
+    known = [
+        str(r[0])
+        for r in store.query(
+            "SELECT activity FROM events WHERE log_id = ? GROUP BY activity ORDER BY count(*) DESC", [log_id]
+        ).rows
+    ]
+    unknown = [a for a in end_activities if a not in known]
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], known, n=3, cutoff=0.6)
+    hint = (
+        f"did you mean {' or '.join(repr(c) for c in close)}?"
+        if close
+        else f"the log's activities are {', '.join(repr(a) for a in known[:12])}{' ...' if len(known) > 12 else ''}"
+    )
+    msg = f"end activit{'y' if len(unknown) == 1 else 'ies'} {', '.join(repr(a) for a in unknown)} not in the log"
+    raise MonitorError(msg, hint=hint)
 
 
 def _states(
