@@ -219,6 +219,37 @@ def test_an_event_id_is_no_driver_and_is_said_to_be_left_out(store, tmp_path):
     ]
 
 
+def test_outcome_fields_repeated_on_every_row_and_dates_are_no_drivers(store, tmp_path):
+    """ServiceNow's export repeats closed_code and resolved_by on every row, the first included, so their
+    timing could not show them set as the case closed; resolved_at (text dates) became categories held
+    fixed in every driver's adjustment."""
+    path = tmp_path / "incidents.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case", "activity", "timestamp", "closed_code", "resolvedBy", "resolved_at", "channel"])
+        for i in range(300):
+            start = T0 + dt.timedelta(hours=5 * i)
+            slow = i % 3 == 0
+            hours = 30 if slow else 3
+            code = "escalated" if slow else "fixed"
+            channel = ("Phone", "Email")[i % 2]
+            resolved = (start + dt.timedelta(hours=hours)).strftime("%d/%m/%Y %H:%M")
+            for activity, at in (("Open", 0), ("Close", hours)):
+                stamp = (start + dt.timedelta(hours=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                w.writerow([f"c{i:03d}", activity, stamp, code, code.upper(), resolved, channel])
+    report = find_drivers(store, _load(store, path, "incidents"), "duration")
+    assert [d.attribute for d in report.drivers if d.attribute in {"closed_code", "resolvedBy"}] == []
+    assert (
+        _excluded_reason(report, "closed_code")
+        == _excluded_reason(report, "resolvedBy")
+        == ("named for how the case ended (set as it closes): a consequence of the outcome, not a cause")
+    )
+    assert _excluded_reason(report, "resolved_at") == (
+        "dates or times: no kind of case, and one set as a case closes would be a consequence"
+    )
+    assert all("resolved_at" not in d.adjusted_for for d in report.drivers)
+
+
 def test_open_cases_are_censored_not_dropped(store, tmp_path):
     # 200 complete cases of 1..200 hours, started long ago; 40 cases still open at the data end (no Close),
     # already running for 300 hours: they are longer than any complete case, so they raise the median.

@@ -45,11 +45,11 @@ def test_no_attribute_no_segmentation(store, tmp_path):
 
 @pytest.mark.parametrize("value", ["2026-01-05", "05.01.2026", "1/5/26", "09:15"])
 def test_date_like_values_are_told(store, tmp_path, value):
-    # Two values over seven cases, as a team would have: only the values' shape tells a date.
+    # Two values over seven cases, as a team would have: only their shape tells dates.
     rows = ["case,activity,timestamp,when"] + [
         f"c{i},Open,2026-01-0{1 + i % 5} 09:00,{value}" for i in range(6)
     ]
-    rows.append("c9,Open,2026-01-01 09:00,other")
+    rows.append(f"c9,Open,2026-01-01 09:00,{value.replace('1', '2')}")
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
     log = ingest_file(store, tmp_path / "t.csv").log_id
     [summary] = attribute_summaries(store, log)

@@ -17,9 +17,11 @@ from mining.analysis.filters import Filter, case_selection
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from mining.store import Store
 
-__all__ = ["AttributeSummary", "attribute_summaries", "case_attributes", "segmentations"]
+__all__ = ["AttributeSummary", "attribute_summaries", "case_attributes", "looks_like_dates", "segmentations"]
 
 _TOP = 8
 #: Segments a comparison opens on at most: more are read as a list, not as kinds of cases.
@@ -142,10 +144,17 @@ def segmentations(summaries: tuple[AttributeSummary, ...]) -> tuple[str, ...]:
         for s in summaries
         if 2 <= s.distinct <= _SEGMENTS
         and not (s.numeric and s.distinct > 12)
-        and not any(_DATE_LIKE.search(value) for value, _ in s.top[:3])
+        and not looks_like_dates(value for value, _ in s.top[:3])
     ]
     ranked = sorted(
         enumerate(fit),
         key=lambda p: (p[1].level != "case", p[1].distinct > 12, -p[1].cases / (most or 1), p[0]),
     )
     return tuple(s.name for _, s in ranked)
+
+
+def looks_like_dates(values: Iterable[str]) -> bool:
+    """Whether most of ``values`` (a few of a column's) are dates or times of day, as text: a column of
+    them names no kind of case, whatever its count of values says."""
+    seen = [bool(_DATE_LIKE.search(str(v))) for v in values]
+    return bool(seen) and sum(seen) * 5 >= len(seen) * 4

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mining.analysis.attributes import looks_like_dates
 from mining.analysis.filters import Filter, events_relation
 from mining.store import numpy_column
 
@@ -43,12 +44,14 @@ if TYPE_CHECKING:
     from mining.monitor.periods import CaseFacts
     from mining.store import Store
 
-__all__ = ["EMPTY", "IDENTIFIER", "MAX_LEVELS", "Candidate", "candidates"]
+__all__ = ["DATES", "EMPTY", "IDENTIFIER", "MAX_LEVELS", "Candidate", "candidates"]
 
 #: The value of a case that has none.
 EMPTY = "(empty)"
 #: The kind of a column with a different value on every event: reported as left out, never tested.
 IDENTIFIER = "identifier"
+#: The kind of a column of dates or times written as text (an export's opened_at, closed_at): left out too.
+DATES = "dates"
 #: A numeric attribute with more distinct values than this is cut at its quartiles.
 MAX_LEVELS = 12
 #: Share of the filled cases in which a column must be constant to count as a case attribute.
@@ -140,6 +143,10 @@ def _attributes(events: _Events, columns: list[tuple[str, str]], facts: CaseFact
         if len(values) == int((code >= 0).sum()) > len(starts) and _id_like(values):
             # A different value on every event (an event or instance id): nothing cases share.
             out.append(Candidate(source, IDENTIFIER, np.zeros(n, dtype=np.int64), ("",), None, source))
+            continue
+        if looks_like_dates(values.slice(0, 50).to_pylist()):
+            # Each case its own date, and a date set as the case closes (resolved_at) would be a consequence.
+            out.append(Candidate(source, DATES, np.zeros(n, dtype=np.int64), ("",), None, source))
             continue
         filled = lo < len(values)
         if (lo == hi)[filled].mean() >= CONSTANT_SHARE:

@@ -57,6 +57,7 @@ rest's average.  Every figure is an association, never proof of a cause.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -65,7 +66,7 @@ import numpy as np
 
 from mining.analysis.filters import Filter
 from mining.analysis.performance import instances_sql
-from mining.drivers.features import EMPTY, IDENTIFIER, Candidate, candidates
+from mining.drivers.features import DATES, EMPTY, IDENTIFIER, Candidate, candidates
 from mining.drivers.stats import Z95, benjamini_hochberg, mantel_haenszel, two_proportions
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError, Option, phrase
@@ -266,15 +267,15 @@ def find_drivers(
         raise AnalysisError("no case is kept: there is nothing to explain", hint="widen the filter")
     out = _outcome(store, log_id, flt, facts, spec, model)
     found = candidates(store, log_id, flt, facts)
-    excluded: list[Excluded] = [
-        Excluded(c.attribute, "an identifier: a different value on every event, which no two cases share")
-        for c in found
-        if c.kind == IDENTIFIER
-    ]
-    cands = [_when_known(cand, facts) for cand in found if cand.kind != IDENTIFIER]
+    left_out = {
+        IDENTIFIER: "an identifier: a different value on every event, which no two cases share",
+        DATES: "dates or times: no kind of case, and one set as a case closes would be a consequence",
+    }
+    excluded: list[Excluded] = [Excluded(c.attribute, left_out[c.kind]) for c in found if c.kind in left_out]
+    cands = [_when_known(cand, facts) for cand in found if cand.kind not in left_out]
     usable: list[Candidate] = []
     for cand in cands:
-        reason = _leak(cand, spec, out)
+        reason = _leak(cand, spec, out) or _named_outcome(cand)
         if reason:
             excluded.append(Excluded(cand.attribute, reason))
         else:
@@ -471,6 +472,23 @@ def _when_known(cand: Candidate, facts: CaseFacts) -> Candidate:
         return cand
     later = cand.known_at[filled] > np.asarray(facts.first, float)[filled]
     return replace(cand, kind="mechanism") if later.mean() >= LEAK_SHARE else cand
+
+
+#: Words of a column named for how a case ended (ServiceNow's closed_code and resolved_by, Jira's
+#: Resolution, Zendesk's solved_at).  Exports repeat such a value on every row, the first included, so
+#: the time a value was first filled cannot tell it was set as the case closed.
+_OUTCOME_WORDS = frozenset(
+    {"close", "closed", "closing", "closure", "resolve", "resolved", "resolution", "resolver", "solved"}
+)
+
+
+def _named_outcome(cand: Candidate) -> str | None:
+    if cand.kind not in {"case attribute", "first event", "mechanism"} or not cand.source:
+        return None
+    words = set(re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", cand.source).lower()))
+    if words & _OUTCOME_WORDS:
+        return "named for how the case ended (set as it closes): a consequence of the outcome, not a cause"
+    return None
 
 
 def _leak(cand: Candidate, spec: OutcomeSpec, out: _Outcome) -> str | None:

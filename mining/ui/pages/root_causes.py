@@ -36,7 +36,10 @@ OUTCOMES = {
 }
 _SHOWN = 10
 _GROUPS = (
-    ("Drivers", "Kinds of cases, known when a case starts, that go worse than the rest."),
+    (
+        "Drivers",
+        "Kinds of cases, known when a case starts, and who handled its steps, that go worse than the rest.",
+    ),
     (
         "Mechanisms",
         "How the worse cases unfold (hand-offs, loops, activities they contain): what happens, not why.",
