@@ -1250,6 +1250,22 @@ def test_same_file_twice_is_unchanged(store):
     assert store.scalar("SELECT count(*) FROM events") == 4
 
 
+def test_same_file_with_other_options_is_refused_not_called_unchanged(store):
+    # It printed "unchanged" and kept the earlier reading: the user believed the new case column was used.
+    load(store, "tiny_log.csv")
+    head = (INGEST / "tiny_log.csv").read_text().splitlines()[0].split(",")
+    with pytest.raises(IngestError) as info:
+        load(store, "tiny_log.csv", roles={"case": head[1]}, timezone="Europe/Rome")
+    assert str(info.value) == (
+        "tiny_log.csv is already loaded into the log 'tiny_log', read with other options: "
+        f"case {head[1]!r} (the log has {head[0]!r}); time zone 'Europe/Rome' (the log has 'UTC')"
+    )
+    assert info.value.hint.startswith("a file is loaded once: to read it otherwise, delete the log first")
+    # The same options as stored, given again, are the same reading.
+    assert load(store, "tiny_log.csv", roles={"case": head[0]}, timezone="UTC").status == "unchanged"
+    assert store.scalar("SELECT count(*) FROM ingest_runs") == 1
+
+
 def test_other_data_under_the_same_name_needs_append(store):
     load(store, "append_export_1.csv", name="orders")
     with pytest.raises(IngestError) as info:

@@ -67,6 +67,7 @@ def ingest_file(
             "SELECT count(*) FROM ingest_runs WHERE log_id = ? AND content_hash = ?", [log_id, digest]
         )
         if seen:
+            _check_same_options(opts, previous, file, name)
             summary = summarize(
                 store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest
             )
@@ -104,6 +105,27 @@ def ingest_file(
     finally:
         if hashing is not None:
             hashing.join()
+
+
+def _check_same_options(opts: IngestOptions, previous: dict[str, Any], file: str, name: str) -> None:
+    """Refuse to call a file already in the log unchanged when the options ask to read it otherwise:
+    the log would silently keep the earlier reading (another case column, another zone)."""
+    differ = [
+        f"{role} {given!r} (the log has {previous.get(role)!r})"
+        for role, given in opts.roles.items()
+        if given != previous.get(role)
+    ]
+    if opts.timezone is not None and opts.timezone != previous.get("timezone"):
+        differ.append(f"time zone {opts.timezone!r} (the log has {previous.get('timezone')!r})")
+    if not differ:
+        return
+    msg = f"{file} is already loaded into the log {name!r}, read with other options: {'; '.join(differ)}"
+    hint = phrase(
+        "a file is loaded once: to read it otherwise, delete the log first (mining logs --delete NAME, or "
+        "the Logs page), or load it as a new log with ",
+        Option("name"),
+    )
+    raise IngestError(msg, hint=hint)
 
 
 class _Hashing:
