@@ -30,6 +30,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -45,13 +46,16 @@ from mining.conformance import (
     ProcessModel,
 )
 from mining.conformance.labels import require_matches
-from mining.errors import ConformanceError, LabelsUnmatched
+from mining.errors import ConformanceError, LabelsUnmatched, MiningError
 from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.layout import explore_page
 from mining.ui.messages import md, reporting_errors, show_error
 from mining.ui.progress import CheckInterrupted
 from mining.ui.tables import data_table
+
+if TYPE_CHECKING:
+    from mining.conformance.saved import StoredModel
 
 __all__ = ["CANCEL_KEY", "allow_entry", "render"]
 
@@ -132,7 +136,32 @@ def _model_choices(log: LogInfo) -> tuple[list[str], dict[str, str], str]:
     elif f"{log.name}.bpmn" in samples:
         # The sample models are preselected only for their own sample log.
         default = _SAMPLE + f"{log.name}.bpmn"
+    elif (fitting := _fitting_model(log, kept)) is not None:
+        default = _KEPT + fitting
     return options, labels, default
+
+
+#: Kept models read to find the one that fits a log no model was mapped against yet.
+_FIT_READ = 10
+
+
+def _fitting_model(log: LogInfo, kept: list[StoredModel]) -> str | None:
+    """The kept model most of whose tasks are the log's activities (by name, ignoring case), if any:
+    a model checked with its automatic mapping is not remembered, and a new session opened on
+    "No model yet" although the workspace keeps the log's model."""
+    if not kept or len(kept) > _FIT_READ:
+        return None
+    names = {a.casefold() for a in measures.dfg_of(log, Filter()).activities}
+    best, share = None, 0.5
+    for m in kept:
+        try:
+            model, _ = measures.read_model(m.name, state.stored_model_bytes(m.sha256)[1])
+        except MiningError:
+            continue
+        tasks = {t.casefold() for t in model.tasks}
+        if tasks and (fit := len(tasks & names) / len(tasks)) >= share:
+            best, share = m.sha256, fit
+    return best
 
 
 def _choose_model(log: LogInfo) -> tuple[ProcessModel, str, bytes] | None:
