@@ -250,6 +250,26 @@ def test_outcome_fields_repeated_on_every_row_and_dates_are_no_drivers(store, tm
     assert all("resolved_at" not in d.adjusted_for for d in report.drivers)
 
 
+def test_cases_with_a_placeholder_date_are_named_as_left_out(store, tmp_path):
+    # BPIC 2019's 1948 dates: 20 cases fewer than every other command, without a word.
+    from mining.drivers.segments import compare_segments
+
+    cases = [
+        (f"c{i:03d}", {"channel": ("Phone", "Mail")[i % 2]}, [("Open", 5 * i), ("Close", 5 * i + 2 + i % 3)])
+        for i in range(120)
+    ]
+    # Events in 1909 and 2126: the last case by id (its attributes fell past the end of the kept
+    # cases, an IndexError), and one between c050 and c051 (its channel took c051's place, silently).
+    cases.append(("c999", {"channel": "Phone"}, [("Open", -1_000_000), ("Close", 30)]))
+    cases.append(("c050x", {"channel": "Phone"}, [("Open", 40), ("Close", 900_000)]))
+    log = _load(store, _write(tmp_path / "placeholder.csv", cases), "placeholder")
+    note = "2 cases have an event outside the data's range and are left out."
+    assert note in find_drivers(store, log, "duration").notes
+    compared = compare_segments(store, log, "channel", sla_seconds=None)
+    assert compared.cases == 120 and note in compared.note
+    assert {s.value: s.cases for s in compared.segments} == {"Phone": 60, "Mail": 60}
+
+
 def test_open_cases_are_censored_not_dropped(store, tmp_path):
     # 200 complete cases of 1..200 hours, started long ago; 40 cases still open at the data end (no Close),
     # already running for 300 hours: they are longer than any complete case, so they raise the median.

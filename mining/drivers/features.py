@@ -104,6 +104,11 @@ def candidates(store: Store, log_id: int, flt: Filter | None, facts: CaseFacts) 
     cols = "".join(f", a.{quote_ident(c)} AS {quote_ident(c)}" for c, _ in columns)
     join = f" LEFT JOIN {quote_ident(f'attrs_{int(log_id)}')} a USING (row_no)" if columns else ""
     rows = store.arrow(_ROWS_SQL.format(events=ev.sql, cols=cols, join=join), ev.params)
+    _, found = facts.kept(np.asarray(numpy_column(rows.column("case_no"))))
+    if not found.all():
+        import pyarrow as pa
+
+        rows = rows.filter(pa.array(found))  # the events of cases the facts left out
     if rows.num_rows == 0:
         return _start_features(facts)
     events = _Events(rows, facts)

@@ -70,7 +70,7 @@ from mining.drivers.features import DATES, EMPTY, IDENTIFIER, Candidate, candida
 from mining.drivers.stats import Z95, benjamini_hochberg, mantel_haenszel, two_proportions
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError, Option, phrase
-from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile
+from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile, left_out_note
 from mining.rates import format_money
 from mining.store import numpy_column
 from mining.words import plural
@@ -295,6 +295,8 @@ def find_drivers(
             if n1[code] >= min_cases and n1[code] >= min_share * n_j and n0 >= min_cases:
                 rows.append((ci, code, int(n1[code]), int(b1[code])))
     notes = list(out.notes)
+    if facts.left_out:
+        notes.append(left_out_note(facts.left_out))
     drivers: list[Driver] = []
     if rows:
         arr = np.array(rows, dtype=np.int64)
@@ -454,10 +456,9 @@ def _first_repeat(store: Store, log_id: int, flt: Filter, facts: Any) -> np.ndar
         f"FROM ({inst.sql}) i) x GROUP BY case_no"
     )
     table = store.arrow(sql, inst.params)
-    out = np.full(facts.n, np.nan)
-    pos = np.searchsorted(facts.case_no, np.asarray(numpy_column(table.column("case_no"))))
-    out[pos] = np.asarray(table.column("t").to_numpy(zero_copy_only=False), dtype=float)
-    return out
+    return facts.per_case(
+        np.asarray(numpy_column(table.column("case_no"))), table.column("t").to_numpy(zero_copy_only=False)
+    )
 
 
 def _when_known(cand: Candidate, facts: CaseFacts) -> Candidate:
@@ -709,10 +710,7 @@ def _case_costs(store: Store, log_id: int, flt: Filter, facts: Any, rates: RateC
     from mining.costs import case_costs
 
     costs = case_costs(store, log_id, rates, flt)
-    out = np.full(facts.n, np.nan)
-    pos = np.searchsorted(facts.case_no, costs.case_no)
-    out[pos] = costs.total
-    return out
+    return facts.per_case(costs.case_no, costs.total)
 
 
 # -- words -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from mining.drivers.stats import Z95
 from mining.errors import AnalysisError, Option, phrase
 from mining.monitor.bootstrap import bootstrap
 from mining.monitor.compare import strata
-from mining.monitor.periods import case_facts
+from mining.monitor.periods import case_facts, left_out_note
 
 if TYPE_CHECKING:
     from mining.rates import RateCard
@@ -144,8 +144,7 @@ def compare_segments(
         from mining.costs import case_costs
 
         priced = case_costs(store, log_id, rates, flt)
-        cost = np.full(facts.n, np.nan)
-        cost[np.searchsorted(facts.case_no, priced.case_no)] = priced.total
+        cost = facts.per_case(priced.case_no, priced.total)
     span = max(float(np.nanmax(facts.last) - np.nanmin(facts.first)), _WEEK)
     weeks = span / _WEEK
     kpis = ["cycle_median_s", "cycle_p90_s", "throughput_per_week", "rework_rate"]
@@ -221,6 +220,8 @@ def compare_segments(
         f"bootstrap ({resamples} resamples, seed {seed}); throughput: Poisson. The adjusted difference reweights "
         f"the rest to the segment's mix of {mix_by if mix_by != 'variant' else 'variants (the most frequent ones)'}."
     )
+    if facts.left_out:
+        note += f" {left_out_note(facts.left_out)}"
     return SegmentComparison(
         by=cand.attribute,
         source=cand.source if cand.kind == "case attribute" else None,

@@ -128,6 +128,7 @@ __all__ = [
     "case_facts",
     "kaplan_meier_quantile",
     "kpis_per_period",
+    "left_out_note",
     "still_running",
     "summarize",
 ]
@@ -403,6 +404,22 @@ class CaseFacts:
     @property
     def complete(self) -> np.ndarray:
         return self.state == COMPLETE
+
+    def kept(self, case_no: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, found) of the cases ``case_no`` among the facts.  A case the facts left out (an
+        event outside the data's range) is not found: by position alone it took the next case's place."""
+        case_no = np.asarray(case_no)
+        pos = np.searchsorted(self.case_no, case_no)
+        found = pos < self.n
+        found[found] = self.case_no[pos[found]] == case_no[found]
+        return pos, found
+
+    def per_case(self, case_no: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``values`` of the cases ``case_no`` as one float per kept case (NaN where none is given)."""
+        out = np.full(self.n, np.nan)
+        pos, found = self.kept(case_no)
+        out[pos[found]] = np.asarray(values, dtype=float)[found]
+        return out
 
     def age(self) -> np.ndarray:
         """Seconds each case has run without completing: to the data end if open, to its last event otherwise."""
@@ -1239,7 +1256,7 @@ def summarize(facts: CaseFacts, *, sla_seconds: float | None = None) -> PeriodSe
     if facts.robust is not None and facts.robust.note:
         range_note = f"{facts.robust.note}, with the {facts.left_out:,} cases they belong to."
     if facts.left_out:
-        note += f" {facts.left_out:,} cases have an event outside the data's range and are left out."
+        note += f" {left_out_note(facts.left_out)}"
     if intake:
         note += " " + intake
     first = None if not facts.n else dt.datetime.fromtimestamp(float(facts.first.min()), dt.UTC)
@@ -1296,3 +1313,12 @@ def kpis_per_period(
         measures=measures,
     )
     return summarize(facts, sla_seconds=sla_seconds)
+
+
+def left_out_note(cases: int) -> str:
+    """The sentence for the cases no figure counts: an event dated outside the data's range (a
+    placeholder date such as 1900-01-01, a typo) places them nowhere in time."""
+    return (
+        f"{cases:,} case{'' if cases == 1 else 's'} {'has' if cases == 1 else 'have'} an event outside the "
+        f"data's range and {'is' if cases == 1 else 'are'} left out."
+    )
