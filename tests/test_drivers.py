@@ -354,6 +354,43 @@ def test_one_stratum_gives_the_crude_difference(n, seed):
     assert rd == pytest.approx(float(diff))
 
 
+def test_a_model_with_other_names_uses_the_mapping_saved_for_it_and_says_where_to_make_one(tmp_path):
+    # Its hint named conform's --map and --force, which drivers and monitor do not have.
+    from mining.conformance import LabelMapping
+    from mining.conformance.saved import model_sha256, save_mapping
+
+    ws = tmp_path / "ws.duckdb"
+    cases = [
+        (f"c{i:03d}", {}, [("Open", 5 * i), ("Fix", 5 * i + 1), ("Close", 5 * i + 2)]) for i in range(60)
+    ]
+    cases += [(f"d{i:03d}", {}, [("Open", 5 * i), ("Close", 5 * i + 2)]) for i in range(20)]
+    log = _write(tmp_path / "t.csv", cases)
+    model = tmp_path / "steps.txt"
+    model.write_text("Opened\nRepaired\nClosed\n")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-w", str(ws), "ingest", str(log), "--name", "t"]).exit_code == 0
+    hint = (
+        "Hint: map the model's tasks to the log's activities on the app's Conformance page: the mapping it "
+        "saves for this log and model is used here"
+    )
+    for command in (
+        ["drivers", "t", "--outcome", f"deviation:{model}"],
+        ["monitor", "t", "--model", str(model)],
+    ):
+        refused = runner.invoke(cli, ["-w", str(ws), *command])
+        assert refused.exit_code == 1
+        assert refused.output.startswith("Error: 0 of the model's 3 tasks (0%) match an activity of the log")
+        assert hint in refused.output and "--force" not in refused.output
+    with Store(ws) as store:
+        mapping = LabelMapping((("Opened", "Open"), ("Repaired", "Fix"), ("Closed", "Close")))
+        save_mapping(store, 1, model_sha256(model.read_bytes()), "steps.txt", mapping)
+    mapped = runner.invoke(cli, ["-w", str(ws), "drivers", "t", "--outcome", f"deviation:{model}", "--json"])
+    assert mapped.exit_code == 0, mapped.output
+    outcome = json.loads(mapped.output)["outcome"]
+    # The 20 cases that skip the repair deviate from the model Opened, Repaired, Closed.
+    assert (outcome["cases"], outcome["baseline"]) == (80, 0.25)
+
+
 def test_the_cli_prints_the_json_contract(tmp_path):
     ws = tmp_path / "ws.duckdb"
     runner = CliRunner()

@@ -30,6 +30,7 @@ __all__ = [
     "fail_cleanly",
     "limit_options",
     "limits_from",
+    "model_labels_hint",
     "open_reader",
     "role_option",
     "workspace_exists",
@@ -83,6 +84,22 @@ def open_reader(ctx: click.Context) -> Iterator[Any]:
         msg = "--engine spark needs --parquet DIR (a folder written by `mining export LOG --parquet DIR`)"
         raise StoreError(msg)
     yield SparkStore(session_for(master=obj["spark_master"], remote=obj["spark_remote"]), obj["parquet"])
+
+
+@contextlib.contextmanager
+def model_labels_hint() -> Iterator[None]:
+    """A model whose tasks too few of the log's activities match, in a command without ``conform``'s
+    --map, --map-file and --force: the hint names what this command reads, the mapping the app saves."""
+    from mining.errors import LabelsUnmatched
+
+    try:
+        yield
+    except LabelsUnmatched as exc:
+        hint = (
+            "map the model's tasks to the log's activities on the app's Conformance page: the mapping it "
+            "saves for this log and model is used here"
+        )
+        raise LabelsUnmatched(exc.message, labels=exc.labels, hint=hint) from None
 
 
 def workspace_exists(ctx: click.Context) -> bool:

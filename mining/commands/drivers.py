@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mining.commands.common import emit_json, fail_cleanly, open_reader
+from mining.commands.common import emit_json, fail_cleanly, model_labels_hint, open_reader
 from mining.commands.explore import build_filter, filter_options
 
 if TYPE_CHECKING:
@@ -104,9 +104,17 @@ def drivers_cmd(
         from mining.models import load_model
 
         model = load_model(spec.model)
-    with open_reader(ctx) as store:
+    with open_reader(ctx) as store, model_labels_hint():
         lid = log_id(store, log)
-        report = find_drivers(store, lid, spec, flt, model=model, rates=card, alpha=fdr, min_cases=min_cases)
+        mapping = None
+        if spec.model is not None:
+            from mining.conformance.saved import model_sha256, saved_mapping
+
+            # The label mapping confirmed in the app for this log and model, as monitor --model uses it.
+            mapping = saved_mapping(store, lid, model_sha256(Path(spec.model).read_bytes()))
+        report = find_drivers(
+            store, lid, spec, flt, model=model, mapping=mapping, rates=card, alpha=fdr, min_cases=min_cases
+        )
     if as_json:
         emit_json(drivers_json(report))
         return

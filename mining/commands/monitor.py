@@ -41,6 +41,7 @@ from mining.commands.common import (
     fail_cleanly,
     limit_options,
     limits_from,
+    model_labels_hint,
     open_reader,
 )
 
@@ -293,21 +294,22 @@ def monitor_cmd(
 
         rules = load_rules(Path(rules_file))
     # The run, the model file and storing the run happen in a child under the limits.
-    done = run(
-        monitor_command,
-        root["workspace"],
-        log,
-        options,
-        since=since,
-        until=until,
-        rules=rules,
-        model_file=model_file,
-        save=not recipients,
-        task=monitor_task(log),
-        limits=limits_from(memory_limit, time_limit),
-        preload=MONITOR_MODULES,
-        reuse="cli",
-    )
+    with model_labels_hint():
+        done = run(
+            monitor_command,
+            root["workspace"],
+            log,
+            options,
+            since=since,
+            until=until,
+            rules=rules,
+            model_file=model_file,
+            save=not recipients,
+            task=monitor_task(log),
+            limits=limits_from(memory_limit, time_limit),
+            preload=MONITOR_MODULES,
+            reuse="cli",
+        )
     monitored, text, known = done.run, done.text, done.known
     sent = None
     if recipients:

@@ -76,6 +76,7 @@ from mining.store import numpy_column
 from mining.words import plural
 
 if TYPE_CHECKING:
+    from mining.conformance.labels import LabelMapping
     from mining.models.net import ProcessModel
     from mining.monitor.periods import CaseFacts
     from mining.rates import RateCard
@@ -240,6 +241,7 @@ def find_drivers(
     flt: Filter | None = None,
     *,
     model: ProcessModel | None = None,
+    mapping: LabelMapping | None = None,
     rates: RateCard | None = None,
     alpha: float = 0.05,
     min_cases: int = 30,
@@ -248,7 +250,8 @@ def find_drivers(
     """The drivers of ``outcome`` among the kept cases of a log (see the module docstring).
 
     ``model`` is the documented model for ``deviation:MODEL`` (read by the
-    caller); ``rates`` prices the drivers' impact.
+    caller), its tasks matched to the log's activities by ``mapping`` (the one
+    saved for the log and model) where names differ; ``rates`` prices the drivers' impact.
 
     Examples
     --------
@@ -265,7 +268,7 @@ def find_drivers(
     facts = case_facts(store, log_id, flt)
     if facts.n == 0:
         raise AnalysisError("no case is kept: there is nothing to explain", hint="widen the filter")
-    out = _outcome(store, log_id, flt, facts, spec, model)
+    out = _outcome(store, log_id, flt, facts, spec, model, mapping)
     found = candidates(store, log_id, flt, facts)
     left_out = {
         IDENTIFIER: "an identifier: a different value on every event, which no two cases share",
@@ -352,7 +355,13 @@ def _rank(d: Driver) -> tuple[Any, ...]:
 
 
 def _outcome(
-    store: Store, log_id: int, flt: Filter, facts: Any, spec: OutcomeSpec, model: ProcessModel | None
+    store: Store,
+    log_id: int,
+    flt: Filter,
+    facts: Any,
+    spec: OutcomeSpec,
+    model: ProcessModel | None,
+    mapping: LabelMapping | None = None,
 ) -> _Outcome:
     n = facts.n
     complete = facts.state == COMPLETE
@@ -423,7 +432,7 @@ def _outcome(
             raise AnalysisError(f"the model {spec.model!r} was not read")
         from mining.monitor.run import conformance_measures
 
-        values = conformance_measures(store, log_id, model, flt)["deviating_cases"].values
+        values = conformance_measures(store, log_id, model, flt, mapping=mapping)["deviating_cases"].values
         dev = np.array([values.get(int(c), np.nan) for c in facts.case_no.tolist()], dtype=float)
         definition = f"deviation: the case's path has a log or model move against the model {model.name!r}"
     else:
