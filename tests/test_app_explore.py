@@ -777,3 +777,23 @@ def test_findings_that_misplace_no_event_in_time_are_a_note_not_a_warning(
         "2 data-quality findings of the whole log (counted before the filters) may change these figures: "
         "Duplicate events (1), Cases with a single event (1). [See what to do](#data-quality)."
     ]
+
+
+def test_a_case_shows_its_own_attributes_apart_from_event_values_that_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Production's case view read "Case attributes: Qty_Completed: 10, End, Start", as if the case had three.
+    (tmp_path / "steps.csv").write_text(
+        "case,activity,timestamp,plant,step_state\n"
+        "c1,Open,2026-01-01 09:00,Berlin,new\nc1,Close,2026-01-01 10:00,Berlin,done\n"
+    )
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, tmp_path / "steps.csv")
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("variants")
+    titles = [h.value for h in at.subheader]
+    assert titles.index("Case attributes") < titles.index("Event attributes that change within the case")
+    own, changing = at.dataframe[2].value, at.dataframe[3].value
+    assert own.to_dict("records") == [{"attribute": "plant", "value": "Berlin"}]
+    assert changing.to_dict("records") == [{"attribute": "step_state", "values on its events": "done, new"}]

@@ -254,7 +254,8 @@ def _transition_heatmap(
             columns.append(day.isoformat())
             day = next_period(day, period)
     note = (
-        f"median waiting per {period} (local {clk.timezone}), by the period in which the wait ends"
+        f"median waiting per {period} ({'UTC' if clk.timezone == 'UTC' else f'local time, {clk.timezone}'}), "
+        "by the period in which the wait ends"
         + _cut_note(len(labels), len(freq), ("most frequent", "transitions"))
     )
     if inst.source == "none":

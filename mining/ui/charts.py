@@ -257,7 +257,8 @@ def pareto_chart(items: Sequence[Variant]) -> alt.LayerChart:
         x=alt.X("variant:O", title="Variant (most frequent first)", sort=None)
     )
     bars = base.mark_bar(color=_MAIN).encode(
-        y=alt.Y("cases:Q", title="Cases"), tooltip=["variant:O", "cases:Q"]
+        y=alt.Y("cases:Q", title="Cases", axis=alt.Axis(tickMinStep=1, format=",d")),
+        tooltip=["variant:O", "cases:Q"],
     )
     line = base.mark_line(color=_ACCENT, point=True).encode(
         y=alt.Y("cumulative:Q", title="Cumulative share of cases (%)", scale=alt.Scale(domain=[0, 100])),

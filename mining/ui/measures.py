@@ -758,7 +758,7 @@ def _conformance_cached(
         result = job.result()
     if result.complete:
         # A click during the last steps (precision) lands here: the result is whole, but still kept.
-        progress.show(1.0, f"Checked {len(result.variants):,} variants ({result.engine})")
+        progress.show(1.0, f"Checked {len(result.variants):,} variants")
     if progress.control is not None:
         raise CheckInterrupted(result, progress.control)
     if not result.complete:

@@ -651,7 +651,7 @@ def _show(
     _allowlist(result, allow_key)
     if result.method == "alignments":
         _downloads(log, request, result)
-    if result.overlay is not None:
+    if result.overlay is not None and (result.overlay.edges or result.overlay.activities):
         st.caption(
             f"The **Process map** page can now mark the {_count(len(result.overlay.edges), 'path')} and "
             f"{_count(len(result.overlay.activities), 'activity', 'activities')} the model does not allow."

@@ -103,13 +103,19 @@ def _render(log: LogInfo, flt: Filter) -> None:
         return
     case_id = st.selectbox("Case", [c.case_id for c in cases.cases], key=f"variants-case-{variant_id}")
     attributes = measures.case_attributes_of(log, case_id)
-    if attributes:
+    # One value: the case's; several: event values that change along the case, not the case's own.
+    single = [{"attribute": name, "value": values[0]} for name, values in attributes if len(values) == 1]
+    changing = [
+        {"attribute": name, "values on its events": ", ".join(values)}
+        for name, values in attributes
+        if len(values) > 1
+    ]
+    if single:
         st.subheader("Case attributes")
-        data_table(
-            [{"attribute": name, "value": ", ".join(values)} for name, values in attributes],
-            hide_index=True,
-            width="stretch",
-        )
+        data_table(single, hide_index=True, width="stretch")
+    if changing:
+        st.subheader("Event attributes that change within the case")
+        data_table(changing, hide_index=True, width="stretch")
     st.subheader("Events of the case")
     events = measures.events_of_case(log, case_id)
     columns = {
