@@ -109,7 +109,16 @@ def _what_changed(run: MonitorRun) -> str:
         )
     chart = next((kc for kc in run.charts if kc.kpi == _HEADLINE_KPI), None)
     if chart is None or chart.newest < 0:
-        return "No period is complete enough yet to judge the median cycle time."
+        period = run.series.period
+        longer = (
+            " Months judge a process whose cases last longer than a week sooner: choose the period month."
+            if period in {"day", "week"}
+            else ""
+        )
+        return (
+            f"No {period} is complete enough yet to judge the median cycle time: in each, too many cases "
+            f"were still running at the data's end, or too few had completed.{longer}"
+        )
     i = chart.newest
     label = period_label(run.series.periods[i].start, run.series.period)
     value = chart.chart.values[i]

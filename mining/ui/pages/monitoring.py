@@ -321,7 +321,7 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
                 f"{cmp.confidence:.0%} interval": interval_words(k.ci_low, k.ci_high, k.unit),
                 "mix-adjusted difference": _adjusted(k),
                 "direction": _direction(k.difference),
-                "cases before / after": f"{k.n_before:,} / {k.n_after:,}",
+                "cases measured before / after": f"{k.n_before:,} / {k.n_after:,}",
             }
             for k in cmp.kpis
         ],
@@ -340,6 +340,10 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
             "mix-adjusted difference": st.column_config.TextColumn(
                 help="The difference had the same mix of case types (the Case mix by choice) run before "
                 "and after: it takes out what a change of mix alone would explain."
+            ),
+            "cases measured before / after": st.column_config.TextColumn(
+                help="The cases each KPI is measured on: cycle time counts the completed cases only, so it "
+                "can be fewer than the cases started that the line above counts."
             ),
         },
     )
@@ -433,21 +437,23 @@ def _control_charts(run: MonitorRun) -> None:
         )
         st.caption(md(kc.cusum.note))
     names = kc.chart.labels
-    data_table(
-        [
-            {
-                "period": names[s.index] if names else str(s.index),
-                "rule": f"{s.rule}: {s.name}",
-                "what": s.description,
-            }
-            for s in reversed(kc.chart.signals)
-        ],
-        hide_index=True,
-        width="stretch",
-        key="mon-signals",
-    )
     if not kc.chart.signals:
+        # An empty table drew one cell reading "empty" above this line.
         st.caption("No rule fired on this chart.")
+    else:
+        data_table(
+            [
+                {
+                    "period": names[s.index] if names else str(s.index),
+                    "rule": f"{s.rule}: {s.name}",
+                    "what": s.description,
+                }
+                for s in reversed(kc.chart.signals)
+            ],
+            hide_index=True,
+            width="stretch",
+            key="mon-signals",
+        )
     if kc.moving_range is not None and kc.moving_range.signals:
         st.caption("Moving range: " + md(" ".join(s.description for s in kc.moving_range.signals)))
     for note in run.notes:
