@@ -80,8 +80,9 @@ def test_cases_cut_by_the_extract(store):
     assert findings(store, "cut_cases.csv") == {
         "cases_cut_by_extract": (
             2,
-            "2 cases look cut by the extract: 1 began before the extract's first day and 1 was still open at its "
-            "end (cases usually start with 'Register'; end with 'Close')",
+            "2 cases look cut by the extract: 1 starts near the extract's first day with an activity that rarely "
+            "opens a case (it may have begun before it) and 1 ends near its last day with one that rarely closes "
+            "a case (it may still be open); cases usually start with 'Register' and end with 'Close'",
             ("case C00 starts with Approve", "case C13 ends with Approve"),
         )
     }

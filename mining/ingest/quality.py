@@ -308,21 +308,30 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
     cut, still_open, cut_ex, open_ex, opening, closing = rows
     if not cut and not still_open:
         return None
+    # What the data shows, not a verdict: a system that logs changes may record a new case's first
+    # state as other than its usual opener (ServiceNow's incidents opened on the extract's first day).
     parts = []
     if cut:
-        parts.append(f"{int(cut):,} began before the extract's first day")
+        parts.append(
+            f"{int(cut):,} {agree(int(cut), 'starts', 'start')} near the extract's first day with an activity "
+            f"that rarely opens a case ({agree(int(cut), 'it', 'they')} may have begun before it)"
+        )
     if still_open:
-        parts.append(f"{int(still_open):,} {'was' if still_open == 1 else 'were'} still open at its end")
+        parts.append(
+            f"{int(still_open):,} {agree(int(still_open), 'ends', 'end')} near its last day with one that rarely "
+            f"closes a case ({agree(int(still_open), 'it', 'they')} may still be open)"
+        )
     usual = []
     if opening:
-        usual.append("cases usually start with " + ", ".join(repr(a) for a in opening))
+        usual.append("start with " + ", ".join(repr(a) for a in opening))
     if closing:
         usual.append("end with " + ", ".join(repr(a) for a in closing))
     total = int(cut) + int(still_open)
     message = (
-        f"{plural(total, 'case')} {agree(total, 'looks', 'look')} cut by the extract: {' and '.join(parts)} "
-        f"({'; '.join(usual)})"
+        f"{plural(total, 'case')} {agree(total, 'looks', 'look')} cut by the extract: {' and '.join(parts)}"
     )
+    if usual:
+        message += f"; cases usually {' and '.join(usual)}"
     return _issue(
         "cases_cut_by_extract", int(cut) + int(still_open), message, [*(cut_ex or []), *(open_ex or [])]
     )
