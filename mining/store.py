@@ -472,7 +472,12 @@ def writing(
             if old is not None:
                 _fold_wal(target)
                 _disk_step(target, copy_workspace, target, scratch)
-            store = Store(scratch, memory_limit=memory_limit, threads=threads)
+            try:
+                store = Store(scratch, memory_limit=memory_limit, threads=threads)
+            except StoreError as exc:
+                # Named by the user's file, not the private copy they never made.
+                msg = str(exc.message).replace(str(scratch), str(path))
+                raise StoreError(msg, hint=exc.hint) from exc
             try:
                 yield store
                 store.execute("CHECKPOINT")
@@ -638,10 +643,15 @@ def _connect(path: str, *, read_only: bool, busy_timeout: float) -> duckdb.DuckD
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             # ConnectionException: this process already holds the file in the
             # other mode (read-only against read-write); treated as busy too.
-            text = str(exc)
+            # A reader opens the file through a link of its own (see _connect_current): DuckDB's message
+            # names the link, which the user never made; it names their file.
+            text = re.sub(r'"[^"]*\.\d+\.\d+\.\d+\.read"', f'"{path}"', str(exc))
             if "lock" not in text.lower() and not isinstance(exc, duckdb.ConnectionException):
                 msg = f"cannot open workspace {path}: {text}"
-                raise StoreError(msg) from exc
+                hint = None
+                if "not a valid DuckDB database file" in text:
+                    hint = "pass the workspace file that mining made (-w FILE or $MINING_WORKSPACE), or a new name"
+                raise StoreError(msg, hint=hint) from exc
             if time.monotonic() >= deadline:
                 msg = f"workspace {path} is busy: another mining process is writing to it"
                 raise WorkspaceBusy(msg, hint="retry when the other ingest has finished") from exc

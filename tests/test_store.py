@@ -147,3 +147,27 @@ def test_a_failed_statement_is_the_error_seen_through_its_cleanup(store):
             store.unregister("v")  # refused inside the aborted transaction: must not hide the cause
     assert "NOT NULL constraint failed" in str(info.value)
     assert store.scalar("SELECT count(*) FROM t") == 0
+
+
+def test_a_file_that_is_no_workspace_is_named_as_the_user_gave_it(tmp_path, monkeypatch):
+    # The message named the reader's private link (.notes.duckdb.4711.1.2.read) or the writer's copy.
+    from mining.store import writing
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.duckdb").write_text("not a database\n")
+    expected = (
+        'cannot open workspace notes.duckdb: IO Error: The file "notes.duckdb" exists, but it is not a valid '
+        "DuckDB database file!"
+    )
+    with pytest.raises(StoreError) as reading:
+        Store("notes.duckdb", read_only=True)
+    with pytest.raises(StoreError) as written, writing("notes.duckdb"):
+        pass
+    for caught in (reading, written):
+        assert str(caught.value) == expected
+        assert caught.value.hint == (
+            "pass the workspace file that mining made (-w FILE or $MINING_WORKSPACE), or a new name"
+        )
+    assert (tmp_path / "notes.duckdb").read_text() == "not a database\n"
+    # No private copy or link is left beside it (the writers' lock file stays, as for any workspace).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.duckdb", "notes.duckdb.lock"]
