@@ -76,7 +76,13 @@ _KPIS = (
     show_default=True,
     help="Cases a value needs to be tested (and at least 1% of the cases).",
 )
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Drivers shown.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Drivers printed (--json lists them all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.pass_context
 @fail_cleanly
