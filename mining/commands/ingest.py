@@ -212,7 +212,7 @@ def _text(s: IngestSummary) -> str:
         fmt = s.timestamp_formats.get(role)
         fmt_text = f"  format {fmt}" if fmt else ""
         lines.append(f"  {role:<16} {column!s:<24}{fmt_text}{why}")
-    lines.append(f"  times without a zone read as {s.timezone}")
+    lines.append(f"  time zone        {s.timezone} (hours, weekdays and weeks; times without an offset)")
     for column, words in s.missing_words.items():
         shown = ", ".join(f"{w!r} ({n:,})" for w, n in words.items())
         lines.append(f"  read as missing in {column!r}: {shown}")

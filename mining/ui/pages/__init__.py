@@ -82,7 +82,10 @@ def mapping_table(roles: Mapping[str, str | None], formats: Mapping[str, str], t
         for role, label in ROLE_LABELS.items()
     ]
     data_table(rows, hide_index=True, width="stretch")
-    st.caption(f"Timestamps without an offset were read in time zone {md(timezone)}.")
+    st.caption(
+        f"The log's time zone is {md(timezone)}: hours of the day, weekdays and weeks are read there, "
+        "and so is any timestamp written without an offset."
+    )
 
 
 def guesses_table(guesses: Sequence[RoleGuess]) -> None:
