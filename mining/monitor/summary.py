@@ -110,10 +110,12 @@ def _what_changed(run: MonitorRun) -> str:
     chart = next((kc for kc in run.charts if kc.kpi == _HEADLINE_KPI), None)
     if chart is None or chart.newest < 0:
         period = run.series.period
+        starts = [p.start for p in run.series.periods]
+        # Months help only where the data spans enough of them to compare; else only more data does.
         longer = (
             " Months judge a process whose cases last longer than a week sooner: choose the period month."
-            if period in {"day", "week"}
-            else ""
+            if period in {"day", "week"} and starts and (starts[-1] - starts[0]).days >= 120
+            else " A longer export, reaching further past these cases' starts, lets them settle."
         )
         return (
             f"No {period} is complete enough yet to judge the median cycle time: in each, too many cases "
