@@ -797,3 +797,33 @@ def test_a_case_shows_its_own_attributes_apart_from_event_values_that_change(
     own, changing = at.dataframe[2].value, at.dataframe[3].value
     assert own.to_dict("records") == [{"attribute": "plant", "value": "Berlin"}]
     assert changing.to_dict("records") == [{"attribute": "step_state", "values on its events": "done, new"}]
+
+
+def test_a_log_of_start_and_complete_events_says_how_to_read_its_map_and_variants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Production's map drew "Start → Start 225" and its variants "Start → Start → Packing → Packing"
+    # without a word, while Bottlenecks paired them: the reader took them for rework.
+    from mining.ui.pages import LIFECYCLE_NOTE
+
+    rows = ["case,activity,lifecycle,timestamp"]
+    for i in range(3):
+        rows += [
+            f"c{i},Pack,start,2026-01-0{i + 1} 09:00",
+            f"c{i},Pack,complete,2026-01-0{i + 1} 10:00",
+            f"c{i},Ship,start,2026-01-0{i + 1} 11:00",
+            f"c{i},Ship,complete,2026-01-0{i + 1} 12:00",
+        ]
+    (tmp_path / "lifecycle.csv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        summary = ingest_file(store, tmp_path / "lifecycle.csv")
+        ingest_file(store, SAMPLE)  # the most recent: the pages open on it
+    assert summary.mapping.lifecycle == "lifecycle"
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    for page in ("process_map", "variants"):
+        at = _run(page)
+        assert LIFECYCLE_NOTE not in [c.value for c in at.caption], page  # the sample has no lifecycle
+        _widget(at.sidebar.selectbox, "Log").set_value("lifecycle").run()
+        assert not at.exception
+        assert LIFECYCLE_NOTE in [c.value for c in at.caption], page

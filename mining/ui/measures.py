@@ -116,6 +116,7 @@ __all__ = [
     "rules_of",
     "span_of",
     "throughput_of",
+    "timing_source_of",
     "variants_measures",
     "variants_of",
     "warm_steps",
@@ -432,6 +433,17 @@ def _case_attributes_cached(
 def case_attributes_of(log: LogInfo, case_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """One case's attributes and their values."""
     return _case_attributes_cached(*where(), log.log_id, case_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _timing_source_cached(workspace: str, version: tuple[int, ...], log_id: int) -> str:
+    with reading(workspace) as store:
+        return _performance_mod.timing_source(store, log_id)
+
+
+def timing_source_of(log: LogInfo) -> str:
+    """Where the log's starts come from: ``start_timestamp``, ``lifecycle`` (start events) or ``none``."""
+    return _timing_source_cached(*where(), log.log_id)
 
 
 def detail_of(log: LogInfo, flt: Filter, name: str) -> _details_mod.ActivityDetail | _details_mod.PathDetail:

@@ -19,6 +19,7 @@ from mining.ui.messages import md
 from mining.ui.tables import data_table
 
 __all__ = [
+    "LIFECYCLE_NOTE",
     "ROLE_LABELS",
     "guesses_table",
     "kpis",
@@ -201,6 +202,14 @@ def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, 
         key=key,
         icon=":material/download:",
     )
+
+
+#: Said where a log with lifecycle start events is drawn or listed event by event (the map, the variants).
+LIFECYCLE_NOTE = (
+    "This log records a start and a completion of each activity as two events, and both are counted here: "
+    "an activity followed by itself (A → A) is mostly its start and then its completion. The Bottlenecks "
+    "page pairs them into activity instances, with their processing times."
+)
 
 
 def object_centric_note(mapping: Mapping[str, object], *, on_map: bool) -> str | None:

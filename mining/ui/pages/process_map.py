@@ -28,7 +28,7 @@ from mining.ui.layout import explore_page
 from mining.ui.mapdraw import draw_map
 from mining.ui.mapview import show_map
 from mining.ui.messages import md
-from mining.ui.pages import object_centric_note
+from mining.ui.pages import LIFECYCLE_NOTE, object_centric_note
 
 __all__ = ["DEFAULT_ACTIVITIES", "DEFAULT_PATHS", "default_paths", "endpoint_min", "render"]
 
@@ -155,6 +155,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
     flattened = object_centric_note(log.mapping, on_map=True)
     if flattened:
         st.caption(flattened)
+    if measures.timing_source_of(log) == "lifecycle":
+        st.caption(LIFECYCLE_NOTE)
     if drawing.hidden_endpoints:
         st.caption(
             f"{drawing.hidden_endpoints} rare paths from the start or to the end are left out, as rare as "

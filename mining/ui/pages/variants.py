@@ -13,6 +13,7 @@ from mining.durations import format_duration
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
+from mining.ui.pages import LIFECYCLE_NOTE
 from mining.ui.tables import data_table
 
 __all__ = ["render"]
@@ -44,6 +45,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
         + (f"; the table shows the {shown:,} most frequent." if shown < table.total_variants else ".")
         + " A variant is one sequence of activities; click a row to see its cases."
     )
+    if measures.timing_source_of(log) == "lifecycle":
+        st.caption(LIFECYCLE_NOTE)
     st.subheader(f"Pareto of the top {min(_PARETO, shown)} variants")
     st.altair_chart(charts.pareto_chart(table.variants[:_PARETO]), width="stretch")
 
