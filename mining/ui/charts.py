@@ -653,7 +653,14 @@ def lean_steps_chart(view: LeanView) -> alt.Chart:
         alt.Chart(pd.DataFrame(rows, columns=["step", "part", "time"]))
         .mark_bar()
         .encode(
-            y=alt.Y("step:N", title="Step of the main variant", sort=order, axis=alt.Axis(labelLimit=300)),
+            # The axis draws no title: beside labels this long the browser drew it over them; the
+            # section's heading says what the rows are.
+            y=alt.Y(
+                "step:N",
+                title="Step of the main variant",
+                sort=order,
+                axis=alt.Axis(labelLimit=300, title=None),
+            ),
             x=alt.X("time:Q", title=f"Median time per case ({unit})", stack="zero"),
             color=alt.Color(
                 "part:N",
