@@ -180,7 +180,7 @@ def _impact_chart(report: DriverReport) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("impact:Q", title=unit),
-            y=alt.Y("driver:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("driver:N", sort=None, title=None, axis=alt.Axis(labelLimit=440)),
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(
