@@ -74,7 +74,10 @@ class Filter:
     def __post_init__(self) -> None:
         # An inverted window kept the cases spanning it (intersecting) without a word.
         if self.start is not None and self.end is not None and self.start >= self.end:
-            msg = f"the time window ends ({self.end:%Y-%m-%d %H:%M}) before it starts ({self.start:%Y-%m-%d %H:%M})"
+            msg = (
+                f"the time window ends ({self.end:%Y-%m-%d %H:%M}) before it starts "
+                f"({self.start:%Y-%m-%d %H:%M})"
+            )
             raise FilterError(msg)
 
     @property
