@@ -192,7 +192,17 @@ def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, 
         {"file": r.file, "row": r.row, "column": r.column or "", "reason": r.reason, "value": r.value or ""}
         for r in items
     ]
-    data_table(rows, hide_index=True, width="stretch")
+    data_table(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "row": st.column_config.NumberColumn(
+                format="localized",
+                help="The data row, counted from 1 below the header: in a plain CSV, row N is line N + 1.",
+            )
+        },
+    )
     st.download_button(
         f"Download {len(items):,} rejected rows (CSV)",
         csv_bytes,
