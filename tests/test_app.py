@@ -141,7 +141,7 @@ def test_logs_page_shows_a_tiny_log_exactly(workspace: Path) -> None:
     assert mapping["Timestamp"] == "timestamp"
     assert mapping["Resource"] == "resource"
     assert mapping["Start timestamp"] == "(none)"
-    assert "time zone UTC" in _text(at.caption)
+    assert "The log's time zone is UTC" in _text(at.caption)
     assert "No rows were rejected." in _text(at.caption)
 
     # A write between reruns (as `mining ingest` would do) shows up on the next run.

@@ -174,15 +174,35 @@ def test_attribute_summaries_count_cases_per_value_and_tell_case_from_event_attr
 
 
 def test_an_inverted_time_window_is_refused() -> None:
-    # Intersecting, it kept the cases spanning the gap between the two dates, without a word.
+    # Typed on the command line, intersecting, it kept the cases spanning the gap, without a word.
     import datetime as dt
 
+    from mining.analysis.filters import check_window
     from mining.errors import FilterError
 
     late, early = dt.datetime(2010, 1, 1, tzinfo=dt.UTC), dt.datetime(2005, 1, 1, tzinfo=dt.UTC)
     with pytest.raises(FilterError) as caught:
-        Filter(start=late, end=early)
+        check_window(late, early)
     assert str(caught.value) == "the time window ends (2005-01-01 00:00) before it starts (2010-01-01 00:00)"
     with pytest.raises(FilterError):
-        Filter(start=late, end=late)
-    assert Filter(start=early, end=late).start == early
+        check_window(late, late)
+    check_window(early, late)
+    check_window(None, early)
+    check_window(late, None)
+
+
+def test_the_cli_refuses_an_inverted_window(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from mining.cli import cli
+
+    ws = tmp_path / "ws.duckdb"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-w", str(ws), "ingest", str(SAMPLE_LOGS / "service_desk.csv")]).exit_code == 0
+    res = runner.invoke(
+        cli, ["-w", str(ws), "variants", "service_desk", "--start", "2025-06-01", "--end", "2025-01-01"]
+    )
+    assert res.exit_code == 1
+    assert res.output.startswith(
+        "Error: the time window ends (2025-01-01 00:00) before it starts (2025-06-01 00:00)"
+    )

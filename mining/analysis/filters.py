@@ -32,6 +32,7 @@ __all__ = [
     "EventsSQL",
     "Filter",
     "case_selection",
+    "check_window",
     "events_relation",
     "projection_conditions",
 ]
@@ -70,15 +71,6 @@ class Filter:
     ends_with: tuple[str, ...] = ()
     #: ``(a, b, directly)``: the case has ``a`` followed by ``b`` (directly: with nothing between).
     follows: tuple[tuple[str, str, bool], ...] = ()
-
-    def __post_init__(self) -> None:
-        # An inverted window kept the cases spanning it (intersecting) without a word.
-        if self.start is not None and self.end is not None and self.start >= self.end:
-            msg = (
-                f"the time window ends ({self.end:%Y-%m-%d %H:%M}) before it starts "
-                f"({self.start:%Y-%m-%d %H:%M})"
-            )
-            raise FilterError(msg)
 
     @property
     def projects_events(self) -> bool:
@@ -124,6 +116,15 @@ class Filter:
             longest = "∞" if self.max_duration_s is None else format_duration(self.max_duration_s)
             out.append(f"duration {format_duration(self.min_duration_s or 0)} to {longest}")
         return out
+
+
+def check_window(start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Refuse a time window a user typed that ends before it starts: intersecting, it kept the cases
+    spanning the gap, without a word.  (A filter built in code, such as the conjunction of two
+    windows, may be empty that way.)"""
+    if start is not None and end is not None and start >= end:
+        msg = f"the time window ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})"
+        raise FilterError(msg)
 
 
 def _day(value: dt.datetime | None, shift: int) -> str:

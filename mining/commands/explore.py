@@ -74,8 +74,9 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_filter(kw: dict[str, Any]) -> Filter:
-    from mining.analysis.filters import Filter
+    from mining.analysis.filters import Filter, check_window
 
+    check_window(kw["start"], kw["end"])
     return Filter(
         start=kw["start"],
         end=kw["end"],

@@ -293,6 +293,9 @@ def monitor_cmd(
         from mining.conformance.rules import load_rules
 
         rules = load_rules(Path(rules_file))
+    from mining.analysis.filters import check_window
+
+    check_window(since, until)
     # The run, the model file and storing the run happen in a child under the limits.
     with model_labels_hint():
         done = run(
