@@ -189,6 +189,9 @@ def test_an_inverted_time_window_is_refused() -> None:
     check_window(early, late)
     check_window(None, early)
     check_window(late, None)
+    check_window(early.replace(tzinfo=None), late)  # one bound without an offset is still compared
+    with pytest.raises(FilterError):
+        check_window(late.replace(tzinfo=None), early)
 
 
 def test_the_cli_refuses_an_inverted_window(tmp_path) -> None:

@@ -122,7 +122,11 @@ def check_window(start: dt.datetime | None, end: dt.datetime | None) -> None:
     """Refuse a time window a user typed that ends before it starts: intersecting, it kept the cases
     spanning the gap, without a word.  (A filter built in code, such as the conjunction of two
     windows, may be empty that way.)"""
-    if start is not None and end is not None and start >= end:
+    if start is None or end is None:
+        return
+    # One bound may write an offset and the other not: compared, not refused for it.
+    first, last = (t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (start, end))
+    if first >= last:
         msg = f"the time window ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})"
         raise FilterError(msg)
 
