@@ -210,18 +210,8 @@ def _ingest(
         internal = {c.label: quote_ident(c.internal) for c in staged.columns}
         # Only a zone nobody chose earns the warning; an appended export keeps its log's verdict.
         defaulted = timezone == "UTC" and opts.timezone is None and append_to is None
-        naive = tuple(
-            role
-            for role, label in (
-                ("timestamp", mapping.timestamp),
-                ("start_timestamp", mapping.start_timestamp),
-            )
-            if defaulted
-            and label
-            and role in formats
-            and has_naive_values(store, STAGE, internal[label], formats[role], rows=PROFILE_ROWS)
-        )
-        shown = _offset_zone(store, formats, mapping, internal) if defaulted and not naive else None
+        naive = _naive_roles(store, formats, mapping, internal) if defaulted else ()
+        shown = _offset_zone(store, formats, mapping, internal, naive) if defaulted else None
         extra = prepared.mapping_extra
         if shown is not None:
             extra = (*extra, ("offset_zone", {"zone": shown.zone, "offsets": list(shown.offsets)}))
@@ -335,11 +325,10 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         mapping = _mapping(guesses, formats, timezone)
         check_formats(formats, mapping, file)
         internal = {c.label: quote_ident(c.internal) for c in staged.columns}
-        shown = (
-            _offset_zone(store, formats, mapping, internal)
-            if opts.timezone is None and timezone == "UTC"
-            else None
-        )
+        shown = None
+        if opts.timezone is None and timezone == "UTC":
+            naive = _naive_roles(store, formats, mapping, internal)
+            shown = _offset_zone(store, formats, mapping, internal, naive)
         select = ", ".join(c.internal for c in staged.columns)
         sample = store.query(f"SELECT {select} FROM {STAGE} ORDER BY _row LIMIT ?", [rows]).rows
         plan = LoadPlan(
@@ -385,17 +374,28 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
     )
 
 
-def _offset_zone(
+def _naive_roles(
     store: Store, formats: dict[str, TimestampFormat], mapping: ColumnMapping, internal: dict[str, str]
+) -> tuple[str, ...]:
+    """The timestamp roles with values that write no offset (in the rows the roles were chosen from)."""
+    return tuple(
+        role
+        for role, label in (("timestamp", mapping.timestamp), ("start_timestamp", mapping.start_timestamp))
+        if label
+        and role in formats
+        and has_naive_values(store, STAGE, internal[label], formats[role], rows=PROFILE_ROWS)
+    )
+
+
+def _offset_zone(
+    store: Store,
+    formats: dict[str, TimestampFormat],
+    mapping: ColumnMapping,
+    internal: dict[str, str],
+    naive: tuple[str, ...],
 ) -> OffsetZone | None:
-    """The zone keeping the offsets the timestamps write, when no start time is without one."""
-    if "timestamp" not in formats:
-        return None
-    start = mapping.start_timestamp
-    if start and (
-        "start_timestamp" not in formats
-        or has_naive_values(store, STAGE, internal[start], formats["start_timestamp"], rows=PROFILE_ROWS)
-    ):
+    """The zone keeping the offsets the timestamps write, when no timestamp (``naive``) is without one."""
+    if naive or "timestamp" not in formats:
         return None
     return zone_from_offsets(store, STAGE, internal[mapping.timestamp], formats["timestamp"])
 
