@@ -19,6 +19,7 @@ from mining.schema import (
 )
 from mining.spreadsheet import TABLE_SUFFIXES, csv_bytes, write_table
 from mining.store import quote_ident
+from mining.words import agree, plural
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -240,7 +241,9 @@ def summarize(
                 " reads another",
             )
         )
-    if not mapping.start_timestamp and not _lifecycle_starts(store, log):
+    if m.get("pair_starts"):
+        warnings.append(_paired_note(store, log))
+    elif not mapping.start_timestamp and not _lifecycle_starts(store, log):
         warnings.append("no start timestamps: processing time cannot be separated from waiting time")
     return IngestSummary(
         log=name,
@@ -265,6 +268,29 @@ def summarize(
         quality=quality,
         warnings=tuple(warnings),
     )
+
+
+def _paired_note(store: Store, log_id: int) -> str:
+    """What pairing the lifecycle starts made of the log (``pair_starts``)."""
+    paired, left = store.query(
+        f"SELECT count(start_ts), count(*) FILTER (WHERE {IS_LIFECYCLE_START}) FROM events WHERE log_id = ?",
+        [log_id],
+    ).rows[0]
+    if not paired:
+        return (
+            "no lifecycle start could be paired with a completion: each event is a step, "
+            "and processing time cannot be separated from waiting time"
+        )
+    note = (
+        "each lifecycle start was paired with its completion: "
+        f"{plural(int(paired), 'activity instance')}, each one step with its processing time"
+    )
+    if left:
+        note += (
+            f"; {plural(int(left), 'start')} without a completion "
+            f"{agree(int(left), 'stays a step of its', 'stay steps of their')} own"
+        )
+    return note
 
 
 def _lifecycle_starts(store: Store, log_id: int) -> bool:

@@ -20,10 +20,12 @@ __all__ = [
     "ACTIVITY",
     "CASE_ID",
     "COST",
+    "IS_COMPLETION",
     "IS_LIFECYCLE_START",
     "LIFECYCLE",
     "LIFECYCLE_STARTS",
     "LOG_ID",
+    "NON_COMPLETION",
     "QUALITY_FIXES",
     "RESOURCE",
     "ROLES",
@@ -58,6 +60,12 @@ ROLES = ("case", "activity", "timestamp", "start_timestamp", "resource", "lifecy
 LIFECYCLE_STARTS = ("start", "started", "starting", "begin", "began", "begun")
 #: SQL: the event's ``lifecycle`` is a start (over the events table, or a relation with its columns).
 IS_LIFECYCLE_START = "lower(lifecycle) IN ({})".format(", ".join(f"'{t}'" for t in LIFECYCLE_STARTS))
+#: Lifecycle transitions that do not end an activity instance.
+NON_COMPLETION = ("schedule", "assign", "reassign", *LIFECYCLE_STARTS, "suspend", "resume")
+#: SQL: the event ends an activity instance (no lifecycle, or one that is not in :data:`NON_COMPLETION`).
+IS_COMPLETION = "(lifecycle IS NULL OR lower(lifecycle) NOT IN ({}))".format(
+    ", ".join(f"'{t}'" for t in NON_COMPLETION)
+)
 
 
 @dataclass(frozen=True)
@@ -187,6 +195,8 @@ class IngestSummary:
     # Words read as a missing value (``NULL``, ``N/A``) in the time and number columns:
     # column -> word as written -> rows.  Names (case, activity, resource) keep such words as values.
     missing_words: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # Lifecycle starts folded into their completions by this ingest (``pair_starts``).
+    paired_starts: int = 0
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,45 @@ def test_upload_ingests_and_shows_the_summary(workspace: Path) -> None:
     assert (log.name, log.cases, log.events) == ("tiny", 3, 6)
 
 
+def test_upload_pairs_lifecycle_starts_when_asked(workspace: Path) -> None:
+    # Two cases of start and complete events, and one start still open at the extract's end.
+    rows = ["case,activity,lifecycle,timestamp"]
+    for i in (1, 2):
+        rows += [
+            f"c{i},Pack,start,2026-01-0{i} 09:00",
+            f"c{i},Pack,complete,2026-01-0{i} 10:00",
+            f"c{i},Ship,start,2026-01-0{i} 11:00",
+            f"c{i},Ship,complete,2026-01-0{i} 12:00",
+        ]
+    rows.append("c2,Bill,start,2026-01-02 13:00")
+    data = ("\n".join(rows) + "\n").encode()
+    at = AppTest.from_function(_upload_page, default_timeout=TIMEOUT).run()
+    _upload(at, "packing.csv", data)
+    assert (
+        "5 events of these are starts of an activity whose completion is another event: the map and the "
+        "variants will count both as steps. Tick “One step per activity instance” under Options to pair them."
+    ) in _text(at.caption)
+    assert _metrics(at)["Events"] == "9"
+    _widget(at.checkbox, "One step per activity instance").check().run()
+    assert "4 start events will be paired with their completions" in _text(at.caption)
+    assert _metrics(at)["Events"] == "5"
+    at.button(key="upload-ingest").click().run()
+    assert not at.exception
+    assert not at.error, _text(at.error)
+    shown = _metrics(at)
+    assert (shown["Cases"], shown["Events"], shown["Rows read"]) == ("2", "5", "9")
+    assert (
+        "each lifecycle start was paired with its completion: 4 activity instances, each one step with its "
+        "processing time; 1 start without a completion stays a step of its own"
+    ) in _text([*at.warning, *at.info, *at.caption])
+    with Store(workspace, read_only=True) as store:
+        [log] = list_logs(store)
+        assert store.query(
+            "SELECT activity, lifecycle, start_ts IS NOT NULL FROM events WHERE case_id = 'c2' ORDER BY ts"
+        ).rows == [("Pack", "complete", True), ("Ship", "complete", True), ("Bill", "start", False)]
+    assert (log.cases, log.events) == (2, 5)
+
+
 # TINY's next export: c3 again (already loaded) and a new case c4, in the same local time.
 NEWER = FILES / "app" / "tiny_march.csv"
 

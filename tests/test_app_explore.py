@@ -818,7 +818,11 @@ def test_a_log_of_start_and_complete_events_says_how_to_read_its_map_and_variant
     path = tmp_path / "workspace.duckdb"
     with Store(path) as store:
         summary = ingest_file(store, tmp_path / "lifecycle.csv")
+        paired = ingest_file(
+            store, tmp_path / "lifecycle.csv", IngestOptions(name="paired", pair_starts=True)
+        )
         ingest_file(store, SAMPLE)  # the most recent: the pages open on it
+    assert (summary.events, paired.events, paired.variants) == (12, 6, 1)
     assert summary.mapping.lifecycle == "lifecycle"
     monkeypatch.setenv("MINING_WORKSPACE", str(path))
     for page in ("process_map", "variants"):
@@ -827,3 +831,9 @@ def test_a_log_of_start_and_complete_events_says_how_to_read_its_map_and_variant
         _widget(at.sidebar.selectbox, "Log").set_value("lifecycle").run()
         assert not at.exception
         assert LIFECYCLE_NOTE in [c.value for c in at.caption], page
+        # Loaded with its starts paired, the log has one step per instance and nothing to explain.
+        at = _run(page)
+        _widget(at.sidebar.selectbox, "Log").set_value("paired").run()
+        assert not at.exception
+        assert _widget(at.sidebar.selectbox, "Log").value == "paired"
+        assert LIFECYCLE_NOTE not in [c.value for c in at.caption], page

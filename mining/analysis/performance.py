@@ -37,7 +37,7 @@ from mining.analysis.bounds import check_activities
 from mining.analysis.calendar import Calendar, Clock, clock
 from mining.analysis.filters import Filter, events_relation
 from mining.errors import AnalysisError
-from mining.schema import IS_LIFECYCLE_START, LIFECYCLE_STARTS
+from mining.schema import IS_COMPLETION, IS_LIFECYCLE_START
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
@@ -63,15 +63,11 @@ __all__ = [
     "transitions_sql",
 ]
 
-#: Lifecycle transitions that do not end an activity instance.
-NON_COMPLETION = ("schedule", "assign", "reassign", *LIFECYCLE_STARTS, "suspend", "resume")
 NO_STARTS_NOTE = (
     "no start timestamps: processing time cannot be measured; waiting is the time between completions"
 )
 
-_COMPLETION = "(lifecycle IS NULL OR lower(lifecycle) NOT IN ({}))".format(
-    ", ".join(f"'{t}'" for t in NON_COMPLETION)
-)
+_COMPLETION = IS_COMPLETION
 
 
 @dataclass(frozen=True)
@@ -159,6 +155,8 @@ class InstancesSQL:
     source: str
     events: str
     stored_successors: bool
+    # The starts are lifecycle starts the ingest folded into their completions (``--pair-starts``).
+    paired_at_load: bool = False
 
 
 def timing_source(store: Store, log_id: int) -> str:
@@ -220,17 +218,31 @@ def instances_sql(
             f"SELECT case_no, activity, resource, row_no, {start} AS st, ts AS en, activity AS unit "
             f"FROM ({ev.sql}) ev{where}"
         )
-    divergent = _divergent_units(store, log_id)
+    mapping = _mapping_of(store, log_id)
+    divergent = _divergent_units(store, log_id, mapping)
     if divergent:
         table, units = divergent
         sql = (
             f"SELECT i.case_no, i.activity, i.resource, i.row_no, i.st, i.en, {units} AS unit FROM ({sql}) i "
             f"LEFT JOIN {quote_ident(table)} u_a ON u_a.row_no = i.row_no"
         )
-    return InstancesSQL(sql, ev.params, source, ev.sql, stored_successors=not non_completions)
+    return InstancesSQL(
+        sql,
+        ev.params,
+        source,
+        ev.sql,
+        stored_successors=not non_completions,
+        paired_at_load=source == "start_timestamp" and bool(mapping.get("pair_starts")),
+    )
 
 
-def _divergent_units(store: Store, log_id: int) -> tuple[str, str] | None:
+def _mapping_of(store: Store, log_id: int) -> dict[str, Any]:
+    row = store.query("SELECT mapping FROM logs WHERE log_id = ?", [log_id]).rows
+    mapping = json.loads(row[0][0]) if row and row[0][0] else {}
+    return mapping if isinstance(mapping, dict) else {}
+
+
+def _divergent_units(store: Store, log_id: int, mapping: dict[str, Any]) -> tuple[str, str] | None:
     """For a log flattened from an object-centric export whose cases do some activity once per object
     of another type: the attributes table and the SQL of the unit, the activity and the objects of
     those types its event names; None for any other log.
@@ -239,8 +251,6 @@ def _divergent_units(store: Store, log_id: int) -> tuple[str, str] | None:
     handled one by one.  The preset keeps the types with the log, and their objects are event
     attributes named after them.
     """
-    row = store.query("SELECT mapping FROM logs WHERE log_id = ?", [log_id]).rows
-    mapping = json.loads(row[0][0]) if row and row[0][0] else {}
     facts = mapping.get("preset_facts") if mapping.get("preset") == "ocel" else None
     divergent = facts.get("divergent") if isinstance(facts, dict) else None
     if not isinstance(divergent, dict) or not divergent:
@@ -417,18 +427,19 @@ def activity_times_record(rows: list[dict[str, Any]], inst: InstancesSQL, clk: C
         paired=paired,
         pce_median=None if not rows or rows[0]["pce"] is None else float(rows[0]["pce"]),
         business_time=clk.business,
-        note=_note(inst.source, instances, paired, clk.calendar),
+        note=_note(inst, instances, paired, clk.calendar),
     )
 
 
-def _note(source: str, instances: int, paired: int, calendar: Calendar | None) -> str:
-    if source == "none":
+def _note(inst: InstancesSQL, instances: int, paired: int, calendar: Calendar | None) -> str:
+    if inst.source == "none":
         text = NO_STARTS_NOTE + "."
     else:
         where = (
             "the start-timestamp column"
-            if source == "start_timestamp"
+            if inst.source == "start_timestamp" and not inst.paired_at_load
             else "lifecycle start/complete events of the same activity in a case, paired in order"
+            + (" when the log was loaded" if inst.paired_at_load else "")
         )
         text = (
             f"Processing = start to completion, from {where}; waiting = previous completion in the case "

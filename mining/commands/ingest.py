@@ -104,6 +104,12 @@ _MAX_REJECTS_SHOWN = 10
     "(default: the type with the most events).",
 )
 @click.option(
+    "--pair-starts/--no-pair-starts",
+    default=None,
+    help="Pair each lifecycle start event with its completion: one step per activity instance, with its "
+    "processing time (the map, variants and counts then show instances, not start and complete events).",
+)
+@click.option(
     "--preset-role",
     "preset_roles",
     multiple=True,
@@ -174,6 +180,7 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
             "preset": summary.preset,
             "preset_notes": summary.preset_notes,
             "missing_words": summary.missing_words,
+            "paired_starts": summary.paired_starts,
         }
         emit_json(data)
     else:

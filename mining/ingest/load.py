@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
+from mining.ingest.instances import fold_starts, pairs_sql
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
 from mining.ingest.timestamps import (
@@ -31,7 +32,7 @@ from mining.ingest.timestamps import (
     year_guard,
 )
 from mining.ingest.zones import zone_gate_sql, zone_problem, zone_sql
-from mining.schema import QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
+from mining.schema import IS_LIFECYCLE_START, QUALITY_FIXES, ColumnMapping, QualityIssue, Reject
 from mining.store import quote_ident
 from mining.words import agree, plural
 
@@ -118,6 +119,8 @@ class LoadPlan:
     naive_roles: tuple[str, ...] = ()
     # A CSV delimited by semicolons (see StagedTable.semicolons).
     semicolons: bool = False
+    # Fold each lifecycle start into its completion (see mining.ingest.instances).
+    pair_starts: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class LoadResult:
     quality: tuple[QualityIssue, ...]
     # Null words read as missing in the time and number columns: column -> word as written -> rows.
     missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    paired_starts: int = 0  # lifecycle starts folded into their completions
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ class Validation:
     rejected_rows: int
     rejects: tuple[Reject, ...]  # the first few, in file order
     missing_words: dict[str, dict[str, int]]
+    paired_starts: int = 0  # lifecycle starts the load would fold into their completions
+    lifecycle_starts: int = 0  # events whose lifecycle is a start (before any pairing)
 
 
 # Called with (share done, what is happening): the app's progress bar.
@@ -610,6 +616,15 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
             "SELECT _row, _column, _reason, _value FROM _typed WHERE _reason IS NOT NULL ORDER BY _row LIMIT ?",
             [shown],
         ).rows
+        starts = int(
+            store.scalar(f"SELECT count(*) FROM _typed WHERE _reason IS NULL AND {IS_LIFECYCLE_START}")
+        )
+        paired = 0
+        if plan.pair_starts:
+            kept = "(SELECT * FROM _typed WHERE _reason IS NULL)"
+            paired = int(
+                store.scalar(f"SELECT count(*) FROM ({pairs_sql(kept, case='case_id', row='_row')})")
+            )
     finally:
         store.execute("DROP TABLE IF EXISTS _typed")
     rejects = sorted(
@@ -623,7 +638,9 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
         key=lambda r: r.row,
     )[:shown]
     rejected = len({r.row for r in plan.parse_rejects} | {int(r[0]) for r in value_rows})
-    return Validation(int(events), int(cases), int(activities), rejected, tuple(rejects), words)
+    return Validation(
+        int(events) - paired, int(cases), int(activities), rejected, tuple(rejects), words, paired, starts
+    )
 
 
 def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> LoadResult:
@@ -679,6 +696,11 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         )
         report(0.85, "Writing attributes, cases and variants")
         _write_attributes(store, plan, good, log_id, first_row)
+        folded = fold_starts(store, log_id) if plan.pair_starts else None
+        if folded is not None and folded.paired:
+            added = int(
+                store.scalar("SELECT count(*) FROM events WHERE log_id = ? AND run_id = ?", [log_id, run_id])
+            )
         # Every value needed from here on is stored; the staged text is the largest table.
         drop_stage(store)
         _rebuild_cases(store, log_id)
@@ -699,7 +721,8 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         quality = _quality(store, plan, log_id, run_id, shifted)
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
     drop_staging(store)
-    return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words)
+    paired = folded.paired if folded is not None else 0
+    return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words, paired)
 
 
 _Flagged = list[tuple[int, str | None, str | None, str | None, bool | None, bool | None]]

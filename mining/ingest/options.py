@@ -36,6 +36,9 @@ class IngestOptions:
         default_factory=dict
     )  # a preset's own columns (changelog: field, old, new)
     object_type: str | None = None  # an object-centric log's case notion: the type whose objects are cases
+    # Fold each lifecycle start into its completion: one step per activity instance (see
+    # mining.ingest.instances); None = not given (off, and on a file loaded again, as the log was).
+    pair_starts: bool | None = None
 
 
 def log_name_for(path: Path) -> str:

@@ -72,6 +72,21 @@ def ingest_file(
                 store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest
             )
             return dataclasses.replace(summary, preset=previous.get("preset"))
+        if previous.get("pair_starts"):
+            # A newer export repeats its starts, which the log keeps only as its completions' start times:
+            # matching them against what is stored would add each repeated instance again.
+            msg = (
+                f"the log {name!r} pairs its lifecycle starts with their completions, "
+                "so a newer export cannot be added to it"
+            )
+            hint = phrase(
+                "load the whole newer export as a new log with ",
+                Option("pair_starts"),
+                " and ",
+                Option("name"),
+                ", or delete this log first (mining logs --delete NAME, or the Logs page)",
+            )
+            raise IngestError(msg, hint=hint)
         if not opts.append:
             msg = f"a log named {name!r} already exists and was loaded from other data"
             hint = phrase(
@@ -117,6 +132,9 @@ def _check_same_options(opts: IngestOptions, previous: dict[str, Any], file: str
     ]
     if opts.timezone is not None and opts.timezone != previous.get("timezone"):
         differ.append(f"time zone {opts.timezone!r} (the log has {previous.get('timezone')!r})")
+    if opts.pair_starts is not None and opts.pair_starts != bool(previous.get("pair_starts")):
+        had = "pairs" if previous.get("pair_starts") else "does not pair"
+        differ.append(f"lifecycle starts {'' if opts.pair_starts else 'not '}paired (the log {had} them)")
     if not differ:
         return
     msg = f"{file} is already loaded into the log {name!r}, read with other options: {'; '.join(differ)}"
@@ -215,6 +233,9 @@ def _ingest(
         extra = prepared.mapping_extra
         if shown is not None:
             extra = (*extra, ("offset_zone", {"zone": shown.zone, "offsets": list(shown.offsets)}))
+        pair = _pair_starts(opts, mapping, file)
+        if pair:
+            extra = (*extra, ("pair_starts", True))
         if hashing is not None:
             digest = hashing.result()
         plan = LoadPlan(
@@ -236,6 +257,7 @@ def _ingest(
             semicolons=staged.semicolons,
             mapping_extra=extra,
             naive_roles=naive,
+            pair_starts=pair,
         )
         result = load(store, plan, report)
     report(0.97, "Summarising")
@@ -254,7 +276,11 @@ def _ingest(
         run_id=result.run_id,
     )
     return dataclasses.replace(
-        summary, preset=prepared.preset, preset_notes=prepared.notes, missing_words=result.missing_words
+        summary,
+        preset=prepared.preset,
+        preset_notes=prepared.notes,
+        missing_words=result.missing_words,
+        paired_starts=result.paired_starts,
     )
 
 
@@ -294,6 +320,8 @@ class IngestPreview:
     # A workbook's (or an HTML page's) sheet read, and every sheet with data, in the file's order.
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
+    paired_starts: int = 0  # lifecycle starts the ingest would fold into their completions
+    lifecycle_starts: int = 0  # events whose lifecycle is a start, before any pairing
 
     @property
     def would_fail(self) -> bool:
@@ -348,6 +376,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
             check_control=staged.check_control,
             preamble=staged.preamble,
             semicolons=staged.semicolons,
+            pair_starts=_pair_starts(opts, mapping, file),
         )
         checked = validate(store, plan)
     return IngestPreview(
@@ -371,6 +400,8 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         preamble=staged.preamble,
         sheet=staged.sheet,
         sheets=staged.sheets,
+        paired_starts=checked.paired_starts,
+        lifecycle_starts=checked.lifecycle_starts,
     )
 
 
@@ -398,6 +429,31 @@ def _offset_zone(
     if naive or "timestamp" not in formats:
         return None
     return zone_from_offsets(store, STAGE, internal[mapping.timestamp], formats["timestamp"])
+
+
+def _pair_starts(opts: IngestOptions, mapping: ColumnMapping, file: str) -> bool:
+    """Whether to fold lifecycle starts into their completions; refused where there is nothing to pair."""
+    if not opts.pair_starts:
+        return False
+    if mapping.start_timestamp:
+        msg = phrase(
+            f"{file}: ",
+            Option("pair_starts"),
+            f" pairs lifecycle start events with their completions, but the start-time column "
+            f"{mapping.start_timestamp!r} already gives each event its start",
+        )
+        raise IngestError(msg, hint=phrase("load it without ", Option("pair_starts")))
+    if not mapping.lifecycle:
+        msg = phrase(
+            f"{file}: ",
+            Option("pair_starts"),
+            " pairs lifecycle start events with their completions, but no lifecycle column was found",
+        )
+        raise IngestError(
+            msg,
+            hint=phrase("name the column that says start or complete with ", Option("lifecycle", "COLUMN")),
+        )
+    return True
 
 
 def _mapping(

@@ -35,6 +35,7 @@ _CONTROLS = {
     "name": 'the "Log name" option',
     "sheet": 'the "Sheet" option',
     "object_type": 'the "Cases are the objects of type" choice',
+    "pair_starts": 'the "One step per activity instance" checkbox',
     # A too-many-rejects error is shown above the rejected rows and their download.
     "rejects": 'the "Download … rejected rows (CSV)" button below',
     "timestamp_format": 'the "Timestamp format" option',

@@ -218,7 +218,9 @@ def rejects_table(items: Sequence[Reject], csv_bytes: bytes, *, file_name: str, 
 LIFECYCLE_NOTE = (
     "This log records a start and a completion of each activity as two events, and both are counted here: "
     "an activity followed by itself (A → A) is mostly its start and then its completion. The Bottlenecks "
-    "page pairs them into activity instances, with their processing times."
+    "page pairs them into activity instances, with their processing times. To see one step per instance "
+    "here, load the file again as a new log with “One step per activity instance” ticked under the Upload "
+    "page's Options."
 )
 
 

@@ -25,7 +25,7 @@ from mining.ui import state, uploads
 from mining.ui.messages import app_text, md, reporting_errors, show_error
 from mining.ui.pages import ROLE_LABELS, guesses_table, kpis, mapping_table, quality_table, rejects_table
 from mining.ui.tables import data_table
-from mining.words import plural
+from mining.words import agree, plural
 
 __all__ = ["render"]
 
@@ -185,6 +185,14 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         max_rejects = st.slider(
             "Max rejected rows (%)", 0, 100, 5, help="The ingest fails when more rows than this are rejected."
         )
+        pair_starts = st.checkbox(
+            "One step per activity instance",
+            key="upload-pair-starts",
+            help="For a file that records the start and the completion of each activity as two events "
+            "(a lifecycle column saying start and complete): pair each start with its completion, so the "
+            "map, the variants and the counts show one step per activity instance, with its processing "
+            "time, as Disco does. Off: both events are steps, as the file lists them.",
+        )
         preset = _preset_input()
         preset_roles = _change_history_input(columns) if preset == "changelog" else {}
         include = st.text_input(
@@ -210,6 +218,7 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         include=tuple(i.strip() for i in include.split(",") if i.strip()),
         preset_roles=preset_roles,
         object_type=object_type,
+        pair_starts=pair_starts or None,
     )
 
 
@@ -319,6 +328,17 @@ def _show_counts(plan: IngestPreview) -> None:
     cols[1].metric("Events", f"{plan.events:,}")
     cols[2].metric("Activities", f"{plan.activities:,}")
     cols[3].metric("Rows to reject", f"{plan.rejected_rows:,}")
+    if plan.paired_starts:
+        st.caption(
+            f"{plural(plan.paired_starts, 'start event')} will be paired with {agree(plan.paired_starts, 'its', 'their')} "
+            "completions: each activity instance is one step, with its processing time."
+        )
+    elif plan.lifecycle_starts:
+        st.caption(
+            f"{plural(plan.lifecycle_starts, 'event')} of these {agree(plan.lifecycle_starts, 'is a start', 'are starts')} "
+            "of an activity whose completion is another event: the map and the variants will count both as "
+            "steps. Tick “One step per activity instance” under Options to pair them."
+        )
     for column, words in plan.missing_words.items():
         shown = ", ".join(f"'{md(w)}' ({n:,})" for w, n in words.items())
         st.caption(f"Read as missing in {md(column)}: {shown}. Case, activity and resource keep such words.")
