@@ -413,7 +413,7 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
     assert _metrics(at)["Cases"] == f"{expected:,}"
     assert any("started 2025-07-01" in c for c in _chips(at)), _chips(at)
     # The time span is the kept cases', not the whole log's.
-    from mining.ui.pages import span_text, when_text
+    from mining.ui.pages import span_text
 
     with Store(workspace, read_only=True) as store:
         first, last = store.query(
@@ -423,9 +423,15 @@ def test_time_window_keeps_the_cases_started_in_it(workspace: Path, log_id: int)
         [log] = list_logs(store)
     assert first >= start > log.start
     assert _metrics(at)["Time span"] == span_text(first, last) != span_text(log.start, log.end)
-    assert f"The figures cover {when_text(first)} to {when_text(last)} UTC" in " ".join(
-        c.value for c in at.caption
-    )
+    # In the log's zone (the sample writes +01:00/+02:00: CET), as the events are shown; DuckDB's own
+    # reading of the zone says what the wall clock was.
+    assert log.timezone == "CET"
+    with Store(workspace, read_only=True) as store:
+        walls = store.query(
+            "SELECT strftime(timezone('CET', $a), '%Y-%m-%d %H:%M'), strftime(timezone('CET', $b), '%Y-%m-%d %H:%M')",
+            {"a": first, "b": last},
+        ).rows[0]
+    assert f"The figures cover {walls[0]} to {walls[1]} (CET)" in " ".join(c.value for c in at.caption)
 
 
 def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_dates(
@@ -471,7 +477,8 @@ def test_the_time_window_counts_days_in_the_logs_zone_and_ignores_placeholder_da
     start.set_value(dt.date(2024, 3, 1)).run()
     assert _metrics(at)["Time span"] == "2.0 days"  # 2024-03-01 09:00 to 03-03 09:00, not to 9999
     captions = " ".join(c.value for c in at.caption)
-    assert "the whole log runs from 2024-03-01 08:00 to 2024-03-03 08:00." in captions, captions
+    # In the log's zone, as the events are entered (08:00 UTC is 09:00 in Amsterdam in March).
+    assert "runs from 2024-03-01 09:00 to 2024-03-03 09:00." in captions, captions
     assert "1 event dated outside that range (as far out as 9999-12-30, UTC) is left out" in captions
 
 

@@ -68,6 +68,16 @@ def test_the_default_page_says_what_the_app_shows_with_the_logs_headline_numbers
     assert links["Add an export"] == "upload"
     captions = [c.value for c in at.caption]
     assert all(what in captions for _, what in NEXT_STEPS)
+    # The span in the log's own zone (the sample writes +01:00/+02:00: CET), as every page shows its
+    # events; DuckDB's reading of the zone gives the wall clock.
+    assert log.timezone == "CET"
+    with Store(workspace, read_only=True) as store:
+        first, last = store.query(
+            "SELECT strftime(timezone('CET', min(start_ts)), '%Y-%m-%d %H:%M'), "
+            "strftime(timezone('CET', max(end_ts)), '%Y-%m-%d %H:%M') FROM cases WHERE log_id = ?",
+            [log.log_id],
+        ).rows[0]
+    assert f"From {first} to {last} (CET, the log's time zone)" in captions
 
 
 def test_a_long_log_name_is_shown_in_full(workspace: Path) -> None:

@@ -187,8 +187,11 @@ def ingest_cmd(ctx: click.Context, path: str, **kw: Any) -> None:
         click.echo(_text(summary))
 
 
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "-"
+def _when(value: dt.datetime | None, zone: str) -> str:
+    from mining.moments import local_text
+
+    text = local_text(value, zone, "%Y-%m-%d %H:%M:%S")
+    return text if value is None or text.endswith(" UTC") else f"{text} {zone}"
 
 
 def _text(s: IngestSummary) -> str:
@@ -200,7 +203,7 @@ def _text(s: IngestSummary) -> str:
         + (f"   (+{s.events_added:,} new)" if s.status == "appended" else ""),
         f"  activities  {s.activities:>12,}",
         f"  variants    {s.variants:>12,}",
-        f"  time span   {_when(s.start)} to {_when(s.end)}",
+        f"  time span   {_when(s.start, s.timezone)} to {_when(s.end, s.timezone)}",
     ]
     if s.status != "unchanged":
         lines.append(f"  rows read   {s.rows_read:>12,}")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 
 from mining.durations import span_words
+from mining.moments import local_text
 from mining.schema import QualityIssue, Reject, RoleGuess
 from mining.ui.messages import md
 from mining.ui.tables import data_table
@@ -44,9 +45,12 @@ ROLE_LABELS = {
 }
 
 
-def when_text(value: dt.datetime | None) -> str:
-    """A moment as the pages print it, to the minute: ``2025-03-01 09:00``; ``-`` for none."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+def when_text(value: dt.datetime | None, zone: str | None = None) -> str:
+    """A moment as the pages print it, to the minute, on ``zone``'s wall clock (an IANA name; else as
+    given): ``2025-03-01 09:00``; ``-`` for none."""
+    if zone is None:
+        return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+    return local_text(value, zone)
 
 
 def span_text(start: dt.datetime | None, end: dt.datetime | None) -> str:
@@ -64,16 +68,18 @@ def kpis(
     variants: int,
     start: dt.datetime | None,
     end: dt.datetime | None,
+    zone: str,
 ) -> None:
-    """The five headline numbers of a log, as metrics."""
+    """The five headline numbers of a log, as metrics; its first and last moments in ``zone``, the log's."""
     # The time span gets a wider cell: at 1440 px an equal fifth cut "12.3 months" to "12.3 mon…".
     cols = st.columns([1, 1, 1, 1, 1.4])
     cols[0].metric("Cases", f"{cases:,}")
     cols[1].metric("Events", f"{events:,}")
     cols[2].metric("Activities", f"{activities:,}")
     cols[3].metric("Variants", f"{variants:,}")
-    cols[4].metric("Time span", span_text(start, end), help=f"{when_text(start)} to {when_text(end)} (UTC)")
-    st.caption(f"From {when_text(start)} to {when_text(end)} UTC")
+    shown = f"{when_text(start, zone)} to {when_text(end, zone)} ({zone}, the log's time zone)"
+    cols[4].metric("Time span", span_text(start, end), help=shown)
+    st.caption(f"From {shown}")
 
 
 def mapping_table(roles: Mapping[str, str | None], formats: Mapping[str, str], timezone: str) -> None:

@@ -56,6 +56,7 @@ def _render() -> None:
         variants=log.variants,
         start=log.start,
         end=log.end,
+        zone=log.timezone,
     )
     details = state.log_details(log)
 

@@ -114,7 +114,12 @@ def _render(log: LogInfo, flt: Filter) -> None:
     )
     label, value, meaning = _completed_metric([p.completed for p in in_window], unit)
     low[2].metric(label, value, help=meaning)
-    low[3].metric("Time span", span_text(first, last), help=f"{when_text(first)} to {when_text(last)} (UTC)")
+    zone = log.timezone
+    low[3].metric(
+        "Time span",
+        span_text(first, last),
+        help=f"{when_text(first, zone)} to {when_text(last, zone)} ({zone}, the log's time zone)",
+    )
     runs_from = (span.first, span.last) if span.first is not None else (log.start, log.end)
     outside = ""
     if not span.complete:
@@ -133,11 +138,14 @@ def _render(log: LogInfo, flt: Filter) -> None:
             f"{'it is' if n == 1 else 'they are'} left out of the case durations."
         )
     if flt.is_empty:
-        st.caption(f"The log runs from {when_text(runs_from[0])} to {when_text(runs_from[1])} UTC." + outside)
+        st.caption(
+            f"The log runs from {when_text(runs_from[0], zone)} to {when_text(runs_from[1], zone)} ({zone})."
+            + outside
+        )
     else:
         st.caption(
-            f"The figures cover {when_text(first)} to {when_text(last)} UTC; "
-            f"the whole log runs from {when_text(runs_from[0])} to {when_text(runs_from[1])}." + outside
+            f"The figures cover {when_text(first, zone)} to {when_text(last, zone)} ({zone}); the whole log "
+            f"runs from {when_text(runs_from[0], zone)} to {when_text(runs_from[1], zone)}." + outside
         )
     if durations.count + durations.left_out == 0:
         st.warning("No case is left by the filters.", icon=":material/filter_alt_off:")

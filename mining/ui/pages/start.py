@@ -76,6 +76,7 @@ def _render(pages: Mapping[str, Any]) -> None:
         variants=log.variants,
         start=span.first if robust else log.start,
         end=span.last if robust else log.end,
+        zone=log.timezone,
     )
     if robust:
         st.caption(span.note[0].upper() + span.note[1:] + ".")

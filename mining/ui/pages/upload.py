@@ -461,6 +461,7 @@ def _summary(
         variants=summary.variants,
         start=summary.start,
         end=summary.end,
+        zone=summary.timezone,
     )
     cols = st.columns(5)
     cols[0].metric("Rows read", f"{summary.rows_read:,}")

@@ -4,12 +4,12 @@ from a variant (click its row) to its cases and from a case to its events and at
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from mining.analysis.filters import Filter
 from mining.durations import format_duration
+from mining.moments import local_text
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state
 from mining.ui.layout import explore_page
@@ -30,8 +30,8 @@ def _events(n: int) -> str:
     return f"{n:,} event{'' if n == 1 else 's'}"
 
 
-def _local(value: dt.datetime | None, zone: ZoneInfo) -> str:
-    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+def _local(value: dt.datetime | None, zone: str) -> str:
+    return local_text(value, zone, "%Y-%m-%d %H:%M:%S", none="")
 
 
 def _render(log: LogInfo, flt: Filter) -> None:
@@ -84,7 +84,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
         format_func=lambda i: f"#{i}: {by_id[i].cases:,} cases, {_events(len(by_id[i].activities))}",
         key=pick,
     )
-    zone = ZoneInfo(log.timezone)
+    zone = log.timezone
     cases = measures.cases_of_variant(log, flt, variant_id, limit=_CASES)
     data_table(
         [
