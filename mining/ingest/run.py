@@ -72,6 +72,16 @@ def ingest_file(
                 store, log_id, status="unchanged", source=opts.source or str(path), content_hash=digest
             )
             return dataclasses.replace(summary, preset=previous.get("preset"))
+        if not opts.append:
+            msg = f"a log named {name!r} already exists and was loaded from other data"
+            hint = phrase(
+                "use ",
+                Option("append"),
+                " to add a newer export to it, or ",
+                Option("name"),
+                " for a new log",
+            )
+            raise IngestError(msg, hint=hint)
         if previous.get("pair_starts"):
             # A newer export repeats its starts, which the log keeps only as its completions' start times:
             # matching them against what is stored would add each repeated instance again.
@@ -85,16 +95,6 @@ def ingest_file(
                 " and ",
                 Option("name"),
                 ", or delete this log first (mining logs --delete NAME, or the Logs page)",
-            )
-            raise IngestError(msg, hint=hint)
-        if not opts.append:
-            msg = f"a log named {name!r} already exists and was loaded from other data"
-            hint = phrase(
-                "use ",
-                Option("append"),
-                " to add a newer export to it, or ",
-                Option("name"),
-                " for a new log",
             )
             raise IngestError(msg, hint=hint)
         if opts.timezone is None and "timezone" in previous:
