@@ -103,7 +103,7 @@ def test_a_field_written_on_the_last_event_is_excluded_as_leakage(generated):
         assert LEAKED not in {d.attribute for d in report.drivers}
         leak = [e for e in report.excluded if e.attribute == LEAKED]
         assert len(leak) == 1 and leak[0].reason.startswith(
-            "leakage: first filled at or after the case's last event"
+            "leakage: first filled at or after the moment the case became slow (or its last event)"
         )
         assert "100% of the judged cases" in leak[0].reason
 
@@ -501,7 +501,7 @@ def _messy_log(path, seed):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_candidates_read_each_case_as_the_events_say(store, tmp_path, seed):
     """Every candidate's per-case value, checked against a plain SQL reading of the same events:
-    a case attribute is the case's smallest filled value, known when first filled; a first-event
+    a case attribute is the case's first filled value (by time, then row), known then; a first-event
     attribute is the value on the first event (by time, then row); hand-offs, loops, contained
     activities and who first handled an activity likewise."""
     from mining.analysis.filters import Filter
@@ -520,20 +520,21 @@ def test_candidates_read_each_case_as_the_events_say(store, tmp_path, seed):
     checked = 0
     for source, column in columns.items():
         rows = store.query(
-            f'SELECT e.case_no, min(a."{column}"), max(a."{column}"), count(a."{column}"), '
-            f'epoch(min(e.ts) FILTER (WHERE a."{column}" IS NOT NULL)), {first.format(x=f"a.{column}")} '
+            f'SELECT e.case_no, arg_min(a."{column}", struct_pack(t := e.ts, r := e.row_no)), max(a."{column}"), '
+            f'count(a."{column}"), epoch(min(e.ts) FILTER (WHERE a."{column}" IS NOT NULL)), '
+            f'{first.format(x=f"a.{column}")}, min(a."{column}") '
             f"FROM events e JOIN attrs_{log} a USING (row_no) WHERE e.log_id = ? GROUP BY 1",
             [log],
         ).rows
         filled = [r for r in rows if r[3]]
-        constant = sum(r[1] == r[2] for r in filled) / len(filled) >= 0.95
+        constant = sum(r[6] == r[2] for r in filled) / len(filled) >= 0.95
         cand = cands[source] if constant else cands[f"{source} (first event)"]
         assert cand.kind == ("case attribute" if constant else "first event")
         if any(label.startswith(("≤ ", "> ")) for label in cand.labels):
             continue  # a number cut at its quartiles: the bins are checked elsewhere
-        for case_no, lo, _hi, n, when, head in rows:
+        for case_no, earliest, _hi, n, when, head, _lo in rows:
             i = at[case_no]
-            expected = (lo if n else None) if constant else head
+            expected = (earliest if n else None) if constant else head
             assert cand.labels[cand.codes[i]] == (EMPTY if expected is None else expected)
             if constant:
                 assert (np.isnan(cand.known_at[i]) and when is None) or cand.known_at[i] == when
@@ -575,8 +576,9 @@ def test_candidates_read_each_case_as_the_events_say(store, tmp_path, seed):
 
 
 def test_a_field_filled_during_the_case_is_a_mechanism_not_a_start_driver(store, tmp_path):
-    # 'escalated' is written from the Review step on (not on the first event, and before the last):
-    # no leak, but not known when the case starts either. 'team' is on every event from the start.
+    # 'escalated' is written from the Review step on, two hours in (not on the first event, and before
+    # any case is slow): no leak, but not known when the case starts either. 'team' is on every event
+    # from the start.
     rng = np.random.default_rng(11)
     path = tmp_path / "during.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -589,7 +591,7 @@ def test_a_field_filled_during_the_case_is_a_mechanism_not_a_start_driver(store,
             team = "B" if slow_team else "A"
             for activity, at, esc in (
                 ("Open", start, ""),
-                ("Review", start + hours / 3, "yes" if escalated else "no"),
+                ("Review", start + 2, "yes" if escalated else "no"),
                 ("Close", start + hours, "yes" if escalated else "no"),
             ):
                 stamp = (T0 + dt.timedelta(hours=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -621,3 +623,100 @@ def test_a_range_value_reads_as_one_in_the_label_and_the_sentence(store, tmp_pat
     assert top.value.startswith(("> ", "≤ ")) or " to " in top.value
     assert top.label == f"amount {top.value}"
     assert top.sentence.startswith(f"Cases with amount {top.value} take a median")
+
+
+def test_an_interval_across_zero_keeps_its_sign_in_the_sentence(store, shared_logs):
+    # Sepsis' small groups have 95% intervals of the median difference that cross zero: the sentence
+    # said "95% CI 5.9 days to 20.0 days" for an interval from -5.9 days to +20.0 days.
+    from mining.durations import duration_words
+
+    log = ingest_file(store, shared_logs / "sepsis.csv.gz").log_id
+    report = find_drivers(store, log, "duration")
+    across = [d for d in report.drivers if d.ci[0] < 0 < d.ci[1]]
+    above = [d for d in report.drivers if d.ci[0] >= 0]
+    assert across and above
+    for d in across:
+        lo, hi = d.ci
+        assert (
+            f"95% CI from {duration_words(lo)} shorter to {duration_words(hi)} longer, so possibly no difference"
+            in d.sentence
+        ), d.sentence
+    for d in above:
+        assert f"95% CI {duration_words(d.ci[0])} to {duration_words(d.ci[1])})" in d.sentence, d.sentence
+
+
+def test_a_value_known_only_as_cases_end_is_leakage_though_its_attribute_is_not(store, shared_logs):
+    # Receipt: the resource of T05 is set early in most cases, but admin1 prints the confirmation as
+    # the case's last step in most of its cases; sepsis' return to the ER ends the cases it occurs in.
+    receipt = ingest_file(store, shared_logs / "receipt_coselog.xes.gz").log_id
+    report = find_drivers(store, receipt, "duration")
+    t05 = "T05 Print and send confirmation of receipt handled by"
+    assert (t05, "admin1") not in {(d.attribute, d.value) for d in report.drivers}
+    [leak] = [e for e in report.excluded if (e.attribute, e.value) == (t05, "admin1")]
+    assert leak.reason == (
+        "leakage: this value is known only at or after the moment the case became slow (or its last event) "
+        "in 98% of its judged cases, so it comes with the outcome (it may be a consequence, not a cause)"
+    )
+    assert t05 not in {e.attribute for e in report.excluded if e.value is None}  # the attribute itself stays
+    # One-event cases took no time: not judged, so "contains any second step" is no driver.
+    instants = store.scalar("SELECT count(*) FROM cases WHERE log_id = ? AND start_ts = end_ts", [receipt])
+    assert instants > 100
+    assert (
+        f"{instants:,} cases of a single instant (one event, or all at one time) have no duration to explain: "
+        "not judged, and left out of the medians."
+    ) in report.notes
+    assert not [d for d in report.drivers if d.attribute.startswith("contains T02")]
+    sepsis = ingest_file(store, shared_logs / "sepsis.csv.gz").log_id
+    excluded = {e.attribute: e.reason for e in find_drivers(store, sepsis, "duration").excluded}
+    assert excluded["contains Return ER"].startswith(
+        "leakage: first filled at or after the moment the case became slow (or its last event) in 100% "
+    )
+
+
+def test_who_handled_an_activity_is_its_executor_compared_among_the_cases_that_do_it(store, tmp_path):
+    # 400 cases: a quarter skip Review and close at once; of the others, bob's reviews take 5 days
+    # and alice's a few hours. A system user schedules every review: it handled none of them.
+    rng = np.random.default_rng(5)
+    path = tmp_path / "review.csv"
+    durations: dict[str, list[float]] = {"alice": [], "bob": []}
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case", "activity", "lifecycle", "timestamp", "resource"])
+        for i in range(400):
+            start = float(rng.uniform(0, 24 * 300))
+            steps = [("Open", "complete", start, "desk")]
+            if i % 4:
+                who = "bob" if i % 4 == 1 else "alice"
+                hours = float(rng.uniform(100, 140) if who == "bob" else rng.uniform(2, 6))
+                steps += [
+                    ("Review", "schedule", start + 0.5, "system"),
+                    ("Review", "start", start + 1, who),
+                    ("Review", "complete", start + hours, who),
+                ]
+                durations[who].append(hours * 3600 + 3600)
+                end = start + hours + 1
+            else:
+                end = start + float(rng.uniform(0.5, 2))
+            steps.append(("Close", "complete", end, "desk"))
+            for activity, lc, at, res in steps:
+                stamp = (T0 + dt.timedelta(hours=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                w.writerow([f"r{i:04d}", activity, lc, stamp, res])
+    from mining.analysis.filters import Filter
+    from mining.drivers.features import candidates
+    from mining.monitor.periods import case_facts
+
+    log = _load(store, path, "review")
+    facts = case_facts(store, log, Filter())
+    [review] = [c for c in candidates(store, log, Filter(), facts) if c.attribute == "Review handled by"]
+    assert review.labels == ("alice", "bob", "(empty)")  # not the system user who scheduled them
+    assert int(review.scope.sum()) == 300
+    report = find_drivers(store, log, "duration")
+    [bob] = [d for d in report.drivers if d.attribute == "Review handled by"]
+    assert (bob.value, bob.cases) == ("bob", 100)
+    # The rest is alice's cases, not the cases that never had a review.
+    assert bob.rest_value == pytest.approx(float(np.median(durations["alice"])), abs=3600)
+    assert "than the other cases with Review" in bob.sentence
+    assert not [d for d in report.drivers if (d.attribute, d.value) == ("Review handled by", "(empty)")]
+    # A start and a completion of one review are one instance: no case repeats an activity.
+    [loops] = [c for c in candidates(store, log, Filter(), facts) if c.attribute == "repeats an activity"]
+    assert set(loops.codes.tolist()) == {loops.labels.index("no")}

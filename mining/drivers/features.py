@@ -31,13 +31,14 @@ value ``(empty)``, which is tested like any other.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mining.analysis.attributes import looks_like_dates
 from mining.analysis.filters import Filter, events_relation
+from mining.schema import LIFECYCLE_STARTS, NON_COMPLETION
 from mining.store import numpy_column
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ MAX_LEVELS = 12
 CONSTANT_SHARE = 0.95
 #: An activity must occur in at least this share of cases to get "handled by" and "contains" features.
 ACTIVITY_SHARE = 0.05
+#: Lifecycle transitions that are no execution of the activity (a start or a completion is one).
+_NOT_EXECUTION = tuple(t for t in NON_COMPLETION if t not in LIFECYCLE_STARTS)
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -69,7 +72,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # scans for the activities and their resources.  A LEFT JOIN keeps events without attribute row.
 _ROWS_SQL = """
 WITH ev AS ({events})
-SELECT ev.case_no AS case_no, epoch(ev.ts) AS t, ev.activity AS activity, ev.resource AS resource{cols}
+SELECT ev.case_no AS case_no, epoch(ev.ts) AS t, ev.activity AS activity, ev.resource AS resource,
+       ev.lifecycle AS lifecycle{cols}
 FROM ev{join} ORDER BY ev.case_no, ev.ts, ev.row_no
 """
 
@@ -90,6 +94,8 @@ class Candidate:
     labels: tuple[str, ...]
     known_at: np.ndarray | None = None
     source: str | None = None  # the source column, for attributes (filters by it)
+    # The cases it says something about (None: all): who handled an activity, of the cases that do it.
+    scope: np.ndarray | None = None
 
 
 def candidates(store: Store, log_id: int, flt: Filter | None, facts: CaseFacts) -> list[Candidate]:
@@ -155,11 +161,15 @@ def _attributes(events: _Events, columns: list[tuple[str, str]], facts: CaseFact
             continue
         filled = lo < len(values)
         if (lo == hi)[filled].mean() >= CONSTANT_SHARE:
-            # Events are in time order within a case, so this is the time of the first filled one.
-            at = np.minimum.reduceat(np.where(code >= 0, events.t, np.inf), starts)
+            # Events are in time order within a case: a case whose value changes has the first one it
+            # was given (what it was from the start), filled at that event's time.
+            row = np.minimum.reduceat(np.where(code >= 0, np.arange(len(code)), len(code)), starts)
+            first = code[np.minimum(row, len(code) - 1)]
             known = np.full(n, np.nan)
-            known[pos] = np.where(filled, at, np.nan)
-            out.append(_encoded(source, "case attribute", _take(values, lo, filled), pos, n, known, source))
+            known[pos] = np.where(filled, events.t[np.minimum(row, len(code) - 1)], np.nan)
+            out.append(
+                _encoded(source, "case attribute", _take(values, first, filled), pos, n, known, source)
+            )
         else:
             first = code[starts]
             column = _take(values, first, first >= 0)
@@ -343,29 +353,54 @@ def _case_features(events: _Events, facts: CaseFacts) -> list[Candidate]:
     names, act = _codes(events.rows.column("activity"))
     resource = events.rows.column("resource").combine_chunks()
     _, res = _codes(resource)
-    # A hand-off: an event whose resource differs from the one of the event before it in the case.
-    same_case = index[1:] == index[:-1]
-    handoff = same_case & (res[1:] >= 0) & (res[:-1] >= 0) & (res[1:] != res[:-1])
+    # Hand-offs and loops count activity instances, as the rework analysis does: a start, a schedule
+    # or a suspension of an activity is no step of its own.
+    done = np.flatnonzero(~_not_completion(events.rows.column("lifecycle")))
+    d_index, d_res = index[done], res[done]
+    # A hand-off: an instance whose resource differs from the one of the instance before it in the case.
+    same_case = d_index[1:] == d_index[:-1]
+    handoff = same_case & (d_res[1:] >= 0) & (d_res[:-1] >= 0) & (d_res[1:] != d_res[:-1])
     handoffs = np.full(n, np.nan)
-    handoffs[pos] = np.bincount(index[1:][handoff], minlength=cases)
+    handoffs[pos] = np.bincount(d_index[1:][handoff], minlength=cases)
     # Distinct (case, activity) pairs: the activities each case contains.
-    pairs, _ = _distinct(index * len(names) + act)
+    pairs, first_row = _distinct(index * len(names) + act)
     pair_case, pair_act = pairs // len(names), pairs % len(names)
+    done_pairs, _ = _distinct(d_index * len(names) + act[done])
     loop = np.zeros(n, dtype=bool)
-    loop[pos] = np.bincount(index, minlength=cases) > np.bincount(pair_case, minlength=cases)
+    loop[pos] = np.bincount(d_index, minlength=cases) > np.bincount(done_pairs // len(names), minlength=cases)
     out = []
     if not np.all(np.nan_to_num(handoffs) == 0):
         out.append(_small_count("hand-offs", handoffs))
     out.append(Candidate("repeats an activity", "mechanism", np.where(loop, 0, 1), ("yes", "no")))
     counts = np.bincount(pair_act, minlength=len(names))
+    # When each case first does each activity (events are in time order): "contains" is known from then on.
+    first_at = events.t[first_row]
     for k in sorted(range(len(names)), key=lambda i: names[i]):
         if ACTIVITY_SHARE * n <= counts[k] <= (1 - ACTIVITY_SHARE) * n:
             has = np.ones(n, dtype=np.int64)
-            has[pos[pair_case[pair_act == k]]] = 0
-            out.append(Candidate(f"contains {names[k]}", "mechanism", has, ("yes", "no")))
+            mine = pair_act == k
+            has[pos[pair_case[mine]]] = 0
+            known = np.full(n, np.nan)
+            known[pos[pair_case[mine]]] = first_at[mine]
+            out.append(Candidate(f"contains {names[k]}", "mechanism", has, ("yes", "no"), known))
     wanted = {k for k in range(len(names)) if counts[k] >= ACTIVITY_SHARE * n}
     out += _handled_by(events, names, act, resource, res, wanted, facts)
     return out
+
+
+def _in_lifecycle(column: Any, transitions: tuple[str, ...]) -> np.ndarray:
+    """Whether each event's lifecycle (any case) is one of ``transitions``; an event without one is not."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lower = pc.utf8_lower(column.combine_chunks().cast(pa.string()))
+    return np.asarray(
+        pc.fill_null(pc.is_in(lower, pa.array(transitions)), False).to_numpy(zero_copy_only=False)
+    )
+
+
+def _not_completion(column: Any) -> np.ndarray:
+    return _in_lifecycle(column, NON_COMPLETION)
 
 
 def _small_count(name: str, x: np.ndarray) -> Candidate:
@@ -397,11 +432,19 @@ def _handled_by(
     wanted: set[int],
     facts: CaseFacts,
 ) -> list[Candidate]:
-    """Per wanted activity, the resource of each case's first execution that names one, known at its time."""
+    """Per wanted activity, the resource of each case's first execution that names one, known at its time.
+
+    An execution is a start or a completion: who scheduled, assigned or suspended it (often a system
+    user) did not handle it.  Only the cases that do the activity are compared: the rest of them
+    is who else handled it, not the cases without it ("contains" says that).
+    """
     import pyarrow as pa
 
     n = facts.n
-    rows = np.flatnonzero((res >= 0) & np.isin(act, np.fromiter(wanted, dtype=np.int64, count=len(wanted))))
+    other = _in_lifecycle(events.rows.column("lifecycle"), _NOT_EXECUTION)
+    rows = np.flatnonzero(
+        (res >= 0) & ~other & np.isin(act, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
+    )
     if rows.size == 0:
         return []
     # The first such row of each (case, activity): rows are in case order, then time, then row number.
@@ -422,5 +465,5 @@ def _handled_by(
             name, "handled by", resource.take(pa.array(mine)), at, n, known, None, bin_numbers=False
         )
         if len([x for x in cand.labels if x != EMPTY]) >= 2:
-            out.append(cand)
+            out.append(replace(cand, scope=~np.isnan(known)))
     return out

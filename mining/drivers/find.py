@@ -73,7 +73,7 @@ from mining.errors import AnalysisError, Option, phrase
 from mining.monitor.periods import COMPLETE, case_facts, kaplan_meier_quantile, left_out_note
 from mining.rates import format_money
 from mining.store import numpy_column
-from mining.words import plural
+from mining.words import agree, plural
 
 if TYPE_CHECKING:
     from mining.conformance.labels import LabelMapping
@@ -284,26 +284,26 @@ def find_drivers(
         else:
             usable.append(cand)
 
-    judged = out.judged
-    bad = out.bad & judged
-    n_j = int(judged.sum())
-    b_all = int(bad.sum())
-    rows: list[tuple[int, int, int, int]] = []  # (candidate, code, n1, b1)
+    # (candidate, code, n1, b1, judged cases and bad ones the value is compared within)
+    rows: list[tuple[int, int, int, int, int, int]] = []
     for ci, cand in enumerate(usable):
+        judged = out.judged if cand.scope is None else out.judged & cand.scope
+        bad = out.bad & judged
+        n_j, b_all = int(judged.sum()), int(bad.sum())
         k = len(cand.labels)
         n1 = np.bincount(cand.codes[judged], minlength=k)
         b1 = np.bincount(cand.codes[bad], minlength=k)
         for code in range(k):
             n0 = n_j - n1[code]
             if n1[code] >= min_cases and n1[code] >= min_share * n_j and n0 >= min_cases:
-                rows.append((ci, code, int(n1[code]), int(b1[code])))
+                rows.append((ci, code, int(n1[code]), int(b1[code]), n_j, b_all))
     notes = list(out.notes)
     if facts.left_out:
         notes.append(left_out_note(facts.left_out))
     drivers: list[Driver] = []
     if rows:
         arr = np.array(rows, dtype=np.int64)
-        n1, b1 = arr[:, 2], arr[:, 3]
+        n1, b1, n_j, b_all = arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5]
         diff, _se, _z, p = two_proportions(b1, n1, b_all - b1, n_j - n1)
         q = benjamini_hochberg(p)
         significant = q <= alpha
@@ -369,7 +369,13 @@ def _outcome(
     last = np.asarray(facts.last, float)
     first = np.asarray(facts.first, float)
     if spec.kind in {"duration", "sla"}:
+        # A case of one event (or all at one instant) took no time: it has no duration to explain, and
+        # counted as the fastest it would make "contains any second step" a driver. Censored at 0, it
+        # leaves the medians as if it were not there.
+        instant = last <= first
+        complete = complete & ~instant
         time = np.where(complete, np.asarray(facts.cycle, float), facts.age())
+        time = np.where(instant, 0.0, time)
         if spec.kind == "duration":
             median = kaplan_meier_quantile(time, complete)
             if median is None:
@@ -390,6 +396,11 @@ def _outcome(
         decided_at = np.where(bad & (first + limit < last), first + limit, last)
         recent = int((~followed).sum())
         notes = []
+        if instant.any():
+            notes.append(
+                f"{plural(int(instant.sum()), 'case')} of a single instant (one event, or all at one time) "
+                f"{agree(int(instant.sum()), 'has', 'have')} no duration to explain: not judged, and left out of the medians."
+            )
         if recent:
             notes.append(
                 f"{plural(recent, 'case')} started less than {duration_words(limit)} before the data end, too recent to "
@@ -501,28 +512,49 @@ def _named_outcome(cand: Candidate) -> str | None:
     return None
 
 
+_DECIDED = {
+    "duration": "the moment the case became slow (or its last event)",
+    "sla": "the breach (or the last event)",
+    "rework": "the first repeated activity",
+    "deviation": "the case's last event",
+}
+
+
+def _late_share(cand: Candidate, cases: np.ndarray, out: _Outcome) -> float | None:
+    """The share of ``cases`` (judged, with a known time) whose value is known only once the outcome is."""
+    assert cand.known_at is not None
+    ok = cases & out.judged & ~np.isnan(cand.known_at)
+    if not ok.any():
+        return None
+    return float((cand.known_at[ok] >= out.decided_at[ok]).mean())
+
+
 def _leak(cand: Candidate, spec: OutcomeSpec, out: _Outcome) -> str | None:
     if spec.kind == "rework" and cand.attribute == "repeats an activity":
         return "it is the outcome itself (a repeated activity is rework)"
     if cand.known_at is None:
         return None
-    ok = out.judged & ~np.isnan(cand.known_at)
-    if not ok.any():
-        return None
-    late = cand.known_at[ok] >= out.decided_at[ok]
-    share = float(late.mean())
-    if share >= LEAK_SHARE:
-        when = {
-            "duration": "the case's last event",
-            "sla": "the breach (or the last event)",
-            "rework": "the first repeated activity",
-            "deviation": "the case's last event",
-        }[spec.kind]
+    share = _late_share(cand, np.ones(len(cand.codes), dtype=bool), out)
+    if share is not None and share >= LEAK_SHARE:
         return (
-            f"leakage: first filled at or after {when} in {share:.0%} of the judged cases, so it is known only "
-            "once the outcome is decided (it may be a consequence, not a cause)"
+            f"leakage: first filled at or after {_DECIDED[spec.kind]} in {share:.0%} of the judged cases, so it "
+            "is known only once the outcome is decided (it may be a consequence, not a cause)"
         )
     return None
+
+
+def _value_leak(cand: Candidate, group: np.ndarray, spec: OutcomeSpec, out: _Outcome) -> str | None:
+    """The leak of one value of a candidate that passed :func:`_leak` as a whole: a person who mostly does
+    the step that closes the case, or an activity that mostly ends the cases it occurs in."""
+    if cand.known_at is None:
+        return None
+    share = _late_share(cand, group, out)
+    if share is None or share < LEAK_SHARE:
+        return None
+    return (
+        f"leakage: this value is known only at or after {_DECIDED[spec.kind]} in {share:.0%} of its judged "
+        "cases, so it comes with the outcome (it may be a consequence, not a cause)"
+    )
 
 
 # -- one driver --------------------------------------------------------------------
@@ -544,15 +576,21 @@ def _driver(
 ) -> tuple[Driver | None, str]:
     cand = usable[ci]
     value = cand.labels[code]
+    # A value is compared with the rest of the cases the candidate speaks of (its scope).
+    scope = np.ones(len(cand.codes), dtype=bool) if cand.scope is None else cand.scope
     group = cand.codes == code
-    judged, bad = out.judged, out.bad & out.judged
+    rest = scope & ~group
+    judged, bad = out.judged & scope, out.bad & out.judged & scope
+    late = _value_leak(cand, group, spec, out)
+    if late:
+        return None, late
 
     # Stability: the same direction in both halves of the period (by start).
     first = np.asarray(facts.first, float)
     cut = float(np.median(first[judged]))
     halves = []
     for side in (judged & (first < cut), judged & (first >= cut)):
-        g, r = side & group, side & ~group
+        g, r = side & group, side & rest
         if g.sum() < HALF_CASES or r.sum() < HALF_CASES:
             return None, (
                 f"not enough cases in both halves of the period to check that it holds in both "
@@ -593,16 +631,16 @@ def _driver(
         t, obs, km = out.time, out.observed, out.curve
         assert t is not None and obs is not None and km is not None
         m1 = km.quantile(group)
-        m0 = km.quantile(~group)
+        m0 = km.quantile(rest)
         if m1 is None or m0 is None:
             return None, "its median (or the rest's) is unknown: too many of those cases are still open"
         effect = m1 - m0
-        lo, hi = _median_diff_ci(km, group, m1, m0)
-        adjusted = effect if best is None else _stratified_median_diff(km, group, best[1].codes)
+        lo, hi = _median_diff_ci(km, group, rest, m1, m0)
+        adjusted = effect if best is None else _stratified_median_diff(km, group, rest, best[1].codes)
         # A reversal of the slow-case rate must show in the medians too before it is called a paradox.
         by_name = {usable[o].attribute: usable[o] for o in strong}
         simpson_by = [
-            b for b in simpson_by if (_stratified_median_diff(km, group, by_name[b].codes) or 0.0) < 0
+            b for b in simpson_by if (_stratified_median_diff(km, group, rest, by_name[b].codes) or 0.0) < 0
         ]
         baseline = out.info.baseline or 0.0
         shifted = t.copy()
@@ -612,18 +650,18 @@ def _driver(
         outcome_value, rest_value = m1, m0
     else:
         r1 = float(bad[group].sum() / max(n1, 1))
-        r0 = float(bad[judged & ~group].sum() / max(n_j - n1, 1))
+        r0 = float(bad[judged & rest].sum() / max(n_j - n1, 1))
         effect = r1 - r0
         se = math.sqrt(r1 * (1 - r1) / max(n1, 1) + r0 * (1 - r0) / max(n_j - n1, 1))
         lo, hi = effect - Z95 * se, effect + Z95 * se
         adjusted = adjusted_rd
-        impact = n1 * effect / n_j
+        impact = n1 * effect / max(int(out.judged.sum()), 1)  # on the whole log's rate
         outcome_value, rest_value = r1, r0
 
     impact_cost = None
     if cost is not None:
         c = cost[judged & group & ~np.isnan(cost)]
-        r = cost[judged & ~group & ~np.isnan(cost)]
+        r = cost[judged & rest & ~np.isnan(cost)]
         if c.size and r.size:
             impact_cost = float(max(c.mean() - r.mean(), 0.0) * int((group & judged).sum()))
 
@@ -631,7 +669,7 @@ def _driver(
         attribute=cand.attribute,
         value=value,
         cases=int(group.sum()),
-        share=float(n1 / n_j) if n_j else 0.0,
+        share=float(n1 / out.judged.sum()) if out.judged.any() else 0.0,
         outcome_value=outcome_value,
         rest_value=rest_value,
         effect=effect,
@@ -685,10 +723,12 @@ def _median_ci(km: _Curve, mask: np.ndarray) -> tuple[float | None, float | None
     return km.quantile(mask, max(0.5 - half, 0.0)), km.quantile(mask, min(0.5 + half, 1.0))
 
 
-def _median_diff_ci(km: _Curve, group: np.ndarray, m1: float, m0: float) -> tuple[float | None, float | None]:
+def _median_diff_ci(
+    km: _Curve, group: np.ndarray, rest: np.ndarray, m1: float, m0: float
+) -> tuple[float | None, float | None]:
     """Interval of the difference of two medians: each median's interval turned into a standard error."""
     l1, h1 = _median_ci(km, group)
-    l0, h0 = _median_ci(km, ~group)
+    l0, h0 = _median_ci(km, rest)
     if l1 is None or h1 is None or l0 is None or h0 is None:
         return None, None
     se = math.sqrt(((h1 - l1) / (2 * Z95)) ** 2 + ((h0 - l0) / (2 * Z95)) ** 2)
@@ -696,12 +736,14 @@ def _median_diff_ci(km: _Curve, group: np.ndarray, m1: float, m0: float) -> tupl
     return d - Z95 * se, d + Z95 * se
 
 
-def _stratified_median_diff(km: _Curve, group: np.ndarray, strata: np.ndarray) -> float | None:
+def _stratified_median_diff(
+    km: _Curve, group: np.ndarray, rest: np.ndarray, strata: np.ndarray
+) -> float | None:
     """The difference of medians within each stratum, averaged with Mantel-Haenszel weights."""
     num = den = 0.0
     for s in np.flatnonzero(np.bincount(strata)):  # the codes present (np.unique hashes: slower)
         inside = strata == s
-        g, r = inside & group, inside & ~group
+        g, r = inside & group, inside & rest
         n1, n0 = int(g.sum()), int(r.sum())
         if n1 < 5 or n0 < 5:
             continue
@@ -750,18 +792,35 @@ def _is_range(value: str) -> bool:
     return value.startswith(("≤ ", "> ")) or " to " in value
 
 
+def _longer(seconds: float) -> str:
+    return f"{duration_words(seconds)} {'shorter' if seconds < 0 else 'longer'}"
+
+
+def _duration_ci(lo: float | None, hi: float | None) -> str:
+    """The 95% interval of a median difference in words: its bounds' signs are words, not dropped."""
+    if lo is None or hi is None:
+        return "no CI"
+    if lo >= 0:
+        return f"95% CI {duration_words(lo)} to {duration_words(hi)}"
+    if hi <= 0:
+        return f"95% CI {duration_words(hi)} to {duration_words(lo)} shorter"
+    return f"95% CI from {_longer(lo)} to {_longer(hi)}, so possibly no difference"
+
+
 def _with_sentence(d: Driver, spec: OutcomeSpec, info: OutcomeInfo, currency: str = "") -> Driver:
     import dataclasses
 
     lo, hi = d.ci
+    # Who handled an activity is compared among the cases that do it.
+    rest = (
+        f"the other cases with {d.attribute.removesuffix(' handled by')}"
+        if d.kind == "handled by"
+        else "the rest"
+    )
     if spec.kind == "duration":
-        ci = (
-            f"95% CI {duration_words(lo)} to {duration_words(hi)}"
-            if lo is not None and hi is not None
-            else "no CI"
-        )
+        ci = _duration_ci(lo, hi)
         head = (
-            f"{_who(d)} take a median {duration_words(d.effect or 0.0)} longer than the rest "
+            f"{_who(d)} take a median {_longer(d.effect or 0.0)} than {rest} "
             f"({duration_words(d.outcome_value or 0.0)} vs {duration_words(d.rest_value or 0.0)}; n={d.cases}, {ci})"
         )
         tail = (
@@ -772,7 +831,7 @@ def _with_sentence(d: Driver, spec: OutcomeSpec, info: OutcomeInfo, currency: st
     else:
         verb = {"sla": "breach the SLA", "rework": "repeat work", "deviation": "deviate"}[spec.kind]
         head = (
-            f"{_who(d)} {verb} in {d.outcome_value:.0%} of cases vs {d.rest_value:.0%} for the rest "
+            f"{_who(d)} {verb} in {d.outcome_value:.0%} of cases vs {d.rest_value:.0%} for {rest} "
             f"(n={d.judged_cases}, 95% CI of the difference {lo * 100:.0f} to {hi * 100:.0f} points)"
         )
         base = info.baseline or 0.0
