@@ -267,17 +267,17 @@ def test_the_working_calendar_set_in_the_app_gives_the_libraries_business_times(
     at.selectbox(key="bn-country").set_value("NL").run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
-    got = {
-        a: None if pd.isna(v) else v
-        for a, v in zip(table["activity"], table["median wait (hours)"], strict=True)
-    }
+    # Business time reads in hours at most (a day of it is no 24 hours), in minutes when that is less.
+    [column] = [c for c in table.columns if c.startswith("median wait (")]
+    per = {"median wait (hours)": 3600, "median wait (minutes)": 60, "median wait (seconds)": 1}[column]
+    got = {a: None if pd.isna(v) else v for a, v in zip(table["activity"], table[column], strict=True)}
 
-    def hours(times):
+    def shown(times):
         return {
-            a.activity: None if a.waiting.median is None else round(a.waiting.median / 3600, 2) for a in times
+            a.activity: None if a.waiting.median is None else round(a.waiting.median / per, 2) for a in times
         }
 
-    assert got == hours(expected.activities) != hours(elapsed.activities)
+    assert got == shown(expected.activities) != shown(elapsed.activities)
     assert md("Mon-Fri 08:00-16:00, NL holidays (UTC)") in _captions(at)
 
 
@@ -338,3 +338,39 @@ def test_waits_of_days_are_given_in_days(workspace: Path) -> None:
         if spec["encoding"]["x"].get("title", "").startswith("Median")
     ]
     assert spec["encoding"]["x"]["title"] == "Median time per instance (days)"
+
+
+def test_processing_of_minutes_beside_waits_of_days_is_given_in_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # BPIC 2012's table read "median processing (days) 0" for 1m 41s, beside waits of days: each
+    # column now takes the unit of its own figures.
+    t0 = dt.datetime(2024, 3, 4, 9)
+    lines = ["case,activity,start,end"]
+    for i in range(4):
+        day = t0 + dt.timedelta(days=7 * i)
+        lines += [
+            f"c{i},Receive,{day:%Y-%m-%d %H:%M:%S},{day:%Y-%m-%d %H:%M:%S}",
+            # Three days' wait, then 12 minutes of work (plus i minutes).
+            f"c{i},Fix,{day + dt.timedelta(days=3):%Y-%m-%d %H:%M:%S},"
+            f"{day + dt.timedelta(days=3, minutes=12 + i):%Y-%m-%d %H:%M:%S}",
+        ]
+    source = tmp_path / "fix.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, source, IngestOptions(roles={"start_timestamp": "start", "timestamp": "end"}))
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _open("fix")
+    table = at.dataframe[0].value
+    assert list(table.columns) == [
+        "activity",
+        "instances",
+        "median wait (days)",
+        "p90 wait (days)",
+        "median processing (minutes)",
+        "p90 processing (minutes)",
+    ]
+    fix = table[table["activity"] == "Fix"].iloc[0]
+    # Receive completes as it starts, so each Fix waits exactly 3 days; its work takes 12 to 15 minutes.
+    assert (fix["median wait (days)"], fix["median processing (minutes)"]) == (3.0, 13.5)

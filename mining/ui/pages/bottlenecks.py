@@ -15,7 +15,7 @@ from mining.analysis.calendar import WEEKDAY_NAMES, Calendar, holiday_countries,
 from mining.analysis.filters import Filter
 from mining.analysis.heatmaps import Heatmap, colour_scale
 from mining.analysis.rework import Rework
-from mining.durations import format_duration
+from mining.durations import duration_unit, format_duration
 from mining.errors import MiningError
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
@@ -134,6 +134,15 @@ def _outliers_caption(h: Heatmap) -> float | None:
     return scale.top
 
 
+def _column_unit(values: list[float | None], *, business: bool) -> tuple[float, str]:
+    """The unit a column of durations reads in, from its largest value: seconds to days (business time
+    stops at hours, a day of it being no 24 hours)."""
+    per, unit = duration_unit(max((v for v in values if v is not None), default=0.0))
+    if business and unit == "days":
+        return 3600.0, "hours"
+    return per, unit
+
+
 def _render(log: LogInfo, flt: Filter) -> None:
     calendar, zone = calendar_controls(log)
     # The log's own zone is the default: the same cache entries as the warm-up's.
@@ -148,30 +157,32 @@ def _render(log: LogInfo, flt: Filter) -> None:
     if not times.processing_measured:
         st.info(times.note, icon=":material/info:")
     st.altair_chart(charts.activity_times_chart(times), width="stretch")
-    per, unit = charts.activity_times_unit(times)
-    unit = unit.removeprefix("business ")  # the caption says the times are business time
-
-    def value(seconds: float | None) -> float | None:
-        return None if seconds is None else round(seconds / per, 2)
-
+    # Each column in its own unit: waits of days beside processing of minutes would read "0" in one.
+    figures = {
+        "median wait": [a.waiting.median for a in times.activities],
+        "p90 wait": [a.waiting.p90 for a in times.activities],
+        # Without start times there is no processing time: no empty columns.
+        **(
+            {
+                "median processing": [a.processing.median for a in times.activities],
+                "p90 processing": [a.processing.p90 for a in times.activities],
+            }
+            if times.processing_measured
+            else {}
+        ),
+    }
+    columns = {}
+    for name, values in figures.items():
+        per, unit = _column_unit(values, business=times.business_time)
+        columns[f"{name} ({unit})"] = [None if v is None else round(v / per, 2) for v in values]
     data_table(
         [
             {
                 "activity": a.activity,
                 "instances": a.count,
-                f"median wait ({unit})": value(a.waiting.median),
-                f"p90 wait ({unit})": value(a.waiting.p90),
-                # Without start times there is no processing time: no empty columns.
-                **(
-                    {
-                        f"median processing ({unit})": value(a.processing.median),
-                        f"p90 processing ({unit})": value(a.processing.p90),
-                    }
-                    if times.processing_measured
-                    else {}
-                ),
+                **{header: shown[i] for header, shown in columns.items()},
             }
-            for a in times.activities
+            for i, a in enumerate(times.activities)
         ],
         hide_index=True,
         width="stretch",
