@@ -86,6 +86,27 @@ def test_a_change_says_by_how_much_whether_it_is_significant_and_what_else_moved
             for x in calm.kpis
         ),
     )
+    # What got worse is named first and said so, though an improvement and a volume have smaller
+    # p-values: fines' p90 rose significantly while the summary named only the median and the starts.
+    mixed = dataclasses.replace(
+        calm,
+        kpis=tuple(
+            dataclasses.replace(x, p_value=0.03)
+            if x.kpi == "cycle_p90_s"
+            else dataclasses.replace(
+                x, p_value=0.001, difference=-0.05, before=0.10, after=0.05, relative=-0.5
+            )
+            if x.kpi == "rework_rate"
+            else dataclasses.replace(x, p_value=0.001, difference=-4.0, before=10.0, after=6.0, relative=-0.4)
+            if x.kpi == "started"
+            else x
+            for x in calm.kpis
+        ),
+    )
+    named = manager_summary(dataclasses.replace(run, comparison=mixed)).sentences[1]
+    assert named.startswith("Significant elsewhere: 90th percentile cycle time rose by ")
+    assert "relative; worse) and rework rate fell by 5.0 percentage points" in named
+    assert named.endswith("(1 more in the table).")
     cut = manager_summary(dataclasses.replace(run, comparison=fell)).sentences
     assert cut[1].startswith("Significant elsewhere: 90th percentile cycle time fell by ")
     assert cut[1].endswith(

@@ -7,7 +7,8 @@ What it says, in this order:
    significant at the run's confidence; without a change date, how the newest
    judged period of the median cycle time compares with the usual level.
 2. **What else changed** significantly at the change date (the two strongest,
-   rates in percentage points; "also" only when the median itself changed
+   those that got worse first and marked so, rates in percentage points;
+   "also" only when the median itself changed
    significantly), or that nothing else did.  A duration that fell while the
    export's end cuts the after-cases short (:data:`~mining.monitor.compare.CUT_SHORT_WARNING`)
    says so, once.
@@ -157,7 +158,15 @@ def _what_else(run: MonitorRun) -> str:
     ]
     if not found:
         return "No other KPI changed significantly."
-    found.sort(key=lambda k: (k.p_value, -abs(k.relative or 0.0), k.kpi))
+    better_when_lower = {i.name: i.lower_is_better for i in run.series.kpis}
+
+    def worse(k: KpiComparison) -> bool:
+        lower = better_when_lower.get(k.kpi)
+        return lower is not None and (k.difference > 0) == lower  # type: ignore[operator]
+
+    # What got worse is named first: two lines leave the rest to the table, and a manager must not
+    # miss a deterioration among improvements with smaller p-values.
+    found.sort(key=lambda k: (not worse(k), k.p_value, -abs(k.relative or 0.0), k.kpi))
     parts = []
     for k in found[:2]:
         verb = "rose" if k.difference > 0 else "fell"  # type: ignore[operator]
@@ -167,7 +176,8 @@ def _what_else(run: MonitorRun) -> str:
         relative = f", {k.relative:+.1%} relative" if k.relative is not None else ""
         by = difference_words(abs(k.difference), k.unit).lstrip("+")  # type: ignore[arg-type]
         parts.append(
-            f"{label} {verb} by {by} ({format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{relative})"
+            f"{label} {verb} by {by} ({format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{relative}"
+            + ("; worse)" if worse(k) else ")")
         )
     more = f" ({len(found) - 2} more in the table)" if len(found) > 2 else ""
     headline = next((k for k in c.kpis if k.kpi == _HEADLINE_KPI), None)
@@ -203,7 +213,7 @@ def _attention(run: MonitorRun) -> str:
         return f"Needs attention now: {shown}{more}."
     if run.alerts:
         shown = "; ".join(a.short for a in run.alerts[:3])
-        return f"Nothing got worse; unusual: {shown}."
+        return f"No alert says worse now; unusual: {shown}."
     judged = [kc for kc in run.charts if kc.newest >= 0 and kc.alerting]
     if not judged:
         return _closed_in_a_window(run.series) or "Nothing can be judged yet: too few complete periods."
