@@ -116,6 +116,12 @@ def test_bpic2012_simod_pairs_every_start(store, shared_logs):
     assert summary.variants == len(expected)
 
 
+def _left_out(rows: list[tuple[str, str, str, int, str]]) -> int:
+    """The schedule events of cases that have another event: they mark no step."""
+    others = {c for c, _, lc, _, _ in rows if lc != "schedule"}
+    return sum(1 for c, _, lc, _, _ in rows if lc == "schedule" and c in others)
+
+
 def _reference(rows: list[tuple[str, str, str, int, str]]) -> tuple[int, dict[tuple[str, str, int], int]]:
     """The pairing rule in plain Python: per case and activity, the n-th start (by time, then file
     order) with the n-th completion, when the start is not after it.  Returns the pairs and each
@@ -151,20 +157,30 @@ def test_pairing_follows_the_rule_and_keeps_successors(tmp_path_factory, drawn):
     rows = [(c, a, lc, m, f"n{i}") for i, (c, a, lc, m) in enumerate(drawn)]
     tmp = tmp_path_factory.mktemp("pairs")
     pairs, starts = _reference(rows)
+    dropped = _left_out(rows)
     with Store() as store:
         summary = ingest_file(store, _csv(tmp, rows), NAMED)
         stored = _events(store, summary.log_id)
         assert summary.paired_starts == pairs
-        assert summary.events == len(rows) - pairs == len(stored)
+        assert summary.events == len(rows) - pairs - dropped == len(stored)
         got = {
             (c, a, int((ts - T0).total_seconds() // 60)): int((st_ - T0).total_seconds() // 60)
             for c, a, lc, ts, st_, _, _ in stored
             if st_ is not None
         }
         assert got == starts
-        # Unpaired starts and the other transitions stay events.
+        # Unpaired starts stay events; schedules stay only in a case that has nothing else.
         assert sum(1 for r in stored if r[2] == "start") == sum(1 for r in rows if r[2] == "start") - pairs
-        assert sum(1 for r in stored if r[2] == "schedule") == sum(1 for r in rows if r[2] == "schedule")
+        assert (
+            sum(1 for r in stored if r[2] == "schedule")
+            == sum(1 for r in rows if r[2] == "schedule") - dropped
+        )
+        assert summary.cases == len({r[0] for r in rows})
+        if dropped:
+            assert (
+                f"left out with the starts paired: {dropped:,} schedule event{'s' if dropped > 1 else ''}; "
+                in " ".join(str(w) for w in summary.warnings)
+            )
         # Each stored successor is the next event kept in its case.
         for here, after in zip(stored, [*stored[1:], None], strict=True):
             same = after is not None and after[0] == here[0]
@@ -175,7 +191,12 @@ def test_pairing_follows_the_rule_and_keeps_successors(tmp_path_factory, drawn):
         assert store.scalar(f"SELECT count(*) FROM attrs_{summary.log_id}") == summary.events
         # The preview counts what the ingest stores.
         plan = preview(_csv(tmp, rows, "again.csv"), NAMED)
-        assert (plan.events, plan.cases, plan.paired_starts) == (summary.events, summary.cases, pairs)
+        assert (plan.events, plan.cases, plan.paired_starts, plan.left_out_events) == (
+            summary.events,
+            summary.cases,
+            pairs,
+            dropped,
+        )
 
 
 def test_without_the_option_the_preview_counts_the_starts(tmp_path):
@@ -268,3 +289,36 @@ def test_a_lifecycle_without_starts_pairs_nothing_and_says_so(store, tmp_path):
         "cannot be separated from waiting time"
     ) in [str(w) for w in summary.warnings]
     assert store.scalar("SELECT has_start FROM logs") is False
+
+
+def test_bpic2012_leaves_out_its_schedule_events_and_keeps_its_times(store, shared_logs):
+    path = shared_logs / "bpic2012.xes.gz"
+    paired = ingest_file(store, path, PAIR)
+    raw = ingest_file(store, path, IngestOptions(name="raw"))
+    # SOURCES.md: 262,200 events; COMPLETE 164,506, START 71,376, SCHEDULE 26,318.
+    assert raw.events == 262_200
+    assert paired.paired_starts == 71_369
+    assert paired.events == 262_200 - 71_369 - 26_318 == 164_513
+    assert (
+        "left out with the starts paired: 26,318 schedule events; such a transition marks no step of an "
+        in (" ".join(str(w) for w in paired.warnings))
+    )
+    a, b = activity_times(store, paired.log_id), activity_times(store, raw.log_id)
+    assert (a.instances, a.paired) == (b.instances, b.paired) == (164_506, 71_369)
+
+    def figures(times):
+        # Medians and quantiles exactly; means and totals up to the order of their sums.
+        return [
+            (
+                x.activity,
+                x.count,
+                d.count,
+                d.median,
+                d.p90,
+                None if d.mean is None else pytest.approx(d.mean, rel=1e-9),
+            )
+            for x in times.activities
+            for d in (x.waiting, x.processing)
+        ]
+
+    assert figures(a) == figures(b)

@@ -107,7 +107,8 @@ _MAX_REJECTS_SHOWN = 10
     "--pair-starts/--no-pair-starts",
     default=None,
     help="Pair each lifecycle start event with its completion: one step per activity instance, with its "
-    "processing time (the map, variants and counts then show instances, not start and complete events).",
+    "processing time (the map, variants and counts then show instances, not start and complete events); "
+    "schedule, assign, suspend and resume events mark no step and are left out.",
 )
 @click.option(
     "--preset-role",

@@ -11,8 +11,9 @@ The pairing is the Bottlenecks page's (:func:`mining.analysis.performance.instan
 so its processing times do not move: the n-th start of an activity in a case
 with the n-th completion of it not yet paired, and a start only when it is no
 later than that completion.  A start left without one stays an event of its own
-(an activity still running when the data was extracted); other transitions
-(schedule, suspend) stay as they are.
+(an activity still running when the data was extracted).  The transitions that
+are no execution of the activity (schedule, assign, suspend, resume) are no step
+either: they are left out, and counted, unless they are all a case has.
 """
 
 from __future__ import annotations
@@ -20,21 +21,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.schema import IS_COMPLETION, IS_LIFECYCLE_START
+from mining.schema import IS_COMPLETION, IS_LIFECYCLE_START, LIFECYCLE_STARTS, NON_COMPLETION
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["Folded", "fold_starts", "pairs_sql"]
+__all__ = ["Folded", "fold_starts", "left_out_sql", "pairs_sql"]
+
+#: SQL: the event's lifecycle is a transition that is no execution of the activity (schedule, suspend, ...).
+NOT_EXECUTION = "lower(lifecycle) IN ({})".format(
+    ", ".join(f"'{t}'" for t in NON_COMPLETION if t not in LIFECYCLE_STARTS)
+)
 
 
 @dataclass(frozen=True)
 class Folded:
-    """What :func:`fold_starts` did: starts folded into their completion, and starts kept as events."""
+    """What :func:`fold_starts` did: starts folded into their completion, starts kept as events, and
+    the events of other transitions left out, by transition as written in lower case."""
 
     paired: int
     unpaired: int
+    left_out: tuple[tuple[str, int], ...] = ()
+
+
+def left_out_sql(relation: str, *, case: str, row: str) -> str:
+    """SQL of the rows of ``relation`` whose transition is no execution (``row``, ``transition``), in the
+    cases that have another event: a case of nothing else keeps them."""
+    c, r = quote_ident(case), quote_ident(row)
+    return (
+        f"SELECT {r} AS row, lower(lifecycle) AS transition FROM {relation} WHERE {NOT_EXECUTION} AND {c} IN "
+        f"(SELECT {c} FROM {relation} WHERE lifecycle IS NULL OR NOT {NOT_EXECUTION})"
+    )
 
 
 def pairs_sql(relation: str, *, case: str, row: str) -> str:
@@ -62,15 +80,25 @@ def fold_starts(store: Store, log_id: int) -> Folded:
     log = int(log_id)
     mine = f"(SELECT * FROM events WHERE log_id = {log})"
     store.execute(f"CREATE OR REPLACE TEMP TABLE _pairs AS {pairs_sql(mine, case='case_no', row='row_no')}")
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE _other AS {left_out_sql(mine, case='case_no', row='row_no')}"
+    )
     try:
         paired = int(store.scalar("SELECT count(*) FROM _pairs"))
-        if paired:
+        left_out = tuple(
+            (str(t), int(n))
+            for t, n in store.query(
+                "SELECT transition, count(*) AS n FROM _other GROUP BY 1 ORDER BY n DESC, transition"
+            ).rows
+        )
+        gone = "(SELECT start_row FROM _pairs UNION ALL SELECT row FROM _other)"
+        if paired or left_out:
             store.execute(
                 "CREATE OR REPLACE TEMP TABLE _folded AS SELECT e.log_id, e.case_id, e.activity, e.ts, "
                 "coalesce(p.start_ts, e.start_ts) AS start_ts, e.resource, e.lifecycle, e.cost, e.row_no, "
                 "e.run_id, e.case_no, lead(e.activity) OVER w AS next_activity, lead(e.ts) OVER w AS next_ts "
                 "FROM events e LEFT JOIN _pairs p ON p.done_row = e.row_no "
-                "WHERE e.log_id = ? AND e.row_no NOT IN (SELECT start_row FROM _pairs) "
+                f"WHERE e.log_id = ? AND e.row_no NOT IN {gone} "
                 "WINDOW w AS (PARTITION BY e.case_no ORDER BY e.ts, e.row_no) "
                 "ORDER BY e.case_no, e.ts, e.row_no",
                 [log],
@@ -78,13 +106,13 @@ def fold_starts(store: Store, log_id: int) -> Folded:
             store.execute("DELETE FROM events WHERE log_id = ?", [log])
             store.execute("INSERT INTO events SELECT * FROM _folded ORDER BY case_no, ts, row_no")
             store.execute("DROP TABLE _folded")
-            store.execute(
-                f"DELETE FROM {quote_ident(f'attrs_{log}')} WHERE row_no IN (SELECT start_row FROM _pairs)"
-            )
+            store.execute(f"DELETE FROM {quote_ident(f'attrs_{log}')} WHERE row_no IN {gone}")
+        if paired:
             store.execute("UPDATE logs SET has_start = true WHERE log_id = ?", [log])
         unpaired = int(
             store.scalar(f"SELECT count(*) FROM events WHERE log_id = ? AND {IS_LIFECYCLE_START}", [log])
         )
     finally:
         store.execute("DROP TABLE IF EXISTS _pairs")
-    return Folded(paired, unpaired)
+        store.execute("DROP TABLE IF EXISTS _other")
+    return Folded(paired, unpaired, left_out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mining.errors import BadTimestamp, EmptyLog, Option, TooManyRejects, phrase
-from mining.ingest.instances import fold_starts, pairs_sql
+from mining.ingest.instances import fold_starts, left_out_sql, pairs_sql
 from mining.ingest.quality import log_findings
 from mining.ingest.staging import STAGE, Column, drop_stage, drop_staging
 from mining.ingest.timestamps import (
@@ -134,6 +134,8 @@ class LoadResult:
     # Null words read as missing in the time and number columns: column -> word as written -> rows.
     missing_words: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     paired_starts: int = 0  # lifecycle starts folded into their completions
+    # Events of transitions that are no step (schedule, suspend), left out with the starts paired.
+    left_out: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Validation:
     missing_words: dict[str, dict[str, int]]
     paired_starts: int = 0  # lifecycle starts the load would fold into their completions
     lifecycle_starts: int = 0  # events whose lifecycle is a start (before any pairing)
+    left_out_events: int = 0  # events of transitions that are no step, which pairing leaves out
 
 
 # Called with (share done, what is happening): the app's progress bar.
@@ -619,11 +622,14 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
         starts = int(
             store.scalar(f"SELECT count(*) FROM _typed WHERE _reason IS NULL AND {IS_LIFECYCLE_START}")
         )
-        paired = 0
+        paired = left_out = 0
         if plan.pair_starts:
             kept = "(SELECT * FROM _typed WHERE _reason IS NULL)"
             paired = int(
                 store.scalar(f"SELECT count(*) FROM ({pairs_sql(kept, case='case_id', row='_row')})")
+            )
+            left_out = int(
+                store.scalar(f"SELECT count(*) FROM ({left_out_sql(kept, case='case_id', row='_row')})")
             )
     finally:
         store.execute("DROP TABLE IF EXISTS _typed")
@@ -639,7 +645,15 @@ def validate(store: Store, plan: LoadPlan, *, shown: int = _SHOW_REJECTS) -> Val
     )[:shown]
     rejected = len({r.row for r in plan.parse_rejects} | {int(r[0]) for r in value_rows})
     return Validation(
-        int(events) - paired, int(cases), int(activities), rejected, tuple(rejects), words, paired, starts
+        int(events) - paired - left_out,
+        int(cases),
+        int(activities),
+        rejected,
+        tuple(rejects),
+        words,
+        paired,
+        starts,
+        left_out,
     )
 
 
@@ -697,7 +711,7 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         report(0.85, "Writing attributes, cases and variants")
         _write_attributes(store, plan, good, log_id, first_row)
         folded = fold_starts(store, log_id) if plan.pair_starts else None
-        if folded is not None and folded.paired:
+        if folded is not None and (folded.paired or folded.left_out):
             added = int(
                 store.scalar("SELECT count(*) FROM events WHERE log_id = ? AND run_id = ?", [log_id, run_id])
             )
@@ -721,8 +735,10 @@ def load(store: Store, plan: LoadPlan, progress: Progress | None = None) -> Load
         quality = _quality(store, plan, log_id, run_id, shifted)
         store.execute("UPDATE ingest_runs SET events_added = ? WHERE run_id = ?", [added, run_id])
     drop_staging(store)
-    paired = folded.paired if folded is not None else 0
-    return LoadResult(log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words, paired)
+    paired, left_out = (folded.paired, folded.left_out) if folded is not None else (0, ())
+    return LoadResult(
+        log_id, run_id, added, rejected_rows, tuple(rejects), tuple(quality), words, paired, left_out
+    )
 
 
 _Flagged = list[tuple[int, str | None, str | None, str | None, bool | None, bool | None]]

@@ -26,6 +26,7 @@ from mining.ingest.timestamps import TimestampFormat, has_naive_values
 from mining.schema import ROLES, ColumnMapping, IngestSummary, Reject, RoleGuess
 from mining.scratch import scratch_dir
 from mining.store import quote_ident
+from mining.words import plural
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -275,12 +276,20 @@ def _ingest(
         formats={k: v.pattern for k, v in formats.items()},
         run_id=result.run_id,
     )
+    warnings = summary.warnings
+    if result.left_out:
+        counts = ", ".join(f"{plural(n, f'{t} event')}" for t, n in result.left_out)
+        warnings = (
+            *warnings,
+            f"left out with the starts paired: {counts}; such a transition marks no step of an activity instance",
+        )
     return dataclasses.replace(
         summary,
         preset=prepared.preset,
         preset_notes=prepared.notes,
         missing_words=result.missing_words,
         paired_starts=result.paired_starts,
+        warnings=warnings,
     )
 
 
@@ -322,6 +331,7 @@ class IngestPreview:
     sheets: tuple[str, ...] = ()
     paired_starts: int = 0  # lifecycle starts the ingest would fold into their completions
     lifecycle_starts: int = 0  # events whose lifecycle is a start, before any pairing
+    left_out_events: int = 0  # events of transitions that are no step, left out with the starts paired
 
     @property
     def would_fail(self) -> bool:
@@ -402,6 +412,7 @@ def preview(path: str | Path, options: IngestOptions | None = None, *, rows: int
         sheets=staged.sheets,
         paired_starts=checked.paired_starts,
         lifecycle_starts=checked.lifecycle_starts,
+        left_out_events=checked.left_out_events,
     )
 
 

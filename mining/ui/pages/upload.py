@@ -191,7 +191,8 @@ def _options(upload: uploads.Upload) -> IngestOptions:
             help="For a file that records the start and the completion of each activity as two events "
             "(a lifecycle column saying start and complete): pair each start with its completion, so the "
             "map, the variants and the counts show one step per activity instance, with its processing "
-            "time, as Disco does. Off: both events are steps, as the file lists them.",
+            "time, as Disco does; events of other transitions (schedule, suspend, resume) mark no step and "
+            "are left out. Off: every event is a step, as the file lists them.",
         )
         preset = _preset_input()
         preset_roles = _change_history_input(columns) if preset == "changelog" else {}
@@ -328,10 +329,16 @@ def _show_counts(plan: IngestPreview) -> None:
     cols[1].metric("Events", f"{plan.events:,}")
     cols[2].metric("Activities", f"{plan.activities:,}")
     cols[3].metric("Rows to reject", f"{plan.rejected_rows:,}")
-    if plan.paired_starts:
+    if plan.paired_starts or plan.left_out_events:
         st.caption(
             f"{plural(plan.paired_starts, 'start event')} will be paired with {agree(plan.paired_starts, 'its', 'their')} "
             "completions: each activity instance is one step, with its processing time."
+            + (
+                f" {plural(plan.left_out_events, 'event')} of other transitions (schedule, suspend, resume) "
+                f"{agree(plan.left_out_events, 'marks', 'mark')} no step and will be left out."
+                if plan.left_out_events
+                else ""
+            )
         )
     elif plan.lifecycle_starts:
         st.caption(
