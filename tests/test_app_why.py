@@ -5,6 +5,7 @@ Every expected figure is the library's own result on the same workspace.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -206,3 +207,46 @@ def test_overview_and_bottlenecks_price_time_with_the_sessions_rate_card(workspa
     at = _run(_overview)
     assert "Total cost" not in _metrics(at)
     assert any("Upload a rate card above" in c.value for c in at.caption)
+
+
+def test_compare_paints_orange_only_what_the_other_segment_never_did(tmp_path, monkeypatch):
+    # Fines' Create Fine -> Payment was orange in one segment's map while the other had it 11 times,
+    # hidden by its own map's simplification: orange now means the other segment has none at all.
+    rows = ["case,activity,timestamp,channel"]
+    t0 = dt.datetime(2024, 3, 4, 9)
+    for i in range(60):
+        channel = "Web" if i < 30 else "Shop"
+        # Each channel mostly goes its own way, and once the other's way; Web alone reworks a fix.
+        usual = (i % 30) != 1
+        path = ["Open", "Fix", "Close"] if (channel == "Web") == usual else ["Open", "Close"]
+        if channel == "Web" and i % 3 == 0:
+            path = ["Open", "Fix", "Fix", "Close"]
+        for k, activity in enumerate(path):
+            rows.append(f"c{i:02d},{activity},{t0 + dt.timedelta(days=i, hours=k):%Y-%m-%d %H:%M},{channel}")
+    source = tmp_path / "channels.csv"
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with app_workspace(tmp_path, source) as path:
+        monkeypatch.setenv("MINING_WORKSPACE", str(path))
+        at = _run(_compare)
+        next(w for w in at.selectbox if w.label == "Compare by").set_value("channel").run()
+        from mining.ui.mapdraw import DEVIATION
+
+        def orange_at(paths: int) -> list[tuple[str, str, str]]:
+            next(w for w in at.slider if w.label == "Paths (%)").set_value(paths).run()
+            assert not at.exception and not at.error
+            shown = [next(w for w in at.selectbox if w.label == x).value for x in ("First map", "Second map")]
+            found = []
+            for value, m in zip(shown, at.get("bidi_component"), strict=True):
+                drawing = json.loads(m.proto.json)
+                name = {n["id"]: n["name"] for n in drawing["nodes"]}
+                found += [
+                    (value, name[e["source"]], name[e["target"]])
+                    for e in drawing["edges"]
+                    if e["colour"] == DEVIATION and e["source"] in name and e["target"] in name
+                ]
+            return found
+
+        # Every path drawn: only Web's repeated fix is one the other segment never took.
+        assert orange_at(100) == [("Web", "Fix", "Fix")]
+        # Simplified to the few most frequent paths of both: nothing is orange that the other did.
+        assert orange_at(10) == []

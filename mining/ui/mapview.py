@@ -27,7 +27,8 @@ MIN_TEXT_PX = 11
 PAIR_LEGEND = (
     "Both maps on one layout: a box or path is at the same place in each. Figures: events (boxes) and times "
     "a path was taken; the darker and thicker, the more, on one scale for both maps. Faint grey, without a "
-    "figure: not in this map but in the other; :orange[orange]: only in this map. Zoom with the buttons or "
+    "figure: not in this map but in the other; :orange[orange]: in this map only (the other has none at all). "
+    "Zoom with the buttons or "
     "the mouse wheel; hover for the figures of both."
 )
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from mining.analysis.attributes import segmentations
 from mining.analysis.filters import Filter
+from mining.analysis.simplify import simplify
 from mining.drivers.segments import KPI_LABELS, SegmentComparison
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError
@@ -24,9 +25,10 @@ from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
-from mining.ui.mapdraw import draw_pair
+from mining.ui.mapdraw import draw_pair, union_of
 from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
+from mining.ui.pages.process_map import default_paths, endpoint_min
 from mining.ui.tables import data_table
 from mining.words import plural
 
@@ -188,25 +190,31 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
         )
         return
     names = [s.value for s in drawable]
-    paths = st.slider(
-        "Paths shown",
-        min_value=0.05,
-        max_value=1.0,
-        value=0.3,
-        step=0.05,
-        key="cmp-paths",
-        help="The share of the most frequent paths each map keeps (as on the Process map page); 1 shows them all.",
-    )
     cols = st.columns(2)
     left = cols[0].selectbox("First map", names, index=0, key=f"cmp-left-{log.log_id}-{result.by}")
     right = cols[1].selectbox("Second map", names, index=1, key=f"cmp-right-{log.log_id}-{result.by}")
     with reporting_errors():
+        # Each segment's whole graph, drawn on a simplified layout of both (as the Monitoring page's maps):
+        # a path drawn in one map only is then one the other segment never took, not one its own
+        # simplification hid.
         graphs = []
         for value in (left, right):
             kept = dataclasses.replace(flt, attributes=(*flt.attributes, (result.source, (value,))))
-            graphs.append(measures.process_map_of(log, kept, activities=1.0, paths=paths))
+            graphs.append(measures.process_map_of(log, kept, activities=1.0, paths=1.0))
+        union = union_of(graphs[0], graphs[1])
+        paths = st.slider(
+            "Paths (%)",
+            0,
+            100,
+            key=state.keep_widget(f"cmp-map-paths-{log.log_id}", default_paths(union)),
+            help="The most frequent share of the paths of both segments together (as on the Process map "
+            "page); paths that keep every activity connected from the start to the end are always drawn.",
+        )
+        layout = simplify(union, activities=1.0, paths=paths / 100)
         words = (f"in {result.by} = {left}", f"in {result.by} = {right}")
-        drawings = draw_pair(graphs[0], graphs[1], words)
+        drawings = draw_pair(
+            graphs[0], graphs[1], words, layout=layout, endpoint_min=endpoint_min(layout, paths)
+        )
         st.caption(PAIR_LEGEND)
         # One above the other, each the page's width, with the Process map's zoom: side by side their
         # labels shrank to 5 px.
