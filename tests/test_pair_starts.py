@@ -297,6 +297,13 @@ def test_bpic2012_leaves_out_its_schedule_events_and_keeps_its_times(store, shar
     raw = ingest_file(store, path, IngestOptions(name="raw"))
     # SOURCES.md: 262,200 events; COMPLETE 164,506, START 71,376, SCHEDULE 26,318.
     assert raw.events == 262_200
+    # The usual closers are activities, most cases first (2,747 cases end with W_Valideren aanvraag,
+    # 57 with W_Beoordelen fraude): not "cases usually end with", which A_DECLINED's 3,429 belied.
+    [cut] = [q for q in raw.quality if q.kind == "cases_cut_by_extract"]
+    assert cut.message.endswith(
+        "the activities that usually open the cases they occur in: 'A_SUBMITTED'; that usually close them: "
+        "'W_Valideren aanvraag', 'W_Beoordelen fraude', 'W_Wijzigen contractgegevens'"
+    )
     assert paired.paired_starts == 71_369
     assert paired.events == 262_200 - 71_369 - 26_318 == 164_513
     assert (

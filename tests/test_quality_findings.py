@@ -82,7 +82,8 @@ def test_cases_cut_by_the_extract(store):
             2,
             "2 cases look cut by the extract: 1 starts near the extract's first day with an activity that rarely "
             "opens a case (it may have begun before it) and 1 ends near its last day with one that rarely closes "
-            "a case (it may still be open); cases usually start with 'Register' and end with 'Close'",
+            "a case (it may still be open); the activities that usually open the cases they occur in: "
+            "'Register'; that usually close them: 'Close'",
             ("case C00 starts with Approve", "case C13 ends with Approve"),
         )
     }

@@ -279,10 +279,10 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
             WHERE log_id = $log AND len(activities) > 1 GROUP BY 1
         ),
         opening AS (
-            SELECT o.activity FROM occurs o JOIN starts s USING (activity) WHERE s.n >= $share * o.n
+            SELECT o.activity, s.n FROM occurs o JOIN starts s USING (activity) WHERE s.n >= $share * o.n
         ),
         closing AS (
-            SELECT o.activity FROM occurs o JOIN ends e USING (activity) WHERE e.n >= $share * o.n
+            SELECT o.activity, e.n FROM occurs o JOIN ends e USING (activity) WHERE e.n >= $share * o.n
         )
         SELECT
             count(*) FILTER (WHERE cut_start),
@@ -292,8 +292,8 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
                 FILTER (WHERE cut_start)[:5],
             list(CASE WHEN open_end THEN 'case ' || case_id || ' ends with ' || last_act END ORDER BY case_no)
                 FILTER (WHERE open_end)[:5],
-            (SELECT list(activity ORDER BY activity) FROM opening)[:5],
-            (SELECT list(activity ORDER BY activity) FROM closing)[:5]
+            (SELECT list(activity ORDER BY n DESC, activity) FROM opening)[:5],
+            (SELECT list(activity ORDER BY n DESC, activity) FROM closing)[:5]
         FROM (
             SELECT *,
                 first_act NOT IN (SELECT activity FROM opening)
@@ -321,17 +321,18 @@ def _cut_cases(store: Store, log_id: int) -> QualityIssue | None:
             f"{int(still_open):,} {agree(int(still_open), 'ends', 'end')} near its last day with one that rarely "
             f"closes a case ({agree(int(still_open), 'it', 'they')} may still be open)"
         )
+    # Activities, not cases: an activity that opens (closes) most of the cases it occurs in, most cases first.
     usual = []
     if opening:
-        usual.append("start with " + ", ".join(repr(a) for a in opening))
+        usual.append("open the cases they occur in: " + ", ".join(repr(a) for a in opening))
     if closing:
-        usual.append("end with " + ", ".join(repr(a) for a in closing))
+        usual.append("close them: " + ", ".join(repr(a) for a in closing))
     total = int(cut) + int(still_open)
     message = (
         f"{plural(total, 'case')} {agree(total, 'looks', 'look')} cut by the extract: {' and '.join(parts)}"
     )
     if usual:
-        message += f"; cases usually {' and '.join(usual)}"
+        message += f"; the activities that usually {'; that usually '.join(usual)}"
     return _issue(
         "cases_cut_by_extract", int(cut) + int(still_open), message, [*(cut_ex or []), *(open_ex or [])]
     )
