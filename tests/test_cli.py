@@ -142,3 +142,9 @@ def test_bottlenecks_counts_read_as_words(tmp_path, shared_logs):
     assert "  reinitiate request: 1 extra execution in 1 case" in lines
     assert "ping-pong: 2 hand-offs X → Y → X in 1 case" in lines
     assert "  Ellen ⇄ Mike: 1 time in 1 case" in lines
+
+
+def test_variants_top_zero_is_refused_as_the_other_commands_refuse_it(tmp_path):
+    result = run(tmp_path, "variants", "nolog", "--top", "0")
+    assert result.exit_code == 2
+    assert "Invalid value for '--top': 0 is not in the range x>=1." in result.output

@@ -43,3 +43,19 @@ def test_ingest_prints_the_time_span_in_the_logs_zone(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "  time span   2024-03-01 09:00:00 Europe/Amsterdam to 9999-12-31 23:30:00 UTC" in result.output
+
+
+def test_logs_lists_the_days_of_the_logs_zone(tmp_path):
+    # 23:30 UTC on 1 March is already 2 March in Amsterdam.
+    source = tmp_path / "late.csv"
+    source.write_text(
+        "case,activity,timestamp\nc1,Open,2024-03-01T23:30:00Z\nc1,Close,2024-03-03T08:00:00Z\n"
+        "c2,Open,2024-03-02T08:00:00Z\nc2,Close,2024-03-04T08:00:00Z\n"
+    )
+    ws = ["--workspace", str(tmp_path / "ws.duckdb")]
+    assert (
+        CliRunner().invoke(cli, [*ws, "ingest", str(source), "--timezone", "Europe/Amsterdam"]).exit_code == 0
+    )
+    result = CliRunner().invoke(cli, [*ws, "logs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].endswith("  2024-03-02 to 2024-03-04")

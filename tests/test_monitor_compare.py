@@ -468,3 +468,19 @@ def test_an_export_of_closed_cases_cuts_the_durations_after_a_late_change_short_
     early = compare(store, facts, summarize(facts), dt.date(2024, 1, 10), stratify="variant")
     assert early.cut_short is not None and early.cut_short < 0.02
     assert not any("would still be running" in w for w in early.warnings)
+
+
+def test_the_default_stratum_counts_the_values_its_strata_have(store, shared_logs):
+    # Helpdesk: seriousness_2 was chosen "with 3 values" (distinct per-case minima) while its strata,
+    # each case's first value, were 4. A case's value is now its first one in both.
+    from mining.analysis.filters import Filter
+    from mining.monitor.compare import case_stratum
+
+    log = ingest_file(store, shared_logs / "helpdesk.xes.gz").log_id
+    stratum = case_stratum(store, case_facts(store, log, Filter()))
+    assert stratum.chosen.startswith("Stratified by service_type, chosen as a case attribute with 3 values")
+    assert [x for x in stratum.labels if " = " in x] == [
+        "service_type = Value 1",
+        "service_type = Value 2",
+        "service_type = Value 3",
+    ]

@@ -134,7 +134,7 @@ def dfg_cmd(
 @click.command("variants")
 @click.argument("log")
 @click.option(
-    "--top", type=click.IntRange(min=0), metavar="N", help="Show only the N most frequent variants."
+    "--top", type=click.IntRange(min=1), metavar="N", help="Show only the N most frequent variants."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the variants as one JSON object.")
 @filter_options

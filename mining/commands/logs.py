@@ -122,6 +122,8 @@ def rejects_cmd(ctx: click.Context, log: str, output: str | None, as_json: bool)
 
 
 def _text(logs: Sequence[LogInfo]) -> str:
+    from mining.moments import local_text
+
     if not logs:
         return "The workspace holds no logs yet: mining ingest FILE"
     # Long names (a file name taken as the log's name) widen the column rather than shift the figures.
@@ -129,8 +131,12 @@ def _text(logs: Sequence[LogInfo]) -> str:
     header = f"{'log':<{w}} {'cases':>10} {'events':>12} {'activities':>10} {'variants':>9}  time span"
     rows = [header]
     for i in logs:
-        # isoformat, not strftime: the C library prints year 1 (a placeholder date) as "1-01-01".
-        span = f"{i.start.date().isoformat()} to {i.end.date().isoformat()}" if i.start and i.end else "-"
+        # The days on the log's own wall clock, as every page shows them.
+        span = (
+            f"{local_text(i.start, i.timezone, '%Y-%m-%d')} to {local_text(i.end, i.timezone, '%Y-%m-%d')}"
+            if i.start and i.end
+            else "-"
+        )
         rows.append(
             f"{i.name:<{w}} {i.cases:>10,} {i.events:>12,} {i.activities:>10,} {i.variants:>9,}  {span}"
         )

@@ -316,8 +316,10 @@ def default_stratum(store: Store, facts: CaseFacts) -> tuple[str, str]:
     columns = [(c, name) for c, name in columns if c.startswith("a") and c[1:].isdigit()]
     if not columns or facts.n == 0:
         return "variant", "Stratified by variant: the log has no case attribute."
+    # A case's value is its first (as :func:`strata` takes it), so the values counted are the strata's.
     per_case = ", ".join(
-        f"count(DISTINCT a.{c}) AS n{k}, min(a.{c}) AS v{k}" for k, (c, _) in enumerate(columns)
+        f"count(DISTINCT a.{c}) AS n{k}, arg_min(a.{c}, struct_pack(t := e.ts, r := e.row_no)) AS v{k}"
+        for k, (c, _) in enumerate(columns)
     )
     summary = ", ".join(
         f"count(*) FILTER (WHERE n{k} >= 1), count(*) FILTER (WHERE n{k} = 1), count(DISTINCT v{k})"

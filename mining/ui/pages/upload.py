@@ -168,9 +168,10 @@ def _options(upload: uploads.Upload) -> IngestOptions:
         zone, encoding, sheet_cell = st.columns(3)
         timezone = zone.text_input(
             "Time zone",
-            placeholder="UTC",
-            help="IANA name (Europe/Berlin) for timestamps without an offset. Blank: UTC, or the log's own "
-            "zone when appending.",
+            placeholder="(from the file)",
+            help="IANA name (Europe/Berlin) for timestamps without an offset, and the zone the log is shown "
+            "in. Blank: the zone that keeps the offsets the times write (the preview names it), else UTC, "
+            "or the log's own zone when appending.",
         )
         encoding_name = encoding.text_input(
             "Encoding",
