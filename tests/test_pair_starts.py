@@ -329,3 +329,19 @@ def test_bpic2012_leaves_out_its_schedule_events_and_keeps_its_times(store, shar
         ]
 
     assert figures(a) == figures(b)
+
+
+def test_monitoring_reads_a_paired_log_as_its_unpaired_file(store, shared_logs):
+    # The quiet horizon was a quantile of the gaps between any two events, so the gaps from a start to
+    # its completion (work, not silence) shortened it in the unpaired log: the same cases were judged
+    # open or complete otherwise, and other weeks raised alerts. Both now measure between completions.
+    from mining.monitor.run import MonitorOptions, monitor
+
+    path = shared_logs / "production_manufacturing.xes.gz"
+    paired = ingest_file(store, path, PAIR).log_id
+    raw = ingest_file(store, path, IngestOptions(name="raw")).log_id
+    runs = [monitor(store, log, options=MonitorOptions(period="week", lean=False)) for log in (paired, raw)]
+    a, b = (r.series.completeness for r in runs)
+    assert a.quiet_seconds == b.quiet_seconds > 0
+    assert (a.complete, a.open, a.stalled) == (b.complete, b.open, b.stalled)
+    assert [x.sentence for x in runs[0].alerts] == [x.sentence for x in runs[1].alerts]

@@ -22,7 +22,9 @@ A log does not say which cases are finished, so the rule is explicit:
 
 * the **data end** (``as_of``) is the log's last recorded instant;
 * the **quiet horizon** is the 99th percentile of the gaps between consecutive
-  events of a case: a case silent for longer than almost every observed gap is
+  steps of a case (activity completions: a start, a schedule or a suspension
+  is no step, and the time from a start to its completion is work, not
+  silence): a case silent for longer than almost every observed gap is
   unlikely to see another event;
 * the **end activities** are given (``end_activities``), or else learned from
   the *settled* cases (silent for longer than the horizon; all cases when none
@@ -106,6 +108,7 @@ from mining.analysis.throughput import PERIODS, cases_sql, next_period, period_s
 from mining.durations import duration_words, format_duration
 from mining.errors import MonitorError, Option, phrase
 from mining.rates import RateCard
+from mining.schema import IS_COMPLETION
 from mining.store import numpy_column
 
 if TYPE_CHECKING:
@@ -135,7 +138,7 @@ __all__ = [
 
 #: An activity is a default end activity when it ends at least this share of the settled cases.
 END_SHARE = 0.01
-#: The quiet horizon is this quantile of the gaps between consecutive events of a case.
+#: The quiet horizon is this quantile of the gaps between consecutive steps (completions) of a case.
 QUIET_QUANTILE = 0.99
 
 #: A leading period is cut by the export's start when more of its cases than this began before the export.
@@ -184,15 +187,31 @@ _AS_OF_SQL = (
     "AND ts BETWEEN $first AND $last AND coalesce(start_ts, ts) BETWEEN $first AND $last"
 )
 _GAP_SQL = (
-    "SELECT quantile_cont(epoch(next_ts) - epoch(ts), $q) FROM events WHERE log_id = $log "
+    "SELECT quantile_cont(epoch(next_ts) - epoch(ts), $q) FROM {steps} WHERE log_id = $log "
     "AND next_ts IS NOT NULL AND ts >= $first AND next_ts <= $last"
 )
 # Per end activity: the gaps to the next event where one followed, and how often it ended a settled case.
 _FOLLOW_SQL = (
     "SELECT activity, list(epoch(next_ts) - epoch(ts)) FILTER (WHERE next_ts IS NOT NULL AND next_ts <= $last) "
-    "AS gaps, count(*) FILTER (WHERE next_ts IS NULL AND ts <= $settled) AS settled FROM events "
+    "AS gaps, count(*) FILTER (WHERE next_ts IS NULL AND ts <= $settled) AS settled FROM {steps} "
     "WHERE log_id = $log AND ts >= $first AND ts <= $last AND list_contains($acts, activity) GROUP BY activity"
 )
+# The steps a case's silences are measured between: its activity instances' completions, each with the
+# next one.  A start, a schedule or a suspension is no step (the gap from a start to its completion is
+# work, not silence), so a log of start and complete events reads as the same log paired.
+_COMPLETIONS = (
+    "(SELECT log_id, activity, ts, lead(ts) OVER (PARTITION BY case_no ORDER BY ts, row_no) AS next_ts "
+    f"FROM events WHERE log_id = $log AND {IS_COMPLETION})"
+)
+
+
+def _steps(store: Store, log_id: int) -> str:
+    """The relation of :data:`_GAP_SQL`: the stored events (with their successors) when each is a
+    completion, else :data:`_COMPLETIONS`."""
+    others = store.scalar(
+        f"SELECT EXISTS (SELECT 1 FROM events WHERE log_id = ? AND NOT {IS_COMPLETION})", [log_id]
+    )
+    return _COMPLETIONS if others else "events"
 
 
 # -- records -----------------------------------------------------------------
@@ -549,13 +568,14 @@ def case_facts(
         # is the one holding the instant just before it.
         end_local = _local_of(store, clk, flt.end)
         last_local = _local_of(store, clk, flt.end - dt.timedelta(microseconds=1))
-    gap = store.scalar(_GAP_SQL, {**fence, "q": QUIET_QUANTILE})
+    steps = _steps(store, log_id)
+    gap = store.scalar(_GAP_SQL.format(steps=steps), {**fence, "q": QUIET_QUANTILE})
     quiet = float(gap) if gap is not None else 0.0
     last_activity = values("last_activity")
     state, completeness = _states(last_activity, last, as_of_s, as_of_ts, quiet, tuple(end_activities))
     if not end_activities and as_of_s is not None:
         state, completeness = _likely_to_continue(
-            store, fence, state, completeness, last_activity, last, as_of_s, as_of_s - quiet
+            store, fence, state, completeness, last_activity, last, as_of_s, as_of_s - quiet, steps
         )
     truncated, starts = _truncated(values("first_activity"), first, cycle, quiet)
     completeness = dataclasses.replace(
@@ -678,8 +698,9 @@ def _states(
     method = (
         f"A case is complete when its last activity is an end activity ({source}: {', '.join(ends) or 'none'}). "
         f"Otherwise it is open (censored) when its last event lies within the quiet horizon "
-        f"({format_duration(quiet)}, the {QUIET_QUANTILE:.0%} quantile of the gaps between consecutive events "
-        "of a case) of the data end, and stalled when it has been silent for longer."
+        f"({format_duration(quiet)}, the {QUIET_QUANTILE:.0%} quantile of the gaps between consecutive steps "
+        "of a case, from one activity's completion to the next) of the data end, and stalled when it has "
+        "been silent for longer."
     )
     return state, Completeness(
         as_of=as_of_ts,
@@ -703,6 +724,7 @@ def _likely_to_continue(
     last: np.ndarray,
     as_of: float,
     settled_before: float,
+    steps: str = "events",
 ) -> tuple[np.ndarray, Completeness]:
     """Reopen the recent cases whose learned end activity, at their age, usually still leads on.
 
@@ -718,7 +740,8 @@ def _likely_to_continue(
         return state, completeness
     acts = sorted({a for a, r in zip(last_activity, recent.tolist(), strict=True) if r and a is not None})
     rows = store.query(
-        _FOLLOW_SQL, {**fence, "settled": dt.datetime.fromtimestamp(settled_before, tz=dt.UTC), "acts": acts}
+        _FOLLOW_SQL.format(steps=steps),
+        {**fence, "settled": dt.datetime.fromtimestamp(settled_before, tz=dt.UTC), "acts": acts},
     ).rows
     history = {a: (np.sort(np.asarray(gaps or [], dtype=float)), int(ended)) for a, gaps, ended in rows}
     state = state.copy()
