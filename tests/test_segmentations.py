@@ -33,8 +33,9 @@ def test_dates_ids_amounts_and_single_values_are_not_segmentations(store, tmp_pa
 def test_case_attributes_with_few_values_come_first_on_a_real_log(store, shared_logs):
     log = ingest_file(store, shared_logs / "receipt_coselog.xes.gz").log_id
     found = segmentations(attribute_summaries(store, log))
-    # case:startdate (546 dates), case:responsible (39 people) and case:enddate are left out.
-    assert found == ("case:department", "case:channel", "case:group", "org:group")
+    # case:startdate (546 dates), case:responsible (39 people) and case:enddate are left out;
+    # case:department puts 1,390 of 1,434 cases (97 %) in General, so the channels come first.
+    assert found == ("case:channel", "case:group", "case:department", "org:group")
 
 
 def test_no_attribute_no_segmentation(store, tmp_path):
@@ -55,3 +56,16 @@ def test_date_like_values_are_told(store, tmp_path, value):
     [summary] = attribute_summaries(store, log)
     assert summary.distinct == 2
     assert segmentations((summary,)) == ()
+
+
+def test_a_split_with_almost_every_case_in_one_segment_comes_after_the_others(store, tmp_path):
+    # Road Traffic Fines opened on points, 146,822 of 150,370 cases (97.6 %) with 0 points.
+    rows = ["case,activity,timestamp,points,channel"]
+    for i in range(100):
+        points = "2" if i < 3 else "0"  # 97 of 100 cases in one segment
+        channel = ("Web", "Shop")[i % 2]
+        rows += [f"c{i},Open,2026-01-01 0{k}:00,{points},{channel}" for k in range(1)]
+        rows.append(f"c{i},Close,2026-01-02 08:00,{points},{channel}")
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    log = ingest_file(store, tmp_path / "p.csv").log_id
+    assert segmentations(attribute_summaries(store, log)) == ("channel", "points")

@@ -131,12 +131,18 @@ def case_attributes(store: Store, log_id: int, case_id: str) -> tuple[tuple[str,
     return tuple(out)
 
 
+#: A split whose most common value holds this share of the cases tells little: it ranks after the others.
+_LOPSIDED = 0.95
+
+
 def segmentations(summaries: tuple[AttributeSummary, ...]) -> tuple[str, ...]:
     """The attributes that split the cases into a few kinds (a team, a channel, a product), best first.
 
     Left out: one value, more than 30, values that are dates or times, and numbers with more than 12
-    values (ids, amounts).  First the case attributes, then those with 2 to 12 values, then those
-    covering more cases; ties keep the file's order.  Empty when none fits.
+    values (ids, amounts).  First the case attributes, then those whose most common value holds less
+    than 95 % of their cases (Road Traffic Fines' points put 97.6 % of the cases in one segment), then
+    those with 2 to 12 values, then those covering more cases; ties keep the file's order.  Empty when
+    none fits.
     """
     most = max((s.cases for s in summaries), default=0)
     fit = [
@@ -148,7 +154,13 @@ def segmentations(summaries: tuple[AttributeSummary, ...]) -> tuple[str, ...]:
     ]
     ranked = sorted(
         enumerate(fit),
-        key=lambda p: (p[1].level != "case", p[1].distinct > 12, -p[1].cases / (most or 1), p[0]),
+        key=lambda p: (
+            p[1].level != "case",
+            bool(p[1].top) and p[1].top[0][1] >= _LOPSIDED * p[1].cases,
+            p[1].distinct > 12,
+            -p[1].cases / (most or 1),
+            p[0],
+        ),
     )
     return tuple(s.name for _, s in ranked)
 
