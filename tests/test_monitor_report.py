@@ -202,3 +202,14 @@ def test_when_no_week_can_be_judged_the_summary_says_why_and_what_would_help(sto
         "running at the data's end, or too few had completed. A longer export, reaching further past these "
         "cases' starts, lets them settle."
     )
+
+
+def test_a_share_and_its_usual_level_differ_in_the_words_when_they_differ():
+    from mining.monitor.words import format_pair
+
+    # BPIC 2012's alert read "0.4% against a usual 0.4%".
+    assert format_pair(0.0042, 0.0038, "ratio") == ("0.42%", "0.38%")
+    assert format_pair(0.00421, 0.00424, "share") == ("0.421%", "0.424%")
+    assert format_pair(0.25, 0.5, "share") == ("25.0%", "50.0%")
+    assert format_pair(0.004, 0.004, "share") == ("0.4%", "0.4%")
+    assert format_pair(90_000, 86_400, "seconds") == ("1d 01h", "1d 00h")

@@ -594,7 +594,10 @@ def _mix(labels: list[str], index: np.ndarray, after: np.ndarray, by: str) -> Ca
             "differences with the raw ones."
         )
     else:
-        note = f"The case mix by {by} did not shift detectably (chi-square p = {p:.2g})."
+        note = (
+            f"The case mix by {by} did not shift detectably (chi-square p = {p:.2g}; a shift is flagged "
+            f"below {MIX_ALPHA:g})."
+        )
     return CaseMix(
         by,
         tuple(labels),

@@ -97,7 +97,7 @@ from mining.monitor.spc import (
     p_chart,
     u_chart,
 )
-from mining.monitor.words import format_value, period_label
+from mining.monitor.words import format_pair, format_value, period_label
 from mining.schema import QualityIssue, to_jsonable
 
 if TYPE_CHECKING:
@@ -524,7 +524,7 @@ def _value_words(kc: KpiChart, kpi: KpiInfo, p: PeriodKPIs, index: int) -> tuple
             f"{count:,} cases, {value:,.1f} per working day over {days}",
             f"{center:,.1f} per working day",
         )
-    return format_value(value, kpi.unit), format_value(center, kpi.unit)
+    return format_pair(value, center, kpi.unit)
 
 
 def _limits_words(kc: KpiChart, kpi: KpiInfo, index: int) -> str:

@@ -12,7 +12,15 @@ import datetime as dt
 
 from mining.durations import format_duration
 
-__all__ = ["difference_words", "format_value", "interval_words", "p_words", "period_label", "relative_words"]
+__all__ = [
+    "difference_words",
+    "format_pair",
+    "format_value",
+    "interval_words",
+    "p_words",
+    "period_label",
+    "relative_words",
+]
 
 _MONTHS = (
     "January",
@@ -58,6 +66,24 @@ def format_value(value: float | None, unit: str) -> str:
     if unit in {"cases per period", "cases per working day"}:
         return f"{value:,.1f}"
     return f"{value:,.2f}"
+
+
+def format_pair(value: float | None, usual: float | None, unit: str) -> tuple[str, str]:
+    """A value and the usual level it is set against, written so that they differ when they do: shares
+    that round alike get more digits.
+
+    Examples
+    --------
+    >>> format_pair(0.0042, 0.0038, "ratio"), format_pair(0.25, 0.5, "share")
+    (('0.42%', '0.38%'), ('25.0%', '50.0%'))
+    """
+    a, b = format_value(value, unit), format_value(usual, unit)
+    if unit in {"share", "ratio"} and a == b and value is not None and usual is not None and value != usual:
+        for digits in (2, 3):
+            a, b = f"{value:.{digits}%}", f"{usual:.{digits}%}"
+            if a != b:
+                break
+    return a, b
 
 
 def difference_words(value: float | None, unit: str, *, short: bool = False) -> str:
