@@ -148,7 +148,9 @@ def test_the_page_opens_with_the_reports_summary(page: AppTest, expected: Monito
     shown = [_plain(m.value) for m in page.markdown if _plain(m.value) in sentences]
     assert shown == list(sentences)
     assert 3 <= len(shown) <= 5
-    assert shown[0].startswith("Since the change on 2025-07-01, the median cycle time fell from ")
+    assert shown[0].startswith(
+        "Since the change on 2025-07-01, the median cycle time of the completed cases fell from "
+    )
 
 
 def test_a_typed_change_date_is_applied_and_a_bad_one_is_a_clean_error(workspace: Path, log_id: int) -> None:

@@ -62,7 +62,7 @@ def test_a_change_says_by_how_much_whether_it_is_significant_and_what_else_moved
     sentences = manager_summary(run).sentences
     assert len(sentences) <= MAX_SENTENCES
     assert sentences[0] == (
-        f"Since the change on 2024-03-11, the median cycle time rose from {format_value(k.before, 'seconds')} to "
+        f"Since the change on 2024-03-11, the median cycle time of the completed cases rose from {format_value(k.before, 'seconds')} to "
         f"{format_value(k.after, 'seconds')} (+{format_value(k.difference, 'seconds')}, {k.relative:+.1%} "
         f"relative): a significant change (p < 0.002)."
     )

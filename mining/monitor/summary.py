@@ -104,7 +104,7 @@ def _what_changed(run: MonitorRun) -> str:
             else f" ({difference_words(k.difference, k.unit)})"
         )
         return (
-            f"Since the change on {c.change_date.isoformat()}, the median cycle time {verb} from "
+            f"Since the change on {c.change_date.isoformat()}, the median cycle time of the completed cases {verb} from "
             f"{format_value(k.before, k.unit)} to {format_value(k.after, k.unit)}{how_much}: "
             f"{_sig(k, c.confidence, c.resamples)}{_cut_short(c, [k]) if _significant(k, c) else ''}."
         )
