@@ -141,7 +141,8 @@ class QualityIssue:
 QUALITY_FIXES: dict[str, str] = {
     "duplicate_events": "If the source system logs each event once, remove the repeats in the export; "
     "otherwise they are real repetitions and counted as such.",
-    "timestamp_ties": "Export the timestamps with seconds (or finer), or accept the file's order for those events.",
+    "timestamp_ties": "If the order of these events matters, export finer timestamps (seconds, or milliseconds "
+    "when they have seconds already) or sort the export by an event number; otherwise the file's order stands.",
     "dates_without_times": "Export the time of day for these events; until then read their order within a day as "
     "unknown (the map's paths into and out of them on that day may be the wrong way round).",
     "sentinel_dates": "Treat these dates as missing in the source, or filter the events out on the Overview.",
