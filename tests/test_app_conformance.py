@@ -164,6 +164,11 @@ def test_check_shows_the_library_figures_and_sentences(workspace: Path, expected
     assert len(sentences) == 8
     table = _table(at, "impact (days)")
     assert list(table["cases"]) == [d.cases for d in expected.deviations]
+    # The table writes each share as its sentence does ("2.2%" beside "2% of cases" misled).
+    assert all(
+        f" in {share} of cases (" in d.sentence
+        for share, d in zip(table["share"], expected.deviations, strict=True)
+    )
     assert list(table["activity"]) == [d.activity for d in expected.deviations]
 
 
@@ -194,9 +199,22 @@ def test_drill_down_lists_exactly_the_cases_of_a_deviation(
     _widget(at.selectbox, "Case").set_value(cases[1]).run()
     with Store(workspace, read_only=True) as store:
         events = events_of_case(store, log_id, cases[1])
-    shown = _table(at, "lifecycle")
+    # In the log's zone (the sample writes its offsets: CET), and no column that no event fills: the
+    # sample has start times but no lifecycle.
+    shown = _table(at, "time (CET)")
     assert list(shown["activity"]) == [e.activity for e in events]
     assert "Reopen" in list(shown["activity"])
+    assert list(shown.columns) == ["activity", "start (CET)", "time (CET)", "resource"]
+    with Store(workspace, read_only=True) as store:
+        walls = [
+            r[0]
+            for r in store.query(
+                "SELECT strftime(timezone('CET', ts), '%Y-%m-%d %H:%M:%S') FROM events "
+                "WHERE log_id = ? AND case_id = ? ORDER BY ts, row_no",
+                [log_id, cases[1]],
+            ).rows
+        ]
+    assert list(shown["time (CET)"]) == walls
 
 
 def test_allowlist_removes_a_deviation_and_raises_the_fitting_share(

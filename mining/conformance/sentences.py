@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from mining.durations import duration_words
 
-__all__ = ["describe", "sentence"]
+__all__ = ["describe", "sentence", "share_words"]
 
 _WHAT = {
     "skipped": "'{a}' skipped",
@@ -30,7 +30,12 @@ _SHORT = {
 }
 
 
-def _share(share: float) -> str:
+def share_words(share: float) -> str:
+    """A share of cases as the sentences and the deviations table write it: ``18%``, ``0.1%``, ``<0.1%``.
+
+    >>> share_words(0.18), share_words(0.022), share_words(0.001), share_words(0.00005)
+    ('18%', '2%', '0.1%', '<0.1%')
+    """
     pct = share * 100
     if pct >= 1 or pct == 0:
         return f"{pct:.0f}%"
@@ -57,7 +62,7 @@ def sentence(
     it; the sentence says so, since the cause is likely the labels, not the process.
     """
     what = _UNMATCHED if unmatched and kind == "skipped" else _WHAT[kind]
-    text = f"{what.format(a=activity)} in {_share(cases / total)} of cases ({cases:,} of {total:,})"
+    text = f"{what.format(a=activity)} in {share_words(cases / total)} of cases ({cases:,} of {total:,})"
     if with_s is None or without_s is None:
         return text + "; no cases without it to compare durations."
     diff = with_s - without_s

@@ -26,6 +26,7 @@ cached); after Cancel it waits for the next press of **Check**.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import threading
@@ -46,7 +47,9 @@ from mining.conformance import (
     ProcessModel,
 )
 from mining.conformance.labels import require_matches
+from mining.conformance.sentences import share_words
 from mining.errors import ConformanceError, LabelsUnmatched, MiningError
+from mining.moments import local_text
 from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.layout import explore_page
@@ -664,7 +667,7 @@ def _deviation_table(log: LogInfo, request: measures.ConformanceRequest, result:
             "kind": _KINDS[d.kind],
             "activity": d.activity,
             "cases": d.cases,
-            "share": f"{d.share:.1%}",
+            "share": share_words(d.share),
             "occurrences": d.occurrences,
             "median duration with (days)": _days(d.median_duration_with_s),
             "median duration without (days)": _days(d.median_duration_without_s),
@@ -711,22 +714,30 @@ def _deviation_cases(log: LogInfo, request: measures.ConformanceRequest, result:
     if not cases:
         return
     case_id = st.selectbox("Case", [c.case_id for c in cases], key=f"conf-case-{_token((request, index))}")
-    st.caption("Events of the case")
+    st.caption(f"Events of the case, times in the log's time zone ({log.timezone})")
+    events = measures.events_of_case(log, case_id)
+    # As on the Variants page: no column that no event fills.
+    starts = any(e.start_timestamp is not None for e in events)
+    lifecycles = any(e.lifecycle for e in events)
     data_table(
         [
             {
                 "activity": e.activity,
-                "start (UTC)": e.start_timestamp,
-                "timestamp (UTC)": e.timestamp,
+                **({f"start ({log.timezone})": _local(e.start_timestamp, log.timezone)} if starts else {}),
+                f"time ({log.timezone})": _local(e.timestamp, log.timezone),
                 "resource": e.resource or "",
-                "lifecycle": e.lifecycle or "",
+                **({"lifecycle": e.lifecycle or ""} if lifecycles else {}),
             }
-            for e in measures.events_of_case(log, case_id)
+            for e in events
         ],
         hide_index=True,
         width="stretch",
         key="conf-case-events",
     )
+
+
+def _local(value: dt.datetime | None, zone: str) -> str:
+    return local_text(value, zone, "%Y-%m-%d %H:%M:%S", none="")
 
 
 def _allowlist(result: ConformanceResult, allow_key: str) -> None:
