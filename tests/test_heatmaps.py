@@ -155,3 +155,20 @@ def test_the_kept_window_gives_the_sql_figures_on_a_real_lifecycle_log(store, sh
     assert kept == joined
     assert joined[0].source == "lifecycle" and joined[0].paired > 50_000
     assert len(joined[1].rows) == 15 and joined[1].values[0]
+
+
+def test_a_log_of_dates_only_says_its_hours_are_unknown(store, tmp_path):
+    # Road Traffic Fines dates its events to the day: the grid drew seven stripes at 00.
+    log = load(
+        store,
+        tmp_path,
+        "case_id,activity,timestamp\nc1,A,2024-01-08\nc1,B,2024-01-10\nc2,A,2024-01-09\nc2,B,2024-01-12\n",
+    )
+    h = load_heatmap(store, log)
+    assert h.note.startswith(
+        "the log's times are dates only (every event at midnight): the hour of the day is unknown, so only "
+        "the weekdays tell; activity instances by the local weekday"
+    )
+    assert (h.cell("A", "Mon 00"), h.cell("A", "Tue 00"), h.cell("B", "Wed 00")) == (1, 1, 1)
+    timed = load_file(store, EVENTS)
+    assert "dates only" not in load_heatmap(store, timed).note

@@ -419,15 +419,23 @@ def load_heatmap(
     )
     totals: dict[str, int] = {}
     cells: dict[tuple[str, str], float] = {}
+    midnight = True
     for activity, slot, n in store.query(sql, {**inst.params, **span_params(span)}).rows:
         totals[activity] = totals.get(activity, 0) + int(n)
         cells[(activity, WEEKDAY_HOURS[int(slot)])] = float(n)
+        midnight = midnight and int(slot) % 24 == 0
     labels = sorted(totals, key=lambda k: (-totals[k], k))[:limit]
     columns = list(WEEKDAY_HOURS)
     note = (
         f"activity instances by the local weekday and hour of their completion ({clk.timezone}); "
         "Monday first" + _cut_note(len(labels), len(totals), ("most frequent", "activities"))
     )
+    if midnight and totals:
+        # Road Traffic Fines: seven thin stripes at 00 on an empty grid, read as "all work at midnight".
+        note = (
+            "the log's times are dates only (every event at midnight): the hour of the day is unknown, so "
+            "only the weekdays tell; " + note
+        )
     if span.note:
         note += "; " + span.note
     return Heatmap("instances", "count", tuple(labels), tuple(columns), _grid(cells, labels, columns), note)
