@@ -407,7 +407,7 @@ def _outcome(
                 "tell whether they will take longer: they count in the medians (as censored cases) but not in "
                 "the rates and tests."
             )
-        stalled = int((followed & ~complete & ~bad).sum())
+        stalled = int((followed & ~complete & ~bad & ~instant).sum())
         if stalled:
             notes.append(
                 f"{plural(stalled, 'stalled case')} stopped before the limit without completing: not judged."
