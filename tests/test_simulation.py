@@ -181,6 +181,13 @@ def test_validation_trusts_a_queue_it_reproduces(mmc):
     assert v.arrival_error < 0.05
     assert v.activity_error < 0.01
     assert v.cycle_error < 0.25 and v.wait_error < 0.25
+    # The waiting error is relative to the log's waiting, or to a twentieth of its cycle time when less.
+    from mining.simulation.validate import WAIT_FLOOR
+
+    assert WAIT_FLOOR == 0.05
+    assert v.wait_error == pytest.approx(
+        abs(v.wait_mean_sim - v.wait_mean_log) / max(v.wait_mean_log, WAIT_FLOOR * v.cycle_mean_log)
+    )
     assert v.verdict.startswith("Trustworthy")
     assert w.baseline.value("cases").mean == pytest.approx(v.cases_sim)
 
