@@ -223,8 +223,17 @@ def test_the_colour_scale_stops_below_far_outliers_and_names_them() -> None:
 def test_no_outliers_no_cap() -> None:
     assert colour_scale(_grid([float(i) for i in range(1, 41)])).top is None  # evenly spread
     assert colour_scale(_grid([1.0, 1000.0])).top is None  # too few cells to call one odd
-    # A fat tail (a tenth of the cells) is the data's shape, not outliers.
-    assert colour_scale(_grid([1.0] * 36 + [500.0] * 4)).top is None
+    # A fat tail (a tenth of the cells) is the data's shape, not outliers: no cap, but when it reaches
+    # twenty times the median cell the colours go logarithmic (BPIC 2012's user 112 made every other
+    # resource the palest blue).
+    fat = colour_scale(_grid([1.0] * 36 + [500.0] * 4))
+    assert (fat.top, fat.log) == (None, True)
+    assert colour_scale(_grid([10.0] * 36 + [150.0] * 4)).log is False  # 15 times the median
+    assert colour_scale(_grid([float(i) for i in range(1, 41)])).log is False
+    chart = heatmap_chart(
+        _grid([1.0] * 36 + [500.0] * 4), row_title="r", column_title="c", log=True
+    ).to_dict()
+    assert chart["encoding"]["color"]["scale"]["type"] == "symlog"
 
 
 def test_the_page_names_the_outliers_it_caps(workspace: Path) -> None:

@@ -119,6 +119,9 @@ class ColourScale:
     top: float | None
     outliers: tuple[tuple[str, str, float], ...]
     count: int
+    # Too many cells far above the rest to cap (one resource doing most of the work): colours on a
+    # logarithmic scale, so the others are not all the palest.
+    log: bool = False
 
 
 def _quantile(ordered: list[float], q: float) -> float:
@@ -135,7 +138,8 @@ def colour_scale(h: Heatmap, *, shown: int = 5, fence: float = 3.0) -> ColourSca
     Values above ``Q3 + fence * (Q3 - Q1)`` are outliers, when there are at
     least 8 values and the outliers are at most a twentieth of them (more than
     that is the shape of the data, not a few odd cells).  ``top`` is then the
-    largest value that is not an outlier.
+    largest value that is not an outlier.  With more of them, and the largest
+    value at least :data:`_LOG_SPREAD` times the median, the scale is ``log``.
     """
     cells = [
         (r, c, v)
@@ -150,9 +154,16 @@ def colour_scale(h: Heatmap, *, shown: int = 5, fence: float = 3.0) -> ColourSca
     limit = q3 + fence * (q3 - q1)
     far = sorted((cell for cell in cells if cell[2] > limit), key=lambda cell: (-cell[2], cell[0], cell[1]))
     inside = [v for v in ordered if v <= limit]
-    if not far or len(far) * 20 > len(ordered) or not inside or inside[-1] <= 0:
+    if not far or not inside or inside[-1] <= 0:
         return ColourScale(None, (), 0)
+    if len(far) * 20 > len(ordered):
+        median = _quantile(ordered, 0.5)
+        return ColourScale(None, (), 0, log=median > 0 and ordered[-1] >= _LOG_SPREAD * median)
     return ColourScale(inside[-1], tuple(far[:shown]), len(far))
+
+
+#: A colour scale turns logarithmic when the largest cell is this many times the median one.
+_LOG_SPREAD = 20.0
 
 
 def _cut_note(kept: int, total: int, what: str) -> str:

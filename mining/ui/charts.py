@@ -365,7 +365,9 @@ def heatmap_frame(h: Heatmap) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(rows, columns=["row", "label", "column", "value"]), title
 
 
-def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float | None = None) -> alt.Chart:
+def heatmap_chart(
+    h: Heatmap, *, row_title: str, column_title: str, top: float | None = None, log: bool = False
+) -> alt.Chart:
     """A ``mark_rect`` grid of a heatmap record in :data:`SCHEME`.
 
     Every row is labelled (11 px, long names shortened in the middle, the full
@@ -376,7 +378,10 @@ def heatmap_chart(h: Heatmap, *, row_title: str, column_title: str, top: float |
     frame, title = heatmap_frame(h)
     cells = max(1, len(h.columns))
     color_scale = alt.Scale(scheme=SCHEME)
-    if top is not None:
+    if log:
+        # symlog: a zero stays drawable, unlike on a log scale.
+        color_scale = alt.Scale(scheme=SCHEME, type="symlog")
+    elif top is not None:
         factor = 1 / 3600 if h.unit == "seconds" else 1.0
         color_scale = alt.Scale(scheme=SCHEME, domain=[0, top * factor], clamp=True)
     return (

@@ -110,11 +110,18 @@ def calendar_controls(log: LogInfo) -> tuple[Calendar | None, str]:
         return calendar, zone
 
 
-def _outliers_caption(h: Heatmap) -> float | None:
-    """Name the cells far above the rest (they take the darkest colour); the colour scale's top."""
+def _outliers_caption(h: Heatmap) -> tuple[float | None, bool]:
+    """Name the cells far above the rest (they take the darkest colour), or say the colours are on a
+    logarithmic scale; the colour scale's top and whether it is logarithmic."""
     scale = colour_scale(h)
+    if scale.log:
+        st.caption(
+            "**Colours on a logarithmic scale**: the busiest cells hold many times what most do, and on a "
+            "straight scale every other cell would take the palest colour. Hover a cell for its figure."
+        )
+        return None, True
     if scale.top is None:
-        return None
+        return None, False
 
     def value(v: float) -> str:
         return format_duration(v) if h.unit == "seconds" else f"{v:,.0f}"
@@ -131,7 +138,7 @@ def _outliers_caption(h: Heatmap) -> float | None:
         f"(the scale stops at {value(scale.top)}): {named}{more}.",
         help=_FAR,
     )
-    return scale.top
+    return scale.top, False
 
 
 def _column_unit(values: list[float | None], *, business: bool) -> tuple[float, str]:
@@ -262,9 +269,9 @@ def _heatmap(
     if empty is not None and not h.rows:
         st.caption(empty)
     else:
-        top = _outliers_caption(h)
+        top, log = _outliers_caption(h)
         st.altair_chart(
-            charts.heatmap_chart(h, row_title=row_title, column_title=column_title, top=top),
+            charts.heatmap_chart(h, row_title=row_title, column_title=column_title, top=top, log=log),
             width="stretch",
             key=key,
         )
