@@ -413,9 +413,13 @@ def _comparison(w: WhatIf) -> None:
             alt.Chart(alt.Data(values=util))
             .mark_bar()
             .encode(
-                x=alt.X("Pool:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+                # Every pool named (Vega hid every other label that overlapped), at an angle that fits.
+                x=alt.X(
+                    "Pool:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)
+                ),
                 xOffset=alt.XOffset("Scenario:N", sort=order),
-                y=alt.Y("Utilisation:Q", axis=alt.Axis(format="%"), title="share of working time at work"),
+                # The heading says what the share is; a long axis title was cut ("at wor").
+                y=alt.Y("Utilisation:Q", axis=alt.Axis(format="%"), title="busy"),
                 color=alt.Color("Scenario:N", sort=order, legend=alt.Legend(orient="bottom", title=None)),
                 tooltip=["Scenario:N", "Pool:N", alt.Tooltip("Utilisation:Q", format=".0%")],
             )
