@@ -74,9 +74,9 @@ def pairs_sql(relation: str, *, case: str, row: str) -> str:
 
 
 def fold_starts(store: Store, log_id: int) -> Folded:
-    """Fold the log's paired starts into their completions and write its events again, in stored
-    order with their successors; drop the folded starts' attribute rows.  Inside the caller's
-    transaction."""
+    """Fold the log's paired starts into their completions, leave out the events of transitions that
+    are no step, and write its events again, in stored order with their successors; the attribute rows
+    of the events gone go too.  Inside the caller's transaction."""
     log = int(log_id)
     mine = f"(SELECT * FROM events WHERE log_id = {log})"
     store.execute(f"CREATE OR REPLACE TEMP TABLE _pairs AS {pairs_sql(mine, case='case_no', row='row_no')}")
