@@ -181,7 +181,8 @@ def _render(log: LogInfo, flt: Filter) -> None:
     columns = {}
     for name, values in figures.items():
         per, unit = _column_unit(values, business=times.business_time)
-        columns[f"{name} ({unit})"] = [None if v is None else round(v / per, 2) for v in values]
+        # Three significant digits: a wait of minutes in a column of days reads 0.00486, not 0.
+        columns[f"{name} ({unit})"] = [None if v is None else float(f"{v / per:.3g}") for v in values]
     data_table(
         [
             {
