@@ -283,7 +283,8 @@ def test_the_working_calendar_set_in_the_app_gives_the_libraries_business_times(
 
     def shown(times):
         return {
-            a.activity: None if a.waiting.median is None else round(a.waiting.median / per, 2) for a in times
+            a.activity: None if a.waiting.median is None else float(f"{a.waiting.median / per:.3g}")
+            for a in times
         }
 
     assert got == shown(expected.activities) != shown(elapsed.activities)
