@@ -75,7 +75,8 @@ class Validation:
 
 
 def _pct(share: float) -> str:
-    return f"{share:.0%}" if share >= 0.005 else "under 1%"
+    # "within 0%" read as a perfect replay; anything under a percent is within 1%.
+    return f"{share:.0%}" if share >= 0.005 else "1%"
 
 
 def _relative(sim: float, log: float, floor: float = 0.0) -> float:
