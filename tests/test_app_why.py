@@ -250,3 +250,35 @@ def test_compare_paints_orange_only_what_the_other_segment_never_did(tmp_path, m
         assert orange_at(100) == [("Web", "Fix", "Fix")]
         # Simplified to the few most frequent paths of both: nothing is orange that the other did.
         assert orange_at(10) == []
+
+
+def test_compare_draws_no_map_of_the_cases_without_a_value(tmp_path, monkeypatch):
+    # Fines opened Compare on lastsent with its "(empty)" segment first: a map filtered on the value
+    # "(empty)" kept no case. A segment of no value is compared in the table but not drawn.
+    from mining.drivers.segments import compare_segments
+
+    rows = ["case,activity,timestamp,channel"]
+    t0 = dt.datetime(2024, 3, 4, 9)
+    for i in range(90):
+        channel = ("", "Web", "Shop")[i % 3]
+        for k, activity in enumerate(("Open", "Close")):
+            rows.append(f"c{i:02d},{activity},{t0 + dt.timedelta(days=i, hours=k):%Y-%m-%d %H:%M},{channel}")
+    source = tmp_path / "gaps.csv"
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with app_workspace(tmp_path, source) as path:
+        with Store(path, read_only=True) as store:
+            [log] = list_logs(store)
+            result = compare_segments(store, log.log_id, "channel", Filter(), sla_seconds=None)
+        assert {s.value: s.source_value for s in result.segments} == {
+            "(empty)": None,
+            "Shop": "Shop",
+            "Web": "Web",
+        }
+        monkeypatch.setenv("MINING_WORKSPACE", str(path))
+        at = _run(_compare)
+        next(w for w in at.selectbox if w.label == "Compare by").set_value("channel").run()
+        assert not at.exception and not at.error
+        first = next(w for w in at.selectbox if w.label == "First map")
+        assert first.options == ["Shop", "Web"] or first.options == ["Web", "Shop"]
+        captions = [_plain(c.value) for c in at.caption]
+        assert "channel = Shop: 30 cases" in captions and "channel = Web: 30 cases" in captions

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mining.analysis.filters import Filter
-from mining.drivers.features import Candidate, candidates
+from mining.drivers.features import EMPTY, Candidate, candidates
 from mining.drivers.stats import Z95
 from mining.errors import AnalysisError, Option, phrase
 from mining.monitor.bootstrap import bootstrap
@@ -208,8 +208,9 @@ def compare_segments(
                 kpis=k,
                 intervals=ci,
                 vs_rest=vs,
+                # "(empty)" is no stored value: a filter on it keeps no case (fines' lastsent drew nothing).
                 source_value=label
-                if cand.source is not None and cand.kind == "case attribute" and label != OTHER
+                if cand.source is not None and cand.kind == "case attribute" and label not in {OTHER, EMPTY}
                 else None,
             )
         )
