@@ -121,3 +121,21 @@ def test_cases_dated_outside_the_robust_span_are_left_out_and_counted(store):
         store, log, Filter(starts_with=("a",), min_duration_s=1e9), span=robust_span(store, log)
     )
     assert (only.count, only.left_out, only.median_seconds) == (0, 1, None)
+
+
+def test_cases_under_a_minute_have_a_bin_of_their_own_off_the_log_axis(store, tmp_path):
+    # Road Traffic Fines (dated to the day): 4,920 cases of no time and 5,511 of one day shared a bar
+    # drawn from 0.001 to 1.5 days, read as durations of minutes.
+    from mining.ui.charts import duration_histogram
+
+    hours = [0] * 6 + [24] * 5 + [48] * 4 + [72] * 3 + [24 * 400]
+    d = case_durations(store, load(store, tmp_path, cases_lasting(hours)), log_scale=None)
+    assert d.log_bins
+    assert (d.bin_edges[0], d.bin_edges[1], d.bin_counts[0]) == (0.0, 24 * H, 6)
+    assert d.under_a_minute == 6 and sum(d.bin_counts) == 19
+    # The next bin starts at the shortest duration of at least a minute: the one-day cases.
+    assert d.bin_counts[1] == 5
+    bars = duration_histogram(d).to_dict()["datasets"]
+    [rows] = bars.values()
+    # In hours, the unit of the median: the first bar starts at the one-day cases.
+    assert sum(r["cases"] for r in rows) == 13 and min(r["from"] for r in rows) == pytest.approx(24.0)

@@ -59,7 +59,8 @@ GROUP BY 1
 
 #: Log-spaced bins: the index of ``ln(d)`` over ``[ln lo, ln hi]``; durations below ``lo`` fall into bin 0.
 LOG_HISTOGRAM_SQL = """
-SELECT greatest(least(CAST(floor((ln(greatest(d, $lo)) - ln($lo)) / $width) AS INTEGER), $last), 0) AS bin,
+SELECT CASE WHEN d < $lo THEN -1
+            ELSE greatest(least(CAST(floor((ln(d) - ln($lo)) / $width) AS INTEGER), $last), 0) END AS bin,
        count(*) AS n
 FROM ({durations}) AS x
 GROUP BY 1
@@ -97,6 +98,14 @@ class CaseDurations:
     #: Kept cases left out of the figures because they begin or end outside the log's robust span
     #: (a placeholder date such as 9999-12-31): not in ``count``, nor in any statistic or bin.
     left_out: int = 0
+
+    @property
+    def under_a_minute(self) -> int:
+        """With log bins, the cases of the first bin, under the shortest duration of at least a
+        minute: a log axis cannot place them (0 when there are none)."""
+        if self.log_bins and len(self.bin_edges) > 2 and self.bin_edges[0] < 60 <= self.bin_edges[1]:
+            return self.bin_counts[0]
+        return 0
 
 
 def case_durations(
@@ -162,8 +171,9 @@ def case_durations(
         else None
     )
     if log_scale is not False and positive is not None and hi / max(float(median), 60.0) > SKEWED:
-        # Skewed: equal widths would put nearly every case in the first bin.  The first bin holds
-        # everything up to the shortest duration of at least a minute.
+        # Skewed: equal widths would put nearly every case in the first bin.  The bins run from the
+        # shortest duration of at least a minute; the cases under it, which a log axis cannot place
+        # (one event, a form saved as several steps, a log dated to the day), have a bin of their own.
         base = float(positive)
         width = (math.log(hi) - math.log(base)) / bins if hi > base else 1.0
         hist = dict(
@@ -172,8 +182,10 @@ def case_durations(
                 {**params, "lo": base, "width": width, "last": bins - 1},
             ).rows
         )
-        edges: tuple[float, ...] = (lo, *(base * math.exp(width * i) for i in range(1, bins)), hi)
+        edges: tuple[float, ...] = (*(base * math.exp(width * i) for i in range(bins)), hi)
         counts: tuple[int, ...] = tuple(int(hist.get(i, 0)) for i in range(bins))
+        if hist.get(-1):
+            edges, counts = (lo, *edges), (int(hist[-1]), *counts)
         log_bins = True
     elif hi == lo:
         edges, counts, log_bins = (lo, hi), (int(n),), False

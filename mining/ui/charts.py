@@ -99,6 +99,9 @@ def duration_unit_of(seconds: float | None) -> tuple[float, str]:
 def duration_histogram(d: CaseDurations) -> alt.Chart:
     """Bars of cases per duration bin, in the unit that suits the median; skewed data on a log axis."""
     per, unit = duration_unit_of(d.median_seconds)
+    # The cases under a minute have no place on a log axis: the page says how many (a bar from 0.001
+    # days to a day read as durations of minutes in a log dated to the day).
+    skip = 1 if d.under_a_minute else 0
     rows = [
         {
             "from": max(d.bin_edges[i] / per, 1e-3 if d.log_bins else 0.0),
@@ -107,6 +110,7 @@ def duration_histogram(d: CaseDurations) -> alt.Chart:
             "range": f"{format_duration(d.bin_edges[i])} to {format_duration(d.bin_edges[i + 1])}",
         }
         for i, n in enumerate(d.bin_counts)
+        if i >= skip
     ]
     scale = alt.Scale(type="log") if d.log_bins else alt.Scale()
     title = f"Case duration ({unit}{', log scale' if d.log_bins else ''})"

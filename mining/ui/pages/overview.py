@@ -19,6 +19,7 @@ from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.pages import quality_banner, quality_table, span_text, when_text
 from mining.ui.tables import data_table
+from mining.words import agree, plural
 
 __all__ = ["TABLE_TABS", "render"]
 
@@ -188,9 +189,17 @@ def _render(log: LogInfo, flt: Filter) -> None:
         else:
             st.caption("Every kept case begins or ends on a date outside the log's main range.")
         if durations.log_bins:
+            below = durations.under_a_minute
             st.caption(
                 "A few cases last far longer than most, so the bars are spaced on a log scale: each bar "
                 "covers a wider range than the one before."
+                + (
+                    f" {plural(below, 'case')} under {format_duration(durations.bin_edges[1])} (one event, "
+                    f"or steps at one instant) {agree(below, 'has', 'have')} no place on it and "
+                    f"{agree(below, 'is', 'are')} not drawn."
+                    if below
+                    else ""
+                )
             )
     with right:
         st.subheader(f"Cases per {unit}")
