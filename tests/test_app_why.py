@@ -87,6 +87,13 @@ def test_root_causes_shows_the_drivers_the_library_finds(workspace):
     texts = [_plain(m.value) for m in at.markdown]
     first = expected.drivers[0]
     assert any(t.startswith(f"**1. {first.attribute} = {first.value}**") for t in texts)
+    # The first card's figures are compact durations, as its difference is ("19.2 min…" was cut).
+    from mining.durations import format_duration
+
+    assert [m.value for m in at.metric if m.label in {"These cases", "The rest"}][:2] == [
+        format_duration(first.outcome_value),
+        format_duration(first.rest_value),
+    ]
     assert first.sentence in texts
     assert {(d.attribute, d.value) for d in expected.drivers[:3]} >= {
         ("channel", "Partner"),

@@ -126,6 +126,12 @@ def _value(report: DriverReport, v: float | None) -> str:
     return duration_words(v) if report.outcome.unit == "seconds" else f"{v:.1%}"
 
 
+def _compact(report: DriverReport, v: float | None) -> str:
+    if v is None or report.outcome.unit != "seconds":
+        return _value(report, v)
+    return format_duration(v)
+
+
 def _effect(report: DriverReport, v: float | None) -> str:
     if v is None:
         return "-"
@@ -146,8 +152,8 @@ def _summary(report: DriverReport) -> None:
             "Median cycle time",
             _value(report, o.baseline),
             help="Open cases count as lasting at least as long as they have run so far (a Kaplan-Meier "
-            "median), so this can be longer than the Overview's median case duration, which takes every "
-            "case as it stands.",
+            "median), and cases of one event, which took no time, are left out; so this can differ from the "
+            "Overview's median case duration, which takes every case as it stands.",
         )
     else:
         cols[2].metric("Overall rate", _value(report, o.baseline))
@@ -209,8 +215,9 @@ def _card(i: int, d: Driver, report: DriverReport) -> None:
         st.markdown(md(d.sentence))
         cols = st.columns(6 if d.impact_cost is not None else 5)
         cols[0].metric("Cases", f"{d.cases:,}", help=f"{d.share:.1%} of the judged cases")
-        cols[1].metric("These cases", _value(report, d.outcome_value))
-        cols[2].metric("The rest", _value(report, d.rest_value))
+        # Compact durations, as the difference beside them: "19.2 minutes" was cut to "19.2 min…".
+        cols[1].metric("These cases", _compact(report, d.outcome_value))
+        cols[2].metric("The rest", _compact(report, d.rest_value))
         lo, hi = d.ci
         cols[3].metric(
             "Difference",
