@@ -702,6 +702,10 @@ def _tables() -> None:
     import streamlit as st
 
     data_table([{"row": 7, "events": 3}], column_config={"row": st.column_config.TextColumn(help="h")})
+    # numpy's integers are whole numbers too (a conformance table's occurrences read "1850").
+    import numpy as np
+
+    data_table([{"cases": np.int64(1850), "share": np.float64(0.5)}])
 
 
 def test_tables_group_whole_numbers_only() -> None:
@@ -712,7 +716,7 @@ def test_tables_group_whole_numbers_only() -> None:
         config = json.loads(at.dataframe[k].proto.columns)
         return {n for n, c in config.items() if c.get("type_config", {}).get("format") == "localized"}
 
-    assert [localized(k) for k in range(4)] == [{"events"}, {"n"}, {"n"}, {"events"}]
+    assert [localized(k) for k in range(5)] == [{"events"}, {"n"}, {"n"}, {"events"}, {"cases"}]
     assert json.loads(at.dataframe[3].proto.columns)["row"]["help"] == "h"
     assert {d.proto.placeholder for d in at.dataframe} == {"-"}
 

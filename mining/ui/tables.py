@@ -8,6 +8,7 @@ sentences, not Streamlit's "None" (the Bottlenecks table's first activity, which
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +39,9 @@ def _whole_number_columns(data: Any) -> list[str]:
             for n in names
             if any(r.get(n) is not None for r in rows)
             and all(
-                r.get(n) is None or (isinstance(r.get(n), int) and not isinstance(r.get(n), bool))
+                # numbers.Integral: numpy's integers too (a conformance table's "1850" had no separator).
+                r.get(n) is None
+                or (isinstance(r.get(n), numbers.Integral) and not isinstance(r.get(n), bool))
                 for r in rows
             )
         ]
