@@ -329,6 +329,11 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         width="stretch",
         key="mon-comparison",
         column_config={
+            "KPI": st.column_config.TextColumn(
+                help="Cycle times run from a case's first event to its last, over the completed cases; "
+                "the Kaplan-Meier median also counts each open case as lasting at least as long as it has "
+                "run so far. So these medians differ from the Overview's, which takes every case as it stands."
+            ),
             f"{cmp.confidence:.0%} interval": st.column_config.TextColumn(
                 help="The range the true difference most likely lies in, given how much cases vary: "
                 "a range that does not include zero is a real change, not chance."
