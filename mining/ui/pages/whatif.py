@@ -26,7 +26,7 @@ from mining.simulation.report import describe_model, format_value
 from mining.simulation.results import MEASURES
 from mining.simulation.run import WhatIf, study
 from mining.simulation.scenarios import Scenario, parse_scenarios
-from mining.simulation.validate import TRUST_LIMIT, Validation
+from mining.simulation.validate import TRUST_LIMIT, WAIT_FLOOR, Validation
 from mining.ui.layout import explore_page
 from mining.ui.messages import md
 from mining.ui.progress import Progress
@@ -168,7 +168,13 @@ def _verdict(v: Validation) -> None:
     cols[0].caption(f"log {v.cases_log:,} · error {v.arrival_error:.0%}")
     cols[1].metric("Activity mix differs by", f"{v.activity_error:.0%}")
     cols[1].caption("share of executions that would have to move")
-    cols[2].metric("Cycle time, mean", duration_words(v.cycle_mean_sim))
+    cols[2].metric(
+        "Cycle time, mean",
+        duration_words(v.cycle_mean_sim),
+        help="The distance compares the whole spread of cycle times, not only their means: the average "
+        "time by which the simulated cases would have to move to match the log's (the earth mover's "
+        "distance), also as a share of the log's mean. Two equal means can still be far apart.",
+    )
     cols[2].caption(
         f"log {duration_words(v.cycle_mean_log)} · distance {duration_words(v.cycle_time_emd_seconds)} "
         f"({v.cycle_error:.0%}; limit {TRUST_LIMIT:.0%})"
@@ -176,6 +182,9 @@ def _verdict(v: Validation) -> None:
     cols[3].metric("Waiting per case, mean", duration_words(v.wait_mean_sim))
     cols[3].caption(
         f"log {duration_words(v.wait_mean_log)} · error {v.wait_error:.0%} (limit {TRUST_LIMIT:.0%})"
+    )
+    cols[3].caption(
+        f"relative to the log's waiting, or to {WAIT_FLOOR:.0%} of its cycle time when waiting is less"
     )
 
 
