@@ -382,6 +382,10 @@ def test_rules_give_the_library_sentences(workspace: Path, log_id: int) -> None:
     with Store(workspace, read_only=True) as store:
         results = check_rules(store, log_id, [parse_rule(t) for t in texts])
     at = _app()
+    # The examples are in the log's own words ("Approve before Pay" meant nothing on fines), and parse.
+    example = _widget(at.text_area, "Rules, one per line").placeholder.splitlines()
+    assert example[0] == "Ticket created before Close" and len(example) == 4
+    assert [parse_rule(e).type for e in example] == ["precedence", "response", "four-eyes", "max-time"]
     _widget(at.text_area, "Rules, one per line").set_value("\n".join([*texts, "# a comment"])).run()
     assert not at.exception and not at.error
     sentences = [r.sentence for r in results]

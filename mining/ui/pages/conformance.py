@@ -47,6 +47,7 @@ from mining.conformance import (
     ProcessModel,
 )
 from mining.conformance.labels import require_matches
+from mining.conformance.rules.rule import quoted
 from mining.conformance.sentences import share_words
 from mining.errors import ConformanceError, LabelsUnmatched, MiningError
 from mining.moments import local_text
@@ -80,9 +81,19 @@ _KINDS = {
 }
 #: Allowlist prefix of each deviation kind (see mining.conformance.deviations).
 _ALLOW_PREFIX = {"skipped": "skip", "inserted": "insert", "not_in_model": "insert", "out_of_order": "swap"}
-_RULE_EXAMPLE = "\n".join(
-    ["Approve before Pay", "Receive then Pay", "four-eyes Approve, Pay", "Receive -> Pay within 2d"]
-)
+
+
+def _rule_example(log: LogInfo, flt: Filter) -> str:
+    """The rule examples in the log's own words: its most common first activity and two frequent others
+    ("Approve before Pay" meant nothing on a log of fines)."""
+    graph = measures.dfg_of(log, flt)
+    first = next(iter(graph.start), None)
+    others = [a for a in graph.activities if a != first][:2]
+    if first is None or len(others) < 2:
+        return "Approve before Pay\nReceive then Pay\nfour-eyes Approve, Pay\nReceive -> Pay within 2d"
+    a, b = (quoted(x) for x in others)
+    f = quoted(first)
+    return "\n".join([f"{f} before {b}", f"{a} then {b}", f"four-eyes {a}, {b}", f"{f} -> {b} within 2d"])
 
 
 def render() -> None:
@@ -795,7 +806,7 @@ def _rules(log: LogInfo, flt: Filter) -> None:
     text = st.text_area(
         "Rules, one per line",
         key=state.keep_widget(f"conf-rules-{log.log_id}", ""),
-        placeholder=_RULE_EXAMPLE,
+        placeholder=_rule_example(log, flt),
         help="A before B · A then B · four-eyes A, B · A -> B within 2d · never A · at most once A · "
         "not both A, B. Quote names that contain these words; # starts a comment.",
     )
