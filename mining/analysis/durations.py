@@ -57,7 +57,7 @@ FROM ({durations}) AS x
 GROUP BY 1
 """
 
-#: Log-spaced bins: the index of ``ln(d)`` over ``[ln lo, ln hi]``; durations below ``lo`` fall into bin 0.
+#: Log-spaced bins: the index of ``ln(d)`` over ``[ln lo, ln hi]``; durations below ``lo`` fall into bin -1.
 LOG_HISTOGRAM_SQL = """
 SELECT CASE WHEN d < $lo THEN -1
             ELSE greatest(least(CAST(floor((ln(d) - ln($lo)) / $width) AS INTEGER), $last), 0) END AS bin,

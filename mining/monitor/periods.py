@@ -208,8 +208,11 @@ _COMPLETIONS = (
 def _steps(store: Store, log_id: int) -> str:
     """The relation of :data:`_GAP_SQL`: the stored events (with their successors) when each is a
     completion, else :data:`_COMPLETIONS`."""
+    # Most logs have no lifecycle column: the catalogue says so without a scan of the events.
     others = store.scalar(
-        f"SELECT EXISTS (SELECT 1 FROM events WHERE log_id = ? AND NOT {IS_COMPLETION})", [log_id]
+        "SELECT has_lifecycle AND EXISTS (SELECT 1 FROM events e WHERE e.log_id = l.log_id "
+        f"AND NOT {IS_COMPLETION}) FROM logs l WHERE l.log_id = ?",
+        [log_id],
     )
     return _COMPLETIONS if others else "events"
 
