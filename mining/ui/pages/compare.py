@@ -17,7 +17,6 @@ import streamlit as st
 
 from mining.analysis.attributes import segmentations
 from mining.analysis.filters import Filter
-from mining.analysis.simplify import simplify
 from mining.drivers.segments import KPI_LABELS, SegmentComparison
 from mining.durations import duration_words, parse_duration
 from mining.errors import AnalysisError
@@ -25,10 +24,9 @@ from mining.rates import format_money
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
-from mining.ui.mapdraw import draw_pair, union_of
 from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
-from mining.ui.pages.process_map import default_paths, endpoint_min
+from mining.ui.pages.process_map import drawn_pair
 from mining.ui.tables import data_table
 from mining.words import plural
 
@@ -201,19 +199,9 @@ def _maps(log: LogInfo, flt: Filter, result: SegmentComparison) -> None:
         for value in (left, right):
             kept = dataclasses.replace(flt, attributes=(*flt.attributes, (result.source, (value,))))
             graphs.append(measures.process_map_of(log, kept, activities=1.0, paths=1.0))
-        union = union_of(graphs[0], graphs[1])
-        paths = st.slider(
-            "Paths (%)",
-            0,
-            100,
-            key=state.keep_widget(f"cmp-map-paths-{log.log_id}", default_paths(union)),
-            help="The most frequent share of the paths of both segments together (as on the Process map "
-            "page); paths that keep every activity connected from the start to the end are always drawn.",
-        )
-        layout = simplify(union, activities=1.0, paths=paths / 100)
         words = (f"in {result.by} = {left}", f"in {result.by} = {right}")
-        drawings = draw_pair(
-            graphs[0], graphs[1], words, layout=layout, endpoint_min=endpoint_min(layout, paths)
+        drawings = drawn_pair(
+            graphs[0], graphs[1], words, key=f"cmp-map-paths-{log.log_id}", both="both segments"
         )
         st.caption(PAIR_LEGEND)
         # One above the other, each the page's width, with the Process map's zoom: side by side their

@@ -23,7 +23,6 @@ import streamlit as st
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
-from mining.analysis.simplify import simplify
 from mining.durations import parse_duration
 from mining.errors import MonitorError
 from mining.monitor.compare import Comparison, KpiComparison
@@ -34,10 +33,9 @@ from mining.monitor.words import difference_words, interval_words, p_words, peri
 from mining.schema import LogInfo
 from mining.ui import charts, measures, state, why
 from mining.ui.layout import explore_page
-from mining.ui.mapdraw import draw_pair, union_of
 from mining.ui.mapview import PAIR_LEGEND, pair_height, show_map
 from mining.ui.messages import md, reporting_errors
-from mining.ui.pages.process_map import default_paths, endpoint_min
+from mining.ui.pages.process_map import drawn_pair
 from mining.ui.tables import data_table
 
 __all__ = [
@@ -378,23 +376,12 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
         return
     with maps_open, reporting_errors():
         maps = measures.maps_of(log, flt, cmp.change_date, timezone=run.options.timezone)
-        union = union_of(maps.before, maps.after)
-        # As the Process map opens: about 60 paths, those that keep every activity connected on top.
-        paths = st.slider(
-            "Paths (%)",
-            0,
-            100,
-            key=state.keep_widget(f"mon-map-paths-{log.log_id}", default_paths(union)),
-            help="The most frequent share of the paths of both periods together; paths that keep every "
-            "activity connected from the start to the end are always drawn.",
-        )
-        layout = simplify(union, activities=1.0, paths=paths / 100)
-        before, after = draw_pair(
+        before, after = drawn_pair(
             maps.before,
             maps.after,
             ("before the change", "from the change on"),
-            layout=layout,
-            endpoint_min=endpoint_min(layout, paths),
+            key=f"mon-map-paths-{log.log_id}",
+            both="both periods",
         )
         st.caption(PAIR_LEGEND)
         # One above the other, each the page's width, with the Process map's zoom: side by side, a map of a

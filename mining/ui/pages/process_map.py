@@ -25,12 +25,12 @@ from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.filters import prefix_of
 from mining.ui.layout import explore_page
-from mining.ui.mapdraw import draw_map
+from mining.ui.mapdraw import MapDrawing, draw_map, draw_pair, union_of
 from mining.ui.mapview import show_map
 from mining.ui.messages import md
 from mining.ui.pages import LIFECYCLE_NOTE, object_centric_note
 
-__all__ = ["DEFAULT_ACTIVITIES", "DEFAULT_PATHS", "default_paths", "endpoint_min", "render"]
+__all__ = ["DEFAULT_ACTIVITIES", "DEFAULT_PATHS", "default_paths", "drawn_pair", "endpoint_min", "render"]
 
 #: The most activities and (about) the most paths of a map's first drawing.
 DEFAULT_ACTIVITIES = measures.MAP_ACTIVITIES
@@ -68,6 +68,27 @@ def endpoint_min(graph: DFG, paths: int) -> int:
     if keep >= len(counts):
         return 0
     return counts[keep - 1] if keep > 0 else counts[0] + 1
+
+
+def drawn_pair(
+    first: DFG, second: DFG, names: tuple[str, str], *, key: str, both: str
+) -> tuple[MapDrawing, MapDrawing]:
+    """Two whole graphs on one layout (Monitoring's before and after, Compare's segments), the layout
+    simplified by a Paths slider (``key``) that opens as the Process map does: about
+    :data:`DEFAULT_PATHS` paths, those that keep every activity connected on top.  Each drawing holds
+    its whole graph, so a path in one only is one the other never took.  ``both`` names the two in the
+    slider's help ("both periods")."""
+    union = union_of(first, second)
+    paths = st.slider(
+        "Paths (%)",
+        0,
+        100,
+        key=state.keep_widget(key, default_paths(union)),
+        help=f"The most frequent share of the paths of {both} together; paths that keep every activity "
+        "connected from the start to the end are always drawn.",
+    )
+    layout = simplify(union, activities=1.0, paths=paths / 100)
+    return draw_pair(first, second, names, layout=layout, endpoint_min=endpoint_min(layout, paths))
 
 
 def _render(log: LogInfo, flt: Filter) -> None:
