@@ -880,3 +880,22 @@ def test_a_few_bulk_weeks_in_a_long_export_show_the_average_and_say_why(
         "The weeks are very uneven: 90% of the completions fall in 3 of the 12 weeks shown, and the median "
         "week completes only 2.0; this is the average over all 12 weeks."
     )
+
+
+def test_a_placeholder_date_past_the_calendars_end_in_the_logs_zone_names_itself_in_utc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 9999-12-31 23:59 UTC is past the year 9999 in CET: the filter bar's note raised OverflowError.
+    rows = ["case,activity,timestamp"]
+    for i in range(1, 6):
+        rows += [f"c{i},Open,2024-03-0{i}T09:00:00Z", f"c{i},Close,2024-03-0{i}T17:00:00Z"]
+    rows.append("c5,Archive,9999-12-31T23:59:00Z")
+    (tmp_path / "far.csv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / "workspace.duckdb"
+    with Store(path) as store:
+        ingest_file(store, tmp_path / "far.csv", IngestOptions(timezone="CET"))
+    monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    at = _run("overview")
+    assert any("as far out as 9999-12-31 UTC" in c.value for c in at.sidebar.caption), [
+        c.value for c in at.sidebar.caption
+    ]

@@ -19,6 +19,7 @@ import streamlit as st
 from mining.analysis.filters import WINDOW_MODES, Filter
 from mining.durations import parse_duration
 from mining.errors import MiningError
+from mining.moments import local_text
 from mining.schema import LogInfo
 from mining.ui import measures, state
 from mining.ui.messages import md
@@ -123,7 +124,7 @@ def filter_bar(log: LogInfo) -> Filter:
         if not span.complete:
             outside = f"{span.left_out:,} event{'' if span.left_out == 1 else 's'}"
             extremes = [
-                f"{t.astimezone(zone):%Y-%m-%d}"
+                local_text(t, log.timezone, "%Y-%m-%d")
                 for t in (span.earliest, span.latest)
                 if t is not None and not span.contains(t)
             ]
