@@ -22,10 +22,12 @@ __all__ = [
     "COST",
     "IS_COMPLETION",
     "IS_LIFECYCLE_START",
+    "IS_NOT_EXECUTION",
     "LIFECYCLE",
     "LIFECYCLE_STARTS",
     "LOG_ID",
     "NON_COMPLETION",
+    "NOT_EXECUTION",
     "QUALITY_FIXES",
     "RESOURCE",
     "ROLES",
@@ -66,6 +68,10 @@ NON_COMPLETION = ("schedule", "assign", "reassign", *LIFECYCLE_STARTS, "suspend"
 IS_COMPLETION = "(lifecycle IS NULL OR lower(lifecycle) NOT IN ({}))".format(
     ", ".join(f"'{t}'" for t in NON_COMPLETION)
 )
+#: Lifecycle transitions that are no execution of the activity (a start or a completion is one).
+NOT_EXECUTION = tuple(t for t in NON_COMPLETION if t not in LIFECYCLE_STARTS)
+#: SQL: the event's lifecycle is one of :data:`NOT_EXECUTION` (a schedule, a suspension, ...).
+IS_NOT_EXECUTION = "lower(lifecycle) IN ({})".format(", ".join(f"'{t}'" for t in NOT_EXECUTION))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import numpy as np
 
 from mining.analysis.attributes import looks_like_dates
 from mining.analysis.filters import Filter, events_relation
-from mining.schema import LIFECYCLE_STARTS, NON_COMPLETION
+from mining.schema import NON_COMPLETION, NOT_EXECUTION
 from mining.store import numpy_column
 
 if TYPE_CHECKING:
@@ -59,8 +59,6 @@ MAX_LEVELS = 12
 CONSTANT_SHARE = 0.95
 #: An activity must occur in at least this share of cases to get "handled by" and "contains" features.
 ACTIVITY_SHARE = 0.05
-#: Lifecycle transitions that are no execution of the activity (a start or a completion is one).
-_NOT_EXECUTION = tuple(t for t in NON_COMPLETION if t not in LIFECYCLE_STARTS)
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -441,7 +439,7 @@ def _handled_by(
     import pyarrow as pa
 
     n = facts.n
-    other = _in_lifecycle(events.rows.column("lifecycle"), _NOT_EXECUTION)
+    other = _in_lifecycle(events.rows.column("lifecycle"), NOT_EXECUTION)
     rows = np.flatnonzero(
         (res >= 0) & ~other & np.isin(act, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
     )

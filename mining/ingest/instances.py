@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mining.schema import IS_COMPLETION, IS_LIFECYCLE_START, LIFECYCLE_STARTS, NON_COMPLETION
+from mining.schema import IS_COMPLETION, IS_LIFECYCLE_START, IS_NOT_EXECUTION
 from mining.store import quote_ident
 
 if TYPE_CHECKING:
@@ -29,19 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Folded", "fold_starts", "left_out_sql", "pairs_sql"]
 
-#: SQL: the event's lifecycle is a transition that is no execution of the activity (schedule, suspend, ...).
-NOT_EXECUTION = "lower(lifecycle) IN ({})".format(
-    ", ".join(f"'{t}'" for t in NON_COMPLETION if t not in LIFECYCLE_STARTS)
-)
-
 
 @dataclass(frozen=True)
 class Folded:
-    """What :func:`fold_starts` did: starts folded into their completion, starts kept as events, and
-    the events of other transitions left out, by transition as written in lower case."""
+    """What :func:`fold_starts` did: starts folded into their completion, and the events of other
+    transitions left out, by transition as written in lower case.  (The starts kept as events are
+    counted where they are said, from the stored events.)"""
 
     paired: int
-    unpaired: int
     left_out: tuple[tuple[str, int], ...] = ()
 
 
@@ -50,8 +45,8 @@ def left_out_sql(relation: str, *, case: str, row: str) -> str:
     cases that have another event: a case of nothing else keeps them."""
     c, r = quote_ident(case), quote_ident(row)
     return (
-        f"SELECT {r} AS row, lower(lifecycle) AS transition FROM {relation} WHERE {NOT_EXECUTION} AND {c} IN "
-        f"(SELECT {c} FROM {relation} WHERE lifecycle IS NULL OR NOT {NOT_EXECUTION})"
+        f"SELECT {r} AS row, lower(lifecycle) AS transition FROM {relation} WHERE {IS_NOT_EXECUTION} AND {c} IN "
+        f"(SELECT {c} FROM {relation} WHERE lifecycle IS NULL OR NOT {IS_NOT_EXECUTION})"
     )
 
 
@@ -109,10 +104,7 @@ def fold_starts(store: Store, log_id: int) -> Folded:
             store.execute(f"DELETE FROM {quote_ident(f'attrs_{log}')} WHERE row_no IN {gone}")
         if paired:
             store.execute("UPDATE logs SET has_start = true WHERE log_id = ?", [log])
-        unpaired = int(
-            store.scalar(f"SELECT count(*) FROM events WHERE log_id = ? AND {IS_LIFECYCLE_START}", [log])
-        )
     finally:
         store.execute("DROP TABLE IF EXISTS _pairs")
         store.execute("DROP TABLE IF EXISTS _other")
-    return Folded(paired, unpaired, left_out)
+    return Folded(paired, left_out)
