@@ -110,6 +110,7 @@ from mining.errors import MonitorError, Option, phrase
 from mining.rates import RateCard
 from mining.schema import IS_COMPLETION
 from mining.store import numpy_column
+from mining.words import agree, plural
 
 if TYPE_CHECKING:
     from mining.store import Store
@@ -1345,6 +1346,6 @@ def left_out_note(cases: int) -> str:
     """The sentence for the cases no figure counts: an event dated outside the data's range (a
     placeholder date such as 1900-01-01, a typo) places them nowhere in time."""
     return (
-        f"{cases:,} case{'' if cases == 1 else 's'} {'has' if cases == 1 else 'have'} an event outside the "
-        f"data's range and {'is' if cases == 1 else 'are'} left out."
+        f"{plural(cases, 'case')} {agree(cases, 'has', 'have')} an event outside the data's range and "
+        f"{agree(cases, 'is', 'are')} left out."
     )
