@@ -124,3 +124,19 @@ def test_real_logs_are_shown_in_the_zone_their_offsets_keep(store, shared_logs, 
     assert (summary.cases, summary.events, summary.mapping.timezone) == (*counts, zone)
     if offsets:
         assert NOTE.format(offsets=offsets, zone=zone) in _notes(summary)
+
+
+def test_a_placeholder_date_neither_crashes_nor_decides_the_zone(store, tmp_path):
+    # SAP's open date written in UTC, 9999-12-31T23:30Z, is past the year 9999 in CET: the zone check
+    # raised OverflowError, a traceback for the user.  A placeholder is no clock reading.
+    path = _csv(
+        tmp_path,
+        "2011-10-01T09:00:00+02:00",
+        "2011-11-02T17:00:00+01:00",
+        "2011-10-03T09:00:00+02:00",
+        "9999-12-31T23:30:00+00:00",
+    )
+    summary = ingest_file(store, path)
+    assert summary.mapping.timezone == "CET"
+    assert NOTE.format(offsets="+01:00, +02:00", zone="CET") in _notes(summary)
+    assert summary.end == dt.datetime(9999, 12, 31, 23, 30, tzinfo=UTC)

@@ -113,9 +113,13 @@ def zone_from_offsets(store: Store, table: str, column_sql: str, fmt: TimestampF
         "SELECT m, min(t), max(t) FROM o "
         "WHERE t IS NOT NULL GROUP BY m, date_trunc('day', t) ORDER BY m"
     ).rows
-    if not rows or any(r[0] is None for r in rows) or all(r[0] == 0 for r in rows):
+    if not rows or any(r[0] is None for r in rows):
         return None
-    checks = [(int(m), t) for m, first, last in rows for t in (first, last)]
+    # A placeholder date (0001-01-01, 9999-12-31) is no clock reading, and no zone east or west of UTC
+    # can hold one at the calendar's end: the zone is judged by the other instants.
+    checks = [(int(m), t) for m, first, last in rows for t in (first, last) if 1 < t.year < 9999]
+    if all(m == 0 for m, _ in checks):
+        return None
     offsets = tuple(_offset_text(m) for m in sorted({m for m, _ in checks}))
     for name in (*_CANDIDATES, *_whole_hours({m for m, _ in checks})):
         zone = ZoneInfo(name)
