@@ -352,6 +352,11 @@ def _detect(
     params: dict[str, object],
 ) -> TimestampFormat | None:
     n = len(values)
+    # Every reading below writes digits, and none is taken for fewer than half the values: a column of
+    # words (XES's lifecycle:transition, a status) is settled here, not by compiling ~190 patterns
+    # (0.4 s even for three values).
+    if 2 * sum(1 for v in values if any(ch.isdigit() for ch in v)) < n:
+        return None
     # Most exports are ISO 8601: settle that cheaply before trying ~190 patterns.
     iso_only = store.scalar(f"SELECT count({_ISO_SQL}) FROM (SELECT unnest($vals) AS v)", {"vals": values})
     if iso_only == n:

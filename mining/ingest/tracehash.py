@@ -114,7 +114,8 @@ def variants_of(case_no: Any, activity: Any, names: list[str] | None = None) -> 
             keys.append(np.add.reduceat(codes * powers[position], starts))
     first_case, inverse, counts = _unique_rows(np.stack(keys, axis=1))
     code_seq = codes - np.uint64(1)
-    traces = [tuple(names[int(c)] for c in code_seq[starts[i] : starts[i] + lengths[i]]) for i in first_case]
+    pick = names.__getitem__
+    traces = [tuple(map(pick, code_seq[starts[i] : starts[i] + lengths[i]].tolist())) for i in first_case]
     # Most frequent first, then by the sequence itself: stable across re-ingests.
     order = sorted(range(len(traces)), key=lambda v: (-int(counts[v]), traces[v]))
     rank = np.empty(len(order), dtype=np.int64)
