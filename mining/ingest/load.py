@@ -1105,7 +1105,7 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
     """The log's variants and cases, from its events in stored order; ``_case_no`` names every case."""
     import numpy as np
 
-    from mining.ingest.tracehash import codes_from_hashes, dictionary_codes, integers, variants_of
+    from mining.ingest.tracehash import codes_from_hashes, dictionary_codes, integers, rows_of, variants_of
 
     store.execute("DELETE FROM cases WHERE log_id = ?", [log_id])
     store.execute("DELETE FROM variants WHERE log_id = ?", [log_id])
@@ -1124,12 +1124,14 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
         coded = dictionary_codes(
             store.arrow("SELECT activity FROM events WHERE log_id = ?", [log_id]).column(0)
         )
-    found = variants_of(ordered.column("case_no"), *coded)
     # A case's rows are sorted by time, so its first row holds its start and its last row its end:
     # no grouping of every event again.
-    us = integers(ordered.column("us"))
+    case_no = integers(ordered.column("case_no"))
+    found = variants_of(case_no, *coded)
+    del coded
+    last_row = np.append(found.first_row[1:], len(case_no)) - 1
+    start_us, end_us = (rows_of(ordered.column("us"), rows) for rows in (found.first_row, last_row))
     del ordered
-    last_row = np.append(found.first_row[1:], len(us)) - 1
     # Columns of numpy arrays, which DuckDB scans as they are: Arrow arrays built from
     # Python objects import pandas, and polars costs its import in a plain ingest.
     traces = np.empty(len(found.traces), dtype=object)
@@ -1148,8 +1150,8 @@ def _rebuild_cases(store: Store, log_id: int) -> None:
             "case_no": np.asarray(found.case_no, dtype=np.int32),
             "variant_id": np.asarray(found.variant_of_case, dtype=np.int32),
             "n_events": (last_row - found.first_row + 1).astype(np.int32),
-            "start_us": us[found.first_row],
-            "end_us": us[last_row],
+            "start_us": start_us,
+            "end_us": end_us,
         },
     )
     try:

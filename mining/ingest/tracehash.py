@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Variants", "codes_from_hashes", "dictionary_codes", "integers", "variants_of"]
+__all__ = ["Variants", "codes_from_hashes", "dictionary_codes", "integers", "rows_of", "variants_of"]
 
 _BASES = (np.uint64(1_000_003), np.uint64(2_147_483_659))
+#: Events hashed at a time (see :func:`_case_keys`).
+_SLICE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,20 @@ def integers(values: Any) -> np.ndarray:
     return pl.from_arrow(values).to_numpy()  # type: ignore[union-attr]
 
 
+def rows_of(values: Any, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` of an Arrow integer column (chunked or not), ``rows`` ascending, read chunk by
+    chunk: a combined copy of a column of 10M events is 80 MB held for a few values."""
+    chunks = values.chunks if hasattr(values, "chunks") else [values]
+    out = np.empty(len(rows), dtype=np.int64)
+    at = 0
+    for chunk in chunks:
+        lo, hi = np.searchsorted(rows, (at, at + len(chunk)))
+        if hi > lo:
+            out[lo:hi] = integers(chunk)[rows[lo:hi] - at]
+        at += len(chunk)
+    return out
+
+
 def codes_from_hashes(row_hashes: Any, pairs: list[tuple[int, str]]) -> tuple[np.ndarray, list[str]] | None:
     """Each row's activity as an index into the names, from the activities' 64-bit hashes.
 
@@ -63,9 +79,18 @@ def codes_from_hashes(row_hashes: Any, pairs: list[tuple[int, str]]) -> tuple[np
     hashes = np.fromiter((h for h, _ in pairs), dtype=np.uint64, count=len(pairs))
     if len(hashes) > 1 and not np.all(hashes[1:] > hashes[:-1]):
         return None
-    if not isinstance(row_hashes, np.ndarray):
-        row_hashes = integers(row_hashes)
-    return np.searchsorted(hashes, row_hashes), [name for _, name in pairs]
+    names = [name for _, name in pairs]
+    if isinstance(row_hashes, np.ndarray):
+        return np.searchsorted(hashes, row_hashes).astype(np.uint32), names
+    # Chunk by chunk into four bytes a row: the codes are held through the variants, and neither
+    # a combined copy of the hashes nor searchsorted's 8-byte result is (160 MB at 10M events).
+    chunks = row_hashes.chunks if hasattr(row_hashes, "chunks") else [row_hashes]
+    codes = np.empty(sum(len(c) for c in chunks), dtype=np.uint32)
+    at = 0
+    for chunk in chunks:
+        codes[at : at + len(chunk)] = np.searchsorted(hashes, integers(chunk))
+        at += len(chunk)
+    return codes, names
 
 
 def dictionary_codes(activity: Any) -> tuple[np.ndarray, list[str]]:
@@ -96,26 +121,17 @@ def variants_of(case_no: Any, activity: Any, names: list[str] | None = None) -> 
         raise RuntimeError(msg)
     if names is None:
         activity, names = dictionary_codes(activity)
-    codes = activity.astype(np.uint64) + np.uint64(1)
 
     is_start = np.empty(n, dtype=bool)
     is_start[0] = True
     np.not_equal(case_no[1:], case_no[:-1], out=is_start[1:])
     starts = np.flatnonzero(is_start)
+    del is_start
     lengths = np.diff(np.append(starts, n))
-    position = np.arange(n) - np.repeat(starts, lengths)
-
-    keys = [lengths.astype(np.uint64)]
-    with np.errstate(over="ignore"):
-        for base in _BASES:
-            powers = np.ones(int(lengths.max()), dtype=np.uint64)
-            powers[1:] = base
-            powers = np.cumprod(powers, dtype=np.uint64)
-            keys.append(np.add.reduceat(codes * powers[position], starts))
-    first_case, inverse, counts = _unique_rows(np.stack(keys, axis=1))
-    code_seq = codes - np.uint64(1)
+    keys = _case_keys(activity, starts, lengths)
+    first_case, inverse, counts = _unique_rows(keys)
     pick = names.__getitem__
-    traces = [tuple(map(pick, code_seq[starts[i] : starts[i] + lengths[i]].tolist())) for i in first_case]
+    traces = [tuple(map(pick, activity[starts[i] : starts[i] + lengths[i]].tolist())) for i in first_case]
     # Most frequent first, then by the sequence itself: stable across re-ingests.
     order = sorted(range(len(traces)), key=lambda v: (-int(counts[v]), traces[v]))
     rank = np.empty(len(order), dtype=np.int64)
@@ -127,6 +143,41 @@ def variants_of(case_no: Any, activity: Any, names: list[str] | None = None) -> 
         traces=[traces[v] for v in order],
         counts=[int(counts[v]) for v in order],
     )
+
+
+def _case_keys(activity: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each case's key: its length and its sequence's polynomial hash under each base.
+
+    Cases are hashed a slice of about :data:`_SLICE` events at a time: the per-event arrays (the
+    codes, positions and powers, 8 bytes an event each) then stay a few megabytes, where a pass over
+    all of 10M events held half a gigabyte beside the ingest's own.  The sums are the same.
+    """
+    keys = np.empty((len(starts), 1 + len(_BASES)), dtype=np.uint64)
+    keys[:, 0] = lengths
+    longest = int(lengths.max())
+    powers = []
+    with np.errstate(over="ignore"):
+        for base in _BASES:
+            p = np.ones(longest, dtype=np.uint64)
+            p[1:] = base
+            powers.append(np.cumprod(p, dtype=np.uint64))
+    ends = starts + lengths
+    first = 0
+    while first < len(starts):
+        # Whole cases, at least one, up to about _SLICE events.
+        last = max(first + 1, int(np.searchsorted(ends, starts[first] + _SLICE, side="right")))
+        lo, hi = int(starts[first]), int(ends[last - 1])
+        local = starts[first:last] - lo
+        codes = activity[lo:hi].astype(np.uint64)
+        codes += np.uint64(1)
+        position = np.arange(hi - lo) - np.repeat(local, lengths[first:last])
+        with np.errstate(over="ignore"):
+            for j, p in enumerate(powers, start=1):
+                term = p[position]
+                term *= codes
+                keys[first:last, j] = np.add.reduceat(term, local)
+        first = last
+    return keys
 
 
 def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
