@@ -56,6 +56,7 @@ from mining.analysis.span import (
 )
 from mining.analysis.throughput import next_period, period_sql
 from mining.errors import AnalysisError
+from mining.store import numpy_column
 
 if TYPE_CHECKING:
     import numpy as np
@@ -306,7 +307,7 @@ def times_and_transition_heatmap(
     inst = instances_sql(store, log_id, flt)
     span = robust_span(store, log_id)
     clk = clock(store, log_id, calendar, timezone=timezone, span=span)
-    own = calendar if calendar is None else clock(store, log_id, calendar).calendar
+    own = calendar if calendar is None else clock(store, log_id, calendar, span=span).calendar
     if (inst.stored_successors and inst.source == "none") or own != clk.calendar:
         # No window to share (each reads the stored successors), or the two read business time in
         # different zones (a calendar without a zone of its own, and another zone for the heatmap).
@@ -371,7 +372,12 @@ def _timed_in_memory(ordered: pa.Table, clk: Clock) -> pa.Table:
     import numpy as np
     import pyarrow as pa
 
-    st, en, prev = (_epoch(ordered.column(c)) for c in ("st", "en", "prev_en"))
+    st, en, prev = (
+        numpy_column(ordered.column(f"{c}_s"))
+        if f"{c}_s" in ordered.column_names
+        else _epoch(ordered.column(c))
+        for c in ("st", "en", "prev_en")
+    )
     b_st, b_en, b_prev = (clk.business_times(t) for t in (st, en, prev))
     with np.errstate(invalid="ignore"):
         gap = np.where(np.isnan(b_st), b_en, b_st) - b_prev
@@ -396,6 +402,8 @@ def ordered_instances(store: Store, log_id: int, flt: Filter | None = None) -> p
     (:func:`~mining.analysis.performance.ordered_sql`), as an Arrow table for
     :func:`times_and_transition_heatmap`'s ``ordered``; names are dictionary-encoded (a few
     distinct activities over a million rows)."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     inst = instances_sql(store, log_id, flt)
@@ -403,6 +411,11 @@ def ordered_instances(store: Store, log_id: int, flt: Filter | None = None) -> p
     for column in ("activity", "prev_activity"):
         i = table.schema.get_field_index(column)
         table = table.set_column(i, column, pc.dictionary_encode(table.column(column)))
+    # The instants as epoch seconds, which no working calendar changes: read once per filter, not at
+    # each change of the hours.
+    for column in ("st", "en", "prev_en"):
+        seconds = _epoch(table.column(column))
+        table = table.append_column(f"{column}_s", pa.array(seconds, pa.float64(), mask=np.isnan(seconds)))
     return table
 
 
