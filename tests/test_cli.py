@@ -106,6 +106,29 @@ def test_help_starts_without_heavy_imports():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_bottlenecks_in_a_zone_and_in_working_time_import_no_pandas(tmp_path):
+    # The sample's times write their offsets, so it is read in CET: the clock's day table is built,
+    # and pa.array of a list imports pandas, a third of a second of the command's time.
+    ws = tmp_path / "ws.duckdb"
+    assert run(tmp_path, "ingest", str(ROOT / "sample_logs" / "service_desk.csv")).exit_code == 0
+    code = (
+        "import sys; from mining.cli import main\n"
+        f"sys.argv=['mining','-w',{str(ws)!r},'bottlenecks','service_desk','--business-hours','9-17']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print(sorted(m for m in ('pm4py','pandas','streamlit') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    assert "Mon-Fri 09:00-17:00 (CET)" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_logs_prints_placeholder_years_with_four_digits(tmp_path):
     src = tmp_path / "open.csv"
     src.write_text("case,activity,timestamp\nA,open,0001-01-01 00:00\nA,close,2024-01-02 10:00\n")
