@@ -88,12 +88,12 @@ def test_unknown_log_and_missing_file_exit_1(tmp_path):
     assert res.exit_code == 1 and "no log named 'nope'" in res.output
 
 
-def test_help_starts_without_heavy_imports():
-    # Start-up time is user time: --help must not pull in pm4py, pandas or duckdb.
+def _imported_by(argv: list[str], modules: tuple[str, ...]) -> tuple[str, str]:
+    """Run ``mining ARGV`` in a fresh interpreter: its output, and which of ``modules`` it imported."""
     code = (
-        "import sys; from mining.cli import main; sys.argv=['mining','--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('pm4py','pandas','duckdb','polars','streamlit') if m in sys.modules))"
+        f"import sys; from mining.cli import main; sys.argv={['mining', *argv]!r}\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -103,7 +103,14 @@ def test_help_starts_without_heavy_imports():
         check=True,
         env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    *shown, imported = out.stdout.strip().splitlines()
+    return "\n".join(shown), imported
+
+
+def test_help_starts_without_heavy_imports():
+    # Start-up time is user time: --help must not pull in pm4py, pandas or duckdb.
+    _, imported = _imported_by(["--help"], ("pm4py", "pandas", "duckdb", "polars", "streamlit"))
+    assert imported == "[]"
 
 
 def test_bottlenecks_in_a_zone_and_in_working_time_import_no_pandas(tmp_path):
@@ -111,22 +118,12 @@ def test_bottlenecks_in_a_zone_and_in_working_time_import_no_pandas(tmp_path):
     # and pa.array of a list imports pandas, a third of a second of the command's time.
     ws = tmp_path / "ws.duckdb"
     assert run(tmp_path, "ingest", str(ROOT / "sample_logs" / "service_desk.csv")).exit_code == 0
-    code = (
-        "import sys; from mining.cli import main\n"
-        f"sys.argv=['mining','-w',{str(ws)!r},'bottlenecks','service_desk','--business-hours','9-17']\n"
-        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "print(sorted(m for m in ('pm4py','pandas','streamlit') if m in sys.modules))"
+    shown, imported = _imported_by(
+        ["-w", str(ws), "bottlenecks", "service_desk", "--business-hours", "9-17"],
+        ("pm4py", "pandas", "streamlit"),
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
-    assert "Mon-Fri 09:00-17:00 (CET)" in out.stdout
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert "Mon-Fri 09:00-17:00 (CET)" in shown
+    assert imported == "[]"
 
 
 def test_logs_prints_placeholder_years_with_four_digits(tmp_path):
