@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from mining.cli import cli
-from tests.conftest import FILES
+from tests.conftest import FILES, SAMPLE_LOGS
 
 ROOT = Path(__file__).resolve().parent.parent
 #: 2 cases, 3 events, 2 activities, 2 variants.
@@ -117,7 +117,7 @@ def test_bottlenecks_in_a_zone_and_in_working_time_import_no_pandas(tmp_path):
     # The sample's times write their offsets, so it is read in CET: the clock's day table is built,
     # and pa.array of a list imports pandas, a third of a second of the command's time.
     ws = tmp_path / "ws.duckdb"
-    assert run(tmp_path, "ingest", str(ROOT / "sample_logs" / "service_desk.csv")).exit_code == 0
+    assert run(tmp_path, "ingest", str(SAMPLE_LOGS / "service_desk.csv")).exit_code == 0
     shown, imported = _imported_by(
         ["-w", str(ws), "bottlenecks", "service_desk", "--business-hours", "9-17"],
         ("pm4py", "pandas", "streamlit"),
