@@ -850,9 +850,7 @@ def test_a_log_of_start_and_complete_events_says_how_to_read_its_map_and_variant
         assert LIFECYCLE_NOTE not in [c.value for c in at.caption], page
 
 
-def test_a_few_bulk_weeks_in_a_long_export_show_the_average_and_say_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_few_bulk_weeks_in_a_long_export_show_the_average_and_say_why(tmp_path: Path) -> None:
     # ServiceNow: 4,000 incidents a week closed for four months, then a trickle for seven; the median
     # week (24) said nothing of the process. Here 3 weeks close 100 cases each and 9 weeks 2 each.
     import datetime as dt
@@ -869,11 +867,8 @@ def test_a_few_bulk_weeks_in_a_long_export_show_the_average_and_say_why(
             ]
             n += 1
     (tmp_path / "bulk.csv").write_text("\n".join(rows) + "\n")
-    path = tmp_path / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, tmp_path / "bulk.csv")
-    monkeypatch.setenv("MINING_WORKSPACE", str(path))
-    at = _run("overview")
+    with app_workspace(tmp_path, tmp_path / "bulk.csv"):
+        at = _run("overview")
     metric = next(m for m in at.metric if m.label.startswith("Completed per week"))
     assert (metric.label, metric.value) == ("Completed per week (average)", f"{318 / 12:,.1f}")
     assert metric.help == (
@@ -883,7 +878,7 @@ def test_a_few_bulk_weeks_in_a_long_export_show_the_average_and_say_why(
 
 
 def test_a_placeholder_date_past_the_calendars_end_in_the_logs_zone_names_itself_in_utc(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     # 9999-12-31 23:59 UTC is past the year 9999 in CET: the filter bar's note raised OverflowError.
     rows = ["case,activity,timestamp"]
@@ -891,11 +886,8 @@ def test_a_placeholder_date_past_the_calendars_end_in_the_logs_zone_names_itself
         rows += [f"c{i},Open,2024-03-0{i}T09:00:00Z", f"c{i},Close,2024-03-0{i}T17:00:00Z"]
     rows.append("c5,Archive,9999-12-31T23:59:00Z")
     (tmp_path / "far.csv").write_text("\n".join(rows) + "\n")
-    path = tmp_path / "workspace.duckdb"
-    with Store(path) as store:
-        ingest_file(store, tmp_path / "far.csv", IngestOptions(timezone="CET"))
-    monkeypatch.setenv("MINING_WORKSPACE", str(path))
-    at = _run("overview")
+    with app_workspace(tmp_path, (tmp_path / "far.csv", IngestOptions(timezone="CET"))):
+        at = _run("overview")
     assert any("as far out as 9999-12-31 UTC" in c.value for c in at.sidebar.caption), [
         c.value for c in at.sidebar.caption
     ]

@@ -216,7 +216,7 @@ def test_overview_and_bottlenecks_price_time_with_the_sessions_rate_card(workspa
     assert any("Upload a rate card above" in c.value for c in at.caption)
 
 
-def test_compare_paints_orange_only_what_the_other_segment_never_did(tmp_path, monkeypatch):
+def test_compare_paints_orange_only_what_the_other_segment_never_did(tmp_path):
     # Fines' Create Fine -> Payment was orange in one segment's map while the other had it 11 times,
     # hidden by its own map's simplification: orange now means the other segment has none at all.
     rows = ["case,activity,timestamp,channel"]
@@ -232,8 +232,7 @@ def test_compare_paints_orange_only_what_the_other_segment_never_did(tmp_path, m
             rows.append(f"c{i:02d},{activity},{t0 + dt.timedelta(days=i, hours=k):%Y-%m-%d %H:%M},{channel}")
     source = tmp_path / "channels.csv"
     source.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    with app_workspace(tmp_path, source) as path:
-        monkeypatch.setenv("MINING_WORKSPACE", str(path))
+    with app_workspace(tmp_path, source):
         at = _run(_compare)
         next(w for w in at.selectbox if w.label == "Compare by").set_value("channel").run()
         from mining.ui.mapdraw import DEVIATION
@@ -259,7 +258,7 @@ def test_compare_paints_orange_only_what_the_other_segment_never_did(tmp_path, m
         assert orange_at(10) == []
 
 
-def test_compare_draws_no_map_of_the_cases_without_a_value(tmp_path, monkeypatch):
+def test_compare_draws_no_map_of_the_cases_without_a_value(tmp_path):
     # Fines opened Compare on lastsent with its "(empty)" segment first: a map filtered on the value
     # "(empty)" kept no case. A segment of no value is compared in the table but not drawn.
     from mining.drivers.segments import compare_segments
@@ -281,7 +280,6 @@ def test_compare_draws_no_map_of_the_cases_without_a_value(tmp_path, monkeypatch
             "Shop": "Shop",
             "Web": "Web",
         }
-        monkeypatch.setenv("MINING_WORKSPACE", str(path))
         at = _run(_compare)
         next(w for w in at.selectbox if w.label == "Compare by").set_value("channel").run()
         assert not at.exception and not at.error
