@@ -63,7 +63,7 @@ def _period_words(t) -> str:
     return text + "".join(f" {part[0].upper()}{part[1:]}." for part in extra)
 
 
-#: The median period must complete at least this fraction of the average one to stand for it.
+#: The median period must complete at least 1/_UNEVEN of the average one to stand for it.
 _UNEVEN = 3
 
 
@@ -109,7 +109,7 @@ def _completed_metric(completed: list[int], unit: str) -> tuple[str, str, str]:
     idle = sum(1 for c in completed if c == 0)
     return (
         f"Completed per {unit} (average)",
-        f"{sum(completed) / len(completed):,.1f}",
+        f"{mean:,.1f}",
         f"{idle:,} of the {len(completed):,} {unit}s of the time shown complete no kept case, so the "
         f"median is 0; this is the average over all {len(completed):,} {unit}s.",
     )
