@@ -80,9 +80,8 @@ def _pct(share: float) -> str:
 
 
 def _relative(sim: float, log: float, floor: float = 0.0) -> float:
-    if (
-        max(log, floor) <= 1.0
-    ):  # a log that shows (almost) no waiting: any visible simulated waiting is all error
+    # A log that shows (almost) no waiting: any visible simulated waiting is all error.
+    if max(log, floor) <= 1.0:
         return 0.0 if sim <= 60.0 else 1.0
     return abs(sim - log) / max(log, floor)
 
