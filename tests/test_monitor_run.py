@@ -450,3 +450,21 @@ def test_an_export_of_closed_cases_only_does_not_make_its_young_weeks_look_fast(
         "No change date is set; in the newest week old enough to judge (week of 2024-03-25; in later weeks too "
         "many cases would usually still be running) the median cycle time was 10d 12h, against a usual "
     )
+
+
+def test_fines_weekly_charts_judge_no_week_before_their_limits_baseline(store, shared_logs):
+    # The export's thin last half-year set the limits; against them the chart of cases started flagged
+    # 496 of the twelve years' weeks before it, and the work-in-progress chart 746.
+    log = ingest_file(store, shared_logs / "road_traffic_fines.csv.gz").log_id
+    run = monitor(store, log, options=MonitorOptions(period="week"))
+    charts = {kc.kpi: kc for kc in run.charts}
+    started = charts["started"].chart
+    assert (len(started.values), min(started.phases[0].baseline)) == (704, 676)
+    assert sorted({s.index for s in started.signals}) == [682, 684, 696, 697]
+    assert "Points 0-675, before the baseline, are drawn against its limits but not judged" in started.note
+    for kpi, kc in charts.items():
+        first = min(kc.chart.phases[0].baseline)
+        assert [s.index for s in kc.chart.signals if min(s.points) < first] == [], kpi
+        assert kc.cusum is None or [s.index for s in kc.cusum.signals if s.since < first] == [], kpi
+    # The alert judges the newest judged week, as before.
+    assert [(a.kpi, a.period.isoformat()) for a in run.alerts] == [("cycle_p90_s", "2010-06-28")]

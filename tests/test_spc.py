@@ -16,7 +16,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from mining.errors import MonitorError
-from mining.monitor.spc import NELSON_RULES, WESTERN_ELECTRIC, capability, imr_chart, p_chart, u_chart
+from mining.monitor.spc import NELSON_RULES, WESTERN_ELECTRIC, capability, cusum, imr_chart, p_chart, u_chart
 from mining.schema import to_jsonable
 
 # Mean 202/20 = 10.1; moving ranges sum to 45 over 19, so MR-bar = 45/19 and
@@ -487,10 +487,43 @@ def test_phases_have_their_own_limits_and_runs_stop_at_the_phase_edge():
 def test_a_baseline_of_chosen_points_leaves_the_others_out_of_the_limits():
     from mining.monitor.spc import Phase
 
-    xs = [100.0, 10, 12, 11, 13, 12, 30]  # point 0 is not judged (say, a partial period)
-    i, _ = imr_chart(xs, phases=[Phase(0, 7, (1, 2, 3, 4, 5))])
-    assert i.center == 11.6 and i.fired(1) == (0, 6)
-    assert "(points 1-5)" in i.note and "Points 0, 6" not in i.note
+    xs = [10.0, 12, 100, 11, 13, 12, 30]  # point 2 is not in the baseline (say, a partial period)
+    i, _ = imr_chart(xs, phases=[Phase(0, 7, (0, 1, 3, 4, 5))])
+    assert i.center == 11.6 and i.fired(1) == (2, 6)
+    assert (
+        "(5 points from 0 to 5)" in i.note
+        and "2 points from 2 to 6 are judged against these limits" in i.note
+    )
+
+
+def test_points_before_the_baseline_are_drawn_against_its_limits_but_not_judged():
+    from mining.monitor.spc import Phase
+
+    # Point 0 is far above limits set by later points: what was usual then, they cannot say.
+    xs = [100.0, 10, 12, 11, 13, 12, 30]
+    i, mr = imr_chart(xs, phases=[Phase(0, 7, (1, 2, 3, 4, 5))])
+    assert i.center == 11.6 and i.fired(1) == (6,)
+    assert i.ucl[0] == i.ucl[6] and i.centers[0] == 11.6  # still drawn against them
+    assert "Point 6 is judged against these limits." in i.note
+    assert "Point 0, before the baseline, is drawn against its limits but not judged" in i.note
+    assert mr.fired(1) == (1, 6)  # the moving ranges are not the rules' business
+    assert cusum(i).fired() == (6,)
+
+
+def test_a_thin_last_half_year_flags_none_of_the_busier_years_before_it():
+    from mining.monitor.spc import Phase
+
+    # Road Traffic Fines: 676 weeks of 20-100 new cases a working day, then 26 of about 8 that set
+    # the limits of the newest week; the chart flagged 496 older weeks against them.
+    busy = [(60 + 40 * ((i % 52) < 10)) * 5 for i in range(100)]
+    thin = [40 + (i % 3) for i in range(26)]
+    counts = busy + thin + [45]
+    chart = u_chart(counts, [5.0] * len(counts), phases=[Phase(0, len(counts), tuple(range(100, 126)))])
+    assert [s.index for s in chart.signals if min(s.points) < 100] == []
+    assert chart.center == pytest.approx(sum(thin) / 130)
+    assert chart.ucl[0] < busy[0] / 5  # the old weeks lie far above today's limits, and are not flagged
+    assert "Points 0-99, before the baseline, are drawn against its limits but not judged" in chart.note
+    assert "Point 126 is judged against ū." in chart.note
 
 
 def test_phases_must_cover_the_series():

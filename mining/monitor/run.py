@@ -32,7 +32,9 @@ ones.
 a change date, the periods before it form the old phase; once the new phase
 has :data:`NEW_PHASE_PERIODS` judged periods before the newest, the new
 periods are judged against limits of their own, and until then against the
-old phase's, which the alerts say.
+old phase's, which the alerts say.  The periods older than a phase's
+baseline are drawn against its limits for context, and no rule judges them
+(:mod:`mining.monitor.spc`).
 
 **Alerts.**  A chart alerts when, on its newest judged period, rule 1 (beyond
 3 sigma), rule 2 (nine in a row on one side), rule 5 (two of three beyond 2

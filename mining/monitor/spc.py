@@ -28,7 +28,11 @@ the points after it are judged against those limits (phase II).  Instead,
 ``phases`` split the series into consecutive :class:`Phase` spans, each judged
 against the limits that its own chosen points set (the periods before and
 after a process change); runs and the CUSUM restart at each phase.  Rules run
-over every point.  Missing points (``None`` or NaN: an empty period) are left
+over every point of a phase from its first baseline point on.  Points before
+it are drawn against the phase's limits but not judged: limits set by later
+periods say nothing about what was usual then (Road Traffic Fines' thin last
+half-year would otherwise flag nearly every week of the twelve years before).
+Missing points (``None`` or NaN: an empty period) are left
 out of the limits and of the rules — a run passes over them — but keep their
 index, so ``index`` always refers to the caller's series.  A moving range
 spans consecutive *present* points.
@@ -331,7 +335,7 @@ def imr_chart(
         signals += _signals(
             [center] * n,
             [sigma] * n,
-            _within(xs, ph),
+            _judged_values(xs, ph),
             rules,
             labels_t,
             fmt=fmt,
@@ -339,9 +343,10 @@ def imr_chart(
     missing = n - sum(x is not None for x in xs)
     note = "Individuals chart: " + " ".join(notes)
     if len(plan) == 1 and plan[0].baseline != tuple(range(n)):
-        judged = [i for i in range(n) if i not in set(plan[0].baseline)]
+        judged = _judged_beyond_baseline(plan[0])
         if judged:
-            note += f" {_cap(_points(tuple(judged)))} are judged against these limits."
+            note += f" {_cap(_points(judged))} {_are(judged)} judged against these limits."
+    note += _history_words(plan)
     if missing:
         note += f" {missing} missing point(s) are skipped."
     signals.sort(key=lambda s: (s.index, s.rule))
@@ -562,14 +567,15 @@ def _rate_chart(
                 else " The baseline count is zero: there is no sigma, and the zone rules are not applied."
             )
         notes.append(note)
-        signals += _signals([center] * n, sigmas, _within(values, ph), rules, labels_t, fmt=fmt)
+        signals += _signals([center] * n, sigmas, _judged_values(values, ph), rules, labels_t, fmt=fmt)
     name = "p-chart" if kind == "p" else "u-chart"
     note = f"{name}: " + " ".join(notes)
     if len(plan) == 1 and plan[0].baseline != tuple(range(n)):
-        judged = [i for i in range(n) if i not in set(plan[0].baseline)]
+        judged = _judged_beyond_baseline(plan[0])
         if judged:
             target = "p̄" if kind == "p" else "ū"
-            note += f" {_cap(_points(tuple(judged)))} are judged against {target}."
+            note += f" {_cap(_points(judged))} {_are(judged)} judged against {target}."
+    note += _history_words(plan)
     empty = sum(1 for s in sizes if s == 0)
     if empty:
         what = "without units" if kind == "p" else "without exposure (not judged, or no working day)"
@@ -600,8 +606,9 @@ def cusum(
 ) -> Cusum | None:
     """The tabular CUSUM of a chart's points against their centers (see the module docstring).
 
-    Each phase starts the sums at its first baseline point (at its own start
-    when the baseline lies before it); points without a sigma are skipped.
+    Each phase starts the sums where its rules start, at its first baseline
+    point (at its own start when the baseline lies before it); points without
+    a sigma are skipped.
     ``None`` when no point has a sigma.
 
     Examples
@@ -621,7 +628,7 @@ def cusum(
     signals: list[ShiftSignal] = []
     any_sigma = False
     for ph in plan:
-        start = max(ph.start, min(ph.baseline))
+        start = _judged_from(ph)
         hi = lo = 0.0
         since_hi = since_lo = None
         for i in range(start, ph.stop):
@@ -967,9 +974,37 @@ def _phases(phases: Sequence[Phase] | None, baseline: int | None, n: int) -> lis
     return plan
 
 
-def _within(values: Sequence[float | None], ph: Phase) -> list[float | None]:
-    """The values of the points of one phase; the others as missing, so runs stay inside it."""
-    return [v if ph.start <= i < ph.stop else None for i, v in enumerate(values)]
+def _judged_from(ph: Phase) -> int:
+    """The first point a phase judges: its first baseline point, or its start when the baseline lies before it."""
+    return max(ph.start, min(ph.baseline))
+
+
+def _judged_values(values: Sequence[float | None], ph: Phase) -> list[float | None]:
+    """The values the rules judge in one phase; the others as missing, so runs stay inside it."""
+    first = _judged_from(ph)
+    return [v if first <= i < ph.stop else None for i, v in enumerate(values)]
+
+
+def _judged_beyond_baseline(ph: Phase) -> tuple[int, ...]:
+    """The points a phase judges that did not set its limits."""
+    base = set(ph.baseline)
+    return tuple(i for i in range(_judged_from(ph), ph.stop) if i not in base)
+
+
+def _history_words(plan: Sequence[Phase]) -> str:
+    """The points drawn before their phase's baseline, which no rule judges (see the module docstring)."""
+    early = [i for ph in plan for i in range(ph.start, _judged_from(ph))]
+    if not early:
+        return ""
+    return (
+        f" {_cap(_points(tuple(early)))}, before the baseline, {_are(early)} drawn against its limits but not judged: "
+        "limits set by later periods say nothing about what was usual then."
+    )
+
+
+def _are(indices: Sequence[int]) -> str:
+    """The verb agreeing with :func:`_points` of ``indices``."""
+    return "is" if len(indices) == 1 else "are"
 
 
 def _points(indices: Sequence[int]) -> str:

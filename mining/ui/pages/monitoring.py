@@ -418,8 +418,8 @@ def _control_charts(run: MonitorRun) -> None:
     )
     st.caption(
         "Blue: the values (empty where a period is not judged); light blue: the center line; dashed: the "
-        "control limits of each point; :orange[orange points]: a rule fired there; :orange[orange rule]: "
-        "the change date."
+        "control limits of each point; :orange[orange points]: a rule fired there (periods before the "
+        "limits' baseline are shown for context, not judged); :orange[orange rule]: the change date."
     )
     # As the report says it: the chart's note, then where its limits come from, as a sentence.
     st.caption(md(f"{kc.chart.note} {kc.note[:1].upper() + kc.note[1:]}."))
