@@ -461,7 +461,10 @@ def test_fines_weekly_charts_judge_no_week_before_their_limits_baseline(store, s
     started = charts["started"].chart
     assert (len(started.values), min(started.phases[0].baseline)) == (704, 676)
     assert sorted({s.index for s in started.signals}) == [682, 684, 696, 697]
-    assert "Points 0-675, before the baseline, are drawn against its limits but not judged" in started.note
+    assert (
+        "Points 0-675 (week of 1999-12-27 to week of 2012-12-03), before the baseline, are drawn against its "
+        "limits but not judged" in started.note
+    )
     for kpi, kc in charts.items():
         first = min(kc.chart.phases[0].baseline)
         assert [s.index for s in kc.chart.signals if min(s.points) < first] == [], kpi

@@ -346,7 +346,7 @@ def imr_chart(
         judged = _judged_beyond_baseline(plan[0])
         if judged:
             note += f" {_cap(_points(judged))} {_are(judged)} judged against these limits."
-    note += _history_words(plan)
+    note += _history_words(plan, labels_t)
     if missing:
         note += f" {missing} missing point(s) are skipped."
     signals.sort(key=lambda s: (s.index, s.rule))
@@ -575,7 +575,7 @@ def _rate_chart(
         if judged:
             target = "p̄" if kind == "p" else "ū"
             note += f" {_cap(_points(judged))} {_are(judged)} judged against {target}."
-    note += _history_words(plan)
+    note += _history_words(plan, labels_t)
     empty = sum(1 for s in sizes if s == 0)
     if empty:
         what = "without units" if kind == "p" else "without exposure (not judged, or no working day)"
@@ -991,14 +991,16 @@ def _judged_beyond_baseline(ph: Phase) -> tuple[int, ...]:
     return tuple(i for i in range(_judged_from(ph), ph.stop) if i not in base)
 
 
-def _history_words(plan: Sequence[Phase]) -> str:
+def _history_words(plan: Sequence[Phase], labels: tuple[str, ...]) -> str:
     """The points drawn before their phase's baseline, which no rule judges (see the module docstring)."""
-    early = [i for ph in plan for i in range(ph.start, _judged_from(ph))]
-    if not early:
+    spans = [(ph.start, _judged_from(ph) - 1) for ph in plan if _judged_from(ph) > ph.start]
+    if not spans:
         return ""
+    named = " and ".join(_point(a, labels) if a == b else _span(a, b, labels) for a, b in spans)
+    one = len(spans) == 1 and spans[0][0] == spans[0][1]
     return (
-        f" {_cap(_points(tuple(early)))}, before the baseline, {_are(early)} drawn against its limits but not judged: "
-        "limits set by later periods say nothing about what was usual then."
+        f" {_cap(named)}, before the baseline, {'is' if one else 'are'} drawn against its limits but not "
+        "judged: limits set by later periods say nothing about what was usual then."
     )
 
 
