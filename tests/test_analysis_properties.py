@@ -22,7 +22,7 @@ from mining.analysis.dfg import dfg
 from mining.analysis.durations import all_case_durations, case_durations
 from mining.analysis.filters import Filter
 from mining.analysis.simplify import simplified_dfg
-from mining.analysis.variants import cases_of_variant, variants
+from mining.analysis.variants import cases_of_variant, endings, variants
 from mining.ingest import IngestOptions, ingest_file
 from mining.store import Store
 
@@ -153,6 +153,11 @@ def test_measures_match_a_python_replay(ws, log, keep):
     assert len(durations) == n_cases
     assert all(d >= 0 for d in durations)
     assert list(durations) == sorted(durations)
+    # Each case ends with one activity: the endings sum to the cases, each at most the cases it occurs in.
+    named = {a for t in tr.values() for a in t}
+    assert {e.activity: (e.ends, e.cases) for e in endings(s, lid)} == {
+        a: (sum(t[-1] == a for t in tr.values()), sum(a in t for t in tr.values())) for a in named
+    }
 
     # Projected onto `keep`: kept events, and cases with at least one of them.
     flt = Filter(activities_keep=keep)

@@ -455,3 +455,44 @@ def test_a_country_marks_the_holiday_weeks_as_the_library_does(workspace: Path, 
     _widget(at.text_input, "Public holidays of").set_value("XX").run()
     assert not at.exception
     assert len(at.error) == 1 and "no holiday list for country 'XX'" in _plain(at.error[0].value)
+
+
+def test_end_activities_are_chosen_by_how_often_each_ends_its_cases(tmp_path: Path) -> None:
+    # Sepsis learned 12 end activities, lab tests among them, and the page offered no way to say which.
+    with app_workspace(tmp_path, SAMPLE_LOGS / "order_to_cash.csv") as path:
+        with Store(path, read_only=True) as store:
+            [log] = list_logs(store)
+            learned = monitor(store, log.log_id, Filter(), MonitorOptions(period="week"))
+            picked = ("Deliver", "Refund", "Cancel order")
+            chosen = monitor(
+                store, log.log_id, Filter(), MonitorOptions(period="week", end_activities=picked)
+            )
+        at = _run()
+        box = _widget(at.multiselect, "End activities")
+        assert box.value == []
+        assert box.options[:5] == [
+            "Deliver (ends 2,171 of its 2,425 cases)",
+            "Refund (ends 141 of its 141 cases)",
+            "Invoice (ends 109 of its 2,425 cases)",
+            "Cancel order (ends 75 of its 75 cases)",
+            "Payment received (ends 4 of its 2,425 cases)",
+        ]
+        c = learned.series.completeness
+        assert c.end_activities == ("Deliver", "Refund", "Invoice", "Cancel order")
+        assert any(
+            f"({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled)" in _plain(t.value)
+            and "end activities (learned; choose them above): Deliver, Refund, Invoice, Cancel order"
+            in _plain(t.value)
+            for t in at.caption
+        )
+
+        box.set_value(list(picked)).run()
+        assert not at.exception and not at.error
+        c = chosen.series.completeness
+        # The 109 cases that stop at Invoice are no longer complete.
+        assert c.complete == learned.series.completeness.complete - 109
+        assert any(
+            f"({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled)" in _plain(t.value)
+            and "end activities (chosen): Deliver, Refund, Cancel order" in _plain(t.value)
+            for t in at.caption
+        )

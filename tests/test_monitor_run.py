@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from mining.analysis.variants import endings
 from mining.errors import MonitorError
 from mining.ingest import IngestOptions, ingest_file
 from mining.monitor.html import render_html, write_report
@@ -471,3 +472,26 @@ def test_fines_weekly_charts_judge_no_week_before_their_limits_baseline(store, s
         assert kc.cusum is None or [s.index for s in kc.cusum.signals if s.since < first] == [], kpi
     # The alert judges the newest judged week, as before.
     assert [(a.kpi, a.period.isoformat()) for a in run.alerts] == [("cycle_p90_s", "2010-06-28")]
+
+
+def test_sepsis_endings_tell_the_releases_from_the_lab_tests_the_record_stops_at(store, shared_logs):
+    # Learned, sepsis's end activities are every activity that ends 1% of its settled cases: 12 of 16,
+    # so no case was open. The Monitoring page offers each with how often it ends its cases.
+    log = ingest_file(store, shared_logs / "sepsis.csv.gz").log_id
+    learned = monitor(store, log, options=MonitorOptions(period="month")).series.completeness
+    assert len(learned.end_activities) == 12 and learned.open == 0
+    found = {e.activity: (e.ends, e.cases) for e in endings(store, log)}
+    assert sum(e for e, _ in found.values()) == 1050
+    assert [found[a] for a in ("Release A", "Return ER", "IV Antibiotics", "Leucocytes", "CRP")] == [
+        (393, 671),
+        (291, 294),
+        (87, 823),
+        (44, 1012),
+        (41, 1007),
+    ]
+    releases = ("Release A", "Release B", "Release C", "Release D", "Release E", "Return ER")
+    chosen = monitor(store, log, options=MonitorOptions(period="month", end_activities=releases))
+    c = chosen.series.completeness
+    assert (c.end_activities, c.end_activities_given) == (releases, True)
+    assert c.complete == sum(found[a][0] for a in releases) == 777
+    assert c.complete + c.open + c.stalled == 1050

@@ -33,9 +33,11 @@ __all__ = [
     "CaseEvent",
     "CaseList",
     "CaseSummary",
+    "Ending",
     "Variant",
     "VariantTable",
     "cases_of_variant",
+    "endings",
     "events_of_case",
     "projected_variants",
     "variants",
@@ -101,6 +103,16 @@ ORDER BY ts, row_no
 """
 
 
+#: Per activity of the variants in ``{variants}``: the cases it ends and the cases it occurs in.
+ENDINGS_SQL = """
+SELECT activity, coalesce(sum(n) FILTER (WHERE last = activity), 0) AS ends, sum(n) AS cases
+FROM (SELECT n, activities[len(activities)] AS last, unnest(list_distinct(activities)) AS activity
+      FROM ({variants}) v)
+GROUP BY activity
+ORDER BY ends DESC, cases DESC, activity
+"""
+
+
 # -- records ----------------------------------------------------------------
 @dataclass(frozen=True)
 class Variant:
@@ -156,6 +168,15 @@ class CaseEvent:
     row_no: int
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How often an activity ends the cases it occurs in: ``ends`` of its ``cases``."""
+
+    activity: str
+    ends: int
+    cases: int
+
+
 # -- measures ---------------------------------------------------------------
 def variants(store: Store, log_id: int, flt: Filter | None = None, *, top: int | None = None) -> VariantTable:
     """Variants of the kept cases, most frequent first; ``top`` keeps the first N.
@@ -198,6 +219,23 @@ def variants(store: Store, log_id: int, flt: Filter | None = None, *, top: int |
         for vid, acts, n, _, _, running in rows[:top]
     )
     return VariantTable(out, total_cases, total_variants)
+
+
+def endings(store: Store, log_id: int, flt: Filter | None = None) -> tuple[Ending, ...]:
+    """Each activity of the kept cases, with the cases it ends and the cases it occurs in; most endings first.
+
+    Which activities end a process a log cannot say for sure (see
+    :mod:`mining.monitor.periods`): a release ends most cases it occurs in, a
+    lab test a few of its many, where the record stops.  These two counts let a
+    person choose.  A filter's activity projection is not applied: the last
+    activity is the case's own.
+    """
+    flt = None if flt is None else dataclasses.replace(flt, activities_keep=(), activities_remove=())
+    params: dict[str, Any] = {}
+    rows = store.query(
+        ENDINGS_SQL.format(variants=_variants_relation(store, log_id, flt, params)), params
+    ).rows
+    return tuple(Ending(str(a), int(e), int(c)) for a, e, c in rows)
 
 
 def cases_of_variant(

@@ -96,6 +96,7 @@ __all__ = [
     "deviating_export_of",
     "deviation_cases_of",
     "dfg_of",
+    "endings_of",
     "events_of_case",
     "filter_bar_measures",
     "heatmap_of",
@@ -359,6 +360,19 @@ def business_times_of(
     (each alone runs its own, which in business time is most of the page's wait), kept for the
     filter so that other working hours reuse it."""
     return _business_times_cached(*where(), log.log_id, flt, calendar, timezone)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _endings_cached(
+    workspace: str, version: tuple[int, ...], log_id: int, flt: Filter
+) -> tuple[_variants_mod.Ending, ...]:
+    with reading(workspace) as store:
+        return _variants_mod.endings(store, log_id, flt)
+
+
+def endings_of(log: LogInfo, flt: Filter) -> tuple[_variants_mod.Ending, ...]:
+    """Each activity with the kept cases it ends and those it occurs in (to choose end activities by)."""
+    return _endings_cached(*where(), log.log_id, flt)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -20,6 +20,7 @@ import datetime as dt
 import re
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from mining.analysis.calendar import Calendar
 from mining.analysis.filters import Filter
@@ -108,7 +109,7 @@ def _direction(value: float | None) -> str:
 
 
 def _render(log: LogInfo, flt: Filter) -> None:
-    options = _controls(log)
+    options = _controls(log, flt)
     if options.change_date is not None and st.session_state[state.keep_widget(_MAPS_KEY, False)]:
         # Drawn after the run, computed while the run works in its own process.
         measures.maps_ahead(log, flt, options.change_date, timezone=options.timezone)
@@ -122,7 +123,7 @@ def _render(log: LogInfo, flt: Filter) -> None:
     _lean(run)
 
 
-def _controls(log: LogInfo) -> MonitorOptions:
+def _controls(log: LogInfo, flt: Filter) -> MonitorOptions:
     cols = st.columns(5)
     period = cols[0].selectbox("Period", _PERIODS, key=state.keep_widget("mon-period", _PERIODS[0]))
     lo = log.start.date() if log.start is not None else None
@@ -169,8 +170,9 @@ def _controls(log: LogInfo) -> MonitorOptions:
             "An uploaded rate card replaces it.",
         )
     )
+    row = st.columns([1, 4])
     country = (
-        st.columns(5)[0]
+        row[0]
         .text_input(
             "Public holidays of",
             key=f"mon-country-{log.log_id}",
@@ -181,6 +183,7 @@ def _controls(log: LogInfo) -> MonitorOptions:
         )
         .strip()
     )
+    ends = _end_activities(row[1], log, flt)
     return MonitorOptions(
         period=period,
         change_date=parse_change_date(typed),
@@ -191,7 +194,33 @@ def _controls(log: LogInfo) -> MonitorOptions:
         else None,
         stratify=None if stratify == AUTO_STRATUM else stratify,
         cost_per_hour=cost,
+        end_activities=ends,
     )
+
+
+def _end_activities(col: DeltaGenerator, log: LogInfo, flt: Filter) -> tuple[str, ...]:
+    """The end activities picked, as ``mining monitor --end-activity``; none: the run learns them.
+
+    Each is offered with the cases it ends and the cases it occurs in, the fact a
+    person decides by: a lab test that ends a few of its many cases (where the
+    record stops) is no end of the process, a release that ends most of its cases is.
+    """
+    found = {e.activity: e for e in measures.endings_of(log, flt)}
+    key = state.keep_widget(f"mon-ends-{log.log_id}", [])
+    # Picked under another filter, an activity no kept case has is dropped rather than refused.
+    st.session_state[key] = [a for a in st.session_state[key] if a in found]
+    picked = col.multiselect(
+        "End activities",
+        list(found),
+        key=key,
+        format_func=lambda a: f"{a} (ends {found[a].ends:,} of its {found[a].cases:,} cases)",
+        placeholder="learned from the log",
+        help="A case is complete when its last activity is one of these; the others are open, or stalled "
+        "when silent for long. Empty: learned, as every activity that ends at least 1% of the settled cases, "
+        "which can take a step where the record often stops (a lab test) for an end. Pick the activities "
+        "that truly end your process; the counts say how often each ends the cases it occurs in.",
+    )
+    return tuple(picked)
 
 
 def _summary(log: LogInfo, flt: Filter, options: MonitorOptions, run: MonitorRun) -> None:
@@ -203,7 +232,8 @@ def _summary(log: LogInfo, flt: Filter, options: MonitorOptions, run: MonitorRun
             st.markdown(md(sentence))
     st.caption(
         f"{s.cases:,} cases ({c.complete:,} complete, {c.open:,} open, {c.stalled:,} stalled) in "
-        f"{len(s.periods):,} {s.period}s ({md(s.timezone)}); end activities: "
+        f"{len(s.periods):,} {s.period}s ({md(s.timezone)}); end activities "
+        + ("(chosen): " if c.end_activities_given else "(learned; choose them above): ")
         + md(", ".join(c.end_activities) or "none")
     )
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", log.name).strip("._") or "log"
