@@ -198,7 +198,7 @@ def test_before_after_cycle_time_row_is_the_library_comparison(page: AppTest, ex
     assert row["relative"] == f"{k.relative:+.1%}"
     assert row["p-value"] == format_p(k.p_value, expected.comparison.resamples) == "< 0.002"
     assert k.p_value == 0.0  # no bootstrap replicate of the difference is at or above 0
-    assert row["mix-adjusted difference"] == "-" + format_value(-k.adjusted_difference, "seconds")
+    assert row["mix-adjusted"] == "-" + format_value(-k.adjusted_difference, "seconds")
     rework = table[table["KPI"] == "Rework rate"].iloc[0]
     r = expected.comparison.get("rework_rate")
     assert (
@@ -385,11 +385,11 @@ def test_stratify_by_an_attribute_and_no_change_date(workspace: Path, log_id: in
     k = by_variant.comparison.get("cycle_median_s")
     table = _table(at, "p-value")
     row = table[table["KPI"] == "Median cycle time"].iloc[0]
-    assert row["mix-adjusted difference"] == "-" + format_value(-k.adjusted_difference, "seconds")
+    assert row["mix-adjusted"] == "-" + format_value(-k.adjusted_difference, "seconds")
     assert by_variant.comparison.mix.by == "variant"
     # By variant, rework is fixed by the stratum: the adjustment does not apply, and the page says why.
     rework = table[table["KPI"] == "Rework rate"].iloc[0]
-    assert rework["mix-adjusted difference"] == "does not apply"
+    assert rework["mix-adjusted"] == "does not apply"
     assert any("The mix adjustment does not apply to rework rate" in _plain(c.value) for c in at.caption)
 
     _widget(at.text_input, "Change date").set_value("").run()

@@ -347,9 +347,9 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
                 "relative": "-" if k.relative is None else f"{k.relative:+.1%}",
                 "p-value": format_p(k.p_value, cmp.resamples),
                 f"{cmp.confidence:.0%} interval": interval_words(k.ci_low, k.ci_high, k.unit),
-                "mix-adjusted difference": _adjusted(k),
+                "mix-adjusted": _adjusted(k),
                 "direction": _direction(k.difference),
-                "cases measured before / after": f"{k.n_before:,} / {k.n_after:,}",
+                "cases before / after": f"{k.n_before:,} / {k.n_after:,}",
             }
             for k in cmp.kpis
         ],
@@ -370,11 +370,12 @@ def _before_after(log: LogInfo, flt: Filter, run: MonitorRun, cmp: Comparison) -
                 help="How likely a difference this large would be by chance alone if nothing had changed: "
                 "below 0.05 is usually taken as a real change."
             ),
-            "mix-adjusted difference": st.column_config.TextColumn(
+            "mix-adjusted": st.column_config.TextColumn(
                 help="The difference had the same mix of case types (the Case mix by choice) run before "
                 "and after: it takes out what a change of mix alone would explain."
             ),
-            "cases measured before / after": st.column_config.TextColumn(
+            "direction": st.column_config.TextColumn(width="small"),
+            "cases before / after": st.column_config.TextColumn(
                 help="The cases each KPI is measured on: cycle time counts the completed cases only, so it "
                 "can be fewer than the cases started that the line above counts."
             ),
