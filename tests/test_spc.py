@@ -510,6 +510,25 @@ def test_points_before_the_baseline_are_drawn_against_its_limits_but_not_judged(
     assert cusum(i).fired() == (6,)
 
 
+def test_each_phase_judges_its_points_from_its_own_baseline_on():
+    from mining.monitor.spc import Phase
+
+    # Before and after a change, each phase's limits set by its last five points: the five before
+    # those, in each phase, lie far off and are not flagged; the points after the baselines are.
+    old, new = [50.0] * 5 + [10, 12, 11, 13, 12], [90.0] * 5 + [20, 22, 21, 23, 22]
+    labels = [f"w{i}" for i in range(22)]
+    i, _ = imr_chart(
+        [*old, *new, 40, 12],
+        phases=[Phase(0, 10, (5, 6, 7, 8, 9), "Before"), Phase(10, 22, (15, 16, 17, 18, 19), "After")],
+        labels=labels,
+    )
+    assert i.fired(1) == (20, 21)
+    assert (
+        "Points 0-4 (w0 to w4) and points 10-14 (w10 to w14), each before its phase's baseline, are drawn "
+        "against their phase's limits but not judged" in i.note
+    )
+
+
 def test_a_thin_last_half_year_flags_none_of_the_busier_years_before_it():
     from mining.monitor.spc import Phase
 

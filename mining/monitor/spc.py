@@ -997,7 +997,12 @@ def _history_words(plan: Sequence[Phase], labels: tuple[str, ...]) -> str:
     if not spans:
         return ""
     named = " and ".join(_point(a, labels) if a == b else _span(a, b, labels) for a, b in spans)
-    one = len(spans) == 1 and spans[0][0] == spans[0][1]
+    if len(spans) > 1:
+        return (
+            f" {_cap(named)}, each before its phase's baseline, are drawn against their phase's limits but "
+            "not judged: limits set by later periods say nothing about what was usual then."
+        )
+    one = spans[0][0] == spans[0][1]
     return (
         f" {_cap(named)}, before the baseline, {'is' if one else 'are'} drawn against its limits but not "
         "judged: limits set by later periods say nothing about what was usual then."
