@@ -73,6 +73,7 @@ def test_page_tells_the_model_and_the_verdict(page: AppTest, model) -> None:
     assert v.trusted  # the generated service desk is replayed within 25%
     assert _widget(page.number_input, "Horizon (days)").value == round(model.observed.period_days, 1)
     assert "Press **Run**" in page.info[0].value
+    assert page.button(key="whatif-cancel").disabled  # nothing runs yet: nothing to cancel
 
 
 def test_run_compares_a_scenario_with_the_baseline(page: AppTest, model) -> None:

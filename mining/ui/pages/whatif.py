@@ -113,7 +113,10 @@ def _render(log: LogInfo, flt: Filter) -> None:
         return
     cols = st.columns([1, 1, 4])
     pressed = cols[0].button("Run", type="primary", key="whatif-run", icon=":material/play_arrow:")
-    cols[1].button("Cancel", key="whatif-cancel", on_click=_request_cancel, icon=":material/stop:")
+    # Drawn before the run, so that a click can stop it; greyed when nothing runs.
+    cols[1].button(
+        "Cancel", key="whatif-cancel", on_click=_request_cancel, icon=":material/stop:", disabled=not pressed
+    )
     if pressed:
         st.session_state[CANCEL_KEY] = False
     slot = _slot(log)
