@@ -307,3 +307,22 @@ def test_excel_2003_xml_with_a_cell_beyond_the_last_column_is_refused_by_name(tm
         IngestError, match=r"book\.xml: the sheet 'S' has a cell at index '20000'; expected 1 to 16,384"
     ):
         read_markup(path, "spreadsheetml", display_name="book.xml")
+
+
+def test_a_damaged_binary_workbook_is_named_as_one(tmp_path: Path) -> None:
+    import zipfile
+
+    # Excel's binary workbook (.xlsb) keeps its parts as .bin records; one that calamine cannot read
+    # was reported as "could not be opened as an Excel .xlsx workbook".
+    path = tmp_path / "report.xlsb"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        z.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    assert (detect_format(path), workbook_kind(path)) == ("xlsx", "xlsb")
+    with Store() as store:
+        with pytest.raises(
+            IngestError, match=r"report\.xlsb: could not be opened as an Excel \.xlsb \(binary\) workbook"
+        ):
+            ingest_file(store, path)
+        assert store.scalar("SELECT count(*) FROM logs") == 0

@@ -86,7 +86,11 @@ def read_xlsx(path: Path, *, display_name: str, sheet: str | None = None) -> Exc
             hint="Save a copy without a password, or export the sheet as CSV.",
         ) from None
     except (calamine.CalamineError, OSError, ValueError) as exc:
-        what = {"xls": "an Excel .xls (97-2003)", "ods": "an OpenDocument .ods"}.get(kind, "an Excel .xlsx")
+        what = {
+            "xls": "an Excel .xls (97-2003)",
+            "xlsb": "an Excel .xlsb (binary)",
+            "ods": "an OpenDocument .ods",
+        }.get(kind, "an Excel .xlsx")
         raise IngestError(f"{display_name}: could not be opened as {what} workbook ({exc})") from None
     try:
         return _read(workbook, path, display_name, sheet)

@@ -180,8 +180,8 @@ def detect_format(path: Path, *, display_name: str | None = None) -> str:
 
 def workbook_kind(path: Path) -> str:
     """Which kind of spreadsheet a file :func:`detect_format` calls ``"xlsx"`` is (not gzipped):
-    ``"xlsx"``, ``"ods"`` (OpenDocument, LibreOffice's), ``"xls"`` (binary, Excel 5 to 2003), ``"html"``
-    or ``"spreadsheetml"``."""
+    ``"xlsx"``, ``"xlsb"`` (Excel's binary workbook), ``"ods"`` (OpenDocument, LibreOffice's), ``"xls"``
+    (binary, Excel 5 to 2003), ``"html"`` or ``"spreadsheetml"``."""
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(_OLE2_MAGIC):
@@ -545,7 +545,8 @@ def is_workbook_zip(path: Path) -> bool:
 
 
 def _zip_workbook(path: Path) -> str | None:
-    """``"xlsx"``, ``"ods"`` or None (an archive of other files) for a ZIP."""
+    """``"xlsx"``, ``"xlsb"`` (Excel's binary workbook), ``"ods"`` or None (an archive of other files)
+    for a ZIP."""
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
@@ -554,6 +555,8 @@ def _zip_workbook(path: Path) -> str | None:
                 return "ods"
     except (zipfile.BadZipFile, OSError, KeyError, zlib.error, EOFError):
         return "xlsx"  # a damaged workbook: let the Excel reader report it
+    if "xl/workbook.bin" in names:
+        return "xlsb"
     return "xlsx" if any(n.startswith("xl/") for n in names) or "[Content_Types].xml" in names else None
 
 
