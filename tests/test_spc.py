@@ -506,7 +506,7 @@ def test_points_before_the_baseline_are_drawn_against_its_limits_but_not_judged(
     assert i.ucl[0] == i.ucl[6] and i.centers[0] == 11.6  # still drawn against them
     assert "Point 6 is judged against these limits." in i.note
     assert "Point 0, before the baseline, is drawn against its limits but not judged" in i.note
-    assert mr.fired(1) == (1, 6)  # the moving ranges are not the rules' business
+    assert mr.fired(1) == (6,)  # nor is the jump from point 0 into the baseline
     assert cusum(i).fired() == (6,)
 
 
