@@ -371,12 +371,12 @@ def imr_chart(
         "only rule 1 (a range above the UCL) is applied."
     )
     mr_signals = []
-    judged = {i for ph in plan for i in range(_judged_from(ph), ph.stop)}
+    judged_points = {i for ph in plan for i in range(_judged_from(ph), ph.stop)}
     if 1 in rules:
         previous = None  # the present point a range starts from
         for i, m in enumerate(mrs):
             start, previous = previous, (i if xs[i] is not None else previous)
-            if start not in judged:
+            if start not in judged_points:
                 continue  # a jump from a point before the baseline, as that point: drawn, not judged
             if m is not None and mr_bars[i] > 0 and (m - mr_ucl[i]) / mr_bars[i] > _EPS:
                 mr_signals.append(
